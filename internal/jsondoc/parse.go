@@ -1,0 +1,382 @@
+package jsondoc
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// MaxDepth is how deeply arrays and objects may nest before Parse gives up,
+// so hostile input cannot exhaust the stack.
+const MaxDepth = 1000
+
+// SyntaxError reports malformed JSON and where it is. Line and Column count
+// from 1; Column counts bytes.
+type SyntaxError struct {
+	Offset int // byte offset of the problem
+	Line   int
+	Column int
+	Msg    string
+}
+
+func (e *SyntaxError) Error() string {
+	return fmt.Sprintf("json: line %d, column %d: %s", e.Line, e.Column, e.Msg)
+}
+
+// Parse decodes one JSON value from data. Strings that hold no escapes share
+// one copy of the input, and all arrays and objects share one arena, so a
+// typical 3 KB event costs four allocations. Invalid UTF-8 in strings is
+// replaced by U+FFFD, as encoding/json does. Any error is a *SyntaxError.
+func Parse(data []byte) (*Value, error) {
+	p := parser{src: string(data)}
+	// Every element or member is preceded by '[', '{' or ',', so this bounds
+	// the arena; it never grows, so slices into it stay valid.
+	n := bytes.Count(data, []byte{','}) + bytes.Count(data, []byte{'['}) + bytes.Count(data, []byte{'{'})
+	p.arena = make([]member, 0, n)
+	p.skipSpace()
+	root, err := p.value(0)
+	if err != nil {
+		return nil, err
+	}
+	p.skipSpace()
+	if p.pos < len(p.src) {
+		return nil, p.errorf("unexpected %s after the top-level value", p.quoteAt())
+	}
+	return &root, nil
+}
+
+type parser struct {
+	src   string
+	pos   int
+	arena []member // finished containers' children
+	stack []member // children of containers still open
+}
+
+func (p *parser) errorf(format string, args ...any) *SyntaxError {
+	line, col := 1, 1
+	end := min(p.pos, len(p.src))
+	for i := 0; i < end; i++ {
+		if p.src[i] == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+	}
+	return &SyntaxError{Offset: p.pos, Line: line, Column: col, Msg: fmt.Sprintf(format, args...)}
+}
+
+func (p *parser) quoteAt() string {
+	if p.pos >= len(p.src) {
+		return "end of input"
+	}
+	r, _ := utf8.DecodeRuneInString(p.src[p.pos:])
+	return strconv.QuoteRune(r)
+}
+
+func (p *parser) skipSpace() {
+	for p.pos < len(p.src) {
+		switch p.src[p.pos] {
+		case ' ', '\t', '\n', '\r':
+			p.pos++
+		default:
+			return
+		}
+	}
+}
+
+func (p *parser) value(depth int) (Value, error) {
+	if p.pos >= len(p.src) {
+		return Value{}, p.errorf("unexpected end of input, expected a value")
+	}
+	switch c := p.src[p.pos]; {
+	case c == '{':
+		return p.object(depth + 1)
+	case c == '[':
+		return p.array(depth + 1)
+	case c == '"':
+		s, err := p.string()
+		return Value{kind: String, text: s}, err
+	case c == '-' || (c >= '0' && c <= '9'):
+		return p.number()
+	case c == 't':
+		return p.literal("true", Bool)
+	case c == 'f':
+		return p.literal("false", Bool)
+	case c == 'n':
+		return p.literal("null", Null)
+	default:
+		return Value{}, p.errorf("unexpected %s, expected a value", p.quoteAt())
+	}
+}
+
+func (p *parser) literal(word string, kind Kind) (Value, error) {
+	if len(p.src)-p.pos < len(word) || p.src[p.pos:p.pos+len(word)] != word {
+		return Value{}, p.errorf("invalid literal, expected %q", word)
+	}
+	p.pos += len(word)
+	return Value{kind: kind, text: word}, nil
+}
+
+// finish moves the children opened at mark from the stack into the arena.
+func (p *parser) finish(kind Kind, mark int) Value {
+	start := len(p.arena)
+	p.arena = append(p.arena, p.stack[mark:]...)
+	clear(p.stack[mark:])
+	p.stack = p.stack[:mark]
+	return Value{kind: kind, kids: p.arena[start:len(p.arena):len(p.arena)]}
+}
+
+func (p *parser) object(depth int) (Value, error) {
+	if depth > MaxDepth {
+		return Value{}, p.errorf("nesting deeper than %d", MaxDepth)
+	}
+	p.pos++ // {
+	mark := len(p.stack)
+	p.skipSpace()
+	if p.pos < len(p.src) && p.src[p.pos] == '}' {
+		p.pos++
+		return p.finish(Object, mark), nil
+	}
+	for {
+		p.skipSpace()
+		if p.pos >= len(p.src) || p.src[p.pos] != '"' {
+			return Value{}, p.errorf("unexpected %s, expected a string for an object key", p.quoteAt())
+		}
+		key, err := p.string()
+		if err != nil {
+			return Value{}, err
+		}
+		p.skipSpace()
+		if p.pos >= len(p.src) || p.src[p.pos] != ':' {
+			return Value{}, p.errorf("unexpected %s after object key, expected ':'", p.quoteAt())
+		}
+		p.pos++
+		p.skipSpace()
+		p.stack = append(p.stack, member{key: key})
+		i := len(p.stack) - 1
+		child, err := p.value(depth)
+		if err != nil {
+			return Value{}, err
+		}
+		p.stack[i].val = child
+		p.skipSpace()
+		if p.pos >= len(p.src) {
+			return Value{}, p.errorf("unexpected end of input, expected ',' or '}'")
+		}
+		switch p.src[p.pos] {
+		case ',':
+			p.pos++
+		case '}':
+			p.pos++
+			return p.finish(Object, mark), nil
+		default:
+			return Value{}, p.errorf("unexpected %s after object member, expected ',' or '}'", p.quoteAt())
+		}
+	}
+}
+
+func (p *parser) array(depth int) (Value, error) {
+	if depth > MaxDepth {
+		return Value{}, p.errorf("nesting deeper than %d", MaxDepth)
+	}
+	p.pos++ // [
+	mark := len(p.stack)
+	p.skipSpace()
+	if p.pos < len(p.src) && p.src[p.pos] == ']' {
+		p.pos++
+		return p.finish(Array, mark), nil
+	}
+	for {
+		p.skipSpace()
+		p.stack = append(p.stack, member{})
+		i := len(p.stack) - 1
+		child, err := p.value(depth)
+		if err != nil {
+			return Value{}, err
+		}
+		p.stack[i].val = child
+		p.skipSpace()
+		if p.pos >= len(p.src) {
+			return Value{}, p.errorf("unexpected end of input, expected ',' or ']'")
+		}
+		switch p.src[p.pos] {
+		case ',':
+			p.pos++
+		case ']':
+			p.pos++
+			return p.finish(Array, mark), nil
+		default:
+			return Value{}, p.errorf("unexpected %s after array element, expected ',' or ']'", p.quoteAt())
+		}
+	}
+}
+
+func (p *parser) number() (Value, error) {
+	start := p.pos
+	s := p.src
+	i := p.pos
+	if s[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(s) && s[i] == '0':
+		i++
+	case i < len(s) && s[i] >= '1' && s[i] <= '9':
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+	default:
+		p.pos = i
+		return Value{}, p.errorf("invalid number: expected a digit")
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		d := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		if i == d {
+			p.pos = i
+			return Value{}, p.errorf("invalid number: expected a digit after '.'")
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		d := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		if i == d {
+			p.pos = i
+			return Value{}, p.errorf("invalid number: expected a digit in the exponent")
+		}
+	}
+	p.pos = i
+	return Value{kind: Number, text: s[start:i]}, nil
+}
+
+// string reads a quoted string at p.pos. Without escapes or bad UTF-8 the
+// result is a substring of the input and costs nothing.
+func (p *parser) string() (string, error) {
+	p.pos++ // opening quote
+	start := p.pos
+	s := p.src
+	ascii := true
+	for i := start; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"':
+			out := s[start:i]
+			if !ascii && !utf8.ValidString(out) {
+				return p.unescape(start)
+			}
+			p.pos = i + 1
+			return out, nil
+		case c == '\\':
+			return p.unescape(start)
+		case c < 0x20:
+			p.pos = i
+			return "", p.errorf("invalid control character %U in string", rune(c))
+		case c >= utf8.RuneSelf:
+			ascii = false
+		}
+	}
+	p.pos = len(s)
+	return "", p.errorf("unexpected end of input in string")
+}
+
+// unescape decodes the string starting at start the slow way.
+func (p *parser) unescape(start int) (string, error) {
+	s := p.src
+	buf := make([]byte, 0, 32)
+	i := start
+	for i < len(s) {
+		c := s[i]
+		switch {
+		case c == '"':
+			p.pos = i + 1
+			return string(buf), nil
+		case c < 0x20:
+			p.pos = i
+			return "", p.errorf("invalid control character %U in string", rune(c))
+		case c == '\\':
+			if i+1 >= len(s) {
+				p.pos = len(s)
+				return "", p.errorf("unexpected end of input in string")
+			}
+			switch e := s[i+1]; e {
+			case '"', '\\', '/':
+				buf = append(buf, e)
+				i += 2
+			case 'b':
+				buf, i = append(buf, '\b'), i+2
+			case 'f':
+				buf, i = append(buf, '\f'), i+2
+			case 'n':
+				buf, i = append(buf, '\n'), i+2
+			case 'r':
+				buf, i = append(buf, '\r'), i+2
+			case 't':
+				buf, i = append(buf, '\t'), i+2
+			case 'u':
+				r, ok := hex4(s, i+2)
+				if !ok {
+					p.pos = i
+					return "", p.errorf(`invalid \u escape`)
+				}
+				i += 6
+				if utf16.IsSurrogate(r) {
+					r2, ok := rune(-1), false
+					if i+1 < len(s) && s[i] == '\\' && s[i+1] == 'u' {
+						r2, ok = hex4(s, i+2)
+					}
+					if d := utf16.DecodeRune(r, r2); ok && d != utf8.RuneError {
+						r = d
+						i += 6
+					} else {
+						r = utf8.RuneError
+					}
+				}
+				buf = utf8.AppendRune(buf, r)
+			default:
+				p.pos = i
+				return "", p.errorf("invalid escape %q in string", "\\"+string(e))
+			}
+		case c < utf8.RuneSelf:
+			buf = append(buf, c)
+			i++
+		default:
+			r, size := utf8.DecodeRuneInString(s[i:])
+			buf = utf8.AppendRune(buf, r) // RuneError for bad bytes
+			i += size
+		}
+	}
+	p.pos = len(s)
+	return "", p.errorf("unexpected end of input in string")
+}
+
+func hex4(s string, i int) (rune, bool) {
+	if i+4 > len(s) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range []byte(s[i : i+4]) {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
+}

@@ -1,0 +1,219 @@
+package webhook
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/outhook/outhook/internal/jsondoc"
+)
+
+// Event is something that happened, in the form webhooks see it: a JSON
+// object with event_type, event_time (epoch seconds), an optional event_id,
+// and whatever else the service puts in it, by convention under data:
+//
+//	{"event_type": "RequestCreated", "event_time": 1773134100.482913204, "data": {...}}
+//
+// An Event is decoded once, when it is made, and is immutable afterwards, so
+// one Event can be rendered for any number of webhooks at once.
+type Event struct {
+	typ  Trigger
+	time Timestamp
+	id   string
+	raw  []byte
+	doc  *jsondoc.Value
+}
+
+// The problems an *EventError can report; test for them with errors.Is.
+var (
+	ErrMalformedEvent = errors.New("malformed JSON")
+	ErrNotObject      = errors.New("an event must be a JSON object")
+	ErrMissingType    = errors.New("missing event_type")
+	ErrInvalidType    = errors.New("event_type must be a non-empty string")
+	ErrMissingTime    = errors.New("missing event_time")
+	ErrInvalidID      = errors.New("event_id must be a string")
+)
+
+// EventError reports an event that cannot be decoded. Field names the member
+// at fault ("event_type", "event_time", "event_id"), or is empty when the
+// JSON itself is malformed; then Line and Column say where.
+type EventError struct {
+	Field  string
+	Line   int // 1-based, set for malformed JSON
+	Column int // 1-based byte column, set for malformed JSON
+	Err    error
+}
+
+func (e *EventError) Error() string {
+	switch {
+	case e.Line > 0:
+		return fmt.Sprintf("webhook: event: line %d, column %d: %v", e.Line, e.Column, e.Err)
+	case e.Field != "":
+		return fmt.Sprintf("webhook: event: %s: %v", e.Field, e.Err)
+	}
+	return fmt.Sprintf("webhook: event: %v", e.Err)
+}
+
+func (e *EventError) Unwrap() error { return e.Err }
+
+// ParseEvent decodes an event from its JSON form, the form events arrive in.
+// It needs a JSON object with a non-empty string event_type and a numeric
+// event_time; event_id is optional. Every error is an *EventError. The
+// event keeps its own copy of raw.
+func ParseEvent(raw []byte) (*Event, error) {
+	return parseOwned(bytes.Clone(raw))
+}
+
+// parseOwned is ParseEvent for bytes nobody else will modify.
+func parseOwned(raw []byte) (*Event, error) {
+	doc, err := jsondoc.Parse(raw)
+	if err != nil {
+		var se *jsondoc.SyntaxError
+		if errors.As(err, &se) {
+			return nil, &EventError{Line: se.Line, Column: se.Column, Err: fmt.Errorf("%w: %s", ErrMalformedEvent, se.Msg)}
+		}
+		return nil, &EventError{Err: fmt.Errorf("%w: %v", ErrMalformedEvent, err)}
+	}
+	return eventFromDoc(doc, raw)
+}
+
+func eventFromDoc(doc *jsondoc.Value, raw []byte) (*Event, error) {
+	if doc.Kind() != jsondoc.Object {
+		return nil, &EventError{Err: fmt.Errorf("%w, not %s", ErrNotObject, article(doc.Kind()))}
+	}
+	e := &Event{raw: raw, doc: doc}
+
+	typ := doc.Get("event_type")
+	switch typ.Kind() {
+	case jsondoc.Absent:
+		return nil, &EventError{Field: "event_type", Err: ErrMissingType}
+	case jsondoc.String:
+		if typ.Text() == "" {
+			return nil, &EventError{Field: "event_type", Err: ErrInvalidType}
+		}
+		e.typ = Trigger(typ.Text())
+	default:
+		return nil, &EventError{Field: "event_type", Err: fmt.Errorf("%w, not %s", ErrInvalidType, article(typ.Kind()))}
+	}
+
+	tm := doc.Get("event_time")
+	switch tm.Kind() {
+	case jsondoc.Absent:
+		return nil, &EventError{Field: "event_time", Err: ErrMissingTime}
+	case jsondoc.Number:
+		if err := checkTimestamp(tm.Text()); err != nil {
+			return nil, &EventError{Field: "event_time", Err: fmt.Errorf("%w, not %s", err, tm.Text())}
+		}
+		e.time = Timestamp{literal: tm.Text()}
+	default:
+		return nil, &EventError{Field: "event_time", Err: fmt.Errorf("%w, not %s", ErrInvalidTimestamp, article(tm.Kind()))}
+	}
+
+	switch id := doc.Get("event_id"); id.Kind() {
+	case jsondoc.Absent, jsondoc.Null:
+	case jsondoc.String:
+		e.id = id.Text()
+	default:
+		return nil, &EventError{Field: "event_id", Err: fmt.Errorf("%w, not %s", ErrInvalidID, article(id.Kind()))}
+	}
+	return e, nil
+}
+
+func article(k jsondoc.Kind) string {
+	switch k {
+	case jsondoc.Array, jsondoc.Object:
+		return "an " + k.String()
+	case jsondoc.Null:
+		return "null"
+	}
+	return "a " + k.String()
+}
+
+// EventOption sets an optional part of an event built by NewEvent.
+type EventOption interface {
+	apply(*eventEnvelope)
+}
+
+type eventOptionFunc func(*eventEnvelope)
+
+func (f eventOptionFunc) apply(e *eventEnvelope) { f(e) }
+
+// WithTime sets event_time. Without it NewEvent uses the current time.
+func WithTime(t Timestamp) EventOption {
+	return eventOptionFunc(func(e *eventEnvelope) { e.Time = t })
+}
+
+// WithID sets event_id, which receivers see as a stable identifier of the
+// event. Without it the event has none.
+func WithID(id string) EventOption {
+	return eventOptionFunc(func(e *eventEnvelope) { e.ID = id })
+}
+
+// eventEnvelope is the JSON shape NewEvent writes.
+type eventEnvelope struct {
+	Type Trigger   `json:"event_type"`
+	Time Timestamp `json:"event_time"`
+	ID   string    `json:"event_id,omitempty"`
+	Data any       `json:"data"`
+}
+
+// NewEvent builds an event from Go values: data is encoded with
+// encoding/json under "data" (a struct such as AccessRequest, a map, or
+// json.RawMessage). The event then behaves exactly as if its JSON had been
+// received and passed to ParseEvent.
+func NewEvent(typ Trigger, data any, opts ...EventOption) (*Event, error) {
+	env := eventEnvelope{Type: typ, Data: data}
+	for _, o := range opts {
+		if o != nil {
+			o.apply(&env)
+		}
+	}
+	if env.Time.IsZero() {
+		env.Time = TimestampOf(time.Now())
+	}
+	raw, err := json.Marshal(env)
+	if err != nil {
+		return nil, &EventError{Field: "data", Err: err}
+	}
+	return parseOwned(raw)
+}
+
+// Type returns event_type as it was written.
+func (e *Event) Type() Trigger { return e.typ }
+
+// Time returns event_time with its digits as they were written.
+func (e *Event) Time() Timestamp { return e.time }
+
+// ID returns event_id, or "" when the event has none.
+func (e *Event) ID() string { return e.id }
+
+// JSON returns the event's JSON exactly as it was received. The caller must
+// not modify it.
+func (e *Event) JSON() []byte { return e.raw }
+
+// Document returns the decoded event for the template and filter packages
+// to read: pass it as the data of template.Execute or filter.Match. It is
+// shared and must be treated as read-only.
+func (e *Event) Document() any { return e.doc }
+
+// MarshalJSON returns the event's JSON as received.
+func (e *Event) MarshalJSON() ([]byte, error) { return e.raw, nil }
+
+// UnmarshalJSON decodes the event as ParseEvent does, so an Event can sit in
+// a struct that is decoded with encoding/json.
+func (e *Event) UnmarshalJSON(b []byte) error {
+	parsed, err := ParseEvent(b)
+	if err != nil {
+		return err
+	}
+	*e = *parsed
+	return nil
+}
+
+// Decode decodes the event's JSON into v with encoding/json, for instance
+// into an *AccessRequestEvent.
+func (e *Event) Decode(v any) error {
+	return json.Unmarshal(e.raw, v)
+}
