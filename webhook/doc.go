@@ -1,4 +1,7 @@
-// Package webhook holds Outhook's model of events and webhooks.
+// Package webhook delivers events to webhooks: the Dispatcher, the
+// definitions it runs, the events it carries and the records it keeps.
+//
+// # Events
 //
 // An Event is what a service publishes: a JSON object with event_type,
 // event_time (epoch seconds, kept digit for digit by Timestamp) and, by
@@ -8,9 +11,43 @@
 //
 // The access-request triggers of Apono's Request Webhooks are constants
 // (RequestCreated and so on) that also accept Apono's AccessRequest…
-// spelling; any other event type is a plain Trigger string. Their payload is
-// described field by field by AccessRequestSchema, typed by
-// AccessRequestEvent for services that build events in Go, and exemplified
-// by MockEvents, six realistic events that hold the values templates most
-// often get wrong.
+// spelling; any other event type is a plain Trigger string, declared to a
+// Dispatcher with WithEventType. The access-request payload is described
+// field by field by AccessRequestSchema, typed by AccessRequestEvent for
+// services that build events in Go, and exemplified by MockEvents, six
+// realistic events that hold the values templates most often get wrong.
+//
+// # Webhooks and the Dispatcher
+//
+// A Webhook is a definition with Apono's field names: name, active, method,
+// url, headers, body_template, triggers, filters, timeout_in_sec,
+// response_validators and custom_validation_error_message. Definitions are
+// plain data that load from and save to JSON (DecodeWebhooks,
+// EncodeWebhooks). Dispatcher.Add checks one and compiles its template,
+// filter and validators once; every problem comes back at once as a
+// DefinitionErrors, each naming its field and, inside a template, the line
+// and column.
+//
+// Publish selects the active webhooks whose triggers include the event's
+// type (through an index, so the cost follows the matches, not the number
+// of webhooks) and whose filters match it, and queues a Delivery for each.
+// The default engine runs in memory: a bounded queue and a concurrency
+// limit per webhook and a shared pool of workers, so that a slow or dead
+// endpoint never delays the others. Each delivery's body is rendered once,
+// at its first attempt; retries send the same bytes with the same
+// webhook-id header, following a RetryPolicy (exponential backoff with full
+// jitter, a number of attempts, a time budget, Retry-After honoured but
+// capped). Network errors, timeouts, 408, 429 and 5xx are retried; other
+// 4xx are not.
+//
+// Every attempt, and every decision not to send, becomes an Invocation: the
+// request as sent with secrets redacted, the response (its body cut at a
+// limit), timings, validator results, and the Outcome with its reason. An
+// InvocationStore keeps them (MemoryStore by default, bounded per webhook),
+// along with the dead letters of deliveries that failed for good, which
+// Redeliver can queue again. Test sends a mock event to a definition, once,
+// and returns the invocation: Apono's Test button.
+//
+// Close stops intake, drains the queues until its context ends, turns
+// whatever is left into dead letters and stops every goroutine.
 package webhook

@@ -1,0 +1,325 @@
+// Package breaker is a circuit breaker for one webhook: after a run of
+// failed attempts it stops sending for a cool-down, then lets a single probe
+// through to find out whether the receiver has recovered.
+//
+// The states and their transitions:
+//
+//	Closed   --threshold consecutive failures-->  Open
+//	Open     --cool-down elapsed----------------> HalfOpen
+//	HalfOpen --the probe succeeds---------------> Closed
+//	HalfOpen --the probe fails------------------> Open (cool-down doubled, capped)
+//	any      --Disable (410 Gone)----------------> Disabled
+//	any      --Reset---------------------------->  Closed
+//
+// Every attempt asks Allow first and reports its outcome through the func
+// Allow returns. Outcomes are tied to the state they were allowed in: the
+// result of an attempt allowed before the breaker opened does not count
+// once it has, so a slow straggler cannot close a breaker or reopen it.
+// Which outcomes are failures is the caller's decision (typically network
+// errors, timeouts, 5xx and 429, not a 4xx caused by the request itself).
+//
+// State changes are reported through a callback, for instance to tell a
+// service's administrators that a webhook was disabled. The clock is
+// injectable, so every transition is tested without waiting.
+package breaker
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// State is the state of a Breaker.
+type State uint8
+
+// The states of a Breaker.
+const (
+	// Closed lets every attempt through and counts consecutive failures.
+	Closed State = iota
+	// Open refuses every attempt until the cool-down has elapsed.
+	Open
+	// HalfOpen lets one probe through and refuses the rest until the probe
+	// reports.
+	HalfOpen
+	// Disabled refuses every attempt until Reset, as after 410 Gone.
+	Disabled
+)
+
+// String returns "closed", "open", "half-open" or "disabled".
+func (s State) String() string {
+	switch s {
+	case Closed:
+		return "closed"
+	case Open:
+		return "open"
+	case HalfOpen:
+		return "half-open"
+	case Disabled:
+		return "disabled"
+	}
+	return fmt.Sprintf("State(%d)", uint8(s))
+}
+
+// Errors of Allow, matched with errors.Is.
+var (
+	// ErrOpen means the breaker is open, or half-open with its probe under
+	// way. Allow returns it inside an *OpenError.
+	ErrOpen = errors.New("breaker: open")
+	// ErrDisabled means the breaker is disabled.
+	ErrDisabled = errors.New("breaker: disabled")
+)
+
+// OpenError is the error of Allow while attempts are refused for a time.
+type OpenError struct {
+	// Until is the earliest time an attempt may be allowed again: the end
+	// of the cool-down, or, while a probe is under way, the time after which
+	// a probe that never reported is given up and another is allowed. A
+	// caller may hold its delivery until then, or fail it at once.
+	Until time.Time
+}
+
+// Error implements error.
+func (e *OpenError) Error() string {
+	return "breaker: open until " + e.Until.UTC().Format(time.RFC3339Nano)
+}
+
+// Unwrap returns ErrOpen.
+func (e *OpenError) Unwrap() error { return ErrOpen }
+
+// Defaults of a Breaker.
+const (
+	// DefaultThreshold is how many consecutive failures open a Breaker.
+	DefaultThreshold = 5
+	// DefaultCooldown is how long a Breaker stays open the first time.
+	DefaultCooldown = 30 * time.Second
+	// DefaultMaxCooldown is the cap of the cool-down, which doubles after
+	// each failed probe.
+	DefaultMaxCooldown = 10 * time.Minute
+)
+
+// Option configures New. A nil Option is ignored.
+type Option interface {
+	apply(*Breaker)
+}
+
+type optionFunc func(*Breaker)
+
+func (f optionFunc) apply(b *Breaker) { f(b) }
+
+// WithThreshold sets how many consecutive failures open the breaker; n less
+// than 1 means DefaultThreshold.
+func WithThreshold(n int) Option {
+	return optionFunc(func(b *Breaker) {
+		if n >= 1 {
+			b.threshold = n
+		}
+	})
+}
+
+// WithCooldown sets the first cool-down and the cap it doubles up to after
+// each failed probe. A base of zero or less means DefaultCooldown; a
+// maxCooldown below base means base (no growth).
+func WithCooldown(base, maxCooldown time.Duration) Option {
+	return optionFunc(func(b *Breaker) {
+		if base > 0 {
+			b.base = base
+		}
+		b.max = maxCooldown
+	})
+}
+
+// WithOnChange sets a func called on every state change with the old and
+// the new state. It runs synchronously in the goroutine that caused the
+// change, after the breaker's lock is released, one call at a time and in
+// the order of the changes; it must not call the Breaker's methods. Nil
+// means no callback.
+func WithOnChange(f func(from, to State)) Option {
+	return optionFunc(func(b *Breaker) { b.onChange = f })
+}
+
+// WithClock makes the breaker read the time from now instead of time.Now.
+// A nil now is ignored.
+func WithClock(now func() time.Time) Option {
+	return optionFunc(func(b *Breaker) {
+		if now != nil {
+			b.now = now
+		}
+	})
+}
+
+// Breaker is a circuit breaker. It is safe for concurrent use. The zero
+// Breaker is closed and uses the defaults and time.Now.
+type Breaker struct {
+	threshold int
+	base, max time.Duration
+	onChange  func(from, to State)
+	now       func() time.Time
+
+	mu         sync.Mutex
+	state      State
+	generation uint64 // advances on every state change
+	failures   int    // consecutive failures while closed
+	cooldown   time.Duration
+	until      time.Time // Open: end of the cool-down; HalfOpen: when a silent probe is given up
+	probing    bool      // HalfOpen: a probe is under way
+
+	notify  sync.Mutex // orders callbacks
+	pending []change   // changes to report, under mu
+}
+
+type change struct{ from, to State }
+
+// New returns a closed Breaker configured by opts.
+func New(opts ...Option) *Breaker {
+	b := &Breaker{threshold: DefaultThreshold, base: DefaultCooldown, max: DefaultMaxCooldown, now: time.Now}
+	for _, o := range opts {
+		if o != nil {
+			o.apply(b)
+		}
+	}
+	b.max = max(b.max, b.base)
+	b.cooldown = b.base
+	return b
+}
+
+// defaults fills in the settings of a zero Breaker. b.mu is held.
+func (b *Breaker) defaults() {
+	if b.now != nil {
+		return
+	}
+	b.threshold, b.base, b.max, b.now = DefaultThreshold, DefaultCooldown, DefaultMaxCooldown, time.Now
+	b.cooldown = b.base
+}
+
+// Allow asks whether an attempt may be made now. When it may, Allow returns
+// a func through which the caller reports whether the attempt succeeded;
+// the func may be called once, and later calls are ignored. An attempt that
+// is abandoned before it has an outcome (its context was cancelled) should
+// report nothing: a half-open breaker then allows another probe once the
+// cool-down has passed. When it may not, the error is an *OpenError
+// (errors.Is ErrOpen) or ErrDisabled.
+func (b *Breaker) Allow() (done func(success bool), err error) {
+	b.mu.Lock()
+	defer b.unlock()
+	b.defaults()
+	b.advance()
+	switch b.state {
+	case Disabled:
+		return nil, ErrDisabled
+	case Open:
+		return nil, &OpenError{Until: b.until}
+	case HalfOpen:
+		if b.probing && b.now().Before(b.until) {
+			return nil, &OpenError{Until: b.until}
+		}
+		b.probing = true
+		b.until = b.now().Add(b.cooldown)
+	}
+	gen := b.generation
+	var once sync.Once
+	return func(success bool) { once.Do(func() { b.report(gen, success) }) }, nil
+}
+
+// report records the outcome of an attempt allowed in generation gen.
+func (b *Breaker) report(gen uint64, success bool) {
+	b.mu.Lock()
+	defer b.unlock()
+	b.defaults()
+	if gen != b.generation {
+		return
+	}
+	switch b.state {
+	case Closed:
+		if success {
+			b.failures = 0
+			return
+		}
+		b.failures++
+		if b.failures >= b.threshold {
+			b.open(b.base)
+		}
+	case HalfOpen:
+		if success {
+			b.cooldown = b.base
+			b.set(Closed)
+			return
+		}
+		b.open(min(2*b.cooldown, b.max))
+	}
+}
+
+// Disable stops every attempt until Reset, as when the receiver answers
+// 410 Gone.
+func (b *Breaker) Disable() {
+	b.mu.Lock()
+	defer b.unlock()
+	b.defaults()
+	b.set(Disabled)
+}
+
+// Reset closes the breaker, whatever its state, with no failures counted
+// and the cool-down back at its base, as when an administrator re-enables a
+// webhook.
+func (b *Breaker) Reset() {
+	b.mu.Lock()
+	defer b.unlock()
+	b.defaults()
+	b.cooldown = b.base
+	b.set(Closed)
+}
+
+// State returns the current state. An open breaker whose cool-down has
+// elapsed is half-open, and the change is reported.
+func (b *Breaker) State() State {
+	b.mu.Lock()
+	defer b.unlock()
+	b.defaults()
+	b.advance()
+	return b.state
+}
+
+// advance moves an open breaker to half-open once its cool-down has
+// elapsed. b.mu is held.
+func (b *Breaker) advance() {
+	if b.state == Open && !b.now().Before(b.until) {
+		b.set(HalfOpen)
+	}
+}
+
+// open opens the breaker for cooldown. b.mu is held.
+func (b *Breaker) open(cooldown time.Duration) {
+	b.cooldown = cooldown
+	b.until = b.now().Add(cooldown)
+	b.set(Open)
+}
+
+// set changes the state, starting a new generation, and queues the change
+// for the callback. b.mu is held.
+func (b *Breaker) set(to State) {
+	from := b.state
+	b.state = to
+	b.generation++
+	b.failures = 0
+	b.probing = false
+	if from != to && b.onChange != nil {
+		b.pending = append(b.pending, change{from, to})
+	}
+}
+
+// unlock releases b.mu and reports the queued changes. Taking notify before
+// releasing mu keeps the callbacks in the order of the changes.
+func (b *Breaker) unlock() {
+	if len(b.pending) == 0 {
+		b.mu.Unlock()
+		return
+	}
+	changes := b.pending
+	b.pending = nil
+	b.notify.Lock()
+	b.mu.Unlock()
+	defer b.notify.Unlock()
+	for _, c := range changes {
+		b.onChange(c.from, c.to)
+	}
+}

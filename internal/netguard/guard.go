@@ -1,0 +1,296 @@
+package netguard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// ErrBlocked is what every *BlockedError wraps: errors.Is(err, ErrBlocked)
+// tells a refused destination from a network failure.
+var ErrBlocked = errors.New("netguard: destination blocked")
+
+// BlockedError reports a destination the Guard refused to dial.
+type BlockedError struct {
+	// Host is the host as it was dialled, a name or an IP literal; it is
+	// empty when only the address was known (Control).
+	Host string
+	// IP is the address that is blocked: the literal, or the first blocked
+	// address the name resolved to.
+	IP netip.Addr
+	// Reason says which rule blocks IP, such as "loopback", "cloud metadata"
+	// or "6to4 form of 10.0.0.1 (private)".
+	Reason string
+}
+
+// Error implements error.
+func (e *BlockedError) Error() string {
+	if e.Host == "" || e.Host == e.IP.String() {
+		return fmt.Sprintf("netguard: %s is blocked: %s", e.IP, e.Reason)
+	}
+	return fmt.Sprintf("netguard: %s (%s) is blocked: %s", e.Host, e.IP, e.Reason)
+}
+
+// Unwrap returns ErrBlocked.
+func (e *BlockedError) Unwrap() error { return ErrBlocked }
+
+// Resolver looks up the addresses of a host name. *net.Resolver implements
+// it; tests pass their own.
+type Resolver interface {
+	// LookupNetIP returns the addresses of host for network "ip", "ip4" or
+	// "ip6".
+	LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
+}
+
+var _ Resolver = (*net.Resolver)(nil)
+
+// Config configures a Guard. The zero Config blocks everything the package
+// comment lists, resolves with net.DefaultResolver and dials with a
+// net.Dialer.
+type Config struct {
+	// AllowNets lists prefixes whose addresses may be dialled although a
+	// rule blocks them, such as 127.0.0.1/32 for tests or 10.20.0.0/16 for
+	// a self-hosted receiver. An IPv4-mapped prefix counts as the IPv4
+	// prefix it maps. Nil allows none.
+	AllowNets []netip.Prefix
+	// AllowHosts lists host names that may be dialled whatever they resolve
+	// to: exact names (hooks.internal) or patterns of the form
+	// *.corp.example, which match every name below corp.example but not
+	// corp.example itself. Matching ignores case and a trailing dot. Nil
+	// allows none. IP literals are not names: allow them with AllowNets.
+	AllowHosts []string
+	// Resolver looks up host names. Nil means net.DefaultResolver.
+	Resolver Resolver
+	// Dial connects to an address the Guard has checked, always an IP
+	// literal and a port. Nil means the DialContext of a net.Dialer with a
+	// 30-second timeout and keep-alive, as http.DefaultTransport uses.
+	Dial func(ctx context.Context, network, address string) (net.Conn, error)
+}
+
+// Guard checks destinations and dials only those that pass. It is
+// immutable and safe for concurrent use. The zero Guard behaves as one made
+// from the zero Config.
+type Guard struct {
+	nets     []netip.Prefix
+	exact    map[string]bool
+	suffixes []string // ".corp.example" for *.corp.example
+	resolver Resolver
+	dial     func(ctx context.Context, network, address string) (net.Conn, error)
+}
+
+// New returns a Guard for c. It fails when an entry of AllowHosts is not a
+// host name or a *. pattern.
+func New(c Config) (*Guard, error) {
+	g := &Guard{exact: map[string]bool{}, resolver: c.Resolver, dial: c.Dial}
+	for _, p := range c.AllowNets {
+		if !p.IsValid() {
+			return nil, fmt.Errorf("netguard: invalid prefix in AllowNets")
+		}
+		if p.Addr().Is4In6() && p.Bits() >= 96 {
+			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+		}
+		g.nets = append(g.nets, p.Masked())
+	}
+	for _, h := range c.AllowHosts {
+		name := normalizeHost(h)
+		suffix, pattern := strings.CutPrefix(name, "*.")
+		if !pattern {
+			suffix = name
+		}
+		if !validName(suffix) {
+			return nil, fmt.Errorf("netguard: AllowHosts entry %q is not a host name or a *.name pattern", h)
+		}
+		if pattern {
+			g.suffixes = append(g.suffixes, "."+suffix)
+		} else {
+			g.exact[name] = true
+		}
+	}
+	return g, nil
+}
+
+var defaultDialer = &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+
+// Check returns a *BlockedError when ip must not be dialled for host, and
+// nil when it may be: because no rule blocks it, because AllowNets holds it,
+// or because host is a name AllowHosts lets through. host may be empty.
+func (g *Guard) Check(host string, ip netip.Addr) error {
+	if host != "" && g.hostAllowed(normalizeHost(host)) {
+		return nil
+	}
+	return g.checkIP(host, ip)
+}
+
+func (g *Guard) checkIP(host string, ip netip.Addr) error {
+	reason := blockReason(ip)
+	if reason == "" {
+		return nil
+	}
+	plain := ip.Unmap().WithZone("")
+	for _, p := range g.nets {
+		if p.Contains(plain) {
+			return nil
+		}
+	}
+	return &BlockedError{Host: host, IP: ip, Reason: reason}
+}
+
+// DialContext resolves the host of address, checks every address it
+// resolves to, and dials the checked addresses in turn until one connects.
+// A host that is an IP literal, or that inet_aton would read as IPv4, is
+// checked as that address without a lookup. When any address is blocked it
+// dials none and returns a *BlockedError. Only the tcp, tcp4 and tcp6
+// networks are supported. Use it as http.Transport.DialContext.
+func (g *Guard) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
+	var lookup string
+	switch network {
+	case "tcp":
+		lookup = "ip"
+	case "tcp4":
+		lookup = "ip4"
+	case "tcp6":
+		lookup = "ip6"
+	default:
+		return nil, fmt.Errorf("netguard: network %q is not supported", network)
+	}
+	host, port, err := net.SplitHostPort(address)
+	if err != nil {
+		return nil, fmt.Errorf("netguard: %w", err)
+	}
+	addrs, err := g.resolve(ctx, lookup, host)
+	if err != nil {
+		return nil, err
+	}
+	dial := g.dial
+	if dial == nil {
+		dial = defaultDialer.DialContext
+	}
+	var first error
+	for _, ip := range addrs {
+		conn, err := dial(ctx, network, net.JoinHostPort(ip.String(), port))
+		if err == nil {
+			return conn, nil
+		}
+		if first == nil {
+			first = err
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return nil, first
+}
+
+// resolve returns the checked addresses of host.
+func (g *Guard) resolve(ctx context.Context, network, host string) ([]netip.Addr, error) {
+	if ip, err := netip.ParseAddr(host); err == nil {
+		return []netip.Addr{ip}, g.checkIP(host, ip)
+	}
+	name := normalizeHost(host)
+	if ip, ok := parseLegacyIPv4(name); ok {
+		return []netip.Addr{ip}, g.checkIP(host, ip)
+	}
+	var r Resolver = net.DefaultResolver
+	if g.resolver != nil {
+		r = g.resolver
+	}
+	addrs, err := r.LookupNetIP(ctx, network, name)
+	if err != nil {
+		return nil, err
+	}
+	if len(addrs) == 0 {
+		return nil, &net.DNSError{Err: "no addresses", Name: name, IsNotFound: true}
+	}
+	if g.hostAllowed(name) {
+		return addrs, nil
+	}
+	for _, ip := range addrs {
+		if err := g.checkIP(host, ip); err != nil {
+			return nil, err
+		}
+	}
+	return addrs, nil
+}
+
+// Control checks the address a net.Dialer is about to connect to, with the
+// rules and AllowNets; it cannot see the host name, so AllowHosts does not
+// apply. It is for a net.Dialer that dials by other means than
+// DialContext; DialContext itself needs no Control.
+func (g *Guard) Control(network, address string, _ syscall.RawConn) error {
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		return fmt.Errorf("netguard: %w", err)
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return fmt.Errorf("netguard: %s is not an IP address", host)
+	}
+	return g.checkIP("", ip)
+}
+
+// Transport returns a clone of t that dials through the Guard and connects
+// directly: its DialContext is the Guard's, and its Proxy, DialTLS and
+// DialTLSContext are cleared, since a proxy would connect on the
+// client's behalf and a custom TLS dialer would bypass the Guard. t itself
+// is not modified. A nil t means a new http.Transport with ForceAttemptHTTP2
+// set and net/http's default pool sizes, which are small: pass a tuned
+// transport for throughput.
+func (g *Guard) Transport(t *http.Transport) *http.Transport {
+	if t == nil {
+		t = &http.Transport{ForceAttemptHTTP2: true}
+	}
+	t = t.Clone()
+	t.Proxy = nil
+	t.OnProxyConnectResponse = nil
+	t.DialContext = g.DialContext // takes priority over Dial
+	t.DialTLSContext = nil
+	//lint:ignore SA1019 cleared because, set, it would dial instead of the Guard
+	t.DialTLS = nil
+	return t
+}
+
+func (g *Guard) hostAllowed(name string) bool {
+	if g.exact[name] {
+		return true
+	}
+	for _, s := range g.suffixes {
+		if strings.HasSuffix(name, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// normalizeHost lowers a host name and drops its trailing dot.
+func normalizeHost(h string) string {
+	return strings.TrimSuffix(strings.ToLower(h), ".")
+}
+
+// validName reports whether s is a host name: dot-separated labels of
+// letters, digits, hyphens and underscores, not an IP literal.
+func validName(s string) bool {
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	if _, err := netip.ParseAddr(s); err == nil {
+		return false
+	}
+	for label := range strings.SplitSeq(s, ".") {
+		if label == "" || len(label) > 63 {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+				return false
+			}
+		}
+	}
+	return true
+}

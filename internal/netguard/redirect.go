@@ -1,0 +1,64 @@
+package netguard
+
+import (
+	"net/http"
+	"strings"
+)
+
+// crossHostHeaders are the request headers a redirect to another host
+// keeps; every other header, where credentials such as Authorization or
+// X-Torq-Token travel, is removed.
+var crossHostHeaders = []string{
+	"Accept",
+	"Accept-Encoding",
+	"Content-Type",
+	"Traceparent",
+	"Tracestate",
+	"User-Agent",
+	"Webhook-Id",
+	"Webhook-Signature",
+	"Webhook-Timestamp",
+}
+
+// CheckRedirect returns a policy for http.Client.CheckRedirect that follows
+// at most maxHops redirects; with maxHops zero or less it follows none.
+//
+// A redirect it does not follow makes the client return the 3xx response
+// itself, with a nil error and its body unread (it returns
+// http.ErrUseLastResponse), so the caller records the response and treats
+// it as a failed attempt like any other non-2xx status. It does not follow
+// a redirect past maxHops, to a scheme other than http and https, or from
+// https to http.
+//
+// Each hop is dialled by the client's transport, so with a Guard's
+// Transport every hop is checked as the first request was. A hop to another
+// host (or port) keeps only the Accept, Accept-Encoding, Content-Type,
+// Traceparent, Tracestate, User-Agent and webhook-* headers: net/http
+// itself drops only Authorization, Cookie and WWW-Authenticate, and would
+// forward a token in a custom header to whatever host the Location names.
+func CheckRedirect(maxHops int) func(req *http.Request, via []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		if len(via) == 0 {
+			return nil
+		}
+		prev := via[len(via)-1]
+		switch {
+		case len(via) > maxHops:
+			return http.ErrUseLastResponse
+		case req.URL.Scheme != "http" && req.URL.Scheme != "https":
+			return http.ErrUseLastResponse
+		case prev.URL.Scheme == "https" && req.URL.Scheme == "http":
+			return http.ErrUseLastResponse
+		}
+		if !strings.EqualFold(req.URL.Host, via[0].URL.Host) {
+			kept := make(http.Header, len(crossHostHeaders))
+			for _, k := range crossHostHeaders {
+				if v, ok := req.Header[k]; ok {
+					kept[k] = v
+				}
+			}
+			req.Header = kept
+		}
+		return nil
+	}
+}

@@ -1,0 +1,331 @@
+// Package redact hides secrets in what Outhook shows of a request: URLs,
+// headers, and the text of errors and log messages.
+//
+// A webhook's secrets travel in three places: the URL's userinfo and query
+// string (https://user:pass@host/hook?token=...), its header values
+// (Authorization: Bearer ..., X-Torq-Token: ...), and, through them, any
+// error whose text quotes the URL, as *url.Error does. A Redactor replaces
+// each with REDACTED: it keeps the parts that say what was sent (the host,
+// the path, query keys, header names, and the values of headers on a safe
+// list) and hides the values.
+//
+// Structural redaction needs no configuration: a URL found in a string has
+// its userinfo, query values and fragment replaced wherever it appears.
+// Secrets that can turn up elsewhere in free text, such as a token echoed in
+// an error, are scrubbed when the Redactor knows them (WithSecrets,
+// WithSecretsFrom): every occurrence, and every occurrence of their
+// URL-escaped and JSON-escaped forms, becomes REDACTED. Known secrets
+// shorter than 4 bytes are not scrubbed from free text, where they would
+// garble every number and word that contains them; they are still hidden
+// where they stand in URLs and headers.
+package redact
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// Redacted is what replaces a secret.
+const Redacted = "REDACTED"
+
+// minScrubLen is the length below which a known secret is not scrubbed from
+// free text.
+const minScrubLen = 4
+
+// defaultSafe lists the headers whose values are shown by default, in
+// canonical form.
+var defaultSafe = []string{
+	"Accept",
+	"Accept-Encoding",
+	"Content-Encoding",
+	"Content-Length",
+	"Content-Type",
+	"Date",
+	"Retry-After",
+	"Traceparent",
+	"User-Agent",
+	"Webhook-Id",
+	"Webhook-Timestamp",
+}
+
+var defaultSafeSet = set(defaultSafe)
+
+// DefaultSafeHeaders returns the headers whose values a Redactor shows
+// unless WithSafeHeaders says otherwise: Accept, Accept-Encoding,
+// Content-Encoding, Content-Length, Content-Type, Date, Retry-After,
+// Traceparent, User-Agent, Webhook-Id and Webhook-Timestamp. Every other
+// header's values, Authorization, Cookie, Location and Webhook-Signature
+// among them, are redacted.
+func DefaultSafeHeaders() []string { return slices.Clone(defaultSafe) }
+
+// Redactor redacts URLs, headers and text. It is immutable and safe for
+// concurrent use. The zero Redactor, like a nil *Redactor, shows
+// DefaultSafeHeaders and knows no secrets; it still redacts every URL
+// structurally.
+type Redactor struct {
+	safe     map[string]bool // nil means defaultSafeSet
+	scrubber *strings.Replacer
+}
+
+// Option configures New. A nil Option is ignored.
+type Option interface {
+	apply(*config)
+}
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+type config struct {
+	safe    []string
+	setSafe bool
+	secrets []string
+	sources []source
+}
+
+type source struct {
+	u *url.URL
+	h http.Header
+}
+
+// WithSafeHeaders replaces DefaultSafeHeaders: only the named headers'
+// values are shown. With no names, every header value is redacted. Names
+// are matched without regard to case.
+func WithSafeHeaders(names ...string) Option {
+	return optionFunc(func(c *config) {
+		c.safe = append(c.safe[:0:0], names...)
+		c.setSafe = true
+	})
+}
+
+// WithSecrets adds strings to scrub from any text, such as a signing secret
+// or a token that is not in a URL or header.
+func WithSecrets(values ...string) Option {
+	return optionFunc(func(c *config) { c.secrets = append(c.secrets, values...) })
+}
+
+// WithSecretsFrom adds the secrets of a webhook's URL and headers: the
+// userinfo, each query value and the fragment of u, and the values of the
+// headers in h that are not safe (and, for a value such as "Bearer t0ken",
+// the part after the first space as well). Either may be nil.
+func WithSecretsFrom(u *url.URL, h http.Header) Option {
+	return optionFunc(func(c *config) { c.sources = append(c.sources, source{u, h}) })
+}
+
+// New returns a Redactor configured by opts.
+func New(opts ...Option) *Redactor {
+	var c config
+	for _, o := range opts {
+		if o != nil {
+			o.apply(&c)
+		}
+	}
+	r := &Redactor{}
+	if c.setSafe {
+		r.safe = set(c.safe)
+	}
+	secrets := c.secrets
+	for _, s := range c.sources {
+		secrets = append(secrets, r.secretsOf(s.u, s.h)...)
+	}
+	r.scrubber = scrubber(secrets)
+	return r
+}
+
+func set(names []string) map[string]bool {
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[http.CanonicalHeaderKey(n)] = true
+	}
+	return m
+}
+
+func (r *Redactor) isSafe(name string) bool {
+	var safe map[string]bool
+	if r != nil {
+		safe = r.safe
+	}
+	if safe == nil {
+		safe = defaultSafeSet
+	}
+	return safe[http.CanonicalHeaderKey(name)]
+}
+
+// secretsOf lists the secret strings of a URL and headers.
+func (r *Redactor) secretsOf(u *url.URL, h http.Header) []string {
+	var out []string
+	if u != nil {
+		if u.User != nil {
+			out = append(out, u.User.Username())
+			if p, ok := u.User.Password(); ok {
+				out = append(out, p)
+			}
+		}
+		for part := range strings.SplitSeq(u.RawQuery, "&") {
+			if _, v, ok := strings.Cut(part, "="); ok && v != "" {
+				out = append(out, v)
+				if dec, err := url.QueryUnescape(v); err == nil {
+					out = append(out, dec)
+				}
+			}
+		}
+		out = append(out, u.Fragment)
+	}
+	for name, values := range h {
+		if r.isSafe(name) {
+			continue
+		}
+		for _, v := range values {
+			out = append(out, v)
+			if _, rest, ok := strings.Cut(strings.TrimSpace(v), " "); ok {
+				out = append(out, strings.TrimSpace(rest))
+			}
+		}
+	}
+	return out
+}
+
+// scrubber returns a Replacer of the secrets and their escaped forms,
+// longest first so that a secret containing another is replaced whole, or
+// nil when there is nothing to scrub.
+func scrubber(secrets []string) *strings.Replacer {
+	seen := map[string]bool{}
+	var forms []string
+	add := func(s string) {
+		if len(s) >= minScrubLen && !seen[s] {
+			seen[s] = true
+			forms = append(forms, s)
+		}
+	}
+	for _, s := range secrets {
+		add(s)
+		add(url.QueryEscape(s))
+		add(url.PathEscape(s))
+		if b, err := json.Marshal(s); err == nil {
+			add(string(b[1 : len(b)-1]))
+		}
+	}
+	if len(forms) == 0 {
+		return nil
+	}
+	slices.SortFunc(forms, func(a, b string) int { return len(b) - len(a) })
+	pairs := make([]string, 0, 2*len(forms))
+	for _, f := range forms {
+		pairs = append(pairs, f, Redacted)
+	}
+	return strings.NewReplacer(pairs...)
+}
+
+// URL returns a copy of u with its secrets replaced by Redacted: the
+// username and password, each query value (keys, and keys without values,
+// are kept, in their order), the fragment, the opaque part of a URL such as
+// mailto:x, and known secrets in the path. u is not modified. A nil u gives
+// nil.
+func (r *Redactor) URL(u *url.URL) *url.URL {
+	if u == nil {
+		return nil
+	}
+	c := *u
+	if c.User != nil {
+		if _, ok := c.User.Password(); ok {
+			c.User = url.UserPassword(Redacted, Redacted)
+		} else {
+			c.User = url.User(Redacted)
+		}
+	}
+	if c.Opaque != "" {
+		c.Opaque = Redacted
+	}
+	if c.RawQuery != "" {
+		parts := strings.Split(c.RawQuery, "&")
+		for i, p := range parts {
+			if k, v, ok := strings.Cut(p, "="); ok && v != "" {
+				parts[i] = k + "=" + Redacted
+			}
+		}
+		c.RawQuery = strings.Join(parts, "&")
+	}
+	if c.Fragment != "" {
+		c.Fragment, c.RawFragment = Redacted, ""
+	}
+	if sc := r.scrub(); sc != nil {
+		c.Path = sc.Replace(c.Path)
+		c.RawPath = sc.Replace(c.RawPath)
+	}
+	return &c
+}
+
+// urlPattern finds URLs in text: a scheme, ://, and everything up to a
+// space, a quote or an angle bracket.
+var urlPattern = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.\-]*://[^\s"'<>` + "`" + `]+`)
+
+// String returns s with every URL in it redacted as URL does (a URL that
+// does not parse is replaced whole) and every known secret scrubbed.
+func (r *Redactor) String(s string) string {
+	if strings.Contains(s, "://") {
+		s = urlPattern.ReplaceAllStringFunc(s, func(m string) string {
+			u, err := url.Parse(m)
+			if err != nil {
+				return Redacted
+			}
+			return r.URL(u).String()
+		})
+	}
+	if sc := r.scrub(); sc != nil {
+		s = sc.Replace(s)
+	}
+	return s
+}
+
+// scrub returns the Replacer of known secrets, or nil.
+func (r *Redactor) scrub() *strings.Replacer {
+	if r == nil {
+		return nil
+	}
+	return r.scrubber
+}
+
+// Header returns a copy of h with every value of every header that is not
+// safe replaced by Redacted. Names are kept, and so is the number of values
+// of each. A nil h gives nil.
+func (r *Redactor) Header(h http.Header) http.Header {
+	if h == nil {
+		return nil
+	}
+	out := make(http.Header, len(h))
+	for name, values := range h {
+		if r.isSafe(name) {
+			out[name] = slices.Clone(values)
+			continue
+		}
+		red := make([]string, len(values))
+		for i := range red {
+			red[i] = Redacted
+		}
+		out[name] = red
+	}
+	return out
+}
+
+// Error returns an error whose text is err's, redacted by String, and that
+// wraps err, so errors.Is and errors.As still find what err holds (whose own
+// fields, such as url.Error.URL, are not redacted: print them through the
+// Redactor too). A nil err gives nil.
+func (r *Redactor) Error(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &redactedError{msg: r.String(err.Error()), err: err}
+}
+
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }

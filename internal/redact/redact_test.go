@@ -1,0 +1,199 @@
+package redact_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/outhook/outhook/internal/leakcheck"
+	"github.com/outhook/outhook/internal/redact"
+)
+
+func TestURL(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want string
+	}{
+		{"plain", "https://hooks.torq.io/v1/webhooks/abc", "https://hooks.torq.io/v1/webhooks/abc"},
+		{"user and password", "https://bob:hunter2@example.com/hook", "https://REDACTED:REDACTED@example.com/hook"},
+		{"user only", "https://ghp_token123@example.com/hook", "https://REDACTED@example.com/hook"},
+		{"query values", "https://example.com/h?token=abc123&mode=sync", "https://example.com/h?token=REDACTED&mode=REDACTED"},
+		{"order and repeats kept", "https://example.com/h?b=1&a=2&b=3", "https://example.com/h?b=REDACTED&a=REDACTED&b=REDACTED"},
+		{"flags and empty values kept", "https://example.com/h?debug&x=&sig=s%2Fx", "https://example.com/h?debug&x=&sig=REDACTED"},
+		{"fragment", "https://example.com/h#access_token=xyz", "https://example.com/h#REDACTED"},
+		{"opaque", "mailto:someone@example.com", "mailto:REDACTED"},
+		{"everything", "http://u:p@10.0.0.1:8080/p/q?k=v#f", "http://REDACTED:REDACTED@10.0.0.1:8080/p/q?k=REDACTED#REDACTED"},
+	}
+	var r redact.Redactor
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			u, err := url.Parse(tt.in)
+			require.NoError(t, err)
+			require.Equal(t, tt.want, r.URL(u).String())
+			require.Equal(t, tt.in, u.String(), "the URL given is left as it was")
+		})
+	}
+	require.Nil(t, r.URL(nil))
+}
+
+func TestURLKnownPathSecret(t *testing.T) {
+	// A Slack-style URL whose path is the secret.
+	r := redact.New(redact.WithSecrets("XXXXsecretpathXXXX"))
+	u, err := url.Parse("https://hooks.slack.com/services/T000/B000/XXXXsecretpathXXXX")
+	require.NoError(t, err)
+	require.Equal(t, "https://hooks.slack.com/services/T000/B000/REDACTED", r.URL(u).String())
+}
+
+func TestHeader(t *testing.T) {
+	h := http.Header{
+		"Authorization":     {"Bearer s3cr3t"},
+		"X-Torq-Token":      {"tok-1", "tok-2"},
+		"Content-Type":      {"application/json"},
+		"Webhook-Id":        {"msg_1"},
+		"Webhook-Signature": {"v1,abc="},
+		"webhook-timestamp": {"1614265330"}, // not canonical
+	}
+	tests := []struct {
+		name string
+		r    *redact.Redactor
+		want http.Header
+	}{
+		{"default", redact.New(), http.Header{
+			"Authorization":     {"REDACTED"},
+			"X-Torq-Token":      {"REDACTED", "REDACTED"},
+			"Content-Type":      {"application/json"},
+			"Webhook-Id":        {"msg_1"},
+			"Webhook-Signature": {"REDACTED"},
+			"webhook-timestamp": {"1614265330"},
+		}},
+		{"zero value", &redact.Redactor{}, nil},
+		{"nil", nil, nil},
+		{"custom", redact.New(redact.WithSafeHeaders("x-torq-token")), http.Header{
+			"Authorization":     {"REDACTED"},
+			"X-Torq-Token":      {"tok-1", "tok-2"},
+			"Content-Type":      {"REDACTED"},
+			"Webhook-Id":        {"REDACTED"},
+			"Webhook-Signature": {"REDACTED"},
+			"webhook-timestamp": {"REDACTED"},
+		}},
+		{"none safe", redact.New(redact.WithSafeHeaders()), http.Header{
+			"Authorization":     {"REDACTED"},
+			"X-Torq-Token":      {"REDACTED", "REDACTED"},
+			"Content-Type":      {"REDACTED"},
+			"Webhook-Id":        {"REDACTED"},
+			"Webhook-Signature": {"REDACTED"},
+			"webhook-timestamp": {"REDACTED"},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			want := tt.want
+			if want == nil {
+				want = tests[0].want
+			}
+			require.Equal(t, want, tt.r.Header(h))
+		})
+	}
+	require.Equal(t, "Bearer s3cr3t", h.Get("Authorization"), "the header given is left as it was")
+	require.Nil(t, redact.New().Header(nil))
+}
+
+func TestDefaultSafeHeaders(t *testing.T) {
+	names := redact.DefaultSafeHeaders()
+	require.Contains(t, names, "Content-Type")
+	require.NotContains(t, names, "Authorization")
+	names[0] = "Authorization"
+	require.NotContains(t, redact.DefaultSafeHeaders(), "Authorization", "the list returned is a copy")
+}
+
+func TestString(t *testing.T) {
+	r := redact.New(
+		redact.WithSecrets("a b/c+d\"e", "abcd", "abcdefgh", "xyz"),
+		nil,
+		redact.WithSecretsFrom(nil, http.Header{"Authorization": {"Bearer tok_9f8e7d6c"}, "Content-Type": {"application/json"}}),
+	)
+	tests := []struct {
+		name string
+		in   string
+		want string
+	}{
+		{"URL in text", `Post "https://u:p@h.example/x?token=t1&m=s": EOF`, `Post "https://REDACTED:REDACTED@h.example/x?token=REDACTED&m=REDACTED": EOF`},
+		{"two URLs", "from http://a.example/?k=1 to http://b.example/?k=2 done", "from http://a.example/?k=REDACTED to http://b.example/?k=REDACTED done"},
+		{"URL that does not parse", `parse "http://u:p@h/%zz": invalid URL escape`, `parse "REDACTED": invalid URL escape`},
+		{"known secret", "the signing key abcd was rejected", "the signing key REDACTED was rejected"},
+		{"longest first", "xxabcdefghxx", "xxREDACTEDxx"},
+		{"query-escaped form", "q=a+b%2Fc%2Bd%22e;", "q=REDACTED;"},
+		{"path-escaped form", "/a%20b%2Fc+d%22e/", "/REDACTED/"},
+		{"JSON-escaped form", `{"k":"a b/c+d\"e"}`, `{"k":"REDACTED"}`},
+		{"token after the auth scheme", "401: invalid token tok_9f8e7d6c", "401: invalid token REDACTED"},
+		{"whole header value", "sent Bearer tok_9f8e7d6c", "sent REDACTED"},
+		{"safe header values are not secrets", "want application/json", "want application/json"},
+		{"short secrets stay", "xyz 127.0.0.1", "xyz 127.0.0.1"},
+		{"nothing to hide", "dial tcp 10.0.0.1:443: connection refused", "dial tcp 10.0.0.1:443: connection refused"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			require.Equal(t, tt.want, r.String(tt.in))
+		})
+	}
+}
+
+var errDial = errors.New("dial refused by the test")
+
+// The error of a real failed request quotes its URL; the redacted error
+// hides the URL's secrets and the header's, and still unwraps.
+func TestErrorFromClient(t *testing.T) {
+	leakcheck.Check(t)
+	client := &http.Client{Transport: &http.Transport{
+		DialContext: func(context.Context, string, string) (net.Conn, error) {
+			return nil, fmt.Errorf("%w (token s3cr3t-header-token)", errDial)
+		},
+	}}
+	raw := "http://bob:hunter22@hooks.example/v1?token=querysecret&mode=sync"
+	req, err := http.NewRequest(http.MethodPost, raw, nil)
+	require.NoError(t, err)
+	req.Header.Set("X-Torq-Token", "s3cr3t-header-token")
+	_, err = client.Do(req)
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "querysecret")
+
+	u, _ := url.Parse(raw)
+	r := redact.New(redact.WithSecretsFrom(u, req.Header))
+	red := r.Error(err)
+	for _, secret := range []string{"bob", "hunter22", "querysecret", "s3cr3t-header-token"} {
+		require.NotContains(t, red.Error(), secret)
+	}
+	require.Contains(t, red.Error(), "token=REDACTED&mode=REDACTED")
+	require.Contains(t, red.Error(), "hooks.example/v1")
+	require.ErrorIs(t, red, errDial)
+	var ue *url.Error
+	require.ErrorAs(t, red, &ue)
+	require.NoError(t, r.Error(nil))
+}
+
+func TestSecretsFromURL(t *testing.T) {
+	u, err := url.Parse("https://user1234:pass5678@example.com/h?sig=abc%2Fdef&n=1#frag5678")
+	require.NoError(t, err)
+	r := redact.New(redact.WithSecretsFrom(u, nil))
+	got := r.String("user1234 pass5678 abc/def abc%2Fdef frag5678 n=1")
+	require.Equal(t, "REDACTED REDACTED REDACTED REDACTED REDACTED n=1", got)
+	require.False(t, strings.Contains(got, "5678"))
+}
+
+func BenchmarkString(b *testing.B) {
+	u, _ := url.Parse("https://hooks.example/v1/webhooks/42?token=t0k3n-xyz")
+	r := redact.New(redact.WithSecretsFrom(u, http.Header{"Authorization": {"Bearer abc.def.ghi"}}))
+	msg := `Post "https://hooks.example/v1/webhooks/42?token=t0k3n-xyz": dial tcp 203.0.113.7:443: connect: connection refused`
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = r.String(msg)
+	}
+}

@@ -1,0 +1,165 @@
+package signing
+
+import (
+	"crypto/ed25519"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DefaultTolerance is how far webhook-timestamp may lie from the time of
+// verification, either way, when a Verifier is given no tolerance; the
+// reference libraries use the same.
+const DefaultTolerance = 5 * time.Minute
+
+// MaxSignatures is how many entries of webhook-signature a Verifier looks
+// at; the rest are ignored, so a hostile header cannot make verification
+// arbitrarily slow.
+const MaxSignatures = 32
+
+// Errors of Verify, matched with errors.Is.
+var (
+	// ErrInvalidHeader means webhook-id, webhook-timestamp or
+	// webhook-signature is missing, or the timestamp is not a number of
+	// unix seconds.
+	ErrInvalidHeader = errors.New("signing: missing or malformed webhook header")
+	// ErrTimestampOutOfRange means webhook-timestamp lies further than the
+	// tolerance from the time of verification.
+	ErrTimestampOutOfRange = errors.New("signing: timestamp outside the tolerance")
+	// ErrInvalidSignature means no signature in webhook-signature matches
+	// any of the Verifier's secrets.
+	ErrInvalidSignature = errors.New("signing: no matching signature")
+)
+
+// Verifier checks signed requests, as a receiver does. It is immutable and
+// safe for concurrent use. The zero Verifier has no secrets and accepts
+// nothing: create one with NewVerifier.
+type Verifier struct {
+	secrets   []Secret
+	tolerance time.Duration
+}
+
+// NewVerifier returns a Verifier that accepts a signature made with any of
+// secrets: whsec_ secrets, and whpk_ public keys or whsk_ private keys for
+// v1a. A tolerance of zero or less means DefaultTolerance. It needs at least
+// one secret; errors wrap ErrInvalidSecret.
+func NewVerifier(tolerance time.Duration, secrets ...Secret) (*Verifier, error) {
+	if len(secrets) == 0 {
+		return nil, fmt.Errorf("%w: a verifier needs at least one secret", ErrInvalidSecret)
+	}
+	if tolerance <= 0 {
+		tolerance = DefaultTolerance
+	}
+	v := &Verifier{secrets: make([]Secret, len(secrets)), tolerance: tolerance}
+	for i, sec := range secrets {
+		if sec.key() == nil {
+			return nil, fmt.Errorf("%w: secret %d is the zero Secret", ErrInvalidSecret, i)
+		}
+		v.secrets[i] = sec.Public()
+	}
+	return v, nil
+}
+
+// Verify checks the Standard Webhooks headers in h against body at the time
+// now. It returns nil when webhook-timestamp lies within the tolerance of
+// now and at least one signature in webhook-signature (all its values,
+// space-separated entries, the first MaxSignatures of them) matches one of
+// the Verifier's secrets; entries of unknown versions or that do not parse
+// are skipped. Otherwise the error wraps ErrInvalidHeader,
+// ErrTimestampOutOfRange or ErrInvalidSignature. Signatures are compared in
+// constant time.
+func (v *Verifier) Verify(h http.Header, body []byte, now time.Time) error {
+	id := h.Get(HeaderID)
+	tsText := h.Get(HeaderTimestamp)
+	sigs := h.Values(HeaderSignature)
+	switch {
+	case id == "":
+		return fmt.Errorf("%w: no %s", ErrInvalidHeader, HeaderID)
+	case tsText == "":
+		return fmt.Errorf("%w: no %s", ErrInvalidHeader, HeaderTimestamp)
+	case len(sigs) == 0:
+		return fmt.Errorf("%w: no %s", ErrInvalidHeader, HeaderSignature)
+	}
+	ts, err := parseTimestamp(tsText)
+	if err != nil {
+		return err
+	}
+	if skew := now.Sub(time.Unix(ts, 0)); skew > v.tolerance || skew < -v.tolerance {
+		return fmt.Errorf("%w: %s is %v from now; the tolerance is %v", ErrTimestampOutOfRange, HeaderTimestamp, skew.Truncate(time.Second), v.tolerance)
+	}
+
+	tsBytes := []byte(tsText)
+	var (
+		macs [][]byte // per secret, computed on first use
+		msg  []byte   // id.ts.body, built on first v1a entry
+		// dec holds a decoded signature; base64 padding makes DecodedLen
+		// round up, so it is larger than the largest signature.
+		dec [ed25519.SignatureSize + 3]byte
+	)
+	seen := 0
+	for _, value := range sigs {
+		for entry := range strings.SplitSeq(value, " ") {
+			if entry == "" {
+				continue
+			}
+			if seen == MaxSignatures {
+				return ErrInvalidSignature
+			}
+			seen++
+			version, b64, ok := strings.Cut(entry, ",")
+			if !ok || base64.StdEncoding.DecodedLen(len(b64)) > len(dec) {
+				continue
+			}
+			n, err := base64.StdEncoding.Decode(dec[:], []byte(b64))
+			if err != nil {
+				continue
+			}
+			sig := dec[:n]
+			for i, sec := range v.secrets {
+				k := sec.key()
+				if string(k.version) != version {
+					continue
+				}
+				if k.version == V1 {
+					if macs == nil {
+						macs = make([][]byte, len(v.secrets))
+					}
+					if macs[i] == nil {
+						macs[i] = k.mac(id, tsBytes, body, make([]byte, 0, sha256.Size))
+					}
+					if hmac.Equal(sig, macs[i]) {
+						return nil
+					}
+					continue
+				}
+				if msg == nil {
+					msg = content(id, tsBytes, body)
+				}
+				if len(sig) == ed25519.SignatureSize && ed25519.Verify(k.public, msg, sig) {
+					return nil
+				}
+			}
+		}
+	}
+	return ErrInvalidSignature
+}
+
+// parseTimestamp reads unix seconds written as decimal digits.
+func parseTimestamp(text string) (int64, error) {
+	for i := 0; i < len(text); i++ {
+		if text[i] < '0' || text[i] > '9' {
+			return 0, fmt.Errorf("%w: %s is not a number of unix seconds", ErrInvalidHeader, HeaderTimestamp)
+		}
+	}
+	ts, err := strconv.ParseInt(text, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %s is out of range", ErrInvalidHeader, HeaderTimestamp)
+	}
+	return ts, nil
+}

@@ -1,0 +1,97 @@
+// Package template renders Handlebars and mustache templates into webhook
+// bodies, and by default guarantees that the body is valid JSON.
+//
+// A template is parsed once and executed many times, safely in parallel:
+//
+//	t, err := template.Parse(`{"body":{"event":"New Apono {{event_type}} request made by {{data.requester.name}}"}}`)
+//	...
+//	body, err := t.Append(buf[:0], event)
+//
+// # Escaping that follows the JSON structure
+//
+// In the default JSON mode, Parse reads the text of the template as JSON and
+// knows where each tag stands, and Execute escapes each value for that
+// place:
+//
+//   - inside a string, "{{x}}" writes the text of x, JSON-string-escaped
+//     (quotes, backslashes, control characters, U+2028 and U+2029);
+//   - in value position, "duration": {{x}} writes x as a JSON value: a
+//     number as its literal, a string with its quotes, an object or array as
+//     compact JSON, a missing field as null;
+//   - in member-name position, { {{x}}: 1 } writes the text of x as a JSON
+//     string;
+//   - inside a JSON document that is itself escaped in a string, as in
+//     "message": "{ \"who\": \"{{x}}\" }", the value is escaped for the inner
+//     document and then once more for each enclosing string, so that both
+//     the body and the inner document stay valid and decode back to the
+//     value. A string counts as an embedded document when its content
+//     begins with { or [ and reads as JSON to its end.
+//
+// Sections make the output depend on the data, so Parse follows every way
+// through them: a body may render zero, one or many times, and the
+// separators of {{#each}} are understood when written with @first, @last or
+// @index, as in [{{#each xs}}{{json .}}{{#unless @last}},{{/unless}}{{/each}}].
+// A section must begin and end in the same JSON context (inside the same
+// string, or at the same depth of objects and arrays), and every way through
+// the template must give one complete JSON document. Parse rejects any other
+// template with the position of the problem, so a template that parses
+// renders valid JSON for any data whatsoever, or Execute returns an error.
+//
+// The HTML mode escapes as mustache and Handlebars do, and the Text mode
+// writes values as they are, for bodies that are not JSON (see WithMode).
+//
+// # Language
+//
+// Everything in the required modules of the mustache specification:
+// interpolation, sections, inverted sections, comments, partials, set
+// delimiters, dotted names, the implicit iterator {{.}} and the
+// standalone-line whitespace rules. Names are looked up in the current
+// context first and then in the enclosing ones.
+//
+// The Handlebars forms Apono's published templates use: spaces inside tags
+// ({{ data.requester.name }}), segment literals
+// ({{data.access_groups.[0].[integration].name}}), this, ../ and @root
+// paths, {{#each}} with @index, @key, @first and @last, {{else}} and
+// {{else if x}}, {{#if}}, {{#unless}}, {{#with}}, {{{raw}}} and {{& raw}},
+// {{!-- comments --}}, whitespace control {{~x~}} and subexpressions
+// ({{#if (eq a "b")}}). Block parameters (as |x|), hash arguments (k=v),
+// block helpers other than the built-in ones and dynamic partial names are
+// not supported and fail to parse.
+//
+// Falsy values, which skip if, each and sections, are false, null, a
+// missing field, 0, "" and the empty array.
+//
+// # Helpers
+//
+// Built in:
+//
+//	{{json x}}             x as JSON; in a string, its JSON text escaped
+//	{{eq a b}} {{ne a b}}  compare by JSON meaning (numbers by value)
+//	{{default x y}}        y when x is missing, null or ""
+//	{{join list [sep]}}    the elements' text, separated by sep (", ")
+//	{{lookup x key}}       the member or element key of x
+//	{{time x [layout]}}    epoch seconds (1773134100.482913204, kept to the
+//	                       nanosecond) formatted in UTC, RFC 3339 by default;
+//	                       layout is a Go layout or a name such as
+//	                       "RFC3339Nano" or "DateTime"; null gives null
+//	{{upper x}} {{lower x}}
+//
+// Callers add their own with WithHelpers. A tag made of a single name is a
+// field reference unless a caller's helper has that name, so data fields
+// named like the built-in helpers stay reachable.
+//
+// # Data
+//
+// Execute accepts JSON-like Go values (map[string]any, []any, string,
+// json.Number, float64 and the other number types, bool, nil,
+// map[string]string, []string) and the parsed documents Outhook's webhook
+// package decodes each event into once, which render without allocating.
+//
+// # Errors and checks
+//
+// Parse, Execute and Check report problems as *Error values carrying the
+// template name, line and column. WithStrict turns a missing field into an
+// error naming its path, and Check, or WithSchema, compares every field
+// reference with a Schema and suggests the nearest known path for each
+// unknown one.
+package template

@@ -1,0 +1,582 @@
+package template
+
+import (
+	"encoding/json"
+	"strconv"
+	"unsafe"
+
+	"github.com/outhook/outhook/internal/jsondoc"
+)
+
+// ctxFrame is one context of the rendering: the data value that relative
+// paths start from, and, inside each and list sections, the loop position.
+type ctxFrame struct {
+	v     any
+	loop  bool
+	index int
+	count int
+	key   string
+}
+
+// state is what one execution needs. States are reused (see
+// Template.state), so that rendering does not allocate.
+type state struct {
+	t       *Template
+	stack   []ctxFrame // the contexts, innermost last
+	args    []any      // helper arguments
+	scratch []byte     // text that must be escaped after rendering
+	buf     []byte     // Execute's output
+	depth   int        // partial nesting
+}
+
+func (s *state) push(f ctxFrame) { s.stack = append(s.stack, f) }
+func (s *state) pop()            { s.stack = s.stack[:len(s.stack)-1] }
+
+// maxPartialDepth bounds partials that include themselves.
+const maxPartialDepth = 100
+
+// run renders nodes, appending to dst.
+func (s *state) run(dst []byte, nodes []node) ([]byte, error) {
+	var err error
+	for i := range nodes {
+		n := &nodes[i]
+		switch n.kind {
+		case nText:
+			dst = append(dst, n.text...)
+		case nValue:
+			if n.plainString {
+				// The common case: a string of a parsed document inside a
+				// JSON string.
+				if v, ok := s.lookup(n.expr); ok {
+					if d, ok := v.(*jsondoc.Value); ok && d.Kind() == jsondoc.String {
+						dst = jsondoc.AppendEscaped(dst, d.Text())
+						continue
+					}
+				}
+			}
+			dst, err = s.value(dst, n)
+		case nBlock:
+			dst, err = s.block(dst, n)
+		case nPartial:
+			part := n.part
+			if n.dyn != nil {
+				v, _, err := s.eval(n, n.expr, false)
+				if err != nil {
+					return dst, err
+				}
+				name, _ := jsondoc.Str(v)
+				if part = n.dyn[name]; part == nil {
+					continue
+				}
+			}
+			if s.depth >= maxPartialDepth {
+				return dst, s.errorf(n, n.pos, "partials nested more than "+strconv.Itoa(maxPartialDepth)+" deep", nil)
+			}
+			s.depth++
+			dst, err = s.run(dst, part.nodes)
+			s.depth--
+		}
+		if err != nil {
+			return dst, err
+		}
+	}
+	return dst, nil
+}
+
+func (s *state) errorf(n *node, off int, msg string, cause error) *Error {
+	e := n.src.errorf(off, msg)
+	e.Err = cause
+	return e
+}
+
+// lookup resolves a path.
+func (s *state) lookup(e *expr) (any, bool) {
+	var v any
+	segs := e.segs
+	switch {
+	case e.root:
+		v = s.stack[0].v
+	case e.local:
+		i := len(s.stack) - 1 - e.up
+		if i < 0 {
+			return nil, false
+		}
+		v = s.stack[i].v
+	default:
+		// The first name is looked up in each enclosing context in turn.
+		i := len(s.stack) - 1
+		for ; i >= 0; i-- {
+			if d, ok := s.stack[i].v.(*jsondoc.Value); ok && segs[0].idx < 0 {
+				if c := d.Get(segs[0].key); c != nil {
+					v = c
+					break
+				}
+				continue
+			}
+			if c, ok := member(s.stack[i].v, segs[0]); ok {
+				v = c
+				break
+			}
+		}
+		if i < 0 {
+			return nil, false
+		}
+		segs = segs[1:]
+	}
+	for i := range segs {
+		sg := &segs[i]
+		if d, ok := v.(*jsondoc.Value); ok && sg.idx < 0 {
+			c := d.Get(sg.key)
+			if c == nil {
+				return nil, false
+			}
+			v = c
+			continue
+		}
+		c, ok := member(v, *sg)
+		if !ok {
+			return nil, false
+		}
+		v = c
+	}
+	return v, true
+}
+
+func member(v any, sg seg) (any, bool) {
+	if d, ok := v.(*jsondoc.Value); ok {
+		// The common case, without the accessors' type switch.
+		var c *jsondoc.Value
+		if sg.idx >= 0 && d.Kind() == jsondoc.Array {
+			c = d.Elem(sg.idx)
+		} else {
+			c = d.Get(sg.key)
+		}
+		return c, c != nil
+	}
+	if sg.idx >= 0 {
+		if c, ok := jsondoc.Elem(v, sg.idx); ok {
+			return c, true
+		}
+	}
+	return jsondoc.Field(v, sg.key)
+}
+
+// loopFrame returns the innermost frame of an each or list section.
+func (s *state) loopFrame() *ctxFrame {
+	for i := len(s.stack) - 1; i >= 0; i-- {
+		if s.stack[i].loop {
+			return &s.stack[i]
+		}
+	}
+	return nil
+}
+
+// eval computes an expression. found is false for a missing field; in
+// strict mode that is an error unless lenient.
+func (s *state) eval(n *node, e *expr, lenient bool) (v any, found bool, err error) {
+	switch e.kind {
+	case ePath:
+		v, found = s.lookup(e)
+		if !found && s.t.strict && !lenient {
+			err := s.errorf(n, e.pos, "missing field "+e.text, ErrMissingField)
+			err.Path = e.text
+			return nil, false, err
+		}
+		return v, found, nil
+	case eLit:
+		return e.lit, true, nil
+	case eData:
+		f := s.loopFrame()
+		if f == nil {
+			return nil, false, nil
+		}
+		switch e.data {
+		case dIndex:
+			return f.index, true, nil
+		case dKey:
+			if f.key == "" {
+				return f.index, true, nil
+			}
+			return f.key, true, nil
+		case dFirst:
+			return f.index == 0, true, nil
+		case dLast:
+			return f.index == f.count-1, true, nil
+		}
+	case eCall:
+		base := len(s.args)
+		for i, a := range e.args {
+			av, _, err := s.eval(n, a, lenient || i == 0 && e.fn.lenientFirst)
+			if err != nil {
+				s.args = s.args[:base]
+				return nil, false, err
+			}
+			s.args = append(s.args, av)
+		}
+		args := s.args[base:]
+		if e.fn.custom {
+			conv := make([]any, len(args))
+			for i, a := range args {
+				conv[i] = plain(a)
+			}
+			args = conv
+		}
+		v, err := e.fn.fn(args)
+		clear(s.args[base:])
+		s.args = s.args[:base]
+		if err != nil {
+			ee := s.errorf(n, e.pos, "helper "+e.fn.name+": "+err.Error(), err)
+			return nil, false, ee
+		}
+		return v, true, nil
+	}
+	return nil, false, nil
+}
+
+// truthy tells whether v selects the body of if, each and sections: false,
+// null, a missing field, 0, "" and [] do not.
+func truthy(v any, found bool) bool {
+	if !found {
+		return false
+	}
+	switch jsondoc.KindOf(v) {
+	case jsondoc.Bool:
+		if b, ok := v.(bool); ok {
+			return b
+		}
+		var buf [8]byte
+		return string(jsondoc.AppendText(buf[:0], v)) == "true"
+	case jsondoc.Number:
+		f, _ := jsondoc.Float(v)
+		return f != 0
+	case jsondoc.String:
+		str, _ := jsondoc.Str(v)
+		return str != ""
+	case jsondoc.Array:
+		return jsondoc.Len(v) > 0
+	case jsondoc.Object:
+		return true
+	}
+	return false
+}
+
+// block renders a section or block helper.
+func (s *state) block(dst []byte, n *node) ([]byte, error) {
+	var v any
+	var t bool
+	if e := n.expr; e.kind == eData && e.data != dKey {
+		// {{#unless @last}} and the like, without boxing.
+		if f := s.loopFrame(); f != nil {
+			switch e.data {
+			case dFirst:
+				t = f.index == 0
+			case dLast:
+				t = f.index == f.count-1
+			case dIndex:
+				t = f.index != 0
+			}
+			v = t
+		}
+	} else {
+		lenient := n.block == bIf || n.block == bUnless || n.block == bInverted
+		var found bool
+		var err error
+		if v, found, err = s.eval(n, e, lenient); err != nil {
+			return dst, err
+		}
+		t = truthy(v, found)
+	}
+	var err error
+	switch n.block {
+	case bIf:
+		if t {
+			return s.run(dst, n.body)
+		}
+		return s.run(dst, n.alt)
+	case bUnless, bInverted:
+		if !t {
+			return s.run(dst, n.body)
+		}
+		return s.run(dst, n.alt)
+	case bWith:
+		if !t {
+			return s.run(dst, n.alt)
+		}
+		s.push(ctxFrame{v: v})
+		dst, err = s.run(dst, n.body)
+		s.pop()
+		return dst, err
+	case bSection:
+		if !t {
+			return s.run(dst, n.alt)
+		}
+		if jsondoc.KindOf(v) != jsondoc.Array {
+			s.push(ctxFrame{v: v})
+			dst, err = s.run(dst, n.body)
+			s.pop()
+			return dst, err
+		}
+	}
+	// each, or a section over a non-empty list.
+	switch jsondoc.KindOf(v) {
+	case jsondoc.Array:
+		count := jsondoc.Len(v)
+		if count == 0 {
+			return s.run(dst, n.alt)
+		}
+		for i := 0; i < count; i++ {
+			el, _ := jsondoc.Elem(v, i)
+			s.push(ctxFrame{v: el, loop: true, index: i, count: count})
+			dst, err = s.run(dst, n.body)
+			s.pop()
+			if err != nil {
+				return dst, err
+			}
+		}
+		return dst, nil
+	case jsondoc.Object:
+		count := jsondoc.Len(v)
+		if count == 0 {
+			return s.run(dst, n.alt)
+		}
+		if doc, ok := v.(*jsondoc.Value); ok {
+			for i := 0; i < count; i++ {
+				k, el := doc.Member(i)
+				s.push(ctxFrame{v: el, loop: true, index: i, count: count, key: k})
+				dst, err = s.run(dst, n.body)
+				s.pop()
+				if err != nil {
+					return dst, err
+				}
+			}
+			return dst, nil
+		}
+		base := len(s.stack)
+		s.stack = appendMembers(s.stack, v, count)
+		members := s.stack[base:]
+		for i := range members {
+			s.stack = append(s.stack, members[i])
+			s.stack[len(s.stack)-1].index = i
+			dst, err = s.run(dst, n.body)
+			s.pop()
+			if err != nil {
+				break
+			}
+		}
+		clear(s.stack[base:])
+		s.stack = s.stack[:base]
+		return dst, err
+	}
+	return s.run(dst, n.alt)
+}
+
+// appendMembers appends a frame for each member of a Go map. It is apart
+// from block because the iterator's closure would make block's variables
+// escape to the heap.
+func appendMembers(frames []ctxFrame, v any, count int) []ctxFrame {
+	for k, el := range jsondoc.Members(v) {
+		frames = append(frames, ctxFrame{v: el, loop: true, count: count, key: k})
+	}
+	return frames
+}
+
+// value renders an interpolation tag.
+func (s *state) value(dst []byte, n *node) ([]byte, error) {
+	e := n.expr
+	asJSON := false
+	if e.kind == eCall && e.fn == jsonHelper {
+		e, asJSON = e.args[0], true
+	}
+	if e.kind == eData {
+		return s.data(dst, n, e)
+	}
+	var v any
+	var found bool
+	if e.kind == ePath && !s.t.strict {
+		v, found = s.lookup(e)
+	} else {
+		var err error
+		if v, found, err = s.eval(n, e, false); err != nil {
+			return dst, err
+		}
+	}
+	if !found {
+		v = nil
+	}
+	var err error
+	start := len(dst)
+	switch s.t.mode {
+	case JSON:
+		switch n.esc.kind {
+		case escString:
+			if str, ok := jsondoc.Str(v); ok && !asJSON {
+				dst = jsondoc.AppendEscaped(dst, str)
+				break
+			}
+			k := jsondoc.KindOf(v)
+			if asJSON || k == jsondoc.Array || k == jsondoc.Object {
+				if dst, err = jsondoc.AppendJSON(dst, v); err != nil {
+					return dst[:start], s.errorf(n, n.pos, "cannot render "+e.text+" as JSON: "+err.Error(), err)
+				}
+				dst = escapeTail(dst, start)
+				break
+			}
+			dst = escapeTail(jsondoc.AppendText(dst, v), start)
+		case escValue:
+			if num, ok := v.(json.Number); ok && num != "" && !validNumber(string(num)) {
+				return dst, s.errorf(n, n.pos, "cannot render "+e.text+" as JSON: invalid number "+strconv.Quote(string(num)), nil)
+			}
+			if dst, err = jsondoc.AppendJSON(dst, v); err != nil {
+				return dst[:start], s.errorf(n, n.pos, "cannot render "+e.text+" as JSON: "+err.Error(), err)
+			}
+		case escKey:
+			if str, ok := jsondoc.Str(v); ok && !asJSON {
+				dst = jsondoc.AppendQuoted(dst, str)
+				break
+			}
+			var err error
+			if asJSON {
+				s.scratch, err = jsondoc.AppendJSON(s.scratch[:0], v)
+			} else {
+				s.scratch = jsondoc.AppendText(s.scratch[:0], v)
+			}
+			if err != nil {
+				return dst[:start], s.errorf(n, n.pos, "cannot render "+e.text+" as JSON: "+err.Error(), err)
+			}
+			dst = jsondoc.AppendQuoted(dst, bytesString(s.scratch))
+		default:
+			return dst, s.errorf(n, n.pos, "tag {{"+n.expr.text+"}} has no JSON context", nil)
+		}
+		for range n.esc.depth {
+			dst = escapeTail(dst, start)
+		}
+		return dst, nil
+	case HTML:
+		if str, ok := jsondoc.Str(v); ok && !asJSON {
+			if n.raw {
+				return append(dst, str...), nil
+			}
+			return appendHTML(dst, str), nil
+		}
+		if asJSON {
+			s.scratch, err = jsondoc.AppendJSON(s.scratch[:0], v)
+			if err != nil {
+				return dst, s.errorf(n, n.pos, "cannot render "+e.text+" as JSON: "+err.Error(), err)
+			}
+		} else {
+			s.scratch = jsondoc.AppendText(s.scratch[:0], v)
+		}
+		if n.raw {
+			return append(dst, s.scratch...), nil
+		}
+		return appendHTML(dst, bytesString(s.scratch)), nil
+	default:
+		if asJSON {
+			dst, err = jsondoc.AppendJSON(dst, v)
+			if err != nil {
+				return dst[:start], s.errorf(n, n.pos, "cannot render "+e.text+" as JSON: "+err.Error(), err)
+			}
+			return dst, nil
+		}
+		return jsondoc.AppendText(dst, v), nil
+	}
+}
+
+// data renders @index, @key, @first or @last without boxing them.
+func (s *state) data(dst []byte, n *node, e *expr) ([]byte, error) {
+	f := s.loopFrame()
+	start := len(dst)
+	quote := s.t.mode == JSON && n.esc.kind == escKey
+	if s.t.mode == JSON && n.esc.kind == escUnset {
+		return dst, s.errorf(n, n.pos, "tag {{"+n.expr.text+"}} has no JSON context", nil)
+	}
+	switch {
+	case f == nil:
+		if s.t.mode == JSON && n.esc.kind == escValue {
+			dst = append(dst, "null"...)
+		} else if quote {
+			dst = append(dst, `""`...)
+		}
+	case e.data == dKey && f.key != "":
+		switch {
+		case s.t.mode == JSON && n.esc.kind == escString:
+			dst = jsondoc.AppendEscaped(dst, f.key)
+		case s.t.mode == JSON:
+			dst = jsondoc.AppendQuoted(dst, f.key)
+		case s.t.mode == HTML && !n.raw:
+			dst = appendHTML(dst, f.key)
+		default:
+			dst = append(dst, f.key...)
+		}
+	case e.data == dIndex || e.data == dKey:
+		if quote {
+			dst = append(dst, '"')
+		}
+		dst = strconv.AppendInt(dst, int64(f.index), 10)
+		if quote {
+			dst = append(dst, '"')
+		}
+	default:
+		b := f.index == 0
+		if e.data == dLast {
+			b = f.index == f.count-1
+		}
+		if quote {
+			dst = append(dst, '"')
+		}
+		dst = strconv.AppendBool(dst, b)
+		if quote {
+			dst = append(dst, '"')
+		}
+	}
+	if s.t.mode == JSON {
+		for range n.esc.depth {
+			dst = escapeTail(dst, start)
+		}
+	}
+	return dst, nil
+}
+
+// escapeTail replaces dst[start:] with its JSON string escaping.
+func escapeTail(dst []byte, start int) []byte {
+	mid := len(dst)
+	if mid == start {
+		return dst
+	}
+	dst = jsondoc.AppendEscaped(dst, bytesString(dst[start:mid]))
+	return append(dst[:start], dst[mid:]...)
+}
+
+// bytesString views b as a string without copying. The callers only read
+// it while appending after b's end, so b is not modified meanwhile.
+func bytesString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+// appendHTML appends s escaped for HTML text and attribute values, as
+// mustache does.
+func appendHTML(dst []byte, s string) []byte {
+	start := 0
+	for i := 0; i < len(s); i++ {
+		var rep string
+		switch s[i] {
+		case '&':
+			rep = "&amp;"
+		case '<':
+			rep = "&lt;"
+		case '>':
+			rep = "&gt;"
+		case '"':
+			rep = "&quot;"
+		default:
+			continue
+		}
+		dst = append(dst, s[start:i]...)
+		dst = append(dst, rep...)
+		start = i + 1
+	}
+	return append(dst, s[start:]...)
+}

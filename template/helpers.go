@@ -1,0 +1,257 @@
+package template
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/outhook/outhook/internal/jsondoc"
+)
+
+// helper is a function callable from a tag.
+type helper struct {
+	name         string
+	min, max     int // arity; max < 0 means no limit
+	fn           Helper
+	custom       bool // registered by the caller: gets plain Go values
+	lenientFirst bool // the first argument may be missing in strict mode
+}
+
+// jsonHelper renders its argument as JSON; the executor writes it directly.
+var jsonHelper = &helper{name: "json", min: 1, max: 1, fn: func(args []any) (any, error) {
+	b, err := jsondoc.AppendJSON(nil, args[0])
+	if err != nil {
+		return nil, err
+	}
+	return string(b), nil
+}}
+
+var builtinHelpers = []*helper{
+	jsonHelper,
+	{name: "eq", min: 2, max: 2, fn: func(args []any) (any, error) { return equal(args[0], args[1]), nil }},
+	{name: "ne", min: 2, max: 2, fn: func(args []any) (any, error) { return !equal(args[0], args[1]), nil }},
+	{name: "default", min: 2, max: 2, lenientFirst: true, fn: func(args []any) (any, error) {
+		switch jsondoc.KindOf(args[0]) {
+		case jsondoc.Absent, jsondoc.Null:
+			return args[1], nil
+		case jsondoc.String:
+			if s, _ := jsondoc.Str(args[0]); s == "" {
+				return args[1], nil
+			}
+		}
+		return args[0], nil
+	}},
+	{name: "join", min: 1, max: 2, fn: func(args []any) (any, error) {
+		sep := ", "
+		if len(args) == 2 {
+			sep = text(args[1])
+		}
+		var b []byte
+		for i, n := 0, jsondoc.Len(args[0]); i < n; i++ {
+			el, _ := jsondoc.Elem(args[0], i)
+			if i > 0 {
+				b = append(b, sep...)
+			}
+			b = jsondoc.AppendText(b, el)
+		}
+		return string(b), nil
+	}},
+	{name: "lookup", min: 2, max: 2, fn: func(args []any) (any, error) {
+		key := text(args[1])
+		if i, err := strconv.Atoi(key); err == nil {
+			if v, ok := jsondoc.Elem(args[0], i); ok {
+				return v, nil
+			}
+		}
+		v, _ := jsondoc.Field(args[0], key)
+		return v, nil
+	}},
+	{name: "upper", min: 1, max: 1, fn: func(args []any) (any, error) { return strings.ToUpper(text(args[0])), nil }},
+	{name: "lower", min: 1, max: 1, fn: func(args []any) (any, error) { return strings.ToLower(text(args[0])), nil }},
+	{name: "time", min: 1, max: 2, fn: formatTime},
+}
+
+// builtins returns the helpers a template can call: the built-in ones and
+// the caller's.
+func builtins(custom map[string]Helper) map[string]*helper {
+	m := make(map[string]*helper, len(builtinHelpers)+len(custom))
+	for _, h := range builtinHelpers {
+		m[h.name] = h
+	}
+	for name, fn := range custom {
+		m[name] = &helper{name: name, max: -1, fn: fn, custom: true}
+	}
+	return m
+}
+
+// text returns v as text, as an interpolation in a string would show it.
+func text(v any) string {
+	if s, ok := jsondoc.Str(v); ok {
+		return s
+	}
+	return string(jsondoc.AppendText(nil, v))
+}
+
+// equal compares two values by JSON meaning: numbers by value, a missing
+// field equal to null, arrays and objects by their JSON.
+func equal(a, b any) bool {
+	ka, kb := jsondoc.KindOf(a), jsondoc.KindOf(b)
+	if ka == jsondoc.Absent {
+		ka = jsondoc.Null
+	}
+	if kb == jsondoc.Absent {
+		kb = jsondoc.Null
+	}
+	if ka != kb {
+		return false
+	}
+	switch ka {
+	case jsondoc.Null:
+		return true
+	case jsondoc.Number:
+		ta, _ := jsondoc.NumberText(a)
+		tb, _ := jsondoc.NumberText(b)
+		if ta == tb {
+			return true
+		}
+		fa, _ := jsondoc.Float(a)
+		fb, _ := jsondoc.Float(b)
+		return fa == fb
+	case jsondoc.String, jsondoc.Bool:
+		return text(a) == text(b)
+	}
+	ja, erra := jsondoc.AppendJSON(nil, a)
+	jb, errb := jsondoc.AppendJSON(nil, b)
+	return erra == nil && errb == nil && string(ja) == string(jb)
+}
+
+// layouts are the names the time helper accepts besides Go layouts.
+var layouts = map[string]string{
+	"RFC3339":     time.RFC3339,
+	"RFC3339Nano": time.RFC3339Nano,
+	"RFC1123":     time.RFC1123,
+	"RFC1123Z":    time.RFC1123Z,
+	"RFC822":      time.RFC822,
+	"RFC822Z":     time.RFC822Z,
+	"ANSIC":       time.ANSIC,
+	"UnixDate":    time.UnixDate,
+	"Kitchen":     time.Kitchen,
+	"DateTime":    time.DateTime,
+	"DateOnly":    time.DateOnly,
+	"TimeOnly":    time.TimeOnly,
+}
+
+// formatTime formats epoch seconds, such as Apono's 1773134100.482913204,
+// in UTC: RFC 3339 by default, or the layout of the second argument (a Go
+// layout or a name such as "RFC3339Nano"). Null or missing gives null.
+func formatTime(args []any) (any, error) {
+	layout := time.RFC3339
+	if len(args) == 2 {
+		l, ok := jsondoc.Str(args[1])
+		if !ok {
+			return nil, errors.New("the layout must be a string")
+		}
+		layout = l
+		if named, ok := layouts[l]; ok {
+			layout = named
+		}
+	}
+	v := args[0]
+	var lit string
+	switch jsondoc.KindOf(v) {
+	case jsondoc.Absent, jsondoc.Null:
+		return nil, nil
+	case jsondoc.Number:
+		lit, _ = jsondoc.NumberText(v)
+	case jsondoc.String:
+		lit, _ = jsondoc.Str(v)
+	default:
+		return nil, fmt.Errorf("%s is not a number of seconds", jsondoc.KindOf(v))
+	}
+	t, err := parseEpoch(lit)
+	if err != nil {
+		return nil, err
+	}
+	return t.UTC().Format(layout), nil
+}
+
+// parseEpoch reads epoch seconds from a number literal, keeping every digit
+// down to the nanosecond that a float64 would lose.
+func parseEpoch(lit string) (time.Time, error) {
+	bad := fmt.Errorf("%q is not a number of seconds", lit)
+	s := strings.TrimSpace(lit)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	intPart, frac, hasFrac := strings.Cut(s, ".")
+	if strings.ContainsAny(s, "eE") || intPart == "" || hasFrac && frac == "" || !digits(intPart) || !digits(frac) {
+		f, err := strconv.ParseFloat(lit, 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > 1e15 {
+			return time.Time{}, bad
+		}
+		sec, fr := math.Modf(f)
+		return time.Unix(int64(sec), int64(fr*1e9)), nil
+	}
+	sec, err := strconv.ParseInt(intPart, 10, 64)
+	if err != nil || sec > 1e15 {
+		return time.Time{}, bad
+	}
+	if len(frac) > 9 {
+		frac = frac[:9]
+	}
+	nsec := int64(0)
+	if frac != "" {
+		n, _ := strconv.ParseInt(frac, 10, 64)
+		for i := len(frac); i < 9; i++ {
+			n *= 10
+		}
+		nsec = n
+	}
+	if neg {
+		sec, nsec = -sec, -nsec
+	}
+	return time.Unix(sec, nsec), nil
+}
+
+func digits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// plain converts a value to the plain Go form that caller helpers receive.
+func plain(v any) any {
+	switch v := v.(type) {
+	case nil, bool, string, json.Number, map[string]any, []any:
+		return v
+	}
+	switch jsondoc.KindOf(v) {
+	case jsondoc.Absent, jsondoc.Null:
+		return nil
+	case jsondoc.Bool:
+		return text(v) == "true"
+	case jsondoc.String:
+		s, _ := jsondoc.Str(v)
+		return s
+	case jsondoc.Number:
+		n, _ := jsondoc.NumberText(v)
+		return json.Number(n)
+	}
+	b, err := jsondoc.AppendJSON(nil, v)
+	if err != nil {
+		return nil
+	}
+	d := json.NewDecoder(strings.NewReader(string(b)))
+	d.UseNumber()
+	var out any
+	if d.Decode(&out) != nil {
+		return nil
+	}
+	return out
+}

@@ -1,0 +1,790 @@
+package template
+
+import (
+	"fmt"
+	"strconv"
+	"unicode/utf8"
+)
+
+// This file holds the JSON analysis of JSON mode. The literal text of the
+// template is read as JSON by a scanner whose state says where the next byte
+// stands: in value position, after a member name, inside a string, and so
+// on. A string whose content starts with '{' or '[' is read as an embedded
+// JSON document by a scanner one level deeper, fed with the string's decoded
+// characters; that is how `"message": "{ \"who\": \"{{x}}\" }"` is
+// recognised. If the content turns out not to be a JSON document, the string
+// is marked plain and the analysis starts again.
+//
+// Sections make the output depend on the data, so the analysis works on the
+// set of states the scanner can be in: a section's body is followed from
+// every state, zero, one or many times, and a tag must stand in the same
+// kind of place in all of them. @first, @last and @index are tracked, so
+// that {{#unless @last}},{{/unless}} separators are understood. Every path
+// through the template must end with a complete JSON document; together with
+// escaping each tag for its place, that makes the output valid JSON for any
+// data.
+
+// escKind is the kind of place a tag stands in, in JSON mode.
+type escKind uint8
+
+const (
+	escUnset  escKind = iota // not analysed: Execute refuses to render the tag
+	escString                // inside a string: the value's text, string-escaped
+	escValue                 // in value position: the value as JSON
+	escKey                   // in member-name position: the value's text as a JSON string
+)
+
+// esc tells how to escape a tag: the kind of place, then depth more rounds
+// of string escaping for the embedded documents it stands in.
+type esc struct {
+	kind  escKind
+	depth uint8
+}
+
+func (e esc) String() string {
+	var s string
+	switch e.kind {
+	case escString:
+		s = "inside a JSON string"
+	case escValue:
+		s = "in JSON value position"
+	case escKey:
+		s = "in member-name position"
+	default:
+		s = "nowhere"
+	}
+	if e.depth > 0 {
+		s += " of a JSON document embedded " + strconv.Itoa(int(e.depth)) + " level(s) deep in a string"
+	}
+	return s
+}
+
+// lpos is where a level's scanner stands.
+type lpos uint8
+
+const (
+	pValue      lpos = iota // a value is expected
+	pValueClose             // after '[': a value or ']'
+	pKeyClose               // after '{': a member name or '}'
+	pKey                    // after ',' in an object: a member name
+	pColon                  // after a member name: ':'
+	pAfter                  // after a value inside a container: ',' or the closing bracket
+	pDone                   // after the document's value: only whitespace
+	pString                 // inside a value string
+	pKeyString              // inside a member name
+	pLit                    // inside a number, true, false or null
+)
+
+// Number scanner states.
+const (
+	numMinus uint8 = iota + 1 // after '-'
+	numZero                   // after a leading 0
+	numInt                    // in the integer digits
+	numDot                    // after '.'
+	numFrac                   // in the fraction digits
+	numE                      // after 'e'
+	numESign                  // after the exponent's sign
+	numExp                    // in the exponent digits
+)
+
+func numStep(st uint8, c byte) (uint8, bool) {
+	digit := c >= '0' && c <= '9'
+	switch st {
+	case 0:
+		switch {
+		case c == '-':
+			return numMinus, true
+		case c == '0':
+			return numZero, true
+		case digit:
+			return numInt, true
+		}
+	case numMinus:
+		switch {
+		case c == '0':
+			return numZero, true
+		case digit:
+			return numInt, true
+		}
+	case numZero, numInt:
+		switch {
+		case digit && st == numInt:
+			return numInt, true
+		case c == '.':
+			return numDot, true
+		case c == 'e' || c == 'E':
+			return numE, true
+		}
+	case numDot, numFrac:
+		if digit {
+			return numFrac, true
+		}
+		if st == numFrac && (c == 'e' || c == 'E') {
+			return numE, true
+		}
+	case numE:
+		if c == '+' || c == '-' {
+			return numESign, true
+		}
+		if digit {
+			return numExp, true
+		}
+	case numESign, numExp:
+		if digit {
+			return numExp, true
+		}
+	}
+	return st, false
+}
+
+func numAccepting(st uint8) bool {
+	return st == numZero || st == numInt || st == numFrac || st == numExp
+}
+
+// validNumber reports whether s is a JSON number literal.
+func validNumber(s string) bool {
+	var st uint8
+	for i := 0; i < len(s); i++ {
+		var ok bool
+		if st, ok = numStep(st, s[i]); !ok {
+			return false
+		}
+	}
+	return numAccepting(st)
+}
+
+// strID identifies a string of the template by the text node and offset of
+// the byte that opened it.
+type strID struct {
+	node, off int32
+}
+
+// lvl is the scanner state of one level: level 0 reads the template text,
+// level n+1 reads the decoded content of a string of level n.
+type lvl struct {
+	stack string // open containers, '{' or '['
+	pos   lpos
+	esc   uint8  // in a string: 0, 1 after '\', 2 to 5 inside \uXXXX
+	u     uint16 // the \uXXXX code being read
+	num   uint8  // in a number: the number scanner state
+	kw    string // in true, false or null: the letters still expected
+	fresh bool   // in a value string: nothing but whitespace so far
+	id    strID  // in a string: which one
+}
+
+// jstate is one state of the analysis: the levels and what is known of
+// @first and @last (0 unknown, 1 false, 2 true).
+type jstate struct {
+	lv          []lvl
+	first, last uint8
+}
+
+// key encodes s for sets and memos.
+func (s jstate) key() string {
+	b := make([]byte, 0, 64)
+	b = append(b, s.first, s.last)
+	for i := range s.lv {
+		l := &s.lv[i]
+		b = append(b, '|')
+		b = append(b, l.stack...)
+		b = append(b, '/', byte(l.pos), l.esc, l.num, byte(l.u>>8), byte(l.u))
+		b = append(b, l.kw...)
+		if l.fresh {
+			b = append(b, '!')
+		}
+		b = append(b, '#')
+		b = strconv.AppendInt(b, int64(l.id.node), 36)
+		b = append(b, ':')
+		b = strconv.AppendInt(b, int64(l.id.off), 36)
+	}
+	return string(b)
+}
+
+// coarse describes the nesting of s, which a section must not change.
+func (s jstate) coarse() string {
+	b := make([]byte, 0, 32)
+	for _, l := range s.lv {
+		b = append(b, l.stack...)
+		if l.pos == pString || l.pos == pKeyString {
+			b = append(b, '"')
+			b = strconv.AppendInt(b, int64(l.id.node), 10)
+			b = append(b, ':')
+			b = strconv.AppendInt(b, int64(l.id.off), 10)
+		}
+		b = append(b, '|')
+	}
+	return string(b)
+}
+
+func (s jstate) clone() jstate {
+	s.lv = append([]lvl(nil), s.lv...)
+	return s
+}
+
+// done reports whether the level has read a complete document.
+func (l *lvl) done() bool {
+	switch l.pos {
+	case pDone:
+		return true
+	case pLit:
+		return l.stack == "" && l.kw == "" && numAccepting(l.num)
+	}
+	return false
+}
+
+func (l *lvl) afterValue() {
+	if l.stack == "" {
+		l.pos = pDone
+	} else {
+		l.pos = pAfter
+	}
+}
+
+// Limits that keep the analysis finite.
+const (
+	maxLevels     = 6  // embedded documents deeper than this are plain text
+	maxNesting    = 64 // open objects and arrays in one level
+	maxRepetition = 64 // rounds to follow a repeated section body
+)
+
+// fault is a scanning failure: either the template text is not JSON, or an
+// embedded document turned out not to be one and its string must be plain.
+type fault struct {
+	plain bool
+	id    strID
+	msg   string
+}
+
+// restart is returned through the analysis when a string was marked plain.
+type restart struct{}
+
+func (restart) Error() string { return "restart" }
+
+type analyzer struct {
+	plain map[strID]bool
+	pass  int
+	note  string // added to error messages while following a repetition
+	// memo holds the states after a block for a state before it, in this
+	// pass: nested sections would otherwise be followed exponentially often.
+	memo map[memoKey][]jstate
+}
+
+type memoKey struct {
+	n     *node
+	state string
+}
+
+func (a *analyzer) fail(lv []lvl, l int, msg string) *fault {
+	if l > 0 {
+		return &fault{plain: true, id: lv[l-1].id}
+	}
+	return &fault{msg: msg}
+}
+
+func describe(c byte) string {
+	switch {
+	case c == '\n':
+		return "a newline"
+	case c < 0x20:
+		return "a control character"
+	case c >= 0x80:
+		return "a non-ASCII character"
+	}
+	return strconv.Quote(string(c))
+}
+
+// feed moves level l of lv over byte c, which sits at id in the template.
+func (a *analyzer) feed(lv []lvl, l int, c byte, id strID) ([]lvl, *fault) {
+	x := &lv[l]
+	switch x.pos {
+	case pString, pKeyString:
+		switch {
+		case x.esc == 1:
+			var d byte
+			switch c {
+			case '"', '\\', '/':
+				d = c
+			case 'b':
+				d = '\b'
+			case 'f':
+				d = '\f'
+			case 'n':
+				d = '\n'
+			case 'r':
+				d = '\r'
+			case 't':
+				d = '\t'
+			case 'u':
+				x.esc, x.u = 2, 0
+				return lv, nil
+			default:
+				return lv, a.fail(lv, l, "invalid escape sequence \\"+string(rune(c))+" in a JSON string")
+			}
+			x.esc = 0
+			return a.inner(lv, l, d, id)
+		case x.esc >= 2:
+			var h byte
+			switch {
+			case c >= '0' && c <= '9':
+				h = c - '0'
+			case c >= 'a' && c <= 'f':
+				h = c - 'a' + 10
+			case c >= 'A' && c <= 'F':
+				h = c - 'A' + 10
+			default:
+				return lv, a.fail(lv, l, "invalid \\u escape in a JSON string")
+			}
+			x.u = x.u<<4 | uint16(h)
+			x.esc++
+			if x.esc < 6 {
+				return lv, nil
+			}
+			x.esc = 0
+			d := byte(0x80) // stands for any character that is not ASCII
+			if x.u < 0x80 {
+				d = byte(x.u)
+			}
+			return a.inner(lv, l, d, id)
+		case c == '"':
+			if len(lv) > l+1 {
+				if !lv[l+1].done() {
+					return lv, &fault{plain: true, id: x.id}
+				}
+				lv = lv[:l+1]
+				x = &lv[l]
+			}
+			if x.pos == pKeyString {
+				x.pos = pColon
+			} else {
+				x.afterValue()
+			}
+			return lv, nil
+		case c == '\\':
+			x.esc = 1
+			return lv, nil
+		case c < 0x20:
+			return lv, a.fail(lv, l, "invalid JSON: "+describe(c)+" inside a string must be escaped (\\n, \\t, \\u0000)")
+		}
+		return a.inner(lv, l, c, id)
+	case pLit:
+		if x.kw != "" {
+			if c != x.kw[0] {
+				return lv, a.fail(lv, l, "invalid JSON literal: expected true, false or null")
+			}
+			x.kw = x.kw[1:]
+			if x.kw == "" {
+				x.afterValue()
+			}
+			return lv, nil
+		}
+		if st, ok := numStep(x.num, c); ok {
+			x.num = st
+			return lv, nil
+		}
+		if !numAccepting(x.num) {
+			return lv, a.fail(lv, l, "invalid JSON number")
+		}
+		x.afterValue()
+		return a.feed(lv, l, c, id)
+	}
+	if c == ' ' || c == '\t' || c == '\n' || c == '\r' {
+		return lv, nil
+	}
+	switch x.pos {
+	case pValue, pValueClose:
+		switch {
+		case c == '{' || c == '[':
+			if len(x.stack) >= maxNesting {
+				return lv, a.fail(lv, l, "JSON nested too deeply")
+			}
+			x.stack += string(rune(c))
+			if c == '{' {
+				x.pos = pKeyClose
+			} else {
+				x.pos = pValueClose
+			}
+		case c == '"':
+			x.pos, x.fresh, x.id, x.esc = pString, true, id, 0
+		case c == '-' || c >= '0' && c <= '9':
+			x.pos, x.kw = pLit, ""
+			x.num, _ = numStep(0, c)
+		case c == 't':
+			x.pos, x.kw = pLit, "rue"
+		case c == 'f':
+			x.pos, x.kw = pLit, "alse"
+		case c == 'n':
+			x.pos, x.kw = pLit, "ull"
+		case c == ']' && x.pos == pValueClose:
+			x.stack = x.stack[:len(x.stack)-1]
+			x.afterValue()
+		default:
+			return lv, a.fail(lv, l, "invalid JSON: expected a value, found "+describe(c))
+		}
+	case pKeyClose, pKey:
+		switch {
+		case c == '"':
+			x.pos, x.id, x.esc = pKeyString, id, 0
+		case c == '}' && x.pos == pKeyClose:
+			x.stack = x.stack[:len(x.stack)-1]
+			x.afterValue()
+		default:
+			return lv, a.fail(lv, l, "invalid JSON: expected a quoted member name, found "+describe(c))
+		}
+	case pColon:
+		if c != ':' {
+			return lv, a.fail(lv, l, "invalid JSON: expected ':' after the member name, found "+describe(c))
+		}
+		x.pos = pValue
+	case pAfter:
+		top := x.stack[len(x.stack)-1]
+		switch {
+		case c == ',' && top == '{':
+			x.pos = pKey
+		case c == ',':
+			x.pos = pValue
+		case c == '}' && top == '{' || c == ']' && top == '[':
+			x.stack = x.stack[:len(x.stack)-1]
+			x.afterValue()
+		default:
+			closing := "'}'"
+			if top == '[' {
+				closing = "']'"
+			}
+			return lv, a.fail(lv, l, "invalid JSON: expected ',' or "+closing+" after a value, found "+describe(c))
+		}
+	case pDone:
+		return lv, a.fail(lv, l, "invalid JSON: "+describe(c)+" after the end of the document")
+	}
+	return lv, nil
+}
+
+// inner passes a decoded character of a string of level l to the embedded
+// document it holds, starting one when the string begins with '{' or '['.
+func (a *analyzer) inner(lv []lvl, l int, d byte, id strID) ([]lvl, *fault) {
+	if len(lv) > l+1 {
+		return a.feed(lv, l+1, d, id)
+	}
+	x := &lv[l]
+	if x.pos != pString || !x.fresh {
+		return lv, nil
+	}
+	if d == ' ' || d == '\t' || d == '\n' || d == '\r' {
+		return lv, nil
+	}
+	x.fresh = false
+	if (d == '{' || d == '[') && !a.plain[x.id] && len(lv) < maxLevels {
+		lv = append(lv, lvl{pos: pValue})
+		return a.feed(lv, l+1, d, id)
+	}
+	return lv, nil
+}
+
+// tag moves s over an interpolation tag and tells how to escape it.
+func tagPlace(s *jstate) (esc, string) {
+	n := len(s.lv) - 1
+	x := &s.lv[n]
+	e := esc{depth: uint8(n)}
+	switch x.pos {
+	case pString, pKeyString:
+		if x.esc != 0 {
+			return e, "tag inside an escape sequence of a JSON string"
+		}
+		x.fresh = false
+		e.kind = escString
+	case pValue, pValueClose:
+		e.kind = escValue
+		x.afterValue()
+	case pKeyClose, pKey:
+		e.kind = escKey
+		x.pos = pColon
+	case pColon:
+		return e, "tag where JSON expects ':' after a member name"
+	case pAfter:
+		return e, "tag after a JSON value, where ',' or a closing bracket is expected"
+	case pDone:
+		return e, "tag after the end of the JSON document"
+	case pLit:
+		return e, "tag inside a JSON number or literal"
+	}
+	return e, ""
+}
+
+// stateSet is a set of analysis states without duplicates.
+type stateSet struct {
+	list []jstate
+	seen map[string]bool
+}
+
+func (ss *stateSet) add(s jstate) bool {
+	k := s.key()
+	if ss.seen == nil {
+		ss.seen = make(map[string]bool)
+	}
+	if ss.seen[k] {
+		return false
+	}
+	ss.seen[k] = true
+	ss.list = append(ss.list, s)
+	return true
+}
+
+func (ss *stateSet) addAll(states []jstate) {
+	for _, s := range states {
+		ss.add(s)
+	}
+}
+
+// analyzeJSON assigns an escaper to every interpolation tag of nodes, or
+// fails if the text is not JSON or a tag stands where no value can go.
+func analyzeJSON(nodes []node) error {
+	var id int32
+	numberTexts(nodes, &id)
+	a := &analyzer{plain: make(map[strID]bool)}
+	for {
+		a.pass++
+		a.note = ""
+		a.memo = make(map[memoKey][]jstate)
+		end, err := a.nodes(nodes, []jstate{{lv: []lvl{{pos: pValue}}}})
+		if _, ok := err.(restart); ok {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		forgetUnvisited(nodes, a.pass)
+		for _, s := range end {
+			if len(s.lv) == 1 && s.lv[0].done() {
+				continue
+			}
+			src, off := lastPos(nodes)
+			msg := "incomplete JSON document at the end of the template"
+			if len(s.lv) == 1 && s.lv[0].pos == pValue && s.lv[0].stack == "" {
+				msg = "empty JSON document: the template renders nothing"
+			}
+			if src == nil {
+				return &Error{Msg: msg}
+			}
+			return src.errorf(off, msg)
+		}
+		return nil
+	}
+}
+
+// forgetUnvisited clears the escaper of the tags the last pass did not
+// reach, so that Execute refuses them rather than trusting an earlier pass.
+func forgetUnvisited(nodes []node, pass int) {
+	for i := range nodes {
+		n := &nodes[i]
+		if n.kind == nValue && n.pass != pass {
+			n.esc = esc{}
+		}
+		forgetUnvisited(n.body, pass)
+		forgetUnvisited(n.alt, pass)
+	}
+}
+
+func numberTexts(nodes []node, id *int32) {
+	for i := range nodes {
+		n := &nodes[i]
+		n.id = *id
+		*id++
+		numberTexts(n.body, id)
+		numberTexts(n.alt, id)
+	}
+}
+
+func lastPos(nodes []node) (*source, int) {
+	if len(nodes) == 0 {
+		return nil, 0
+	}
+	n := &nodes[len(nodes)-1]
+	switch n.kind {
+	case nText:
+		return n.src, n.pos + len(n.text)
+	case nBlock:
+		return n.src, n.close
+	}
+	return n.src, n.pos
+}
+
+func (a *analyzer) errorf(src *source, off int, msg string) error {
+	return src.errorf(off, msg+a.note)
+}
+
+// nodes follows every state of in through nodes.
+func (a *analyzer) nodes(nodes []node, in []jstate) ([]jstate, error) {
+	cur := in
+	for i := range nodes {
+		n := &nodes[i]
+		var next stateSet
+		switch n.kind {
+		case nText:
+			if !utf8.ValidString(n.text) {
+				return nil, a.errorf(n.src, n.pos, "invalid UTF-8 in the template text")
+			}
+			for _, s := range cur {
+				s = s.clone()
+				for j := 0; j < len(n.text); j++ {
+					var f *fault
+					s.lv, f = a.feed(s.lv, 0, n.text[j], strID{n.id, int32(j)})
+					if f != nil {
+						if f.plain {
+							a.plain[f.id] = true
+							return nil, restart{}
+						}
+						return nil, a.errorf(n.src, n.pos+j, f.msg+"; for a body that is not JSON, use WithMode(Text)")
+					}
+				}
+				next.add(s)
+			}
+		case nValue:
+			for k, s := range cur {
+				s = s.clone()
+				e, msg := tagPlace(&s)
+				if msg != "" {
+					return nil, a.errorf(n.src, n.pos, msg+": {{"+n.expr.text+"}} cannot be placed here")
+				}
+				if k > 0 && e != n.esc || k == 0 && n.pass == a.pass && e != n.esc {
+					return nil, a.errorf(n.src, n.pos, "tag {{"+n.expr.text+"}} stands "+n.esc.String()+" or "+e.String()+" depending on the sections before it")
+				}
+				n.esc, n.pass = e, a.pass
+				next.add(s)
+			}
+		case nBlock:
+			for _, s := range cur {
+				k := memoKey{n, s.key()}
+				out, ok := a.memo[k]
+				if !ok {
+					var err error
+					if out, err = a.block(n, s); err != nil {
+						return nil, err
+					}
+					a.memo[k] = out
+				}
+				next.addAll(out)
+			}
+		case nPartial:
+			return nil, a.errorf(n.src, n.pos, "partials must be inlined in JSON mode")
+		}
+		cur = next.list
+	}
+	return cur, nil
+}
+
+// known tells whether the value of e is known in state s, and if so whether
+// it is truthy.
+func known(e *expr, s jstate) (truthy, ok bool) {
+	if e.kind != eData {
+		return false, false
+	}
+	switch e.data {
+	case dFirst:
+		return s.first == 2, s.first != 0
+	case dLast:
+		return s.last == 2, s.last != 0
+	case dIndex:
+		return s.first == 1, s.first != 0
+	}
+	return false, false
+}
+
+// block follows state s through a section, which must leave the nesting as
+// it found it.
+func (a *analyzer) block(n *node, s jstate) ([]jstate, error) {
+	var out stateSet
+	// check makes sure that the states at the end of the body have the
+	// nesting of s.
+	check := func(states []jstate, err error) ([]jstate, error) {
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range states {
+			if e.coarse() != s.coarse() {
+				line, col := n.src.position(n.pos)
+				return nil, a.errorf(n.src, n.close, fmt.Sprintf("{{/%s}} ends the section opened at %d:%d in another JSON context: a section must begin and end inside the same string, or at the same depth of objects and arrays", n.name, line, col))
+			}
+		}
+		return states, nil
+	}
+	// neutral checks the states at the end of the body, which are states at
+	// the end of the section too.
+	neutral := func(states []jstate, err error) error {
+		states, err = check(states, err)
+		for _, e := range states {
+			e.first, e.last = s.first, s.last
+			out.add(e)
+		}
+		return err
+	}
+	truthy, isKnown := known(n.expr, s)
+	if n.block == bUnless || n.block == bInverted {
+		truthy = !truthy
+	}
+	runBody := !isKnown || truthy
+	runAlt := !isKnown || !truthy
+	if n.block == bEach {
+		runBody, runAlt = true, true
+	}
+	if runAlt {
+		if n.alt == nil {
+			out.add(s)
+		} else if err := neutral(a.nodes(n.alt, []jstate{s})); err != nil {
+			return nil, err
+		}
+	}
+	if !runBody {
+		return out.list, nil
+	}
+	if n.block != bEach {
+		// Once, with the loop state unchanged.
+		if err := neutral(a.nodes(n.body, []jstate{s})); err != nil {
+			return nil, err
+		}
+		if n.block != bSection || n.expr.kind == eData {
+			return out.list, nil
+		}
+	}
+	// As a loop: only one item, or a first item, items in the middle and a
+	// last item, repeated until no new state appears.
+	flags := func(states []jstate, first, last uint8) []jstate {
+		r := make([]jstate, len(states))
+		for i, st := range states {
+			st.first, st.last = first, last
+			r[i] = st
+		}
+		return r
+	}
+	line, col := n.src.position(n.pos)
+	saved := a.note
+	a.note = fmt.Sprintf(" (when the items of {{#%s}} at %d:%d repeat)", n.name, line, col)
+	defer func() { a.note = saved }()
+	if err := neutral(a.nodes(n.body, flags([]jstate{s}, 2, 2))); err != nil {
+		return nil, err
+	}
+	firsts, err := check(a.nodes(n.body, flags([]jstate{s}, 2, 1)))
+	if err != nil {
+		return nil, err
+	}
+	var between stateSet
+	frontier := flags(firsts, 1, 1)
+	between.addAll(frontier)
+	for round := 0; len(frontier) > 0; round++ {
+		if round == maxRepetition {
+			return nil, a.errorf(n.src, n.pos, "{{#"+n.name+"}} changes the JSON structure each time it repeats")
+		}
+		mid, err := check(a.nodes(n.body, frontier))
+		if err != nil {
+			return nil, err
+		}
+		frontier = frontier[:0:0]
+		for _, m := range flags(mid, 1, 1) {
+			if between.add(m) {
+				frontier = append(frontier, m)
+			}
+		}
+	}
+	if err := neutral(a.nodes(n.body, flags(between.list, 1, 2))); err != nil {
+		return nil, err
+	}
+	return out.list, nil
+}

@@ -1,0 +1,211 @@
+package template
+
+import (
+	"strings"
+)
+
+// tokenKind tells what a token of the template source is.
+type tokenKind uint8
+
+const (
+	tokText     tokenKind = iota
+	tokVar                // {{x}}
+	tokRaw                // {{{x}}} or {{&x}}
+	tokSection            // {{#x}}
+	tokInverted           // {{^x}}
+	tokClose              // {{/x}}
+	tokElse               // {{else}}, {{else if x}}, {{^}}
+	tokComment            // {{! x}}, {{!-- x --}}
+	tokPartial            // {{> x}}
+	tokDelim              // {{=<% %>=}}
+)
+
+// token is a piece of text or a tag. For tags, text is the tag's content
+// without delimiters, sigil or whitespace control marks, and pos is the
+// offset of the opening delimiter.
+type token struct {
+	kind   tokenKind
+	text   string
+	pos    int
+	indent string // the indentation of a standalone partial tag
+}
+
+// standaloneKinds are the tags that, alone on a line, remove the whole line.
+func (k tokenKind) standalone() bool {
+	switch k {
+	case tokSection, tokInverted, tokClose, tokElse, tokComment, tokPartial, tokDelim:
+		return true
+	}
+	return false
+}
+
+func isBlank(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] != ' ' && s[i] != '\t' {
+			return false
+		}
+	}
+	return true
+}
+
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r'
+}
+
+// lex splits src into text and tag tokens. It applies the mustache
+// standalone-line rule, Handlebars whitespace control (~) and delimiter
+// changes.
+func lex(src *source, left, right string) ([]token, error) {
+	s := src.text
+	var toks []token
+	pos := 0      // start of the text not yet emitted
+	lastEnd := -1 // end of the previous tag
+	trimNext := false
+	addText := func(start, end int) {
+		text := s[start:end]
+		if trimNext {
+			text = strings.TrimLeft(text, " \t\r\n")
+			start = end - len(text)
+			trimNext = false
+		}
+		if text != "" {
+			toks = append(toks, token{kind: tokText, text: text, pos: start})
+		}
+	}
+	for {
+		i := strings.Index(s[pos:], left)
+		if i < 0 {
+			addText(pos, len(s))
+			return toks, nil
+		}
+		start := pos + i
+		p := start + len(left)
+		trimLeft := false
+		if p < len(s) && s[p] == '~' {
+			trimLeft = true
+			p++
+		}
+		kind := tokVar
+		var body string
+		var end int
+		switch {
+		case left == "{{" && p < len(s) && s[p] == '{':
+			kind = tokRaw
+			p++
+			j := strings.Index(s[p:], "}"+right)
+			if k := strings.Index(s[p:], "}~"+right); k >= 0 && (j < 0 || k < j) {
+				j = k
+				body, end = s[p:p+j]+"~", p+j+2+len(right)
+			} else if j >= 0 {
+				body, end = s[p:p+j], p+j+1+len(right)
+			} else {
+				return nil, src.errorf(start, "unclosed tag: missing \"}"+right+"\"")
+			}
+		case strings.HasPrefix(s[p:], "!--"):
+			kind = tokComment
+			q := p + 3
+			for {
+				j := strings.Index(s[q:], right)
+				if j < 0 {
+					return nil, src.errorf(start, "unclosed comment: missing \"--"+right+"\"")
+				}
+				e := q + j
+				if strings.HasSuffix(s[p+3:e], "--") {
+					body, end = s[p+3:e-2], e+len(right)
+					break
+				}
+				if strings.HasSuffix(s[p+3:e], "--~") {
+					body, end = s[p+3:e-3]+"--~", e+len(right)
+					break
+				}
+				q = e + 1
+			}
+		default:
+			j := strings.Index(s[p:], right)
+			if j < 0 {
+				return nil, src.errorf(start, "unclosed tag: missing \""+right+"\"")
+			}
+			body = s[p : p+j]
+			end = p + j + len(right)
+		}
+		trimRight := false
+		if strings.HasSuffix(body, "--~") && kind == tokComment {
+			trimRight = true
+			body = body[:len(body)-3]
+		} else if strings.HasSuffix(body, "~") && kind != tokComment {
+			trimRight = true
+			body = body[:len(body)-1]
+		}
+		if kind == tokVar && body != "" {
+			switch body[0] {
+			case '&':
+				kind, body = tokRaw, body[1:]
+			case '#':
+				kind, body = tokSection, body[1:]
+			case '^':
+				kind, body = tokInverted, body[1:]
+				if strings.TrimSpace(body) == "" {
+					kind = tokElse
+				}
+			case '/':
+				kind, body = tokClose, body[1:]
+			case '!':
+				kind, body = tokComment, body[1:]
+			case '>':
+				kind, body = tokPartial, body[1:]
+			case '=':
+				if len(body) < 2 || body[len(body)-1] != '=' {
+					return nil, src.errorf(start, "bad delimiter tag: want {{=left right=}}")
+				}
+				kind, body = tokDelim, body[1:len(body)-1]
+			}
+		}
+		text := body
+		if kind != tokComment {
+			text = strings.TrimSpace(body)
+		}
+		if kind == tokVar && (text == "else" || strings.HasPrefix(text, "else ")) {
+			kind = tokElse
+			text = strings.TrimSpace(text[len("else"):])
+		}
+		tok := token{kind: kind, text: text, pos: start}
+
+		// Text before the tag, then the tag; a standalone tag takes its line.
+		textEnd, next := start, end
+		if kind.standalone() && !trimLeft && !trimRight {
+			lineStart := strings.LastIndexByte(s[:start], '\n') + 1
+			if lastEnd <= lineStart && lineStart >= pos && isBlank(s[lineStart:start]) {
+				k := end
+				for k < len(s) && (s[k] == ' ' || s[k] == '\t') {
+					k++
+				}
+				switch {
+				case k == len(s):
+					textEnd, next = lineStart, k
+				case s[k] == '\n':
+					textEnd, next = lineStart, k+1
+				case s[k] == '\r' && k+1 < len(s) && s[k+1] == '\n':
+					textEnd, next = lineStart, k+2
+				}
+				if textEnd == lineStart {
+					tok.indent = s[lineStart:start]
+				}
+			}
+		}
+		if trimLeft {
+			prev := s[pos:textEnd]
+			textEnd = pos + len(strings.TrimRight(prev, " \t\r\n"))
+		}
+		addText(pos, textEnd)
+		if kind == tokDelim {
+			f := strings.Fields(text)
+			if len(f) != 2 || strings.Contains(text, "=") {
+				return nil, src.errorf(start, "bad delimiter tag: want two delimiters separated by a space, without '='")
+			}
+			left, right = f[0], f[1]
+		}
+		toks = append(toks, tok)
+		trimNext = trimRight
+		pos, lastEnd = next, end
+	}
+}

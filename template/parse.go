@@ -1,0 +1,592 @@
+package template
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+)
+
+type nodeKind uint8
+
+const (
+	nText    nodeKind = iota
+	nValue            // an interpolation tag
+	nBlock            // a section, inverted section or block helper
+	nPartial          // a partial inclusion (HTML and Text modes)
+)
+
+type blockKind uint8
+
+const (
+	bSection  blockKind = iota // {{#x}}: each element of a list, else once with x as context if truthy
+	bInverted                  // {{^x}}: once if x is falsy
+	bIf                        // {{#if x}}
+	bUnless                    // {{#unless x}}
+	bEach                      // {{#each x}}: arrays and objects, with @index, @key, @first, @last
+	bWith                      // {{#with x}}: once with x as context if truthy
+)
+
+// node is one element of a parsed template.
+type node struct {
+	kind  nodeKind
+	block blockKind
+	raw   bool // {{{x}}} or {{&x}}
+	// plainString marks a path inside a string of the outer JSON document,
+	// not in strict mode: Execute has a fast path for it.
+	plainString bool
+	esc         esc   // how a value is escaped in JSON mode, set by the JSON analysis
+	pass        int   // the analysis pass that set esc
+	id          int32 // nText: identifies the text for the JSON analysis
+	pos         int   // offset of the tag or text in src
+	src         *source
+	text        string              // nText: the text
+	expr        *expr               // nValue, nBlock: what is rendered or tested
+	body        []node              // nBlock
+	alt         []node              // nBlock: the {{else}} part
+	part        *partial            // nPartial
+	dyn         map[string]*partial // nPartial with a dynamic name: the partials by name
+	name        string              // nBlock: the opening tag's first word, for messages
+	close       int                 // nBlock: offset of the closing tag
+}
+
+// partial is a parsed partial template, shared by every inclusion with the
+// same indentation.
+type partial struct {
+	nodes []node
+}
+
+type exprKind uint8
+
+const (
+	ePath exprKind = iota // a field reference
+	eLit                  // a literal: string, number, true, false, null
+	eCall                 // a helper call
+	eData                 // @index, @key, @first, @last
+)
+
+type dataVar uint8
+
+const (
+	dIndex dataVar = iota
+	dKey
+	dFirst
+	dLast
+)
+
+// seg is one member name or array index of a path.
+type seg struct {
+	key string
+	idx int // the key as an array index, or -1
+}
+
+// expr is a value computed by a tag: a path, a literal or a helper call.
+type expr struct {
+	kind  exprKind
+	pos   int
+	text  string // as written, for messages
+	up    int    // number of leading ../
+	local bool   // starts with this, ./ or ../: no lookup in enclosing contexts
+	root  bool   // starts with @root
+	segs  []seg
+	lit   any
+	data  dataVar
+	fn    *helper
+	args  []*expr
+}
+
+// parser turns tokens into nodes.
+type parser struct {
+	cfg      *config
+	helpers  map[string]*helper
+	partials map[string]*partial // HTML and Text modes, by name and indentation
+	inline   []string            // JSON mode: the partials being inlined, to refuse recursion
+}
+
+// openFrame is a section being parsed.
+type openFrame struct {
+	n       *node
+	inElse  bool
+	chained bool // opened by {{else if x}}: closed with its parent
+	body    []node
+	alt     []node
+}
+
+// parseSource parses src into nodes.
+func (p *parser) parseSource(src *source, left, right string) ([]node, error) {
+	toks, err := lex(src, left, right)
+	if err != nil {
+		return nil, err
+	}
+	var stack []*openFrame
+	top := &openFrame{}
+	add := func(n node) {
+		f := top
+		if len(stack) > 0 {
+			f = stack[len(stack)-1]
+		}
+		list := &f.body
+		if f.inElse {
+			list = &f.alt
+		}
+		if n.kind == nText && len(*list) > 0 {
+			if last := &(*list)[len(*list)-1]; last.kind == nText && last.src == n.src && last.pos+len(last.text) == n.pos {
+				last.text += n.text
+				return
+			}
+		}
+		*list = append(*list, n)
+	}
+	closeFrame := func() (node, bool) {
+		f := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		n := *f.n
+		n.body, n.alt = f.body, f.alt
+		return n, f.chained
+	}
+	for _, t := range toks {
+		switch t.kind {
+		case tokText:
+			add(node{kind: nText, text: t.text, pos: t.pos, src: src})
+		case tokComment, tokDelim:
+		case tokVar, tokRaw:
+			e, err := p.parseExpr(src, t.pos, t.text)
+			if err != nil {
+				return nil, err
+			}
+			add(node{kind: nValue, raw: t.kind == tokRaw, expr: e, pos: t.pos, src: src})
+		case tokSection, tokInverted:
+			n, err := p.openBlock(src, t)
+			if err != nil {
+				return nil, err
+			}
+			stack = append(stack, &openFrame{n: n})
+		case tokElse:
+			if len(stack) == 0 {
+				return nil, src.errorf(t.pos, "{{else}} outside a section")
+			}
+			f := stack[len(stack)-1]
+			if f.inElse {
+				return nil, src.errorf(t.pos, "second {{else}} in {{#"+f.n.name+"}}")
+			}
+			f.inElse = true
+			if t.text != "" {
+				n, err := p.openBlock(src, token{kind: tokSection, text: t.text, pos: t.pos})
+				if err != nil {
+					return nil, err
+				}
+				stack = append(stack, &openFrame{n: n, chained: true})
+			}
+		case tokClose:
+			if len(stack) == 0 {
+				return nil, src.errorf(t.pos, "closing tag {{/"+t.text+"}} without an opening tag")
+			}
+			n, chained := closeFrame()
+			// Blocks opened by {{else if x}} close along with their parent.
+			for chained {
+				n.close = t.pos
+				add(n)
+				n, chained = closeFrame()
+			}
+			if t.text != n.name {
+				return nil, src.errorf(t.pos, "closing tag {{/"+t.text+"}} does not match {{#"+n.name+"}} opened at "+posString(src, n.pos))
+			}
+			n.close = t.pos
+			add(n)
+		case tokPartial:
+			if err := p.addPartial(src, t, add); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(stack) > 0 {
+		f := stack[len(stack)-1]
+		for f.chained && len(stack) > 1 {
+			stack = stack[:len(stack)-1]
+			f = stack[len(stack)-1]
+		}
+		return nil, src.errorf(f.n.pos, "unclosed section {{#"+f.n.name+"}}: missing {{/"+f.n.name+"}}")
+	}
+	return top.body, nil
+}
+
+func posString(src *source, off int) string {
+	line, col := src.position(off)
+	return strconv.Itoa(line) + ":" + strconv.Itoa(col)
+}
+
+// openBlock parses the opening tag of a section or block helper.
+func (p *parser) openBlock(src *source, t token) (*node, error) {
+	if t.text == "" {
+		return nil, src.errorf(t.pos, "empty section name")
+	}
+	name, rest, _ := strings.Cut(t.text, " ")
+	rest = strings.TrimSpace(rest)
+	n := &node{kind: nBlock, block: bSection, pos: t.pos, src: src, name: name}
+	if t.kind == tokInverted {
+		n.block = bInverted
+		rest = t.text
+	} else {
+		switch name {
+		case "if":
+			n.block = bIf
+		case "unless":
+			n.block = bUnless
+		case "each":
+			n.block = bEach
+		case "with":
+			n.block = bWith
+		default:
+			rest = t.text
+		}
+		if n.block != bSection && rest == "" {
+			return nil, src.errorf(t.pos, "{{#"+name+"}} needs an argument")
+		}
+		if strings.Contains(rest, " as |") {
+			return nil, src.errorf(t.pos, "block parameters (as |x|) are not supported; use this or ../ paths")
+		}
+	}
+	e, err := p.parseExpr(src, t.pos, rest)
+	if err != nil {
+		return nil, err
+	}
+	n.expr = e
+	return n, nil
+}
+
+// indent prefixes every line of s with ind, except after a final newline.
+func indent(s, ind string) string {
+	if ind == "" || s == "" {
+		return s
+	}
+	var b strings.Builder
+	b.WriteString(ind)
+	for i := 0; i < len(s); i++ {
+		b.WriteByte(s[i])
+		if s[i] == '\n' && i+1 < len(s) {
+			b.WriteString(ind)
+		}
+	}
+	return b.String()
+}
+
+// maxInlineDepth bounds the nesting of partials inlined in JSON mode.
+const maxInlineDepth = 32
+
+// addPartial handles a {{> name}} tag.
+func (p *parser) addPartial(src *source, t token, add func(node)) error {
+	name := t.text
+	if strings.HasPrefix(name, "*") {
+		return p.addDynamicPartial(src, t, add)
+	}
+	body, ok := p.cfg.partials[name]
+	if !ok {
+		if p.cfg.strict {
+			return src.errorf(t.pos, "unknown partial "+strconv.Quote(name))
+		}
+		return nil
+	}
+	if p.cfg.mode == JSON {
+		psrc := &source{name: name, text: indent(body, t.indent)}
+		for _, in := range p.inline {
+			if in == name {
+				return src.errorf(t.pos, "partial "+strconv.Quote(name)+" includes itself: recursive partials cannot be checked in JSON mode")
+			}
+		}
+		if len(p.inline) >= maxInlineDepth {
+			return src.errorf(t.pos, "partials nested too deeply")
+		}
+		p.inline = append(p.inline, name)
+		nodes, err := p.parseSource(psrc, p.cfg.left, p.cfg.right)
+		p.inline = p.inline[:len(p.inline)-1]
+		if err != nil {
+			return err
+		}
+		for _, n := range nodes {
+			add(n)
+		}
+		return nil
+	}
+	part, err := p.compilePartial(name, t.indent)
+	if err != nil {
+		return err
+	}
+	add(node{kind: nPartial, part: part, pos: t.pos, src: src})
+	return nil
+}
+
+// compilePartial parses a partial for HTML and Text modes, once per
+// indentation; a partial that includes itself gets the one being parsed.
+func (p *parser) compilePartial(name, ind string) (*partial, error) {
+	key := name + "\x00" + ind
+	part := p.partials[key]
+	if part == nil {
+		part = &partial{}
+		p.partials[key] = part
+		psrc := &source{name: name, text: indent(p.cfg.partials[name], ind)}
+		nodes, err := p.parseSource(psrc, p.cfg.left, p.cfg.right)
+		if err != nil {
+			return nil, err
+		}
+		part.nodes = nodes
+	}
+	return part, nil
+}
+
+// addDynamicPartial handles {{>*path}}, which includes the partial named by
+// the string at path. Every partial is parsed in advance.
+func (p *parser) addDynamicPartial(src *source, t token, add func(node)) error {
+	if p.cfg.mode == JSON {
+		return src.errorf(t.pos, "dynamic partial names are not supported in JSON mode, where each partial is checked where it stands")
+	}
+	e, msg := parsePath(strings.TrimSpace(t.text[1:]))
+	if msg != "" {
+		return src.errorf(t.pos, msg)
+	}
+	if e.kind != ePath {
+		return src.errorf(t.pos, "a dynamic partial name must be a field")
+	}
+	e.pos = t.pos
+	dyn := make(map[string]*partial, len(p.cfg.partials))
+	for name := range p.cfg.partials {
+		part, err := p.compilePartial(name, t.indent)
+		if err != nil {
+			return err
+		}
+		dyn[name] = part
+	}
+	add(node{kind: nPartial, expr: e, dyn: dyn, pos: t.pos, src: src})
+	return nil
+}
+
+// exprParser reads the expression inside a tag.
+type exprParser struct {
+	p    *parser
+	src  *source
+	s    string
+	i    int
+	base int // offset of s in src
+}
+
+// parseExpr parses the content of a tag: a path, or a helper call.
+func (p *parser) parseExpr(src *source, pos int, text string) (*expr, error) {
+	base := pos
+	if j := strings.Index(src.text[pos:], text); j >= 0 {
+		base = pos + j
+	}
+	ep := &exprParser{p: p, src: src, s: text, base: base}
+	e, err := ep.call(base)
+	if err != nil {
+		return nil, err
+	}
+	ep.skipSpace()
+	if ep.i < len(ep.s) {
+		return nil, src.errorf(base+ep.i, "unexpected "+strconv.Quote(ep.s[ep.i:ep.i+1])+" in tag")
+	}
+	return e, nil
+}
+
+func (ep *exprParser) skipSpace() {
+	for ep.i < len(ep.s) && isSpace(ep.s[ep.i]) {
+		ep.i++
+	}
+}
+
+func (ep *exprParser) errorf(msg string) error {
+	return ep.src.errorf(ep.base+ep.i, msg)
+}
+
+// call reads items up to the end or a closing parenthesis and makes them a
+// helper call or a single value.
+func (ep *exprParser) call(pos int) (*expr, error) {
+	var items []*expr
+	for {
+		ep.skipSpace()
+		if ep.i >= len(ep.s) || ep.s[ep.i] == ')' {
+			break
+		}
+		it, err := ep.item(len(items) > 0)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, it)
+	}
+	if len(items) == 0 {
+		return nil, ep.src.errorf(pos, "empty tag")
+	}
+	first := items[0]
+	var h *helper
+	if first.kind == ePath && !first.local && !first.root && len(first.segs) == 1 && first.text == first.segs[0].key {
+		h = ep.p.helpers[first.text]
+	}
+	if h != nil && (len(items) > 1 || h.custom) {
+		args := items[1:]
+		if len(args) < h.min || h.max >= 0 && len(args) > h.max {
+			want := strconv.Itoa(h.min)
+			if h.max != h.min {
+				if h.max < 0 {
+					want = "at least " + want
+				} else {
+					want += " or " + strconv.Itoa(h.max)
+				}
+			}
+			return nil, ep.src.errorf(first.pos, "helper "+h.name+" takes "+want+" argument(s), got "+strconv.Itoa(len(args)))
+		}
+		return &expr{kind: eCall, pos: first.pos, text: first.text, fn: h, args: args}, nil
+	}
+	if len(items) > 1 {
+		if first.kind != ePath {
+			return nil, ep.src.errorf(first.pos, "a helper name must come first, not "+first.text)
+		}
+		return nil, ep.src.errorf(first.pos, "unknown helper "+strconv.Quote(first.text))
+	}
+	return first, nil
+}
+
+// item reads one path, literal or parenthesized subexpression.
+func (ep *exprParser) item(arg bool) (*expr, error) {
+	start := ep.i
+	pos := ep.base + start
+	c := ep.s[ep.i]
+	switch {
+	case c == '(':
+		ep.i++
+		e, err := ep.call(pos)
+		if err != nil {
+			return nil, err
+		}
+		if ep.i >= len(ep.s) || ep.s[ep.i] != ')' {
+			return nil, ep.errorf("missing ) in subexpression")
+		}
+		ep.i++
+		return e, nil
+	case c == '"' || c == '\'':
+		ep.i++
+		var b strings.Builder
+		for ep.i < len(ep.s) && ep.s[ep.i] != c {
+			if ep.s[ep.i] == '\\' && ep.i+1 < len(ep.s) {
+				ep.i++
+			}
+			b.WriteByte(ep.s[ep.i])
+			ep.i++
+		}
+		if ep.i >= len(ep.s) {
+			return nil, ep.src.errorf(pos, "unterminated string literal")
+		}
+		ep.i++
+		return &expr{kind: eLit, pos: pos, text: ep.s[start:ep.i], lit: b.String()}, nil
+	}
+	for ep.i < len(ep.s) && !isSpace(ep.s[ep.i]) && ep.s[ep.i] != '(' && ep.s[ep.i] != ')' {
+		if ep.s[ep.i] == '[' {
+			j := strings.IndexByte(ep.s[ep.i:], ']')
+			if j < 0 {
+				return nil, ep.errorf("missing ] in path")
+			}
+			ep.i += j
+		}
+		if ep.s[ep.i] == '=' {
+			return nil, ep.errorf("hash arguments (key=value) are not supported")
+		}
+		ep.i++
+	}
+	text := ep.s[start:ep.i]
+	if arg {
+		switch text {
+		case "true":
+			return &expr{kind: eLit, pos: pos, text: text, lit: true}, nil
+		case "false":
+			return &expr{kind: eLit, pos: pos, text: text, lit: false}, nil
+		case "null", "undefined":
+			return &expr{kind: eLit, pos: pos, text: text}, nil
+		}
+		if (text[0] >= '0' && text[0] <= '9' || text[0] == '-') && json.Valid([]byte(text)) {
+			return &expr{kind: eLit, pos: pos, text: text, lit: json.Number(text)}, nil
+		}
+	}
+	e, msg := parsePath(text)
+	if msg != "" {
+		return nil, ep.src.errorf(pos, msg)
+	}
+	e.pos = pos
+	return e, nil
+}
+
+// parsePath parses a Handlebars or mustache field reference.
+func parsePath(t string) (*expr, string) {
+	e := &expr{kind: ePath, text: t}
+	if strings.HasPrefix(t, "@") {
+		switch t {
+		case "@index":
+			return &expr{kind: eData, text: t, data: dIndex}, ""
+		case "@key":
+			return &expr{kind: eData, text: t, data: dKey}, ""
+		case "@first":
+			return &expr{kind: eData, text: t, data: dFirst}, ""
+		case "@last":
+			return &expr{kind: eData, text: t, data: dLast}, ""
+		}
+		if t != "@root" && !strings.HasPrefix(t, "@root.") && !strings.HasPrefix(t, "@root/") {
+			return nil, "unknown data variable " + strconv.Quote(t)
+		}
+		e.root, e.local = true, true
+		t = strings.TrimPrefix(t[len("@root"):], ".")
+		t = strings.TrimPrefix(t, "/")
+	}
+	for {
+		if strings.HasPrefix(t, "../") {
+			e.up++
+			e.local = true
+			t = t[3:]
+			continue
+		}
+		if t == ".." {
+			e.up++
+			e.local = true
+			t = ""
+		}
+		break
+	}
+	switch {
+	case t == "." || t == "this":
+		e.local = true
+		t = ""
+	case strings.HasPrefix(t, "./"):
+		e.local = true
+		t = t[2:]
+	case strings.HasPrefix(t, "this.") || strings.HasPrefix(t, "this/"):
+		e.local = true
+		t = t[5:]
+	}
+	for len(t) > 0 {
+		var key string
+		if t[0] == '[' {
+			j := strings.IndexByte(t, ']')
+			key = t[1:j]
+			t = t[j+1:]
+		} else {
+			j := strings.IndexAny(t, "./[")
+			if j < 0 {
+				j = len(t)
+			}
+			key = t[:j]
+			t = t[j:]
+			if key == "" {
+				return nil, "empty name in path " + strconv.Quote(e.text)
+			}
+		}
+		idx := -1
+		if n, err := strconv.Atoi(key); err == nil && n >= 0 && key[0] != '+' {
+			idx = n
+		}
+		e.segs = append(e.segs, seg{key: key, idx: idx})
+		if len(t) > 0 {
+			if t[0] != '.' && t[0] != '/' {
+				return nil, "unexpected " + strconv.Quote(t[:1]) + " in path " + strconv.Quote(e.text)
+			}
+			t = t[1:]
+			if t == "" {
+				return nil, "path " + strconv.Quote(e.text) + " ends with a separator"
+			}
+		}
+	}
+	return e, ""
+}

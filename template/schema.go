@@ -1,0 +1,240 @@
+package template
+
+import (
+	"strings"
+)
+
+// Schema describes the fields of the data a template renders, so that Check
+// can find references to fields that do not exist. Outhook's webhook package
+// implements it for the events it publishes.
+type Schema interface {
+	// Lookup reports whether path names a field of the event and its JSON type:
+	// "string", "number", "boolean", "object", "array", "null" or "any".
+	// Paths use dots between members and [] for "any element": data.access_groups[].integration.name
+	Lookup(path string) (jsonType string, ok bool)
+	// Paths lists every path the schema knows, for "did you mean" suggestions.
+	Paths() []string
+}
+
+// Check reports every field reference of the template that s does not
+// know, as an ErrorList of *Error values wrapping ErrUnknownField, each with
+// the position of the reference and, when one is close, the nearest known
+// path as a suggestion. References are normalised to the schema's form
+// first: data.access_groups.[0].[integration].name is checked as
+// data.access_groups[].integration.name, and names inside each, with and
+// sections are resolved against the enclosing contexts as Execute resolves
+// them. Check returns nil when every reference is known.
+func (t *Template) Check(s Schema) error {
+	c := &checker{s: s, seen: make(map[*partial]bool)}
+	c.nodes(t.nodes, []scope{{typ: "object"}})
+	if len(c.errs) == 0 {
+		return nil
+	}
+	return c.errs
+}
+
+// scope is the schema path of a context, and its JSON type.
+type scope struct {
+	path string
+	typ  string
+}
+
+type checker struct {
+	s     Schema
+	paths []string
+	errs  ErrorList
+	seen  map[*partial]bool
+}
+
+func (c *checker) nodes(nodes []node, scopes []scope) {
+	for i := range nodes {
+		n := &nodes[i]
+		switch n.kind {
+		case nValue:
+			c.expr(n, n.expr, scopes)
+		case nPartial:
+			parts := []*partial{n.part}
+			if n.dyn != nil {
+				c.expr(n, n.expr, scopes)
+				parts = parts[:0]
+				for _, p := range n.dyn {
+					parts = append(parts, p)
+				}
+			}
+			for _, p := range parts {
+				if p != nil && !c.seen[p] {
+					c.seen[p] = true
+					c.nodes(p.nodes, scopes)
+				}
+			}
+		case nBlock:
+			sc, ok := c.expr(n, n.expr, scopes)
+			inner := scopes
+			switch {
+			case n.block == bWith || n.block == bSection || n.block == bEach:
+				if !ok {
+					sc = scope{path: sc.path, typ: "any"}
+				} else if sc.typ == "array" || n.block == bEach && sc.typ != "object" {
+					sc = c.element(sc)
+				} else if n.block == bEach {
+					sc = scope{path: sc.path, typ: "any"}
+				}
+				inner = append(scopes[:len(scopes):len(scopes)], sc)
+			}
+			c.nodes(n.body, inner)
+			c.nodes(n.alt, scopes)
+		}
+	}
+}
+
+// element returns the scope of the elements of an array scope.
+func (c *checker) element(sc scope) scope {
+	p := sc.path + "[]"
+	if sc.typ == "any" {
+		return scope{path: p, typ: "any"}
+	}
+	if t, ok := c.s.Lookup(p); ok {
+		return scope{path: p, typ: t}
+	}
+	return scope{path: p, typ: "object"}
+}
+
+// expr checks the references of e and returns the scope a path leads to.
+func (c *checker) expr(n *node, e *expr, scopes []scope) (scope, bool) {
+	switch e.kind {
+	case eCall:
+		for i, a := range e.args {
+			if i > 0 && e.fn.name == "lookup" && !e.fn.custom {
+				break
+			}
+			c.expr(n, a, scopes)
+		}
+		return scope{typ: "any"}, true
+	case ePath:
+	default:
+		return scope{typ: "any"}, true
+	}
+	var bases []scope
+	switch {
+	case e.root:
+		bases = scopes[:1]
+	case e.local:
+		i := len(scopes) - 1 - e.up
+		if i < 0 {
+			c.report(n, e, "path "+e.text+" goes above the top of the data", "")
+			return scope{typ: "any"}, false
+		}
+		bases = scopes[i : i+1]
+	default:
+		bases = make([]scope, 0, len(scopes))
+		for i := len(scopes) - 1; i >= 0; i-- {
+			bases = append(bases, scopes[i])
+		}
+	}
+	var first string
+	for i, b := range bases {
+		sc, ok := c.walk(b, e.segs)
+		if ok {
+			return sc, true
+		}
+		if i == 0 {
+			first = sc.path
+		}
+	}
+	c.report(n, e, "unknown field "+first, first)
+	return scope{path: first, typ: "any"}, false
+}
+
+// walk follows segs from base in the schema.
+func (c *checker) walk(base scope, segs []seg) (scope, bool) {
+	cur := base
+	for i, sg := range segs {
+		if cur.typ == "any" {
+			return scope{path: join(cur.path, segs[i:]), typ: "any"}, true
+		}
+		if sg.idx >= 0 {
+			if t, ok := c.s.Lookup(cur.path + "[]"); ok || cur.typ == "array" {
+				if !ok {
+					t = "object"
+				}
+				cur = scope{path: cur.path + "[]", typ: t}
+				continue
+			}
+		}
+		next := join(cur.path, []seg{sg})
+		t, ok := c.s.Lookup(next)
+		if !ok {
+			return scope{path: join(cur.path, segs[i:])}, false
+		}
+		cur = scope{path: next, typ: t}
+	}
+	return cur, true
+}
+
+func join(path string, segs []seg) string {
+	var b strings.Builder
+	b.WriteString(path)
+	for _, sg := range segs {
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(sg.key)
+	}
+	return b.String()
+}
+
+func (c *checker) report(n *node, e *expr, msg, path string) {
+	if path != "" {
+		if s := c.suggest(path); s != "" {
+			msg += "; did you mean " + s + "?"
+		}
+	}
+	err := n.src.errorf(e.pos, msg)
+	err.Path = e.text
+	err.Err = ErrUnknownField
+	c.errs = append(c.errs, err)
+}
+
+// suggest returns the known path nearest to path, or "" if none is close.
+func (c *checker) suggest(path string) string {
+	if c.paths == nil {
+		c.paths = c.s.Paths()
+	}
+	best, bestD := "", len(path)/2+1
+	for _, p := range c.paths {
+		if d := distance(path, p, bestD); d < bestD {
+			best, bestD = p, d
+		}
+	}
+	return best
+}
+
+// distance is the Levenshtein distance between a and b, or limit when it is
+// at least limit.
+func distance(a, b string, limit int) int {
+	if d := len(a) - len(b); d >= limit || -d >= limit {
+		return limit
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		low := cur[0]
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			low = min(low, cur[j])
+		}
+		if low >= limit {
+			return limit
+		}
+		prev, cur = cur, prev
+	}
+	return min(prev[len(b)], limit)
+}

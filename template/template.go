@@ -1,0 +1,147 @@
+package template
+
+import (
+	"io"
+	"sync"
+	"sync/atomic"
+)
+
+// Template is a parsed template. It is immutable: a template may be
+// executed safely in parallel.
+type Template struct {
+	name   string
+	mode   Mode
+	strict bool
+	nodes  []node
+	last   atomic.Pointer[state]
+	pool   sync.Pool // *state
+}
+
+// Parse parses src. Any returned error is an *Error with the position of the
+// problem, or an ErrorList when WithSchema finds unknown fields.
+func Parse(src string, opts ...Option) (*Template, error) {
+	cfg := &config{}
+	for _, o := range opts {
+		if o != nil {
+			o.apply(cfg)
+		}
+	}
+	if cfg.left == "" || cfg.right == "" {
+		cfg.left, cfg.right = "{{", "}}"
+	}
+	if cfg.mode > Text {
+		return nil, &Error{Name: cfg.name, Msg: "unknown mode " + cfg.mode.String()}
+	}
+	p := &parser{cfg: cfg, helpers: builtins(cfg.helpers), partials: make(map[string]*partial)}
+	s := &source{name: cfg.name, text: src}
+	nodes, err := p.parseSource(s, cfg.left, cfg.right)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.mode == JSON {
+		if err := analyzeJSON(nodes); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.mode == JSON && !cfg.strict {
+		markPlainStrings(nodes)
+	}
+	t := &Template{name: cfg.name, mode: cfg.mode, strict: cfg.strict, nodes: nodes}
+	if cfg.schema != nil {
+		if err := t.Check(cfg.schema); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+// MustParse is like Parse but panics if src cannot be parsed. It simplifies
+// the initialization of package-level templates.
+func MustParse(src string, opts ...Option) *Template {
+	t, err := Parse(src, opts...)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+// Name returns the name given with WithName.
+func (t *Template) Name() string { return t.name }
+
+// Mode returns the escaping mode the template was parsed with.
+func (t *Template) Mode() Mode { return t.mode }
+
+// Append renders the template over data and appends the result to dst.
+// Data is a JSON-like Go value (map[string]any, []any, string, json.Number,
+// float64, bool, nil and the like) or a document parsed by Outhook's
+// webhook package. On error, Append returns dst unchanged in length and an
+// *Error; nothing half-rendered is left behind. Rendering a document parsed
+// by the webhook package into a reused dst does not allocate, unless the
+// template calls helpers.
+func (t *Template) Append(dst []byte, data any) ([]byte, error) {
+	s := t.state()
+	s.push(ctxFrame{v: data})
+	out, err := s.run(dst, t.nodes)
+	t.release(s)
+	if err != nil {
+		return dst, err
+	}
+	return out, nil
+}
+
+// Execute renders the template over data and writes the result to w in a
+// single Write call. Data is as for Append. Nothing is written when
+// rendering fails.
+func (t *Template) Execute(w io.Writer, data any) error {
+	s := t.state()
+	s.push(ctxFrame{v: data})
+	out, err := s.run(s.buf[:0], t.nodes)
+	if err == nil {
+		_, err = w.Write(out)
+	}
+	s.buf = out[:0]
+	t.release(s)
+	return err
+}
+
+// state takes a state for one execution: the one kept in t.last, which
+// serves a template rendered from one goroutine at a time with two atomic
+// operations, or one from the pool.
+func (t *Template) state() *state {
+	if s := t.last.Swap(nil); s != nil {
+		return s
+	}
+	if s, ok := t.pool.Get().(*state); ok {
+		return s
+	}
+	return &state{t: t}
+}
+
+// maxPooledBuffer keeps an occasional huge body from pinning memory.
+const maxPooledBuffer = 64 << 10
+
+func (t *Template) release(s *state) {
+	clear(s.stack)
+	s.stack = s.stack[:0]
+	clear(s.args)
+	s.args = s.args[:0]
+	s.depth = 0
+	if cap(s.buf) > maxPooledBuffer {
+		s.buf = nil
+	}
+	if cap(s.scratch) > maxPooledBuffer {
+		s.scratch = nil
+	}
+	if !t.last.CompareAndSwap(nil, s) {
+		t.pool.Put(s)
+	}
+}
+
+func markPlainStrings(nodes []node) {
+	for i := range nodes {
+		n := &nodes[i]
+		n.plainString = n.kind == nValue && n.expr.kind == ePath && n.esc == esc{kind: escString}
+		markPlainStrings(n.body)
+		markPlainStrings(n.alt)
+	}
+}

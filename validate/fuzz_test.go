@@ -1,0 +1,45 @@
+package validate_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/outhook/outhook/validate"
+)
+
+// Any path either compiles or fails with ErrInvalidPath; a compiled path
+// checks any body without panicking, and a failure always says why.
+func FuzzJSONPath(f *testing.F) {
+	for _, seed := range []struct{ path, body string }{
+		{"$.data.status", `{"status":"ok"}`},
+		{"$.data.items[*].state", `{"items":[{"state":"done"},{"state":1}]}`},
+		{`$.data.items[?(@.n > 1)].n`, `{"items":[{"n":1},{"n":2}]}`},
+		{"$..id", `[{"id":1},{"a":{"id":null}}]`},
+		{"$.data[0:2]", `[1,2,3]`},
+		{`$["data"]["a b"]`, `{"a b":true}`},
+		{"$.data.x", `not json`},
+		{"$.data[(@.length-1)]", `[1,2]`},
+		{"status", `{"status":{"nested":[1,{"x":"y"}]}}`},
+	} {
+		f.Add(seed.path, seed.body)
+	}
+	f.Fuzz(func(t *testing.T, path, body string) {
+		v, err := validate.JSONPath(path, []string{"ok", "1", "null"})
+		if err != nil {
+			if !errors.Is(err, validate.ErrInvalidPath) {
+				t.Fatalf("error %v does not wrap ErrInvalidPath", err)
+			}
+			return
+		}
+		for _, all := range []bool{false, true} {
+			if all {
+				v = validate.MustJSONPath(path, []string{"ok"}, validate.AllMatches())
+			}
+			r := v.Validate(&validate.Response{Body: []byte(body)})
+			if r.Passed != (r.Err == nil) {
+				t.Fatalf("passed %v with error %v", r.Passed, r.Err)
+			}
+			_ = r.String()
+		}
+	})
+}

@@ -1,0 +1,95 @@
+package validate
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+
+	"github.com/outhook/outhook/internal/jsondoc"
+)
+
+// Result is the outcome of one validator on one response.
+type Result struct {
+	// Validator names what was checked: the JSON path as given ("$.data.status"),
+	// "status", or "header " followed by the header name.
+	Validator string
+	// Passed reports whether the response satisfied the validator.
+	Passed bool
+	// Found is the value found, as text (see the package comment for how
+	// values become text). For a path that can match several values it is the
+	// JSON array of all of them. It is empty when nothing was found.
+	Found string
+	// Expected lists the values the validator accepts. It is shared with the
+	// validator and must not be modified.
+	Expected []string
+	// Err is the reason of a failure (it wraps ErrMismatch, ErrNotFound,
+	// ErrNotJSON or ErrTruncated), nil when Passed.
+	Err error
+}
+
+// String describes the result in one line, for logs and error messages.
+func (r Result) String() string {
+	var b strings.Builder
+	b.WriteString(r.Validator)
+	if r.Passed {
+		b.WriteString(": passed")
+	} else {
+		b.WriteString(": failed")
+		if r.Err != nil {
+			b.WriteString(": ")
+			b.WriteString(r.Err.Error())
+		}
+	}
+	if r.Found != "" {
+		b.WriteString(", found ")
+		b.WriteString(strconv.Quote(r.Found))
+	}
+	if len(r.Expected) > 0 {
+		b.WriteString(", expected one of ")
+		for i, e := range r.Expected {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(strconv.Quote(e))
+		}
+	}
+	return b.String()
+}
+
+// text returns the text a decoded JSON value compares as.
+func text(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case json.Number:
+		return string(v)
+	case bool:
+		if v {
+			return "true"
+		}
+		return "false"
+	case nil:
+		return "null"
+	}
+	return compactJSON(v)
+}
+
+// compactJSON returns v as compact JSON (map keys sorted, no HTML
+// escaping), or "" when v has no JSON form.
+func compactJSON(v any) string {
+	b, err := jsondoc.AppendJSON(nil, v)
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
+
+// oneOf reports whether s is one of set.
+func oneOf(s string, set []string) bool {
+	for _, e := range set {
+		if s == e {
+			return true
+		}
+	}
+	return false
+}

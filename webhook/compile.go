@@ -1,0 +1,252 @@
+package webhook
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/outhook/outhook/filter"
+	"github.com/outhook/outhook/internal/netguard"
+	"github.com/outhook/outhook/internal/redact"
+	"github.com/outhook/outhook/template"
+	"github.com/outhook/outhook/validate"
+)
+
+// hook is a webhook definition checked and compiled once, at registration:
+// everything a delivery needs, ready to use. It is immutable; an update
+// makes a new one, so deliveries already started keep theirs.
+type hook struct {
+	def         Webhook // a private copy
+	method      string
+	url         string
+	redactedURL string
+	header      http.Header      // to send, canonical names
+	redactor    *redact.Redactor // knows this webhook's secrets
+	body        *template.Template
+	filter      *filter.Filter
+	validators  *validate.Set
+	timeout     time.Duration
+	retry       RetryPolicy
+	concurrency int
+	queueSize   int
+}
+
+var methods = []string{http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodGet}
+
+// compile checks w against cfg and compiles it. It reports every problem it
+// finds, not only the first.
+func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
+	w = w.clone()
+	var errs DefinitionErrors
+	fail := func(field string, err error) {
+		errs = append(errs, &DefinitionError{Webhook: w.Name, Field: field, Err: err})
+	}
+	h := &hook{def: w, method: strings.ToUpper(w.Method)}
+
+	if !validName(w.Name) {
+		fail("name", ErrInvalidName)
+	}
+	if h.method == "" {
+		h.method = http.MethodPost
+	}
+	if !slices.Contains(methods, h.method) {
+		fail("method", fmt.Errorf("%w, not %q", ErrInvalidMethod, w.Method))
+	}
+	u, err := c.checkURL(w.URL)
+	if err != nil {
+		fail("url", err)
+	}
+
+	h.header = make(http.Header, len(w.Headers))
+	for name, value := range w.Headers {
+		if err := checkHeader(name, value); err != nil {
+			fail("headers."+name, err)
+			continue
+		}
+		h.header.Set(name, value)
+	}
+	h.redactor = redact.New(redact.WithSecretsFrom(u, h.header))
+	if u != nil {
+		h.url, h.redactedURL = w.URL, h.redactor.URL(u).String()
+	}
+
+	schemas, triggerErrs := c.triggerSchemas(w.Triggers)
+	for _, err := range triggerErrs {
+		fail("triggers", err)
+	}
+
+	if strings.TrimSpace(w.BodyTemplate) != "" {
+		t, err := template.Parse(w.BodyTemplate, template.WithName("body_template"))
+		if err != nil {
+			errs = append(errs, templateErrors(w.Name, err)...)
+		} else {
+			for _, s := range schemas {
+				if err := t.Check(s); err != nil {
+					errs = append(errs, templateErrors(w.Name, err)...)
+					break
+				}
+			}
+			h.body = t
+		}
+	}
+
+	if w.Filters != nil {
+		for _, s := range schemas {
+			if err := w.Filters.Check(s); err != nil {
+				fail("filters", fmt.Errorf("%w: %w", ErrInvalidFilter, err))
+				break
+			}
+		}
+		h.filter = w.Filters
+	}
+
+	if w.TimeoutInSec < 0 || w.Timeout() > MaxTimeout {
+		fail("timeout_in_sec", fmt.Errorf("%w: %d is not between 1 and %d", ErrInvalidTimeout, w.TimeoutInSec, int(MaxTimeout/time.Second)))
+	}
+	h.timeout = w.Timeout()
+
+	validators := make([]validate.Validator, 0, len(w.ResponseValidators))
+	for i, rv := range w.ResponseValidators {
+		v, err := validate.JSONPath(rv.JSONPath, rv.ExpectedValues)
+		if err != nil {
+			fail(fmt.Sprintf("response_validators[%d].json_path", i), fmt.Errorf("%w: %w", ErrInvalidValidator, err))
+			continue
+		}
+		validators = append(validators, v)
+	}
+	h.validators = validate.NewSet(validators, validate.Message(w.CustomValidationErrorMessage))
+
+	h.retry, h.concurrency, h.queueSize = c.retry, c.concurrency, c.queueSize
+	if d := w.Delivery; d != nil {
+		if d.Retry != nil {
+			if err := d.Retry.validate(); err != nil {
+				fail("delivery.retry", err)
+			}
+			h.retry = d.Retry.withDefaults()
+		}
+		if d.Concurrency < 0 || d.QueueSize < 0 {
+			fail("delivery", fmt.Errorf("%w: concurrency and queue_size must not be negative", ErrInvalidSettings))
+		}
+		if d.Concurrency > 0 {
+			h.concurrency = d.Concurrency
+		}
+		if d.QueueSize > 0 {
+			h.queueSize = d.QueueSize
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return h, nil
+}
+
+// validName reports whether name is 1 to 100 bytes of letters, digits,
+// spaces, '-' and '_', starting with a letter or digit.
+func validName(name string) bool {
+	if name == "" || len(name) > 100 {
+		return false
+	}
+	for i, r := range name {
+		switch {
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+		case i > 0 && (r == ' ' || r == '-' || r == '_'):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// checkURL parses raw and checks it against the URL policy.
+func (c *config) checkURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		// url.Parse quotes the URL, secrets and all.
+		return nil, fmt.Errorf("%w: %v", ErrInvalidURL, redact.New(redact.WithSecrets(raw)).String(err.Error()))
+	}
+	switch {
+	case u.Scheme != "https" && u.Scheme != "http":
+		return nil, fmt.Errorf("%w: scheme must be https, not %q", ErrInvalidURL, u.Scheme)
+	case u.Host == "" || u.Hostname() == "":
+		return nil, fmt.Errorf("%w: no host", ErrInvalidURL)
+	case u.Fragment != "":
+		return nil, fmt.Errorf("%w: a fragment (#...) is never sent", ErrInvalidURL)
+	case u.Scheme == "http" && !c.urlPolicy.AllowHTTP:
+		return nil, fmt.Errorf("%w: HTTPS is required", ErrInsecureURL)
+	case u.Port() != "" && !c.urlPolicy.AllowCustomPorts:
+		return nil, fmt.Errorf("%w: custom port %s", ErrInsecureURL, u.Port())
+	}
+	return u, nil
+}
+
+// checkHeader refuses names and values that are not valid HTTP (CR and LF
+// above all, which would let a value smuggle headers), and headers the
+// transport owns.
+func checkHeader(name, value string) error {
+	if !netguard.ValidHeaderName(name) {
+		return fmt.Errorf("%w: name %q is not a valid HTTP header name", ErrInvalidHeader, name)
+	}
+	if !netguard.ValidHeaderValue(value) {
+		return fmt.Errorf("%w: value holds a control character (CR, LF or other)", ErrInvalidHeader)
+	}
+	switch http.CanonicalHeaderKey(name) {
+	case "Host", "Content-Length", "Transfer-Encoding", "Connection", "Te", "Upgrade", "Trailer":
+		return fmt.Errorf("%w: %s is set by the transport", ErrInvalidHeader, http.CanonicalHeaderKey(name))
+	}
+	return nil
+}
+
+// triggerSchemas checks the triggers and returns the distinct schemas their
+// events follow.
+func (c *config) triggerSchemas(triggers []Trigger) ([]*Schema, []error) {
+	if len(triggers) == 0 {
+		return nil, []error{ErrNoTriggers}
+	}
+	var schemas []*Schema
+	var errs []error
+	for _, t := range triggers {
+		s, known := c.schemas[t.Canonical()]
+		if !known {
+			errs = append(errs, fmt.Errorf("%w %q: use an access-request trigger or declare it with WithEventType", ErrUnknownTrigger, t))
+			continue
+		}
+		if s != nil && !slices.Contains(schemas, s) {
+			schemas = append(schemas, s)
+		}
+	}
+	return schemas, errs
+}
+
+// templateErrors turns the template package's errors, each with a line and
+// column, into definition errors.
+func templateErrors(name string, err error) DefinitionErrors {
+	var list template.ErrorList
+	if !errors.As(err, &list) {
+		var te *template.Error
+		if errors.As(err, &te) {
+			list = template.ErrorList{te}
+		}
+	}
+	if len(list) == 0 {
+		return DefinitionErrors{{Webhook: name, Field: "body_template", Err: fmt.Errorf("%w: %w", ErrInvalidTemplate, err)}}
+	}
+	out := make(DefinitionErrors, len(list))
+	for i, te := range list {
+		out[i] = &DefinitionError{Webhook: name, Field: "body_template", Line: te.Line, Column: te.Column,
+			Err: fmt.Errorf("%w: %w", ErrInvalidTemplate, stripPosition(te))}
+	}
+	return out
+}
+
+// stripPosition returns te without its name and position, which the
+// DefinitionError prints itself.
+func stripPosition(te *template.Error) error {
+	plain := *te
+	plain.Name, plain.Line, plain.Column = "", 0, 0
+	return &plain
+}

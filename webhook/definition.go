@@ -1,0 +1,234 @@
+package webhook
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/outhook/outhook/filter"
+)
+
+// Webhook is a webhook definition: where to send which events, in what
+// form, and how to judge the answer. It is plain data with Apono's JSON
+// names, so definitions can be stored and loaded as JSON; a Dispatcher
+// checks and compiles it when it is added. Zero fields mean the default.
+type Webhook struct {
+	// ID identifies the webhook to the Dispatcher. Add assigns a random one
+	// when it is empty.
+	ID string `json:"id,omitempty"`
+	// Name is a unique, user-friendly label: letters, digits, spaces, '-'
+	// and '_', starting with a letter or digit, at most 100 bytes.
+	Name string `json:"name"`
+	// Active webhooks receive published events; inactive ones only Test.
+	Active bool `json:"active"`
+	// Method is POST (the default), PUT, PATCH, DELETE or GET.
+	Method string `json:"method,omitempty"`
+	// URL is the target. By default it must be HTTPS on the default port
+	// (Apono's rules); see WithURLPolicy.
+	URL string `json:"url"`
+	// Headers are sent with every request. Their values are treated as
+	// secrets: invocation records and logs show them redacted.
+	Headers map[string]string `json:"headers,omitempty"`
+	// BodyTemplate is a Handlebars/mustache template over the event; the
+	// rendered body must be valid JSON (see package template). Empty means
+	// the whole event as JSON.
+	BodyTemplate string `json:"body_template,omitempty"`
+	// Triggers lists the event types the webhook receives; at least one.
+	Triggers []Trigger `json:"triggers"`
+	// Filters restrict which events of those types the webhook receives. In
+	// JSON it takes either form of package filter. Nil means every event.
+	Filters *filter.Filter `json:"filters,omitempty"`
+	// TimeoutInSec bounds each attempt, from dialling to the end of the
+	// response body. Zero means DefaultTimeout.
+	TimeoutInSec int `json:"timeout_in_sec,omitempty"`
+	// ResponseValidators must all pass for a delivery to succeed, on top of
+	// a 2xx status.
+	ResponseValidators []ResponseValidator `json:"response_validators,omitempty"`
+	// CustomValidationErrorMessage is the reason recorded when a response
+	// validator fails. Empty means a generic message.
+	CustomValidationErrorMessage string `json:"custom_validation_error_message,omitempty"`
+	// Delivery overrides the Dispatcher's delivery settings for this
+	// webhook; nil keeps them all.
+	Delivery *DeliverySettings `json:"delivery,omitempty"`
+}
+
+// ResponseValidator checks one value of the JSON response body. JSONPath
+// starts with $.data, which addresses the response body ($.data.status is
+// the body's top-level status); the value found must equal one of
+// ExpectedValues, compared as package validate describes.
+type ResponseValidator struct {
+	JSONPath       string   `json:"json_path"`
+	ExpectedValues []string `json:"expected_values"`
+}
+
+// DeliverySettings tune the delivery of one webhook. Zero fields keep the
+// Dispatcher's setting.
+type DeliverySettings struct {
+	// Retry replaces the Dispatcher's retry policy.
+	Retry *RetryPolicy `json:"retry,omitempty"`
+	// Concurrency is how many deliveries to this webhook may be in flight at
+	// once.
+	Concurrency int `json:"concurrency,omitempty"`
+	// QueueSize is how many deliveries to this webhook may wait, in flight
+	// or between retries included.
+	QueueSize int `json:"queue_size,omitempty"`
+}
+
+// DefaultTimeout is the per-attempt timeout of a webhook whose TimeoutInSec
+// is zero.
+const DefaultTimeout = 30 * time.Second
+
+// MaxTimeout is the largest per-attempt timeout a webhook may set.
+const MaxTimeout = 10 * time.Minute
+
+// Timeout returns the per-attempt timeout TimeoutInSec asks for.
+func (w *Webhook) Timeout() time.Duration {
+	if w.TimeoutInSec <= 0 {
+		return DefaultTimeout
+	}
+	return time.Duration(w.TimeoutInSec) * time.Second
+}
+
+// clone returns a deep copy, so that a stored definition never shares maps
+// or slices with the caller's.
+func (w Webhook) clone() Webhook {
+	if w.Headers != nil {
+		h := make(map[string]string, len(w.Headers))
+		for k, v := range w.Headers {
+			h[k] = v
+		}
+		w.Headers = h
+	}
+	w.Triggers = append([]Trigger(nil), w.Triggers...)
+	if w.ResponseValidators != nil {
+		vs := make([]ResponseValidator, len(w.ResponseValidators))
+		for i, v := range w.ResponseValidators {
+			vs[i] = ResponseValidator{JSONPath: v.JSONPath, ExpectedValues: append([]string(nil), v.ExpectedValues...)}
+		}
+		w.ResponseValidators = vs
+	}
+	if w.Delivery != nil {
+		d := *w.Delivery
+		if d.Retry != nil {
+			r := *d.Retry
+			d.Retry = &r
+		}
+		w.Delivery = &d
+	}
+	return w
+}
+
+// MaxDefinitionsBytes bounds how much DecodeWebhooks reads.
+const MaxDefinitionsBytes = 64 << 20
+
+// DecodeWebhooks reads definitions from JSON: either an array of webhooks or
+// an object {"webhooks": [...]}. Unknown fields are errors, so that a
+// misspelt field is not silently ignored; so is anything after the JSON.
+// Errors are *DefinitionError with the line and column of the problem. It
+// only decodes: Dispatcher.AddAll checks and registers the definitions.
+func DecodeWebhooks(r io.Reader) ([]Webhook, error) {
+	raw, err := io.ReadAll(io.LimitReader(r, MaxDefinitionsBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("webhook: reading definitions: %w", err)
+	}
+	if len(raw) > MaxDefinitionsBytes {
+		return nil, &DefinitionError{Err: fmt.Errorf("%w: definitions larger than %d bytes", ErrInvalidDefinitions, MaxDefinitionsBytes)}
+	}
+	var list []Webhook
+	if t := bytes.TrimLeft(raw, " \t\r\n"); len(t) > 0 && t[0] == '{' {
+		var wrapper struct {
+			Webhooks []Webhook `json:"webhooks"`
+		}
+		err = decodeStrict(raw, &wrapper)
+		list = wrapper.Webhooks
+	} else {
+		err = decodeStrict(raw, &list)
+	}
+	if err != nil {
+		return nil, jsonDefinitionError(raw, err)
+	}
+	return list, nil
+}
+
+func decodeStrict(raw []byte, v any) error {
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.DisallowUnknownFields()
+	if err := d.Decode(v); err != nil {
+		return err
+	}
+	if _, err := d.Token(); err != io.EOF {
+		return &trailingDataError{offset: d.InputOffset()}
+	}
+	return nil
+}
+
+type trailingDataError struct{ offset int64 }
+
+func (e *trailingDataError) Error() string { return "unexpected data after the definitions" }
+
+// jsonDefinitionError turns encoding/json's errors, which carry byte
+// offsets, into a *DefinitionError with a line and column.
+func jsonDefinitionError(raw []byte, err error) error {
+	de := &DefinitionError{Err: fmt.Errorf("%w: %w", ErrInvalidDefinitions, err)}
+	var offset int64 = -1
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	var tde *trailingDataError
+	switch {
+	case errors.As(err, &se):
+		offset = se.Offset
+	case errors.As(err, &tde):
+		offset = tde.offset
+	case errors.As(err, &te):
+		offset, de.Field = te.Offset, te.Field
+	default:
+		// encoding/json gives no offset for an unknown field: find the key.
+		if name, ok := strings.CutPrefix(err.Error(), `json: unknown field "`); ok {
+			key := `"` + strings.TrimSuffix(name, `"`) + `"`
+			if i := bytes.Index(raw, []byte(key)); i >= 0 {
+				offset = int64(i)
+			}
+		}
+	}
+	if offset >= 0 {
+		de.Line, de.Column = lineColumn(raw, int(offset))
+	}
+	return de
+}
+
+// lineColumn converts a byte offset into a 1-based line and byte column.
+func lineColumn(b []byte, offset int) (line, col int) {
+	offset = min(offset, len(b))
+	line = 1 + bytes.Count(b[:offset], []byte{'\n'})
+	col = offset - bytes.LastIndexByte(b[:offset], '\n')
+	return line, col
+}
+
+// LoadWebhooks reads definitions from a JSON file, as DecodeWebhooks does.
+func LoadWebhooks(path string) ([]Webhook, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("webhook: %w", err)
+	}
+	defer f.Close()
+	return DecodeWebhooks(f)
+}
+
+// EncodeWebhooks writes definitions as the {"webhooks": [...]} object that
+// DecodeWebhooks reads, indented for people. Header values are written in
+// clear: this is the stored form, not a log.
+func EncodeWebhooks(w io.Writer, hooks []Webhook) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if hooks == nil {
+		hooks = []Webhook{}
+	}
+	return enc.Encode(struct {
+		Webhooks []Webhook `json:"webhooks"`
+	}{hooks})
+}

@@ -1,0 +1,430 @@
+package webhook
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/outhook/outhook/internal/netguard"
+)
+
+// Dispatcher delivers events to the webhooks registered with it. A service
+// embeds one: it adds webhook definitions, publishes events, and every
+// active webhook whose triggers and filters match gets a rendered, retried,
+// validated and recorded delivery.
+//
+// All methods are safe for concurrent use, registration included: Add,
+// Update and Remove take effect for deliveries that start after they
+// return. Close stops it.
+type Dispatcher struct {
+	cfg    *config
+	client *http.Client
+	engine Engine
+	store  InvocationStore
+
+	mu        sync.RWMutex
+	byID      map[string]*hook
+	byName    map[string]string   // name -> id
+	byTrigger map[Trigger][]*hook // canonical trigger -> hooks; slices replaced, never modified
+	order     []string            // ids in the order they were added
+
+	closed atomic.Bool
+}
+
+// New returns a Dispatcher, started and ready for Add and Publish. Stop it
+// with Close.
+func New(opts ...Option) (*Dispatcher, error) {
+	cfg := newConfig(opts)
+	d := &Dispatcher{
+		cfg:       cfg,
+		client:    cfg.client,
+		engine:    cfg.engine,
+		store:     cfg.store,
+		byID:      map[string]*hook{},
+		byName:    map[string]string{},
+		byTrigger: map[Trigger][]*hook{},
+	}
+	if d.client == nil {
+		guard, err := newGuard(cfg.allowTargets)
+		if err != nil {
+			return nil, err
+		}
+		d.client = newHTTPClient(cfg.workers, guard)
+	}
+	if d.store == nil {
+		d.store = NewMemoryStore(0, 0)
+	}
+	if d.engine == nil {
+		d.engine = newMemoryEngine(cfg.workers, cfg.queuePolicy)
+	}
+	if err := d.engine.Start(d); err != nil {
+		return nil, fmt.Errorf("webhook: starting the delivery engine: %w", err)
+	}
+	return d, nil
+}
+
+// newGuard reads WithAllowedTargets entries: CIDRs, addresses and host
+// names.
+func newGuard(entries []string) (*netguard.Guard, error) {
+	var c netguard.Config
+	for _, e := range entries {
+		if p, err := netip.ParsePrefix(e); err == nil {
+			c.AllowNets = append(c.AllowNets, p)
+		} else if a, err := netip.ParseAddr(e); err == nil {
+			c.AllowNets = append(c.AllowNets, netip.PrefixFrom(a, a.BitLen()))
+		} else {
+			c.AllowHosts = append(c.AllowHosts, e)
+		}
+	}
+	c.Dial = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	g, err := netguard.New(c)
+	if err != nil {
+		return nil, fmt.Errorf("webhook: WithAllowedTargets: %w", err)
+	}
+	return g, nil
+}
+
+// newHTTPClient returns a client tuned for many concurrent deliveries: a
+// keep-alive pool as large as the number of workers (the default pool of
+// two idle connections per host makes a busy dispatcher redial all the
+// time), every address checked by the SSRF guard when it is dialled, no
+// proxy (it would dial out of the guard's sight), and no redirects
+// followed.
+func newHTTPClient(workers int, guard *netguard.Guard) *http.Client {
+	t := guard.Transport(&http.Transport{
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          0,
+		MaxIdleConnsPerHost:   workers,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	})
+	// A 3xx is an answer, and a failure.
+	return &http.Client{Transport: t, CheckRedirect: netguard.CheckRedirect(0)}
+}
+
+// newID returns a random identifier: 16 bytes, hex-encoded.
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // never fails
+	return hex.EncodeToString(b[:])
+}
+
+// Add checks and registers w, and returns it as stored, with its ID set.
+// Any error is a DefinitionErrors listing every problem found; nothing is
+// registered then.
+func (d *Dispatcher) Add(w Webhook) (Webhook, error) {
+	added, err := d.AddAll([]Webhook{w})
+	if err != nil {
+		return Webhook{}, err
+	}
+	return added[0], nil
+}
+
+// AddAll checks and registers every definition, or none of them: if any
+// has a problem, the error is a DefinitionErrors listing all problems of
+// all definitions and nothing is registered. It suits loading a file of
+// definitions (see LoadWebhooks).
+func (d *Dispatcher) AddAll(hooks []Webhook) ([]Webhook, error) {
+	if d.closed.Load() {
+		return nil, ErrClosed
+	}
+	compiled := make([]*hook, 0, len(hooks))
+	var errs DefinitionErrors
+	for _, w := range hooks {
+		if w.ID == "" {
+			w.ID = newID()
+		}
+		h, herrs := d.cfg.compile(w)
+		errs = append(errs, herrs...)
+		if h != nil {
+			compiled = append(compiled, h)
+		}
+	}
+
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	seenName := map[string]bool{}
+	seenID := map[string]bool{}
+	for _, h := range compiled {
+		if _, dup := d.byID[h.def.ID]; dup || seenID[h.def.ID] {
+			errs = append(errs, &DefinitionError{Webhook: h.def.Name, Field: "id", Err: fmt.Errorf("%w: %q", ErrDuplicateID, h.def.ID)})
+		}
+		if _, dup := d.byName[h.def.Name]; dup || seenName[h.def.Name] {
+			errs = append(errs, &DefinitionError{Webhook: h.def.Name, Field: "name", Err: ErrDuplicateName})
+		}
+		seenID[h.def.ID], seenName[h.def.Name] = true, true
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	out := make([]Webhook, len(compiled))
+	for i, h := range compiled {
+		d.putLocked(h)
+		d.order = append(d.order, h.def.ID)
+		out[i] = h.def.clone()
+	}
+	return out, nil
+}
+
+// putLocked registers h under its id, name and triggers, replacing any
+// previous version with the same id.
+func (d *Dispatcher) putLocked(h *hook) {
+	if old := d.byID[h.def.ID]; old != nil {
+		d.unindexLocked(old)
+	}
+	d.byID[h.def.ID] = h
+	d.byName[h.def.Name] = h.def.ID
+	for _, t := range distinctTriggers(h.def.Triggers) {
+		// Copy on write: Publish iterates slices it read under the lock.
+		d.byTrigger[t] = append(slices.Clip(d.byTrigger[t]), h)
+	}
+}
+
+func (d *Dispatcher) unindexLocked(h *hook) {
+	delete(d.byName, h.def.Name)
+	for _, t := range distinctTriggers(h.def.Triggers) {
+		list := d.byTrigger[t]
+		i := slices.Index(list, h)
+		if i < 0 {
+			continue
+		}
+		if len(list) == 1 {
+			delete(d.byTrigger, t)
+			continue
+		}
+		d.byTrigger[t] = slices.Concat(list[:i], list[i+1:])
+	}
+}
+
+func distinctTriggers(ts []Trigger) []Trigger {
+	out := make([]Trigger, 0, len(ts))
+	for _, t := range ts {
+		if c := t.Canonical(); !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Update replaces the webhook with w.ID by w, checked as Add checks it.
+// Deliveries already started finish with the old definition; later ones
+// use the new. It returns an error wrapping ErrNotFound for an unknown id.
+func (d *Dispatcher) Update(w Webhook) (Webhook, error) {
+	if d.closed.Load() {
+		return Webhook{}, ErrClosed
+	}
+	h, errs := d.cfg.compile(w)
+	if errs != nil {
+		return Webhook{}, errs
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if _, ok := d.byID[w.ID]; !ok {
+		return Webhook{}, fmt.Errorf("webhook %q: %w", w.ID, ErrNotFound)
+	}
+	if id, taken := d.byName[w.Name]; taken && id != w.ID {
+		return Webhook{}, DefinitionErrors{{Webhook: w.Name, Field: "name", Err: ErrDuplicateName}}
+	}
+	d.putLocked(h)
+	return h.def.clone(), nil
+}
+
+// Remove unregisters the webhook with id. Deliveries already queued for it
+// end as Skipped. It returns an error wrapping ErrNotFound for an unknown
+// id.
+func (d *Dispatcher) Remove(id string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	h, ok := d.byID[id]
+	if !ok {
+		return fmt.Errorf("webhook %q: %w", id, ErrNotFound)
+	}
+	d.unindexLocked(h)
+	delete(d.byID, id)
+	d.order = slices.DeleteFunc(d.order, func(x string) bool { return x == id })
+	return nil
+}
+
+// Get returns the webhook with id.
+func (d *Dispatcher) Get(id string) (Webhook, bool) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	h, ok := d.byID[id]
+	if !ok {
+		return Webhook{}, false
+	}
+	return h.def.clone(), true
+}
+
+// List returns every webhook in the order they were added.
+func (d *Dispatcher) List() []Webhook {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	out := make([]Webhook, len(d.order))
+	for i, id := range d.order {
+		out[i] = d.byID[id].def.clone()
+	}
+	return out
+}
+
+func (d *Dispatcher) hookByID(id string) *hook {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return d.byID[id]
+}
+
+// Published says what Publish did with an event.
+type Published struct {
+	// Deliveries lists the deliveries queued, one per matching webhook.
+	Deliveries []Queued
+	// Filtered counts the active webhooks of the event's type whose
+	// filters rejected it; Inactive the inactive ones.
+	Filtered, Inactive int
+}
+
+// Queued is one delivery Publish queued.
+type Queued struct {
+	DeliveryID string
+	WebhookID  string
+}
+
+// Publish queues e for every active webhook whose triggers include e's type
+// and whose filters match it. The event is decoded already; it is rendered
+// once per webhook when its delivery starts. Publish returns once the
+// deliveries are queued, not delivered.
+//
+// With the QueueBlock policy Publish waits for room until ctx is done; with
+// QueueReject it returns a *QueueFullError naming the full webhooks, whose
+// deliveries become dead letters (reason "queue full") that Redeliver can
+// queue again later. Either way the event is queued for every other
+// matching webhook, and Published lists what was queued. After Close it
+// returns ErrClosed.
+func (d *Dispatcher) Publish(ctx context.Context, e *Event) (Published, error) {
+	if d.closed.Load() {
+		return Published{}, ErrClosed
+	}
+	d.mu.RLock()
+	candidates := d.byTrigger[e.typ.Canonical()]
+	d.mu.RUnlock()
+
+	var pub Published
+	var full []string
+	for _, h := range candidates {
+		if !h.def.Active {
+			pub.Inactive++
+			d.recordNotSent(ctx, h, e, Skipped, "webhook is inactive")
+			continue
+		}
+		if !h.filter.Match(e.doc) {
+			pub.Filtered++
+			if d.cfg.recordFiltered {
+				d.recordNotSent(ctx, h, e, Filtered, h.filter.Explain(e.doc).String())
+			}
+			continue
+		}
+		del := &Delivery{ID: newID(), WebhookID: h.def.ID, Event: e, queueSize: h.queueSize, limit: h.concurrency}
+		if err := d.engine.Enqueue(ctx, del); err != nil {
+			var qf *QueueFullError
+			if errors.As(err, &qf) {
+				// Kept as a dead letter, so that it can be redelivered later.
+				full = append(full, qf.WebhookIDs...)
+				reason := fmt.Sprintf("queue full: more than %d deliveries waiting", h.queueSize)
+				d.record(ctx, Invocation{
+					ID: newID(), DeliveryID: del.ID, WebhookID: h.def.ID, WebhookName: h.def.Name, EventType: e.typ,
+					EventID: e.id, Outcome: Failed, Reason: reason, StartedAt: d.cfg.now(),
+				})
+				d.deadLetter(del, Failed, reason)
+				continue
+			}
+			return pub, err
+		}
+		pub.Deliveries = append(pub.Deliveries, Queued{DeliveryID: del.ID, WebhookID: del.WebhookID})
+	}
+	if len(full) > 0 {
+		return pub, &QueueFullError{WebhookIDs: full}
+	}
+	return pub, nil
+}
+
+// PublishJSON decodes raw with ParseEvent and publishes it.
+func (d *Dispatcher) PublishJSON(ctx context.Context, raw []byte) (Published, error) {
+	e, err := ParseEvent(raw)
+	if err != nil {
+		return Published{}, err
+	}
+	return d.Publish(ctx, e)
+}
+
+func (d *Dispatcher) recordNotSent(ctx context.Context, h *hook, e *Event, outcome Outcome, reason string) {
+	if !d.cfg.recordFiltered {
+		return
+	}
+	d.record(ctx, Invocation{
+		ID: newID(), WebhookID: h.def.ID, WebhookName: h.def.Name, EventType: e.typ, EventID: e.id,
+		Outcome: outcome, Reason: reason, StartedAt: d.cfg.now(),
+	})
+}
+
+// Invocations lists up to limit invocation records of a webhook, newest
+// first.
+func (d *Dispatcher) Invocations(ctx context.Context, webhookID string, limit int) ([]Invocation, error) {
+	return d.store.Invocations(ctx, webhookID, limit)
+}
+
+// DeadLetters lists up to limit deliveries that failed for good, newest
+// first, of one webhook or, for an empty webhookID, of all.
+func (d *Dispatcher) DeadLetters(ctx context.Context, webhookID string, limit int) ([]DeadLetter, error) {
+	return d.store.DeadLetters(ctx, webhookID, limit)
+}
+
+// Redeliver queues a dead letter again, to the webhook's current
+// definition, under the same delivery id so that the receiver can tell it
+// is the same delivery. It returns an error wrapping ErrNotFound when there
+// is no such dead letter or its webhook was removed.
+func (d *Dispatcher) Redeliver(ctx context.Context, deliveryID string) error {
+	if d.closed.Load() {
+		return ErrClosed
+	}
+	dl, err := d.store.TakeDeadLetter(ctx, deliveryID)
+	if err != nil {
+		return err
+	}
+	h := d.hookByID(dl.WebhookID)
+	if h == nil {
+		_ = d.store.AddDeadLetter(ctx, dl) // keep it: nothing is lost
+		return fmt.Errorf("webhook %q of dead letter %q: %w", dl.WebhookID, deliveryID, ErrNotFound)
+	}
+	del := &Delivery{ID: dl.DeliveryID, WebhookID: dl.WebhookID, Event: dl.Event, queueSize: h.queueSize, limit: h.concurrency}
+	if err := d.engine.Enqueue(ctx, del); err != nil {
+		_ = d.store.AddDeadLetter(ctx, dl)
+		return err
+	}
+	return nil
+}
+
+// Close stops intake (Publish, Add and Redeliver return ErrClosed from
+// then on), lets queued and in-flight deliveries finish until ctx is done,
+// and stops every goroutine the Dispatcher started. Deliveries still
+// unfinished when ctx ends become dead letters, so none is lost silently;
+// Close then returns ctx.Err(). Calling Close again does nothing and
+// returns nil.
+func (d *Dispatcher) Close(ctx context.Context) error {
+	if d.closed.Swap(true) {
+		return nil
+	}
+	err := d.engine.Close(ctx)
+	if t, ok := d.client.Transport.(*http.Transport); ok && d.cfg.client == nil {
+		t.CloseIdleConnections()
+	}
+	return err
+}

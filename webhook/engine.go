@@ -1,0 +1,62 @@
+package webhook
+
+import (
+	"context"
+	"time"
+)
+
+// Engine queues deliveries and has a Runner make their attempts. The
+// default engine lives in memory; the riverengine module provides a durable
+// one on PostgreSQL. Implementations must be safe for concurrent use.
+type Engine interface {
+	// Start hands the engine the Runner that makes attempts. A Dispatcher
+	// calls it once, before any Enqueue.
+	Start(r Runner) error
+	// Enqueue queues d for its first attempt. It blocks, or fails with a
+	// *QueueFullError, as the engine's queue policy says, and never past
+	// ctx. After Close it returns ErrClosed.
+	Enqueue(ctx context.Context, d *Delivery) error
+	// Close stops intake, lets queued and in-flight deliveries finish
+	// until ctx is done, then stops, and returns ctx.Err() when it had to
+	// cut the drain short. Deliveries it abandons are reported to the
+	// Runner's Abandon, so that none is lost silently.
+	Close(ctx context.Context) error
+}
+
+// Runner makes delivery attempts for an Engine; the Dispatcher is the
+// Runner.
+type Runner interface {
+	// Attempt makes the next attempt of d, records it, and says whether
+	// and when to try again.
+	Attempt(ctx context.Context, d *Delivery) Next
+	// Abandon records that the engine gave d up before it ended (the
+	// engine was closed): it becomes a dead letter with reason err.
+	Abandon(d *Delivery, err error)
+}
+
+// Next is what a Runner says after an attempt.
+type Next struct {
+	// Retry asks for another attempt after Delay.
+	Retry bool
+	Delay time.Duration
+}
+
+// Delivery is one event on its way to one webhook, across its attempts.
+type Delivery struct {
+	// ID is stable across attempts and redeliveries: receivers see it as
+	// the webhook-id header and deduplicate on it.
+	ID        string
+	WebhookID string
+	Event     *Event
+	// Attempts counts the attempts made so far.
+	Attempts int
+
+	// Set by the Dispatcher at the first attempt, so that retries send the
+	// same bytes to the same definition even if the webhook is updated.
+	hook      *hook
+	body      []byte
+	schedule  *schedule
+	firstTry  time.Time
+	queueSize int // for the in-memory engine: the webhook's bound
+	limit     int // for the in-memory engine: the webhook's concurrency
+}

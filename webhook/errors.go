@@ -1,0 +1,105 @@
+package webhook
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Errors a Dispatcher returns for static conditions. Test with errors.Is.
+var (
+	// ErrClosed is returned by calls made after Close.
+	ErrClosed = errors.New("webhook: dispatcher closed")
+	// ErrNotFound is returned for an unknown webhook id or delivery id.
+	ErrNotFound = errors.New("webhook: not found")
+	// ErrQueueFull is wrapped by *QueueFullError.
+	ErrQueueFull = errors.New("webhook: delivery queue full")
+)
+
+// The problems a *DefinitionError can wrap. Test with errors.Is.
+var (
+	ErrInvalidDefinitions = errors.New("invalid definitions")
+	ErrDuplicateName      = errors.New("name already used by another webhook")
+	ErrDuplicateID        = errors.New("id already used by another webhook")
+	ErrInvalidName        = errors.New("name must be 1 to 100 letters, digits, spaces, '-' or '_', starting with a letter or digit")
+	ErrInvalidMethod      = errors.New("method must be POST, PUT, PATCH, DELETE or GET")
+	ErrInvalidURL         = errors.New("invalid URL")
+	ErrInsecureURL        = errors.New("URL not allowed by the URL policy")
+	ErrInvalidHeader      = errors.New("invalid header")
+	ErrNoTriggers         = errors.New("at least one trigger is required")
+	ErrUnknownTrigger     = errors.New("unknown trigger")
+	ErrInvalidTemplate    = errors.New("invalid body template")
+	ErrInvalidFilter      = errors.New("invalid filter")
+	ErrInvalidValidator   = errors.New("invalid response validator")
+	ErrInvalidTimeout     = errors.New("timeout out of range")
+	ErrInvalidSettings    = errors.New("invalid delivery settings")
+)
+
+// DefinitionError reports one problem with a webhook definition. Field
+// names the JSON field at fault ("url", "headers.Authorization",
+// "response_validators[1].json_path"); inside a body template or a JSON
+// file, Line and Column say where. Err wraps one of the Err… values above
+// and, when there is one, the cause from package template, filter or
+// validate.
+type DefinitionError struct {
+	Webhook string // the webhook's name, or "" when unknown
+	Field   string
+	Line    int // 1-based; 0 when the problem has no position
+	Column  int // 1-based byte column; 0 when the problem has no position
+	Err     error
+}
+
+func (e *DefinitionError) Error() string {
+	var b strings.Builder
+	b.WriteString("webhook")
+	if e.Webhook != "" {
+		fmt.Fprintf(&b, " %q", e.Webhook)
+	}
+	if e.Field != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Field)
+	}
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d:%d", e.Line, e.Column)
+	}
+	b.WriteString(": ")
+	b.WriteString(e.Err.Error())
+	return b.String()
+}
+
+func (e *DefinitionError) Unwrap() error { return e.Err }
+
+// DefinitionErrors is every problem found in one or more definitions. Add,
+// Update and AddAll return it, so that a user sees all mistakes at once;
+// errors.As finds each *DefinitionError in it.
+type DefinitionErrors []*DefinitionError
+
+func (l DefinitionErrors) Error() string {
+	s := make([]string, len(l))
+	for i, e := range l {
+		s[i] = e.Error()
+	}
+	return strings.Join(s, "\n")
+}
+
+// Unwrap returns the problems, so that errors.Is and errors.As see each.
+func (l DefinitionErrors) Unwrap() []error {
+	out := make([]error, len(l))
+	for i, e := range l {
+		out[i] = e
+	}
+	return out
+}
+
+// QueueFullError reports webhooks whose queue had no room for an event
+// published with the QueueReject policy. The event was queued for every
+// other matching webhook.
+type QueueFullError struct {
+	WebhookIDs []string
+}
+
+func (e *QueueFullError) Error() string {
+	return fmt.Sprintf("webhook: delivery queue full for %d webhook(s): %s", len(e.WebhookIDs), strings.Join(e.WebhookIDs, ", "))
+}
+
+func (e *QueueFullError) Unwrap() error { return ErrQueueFull }

@@ -1,0 +1,255 @@
+package webhook
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+)
+
+// memoryEngine is the default Engine: everything in this process, nothing
+// to operate. Each webhook has its own bounded queue and concurrency limit
+// and a fixed pool of workers serves the webhooks that have work in turn,
+// so a slow or dead endpoint holds at most its concurrency limit of
+// workers and never delays the others.
+type memoryEngine struct {
+	workers int
+	policy  QueuePolicy
+
+	runner Runner
+	ctx    context.Context // attempts run under it; cancelled when the engine stops
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // workers
+
+	mu       sync.Mutex
+	work     *sync.Cond // signalled when ready gains a queue or the engine stops
+	queues   map[string]*webhookQueue
+	ready    []*webhookQueue // queues with work and room to run it, in turn
+	timers   map[*Delivery]*time.Timer
+	live     int           // deliveries enqueued and not yet ended
+	drained  chan struct{} // closed when closing and live reaches 0
+	closing  chan struct{} // closed by Close: no more intake
+	stopping bool          // workers must exit
+	closed   bool
+}
+
+// webhookQueue is one webhook's share of the engine.
+type webhookQueue struct {
+	// slots holds a token for every live delivery of the webhook, queued,
+	// in flight or waiting to retry: its capacity is the queue bound.
+	slots    chan struct{}
+	pending  []*Delivery
+	inflight int
+	limit    int
+	isReady  bool
+}
+
+func newMemoryEngine(workers int, policy QueuePolicy) *memoryEngine {
+	ctx, cancel := context.WithCancel(context.Background())
+	e := &memoryEngine{
+		workers: workers,
+		policy:  policy,
+		ctx:     ctx,
+		cancel:  cancel,
+		queues:  map[string]*webhookQueue{},
+		timers:  map[*Delivery]*time.Timer{},
+		drained: make(chan struct{}),
+		closing: make(chan struct{}),
+	}
+	e.work = sync.NewCond(&e.mu)
+	return e
+}
+
+var _ Engine = (*memoryEngine)(nil)
+
+func (e *memoryEngine) Start(r Runner) error {
+	e.runner = r
+	e.wg.Add(e.workers)
+	for range e.workers {
+		go e.worker()
+	}
+	return nil
+}
+
+// queueFor returns the webhook's queue, sized by the delivery's settings
+// when it is first made. A webhook whose settings change keeps its queue
+// until it has no live delivery.
+func (e *memoryEngine) queueFor(d *Delivery) *webhookQueue {
+	q := e.queues[d.WebhookID]
+	if q == nil {
+		q = &webhookQueue{slots: make(chan struct{}, max(d.queueSize, 1)), limit: max(d.limit, 1)}
+		e.queues[d.WebhookID] = q
+	}
+	return q
+}
+
+func (e *memoryEngine) Enqueue(ctx context.Context, d *Delivery) error {
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return ErrClosed
+	}
+	q := e.queueFor(d)
+	e.live++ // holds the queue in the map while we wait for a slot
+	e.mu.Unlock()
+
+	var err error
+	if e.policy == QueueReject {
+		select {
+		case q.slots <- struct{}{}:
+		default:
+			err = &QueueFullError{WebhookIDs: []string{d.WebhookID}}
+		}
+	} else {
+		select {
+		case q.slots <- struct{}{}:
+		case <-ctx.Done():
+			err = ctx.Err()
+		case <-e.closing:
+			err = ErrClosed
+		}
+	}
+
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if err == nil && e.closed {
+		<-q.slots
+		err = ErrClosed
+	}
+	if err != nil {
+		e.endLocked(q, d.WebhookID, false)
+		return err
+	}
+	q.pending = append(q.pending, d)
+	e.readyLocked(q)
+	return nil
+}
+
+// readyLocked puts q in turn for a worker if it has work and room.
+func (e *memoryEngine) readyLocked(q *webhookQueue) {
+	if !q.isReady && len(q.pending) > 0 && q.inflight < q.limit {
+		q.isReady = true
+		e.ready = append(e.ready, q)
+		e.work.Signal()
+	}
+}
+
+// endLocked accounts for a delivery that left the engine; release says
+// whether it held a slot.
+func (e *memoryEngine) endLocked(q *webhookQueue, webhookID string, release bool) {
+	if release {
+		<-q.slots
+	}
+	e.live--
+	if len(q.slots) == 0 && len(q.pending) == 0 && q.inflight == 0 && e.queues[webhookID] == q {
+		delete(e.queues, webhookID) // forget idle webhooks, removed ones included
+	}
+	if e.live == 0 && e.closed {
+		select {
+		case <-e.drained:
+		default:
+			close(e.drained)
+		}
+	}
+}
+
+func (e *memoryEngine) worker() {
+	defer e.wg.Done()
+	e.mu.Lock()
+	for {
+		for len(e.ready) == 0 && !e.stopping {
+			e.work.Wait()
+		}
+		if e.stopping {
+			e.mu.Unlock()
+			return
+		}
+		q := e.ready[0]
+		e.ready[0] = nil
+		e.ready = e.ready[1:]
+		q.isReady = false
+		d := q.pending[0]
+		q.pending[0] = nil
+		q.pending = q.pending[1:]
+		q.inflight++
+		e.readyLocked(q) // more work and room: back in turn, behind the others
+		e.mu.Unlock()
+
+		next := e.runner.Attempt(e.ctx, d)
+
+		e.mu.Lock()
+		q.inflight--
+		if next.Retry && !e.stopping {
+			e.timers[d] = time.AfterFunc(next.Delay, func() { e.retry(q, d) })
+		} else if next.Retry {
+			e.mu.Unlock()
+			e.runner.Abandon(d, ErrClosed)
+			e.mu.Lock()
+			e.endLocked(q, d.WebhookID, true)
+		} else {
+			e.endLocked(q, d.WebhookID, true)
+		}
+		e.readyLocked(q)
+	}
+}
+
+// retry queues d again once its delay has passed.
+func (e *memoryEngine) retry(q *webhookQueue, d *Delivery) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if _, ok := e.timers[d]; !ok {
+		return // stopped by Close, which abandons it
+	}
+	delete(e.timers, d)
+	q.pending = append(q.pending, d)
+	e.readyLocked(q)
+}
+
+func (e *memoryEngine) Close(ctx context.Context) error {
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return nil
+	}
+	e.closed = true
+	close(e.closing)
+	if e.live == 0 {
+		close(e.drained)
+	}
+	e.mu.Unlock()
+
+	var err error
+	select {
+	case <-e.drained:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+
+	// Stop: cancel attempts in flight, stop waiting retries, let the
+	// workers go, then account for every delivery left behind.
+	e.mu.Lock()
+	e.stopping = true
+	e.cancel()
+	var left []*Delivery
+	for d, t := range e.timers {
+		t.Stop()
+		left = append(left, d)
+	}
+	clear(e.timers)
+	for _, q := range e.ready {
+		q.isReady = false
+	}
+	e.ready = nil
+	for _, q := range e.queues {
+		left = append(left, q.pending...)
+		q.pending = nil
+	}
+	e.work.Broadcast()
+	e.mu.Unlock()
+	e.wg.Wait()
+
+	for _, d := range left {
+		e.runner.Abandon(d, errors.Join(ErrClosed, err))
+	}
+	return err
+}

@@ -1,0 +1,246 @@
+package webhook
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+// Option configures a Dispatcher. Options are sealed: only this package
+// makes them. A nil Option is ignored.
+type Option interface {
+	apply(*config)
+}
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+// QueuePolicy says what Publish does when a webhook's queue is full.
+type QueuePolicy int
+
+const (
+	// QueueBlock makes Publish wait for room until its ctx is done. The
+	// default: no event is dropped, and a publisher that outruns a slow
+	// webhook slows down instead of filling memory.
+	QueueBlock QueuePolicy = iota
+	// QueueReject makes Publish return a *QueueFullError at once for the
+	// webhooks that are full, whose deliveries become dead letters (so
+	// nothing is lost, and Redeliver can queue them again); the other
+	// webhooks still get the event. It keeps a dead endpoint from slowing
+	// publishers down.
+	QueueReject
+)
+
+// URLPolicy relaxes Apono's URL rules (HTTPS only, default port only),
+// for tests and for self-hosted targets. The zero URLPolicy is Apono's.
+type URLPolicy struct {
+	// AllowHTTP accepts http:// URLs.
+	AllowHTTP bool
+	// AllowCustomPorts accepts URLs with an explicit port.
+	AllowCustomPorts bool
+}
+
+// Defaults of a Dispatcher, each changed by the option named after it.
+const (
+	DefaultWorkers          = 64
+	DefaultConcurrency      = 16
+	DefaultQueueSize        = 10000
+	DefaultMaxResponseBytes = 64 << 10
+)
+
+type config struct {
+	client           *http.Client
+	engine           Engine
+	store            InvocationStore
+	onInvocation     func(Invocation)
+	workers          int
+	concurrency      int
+	queueSize        int
+	queuePolicy      QueuePolicy
+	retry            RetryPolicy
+	retryDecider     RetryDecider
+	urlPolicy        URLPolicy
+	schemas          map[Trigger]*Schema
+	recordFiltered   bool
+	maxResponseBytes int64
+	allowTargets     []string
+	logger           *slog.Logger
+	now              func() time.Time
+	userAgent        string
+}
+
+func newConfig(opts []Option) *config {
+	c := &config{
+		workers:          DefaultWorkers,
+		concurrency:      DefaultConcurrency,
+		queueSize:        DefaultQueueSize,
+		retry:            DefaultRetryPolicy,
+		retryDecider:     DefaultRetryDecider,
+		schemas:          map[Trigger]*Schema{},
+		maxResponseBytes: DefaultMaxResponseBytes,
+		logger:           slog.New(slog.DiscardHandler),
+		now:              time.Now,
+		userAgent:        "Outhook/1",
+	}
+	for _, t := range AccessRequestTriggers() {
+		c.schemas[t] = AccessRequestSchema()
+	}
+	for _, o := range opts {
+		if o != nil {
+			o.apply(c)
+		}
+	}
+	return c
+}
+
+// WithHTTPClient sends requests with client instead of the Dispatcher's
+// own, whose transport is tuned for many concurrent deliveries, dials
+// through the SSRF guard, and follows no redirects. A client given here is
+// used as it is: its transport is then responsible for what it may reach,
+// its CheckRedirect should refuse redirects, and it should keep at least as
+// many idle connections per host as there are workers. Never pass
+// http.DefaultClient: it follows redirects and reaches any address.
+func WithHTTPClient(client *http.Client) Option {
+	return optionFunc(func(c *config) {
+		if client != nil {
+			c.client = client
+		}
+	})
+}
+
+// WithAllowedTargets lets deliveries reach addresses the SSRF guard blocks
+// by default: loopback, private, link-local, CGNAT, multicast and cloud
+// metadata addresses, and IPv4 addresses hidden in IPv6 forms. Each entry is
+// a CIDR ("10.20.0.0/16"), an IP address ("127.0.0.1"), a host name
+// ("hooks.internal", allowed whatever it resolves to) or a pattern
+// ("*.corp.example", every name below corp.example). The guard checks every
+// address a name resolves to when it dials, so DNS rebinding cannot slip
+// past it. New fails on an entry it cannot read. The guard is on unless
+// WithHTTPClient replaces the Dispatcher's client.
+func WithAllowedTargets(entries ...string) Option {
+	return optionFunc(func(c *config) { c.allowTargets = append(c.allowTargets, entries...) })
+}
+
+// WithEngine replaces the in-memory delivery engine, for instance with the
+// durable one of the riverengine module.
+func WithEngine(e Engine) Option {
+	return optionFunc(func(c *config) {
+		if e != nil {
+			c.engine = e
+		}
+	})
+}
+
+// WithInvocationStore keeps invocation records and dead letters in s
+// instead of a MemoryStore with its default bounds.
+func WithInvocationStore(s InvocationStore) Option {
+	return optionFunc(func(c *config) {
+		if s != nil {
+			c.store = s
+		}
+	})
+}
+
+// WithInvocationHook calls fn with every invocation record once it is
+// stored. fn runs on the delivery's goroutine, so it must be quick and
+// safe for concurrent use.
+func WithInvocationHook(fn func(Invocation)) Option {
+	return optionFunc(func(c *config) { c.onInvocation = fn })
+}
+
+// WithWorkers sets how many deliveries the in-memory engine runs at once,
+// across all webhooks. Default DefaultWorkers.
+func WithWorkers(n int) Option {
+	return optionFunc(func(c *config) {
+		if n > 0 {
+			c.workers = n
+		}
+	})
+}
+
+// WithConcurrency sets how many deliveries to one webhook may be in flight
+// at once, unless the webhook's Delivery settings say otherwise; a slow
+// endpoint holds at most this many workers. Default DefaultConcurrency.
+func WithConcurrency(n int) Option {
+	return optionFunc(func(c *config) {
+		if n > 0 {
+			c.concurrency = n
+		}
+	})
+}
+
+// WithQueue sets how many deliveries to one webhook may be waiting, in
+// flight or between retries (size), and what Publish does when there is no
+// room (policy). Defaults DefaultQueueSize and QueueBlock.
+func WithQueue(size int, policy QueuePolicy) Option {
+	return optionFunc(func(c *config) {
+		if size > 0 {
+			c.queueSize = size
+		}
+		c.queuePolicy = policy
+	})
+}
+
+// WithRetryPolicy sets the retry policy of webhooks that have none of their
+// own. Zero fields of p take DefaultRetryPolicy's values.
+func WithRetryPolicy(p RetryPolicy) Option {
+	return optionFunc(func(c *config) { c.retry = p.withDefaults() })
+}
+
+// WithRetryDecider replaces DefaultRetryDecider.
+func WithRetryDecider(fn RetryDecider) Option {
+	return optionFunc(func(c *config) {
+		if fn != nil {
+			c.retryDecider = fn
+		}
+	})
+}
+
+// WithURLPolicy relaxes the rules webhook URLs are checked against.
+func WithURLPolicy(p URLPolicy) Option {
+	return optionFunc(func(c *config) { c.urlPolicy = p })
+}
+
+// WithEventType declares an event type of the service's own, so that
+// webhooks may name it as a trigger; a non-nil schema makes registration
+// check templates and filters against it. Access-request triggers are
+// declared already, with AccessRequestSchema; declaring one again replaces
+// its schema.
+func WithEventType(t Trigger, schema *Schema) Option {
+	return optionFunc(func(c *config) { c.schemas[t.Canonical()] = schema })
+}
+
+// WithRecordFiltered records an invocation with outcome Filtered (and the
+// filter's explanation as Reason) for every webhook whose filter rejects a
+// published event, and Skipped for every inactive one. Off by default:
+// it costs a record per webhook and event.
+func WithRecordFiltered(on bool) Option {
+	return optionFunc(func(c *config) { c.recordFiltered = on })
+}
+
+// WithMaxResponseBytes sets how much of a response body is kept in an
+// invocation record. Validators read up to their own limit. Default
+// DefaultMaxResponseBytes.
+func WithMaxResponseBytes(n int64) Option {
+	return optionFunc(func(c *config) {
+		if n > 0 {
+			c.maxResponseBytes = n
+		}
+	})
+}
+
+// WithLogger logs deliveries to l. By default the Dispatcher logs nothing.
+func WithLogger(l *slog.Logger) Option {
+	return optionFunc(func(c *config) {
+		if l != nil {
+			c.logger = l
+		}
+	})
+}
+
+// WithUserAgent sets the User-Agent of requests whose webhook does not set
+// one. Default "Outhook/1".
+func WithUserAgent(ua string) Option {
+	return optionFunc(func(c *config) { c.userAgent = ua })
+}

@@ -1,0 +1,223 @@
+package webhook
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+)
+
+// RetryPolicy says how a failed delivery is tried again: exponential
+// backoff with full jitter (each delay is drawn uniformly between zero and
+// the exponential ceiling), bounded by a number of attempts and a total time
+// budget. The zero RetryPolicy is DefaultRetryPolicy; each zero field means
+// its default.
+type RetryPolicy struct {
+	// MaxAttempts is the number of attempts, the first included. Default 8;
+	// 1 means never retry.
+	MaxAttempts int `json:"max_attempts,omitempty"`
+	// InitialInterval is the ceiling of the first delay. Default 1s.
+	InitialInterval Duration `json:"initial_interval,omitempty"`
+	// MaxInterval caps the ceiling of any delay. Default 5m.
+	MaxInterval Duration `json:"max_interval,omitempty"`
+	// Multiplier grows the ceiling after each attempt. Default 2.
+	Multiplier float64 `json:"multiplier,omitempty"`
+	// MaxElapsed is the budget from the first attempt; no retry starts after
+	// it. Default 1h.
+	MaxElapsed Duration `json:"max_elapsed,omitempty"`
+	// MaxRetryAfter caps how long a receiver's Retry-After may make a
+	// delivery wait; a longer one waits this long. Default 10m.
+	MaxRetryAfter Duration `json:"max_retry_after,omitempty"`
+	// RetryValidationFailures retries a delivery whose response had a 2xx
+	// status but failed a response validator. Default false: such a response
+	// is final, since the receiver did get the request.
+	RetryValidationFailures bool `json:"retry_validation_failures,omitempty"`
+}
+
+// DefaultRetryPolicy is the policy of a Dispatcher without WithRetryPolicy.
+var DefaultRetryPolicy = RetryPolicy{
+	MaxAttempts:     8,
+	InitialInterval: Duration(time.Second),
+	MaxInterval:     Duration(5 * time.Minute),
+	Multiplier:      2,
+	MaxElapsed:      Duration(time.Hour),
+	MaxRetryAfter:   Duration(10 * time.Minute),
+}
+
+// withDefaults fills the zero fields of p from DefaultRetryPolicy.
+func (p RetryPolicy) withDefaults() RetryPolicy {
+	d := DefaultRetryPolicy
+	if p.MaxAttempts == 0 {
+		p.MaxAttempts = d.MaxAttempts
+	}
+	if p.InitialInterval == 0 {
+		p.InitialInterval = d.InitialInterval
+	}
+	if p.MaxInterval == 0 {
+		p.MaxInterval = d.MaxInterval
+	}
+	if p.Multiplier == 0 {
+		p.Multiplier = d.Multiplier
+	}
+	if p.MaxElapsed == 0 {
+		p.MaxElapsed = d.MaxElapsed
+	}
+	if p.MaxRetryAfter == 0 {
+		p.MaxRetryAfter = d.MaxRetryAfter
+	}
+	return p
+}
+
+func (p RetryPolicy) validate() error {
+	switch {
+	case p.MaxAttempts < 0:
+		return fmt.Errorf("%w: max_attempts %d is negative", ErrInvalidSettings, p.MaxAttempts)
+	case p.InitialInterval < 0 || p.MaxInterval < 0 || p.MaxElapsed < 0 || p.MaxRetryAfter < 0:
+		return fmt.Errorf("%w: retry intervals must not be negative", ErrInvalidSettings)
+	case p.Multiplier != 0 && p.Multiplier < 1:
+		return fmt.Errorf("%w: multiplier %v is below 1", ErrInvalidSettings, p.Multiplier)
+	}
+	return nil
+}
+
+// schedule is the retry state of one delivery. It wraps a fresh
+// backoff.ExponentialBackOff, which is not safe for concurrent use; a
+// delivery is attempted by one goroutine at a time.
+type schedule struct {
+	policy  RetryPolicy
+	backoff *backoff.ExponentialBackOff
+	jitter  func() float64
+}
+
+func (p RetryPolicy) newSchedule(jitter func() float64, now func() time.Time) *schedule {
+	p = p.withDefaults()
+	b := &backoff.ExponentialBackOff{
+		InitialInterval:     time.Duration(p.InitialInterval),
+		RandomizationFactor: 0, // full jitter is applied on top
+		Multiplier:          p.Multiplier,
+		MaxInterval:         time.Duration(p.MaxInterval),
+		MaxElapsedTime:      time.Duration(p.MaxElapsed),
+		Stop:                backoff.Stop,
+		Clock:               clockFunc(now),
+	}
+	b.Reset()
+	if jitter == nil {
+		jitter = rand.Float64
+	}
+	return &schedule{policy: p, backoff: b, jitter: jitter}
+}
+
+type clockFunc func() time.Time
+
+func (f clockFunc) Now() time.Time { return f() }
+
+// next reports how long to wait before the attempt after attempt (1-based),
+// and false when the delivery must not be tried again. A positive
+// retryAfter, the receiver's wish, replaces the drawn delay, capped at
+// MaxRetryAfter.
+func (s *schedule) next(attempt int, retryAfter time.Duration) (time.Duration, bool) {
+	if attempt >= s.policy.MaxAttempts {
+		return 0, false
+	}
+	ceiling := s.backoff.NextBackOff()
+	if ceiling == backoff.Stop {
+		return 0, false
+	}
+	if retryAfter > 0 {
+		return min(retryAfter, time.Duration(s.policy.MaxRetryAfter)), true
+	}
+	return time.Duration(s.jitter() * float64(ceiling)), true
+}
+
+// RetryDecider decides whether an attempt that ended with status (0 when
+// there was no response) or err is worth another try. It receives the
+// attempt's context, which is done when the delivery was cancelled.
+type RetryDecider func(ctx context.Context, status int, err error) bool
+
+// DefaultRetryDecider retries network errors and timeouts, 408, 429 and
+// 5xx, and nothing else: other 4xx mean the request itself is wrong, and a
+// permanent error (an address the SSRF guard blocks, a body that could not
+// be rendered) will not get better.
+func DefaultRetryDecider(ctx context.Context, status int, err error) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	if err != nil {
+		var perm *PermanentError
+		return !errors.As(err, &perm)
+	}
+	return status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status >= 500
+}
+
+// PermanentError marks a failure that retrying cannot fix.
+type PermanentError struct {
+	Err error
+}
+
+func (e *PermanentError) Error() string { return e.Err.Error() }
+func (e *PermanentError) Unwrap() error { return e.Err }
+
+// permanent wraps err so that DefaultRetryDecider does not retry it.
+func permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &PermanentError{Err: err}
+}
+
+// parseRetryAfter reads a Retry-After header: delay-seconds or an HTTP
+// date. It returns 0 when the header is absent or unreadable.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs <= 0 {
+			return 0
+		}
+		if secs > int64(24*time.Hour/time.Second) {
+			secs = int64(24 * time.Hour / time.Second) // the cap comes later; avoid overflow here
+		}
+		return time.Duration(secs) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return d
+		}
+	}
+	return 0
+}
+
+// Duration is a time.Duration that reads and writes JSON as a Go duration
+// string ("1m30s"); it also reads a number of seconds.
+type Duration time.Duration
+
+// MarshalJSON writes the duration as a string such as "1m30s".
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return json.Marshal(time.Duration(d).String())
+}
+
+// UnmarshalJSON reads "1m30s" or a number of seconds.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		v, err := time.ParseDuration(s)
+		if err != nil {
+			return fmt.Errorf("webhook: duration %q: %w", s, err)
+		}
+		*d = Duration(v)
+		return nil
+	}
+	var secs float64
+	if err := json.Unmarshal(b, &secs); err != nil {
+		return fmt.Errorf("webhook: duration must be a string such as \"30s\" or a number of seconds, not %s", b)
+	}
+	*d = Duration(secs * float64(time.Second))
+	return nil
+}

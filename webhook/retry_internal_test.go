@@ -1,0 +1,147 @@
+package webhook
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestScheduleFullJitterWithinCeilings(t *testing.T) {
+	now := time.Unix(1000, 0)
+	p := RetryPolicy{MaxAttempts: 6, InitialInterval: Duration(time.Second), Multiplier: 2, MaxInterval: Duration(5 * time.Second), MaxElapsed: Duration(time.Hour)}
+	for _, jitter := range []float64{0, 0.5, 0.999} {
+		s := p.newSchedule(func() float64 { return jitter }, func() time.Time { return now })
+		var got []time.Duration
+		for attempt := 1; ; attempt++ {
+			d, ok := s.next(attempt, 0)
+			if !ok {
+				break
+			}
+			got = append(got, d)
+		}
+		ceilings := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 5 * time.Second, 5 * time.Second}
+		require.Len(t, got, 5, "MaxAttempts 6 allows 5 retries")
+		for i, d := range got {
+			require.Equal(t, time.Duration(jitter*float64(ceilings[i])), d, "retry %d with jitter %v", i+1, jitter)
+		}
+	}
+}
+
+func TestScheduleStopsAtMaxElapsed(t *testing.T) {
+	now := time.Unix(1000, 0)
+	p := RetryPolicy{MaxAttempts: 100, InitialInterval: Duration(time.Second), MaxElapsed: Duration(10 * time.Second)}
+	s := p.newSchedule(func() float64 { return 1 }, func() time.Time { return now })
+	_, ok := s.next(1, 0)
+	require.True(t, ok)
+	now = now.Add(11 * time.Second)
+	_, ok = s.next(2, 0)
+	require.False(t, ok, "no retry starts after the budget")
+}
+
+func TestScheduleRetryAfterIsCapped(t *testing.T) {
+	p := RetryPolicy{MaxAttempts: 3, MaxRetryAfter: Duration(time.Minute)}
+	s := p.newSchedule(func() float64 { return 0.5 }, time.Now)
+	d, ok := s.next(1, 30*time.Second)
+	require.True(t, ok)
+	require.Equal(t, 30*time.Second, d)
+	d, ok = s.next(2, 2*time.Hour)
+	require.True(t, ok)
+	require.Equal(t, time.Minute, d)
+	_, ok = s.next(3, time.Second)
+	require.False(t, ok)
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)
+	tests := map[string]time.Duration{
+		"":                              0,
+		"120":                           2 * time.Minute,
+		"0":                             0,
+		"-5":                            0,
+		"soon":                          0,
+		"Mon, 23 Nov 2026 08:00:30 GMT": 30 * time.Second,
+		"Mon, 23 Nov 2026 07:00:00 GMT": 0,
+		"99999999999999":                24 * time.Hour,
+	}
+	for in, want := range tests {
+		require.Equal(t, want, parseRetryAfter(in, now), in)
+	}
+}
+
+func TestDefaultRetryDecider(t *testing.T) {
+	ctx := context.Background()
+	for status, want := range map[int]bool{
+		200: false, 400: false, 401: false, 404: false, 410: false, 422: false,
+		408: true, 429: true, 500: true, 502: true, 503: true, 504: true,
+	} {
+		require.Equal(t, want, DefaultRetryDecider(ctx, status, nil), status)
+	}
+	require.True(t, DefaultRetryDecider(ctx, 0, errors.New("connection reset")))
+	require.False(t, DefaultRetryDecider(ctx, 0, permanent(errors.New("blocked address"))))
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	require.False(t, DefaultRetryDecider(cancelled, http.StatusServiceUnavailable, nil))
+}
+
+func TestRetryPolicyJSON(t *testing.T) {
+	var p RetryPolicy
+	require.NoError(t, p.InitialInterval.UnmarshalJSON([]byte(`"1m30s"`)))
+	require.Equal(t, Duration(90*time.Second), p.InitialInterval)
+	require.NoError(t, p.InitialInterval.UnmarshalJSON([]byte(`2.5`)))
+	require.Equal(t, Duration(2500*time.Millisecond), p.InitialInterval)
+	require.Error(t, p.InitialInterval.UnmarshalJSON([]byte(`"fast"`)))
+	require.Error(t, p.InitialInterval.UnmarshalJSON([]byte(`true`)))
+	b, err := Duration(90 * time.Second).MarshalJSON()
+	require.NoError(t, err)
+	require.Equal(t, `"1m30s"`, string(b))
+}
+
+func TestMemoryStoreBounds(t *testing.T) {
+	s := NewMemoryStore(3, 2)
+	ctx := context.Background()
+	for i := range 5 {
+		require.NoError(t, s.Record(ctx, Invocation{WebhookID: "w", Attempt: i}))
+	}
+	got, err := s.Invocations(ctx, "w", 0)
+	require.NoError(t, err)
+	require.Equal(t, []int{4, 3, 2}, attempts(got), "the latest three, newest first")
+	got, _ = s.Invocations(ctx, "w", 2)
+	require.Equal(t, []int{4, 3}, attempts(got))
+
+	base := time.Unix(0, 0)
+	for i := range 3 {
+		require.NoError(t, s.AddDeadLetter(ctx, DeadLetter{DeliveryID: string(rune('a' + i)), WebhookID: "w", FailedAt: base.Add(time.Duration(i))}))
+	}
+	require.NoError(t, s.AddDeadLetter(ctx, DeadLetter{DeliveryID: "x", WebhookID: "v", FailedAt: base.Add(10)}))
+	require.Equal(t, int64(1), s.EvictedDeadLetters())
+	all, _ := s.DeadLetters(ctx, "", 0)
+	require.Equal(t, []string{"x", "c", "b"}, ids(all))
+	dl, err := s.TakeDeadLetter(ctx, "c")
+	require.NoError(t, err)
+	require.Equal(t, "c", dl.DeliveryID)
+	_, err = s.TakeDeadLetter(ctx, "c")
+	require.ErrorIs(t, err, ErrNotFound)
+	require.NoError(t, s.AddDeadLetter(ctx, DeadLetter{DeliveryID: "d", WebhookID: "w", FailedAt: base.Add(5)}))
+	left, _ := s.DeadLetters(ctx, "w", 0)
+	require.Equal(t, []string{"d", "b"}, ids(left))
+}
+
+func attempts(invs []Invocation) []int {
+	out := make([]int, len(invs))
+	for i, inv := range invs {
+		out[i] = inv.Attempt
+	}
+	return out
+}
+
+func ids(dls []DeadLetter) []string {
+	out := make([]string, len(dls))
+	for i, dl := range dls {
+		out[i] = dl.DeliveryID
+	}
+	return out
+}
