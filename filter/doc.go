@@ -4,8 +4,10 @@
 // A filter is built from clauses, as data, and compiled once by New: paths,
 // regular expressions and globs are compiled then, and a malformed clause is
 // a *ClauseError naming it. The compiled *Filter is immutable and safe for
-// concurrent use; Match runs without allocating on the event as decoded once
-// per publish (a *jsondoc.Value tree, or map[string]any and []any values).
+// concurrent use. Match reads the event as decoded once per publish: the
+// *jsondoc.Value tree the webhook package parses, or map[string]any and []any
+// values; it does not allocate, except to format float64 numbers (decode
+// with json.Decoder.UseNumber to keep numbers exact and free).
 //
 //	prod := filter.Must(filter.New(filter.All(
 //		filter.Environment("production"),

@@ -158,25 +158,25 @@ func (f *Filter) String() string {
 type Mismatch struct {
 	// Clause locates the failing clause ("" for the root; see
 	// ClauseError.Clause).
-	Clause string
+	Clause string `json:"clause,omitempty"`
 	// Rule is the failing clause itself.
-	Rule Clause
+	Rule Clause `json:"rule"`
 	// Op is the failing clause's operator. For OpNot, the negated clause
 	// matched: Path, Expected and Found describe it when it is a comparison.
-	Op Op
+	Op Op `json:"op"`
 	// Path is the event path the clause looked at.
-	Path string
+	Path string `json:"path,omitempty"`
 	// Every reports that every value at Path had to satisfy the operator.
-	Every bool
+	Every bool `json:"every,omitempty"`
 	// Expected holds the clause's operands.
-	Expected []any
+	Expected []any `json:"expected,omitempty"`
 	// Found is the JSON of the value found at Path; for a path with [], the
 	// JSON array of every value reached. Empty when Missing.
-	Found string
+	Found string `json:"found,omitempty"`
 	// Missing reports that Path reached no value.
-	Missing bool
+	Missing bool `json:"missing,omitempty"`
 	// Causes holds, for OpOr, why each alternative failed.
-	Causes []*Mismatch
+	Causes []*Mismatch `json:"causes,omitempty"`
 }
 
 // String describes the mismatch in one line.

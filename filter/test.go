@@ -85,7 +85,7 @@ func (t *setTest) ok(v any) bool {
 			}
 		}
 	case jsondoc.Bool:
-		b, _ := boolOf(v)
+		b, _ := jsondoc.Boolean(v)
 		return (b && t.yes) || (!b && t.no)
 	case jsondoc.Null:
 		return t.null
@@ -103,16 +103,6 @@ func numberOf(v any) (decimal, bool) {
 	return parseDecimal(text)
 }
 
-// boolOf returns the boolean v.
-func boolOf(v any) (bool, bool) {
-	switch v := v.(type) {
-	case bool:
-		return v, true
-	case *jsondoc.Value:
-		return v.Text() == "true", v.Kind() == jsondoc.Bool
-	}
-	return false, false
-}
 
 // existTest passes any value: the path reached one.
 type existTest struct{}

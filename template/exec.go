@@ -91,6 +91,45 @@ func (s *state) errorf(n *node, off int, msg string, cause error) *Error {
 
 // lookup resolves a path.
 func (s *state) lookup(e *expr) (any, bool) {
+	if e.byName {
+		// The common case: a name looked up in parsed documents from the
+		// innermost context out.
+		for i := len(s.stack) - 1; i >= 0; i-- {
+			d, ok := s.stack[i].v.(*jsondoc.Value)
+			if !ok {
+				break
+			}
+			if c := d.Get(e.segs[0].key); c != nil {
+				if c = walk(c, e.segs[1:]); c != nil {
+					return c, true
+				}
+				return nil, false
+			}
+			if i == 0 {
+				return nil, false
+			}
+		}
+	}
+	return s.lookupAny(e)
+}
+
+// walk follows segs down a parsed document.
+func walk(d *jsondoc.Value, segs []seg) *jsondoc.Value {
+	for i := range segs {
+		if segs[i].idx >= 0 && d.Kind() == jsondoc.Array {
+			d = d.Elem(segs[i].idx)
+		} else {
+			d = d.Get(segs[i].key)
+		}
+		if d == nil {
+			return nil
+		}
+	}
+	return d
+}
+
+// lookupAny resolves a path in any kind of data.
+func (s *state) lookupAny(e *expr) (any, bool) {
 	var v any
 	segs := e.segs
 	switch {
@@ -123,17 +162,23 @@ func (s *state) lookup(e *expr) (any, bool) {
 		}
 		segs = segs[1:]
 	}
-	for i := range segs {
-		sg := &segs[i]
-		if d, ok := v.(*jsondoc.Value); ok && sg.idx < 0 {
-			c := d.Get(sg.key)
-			if c == nil {
+	if d, ok := v.(*jsondoc.Value); ok {
+		// A parsed document: its children are documents too.
+		for i := range segs {
+			sg := &segs[i]
+			if sg.idx >= 0 && d.Kind() == jsondoc.Array {
+				d = d.Elem(sg.idx)
+			} else {
+				d = d.Get(sg.key)
+			}
+			if d == nil {
 				return nil, false
 			}
-			v = c
-			continue
 		}
-		c, ok := member(v, *sg)
+		return d, true
+	}
+	for _, sg := range segs {
+		c, ok := member(v, sg)
 		if !ok {
 			return nil, false
 		}

@@ -87,11 +87,14 @@ type expr struct {
 	up    int    // number of leading ../
 	local bool   // starts with this, ./ or ../: no lookup in enclosing contexts
 	root  bool   // starts with @root
-	segs  []seg
-	lit   any
-	data  dataVar
-	fn    *helper
-	args  []*expr
+	// byName is set when the path starts with a name looked up in the
+	// enclosing contexts (not this, ../, @root or an index).
+	byName bool
+	segs   []seg
+	lit    any
+	data   dataVar
+	fn     *helper
+	args   []*expr
 }
 
 // parser turns tokens into nodes.
@@ -578,6 +581,7 @@ func parsePath(t string) (*expr, string) {
 			idx = n
 		}
 		e.segs = append(e.segs, seg{key: key, idx: idx})
+		e.byName = !e.local && e.segs[0].idx < 0
 		if len(t) > 0 {
 			if t[0] != '.' && t[0] != '/' {
 				return nil, "unexpected " + strconv.Quote(t[:1]) + " in path " + strconv.Quote(e.text)

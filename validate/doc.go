@@ -43,5 +43,11 @@
 // Read reads at most a limit of bytes (DefaultMaxBodyBytes unless told
 // otherwise) and a Set never looks past its own limit. A body that is not
 // JSON fails the JSON path validators with ErrNotJSON, a body cut at the
-// limit with ErrTruncated; neither ever panics.
+// limit with ErrTruncated; neither ever panics. A path with a recursive
+// descent (..) is not evaluated on a body nested deeper than MaxDepth
+// (ErrTooDeep), and a path with two descents does not compile, so that a
+// remote server cannot make validation slow.
+//
+// Results marshal to JSON for invocation records, and read back with their
+// errors still matching the sentinels above.
 package validate

@@ -8,7 +8,8 @@ import (
 
 // Errors a Result can carry, matched with errors.Is.
 var (
-	// ErrNotFound means the JSON path or the header was not in the response.
+	// ErrNotFound means the JSON path or the header was not in the
+	// response. A missing header's error reads "header not found".
 	ErrNotFound = errors.New("path not found")
 	// ErrMismatch means the value found is not one of the expected values.
 	ErrMismatch = errors.New("unexpected value")

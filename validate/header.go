@@ -33,7 +33,7 @@ func (v *HeaderValidator) Check(h http.Header) Result {
 	r := Result{Validator: v.label, Expected: v.expected}
 	values := h.Values(v.name)
 	if len(values) == 0 {
-		r.Err = ErrNotFound
+		r.Err = errNoHeader
 		return r
 	}
 	r.Found = values[0]

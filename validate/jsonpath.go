@@ -96,7 +96,8 @@ var background = context.Background()
 
 // Check checks body, a response body already decoded into JSON-like Go values
 // (map[string]any, []any, string, json.Number or float64, bool, nil), as
-// encoding/json produces.
+// encoding/json produces; PaesslerAG/jsonpath reads nothing else, so a
+// *jsondoc.Value finds no path.
 func (v *JSONPathValidator) Check(body any) (r Result) {
 	r.Validator, r.Expected = v.path, v.expected
 	defer func() {

@@ -93,3 +93,56 @@ func oneOf(s string, set []string) bool {
 	}
 	return false
 }
+
+// resultJSON is the JSON form of a Result.
+type resultJSON struct {
+	Validator string   `json:"validator"`
+	Passed    bool     `json:"passed"`
+	Found     string   `json:"found,omitempty"`
+	Expected  []string `json:"expected,omitempty"`
+	Error     string   `json:"error,omitempty"`
+}
+
+// MarshalJSON writes the result as {"validator", "passed", "found",
+// "expected", "error"}, the error as its message, for invocation records.
+func (r Result) MarshalJSON() ([]byte, error) {
+	j := resultJSON{Validator: r.Validator, Passed: r.Passed, Found: r.Found, Expected: r.Expected}
+	if r.Err != nil {
+		j.Error = r.Err.Error()
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON reads what MarshalJSON writes. The error comes back with its
+// message and still matches its sentinel (ErrMismatch, ErrNotFound, ...)
+// with errors.Is.
+func (r *Result) UnmarshalJSON(data []byte) error {
+	var j resultJSON
+	if err := json.Unmarshal(data, &j); err != nil {
+		return err
+	}
+	*r = Result{Validator: j.Validator, Passed: j.Passed, Found: j.Found, Expected: j.Expected}
+	if j.Error != "" {
+		r.Err = &reasonError{msg: j.Error}
+		for _, s := range []error{ErrNotFound, errNoHeader, ErrMismatch, ErrNotJSON, ErrTruncated, ErrTooDeep} {
+			if strings.HasPrefix(j.Error, s.Error()) {
+				r.Err = &reasonError{msg: j.Error, reason: s}
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// reasonError is an error with its own message that wraps a sentinel: a
+// header that is not there, or an error read back from a result's JSON.
+type reasonError struct {
+	msg    string
+	reason error
+}
+
+func (e *reasonError) Error() string { return e.msg }
+func (e *reasonError) Unwrap() error { return e.reason }
+
+// errNoHeader is the failure of a header validator whose header is absent.
+var errNoHeader error = &reasonError{msg: "header not found", reason: ErrNotFound}

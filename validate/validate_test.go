@@ -417,6 +417,52 @@ func TestResultString(t *testing.T) {
 	require.Equal(t, `$.data.status: passed, found "failed"`, r.String())
 }
 
+func TestResultJSON(t *testing.T) {
+	set := validate.NewSet([]validate.Validator{
+		validate.Status(),
+		validate.MustJSONPath("$.data.status", []string{"ok"}),
+		validate.MustJSONPath("$.data.missing", nil),
+		validate.Header("Content-Type", "application/json"),
+	})
+	rep := set.Validate(&validate.Response{StatusCode: 200, Body: []byte(`{"status":"<failed>"}`)})
+	b, err := json.Marshal(rep.Results)
+	require.NoError(t, err)
+	require.JSONEq(t, `[
+		{"validator":"status","passed":true,"found":"200","expected":["2xx"]},
+		{"validator":"$.data.status","passed":false,"found":"<failed>","expected":["ok"],"error":"unexpected value"},
+		{"validator":"$.data.missing","passed":false,"error":"path not found"},
+		{"validator":"header Content-Type","passed":false,"expected":["application/json"],"error":"header not found"}
+	]`, string(b))
+
+	var back []validate.Result
+	require.NoError(t, json.Unmarshal(b, &back))
+	require.Len(t, back, 4)
+	for i, r := range back {
+		require.Equal(t, rep.Results[i].Validator, r.Validator)
+		require.Equal(t, rep.Results[i].Passed, r.Passed)
+		require.Equal(t, rep.Results[i].Found, r.Found)
+		require.Equal(t, rep.Results[i].Expected, r.Expected)
+		if r.Err != nil {
+			require.Equal(t, rep.Results[i].Err.Error(), r.Err.Error())
+		}
+	}
+	require.NoError(t, back[0].Err)
+	require.ErrorIs(t, back[1].Err, validate.ErrMismatch)
+	require.ErrorIs(t, back[2].Err, validate.ErrNotFound)
+	require.ErrorIs(t, back[3].Err, validate.ErrNotFound)
+
+	notJSON := set.Validate(&validate.Response{Body: []byte("<html>")}).Results[1]
+	b, err = json.Marshal(notJSON)
+	require.NoError(t, err)
+	var r validate.Result
+	require.NoError(t, json.Unmarshal(b, &r))
+	require.ErrorIs(t, r.Err, validate.ErrNotJSON)
+	require.Equal(t, notJSON.Err.Error(), r.Err.Error())
+	require.NoError(t, json.Unmarshal([]byte(`{"validator":"x","error":"custom"}`), &r))
+	require.EqualError(t, r.Err, "custom")
+	require.Error(t, json.Unmarshal([]byte(`[]`), &r))
+}
+
 func TestValidatorsAreSafeForConcurrentUse(t *testing.T) {
 	set := validate.NewSet([]validate.Validator{
 		validate.Status(), validate.MustJSONPath("$.data.output.notified[*].channel", []string{"slack"}),

@@ -11,15 +11,20 @@ import (
 	"unicode"
 
 	"github.com/outhook/outhook/filter"
+	"github.com/outhook/outhook/internal/breaker"
+	"github.com/outhook/outhook/internal/jsondoc"
 	"github.com/outhook/outhook/internal/netguard"
+	"github.com/outhook/outhook/internal/ratelimit"
 	"github.com/outhook/outhook/internal/redact"
+	"github.com/outhook/outhook/internal/signing"
 	"github.com/outhook/outhook/template"
 	"github.com/outhook/outhook/validate"
 )
 
 // hook is a webhook definition checked and compiled once, at registration:
-// everything a delivery needs, ready to use. It is immutable; an update
-// makes a new one, so deliveries already started keep theirs.
+// everything a delivery needs, ready to use, and the webhook's live flow
+// state (its rate limiter and breaker, both safe for concurrent use). An
+// update makes a new one, so deliveries already started keep theirs.
 type hook struct {
 	def         Webhook // a private copy
 	method      string
@@ -27,6 +32,7 @@ type hook struct {
 	redactedURL string
 	header      http.Header      // to send, canonical names
 	redactor    *redact.Redactor // knows this webhook's secrets
+	signer      *signing.Signer  // nil when unsigned
 	body        *template.Template
 	filter      *filter.Filter
 	validators  *validate.Set
@@ -34,6 +40,11 @@ type hook struct {
 	retry       RetryPolicy
 	concurrency int
 	queueSize   int
+	orderingKey []string           // path segments; nil when unordered
+	limiter     *ratelimit.Limiter // nil when unlimited
+	breaker     *breaker.Breaker   // nil when turned off
+	maxRedirect int                // redirects to follow
+	client      *http.Client       // nil: the Dispatcher's
 }
 
 var methods = []string{http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodGet}
@@ -70,7 +81,16 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 		}
 		h.header.Set(name, value)
 	}
-	h.redactor = redact.New(redact.WithSecretsFrom(u, h.header))
+	if len(w.SigningSecrets) > 0 {
+		secrets, err := parseSecrets(w.SigningSecrets)
+		if err == nil {
+			h.signer, err = signing.NewSigner(secrets...)
+		}
+		if err != nil {
+			fail("signing_secrets", err)
+		}
+	}
+	h.redactor = redact.New(redact.WithSecretsFrom(u, h.header), redact.WithSecrets(w.SigningSecrets...))
 	if u != nil {
 		h.url, h.redactedURL = w.URL, h.redactor.URL(u).String()
 	}
@@ -138,11 +158,72 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 		if d.QueueSize > 0 {
 			h.queueSize = d.QueueSize
 		}
+		if d.OrderingKey != "" {
+			h.orderingKey = strings.Split(d.OrderingKey, ".")
+			if slices.Contains(h.orderingKey, "") {
+				fail("delivery.ordering_key", fmt.Errorf("%w: ordering_key %q is not a dotted path", ErrInvalidSettings, d.OrderingKey))
+			}
+		}
+		if rl := d.RateLimit; rl != nil {
+			burst := rl.Burst
+			if burst == 0 {
+				burst = rl.Requests
+			}
+			lim, err := ratelimit.New(rl.Requests, time.Duration(rl.Per), burst)
+			if err != nil {
+				fail("delivery.rate_limit", fmt.Errorf("%w: %w", ErrInvalidSettings, err))
+			}
+			h.limiter = lim
+		}
+		if d.MaxRedirects < 0 || d.MaxRedirects > maxRedirects {
+			fail("delivery.max_redirects", fmt.Errorf("%w: max_redirects must be between 0 and %d", ErrInvalidSettings, maxRedirects))
+		}
+		h.maxRedirect = d.MaxRedirects
 	}
+	h.breaker = c.newBreaker(w.ID)
 	if len(errs) > 0 {
 		return nil, errs
 	}
 	return h, nil
+}
+
+// newDelivery starts a delivery of e to h.
+func (h *hook) newDelivery(id string, e *Event) *Delivery {
+	del := &Delivery{ID: id, WebhookID: h.def.ID, Event: e, queueSize: h.queueSize, limit: h.concurrency}
+	if h.orderingKey != nil {
+		var v any = e.doc
+		for _, name := range h.orderingKey {
+			if v, _ = jsondoc.Field(v, name); v == nil {
+				break
+			}
+		}
+		if k := jsondoc.KindOf(v); k != jsondoc.Absent && k != jsondoc.Null {
+			del.key = string(jsondoc.AppendText(nil, v))
+		}
+	}
+	return del
+}
+
+// maxRedirects bounds MaxRedirects.
+const maxRedirects = 10
+
+// newBreaker returns the circuit breaker of webhook id, or nil when
+// breakers are turned off.
+func (c *config) newBreaker(id string) *breaker.Breaker {
+	s := c.breaker
+	if s.Threshold < 0 {
+		return nil
+	}
+	if s.MaxCooldown == 0 {
+		s.MaxCooldown = breaker.DefaultMaxCooldown
+	}
+	opts := []breaker.Option{breaker.WithThreshold(s.Threshold), breaker.WithCooldown(s.Cooldown, s.MaxCooldown), breaker.WithClock(c.now)}
+	if fn := c.onBreaker; fn != nil {
+		opts = append(opts, breaker.WithOnChange(func(from, to breaker.State) {
+			fn(id, BreakerState(from.String()), BreakerState(to.String()))
+		}))
+	}
+	return breaker.New(opts...)
 }
 
 // validName reports whether name is 1 to 100 bytes of letters, digits,

@@ -52,6 +52,12 @@ type Webhook struct {
 	// CustomValidationErrorMessage is the reason recorded when a response
 	// validator fails. Empty means a generic message.
 	CustomValidationErrorMessage string `json:"custom_validation_error_message,omitempty"`
+	// SigningSecrets sign every request the Standard Webhooks way: whsec_
+	// secrets (HMAC-SHA256, "v1") and whsk_ private keys (ed25519, "v1a").
+	// With several, every signature is sent, so a secret can be rotated
+	// without a gap. Empty means unsigned. Like headers, they are secrets:
+	// redacted everywhere but in the stored definition.
+	SigningSecrets []string `json:"signing_secrets,omitempty"`
 	// Delivery overrides the Dispatcher's delivery settings for this
 	// webhook; nil keeps them all.
 	Delivery *DeliverySettings `json:"delivery,omitempty"`
@@ -77,6 +83,29 @@ type DeliverySettings struct {
 	// QueueSize is how many deliveries to this webhook may wait, in flight
 	// or between retries included.
 	QueueSize int `json:"queue_size,omitempty"`
+	// OrderingKey is a path into the event, such as "data.id": deliveries
+	// to this webhook whose events have the same value there go one at a
+	// time, in the order they were published, so that Created, Approved and
+	// Granted for one request arrive in that order. A delivery waits while
+	// the one before it is retried, and goes once that one has ended,
+	// delivered or dead-lettered. Events without a value there are not
+	// ordered. Empty means no ordering.
+	OrderingKey string `json:"ordering_key,omitempty"`
+	// RateLimit caps how fast this webhook is sent to; nil means no cap.
+	RateLimit *RateLimit `json:"rate_limit,omitempty"`
+	// MaxRedirects is how many redirects to follow, each hop checked by the
+	// SSRF guard; zero means none: a 3xx response is a failed attempt. It
+	// applies to the Dispatcher's own HTTP client only (see WithHTTPClient).
+	MaxRedirects int `json:"max_redirects,omitempty"`
+}
+
+// RateLimit allows Requests requests per Per, with bursts of up to Burst
+// (at least 1; zero means Requests). A delivery over the limit waits for
+// its turn without holding a worker and without counting as an attempt.
+type RateLimit struct {
+	Requests int      `json:"requests"`
+	Per      Duration `json:"per"`
+	Burst    int      `json:"burst,omitempty"`
 }
 
 // DefaultTimeout is the per-attempt timeout of a webhook whose TimeoutInSec
@@ -105,6 +134,7 @@ func (w Webhook) clone() Webhook {
 		w.Headers = h
 	}
 	w.Triggers = append([]Trigger(nil), w.Triggers...)
+	w.SigningSecrets = append([]string(nil), w.SigningSecrets...)
 	if w.ResponseValidators != nil {
 		vs := make([]ResponseValidator, len(w.ResponseValidators))
 		for i, v := range w.ResponseValidators {
@@ -117,6 +147,10 @@ func (w Webhook) clone() Webhook {
 		if d.Retry != nil {
 			r := *d.Retry
 			d.Retry = &r
+		}
+		if d.RateLimit != nil {
+			r := *d.RateLimit
+			d.RateLimit = &r
 		}
 		w.Delivery = &d
 	}

@@ -8,9 +8,12 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
+	"github.com/outhook/outhook/internal/breaker"
 	"github.com/outhook/outhook/internal/netguard"
+	"github.com/outhook/outhook/internal/signing"
 	"github.com/outhook/outhook/validate"
 )
 
@@ -38,9 +41,26 @@ func (d *Dispatcher) Attempt(ctx context.Context, del *Delivery) Next {
 		del.firstTry = d.cfg.now()
 	}
 	h := del.hook
+	if del.body == nil {
+		body, err := h.render(del.Event)
+		if err != nil {
+			return d.refuse(ctx, del, fmt.Sprintf("rendering the body: %v", err))
+		}
+		del.body = body
+	}
+	// Flow control: waiting for the rate limit or for an open breaker holds
+	// no worker and counts no attempt.
+	report, wait, err := d.admit(h, del)
+	if err != nil {
+		return d.refuse(ctx, del, err.Error())
+	}
+	if wait > 0 {
+		return Next{Retry: true, Delay: wait}
+	}
 	del.Attempts++
 
 	inv := d.send(ctx, h, del)
+	d.reportToBreaker(h, report, inv)
 	retry, delay := false, time.Duration(0)
 	if inv.Outcome != Delivered {
 		if d.retryable(ctx, h, inv) {
@@ -62,6 +82,67 @@ func (d *Dispatcher) Attempt(ctx context.Context, del *Delivery) Next {
 	}
 	d.log(ctx, &inv.Invocation)
 	return Next{Retry: retry, Delay: delay}
+}
+
+// admit applies the webhook's rate limit and circuit breaker. It returns
+// the breaker's outcome callback, or how long to wait, or why the delivery
+// must fail now.
+func (d *Dispatcher) admit(h *hook, del *Delivery) (report func(bool), wait time.Duration, err error) {
+	if h.limiter != nil && !del.admitted {
+		if wait := h.limiter.ReserveAt(d.cfg.now()); wait > 0 {
+			del.admitted = true // the slot is reserved: do not ask again
+			return nil, wait, nil
+		}
+	}
+	del.admitted = false
+	if h.breaker == nil {
+		return nil, 0, nil
+	}
+	report, err = h.breaker.Allow()
+	var open *breaker.OpenError
+	switch {
+	case err == nil:
+		return report, 0, nil
+	case errors.Is(err, breaker.ErrDisabled):
+		return nil, 0, errors.New("webhook disabled: its endpoint answered 410 Gone (see ResetBreaker)")
+	case errors.As(err, &open) && !d.cfg.breaker.FailFast:
+		return nil, max(open.Until.Sub(d.cfg.now()), time.Millisecond), nil
+	}
+	return nil, 0, errors.New("circuit breaker open: the endpoint keeps failing")
+}
+
+// reportToBreaker tells the breaker how the endpoint did: 410 Gone disables
+// the webhook; network errors, timeouts, 429 and 5xx are failures; any other
+// answer shows the endpoint is up. Problems on this side (a blocked address)
+// count as neither.
+func (d *Dispatcher) reportToBreaker(h *hook, report func(bool), a *attempt) {
+	if report == nil {
+		return
+	}
+	switch {
+	case a.status == http.StatusGone:
+		h.breaker.Disable()
+	case a.permanent:
+		report(true)
+	case a.err != nil || a.status == http.StatusTooManyRequests || a.status >= 500:
+		report(false)
+	default:
+		report(true)
+	}
+}
+
+// refuse ends del without an attempt: its body cannot be rendered, or its
+// webhook's breaker refuses it. It becomes a dead letter.
+func (d *Dispatcher) refuse(ctx context.Context, del *Delivery, reason string) Next {
+	h := del.hook
+	inv := Invocation{
+		ID: newID(), DeliveryID: del.ID, WebhookID: h.def.ID, WebhookName: h.def.Name, EventType: del.Event.typ,
+		EventID: del.Event.id, Attempt: del.Attempts, Outcome: Failed, Reason: h.redactor.String(reason), StartedAt: d.cfg.now(),
+	}
+	d.record(ctx, inv)
+	d.deadLetter(del, Failed, inv.Reason)
+	d.log(ctx, &inv)
+	return Next{}
 }
 
 // retryable applies the retry decider; a validation failure is retried only
@@ -160,6 +241,10 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *Delivery) *attempt 
 		}
 		del.body = body
 	}
+	client := d.client
+	if h.client != nil {
+		client = h.client
+	}
 
 	req, err := http.NewRequest(h.method, h.url, nil)
 	if err != nil {
@@ -175,8 +260,12 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *Delivery) *attempt 
 	if req.Header.Get("User-Agent") == "" && d.cfg.userAgent != "" {
 		req.Header.Set("User-Agent", d.cfg.userAgent)
 	}
-	req.Header.Set("Webhook-Id", del.ID)
-	req.Header.Set("Webhook-Timestamp", fmt.Sprint(a.StartedAt.Unix()))
+	if h.signer != nil {
+		h.signer.SetHeaders(req.Header, del.ID, a.StartedAt, del.body)
+	} else {
+		req.Header.Set(signing.HeaderID, del.ID)
+		req.Header.Set(signing.HeaderTimestamp, strconv.FormatInt(a.StartedAt.Unix(), 10))
+	}
 	if len(del.body) > 0 {
 		body := del.body
 		req.ContentLength = int64(len(body))
@@ -187,7 +276,7 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *Delivery) *attempt 
 
 	actx, cancel := context.WithTimeout(ctx, h.timeout)
 	defer cancel()
-	resp, err := d.client.Do(req.WithContext(actx))
+	resp, err := client.Do(req.WithContext(actx))
 	if err != nil {
 		a.err = err
 		reason := h.redactor.String(err.Error())
@@ -271,7 +360,7 @@ func (d *Dispatcher) TestEvent(ctx context.Context, w Webhook, e *Event) (Invoca
 	if w.ID == "" {
 		w.ID = "test"
 	}
-	h, errs := d.cfg.compile(w)
+	h, errs := d.compile(w)
 	if errs != nil {
 		return Invocation{}, errs
 	}

@@ -144,7 +144,7 @@ func (d *Dispatcher) AddAll(hooks []Webhook) ([]Webhook, error) {
 		if w.ID == "" {
 			w.ID = newID()
 		}
-		h, herrs := d.cfg.compile(w)
+		h, herrs := d.compile(w)
 		errs = append(errs, herrs...)
 		if h != nil {
 			compiled = append(compiled, h)
@@ -174,6 +174,16 @@ func (d *Dispatcher) AddAll(hooks []Webhook) ([]Webhook, error) {
 		out[i] = h.def.clone()
 	}
 	return out, nil
+}
+
+// compile checks and compiles w, and gives it a client of its own when it
+// follows redirects.
+func (d *Dispatcher) compile(w Webhook) (*hook, DefinitionErrors) {
+	h, errs := d.cfg.compile(w)
+	if h != nil && h.maxRedirect > 0 && d.cfg.client == nil {
+		h.client = &http.Client{Transport: d.client.Transport, CheckRedirect: netguard.CheckRedirect(h.maxRedirect)}
+	}
+	return h, errs
 }
 
 // putLocked registers h under its id, name and triggers, replacing any
@@ -223,7 +233,7 @@ func (d *Dispatcher) Update(w Webhook) (Webhook, error) {
 	if d.closed.Load() {
 		return Webhook{}, ErrClosed
 	}
-	h, errs := d.cfg.compile(w)
+	h, errs := d.compile(w)
 	if errs != nil {
 		return Webhook{}, errs
 	}
@@ -332,7 +342,7 @@ func (d *Dispatcher) Publish(ctx context.Context, e *Event) (Published, error) {
 			}
 			continue
 		}
-		del := &Delivery{ID: newID(), WebhookID: h.def.ID, Event: e, queueSize: h.queueSize, limit: h.concurrency}
+		del := h.newDelivery(newID(), e)
 		if err := d.engine.Enqueue(ctx, del); err != nil {
 			var qf *QueueFullError
 			if errors.As(err, &qf) {
@@ -404,10 +414,25 @@ func (d *Dispatcher) Redeliver(ctx context.Context, deliveryID string) error {
 		_ = d.store.AddDeadLetter(ctx, dl) // keep it: nothing is lost
 		return fmt.Errorf("webhook %q of dead letter %q: %w", dl.WebhookID, deliveryID, ErrNotFound)
 	}
-	del := &Delivery{ID: dl.DeliveryID, WebhookID: dl.WebhookID, Event: dl.Event, queueSize: h.queueSize, limit: h.concurrency}
+	del := h.newDelivery(dl.DeliveryID, dl.Event)
 	if err := d.engine.Enqueue(ctx, del); err != nil {
 		_ = d.store.AddDeadLetter(ctx, dl)
 		return err
+	}
+	return nil
+}
+
+// ResetBreaker closes the circuit breaker of the webhook with id, whatever
+// its state: after its endpoint answered 410 Gone and was fixed, say.
+// Update does the same. It returns an error wrapping ErrNotFound for an
+// unknown id.
+func (d *Dispatcher) ResetBreaker(id string) error {
+	h := d.hookByID(id)
+	if h == nil {
+		return fmt.Errorf("webhook %q: %w", id, ErrNotFound)
+	}
+	if h.breaker != nil {
+		h.breaker.Reset()
 	}
 	return nil
 }

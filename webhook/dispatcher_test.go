@@ -442,24 +442,25 @@ func TestSlowEndpointDoesNotDelayOthers(t *testing.T) {
 	}
 }
 
-// stalledReceiver answers nothing until the test's other cleanups, the
-// Dispatcher's Close among them, are about to run.
-func stalledReceiver(t *testing.T) *receiver {
+// stalledReceiver answers nothing until release is called. Make it before
+// the Dispatcher and pass release to t.Cleanup after, so that cleanups run
+// release, then the Dispatcher's Close, then the receiver's.
+func stalledReceiver(t *testing.T) (rc *receiver, release func()) {
 	stall := make(chan struct{})
-	rc := newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) {
+	rc = newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-stall:
 		case <-r.Context().Done():
 		}
 	})
-	t.Cleanup(func() { close(stall) })
-	return rc
+	return rc, func() { close(stall) }
 }
 
 func TestQueuePolicies(t *testing.T) {
 	t.Run("reject", func(t *testing.T) {
+		rc, release := stalledReceiver(t)
 		d, _ := newDispatcher(t, webhook.WithQueue(2, webhook.QueueReject), webhook.WithConcurrency(1))
-		rc := stalledReceiver(t)
+		t.Cleanup(release)
 		w, err := d.Add(torqLike(rc.URL))
 		require.NoError(t, err)
 		for range 2 {
@@ -479,8 +480,9 @@ func TestQueuePolicies(t *testing.T) {
 	})
 
 	t.Run("block until ctx", func(t *testing.T) {
+		rc, release := stalledReceiver(t)
 		d, _ := newDispatcher(t, webhook.WithQueue(1, webhook.QueueBlock), webhook.WithConcurrency(1))
-		rc := stalledReceiver(t)
+		t.Cleanup(release)
 		_, err := d.Add(torqLike(rc.URL))
 		require.NoError(t, err)
 		_, err = d.Publish(context.Background(), mock(t, webhook.RequestCreated))

@@ -57,6 +57,10 @@ type Delivery struct {
 	body      []byte
 	schedule  *schedule
 	firstTry  time.Time
-	queueSize int // for the in-memory engine: the webhook's bound
-	limit     int // for the in-memory engine: the webhook's concurrency
+	admitted  bool // a rate-limit slot is reserved for the next attempt
+
+	// For the in-memory engine.
+	queueSize int    // the webhook's bound
+	limit     int    // the webhook's concurrency
+	key       string // the ordering key; "" when unordered
 }

@@ -38,10 +38,14 @@ type webhookQueue struct {
 	// slots holds a token for every live delivery of the webhook, queued,
 	// in flight or waiting to retry: its capacity is the queue bound.
 	slots    chan struct{}
-	pending  []*Delivery
+	pending  []*Delivery // ready to run
 	inflight int
 	limit    int
 	isReady  bool
+	// Ordering: a key is busy from the moment its delivery is pending until
+	// it ends; later deliveries with that key wait here, in order.
+	busy    map[string]bool
+	waiting map[string][]*Delivery
 }
 
 func newMemoryEngine(workers int, policy QueuePolicy) *memoryEngine {
@@ -77,7 +81,10 @@ func (e *memoryEngine) Start(r Runner) error {
 func (e *memoryEngine) queueFor(d *Delivery) *webhookQueue {
 	q := e.queues[d.WebhookID]
 	if q == nil {
-		q = &webhookQueue{slots: make(chan struct{}, max(d.queueSize, 1)), limit: max(d.limit, 1)}
+		q = &webhookQueue{
+			slots: make(chan struct{}, max(d.queueSize, 1)), limit: max(d.limit, 1),
+			busy: map[string]bool{}, waiting: map[string][]*Delivery{},
+		}
 		e.queues[d.WebhookID] = q
 	}
 	return q
@@ -120,9 +127,36 @@ func (e *memoryEngine) Enqueue(ctx context.Context, d *Delivery) error {
 		e.endLocked(q, d.WebhookID, false)
 		return err
 	}
+	if d.key != "" {
+		if q.busy[d.key] {
+			q.waiting[d.key] = append(q.waiting[d.key], d)
+			return nil
+		}
+		q.busy[d.key] = true
+	}
 	q.pending = append(q.pending, d)
 	e.readyLocked(q)
 	return nil
+}
+
+// releaseKeyLocked lets the next delivery with d's ordering key go, now
+// that d has ended.
+func (e *memoryEngine) releaseKeyLocked(q *webhookQueue, d *Delivery) {
+	if d.key == "" {
+		return
+	}
+	next := q.waiting[d.key]
+	if len(next) == 0 {
+		delete(q.busy, d.key)
+		return
+	}
+	q.pending = append(q.pending, next[0])
+	if len(next) == 1 {
+		delete(q.waiting, d.key)
+	} else {
+		next[0] = nil
+		q.waiting[d.key] = next[1:]
+	}
 }
 
 // readyLocked puts q in turn for a worker if it has work and room.
@@ -181,12 +215,13 @@ func (e *memoryEngine) worker() {
 		q.inflight--
 		if next.Retry && !e.stopping {
 			e.timers[d] = time.AfterFunc(next.Delay, func() { e.retry(q, d) })
-		} else if next.Retry {
-			e.mu.Unlock()
-			e.runner.Abandon(d, ErrClosed)
-			e.mu.Lock()
-			e.endLocked(q, d.WebhookID, true)
 		} else {
+			if next.Retry {
+				e.mu.Unlock()
+				e.runner.Abandon(d, ErrClosed)
+				e.mu.Lock()
+			}
+			e.releaseKeyLocked(q, d)
 			e.endLocked(q, d.WebhookID, true)
 		}
 		e.readyLocked(q)
@@ -243,6 +278,10 @@ func (e *memoryEngine) Close(ctx context.Context) error {
 	for _, q := range e.queues {
 		left = append(left, q.pending...)
 		q.pending = nil
+		for _, waiting := range q.waiting {
+			left = append(left, waiting...)
+		}
+		clear(q.waiting)
 	}
 	e.work.Broadcast()
 	e.mu.Unlock()

@@ -65,6 +65,8 @@ type config struct {
 	recordFiltered   bool
 	maxResponseBytes int64
 	allowTargets     []string
+	breaker          BreakerSettings
+	onBreaker        func(webhookID string, from, to BreakerState)
 	logger           *slog.Logger
 	now              func() time.Time
 	userAgent        string
@@ -120,6 +122,50 @@ func WithHTTPClient(client *http.Client) Option {
 // WithHTTPClient replaces the Dispatcher's client.
 func WithAllowedTargets(entries ...string) Option {
 	return optionFunc(func(c *config) { c.allowTargets = append(c.allowTargets, entries...) })
+}
+
+// BreakerSettings tune the circuit breaker every webhook has. After
+// Threshold failed attempts in a row (network errors, timeouts, 429 and 5xx)
+// the breaker opens: no request is sent for Cooldown, then one probe is; if
+// it succeeds the breaker closes, if not it opens again for twice as long,
+// up to MaxCooldown. A 410 Gone disables the webhook's deliveries until
+// ResetBreaker or Update. Zero fields mean the defaults.
+type BreakerSettings struct {
+	// Threshold is the run of failures that opens the breaker. Default 5;
+	// negative turns the breaker off.
+	Threshold int
+	// Cooldown is how long the breaker first stays open. Default 30s.
+	Cooldown time.Duration
+	// MaxCooldown caps the growing cool-down. Default 10m.
+	MaxCooldown time.Duration
+	// FailFast makes deliveries fail at once, as dead letters, while the
+	// breaker is open. By default they wait for it to close, holding no
+	// worker and counting no attempt.
+	FailFast bool
+}
+
+// BreakerState is the state of a webhook's circuit breaker.
+type BreakerState string
+
+// The breaker states.
+const (
+	BreakerClosed   BreakerState = "closed"
+	BreakerOpen     BreakerState = "open"
+	BreakerHalfOpen BreakerState = "half-open"
+	BreakerDisabled BreakerState = "disabled"
+)
+
+// WithBreaker tunes the circuit breakers.
+func WithBreaker(s BreakerSettings) Option {
+	return optionFunc(func(c *config) { c.breaker = s })
+}
+
+// WithBreakerHook calls fn whenever a webhook's breaker changes state, so
+// that the service can tell its admins that an endpoint is failing, or gone.
+// fn runs on a delivery's goroutine, one call at a time per webhook; it
+// must not call back into the Dispatcher synchronously.
+func WithBreakerHook(fn func(webhookID string, from, to BreakerState)) Option {
+	return optionFunc(func(c *config) { c.onBreaker = fn })
 }
 
 // WithEngine replaces the in-memory delivery engine, for instance with the

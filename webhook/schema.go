@@ -131,13 +131,26 @@ func (s *Schema) Field(path string) (SchemaField, bool) {
 	return SchemaField{}, false
 }
 
-// normalizeIndexes turns "a[0].b" and "a.[0].b" into "a[].b".
+// quotedMember stands for a member written ["name"], a name that may hold
+// dots: no field is listed under it, so it exists only where any member
+// does (an open object's *, or below a field of type any).
+const quotedMember = "\x00"
+
+// normalizeIndexes turns "a[0].b" and "a.[0].b" into "a[].b", and
+// a["x.y"].b into a member segment that only a * field matches.
 func normalizeIndexes(path string) string {
 	if !strings.Contains(path, "[") {
 		return path
 	}
 	var b strings.Builder
 	for i := 0; i < len(path); i++ {
+		if strings.HasPrefix(path[i:], `["`) {
+			if j := strings.Index(path[i+2:], `"]`); j >= 0 {
+				b.WriteString("." + quotedMember)
+				i += j + 3
+				continue
+			}
+		}
 		if path[i] == '[' {
 			if j := strings.IndexByte(path[i:], ']'); j > 0 && allDigits(path[i+1:i+j]) {
 				s := b.String()

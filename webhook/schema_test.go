@@ -96,6 +96,8 @@ func TestSchemaLookup(t *testing.T) {
 		{"data.custom_fields.environment", "string", true},
 		{"data.custom_fields.anything_at_all", "string", true},
 		{"data.custom_fields.environment.deeper", "", false},
+		{`data.custom_fields["team.name"]`, "string", true},
+		{`data["requester"].name`, "", false},
 		{"data.custom_fields[]", "", false},
 		{"data.requestor.name", "", false},
 		{"data.requester.name.first", "", false},

@@ -195,6 +195,19 @@ func Str(x any) (string, bool) {
 	return "", false
 }
 
+// Boolean returns the value of the boolean x.
+func Boolean(x any) (bool, bool) {
+	switch x := x.(type) {
+	case *Value:
+		if x.Kind() == Bool {
+			return x.text == "true", true
+		}
+	case bool:
+		return x, true
+	}
+	return false, false
+}
+
 // Float returns the number x as a float64.
 func Float(x any) (float64, bool) {
 	switch x := x.(type) {

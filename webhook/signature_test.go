@@ -1,0 +1,140 @@
+package webhook_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/outhook/outhook/webhook"
+)
+
+func TestSignedDeliveriesVerifyAcrossRotationAndRetries(t *testing.T) {
+	oldSecret, newSecret := webhook.NewSigningSecret(), webhook.NewSigningSecret()
+	private, public := webhook.NewSigningKey()
+	rc := newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		if n == 1 {
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+	d, invs := newDispatcher(t)
+	w := torqLike(rc.URL)
+	w.SigningSecrets = []string{oldSecret, newSecret, private}
+	_, err := d.Add(w)
+	require.NoError(t, err)
+	_, err = d.Publish(context.Background(), mock(t, webhook.RequestGranted))
+	require.NoError(t, err)
+	require.Equal(t, webhook.Delivered, waitFinal(t, invs, 1)[0].Outcome)
+
+	got := rc.got()
+	require.Len(t, got, 2)
+	require.Equal(t, got[0].header.Get("Webhook-Id"), got[1].header.Get("Webhook-Id"), "webhook-id is stable across retries")
+	require.Len(t, strings.Fields(got[0].header.Get("Webhook-Signature")), 3, "one signature per secret")
+	for _, secret := range []string{oldSecret, newSecret, public} {
+		v, err := webhook.NewVerifier(0, secret)
+		require.NoError(t, err)
+		for _, r := range got {
+			require.NoError(t, v.Verify(r.header, []byte(r.body), time.Now()), "each secret alone verifies")
+		}
+	}
+
+	other, err := webhook.NewVerifier(0, webhook.NewSigningSecret())
+	require.NoError(t, err)
+	require.ErrorIs(t, other.Verify(got[0].header, []byte(got[0].body), time.Now()), webhook.ErrInvalidSignature)
+	v, _ := webhook.NewVerifier(time.Minute, oldSecret)
+	require.ErrorIs(t, v.Verify(got[0].header, []byte(got[0].body), time.Now().Add(time.Hour)), webhook.ErrTimestampOutOfRange)
+	require.ErrorIs(t, v.Verify(got[0].header, []byte(got[0].body+" "), time.Now()), webhook.ErrInvalidSignature)
+	require.ErrorIs(t, v.Verify(http.Header{}, nil, time.Now()), webhook.ErrMissingSignature)
+	_, err = webhook.NewVerifier(0, "whsec_short")
+	require.ErrorIs(t, err, webhook.ErrInvalidSecret)
+
+	bad := torqLike(rc.URL)
+	bad.Name = "bad"
+	bad.SigningSecrets = []string{"not-a-secret-value"}
+	_, err = d.Add(bad)
+	require.ErrorIs(t, err, webhook.ErrInvalidSecret)
+	require.NotContains(t, err.Error(), "not-a-secret-value")
+}
+
+// TestSecretsNeverShow delivers to failing and succeeding receivers with
+// secrets in headers, URL userinfo, query string and signing secrets, and
+// scans every invocation record, dead letter, log line and error for them.
+func TestSecretsNeverShow(t *testing.T) {
+	secrets := []string{"hdr-secret-4d1f", "x-token-8c2e", "pass-9b3a", "qtoken-7e5d", webhook.NewSigningSecret()}
+	ok := newReceiver(t, nil)
+	failing := newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Set-Cookie", "session=resp-cookie-1a2b")
+		w.WriteHeader(http.StatusBadGateway)
+	})
+	var logs lockedBuffer
+	d, invs := newDispatcher(t, webhook.WithLogger(slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	for i, target := range []string{ok.URL, failing.URL, "http://127.0.0.1:1"} {
+		u := strings.Replace(target, "http://", "http://user:pass-9b3a@", 1) + "/hook?token=qtoken-7e5d&kind=a"
+		w := torqLike(u)
+		w.Name = []string{"ok", "failing", "refused"}[i]
+		w.Headers = map[string]string{"Authorization": "Bearer hdr-secret-4d1f", "X-Torq-Token": "x-token-8c2e"}
+		w.SigningSecrets = secrets[4:]
+		_, err := d.Add(w)
+		require.NoError(t, err)
+	}
+	_, err := d.Publish(context.Background(), mock(t, webhook.RequestCreated))
+	require.NoError(t, err)
+	var all bytes.Buffer
+	for _, inv := range waitFinal(t, invs, 3) {
+		b, err := json.Marshal(inv)
+		require.NoError(t, err)
+		all.Write(b)
+		all.WriteString(inv.Reason)
+	}
+	dead, err := d.DeadLetters(context.Background(), "", 0)
+	require.NoError(t, err)
+	require.Len(t, dead, 2)
+	for _, dl := range dead {
+		all.WriteString(dl.Reason)
+	}
+	for _, w := range d.List() {
+		inv, err := d.Test(context.Background(), w, webhook.RequestApproved)
+		require.NoError(t, err)
+		b, _ := json.Marshal(inv)
+		all.Write(b)
+	}
+	broken := torqLike("http://user:pass-9b3a@127.0.0.1:1/%zz?token=qtoken-7e5d")
+	_, err = d.Add(broken)
+	require.Error(t, err)
+	all.WriteString(err.Error())
+	require.NoError(t, d.Close(context.Background())) // no log line comes after this
+	all.WriteString(logs.String())
+
+	require.Contains(t, all.String(), "REDACTED", "the scan saw redacted records")
+	require.Contains(t, logs.String(), "webhook delivery", "the scan saw log lines")
+	for _, s := range append(secrets, "resp-cookie-1a2b") {
+		require.NotContains(t, all.String(), s)
+	}
+}
+
+// lockedBuffer is a bytes.Buffer that workers may write while a test reads.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

@@ -1,0 +1,46 @@
+// Package webhooktest helps test webhook templates and integrations, as
+// net/http/httptest helps test HTTP handlers.
+//
+// # Templates
+//
+// Render renders a webhook's body over every built-in mock event
+// (webhook.MockEvents), or the events given with Events, the way the
+// Dispatcher does, and fails the test when a body is not valid JSON, when a
+// field is missing under Strict, or when a body differs from its golden
+// file under Golden. RenderTemplate does the same for a bare template.
+//
+//	func TestSlackBody(t *testing.T) {
+//		webhooktest.Render(t, mySlackWebhook(), webhooktest.Strict(), webhooktest.Golden("testdata"))
+//	}
+//
+// Golden files are named <name>.<event>.json, such as
+// slack.request-created.json. Run the tests with -update to write them:
+//
+//	go test ./... -run TestSlackBody -update
+//
+// Importing webhooktest defines the -update flag for the test binary (unless
+// the test package, or a package initialised before webhooktest, has defined
+// it already, in which case that flag is read).
+//
+// # Receivers
+//
+// A Receiver is an HTTP server on the loopback interface that records
+// every request it gets and answers from a script: a status sequence,
+// delays, Retry-After, connection resets and slow bodies (see Response).
+// With WithSecrets it verifies Standard Webhooks signatures and records the
+// result of each check.
+//
+//	r := webhooktest.NewReceiver(webhooktest.Respond(
+//		webhooktest.Response{Status: 503, RetryAfter: time.Second},
+//		webhooktest.Response{Status: 200, Body: `{"ok":true}`},
+//	))
+//	defer r.Close()
+//
+// # Dispatchers
+//
+// NewDispatcher returns a webhook.Dispatcher ready for receivers on the
+// loopback interface: the SSRF guard allows 127.0.0.1 and ::1, plain HTTP
+// and custom ports are accepted, retries wait a nanosecond (FastRetries),
+// every invocation is collected for WaitFinal, and the Dispatcher is closed
+// when the test ends.
+package webhooktest

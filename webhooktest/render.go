@@ -1,0 +1,311 @@
+package webhooktest
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/outhook/outhook/template"
+	"github.com/outhook/outhook/webhook"
+)
+
+func init() {
+	// Only a test binary gets the flag, and only if nobody defined it first.
+	if testing.Testing() && flag.Lookup("update") == nil {
+		flag.Bool("update", false, "rewrite the golden files of webhooktest.Golden")
+	}
+}
+
+// Updating reports whether the test binary runs with -update, so that
+// Golden rewrites golden files instead of comparing with them.
+func Updating() bool {
+	f := flag.Lookup("update")
+	if f == nil {
+		return false
+	}
+	g, ok := f.Value.(flag.Getter)
+	if !ok {
+		return false
+	}
+	on, _ := g.Get().(bool)
+	return on
+}
+
+// RenderOption configures Render and RenderTemplate. A nil RenderOption is
+// ignored.
+type RenderOption interface {
+	apply(*renderConfig)
+}
+
+type renderOptionFunc func(*renderConfig)
+
+func (f renderOptionFunc) apply(c *renderConfig) { f(c) }
+
+type renderConfig struct {
+	events    []*webhook.Event
+	golden    string
+	strict    bool
+	schema    template.Schema
+	schemaSet bool
+	parse     []template.Option
+}
+
+// Events renders over events instead of the built-in mock events.
+func Events(events ...*webhook.Event) RenderOption {
+	return renderOptionFunc(func(c *renderConfig) { c.events = append(c.events, events...) })
+}
+
+// Golden compares every body with the golden file dir/<name>.<event>.json,
+// and with -update writes it instead (creating dir). <name> is the
+// webhook's name or the template's; <event> is the event type in lower
+// case with '-' between words ("request-created"), with "-2", "-3" … added
+// when several events share a type. Without Golden nothing is compared.
+func Golden(dir string) RenderOption {
+	return renderOptionFunc(func(c *renderConfig) { c.golden = dir })
+}
+
+// Strict fails the test when a template refers to a field an event does not
+// have (template.WithStrict). By default a missing field renders as nothing
+// inside a string and as null elsewhere, as it does in a Dispatcher.
+func Strict() RenderOption {
+	return renderOptionFunc(func(c *renderConfig) { c.strict = true })
+}
+
+// Schema checks every field the template refers to against s before
+// rendering, as Dispatcher.Add does with the schema of the webhook's
+// triggers; nil checks nothing. By default Render checks a webhook whose
+// triggers are all access-request triggers against
+// webhook.AccessRequestSchema, and RenderTemplate checks nothing.
+func Schema(s template.Schema) RenderOption {
+	return renderOptionFunc(func(c *renderConfig) { c.schema, c.schemaSet = s, true })
+}
+
+// TemplateOptions adds options to the template's Parse, such as
+// template.WithHelpers for a service's own helpers.
+func TemplateOptions(opts ...template.Option) RenderOption {
+	return renderOptionFunc(func(c *renderConfig) { c.parse = append(c.parse, opts...) })
+}
+
+// Rendered is one body Render produced.
+type Rendered struct {
+	// Name is the golden file's name without its directory.
+	Name string
+	// Event is the event the body was rendered over.
+	Event *webhook.Event
+	// Body is the rendered body.
+	Body []byte
+}
+
+// Render renders w's body over every mock event whose type is one of w's
+// triggers (or over the events of Events), as a Dispatcher does: the body
+// template over the event, or the event's own JSON when w has no template.
+// It fails the test at once when the template does not parse or check, and
+// for each event whose body is not valid JSON, lacks a field under Strict, or
+// differs from its golden file under Golden. It returns the bodies, for
+// further checks.
+func Render(t testing.TB, w webhook.Webhook, opts ...RenderOption) []Rendered {
+	t.Helper()
+	c := newRenderConfig(opts)
+	if !c.schemaSet && allAccessRequest(w.Triggers) {
+		c.schema = webhook.AccessRequestSchema()
+	}
+	if c.events == nil {
+		for _, e := range webhook.MockEvents() {
+			if hasTrigger(w.Triggers, e.Type()) {
+				c.events = append(c.events, e)
+			}
+		}
+		if len(c.events) == 0 {
+			t.Fatalf("webhooktest: webhook %q: no mock event has one of its triggers %v; pass the events to render with Events", w.Name, w.Triggers)
+		}
+	}
+	var tmpl *template.Template
+	if strings.TrimSpace(w.BodyTemplate) != "" {
+		tmpl = parse(t, w.Name, w.BodyTemplate, c)
+	}
+	return render(t, w.Name, tmpl, c)
+}
+
+// RenderTemplate is Render for a bare template named name: it renders src
+// over every mock event (or the events of Events).
+func RenderTemplate(t testing.TB, name, src string, opts ...RenderOption) []Rendered {
+	t.Helper()
+	c := newRenderConfig(opts)
+	if c.events == nil {
+		c.events = webhook.MockEvents()
+	}
+	return render(t, name, parse(t, name, src, c), c)
+}
+
+func newRenderConfig(opts []RenderOption) *renderConfig {
+	c := &renderConfig{}
+	for _, o := range opts {
+		if o != nil {
+			o.apply(c)
+		}
+	}
+	return c
+}
+
+func parse(t testing.TB, name, src string, c *renderConfig) *template.Template {
+	t.Helper()
+	opts := append([]template.Option{template.WithName(name)}, c.parse...)
+	if c.strict {
+		opts = append(opts, template.WithStrict())
+	}
+	tmpl, err := template.Parse(src, opts...)
+	if err != nil {
+		t.Fatalf("webhooktest: %v", err)
+	}
+	if c.schema != nil {
+		if err := tmpl.Check(c.schema); err != nil {
+			t.Fatalf("webhooktest: %v", err)
+		}
+	}
+	return tmpl
+}
+
+// render renders tmpl (nil: the event's JSON) over c.events and checks
+// each body.
+func render(t testing.TB, name string, tmpl *template.Template, c *renderConfig) []Rendered {
+	t.Helper()
+	out := make([]Rendered, 0, len(c.events))
+	seen := map[string]int{}
+	for _, e := range c.events {
+		stem := slug(string(e.Type()))
+		if seen[stem]++; seen[stem] > 1 {
+			stem = fmt.Sprintf("%s-%d", stem, seen[stem])
+		}
+		r := Rendered{Name: name + "." + stem + ".json", Event: e}
+		if tmpl == nil {
+			r.Body = bytes.Clone(e.JSON())
+		} else {
+			body, err := tmpl.Append(nil, e.Document())
+			if err != nil {
+				t.Errorf("webhooktest: %s over the %s event: %v", name, e.Type(), err)
+				continue
+			}
+			r.Body = body
+		}
+		if !json.Valid(r.Body) {
+			t.Errorf("webhooktest: %s over the %s event is not valid JSON:\n%s", name, e.Type(), r.Body)
+			continue
+		}
+		if c.golden != "" {
+			compareGolden(t, filepath.Join(c.golden, r.Name), r.Body)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// compareGolden compares got with the golden file at path, or writes it
+// under -update.
+func compareGolden(t testing.TB, path string, got []byte) {
+	t.Helper()
+	if Updating() {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatalf("webhooktest: %v", err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatalf("webhooktest: %v", err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Errorf("webhooktest: golden file %s: %v (run the test with -update to write it)", path, err)
+		return
+	}
+	if !bytes.Equal(want, got) {
+		t.Errorf("webhooktest: body differs from golden file %s (run the test with -update to accept it):\n%s", path, Diff(want, got))
+	}
+}
+
+// Diff describes where got first differs from want: the line and column,
+// and the text around it in each, cut to a readable width.
+func Diff(want, got []byte) string {
+	if bytes.Equal(want, got) {
+		return ""
+	}
+	i := 0
+	for i < len(want) && i < len(got) && want[i] == got[i] {
+		i++
+	}
+	line := 1 + bytes.Count(got[:i], []byte{'\n'})
+	col := i - bytes.LastIndexByte(got[:i], '\n')
+	return fmt.Sprintf("line %d, column %d:\n  want: %s\n   got: %s", line, col, excerpt(want, i), excerpt(got, i))
+}
+
+// excerpt returns about 40 bytes either side of b[i], on one line, cut
+// between characters.
+func excerpt(b []byte, i int) string {
+	const width = 40
+	start, end := max(0, i-width), min(len(b), i+width)
+	for start > 0 && !utf8.RuneStart(b[start]) {
+		start--
+	}
+	for end < len(b) && !utf8.RuneStart(b[end]) {
+		end--
+	}
+	s := string(b[start:end])
+	s = strings.NewReplacer("\n", `\n`, "\t", `\t`).Replace(s)
+	if start > 0 {
+		s = "…" + s
+	}
+	if end < len(b) {
+		s += "…"
+	} else {
+		s += "⏎EOF"
+	}
+	return s
+}
+
+// slug turns an event type into a file name part: "RequestCreated" gives
+// "request-created", "invoice.paid" gives "invoice-paid".
+func slug(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		switch {
+		case 'A' <= r && r <= 'Z':
+			if i > 0 && !strings.HasSuffix(b.String(), "-") {
+				b.WriteByte('-')
+			}
+			b.WriteRune(r + 'a' - 'A')
+		case 'a' <= r && r <= 'z', '0' <= r && r <= '9':
+			b.WriteRune(r)
+		default:
+			if b.Len() > 0 && !strings.HasSuffix(b.String(), "-") {
+				b.WriteByte('-')
+			}
+		}
+	}
+	if b.Len() == 0 {
+		return "event"
+	}
+	return strings.TrimSuffix(b.String(), "-")
+}
+
+func hasTrigger(triggers []webhook.Trigger, t webhook.Trigger) bool {
+	for _, x := range triggers {
+		if x.Matches(t) {
+			return true
+		}
+	}
+	return false
+}
+
+func allAccessRequest(triggers []webhook.Trigger) bool {
+	for _, t := range triggers {
+		if !t.IsAccessRequest() {
+			return false
+		}
+	}
+	return len(triggers) > 0
+}
