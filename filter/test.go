@@ -103,7 +103,6 @@ func numberOf(v any) (decimal, bool) {
 	return parseDecimal(text)
 }
 
-
 // existTest passes any value: the path reached one.
 type existTest struct{}
 
