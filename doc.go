@@ -13,6 +13,11 @@
 //     say why one did not match.
 //   - validate: response validators (JSON paths into the response body,
 //     status codes, headers).
+//   - torq: a ready webhook definition for Torq; presets: the same for
+//     Slack, Microsoft Teams, Okta Workflows, Datadog Logs, ServiceNow and
+//     a whole-event webhook.
+//   - webhooktest: for users' own tests: render templates over the mock
+//     events against golden files, and a scriptable recording receiver.
 //
 // Everything is compiled once, when a webhook is registered, and every
 // error says where: a line and column in a template, the field of a

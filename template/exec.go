@@ -12,25 +12,48 @@ import (
 // paths start from, and, inside each and list sections, the loop position.
 type ctxFrame struct {
 	v     any
-	loop  bool
-	index int
-	count int
 	key   string
+	index int32
+	count int32
+	loop  bool
 }
 
-// state is what one execution needs. States are reused (see
-// Template.state), so that rendering does not allocate.
+// state is what one execution needs. It lives on the caller's stack, so
+// that rendering does not allocate: the first frames are in an array, and
+// only deeper nesting spills to the heap.
 type state struct {
 	t       *Template
-	stack   []ctxFrame // the contexts, innermost last
+	n       int // frames in use
+	frames  [3]ctxFrame
+	more    []ctxFrame // frames beyond len(frames)
 	args    []any      // helper arguments
 	scratch []byte     // text that must be escaped after rendering
-	buf     []byte     // Execute's output
 	depth   int        // partial nesting
+	// rootCache holds the members of the data looked up so far, by the
+	// slots of expr.rootSlot, when the data is a parsed document;
+	// rootDone has a bit for each slot filled.
+	rootCache [maxRootSlots]*jsondoc.Value
+	rootDone  uint8
 }
 
-func (s *state) push(f ctxFrame) { s.stack = append(s.stack, f) }
-func (s *state) pop()            { s.stack = s.stack[:len(s.stack)-1] }
+// frame returns the i-th frame, the outermost first.
+func (s *state) frame(i int) *ctxFrame {
+	if i < len(s.frames) {
+		return &s.frames[i]
+	}
+	return &s.more[i-len(s.frames)]
+}
+
+func (s *state) push(f ctxFrame) {
+	if s.n < len(s.frames) {
+		s.frames[s.n] = f
+	} else {
+		s.more = append(s.more[:s.n-len(s.frames)], f)
+	}
+	s.n++
+}
+
+func (s *state) pop() { s.n-- }
 
 // maxPartialDepth bounds partials that include themselves.
 const maxPartialDepth = 100
@@ -40,9 +63,32 @@ func (s *state) run(dst []byte, nodes []node) ([]byte, error) {
 	var err error
 	for i := range nodes {
 		n := &nodes[i]
+		if n.lead != "" {
+			dst = append(dst, n.lead...)
+		}
 		switch n.kind {
 		case nText:
 			dst = append(dst, n.text...)
+		case nCond:
+			t := false
+			if f := s.loopFrame(); f != nil {
+				switch n.expr.data {
+				case dFirst:
+					t = f.index == 0
+				case dLast:
+					t = f.index == f.count-1
+				case dIndex:
+					t = f.index != 0
+				}
+			}
+			if n.block == bUnless || n.block == bInverted {
+				t = !t
+			}
+			if t {
+				dst = append(dst, n.text...)
+			} else {
+				dst = append(dst, n.altText...)
+			}
 		case nValue:
 			if n.plainString {
 				// The common case: a string of a parsed document inside a
@@ -94,12 +140,27 @@ func (s *state) lookup(e *expr) (any, bool) {
 	if e.byName {
 		// The common case: a name looked up in parsed documents from the
 		// innermost context out.
-		for i := len(s.stack) - 1; i >= 0; i-- {
-			d, ok := s.stack[i].v.(*jsondoc.Value)
+		for i := s.n - 1; i >= 0; i-- {
+			d, ok := s.frame(i).v.(*jsondoc.Value)
 			if !ok {
 				break
 			}
-			if c := d.Get(e.segs[0].key); c != nil {
+			var c *jsondoc.Value
+			if i == 0 && e.rootSlot != 0 {
+				// Names looked up in the data itself repeat across a
+				// template ("data" in data.id, data.requester.name...).
+				slot := e.rootSlot - 1
+				if s.rootDone&(1<<slot) != 0 {
+					c = s.rootCache[slot]
+				} else {
+					c = d.Get(e.segs[0].key)
+					s.rootCache[slot] = c
+					s.rootDone |= 1 << slot
+				}
+			} else {
+				c = d.Get(e.segs[0].key)
+			}
+			if c != nil {
 				if c = walk(c, e.segs[1:]); c != nil {
 					return c, true
 				}
@@ -134,25 +195,26 @@ func (s *state) lookupAny(e *expr) (any, bool) {
 	segs := e.segs
 	switch {
 	case e.root:
-		v = s.stack[0].v
+		v = s.frames[0].v
 	case e.local:
-		i := len(s.stack) - 1 - e.up
+		i := s.n - 1 - e.up
 		if i < 0 {
 			return nil, false
 		}
-		v = s.stack[i].v
+		v = s.frame(i).v
 	default:
 		// The first name is looked up in each enclosing context in turn.
-		i := len(s.stack) - 1
+		i := s.n - 1
 		for ; i >= 0; i-- {
-			if d, ok := s.stack[i].v.(*jsondoc.Value); ok && segs[0].idx < 0 {
+			f := s.frame(i)
+			if d, ok := f.v.(*jsondoc.Value); ok && segs[0].idx < 0 {
 				if c := d.Get(segs[0].key); c != nil {
 					v = c
 					break
 				}
 				continue
 			}
-			if c, ok := member(s.stack[i].v, segs[0]); ok {
+			if c, ok := member(f.v, segs[0]); ok {
 				v = c
 				break
 			}
@@ -208,9 +270,9 @@ func member(v any, sg seg) (any, bool) {
 
 // loopFrame returns the innermost frame of an each or list section.
 func (s *state) loopFrame() *ctxFrame {
-	for i := len(s.stack) - 1; i >= 0; i-- {
-		if s.stack[i].loop {
-			return &s.stack[i]
+	for i := s.n - 1; i >= 0; i-- {
+		if f := s.frame(i); f.loop {
+			return f
 		}
 	}
 	return nil
@@ -237,10 +299,10 @@ func (s *state) eval(n *node, e *expr, lenient bool) (v any, found bool, err err
 		}
 		switch e.data {
 		case dIndex:
-			return f.index, true, nil
+			return int(f.index), true, nil
 		case dKey:
 			if f.key == "" {
-				return f.index, true, nil
+				return int(f.index), true, nil
 			}
 			return f.key, true, nil
 		case dFirst:
@@ -371,7 +433,7 @@ func (s *state) block(dst []byte, n *node) ([]byte, error) {
 		}
 		for i := 0; i < count; i++ {
 			el, _ := jsondoc.Elem(v, i)
-			s.push(ctxFrame{v: el, loop: true, index: i, count: count})
+			s.push(ctxFrame{v: el, loop: true, index: int32(i), count: int32(count)})
 			dst, err = s.run(dst, n.body)
 			s.pop()
 			if err != nil {
@@ -387,7 +449,7 @@ func (s *state) block(dst []byte, n *node) ([]byte, error) {
 		if doc, ok := v.(*jsondoc.Value); ok {
 			for i := 0; i < count; i++ {
 				k, el := doc.Member(i)
-				s.push(ctxFrame{v: el, loop: true, index: i, count: count, key: k})
+				s.push(ctxFrame{v: el, loop: true, index: int32(i), count: int32(count), key: k})
 				dst, err = s.run(dst, n.body)
 				s.pop()
 				if err != nil {
@@ -396,20 +458,14 @@ func (s *state) block(dst []byte, n *node) ([]byte, error) {
 			}
 			return dst, nil
 		}
-		base := len(s.stack)
-		s.stack = appendMembers(s.stack, v, count)
-		members := s.stack[base:]
-		for i := range members {
-			s.stack = append(s.stack, members[i])
-			s.stack[len(s.stack)-1].index = i
+		for _, f := range appendMembers(nil, v, count) {
+			s.push(f)
 			dst, err = s.run(dst, n.body)
 			s.pop()
 			if err != nil {
 				break
 			}
 		}
-		clear(s.stack[base:])
-		s.stack = s.stack[:base]
 		return dst, err
 	}
 	return s.run(dst, n.alt)
@@ -420,7 +476,7 @@ func (s *state) block(dst []byte, n *node) ([]byte, error) {
 // escape to the heap.
 func appendMembers(frames []ctxFrame, v any, count int) []ctxFrame {
 	for k, el := range jsondoc.Members(v) {
-		frames = append(frames, ctxFrame{v: el, loop: true, count: count, key: k})
+		frames = append(frames, ctxFrame{v: el, loop: true, index: int32(len(frames)), count: int32(count), key: k})
 	}
 	return frames
 }
@@ -435,20 +491,13 @@ func (s *state) value(dst []byte, n *node) ([]byte, error) {
 	if e.kind == eData {
 		return s.data(dst, n, e)
 	}
-	var v any
-	var found bool
-	if e.kind == ePath && !s.t.strict {
-		v, found = s.lookup(e)
-	} else {
-		var err error
-		if v, found, err = s.eval(n, e, false); err != nil {
-			return dst, err
-		}
+	v, found, err := s.eval(n, e, false)
+	if err != nil {
+		return dst, err
 	}
 	if !found {
 		v = nil
 	}
-	var err error
 	start := len(dst)
 	switch s.t.mode {
 	case JSON:

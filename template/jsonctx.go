@@ -479,7 +479,8 @@ func (a *analyzer) inner(lv []lvl, l int, d byte, id strID) ([]lvl, *fault) {
 	return lv, nil
 }
 
-// tag moves s over an interpolation tag and tells how to escape it.
+// tagPlace moves s over an interpolation tag and tells how to escape it, or
+// why no tag can stand there.
 func tagPlace(s *jstate) (esc, string) {
 	n := len(s.lv) - 1
 	x := &s.lv[n]

@@ -13,6 +13,7 @@ const (
 	nValue            // an interpolation tag
 	nBlock            // a section, inverted section or block helper
 	nPartial          // a partial inclusion (HTML and Text modes)
+	nCond             // text chosen by @first, @last or @index (see optimize)
 )
 
 type blockKind uint8
@@ -39,7 +40,9 @@ type node struct {
 	id          int32 // nText: identifies the text for the JSON analysis
 	pos         int   // offset of the tag or text in src
 	src         *source
-	text        string              // nText: the text
+	text        string              // nText: the text; nCond: the text when the condition holds
+	altText     string              // nCond: the text otherwise
+	lead        string              // text written before the node (see optimize)
 	expr        *expr               // nValue, nBlock: what is rendered or tested
 	body        []node              // nBlock
 	alt         []node              // nBlock: the {{else}} part
@@ -90,19 +93,23 @@ type expr struct {
 	// byName is set when the path starts with a name looked up in the
 	// enclosing contexts (not this, ../, @root or an index).
 	byName bool
-	segs   []seg
-	lit    any
-	data   dataVar
-	fn     *helper
-	args   []*expr
+	// rootSlot, when not 0, is 1 + the slot of state.rootCache that holds
+	// the data's member named by the first segment.
+	rootSlot uint8
+	segs     []seg
+	lit      any
+	data     dataVar
+	fn       *helper
+	args     []*expr
 }
 
 // parser turns tokens into nodes.
 type parser struct {
-	cfg      *config
-	helpers  map[string]*helper
-	partials map[string]*partial // HTML and Text modes, by name and indentation
-	inline   []string            // JSON mode: the partials being inlined, to refuse recursion
+	cfg       *config
+	helpers   map[string]*helper
+	partials  map[string]*partial // HTML and Text modes, by name and indentation
+	inline    []string            // JSON mode: the partials being inlined, to refuse recursion
+	rootSlots map[string]uint8    // see expr.rootSlot
 }
 
 // openFrame is a section being parsed.
@@ -361,6 +368,26 @@ func (p *parser) addDynamicPartial(src *source, t token, add func(node)) error {
 	return nil
 }
 
+// maxRootSlots is the number of distinct first names whose lookup in the
+// data is cached during an execution.
+const maxRootSlots = 4
+
+// rootSlot returns the cache slot for a first name, or 0 when all are taken.
+func (p *parser) rootSlot(name string) uint8 {
+	if slot, ok := p.rootSlots[name]; ok {
+		return slot
+	}
+	if len(p.rootSlots) == maxRootSlots {
+		return 0
+	}
+	if p.rootSlots == nil {
+		p.rootSlots = make(map[string]uint8)
+	}
+	slot := uint8(len(p.rootSlots) + 1)
+	p.rootSlots[name] = slot
+	return slot
+}
+
 // exprParser reads the expression inside a tag.
 type exprParser struct {
 	p    *parser
@@ -508,6 +535,9 @@ func (ep *exprParser) item(arg bool) (*expr, error) {
 	e, msg := parsePath(text)
 	if msg != "" {
 		return nil, ep.src.errorf(pos, msg)
+	}
+	if e.byName {
+		e.rootSlot = ep.p.rootSlot(e.segs[0].key)
 	}
 	e.pos = pos
 	return e, nil

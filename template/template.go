@@ -3,7 +3,6 @@ package template
 import (
 	"io"
 	"sync"
-	"sync/atomic"
 )
 
 // Template is a parsed template. It is immutable: a template may be
@@ -13,8 +12,7 @@ type Template struct {
 	mode   Mode
 	strict bool
 	nodes  []node
-	last   atomic.Pointer[state]
-	pool   sync.Pool // *state
+	bufs   sync.Pool // *[]byte: Execute's buffers
 }
 
 // Parse parses src. Any returned error is an *Error with the position of the
@@ -43,9 +41,7 @@ func Parse(src string, opts ...Option) (*Template, error) {
 			return nil, err
 		}
 	}
-	if cfg.mode == JSON && !cfg.strict {
-		markPlainStrings(nodes)
-	}
+	nodes = optimize(nodes, cfg, make(map[*partial]bool))
 	t := &Template{name: cfg.name, mode: cfg.mode, strict: cfg.strict, nodes: nodes}
 	if cfg.schema != nil {
 		if err := t.Check(cfg.schema); err != nil {
@@ -79,10 +75,9 @@ func (t *Template) Mode() Mode { return t.mode }
 // by the webhook package into a reused dst does not allocate, unless the
 // template calls helpers.
 func (t *Template) Append(dst []byte, data any) ([]byte, error) {
-	s := t.state()
+	s := state{t: t}
 	s.push(ctxFrame{v: data})
 	out, err := s.run(dst, t.nodes)
-	t.release(s)
 	if err != nil {
 		return dst, err
 	}
@@ -93,55 +88,20 @@ func (t *Template) Append(dst []byte, data any) ([]byte, error) {
 // single Write call. Data is as for Append. Nothing is written when
 // rendering fails.
 func (t *Template) Execute(w io.Writer, data any) error {
-	s := t.state()
-	s.push(ctxFrame{v: data})
-	out, err := s.run(s.buf[:0], t.nodes)
+	bp, _ := t.bufs.Get().(*[]byte)
+	if bp == nil {
+		bp = new([]byte)
+	}
+	out, err := t.Append((*bp)[:0], data)
 	if err == nil {
 		_, err = w.Write(out)
 	}
-	s.buf = out[:0]
-	t.release(s)
+	if cap(out) <= maxPooledBuffer {
+		*bp = out[:0]
+		t.bufs.Put(bp)
+	}
 	return err
-}
-
-// state takes a state for one execution: the one kept in t.last, which
-// serves a template rendered from one goroutine at a time with two atomic
-// operations, or one from the pool.
-func (t *Template) state() *state {
-	if s := t.last.Swap(nil); s != nil {
-		return s
-	}
-	if s, ok := t.pool.Get().(*state); ok {
-		return s
-	}
-	return &state{t: t}
 }
 
 // maxPooledBuffer keeps an occasional huge body from pinning memory.
 const maxPooledBuffer = 64 << 10
-
-func (t *Template) release(s *state) {
-	clear(s.stack)
-	s.stack = s.stack[:0]
-	clear(s.args)
-	s.args = s.args[:0]
-	s.depth = 0
-	if cap(s.buf) > maxPooledBuffer {
-		s.buf = nil
-	}
-	if cap(s.scratch) > maxPooledBuffer {
-		s.scratch = nil
-	}
-	if !t.last.CompareAndSwap(nil, s) {
-		t.pool.Put(s)
-	}
-}
-
-func markPlainStrings(nodes []node) {
-	for i := range nodes {
-		n := &nodes[i]
-		n.plainString = n.kind == nValue && n.expr.kind == ePath && n.esc == esc{kind: escString}
-		markPlainStrings(n.body)
-		markPlainStrings(n.alt)
-	}
-}

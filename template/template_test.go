@@ -354,8 +354,8 @@ func TestConcurrent(t *testing.T) {
 }
 
 func TestAllocations(t *testing.T) {
-	if testing.Short() {
-		t.Skip("allocation counts are checked in the full run")
+	if testing.Short() || raceEnabled {
+		t.Skip("allocation counts are checked in the full run without the race detector")
 	}
 	doc, err := jsondoc.Parse([]byte(`{"a": "x", "l": [{"b": 1}, {"b": 2}], "o": {"k": "v"}}`))
 	require.NoError(t, err)

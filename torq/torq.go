@@ -3,6 +3,7 @@ package torq
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -187,7 +188,7 @@ func New(rawURL, token string, opts ...Option) (webhook.Webhook, error) {
 	return webhook.Webhook{
 		Name:               c.name,
 		Active:             true,
-		Method:             "POST",
+		Method:             http.MethodPost,
 		URL:                target,
 		Headers:            headers,
 		BodyTemplate:       c.body,

@@ -27,9 +27,11 @@ var (
 // the Err… values above, with the detail at fault. The message never
 // quotes the whole URL.
 type URLError struct {
+	// Err wraps one of the Err… values, with the detail at fault.
 	Err error
 }
 
+// Error returns "torq: webhook URL: " and the problem.
 func (e *URLError) Error() string { return "torq: webhook URL: " + e.Err.Error() }
 
 // Unwrap returns Err.

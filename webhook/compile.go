@@ -90,7 +90,11 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 			fail("signing_secrets", err)
 		}
 	}
-	h.redactor = redact.New(redact.WithSecretsFrom(u, h.header), redact.WithSecrets(w.SigningSecrets...))
+	secrets := slices.Clone(w.SigningSecrets)
+	if u != nil && w.SecretURLPath && strings.Trim(u.Path, "/") != "" {
+		secrets = append(secrets, strings.Trim(u.Path, "/"), strings.Trim(u.EscapedPath(), "/"))
+	}
+	h.redactor = redact.New(redact.WithSecretsFrom(u, h.header), redact.WithSecrets(secrets...))
 	if u != nil {
 		h.url, h.redactedURL = w.URL, h.redactor.URL(u).String()
 	}
@@ -101,7 +105,8 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 	}
 
 	if strings.TrimSpace(w.BodyTemplate) != "" {
-		t, err := template.Parse(w.BodyTemplate, template.WithName("body_template"))
+		opts := append(slices.Clip(c.templateOptions), template.WithName("body_template"), template.WithMode(template.JSON))
+		t, err := template.Parse(w.BodyTemplate, opts...)
 		if err != nil {
 			errs = append(errs, templateErrors(w.Name, err)...)
 		} else {

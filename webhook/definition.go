@@ -31,6 +31,10 @@ type Webhook struct {
 	// URL is the target. By default it must be HTTPS on the default port
 	// (Apono's rules); see WithURLPolicy.
 	URL string `json:"url"`
+	// SecretURLPath says the URL's path is itself a secret, as in Slack's and
+	// Teams' incoming-webhook URLs: records, logs and errors show it
+	// redacted.
+	SecretURLPath bool `json:"secret_url_path,omitempty"`
 	// Headers are sent with every request. Their values are treated as
 	// secrets: invocation records and logs show them redacted.
 	Headers map[string]string `json:"headers,omitempty"`

@@ -33,6 +33,7 @@ type received struct {
 	header http.Header
 	body   string
 	method string
+	path   string
 }
 
 func newReceiver(t *testing.T, respond func(n int, w http.ResponseWriter, r *http.Request)) *receiver {
@@ -40,7 +41,7 @@ func newReceiver(t *testing.T, respond func(n int, w http.ResponseWriter, r *htt
 	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		rc.mu.Lock()
-		rc.requests = append(rc.requests, received{header: r.Header.Clone(), body: string(body), method: r.Method})
+		rc.requests = append(rc.requests, received{header: r.Header.Clone(), body: string(body), method: r.Method, path: r.URL.Path})
 		n := len(rc.requests)
 		rc.mu.Unlock()
 		if rc.respond != nil {

@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/outhook/outhook/template"
 )
 
 // Option configures a Dispatcher. Options are sealed: only this package
@@ -65,6 +67,7 @@ type config struct {
 	recordFiltered   bool
 	maxResponseBytes int64
 	allowTargets     []string
+	templateOptions  []template.Option
 	breaker          BreakerSettings
 	onBreaker        func(webhookID string, from, to BreakerState)
 	logger           *slog.Logger
@@ -122,6 +125,14 @@ func WithHTTPClient(client *http.Client) Option {
 // WithHTTPClient replaces the Dispatcher's client.
 func WithAllowedTargets(entries ...string) Option {
 	return optionFunc(func(c *config) { c.allowTargets = append(c.allowTargets, entries...) })
+}
+
+// WithTemplateOptions passes opts to every body template the Dispatcher
+// parses, Test's included: custom helpers (template.WithHelpers), partials,
+// strict mode. The template's name is always "body_template" and its mode
+// JSON.
+func WithTemplateOptions(opts ...template.Option) Option {
+	return optionFunc(func(c *config) { c.templateOptions = append(c.templateOptions, opts...) })
 }
 
 // BreakerSettings tune the circuit breaker every webhook has. After

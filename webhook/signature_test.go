@@ -138,3 +138,17 @@ func (b *lockedBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+func TestSecretURLPathIsRedacted(t *testing.T) {
+	rc := newReceiver(t, nil)
+	d, _ := newDispatcher(t)
+	w := torqLike(rc.URL + "/services/T0001/B0002/XyZsecretPathToken")
+	w.SecretURLPath = true
+	inv, err := d.Test(context.Background(), w, webhook.RequestCreated)
+	require.NoError(t, err)
+	require.Equal(t, webhook.Delivered, inv.Outcome)
+	require.NotContains(t, inv.Request.URL, "XyZsecretPathToken")
+	require.Contains(t, inv.Request.URL, "REDACTED")
+	require.Len(t, rc.got(), 1)
+	require.Equal(t, "/services/T0001/B0002/XyZsecretPathToken", rc.got()[0].path, "the request itself went to the real path")
+}

@@ -82,9 +82,10 @@ func (d *Dispatcher) Recorded() []webhook.Invocation {
 	return append([]webhook.Invocation(nil), d.all...)
 }
 
-// WaitFinal waits until n invocations with a final outcome (every outcome
-// but Retrying) have been recorded, and returns them in order. It fails
-// the test when WaitTimeout passes first.
+// WaitFinal waits until at least n invocations with a final outcome (every
+// outcome but Retrying) have been recorded, and returns all of those
+// recorded by then, in order. It fails the test when WaitTimeout passes
+// first.
 func (d *Dispatcher) WaitFinal(n int) []webhook.Invocation {
 	d.t.Helper()
 	timeout := time.NewTimer(WaitTimeout)

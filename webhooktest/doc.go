@@ -16,7 +16,10 @@
 // Golden files are named <name>.<event>.json, such as
 // slack.request-created.json. Run the tests with -update to write them:
 //
-//	go test ./... -run TestSlackBody -update
+//	go test ./mypackage -run TestSlackBody -update
+//
+// Name the package: with ./... the flag also goes to test binaries that do
+// not import webhooktest, and they reject it.
 //
 // Importing webhooktest defines the -update flag for the test binary (unless
 // the test package, or a package initialised before webhooktest, has defined

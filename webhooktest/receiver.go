@@ -39,15 +39,21 @@ type Response struct {
 
 // Request is a request a Receiver got.
 type Request struct {
+	// Method is the HTTP method, such as POST.
 	Method string
 	// Path is the URL path; Query the raw query string.
 	Path, Query string
-	Header      http.Header
-	Body        string
+	// Header holds the request's headers, secrets in clear: this is what
+	// the receiver got, not a record.
+	Header http.Header
+	// Body is the request body.
+	Body string
 	// Verified reports that the Receiver checked the Standard Webhooks
-	// signature and it matched; SignatureErr is the error of a check that
-	// failed. Both are zero when the Receiver has no secrets.
-	Verified     bool
+	// signature and it matched. Zero when the Receiver has no secrets.
+	Verified bool
+	// SignatureErr is the error of a signature check that failed: it wraps
+	// webhook.ErrMissingSignature, ErrTimestampOutOfRange or
+	// ErrInvalidSignature. Nil when the check passed or there was none.
 	SignatureErr error
 	// Answer is the scripted response the Receiver gave, or the 401 it
 	// gave for a bad signature.
@@ -142,13 +148,13 @@ func NewReceiver(opts ...ReceiverOption) *Receiver {
 	return r
 }
 
-// Close stops the receiver: it ends the waits of Delay and SlowBody at
-// once and blocks until every request has been answered. Calling it again
-// does nothing.
+// Close stops the receiver: it drops the connections of requests still
+// waiting out a Delay or a SlowBody, and blocks until every handler has
+// returned. Calling it again does nothing.
 func (r *Receiver) Close() {
 	r.once.Do(func() {
-		close(r.closing)
 		r.srv.CloseClientConnections()
+		close(r.closing)
 		r.srv.Close()
 	})
 }
@@ -215,7 +221,7 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 // answer writes a scripted response.
 func (r *Receiver) answer(w http.ResponseWriter, req *http.Request, a Response) {
 	if !r.wait(req.Context(), a.Delay) {
-		return
+		panic(http.ErrAbortHandler) // drop the connection, unanswered
 	}
 	if a.Reset {
 		reset(w)
@@ -242,7 +248,7 @@ func (r *Receiver) answer(w http.ResponseWriter, req *http.Request, a Response) 
 	_ = rc.Flush()
 	for i := range len(a.Body) {
 		if !r.wait(req.Context(), a.SlowBody) {
-			return
+			panic(http.ErrAbortHandler)
 		}
 		if _, err := io.WriteString(w, a.Body[i:i+1]); err != nil {
 			return

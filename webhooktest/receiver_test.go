@@ -208,9 +208,12 @@ func TestReceiverVerifiesSignatures(t *testing.T) {
 }
 
 func TestWithSecretsPanicsOnAMalformedSecret(t *testing.T) {
-	require.PanicsWithValue(t, "webhooktest: WithSecrets: webhook: verifier: secret 0: signing: invalid secret: want a whsec_, whsk_ or whpk_ prefix", func() {
-		webhooktest.NewReceiver(webhooktest.WithSecrets("not-a-secret"))
-	})
+	defer func() {
+		msg, _ := recover().(string)
+		require.True(t, strings.HasPrefix(msg, "webhooktest: WithSecrets: "), "panic value %q", msg)
+		require.NotContains(t, msg, "not-a-secret")
+	}()
+	webhooktest.NewReceiver(webhooktest.WithSecrets("not-a-secret"))
 }
 
 func TestReceiverIsSafeForConcurrentUse(t *testing.T) {

@@ -1,0 +1,30 @@
+// Package presets builds webhook definitions for the targets of Apono's
+// published webhook guides other than Torq (which has package torq): Slack
+// incoming webhooks, Microsoft Teams, Okta Workflows, Datadog Logs and
+// ServiceNow incidents, and a generic webhook that sends the whole event as
+// JSON.
+//
+// Each constructor checks that the URL has the target's known shape, with an
+// error that says what is wrong, and returns a ready, active
+// webhook.Webhook to pass to Dispatcher.Add:
+//
+//	w, err := presets.DatadogLogs("https://http-intake.logs.datadoghq.eu/api/v2/logs", apiKey)
+//	...
+//	w, err = d.Add(w)
+//
+// Every preset sends every access-request trigger by default, with a body
+// template made for its target (the exported …BodyTemplate constants).
+// Options change the name, the body, the triggers, the filter, the
+// response validators, the signing secrets, the headers and the timeout,
+// and WithBaseURL points a preset at a local stand-in for tests.
+//
+// Credentials are header values (DD-API-KEY, Authorization,
+// x-api-client-token), which invocation records and logs show as
+// REDACTED, and so are query values such as Okta's clientToken. Slack and
+// Teams put their secret in the URL's path, which records show as it is:
+// treat those records as secrets, or prefer a Teams workflow URL, whose
+// secret is a query value.
+//
+// Presets are plain constructors: there is no registry and nothing happens
+// at init.
+package presets

@@ -1,0 +1,88 @@
+package presets_test
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/outhook/outhook/filter"
+	"github.com/outhook/outhook/presets"
+	"github.com/outhook/outhook/webhook"
+)
+
+func ExampleDatadogLogs() {
+	w, err := presets.DatadogLogs("https://http-intake.logs.datadoghq.eu/api/v2/logs", "dd-api-key",
+		presets.WithTriggers(webhook.RequestGranted, webhook.RequestFailed),
+	)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(w.Name, w.Method, w.URL, w.Triggers)
+	fmt.Println(w.Headers["DD-API-KEY"])
+	// Output:
+	// datadog-logs POST https://http-intake.logs.datadoghq.eu/api/v2/logs [RequestGranted RequestFailed]
+	// dd-api-key
+}
+
+func ExampleSlack() {
+	w, err := presets.Slack("https://hooks.slack.com/services/T0001/B0002/XXXXXXXX",
+		presets.WithName("slack-prod-access"),
+		presets.WithFilter(filter.Must(filter.New(filter.Environment("production")))),
+	)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, e := range webhook.MockEvents() {
+		fmt.Println(w.Name, e.Type(), w.Filters.Match(e.Document()))
+	}
+	// Output:
+	// slack-prod-access RequestCreated true
+	// slack-prod-access RequestApproved true
+	// slack-prod-access RequestRejected true
+	// slack-prod-access RequestGranted true
+	// slack-prod-access RequestExpired false
+	// slack-prod-access RequestFailed false
+}
+
+func ExampleOktaWorkflows() {
+	w, err := presets.OktaWorkflows("https://acme.workflows.okta.com/api/flo/a1b2c3/invoke",
+		presets.WithClientToken("okta-client-token"),
+	)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(w.Headers[presets.OktaClientTokenHeader])
+	// Output:
+	// okta-client-token
+}
+
+func ExampleEventJSON() {
+	w, err := presets.EventJSON("https://siem.example.com/ingest/apono", presets.WithHeader("X-Api-Key", "siem-key"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("%s %q %v\n", w.Name, w.BodyTemplate, w.Headers)
+	// Output:
+	// events "" map[X-Api-Key:siem-key]
+}
+
+func ExampleURLError() {
+	for _, url := range []string{
+		"https://acme.service-now.com/api/now/import/incident",
+		"https://hooks.slack.com:444/services/T1/B1/x",
+		"https://http-intake.logs.datadoghq.co/api/v2/logs",
+	} {
+		_, err := presets.ServiceNow(url, "token")
+		var ue *presets.URLError
+		if errors.As(err, &ue) {
+			fmt.Println(errors.Is(err, presets.ErrPath), ue)
+		}
+	}
+	// Output:
+	// true presets: ServiceNow URL: unexpected path; want /api/now/table/<table>, such as /api/now/table/incident
+	// false presets: ServiceNow URL: no port may be given; found port 444
+	// false presets: ServiceNow URL: unexpected host; want <instance>.service-now.com or <instance>.servicenowservices.com, not "http-intake.logs.datadoghq.co"
+}

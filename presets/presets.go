@@ -1,0 +1,375 @@
+package presets
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/outhook/outhook/filter"
+	"github.com/outhook/outhook/webhook"
+)
+
+// The problems a *URLError reports. Test with errors.Is.
+var (
+	ErrMalformedURL = errors.New("not a URL")
+	ErrScheme       = errors.New("the scheme must be https")
+	ErrHost         = errors.New("unexpected host")
+	ErrPort         = errors.New("no port may be given")
+	ErrPath         = errors.New("unexpected path")
+	ErrQuery        = errors.New("unexpected query, fragment or credentials")
+)
+
+// Errors of the constructors other than a *URLError. Test with errors.Is.
+var (
+	// ErrMissingCredential: a required key or token is empty.
+	ErrMissingCredential = errors.New("presets: a required credential is empty")
+	// ErrInvalidOption: an option was given a value it cannot use, or
+	// given to a preset it does not apply to; the error says which.
+	ErrInvalidOption = errors.New("presets: invalid option")
+)
+
+// URLError reports a URL that does not have the shape a preset's target
+// gives its webhooks. Err wraps one of the Err… values above, with the
+// shape expected. The message never quotes the whole URL, whose path or
+// query may hold a secret.
+type URLError struct {
+	// Preset names the constructor: "Slack", "Teams" and so on.
+	Preset string
+	// Err wraps one of the Err… values, with the shape expected.
+	Err error
+}
+
+// Error returns "presets: <Preset> URL: " and the problem.
+func (e *URLError) Error() string { return "presets: " + e.Preset + " URL: " + e.Err.Error() }
+
+// Unwrap returns Err.
+func (e *URLError) Unwrap() error { return e.Err }
+
+// Option changes one default of a preset. Options are sealed: only this
+// package makes them. A nil Option is ignored.
+type Option interface {
+	apply(*config)
+}
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+type config struct {
+	preset      string
+	name        string
+	body        string
+	triggers    []webhook.Trigger
+	filter      *filter.Filter
+	validators  []webhook.ResponseValidator
+	secrets     []string
+	headers     map[string]string
+	timeout     time.Duration
+	baseURL     string
+	clientToken string
+	errs        []error
+}
+
+func (c *config) fail(format string, args ...any) {
+	c.errs = append(c.errs, fmt.Errorf("%w: "+format, append([]any{ErrInvalidOption}, args...)...))
+}
+
+// setHeader sets a header, replacing one whose name differs only in case.
+func (c *config) setHeader(name, value string) {
+	for k := range c.headers {
+		if strings.EqualFold(k, name) {
+			delete(c.headers, k)
+		}
+	}
+	c.headers[name] = value
+}
+
+// WithName names the webhook; names are unique within a Dispatcher. Each
+// preset has its own default: "slack", "teams", "okta-workflows",
+// "datadog-logs", "servicenow" and "events".
+func WithName(name string) Option {
+	return optionFunc(func(c *config) { c.name = name })
+}
+
+// WithBodyTemplate replaces the preset's body template by src, a template
+// of package template; Dispatcher.Add checks it.
+func WithBodyTemplate(src string) Option {
+	return optionFunc(func(c *config) { c.body = src })
+}
+
+// WithFullEvent sends the whole event as its JSON: the webhook has no body
+// template.
+func WithFullEvent() Option {
+	return optionFunc(func(c *config) { c.body = "" })
+}
+
+// WithTriggers replaces the default triggers, every access-request trigger,
+// by triggers.
+func WithTriggers(triggers ...webhook.Trigger) Option {
+	return optionFunc(func(c *config) { c.triggers = append([]webhook.Trigger(nil), triggers...) })
+}
+
+// WithFilter restricts the events the webhook receives to those f
+// matches. Default: every event of its triggers.
+func WithFilter(f *filter.Filter) Option {
+	return optionFunc(func(c *config) { c.filter = f })
+}
+
+// WithResponseValidators adds checks on the target's JSON answer. Default
+// none: any 2xx succeeds.
+func WithResponseValidators(validators ...webhook.ResponseValidator) Option {
+	return optionFunc(func(c *config) { c.validators = append(c.validators, validators...) })
+}
+
+// WithSigningSecrets signs every request the Standard Webhooks way (see
+// webhook.Webhook.SigningSecrets). Default unsigned.
+func WithSigningSecrets(secrets ...string) Option {
+	return optionFunc(func(c *config) { c.secrets = append(c.secrets, secrets...) })
+}
+
+// WithHeader sends the header name with value, replacing a header of the
+// preset with the same name in any case: for instance a ServiceNow
+// Authorization of another scheme. Like every header value, value is
+// treated as a secret.
+func WithHeader(name, value string) Option {
+	return optionFunc(func(c *config) {
+		if name == "" {
+			c.fail("WithHeader needs a header name")
+			return
+		}
+		c.setHeader(name, value)
+	})
+}
+
+// WithTimeout sets the per-attempt timeout, rounded up to a whole second.
+// Default webhook.DefaultTimeout.
+func WithTimeout(d time.Duration) Option {
+	return optionFunc(func(c *config) {
+		if d <= 0 || d > webhook.MaxTimeout {
+			c.fail("WithTimeout(%s) is not between 1s and %s", d, webhook.MaxTimeout)
+			return
+		}
+		c.timeout = d
+	})
+}
+
+// WithBaseURL is for tests and local stand-ins, such as a
+// webhooktest.Receiver: the URL given to the constructor is checked as
+// usual, then its scheme and host are replaced by those of base
+// ("http://127.0.0.1:8080"), and base's path, if any, is put before the
+// URL's. The Dispatcher must then be allowed to reach base
+// (webhook.WithAllowedTargets, webhook.WithURLPolicy). Never use it in
+// production.
+func WithBaseURL(base string) Option {
+	return optionFunc(func(c *config) {
+		u, err := url.Parse(base)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			c.fail("WithBaseURL needs an http or https URL with a host and no query")
+			return
+		}
+		c.baseURL = strings.TrimSuffix(u.String(), "/")
+	})
+}
+
+// WithClientToken sends an Okta Workflows client token in the
+// x-api-client-token header, which Okta accepts instead of the clientToken
+// query parameter of the invoke URL. It applies to OktaWorkflows only; any
+// other constructor fails with ErrInvalidOption.
+func WithClientToken(token string) Option {
+	return optionFunc(func(c *config) {
+		switch {
+		case c.preset != "OktaWorkflows":
+			c.fail("WithClientToken applies to OktaWorkflows, not %s", c.preset)
+		case token == "":
+			c.fail("WithClientToken needs a token")
+		default:
+			c.clientToken = token
+		}
+	})
+}
+
+// shape describes the URLs a preset's target gives its webhooks.
+type shape struct {
+	// preset is the constructor's name, for errors.
+	preset string
+	// hosts says which host names are the target's, and describes them.
+	hosts     func(host string) bool
+	hostsDesc string
+	// path checks the path's segments, without its trailing slash, on the
+	// host found, and describes it; nil accepts any path.
+	path     func(host string, segs []string) bool
+	pathDesc string
+	// query checks the query, when one is allowed.
+	query func(url.Values) bool
+}
+
+// check parses raw and checks it against s. It returns the URL with its
+// host in lower case and an explicit :443 removed.
+func (s *shape) check(raw string) (*url.URL, error) {
+	fail := func(err error, format string, args ...any) (*url.URL, error) {
+		if format != "" {
+			err = fmt.Errorf("%w; "+format, append([]any{err}, args...)...)
+		}
+		return nil, &URLError{Preset: s.preset, Err: err}
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Opaque != "" {
+		return fail(ErrMalformedURL, "")
+	}
+	if u.Scheme != "https" {
+		return fail(ErrScheme, "not %q", u.Scheme)
+	}
+	if u.User != nil || u.Fragment != "" || u.ForceQuery {
+		return fail(ErrQuery, "credentials belong in headers")
+	}
+	if u.RawQuery != "" {
+		q, err := url.ParseQuery(u.RawQuery)
+		if err != nil || s.query == nil || !s.query(q) {
+			return fail(ErrQuery, "the query is not one %s URLs have", s.preset)
+		}
+	}
+	// An explicit :443, as Power Automate writes it, is the default port.
+	if p := u.Port(); p != "" && p != "443" {
+		return fail(ErrPort, "found port %s", p)
+	}
+	host := strings.ToLower(u.Hostname())
+	if !validHost(host) || !s.hosts(host) {
+		return fail(ErrHost, "want %s, not %q", s.hostsDesc, u.Hostname())
+	}
+	u.Host = host
+	if u.RawPath != "" {
+		return fail(ErrPath, "escaped characters are not allowed")
+	}
+	segs := strings.Split(strings.TrimPrefix(strings.TrimSuffix(u.Path, "/"), "/"), "/")
+	if s.path != nil && !s.path(host, segs) {
+		return fail(ErrPath, "want %s", s.pathDesc)
+	}
+	return u, nil
+}
+
+// validHost reports whether host is a DNS name of letters, digits, '-' and
+// dots.
+func validHost(host string) bool {
+	if host == "" || strings.HasPrefix(host, ".") || strings.HasSuffix(host, ".") || strings.Contains(host, "..") {
+		return false
+	}
+	for _, c := range []byte(host) {
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// hostIn matches any of names exactly.
+func hostIn(names ...string) func(string) bool {
+	return func(h string) bool {
+		for _, n := range names {
+			if h == n {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// hostUnder matches names with at least one label before any of suffixes
+// (each starting with a dot).
+func hostUnder(suffixes ...string) func(string) bool {
+	return func(h string) bool {
+		for _, s := range suffixes {
+			if strings.HasSuffix(h, s) && len(h) > len(s) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// id reports whether s is a non-empty run of URL-unreserved characters,
+// other than "." and "..".
+func id(s string) bool {
+	if s == "" || s == "." || s == ".." {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~') {
+			return false
+		}
+	}
+	return true
+}
+
+// ids reports whether every one of segs is an id.
+func ids(segs ...string) bool {
+	for _, s := range segs {
+		if !id(s) {
+			return false
+		}
+	}
+	return true
+}
+
+// preset is what a constructor knows of its target.
+type preset struct {
+	shape   shape
+	name    string
+	body    string
+	headers map[string]string
+}
+
+// build checks raw against p's shape, applies opts and returns the
+// definition.
+func (p *preset) build(raw string, opts []Option) (webhook.Webhook, error) {
+	u, err := p.shape.check(raw)
+	if err != nil {
+		return webhook.Webhook{}, err
+	}
+	c := config{
+		preset:   p.shape.preset,
+		name:     p.name,
+		body:     p.body,
+		triggers: webhook.AccessRequestTriggers(),
+		headers:  map[string]string{},
+	}
+	for k, v := range p.headers {
+		c.headers[k] = v
+	}
+	for _, o := range opts {
+		if o != nil {
+			o.apply(&c)
+		}
+	}
+	if len(c.errs) > 0 {
+		return webhook.Webhook{}, errors.Join(c.errs...)
+	}
+	if c.clientToken != "" {
+		c.setHeader(OktaClientTokenHeader, c.clientToken)
+	}
+	target := u.String()
+	if c.baseURL != "" {
+		target = c.baseURL + u.EscapedPath()
+		if u.RawQuery != "" {
+			target += "?" + u.RawQuery
+		}
+	}
+	w := webhook.Webhook{
+		Name:               c.name,
+		Active:             true,
+		Method:             http.MethodPost,
+		URL:                target,
+		BodyTemplate:       c.body,
+		Triggers:           c.triggers,
+		Filters:            c.filter,
+		TimeoutInSec:       int((c.timeout + time.Second - 1) / time.Second),
+		ResponseValidators: c.validators,
+		SigningSecrets:     c.secrets,
+	}
+	if len(c.headers) > 0 {
+		w.Headers = c.headers
+	}
+	return w, nil
+}

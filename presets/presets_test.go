@@ -1,0 +1,226 @@
+package presets_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/outhook/outhook/filter"
+	"github.com/outhook/outhook/presets"
+	"github.com/outhook/outhook/webhook"
+)
+
+type constructor func(url string, opts ...presets.Option) (webhook.Webhook, error)
+
+func datadog(url string, opts ...presets.Option) (webhook.Webhook, error) {
+	return presets.DatadogLogs(url, "dd-key", opts...)
+}
+
+func serviceNow(url string, opts ...presets.Option) (webhook.Webhook, error) {
+	return presets.ServiceNow(url, "snow-token", opts...)
+}
+
+func TestURLShapes(t *testing.T) {
+	for _, tt := range []struct {
+		preset string
+		build  constructor
+		url    string
+		want   string // the URL of the definition; "" means the same
+		err    error
+	}{
+		{"Slack", presets.Slack, "https://hooks.slack.com/services/T0001/B0002/abcDEF123", "", nil},
+		{"Slack", presets.Slack, "https://hooks.slack-gov.com/services/T0001/B0002/abcDEF123/", "", nil},
+		{"Slack", presets.Slack, "https://hooks.slack.com/triggers/T0001/1234/abcdef", "", nil},
+		{"Slack", presets.Slack, "http://hooks.slack.com/services/T0001/B0002/abc", "", presets.ErrScheme},
+		{"Slack", presets.Slack, "https://slack.com/services/T0001/B0002/abc", "", presets.ErrHost},
+		{"Slack", presets.Slack, "https://hooks.slack.com/services/T0001/B0002", "", presets.ErrPath},
+		{"Slack", presets.Slack, "https://hooks.slack.com/api/chat.postMessage", "", presets.ErrPath},
+		{"Slack", presets.Slack, "https://hooks.slack.com/services/T0001/B0002/abc?x=1", "", presets.ErrQuery},
+		{"Slack", presets.Slack, "https://hooks.slack.com:8443/services/T0001/B0002/abc", "", presets.ErrPort},
+
+		{"Teams", presets.Teams, "https://contoso.webhook.office.com/webhookb2/1f2e-3d@4c5b/IncomingWebhook/5b6a/7988", "", nil},
+		{"Teams", presets.Teams, "https://prod-12.westus.logic.azure.com:443/workflows/0a1b2c/triggers/manual/paths/invoke?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=s1g",
+			"https://prod-12.westus.logic.azure.com/workflows/0a1b2c/triggers/manual/paths/invoke?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=s1g", nil},
+		{"Teams", presets.Teams, "https://default0a1b.c2.environment.api.powerplatform.com:443/powerautomate/automations/direct/workflows/9f8e/triggers/manual/paths/invoke?api-version=1&sig=s1g",
+			"https://default0a1b.c2.environment.api.powerplatform.com/powerautomate/automations/direct/workflows/9f8e/triggers/manual/paths/invoke?api-version=1&sig=s1g", nil},
+		{"Teams", presets.Teams, "https://webhook.office.com/webhookb2/1f2e", "", presets.ErrHost},
+		{"Teams", presets.Teams, "https://contoso.webhook.office.com/other/1f2e", "", presets.ErrPath},
+		{"Teams", presets.Teams, "https://prod-12.westus.logic.azure.com/workflows/0a1b2c/run", "", presets.ErrPath},
+		{"Teams", presets.Teams, "https://prod-12.westus.logic.azure.com/workflows/0a1b2c/triggers/manual/paths/invoke?token=x", "", presets.ErrQuery},
+
+		{"OktaWorkflows", presets.OktaWorkflows, "https://acme.workflows.okta.com/api/flo/a1b2c3/invoke", "", nil},
+		{"OktaWorkflows", presets.OktaWorkflows, "https://acme.workflows.okta-emea.com/api/flo/a1b2c3/invoke?clientToken=t0k", "", nil},
+		{"OktaWorkflows", presets.OktaWorkflows, "https://acme.workflows.oktapreview.com/api/flo/a1b2c3", "", nil},
+		{"OktaWorkflows", presets.OktaWorkflows, "https://acme.okta.com/api/flo/a1b2c3/invoke", "", presets.ErrHost},
+		{"OktaWorkflows", presets.OktaWorkflows, "https://acme.workflows.okta.com/api/v1/users", "", presets.ErrPath},
+		{"OktaWorkflows", presets.OktaWorkflows, "https://acme.workflows.okta.com/api/flo/a1b2c3/invoke?clientToken=t&x=1", "", presets.ErrQuery},
+
+		{"DatadogLogs", datadog, "https://http-intake.logs.datadoghq.com/api/v2/logs", "", nil},
+		{"DatadogLogs", datadog, "https://http-intake.logs.us5.datadoghq.com/api/v2/logs/", "", nil},
+		{"DatadogLogs", datadog, "https://http-intake.logs.ddog-gov.com/api/v2/logs", "", nil},
+		{"DatadogLogs", datadog, "https://api.datadoghq.com/api/v2/logs", "", presets.ErrHost},
+		{"DatadogLogs", datadog, "https://http-intake.logs.datadoghq.evil.example/api/v2/logs", "", presets.ErrHost},
+		{"DatadogLogs", datadog, "https://http-intake.logs.datadoghq.com/v1/input", "", presets.ErrPath},
+		{"DatadogLogs", datadog, "https://http-intake.logs.datadoghq.com/api/v2/logs?dd-api-key=k", "", presets.ErrQuery},
+
+		{"ServiceNow", serviceNow, "https://acme.service-now.com/api/now/table/incident", "", nil},
+		{"ServiceNow", serviceNow, "https://acme.service-now.com/api/now/v2/table/incident?sysparm_display_value=true", "", nil},
+		{"ServiceNow", serviceNow, "https://agency.servicenowservices.com/api/now/table/u_access", "", nil},
+		{"ServiceNow", serviceNow, "https://service-now.com/api/now/table/incident", "", presets.ErrHost},
+		{"ServiceNow", serviceNow, "https://acme.service-now.com/api/now/import/incident", "", presets.ErrPath},
+		{"ServiceNow", serviceNow, "https://acme.service-now.com/api/now/v3/table/incident", "", presets.ErrPath},
+		{"ServiceNow", serviceNow, "https://acme.service-now.com/api/now/table/incident?x=1", "", presets.ErrQuery},
+
+		{"EventJSON", presets.EventJSON, "https://siem.example.com/ingest?source=apono", "", nil},
+		{"EventJSON", presets.EventJSON, "https://10.1.2.3/hook", "", nil},
+		{"EventJSON", presets.EventJSON, "http://siem.example.com/ingest", "", presets.ErrScheme},
+		{"EventJSON", presets.EventJSON, "https://user:pw@siem.example.com/ingest", "", presets.ErrQuery},
+		{"EventJSON", presets.EventJSON, "https://siem.example.com/ingest#frag", "", presets.ErrQuery},
+		{"EventJSON", presets.EventJSON, "https://siem.example.com:8443/ingest", "", presets.ErrPort},
+		{"EventJSON", presets.EventJSON, "https://[::1]/ingest", "", presets.ErrHost},
+		{"EventJSON", presets.EventJSON, "https://siem_example.com/ingest", "", presets.ErrHost},
+		{"EventJSON", presets.EventJSON, "https://siem.example.com/a%2Fb", "", presets.ErrPath},
+		{"EventJSON", presets.EventJSON, "::", "", presets.ErrMalformedURL},
+	} {
+		t.Run(tt.preset+" "+tt.url, func(t *testing.T) {
+			w, err := tt.build(tt.url)
+			if tt.err != nil {
+				require.ErrorIs(t, err, tt.err)
+				var ue *presets.URLError
+				require.ErrorAs(t, err, &ue)
+				require.Equal(t, tt.preset, ue.Preset)
+				require.True(t, strings.HasPrefix(err.Error(), "presets: "+tt.preset+" URL: "), err.Error())
+				return
+			}
+			require.NoError(t, err)
+			want := tt.want
+			if want == "" {
+				want = tt.url
+			}
+			require.Equal(t, want, w.URL)
+		})
+	}
+}
+
+// TestDefinitionsAreValid adds every preset to a Dispatcher with Apono's
+// URL rules.
+func TestDefinitionsAreValid(t *testing.T) {
+	d, err := webhook.New()
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = d.Close(context.Background()) })
+	for _, w := range every(t) {
+		require.True(t, w.Active)
+		require.Equal(t, "POST", w.Method)
+		require.Equal(t, webhook.AccessRequestTriggers(), w.Triggers)
+		_, err := d.Add(w)
+		require.NoError(t, err, w.Name)
+	}
+}
+
+func TestHeaders(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		build func() (webhook.Webhook, error)
+		want  map[string]string
+	}{
+		{"slack", func() (webhook.Webhook, error) {
+			return presets.Slack("https://hooks.slack.com/services/T1/B1/x")
+		}, nil},
+		{"datadog", func() (webhook.Webhook, error) {
+			return presets.DatadogLogs("https://http-intake.logs.datadoghq.com/api/v2/logs", "k3y")
+		}, map[string]string{"DD-API-KEY": "k3y"}},
+		{"servicenow", func() (webhook.Webhook, error) {
+			return presets.ServiceNow("https://acme.service-now.com/api/now/table/incident", "t0k")
+		}, map[string]string{"Authorization": "Bearer t0k", "Accept": "application/json"}},
+		{"servicenow basic", func() (webhook.Webhook, error) {
+			return presets.ServiceNow("https://acme.service-now.com/api/now/table/incident", "unused", presets.WithHeader("authorization", "Basic dXNlcjpwdw=="))
+		}, map[string]string{"authorization": "Basic dXNlcjpwdw==", "Accept": "application/json"}},
+		{"okta client token", func() (webhook.Webhook, error) {
+			return presets.OktaWorkflows("https://acme.workflows.okta.com/api/flo/f1/invoke", presets.WithClientToken("ct"))
+		}, map[string]string{"x-api-client-token": "ct"}},
+		{"event json", func() (webhook.Webhook, error) {
+			return presets.EventJSON("https://siem.example.com/in", presets.WithHeader("X-Api-Key", "k"))
+		}, map[string]string{"X-Api-Key": "k"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			w, err := tt.build()
+			require.NoError(t, err)
+			require.Equal(t, tt.want, w.Headers)
+		})
+	}
+}
+
+func TestOptions(t *testing.T) {
+	prod := filter.Must(filter.New(filter.Environment("production")))
+	for _, w := range every(t,
+		presets.WithName("custom"),
+		presets.WithTriggers(webhook.RequestGranted),
+		presets.WithFilter(prod),
+		presets.WithResponseValidators(webhook.ResponseValidator{JSONPath: "$.data.ok", ExpectedValues: []string{"true"}}),
+		presets.WithSigningSecrets("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
+		presets.WithTimeout(90*time.Second),
+		presets.WithBodyTemplate(`{"id":"{{data.friendly_id}}"}`),
+		nil,
+	) {
+		require.Equal(t, "custom", w.Name)
+		require.Equal(t, []webhook.Trigger{webhook.RequestGranted}, w.Triggers)
+		require.Same(t, prod, w.Filters)
+		require.Len(t, w.ResponseValidators, 1)
+		require.Len(t, w.SigningSecrets, 1)
+		require.Equal(t, 90, w.TimeoutInSec)
+		require.Equal(t, `{"id":"{{data.friendly_id}}"}`, w.BodyTemplate)
+	}
+	for _, w := range every(t, presets.WithFullEvent()) {
+		require.Empty(t, w.BodyTemplate)
+	}
+	for _, w := range every(t, presets.WithBaseURL("http://127.0.0.1:9/stand-in/")) {
+		require.True(t, strings.HasPrefix(w.URL, "http://127.0.0.1:9/stand-in/"), w.URL)
+	}
+	w, err := presets.OktaWorkflows("https://acme.workflows.okta.com/api/flo/f1/invoke?clientToken=t0k", presets.WithBaseURL("http://127.0.0.1:9"))
+	require.NoError(t, err)
+	require.Equal(t, "http://127.0.0.1:9/api/flo/f1/invoke?clientToken=t0k", w.URL, "the query is kept")
+}
+
+func TestErrors(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		err  error
+		got  func() error
+	}{
+		{"datadog without a key", presets.ErrMissingCredential, func() error {
+			_, err := presets.DatadogLogs("https://http-intake.logs.datadoghq.com/api/v2/logs", "")
+			return err
+		}},
+		{"servicenow without a token", presets.ErrMissingCredential, func() error {
+			_, err := presets.ServiceNow("https://acme.service-now.com/api/now/table/incident", "")
+			return err
+		}},
+		{"client token on slack", presets.ErrInvalidOption, func() error {
+			_, err := presets.Slack("https://hooks.slack.com/services/T1/B1/x", presets.WithClientToken("ct"))
+			return err
+		}},
+		{"empty client token", presets.ErrInvalidOption, func() error {
+			_, err := presets.OktaWorkflows("https://acme.workflows.okta.com/api/flo/f1/invoke", presets.WithClientToken(""))
+			return err
+		}},
+		{"empty header name", presets.ErrInvalidOption, func() error {
+			_, err := presets.EventJSON("https://siem.example.com/in", presets.WithHeader("", "v"))
+			return err
+		}},
+		{"timeout", presets.ErrInvalidOption, func() error {
+			_, err := presets.EventJSON("https://siem.example.com/in", presets.WithTimeout(-time.Second))
+			return err
+		}},
+		{"base URL", presets.ErrInvalidOption, func() error {
+			_, err := presets.EventJSON("https://siem.example.com/in", presets.WithBaseURL("ftp://x"))
+			return err
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			require.ErrorIs(t, tt.got(), tt.err)
+		})
+	}
+}

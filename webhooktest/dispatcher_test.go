@@ -1,0 +1,56 @@
+package webhooktest_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/outhook/outhook/internal/leakcheck"
+	"github.com/outhook/outhook/webhook"
+	"github.com/outhook/outhook/webhooktest"
+)
+
+func TestDispatcherRetriesWithoutWaiting(t *testing.T) {
+	leakcheck.Check(t)
+	r := webhooktest.NewReceiver(webhooktest.Respond(
+		webhooktest.Response{Status: http.StatusServiceUnavailable},
+		webhooktest.Response{Status: http.StatusTooManyRequests, RetryAfter: time.Hour},
+		webhooktest.Response{Reset: true},
+		webhooktest.Response{Status: http.StatusAccepted},
+	))
+	t.Cleanup(r.Close)
+	d := webhooktest.NewDispatcher(t)
+	_, err := d.Add(webhook.Webhook{Name: "flaky", Active: true, URL: r.URL + "/hook", Triggers: webhook.AccessRequestTriggers()})
+	require.NoError(t, err)
+
+	start := time.Now()
+	e, _ := webhook.MockEvent(webhook.RequestGranted)
+	_, err = d.Publish(context.Background(), e)
+	require.NoError(t, err)
+	final := d.WaitFinal(1)
+	require.Less(t, time.Since(start), 5*time.Second, "an hour's Retry-After is capped at a nanosecond")
+
+	require.Len(t, final, 1)
+	require.Equal(t, webhook.Delivered, final[0].Outcome, final[0].Reason)
+	require.Equal(t, 4, final[0].Attempt)
+	all := d.Recorded()
+	require.Len(t, all, 4)
+	for i, want := range []webhook.Outcome{webhook.Retrying, webhook.Retrying, webhook.Retrying, webhook.Delivered} {
+		require.Equal(t, want, all[i].Outcome)
+	}
+	require.Len(t, r.Requests(), 4)
+}
+
+func TestDispatcherRecordsFiltered(t *testing.T) {
+	d := webhooktest.NewDispatcher(t)
+	_, err := d.Add(webhook.Webhook{Name: "inactive", URL: "http://127.0.0.1:1/never", Triggers: []webhook.Trigger{webhook.RequestCreated}})
+	require.NoError(t, err)
+	e, _ := webhook.MockEvent(webhook.RequestCreated)
+	_, err = d.Publish(context.Background(), e)
+	require.NoError(t, err)
+	final := d.WaitFinal(1)
+	require.Equal(t, webhook.Skipped, final[0].Outcome)
+}
