@@ -53,11 +53,11 @@ type Delivery struct {
 
 	// Set by the Dispatcher at the first attempt, so that retries send the
 	// same bytes to the same definition even if the webhook is updated.
-	hook      *hook
-	body      []byte
-	schedule  *schedule
-	firstTry  time.Time
-	admitted  bool // a rate-limit slot is reserved for the next attempt
+	hook     *hook
+	body     []byte
+	schedule *schedule
+	firstTry time.Time
+	admitted bool // a rate-limit slot is reserved for the next attempt
 
 	// For the in-memory engine.
 	queueSize int    // the webhook's bound
