@@ -39,7 +39,8 @@ func TestDelivery(t *testing.T) {
 		require.Equal(t, webhook.Delivered, inv.Outcome, "%s: %s", inv.WebhookName, inv.Reason)
 		record, err := json.Marshal(inv)
 		require.NoError(t, err)
-		for _, secret := range []string{"dd-api-key-1", "snow-token-1", "0123abcd"} {
+		// The Slack and Teams credentials are their URLs' paths.
+		for _, secret := range []string{"dd-api-key-1", "snow-token-1", "0123abcd", "XXXXXXXXXXXXXXXXXXXXXXXX", "webhookb2"} {
 			require.NotContains(t, string(record), secret, inv.WebhookName)
 		}
 	}

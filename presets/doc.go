@@ -21,9 +21,8 @@
 // Credentials are header values (DD-API-KEY, Authorization,
 // x-api-client-token), which invocation records and logs show as
 // REDACTED, and so are query values such as Okta's clientToken. Slack and
-// Teams put their secret in the URL's path, which records show as it is:
-// treat those records as secrets, or prefer a Teams workflow URL, whose
-// secret is a query value.
+// Teams put their secret in the URL's path: their presets set
+// SecretURLPath, so records, logs and errors show that path redacted too.
 //
 // Presets are plain constructors: there is no registry and nothing happens
 // at init.

@@ -319,6 +319,8 @@ type preset struct {
 	name    string
 	body    string
 	headers map[string]string
+	// secretPath: the URL's path holds the credential (Slack, Teams).
+	secretPath bool
 }
 
 // build checks raw against p's shape, applies opts and returns the
@@ -367,6 +369,7 @@ func (p *preset) build(raw string, opts []Option) (webhook.Webhook, error) {
 		TimeoutInSec:       int((c.timeout + time.Second - 1) / time.Second),
 		ResponseValidators: c.validators,
 		SigningSecrets:     c.secrets,
+		SecretURLPath:      p.secretPath,
 	}
 	if len(c.headers) > 0 {
 		w.Headers = c.headers

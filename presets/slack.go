@@ -35,8 +35,9 @@ var slack = preset{
 		},
 		pathDesc: "/services/<team>/<channel>/<secret> (an incoming webhook) or /triggers/<team>/<id>/<secret>",
 	},
-	name: "slack",
-	body: SlackBodyTemplate,
+	name:       "slack",
+	body:       SlackBodyTemplate,
+	secretPath: true,
 }
 
 // Slack returns a definition of an active webhook that posts access-request

@@ -58,8 +58,9 @@ var teams = preset{
 			return true
 		},
 	},
-	name: "teams",
-	body: TeamsBodyTemplate,
+	name:       "teams",
+	body:       TeamsBodyTemplate,
+	secretPath: true, // an incoming webhook's path is its credential
 }
 
 func teamsPath(host string, s []string) bool {

@@ -192,9 +192,9 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 	return h, nil
 }
 
-// newDelivery starts a delivery of e to h.
-func (h *hook) newDelivery(id string, e *Event) *Delivery {
-	del := &Delivery{ID: id, WebhookID: h.def.ID, Event: e, queueSize: h.queueSize, limit: h.concurrency}
+// newDelivery starts a delivery of e to h, created at now.
+func (h *hook) newDelivery(id string, e *Event, now time.Time) *Delivery {
+	del := &Delivery{ID: id, WebhookID: h.def.ID, Event: e, Created: now, queueSize: h.queueSize, limit: h.concurrency}
 	if h.orderingKey != nil {
 		var v any = e.doc
 		for _, name := range h.orderingKey {

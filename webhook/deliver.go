@@ -37,8 +37,7 @@ func (d *Dispatcher) Attempt(ctx context.Context, del *Delivery) Next {
 			return Next{}
 		}
 		del.hook = h
-		del.schedule = h.retry.newSchedule(nil, d.cfg.now)
-		del.firstTry = d.cfg.now()
+		del.schedule = h.retry.newSchedule(nil, d.cfg.now, del.Created, del.Attempts)
 	}
 	h := del.hook
 	if del.body == nil {

@@ -342,7 +342,7 @@ func (d *Dispatcher) Publish(ctx context.Context, e *Event) (Published, error) {
 			}
 			continue
 		}
-		del := h.newDelivery(newID(), e)
+		del := h.newDelivery(newID(), e, d.cfg.now())
 		if err := d.engine.Enqueue(ctx, del); err != nil {
 			var qf *QueueFullError
 			if errors.As(err, &qf) {
@@ -414,7 +414,7 @@ func (d *Dispatcher) Redeliver(ctx context.Context, deliveryID string) error {
 		_ = d.store.AddDeadLetter(ctx, dl) // keep it: nothing is lost
 		return fmt.Errorf("webhook %q of dead letter %q: %w", dl.WebhookID, deliveryID, ErrNotFound)
 	}
-	del := h.newDelivery(dl.DeliveryID, dl.Event)
+	del := h.newDelivery(dl.DeliveryID, dl.Event, d.cfg.now())
 	if err := d.engine.Enqueue(ctx, del); err != nil {
 		_ = d.store.AddDeadLetter(ctx, dl)
 		return err

@@ -50,6 +50,9 @@ type Delivery struct {
 	Event     *Event
 	// Attempts counts the attempts made so far.
 	Attempts int
+	// Created is when the delivery was queued; the retry policy's time
+	// budget counts from it.
+	Created time.Time
 
 	// Set by the Dispatcher at the first attempt, so that retries send the
 	// same bytes to the same definition even if the webhook is updated.

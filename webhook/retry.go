@@ -93,42 +93,43 @@ type schedule struct {
 	policy  RetryPolicy
 	backoff *backoff.ExponentialBackOff
 	jitter  func() float64
+	now     func() time.Time
+	start   time.Time // the time budget counts from here
 }
 
-func (p RetryPolicy) newSchedule(jitter func() float64, now func() time.Time) *schedule {
+// newSchedule starts the schedule of a delivery created at start that has
+// made attempts attempts already (a durable engine picks deliveries up
+// again in another process), so the next delay grows from where it was.
+func (p RetryPolicy) newSchedule(jitter func() float64, now func() time.Time, start time.Time, attempts int) *schedule {
 	p = p.withDefaults()
 	b := &backoff.ExponentialBackOff{
 		InitialInterval:     time.Duration(p.InitialInterval),
 		RandomizationFactor: 0, // full jitter is applied on top
 		Multiplier:          p.Multiplier,
 		MaxInterval:         time.Duration(p.MaxInterval),
-		MaxElapsedTime:      time.Duration(p.MaxElapsed),
+		MaxElapsedTime:      0, // the budget counts from start, below
 		Stop:                backoff.Stop,
-		Clock:               clockFunc(now),
+		Clock:               backoff.SystemClock,
 	}
 	b.Reset()
+	for range max(attempts-1, 0) {
+		b.NextBackOff()
+	}
 	if jitter == nil {
 		jitter = rand.Float64
 	}
-	return &schedule{policy: p, backoff: b, jitter: jitter}
+	return &schedule{policy: p, backoff: b, jitter: jitter, now: now, start: start}
 }
-
-type clockFunc func() time.Time
-
-func (f clockFunc) Now() time.Time { return f() }
 
 // next reports how long to wait before the attempt after attempt (1-based),
 // and false when the delivery must not be tried again. A positive
 // retryAfter, the receiver's wish, replaces the drawn delay, capped at
 // MaxRetryAfter.
 func (s *schedule) next(attempt int, retryAfter time.Duration) (time.Duration, bool) {
-	if attempt >= s.policy.MaxAttempts {
+	if attempt >= s.policy.MaxAttempts || s.now().Sub(s.start) >= time.Duration(s.policy.MaxElapsed) {
 		return 0, false
 	}
 	ceiling := s.backoff.NextBackOff()
-	if ceiling == backoff.Stop {
-		return 0, false
-	}
 	if retryAfter > 0 {
 		return min(retryAfter, time.Duration(s.policy.MaxRetryAfter)), true
 	}

@@ -14,7 +14,7 @@ func TestScheduleFullJitterWithinCeilings(t *testing.T) {
 	now := time.Unix(1000, 0)
 	p := RetryPolicy{MaxAttempts: 6, InitialInterval: Duration(time.Second), Multiplier: 2, MaxInterval: Duration(5 * time.Second), MaxElapsed: Duration(time.Hour)}
 	for _, jitter := range []float64{0, 0.5, 0.999} {
-		s := p.newSchedule(func() float64 { return jitter }, func() time.Time { return now })
+		s := p.newSchedule(func() float64 { return jitter }, func() time.Time { return now }, now, 0)
 		var got []time.Duration
 		for attempt := 1; ; attempt++ {
 			d, ok := s.next(attempt, 0)
@@ -31,10 +31,19 @@ func TestScheduleFullJitterWithinCeilings(t *testing.T) {
 	}
 }
 
+func TestScheduleResumesAfterEarlierAttempts(t *testing.T) {
+	now := time.Unix(1000, 0)
+	p := RetryPolicy{MaxAttempts: 10, InitialInterval: Duration(time.Second), Multiplier: 2, MaxInterval: Duration(time.Minute)}
+	s := p.newSchedule(func() float64 { return 1 }, func() time.Time { return now }, now, 3)
+	d, ok := s.next(3, 0)
+	require.True(t, ok)
+	require.Equal(t, 4*time.Second, d, "the delay after the third attempt has the ceiling 1s·2²")
+}
+
 func TestScheduleStopsAtMaxElapsed(t *testing.T) {
 	now := time.Unix(1000, 0)
 	p := RetryPolicy{MaxAttempts: 100, InitialInterval: Duration(time.Second), MaxElapsed: Duration(10 * time.Second)}
-	s := p.newSchedule(func() float64 { return 1 }, func() time.Time { return now })
+	s := p.newSchedule(func() float64 { return 1 }, func() time.Time { return now }, now, 0)
 	_, ok := s.next(1, 0)
 	require.True(t, ok)
 	now = now.Add(11 * time.Second)
@@ -44,7 +53,7 @@ func TestScheduleStopsAtMaxElapsed(t *testing.T) {
 
 func TestScheduleRetryAfterIsCapped(t *testing.T) {
 	p := RetryPolicy{MaxAttempts: 3, MaxRetryAfter: Duration(time.Minute)}
-	s := p.newSchedule(func() float64 { return 0.5 }, time.Now)
+	s := p.newSchedule(func() float64 { return 0.5 }, time.Now, time.Now(), 0)
 	d, ok := s.next(1, 30*time.Second)
 	require.True(t, ok)
 	require.Equal(t, 30*time.Second, d)
