@@ -14,8 +14,8 @@ import (
 	"github.com/aymerick/raymond"
 	"github.com/cbroglie/mustache"
 
+	"github.com/outhook/outhook/internal/jsondoc"
 	"github.com/outhook/outhook/template"
-	"github.com/outhook/outhook/webhook"
 )
 
 var ratios = flag.Bool("ratios", false, "run TestRatios, which measures every engine and prints the ratios")
@@ -75,13 +75,14 @@ func decodedMap(tb testing.TB) map[string]any {
 }
 
 // decodedDoc is the event as the webhook package decodes it, once per
-// publish.
+// publish (webhook.Event.Document). It is parsed with jsondoc directly so
+// that this module does not need the webhook package's dependencies.
 func decodedDoc(tb testing.TB) any {
-	ev, err := webhook.ParseEvent(eventJSON(tb))
+	doc, err := jsondoc.Parse(eventJSON(tb))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return ev.Document()
+	return doc
 }
 
 // renderer renders one body over data into buf.

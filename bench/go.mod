@@ -8,10 +8,4 @@ require (
 	github.com/outhook/outhook v0.0.0
 )
 
-require (
-	github.com/PaesslerAG/gval v1.0.0 // indirect
-	github.com/PaesslerAG/jsonpath v0.1.1 // indirect
-	github.com/cenkalti/backoff/v4 v4.3.0 // indirect
-)
-
 replace github.com/outhook/outhook => ../

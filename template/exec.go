@@ -3,7 +3,6 @@ package template
 import (
 	"encoding/json"
 	"strconv"
-	"unsafe"
 
 	"github.com/outhook/outhook/internal/jsondoc"
 )
@@ -348,11 +347,8 @@ func truthy(v any, found bool) bool {
 	}
 	switch jsondoc.KindOf(v) {
 	case jsondoc.Bool:
-		if b, ok := v.(bool); ok {
-			return b
-		}
-		var buf [8]byte
-		return string(jsondoc.AppendText(buf[:0], v)) == "true"
+		b, _ := jsondoc.Boolean(v)
+		return b
 	case jsondoc.Number:
 		f, _ := jsondoc.Float(v)
 		return f != 0
@@ -537,7 +533,7 @@ func (s *state) value(dst []byte, n *node) ([]byte, error) {
 			if err != nil {
 				return dst[:start], s.errorf(n, n.pos, "cannot render "+e.text+" as JSON: "+err.Error(), err)
 			}
-			dst = jsondoc.AppendQuoted(dst, bytesString(s.scratch))
+			dst = append(jsondoc.AppendEscapedBytes(append(dst, '"'), s.scratch), '"')
 		default:
 			return dst, s.errorf(n, n.pos, "tag {{"+n.expr.text+"}} has no JSON context", nil)
 		}
@@ -563,7 +559,7 @@ func (s *state) value(dst []byte, n *node) ([]byte, error) {
 		if n.raw {
 			return append(dst, s.scratch...), nil
 		}
-		return appendHTML(dst, bytesString(s.scratch)), nil
+		return appendHTML(dst, s.scratch), nil
 	default:
 		if asJSON {
 			dst, err = jsondoc.AppendJSON(dst, v)
@@ -637,22 +633,13 @@ func escapeTail(dst []byte, start int) []byte {
 	if mid == start {
 		return dst
 	}
-	dst = jsondoc.AppendEscaped(dst, bytesString(dst[start:mid]))
+	dst = jsondoc.AppendEscapedBytes(dst, dst[start:mid]) // writes only past mid
 	return append(dst[:start], dst[mid:]...)
-}
-
-// bytesString views b as a string without copying. The callers only read
-// it while appending after b's end, so b is not modified meanwhile.
-func bytesString(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	return unsafe.String(&b[0], len(b))
 }
 
 // appendHTML appends s escaped for HTML text and attribute values, as
 // mustache does.
-func appendHTML(dst []byte, s string) []byte {
+func appendHTML[S string | []byte](dst []byte, s S) []byte {
 	start := 0
 	for i := 0; i < len(s); i++ {
 		var rep string

@@ -30,13 +30,18 @@ func (d *Dispatcher) Attempt(ctx context.Context, del *Delivery) Next {
 	if del.hook == nil {
 		h := d.hookByID(del.WebhookID)
 		if h == nil {
+			const reason = "webhook was removed before the delivery started"
 			d.record(ctx, Invocation{
 				ID: newID(), DeliveryID: del.ID, WebhookID: del.WebhookID, EventType: del.Event.typ, EventID: del.Event.id,
-				Outcome: Skipped, Reason: "webhook was removed before the delivery started", StartedAt: d.cfg.now(),
+				Outcome: Skipped, Reason: reason, StartedAt: d.cfg.now(),
 			})
+			d.tel.endDelivery(ctx, del, "", Skipped, reason)
 			return Next{}
 		}
 		del.hook = h
+		if del.span == nil { // picked up by a durable engine, or redelivered
+			d.tel.startDelivery(ctx, h, del)
+		}
 		del.schedule = h.retry.newSchedule(nil, d.cfg.now, del.Created, del.Attempts)
 	}
 	h := del.hook
@@ -75,9 +80,13 @@ func (d *Dispatcher) Attempt(ctx context.Context, del *Delivery) Next {
 			inv.Outcome = Failed
 		}
 	}
-	d.record(ctx, inv.Invocation)
+	// The dead letter first, so that whoever sees the record finds it.
 	if inv.Outcome == Failed || inv.Outcome == ValidationFailed {
 		d.deadLetter(del, inv.Outcome, inv.Reason)
+	}
+	d.record(ctx, inv.Invocation)
+	if inv.Outcome.Final() {
+		d.tel.endDelivery(ctx, del, h.def.Name, inv.Outcome, inv.Reason)
 	}
 	d.log(ctx, &inv.Invocation)
 	return Next{Retry: retry, Delay: delay}
@@ -138,8 +147,9 @@ func (d *Dispatcher) refuse(ctx context.Context, del *Delivery, reason string) N
 		ID: newID(), DeliveryID: del.ID, WebhookID: h.def.ID, WebhookName: h.def.Name, EventType: del.Event.typ,
 		EventID: del.Event.id, Attempt: del.Attempts, Outcome: Failed, Reason: h.redactor.String(reason), StartedAt: d.cfg.now(),
 	}
-	d.record(ctx, inv)
 	d.deadLetter(del, Failed, inv.Reason)
+	d.record(ctx, inv)
+	d.tel.endDelivery(ctx, del, h.def.Name, Failed, inv.Reason)
 	d.log(ctx, &inv)
 	return Next{}
 }
@@ -167,8 +177,9 @@ func (d *Dispatcher) Abandon(del *Delivery, err error) {
 	if del.hook != nil {
 		inv.WebhookName = del.hook.def.Name
 	}
-	d.record(context.Background(), inv)
 	d.deadLetter(del, Failed, reason)
+	d.record(context.Background(), inv)
+	d.tel.endDelivery(context.Background(), del, inv.WebhookName, Failed, reason)
 }
 
 func (d *Dispatcher) deadLetter(del *Delivery, outcome Outcome, reason string) {
@@ -271,6 +282,8 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *Delivery) *attempt 
 		req.Body = io.NopCloser(bytes.NewReader(body))
 		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 	}
+	ctx, span := d.tel.startAttempt(ctx, h, del, req)
+	defer func() { d.tel.endAttempt(ctx, span, a) }()
 	a.Request = &RecordedRequest{Method: h.method, URL: h.redactedURL, Header: h.redactor.Header(req.Header), Body: string(del.body)}
 
 	actx, cancel := context.WithTimeout(ctx, h.timeout)

@@ -30,6 +30,7 @@ type Dispatcher struct {
 	client *http.Client
 	engine Engine
 	store  InvocationStore
+	tel    *telemetry
 
 	mu        sync.RWMutex
 	byID      map[string]*hook
@@ -66,7 +67,13 @@ func New(opts ...Option) (*Dispatcher, error) {
 	if d.engine == nil {
 		d.engine = newMemoryEngine(cfg.workers, cfg.queuePolicy)
 	}
+	tel, err := newTelemetry(cfg, d.engine)
+	if err != nil {
+		return nil, fmt.Errorf("webhook: telemetry: %w", err)
+	}
+	d.tel = tel
 	if err := d.engine.Start(d); err != nil {
+		tel.close()
 		return nil, fmt.Errorf("webhook: starting the delivery engine: %w", err)
 	}
 	return d, nil
@@ -343,19 +350,22 @@ func (d *Dispatcher) Publish(ctx context.Context, e *Event) (Published, error) {
 			continue
 		}
 		del := h.newDelivery(newID(), e, d.cfg.now())
+		d.tel.startDelivery(ctx, h, del)
 		if err := d.engine.Enqueue(ctx, del); err != nil {
 			var qf *QueueFullError
 			if errors.As(err, &qf) {
 				// Kept as a dead letter, so that it can be redelivered later.
 				full = append(full, qf.WebhookIDs...)
 				reason := fmt.Sprintf("queue full: more than %d deliveries waiting", h.queueSize)
+				d.deadLetter(del, Failed, reason)
 				d.record(ctx, Invocation{
 					ID: newID(), DeliveryID: del.ID, WebhookID: h.def.ID, WebhookName: h.def.Name, EventType: e.typ,
 					EventID: e.id, Outcome: Failed, Reason: reason, StartedAt: d.cfg.now(),
 				})
-				d.deadLetter(del, Failed, reason)
+				d.tel.endDelivery(ctx, del, h.def.Name, Failed, reason)
 				continue
 			}
+			d.tel.endDelivery(ctx, del, h.def.Name, Failed, err.Error())
 			return pub, err
 		}
 		pub.Deliveries = append(pub.Deliveries, Queued{DeliveryID: del.ID, WebhookID: del.WebhookID})
@@ -415,8 +425,10 @@ func (d *Dispatcher) Redeliver(ctx context.Context, deliveryID string) error {
 		return fmt.Errorf("webhook %q of dead letter %q: %w", dl.WebhookID, deliveryID, ErrNotFound)
 	}
 	del := h.newDelivery(dl.DeliveryID, dl.Event, d.cfg.now())
+	d.tel.startDelivery(ctx, h, del)
 	if err := d.engine.Enqueue(ctx, del); err != nil {
 		_ = d.store.AddDeadLetter(ctx, dl)
+		d.tel.endDelivery(ctx, del, h.def.Name, Failed, err.Error())
 		return err
 	}
 	return nil
@@ -448,6 +460,7 @@ func (d *Dispatcher) Close(ctx context.Context) error {
 		return nil
 	}
 	err := d.engine.Close(ctx)
+	d.tel.close()
 	if t, ok := d.client.Transport.(*http.Transport); ok && d.cfg.client == nil {
 		t.CloseIdleConnections()
 	}

@@ -3,6 +3,8 @@ package webhook
 import (
 	"context"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Engine queues deliveries and has a Runner make their attempts. The
@@ -60,7 +62,8 @@ type Delivery struct {
 	body     []byte
 	schedule *schedule
 	firstTry time.Time
-	admitted bool // a rate-limit slot is reserved for the next attempt
+	admitted bool       // a rate-limit slot is reserved for the next attempt
+	span     trace.Span // from Publish to the final outcome
 
 	// For the in-memory engine.
 	queueSize int    // the webhook's bound

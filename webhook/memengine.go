@@ -240,6 +240,32 @@ func (e *memoryEngine) retry(q *webhookQueue, d *Delivery) {
 	e.readyLocked(q)
 }
 
+// stats reports the deliveries not yet ended and when the oldest of them
+// was created, for the queue metrics.
+func (e *memoryEngine) stats() (live int, oldest time.Time) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	consider := func(d *Delivery) {
+		if oldest.IsZero() || d.Created.Before(oldest) {
+			oldest = d.Created
+		}
+	}
+	for _, q := range e.queues {
+		for _, d := range q.pending {
+			consider(d)
+		}
+		for _, ds := range q.waiting {
+			for _, d := range ds {
+				consider(d)
+			}
+		}
+	}
+	for d := range e.timers {
+		consider(d)
+	}
+	return e.live, oldest
+}
+
 func (e *memoryEngine) Close(ctx context.Context) error {
 	e.mu.Lock()
 	if e.closed {

@@ -5,6 +5,10 @@ import (
 	"net/http"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/outhook/outhook/template"
 )
 
@@ -68,6 +72,10 @@ type config struct {
 	maxResponseBytes int64
 	allowTargets     []string
 	templateOptions  []template.Option
+	tracerProvider   trace.TracerProvider
+	meterProvider    metric.MeterProvider
+	propagate        bool
+	propagator       propagation.TextMapPropagator
 	breaker          BreakerSettings
 	onBreaker        func(webhookID string, from, to BreakerState)
 	logger           *slog.Logger

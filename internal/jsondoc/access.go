@@ -2,6 +2,7 @@ package jsondoc
 
 import (
 	"encoding/json"
+	"fmt"
 	"iter"
 	"math"
 	"slices"
@@ -312,6 +313,13 @@ func appendFloat(dst []byte, x any, f float64) []byte {
 	return strconv.AppendFloat(dst, f, 'f', -1, bits)
 }
 
+// validNumber reports whether s is a JSON number literal.
+func validNumber(s string) bool {
+	p := parser{src: s}
+	_, err := p.number()
+	return err == nil && p.pos == len(s)
+}
+
 // AppendText appends x as text: a string's contents unescaped, a number's
 // literal, true or false; null and Absent append nothing; arrays and objects
 // append their compact JSON.
@@ -360,6 +368,9 @@ func AppendJSON(dst []byte, x any) ([]byte, error) {
 	case json.Number:
 		if x == "" {
 			return append(dst, '0'), nil
+		}
+		if !validNumber(string(x)) {
+			return dst, fmt.Errorf("jsondoc: invalid number literal %q", string(x))
 		}
 		return append(dst, x...), nil
 	case map[string]any:

@@ -307,3 +307,35 @@ func BenchmarkEncodingJSON(b *testing.B) {
 		}
 	}
 }
+
+func TestAppendJSONRefusesBadNumbers(t *testing.T) {
+	for _, bad := range []json.Number{"1.", "abc", "01", "1e", "--1", "1 2"} {
+		_, err := AppendJSON(nil, []any{bad})
+		require.Error(t, err, bad)
+		_, err = AppendJSON(nil, bad)
+		require.Error(t, err, bad)
+	}
+	out, err := AppendJSON(nil, map[string]any{"n": json.Number("-1.5e3")})
+	require.NoError(t, err)
+	require.Equal(t, `{"n":-1.5e3}`, string(out))
+}
+
+func TestAppendEscapedBytesMatchesString(t *testing.T) {
+	for _, s := range []string{"", "plain", "a\"b\\c\n", "ls\u2028", "bad\xff", "é😀"} {
+		require.Equal(t, string(AppendEscaped(nil, s)), string(AppendEscapedBytes(nil, []byte(s))))
+	}
+}
+
+func TestBoolean(t *testing.T) {
+	v, err := Parse([]byte(`[true,false,"true"]`))
+	require.NoError(t, err)
+	for i, want := range []struct{ v, ok bool }{{true, true}, {false, true}, {false, false}} {
+		b, ok := Boolean(v.Elem(i))
+		require.Equal(t, want.v, b)
+		require.Equal(t, want.ok, ok)
+	}
+	b, ok := Boolean(true)
+	require.True(t, b && ok)
+	_, ok = Boolean("true")
+	require.False(t, ok)
+}

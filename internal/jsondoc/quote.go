@@ -23,7 +23,13 @@ func AppendQuoted(dst []byte, s string) []byte {
 
 // AppendEscaped appends s escaped for the inside of a JSON string literal,
 // without the quotes.
-func AppendEscaped(dst []byte, s string) []byte {
+func AppendEscaped(dst []byte, s string) []byte { return appendEscaped(dst, s) }
+
+// AppendEscapedBytes is AppendEscaped for bytes. src must not overlap the
+// part of dst's array that the append writes to.
+func AppendEscapedBytes(dst, src []byte) []byte { return appendEscaped(dst, src) }
+
+func appendEscaped[S string | []byte](dst []byte, s S) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -53,7 +59,7 @@ func AppendEscaped(dst []byte, s string) []byte {
 			start = i
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
+		r, size := decodeRune(s[i:])
 		switch {
 		case r == utf8.RuneError && size == 1:
 			dst = append(dst, s[start:i]...)
@@ -69,4 +75,14 @@ func AppendEscaped(dst []byte, s string) []byte {
 		start = i
 	}
 	return append(dst, s[start:]...)
+}
+
+func decodeRune[S string | []byte](s S) (rune, int) {
+	switch s := any(s).(type) {
+	case string:
+		return utf8.DecodeRuneInString(s)
+	case []byte:
+		return utf8.DecodeRune(s)
+	}
+	return utf8.RuneError, 1
 }

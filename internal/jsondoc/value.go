@@ -95,7 +95,8 @@ func (v *Value) Get(key string) *Value {
 	// Objects in events are small; a backwards linear scan beats hashing and
 	// gives last-wins for repeated keys.
 	for i := len(v.kids) - 1; i >= 0; i-- {
-		if v.kids[i].key == key {
+		// The first byte tells most keys apart before a full comparison.
+		if k := v.kids[i].key; len(k) == len(key) && (len(k) == 0 || k[0] == key[0]) && k == key {
 			return &v.kids[i].val
 		}
 	}

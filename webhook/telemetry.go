@@ -1,0 +1,225 @@
+package webhook
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/propagation"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// instrumentationName names the tracer and meter.
+const instrumentationName = "github.com/outhook/outhook/webhook"
+
+// Attribute keys of Outhook's own, beside the HTTP semantic conventions.
+const (
+	attrWebhookID   = attribute.Key("outhook.webhook.id")
+	attrWebhookName = attribute.Key("outhook.webhook.name")
+	attrDeliveryID  = attribute.Key("outhook.delivery.id")
+	attrEventType   = attribute.Key("outhook.event.type")
+	attrAttempt     = attribute.Key("outhook.attempt")
+	attrOutcome     = attribute.Key("outhook.outcome")
+)
+
+// WithTracerProvider makes spans with tp instead of the global provider
+// (otel.GetTracerProvider at New).
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return optionFunc(func(c *config) {
+		if tp != nil {
+			c.tracerProvider = tp
+		}
+	})
+}
+
+// WithMeterProvider records metrics with mp instead of the global provider
+// (otel.GetMeterProvider at New).
+func WithMeterProvider(mp metric.MeterProvider) Option {
+	return optionFunc(func(c *config) {
+		if mp != nil {
+			c.meterProvider = mp
+		}
+	})
+}
+
+// WithTracePropagation writes the attempt's trace context into every
+// request's headers (traceparent, tracestate, as the global propagator says,
+// or p when it is not nil), so that the receiver's spans join the trace.
+// Off by default: a receiver outside the organisation learns trace ids.
+func WithTracePropagation(p propagation.TextMapPropagator) Option {
+	return optionFunc(func(c *config) {
+		c.propagate = true
+		c.propagator = p
+	})
+}
+
+// telemetry holds the instruments. Spans: one per delivery, from Publish to
+// its final outcome, and one per attempt beneath it, named after the HTTP
+// method with the HTTP client semantic conventions. Metrics:
+//
+//	outhook.deliveries         counter    deliveries ended, by outcome and webhook name
+//	outhook.attempts           counter    attempts, by outcome and status code
+//	outhook.attempt.duration   histogram  seconds from request to response read
+//	outhook.queue.depth        gauge      deliveries queued, in flight or waiting to retry
+//	outhook.queue.oldest_age   gauge      seconds since the oldest of them was queued
+type telemetry struct {
+	tracer     trace.Tracer
+	propagator propagation.TextMapPropagator // nil: no propagation
+
+	deliveries metric.Int64Counter
+	attempts   metric.Int64Counter
+	duration   metric.Float64Histogram
+	queueReg   metric.Registration
+}
+
+func newTelemetry(c *config, engine Engine) (*telemetry, error) {
+	tp, mp := c.tracerProvider, c.meterProvider
+	if tp == nil {
+		tp = otel.GetTracerProvider()
+	}
+	if mp == nil {
+		mp = otel.GetMeterProvider()
+	}
+	t := &telemetry{tracer: tp.Tracer(instrumentationName, trace.WithSchemaURL(semconv.SchemaURL))}
+	if c.propagate {
+		t.propagator = c.propagator
+		if t.propagator == nil {
+			t.propagator = otel.GetTextMapPropagator()
+		}
+	}
+	meter := mp.Meter(instrumentationName, metric.WithSchemaURL(semconv.SchemaURL))
+	var err error
+	if t.deliveries, err = meter.Int64Counter("outhook.deliveries", metric.WithDescription("Deliveries ended, by outcome."), metric.WithUnit("{delivery}")); err != nil {
+		return nil, err
+	}
+	if t.attempts, err = meter.Int64Counter("outhook.attempts", metric.WithDescription("Delivery attempts, by outcome."), metric.WithUnit("{attempt}")); err != nil {
+		return nil, err
+	}
+	if t.duration, err = meter.Float64Histogram("outhook.attempt.duration", metric.WithDescription("Duration of delivery attempts."), metric.WithUnit("s")); err != nil {
+		return nil, err
+	}
+	stats, ok := engine.(interface{ stats() (int, time.Time) })
+	if !ok {
+		return t, nil
+	}
+	depth, err := meter.Int64ObservableGauge("outhook.queue.depth", metric.WithDescription("Deliveries queued, in flight or waiting to retry."), metric.WithUnit("{delivery}"))
+	if err != nil {
+		return nil, err
+	}
+	age, err := meter.Float64ObservableGauge("outhook.queue.oldest_age", metric.WithDescription("Age of the oldest delivery not yet ended."), metric.WithUnit("s"))
+	if err != nil {
+		return nil, err
+	}
+	t.queueReg, err = meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		n, oldest := stats.stats()
+		o.ObserveInt64(depth, int64(n))
+		if n > 0 {
+			o.ObserveFloat64(age, c.now().Sub(oldest).Seconds())
+		} else {
+			o.ObserveFloat64(age, 0)
+		}
+		return nil
+	}, depth, age)
+	return t, err
+}
+
+func (t *telemetry) close() {
+	if t.queueReg != nil {
+		_ = t.queueReg.Unregister()
+	}
+}
+
+// startDelivery starts del's span as a child of ctx, the publisher's.
+func (t *telemetry) startDelivery(ctx context.Context, h *hook, del *Delivery) {
+	_, del.span = t.tracer.Start(ctx, "webhook.delivery", trace.WithSpanKind(trace.SpanKindProducer), trace.WithAttributes(
+		attrWebhookID.String(h.def.ID), attrWebhookName.String(h.def.Name),
+		attrDeliveryID.String(del.ID), attrEventType.String(string(del.Event.typ)),
+	))
+}
+
+// endDelivery ends del's span and counts its outcome.
+func (t *telemetry) endDelivery(ctx context.Context, del *Delivery, name string, outcome Outcome, reason string) {
+	t.deliveries.Add(ctx, 1, metric.WithAttributes(attrOutcome.String(string(outcome)), attrWebhookName.String(name)))
+	if del.span == nil {
+		return
+	}
+	del.span.SetAttributes(attrOutcome.String(string(outcome)), attrAttempt.Int(del.Attempts))
+	if outcome != Delivered {
+		del.span.SetStatus(codes.Error, reason)
+	}
+	del.span.End()
+}
+
+// startAttempt starts an attempt's client span beneath the delivery's and,
+// with propagation on, writes its context into the request's headers.
+func (t *telemetry) startAttempt(ctx context.Context, h *hook, del *Delivery, req *http.Request) (context.Context, trace.Span) {
+	if del.span != nil {
+		ctx = trace.ContextWithSpan(ctx, del.span)
+	}
+	attrs := []attribute.KeyValue{
+		semconv.HTTPRequestMethodKey.String(h.method),
+		semconv.URLFull(h.redactedURL),
+		attrWebhookID.String(h.def.ID), attrDeliveryID.String(del.ID), attrAttempt.Int(del.Attempts),
+	}
+	if u, err := url.Parse(h.url); err == nil {
+		attrs = append(attrs, semconv.ServerAddress(u.Hostname()))
+		if port, err := strconv.Atoi(portOf(u)); err == nil {
+			attrs = append(attrs, semconv.ServerPort(port))
+		}
+	}
+	if del.Attempts > 1 {
+		attrs = append(attrs, semconv.HTTPRequestResendCount(del.Attempts-1))
+	}
+	ctx, span := t.tracer.Start(ctx, h.method, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
+	if t.propagator != nil {
+		t.propagator.Inject(ctx, propagation.HeaderCarrier(req.Header))
+	}
+	return ctx, span
+}
+
+// endAttempt ends an attempt's span and records its metrics.
+func (t *telemetry) endAttempt(ctx context.Context, span trace.Span, a *attempt) {
+	var attrs []attribute.KeyValue
+	if a.status > 0 {
+		attrs = append(attrs, semconv.HTTPResponseStatusCode(a.status))
+	}
+	result := "success"
+	if a.Outcome != Delivered {
+		result = "failure"
+		errType := "validation"
+		switch {
+		case a.err != nil:
+			errType = "network"
+			if ne, ok := a.err.(net.Error); ok && ne.Timeout() {
+				errType = "timeout"
+			}
+		case a.status > 0 && (a.status < 200 || a.status > 299):
+			errType = strconv.Itoa(a.status)
+		}
+		attrs = append(attrs, semconv.ErrorTypeKey.String(errType))
+		span.SetStatus(codes.Error, a.Reason)
+	}
+	span.SetAttributes(attrs...)
+	span.End()
+	opt := metric.WithAttributes(append(attrs, attrOutcome.String(result))...)
+	t.attempts.Add(ctx, 1, opt)
+	t.duration.Record(ctx, a.Duration.Seconds(), opt)
+}
+
+func portOf(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	if u.Scheme == "http" {
+		return "80"
+	}
+	return "443"
+}
