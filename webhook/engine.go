@@ -61,7 +61,6 @@ type Delivery struct {
 	hook     *hook
 	body     []byte
 	schedule *schedule
-	firstTry time.Time
 	admitted bool       // a rate-limit slot is reserved for the next attempt
 	span     trace.Span // from Publish to the final outcome
 
