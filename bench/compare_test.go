@@ -53,6 +53,8 @@ const (
 		`"approvals":[{{range $i, $a := .data.approvals}}{{if $i}},{{end}}{"name":"{{$a.name}}","status":"{{$a.status}}"}{{end}}]}`
 )
 
+func torqTemplate() *template.Template { return template.MustParse(torqOuthook) }
+
 func eventJSON(tb testing.TB) []byte {
 	tb.Helper()
 	raw, err := os.ReadFile(filepath.Join("..", "template", "testdata", "events", "request-created.json"))
@@ -106,7 +108,16 @@ func engines(tb testing.TB, rich bool) map[string]renderer {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	hand := handTorq
+	if rich {
+		hand = handRich
+	}
+	ev := doc.(*jsondoc.Value)
 	return map[string]renderer{
+		"anchor=hand-written": func(buf *bytes.Buffer) error {
+			buf.Write(hand(buf.AvailableBuffer(), ev))
+			return nil
+		},
 		"outhook": func(buf *bytes.Buffer) error {
 			b, err := outhook.Append(buf.AvailableBuffer(), doc)
 			buf.Write(b)
@@ -127,7 +138,7 @@ func engines(tb testing.TB, rich bool) map[string]renderer {
 	}
 }
 
-var engineOrder = []string{"outhook", "outhook-map", "text-template", "cbroglie-mustache", "raymond"}
+var engineOrder = []string{"anchor=hand-written", "outhook", "outhook-map", "text-template", "cbroglie-mustache", "raymond"}
 
 func benchmarkEngines(b *testing.B, rich bool) {
 	for _, name := range engineOrder {

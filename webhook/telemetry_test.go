@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/attribute"
@@ -112,10 +113,21 @@ func TestSpansMetricsAndPropagation(t *testing.T) {
 		count += dp.Count
 	}
 	require.Equal(t, uint64(2), count)
-	depth := metrics["outhook.queue.depth"].Data.(metricdata.Gauge[int64])
-	require.Len(t, depth.DataPoints, 1)
-	require.Equal(t, int64(0), depth.DataPoints[0].Value, "nothing left in the queue")
 	require.Contains(t, metrics, "outhook.queue.oldest_age")
+	// The worker lets go of the delivery just after recording it.
+	require.Eventually(t, func() bool {
+		var rm metricdata.ResourceMetrics
+		require.NoError(t, reader.Collect(context.Background(), &rm))
+		for _, sm := range rm.ScopeMetrics {
+			for _, m := range sm.Metrics {
+				if m.Name == "outhook.queue.depth" {
+					dps := m.Data.(metricdata.Gauge[int64]).DataPoints
+					return len(dps) == 1 && dps[0].Value == 0
+				}
+			}
+		}
+		return false
+	}, 5*time.Second, 5*time.Millisecond, "nothing left in the queue")
 }
 
 func TestNoPropagationByDefault(t *testing.T) {
