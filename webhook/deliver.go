@@ -31,11 +31,11 @@ func (d *Dispatcher) Attempt(ctx context.Context, del *Delivery) Next {
 		h := d.hookByID(del.WebhookID)
 		if h == nil {
 			const reason = "webhook was removed before the delivery started"
+			d.tel.endDelivery(ctx, del, "", Skipped, reason)
 			d.record(ctx, Invocation{
 				ID: newID(), DeliveryID: del.ID, WebhookID: del.WebhookID, EventType: del.Event.typ, EventID: del.Event.id,
 				Outcome: Skipped, Reason: reason, StartedAt: d.cfg.now(),
 			})
-			d.tel.endDelivery(ctx, del, "", Skipped, reason)
 			return Next{}
 		}
 		del.hook = h
@@ -80,14 +80,15 @@ func (d *Dispatcher) Attempt(ctx context.Context, del *Delivery) Next {
 			inv.Outcome = Failed
 		}
 	}
-	// The dead letter first, so that whoever sees the record finds it.
+	// The dead letter and the span first, so that whoever sees the record
+	// finds them.
 	if inv.Outcome == Failed || inv.Outcome == ValidationFailed {
 		d.deadLetter(del, inv.Outcome, inv.Reason)
 	}
-	d.record(ctx, inv.Invocation)
 	if inv.Outcome.Final() {
 		d.tel.endDelivery(ctx, del, h.def.Name, inv.Outcome, inv.Reason)
 	}
+	d.record(ctx, inv.Invocation)
 	d.log(ctx, &inv.Invocation)
 	return Next{Retry: retry, Delay: delay}
 }
@@ -148,8 +149,8 @@ func (d *Dispatcher) refuse(ctx context.Context, del *Delivery, reason string) N
 		EventID: del.Event.id, Attempt: del.Attempts, Outcome: Failed, Reason: h.redactor.String(reason), StartedAt: d.cfg.now(),
 	}
 	d.deadLetter(del, Failed, inv.Reason)
-	d.record(ctx, inv)
 	d.tel.endDelivery(ctx, del, h.def.Name, Failed, inv.Reason)
+	d.record(ctx, inv)
 	d.log(ctx, &inv)
 	return Next{}
 }
@@ -178,8 +179,8 @@ func (d *Dispatcher) Abandon(del *Delivery, err error) {
 		inv.WebhookName = del.hook.def.Name
 	}
 	d.deadLetter(del, Failed, reason)
-	d.record(context.Background(), inv)
 	d.tel.endDelivery(context.Background(), del, inv.WebhookName, Failed, reason)
+	d.record(context.Background(), inv)
 }
 
 func (d *Dispatcher) deadLetter(del *Delivery, outcome Outcome, reason string) {

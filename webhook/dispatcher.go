@@ -358,11 +358,11 @@ func (d *Dispatcher) Publish(ctx context.Context, e *Event) (Published, error) {
 				full = append(full, qf.WebhookIDs...)
 				reason := fmt.Sprintf("queue full: more than %d deliveries waiting", h.queueSize)
 				d.deadLetter(del, Failed, reason)
+				d.tel.endDelivery(ctx, del, h.def.Name, Failed, reason)
 				d.record(ctx, Invocation{
 					ID: newID(), DeliveryID: del.ID, WebhookID: h.def.ID, WebhookName: h.def.Name, EventType: e.typ,
 					EventID: e.id, Outcome: Failed, Reason: reason, StartedAt: d.cfg.now(),
 				})
-				d.tel.endDelivery(ctx, del, h.def.Name, Failed, reason)
 				continue
 			}
 			d.tel.endDelivery(ctx, del, h.def.Name, Failed, err.Error())
