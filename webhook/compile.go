@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -30,6 +31,8 @@ type hook struct {
 	method      string
 	url         string
 	redactedURL string
+	serverAddr  string // the URL's host, for spans
+	serverPort  int    // the URL's port, explicit or implied by the scheme
 	header      http.Header      // to send, canonical names
 	redactor    *redact.Redactor // knows this webhook's secrets
 	signer      *signing.Signer  // nil when unsigned
@@ -97,6 +100,8 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 	h.redactor = redact.New(redact.WithSecretsFrom(u, h.header), redact.WithSecrets(secrets...))
 	if u != nil {
 		h.url, h.redactedURL = w.URL, h.redactor.URL(u).String()
+		h.serverAddr = u.Hostname()
+		h.serverPort, _ = strconv.Atoi(portOf(u))
 	}
 
 	schemas, triggerErrs := c.triggerSchemas(w.Triggers)

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/outhook/outhook/webhook"
 )
@@ -67,7 +69,8 @@ func TestSignedDeliveriesVerifyAcrossRotationAndRetries(t *testing.T) {
 
 // TestSecretsNeverShow delivers to failing and succeeding receivers with
 // secrets in headers, URL userinfo, query string and signing secrets, and
-// scans every invocation record, dead letter, log line and error for them.
+// scans every invocation record, dead letter, log line, span and error for
+// them.
 func TestSecretsNeverShow(t *testing.T) {
 	secrets := []string{"hdr-secret-4d1f", "x-token-8c2e", "pass-9b3a", "qtoken-7e5d", webhook.NewSigningSecret()}
 	ok := newReceiver(t, nil)
@@ -76,7 +79,11 @@ func TestSecretsNeverShow(t *testing.T) {
 		w.WriteHeader(http.StatusBadGateway)
 	})
 	var logs lockedBuffer
-	d, invs := newDispatcher(t, webhook.WithLogger(slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	spans := tracetest.NewInMemoryExporter()
+	d, invs := newDispatcher(t,
+		webhook.WithLogger(slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
+		webhook.WithTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSyncer(spans))),
+	)
 	for i, target := range []string{ok.URL, failing.URL, "http://127.0.0.1:1"} {
 		u := strings.Replace(target, "http://", "http://user:pass-9b3a@", 1) + "/hook?token=qtoken-7e5d&kind=a"
 		w := torqLike(u)
@@ -111,8 +118,15 @@ func TestSecretsNeverShow(t *testing.T) {
 	_, err = d.Add(broken)
 	require.Error(t, err)
 	all.WriteString(err.Error())
-	require.NoError(t, d.Close(context.Background())) // no log line comes after this
+	require.NoError(t, d.Close(context.Background())) // no log line or span comes after this
 	all.WriteString(logs.String())
+	require.NotEmpty(t, spans.GetSpans())
+	for _, span := range spans.GetSpans() {
+		all.WriteString(span.Name + span.Status.Description)
+		for _, kv := range span.Attributes {
+			all.WriteString(kv.Value.String())
+		}
+	}
 
 	require.Contains(t, all.String(), "REDACTED", "the scan saw redacted records")
 	require.Contains(t, logs.String(), "webhook delivery", "the scan saw log lines")

@@ -167,13 +167,8 @@ func (t *telemetry) startAttempt(ctx context.Context, h *hook, del *Delivery, re
 	attrs := []attribute.KeyValue{
 		semconv.HTTPRequestMethodKey.String(h.method),
 		semconv.URLFull(h.redactedURL),
+		semconv.ServerAddress(h.serverAddr), semconv.ServerPort(h.serverPort),
 		attrWebhookID.String(h.def.ID), attrDeliveryID.String(del.ID), attrAttempt.Int(del.Attempts),
-	}
-	if u, err := url.Parse(h.url); err == nil {
-		attrs = append(attrs, semconv.ServerAddress(u.Hostname()))
-		if port, err := strconv.Atoi(portOf(u)); err == nil {
-			attrs = append(attrs, semconv.ServerPort(port))
-		}
 	}
 	if del.Attempts > 1 {
 		attrs = append(attrs, semconv.HTTPRequestResendCount(del.Attempts-1))

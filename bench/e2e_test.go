@@ -1,0 +1,312 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"runtime"
+	"runtime/metrics"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/outhook/outhook/webhook"
+)
+
+// receiverEnv makes the test binary run as a webhook receiver instead of
+// running tests, so that the end-to-end benchmarks post to another process,
+// as a real endpoint is.
+const receiverEnv = "OUTHOOK_BENCH_RECEIVER"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(receiverEnv) == "1" {
+		runReceiver()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// runReceiver answers every request with a small JSON body, except on
+// /stall, where it never answers (it waits for the client to give up),
+// until its standard input closes.
+func runReceiver() {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	fmt.Println(ln.Addr().String())
+	go func() {
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		os.Exit(0)
+	}()
+	_ = http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		if r.URL.Path == "/stall" {
+			<-r.Context().Done()
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"status":"ok"}`)
+	}))
+}
+
+// startReceiver runs the receiver process and returns its base URL.
+func startReceiver(b *testing.B) string {
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), receiverEnv+"=1")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		stdin.Close()
+		_ = cmd.Wait()
+	})
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		b.Fatal(err)
+	}
+	return "http://" + strings.TrimSpace(line)
+}
+
+// torqBody is the Torq body rendered over the benchmark event: what the raw
+// clients post.
+func torqBody(b *testing.B) []byte {
+	e, err := webhook.ParseEvent(eventJSON(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	body, err := torqTemplate().Append(nil, e.Document())
+	if err != nil {
+		b.Fatal(err)
+	}
+	return body
+}
+
+// postAll posts body b.N times with inFlight goroutines and reports req/s.
+func postAll(b *testing.B, client *http.Client, url string, body []byte, inFlight int) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range inFlight {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for next.Add(1) <= int64(b.N) {
+				req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				resp, err := client.Do(req)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		}()
+	}
+	wg.Wait()
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "req/s")
+}
+
+// BenchmarkDelivery measures end-to-end deliveries per second to a receiver
+// in another process at 8, 64 and 256 in flight:
+//
+//   - anchor=tuned-client: a bare http.Client whose pool keeps a connection
+//     per request in flight, posting the already rendered Torq body;
+//   - default-client: the same with http.DefaultTransport's settings (two
+//     idle connections per host, so it redials);
+//   - outhook: Publish of the 3 KB event to one webhook, which matches it,
+//     renders the Torq body, signs nothing, sends it with the Dispatcher's own
+//     guarded client, reads and validates the response ($.data.status) and
+//     records the invocation.
+//
+// Target: outhook at 85% or more of the anchor's req/s.
+func BenchmarkDelivery(b *testing.B) {
+	url := startReceiver(b)
+	body := torqBody(b)
+	event, err := webhook.ParseEvent(eventJSON(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, inFlight := range []int{8, 64, 256} {
+		prefix := fmt.Sprintf("inflight=%d/", inFlight)
+		b.Run(prefix+"anchor=tuned-client", func(b *testing.B) {
+			client := &http.Client{Transport: &http.Transport{
+				MaxIdleConns: inFlight, MaxIdleConnsPerHost: inFlight, IdleConnTimeout: time.Minute,
+			}}
+			defer client.CloseIdleConnections()
+			postAll(b, client, url, body, inFlight)
+		})
+		b.Run(prefix+"default-client", func(b *testing.B) {
+			// http.DefaultClient's settings, on a transport of its own so
+			// that its pool does not carry over from one run to the next.
+			client := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+			defer client.CloseIdleConnections()
+			postAll(b, client, url, body, inFlight)
+		})
+		b.Run(prefix+"outhook", func(b *testing.B) {
+			var delivered atomic.Int64
+			done := make(chan struct{})
+			want := int64(b.N)
+			d, err := webhook.New(
+				webhook.WithURLPolicy(webhook.URLPolicy{AllowHTTP: true, AllowCustomPorts: true}),
+				webhook.WithAllowedTargets("127.0.0.1"),
+				webhook.WithWorkers(inFlight), webhook.WithConcurrency(inFlight),
+				webhook.WithInvocationHook(func(inv webhook.Invocation) {
+					if inv.Outcome != webhook.Delivered {
+						b.Errorf("%s: %s", inv.Outcome, inv.Reason)
+					}
+					if delivered.Add(1) == want {
+						close(done)
+					}
+				}),
+			)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer d.Close(context.Background())
+			_, err = d.Add(webhook.Webhook{
+				Name: "torq", Active: true, URL: url, BodyTemplate: torqOuthook,
+				Headers:            map[string]string{"Authorization": "Bearer token"},
+				Triggers:           []webhook.Trigger{webhook.RequestCreated},
+				ResponseValidators: []webhook.ResponseValidator{{JSONPath: "$.data.status", ExpectedValues: []string{"ok"}}},
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx := context.Background()
+			start := time.Now()
+			for range b.N {
+				if _, err := d.Publish(ctx, event); err != nil {
+					b.Fatal(err)
+				}
+			}
+			<-done
+			b.StopTimer() // Close is not part of the measure
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "req/s")
+		})
+	}
+}
+
+// peakHeap samples the bytes of live and not yet swept heap objects until
+// stop is called, and returns the largest value seen.
+func peakHeap() (stop func() uint64) {
+	runtime.GC()
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	var peak atomic.Uint64
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(5 * time.Millisecond)
+		defer t.Stop()
+		for {
+			metrics.Read(sample)
+			if v := sample[0].Value.Uint64(); v > peak.Load() {
+				peak.Store(v)
+			}
+			select {
+			case <-quit:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() uint64 {
+		close(quit)
+		<-done
+		return peak.Load()
+	}
+}
+
+// BenchmarkStalledNeighbour measures a healthy webhook's deliveries per
+// second alone (the anchor) and beside a webhook whose endpoint accepts the
+// request and never answers (its timeout is 10 minutes), both on the
+// receiver process. Each webhook may have 32 deliveries in flight of the 64
+// workers; the stalled one's queue holds 1,000 and rejects the rest
+// (QueueReject: they become dead letters). Target: 90% of the anchor or
+// more. It reports the process's peak heap (live and unswept objects,
+// sampled every 5 ms), which the stalled webhook's bounds keep flat.
+func BenchmarkStalledNeighbour(b *testing.B) {
+	url := startReceiver(b)
+	event, err := webhook.ParseEvent(eventJSON(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, neighbour := range []bool{false, true} {
+		name := "anchor=alone"
+		if neighbour {
+			name = "beside-stalled"
+		}
+		b.Run(name, func(b *testing.B) {
+			var delivered atomic.Int64
+			done := make(chan struct{})
+			want := int64(b.N)
+			d, err := webhook.New(
+				webhook.WithURLPolicy(webhook.URLPolicy{AllowHTTP: true, AllowCustomPorts: true}),
+				webhook.WithAllowedTargets("127.0.0.1"),
+				webhook.WithWorkers(64), webhook.WithConcurrency(32),
+				webhook.WithQueue(1000, webhook.QueueReject), // for the stalled one
+				webhook.WithRetryPolicy(webhook.RetryPolicy{MaxAttempts: 1}),
+				webhook.WithInvocationHook(func(inv webhook.Invocation) {
+					if inv.WebhookName == "healthy" && delivered.Add(1) == want {
+						close(done)
+					}
+				}),
+			)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer func() {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+				defer cancel()
+				_ = d.Close(ctx)
+			}()
+			add := func(name, url string, timeout int, settings *webhook.DeliverySettings) {
+				_, err := d.Add(webhook.Webhook{Name: name, Active: true, URL: url, TimeoutInSec: timeout, Delivery: settings,
+					BodyTemplate: torqOuthook, Triggers: []webhook.Trigger{webhook.RequestCreated}})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			// The healthy queue holds every event, so that only the stalled
+			// webhook ever rejects.
+			add("healthy", url, 30, &webhook.DeliverySettings{QueueSize: b.N + 1})
+			if neighbour {
+				add("stalled", url+"/stall", 600, nil)
+			}
+			stop := peakHeap()
+			ctx := context.Background()
+			start := time.Now()
+			for range b.N {
+				if _, err := d.Publish(ctx, event); err != nil && !neighbour {
+					b.Fatal(err)
+				}
+			}
+			<-done
+			elapsed := time.Since(start)
+			// Close waits out the stalled attempts (a second): not part of
+			// the measure, and it would stop b.N from growing.
+			b.StopTimer()
+			peak := stop()
+			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "req/s")
+			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+		})
+	}
+}

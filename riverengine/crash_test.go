@@ -1,0 +1,186 @@
+package riverengine_test
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
+
+	"github.com/outhook/outhook/riverengine"
+	"github.com/outhook/outhook/webhook"
+)
+
+// The crash test's child process: the test binary run again with these
+// variables set publishes, delivers, and is killed.
+const (
+	crashChildEnv    = "OUTHOOK_CRASH_CHILD" // "postgres" or "sqlite"
+	crashDBEnv       = "OUTHOOK_CRASH_DB"    // the database URL or file
+	crashReceiverEnv = "OUTHOOK_CRASH_RECEIVER"
+	crashEvents      = 1000
+)
+
+var crashHooks = []string{"hooka", "hookb"}
+
+// crashChild publishes crashEvents events to both crash hooks, says so on
+// standard output, and delivers until it is killed.
+func crashChild(mode string) int {
+	ctx := context.Background()
+	fail := func(err error) int {
+		fmt.Fprintln(os.Stderr, "crash child:", err)
+		return 1
+	}
+	var eng *riverengine.Engine
+	var err error
+	switch mode {
+	case "postgres":
+		pool, perr := pgxpool.New(ctx, os.Getenv(crashDBEnv))
+		if perr != nil {
+			return fail(perr)
+		}
+		eng, err = riverengine.New(ctx, pool, riverengine.WithWorkers(16))
+	case "sqlite":
+		db, serr := sql.Open("sqlite", sqliteDSN(os.Getenv(crashDBEnv)))
+		if serr != nil {
+			return fail(serr)
+		}
+		eng, err = riverengine.NewSQLite(ctx, db, riverengine.WithWorkers(16), riverengine.WithPollInterval(50*time.Millisecond))
+	default:
+		err = fmt.Errorf("unknown mode %q", mode)
+	}
+	if err != nil {
+		return fail(err)
+	}
+	d, err := webhook.New(dispatcherOptions(eng)...)
+	if err != nil {
+		return fail(err)
+	}
+	for _, id := range crashHooks {
+		if _, err := d.Add(hook(id, os.Getenv(crashReceiverEnv))); err != nil {
+			return fail(err)
+		}
+	}
+	for i := range crashEvents {
+		e, err := webhook.ParseEvent(fmt.Appendf(nil, `{"event_type":"test.event","event_time":1773134100.%09d,"event_id":"e-%d","data":{"n":%d}}`, i, i, i))
+		if err != nil {
+			return fail(err)
+		}
+		if _, err := d.Publish(ctx, e); err != nil {
+			return fail(err)
+		}
+	}
+	fmt.Println("published")
+	select {} // deliver until killed
+}
+
+func TestCrashPostgres(t *testing.T) {
+	url := needPostgres(t)
+	pool := newPool(t, url)
+	require.NoError(t, riverengine.Migrate(context.Background(), pool))
+	runCrash(t, "postgres", url, func() *riverengine.Engine {
+		eng, err := riverengine.New(context.Background(), pool, riverengine.WithRescueAfter(2*time.Second))
+		require.NoError(t, err)
+		return eng
+	})
+}
+
+func TestCrashSQLite(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "outhook.db")
+	db := openSQLite(t, path)
+	require.NoError(t, riverengine.MigrateSQLite(context.Background(), db))
+	require.NoError(t, db.Close()) // the child has the database to itself
+	runCrash(t, "sqlite", path, func() *riverengine.Engine {
+		db := openSQLite(t, path)
+		eng, err := riverengine.NewSQLite(context.Background(), db,
+			riverengine.WithRescueAfter(2*time.Second), riverengine.WithPollInterval(50*time.Millisecond))
+		require.NoError(t, err)
+		return eng
+	})
+}
+
+// runCrash runs the crash test: a child process publishes crashEvents
+// events to two webhooks of a slow receiver and is killed with SIGKILL
+// while delivering; then a new engine on the same database, in this
+// process, delivers the rest. Every (webhook, event) pair must arrive at
+// least once, and the duplicates of a pair carry its webhook-id.
+func runCrash(t *testing.T, mode, db string, restart func() *riverengine.Engine) {
+	want := crashEvents * len(crashHooks)
+	rc := newReceiver(t, 30*time.Millisecond, nil)
+
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), crashChildEnv+"="+mode, crashDBEnv+"="+db, crashReceiverEnv+"="+rc.URL)
+	cmd.Stderr = os.Stderr
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	start := time.Now()
+	require.NoError(t, cmd.Start())
+	killed := false
+	defer func() {
+		if !killed {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+	}()
+	line := make(chan string, 1)
+	go func() {
+		s, _ := bufio.NewReader(stdout).ReadString('\n')
+		line <- strings.TrimSpace(s)
+	}()
+	select {
+	case s := <-line:
+		require.Equal(t, "published", s, "the child failed to publish")
+	case <-time.After(2 * time.Minute):
+		t.Fatal("the child did not publish within 2 minutes")
+	}
+	published := time.Since(start)
+	eventually(t, time.Minute, "the child to deliver 15% of the pairs", func() bool {
+		_, total := rc.pairs()
+		return total >= want*15/100
+	})
+	require.NoError(t, cmd.Process.Kill()) // SIGKILL: no shutdown of any kind
+	_ = cmd.Wait()
+	killed = true
+	pairsBefore, requestsBefore := rc.pairs()
+	require.Less(t, pairsBefore, want, "the child delivered everything before it was killed")
+
+	restarted := time.Now()
+	eng := restart()
+	d, err := webhook.New(dispatcherOptions(eng)...)
+	require.NoError(t, err)
+	closeDispatcher(t, d)
+	for _, id := range crashHooks {
+		_, err := d.Add(hook(id, rc.URL))
+		require.NoError(t, err)
+	}
+	eventually(t, 3*time.Minute, "every pair to arrive", func() bool {
+		distinct, _ := rc.pairs()
+		return distinct == want
+	})
+	recovery := time.Since(restarted)
+
+	got := rc.snapshot()
+	owner := map[string]string{} // webhook-id -> pair
+	duplicates := 0
+	for pair, ids := range got {
+		for _, id := range ids {
+			require.NotEmpty(t, id, pair)
+			require.Equal(t, ids[0], id, "the duplicates of %s carry different webhook-ids", pair)
+		}
+		duplicates += len(ids) - 1
+		if other, ok := owner[ids[0]]; ok {
+			t.Fatalf("pairs %s and %s share webhook-id %s", pair, other, ids[0])
+		}
+		owner[ids[0]] = pair
+	}
+	require.Len(t, got, want)
+	t.Logf("%s: %d pairs published in %s; child killed after %d requests (%d pairs); the new process delivered the rest in %s; %d duplicates, each with its pair's webhook-id",
+		mode, want, published.Round(time.Millisecond), requestsBefore, pairsBefore, recovery.Round(time.Millisecond), duplicates)
+}

@@ -1,0 +1,31 @@
+// Package riverengine is Outhook's durable delivery engine: deliveries are
+// River jobs in PostgreSQL (or, for a single node, SQLite), so they survive
+// restarts, deploys and crashes, retries may wait longer than a process
+// lives, and every instance of a service on the same database shares the
+// work.
+//
+// It lives in its own Go module so that the core module keeps its few
+// dependencies. Set it up in three steps: migrate the database
+// explicitly (Migrate; nothing is migrated implicitly), make an Engine, and
+// hand it and its Store to webhook.New:
+//
+//	if err := riverengine.Migrate(ctx, pool); err != nil { ... }
+//	eng, err := riverengine.New(ctx, pool)
+//	d, err := webhook.New(webhook.WithEngine(eng), webhook.WithInvocationStore(eng.Store()))
+//	_, err = d.Add(webhook.Webhook{ID: "torq-prod", ...}) // the same IDs on every instance
+//
+// Publish queues one River job per matching webhook; any instance runs it
+// through its Dispatcher, which renders, signs, sends, validates and
+// records exactly as with the in-memory engine. Engine.PublishTx inserts
+// the jobs inside the caller's own transaction (the transactional outbox):
+// an access request and its notifications commit or roll back together.
+//
+// The Store keeps invocation records and dead letters in the same
+// database, so every instance sees the same history, and TakeDeadLetter
+// (behind Dispatcher.Redeliver) hands a dead letter to exactly one of them.
+//
+// Delivery is at least once. Close drains the attempts in flight; River
+// rescues the jobs of an instance that died (after WithRescueAfter) and
+// another instance delivers them again, under the same delivery id and
+// so the same webhook-id header, by which receivers deduplicate.
+package riverengine

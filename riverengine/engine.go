@@ -1,0 +1,412 @@
+package riverengine
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/outhook/outhook/webhook"
+)
+
+// Defaults of an Engine, each changed by the option named after it.
+const (
+	// DefaultWorkers is how many deliveries an instance runs at once.
+	DefaultWorkers = 100
+	// DefaultQueue is the River queue the engine's jobs go to.
+	DefaultQueue = "outhook"
+	// DefaultRescueAfter is how long a delivery may be running before River
+	// takes its instance for dead and runs it again elsewhere. It must
+	// exceed the longest attempt: webhook.MaxTimeout and the time to record
+	// the invocation.
+	DefaultRescueAfter = 15 * time.Minute
+	// DefaultFetchCooldown is the shortest time between two fetches of
+	// jobs by one instance; with DefaultWorkers it allows 10,000 jobs a
+	// second. River's own default, 100ms, would cap an instance at 1,000.
+	DefaultFetchCooldown = 10 * time.Millisecond
+	// DefaultPollInterval is how often an instance looks for due jobs
+	// without being told of new ones (SQLite is never told; PostgreSQL
+	// notifies on insert).
+	DefaultPollInterval = time.Second
+)
+
+// JobKind is the kind of the River jobs the engine inserts, one per
+// delivery, as River's UI and queries show them.
+const JobKind = "outhook_delivery"
+
+// maxRiverAttempts is River's attempt limit for a delivery job: the largest
+// its smallint column holds. The webhook's retry policy ends deliveries long
+// before; River must never discard one on its own.
+const maxRiverAttempts = 32767
+
+// Option configures an Engine. Options are sealed: only this package makes
+// them. A nil Option is ignored.
+type Option interface {
+	apply(*config)
+}
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+type config struct {
+	workers       int
+	queue         string
+	rescueAfter   time.Duration
+	fetchCooldown time.Duration
+	pollInterval  time.Duration
+	publishOnly   bool
+	logger        *slog.Logger
+}
+
+func newConfig(opts []Option) config {
+	c := config{
+		workers:       DefaultWorkers,
+		queue:         DefaultQueue,
+		rescueAfter:   DefaultRescueAfter,
+		fetchCooldown: DefaultFetchCooldown,
+		pollInterval:  DefaultPollInterval,
+		logger:        slog.New(slog.DiscardHandler),
+	}
+	for _, o := range opts {
+		if o != nil {
+			o.apply(&c)
+		}
+	}
+	return c
+}
+
+// WithWorkers sets how many deliveries this instance runs at once. Default
+// DefaultWorkers.
+func WithWorkers(n int) Option {
+	return optionFunc(func(c *config) {
+		if n > 0 {
+			c.workers = n
+		}
+	})
+}
+
+// WithQueue puts the engine's jobs in the River queue name, so that
+// services with different webhooks can share a database: an instance only
+// works its own queue. Default DefaultQueue.
+func WithQueue(name string) Option {
+	return optionFunc(func(c *config) {
+		if name != "" {
+			c.queue = name
+		}
+	})
+}
+
+// WithRescueAfter sets how long a delivery may be running before River
+// takes its instance for dead and makes it available again, so that
+// another instance delivers it (the receiver may then get it twice, with
+// the same webhook-id). It must exceed the longest webhook timeout.
+// Default DefaultRescueAfter.
+func WithRescueAfter(d time.Duration) Option {
+	return optionFunc(func(c *config) {
+		if d > 0 {
+			c.rescueAfter = d
+		}
+	})
+}
+
+// WithFetchCooldown sets the shortest time between two fetches of jobs by
+// this instance. Default DefaultFetchCooldown.
+func WithFetchCooldown(d time.Duration) Option {
+	return optionFunc(func(c *config) {
+		if d > 0 {
+			c.fetchCooldown = d
+		}
+	})
+}
+
+// WithPollInterval sets how often this instance looks for due jobs (retries
+// coming due, and on SQLite new jobs). Default DefaultPollInterval.
+func WithPollInterval(d time.Duration) Option {
+	return optionFunc(func(c *config) {
+		if d > 0 {
+			c.pollInterval = d
+		}
+	})
+}
+
+// WithPublishOnly makes an instance that queues deliveries and runs none:
+// a web front end, say, whose events other instances deliver.
+func WithPublishOnly() Option {
+	return optionFunc(func(c *config) { c.publishOnly = true })
+}
+
+// WithLogger passes l to River. By default the engine logs nothing.
+func WithLogger(l *slog.Logger) Option {
+	return optionFunc(func(c *config) {
+		if l != nil {
+			c.logger = l
+		}
+	})
+}
+
+// Engine is a durable webhook.Engine on River: each delivery is a River
+// job in the database, so deliveries survive restarts and crashes, retries
+// may wait longer than a process lives, and every instance of a service on
+// the same database shares the work. Hand it to webhook.New with
+// webhook.WithEngine, and its Store with webhook.WithInvocationStore.
+//
+// A job carries the delivery's id, webhook id, creation time and event;
+// whichever instance runs it finds the webhook by id in its own
+// Dispatcher, so every instance must register the same webhooks under the
+// same IDs (set Webhook.ID; a job whose webhook is unknown there ends
+// Skipped). The body is rendered on each instance that attempts the
+// delivery, from the definition it has.
+//
+// Retries follow the webhook's retry policy: an attempt that failed is a
+// River job error, scheduled when the policy says; a delivery held back by
+// its rate limit or an open circuit breaker is snoozed, which River counts
+// as no attempt. Per-webhook concurrency, queue bounds and ordering keys are
+// the in-memory engine's; this engine does not apply them.
+type Engine struct {
+	cfg    config
+	db     any // *pgxpool.Pool or *sql.DB, to match transactions to
+	queue  queue
+	store  *Store
+	worker *worker
+
+	mu      sync.Mutex
+	runner  webhook.Runner
+	started bool
+	closed  bool
+}
+
+var _ webhook.Engine = (*Engine)(nil)
+
+// queue is the River client behind an Engine, whatever its driver.
+type queue interface {
+	insert(ctx context.Context, args deliveryArgs, opts *river.InsertOpts) error
+	start(ctx context.Context) error
+	stop(ctx context.Context) error
+	stopAndCancel(ctx context.Context) error
+}
+
+type riverQueue[TTx any] struct {
+	client *river.Client[TTx]
+	db     any
+}
+
+func (q *riverQueue[TTx]) insert(ctx context.Context, args deliveryArgs, opts *river.InsertOpts) error {
+	if tx, ok := txFrom(ctx, q.db).(TTx); ok {
+		_, err := q.client.InsertTx(ctx, tx, args, opts)
+		return err
+	}
+	_, err := q.client.Insert(ctx, args, opts)
+	return err
+}
+
+func (q *riverQueue[TTx]) start(ctx context.Context) error         { return q.client.Start(ctx) }
+func (q *riverQueue[TTx]) stop(ctx context.Context) error          { return q.client.Stop(ctx) }
+func (q *riverQueue[TTx]) stopAndCancel(ctx context.Context) error { return q.client.StopAndCancel(ctx) }
+
+// New returns an engine on a PostgreSQL database that Migrate has brought
+// up to date; it fails with an error wrapping ErrNotMigrated otherwise.
+// The engine does not own pool: close the pool after the Dispatcher.
+func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Engine, error) {
+	if err := checkPostgres(ctx, pool); err != nil {
+		return nil, err
+	}
+	e, w, rc := newEngine(pool, NewStore(pool), opts)
+	client, err := river.NewClient(riverpgxv5.New(pool), rc)
+	if err != nil {
+		return nil, fmt.Errorf("riverengine: %w", err)
+	}
+	e.queue, e.worker = &riverQueue[pgx.Tx]{client: client, db: pool}, w
+	return e, nil
+}
+
+// NewSQLite returns an engine on a SQLite database that MigrateSQLite has
+// brought up to date: durable delivery for a single-node service without a
+// database server. Open db with a pure-Go driver such as
+// modernc.org/sqlite, in WAL mode with a busy timeout. NewSQLite limits db
+// to one open connection, as River's SQLite driver requires; the engine
+// does not own db.
+func NewSQLite(ctx context.Context, db *sql.DB, opts ...Option) (*Engine, error) {
+	db.SetMaxOpenConns(1)
+	if err := checkSQLite(ctx, db); err != nil {
+		return nil, err
+	}
+	e, w, rc := newEngine(db, NewSQLiteStore(db), opts)
+	client, err := river.NewClient(riversqlite.New(db), rc)
+	if err != nil {
+		return nil, fmt.Errorf("riverengine: %w", err)
+	}
+	e.queue, e.worker = &riverQueue[*sql.Tx]{client: client, db: db}, w
+	return e, nil
+}
+
+func newEngine(db any, store *Store, opts []Option) (*Engine, *worker, *river.Config) {
+	e := &Engine{cfg: newConfig(opts), db: db, store: store}
+	w := newWorker(e)
+	workers := river.NewWorkers()
+	river.AddWorker(workers, w)
+	rc := &river.Config{
+		Workers:              workers,
+		JobTimeout:           -1, // each attempt is bounded by its webhook's timeout
+		RescueStuckJobsAfter: e.cfg.rescueAfter,
+		RetryPolicy:          retryAtOnce{},
+		MaxAttempts:          maxRiverAttempts,
+		FetchCooldown:        e.cfg.fetchCooldown,
+		FetchPollInterval:    e.cfg.pollInterval,
+		Logger:               e.cfg.logger,
+	}
+	if !e.cfg.publishOnly {
+		rc.Queues = map[string]river.QueueConfig{e.cfg.queue: {MaxWorkers: e.cfg.workers}}
+	}
+	return e, w, rc
+}
+
+// retryAtOnce schedules the jobs River retries without the worker's say:
+// those rescued from a dead instance. They run again at once.
+type retryAtOnce struct{}
+
+func (retryAtOnce) NextRetry(*rivertype.JobRow) time.Time { return time.Now() }
+
+// Store returns the InvocationStore on the engine's database.
+func (e *Engine) Store() *Store { return e.store }
+
+// Start hands the engine the Runner that makes attempts, and starts
+// fetching and working jobs (unless WithPublishOnly). webhook.New calls it.
+func (e *Engine) Start(r webhook.Runner) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	switch {
+	case e.closed:
+		return webhook.ErrClosed
+	case e.started:
+		return ErrStarted
+	}
+	e.runner = r
+	if !e.cfg.publishOnly {
+		if err := e.queue.start(context.Background()); err != nil {
+			return fmt.Errorf("riverengine: starting River: %w", err)
+		}
+	}
+	e.started = true
+	return nil
+}
+
+// Enqueue inserts d's job. Inside PublishTx it inserts it in the caller's
+// transaction. Any database error is an *EnqueueError; after Close it
+// returns webhook.ErrClosed.
+func (e *Engine) Enqueue(ctx context.Context, d *webhook.Delivery) error {
+	e.mu.Lock()
+	closed, started := e.closed, e.started
+	e.mu.Unlock()
+	switch {
+	case closed:
+		return webhook.ErrClosed
+	case !started:
+		return ErrNotStarted
+	}
+	args := deliveryArgs{
+		DeliveryID: d.ID, WebhookID: d.WebhookID, Event: string(d.Event.JSON()),
+		Created: d.Created, Attempts: d.Attempts,
+	}
+	if err := e.queue.insert(ctx, args, &river.InsertOpts{Queue: e.cfg.queue, MaxAttempts: maxRiverAttempts}); err != nil {
+		return &EnqueueError{DeliveryID: d.ID, WebhookID: d.WebhookID, Err: err}
+	}
+	return nil
+}
+
+// Close stops fetching jobs and waits for the attempts in flight to end,
+// until ctx is done. Then it cancels those still running, whose Runner
+// records them as failed and keeps them as dead letters, and returns
+// ctx.Err(). Queued deliveries and pending retries stay in the database for
+// the other instances, or for this one's next start: Close abandons none.
+// Later calls do nothing and return nil.
+func (e *Engine) Close(ctx context.Context) error {
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return nil
+	}
+	e.closed = true
+	running := e.started && !e.cfg.publishOnly
+	e.mu.Unlock()
+	if !running {
+		return nil
+	}
+	err := e.queue.stop(ctx)
+	if err == nil {
+		e.worker.forgetAll()
+		return nil
+	}
+	// Attempts respect their ctx, so the hard stop ends quickly.
+	if cerr := e.queue.stopAndCancel(context.WithoutCancel(ctx)); cerr != nil {
+		err = fmt.Errorf("%w (stopping River: %w)", err, cerr)
+	}
+	e.worker.forgetAll()
+	return err
+}
+
+// publisher is what PublishTx needs of the Runner: a *webhook.Dispatcher.
+type publisher interface {
+	Publish(ctx context.Context, e *webhook.Event) (webhook.Published, error)
+}
+
+// PublishTx publishes ev through the engine's Dispatcher inside tx, the
+// caller's own transaction on the engine's PostgreSQL database: the
+// deliveries' jobs (and, with webhook.WithRecordFiltered, the records of
+// the webhooks that did not match) are written in tx, so they commit or
+// roll back with the caller's own changes. No delivery starts before tx
+// commits; none happens if it rolls back. It returns ErrWrongDatabase on an
+// engine on SQLite and ErrNoPublisher before the engine is handed to
+// webhook.New.
+func (e *Engine) PublishTx(ctx context.Context, tx pgx.Tx, ev *webhook.Event) (webhook.Published, error) {
+	if _, ok := e.db.(*pgxpool.Pool); !ok {
+		return webhook.Published{}, ErrWrongDatabase
+	}
+	return e.publishTx(ctx, tx, ev)
+}
+
+// PublishSQLTx is PublishTx for an engine on SQLite, with a transaction of
+// its *sql.DB. It returns ErrWrongDatabase on an engine on PostgreSQL.
+func (e *Engine) PublishSQLTx(ctx context.Context, tx *sql.Tx, ev *webhook.Event) (webhook.Published, error) {
+	if _, ok := e.db.(*sql.DB); !ok {
+		return webhook.Published{}, ErrWrongDatabase
+	}
+	return e.publishTx(ctx, tx, ev)
+}
+
+func (e *Engine) publishTx(ctx context.Context, tx any, ev *webhook.Event) (webhook.Published, error) {
+	e.mu.Lock()
+	p, ok := e.runner.(publisher)
+	e.mu.Unlock()
+	if !ok {
+		return webhook.Published{}, ErrNoPublisher
+	}
+	return p.Publish(context.WithValue(ctx, txKey{}, &txHolder{db: e.db, tx: tx}), ev)
+}
+
+// txKey carries a *txHolder in the ctx Publish passes to Enqueue and to
+// the store.
+type txKey struct{}
+
+type txHolder struct {
+	db any // the database tx belongs to
+	tx any // pgx.Tx or *sql.Tx
+}
+
+// txFrom returns the transaction in ctx when it belongs to db, and nil
+// otherwise.
+func txFrom(ctx context.Context, db any) any {
+	if h, ok := ctx.Value(txKey{}).(*txHolder); ok && h.db == db {
+		return h.tx
+	}
+	return nil
+}

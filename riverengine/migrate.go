@@ -1,0 +1,238 @@
+package riverengine
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+)
+
+//go:embed migrations/postgres/*.sql migrations/sqlite/*.sql
+var migrationFS embed.FS
+
+// migrateLockKey is the PostgreSQL advisory lock that serializes Migrate
+// across processes: 'outhook' in ASCII.
+const migrateLockKey = 0x6f7574686f6f6b
+
+// migration is one of Outhook's own schema steps.
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+// migrations reads the steps for one database, in order.
+func migrations(dialect string) ([]migration, error) {
+	dir := "migrations/" + dialect
+	entries, err := fs.ReadDir(migrationFS, dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []migration
+	for _, e := range entries {
+		prefix, _, ok := strings.Cut(e.Name(), "_")
+		v, err := strconv.Atoi(prefix)
+		if !ok || err != nil {
+			return nil, fmt.Errorf("riverengine: migration file %s has no version prefix", e.Name())
+		}
+		b, err := fs.ReadFile(migrationFS, path.Join(dir, e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, migration{version: v, name: strings.TrimSuffix(e.Name(), ".sql"), sql: string(b)})
+	}
+	slices.SortFunc(out, func(a, b migration) int { return a.version - b.version })
+	return out, nil
+}
+
+func latest(ms []migration) int {
+	if len(ms) == 0 {
+		return 0
+	}
+	return ms[len(ms)-1].version
+}
+
+// Migrate brings a PostgreSQL database up to the schema the engine and the
+// store need: River's own migrations (rivermigrate), then Outhook's tables
+// for invocation records and dead letters. It applies only what is missing,
+// so running it again is harmless, and concurrent calls from several
+// processes wait for each other on an advisory lock.
+//
+// Nothing applies migrations implicitly: call Migrate at deploy time, or
+// from the service before New, which fails with ErrNotMigrated on a
+// database Migrate has not brought up to date. The SQL of Outhook's own
+// steps is in this module's migrations/postgres directory, for services
+// that run migrations with their own tooling; River's can be applied with
+// its CLI (river migrate-up).
+func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("riverengine: migrate: %w", err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", int64(migrateLockKey)); err != nil {
+		return fmt.Errorf("riverengine: migrate: taking the migration lock: %w", err)
+	}
+	defer func() {
+		_, _ = conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", int64(migrateLockKey))
+	}()
+
+	if err := migrateRiver(ctx, riverpgxv5.New(pool)); err != nil {
+		return err
+	}
+	ms, err := migrations("postgres")
+	if err != nil {
+		return err
+	}
+	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS outhook_migration (
+		version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
+		return fmt.Errorf("riverengine: migrate: %w", err)
+	}
+	for _, m := range ms {
+		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+			var done bool
+			if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM outhook_migration WHERE version = $1)", m.version).Scan(&done); err != nil || done {
+				return err
+			}
+			if _, err := tx.Exec(ctx, m.sql); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, "INSERT INTO outhook_migration (version, name) VALUES ($1, $2)", m.version, m.name)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("riverengine: migrate: %s: %w", m.name, err)
+		}
+	}
+	return nil
+}
+
+// MigrateSQLite is Migrate for the embedded option: it brings a SQLite
+// database, opened with a pure-Go driver such as modernc.org/sqlite, up to
+// date with River's SQLite migrations and Outhook's tables. Run it from one
+// process at a time.
+func MigrateSQLite(ctx context.Context, db *sql.DB) error {
+	if err := migrateRiver(ctx, riversqlite.New(db)); err != nil {
+		return err
+	}
+	ms, err := migrations("sqlite")
+	if err != nil {
+		return err
+	}
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS outhook_migration (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)`); err != nil {
+		return fmt.Errorf("riverengine: migrate: %w", err)
+	}
+	for _, m := range ms {
+		if err := applySQLite(ctx, db, m); err != nil {
+			return fmt.Errorf("riverengine: migrate: %s: %w", m.name, err)
+		}
+	}
+	return nil
+}
+
+func applySQLite(ctx context.Context, db *sql.DB, m migration) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }()
+	var n int
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM outhook_migration WHERE version = ?", m.version).Scan(&n); err != nil || n > 0 {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO outhook_migration (version, name) VALUES (?, ?)", m.version, m.name); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func migrateRiver[TTx any](ctx context.Context, driver riverdriver.Driver[TTx]) error {
+	migrator, err := rivermigrate.New(driver, nil)
+	if err != nil {
+		return fmt.Errorf("riverengine: migrate: %w", err)
+	}
+	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("riverengine: migrate: River's migrations: %w", err)
+	}
+	return nil
+}
+
+// checkRiver fails with ErrNotMigrated when River's migrations are not all
+// applied.
+func checkRiver[TTx any](ctx context.Context, driver riverdriver.Driver[TTx]) error {
+	migrator, err := rivermigrate.New(driver, nil)
+	if err != nil {
+		return fmt.Errorf("riverengine: checking the schema: %w", err)
+	}
+	res, err := migrator.Validate(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("riverengine: checking the schema: %w: %w", ErrNotMigrated, err)
+	}
+	if !res.OK {
+		return fmt.Errorf("riverengine: %w: %s", ErrNotMigrated, strings.Join(res.Messages, "; "))
+	}
+	return nil
+}
+
+// checkOwn fails with ErrNotMigrated when Outhook's own steps are not all
+// applied: applied is the highest version recorded, 0 for none.
+func checkOwn(dialect string, applied int) error {
+	ms, err := migrations(dialect)
+	if err != nil {
+		return err
+	}
+	if want := latest(ms); applied < want {
+		return fmt.Errorf("riverengine: %w: Outhook's schema is at version %d, want %d", ErrNotMigrated, applied, want)
+	}
+	return nil
+}
+
+func checkPostgres(ctx context.Context, pool *pgxpool.Pool) error {
+	if err := checkRiver(ctx, riverpgxv5.New(pool)); err != nil {
+		return err
+	}
+	var exists bool
+	if err := pool.QueryRow(ctx, "SELECT to_regclass('outhook_migration') IS NOT NULL").Scan(&exists); err != nil {
+		return fmt.Errorf("riverengine: checking the schema: %w", err)
+	}
+	applied := 0
+	if exists {
+		if err := pool.QueryRow(ctx, "SELECT coalesce(max(version), 0) FROM outhook_migration").Scan(&applied); err != nil {
+			return fmt.Errorf("riverengine: checking the schema: %w", err)
+		}
+	}
+	return checkOwn("postgres", applied)
+}
+
+func checkSQLite(ctx context.Context, db *sql.DB) error {
+	if err := checkRiver(ctx, riversqlite.New(db)); err != nil {
+		return err
+	}
+	var n int
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'outhook_migration'").Scan(&n); err != nil {
+		return fmt.Errorf("riverengine: checking the schema: %w", err)
+	}
+	applied := 0
+	if n > 0 {
+		if err := db.QueryRowContext(ctx, "SELECT coalesce(max(version), 0) FROM outhook_migration").Scan(&applied); err != nil {
+			return fmt.Errorf("riverengine: checking the schema: %w", err)
+		}
+	}
+	return checkOwn("sqlite", applied)
+}

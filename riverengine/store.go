@@ -1,0 +1,343 @@
+package riverengine
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/outhook/outhook/webhook"
+)
+
+// Store is a webhook.InvocationStore in the engine's database: every
+// instance of the service sees the same invocation records and dead
+// letters, and TakeDeadLetter hands a dead letter to exactly one of them.
+// Get one from Engine.Store, or from NewStore or NewSQLiteStore for a
+// service that only reads the history. It is safe for concurrent use.
+//
+// Records are kept until Prune deletes them; dead letters until they are
+// taken for redelivery. During PublishTx the records Publish makes (for
+// filtered and inactive webhooks, with webhook.WithRecordFiltered) are
+// written in the caller's transaction, so they commit or roll back with it.
+type Store struct {
+	b storeBackend
+}
+
+var _ webhook.InvocationStore = (*Store)(nil)
+
+// storeBackend is the SQL of one database.
+type storeBackend interface {
+	record(ctx context.Context, inv *webhook.Invocation, rec []byte) error
+	invocations(ctx context.Context, webhookID string, limit int) ([][]byte, error)
+	addDeadLetter(ctx context.Context, dl *webhook.DeadLetter) error
+	deadLetters(ctx context.Context, webhookID string, limit int) ([]deadLetterRow, error)
+	takeDeadLetter(ctx context.Context, deliveryID string) (deadLetterRow, bool, error)
+	prune(ctx context.Context, before time.Time) (int64, error)
+}
+
+// deadLetterRow is a dead letter as stored, its event still JSON.
+type deadLetterRow struct {
+	deliveryID, webhookID, outcome, reason, event string
+	attempts                                      int
+	failedAt                                      time.Time
+}
+
+// NewStore returns the store on a PostgreSQL database that Migrate has
+// brought up to date.
+func NewStore(pool *pgxpool.Pool) *Store { return &Store{b: &pgStore{pool: pool}} }
+
+// NewSQLiteStore returns the store on a SQLite database that MigrateSQLite
+// has brought up to date.
+func NewSQLiteStore(db *sql.DB) *Store { return &Store{b: &sqliteStore{db: db}} }
+
+// Record keeps inv.
+func (s *Store) Record(ctx context.Context, inv webhook.Invocation) error {
+	rec, err := json.Marshal(&inv)
+	if err != nil {
+		return &StoreError{Op: "Record", Err: err}
+	}
+	if err := s.b.record(ctx, &inv, rec); err != nil {
+		return &StoreError{Op: "Record", Err: err}
+	}
+	return nil
+}
+
+// Invocations lists up to limit records of one webhook, newest first; a
+// limit of zero or less lists them all.
+func (s *Store) Invocations(ctx context.Context, webhookID string, limit int) ([]webhook.Invocation, error) {
+	recs, err := s.b.invocations(ctx, webhookID, limit)
+	if err != nil {
+		return nil, &StoreError{Op: "Invocations", Err: err}
+	}
+	out := make([]webhook.Invocation, len(recs))
+	for i, rec := range recs {
+		if err := json.Unmarshal(rec, &out[i]); err != nil {
+			return nil, &StoreError{Op: "Invocations", Err: err}
+		}
+	}
+	return out, nil
+}
+
+// AddDeadLetter keeps dl. A dead letter of the same delivery replaces the
+// one kept before: a delivery has at most one.
+func (s *Store) AddDeadLetter(ctx context.Context, dl webhook.DeadLetter) error {
+	if dl.Event == nil {
+		return &StoreError{Op: "AddDeadLetter", Err: errors.New("dead letter has no event")}
+	}
+	if err := s.b.addDeadLetter(ctx, &dl); err != nil {
+		return &StoreError{Op: "AddDeadLetter", Err: err}
+	}
+	return nil
+}
+
+// DeadLetters lists up to limit dead letters, newest first, of one webhook
+// or, for an empty webhookID, of all; a limit of zero or less lists them
+// all.
+func (s *Store) DeadLetters(ctx context.Context, webhookID string, limit int) ([]webhook.DeadLetter, error) {
+	rows, err := s.b.deadLetters(ctx, webhookID, limit)
+	if err != nil {
+		return nil, &StoreError{Op: "DeadLetters", Err: err}
+	}
+	out := make([]webhook.DeadLetter, len(rows))
+	for i, r := range rows {
+		if out[i], err = r.deadLetter(); err != nil {
+			return nil, &StoreError{Op: "DeadLetters", Err: err}
+		}
+	}
+	return out, nil
+}
+
+// TakeDeadLetter removes and returns the dead letter of deliveryID, in one
+// statement: when several instances take the same dead letter at once,
+// exactly one gets it and the others get an error wrapping
+// webhook.ErrNotFound.
+func (s *Store) TakeDeadLetter(ctx context.Context, deliveryID string) (webhook.DeadLetter, error) {
+	row, ok, err := s.b.takeDeadLetter(ctx, deliveryID)
+	if err != nil {
+		return webhook.DeadLetter{}, &StoreError{Op: "TakeDeadLetter", Err: err}
+	}
+	if !ok {
+		return webhook.DeadLetter{}, fmt.Errorf("dead letter %q: %w", deliveryID, webhook.ErrNotFound)
+	}
+	dl, err := row.deadLetter()
+	if err != nil {
+		return webhook.DeadLetter{}, &StoreError{Op: "TakeDeadLetter", Err: err}
+	}
+	return dl, nil
+}
+
+// Prune deletes the invocation records that started before before, and
+// reports how many it deleted. Dead letters are not pruned. A service
+// calls it periodically, say daily with a cut-off thirty days back.
+func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
+	n, err := s.b.prune(ctx, before)
+	if err != nil {
+		return 0, &StoreError{Op: "Prune", Err: err}
+	}
+	return n, nil
+}
+
+func (r *deadLetterRow) deadLetter() (webhook.DeadLetter, error) {
+	e, err := webhook.ParseEvent([]byte(r.event))
+	if err != nil {
+		return webhook.DeadLetter{}, err
+	}
+	return webhook.DeadLetter{
+		DeliveryID: r.deliveryID, WebhookID: r.webhookID, Event: e, Outcome: webhook.Outcome(r.outcome),
+		Reason: r.reason, Attempts: r.attempts, FailedAt: r.failedAt,
+	}, nil
+}
+
+// pgStore is the PostgreSQL backend.
+type pgStore struct {
+	pool *pgxpool.Pool
+}
+
+// exec runs a statement in the caller's transaction when PublishTx put one
+// in ctx for this database, and on the pool otherwise.
+func (s *pgStore) exec(ctx context.Context, q string, args ...any) (int64, error) {
+	if tx, ok := txFrom(ctx, s.pool).(pgx.Tx); ok {
+		tag, err := tx.Exec(ctx, q, args...)
+		return tag.RowsAffected(), err
+	}
+	tag, err := s.pool.Exec(ctx, q, args...)
+	return tag.RowsAffected(), err
+}
+
+func (s *pgStore) record(ctx context.Context, inv *webhook.Invocation, rec []byte) error {
+	_, err := s.exec(ctx, `INSERT INTO outhook_invocation (id, delivery_id, webhook_id, outcome, started_at, record)
+		VALUES ($1, $2, $3, $4, $5, $6)`, inv.ID, inv.DeliveryID, inv.WebhookID, string(inv.Outcome), inv.StartedAt, string(rec))
+	return err
+}
+
+func (s *pgStore) invocations(ctx context.Context, webhookID string, limit int) ([][]byte, error) {
+	rows, err := s.pool.Query(ctx, `SELECT record::text FROM outhook_invocation WHERE webhook_id = $1
+		ORDER BY seq DESC LIMIT $2`, webhookID, pgLimit(limit))
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) ([]byte, error) {
+		var s string
+		err := row.Scan(&s)
+		return []byte(s), err
+	})
+}
+
+func (s *pgStore) addDeadLetter(ctx context.Context, dl *webhook.DeadLetter) error {
+	_, err := s.exec(ctx, `INSERT INTO outhook_dead_letter (delivery_id, webhook_id, outcome, reason, attempts, failed_at, event)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (delivery_id) DO UPDATE SET webhook_id = excluded.webhook_id, outcome = excluded.outcome,
+			reason = excluded.reason, attempts = excluded.attempts, failed_at = excluded.failed_at, event = excluded.event`,
+		dl.DeliveryID, dl.WebhookID, string(dl.Outcome), dl.Reason, dl.Attempts, dl.FailedAt, string(dl.Event.JSON()))
+	return err
+}
+
+const deadLetterColumns = "delivery_id, webhook_id, outcome, reason, attempts, failed_at, event"
+
+func scanPGDeadLetter(row pgx.CollectableRow) (deadLetterRow, error) {
+	var r deadLetterRow
+	err := row.Scan(&r.deliveryID, &r.webhookID, &r.outcome, &r.reason, &r.attempts, &r.failedAt, &r.event)
+	return r, err
+}
+
+func (s *pgStore) deadLetters(ctx context.Context, webhookID string, limit int) ([]deadLetterRow, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+deadLetterColumns+` FROM outhook_dead_letter
+		WHERE $1 = '' OR webhook_id = $1 ORDER BY failed_at DESC, delivery_id LIMIT $2`, webhookID, pgLimit(limit))
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, scanPGDeadLetter)
+}
+
+func (s *pgStore) takeDeadLetter(ctx context.Context, deliveryID string) (deadLetterRow, bool, error) {
+	rows, err := s.pool.Query(ctx, `DELETE FROM outhook_dead_letter WHERE delivery_id = $1 RETURNING `+deadLetterColumns, deliveryID)
+	if err != nil {
+		return deadLetterRow{}, false, err
+	}
+	r, err := pgx.CollectExactlyOneRow(rows, scanPGDeadLetter)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return deadLetterRow{}, false, nil
+	}
+	return r, err == nil, err
+}
+
+func (s *pgStore) prune(ctx context.Context, before time.Time) (int64, error) {
+	return s.exec(ctx, "DELETE FROM outhook_invocation WHERE started_at < $1", before)
+}
+
+// pgLimit turns "zero or less means all" into SQL: LIMIT NULL is no limit.
+func pgLimit(limit int) *int {
+	if limit <= 0 {
+		return nil
+	}
+	return &limit
+}
+
+// sqliteStore is the SQLite backend.
+type sqliteStore struct {
+	db *sql.DB
+}
+
+// conn is the caller's transaction when PublishSQLTx put one in ctx for
+// this database, and the pool otherwise. With SQLite's single connection
+// anything else would wait for the transaction forever.
+func (s *sqliteStore) conn(ctx context.Context) interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+} {
+	if tx, ok := txFrom(ctx, s.db).(*sql.Tx); ok {
+		return tx
+	}
+	return s.db
+}
+
+func (s *sqliteStore) record(ctx context.Context, inv *webhook.Invocation, rec []byte) error {
+	_, err := s.conn(ctx).ExecContext(ctx, `INSERT INTO outhook_invocation (id, delivery_id, webhook_id, outcome, started_at, record)
+		VALUES (?, ?, ?, ?, ?, ?)`, inv.ID, inv.DeliveryID, inv.WebhookID, string(inv.Outcome), inv.StartedAt.UnixNano(), string(rec))
+	return err
+}
+
+func (s *sqliteStore) invocations(ctx context.Context, webhookID string, limit int) ([][]byte, error) {
+	rows, err := s.conn(ctx).QueryContext(ctx, `SELECT record FROM outhook_invocation WHERE webhook_id = ?
+		ORDER BY seq DESC LIMIT ?`, webhookID, sqliteLimit(limit))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out [][]byte
+	for rows.Next() {
+		var rec string
+		if err := rows.Scan(&rec); err != nil {
+			return nil, err
+		}
+		out = append(out, []byte(rec))
+	}
+	return out, rows.Err()
+}
+
+func (s *sqliteStore) addDeadLetter(ctx context.Context, dl *webhook.DeadLetter) error {
+	_, err := s.conn(ctx).ExecContext(ctx, `INSERT INTO outhook_dead_letter (delivery_id, webhook_id, outcome, reason, attempts, failed_at, event)
+		VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (delivery_id) DO UPDATE SET webhook_id = excluded.webhook_id, outcome = excluded.outcome,
+			reason = excluded.reason, attempts = excluded.attempts, failed_at = excluded.failed_at, event = excluded.event`,
+		dl.DeliveryID, dl.WebhookID, string(dl.Outcome), dl.Reason, dl.Attempts, dl.FailedAt.UnixNano(), string(dl.Event.JSON()))
+	return err
+}
+
+func scanSQLiteDeadLetters(rows *sql.Rows) ([]deadLetterRow, error) {
+	defer rows.Close()
+	var out []deadLetterRow
+	for rows.Next() {
+		var r deadLetterRow
+		var failed int64
+		if err := rows.Scan(&r.deliveryID, &r.webhookID, &r.outcome, &r.reason, &r.attempts, &failed, &r.event); err != nil {
+			return nil, err
+		}
+		r.failedAt = time.Unix(0, failed)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+func (s *sqliteStore) deadLetters(ctx context.Context, webhookID string, limit int) ([]deadLetterRow, error) {
+	rows, err := s.conn(ctx).QueryContext(ctx, `SELECT `+deadLetterColumns+` FROM outhook_dead_letter
+		WHERE ?1 = '' OR webhook_id = ?1 ORDER BY failed_at DESC, delivery_id LIMIT ?2`, webhookID, sqliteLimit(limit))
+	if err != nil {
+		return nil, err
+	}
+	return scanSQLiteDeadLetters(rows)
+}
+
+func (s *sqliteStore) takeDeadLetter(ctx context.Context, deliveryID string) (deadLetterRow, bool, error) {
+	rows, err := s.conn(ctx).QueryContext(ctx, `DELETE FROM outhook_dead_letter WHERE delivery_id = ? RETURNING `+deadLetterColumns, deliveryID)
+	if err != nil {
+		return deadLetterRow{}, false, err
+	}
+	out, err := scanSQLiteDeadLetters(rows)
+	if err != nil || len(out) == 0 {
+		return deadLetterRow{}, false, err
+	}
+	return out[0], true, nil
+}
+
+func (s *sqliteStore) prune(ctx context.Context, before time.Time) (int64, error) {
+	res, err := s.conn(ctx).ExecContext(ctx, "DELETE FROM outhook_invocation WHERE started_at < ?", before.UnixNano())
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// sqliteLimit turns "zero or less means all" into SQL: LIMIT -1 is no
+// limit.
+func sqliteLimit(limit int) int {
+	if limit <= 0 {
+		return -1
+	}
+	return limit
+}

@@ -1,0 +1,166 @@
+package riverengine
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/outhook/outhook/webhook"
+)
+
+// deliveryArgs are a delivery job's arguments: what an instance needs to
+// make the delivery's next attempt.
+type deliveryArgs struct {
+	DeliveryID string `json:"delivery_id"`
+	WebhookID  string `json:"webhook_id"`
+	// Event is the event's JSON as text: River keeps args as jsonb, which
+	// would reorder an object's keys, and a webhook without a body template
+	// sends the event byte for byte.
+	Event   string    `json:"event"`
+	Created time.Time `json:"created"`
+	// Attempts counts the attempts made before the job was inserted; River
+	// counts the job's own.
+	Attempts int `json:"attempts,omitempty"`
+}
+
+// Kind implements river.JobArgs.
+func (deliveryArgs) Kind() string { return JobKind }
+
+// heldSweep is the number of held deliveries above which stale ones are
+// dropped; heldStale is how long after its due time a held delivery is
+// taken for picked up by another instance.
+const (
+	heldSweep = 4096
+	heldStale = time.Minute
+)
+
+// worker runs delivery jobs through the engine's Runner.
+type worker struct {
+	river.WorkerDefaults[deliveryArgs]
+	engine *Engine
+
+	mu sync.Mutex
+	// due passes the Runner's retry time from Work to NextRetry, which
+	// River calls right after Work returns the attempt's error.
+	due map[int64]time.Time
+	// held keeps the deliveries waiting for their next attempt, by job id,
+	// so that when this instance runs the job again the Delivery keeps what
+	// the Runner stored in it: the rendered body, the definition it was
+	// rendered from, a reserved rate-limit slot. A job another instance
+	// runs is rebuilt from its args there.
+	held map[int64]heldDelivery
+}
+
+type heldDelivery struct {
+	del *webhook.Delivery
+	due time.Time
+}
+
+func newWorker(e *Engine) *worker {
+	return &worker{engine: e, due: map[int64]time.Time{}, held: map[int64]heldDelivery{}}
+}
+
+// Timeout lets attempts run without River's job timeout: each is bounded by
+// its webhook's own.
+func (w *worker) Timeout(*river.Job[deliveryArgs]) time.Duration { return -1 }
+
+// NextRetry returns when the Runner asked for the next attempt.
+func (w *worker) NextRetry(job *river.Job[deliveryArgs]) time.Time {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	t := w.due[job.ID]
+	delete(w.due, job.ID)
+	return t
+}
+
+// Work makes the delivery's next attempt.
+func (w *worker) Work(ctx context.Context, job *river.Job[deliveryArgs]) error {
+	if err := ctx.Err(); err != nil {
+		// The engine is stopping: River makes the job available again,
+		// counting no attempt, for another instance.
+		return err
+	}
+	del, err := w.delivery(job)
+	if err != nil {
+		return river.JobCancel(fmt.Errorf("riverengine: job %d: %w", job.ID, err))
+	}
+	before := del.Attempts
+	next := w.engine.runner.Attempt(ctx, del)
+	if !next.Retry {
+		return nil // ended, and recorded by the Runner
+	}
+	due := time.Now().Add(next.Delay)
+	if del.Attempts == before {
+		// Held back by the rate limit or an open breaker, without an
+		// attempt: a snooze, which River does not count as one.
+		w.hold(job.ID, del, due, false)
+		return river.JobSnooze(max(next.Delay, 0))
+	}
+	if job.Attempt >= job.MaxAttempts {
+		w.engine.runner.Abandon(del, ErrAttemptsExhausted)
+		return nil
+	}
+	w.hold(job.ID, del, due, true)
+	return &retryError{attempt: del.Attempts, delay: next.Delay}
+}
+
+// delivery returns the job's delivery: the one this instance held since
+// its last attempt, or one rebuilt from the args.
+func (w *worker) delivery(job *river.Job[deliveryArgs]) (*webhook.Delivery, error) {
+	// River counts this run among the job's attempts already.
+	attempts := job.Args.Attempts + job.Attempt - 1
+	w.mu.Lock()
+	h, ok := w.held[job.ID]
+	delete(w.held, job.ID)
+	w.mu.Unlock()
+	if ok && h.del.Attempts == attempts {
+		return h.del, nil
+	}
+	ev, err := webhook.ParseEvent([]byte(job.Args.Event))
+	if err != nil {
+		return nil, err
+	}
+	return &webhook.Delivery{
+		ID: job.Args.DeliveryID, WebhookID: job.Args.WebhookID, Event: ev,
+		Attempts: attempts, Created: job.Args.Created,
+	}, nil
+}
+
+func (w *worker) hold(id int64, del *webhook.Delivery, due time.Time, retry bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if retry {
+		w.due[id] = due
+	}
+	if len(w.held) >= heldSweep {
+		stale := time.Now().Add(-heldStale)
+		for id, h := range w.held {
+			if h.due.Before(stale) {
+				delete(w.held, id)
+			}
+		}
+	}
+	w.held[id] = heldDelivery{del: del, due: due}
+}
+
+func (w *worker) forgetAll() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	clear(w.held)
+	clear(w.due)
+}
+
+// retryError is the error a delivery job returns after a failed attempt
+// that the retry policy retries; River records it among the job's errors.
+// The invocation record holds the reason.
+type retryError struct {
+	attempt int
+	delay   time.Duration
+}
+
+func (e *retryError) Error() string {
+	return fmt.Sprintf("riverengine: attempt %d failed; the next one is due in %s (see the invocation record)", e.attempt, e.delay)
+}
