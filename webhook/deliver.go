@@ -64,7 +64,7 @@ func (d *Dispatcher) Attempt(ctx context.Context, del *Delivery) Next {
 	del.Attempts++
 
 	inv := d.send(ctx, h, del)
-	d.reportToBreaker(h, report, inv)
+	d.reportToBreaker(ctx, h, report, inv)
 	retry, delay := false, time.Duration(0)
 	if inv.Outcome != Delivered {
 		if d.retryable(ctx, h, inv) {
@@ -122,17 +122,17 @@ func (d *Dispatcher) admit(h *hook, del *Delivery) (report func(bool), wait time
 
 // reportToBreaker tells the breaker how the endpoint did: 410 Gone disables
 // the webhook; network errors, timeouts, 429 and 5xx are failures; any other
-// answer shows the endpoint is up. Problems on this side (a blocked address)
-// count as neither.
-func (d *Dispatcher) reportToBreaker(h *hook, report func(bool), a *attempt) {
+// answer shows the endpoint is up. Problems on this side (a blocked address,
+// an attempt cut short by Close) count as neither: the breaker hears
+// nothing, and a half-open one allows another probe after its cool-down.
+func (d *Dispatcher) reportToBreaker(ctx context.Context, h *hook, report func(bool), a *attempt) {
 	if report == nil {
 		return
 	}
 	switch {
 	case a.status == http.StatusGone:
 		h.breaker.Disable()
-	case a.permanent:
-		report(true)
+	case a.permanent || ctx.Err() != nil:
 	case a.err != nil || a.status == http.StatusTooManyRequests || a.status >= 500:
 		report(false)
 	default:
@@ -231,8 +231,9 @@ type attempt struct {
 	permanent        bool
 }
 
-// send makes one HTTP attempt of del and describes it. Its Outcome is
-// Delivered or, for any failure, Failed; the caller decides about retries.
+// send makes one HTTP attempt of del, whose body is rendered, and describes
+// it. Its Outcome is Delivered or, for any failure, Failed; the caller
+// decides about retries.
 func (d *Dispatcher) send(ctx context.Context, h *hook, del *Delivery) *attempt {
 	a := &attempt{Invocation: Invocation{
 		ID: newID(), DeliveryID: del.ID, WebhookID: h.def.ID, WebhookName: h.def.Name,
@@ -244,14 +245,6 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *Delivery) *attempt 
 		return a
 	}
 
-	if del.body == nil {
-		body, err := h.render(del.Event)
-		if err != nil {
-			a.permanent = true
-			return fail(fmt.Sprintf("rendering the body: %v", err))
-		}
-		del.body = body
-	}
 	client := d.client
 	if h.client != nil {
 		client = h.client
@@ -377,7 +370,14 @@ func (d *Dispatcher) TestEvent(ctx context.Context, w Webhook, e *Event) (Invoca
 	if errs != nil {
 		return Invocation{}, errs
 	}
-	del := &Delivery{ID: newID(), WebhookID: h.def.ID, Event: e, Attempts: 1}
+	body, err := h.render(e)
+	if err != nil {
+		return Invocation{
+			ID: newID(), WebhookID: h.def.ID, WebhookName: h.def.Name, EventType: e.typ, EventID: e.id,
+			Outcome: Failed, Reason: fmt.Sprintf("rendering the body: %v", err), StartedAt: d.cfg.now(),
+		}, nil
+	}
+	del := &Delivery{ID: newID(), WebhookID: h.def.ID, Event: e, Attempts: 1, body: body}
 	a := d.send(ctx, h, del)
 	if a.validationFailed {
 		a.Outcome = ValidationFailed

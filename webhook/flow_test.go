@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/outhook/outhook/template"
 	"github.com/outhook/outhook/webhook"
 )
 
@@ -261,4 +262,30 @@ func TestRedirects(t *testing.T) {
 	require.Contains(t, byName["metadata"].Reason, "169.254.169.254")
 	require.Len(t, target.got(), 1)
 	require.Equal(t, "", target.got()[0].header.Get("Authorization"), "credentials do not follow a redirect to another host")
+}
+
+func TestStrictTemplateFailureIsADeadLetterWithoutAttempt(t *testing.T) {
+	rc := newReceiver(t, nil)
+	d, invs := newDispatcher(t, webhook.WithTemplateOptions(template.WithStrict()))
+	w := torqLike(rc.URL)
+	w.BodyTemplate = `{"bundle":"{{data.access_bundle.name}}"}`
+	hook, err := d.Add(w)
+	require.NoError(t, err)
+	e := requestEvent(t, webhook.RequestCreated, "req-1") // has no access_bundle
+	_, err = d.Publish(context.Background(), e)
+	require.NoError(t, err)
+	inv := waitFinal(t, invs, 1)[0]
+	require.Equal(t, webhook.Failed, inv.Outcome)
+	require.Equal(t, 0, inv.Attempt)
+	require.Contains(t, inv.Reason, "rendering the body")
+	require.Contains(t, inv.Reason, "data.access_bundle.name")
+	dead, err := d.DeadLetters(context.Background(), hook.ID, 0)
+	require.NoError(t, err)
+	require.Len(t, dead, 1)
+	require.Empty(t, rc.got())
+
+	tested, err := d.TestEvent(context.Background(), w, e)
+	require.NoError(t, err)
+	require.Equal(t, webhook.Failed, tested.Outcome)
+	require.Contains(t, tested.Reason, "rendering the body")
 }
