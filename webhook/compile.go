@@ -31,8 +31,8 @@ type hook struct {
 	method      string
 	url         string
 	redactedURL string
-	serverAddr  string // the URL's host, for spans
-	serverPort  int    // the URL's port, explicit or implied by the scheme
+	serverAddr  string           // the URL's host, for spans
+	serverPort  int              // the URL's port, explicit or implied by the scheme
 	header      http.Header      // to send, canonical names
 	redactor    *redact.Redactor // knows this webhook's secrets
 	signer      *signing.Signer  // nil when unsigned
