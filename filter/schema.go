@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/outhook/outhook/internal/suggest"
 )
 
 // checkSchema checks a comparison's path and operands against s.
@@ -12,7 +14,7 @@ func checkSchema(s Schema, c *Clause, steps []step) *ClauseError {
 	typ, ok := s.Lookup(path)
 	if !ok {
 		if !openParent(s, steps) {
-			return &ClauseError{Path: c.Path, Op: c.Op, Suggestion: suggest(path, s.Paths()),
+			return &ClauseError{Path: c.Path, Op: c.Op, Suggestion: suggest.Closest(path, s.Paths()),
 				Err: fmt.Errorf("%w %s", ErrUnknownField, path)}
 		}
 		typ = "any"
@@ -76,45 +78,4 @@ func openParent(s Schema, steps []step) bool {
 		return true
 	}
 	return false
-}
-
-// suggest returns the known path closest to path, or "" when none is close.
-func suggest(path string, known []string) string {
-	best, bestDist := "", len(path)/3+2
-	for _, k := range known {
-		if d := distance(path, k, bestDist); d < bestDist {
-			best, bestDist = k, d
-		}
-	}
-	return best
-}
-
-// distance is the Levenshtein distance between a and b, or any value of at
-// least limit when it is that far.
-func distance(a, b string, limit int) int {
-	if d := len(a) - len(b); d >= limit || -d >= limit {
-		return limit
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		rowMin := cur[0]
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			rowMin = min(rowMin, cur[j])
-		}
-		if rowMin >= limit {
-			return limit
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

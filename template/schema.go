@@ -2,6 +2,8 @@ package template
 
 import (
 	"strings"
+
+	"github.com/outhook/outhook/internal/suggest"
 )
 
 // Schema describes the fields of the data a template renders, so that Check
@@ -200,41 +202,5 @@ func (c *checker) suggest(path string) string {
 	if c.paths == nil {
 		c.paths = c.s.Paths()
 	}
-	best, bestD := "", len(path)/2+1
-	for _, p := range c.paths {
-		if d := distance(path, p, bestD); d < bestD {
-			best, bestD = p, d
-		}
-	}
-	return best
-}
-
-// distance is the Levenshtein distance between a and b, or limit when it is
-// at least limit.
-func distance(a, b string, limit int) int {
-	if d := len(a) - len(b); d >= limit || -d >= limit {
-		return limit
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		low := cur[0]
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			low = min(low, cur[j])
-		}
-		if low >= limit {
-			return limit
-		}
-		prev, cur = cur, prev
-	}
-	return min(prev[len(b)], limit)
+	return suggest.Closest(path, c.paths)
 }
