@@ -1,15 +1,30 @@
-// Package bench compares Outhook's template package with other Go template
-// engines (text/template, github.com/cbroglie/mustache and
-// github.com/aymerick/raymond) on the two bodies of the performance
-// targets: Apono's Torq body and a rich body with ten fields and two loops,
-// over a 3 KB access-request event. It is a module of its own so that the
-// core module does not depend on those engines.
+// Package bench is Outhook's benchmark suite, a module of its own so that
+// the core module does not depend on the engines and clients it is
+// compared with. On the same inputs (the 3 KB access-request event, the
+// Torq body and a rich body, an 885-byte response) it measures:
 //
-// Run the benchmarks with
+//   - template rendering: Outhook against a hand-written renderer (the
+//     lower bound), text/template, cbroglie/mustache and aymerick/raymond
+//     (BenchmarkTorq, BenchmarkRich);
+//   - the publish path of one webhook, raw event bytes to request body:
+//     webhook.ParseEvent and template Append against encoding/json and
+//     cbroglie/mustache (BenchmarkPublishPath);
+//   - response validation: package validate against PaesslerAG/jsonpath
+//     (BenchmarkValidate);
+//   - end-to-end deliveries per second at 8, 64 and 256 in flight to a
+//     receiver in another process: the Dispatcher against a bare tuned
+//     http.Client and the default one (BenchmarkDelivery);
+//   - Publish with 10, 1,000 and 10,000 webhooks registered, 10 matching
+//     (BenchmarkRegistered);
+//   - a healthy webhook beside a stalled one: its throughput and the peak
+//     heap (BenchmarkStalledNeighbour).
+//
+// Run the whole suite, six interleaved rounds, and rewrite RESULTS.md with
+// the medians, spreads and ratios:
+//
+//	go run ./cmd/benchreport
+//
+// or the plain benchmarks:
 //
 //	go test -run '^$' -bench . -benchmem
-//
-// and the ratios, measured in one run, with
-//
-//	go test -run TestRatios -v -ratios
 package bench

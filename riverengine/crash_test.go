@@ -30,52 +30,71 @@ const (
 
 var crashHooks = []string{"hooka", "hookb"}
 
-// crashChild publishes crashEvents events to both crash hooks, says so on
-// standard output, and delivers until it is killed.
+// crashChild publishes crashEvents events to both crash hooks, starts
+// delivering, says so on standard output, and delivers until it is killed.
 func crashChild(mode string) int {
 	ctx := context.Background()
 	fail := func(err error) int {
 		fmt.Fprintln(os.Stderr, "crash child:", err)
 		return 1
 	}
-	var eng *riverengine.Engine
-	var err error
+	// Publish everything first, with a publish-only engine, then deliver:
+	// on SQLite's single connection, workers would slow publishing down.
+	var newEngine func(opts ...riverengine.Option) (*riverengine.Engine, error)
 	switch mode {
 	case "postgres":
-		pool, perr := pgxpool.New(ctx, os.Getenv(crashDBEnv))
-		if perr != nil {
-			return fail(perr)
-		}
-		eng, err = riverengine.New(ctx, pool, riverengine.WithWorkers(16))
-	case "sqlite":
-		db, serr := sql.Open("sqlite", sqliteDSN(os.Getenv(crashDBEnv)))
-		if serr != nil {
-			return fail(serr)
-		}
-		eng, err = riverengine.NewSQLite(ctx, db, riverengine.WithWorkers(16), riverengine.WithPollInterval(50*time.Millisecond))
-	default:
-		err = fmt.Errorf("unknown mode %q", mode)
-	}
-	if err != nil {
-		return fail(err)
-	}
-	d, err := webhook.New(dispatcherOptions(eng)...)
-	if err != nil {
-		return fail(err)
-	}
-	for _, id := range crashHooks {
-		if _, err := d.Add(hook(id, os.Getenv(crashReceiverEnv))); err != nil {
+		pool, err := pgxpool.New(ctx, os.Getenv(crashDBEnv))
+		if err != nil {
 			return fail(err)
 		}
+		newEngine = func(opts ...riverengine.Option) (*riverengine.Engine, error) {
+			return riverengine.New(ctx, pool, opts...)
+		}
+	case "sqlite":
+		db, err := sql.Open("sqlite", sqliteDSN(os.Getenv(crashDBEnv)))
+		if err != nil {
+			return fail(err)
+		}
+		newEngine = func(opts ...riverengine.Option) (*riverengine.Engine, error) {
+			return riverengine.NewSQLite(ctx, db, append(opts, riverengine.WithPollInterval(50*time.Millisecond))...)
+		}
+	default:
+		return fail(fmt.Errorf("unknown mode %q", mode))
+	}
+	dispatcher := func(opts ...riverengine.Option) (*webhook.Dispatcher, error) {
+		eng, err := newEngine(opts...)
+		if err != nil {
+			return nil, err
+		}
+		d, err := webhook.New(dispatcherOptions(eng)...)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range crashHooks {
+			if _, err := d.Add(hook(id, os.Getenv(crashReceiverEnv))); err != nil {
+				return nil, err
+			}
+		}
+		return d, nil
+	}
+	pub, err := dispatcher(riverengine.WithPublishOnly())
+	if err != nil {
+		return fail(err)
 	}
 	for i := range crashEvents {
 		e, err := webhook.ParseEvent(fmt.Appendf(nil, `{"event_type":"test.event","event_time":1773134100.%09d,"event_id":"e-%d","data":{"n":%d}}`, i, i, i))
 		if err != nil {
 			return fail(err)
 		}
-		if _, err := d.Publish(ctx, e); err != nil {
+		if _, err := pub.Publish(ctx, e); err != nil {
 			return fail(err)
 		}
+	}
+	if err := pub.Close(ctx); err != nil {
+		return fail(err)
+	}
+	if _, err := dispatcher(riverengine.WithWorkers(16)); err != nil {
+		return fail(err)
 	}
 	fmt.Println("published")
 	select {} // deliver until killed

@@ -109,8 +109,8 @@ func WithQueue(name string) Option {
 // WithRescueAfter sets how long a delivery may be running before River
 // takes its instance for dead and makes it available again, so that
 // another instance delivers it (the receiver may then get it twice, with
-// the same webhook-id). It must exceed the longest webhook timeout.
-// Default DefaultRescueAfter.
+// the same webhook-id); an attempt still running by then is cancelled. It
+// must exceed the longest webhook timeout. Default DefaultRescueAfter.
 func WithRescueAfter(d time.Duration) Option {
 	return optionFunc(func(c *config) {
 		if d > 0 {
@@ -209,9 +209,11 @@ func (q *riverQueue[TTx]) insert(ctx context.Context, args deliveryArgs, opts *r
 	return err
 }
 
-func (q *riverQueue[TTx]) start(ctx context.Context) error         { return q.client.Start(ctx) }
-func (q *riverQueue[TTx]) stop(ctx context.Context) error          { return q.client.Stop(ctx) }
-func (q *riverQueue[TTx]) stopAndCancel(ctx context.Context) error { return q.client.StopAndCancel(ctx) }
+func (q *riverQueue[TTx]) start(ctx context.Context) error { return q.client.Start(ctx) }
+func (q *riverQueue[TTx]) stop(ctx context.Context) error  { return q.client.Stop(ctx) }
+func (q *riverQueue[TTx]) stopAndCancel(ctx context.Context) error {
+	return q.client.StopAndCancel(ctx)
+}
 
 // New returns an engine on a PostgreSQL database that Migrate has brought
 // up to date; it fails with an error wrapping ErrNotMigrated otherwise.
@@ -256,7 +258,7 @@ func newEngine(db any, store *Store, opts []Option) (*Engine, *worker, *river.Co
 	river.AddWorker(workers, w)
 	rc := &river.Config{
 		Workers:              workers,
-		JobTimeout:           -1, // each attempt is bounded by its webhook's timeout
+		JobTimeout:           e.cfg.rescueAfter, // see worker.Timeout
 		RescueStuckJobsAfter: e.cfg.rescueAfter,
 		RetryPolicy:          retryAtOnce{},
 		MaxAttempts:          maxRiverAttempts,

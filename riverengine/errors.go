@@ -25,7 +25,7 @@ var (
 	// ErrAttemptsExhausted is the reason of a dead letter whose River job
 	// reached River's attempt limit while the retry policy still asked for
 	// more (River counts at most 32767 attempts).
-	ErrAttemptsExhausted = errors.New("River's attempt limit reached")
+	ErrAttemptsExhausted = errors.New("attempt limit of River reached")
 )
 
 // EnqueueError reports a delivery that could not be queued: the insert of

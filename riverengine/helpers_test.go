@@ -123,30 +123,6 @@ func (r *receiver) snapshot() map[string][]string {
 	return out
 }
 
-// outcomes collects final invocation outcomes, by delivery id.
-type outcomes struct {
-	mu   sync.Mutex
-	byID map[string]webhook.Invocation
-	all  []webhook.Invocation
-}
-
-func newOutcomes() *outcomes { return &outcomes{byID: map[string]webhook.Invocation{}} }
-
-func (o *outcomes) hook(inv webhook.Invocation) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.all = append(o.all, inv)
-	if inv.Outcome.Final() {
-		o.byID[inv.DeliveryID] = inv
-	}
-}
-
-func (o *outcomes) final() int {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return len(o.byID)
-}
-
 // newPostgresEngine returns a migrated database's pool and an engine on it.
 func newPostgresEngine(t testing.TB, url string, opts ...riverengine.Option) (*pgxpool.Pool, *riverengine.Engine) {
 	t.Helper()

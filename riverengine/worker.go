@@ -63,9 +63,11 @@ func newWorker(e *Engine) *worker {
 	return &worker{engine: e, due: map[int64]time.Time{}, held: map[int64]heldDelivery{}}
 }
 
-// Timeout lets attempts run without River's job timeout: each is bounded by
-// its webhook's own.
-func (w *worker) Timeout(*river.Job[deliveryArgs]) time.Duration { return -1 }
+// Timeout bounds a job by the rescue horizon: an attempt still running by
+// then is taken for lost and made again (River's rescuer leaves jobs
+// without a timeout alone). Each attempt is bounded by its webhook's
+// timeout well before.
+func (w *worker) Timeout(*river.Job[deliveryArgs]) time.Duration { return w.engine.cfg.rescueAfter }
 
 // NextRetry returns when the Runner asked for the next attempt.
 func (w *worker) NextRetry(job *river.Job[deliveryArgs]) time.Time {

@@ -298,7 +298,10 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *Delivery) *attempt 
 		}
 		return fail(reason)
 	}
-	limit := max(d.cfg.maxResponseBytes, h.validators.MaxBodyBytes())
+	limit := d.cfg.maxResponseBytes
+	if h.validators.Len() > 0 {
+		limit = max(limit, h.validators.MaxBodyBytes()) // validators may need more than is kept
+	}
 	r, readErr := validate.Read(resp, limit)
 	_, _ = io.CopyN(io.Discard, resp.Body, drainLimit)
 	resp.Body.Close()

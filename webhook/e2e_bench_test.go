@@ -8,10 +8,8 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -165,79 +163,4 @@ func BenchmarkDelivery(b *testing.B) {
 		<-done
 		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "req/s")
 	})
-}
-
-// BenchmarkStalledNeighbour measures a healthy webhook's deliveries per
-// second alone (the anchor) and beside a webhook whose endpoint never
-// answers; the target is 90% or more of the anchor. It reports the heap in
-// use at the end, which the stalled webhook's queue bound keeps flat.
-func BenchmarkStalledNeighbour(b *testing.B) {
-	url := startReceiver(b)
-	stall := make(chan struct{})
-	stalled := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-stall:
-		case <-r.Context().Done():
-		}
-	}))
-	defer stalled.Close()
-	defer close(stall)
-	event := mustMock(b, webhook.RequestCreated)
-
-	for _, neighbour := range []bool{false, true} {
-		name := "anchor=alone"
-		if neighbour {
-			name = "beside-stalled"
-		}
-		b.Run(name, func(b *testing.B) {
-			var delivered atomic.Int64
-			done := make(chan struct{})
-			want := int64(b.N)
-			d, err := webhook.New(
-				webhook.WithURLPolicy(webhook.URLPolicy{AllowHTTP: true, AllowCustomPorts: true}),
-				webhook.WithAllowedTargets("127.0.0.1"), // the loopback receiver; the SSRF guard blocks it otherwise
-				webhook.WithWorkers(64), webhook.WithConcurrency(48),
-				webhook.WithQueue(1000, webhook.QueueReject), // for the stalled one
-				webhook.WithRetryPolicy(webhook.RetryPolicy{MaxAttempts: 1}),
-				webhook.WithInvocationHook(func(inv webhook.Invocation) {
-					if inv.WebhookName == "healthy" && delivered.Add(1) == want {
-						close(done)
-					}
-				}),
-			)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer func() {
-				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-				defer cancel()
-				_ = d.Close(ctx)
-			}()
-			add := func(name, url string, timeout int, settings *webhook.DeliverySettings) {
-				_, err := d.Add(webhook.Webhook{Name: name, Active: true, URL: url, TimeoutInSec: timeout, Delivery: settings,
-					BodyTemplate: `{"who":"{{data.requester.name}}"}`, Triggers: []webhook.Trigger{webhook.RequestCreated}})
-				if err != nil {
-					b.Fatal(err)
-				}
-			}
-			// The healthy queue holds every event, so that only the stalled
-			// webhook ever rejects.
-			add("healthy", url, 30, &webhook.DeliverySettings{QueueSize: b.N + 1})
-			if neighbour {
-				add("stalled", stalled.URL, 600, nil)
-			}
-			ctx := context.Background()
-			start := time.Now()
-			for range b.N {
-				if _, err := d.Publish(ctx, event); err != nil && !neighbour {
-					b.Fatal(err)
-				}
-			}
-			<-done
-			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "req/s")
-			var ms runtime.MemStats
-			runtime.ReadMemStats(&ms)
-			b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heap-MiB")
-		})
-	}
 }
