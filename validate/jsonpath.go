@@ -100,13 +100,10 @@ var background = context.Background()
 // *jsondoc.Value finds no path.
 func (v *JSONPathValidator) Check(body any) (r Result) {
 	r.Validator, r.Expected = v.path, v.expected
-	defer func() {
-		// The path language evaluates scripts; none of it may take the
-		// dispatcher down.
-		if p := recover(); p != nil {
-			r.Passed, r.Found, r.Err = false, "", fmt.Errorf("%w: evaluating %s: %v", ErrNotFound, v.path, p)
-		}
-	}()
+	// The path language evaluates scripts; none of it may take the
+	// dispatcher down. A named function, not a closure over r, keeps r off
+	// the heap.
+	defer recoverEval(&r)
 	if v.recursive && tooDeep(body, MaxDepth) {
 		r.Err = ErrTooDeep
 		return r
@@ -129,12 +126,19 @@ func (v *JSONPathValidator) Check(body any) (r Result) {
 		r.Err = ErrNotFound
 		return r
 	}
-	r.Found = compactJSON(matches)
+	r.Found = compactArray(matches)
 	r.Passed = v.matchMany(matches)
 	if !r.Passed {
 		r.Err = ErrMismatch
 	}
 	return r
+}
+
+// recoverEval turns a panic in a path evaluation into a failed result.
+func recoverEval(r *Result) {
+	if p := recover(); p != nil {
+		r.Passed, r.Found, r.Err = false, "", fmt.Errorf("%w: evaluating %s: %v", ErrNotFound, r.Validator, p)
+	}
 }
 
 func (v *JSONPathValidator) matchMany(matches []any) bool {

@@ -77,11 +77,31 @@ func text(v any) string {
 // compactJSON returns v as compact JSON (map keys sorted, no HTML
 // escaping), or "" when v has no JSON form.
 func compactJSON(v any) string {
-	b, err := jsondoc.AppendJSON(nil, v)
+	// Most values found are short: build them on the stack and allocate
+	// only the string.
+	var buf [256]byte
+	b, err := jsondoc.AppendJSON(buf[:0], v)
 	if err != nil {
 		return ""
 	}
 	return string(b)
+}
+
+// compactArray is compactJSON for the matches of a path, without boxing
+// the slice into an interface.
+func compactArray(vs []any) string {
+	var buf [256]byte
+	b := append(buf[:0], '[')
+	for i, v := range vs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		var err error
+		if b, err = jsondoc.AppendJSON(b, v); err != nil {
+			return ""
+		}
+	}
+	return string(append(b, ']'))
 }
 
 // oneOf reports whether s is one of set.
