@@ -12,9 +12,11 @@ import (
 	"os/exec"
 	"runtime"
 	"runtime/metrics"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -59,8 +61,9 @@ func runReceiver() {
 	}))
 }
 
-// startReceiver runs the receiver process and returns its base URL.
-func startReceiver(b *testing.B) string {
+// startReceiver runs the receiver process and returns its base URL and
+// process id.
+func startReceiver(b *testing.B) (string, int) {
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), receiverEnv+"=1")
 	stdin, err := cmd.StdinPipe()
@@ -82,7 +85,7 @@ func startReceiver(b *testing.B) string {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return "http://" + strings.TrimSpace(line)
+	return "http://" + strings.TrimSpace(line), cmd.Process.Pid
 }
 
 // torqBody is the Torq body rendered over the benchmark event: what the raw
@@ -99,18 +102,77 @@ func torqBody(b *testing.B) []byte {
 	return body
 }
 
+// cpuTime returns the CPU time (user and system) this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// clockTicks is the unit of the CPU times in /proc/<pid>/stat.
+const clockTicks = 100
+
+// processCPU returns the CPU time (user and system) process pid has used,
+// to the hundredth of a second, or false where there is no /proc.
+func processCPU(pid int) (time.Duration, bool) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, false
+	}
+	// utime and stime are the 12th and 13th fields after the command
+	// name, which is in parentheses and may hold spaces.
+	fields := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
+	if len(fields) < 13 {
+		return 0, false
+	}
+	user, err1 := strconv.ParseInt(fields[11], 10, 64)
+	sys, err2 := strconv.ParseInt(fields[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	return time.Duration(user+sys) * time.Second / clockTicks, true
+}
+
+// cpuMeter measures the CPU time the sender (this process) and the
+// receiver spend per request. Sender and receiver share the machine's
+// cores, so the two together decide the throughput: a sender that costs
+// more leaves less to the receiver.
+type cpuMeter struct {
+	receiver       int
+	sender, recvAt time.Duration
+}
+
+func startCPU(receiver int) cpuMeter {
+	m := cpuMeter{receiver: receiver, sender: cpuTime()}
+	m.recvAt, _ = processCPU(receiver)
+	return m
+}
+
+func (m cpuMeter) report(b *testing.B) {
+	b.ReportMetric(float64(cpuTime()-m.sender)/float64(b.N)/1e3, "sender-cpu-µs/op")
+	if now, ok := processCPU(m.receiver); ok {
+		b.ReportMetric(float64(now-m.recvAt)/float64(b.N)/1e3, "receiver-cpu-µs/op")
+	}
+}
+
 // postAll posts body b.N times with inFlight goroutines and reports req/s.
-func postAll(b *testing.B, client *http.Client, url string, body []byte, inFlight int) {
+func postAll(b *testing.B, client *http.Client, url string, receiver int, body []byte, inFlight int) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	start := time.Now()
+	cpu, start := startCPU(receiver), time.Now()
 	for range inFlight {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for next.Add(1) <= int64(b.N) {
 				req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+				// The headers Outhook sends, so that the receiver has the
+				// same work either way.
 				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Authorization", "Bearer token")
+				req.Header.Set("User-Agent", "Outhook/1")
+				req.Header.Set("Webhook-Id", "9f3c2a7b5e1d4c8a9b0f6e2d1c3a5b7e")
+				req.Header.Set("Webhook-Timestamp", "1795435200")
 				resp, err := client.Do(req)
 				if err != nil {
 					b.Error(err)
@@ -123,13 +185,16 @@ func postAll(b *testing.B, client *http.Client, url string, body []byte, inFligh
 	}
 	wg.Wait()
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "req/s")
+	cpu.report(b)
 }
 
 // BenchmarkDelivery measures end-to-end deliveries per second to a receiver
 // in another process at 8, 64 and 256 in flight:
 //
 //   - anchor=tuned-client: a bare http.Client whose pool keeps a connection
-//     per request in flight, posting the already rendered Torq body;
+//     per request in flight, posting the already rendered Torq body with
+//     the headers Outhook sends (Content-Type, Authorization, User-Agent,
+//     Webhook-Id, Webhook-Timestamp);
 //   - default-client: the same with http.DefaultTransport's settings (two
 //     idle connections per host, so it redials);
 //   - outhook: Publish of the 3 KB event to one webhook, which matches it,
@@ -139,7 +204,7 @@ func postAll(b *testing.B, client *http.Client, url string, body []byte, inFligh
 //
 // Target: outhook at 85% or more of the anchor's req/s.
 func BenchmarkDelivery(b *testing.B) {
-	url := startReceiver(b)
+	url, receiver := startReceiver(b)
 	body := torqBody(b)
 	event, err := webhook.ParseEvent(eventJSON(b))
 	if err != nil {
@@ -152,14 +217,14 @@ func BenchmarkDelivery(b *testing.B) {
 				MaxIdleConns: inFlight, MaxIdleConnsPerHost: inFlight, IdleConnTimeout: time.Minute,
 			}}
 			defer client.CloseIdleConnections()
-			postAll(b, client, url, body, inFlight)
+			postAll(b, client, url, receiver, body, inFlight)
 		})
 		b.Run(prefix+"default-client", func(b *testing.B) {
 			// http.DefaultClient's settings, on a transport of its own so
 			// that its pool does not carry over from one run to the next.
 			client := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 			defer client.CloseIdleConnections()
-			postAll(b, client, url, body, inFlight)
+			postAll(b, client, url, receiver, body, inFlight)
 		})
 		b.Run(prefix+"outhook", func(b *testing.B) {
 			var delivered atomic.Int64
@@ -192,7 +257,7 @@ func BenchmarkDelivery(b *testing.B) {
 				b.Fatal(err)
 			}
 			ctx := context.Background()
-			start := time.Now()
+			cpu, start := startCPU(receiver), time.Now()
 			for range b.N {
 				if _, err := d.Publish(ctx, event); err != nil {
 					b.Fatal(err)
@@ -201,6 +266,7 @@ func BenchmarkDelivery(b *testing.B) {
 			<-done
 			b.StopTimer() // Close is not part of the measure
 			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "req/s")
+			cpu.report(b)
 		})
 	}
 }
@@ -244,7 +310,7 @@ func peakHeap() (stop func() uint64) {
 // more. It reports the process's peak heap (live and unswept objects,
 // sampled every 5 ms), which the stalled webhook's bounds keep flat.
 func BenchmarkStalledNeighbour(b *testing.B) {
-	url := startReceiver(b)
+	url, receiver := startReceiver(b)
 	event, err := webhook.ParseEvent(eventJSON(b))
 	if err != nil {
 		b.Fatal(err)
@@ -293,7 +359,7 @@ func BenchmarkStalledNeighbour(b *testing.B) {
 			}
 			stop := peakHeap()
 			ctx := context.Background()
-			start := time.Now()
+			cpu, start := startCPU(receiver), time.Now()
 			for range b.N {
 				if _, err := d.Publish(ctx, event); err != nil && !neighbour {
 					b.Fatal(err)
@@ -307,6 +373,7 @@ func BenchmarkStalledNeighbour(b *testing.B) {
 			peak := stop()
 			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "req/s")
 			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+			cpu.report(b)
 		})
 	}
 }

@@ -41,6 +41,19 @@ func BenchmarkJSONPath(b *testing.B) {
 			}
 		}
 	})
+	// What a webhook runs: Validate on a response whose body is parsed
+	// once; a plain path is walked on it without PaesslerAG/jsonpath.
+	b.Run("validate-parsed", func(b *testing.B) {
+		v := validate.MustJSONPath("$.data.output.ticket.state", []string{"open", "resolved"})
+		resp := &validate.Response{StatusCode: 200, Body: raw}
+		require.True(b, v.Validate(resp).Passed) // parses the body
+		b.ReportAllocs()
+		for b.Loop() {
+			if r := v.Validate(resp); !r.Passed {
+				b.Fatal(r)
+			}
+		}
+	})
 	b.Run("jsonpath-wildcard", func(b *testing.B) {
 		eval, err := jsonpath.New("$.output.notified[*].channel")
 		require.NoError(b, err)

@@ -67,7 +67,7 @@ func ExampleSet() {
 	// status true
 	// $.data.status false
 	// header Content-Type false
-	// Torq rejected the event: $.data.status: failed: response body is not JSON: invalid character '<' looking for beginning of value, expected one of "ok"; header Content-Type: failed: unexpected value, found "text/html", expected one of "application/json"
+	// Torq rejected the event: $.data.status: failed: response body is not JSON: json: line 1, column 1: unexpected '<', expected a value, expected one of "ok"; header Content-Type: failed: unexpected value, found "text/html", expected one of "application/json"
 }
 
 func ExampleParseStatus() {

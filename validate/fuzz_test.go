@@ -1,7 +1,9 @@
 package validate_test
 
 import (
+	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/outhook/outhook/validate"
@@ -40,6 +42,20 @@ func FuzzJSONPath(f *testing.F) {
 				t.Fatalf("passed %v with error %v", r.Passed, r.Err)
 			}
 			_ = r.String()
+			// Validate walks plain paths itself: it must agree with
+			// PaesslerAG/jsonpath on the decoded body.
+			if !json.Valid([]byte(body)) {
+				continue
+			}
+			dec := json.NewDecoder(strings.NewReader(body))
+			dec.UseNumber()
+			var doc any
+			if dec.Decode(&doc) != nil {
+				continue
+			}
+			if want := v.Check(doc); want.Passed != r.Passed || want.Found != r.Found {
+				t.Fatalf("%s on %s: Validate found %q (passed %v), Check found %q (passed %v)", path, body, r.Found, r.Passed, want.Found, want.Passed)
+			}
 		}
 	})
 }

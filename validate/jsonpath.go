@@ -30,6 +30,7 @@ func AllMatches() PathOption {
 // is compiled once and safe for concurrent use.
 type JSONPathValidator struct {
 	path      string
+	plain     []step // the path's steps when it is plain, else nil
 	eval      gval.Evaluable
 	multi     bool
 	recursive bool
@@ -55,6 +56,9 @@ func JSONPath(path string, expected []string, opts ...PathOption) (*JSONPathVali
 		return nil, err
 	}
 	v := &JSONPathValidator{path: path, eval: eval, multi: multi, recursive: recursive, expected: append([]string(nil), expected...)}
+	if expr, err := bodyPath(path); err == nil && !multi {
+		v.plain = plainSteps(expr)
+	}
 	for _, o := range opts {
 		if o != nil {
 			o.applyPath(v)
@@ -83,6 +87,11 @@ func (v *JSONPathValidator) Expected() []string { return v.expected }
 // Validate checks the decoded body of resp, decoding it if no validator has
 // yet; a body that does not decode fails with the decoding error.
 func (v *JSONPathValidator) Validate(resp *Response) Result {
+	if v.plain != nil {
+		if r, ok := v.walk(resp); ok {
+			return r
+		}
+	}
 	doc, err := resp.JSON()
 	if err != nil {
 		return Result{Validator: v.path, Expected: v.expected, Err: err}

@@ -2,11 +2,11 @@ package validate
 
 import (
 	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
+
+	"github.com/outhook/outhook/internal/jsondoc"
 )
 
 // DefaultMaxBodyBytes is the number of body bytes Read and a Set look at
@@ -29,8 +29,10 @@ type Response struct {
 	// body is never decoded: JSON returns ErrTruncated.
 	Truncated bool
 
+	parsed  bool
+	tree    *jsondoc.Value // the body parsed, for plain paths
 	decoded bool
-	doc     any
+	doc     any // the tree as map[string]any and the like, for the others
 	err     error
 }
 
@@ -48,7 +50,7 @@ func Read(resp *http.Response, limit int64) (*Response, error) {
 	if resp.Body == nil {
 		return r, nil
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	body, err := readAtMost(resp.Body, limit+1, resp.ContentLength)
 	if int64(len(body)) > limit {
 		body, r.Truncated = body[:limit], true
 	}
@@ -59,36 +61,68 @@ func Read(resp *http.Response, limit int64) (*Response, error) {
 	return r, nil
 }
 
+// readAtMost reads r until EOF or n bytes, into a buffer sized for the
+// announced length when it is known (-1 when it is not), so that a body
+// costs one allocation.
+func readAtMost(r io.Reader, n, announced int64) ([]byte, error) {
+	size := int64(512)
+	if announced >= 0 {
+		size = announced + 1 // room to see EOF without growing
+	}
+	buf := make([]byte, 0, min(size, n))
+	for int64(len(buf)) < n {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)] // let append pick the growth
+		}
+		m, err := r.Read(buf[len(buf):min(int64(cap(buf)), n)])
+		buf = buf[:len(buf)+m]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+	return buf, nil
+}
+
 // JSON returns the body decoded as JSON: map[string]any, []any, string,
 // json.Number (numbers keep their text), bool or nil. The body is decoded on
 // the first call only. The error wraps ErrTruncated for a truncated body and
-// ErrNotJSON, with encoding/json's error, for an empty body, malformed JSON
-// or trailing data after the document.
+// ErrNotJSON, with the syntax error and its line and column, for an empty
+// body, malformed JSON or data after the document.
 func (r *Response) JSON() (any, error) {
 	if !r.decoded {
-		r.doc, r.err = decode(r.Body, r.Truncated)
+		tree, err := r.parse()
+		if err == nil {
+			r.doc = tree.Any()
+		}
 		r.decoded = true
 	}
 	return r.doc, r.err
 }
 
-func decode(body []byte, truncated bool) (any, error) {
+// parse parses the body on the first call only.
+func (r *Response) parse() (*jsondoc.Value, error) {
+	if !r.parsed {
+		r.tree, r.err = parse(r.Body, r.Truncated)
+		r.parsed = true
+	}
+	return r.tree, r.err
+}
+
+func parse(body []byte, truncated bool) (*jsondoc.Value, error) {
 	if truncated {
 		return nil, ErrTruncated
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, fmt.Errorf("%w: empty body", ErrNotJSON)
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var doc any
-	if err := dec.Decode(&doc); err != nil {
+	tree, err := jsondoc.Parse(body)
+	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrNotJSON, err)
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%w: data after the JSON document", ErrNotJSON)
-	}
-	return doc, nil
+	return tree, nil
 }
 
 // limited returns r, or a view of r cut to limit bytes of body.

@@ -410,6 +410,22 @@ func TestRead(t *testing.T) {
 	require.Equal(t, `{"a"`, string(partial.Body))
 }
 
+// Read sizes its buffer by Content-Length, which a server may get wrong:
+// the body read is what came, within the limit, whatever was announced.
+func TestReadAnnouncedLength(t *testing.T) {
+	body := strings.Repeat("abcdefgh", 200) // 1,600 bytes
+	for _, announced := range []int64{-1, 0, 10, 1600, 5000, 1 << 40} {
+		for _, limit := range []int64{100, 1600, 4096} {
+			resp, err := validate.Read(&http.Response{StatusCode: 200, ContentLength: announced,
+				Body: io.NopCloser(iotest.HalfReader(strings.NewReader(body)))}, limit)
+			require.NoError(t, err)
+			want := body[:min(int64(len(body)), limit)]
+			require.Equal(t, want, string(resp.Body), "announced %d, limit %d", announced, limit)
+			require.Equal(t, limit < int64(len(body)), resp.Truncated, "announced %d, limit %d", announced, limit)
+		}
+	}
+}
+
 func TestResultString(t *testing.T) {
 	r := validate.MustJSONPath("$.data.status", []string{"ok", "done"}).Check(map[string]any{"status": "failed"})
 	require.Equal(t, `$.data.status: failed: unexpected value, found "failed", expected one of "ok", "done"`, r.String())
@@ -481,5 +497,38 @@ func TestValidatorsAreSafeForConcurrentUse(t *testing.T) {
 	}
 	for range 8 {
 		require.True(t, <-done)
+	}
+}
+
+// Plain paths are walked on the parsed body instead of going through
+// PaesslerAG/jsonpath; the walk must give exactly what PaesslerAG/jsonpath
+// gives on the decoded body, on the way to a value and off it.
+func TestPlainPathsAgreeWithJSONPath(t *testing.T) {
+	bodies := []string{
+		sample,
+		`[{"a":1},{"a":[true,null,"x"]}]`,
+		`{"a":{"b":{"c":"deep"}},"a b":"spaced","_x1":0.10,"dup":1,"dup":2}`,
+		`"just a string"`, `12.50`, `null`, `{}`, `[]`,
+	}
+	paths := []string{
+		"$.data", "$.data.status", "$.data.code", "$.data.ratio", "$.data.accepted", "$.data.error",
+		"$.data.empty", "$.data.ticket", "$.data.ticket.id", "$.data.tags", "$.data.tags[1]", "$.data.tags[2]",
+		"$.data.items[0].state", "$.data.items[2].n", "$.data.items[9].n", "$.data.missing", "$.data.status.x",
+		"$.data.data.nested", "$.data[0]", "$.data[1].a[2]", "$.data[1].a[1]", "$.data[0].a.b",
+		`$.data["a b"]`, "$.data._x1", "$.data.a.b.c", "$.data.dup", "$.data.tags.length", "status", "[0].a",
+	}
+	for _, body := range bodies {
+		for _, path := range paths {
+			for _, expected := range [][]string{nil, {"ok"}, {"200", "true", "null", "deep"}} {
+				v := validate.MustJSONPath(path, expected)
+				got := v.Validate(&validate.Response{Body: []byte(body)})
+				want := v.Check(decodeBody(t, body))
+				require.Equal(t, want.Passed, got.Passed, "%s on %s", path, body)
+				require.Equal(t, want.Found, got.Found, "%s on %s", path, body)
+				for _, sentinel := range []error{validate.ErrNotFound, validate.ErrMismatch} {
+					require.Equal(t, errors.Is(want.Err, sentinel), errors.Is(got.Err, sentinel), "%s on %s: %v vs %v", path, body, want.Err, got.Err)
+				}
+			}
+		}
 	}
 }

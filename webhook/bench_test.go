@@ -1,8 +1,12 @@
 package webhook_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -68,4 +72,106 @@ func mustMock(tb testing.TB, t webhook.Trigger) *webhook.Event {
 		tb.Fatalf("no mock event for %s", t)
 	}
 	return e
+}
+
+// inlineEngine makes every attempt at once, on the publisher's goroutine,
+// so that a benchmark sees one delivery's whole cost and nothing else.
+type inlineEngine struct{ runner webhook.Runner }
+
+func (e *inlineEngine) Start(r webhook.Runner) error { e.runner = r; return nil }
+func (e *inlineEngine) Enqueue(ctx context.Context, d *webhook.Delivery) error {
+	e.runner.Attempt(ctx, d)
+	return nil
+}
+func (e *inlineEngine) Close(context.Context) error { return nil }
+
+// cannedTransport answers every request with the same small JSON response
+// after reading the request body, without a network.
+type cannedTransport struct{}
+
+func (cannedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+		req.Body.Close()
+	}
+	const body = `{"status":"ok"}`
+	return &http.Response{
+		StatusCode: http.StatusOK, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header:        http.Header{"Content-Type": {"application/json"}, "Date": {"Mon, 23 Nov 2026 12:00:00 GMT"}},
+		Body:          io.NopCloser(strings.NewReader(body)),
+		ContentLength: int64(len(body)), Request: req,
+	}, nil
+}
+
+// BenchmarkDeliveryCost is what a delivery costs the Dispatcher beyond the
+// HTTP client, with the network taken out: the anchor posts an already
+// rendered body with the same headers through a client whose transport
+// answers at once; outhook publishes the event to one webhook that renders
+// the Torq body, sends it through the same client, validates the response
+// and records the invocation.
+func BenchmarkDeliveryCost(b *testing.B) {
+	client := &http.Client{Transport: cannedTransport{}}
+	event := mustMock(b, webhook.RequestCreated)
+	w := webhook.Webhook{
+		Name: "torq", Active: true, URL: "https://hooks.example/x",
+		Headers:            map[string]string{"Authorization": "Bearer token"},
+		BodyTemplate:       `{"body":{"event":"New Apono {{event_type}} request made by {{data.requester.name}}"}}`,
+		Triggers:           []webhook.Trigger{webhook.RequestCreated},
+		ResponseValidators: []webhook.ResponseValidator{{JSONPath: "$.data.status", ExpectedValues: []string{"ok"}}},
+	}
+	b.Run("anchor=client", func(b *testing.B) {
+		body := []byte(`{"body":{"event":"New Apono AccessRequestCreated request made by Ada"}}`)
+		b.ReportAllocs()
+		for b.Loop() {
+			req, _ := http.NewRequest(http.MethodPost, w.URL, bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer token")
+			req.Header.Set("Webhook-Id", "0123456789abcdef0123456789abcdef")
+			req.Header.Set("Webhook-Timestamp", "1700000000")
+			resp, err := client.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	})
+	for _, engine := range []string{"inline", "memory"} {
+		b.Run("outhook/engine="+engine, func(b *testing.B) {
+			var delivered, failed atomic.Int64
+			opts := []webhook.Option{webhook.WithHTTPClient(client), webhook.WithWorkers(64), webhook.WithConcurrency(64),
+				webhook.WithInvocationHook(func(inv webhook.Invocation) {
+					if inv.Outcome != webhook.Delivered {
+						failed.Add(1)
+					}
+					delivered.Add(1)
+				})}
+			if engine == "inline" {
+				opts = append(opts, webhook.WithEngine(&inlineEngine{}))
+			}
+			d, err := webhook.New(opts...)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := d.Add(w); err != nil {
+				b.Fatal(err)
+			}
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := d.Publish(ctx, event); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := d.Close(ctx); err != nil { // waits for the queue to drain
+				b.Fatal(err)
+			}
+			if n := failed.Load(); n > 0 {
+				b.Fatalf("%d deliveries failed", n)
+			}
+			if n := delivered.Load(); n != int64(b.N) {
+				b.Fatalf("%d deliveries made, want %d", n, b.N)
+			}
+		})
+	}
 }

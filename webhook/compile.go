@@ -33,7 +33,8 @@ type hook struct {
 	redactedURL string
 	serverAddr  string           // the URL's host, for spans
 	serverPort  int              // the URL's port, explicit or implied by the scheme
-	header      http.Header      // to send, canonical names
+	header       http.Header      // to send, canonical names, defaults included
+	recordHeader http.Header      // header, redacted
 	redactor    *redact.Redactor // knows this webhook's secrets
 	signer      *signing.Signer  // nil when unsigned
 	body        *template.Template
@@ -98,6 +99,13 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 		secrets = append(secrets, strings.Trim(u.Path, "/"), strings.Trim(u.EscapedPath(), "/"))
 	}
 	h.redactor = redact.New(redact.WithSecretsFrom(u, h.header), redact.WithSecrets(secrets...))
+	if h.header.Get("Content-Type") == "" {
+		h.header.Set("Content-Type", "application/json")
+	}
+	if h.header.Get("User-Agent") == "" && c.userAgent != "" {
+		h.header.Set("User-Agent", c.userAgent)
+	}
+	h.recordHeader = h.redactor.Header(h.header)
 	if u != nil {
 		h.url, h.redactedURL = w.URL, h.redactor.URL(u).String()
 		h.serverAddr = u.Hostname()

@@ -1,14 +1,17 @@
 package webhook
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/outhook/outhook/internal/breaker"
@@ -42,15 +45,14 @@ func (d *Dispatcher) Attempt(ctx context.Context, del *Delivery) Next {
 		if del.span == nil { // picked up by a durable engine, or redelivered
 			d.tel.startDelivery(ctx, h, del)
 		}
-		del.schedule = h.retry.newSchedule(nil, d.cfg.now, del.Created, del.Attempts)
 	}
 	h := del.hook
-	if del.body == nil {
+	if !del.rendered {
 		body, err := h.render(del.Event)
 		if err != nil {
 			return d.refuse(ctx, del, fmt.Sprintf("rendering the body: %v", err))
 		}
-		del.body = body
+		del.body, del.rendered = body, true
 	}
 	// Flow control: waiting for the rate limit or for an open breaker holds
 	// no worker and counts no attempt.
@@ -68,6 +70,9 @@ func (d *Dispatcher) Attempt(ctx context.Context, del *Delivery) Next {
 	retry, delay := false, time.Duration(0)
 	if inv.Outcome != Delivered {
 		if d.retryable(ctx, h, inv) {
+			if del.schedule == nil { // the first failure of this process's attempts
+				del.schedule = h.retry.newSchedule(nil, d.cfg.now, del.Created, del.Attempts-1)
+			}
 			delay, retry = del.schedule.next(del.Attempts, inv.retryAfter)
 		}
 		switch {
@@ -245,44 +250,29 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *Delivery) *attempt 
 		return a
 	}
 
-	client := d.client
-	if h.client != nil {
-		client = h.client
+	// The definition's headers are shared, not copied: nothing below
+	// modifies a value slice, Set replaces it.
+	header := make(http.Header, len(h.header)+4)
+	maps.Copy(header, h.header)
+	if h.signer != nil {
+		h.signer.SetHeaders(header, del.ID, a.StartedAt, []byte(del.body))
+	} else {
+		header.Set(signing.HeaderID, del.ID)
+		header.Set(signing.HeaderTimestamp, strconv.FormatInt(a.StartedAt.Unix(), 10))
 	}
+	ctx, span := d.tel.startAttempt(ctx, h, del, header)
+	defer func() { d.tel.endAttempt(ctx, span, a) }()
+	a.Request = &RecordedRequest{Method: h.method, URL: h.redactedURL, Header: h.recordedHeader(header), Body: del.body}
 
-	req, err := http.NewRequest(h.method, h.url, nil)
+	actx, cancel := context.WithTimeout(ctx, h.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(actx, h.method, h.url, strings.NewReader(del.body))
 	if err != nil {
 		a.permanent = true
 		return fail(h.redactor.String(err.Error()))
 	}
-	for k, vs := range h.header {
-		req.Header[k] = vs
-	}
-	if req.Header.Get("Content-Type") == "" && len(del.body) > 0 {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if req.Header.Get("User-Agent") == "" && d.cfg.userAgent != "" {
-		req.Header.Set("User-Agent", d.cfg.userAgent)
-	}
-	if h.signer != nil {
-		h.signer.SetHeaders(req.Header, del.ID, a.StartedAt, del.body)
-	} else {
-		req.Header.Set(signing.HeaderID, del.ID)
-		req.Header.Set(signing.HeaderTimestamp, strconv.FormatInt(a.StartedAt.Unix(), 10))
-	}
-	if len(del.body) > 0 {
-		body := del.body
-		req.ContentLength = int64(len(body))
-		req.Body = io.NopCloser(bytes.NewReader(body))
-		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
-	}
-	ctx, span := d.tel.startAttempt(ctx, h, del, req)
-	defer func() { d.tel.endAttempt(ctx, span, a) }()
-	a.Request = &RecordedRequest{Method: h.method, URL: h.redactedURL, Header: h.redactor.Header(req.Header), Body: string(del.body)}
-
-	actx, cancel := context.WithTimeout(ctx, h.timeout)
-	defer cancel()
-	resp, err := client.Do(req.WithContext(actx))
+	req.Header = header
+	resp, err := d.do(h, req)
 	if err != nil {
 		a.err = err
 		reason := h.redactor.String(err.Error())
@@ -308,44 +298,94 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *Delivery) *attempt 
 
 	a.status = resp.StatusCode
 	a.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), d.cfg.now())
-	a.Response = &RecordedResponse{StatusCode: resp.StatusCode, Header: h.redactor.Header(resp.Header)}
-	kept := r.Body
-	if int64(len(kept)) > d.cfg.maxResponseBytes {
-		kept = kept[:d.cfg.maxResponseBytes]
+	ok := readErr == nil && resp.StatusCode >= 200 && resp.StatusCode <= 299
+	var report validate.Report
+	if ok && h.validators.Len() > 0 {
+		report = h.validators.Validate(r)
+		a.Validation = report.Results
 	}
-	a.Response.Body = string(kept)
-	a.Response.BodyTruncated = r.Truncated || len(kept) < len(r.Body)
-	if readErr != nil {
+	// Validators have read the headers: the record may now redact them, in
+	// place, since the response is ours alone.
+	kept := r.Body[:min(int64(len(r.Body)), d.cfg.maxResponseBytes)]
+	a.Response = &RecordedResponse{
+		StatusCode: resp.StatusCode, Header: h.redactor.RedactHeader(resp.Header),
+		Body: string(kept), BodyTruncated: r.Truncated || len(kept) < len(r.Body),
+	}
+	switch {
+	case readErr != nil:
 		a.err = readErr
-		reason := "reading the response: " + h.redactor.String(readErr.Error())
 		if actx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
-			reason = fmt.Sprintf("response body not read within the %s timeout", h.timeout)
+			return fail(fmt.Sprintf("response body not read within the %s timeout", h.timeout))
 		}
-		return fail(reason)
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return fail("reading the response: " + h.redactor.String(readErr.Error()))
+	case !ok:
 		return fail(fmt.Sprintf("status %d %s", resp.StatusCode, http.StatusText(resp.StatusCode)))
-	}
-	if h.validators.Len() > 0 {
-		rep := h.validators.Validate(r)
-		a.Validation = rep.Results
-		if !rep.Passed() {
-			a.validationFailed = true
-			return fail(rep.Message)
-		}
+	case !report.Passed():
+		a.validationFailed = true
+		return fail(report.Message)
 	}
 	a.Outcome = Delivered
 	a.Duration = d.cfg.now().Sub(a.StartedAt)
 	return a
 }
 
+// do sends req with the webhook's client. The Dispatcher's own client
+// follows no redirects, so its transport is called directly: http.Client
+// would copy the headers of every request for redirects never taken.
+func (d *Dispatcher) do(h *hook, req *http.Request) (*http.Response, error) {
+	switch {
+	case h.client != nil:
+		return h.client.Do(req)
+	case d.cfg.client != nil:
+		return d.client.Do(req)
+	}
+	resp, err := d.client.Transport.RoundTrip(req)
+	if err != nil {
+		// The error http.Client would return.
+		op := req.Method[:1] + strings.ToLower(req.Method[1:])
+		return nil, &url.Error{Op: op, URL: h.url, Err: err}
+	}
+	return resp, nil
+}
+
+// renderBuffers holds render buffers between deliveries: a body is
+// rendered into one and copied out at its exact size.
+var renderBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
 // render produces the request body: the template over the event, or the
 // event's own JSON when the webhook has no template.
-func (h *hook) render(e *Event) ([]byte, error) {
+func (h *hook) render(e *Event) (string, error) {
 	if h.body == nil {
-		return e.raw, nil
+		return string(e.raw), nil
 	}
-	return h.body.Append(nil, e.doc)
+	buf := renderBuffers.Get().(*[]byte)
+	defer renderBuffers.Put(buf)
+	out, err := h.body.Append((*buf)[:0], e.doc)
+	if cap(out) <= 64<<10 { // an outsized body does not pin its buffer
+		*buf = out
+	}
+	if err != nil {
+		return "", err
+	}
+	return string(out), nil
+}
+
+// recordedHeader is header as an invocation shows it: the definition's
+// headers come redacted from compile, the others are redacted here.
+func (h *hook) recordedHeader(header http.Header) http.Header {
+	out := make(http.Header, len(header))
+	maps.Copy(out, h.recordHeader)
+	for name, values := range header {
+		if !sameValues(values, h.header[name]) { // added or replaced since compile
+			out[name] = h.redactor.Values(name, values)
+		}
+	}
+	return out
+}
+
+// sameValues reports whether a and b are the same slice, not merely equal.
+func sameValues(a, b []string) bool {
+	return len(a) > 0 && len(a) == len(b) && &a[0] == &b[0]
 }
 
 // Test sends the built-in mock event of trigger to w, once and at once,
@@ -380,7 +420,7 @@ func (d *Dispatcher) TestEvent(ctx context.Context, w Webhook, e *Event) (Invoca
 			Outcome: Failed, Reason: fmt.Sprintf("rendering the body: %v", err), StartedAt: d.cfg.now(),
 		}, nil
 	}
-	del := &Delivery{ID: newID(), WebhookID: h.def.ID, Event: e, Attempts: 1, body: body}
+	del := &Delivery{ID: newID(), WebhookID: h.def.ID, Event: e, Attempts: 1, body: body, rendered: true}
 	a := d.send(ctx, h, del)
 	if a.validationFailed {
 		a.Outcome = ValidationFailed

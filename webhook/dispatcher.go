@@ -123,7 +123,9 @@ func newHTTPClient(workers int, guard *netguard.Guard) *http.Client {
 func newID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:]) // never fails
-	return hex.EncodeToString(b[:])
+	var text [32]byte
+	hex.Encode(text[:], b[:])
+	return string(text[:])
 }
 
 // Add checks and registers w, and returns it as stored, with its ID set.

@@ -59,7 +59,8 @@ type Delivery struct {
 	// Set by the Dispatcher at the first attempt, so that retries send the
 	// same bytes to the same definition even if the webhook is updated.
 	hook     *hook
-	body     []byte
+	body     string
+	rendered bool
 	schedule *schedule
 	admitted bool       // a rate-limit slot is reserved for the next attempt
 	span     trace.Span // from Publish to the final outcome

@@ -63,7 +63,9 @@ func WithTracePropagation(p propagation.TextMapPropagator) Option {
 
 // telemetry holds the instruments. Spans: one per delivery, from Publish to
 // its final outcome, and one per attempt beneath it, named after the HTTP
-// method with the HTTP client semantic conventions. Metrics:
+// method with the HTTP client semantic conventions. Attributes are set once
+// a span is known to record, so a sampler decides on the span's name, kind
+// and parent. Metrics:
 //
 //	outhook.deliveries         counter    deliveries ended, by outcome and webhook name
 //	outhook.attempts           counter    attempts, by outcome and status code
@@ -137,51 +139,74 @@ func (t *telemetry) close() {
 	}
 }
 
+// Spans get their attributes only when they record, and metrics are made
+// only when enabled, so that a process without telemetry pays for neither.
+
+// The span kinds, made once: an option is an allocation.
+var (
+	producerSpan = trace.WithSpanKind(trace.SpanKindProducer)
+	clientSpan   = trace.WithSpanKind(trace.SpanKindClient)
+)
+
 // startDelivery starts del's span as a child of ctx, the publisher's.
 func (t *telemetry) startDelivery(ctx context.Context, h *hook, del *Delivery) {
-	_, del.span = t.tracer.Start(ctx, "webhook.delivery", trace.WithSpanKind(trace.SpanKindProducer), trace.WithAttributes(
-		attrWebhookID.String(h.def.ID), attrWebhookName.String(h.def.Name),
-		attrDeliveryID.String(del.ID), attrEventType.String(string(del.Event.typ)),
-	))
+	_, del.span = t.tracer.Start(ctx, "webhook.delivery", producerSpan)
+	if del.span.IsRecording() {
+		del.span.SetAttributes(
+			attrWebhookID.String(h.def.ID), attrWebhookName.String(h.def.Name),
+			attrDeliveryID.String(del.ID), attrEventType.String(string(del.Event.typ)),
+		)
+	}
 }
 
 // endDelivery ends del's span and counts its outcome.
 func (t *telemetry) endDelivery(ctx context.Context, del *Delivery, name string, outcome Outcome, reason string) {
-	t.deliveries.Add(ctx, 1, metric.WithAttributes(attrOutcome.String(string(outcome)), attrWebhookName.String(name)))
+	if t.deliveries.Enabled(ctx) {
+		t.deliveries.Add(ctx, 1, metric.WithAttributes(attrOutcome.String(string(outcome)), attrWebhookName.String(name)))
+	}
 	if del.span == nil {
 		return
 	}
-	del.span.SetAttributes(attrOutcome.String(string(outcome)), attrAttempt.Int(del.Attempts))
-	if outcome != Delivered {
-		del.span.SetStatus(codes.Error, reason)
+	if del.span.IsRecording() {
+		del.span.SetAttributes(attrOutcome.String(string(outcome)), attrAttempt.Int(del.Attempts))
+		if outcome != Delivered {
+			del.span.SetStatus(codes.Error, reason)
+		}
 	}
 	del.span.End()
 }
 
 // startAttempt starts an attempt's client span beneath the delivery's and,
 // with propagation on, writes its context into the request's headers.
-func (t *telemetry) startAttempt(ctx context.Context, h *hook, del *Delivery, req *http.Request) (context.Context, trace.Span) {
+func (t *telemetry) startAttempt(ctx context.Context, h *hook, del *Delivery, header http.Header) (context.Context, trace.Span) {
 	if del.span != nil {
 		ctx = trace.ContextWithSpan(ctx, del.span)
 	}
-	attrs := []attribute.KeyValue{
-		semconv.HTTPRequestMethodKey.String(h.method),
-		semconv.URLFull(h.redactedURL),
-		semconv.ServerAddress(h.serverAddr), semconv.ServerPort(h.serverPort),
-		attrWebhookID.String(h.def.ID), attrDeliveryID.String(del.ID), attrAttempt.Int(del.Attempts),
+	ctx, span := t.tracer.Start(ctx, h.method, clientSpan)
+	if span.IsRecording() {
+		span.SetAttributes(
+			semconv.HTTPRequestMethodKey.String(h.method),
+			semconv.URLFull(h.redactedURL),
+			semconv.ServerAddress(h.serverAddr), semconv.ServerPort(h.serverPort),
+			attrWebhookID.String(h.def.ID), attrDeliveryID.String(del.ID), attrAttempt.Int(del.Attempts),
+		)
+		if del.Attempts > 1 {
+			span.SetAttributes(semconv.HTTPRequestResendCount(del.Attempts - 1))
+		}
 	}
-	if del.Attempts > 1 {
-		attrs = append(attrs, semconv.HTTPRequestResendCount(del.Attempts-1))
-	}
-	ctx, span := t.tracer.Start(ctx, h.method, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
 	if t.propagator != nil {
-		t.propagator.Inject(ctx, propagation.HeaderCarrier(req.Header))
+		t.propagator.Inject(ctx, propagation.HeaderCarrier(header))
 	}
 	return ctx, span
 }
 
 // endAttempt ends an attempt's span and records its metrics.
 func (t *telemetry) endAttempt(ctx context.Context, span trace.Span, a *attempt) {
+	recording, measuring := span.IsRecording(), t.attempts.Enabled(ctx) || t.duration.Enabled(ctx)
+	if !recording && !measuring {
+		span.End()
+		return
+	}
 	var attrs []attribute.KeyValue
 	if a.status > 0 {
 		attrs = append(attrs, semconv.HTTPResponseStatusCode(a.status))
@@ -204,9 +229,11 @@ func (t *telemetry) endAttempt(ctx context.Context, span trace.Span, a *attempt)
 	}
 	span.SetAttributes(attrs...)
 	span.End()
-	opt := metric.WithAttributes(append(attrs, attrOutcome.String(result))...)
-	t.attempts.Add(ctx, 1, opt)
-	t.duration.Record(ctx, a.Duration.Seconds(), opt)
+	if measuring {
+		opt := metric.WithAttributes(append(attrs, attrOutcome.String(result))...)
+		t.attempts.Add(ctx, 1, opt)
+		t.duration.Record(ctx, a.Duration.Seconds(), opt)
+	}
 }
 
 func portOf(u *url.URL) string {

@@ -25,34 +25,6 @@ func decodeStd(t testing.TB, b []byte) any {
 	return x
 }
 
-// toAny turns a parsed tree into encoding/json's shapes for comparison.
-func toAny(v *Value) any {
-	switch v.Kind() {
-	case Null:
-		return nil
-	case Bool:
-		return v.Text() == "true"
-	case Number:
-		return json.Number(v.Text())
-	case String:
-		return v.Text()
-	case Array:
-		out := make([]any, v.Len())
-		for i := range out {
-			out[i] = toAny(v.Elem(i))
-		}
-		return out
-	case Object:
-		out := make(map[string]any, v.Len())
-		for i := 0; i < v.Len(); i++ {
-			k, c := v.Member(i)
-			out[k] = toAny(c)
-		}
-		return out
-	}
-	return "absent"
-}
-
 var validInputs = []string{
 	`null`, `true`, `false`, `0`, `-0`, `1.5e-3`, `-12.340E+10`, `1696263265.851898000`,
 	`""`, `"plain"`, `"quote \" backslash \\ slash \/ nl \n tab \t"`,
@@ -67,7 +39,7 @@ func TestParseMatchesEncodingJSON(t *testing.T) {
 		t.Run(in, func(t *testing.T) {
 			v, err := Parse([]byte(in))
 			require.NoError(t, err)
-			require.Equal(t, decodeStd(t, []byte(in)), toAny(v))
+			require.Equal(t, decodeStd(t, []byte(in)), v.Any())
 			// What AppendJSON writes decodes back to the same value.
 			require.Equal(t, decodeStd(t, []byte(in)), decodeStd(t, v.AppendJSON(nil)))
 		})
@@ -80,7 +52,7 @@ func TestParseFixturesKeepDigits(t *testing.T) {
 		require.NoError(t, err)
 		v, err := Parse(b)
 		require.NoError(t, err)
-		require.Equal(t, decodeStd(t, b), toAny(v), f)
+		require.Equal(t, decodeStd(t, b), v.Any(), f)
 		var raw struct {
 			EventTime json.RawMessage `json:"event_time"`
 		}
@@ -128,7 +100,7 @@ func TestInvalidUTF8BecomesReplacement(t *testing.T) {
 	in := []byte("[\"a\xffb\", \"\\n\xfe\"]")
 	v, err := Parse(in)
 	require.NoError(t, err)
-	require.Equal(t, decodeStd(t, in), toAny(v))
+	require.Equal(t, decodeStd(t, in), v.Any())
 }
 
 func TestAccessorsAgreeAcrossRepresentations(t *testing.T) {
@@ -264,7 +236,7 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		if !reflect.DeepEqual(decodeStd(t, in), toAny(v)) {
+		if !reflect.DeepEqual(decodeStd(t, in), v.Any()) {
 			t.Fatalf("tree differs from encoding/json for %q", in)
 		}
 		out := v.AppendJSON(nil)

@@ -6,6 +6,8 @@
 // through the accessors in access.go, so neither knows which one it was given.
 package jsondoc
 
+import "encoding/json"
+
 // Kind is the JSON type of a value.
 type Kind uint8
 
@@ -141,6 +143,34 @@ func (v *Value) AppendJSON(dst []byte) []byte {
 	default:
 		return append(dst, v.text...)
 	}
+}
+
+// Any returns v as the plain Go values encoding/json decodes into with
+// UseNumber: map[string]any, []any, string, json.Number (the literal as
+// written), bool, or nil for null and Absent. A repeated key keeps its last
+// value, as with encoding/json.
+func (v *Value) Any() any {
+	switch v.Kind() {
+	case String:
+		return v.text
+	case Number:
+		return json.Number(v.text)
+	case Bool:
+		return v.text == "true"
+	case Array:
+		a := make([]any, len(v.kids))
+		for i := range v.kids {
+			a[i] = v.kids[i].val.Any()
+		}
+		return a
+	case Object:
+		m := make(map[string]any, len(v.kids))
+		for i := range v.kids {
+			m[v.kids[i].key] = v.kids[i].val.Any()
+		}
+		return m
+	}
+	return nil
 }
 
 // MarshalJSON implements json.Marshaler.

@@ -311,6 +311,30 @@ func (r *Redactor) Header(h http.Header) http.Header {
 	return out
 }
 
+// Values returns the values of header name as a redacted header shows
+// them: values itself when the header is safe, else as many Redacted.
+func (r *Redactor) Values(name string, values []string) []string {
+	if r.isSafe(name) {
+		return values
+	}
+	red := make([]string, len(values))
+	for i := range red {
+		red[i] = Redacted
+	}
+	return red
+}
+
+// RedactHeader redacts h in place, as Header does, and returns it: for a
+// header that is not needed afterwards, such as a response already read.
+func (r *Redactor) RedactHeader(h http.Header) http.Header {
+	for name, values := range h {
+		if !r.isSafe(name) {
+			h[name] = r.Values(name, values)
+		}
+	}
+	return h
+}
+
 // Error returns an error whose text is err's, redacted by String, and that
 // wraps err, so errors.Is and errors.As still find what err holds (whose own
 // fields, such as url.Error.URL, are not redacted: print them through the
