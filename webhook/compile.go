@@ -27,28 +27,28 @@ import (
 // state (its rate limiter and breaker, both safe for concurrent use). An
 // update makes a new one, so deliveries already started keep theirs.
 type hook struct {
-	def         Webhook // a private copy
-	method      string
-	url         string
-	redactedURL string
-	serverAddr  string           // the URL's host, for spans
-	serverPort  int              // the URL's port, explicit or implied by the scheme
+	def          Webhook // a private copy
+	method       string
+	url          string
+	redactedURL  string
+	serverAddr   string           // the URL's host, for spans
+	serverPort   int              // the URL's port, explicit or implied by the scheme
 	header       http.Header      // to send, canonical names, defaults included
 	recordHeader http.Header      // header, redacted
-	redactor    *redact.Redactor // knows this webhook's secrets
-	signer      *signing.Signer  // nil when unsigned
-	body        *template.Template
-	filter      *filter.Filter
-	validators  *validate.Set
-	timeout     time.Duration
-	retry       RetryPolicy
-	concurrency int
-	queueSize   int
-	orderingKey []string           // path segments; nil when unordered
-	limiter     *ratelimit.Limiter // nil when unlimited
-	breaker     *breaker.Breaker   // nil when turned off
-	maxRedirect int                // redirects to follow
-	client      *http.Client       // nil: the Dispatcher's
+	redactor     *redact.Redactor // knows this webhook's secrets
+	signer       *signing.Signer  // nil when unsigned
+	body         *template.Template
+	filter       *filter.Filter
+	validators   *validate.Set
+	timeout      time.Duration
+	retry        RetryPolicy
+	concurrency  int
+	queueSize    int
+	orderingKey  []string           // path segments; nil when unordered
+	limiter      *ratelimit.Limiter // nil when unlimited
+	breaker      *breaker.Breaker   // nil when turned off
+	maxRedirect  int                // redirects to follow
+	client       *http.Client       // nil: the Dispatcher's
 }
 
 var methods = []string{http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodGet}
