@@ -293,7 +293,9 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *Delivery) *attempt 
 		limit = max(limit, h.validators.MaxBodyBytes()) // validators may need more than is kept
 	}
 	r, readErr := validate.Read(resp, limit)
-	_, _ = io.CopyN(io.Discard, resp.Body, drainLimit)
+	if r.Truncated { // the rest, for the connection to be reused
+		_, _ = io.CopyN(io.Discard, resp.Body, drainLimit)
+	}
 	resp.Body.Close()
 
 	a.status = resp.StatusCode

@@ -159,13 +159,23 @@ func (e *memoryEngine) releaseKeyLocked(q *webhookQueue, d *Delivery) {
 	}
 }
 
-// readyLocked puts q in turn for a worker if it has work and room.
+// readyLocked puts q in turn for a worker if it has work and room, and
+// wakes one.
 func (e *memoryEngine) readyLocked(q *webhookQueue) {
-	if !q.isReady && len(q.pending) > 0 && q.inflight < q.limit {
-		q.isReady = true
-		e.ready = append(e.ready, q)
+	if e.queueReadyLocked(q) {
 		e.work.Signal()
 	}
+}
+
+// queueReadyLocked puts q in turn if it has work and room, and reports
+// whether it did, without waking a worker.
+func (e *memoryEngine) queueReadyLocked(q *webhookQueue) bool {
+	if q.isReady || len(q.pending) == 0 || q.inflight >= q.limit {
+		return false
+	}
+	q.isReady = true
+	e.ready = append(e.ready, q)
+	return true
 }
 
 // endLocked accounts for a delivery that left the engine; release says
@@ -189,6 +199,10 @@ func (e *memoryEngine) endLocked(q *webhookQueue, webhookID string, release bool
 
 func (e *memoryEngine) worker() {
 	defer e.wg.Done()
+	// Each attempt's timeout context registers with its parent: a context
+	// per worker keeps the workers from contending for the engine's.
+	ctx, cancel := context.WithCancel(e.ctx)
+	defer cancel()
 	e.mu.Lock()
 	for {
 		for len(e.ready) == 0 && !e.stopping {
@@ -209,7 +223,7 @@ func (e *memoryEngine) worker() {
 		e.readyLocked(q) // more work and room: back in turn, behind the others
 		e.mu.Unlock()
 
-		next := e.runner.Attempt(e.ctx, d)
+		next := e.runner.Attempt(ctx, d)
 
 		e.mu.Lock()
 		q.inflight--
@@ -224,7 +238,9 @@ func (e *memoryEngine) worker() {
 			e.releaseKeyLocked(q, d)
 			e.endLocked(q, d.WebhookID, true)
 		}
-		e.readyLocked(q)
+		// No other worker is woken: this one goes round and takes the
+		// next delivery itself.
+		e.queueReadyLocked(q)
 	}
 }
 

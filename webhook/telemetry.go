@@ -148,6 +148,9 @@ var (
 	clientSpan   = trace.WithSpanKind(trace.SpanKindClient)
 )
 
+// nonRecording is a span that records nothing, to stand for one not made.
+var nonRecording = trace.SpanFromContext(context.Background())
+
 // startDelivery starts del's span as a child of ctx, the publisher's.
 func (t *telemetry) startDelivery(ctx context.Context, h *hook, del *Delivery) {
 	_, del.span = t.tracer.Start(ctx, "webhook.delivery", producerSpan)
@@ -180,6 +183,10 @@ func (t *telemetry) endDelivery(ctx context.Context, del *Delivery, name string,
 // with propagation on, writes its context into the request's headers.
 func (t *telemetry) startAttempt(ctx context.Context, h *hook, del *Delivery, header http.Header) (context.Context, trace.Span) {
 	if del.span != nil {
+		if !del.span.IsRecording() && t.propagator == nil {
+			// A delivery that is not sampled has no attempts to show.
+			return ctx, nonRecording
+		}
 		ctx = trace.ContextWithSpan(ctx, del.span)
 	}
 	ctx, span := t.tracer.Start(ctx, h.method, clientSpan)
