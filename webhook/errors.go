@@ -16,7 +16,8 @@ var (
 	ErrQueueFull = errors.New("webhook: delivery queue full")
 )
 
-// The problems a *DefinitionError can wrap. Test with errors.Is.
+// The problems a *DefinitionError can wrap, with ErrInvalidSecret for a
+// bad signing secret. Test with errors.Is.
 var (
 	ErrInvalidDefinitions = errors.New("invalid definitions")
 	ErrDuplicateName      = errors.New("name already used by another webhook")
