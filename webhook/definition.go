@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"strings"
 	"time"
 
 	"github.com/outhook/outhook/filter"
+	"github.com/outhook/outhook/internal/jsondoc"
 )
 
 // Webhook is a webhook definition: where to send which events, in what
@@ -202,7 +204,11 @@ func decodeStrict(raw []byte, v any) error {
 	if _, err := d.Token(); err != io.EOF {
 		return &trailingDataError{offset: d.InputOffset()}
 	}
-	return nil
+	doc, err := jsondoc.Parse(raw)
+	if err != nil {
+		return err // not reached: encoding/json has just read raw
+	}
+	return checkKeyCase(doc, reflect.TypeOf(v))
 }
 
 type trailingDataError struct{ offset int64 }
@@ -217,7 +223,12 @@ func jsonDefinitionError(raw []byte, err error) error {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	var tde *trailingDataError
+	var kce *keyCaseError
 	switch {
+	case errors.As(err, &kce):
+		if i := bytes.Index(raw, []byte(`"`+kce.key+`"`)); i >= 0 {
+			offset = int64(i)
+		}
 	case errors.As(err, &se):
 		offset = se.Offset
 	case errors.As(err, &tde):

@@ -249,3 +249,31 @@ func TestDecodeDefinitionsErrors(t *testing.T) {
 	_, err := webhook.DecodeWebhooks(strings.NewReader(`[{"name":"a","filters":{"$nope":1}}]`))
 	require.True(t, errors.As(err, &fe), "the filter's own error is kept: %v", err)
 }
+
+// encoding/json would load "Name" into name; a definition file must spell
+// its keys exactly, at every depth, and the error says where.
+func TestDecodeWebhooksKeyCase(t *testing.T) {
+	for _, tt := range []struct{ doc, key string }{
+		{`[{"Name": "torq", "url": "https://x.example", "triggers": ["RequestCreated"]}]`, "Name"},
+		{`{"webhooks": [{"name": "torq", "URL": "https://x.example"}]}`, "URL"},
+		{"[{\"name\": \"torq\",\n \"delivery\": {\"Concurrency\": 2}}]", "Concurrency"},
+		{`[{"name": "torq", "response_validators": [{"json_path": "$.data.ok", "Expected_Values": ["1"]}]}]`, "Expected_Values"},
+	} {
+		_, err := webhook.DecodeWebhooks(strings.NewReader(tt.doc))
+		var de *webhook.DefinitionError
+		require.ErrorAs(t, err, &de, tt.doc)
+		require.ErrorIs(t, err, webhook.ErrInvalidDefinitions)
+		require.Contains(t, err.Error(), `"`+tt.key+`"`)
+		require.Contains(t, err.Error(), "case-sensitive")
+		line, col := 1, strings.Index(tt.doc, `"`+tt.key+`"`)+1
+		if i := strings.LastIndex(tt.doc[:col], "\n"); i >= 0 {
+			line, col = 2, col-i-1
+		}
+		require.Equal(t, line, de.Line, tt.doc)
+		require.Equal(t, col, de.Column, tt.doc)
+	}
+	// Exact keys still load, headers keep their own names.
+	hooks, err := webhook.DecodeWebhooks(strings.NewReader(`[{"name": "torq", "headers": {"X-Token": "a", "x-other": "b"}}]`))
+	require.NoError(t, err)
+	require.Equal(t, "a", hooks[0].Headers["X-Token"])
+}
