@@ -197,3 +197,15 @@ func BenchmarkString(b *testing.B) {
 		_ = r.String(msg)
 	}
 }
+
+func TestValuesAndRedactHeaderInPlace(t *testing.T) {
+	r := redact.New()
+	safe := []string{"application/json"}
+	require.Equal(t, safe, r.Values("content-type", safe))
+	require.Equal(t, []string{redact.Redacted, redact.Redacted}, r.Values("Authorization", []string{"Bearer a", "Bearer b"}))
+
+	h := http.Header{"Content-Type": {"application/json"}, "Set-Cookie": {"s=1"}, "X-Token": {"t"}}
+	out := r.RedactHeader(h)
+	require.Equal(t, http.Header{"Content-Type": {"application/json"}, "Set-Cookie": {redact.Redacted}, "X-Token": {redact.Redacted}}, out)
+	require.Equal(t, out, h, "redacted in place")
+}
