@@ -15,7 +15,10 @@ type Outcome string
 // Retrying is an attempt that will be followed by another; Filtered and
 // Skipped are recorded at publish time, when WithRecordFiltered is on.
 const (
-	// Delivered: the receiver answered 2xx and every validator passed.
+	// Delivered: the receiver answered 2xx and every validator passed. A
+	// body longer than the read limit does not change that when no
+	// validator needs it: the receiver accepted the event, and the record
+	// says BodyTruncated. Validators fail on a truncated body.
 	Delivered Outcome = "delivered"
 	// Retrying: this attempt failed and another is scheduled.
 	Retrying Outcome = "retrying"
