@@ -298,15 +298,7 @@ func (r *Redactor) Header(h http.Header) http.Header {
 	}
 	out := make(http.Header, len(h))
 	for name, values := range h {
-		if r.isSafe(name) {
-			out[name] = slices.Clone(values)
-			continue
-		}
-		red := make([]string, len(values))
-		for i := range red {
-			red[i] = Redacted
-		}
-		out[name] = red
+		out[name] = slices.Clone(r.Values(name, values))
 	}
 	return out
 }
