@@ -70,3 +70,20 @@ type Delivery struct {
 	limit     int    // the webhook's concurrency
 	key       string // the ordering key; "" when unordered
 }
+
+// QueueSize is how many deliveries to this delivery's webhook may wait at
+// once, in flight and between retries included: the webhook's
+// DeliverySettings.QueueSize, or the Dispatcher's default. Engines bound
+// their queues by it.
+func (d *Delivery) QueueSize() int { return d.queueSize }
+
+// Concurrency is how many deliveries to this delivery's webhook may be in
+// flight at once: the webhook's DeliverySettings.Concurrency, or the
+// Dispatcher's default.
+func (d *Delivery) Concurrency() int { return d.limit }
+
+// OrderingKey is the value found at the webhook's
+// DeliverySettings.OrderingKey path in the event, as text; "" when the
+// webhook is unordered or the event has no value there. Deliveries to one
+// webhook with the same key go one at a time, in the order published.
+func (d *Delivery) OrderingKey() string { return d.key }
