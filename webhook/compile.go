@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -30,6 +31,7 @@ type hook struct {
 	def          Webhook // a private copy
 	method       string
 	url          string
+	request      *http.Request // method and URL, parsed once: each attempt copies it
 	redactedURL  string
 	serverAddr   string           // the URL's host, for spans
 	serverPort   int              // the URL's port, explicit or implied by the scheme
@@ -85,6 +87,12 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 		}
 		h.header.Set(name, value)
 	}
+	if u != nil && u.User != nil && h.header.Get("Authorization") == "" {
+		// What http.Client does for credentials in the URL: the Dispatcher's
+		// own client calls its transport directly.
+		password, _ := u.User.Password()
+		h.header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(u.User.Username()+":"+password)))
+	}
 	if len(w.SigningSecrets) > 0 {
 		secrets, err := parseSecrets(w.SigningSecrets)
 		if err == nil {
@@ -106,6 +114,11 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 		h.header.Set("User-Agent", c.userAgent)
 	}
 	h.recordHeader = h.redactor.Header(h.header)
+	if u != nil && slices.Contains(methods, h.method) {
+		if h.request, err = http.NewRequest(h.method, w.URL, nil); err != nil {
+			fail("url", fmt.Errorf("%w: %w", ErrInvalidURL, err))
+		}
+	}
 	if u != nil {
 		h.url, h.redactedURL = w.URL, h.redactor.URL(u).String()
 		h.serverAddr = u.Hostname()

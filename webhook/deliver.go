@@ -56,7 +56,7 @@ func (d *Dispatcher) Attempt(ctx context.Context, del *Delivery) Next {
 	}
 	// Flow control: waiting for the rate limit or for an open breaker holds
 	// no worker and counts no attempt.
-	report, wait, err := d.admit(h, del)
+	permit, wait, err := d.admit(h, del)
 	if err != nil {
 		return d.refuse(ctx, del, err.Error())
 	}
@@ -66,7 +66,7 @@ func (d *Dispatcher) Attempt(ctx context.Context, del *Delivery) Next {
 	del.Attempts++
 
 	inv := d.send(ctx, h, del)
-	d.reportToBreaker(ctx, h, report, inv)
+	d.reportToBreaker(ctx, h, &permit, inv)
 	retry, delay := false, time.Duration(0)
 	if inv.Outcome != Delivered {
 		if d.retryable(ctx, h, inv) {
@@ -99,30 +99,30 @@ func (d *Dispatcher) Attempt(ctx context.Context, del *Delivery) Next {
 }
 
 // admit applies the webhook's rate limit and circuit breaker. It returns
-// the breaker's outcome callback, or how long to wait, or why the delivery
-// must fail now.
-func (d *Dispatcher) admit(h *hook, del *Delivery) (report func(bool), wait time.Duration, err error) {
+// the breaker's permit, or how long to wait, or why the delivery must fail
+// now.
+func (d *Dispatcher) admit(h *hook, del *Delivery) (permit breaker.Permit, wait time.Duration, err error) {
 	if h.limiter != nil && !del.admitted {
 		if wait := h.limiter.ReserveAt(d.cfg.now()); wait > 0 {
 			del.admitted = true // the slot is reserved: do not ask again
-			return nil, wait, nil
+			return breaker.Permit{}, wait, nil
 		}
 	}
 	del.admitted = false
 	if h.breaker == nil {
-		return nil, 0, nil
+		return breaker.Permit{}, 0, nil
 	}
-	report, err = h.breaker.Allow()
-	var open *breaker.OpenError
-	switch {
-	case err == nil:
-		return report, 0, nil
-	case errors.Is(err, breaker.ErrDisabled):
-		return nil, 0, errors.New("webhook disabled: its endpoint answered 410 Gone (see ResetBreaker)")
-	case errors.As(err, &open) && !d.cfg.breaker.FailFast:
-		return nil, max(open.Until.Sub(d.cfg.now()), time.Millisecond), nil
+	permit, err = h.breaker.Allow()
+	if err == nil {
+		return permit, 0, nil
 	}
-	return nil, 0, errors.New("circuit breaker open: the endpoint keeps failing")
+	if errors.Is(err, breaker.ErrDisabled) {
+		return permit, 0, errors.New("webhook disabled: its endpoint answered 410 Gone (see ResetBreaker)")
+	}
+	if open := (*breaker.OpenError)(nil); errors.As(err, &open) && !d.cfg.breaker.FailFast {
+		return permit, max(open.Until.Sub(d.cfg.now()), time.Millisecond), nil
+	}
+	return permit, 0, errors.New("circuit breaker open: the endpoint keeps failing")
 }
 
 // reportToBreaker tells the breaker how the endpoint did: 410 Gone disables
@@ -130,8 +130,8 @@ func (d *Dispatcher) admit(h *hook, del *Delivery) (report func(bool), wait time
 // answer shows the endpoint is up. Problems on this side (a blocked address,
 // an attempt cut short by Close) count as neither: the breaker hears
 // nothing, and a half-open one allows another probe after its cool-down.
-func (d *Dispatcher) reportToBreaker(ctx context.Context, h *hook, report func(bool), a *attempt) {
-	if report == nil {
+func (d *Dispatcher) reportToBreaker(ctx context.Context, h *hook, permit *breaker.Permit, a *attempt) {
+	if !permit.Allowed() {
 		return
 	}
 	switch {
@@ -139,9 +139,9 @@ func (d *Dispatcher) reportToBreaker(ctx context.Context, h *hook, report func(b
 		h.breaker.Disable()
 	case a.permanent || ctx.Err() != nil:
 	case a.err != nil || a.status == http.StatusTooManyRequests || a.status >= 500:
-		report(false)
+		permit.Report(false)
 	default:
-		report(true)
+		permit.Report(true)
 	}
 }
 
@@ -226,9 +226,13 @@ func (d *Dispatcher) log(ctx context.Context, inv *Invocation) {
 	d.cfg.logger.Log(ctx, level, "webhook delivery", attrs...)
 }
 
-// attempt is an invocation with what the retry decision needs.
+// attempt is an invocation with what the retry decision needs. It holds
+// the recorded request and response itself, so that an attempt is one
+// allocation, not three.
 type attempt struct {
 	Invocation
+	request          RecordedRequest
+	response         RecordedResponse
 	status           int
 	err              error
 	retryAfter       time.Duration
@@ -250,28 +254,17 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *Delivery) *attempt 
 		return a
 	}
 
-	// The definition's headers are shared, not copied: nothing below
-	// modifies a value slice, Set replaces it.
-	header := make(http.Header, len(h.header)+4)
-	maps.Copy(header, h.header)
-	if h.signer != nil {
-		h.signer.SetHeaders(header, del.ID, a.StartedAt, []byte(del.body))
-	} else {
-		header.Set(signing.HeaderID, del.ID)
-		header.Set(signing.HeaderTimestamp, strconv.FormatInt(a.StartedAt.Unix(), 10))
-	}
+	header := h.attemptHeader(del, a.StartedAt)
 	ctx, span := d.tel.startAttempt(ctx, h, del, header)
 	defer func() { d.tel.endAttempt(ctx, span, a) }()
-	a.Request = &RecordedRequest{Method: h.method, URL: h.redactedURL, Header: h.recordedHeader(header), Body: del.body}
+	a.request = RecordedRequest{Method: h.method, URL: h.redactedURL, Header: h.recordedHeader(header), Body: del.body}
+	a.Request = &a.request
 
 	actx, cancel := context.WithTimeout(ctx, h.timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(actx, h.method, h.url, strings.NewReader(del.body))
-	if err != nil {
-		a.permanent = true
-		return fail(h.redactor.String(err.Error()))
-	}
+	req := h.request.WithContext(actx)
 	req.Header = header
+	req.Body, req.GetBody, req.ContentLength = requestBody(del.body)
 	resp, err := d.do(h, req)
 	if err != nil {
 		a.err = err
@@ -309,10 +302,11 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *Delivery) *attempt 
 	// Validators have read the headers: the record may now redact them, in
 	// place, since the response is ours alone.
 	kept := r.Body[:min(int64(len(r.Body)), d.cfg.maxResponseBytes)]
-	a.Response = &RecordedResponse{
+	a.response = RecordedResponse{
 		StatusCode: resp.StatusCode, Header: h.redactor.RedactHeader(resp.Header),
 		Body: string(kept), BodyTruncated: r.Truncated || len(kept) < len(r.Body),
 	}
+	a.Response = &a.response
 	switch {
 	case readErr != nil:
 		a.err = readErr
@@ -371,6 +365,45 @@ func (h *hook) render(e *Event) (string, error) {
 	}
 	return string(out), nil
 }
+
+// attemptHeader returns the headers of one attempt of del: the
+// definition's, and the attempt's id, timestamp and signature. The
+// definition's value slices are shared, not copied: nothing modifies them,
+// Set replaces them.
+func (h *hook) attemptHeader(del *Delivery, now time.Time) http.Header {
+	header := make(http.Header, len(h.header)+3)
+	maps.Copy(header, h.header)
+	if h.signer != nil {
+		h.signer.SetHeaders(header, del.ID, now, []byte(del.body))
+		return header
+	}
+	values := []string{del.ID, strconv.FormatInt(now.Unix(), 10)} // one allocation for both
+	header[signing.HeaderID], header[signing.HeaderTimestamp] = values[:1:1], values[1:]
+	return header
+}
+
+// requestBody returns the fields of a request that sends body: a reader,
+// and GetBody for the transport to send it again on a fresh connection
+// when a kept-alive one turns out closed.
+func requestBody(body string) (io.ReadCloser, func() (io.ReadCloser, error), int64) {
+	if body == "" {
+		return http.NoBody, func() (io.ReadCloser, error) { return http.NoBody, nil }, 0
+	}
+	getBody := func() (io.ReadCloser, error) { return newBodyReader(body), nil }
+	return newBodyReader(body), getBody, int64(len(body))
+}
+
+// bodyReader reads a request body from a string; closing it does nothing.
+// It is io.NopCloser(strings.NewReader(s)) in one allocation.
+type bodyReader struct{ strings.Reader }
+
+func newBodyReader(s string) *bodyReader {
+	r := new(bodyReader)
+	r.Reset(s)
+	return r
+}
+
+func (*bodyReader) Close() error { return nil }
 
 // recordedHeader is header as an invocation shows it: the definition's
 // headers come redacted from compile, the others are redacted here.

@@ -2,6 +2,7 @@ package webhook_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net"
@@ -152,6 +153,27 @@ func TestPublishDeliversRenderedBody(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, stored, 1)
 	require.Equal(t, inv.ID, stored[0].ID)
+}
+
+// Credentials in the URL are sent as Basic authentication, as http.Client
+// sends them, and recorded neither in the header nor in the URL.
+func TestURLCredentialsAreBasicAuth(t *testing.T) {
+	rc := newReceiver(t, nil)
+	d, invs := newDispatcher(t)
+	w := torqLike(strings.Replace(rc.URL, "http://", "http://ada:pa55word@", 1))
+	w.Headers = nil
+	_, err := d.Add(w)
+	require.NoError(t, err)
+	_, err = d.Publish(context.Background(), mock(t, webhook.RequestCreated))
+	require.NoError(t, err)
+
+	inv := waitFinal(t, invs, 1)[0]
+	require.Equal(t, webhook.Delivered, inv.Outcome, inv.Reason)
+	got := rc.got()
+	require.Len(t, got, 1)
+	require.Equal(t, "Basic "+base64.StdEncoding.EncodeToString([]byte("ada:pa55word")), got[0].header.Get("Authorization"))
+	require.Equal(t, "REDACTED", inv.Request.Header.Get("Authorization"))
+	require.NotContains(t, inv.Request.URL, "pa55word")
 }
 
 func TestHostileValuesStayValidJSON(t *testing.T) {

@@ -142,10 +142,11 @@ func (t *telemetry) close() {
 // Spans get their attributes only when they record, and metrics are made
 // only when enabled, so that a process without telemetry pays for neither.
 
-// The span kinds, made once: an option is an allocation.
+// The span kinds, made once with their slices: an option is an
+// allocation, and so is the slice of a variadic call through an interface.
 var (
-	producerSpan = trace.WithSpanKind(trace.SpanKindProducer)
-	clientSpan   = trace.WithSpanKind(trace.SpanKindClient)
+	producerSpan = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindProducer)}
+	clientSpan   = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindClient)}
 )
 
 // nonRecording is a span that records nothing, to stand for one not made.
@@ -153,7 +154,7 @@ var nonRecording = trace.SpanFromContext(context.Background())
 
 // startDelivery starts del's span as a child of ctx, the publisher's.
 func (t *telemetry) startDelivery(ctx context.Context, h *hook, del *Delivery) {
-	_, del.span = t.tracer.Start(ctx, "webhook.delivery", producerSpan)
+	_, del.span = t.tracer.Start(ctx, "webhook.delivery", producerSpan...)
 	if del.span.IsRecording() {
 		del.span.SetAttributes(
 			attrWebhookID.String(h.def.ID), attrWebhookName.String(h.def.Name),
@@ -189,7 +190,7 @@ func (t *telemetry) startAttempt(ctx context.Context, h *hook, del *Delivery, he
 		}
 		ctx = trace.ContextWithSpan(ctx, del.span)
 	}
-	ctx, span := t.tracer.Start(ctx, h.method, clientSpan)
+	ctx, span := t.tracer.Start(ctx, h.method, clientSpan...)
 	if span.IsRecording() {
 		span.SetAttributes(
 			semconv.HTTPRequestMethodKey.String(h.method),

@@ -11,7 +11,7 @@
 //	any      --Disable (410 Gone)----------------> Disabled
 //	any      --Reset---------------------------->  Closed
 //
-// Every attempt asks Allow first and reports its outcome through the func
+// Every attempt asks Allow first and reports its outcome through the Permit
 // Allow returns. Outcomes are tied to the state they were allowed in: the
 // result of an attempt allowed before the breaker opened does not count
 // once it has, so a slow straggler cannot close a breaker or reopen it.
@@ -193,33 +193,54 @@ func (b *Breaker) defaults() {
 }
 
 // Allow asks whether an attempt may be made now. When it may, Allow returns
-// a func through which the caller reports whether the attempt succeeded;
-// the func may be called once, and later calls are ignored. An attempt that
-// is abandoned before it has an outcome (its context was cancelled) should
-// report nothing: a half-open breaker then allows another probe once the
-// cool-down has passed. When it may not, the error is an *OpenError
-// (errors.Is ErrOpen) or ErrDisabled.
-func (b *Breaker) Allow() (done func(success bool), err error) {
+// the Permit through which the caller reports whether the attempt
+// succeeded. An attempt that is abandoned before it has an outcome (its
+// context was cancelled) should report nothing: a half-open breaker then
+// allows another probe once the cool-down has passed. When it may not, the
+// Permit is the zero Permit and the error is an *OpenError (errors.Is
+// ErrOpen) or ErrDisabled.
+func (b *Breaker) Allow() (Permit, error) {
 	b.mu.Lock()
 	defer b.unlock()
 	b.defaults()
 	b.advance()
 	switch b.state {
 	case Disabled:
-		return nil, ErrDisabled
+		return Permit{}, ErrDisabled
 	case Open:
-		return nil, &OpenError{Until: b.until}
+		return Permit{}, &OpenError{Until: b.until}
 	case HalfOpen:
 		if b.probing && b.now().Before(b.until) {
-			return nil, &OpenError{Until: b.until}
+			return Permit{}, &OpenError{Until: b.until}
 		}
 		b.probing = true
 		b.until = b.now().Add(b.cooldown)
 	}
-	gen := b.generation
-	var once sync.Once
-	return func(success bool) { once.Do(func() { b.report(gen, success) }) }, nil
+	return Permit{b: b, gen: b.generation}, nil
 }
+
+// Permit is one attempt's leave from Allow. It is a value, so that asking
+// costs no allocation; keep it in one variable and report through it.
+type Permit struct {
+	b   *Breaker // nil once reported, and in the zero Permit
+	gen uint64
+}
+
+// Report records whether the attempt succeeded. Only the first report
+// through a Permit counts; the zero Permit reports nothing. It must not be
+// called concurrently on one Permit.
+func (p *Permit) Report(success bool) {
+	if p.b == nil {
+		return
+	}
+	b := p.b
+	p.b = nil
+	b.report(p.gen, success)
+}
+
+// Allowed reports whether p came from an Allow that let the attempt go and
+// has not reported yet.
+func (p *Permit) Allowed() bool { return p.b != nil }
 
 // report records the outcome of an attempt allowed in generation gen.
 func (b *Breaker) report(gen uint64, success bool) {

@@ -70,13 +70,13 @@ func attempt(t *testing.T, b *breaker.Breaker, success bool) {
 	t.Helper()
 	done, err := b.Allow()
 	require.NoError(t, err)
-	done(success)
+	done.Report(success)
 }
 
 func requireOpenUntil(t *testing.T, b *breaker.Breaker, until time.Time) {
 	t.Helper()
 	done, err := b.Allow()
-	require.Nil(t, done)
+	require.False(t, done.Allowed())
 	require.ErrorIs(t, err, breaker.ErrOpen)
 	var oe *breaker.OpenError
 	require.ErrorAs(t, err, &oe)
@@ -115,7 +115,7 @@ func TestOpenToHalfOpenToClosed(t *testing.T) {
 	probe, err := b.Allow()
 	require.NoError(t, err)
 	requireOpenUntil(t, b, clock.Now().Add(10*time.Second)) // one probe at a time
-	probe(true)
+	probe.Report(true)
 	require.Equal(t, breaker.Closed, b.State())
 	require.Equal(t, []string{"half-open->closed"}, ch.take())
 	attempt(t, b, true)
@@ -166,7 +166,7 @@ func TestDisableAndReset(t *testing.T) {
 	for _, from := range []breaker.State{breaker.Closed, breaker.Open, breaker.HalfOpen} {
 		t.Run(from.String(), func(t *testing.T) {
 			b, clock, ch := newBreaker(t)
-			var inFlight func(bool)
+			var inFlight breaker.Permit
 			if from != breaker.Closed {
 				for range 3 {
 					attempt(t, b, false)
@@ -185,12 +185,12 @@ func TestDisableAndReset(t *testing.T) {
 			require.Equal(t, breaker.Disabled, b.State())
 			require.Equal(t, []string{from.String() + "->disabled"}, ch.take())
 			done, err := b.Allow()
-			require.Nil(t, done)
+			require.False(t, done.Allowed())
 			require.ErrorIs(t, err, breaker.ErrDisabled)
 			clock.Advance(time.Hour)
 			require.Equal(t, breaker.Disabled, b.State(), "no cool-down ends Disabled")
-			if inFlight != nil {
-				inFlight(true)
+			if inFlight.Allowed() {
+				inFlight.Report(true)
 				require.Equal(t, breaker.Disabled, b.State(), "an outcome does not end Disabled")
 			}
 
@@ -210,13 +210,13 @@ func TestStaleOutcomesIgnored(t *testing.T) {
 	for range 3 {
 		attempt(t, b, false)
 	}
-	slow(true)
+	slow.Report(true)
 	require.Equal(t, breaker.Open, b.State(), "a straggler's success does not close an open breaker")
 
 	clock.Advance(10 * time.Second)
 	probe, err := b.Allow()
 	require.NoError(t, err)
-	probe(true)
+	probe.Report(true)
 	require.Equal(t, breaker.Closed, b.State())
 
 	late, err := b.Allow()
@@ -224,7 +224,7 @@ func TestStaleOutcomesIgnored(t *testing.T) {
 	attempt(t, b, false)
 	attempt(t, b, false)
 	b.Reset() // a new generation, as any state change starts
-	late(false)
+	late.Report(false)
 	attempt(t, b, false)
 	attempt(t, b, false)
 	require.Equal(t, breaker.Closed, b.State(), "the failure before Reset was not counted")
@@ -236,7 +236,7 @@ func TestDoneCountsOnce(t *testing.T) {
 	done, err := b.Allow()
 	require.NoError(t, err)
 	for range 5 {
-		done(false)
+		done.Report(false)
 	}
 	attempt(t, b, false)
 	require.Equal(t, breaker.Closed, b.State())
@@ -324,7 +324,7 @@ func TestConcurrentUse(t *testing.T) {
 				if err != nil {
 					continue
 				}
-				done((i+g)%3 == 0)
+				done.Report((i+g)%3 == 0)
 			}
 		})
 	}
@@ -345,7 +345,7 @@ func BenchmarkAllow(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		done(true)
+		done.Report(true)
 	}
 }
 
@@ -355,7 +355,7 @@ func TestZeroBreaker(t *testing.T) {
 		attempt(t, &b, false)
 	}
 	done, err := b.Allow()
-	require.Nil(t, done)
+	require.False(t, done.Allowed())
 	var oe *breaker.OpenError
 	require.ErrorAs(t, err, &oe)
 	require.WithinDuration(t, time.Now().Add(breaker.DefaultCooldown), oe.Until, time.Minute)

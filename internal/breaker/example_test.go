@@ -20,7 +20,7 @@ func Example() {
 	)
 	for range 3 {
 		done, _ := b.Allow()
-		done(false) // say, a 503
+		done.Report(false) // say, a 503
 	}
 	_, err := b.Allow()
 	fmt.Println(errors.Is(err, breaker.ErrOpen))
@@ -28,7 +28,7 @@ func Example() {
 	now = now.Add(30 * time.Second)
 	done, err := b.Allow()
 	fmt.Println(err)
-	done(true)
+	done.Report(true)
 	// Output:
 	// closed -> open
 	// true
