@@ -152,7 +152,9 @@ func (r *Redactor) isSafe(name string) bool {
 	if safe == nil {
 		safe = defaultSafeSet
 	}
-	return safe[http.CanonicalHeaderKey(name)]
+	// Names come canonical from an http.Header: look them up as they are
+	// before paying for canonicalising them.
+	return safe[name] || safe[http.CanonicalHeaderKey(name)]
 }
 
 // secretsOf lists the secret strings of a URL and headers.
