@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/outhook/outhook/internal/benchinput"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,7 +23,7 @@ var ratios = flag.Bool("ratios", false, "run TestRatios, which measures every en
 
 // The Torq body in each engine's syntax.
 const (
-	torqOuthook  = `{"body":{"event":"New Apono {{event_type}} request made by {{data.requester.name}}"}}`
+	torqOuthook  = benchinput.Torq
 	torqMustache = torqOuthook
 	torqRaymond  = torqOuthook
 	torqText     = `{"body":{"event":"New Apono {{.event_type}} request made by {{.data.requester.name}}"}}`
@@ -30,12 +31,7 @@ const (
 
 // The rich body: ten fields and two loops.
 const (
-	richOuthook = `{"id":"{{data.id}}","friendly_id":"{{data.friendly_id}}","event":"{{event_type}}",` +
-		`"time":{{event_time}},"requester":"{{data.requester.name}}","email":"{{data.requester.email}}",` +
-		`"justification":"{{data.justification}}","flow":"{{data.access_flow.name}}",` +
-		`"duration":{{data.access_duration_in_seconds}},"integration":"{{data.access_groups.[0].[integration].name}}",` +
-		`"resources":[{{#each data.access_groups.[0].access_units}}{"name":"{{resource.name}}","permission":"{{permission.name}}"}{{#unless @last}},{{/unless}}{{/each}}],` +
-		`"approvals":[{{#each data.approvals}}{"name":"{{name}}","status":"{{status}}"}{{#unless @last}},{{/unless}}{{/each}}]}`
+	richOuthook = benchinput.Rich
 	richRaymond = richOuthook
 	// Mustache has no @last: the loops end with a separator and a null, so
 	// the output differs by those bytes only.
