@@ -3,12 +3,12 @@ package presets
 import (
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/outhook/outhook/filter"
+	"github.com/outhook/outhook/internal/presetopt"
 	"github.com/outhook/outhook/webhook"
 )
 
@@ -58,23 +58,16 @@ type optionFunc func(*config)
 
 func (f optionFunc) apply(c *config) { f(c) }
 
-type config struct {
-	preset      string
-	name        string
-	body        string
-	triggers    []webhook.Trigger
-	filter      *filter.Filter
-	validators  []webhook.ResponseValidator
-	secrets     []string
-	headers     map[string]string
-	timeout     time.Duration
-	baseURL     string
-	clientToken string
-	errs        []error
-}
+// shared is an option that package torq offers too.
+type shared presetopt.Option
 
-func (c *config) fail(format string, args ...any) {
-	c.errs = append(c.errs, fmt.Errorf("%w: "+format, append([]any{ErrInvalidOption}, args...)...))
+func (o shared) apply(c *config) { o(&c.Config) }
+
+type config struct {
+	presetopt.Config
+	preset      string
+	headers     map[string]string
+	clientToken string
 }
 
 // setHeader sets a header, replacing one whose name differs only in case.
@@ -90,44 +83,36 @@ func (c *config) setHeader(name, value string) {
 // WithName names the webhook; names are unique within a Dispatcher. Each
 // preset has its own default: "slack", "teams", "okta-workflows",
 // "datadog-logs", "servicenow" and "events".
-func WithName(name string) Option {
-	return optionFunc(func(c *config) { c.name = name })
-}
+func WithName(name string) Option { return shared(presetopt.Name(name)) }
 
 // WithBodyTemplate replaces the preset's body template by src, a template
 // of package template; Dispatcher.Add checks it.
-func WithBodyTemplate(src string) Option {
-	return optionFunc(func(c *config) { c.body = src })
-}
+func WithBodyTemplate(src string) Option { return shared(presetopt.BodyTemplate(src)) }
 
 // WithFullEvent sends the whole event as its JSON: the webhook has no body
 // template.
-func WithFullEvent() Option {
-	return optionFunc(func(c *config) { c.body = "" })
-}
+func WithFullEvent() Option { return shared(presetopt.FullEvent()) }
 
 // WithTriggers replaces the default triggers, every access-request trigger,
 // by triggers.
 func WithTriggers(triggers ...webhook.Trigger) Option {
-	return optionFunc(func(c *config) { c.triggers = append([]webhook.Trigger(nil), triggers...) })
+	return shared(presetopt.Triggers(triggers...))
 }
 
 // WithFilter restricts the events the webhook receives to those f
 // matches. Default: every event of its triggers.
-func WithFilter(f *filter.Filter) Option {
-	return optionFunc(func(c *config) { c.filter = f })
-}
+func WithFilter(f *filter.Filter) Option { return shared(presetopt.Filter(f)) }
 
 // WithResponseValidators adds checks on the target's JSON answer. Default
 // none: any 2xx succeeds.
 func WithResponseValidators(validators ...webhook.ResponseValidator) Option {
-	return optionFunc(func(c *config) { c.validators = append(c.validators, validators...) })
+	return shared(presetopt.ResponseValidators(validators...))
 }
 
 // WithSigningSecrets signs every request the Standard Webhooks way (see
 // webhook.Webhook.SigningSecrets). Default unsigned.
 func WithSigningSecrets(secrets ...string) Option {
-	return optionFunc(func(c *config) { c.secrets = append(c.secrets, secrets...) })
+	return shared(presetopt.SigningSecrets(secrets...))
 }
 
 // WithHeader sends the header name with value, replacing a header of the
@@ -137,7 +122,7 @@ func WithSigningSecrets(secrets ...string) Option {
 func WithHeader(name, value string) Option {
 	return optionFunc(func(c *config) {
 		if name == "" {
-			c.fail("WithHeader needs a header name")
+			c.Fail("WithHeader needs a header name")
 			return
 		}
 		c.setHeader(name, value)
@@ -146,15 +131,7 @@ func WithHeader(name, value string) Option {
 
 // WithTimeout sets the per-attempt timeout, rounded up to a whole second.
 // Default webhook.DefaultTimeout.
-func WithTimeout(d time.Duration) Option {
-	return optionFunc(func(c *config) {
-		if d <= 0 || d > webhook.MaxTimeout {
-			c.fail("WithTimeout(%s) is not between 1s and %s", d, webhook.MaxTimeout)
-			return
-		}
-		c.timeout = d
-	})
-}
+func WithTimeout(d time.Duration) Option { return shared(presetopt.Timeout(d)) }
 
 // WithBaseURL is for tests and local stand-ins, such as a
 // webhooktest.Receiver: the URL given to the constructor is checked as
@@ -163,16 +140,7 @@ func WithTimeout(d time.Duration) Option {
 // URL's. The Dispatcher must then be allowed to reach base
 // (webhook.WithAllowedTargets, webhook.WithURLPolicy). Never use it in
 // production.
-func WithBaseURL(base string) Option {
-	return optionFunc(func(c *config) {
-		u, err := url.Parse(base)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-			c.fail("WithBaseURL needs an http or https URL with a host and no query")
-			return
-		}
-		c.baseURL = strings.TrimSuffix(u.String(), "/")
-	})
-}
+func WithBaseURL(base string) Option { return shared(presetopt.BaseURL(base)) }
 
 // WithClientToken sends an Okta Workflows client token in the
 // x-api-client-token header, which Okta accepts instead of the clientToken
@@ -182,9 +150,9 @@ func WithClientToken(token string) Option {
 	return optionFunc(func(c *config) {
 		switch {
 		case c.preset != "OktaWorkflows":
-			c.fail("WithClientToken applies to OktaWorkflows, not %s", c.preset)
+			c.Fail("WithClientToken applies to OktaWorkflows, not %s", c.preset)
 		case token == "":
-			c.fail("WithClientToken needs a token")
+			c.Fail("WithClientToken needs a token")
 		default:
 			c.clientToken = token
 		}
@@ -331,11 +299,9 @@ func (p *preset) build(raw string, opts []Option) (webhook.Webhook, error) {
 		return webhook.Webhook{}, err
 	}
 	c := config{
-		preset:   p.shape.preset,
-		name:     p.name,
-		body:     p.body,
-		triggers: webhook.AccessRequestTriggers(),
-		headers:  map[string]string{},
+		Config:  presetopt.New(ErrInvalidOption, presetopt.Defaults{Name: p.name, Body: p.body}),
+		preset:  p.shape.preset,
+		headers: map[string]string{},
 	}
 	for k, v := range p.headers {
 		c.headers[k] = v
@@ -345,32 +311,14 @@ func (p *preset) build(raw string, opts []Option) (webhook.Webhook, error) {
 			o.apply(&c)
 		}
 	}
-	if len(c.errs) > 0 {
-		return webhook.Webhook{}, errors.Join(c.errs...)
+	if err := c.Err(); err != nil {
+		return webhook.Webhook{}, err
 	}
 	if c.clientToken != "" {
 		c.setHeader(OktaClientTokenHeader, c.clientToken)
 	}
-	target := u.String()
-	if c.baseURL != "" {
-		target = c.baseURL + u.EscapedPath()
-		if u.RawQuery != "" {
-			target += "?" + u.RawQuery
-		}
-	}
-	w := webhook.Webhook{
-		Name:               c.name,
-		Active:             true,
-		Method:             http.MethodPost,
-		URL:                target,
-		BodyTemplate:       c.body,
-		Triggers:           c.triggers,
-		Filters:            c.filter,
-		TimeoutInSec:       int((c.timeout + time.Second - 1) / time.Second),
-		ResponseValidators: c.validators,
-		SigningSecrets:     c.secrets,
-		SecretURLPath:      p.secretPath,
-	}
+	w := c.Webhook(u.String(), u)
+	w.SecretURLPath = p.secretPath
 	if len(c.headers) > 0 {
 		w.Headers = c.headers
 	}

@@ -220,7 +220,11 @@ func TestErrors(t *testing.T) {
 		}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			require.ErrorIs(t, tt.got(), tt.err)
+			err := tt.got()
+			require.ErrorIs(t, err, tt.err)
+			if tt.err == presets.ErrInvalidOption {
+				require.True(t, strings.HasPrefix(err.Error(), "presets: invalid option: With"), err.Error())
+			}
 		})
 	}
 }

@@ -2,13 +2,11 @@ package torq
 
 import (
 	"errors"
-	"fmt"
-	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/outhook/outhook/filter"
+	"github.com/outhook/outhook/internal/presetopt"
 	"github.com/outhook/outhook/webhook"
 )
 
@@ -47,24 +45,19 @@ type optionFunc func(*config)
 
 func (f optionFunc) apply(c *config) { f(c) }
 
+// shared is an option that package presets offers too.
+type shared presetopt.Option
+
+func (o shared) apply(c *config) { o(&c.Config) }
+
 type config struct {
-	name       string
+	presetopt.Config
 	authHeader string
-	body       string
-	triggers   []webhook.Trigger
-	filter     *filter.Filter
-	validators []webhook.ResponseValidator
-	secrets    []string
-	timeout    time.Duration
-	baseURL    string
-	errs       []error
 }
 
 // WithName names the webhook; names are unique within a Dispatcher. Default
 // DefaultName.
-func WithName(name string) Option {
-	return optionFunc(func(c *config) { c.name = name })
-}
+func WithName(name string) Option { return shared(presetopt.Name(name)) }
 
 // WithAuthHeader sends the token as the whole value of the header name,
 // such as "X-Torq-Token", instead of Authorization: Bearer <token>. Use the
@@ -72,7 +65,7 @@ func WithName(name string) Option {
 func WithAuthHeader(name string) Option {
 	return optionFunc(func(c *config) {
 		if name == "" {
-			c.errs = append(c.errs, fmt.Errorf("%w: WithAuthHeader needs a header name", ErrInvalidOption))
+			c.Fail("WithAuthHeader needs a header name")
 			return
 		}
 		c.authHeader = name
@@ -81,52 +74,38 @@ func WithAuthHeader(name string) Option {
 
 // WithBodyTemplate replaces DefaultBodyTemplate with src, a template of
 // package template; Dispatcher.Add checks it.
-func WithBodyTemplate(src string) Option {
-	return optionFunc(func(c *config) { c.body = src })
-}
+func WithBodyTemplate(src string) Option { return shared(presetopt.BodyTemplate(src)) }
 
 // WithFullEvent sends the whole event as its JSON, for workflows that want
 // every field: the webhook has no body template.
-func WithFullEvent() Option {
-	return optionFunc(func(c *config) { c.body = "" })
-}
+func WithFullEvent() Option { return shared(presetopt.FullEvent()) }
 
 // WithTriggers replaces the default triggers, every access-request trigger,
 // by triggers.
 func WithTriggers(triggers ...webhook.Trigger) Option {
-	return optionFunc(func(c *config) { c.triggers = append([]webhook.Trigger(nil), triggers...) })
+	return shared(presetopt.Triggers(triggers...))
 }
 
 // WithFilter restricts the events the webhook receives to those f
 // matches. Default: every event of its triggers.
-func WithFilter(f *filter.Filter) Option {
-	return optionFunc(func(c *config) { c.filter = f })
-}
+func WithFilter(f *filter.Filter) Option { return shared(presetopt.Filter(f)) }
 
 // WithResponseValidators adds checks on Torq's JSON answer, such as
 // {JSONPath: "$.data.status", ExpectedValues: []string{"ok"}} for a /sync
 // workflow that returns a status. Default none: any 2xx succeeds.
 func WithResponseValidators(validators ...webhook.ResponseValidator) Option {
-	return optionFunc(func(c *config) { c.validators = append(c.validators, validators...) })
+	return shared(presetopt.ResponseValidators(validators...))
 }
 
 // WithSigningSecrets signs every request the Standard Webhooks way (see
 // webhook.Webhook.SigningSecrets). Default unsigned: Torq checks the token.
 func WithSigningSecrets(secrets ...string) Option {
-	return optionFunc(func(c *config) { c.secrets = append(c.secrets, secrets...) })
+	return shared(presetopt.SigningSecrets(secrets...))
 }
 
 // WithTimeout sets the per-attempt timeout, rounded up to a whole second.
 // Default DefaultTimeout, or SyncTimeout for a /sync URL.
-func WithTimeout(d time.Duration) Option {
-	return optionFunc(func(c *config) {
-		if d <= 0 || d > webhook.MaxTimeout {
-			c.errs = append(c.errs, fmt.Errorf("%w: WithTimeout(%s) is not between 1s and %s", ErrInvalidOption, d, webhook.MaxTimeout))
-			return
-		}
-		c.timeout = d
-	})
-}
+func WithTimeout(d time.Duration) Option { return shared(presetopt.Timeout(d)) }
 
 // WithBaseURL is for tests and local stand-ins for Torq, such as a
 // webhooktest.Receiver: the Torq URL given to New is checked as usual, then
@@ -134,16 +113,7 @@ func WithTimeout(d time.Duration) Option {
 // and base's path, if any, is put before Torq's. The Dispatcher must then be
 // allowed to reach base (webhook.WithAllowedTargets, webhook.WithURLPolicy).
 // Never use it in production.
-func WithBaseURL(base string) Option {
-	return optionFunc(func(c *config) {
-		u, err := url.Parse(base)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-			c.errs = append(c.errs, fmt.Errorf("%w: WithBaseURL needs an http or https URL with a host and no query", ErrInvalidOption))
-			return
-		}
-		c.baseURL = strings.TrimSuffix(u.String(), "/")
-	})
-}
+func WithBaseURL(base string) Option { return shared(presetopt.BaseURL(base)) }
 
 // New returns a definition of an active webhook that sends access-request
 // events to the Torq webhook at rawURL, authenticated with token. rawURL
@@ -159,43 +129,28 @@ func New(rawURL, token string, opts ...Option) (webhook.Webhook, error) {
 	if token == "" {
 		return webhook.Webhook{}, ErrMissingToken
 	}
-	c := config{name: DefaultName, body: DefaultBodyTemplate, triggers: webhook.AccessRequestTriggers()}
+	timeout := DefaultTimeout
+	if ep.Sync {
+		timeout = SyncTimeout
+	}
+	c := config{Config: presetopt.New(ErrInvalidOption, presetopt.Defaults{
+		Name:    DefaultName,
+		Body:    DefaultBodyTemplate,
+		Timeout: timeout,
+	})}
 	for _, o := range opts {
 		if o != nil {
 			o.apply(&c)
 		}
 	}
-	if len(c.errs) > 0 {
-		return webhook.Webhook{}, errors.Join(c.errs...)
+	if err := c.Err(); err != nil {
+		return webhook.Webhook{}, err
 	}
-
-	target := rawURL
-	if c.baseURL != "" {
-		u, _ := url.Parse(rawURL) // ParseURL parsed it
-		target = c.baseURL + u.Path
-	}
-	headers := map[string]string{"Authorization": "Bearer " + token}
+	u, _ := url.Parse(rawURL) // ParseURL parsed it
+	w := c.Webhook(rawURL, u)
+	w.Headers = map[string]string{"Authorization": "Bearer " + token}
 	if c.authHeader != "" {
-		headers = map[string]string{c.authHeader: token}
+		w.Headers = map[string]string{c.authHeader: token}
 	}
-	timeout := c.timeout
-	if timeout == 0 {
-		timeout = DefaultTimeout
-		if ep.Sync {
-			timeout = SyncTimeout
-		}
-	}
-	return webhook.Webhook{
-		Name:               c.name,
-		Active:             true,
-		Method:             http.MethodPost,
-		URL:                target,
-		Headers:            headers,
-		BodyTemplate:       c.body,
-		Triggers:           c.triggers,
-		Filters:            c.filter,
-		TimeoutInSec:       int((timeout + time.Second - 1) / time.Second),
-		ResponseValidators: c.validators,
-		SigningSecrets:     c.secrets,
-	}, nil
+	return w, nil
 }

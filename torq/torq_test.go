@@ -1,6 +1,7 @@
 package torq_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -136,6 +137,9 @@ func TestNewErrors(t *testing.T) {
 			_, err := torq.New(tt.url, tt.token, tt.opts...)
 			require.ErrorIs(t, err, tt.err)
 			require.NotContains(t, err.Error(), "0f9a1c", "errors never quote the URL")
+			if tt.err == torq.ErrInvalidOption {
+				require.True(t, strings.HasPrefix(err.Error(), "torq: invalid option: With"), err.Error())
+			}
 		})
 	}
 }

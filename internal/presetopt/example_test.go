@@ -1,0 +1,38 @@
+package presetopt_test
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/outhook/outhook/internal/presetopt"
+)
+
+// A preset makes a Config with its own sentinel and defaults, applies the
+// options, and completes the definition with its headers.
+func Example() {
+	errInvalid := errors.New("mypreset: invalid option")
+	c := presetopt.New(errInvalid, presetopt.Defaults{Name: "mypreset", Body: `{"id":"{{data.id}}"}`})
+	for _, o := range []presetopt.Option{
+		presetopt.Timeout(1500 * time.Millisecond),
+		presetopt.BaseURL("http://127.0.0.1:8080/stand-in/"),
+	} {
+		o(&c)
+	}
+	if err := c.Err(); err != nil {
+		fmt.Println(err)
+		return
+	}
+	raw := "https://hooks.example.com/v1/in?source=apono"
+	u, _ := url.Parse(raw)
+	w := c.Webhook(raw, u)
+	w.Headers = map[string]string{"Authorization": "Bearer token"}
+	fmt.Println(w.Name, w.Method, w.URL, w.TimeoutInSec)
+
+	presetopt.BaseURL("ftp://127.0.0.1")(&c)
+	fmt.Println(errors.Is(c.Err(), errInvalid), c.Err())
+	// Output:
+	// mypreset POST http://127.0.0.1:8080/stand-in/v1/in?source=apono 2
+	// true mypreset: invalid option: WithBaseURL needs an http or https URL with a host and no query
+}
