@@ -257,7 +257,7 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *Delivery) *attempt 
 	header := h.attemptHeader(del, a.StartedAt)
 	ctx, span := d.tel.startAttempt(ctx, h, del, header)
 	defer func() { d.tel.endAttempt(ctx, span, a) }()
-	a.request = RecordedRequest{Method: h.method, URL: h.redactedURL, Header: h.recordedHeader(header), Body: del.body}
+	a.request = RecordedRequest{Method: h.method, URL: h.redactedURL, Header: h.recordedHeader(header, d.tel.propagator != nil), Body: del.body}
 	a.Request = &a.request
 
 	actx, cancel := context.WithTimeout(ctx, h.timeout)
@@ -371,8 +371,7 @@ func (h *hook) render(e *Event) (string, error) {
 // definition's value slices are shared, not copied: nothing modifies them,
 // Set replaces them.
 func (h *hook) attemptHeader(del *Delivery, now time.Time) http.Header {
-	header := make(http.Header, len(h.header)+3)
-	maps.Copy(header, h.header)
+	header := maps.Clone(h.header) // a small map is cloned in one copy
 	if h.signer != nil {
 		h.signer.SetHeaders(header, del.ID, now, []byte(del.body))
 		return header
@@ -397,17 +396,28 @@ func requestBody(body string) (io.ReadCloser, func() (io.ReadCloser, error), int
 }
 
 // recordedHeader is header as an invocation shows it: the definition's
-// headers come redacted from compile, the others are redacted here.
-func (h *hook) recordedHeader(header http.Header) http.Header {
-	out := make(http.Header, len(header))
-	maps.Copy(out, h.recordHeader)
-	for name, values := range header {
-		if !sameValues(values, h.header[name]) { // added or replaced since compile
+// headers come redacted from compile; the attempt's own, and any a
+// propagator added, are redacted here.
+func (h *hook) recordedHeader(header http.Header, propagated bool) http.Header {
+	out := maps.Clone(h.recordHeader)
+	if propagated {
+		for name, values := range header {
+			if !sameValues(values, h.header[name]) { // added or replaced since compile
+				out[name] = h.redactor.Values(name, values)
+			}
+		}
+		return out
+	}
+	for _, name := range attemptHeaderNames {
+		if values, ok := header[name]; ok {
 			out[name] = h.redactor.Values(name, values)
 		}
 	}
 	return out
 }
+
+// attemptHeaderNames are the headers attemptHeader adds.
+var attemptHeaderNames = []string{signing.HeaderID, signing.HeaderTimestamp, signing.HeaderSignature}
 
 // sameValues reports whether a and b are the same slice, not merely equal.
 func sameValues(a, b []string) bool {
