@@ -98,18 +98,21 @@ func (e *memoryEngine) Enqueue(ctx context.Context, d *Delivery) error {
 	}
 	q := e.queueFor(d)
 	e.live++ // holds the queue in the map while we wait for a slot
+	select {
+	case q.slots <- struct{}{}: // room: the common case, in one critical section
+		e.admitLocked(q, d)
+		e.mu.Unlock()
+		return nil
+	default:
+	}
 	e.mu.Unlock()
 
-	var err error
-	if e.policy == QueueReject {
+	// Full: QueueReject refuses, QueueBlock waits.
+	var err error = &QueueFullError{WebhookIDs: []string{d.WebhookID}}
+	if e.policy == QueueBlock {
 		select {
 		case q.slots <- struct{}{}:
-		default:
-			err = &QueueFullError{WebhookIDs: []string{d.WebhookID}}
-		}
-	} else {
-		select {
-		case q.slots <- struct{}{}:
+			err = nil
 		case <-ctx.Done():
 			err = ctx.Err()
 		case <-e.closing:
@@ -127,16 +130,22 @@ func (e *memoryEngine) Enqueue(ctx context.Context, d *Delivery) error {
 		e.endLocked(q, d.WebhookID, false)
 		return err
 	}
+	e.admitLocked(q, d)
+	return nil
+}
+
+// admitLocked queues d, which holds a slot of q, behind the delivery with
+// its ordering key when there is one, and wakes a worker if it can run.
+func (e *memoryEngine) admitLocked(q *webhookQueue, d *Delivery) {
 	if d.key != "" {
 		if q.busy[d.key] {
 			q.waiting[d.key] = append(q.waiting[d.key], d)
-			return nil
+			return
 		}
 		q.busy[d.key] = true
 	}
 	q.pending = append(q.pending, d)
 	e.readyLocked(q)
-	return nil
 }
 
 // releaseKeyLocked lets the next delivery with d's ordering key go, now
