@@ -292,7 +292,9 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *Delivery) *attempt 
 	resp.Body.Close()
 
 	a.status = resp.StatusCode
-	a.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), d.cfg.now())
+	if v := resp.Header.Get("Retry-After"); v != "" {
+		a.retryAfter = parseRetryAfter(v, d.cfg.now())
+	}
 	ok := readErr == nil && resp.StatusCode >= 200 && resp.StatusCode <= 299
 	var report validate.Report
 	if ok && h.validators.Len() > 0 {
