@@ -24,8 +24,15 @@
 // database, so every instance sees the same history, and TakeDeadLetter
 // (behind Dispatcher.Redeliver) hands a dead letter to exactly one of them.
 //
-// Delivery is at least once. Close drains the attempts in flight; River
-// rescues the jobs of an instance that died (after WithRescueAfter) and
-// another instance delivers them again, under the same delivery id and
-// so the same webhook-id header, by which receivers deduplicate.
+// A webhook's concurrency bounds its attempts in flight on each instance,
+// and its ordering key orders its deliveries across all of them; its queue
+// size does not apply, the backlog being rows on disk (Engine says why).
+// Deliveries held back by either wait snoozed, holding no worker.
+//
+// Delivery is at least once. Close drains the attempts in flight; those
+// still running when its ctx ends are cancelled, and their jobs stay
+// queued with the attempt uncounted. River rescues the jobs of an instance
+// that died (after WithRescueAfter) and another instance delivers them
+// again, under the same delivery id and so the same webhook-id header, by
+// which receivers deduplicate.
 package riverengine

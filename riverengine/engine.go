@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -170,8 +171,42 @@ func WithLogger(l *slog.Logger) Option {
 // Retries follow the webhook's retry policy: an attempt that failed is a
 // River job error, scheduled when the policy says; a delivery held back by
 // its rate limit or an open circuit breaker is snoozed, which River counts
-// as no attempt. Per-webhook concurrency, queue bounds and ordering keys are
-// the in-memory engine's; this engine does not apply them.
+// as no attempt.
+//
+// The webhook's delivery settings, as the job carries them from Publish:
+//
+//   - Concurrency bounds the webhook's attempts in flight on each
+//     instance; with several instances its endpoint may see that many
+//     from each. A delivery over the limit is snoozed, holding no worker
+//     and counting no attempt, so a stalled endpoint holds at most its
+//     limit of an instance's workers and the other webhooks keep the rest.
+//     The bound is per instance because what it guards, the workers, are;
+//     a bound across instances would take a lease in the database around
+//     every attempt, two more commits per delivery, and a crashed
+//     instance's leases would hold the webhook's slots until they expired.
+//     A delivery that finds its webhook at the limit costs a fetch and a
+//     snooze, about one per delivery of a backlog (on SQLite, which writes
+//     them one at a time, that more than doubles a backlog's writes): give
+//     a webhook that carries most of the traffic a concurrency near
+//     WithWorkers.
+//   - OrderingKey holds across instances: deliveries to the webhook with
+//     the same key go one at a time, in the order they were published (by
+//     concurrent PublishTx transactions: the order they commit). One waits,
+//     snoozed, while the one before it is retried, and goes once that one
+//     has ended, delivered or dead-lettered. It looks again every 200ms
+//     while the one before it runs, or when that one is next due, and
+//     starts at the next fetch of jobs (see WithPollInterval).
+//   - QueueSize does not apply, nor does the Dispatcher's queue policy:
+//     Enqueue neither blocks nor fails with a *webhook.QueueFullError. The
+//     in-memory bound keeps memory and a publisher's lead in check; here
+//     the backlog is rows on disk, which is what a durable queue is for.
+//     Rejecting would not even save the space, as the rejected delivery
+//     becomes a dead letter in the same database; blocking would hold the
+//     caller's PublishTx transaction open on workers that may run
+//     elsewhere; and a count shared by the instances would be a row per
+//     webhook written by every publish and every completion, serializing
+//     the webhook's publishers, and within PublishTx the callers'
+//     transactions. Watch the backlog in River's river_job table instead.
 type Engine struct {
 	cfg    config
 	db     any // *pgxpool.Pool or *sql.DB, to match transactions to
@@ -183,37 +218,12 @@ type Engine struct {
 	runner  webhook.Runner
 	started bool
 	closed  bool
+	// cutting is set when Close's ctx has ended and the attempts in
+	// flight are being cancelled.
+	cutting atomic.Bool
 }
 
 var _ webhook.Engine = (*Engine)(nil)
-
-// queue is the River client behind an Engine, whatever its driver.
-type queue interface {
-	insert(ctx context.Context, args deliveryArgs, opts *river.InsertOpts) error
-	start(ctx context.Context) error
-	stop(ctx context.Context) error
-	stopAndCancel(ctx context.Context) error
-}
-
-type riverQueue[TTx any] struct {
-	client *river.Client[TTx]
-	db     any
-}
-
-func (q *riverQueue[TTx]) insert(ctx context.Context, args deliveryArgs, opts *river.InsertOpts) error {
-	if tx, ok := txFrom(ctx, q.db).(TTx); ok {
-		_, err := q.client.InsertTx(ctx, tx, args, opts)
-		return err
-	}
-	_, err := q.client.Insert(ctx, args, opts)
-	return err
-}
-
-func (q *riverQueue[TTx]) start(ctx context.Context) error { return q.client.Start(ctx) }
-func (q *riverQueue[TTx]) stop(ctx context.Context) error  { return q.client.Stop(ctx) }
-func (q *riverQueue[TTx]) stopAndCancel(ctx context.Context) error {
-	return q.client.StopAndCancel(ctx)
-}
 
 // New returns an engine on a PostgreSQL database that Migrate has brought
 // up to date; it fails with an error wrapping ErrNotMigrated otherwise.
@@ -227,7 +237,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Engine, erro
 	if err != nil {
 		return nil, fmt.Errorf("riverengine: %w", err)
 	}
-	e.queue, e.worker = &riverQueue[pgx.Tx]{client: client, db: pool}, w
+	e.queue, e.worker = &pgQueue{riverClient: riverClient[pgx.Tx]{client}, pool: pool}, w
 	return e, nil
 }
 
@@ -247,7 +257,7 @@ func NewSQLite(ctx context.Context, db *sql.DB, opts ...Option) (*Engine, error)
 	if err != nil {
 		return nil, fmt.Errorf("riverengine: %w", err)
 	}
-	e.queue, e.worker = &riverQueue[*sql.Tx]{client: client, db: db}, w
+	e.queue, e.worker = &sqliteQueue{riverClient: riverClient[*sql.Tx]{client}, db: db}, w
 	return e, nil
 }
 
@@ -302,9 +312,15 @@ func (e *Engine) Start(r webhook.Runner) error {
 	return nil
 }
 
-// Enqueue inserts d's job. Inside PublishTx it inserts it in the caller's
-// transaction. Any database error is an *EnqueueError; after Close it
-// returns webhook.ErrClosed.
+// Enqueue inserts d's job, and for a delivery with an ordering key its
+// place in the key's line. Inside PublishTx it inserts them in the
+// caller's transaction, where an ordered delivery holds a lock on its
+// (webhook, key) until the transaction ends: concurrent transactions
+// publishing to one key take turns, so that their deliveries go in the
+// order the transactions commit. Enqueue never blocks for room and never
+// returns a *webhook.QueueFullError (see Engine on queue bounds). Any
+// database error is an *EnqueueError; after Close it returns
+// webhook.ErrClosed.
 func (e *Engine) Enqueue(ctx context.Context, d *webhook.Delivery) error {
 	e.mu.Lock()
 	closed, started := e.closed, e.started
@@ -317,7 +333,7 @@ func (e *Engine) Enqueue(ctx context.Context, d *webhook.Delivery) error {
 	}
 	args := deliveryArgs{
 		DeliveryID: d.ID, WebhookID: d.WebhookID, Event: string(d.Event.JSON()),
-		Created: d.Created, Attempts: d.Attempts,
+		Created: d.Created, Attempts: d.Attempts, Concurrency: d.Concurrency(), OrderingKey: d.OrderingKey(),
 	}
 	if err := e.queue.insert(ctx, args, &river.InsertOpts{Queue: e.cfg.queue, MaxAttempts: maxRiverAttempts}); err != nil {
 		return &EnqueueError{DeliveryID: d.ID, WebhookID: d.WebhookID, Err: err}
@@ -326,11 +342,15 @@ func (e *Engine) Enqueue(ctx context.Context, d *webhook.Delivery) error {
 }
 
 // Close stops fetching jobs and waits for the attempts in flight to end,
-// until ctx is done. Then it cancels those still running, whose Runner
-// records them as failed and keeps them as dead letters, and returns
-// ctx.Err(). Queued deliveries and pending retries stay in the database for
-// the other instances, or for this one's next start: Close abandons none.
-// Later calls do nothing and return nil.
+// until ctx is done. Then it cancels those still running and returns
+// ctx.Err(). A cancelled attempt counts for nothing, neither as a River
+// attempt nor against the webhook's retry policy: its job stays in the
+// database, available at once, and the delivery is neither failed nor a
+// dead letter. With the queued deliveries and pending retries, it waits
+// for the other instances, or for this one's next start: Close abandons
+// none. (The Dispatcher still reports the cut attempt as a failure to its
+// invocation hook and metrics: a Runner has no word for an interrupted
+// attempt.) Later calls do nothing and return nil.
 func (e *Engine) Close(ctx context.Context) error {
 	e.mu.Lock()
 	if e.closed {
@@ -349,6 +369,7 @@ func (e *Engine) Close(ctx context.Context) error {
 		return nil
 	}
 	// Attempts respect their ctx, so the hard stop ends quickly.
+	e.cutting.Store(true)
 	if cerr := e.queue.stopAndCancel(context.WithoutCancel(ctx)); cerr != nil {
 		err = fmt.Errorf("%w (stopping River: %w)", err, cerr)
 	}

@@ -2,7 +2,6 @@ package riverengine_test
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/outhook/outhook/riverengine"
 	"github.com/outhook/outhook/webhook"
+	"github.com/outhook/outhook/webhooktest"
 )
 
 func TestNewRequiresMigrate(t *testing.T) {
@@ -161,6 +161,28 @@ func TestAttemptAccounting(t *testing.T) {
 	require.Equal(t, webhook.Delivered, invs[0].Outcome)
 }
 
+// A retry due at once (FastRetries' nanosecond) is made at once, not on
+// River's schedule for a retry time already past (1 s, then 16 s).
+func TestShortRetryDelay(t *testing.T) {
+	url := needPostgres(t)
+	_, eng := newPostgresEngine(t, url, riverengine.WithPollInterval(50*time.Millisecond))
+	rc := newReceiver(t, 0, func(_, _ string, n int) int {
+		if n <= 2 {
+			return 503
+		}
+		return 200
+	})
+	d, err := webhook.New(dispatcherOptions(eng, webhook.WithRetryPolicy(webhooktest.FastRetries),
+		webhook.WithBreaker(webhook.BreakerSettings{Threshold: -1}))...)
+	require.NoError(t, err)
+	closeDispatcher(t, d)
+	_, err = d.Add(hook("hooka", rc.URL))
+	require.NoError(t, err)
+	_, err = d.Publish(context.Background(), event(t, 1))
+	require.NoError(t, err)
+	eventually(t, 3*time.Second, "the third attempt", func() bool { _, n := rc.pairs(); return n == 3 })
+}
+
 // Three Dispatchers on one database share the work.
 func TestMultiInstance(t *testing.T) {
 	url := needPostgres(t)
@@ -252,8 +274,7 @@ func TestDeadLetterRedeliverOnce(t *testing.T) {
 	require.Equal(t, pub.Deliveries[0].DeliveryID, ids[0])
 }
 
-// Close waits for the attempts in flight; cut short, it returns ctx's
-// error and the Runner keeps the cut delivery as a dead letter.
+// Close waits for the attempts in flight.
 func TestClose(t *testing.T) {
 	url := needPostgres(t)
 	_, eng := newPostgresEngine(t, url)
@@ -271,21 +292,54 @@ func TestClose(t *testing.T) {
 	distinct, _ := rc.pairs()
 	require.Equal(t, 5, distinct, "Close drains the attempts in flight")
 	require.ErrorIs(t, eng.Enqueue(context.Background(), &webhook.Delivery{}), webhook.ErrClosed)
+}
 
-	_, eng = newPostgresEngine(t, url)
-	slow := newReceiver(t, 10*time.Second, nil)
+// Close cut short by its ctx cancels the attempt in flight but keeps its
+// job, counting no attempt and making no dead letter; an engine started
+// later on the same database delivers it, under the same webhook-id.
+func TestCloseCutKeepsDelivery(t *testing.T) {
+	url := needPostgres(t)
+	ctx := context.Background()
+	pool, eng := newPostgresEngine(t, url)
+	stalled := newReceiver(t, time.Minute, nil)
+	d, err := webhook.New(dispatcherOptions(eng)...)
+	require.NoError(t, err)
+	_, err = d.Add(hook("hooka", stalled.URL))
+	require.NoError(t, err)
+	pub, err := d.Publish(ctx, event(t, 9))
+	require.NoError(t, err)
+	eventually(t, 10*time.Second, "an attempt in flight", func() bool { return stalled.peakInFlight() == 1 })
+	cut, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	require.ErrorIs(t, d.Close(cut), context.DeadlineExceeded)
+
+	dls, err := eng.Store().DeadLetters(ctx, "", 0)
+	require.NoError(t, err)
+	require.Empty(t, dls, "a cut attempt is no failure")
+	var state string
+	var attempt int
+	require.NoError(t, pool.QueryRow(ctx, "SELECT state, attempt FROM river_job").Scan(&state, &attempt))
+	require.Equal(t, "available", state, "the job stays queued")
+	require.Zero(t, attempt, "the cut attempt counts for nothing")
+
+	_, eng = newPostgresEngine(t, url, riverengine.WithPollInterval(50*time.Millisecond))
+	rc := newReceiver(t, 0, nil)
 	d, err = webhook.New(dispatcherOptions(eng)...)
 	require.NoError(t, err)
-	_, err = d.Add(hook("hookb", slow.URL))
+	closeDispatcher(t, d)
+	_, err = d.Add(hook("hooka", rc.URL))
 	require.NoError(t, err)
-	_, err = d.Publish(context.Background(), event(t, 9))
+	eventually(t, 10*time.Second, "the delivery after the restart", func() bool { _, n := rc.pairs(); return n == 1 })
+	require.Equal(t, []string{pub.Deliveries[0].DeliveryID}, rc.snapshot()["hooka e-9"], "the same webhook-id")
+	invs, err := d.Invocations(ctx, "hooka", 0)
 	require.NoError(t, err)
-	eventually(t, 10*time.Second, "an attempt in flight", func() bool { slow.mu.Lock(); defer slow.mu.Unlock(); return slow.inFlight == 1 })
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-	defer cancel()
-	err = d.Close(ctx)
-	require.True(t, errors.Is(err, context.DeadlineExceeded), "%v", err)
-	dls, err := eng.Store().DeadLetters(context.Background(), "hookb", 0)
+	require.NotEmpty(t, invs)
+	require.Equal(t, webhook.Delivered, invs[0].Outcome)
+	require.Equal(t, 1, invs[0].Attempt, "the cut attempt is not counted against the retry policy")
+	for _, inv := range invs[1:] {
+		t.Logf("earlier record: attempt %d %s %q", inv.Attempt, inv.Outcome, inv.Reason)
+	}
+	dls, err = eng.Store().DeadLetters(ctx, "", 0)
 	require.NoError(t, err)
-	require.Len(t, dls, 1)
+	require.Empty(t, dls)
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -58,10 +59,19 @@ type receiver struct {
 	delay  time.Duration
 	answer func(hook, eventID string, n int) int // status of the n-th request of a pair (1-based); nil: 200
 
-	mu       sync.Mutex
-	got      map[string][]string // "hook event" -> webhook-id of each request
-	requests int
-	inFlight int
+	mu          sync.Mutex
+	got         map[string][]string // "hook event" -> webhook-id of each request
+	served      []served            // every answered request, in the order answered
+	requests    int
+	inFlight    int
+	maxInFlight int
+}
+
+// served is one request the receiver answered.
+type served struct {
+	hook, eventID string
+	status        int
+	start, end    time.Time
 }
 
 func newReceiver(t testing.TB, delay time.Duration, answer func(hook, eventID string, n int) int) *receiver {
@@ -79,8 +89,10 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	_ = json.Unmarshal(body, &ev)
 	hook := strings.TrimPrefix(req.URL.Path, "/")
 	key := hook + " " + ev.EventID
+	start := time.Now()
 	r.mu.Lock()
 	r.inFlight++
+	r.maxInFlight = max(r.maxInFlight, r.inFlight)
 	r.mu.Unlock()
 	if r.delay > 0 {
 		select {
@@ -103,6 +115,7 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	if r.answer != nil {
 		status = r.answer(hook, ev.EventID, len(r.got[key]))
 	}
+	r.served = append(r.served, served{hook: hook, eventID: ev.EventID, status: status, start: start, end: time.Now()})
 	w.WriteHeader(status)
 }
 
@@ -111,6 +124,20 @@ func (r *receiver) pairs() (distinct, total int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return len(r.got), r.requests
+}
+
+// answered returns the requests answered so far, in the order answered.
+func (r *receiver) answered() []served {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.served)
+}
+
+// peakInFlight reports the most requests the receiver held at once.
+func (r *receiver) peakInFlight() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.maxInFlight
 }
 
 func (r *receiver) snapshot() map[string][]string {

@@ -66,9 +66,10 @@ func latest(ms []migration) int {
 
 // Migrate brings a PostgreSQL database up to the schema the engine and the
 // store need: River's own migrations (rivermigrate), then Outhook's tables
-// for invocation records and dead letters. It applies only what is missing,
-// so running it again is harmless, and concurrent calls from several
-// processes wait for each other on an advisory lock.
+// for invocation records, dead letters and the lines of ordering keys. It
+// applies only what is missing, so running it again is harmless, and
+// concurrent calls from several processes wait for each other on an
+// advisory lock.
 //
 // Nothing applies migrations implicitly: call Migrate at deploy time, or
 // from the service before New, which fails with ErrNotMigrated on a

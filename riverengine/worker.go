@@ -24,10 +24,24 @@ type deliveryArgs struct {
 	// Attempts counts the attempts made before the job was inserted; River
 	// counts the job's own.
 	Attempts int `json:"attempts,omitempty"`
+	// Concurrency is the webhook's limit of attempts in flight on one
+	// instance, as published; zero is none.
+	Concurrency int `json:"concurrency,omitempty"`
+	// OrderingKey puts the delivery in line behind the webhook's earlier
+	// deliveries with the same key; empty when unordered.
+	OrderingKey string `json:"ordering_key,omitempty"`
 }
 
 // Kind implements river.JobArgs.
 func (deliveryArgs) Kind() string { return JobKind }
+
+// orderingPoll is how long a delivery whose turn has not come waits
+// before it looks again, when the delivery ahead of it is running.
+const orderingPoll = 200 * time.Millisecond
+
+// takeBackTimeout bounds the store call that takes back the dead letter of
+// an attempt cut by a hard stop.
+const takeBackTimeout = 5 * time.Second
 
 // heldSweep is the number of held deliveries above which stale ones are
 // dropped; heldStale is how long after its due time a held delivery is
@@ -41,6 +55,7 @@ const (
 type worker struct {
 	river.WorkerDefaults[deliveryArgs]
 	engine *Engine
+	slots  *slots
 
 	mu sync.Mutex
 	// due passes the Runner's retry time from Work to NextRetry, which
@@ -60,7 +75,7 @@ type heldDelivery struct {
 }
 
 func newWorker(e *Engine) *worker {
-	return &worker{engine: e, due: map[int64]time.Time{}, held: map[int64]heldDelivery{}}
+	return &worker{engine: e, slots: newSlots(), due: map[int64]time.Time{}, held: map[int64]heldDelivery{}}
 }
 
 // Timeout bounds a job by the rescue horizon: an attempt still running by
@@ -69,12 +84,18 @@ func newWorker(e *Engine) *worker {
 // timeout well before.
 func (w *worker) Timeout(*river.Job[deliveryArgs]) time.Duration { return w.engine.cfg.rescueAfter }
 
-// NextRetry returns when the Runner asked for the next attempt.
+// NextRetry returns when the Runner asked for the next attempt. A time
+// already past (a delay shorter than the time since Work returned) is now:
+// River takes a past time for a broken policy and applies its own,
+// attempt⁴ seconds.
 func (w *worker) NextRetry(job *river.Job[deliveryArgs]) time.Time {
 	w.mu.Lock()
-	defer w.mu.Unlock()
-	t := w.due[job.ID]
+	t, ok := w.due[job.ID]
 	delete(w.due, job.ID)
+	w.mu.Unlock()
+	if now := time.Now(); ok && t.Before(now) {
+		return now
+	}
 	return t
 }
 
@@ -85,14 +106,39 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliveryArgs]) error {
 		// counting no attempt, for another instance.
 		return err
 	}
+	// Flow control, like the rate limit, holds no worker and counts no
+	// attempt: a delivery over its webhook's concurrency, or behind an
+	// earlier one with its ordering key, is snoozed.
+	args, start := &job.Args, time.Now()
+	if wait := w.slots.take(args.WebhookID, args.Concurrency, start); wait > 0 {
+		return river.JobSnooze(wait)
+	}
+	var took time.Duration
+	defer func() { w.slots.give(args.WebhookID, start, took, time.Now()) }()
+	if args.OrderingKey != "" {
+		blocked, due, err := w.engine.queue.turn(ctx, job)
+		if err != nil {
+			w.engine.cfg.logger.WarnContext(ctx, "riverengine: looking up an ordering key's line", "job_id", job.ID, "error", err)
+		}
+		if blocked || err != nil {
+			return river.JobSnooze(max(due, orderingPoll))
+		}
+	}
+
 	del, err := w.delivery(job)
 	if err != nil {
 		return river.JobCancel(fmt.Errorf("riverengine: job %d: %w", job.ID, err))
 	}
-	before := del.Attempts
+	before, attempted := del.Attempts, time.Now()
 	next := w.engine.runner.Attempt(ctx, del)
+	if del.Attempts > before {
+		took = time.Since(attempted)
+	}
+	if ctx.Err() != nil && w.engine.cutting.Load() {
+		return w.cut(ctx, job, del, next)
+	}
 	if !next.Retry {
-		return nil // ended, and recorded by the Runner
+		return w.end(ctx, job) // the Runner recorded how
 	}
 	due := time.Now().Add(next.Delay)
 	if del.Attempts == before {
@@ -103,10 +149,43 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliveryArgs]) error {
 	}
 	if job.Attempt >= job.MaxAttempts {
 		w.engine.runner.Abandon(del, ErrAttemptsExhausted)
-		return nil
+		return w.end(ctx, job)
 	}
 	w.hold(job.ID, del, due, true)
 	return &retryError{attempt: del.Attempts, delay: next.Delay}
+}
+
+// end ends the job of a delivery that ended. An ordered one leaves its
+// line in the transaction that completes it; should that fail, River
+// completes the job and its row stays behind, holding no one up.
+func (w *worker) end(ctx context.Context, job *river.Job[deliveryArgs]) error {
+	if job.Args.OrderingKey == "" {
+		return nil
+	}
+	if err := w.engine.queue.completeOrdered(context.WithoutCancel(ctx), job); err != nil {
+		w.engine.cfg.logger.WarnContext(ctx, "riverengine: completing an ordered delivery", "job_id", job.ID, "error", err)
+	}
+	return nil
+}
+
+// cut handles an attempt that a hard stop (Close's ctx ending) cut short.
+// The job stays queued, for this instance's next start or another
+// instance, and the cut attempt counts for nothing: a snooze is no River
+// attempt, and the next run counts the delivery's attempts from River's.
+// The Runner took the cancelled attempt for a final failure and kept the
+// delivery as a dead letter: take it back. Without one, the delivery ended
+// otherwise (it was delivered just before the cut, say), and so does the
+// job; if the store fails, the dead letter stays and the job ends too, so
+// that the delivery is neither lost nor kept twice.
+func (w *worker) cut(ctx context.Context, job *river.Job[deliveryArgs], del *webhook.Delivery, next webhook.Next) error {
+	if !next.Retry {
+		tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), takeBackTimeout)
+		defer cancel()
+		if _, err := w.engine.store.TakeDeadLetter(tctx, del.ID); err != nil {
+			return w.end(ctx, job)
+		}
+	}
+	return river.JobSnooze(0)
 }
 
 // delivery returns the job's delivery: the one this instance held since

@@ -1,0 +1,168 @@
+package riverengine_test
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/outhook/outhook/riverengine"
+	"github.com/outhook/outhook/webhook"
+)
+
+// A webhook whose endpoint never answers holds only its concurrency of an
+// instance's workers: its neighbour's deliveries all go at once, not after
+// the stalled attempts time out.
+func TestStalledWebhookHoldsOnlyItsLimit(t *testing.T) {
+	url := needPostgres(t)
+	_, eng := newPostgresEngine(t, url, riverengine.WithWorkers(8), riverengine.WithPollInterval(50*time.Millisecond))
+	stalled := newReceiver(t, time.Minute, nil)
+	healthy := newReceiver(t, 0, nil)
+	d, err := webhook.New(dispatcherOptions(eng)...)
+	require.NoError(t, err)
+	closeDispatcher(t, d)
+	const limit, events = 2, 20
+	slow := hook("stalled", stalled.URL)
+	slow.TimeoutInSec = 2
+	slow.Delivery = &webhook.DeliverySettings{Concurrency: limit}
+	_, err = d.Add(slow)
+	require.NoError(t, err)
+	_, err = d.Add(hook("healthy", healthy.URL))
+	require.NoError(t, err)
+
+	start := time.Now()
+	for n := range events {
+		_, err := d.Publish(context.Background(), event(t, n))
+		require.NoError(t, err)
+	}
+	// Without the limit the stalled webhook takes all 8 workers within a
+	// few rounds, and the rest of the healthy deliveries wait for its
+	// 2-second timeouts.
+	eventually(t, 1500*time.Millisecond, "every healthy delivery", func() bool { n, _ := healthy.pairs(); return n == events })
+	t.Logf("%d healthy deliveries in %s beside the stalled webhook", events, time.Since(start).Round(time.Millisecond))
+	require.Equal(t, limit, stalled.peakInFlight(), "the stalled webhook holds its limit of workers, no more")
+}
+
+// keyedEvent returns event n with data.key set to key.
+func keyedEvent(t testing.TB, n int, key string) *webhook.Event {
+	e, err := webhook.ParseEvent(fmt.Appendf(nil, `{"event_type":"test.event","event_time":1773134100.%09d,"event_id":"e-%d","data":{"n":%d,"key":%q}}`, n, n, n, key))
+	require.NoError(t, err)
+	return e
+}
+
+// Deliveries with the same ordering key go one at a time, in the order
+// published, though the first attempts of some fail and are retried: on
+// PostgreSQL with two instances sharing the work, and on SQLite. Some are
+// published in transactions of their own; one rolled back holds no one up.
+func TestOrderingKey(t *testing.T) {
+	const keys, perKey = 3, 6
+	ctx := context.Background()
+	fast := webhook.RetryPolicy{InitialInterval: webhook.Duration(20 * time.Millisecond), MaxInterval: webhook.Duration(50 * time.Millisecond)}
+	type setup struct {
+		engines []*riverengine.Engine
+		// publishTx publishes e through eng in a transaction of its own.
+		publishTx func(eng *riverengine.Engine, e *webhook.Event, commit bool) error
+	}
+	for _, tc := range []struct {
+		name  string
+		setup func(t *testing.T) setup
+	}{
+		{"postgres-2-instances", func(t *testing.T) setup {
+			url := needPostgres(t)
+			var s setup
+			for range 2 {
+				_, eng := newPostgresEngine(t, url, riverengine.WithPollInterval(50*time.Millisecond))
+				s.engines = append(s.engines, eng)
+			}
+			pool := newPool(t, url)
+			s.publishTx = func(eng *riverengine.Engine, e *webhook.Event, commit bool) error {
+				tx, err := pool.Begin(ctx)
+				if err != nil {
+					return err
+				}
+				defer tx.Rollback(ctx)
+				if _, err := eng.PublishTx(ctx, tx, e); err != nil || !commit {
+					return err
+				}
+				return tx.Commit(ctx)
+			}
+			return s
+		}},
+		{"sqlite", func(t *testing.T) setup {
+			db, eng := newSQLiteEngine(t, riverengine.WithPollInterval(50*time.Millisecond))
+			return setup{engines: []*riverengine.Engine{eng}, publishTx: func(eng *riverengine.Engine, e *webhook.Event, commit bool) error {
+				tx, err := db.BeginTx(ctx, nil)
+				if err != nil {
+					return err
+				}
+				defer tx.Rollback()
+				if _, err := eng.PublishSQLTx(ctx, tx, e); err != nil || !commit {
+					return err
+				}
+				return tx.Commit()
+			}}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// Every other event fails its first attempt.
+			rc := newReceiver(t, 10*time.Millisecond, func(_, eventID string, n int) int {
+				if num(eventID)%2 == 0 && n == 1 {
+					return 503
+				}
+				return 200
+			})
+			s := tc.setup(t)
+			var ds []*webhook.Dispatcher
+			for _, eng := range s.engines {
+				d, err := webhook.New(dispatcherOptions(eng, webhook.WithRetryPolicy(fast), webhook.WithBreaker(webhook.BreakerSettings{Threshold: -1}))...)
+				require.NoError(t, err)
+				closeDispatcher(t, d)
+				ordered := hook("ordered", rc.URL)
+				ordered.Delivery = &webhook.DeliverySettings{OrderingKey: "data.key"}
+				_, err = d.Add(ordered)
+				require.NoError(t, err)
+				ds = append(ds, d)
+			}
+			for n := range keys * perKey {
+				i, e := n%len(ds), keyedEvent(t, n, "k"+strconv.Itoa(n%keys))
+				if n%3 == 2 {
+					require.NoError(t, s.publishTx(s.engines[i], e, true))
+				} else {
+					_, err := ds[i].Publish(ctx, e)
+					require.NoError(t, err)
+				}
+				if n == keys {
+					require.NoError(t, s.publishTx(s.engines[i], keyedEvent(t, 100, "k0"), false))
+				}
+			}
+			// Every event once, and every other one once more.
+			const requests = keys * perKey * 3 / 2
+			eventually(t, 20*time.Second, "every delivery", func() bool { _, n := rc.pairs(); return n == requests })
+
+			last := map[int]served{} // by key: the latest request
+			for _, req := range rc.answered() {
+				key := num(req.eventID) % keys
+				if prev, ok := last[key]; ok {
+					require.GreaterOrEqual(t, num(req.eventID), num(prev.eventID), "key %d: %s came after %s", key, req.eventID, prev.eventID)
+					require.False(t, req.start.Before(prev.end), "key %d: %s overlapped %s", key, req.eventID, prev.eventID)
+					if num(req.eventID) > num(prev.eventID) {
+						require.Equal(t, 200, prev.status, "key %d: %s went before %s was delivered", key, req.eventID, prev.eventID)
+					}
+				}
+				last[key] = req
+			}
+			distinct, _ := rc.pairs()
+			require.Equal(t, keys*perKey, distinct, "the rolled-back event is not delivered")
+		})
+	}
+}
+
+// num is n of the event id "e-<n>".
+func num(eventID string) int {
+	n, _ := strconv.Atoi(strings.TrimPrefix(eventID, "e-"))
+	return n
+}
