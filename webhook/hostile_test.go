@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/outhook/outhook/internal/chaos"
 	"github.com/outhook/outhook/internal/leakcheck"
 	"github.com/outhook/outhook/webhook"
 )
@@ -264,7 +265,7 @@ func TestEndlessResponseBody(t *testing.T) {
 	client := &http.Client{Transport: transport, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
 	runtime.GC()
-	stop := heapSampler()
+	stop := chaos.HeapSampler()
 	inv, took, _ := hostileRun(t, srv.url(), webhook.WithHTTPClient(client))
 	peak := stop()
 

@@ -1,0 +1,259 @@
+package chaos
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/outhook/outhook/webhook"
+	"github.com/outhook/outhook/webhooktest"
+)
+
+// EventType is the type of the events of a chaos run.
+const EventType webhook.Trigger = "chaos.tick"
+
+// webhookIDs are the IDs, and names, of a chaos run's webhooks.
+var webhookIDs = []string{"chaos-a", "chaos-b", "chaos-c"}
+
+// Webhooks returns the three webhooks of a chaos run, with IDs and names
+// chaos-a, chaos-b and chaos-c, posting to baseURL + "/" + ID with the
+// TimeoutInSec timeout and a body that names the event.
+func Webhooks(baseURL string) []webhook.Webhook {
+	var out []webhook.Webhook
+	for _, id := range webhookIDs {
+		out = append(out, webhook.Webhook{
+			ID: id, Name: id, Active: true, URL: baseURL + "/" + id, TimeoutInSec: TimeoutInSec,
+			BodyTemplate: `{"event":"{{event_id}}","n":{{data.n}}}`,
+			Triggers:     []webhook.Trigger{EventType},
+		})
+	}
+	return out
+}
+
+// Ledger is the sender's side of a chaos run: the deliveries Publish
+// queued and the invocations the Dispatcher recorded for them, as its
+// invocation hook reported them. It is safe for concurrent use.
+type Ledger struct {
+	mu         sync.Mutex
+	events     int
+	deliveries map[string]*Delivery // by delivery id
+	ended      int                  // deliveries with a final invocation
+}
+
+// Delivery is one delivery as the Ledger saw it.
+type Delivery struct {
+	WebhookID, EventID string
+	// Invocations counts the invocations recorded for it, retries
+	// included; Finals those with a final outcome (1 once it ended).
+	Invocations, Finals int
+	// Outcome and Reason are the last final invocation's.
+	Outcome webhook.Outcome
+	Reason  string
+}
+
+// NewLedger returns an empty Ledger.
+func NewLedger() *Ledger { return &Ledger{deliveries: map[string]*Delivery{}} }
+
+// Options returns the Dispatcher options of a chaos run, to which the
+// engine's are added: loopback targets over plain HTTP, the chaos event
+// type, webhooktest.FastRetries (five attempts, retries take no time), the
+// circuit breaker off so that each pair's fate is its own five dice, and
+// the invocation hook that fills l.
+func (l *Ledger) Options() []webhook.Option {
+	return []webhook.Option{
+		webhook.WithAllowedTargets("127.0.0.1"),
+		webhook.WithURLPolicy(webhook.URLPolicy{AllowHTTP: true, AllowCustomPorts: true}),
+		webhook.WithEventType(EventType, nil),
+		webhook.WithRetryPolicy(webhooktest.FastRetries),
+		webhook.WithBreaker(webhook.BreakerSettings{Threshold: -1}),
+		webhook.WithInvocationHook(l.record),
+	}
+}
+
+func (l *Ledger) record(inv webhook.Invocation) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	del := l.delivery(inv.DeliveryID)
+	del.Invocations++
+	if inv.Outcome.Final() {
+		if del.Finals == 0 {
+			l.ended++
+		}
+		del.Finals++
+		del.Outcome, del.Reason = inv.Outcome, inv.Reason
+	}
+}
+
+// delivery returns the delivery with id, new if need be: Publish returns
+// after the deliveries are queued, and an engine may report on one before.
+func (l *Ledger) delivery(id string) *Delivery {
+	del := l.deliveries[id]
+	if del == nil {
+		del = &Delivery{}
+		l.deliveries[id] = del
+	}
+	return del
+}
+
+// Publish publishes n events, ev-000000 onwards, to d, whose webhooks are
+// Webhooks', and fails unless each queued a delivery to every one of them.
+func (l *Ledger) Publish(ctx context.Context, d *webhook.Dispatcher, n int) error {
+	hooks := len(d.List())
+	for i := range n {
+		id := fmt.Sprintf("ev-%06d", i)
+		e, err := webhook.ParseEvent(fmt.Appendf(nil, `{"event_type":%q,"event_time":1774526412.108349211,"event_id":%q,"data":{"n":%d}}`, EventType, id, i))
+		if err != nil {
+			return err
+		}
+		pub, err := d.Publish(ctx, e)
+		if err != nil {
+			return fmt.Errorf("publishing event %d: %w", i, err)
+		}
+		if len(pub.Deliveries) != hooks {
+			return fmt.Errorf("event %d queued %d deliveries, want %d", i, len(pub.Deliveries), hooks)
+		}
+		l.mu.Lock()
+		l.events++
+		for _, q := range pub.Deliveries {
+			del := l.delivery(q.DeliveryID)
+			del.WebhookID, del.EventID = q.WebhookID, id
+		}
+		l.mu.Unlock()
+	}
+	return nil
+}
+
+// Pending counts the queued deliveries that have not ended yet.
+func (l *Ledger) Pending() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.deliveries) - l.ended
+}
+
+// Deliveries returns a copy of what the Ledger saw, by delivery id.
+func (l *Ledger) Deliveries() map[string]Delivery {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make(map[string]Delivery, len(l.deliveries))
+	for id, del := range l.deliveries {
+		out[id] = *del
+	}
+	return out
+}
+
+// Summary is how a chaos run ended.
+type Summary struct {
+	Events, Deliveries, Delivered, DeadLettered int
+	// Invocations counts every invocation recorded, retries included.
+	Invocations int
+	// Duplicates counts the full 200s the receiver gave beyond the first
+	// of a pair: the pair was delivered again after it was delivered.
+	Duplicates int
+	// Reasons counts the dead letters by the kind of their reason.
+	Reasons map[string]int
+	// Faults counts the receiver's answers by kind.
+	Faults map[string]int
+}
+
+func (s Summary) String() string {
+	return fmt.Sprintf("%d events x %d webhooks: %d delivered, %d dead-lettered %v; %d invocations, %d duplicates; receiver answers %v",
+		s.Events, len(webhookIDs), s.Delivered, s.DeadLettered, s.Reasons, s.Invocations, s.Duplicates, s.Faults)
+}
+
+// Check fails t for every broken invariant of a chaos run:
+//
+//   - every queued delivery ended exactly once, delivered or dead-lettered
+//     with a reason, and nothing else: nothing lost;
+//   - every delivered pair was answered in full by the receiver;
+//   - every attempt of a pair, retries and duplicates included, carried
+//     the same webhook-id, the delivery's id;
+//   - the receiver saw no pair that was not queued;
+//   - every failed delivery is one of d's dead letters, with its reason;
+//   - the run both delivered and dead-lettered, or it proved little.
+//
+// Call it once every delivery ended and the receiver's server is closed,
+// so that neither side changes any more.
+func Check(ctx context.Context, t testing.TB, d *webhook.Dispatcher, l *Ledger, rcv *Receiver) Summary {
+	t.Helper()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	rcv.mu.Lock()
+	defer rcv.mu.Unlock()
+	s := Summary{Events: l.events, Reasons: map[string]int{}, Faults: maps.Clone(rcv.faults)}
+	for id, del := range l.deliveries {
+		s.Invocations += del.Invocations
+		if del.EventID == "" {
+			t.Errorf("delivery %s (%s) ended %s but was never queued", id, del.WebhookID, del.Outcome)
+			continue
+		}
+		s.Deliveries++
+		what := fmt.Sprintf("delivery %s (%s %s)", id, del.WebhookID, del.EventID)
+		switch {
+		case del.Finals == 0:
+			t.Errorf("%s never ended: lost", what)
+			continue
+		case del.Finals != 1:
+			t.Errorf("%s ended %d times", what, del.Finals)
+		}
+		rp := rcv.pairs[pairKey{del.WebhookID, del.EventID}]
+		switch del.Outcome {
+		case webhook.Delivered:
+			s.Delivered++
+			if rp == nil || rp.Answers == 0 {
+				t.Errorf("%s is Delivered but the receiver never answered it in full", what)
+			}
+		case webhook.Failed:
+			s.DeadLettered++
+			if del.Reason == "" {
+				t.Errorf("%s failed without a reason", what)
+			}
+			s.Reasons[reasonKind(del.Reason)]++
+		default:
+			t.Errorf("%s ended %s (%s), want Delivered or Failed", what, del.Outcome, del.Reason)
+		}
+		if rp == nil {
+			t.Errorf("%s never reached the receiver", what)
+			continue
+		}
+		s.Duplicates += max(rp.Answers-1, 0)
+		if len(rp.IDs) != 1 || rp.IDs[0] != id {
+			t.Errorf("pair %s %s was sent under webhook-id %q, want only %q", del.WebhookID, del.EventID, rp.IDs, id)
+		}
+	}
+	if len(rcv.pairs) != s.Deliveries {
+		t.Errorf("the receiver saw %d pairs, %d deliveries were queued", len(rcv.pairs), s.Deliveries)
+	}
+	if want := s.Events * len(webhookIDs); s.Deliveries != want {
+		t.Errorf("%d deliveries queued, want %d", s.Deliveries, want)
+	}
+
+	letters, err := d.DeadLetters(ctx, "", s.DeadLettered+1)
+	if err != nil {
+		t.Errorf("DeadLetters: %v", err)
+	}
+	if len(letters) != s.DeadLettered {
+		t.Errorf("%d dead letters, %d deliveries failed", len(letters), s.DeadLettered)
+	}
+	for _, dl := range letters {
+		if del := l.deliveries[dl.DeliveryID]; del == nil || del.Outcome != webhook.Failed || dl.Reason != del.Reason {
+			t.Errorf("dead letter %s (%q) does not match a failed delivery", dl.DeliveryID, dl.Reason)
+		}
+	}
+	if s.Delivered == 0 || s.DeadLettered == 0 {
+		t.Errorf("the run should both deliver and dead-letter: %d and %d", s.Delivered, s.DeadLettered)
+	}
+	return s
+}
+
+// reasonKind shortens a failure reason to its kind, for the summary.
+func reasonKind(r string) string {
+	for _, k := range []string{"timeout", "status 500", "status 429", "reset", "EOF"} {
+		if strings.Contains(r, k) {
+			return k
+		}
+	}
+	return "other"
+}
