@@ -117,7 +117,7 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliveryArgs]) error {
 	defer func() { w.slots.give(args.WebhookID, start, took, time.Now()) }()
 	if args.OrderingKey != "" {
 		blocked, due, err := w.engine.queue.turn(ctx, job)
-		if err != nil {
+		if err != nil && ctx.Err() == nil {
 			w.engine.cfg.logger.WarnContext(ctx, "riverengine: looking up an ordering key's line", "job_id", job.ID, "error", err)
 		}
 		if blocked || err != nil {
