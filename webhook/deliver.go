@@ -260,9 +260,9 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *Delivery) *attempt 
 	a.request = RecordedRequest{Method: h.method, URL: h.redactedURL, Header: h.recordedHeader(header, d.tel.propagator != nil), Body: del.body}
 	a.Request = &a.request
 
-	actx, cancel := context.WithTimeout(ctx, h.timeout)
-	defer cancel()
-	req := h.request.WithContext(actx)
+	timeout := startTimeout(ctx, h.timeout)
+	defer timeout.end()
+	req := h.request.WithContext(timeout.ctx)
 	req.Header = header
 	req.Body, req.GetBody, req.ContentLength = requestBody(del.body)
 	resp, err := d.do(h, req)
@@ -276,7 +276,7 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *Delivery) *attempt 
 			if errors.As(err, &be) {
 				reason = "blocked by the SSRF guard: " + h.redactor.String(be.Error())
 			}
-		case actx.Err() == context.DeadlineExceeded && ctx.Err() == nil:
+		case timeout.expired() && ctx.Err() == nil:
 			reason = fmt.Sprintf("no response within the %s timeout", h.timeout)
 		}
 		return fail(reason)
@@ -312,7 +312,7 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *Delivery) *attempt 
 	switch {
 	case readErr != nil:
 		a.err = readErr
-		if actx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
+		if timeout.expired() && ctx.Err() == nil {
 			return fail(fmt.Sprintf("response body not read within the %s timeout", h.timeout))
 		}
 		return fail("reading the response: " + h.redactor.String(readErr.Error()))

@@ -365,6 +365,37 @@ func TestTimeoutEndsAStalledAttempt(t *testing.T) {
 	require.Less(t, time.Since(start), 3*time.Second)
 }
 
+// A worker whose attempt ran out of time makes its next attempt in a fresh
+// context: the retry of the stalled delivery is delivered.
+func TestRetryAfterTimeoutOnTheSameWorker(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	rc := newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		if n == 1 {
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+	d, invs := newDispatcher(t, webhook.WithWorkers(1))
+	w := torqLike(rc.URL)
+	w.TimeoutInSec = 1
+	_, err := d.Add(w)
+	require.NoError(t, err)
+	_, err = d.Publish(context.Background(), mock(t, webhook.RequestCreated))
+	require.NoError(t, err)
+
+	first := <-invs
+	require.Equal(t, webhook.Retrying, first.Outcome)
+	require.Equal(t, "no response within the 1s timeout", first.Reason)
+	final := waitFinal(t, invs, 1)[0]
+	require.Equal(t, webhook.Delivered, final.Outcome, final.Reason)
+	require.Equal(t, 2, final.Attempt)
+}
+
 func TestResponseValidators(t *testing.T) {
 	rc := newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")

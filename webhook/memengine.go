@@ -16,10 +16,11 @@ type memoryEngine struct {
 	workers int
 	policy  QueuePolicy
 
-	runner Runner
-	ctx    context.Context // attempts run under it; cancelled when the engine stops
-	cancel context.CancelFunc
-	wg     sync.WaitGroup // workers
+	runner    Runner
+	ctx       context.Context // attempts run under it; cancelled when the engine stops
+	cancel    context.CancelFunc
+	deadlines *deadlines     // of the workers' attempts
+	wg        sync.WaitGroup // workers
 
 	mu       sync.Mutex
 	work     *sync.Cond // signalled when ready gains a queue or the engine stops
@@ -51,14 +52,15 @@ type webhookQueue struct {
 func newMemoryEngine(workers int, policy QueuePolicy) *memoryEngine {
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &memoryEngine{
-		workers: workers,
-		policy:  policy,
-		ctx:     ctx,
-		cancel:  cancel,
-		queues:  map[string]*webhookQueue{},
-		timers:  map[*Delivery]*time.Timer{},
-		drained: make(chan struct{}),
-		closing: make(chan struct{}),
+		workers:   workers,
+		policy:    policy,
+		ctx:       ctx,
+		cancel:    cancel,
+		deadlines: newDeadlines(),
+		queues:    map[string]*webhookQueue{},
+		timers:    map[*Delivery]*time.Timer{},
+		drained:   make(chan struct{}),
+		closing:   make(chan struct{}),
 	}
 	e.work = sync.NewCond(&e.mu)
 	return e
@@ -208,10 +210,14 @@ func (e *memoryEngine) endLocked(q *webhookQueue, webhookID string, release bool
 
 func (e *memoryEngine) worker() {
 	defer e.wg.Done()
-	// Each attempt's timeout context registers with its parent: a context
-	// per worker keeps the workers from contending for the engine's.
+	// Each attempt's context registers with its parent: a context per
+	// worker keeps the workers from contending for the engine's. Attempts
+	// run in the worker's attempt context (see deadlines), renewed when
+	// one ran out of time.
 	ctx, cancel := context.WithCancel(e.ctx)
 	defer cancel()
+	actx := e.deadlines.context(ctx)
+	defer func() { e.deadlines.release(actx) }()
 	e.mu.Lock()
 	for {
 		for len(e.ready) == 0 && !e.stopping {
@@ -232,7 +238,11 @@ func (e *memoryEngine) worker() {
 		e.readyLocked(q) // more work and room: back in turn, behind the others
 		e.mu.Unlock()
 
-		next := e.runner.Attempt(ctx, d)
+		next := e.runner.Attempt(actx.worker, d)
+		if actx.spent() {
+			e.deadlines.release(actx)
+			actx = e.deadlines.context(ctx)
+		}
 
 		e.mu.Lock()
 		q.inflight--
@@ -337,6 +347,7 @@ func (e *memoryEngine) Close(ctx context.Context) error {
 	e.work.Broadcast()
 	e.mu.Unlock()
 	e.wg.Wait()
+	e.deadlines.stop()
 
 	for _, d := range left {
 		e.runner.Abandon(d, errors.Join(ErrClosed, err))
