@@ -36,9 +36,16 @@ type memoryEngine struct {
 
 // webhookQueue is one webhook's share of the engine.
 type webhookQueue struct {
-	// slots holds a token for every live delivery of the webhook, queued,
-	// in flight or waiting to retry: its capacity is the queue bound.
-	slots    chan struct{}
+	// held counts the webhook's live deliveries, queued, in flight or
+	// waiting to retry; size bounds it.
+	held, size int
+	// room is closed when a full queue has room again, to wake the
+	// publishers waiting for it; nil when none waits. They are woken once
+	// an eighth of the queue is free, not for every slot, so that a
+	// publisher held back by a busy webhook runs once per batch rather
+	// than once per delivery.
+	room     chan struct{}
+	waiters  int
 	pending  []*Delivery // ready to run
 	inflight int
 	limit    int
@@ -84,7 +91,7 @@ func (e *memoryEngine) queueFor(d *Delivery) *webhookQueue {
 	q := e.queues[d.WebhookID]
 	if q == nil {
 		q = &webhookQueue{
-			slots: make(chan struct{}, max(d.queueSize, 1)), limit: max(d.limit, 1),
+			size: max(d.queueSize, 1), limit: max(d.limit, 1),
 			busy: map[string]bool{}, waiting: map[string][]*Delivery{},
 		}
 		e.queues[d.WebhookID] = q
@@ -94,46 +101,46 @@ func (e *memoryEngine) queueFor(d *Delivery) *webhookQueue {
 
 func (e *memoryEngine) Enqueue(ctx context.Context, d *Delivery) error {
 	e.mu.Lock()
-	if e.closed {
+	defer e.mu.Unlock()
+	for {
+		if e.closed {
+			return ErrClosed
+		}
+		q := e.queueFor(d)
+		if q.room == nil && q.held < q.size { // publishers already waiting go first
+			q.held++
+			e.live++
+			e.admitLocked(q, d)
+			return nil
+		}
+		if e.policy == QueueReject {
+			return &QueueFullError{WebhookIDs: []string{d.WebhookID}}
+		}
+		if q.room == nil {
+			q.room = make(chan struct{})
+		}
+		room := q.room
+		q.waiters++ // keeps q in the map while this waits
 		e.mu.Unlock()
-		return ErrClosed
-	}
-	q := e.queueFor(d)
-	e.live++ // holds the queue in the map while we wait for a slot
-	select {
-	case q.slots <- struct{}{}: // room: the common case, in one critical section
-		e.admitLocked(q, d)
-		e.mu.Unlock()
-		return nil
-	default:
-	}
-	e.mu.Unlock()
-
-	// Full: QueueReject refuses, QueueBlock waits.
-	var err error = &QueueFullError{WebhookIDs: []string{d.WebhookID}}
-	if e.policy == QueueBlock {
+		var err error
 		select {
-		case q.slots <- struct{}{}:
-			err = nil
+		case <-room:
 		case <-ctx.Done():
 			err = ctx.Err()
 		case <-e.closing:
 			err = ErrClosed
 		}
+		e.mu.Lock()
+		q.waiters--
+		if err != nil {
+			if q.waiters == 0 && q.room != nil { // none left to wake
+				close(q.room)
+				q.room = nil
+			}
+			e.forgetIdleLocked(q, d.WebhookID)
+			return err
+		}
 	}
-
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if err == nil && e.closed {
-		<-q.slots
-		err = ErrClosed
-	}
-	if err != nil {
-		e.endLocked(q, d.WebhookID, false)
-		return err
-	}
-	e.admitLocked(q, d)
-	return nil
 }
 
 // admitLocked queues d, which holds a slot of q, behind the delivery with
@@ -189,22 +196,29 @@ func (e *memoryEngine) queueReadyLocked(q *webhookQueue) bool {
 	return true
 }
 
-// endLocked accounts for a delivery that left the engine; release says
-// whether it held a slot.
-func (e *memoryEngine) endLocked(q *webhookQueue, webhookID string, release bool) {
-	if release {
-		<-q.slots
-	}
+// endLocked accounts for a delivery of q that left the engine.
+func (e *memoryEngine) endLocked(q *webhookQueue, webhookID string) {
+	q.held--
 	e.live--
-	if len(q.slots) == 0 && len(q.pending) == 0 && q.inflight == 0 && e.queues[webhookID] == q {
-		delete(e.queues, webhookID) // forget idle webhooks, removed ones included
+	if q.room != nil && q.held <= q.size-max(q.size/8, 1) {
+		close(q.room)
+		q.room = nil
 	}
+	e.forgetIdleLocked(q, webhookID)
 	if e.live == 0 && e.closed {
 		select {
 		case <-e.drained:
 		default:
 			close(e.drained)
 		}
+	}
+}
+
+// forgetIdleLocked drops q, once it holds no delivery and no publisher
+// waits for it, so that idle and removed webhooks cost nothing.
+func (e *memoryEngine) forgetIdleLocked(q *webhookQueue, webhookID string) {
+	if q.held == 0 && q.waiters == 0 && e.queues[webhookID] == q {
+		delete(e.queues, webhookID)
 	}
 }
 
@@ -255,7 +269,7 @@ func (e *memoryEngine) worker() {
 				e.mu.Lock()
 			}
 			e.releaseKeyLocked(q, d)
-			e.endLocked(q, d.WebhookID, true)
+			e.endLocked(q, d.WebhookID)
 		}
 		// No other worker is woken: this one goes round and takes the
 		// next delivery itself.

@@ -28,7 +28,9 @@ type QueuePolicy int
 const (
 	// QueueBlock makes Publish wait for room until its ctx is done. The
 	// default: no event is dropped, and a publisher that outruns a slow
-	// webhook slows down instead of filling memory.
+	// webhook slows down instead of filling memory. A waiting Publish goes
+	// on once an eighth of the queue is free, so that a publisher held back
+	// runs once per batch of deliveries, not once per delivery.
 	QueueBlock QueuePolicy = iota
 	// QueueReject makes Publish return a *QueueFullError at once for the
 	// webhooks that are full, whose deliveries become dead letters (so

@@ -1,0 +1,82 @@
+package webhook
+
+import (
+	"context"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// heldRunner makes each attempt wait until the test lets one end.
+type heldRunner struct{ end chan struct{} }
+
+func (r heldRunner) Attempt(ctx context.Context, _ *Delivery) Next {
+	select {
+	case <-r.end:
+	case <-ctx.Done():
+	}
+	return Next{}
+}
+
+func (heldRunner) Abandon(*Delivery, error) {}
+
+func fullEngine(t *testing.T, size int) (*memoryEngine, heldRunner) {
+	t.Helper()
+	e := newMemoryEngine(1, QueueBlock)
+	r := heldRunner{end: make(chan struct{})}
+	require.NoError(t, e.Start(r))
+	t.Cleanup(func() {
+		close(r.end)
+		require.NoError(t, e.Close(context.Background()))
+	})
+	for i := range size {
+		require.NoError(t, e.Enqueue(context.Background(), heldDelivery(i, size)))
+	}
+	return e, r
+}
+
+func heldDelivery(i, size int) *Delivery {
+	return &Delivery{ID: strconv.Itoa(i), WebhookID: "w", Event: &Event{}, queueSize: size, limit: 1}
+}
+
+// A publisher waiting on a full queue is woken once an eighth of it is
+// free, not for every slot.
+func TestBlockedPublisherWakesPerBatch(t *testing.T) {
+	const size = 16 // an eighth is 2
+	e, r := fullEngine(t, size)
+	done := make(chan error, 1)
+	go func() { done <- e.Enqueue(context.Background(), heldDelivery(size, size)) }()
+
+	r.end <- struct{}{} // one slot free
+	select {
+	case err := <-done:
+		t.Fatalf("woken with one slot free of %d (err %v)", size, err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	r.end <- struct{}{} // two
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("not woken with an eighth of the queue free")
+	}
+}
+
+// A publisher that gives up waiting leaves no one to wake: the next finds
+// the slot that was freed meanwhile at once.
+func TestGivingUpPublisherLeavesRoom(t *testing.T) {
+	const size = 16
+	e, r := fullEngine(t, size)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	require.ErrorIs(t, e.Enqueue(ctx, heldDelivery(size, size)), context.DeadlineExceeded)
+
+	r.end <- struct{}{} // one slot free: below the batch, but no one waits
+	require.Eventually(t, func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+		defer cancel()
+		return e.Enqueue(ctx, heldDelivery(size+1, size)) == nil
+	}, 5*time.Second, 10*time.Millisecond)
+}
