@@ -453,10 +453,11 @@ func (d *Dispatcher) ResetBreaker(id string) error {
 
 // Close stops intake (Publish, Add and Redeliver return ErrClosed from
 // then on), lets queued and in-flight deliveries finish until ctx is done,
-// and stops every goroutine the Dispatcher started. Deliveries still
-// unfinished when ctx ends become dead letters, so none is lost silently;
-// Close then returns ctx.Err(). Calling Close again does nothing and
-// returns nil.
+// and stops every goroutine the Dispatcher started. What becomes of
+// deliveries still unfinished when ctx ends is the engine's to say: the
+// in-memory engine makes them dead letters, so none is lost silently; a
+// durable engine keeps them to deliver after a restart. Close then returns
+// ctx.Err(). Calling Close again does nothing and returns nil.
 func (d *Dispatcher) Close(ctx context.Context) error {
 	if d.closed.Swap(true) {
 		return nil
