@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
-	"runtime/metrics"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/outhook/outhook/internal/heappeak"
 	"github.com/outhook/outhook/webhook"
 )
 
@@ -286,36 +286,6 @@ func BenchmarkDelivery(b *testing.B) {
 	}
 }
 
-// peakHeap samples the bytes of live and not yet swept heap objects until
-// stop is called, and returns the largest value seen.
-func peakHeap() (stop func() uint64) {
-	runtime.GC()
-	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	var peak atomic.Uint64
-	quit, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTicker(5 * time.Millisecond)
-		defer t.Stop()
-		for {
-			metrics.Read(sample)
-			if v := sample[0].Value.Uint64(); v > peak.Load() {
-				peak.Store(v)
-			}
-			select {
-			case <-quit:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return func() uint64 {
-		close(quit)
-		<-done
-		return peak.Load()
-	}
-}
-
 // BenchmarkStalledNeighbour measures a healthy webhook's deliveries per
 // second alone (the anchor) and beside a webhook whose endpoint accepts the
 // request and never answers (its timeout is 10 minutes), both on the
@@ -372,7 +342,8 @@ func BenchmarkStalledNeighbour(b *testing.B) {
 			if neighbour {
 				add("stalled", url+"/stall", 600, nil)
 			}
-			stop := peakHeap()
+			runtime.GC()
+			stop := heappeak.Sample(5 * time.Millisecond)
 			ctx := context.Background()
 			cpu, start := startCPU(receiver), time.Now()
 			for range b.N {

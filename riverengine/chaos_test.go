@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/outhook/outhook/internal/chaos"
+	"github.com/outhook/outhook/internal/heappeak"
 	"github.com/outhook/outhook/internal/leakcheck"
 	"github.com/outhook/outhook/riverengine"
 	"github.com/outhook/outhook/webhook"
@@ -126,7 +127,7 @@ func runChaos(t *testing.T, eng *riverengine.Engine, river *logSink, n int, stat
 	}
 
 	runtime.GC()
-	stopSampler := chaos.HeapSampler()
+	stopSampler := heappeak.Sample(10 * time.Millisecond)
 	start := time.Now()
 	ctx := context.Background()
 	if err := ledger.Publish(ctx, d, n); err != nil {

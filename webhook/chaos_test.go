@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/outhook/outhook/internal/chaos"
+	"github.com/outhook/outhook/internal/heappeak"
 	"github.com/outhook/outhook/internal/leakcheck"
 	"github.com/outhook/outhook/webhook"
 )
@@ -62,7 +63,7 @@ func TestChaos(t *testing.T) {
 	}
 
 	runtime.GC()
-	stopSampler := chaos.HeapSampler()
+	stopSampler := heappeak.Sample(10 * time.Millisecond)
 	start := time.Now()
 	ctx := context.Background()
 	if err := ledger.Publish(ctx, d, *chaosEvents); err != nil {

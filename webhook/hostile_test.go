@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/outhook/outhook/internal/chaos"
+	"github.com/outhook/outhook/internal/heappeak"
 	"github.com/outhook/outhook/internal/leakcheck"
 	"github.com/outhook/outhook/webhook"
 )
@@ -265,7 +265,7 @@ func TestEndlessResponseBody(t *testing.T) {
 	client := &http.Client{Transport: transport, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
 	runtime.GC()
-	stop := chaos.HeapSampler()
+	stop := heappeak.Sample(10 * time.Millisecond)
 	inv, took, _ := hostileRun(t, srv.url(), webhook.WithHTTPClient(client))
 	peak := stop()
 

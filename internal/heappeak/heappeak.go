@@ -1,20 +1,22 @@
-package chaos
+// Package heappeak samples the heap to find its peak, for the tests and
+// benchmarks that hold memory to a bound: chaos runs, hostile receivers, a
+// stalled endpoint beside a healthy one.
+package heappeak
 
 import (
 	"runtime/metrics"
 	"time"
 )
 
-// HeapSampler records the peak of live and unswept heap objects, every
-// 10 ms, until stop is called; stop returns the peak in bytes. The
-// hostile-receiver tests use it too.
-func HeapSampler() (stop func() uint64) {
+// Sample records the bytes of live and not yet swept heap objects every
+// interval until stop is called; stop returns the largest value seen.
+func Sample(every time.Duration) (stop func() uint64) {
 	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
 	var peak uint64
 	quit, done := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)
-		t := time.NewTicker(10 * time.Millisecond)
+		t := time.NewTicker(every)
 		defer t.Stop()
 		for {
 			metrics.Read(sample)
