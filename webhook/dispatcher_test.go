@@ -388,7 +388,12 @@ func TestRetryAfterTimeoutOnTheSameWorker(t *testing.T) {
 	_, err = d.Publish(context.Background(), mock(t, webhook.RequestCreated))
 	require.NoError(t, err)
 
-	first := <-invs
+	var first webhook.Invocation
+	select {
+	case first = <-invs:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no invocation")
+	}
 	require.Equal(t, webhook.Retrying, first.Outcome)
 	require.Equal(t, "no response within the 1s timeout", first.Reason)
 	final := waitFinal(t, invs, 1)[0]

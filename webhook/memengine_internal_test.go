@@ -48,6 +48,11 @@ func TestBlockedPublisherWakesPerBatch(t *testing.T) {
 	e, r := fullEngine(t, size)
 	done := make(chan error, 1)
 	go func() { done <- e.Enqueue(context.Background(), heldDelivery(size, size)) }()
+	require.Eventually(t, func() bool { // waiting, not yet in
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		return e.queues["w"].waiters == 1
+	}, 5*time.Second, time.Millisecond)
 
 	r.end <- struct{}{} // one slot free
 	select {
