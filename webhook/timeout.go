@@ -11,8 +11,9 @@ import (
 //
 // context.WithTimeout costs every attempt a context, a runtime timer, a
 // done channel and a registration with its parent, and the transport adds
-// a registration of its own: on the loopback benchmark, about a tenth of
-// what a delivery costs its sender beyond the bare request. The memory
+// a registration of its own: on the loopback benchmark, about 1.3 µs of
+// the sender's CPU per delivery, a quarter of what it spends beyond the
+// bare request. The memory
 // engine's workers make their attempts one after another, so each keeps a
 // cancellable attemptContext for them, and send arms it with the
 // attempt's deadline. One timer per engine, set for the earliest deadline
@@ -24,8 +25,8 @@ import (
 
 // The values of attemptContext.deadline besides a deadline.
 const (
-	idle  = 0  // no attempt is running
-	fired = -1 // the deadline passed and the context was cancelled
+	deadlineIdle  = 0  // no attempt is running
+	deadlineFired = -1 // the deadline passed and the context was cancelled
 )
 
 // attemptContext is the context of one worker's attempts: a child of the
@@ -35,7 +36,7 @@ type attemptContext struct {
 	context.Context
 	worker   context.Context // what the worker passes to Attempt: its context, carrying this one
 	cancel   context.CancelCauseFunc
-	deadline atomic.Int64 // UnixNano, idle or fired
+	deadline atomic.Int64 // UnixNano, deadlineIdle or deadlineFired
 	watch    *deadlines
 }
 
@@ -86,7 +87,7 @@ func (w *deadlines) stop() {
 // ac is spent or already armed.
 func (ac *attemptContext) arm(deadline time.Time) bool {
 	d := deadline.UnixNano()
-	if !ac.deadline.CompareAndSwap(idle, d) {
+	if !ac.deadline.CompareAndSwap(deadlineIdle, d) {
 		return false
 	}
 	// The deadline is stored before next is read, and fire clears next
@@ -100,13 +101,13 @@ func (ac *attemptContext) arm(deadline time.Time) bool {
 
 // disarm ends the attempt; a context that fired stays spent.
 func (ac *attemptContext) disarm() {
-	if d := ac.deadline.Load(); d != fired {
-		ac.deadline.CompareAndSwap(d, idle) // fails only if it fires meanwhile
+	if d := ac.deadline.Load(); d != deadlineFired {
+		ac.deadline.CompareAndSwap(d, deadlineIdle) // fails only if it fires meanwhile
 	}
 }
 
 // spent reports whether ac fired and can serve no further attempt.
-func (ac *attemptContext) spent() bool { return ac.deadline.Load() == fired }
+func (ac *attemptContext) spent() bool { return ac.deadline.Load() == deadlineFired }
 
 // schedule sets the timer for d unless it is set for earlier.
 func (w *deadlines) schedule(d int64) {
@@ -135,9 +136,9 @@ func (w *deadlines) fire() {
 	for ac := range w.ctxs {
 		d := ac.deadline.Load()
 		switch {
-		case d <= idle:
+		case d <= deadlineIdle:
 		case d <= now:
-			if ac.deadline.CompareAndSwap(d, fired) {
+			if ac.deadline.CompareAndSwap(d, deadlineFired) {
 				ac.cancel(context.DeadlineExceeded)
 			}
 		case earliest == 0 || d < earliest:
