@@ -414,7 +414,9 @@ func (s *state) block(dst []byte, n *node) ([]byte, error) {
 			return s.run(dst, n.alt)
 		}
 		if jsondoc.KindOf(v) != jsondoc.Array {
-			s.push(ctxFrame{v: v})
+			// The only item of a list: @first and @last hold, as the JSON
+			// analysis assumes.
+			s.push(ctxFrame{v: v, loop: true, count: 1})
 			dst, err = s.run(dst, n.body)
 			s.pop()
 			return dst, err

@@ -736,17 +736,16 @@ func (a *analyzer) block(n *node, s jstate) ([]jstate, error) {
 	if !runBody {
 		return out.list, nil
 	}
-	if n.block != bEach {
+	if n.block != bEach && (n.block != bSection || n.expr.kind == eData) {
 		// Once, with the loop state unchanged.
 		if err := neutral(a.nodes(n.body, []jstate{s})); err != nil {
 			return nil, err
 		}
-		if n.block != bSection || n.expr.kind == eData {
-			return out.list, nil
-		}
+		return out.list, nil
 	}
 	// As a loop: only one item, or a first item, items in the middle and a
-	// last item, repeated until no new state appears.
+	// last item, repeated until no new state appears. A section over a
+	// value that is not a list renders it as the only item.
 	flags := func(states []jstate, first, last uint8) []jstate {
 		r := make([]jstate, len(states))
 		for i, st := range states {
