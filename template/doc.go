@@ -24,21 +24,41 @@
 //     "message": "{ \"who\": \"{{x}}\" }", the value is escaped for the inner
 //     document and then once more for each enclosing string, so that both
 //     the body and the inner document stay valid and decode back to the
-//     value. A string counts as an embedded document when its content
-//     begins with { or [ and reads as JSON to its end.
+//     value, and no value can add a member to the inner document.
 //
 // Sections make the output depend on the data, so Parse follows every way
 // through them: a body may render zero, one or many times, and the
-// separators of {{#each}} are understood when written with @first, @last or
-// @index, as in [{{#each xs}}{{json .}}{{#unless @last}},{{/unless}}{{/each}}].
-// A section must begin and end in the same JSON context (inside the same
-// string, or at the same depth of objects and arrays), and every way through
-// the template must give one complete JSON document. Parse rejects any other
-// template with the position of the problem, so a template that parses
-// renders valid JSON for any data whatsoever, or Execute returns an error.
+// separators of {{#each}} and of mustache sections over a list are
+// understood when written with @first, @last or @index, as in
+// [{{#each xs}}{{json .}}{{#unless @last}},{{/unless}}{{/each}}]. A mustache
+// section over a value that is not a list renders it as the only item of a
+// list: @first and @last are true and @index is 0. A section must begin
+// and end in the same JSON context (inside the same string, or at the same
+// depth of objects and arrays), and every way through the template must
+// give one complete JSON document. Parse rejects any other template with
+// the position of the problem, so a template that parses renders valid JSON
+// for any data whatsoever, or Execute returns an error.
 //
 // The HTML mode escapes as mustache and Handlebars do, and the Text mode
 // writes values as they are, for bodies that are not JSON (see WithMode).
+//
+// # Embedded documents fail closed
+//
+// A string whose content begins, after optional whitespace, with { or [ is
+// read as an embedded JSON document, at any depth. It must be JSON to its
+// end on every way through the template, or Parse fails with the position
+// of the first byte that is not, as html/template refuses what it cannot
+// escape: read as text, its tags would be escaped one round short, and a
+// value could change the shape of the inner document. A string that is text
+// and only starts like a document says so with a {{!plain}} comment before
+// any other character of its content (spaces around the word, or the
+// {{!-- --}} form, are fine). The mark stays in the template, and any other
+// Handlebars or mustache engine reads it as a comment:
+//
+//	{"text": "{{!plain}}[{{severity}}] {{summary}}"}
+//
+// {{!plain}} anywhere else is a Parse error; in the HTML and Text modes it
+// is an ordinary comment.
 //
 // # Language
 //
@@ -54,7 +74,13 @@
 // paths, {{#each}} with @index, @key, @first and @last, {{else}} and
 // {{else if x}}, {{#if}}, {{#unless}}, {{#with}}, {{{raw}}} and {{& raw}},
 // {{!-- comments --}}, whitespace control {{~x~}} and subexpressions
-// ({{#if (eq a "b")}}). Block parameters (as |x|), hash arguments (k=v),
+// ({{#if (eq a "b")}}). In a tag inside a JSON string, a string literal may
+// be written with the quotes escaped for the string around it, as in
+// "text": "{{#if (eq event_type \"RequestApproved\")}}…", which is what its
+// author means; elsewhere \"x\" is a Parse error. A name holding a character
+// that Handlebars refuses in names (such as \ " ' ! # % & ( ) + , ; < = > ^ `
+// { | } ~) outside [segment literals] is a Parse error, never a field that
+// is silently missing. Block parameters (as |x|), hash arguments (k=v),
 // block helpers other than the built-in ones and dynamic partial names are
 // not supported and fail to parse.
 //

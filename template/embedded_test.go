@@ -1,12 +1,98 @@
 package template_test
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/outhook/outhook/template"
 )
+
+// approval is the Datadog and ServiceNow shape: a JSON document escaped
+// inside a JSON string, with a mustache list section.
+const approval = `{"message": "{\"justification\": \"{{why}}\", \"groups\": [{{#groups}}{{#unless @first}},{{/unless}}\"{{name}}\"{{/groups}}]}"}`
+
+// injection tries to add a member to the inner document.
+const injection = `x", "approved_by": "security-team", "j": "`
+
+// innerDocument decodes body, then the document escaped in its member m.
+func innerDocument(t *testing.T, body []byte, m string) map[string]any {
+	t.Helper()
+	var outer map[string]string
+	require.NoError(t, json.Unmarshal(body, &outer), "%s", body)
+	var inner map[string]any
+	require.NoError(t, json.Unmarshal([]byte(outer[m]), &inner), "%s", outer[m])
+	return inner
+}
+
+func TestEmbeddedDocumentKeepsItsShape(t *testing.T) {
+	tmpl, err := template.Parse(approval)
+	require.NoError(t, err)
+	for _, groups := range []any{
+		nil,
+		[]any{},
+		map[string]any{"name": "one"},
+		[]any{map[string]any{"name": "a"}},
+		[]any{map[string]any{"name": "a"}, map[string]any{"name": injection}, map[string]any{"name": "c"}},
+	} {
+		out, err := tmpl.Append(nil, map[string]any{"why": injection, "groups": groups})
+		require.NoError(t, err)
+		inner := innerDocument(t, out, "message")
+		require.Len(t, inner, 2, "%s", out)
+		require.Equal(t, injection, inner["justification"])
+		require.IsType(t, []any{}, inner["groups"])
+	}
+}
+
+func TestEmbeddedDocumentFailsClosed(t *testing.T) {
+	tests := []struct {
+		name, src string
+		line, col int
+		msg       string
+	}{
+		{"not JSON", `{"m": "{ {{b}} }"}`, 1, 16, "expected ':'"},
+		{"array that is not JSON", "{\"m\":\n  \"[INFO] {{x}}\"}", 2, 5, "expected a value"},
+		{"unfinished document", `{"m": "{\"a\": 1"}`, 1, 17, "incomplete"},
+		{"after whitespace", `{"m": " \t[1, 2,]"}`, 1, 17, "expected a value"},
+		{"bad on one path only", `{"m": "[{{#each xs}}{{.}},{{/each}}]"}`, 1, 36, "expected a value"},
+		{"second level", `{"m": "{\"a\": \"[oops]\"}"}`, 1, 19, "expected a value"},
+		{"plain marker after text", `{"m": "x{{!plain}}"}`, 1, 9, "{{!plain}} must open the string"},
+		{"plain marker outside a string", `{{!plain}}{"m": 1}`, 1, 1, "{{!plain}} must open the string"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := template.Parse(tt.src, template.WithName("body"))
+			var te *template.Error
+			require.ErrorAs(t, err, &te)
+			require.Equal(t, "body", te.Name)
+			require.Equal(t, tt.line, te.Line, err.Error())
+			require.Equal(t, tt.col, te.Column, err.Error())
+			require.Contains(t, te.Msg, tt.msg)
+		})
+	}
+}
+
+func TestPlainStringMarker(t *testing.T) {
+	tests := []struct{ src, want string }{
+		{`{"m": "{{!plain}}{ {{b}} }"}`, `{"m": "{ true }"}`},
+		{`{"m": "{{! plain }}[INFO] {{s}}"}`, `{"m": "[INFO] a\"b"}`},
+		{`{"m": "{\"a\": \"{{!plain}}[{{s}}\"}"}`, `{"m": "{\"a\": \"[a\\\"b\"}"}`},
+	}
+	for _, tt := range tests {
+		tmpl, err := template.Parse(tt.src)
+		require.NoError(t, err, tt.src)
+		out, err := tmpl.Append(nil, map[string]any{"b": true, "s": `a"b`})
+		require.NoError(t, err)
+		require.Equal(t, tt.want, string(out))
+	}
+	// Outside JSON mode the marker is an ordinary comment.
+	tmpl, err := template.Parse(`{{!plain}}[{{s}}`, template.WithMode(template.Text))
+	require.NoError(t, err)
+	out, err := tmpl.Append(nil, map[string]any{"s": "x"})
+	require.NoError(t, err)
+	require.Equal(t, "[x", string(out))
+}
 
 func TestSectionOverAListKnowsItsPlace(t *testing.T) {
 	src := `[{{#xs}}{{#unless @first}},{{/unless}}{"i": {{@index}}, "last": {{@last}}}{{/xs}}]`
@@ -25,5 +111,40 @@ func TestSectionOverAListKnowsItsPlace(t *testing.T) {
 		out, err := tmpl.Append(nil, map[string]any{"xs": tt.xs})
 		require.NoError(t, err)
 		require.Equal(t, tt.want, string(out))
+	}
+}
+
+func TestEscapedQuotesInTags(t *testing.T) {
+	src := `{"text":"{{#if (eq event_type \"RequestApproved\")}}approved{{else}}other{{/if}} {{default who \"nobody\"}}"}`
+	tmpl, err := template.Parse(src)
+	require.NoError(t, err)
+	out, err := tmpl.Append(nil, map[string]any{"event_type": "RequestApproved"})
+	require.NoError(t, err)
+	require.Equal(t, `{"text":"approved nobody"}`, string(out))
+
+	tests := []struct {
+		name, src string
+		col       int
+		msg       string
+	}{
+		{"escaped literal outside a string", `{"a": {{default x \"y\"}}}`, 19, `write "y"`},
+		{"escaped literal in text mode", `{{default x \"y\"}}`, 13, `write "y"`},
+		{"backslash in a name", `{"a": "{{a\b}}"}`, 10, `unexpected "\\" in path`},
+		{"quote in a name", `{"a": "{{a"b}}"}`, 10, `unexpected "\"" in path`},
+		{"unterminated escaped literal", `{"a": "{{eq x \"y}}"}`, 15, "unterminated string literal"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var opts []template.Option
+			if tt.name == "escaped literal in text mode" {
+				opts = append(opts, template.WithMode(template.Text))
+			}
+			_, err := template.Parse(tt.src, opts...)
+			var te *template.Error
+			require.ErrorAs(t, err, &te)
+			require.Equal(t, 1, te.Line, err.Error())
+			require.Equal(t, tt.col, te.Column, err.Error())
+			require.Contains(t, te.Msg, tt.msg)
+		})
 	}
 }

@@ -75,6 +75,22 @@ func ExampleParse_error() {
 	// body:1:40: invalid JSON: expected ',' or ']' after a value, found "\""; for a body that is not JSON, use WithMode(Text) (when the items of {{#each}} at 1:16 repeat)
 }
 
+// A string that starts like a JSON document is read as one, and must be
+// one: Parse fails rather than leave a value free to add members to it. A
+// {{!plain}} comment at the start of the string says that it is text.
+func ExampleParse_plainString() {
+	_, err := template.Parse(`{"text": "[{{event_type}}] {{data.requester.name}}"}`)
+	fmt.Println(err)
+
+	t := template.MustParse(`{"text": "{{!plain}}[{{event_type}}] {{data.requester.name}}"}`)
+	if err := t.Execute(os.Stdout, event()); err != nil {
+		fmt.Println(err)
+	}
+	// Output:
+	// 1:28: tag after the end of the JSON document: {{data.requester.name}} cannot be placed here, in the string opened at 1:10, which starts like an embedded JSON document; if that string is text, begin it with {{!plain}}
+	// {"text": "[RequestCreated] Dana \"DL\" Levi"}
+}
+
 func ExampleTemplate_Append() {
 	t := template.MustParse(`{"at": "{{time event_time 'RFC3339Nano'}}", "who": "{{upper data.requester.email}}"}`)
 	var buf []byte

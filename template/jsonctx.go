@@ -2,6 +2,7 @@ package template
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 	"unicode/utf8"
 )
@@ -12,8 +13,11 @@ import (
 // on. A string whose content starts with '{' or '[' is read as an embedded
 // JSON document by a scanner one level deeper, fed with the string's decoded
 // characters; that is how `"message": "{ \"who\": \"{{x}}\" }"` is
-// recognised. If the content turns out not to be a JSON document, the string
-// is marked plain and the analysis starts again.
+// recognised. The analysis fails closed, as html/template does: a string
+// that starts like a document must be one on every path, or be marked plain
+// text by a {{!plain}} comment at its start. Reading it as text instead
+// would leave its tags one round of escaping short, and a value could then
+// add members to the inner document.
 //
 // Sections make the output depend on the data, so the analysis works on the
 // set of states the scanner can be in: a section's body is followed from
@@ -242,28 +246,26 @@ func (l *lvl) afterValue() {
 
 // Limits that keep the analysis finite.
 const (
-	maxLevels     = 6  // embedded documents deeper than this are plain text
+	maxLevels     = 6  // levels of documents, the body included
 	maxNesting    = 64 // open objects and arrays in one level
 	maxRepetition = 64 // rounds to follow a repeated section body
 )
 
-// fault is a scanning failure: either the template text is not JSON, or an
-// embedded document turned out not to be one and its string must be plain.
+// fault is a scanning failure: the text of level 0 is not JSON, or the
+// embedded document of string id (level > 0) is not.
 type fault struct {
-	plain bool
+	level int
 	id    strID
 	msg   string
 }
 
-// restart is returned through the analysis when a string was marked plain.
-type restart struct{}
-
-func (restart) Error() string { return "restart" }
-
 type analyzer struct {
-	plain map[strID]bool
+	texts []*node // the nodes by id, to locate the strings of faults
 	pass  int
 	note  string // added to error messages while following a repetition
+	// docs and plain record, for each string, whether some path read it as
+	// an embedded document or as text; the fuzz tests use them.
+	docs, plain map[strID]bool
 	// memo holds the states after a block for a state before it, in this
 	// pass: nested sections would otherwise be followed exponentially often.
 	memo map[memoKey][]jstate
@@ -276,7 +278,7 @@ type memoKey struct {
 
 func (a *analyzer) fail(lv []lvl, l int, msg string) *fault {
 	if l > 0 {
-		return &fault{plain: true, id: lv[l-1].id}
+		return &fault{level: l, id: lv[l-1].id, msg: msg}
 	}
 	return &fault{msg: msg}
 }
@@ -348,10 +350,13 @@ func (a *analyzer) feed(lv []lvl, l int, c byte, id strID) ([]lvl, *fault) {
 		case c == '"':
 			if len(lv) > l+1 {
 				if !lv[l+1].done() {
-					return lv, &fault{plain: true, id: x.id}
+					return lv, &fault{level: l + 1, id: x.id, msg: "incomplete JSON document where the string ends"}
 				}
 				lv = lv[:l+1]
 				x = &lv[l]
+				a.docs[x.id] = true
+			} else if x.pos == pString {
+				a.plain[x.id] = true
 			}
 			if x.pos == pKeyString {
 				x.pos = pColon
@@ -472,11 +477,14 @@ func (a *analyzer) inner(lv []lvl, l int, d byte, id strID) ([]lvl, *fault) {
 		return lv, nil
 	}
 	x.fresh = false
-	if (d == '{' || d == '[') && !a.plain[x.id] && len(lv) < maxLevels {
-		lv = append(lv, lvl{pos: pValue})
-		return a.feed(lv, l+1, d, id)
+	if d != '{' && d != '[' {
+		return lv, nil
 	}
-	return lv, nil
+	if len(lv) == maxLevels {
+		return lv, &fault{level: l + 1, id: x.id, msg: "JSON documents embedded more than " + strconv.Itoa(maxLevels-1) + " levels deep cannot be checked"}
+	}
+	lv = append(lv, lvl{pos: pValue})
+	return a.feed(lv, l+1, d, id)
 }
 
 // tagPlace moves s over an interpolation tag and tells how to escape it, or
@@ -537,38 +545,30 @@ func (ss *stateSet) addAll(states []jstate) {
 
 // analyzeJSON assigns an escaper to every interpolation tag of nodes, or
 // fails if the text is not JSON or a tag stands where no value can go.
-func analyzeJSON(nodes []node) error {
-	var id int32
-	numberTexts(nodes, &id)
-	a := &analyzer{plain: make(map[strID]bool)}
-	for {
-		a.pass++
-		a.note = ""
-		a.memo = make(map[memoKey][]jstate)
-		end, err := a.nodes(nodes, []jstate{{lv: []lvl{{pos: pValue}}}})
-		if _, ok := err.(restart); ok {
+func analyzeJSON(nodes []node) (*analyzer, error) {
+	a := &analyzer{pass: 1, docs: make(map[strID]bool), plain: make(map[strID]bool)}
+	numberTexts(nodes, &a.texts)
+	a.memo = make(map[memoKey][]jstate)
+	end, err := a.nodes(nodes, []jstate{{lv: []lvl{{pos: pValue}}}})
+	if err != nil {
+		return nil, err
+	}
+	forgetUnvisited(nodes, a.pass)
+	for _, s := range end {
+		if len(s.lv) == 1 && s.lv[0].done() {
 			continue
 		}
-		if err != nil {
-			return err
+		src, off := lastPos(nodes)
+		msg := "incomplete JSON document at the end of the template"
+		if len(s.lv) == 1 && s.lv[0].pos == pValue && s.lv[0].stack == "" {
+			msg = "empty JSON document: the template renders nothing"
 		}
-		forgetUnvisited(nodes, a.pass)
-		for _, s := range end {
-			if len(s.lv) == 1 && s.lv[0].done() {
-				continue
-			}
-			src, off := lastPos(nodes)
-			msg := "incomplete JSON document at the end of the template"
-			if len(s.lv) == 1 && s.lv[0].pos == pValue && s.lv[0].stack == "" {
-				msg = "empty JSON document: the template renders nothing"
-			}
-			if src == nil {
-				return &Error{Msg: msg}
-			}
-			return src.errorf(off, msg)
+		if src == nil {
+			return nil, &Error{Msg: msg}
 		}
-		return nil
+		return nil, src.errorf(off, msg)
 	}
+	return a, nil
 }
 
 // forgetUnvisited clears the escaper of the tags the last pass did not
@@ -584,13 +584,13 @@ func forgetUnvisited(nodes []node, pass int) {
 	}
 }
 
-func numberTexts(nodes []node, id *int32) {
+func numberTexts(nodes []node, byID *[]*node) {
 	for i := range nodes {
 		n := &nodes[i]
-		n.id = *id
-		*id++
-		numberTexts(n.body, id)
-		numberTexts(n.alt, id)
+		n.id = int32(len(*byID))
+		*byID = append(*byID, n)
+		numberTexts(n.body, byID)
+		numberTexts(n.alt, byID)
 	}
 }
 
@@ -629,21 +629,34 @@ func (a *analyzer) nodes(nodes []node, in []jstate) ([]jstate, error) {
 					var f *fault
 					s.lv, f = a.feed(s.lv, 0, n.text[j], strID{n.id, int32(j)})
 					if f != nil {
-						if f.plain {
-							a.plain[f.id] = true
-							return nil, restart{}
-						}
-						return nil, a.errorf(n.src, n.pos+j, f.msg+"; for a body that is not JSON, use WithMode(Text)")
+						return nil, a.faultError(f, n, j)
 					}
 				}
 				next.add(s)
 			}
+		case nPlain:
+			for _, s := range cur {
+				x := &s.lv[len(s.lv)-1]
+				if x.pos != pString || !x.fresh || x.esc != 0 {
+					return nil, a.errorf(n.src, n.pos, "{{!plain}} must open the string it marks as plain text, before any other character")
+				}
+				s = s.clone()
+				s.lv[len(s.lv)-1].fresh = false
+				next.add(s)
+			}
 		case nValue:
+			if err := a.escapedLiterals(n, cur); err != nil {
+				return nil, err
+			}
 			for k, s := range cur {
 				s = s.clone()
 				e, msg := tagPlace(&s)
 				if msg != "" {
-					return nil, a.errorf(n.src, n.pos, msg+": {{"+n.expr.text+"}} cannot be placed here")
+					msg += ": {{" + n.expr.text + "}} cannot be placed here"
+					if l := len(s.lv) - 1; l > 0 {
+						msg += a.inString(s.lv[l-1].id)
+					}
+					return nil, a.errorf(n.src, n.pos, msg)
 				}
 				if k > 0 && e != n.esc || k == 0 && n.pass == a.pass && e != n.esc {
 					return nil, a.errorf(n.src, n.pos, "tag {{"+n.expr.text+"}} stands "+n.esc.String()+" or "+e.String()+" depending on the sections before it")
@@ -652,6 +665,9 @@ func (a *analyzer) nodes(nodes []node, in []jstate) ([]jstate, error) {
 				next.add(s)
 			}
 		case nBlock:
+			if err := a.escapedLiterals(n, cur); err != nil {
+				return nil, err
+			}
 			for _, s := range cur {
 				k := memoKey{n, s.key()}
 				out, ok := a.memo[k]
@@ -670,6 +686,40 @@ func (a *analyzer) nodes(nodes []node, in []jstate) ([]jstate, error) {
 		cur = next.list
 	}
 	return cur, nil
+}
+
+// faultError turns a fault met at byte j of text node n into an *Error.
+func (a *analyzer) faultError(f *fault, n *node, j int) error {
+	if f.level == 0 {
+		return a.errorf(n.src, n.pos+j, f.msg+"; for a body that is not JSON, use WithMode(Text)")
+	}
+	return a.errorf(n.src, n.pos+j, f.msg+a.inString(f.id))
+}
+
+// inString locates a problem in the embedded document of string id, and
+// says how to make the string text.
+func (a *analyzer) inString(id strID) string {
+	open := a.texts[id.node]
+	return ", in the string opened at " + posString(open.src, open.pos+int(id.off)) +
+		", which starts like an embedded JSON document; if that string is text, begin it with {{!plain}}"
+}
+
+// escapedLiterals checks that the string literals written \"lit\" in the
+// tag of n stand inside a JSON string in every state, where the author
+// escaped the quotes for the string around the tag.
+func (a *analyzer) escapedLiterals(n *node, states []jstate) error {
+	lit := escapedLiteral(n.expr)
+	if lit == nil {
+		return nil
+	}
+	for _, s := range states {
+		switch s.lv[len(s.lv)-1].pos {
+		case pString, pKeyString:
+		default:
+			return a.errorf(n.src, lit.pos, "string literal "+lit.text+" outside a JSON string: write "+strconv.Quote(lit.lit.(string)))
+		}
+	}
+	return nil
 }
 
 // known tells whether the value of e is known in state s, and if so whether
@@ -787,4 +837,22 @@ func (a *analyzer) block(n *node, s jstate) ([]jstate, error) {
 		return nil, err
 	}
 	return out.list, nil
+}
+
+// markDocuments writes mark after the opening quote of every string that
+// every path read as an embedded document. Mark must need no escaping.
+func markDocuments(nodes []node, a *analyzer, mark string) {
+	offs := make(map[int32][]int)
+	for id := range a.docs {
+		if !a.plain[id] {
+			offs[id.node] = append(offs[id.node], int(id.off))
+		}
+	}
+	for id, list := range offs {
+		n := a.texts[id]
+		sort.Sort(sort.Reverse(sort.IntSlice(list)))
+		for _, off := range list {
+			n.text = n.text[:off+1] + mark + n.text[off+1:]
+		}
+	}
 }

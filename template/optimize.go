@@ -13,6 +13,8 @@ func optimize(nodes []node, cfg *config, seen map[*partial]bool) []node {
 		case nText:
 			lead += n.text
 			continue
+		case nPlain:
+			continue
 		case nValue:
 			// A path inside a string of the outer JSON document has a fast
 			// path.

@@ -12,9 +12,10 @@ const (
 	// value position the value is written as a JSON value, and inside a JSON
 	// document that is itself escaped inside a string the value is escaped
 	// once per level. A template that parses in this mode renders valid JSON
-	// for any data, or Execute returns an error. Raw tags ({{{x}}} and
-	// {{&x}}) are escaped by context too, since unescaped text could break
-	// the document.
+	// for any data, or Execute returns an error; a string that starts like
+	// an embedded document must be one, or begin with {{!plain}} (see the
+	// package documentation). Raw tags ({{{x}}} and {{&x}}) are escaped by
+	// context too, since unescaped text could break the document.
 	JSON Mode = iota
 	// HTML escapes interpolated text for HTML, as mustache and Handlebars
 	// do; raw tags are not escaped.

@@ -14,6 +14,7 @@ const (
 	nBlock            // a section, inverted section or block helper
 	nPartial          // a partial inclusion (HTML and Text modes)
 	nCond             // text chosen by @first, @last or @index (see optimize)
+	nPlain            // {{!plain}} in JSON mode: the string it opens is text
 )
 
 type blockKind uint8
@@ -90,6 +91,9 @@ type expr struct {
 	up    int    // number of leading ../
 	local bool   // starts with this, ./ or ../: no lookup in enclosing contexts
 	root  bool   // starts with @root
+	// escaped marks a string literal written \"lit\", as in a tag inside
+	// a JSON string; the JSON analysis checks that it stands in one.
+	escaped bool
 	// byName is set when the path starts with a name looked up in the
 	// enclosing contexts (not this, ../, @root or an index).
 	byName bool
@@ -157,7 +161,11 @@ func (p *parser) parseSource(src *source, left, right string) ([]node, error) {
 		switch t.kind {
 		case tokText:
 			add(node{kind: nText, text: t.text, pos: t.pos, src: src})
-		case tokComment, tokDelim:
+		case tokComment:
+			if p.cfg.mode == JSON && strings.TrimSpace(t.text) == "plain" {
+				add(node{kind: nPlain, pos: t.pos, src: src})
+			}
+		case tokDelim:
 		case tokVar, tokRaw:
 			e, err := p.parseExpr(src, t.pos, t.text)
 			if err != nil {
@@ -504,6 +512,8 @@ func (ep *exprParser) item(arg bool) (*expr, error) {
 		}
 		ep.i++
 		return &expr{kind: eLit, pos: pos, text: ep.s[start:ep.i], lit: b.String()}, nil
+	case strings.HasPrefix(ep.s[ep.i:], `\"`):
+		return ep.escapedString()
 	}
 	for ep.i < len(ep.s) && !isSpace(ep.s[ep.i]) && ep.s[ep.i] != '(' && ep.s[ep.i] != ')' {
 		if ep.s[ep.i] == '[' {
@@ -542,6 +552,46 @@ func (ep *exprParser) item(arg bool) (*expr, error) {
 	e.pos = pos
 	return e, nil
 }
+
+// escapedString reads a string literal written \"lit\": inside a JSON
+// string the author escapes the quotes of the tag's literals as those of the
+// string, and means the literal. It is never read as a field name.
+func (ep *exprParser) escapedString() (*expr, error) {
+	start := ep.i
+	pos := ep.base + start
+	j := strings.Index(ep.s[start+2:], `\"`)
+	if j < 0 {
+		return nil, ep.src.errorf(pos, "unterminated string literal")
+	}
+	lit := ep.s[start+2 : start+2+j]
+	ep.i = start + 2 + j + 2
+	text := ep.s[start:ep.i]
+	if strings.ContainsAny(lit, `"\`) {
+		return nil, ep.src.errorf(pos, "string literal "+text+" holds a quote or a backslash: write it with plain quotes")
+	}
+	if ep.p.cfg.mode != JSON {
+		return nil, ep.src.errorf(pos, "string literal "+text+" outside a JSON string: write "+strconv.Quote(lit))
+	}
+	return &expr{kind: eLit, pos: pos, text: text, lit: lit, escaped: true}, nil
+}
+
+// escapedLiteral returns the first string literal of e written \"lit\".
+func escapedLiteral(e *expr) *expr {
+	if e.escaped {
+		return e
+	}
+	for _, a := range e.args {
+		if l := escapedLiteral(a); l != nil {
+			return l
+		}
+	}
+	return nil
+}
+
+// notInName holds the characters Handlebars refuses in a name outside
+// [segment literals], a tag holding one cannot be a field reference; but
+// '*', which the mustache dynamic-names module looks up as a name.
+const notInName = "!\"#%&'()+,;<=>@\\^`{|}~"
 
 // parsePath parses a Handlebars or mustache field reference.
 func parsePath(t string) (*expr, string) {
@@ -604,6 +654,9 @@ func parsePath(t string) (*expr, string) {
 			t = t[j:]
 			if key == "" {
 				return nil, "empty name in path " + strconv.Quote(e.text)
+			}
+			if k := strings.IndexAny(key, notInName); k >= 0 {
+				return nil, "unexpected " + strconv.Quote(key[k:k+1]) + " in path " + strconv.Quote(e.text)
 			}
 		}
 		idx := -1

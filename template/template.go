@@ -18,6 +18,13 @@ type Template struct {
 // Parse parses src. Any returned error is an *Error with the position of the
 // problem, or an ErrorList when WithSchema finds unknown fields.
 func Parse(src string, opts ...Option) (*Template, error) {
+	return parse(src, "", opts)
+}
+
+// parse is Parse; a non-empty mark is written at the start of the content
+// of every string read as an embedded document on every path, so that the
+// fuzz tests find and decode them in the output.
+func parse(src, mark string, opts []Option) (*Template, error) {
 	cfg := &config{}
 	for _, o := range opts {
 		if o != nil {
@@ -37,8 +44,12 @@ func Parse(src string, opts ...Option) (*Template, error) {
 		return nil, err
 	}
 	if cfg.mode == JSON {
-		if err := analyzeJSON(nodes); err != nil {
+		a, err := analyzeJSON(nodes)
+		if err != nil {
 			return nil, err
+		}
+		if mark != "" {
+			markDocuments(nodes, a, mark)
 		}
 	}
 	nodes = optimize(nodes, cfg, make(map[*partial]bool))

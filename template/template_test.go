@@ -47,7 +47,7 @@ func TestJSONContexts(t *testing.T) {
 		{"embedded document, string", `{"m": "{ \"who\": \"{{s}}\" }"}`, `{"m": "{ \"who\": \"a \\\"quoted\\\" \\\\ back\\nslash\\u2028\\u2029 </b> & é\" }"}`},
 		{"embedded document, value", `{"m": "{\"v\": {{s}}, \"n\": {{n}}, \"o\": {{obj}}}"}`, `{"m": "{\"v\": \"a \\\"quoted\\\" \\\\ back\\nslash\\u2028\\u2029 </b> & é\", \"n\": 1773134100.482913204, \"o\": {\"a\":\"1\\\"\",\"b\":\"2\"}}"}`},
 		{"embedded twice", `"{\"a\": \"{\\\"b\\\": {{obj}}}\"}"`, `"{\"a\": \"{\\\"b\\\": {\\\"a\\\":\\\"1\\\\\\\"\\\",\\\"b\\\":\\\"2\\\"}}\"}"`},
-		{"braces that are not a document", `{"m": "{ {{b}} }"}`, `{"m": "{ true }"}`},
+		{"braces that are not a document", `{"m": "{{!plain}}{ {{b}} }"}`, `{"m": "{ true }"}`},
 		{"each with separators", `[{{#each list}}{{json .}}{{#unless @last}},{{/unless}}{{/each}}]`, `["x",2,null,{"k":"v\""}]`},
 		{"each with leading separators", `[0{{#each list}}, {{@index}}{{/each}}]`, `[0, 0, 1, 2, 3]`},
 		{"each over an object", `{ {{#each obj}}{{@key}}: "{{.}}"{{#unless @last}}, {{/unless}}{{/each}} }`, `{ "a": "1\"", "b": "2" }`},
@@ -303,7 +303,7 @@ func TestPartials(t *testing.T) {
 }
 
 func TestDelimiters(t *testing.T) {
-	tmpl, err := template.Parse(`{"a": "<% x %>", "b": "{{x}}"}`, template.WithDelimiters("<%", "%>"))
+	tmpl, err := template.Parse(`{"a": "<% x %>", "b": "<%!plain%>{{x}}"}`, template.WithDelimiters("<%", "%>"))
 	require.NoError(t, err)
 	got, err := tmpl.Append(nil, map[string]any{"x": "1"})
 	require.NoError(t, err)
