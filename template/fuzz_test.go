@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -24,6 +27,12 @@ var fuzzSeeds = []string{
 	`{"t": {{time x}}, "u": "{{upper x}}", "d": {{default x "none"}}, "e": {{eq x 1}}, "j": "{{join xs}}"}`,
 	`{{#if x}}{"x": {{x}}}{{else}}null{{/if}}`,
 	`{"a": [{{#each xs}}{{#with .}}{{#each .}}{{.}}{{#unless @last}},{{/unless}}{{/each}}{{/with}}{{/each}}]}`,
+	// Issue 14: a value must not add members to the document embedded in
+	// the string.
+	`{"message": "{\"justification\": \"{{x}}\", \"groups\": [{{#xs}}{{#unless @first}},{{/unless}}\"{{k}}\"{{/xs}}]}"}`,
+	`{"message": "{\"justification\": \"{{why}}\", \"groups\": [{{#groups}}{{#unless @first}},{{/unless}}\"{{name}}\"{{/groups}}]}"}`,
+	`{"m": "{\"a\": \"{\\\"b\\\": \\\"{{x}}\\\", \\\"{{k}}\\\": [{{#each xs}}{{json .}}{{#unless @last}},{{/unless}}{{/each}}]}\", \"p\": \"{{!plain}}[{{x}}\"}"}`,
+	`{"text":"{{#if (eq x \"RequestApproved\")}}{\"v\": \"{{k}}\"}{{else}}{\"w\": {{x}}}{{/if}}"}`,
 }
 
 // fuzzData are data documents for the seeds.
@@ -33,7 +42,41 @@ var fuzzData = []string{
 	`{"x": 1773134100.482913204, "xs": [[1,2],[3]], "k": null}`,
 	`[]`,
 	`"just a string"`,
+	injectionData(),
 }
+
+// canary is the member name that the values of injectionData try to add to
+// the documents of the body, at every depth of escaping. No seed template
+// holds a 'z', so a template can only render it as a name by pieces that
+// hold one.
+const canary = "zz"
+
+func injectionData() string {
+	var inj []any
+	for _, s := range []string{
+		`x", "zz": "`, `"], "zz": ["`, `"}, "zz": {"a": "`, `1, "zz": 2`,
+	} {
+		for range 3 {
+			inj = append(inj, s)
+			q, _ := json.Marshal(s)
+			s = string(q[1 : len(q)-1])
+		}
+	}
+	b, err := json.Marshal(map[string]any{
+		"x": inj[0], "k": inj[1], "why": inj[0], "xs": inj,
+		"groups": []any{map[string]any{"name": inj[1]}, map[string]any{"name": inj[2]}},
+		"obj":    map[string]any{"p": inj[3], "r": inj[4]},
+	})
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+// fuzzMark is written by ParseMarked at the start of every string that the
+// template reads as an embedded document. Random in each run, no value of
+// the fuzzed data can forge it.
+var fuzzMark = "mark" + strconv.FormatUint(rand.Uint64(), 36)
 
 // FuzzParse checks that Parse never panics, and that whatever parses in
 // JSON mode renders valid JSON over sample data.
@@ -54,6 +97,7 @@ func FuzzParse(f *testing.F) {
 		}
 		for _, ev := range events {
 			checkValid(t, tmpl, src, ev)
+			checkShape(t, src, ev)
 		}
 	})
 }
@@ -85,9 +129,11 @@ func FuzzExecute(f *testing.F) {
 			return
 		}
 		checkValid(t, tmpl, src, doc)
+		checkShape(t, src, doc)
 		var v any
 		if json.Unmarshal([]byte(data), &v) == nil {
 			checkValid(t, tmpl, src, v)
+			checkShape(t, src, v)
 		}
 	})
 }
@@ -124,4 +170,95 @@ func fuzzEvents(f *testing.F) []any {
 		events = append(events, doc)
 	}
 	return events
+}
+
+// checkShape renders src, parsed with ParseMarked, over data, and decodes
+// the body and every embedded document in it, found by fuzzMark: each must
+// be JSON, and no object may have a canary member, unless the template
+// holds a 'z' or the data a piece of the canary, from which a tag in
+// member-name position could make one.
+func checkShape(t *testing.T, src string, data any) {
+	t.Helper()
+	tmpl, err := template.ParseMarked(src, fuzzMark)
+	if err != nil {
+		t.Fatalf("template %q parses, but not with marks: %v", src, err)
+	}
+	out, err := tmpl.Append(nil, data)
+	if err != nil {
+		return
+	}
+	canaryFree := !strings.ContainsAny(src, "zZ") && !holdsCanary(plainValue(t, data))
+	var walk func(v any, path string)
+	walk = func(v any, path string) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, m := range v {
+				if canaryFree && strings.EqualFold(k, canary) {
+					t.Fatalf("template %q: a value added member %q at %s:\n%s", src, k, path, out)
+				}
+				walk(m, path+"."+k)
+			}
+		case []any:
+			for i, e := range v {
+				walk(e, path+"["+strconv.Itoa(i)+"]")
+			}
+		case string:
+			doc, ok := strings.CutPrefix(v, fuzzMark)
+			if !ok {
+				return
+			}
+			d := json.NewDecoder(strings.NewReader(doc))
+			d.UseNumber()
+			var inner any
+			if err := d.Decode(&inner); err != nil || d.InputOffset() != int64(len(doc)) && strings.TrimSpace(doc[d.InputOffset():]) != "" {
+				t.Fatalf("template %q: the document embedded at %s is not JSON (%v):\n%s", src, path, err, doc)
+			}
+			walk(inner, path+"(embedded)")
+		}
+	}
+	walk(decodeJSON(t, out), "$")
+}
+
+func decodeJSON(t *testing.T, b []byte) any {
+	t.Helper()
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil {
+		t.Fatalf("%v:\n%s", err, b)
+	}
+	return v
+}
+
+// plainValue turns data, a parsed document or Go value, into JSON-like Go
+// values.
+func plainValue(t *testing.T, data any) any {
+	t.Helper()
+	if d, ok := data.(*jsondoc.Value); ok {
+		return decodeJSON(t, d.AppendJSON(nil))
+	}
+	return data
+}
+
+// holdsCanary reports whether a name or string of v is a piece of the
+// canary, in any case.
+func holdsCanary(v any) bool {
+	piece := func(s string) bool { return s != "" && strings.Contains(canary, strings.ToLower(s)) }
+	switch v := v.(type) {
+	case map[string]any:
+		for k, m := range v {
+			if piece(k) || holdsCanary(m) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range v {
+			if holdsCanary(e) {
+				return true
+			}
+		}
+	case string:
+		return piece(v)
+	}
+	return false
 }
