@@ -82,6 +82,7 @@ type config struct {
 	onBreaker        func(webhookID string, from, to BreakerState)
 	logger           *slog.Logger
 	now              func() time.Time
+	jitter           func() float64 // nil: math/rand/v2; tests replace it
 	userAgent        string
 }
 

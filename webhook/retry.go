@@ -28,8 +28,11 @@ type RetryPolicy struct {
 	MaxInterval Duration `json:"max_interval,omitempty"`
 	// Multiplier grows the ceiling after each attempt. Default 2.
 	Multiplier float64 `json:"multiplier,omitempty"`
-	// MaxElapsed is the budget from the first attempt; no retry starts after
-	// it. Default 1h.
+	// MaxElapsed is the delivery's time budget, counted from when it was
+	// queued (Delivery.Created): no attempt starts at or after its end. A
+	// retry whose delay (drawn or Retry-After) would start past it, and a
+	// delivery that an open breaker or the rate limit would hold past it,
+	// ends at once as a dead letter whose reason says so. Default 1h.
 	MaxElapsed Duration `json:"max_elapsed,omitempty"`
 	// MaxRetryAfter caps how long a receiver's Retry-After may make a
 	// delivery wait; a longer one waits this long. Default 10m.
@@ -121,19 +124,46 @@ func (p RetryPolicy) newSchedule(jitter func() float64, now func() time.Time, st
 	return &schedule{policy: p, backoff: b, jitter: jitter, now: now, start: start}
 }
 
+// errNoAttemptsLeft is next's answer when MaxAttempts are spent; the
+// attempt's own failure is the reason the delivery ends.
+var errNoAttemptsLeft = errors.New("no attempts left")
+
 // next reports how long to wait before the attempt after attempt (1-based),
-// and false when the delivery must not be tried again. A positive
-// retryAfter, the receiver's wish, replaces the drawn delay, capped at
-// MaxRetryAfter.
-func (s *schedule) next(attempt int, retryAfter time.Duration) (time.Duration, bool) {
-	if attempt >= s.policy.MaxAttempts || s.now().Sub(s.start) >= time.Duration(s.policy.MaxElapsed) {
-		return 0, false
+// or why the delivery must not be tried again: errNoAttemptsLeft, or the
+// budget error of a delay that would start the next attempt past the
+// budget. A positive retryAfter, the receiver's wish, replaces the drawn
+// delay, capped at MaxRetryAfter.
+func (s *schedule) next(attempt int, retryAfter time.Duration) (time.Duration, error) {
+	if attempt >= s.policy.MaxAttempts {
+		return 0, errNoAttemptsLeft
 	}
 	ceiling := s.backoff.NextBackOff()
+	delay, cause := time.Duration(s.jitter()*float64(ceiling)), "backoff"
 	if retryAfter > 0 {
-		return min(retryAfter, time.Duration(s.policy.MaxRetryAfter)), true
+		delay, cause = min(retryAfter, time.Duration(s.policy.MaxRetryAfter)), "Retry-After"
 	}
-	return time.Duration(s.jitter() * float64(ceiling)), true
+	if err := s.policy.checkBudget(s.start, s.now(), delay, cause); err != nil {
+		return 0, err
+	}
+	return delay, nil
+}
+
+// checkBudget reports, as an error whose text is a dead letter's reason,
+// when the next attempt of a delivery created at created, starting wait
+// after now (held by cause), would start at or after the end of the
+// policy's time budget; nil when it starts in time. p has its defaults.
+func (p RetryPolicy) checkBudget(created, now time.Time, wait time.Duration, cause string) error {
+	budget := time.Duration(p.MaxElapsed)
+	end := created.Add(budget)
+	if now.Add(wait).Before(end) {
+		return nil
+	}
+	if wait <= 0 {
+		return fmt.Errorf("retry budget ran out: max_elapsed %s from the delivery's creation ended at %s",
+			budget, end.UTC().Format(time.RFC3339Nano))
+	}
+	return fmt.Errorf("retry budget ran out: the next attempt would wait %s (%s), past the end of max_elapsed %s at %s",
+		wait, cause, budget, end.UTC().Format(time.RFC3339Nano))
 }
 
 // RetryDecider decides whether an attempt that ended with status (0 when
