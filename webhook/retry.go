@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -17,10 +18,13 @@ import (
 // backoff with full jitter (each delay is drawn uniformly between zero and
 // the exponential ceiling), bounded by a number of attempts and a total time
 // budget. The zero RetryPolicy is DefaultRetryPolicy; each zero field means
-// its default.
+// its default. A negative field, a Multiplier below 1 (or infinite, or
+// NaN), or an InitialInterval above MaxInterval (defaults applied) is out
+// of range: WithRetryPolicy makes New fail, a webhook's Delivery.Retry
+// fails registration.
 type RetryPolicy struct {
-	// MaxAttempts is the number of attempts, the first included. Default 8;
-	// 1 means never retry.
+	// MaxAttempts is the number of attempts, the first included: at least
+	// 1, which means never retry, or zero for the default 8.
 	MaxAttempts int `json:"max_attempts,omitempty"`
 	// InitialInterval is the ceiling of the first delay. Default 1s.
 	InitialInterval Duration `json:"initial_interval,omitempty"`
@@ -77,14 +81,26 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 	return p
 }
 
+// validate checks p's ranges; a zero field stands for its default. Errors
+// wrap ErrInvalidSettings and name the JSON field.
 func (p RetryPolicy) validate() error {
 	switch {
 	case p.MaxAttempts < 0:
 		return fmt.Errorf("%w: max_attempts %d is negative", ErrInvalidSettings, p.MaxAttempts)
-	case p.InitialInterval < 0 || p.MaxInterval < 0 || p.MaxElapsed < 0 || p.MaxRetryAfter < 0:
-		return fmt.Errorf("%w: retry intervals must not be negative", ErrInvalidSettings)
-	case p.Multiplier != 0 && p.Multiplier < 1:
-		return fmt.Errorf("%w: multiplier %v is below 1", ErrInvalidSettings, p.Multiplier)
+	case p.InitialInterval < 0:
+		return fmt.Errorf("%w: initial_interval %s is negative", ErrInvalidSettings, time.Duration(p.InitialInterval))
+	case p.MaxInterval < 0:
+		return fmt.Errorf("%w: max_interval %s is negative", ErrInvalidSettings, time.Duration(p.MaxInterval))
+	case p.MaxElapsed < 0:
+		return fmt.Errorf("%w: max_elapsed %s is negative", ErrInvalidSettings, time.Duration(p.MaxElapsed))
+	case p.MaxRetryAfter < 0:
+		return fmt.Errorf("%w: max_retry_after %s is negative", ErrInvalidSettings, time.Duration(p.MaxRetryAfter))
+	case p.Multiplier != 0 && !(p.Multiplier >= 1 && !math.IsInf(p.Multiplier, 1)):
+		return fmt.Errorf("%w: multiplier %v is not a finite number of at least 1", ErrInvalidSettings, p.Multiplier)
+	}
+	if d := p.withDefaults(); d.InitialInterval > d.MaxInterval {
+		return fmt.Errorf("%w: initial_interval %s is above max_interval %s", ErrInvalidSettings,
+			time.Duration(d.InitialInterval), time.Duration(d.MaxInterval))
 	}
 	return nil
 }
