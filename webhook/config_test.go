@@ -2,6 +2,8 @@ package webhook_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -117,4 +119,14 @@ func TestInvocationHooksAreChained(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, d.Close(context.Background())) // drains: the one delivery is recorded
 	require.Equal(t, []string{"first", "second"}, calls)
+}
+
+func ExampleConfigError() {
+	_, err := webhook.New(webhook.WithWorkers(0), webhook.WithRetryPolicy(webhook.RetryPolicy{Multiplier: 0.5}))
+	fmt.Println(errors.Is(err, webhook.ErrInvalidConfig))
+	fmt.Println(err)
+	// Output:
+	// true
+	// webhook: WithWorkers: 0 workers; want at least 1
+	// webhook: WithRetryPolicy: invalid delivery settings: multiplier 0.5 is not a finite number of at least 1
 }
