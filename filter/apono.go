@@ -4,9 +4,17 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 )
 
+// The constructors of the Apono dimensions below take the values any of
+// which the dimension accepts. Called with none, they give a clause New
+// rejects with ErrValue, as it rejects any $in or $nin with an empty list,
+// and as FromFilters rejects an empty list in the filters form: an empty
+// list is a mistake to report, not a filter that matches nothing (or
+// everything). To place no restriction on a dimension, leave it out.
+//
 // The event paths the Apono dimensions look at. A request can span several
 // access groups, resources and approvals; a dimension matches when any of
 // them does. PathApprover is what Approval looks at, PathCustomFields the
@@ -108,9 +116,13 @@ func strs(ss []string) []any {
 
 // Filters is the filters form, after Apono's webhook filters: one key per
 // dimension holding the values any of which it accepts, and a list of
-// generic conditions. Every non-empty key must match: the request must touch
+// generic conditions. Every key given must match: the request must touch
 // one of the listed integrations, and one of the listed resource types, and
-// so on, and satisfy every condition. The zero Filters matches every event.
+// so on, and satisfy every condition. A key left out (a nil slice; absent
+// or null in JSON) places no restriction; a key given an empty list
+// ([]string{}; [] in JSON) is an error FromFilters reports with the key's
+// name, as the Go constructors and the operator form's $in and $nin report
+// an empty list. The zero Filters matches every event.
 //
 // Its JSON is the struct's, field by field, and round-trips exactly: keys
 // come out in the order below, empty ones omitted.
@@ -189,7 +201,7 @@ type dimension struct {
 func (f *Filters) dimensions() []dimension {
 	var ds []dimension
 	add := func(key string, values []string, build func(...string) Clause) {
-		if len(values) > 0 {
+		if values != nil { // an empty list is kept, for compile to reject
 			ds = append(ds, dimension{key, build(values...)})
 		}
 	}
@@ -214,7 +226,7 @@ func (f *Filters) dimensions() []dimension {
 	return ds
 }
 
-// Clause returns the filters as one clause: All of the non-empty dimensions
+// Clause returns the filters as one clause: All of the dimensions given
 // and conditions, in field order; the zero Clause when there are none.
 func (f Filters) Clause() Clause {
 	ds := f.dimensions()
@@ -256,12 +268,7 @@ func compileFilters(fs *Filters, cfg *config) (node, error) {
 }
 
 func (f Filters) clone() Filters {
-	cp := func(s []string) []string {
-		if s == nil {
-			return nil
-		}
-		return append([]string(nil), s...)
-	}
+	cp := slices.Clone[[]string] // keeps an empty list empty, not nil
 	out := f
 	out.Integrations, out.IntegrationTypes, out.IntegrationNames = cp(f.Integrations), cp(f.IntegrationTypes), cp(f.IntegrationNames)
 	out.ResourceTypes, out.Resources, out.Permissions = cp(f.ResourceTypes), cp(f.Resources), cp(f.Permissions)

@@ -93,7 +93,7 @@ type Clause struct {
 	// OpNot.
 	Path string
 	// Values holds the operands of a comparison: JSON scalars (string,
-	// json.Number, bool or nil). OpIn and OpNin take any number, OpExist a
+	// json.Number, bool or nil). OpIn and OpNin take one or more, OpExist a
 	// bool, the others exactly one.
 	Values []any
 	// Every makes a comparison hold only when the path reaches at least one
@@ -119,13 +119,16 @@ func Neq(path string, value any) Clause {
 	return Clause{Op: OpNeq, Path: path, Values: []any{literal(value)}}
 }
 
-// In matches events whose value at path equals one of values.
+// In matches events whose value at path equals one of values. values must
+// not be empty: New rejects an In with none (ErrValue) rather than let it
+// match nothing.
 func In(path string, values ...any) Clause {
 	return Clause{Op: OpIn, Path: path, Values: literals(values)}
 }
 
 // Nin matches events whose value at path equals none of values, and events
-// without the path: Nin is Not(In).
+// without the path: Nin is Not(In). values must not be empty: New rejects a
+// Nin with none (ErrValue) rather than let it match everything.
 func Nin(path string, values ...any) Clause {
 	return Clause{Op: OpNin, Path: path, Values: literals(values)}
 }

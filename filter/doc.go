@@ -42,6 +42,15 @@
 // positive operator; OpNeq and OpNin are the negations of OpEq and OpIn and
 // match it.
 //
+// A list of accepted values is never empty. IntegrationType() and the other
+// dimension constructors called with no values, In or Nin with none, $in or
+// $nin with [] in the operator form, and a key of the filters form holding
+// [] ({"integration_types": []}) are all an error naming the clause, not a
+// filter that matches nothing or everything: an empty list is most often a
+// variable left empty, and either reading would silently stop a webhook or
+// widen it to every event. To place no restriction, leave the clause or the
+// key out (a null key is left out too).
+//
 // # JSON forms
 //
 // Filters load from, and are stored in, two JSON forms, both compiled into

@@ -369,6 +369,11 @@ func compileLeaf(c *Clause, loc string, cfg *config) (node, error) {
 	if c.Op != OpIn && c.Op != OpNin && len(c.Values) != 1 {
 		return nil, fail(ErrOperator, "%s takes one operand, not %d", c.Op.Key(), len(c.Values))
 	}
+	if len(c.Values) == 0 { // $in or $nin
+		// Matching nothing (or, for $nin, everything) is never what an empty
+		// list, usually a variable left empty, was meant to say.
+		return nil, fail(ErrValue, "%s takes at least one value; to place no condition on %s, leave the clause out", c.Op.Key(), c.Path)
+	}
 	l := &leaf{loc: loc, src: c, steps: steps, fan: fanOut(steps), every: c.Every, negate: c.Op.negated()}
 	operand := c.Values
 	switch c.Op {

@@ -71,9 +71,14 @@ func (d *Dispatcher) Attempt(ctx context.Context, del *Delivery) Next {
 	if inv.Outcome != Delivered {
 		if d.retryable(ctx, h, inv) {
 			if del.schedule == nil { // the first failure of this process's attempts
-				del.schedule = h.retry.newSchedule(nil, d.cfg.now, del.Created, del.Attempts-1)
+				del.schedule = h.retry.newSchedule(d.cfg.jitter, d.cfg.now, del.Created, del.Attempts-1)
 			}
-			delay, retry = del.schedule.next(del.Attempts, inv.retryAfter)
+			var stop error
+			delay, stop = del.schedule.next(del.Attempts, inv.retryAfter)
+			retry = stop == nil
+			if stop != nil && !errors.Is(stop, errNoAttemptsLeft) {
+				inv.Reason += "; " + stop.Error()
+			}
 		}
 		switch {
 		case retry:
@@ -98,12 +103,23 @@ func (d *Dispatcher) Attempt(ctx context.Context, del *Delivery) Next {
 	return Next{Retry: retry, Delay: delay}
 }
 
-// admit applies the webhook's rate limit and circuit breaker. It returns
-// the breaker's permit, or how long to wait, or why the delivery must fail
-// now.
+// admit applies the retry budget, the webhook's rate limit and its circuit
+// breaker. It returns the breaker's permit, or how long to wait, or why the
+// delivery must fail now: among other reasons, because the budget has run
+// out, or because the wait would outlast it.
 func (d *Dispatcher) admit(h *hook, del *Delivery) (permit breaker.Permit, wait time.Duration, err error) {
+	now := d.cfg.now()
+	if del.Created.IsZero() { // an engine that does not say: the budget starts now
+		del.Created = now
+	}
+	if err := h.retry.checkBudget(del.Created, now, 0, ""); err != nil {
+		return breaker.Permit{}, 0, err
+	}
 	if h.limiter != nil && !del.admitted {
-		if wait := h.limiter.ReserveAt(d.cfg.now()); wait > 0 {
+		if wait := h.limiter.ReserveAt(now); wait > 0 {
+			if err := h.retry.checkBudget(del.Created, now, wait, "rate limit"); err != nil {
+				return breaker.Permit{}, 0, err // the reserved slot goes unused: reservations cannot be cancelled
+			}
 			del.admitted = true // the slot is reserved: do not ask again
 			return breaker.Permit{}, wait, nil
 		}
@@ -120,7 +136,11 @@ func (d *Dispatcher) admit(h *hook, del *Delivery) (permit breaker.Permit, wait 
 		return permit, 0, errors.New("webhook disabled: its endpoint answered 410 Gone (see ResetBreaker)")
 	}
 	if open := (*breaker.OpenError)(nil); errors.As(err, &open) && !d.cfg.breaker.FailFast {
-		return permit, max(open.Until.Sub(d.cfg.now()), time.Millisecond), nil
+		wait := max(open.Until.Sub(now), time.Millisecond)
+		if err := h.retry.checkBudget(del.Created, now, wait, "circuit breaker open"); err != nil {
+			return permit, 0, err
+		}
+		return permit, wait, nil
 	}
 	return permit, 0, errors.New("circuit breaker open: the endpoint keeps failing")
 }

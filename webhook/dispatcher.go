@@ -42,9 +42,19 @@ type Dispatcher struct {
 }
 
 // New returns a Dispatcher, started and ready for Add and Publish. Stop it
-// with Close.
+// with Close. An option out of its documented range makes New fail with a
+// *ConfigError naming it (several, joined with errors.Join, when several
+// are wrong; errors.Is(err, ErrInvalidConfig) holds for all); nothing is
+// started then.
 func New(opts ...Option) (*Dispatcher, error) {
 	cfg := newConfig(opts)
+	guard, err := newGuard(cfg.allowTargets)
+	if err != nil {
+		cfg.errs = append(cfg.errs, err)
+	}
+	if err := cfg.err(); err != nil {
+		return nil, err
+	}
 	d := &Dispatcher{
 		cfg:       cfg,
 		client:    cfg.client,
@@ -55,10 +65,6 @@ func New(opts ...Option) (*Dispatcher, error) {
 		byTrigger: map[Trigger][]*hook{},
 	}
 	if d.client == nil {
-		guard, err := newGuard(cfg.allowTargets)
-		if err != nil {
-			return nil, err
-		}
 		d.client = newHTTPClient(cfg.workers, guard)
 	}
 	if d.store == nil {
@@ -95,7 +101,7 @@ func newGuard(entries []string) (*netguard.Guard, error) {
 	c.Dial = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 	g, err := netguard.New(c)
 	if err != nil {
-		return nil, fmt.Errorf("webhook: WithAllowedTargets: %w", err)
+		return nil, &ConfigError{Option: "WithAllowedTargets", Err: err}
 	}
 	return g, nil
 }

@@ -36,8 +36,8 @@
 // endpoint never delays the others. Each delivery's body is rendered once,
 // at its first attempt; retries send the same bytes with the same
 // webhook-id header, following a RetryPolicy (exponential backoff with full
-// jitter, a number of attempts, a time budget, Retry-After honoured but
-// capped). Network errors, timeouts, 408, 429 and 5xx are retried; other
+// jitter, a number of attempts, a time budget counted from when the
+// delivery was queued, Retry-After honoured but capped). Network errors, timeouts, 408, 429 and 5xx are retried; other
 // 4xx are not.
 //
 // Every attempt, and every decision not to send, becomes an Invocation: the

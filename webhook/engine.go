@@ -53,7 +53,8 @@ type Delivery struct {
 	// Attempts counts the attempts made so far.
 	Attempts int
 	// Created is when the delivery was queued; the retry policy's time
-	// budget counts from it.
+	// budget (MaxElapsed) counts from it, or from the first attempt when it
+	// is zero.
 	Created time.Time
 
 	// Set by the Dispatcher at the first attempt, so that retries send the

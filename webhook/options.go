@@ -1,6 +1,8 @@
 package webhook
 
 import (
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -13,7 +15,10 @@ import (
 )
 
 // Option configures a Dispatcher. Options are sealed: only this package
-// makes them. A nil Option is ignored.
+// makes them. A nil Option is ignored. An option given a value outside the
+// range its documentation states makes New fail with a *ConfigError; an
+// option given nil where it takes a func, an interface or a pointer keeps
+// the default.
 type Option interface {
 	apply(*config)
 }
@@ -22,7 +27,44 @@ type optionFunc func(*config)
 
 func (f optionFunc) apply(c *config) { f(c) }
 
-// QueuePolicy says what Publish does when a webhook's queue is full.
+// ErrInvalidConfig is what every *ConfigError is, for errors.Is.
+var ErrInvalidConfig = errors.New("invalid configuration")
+
+// ConfigError reports an option New cannot accept. New returns one, or,
+// when several options are wrong, all of them joined with errors.Join, so
+// that errors.As finds each.
+type ConfigError struct {
+	// Option names the option at fault: "WithWorkers",
+	// "WithRetryPolicy.multiplier".
+	Option string
+	// Err says what is wrong with its value.
+	Err error
+}
+
+func (e *ConfigError) Error() string { return "webhook: " + e.Option + ": " + e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// Is reports whether target is ErrInvalidConfig.
+func (e *ConfigError) Is(target error) bool { return target == ErrInvalidConfig }
+
+// reject records that option cannot take its value, for New to return.
+func (c *config) reject(option string, err error) {
+	c.errs = append(c.errs, &ConfigError{Option: option, Err: err})
+}
+
+// err returns the problems the options recorded: nil, the one
+// *ConfigError, or all of them joined.
+func (c *config) err() error {
+	if len(c.errs) == 1 {
+		return c.errs[0]
+	}
+	return errors.Join(c.errs...)
+}
+
+// QueuePolicy says what Publish does when a webhook's queue is full. Its
+// zero value is QueueBlock.
 type QueuePolicy int
 
 const (
@@ -41,7 +83,8 @@ const (
 )
 
 // URLPolicy relaxes Apono's URL rules (HTTPS only, default port only),
-// for tests and for self-hosted targets. The zero URLPolicy is Apono's.
+// for tests and for self-hosted targets. The zero URLPolicy is Apono's;
+// every URLPolicy is valid.
 type URLPolicy struct {
 	// AllowHTTP accepts http:// URLs.
 	AllowHTTP bool
@@ -82,7 +125,9 @@ type config struct {
 	onBreaker        func(webhookID string, from, to BreakerState)
 	logger           *slog.Logger
 	now              func() time.Time
+	jitter           func() float64 // nil: math/rand/v2; tests replace it
 	userAgent        string
+	errs             []error // options New rejects
 }
 
 func newConfig(opts []Option) *config {
@@ -115,7 +160,8 @@ func newConfig(opts []Option) *config {
 // used as it is: its transport is then responsible for what it may reach,
 // its CheckRedirect should refuse redirects, and it should keep at least as
 // many idle connections per host as there are workers. Never pass
-// http.DefaultClient: it follows redirects and reaches any address.
+// http.DefaultClient: it follows redirects and reaches any address. A nil
+// client keeps the Dispatcher's own.
 func WithHTTPClient(client *http.Client) Option {
 	return optionFunc(func(c *config) {
 		if client != nil {
@@ -131,8 +177,9 @@ func WithHTTPClient(client *http.Client) Option {
 // ("hooks.internal", allowed whatever it resolves to) or a pattern
 // ("*.corp.example", every name below corp.example). The guard checks every
 // address a name resolves to when it dials, so DNS rebinding cannot slip
-// past it. New fails on an entry it cannot read. The guard is on unless
-// WithHTTPClient replaces the Dispatcher's client.
+// past it. New fails with a *ConfigError on an entry it cannot read (an
+// empty one included). The guard is on unless WithHTTPClient replaces the
+// Dispatcher's client; the entries then have no effect.
 func WithAllowedTargets(entries ...string) Option {
 	return optionFunc(func(c *config) { c.allowTargets = append(c.allowTargets, entries...) })
 }
@@ -140,7 +187,8 @@ func WithAllowedTargets(entries ...string) Option {
 // WithTemplateOptions passes opts to every body template the Dispatcher
 // parses, Test's included: custom helpers (template.WithHelpers), partials,
 // strict mode. The template's name is always "body_template" and its mode
-// JSON.
+// JSON. The options are checked with each template, when a webhook is
+// registered; nil options are ignored.
 func WithTemplateOptions(opts ...template.Option) Option {
 	return optionFunc(func(c *config) { c.templateOptions = append(c.templateOptions, opts...) })
 }
@@ -153,11 +201,13 @@ func WithTemplateOptions(opts ...template.Option) Option {
 // ResetBreaker or Update. Zero fields mean the defaults.
 type BreakerSettings struct {
 	// Threshold is the run of failures that opens the breaker. Default 5;
-	// negative turns the breaker off.
+	// negative turns the breaker off, 410 Gone handling included.
 	Threshold int
-	// Cooldown is how long the breaker first stays open. Default 30s.
+	// Cooldown is how long the breaker first stays open: positive, or zero
+	// for the default 30s.
 	Cooldown time.Duration
-	// MaxCooldown caps the growing cool-down. Default 10m.
+	// MaxCooldown caps the growing cool-down: at least Cooldown, or zero
+	// for the default 10m (or Cooldown, when that is longer).
 	MaxCooldown time.Duration
 	// FailFast makes deliveries fail at once, as dead letters, while the
 	// breaker is open. By default they wait for it to close, holding no
@@ -176,21 +226,41 @@ const (
 	BreakerDisabled BreakerState = "disabled"
 )
 
-// WithBreaker tunes the circuit breakers.
+// WithBreaker tunes the circuit breakers. New fails with a *ConfigError
+// on a negative Cooldown or MaxCooldown, or a MaxCooldown below Cooldown.
 func WithBreaker(s BreakerSettings) Option {
-	return optionFunc(func(c *config) { c.breaker = s })
+	return optionFunc(func(c *config) {
+		if err := s.validate(); err != nil {
+			c.reject("WithBreaker", err)
+			return
+		}
+		c.breaker = s
+	})
+}
+
+func (s BreakerSettings) validate() error {
+	switch {
+	case s.Cooldown < 0:
+		return fmt.Errorf("cooldown %s is negative", s.Cooldown)
+	case s.MaxCooldown < 0:
+		return fmt.Errorf("max cooldown %s is negative", s.MaxCooldown)
+	case s.MaxCooldown != 0 && s.MaxCooldown < s.Cooldown:
+		return fmt.Errorf("max cooldown %s is below the cooldown %s", s.MaxCooldown, s.Cooldown)
+	}
+	return nil
 }
 
 // WithBreakerHook calls fn whenever a webhook's breaker changes state, so
 // that the service can tell its admins that an endpoint is failing, or gone.
 // fn runs on a delivery's goroutine, one call at a time per webhook; it
-// must not call back into the Dispatcher synchronously.
+// must not call back into the Dispatcher synchronously. A nil fn sets no
+// hook.
 func WithBreakerHook(fn func(webhookID string, from, to BreakerState)) Option {
 	return optionFunc(func(c *config) { c.onBreaker = fn })
 }
 
 // WithEngine replaces the in-memory delivery engine, for instance with the
-// durable one of the riverengine module.
+// durable one of the riverengine module. A nil e keeps the in-memory one.
 func WithEngine(e Engine) Option {
 	return optionFunc(func(c *config) {
 		if e != nil {
@@ -200,7 +270,8 @@ func WithEngine(e Engine) Option {
 }
 
 // WithInvocationStore keeps invocation records and dead letters in s
-// instead of a MemoryStore with its default bounds.
+// instead of a MemoryStore with its default bounds. A nil s keeps the
+// MemoryStore.
 func WithInvocationStore(s InvocationStore) Option {
 	return optionFunc(func(c *config) {
 		if s != nil {
@@ -211,51 +282,82 @@ func WithInvocationStore(s InvocationStore) Option {
 
 // WithInvocationHook calls fn with every invocation record once it is
 // stored. fn runs on the delivery's goroutine, so it must be quick and
-// safe for concurrent use.
+// safe for concurrent use. Given more than once, every fn is called, in the
+// order the options were given; a nil fn is ignored.
 func WithInvocationHook(fn func(Invocation)) Option {
-	return optionFunc(func(c *config) { c.onInvocation = fn })
+	return optionFunc(func(c *config) {
+		switch prev := c.onInvocation; {
+		case fn == nil:
+		case prev == nil:
+			c.onInvocation = fn
+		default:
+			c.onInvocation = func(inv Invocation) { prev(inv); fn(inv) }
+		}
+	})
 }
 
 // WithWorkers sets how many deliveries the in-memory engine runs at once,
-// across all webhooks. Default DefaultWorkers.
+// across all webhooks, and the size of the Dispatcher's connection pool per
+// host: at least 1. Default DefaultWorkers.
 func WithWorkers(n int) Option {
 	return optionFunc(func(c *config) {
-		if n > 0 {
-			c.workers = n
+		if n < 1 {
+			c.reject("WithWorkers", fmt.Errorf("%d workers; want at least 1", n))
+			return
 		}
+		c.workers = n
 	})
 }
 
 // WithConcurrency sets how many deliveries to one webhook may be in flight
 // at once, unless the webhook's Delivery settings say otherwise; a slow
-// endpoint holds at most this many workers. Default DefaultConcurrency.
+// endpoint holds at most this many workers. At least 1; default
+// DefaultConcurrency.
 func WithConcurrency(n int) Option {
 	return optionFunc(func(c *config) {
-		if n > 0 {
-			c.concurrency = n
+		if n < 1 {
+			c.reject("WithConcurrency", fmt.Errorf("concurrency %d; want at least 1", n))
+			return
 		}
+		c.concurrency = n
 	})
 }
 
 // WithQueue sets how many deliveries to one webhook may be waiting, in
-// flight or between retries (size), and what Publish does when there is no
-// room (policy). Defaults DefaultQueueSize and QueueBlock.
+// flight or between retries (size, at least 1), and what Publish does when
+// there is no room (policy, QueueBlock or QueueReject). Defaults
+// DefaultQueueSize and QueueBlock.
 func WithQueue(size int, policy QueuePolicy) Option {
 	return optionFunc(func(c *config) {
-		if size > 0 {
-			c.queueSize = size
+		ok := true
+		if size < 1 {
+			c.reject("WithQueue", fmt.Errorf("size %d; want at least 1", size))
+			ok = false
 		}
-		c.queuePolicy = policy
+		if policy != QueueBlock && policy != QueueReject {
+			c.reject("WithQueue", fmt.Errorf("unknown queue policy %d; want QueueBlock or QueueReject", policy))
+			ok = false
+		}
+		if ok {
+			c.queueSize, c.queuePolicy = size, policy
+		}
 	})
 }
 
 // WithRetryPolicy sets the retry policy of webhooks that have none of their
-// own. Zero fields of p take DefaultRetryPolicy's values.
+// own. Zero fields of p take DefaultRetryPolicy's values; New fails with a
+// *ConfigError when p is out of range (see RetryPolicy).
 func WithRetryPolicy(p RetryPolicy) Option {
-	return optionFunc(func(c *config) { c.retry = p.withDefaults() })
+	return optionFunc(func(c *config) {
+		if err := p.validate(); err != nil {
+			c.reject("WithRetryPolicy", err)
+			return
+		}
+		c.retry = p.withDefaults()
+	})
 }
 
-// WithRetryDecider replaces DefaultRetryDecider.
+// WithRetryDecider replaces DefaultRetryDecider; a nil fn keeps it.
 func WithRetryDecider(fn RetryDecider) Option {
 	return optionFunc(func(c *config) {
 		if fn != nil {
@@ -271,11 +373,18 @@ func WithURLPolicy(p URLPolicy) Option {
 
 // WithEventType declares an event type of the service's own, so that
 // webhooks may name it as a trigger; a non-nil schema makes registration
-// check templates and filters against it. Access-request triggers are
-// declared already, with AccessRequestSchema; declaring one again replaces
-// its schema.
+// check templates and filters against it, a nil one checks nothing.
+// Access-request triggers are declared already, with AccessRequestSchema;
+// declaring one again replaces its schema. New fails with a *ConfigError
+// on an empty t.
 func WithEventType(t Trigger, schema *Schema) Option {
-	return optionFunc(func(c *config) { c.schemas[t.Canonical()] = schema })
+	return optionFunc(func(c *config) {
+		if t == "" {
+			c.reject("WithEventType", errors.New("empty event type"))
+			return
+		}
+		c.schemas[t.Canonical()] = schema
+	})
 }
 
 // WithRecordFiltered records an invocation with outcome Filtered (and the
@@ -287,17 +396,20 @@ func WithRecordFiltered(on bool) Option {
 }
 
 // WithMaxResponseBytes sets how much of a response body is kept in an
-// invocation record. Validators read up to their own limit. Default
-// DefaultMaxResponseBytes.
+// invocation record: at least 1. Validators read up to their own limit.
+// Default DefaultMaxResponseBytes.
 func WithMaxResponseBytes(n int64) Option {
 	return optionFunc(func(c *config) {
-		if n > 0 {
-			c.maxResponseBytes = n
+		if n < 1 {
+			c.reject("WithMaxResponseBytes", fmt.Errorf("%d bytes; want at least 1", n))
+			return
 		}
+		c.maxResponseBytes = n
 	})
 }
 
-// WithLogger logs deliveries to l. By default the Dispatcher logs nothing.
+// WithLogger logs deliveries to l. By default, and with a nil l, the
+// Dispatcher logs nothing.
 func WithLogger(l *slog.Logger) Option {
 	return optionFunc(func(c *config) {
 		if l != nil {
@@ -307,7 +419,17 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // WithUserAgent sets the User-Agent of requests whose webhook does not set
-// one. Default "Outhook/1".
+// one. Default "Outhook/1"; "" sets none, so that net/http sends its own.
+// New fails with a *ConfigError when ua is not a valid header value (a
+// control character, a line break).
 func WithUserAgent(ua string) Option {
-	return optionFunc(func(c *config) { c.userAgent = ua })
+	return optionFunc(func(c *config) {
+		for i := range len(ua) {
+			if b := ua[i]; b < ' ' && b != '\t' || b == 0x7f {
+				c.reject("WithUserAgent", fmt.Errorf("%q is not a valid header value: control character at byte %d", ua, i))
+				return
+			}
+		}
+		c.userAgent = ua
+	})
 }

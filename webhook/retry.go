@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -17,10 +18,13 @@ import (
 // backoff with full jitter (each delay is drawn uniformly between zero and
 // the exponential ceiling), bounded by a number of attempts and a total time
 // budget. The zero RetryPolicy is DefaultRetryPolicy; each zero field means
-// its default.
+// its default. A negative field, a Multiplier below 1 (or infinite, or
+// NaN), or an InitialInterval above MaxInterval (defaults applied) is out
+// of range: WithRetryPolicy makes New fail, a webhook's Delivery.Retry
+// fails registration.
 type RetryPolicy struct {
-	// MaxAttempts is the number of attempts, the first included. Default 8;
-	// 1 means never retry.
+	// MaxAttempts is the number of attempts, the first included: at least
+	// 1, which means never retry, or zero for the default 8.
 	MaxAttempts int `json:"max_attempts,omitempty"`
 	// InitialInterval is the ceiling of the first delay. Default 1s.
 	InitialInterval Duration `json:"initial_interval,omitempty"`
@@ -28,8 +32,11 @@ type RetryPolicy struct {
 	MaxInterval Duration `json:"max_interval,omitempty"`
 	// Multiplier grows the ceiling after each attempt. Default 2.
 	Multiplier float64 `json:"multiplier,omitempty"`
-	// MaxElapsed is the budget from the first attempt; no retry starts after
-	// it. Default 1h.
+	// MaxElapsed is the delivery's time budget, counted from when it was
+	// queued (Delivery.Created): no attempt starts at or after its end. A
+	// retry whose delay (drawn or Retry-After) would start past it, and a
+	// delivery that an open breaker or the rate limit would hold past it,
+	// ends at once as a dead letter whose reason says so. Default 1h.
 	MaxElapsed Duration `json:"max_elapsed,omitempty"`
 	// MaxRetryAfter caps how long a receiver's Retry-After may make a
 	// delivery wait; a longer one waits this long. Default 10m.
@@ -74,14 +81,26 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 	return p
 }
 
+// validate checks p's ranges; a zero field stands for its default. Errors
+// wrap ErrInvalidSettings and name the JSON field.
 func (p RetryPolicy) validate() error {
 	switch {
 	case p.MaxAttempts < 0:
 		return fmt.Errorf("%w: max_attempts %d is negative", ErrInvalidSettings, p.MaxAttempts)
-	case p.InitialInterval < 0 || p.MaxInterval < 0 || p.MaxElapsed < 0 || p.MaxRetryAfter < 0:
-		return fmt.Errorf("%w: retry intervals must not be negative", ErrInvalidSettings)
-	case p.Multiplier != 0 && p.Multiplier < 1:
-		return fmt.Errorf("%w: multiplier %v is below 1", ErrInvalidSettings, p.Multiplier)
+	case p.InitialInterval < 0:
+		return fmt.Errorf("%w: initial_interval %s is negative", ErrInvalidSettings, time.Duration(p.InitialInterval))
+	case p.MaxInterval < 0:
+		return fmt.Errorf("%w: max_interval %s is negative", ErrInvalidSettings, time.Duration(p.MaxInterval))
+	case p.MaxElapsed < 0:
+		return fmt.Errorf("%w: max_elapsed %s is negative", ErrInvalidSettings, time.Duration(p.MaxElapsed))
+	case p.MaxRetryAfter < 0:
+		return fmt.Errorf("%w: max_retry_after %s is negative", ErrInvalidSettings, time.Duration(p.MaxRetryAfter))
+	case p.Multiplier != 0 && !(p.Multiplier >= 1 && !math.IsInf(p.Multiplier, 1)):
+		return fmt.Errorf("%w: multiplier %v is not a finite number of at least 1", ErrInvalidSettings, p.Multiplier)
+	}
+	if d := p.withDefaults(); d.InitialInterval > d.MaxInterval {
+		return fmt.Errorf("%w: initial_interval %s is above max_interval %s", ErrInvalidSettings,
+			time.Duration(d.InitialInterval), time.Duration(d.MaxInterval))
 	}
 	return nil
 }
@@ -121,19 +140,46 @@ func (p RetryPolicy) newSchedule(jitter func() float64, now func() time.Time, st
 	return &schedule{policy: p, backoff: b, jitter: jitter, now: now, start: start}
 }
 
+// errNoAttemptsLeft is next's answer when MaxAttempts are spent; the
+// attempt's own failure is the reason the delivery ends.
+var errNoAttemptsLeft = errors.New("no attempts left")
+
 // next reports how long to wait before the attempt after attempt (1-based),
-// and false when the delivery must not be tried again. A positive
-// retryAfter, the receiver's wish, replaces the drawn delay, capped at
-// MaxRetryAfter.
-func (s *schedule) next(attempt int, retryAfter time.Duration) (time.Duration, bool) {
-	if attempt >= s.policy.MaxAttempts || s.now().Sub(s.start) >= time.Duration(s.policy.MaxElapsed) {
-		return 0, false
+// or why the delivery must not be tried again: errNoAttemptsLeft, or the
+// budget error of a delay that would start the next attempt past the
+// budget. A positive retryAfter, the receiver's wish, replaces the drawn
+// delay, capped at MaxRetryAfter.
+func (s *schedule) next(attempt int, retryAfter time.Duration) (time.Duration, error) {
+	if attempt >= s.policy.MaxAttempts {
+		return 0, errNoAttemptsLeft
 	}
 	ceiling := s.backoff.NextBackOff()
+	delay, cause := time.Duration(s.jitter()*float64(ceiling)), "backoff"
 	if retryAfter > 0 {
-		return min(retryAfter, time.Duration(s.policy.MaxRetryAfter)), true
+		delay, cause = min(retryAfter, time.Duration(s.policy.MaxRetryAfter)), "Retry-After"
 	}
-	return time.Duration(s.jitter() * float64(ceiling)), true
+	if err := s.policy.checkBudget(s.start, s.now(), delay, cause); err != nil {
+		return 0, err
+	}
+	return delay, nil
+}
+
+// checkBudget reports, as an error whose text is a dead letter's reason,
+// when the next attempt of a delivery created at created, starting wait
+// after now (held by cause), would start at or after the end of the
+// policy's time budget; nil when it starts in time. p has its defaults.
+func (p RetryPolicy) checkBudget(created, now time.Time, wait time.Duration, cause string) error {
+	budget := time.Duration(p.MaxElapsed)
+	end := created.Add(budget)
+	if now.Add(wait).Before(end) {
+		return nil
+	}
+	if wait <= 0 {
+		return fmt.Errorf("retry budget ran out: max_elapsed %s from the delivery's creation ended at %s",
+			budget, end.UTC().Format(time.RFC3339Nano))
+	}
+	return fmt.Errorf("retry budget ran out: the next attempt would wait %s (%s), past the end of max_elapsed %s at %s",
+		wait, cause, budget, end.UTC().Format(time.RFC3339Nano))
 }
 
 // RetryDecider decides whether an attempt that ended with status (0 when

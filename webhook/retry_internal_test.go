@@ -17,8 +17,9 @@ func TestScheduleFullJitterWithinCeilings(t *testing.T) {
 		s := p.newSchedule(func() float64 { return jitter }, func() time.Time { return now }, now, 0)
 		var got []time.Duration
 		for attempt := 1; ; attempt++ {
-			d, ok := s.next(attempt, 0)
-			if !ok {
+			d, err := s.next(attempt, 0)
+			if err != nil {
+				require.ErrorIs(t, err, errNoAttemptsLeft)
 				break
 			}
 			got = append(got, d)
@@ -35,8 +36,8 @@ func TestScheduleResumesAfterEarlierAttempts(t *testing.T) {
 	now := time.Unix(1000, 0)
 	p := RetryPolicy{MaxAttempts: 10, InitialInterval: Duration(time.Second), Multiplier: 2, MaxInterval: Duration(time.Minute)}
 	s := p.newSchedule(func() float64 { return 1 }, func() time.Time { return now }, now, 3)
-	d, ok := s.next(3, 0)
-	require.True(t, ok)
+	d, err := s.next(3, 0)
+	require.NoError(t, err)
 	require.Equal(t, 4*time.Second, d, "the delay after the third attempt has the ceiling 1s·2²")
 }
 
@@ -44,24 +45,24 @@ func TestScheduleStopsAtMaxElapsed(t *testing.T) {
 	now := time.Unix(1000, 0)
 	p := RetryPolicy{MaxAttempts: 100, InitialInterval: Duration(time.Second), MaxElapsed: Duration(10 * time.Second)}
 	s := p.newSchedule(func() float64 { return 1 }, func() time.Time { return now }, now, 0)
-	_, ok := s.next(1, 0)
-	require.True(t, ok)
+	_, err := s.next(1, 0)
+	require.NoError(t, err)
 	now = now.Add(11 * time.Second)
-	_, ok = s.next(2, 0)
-	require.False(t, ok, "no retry starts after the budget")
+	_, err = s.next(2, 0)
+	require.ErrorContains(t, err, "retry budget ran out", "no retry starts after the budget")
 }
 
 func TestScheduleRetryAfterIsCapped(t *testing.T) {
 	p := RetryPolicy{MaxAttempts: 3, MaxRetryAfter: Duration(time.Minute)}
 	s := p.newSchedule(func() float64 { return 0.5 }, time.Now, time.Now(), 0)
-	d, ok := s.next(1, 30*time.Second)
-	require.True(t, ok)
+	d, err := s.next(1, 30*time.Second)
+	require.NoError(t, err)
 	require.Equal(t, 30*time.Second, d)
-	d, ok = s.next(2, 2*time.Hour)
-	require.True(t, ok)
+	d, err = s.next(2, 2*time.Hour)
+	require.NoError(t, err)
 	require.Equal(t, time.Minute, d)
-	_, ok = s.next(3, time.Second)
-	require.False(t, ok)
+	_, err = s.next(3, time.Second)
+	require.ErrorIs(t, err, errNoAttemptsLeft)
 }
 
 func TestParseRetryAfter(t *testing.T) {

@@ -33,14 +33,22 @@ type Dispatcher struct {
 	changed chan struct{} // closed and replaced on every invocation
 }
 
+// NoBreaker turns the circuit breaker off, as NewDispatcher does unless
+// its options include webhook.WithBreaker: a breaker open for its
+// cool-down (30s by default) would hold the deliveries of a test of a
+// failing endpoint past WaitTimeout. With it off, 410 Gone does not
+// disable a webhook either; pass webhook.WithBreaker to test the breaker.
+var NoBreaker = webhook.BreakerSettings{Threshold: -1}
+
 // NewDispatcher returns a started Dispatcher for receivers on the loopback
 // interface, such as a Receiver: the SSRF guard allows 127.0.0.1 and ::1,
-// http URLs and custom ports are accepted, retries follow FastRetries, and
-// filtered and skipped events are recorded too (webhook.WithRecordFiltered).
-// opts come after these and may change them, except that the Dispatcher's
-// invocation hook is its own (do not pass webhook.WithInvocationHook). The
-// Dispatcher is closed when the test ends, and the test fails if Close
-// cannot drain it within WaitTimeout.
+// http URLs and custom ports are accepted, retries follow FastRetries, the
+// circuit breaker is off (NoBreaker), and filtered and skipped events are
+// recorded too (webhook.WithRecordFiltered). opts come after these and may
+// change them. The Dispatcher's own invocation hook, which collects for
+// Recorded and WaitFinal, runs after any given with
+// webhook.WithInvocationHook. The Dispatcher is closed when the test ends,
+// and the test fails if Close cannot drain it within WaitTimeout.
 func NewDispatcher(t testing.TB, opts ...webhook.Option) *Dispatcher {
 	t.Helper()
 	d := &Dispatcher{t: t, changed: make(chan struct{})}
@@ -48,10 +56,11 @@ func NewDispatcher(t testing.TB, opts ...webhook.Option) *Dispatcher {
 		webhook.WithAllowedTargets("127.0.0.1", "::1"),
 		webhook.WithURLPolicy(webhook.URLPolicy{AllowHTTP: true, AllowCustomPorts: true}),
 		webhook.WithRetryPolicy(FastRetries),
+		webhook.WithBreaker(NoBreaker),
 		webhook.WithRecordFiltered(true),
 	}
 	all = append(all, opts...)
-	all = append(all, webhook.WithInvocationHook(d.collect))
+	all = append(all, webhook.WithInvocationHook(d.collect)) // hooks chain: the user's run too
 	wd, err := webhook.New(all...)
 	if err != nil {
 		t.Fatalf("webhooktest: %v", err)

@@ -44,6 +44,8 @@
 // NewDispatcher returns a webhook.Dispatcher ready for receivers on the
 // loopback interface: the SSRF guard allows 127.0.0.1 and ::1, plain HTTP
 // and custom ports are accepted, retries wait a nanosecond (FastRetries),
-// every invocation is collected for WaitFinal, and the Dispatcher is closed
-// when the test ends.
+// the circuit breaker is off (NoBreaker) unless webhook.WithBreaker is
+// passed, every invocation is collected for WaitFinal (an invocation hook
+// of the test's own is called too), and the Dispatcher is closed when the
+// test ends.
 package webhooktest
