@@ -59,8 +59,9 @@ type Webhook struct {
 	// validator fails. Empty means a generic message.
 	CustomValidationErrorMessage string `json:"custom_validation_error_message,omitempty"`
 	// SigningSecrets sign every request the Standard Webhooks way: whsec_
-	// secrets (HMAC-SHA256, "v1") and whsk_ private keys (ed25519, "v1a").
-	// With several, every signature is sent, so a secret can be rotated
+	// secrets (HMAC-SHA256, "v1") and whsk_ private keys (ed25519, "v1a"),
+	// in padded standard base64 as the reference verifiers require (a
+	// secret without its '=' padding is refused). With several, every signature is sent, so a secret can be rotated
 	// without a gap. Empty means unsigned. Like headers, they are secrets:
 	// redacted everywhere but in the stored definition.
 	SigningSecrets []string `json:"signing_secrets,omitempty"`
