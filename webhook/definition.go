@@ -101,8 +101,11 @@ type DeliverySettings struct {
 	// RateLimit caps how fast this webhook is sent to; nil means no cap.
 	RateLimit *RateLimit `json:"rate_limit,omitempty"`
 	// MaxRedirects is how many redirects to follow, each hop checked by the
-	// SSRF guard; zero means none: a 3xx response is a failed attempt. It
-	// applies to the Dispatcher's own HTTP client only (see WithHTTPClient).
+	// SSRF guard; zero means none: a 3xx response is a failed attempt. A
+	// hop to another host (or port) is sent without the definition's
+	// headers and without the webhook-id, webhook-timestamp and
+	// webhook-signature headers. It applies to the Dispatcher's own HTTP
+	// client only (see WithHTTPClient).
 	MaxRedirects int `json:"max_redirects,omitempty"`
 }
 
