@@ -1,14 +1,23 @@
 package webhook_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
+	"github.com/outhook/outhook/validate"
 	"github.com/outhook/outhook/webhook"
 )
 
@@ -52,4 +61,100 @@ func TestCrossHostRedirectDropsSignature(t *testing.T) {
 		require.Empty(t, h.Values(name), "%s followed the redirect to another host", name)
 	}
 	require.Equal(t, "application/json", h.Get("Content-Type"))
+}
+
+// echo answers 200 with everything it received: the request's headers,
+// URL and body as a JSON body, and the credentials again in response
+// headers, safe-listed ones among them.
+func echo(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	for name, values := range r.Header {
+		w.Header()["Echo-"+name] = values
+	}
+	w.Header().Set("Content-Type", "application/json; charset="+r.Header.Get("Authorization"))
+	w.Header().Set("User-Agent", r.Header.Get("X-Api-Key"))
+	w.Header().Set("Webhook-Id", r.RequestURI)
+	w.Header().Set("Date", "http://"+r.Host+r.RequestURI)
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"status": "accepted", "headers": r.Header, "uri": r.RequestURI, "url": "http://" + r.Host + r.RequestURI,
+		"body": string(body),
+	})
+}
+
+// TestEchoedSecretsNeverShow delivers to a receiver that echoes the request
+// back, body and headers, to webhooks whose validators look at what it
+// echoed: no secret of theirs may appear in the invocation, the dead
+// letter, the Test result, the logs or the spans.
+func TestEchoedSecretsNeverShow(t *testing.T) {
+	rc := newReceiver(t, func(_ int, w http.ResponseWriter, r *http.Request) { echo(w, r) })
+	var logs lockedBuffer
+	spans := tracetest.NewInMemoryExporter()
+	d, invs := newDispatcher(t,
+		webhook.WithLogger(slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
+		webhook.WithTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSyncer(spans))),
+	)
+	signing := webhook.NewSigningSecret()
+	secrets := []string{"bearer-5f2a9c", "apikey-3d8e71", "basic-user-6b", "basic-pass-4c", "qtoken-9a1f3e", "T0001/B0002/path-secret-8d7c", signing}
+	bearer := torqLike(rc.URL + "/services/T0001/B0002/path-secret-8d7c?token=qtoken-9a1f3e")
+	bearer.Name = "bearer"
+	bearer.SecretURLPath = true
+	bearer.Headers = map[string]string{"Authorization": "Bearer bearer-5f2a9c", "X-Api-Key": "apikey-3d8e71"}
+	bearer.SigningSecrets = []string{signing}
+	basic := torqLike(strings.Replace(rc.URL, "http://", "http://basic-user-6b:basic-pass-4c@", 1) + "/hook?token=qtoken-9a1f3e")
+	basic.Name = "basic"
+	basic.Headers = nil
+	var all bytes.Buffer
+	for _, w := range []*webhook.Webhook{&bearer, &basic} {
+		w.ResponseValidators = []webhook.ResponseValidator{
+			{JSONPath: "$.data.headers.Authorization[0]", ExpectedValues: []string{"not what was sent"}},
+			{JSONPath: `$.data.headers["X-Api-Key"]`, ExpectedValues: []string{"nor this"}},
+			{JSONPath: "$.data.uri", ExpectedValues: []string{"nor this"}},
+			{JSONPath: "$.data.url"},
+			{JSONPath: "$.data.headers", ExpectedValues: []string{"nor this"}},
+		}
+		_, err := d.Add(*w)
+		require.NoError(t, err)
+		inv, err := d.Test(context.Background(), *w, webhook.RequestApproved)
+		require.NoError(t, err)
+		require.Equal(t, webhook.ValidationFailed, inv.Outcome, inv.Reason)
+		b, err := json.Marshal(inv)
+		require.NoError(t, err)
+		all.Write(b)
+	}
+	_, err := d.Publish(context.Background(), mock(t, webhook.RequestCreated))
+	require.NoError(t, err)
+	for _, inv := range waitFinal(t, invs, 2) {
+		require.Equal(t, webhook.ValidationFailed, inv.Outcome, inv.Reason)
+		require.NotEmpty(t, inv.Validation[0].Found, "the validator found the echoed header")
+		require.ErrorIs(t, inv.Validation[0].Err, validate.ErrMismatch)
+		b, err := json.Marshal(inv)
+		require.NoError(t, err)
+		all.Write(b)
+		for _, res := range inv.Validation {
+			all.WriteString(res.String())
+		}
+	}
+	dead, err := d.DeadLetters(context.Background(), "", 0)
+	require.NoError(t, err)
+	require.Len(t, dead, 2)
+	b, err := json.Marshal(dead)
+	require.NoError(t, err)
+	all.Write(b)
+	require.NoError(t, d.Close(context.Background()))
+	all.WriteString(logs.String())
+	for _, span := range spans.GetSpans() {
+		all.WriteString(span.Name + span.Status.Description)
+		for _, kv := range span.Attributes {
+			all.WriteString(kv.Value.Emit())
+		}
+	}
+
+	require.Len(t, rc.got(), 4, "the receiver saw every request")
+	require.Contains(t, rc.got()[0].header.Get("Authorization"), "bearer-5f2a9c", "the secrets were sent")
+	require.Contains(t, all.String(), "REDACTED", "the scan saw redacted records")
+	require.Contains(t, all.String(), "accepted", "the scan saw the echoed bodies")
+	basicCreds := base64.StdEncoding.EncodeToString([]byte("basic-user-6b:basic-pass-4c"))
+	for _, s := range append(secrets, basicCreds, strings.TrimPrefix(signing, "whsec_")) {
+		require.NotContains(t, all.String(), s)
+	}
 }
