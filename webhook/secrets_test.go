@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -157,4 +159,57 @@ func TestEchoedSecretsNeverShow(t *testing.T) {
 	for _, s := range append(secrets, basicCreds, strings.TrimPrefix(signing, "whsec_")) {
 		require.NotContains(t, all.String(), s)
 	}
+}
+
+// TestPrintedWebhookHidesSecrets prints a definition with every verb, in
+// containers, and through log/slog: its secrets never show, its JSON (the
+// stored form) keeps them.
+func TestPrintedWebhookHidesSecrets(t *testing.T) {
+	signing := webhook.NewSigningSecret()
+	w := webhook.Webhook{
+		Name: "slack", Active: true, SecretURLPath: true,
+		URL:            "https://bot-user:pw-71c3e9@hooks.slack.example/services/T01/B02/path-5e6f7a?token=qtok-2b4d6f",
+		Headers:        map[string]string{"Authorization": "Bearer hdr-8a9b0c", "x-api-key": "key-1d2e3f", "Content-Type": "application/json"},
+		SigningSecrets: []string{signing},
+		Triggers:       webhook.AccessRequestTriggers(),
+	}
+	secrets := []string{"pw-71c3e9", "bot-user", "T01/B02/path-5e6f7a", "qtok-2b4d6f", "hdr-8a9b0c", "key-1d2e3f", strings.TrimPrefix(signing, "whsec_")}
+
+	var out []string
+	for _, format := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d", "%20.30s", "%T %v"} {
+		for _, arg := range []any{w, &w, []webhook.Webhook{w}, struct{ W webhook.Webhook }{w}, map[string]*webhook.Webhook{"a": &w}} {
+			out = append(out, fmt.Sprintf(format, arg))
+		}
+	}
+	out = append(out, fmt.Sprint(w), fmt.Sprintln(&w), w.String(), w.GoString())
+	for _, h := range []func(io.Writer) slog.Handler{
+		func(wr io.Writer) slog.Handler { return slog.NewJSONHandler(wr, nil) },
+		func(wr io.Writer) slog.Handler { return slog.NewTextHandler(wr, nil) },
+	} {
+		var logs bytes.Buffer
+		slog.New(h(&logs)).Info("added", "webhook", w, "ptr", &w)
+		require.Contains(t, logs.String(), "slack")
+		require.Contains(t, logs.String(), "whsec_REDACTED")
+		out = append(out, logs.String())
+	}
+
+	for _, o := range out {
+		for _, s := range secrets {
+			require.NotContains(t, o, s)
+			require.NotContains(t, strings.ToLower(o), hex.EncodeToString([]byte(s)), "%x shows the secret in hex")
+		}
+	}
+	require.Contains(t, fmt.Sprintf("%v", w), `"Content-Type":"application/json"`, "safe headers show")
+	require.Contains(t, fmt.Sprintf("%v", w), `https://REDACTED:REDACTED@hooks.slack.example/REDACTED?token=REDACTED`)
+	require.True(t, strings.HasPrefix(fmt.Sprintf("%#v", w), "webhook.Webhook{"), fmt.Sprintf("%#v", w))
+	require.Contains(t, fmt.Sprintf("%#v", w), `"x-api-key":"REDACTED"`)
+
+	// The stored form keeps the secrets, so that it loads whole.
+	var buf bytes.Buffer
+	require.NoError(t, webhook.EncodeWebhooks(&buf, []webhook.Webhook{w}))
+	back, err := webhook.DecodeWebhooks(&buf)
+	require.NoError(t, err)
+	require.Equal(t, w.URL, back[0].URL)
+	require.Equal(t, w.Headers, back[0].Headers)
+	require.Equal(t, w.SigningSecrets, back[0].SigningSecrets)
 }
