@@ -179,7 +179,9 @@ type eventEnvelope struct {
 // NewEvent builds an event from Go values: data is encoded with
 // encoding/json under "data" (a struct such as AccessRequest, a map, or
 // json.RawMessage). The event then behaves exactly as if its JSON had been
-// received and passed to ParseEvent.
+// received and passed to ParseEvent. A Go string that is not valid UTF-8
+// is coerced by encoding/json, each bad byte becoming U+FFFD; raw JSON
+// (json.RawMessage) is not, and must be valid UTF-8 (ErrInvalidUTF8).
 func NewEvent(typ Trigger, data any, opts ...EventOption) (*Event, error) {
 	env := eventEnvelope{Type: typ, Data: data}
 	for _, o := range opts {
