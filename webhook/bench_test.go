@@ -174,3 +174,26 @@ func BenchmarkDeliveryCost(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkParseEvent decodes the 3 KB access-request event, as it comes
+// and with a kilobyte of non-ASCII text added, whose strings take the
+// UTF-8 check.
+func BenchmarkParseEvent(b *testing.B) {
+	ascii := mustMock(b, webhook.RequestCreated).JSON()
+	note := strings.Repeat("Zoë Müller approuvé l’accès ✓ ", 32)
+	nonASCII := append([]byte(`{"note":"`+note+`",`), ascii[1:]...)
+	for _, c := range []struct {
+		name string
+		raw  []byte
+	}{{"ascii", ascii}, {"non-ascii", nonASCII}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(c.raw)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := webhook.ParseEvent(c.raw); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
 	"os"
 	"reflect"
 	"strings"
@@ -13,12 +16,20 @@ import (
 
 	"github.com/outhook/outhook/filter"
 	"github.com/outhook/outhook/internal/jsondoc"
+	"github.com/outhook/outhook/internal/redact"
 )
 
 // Webhook is a webhook definition: where to send which events, in what
 // form, and how to judge the answer. It is plain data with Apono's JSON
 // names, so definitions can be stored and loaded as JSON; a Dispatcher
 // checks and compiles it when it is added. Zero fields mean the default.
+//
+// Printed, it shows its secrets redacted, as invocation records do: String,
+// GoString, Format (every fmt verb, %v, %+v, %#v, %s, %q and %x among them)
+// and LogValue hide the values of headers that are not safe, the signing
+// secrets (whsec_REDACTED), and the URL's userinfo, query values and, with
+// SecretURLPath, its path. Its JSON is not redacted: JSON is the stored
+// form (see EncodeWebhooks), from which a definition must load whole.
 type Webhook struct {
 	// ID identifies the webhook to the Dispatcher. Add assigns a random one
 	// when it is empty.
@@ -59,8 +70,9 @@ type Webhook struct {
 	// validator fails. Empty means a generic message.
 	CustomValidationErrorMessage string `json:"custom_validation_error_message,omitempty"`
 	// SigningSecrets sign every request the Standard Webhooks way: whsec_
-	// secrets (HMAC-SHA256, "v1") and whsk_ private keys (ed25519, "v1a").
-	// With several, every signature is sent, so a secret can be rotated
+	// secrets (HMAC-SHA256, "v1") and whsk_ private keys (ed25519, "v1a"),
+	// in padded standard base64 as the reference verifiers require (a
+	// secret without its '=' padding is refused). With several, every signature is sent, so a secret can be rotated
 	// without a gap. Empty means unsigned. Like headers, they are secrets:
 	// redacted everywhere but in the stored definition.
 	SigningSecrets []string `json:"signing_secrets,omitempty"`
@@ -100,8 +112,11 @@ type DeliverySettings struct {
 	// RateLimit caps how fast this webhook is sent to; nil means no cap.
 	RateLimit *RateLimit `json:"rate_limit,omitempty"`
 	// MaxRedirects is how many redirects to follow, each hop checked by the
-	// SSRF guard; zero means none: a 3xx response is a failed attempt. It
-	// applies to the Dispatcher's own HTTP client only (see WithHTTPClient).
+	// SSRF guard; zero means none: a 3xx response is a failed attempt. A
+	// hop to another host (or port) is sent without the definition's
+	// headers and without the webhook-id, webhook-timestamp and
+	// webhook-signature headers. It applies to the Dispatcher's own HTTP
+	// client only (see WithHTTPClient).
 	MaxRedirects int `json:"max_redirects,omitempty"`
 }
 
@@ -162,6 +177,95 @@ func (w Webhook) clone() Webhook {
 	}
 	return w
 }
+
+// redacted returns a copy of w with its secrets redacted as a Dispatcher
+// redacts them in records.
+func (w Webhook) redacted() Webhook {
+	w = w.clone()
+	header := make(http.Header, len(w.Headers))
+	for name, value := range w.Headers {
+		header[name] = []string{value}
+	}
+	u, err := url.Parse(w.URL)
+	if err != nil {
+		u = nil
+	}
+	var secrets []string
+	if u != nil && w.SecretURLPath && strings.Trim(u.Path, "/") != "" {
+		secrets = append(secrets, strings.Trim(u.Path, "/"), strings.Trim(u.EscapedPath(), "/"))
+	}
+	r := redact.New(redact.WithSecretsFrom(u, header), redact.WithSecrets(secrets...))
+	switch {
+	case u != nil:
+		w.URL = r.URL(u).String()
+	case w.URL != "":
+		w.URL = redact.Redacted // it does not parse: no telling where its secrets are
+	}
+	for name, value := range w.Headers {
+		w.Headers[name] = r.Values(name, []string{value})[0]
+	}
+	for i, secret := range w.SigningSecrets {
+		kind := ""
+		for _, prefix := range []string{"whsec_", "whsk_", "whpk_"} {
+			if strings.HasPrefix(secret, prefix) {
+				kind = prefix // says which scheme, and nothing of the key
+			}
+		}
+		w.SigningSecrets[i] = kind + redact.Redacted
+	}
+	return w
+}
+
+// printedWebhook is a Webhook without its methods, for fmt to print field
+// by field.
+type printedWebhook Webhook
+
+// String returns w as compact JSON, its secrets redacted.
+func (w Webhook) String() string {
+	b, err := json.Marshal(printedWebhook(w.redacted()))
+	if err != nil {
+		return fmt.Sprintf("webhook %q (%v)", w.Name, err)
+	}
+	return string(b)
+}
+
+// GoString returns w in Go syntax, as %#v prints a struct, its secrets
+// redacted.
+func (w Webhook) GoString() string {
+	return "webhook.Webhook" + strings.TrimPrefix(fmt.Sprintf("%#v", printedWebhook(w.redacted())), "webhook.printedWebhook")
+}
+
+// Format prints w for every verb from GoString (%#v) or String (any other
+// verb, applied to that text), so that no verb reaches a secret.
+func (w Webhook) Format(f fmt.State, verb rune) {
+	if verb == 'v' && f.Flag('#') {
+		_, _ = io.WriteString(f, w.GoString())
+		return
+	}
+	_, _ = fmt.Fprintf(f, fmt.FormatString(f, verb), w.String())
+}
+
+// LogValue makes log/slog write the fields that say which webhook this is
+// and where it sends: id, name, active, url, and the headers and signing
+// secrets when there are any, redacted.
+func (w Webhook) LogValue() slog.Value {
+	r := w.redacted()
+	attrs := []slog.Attr{slog.String("id", r.ID), slog.String("name", r.Name), slog.Bool("active", r.Active), slog.String("url", r.URL)}
+	if len(r.Headers) > 0 {
+		attrs = append(attrs, slog.Any("headers", r.Headers))
+	}
+	if len(r.SigningSecrets) > 0 {
+		attrs = append(attrs, slog.Any("signing_secrets", r.SigningSecrets))
+	}
+	return slog.GroupValue(attrs...)
+}
+
+var (
+	_ fmt.Stringer   = Webhook{}
+	_ fmt.GoStringer = Webhook{}
+	_ fmt.Formatter  = Webhook{}
+	_ slog.LogValuer = Webhook{}
+)
 
 // MaxDefinitionsBytes bounds how much DecodeWebhooks reads.
 const MaxDefinitionsBytes = 64 << 20

@@ -319,14 +319,19 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *Delivery) *attempt 
 	var report validate.Report
 	if ok && h.validators.Len() > 0 {
 		report = h.validators.Validate(r)
-		a.Validation = report.Results
+		a.Validation = h.redactResults(report.Results)
 	}
 	// Validators have read the headers: the record may now redact them, in
-	// place, since the response is ours alone.
-	kept := r.Body[:min(int64(len(r.Body)), d.cfg.maxResponseBytes)]
+	// place, since the response is ours alone. A receiver may echo the
+	// request back, so the body is redacted too, before it is cut, so that
+	// the cut cannot split a secret and keep its start.
+	kept := h.redactor.String(string(r.Body))
+	if int64(len(kept)) > d.cfg.maxResponseBytes {
+		kept = strings.Clone(kept[:d.cfg.maxResponseBytes]) // the record does not pin the rest
+	}
 	a.response = RecordedResponse{
 		StatusCode: resp.StatusCode, Header: h.redactor.RedactHeader(resp.Header),
-		Body: string(kept), BodyTruncated: r.Truncated || len(kept) < len(r.Body),
+		Body: kept, BodyTruncated: r.Truncated || int64(len(r.Body)) > d.cfg.maxResponseBytes,
 	}
 	a.Response = &a.response
 	switch {
@@ -345,6 +350,21 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *Delivery) *attempt 
 	a.Outcome = Delivered
 	a.Duration = d.cfg.now().Sub(a.StartedAt)
 	return a
+}
+
+// redactResults redacts, in place, what the validators found in the
+// response: a receiver that echoes the request puts the webhook's secrets
+// there. The failures' errors are redacted too, and still match their
+// sentinels.
+func (h *hook) redactResults(results []validate.Result) []validate.Result {
+	for i := range results {
+		res := &results[i]
+		res.Found = h.redactor.String(res.Found)
+		if res.Err != nil && h.redactor.String(res.Err.Error()) != res.Err.Error() {
+			res.Err = h.redactor.Error(res.Err)
+		}
+	}
+	return results
 }
 
 // do sends req with the webhook's client. The Dispatcher's own client
@@ -475,7 +495,7 @@ func (d *Dispatcher) TestEvent(ctx context.Context, w Webhook, e *Event) (Invoca
 	if err != nil {
 		return Invocation{
 			ID: newID(), WebhookID: h.def.ID, WebhookName: h.def.Name, EventType: e.typ, EventID: e.id,
-			Outcome: Failed, Reason: fmt.Sprintf("rendering the body: %v", err), StartedAt: d.cfg.now(),
+			Outcome: Failed, Reason: h.redactor.String(fmt.Sprintf("rendering the body: %v", err)), StartedAt: d.cfg.now(),
 		}, nil
 	}
 	del := &Delivery{ID: newID(), WebhookID: h.def.ID, Event: e, Attempts: 1, body: body, rendered: true}

@@ -7,7 +7,8 @@
 // event_time (epoch seconds, kept digit for digit by Timestamp) and, by
 // convention, data. Events arrive as JSON (ParseEvent) or are built from Go
 // values (NewEvent); either way they are decoded once and read by every
-// webhook's template and filter without being decoded again.
+// webhook's template and filter without being decoded again. Their strings
+// must be valid UTF-8 (an event may be forwarded as it came).
 //
 // The access-request triggers of Apono's Request Webhooks are constants
 // (RequestCreated and so on) that also accept Apono's AccessRequest…
@@ -42,7 +43,9 @@
 //
 // Every attempt, and every decision not to send, becomes an Invocation: the
 // request as sent with secrets redacted, the response (its body cut at a
-// limit), timings, validator results, and the Outcome with its reason. An
+// limit, and redacted too, as what validators found is, since a receiver
+// may echo the request), timings, validator results, and the Outcome with
+// its reason. An
 // InvocationStore keeps them (MemoryStore by default, bounded per webhook),
 // along with the dead letters of deliveries that failed for good, which
 // Redeliver can queue again. Test sends a mock event to a definition, once,

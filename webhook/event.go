@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/outhook/outhook/internal/jsondoc"
@@ -34,20 +35,30 @@ var (
 	ErrInvalidType    = errors.New("event_type must be a non-empty string")
 	ErrMissingTime    = errors.New("missing event_time")
 	ErrInvalidID      = errors.New("event_id must be a string")
+	// ErrInvalidUTF8 is a string or key that is not valid UTF-8: forwarded
+	// as it is, it would make a body that is not valid JSON. Such an error
+	// matches ErrMalformedEvent too.
+	ErrInvalidUTF8 = errors.New("invalid UTF-8")
 )
 
 // EventError reports an event that cannot be decoded. Field names the member
 // at fault ("event_type", "event_time", "event_id"), or is empty when the
-// JSON itself is malformed; then Line and Column say where.
+// JSON itself is malformed; then Line, Column and Offset say where. For a
+// string that is not valid UTF-8, Field is also set: the path of the
+// string (data.requester.name, data.items[2]) or, for a key, of its
+// object.
 type EventError struct {
 	Field  string
 	Line   int // 1-based, set for malformed JSON
 	Column int // 1-based byte column, set for malformed JSON
+	Offset int // 0-based byte offset, set for malformed JSON
 	Err    error
 }
 
 func (e *EventError) Error() string {
 	switch {
+	case e.Line > 0 && e.Field != "":
+		return fmt.Sprintf("webhook: event: %s: line %d, column %d (byte %d): %v", e.Field, e.Line, e.Column, e.Offset, e.Err)
 	case e.Line > 0:
 		return fmt.Sprintf("webhook: event: line %d, column %d: %v", e.Line, e.Column, e.Err)
 	case e.Field != "":
@@ -60,19 +71,25 @@ func (e *EventError) Unwrap() error { return e.Err }
 
 // ParseEvent decodes an event from its JSON form, the form events arrive in.
 // It needs a JSON object with a non-empty string event_type and a numeric
-// event_time; event_id is optional. Every error is an *EventError. The
-// event keeps its own copy of raw.
+// event_time; event_id is optional. Its strings and keys must be valid
+// UTF-8 (ErrInvalidUTF8), since the event may be forwarded as it is. Every
+// error is an *EventError. The event keeps its own copy of raw.
 func ParseEvent(raw []byte) (*Event, error) {
 	return parseOwned(bytes.Clone(raw))
 }
 
 // parseOwned is ParseEvent for bytes nobody else will modify.
 func parseOwned(raw []byte) (*Event, error) {
-	doc, err := jsondoc.Parse(raw)
+	doc, err := jsondoc.ParseStrict(raw)
 	if err != nil {
 		var se *jsondoc.SyntaxError
 		if errors.As(err, &se) {
-			return nil, &EventError{Line: se.Line, Column: se.Column, Err: fmt.Errorf("%w: %s", ErrMalformedEvent, se.Msg)}
+			ee := &EventError{Line: se.Line, Column: se.Column, Offset: se.Offset, Err: fmt.Errorf("%w: %s", ErrMalformedEvent, se.Msg)}
+			if se.Msg == jsondoc.MsgInvalidUTF8 {
+				ee.Field = strings.TrimPrefix(strings.TrimPrefix(se.Path, "$"), ".")
+				ee.Err = fmt.Errorf("%w: %w in a string", ErrMalformedEvent, ErrInvalidUTF8)
+			}
+			return nil, ee
 		}
 		return nil, &EventError{Err: fmt.Errorf("%w: %v", ErrMalformedEvent, err)}
 	}
@@ -162,7 +179,9 @@ type eventEnvelope struct {
 // NewEvent builds an event from Go values: data is encoded with
 // encoding/json under "data" (a struct such as AccessRequest, a map, or
 // json.RawMessage). The event then behaves exactly as if its JSON had been
-// received and passed to ParseEvent.
+// received and passed to ParseEvent. A Go string that is not valid UTF-8
+// is coerced by encoding/json, each bad byte becoming U+FFFD; raw JSON
+// (json.RawMessage) is not, and must be valid UTF-8 (ErrInvalidUTF8).
 func NewEvent(typ Trigger, data any, opts ...EventOption) (*Event, error) {
 	env := eventEnvelope{Type: typ, Data: data}
 	for _, o := range opts {

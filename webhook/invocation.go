@@ -81,7 +81,12 @@ type RecordedRequest struct {
 }
 
 // RecordedResponse is a response as it was received, its body cut at the
-// Dispatcher's limit.
+// Dispatcher's limit. A receiver may echo the request back, so the
+// webhook's secrets are redacted from it as from the request: the values
+// of headers that are not safe, and, in the body and in the safe headers'
+// values, every known secret and every URL's credentials and query
+// values. The validators see the response before it is redacted; their
+// results (Invocation.Validation) are redacted the same way.
 type RecordedResponse struct {
 	StatusCode    int         `json:"status_code"`
 	Header        http.Header `json:"header"`

@@ -65,6 +65,19 @@ func TestSignedDeliveriesVerifyAcrossRotationAndRetries(t *testing.T) {
 	_, err = d.Add(bad)
 	require.ErrorIs(t, err, webhook.ErrInvalidSecret)
 	require.NotContains(t, err.Error(), "not-a-secret-value")
+
+	// Hand-made, without the padding the reference verifiers need.
+	unpadded := strings.TrimRight(webhook.NewSigningSecret(), "=")
+	bad.SigningSecrets = []string{unpadded}
+	_, err = d.Add(bad)
+	var de *webhook.DefinitionError
+	require.ErrorAs(t, err, &de)
+	require.Equal(t, "signing_secrets", de.Field)
+	require.ErrorIs(t, err, webhook.ErrInvalidSecret)
+	require.ErrorContains(t, err, "padding")
+	require.NotContains(t, err.Error(), strings.TrimPrefix(unpadded, "whsec_"))
+	_, err = webhook.NewVerifier(0, unpadded)
+	require.ErrorIs(t, err, webhook.ErrInvalidSecret)
 }
 
 // TestSecretsNeverShow delivers to failing and succeeding receivers with

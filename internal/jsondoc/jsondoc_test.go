@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 
@@ -222,7 +223,11 @@ func FuzzParse(f *testing.F) {
 		f.Add([]byte(in))
 	}
 	f.Add([]byte(`{"a":[1,2,{"b":"\ud83d"}]}`))
+	f.Add([]byte("{\"a\":[\"\\n\xff\"]}"))
 	f.Fuzz(func(t *testing.T, in []byte) {
+		if _, err := ParseStrict(in); (err == nil) != (json.Valid(in) && utf8.Valid(in)) {
+			t.Fatalf("ParseStrict err %v, but json.Valid and utf8.Valid say %v", err, json.Valid(in) && utf8.Valid(in))
+		}
 		v, err := Parse(in)
 		// json.Valid, not Unmarshal into float64: 1E700 is valid JSON that
 		// a float64 cannot hold, and Parse keeps the literal.

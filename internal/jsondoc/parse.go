@@ -19,19 +19,62 @@ type SyntaxError struct {
 	Offset int // byte offset of the problem
 	Line   int
 	Column int
-	Msg    string
+	// Path is the JSON path of the value the problem lies in, such as
+	// $.data.items[2].name; an object key's problem lies in its object. It
+	// is empty for a problem outside the top-level value.
+	Path string
+	Msg  string
+
+	segments []string // Path's segments, innermost first, while unwinding
 }
 
 func (e *SyntaxError) Error() string {
+	if e.Path != "" && e.Path != "$" {
+		return fmt.Sprintf("json: line %d, column %d, at %s: %s", e.Line, e.Column, e.Path, e.Msg)
+	}
 	return fmt.Sprintf("json: line %d, column %d: %s", e.Line, e.Column, e.Msg)
 }
+
+// in adds the segment of the value the error lies in, on its way out.
+func (e *SyntaxError) in(segment string) *SyntaxError {
+	e.segments = append(e.segments, segment)
+	return e
+}
+
+// keySegment writes an object key as a path segment: .key when it is a
+// plain name, ["key"] otherwise.
+func keySegment(key string) string {
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		if !(c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || i > 0 && '0' <= c && c <= '9') {
+			return "[" + strconv.Quote(key) + "]"
+		}
+	}
+	if key == "" {
+		return `[""]`
+	}
+	return "." + key
+}
+
+// MsgInvalidUTF8 is the Msg of a *SyntaxError that ParseStrict returns for
+// a string that is not valid UTF-8.
+const MsgInvalidUTF8 = "invalid UTF-8 in string"
 
 // Parse decodes one JSON value from data. Strings that hold no escapes share
 // one copy of the input, and all arrays and objects share one arena, so a
 // typical 3 KB event costs two allocations: the copy and the arena. Invalid
 // UTF-8 in strings is replaced by U+FFFD, as encoding/json does. Any error
 // is a *SyntaxError.
-func Parse(data []byte) (*Value, error) {
+func Parse(data []byte) (*Value, error) { return parse(data, false) }
+
+// ParseStrict is Parse for JSON that must be valid UTF-8, as RFC 8259 asks
+// of JSON that is exchanged: a string or key holding invalid UTF-8 is a
+// *SyntaxError whose Msg is MsgInvalidUTF8 and whose Offset, Line and
+// Column point at the first bad byte. It costs no more than Parse: Parse
+// checks the UTF-8 of every non-ASCII string already.
+func ParseStrict(data []byte) (*Value, error) { return parse(data, true) }
+
+func parse(data []byte, strict bool) (*Value, error) {
 	// Every element or member is preceded by '[', '{' or ',', so this bounds
 	// the arena; it never grows, so slices into it stay valid. The stack
 	// of open containers' children needs no more, and rarely over 32.
@@ -46,11 +89,16 @@ func Parse(data []byte) (*Value, error) {
 			stacks.Put(stack)
 		}
 	}()
-	p := parser{src: string(data), stack: *stack, arena: make([]member, 0, n+1)}
+	p := parser{src: string(data), stack: *stack, arena: make([]member, 0, n+1), strict: strict}
 	defer func() { *stack = p.stack }()
 	p.skipSpace()
 	root, err := p.value(0)
 	if err != nil {
+		err.Path = "$"
+		for i := len(err.segments) - 1; i >= 0; i-- {
+			err.Path += err.segments[i]
+		}
+		err.segments = nil
 		return nil, err
 	}
 	p.skipSpace()
@@ -65,10 +113,11 @@ func Parse(data []byte) (*Value, error) {
 var stacks = sync.Pool{New: func() any { s := make([]member, 0, 32); return &s }}
 
 type parser struct {
-	src   string
-	pos   int
-	arena []member // finished containers' children
-	stack []member // children of containers still open
+	src    string
+	pos    int
+	arena  []member // finished containers' children
+	stack  []member // children of containers still open
+	strict bool     // invalid UTF-8 is an error, not U+FFFD
 }
 
 func (p *parser) errorf(format string, args ...any) *SyntaxError {
@@ -103,7 +152,7 @@ func (p *parser) skipSpace() {
 	}
 }
 
-func (p *parser) value(depth int) (Value, error) {
+func (p *parser) value(depth int) (Value, *SyntaxError) {
 	if p.pos >= len(p.src) {
 		return Value{}, p.errorf("unexpected end of input, expected a value")
 	}
@@ -128,7 +177,7 @@ func (p *parser) value(depth int) (Value, error) {
 	}
 }
 
-func (p *parser) literal(word string, kind Kind) (Value, error) {
+func (p *parser) literal(word string, kind Kind) (Value, *SyntaxError) {
 	if len(p.src)-p.pos < len(word) || p.src[p.pos:p.pos+len(word)] != word {
 		return Value{}, p.errorf("invalid literal, expected %q", word)
 	}
@@ -145,7 +194,7 @@ func (p *parser) finish(kind Kind, mark int) Value {
 	return Value{kind: kind, kids: p.arena[start:len(p.arena):len(p.arena)]}
 }
 
-func (p *parser) object(depth int) (Value, error) {
+func (p *parser) object(depth int) (Value, *SyntaxError) {
 	if depth > MaxDepth {
 		return Value{}, p.errorf("nesting deeper than %d", MaxDepth)
 	}
@@ -175,7 +224,7 @@ func (p *parser) object(depth int) (Value, error) {
 		i := len(p.stack) - 1
 		child, err := p.value(depth)
 		if err != nil {
-			return Value{}, err
+			return Value{}, err.in(keySegment(key))
 		}
 		p.stack[i].val = child
 		p.skipSpace()
@@ -194,7 +243,7 @@ func (p *parser) object(depth int) (Value, error) {
 	}
 }
 
-func (p *parser) array(depth int) (Value, error) {
+func (p *parser) array(depth int) (Value, *SyntaxError) {
 	if depth > MaxDepth {
 		return Value{}, p.errorf("nesting deeper than %d", MaxDepth)
 	}
@@ -211,7 +260,7 @@ func (p *parser) array(depth int) (Value, error) {
 		i := len(p.stack) - 1
 		child, err := p.value(depth)
 		if err != nil {
-			return Value{}, err
+			return Value{}, err.in("[" + strconv.Itoa(i-mark) + "]")
 		}
 		p.stack[i].val = child
 		p.skipSpace()
@@ -230,7 +279,7 @@ func (p *parser) array(depth int) (Value, error) {
 	}
 }
 
-func (p *parser) number() (Value, error) {
+func (p *parser) number() (Value, *SyntaxError) {
 	start := p.pos
 	s := p.src
 	i := p.pos
@@ -279,7 +328,7 @@ func (p *parser) number() (Value, error) {
 
 // string reads a quoted string at p.pos. Without escapes or bad UTF-8 the
 // result is a substring of the input and costs nothing.
-func (p *parser) string() (string, error) {
+func (p *parser) string() (string, *SyntaxError) {
 	p.pos++ // opening quote
 	start := p.pos
 	s := p.src
@@ -290,6 +339,9 @@ func (p *parser) string() (string, error) {
 		case c == '"':
 			out := s[start:i]
 			if !ascii && !utf8.ValidString(out) {
+				if p.strict {
+					return "", p.invalidUTF8(start)
+				}
 				return p.unescape(start)
 			}
 			p.pos = i + 1
@@ -308,7 +360,7 @@ func (p *parser) string() (string, error) {
 }
 
 // unescape decodes the string starting at start the slow way.
-func (p *parser) unescape(start int) (string, error) {
+func (p *parser) unescape(start int) (string, *SyntaxError) {
 	s := p.src
 	buf := make([]byte, 0, 32)
 	i := start
@@ -369,12 +421,31 @@ func (p *parser) unescape(start int) (string, error) {
 			i++
 		default:
 			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size == 1 && p.strict {
+				p.pos = i
+				return "", p.errorf(MsgInvalidUTF8)
+			}
 			buf = utf8.AppendRune(buf, r) // RuneError for bad bytes
 			i += size
 		}
 	}
 	p.pos = len(s)
 	return "", p.errorf("unexpected end of input in string")
+}
+
+// invalidUTF8 reports the first bad byte of the string that starts at
+// start and is known to hold one.
+func (p *parser) invalidUTF8(start int) *SyntaxError {
+	i := start
+	for {
+		r, size := utf8.DecodeRuneInString(p.src[i:])
+		if r == utf8.RuneError && size == 1 {
+			break
+		}
+		i += size
+	}
+	p.pos = i
+	return p.errorf(MsgInvalidUTF8)
 }
 
 func hex4(s string, i int) (rune, bool) {

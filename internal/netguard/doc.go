@@ -36,7 +36,9 @@
 //
 // IPv6 forms that carry an IPv4 address are judged by that address with the
 // IPv4 rules: IPv4-mapped ::ffff:a.b.c.d (which is the IPv4 address itself:
-// it is unmapped before anything else, the allow-list included),
+// it is unmapped before anything else, the allow-list included, and a
+// BlockedError and the dialler see the IPv4 address, whether the mapped
+// form was written in the URL or returned by the resolver),
 // IPv4-translated ::ffff:0:a.b.c.d, IPv4-compatible ::a.b.c.d, NAT64
 // 64:ff9b::a.b.c.d, 6to4 2002:aabb:ccdd::/48, and Teredo 2001::/32, whose
 // server address and (inverted) client address must both pass.

@@ -33,6 +33,6 @@ func Example() {
 	// Output:
 	// true
 	// <nil>
-	// netguard: hooks.example (::ffff:10.21.0.1) is blocked: private
+	// netguard: hooks.example (10.21.0.1) is blocked: private
 	// netguard: 2002:a14:101::1 is blocked: 6to4 form of 10.20.1.1 (private)
 }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -22,7 +23,8 @@ type BlockedError struct {
 	// empty when only the address was known (Control).
 	Host string
 	// IP is the address that is blocked: the literal, or the first blocked
-	// address the name resolved to.
+	// address the name resolved to. An IPv4-mapped address (::ffff:a.b.c.d)
+	// is the IPv4 address a.b.c.d.
 	IP netip.Addr
 	// Reason says which rule blocks IP, such as "loopback", "cloud metadata"
 	// or "6to4 form of 10.0.0.1 (private)".
@@ -128,11 +130,12 @@ func (g *Guard) Check(host string, ip netip.Addr) error {
 }
 
 func (g *Guard) checkIP(host string, ip netip.Addr) error {
+	ip = ip.Unmap() // for Check and Control: resolve unmaps already
 	reason := blockReason(ip)
 	if reason == "" {
 		return nil
 	}
-	plain := ip.Unmap().WithZone("")
+	plain := ip.WithZone("")
 	for _, p := range g.nets {
 		if p.Contains(plain) {
 			return nil
@@ -187,9 +190,13 @@ func (g *Guard) DialContext(ctx context.Context, network, address string) (net.C
 	return nil, first
 }
 
-// resolve returns the checked addresses of host.
+// resolve returns the checked addresses of host. An IPv4-mapped address,
+// written so or returned so by the resolver (as Go's may), becomes the
+// IPv4 address it is, which is checked, reported and dialled: as net.Dialer
+// does, since it dials a mapped address over IPv4.
 func (g *Guard) resolve(ctx context.Context, network, host string) ([]netip.Addr, error) {
 	if ip, err := netip.ParseAddr(host); err == nil {
+		ip = ip.Unmap()
 		return []netip.Addr{ip}, g.checkIP(host, ip)
 	}
 	name := normalizeHost(host)
@@ -207,6 +214,7 @@ func (g *Guard) resolve(ctx context.Context, network, host string) ([]netip.Addr
 	if len(addrs) == 0 {
 		return nil, &net.DNSError{Err: "no addresses", Name: name, IsNotFound: true}
 	}
+	addrs = unmapAll(addrs)
 	if g.hostAllowed(name) {
 		return addrs, nil
 	}
@@ -216,6 +224,21 @@ func (g *Guard) resolve(ctx context.Context, network, host string) ([]netip.Addr
 		}
 	}
 	return addrs, nil
+}
+
+// unmapAll returns addrs with every IPv4-mapped address unmapped, copying
+// addrs only when one is: the resolver may share its slice.
+func unmapAll(addrs []netip.Addr) []netip.Addr {
+	for i, ip := range addrs {
+		if ip.Is4In6() {
+			out := slices.Clone(addrs)
+			for j := i; j < len(out); j++ {
+				out[j] = out[j].Unmap()
+			}
+			return out
+		}
+	}
+	return addrs
 }
 
 // Control checks the address a net.Dialer is about to connect to, with the

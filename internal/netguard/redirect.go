@@ -7,7 +7,9 @@ import (
 
 // crossHostHeaders are the request headers a redirect to another host
 // keeps; every other header, where credentials such as Authorization or
-// X-Torq-Token travel, is removed.
+// X-Torq-Token travel, is removed. The webhook-* headers go too: a
+// signature is a credential for the host it was meant for, which another
+// host could replay there.
 var crossHostHeaders = []string{
 	"Accept",
 	"Accept-Encoding",
@@ -15,9 +17,6 @@ var crossHostHeaders = []string{
 	"Traceparent",
 	"Tracestate",
 	"User-Agent",
-	"Webhook-Id",
-	"Webhook-Signature",
-	"Webhook-Timestamp",
 }
 
 // CheckRedirect returns a policy for http.Client.CheckRedirect that follows
@@ -33,7 +32,8 @@ var crossHostHeaders = []string{
 // Each hop is dialled by the client's transport, so with a Guard's
 // Transport every hop is checked as the first request was. A hop to another
 // host (or port) keeps only the Accept, Accept-Encoding, Content-Type,
-// Traceparent, Tracestate, User-Agent and webhook-* headers: net/http
+// Traceparent, Tracestate and User-Agent headers (webhook-id,
+// webhook-timestamp and webhook-signature are dropped): net/http
 // itself drops only Authorization, Cookie and WWW-Authenticate, and would
 // forward a token in a custom header to whatever host the Location names.
 func CheckRedirect(maxHops int) func(req *http.Request, via []*http.Request) error {

@@ -95,6 +95,8 @@ func TestCheckRedirectHeaders(t *testing.T) {
 		req.Header.Set("X-Torq-Token", "s3cr3t-token")
 		req.Header.Set("Authorization", "Bearer s3cr3t")
 		req.Header.Set("Webhook-Id", "msg_1")
+		req.Header.Set("Webhook-Timestamp", "1773134100")
+		req.Header.Set("Webhook-Signature", "v1,c2lnbmF0dXJl")
 		resp, err := loopbackClient(t, 3, nil).Do(req)
 		require.NoError(t, err)
 		resp.Body.Close()
@@ -105,11 +107,14 @@ func TestCheckRedirectHeaders(t *testing.T) {
 	h := send("/same")
 	require.Equal(t, "s3cr3t-token", h.Get("X-Torq-Token"), "a hop on the same host keeps headers")
 	require.Equal(t, "Bearer s3cr3t", h.Get("Authorization"))
+	require.Equal(t, "v1,c2lnbmF0dXJl", h.Get("Webhook-Signature"), "a hop on the same host keeps the signature")
 
 	h = send("/other")
 	require.Empty(t, h.Get("X-Torq-Token"), "a hop to another host drops credentials")
 	require.Empty(t, h.Get("Authorization"))
-	require.Equal(t, "msg_1", h.Get("Webhook-Id"))
+	for _, name := range []string{"Webhook-Id", "Webhook-Timestamp", "Webhook-Signature"} {
+		require.Empty(t, h.Values(name), "a hop to another host drops the signature headers: %s", name)
+	}
 	require.Equal(t, "application/json", h.Get("Content-Type"))
 }
 

@@ -320,10 +320,16 @@ func (r *Redactor) Values(name string, values []string) []string {
 
 // RedactHeader redacts h in place, as Header does, and returns it: for a
 // header that is not needed afterwards, such as a response already read.
+// Unlike Header, it also passes the values of safe headers through String:
+// they come from the other side, which may echo a secret into any of them.
 func (r *Redactor) RedactHeader(h http.Header) http.Header {
 	for name, values := range h {
 		if !r.isSafe(name) {
 			h[name] = r.Values(name, values)
+			continue
+		}
+		for i, v := range values {
+			values[i] = r.String(v)
 		}
 	}
 	return h

@@ -209,3 +209,19 @@ func TestValuesAndRedactHeaderInPlace(t *testing.T) {
 	require.Equal(t, http.Header{"Content-Type": {"application/json"}, "Set-Cookie": {redact.Redacted}, "X-Token": {redact.Redacted}}, out)
 	require.Equal(t, out, h, "redacted in place")
 }
+
+// A response's safe headers may echo a secret: RedactHeader scrubs them.
+func TestRedactHeaderScrubsSafeValues(t *testing.T) {
+	r := redact.New(redact.WithSecrets("tok-1f2e3d"))
+	h := http.Header{
+		"Content-Type": {"application/json; x=tok-1f2e3d"},
+		"Date":         {"see https://u:p@example.com/x?k=v"},
+		"User-Agent":   {"plain"},
+	}
+	r.RedactHeader(h)
+	require.Equal(t, http.Header{
+		"Content-Type": {"application/json; x=REDACTED"},
+		"Date":         {"see https://REDACTED:REDACTED@example.com/x?k=REDACTED"},
+		"User-Agent":   {"plain"},
+	}, h)
+}

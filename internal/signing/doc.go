@@ -17,7 +17,11 @@
 //     seed-and-public-key form of crypto/ed25519) and a public key written
 //     whpk_ followed by the standard base64 of its 32 bytes. The
 //     specification does not fix these encodings; these are the raw key
-//     bytes, as for v1 secrets. Padding may be left off.
+//     bytes, as for v1 secrets.
+//
+// The base64 must carry its '=' padding: the reference verifiers decode it
+// padded and refuse it otherwise, so ParseSecret refuses what they refuse
+// rather than sign with a secret the receiver cannot load.
 //
 // A Signer holds one or more secrets and writes one signature for each, so
 // a secret can be rotated without a window in which receivers reject

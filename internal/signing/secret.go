@@ -99,7 +99,10 @@ func (k *key) mac(id string, ts, body, dst []byte) []byte {
 }
 
 // ParseSecret parses a secret written whsec_<base64>, whsk_<base64> or
-// whpk_<base64>, in the standard base64 alphabet with or without padding. A
+// whpk_<base64>, in standard base64 with its '=' padding, as the reference
+// Standard Webhooks verifiers decode it: text they would refuse (unpadded,
+// or with line breaks, which Go's decoder skips) is refused here too, so a
+// secret that signs here verifies at the receiver. A
 // v1 secret must be 24 to 64 bytes long; a v1a private key is the 32-byte
 // seed or the 64-byte form of crypto/ed25519 (whose public half must match
 // the seed); a v1a public key is 32 bytes. Errors wrap ErrInvalidSecret.
@@ -118,10 +121,9 @@ func ParseSecret(text string) (Secret, error) {
 	if !ok {
 		return Secret{}, fmt.Errorf("%w: want the prefix %s, %s or %s", ErrInvalidSecret, prefixHMAC, prefixPrivate, prefixPublic)
 	}
-	raw, err := base64.RawStdEncoding.DecodeString(strings.TrimRight(rest, "="))
+	raw, err := decodeKey(prefix, rest)
 	if err != nil {
-		// Not wrapped: the decoder's error adds only an offset.
-		return Secret{}, fmt.Errorf("%w: %s is not followed by standard base64", ErrInvalidSecret, prefix)
+		return Secret{}, err
 	}
 	switch prefix {
 	case prefixHMAC:
@@ -149,6 +151,25 @@ func ParseSecret(text string) (Secret, error) {
 		}
 		return newSecret(&key{version: V1a, public: ed25519.PublicKey(raw)}), nil
 	}
+}
+
+// decodeKey decodes the base64 that follows prefix. Its errors never quote
+// the key, and are not wrapped: the decoder's error adds only an offset.
+func decodeKey(prefix, text string) ([]byte, error) {
+	if strings.ContainsAny(text, "\r\n") {
+		return nil, fmt.Errorf("%w: %s is followed by a line break", ErrInvalidSecret, prefix)
+	}
+	raw, err := base64.StdEncoding.DecodeString(text)
+	if err == nil {
+		return raw, nil
+	}
+	if pad := (4 - len(text)%4) % 4; pad > 0 {
+		if _, rawErr := base64.RawStdEncoding.DecodeString(text); rawErr == nil {
+			return nil, fmt.Errorf("%w: the base64 after %s lacks its padding (add %s at the end): the Standard Webhooks verifiers refuse it unpadded",
+				ErrInvalidSecret, prefix, strings.Repeat("=", pad))
+		}
+	}
+	return nil, fmt.Errorf("%w: %s is not followed by standard base64", ErrInvalidSecret, prefix)
 }
 
 // Version returns V1 for a whsec_ secret, V1a for a whsk_ or whpk_ key,

@@ -77,7 +77,7 @@ var (
 	edSeed  = bytes.Repeat([]byte{0xC3}, ed25519.SeedSize)
 	edKey   = ed25519.NewKeyFromSeed(edSeed)
 	edSeedT = "whsk_" + base64.StdEncoding.EncodeToString(edSeed)
-	edFullT = "whsk_" + base64.RawStdEncoding.EncodeToString(edKey)
+	edFullT = "whsk_" + base64.StdEncoding.EncodeToString(edKey)
 	edPubT  = "whpk_" + base64.StdEncoding.EncodeToString(edKey.Public().(ed25519.PublicKey))
 )
 
@@ -99,7 +99,12 @@ func TestParseSecret(t *testing.T) {
 	}{
 		{"v1 24 bytes", "whsec_" + b64(24), signing.V1, ""},
 		{"v1 64 bytes", "whsec_" + b64(64), signing.V1, ""},
-		{"v1 unpadded", "whsec_" + base64.RawStdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32)), signing.V1, ""},
+		// The reference verifiers (Go, JavaScript, Python) decode padded
+		// base64 only: a secret they refuse must not sign here.
+		{"v1 unpadded", "whsec_" + base64.RawStdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32)), "", "lacks its padding (add = at the end)"},
+		{"v1a unpadded", "whsk_" + base64.RawStdEncoding.EncodeToString(edKey), "", "lacks its padding (add == at the end)"},
+		{"v1 line break", "whsec_" + b64(16) + "\n" + b64(16), "", "line break"},
+		{"v1 too much padding", "whsec_" + b64(32) + "=", "", "not followed by standard base64"},
 		{"v1a seed", edSeedT, signing.V1a, ""},
 		{"v1a full key", edFullT, signing.V1a, ""},
 		{"v1a public", edPubT, signing.V1a, ""},

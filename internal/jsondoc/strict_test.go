@@ -1,0 +1,52 @@
+package jsondoc
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseStrictRefusesInvalidUTF8(t *testing.T) {
+	tests := []struct {
+		name, in string
+		offset   int
+		line     int
+		col      int
+		path     string
+	}{
+		{"top-level string", "\"ab\xffc\"", 3, 1, 4, "$"},
+		{"member", "{\"a\": {\"name\": \"Zo\xeb\"}}", 18, 1, 19, "$.a.name"},
+		{"after an escape", "{\"a\": \"\\n\xc3\x28\"}", 9, 1, 10, "$.a"},
+		{"array element", "{\"items\": [\"ok\",\n \"bad\xfe\"]}", 22, 2, 6, "$.items[1]"},
+		{"odd key", "{\"a b\": [\"\xff\"]}", 10, 1, 11, `$["a b"][0]`},
+		{"object key", "{\"data\": {\"k\xff\": 1}}", 12, 1, 13, "$.data"},
+		{"truncated rune", "[\"\xe2\x82\"]", 2, 1, 3, "$[0]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseStrict([]byte(tt.in))
+			var se *SyntaxError
+			require.ErrorAs(t, err, &se)
+			require.Equal(t, MsgInvalidUTF8, se.Msg)
+			require.Equal(t, tt.offset, se.Offset, "offset")
+			require.Equal(t, []int{tt.line, tt.col}, []int{se.Line, se.Column}, "line, column")
+			require.Equal(t, tt.path, se.Path)
+
+			v, err := Parse([]byte(tt.in))
+			require.NoError(t, err, "Parse replaces what ParseStrict refuses")
+			require.NotNil(t, v)
+		})
+	}
+	for _, ok := range []string{`"Zoë ✓ 😀"`, `"\u00e9\ud83d\ude00"`, `{"é": ["ü"]}`} {
+		_, err := ParseStrict([]byte(ok))
+		require.NoError(t, err, ok)
+	}
+}
+
+func TestSyntaxErrorPath(t *testing.T) {
+	_, err := Parse([]byte(`{"data": {"items": [1, 2, tru]}}`))
+	var se *SyntaxError
+	require.ErrorAs(t, err, &se)
+	require.Equal(t, "$.data.items[2]", se.Path)
+	require.EqualError(t, err, `json: line 1, column 27, at $.data.items[2]: invalid literal, expected "true"`)
+}
