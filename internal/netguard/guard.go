@@ -33,7 +33,9 @@ type BlockedError struct {
 
 // Error implements error.
 func (e *BlockedError) Error() string {
-	if e.Host == "" || e.Host == e.IP.String() {
+	// A literal address is named once, in its IPv4 form when it is one
+	// written as IPv6.
+	if literal, err := netip.ParseAddr(e.Host); e.Host == "" || err == nil && literal.Unmap() == e.IP {
 		return fmt.Sprintf("netguard: %s is blocked: %s", e.IP, e.Reason)
 	}
 	return fmt.Sprintf("netguard: %s (%s) is blocked: %s", e.Host, e.IP, e.Reason)

@@ -22,7 +22,7 @@ func TestMappedAddressesAreIPv4(t *testing.T) {
 		addr, ip, msg string
 	}{
 		{"metadata.test:80", "169.254.169.254", "netguard: metadata.test (169.254.169.254) is blocked: cloud metadata"},
-		{"[::ffff:10.0.0.1]:80", "10.0.0.1", "netguard: ::ffff:10.0.0.1 (10.0.0.1) is blocked: private"},
+		{"[::ffff:10.0.0.1]:80", "10.0.0.1", "netguard: 10.0.0.1 is blocked: private"},
 	} {
 		rec := &recorder{}
 		g, err := netguard.New(netguard.Config{Resolver: res, Dial: rec.dial})
