@@ -37,6 +37,7 @@ type Dispatcher struct {
 	byName    map[string]string   // name -> id
 	byTrigger map[Trigger][]*hook // canonical trigger -> hooks; slices replaced, never modified
 	order     []string            // ids in the order they were added
+	removed   tombstones          // ids removed, to tell them from ids never seen
 
 	closed atomic.Bool
 }
@@ -45,6 +46,9 @@ type Dispatcher struct {
 // with Close.
 func New(opts ...Option) (*Dispatcher, error) {
 	cfg := newConfig(opts)
+	if cfg.unknownGrace <= 0 {
+		return nil, fmt.Errorf("webhook: WithUnknownWebhookGrace(%s): %w: the grace must be positive", cfg.unknownGrace, ErrInvalidOption)
+	}
 	d := &Dispatcher{
 		cfg:       cfg,
 		client:    cfg.client,
@@ -203,6 +207,7 @@ func (d *Dispatcher) putLocked(h *hook) {
 	}
 	d.byID[h.def.ID] = h
 	d.byName[h.def.Name] = h.def.ID
+	d.removed.forget(h.def.ID)
 	for _, t := range distinctTriggers(h.def.Triggers) {
 		// Copy on write: Publish iterates slices it read under the lock.
 		d.byTrigger[t] = append(slices.Clip(d.byTrigger[t]), h)
@@ -258,9 +263,13 @@ func (d *Dispatcher) Update(w Webhook) (Webhook, error) {
 	return h.def.clone(), nil
 }
 
-// Remove unregisters the webhook with id. Deliveries already queued for it
-// end as Skipped. It returns an error wrapping ErrNotFound for an unknown
-// id.
+// Remove unregisters the webhook with id. Deliveries queued for it, and
+// those between retries, end as Skipped at their next attempt, with no
+// further request and no dead letter (Redeliver could not queue one to a
+// webhook that is gone); an attempt in flight finishes. The Dispatcher
+// remembers the last 4096 ids removed, to tell a removed webhook from one
+// it has not loaded yet (see WithUnknownWebhookGrace). It returns an
+// error wrapping ErrNotFound for an unknown id.
 func (d *Dispatcher) Remove(id string) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -271,6 +280,7 @@ func (d *Dispatcher) Remove(id string) error {
 	d.unindexLocked(h)
 	delete(d.byID, id)
 	d.order = slices.DeleteFunc(d.order, func(x string) bool { return x == id })
+	d.removed.add(id)
 	return nil
 }
 

@@ -25,6 +25,27 @@ type Engine interface {
 	Close(ctx context.Context) error
 }
 
+// DefaultUnknownWebhookGrace is how long a delivery of a webhook that the
+// Dispatcher has never had waits for it by default (see
+// WithUnknownWebhookGrace).
+const DefaultUnknownWebhookGrace = 15 * time.Minute
+
+// WithUnknownWebhookGrace sets how long, counted from its Created time, a
+// delivery whose webhook this Dispatcher has never registered waits for
+// it. A durable engine shares deliveries between the instances of a
+// service, and one may run a delivery before it has loaded the webhook (a
+// deploy that adds it, say). Until the grace has passed such a delivery
+// counts no attempt and looks again after a wait of half its age (at
+// least 100ms, at most 30s); then it becomes a dead letter with reason
+// "webhook <id> is not registered on this instance", which Redeliver can
+// queue once the webhook is loaded. A webhook removed through the
+// Dispatcher is not unknown: its deliveries end Skipped at once. New
+// fails with an error wrapping ErrInvalidOption when d is not positive.
+// Default DefaultUnknownWebhookGrace.
+func WithUnknownWebhookGrace(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.unknownGrace = d })
+}
+
 // Runner makes delivery attempts for an Engine; the Dispatcher is the
 // Runner.
 type Runner interface {

@@ -14,6 +14,9 @@ var (
 	ErrNotFound = errors.New("webhook: not found")
 	// ErrQueueFull is wrapped by *QueueFullError.
 	ErrQueueFull = errors.New("webhook: delivery queue full")
+	// ErrInvalidOption is wrapped by the error New returns for an option
+	// given a value out of its range.
+	ErrInvalidOption = errors.New("webhook: invalid option")
 )
 
 // The problems a *DefinitionError can wrap, with ErrInvalidSecret for a

@@ -83,6 +83,7 @@ type config struct {
 	logger           *slog.Logger
 	now              func() time.Time
 	userAgent        string
+	unknownGrace     time.Duration
 }
 
 func newConfig(opts []Option) *config {
@@ -97,6 +98,7 @@ func newConfig(opts []Option) *config {
 		logger:           slog.New(slog.DiscardHandler),
 		now:              time.Now,
 		userAgent:        "Outhook/1",
+		unknownGrace:     DefaultUnknownWebhookGrace,
 	}
 	for _, t := range AccessRequestTriggers() {
 		c.schemas[t] = AccessRequestSchema()
