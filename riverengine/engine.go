@@ -164,8 +164,11 @@ func WithLogger(l *slog.Logger) Option {
 // A job carries the delivery's id, webhook id, creation time and event;
 // whichever instance runs it finds the webhook by id in its own
 // Dispatcher, so every instance must register the same webhooks under the
-// same IDs (set Webhook.ID; a job whose webhook is unknown there ends
-// Skipped). The body is rendered on each instance that attempts the
+// same IDs (set Webhook.ID). A job whose webhook an instance has not
+// loaded yet waits for it, snoozed and counting no attempt, for
+// webhook.WithUnknownWebhookGrace, then becomes a dead letter saying so;
+// one whose webhook was removed there ends Skipped, retries included. The
+// body is rendered on each instance that attempts the
 // delivery, from the definition it has.
 //
 // Retries follow the webhook's retry policy: an attempt that failed is a
