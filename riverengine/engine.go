@@ -161,7 +161,8 @@ func WithLogger(l *slog.Logger) Option {
 // the same database shares the work. Hand it to webhook.New with
 // webhook.WithEngine, and its Store with webhook.WithInvocationStore.
 //
-// A job carries the delivery's id, webhook id, creation time and event;
+// A job carries the delivery's id, webhook id, creation time, event and
+// trace context (so that each run's span joins the publisher's trace);
 // whichever instance runs it finds the webhook by id in its own
 // Dispatcher, so every instance must register the same webhooks under the
 // same IDs (set Webhook.ID). A job whose webhook an instance has not
@@ -341,6 +342,7 @@ func (e *Engine) Enqueue(ctx context.Context, d *webhook.Delivery) error {
 	args := deliveryArgs{
 		DeliveryID: d.ID, WebhookID: d.WebhookID, Event: string(d.Event.JSON()),
 		Created: d.Created, Attempts: d.Attempts, Concurrency: d.Concurrency(), OrderingKey: d.OrderingKey(),
+		Trace: d.TraceContext,
 	}
 	if err := e.queue.insert(ctx, args, &river.InsertOpts{Queue: e.cfg.queue, MaxAttempts: maxRiverAttempts}); err != nil {
 		return &EnqueueError{DeliveryID: d.ID, WebhookID: d.WebhookID, Err: err}

@@ -41,11 +41,12 @@ func (d *Dispatcher) Attempt(ctx context.Context, del *Delivery) Next {
 		return d.skipRemoved(ctx, del)
 	case del.hook == nil:
 		del.hook = cur
-		if del.span == nil { // picked up by a durable engine, or redelivered
-			d.tel.startDelivery(ctx, cur, del)
-		}
 	}
 	h := del.hook
+	if del.span == nil { // a queued delivery: a span for this run
+		d.tel.startRun(ctx, h, del)
+		defer d.tel.endRun(del)
+	}
 	if !del.rendered {
 		body, err := h.render(del.Event)
 		if err != nil {

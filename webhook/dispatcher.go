@@ -76,6 +76,9 @@ func New(opts ...Option) (*Dispatcher, error) {
 		return nil, fmt.Errorf("webhook: telemetry: %w", err)
 	}
 	d.tel = tel
+	if tel.queued {
+		d.engine = tracedEngine{Engine: d.engine, tel: tel}
+	}
 	if err := d.engine.Start(d); err != nil {
 		tel.close()
 		return nil, fmt.Errorf("webhook: starting the delivery engine: %w", err)
