@@ -24,7 +24,8 @@ import (
 //
 // All methods are safe for concurrent use, registration included: Add,
 // Update and Remove take effect for deliveries that start after they
-// return. Close stops it.
+// return, and Remove for the retries of those started before too. Close
+// stops it.
 type Dispatcher struct {
 	cfg    *config
 	client *http.Client
