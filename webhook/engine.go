@@ -78,7 +78,8 @@ type Delivery struct {
 	// Attempts counts the attempts made so far.
 	Attempts int
 	// Created is when the delivery was queued; the retry policy's time
-	// budget counts from it.
+	// budget, and the wait for a webhook not registered yet (see
+	// WithUnknownWebhookGrace), count from it.
 	Created time.Time
 	// TraceContext is the W3C trace context (traceparent, tracestate) of
 	// the span that queued the delivery; nil when it was not traced. An
