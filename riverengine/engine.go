@@ -161,11 +161,15 @@ func WithLogger(l *slog.Logger) Option {
 // the same database shares the work. Hand it to webhook.New with
 // webhook.WithEngine, and its Store with webhook.WithInvocationStore.
 //
-// A job carries the delivery's id, webhook id, creation time and event;
+// A job carries the delivery's id, webhook id, creation time, event and
+// trace context (so that each run's span joins the publisher's trace);
 // whichever instance runs it finds the webhook by id in its own
 // Dispatcher, so every instance must register the same webhooks under the
-// same IDs (set Webhook.ID; a job whose webhook is unknown there ends
-// Skipped). The body is rendered on each instance that attempts the
+// same IDs (set Webhook.ID). A job whose webhook an instance has not
+// loaded yet waits for it, snoozed and counting no attempt, for
+// webhook.WithUnknownWebhookGrace, then becomes a dead letter saying so;
+// one whose webhook was removed there ends Skipped, retries included. The
+// body is rendered on each instance that attempts the
 // delivery, from the definition it has.
 //
 // Retries follow the webhook's retry policy: an attempt that failed is a
@@ -195,7 +199,12 @@ func WithLogger(l *slog.Logger) Option {
 //     snoozed, while the one before it is retried, and goes once that one
 //     has ended, delivered or dead-lettered. It looks again every 200ms
 //     while the one before it runs, or when that one is next due, and
-//     starts at the next fetch of jobs (see WithPollInterval).
+//     starts at the next fetch of jobs (see WithPollInterval). Publishing
+//     takes no lock, whatever the order of the keys: the order is decided
+//     when the key's jobs are fetched. On PostgreSQL a delivery committed
+//     after one of its key was first fetched goes after it, and those
+//     committed between two such fetches go in publish (job id) order; on
+//     SQLite, whose single writer numbers jobs in commit order, by job id.
 //   - QueueSize does not apply, nor does the Dispatcher's queue policy:
 //     Enqueue neither blocks nor fails with a *webhook.QueueFullError. The
 //     in-memory bound keeps memory and a publisher's lead in check; here
@@ -313,14 +322,13 @@ func (e *Engine) Start(r webhook.Runner) error {
 }
 
 // Enqueue inserts d's job, and for a delivery with an ordering key its
-// place in the key's line. Inside PublishTx it inserts them in the
-// caller's transaction, where an ordered delivery holds a lock on its
-// (webhook, key) until the transaction ends: concurrent transactions
-// publishing to one key take turns, so that their deliveries go in the
-// order the transactions commit. Enqueue never blocks for room and never
-// returns a *webhook.QueueFullError (see Engine on queue bounds). Any
-// database error is an *EnqueueError; after Close it returns
-// webhook.ErrClosed.
+// row in the key's line. Inside PublishTx it inserts them in the caller's
+// transaction, and takes no lock there: concurrent transactions
+// publishing keys in any order neither wait for nor deadlock each other
+// (the key's order is decided when its jobs are fetched; see Engine).
+// Enqueue never blocks for room and never returns a
+// *webhook.QueueFullError (see Engine on queue bounds). Any database
+// error is an *EnqueueError; after Close it returns webhook.ErrClosed.
 func (e *Engine) Enqueue(ctx context.Context, d *webhook.Delivery) error {
 	e.mu.Lock()
 	closed, started := e.closed, e.started
@@ -334,6 +342,7 @@ func (e *Engine) Enqueue(ctx context.Context, d *webhook.Delivery) error {
 	args := deliveryArgs{
 		DeliveryID: d.ID, WebhookID: d.WebhookID, Event: string(d.Event.JSON()),
 		Created: d.Created, Attempts: d.Attempts, Concurrency: d.Concurrency(), OrderingKey: d.OrderingKey(),
+		Trace: d.TraceContext,
 	}
 	if err := e.queue.insert(ctx, args, &river.InsertOpts{Queue: e.cfg.queue, MaxAttempts: maxRiverAttempts}); err != nil {
 		return &EnqueueError{DeliveryID: d.ID, WebhookID: d.WebhookID, Err: err}

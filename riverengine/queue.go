@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"hash/fnv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -17,18 +18,21 @@ import (
 // database for ordering keys.
 //
 // Each ordered delivery has a row in outhook_ordering, the line of its
-// (webhook, key), inserted with its job. A delivery's turn comes when no
-// earlier job of its line is unfinished; its row goes in the transaction
-// that completes its job. Jobs finished some other way (cancelled by an
-// operator, say) hold no one up: the turn looks at the jobs' own state.
+// (webhook, key), inserted with its job and no lock. A delivery goes when
+// no job ahead of it in its line is unfinished; its row goes in the
+// transaction that completes its job. Jobs finished some other way
+// (cancelled by an operator, say) hold no one up: the turn looks at the
+// jobs' own state. Who is ahead: on PostgreSQL, the rows given an earlier
+// turn when jobs of the line were fetched (see pgQueue.claim); on SQLite,
+// whose single writer assigns job ids in commit order, lower job ids.
 type queue interface {
 	// insert inserts the job of a delivery, with its place in its line
 	// when it has an ordering key, in the caller's transaction when
 	// PublishTx put one in ctx.
 	insert(ctx context.Context, args deliveryArgs, opts *river.InsertOpts) error
-	// turn reports whether an earlier job of job's line is unfinished and,
-	// if so, how long until that job is next due (zero when it is running
-	// or due now).
+	// turn reports whether a job ahead of job in its line is unfinished
+	// and, if so, how long until that job is next due (zero when it is
+	// running or due now).
 	turn(ctx context.Context, job *river.Job[deliveryArgs]) (blocked bool, due time.Duration, err error)
 	// completeOrdered completes an ordered job and takes it out of its
 	// line, in one transaction.
@@ -58,10 +62,6 @@ type pgQueue struct {
 	pool *pgxpool.Pool
 }
 
-// orderingLockClass namespaces the advisory locks of ordering keys: 'ordr'
-// in ASCII.
-const orderingLockClass = 0x6f726472
-
 func (q *pgQueue) insert(ctx context.Context, args deliveryArgs, opts *river.InsertOpts) error {
 	tx, inTx := txFrom(ctx, q.pool).(pgx.Tx)
 	switch {
@@ -77,15 +77,12 @@ func (q *pgQueue) insert(ctx context.Context, args deliveryArgs, opts *river.Ins
 	return pgx.BeginFunc(ctx, q.pool, func(tx pgx.Tx) error { return q.insertOrdered(ctx, tx, args, opts) })
 }
 
-// insertOrdered inserts an ordered delivery's job and its row. The lock
-// holds the other publishers of the line until tx ends, so that the
-// line's job ids follow the order of commits: an instance that sees a job
-// sees every earlier one.
+// insertOrdered inserts an ordered delivery's job and its row in its
+// line, without a turn and without a lock: whatever the order in which
+// concurrent transactions publish keys, none waits for another, and the
+// caller's transaction cannot deadlock on Outhook's account. The turn is
+// given when a worker fetches the job (see claim).
 func (q *pgQueue) insertOrdered(ctx context.Context, tx pgx.Tx, args deliveryArgs, opts *river.InsertOpts) error {
-	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1::int4, hashtext($2::text || ' ' || $3::text))",
-		int32(orderingLockClass), args.WebhookID, args.OrderingKey); err != nil {
-		return err
-	}
 	res, err := q.client.InsertTx(ctx, tx, args, opts)
 	if err != nil {
 		return err
@@ -95,16 +92,71 @@ func (q *pgQueue) insertOrdered(ctx context.Context, tx pgx.Tx, args deliveryArg
 	return err
 }
 
-func (q *pgQueue) turn(ctx context.Context, job *river.Job[deliveryArgs]) (bool, time.Duration, error) {
-	var seconds float64
-	err := q.pool.QueryRow(ctx, `SELECT greatest(extract(epoch FROM j.scheduled_at - now()), 0)::float8
+// pgTurn reads whether a job has its turn in its line and, if so, how long
+// until the first unfinished job ahead of it is next due (NULL when none
+// is ahead). A job without a row has ended.
+const pgTurn = `SELECT me.turn IS NOT NULL, ahead.due
+	FROM outhook_ordering me
+	LEFT JOIN LATERAL (
+		SELECT greatest(extract(epoch FROM j.scheduled_at - now()), 0)::float8 AS due
 		FROM outhook_ordering o JOIN river_job j ON j.id = o.job_id
-		WHERE o.webhook_id = $1 AND o.ordering_key = $2 AND o.job_id < $3 AND j.state NOT IN `+finishedStates+`
-		ORDER BY o.job_id LIMIT 1`, job.Args.WebhookID, job.Args.OrderingKey, job.ID).Scan(&seconds)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return false, 0, nil
+		WHERE o.webhook_id = me.webhook_id AND o.ordering_key = me.ordering_key
+			AND (o.turn, o.job_id) < (me.turn, me.job_id) AND j.state NOT IN ` + finishedStates + `
+		ORDER BY o.turn, o.job_id LIMIT 1
+	) ahead ON true
+	WHERE me.job_id = $1`
+
+func (q *pgQueue) turn(ctx context.Context, job *river.Job[deliveryArgs]) (bool, time.Duration, error) {
+	for claimed := false; ; claimed = true {
+		var hasTurn bool
+		var due *float64
+		err := q.pool.QueryRow(ctx, pgTurn, job.ID).Scan(&hasTurn, &due)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			return false, 0, nil
+		case err != nil:
+			return false, 0, err
+		case hasTurn && due == nil:
+			return false, 0, nil
+		case hasTurn:
+			return true, time.Duration(*due * float64(time.Second)), nil
+		case claimed: // cannot be: claim gives every committed row of the line a turn
+			return true, 0, errors.New("ordering row has no turn after its line was claimed")
+		}
+		if err := q.claim(ctx, job); err != nil {
+			return false, 0, err
+		}
 	}
-	return err == nil, time.Duration(seconds * float64(time.Second)), err
+}
+
+// claim gives every row of job's line that has no turn yet, and is
+// committed, the same next turn; within it they go by job id. The lock on
+// the line, in claim's own short transaction, makes claims of one line
+// take turns, so that turns follow the order in which rows become
+// visible: a row committed after a job of its line was fetched never goes
+// ahead of it, and a publisher's rows, each committed before the next is
+// inserted or all in one transaction, keep their order. The lock's key is
+// a 64-bit hash of the line; two lines that collide only make their
+// claims wait for each other, never the publishers.
+func (q *pgQueue) claim(ctx context.Context, job *river.Job[deliveryArgs]) error {
+	return pgx.BeginFunc(ctx, q.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", lineLock(job.Args.WebhookID, job.Args.OrderingKey)); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `UPDATE outhook_ordering SET turn = (SELECT nextval('outhook_ordering_turn'))
+			WHERE webhook_id = $1 AND ordering_key = $2 AND turn IS NULL`, job.Args.WebhookID, job.Args.OrderingKey)
+		return err
+	})
+}
+
+// lineLock is the key of the advisory lock of a line: FNV-1a of the
+// webhook id and the key, 64 bits.
+func lineLock(webhookID, key string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte(webhookID))
+	h.Write([]byte{0})
+	h.Write([]byte(key))
+	return int64(h.Sum64())
 }
 
 func (q *pgQueue) completeOrdered(ctx context.Context, job *river.Job[deliveryArgs]) error {

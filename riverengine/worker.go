@@ -30,6 +30,10 @@ type deliveryArgs struct {
 	// OrderingKey puts the delivery in line behind the webhook's earlier
 	// deliveries with the same key; empty when unordered.
 	OrderingKey string `json:"ordering_key,omitempty"`
+	// Trace is the W3C trace context of the span that queued the
+	// delivery, so that the spans of its runs, on any instance, join the
+	// publisher's trace.
+	Trace map[string]string `json:"trace,omitempty"`
 }
 
 // Kind implements river.JobArgs.
@@ -206,7 +210,7 @@ func (w *worker) delivery(job *river.Job[deliveryArgs]) (*webhook.Delivery, erro
 	}
 	return &webhook.Delivery{
 		ID: job.Args.DeliveryID, WebhookID: job.Args.WebhookID, Event: ev,
-		Attempts: attempts, Created: job.Args.Created,
+		Attempts: attempts, Created: job.Args.Created, TraceContext: job.Args.Trace,
 	}, nil
 }
 

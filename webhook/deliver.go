@@ -30,23 +30,23 @@ var _ Runner = (*Dispatcher)(nil)
 // attempt, sends it, reads and validates the response, records the
 // invocation, and says whether to retry. It implements Runner.
 func (d *Dispatcher) Attempt(ctx context.Context, del *Delivery) Next {
-	if del.hook == nil {
-		h := d.hookByID(del.WebhookID)
-		if h == nil {
-			const reason = "webhook was removed before the delivery started"
-			d.tel.endDelivery(ctx, del, "", Skipped, reason)
-			d.record(ctx, Invocation{
-				ID: newID(), DeliveryID: del.ID, WebhookID: del.WebhookID, EventType: del.Event.typ, EventID: del.Event.id,
-				Outcome: Skipped, Reason: reason, StartedAt: d.cfg.now(),
-			})
-			return Next{}
-		}
-		del.hook = h
-		if del.span == nil { // picked up by a durable engine, or redelivered
-			d.tel.startDelivery(ctx, h, del)
-		}
+	// The registry is read before every attempt, so that Remove stops a
+	// delivery's retries too. A webhook merely updated keeps the retries
+	// of a delivery on the definition, and the body, of its first attempt.
+	cur, removed := d.lookup(del.WebhookID)
+	switch {
+	case cur == nil && del.hook == nil && !removed:
+		return d.holdUnknown(ctx, del)
+	case cur == nil:
+		return d.skipRemoved(ctx, del)
+	case del.hook == nil:
+		del.hook = cur
 	}
 	h := del.hook
+	if del.span == nil { // a queued delivery: a span for this run
+		d.tel.startRun(ctx, h, del)
+		defer d.tel.endRun(del)
+	}
 	if !del.rendered {
 		body, err := h.render(del.Event)
 		if err != nil {

@@ -24,7 +24,8 @@ import (
 //
 // All methods are safe for concurrent use, registration included: Add,
 // Update and Remove take effect for deliveries that start after they
-// return. Close stops it.
+// return, and Remove for the retries of those started before too. Close
+// stops it.
 type Dispatcher struct {
 	cfg    *config
 	client *http.Client
@@ -37,6 +38,7 @@ type Dispatcher struct {
 	byName    map[string]string   // name -> id
 	byTrigger map[Trigger][]*hook // canonical trigger -> hooks; slices replaced, never modified
 	order     []string            // ids in the order they were added
+	removed   tombstones          // ids removed, to tell them from ids never seen
 
 	closed atomic.Bool
 }
@@ -78,6 +80,9 @@ func New(opts ...Option) (*Dispatcher, error) {
 		return nil, fmt.Errorf("webhook: telemetry: %w", err)
 	}
 	d.tel = tel
+	if tel.queued {
+		d.engine = tracedEngine{Engine: d.engine, tel: tel}
+	}
 	if err := d.engine.Start(d); err != nil {
 		tel.close()
 		return nil, fmt.Errorf("webhook: starting the delivery engine: %w", err)
@@ -209,6 +214,7 @@ func (d *Dispatcher) putLocked(h *hook) {
 	}
 	d.byID[h.def.ID] = h
 	d.byName[h.def.Name] = h.def.ID
+	d.removed.forget(h.def.ID)
 	for _, t := range distinctTriggers(h.def.Triggers) {
 		// Copy on write: Publish iterates slices it read under the lock.
 		d.byTrigger[t] = append(slices.Clip(d.byTrigger[t]), h)
@@ -264,9 +270,13 @@ func (d *Dispatcher) Update(w Webhook) (Webhook, error) {
 	return h.def.clone(), nil
 }
 
-// Remove unregisters the webhook with id. Deliveries already queued for it
-// end as Skipped. It returns an error wrapping ErrNotFound for an unknown
-// id.
+// Remove unregisters the webhook with id. Deliveries queued for it, and
+// those between retries, end as Skipped at their next attempt, with no
+// further request and no dead letter (Redeliver could not queue one to a
+// webhook that is gone); an attempt in flight finishes. The Dispatcher
+// remembers the last 4096 ids removed, to tell a removed webhook from one
+// it has not loaded yet (see WithUnknownWebhookGrace). It returns an
+// error wrapping ErrNotFound for an unknown id.
 func (d *Dispatcher) Remove(id string) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -277,6 +287,7 @@ func (d *Dispatcher) Remove(id string) error {
 	d.unindexLocked(h)
 	delete(d.byID, id)
 	d.order = slices.DeleteFunc(d.order, func(x string) bool { return x == id })
+	d.removed.add(id)
 	return nil
 }
 

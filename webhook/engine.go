@@ -9,7 +9,11 @@ import (
 
 // Engine queues deliveries and has a Runner make their attempts. The
 // default engine lives in memory; the riverengine module provides a durable
-// one on PostgreSQL. Implementations must be safe for concurrent use.
+// one on PostgreSQL. Implementations must be safe for concurrent use. An
+// engine that keeps deliveries outside memory stores a Delivery's exported
+// fields, TraceContext included, and hands the Runner a Delivery rebuilt
+// from them; the Dispatcher then traces each Enqueue, and each run of a
+// delivery (each call of Attempt), as a span of its own.
 type Engine interface {
 	// Start hands the engine the Runner that makes attempts. A Dispatcher
 	// calls it once, before any Enqueue.
@@ -54,8 +58,15 @@ type Delivery struct {
 	Attempts int
 	// Created is when the delivery was queued; the retry policy's time
 	// budget (MaxElapsed) counts from it, or from the first attempt when it
-	// is zero.
+	// is zero; so does the wait for a webhook not registered yet (see
+	// WithUnknownWebhookGrace).
 	Created time.Time
+	// TraceContext is the W3C trace context (traceparent, tracestate) of
+	// the span that queued the delivery; nil when it was not traced. An
+	// engine that keeps deliveries outside this process's memory stores it
+	// with the delivery and gives it back, so that the spans of its runs
+	// join the publisher's trace.
+	TraceContext map[string]string
 
 	// Set by the Dispatcher at the first attempt, so that retries send the
 	// same bytes to the same definition even if the webhook is updated.
@@ -64,7 +75,7 @@ type Delivery struct {
 	rendered bool
 	schedule *schedule
 	admitted bool       // a rate-limit slot is reserved for the next attempt
-	span     trace.Span // from Publish to the final outcome
+	span     trace.Span // from Publish, or for a queued delivery from the run's start, to the outcome; nil once ended
 
 	// For the in-memory engine.
 	queueSize int    // the webhook's bound

@@ -32,7 +32,7 @@ const (
 	// which clause and what value.
 	Filtered Outcome = "filtered"
 	// Skipped: the webhook is inactive, or was removed before the delivery
-	// started.
+	// ended (it is then no dead letter).
 	Skipped Outcome = "skipped"
 )
 

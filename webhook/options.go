@@ -128,6 +128,7 @@ type config struct {
 	jitter           func() float64 // nil: math/rand/v2; tests replace it
 	userAgent        string
 	errs             []error // options New rejects
+	unknownGrace     time.Duration
 }
 
 func newConfig(opts []Option) *config {
@@ -142,6 +143,7 @@ func newConfig(opts []Option) *config {
 		logger:           slog.New(slog.DiscardHandler),
 		now:              time.Now,
 		userAgent:        "Outhook/1",
+		unknownGrace:     DefaultUnknownWebhookGrace,
 	}
 	for _, t := range AccessRequestTriggers() {
 		c.schemas[t] = AccessRequestSchema()
@@ -431,5 +433,31 @@ func WithUserAgent(ua string) Option {
 			}
 		}
 		c.userAgent = ua
+	})
+}
+
+// DefaultUnknownWebhookGrace is how long a delivery of a webhook that the
+// Dispatcher has never had waits for it by default (see
+// WithUnknownWebhookGrace).
+const DefaultUnknownWebhookGrace = 15 * time.Minute
+
+// WithUnknownWebhookGrace sets how long, counted from its Created time, a
+// delivery whose webhook this Dispatcher has never registered waits for
+// it. A durable engine shares deliveries between the instances of a
+// service, and one may run a delivery before it has loaded the webhook (a
+// deploy that adds it, say). Until the grace has passed such a delivery
+// counts no attempt and looks again after a wait of half its age (at
+// least 100ms, at most 30s); then it becomes a dead letter with reason
+// "webhook <id> is not registered on this instance", which Redeliver can
+// queue once the webhook is loaded. A webhook removed through the
+// Dispatcher is not unknown: its deliveries end Skipped at once. Positive;
+// default DefaultUnknownWebhookGrace.
+func WithUnknownWebhookGrace(d time.Duration) Option {
+	return optionFunc(func(c *config) {
+		if d <= 0 {
+			c.reject("WithUnknownWebhookGrace", fmt.Errorf("%s; want a positive duration", d))
+			return
+		}
+		c.unknownGrace = d
 	})
 }

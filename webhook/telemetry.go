@@ -61,8 +61,13 @@ func WithTracePropagation(p propagation.TextMapPropagator) Option {
 	})
 }
 
-// telemetry holds the instruments. Spans: one per delivery, from Publish to
-// its final outcome, and one per attempt beneath it, named after the HTTP
+// telemetry holds the instruments. Spans: with the in-memory engine, one
+// per delivery, from Publish to its final outcome; with any other engine,
+// whose deliveries may run in another process, one "webhook.enqueue" span
+// per delivery around Enqueue, whose W3C trace context the delivery
+// carries (Delivery.TraceContext), and beneath it one "webhook.delivery"
+// span per run of the delivery (each call of Attempt), ended when the run
+// ends. Beneath the delivery span, one per attempt, named after the HTTP
 // method with the HTTP client semantic conventions. Attributes are set once
 // a span is known to record, so a sampler decides on the span's name, kind
 // and parent. Metrics:
@@ -75,6 +80,9 @@ func WithTracePropagation(p propagation.TextMapPropagator) Option {
 type telemetry struct {
 	tracer     trace.Tracer
 	propagator propagation.TextMapPropagator // nil: no propagation
+	// queued: the engine keeps deliveries outside this process's memory,
+	// where a span cannot follow them.
+	queued bool
 
 	deliveries metric.Int64Counter
 	attempts   metric.Int64Counter
@@ -91,6 +99,8 @@ func newTelemetry(c *config, engine Engine) (*telemetry, error) {
 		mp = otel.GetMeterProvider()
 	}
 	t := &telemetry{tracer: tp.Tracer(instrumentationName, trace.WithSchemaURL(semconv.SchemaURL))}
+	_, inMemory := engine.(*memoryEngine)
+	t.queued = !inMemory
 	if c.propagate {
 		t.propagator = c.propagator
 		if t.propagator == nil {
@@ -146,21 +156,59 @@ func (t *telemetry) close() {
 // allocation, and so is the slice of a variadic call through an interface.
 var (
 	producerSpan = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindProducer)}
+	consumerSpan = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindConsumer)}
 	clientSpan   = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindClient)}
 )
+
+// traceContext is the propagator of the context a queued delivery
+// carries: W3C Trace Context, whatever the global propagator.
+var traceContext propagation.TraceContext
 
 // nonRecording is a span that records nothing, to stand for one not made.
 var nonRecording = trace.SpanFromContext(context.Background())
 
-// startDelivery starts del's span as a child of ctx, the publisher's.
+// startDelivery starts del's span as a child of ctx, the publisher's. A
+// queued delivery has none yet: tracedEngine makes its enqueue span, and
+// Attempt a span for each run.
 func (t *telemetry) startDelivery(ctx context.Context, h *hook, del *Delivery) {
+	if t.queued {
+		return
+	}
 	_, del.span = t.tracer.Start(ctx, "webhook.delivery", producerSpan...)
-	if del.span.IsRecording() {
-		del.span.SetAttributes(
-			attrWebhookID.String(h.def.ID), attrWebhookName.String(h.def.Name),
+	t.describe(del.span, h.def.ID, h.def.Name, del)
+}
+
+func (t *telemetry) describe(span trace.Span, id, name string, del *Delivery) {
+	if span.IsRecording() {
+		span.SetAttributes(
+			attrWebhookID.String(id), attrWebhookName.String(name),
 			attrDeliveryID.String(del.ID), attrEventType.String(string(del.Event.typ)),
 		)
 	}
+}
+
+// startRun starts the span of one run of a queued delivery, beneath the
+// span that enqueued it when the delivery carries its context, and
+// beneath ctx's otherwise.
+func (t *telemetry) startRun(ctx context.Context, h *hook, del *Delivery) {
+	if len(del.TraceContext) > 0 {
+		ctx = traceContext.Extract(ctx, propagation.MapCarrier(del.TraceContext))
+	}
+	_, del.span = t.tracer.Start(ctx, "webhook.delivery", consumerSpan...)
+	t.describe(del.span, h.def.ID, h.def.Name, del)
+}
+
+// endRun ends the span of a run that did not end its delivery: a retry is
+// due, or the delivery waits for its rate limit or breaker.
+func (t *telemetry) endRun(del *Delivery) {
+	if del.span == nil {
+		return
+	}
+	if del.span.IsRecording() {
+		del.span.SetAttributes(attrOutcome.String(string(Retrying)), attrAttempt.Int(del.Attempts))
+	}
+	del.span.End()
+	del.span = nil
 }
 
 // endDelivery ends del's span and counts its outcome.
@@ -178,6 +226,33 @@ func (t *telemetry) endDelivery(ctx context.Context, del *Delivery, name string,
 		}
 	}
 	del.span.End()
+	del.span = nil
+}
+
+// tracedEngine is an engine that keeps deliveries outside this process's
+// memory (a durable one), where a span cannot follow them. Its Enqueue is
+// a span of its own, ended once the delivery is queued, whose context the
+// delivery carries to its runs.
+type tracedEngine struct {
+	Engine
+	tel *telemetry
+}
+
+func (e tracedEngine) Enqueue(ctx context.Context, del *Delivery) error {
+	ctx, span := e.tel.tracer.Start(ctx, "webhook.enqueue", producerSpan...)
+	if span.SpanContext().IsValid() {
+		del.TraceContext = map[string]string{}
+		traceContext.Inject(ctx, propagation.MapCarrier(del.TraceContext))
+	}
+	if span.IsRecording() {
+		span.SetAttributes(attrWebhookID.String(del.WebhookID), attrDeliveryID.String(del.ID), attrEventType.String(string(del.Event.typ)))
+	}
+	err := e.Engine.Enqueue(ctx, del)
+	if err != nil {
+		span.SetStatus(codes.Error, err.Error())
+	}
+	span.End()
+	return err
 }
 
 // startAttempt starts an attempt's client span beneath the delivery's and,

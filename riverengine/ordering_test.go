@@ -1,0 +1,121 @@
+package riverengine_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
+
+	"github.com/outhook/outhook/riverengine"
+	"github.com/outhook/outhook/webhook"
+)
+
+// orderedSetup returns a pool, an engine on it and a Dispatcher with the
+// webhook "ordered", ordered by data.key, posting to rc.
+func orderedSetup(t *testing.T, rc *receiver) (*pgxpool.Pool, *riverengine.Engine) {
+	t.Helper()
+	url := needPostgres(t)
+	pool, eng := newPostgresEngine(t, url, riverengine.WithPollInterval(50*time.Millisecond))
+	d, err := webhook.New(dispatcherOptions(eng)...)
+	require.NoError(t, err)
+	closeDispatcher(t, d)
+	ordered := hook("ordered", rc.URL)
+	ordered.Delivery = &webhook.DeliverySettings{OrderingKey: "data.key"}
+	_, err = d.Add(ordered)
+	require.NoError(t, err)
+	return pool, eng
+}
+
+// requireInOrder checks that the receiver got want, in that order, one at
+// a time.
+func requireInOrder(t *testing.T, rc *receiver, want ...string) {
+	t.Helper()
+	got := rc.answered()
+	require.Len(t, got, len(want))
+	for i, req := range got {
+		require.Equal(t, want[i], req.eventID, "request %d", i)
+		if i > 0 {
+			require.False(t, req.start.Before(got[i-1].end), "%s overlapped %s", req.eventID, got[i-1].eventID)
+		}
+	}
+}
+
+// Two transactions, a batch job's say, that publish ordering keys A then
+// B and B then A, interleaved, both commit: Outhook takes no lock in the
+// caller's transaction, so it cannot deadlock it (SQLSTATE 40P01) nor make
+// it wait.
+func TestPublishTxInAnyKeyOrderNeverDeadlocks(t *testing.T) {
+	rc := newReceiver(t, 10*time.Millisecond, nil)
+	pool, eng := orderedSetup(t, rc)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var txs [2]pgx.Tx
+	for i := range txs {
+		tx, err := pool.Begin(ctx)
+		require.NoError(t, err)
+		defer tx.Rollback(context.Background())
+		txs[i] = tx
+	}
+	publish := func(tx pgx.Tx, n int, key string) error {
+		_, err := eng.PublishTx(ctx, tx, keyedEvent(t, n, key))
+		return err
+	}
+	require.NoError(t, publish(txs[0], 1, "A"))
+	require.NoError(t, publish(txs[1], 2, "B"))
+	var wg sync.WaitGroup
+	var errs [2]error
+	wg.Go(func() { errs[0] = publish(txs[0], 3, "B") })
+	wg.Go(func() { errs[1] = publish(txs[1], 4, "A") })
+	wg.Wait()
+	require.NoError(t, errs[0], "transaction 1 publishing B")
+	require.NoError(t, errs[1], "transaction 2 publishing A")
+	require.NoError(t, txs[0].Commit(ctx))
+	require.NoError(t, txs[1].Commit(ctx))
+
+	eventually(t, 10*time.Second, "every delivery", func() bool { n, _ := rc.pairs(); return n == 4 })
+	byKey := map[string][]served{}
+	for _, req := range rc.answered() {
+		key := map[string]string{"e-1": "A", "e-4": "A", "e-2": "B", "e-3": "B"}[req.eventID]
+		if prev := byKey[key]; len(prev) > 0 {
+			require.False(t, req.start.Before(prev[len(prev)-1].end), "key %s: two in flight", key)
+		}
+		byKey[key] = append(byKey[key], req)
+	}
+	require.Len(t, byKey["A"], 2)
+	require.Len(t, byKey["B"], 2)
+}
+
+// A delivery published in a transaction still open holds no later one of
+// its key up: that one commits, and goes, first. The earlier one,
+// committed while the later is in flight, waits for it rather than going
+// alongside it for its lower job id: a key's deliveries go in the order
+// their transactions commit.
+func TestOrderingKeyFollowsCommitOrder(t *testing.T) {
+	rc := newReceiver(t, 500*time.Millisecond, nil)
+	pool, eng := orderedSetup(t, rc)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	open, err := pool.Begin(ctx)
+	require.NoError(t, err)
+	defer open.Rollback(context.Background())
+	_, err = eng.PublishTx(ctx, open, keyedEvent(t, 1, "K"))
+	require.NoError(t, err)
+
+	later, err := pool.Begin(ctx)
+	require.NoError(t, err)
+	defer later.Rollback(context.Background())
+	publishCtx, cancelPublish := context.WithTimeout(ctx, 3*time.Second)
+	defer cancelPublish()
+	_, err = eng.PublishTx(publishCtx, later, keyedEvent(t, 2, "K"))
+	require.NoError(t, err, "a publisher never waits for another's transaction")
+	require.NoError(t, later.Commit(ctx))
+	eventually(t, 10*time.Second, "the delivery committed first in flight", func() bool { return rc.peakInFlight() == 1 })
+
+	require.NoError(t, open.Commit(ctx))
+	eventually(t, 10*time.Second, "both deliveries", func() bool { n, _ := rc.pairs(); return n == 2 })
+	requireInOrder(t, rc, "e-2", "e-1")
+}

@@ -1,0 +1,117 @@
+package webhook_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/outhook/outhook/webhook"
+)
+
+// requireTrace checks that every span started was ended and belongs to
+// the publisher's trace, and returns the spans by name.
+func requireTrace(t *testing.T, sr *tracetest.SpanRecorder, publisher trace.SpanContext) map[string][]sdktrace.ReadOnlySpan {
+	t.Helper()
+	byName := map[string][]sdktrace.ReadOnlySpan{}
+	for _, s := range sr.Started() {
+		require.False(t, s.EndTime().IsZero(), "span %q was never ended", s.Name())
+		require.Equal(t, publisher.TraceID(), s.SpanContext().TraceID(), "span %q is in the publisher's trace", s.Name())
+		byName[s.Name()] = append(byName[s.Name()], s)
+	}
+	require.Len(t, sr.Ended(), len(sr.Started()))
+	return byName
+}
+
+// flaky answers 503 to its first request and 200 after.
+func flaky(n int, w http.ResponseWriter, _ *http.Request) {
+	if n == 1 {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// With the in-memory engine a delivery is one span from Publish to its
+// outcome, beneath the publisher's, with its attempts beneath it.
+func TestSpansEndInMemory(t *testing.T) {
+	rc := newReceiver(t, flaky)
+	sr := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(sr))
+	d, invs := newDispatcher(t, webhook.WithTracerProvider(tp))
+	_, err := d.Add(torqLike(rc.URL))
+	require.NoError(t, err)
+	ctx, parent := tp.Tracer("test").Start(context.Background(), "publish")
+	_, err = d.Publish(ctx, mock(t, webhook.RequestCreated))
+	require.NoError(t, err)
+	parent.End()
+	require.Equal(t, webhook.Delivered, waitFinal(t, invs, 1)[0].Outcome)
+
+	spans := requireTrace(t, sr, parent.SpanContext())
+	require.Len(t, spans["webhook.delivery"], 1)
+	require.Len(t, spans["POST"], 2)
+}
+
+// queueEngine stands for a durable engine: it keeps only a delivery's
+// exported fields, as a database row would, and makes each attempt on a
+// Delivery rebuilt from them.
+type queueEngine struct {
+	runner webhook.Runner
+	queued []webhook.Delivery
+}
+
+func (e *queueEngine) Start(r webhook.Runner) error { e.runner = r; return nil }
+func (e *queueEngine) Enqueue(_ context.Context, d *webhook.Delivery) error {
+	e.queued = append(e.queued, webhook.Delivery{ID: d.ID, WebhookID: d.WebhookID, Event: d.Event, Created: d.Created, TraceContext: d.TraceContext})
+	return nil
+}
+func (e *queueEngine) Close(context.Context) error { return nil }
+
+// run makes the attempts of the queued deliveries, each on a Delivery of
+// its own, until they end.
+func (e *queueEngine) run(ctx context.Context) {
+	for _, q := range e.queued {
+		for attempts := 0; ; {
+			del := q
+			del.Attempts = attempts
+			next := e.runner.Attempt(ctx, &del)
+			if !next.Retry {
+				break
+			}
+			attempts = del.Attempts
+		}
+	}
+}
+
+// With an engine that keeps deliveries outside memory, the publisher's
+// side is an enqueue span, ended once the delivery is queued, and each run
+// of the delivery is a span of its own beneath it, ended with the run.
+func TestSpansEndAcrossAQueue(t *testing.T) {
+	rc := newReceiver(t, flaky)
+	sr := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(sr))
+	eng := &queueEngine{}
+	d, invs := newDispatcher(t, webhook.WithTracerProvider(tp), webhook.WithEngine(eng))
+	_, err := d.Add(torqLike(rc.URL))
+	require.NoError(t, err)
+	ctx, parent := tp.Tracer("test").Start(context.Background(), "publish")
+	_, err = d.Publish(ctx, mock(t, webhook.RequestCreated))
+	require.NoError(t, err)
+	parent.End()
+	eng.run(context.Background())
+	require.Equal(t, webhook.Delivered, waitFinal(t, invs, 1)[0].Outcome)
+
+	spans := requireTrace(t, sr, parent.SpanContext())
+	require.Len(t, spans["webhook.enqueue"], 1)
+	enqueue := spans["webhook.enqueue"][0]
+	require.Equal(t, parent.SpanContext().SpanID(), enqueue.Parent().SpanID())
+	require.Len(t, spans["webhook.delivery"], 2, "one span per run")
+	for _, run := range spans["webhook.delivery"] {
+		require.Equal(t, enqueue.SpanContext().SpanID(), run.Parent().SpanID(), "a run's span is beneath the enqueue span")
+	}
+	require.Len(t, spans["POST"], 2)
+}
