@@ -2,6 +2,7 @@ package template_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -147,4 +148,37 @@ func TestEscapedQuotesInTags(t *testing.T) {
 			require.Contains(t, te.Msg, tt.msg)
 		})
 	}
+}
+
+// A backslash of the string around an embedded document escapes the first
+// character of whatever follows it in the output: a tag right after it would
+// have its value's first byte taken as the escape.
+func TestTagAfterBackslashOfEnclosingString(t *testing.T) {
+	for _, src := range []string{
+		`{"m": "{\"a\": \"\{{x}}"}"}`,
+		`{"m": "{\"a\": \"{\\\"b\\\": \\\"\\{{x}}\\\"}\"}"}`,
+		`{"m": "{\"a\": \"\\\{{x}}"}"}`,
+		`{"m": "{\"a\": \"\u00{{x}}\"}"}`,
+	} {
+		t.Run(src, func(t *testing.T) {
+			_, err := template.Parse(src, template.WithName("body"))
+			var te *template.Error
+			require.ErrorAs(t, err, &te, "parsed; renders %q with x = \"n\"", render(src, "n"))
+			require.Equal(t, 1, te.Line, err.Error())
+			require.Equal(t, strings.Index(src, "{{x}}")+1, te.Column, err.Error())
+			require.Contains(t, te.Msg, "escape sequence", err.Error())
+		})
+	}
+}
+
+func render(src, x string) string {
+	tmpl, err := template.Parse(src)
+	if err != nil {
+		return err.Error()
+	}
+	out, err := tmpl.Append(nil, map[string]any{"x": x})
+	if err != nil {
+		return err.Error()
+	}
+	return string(out)
 }

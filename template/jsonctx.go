@@ -493,11 +493,16 @@ func tagPlace(s *jstate) (esc, string) {
 	n := len(s.lv) - 1
 	x := &s.lv[n]
 	e := esc{depth: uint8(n)}
-	switch x.pos {
-	case pString, pKeyString:
-		if x.esc != 0 {
+	// Every level but the last is inside the string that holds the next;
+	// a value written inside an escape sequence of any of them would
+	// complete it with its own first bytes.
+	for i := range s.lv {
+		if s.lv[i].esc != 0 {
 			return e, "tag inside an escape sequence of a JSON string"
 		}
+	}
+	switch x.pos {
+	case pString, pKeyString:
 		x.fresh = false
 		e.kind = escString
 	case pValue, pValueClose:
