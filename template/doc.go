@@ -74,8 +74,9 @@
 // paths, {{#each}} with @index, @key, @first and @last, {{else}} and
 // {{else if x}}, {{#if}}, {{#unless}}, {{#with}}, {{{raw}}} and {{& raw}},
 // {{!-- comments --}}, whitespace control {{~x~}} and subexpressions
-// ({{#if (eq a "b")}}). In a tag inside a JSON string, a string literal may
-// be written with the quotes escaped for the string around it, as in
+// ({{#if (eq a "b")}}). In a tag inside a JSON string (anywhere in a
+// document embedded in one, too), a string literal may be written with the
+// quotes escaped for the string around it, as in
 // "text": "{{#if (eq event_type \"RequestApproved\")}}…", which is what its
 // author means; elsewhere \"x\" is a Parse error. A name holding a character
 // that Handlebars refuses in names (such as \ " ' ! # % & ( ) + , ; < = > ^ `

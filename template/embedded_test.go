@@ -182,3 +182,18 @@ func render(src, x string) string {
 	}
 	return string(out)
 }
+
+// Inside a document embedded in a string, every tag stands inside that
+// string, so its literals are written with escaped quotes wherever the tag
+// stands in the inner document.
+func TestEscapedLiteralInEmbeddedValuePosition(t *testing.T) {
+	src := `{"m": "{\"t\": {{default x \"none\"}}, \"k\": [{{#if (eq x \"a\")}}1{{/if}}]}"}`
+	tmpl, err := template.Parse(src)
+	require.NoError(t, err)
+	out, err := tmpl.Append(nil, map[string]any{})
+	require.NoError(t, err)
+	require.Equal(t, map[string]any{"t": "none", "k": []any{}}, innerDocument(t, out, "m"))
+	out, err = tmpl.Append(nil, map[string]any{"x": "a"})
+	require.NoError(t, err)
+	require.Equal(t, map[string]any{"t": "a", "k": []any{float64(1)}}, innerDocument(t, out, "m"))
+}

@@ -711,7 +711,8 @@ func (a *analyzer) inString(id strID) string {
 
 // escapedLiterals checks that the string literals written \"lit\" in the
 // tag of n stand inside a JSON string in every state, where the author
-// escaped the quotes for the string around the tag.
+// escaped the quotes for the string around the tag. A tag anywhere in an
+// embedded document stands inside the string that holds it.
 func (a *analyzer) escapedLiterals(n *node, states []jstate) error {
 	lit := escapedLiteral(n.expr)
 	if lit == nil {
@@ -721,6 +722,9 @@ func (a *analyzer) escapedLiterals(n *node, states []jstate) error {
 		switch s.lv[len(s.lv)-1].pos {
 		case pString, pKeyString:
 		default:
+			if len(s.lv) > 1 {
+				continue
+			}
 			return a.errorf(n.src, lit.pos, "string literal "+lit.text+" outside a JSON string: write "+strconv.Quote(lit.lit.(string)))
 		}
 	}
