@@ -197,3 +197,36 @@ func TestEscapedLiteralInEmbeddedValuePosition(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, map[string]any{"t": "a", "k": []any{float64(1)}}, innerDocument(t, out, "m"))
 }
+
+// A section may hold the whole of a document embedded in a string, as the
+// branches of a Datadog message that depends on the event do.
+func TestSectionAroundEmbeddedDocument(t *testing.T) {
+	src := `{"text": "{{#if (eq x \"RequestApproved\")}}{\"v\": \"{{k}}\"}{{else}}{\"w\": {{x}}}{{/if}}"}`
+	tmpl, err := template.Parse(src)
+	require.NoError(t, err)
+	out, err := tmpl.Append(nil, map[string]any{"x": "RequestApproved", "k": injection})
+	require.NoError(t, err)
+	require.Equal(t, map[string]any{"v": injection}, innerDocument(t, out, "text"))
+	out, err = tmpl.Append(nil, map[string]any{"x": injection})
+	require.NoError(t, err)
+	require.Equal(t, map[string]any{"w": injection}, innerDocument(t, out, "text"))
+
+	// The section must still leave a whole document: nothing may follow it
+	// in the string, and a repeated body would write two.
+	for _, tt := range []struct {
+		src string
+		col int
+		msg string
+	}{
+		{`{"m": "{{#if a}}{\"v\": 1}{{/if}}{{k}}"}`, 34, "after the end of the JSON document"},
+		{`{"m": "{{#if a}}{\"v\": 1}{{/if}} x"}`, 35, "after the end of the document"},
+		{`{"m": "{{#xs}}[1]{{/xs}}"}`, 15, "after the end of the document"},
+		{`{"m": "{{#if a}}{\"v\": {{/if}}1}"}`, 25, "ends the section opened at 1:8"},
+	} {
+		_, err := template.Parse(tt.src)
+		var te *template.Error
+		require.ErrorAs(t, err, &te, tt.src)
+		require.Equal(t, tt.col, te.Column, err.Error())
+		require.Contains(t, te.Msg, tt.msg)
+	}
+}

@@ -753,15 +753,17 @@ func known(e *expr, s jstate) (truthy, ok bool) {
 func (a *analyzer) block(n *node, s jstate) ([]jstate, error) {
 	var out stateSet
 	// check makes sure that the states at the end of the body have the
-	// nesting of s.
+	// nesting of s, or that of s plus a whole document the body began in a
+	// string that was empty so far: "{{#if a}}{\"v\": 1}{{/if}}".
 	check := func(states []jstate, err error) ([]jstate, error) {
 		if err != nil {
 			return nil, err
 		}
 		for _, e := range states {
-			if e.coarse() != s.coarse() {
+			whole := len(e.lv) == len(s.lv)+1 && e.lv[len(s.lv)].done() && e.coarse() == s.coarse()+"|"
+			if e.coarse() != s.coarse() && !whole {
 				line, col := n.src.position(n.pos)
-				return nil, a.errorf(n.src, n.close, fmt.Sprintf("{{/%s}} ends the section opened at %d:%d in another JSON context: a section must begin and end inside the same string, or at the same depth of objects and arrays", n.name, line, col))
+				return nil, a.errorf(n.src, n.close, fmt.Sprintf("{{/%s}} ends the section opened at %d:%d in another JSON context: a section must begin and end inside the same string, or at the same depth of objects and arrays, or hold the whole of a document embedded in a string it begins", n.name, line, col))
 			}
 		}
 		return states, nil
