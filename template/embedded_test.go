@@ -230,3 +230,16 @@ func TestSectionAroundEmbeddedDocument(t *testing.T) {
 		require.Contains(t, te.Msg, tt.msg)
 	}
 }
+
+// A problem found in a partial, in a string the template opened, names the
+// source of each position.
+func TestEmbeddedErrorInPartialNamesBothSources(t *testing.T) {
+	_, err := template.Parse("{\n\"m\":\n \"{\\\"a\\\": 1, {{> tail}}\"}",
+		template.WithName("body"), template.WithPartials(map[string]string{"tail": `\"b\": {{x}} {{x}}}`}))
+	var te *template.Error
+	require.ErrorAs(t, err, &te)
+	require.Equal(t, "tail", te.Name)
+	require.Equal(t, 1, te.Line)
+	require.Equal(t, 14, te.Column)
+	require.Contains(t, te.Msg, "in the string opened at body:3:2,")
+}

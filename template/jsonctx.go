@@ -659,7 +659,7 @@ func (a *analyzer) nodes(nodes []node, in []jstate) ([]jstate, error) {
 				if msg != "" {
 					msg += ": {{" + n.expr.text + "}} cannot be placed here"
 					if l := len(s.lv) - 1; l > 0 {
-						msg += a.inString(s.lv[l-1].id)
+						msg += a.inString(s.lv[l-1].id, n.src)
 					}
 					return nil, a.errorf(n.src, n.pos, msg)
 				}
@@ -698,14 +698,23 @@ func (a *analyzer) faultError(f *fault, n *node, j int) error {
 	if f.level == 0 {
 		return a.errorf(n.src, n.pos+j, f.msg+"; for a body that is not JSON, use WithMode(Text)")
 	}
-	return a.errorf(n.src, n.pos+j, f.msg+a.inString(f.id))
+	return a.errorf(n.src, n.pos+j, f.msg+a.inString(f.id, n.src))
 }
 
-// inString locates a problem in the embedded document of string id, and
-// says how to make the string text.
-func (a *analyzer) inString(id strID) string {
+// inString locates a problem, found in source at, in the embedded document
+// of string id, and says how to make the string text.
+func (a *analyzer) inString(id strID, at *source) string {
 	open := a.texts[id.node]
-	return ", in the string opened at " + posString(open.src, open.pos+int(id.off)) +
+	where := posString(open.src, open.pos+int(id.off))
+	if open.src != at {
+		// The string and the problem are in different partials.
+		name := open.src.name
+		if name == "" {
+			name = "template"
+		}
+		where = name + ":" + where
+	}
+	return ", in the string opened at " + where +
 		", which starts like an embedded JSON document; if that string is text, begin it with {{!plain}}"
 }
 
