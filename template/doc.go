@@ -32,14 +32,15 @@
 // understood when written with @first, @last or @index, as in
 // [{{#each xs}}{{json .}}{{#unless @last}},{{/unless}}{{/each}}]. A mustache
 // section over a value that is not a list renders it as the only item of a
-// list: @first and @last are true and @index is 0. A section must begin
-// and end in the same JSON context (inside the same string, or at the same
-// depth of objects and arrays), or hold the whole of a document embedded in
-// a string it begins, as in "{{#if a}}{\"v\": 1}{{/if}}"; every way through
-// the template must give one complete JSON document. Parse rejects any
-// other template with the position of the problem, so a template that
-// parses renders valid JSON for any data whatsoever, or Execute returns an
-// error.
+// list: @first and @last are true and @index is 0; a section over @first,
+// @last, @index or @key is a condition, as {{#if}} is, and leaves them to
+// the loop around it. A section must begin and end in the same JSON
+// context (inside the same string, or at the same depth of objects and
+// arrays), or hold the whole of a document embedded in a string it begins,
+// as in "{{#if a}}{\"v\": 1}{{/if}}"; every way through the template must
+// give one complete JSON document. Parse rejects any other template with
+// the position of the problem, so a template that parses renders valid JSON
+// for any data whatsoever, or Execute returns an error.
 //
 // The HTML mode escapes as mustache and Handlebars do, and the Text mode
 // writes values as they are, for bodies that are not JSON (see WithMode).

@@ -243,3 +243,28 @@ func TestEmbeddedErrorInPartialNamesBothSources(t *testing.T) {
 	require.Equal(t, 14, te.Column)
 	require.Contains(t, te.Msg, "in the string opened at body:3:2,")
 }
+
+// A section over @first, @last, @index or @key is a condition on the loop
+// around it, as {{#if}} is: inside it, those variables still describe that
+// loop, which is what the JSON analysis follows.
+func TestSectionOverDataVariableKeepsTheLoop(t *testing.T) {
+	for _, src := range []string{
+		`[{{#each xs}}{{#@index}}{{#unless @first}},{{/unless}}{{/@index}}{{json .}}{{/each}}]`,
+		`[{{#xs}}{{#@index}}{{#if @first}}{{else}},{{/if}}{{/@index}}{{json .}}{{/xs}}]`,
+		`{"m": "[{{#each xs}}{{#@index}}{{#unless @first}},{{/unless}}{{/@index}}\"{{.}}\"{{/each}}]"}`,
+	} {
+		tmpl, err := template.Parse(src)
+		require.NoError(t, err, src)
+		out, err := tmpl.Append(nil, map[string]any{"xs": []any{"a", "b", "c"}})
+		require.NoError(t, err)
+		require.True(t, json.Valid(out), "%s renders %s", src, out)
+		if out[0] == '{' {
+			var outer map[string]string
+			require.NoError(t, json.Unmarshal(out, &outer))
+			out = []byte(outer["m"])
+		}
+		var items []string
+		require.NoError(t, json.Unmarshal(out, &items), "%s", out)
+		require.Equal(t, []string{"a", "b", "c"}, items)
+	}
+}
