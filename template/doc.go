@@ -32,9 +32,12 @@
 // understood when written with @first, @last or @index, as in
 // [{{#each xs}}{{json .}}{{#unless @last}},{{/unless}}{{/each}}]. A mustache
 // section over a value that is not a list renders it as the only item of a
-// list: @first and @last are true and @index is 0. A section must begin
-// and end in the same JSON context (inside the same string, or at the same
-// depth of objects and arrays), and every way through the template must
+// list: @first and @last are true and @index is 0; a section over @first,
+// @last, @index or @key is a condition, as {{#if}} is, and leaves them to
+// the loop around it. A section must begin and end in the same JSON
+// context (inside the same string, or at the same depth of objects and
+// arrays), or hold the whole of a document embedded in a string it begins,
+// as in "{{#if a}}{\"v\": 1}{{/if}}"; every way through the template must
 // give one complete JSON document. Parse rejects any other template with
 // the position of the problem, so a template that parses renders valid JSON
 // for any data whatsoever, or Execute returns an error.
@@ -74,8 +77,9 @@
 // paths, {{#each}} with @index, @key, @first and @last, {{else}} and
 // {{else if x}}, {{#if}}, {{#unless}}, {{#with}}, {{{raw}}} and {{& raw}},
 // {{!-- comments --}}, whitespace control {{~x~}} and subexpressions
-// ({{#if (eq a "b")}}). In a tag inside a JSON string, a string literal may
-// be written with the quotes escaped for the string around it, as in
+// ({{#if (eq a "b")}}). In a tag inside a JSON string (anywhere in a
+// document embedded in one, too), a string literal may be written with the
+// quotes escaped for the string around it, as in
 // "text": "{{#if (eq event_type \"RequestApproved\")}}…", which is what its
 // author means; elsewhere \"x\" is a Parse error. A name holding a character
 // that Handlebars refuses in names (such as \ " ' ! # % & ( ) + , ; < = > ^ `

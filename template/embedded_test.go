@@ -2,6 +2,7 @@ package template_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -146,5 +147,124 @@ func TestEscapedQuotesInTags(t *testing.T) {
 			require.Equal(t, tt.col, te.Column, err.Error())
 			require.Contains(t, te.Msg, tt.msg)
 		})
+	}
+}
+
+// A backslash of the string around an embedded document escapes the first
+// character of whatever follows it in the output: a tag right after it would
+// have its value's first byte taken as the escape.
+func TestTagAfterBackslashOfEnclosingString(t *testing.T) {
+	for _, src := range []string{
+		`{"m": "{\"a\": \"\{{x}}"}"}`,
+		`{"m": "{\"a\": \"{\\\"b\\\": \\\"\\{{x}}\\\"}\"}"}`,
+		`{"m": "{\"a\": \"\\\{{x}}"}"}`,
+		`{"m": "{\"a\": \"\u00{{x}}\"}"}`,
+	} {
+		t.Run(src, func(t *testing.T) {
+			_, err := template.Parse(src, template.WithName("body"))
+			var te *template.Error
+			require.ErrorAs(t, err, &te, "parsed; renders %q with x = \"n\"", render(src, "n"))
+			require.Equal(t, 1, te.Line, err.Error())
+			require.Equal(t, strings.Index(src, "{{x}}")+1, te.Column, err.Error())
+			require.Contains(t, te.Msg, "escape sequence", err.Error())
+		})
+	}
+}
+
+func render(src, x string) string {
+	tmpl, err := template.Parse(src)
+	if err != nil {
+		return err.Error()
+	}
+	out, err := tmpl.Append(nil, map[string]any{"x": x})
+	if err != nil {
+		return err.Error()
+	}
+	return string(out)
+}
+
+// Inside a document embedded in a string, every tag stands inside that
+// string, so its literals are written with escaped quotes wherever the tag
+// stands in the inner document.
+func TestEscapedLiteralInEmbeddedValuePosition(t *testing.T) {
+	src := `{"m": "{\"t\": {{default x \"none\"}}, \"k\": [{{#if (eq x \"a\")}}1{{/if}}]}"}`
+	tmpl, err := template.Parse(src)
+	require.NoError(t, err)
+	out, err := tmpl.Append(nil, map[string]any{})
+	require.NoError(t, err)
+	require.Equal(t, map[string]any{"t": "none", "k": []any{}}, innerDocument(t, out, "m"))
+	out, err = tmpl.Append(nil, map[string]any{"x": "a"})
+	require.NoError(t, err)
+	require.Equal(t, map[string]any{"t": "a", "k": []any{float64(1)}}, innerDocument(t, out, "m"))
+}
+
+// A section may hold the whole of a document embedded in a string, as the
+// branches of a Datadog message that depends on the event do.
+func TestSectionAroundEmbeddedDocument(t *testing.T) {
+	src := `{"text": "{{#if (eq x \"RequestApproved\")}}{\"v\": \"{{k}}\"}{{else}}{\"w\": {{x}}}{{/if}}"}`
+	tmpl, err := template.Parse(src)
+	require.NoError(t, err)
+	out, err := tmpl.Append(nil, map[string]any{"x": "RequestApproved", "k": injection})
+	require.NoError(t, err)
+	require.Equal(t, map[string]any{"v": injection}, innerDocument(t, out, "text"))
+	out, err = tmpl.Append(nil, map[string]any{"x": injection})
+	require.NoError(t, err)
+	require.Equal(t, map[string]any{"w": injection}, innerDocument(t, out, "text"))
+
+	// The section must still leave a whole document: nothing may follow it
+	// in the string, and a repeated body would write two.
+	for _, tt := range []struct {
+		src string
+		col int
+		msg string
+	}{
+		{`{"m": "{{#if a}}{\"v\": 1}{{/if}}{{k}}"}`, 34, "after the end of the JSON document"},
+		{`{"m": "{{#if a}}{\"v\": 1}{{/if}} x"}`, 35, "after the end of the document"},
+		{`{"m": "{{#xs}}[1]{{/xs}}"}`, 15, "after the end of the document"},
+		{`{"m": "{{#if a}}{\"v\": {{/if}}1}"}`, 25, "ends the section opened at 1:8"},
+	} {
+		_, err := template.Parse(tt.src)
+		var te *template.Error
+		require.ErrorAs(t, err, &te, tt.src)
+		require.Equal(t, tt.col, te.Column, err.Error())
+		require.Contains(t, te.Msg, tt.msg)
+	}
+}
+
+// A problem found in a partial, in a string the template opened, names the
+// source of each position.
+func TestEmbeddedErrorInPartialNamesBothSources(t *testing.T) {
+	_, err := template.Parse("{\n\"m\":\n \"{\\\"a\\\": 1, {{> tail}}\"}",
+		template.WithName("body"), template.WithPartials(map[string]string{"tail": `\"b\": {{x}} {{x}}}`}))
+	var te *template.Error
+	require.ErrorAs(t, err, &te)
+	require.Equal(t, "tail", te.Name)
+	require.Equal(t, 1, te.Line)
+	require.Equal(t, 14, te.Column)
+	require.Contains(t, te.Msg, "in the string opened at body:3:2,")
+}
+
+// A section over @first, @last, @index or @key is a condition on the loop
+// around it, as {{#if}} is: inside it, those variables still describe that
+// loop, which is what the JSON analysis follows.
+func TestSectionOverDataVariableKeepsTheLoop(t *testing.T) {
+	for _, src := range []string{
+		`[{{#each xs}}{{#@index}}{{#unless @first}},{{/unless}}{{/@index}}{{json .}}{{/each}}]`,
+		`[{{#xs}}{{#@index}}{{#if @first}}{{else}},{{/if}}{{/@index}}{{json .}}{{/xs}}]`,
+		`{"m": "[{{#each xs}}{{#@index}}{{#unless @first}},{{/unless}}{{/@index}}\"{{.}}\"{{/each}}]"}`,
+	} {
+		tmpl, err := template.Parse(src)
+		require.NoError(t, err, src)
+		out, err := tmpl.Append(nil, map[string]any{"xs": []any{"a", "b", "c"}})
+		require.NoError(t, err)
+		require.True(t, json.Valid(out), "%s renders %s", src, out)
+		if out[0] == '{' {
+			var outer map[string]string
+			require.NoError(t, json.Unmarshal(out, &outer))
+			out = []byte(outer["m"])
+		}
+		var items []string
+		require.NoError(t, json.Unmarshal(out, &items), "%s", out)
+		require.Equal(t, []string{"a", "b", "c"}, items)
 	}
 }

@@ -415,8 +415,9 @@ func (s *state) block(dst []byte, n *node) ([]byte, error) {
 		}
 		if jsondoc.KindOf(v) != jsondoc.Array {
 			// The only item of a list: @first and @last hold, as the JSON
-			// analysis assumes.
-			s.push(ctxFrame{v: v, loop: true, count: 1})
+			// analysis assumes. A section over @first and the like is a
+			// condition on the loop around it, which stays current.
+			s.push(ctxFrame{v: v, loop: n.expr.kind != eData, count: 1})
 			dst, err = s.run(dst, n.body)
 			s.pop()
 			return dst, err

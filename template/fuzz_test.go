@@ -33,6 +33,9 @@ var fuzzSeeds = []string{
 	`{"message": "{\"justification\": \"{{why}}\", \"groups\": [{{#groups}}{{#unless @first}},{{/unless}}\"{{name}}\"{{/groups}}]}"}`,
 	`{"m": "{\"a\": \"{\\\"b\\\": \\\"{{x}}\\\", \\\"{{k}}\\\": [{{#each xs}}{{json .}}{{#unless @last}},{{/unless}}{{/each}}]}\", \"p\": \"{{!plain}}[{{x}}\"}"}`,
 	`{"text":"{{#if (eq x \"RequestApproved\")}}{\"v\": \"{{k}}\"}{{else}}{\"w\": {{x}}}{{/if}}"}`,
+	// Sections over loop variables are conditions on the enclosing loop.
+	`[{{#each xs}}{{#@index}}{{#unless @first}},{{/unless}}{{/@index}}{{json .}}{{/each}}]`,
+	`{"m": "{\"a\": \"\{{x}}"}"}`,
 }
 
 // fuzzData are data documents for the seeds.

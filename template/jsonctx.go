@@ -493,11 +493,16 @@ func tagPlace(s *jstate) (esc, string) {
 	n := len(s.lv) - 1
 	x := &s.lv[n]
 	e := esc{depth: uint8(n)}
-	switch x.pos {
-	case pString, pKeyString:
-		if x.esc != 0 {
+	// Every level but the last is inside the string that holds the next;
+	// a value written inside an escape sequence of any of them would
+	// complete it with its own first bytes.
+	for i := range s.lv {
+		if s.lv[i].esc != 0 {
 			return e, "tag inside an escape sequence of a JSON string"
 		}
+	}
+	switch x.pos {
+	case pString, pKeyString:
 		x.fresh = false
 		e.kind = escString
 	case pValue, pValueClose:
@@ -654,7 +659,7 @@ func (a *analyzer) nodes(nodes []node, in []jstate) ([]jstate, error) {
 				if msg != "" {
 					msg += ": {{" + n.expr.text + "}} cannot be placed here"
 					if l := len(s.lv) - 1; l > 0 {
-						msg += a.inString(s.lv[l-1].id)
+						msg += a.inString(s.lv[l-1].id, n.src)
 					}
 					return nil, a.errorf(n.src, n.pos, msg)
 				}
@@ -693,20 +698,30 @@ func (a *analyzer) faultError(f *fault, n *node, j int) error {
 	if f.level == 0 {
 		return a.errorf(n.src, n.pos+j, f.msg+"; for a body that is not JSON, use WithMode(Text)")
 	}
-	return a.errorf(n.src, n.pos+j, f.msg+a.inString(f.id))
+	return a.errorf(n.src, n.pos+j, f.msg+a.inString(f.id, n.src))
 }
 
-// inString locates a problem in the embedded document of string id, and
-// says how to make the string text.
-func (a *analyzer) inString(id strID) string {
+// inString locates a problem, found in source at, in the embedded document
+// of string id, and says how to make the string text.
+func (a *analyzer) inString(id strID, at *source) string {
 	open := a.texts[id.node]
-	return ", in the string opened at " + posString(open.src, open.pos+int(id.off)) +
+	where := posString(open.src, open.pos+int(id.off))
+	if open.src != at {
+		// The string and the problem are in different partials.
+		name := open.src.name
+		if name == "" {
+			name = "template"
+		}
+		where = name + ":" + where
+	}
+	return ", in the string opened at " + where +
 		", which starts like an embedded JSON document; if that string is text, begin it with {{!plain}}"
 }
 
 // escapedLiterals checks that the string literals written \"lit\" in the
 // tag of n stand inside a JSON string in every state, where the author
-// escaped the quotes for the string around the tag.
+// escaped the quotes for the string around the tag. A tag anywhere in an
+// embedded document stands inside the string that holds it.
 func (a *analyzer) escapedLiterals(n *node, states []jstate) error {
 	lit := escapedLiteral(n.expr)
 	if lit == nil {
@@ -716,6 +731,9 @@ func (a *analyzer) escapedLiterals(n *node, states []jstate) error {
 		switch s.lv[len(s.lv)-1].pos {
 		case pString, pKeyString:
 		default:
+			if len(s.lv) > 1 {
+				continue
+			}
 			return a.errorf(n.src, lit.pos, "string literal "+lit.text+" outside a JSON string: write "+strconv.Quote(lit.lit.(string)))
 		}
 	}
@@ -744,15 +762,17 @@ func known(e *expr, s jstate) (truthy, ok bool) {
 func (a *analyzer) block(n *node, s jstate) ([]jstate, error) {
 	var out stateSet
 	// check makes sure that the states at the end of the body have the
-	// nesting of s.
+	// nesting of s, or that of s plus a whole document the body began in a
+	// string that was empty so far: "{{#if a}}{\"v\": 1}{{/if}}".
 	check := func(states []jstate, err error) ([]jstate, error) {
 		if err != nil {
 			return nil, err
 		}
 		for _, e := range states {
-			if e.coarse() != s.coarse() {
+			whole := len(e.lv) == len(s.lv)+1 && e.lv[len(s.lv)].done() && e.coarse() == s.coarse()+"|"
+			if e.coarse() != s.coarse() && !whole {
 				line, col := n.src.position(n.pos)
-				return nil, a.errorf(n.src, n.close, fmt.Sprintf("{{/%s}} ends the section opened at %d:%d in another JSON context: a section must begin and end inside the same string, or at the same depth of objects and arrays", n.name, line, col))
+				return nil, a.errorf(n.src, n.close, fmt.Sprintf("{{/%s}} ends the section opened at %d:%d in another JSON context: a section must begin and end inside the same string, or at the same depth of objects and arrays, or hold the whole of a document embedded in a string it begins", n.name, line, col))
 			}
 		}
 		return states, nil
