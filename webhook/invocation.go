@@ -109,7 +109,8 @@ type InvocationStore interface {
 	Record(ctx context.Context, inv Invocation) error
 	// Invocations lists up to limit records of one webhook, newest first.
 	Invocations(ctx context.Context, webhookID string, limit int) ([]Invocation, error)
-	// AddDeadLetter keeps a delivery that failed for good.
+	// AddDeadLetter keeps a delivery that failed for good. It must return
+	// once ctx is done: Close ends the context when its own ends.
 	AddDeadLetter(ctx context.Context, dl DeadLetter) error
 	// DeadLetters lists up to limit dead letters of one webhook, newest
 	// first; an empty webhookID lists them for every webhook.
