@@ -251,7 +251,11 @@ func distinctTriggers(ts []Trigger) []Trigger {
 
 // Update replaces the webhook with w.ID by w, checked as Add checks it.
 // Deliveries already started finish with the old definition; later ones
-// use the new. It returns an error wrapping ErrNotFound for an unknown id.
+// use the new. With the in-memory engine a new queue size and concurrency
+// apply at once to the webhook's queue, busy or not: a higher concurrency
+// starts waiting deliveries, a lower one starts none until those in flight
+// are under it, and a larger queue lets waiting publishers in. It returns
+// an error wrapping ErrNotFound for an unknown id.
 func (d *Dispatcher) Update(w Webhook) (Webhook, error) {
 	if d.closed.Load() {
 		return Webhook{}, ErrClosed
@@ -352,15 +356,16 @@ type Queued struct {
 // once per webhook when its delivery starts. Publish returns once the
 // deliveries are queued, not delivered.
 //
-// Publish first queues the event to every matching webhook whose queue has
-// room, then deals with the full ones as the queue policy says: with
-// QueueReject at once, with QueueBlock once it has waited for room until
-// ctx is done. A delivery it could not queue becomes a dead letter (reason
-// "queue full: …") that Redeliver can queue again later, and Publish
-// returns a *QueueFullError naming each such webhook (wrapping ctx.Err()
-// when it waited), joined with a *DeadLetterError for any dead letter the
-// store failed to keep. Published lists what was queued. After Close it
-// returns ErrClosed.
+// With the in-memory engine, Publish first queues the event to every
+// matching webhook whose queue has room (with another Engine it calls
+// Enqueue for each in turn), then deals with the full ones as the queue
+// policy says: with QueueReject at once, with QueueBlock once it has
+// waited for room until ctx is done. A delivery it could not queue becomes
+// a dead letter (reason "queue full: …") that Redeliver can queue again
+// later, and Publish returns a *QueueFullError naming each such webhook
+// (wrapping ctx.Err() when it waited), joined with a *DeadLetterError for
+// any dead letter the store failed to keep. Published lists what was
+// queued. After Close it returns ErrClosed.
 func (d *Dispatcher) Publish(ctx context.Context, e *Event) (Published, error) {
 	if d.closed.Load() {
 		return Published{}, ErrClosed
