@@ -103,14 +103,14 @@ type DeadLetter struct {
 
 // InvocationStore keeps invocation records and dead letters. The default is
 // an in-memory store (NewMemoryStore); a durable engine brings its own.
-// Implementations must be safe for concurrent use.
+// Implementations must be safe for concurrent use, and return once ctx is
+// done: Close bounds the writes it waits for by its own ctx.
 type InvocationStore interface {
 	// Record keeps inv.
 	Record(ctx context.Context, inv Invocation) error
 	// Invocations lists up to limit records of one webhook, newest first.
 	Invocations(ctx context.Context, webhookID string, limit int) ([]Invocation, error)
-	// AddDeadLetter keeps a delivery that failed for good. It must return
-	// once ctx is done: Close ends the context when its own ends.
+	// AddDeadLetter keeps a delivery that failed for good.
 	AddDeadLetter(ctx context.Context, dl DeadLetter) error
 	// DeadLetters lists up to limit dead letters of one webhook, newest
 	// first; an empty webhookID lists them for every webhook.
