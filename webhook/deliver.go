@@ -188,8 +188,8 @@ func (d *Dispatcher) Abandon(del *Delivery, err error) {
 	d.record(d.life, inv)
 }
 
-// deadLetter stores del as a dead letter, with a context that ends when
-// Close's does. A failed write is logged with the delivery id, counted
+// deadLetter stores del as a dead letter, with a context that ends
+// closeGrace after Close's does. A failed write is logged with the delivery id, counted
 // (outhook.dead_letters.failed), returned as a *DeadLetterError and, while
 // Close runs, kept for Close to return: the delivery is lost, and whoever
 // can be told is.

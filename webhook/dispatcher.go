@@ -33,8 +33,8 @@ type Dispatcher struct {
 	tel    *telemetry
 
 	// life is the context of store writes that have no caller's: it ends
-	// when Close's ctx does, so that a slow store cannot hold Close past
-	// it.
+	// closeGrace after Close's ctx does, so that a slow store cannot hold
+	// Close longer than that past it.
 	life    context.Context
 	endLife context.CancelFunc
 	// lostMu guards lost: the dead letters the store failed to keep while
@@ -277,6 +277,11 @@ func (d *Dispatcher) Update(w Webhook) (Webhook, error) {
 	d.gen.Add(1)
 	return h.def.clone(), nil
 }
+
+// closeGrace is how long after Close's ctx the store may take to keep the
+// dead letters of what Close abandons (and a durable engine's cut
+// attempts), all together.
+const closeGrace = time.Second
 
 // queueResizer is an Engine whose queues follow a webhook's queue size and
 // concurrency as Update changes them: the in-memory one.
@@ -569,19 +574,34 @@ func (d *Dispatcher) ResetBreaker(id string) error {
 // durable engine keeps them to deliver after a restart. Close then returns
 // ctx.Err().
 //
-// From the moment ctx ends, the InvocationStore's writes get a context
-// that has ended too, so that a slow store cannot hold Close past ctx; a
-// store that honours it may then refuse the dead letters of what the drain
-// left. Close returns, joined with its other error, a *DeadLetterError for
-// each dead letter the store failed to keep while Close ran, holding it.
-// Calling Close again does nothing and returns nil.
+// Once ctx has ended, the InvocationStore has closeGrace (one second, for
+// all its writes together) to keep those dead letters and the last
+// records: their context ends then, so that a slow store holds Close at
+// most that long past ctx. Close returns, joined with its other error, a
+// *DeadLetterError for each dead letter the store failed to keep while
+// Close ran, holding it. Calling Close again does nothing and returns nil.
 func (d *Dispatcher) Close(ctx context.Context) error {
 	if d.closed.Swap(true) {
 		return nil
 	}
-	stop := context.AfterFunc(ctx, d.endLife)
+	var graceMu sync.Mutex
+	var grace *time.Timer
+	ended := false
+	stop := context.AfterFunc(ctx, func() {
+		graceMu.Lock()
+		defer graceMu.Unlock()
+		if !ended {
+			grace = time.AfterFunc(closeGrace, d.endLife)
+		}
+	})
 	err := d.engine.Close(ctx)
 	stop()
+	graceMu.Lock()
+	ended = true
+	if grace != nil {
+		grace.Stop()
+	}
+	graceMu.Unlock()
 	d.endLife()
 	d.tel.close()
 	if t, ok := d.client.Transport.(*http.Transport); ok && d.cfg.client == nil {
