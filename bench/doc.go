@@ -17,7 +17,8 @@
 //   - Publish with 10, 1,000 and 10,000 webhooks registered, 10 matching
 //     (BenchmarkRegistered);
 //   - a healthy webhook beside a stalled one: its throughput and the peak
-//     heap (BenchmarkStalledNeighbour).
+//     heap, with the default queue policy (QueueReject) and with QueueBlock
+//     (BenchmarkStalledNeighbour).
 //
 // Run the whole suite, six interleaved rounds, and rewrite RESULTS.md with
 // the medians, spreads and ratios:

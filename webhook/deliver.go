@@ -203,19 +203,34 @@ func (d *Dispatcher) Abandon(del *Delivery, err error) {
 	if del.hook != nil {
 		inv.WebhookName = del.hook.def.Name
 	}
-	d.deadLetter(del, Failed, reason)
+	_ = d.deadLetter(del, Failed, reason) // a failure is Close's to return
 	d.tel.endDelivery(context.Background(), del, inv.WebhookName, Failed, reason)
-	d.record(context.Background(), inv)
+	d.record(d.life, inv)
 }
 
-func (d *Dispatcher) deadLetter(del *Delivery, outcome Outcome, reason string) {
-	err := d.store.AddDeadLetter(context.Background(), DeadLetter{
+// deadLetter stores del as a dead letter, with a context that ends
+// closeGrace after Close's does. A failed write is logged with the delivery id, counted
+// (outhook.dead_letters.failed), returned as a *DeadLetterError and, while
+// Close runs, kept for Close to return: the delivery is lost, and whoever
+// can be told is.
+func (d *Dispatcher) deadLetter(del *Delivery, outcome Outcome, reason string) error {
+	dl := DeadLetter{
 		DeliveryID: del.ID, WebhookID: del.WebhookID, Event: del.Event, Outcome: outcome,
 		Reason: reason, Attempts: del.Attempts, FailedAt: d.cfg.now(),
-	})
-	if err != nil {
-		d.cfg.logger.Error("webhook: storing a dead letter", "delivery_id", del.ID, "webhook_id", del.WebhookID, "error", err)
 	}
+	err := d.store.AddDeadLetter(d.life, dl)
+	if err == nil {
+		return nil
+	}
+	d.cfg.logger.Error("webhook: storing a dead letter", "delivery_id", del.ID, "webhook_id", del.WebhookID, "error", err)
+	d.tel.deadLetterFailed(del.WebhookID)
+	lost := &DeadLetterError{DeadLetter: dl, Err: err}
+	if d.closed.Load() {
+		d.lostMu.Lock()
+		d.lost = append(d.lost, lost)
+		d.lostMu.Unlock()
+	}
+	return lost
 }
 
 func (d *Dispatcher) record(ctx context.Context, inv Invocation) {

@@ -33,12 +33,25 @@ type Dispatcher struct {
 	store  InvocationStore
 	tel    *telemetry
 
+	// life is the context of store writes that have no caller's: it ends
+	// closeGrace after Close's ctx does, so that a slow store cannot hold
+	// Close longer than that past it.
+	life    context.Context
+	endLife context.CancelFunc
+	// lostMu guards lost: the dead letters the store failed to keep while
+	// Close ran, for Close to return.
+	lostMu sync.Mutex
+	lost   []error
+
 	mu        sync.RWMutex
 	byID      map[string]*hook
 	byName    map[string]string   // name -> id
 	byTrigger map[Trigger][]*hook // canonical trigger -> hooks; slices replaced, never modified
 	order     []string            // ids in the order they were added
 	removed   tombstones          // ids removed, to tell them from ids never seen
+	// gen counts Updates, so that a Publish that raced with one can give
+	// the queues it used the settings now in force.
+	gen atomic.Uint64
 
 	closed atomic.Bool
 }
@@ -66,6 +79,7 @@ func New(opts ...Option) (*Dispatcher, error) {
 		byName:    map[string]string{},
 		byTrigger: map[Trigger][]*hook{},
 	}
+	d.life, d.endLife = context.WithCancel(context.Background())
 	if d.client == nil {
 		d.client = newHTTPClient(cfg.workers, guard)
 	}
@@ -249,7 +263,11 @@ func distinctTriggers(ts []Trigger) []Trigger {
 
 // Update replaces the webhook with w.ID by w, checked as Add checks it.
 // Deliveries already started finish with the old definition; later ones
-// use the new. It returns an error wrapping ErrNotFound for an unknown id.
+// use the new. With the in-memory engine a new queue size and concurrency
+// apply at once to the webhook's queue, busy or not: a higher concurrency
+// starts waiting deliveries, a lower one starts none until those in flight
+// are under it, and a larger queue lets waiting publishers in. It returns
+// an error wrapping ErrNotFound for an unknown id.
 func (d *Dispatcher) Update(w Webhook) (Webhook, error) {
 	if d.closed.Load() {
 		return Webhook{}, ErrClosed
@@ -267,7 +285,28 @@ func (d *Dispatcher) Update(w Webhook) (Webhook, error) {
 		return Webhook{}, DefinitionErrors{{Webhook: w.Name, Field: "name", Err: ErrDuplicateName}}
 	}
 	d.putLocked(h)
+	d.resizeQueue(h)
+	d.gen.Add(1)
 	return h.def.clone(), nil
+}
+
+// closeGrace is how long after Close's ctx the store may take to keep the
+// dead letters of what Close abandons (and a durable engine's cut
+// attempts), all together.
+const closeGrace = time.Second
+
+// queueResizer is an Engine whose queues follow a webhook's queue size and
+// concurrency as Update changes them: the in-memory one.
+type queueResizer interface {
+	resize(webhookID string, size, limit int)
+}
+
+// resizeQueue gives h's queue, busy or not, h's queue size and
+// concurrency.
+func (d *Dispatcher) resizeQueue(h *hook) {
+	if r, ok := d.engine.(queueResizer); ok {
+		r.resize(h.def.ID, h.queueSize, h.concurrency)
+	}
 }
 
 // Remove unregisters the webhook with id. Deliveries queued for it, and
@@ -339,22 +378,29 @@ type Queued struct {
 // once per webhook when its delivery starts. Publish returns once the
 // deliveries are queued, not delivered.
 //
-// With the QueueBlock policy Publish waits for room until ctx is done; with
-// QueueReject it returns a *QueueFullError naming the full webhooks, whose
-// deliveries become dead letters (reason "queue full") that Redeliver can
-// queue again later. Either way the event is queued for every other
-// matching webhook, and Published lists what was queued. After Close it
-// returns ErrClosed.
+// With the in-memory engine, Publish first queues the event to every
+// matching webhook whose queue has room (with another Engine it calls
+// Enqueue for each in turn), then deals with the full ones as the queue
+// policy says: with QueueReject at once, with QueueBlock once it has
+// waited for room until ctx is done. A delivery it could not queue becomes
+// a dead letter (reason "queue full: …") that Redeliver can queue again
+// later, and Publish returns a *QueueFullError naming each such webhook
+// (wrapping ctx.Err() when it waited), joined with a *DeadLetterError for
+// any dead letter the store failed to keep. Published lists what was
+// queued. After Close it returns ErrClosed.
 func (d *Dispatcher) Publish(ctx context.Context, e *Event) (Published, error) {
 	if d.closed.Load() {
 		return Published{}, ErrClosed
 	}
 	d.mu.RLock()
 	candidates := d.byTrigger[e.typ.Canonical()]
+	gen := d.gen.Load()
 	d.mu.RUnlock()
 
 	var pub Published
-	var full []string
+	var full, rejected []pending // no room yet; refused by QueueReject
+	var stop error               // why queueing stopped short
+	nower, _ := d.engine.(queueNower)
 	for _, h := range candidates {
 		if !h.def.Active {
 			pub.Inactive++
@@ -370,29 +416,96 @@ func (d *Dispatcher) Publish(ctx context.Context, e *Event) (Published, error) {
 		}
 		del := h.newDelivery(newID(), e, d.cfg.now())
 		d.tel.startDelivery(ctx, h, del)
-		if err := d.engine.Enqueue(ctx, del); err != nil {
-			var qf *QueueFullError
-			if errors.As(err, &qf) {
-				// Kept as a dead letter, so that it can be redelivered later.
-				full = append(full, qf.WebhookIDs...)
-				reason := fmt.Sprintf("queue full: more than %d deliveries waiting", h.queueSize)
-				d.deadLetter(del, Failed, reason)
-				d.tel.endDelivery(ctx, del, h.def.Name, Failed, reason)
-				d.record(ctx, Invocation{
-					ID: newID(), DeliveryID: del.ID, WebhookID: h.def.ID, WebhookName: h.def.Name, EventType: e.typ,
-					EventID: e.id, Outcome: Failed, Reason: reason, StartedAt: d.cfg.now(),
-				})
+		var err error
+		if nower != nil {
+			err = nower.enqueueNow(del)
+		} else {
+			err = d.engine.Enqueue(ctx, del)
+		}
+		switch {
+		case err == nil:
+			pub.Deliveries = append(pub.Deliveries, Queued{DeliveryID: del.ID, WebhookID: del.WebhookID})
+		case errors.Is(err, errNoRoomYet),
+			nower == nil && ctx.Err() != nil && errors.Is(err, ctx.Err()): // another engine waited in vain
+			full = append(full, pending{h, del})
+		case errors.Is(err, ErrQueueFull):
+			rejected = append(rejected, pending{h, del})
+		default:
+			d.tel.endDelivery(ctx, del, h.def.Name, Failed, err.Error())
+			stop = err
+		}
+		if stop != nil {
+			break
+		}
+	}
+	// Every webhook with room has the event: now wait for the full ones.
+	var unqueued []pending
+	for _, p := range full {
+		if stop == nil {
+			err := d.engine.Enqueue(ctx, p.del)
+			if err == nil {
+				pub.Deliveries = append(pub.Deliveries, Queued{DeliveryID: p.del.ID, WebhookID: p.del.WebhookID})
 				continue
 			}
-			d.tel.endDelivery(ctx, del, h.def.Name, Failed, err.Error())
-			return pub, err
+			stop = err // ctx.Err() or ErrClosed: the rest will not be waited for either
 		}
-		pub.Deliveries = append(pub.Deliveries, Queued{DeliveryID: del.ID, WebhookID: del.WebhookID})
+		unqueued = append(unqueued, p)
 	}
-	if len(full) > 0 {
-		return pub, &QueueFullError{WebhookIDs: full}
+	if d.gen.Load() != gen {
+		// An Update raced with this Publish, whose deliveries may have made
+		// queues with the settings it replaced.
+		for _, q := range pub.Deliveries {
+			if h := d.hookByID(q.WebhookID); h != nil {
+				d.resizeQueue(h)
+			}
+		}
 	}
-	return pub, nil
+	if len(rejected) == 0 && len(unqueued) == 0 {
+		return pub, stop
+	}
+
+	qf := &QueueFullError{}
+	var errs []error
+	keep := func(p pending, reason string) {
+		qf.WebhookIDs = append(qf.WebhookIDs, p.h.def.ID)
+		if err := d.deadLetter(p.del, Failed, reason); err != nil {
+			errs = append(errs, err)
+		}
+		d.tel.endDelivery(ctx, p.del, p.h.def.Name, Failed, reason)
+		d.record(ctx, Invocation{
+			ID: newID(), DeliveryID: p.del.ID, WebhookID: p.h.def.ID, WebhookName: p.h.def.Name, EventType: e.typ,
+			EventID: e.id, Outcome: Failed, Reason: reason, StartedAt: d.cfg.now(),
+		})
+	}
+	for _, p := range rejected {
+		keep(p, fmt.Sprintf("queue full: more than %d deliveries waiting", p.h.queueSize))
+	}
+	for _, p := range unqueued {
+		keep(p, fmt.Sprintf("queue full: no room among %d deliveries before Publish stopped waiting (%v)", p.h.queueSize, stop))
+	}
+	if len(unqueued) > 0 {
+		qf.Err = stop
+	} else if stop != nil {
+		errs = append(errs, stop)
+	}
+	if len(errs) == 0 {
+		return pub, qf
+	}
+	return pub, errors.Join(append([]error{qf}, errs...)...)
+}
+
+// pending is a delivery Publish has not queued yet.
+type pending struct {
+	h   *hook
+	del *Delivery
+}
+
+// queueNower is an Engine that can queue a delivery without waiting for
+// room, so that Publish queues an event to every webhook with room before
+// it waits for the full ones: the in-memory one. Publish calls other
+// engines' Enqueue in turn.
+type queueNower interface {
+	enqueueNow(d *Delivery) error
 }
 
 // PublishJSON decodes raw with ParseEvent and publishes it.
@@ -446,7 +559,9 @@ func (d *Dispatcher) Redeliver(ctx context.Context, deliveryID string) error {
 	del := h.newDelivery(dl.DeliveryID, dl.Event, d.cfg.now())
 	d.tel.startDelivery(ctx, h, del)
 	if err := d.engine.Enqueue(ctx, del); err != nil {
-		_ = d.store.AddDeadLetter(ctx, dl)
+		if serr := d.store.AddDeadLetter(ctx, dl); serr != nil { // taken and not put back: say so
+			err = errors.Join(err, &DeadLetterError{DeadLetter: dl, Err: serr})
+		}
 		d.tel.endDelivery(ctx, del, h.def.Name, Failed, err.Error())
 		return err
 	}
@@ -474,15 +589,42 @@ func (d *Dispatcher) ResetBreaker(id string) error {
 // deliveries still unfinished when ctx ends is the engine's to say: the
 // in-memory engine makes them dead letters, so none is lost silently; a
 // durable engine keeps them to deliver after a restart. Close then returns
-// ctx.Err(). Calling Close again does nothing and returns nil.
+// ctx.Err().
+//
+// Once ctx has ended, the InvocationStore has closeGrace (one second, for
+// all its writes together) to keep those dead letters and the last
+// records: their context ends then, so that a slow store holds Close at
+// most that long past ctx. Close returns, joined with its other error, a
+// *DeadLetterError for each dead letter the store failed to keep while
+// Close ran, holding it. Calling Close again does nothing and returns nil.
 func (d *Dispatcher) Close(ctx context.Context) error {
 	if d.closed.Swap(true) {
 		return nil
 	}
+	var graceMu sync.Mutex
+	var grace *time.Timer
+	ended := false
+	stop := context.AfterFunc(ctx, func() {
+		graceMu.Lock()
+		defer graceMu.Unlock()
+		if !ended {
+			grace = time.AfterFunc(closeGrace, d.endLife)
+		}
+	})
 	err := d.engine.Close(ctx)
+	stop()
+	graceMu.Lock()
+	ended = true
+	if grace != nil {
+		grace.Stop()
+	}
+	graceMu.Unlock()
+	d.endLife()
 	d.tel.close()
 	if t, ok := d.client.Transport.(*http.Transport); ok && d.cfg.client == nil {
 		t.CloseIdleConnections()
 	}
-	return err
+	d.lostMu.Lock()
+	defer d.lostMu.Unlock()
+	return errors.Join(append([]error{err}, d.lost...)...)
 }

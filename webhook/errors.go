@@ -92,15 +92,43 @@ func (l DefinitionErrors) Unwrap() []error {
 	return out
 }
 
-// QueueFullError reports webhooks whose queue had no room for an event
-// published with the QueueReject policy. The event was queued for every
-// other matching webhook.
+// QueueFullError reports webhooks whose queue had no room for an event:
+// with QueueReject at once, with QueueBlock when Publish stopped waiting
+// for room. Their deliveries are dead letters; the event was queued for
+// every other matching webhook.
 type QueueFullError struct {
 	WebhookIDs []string
+	// Err is why Publish stopped waiting for room with QueueBlock: its
+	// ctx.Err(), or ErrClosed. Nil with QueueReject.
+	Err error
 }
 
 func (e *QueueFullError) Error() string {
-	return fmt.Sprintf("webhook: delivery queue full for %d webhook(s): %s", len(e.WebhookIDs), strings.Join(e.WebhookIDs, ", "))
+	s := fmt.Sprintf("webhook: delivery queue full for %d webhook(s): %s", len(e.WebhookIDs), strings.Join(e.WebhookIDs, ", "))
+	if e.Err != nil {
+		s += " (stopped waiting for room: " + e.Err.Error() + ")"
+	}
+	return s
 }
 
-func (e *QueueFullError) Unwrap() error { return ErrQueueFull }
+// Unwrap returns ErrQueueFull and Err, when set.
+func (e *QueueFullError) Unwrap() []error {
+	if e.Err == nil {
+		return []error{ErrQueueFull}
+	}
+	return []error{ErrQueueFull, e.Err}
+}
+
+// DeadLetterError reports a dead letter the InvocationStore failed to keep.
+// DeadLetter holds it, event included, so that the caller can keep it
+// elsewhere; Err is the store's error.
+type DeadLetterError struct {
+	DeadLetter DeadLetter
+	Err        error
+}
+
+func (e *DeadLetterError) Error() string {
+	return fmt.Sprintf("webhook: storing the dead letter of delivery %s to webhook %s: %v", e.DeadLetter.DeliveryID, e.DeadLetter.WebhookID, e.Err)
+}
+
+func (e *DeadLetterError) Unwrap() error { return e.Err }

@@ -85,8 +85,7 @@ func (e *memoryEngine) Start(r Runner) error {
 }
 
 // queueFor returns the webhook's queue, sized by the delivery's settings
-// when it is first made. A webhook whose settings change keeps its queue
-// until it has no live delivery.
+// when it is first made; resize changes them after.
 func (e *memoryEngine) queueFor(d *Delivery) *webhookQueue {
 	q := e.queues[d.WebhookID]
 	if q == nil {
@@ -99,6 +98,42 @@ func (e *memoryEngine) queueFor(d *Delivery) *webhookQueue {
 	return q
 }
 
+// errNoRoomYet is enqueueNow's answer, under QueueBlock, for a full queue:
+// Enqueue would wait.
+var errNoRoomYet = errors.New("webhook: no room in the queue yet")
+
+// enqueueNow queues d if its webhook's queue has room, without waiting:
+// Publish queues an event to every webhook with room before it waits for
+// the full ones. For a full queue it returns errNoRoomYet under QueueBlock
+// and ErrQueueFull under QueueReject (Publish makes the error it returns).
+func (e *memoryEngine) enqueueNow(d *Delivery) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return ErrClosed
+	}
+	q := e.queueFor(d)
+	if e.tryAdmitLocked(q, d) {
+		return nil
+	}
+	if e.policy == QueueReject {
+		return ErrQueueFull
+	}
+	return errNoRoomYet
+}
+
+// tryAdmitLocked queues d if q has room and no publisher waits for it
+// (those go first), and reports whether it did.
+func (e *memoryEngine) tryAdmitLocked(q *webhookQueue, d *Delivery) bool {
+	if q.room != nil || q.held >= q.size {
+		return false
+	}
+	q.held++
+	e.live++
+	e.admitLocked(q, d)
+	return true
+}
+
 func (e *memoryEngine) Enqueue(ctx context.Context, d *Delivery) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -107,10 +142,7 @@ func (e *memoryEngine) Enqueue(ctx context.Context, d *Delivery) error {
 			return ErrClosed
 		}
 		q := e.queueFor(d)
-		if q.room == nil && q.held < q.size { // publishers already waiting go first
-			q.held++
-			e.live++
-			e.admitLocked(q, d)
+		if e.tryAdmitLocked(q, d) {
 			return nil
 		}
 		if e.policy == QueueReject {
@@ -141,6 +173,25 @@ func (e *memoryEngine) Enqueue(ctx context.Context, d *Delivery) error {
 			return err
 		}
 	}
+}
+
+// resize applies a webhook's new queue size and concurrency to its queue,
+// busy or not: a raised concurrency starts waiting deliveries now, a
+// lowered one lets those in flight finish and starts no more until they
+// are under it, and a raised size lets waiting publishers in.
+func (e *memoryEngine) resize(webhookID string, size, limit int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	q := e.queues[webhookID]
+	if q == nil {
+		return // made with the new settings by the next delivery
+	}
+	q.size, q.limit = max(size, 1), max(limit, 1)
+	if q.room != nil && q.held < q.size {
+		close(q.room)
+		q.room = nil
+	}
+	e.readyLocked(q) // each worker that takes a delivery wakes the next
 }
 
 // admitLocked queues d, which holds a slot of q, behind the delivery with

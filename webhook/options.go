@@ -63,22 +63,29 @@ func (c *config) err() error {
 	return errors.Join(c.errs...)
 }
 
-// QueuePolicy says what Publish does when a webhook's queue is full. Its
-// zero value is QueueBlock.
+// QueuePolicy says what Publish does when a webhook's queue is full. Either
+// way Publish first queues the event to every matching webhook with room,
+// and a delivery it does not queue becomes a dead letter (reason "queue
+// full: …") that Redeliver can queue again, named in a *QueueFullError.
+// The default is QueueReject (WithQueue changes it).
 type QueuePolicy int
 
 const (
-	// QueueBlock makes Publish wait for room until its ctx is done. The
-	// default: no event is dropped, and a publisher that outruns a slow
-	// webhook slows down instead of filling memory. A waiting Publish goes
-	// on once an eighth of the queue is free, so that a publisher held back
-	// runs once per batch of deliveries, not once per delivery.
+	// QueueBlock makes Publish wait for room in the full queues until its
+	// ctx is done: a publisher that outruns a slow webhook slows down
+	// instead of making dead letters, which suits a batch pipeline. But a
+	// dead endpoint then holds every Publish for its whole deadline, and
+	// with context.Background() for ever, so that the other webhooks get
+	// events only as fast as the publisher gives up (with a 10 ms deadline,
+	// under 1% of their throughput: see bench/RESULTS.md). A waiting
+	// Publish goes on once an eighth of the queue is free, so that a
+	// publisher held back runs once per batch of deliveries, not once per
+	// delivery.
 	QueueBlock QueuePolicy = iota
-	// QueueReject makes Publish return a *QueueFullError at once for the
-	// webhooks that are full, whose deliveries become dead letters (so
-	// nothing is lost, and Redeliver can queue them again); the other
-	// webhooks still get the event. It keeps a dead endpoint from slowing
-	// publishers down.
+	// QueueReject makes Publish return at once, with a *QueueFullError for
+	// the webhooks that are full; the other webhooks get the event as
+	// usual. The default: a dead endpoint slows neither publishers nor
+	// other webhooks, and its overflow is kept as dead letters.
 	QueueReject
 )
 
@@ -136,6 +143,7 @@ func newConfig(opts []Option) *config {
 		workers:          DefaultWorkers,
 		concurrency:      DefaultConcurrency,
 		queueSize:        DefaultQueueSize,
+		queuePolicy:      QueueReject,
 		retry:            DefaultRetryPolicy,
 		retryDecider:     DefaultRetryDecider,
 		schemas:          map[Trigger]*Schema{},
@@ -328,7 +336,7 @@ func WithConcurrency(n int) Option {
 // WithQueue sets how many deliveries to one webhook may be waiting, in
 // flight or between retries (size, at least 1), and what Publish does when
 // there is no room (policy, QueueBlock or QueueReject). Defaults
-// DefaultQueueSize and QueueBlock.
+// DefaultQueueSize and QueueReject.
 func WithQueue(size int, policy QueuePolicy) Option {
 	return optionFunc(func(c *config) {
 		ok := true

@@ -77,6 +77,7 @@ func WithTracePropagation(p propagation.TextMapPropagator) Option {
 //	outhook.attempt.duration   histogram  seconds from request to response read
 //	outhook.queue.depth        gauge      deliveries queued, in flight or waiting to retry
 //	outhook.queue.oldest_age   gauge      seconds since the oldest of them was queued
+//	outhook.dead_letters.failed counter   dead letters the store failed to keep, by webhook id
 type telemetry struct {
 	tracer     trace.Tracer
 	propagator propagation.TextMapPropagator // nil: no propagation
@@ -87,6 +88,7 @@ type telemetry struct {
 	deliveries metric.Int64Counter
 	attempts   metric.Int64Counter
 	duration   metric.Float64Histogram
+	lostDead   metric.Int64Counter
 	queueReg   metric.Registration
 }
 
@@ -116,6 +118,9 @@ func newTelemetry(c *config, engine Engine) (*telemetry, error) {
 		return nil, err
 	}
 	if t.duration, err = meter.Float64Histogram("outhook.attempt.duration", metric.WithDescription("Duration of delivery attempts."), metric.WithUnit("s")); err != nil {
+		return nil, err
+	}
+	if t.lostDead, err = meter.Int64Counter("outhook.dead_letters.failed", metric.WithDescription("Dead letters the invocation store failed to keep."), metric.WithUnit("{delivery}")); err != nil {
 		return nil, err
 	}
 	stats, ok := engine.(interface{ stats() (int, time.Time) })
@@ -253,6 +258,11 @@ func (e tracedEngine) Enqueue(ctx context.Context, del *Delivery) error {
 	}
 	span.End()
 	return err
+}
+
+// deadLetterFailed counts a dead letter the store failed to keep.
+func (t *telemetry) deadLetterFailed(webhookID string) {
+	t.lostDead.Add(context.Background(), 1, metric.WithAttributes(attrWebhookID.String(webhookID)))
 }
 
 // startAttempt starts an attempt's client span beneath the delivery's and,
