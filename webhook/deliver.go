@@ -324,8 +324,13 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *Delivery) *attempt 
 	// Validators have read the headers: the record may now redact them, in
 	// place, since the response is ours alone. A receiver may echo the
 	// request back, so the body is redacted too, before it is cut, so that
-	// the cut cannot split a secret and keep its start.
-	kept := h.redactor.String(string(r.Body))
+	// the cut cannot split a secret and keep its start; where the read
+	// stopped, the end of a body may be the start of a secret.
+	redactBody := h.redactor.String
+	if r.Truncated {
+		redactBody = h.redactor.Truncated
+	}
+	kept := redactBody(string(r.Body))
 	if int64(len(kept)) > d.cfg.maxResponseBytes {
 		kept = strings.Clone(kept[:d.cfg.maxResponseBytes]) // the record does not pin the rest
 	}
