@@ -68,9 +68,10 @@ const MsgInvalidUTF8 = "invalid UTF-8 in string"
 func Parse(data []byte) (*Value, error) { return parse(data, false) }
 
 // ParseStrict is Parse for JSON that must be valid UTF-8, as RFC 8259 asks
-// of JSON that is exchanged: a string or key holding invalid UTF-8 is a
-// *SyntaxError whose Msg is MsgInvalidUTF8 and whose Offset, Line and
-// Column point at the first bad byte. It costs no more than Parse: Parse
+// of JSON that is exchanged: a string or key holding invalid UTF-8, or a
+// \u escape of a lone UTF-16 surrogate (which decodes to no character), is
+// a *SyntaxError whose Msg is MsgInvalidUTF8 and whose Offset, Line and
+// Column point at the first bad byte or escape. It costs no more than Parse: Parse
 // checks the UTF-8 of every non-ASCII string already.
 func ParseStrict(data []byte) (*Value, error) { return parse(data, true) }
 
@@ -407,6 +408,11 @@ func (p *parser) unescape(start int) (string, *SyntaxError) {
 					if d := utf16.DecodeRune(r, r2); ok && d != utf8.RuneError {
 						r = d
 						i += 6
+					} else if p.strict {
+						// A lone surrogate decodes to no character: the
+						// text it stands for is not UTF-8.
+						p.pos = i - 6
+						return "", p.errorf(MsgInvalidUTF8)
 					} else {
 						r = utf8.RuneError
 					}

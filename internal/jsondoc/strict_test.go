@@ -21,6 +21,10 @@ func TestParseStrictRefusesInvalidUTF8(t *testing.T) {
 		{"odd key", "{\"a b\": [\"\xff\"]}", 10, 1, 11, `$["a b"][0]`},
 		{"object key", "{\"data\": {\"k\xff\": 1}}", 12, 1, 13, "$.data"},
 		{"truncated rune", "[\"\xe2\x82\"]", 2, 1, 3, "$[0]"},
+		{"lone surrogate escape", `{"a": "x\ud800y"}`, 8, 1, 9, "$.a"},
+		{"surrogates reversed", `["\udc00\ud800"]`, 2, 1, 3, "$[0]"},
+		{"high surrogate, then no low one", `["ab\ud83d\u0041"]`, 4, 1, 5, "$[0]"},
+		{"lone surrogate in a key", `{"k\udfff": 1}`, 3, 1, 4, "$"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
