@@ -1,7 +1,9 @@
 package jsondoc
 
 import (
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 )
@@ -53,4 +55,32 @@ func TestSyntaxErrorPath(t *testing.T) {
 	require.ErrorAs(t, err, &se)
 	require.Equal(t, "$.data.items[2]", se.Path)
 	require.EqualError(t, err, `json: line 1, column 27, at $.data.items[2]: invalid literal, expected "true"`)
+}
+
+// TestSyntaxErrorPathIsBounded puts an error under long keys and deep
+// nesting: the path names where it is, but its length does not grow with
+// the document, whose author may be hostile (a receiver's response).
+func TestSyntaxErrorPathIsBounded(t *testing.T) {
+	long := strings.Repeat("k", 100_000)
+	tests := []struct {
+		name, in       string
+		prefix, suffix string
+	}{
+		{"a long key", `{"` + long + `": tru}`, `$["kkkk`, `kkkk…"]`},
+		{"a long plain key", `{"data": {"` + long + `": [1, tru]}}`, `$.data["kkkk`, `…"][1]`},
+		{"deep nesting", strings.Repeat("[", MaxDepth+1), "$[0][0][0][0][0][0][0][0]…", "[0][0][0][0][0][0][0][0]"},
+		{"deep long keys", strings.Repeat(`{"`+strings.Repeat("é", 500)+`":`, 50) + "tru", `$["éé`, `é…"]`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.in))
+			var se *SyntaxError
+			require.ErrorAs(t, err, &se)
+			require.LessOrEqual(t, len(se.Path), 2048, "%.300s", se.Path)
+			require.LessOrEqual(t, len(err.Error()), 2200)
+			require.True(t, strings.HasPrefix(se.Path, tt.prefix), "%.300s", se.Path)
+			require.True(t, strings.HasSuffix(se.Path, tt.suffix), "%.300s", se.Path)
+			require.True(t, utf8.ValidString(se.Path))
+		})
+	}
 }
