@@ -116,10 +116,13 @@ func (d *Dispatcher) admit(h *hook, del *Delivery) (permit breaker.Permit, wait 
 		return breaker.Permit{}, 0, err
 	}
 	if h.limiter != nil && !del.admitted {
-		if wait := h.limiter.ReserveAt(now); wait > 0 {
-			if err := h.retry.checkBudget(del.Created, now, wait, "rate limit"); err != nil {
-				return breaker.Permit{}, 0, err // the reserved slot goes unused: reservations cannot be cancelled
-			}
+		// A slot at or past the budget's end is not taken: taken and left
+		// unused, it would push every later slot further out.
+		wait, ok := h.limiter.ReserveWithinAt(now, del.Created.Add(time.Duration(h.retry.MaxElapsed)).Sub(now))
+		if !ok {
+			return breaker.Permit{}, 0, h.retry.checkBudget(del.Created, now, wait, "rate limit")
+		}
+		if wait > 0 {
 			del.admitted = true // the slot is reserved: do not ask again
 			return breaker.Permit{}, wait, nil
 		}
