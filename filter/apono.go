@@ -125,34 +125,36 @@ func strs(ss []string) []any {
 // an empty list. The zero Filters matches every event.
 //
 // Its JSON is the struct's, field by field, and round-trips exactly: keys
-// come out in the order below, empty ones omitted.
+// come out in the order below; those left out (nil, "" or no conditions)
+// are omitted, and an empty list is kept as [], so that it is refused
+// again when loaded.
 type Filters struct {
 	// Integrations lists integration ids (PathIntegrationID).
-	Integrations []string `json:"integrations,omitempty"`
+	Integrations []string `json:"integrations,omitzero"`
 	// IntegrationTypes lists integration types (PathIntegrationType).
-	IntegrationTypes []string `json:"integration_types,omitempty"`
+	IntegrationTypes []string `json:"integration_types,omitzero"`
 	// IntegrationNames lists integration names (PathIntegrationName).
-	IntegrationNames []string `json:"integration_names,omitempty"`
+	IntegrationNames []string `json:"integration_names,omitzero"`
 	// ResourceTypes lists resource type ids (PathResourceType).
-	ResourceTypes []string `json:"resource_types,omitempty"`
+	ResourceTypes []string `json:"resource_types,omitzero"`
 	// Resources lists resource ids (PathResource).
-	Resources []string `json:"resources,omitempty"`
+	Resources []string `json:"resources,omitzero"`
 	// Permissions lists permission ids (PathPermission).
-	Permissions []string `json:"permissions,omitempty"`
+	Permissions []string `json:"permissions,omitzero"`
 	// AccessFlows lists access flow ids (PathAccessFlow).
-	AccessFlows []string `json:"access_flows,omitempty"`
+	AccessFlows []string `json:"access_flows,omitzero"`
 	// Bundles lists access bundle ids (PathBundle).
-	Bundles []string `json:"bundles,omitempty"`
+	Bundles []string `json:"bundles,omitzero"`
 	// Requesters lists requester user ids (PathRequester).
-	Requesters []string `json:"requesters,omitempty"`
+	Requesters []string `json:"requesters,omitzero"`
 	// Grantees lists grantee ids (PathGrantee).
-	Grantees []string `json:"grantees,omitempty"`
+	Grantees []string `json:"grantees,omitzero"`
 	// Approval is "manual", "automatic", or empty for either.
 	Approval ApprovalKind `json:"approval,omitempty"`
 	// Environments lists values of the custom field environment.
-	Environments []string `json:"environments,omitempty"`
+	Environments []string `json:"environments,omitzero"`
 	// Tags lists values of the custom field tag.
-	Tags []string `json:"tags,omitempty"`
+	Tags []string `json:"tags,omitzero"`
 	// Conditions lists generic conditions, all of which must hold.
 	Conditions []Condition `json:"conditions,omitempty"`
 }

@@ -134,3 +134,30 @@ func decodedFixture(t *testing.T, name string) any {
 	t.Helper()
 	return representations[0].decode(t, fixture(t, name))
 }
+
+// TestEmptyListSurvivesJSON stores a filters form that holds an empty list
+// and loads it again: the list must still be there, so that the loaded
+// form is refused as the original is, not read as "no restriction".
+func TestEmptyListSurvivesJSON(t *testing.T) {
+	for _, c := range listClauses {
+		if c.key == "" {
+			continue
+		}
+		t.Run(c.key, func(t *testing.T) {
+			var fs filter.Filters
+			require.NoError(t, json.Unmarshal([]byte(`{"`+c.key+`": []}`), &fs))
+			_, err := filter.FromFilters(fs)
+			require.ErrorIs(t, err, filter.ErrValue)
+			b, err := json.Marshal(fs)
+			require.NoError(t, err)
+			require.JSONEq(t, `{"`+c.key+`": []}`, string(b))
+			var back filter.Filters
+			require.NoError(t, json.Unmarshal(b, &back))
+			_, err = filter.FromFilters(back)
+			require.ErrorIs(t, err, filter.ErrValue, "the stored form was refused before it was stored")
+		})
+	}
+	b, err := json.Marshal(filter.Filters{})
+	require.NoError(t, err)
+	require.Equal(t, `{}`, string(b), "keys left out stay out")
+}

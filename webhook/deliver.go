@@ -116,10 +116,13 @@ func (d *Dispatcher) admit(h *hook, del *Delivery) (permit breaker.Permit, wait 
 		return breaker.Permit{}, 0, err
 	}
 	if h.limiter != nil && !del.admitted {
-		if wait := h.limiter.ReserveAt(now); wait > 0 {
-			if err := h.retry.checkBudget(del.Created, now, wait, "rate limit"); err != nil {
-				return breaker.Permit{}, 0, err // the reserved slot goes unused: reservations cannot be cancelled
-			}
+		// A slot at or past the budget's end is not taken: taken and left
+		// unused, it would push every later slot further out.
+		wait, ok := h.limiter.ReserveWithinAt(now, del.Created.Add(time.Duration(h.retry.MaxElapsed)).Sub(now))
+		if !ok {
+			return breaker.Permit{}, 0, h.retry.checkBudget(del.Created, now, wait, "rate limit")
+		}
+		if wait > 0 {
 			del.admitted = true // the slot is reserved: do not ask again
 			return breaker.Permit{}, wait, nil
 		}
@@ -339,8 +342,13 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *Delivery) *attempt 
 	// Validators have read the headers: the record may now redact them, in
 	// place, since the response is ours alone. A receiver may echo the
 	// request back, so the body is redacted too, before it is cut, so that
-	// the cut cannot split a secret and keep its start.
-	kept := h.redactor.String(string(r.Body))
+	// the cut cannot split a secret and keep its start; where the read
+	// stopped, the end of a body may be the start of a secret.
+	redactBody := h.redactor.String
+	if r.Truncated {
+		redactBody = h.redactor.Truncated
+	}
+	kept := redactBody(string(r.Body))
 	if int64(len(kept)) > d.cfg.maxResponseBytes {
 		kept = strings.Clone(kept[:d.cfg.maxResponseBytes]) // the record does not pin the rest
 	}

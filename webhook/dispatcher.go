@@ -541,8 +541,10 @@ func (d *Dispatcher) DeadLetters(ctx context.Context, webhookID string, limit in
 
 // Redeliver queues a dead letter again, to the webhook's current
 // definition, under the same delivery id so that the receiver can tell it
-// is the same delivery. It returns an error wrapping ErrNotFound when there
-// is no such dead letter or its webhook was removed.
+// is the same delivery. It starts afresh: its attempts and its retry
+// budget (MaxElapsed) count from the redelivery. It returns an error
+// wrapping ErrNotFound when there is no such dead letter or its webhook
+// was removed.
 func (d *Dispatcher) Redeliver(ctx context.Context, deliveryID string) error {
 	if d.closed.Load() {
 		return ErrClosed

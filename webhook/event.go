@@ -36,8 +36,10 @@ var (
 	ErrMissingTime    = errors.New("missing event_time")
 	ErrInvalidID      = errors.New("event_id must be a string")
 	// ErrInvalidUTF8 is a string or key that is not valid UTF-8: forwarded
-	// as it is, it would make a body that is not valid JSON. Such an error
-	// matches ErrMalformedEvent too.
+	// as it is, it would make a body that is not valid JSON. A \u escape
+	// of a lone UTF-16 surrogate (\ud800) counts: it stands for no
+	// character, and strict receivers refuse it. Such an error matches
+	// ErrMalformedEvent too.
 	ErrInvalidUTF8 = errors.New("invalid UTF-8")
 )
 
@@ -72,8 +74,9 @@ func (e *EventError) Unwrap() error { return e.Err }
 // ParseEvent decodes an event from its JSON form, the form events arrive in.
 // It needs a JSON object with a non-empty string event_type and a numeric
 // event_time; event_id is optional. Its strings and keys must be valid
-// UTF-8 (ErrInvalidUTF8), since the event may be forwarded as it is. Every
-// error is an *EventError. The event keeps its own copy of raw.
+// UTF-8, escapes included (ErrInvalidUTF8), since the event may be
+// forwarded as it is. Every error is an *EventError. The event keeps its
+// own copy of raw.
 func ParseEvent(raw []byte) (*Event, error) {
 	return parseOwned(bytes.Clone(raw))
 }

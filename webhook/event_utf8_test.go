@@ -34,6 +34,10 @@ func TestEventsMustBeUTF8(t *testing.T) {
 		{"in an array", string(bytes.Replace(raw, []byte("Zo\xeb"), []byte("Zoë"), 1)), "data.tags[1]", "\xff", 2},
 		{"after an escape", "{\"event_type\":\"RequestCreated\",\"event_time\":1,\"data\":{\"note\":\"a\\n\xc3(\"}}", "data.note", "\xc3", 1},
 		{"in a key", "{\"event_type\":\"RequestCreated\",\"event_time\":1,\"data\":{\"k\xff\":1}}", "data", "\xff", 1},
+		// Valid JSON syntax, but it stands for no character: forwarded as it
+		// is, strict receivers (I-JSON, RFC 7493) refuse it, and templates
+		// and filters would see U+FFFD instead.
+		{"a lone surrogate escape", `{"event_type":"RequestCreated","event_time":1,"data":{"note":"a\ud800b"}}`, "data.note", `\ud800`, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

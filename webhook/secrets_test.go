@@ -213,3 +213,52 @@ func TestPrintedWebhookHidesSecrets(t *testing.T) {
 	require.Equal(t, w.Headers, back[0].Headers)
 	require.Equal(t, w.SigningSecrets, back[0].SigningSecrets)
 }
+
+// TestEchoedSecretCutByTheReadLimit echoes a header secret across the
+// byte where the Dispatcher stops reading the response: the part before
+// the cut must not show in the record.
+func TestEchoedSecretCutByTheReadLimit(t *testing.T) {
+	const secret = "apikey-0a1b2c3d4e5f"
+	const limit = 64
+	rc := newReceiver(t, func(_ int, w http.ResponseWriter, r *http.Request) {
+		pad := strings.Repeat("x", limit-8) // the cut falls 8 bytes into the echoed key
+		_, _ = io.WriteString(w, pad+r.Header.Get("X-Api-Key")+strings.Repeat("y", 100))
+	})
+	d, invs := newDispatcher(t, webhook.WithMaxResponseBytes(limit))
+	w := torqLike(rc.URL)
+	w.Headers = map[string]string{"x-api-key": secret}
+	_, err := d.Add(w)
+	require.NoError(t, err)
+	_, err = d.Publish(context.Background(), mock(t, webhook.RequestCreated))
+	require.NoError(t, err)
+	inv := waitFinal(t, invs, 1)[0]
+	require.Equal(t, webhook.Delivered, inv.Outcome, inv.Reason)
+	require.True(t, inv.Response.BodyTruncated)
+	require.LessOrEqual(t, len(inv.Response.Body), limit)
+	require.True(t, strings.HasPrefix(inv.Response.Body, strings.Repeat("x", limit-8)), inv.Response.Body)
+	require.NotContains(t, inv.Response.Body, secret[:8])
+}
+
+// TestSecretsEchoedWithEscapedSlashes echoes the request as PHP's
+// json_encode writes it, every '/' escaped as '\/': a secret path and a
+// token holding '/' must still be hidden.
+func TestSecretsEchoedWithEscapedSlashes(t *testing.T) {
+	rc := newReceiver(t, func(_ int, w http.ResponseWriter, r *http.Request) {
+		esc := strings.NewReplacer("/", `\/`)
+		_, _ = io.WriteString(w, `{"uri":"`+esc.Replace(r.URL.Path)+`","auth":"`+esc.Replace(r.Header.Get("Authorization"))+`"}`)
+	})
+	d, invs := newDispatcher(t)
+	w := torqLike(rc.URL + "/services/T01/B02/path-9f8e7d")
+	w.SecretURLPath = true
+	w.Headers = map[string]string{"authorization": "Bearer ab/cd+ef/gh=="}
+	_, err := d.Add(w)
+	require.NoError(t, err)
+	_, err = d.Publish(context.Background(), mock(t, webhook.RequestCreated))
+	require.NoError(t, err)
+	inv := waitFinal(t, invs, 1)[0]
+	require.Equal(t, webhook.Delivered, inv.Outcome, inv.Reason)
+	require.Contains(t, inv.Response.Body, `"uri":"\/REDACTED"`)
+	for _, s := range []string{"path-9f8e7d", `cd+ef`} {
+		require.NotContains(t, inv.Response.Body, s)
+	}
+}

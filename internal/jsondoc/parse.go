@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -21,7 +22,9 @@ type SyntaxError struct {
 	Column int
 	// Path is the JSON path of the value the problem lies in, such as
 	// $.data.items[2].name; an object key's problem lies in its object. It
-	// is empty for a problem outside the top-level value.
+	// is empty for a problem outside the top-level value. Its length is
+	// bounded: long keys are cut, and a deep path keeps its outermost and
+	// innermost segments around a "…".
 	Path string
 	Msg  string
 
@@ -41,9 +44,25 @@ func (e *SyntaxError) in(segment string) *SyntaxError {
 	return e
 }
 
+// A SyntaxError's Path is bounded, as the input may be hostile: a key
+// longer than maxPathKey is cut (and ends in …), and of more than
+// 2*pathEnds segments only the outermost and innermost pathEnds are kept,
+// around a ….
+const (
+	maxPathKey = 64
+	pathEnds   = 8
+)
+
 // keySegment writes an object key as a path segment: .key when it is a
 // plain name, ["key"] otherwise.
 func keySegment(key string) string {
+	if len(key) > maxPathKey {
+		cut := maxPathKey
+		for cut > 0 && !utf8.RuneStart(key[cut]) {
+			cut--
+		}
+		return "[" + strconv.Quote(key[:cut]+"…") + "]"
+	}
 	for i := 0; i < len(key); i++ {
 		c := key[i]
 		if !(c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || i > 0 && '0' <= c && c <= '9') {
@@ -68,9 +87,10 @@ const MsgInvalidUTF8 = "invalid UTF-8 in string"
 func Parse(data []byte) (*Value, error) { return parse(data, false) }
 
 // ParseStrict is Parse for JSON that must be valid UTF-8, as RFC 8259 asks
-// of JSON that is exchanged: a string or key holding invalid UTF-8 is a
-// *SyntaxError whose Msg is MsgInvalidUTF8 and whose Offset, Line and
-// Column point at the first bad byte. It costs no more than Parse: Parse
+// of JSON that is exchanged: a string or key holding invalid UTF-8, or a
+// \u escape of a lone UTF-16 surrogate (which decodes to no character), is
+// a *SyntaxError whose Msg is MsgInvalidUTF8 and whose Offset, Line and
+// Column point at the first bad byte or escape. It costs no more than Parse: Parse
 // checks the UTF-8 of every non-ASCII string already.
 func ParseStrict(data []byte) (*Value, error) { return parse(data, true) }
 
@@ -94,11 +114,15 @@ func parse(data []byte, strict bool) (*Value, error) {
 	p.skipSpace()
 	root, err := p.value(0)
 	if err != nil {
-		err.Path = "$"
-		for i := len(err.segments) - 1; i >= 0; i-- {
-			err.Path += err.segments[i]
+		path := []string{"$"}
+		for i := len(err.segments) - 1; i >= 0; i-- { // outermost first
+			if len(err.segments) > 2*pathEnds && i == len(err.segments)-pathEnds-1 {
+				path = append(path, "…")
+				i = pathEnds - 1
+			}
+			path = append(path, err.segments[i])
 		}
-		err.segments = nil
+		err.Path, err.segments = strings.Join(path, ""), nil
 		return nil, err
 	}
 	p.skipSpace()
@@ -407,6 +431,11 @@ func (p *parser) unescape(start int) (string, *SyntaxError) {
 					if d := utf16.DecodeRune(r, r2); ok && d != utf8.RuneError {
 						r = d
 						i += 6
+					} else if p.strict {
+						// A lone surrogate decodes to no character: the
+						// text it stands for is not UTF-8.
+						p.pos = i - 6
+						return "", p.errorf(MsgInvalidUTF8)
 					} else {
 						r = utf8.RuneError
 					}

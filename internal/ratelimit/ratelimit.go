@@ -129,6 +129,24 @@ func (l *Limiter) ReserveAt(now time.Time) time.Duration {
 	return wait
 }
 
+// ReserveWithinAt is ReserveAt for a request that must start less than
+// within after now: it counts the request and returns its wait, true, when
+// the wait is shorter than within; else it counts nothing and returns the
+// wait the request would have had, false. A nil or zero Limiter returns
+// zero, true.
+func (l *Limiter) ReserveWithinAt(now time.Time, within time.Duration) (time.Duration, bool) {
+	if l == nil || l.step == 0 {
+		return 0, true
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if wait := max(l.next(now).Sub(now)-l.tolerance, 0); wait >= within && wait > 0 {
+		return wait, false
+	}
+	wait, _ := l.reserve(now)
+	return wait, true
+}
+
 // Wait blocks until a request may be sent, or until ctx is done. It returns
 // at once with an error wrapping ErrWouldExceedDeadline (and
 // context.DeadlineExceeded) when the wait would outlast ctx's deadline, and

@@ -124,6 +124,30 @@ func TestReserveAt(t *testing.T) {
 	require.Equal(t, time.Duration(0), l.ReserveAt(t0.Add(400*ms)))
 }
 
+// ReserveWithinAt takes a slot only when it starts within the limit: a
+// refused request leaves the next slot where it was.
+func TestReserveWithinAt(t *testing.T) {
+	l, err := ratelimit.New(10, time.Second, 1)
+	require.NoError(t, err)
+	ms := time.Millisecond
+	type res struct {
+		wait time.Duration
+		ok   bool
+	}
+	var got []res
+	for _, within := range []time.Duration{ms, 150 * ms, 150 * ms, 200 * ms, 201 * ms} {
+		wait, ok := l.ReserveWithinAt(t0, within)
+		got = append(got, res{wait, ok})
+	}
+	require.Equal(t, []res{{0, true}, {100 * ms, true}, {200 * ms, false}, {200 * ms, false}, {200 * ms, true}}, got)
+	require.Equal(t, 300*ms, l.ReserveAt(t0), "refusals took no slot")
+
+	var nilLimiter *ratelimit.Limiter
+	wait, ok := nilLimiter.ReserveWithinAt(t0, 0)
+	require.True(t, ok)
+	require.Zero(t, wait)
+}
+
 // The rate achieved over a long run is within 10% of the configured one,
 // whether requests poll with AllowAt or block in Wait.
 func TestAchievedRate(t *testing.T) {

@@ -69,6 +69,7 @@ func DefaultSafeHeaders() []string { return slices.Clone(defaultSafe) }
 type Redactor struct {
 	safe     map[string]bool // nil means defaultSafeSet
 	scrubber *strings.Replacer
+	forms    []string // what scrubber replaces, longest first
 }
 
 // Option configures New. A nil Option is ignored.
@@ -132,7 +133,8 @@ func New(opts ...Option) *Redactor {
 	for _, s := range c.sources {
 		secrets = append(secrets, r.secretsOf(s.u, s.h)...)
 	}
-	r.scrubber = scrubber(secrets)
+	r.forms = forms(secrets)
+	r.scrubber = scrubber(r.forms)
 	return r
 }
 
@@ -191,30 +193,45 @@ func (r *Redactor) secretsOf(u *url.URL, h http.Header) []string {
 	return out
 }
 
-// scrubber returns a Replacer of the secrets and their escaped forms,
-// longest first so that a secret containing another is replaced whole, or
-// nil when there is nothing to scrub.
-func scrubber(secrets []string) *strings.Replacer {
+// forms lists the secrets and their escaped forms, longest first so that
+// a secret containing another is replaced whole. The JSON forms are those
+// of common encoders: with and without HTML escaping (\u003c), and with
+// '/' escaped as '\/' (PHP's default).
+func forms(secrets []string) []string {
 	seen := map[string]bool{}
-	var forms []string
+	var out []string
 	add := func(s string) {
 		if len(s) >= minScrubLen && !seen[s] {
 			seen[s] = true
-			forms = append(forms, s)
+			out = append(out, s)
 		}
 	}
 	for _, s := range secrets {
 		add(s)
 		add(url.QueryEscape(s))
 		add(url.PathEscape(s))
-		if b, err := json.Marshal(s); err == nil {
-			add(string(b[1 : len(b)-1]))
+		for _, html := range []bool{true, false} {
+			var b strings.Builder
+			enc := json.NewEncoder(&b)
+			enc.SetEscapeHTML(html)
+			if enc.Encode(s) == nil {
+				j := strings.TrimSuffix(b.String(), "\n")
+				j = j[1 : len(j)-1]
+				add(j)
+				add(strings.ReplaceAll(j, "/", `\/`))
+			}
 		}
 	}
+	slices.SortFunc(out, func(a, b string) int { return len(b) - len(a) })
+	return out
+}
+
+// scrubber returns a Replacer of forms, or nil when there is nothing to
+// scrub.
+func scrubber(forms []string) *strings.Replacer {
 	if len(forms) == 0 {
 		return nil
 	}
-	slices.SortFunc(forms, func(a, b string) int { return len(b) - len(a) })
 	pairs := make([]string, 0, 2*len(forms))
 	for _, f := range forms {
 		pairs = append(pairs, f, Redacted)
@@ -281,6 +298,30 @@ func (r *Redactor) String(s string) string {
 		s = sc.Replace(s)
 	}
 	return s
+}
+
+// Truncated returns s, the start of a longer text cut at any byte (a
+// response body read up to a limit), redacted as String does, and with its
+// end replaced by Redacted when that end is the beginning of a known
+// secret, in any of its forms, that the cut went through.
+func (r *Redactor) Truncated(s string) string {
+	s = r.String(s)
+	if r == nil {
+		return s
+	}
+	cut := 0
+	for _, f := range r.forms {
+		for k := min(len(f)-1, len(s)); k > cut; k-- {
+			if strings.HasSuffix(s, f[:k]) {
+				cut = k
+				break
+			}
+		}
+	}
+	if cut == 0 {
+		return s
+	}
+	return s[:len(s)-cut] + Redacted
 }
 
 // scrub returns the Replacer of known secrets, or nil.

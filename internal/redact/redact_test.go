@@ -225,3 +225,36 @@ func TestRedactHeaderScrubsSafeValues(t *testing.T) {
 		"User-Agent":   {"plain"},
 	}, h)
 }
+
+// TestStringScrubsEveryJSONEscaping scrubs a secret as JSON encoders other
+// than Go's write it: PHP escapes '/' as '\/', others leave '<' and '&'
+// alone.
+func TestStringScrubsEveryJSONEscaping(t *testing.T) {
+	r := redact.New(redact.WithSecrets("T01/B02/p<a&th"))
+	for _, in := range []string{
+		`T01/B02/p<a&th`,
+		`T01\/B02\/p<a&th`,
+		`T01/B02/p\u003ca\u0026th`,
+		`T01\/B02\/p\u003ca\u0026th`,
+	} {
+		require.Equal(t, `{"u":"REDACTED"}`, r.String(`{"u":"`+in+`"}`), in)
+	}
+}
+
+// TestTruncatedHidesASecretCutInTwo cuts a text through a secret, at every
+// byte: the start of the secret never shows.
+func TestTruncatedHidesASecretCutInTwo(t *testing.T) {
+	const secret = "tok-0123456789"
+	r := redact.New(redact.WithSecretsFrom(nil, http.Header{"Authorization": {"Bearer " + secret}}))
+	text := `{"echo":"Bearer ` + secret + `"}`
+	start := strings.Index(text, secret)
+	for cut := start + 1; cut < start+len(secret); cut++ {
+		got := r.Truncated(text[:cut])
+		require.Equal(t, `{"echo":"REDACTED`, got, "cut at %d", cut) // the header value is a secret whole
+	}
+	require.Equal(t, `{"echo":"REDACTED`, r.Truncated(`{"echo":"Bea`), "the start of the header value")
+	require.Equal(t, `{"echo":"REDACTED"`, r.Truncated(text[:len(text)-1]), "a whole secret")
+	require.Equal(t, `{"echo":"tik`, r.Truncated(`{"echo":"tik`), "no secret begins there")
+	var zero *redact.Redactor
+	require.Equal(t, "tok-01", zero.Truncated("tok-01"))
+}
