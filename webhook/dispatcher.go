@@ -40,6 +40,8 @@ type Dispatcher struct {
 	order     []string            // ids in the order they were added
 	removed   tombstones          // ids removed, to tell them from ids never seen
 
+	unknownLog unknownLog // bounds the warnings about webhooks not registered yet
+
 	closed atomic.Bool
 }
 
