@@ -73,6 +73,7 @@ func (d *Dispatcher) skipRemoved(ctx context.Context, del *Delivery) Next {
 	if del.hook != nil {
 		name = del.hook.def.Name
 	}
+	d.tel.startRun(ctx, del)
 	d.tel.endDelivery(ctx, del, name, Skipped, reason)
 	d.record(ctx, Invocation{
 		ID: newID(), DeliveryID: del.ID, WebhookID: del.WebhookID, WebhookName: name, EventType: del.Event.typ,
@@ -110,6 +111,7 @@ func (d *Dispatcher) holdUnknown(ctx context.Context, del *Delivery) Next {
 	reason := fmt.Sprintf("webhook %s is not registered on this instance (waited %s for it; see WithUnknownWebhookGrace)",
 		del.WebhookID, d.cfg.unknownGrace)
 	d.deadLetter(del, Failed, reason)
+	d.tel.startRun(ctx, del)
 	d.tel.endDelivery(ctx, del, "", Failed, reason)
 	inv := Invocation{
 		ID: newID(), DeliveryID: del.ID, WebhookID: del.WebhookID, EventType: del.Event.typ, EventID: del.Event.id,
