@@ -205,6 +205,9 @@ func WithLogger(l *slog.Logger) Option {
 //     after one of its key was first fetched goes after it, and those
 //     committed between two such fetches go in publish (job id) order; on
 //     SQLite, whose single writer numbers jobs in commit order, by job id.
+//     A job ended with River's own tools (cancelled or deleted) holds no
+//     one up; its row in outhook_ordering goes at the sweep each working
+//     instance makes at start and every 10 minutes.
 //   - QueueSize does not apply, nor does the Dispatcher's queue policy:
 //     Enqueue neither blocks nor fails with a *webhook.QueueFullError. The
 //     in-memory bound keeps memory and a publisher's lead in check; here
@@ -230,6 +233,10 @@ type Engine struct {
 	// cutting is set when Close's ctx has ended and the attempts in
 	// flight are being cancelled.
 	cutting atomic.Bool
+	// stopSweep stops the sweep of ordering rows; swept is closed once it
+	// has stopped.
+	stopSweep context.CancelFunc
+	swept     chan struct{}
 }
 
 var _ webhook.Engine = (*Engine)(nil)
@@ -316,6 +323,9 @@ func (e *Engine) Start(r webhook.Runner) error {
 		if err := e.queue.start(context.Background()); err != nil {
 			return fmt.Errorf("riverengine: starting River: %w", err)
 		}
+		ctx, cancel := context.WithCancel(context.Background())
+		e.stopSweep, e.swept = cancel, make(chan struct{})
+		go e.sweep(ctx)
 	}
 	e.started = true
 	return nil
@@ -372,6 +382,8 @@ func (e *Engine) Close(ctx context.Context) error {
 	if !running {
 		return nil
 	}
+	e.stopSweep()
+	<-e.swept
 	err := e.queue.stop(ctx)
 	if err == nil {
 		e.worker.forgetAll()
@@ -384,6 +396,27 @@ func (e *Engine) Close(ctx context.Context) error {
 	}
 	e.worker.forgetAll()
 	return err
+}
+
+// orderingSweep is how often a working instance deletes the ordering rows
+// of jobs that ended without Outhook (see queue.sweep); it does at start
+// too.
+const orderingSweep = 10 * time.Minute
+
+func (e *Engine) sweep(ctx context.Context) {
+	defer close(e.swept)
+	tick := time.NewTicker(orderingSweep)
+	defer tick.Stop()
+	for {
+		if err := e.queue.sweep(ctx); err != nil && ctx.Err() == nil {
+			e.cfg.logger.WarnContext(ctx, "riverengine: deleting the ordering rows of jobs ended elsewhere", "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 // publisher is what PublishTx needs of the Runner: a *webhook.Dispatcher.

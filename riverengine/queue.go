@@ -22,7 +22,7 @@ import (
 // no job ahead of it in its line is unfinished; its row goes in the
 // transaction that completes its job. Jobs finished some other way
 // (cancelled by an operator, say) hold no one up: the turn looks at the
-// jobs' own state. Who is ahead: on PostgreSQL, the rows given an earlier
+// jobs' own state; their rows go at the next sweep. Who is ahead: on PostgreSQL, the rows given an earlier
 // turn when jobs of the line were fetched (see pgQueue.claim); on SQLite,
 // whose single writer assigns job ids in commit order, lower job ids.
 type queue interface {
@@ -37,6 +37,9 @@ type queue interface {
 	// completeOrdered completes an ordered job and takes it out of its
 	// line, in one transaction.
 	completeOrdered(ctx context.Context, job *river.Job[deliveryArgs]) error
+	// sweep deletes the rows of jobs that ended some other way (cancelled
+	// or deleted with River's tools, say), which nothing else deletes.
+	sweep(ctx context.Context) error
 	start(ctx context.Context) error
 	stop(ctx context.Context) error
 	stopAndCancel(ctx context.Context) error
@@ -44,6 +47,12 @@ type queue interface {
 
 // finishedStates are the states of a River job that will not run again.
 const finishedStates = `('cancelled', 'completed', 'discarded')`
+
+// sweepOrphans selects the rows of outhook_ordering whose job has ended or
+// is gone. A row is committed with its job, so a row seen has its job
+// seen, unless the job was deleted.
+const sweepOrphans = `SELECT o.job_id FROM outhook_ordering o WHERE NOT EXISTS (
+	SELECT 1 FROM river_job j WHERE j.id = o.job_id AND j.state NOT IN ` + finishedStates + `)`
 
 // riverClient starts and stops a River client, whatever its driver.
 type riverClient[TTx any] struct {
@@ -169,6 +178,13 @@ func (q *pgQueue) completeOrdered(ctx context.Context, job *river.Job[deliveryAr
 	})
 }
 
+// sweep skips the rows another transaction holds (a claim, a completion),
+// so that it neither waits for nor deadlocks with them.
+func (q *pgQueue) sweep(ctx context.Context) error {
+	_, err := q.pool.Exec(ctx, "DELETE FROM outhook_ordering WHERE job_id IN ("+sweepOrphans+" FOR UPDATE OF o SKIP LOCKED)")
+	return err
+}
+
 // sqliteQueue is the queue on SQLite. SQLite has a single writer, so the
 // line's job ids follow the order of commits without a lock.
 type sqliteQueue struct {
@@ -221,6 +237,11 @@ func (q *sqliteQueue) completeOrdered(ctx context.Context, job *river.Job[delive
 		_, err := river.JobCompleteTx[*riversqlite.Driver](ctx, tx, job)
 		return err
 	})
+}
+
+func (q *sqliteQueue) sweep(ctx context.Context) error {
+	_, err := q.db.ExecContext(ctx, "DELETE FROM outhook_ordering WHERE job_id IN ("+sweepOrphans+")")
+	return err
 }
 
 // inTx runs fn in a transaction of its own, committed when fn succeeds.
