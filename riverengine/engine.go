@@ -168,9 +168,10 @@ func WithLogger(l *slog.Logger) Option {
 // same IDs (set Webhook.ID). A job whose webhook an instance has not
 // loaded yet waits for it, snoozed and counting no attempt, for
 // webhook.WithUnknownWebhookGrace, then becomes a dead letter saying so;
-// one whose webhook was removed there ends Skipped, retries included. The
-// body is rendered on each instance that attempts the
-// delivery, from the definition it has.
+// one whose webhook was removed there ends Skipped, retries included (an
+// instance remembers removals in memory only: one started since takes the
+// webhook for one not loaded yet). The body is rendered on each instance
+// that attempts the delivery, from the definition it has.
 //
 // Retries follow the webhook's retry policy: an attempt that failed is a
 // River job error, scheduled when the policy says; a delivery held back by
