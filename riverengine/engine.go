@@ -208,7 +208,9 @@ func WithLogger(l *slog.Logger) Option {
 //     SQLite, whose single writer numbers jobs in commit order, by job id.
 //     A job ended with River's own tools (cancelled or deleted) holds no
 //     one up; its row in outhook_ordering goes at the sweep each working
-//     instance makes at start and every 10 minutes.
+//     instance makes at start and every 10 minutes. On PostgreSQL, a job
+//     River's tools run again (retried after it completed, to resend it)
+//     goes to the back of its key's line; on SQLite it goes at once.
 //   - QueueSize does not apply, nor does the Dispatcher's queue policy:
 //     Enqueue neither blocks nor fails with a *webhook.QueueFullError. The
 //     in-memory bound keeps memory and a publisher's lead in check; here

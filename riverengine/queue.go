@@ -103,7 +103,8 @@ func (q *pgQueue) insertOrdered(ctx context.Context, tx pgx.Tx, args deliveryArg
 
 // pgTurn reads whether a job has its turn in its line and, if so, how long
 // until the first unfinished job ahead of it is next due (NULL when none
-// is ahead). A job without a row has ended.
+// is ahead). A running job has no row when River's tools ended it, its row
+// was swept, and they retried it.
 const pgTurn = `SELECT me.turn IS NOT NULL, ahead.due
 	FROM outhook_ordering me
 	LEFT JOIN LATERAL (
@@ -116,13 +117,22 @@ const pgTurn = `SELECT me.turn IS NOT NULL, ahead.due
 	WHERE me.job_id = $1`
 
 func (q *pgQueue) turn(ctx context.Context, job *river.Job[deliveryArgs]) (bool, time.Duration, error) {
-	for claimed := false; ; claimed = true {
+	claimed, placed := false, false
+	for {
 		var hasTurn bool
 		var due *float64
 		err := q.pool.QueryRow(ctx, pgTurn, job.ID).Scan(&hasTurn, &due)
 		switch {
+		case errors.Is(err, pgx.ErrNoRows) && !placed:
+			// Back in line, at the back, rather than alongside it.
+			if _, err := q.pool.Exec(ctx, `INSERT INTO outhook_ordering (job_id, webhook_id, ordering_key) VALUES ($1, $2, $3)
+				ON CONFLICT (job_id) DO NOTHING`, job.ID, job.Args.WebhookID, job.Args.OrderingKey); err != nil {
+				return false, 0, err
+			}
+			placed = true
+			continue
 		case errors.Is(err, pgx.ErrNoRows):
-			return false, 0, nil
+			return true, 0, errors.New("ordering row is gone again")
 		case err != nil:
 			return false, 0, err
 		case hasTurn && due == nil:
@@ -135,6 +145,7 @@ func (q *pgQueue) turn(ctx context.Context, job *river.Job[deliveryArgs]) (bool,
 		if err := q.claim(ctx, job); err != nil {
 			return false, 0, err
 		}
+		claimed = true
 	}
 }
 
