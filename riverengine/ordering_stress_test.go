@@ -1,7 +1,9 @@
 package riverengine_test
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -32,8 +34,10 @@ func TestOrderingKeyConcurrentPublishers(t *testing.T) {
 	})
 	fast := webhook.RetryPolicy{InitialInterval: webhook.Duration(20 * time.Millisecond), MaxInterval: webhook.Duration(50 * time.Millisecond)}
 	var engines []*riverengine.Engine
+	var logs syncBuffer // the engines' warnings: a claim that failed (a deadlock, say) would be one
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	for range 3 {
-		_, eng := newPostgresEngine(t, url, riverengine.WithPollInterval(50*time.Millisecond), riverengine.WithWorkers(4))
+		_, eng := newPostgresEngine(t, url, riverengine.WithPollInterval(50*time.Millisecond), riverengine.WithWorkers(4), riverengine.WithLogger(logger))
 		d, err := webhook.New(dispatcherOptions(eng, webhook.WithRetryPolicy(fast), webhook.WithBreaker(webhook.BreakerSettings{Threshold: -1}))...)
 		require.NoError(t, err)
 		closeDispatcher(t, d)
@@ -126,4 +130,23 @@ func TestOrderingKeyConcurrentPublishers(t *testing.T) {
 	var rows int
 	require.NoError(t, pool.QueryRow(ctx, "SELECT count(*) FROM outhook_ordering").Scan(&rows))
 	require.Zero(t, rows, "every ended delivery left its line")
+	require.NotContains(t, logs.String(), "ordering key's line")
+}
+
+// syncBuffer is a bytes.Buffer for concurrent writers.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
