@@ -210,7 +210,9 @@ func WithLogger(l *slog.Logger) Option {
 //     one up; its row in outhook_ordering goes at the sweep each working
 //     instance makes at start and every 10 minutes. On PostgreSQL, a job
 //     River's tools run again (retried after it completed, to resend it)
-//     goes to the back of its key's line; on SQLite it goes at once.
+//     goes to the back of its key's line; on SQLite it goes at once. A
+//     dead letter redelivered goes to the back of its key's line, as one
+//     published then would.
 //   - QueueSize does not apply, nor does the Dispatcher's queue policy:
 //     Enqueue neither blocks nor fails with a *webhook.QueueFullError. The
 //     in-memory bound keeps memory and a publisher's lead in check; here

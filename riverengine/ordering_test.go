@@ -180,3 +180,38 @@ func (r *receiver) inFlightNow() int {
 	defer r.mu.Unlock()
 	return r.inFlight
 }
+
+// A dead letter of an ordered webhook, redelivered, goes to the back of
+// its key's line, as a delivery published then would: it waits for the
+// key's delivery in flight.
+func TestRedeliveredDeadLetterGoesToTheBackOfItsLine(t *testing.T) {
+	url := needPostgres(t)
+	ctx := context.Background()
+	rc := newReceiver(t, 500*time.Millisecond, func(_, eventID string, n int) int {
+		if eventID == "e-1" && n == 1 {
+			return 400 // not retried: a dead letter
+		}
+		return 200
+	})
+	_, eng := newPostgresEngine(t, url, riverengine.WithPollInterval(50*time.Millisecond))
+	d, err := webhook.New(dispatcherOptions(eng)...)
+	require.NoError(t, err)
+	closeDispatcher(t, d)
+	ordered := hook("ordered", rc.URL)
+	ordered.Delivery = &webhook.DeliverySettings{OrderingKey: "data.key"}
+	_, err = d.Add(ordered)
+	require.NoError(t, err)
+	pub, err := d.Publish(ctx, keyedEvent(t, 1, "K"))
+	require.NoError(t, err)
+	eventually(t, 10*time.Second, "the dead letter", func() bool {
+		dls, err := d.DeadLetters(ctx, "ordered", 0)
+		require.NoError(t, err)
+		return len(dls) == 1
+	})
+	_, err = d.Publish(ctx, keyedEvent(t, 2, "K"))
+	require.NoError(t, err)
+	eventually(t, 5*time.Second, "the second delivery in flight", func() bool { return rc.inFlightNow() == 1 })
+	require.NoError(t, d.Redeliver(ctx, pub.Deliveries[0].DeliveryID))
+	eventually(t, 10*time.Second, "the redelivery", func() bool { _, total := rc.pairs(); return total == 3 })
+	requireInOrder(t, rc, "e-1", "e-2", "e-1")
+}
