@@ -22,9 +22,10 @@ import (
 // no job ahead of it in its line is unfinished; its row goes in the
 // transaction that completes its job. Jobs finished some other way
 // (cancelled by an operator, say) hold no one up: the turn looks at the
-// jobs' own state; their rows go at the next sweep. Who is ahead: on PostgreSQL, the rows given an earlier
-// turn when jobs of the line were fetched (see pgQueue.claim); on SQLite,
-// whose single writer assigns job ids in commit order, lower job ids.
+// jobs' own state; their rows go at the next sweep. Who is ahead: on
+// PostgreSQL, the rows given an earlier turn when jobs of the line were
+// fetched (see pgQueue.claim); on SQLite, whose single writer assigns job
+// ids in commit order, lower job ids.
 type queue interface {
 	// insert inserts the job of a delivery, with its place in its line
 	// when it has an ordering key, in the caller's transaction when

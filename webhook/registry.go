@@ -150,9 +150,9 @@ func (l *unknownLog) due(id string, now time.Time) (looks int, ok bool) {
 		if l.seen == nil {
 			l.seen = map[string]*unknownSeen{}
 		}
-		for id, old := range l.seen { // forget webhooks that stopped waiting
+		for other, old := range l.seen { // forget webhooks that stopped waiting
 			if now.Sub(old.logged) > unknownLogEvery {
-				delete(l.seen, id)
+				delete(l.seen, other)
 			}
 		}
 		l.seen[id] = &unknownSeen{logged: now}
