@@ -195,8 +195,8 @@ func WithLogger(l *slog.Logger) Option {
 //     a webhook that carries most of the traffic a concurrency near
 //     WithWorkers.
 //   - OrderingKey holds across instances: deliveries to the webhook with
-//     the same key go one at a time, in the order they were published (by
-//     concurrent PublishTx transactions: the order they commit). One waits,
+//     the same key go one at a time, in the order they were published
+//     (for concurrent PublishTx transactions, see below). One waits,
 //     snoozed, while the one before it is retried, and goes once that one
 //     has ended, delivered or dead-lettered. It looks again every 200ms
 //     while the one before it runs, or when that one is next due, and
@@ -204,8 +204,9 @@ func WithLogger(l *slog.Logger) Option {
 //     takes no lock, whatever the order of the keys: the order is decided
 //     when the key's jobs are fetched. On PostgreSQL a delivery committed
 //     after one of its key was first fetched goes after it, and those
-//     committed between two such fetches go in publish (job id) order; on
-//     SQLite, whose single writer numbers jobs in commit order, by job id.
+//     committed between two such fetches go in publish (job id) order,
+//     whatever the order of their commits; on SQLite, whose single writer
+//     numbers jobs in commit order, by job id.
 //     A job ended with River's own tools (cancelled or deleted) holds no
 //     one up; its row in outhook_ordering goes at the sweep each working
 //     instance makes at start and every 10 minutes. On PostgreSQL, a job
