@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -25,8 +26,20 @@ const (
 	crashChildEnv    = "OUTHOOK_CRASH_CHILD" // "postgres" or "sqlite"
 	crashDBEnv       = "OUTHOOK_CRASH_DB"    // the database URL or file
 	crashReceiverEnv = "OUTHOOK_CRASH_RECEIVER"
+	crashOrderedEnv  = "OUTHOOK_CRASH_ORDERED" // set: the hooks order by data.key
 	crashEvents      = 1000
+	// With ordering keys, crashOrderedEvents events over crashKeys keys.
+	crashOrderedEvents, crashKeys = 60, 10
 )
+
+// crashHook is crash hook id, ordered by data.key when ordered.
+func crashHook(id, receiverURL string, ordered bool) webhook.Webhook {
+	w := hook(id, receiverURL)
+	if ordered {
+		w.Delivery = &webhook.DeliverySettings{OrderingKey: "data.key"}
+	}
+	return w
+}
 
 var crashHooks = []string{"hooka", "hookb"}
 
@@ -37,6 +50,10 @@ func crashChild(mode string) int {
 	fail := func(err error) int {
 		fmt.Fprintln(os.Stderr, "crash child:", err)
 		return 1
+	}
+	ordered, events := os.Getenv(crashOrderedEnv) != "", crashEvents
+	if ordered {
+		events = crashOrderedEvents
 	}
 	// Publish everything first, with a publish-only engine, then deliver:
 	// on SQLite's single connection, workers would slow publishing down.
@@ -71,7 +88,7 @@ func crashChild(mode string) int {
 			return nil, err
 		}
 		for _, id := range crashHooks {
-			if _, err := d.Add(hook(id, os.Getenv(crashReceiverEnv))); err != nil {
+			if _, err := d.Add(crashHook(id, os.Getenv(crashReceiverEnv), ordered)); err != nil {
 				return nil, err
 			}
 		}
@@ -81,8 +98,8 @@ func crashChild(mode string) int {
 	if err != nil {
 		return fail(err)
 	}
-	for i := range crashEvents {
-		e, err := webhook.ParseEvent(fmt.Appendf(nil, `{"event_type":"test.event","event_time":1773134100.%09d,"event_id":"e-%d","data":{"n":%d}}`, i, i, i))
+	for i := range events {
+		e, err := webhook.ParseEvent(fmt.Appendf(nil, `{"event_type":"test.event","event_time":1773134100.%09d,"event_id":"e-%d","data":{"n":%d,"key":"k%d"}}`, i, i, i, i%crashKeys))
 		if err != nil {
 			return fail(err)
 		}
@@ -104,11 +121,38 @@ func TestCrashPostgres(t *testing.T) {
 	url := needPostgres(t)
 	pool := newPool(t, url)
 	require.NoError(t, riverengine.Migrate(context.Background(), pool))
-	runCrash(t, "postgres", url, func() *riverengine.Engine {
+	runCrash(t, "postgres", url, false, func() *riverengine.Engine {
 		eng, err := riverengine.New(context.Background(), pool, riverengine.WithRescueAfter(2*time.Second))
 		require.NoError(t, err)
 		return eng
 	})
+}
+
+// A process killed while delivering ordered deliveries leaves their keys
+// in order: the attempts it had in flight hold their keys until rescued,
+// then go again, before the rest of their keys, one at a time.
+func TestCrashPostgresOrdered(t *testing.T) {
+	url := needPostgres(t)
+	pool := newPool(t, url)
+	require.NoError(t, riverengine.Migrate(context.Background(), pool))
+	rc := runCrash(t, "postgres", url, true, func() *riverengine.Engine {
+		eng, err := riverengine.New(context.Background(), pool, riverengine.WithRescueAfter(2*time.Second),
+			riverengine.WithPollInterval(50*time.Millisecond))
+		require.NoError(t, err)
+		return eng
+	})
+	last := map[string]served{} // by hook and key
+	for _, req := range rc.answered() {
+		line := req.hook + " k" + strconv.Itoa(num(req.eventID)%crashKeys)
+		if prev, ok := last[line]; ok {
+			require.False(t, req.start.Before(prev.end), "%s: %s overlapped %s", line, req.eventID, prev.eventID)
+			require.GreaterOrEqual(t, num(req.eventID), num(prev.eventID), "%s: %s came after %s", line, req.eventID, prev.eventID)
+		}
+		last[line] = req
+	}
+	var rescued int
+	require.NoError(t, pool.QueryRow(context.Background(), "SELECT count(*) FROM river_job WHERE attempt > 1").Scan(&rescued))
+	require.Positive(t, rescued, "the child was killed with attempts in flight, whose jobs were rescued")
 }
 
 func TestCrashSQLite(t *testing.T) {
@@ -116,7 +160,7 @@ func TestCrashSQLite(t *testing.T) {
 	db := openSQLite(t, path)
 	require.NoError(t, riverengine.MigrateSQLite(context.Background(), db))
 	require.NoError(t, db.Close()) // the child has the database to itself
-	runCrash(t, "sqlite", path, func() *riverengine.Engine {
+	runCrash(t, "sqlite", path, false, func() *riverengine.Engine {
 		db := openSQLite(t, path)
 		eng, err := riverengine.NewSQLite(context.Background(), db,
 			riverengine.WithRescueAfter(2*time.Second), riverengine.WithPollInterval(50*time.Millisecond))
@@ -130,12 +174,16 @@ func TestCrashSQLite(t *testing.T) {
 // while delivering; then a new engine on the same database, in this
 // process, delivers the rest. Every (webhook, event) pair must arrive at
 // least once, and the duplicates of a pair carry its webhook-id.
-func runCrash(t *testing.T, mode, db string, restart func() *riverengine.Engine) {
+func runCrash(t *testing.T, mode, db string, ordered bool, restart func() *riverengine.Engine) *receiver {
 	want := crashEvents * len(crashHooks)
 	rc := newReceiver(t, 30*time.Millisecond, nil)
 
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), crashChildEnv+"="+mode, crashDBEnv+"="+db, crashReceiverEnv+"="+rc.URL)
+	if ordered {
+		want = crashOrderedEvents * len(crashHooks)
+		cmd.Env = append(cmd.Env, crashOrderedEnv+"=1")
+	}
 	cmd.Stderr = os.Stderr
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
@@ -176,7 +224,7 @@ func runCrash(t *testing.T, mode, db string, restart func() *riverengine.Engine)
 	require.NoError(t, err)
 	closeDispatcher(t, d)
 	for _, id := range crashHooks {
-		_, err := d.Add(hook(id, rc.URL))
+		_, err := d.Add(crashHook(id, rc.URL, ordered))
 		require.NoError(t, err)
 	}
 	eventually(t, 3*time.Minute, "every pair to arrive", func() bool {
@@ -202,4 +250,5 @@ func runCrash(t *testing.T, mode, db string, restart func() *riverengine.Engine)
 	require.Len(t, got, want)
 	t.Logf("%s: %d pairs published in %s; child killed after %d requests (%d pairs); the new process delivered the rest in %s; %d duplicates, each with its pair's webhook-id",
 		mode, want, published.Round(time.Millisecond), requestsBefore, pairsBefore, recovery.Round(time.Millisecond), duplicates)
+	return rc
 }

@@ -168,9 +168,10 @@ func WithLogger(l *slog.Logger) Option {
 // same IDs (set Webhook.ID). A job whose webhook an instance has not
 // loaded yet waits for it, snoozed and counting no attempt, for
 // webhook.WithUnknownWebhookGrace, then becomes a dead letter saying so;
-// one whose webhook was removed there ends Skipped, retries included. The
-// body is rendered on each instance that attempts the
-// delivery, from the definition it has.
+// one whose webhook was removed there ends Skipped, retries included (an
+// instance remembers removals in memory only: one started since takes the
+// webhook for one not loaded yet). The body is rendered on each instance
+// that attempts the delivery, from the definition it has.
 //
 // Retries follow the webhook's retry policy: an attempt that failed is a
 // River job error, scheduled when the policy says; a delivery held back by
@@ -194,8 +195,8 @@ func WithLogger(l *slog.Logger) Option {
 //     a webhook that carries most of the traffic a concurrency near
 //     WithWorkers.
 //   - OrderingKey holds across instances: deliveries to the webhook with
-//     the same key go one at a time, in the order they were published (by
-//     concurrent PublishTx transactions: the order they commit). One waits,
+//     the same key go one at a time, in the order they were published
+//     (for concurrent PublishTx transactions, see below). One waits,
 //     snoozed, while the one before it is retried, and goes once that one
 //     has ended, delivered or dead-lettered. It looks again every 200ms
 //     while the one before it runs, or when that one is next due, and
@@ -203,8 +204,16 @@ func WithLogger(l *slog.Logger) Option {
 //     takes no lock, whatever the order of the keys: the order is decided
 //     when the key's jobs are fetched. On PostgreSQL a delivery committed
 //     after one of its key was first fetched goes after it, and those
-//     committed between two such fetches go in publish (job id) order; on
-//     SQLite, whose single writer numbers jobs in commit order, by job id.
+//     committed between two such fetches go in publish (job id) order,
+//     whatever the order of their commits; on SQLite, whose single writer
+//     numbers jobs in commit order, by job id.
+//     A job ended with River's own tools (cancelled or deleted) holds no
+//     one up; its row in outhook_ordering goes at the sweep each working
+//     instance makes at start and every 10 minutes. On PostgreSQL, a job
+//     River's tools run again (retried after it completed, to resend it)
+//     goes to the back of its key's line; on SQLite it goes at once. A
+//     dead letter redelivered goes to the back of its key's line, as one
+//     published then would.
 //   - QueueSize does not apply, nor does the Dispatcher's queue policy:
 //     Enqueue neither blocks nor fails with a *webhook.QueueFullError. The
 //     in-memory bound keeps memory and a publisher's lead in check; here
@@ -230,6 +239,10 @@ type Engine struct {
 	// cutting is set when Close's ctx has ended and the attempts in
 	// flight are being cancelled.
 	cutting atomic.Bool
+	// stopSweep stops the sweep of ordering rows; swept is closed once it
+	// has stopped.
+	stopSweep context.CancelFunc
+	swept     chan struct{}
 }
 
 var _ webhook.Engine = (*Engine)(nil)
@@ -316,6 +329,9 @@ func (e *Engine) Start(r webhook.Runner) error {
 		if err := e.queue.start(context.Background()); err != nil {
 			return fmt.Errorf("riverengine: starting River: %w", err)
 		}
+		ctx, cancel := context.WithCancel(context.Background())
+		e.stopSweep, e.swept = cancel, make(chan struct{})
+		go e.sweep(ctx)
 	}
 	e.started = true
 	return nil
@@ -372,6 +388,8 @@ func (e *Engine) Close(ctx context.Context) error {
 	if !running {
 		return nil
 	}
+	e.stopSweep()
+	<-e.swept
 	err := e.queue.stop(ctx)
 	if err == nil {
 		e.worker.forgetAll()
@@ -384,6 +402,27 @@ func (e *Engine) Close(ctx context.Context) error {
 	}
 	e.worker.forgetAll()
 	return err
+}
+
+// orderingSweep is how often a working instance deletes the ordering rows
+// of jobs that ended without Outhook (see queue.sweep); it does at start
+// too.
+const orderingSweep = 10 * time.Minute
+
+func (e *Engine) sweep(ctx context.Context) {
+	defer close(e.swept)
+	tick := time.NewTicker(orderingSweep)
+	defer tick.Stop()
+	for {
+		if err := e.queue.sweep(ctx); err != nil && ctx.Err() == nil {
+			e.cfg.logger.WarnContext(ctx, "riverengine: deleting the ordering rows of jobs ended elsewhere", "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 // publisher is what PublishTx needs of the Runner: a *webhook.Dispatcher.

@@ -8,6 +8,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/outhook/outhook/riverengine"
@@ -118,4 +120,98 @@ func TestOrderingKeyFollowsCommitOrder(t *testing.T) {
 	require.NoError(t, open.Commit(ctx))
 	eventually(t, 10*time.Second, "both deliveries", func() bool { n, _ := rc.pairs(); return n == 2 })
 	requireInOrder(t, rc, "e-2", "e-1")
+}
+
+// An operator who has River run a completed ordered job again (River's
+// UI "retry", to resend it) puts it at the back of its key's line: it
+// waits for the key's delivery in flight rather than going alongside it.
+func TestRetriedJobGoesToTheBackOfItsLine(t *testing.T) {
+	url := needPostgres(t)
+	ctx := context.Background()
+	rc := newReceiver(t, 700*time.Millisecond, nil)
+	start := func() (*pgxpool.Pool, *riverengine.Engine, *webhook.Dispatcher) {
+		pool, eng := newPostgresEngine(t, url, riverengine.WithPollInterval(50*time.Millisecond))
+		d, err := webhook.New(dispatcherOptions(eng)...)
+		require.NoError(t, err)
+		closeDispatcher(t, d)
+		ordered := hook("ordered", rc.URL)
+		ordered.Delivery = &webhook.DeliverySettings{OrderingKey: "data.key"}
+		_, err = d.Add(ordered)
+		require.NoError(t, err)
+		return pool, eng, d
+	}
+	pool, eng, d := start()
+	publishCommitted(t, pool, eng, keyedEvent(t, 1, "K"))
+	eventually(t, 10*time.Second, "the first delivery", func() bool { n, _ := rc.pairs(); return n == 1 })
+	// Closed, so that River has recorded all it will about the job.
+	require.NoError(t, d.Close(ctx))
+	var first int64
+	require.NoError(t, pool.QueryRow(ctx, "SELECT id FROM river_job WHERE state = 'completed'").Scan(&first))
+
+	pool, eng, _ = start()
+	publishCommitted(t, pool, eng, keyedEvent(t, 2, "K"))
+	eventually(t, 5*time.Second, "the second delivery in flight", func() bool {
+		_, total := rc.pairs()
+		return rc.inFlightNow() == 1 && total == 1
+	})
+	ops, err := river.NewClient(riverpgxv5.New(pool), &river.Config{})
+	require.NoError(t, err)
+	_, err = ops.JobRetry(ctx, first)
+	require.NoError(t, err)
+	eventually(t, 10*time.Second, "the resent delivery", func() bool { _, total := rc.pairs(); return total == 3 })
+	requireInOrder(t, rc, "e-1", "e-2", "e-1")
+}
+
+// publishCommitted publishes ev in a transaction of its own.
+func publishCommitted(t *testing.T, pool *pgxpool.Pool, eng *riverengine.Engine, ev *webhook.Event) {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := pool.Begin(ctx)
+	require.NoError(t, err)
+	defer tx.Rollback(ctx)
+	_, err = eng.PublishTx(ctx, tx, ev)
+	require.NoError(t, err)
+	require.NoError(t, tx.Commit(ctx))
+}
+
+// inFlightNow reports the requests the receiver holds.
+func (r *receiver) inFlightNow() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.inFlight
+}
+
+// A dead letter of an ordered webhook, redelivered, goes to the back of
+// its key's line, as a delivery published then would: it waits for the
+// key's delivery in flight.
+func TestRedeliveredDeadLetterGoesToTheBackOfItsLine(t *testing.T) {
+	url := needPostgres(t)
+	ctx := context.Background()
+	rc := newReceiver(t, 500*time.Millisecond, func(_, eventID string, n int) int {
+		if eventID == "e-1" && n == 1 {
+			return 400 // not retried: a dead letter
+		}
+		return 200
+	})
+	_, eng := newPostgresEngine(t, url, riverengine.WithPollInterval(50*time.Millisecond))
+	d, err := webhook.New(dispatcherOptions(eng)...)
+	require.NoError(t, err)
+	closeDispatcher(t, d)
+	ordered := hook("ordered", rc.URL)
+	ordered.Delivery = &webhook.DeliverySettings{OrderingKey: "data.key"}
+	_, err = d.Add(ordered)
+	require.NoError(t, err)
+	pub, err := d.Publish(ctx, keyedEvent(t, 1, "K"))
+	require.NoError(t, err)
+	eventually(t, 10*time.Second, "the dead letter", func() bool {
+		dls, err := d.DeadLetters(ctx, "ordered", 0)
+		require.NoError(t, err)
+		return len(dls) == 1
+	})
+	_, err = d.Publish(ctx, keyedEvent(t, 2, "K"))
+	require.NoError(t, err)
+	eventually(t, 5*time.Second, "the second delivery in flight", func() bool { return rc.inFlightNow() == 1 })
+	require.NoError(t, d.Redeliver(ctx, pub.Deliveries[0].DeliveryID))
+	eventually(t, 10*time.Second, "the redelivery", func() bool { _, total := rc.pairs(); return total == 3 })
+	requireInOrder(t, rc, "e-1", "e-2", "e-1")
 }

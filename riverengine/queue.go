@@ -22,9 +22,10 @@ import (
 // no job ahead of it in its line is unfinished; its row goes in the
 // transaction that completes its job. Jobs finished some other way
 // (cancelled by an operator, say) hold no one up: the turn looks at the
-// jobs' own state. Who is ahead: on PostgreSQL, the rows given an earlier
-// turn when jobs of the line were fetched (see pgQueue.claim); on SQLite,
-// whose single writer assigns job ids in commit order, lower job ids.
+// jobs' own state; their rows go at the next sweep. Who is ahead: on
+// PostgreSQL, the rows given an earlier turn when jobs of the line were
+// fetched (see pgQueue.claim); on SQLite, whose single writer assigns job
+// ids in commit order, lower job ids.
 type queue interface {
 	// insert inserts the job of a delivery, with its place in its line
 	// when it has an ordering key, in the caller's transaction when
@@ -37,6 +38,9 @@ type queue interface {
 	// completeOrdered completes an ordered job and takes it out of its
 	// line, in one transaction.
 	completeOrdered(ctx context.Context, job *river.Job[deliveryArgs]) error
+	// sweep deletes the rows of jobs that ended some other way (cancelled
+	// or deleted with River's tools, say), which nothing else deletes.
+	sweep(ctx context.Context) error
 	start(ctx context.Context) error
 	stop(ctx context.Context) error
 	stopAndCancel(ctx context.Context) error
@@ -44,6 +48,12 @@ type queue interface {
 
 // finishedStates are the states of a River job that will not run again.
 const finishedStates = `('cancelled', 'completed', 'discarded')`
+
+// sweepOrphans selects the rows of outhook_ordering whose job has ended or
+// is gone. A row is committed with its job, so a row seen has its job
+// seen, unless the job was deleted.
+const sweepOrphans = `SELECT o.job_id FROM outhook_ordering o WHERE NOT EXISTS (
+	SELECT 1 FROM river_job j WHERE j.id = o.job_id AND j.state NOT IN ` + finishedStates + `)`
 
 // riverClient starts and stops a River client, whatever its driver.
 type riverClient[TTx any] struct {
@@ -94,7 +104,8 @@ func (q *pgQueue) insertOrdered(ctx context.Context, tx pgx.Tx, args deliveryArg
 
 // pgTurn reads whether a job has its turn in its line and, if so, how long
 // until the first unfinished job ahead of it is next due (NULL when none
-// is ahead). A job without a row has ended.
+// is ahead). A running job has no row when River's tools ended it, its row
+// was swept, and they retried it.
 const pgTurn = `SELECT me.turn IS NOT NULL, ahead.due
 	FROM outhook_ordering me
 	LEFT JOIN LATERAL (
@@ -107,13 +118,22 @@ const pgTurn = `SELECT me.turn IS NOT NULL, ahead.due
 	WHERE me.job_id = $1`
 
 func (q *pgQueue) turn(ctx context.Context, job *river.Job[deliveryArgs]) (bool, time.Duration, error) {
-	for claimed := false; ; claimed = true {
+	claimed, placed := false, false
+	for {
 		var hasTurn bool
 		var due *float64
 		err := q.pool.QueryRow(ctx, pgTurn, job.ID).Scan(&hasTurn, &due)
 		switch {
+		case errors.Is(err, pgx.ErrNoRows) && !placed:
+			// Back in line, at the back, rather than alongside it.
+			if _, err := q.pool.Exec(ctx, `INSERT INTO outhook_ordering (job_id, webhook_id, ordering_key) VALUES ($1, $2, $3)
+				ON CONFLICT (job_id) DO NOTHING`, job.ID, job.Args.WebhookID, job.Args.OrderingKey); err != nil {
+				return false, 0, err
+			}
+			placed = true
+			continue
 		case errors.Is(err, pgx.ErrNoRows):
-			return false, 0, nil
+			return true, 0, errors.New("ordering row is gone again")
 		case err != nil:
 			return false, 0, err
 		case hasTurn && due == nil:
@@ -126,6 +146,7 @@ func (q *pgQueue) turn(ctx context.Context, job *river.Job[deliveryArgs]) (bool,
 		if err := q.claim(ctx, job); err != nil {
 			return false, 0, err
 		}
+		claimed = true
 	}
 }
 
@@ -167,6 +188,13 @@ func (q *pgQueue) completeOrdered(ctx context.Context, job *river.Job[deliveryAr
 		_, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job)
 		return err
 	})
+}
+
+// sweep skips the rows another transaction holds (a claim, a completion),
+// so that it neither waits for nor deadlocks with them.
+func (q *pgQueue) sweep(ctx context.Context) error {
+	_, err := q.pool.Exec(ctx, "DELETE FROM outhook_ordering WHERE job_id IN ("+sweepOrphans+" FOR UPDATE OF o SKIP LOCKED)")
+	return err
 }
 
 // sqliteQueue is the queue on SQLite. SQLite has a single writer, so the
@@ -221,6 +249,11 @@ func (q *sqliteQueue) completeOrdered(ctx context.Context, job *river.Job[delive
 		_, err := river.JobCompleteTx[*riversqlite.Driver](ctx, tx, job)
 		return err
 	})
+}
+
+func (q *sqliteQueue) sweep(ctx context.Context) error {
+	_, err := q.db.ExecContext(ctx, "DELETE FROM outhook_ordering WHERE job_id IN ("+sweepOrphans+")")
+	return err
 }
 
 // inTx runs fn in a transaction of its own, committed when fn succeeds.

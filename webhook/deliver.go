@@ -43,13 +43,10 @@ func (d *Dispatcher) Attempt(ctx context.Context, del *Delivery) Next {
 		del.hook = cur
 	}
 	h := del.hook
-	if del.span == nil { // a queued delivery: a span for this run
-		d.tel.startRun(ctx, h, del)
-		defer d.tel.endRun(del)
-	}
 	if !del.rendered {
 		body, err := h.render(del.Event)
 		if err != nil {
+			d.tel.startRun(ctx, del)
 			return d.refuse(ctx, del, fmt.Sprintf("rendering the body: %v", err))
 		}
 		del.body, del.rendered = body, true
@@ -57,11 +54,17 @@ func (d *Dispatcher) Attempt(ctx context.Context, del *Delivery) Next {
 	// Flow control: waiting for the rate limit or for an open breaker holds
 	// no worker and counts no attempt.
 	permit, wait, err := d.admit(h, del)
+	if err == nil && wait > 0 {
+		return Next{Retry: true, Delay: wait}
+	}
+	// A queued delivery has a span for each run that attempts or ends it;
+	// not for one that only waits, which an open breaker's backlog does
+	// at every cool-down.
+	if d.tel.startRun(ctx, del) {
+		defer d.tel.endRun(del)
+	}
 	if err != nil {
 		return d.refuse(ctx, del, err.Error())
-	}
-	if wait > 0 {
-		return Next{Retry: true, Delay: wait}
 	}
 	del.Attempts++
 

@@ -53,6 +53,8 @@ type Dispatcher struct {
 	// the queues it used the settings now in force.
 	gen atomic.Uint64
 
+	unknownLog unknownLog // bounds the warnings about webhooks not registered yet
+
 	closed atomic.Bool
 }
 

@@ -13,7 +13,8 @@ import (
 // engine that keeps deliveries outside memory stores a Delivery's exported
 // fields, TraceContext included, and hands the Runner a Delivery rebuilt
 // from them; the Dispatcher then traces each Enqueue, and each run of a
-// delivery (each call of Attempt), as a span of its own.
+// delivery (call of Attempt) that attempts or ends it, as a span of its
+// own.
 type Engine interface {
 	// Start hands the engine the Runner that makes attempts. A Dispatcher
 	// calls it once, before any Enqueue.

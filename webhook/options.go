@@ -457,9 +457,11 @@ const DefaultUnknownWebhookGrace = 15 * time.Minute
 // counts no attempt and looks again after a wait of half its age (at
 // least 100ms, at most 30s); then it becomes a dead letter with reason
 // "webhook <id> is not registered on this instance", which Redeliver can
-// queue once the webhook is loaded. A webhook removed through the
-// Dispatcher is not unknown: its deliveries end Skipped at once. Positive;
-// default DefaultUnknownWebhookGrace.
+// queue once the webhook is loaded. While deliveries wait, the logger
+// gets one warning per webhook a minute, however many wait. A webhook
+// removed through the Dispatcher is not unknown: its deliveries end
+// Skipped at once. A delivery with a zero Created counts the grace from
+// its first look. Positive; default DefaultUnknownWebhookGrace.
 func WithUnknownWebhookGrace(d time.Duration) Option {
 	return optionFunc(func(c *config) {
 		if d <= 0 {

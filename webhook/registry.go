@@ -3,6 +3,7 @@ package webhook
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -72,6 +73,7 @@ func (d *Dispatcher) skipRemoved(ctx context.Context, del *Delivery) Next {
 	if del.hook != nil {
 		name = del.hook.def.Name
 	}
+	d.tel.startRun(ctx, del)
 	d.tel.endDelivery(ctx, del, name, Skipped, reason)
 	d.record(ctx, Invocation{
 		ID: newID(), DeliveryID: del.ID, WebhookID: del.WebhookID, WebhookName: name, EventType: del.Event.typ,
@@ -94,16 +96,22 @@ const (
 // can queue once the webhook is loaded.
 func (d *Dispatcher) holdUnknown(ctx context.Context, del *Delivery) Next {
 	now := d.cfg.now()
+	if del.Created.IsZero() { // an engine that does not say: the grace starts now, as the retry budget does
+		del.Created = now
+	}
 	age, left := now.Sub(del.Created), del.Created.Add(d.cfg.unknownGrace).Sub(now)
 	if left > 0 {
 		wait := min(max(age/2, minUnknownWait), maxUnknownWait, left)
-		d.cfg.logger.WarnContext(ctx, "webhook: delivery waits for its webhook to be registered",
-			"delivery_id", del.ID, "webhook_id", del.WebhookID, "next_look", wait)
+		if looks, ok := d.unknownLog.due(del.WebhookID, now); ok {
+			d.cfg.logger.WarnContext(ctx, "webhook: deliveries wait for their webhook to be registered",
+				"webhook_id", del.WebhookID, "delivery_id", del.ID, "looks", looks, "grace", d.cfg.unknownGrace)
+		}
 		return Next{Retry: true, Delay: wait}
 	}
 	reason := fmt.Sprintf("webhook %s is not registered on this instance (waited %s for it; see WithUnknownWebhookGrace)",
 		del.WebhookID, d.cfg.unknownGrace)
 	d.deadLetter(del, Failed, reason)
+	d.tel.startRun(ctx, del)
 	d.tel.endDelivery(ctx, del, "", Failed, reason)
 	inv := Invocation{
 		ID: newID(), DeliveryID: del.ID, WebhookID: del.WebhookID, EventType: del.Event.typ, EventID: del.Event.id,
@@ -112,4 +120,49 @@ func (d *Dispatcher) holdUnknown(ctx context.Context, del *Delivery) Next {
 	d.record(ctx, inv)
 	d.log(ctx, &inv)
 	return Next{}
+}
+
+// unknownLogEvery is how often a webhook not registered yet is logged
+// while deliveries wait for it.
+const unknownLogEvery = time.Minute
+
+// unknownLog bounds the warnings about deliveries waiting for a webhook
+// not registered yet to one per webhook per unknownLogEvery: a backlog of
+// thousands of them, each looking again every few seconds, would
+// otherwise flood the log.
+type unknownLog struct {
+	mu   sync.Mutex
+	seen map[string]*unknownSeen
+}
+
+type unknownSeen struct {
+	logged time.Time
+	looks  int // since logged
+}
+
+// due counts a look for a delivery of webhook id and reports whether to
+// log it now, with the looks it stands for.
+func (l *unknownLog) due(id string, now time.Time) (looks int, ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := l.seen[id]
+	if s == nil {
+		if l.seen == nil {
+			l.seen = map[string]*unknownSeen{}
+		}
+		for other, old := range l.seen { // forget webhooks that stopped waiting
+			if now.Sub(old.logged) > unknownLogEvery {
+				delete(l.seen, other)
+			}
+		}
+		l.seen[id] = &unknownSeen{logged: now}
+		return 1, true
+	}
+	s.looks++
+	if now.Sub(s.logged) < unknownLogEvery {
+		return 0, false
+	}
+	looks = s.looks
+	s.logged, s.looks = now, 0
+	return looks, true
 }

@@ -1,8 +1,12 @@
 package webhook_test
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"log/slog"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -143,4 +147,40 @@ func TestUnknownWebhookGraceIsValidated(t *testing.T) {
 		_, err := webhook.New(webhook.WithUnknownWebhookGrace(grace))
 		require.ErrorIs(t, err, webhook.ErrInvalidConfig)
 	}
+}
+
+// A backlog of an unknown webhook's deliveries, each looking again and
+// again while it waits, makes one warning per webhook, not one per look:
+// 10,000 queued deliveries must not flood the log.
+func TestUnknownWebhookWaitLogsOncePerWebhook(t *testing.T) {
+	var logs bytes.Buffer
+	eng := &stepEngine{}
+	newDispatcher(t, webhook.WithEngine(eng), webhook.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
+	ctx, ev := context.Background(), mock(t, webhook.RequestApproved)
+	for look := 0; look < 3; look++ {
+		for i := range 1000 {
+			for _, id := range []string{"ghost-a", "ghost-b"} {
+				del := &webhook.Delivery{ID: fmt.Sprint(id, i), WebhookID: id, Event: ev, Created: time.Now()}
+				require.True(t, eng.runner.Attempt(ctx, del).Retry)
+			}
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	require.Equal(t, 2, len(lines), "one warning per unknown webhook")
+	require.Contains(t, lines[0], `"webhook_id":"ghost-a"`)
+	require.Contains(t, lines[1], `"webhook_id":"ghost-b"`)
+}
+
+// An engine that does not say when a delivery was created (a zero
+// Created) gets the grace from the first look, as the retry budget counts
+// from the first attempt: the delivery waits rather than failing at once.
+func TestUnknownWebhookGraceWithoutCreated(t *testing.T) {
+	eng := &stepEngine{}
+	d, invs := newDispatcher(t, webhook.WithEngine(eng))
+	del := &webhook.Delivery{ID: "d1", WebhookID: "not-yet", Event: mock(t, webhook.RequestApproved)}
+	require.True(t, eng.runner.Attempt(context.Background(), del).Retry, "the delivery waits for its webhook")
+	require.Empty(t, invs)
+	dls, err := d.DeadLetters(context.Background(), "", 0)
+	require.NoError(t, err)
+	require.Empty(t, dls)
 }

@@ -66,8 +66,9 @@ func WithTracePropagation(p propagation.TextMapPropagator) Option {
 // whose deliveries may run in another process, one "webhook.enqueue" span
 // per delivery around Enqueue, whose W3C trace context the delivery
 // carries (Delivery.TraceContext), and beneath it one "webhook.delivery"
-// span per run of the delivery (each call of Attempt), ended when the run
-// ends. Beneath the delivery span, one per attempt, named after the HTTP
+// span per run of the delivery (call of Attempt) that attempts or ends it,
+// ended when the run ends; a run that only waits (for the rate limit, an
+// open breaker, a webhook not registered yet) makes none. Beneath the delivery span, one per attempt, named after the HTTP
 // method with the HTTP client semantic conventions. Attributes are set once
 // a span is known to record, so a sampler decides on the span's name, kind
 // and parent. Metrics:
@@ -174,7 +175,7 @@ var nonRecording = trace.SpanFromContext(context.Background())
 
 // startDelivery starts del's span as a child of ctx, the publisher's. A
 // queued delivery has none yet: tracedEngine makes its enqueue span, and
-// Attempt a span for each run.
+// Attempt a span for each run that attempts or ends it.
 func (t *telemetry) startDelivery(ctx context.Context, h *hook, del *Delivery) {
 	if t.queued {
 		return
@@ -194,13 +195,22 @@ func (t *telemetry) describe(span trace.Span, id, name string, del *Delivery) {
 
 // startRun starts the span of one run of a queued delivery, beneath the
 // span that enqueued it when the delivery carries its context, and
-// beneath ctx's otherwise.
-func (t *telemetry) startRun(ctx context.Context, h *hook, del *Delivery) {
+// beneath ctx's otherwise. It reports whether it did: a delivery in
+// memory has its span from Publish.
+func (t *telemetry) startRun(ctx context.Context, del *Delivery) bool {
+	if del.span != nil {
+		return false
+	}
 	if len(del.TraceContext) > 0 {
 		ctx = traceContext.Extract(ctx, propagation.MapCarrier(del.TraceContext))
 	}
 	_, del.span = t.tracer.Start(ctx, "webhook.delivery", consumerSpan...)
-	t.describe(del.span, h.def.ID, h.def.Name, del)
+	name := ""
+	if del.hook != nil {
+		name = del.hook.def.Name
+	}
+	t.describe(del.span, del.WebhookID, name, del)
+	return true
 }
 
 // endRun ends the span of a run that did not end its delivery: a retry is

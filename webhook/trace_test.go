@@ -4,8 +4,10 @@ import (
 	"context"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
@@ -114,4 +116,61 @@ func TestSpansEndAcrossAQueue(t *testing.T) {
 		require.Equal(t, enqueue.SpanContext().SpanID(), run.Parent().SpanID(), "a run's span is beneath the enqueue span")
 	}
 	require.Len(t, spans["POST"], 2)
+}
+
+// A run that only waits, for an open breaker or the rate limit, makes no
+// span: a backlog held by an open breaker looks again at every cool-down,
+// and would make a span per delivery per look.
+func TestHeldRunsMakeNoSpans(t *testing.T) {
+	rc := newReceiver(t, func(_ int, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusServiceUnavailable) })
+	sr := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(sr))
+	eng := &queueEngine{}
+	d, invs := newDispatcher(t, webhook.WithTracerProvider(tp), webhook.WithEngine(eng),
+		webhook.WithRetryPolicy(webhook.RetryPolicy{MaxAttempts: 1}), webhook.WithBreaker(webhook.BreakerSettings{Threshold: 1, Cooldown: 10 * time.Minute}))
+	_, err := d.Add(torqLike(rc.URL))
+	require.NoError(t, err)
+	ctx, parent := tp.Tracer("test").Start(context.Background(), "publish")
+	for range 2 {
+		_, err = d.Publish(ctx, mock(t, webhook.RequestCreated))
+		require.NoError(t, err)
+	}
+	parent.End()
+	first, second := eng.queued[0], eng.queued[1]
+	require.False(t, eng.runner.Attempt(context.Background(), &first).Retry)
+	require.Equal(t, webhook.Failed, waitFinal(t, invs, 1)[0].Outcome, "the breaker opens")
+	for range 50 {
+		held := second
+		require.True(t, eng.runner.Attempt(context.Background(), &held).Retry, "held by the open breaker")
+		require.Zero(t, held.Attempts)
+	}
+
+	spans := requireTrace(t, sr, parent.SpanContext())
+	require.Len(t, spans["webhook.enqueue"], 2)
+	require.Len(t, spans["webhook.delivery"], 1, "only the run that attempted")
+}
+
+// Under a durable engine, a delivery that ends without an attempt, its
+// webhook removed, still ends in a span beneath its enqueue span, saying
+// how, as it does in memory.
+func TestRemovedDeliveryEndsInASpan(t *testing.T) {
+	sr := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(sr))
+	eng := &queueEngine{}
+	d, invs := newDispatcher(t, webhook.WithTracerProvider(tp), webhook.WithEngine(eng))
+	w, err := d.Add(torqLike("http://127.0.0.1:1"))
+	require.NoError(t, err)
+	ctx, parent := tp.Tracer("test").Start(context.Background(), "publish")
+	_, err = d.Publish(ctx, mock(t, webhook.RequestCreated))
+	require.NoError(t, err)
+	parent.End()
+	require.NoError(t, d.Remove(w.ID))
+	eng.run(context.Background())
+	require.Equal(t, webhook.Skipped, waitFinal(t, invs, 1)[0].Outcome)
+
+	spans := requireTrace(t, sr, parent.SpanContext())
+	require.Len(t, spans["webhook.delivery"], 1)
+	run := spans["webhook.delivery"][0]
+	require.Equal(t, spans["webhook.enqueue"][0].SpanContext().SpanID(), run.Parent().SpanID())
+	require.Contains(t, run.Attributes(), attribute.String("outhook.outcome", string(webhook.Skipped)))
 }
