@@ -1,0 +1,543 @@
+package template_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/outhook/outhook/internal/jsondoc"
+	"github.com/outhook/outhook/internal/sharedtest"
+	"github.com/outhook/outhook/template"
+	"github.com/outhook/outhook/webhook"
+)
+
+// The differential suite renders the corpus in testdata/handlebars/corpus
+// with handlebars.js (render.js, pinned by package-lock.json) and with
+// Outhook, and fails on any difference that is neither explained
+// (explained.json: deliberate, and checked to be what it claims) nor open
+// (open.json: known bugs, issue 18). A listed case that now renders the same
+// fails too, so both lists stay exact; OUTHOOK_HANDLEBARS_UPDATE=1 rewrites
+// them from the current results.
+
+const (
+	hbDir       = "testdata/handlebars"
+	hbVersion   = "4.7.10"
+	hbUpdateEnv = "OUTHOOK_HANDLEBARS_UPDATE"
+)
+
+// hbCase is one template of the corpus, over inline data or over each of the
+// Apono fixtures (its name then gets "@" and the fixture's name).
+type hbCase struct {
+	Name     string            `json:"name"`
+	Template string            `json:"template"`
+	Mode     string            `json:"mode,omitempty"` // json (default), text or html
+	Data     json.RawMessage   `json:"data,omitempty"`
+	Fixtures bool              `json:"fixtures,omitempty"`
+	Partials map[string]string `json:"partials,omitempty"`
+
+	fixture bool // Data is an Apono event
+}
+
+type hbResult struct {
+	Name  string  `json:"name"`
+	Out   *string `json:"out,omitempty"`
+	Error string  `json:"error,omitempty"`
+}
+
+// hbListed is an entry of explained.json or open.json.
+type hbListed struct {
+	Category  string `json:"category"`
+	Case      string `json:"case"`
+	Reason    string `json:"reason,omitempty"`
+	Kind      string `json:"kind,omitempty"`
+	Handlebar string `json:"handlebars,omitempty"`
+	Outhook   string `json:"outhook,omitempty"`
+}
+
+// hbOutcome is how Outhook did on a case.
+type hbOutcome struct {
+	out      string
+	parseErr error
+	execErr  error
+}
+
+// hbExplanations are the deliberate differences. Each checks that the
+// difference is the one it names, so an entry cannot hide another bug.
+var hbExplanations = map[string]struct {
+	reason string
+	holds  func(c hbCase, hb hbResult, oh hbOutcome) bool
+}{
+	"number-digits": {
+		reason: "Outhook writes a number with the digits of its JSON literal; JavaScript rounds it to a float64 first",
+		holds: func(c hbCase, hb hbResult, oh hbOutcome) bool {
+			mode := c.mode()
+			if hb.Out == nil || oh.parseErr != nil || oh.execErr != nil {
+				return false
+			}
+			if mode == "json" {
+				a, errA := hbDecodeJSON(*hb.Out)
+				b, errB := hbDecodeJSON(oh.out)
+				return errA == nil && errB == nil && hbJSONEqual(a, b, hbFloatEqual)
+			}
+			return hbRoundNumbers(*hb.Out) == hbRoundNumbers(oh.out)
+		},
+	},
+	"json-refusal": {
+		reason: "handlebars.js gives a body that is not JSON; Outhook refuses the template at Parse",
+		holds: func(c hbCase, hb hbResult, oh hbOutcome) bool {
+			mode := c.mode()
+			return mode == "json" && hb.Out != nil && !json.Valid([]byte(*hb.Out)) && oh.parseErr != nil
+		},
+	},
+	"json-escaped-literal": {
+		reason: "in a JSON string, Outhook reads a string literal whose quotes are escaped for that string (\\\"x\\\"), as its author means; handlebars.js refuses the backslash",
+		holds: func(c hbCase, hb hbResult, oh hbOutcome) bool {
+			return c.mode() == "json" && strings.Contains(c.Template, `\"`) && hb.Out == nil &&
+				strings.HasPrefix(hb.Error, "Parse error") && oh.parseErr == nil && oh.execErr == nil
+		},
+	},
+	"json-escaping": {
+		reason: "handlebars.js gives a body that is not JSON; Outhook escapes the value for where it stands and gives valid JSON",
+		holds: func(c hbCase, hb hbResult, oh hbOutcome) bool {
+			mode := c.mode()
+			return mode == "json" && hb.Out != nil && !json.Valid([]byte(*hb.Out)) &&
+				oh.parseErr == nil && oh.execErr == nil && json.Valid([]byte(oh.out))
+		},
+	},
+}
+
+func TestHandlebarsDifferential(t *testing.T) {
+	script := requireHandlebars(t)
+	cases := loadHandlebarsCorpus(t)
+	explained := hbReadListed(t, "explained.json")
+	open := hbReadListed(t, "open.json")
+
+	results := runHandlebars(t, script, cases)
+	var same, nExplained, nOpen, unexplained int
+	var newExplained, newOpen []hbListed
+	byCategory := map[string]int{}
+	for i, c := range cases {
+		hb := results[i]
+		oh := hbRenderOuthook(c)
+		kind := hbDifference(c.mode(), hb, oh)
+		ex, isExplained := explained[c.Name]
+		op, isOpen := open[c.Name]
+		if kind == "" {
+			same++
+			if isExplained || isOpen {
+				t.Errorf("%s: renders the same as handlebars.js now; remove it from the list of differences (or run with %s=1)", c.Name, hbUpdateEnv)
+			}
+			continue
+		}
+		entry := hbListed{Case: c.Name, Kind: kind, Handlebar: hbShow(hb), Outhook: ohShow(oh)}
+		if cat := hbExplanationFor(c, hb, oh, ex.Category); cat != "" {
+			entry.Category, entry.Reason = cat, hbExplanations[cat].reason
+			if isExplained && ex.Reason != "" {
+				entry.Reason = ex.Reason
+			}
+			newExplained = append(newExplained, hbListed{Category: entry.Category, Case: c.Name, Reason: entry.Reason})
+		} else {
+			entry.Category = kind
+			if isOpen && op.Category != "" {
+				entry.Category = op.Category
+			}
+			newOpen = append(newOpen, entry)
+		}
+		switch {
+		case isExplained && ex.Category == entry.Category:
+			nExplained++
+			byCategory["explained: "+ex.Category]++
+		case isExplained:
+			t.Errorf("%s: listed as explained by %s, which does not hold: %s\nhandlebars.js: %s\nOuthook:       %s",
+				c.Name, ex.Category, kind, entry.Handlebar, entry.Outhook)
+		case isOpen:
+			nOpen++
+			byCategory["open: "+entry.Category]++
+		default:
+			unexplained++
+			hint := "a bug to fix, or list it in open.json"
+			if entry.Reason != "" {
+				hint = "list it in explained.json as " + entry.Category
+			}
+			t.Errorf("%s: unexplained difference (%s; %s)\ntemplate:      %q\nhandlebars.js: %s\nOuthook:       %s",
+				c.Name, kind, hint, c.Template, entry.Handlebar, entry.Outhook)
+		}
+	}
+
+	t.Logf("handlebars.js %s vs Outhook over %d renders: %d same, %d explained, %d open, %d unexplained (%.1f%% same)",
+		hbVersion, len(cases), same, nExplained, nOpen, unexplained, 100*float64(same)/float64(len(cases)))
+	cats := make([]string, 0, len(byCategory))
+	for k := range byCategory {
+		cats = append(cats, k)
+	}
+	sort.Strings(cats)
+	for _, k := range cats {
+		t.Logf("  %-40s %d", k, byCategory[k])
+	}
+
+	if os.Getenv(hbUpdateEnv) == "1" {
+		hbWriteListed(t, "explained.json", newExplained)
+		hbWriteListed(t, "open.json", newOpen)
+		t.Logf("rewrote explained.json (%d) and open.json (%d)", len(newExplained), len(newOpen))
+	}
+}
+
+func (c hbCase) mode() string {
+	if c.Mode == "" {
+		return "json"
+	}
+	return c.Mode
+}
+
+// requireHandlebars returns the path of render.js once node and the pinned
+// handlebars module are there; otherwise it skips, or fails when CI=true.
+func requireHandlebars(t *testing.T) string {
+	t.Helper()
+	missing := func(format string, args ...any) {
+		t.Helper()
+		msg := fmt.Sprintf(format, args...) + "; install it with: npm ci --prefix template/testdata/handlebars"
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s (CI requires the differential suite)", msg)
+		}
+		t.Skipf("%s; skipping (CI=true makes this a failure)", msg)
+	}
+	if _, err := exec.LookPath("node"); err != nil {
+		missing("node is not installed")
+	}
+	pkg, err := os.ReadFile(filepath.Join(hbDir, "node_modules", "handlebars", "package.json"))
+	if err != nil {
+		missing("handlebars.js is not installed in %s", hbDir)
+	}
+	var meta struct{ Version string }
+	if err := json.Unmarshal(pkg, &meta); err != nil || meta.Version != hbVersion {
+		missing("%s holds handlebars %q, not the pinned %s", hbDir, meta.Version, hbVersion)
+	}
+	return filepath.Join(hbDir, "render.js")
+}
+
+// loadHandlebarsCorpus reads every corpus file and expands the cases over
+// the Apono fixtures.
+func loadHandlebarsCorpus(t *testing.T) []hbCase {
+	t.Helper()
+	fixtures := sharedtest.Files(t, "fixtures/apono", "*.json")
+	files, err := filepath.Glob(filepath.Join(hbDir, "corpus", "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no corpus in %s/corpus: %v", hbDir, err)
+	}
+	var cases []hbCase
+	seen := map[string]bool{}
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var group []hbCase
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&group); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for _, c := range group {
+			switch c.mode() {
+			case "json", "text", "html":
+			default:
+				t.Fatalf("%s: %s: mode %q is not json, text or html", f, c.Name, c.Mode)
+			}
+			if c.Fixtures == (c.Data != nil) {
+				t.Fatalf("%s: %s: give either data or \"fixtures\": true", f, c.Name)
+			}
+			expanded := []hbCase{c}
+			if c.Fixtures {
+				expanded = expanded[:0]
+				for _, fx := range fixtures {
+					data, err := os.ReadFile(fx)
+					if err != nil {
+						t.Fatal(err)
+					}
+					e := c
+					e.Name = c.Name + "@" + strings.TrimSuffix(filepath.Base(fx), ".json")
+					e.Data = data
+					e.fixture = true
+					expanded = append(expanded, e)
+				}
+			}
+			for _, e := range expanded {
+				if seen[e.Name] {
+					t.Fatalf("%s: case %s is named twice", f, e.Name)
+				}
+				seen[e.Name] = true
+				cases = append(cases, e)
+			}
+		}
+	}
+	return cases
+}
+
+// runHandlebars renders every case in one run of node.
+func runHandlebars(t *testing.T, script string, cases []hbCase) []hbResult {
+	t.Helper()
+	in, err := json.Marshal(cases)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("node", script)
+	cmd.Stdin = bytes.NewReader(in)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node %s: %v\n%s", script, err, stderr.String())
+	}
+	var results []hbResult
+	if err := json.Unmarshal(out, &results); err != nil {
+		t.Fatalf("node %s printed no results: %v", script, err)
+	}
+	if len(results) != len(cases) {
+		t.Fatalf("node %s: %d results for %d cases", script, len(results), len(cases))
+	}
+	for i := range results {
+		if results[i].Name != cases[i].Name {
+			t.Fatalf("node %s: result %d is %s, want %s", script, i, results[i].Name, cases[i].Name)
+		}
+	}
+	return results
+}
+
+func hbRenderOuthook(c hbCase) hbOutcome {
+	opts := []template.Option{template.WithName(c.Name)}
+	switch c.mode() {
+	case "text":
+		opts = append(opts, template.WithMode(template.Text))
+	case "html":
+		opts = append(opts, template.WithMode(template.HTML))
+	}
+	if c.Partials != nil {
+		opts = append(opts, template.WithPartials(c.Partials))
+	}
+	tm, err := template.Parse(c.Template, opts...)
+	if err != nil {
+		return hbOutcome{parseErr: err}
+	}
+	// The data in the form Outhook renders from: an event as the webhook
+	// package decodes it, or the same ordered document for inline data.
+	var data any
+	if c.fixture {
+		ev, err := webhook.ParseEvent(c.Data)
+		if err != nil {
+			return hbOutcome{execErr: fmt.Errorf("fixture: %w", err)}
+		}
+		data = ev.Document()
+	} else {
+		doc, err := jsondoc.Parse(c.Data)
+		if err != nil {
+			return hbOutcome{execErr: fmt.Errorf("data: %w", err)}
+		}
+		data = doc
+	}
+	out, err := tm.Append(nil, data)
+	if err != nil {
+		return hbOutcome{execErr: err}
+	}
+	return hbOutcome{out: string(out)}
+}
+
+// difference names how Outhook differs from handlebars.js on a case, or is
+// "" when they agree. Both refusing counts as agreeing; in JSON mode two
+// bodies that are JSON are compared as values, numbers exactly.
+func hbDifference(mode string, hb hbResult, oh hbOutcome) string {
+	switch {
+	case hb.Out == nil && (oh.parseErr != nil || oh.execErr != nil):
+		return ""
+	case hb.Out == nil:
+		return "accepted"
+	case oh.parseErr != nil:
+		return "refused"
+	case oh.execErr != nil:
+		return "execute-error"
+	}
+	if *hb.Out == oh.out {
+		return ""
+	}
+	if mode == "json" {
+		a, errA := hbDecodeJSON(*hb.Out)
+		b, errB := hbDecodeJSON(oh.out)
+		if errA == nil && errB == nil && hbJSONEqual(a, b, hbExactEqual) {
+			return ""
+		}
+	}
+	return "different"
+}
+
+// explanationFor returns the explanation that holds for a difference: the
+// listed one when it does, else the first that does, else "".
+func hbExplanationFor(c hbCase, hb hbResult, oh hbOutcome, listed string) string {
+	if e, ok := hbExplanations[listed]; ok && e.holds(c, hb, oh) {
+		return listed
+	}
+	names := make([]string, 0, len(hbExplanations))
+	for name := range hbExplanations {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if hbExplanations[name].holds(c, hb, oh) {
+			return name
+		}
+	}
+	return ""
+}
+
+func hbDecodeJSON(s string) (any, error) {
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	if dec.More() {
+		return nil, errors.New("more than one JSON value")
+	}
+	return v, nil
+}
+
+func hbJSONEqual(a, b any, num func(a, b json.Number) bool) bool {
+	switch a := a.(type) {
+	case map[string]any:
+		b, ok := b.(map[string]any)
+		if !ok || len(a) != len(b) {
+			return false
+		}
+		for k, va := range a {
+			vb, ok := b[k]
+			if !ok || !hbJSONEqual(va, vb, num) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		b, ok := b.([]any)
+		if !ok || len(a) != len(b) {
+			return false
+		}
+		for i := range a {
+			if !hbJSONEqual(a[i], b[i], num) {
+				return false
+			}
+		}
+		return true
+	case json.Number:
+		b, ok := b.(json.Number)
+		return ok && num(a, b)
+	default:
+		return a == b
+	}
+}
+
+func hbExactEqual(a, b json.Number) bool {
+	ra, okA := new(big.Rat).SetString(string(a))
+	rb, okB := new(big.Rat).SetString(string(b))
+	return okA && okB && ra.Cmp(rb) == 0
+}
+
+func hbFloatEqual(a, b json.Number) bool {
+	fa, errA := a.Float64()
+	fb, errB := b.Float64()
+	return errA == nil && errB == nil && fa == fb
+}
+
+var hbNumberRE = regexp.MustCompile(`-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?`)
+
+// roundNumbers writes every number in s as JavaScript would print it after
+// reading it as a float64.
+func hbRoundNumbers(s string) string {
+	return hbNumberRE.ReplaceAllStringFunc(s, func(n string) string {
+		f, err := strconv.ParseFloat(n, 64)
+		if err != nil {
+			return n
+		}
+		return strconv.FormatFloat(f, 'g', -1, 64)
+	})
+}
+
+func hbShow(r hbResult) string {
+	if r.Out == nil {
+		return "error: " + r.Error
+	}
+	return hbClip(*r.Out)
+}
+
+func ohShow(o hbOutcome) string {
+	switch {
+	case o.parseErr != nil:
+		return "Parse error: " + o.parseErr.Error()
+	case o.execErr != nil:
+		return "Execute error: " + o.execErr.Error()
+	}
+	return hbClip(o.out)
+}
+
+func hbClip(s string) string {
+	const max = 300
+	if len(s) > max {
+		return strconv.Quote(s[:max]) + "…"
+	}
+	return strconv.Quote(s)
+}
+
+func hbReadListed(t *testing.T, name string) map[string]hbListed {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(hbDir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list []hbListed
+	if err := json.Unmarshal(raw, &list); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	m := make(map[string]hbListed, len(list))
+	for _, e := range list {
+		if _, dup := m[e.Case]; dup {
+			t.Fatalf("%s: %s is listed twice", name, e.Case)
+		}
+		if name == "explained.json" {
+			if _, ok := hbExplanations[e.Category]; !ok {
+				t.Fatalf("%s: %s: no explanation named %q", name, e.Case, e.Category)
+			}
+		}
+		m[e.Case] = e
+	}
+	return m
+}
+
+func hbWriteListed(t *testing.T, name string, list []hbListed) {
+	t.Helper()
+	sort.Slice(list, func(i, j int) bool {
+		if list[i].Category != list[j].Category {
+			return list[i].Category < list[j].Category
+		}
+		return list[i].Case < list[j].Case
+	})
+	if list == nil {
+		list = []hbListed{}
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(list); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(hbDir, name), b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,111 @@
+#!/usr/bin/env node
+// Renders the differential corpus with handlebars.js, the reference for
+// template/handlebars_diff_test.go. Reads a JSON array of cases
+// {name, template, mode, data, partials} on stdin and writes a JSON array
+// of {name, out} or {name, error} on stdout, in the same order.
+//
+// How Outhook's modes map onto Handlebars:
+//   html: Handlebars as shipped (HTML escaping of {{x}}).
+//   text: noEscape, values written as they are.
+//   json: {{x}} escaped as the content of a JSON string instead of for HTML:
+//         the only escaping under which a Handlebars body is JSON at all, and
+//         what Outhook does inside a string. {{{x}}} stays raw.
+'use strict';
+
+const Handlebars = require('handlebars');
+
+// {{log}} writes through console; stdout carries only the results.
+for (const level of ['log', 'info', 'debug', 'warn']) console[level] = console.error;
+
+const htmlEscape = Handlebars.Utils.escapeExpression;
+let mode = 'json';
+
+// Handlebars' own conversion of a value to text, before escaping.
+function toText(v) {
+  if (typeof v === 'string') return v;
+  if (v && v.toHTML) return v.toHTML();
+  if (v == null) return '';
+  if (!v) return v + '';
+  return '' + v;
+}
+
+// The runtime reads Utils.escapeExpression each time a template is
+// instantiated, so replacing it switches the escaping per case.
+Handlebars.Utils.escapeExpression = function (v) {
+  if (mode === 'json') {
+    if (v && v.toHTML) return v.toHTML();
+    return JSON.stringify(toText(v)).slice(1, -1);
+  }
+  return htmlEscape(v);
+};
+
+// Outhook's built-in helpers, written for Handlebars so that templates using
+// them can be compared. Each takes Handlebars' options object last.
+function args(a) { return Array.prototype.slice.call(a, 0, a.length - 1); }
+
+function same(a, b) {
+  if (a === undefined) a = null;
+  if (b === undefined) b = null;
+  if (typeof a === 'number' && typeof b === 'number') return a === b;
+  if (typeof a !== typeof b) return false;
+  if (a === null || typeof a !== 'object') return a === b;
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function pad(n, w) { return String(n).padStart(w || 2, '0'); }
+
+const helpers = {
+  json(v) { return JSON.stringify(v === undefined ? null : v); },
+  eq() { const a = args(arguments); return same(a[0], a[1]); },
+  ne() { const a = args(arguments); return !same(a[0], a[1]); },
+  default() {
+    const a = args(arguments);
+    return a[0] === undefined || a[0] === null || a[0] === '' ? a[1] : a[0];
+  },
+  join() {
+    const a = args(arguments);
+    const sep = a.length > 1 ? toText(a[1]) : ', ';
+    return (Array.isArray(a[0]) ? a[0] : []).map(toText).join(sep);
+  },
+  upper(v) { return toText(v).toUpperCase(); },
+  lower(v) { return toText(v).toLowerCase(); },
+  // Epoch seconds in UTC: RFC 3339 by default, or the named layouts the
+  // corpus uses.
+  time() {
+    const a = args(arguments);
+    if (a[0] === undefined || a[0] === null) return null;
+    const d = new Date(Math.floor(Number(a[0])) * 1000);
+    const date = `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
+    const clock = `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
+    switch (a[1]) {
+      case undefined: case 'RFC3339': return `${date}T${clock}Z`;
+      case 'DateOnly': return date;
+      case 'DateTime': return `${date} ${clock}`;
+      case 'TimeOnly': return clock;
+      default: throw new Error(`time: layout ${a[1]} is not in render.js`);
+    }
+  },
+};
+
+function render(c) {
+  mode = c.mode || 'json';
+  const hb = Handlebars.create();
+  hb.registerHelper(helpers);
+  for (const [name, src] of Object.entries(c.partials || {})) hb.registerPartial(name, src);
+  const fn = hb.compile(c.template, { noEscape: mode === 'text' });
+  return fn(c.data);
+}
+
+let input = '';
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (chunk) => { input += chunk; });
+process.stdin.on('end', () => {
+  const results = JSON.parse(input).map((c) => {
+    try {
+      return { name: c.name, out: render(c) };
+    } catch (e) {
+      return { name: c.name, error: String(e && e.message || e).split('\n')[0] };
+    }
+  });
+  process.stdout.write(JSON.stringify(results));
+});
