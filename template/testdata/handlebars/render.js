@@ -67,6 +67,9 @@ const helpers = {
     const sep = a.length > 1 ? toText(a[1]) : ', ';
     return (Array.isArray(a[0]) ? a[0] : []).map(toText).join(sep);
   },
+  // What a raw block {{{{raw}}}}…{{{{/raw}}}} conventionally calls: its
+  // content, tags and all, as text.
+  raw(options) { return options.fn(); },
   upper(v) { return toText(v).toUpperCase(); },
   lower(v) { return toText(v).toLowerCase(); },
   // Epoch seconds in UTC: RFC 3339 by default, or the named layouts the
