@@ -136,10 +136,20 @@ func TestHandlebarsDifferential(t *testing.T) {
 	var same, nExplained, nOpen, unexplained int
 	var newExplained, newOpen []hbListed
 	byCategory := map[string]int{}
+	type tally struct{ same, all int }
+	byGroup := map[string]*tally{}
 	for i, c := range cases {
 		hb := results[i]
 		oh := hbRenderOuthook(c)
 		kind := hbDifference(c.mode(), hb, oh)
+		group, _, _ := strings.Cut(c.Name, "/")
+		if byGroup[group] == nil {
+			byGroup[group] = &tally{}
+		}
+		byGroup[group].all++
+		if kind == "" {
+			byGroup[group].same++
+		}
 		ex, isExplained := explained[c.Name]
 		op, isOpen := open[c.Name]
 		if kind == "" {
@@ -186,6 +196,14 @@ func TestHandlebarsDifferential(t *testing.T) {
 
 	t.Logf("handlebars.js %s vs Outhook over %d renders: %d same, %d explained, %d open, %d unexplained (%.1f%% same)",
 		hbVersion, len(cases), same, nExplained, nOpen, unexplained, 100*float64(same)/float64(len(cases)))
+	groups := make([]string, 0, len(byGroup))
+	for g := range byGroup {
+		groups = append(groups, g)
+	}
+	sort.Strings(groups)
+	for _, g := range groups {
+		t.Logf("  same in %-12s %3d of %3d", g+":", byGroup[g].same, byGroup[g].all)
+	}
 	cats := make([]string, 0, len(byCategory))
 	for k := range byCategory {
 		cats = append(cats, k)
