@@ -56,12 +56,12 @@ type hbResult struct {
 
 // hbListed is an entry of explained.json or open.json.
 type hbListed struct {
-	Category  string `json:"category"`
-	Case      string `json:"case"`
-	Reason    string `json:"reason,omitempty"`
-	Kind      string `json:"kind,omitempty"`
-	Handlebar string `json:"handlebars,omitempty"`
-	Outhook   string `json:"outhook,omitempty"`
+	Category   string `json:"category"`
+	Case       string `json:"case"`
+	Reason     string `json:"reason,omitempty"`
+	Kind       string `json:"kind,omitempty"`
+	Handlebars string `json:"handlebars,omitempty"`
+	Outhook    string `json:"outhook,omitempty"`
 }
 
 // hbOutcome is how Outhook did on a case.
@@ -159,7 +159,7 @@ func TestHandlebarsDifferential(t *testing.T) {
 			}
 			continue
 		}
-		entry := hbListed{Case: c.Name, Kind: kind, Handlebar: hbShow(hb), Outhook: ohShow(oh)}
+		entry := hbListed{Case: c.Name, Kind: kind, Handlebars: hbShow(hb), Outhook: ohShow(oh)}
 		if cat := hbExplanationFor(c, hb, oh, ex.Category); cat != "" {
 			entry.Category, entry.Reason = cat, hbExplanations[cat].reason
 			if isExplained && ex.Reason != "" {
@@ -179,7 +179,7 @@ func TestHandlebarsDifferential(t *testing.T) {
 			byCategory["explained: "+ex.Category]++
 		case isExplained:
 			fail("%s: listed as explained by %s, which does not hold: %s\nhandlebars.js: %s\nOuthook:       %s",
-				c.Name, ex.Category, kind, entry.Handlebar, entry.Outhook)
+				c.Name, ex.Category, kind, entry.Handlebars, entry.Outhook)
 		case isOpen:
 			nOpen++
 			byCategory["open: "+entry.Category]++
@@ -190,7 +190,7 @@ func TestHandlebarsDifferential(t *testing.T) {
 				hint = "list it in explained.json as " + entry.Category
 			}
 			fail("%s: unexplained difference (%s; %s)\ntemplate:      %q\nhandlebars.js: %s\nOuthook:       %s",
-				c.Name, kind, hint, c.Template, entry.Handlebar, entry.Outhook)
+				c.Name, kind, hint, c.Template, entry.Handlebars, entry.Outhook)
 		}
 	}
 
