@@ -210,6 +210,9 @@ func (d *Dispatcher) Abandon(del *Delivery, err error) {
 		inv.WebhookName = del.hook.def.Name
 	}
 	_ = d.deadLetter(del, Failed, reason) // a failure is Close's to return
+	// Under a durable engine the last run's span ended "retrying": this
+	// one says how the delivery ended. In memory, Publish's span is open.
+	d.tel.startRun(context.Background(), del)
 	d.tel.endDelivery(context.Background(), del, inv.WebhookName, Failed, reason)
 	d.record(d.life, inv)
 }
