@@ -546,7 +546,10 @@ func (d *Dispatcher) DeadLetters(ctx context.Context, webhookID string, limit in
 // is the same delivery. It starts afresh: its attempts and its retry
 // budget (MaxElapsed) count from the redelivery. It returns an error
 // wrapping ErrNotFound when there is no such dead letter or its webhook
-// was removed.
+// was removed. A dead letter it cannot queue (its webhook removed, the
+// queue full, ctx done while waiting for room) stays a dead letter, put
+// back even when ctx has ended; should the store fail to keep it, the
+// error includes a *DeadLetterError holding it.
 func (d *Dispatcher) Redeliver(ctx context.Context, deliveryID string) error {
 	if d.closed.Load() {
 		return ErrClosed
@@ -557,19 +560,33 @@ func (d *Dispatcher) Redeliver(ctx context.Context, deliveryID string) error {
 	}
 	h := d.hookByID(dl.WebhookID)
 	if h == nil {
-		_ = d.store.AddDeadLetter(ctx, dl) // keep it: nothing is lost
-		return fmt.Errorf("webhook %q of dead letter %q: %w", dl.WebhookID, deliveryID, ErrNotFound)
+		return d.putBack(ctx, dl, fmt.Errorf("webhook %q of dead letter %q: %w", dl.WebhookID, deliveryID, ErrNotFound))
 	}
 	del := h.newDelivery(dl.DeliveryID, dl.Event, d.cfg.now())
 	d.tel.startDelivery(ctx, h, del)
 	if err := d.engine.Enqueue(ctx, del); err != nil {
-		if serr := d.store.AddDeadLetter(ctx, dl); serr != nil { // taken and not put back: say so
-			err = errors.Join(err, &DeadLetterError{DeadLetter: dl, Err: serr})
-		}
+		err = d.putBack(ctx, dl, err)
 		d.tel.endDelivery(ctx, del, h.def.Name, Failed, err.Error())
 		return err
 	}
 	return nil
+}
+
+// putBack keeps again the dead letter that Redeliver took and could not
+// queue, and returns err, joined with a *DeadLetterError if the store
+// failed. It does not use ctx's cancellation: ctx may be why the queueing
+// failed (QueueBlock waits until it ends); the write ends with d.life, as
+// every other dead letter's does.
+func (d *Dispatcher) putBack(ctx context.Context, dl DeadLetter, err error) error {
+	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	defer context.AfterFunc(d.life, cancel)()
+	if serr := d.store.AddDeadLetter(wctx, dl); serr != nil {
+		d.cfg.logger.Error("webhook: putting back a dead letter", "delivery_id", dl.DeliveryID, "webhook_id", dl.WebhookID, "error", serr)
+		d.tel.deadLetterFailed(dl.WebhookID)
+		return errors.Join(err, &DeadLetterError{DeadLetter: dl, Err: serr})
+	}
+	return err
 }
 
 // ResetBreaker closes the circuit breaker of the webhook with id, whatever
