@@ -56,6 +56,12 @@ type Dispatcher struct {
 	unknownLog unknownLog // bounds the warnings about webhooks not registered yet
 
 	closed atomic.Bool
+	// calls counts the Publish and Redeliver calls in progress, which
+	// Close waits for: a Publish it wakes has dead letters to keep.
+	// callEnded is signalled when one ends after Close began.
+	calls     atomic.Int64
+	callEnded chan struct{}
+	closeDone chan struct{} // closed when the first Close returns
 }
 
 // New returns a Dispatcher, started and ready for Add and Publish. Stop it
@@ -80,6 +86,8 @@ func New(opts ...Option) (*Dispatcher, error) {
 		byID:      map[string]*hook{},
 		byName:    map[string]string{},
 		byTrigger: map[Trigger][]*hook{},
+		callEnded: make(chan struct{}, 1),
+		closeDone: make(chan struct{}),
 	}
 	d.life, d.endLife = context.WithCancel(context.Background())
 	if d.client == nil {
@@ -391,9 +399,10 @@ type Queued struct {
 // any dead letter the store failed to keep. Published lists what was
 // queued. After Close it returns ErrClosed.
 func (d *Dispatcher) Publish(ctx context.Context, e *Event) (Published, error) {
-	if d.closed.Load() {
+	if !d.enter() {
 		return Published{}, ErrClosed
 	}
+	defer d.leave()
 	d.mu.RLock()
 	candidates := d.byTrigger[e.typ.Canonical()]
 	gen := d.gen.Load()
@@ -496,6 +505,40 @@ func (d *Dispatcher) Publish(ctx context.Context, e *Event) (Published, error) {
 	return pub, errors.Join(append([]error{qf}, errs...)...)
 }
 
+// enter counts a Publish or Redeliver call in, unless Close has begun.
+// Close sets closed before it reads calls and a call adds itself before
+// it reads closed, so that one of them sees the other.
+func (d *Dispatcher) enter() bool {
+	d.calls.Add(1)
+	if d.closed.Load() {
+		d.leave()
+		return false
+	}
+	return true
+}
+
+// leave counts a call out, and tells Close when it may be the last.
+func (d *Dispatcher) leave() {
+	if d.calls.Add(-1) == 0 && d.closed.Load() {
+		select {
+		case d.callEnded <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// waitCalls waits for the Publish and Redeliver calls in progress, until
+// the store's time is up.
+func (d *Dispatcher) waitCalls() {
+	for d.calls.Load() > 0 {
+		select {
+		case <-d.callEnded:
+		case <-d.life.Done():
+			return
+		}
+	}
+}
+
 // pending is a delivery Publish has not queued yet.
 type pending struct {
 	h   *hook
@@ -551,9 +594,10 @@ func (d *Dispatcher) DeadLetters(ctx context.Context, webhookID string, limit in
 // back even when ctx has ended; should the store fail to keep it, the
 // error includes a *DeadLetterError holding it.
 func (d *Dispatcher) Redeliver(ctx context.Context, deliveryID string) error {
-	if d.closed.Load() {
+	if !d.enter() {
 		return ErrClosed
 	}
+	defer d.leave()
 	dl, err := d.store.TakeDeadLetter(ctx, deliveryID)
 	if err != nil {
 		return err
@@ -617,11 +661,31 @@ func (d *Dispatcher) ResetBreaker(id string) error {
 // records: their context ends then, so that a slow store holds Close at
 // most that long past ctx. Close returns, joined with its other error, a
 // *DeadLetterError for each dead letter the store failed to keep while
-// Close ran, holding it. Calling Close again does nothing and returns nil.
+// Close ran, holding it.
+//
+// Publish and Redeliver calls in progress finish before Close returns, or
+// until the store's time is up: a Publish waiting for room under
+// QueueBlock is woken, and the copies it could not queue are dead letters
+// by then (it returns a *QueueFullError wrapping ErrClosed).
+//
+// Calling Close again, or concurrently, closes nothing more: it waits for
+// the first call to return, then returns nil, or returns its own
+// ctx.Err() if that ends first.
 func (d *Dispatcher) Close(ctx context.Context) error {
 	if d.closed.Swap(true) {
-		return nil
+		select {
+		case <-d.closeDone:
+			return nil
+		default:
+		}
+		select {
+		case <-d.closeDone:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
+	defer close(d.closeDone)
 	var graceMu sync.Mutex
 	var grace *time.Timer
 	ended := false
@@ -633,6 +697,7 @@ func (d *Dispatcher) Close(ctx context.Context) error {
 		}
 	})
 	err := d.engine.Close(ctx)
+	d.waitCalls()
 	stop()
 	graceMu.Lock()
 	ended = true
