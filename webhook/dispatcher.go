@@ -49,8 +49,8 @@ type Dispatcher struct {
 	byTrigger map[Trigger][]*hook // canonical trigger -> hooks; slices replaced, never modified
 	order     []string            // ids in the order they were added
 	removed   tombstones          // ids removed, to tell them from ids never seen
-	// gen counts Updates, so that a Publish that raced with one can give
-	// the queues it used the settings now in force.
+	// gen counts Updates and Adds, so that a Publish that raced with one
+	// can give the queues it used the settings now in force.
 	gen atomic.Uint64
 
 	unknownLog unknownLog // bounds the warnings about webhooks not registered yet
@@ -165,7 +165,9 @@ func newID() string {
 
 // Add checks and registers w, and returns it as stored, with its ID set.
 // Any error is a DefinitionErrors listing every problem found; nothing is
-// registered then.
+// registered then. Added again under the id of a removed webhook whose
+// deliveries are still queued, w gives their queue its queue size and
+// concurrency at once, as Update does.
 func (d *Dispatcher) Add(w Webhook) (Webhook, error) {
 	added, err := d.AddAll([]Webhook{w})
 	if err != nil {
@@ -214,9 +216,13 @@ func (d *Dispatcher) AddAll(hooks []Webhook) ([]Webhook, error) {
 	out := make([]Webhook, len(compiled))
 	for i, h := range compiled {
 		d.putLocked(h)
+		// A webhook removed and added again may still have deliveries
+		// queued: its queue takes the new settings, as with Update.
+		d.resizeQueue(h)
 		d.order = append(d.order, h.def.ID)
 		out[i] = h.def.clone()
 	}
+	d.gen.Add(1)
 	return out, nil
 }
 

@@ -269,3 +269,27 @@ func TestFailedDeadLetterWritesAreReported(t *testing.T) {
 		}
 	})
 }
+
+// A webhook removed and added again under its id, while a delivery of the
+// old one is still in flight, gets the queue size and concurrency of the
+// new definition at once, as Update would give them.
+func TestAddAgainResizesTheBusyQueue(t *testing.T) {
+	rc, release := stalledReceiver(t)
+	d, _ := newDispatcher(t)
+	t.Cleanup(release)
+	w := addNamed(t, d, "a", rc.URL, &webhook.DeliverySettings{QueueSize: 1, Concurrency: 1})
+	_, err := d.Publish(context.Background(), mock(t, webhook.RequestCreated))
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return len(rc.got()) == 1 }, 5*time.Second, time.Millisecond)
+
+	require.NoError(t, d.Remove(w.ID))
+	w.Delivery = &webhook.DeliverySettings{QueueSize: 10, Concurrency: 3}
+	_, err = d.Add(w)
+	require.NoError(t, err)
+	for range 3 {
+		_, err := d.Publish(context.Background(), mock(t, webhook.RequestCreated))
+		require.NoError(t, err, "the new definition's queue size")
+	}
+	require.Eventually(t, func() bool { return len(rc.got()) == 3 }, 5*time.Second, time.Millisecond,
+		"the new definition's concurrency: two start beside the old one's stuck delivery")
+}
