@@ -402,8 +402,10 @@ type Queued struct {
 // a dead letter (reason "queue full: …") that Redeliver can queue again
 // later, and Publish returns a *QueueFullError naming each such webhook
 // (wrapping ctx.Err() when it waited), joined with a *DeadLetterError for
-// any dead letter the store failed to keep. Published lists what was
-// queued. After Close it returns ErrClosed.
+// any dead letter the store failed to keep. The store has closeGrace (one
+// second) past ctx to keep them, so a hung store holds Publish at most
+// that long past ctx. Published lists what was queued. After Close it
+// returns ErrClosed.
 func (d *Dispatcher) Publish(ctx context.Context, e *Event) (Published, error) {
 	if !d.enter() {
 		return Published{}, ErrClosed
@@ -483,9 +485,11 @@ func (d *Dispatcher) Publish(ctx context.Context, e *Event) (Published, error) {
 
 	qf := &QueueFullError{}
 	var errs []error
+	wctx, cancel := d.storeContext(ctx)
+	defer cancel()
 	keep := func(p pending, reason string) {
 		qf.WebhookIDs = append(qf.WebhookIDs, p.h.def.ID)
-		if err := d.deadLetter(p.del, Failed, reason); err != nil {
+		if err := d.deadLetterIn(wctx, p.del, Failed, reason); err != nil {
 			errs = append(errs, err)
 		}
 		d.tel.endDelivery(ctx, p.del, p.h.def.Name, Failed, reason)
@@ -509,6 +513,46 @@ func (d *Dispatcher) Publish(ctx context.Context, e *Event) (Published, error) {
 		return pub, qf
 	}
 	return pub, errors.Join(append([]error{qf}, errs...)...)
+}
+
+// storeContext returns the context of the dead letters that a Publish or
+// Redeliver bounded by ctx writes: ctx may be why they could not queue a
+// delivery (QueueBlock waits until it ends), so the store has closeGrace
+// after ctx ends, or until Close's grace ends, as for Close's own writes.
+// It keeps ctx's values. Call cancel once the writes are done.
+func (d *Dispatcher) storeContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stopLife := context.AfterFunc(d.life, cancel)
+	stopGrace := afterGrace(ctx, cancel)
+	return wctx, func() {
+		stopLife()
+		stopGrace()
+		cancel()
+	}
+}
+
+// afterGrace calls f closeGrace after ctx ends, unless stop is called
+// first.
+func afterGrace(ctx context.Context, f func()) (stop func()) {
+	var mu sync.Mutex
+	var grace *time.Timer
+	stopped := false
+	stopCtx := context.AfterFunc(ctx, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if !stopped {
+			grace = time.AfterFunc(closeGrace, f)
+		}
+	})
+	return func() {
+		stopCtx()
+		mu.Lock()
+		defer mu.Unlock()
+		stopped = true
+		if grace != nil {
+			grace.Stop()
+		}
+	}
 }
 
 // enter counts a Publish or Redeliver call in, unless Close has begun.
@@ -624,13 +668,10 @@ func (d *Dispatcher) Redeliver(ctx context.Context, deliveryID string) error {
 
 // putBack keeps again the dead letter that Redeliver took and could not
 // queue, and returns err, joined with a *DeadLetterError if the store
-// failed. It does not use ctx's cancellation: ctx may be why the queueing
-// failed (QueueBlock waits until it ends); the write ends with d.life, as
-// every other dead letter's does.
+// failed.
 func (d *Dispatcher) putBack(ctx context.Context, dl DeadLetter, err error) error {
-	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	wctx, cancel := d.storeContext(ctx)
 	defer cancel()
-	defer context.AfterFunc(d.life, cancel)()
 	if serr := d.store.AddDeadLetter(wctx, dl); serr != nil {
 		d.cfg.logger.Error("webhook: putting back a dead letter", "delivery_id", dl.DeliveryID, "webhook_id", dl.WebhookID, "error", serr)
 		d.tel.deadLetterFailed(dl.WebhookID)
@@ -692,25 +733,10 @@ func (d *Dispatcher) Close(ctx context.Context) error {
 		}
 	}
 	defer close(d.closeDone)
-	var graceMu sync.Mutex
-	var grace *time.Timer
-	ended := false
-	stop := context.AfterFunc(ctx, func() {
-		graceMu.Lock()
-		defer graceMu.Unlock()
-		if !ended {
-			grace = time.AfterFunc(closeGrace, d.endLife)
-		}
-	})
+	stop := afterGrace(ctx, d.endLife)
 	err := d.engine.Close(ctx)
 	d.waitCalls()
 	stop()
-	graceMu.Lock()
-	ended = true
-	if grace != nil {
-		grace.Stop()
-	}
-	graceMu.Unlock()
 	d.endLife()
 	d.tel.close()
 	if t, ok := d.client.Transport.(*http.Transport); ok && d.cfg.client == nil {

@@ -98,3 +98,45 @@ func TestRedeliverKeepsTheDeadLetterItCannotQueue(t *testing.T) {
 		require.NotNil(t, lost.DeadLetter.Event, "the caller has what the store lost")
 	})
 }
+
+// blockingStore is a MemoryStore whose AddDeadLetter blocks until ctx is
+// done, as a hung database would, honouring ctx as the store contract
+// asks.
+type blockingStore struct{ *webhook.MemoryStore }
+
+func (blockingStore) AddDeadLetter(ctx context.Context, _ webhook.DeadLetter) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// A Publish whose dead-letter write hangs returns about a second after its
+// ctx ends, the grace Close gives the store too, with the dead letter in a
+// *DeadLetterError; it is not held until Close.
+func TestPublishIsNotHeldByAHungStore(t *testing.T) {
+	for name, policy := range map[string]webhook.QueuePolicy{"QueueReject": webhook.QueueReject, "QueueBlock": webhook.QueueBlock} {
+		t.Run(name, func(t *testing.T) {
+			stalled, release := stalledReceiver(t)
+			d, _ := newDispatcher(t, webhook.WithInvocationStore(blockingStore{webhook.NewMemoryStore(0, 0)}), webhook.WithQueue(100, policy))
+			t.Cleanup(release)
+			addNamed(t, d, "a", stalled.URL, &webhook.DeliverySettings{QueueSize: 1, Concurrency: 1})
+			_, err := d.Publish(context.Background(), mock(t, webhook.RequestCreated))
+			require.NoError(t, err)
+
+			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+			defer cancel()
+			published := make(chan error, 1)
+			go func() {
+				_, err := d.Publish(ctx, mock(t, webhook.RequestCreated))
+				published <- err
+			}()
+			select {
+			case err := <-published:
+				require.ErrorIs(t, err, webhook.ErrQueueFull)
+				var lost *webhook.DeadLetterError
+				require.ErrorAs(t, err, &lost)
+			case <-time.After(5 * time.Second):
+				t.Fatal("Publish held by the store long past its ctx")
+			}
+		})
+	}
+}
