@@ -282,8 +282,11 @@ func distinctTriggers(ts []Trigger) []Trigger {
 // use the new. With the in-memory engine a new queue size and concurrency
 // apply at once to the webhook's queue, busy or not: a higher concurrency
 // starts waiting deliveries, a lower one starts none until those in flight
-// are under it, and a larger queue lets waiting publishers in. It returns
-// an error wrapping ErrNotFound for an unknown id.
+// are under it, a larger queue lets waiting publishers in, and a smaller
+// one drops none of the deliveries it holds (those waiting for an
+// ordering key's turn included) but takes no more until they are under
+// its new size. It returns an error wrapping ErrNotFound for an unknown
+// id.
 func (d *Dispatcher) Update(w Webhook) (Webhook, error) {
 	if d.closed.Load() {
 		return Webhook{}, ErrClosed
