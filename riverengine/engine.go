@@ -376,6 +376,16 @@ func (e *Engine) Enqueue(ctx context.Context, d *webhook.Delivery) error {
 // none. (The Dispatcher still reports the cut attempt as a failure to its
 // invocation hook and metrics: a Runner has no word for an interrupted
 // attempt.) Later calls do nothing and return nil.
+//
+// Past ctx, Close waits for River's hard stop, without a deadline of its
+// own: the cancelled attempts return at once; the Dispatcher has one
+// second for their dead letters; taking each cut attempt's dead letter
+// back, and ending an ordered delivery's job, have 5 s each; and River
+// retries writing the jobs' states for up to about 37 s when the database
+// does not answer. Giving up earlier would leave River's goroutines
+// running past Close and a job whose state was not written "running"
+// until River rescues it (WithRescueAfter), to be delivered again beside
+// its dead letter.
 func (e *Engine) Close(ctx context.Context) error {
 	e.mu.Lock()
 	if e.closed {

@@ -43,9 +43,11 @@ func (deliveryArgs) Kind() string { return JobKind }
 // before it looks again, when the delivery ahead of it is running.
 const orderingPoll = 200 * time.Millisecond
 
-// takeBackTimeout bounds the store call that takes back the dead letter of
-// an attempt cut by a hard stop.
-const takeBackTimeout = 5 * time.Second
+// detachedTimeout bounds each database call a job makes with its ctx's
+// cancellation removed, so that a hard stop does not cut it: taking back a
+// cut attempt's dead letter, and ending an ordered delivery's job. Close
+// waits for them; a database that stops answering would hold it for ever.
+const detachedTimeout = 5 * time.Second
 
 // heldSweep is the number of held deliveries above which stale ones are
 // dropped; heldStale is how long after its due time a held delivery is
@@ -166,7 +168,9 @@ func (w *worker) end(ctx context.Context, job *river.Job[deliveryArgs]) error {
 	if job.Args.OrderingKey == "" {
 		return nil
 	}
-	if err := w.engine.queue.completeOrdered(context.WithoutCancel(ctx), job); err != nil {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), detachedTimeout)
+	defer cancel()
+	if err := w.engine.queue.completeOrdered(cctx, job); err != nil {
 		w.engine.cfg.logger.WarnContext(ctx, "riverengine: completing an ordered delivery", "job_id", job.ID, "error", err)
 	}
 	return nil
@@ -183,7 +187,7 @@ func (w *worker) end(ctx context.Context, job *river.Job[deliveryArgs]) error {
 // that the delivery is neither lost nor kept twice.
 func (w *worker) cut(ctx context.Context, job *river.Job[deliveryArgs], del *webhook.Delivery, next webhook.Next) error {
 	if !next.Retry {
-		tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), takeBackTimeout)
+		tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), detachedTimeout)
 		defer cancel()
 		if _, err := w.engine.store.TakeDeadLetter(tctx, del.ID); err != nil {
 			return w.end(ctx, job)

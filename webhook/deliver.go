@@ -210,6 +210,9 @@ func (d *Dispatcher) Abandon(del *Delivery, err error) {
 		inv.WebhookName = del.hook.def.Name
 	}
 	_ = d.deadLetter(del, Failed, reason) // a failure is Close's to return
+	// Under a durable engine the last run's span ended "retrying": this
+	// one says how the delivery ended. In memory, Publish's span is open.
+	d.tel.startRun(context.Background(), del)
 	d.tel.endDelivery(context.Background(), del, inv.WebhookName, Failed, reason)
 	d.record(d.life, inv)
 }
@@ -220,11 +223,17 @@ func (d *Dispatcher) Abandon(del *Delivery, err error) {
 // Close runs, kept for Close to return: the delivery is lost, and whoever
 // can be told is.
 func (d *Dispatcher) deadLetter(del *Delivery, outcome Outcome, reason string) error {
+	return d.deadLetterIn(d.life, del, outcome, reason)
+}
+
+// deadLetterIn is deadLetter with the write's context: Publish's ends
+// sooner (see storeContext).
+func (d *Dispatcher) deadLetterIn(ctx context.Context, del *Delivery, outcome Outcome, reason string) error {
 	dl := DeadLetter{
 		DeliveryID: del.ID, WebhookID: del.WebhookID, Event: del.Event, Outcome: outcome,
 		Reason: reason, Attempts: del.Attempts, FailedAt: d.cfg.now(),
 	}
-	err := d.store.AddDeadLetter(d.life, dl)
+	err := d.store.AddDeadLetter(ctx, dl)
 	if err == nil {
 		return nil
 	}

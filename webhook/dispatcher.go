@@ -49,13 +49,19 @@ type Dispatcher struct {
 	byTrigger map[Trigger][]*hook // canonical trigger -> hooks; slices replaced, never modified
 	order     []string            // ids in the order they were added
 	removed   tombstones          // ids removed, to tell them from ids never seen
-	// gen counts Updates, so that a Publish that raced with one can give
-	// the queues it used the settings now in force.
+	// gen counts Updates and Adds, so that a Publish that raced with one
+	// can give the queues it used the settings now in force.
 	gen atomic.Uint64
 
 	unknownLog unknownLog // bounds the warnings about webhooks not registered yet
 
 	closed atomic.Bool
+	// calls counts the Publish and Redeliver calls in progress, which
+	// Close waits for: a Publish it wakes has dead letters to keep.
+	// callEnded is signalled when one ends after Close began.
+	calls     atomic.Int64
+	callEnded chan struct{}
+	closeDone chan struct{} // closed when the first Close returns
 }
 
 // New returns a Dispatcher, started and ready for Add and Publish. Stop it
@@ -80,6 +86,8 @@ func New(opts ...Option) (*Dispatcher, error) {
 		byID:      map[string]*hook{},
 		byName:    map[string]string{},
 		byTrigger: map[Trigger][]*hook{},
+		callEnded: make(chan struct{}, 1),
+		closeDone: make(chan struct{}),
 	}
 	d.life, d.endLife = context.WithCancel(context.Background())
 	if d.client == nil {
@@ -157,7 +165,9 @@ func newID() string {
 
 // Add checks and registers w, and returns it as stored, with its ID set.
 // Any error is a DefinitionErrors listing every problem found; nothing is
-// registered then.
+// registered then. Added again under the id of a removed webhook whose
+// deliveries are still queued, w gives their queue its queue size and
+// concurrency at once, as Update does.
 func (d *Dispatcher) Add(w Webhook) (Webhook, error) {
 	added, err := d.AddAll([]Webhook{w})
 	if err != nil {
@@ -206,9 +216,13 @@ func (d *Dispatcher) AddAll(hooks []Webhook) ([]Webhook, error) {
 	out := make([]Webhook, len(compiled))
 	for i, h := range compiled {
 		d.putLocked(h)
+		// A webhook removed and added again may still have deliveries
+		// queued: its queue takes the new settings, as with Update.
+		d.resizeQueue(h)
 		d.order = append(d.order, h.def.ID)
 		out[i] = h.def.clone()
 	}
+	d.gen.Add(1)
 	return out, nil
 }
 
@@ -268,8 +282,11 @@ func distinctTriggers(ts []Trigger) []Trigger {
 // use the new. With the in-memory engine a new queue size and concurrency
 // apply at once to the webhook's queue, busy or not: a higher concurrency
 // starts waiting deliveries, a lower one starts none until those in flight
-// are under it, and a larger queue lets waiting publishers in. It returns
-// an error wrapping ErrNotFound for an unknown id.
+// are under it, a larger queue lets waiting publishers in, and a smaller
+// one drops none of the deliveries it holds (those waiting for an
+// ordering key's turn included) but takes no more until they are under
+// its new size. It returns an error wrapping ErrNotFound for an unknown
+// id.
 func (d *Dispatcher) Update(w Webhook) (Webhook, error) {
 	if d.closed.Load() {
 		return Webhook{}, ErrClosed
@@ -388,12 +405,15 @@ type Queued struct {
 // a dead letter (reason "queue full: …") that Redeliver can queue again
 // later, and Publish returns a *QueueFullError naming each such webhook
 // (wrapping ctx.Err() when it waited), joined with a *DeadLetterError for
-// any dead letter the store failed to keep. Published lists what was
-// queued. After Close it returns ErrClosed.
+// any dead letter the store failed to keep. The store has closeGrace (one
+// second) past ctx to keep them, so a hung store holds Publish at most
+// that long past ctx. Published lists what was queued. After Close it
+// returns ErrClosed.
 func (d *Dispatcher) Publish(ctx context.Context, e *Event) (Published, error) {
-	if d.closed.Load() {
+	if !d.enter() {
 		return Published{}, ErrClosed
 	}
+	defer d.leave()
 	d.mu.RLock()
 	candidates := d.byTrigger[e.typ.Canonical()]
 	gen := d.gen.Load()
@@ -468,9 +488,11 @@ func (d *Dispatcher) Publish(ctx context.Context, e *Event) (Published, error) {
 
 	qf := &QueueFullError{}
 	var errs []error
+	wctx, cancel := d.storeContext(ctx)
+	defer cancel()
 	keep := func(p pending, reason string) {
 		qf.WebhookIDs = append(qf.WebhookIDs, p.h.def.ID)
-		if err := d.deadLetter(p.del, Failed, reason); err != nil {
+		if err := d.deadLetterIn(wctx, p.del, Failed, reason); err != nil {
 			errs = append(errs, err)
 		}
 		d.tel.endDelivery(ctx, p.del, p.h.def.Name, Failed, reason)
@@ -494,6 +516,80 @@ func (d *Dispatcher) Publish(ctx context.Context, e *Event) (Published, error) {
 		return pub, qf
 	}
 	return pub, errors.Join(append([]error{qf}, errs...)...)
+}
+
+// storeContext returns the context of the dead letters that a Publish or
+// Redeliver bounded by ctx writes: ctx may be why they could not queue a
+// delivery (QueueBlock waits until it ends), so the store has closeGrace
+// after ctx ends, or until Close's grace ends, as for Close's own writes.
+// It keeps ctx's values. Call cancel once the writes are done.
+func (d *Dispatcher) storeContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stopLife := context.AfterFunc(d.life, cancel)
+	stopGrace := afterGrace(ctx, cancel)
+	return wctx, func() {
+		stopLife()
+		stopGrace()
+		cancel()
+	}
+}
+
+// afterGrace calls f closeGrace after ctx ends, unless stop is called
+// first.
+func afterGrace(ctx context.Context, f func()) (stop func()) {
+	var mu sync.Mutex
+	var grace *time.Timer
+	stopped := false
+	stopCtx := context.AfterFunc(ctx, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if !stopped {
+			grace = time.AfterFunc(closeGrace, f)
+		}
+	})
+	return func() {
+		stopCtx()
+		mu.Lock()
+		defer mu.Unlock()
+		stopped = true
+		if grace != nil {
+			grace.Stop()
+		}
+	}
+}
+
+// enter counts a Publish or Redeliver call in, unless Close has begun.
+// Close sets closed before it reads calls and a call adds itself before
+// it reads closed, so that one of them sees the other.
+func (d *Dispatcher) enter() bool {
+	d.calls.Add(1)
+	if d.closed.Load() {
+		d.leave()
+		return false
+	}
+	return true
+}
+
+// leave counts a call out, and tells Close when it may be the last.
+func (d *Dispatcher) leave() {
+	if d.calls.Add(-1) == 0 && d.closed.Load() {
+		select {
+		case d.callEnded <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// waitCalls waits for the Publish and Redeliver calls in progress, until
+// the store's time is up.
+func (d *Dispatcher) waitCalls() {
+	for d.calls.Load() > 0 {
+		select {
+		case <-d.callEnded:
+		case <-d.life.Done():
+			return
+		}
+	}
 }
 
 // pending is a delivery Publish has not queued yet.
@@ -546,30 +642,45 @@ func (d *Dispatcher) DeadLetters(ctx context.Context, webhookID string, limit in
 // is the same delivery. It starts afresh: its attempts and its retry
 // budget (MaxElapsed) count from the redelivery. It returns an error
 // wrapping ErrNotFound when there is no such dead letter or its webhook
-// was removed.
+// was removed. A dead letter it cannot queue (its webhook removed, the
+// queue full, ctx done while waiting for room) stays a dead letter, put
+// back even when ctx has ended; should the store fail to keep it, the
+// error includes a *DeadLetterError holding it.
 func (d *Dispatcher) Redeliver(ctx context.Context, deliveryID string) error {
-	if d.closed.Load() {
+	if !d.enter() {
 		return ErrClosed
 	}
+	defer d.leave()
 	dl, err := d.store.TakeDeadLetter(ctx, deliveryID)
 	if err != nil {
 		return err
 	}
 	h := d.hookByID(dl.WebhookID)
 	if h == nil {
-		_ = d.store.AddDeadLetter(ctx, dl) // keep it: nothing is lost
-		return fmt.Errorf("webhook %q of dead letter %q: %w", dl.WebhookID, deliveryID, ErrNotFound)
+		return d.putBack(ctx, dl, fmt.Errorf("webhook %q of dead letter %q: %w", dl.WebhookID, deliveryID, ErrNotFound))
 	}
 	del := h.newDelivery(dl.DeliveryID, dl.Event, d.cfg.now())
 	d.tel.startDelivery(ctx, h, del)
 	if err := d.engine.Enqueue(ctx, del); err != nil {
-		if serr := d.store.AddDeadLetter(ctx, dl); serr != nil { // taken and not put back: say so
-			err = errors.Join(err, &DeadLetterError{DeadLetter: dl, Err: serr})
-		}
+		err = d.putBack(ctx, dl, err)
 		d.tel.endDelivery(ctx, del, h.def.Name, Failed, err.Error())
 		return err
 	}
 	return nil
+}
+
+// putBack keeps again the dead letter that Redeliver took and could not
+// queue, and returns err, joined with a *DeadLetterError if the store
+// failed.
+func (d *Dispatcher) putBack(ctx context.Context, dl DeadLetter, err error) error {
+	wctx, cancel := d.storeContext(ctx)
+	defer cancel()
+	if serr := d.store.AddDeadLetter(wctx, dl); serr != nil {
+		d.cfg.logger.Error("webhook: putting back a dead letter", "delivery_id", dl.DeliveryID, "webhook_id", dl.WebhookID, "error", serr)
+		d.tel.deadLetterFailed(dl.WebhookID)
+		return errors.Join(err, &DeadLetterError{DeadLetter: dl, Err: serr})
+	}
+	return err
 }
 
 // ResetBreaker closes the circuit breaker of the webhook with id, whatever
@@ -600,29 +711,35 @@ func (d *Dispatcher) ResetBreaker(id string) error {
 // records: their context ends then, so that a slow store holds Close at
 // most that long past ctx. Close returns, joined with its other error, a
 // *DeadLetterError for each dead letter the store failed to keep while
-// Close ran, holding it. Calling Close again does nothing and returns nil.
+// Close ran, holding it.
+//
+// Publish and Redeliver calls in progress finish before Close returns, or
+// until the store's time is up: a Publish waiting for room under
+// QueueBlock is woken, and the copies it could not queue are dead letters
+// by then (it returns a *QueueFullError wrapping ErrClosed).
+//
+// Calling Close again, or concurrently, closes nothing more: it waits for
+// the first call to return, then returns nil, or returns its own
+// ctx.Err() if that ends first.
 func (d *Dispatcher) Close(ctx context.Context) error {
 	if d.closed.Swap(true) {
-		return nil
-	}
-	var graceMu sync.Mutex
-	var grace *time.Timer
-	ended := false
-	stop := context.AfterFunc(ctx, func() {
-		graceMu.Lock()
-		defer graceMu.Unlock()
-		if !ended {
-			grace = time.AfterFunc(closeGrace, d.endLife)
+		select {
+		case <-d.closeDone:
+			return nil
+		default:
 		}
-	})
-	err := d.engine.Close(ctx)
-	stop()
-	graceMu.Lock()
-	ended = true
-	if grace != nil {
-		grace.Stop()
+		select {
+		case <-d.closeDone:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
-	graceMu.Unlock()
+	defer close(d.closeDone)
+	stop := afterGrace(ctx, d.endLife)
+	err := d.engine.Close(ctx)
+	d.waitCalls()
+	stop()
 	d.endLife()
 	d.tel.close()
 	if t, ok := d.client.Transport.(*http.Transport); ok && d.cfg.client == nil {

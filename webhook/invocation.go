@@ -110,7 +110,8 @@ type DeadLetter struct {
 // InvocationStore keeps invocation records and dead letters. The default is
 // an in-memory store (NewMemoryStore); a durable engine brings its own.
 // Implementations must be safe for concurrent use, and return once ctx is
-// done: Close bounds the writes it waits for by its own ctx (see Close).
+// done: Close, Publish and Redeliver bound the writes they wait for by
+// their own ctx (see Close and Publish).
 type InvocationStore interface {
 	// Record keeps inv.
 	Record(ctx context.Context, inv Invocation) error

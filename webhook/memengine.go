@@ -178,7 +178,8 @@ func (e *memoryEngine) Enqueue(ctx context.Context, d *Delivery) error {
 // resize applies a webhook's new queue size and concurrency to its queue,
 // busy or not: a raised concurrency starts waiting deliveries now, a
 // lowered one lets those in flight finish and starts no more until they
-// are under it, and a raised size lets waiting publishers in.
+// are under it, a raised size lets waiting publishers in, and a lowered
+// one keeps the deliveries held over it.
 func (e *memoryEngine) resize(webhookID string, size, limit int) {
 	e.mu.Lock()
 	defer e.mu.Unlock()

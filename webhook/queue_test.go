@@ -132,6 +132,39 @@ func TestUpdateResizesABusyQueue(t *testing.T) {
 		require.Len(t, rc.got(), 3, "at most one in flight after the Update")
 	})
 
+	t.Run("lowered queue size drops nothing and takes no more until under it", func(t *testing.T) {
+		rc, free := heldReceiver(t)
+		d, invs := newDispatcher(t)
+		t.Cleanup(func() { close(free) })
+		w := addNamed(t, d, "a", rc.URL, &webhook.DeliverySettings{QueueSize: 4, Concurrency: 1, OrderingKey: "data.id"})
+		for range 4 {
+			_, err := d.Publish(context.Background(), mock(t, webhook.RequestCreated))
+			require.NoError(t, err)
+		}
+		require.Eventually(t, func() bool { return len(rc.got()) == 1 }, 5*time.Second, time.Millisecond)
+
+		w.Delivery = &webhook.DeliverySettings{QueueSize: 2, Concurrency: 1, OrderingKey: "data.id"}
+		_, err := d.Update(w)
+		require.NoError(t, err)
+		_, err = d.Publish(context.Background(), mock(t, webhook.RequestCreated))
+		require.ErrorIs(t, err, webhook.ErrQueueFull, "four held, over the new two")
+		free <- struct{}{}
+		free <- struct{}{}
+		free <- struct{}{} // one left: under the new size
+		require.Eventually(t, func() bool { return len(rc.got()) == 4 }, 5*time.Second, time.Millisecond)
+		_, err = d.Publish(context.Background(), mock(t, webhook.RequestCreated))
+		require.NoError(t, err)
+		free <- struct{}{}
+		free <- struct{}{}
+		var delivered int
+		for _, inv := range waitFinal(t, invs, 6) {
+			if inv.Outcome == webhook.Delivered {
+				delivered++
+			}
+		}
+		require.Equal(t, 5, delivered, "the four held when the queue shrank, and the one after")
+	})
+
 	t.Run("raised queue size lets a waiting publisher in", func(t *testing.T) {
 		rc, release := stalledReceiver(t)
 		d, _ := newDispatcher(t, webhook.WithQueue(100, webhook.QueueBlock))
@@ -268,4 +301,28 @@ func TestFailedDeadLetterWritesAreReported(t *testing.T) {
 			require.True(t, queued[id], id)
 		}
 	})
+}
+
+// A webhook removed and added again under its id, while a delivery of the
+// old one is still in flight, gets the queue size and concurrency of the
+// new definition at once, as Update would give them.
+func TestAddAgainResizesTheBusyQueue(t *testing.T) {
+	rc, release := stalledReceiver(t)
+	d, _ := newDispatcher(t)
+	t.Cleanup(release)
+	w := addNamed(t, d, "a", rc.URL, &webhook.DeliverySettings{QueueSize: 1, Concurrency: 1})
+	_, err := d.Publish(context.Background(), mock(t, webhook.RequestCreated))
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return len(rc.got()) == 1 }, 5*time.Second, time.Millisecond)
+
+	require.NoError(t, d.Remove(w.ID))
+	w.Delivery = &webhook.DeliverySettings{QueueSize: 10, Concurrency: 3}
+	_, err = d.Add(w)
+	require.NoError(t, err)
+	for range 3 {
+		_, err := d.Publish(context.Background(), mock(t, webhook.RequestCreated))
+		require.NoError(t, err, "the new definition's queue size")
+	}
+	require.Eventually(t, func() bool { return len(rc.got()) == 3 }, 5*time.Second, time.Millisecond,
+		"the new definition's concurrency: two start beside the old one's stuck delivery")
 }

@@ -2,12 +2,14 @@ package webhook_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
@@ -173,4 +175,35 @@ func TestRemovedDeliveryEndsInASpan(t *testing.T) {
 	run := spans["webhook.delivery"][0]
 	require.Equal(t, spans["webhook.enqueue"][0].SpanContext().SpanID(), run.Parent().SpanID())
 	require.Contains(t, run.Attributes(), attribute.String("outhook.outcome", string(webhook.Skipped)))
+}
+
+// Under a durable engine, a delivery the engine abandons (its attempts
+// used up, say) ends in a span of its own saying so: the last run's span
+// said only "retrying".
+func TestAbandonedDeliveryEndsInASpan(t *testing.T) {
+	rc := newReceiver(t, func(_ int, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusServiceUnavailable) })
+	sr := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(sr))
+	eng := &queueEngine{}
+	d, invs := newDispatcher(t, webhook.WithTracerProvider(tp), webhook.WithEngine(eng))
+	_, err := d.Add(torqLike(rc.URL))
+	require.NoError(t, err)
+	ctx, parent := tp.Tracer("test").Start(context.Background(), "publish")
+	_, err = d.Publish(ctx, mock(t, webhook.RequestCreated))
+	require.NoError(t, err)
+	parent.End()
+	run := eng.queued[0]
+	require.True(t, eng.runner.Attempt(context.Background(), &run).Retry)
+	given := eng.queued[0] // as the engine rebuilds it from its row
+	given.Attempts = run.Attempts
+	eng.runner.Abandon(&given, errors.New("attempts used up"))
+	require.Equal(t, webhook.Failed, waitFinal(t, invs, 1)[0].Outcome)
+
+	spans := requireTrace(t, sr, parent.SpanContext())
+	runs := spans["webhook.delivery"]
+	require.Len(t, runs, 2, "the run that attempted, and the abandonment")
+	last := runs[1]
+	require.Equal(t, spans["webhook.enqueue"][0].SpanContext().SpanID(), last.Parent().SpanID())
+	require.Contains(t, last.Attributes(), attribute.String("outhook.outcome", string(webhook.Failed)))
+	require.Equal(t, codes.Error, last.Status().Code)
 }
