@@ -408,7 +408,11 @@ type Queued struct {
 // any dead letter the store failed to keep. The store has closeGrace (one
 // second) past ctx to keep them, so a hung store holds Publish at most
 // that long past ctx. Published lists what was queued. After Close it
-// returns ErrClosed.
+// returns ErrClosed. When the engine itself fails (Close began during the
+// Publish, or a durable engine's database error), Publish stops there and
+// returns that error: the webhooks it had not reached get neither a
+// delivery nor a dead letter, and Published says which were queued, so
+// that the caller can publish the event again.
 func (d *Dispatcher) Publish(ctx context.Context, e *Event) (Published, error) {
 	if !d.enter() {
 		return Published{}, ErrClosed
