@@ -136,7 +136,7 @@ func (s *state) errorf(n *node, off int, msg string, cause error) *Error {
 
 // lookup resolves a path.
 func (s *state) lookup(e *expr) (any, bool) {
-	if e.byName {
+	if e.byName && !e.length {
 		// The common case: a name looked up in parsed documents from the
 		// innermost context out.
 		for i := s.n - 1; i >= 0; i-- {
@@ -206,7 +206,7 @@ func (s *state) lookupAny(e *expr) (any, bool) {
 		i := s.n - 1
 		for ; i >= 0; i-- {
 			f := s.frame(i)
-			if d, ok := f.v.(*jsondoc.Value); ok && segs[0].idx < 0 {
+			if d, ok := f.v.(*jsondoc.Value); ok && segs[0].idx < 0 && !segs[0].length {
 				if c := d.Get(segs[0].key); c != nil {
 					v = c
 					break
@@ -223,7 +223,7 @@ func (s *state) lookupAny(e *expr) (any, bool) {
 		}
 		segs = segs[1:]
 	}
-	if d, ok := v.(*jsondoc.Value); ok {
+	if d, ok := v.(*jsondoc.Value); ok && !e.length {
 		// A parsed document: its children are documents too.
 		for i := range segs {
 			sg := &segs[i]
@@ -249,6 +249,16 @@ func (s *state) lookupAny(e *expr) (any, bool) {
 }
 
 func member(v any, sg seg) (any, bool) {
+	if sg.length {
+		// As in JavaScript, which Handlebars templates rely on.
+		switch jsondoc.KindOf(v) {
+		case jsondoc.Array:
+			return jsondoc.Len(v), true
+		case jsondoc.String:
+			str, _ := jsondoc.Str(v)
+			return utf16Len(str), true
+		}
+	}
 	if d, ok := v.(*jsondoc.Value); ok {
 		// The common case, without the accessors' type switch.
 		var c *jsondoc.Value
@@ -267,11 +277,30 @@ func member(v any, sg seg) (any, bool) {
 	return jsondoc.Field(v, sg.key)
 }
 
+// utf16Len is the length of s in UTF-16 code units, JavaScript's length.
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n++
+		if r >= 0x10000 {
+			n++
+		}
+	}
+	return n
+}
+
 // loopFrame returns the innermost frame of an each or list section.
-func (s *state) loopFrame() *ctxFrame {
+func (s *state) loopFrame() *ctxFrame { return s.outerLoop(0) }
+
+// outerLoop returns the frame of the loop up levels around the innermost
+// one, for @../index and the like.
+func (s *state) outerLoop(up int) *ctxFrame {
 	for i := s.n - 1; i >= 0; i-- {
 		if f := s.frame(i); f.loop {
-			return f
+			if up == 0 {
+				return f
+			}
+			up--
 		}
 	}
 	return nil
@@ -292,7 +321,7 @@ func (s *state) eval(n *node, e *expr, lenient bool) (v any, found bool, err err
 	case eLit:
 		return e.lit, true, nil
 	case eData:
-		f := s.loopFrame()
+		f := s.outerLoop(e.up)
 		if f == nil {
 			return nil, false, nil
 		}
@@ -369,7 +398,7 @@ func (s *state) block(dst []byte, n *node) ([]byte, error) {
 	var t bool
 	if e := n.expr; e.kind == eData && e.data != dKey {
 		// {{#unless @last}} and the like, without boxing.
-		if f := s.loopFrame(); f != nil {
+		if f := s.outerLoop(e.up); f != nil {
 			switch e.data {
 			case dFirst:
 				t = f.index == 0
@@ -388,6 +417,14 @@ func (s *state) block(dst []byte, n *node) ([]byte, error) {
 			return dst, err
 		}
 		t = truthy(v, found)
+		if !t && found && e.includeZero != nil && jsondoc.KindOf(v) == jsondoc.Number {
+			// {{#if x includeZero=true}}: 0 counts as true.
+			z, zfound, err := s.eval(n, e.includeZero, true)
+			if err != nil {
+				return dst, err
+			}
+			t = truthy(z, zfound)
+		}
 	}
 	var err error
 	switch n.block {
@@ -577,7 +614,7 @@ func (s *state) value(dst []byte, n *node) ([]byte, error) {
 
 // data renders @index, @key, @first or @last without boxing them.
 func (s *state) data(dst []byte, n *node, e *expr) ([]byte, error) {
-	f := s.loopFrame()
+	f := s.outerLoop(e.up)
 	start := len(dst)
 	quote := s.t.mode == JSON && n.esc.kind == escKey
 	if s.t.mode == JSON && n.esc.kind == escUnset {

@@ -743,7 +743,8 @@ func (a *analyzer) escapedLiterals(n *node, states []jstate) error {
 // known tells whether the value of e is known in state s, and if so whether
 // it is truthy.
 func known(e *expr, s jstate) (truthy, ok bool) {
-	if e.kind != eData {
+	if e.kind != eData || e.up > 0 {
+		// Only the innermost loop is tracked.
 		return false, false
 	}
 	switch e.data {

@@ -79,8 +79,9 @@ const (
 
 // seg is one member name or array index of a path.
 type seg struct {
-	key string
-	idx int // the key as an array index, or -1
+	key    string
+	idx    int  // the key as an array index, or -1
+	length bool // the key is "length": the count of an array or string
 }
 
 // expr is a value computed by a tag: a path, a literal or a helper call.
@@ -97,6 +98,9 @@ type expr struct {
 	// byName is set when the path starts with a name looked up in the
 	// enclosing contexts (not this, ../, @root or an index).
 	byName bool
+	// length is set when a segment is named length, which the fast paths
+	// of lookup leave to member.
+	length bool
 	// rootSlot, when not 0, is 1 + the slot of state.rootCache that holds
 	// the data's member named by the first segment.
 	rootSlot uint8
@@ -105,6 +109,15 @@ type expr struct {
 	data     dataVar
 	fn       *helper
 	args     []*expr
+	// includeZero is the includeZero=x hash argument of if and unless.
+	includeZero *expr
+}
+
+// hashArg is a key=value argument of a tag.
+type hashArg struct {
+	key string
+	pos int
+	val *expr
 }
 
 // parser turns tokens into nodes.
@@ -121,6 +134,7 @@ type openFrame struct {
 	n       *node
 	inElse  bool
 	chained bool // opened by {{else if x}}: closed with its parent
+	inverse bool // {{^if x}} and the like: the parts are swapped at the end
 	body    []node
 	alt     []node
 }
@@ -155,6 +169,9 @@ func (p *parser) parseSource(src *source, left, right string) ([]node, error) {
 		stack = stack[:len(stack)-1]
 		n := *f.n
 		n.body, n.alt = f.body, f.alt
+		if f.inverse {
+			n.body, n.alt = f.alt, f.body
+		}
 		return n, f.chained
 	}
 	for _, t := range toks {
@@ -167,9 +184,16 @@ func (p *parser) parseSource(src *source, left, right string) ([]node, error) {
 			}
 		case tokDelim:
 		case tokVar, tokRaw:
-			e, err := p.parseExpr(src, t.pos, t.text)
+			e, hash, err := p.parseExpr(src, t.pos, t.text, false)
 			if err != nil {
 				return nil, err
+			}
+			if e.kind == eCall && e.fn == logHelper {
+				// Handlebars' log writes to the console; here it is a no-op.
+				continue
+			}
+			if len(hash) > 0 {
+				return nil, src.errorf(hash[0].pos, "hash arguments (key=value) are supported only on if, unless and partials")
 			}
 			add(node{kind: nValue, raw: t.kind == tokRaw, expr: e, pos: t.pos, src: src})
 		case tokSection, tokInverted:
@@ -177,7 +201,7 @@ func (p *parser) parseSource(src *source, left, right string) ([]node, error) {
 			if err != nil {
 				return nil, err
 			}
-			stack = append(stack, &openFrame{n: n})
+			stack = append(stack, &openFrame{n: n, inverse: t.kind == tokInverted && n.block != bInverted})
 		case tokElse:
 			if len(stack) == 0 {
 				return nil, src.errorf(t.pos, "{{else}} outside a section")
@@ -240,9 +264,11 @@ func (p *parser) openBlock(src *source, t token) (*node, error) {
 	name, rest, _ := strings.Cut(t.text, " ")
 	rest = strings.TrimSpace(rest)
 	n := &node{kind: nBlock, block: bSection, pos: t.pos, src: src, name: name}
-	if t.kind == tokInverted {
+	helperBlock := true
+	if t.kind == tokInverted && (name != "if" && name != "unless" && name != "each" && name != "with" || rest == "") {
 		n.block = bInverted
 		rest = t.text
+		helperBlock = false
 	} else {
 		switch name {
 		case "if":
@@ -255,6 +281,7 @@ func (p *parser) openBlock(src *source, t token) (*node, error) {
 			n.block = bWith
 		default:
 			rest = t.text
+			helperBlock = false
 		}
 		if n.block != bSection && rest == "" {
 			return nil, src.errorf(t.pos, "{{#"+name+"}} needs an argument")
@@ -263,9 +290,15 @@ func (p *parser) openBlock(src *source, t token) (*node, error) {
 			return nil, src.errorf(t.pos, "block parameters (as |x|) are not supported; use this or ../ paths")
 		}
 	}
-	e, err := p.parseExpr(src, t.pos, rest)
+	e, hash, err := p.parseExpr(src, t.pos, rest, helperBlock)
 	if err != nil {
 		return nil, err
+	}
+	for _, h := range hash {
+		if h.key != "includeZero" || n.block != bIf && n.block != bUnless {
+			return nil, src.errorf(h.pos, "hash argument "+h.key+" is not supported here; if and unless take includeZero")
+		}
+		e.includeZero = h.val
 	}
 	n.expr = e
 	return n, nil
@@ -403,24 +436,43 @@ type exprParser struct {
 	s    string
 	i    int
 	base int // offset of s in src
+	hash []hashArg
 }
 
-// parseExpr parses the content of a tag: a path, or a helper call.
-func (p *parser) parseExpr(src *source, pos int, text string) (*expr, error) {
+// parseExpr parses the content of a tag: a path, or a helper call, and its
+// hash arguments. When param is set the tag is the parameter of a built-in
+// block helper ({{#if true}}), where literals are literals; a tag that is
+// a single literal is otherwise a name, as in Handlebars ({{"a b"}} looks
+// up the field "a b").
+func (p *parser) parseExpr(src *source, pos int, text string, param bool) (*expr, []hashArg, error) {
 	base := pos
 	if j := strings.Index(src.text[pos:], text); j >= 0 {
 		base = pos + j
 	}
 	ep := &exprParser{p: p, src: src, s: text, base: base}
-	e, err := ep.call(base)
+	e, err := ep.call(base, param, true)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ep.skipSpace()
 	if ep.i < len(ep.s) {
-		return nil, src.errorf(base+ep.i, "unexpected "+strconv.Quote(ep.s[ep.i:ep.i+1])+" in tag")
+		return nil, nil, src.errorf(base+ep.i, "unexpected "+strconv.Quote(ep.s[ep.i:ep.i+1])+" in tag")
 	}
-	return e, nil
+	return e, ep.hash, nil
+}
+
+// hashKey returns the length of a "key=" prefix of s, or 0.
+func hashKey(s string) int {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '=' && i > 0:
+			return i + 1
+		case isSpace(c) || strings.IndexByte(notInName+".[]/", c) >= 0:
+			return 0
+		}
+	}
+	return 0
 }
 
 func (ep *exprParser) skipSpace() {
@@ -435,14 +487,33 @@ func (ep *exprParser) errorf(msg string) error {
 
 // call reads items up to the end or a closing parenthesis and makes them a
 // helper call or a single value.
-func (ep *exprParser) call(pos int) (*expr, error) {
+func (ep *exprParser) call(pos int, param, top bool) (*expr, error) {
 	var items []*expr
 	for {
 		ep.skipSpace()
 		if ep.i >= len(ep.s) || ep.s[ep.i] == ')' {
 			break
 		}
-		it, err := ep.item(len(items) > 0)
+		if k := hashKey(ep.s[ep.i:]); k > 0 {
+			h := hashArg{key: ep.s[ep.i : ep.i+k-1], pos: ep.base + ep.i}
+			if !top {
+				return nil, ep.errorf("hash arguments (key=value) are not supported in subexpressions")
+			}
+			ep.i += k
+			if ep.i >= len(ep.s) || isSpace(ep.s[ep.i]) || ep.s[ep.i] == ')' {
+				return nil, ep.errorf("missing value of hash argument " + h.key)
+			}
+			var err error
+			if h.val, err = ep.item(true); err != nil {
+				return nil, err
+			}
+			ep.hash = append(ep.hash, h)
+			continue
+		}
+		if len(ep.hash) > 0 {
+			return nil, ep.errorf("hash arguments (key=value) must come last")
+		}
+		it, err := ep.item(param || len(items) > 0)
 		if err != nil {
 			return nil, err
 		}
@@ -452,6 +523,9 @@ func (ep *exprParser) call(pos int) (*expr, error) {
 		return nil, ep.src.errorf(pos, "empty tag")
 	}
 	first := items[0]
+	if first.kind == eLit && len(items) == 1 && !param {
+		return ep.litName(first), nil
+	}
 	var h *helper
 	if first.kind == ePath && !first.local && !first.root && len(first.segs) == 1 && first.text == first.segs[0].key {
 		h = ep.p.helpers[first.text]
@@ -488,7 +562,7 @@ func (ep *exprParser) item(arg bool) (*expr, error) {
 	switch {
 	case c == '(':
 		ep.i++
-		e, err := ep.call(pos)
+		e, err := ep.call(pos, false, false)
 		if err != nil {
 			return nil, err
 		}
@@ -538,9 +612,9 @@ func (ep *exprParser) item(arg bool) (*expr, error) {
 		case "null", "undefined":
 			return &expr{kind: eLit, pos: pos, text: text}, nil
 		}
-		if (text[0] >= '0' && text[0] <= '9' || text[0] == '-') && json.Valid([]byte(text)) {
-			return &expr{kind: eLit, pos: pos, text: text, lit: json.Number(text)}, nil
-		}
+	}
+	if num, ok := hbNumber(text); ok {
+		return &expr{kind: eLit, pos: pos, text: text, lit: json.Number(num)}, nil
 	}
 	e, msg := parsePath(text)
 	if msg != "" {
@@ -551,6 +625,56 @@ func (ep *exprParser) item(arg bool) (*expr, error) {
 	}
 	e.pos = pos
 	return e, nil
+}
+
+// hbNumber reports whether text is a number literal for the Handlebars
+// lexer, -?[0-9]+(\.[0-9]+)? (1e3 is a name there), and returns it as a
+// JSON number: without leading zeros, the other digits kept as written.
+func hbNumber(text string) (string, bool) {
+	neg := strings.HasPrefix(text, "-")
+	intPart, frac, hasFrac := strings.Cut(strings.TrimPrefix(text, "-"), ".")
+	if intPart == "" || strings.Trim(intPart, "0123456789") != "" || hasFrac && (frac == "" || strings.Trim(frac, "0123456789") != "") {
+		return "", false
+	}
+	intPart = strings.TrimLeft(intPart, "0")
+	if intPart == "" {
+		intPart = "0"
+	}
+	num := intPart
+	if hasFrac {
+		num += "." + frac
+	}
+	if neg {
+		num = "-" + num
+	}
+	return num, true
+}
+
+// litName turns a tag made of a single literal into the name its text
+// spells, which is how Handlebars reads {{"a b"}}, {{10}} or {{true}}.
+func (ep *exprParser) litName(l *expr) *expr {
+	var key string
+	switch v := l.lit.(type) {
+	case string:
+		key = v
+	case bool:
+		key = strconv.FormatBool(v)
+	case json.Number:
+		// JavaScript's text of the number: 1.50 is "1.5", -0 is "0".
+		f, _ := strconv.ParseFloat(string(v), 64)
+		key = strconv.FormatFloat(f+0, 'f', -1, 64)
+	default:
+		key = l.text // null, undefined
+	}
+	idx := -1
+	if n, err := strconv.Atoi(key); err == nil && n >= 0 && key[0] != '+' && key[0] != '-' {
+		idx = n
+	}
+	e := &expr{kind: ePath, pos: l.pos, text: l.text, segs: []seg{{key: key, idx: idx}}, byName: idx < 0}
+	if e.byName {
+		e.rootSlot = ep.p.rootSlot(key)
+	}
+	return e
 }
 
 // escapedString reads a string literal written \"lit\": inside a JSON
@@ -597,15 +721,20 @@ const notInName = "!\"#%&'()+,;<=>@\\^`{|}~"
 func parsePath(t string) (*expr, string) {
 	e := &expr{kind: ePath, text: t}
 	if strings.HasPrefix(t, "@") {
-		switch t {
-		case "@index":
-			return &expr{kind: eData, text: t, data: dIndex}, ""
-		case "@key":
-			return &expr{kind: eData, text: t, data: dKey}, ""
-		case "@first":
-			return &expr{kind: eData, text: t, data: dFirst}, ""
-		case "@last":
-			return &expr{kind: eData, text: t, data: dLast}, ""
+		// @../index is the index of the loop around the current one.
+		name, up := t[1:], 0
+		for strings.HasPrefix(name, "../") {
+			name, up = name[3:], up+1
+		}
+		switch name {
+		case "index":
+			return &expr{kind: eData, text: t, data: dIndex, up: up}, ""
+		case "key":
+			return &expr{kind: eData, text: t, data: dKey, up: up}, ""
+		case "first":
+			return &expr{kind: eData, text: t, data: dFirst, up: up}, ""
+		case "last":
+			return &expr{kind: eData, text: t, data: dLast, up: up}, ""
 		}
 		if t != "@root" && !strings.HasPrefix(t, "@root.") && !strings.HasPrefix(t, "@root/") {
 			return nil, "unknown data variable " + strconv.Quote(t)
@@ -663,7 +792,8 @@ func parsePath(t string) (*expr, string) {
 		if n, err := strconv.Atoi(key); err == nil && n >= 0 && key[0] != '+' {
 			idx = n
 		}
-		e.segs = append(e.segs, seg{key: key, idx: idx})
+		e.segs = append(e.segs, seg{key: key, idx: idx, length: key == "length"})
+		e.length = e.length || key == "length"
 		e.byName = !e.local && e.segs[0].idx < 0
 		if len(t) > 0 {
 			if t[0] != '.' && t[0] != '/' {

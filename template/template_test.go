@@ -97,7 +97,7 @@ func TestParseErrors(t *testing.T) {
 		{"section across a string", `{"a": "{{#x}}", "b": "{{/x}}"}`, 1, 23, "another JSON context"},
 		{"section across nesting", `{"a": {{#x}}[{{/x}}1]}`, 1, 14, "another JSON context"},
 		{"ambiguous place", `{ {{#if a}}"k": {{/if}}{{x}} }`, 1, 24, "depending on the sections before it"},
-		{"hash arguments", `{{time x format="y"}}`, 1, 16, "hash arguments"},
+		{"hash arguments", `{{time x format="y"}}`, 1, 10, "hash arguments"},
 		{"recursive partial", `[{{>p}}]`, 1, 1, "includes itself"},
 	}
 	for _, tt := range tests {

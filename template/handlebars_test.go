@@ -1,0 +1,79 @@
+package template_test
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/outhook/outhook/template"
+)
+
+// handlebarsCases are templates users paste from handlebars.js, with what
+// handlebars.js 4.7.10 renders for them (compiled with noEscape, as the
+// Text mode writes values; eq registered as a === b).
+var handlebarsCases = []struct {
+	name, src, data, want string
+}{
+	{"length of an array", `{{list.length}}`, `{"list":[1,2,3]}`, `3`},
+	{"length of an empty array in if", `{{#if list.length}}y{{else}}n{{/if}}`, `{"list":[]}`, `n`},
+	{"length of an array in if", `{{#if list.length}}y{{else}}n{{/if}}`, `{"list":[0]}`, `y`},
+	{"length of a string in UTF-16 units", `{{s.length}}`, `{"s":"héllo😀"}`, `7`},
+	{"length member of an object", `{{o.length}}`, `{"o":{"length":5}}`, `5`},
+	{"object without length", `[{{o.length}}]`, `{"o":{"a":1}}`, `[]`},
+	{"number has no length", `[{{n.length}}]`, `{"n":5}`, `[]`},
+	{"length of this in each", `{{#each l}}{{length}},{{/each}}`, `{"l":["ab",[1,2,3]]}`, `2,3,`},
+	{"length in brackets", `{{list.[length]}}`, `{"list":[1,2]}`, `2`},
+	{"if true is a literal", `{{#if true}}y{{else}}n{{/if}}`, `{"true":false}`, `y`},
+	{"if false is a literal", `{{#if false}}y{{else}}n{{/if}}`, `{"false":true}`, `n`},
+	{"if null is a literal", `{{#if null}}y{{else}}n{{/if}}`, `{"null":true}`, `n`},
+	{"if undefined is a literal", `{{#if undefined}}y{{else}}n{{/if}}`, `{"undefined":true}`, `n`},
+	{"unless true", `{{#unless true}}y{{else}}n{{/unless}}`, `{}`, `n`},
+	{"lone string literal is a name", `{{"event_type"}}`, `{"event_type":"E"}`, `E`},
+	{"lone single-quoted literal is a name", `{{'a b'}}`, `{"a b":"AB"}`, `AB`},
+	{"string literal name is not split at dots", `{{"a.b"}}`, `{"a.b":1,"a":{"b":2}}`, `1`},
+	{"lone true is a name", `{{true}}`, `{"true":"T"}`, `T`},
+	{"lone null is a name", `{{null}}`, `{"null":"N"}`, `N`},
+	{"lone number is a name", `{{10}}`, `{"10":"ten"}`, `ten`},
+	{"lone number is a name in JavaScript form", `{{1.50}}`, `{"1.5":"x"}`, `x`},
+	{"string parameter", `{{eq x "a"}} {{eq x 'b'}}`, `{"x":"a"}`, `true false`},
+	{"number parameter", `{{eq n 10}} {{eq n 1.5}} {{eq m -2}}`, `{"n":10,"m":-2}`, `true false true`},
+	{"leading zeros", `{{eq 01 1}}`, `{}`, `true`},
+	{"1e3 is a name", `{{eq 1e3 1000}}`, `{}`, `false`},
+	{"1e3 is a name found", `{{eq 1e3 1000}}`, `{"1e3":1000}`, `true`},
+	{"true and null parameters", `{{eq x true}} {{eq y null}}`, `{"x":true,"y":null}`, `true true`},
+	{"escaped tag", `\{{x}}`, `{"x":1}`, `{{x}}`},
+	{"escaped tag runs to the next tag", `a\{{x}}b {{x}}`, `{"x":1}`, `a{{x}}b 1`},
+	{"escaped backslash", `\\{{x}}`, `{"x":1}`, `\1`},
+	{"three backslashes", `\\\{{x}}`, `{"x":1}`, `\\1`},
+	{"two escaped tags", `\{{x}}\{{y}}`, `{"x":1,"y":2}`, `{{x}}{{y}}`},
+	{"raw block", `{{{{raw}}}} {{x}} {{#if}} {{{{/raw}}}}`, `{"raw":true,"x":1}`, ` {{x}} {{#if}} `},
+	{"raw block over a missing field", `[{{{{raw}}}} {{x}} {{{{/raw}}}}]`, `{"x":1}`, `[]`},
+	{"raw block over a list", `{{{{raw}}}}{{x}}{{{{/raw}}}}`, `{"raw":[1,2]}`, `{{x}}{{x}}`},
+	{"raw block holds raw tags", `{{{{raw}}}}{{{{x}}}}{{{{/x}}}}{{{{/raw}}}}`, `{"raw":true}`, `{{{{x}}}}{{{{/x}}}}`},
+	{"standalone raw block", "a\n{{{{raw}}}}\n{{x}}\n{{{{/raw}}}}\nb", `{"raw":true}`, "a\n{{x}}\nb"},
+	{"inverse if", `{{^if x}}no{{else}}yes{{/if}}`, `{"x":0}`, `no`},
+	{"inverse if truthy", `{{^if x}}no{{else}}yes{{/if}}`, `{"x":1}`, `yes`},
+	{"inverse each", `{{^each l}}none{{/each}}`, `{"l":[]}`, `none`},
+	{"includeZero", `{{#if x includeZero=true}}y{{else}}n{{/if}}`, `{"x":0}`, `y`},
+	{"includeZero false", `{{#if x includeZero=false}}y{{else}}n{{/if}}`, `{"x":0}`, `n`},
+	{"includeZero on an empty string", `{{#if x includeZero=true}}y{{else}}n{{/if}}`, `{"x":""}`, `n`},
+	{"includeZero on unless", `{{#unless x includeZero=true}}y{{else}}n{{/unless}}`, `{"x":0}`, `n`},
+	{"log renders nothing", `a{{log "hi" x}}b`, `{"x":1}`, `ab`},
+	{"parent index", `{{#each l}}{{#each ../m}}{{@../index}}-{{@index}} {{/each}}{{/each}}`, `{"l":[1,2],"m":[1,2]}`, `0-0 0-1 1-0 1-1 `},
+	{"parent key", `{{#each o}}{{#each ../m}}{{@../key}}-{{@key}} {{/each}}{{/each}}`, `{"o":{"a":1,"b":2},"m":[1]}`, `a-0 b-0 `},
+}
+
+func TestRendersAsHandlebars(t *testing.T) {
+	for _, tt := range handlebarsCases {
+		t.Run(tt.name, func(t *testing.T) {
+			var data any
+			require.NoError(t, json.Unmarshal([]byte(tt.data), &data))
+			tmpl, err := template.Parse(tt.src, template.WithMode(template.Text))
+			require.NoError(t, err)
+			out, err := tmpl.Append(nil, data)
+			require.NoError(t, err)
+			require.Equal(t, tt.want, string(out))
+		})
+	}
+}
