@@ -394,6 +394,9 @@ func truthy(v any, found bool) bool {
 
 // block renders a section or block helper.
 func (s *state) block(dst []byte, n *node) ([]byte, error) {
+	if n.block == bPartial {
+		return s.partialBlock(dst, n)
+	}
 	var v any
 	var t bool
 	if e := n.expr; e.kind == eData && e.data != dKey {
@@ -505,6 +508,36 @@ func (s *state) block(dst []byte, n *node) ([]byte, error) {
 		return dst, err
 	}
 	return s.run(dst, n.alt)
+}
+
+// partialBlock renders a partial called with a context or hash arguments:
+// the hash arguments are added to the members of the context, as
+// Handlebars does.
+func (s *state) partialBlock(dst []byte, n *node) ([]byte, error) {
+	v, _, err := s.eval(n, n.expr, false)
+	if err != nil {
+		return dst, err
+	}
+	if len(n.hash) > 0 {
+		m := make(map[string]any, len(n.hash)+jsondoc.Len(v))
+		if jsondoc.KindOf(v) == jsondoc.Object {
+			for k, el := range jsondoc.Members(v) {
+				m[k] = el
+			}
+		}
+		for _, h := range n.hash {
+			hv, _, err := s.eval(n, h.val, false)
+			if err != nil {
+				return dst, err
+			}
+			m[h.key] = hv
+		}
+		v = m
+	}
+	s.push(ctxFrame{v: v})
+	dst, err = s.run(dst, n.body)
+	s.pop()
+	return dst, err
 }
 
 // appendMembers appends a frame for each member of a Go map. It is apart

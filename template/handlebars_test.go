@@ -77,3 +77,45 @@ func TestRendersAsHandlebars(t *testing.T) {
 		})
 	}
 }
+
+func TestPartialsAsHandlebars(t *testing.T) {
+	tests := []struct {
+		name, src, data, partials, want string
+	}{
+		{"partial with a context", `{{> person data.requester}}`, `{"data":{"requester":{"name":"Ann"}}}`, `{"person":"{{name}}!"}`, `Ann!`},
+		{"partial with a hash", `{{> p name="x" n=2}}`, `{"name":"root"}`, `{"p":"{{name}} {{n}}"}`, `x 2`},
+		{"partial with a context and a hash", `{{> p user greeting="hi"}}`, `{"user":{"name":"Ann"}}`, `{"p":"{{greeting}} {{name}}"}`, `hi Ann`},
+		{"partial with a hash over the current context", `{{> p extra=x}}`, `{"name":"Ann","x":1}`, `{"p":"{{name}} {{extra}}"}`, `Ann 1`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var data any
+			require.NoError(t, json.Unmarshal([]byte(tt.data), &data))
+			var partials map[string]string
+			require.NoError(t, json.Unmarshal([]byte(tt.partials), &partials))
+			for _, mode := range []template.Mode{template.Text, template.HTML} {
+				tmpl, err := template.Parse(tt.src, template.WithMode(mode), template.WithPartials(partials))
+				require.NoError(t, err)
+				out, err := tmpl.Append(nil, data)
+				require.NoError(t, err)
+				require.Equal(t, tt.want, string(out), mode)
+			}
+			// In JSON mode, as a string's content.
+			tmpl, err := template.Parse(`{"v": "`+tt.src+`"}`, template.WithPartials(partials))
+			require.NoError(t, err)
+			out, err := tmpl.Append(nil, data)
+			require.NoError(t, err)
+			require.Equal(t, `{"v": "`+tt.want+`"}`, string(out))
+		})
+	}
+}
+
+func TestPartialWithContextInJSONValuePosition(t *testing.T) {
+	tmpl, err := template.Parse(`{"a": {{> p user}}, "b": {{> p name=x}}}`,
+		template.WithPartials(map[string]string{"p": `{"n": {{name}}}`}))
+	require.NoError(t, err)
+	out, err := tmpl.Append(nil, map[string]any{"user": map[string]any{"name": "A\"nn"}, "x": 1})
+	require.NoError(t, err)
+	require.Equal(t, `{"a": {"n": "A\"nn"}, "b": {"n": 1}}`, string(out))
+	require.True(t, json.Valid(out))
+}

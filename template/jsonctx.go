@@ -797,6 +797,9 @@ func (a *analyzer) block(n *node, s jstate) ([]jstate, error) {
 	if n.block == bEach {
 		runBody, runAlt = true, true
 	}
+	if n.block == bPartial {
+		runBody, runAlt = true, false
+	}
 	if runAlt {
 		if n.alt == nil {
 			out.add(s)

@@ -26,6 +26,7 @@ const (
 	bUnless                    // {{#unless x}}
 	bEach                      // {{#each x}}: arrays and objects, with @index, @key, @first, @last
 	bWith                      // {{#with x}}: once with x as context if truthy
+	bPartial                   // {{> p x k=v}}: the partial, once, with x and the hash as context
 )
 
 // node is one element of a parsed template.
@@ -49,6 +50,7 @@ type node struct {
 	alt         []node              // nBlock: the {{else}} part
 	part        *partial            // nPartial
 	dyn         map[string]*partial // nPartial with a dynamic name: the partials by name
+	hash        []hashArg           // nBlock of a partial: its hash arguments
 	name        string              // nBlock: the opening tag's first word, for messages
 	close       int                 // nBlock: offset of the closing tag
 }
@@ -323,11 +325,47 @@ func indent(s, ind string) string {
 // maxInlineDepth bounds the nesting of partials inlined in JSON mode.
 const maxInlineDepth = 32
 
-// addPartial handles a {{> name}} tag.
+// addPartial handles a {{> name}} tag. A partial called with a context or
+// hash arguments, {{> name x k=v}}, is rendered inside a block that makes
+// them its context.
 func (p *parser) addPartial(src *source, t token, add func(node)) error {
 	name := t.text
 	if strings.HasPrefix(name, "*") {
 		return p.addDynamicPartial(src, t, add)
+	}
+	if name, rest, ok := strings.Cut(name, " "); ok && strings.TrimSpace(rest) != "" {
+		n := node{kind: nBlock, block: bPartial, pos: t.pos, src: src, name: ">" + name, close: t.pos + len(t.text)}
+		ep := &exprParser{p: p, src: src, s: rest, base: t.pos + strings.Index(src.text[t.pos:], rest)}
+		for {
+			ep.skipSpace()
+			if ep.i >= len(ep.s) {
+				break
+			}
+			if k := hashKey(ep.s[ep.i:]); k > 0 {
+				if err := ep.hashArg(k); err != nil {
+					return err
+				}
+				continue
+			}
+			if n.expr != nil || len(ep.hash) > 0 {
+				return ep.errorf("a partial takes one context, before its hash arguments")
+			}
+			var err error
+			if n.expr, err = ep.item(true); err != nil {
+				return err
+			}
+		}
+		if n.expr == nil {
+			n.expr, _ = parsePath(".")
+			n.expr.pos = t.pos
+		}
+		n.hash = ep.hash
+		t.text = name
+		if err := p.addPartial(src, t, func(b node) { n.body = append(n.body, b) }); err != nil {
+			return err
+		}
+		add(n)
+		return nil
 	}
 	body, ok := p.cfg.partials[name]
 	if !ok {
@@ -461,6 +499,19 @@ func (p *parser) parseExpr(src *source, pos int, text string, param bool) (*expr
 	return e, ep.hash, nil
 }
 
+// hashArg reads a key=value argument whose "key=" is k bytes long.
+func (ep *exprParser) hashArg(k int) error {
+	h := hashArg{key: ep.s[ep.i : ep.i+k-1], pos: ep.base + ep.i}
+	ep.i += k
+	if ep.i >= len(ep.s) || isSpace(ep.s[ep.i]) || ep.s[ep.i] == ')' {
+		return ep.errorf("missing value of hash argument " + h.key)
+	}
+	var err error
+	h.val, err = ep.item(true)
+	ep.hash = append(ep.hash, h)
+	return err
+}
+
 // hashKey returns the length of a "key=" prefix of s, or 0.
 func hashKey(s string) int {
 	for i := 0; i < len(s); i++ {
@@ -495,19 +546,12 @@ func (ep *exprParser) call(pos int, param, top bool) (*expr, error) {
 			break
 		}
 		if k := hashKey(ep.s[ep.i:]); k > 0 {
-			h := hashArg{key: ep.s[ep.i : ep.i+k-1], pos: ep.base + ep.i}
 			if !top {
 				return nil, ep.errorf("hash arguments (key=value) are not supported in subexpressions")
 			}
-			ep.i += k
-			if ep.i >= len(ep.s) || isSpace(ep.s[ep.i]) || ep.s[ep.i] == ')' {
-				return nil, ep.errorf("missing value of hash argument " + h.key)
-			}
-			var err error
-			if h.val, err = ep.item(true); err != nil {
+			if err := ep.hashArg(k); err != nil {
 				return nil, err
 			}
-			ep.hash = append(ep.hash, h)
 			continue
 		}
 		if len(ep.hash) > 0 {

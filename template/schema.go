@@ -73,7 +73,7 @@ func (c *checker) nodes(nodes []node, scopes []scope) {
 			sc, ok := c.expr(n, n.expr, scopes)
 			inner := scopes
 			switch {
-			case n.block == bWith || n.block == bSection || n.block == bEach:
+			case n.block == bWith || n.block == bSection || n.block == bEach || n.block == bPartial:
 				if !ok {
 					sc = scope{path: sc.path, typ: "any"}
 				} else if sc.typ == "array" || n.block == bEach && sc.typ != "object" {
