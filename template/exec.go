@@ -15,6 +15,7 @@ type ctxFrame struct {
 	index int32
 	count int32
 	loop  bool
+	param int32 // the block whose parameters this frame holds, or 0
 }
 
 // state is what one execution needs. It lives on the caller's stack, so
@@ -277,6 +278,33 @@ func member(v any, sg seg) (any, bool) {
 	return jsondoc.Field(v, sg.key)
 }
 
+// param resolves a block parameter, and the path after it.
+func (s *state) param(e *expr) (any, bool) {
+	for i := s.n - 1; i >= 0; i-- {
+		f := s.frame(i)
+		if f.param != e.param {
+			continue
+		}
+		v := f.v
+		if e.paramIndex {
+			if f.key != "" {
+				v = f.key
+			} else {
+				v = int(f.index)
+			}
+		}
+		for _, sg := range e.segs {
+			c, ok := member(v, sg)
+			if !ok {
+				return nil, false
+			}
+			v = c
+		}
+		return v, true
+	}
+	return nil, false
+}
+
 // utf16Len is the length of s in UTF-16 code units, JavaScript's length.
 func utf16Len(s string) int {
 	n := 0
@@ -320,6 +348,14 @@ func (s *state) eval(n *node, e *expr, lenient bool) (v any, found bool, err err
 		return v, found, nil
 	case eLit:
 		return e.lit, true, nil
+	case eParam:
+		v, found = s.param(e)
+		if !found && s.t.strict && !lenient {
+			err := s.errorf(n, e.pos, "missing field "+e.text, ErrMissingField)
+			err.Path = e.text
+			return nil, false, err
+		}
+		return v, found, nil
 	case eData:
 		f := s.outerLoop(e.up)
 		if f == nil {
@@ -445,7 +481,7 @@ func (s *state) block(dst []byte, n *node) ([]byte, error) {
 		if !t {
 			return s.run(dst, n.alt)
 		}
-		s.push(ctxFrame{v: v})
+		s.push(ctxFrame{v: v, param: n.params})
 		dst, err = s.run(dst, n.body)
 		s.pop()
 		return dst, err
@@ -472,7 +508,7 @@ func (s *state) block(dst []byte, n *node) ([]byte, error) {
 		}
 		for i := 0; i < count; i++ {
 			el, _ := jsondoc.Elem(v, i)
-			s.push(ctxFrame{v: el, loop: true, index: int32(i), count: int32(count)})
+			s.push(ctxFrame{v: el, loop: true, index: int32(i), count: int32(count), param: n.params})
 			dst, err = s.run(dst, n.body)
 			s.pop()
 			if err != nil {
@@ -488,7 +524,7 @@ func (s *state) block(dst []byte, n *node) ([]byte, error) {
 		if doc, ok := v.(*jsondoc.Value); ok {
 			for i := 0; i < count; i++ {
 				k, el := doc.Member(i)
-				s.push(ctxFrame{v: el, loop: true, index: int32(i), count: int32(count), key: k})
+				s.push(ctxFrame{v: el, loop: true, index: int32(i), count: int32(count), key: k, param: n.params})
 				dst, err = s.run(dst, n.body)
 				s.pop()
 				if err != nil {
@@ -498,6 +534,7 @@ func (s *state) block(dst []byte, n *node) ([]byte, error) {
 			return dst, nil
 		}
 		for _, f := range appendMembers(nil, v, count) {
+			f.param = n.params
 			s.push(f)
 			dst, err = s.run(dst, n.body)
 			s.pop()

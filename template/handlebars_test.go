@@ -62,6 +62,11 @@ var handlebarsCases = []struct {
 	{"log renders nothing", `a{{log "hi" x}}b`, `{"x":1}`, `ab`},
 	{"parent index", `{{#each l}}{{#each ../m}}{{@../index}}-{{@index}} {{/each}}{{/each}}`, `{"l":[1,2],"m":[1,2]}`, `0-0 0-1 1-0 1-1 `},
 	{"parent key", `{{#each o}}{{#each ../m}}{{@../key}}-{{@key}} {{/each}}{{/each}}`, `{"o":{"a":1,"b":2},"m":[1]}`, `a-0 b-0 `},
+	{"each block params", `{{#each l as |v i|}}{{i}}={{v}} {{/each}}`, `{"l":["a","b"]}`, `0=a 1=b `},
+	{"each block params over an object", `{{#each o as |v k|}}{{k}}={{v}} {{/each}}`, `{"o":{"a":1,"b":2}}`, `a=1 b=2 `},
+	{"with block param", `{{#with x as |y|}}{{y.a}}{{/with}}`, `{"x":{"a":1}}`, `1`},
+	{"block param in a nested block", `{{#each l as |item|}}{{#each item.tags}}{{item.name}}:{{this}} {{/each}}{{/each}}`, `{"l":[{"name":"n","tags":["t1","t2"]}]}`, `n:t1 n:t2 `},
+	{"block param shadows a field", `{{#each l as |name|}}{{name}}{{/each}}`, `{"l":["a"],"name":"root"}`, `a`},
 }
 
 func TestRendersAsHandlebars(t *testing.T) {
@@ -118,4 +123,39 @@ func TestPartialWithContextInJSONValuePosition(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, `{"a": {"n": "A\"nn"}, "b": {"n": 1}}`, string(out))
 	require.True(t, json.Valid(out))
+}
+
+// In JSON mode the same forms render valid JSON for hostile data, and mean
+// what they mean in Handlebars.
+func TestHandlebarsFormsInJSONMode(t *testing.T) {
+	data := map[string]any{
+		"xs":   []any{"a\"", json.Number("2")},
+		"s":    "h\u00e9\U0001F600\"",
+		"zero": json.Number("0"),
+		"raw":  true,
+		"o":    map[string]any{"k\"": json.Number("1")},
+	}
+	tests := []struct {
+		name, src, want string
+	}{
+		{"length", `{"n": {{xs.length}}, "s": "{{s.length}}", "c": {{#if xs.length}}true{{else}}false{{/if}}}`, `{"n": 2, "s": "5", "c": true}`},
+		{"literals", `{"a": {{#if true}}1{{else}}2{{/if}}, "b": {{eq xs.length 2}}, "c": "{{eq 1e3 1000}}"}`, `{"a": 1, "b": true, "c": "false"}`},
+		{"lone literal is a name", `{"v": {{"s"}}}`, `{"v": "hé😀\""}`},
+		{"escaped tag", `{"v": "a \{{s}} b"}`, `{"v": "a {{s}} b"}`},
+		{"raw block", `{"v": "{{!plain}}{{{{raw}}}}{{s}}{{{{/raw}}}}"}`, `{"v": "{{s}}"}`},
+		{"inverse if and includeZero", `[{{^if zero}}1{{else}}2{{/if}}, {{#if zero includeZero=true}}3{{else}}4{{/if}}{{log s}}]`, `[1, 3]`},
+		{"block parameters", `[{{#each xs as |x i|}}{"i": {{i}}, "x": {{x}}}{{#unless @last}},{{/unless}}{{/each}}]`, `[{"i": 0, "x": "a\""},{"i": 1, "x": 2}]`},
+		{"block parameter key", `{ {{#each o as |v k|}}{{k}}: {{v}}{{#unless @last}},{{/unless}}{{/each}} }`, `{ "k\"": 1 }`},
+		{"parent index", `[{{#each xs}}[{{#each ../xs}}"{{@../index}}{{@index}}"{{#unless @last}},{{/unless}}{{/each}}]{{#unless @last}},{{/unless}}{{/each}}]`, `[["00","01"],["10","11"]]`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tmpl, err := template.Parse(tt.src)
+			require.NoError(t, err)
+			out, err := tmpl.Append(nil, data)
+			require.NoError(t, err)
+			require.Equal(t, tt.want, string(out))
+			require.True(t, json.Valid(out))
+		})
+	}
 }

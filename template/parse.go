@@ -53,6 +53,7 @@ type node struct {
 	hash        []hashArg           // nBlock of a partial: its hash arguments
 	name        string              // nBlock: the opening tag's first word, for messages
 	close       int                 // nBlock: offset of the closing tag
+	params      int32               // nBlock of each or with with block parameters: their id
 }
 
 // partial is a parsed partial template, shared by every inclusion with the
@@ -64,10 +65,11 @@ type partial struct {
 type exprKind uint8
 
 const (
-	ePath exprKind = iota // a field reference
-	eLit                  // a literal: string, number, true, false, null
-	eCall                 // a helper call
-	eData                 // @index, @key, @first, @last
+	ePath  exprKind = iota // a field reference
+	eLit                   // a literal: string, number, true, false, null
+	eCall                  // a helper call
+	eData                  // @index, @key, @first, @last
+	eParam                 // a block parameter: {{#each xs as |x i|}}
 )
 
 type dataVar uint8
@@ -111,6 +113,10 @@ type expr struct {
 	data     dataVar
 	fn       *helper
 	args     []*expr
+	// param is the block that declares an eParam, and paramIndex tells
+	// which of its parameters it is: 0 the item, 1 its index or key.
+	param      int32
+	paramIndex bool
 	// includeZero is the includeZero=x hash argument of if and unless.
 	includeZero *expr
 }
@@ -129,6 +135,14 @@ type parser struct {
 	partials  map[string]*partial // HTML and Text modes, by name and indentation
 	inline    []string            // JSON mode: the partials being inlined, to refuse recursion
 	rootSlots map[string]uint8    // see expr.rootSlot
+	params    []blockParams       // the block parameters in scope, innermost last
+	nParams   int32               // the blocks with parameters so far
+}
+
+// blockParams are the names a block declares with as |x i|.
+type blockParams struct {
+	id    int32
+	names []string
 }
 
 // openFrame is a section being parsed.
@@ -137,6 +151,7 @@ type openFrame struct {
 	inElse  bool
 	chained bool // opened by {{else if x}}: closed with its parent
 	inverse bool // {{^if x}} and the like: the parts are swapped at the end
+	params  bool // declares block parameters, in scope until the end
 	body    []node
 	alt     []node
 }
@@ -169,6 +184,9 @@ func (p *parser) parseSource(src *source, left, right string) ([]node, error) {
 	closeFrame := func() (node, bool) {
 		f := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
+		if f.params {
+			p.params = p.params[:len(p.params)-1]
+		}
 		n := *f.n
 		n.body, n.alt = f.body, f.alt
 		if f.inverse {
@@ -203,7 +221,7 @@ func (p *parser) parseSource(src *source, left, right string) ([]node, error) {
 			if err != nil {
 				return nil, err
 			}
-			stack = append(stack, &openFrame{n: n, inverse: t.kind == tokInverted && n.block != bInverted})
+			stack = append(stack, &openFrame{n: n, inverse: t.kind == tokInverted && n.block != bInverted, params: n.params != 0})
 		case tokElse:
 			if len(stack) == 0 {
 				return nil, src.errorf(t.pos, "{{else}} outside a section")
@@ -288,8 +306,25 @@ func (p *parser) openBlock(src *source, t token) (*node, error) {
 		if n.block != bSection && rest == "" {
 			return nil, src.errorf(t.pos, "{{#"+name+"}} needs an argument")
 		}
-		if strings.Contains(rest, " as |") {
-			return nil, src.errorf(t.pos, "block parameters (as |x|) are not supported; use this or ../ paths")
+		if names, before, ok := cutBlockParams(rest); ok {
+			if n.block != bEach && n.block != bWith {
+				return nil, src.errorf(t.pos, "block parameters (as |x|) are supported on each and with only")
+			}
+			for _, name := range names {
+				if name == "" || strings.ContainsAny(name, notInName+"./[]") || name == "this" {
+					return nil, src.errorf(t.pos, "bad block parameter name "+strconv.Quote(name))
+				}
+			}
+			if len(names) == 0 || len(names) > 2 {
+				return nil, src.errorf(t.pos, "{{#"+name+"}} takes one or two block parameters")
+			}
+			rest = before
+			defer func() {
+				// In scope from the block's body on.
+				p.nParams++
+				n.params = p.nParams
+				p.params = append(p.params, blockParams{id: n.params, names: names})
+			}()
 		}
 	}
 	e, hash, err := p.parseExpr(src, t.pos, rest, helperBlock)
@@ -304,6 +339,22 @@ func (p *parser) openBlock(src *source, t token) (*node, error) {
 	}
 	n.expr = e
 	return n, nil
+}
+
+// cutBlockParams splits "xs as |x i|" into the names and "xs".
+func cutBlockParams(s string) (names []string, before string, ok bool) {
+	if !strings.HasSuffix(s, "|") {
+		return nil, s, false
+	}
+	i := strings.LastIndexByte(s[:len(s)-1], '|')
+	if i < 0 {
+		return nil, s, false
+	}
+	head := strings.TrimRight(s[:i], " \t\r\n")
+	if !strings.HasSuffix(head, "as") || len(head) < 3 || !isSpace(head[len(head)-3]) {
+		return nil, s, false
+	}
+	return strings.Fields(s[i+1 : len(s)-1]), strings.TrimSpace(head[:len(head)-2]), true
 }
 
 // indent prefixes every line of s with ind, except after a final newline.
@@ -385,7 +436,10 @@ func (p *parser) addPartial(src *source, t token, add func(node)) error {
 			return src.errorf(t.pos, "partials nested too deeply")
 		}
 		p.inline = append(p.inline, name)
+		saved := p.params
+		p.params = nil
 		nodes, err := p.parseSource(psrc, p.cfg.left, p.cfg.right)
+		p.params = saved
 		p.inline = p.inline[:len(p.inline)-1]
 		if err != nil {
 			return err
@@ -412,7 +466,10 @@ func (p *parser) compilePartial(name, ind string) (*partial, error) {
 		part = &partial{}
 		p.partials[key] = part
 		psrc := &source{name: name, text: indent(p.cfg.partials[name], ind)}
+		saved := p.params
+		p.params = nil
 		nodes, err := p.parseSource(psrc, p.cfg.left, p.cfg.right)
+		p.params = saved
 		if err != nil {
 			return nil, err
 		}
@@ -665,10 +722,30 @@ func (ep *exprParser) item(arg bool) (*expr, error) {
 		return nil, ep.src.errorf(pos, msg)
 	}
 	if e.byName {
+		if ep.blockParam(e) {
+			e.pos = pos
+			return e, nil
+		}
 		e.rootSlot = ep.p.rootSlot(e.segs[0].key)
 	}
 	e.pos = pos
 	return e, nil
+}
+
+// blockParam makes e a reference to a block parameter when its first name
+// is one in scope; those come before the data's fields, as in Handlebars.
+func (ep *exprParser) blockParam(e *expr) bool {
+	for i := len(ep.p.params) - 1; i >= 0; i-- {
+		bp := ep.p.params[i]
+		for j, name := range bp.names {
+			if name == e.segs[0].key {
+				e.kind, e.param, e.paramIndex = eParam, bp.id, j == 1
+				e.segs, e.byName = e.segs[1:], false
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // hbNumber reports whether text is a number literal for the Handlebars
