@@ -69,7 +69,8 @@
 // interpolation, sections, inverted sections, comments, partials, set
 // delimiters, dotted names, the implicit iterator {{.}} and the
 // standalone-line whitespace rules. Names are looked up in the current
-// context first and then in the enclosing ones.
+// context first and then in the enclosing ones. The specification's empty
+// output for a missing partial needs WithMissingPartialsEmpty.
 //
 // The Handlebars forms Apono's published templates use: spaces inside tags
 // ({{ data.requester.name }}), segment literals
@@ -77,38 +78,53 @@
 // paths, {{#each}} with @index, @key, @first and @last, {{else}} and
 // {{else if x}}, {{#if}}, {{#unless}}, {{#with}}, {{{raw}}} and {{& raw}},
 // {{!-- comments --}}, whitespace control {{~x~}} and subexpressions
-// ({{#if (eq a "b")}}). As in handlebars.js 4.7: x.length is the count of
-// an array or the length of a string in UTF-16 units (an object's own
-// length member otherwise); true, false, null, undefined, string literals
-// and numbers (-?[0-9]+(.[0-9]+)?, so 1e3 is a name) are literals as
-// parameters, while a tag made of a single literal is the name it spells
-// ({{"a b"}} is the field "a b", {{1.50}} the field "1.5"); \{{x}} writes
-// {{x}} and the text after it up to the next tag, and \\{{x}} a backslash
-// then x; a raw block {{{{name}}}}…{{{{/name}}}} is a section over name whose
-// content is text, tags included (in JSON mode, text read as JSON like any
-// other); {{^if x}}, {{^each xs}} and the like swap the two parts of the
-// block; {{#if x includeZero=true}} counts 0 as true; {{log …}} renders
-// nothing; @../index, @../key, @../first and @../last are those of the loop
-// around the current one; {{> p x k=v}} renders p with x as its context
-// (the current one when omitted) and the hash arguments as extra members. In a tag inside a JSON string (anywhere in a
+// ({{#if (eq a "b")}}). In a tag inside a JSON string (anywhere in a
 // document embedded in one, too), a string literal may be written with the
 // quotes escaped for the string around it, as in
 // "text": "{{#if (eq event_type \"RequestApproved\")}}…", which is what its
 // author means; elsewhere \"x\" is a Parse error. A name holding a character
 // that Handlebars refuses in names (such as \ " ' ! # % & ( ) + , ; < = > ^ `
 // { | } ~) outside [segment literals] is a Parse error, never a field that
-// is silently missing. Block parameters (as |x|), hash arguments (k=v)
+// is silently missing.
+//
+// These forms mean what they mean in handlebars.js 4.7:
+//
+//   - x.length is the count of an array or the length of a string in
+//     UTF-16 units (an object's own length member otherwise);
+//   - true, false, null, undefined, string literals and numbers
+//     (-?[0-9]+(.[0-9]+)?, so 1e3 is a name) are literals as parameters,
+//     while a tag made of a single literal is the name it spells: {{"a b"}}
+//     is the field "a b", {{1.50}} the field "1.5";
+//   - \{{x}} writes {{x}} and the text after it up to the next tag, and
+//     \\{{x}} a backslash then x;
+//   - a raw block {{{{name}}}}…{{{{/name}}}} is a section over name whose
+//     content is text, tags included (in JSON mode, text read as JSON like
+//     any other);
+//   - {{^if x}}, {{^each xs}} and the like swap the two parts of the block;
+//     {{#if x includeZero=true}} counts 0 as true; {{log …}} renders
+//     nothing;
+//   - @../index, @../key, @../first and @../last are those of the loop
+//     around the current one;
+//   - {{#each xs as |x i|}} and {{#with x as |y|}} name the item and its
+//     index or key (the value, for with) in the whole block, nested blocks
+//     included, before any field of the data;
+//   - {{> p x k=v}} renders p with x as its context (the current one when
+//     omitted) and the hash arguments as extra members, and a partial that
+//     WithPartials does not provide is a Parse error (see
+//     WithMissingPartialsEmpty).
+//
+// Block parameters on blocks other than each and with, hash arguments (k=v)
 // other than includeZero and those of partials, block helpers other than
 // the built-in ones, partial blocks, inline partials and dynamic partial
-// names are not supported and fail to parse.
+// names ({{> (expr)}}) are not supported and fail to parse.
 //
-// Known differences from handlebars.js 4.7 that remain: names are looked up
-// in enclosing contexts too (mustache's rule); a missing partial renders
-// nothing unless WithStrict; numbers keep their digits as written (1.50
-// stays 1.50); a mustache section over an object counts as a loop of one
-// item for @index and @../index; the members of a partial's hash context
-// come in no fixed order for {{#each this}}; in JSON mode, a template whose
-// output some data would make invalid JSON is refused at Parse.
+// Differences from handlebars.js 4.7 that remain: names are looked up in
+// the enclosing contexts too (mustache's rule); numbers keep their digits
+// as written (1.50 stays 1.50); a mustache section over an object counts as
+// a loop of one item for @index and @../index; the members of a partial's
+// hash context come in no fixed order for {{#each this}}; HTML mode does not
+// escape ', ` and =; in JSON mode, a template that some data would make
+// render invalid JSON is refused at Parse.
 //
 // Falsy values, which skip if, each and sections, are false, null, a
 // missing field, 0, "" and the empty array.

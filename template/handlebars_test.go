@@ -159,3 +159,24 @@ func TestHandlebarsFormsInJSONMode(t *testing.T) {
 		})
 	}
 }
+
+// handlebars.js fails on a partial it does not know ("The partial p could
+// not be found"); rendering nothing would lose part of the body silently.
+func TestMissingPartialIsAParseError(t *testing.T) {
+	for _, src := range []string{`{"a": "x{{> p}}"}`, `{"a": "x{{> p user}}"}`, `{"a": "x{{> p k=1}}"}`} {
+		for _, mode := range []template.Mode{template.JSON, template.HTML, template.Text} {
+			_, err := template.Parse(src, template.WithMode(mode), template.WithName("body"))
+			var te *template.Error
+			require.ErrorAs(t, err, &te, "%s in mode %v", src, mode)
+			require.Equal(t, 9, te.Column, err.Error())
+			require.Contains(t, te.Msg, `unknown partial "p"`)
+		}
+		tmpl, err := template.Parse(src, template.WithMissingPartialsEmpty())
+		require.NoError(t, err)
+		out, err := tmpl.Append(nil, nil)
+		require.NoError(t, err)
+		require.Equal(t, `{"a": "x"}`, string(out))
+		_, err = template.Parse(src, template.WithMissingPartialsEmpty(), template.WithStrict())
+		require.ErrorContains(t, err, `unknown partial "p"`)
+	}
+}

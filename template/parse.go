@@ -420,8 +420,8 @@ func (p *parser) addPartial(src *source, t token, add func(node)) error {
 	}
 	body, ok := p.cfg.partials[name]
 	if !ok {
-		if p.cfg.strict {
-			return src.errorf(t.pos, "unknown partial "+strconv.Quote(name))
+		if p.cfg.strict || !p.cfg.missingEmpty {
+			return src.errorf(t.pos, "unknown partial "+strconv.Quote(name)+": WithPartials does not provide it")
 		}
 		return nil
 	}
