@@ -141,6 +141,7 @@ func TestHandlebarsFormsInJSONMode(t *testing.T) {
 		{"length", `{"n": {{xs.length}}, "s": "{{s.length}}", "c": {{#if xs.length}}true{{else}}false{{/if}}}`, `{"n": 2, "s": "5", "c": true}`},
 		{"literals", `{"a": {{#if true}}1{{else}}2{{/if}}, "b": {{eq xs.length 2}}, "c": "{{eq 1e3 1000}}"}`, `{"a": 1, "b": true, "c": "false"}`},
 		{"lone literal is a name", `{"v": {{"s"}}}`, `{"v": "hé😀\""}`},
+		{"lone escaped literal is a name", `{"v": "{{\"s\"}}"}`, `{"v": "hé😀\""}`},
 		{"escaped tag", `{"v": "a \{{s}} b"}`, `{"v": "a {{s}} b"}`},
 		{"raw block", `{"v": "{{!plain}}{{{{raw}}}}{{s}}{{{{/raw}}}}"}`, `{"v": "{{s}}"}`},
 		{"inverse if and includeZero", `[{{^if zero}}1{{else}}2{{/if}}, {{#if zero includeZero=true}}3{{else}}4{{/if}}{{log s}}]`, `[1, 3]`},
@@ -179,4 +180,17 @@ func TestMissingPartialIsAParseError(t *testing.T) {
 		_, err = template.Parse(src, template.WithMissingPartialsEmpty(), template.WithStrict())
 		require.ErrorContains(t, err, `unknown partial "p"`)
 	}
+}
+
+// In Handlebars \\{{x}} is a backslash then x, so in a JSON string the
+// backslash escapes the value's first character: Parse refuses it and says
+// how to write an escaped backslash before a tag.
+func TestBackslashBeforeTagInJSONString(t *testing.T) {
+	_, err := template.Parse(`{"p": "C:\\{{dir}}"}`)
+	require.ErrorContains(t, err, `write \\\{{x}}`)
+	tmpl, err := template.Parse(`{"p": "C:\\\{{dir}}"}`)
+	require.NoError(t, err)
+	out, err := tmpl.Append(nil, map[string]any{"dir": `a"`})
+	require.NoError(t, err)
+	require.Equal(t, `{"p": "C:\\a\""}`, string(out))
 }

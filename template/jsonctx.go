@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -658,6 +659,9 @@ func (a *analyzer) nodes(nodes []node, in []jstate) ([]jstate, error) {
 				e, msg := tagPlace(&s)
 				if msg != "" {
 					msg += ": {{" + n.expr.text + "}} cannot be placed here"
+					if strings.HasSuffix(n.src.text[:n.pos], `\\`) {
+						msg += ` (as in Handlebars, \\{{x}} is one backslash then x: write \\\{{x}} for an escaped backslash of the JSON string then x)`
+					}
 					if l := len(s.lv) - 1; l > 0 {
 						msg += a.inString(s.lv[l-1].id, n.src)
 					}

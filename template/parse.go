@@ -791,7 +791,10 @@ func (ep *exprParser) litName(l *expr) *expr {
 	if n, err := strconv.Atoi(key); err == nil && n >= 0 && key[0] != '+' && key[0] != '-' {
 		idx = n
 	}
-	e := &expr{kind: ePath, pos: l.pos, text: l.text, segs: []seg{{key: key, idx: idx}}, byName: idx < 0}
+	// An escaped literal keeps its mark, and its text for messages: the
+	// JSON analysis checks where it stands.
+	e := &expr{kind: ePath, pos: l.pos, text: l.text, segs: []seg{{key: key, idx: idx, length: key == "length"}}, byName: idx < 0,
+		length: key == "length", escaped: l.escaped, lit: l.lit}
 	if e.byName {
 		e.rootSlot = ep.p.rootSlot(key)
 	}
