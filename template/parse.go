@@ -231,6 +231,11 @@ func (p *parser) parseSource(src *source, left, right string) ([]node, error) {
 				return nil, src.errorf(t.pos, "second {{else}} in {{#"+f.n.name+"}}")
 			}
 			f.inElse = true
+			if f.params {
+				// The {{else}} part runs without the block's parameters.
+				p.params = p.params[:len(p.params)-1]
+				f.params = false
+			}
 			if t.text != "" {
 				n, err := p.openBlock(src, token{kind: tokSection, text: t.text, pos: t.pos})
 				if err != nil {
