@@ -278,31 +278,74 @@ func member(v any, sg seg) (any, bool) {
 	return jsondoc.Field(v, sg.key)
 }
 
+// paramFrame returns the innermost frame of the block with parameters id.
+func (s *state) paramFrame(id int32) *ctxFrame {
+	for i := s.n - 1; i >= 0; i-- {
+		if f := s.frame(i); f.param == id {
+			return f
+		}
+	}
+	return nil
+}
+
+// count returns x.length for a path x.length when x is an array or a
+// string, without boxing it.
+func (s *state) count(e *expr) (int, bool) {
+	if e.lenOf == nil {
+		return 0, false
+	}
+	v, ok := s.lookup(e.lenOf)
+	if !ok {
+		return 0, false
+	}
+	switch jsondoc.KindOf(v) {
+	case jsondoc.Array:
+		return jsondoc.Len(v), true
+	case jsondoc.String:
+		str, _ := jsondoc.Str(v)
+		return utf16Len(str), true
+	}
+	return 0, false
+}
+
+// appendCount renders a count computed by count.
+func (s *state) appendCount(dst []byte, n *node, c int) ([]byte, error) {
+	quote := s.t.mode == JSON && n.esc.kind == escKey
+	if s.t.mode == JSON && n.esc.kind == escUnset {
+		return dst, s.errorf(n, n.pos, "tag {{"+n.expr.text+"}} has no JSON context", nil)
+	}
+	if quote {
+		dst = append(dst, '"')
+	}
+	dst = strconv.AppendInt(dst, int64(c), 10)
+	if quote {
+		dst = append(dst, '"')
+	}
+	return dst, nil
+}
+
 // param resolves a block parameter, and the path after it.
 func (s *state) param(e *expr) (any, bool) {
-	for i := s.n - 1; i >= 0; i-- {
-		f := s.frame(i)
-		if f.param != e.param {
-			continue
-		}
-		v := f.v
-		if e.paramIndex {
-			if f.key != "" {
-				v = f.key
-			} else {
-				v = int(f.index)
-			}
-		}
-		for _, sg := range e.segs {
-			c, ok := member(v, sg)
-			if !ok {
-				return nil, false
-			}
-			v = c
-		}
-		return v, true
+	f := s.paramFrame(e.param)
+	if f == nil {
+		return nil, false
 	}
-	return nil, false
+	v := f.v
+	if e.paramIndex {
+		if f.key != "" {
+			v = f.key
+		} else {
+			v = int(f.index)
+		}
+	}
+	for _, sg := range e.segs {
+		c, ok := member(v, sg)
+		if !ok {
+			return nil, false
+		}
+		v = c
+	}
+	return v, true
 }
 
 // utf16Len is the length of s in UTF-16 code units, JavaScript's length.
@@ -452,7 +495,10 @@ func (s *state) block(dst []byte, n *node) ([]byte, error) {
 		lenient := n.block == bIf || n.block == bUnless || n.block == bInverted
 		var found bool
 		var err error
-		if v, found, err = s.eval(n, e, lenient); err != nil {
+		if c, ok := s.count(e); ok && c > 0 && lenient {
+			// {{#if xs.length}}, without boxing the count.
+			v, found = true, true
+		} else if v, found, err = s.eval(n, e, lenient); err != nil {
 			return dst, err
 		}
 		t = truthy(v, found)
@@ -594,8 +640,16 @@ func (s *state) value(dst []byte, n *node) ([]byte, error) {
 	if e.kind == eCall && e.fn == jsonHelper {
 		e, asJSON = e.args[0], true
 	}
-	if e.kind == eData {
-		return s.data(dst, n, e)
+	switch {
+	case e.kind == eData:
+		return s.data(dst, n, s.outerLoop(e.up), e.data)
+	case e.kind == eParam && e.paramIndex && len(e.segs) == 0:
+		// The index or key of a block parameter, without boxing.
+		return s.data(dst, n, s.paramFrame(e.param), dKey)
+	case e.lenOf != nil:
+		if c, ok := s.count(e); ok {
+			return s.appendCount(dst, n, c)
+		}
 	}
 	v, found, err := s.eval(n, e, false)
 	if err != nil {
@@ -683,8 +737,7 @@ func (s *state) value(dst []byte, n *node) ([]byte, error) {
 }
 
 // data renders @index, @key, @first or @last without boxing them.
-func (s *state) data(dst []byte, n *node, e *expr) ([]byte, error) {
-	f := s.outerLoop(e.up)
+func (s *state) data(dst []byte, n *node, f *ctxFrame, d dataVar) ([]byte, error) {
 	start := len(dst)
 	quote := s.t.mode == JSON && n.esc.kind == escKey
 	if s.t.mode == JSON && n.esc.kind == escUnset {
@@ -697,7 +750,7 @@ func (s *state) data(dst []byte, n *node, e *expr) ([]byte, error) {
 		} else if quote {
 			dst = append(dst, `""`...)
 		}
-	case e.data == dKey && f.key != "":
+	case d == dKey && f.key != "":
 		switch {
 		case s.t.mode == JSON && n.esc.kind == escString:
 			dst = jsondoc.AppendEscaped(dst, f.key)
@@ -708,7 +761,7 @@ func (s *state) data(dst []byte, n *node, e *expr) ([]byte, error) {
 		default:
 			dst = append(dst, f.key...)
 		}
-	case e.data == dIndex || e.data == dKey:
+	case d == dIndex || d == dKey:
 		if quote {
 			dst = append(dst, '"')
 		}
@@ -718,7 +771,7 @@ func (s *state) data(dst []byte, n *node, e *expr) ([]byte, error) {
 		}
 	default:
 		b := f.index == 0
-		if e.data == dLast {
+		if d == dLast {
 			b = f.index == f.count-1
 		}
 		if quote {

@@ -2,10 +2,12 @@ package template_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/outhook/outhook/internal/jsondoc"
 	"github.com/outhook/outhook/template"
 )
 
@@ -194,4 +196,27 @@ func TestBackslashBeforeTagInJSONString(t *testing.T) {
 	out, err := tmpl.Append(nil, map[string]any{"dir": `a"`})
 	require.NoError(t, err)
 	require.Equal(t, `{"p": "C:\\a\""}`, string(out))
+}
+
+func TestHandlebarsFormsDoNotAllocate(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("allocation counts are checked in the full run without the race detector")
+	}
+	items := make([]string, 300)
+	for i := range items {
+		items[i] = `{"v": "x"}`
+	}
+	doc, err := jsondoc.Parse([]byte(`{"s": "abc", "l": [` + strings.Join(items, ",") + `]}`))
+	require.NoError(t, err)
+	tmpl := template.MustParse(`{"n": {{l.length}}, "t": "{{l.length}} {{s.length}}", "c": {{#if l.length}}1{{else}}0{{/if}}, ` +
+		`"p": [{{#each l as |x i|}}"{{i}}{{x.v}}"{{#unless @last}},{{/unless}}{{/each}}], "q": {{#if true}}1{{/if}}}`)
+	buf, err := tmpl.Append(nil, doc)
+	require.NoError(t, err)
+	require.True(t, json.Valid(buf))
+	require.Contains(t, string(buf), `"n": 300, "t": "300 3", "c": 1, "p": ["0x","1x",`)
+	require.Contains(t, string(buf), `"299x"]`)
+	allocs := testing.AllocsPerRun(100, func() {
+		buf, _ = tmpl.Append(buf[:0], doc)
+	})
+	require.Zero(t, allocs)
 }

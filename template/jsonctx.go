@@ -746,7 +746,11 @@ func (a *analyzer) escapedLiterals(n *node, states []jstate) error {
 
 // known tells whether the value of e is known in state s, and if so whether
 // it is truthy.
-func known(e *expr, s jstate) (truthy, ok bool) {
+func known(e *expr, s jstate) (isTrue, ok bool) {
+	if e.kind == eLit && e.includeZero == nil {
+		// {{#if true}}: known at Parse.
+		return truthy(e.lit, true), true
+	}
 	if e.kind != eData || e.up > 0 {
 		// Only the innermost loop is tracked.
 		return false, false

@@ -18,7 +18,7 @@ func optimize(nodes []node, cfg *config, seen map[*partial]bool) []node {
 		case nValue:
 			// A path inside a string of the outer JSON document has a fast
 			// path.
-			n.plainString = cfg.mode == JSON && !cfg.strict && n.expr.kind == ePath && n.esc == esc{kind: escString}
+			n.plainString = cfg.mode == JSON && !cfg.strict && n.expr.kind == ePath && n.expr.lenOf == nil && n.esc == esc{kind: escString}
 		case nBlock:
 			n.body = optimize(n.body, cfg, seen)
 			n.alt = optimize(n.alt, cfg, seen)

@@ -105,6 +105,9 @@ type expr struct {
 	// length is set when a segment is named length, which the fast paths
 	// of lookup leave to member.
 	length bool
+	// lenOf is the path before a final .length, so that Execute can
+	// render the count without boxing it.
+	lenOf *expr
 	// rootSlot, when not 0, is 1 + the slot of state.rootCache that holds
 	// the data's member named by the first segment.
 	rootSlot uint8
@@ -732,6 +735,9 @@ func (ep *exprParser) item(arg bool) (*expr, error) {
 			return e, nil
 		}
 		e.rootSlot = ep.p.rootSlot(e.segs[0].key)
+		if e.lenOf != nil {
+			e.lenOf.rootSlot = e.rootSlot
+		}
 	}
 	e.pos = pos
 	return e, nil
@@ -745,7 +751,7 @@ func (ep *exprParser) blockParam(e *expr) bool {
 		for j, name := range bp.names {
 			if name == e.segs[0].key {
 				e.kind, e.param, e.paramIndex = eParam, bp.id, j == 1
-				e.segs, e.byName = e.segs[1:], false
+				e.segs, e.byName, e.lenOf = e.segs[1:], false, nil
 				return true
 			}
 		}
@@ -933,6 +939,14 @@ func parsePath(t string) (*expr, string) {
 				return nil, "path " + strconv.Quote(e.text) + " ends with a separator"
 			}
 		}
+	}
+	if n := len(e.segs); n > 1 && e.segs[n-1].length {
+		x := *e
+		x.segs, x.length, x.text = e.segs[:n-1], false, strings.TrimSuffix(e.text, "length")
+		for _, sg := range x.segs {
+			x.length = x.length || sg.length
+		}
+		e.lenOf = &x
 	}
 	return e, ""
 }
