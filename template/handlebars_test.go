@@ -11,10 +11,10 @@ import (
 	"github.com/outhook/outhook/template"
 )
 
-// handlebarsCases are templates users paste from handlebars.js, with what
+// pastedHandlebarsCases are templates users paste from handlebars.js, with what
 // handlebars.js 4.7.10 renders for them (compiled with noEscape, as the
 // Text mode writes values; eq registered as a === b).
-var handlebarsCases = []struct {
+var pastedHandlebarsCases = []struct {
 	name, src, data, want string
 }{
 	{"length of an array", `{{list.length}}`, `{"list":[1,2,3]}`, `3`},
@@ -73,7 +73,7 @@ var handlebarsCases = []struct {
 }
 
 func TestRendersAsHandlebars(t *testing.T) {
-	for _, tt := range handlebarsCases {
+	for _, tt := range pastedHandlebarsCases {
 		t.Run(tt.name, func(t *testing.T) {
 			var data any
 			require.NoError(t, json.Unmarshal([]byte(tt.data), &data))
