@@ -42,7 +42,7 @@
 // the position of the problem, so a template that parses renders valid JSON
 // for any data whatsoever, or Execute returns an error.
 //
-// The HTML mode escapes as mustache and Handlebars do, and the Text mode
+// The HTML mode escapes as Handlebars does, and the Text mode
 // writes values as they are, for bodies that are not JSON (see WithMode).
 //
 // # Embedded documents fail closed
@@ -122,9 +122,9 @@
 // the enclosing contexts too (mustache's rule); numbers keep their digits
 // as written (1.50 stays 1.50); a mustache section over an object counts as
 // a loop of one item for @index and @../index; the members of a partial's
-// hash context come in no fixed order for {{#each this}}; HTML mode does not
-// escape ', ` and =; in JSON mode, a template that some data would make
-// render invalid JSON is refused at Parse.
+// hash context come in no fixed order for {{#each this}}; in JSON mode, a
+// template that some data would make render invalid JSON is refused at
+// Parse.
 //
 // Falsy values, which skip if, each and sections, are false, null, a
 // missing field, 0, "" and the empty array.

@@ -801,7 +801,7 @@ func escapeTail(dst []byte, start int) []byte {
 }
 
 // appendHTML appends s escaped for HTML text and attribute values, as
-// mustache does.
+// Handlebars does: ' ` and = too, which mustache leaves.
 func appendHTML[S string | []byte](dst []byte, s S) []byte {
 	start := 0
 	for i := 0; i < len(s); i++ {
@@ -815,6 +815,12 @@ func appendHTML[S string | []byte](dst []byte, s S) []byte {
 			rep = "&gt;"
 		case '"':
 			rep = "&quot;"
+		case '\'':
+			rep = "&#x27;"
+		case '`':
+			rep = "&#x60;"
+		case '=':
+			rep = "&#x3D;"
 		default:
 			continue
 		}

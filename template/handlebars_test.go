@@ -220,3 +220,11 @@ func TestHandlebarsFormsDoNotAllocate(t *testing.T) {
 	})
 	require.Zero(t, allocs)
 }
+
+func TestHTMLEscapesAsHandlebars(t *testing.T) {
+	tmpl, err := template.Parse("{{x}}|{{{x}}}", template.WithMode(template.HTML))
+	require.NoError(t, err)
+	out, err := tmpl.Append(nil, map[string]any{"x": "a&b<c>d\"e'f`g=h"})
+	require.NoError(t, err)
+	require.Equal(t, "a&amp;b&lt;c&gt;d&quot;e&#x27;f&#x60;g&#x3D;h|a&b<c>d\"e'f`g=h", string(out))
+}

@@ -17,8 +17,8 @@ const (
 	// package documentation). Raw tags ({{{x}}} and {{&x}}) are escaped by
 	// context too, since unescaped text could break the document.
 	JSON Mode = iota
-	// HTML escapes interpolated text for HTML, as mustache and Handlebars
-	// do; raw tags are not escaped.
+	// HTML escapes interpolated text for HTML as Handlebars does (& < > "
+	// ' ` and =); raw tags are not escaped.
 	HTML
 	// Text writes interpolated text as is, for plain-text bodies.
 	Text

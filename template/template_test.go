@@ -128,7 +128,7 @@ func TestModes(t *testing.T) {
 		mode      template.Mode
 		src, want string
 	}{
-		{template.HTML, `{{s}}|{{{s}}}|{{&s}}|{{n}}`, `&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;|<a href="x">&</a>|<a href="x">&</a>|3`},
+		{template.HTML, `{{s}}|{{{s}}}|{{&s}}|{{n}}`, `&lt;a href&#x3D;&quot;x&quot;&gt;&amp;&lt;/a&gt;|<a href="x">&</a>|<a href="x">&</a>|3`},
 		{template.Text, `{{s}}|{{{s}}} {{n}}`, `<a href="x">&</a>|<a href="x">&</a> 3`},
 		{template.Text, "not json: {{s}}\n", "not json: <a href=\"x\">&</a>\n"},
 		{template.JSON, `"{{s}}"`, `"<a href=\"x\">&</a>"`},
