@@ -122,9 +122,11 @@
 // the enclosing contexts too (mustache's rule); numbers keep their digits
 // as written (1.50 stays 1.50); a mustache section over an object counts as
 // a loop of one item for @index and @../index; the members of a partial's
-// hash context come in no fixed order for {{#each this}}; in JSON mode, a
-// template that some data would make render invalid JSON is refused at
-// Parse.
+// hash context come in no fixed order for {{#each this}}; an object
+// renders as compact JSON where Handlebars writes [object Object], and so
+// does an array inside a JSON string in JSON mode, where Handlebars writes
+// a,b,c (the HTML and Text modes write a,b,c too); in JSON mode, a template
+// that some data would make render invalid JSON is refused at Parse.
 //
 // Falsy values, which skip if, each and sections, are false, null, a
 // missing field, 0, "" and the empty array.

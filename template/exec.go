@@ -718,7 +718,7 @@ func (s *state) value(dst []byte, n *node) ([]byte, error) {
 				return dst, s.errorf(n, n.pos, "cannot render "+e.text+" as JSON: "+err.Error(), err)
 			}
 		} else {
-			s.scratch = jsondoc.AppendText(s.scratch[:0], v)
+			s.scratch = appendText(s.scratch[:0], v)
 		}
 		if n.raw {
 			return append(dst, s.scratch...), nil
@@ -732,8 +732,25 @@ func (s *state) value(dst []byte, n *node) ([]byte, error) {
 			}
 			return dst, nil
 		}
-		return jsondoc.AppendText(dst, v), nil
+		return appendText(dst, v), nil
 	}
+}
+
+// appendText appends the text of v for the HTML and Text modes. An array
+// is written as JavaScript, and so Handlebars, writes it: its elements'
+// text separated by commas, nested arrays flattened, null elements empty.
+func appendText(dst []byte, v any) []byte {
+	if jsondoc.KindOf(v) != jsondoc.Array {
+		return jsondoc.AppendText(dst, v)
+	}
+	for i, n := 0, jsondoc.Len(v); i < n; i++ {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		el, _ := jsondoc.Elem(v, i)
+		dst = appendText(dst, el)
+	}
+	return dst
 }
 
 // data renders @index, @key, @first or @last without boxing them.

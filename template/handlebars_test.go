@@ -68,6 +68,7 @@ var pastedHandlebarsCases = []struct {
 	{"each block params over an object", `{{#each o as |v k|}}{{k}}={{v}} {{/each}}`, `{"o":{"a":1,"b":2}}`, `a=1 b=2 `},
 	{"with block param", `{{#with x as |y|}}{{y.a}}{{/with}}`, `{"x":{"a":1}}`, `1`},
 	{"block param in a nested block", `{{#each l as |item|}}{{#each item.tags}}{{item.name}}:{{this}} {{/each}}{{/each}}`, `{"l":[{"name":"n","tags":["t1","t2"]}]}`, `n:t1 n:t2 `},
+	{"array as text", `{{x}}|{{#each y}}{{this}};{{/each}}`, `{"x":[["a","b"],null,1.5,true,"c"],"y":[[1,2],[]]}`, `a,b,,1.5,true,c|1,2;;`},
 	{"block param not in else", `{{#each l as |v|}}{{v}}{{else}}[{{v}}]{{/each}}`, `{"l":[],"v":"field"}`, `[field]`},
 	{"block param shadows a field", `{{#each l as |name|}}{{name}}{{/each}}`, `{"l":["a"],"name":"root"}`, `a`},
 }

@@ -20,7 +20,10 @@ const (
 	// HTML escapes interpolated text for HTML as Handlebars does (& < > "
 	// ' ` and =); raw tags are not escaped.
 	HTML
-	// Text writes interpolated text as is, for plain-text bodies.
+	// Text writes interpolated text as is, for plain-text bodies. In the
+	// HTML and Text modes an array is written as its elements' text
+	// separated by commas, as Handlebars writes it, and an object as
+	// compact JSON.
 	Text
 )
 
