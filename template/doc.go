@@ -111,12 +111,15 @@
 //   - {{> p x k=v}} renders p with x as its context (the current one when
 //     omitted) and the hash arguments as extra members, and a partial that
 //     WithPartials does not provide is a Parse error (see
-//     WithMissingPartialsEmpty).
+//     WithMissingPartialsEmpty); in the HTML and Text modes, {{> (expr)}}
+//     includes the partial named by the value of expr, and Execute fails
+//     when there is none.
 //
 // Block parameters on blocks other than each and with, hash arguments (k=v)
 // other than includeZero and those of partials, block helpers other than
-// the built-in ones, partial blocks, inline partials and dynamic partial
-// names ({{> (expr)}}) are not supported and fail to parse.
+// the built-in ones, partial blocks and inline partials are not supported
+// and fail to parse, and so are partials named by a value in JSON mode,
+// where each partial is checked where it stands.
 //
 // Differences from handlebars.js 4.7 that remain: names are looked up in
 // the enclosing contexts too (mustache's rule); numbers keep their digits

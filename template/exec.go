@@ -112,6 +112,9 @@ func (s *state) run(dst []byte, nodes []node) ([]byte, error) {
 				}
 				name, _ := jsondoc.Str(v)
 				if part = n.dyn[name]; part == nil {
+					if n.mustFind {
+						return dst, s.errorf(n, n.pos, "no partial named "+strconv.Quote(name)+" for {{> "+n.expr.text+"}}", nil)
+					}
 					continue
 				}
 			}

@@ -229,3 +229,20 @@ func TestHTMLEscapesAsHandlebars(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "a&amp;b&lt;c&gt;d&quot;e&#x27;f&#x60;g&#x3D;h|a&b<c>d\"e'f`g=h", string(out))
 }
+
+func TestPartialNamedByAValue(t *testing.T) {
+	partials := map[string]string{"admin": "[{{greeting}} {{name}}]"}
+	for _, mode := range []template.Mode{template.Text, template.HTML} {
+		tmpl, err := template.Parse(`{{> (lower type)}}|{{> (lower type) user greeting="hi"}}|{{> (lookup . "p")}}`,
+			template.WithMode(mode), template.WithPartials(partials))
+		require.NoError(t, err)
+		out, err := tmpl.Append(nil, map[string]any{"type": "ADMIN", "p": "admin", "user": map[string]any{"name": "Ann"}})
+		require.NoError(t, err)
+		require.Equal(t, "[ ]|[hi Ann]|[ ]", string(out))
+		// handlebars.js: "The partial nope could not be found".
+		_, err = tmpl.Append(nil, map[string]any{"type": "nope"})
+		require.ErrorContains(t, err, `no partial named "nope"`)
+	}
+	_, err := template.Parse(`{"a": "{{> (lower type)}}"}`, template.WithPartials(partials))
+	require.ErrorContains(t, err, "dynamic partial names are not supported in JSON mode")
+}

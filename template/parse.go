@@ -50,6 +50,7 @@ type node struct {
 	alt         []node              // nBlock: the {{else}} part
 	part        *partial            // nPartial
 	dyn         map[string]*partial // nPartial with a dynamic name: the partials by name
+	mustFind    bool                // nPartial of {{> (expr)}}: a name that is no partial is an error
 	hash        []hashArg           // nBlock of a partial: its hash arguments
 	name        string              // nBlock: the opening tag's first word, for messages
 	close       int                 // nBlock: offset of the closing tag
@@ -392,7 +393,21 @@ func (p *parser) addPartial(src *source, t token, add func(node)) error {
 	if strings.HasPrefix(name, "*") {
 		return p.addDynamicPartial(src, t, add)
 	}
-	if name, rest, ok := strings.Cut(name, " "); ok && strings.TrimSpace(rest) != "" {
+	var rest string
+	if strings.HasPrefix(name, "(") {
+		// {{> (expr)}}: the partial named by the value of expr.
+		ep := &exprParser{p: p, src: src, s: name, base: t.pos + strings.Index(src.text[t.pos:], name)}
+		e, err := ep.item(false)
+		if err != nil {
+			return err
+		}
+		if name, rest = name[:ep.i], name[ep.i:]; strings.TrimSpace(rest) == "" {
+			return p.addPartialByValue(src, t, e, add)
+		}
+	} else {
+		name, rest, _ = strings.Cut(name, " ")
+	}
+	if strings.TrimSpace(rest) != "" {
 		n := node{kind: nBlock, block: bPartial, pos: t.pos, src: src, name: ">" + name, close: t.pos + len(t.text)}
 		ep := &exprParser{p: p, src: src, s: rest, base: t.pos + strings.Index(src.text[t.pos:], rest)}
 		for {
@@ -484,6 +499,24 @@ func (p *parser) compilePartial(name, ind string) (*partial, error) {
 		part.nodes = nodes
 	}
 	return part, nil
+}
+
+// addPartialByValue handles {{> (expr)}}, which includes the partial named
+// by the value of expr; every partial is parsed in advance.
+func (p *parser) addPartialByValue(src *source, t token, e *expr, add func(node)) error {
+	if p.cfg.mode == JSON {
+		return src.errorf(t.pos, "dynamic partial names are not supported in JSON mode, where each partial is checked where it stands")
+	}
+	dyn := make(map[string]*partial, len(p.cfg.partials))
+	for name := range p.cfg.partials {
+		part, err := p.compilePartial(name, t.indent)
+		if err != nil {
+			return err
+		}
+		dyn[name] = part
+	}
+	add(node{kind: nPartial, expr: e, dyn: dyn, mustFind: true, pos: t.pos, src: src})
+	return nil
 }
 
 // addDynamicPartial handles {{>*path}}, which includes the partial named by
