@@ -246,3 +246,21 @@ func TestPartialNamedByAValue(t *testing.T) {
 	_, err := template.Parse(`{"a": "{{> (lower type)}}"}`, template.WithPartials(partials))
 	require.ErrorContains(t, err, "dynamic partial names are not supported in JSON mode")
 }
+
+func TestBlockParameterErrors(t *testing.T) {
+	for src, msg := range map[string]string{
+		`{{#if x as |y|}}{{/if}}`:          "supported on {{#each}} and {{#with}} only",
+		`{{^each x as |y|}}{{/each}}`:      "supported on {{#each}} and {{#with}} only",
+		`{{#each x as |a b c|}}{{/each}}`:  "one or two block parameters",
+		`{{#each x as |a.b|}}{{/each}}`:    "bad block parameter name",
+		`{{#each x as ||}}{{/each}}`:       "one or two block parameters",
+		`{{#with x as |y|}}{{y}}{{/with}}`: "",
+	} {
+		_, err := template.Parse(src, template.WithMode(template.Text))
+		if msg == "" {
+			require.NoError(t, err, src)
+			continue
+		}
+		require.ErrorContains(t, err, msg, src)
+	}
+}

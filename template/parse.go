@@ -316,8 +316,8 @@ func (p *parser) openBlock(src *source, t token) (*node, error) {
 			return nil, src.errorf(t.pos, "{{#"+name+"}} needs an argument")
 		}
 		if names, before, ok := cutBlockParams(rest); ok {
-			if n.block != bEach && n.block != bWith {
-				return nil, src.errorf(t.pos, "block parameters (as |x|) are supported on each and with only")
+			if n.block != bEach && n.block != bWith || t.kind == tokInverted {
+				return nil, src.errorf(t.pos, "block parameters (as |x|) are supported on {{#each}} and {{#with}} only")
 			}
 			for _, name := range names {
 				if name == "" || strings.ContainsAny(name, notInName+"./[]") || name == "this" {
