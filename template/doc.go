@@ -42,7 +42,7 @@
 // the position of the problem, so a template that parses renders valid JSON
 // for any data whatsoever, or Execute returns an error.
 //
-// The HTML mode escapes as mustache and Handlebars do, and the Text mode
+// The HTML mode escapes as Handlebars does, and the Text mode
 // writes values as they are, for bodies that are not JSON (see WithMode).
 //
 // # Embedded documents fail closed
@@ -69,7 +69,8 @@
 // interpolation, sections, inverted sections, comments, partials, set
 // delimiters, dotted names, the implicit iterator {{.}} and the
 // standalone-line whitespace rules. Names are looked up in the current
-// context first and then in the enclosing ones.
+// context first and then in the enclosing ones. The specification's empty
+// output for a missing partial needs WithMissingPartialsEmpty.
 //
 // The Handlebars forms Apono's published templates use: spaces inside tags
 // ({{ data.requester.name }}), segment literals
@@ -84,9 +85,51 @@
 // author means; elsewhere \"x\" is a Parse error. A name holding a character
 // that Handlebars refuses in names (such as \ " ' ! # % & ( ) + , ; < = > ^ `
 // { | } ~) outside [segment literals] is a Parse error, never a field that
-// is silently missing. Block parameters (as |x|), hash arguments (k=v),
-// block helpers other than the built-in ones and dynamic partial names are
-// not supported and fail to parse.
+// is silently missing.
+//
+// These forms mean what they mean in handlebars.js 4.7:
+//
+//   - x.length is the count of an array or the length of a string in
+//     UTF-16 units (an object's own length member otherwise);
+//   - true, false, null, undefined, string literals and numbers
+//     (-?[0-9]+(.[0-9]+)?, so 1e3 is a name) are literals as parameters,
+//     while a tag made of a single literal is the name it spells: {{"a b"}}
+//     is the field "a b", {{1.50}} the field "1.5";
+//   - \{{x}} writes {{x}} and the text after it up to the next tag, and
+//     \\{{x}} a backslash then x;
+//   - a raw block {{{{name}}}}…{{{{/name}}}} is a section over name whose
+//     content is text, tags included (in JSON mode, text read as JSON like
+//     any other);
+//   - {{^if x}}, {{^each xs}} and the like swap the two parts of the block;
+//     {{#if x includeZero=true}} counts 0 as true; {{log …}} renders
+//     nothing;
+//   - @../index, @../key, @../first and @../last are those of the loop
+//     around the current one;
+//   - {{#each xs as |x i|}} and {{#with x as |y|}} name the item and its
+//     index or key (the value, for with) in the whole block, nested blocks
+//     included, before any field of the data;
+//   - {{> p x k=v}} renders p with x as its context (the current one when
+//     omitted) and the hash arguments as extra members, and a partial that
+//     WithPartials does not provide is a Parse error (see
+//     WithMissingPartialsEmpty); in the HTML and Text modes, {{> (expr)}}
+//     includes the partial named by the value of expr, and Execute fails
+//     when there is none.
+//
+// Block parameters on blocks other than each and with, hash arguments (k=v)
+// other than includeZero and those of partials, block helpers other than
+// the built-in ones, partial blocks and inline partials are not supported
+// and fail to parse, and so are partials named by a value in JSON mode,
+// where each partial is checked where it stands.
+//
+// Differences from handlebars.js 4.7 that remain: names are looked up in
+// the enclosing contexts too (mustache's rule); numbers keep their digits
+// as written (1.50 stays 1.50); a mustache section over an object counts as
+// a loop of one item for @index and @../index; the members of a partial's
+// hash context come in no fixed order for {{#each this}}; an object
+// renders as compact JSON where Handlebars writes [object Object], and so
+// does an array inside a JSON string in JSON mode, where Handlebars writes
+// a,b,c (the HTML and Text modes write a,b,c too); in JSON mode, a template
+// that some data would make render invalid JSON is refused at Parse.
 //
 // Falsy values, which skip if, each and sections, are false, null, a
 // missing field, 0, "" and the empty array.

@@ -15,6 +15,7 @@ type ctxFrame struct {
 	index int32
 	count int32
 	loop  bool
+	param int32 // the block whose parameters this frame holds, or 0
 }
 
 // state is what one execution needs. It lives on the caller's stack, so
@@ -111,6 +112,9 @@ func (s *state) run(dst []byte, nodes []node) ([]byte, error) {
 				}
 				name, _ := jsondoc.Str(v)
 				if part = n.dyn[name]; part == nil {
+					if n.mustFind {
+						return dst, s.errorf(n, n.pos, "no partial named "+strconv.Quote(name)+" for {{> "+n.expr.text+"}}", nil)
+					}
 					continue
 				}
 			}
@@ -136,7 +140,7 @@ func (s *state) errorf(n *node, off int, msg string, cause error) *Error {
 
 // lookup resolves a path.
 func (s *state) lookup(e *expr) (any, bool) {
-	if e.byName {
+	if e.byName && !e.length {
 		// The common case: a name looked up in parsed documents from the
 		// innermost context out.
 		for i := s.n - 1; i >= 0; i-- {
@@ -206,7 +210,7 @@ func (s *state) lookupAny(e *expr) (any, bool) {
 		i := s.n - 1
 		for ; i >= 0; i-- {
 			f := s.frame(i)
-			if d, ok := f.v.(*jsondoc.Value); ok && segs[0].idx < 0 {
+			if d, ok := f.v.(*jsondoc.Value); ok && segs[0].idx < 0 && !segs[0].length {
 				if c := d.Get(segs[0].key); c != nil {
 					v = c
 					break
@@ -223,7 +227,7 @@ func (s *state) lookupAny(e *expr) (any, bool) {
 		}
 		segs = segs[1:]
 	}
-	if d, ok := v.(*jsondoc.Value); ok {
+	if d, ok := v.(*jsondoc.Value); ok && !e.length {
 		// A parsed document: its children are documents too.
 		for i := range segs {
 			sg := &segs[i]
@@ -249,6 +253,16 @@ func (s *state) lookupAny(e *expr) (any, bool) {
 }
 
 func member(v any, sg seg) (any, bool) {
+	if sg.length {
+		// As in JavaScript, which Handlebars templates rely on.
+		switch jsondoc.KindOf(v) {
+		case jsondoc.Array:
+			return jsondoc.Len(v), true
+		case jsondoc.String:
+			str, _ := jsondoc.Str(v)
+			return utf16Len(str), true
+		}
+	}
 	if d, ok := v.(*jsondoc.Value); ok {
 		// The common case, without the accessors' type switch.
 		var c *jsondoc.Value
@@ -267,11 +281,100 @@ func member(v any, sg seg) (any, bool) {
 	return jsondoc.Field(v, sg.key)
 }
 
+// paramFrame returns the innermost frame of the block with parameters id.
+func (s *state) paramFrame(id int32) *ctxFrame {
+	for i := s.n - 1; i >= 0; i-- {
+		if f := s.frame(i); f.param == id {
+			return f
+		}
+	}
+	return nil
+}
+
+// count returns x.length for a path x.length when x is an array or a
+// string, without boxing it.
+func (s *state) count(e *expr) (int, bool) {
+	if e.lenOf == nil {
+		return 0, false
+	}
+	v, ok := s.lookup(e.lenOf)
+	if !ok {
+		return 0, false
+	}
+	switch jsondoc.KindOf(v) {
+	case jsondoc.Array:
+		return jsondoc.Len(v), true
+	case jsondoc.String:
+		str, _ := jsondoc.Str(v)
+		return utf16Len(str), true
+	}
+	return 0, false
+}
+
+// appendCount renders a count computed by count.
+func (s *state) appendCount(dst []byte, n *node, c int) ([]byte, error) {
+	quote := s.t.mode == JSON && n.esc.kind == escKey
+	if s.t.mode == JSON && n.esc.kind == escUnset {
+		return dst, s.errorf(n, n.pos, "tag {{"+n.expr.text+"}} has no JSON context", nil)
+	}
+	if quote {
+		dst = append(dst, '"')
+	}
+	dst = strconv.AppendInt(dst, int64(c), 10)
+	if quote {
+		dst = append(dst, '"')
+	}
+	return dst, nil
+}
+
+// param resolves a block parameter, and the path after it.
+func (s *state) param(e *expr) (any, bool) {
+	f := s.paramFrame(e.param)
+	if f == nil {
+		return nil, false
+	}
+	v := f.v
+	if e.paramIndex {
+		if f.key != "" {
+			v = f.key
+		} else {
+			v = int(f.index)
+		}
+	}
+	for _, sg := range e.segs {
+		c, ok := member(v, sg)
+		if !ok {
+			return nil, false
+		}
+		v = c
+	}
+	return v, true
+}
+
+// utf16Len is the length of s in UTF-16 code units, JavaScript's length.
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n++
+		if r >= 0x10000 {
+			n++
+		}
+	}
+	return n
+}
+
 // loopFrame returns the innermost frame of an each or list section.
-func (s *state) loopFrame() *ctxFrame {
+func (s *state) loopFrame() *ctxFrame { return s.outerLoop(0) }
+
+// outerLoop returns the frame of the loop up levels around the innermost
+// one, for @../index and the like.
+func (s *state) outerLoop(up int) *ctxFrame {
 	for i := s.n - 1; i >= 0; i-- {
 		if f := s.frame(i); f.loop {
-			return f
+			if up == 0 {
+				return f
+			}
+			up--
 		}
 	}
 	return nil
@@ -291,8 +394,16 @@ func (s *state) eval(n *node, e *expr, lenient bool) (v any, found bool, err err
 		return v, found, nil
 	case eLit:
 		return e.lit, true, nil
+	case eParam:
+		v, found = s.param(e)
+		if !found && s.t.strict && !lenient {
+			err := s.errorf(n, e.pos, "missing field "+e.text, ErrMissingField)
+			err.Path = e.text
+			return nil, false, err
+		}
+		return v, found, nil
 	case eData:
-		f := s.loopFrame()
+		f := s.outerLoop(e.up)
 		if f == nil {
 			return nil, false, nil
 		}
@@ -365,11 +476,14 @@ func truthy(v any, found bool) bool {
 
 // block renders a section or block helper.
 func (s *state) block(dst []byte, n *node) ([]byte, error) {
+	if n.block == bPartial {
+		return s.partialBlock(dst, n)
+	}
 	var v any
 	var t bool
 	if e := n.expr; e.kind == eData && e.data != dKey {
 		// {{#unless @last}} and the like, without boxing.
-		if f := s.loopFrame(); f != nil {
+		if f := s.outerLoop(e.up); f != nil {
 			switch e.data {
 			case dFirst:
 				t = f.index == 0
@@ -384,10 +498,21 @@ func (s *state) block(dst []byte, n *node) ([]byte, error) {
 		lenient := n.block == bIf || n.block == bUnless || n.block == bInverted
 		var found bool
 		var err error
-		if v, found, err = s.eval(n, e, lenient); err != nil {
+		if c, ok := s.count(e); ok && c > 0 && lenient {
+			// {{#if xs.length}}, without boxing the count.
+			v, found = true, true
+		} else if v, found, err = s.eval(n, e, lenient); err != nil {
 			return dst, err
 		}
 		t = truthy(v, found)
+		if !t && found && e.includeZero != nil && jsondoc.KindOf(v) == jsondoc.Number {
+			// {{#if x includeZero=true}}: 0 counts as true.
+			z, zfound, err := s.eval(n, e.includeZero, true)
+			if err != nil {
+				return dst, err
+			}
+			t = truthy(z, zfound)
+		}
 	}
 	var err error
 	switch n.block {
@@ -405,7 +530,7 @@ func (s *state) block(dst []byte, n *node) ([]byte, error) {
 		if !t {
 			return s.run(dst, n.alt)
 		}
-		s.push(ctxFrame{v: v})
+		s.push(ctxFrame{v: v, param: n.params})
 		dst, err = s.run(dst, n.body)
 		s.pop()
 		return dst, err
@@ -432,7 +557,7 @@ func (s *state) block(dst []byte, n *node) ([]byte, error) {
 		}
 		for i := 0; i < count; i++ {
 			el, _ := jsondoc.Elem(v, i)
-			s.push(ctxFrame{v: el, loop: true, index: int32(i), count: int32(count)})
+			s.push(ctxFrame{v: el, loop: true, index: int32(i), count: int32(count), param: n.params})
 			dst, err = s.run(dst, n.body)
 			s.pop()
 			if err != nil {
@@ -448,7 +573,7 @@ func (s *state) block(dst []byte, n *node) ([]byte, error) {
 		if doc, ok := v.(*jsondoc.Value); ok {
 			for i := 0; i < count; i++ {
 				k, el := doc.Member(i)
-				s.push(ctxFrame{v: el, loop: true, index: int32(i), count: int32(count), key: k})
+				s.push(ctxFrame{v: el, loop: true, index: int32(i), count: int32(count), key: k, param: n.params})
 				dst, err = s.run(dst, n.body)
 				s.pop()
 				if err != nil {
@@ -458,6 +583,7 @@ func (s *state) block(dst []byte, n *node) ([]byte, error) {
 			return dst, nil
 		}
 		for _, f := range appendMembers(nil, v, count) {
+			f.param = n.params
 			s.push(f)
 			dst, err = s.run(dst, n.body)
 			s.pop()
@@ -468,6 +594,36 @@ func (s *state) block(dst []byte, n *node) ([]byte, error) {
 		return dst, err
 	}
 	return s.run(dst, n.alt)
+}
+
+// partialBlock renders a partial called with a context or hash arguments:
+// the hash arguments are added to the members of the context, as
+// Handlebars does.
+func (s *state) partialBlock(dst []byte, n *node) ([]byte, error) {
+	v, _, err := s.eval(n, n.expr, false)
+	if err != nil {
+		return dst, err
+	}
+	if len(n.hash) > 0 {
+		m := make(map[string]any, len(n.hash)+jsondoc.Len(v))
+		if jsondoc.KindOf(v) == jsondoc.Object {
+			for k, el := range jsondoc.Members(v) {
+				m[k] = el
+			}
+		}
+		for _, h := range n.hash {
+			hv, _, err := s.eval(n, h.val, false)
+			if err != nil {
+				return dst, err
+			}
+			m[h.key] = hv
+		}
+		v = m
+	}
+	s.push(ctxFrame{v: v})
+	dst, err = s.run(dst, n.body)
+	s.pop()
+	return dst, err
 }
 
 // appendMembers appends a frame for each member of a Go map. It is apart
@@ -487,8 +643,16 @@ func (s *state) value(dst []byte, n *node) ([]byte, error) {
 	if e.kind == eCall && e.fn == jsonHelper {
 		e, asJSON = e.args[0], true
 	}
-	if e.kind == eData {
-		return s.data(dst, n, e)
+	switch {
+	case e.kind == eData:
+		return s.data(dst, n, s.outerLoop(e.up), e.data)
+	case e.kind == eParam && e.paramIndex && len(e.segs) == 0:
+		// The index or key of a block parameter, without boxing.
+		return s.data(dst, n, s.paramFrame(e.param), dKey)
+	case e.lenOf != nil:
+		if c, ok := s.count(e); ok {
+			return s.appendCount(dst, n, c)
+		}
 	}
 	v, found, err := s.eval(n, e, false)
 	if err != nil {
@@ -557,7 +721,7 @@ func (s *state) value(dst []byte, n *node) ([]byte, error) {
 				return dst, s.errorf(n, n.pos, "cannot render "+e.text+" as JSON: "+err.Error(), err)
 			}
 		} else {
-			s.scratch = jsondoc.AppendText(s.scratch[:0], v)
+			s.scratch = appendText(s.scratch[:0], v)
 		}
 		if n.raw {
 			return append(dst, s.scratch...), nil
@@ -571,13 +735,29 @@ func (s *state) value(dst []byte, n *node) ([]byte, error) {
 			}
 			return dst, nil
 		}
-		return jsondoc.AppendText(dst, v), nil
+		return appendText(dst, v), nil
 	}
 }
 
+// appendText appends the text of v for the HTML and Text modes. An array
+// is written as JavaScript, and so Handlebars, writes it: its elements'
+// text separated by commas, nested arrays flattened, null elements empty.
+func appendText(dst []byte, v any) []byte {
+	if jsondoc.KindOf(v) != jsondoc.Array {
+		return jsondoc.AppendText(dst, v)
+	}
+	for i, n := 0, jsondoc.Len(v); i < n; i++ {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		el, _ := jsondoc.Elem(v, i)
+		dst = appendText(dst, el)
+	}
+	return dst
+}
+
 // data renders @index, @key, @first or @last without boxing them.
-func (s *state) data(dst []byte, n *node, e *expr) ([]byte, error) {
-	f := s.loopFrame()
+func (s *state) data(dst []byte, n *node, f *ctxFrame, d dataVar) ([]byte, error) {
 	start := len(dst)
 	quote := s.t.mode == JSON && n.esc.kind == escKey
 	if s.t.mode == JSON && n.esc.kind == escUnset {
@@ -590,7 +770,7 @@ func (s *state) data(dst []byte, n *node, e *expr) ([]byte, error) {
 		} else if quote {
 			dst = append(dst, `""`...)
 		}
-	case e.data == dKey && f.key != "":
+	case d == dKey && f.key != "":
 		switch {
 		case s.t.mode == JSON && n.esc.kind == escString:
 			dst = jsondoc.AppendEscaped(dst, f.key)
@@ -601,7 +781,7 @@ func (s *state) data(dst []byte, n *node, e *expr) ([]byte, error) {
 		default:
 			dst = append(dst, f.key...)
 		}
-	case e.data == dIndex || e.data == dKey:
+	case d == dIndex || d == dKey:
 		if quote {
 			dst = append(dst, '"')
 		}
@@ -611,7 +791,7 @@ func (s *state) data(dst []byte, n *node, e *expr) ([]byte, error) {
 		}
 	default:
 		b := f.index == 0
-		if e.data == dLast {
+		if d == dLast {
 			b = f.index == f.count-1
 		}
 		if quote {
@@ -641,7 +821,7 @@ func escapeTail(dst []byte, start int) []byte {
 }
 
 // appendHTML appends s escaped for HTML text and attribute values, as
-// mustache does.
+// Handlebars does: ' ` and = too, which mustache leaves.
 func appendHTML[S string | []byte](dst []byte, s S) []byte {
 	start := 0
 	for i := 0; i < len(s); i++ {
@@ -655,6 +835,12 @@ func appendHTML[S string | []byte](dst []byte, s S) []byte {
 			rep = "&gt;"
 		case '"':
 			rep = "&quot;"
+		case '\'':
+			rep = "&#x27;"
+		case '`':
+			rep = "&#x60;"
+		case '=':
+			rep = "&#x3D;"
 		default:
 			continue
 		}

@@ -36,6 +36,12 @@ var fuzzSeeds = []string{
 	// Sections over loop variables are conditions on the enclosing loop.
 	`[{{#each xs}}{{#@index}}{{#unless @first}},{{/unless}}{{/@index}}{{json .}}{{/each}}]`,
 	`{"m": "{\"a\": \"\{{x}}"}"}`,
+	// Handlebars forms (issue 18).
+	`{"n": {{xs.length}}, "s": "{{x.length}}", "c": {{#if xs.length}}true{{else}}false{{/if}}}`,
+	`{"a": {{#if true}}1{{else}}2{{/if}}, "b": "{{"x"}} {{eq x "a"}} {{eq 01 1}} {{eq 1e3 1000}} {{10}}"}`,
+	`{"e": "a \{{x}}", "r": "{{!plain}}{{{{raw}}}}{{x}}{{{{/raw}}}}", "m": "{\"a\": [{{{{x}}}}1{{{{/x}}}}0]}"}`,
+	`[{{#each xs}}[{{#each ../xs}}{{@../index}}{{#unless @last}},{{/unless}}{{/each}}]{{#unless @last}},{{/unless}}{{/each}}]`,
+	`{"i": {{^if x}}0{{else}}1{{/if}}, "j": {{#if x includeZero=true}}1{{else}}0{{/if}}{{log "hi" x}}}`,
 }
 
 // fuzzData are data documents for the seeds.

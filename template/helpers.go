@@ -30,8 +30,13 @@ var jsonHelper = &helper{name: "json", min: 1, max: 1, fn: func(args []any) (any
 	return string(b), nil
 }}
 
+// logHelper is Handlebars' log: the parser drops {{log …}} tags, so that
+// it renders nothing.
+var logHelper = &helper{name: "log", min: 1, max: -1, fn: func([]any) (any, error) { return nil, nil }}
+
 var builtinHelpers = []*helper{
 	jsonHelper,
+	logHelper,
 	{name: "eq", min: 2, max: 2, fn: func(args []any) (any, error) { return equal(args[0], args[1]), nil }},
 	{name: "ne", min: 2, max: 2, fn: func(args []any) (any, error) { return !equal(args[0], args[1]), nil }},
 	{name: "default", min: 2, max: 2, lenientFirst: true, fn: func(args []any) (any, error) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -658,6 +659,9 @@ func (a *analyzer) nodes(nodes []node, in []jstate) ([]jstate, error) {
 				e, msg := tagPlace(&s)
 				if msg != "" {
 					msg += ": {{" + n.expr.text + "}} cannot be placed here"
+					if strings.HasSuffix(n.src.text[:n.pos], `\\`) {
+						msg += ` (as in Handlebars, \\{{x}} is one backslash then x: write \\\{{x}} for an escaped backslash of the JSON string then x)`
+					}
 					if l := len(s.lv) - 1; l > 0 {
 						msg += a.inString(s.lv[l-1].id, n.src)
 					}
@@ -742,8 +746,13 @@ func (a *analyzer) escapedLiterals(n *node, states []jstate) error {
 
 // known tells whether the value of e is known in state s, and if so whether
 // it is truthy.
-func known(e *expr, s jstate) (truthy, ok bool) {
-	if e.kind != eData {
+func known(e *expr, s jstate) (isTrue, ok bool) {
+	if e.kind == eLit && e.includeZero == nil {
+		// {{#if true}}: known at Parse.
+		return truthy(e.lit, true), true
+	}
+	if e.kind != eData || e.up > 0 {
+		// Only the innermost loop is tracked.
 		return false, false
 	}
 	switch e.data {
@@ -795,6 +804,9 @@ func (a *analyzer) block(n *node, s jstate) ([]jstate, error) {
 	runAlt := !isKnown || !truthy
 	if n.block == bEach {
 		runBody, runAlt = true, true
+	}
+	if n.block == bPartial {
+		runBody, runAlt = true, false
 	}
 	if runAlt {
 		if n.alt == nil {

@@ -79,6 +79,42 @@ func lex(src *source, left, right string) ([]token, error) {
 			return toks, nil
 		}
 		start := pos + i
+		if left == "{{" && start > pos && s[start-1] == '\\' {
+			if start-1 > pos && s[start-2] == '\\' {
+				// \\{{x}}: a backslash, then the tag.
+				addText(pos, start-1)
+				pos = start
+			} else {
+				// \{{x}}: the text from {{ up to the next tag is literal,
+				// as in Handlebars.
+				addText(pos, start-1)
+				end := len(s)
+				if j := strings.Index(s[start+2:], "{{"); j >= 0 {
+					end = start + 2 + j
+					for k := 0; k < 2 && end > start+2 && s[end-1] == '\\'; k++ {
+						end--
+					}
+				}
+				addText(start, end)
+				pos, lastEnd = end, end
+				continue
+			}
+		}
+		if left == "{{" && strings.HasPrefix(s[start:], "{{{{") {
+			r, err := rawBlock(src, start)
+			if err != nil {
+				return nil, err
+			}
+			textEnd, next, _ := standalone(s, start, r.openEnd, pos, lastEnd)
+			addText(pos, textEnd)
+			toks = append(toks, token{kind: tokSection, text: r.open, pos: start})
+			pos, lastEnd = next, r.openEnd
+			textEnd, next, _ = standalone(s, r.closeStart, r.closeEnd, pos, lastEnd)
+			addText(pos, textEnd)
+			toks = append(toks, token{kind: tokClose, text: r.name, pos: r.closeStart})
+			pos, lastEnd = next, r.closeEnd
+			continue
+		}
 		p := start + len(left)
 		trimLeft := false
 		if p < len(s) && s[p] == '~' {
@@ -173,24 +209,7 @@ func lex(src *source, left, right string) ([]token, error) {
 		// Text before the tag, then the tag; a standalone tag takes its line.
 		textEnd, next := start, end
 		if kind.standalone() && !trimLeft && !trimRight {
-			lineStart := strings.LastIndexByte(s[:start], '\n') + 1
-			if lastEnd <= lineStart && lineStart >= pos && isBlank(s[lineStart:start]) {
-				k := end
-				for k < len(s) && (s[k] == ' ' || s[k] == '\t') {
-					k++
-				}
-				switch {
-				case k == len(s):
-					textEnd, next = lineStart, k
-				case s[k] == '\n':
-					textEnd, next = lineStart, k+1
-				case s[k] == '\r' && k+1 < len(s) && s[k+1] == '\n':
-					textEnd, next = lineStart, k+2
-				}
-				if textEnd == lineStart {
-					tok.indent = s[lineStart:start]
-				}
-			}
+			textEnd, next, tok.indent = standalone(s, start, end, pos, lastEnd)
 		}
 		if trimLeft {
 			prev := s[pos:textEnd]
@@ -208,4 +227,62 @@ func lex(src *source, left, right string) ([]token, error) {
 		trimNext = trimRight
 		pos, lastEnd = next, end
 	}
+}
+
+// standalone applies the mustache standalone-line rule to the tag at
+// s[start:end]: when the tag is alone on its line, the text before it ends
+// at the start of the line and the text after it starts on the next line.
+// Otherwise textEnd is start and next is end.
+func standalone(s string, start, end, pos, lastEnd int) (textEnd, next int, indent string) {
+	textEnd, next = start, end
+	lineStart := strings.LastIndexByte(s[:start], '\n') + 1
+	if lastEnd <= lineStart && lineStart >= pos && isBlank(s[lineStart:start]) {
+		k := end
+		for k < len(s) && (s[k] == ' ' || s[k] == '\t') {
+			k++
+		}
+		switch {
+		case k == len(s):
+			textEnd, next = lineStart, k
+		case s[k] == '\n':
+			textEnd, next = lineStart, k+1
+		case s[k] == '\r' && k+1 < len(s) && s[k+1] == '\n':
+			textEnd, next = lineStart, k+2
+		}
+		if textEnd == lineStart {
+			indent = s[lineStart:start]
+		}
+	}
+	return textEnd, next, indent
+}
+
+// rawSpan is a Handlebars raw block, {{{{name args}}}}content{{{{/name}}}}.
+type rawSpan struct {
+	open                 string // the opening tag's content
+	name                 string
+	openEnd              int
+	closeStart, closeEnd int
+}
+
+// rawBlock reads the raw block that starts at s[start:]. Its content is
+// text, tags included, up to the first closing tag with its name.
+func rawBlock(src *source, start int) (rawSpan, error) {
+	s := src.text
+	j := strings.Index(s[start+4:], "}}}}")
+	if j < 0 {
+		return rawSpan{}, src.errorf(start, `unclosed raw block tag: missing "}}}}"`)
+	}
+	r := rawSpan{open: strings.TrimSpace(s[start+4 : start+4+j]), openEnd: start + 4 + j + 4}
+	r.name, _, _ = strings.Cut(r.open, " ")
+	if r.name == "" {
+		return rawSpan{}, src.errorf(start, "empty raw block name")
+	}
+	closeTag := "{{{{/" + r.name + "}}}}"
+	k := strings.Index(s[r.openEnd:], closeTag)
+	if k < 0 {
+		return rawSpan{}, src.errorf(start, "unclosed raw block {{{{"+r.name+"}}}}: missing "+closeTag)
+	}
+	r.closeStart = r.openEnd + k
+	r.closeEnd = r.closeStart + len(closeTag)
+	return r, nil
 }

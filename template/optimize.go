@@ -18,7 +18,7 @@ func optimize(nodes []node, cfg *config, seen map[*partial]bool) []node {
 		case nValue:
 			// A path inside a string of the outer JSON document has a fast
 			// path.
-			n.plainString = cfg.mode == JSON && !cfg.strict && n.expr.kind == ePath && n.esc == esc{kind: escString}
+			n.plainString = cfg.mode == JSON && !cfg.strict && n.expr.kind == ePath && n.expr.lenOf == nil && n.esc == esc{kind: escString}
 		case nBlock:
 			n.body = optimize(n.body, cfg, seen)
 			n.alt = optimize(n.alt, cfg, seen)
@@ -53,7 +53,7 @@ func partialsOf(m map[string]*partial) []*partial {
 // condText reports whether n is a block over @first, @last or @index whose
 // parts are plain text, and returns that text.
 func condText(n *node) (text, alt string, ok bool) {
-	if n.expr.kind != eData || n.expr.data == dKey || n.block == bEach {
+	if n.expr.kind != eData || n.expr.data == dKey || n.expr.up > 0 || n.block == bEach {
 		return "", "", false
 	}
 	text, ok = onlyText(n.body)

@@ -17,10 +17,13 @@ const (
 	// package documentation). Raw tags ({{{x}}} and {{&x}}) are escaped by
 	// context too, since unescaped text could break the document.
 	JSON Mode = iota
-	// HTML escapes interpolated text for HTML, as mustache and Handlebars
-	// do; raw tags are not escaped.
+	// HTML escapes interpolated text for HTML as Handlebars does (& < > "
+	// ' ` and =); raw tags are not escaped.
 	HTML
-	// Text writes interpolated text as is, for plain-text bodies.
+	// Text writes interpolated text as is, for plain-text bodies. In the
+	// HTML and Text modes an array is written as its elements' text
+	// separated by commas, as Handlebars writes it, and an object as
+	// compact JSON.
 	Text
 )
 
@@ -66,6 +69,9 @@ type config struct {
 	schema   Schema
 	left     string
 	right    string
+
+	// missingEmpty makes a missing partial render nothing.
+	missingEmpty bool
 }
 
 // WithName names the template in error messages. The default is no name.
@@ -82,7 +88,8 @@ func WithMode(m Mode) Option {
 // a referenced field is absent, instead of rendering nothing (or null in JSON
 // value position). Conditions of if, unless and inverted sections and the
 // first argument of default may still be absent. Strict mode also makes a
-// reference to an unknown partial a Parse error. The default is not strict.
+// reference to an unknown partial a Parse error, even with
+// WithMissingPartialsEmpty. The default is not strict.
 func WithStrict() Option {
 	return optionFunc(func(c *config) { c.strict = true })
 }
@@ -91,7 +98,9 @@ func WithStrict() Option {
 // map is read during Parse only. Partials are parsed with the same options;
 // in JSON mode each inclusion is checked in the JSON context where it stands,
 // so a partial cannot include itself there.
-// The default is no partials: an inclusion renders nothing.
+// The default is no partials. An inclusion {{> name}} of a partial that is
+// not in the map is a Parse error, as Handlebars fails on it, unless
+// WithMissingPartialsEmpty is given.
 func WithPartials(partials map[string]string) Option {
 	return optionFunc(func(c *config) {
 		if c.partials == nil {
@@ -134,4 +143,13 @@ func WithDelimiters(left, right string) Option {
 	return optionFunc(func(c *config) {
 		c.left, c.right = left, right
 	})
+}
+
+// WithMissingPartialsEmpty makes an inclusion {{> name}} of a partial that
+// WithPartials does not provide render nothing, as the mustache
+// specification requires, instead of being a Parse error. WithStrict
+// overrides it. Dynamic names ({{>*x}}) that name no partial always render
+// nothing.
+func WithMissingPartialsEmpty() Option {
+	return optionFunc(func(c *config) { c.missingEmpty = true })
 }

@@ -26,6 +26,7 @@ const (
 	bUnless                    // {{#unless x}}
 	bEach                      // {{#each x}}: arrays and objects, with @index, @key, @first, @last
 	bWith                      // {{#with x}}: once with x as context if truthy
+	bPartial                   // {{> p x k=v}}: the partial, once, with x and the hash as context
 )
 
 // node is one element of a parsed template.
@@ -49,8 +50,11 @@ type node struct {
 	alt         []node              // nBlock: the {{else}} part
 	part        *partial            // nPartial
 	dyn         map[string]*partial // nPartial with a dynamic name: the partials by name
+	mustFind    bool                // nPartial of {{> (expr)}}: a name that is no partial is an error
+	hash        []hashArg           // nBlock of a partial: its hash arguments
 	name        string              // nBlock: the opening tag's first word, for messages
 	close       int                 // nBlock: offset of the closing tag
+	params      int32               // nBlock of each or with with block parameters: their id
 }
 
 // partial is a parsed partial template, shared by every inclusion with the
@@ -62,10 +66,11 @@ type partial struct {
 type exprKind uint8
 
 const (
-	ePath exprKind = iota // a field reference
-	eLit                  // a literal: string, number, true, false, null
-	eCall                 // a helper call
-	eData                 // @index, @key, @first, @last
+	ePath  exprKind = iota // a field reference
+	eLit                   // a literal: string, number, true, false, null
+	eCall                  // a helper call
+	eData                  // @index, @key, @first, @last
+	eParam                 // a block parameter: {{#each xs as |x i|}}
 )
 
 type dataVar uint8
@@ -79,8 +84,9 @@ const (
 
 // seg is one member name or array index of a path.
 type seg struct {
-	key string
-	idx int // the key as an array index, or -1
+	key    string
+	idx    int  // the key as an array index, or -1
+	length bool // the key is "length": the count of an array or string
 }
 
 // expr is a value computed by a tag: a path, a literal or a helper call.
@@ -97,6 +103,12 @@ type expr struct {
 	// byName is set when the path starts with a name looked up in the
 	// enclosing contexts (not this, ../, @root or an index).
 	byName bool
+	// length is set when a segment is named length, which the fast paths
+	// of lookup leave to member.
+	length bool
+	// lenOf is the path before a final .length, so that Execute can
+	// render the count without boxing it.
+	lenOf *expr
 	// rootSlot, when not 0, is 1 + the slot of state.rootCache that holds
 	// the data's member named by the first segment.
 	rootSlot uint8
@@ -105,6 +117,19 @@ type expr struct {
 	data     dataVar
 	fn       *helper
 	args     []*expr
+	// param is the block that declares an eParam, and paramIndex tells
+	// which of its parameters it is: 0 the item, 1 its index or key.
+	param      int32
+	paramIndex bool
+	// includeZero is the includeZero=x hash argument of if and unless.
+	includeZero *expr
+}
+
+// hashArg is a key=value argument of a tag.
+type hashArg struct {
+	key string
+	pos int
+	val *expr
 }
 
 // parser turns tokens into nodes.
@@ -114,6 +139,14 @@ type parser struct {
 	partials  map[string]*partial // HTML and Text modes, by name and indentation
 	inline    []string            // JSON mode: the partials being inlined, to refuse recursion
 	rootSlots map[string]uint8    // see expr.rootSlot
+	params    []blockParams       // the block parameters in scope, innermost last
+	nParams   int32               // the blocks with parameters so far
+}
+
+// blockParams are the names a block declares with as |x i|.
+type blockParams struct {
+	id    int32
+	names []string
 }
 
 // openFrame is a section being parsed.
@@ -121,6 +154,8 @@ type openFrame struct {
 	n       *node
 	inElse  bool
 	chained bool // opened by {{else if x}}: closed with its parent
+	inverse bool // {{^if x}} and the like: the parts are swapped at the end
+	params  bool // declares block parameters, in scope until the end
 	body    []node
 	alt     []node
 }
@@ -153,8 +188,14 @@ func (p *parser) parseSource(src *source, left, right string) ([]node, error) {
 	closeFrame := func() (node, bool) {
 		f := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
+		if f.params {
+			p.params = p.params[:len(p.params)-1]
+		}
 		n := *f.n
 		n.body, n.alt = f.body, f.alt
+		if f.inverse {
+			n.body, n.alt = f.alt, f.body
+		}
 		return n, f.chained
 	}
 	for _, t := range toks {
@@ -167,9 +208,16 @@ func (p *parser) parseSource(src *source, left, right string) ([]node, error) {
 			}
 		case tokDelim:
 		case tokVar, tokRaw:
-			e, err := p.parseExpr(src, t.pos, t.text)
+			e, hash, err := p.parseExpr(src, t.pos, t.text, false)
 			if err != nil {
 				return nil, err
+			}
+			if e.kind == eCall && e.fn == logHelper {
+				// Handlebars' log writes to the console; here it is a no-op.
+				continue
+			}
+			if len(hash) > 0 {
+				return nil, src.errorf(hash[0].pos, "hash arguments (key=value) are supported only on if, unless and partials")
 			}
 			add(node{kind: nValue, raw: t.kind == tokRaw, expr: e, pos: t.pos, src: src})
 		case tokSection, tokInverted:
@@ -177,7 +225,7 @@ func (p *parser) parseSource(src *source, left, right string) ([]node, error) {
 			if err != nil {
 				return nil, err
 			}
-			stack = append(stack, &openFrame{n: n})
+			stack = append(stack, &openFrame{n: n, inverse: t.kind == tokInverted && n.block != bInverted, params: n.params != 0})
 		case tokElse:
 			if len(stack) == 0 {
 				return nil, src.errorf(t.pos, "{{else}} outside a section")
@@ -187,6 +235,11 @@ func (p *parser) parseSource(src *source, left, right string) ([]node, error) {
 				return nil, src.errorf(t.pos, "second {{else}} in {{#"+f.n.name+"}}")
 			}
 			f.inElse = true
+			if f.params {
+				// The {{else}} part runs without the block's parameters.
+				p.params = p.params[:len(p.params)-1]
+				f.params = false
+			}
 			if t.text != "" {
 				n, err := p.openBlock(src, token{kind: tokSection, text: t.text, pos: t.pos})
 				if err != nil {
@@ -240,9 +293,11 @@ func (p *parser) openBlock(src *source, t token) (*node, error) {
 	name, rest, _ := strings.Cut(t.text, " ")
 	rest = strings.TrimSpace(rest)
 	n := &node{kind: nBlock, block: bSection, pos: t.pos, src: src, name: name}
-	if t.kind == tokInverted {
+	helperBlock := true
+	if t.kind == tokInverted && (name != "if" && name != "unless" && name != "each" && name != "with" || rest == "") {
 		n.block = bInverted
 		rest = t.text
+		helperBlock = false
 	} else {
 		switch name {
 		case "if":
@@ -255,20 +310,60 @@ func (p *parser) openBlock(src *source, t token) (*node, error) {
 			n.block = bWith
 		default:
 			rest = t.text
+			helperBlock = false
 		}
 		if n.block != bSection && rest == "" {
 			return nil, src.errorf(t.pos, "{{#"+name+"}} needs an argument")
 		}
-		if strings.Contains(rest, " as |") {
-			return nil, src.errorf(t.pos, "block parameters (as |x|) are not supported; use this or ../ paths")
+		if names, before, ok := cutBlockParams(rest); ok {
+			if n.block != bEach && n.block != bWith || t.kind == tokInverted {
+				return nil, src.errorf(t.pos, "block parameters (as |x|) are supported on {{#each}} and {{#with}} only")
+			}
+			for _, name := range names {
+				if name == "" || strings.ContainsAny(name, notInName+"./[]") || name == "this" {
+					return nil, src.errorf(t.pos, "bad block parameter name "+strconv.Quote(name))
+				}
+			}
+			if len(names) == 0 || len(names) > 2 {
+				return nil, src.errorf(t.pos, "{{#"+name+"}} takes one or two block parameters")
+			}
+			rest = before
+			defer func() {
+				// In scope from the block's body on.
+				p.nParams++
+				n.params = p.nParams
+				p.params = append(p.params, blockParams{id: n.params, names: names})
+			}()
 		}
 	}
-	e, err := p.parseExpr(src, t.pos, rest)
+	e, hash, err := p.parseExpr(src, t.pos, rest, helperBlock)
 	if err != nil {
 		return nil, err
 	}
+	for _, h := range hash {
+		if h.key != "includeZero" || n.block != bIf && n.block != bUnless {
+			return nil, src.errorf(h.pos, "hash argument "+h.key+" is not supported here; if and unless take includeZero")
+		}
+		e.includeZero = h.val
+	}
 	n.expr = e
 	return n, nil
+}
+
+// cutBlockParams splits "xs as |x i|" into the names and "xs".
+func cutBlockParams(s string) (names []string, before string, ok bool) {
+	if !strings.HasSuffix(s, "|") {
+		return nil, s, false
+	}
+	i := strings.LastIndexByte(s[:len(s)-1], '|')
+	if i < 0 {
+		return nil, s, false
+	}
+	head := strings.TrimRight(s[:i], " \t\r\n")
+	if !strings.HasSuffix(head, "as") || len(head) < 3 || !isSpace(head[len(head)-3]) {
+		return nil, s, false
+	}
+	return strings.Fields(s[i+1 : len(s)-1]), strings.TrimSpace(head[:len(head)-2]), true
 }
 
 // indent prefixes every line of s with ind, except after a final newline.
@@ -290,16 +385,66 @@ func indent(s, ind string) string {
 // maxInlineDepth bounds the nesting of partials inlined in JSON mode.
 const maxInlineDepth = 32
 
-// addPartial handles a {{> name}} tag.
+// addPartial handles a {{> name}} tag. A partial called with a context or
+// hash arguments, {{> name x k=v}}, is rendered inside a block that makes
+// them its context.
 func (p *parser) addPartial(src *source, t token, add func(node)) error {
 	name := t.text
 	if strings.HasPrefix(name, "*") {
 		return p.addDynamicPartial(src, t, add)
 	}
+	var rest string
+	if strings.HasPrefix(name, "(") {
+		// {{> (expr)}}: the partial named by the value of expr.
+		ep := &exprParser{p: p, src: src, s: name, base: t.pos + strings.Index(src.text[t.pos:], name)}
+		e, err := ep.item(false)
+		if err != nil {
+			return err
+		}
+		if name, rest = name[:ep.i], name[ep.i:]; strings.TrimSpace(rest) == "" {
+			return p.addPartialByValue(src, t, e, add)
+		}
+	} else {
+		name, rest, _ = strings.Cut(name, " ")
+	}
+	if strings.TrimSpace(rest) != "" {
+		n := node{kind: nBlock, block: bPartial, pos: t.pos, src: src, name: ">" + name, close: t.pos + len(t.text)}
+		ep := &exprParser{p: p, src: src, s: rest, base: t.pos + strings.Index(src.text[t.pos:], rest)}
+		for {
+			ep.skipSpace()
+			if ep.i >= len(ep.s) {
+				break
+			}
+			if k := hashKey(ep.s[ep.i:]); k > 0 {
+				if err := ep.hashArg(k); err != nil {
+					return err
+				}
+				continue
+			}
+			if n.expr != nil || len(ep.hash) > 0 {
+				return ep.errorf("a partial takes one context, before its hash arguments")
+			}
+			var err error
+			if n.expr, err = ep.item(true); err != nil {
+				return err
+			}
+		}
+		if n.expr == nil {
+			n.expr, _ = parsePath(".")
+			n.expr.pos = t.pos
+		}
+		n.hash = ep.hash
+		t.text = name
+		if err := p.addPartial(src, t, func(b node) { n.body = append(n.body, b) }); err != nil {
+			return err
+		}
+		add(n)
+		return nil
+	}
 	body, ok := p.cfg.partials[name]
 	if !ok {
-		if p.cfg.strict {
-			return src.errorf(t.pos, "unknown partial "+strconv.Quote(name))
+		if p.cfg.strict || !p.cfg.missingEmpty {
+			return src.errorf(t.pos, "unknown partial "+strconv.Quote(name)+": WithPartials does not provide it")
 		}
 		return nil
 	}
@@ -314,7 +459,10 @@ func (p *parser) addPartial(src *source, t token, add func(node)) error {
 			return src.errorf(t.pos, "partials nested too deeply")
 		}
 		p.inline = append(p.inline, name)
+		saved := p.params
+		p.params = nil
 		nodes, err := p.parseSource(psrc, p.cfg.left, p.cfg.right)
+		p.params = saved
 		p.inline = p.inline[:len(p.inline)-1]
 		if err != nil {
 			return err
@@ -341,13 +489,34 @@ func (p *parser) compilePartial(name, ind string) (*partial, error) {
 		part = &partial{}
 		p.partials[key] = part
 		psrc := &source{name: name, text: indent(p.cfg.partials[name], ind)}
+		saved := p.params
+		p.params = nil
 		nodes, err := p.parseSource(psrc, p.cfg.left, p.cfg.right)
+		p.params = saved
 		if err != nil {
 			return nil, err
 		}
 		part.nodes = nodes
 	}
 	return part, nil
+}
+
+// addPartialByValue handles {{> (expr)}}, which includes the partial named
+// by the value of expr; every partial is parsed in advance.
+func (p *parser) addPartialByValue(src *source, t token, e *expr, add func(node)) error {
+	if p.cfg.mode == JSON {
+		return src.errorf(t.pos, "dynamic partial names are not supported in JSON mode, where each partial is checked where it stands")
+	}
+	dyn := make(map[string]*partial, len(p.cfg.partials))
+	for name := range p.cfg.partials {
+		part, err := p.compilePartial(name, t.indent)
+		if err != nil {
+			return err
+		}
+		dyn[name] = part
+	}
+	add(node{kind: nPartial, expr: e, dyn: dyn, mustFind: true, pos: t.pos, src: src})
+	return nil
 }
 
 // addDynamicPartial handles {{>*path}}, which includes the partial named by
@@ -403,24 +572,56 @@ type exprParser struct {
 	s    string
 	i    int
 	base int // offset of s in src
+	hash []hashArg
 }
 
-// parseExpr parses the content of a tag: a path, or a helper call.
-func (p *parser) parseExpr(src *source, pos int, text string) (*expr, error) {
+// parseExpr parses the content of a tag: a path, or a helper call, and its
+// hash arguments. When param is set the tag is the parameter of a built-in
+// block helper ({{#if true}}), where literals are literals; a tag that is
+// a single literal is otherwise a name, as in Handlebars ({{"a b"}} looks
+// up the field "a b").
+func (p *parser) parseExpr(src *source, pos int, text string, param bool) (*expr, []hashArg, error) {
 	base := pos
 	if j := strings.Index(src.text[pos:], text); j >= 0 {
 		base = pos + j
 	}
 	ep := &exprParser{p: p, src: src, s: text, base: base}
-	e, err := ep.call(base)
+	e, err := ep.call(base, param, true)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ep.skipSpace()
 	if ep.i < len(ep.s) {
-		return nil, src.errorf(base+ep.i, "unexpected "+strconv.Quote(ep.s[ep.i:ep.i+1])+" in tag")
+		return nil, nil, src.errorf(base+ep.i, "unexpected "+strconv.Quote(ep.s[ep.i:ep.i+1])+" in tag")
 	}
-	return e, nil
+	return e, ep.hash, nil
+}
+
+// hashArg reads a key=value argument whose "key=" is k bytes long.
+func (ep *exprParser) hashArg(k int) error {
+	h := hashArg{key: ep.s[ep.i : ep.i+k-1], pos: ep.base + ep.i}
+	ep.i += k
+	if ep.i >= len(ep.s) || isSpace(ep.s[ep.i]) || ep.s[ep.i] == ')' {
+		return ep.errorf("missing value of hash argument " + h.key)
+	}
+	var err error
+	h.val, err = ep.item(true)
+	ep.hash = append(ep.hash, h)
+	return err
+}
+
+// hashKey returns the length of a "key=" prefix of s, or 0.
+func hashKey(s string) int {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '=' && i > 0:
+			return i + 1
+		case isSpace(c) || strings.IndexByte(notInName+".[]/", c) >= 0:
+			return 0
+		}
+	}
+	return 0
 }
 
 func (ep *exprParser) skipSpace() {
@@ -435,14 +636,26 @@ func (ep *exprParser) errorf(msg string) error {
 
 // call reads items up to the end or a closing parenthesis and makes them a
 // helper call or a single value.
-func (ep *exprParser) call(pos int) (*expr, error) {
+func (ep *exprParser) call(pos int, param, top bool) (*expr, error) {
 	var items []*expr
 	for {
 		ep.skipSpace()
 		if ep.i >= len(ep.s) || ep.s[ep.i] == ')' {
 			break
 		}
-		it, err := ep.item(len(items) > 0)
+		if k := hashKey(ep.s[ep.i:]); k > 0 {
+			if !top {
+				return nil, ep.errorf("hash arguments (key=value) are not supported in subexpressions")
+			}
+			if err := ep.hashArg(k); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if len(ep.hash) > 0 {
+			return nil, ep.errorf("hash arguments (key=value) must come last")
+		}
+		it, err := ep.item(param || len(items) > 0)
 		if err != nil {
 			return nil, err
 		}
@@ -452,6 +665,9 @@ func (ep *exprParser) call(pos int) (*expr, error) {
 		return nil, ep.src.errorf(pos, "empty tag")
 	}
 	first := items[0]
+	if first.kind == eLit && len(items) == 1 && !param {
+		return ep.litName(first), nil
+	}
 	var h *helper
 	if first.kind == ePath && !first.local && !first.root && len(first.segs) == 1 && first.text == first.segs[0].key {
 		h = ep.p.helpers[first.text]
@@ -488,7 +704,7 @@ func (ep *exprParser) item(arg bool) (*expr, error) {
 	switch {
 	case c == '(':
 		ep.i++
-		e, err := ep.call(pos)
+		e, err := ep.call(pos, false, false)
 		if err != nil {
 			return nil, err
 		}
@@ -538,19 +754,95 @@ func (ep *exprParser) item(arg bool) (*expr, error) {
 		case "null", "undefined":
 			return &expr{kind: eLit, pos: pos, text: text}, nil
 		}
-		if (text[0] >= '0' && text[0] <= '9' || text[0] == '-') && json.Valid([]byte(text)) {
-			return &expr{kind: eLit, pos: pos, text: text, lit: json.Number(text)}, nil
-		}
+	}
+	if num, ok := hbNumber(text); ok {
+		return &expr{kind: eLit, pos: pos, text: text, lit: json.Number(num)}, nil
 	}
 	e, msg := parsePath(text)
 	if msg != "" {
 		return nil, ep.src.errorf(pos, msg)
 	}
 	if e.byName {
+		if ep.blockParam(e) {
+			e.pos = pos
+			return e, nil
+		}
 		e.rootSlot = ep.p.rootSlot(e.segs[0].key)
+		if e.lenOf != nil {
+			e.lenOf.rootSlot = e.rootSlot
+		}
 	}
 	e.pos = pos
 	return e, nil
+}
+
+// blockParam makes e a reference to a block parameter when its first name
+// is one in scope; those come before the data's fields, as in Handlebars.
+func (ep *exprParser) blockParam(e *expr) bool {
+	for i := len(ep.p.params) - 1; i >= 0; i-- {
+		bp := ep.p.params[i]
+		for j, name := range bp.names {
+			if name == e.segs[0].key {
+				e.kind, e.param, e.paramIndex = eParam, bp.id, j == 1
+				e.segs, e.byName, e.lenOf = e.segs[1:], false, nil
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// hbNumber reports whether text is a number literal for the Handlebars
+// lexer, -?[0-9]+(\.[0-9]+)? (1e3 is a name there), and returns it as a
+// JSON number: without leading zeros, the other digits kept as written.
+func hbNumber(text string) (string, bool) {
+	neg := strings.HasPrefix(text, "-")
+	intPart, frac, hasFrac := strings.Cut(strings.TrimPrefix(text, "-"), ".")
+	if intPart == "" || strings.Trim(intPart, "0123456789") != "" || hasFrac && (frac == "" || strings.Trim(frac, "0123456789") != "") {
+		return "", false
+	}
+	intPart = strings.TrimLeft(intPart, "0")
+	if intPart == "" {
+		intPart = "0"
+	}
+	num := intPart
+	if hasFrac {
+		num += "." + frac
+	}
+	if neg {
+		num = "-" + num
+	}
+	return num, true
+}
+
+// litName turns a tag made of a single literal into the name its text
+// spells, which is how Handlebars reads {{"a b"}}, {{10}} or {{true}}.
+func (ep *exprParser) litName(l *expr) *expr {
+	var key string
+	switch v := l.lit.(type) {
+	case string:
+		key = v
+	case bool:
+		key = strconv.FormatBool(v)
+	case json.Number:
+		// JavaScript's text of the number: 1.50 is "1.5", -0 is "0".
+		f, _ := strconv.ParseFloat(string(v), 64)
+		key = strconv.FormatFloat(f+0, 'f', -1, 64)
+	default:
+		key = l.text // null, undefined
+	}
+	idx := -1
+	if n, err := strconv.Atoi(key); err == nil && n >= 0 && key[0] != '+' && key[0] != '-' {
+		idx = n
+	}
+	// An escaped literal keeps its mark, and its text for messages: the
+	// JSON analysis checks where it stands.
+	e := &expr{kind: ePath, pos: l.pos, text: l.text, segs: []seg{{key: key, idx: idx, length: key == "length"}}, byName: idx < 0,
+		length: key == "length", escaped: l.escaped, lit: l.lit}
+	if e.byName {
+		e.rootSlot = ep.p.rootSlot(key)
+	}
+	return e
 }
 
 // escapedString reads a string literal written \"lit\": inside a JSON
@@ -597,15 +889,20 @@ const notInName = "!\"#%&'()+,;<=>@\\^`{|}~"
 func parsePath(t string) (*expr, string) {
 	e := &expr{kind: ePath, text: t}
 	if strings.HasPrefix(t, "@") {
-		switch t {
-		case "@index":
-			return &expr{kind: eData, text: t, data: dIndex}, ""
-		case "@key":
-			return &expr{kind: eData, text: t, data: dKey}, ""
-		case "@first":
-			return &expr{kind: eData, text: t, data: dFirst}, ""
-		case "@last":
-			return &expr{kind: eData, text: t, data: dLast}, ""
+		// @../index is the index of the loop around the current one.
+		name, up := t[1:], 0
+		for strings.HasPrefix(name, "../") {
+			name, up = name[3:], up+1
+		}
+		switch name {
+		case "index":
+			return &expr{kind: eData, text: t, data: dIndex, up: up}, ""
+		case "key":
+			return &expr{kind: eData, text: t, data: dKey, up: up}, ""
+		case "first":
+			return &expr{kind: eData, text: t, data: dFirst, up: up}, ""
+		case "last":
+			return &expr{kind: eData, text: t, data: dLast, up: up}, ""
 		}
 		if t != "@root" && !strings.HasPrefix(t, "@root.") && !strings.HasPrefix(t, "@root/") {
 			return nil, "unknown data variable " + strconv.Quote(t)
@@ -663,7 +960,8 @@ func parsePath(t string) (*expr, string) {
 		if n, err := strconv.Atoi(key); err == nil && n >= 0 && key[0] != '+' {
 			idx = n
 		}
-		e.segs = append(e.segs, seg{key: key, idx: idx})
+		e.segs = append(e.segs, seg{key: key, idx: idx, length: key == "length"})
+		e.length = e.length || key == "length"
 		e.byName = !e.local && e.segs[0].idx < 0
 		if len(t) > 0 {
 			if t[0] != '.' && t[0] != '/' {
@@ -674,6 +972,14 @@ func parsePath(t string) (*expr, string) {
 				return nil, "path " + strconv.Quote(e.text) + " ends with a separator"
 			}
 		}
+	}
+	if n := len(e.segs); n > 1 && e.segs[n-1].length {
+		x := *e
+		x.segs, x.length, x.text = e.segs[:n-1], false, strings.TrimSuffix(e.text, "length")
+		for _, sg := range x.segs {
+			x.length = x.length || sg.length
+		}
+		e.lenOf = &x
 	}
 	return e, ""
 }

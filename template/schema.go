@@ -46,6 +46,9 @@ type checker struct {
 	paths []string
 	errs  ErrorList
 	seen  map[*partial]bool
+	// params holds the scope of the item of each block with block
+	// parameters, by the block's id.
+	params map[int32]scope
 }
 
 func (c *checker) nodes(nodes []node, scopes []scope) {
@@ -73,7 +76,7 @@ func (c *checker) nodes(nodes []node, scopes []scope) {
 			sc, ok := c.expr(n, n.expr, scopes)
 			inner := scopes
 			switch {
-			case n.block == bWith || n.block == bSection || n.block == bEach:
+			case n.block == bWith || n.block == bSection || n.block == bEach || n.block == bPartial:
 				if !ok {
 					sc = scope{path: sc.path, typ: "any"}
 				} else if sc.typ == "array" || n.block == bEach && sc.typ != "object" {
@@ -82,6 +85,12 @@ func (c *checker) nodes(nodes []node, scopes []scope) {
 					sc = scope{path: sc.path, typ: "any"}
 				}
 				inner = append(scopes[:len(scopes):len(scopes)], sc)
+				if n.params != 0 {
+					if c.params == nil {
+						c.params = make(map[int32]scope)
+					}
+					c.params[n.params] = sc
+				}
 			}
 			c.nodes(n.body, inner)
 			c.nodes(n.alt, scopes)
@@ -112,6 +121,16 @@ func (c *checker) expr(n *node, e *expr, scopes []scope) (scope, bool) {
 			c.expr(n, a, scopes)
 		}
 		return scope{typ: "any"}, true
+	case eParam:
+		base, ok := c.params[e.param]
+		if e.paramIndex || !ok {
+			return scope{typ: "any"}, true
+		}
+		sc, ok := c.walk(base, e.segs)
+		if !ok {
+			c.report(n, e, "unknown field "+sc.path, sc.path)
+		}
+		return sc, ok
 	case ePath:
 	default:
 		return scope{typ: "any"}, true
@@ -165,6 +184,10 @@ func (c *checker) walk(base scope, segs []seg) (scope, bool) {
 		}
 		next := join(cur.path, []seg{sg})
 		t, ok := c.s.Lookup(next)
+		if !ok && sg.length && (cur.typ == "array" || cur.typ == "string") {
+			// The count of an array, the length of a string.
+			ok, t = true, "number"
+		}
 		if !ok {
 			return scope{path: join(cur.path, segs[i:])}, false
 		}

@@ -62,6 +62,11 @@ func TestCheck(t *testing.T) {
 		{"helper arguments", `{{default data.requester.nme "x"}}`, []string{"1:11: unknown field data.requester.nme; did you mean data.requester.name?"}},
 		{"above the root", `{{../x}}`, []string{"1:3: path ../x goes above the top of the data"}},
 		{"unknown section", `[{{#each data.groups}}{{name}},{{/each}}0]`, []string{"1:10: unknown field data.groups"}},
+		{"length of an array or a string", `[{{data.access_groups.length}}, "{{data.requester.name.length}}", {{#if data.access_groups.length}}1{{else}}0{{/if}}]`, nil},
+		{"length of an object is a member", `"{{data.requester.length}}"`, []string{"1:4: unknown field data.requester.length; did you mean data.requester.email?"}},
+		{"block parameters", `[{{#each data.access_groups as |g i|}}"{{i}}{{g.integration.name}}{{g.integration.nam}}",{{/each}}{{#with data.requester as |r|}}"{{r.name}}"{{else}}0{{/with}}]`, []string{
+			"1:69: unknown field data.access_groups[].integration.nam; did you mean data.access_groups[].integration.name?",
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

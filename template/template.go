@@ -84,7 +84,7 @@ func (t *Template) Mode() Mode { return t.mode }
 // webhook package. On error, Append returns dst unchanged in length and an
 // *Error; nothing half-rendered is left behind. Rendering a document parsed
 // by the webhook package into a reused dst does not allocate, unless the
-// template calls helpers.
+// template calls helpers or passes hash arguments to a partial.
 func (t *Template) Append(dst []byte, data any) ([]byte, error) {
 	s := state{t: t}
 	s.push(ctxFrame{v: data})

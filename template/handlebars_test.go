@@ -1,0 +1,266 @@
+package template_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/outhook/outhook/internal/jsondoc"
+	"github.com/outhook/outhook/template"
+)
+
+// pastedHandlebarsCases are templates users paste from handlebars.js, with what
+// handlebars.js 4.7.10 renders for them (compiled with noEscape, as the
+// Text mode writes values; eq registered as a === b).
+var pastedHandlebarsCases = []struct {
+	name, src, data, want string
+}{
+	{"length of an array", `{{list.length}}`, `{"list":[1,2,3]}`, `3`},
+	{"length of an empty array in if", `{{#if list.length}}y{{else}}n{{/if}}`, `{"list":[]}`, `n`},
+	{"length of an array in if", `{{#if list.length}}y{{else}}n{{/if}}`, `{"list":[0]}`, `y`},
+	{"length of a string in UTF-16 units", `{{s.length}}`, `{"s":"héllo😀"}`, `7`},
+	{"length member of an object", `{{o.length}}`, `{"o":{"length":5}}`, `5`},
+	{"object without length", `[{{o.length}}]`, `{"o":{"a":1}}`, `[]`},
+	{"number has no length", `[{{n.length}}]`, `{"n":5}`, `[]`},
+	{"length of this in each", `{{#each l}}{{length}},{{/each}}`, `{"l":["ab",[1,2,3]]}`, `2,3,`},
+	{"length in brackets", `{{list.[length]}}`, `{"list":[1,2]}`, `2`},
+	{"if true is a literal", `{{#if true}}y{{else}}n{{/if}}`, `{"true":false}`, `y`},
+	{"if false is a literal", `{{#if false}}y{{else}}n{{/if}}`, `{"false":true}`, `n`},
+	{"if null is a literal", `{{#if null}}y{{else}}n{{/if}}`, `{"null":true}`, `n`},
+	{"if undefined is a literal", `{{#if undefined}}y{{else}}n{{/if}}`, `{"undefined":true}`, `n`},
+	{"unless true", `{{#unless true}}y{{else}}n{{/unless}}`, `{}`, `n`},
+	{"lone string literal is a name", `{{"event_type"}}`, `{"event_type":"E"}`, `E`},
+	{"lone single-quoted literal is a name", `{{'a b'}}`, `{"a b":"AB"}`, `AB`},
+	{"string literal name is not split at dots", `{{"a.b"}}`, `{"a.b":1,"a":{"b":2}}`, `1`},
+	{"lone true is a name", `{{true}}`, `{"true":"T"}`, `T`},
+	{"lone null is a name", `{{null}}`, `{"null":"N"}`, `N`},
+	{"lone number is a name", `{{10}}`, `{"10":"ten"}`, `ten`},
+	{"lone number is a name in JavaScript form", `{{1.50}}`, `{"1.5":"x"}`, `x`},
+	{"string parameter", `{{eq x "a"}} {{eq x 'b'}}`, `{"x":"a"}`, `true false`},
+	{"number parameter", `{{eq n 10}} {{eq n 1.5}} {{eq m -2}}`, `{"n":10,"m":-2}`, `true false true`},
+	{"leading zeros", `{{eq 01 1}}`, `{}`, `true`},
+	{"1e3 is a name", `{{eq 1e3 1000}}`, `{}`, `false`},
+	{"1e3 is a name found", `{{eq 1e3 1000}}`, `{"1e3":1000}`, `true`},
+	{"true and null parameters", `{{eq x true}} {{eq y null}}`, `{"x":true,"y":null}`, `true true`},
+	{"escaped tag", `\{{x}}`, `{"x":1}`, `{{x}}`},
+	{"escaped tag runs to the next tag", `a\{{x}}b {{x}}`, `{"x":1}`, `a{{x}}b 1`},
+	{"escaped backslash", `\\{{x}}`, `{"x":1}`, `\1`},
+	{"three backslashes", `\\\{{x}}`, `{"x":1}`, `\\1`},
+	{"two escaped tags", `\{{x}}\{{y}}`, `{"x":1,"y":2}`, `{{x}}{{y}}`},
+	{"raw block", `{{{{raw}}}} {{x}} {{#if}} {{{{/raw}}}}`, `{"raw":true,"x":1}`, ` {{x}} {{#if}} `},
+	{"raw block over a missing field", `[{{{{raw}}}} {{x}} {{{{/raw}}}}]`, `{"x":1}`, `[]`},
+	{"raw block over a list", `{{{{raw}}}}{{x}}{{{{/raw}}}}`, `{"raw":[1,2]}`, `{{x}}{{x}}`},
+	{"raw block holds raw tags", `{{{{raw}}}}{{{{x}}}}{{{{/x}}}}{{{{/raw}}}}`, `{"raw":true}`, `{{{{x}}}}{{{{/x}}}}`},
+	{"standalone raw block", "a\n{{{{raw}}}}\n{{x}}\n{{{{/raw}}}}\nb", `{"raw":true}`, "a\n{{x}}\nb"},
+	{"inverse if", `{{^if x}}no{{else}}yes{{/if}}`, `{"x":0}`, `no`},
+	{"inverse if truthy", `{{^if x}}no{{else}}yes{{/if}}`, `{"x":1}`, `yes`},
+	{"inverse each", `{{^each l}}none{{/each}}`, `{"l":[]}`, `none`},
+	{"includeZero", `{{#if x includeZero=true}}y{{else}}n{{/if}}`, `{"x":0}`, `y`},
+	{"includeZero false", `{{#if x includeZero=false}}y{{else}}n{{/if}}`, `{"x":0}`, `n`},
+	{"includeZero on an empty string", `{{#if x includeZero=true}}y{{else}}n{{/if}}`, `{"x":""}`, `n`},
+	{"includeZero on unless", `{{#unless x includeZero=true}}y{{else}}n{{/unless}}`, `{"x":0}`, `n`},
+	{"log renders nothing", `a{{log "hi" x}}b`, `{"x":1}`, `ab`},
+	{"parent index", `{{#each l}}{{#each ../m}}{{@../index}}-{{@index}} {{/each}}{{/each}}`, `{"l":[1,2],"m":[1,2]}`, `0-0 0-1 1-0 1-1 `},
+	{"parent key", `{{#each o}}{{#each ../m}}{{@../key}}-{{@key}} {{/each}}{{/each}}`, `{"o":{"a":1,"b":2},"m":[1]}`, `a-0 b-0 `},
+	{"each block params", `{{#each l as |v i|}}{{i}}={{v}} {{/each}}`, `{"l":["a","b"]}`, `0=a 1=b `},
+	{"each block params over an object", `{{#each o as |v k|}}{{k}}={{v}} {{/each}}`, `{"o":{"a":1,"b":2}}`, `a=1 b=2 `},
+	{"with block param", `{{#with x as |y|}}{{y.a}}{{/with}}`, `{"x":{"a":1}}`, `1`},
+	{"block param in a nested block", `{{#each l as |item|}}{{#each item.tags}}{{item.name}}:{{this}} {{/each}}{{/each}}`, `{"l":[{"name":"n","tags":["t1","t2"]}]}`, `n:t1 n:t2 `},
+	{"array as text", `{{x}}|{{#each y}}{{this}};{{/each}}`, `{"x":[["a","b"],null,1.5,true,"c"],"y":[[1,2],[]]}`, `a,b,,1.5,true,c|1,2;;`},
+	{"block param not in else", `{{#each l as |v|}}{{v}}{{else}}[{{v}}]{{/each}}`, `{"l":[],"v":"field"}`, `[field]`},
+	{"block param shadows a field", `{{#each l as |name|}}{{name}}{{/each}}`, `{"l":["a"],"name":"root"}`, `a`},
+}
+
+func TestRendersAsHandlebars(t *testing.T) {
+	for _, tt := range pastedHandlebarsCases {
+		t.Run(tt.name, func(t *testing.T) {
+			var data any
+			require.NoError(t, json.Unmarshal([]byte(tt.data), &data))
+			tmpl, err := template.Parse(tt.src, template.WithMode(template.Text))
+			require.NoError(t, err)
+			out, err := tmpl.Append(nil, data)
+			require.NoError(t, err)
+			require.Equal(t, tt.want, string(out))
+		})
+	}
+}
+
+func TestPartialsAsHandlebars(t *testing.T) {
+	tests := []struct {
+		name, src, data, partials, want string
+	}{
+		{"partial with a context", `{{> person data.requester}}`, `{"data":{"requester":{"name":"Ann"}}}`, `{"person":"{{name}}!"}`, `Ann!`},
+		{"partial with a hash", `{{> p name="x" n=2}}`, `{"name":"root"}`, `{"p":"{{name}} {{n}}"}`, `x 2`},
+		{"partial with a context and a hash", `{{> p user greeting="hi"}}`, `{"user":{"name":"Ann"}}`, `{"p":"{{greeting}} {{name}}"}`, `hi Ann`},
+		{"partial with a hash over the current context", `{{> p extra=x}}`, `{"name":"Ann","x":1}`, `{"p":"{{name}} {{extra}}"}`, `Ann 1`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var data any
+			require.NoError(t, json.Unmarshal([]byte(tt.data), &data))
+			var partials map[string]string
+			require.NoError(t, json.Unmarshal([]byte(tt.partials), &partials))
+			for _, mode := range []template.Mode{template.Text, template.HTML} {
+				tmpl, err := template.Parse(tt.src, template.WithMode(mode), template.WithPartials(partials))
+				require.NoError(t, err)
+				out, err := tmpl.Append(nil, data)
+				require.NoError(t, err)
+				require.Equal(t, tt.want, string(out), mode)
+			}
+			// In JSON mode, as a string's content.
+			tmpl, err := template.Parse(`{"v": "`+tt.src+`"}`, template.WithPartials(partials))
+			require.NoError(t, err)
+			out, err := tmpl.Append(nil, data)
+			require.NoError(t, err)
+			require.Equal(t, `{"v": "`+tt.want+`"}`, string(out))
+		})
+	}
+}
+
+func TestPartialWithContextInJSONValuePosition(t *testing.T) {
+	tmpl, err := template.Parse(`{"a": {{> p user}}, "b": {{> p name=x}}}`,
+		template.WithPartials(map[string]string{"p": `{"n": {{name}}}`}))
+	require.NoError(t, err)
+	out, err := tmpl.Append(nil, map[string]any{"user": map[string]any{"name": "A\"nn"}, "x": 1})
+	require.NoError(t, err)
+	require.Equal(t, `{"a": {"n": "A\"nn"}, "b": {"n": 1}}`, string(out))
+	require.True(t, json.Valid(out))
+}
+
+// In JSON mode the same forms render valid JSON for hostile data, and mean
+// what they mean in Handlebars.
+func TestHandlebarsFormsInJSONMode(t *testing.T) {
+	data := map[string]any{
+		"xs":   []any{"a\"", json.Number("2")},
+		"s":    "h\u00e9\U0001F600\"",
+		"zero": json.Number("0"),
+		"raw":  true,
+		"o":    map[string]any{"k\"": json.Number("1")},
+	}
+	tests := []struct {
+		name, src, want string
+	}{
+		{"length", `{"n": {{xs.length}}, "s": "{{s.length}}", "c": {{#if xs.length}}true{{else}}false{{/if}}}`, `{"n": 2, "s": "5", "c": true}`},
+		{"literals", `{"a": {{#if true}}1{{else}}2{{/if}}, "b": {{eq xs.length 2}}, "c": "{{eq 1e3 1000}}"}`, `{"a": 1, "b": true, "c": "false"}`},
+		{"lone literal is a name", `{"v": {{"s"}}}`, `{"v": "hé😀\""}`},
+		{"lone escaped literal is a name", `{"v": "{{\"s\"}}"}`, `{"v": "hé😀\""}`},
+		{"escaped tag", `{"v": "a \{{s}} b"}`, `{"v": "a {{s}} b"}`},
+		{"raw block", `{"v": "{{!plain}}{{{{raw}}}}{{s}}{{{{/raw}}}}"}`, `{"v": "{{s}}"}`},
+		{"inverse if and includeZero", `[{{^if zero}}1{{else}}2{{/if}}, {{#if zero includeZero=true}}3{{else}}4{{/if}}{{log s}}]`, `[1, 3]`},
+		{"block parameters", `[{{#each xs as |x i|}}{"i": {{i}}, "x": {{x}}}{{#unless @last}},{{/unless}}{{/each}}]`, `[{"i": 0, "x": "a\""},{"i": 1, "x": 2}]`},
+		{"block parameter key", `{ {{#each o as |v k|}}{{k}}: {{v}}{{#unless @last}},{{/unless}}{{/each}} }`, `{ "k\"": 1 }`},
+		{"parent index", `[{{#each xs}}[{{#each ../xs}}"{{@../index}}{{@index}}"{{#unless @last}},{{/unless}}{{/each}}]{{#unless @last}},{{/unless}}{{/each}}]`, `[["00","01"],["10","11"]]`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tmpl, err := template.Parse(tt.src)
+			require.NoError(t, err)
+			out, err := tmpl.Append(nil, data)
+			require.NoError(t, err)
+			require.Equal(t, tt.want, string(out))
+			require.True(t, json.Valid(out))
+		})
+	}
+}
+
+// handlebars.js fails on a partial it does not know ("The partial p could
+// not be found"); rendering nothing would lose part of the body silently.
+func TestMissingPartialIsAParseError(t *testing.T) {
+	for _, src := range []string{`{"a": "x{{> p}}"}`, `{"a": "x{{> p user}}"}`, `{"a": "x{{> p k=1}}"}`} {
+		for _, mode := range []template.Mode{template.JSON, template.HTML, template.Text} {
+			_, err := template.Parse(src, template.WithMode(mode), template.WithName("body"))
+			var te *template.Error
+			require.ErrorAs(t, err, &te, "%s in mode %v", src, mode)
+			require.Equal(t, 9, te.Column, err.Error())
+			require.Contains(t, te.Msg, `unknown partial "p"`)
+		}
+		tmpl, err := template.Parse(src, template.WithMissingPartialsEmpty())
+		require.NoError(t, err)
+		out, err := tmpl.Append(nil, nil)
+		require.NoError(t, err)
+		require.Equal(t, `{"a": "x"}`, string(out))
+		_, err = template.Parse(src, template.WithMissingPartialsEmpty(), template.WithStrict())
+		require.ErrorContains(t, err, `unknown partial "p"`)
+	}
+}
+
+// In Handlebars \\{{x}} is a backslash then x, so in a JSON string the
+// backslash escapes the value's first character: Parse refuses it and says
+// how to write an escaped backslash before a tag.
+func TestBackslashBeforeTagInJSONString(t *testing.T) {
+	_, err := template.Parse(`{"p": "C:\\{{dir}}"}`)
+	require.ErrorContains(t, err, `write \\\{{x}}`)
+	tmpl, err := template.Parse(`{"p": "C:\\\{{dir}}"}`)
+	require.NoError(t, err)
+	out, err := tmpl.Append(nil, map[string]any{"dir": `a"`})
+	require.NoError(t, err)
+	require.Equal(t, `{"p": "C:\\a\""}`, string(out))
+}
+
+func TestHandlebarsFormsDoNotAllocate(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("allocation counts are checked in the full run without the race detector")
+	}
+	items := make([]string, 300)
+	for i := range items {
+		items[i] = `{"v": "x"}`
+	}
+	doc, err := jsondoc.Parse([]byte(`{"s": "abc", "l": [` + strings.Join(items, ",") + `]}`))
+	require.NoError(t, err)
+	tmpl := template.MustParse(`{"n": {{l.length}}, "t": "{{l.length}} {{s.length}}", "c": {{#if l.length}}1{{else}}0{{/if}}, ` +
+		`"p": [{{#each l as |x i|}}"{{i}}{{x.v}}"{{#unless @last}},{{/unless}}{{/each}}], "q": {{#if true}}1{{/if}}}`)
+	buf, err := tmpl.Append(nil, doc)
+	require.NoError(t, err)
+	require.True(t, json.Valid(buf))
+	require.Contains(t, string(buf), `"n": 300, "t": "300 3", "c": 1, "p": ["0x","1x",`)
+	require.Contains(t, string(buf), `"299x"]`)
+	allocs := testing.AllocsPerRun(100, func() {
+		buf, _ = tmpl.Append(buf[:0], doc)
+	})
+	require.Zero(t, allocs)
+}
+
+func TestHTMLEscapesAsHandlebars(t *testing.T) {
+	tmpl, err := template.Parse("{{x}}|{{{x}}}", template.WithMode(template.HTML))
+	require.NoError(t, err)
+	out, err := tmpl.Append(nil, map[string]any{"x": "a&b<c>d\"e'f`g=h"})
+	require.NoError(t, err)
+	require.Equal(t, "a&amp;b&lt;c&gt;d&quot;e&#x27;f&#x60;g&#x3D;h|a&b<c>d\"e'f`g=h", string(out))
+}
+
+func TestPartialNamedByAValue(t *testing.T) {
+	partials := map[string]string{"admin": "[{{greeting}} {{name}}]"}
+	for _, mode := range []template.Mode{template.Text, template.HTML} {
+		tmpl, err := template.Parse(`{{> (lower type)}}|{{> (lower type) user greeting="hi"}}|{{> (lookup . "p")}}`,
+			template.WithMode(mode), template.WithPartials(partials))
+		require.NoError(t, err)
+		out, err := tmpl.Append(nil, map[string]any{"type": "ADMIN", "p": "admin", "user": map[string]any{"name": "Ann"}})
+		require.NoError(t, err)
+		require.Equal(t, "[ ]|[hi Ann]|[ ]", string(out))
+		// handlebars.js: "The partial nope could not be found".
+		_, err = tmpl.Append(nil, map[string]any{"type": "nope"})
+		require.ErrorContains(t, err, `no partial named "nope"`)
+	}
+	_, err := template.Parse(`{"a": "{{> (lower type)}}"}`, template.WithPartials(partials))
+	require.ErrorContains(t, err, "dynamic partial names are not supported in JSON mode")
+}
+
+func TestBlockParameterErrors(t *testing.T) {
+	for src, msg := range map[string]string{
+		`{{#if x as |y|}}{{/if}}`:          "supported on {{#each}} and {{#with}} only",
+		`{{^each x as |y|}}{{/each}}`:      "supported on {{#each}} and {{#with}} only",
+		`{{#each x as |a b c|}}{{/each}}`:  "one or two block parameters",
+		`{{#each x as |a.b|}}{{/each}}`:    "bad block parameter name",
+		`{{#each x as ||}}{{/each}}`:       "one or two block parameters",
+		`{{#with x as |y|}}{{y}}{{/with}}`: "",
+	} {
+		_, err := template.Parse(src, template.WithMode(template.Text))
+		if msg == "" {
+			require.NoError(t, err, src)
+			continue
+		}
+		require.ErrorContains(t, err, msg, src)
+	}
+}
