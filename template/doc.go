@@ -148,6 +148,24 @@
 //	                       layout is a Go layout or a name such as
 //	                       "RFC3339Nano" or "DateTime"; null gives null
 //	{{upper x}} {{lower x}}
+//	{{count x}}            the elements of a list, the members of an object,
+//	                       the characters of a string; 0 when missing
+//	{{truncate x n [e]}}   the text of x cut to at most n characters, the
+//	                       ellipsis e ("…") included, as for Slack's 3,000
+//	                       characters per block
+//	{{truncateBytes x n [e]}} the same counting UTF-8 bytes, as for Teams'
+//	                       28 KB; neither splits a character. Both measure
+//	                       the text before JSON escaping, which may lengthen it
+//	{{millis x}}           epoch seconds as whole epoch milliseconds, exact
+//	                       for any number of digits; null gives null
+//	{{flatten xs [path]}}  one list of the items of the lists found at path
+//	                       (dotted, such as "access_units") in each element
+//	                       of xs, or of the elements themselves; an element
+//	                       without a list there adds itself, or nothing when
+//	                       missing or null
+//
+// A tag that calls a name which is neither a built-in helper nor a caller's
+// is a Parse error that suggests the nearest helper name.
 //
 // Callers add their own with WithHelpers. A tag made of a single name is a
 // field reference unless a caller's helper has that name, so data fields

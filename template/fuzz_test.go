@@ -26,6 +26,9 @@ var fuzzSeeds = []string{
 	`{ {{#each obj}}{{@key}}: {{this}}{{#unless @last}}, {{/unless}}{{/each}} }`,
 	`{"t": {{time x}}, "u": "{{upper x}}", "d": {{default x "none"}}, "e": {{eq x 1}}, "j": "{{join xs}}"}`,
 	`{{#if x}}{"x": {{x}}}{{else}}null{{/if}}`,
+	`{"s": "{{truncate x 3}}", "b": "{{truncateBytes x 4 "..."}}", "n": {{count xs}}, "ms": {{millis x}}}`,
+	`[{{#each (flatten xs)}}{{json .}}{{#unless @last}},{{/unless}}{{/each}}]`,
+	`{"m": "{\"t\": \"{{truncate x 2 \"~\"}}\", \"f\": [{{#each (flatten obj \"p\")}}\"{{.}}\"{{#unless @last}},{{/unless}}{{/each}}]}"}`,
 	`{"a": [{{#each xs}}{{#with .}}{{#each .}}{{.}}{{#unless @last}},{{/unless}}{{/each}}{{/with}}{{/each}}]}`,
 	// Issue 14: a value must not add members to the document embedded in
 	// the string.

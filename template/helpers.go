@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/outhook/outhook/internal/jsondoc"
+	"github.com/outhook/outhook/internal/suggest"
 )
 
 // helper is a function callable from a tag.
@@ -78,6 +81,119 @@ var builtinHelpers = []*helper{
 	{name: "upper", min: 1, max: 1, fn: func(args []any) (any, error) { return strings.ToUpper(text(args[0])), nil }},
 	{name: "lower", min: 1, max: 1, fn: func(args []any) (any, error) { return strings.ToLower(text(args[0])), nil }},
 	{name: "time", min: 1, max: 2, fn: formatTime},
+	{name: "millis", min: 1, max: 1, fn: millis},
+	{name: "count", min: 1, max: 1, fn: func(args []any) (any, error) {
+		if s, ok := jsondoc.Str(args[0]); ok {
+			return utf8.RuneCountInString(s), nil
+		}
+		return jsondoc.Len(args[0]), nil
+	}},
+	{name: "truncate", min: 2, max: 3, fn: func(args []any) (any, error) { return truncate(args, false) }},
+	{name: "truncateBytes", min: 2, max: 3, fn: func(args []any) (any, error) { return truncate(args, true) }},
+	{name: "flatten", min: 1, max: 2, fn: flatten},
+}
+
+// truncate shortens the text of args[0] to at most args[1] characters, or
+// UTF-8 bytes, the ellipsis (args[2], "…" by default) included, cutting
+// between characters only. Targets limit a field's text, such as Slack's
+// 3,000 characters for a section block.
+func truncate(args []any, bytes bool) (any, error) {
+	max, ok := jsondoc.NumberText(args[1])
+	n, err := strconv.Atoi(max)
+	if !ok || err != nil || n < 0 {
+		return nil, fmt.Errorf("the length must be a whole number of at least 0, not %s", text(args[1]))
+	}
+	s := text(args[0])
+	ellipsis := "…"
+	if len(args) == 3 {
+		ellipsis = text(args[2])
+	}
+	size := func(s string) int {
+		if bytes {
+			return len(s)
+		}
+		return utf8.RuneCountInString(s)
+	}
+	if size(s) <= n {
+		return s, nil
+	}
+	room := n - size(ellipsis)
+	if room < 0 {
+		// No room for the ellipsis: the first n of s alone.
+		room, ellipsis = n, ""
+	}
+	cut, used := 0, 0
+	for cut < len(s) {
+		_, w := utf8.DecodeRuneInString(s[cut:])
+		u := 1
+		if bytes {
+			u = w
+		}
+		if used+u > room {
+			break
+		}
+		used += u
+		cut += w
+	}
+	return s[:cut] + ellipsis, nil
+}
+
+// flatten joins the lists found in each element of list (at the dotted
+// path of args[1], or the element itself) into one list, so that a single
+// {{#each}} can write separators between all the items: nested loops
+// cannot know whether a group after them has items.
+func flatten(args []any) (any, error) {
+	var path []string
+	if len(args) == 2 {
+		p, ok := jsondoc.Str(args[1])
+		if !ok || p == "" {
+			return nil, errors.New("the path must be a non-empty string such as \"access_units\"")
+		}
+		path = strings.Split(p, ".")
+	}
+	var out []any
+	for i, n := 0, jsondoc.Len(args[0]); i < n && jsondoc.KindOf(args[0]) == jsondoc.Array; i++ {
+		el, _ := jsondoc.Elem(args[0], i)
+		found := true
+		for _, k := range path {
+			if el, found = jsondoc.Field(el, k); !found {
+				break
+			}
+		}
+		switch k := jsondoc.KindOf(el); {
+		case !found || k == jsondoc.Absent || k == jsondoc.Null:
+		case k == jsondoc.Array:
+			for j, m := 0, jsondoc.Len(el); j < m; j++ {
+				item, _ := jsondoc.Elem(el, j)
+				out = append(out, item)
+			}
+		default:
+			out = append(out, el)
+		}
+	}
+	return out, nil
+}
+
+// millis converts epoch seconds, such as 1773134100.482913204, to whole
+// epoch milliseconds without the rounding of a float64: what {{n}}000
+// means, for any n. Null or missing gives null.
+func millis(args []any) (any, error) {
+	var lit string
+	switch jsondoc.KindOf(args[0]) {
+	case jsondoc.Absent, jsondoc.Null:
+		return nil, nil
+	case jsondoc.Number:
+		lit, _ = jsondoc.NumberText(args[0])
+	case jsondoc.String:
+		lit, _ = jsondoc.Str(args[0])
+	default:
+		return nil, fmt.Errorf("%s is not a number of seconds", jsondoc.KindOf(args[0]))
+	}
+	t, err := parseEpoch(lit)
+	if err != nil {
+		return nil, err
+	}
+	return t.UnixMilli(), nil
 }
 
 // builtins returns the helpers a template can call: the built-in ones and
@@ -91,6 +207,22 @@ func builtins(custom map[string]Helper) map[string]*helper {
 		m[name] = &helper{name: name, max: -1, fn: fn, custom: true}
 	}
 	return m
+}
+
+// didYouMean suggests the helper nearest to name, for the unknown helper
+// error.
+func didYouMean(name string, helpers map[string]*helper) string {
+	names := make([]string, 0, len(helpers))
+	for n := range helpers {
+		if n != "log" {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	if s := suggest.Closest(name, names); s != "" {
+		return "; did you mean " + s + "?"
+	}
+	return ""
 }
 
 // text returns v as text, as an interpolation in a string would show it.

@@ -691,7 +691,7 @@ func (ep *exprParser) call(pos int, param, top bool) (*expr, error) {
 		if first.kind != ePath {
 			return nil, ep.src.errorf(first.pos, "a helper name must come first, not "+first.text)
 		}
-		return nil, ep.src.errorf(first.pos, "unknown helper "+strconv.Quote(first.text))
+		return nil, ep.src.errorf(first.pos, "unknown helper "+strconv.Quote(first.text)+didYouMean(first.text, ep.p.helpers))
 	}
 	return first, nil
 }

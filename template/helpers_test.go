@@ -1,0 +1,119 @@
+package template_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/outhook/outhook/template"
+)
+
+// hostile is text that breaks JSON, HTML and UTF-8 cutting if handled
+// carelessly.
+const hostile = "\"}], \"x\": 1, \\u0000 </script>\u2028é😀"
+
+func TestLimitHelpers(t *testing.T) {
+	long := strings.Repeat("é", 3001)
+	cases := []struct {
+		name, src string
+		data      map[string]any
+		want      string
+	}{
+		{"truncate keeps short text", `{"t": "{{truncate s 5}}"}`, map[string]any{"s": "héllo"}, `{"t": "héllo"}`},
+		{"truncate counts characters and adds an ellipsis", `{"t": "{{truncate s 4}}"}`, map[string]any{"s": "héllo"}, `{"t": "hél…"}`},
+		{"truncate with a custom ellipsis", `{"t": "{{truncate s 6 "..."}}"}`, map[string]any{"s": "abcdefgh"}, `{"t": "abc..."}`},
+		{"truncate shorter than the ellipsis", `{"t": "{{truncate s 2 "..."}}"}`, map[string]any{"s": "abcdefgh"}, `{"t": "ab"}`},
+		{"truncate to zero", `{"t": "{{truncate s 0}}"}`, map[string]any{"s": "abc"}, `{"t": ""}`},
+		{"truncate in value position writes a string", `{"t": {{truncate s 3}}}`, map[string]any{"s": "abcdef"}, `{"t": "ab…"}`},
+		{"truncate a number's text", `{"t": "{{truncate n 3}}"}`, map[string]any{"n": json.Number("123456")}, `{"t": "12…"}`},
+		{"truncate a missing field", `{"t": "{{truncate nope 3}}"}`, map[string]any{}, `{"t": ""}`},
+		{"truncate to Slack's limit", `{"t": "{{count (truncate s 3000)}}"}`, map[string]any{"s": long}, `{"t": "3000"}`},
+		{"truncateBytes never splits a character", `{"t": "{{truncateBytes s 7}}"}`, map[string]any{"s": "a😀😀"}, `{"t": "a…"}`},
+		{"truncateBytes counts the ellipsis' bytes", `{"t": "{{truncateBytes s 5}}"}`, map[string]any{"s": "abcdef"}, `{"t": "ab…"}`},
+		{"count of a list", `{"n": {{count xs}}}`, map[string]any{"xs": []any{1, 2, 3}}, `{"n": 3}`},
+		{"count of an object", `{"n": {{count o}}}`, map[string]any{"o": map[string]any{"a": 1}}, `{"n": 1}`},
+		{"count of a string in characters", `{"n": {{count s}}}`, map[string]any{"s": "é😀"}, `{"n": 2}`},
+		{"count of a missing field", `{"n": {{count nope}}}`, map[string]any{}, `{"n": 0}`},
+		{"count in if", `{{#if (count xs)}}{"n": 1}{{else}}{"n": 0}{{/if}}`, map[string]any{"xs": []any{}}, `{"n": 0}`},
+		{"millis from fractional seconds", `{"ms": {{millis t}}}`, map[string]any{"t": json.Number("1773134100.482913204")}, `{"ms": 1773134100482}`},
+		{"millis from whole seconds", `{"ms": {{millis t}}}`, map[string]any{"t": json.Number("1773134100")}, `{"ms": 1773134100000}`},
+		{"millis from a string", `{"ms": {{millis t}}}`, map[string]any{"t": "1.5"}, `{"ms": 1500}`},
+		{"millis of null", `{"ms": {{millis t}}}`, map[string]any{"t": nil}, `{"ms": null}`},
+		{"flatten a field of each element", `[{{#each (flatten g "u")}}{{json .}}{{#unless @last}},{{/unless}}{{/each}}]`,
+			map[string]any{"g": []any{map[string]any{"u": []any{1, 2}}, map[string]any{"u": []any{}}, map[string]any{}, map[string]any{"u": []any{3}}}}, `[1,2,3]`},
+		{"flatten a dotted path", `[{{#each (flatten g "a.u")}}"{{.}}"{{#unless @last}},{{/unless}}{{/each}}]`,
+			map[string]any{"g": []any{map[string]any{"a": map[string]any{"u": []any{"x"}}}, map[string]any{"a": map[string]any{"u": "y"}}}}, `["x","y"]`},
+		{"flatten lists of lists", `[{{#each (flatten g)}}{{.}}{{#unless @last}},{{/unless}}{{/each}}]`,
+			map[string]any{"g": []any{[]any{1}, []any{}, 2}}, `[1,2]`},
+		{"flatten of no list", `[{{#each (flatten g "u")}}{{.}}{{#unless @last}},{{/unless}}{{/each}}]`, map[string]any{"g": "x"}, `[]`},
+		{"helpers on hostile text", `{"t": "{{truncate s 100}}", "v": {{truncate s 100}}, "m": "{\"in\": \"{{truncate s 100}}\"}"}`,
+			map[string]any{"s": hostile}, ""},
+		{"flatten of hostile items", `[{{#each (flatten g "u")}}{{.}}{{#unless @last}},{{/unless}}{{/each}}]`,
+			map[string]any{"g": []any{map[string]any{"u": []any{hostile, map[string]any{hostile: hostile}}}, map[string]any{"u": hostile}}}, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tmpl, err := template.Parse(tc.src)
+			require.NoError(t, err)
+			out, err := tmpl.Append(nil, tc.data)
+			require.NoError(t, err)
+			require.True(t, json.Valid(out), "%s", out)
+			require.True(t, utf8.Valid(out), "%q", out)
+			if tc.want != "" {
+				require.Equal(t, tc.want, string(out))
+			}
+		})
+	}
+}
+
+func TestTruncateHostileRoundTrip(t *testing.T) {
+	tmpl, err := template.Parse(`{"t": "{{truncate s 9}}"}`)
+	require.NoError(t, err)
+	out, err := tmpl.Append(nil, map[string]any{"s": hostile})
+	require.NoError(t, err)
+	var got struct{ T string }
+	require.NoError(t, json.Unmarshal(out, &got))
+	require.Equal(t, []rune(hostile)[:8], []rune(got.T)[:8])
+	require.Equal(t, "…", string([]rune(got.T)[8:]))
+}
+
+func TestHelperArgumentErrors(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{`{"t": "{{truncate s -1}}"}`, "whole number"},
+		{`{"t": "{{truncate s "x"}}"}`, "whole number"},
+		{`{"t": "{{truncate s 1.5}}"}`, "whole number"},
+		{`{"t": {{millis s}}}`, "not a number of seconds"},
+		{`[{{#each (flatten g 1)}}{{.}}{{#unless @last}},{{/unless}}{{/each}}]`, "path"},
+	} {
+		tmpl, err := template.Parse(tc.src)
+		require.NoError(t, err, tc.src)
+		_, err = tmpl.Append(nil, map[string]any{"s": map[string]any{}, "g": []any{}})
+		require.ErrorContains(t, err, tc.want, tc.src)
+	}
+}
+
+func TestUnknownHelperSuggests(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{`{"t": "{{truncat s 10}}"}`, `unknown helper "truncat"; did you mean truncate?`},
+		{`{"t": "{{uper s}}"}`, `; did you mean upper?`},
+		{`{"n": {{cont xs}}}`, `; did you mean count?`},
+		{`{"n": {{qqqqqqqq xs 1}}}`, `unknown helper "qqqqqqqq" (`},
+	} {
+		_, err := template.Parse(tc.src)
+		var te *template.Error
+		require.ErrorAs(t, err, &te, tc.src)
+		if strings.HasSuffix(tc.want, "(") {
+			require.Contains(t, err.Error(), strings.TrimSuffix(tc.want, " ("))
+			require.NotContains(t, err.Error(), "did you mean")
+			continue
+		}
+		require.ErrorContains(t, err, tc.want)
+	}
+	_, err := template.Parse(`{"t": "{{shout s}}"}`, template.WithHelpers(map[string]template.Helper{"shout": func(a []any) (any, error) { return a, nil }}))
+	require.NoError(t, err)
+	_, err = template.Parse(`{"t": "{{shoot s}}"}`, template.WithHelpers(map[string]template.Helper{"shout": func(a []any) (any, error) { return a, nil }}))
+	require.ErrorContains(t, err, "did you mean shout?")
+}
