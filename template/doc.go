@@ -42,6 +42,26 @@
 // the position of the problem, so a template that parses renders valid JSON
 // for any data whatsoever, or Execute returns an error.
 //
+// Shapes that handlebars.js renders as valid JSON for some data only are
+// refused, and the error names the form to write instead:
+//
+//   - items of nested loops, [{{#each g}}{{#each u}}…{{#unless @last}},{{/unless}}{{/each}}{{/each}}],
+//     miss the comma between groups (and leave one after an empty group):
+//     loop once over the flattened list,
+//     [{{#each (flatten g "u")}}…{{#unless @last}},{{/unless}}{{/each}}]
+//     (inside it, ../ is the context around the loop, not the group);
+//   - items with no separator: {{#unless @last}},{{/unless}} after each;
+//   - a mustache section used to choose a value,
+//     {{#p}}"{{name}}"{{/p}}{{^p}}null{{/p}}, repeats when p is a list:
+//     {{#with p}}"{{name}}"{{else}}null{{/with}} renders once;
+//   - a with, if or each that renders nothing where a value is needed,
+//     such as a whole body {{#with data}}{…}{{/with}}: add
+//     {{else}}null (or another value) for that case;
+//   - digits after a value tag, as in {{n}}000 for milliseconds, which
+//     breaks when n has a fraction: {{millis n}};
+//   - a text string that starts like a document because a section writes
+//     [ or { first: begin it with {{!plain}}.
+//
 // The HTML mode escapes as Handlebars does, and the Text mode
 // writes values as they are, for bodies that are not JSON (see WithMode).
 //

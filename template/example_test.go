@@ -72,7 +72,7 @@ func ExampleParse_error() {
 	}
 	// Output:
 	// 1 40
-	// body:1:40: invalid JSON: expected ',' or ']' after a value, found "\""; for a body that is not JSON, use WithMode(Text) (when the items of {{#each}} at 1:16 repeat)
+	// body:1:40: invalid JSON: expected ',' or ']' after a value, found "\""; separate the items, as in {{#each data.approvals}}…{{#unless @last}},{{/unless}}{{/each}} (when the items of {{#each}} at 1:16 repeat)
 }
 
 // A string that starts like a JSON document is read as one, and must be

@@ -182,12 +182,16 @@ type lvl struct {
 type jstate struct {
 	lv          []lvl
 	first, last uint8
+	// skip is the id+1 of the last block that rendered nothing on this
+	// path since the last byte or value was written, for error hints.
+	skip int32
 }
 
 // key encodes s for sets and memos.
 func (s jstate) key() string {
 	b := make([]byte, 0, 64)
 	b = append(b, s.first, s.last)
+	b = strconv.AppendInt(b, int64(s.skip), 36)
 	for i := range s.lv {
 		l := &s.lv[i]
 		b = append(b, '|')
@@ -270,6 +274,14 @@ type analyzer struct {
 	// memo holds the states after a block for a state before it, in this
 	// pass: nested sections would otherwise be followed exponentially often.
 	memo map[memoKey][]jstate
+	// loops are the repeated sections being followed, outermost first, to
+	// name the safe form in errors that only repetition causes.
+	loops []loopFrame
+}
+
+type loopFrame struct {
+	n         *node
+	repeating bool // past the single-item round
 }
 
 type memoKey struct {
@@ -569,6 +581,7 @@ func analyzeJSON(nodes []node) (*analyzer, error) {
 		if len(s.lv) == 1 && s.lv[0].pos == pValue && s.lv[0].stack == "" {
 			msg = "empty JSON document: the template renders nothing"
 		}
+		msg += a.skipHint(s)
 		if src == nil {
 			return nil, &Error{Msg: msg}
 		}
@@ -633,9 +646,16 @@ func (a *analyzer) nodes(nodes []node, in []jstate) ([]jstate, error) {
 				s = s.clone()
 				for j := 0; j < len(n.text); j++ {
 					var f *fault
-					s.lv, f = a.feed(s.lv, 0, n.text[j], strID{n.id, int32(j)})
+					c := n.text[j]
+					s.lv, f = a.feed(s.lv, 0, c, strID{n.id, int32(j)})
 					if f != nil {
-						return nil, a.faultError(f, n, j)
+						if j == 0 && i > 0 && nodes[i-1].kind == nValue && nodes[i-1].esc.kind == escValue && (c == '.' || c >= '0' && c <= '9') {
+							f.msg += "; a tag in value position writes a whole JSON value, which no digits may follow: for epoch seconds in milliseconds ({{x}}000) write {{millis x}}"
+						}
+						return nil, a.faultError(f, n, j, s)
+					}
+					if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+						s.skip = 0
 					}
 				}
 				next.add(s)
@@ -665,12 +685,13 @@ func (a *analyzer) nodes(nodes []node, in []jstate) ([]jstate, error) {
 					if l := len(s.lv) - 1; l > 0 {
 						msg += a.inString(s.lv[l-1].id, n.src)
 					}
-					return nil, a.errorf(n.src, n.pos, msg)
+					return nil, a.errorf(n.src, n.pos, msg+a.hint(s))
 				}
 				if k > 0 && e != n.esc || k == 0 && n.pass == a.pass && e != n.esc {
 					return nil, a.errorf(n.src, n.pos, "tag {{"+n.expr.text+"}} stands "+n.esc.String()+" or "+e.String()+" depending on the sections before it")
 				}
 				n.esc, n.pass = e, a.pass
+				s.skip = 0
 				next.add(s)
 			}
 		case nBlock:
@@ -697,12 +718,93 @@ func (a *analyzer) nodes(nodes []node, in []jstate) ([]jstate, error) {
 	return cur, nil
 }
 
-// faultError turns a fault met at byte j of text node n into an *Error.
-func (a *analyzer) faultError(f *fault, n *node, j int) error {
+// faultError turns a fault met at byte j of text node n, in state s, into
+// an *Error.
+func (a *analyzer) faultError(f *fault, n *node, j int, s jstate) error {
 	if f.level == 0 {
+		if h := a.hint(s); h != "" {
+			return a.errorf(n.src, n.pos+j, f.msg+h)
+		}
 		return a.errorf(n.src, n.pos+j, f.msg+"; for a body that is not JSON, use WithMode(Text)")
 	}
-	return a.errorf(n.src, n.pos+j, f.msg+a.inString(f.id, n.src))
+	return a.errorf(n.src, n.pos+j, f.msg+a.inString(f.id, n.src)+a.hint(s))
+}
+
+// hint names the safe way to write the common shapes that fail only for
+// some data: a section that may render nothing where a value is needed,
+// items of nested loops, items without separators, and a mustache section
+// meant to render once.
+func (a *analyzer) hint(s jstate) string {
+	var r *node
+	for _, f := range a.loops {
+		if f.repeating {
+			r = f.n
+			break
+		}
+	}
+	if r == nil {
+		return a.skipHint(s)
+	}
+	if l := innerLoop(r.body); l != nil {
+		inner := "path"
+		if l.expr.kind == ePath && !l.expr.local && !l.expr.root {
+			inner = l.expr.text
+		}
+		return fmt.Sprintf("; the items of nested loops need a separator between groups too, which the inner loop cannot know: loop once over the flattened list, as in {{#each (flatten %s %q)}}…{{#unless @last}},{{/unless}}{{/each}}", r.expr.text, inner)
+	}
+	if r.block == bSection {
+		return fmt.Sprintf("; a mustache section repeats its content for each item when %s is a list: to write it once, use {{#with %s}}…{{else}}null{{/with}}", r.expr.text, r.expr.text)
+	}
+	if h := a.skipHint(s); h != "" {
+		return h
+	}
+	return fmt.Sprintf("; separate the items, as in {{#%s}}…{{#unless @last}},{{/unless}}{{/%s}}", openTag(r), r.name)
+}
+
+// skipHint explains an error met right after a block that rendered
+// nothing, which is where a value was missing.
+func (a *analyzer) skipHint(s jstate) string {
+	if s.skip == 0 {
+		return ""
+	}
+	n := a.texts[s.skip-1]
+	when := "when " + n.expr.text + " is missing, false, null, 0, \"\" or []"
+	if n.block == bEach {
+		when = "when " + n.expr.text + " is empty"
+	} else if n.block == bUnless || n.block == bInverted {
+		when = "when " + n.expr.text + " is true"
+	}
+	open := openTag(n)
+	line, col := n.src.position(n.pos)
+	return fmt.Sprintf("; {{#%s}} at %d:%d renders nothing %s: add {{else}} with a JSON value for that case, as in {{#%s}}…{{else}}null{{/%s}}", open, line, col, when, open, n.name)
+}
+
+// openTag is what follows {{# in the tag that opens block n.
+func openTag(n *node) string {
+	if n.block == bSection || n.block == bInverted {
+		return n.name
+	}
+	return n.name + " " + n.expr.text
+}
+
+// innerLoop returns the first block in nodes that repeats its body.
+func innerLoop(nodes []node) *node {
+	for i := range nodes {
+		n := &nodes[i]
+		if n.kind != nBlock {
+			continue
+		}
+		if n.block == bEach || n.block == bSection && n.expr.kind != eData {
+			return n
+		}
+		if l := innerLoop(n.body); l != nil {
+			return l
+		}
+		if l := innerLoop(n.alt); l != nil {
+			return l
+		}
+	}
+	return nil
 }
 
 // inString locates a problem, found in source at, in the embedded document
@@ -781,7 +883,13 @@ func (a *analyzer) block(n *node, s jstate) ([]jstate, error) {
 			whole := len(e.lv) == len(s.lv)+1 && e.lv[len(s.lv)].done() && e.coarse() == s.coarse()+"|"
 			if e.coarse() != s.coarse() && !whole {
 				line, col := n.src.position(n.pos)
-				return nil, a.errorf(n.src, n.close, fmt.Sprintf("{{/%s}} ends the section opened at %d:%d in another JSON context: a section must begin and end inside the same string, or at the same depth of objects and arrays, or hold the whole of a document embedded in a string it begins", n.name, line, col))
+				msg := fmt.Sprintf("{{/%s}} ends the section opened at %d:%d in another JSON context: a section must begin and end inside the same string, or at the same depth of objects and arrays, or hold the whole of a document embedded in a string it begins", n.name, line, col)
+				if l := len(s.lv); len(e.lv) > l {
+					// The section began a document in a string: if the
+					// string is text, {{!plain}} says so.
+					msg += a.inString(e.lv[l-1].id, n.src)
+				}
+				return nil, a.errorf(n.src, n.close, msg)
 			}
 		}
 		return states, nil
@@ -810,7 +918,12 @@ func (a *analyzer) block(n *node, s jstate) ([]jstate, error) {
 	}
 	if runAlt {
 		if n.alt == nil {
-			out.add(s)
+			skipped := s
+			if n.expr.kind != eData {
+				// Not a separator's condition.
+				skipped.skip = n.id + 1
+			}
+			out.add(skipped)
 		} else if err := neutral(a.nodes(n.alt, []jstate{s})); err != nil {
 			return nil, err
 		}
@@ -839,10 +952,12 @@ func (a *analyzer) block(n *node, s jstate) ([]jstate, error) {
 	line, col := n.src.position(n.pos)
 	saved := a.note
 	a.note = fmt.Sprintf(" (when the items of {{#%s}} at %d:%d repeat)", n.name, line, col)
-	defer func() { a.note = saved }()
+	a.loops = append(a.loops, loopFrame{n: n})
+	defer func() { a.note, a.loops = saved, a.loops[:len(a.loops)-1] }()
 	if err := neutral(a.nodes(n.body, flags([]jstate{s}, 2, 2))); err != nil {
 		return nil, err
 	}
+	a.loops[len(a.loops)-1].repeating = true
 	firsts, err := check(a.nodes(n.body, flags([]jstate{s}, 2, 1)))
 	if err != nil {
 		return nil, err

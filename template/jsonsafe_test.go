@@ -1,0 +1,104 @@
+package template_test
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/outhook/outhook/template"
+)
+
+// TestJSONRefusalNamesSafeForm: each shape that handlebars.js renders as
+// valid JSON for some data only is refused, the error names the safe form,
+// and the safe form renders valid JSON for data that breaks the original.
+func TestJSONRefusalNamesSafeForm(t *testing.T) {
+	groups := []any{
+		map[string]any{"u": []any{map[string]any{"id": hostile}, map[string]any{"id": "b"}}},
+		map[string]any{"u": []any{}},
+		map[string]any{"u": []any{map[string]any{"id": "c"}}},
+	}
+	cases := []struct {
+		name, refused, says, safe string
+		data                      []map[string]any
+	}{
+		{
+			name:    "nested lists flattened with unless @last",
+			refused: `{"r": [{{#each g}}{{#each u}}{"id": "{{id}}"}{{#unless @last}},{{/unless}}{{/each}}{{/each}}]}`,
+			says:    `{{#each (flatten g "u")}}…{{#unless @last}},{{/unless}}{{/each}}`,
+			safe:    `{"r": [{{#each (flatten g "u")}}{"id": "{{id}}"}{{#unless @last}},{{/unless}}{{/each}}]}`,
+			data:    []map[string]any{{"g": groups}, {"g": []any{}}, {"g": hostile}},
+		},
+		{
+			name:    "nested lists with separators at both levels",
+			refused: `[{{#each g}}{{#each u}}"{{id}}"{{#unless @last}},{{/unless}}{{/each}}{{#unless @last}},{{/unless}}{{/each}}]`,
+			says:    `{{#each (flatten g "u")}}`,
+			safe:    `[{{#each (flatten g "u")}}"{{id}}"{{#unless @last}},{{/unless}}{{/each}}]`,
+			data:    []map[string]any{{"g": groups}},
+		},
+		{
+			name:    "items without a separator",
+			refused: `{"ids": [{{#each g}}"{{id}}"{{/each}}]}`,
+			says:    `separate the items, as in {{#each g}}…{{#unless @last}},{{/unless}}{{/each}}`,
+			safe:    `{"ids": [{{#each g}}"{{id}}"{{#unless @last}},{{/unless}}{{/each}}]}`,
+			data:    []map[string]any{{"g": []any{map[string]any{"id": hostile}, 1, nil}}},
+		},
+		{
+			name:    "mustache section choosing between a string and null",
+			refused: `{"v": {{#p}}"{{name}}"{{/p}}{{^p}}null{{/p}} }`,
+			says:    `use {{#with p}}…{{else}}null{{/with}}`,
+			safe:    `{"v": {{#with p}}"{{name}}"{{else}}null{{/with}} }`,
+			data:    []map[string]any{{"p": []any{map[string]any{"name": "a"}, map[string]any{"name": hostile}}}, {"p": nil}, {"p": map[string]any{"name": hostile}}},
+		},
+		{
+			name:    "with as the whole body",
+			refused: `{{#with data}}{"id": "{{id}}"}{{/with}}`,
+			says:    `{{#with data}} at 1:1 renders nothing when data is missing, false, null, 0, "" or []: add {{else}} with a JSON value for that case, as in {{#with data}}…{{else}}null{{/with}}`,
+			safe:    `{{#with data}}{"id": "{{id}}"}{{else}}null{{/with}}`,
+			data:    []map[string]any{{"data": map[string]any{"id": hostile}}, {"data": 0}, {}},
+		},
+		{
+			name:    "with in value position",
+			refused: `{"flow": {{#with f}}{"id": "{{id}}"}{{/with}} }`,
+			says:    `{{#with f}}…{{else}}null{{/with}}`,
+			safe:    `{"flow": {{#with f}}{"id": "{{id}}"}{{else}}null{{/with}} }`,
+			data:    []map[string]any{{"f": map[string]any{"id": hostile}}, {"f": ""}},
+		},
+		{
+			name:    "if in value position",
+			refused: `{"v": {{#if x}}{{x}}{{/if}}}`,
+			says:    `{{#if x}}…{{else}}null{{/if}}`,
+			safe:    `{"v": {{#if x}}{{x}}{{else}}null{{/if}}}`,
+			data:    []map[string]any{{"x": hostile}, {"x": false}},
+		},
+		{
+			name:    "seconds to milliseconds by appending zeros",
+			refused: `{"ms": {{n}}000}`,
+			says:    `write {{millis x}}`,
+			safe:    `{"ms": {{millis n}}}`,
+			data:    []map[string]any{{"n": json.Number("1773134100.482913204")}, {"n": nil}, {}},
+		},
+		{
+			name:    "text string that starts like a document",
+			refused: `{"t": "{{#each a}}{{#if @first}}[{{/if}}{{name}}{{#if @last}}]{{else}}, {{/if}}{{/each}}"}`,
+			says:    `if that string is text, begin it with {{!plain}}`,
+			safe:    `{"t": "{{!plain}}{{#each a}}{{#if @first}}[{{/if}}{{name}}{{#if @last}}]{{else}}, {{/if}}{{/each}}"}`,
+			data:    []map[string]any{{"a": []any{map[string]any{"name": hostile}, map[string]any{"name": "b"}}}},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := template.Parse(tc.refused)
+			var te *template.Error
+			require.ErrorAs(t, err, &te)
+			require.ErrorContains(t, err, tc.says)
+			tmpl, err := template.Parse(tc.safe)
+			require.NoError(t, err)
+			for _, d := range tc.data {
+				out, err := tmpl.Append(nil, d)
+				require.NoError(t, err)
+				require.True(t, json.Valid(out), "%s", out)
+			}
+		})
+	}
+}
