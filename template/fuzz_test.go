@@ -28,6 +28,8 @@ var fuzzSeeds = []string{
 	`{{#if x}}{"x": {{x}}}{{else}}null{{/if}}`,
 	`{"s": "{{truncate x 3}}", "b": "{{truncateBytes x 4 "..."}}", "n": {{count xs}}, "ms": {{millis x}}}`,
 	`[{{#each (flatten xs)}}{{json .}}{{#unless @last}},{{/unless}}{{/each}}]`,
+	`{"v": {{#if x}}"{{x}}"{{/if}}{{^if x}}null{{/if}}, "w": {{#with obj}}{{json .}}{{/with}}{{^with obj}}[]{{/with}}}`,
+	`[{{#if x}}"a"{{/if}}{{#if k}}{{#if x}},{{/if}}"b"{{/if}}{{#unless k}}{{#unless x}}0{{/unless}}{{/unless}}]`,
 	`{"m": "{\"t\": \"{{truncate x 2 \"~\"}}\", \"f\": [{{#each (flatten obj \"p\")}}\"{{.}}\"{{#unless @last}},{{/unless}}{{/each}}]}"}`,
 	`{"a": [{{#each xs}}{{#with .}}{{#each .}}{{.}}{{#unless @last}},{{/unless}}{{/each}}{{/with}}{{/each}}]}`,
 	// Issue 14: a value must not add members to the document embedded in

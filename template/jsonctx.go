@@ -185,6 +185,38 @@ type jstate struct {
 	// skip is the id+1 of the last block that rendered nothing on this
 	// path since the last byte or value was written, for error hints.
 	skip int32
+	// facts records the truthiness of the paths that blocks tested on this
+	// path, in the current context, as 'T' or 'F', the path, then 0, so
+	// that {{#if p}}…{{/if}}{{^if p}}…{{/if}} follows two ways, not four.
+	facts string
+}
+
+// fact tells what s knows of the truthiness of the path k.
+func (s jstate) fact(k string) (isTrue, ok bool) {
+	for rest := s.facts; rest != ""; {
+		entry, next, _ := strings.Cut(rest, "\x00")
+		if entry[1:] == k {
+			return entry[0] == 'T', true
+		}
+		rest = next
+	}
+	return false, false
+}
+
+// factKey returns the path whose truthiness block n tests, when a later
+// block can rely on it: a plain path, which gives the same value in the
+// same context (a helper might not), tested as if does.
+func factKey(n *node) string {
+	if n.kind != nBlock {
+		return ""
+	}
+	switch n.block {
+	case bIf, bUnless, bInverted, bWith, bSection:
+		if n.expr.kind == ePath && n.expr.includeZero == nil {
+			return n.expr.text
+		}
+	}
+	return ""
 }
 
 // key encodes s for sets and memos.
@@ -192,6 +224,7 @@ func (s jstate) key() string {
 	b := make([]byte, 0, 64)
 	b = append(b, s.first, s.last)
 	b = strconv.AppendInt(b, int64(s.skip), 36)
+	b = append(b, s.facts...)
 	for i := range s.lv {
 		l := &s.lv[i]
 		b = append(b, '|')
@@ -277,6 +310,10 @@ type analyzer struct {
 	// loops are the repeated sections being followed, outermost first, to
 	// name the safe form in errors that only repetition causes.
 	loops []loopFrame
+	// retest holds the blocks whose tested path a later sibling tests
+	// again: only their outcome is kept in the states, which would
+	// otherwise double with every block.
+	retest map[*node]bool
 }
 
 type loopFrame struct {
@@ -567,6 +604,7 @@ func analyzeJSON(nodes []node) (*analyzer, error) {
 	a := &analyzer{pass: 1, docs: make(map[strID]bool), plain: make(map[strID]bool)}
 	numberTexts(nodes, &a.texts)
 	a.memo = make(map[memoKey][]jstate)
+	a.retest = make(map[*node]bool)
 	end, err := a.nodes(nodes, []jstate{{lv: []lvl{{pos: pValue}}}})
 	if err != nil {
 		return nil, err
@@ -633,6 +671,13 @@ func (a *analyzer) errorf(src *source, off int, msg string) error {
 
 // nodes follows every state of in through nodes.
 func (a *analyzer) nodes(nodes []node, in []jstate) ([]jstate, error) {
+	tested := make(map[string]bool)
+	for i := len(nodes) - 1; i >= 0; i-- {
+		if k := factKey(&nodes[i]); k != "" && tested[k] {
+			a.retest[&nodes[i]] = true
+		}
+		sameContextTests(&nodes[i], tested)
+	}
 	cur := in
 	for i := range nodes {
 		n := &nodes[i]
@@ -846,9 +891,33 @@ func (a *analyzer) escapedLiterals(n *node, states []jstate) error {
 	return nil
 }
 
+// sameContextTests adds to tested the paths that n, and the blocks in the
+// parts of n that keep its context, test.
+func sameContextTests(n *node, tested map[string]bool) {
+	if n.kind != nBlock {
+		return
+	}
+	if k := factKey(n); k != "" {
+		tested[k] = true
+	}
+	if n.block == bIf || n.block == bUnless || n.block == bInverted {
+		for i := range n.body {
+			sameContextTests(&n.body[i], tested)
+		}
+	}
+	for i := range n.alt {
+		sameContextTests(&n.alt[i], tested)
+	}
+}
+
 // known tells whether the value of e is known in state s, and if so whether
 // it is truthy.
 func known(e *expr, s jstate) (isTrue, ok bool) {
+	if e.kind == ePath && e.includeZero == nil {
+		if t, ok := s.fact(e.text); ok {
+			return t, true
+		}
+	}
 	if e.kind == eLit && e.includeZero == nil {
 		// {{#if true}}: known at Parse.
 		return truthy(e.lit, true), true
@@ -894,15 +963,39 @@ func (a *analyzer) block(n *node, s jstate) ([]jstate, error) {
 		}
 		return states, nil
 	}
-	// neutral checks the states at the end of the body, which are states at
-	// the end of the section too.
-	neutral := func(states []jstate, err error) error {
-		states, err = check(states, err)
-		for _, e := range states {
-			e.first, e.last = s.first, s.last
-			out.add(e)
+	// after returns the facts after the block, the body run or not.
+	after := func(body bool) string {
+		k := factKey(n)
+		if k == "" || !a.retest[n] {
+			return s.facts
 		}
-		return err
+		isTrue := body != (n.block == bUnless || n.block == bInverted)
+		if _, ok := s.fact(k); ok {
+			return s.facts
+		}
+		if isTrue {
+			return s.facts + "T" + k + "\x00"
+		}
+		return s.facts + "F" + k + "\x00"
+	}
+	// neutral checks the states at the end of the body (or of the else
+	// part), which are states at the end of the section too.
+	neutral := func(body bool) func([]jstate, error) error {
+		return func(states []jstate, err error) error {
+			states, err = check(states, err)
+			for _, e := range states {
+				e.first, e.last = s.first, s.last
+				e.facts = after(body)
+				out.add(e)
+			}
+			return err
+		}
+	}
+	// in is the state the body starts in: only if and unless keep the
+	// context, and with it what is known of its paths.
+	in := s
+	if n.block != bIf && n.block != bUnless && n.block != bInverted {
+		in.facts = ""
 	}
 	truthy, isKnown := known(n.expr, s)
 	if n.block == bUnless || n.block == bInverted {
@@ -923,8 +1016,9 @@ func (a *analyzer) block(n *node, s jstate) ([]jstate, error) {
 				// Not a separator's condition.
 				skipped.skip = n.id + 1
 			}
+			skipped.facts = after(false)
 			out.add(skipped)
-		} else if err := neutral(a.nodes(n.alt, []jstate{s})); err != nil {
+		} else if err := neutral(false)(a.nodes(n.alt, []jstate{s})); err != nil {
 			return nil, err
 		}
 	}
@@ -933,7 +1027,7 @@ func (a *analyzer) block(n *node, s jstate) ([]jstate, error) {
 	}
 	if n.block != bEach && (n.block != bSection || n.expr.kind == eData) {
 		// Once, with the loop state unchanged.
-		if err := neutral(a.nodes(n.body, []jstate{s})); err != nil {
+		if err := neutral(true)(a.nodes(n.body, []jstate{in})); err != nil {
 			return nil, err
 		}
 		return out.list, nil
@@ -954,11 +1048,11 @@ func (a *analyzer) block(n *node, s jstate) ([]jstate, error) {
 	a.note = fmt.Sprintf(" (when the items of {{#%s}} at %d:%d repeat)", n.name, line, col)
 	a.loops = append(a.loops, loopFrame{n: n})
 	defer func() { a.note, a.loops = saved, a.loops[:len(a.loops)-1] }()
-	if err := neutral(a.nodes(n.body, flags([]jstate{s}, 2, 2))); err != nil {
+	if err := neutral(true)(a.nodes(n.body, flags([]jstate{in}, 2, 2))); err != nil {
 		return nil, err
 	}
 	a.loops[len(a.loops)-1].repeating = true
-	firsts, err := check(a.nodes(n.body, flags([]jstate{s}, 2, 1)))
+	firsts, err := check(a.nodes(n.body, flags([]jstate{in}, 2, 1)))
 	if err != nil {
 		return nil, err
 	}
@@ -980,7 +1074,7 @@ func (a *analyzer) block(n *node, s jstate) ([]jstate, error) {
 			}
 		}
 	}
-	if err := neutral(a.nodes(n.body, flags(between.list, 1, 2))); err != nil {
+	if err := neutral(true)(a.nodes(n.body, flags(between.list, 1, 2))); err != nil {
 		return nil, err
 	}
 	return out.list, nil

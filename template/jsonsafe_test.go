@@ -102,3 +102,47 @@ func TestJSONRefusalNamesSafeForm(t *testing.T) {
 		})
 	}
 }
+
+// TestComplementarySections: two blocks testing the same path in the same
+// context take complementary ways, so a value chosen between them is JSON
+// on every path; where the context or the test differs, the template is
+// still refused.
+func TestComplementarySections(t *testing.T) {
+	values := []any{nil, false, true, 0, 1, "", hostile, []any{}, []any{hostile, 2}, map[string]any{}, map[string]any{"name": hostile, "p": false}}
+	accepted := []string{
+		`{"v": {{#if p}}"{{p}}"{{/if}}{{^if p}}null{{/if}} }`,
+		`{"v": {{#if p}}{{json p}}{{/if}}{{#unless p}}null{{/unless}} }`,
+		`{"v": {{#with p}}"{{name}}"{{/with}}{{^with p}}null{{/with}} }`,
+		`{"v": {{^p}}null{{/p}}{{#if p}}"{{p.name}}"{{/if}} }`,
+		`{"v": {{#if p}}{{#if q}}1{{/if}}{{#unless q}}2{{/unless}}{{/if}}{{^if p}}3{{/if}} }`,
+		`[{{#if p}}"a"{{/if}}{{#if q}}{{#if p}},{{/if}}"b"{{/if}}]`,
+	}
+	for _, src := range accepted {
+		tmpl, err := template.Parse(src)
+		require.NoError(t, err, src)
+		for _, p := range values {
+			for _, q := range values[:4] {
+				out, err := tmpl.Append(nil, map[string]any{"p": p, "q": q})
+				require.NoError(t, err)
+				require.True(t, json.Valid(out), "%s with p=%v q=%v: %s", src, p, q, out)
+			}
+		}
+	}
+	refused := []string{
+		// A mustache section repeats over a list.
+		`{"v": {{#p}}"{{name}}"{{/p}}{{^p}}null{{/p}} }`,
+		// Inside with, p is looked up in q first: another value.
+		`[{{#if p}}"a"{{/if}}{{#with q}}{{#unless p}}"b"{{/unless}}{{/with}}{{#unless p}}{{/unless}}]`,
+		// Different paths.
+		`{"v": {{#if p}}1{{/if}}{{^if q}}2{{/if}} }`,
+		// A helper may answer differently each time.
+		`{"v": {{#if (eq p 1)}}1{{/if}}{{^if (eq p 1)}}2{{/if}} }`,
+		// includeZero changes the test.
+		`{"v": {{#if p includeZero=true}}1{{/if}}{{^if p}}2{{/if}} }`,
+	}
+	for _, src := range refused {
+		_, err := template.Parse(src)
+		var te *template.Error
+		require.ErrorAs(t, err, &te, src)
+	}
+}
