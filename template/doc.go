@@ -42,6 +42,14 @@
 // the position of the problem, so a template that parses renders valid JSON
 // for any data whatsoever, or Execute returns an error.
 //
+// Blocks that test the same field path, as if, unless, with and sections
+// do, take complementary ways when they stand in the same context (side by
+// side, or one inside an if or unless part of the other, or in an else
+// part), so that {"v": {{#if p}}"{{p}}"{{/if}}{{^if p}}null{{/if}}}
+// parses: the path gives the same value in both. Helper calls, includeZero
+// tests and tests inside a with, each or section body, where the path may
+// name another value, are not taken as known.
+//
 // Shapes that handlebars.js renders as valid JSON for some data only are
 // refused, and the error names the form to write instead:
 //
