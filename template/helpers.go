@@ -212,7 +212,8 @@ func builtins(custom map[string]Helper) map[string]*helper {
 // didYouMean suggests the helper nearest to name, for the unknown helper
 // error.
 func didYouMean(name string, helpers map[string]*helper) string {
-	names := make([]string, 0, len(helpers))
+	// The block helpers too: {{#eachh xs}} reaches here.
+	names := []string{"each", "if", "unless", "with"}
 	for n := range helpers {
 		if n != "log" {
 			names = append(names, n)

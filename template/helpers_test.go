@@ -100,6 +100,8 @@ func TestUnknownHelperSuggests(t *testing.T) {
 		{`{"t": "{{truncat s 10}}"}`, `unknown helper "truncat"; did you mean truncate?`},
 		{`{"t": "{{uper s}}"}`, `; did you mean upper?`},
 		{`{"n": {{cont xs}}}`, `; did you mean count?`},
+		{`[{{#eachh xs}}1{{/eachh}}]`, `unknown helper "eachh"; did you mean each?`},
+		{`[{{#unles x}}1{{/unles}}]`, `; did you mean unless?`},
 		{`{"n": {{qqqqqqqq xs 1}}}`, `unknown helper "qqqqqqqq" (`},
 	} {
 		_, err := template.Parse(tc.src)
