@@ -100,6 +100,9 @@
 //   - a raw block {{{{name}}}}…{{{{/name}}}} is a section over name whose
 //     content is text, tags included (in JSON mode, text read as JSON like
 //     any other);
+//   - a block, comment, else or partial tag alone on its line takes the
+//     line even with a ~ on one side, which trims only that side (and, on
+//     the left of a partial, its indentation);
 //   - {{^if x}}, {{^each xs}} and the like swap the two parts of the block;
 //     {{#if x includeZero=true}} counts 0 as true; {{log …}} renders
 //     nothing;

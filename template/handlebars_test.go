@@ -71,6 +71,12 @@ var pastedHandlebarsCases = []struct {
 	{"array as text", `{{x}}|{{#each y}}{{this}};{{/each}}`, `{"x":[["a","b"],null,1.5,true,"c"],"y":[[1,2],[]]}`, `a,b,,1.5,true,c|1,2;;`},
 	{"block param not in else", `{{#each l as |v|}}{{v}}{{else}}[{{v}}]{{/each}}`, `{"l":[],"v":"field"}`, `[field]`},
 	{"block param shadows a field", `{{#each l as |name|}}{{name}}{{/each}}`, `{"l":["a"],"name":"root"}`, `a`},
+	{"tilde on the left, standalone on the right", "a\n{{~#if x}}\nb\n{{/if}}\nc", `{"x":1}`, "ab\nc"},
+	{"tilde on the right, standalone on the left", "a\n  {{#if x~}}\nb\n{{/if}}\nc", `{"x":1}`, "a\nb\nc"},
+	{"tilde on a closing tag", "a\n{{#if x}}\nb\n  {{~/if}}  \nc", `{"x":1}`, "a\nbc"},
+	{"tilde list on standalone lines", "[\n  {{~#each l}}\n  {{this}},\n  {{~/each}}\n]", `{"l":[1,2]}`, "[  1,  2,]"},
+	{"tilde on a standalone comment", "x\n  {{~! c}}\ny", `{}`, "xy"},
+	{"tilde after a standalone comment", "x\n  {{! c~}}\ny", `{}`, "x\ny"},
 }
 
 func TestRendersAsHandlebars(t *testing.T) {
@@ -262,5 +268,24 @@ func TestBlockParameterErrors(t *testing.T) {
 			continue
 		}
 		require.ErrorContains(t, err, msg, src)
+	}
+}
+
+// A partial tag with ~ on one side is still standalone on the other, and
+// trimming its left side drops the indentation, as in handlebars.js.
+func TestWhitespaceControlAroundPartials(t *testing.T) {
+	tests := []struct{ name, src, want string }{
+		{"tilde on the right", "x\n  {{> p~}}\ny", "x\n  P\n  Q\ny"},
+		{"tilde on the left", "x\n  {{~> p}}\ny", "xP\nQ\ny"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tmpl, err := template.Parse(tt.src, template.WithMode(template.Text),
+				template.WithPartials(map[string]string{"p": "P\nQ\n"}))
+			require.NoError(t, err)
+			out, err := tmpl.Append(nil, map[string]any{})
+			require.NoError(t, err)
+			require.Equal(t, tt.want, string(out))
+		})
 	}
 }
