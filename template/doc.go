@@ -134,8 +134,11 @@
 // a,b,c (the HTML and Text modes write a,b,c too); in JSON mode, a template
 // that some data would make render invalid JSON is refused at Parse.
 //
-// Falsy values, which skip if, each and sections, are false, null, a
-// missing field, 0, "" and the empty array.
+// Falsy values, which skip if and unless, are false, null, a missing
+// field, 0, "" and the empty array. As in Handlebars, {{#with x}} renders
+// its body for 0 too, and a section {{#x}} for 0 and "" (with that value
+// as its context), so {{^x}} renders only for false, null, a missing field
+// and the empty array; the mustache specification tests none of these.
 //
 // # Helpers
 //

@@ -474,6 +474,28 @@ func truthy(v any, found bool) bool {
 	return false
 }
 
+// selects tells whether v selects the body of a block of kind b, as in
+// Handlebars: with renders 0 (only false, null, "" and [] are empty to
+// it), and a section {{#x}} renders 0 and "" as its context, so that only
+// false, null, a missing field and [] select {{^x}}.
+func selects(b blockKind, v any, found bool) bool {
+	if !found {
+		return false
+	}
+	switch b {
+	case bWith:
+		if jsondoc.KindOf(v) == jsondoc.Number {
+			return true
+		}
+	case bSection, bInverted:
+		switch jsondoc.KindOf(v) {
+		case jsondoc.Number, jsondoc.String:
+			return true
+		}
+	}
+	return truthy(v, found)
+}
+
 // block renders a section or block helper.
 func (s *state) block(dst []byte, n *node) ([]byte, error) {
 	if n.block == bPartial {
@@ -504,7 +526,7 @@ func (s *state) block(dst []byte, n *node) ([]byte, error) {
 		} else if v, found, err = s.eval(n, e, lenient); err != nil {
 			return dst, err
 		}
-		t = truthy(v, found)
+		t = selects(n.block, v, found)
 		if !t && found && e.includeZero != nil && jsondoc.KindOf(v) == jsondoc.Number {
 			// {{#if x includeZero=true}}: 0 counts as true.
 			z, zfound, err := s.eval(n, e.includeZero, true)

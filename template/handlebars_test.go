@@ -71,6 +71,46 @@ var pastedHandlebarsCases = []struct {
 	{"array as text", `{{x}}|{{#each y}}{{this}};{{/each}}`, `{"x":[["a","b"],null,1.5,true,"c"],"y":[[1,2],[]]}`, `a,b,,1.5,true,c|1,2;;`},
 	{"block param not in else", `{{#each l as |v|}}{{v}}{{else}}[{{v}}]{{/each}}`, `{"l":[],"v":"field"}`, `[field]`},
 	{"block param shadows a field", `{{#each l as |name|}}{{name}}{{/each}}`, `{"l":["a"],"name":"root"}`, `a`},
+	{"with over 0", `{{#with x}}[{{this}}]{{else}}E{{/with}}`, `{"x":0}`, `[0]`},
+	{"if over 0", `{{#if x}}Y{{else}}N{{/if}}`, `{"x":0}`, `N`},
+	{"section over 0", `{{#x}}[{{.}}]{{else}}E{{/x}}`, `{"x":0}`, `[0]`},
+	{"inverted section over 0", `{{^x}}INV{{/x}}`, `{"x":0}`, ``},
+	{"each over 0", `{{#each x}}[{{this}}]{{else}}E{{/each}}`, `{"x":0}`, `E`},
+	{"unless over 0", `{{#unless x}}U{{/unless}}`, `{"x":0}`, `U`},
+	{"with over empty string", `{{#with x}}[{{this}}]{{else}}E{{/with}}`, `{"x":""}`, `E`},
+	{"if over empty string", `{{#if x}}Y{{else}}N{{/if}}`, `{"x":""}`, `N`},
+	{"section over empty string", `{{#x}}[{{.}}]{{else}}E{{/x}}`, `{"x":""}`, `[]`},
+	{"inverted section over empty string", `{{^x}}INV{{/x}}`, `{"x":""}`, ``},
+	{"each over empty string", `{{#each x}}[{{this}}]{{else}}E{{/each}}`, `{"x":""}`, `E`},
+	{"unless over empty string", `{{#unless x}}U{{/unless}}`, `{"x":""}`, `U`},
+	{"with over empty array", `{{#with x}}[{{this}}]{{else}}E{{/with}}`, `{"x":[]}`, `E`},
+	{"if over empty array", `{{#if x}}Y{{else}}N{{/if}}`, `{"x":[]}`, `N`},
+	{"section over empty array", `{{#x}}[{{.}}]{{else}}E{{/x}}`, `{"x":[]}`, `E`},
+	{"inverted section over empty array", `{{^x}}INV{{/x}}`, `{"x":[]}`, `INV`},
+	{"each over empty array", `{{#each x}}[{{this}}]{{else}}E{{/each}}`, `{"x":[]}`, `E`},
+	{"unless over empty array", `{{#unless x}}U{{/unless}}`, `{"x":[]}`, `U`},
+	{"if over empty object", `{{#if x}}Y{{else}}N{{/if}}`, `{"x":{}}`, `Y`},
+	{"inverted section over empty object", `{{^x}}INV{{/x}}`, `{"x":{}}`, ``},
+	{"each over empty object", `{{#each x}}[{{this}}]{{else}}E{{/each}}`, `{"x":{}}`, `E`},
+	{"unless over empty object", `{{#unless x}}U{{/unless}}`, `{"x":{}}`, ``},
+	{"with over false", `{{#with x}}[{{this}}]{{else}}E{{/with}}`, `{"x":false}`, `E`},
+	{"if over false", `{{#if x}}Y{{else}}N{{/if}}`, `{"x":false}`, `N`},
+	{"section over false", `{{#x}}[{{.}}]{{else}}E{{/x}}`, `{"x":false}`, `E`},
+	{"inverted section over false", `{{^x}}INV{{/x}}`, `{"x":false}`, `INV`},
+	{"each over false", `{{#each x}}[{{this}}]{{else}}E{{/each}}`, `{"x":false}`, `E`},
+	{"unless over false", `{{#unless x}}U{{/unless}}`, `{"x":false}`, `U`},
+	{"with over null", `{{#with x}}[{{this}}]{{else}}E{{/with}}`, `{"x":null}`, `E`},
+	{"if over null", `{{#if x}}Y{{else}}N{{/if}}`, `{"x":null}`, `N`},
+	{"section over null", `{{#x}}[{{.}}]{{else}}E{{/x}}`, `{"x":null}`, `E`},
+	{"inverted section over null", `{{^x}}INV{{/x}}`, `{"x":null}`, `INV`},
+	{"each over null", `{{#each x}}[{{this}}]{{else}}E{{/each}}`, `{"x":null}`, `E`},
+	{"unless over null", `{{#unless x}}U{{/unless}}`, `{"x":null}`, `U`},
+	{"with over string 0", `{{#with x}}[{{this}}]{{else}}E{{/with}}`, `{"x":"0"}`, `[0]`},
+	{"if over string 0", `{{#if x}}Y{{else}}N{{/if}}`, `{"x":"0"}`, `Y`},
+	{"section over string 0", `{{#x}}[{{.}}]{{else}}E{{/x}}`, `{"x":"0"}`, `[0]`},
+	{"inverted section over string 0", `{{^x}}INV{{/x}}`, `{"x":"0"}`, ``},
+	{"each over string 0", `{{#each x}}[{{this}}]{{else}}E{{/each}}`, `{"x":"0"}`, `E`},
+	{"unless over string 0", `{{#unless x}}U{{/unless}}`, `{"x":"0"}`, ``},
 	{"tilde on the left, standalone on the right", "a\n{{~#if x}}\nb\n{{/if}}\nc", `{"x":1}`, "ab\nc"},
 	{"tilde on the right, standalone on the left", "a\n  {{#if x~}}\nb\n{{/if}}\nc", `{"x":1}`, "a\nb\nc"},
 	{"tilde on a closing tag", "a\n{{#if x}}\nb\n  {{~/if}}  \nc", `{"x":1}`, "a\nbc"},
@@ -288,4 +328,14 @@ func TestWhitespaceControlAroundPartials(t *testing.T) {
 			require.Equal(t, tt.want, string(out))
 		})
 	}
+}
+
+// The JSON analysis follows the part that a literal selects, with the
+// same rules as Execute: {{#with 0}} renders its body.
+func TestWithZeroLiteralInJSONMode(t *testing.T) {
+	tmpl, err := template.Parse(`{"v": {{#with 0}}{{this}}{{else}}null{{/with}}, "s": "{{#x}}({{.}}){{/x}}"}`)
+	require.NoError(t, err)
+	out, err := tmpl.Append(nil, map[string]any{"x": ""})
+	require.NoError(t, err)
+	require.Equal(t, `{"v": 0, "s": "()"}`, string(out))
 }

@@ -746,10 +746,10 @@ func (a *analyzer) escapedLiterals(n *node, states []jstate) error {
 
 // known tells whether the value of e is known in state s, and if so whether
 // it is truthy.
-func known(e *expr, s jstate) (isTrue, ok bool) {
+func known(b blockKind, e *expr, s jstate) (isTrue, ok bool) {
 	if e.kind == eLit && e.includeZero == nil {
 		// {{#if true}}: known at Parse.
-		return truthy(e.lit, true), true
+		return selects(b, e.lit, true), true
 	}
 	if e.kind != eData || e.up > 0 {
 		// Only the innermost loop is tracked.
@@ -796,7 +796,7 @@ func (a *analyzer) block(n *node, s jstate) ([]jstate, error) {
 		}
 		return err
 	}
-	truthy, isKnown := known(n.expr, s)
+	truthy, isKnown := known(n.block, n.expr, s)
 	if n.block == bUnless || n.block == bInverted {
 		truthy = !truthy
 	}

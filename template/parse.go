@@ -21,7 +21,7 @@ type blockKind uint8
 
 const (
 	bSection  blockKind = iota // {{#x}}: each element of a list, else once with x as context if truthy
-	bInverted                  // {{^x}}: once if x is falsy
+	bInverted                  // {{^x}}: once if x is false, null, missing or []
 	bIf                        // {{#if x}}
 	bUnless                    // {{#unless x}}
 	bEach                      // {{#each x}}: arrays and objects, with @index, @key, @first, @last
