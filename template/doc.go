@@ -116,13 +116,23 @@
 //     WithPartials does not provide is a Parse error (see
 //     WithMissingPartialsEmpty); in the HTML and Text modes, {{> (expr)}}
 //     includes the partial named by the value of expr, and Execute fails
-//     when there is none.
+//     when there is none;
+//   - {{#*inline "name"}}…{{/inline}} defines a partial for the block part
+//     it is written in (before the definition too; the last of a name
+//     wins) and the partials included from there, ahead of WithPartials;
+//   - {{#> name x k=v}}…{{/name}} includes the partial name, in which
+//     {{> @partial-block}} renders the content between the tags (whose
+//     inline partials name sees too); when there is no partial name, the
+//     content is rendered in its place.
 //
 // Block parameters on blocks other than each and with, hash arguments (k=v)
 // other than includeZero and those of partials, block helpers other than
-// the built-in ones, partial blocks and inline partials are not supported
-// and fail to parse, and so are partials named by a value in JSON mode,
-// where each partial is checked where it stands.
+// the built-in ones, decorators other than inline, {{else}} in a partial
+// block and partial blocks named by a value are not supported and fail to
+// parse, and so are partials named by a value in JSON mode, where each
+// partial is checked where it stands; a partial named by a value does not
+// see inline partials. A partial that includes itself is refused in JSON
+// mode, an inline partial and a partial block's content included.
 //
 // Differences from handlebars.js 4.7 that remain: names are looked up in
 // the enclosing contexts too (mustache's rule); numbers keep their digits

@@ -339,3 +339,118 @@ func TestWithZeroLiteralInJSONMode(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, `{"v": 0, "s": "()"}`, string(out))
 }
+
+// Partial blocks and inline partials, with what handlebars.js 4.7.10
+// renders for them.
+func TestPartialBlocksAndInlinePartials(t *testing.T) {
+	tests := []struct {
+		name, src, data, partials, want string
+	}{
+		{"inline partial", `{{#*inline "x"}}X{{/inline}}{{> x}}`, `{}`, `{}`, `X`},
+		{"inline partial used before its definition", `{{> x}}{{#*inline "x"}}X{{/inline}}`, `{}`, `{}`, `X`},
+		{"inline partial named with single quotes", `{{#*inline 'x'}}X{{/inline}}{{> x}}`, `{}`, `{}`, `X`},
+		{"inline partial in a nested block", `{{#*inline "x"}}X{{/inline}}{{#if 1}}{{> x}}{{/if}}`, `{}`, `{}`, `X`},
+		{"inline partial scoped to its block", `{{#if 1}}{{#*inline "x"}}X{{/inline}}{{/if}}{{> x}}`, `{}`, `{"x":"P"}`, `P`},
+		{"inline partial shadows a partial", `{{#*inline "x"}}X{{/inline}}{{> p}}`, `{}`, `{"p":"({{> x}})","x":"G"}`, `(X)`},
+		{"last inline partial of a name wins", `{{#*inline "x"}}A{{/inline}}{{#*inline "x"}}B{{/inline}}{{> x}}`, `{}`, `{}`, `B`},
+		{"inline partial over the current context", `{{#*inline "x"}}{{a}}{{/inline}}{{#with o}}{{> x}}{{/with}}`, `{"a":"root","o":{"a":"inner"}}`, `{}`, `inner`},
+		{"inline partial with a context", `{{#*inline "x"}}{{a}}{{/inline}}{{> x o}}`, `{"a":"root","o":{"a":"inner"}}`, `{}`, `inner`},
+		{"partial block", `{{#> layout}}body {{a}}{{/layout}}`, `{"a":1}`, `{"layout":"({{> @partial-block}})"}`, `(body 1)`},
+		{"missing partial renders the block", `{{#> layout}}missing{{/layout}}`, `{}`, `{}`, `missing`},
+		{"partial block with a context", `{{#> layout o}}body {{a}}{{/layout}}`, `{"a":1,"o":{"a":2}}`, `{"layout":"({{a}} {{> @partial-block}})"}`, `(2 body 2)`},
+		{"partial block with a hash", `{{#> layout k=1}}B{{k}}{{/layout}}`, `{}`, `{"layout":"{{k}}{{> @partial-block}}"}`, `1B1`},
+		{"partial block in a loop", `{{#> layout}}B{{this}}{{/layout}}`, `{"l":[1,2]}`, `{"layout":"{{#each l}}{{> @partial-block}}{{/each}}"}`, `B1B2`},
+		{"inline partial in a partial block", `{{#> layout}}{{#*inline "c"}}C{{a}}{{/inline}}{{/layout}}`, `{"a":1}`, `{"layout":"({{> c}})"}`, `(C1)`},
+		{"nested partial blocks", `{{#> outer}}O{{/outer}}`, `{}`, `{"outer":"({{#> inner}}I{{> @partial-block}}{{/inner}})","inner":"<{{> @partial-block}}>"}`, `(<IO>)`},
+		{"partial block through a partial", `{{#> layout}}B{{/layout}}`, `{}`, `{"layout":"{{> p}}","p":"<{{> @partial-block}}>"}`, `<B>`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var data any
+			require.NoError(t, json.Unmarshal([]byte(tt.data), &data))
+			var partials map[string]string
+			require.NoError(t, json.Unmarshal([]byte(tt.partials), &partials))
+			for _, mode := range []template.Mode{template.Text, template.HTML} {
+				tmpl, err := template.Parse(tt.src, template.WithMode(mode), template.WithPartials(partials))
+				require.NoError(t, err)
+				out, err := tmpl.Append(nil, data)
+				require.NoError(t, err)
+				require.Equal(t, tt.want, string(out), mode)
+			}
+			tmpl, err := template.Parse(`{"v": "`+tt.src+`"}`, template.WithPartials(partials))
+			require.NoError(t, err)
+			out, err := tmpl.Append(nil, data)
+			require.NoError(t, err)
+			require.Equal(t, `{"v": "`+tt.want+`"}`, string(out))
+		})
+	}
+}
+
+// Partials written in the template keep the whitespace rules: standalone
+// tags take their lines, and a standalone inclusion indents every line.
+func TestPartialBlocksWhitespace(t *testing.T) {
+	tests := []struct{ name, src, data, partials, want string }{
+		{"standalone inline partial", "{{#*inline \"x\"}}\nX\n{{/inline}}\n  {{> x}}\nend", `{}`, `{}`, "  X\nend"},
+		{"indented inline partial with a block", "{{#*inline \"x\"}}\nA\n{{#if 1}}\nB{{v}}\n{{/if}}\n{{/inline}}\n<\n  {{> x}}\n>", `{"v":1}`, `{}`, "<\n  A\n  B1\n>"},
+		{"indented partial block", "{{#> layout}}\n  body\n{{/layout}}\n", `{}`, `{"layout":"<\n  {{> @partial-block}}\n>\n"}`, "<\n    body\n>\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var data any
+			require.NoError(t, json.Unmarshal([]byte(tt.data), &data))
+			var partials map[string]string
+			require.NoError(t, json.Unmarshal([]byte(tt.partials), &partials))
+			tmpl, err := template.Parse(tt.src, template.WithMode(template.Text), template.WithPartials(partials))
+			require.NoError(t, err)
+			out, err := tmpl.Append(nil, data)
+			require.NoError(t, err)
+			require.Equal(t, tt.want, string(out))
+		})
+	}
+}
+
+// An inline partial may include itself in the HTML and Text modes, as a
+// partial given to WithPartials may; JSON mode refuses it at Parse.
+func TestRecursiveInlinePartial(t *testing.T) {
+	src := `{{#*inline "t"}}{{n}}({{#each c}}{{> t}}{{/each}}){{/inline}}{{> t}}`
+	tmpl, err := template.Parse(src, template.WithMode(template.Text))
+	require.NoError(t, err)
+	out, err := tmpl.Append(nil, map[string]any{"n": "a", "c": []any{
+		map[string]any{"n": "b", "c": []any{}},
+		map[string]any{"n": "c", "c": []any{map[string]any{"n": "d", "c": []any{}}}},
+	}})
+	require.NoError(t, err)
+	require.Equal(t, "a(b()c(d()))", string(out))
+
+	_, err = template.Parse(`{"v": "` + src + `"}`)
+	require.ErrorContains(t, err, `partial "t" includes itself`)
+}
+
+func TestPartialBlockErrors(t *testing.T) {
+	tests := []struct{ src, msg string }{
+		{`{{> @partial-block}}`, `1:1: {{> @partial-block}} outside a partial called as a block`},
+		{`{{#> p}}x`, `1:1: unclosed partial block {{#>p}}: missing {{/p}}`},
+		{`{{#> p}}x{{/q}}`, `1:10: closing tag {{/q}} does not match {{#> p}} opened at 1:1`},
+		{`{{#> p}}x{{else}}y{{/p}}`, `1:10: {{else}} in a partial block`},
+		{`{{#*inline "x"}}x`, `1:1: unclosed inline partial: missing {{/inline}}`},
+		{`{{#*inline "x"}}x{{/y}}`, `1:18: closing tag {{/y}} does not match {{#*inline}} opened at 1:1`},
+		{`{{#*inline x}}x{{/inline}}`, `1:1: an inline partial is named by a string`},
+		{`{{#*foo "x"}}x{{/foo}}`, `1:1: unknown decorator "*foo"`},
+		{`{{#*inline "x"}}{{> y}}{{/inline}}{{> x}}`, `unknown partial "y"`},
+		{`{{#> (p)}}x{{/p}}`, `1:1: a partial block needs the partial's name`},
+	}
+	for _, tt := range tests {
+		for _, mode := range []template.Mode{template.Text, template.JSON} {
+			_, err := template.Parse(tt.src, template.WithMode(mode))
+			var perr *template.Error
+			require.ErrorAs(t, err, &perr, tt.src)
+			require.ErrorContains(t, err, tt.msg, tt.src)
+		}
+	}
+}
+
+// {{>*}} names no field; it used to parse and then panic in Execute.
+func TestDynamicPartialWithoutAName(t *testing.T) {
+	_, err := template.Parse(`{{#> p}}{{> *}}{{/p}}`, template.WithMode(template.Text))
+	require.ErrorContains(t, err, "1:9: a dynamic partial name must be a field")
+}
