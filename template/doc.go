@@ -70,7 +70,9 @@
 // delimiters, dotted names, the implicit iterator {{.}} and the
 // standalone-line whitespace rules. Names are looked up in the current
 // context first and then in the enclosing ones. The specification's empty
-// output for a missing partial needs WithMissingPartialsEmpty.
+// output for a missing partial needs WithMissingPartialsEmpty, and its
+// indentation of a standalone partial's template lines (rather than of the
+// lines it outputs, as Handlebars does) needs WithDialect(Mustache).
 //
 // The Handlebars forms Apono's published templates use: spaces inside tags
 // ({{ data.requester.name }}), segment literals
@@ -103,6 +105,8 @@
 //   - a block, comment, else or partial tag alone on its line takes the
 //     line even with a ~ on one side, which trims only that side (and, on
 //     the left of a partial, its indentation);
+//   - a partial tag alone on its line writes its indentation at the start
+//     of every line the partial outputs, those that values write included;
 //   - {{^if x}}, {{^each xs}} and the like swap the two parts of the block;
 //     {{#if x includeZero=true}} counts 0 as true; {{log …}} renders
 //     nothing;

@@ -454,3 +454,62 @@ func TestDynamicPartialWithoutAName(t *testing.T) {
 	_, err := template.Parse(`{{#> p}}{{> *}}{{/p}}`, template.WithMode(template.Text))
 	require.ErrorContains(t, err, "1:9: a dynamic partial name must be a field")
 }
+
+// A standalone partial indents every line it outputs, lines written by
+// values included, as handlebars.js does; the Mustache dialect indents the
+// partial's template lines only, as the mustache specification requires.
+func TestStandalonePartialIndentsItsOutput(t *testing.T) {
+	tests := []struct{ name, src, data, partials, want string }{
+		{"spec template", "\\\n {{>partial}}\n/\n", `{"content":"<\n->"}`, `{"partial":"|\n{{{content}}}\n|\n"}`, "\\\n |\n <\n ->\n |\n/\n"},
+		{"without a final line break", ">\n  {{> p}}\n<", `{"x":"a\nb"}`, `{"p":"[{{x}}]"}`, ">\n  [a\n  b]<"},
+		{"value ending with a line break", "  {{> p}}\n", `{"x":"a\nb\n"}`, `{"p":"{{x}}"}`, "  a\n  b\n"},
+		{"empty line", "  {{> p}}\n", `{"x":"a\n\nb"}`, `{"p":"{{x}}\n"}`, "  a\n  \n  b\n"},
+		{"nested", "  {{> outer}}\n", `{"x":"a\nb"}`, `{"outer":"<\n  {{> p}}\n>\n","p":"{{x}}\n"}`, "  <\n    a\n    b\n  >\n"},
+		{"partial block", "  {{#> layout}}\n{{x}}\n{{/layout}}\n", `{"x":"a\nb"}`, `{"layout":"<\n  {{> @partial-block}}\n>\n"}`, "<\n  a\n  b\n>\n"},
+		{"inline partial", "{{#*inline \"p\"}}{{x}}{{/inline}}\n  {{> p}}\n", `{"x":"a\nb"}`, `{}`, "\n  a\n  b"},
+		{"empty output", "  {{> p}}\n", `{"x":""}`, `{"p":"{{x}}"}`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var data any
+			require.NoError(t, json.Unmarshal([]byte(tt.data), &data))
+			var partials map[string]string
+			require.NoError(t, json.Unmarshal([]byte(tt.partials), &partials))
+			for _, mode := range []template.Mode{template.Text, template.HTML} {
+				tmpl, err := template.Parse(tt.src, template.WithMode(mode), template.WithPartials(partials))
+				require.NoError(t, err)
+				out, err := tmpl.Append(nil, data)
+				require.NoError(t, err)
+				require.Equal(t, tt.want, string(out), mode)
+			}
+		})
+	}
+	tmpl, err := template.Parse("\\\n {{>partial}}\n/\n", template.WithMode(template.Text), template.WithDialect(template.Mustache),
+		template.WithPartials(map[string]string{"partial": "|\n{{{content}}}\n|\n"}))
+	require.NoError(t, err)
+	out, err := tmpl.Append(nil, map[string]any{"content": "<\n->"})
+	require.NoError(t, err)
+	require.Equal(t, "\\\n |\n <\n->\n |\n/\n", string(out))
+
+	_, err = template.Parse("x", template.WithDialect(template.Dialect(9)))
+	require.ErrorContains(t, err, "unknown dialect 9")
+}
+
+// Indenting the output of a standalone partial moves bytes in the
+// caller's buffer and allocates nothing once the buffer is large enough.
+func TestIndentedPartialDoesNotAllocate(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("allocation counts are checked in the full run without the race detector")
+	}
+	doc, err := jsondoc.Parse([]byte(`{"x": "a\nb\nc"}`))
+	require.NoError(t, err)
+	tmpl := template.MustParse("<\n  {{> outer}}\n>", template.WithMode(template.Text),
+		template.WithPartials(map[string]string{"outer": "(\n  {{> p}}\n)\n", "p": "{{x}}\n"}))
+	buf, err := tmpl.Append(nil, doc)
+	require.NoError(t, err)
+	require.Equal(t, "<\n  (\n    a\n    b\n    c\n  )\n>", string(buf))
+	allocs := testing.AllocsPerRun(100, func() {
+		buf, _ = tmpl.Append(buf[:0], doc)
+	})
+	require.Zero(t, allocs)
+}

@@ -49,6 +49,7 @@ type node struct {
 	body        []node              // nBlock
 	alt         []node              // nBlock: the {{else}} part
 	part        *partial            // nPartial
+	indent      string              // nPartial: written at the start of each line it outputs
 	dyn         map[string]*partial // nPartial with a dynamic name: the partials by name
 	mustFind    bool                // nPartial of {{> (expr)}}: a name that is no partial is an error
 	hash        []hashArg           // nBlock of a partial: its hash arguments
@@ -571,23 +572,36 @@ func (p *parser) addPartial(src *source, t token, add func(node), blk *tokDef) e
 		}
 		return nil
 	}
-	part, err := p.compilePartial(name, t.indent)
+	srcInd, outInd := p.indents(t.indent)
+	part, err := p.compilePartial(name, srcInd)
 	if err != nil {
 		return err
 	}
-	add(node{kind: nPartial, part: part, pos: t.pos, src: src})
+	add(node{kind: nPartial, part: part, pos: t.pos, src: src, indent: outInd})
 	return nil
+}
+
+// indents splits the indentation of a standalone partial tag into that of
+// the partial's source and that of its output: Handlebars indents the
+// lines the partial outputs, the mustache specification those of its
+// template (the same in JSON mode, where no value writes a line break).
+func (p *parser) indents(ind string) (srcInd, outInd string) {
+	if p.cfg.mode == JSON || p.cfg.dialect == Mustache {
+		return ind, ""
+	}
+	return "", ind
 }
 
 // addTokDef includes a partial written in the template: inlined in JSON
 // mode, compiled once per indentation otherwise (so that it may include
 // itself).
 func (p *parser) addTokDef(src *source, t token, name string, def *tokDef, add func(node)) error {
+	srcInd, outInd := p.indents(t.indent)
 	parse := func() ([]node, error) {
 		saved, savedParams := p.env, p.params
 		p.env, p.params = def.env, nil
 		defer func() { p.env, p.params = saved, savedParams }()
-		return p.parseTokens(def.src, indentTokens(def.toks, t.indent))
+		return p.parseTokens(def.src, indentTokens(def.toks, srcInd))
 	}
 	if p.cfg.mode == JSON {
 		key := name + "\x00" + strconv.Itoa(def.id)
@@ -610,7 +624,7 @@ func (p *parser) addTokDef(src *source, t token, name string, def *tokDef, add f
 		}
 		return nil
 	}
-	key := "\x00" + strconv.Itoa(def.id) + "\x00" + t.indent
+	key := "\x00" + strconv.Itoa(def.id) + "\x00" + srcInd
 	part := p.partials[key]
 	if part == nil {
 		if p.depth >= maxInlineDepth {
@@ -626,7 +640,7 @@ func (p *parser) addTokDef(src *source, t token, name string, def *tokDef, add f
 		}
 		part.nodes = nodes
 	}
-	add(node{kind: nPartial, part: part, pos: t.pos, src: src})
+	add(node{kind: nPartial, part: part, pos: t.pos, src: src, indent: outInd})
 	return nil
 }
 
@@ -663,15 +677,16 @@ func (p *parser) addPartialByValue(src *source, t token, e *expr, add func(node)
 	if p.cfg.mode == JSON {
 		return src.errorf(t.pos, "dynamic partial names are not supported in JSON mode, where each partial is checked where it stands")
 	}
+	srcInd, outInd := p.indents(t.indent)
 	dyn := make(map[string]*partial, len(p.cfg.partials))
 	for name := range p.cfg.partials {
-		part, err := p.compilePartial(name, t.indent)
+		part, err := p.compilePartial(name, srcInd)
 		if err != nil {
 			return err
 		}
 		dyn[name] = part
 	}
-	add(node{kind: nPartial, expr: e, dyn: dyn, mustFind: true, pos: t.pos, src: src})
+	add(node{kind: nPartial, expr: e, dyn: dyn, mustFind: true, pos: t.pos, src: src, indent: outInd})
 	return nil
 }
 
@@ -692,15 +707,16 @@ func (p *parser) addDynamicPartial(src *source, t token, add func(node)) error {
 		return src.errorf(t.pos, "a dynamic partial name must be a field")
 	}
 	e.pos = t.pos
+	srcInd, outInd := p.indents(t.indent)
 	dyn := make(map[string]*partial, len(p.cfg.partials))
 	for name := range p.cfg.partials {
-		part, err := p.compilePartial(name, t.indent)
+		part, err := p.compilePartial(name, srcInd)
 		if err != nil {
 			return err
 		}
 		dyn[name] = part
 	}
-	add(node{kind: nPartial, expr: e, dyn: dyn, pos: t.pos, src: src})
+	add(node{kind: nPartial, expr: e, dyn: dyn, pos: t.pos, src: src, indent: outInd})
 	return nil
 }
 
