@@ -362,6 +362,7 @@ func TestPartialBlocksAndInlinePartials(t *testing.T) {
 		{"partial block in a loop", `{{#> layout}}B{{this}}{{/layout}}`, `{"l":[1,2]}`, `{"layout":"{{#each l}}{{> @partial-block}}{{/each}}"}`, `B1B2`},
 		{"inline partial in a partial block", `{{#> layout}}{{#*inline "c"}}C{{a}}{{/inline}}{{/layout}}`, `{"a":1}`, `{"layout":"({{> c}})"}`, `(C1)`},
 		{"nested partial blocks", `{{#> outer}}O{{/outer}}`, `{}`, `{"outer":"({{#> inner}}I{{> @partial-block}}{{/inner}})","inner":"<{{> @partial-block}}>"}`, `(<IO>)`},
+		{"inline partial called as a block", `{{#*inline "layout"}}({{> @partial-block}}){{/inline}}{{#> layout}}B{{/layout}}`, `{}`, `{}`, `(B)`},
 		{"partial block through a partial", `{{#> layout}}B{{/layout}}`, `{}`, `{"layout":"{{> p}}","p":"<{{> @partial-block}}>"}`, `<B>`},
 	}
 	for _, tt := range tests {
@@ -438,6 +439,8 @@ func TestPartialBlockErrors(t *testing.T) {
 		{`{{#*foo "x"}}x{{/foo}}`, `1:1: unknown decorator "*foo"`},
 		{`{{#*inline "x"}}{{> y}}{{/inline}}{{> x}}`, `unknown partial "y"`},
 		{`{{#> (p)}}x{{/p}}`, `1:1: a partial block needs the partial's name`},
+		{"{{#*inline \"x\"}}{{a b(}}{{/inline}}ok", `1:22: empty tag`},
+		{"{{#> layout}}\n{{a b(}}{{/layout}}ok", `2:6: empty tag`},
 	}
 	for _, tt := range tests {
 		for _, mode := range []template.Mode{template.Text, template.JSON} {

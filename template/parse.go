@@ -145,6 +145,8 @@ type parser struct {
 	env       *partialEnv         // the inline partials and partial block in scope
 	nEnv      int                 // the partialEnvs and tokDefs so far, for their ids
 	depth     int                 // HTML and Text modes: partials being compiled
+	defs      []*tokDef           // the partials written in the template, in order
+	checking  bool                // checkUnused: partial tags are skipped
 }
 
 // partialEnv is a scope of partials written in the template: the inline
@@ -164,6 +166,7 @@ type tokDef struct {
 	src  *source
 	toks []token
 	env  *partialEnv // the scope it is written in
+	used bool        // parsed at least once
 }
 
 // lookup returns the partial written in the template that name means in
@@ -468,6 +471,9 @@ const maxInlineDepth = 32
 // partial block. A partial called with a context or hash arguments,
 // {{> name x k=v}}, is rendered inside a block that makes them its context.
 func (p *parser) addPartial(src *source, t token, add func(node), blk *tokDef) error {
+	if p.checking {
+		return nil
+	}
 	name := t.text
 	if strings.HasPrefix(name, "*") {
 		return p.addDynamicPartial(src, t, add)
@@ -543,7 +549,12 @@ func (p *parser) addPartial(src *source, t token, add func(node), blk *tokDef) e
 		return nil
 	}
 	if def != nil {
-		return p.addTokDef(src, t, name, def, add)
+		denv := def.env
+		if blk != nil && def != blk {
+			// An inline partial called as a block.
+			denv = env
+		}
+		return p.addTokDef(src, t, name, def, denv, add)
 	}
 	saved := p.env
 	p.env = env
@@ -592,14 +603,15 @@ func (p *parser) indents(ind string) (srcInd, outInd string) {
 	return "", ind
 }
 
-// addTokDef includes a partial written in the template: inlined in JSON
-// mode, compiled once per indentation otherwise (so that it may include
-// itself).
-func (p *parser) addTokDef(src *source, t token, name string, def *tokDef, add func(node)) error {
+// addTokDef includes a partial written in the template, parsed in scope
+// env: inlined in JSON mode, compiled once per indentation and scope
+// otherwise (so that it may include itself).
+func (p *parser) addTokDef(src *source, t token, name string, def *tokDef, env *partialEnv, add func(node)) error {
 	srcInd, outInd := p.indents(t.indent)
 	parse := func() ([]node, error) {
 		saved, savedParams := p.env, p.params
-		p.env, p.params = def.env, nil
+		p.env, p.params = env, nil
+		def.used = true
 		defer func() { p.env, p.params = saved, savedParams }()
 		return p.parseTokens(def.src, indentTokens(def.toks, srcInd))
 	}
@@ -624,7 +636,7 @@ func (p *parser) addTokDef(src *source, t token, name string, def *tokDef, add f
 		}
 		return nil
 	}
-	key := "\x00" + strconv.Itoa(def.id) + "\x00" + srcInd
+	key := "\x00" + strconv.Itoa(def.id) + "\x00" + strconv.Itoa(env.ident()) + "\x00" + srcInd
 	part := p.partials[key]
 	if part == nil {
 		if p.depth >= maxInlineDepth {
@@ -1159,6 +1171,26 @@ func parsePath(t string) (*expr, string) {
 	return e, ""
 }
 
+// checkUnused parses the inline partials and partial block contents that
+// were never included, for the errors Handlebars would report in them.
+func (p *parser) checkUnused() error {
+	p.checking = true
+	defer func() { p.checking = false }()
+	for i := 0; i < len(p.defs); i++ {
+		d := p.defs[i]
+		if d.used {
+			continue
+		}
+		d.used = true
+		p.env, p.params = d.env, nil
+		if _, err := p.parseTokens(d.src, d.toks); err != nil {
+			return err
+		}
+	}
+	p.env = nil
+	return nil
+}
+
 // matchClose returns the index of the tag that closes the block opened at
 // toks[i], and that of its {{else}}, or -1.
 func matchClose(toks []token, i int) (closeAt, elseAt int) {
@@ -1217,6 +1249,7 @@ func (p *parser) scope(parent *partialEnv, src *source, toks []token, start int)
 			}
 			p.nEnv++
 			env.inline[name] = &tokDef{id: p.nEnv, src: src, toks: toks[k+1 : j], env: env}
+			p.defs = append(p.defs, env.inline[name])
 			k = j
 		case tokElse:
 			if depth == 0 {
@@ -1275,6 +1308,7 @@ func (p *parser) addPartialBlock(src *source, toks []token, i int, add func(node
 	}
 	p.nEnv++
 	blk := &tokDef{id: p.nEnv, src: src, toks: toks[i+1 : j], env: env}
+	p.defs = append(p.defs, blk)
 	// Not indented: Handlebars indents only partial tags alone on a line.
 	pt := token{kind: tokPartial, text: strings.TrimSpace(t.text[1:]), pos: t.pos}
 	return j, p.addPartial(src, pt, add, blk)

@@ -44,6 +44,9 @@ func parse(src, mark string, opts []Option) (*Template, error) {
 	p := &parser{cfg: cfg, helpers: builtins(cfg.helpers), partials: make(map[string]*partial)}
 	s := &source{name: cfg.name, text: src}
 	nodes, err := p.parseSource(s, cfg.left, cfg.right)
+	if err == nil {
+		err = p.checkUnused()
+	}
 	if err != nil {
 		return nil, err
 	}
