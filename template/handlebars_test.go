@@ -516,3 +516,24 @@ func TestIndentedPartialDoesNotAllocate(t *testing.T) {
 	})
 	require.Zero(t, allocs)
 }
+
+// In JSON mode a partial block and an inline partial are checked where
+// their text ends up, like any partial.
+func TestPartialBlocksInJSONMode(t *testing.T) {
+	partials := map[string]string{"list": `[{{> @partial-block}}]`, "quoted": `"{{> @partial-block}}`}
+	tmpl, err := template.Parse(`{"a": {{#> list}}{{#each xs}}{{json .}}{{#unless @last}},{{/unless}}{{/each}}{{/list}}, `+
+		`"b": "{{#*inline "who"}}{{name}} <{{mail}}>{{/inline}}{{> who user}}"}`, template.WithPartials(partials))
+	require.NoError(t, err)
+	out, err := tmpl.Append(nil, map[string]any{
+		"xs":   []any{`"],"zz":[`, 1, map[string]any{"k": "\u2028"}},
+		"user": map[string]any{"name": `A"n\n`, "mail": `x", "zz": "`},
+	})
+	require.NoError(t, err)
+	require.True(t, json.Valid(out), string(out))
+	require.Equal(t, `{"a": ["\"],\"zz\":[",1,{"k":"\u2028"}], "b": "A\"n\\n <x\", \"zz\": \">"}`, string(out))
+
+	// The content lands inside a string the layout opens and never closes.
+	_, err = template.Parse(`{"a": {{#> quoted}}x{{/quoted}}}`, template.WithPartials(partials))
+	var perr *template.Error
+	require.ErrorAs(t, err, &perr)
+}
