@@ -46,7 +46,10 @@
 // do, take complementary ways when they stand in the same context (side by
 // side, or one inside an if or unless part of the other, or in an else
 // part), so that {"v": {{#if p}}"{{p}}"{{/if}}{{^if p}}null{{/if}}}
-// parses: the path gives the same value in both. Helper calls, includeZero
+// parses: the path gives the same value in both. Only blocks that select
+// values alike are paired: if with unless, with with with, a section with
+// its inverse (a section also takes 0 and "", and with takes 0, where if
+// does not). Helper calls, includeZero
 // tests and tests inside a with, each or section body, where the path may
 // name another value, are not taken as known.
 //
@@ -98,7 +101,9 @@
 // delimiters, dotted names, the implicit iterator {{.}} and the
 // standalone-line whitespace rules. Names are looked up in the current
 // context first and then in the enclosing ones. The specification's empty
-// output for a missing partial needs WithMissingPartialsEmpty.
+// output for a missing partial needs WithMissingPartialsEmpty, and its
+// indentation of a standalone partial's template lines (rather than of the
+// lines it outputs, as Handlebars does) needs WithDialect(Mustache).
 //
 // The Handlebars forms Apono's published templates use: spaces inside tags
 // ({{ data.requester.name }}), segment literals
@@ -128,6 +133,11 @@
 //   - a raw block {{{{name}}}}…{{{{/name}}}} is a section over name whose
 //     content is text, tags included (in JSON mode, text read as JSON like
 //     any other);
+//   - a block, comment, else or partial tag alone on its line takes the
+//     line even with a ~ on one side, which trims only that side (and, on
+//     the left of a partial, its indentation);
+//   - a partial tag alone on its line writes its indentation at the start
+//     of every line the partial outputs, those that values write included;
 //   - {{^if x}}, {{^each xs}} and the like swap the two parts of the block;
 //     {{#if x includeZero=true}} counts 0 as true; {{log …}} renders
 //     nothing;
@@ -141,13 +151,23 @@
 //     WithPartials does not provide is a Parse error (see
 //     WithMissingPartialsEmpty); in the HTML and Text modes, {{> (expr)}}
 //     includes the partial named by the value of expr, and Execute fails
-//     when there is none.
+//     when there is none;
+//   - {{#*inline "name"}}…{{/inline}} defines a partial for the block part
+//     it is written in (before the definition too; the last of a name
+//     wins) and the partials included from there, ahead of WithPartials;
+//   - {{#> name x k=v}}…{{/name}} includes the partial name, in which
+//     {{> @partial-block}} renders the content between the tags (whose
+//     inline partials name sees too); when there is no partial name, the
+//     content is rendered in its place.
 //
 // Block parameters on blocks other than each and with, hash arguments (k=v)
 // other than includeZero and those of partials, block helpers other than
-// the built-in ones, partial blocks and inline partials are not supported
-// and fail to parse, and so are partials named by a value in JSON mode,
-// where each partial is checked where it stands.
+// the built-in ones, decorators other than inline, {{else}} in a partial
+// block and partial blocks named by a value are not supported and fail to
+// parse, and so are partials named by a value in JSON mode, where each
+// partial is checked where it stands; a partial named by a value does not
+// see inline partials. A partial that includes itself is refused in JSON
+// mode, an inline partial and a partial block's content included.
 //
 // Differences from handlebars.js 4.7 that remain: names are looked up in
 // the enclosing contexts too (mustache's rule); numbers keep their digits
@@ -159,8 +179,11 @@
 // a,b,c (the HTML and Text modes write a,b,c too); in JSON mode, a template
 // that some data would make render invalid JSON is refused at Parse.
 //
-// Falsy values, which skip if, each and sections, are false, null, a
-// missing field, 0, "" and the empty array.
+// Falsy values, which skip if and unless, are false, null, a missing
+// field, 0, "" and the empty array. As in Handlebars, {{#with x}} renders
+// its body for 0 too, and a section {{#x}} for 0 and "" (with that value
+// as its context), so {{^x}} renders only for false, null, a missing field
+// and the empty array; the mustache specification tests none of these.
 //
 // # Helpers
 //

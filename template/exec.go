@@ -1,6 +1,7 @@
 package template
 
 import (
+	"bytes"
 	"encoding/json"
 	"strconv"
 
@@ -122,14 +123,43 @@ func (s *state) run(dst []byte, nodes []node) ([]byte, error) {
 				return dst, s.errorf(n, n.pos, "partials nested more than "+strconv.Itoa(maxPartialDepth)+" deep", nil)
 			}
 			s.depth++
+			start := len(dst)
 			dst, err = s.run(dst, part.nodes)
 			s.depth--
+			if n.indent != "" && err == nil {
+				dst = indentLines(dst, start, n.indent)
+			}
 		}
 		if err != nil {
 			return dst, err
 		}
 	}
 	return dst, nil
+}
+
+// indentLines writes ind at the start of every line of dst[start:] but an
+// empty last one, as Handlebars indents the output of a standalone partial.
+// It moves the bytes in place, so that only growing dst may allocate.
+func indentLines(dst []byte, start int, ind string) []byte {
+	if start == len(dst) {
+		return dst
+	}
+	lines := 1 + bytes.Count(dst[start:len(dst)-1], []byte{'\n'})
+	end := len(dst)
+	for range lines {
+		dst = append(dst, ind...)
+	}
+	// From the end: move each line, then write the indentation before it.
+	w := len(dst)
+	for r := end; r > start; {
+		ls := start + bytes.LastIndexByte(dst[start:r-1], '\n') + 1
+		w -= r - ls
+		copy(dst[w:], dst[ls:r])
+		w -= len(ind)
+		copy(dst[w:], ind)
+		r = ls
+	}
+	return dst
 }
 
 func (s *state) errorf(n *node, off int, msg string, cause error) *Error {
@@ -474,6 +504,28 @@ func truthy(v any, found bool) bool {
 	return false
 }
 
+// selects tells whether v selects the body of a block of kind b, as in
+// Handlebars: with renders 0 (only false, null, "" and [] are empty to
+// it), and a section {{#x}} renders 0 and "" as its context, so that only
+// false, null, a missing field and [] select {{^x}}.
+func selects(b blockKind, v any, found bool) bool {
+	if !found {
+		return false
+	}
+	switch b {
+	case bWith:
+		if jsondoc.KindOf(v) == jsondoc.Number {
+			return true
+		}
+	case bSection, bInverted:
+		switch jsondoc.KindOf(v) {
+		case jsondoc.Number, jsondoc.String:
+			return true
+		}
+	}
+	return truthy(v, found)
+}
+
 // block renders a section or block helper.
 func (s *state) block(dst []byte, n *node) ([]byte, error) {
 	if n.block == bPartial {
@@ -504,7 +556,7 @@ func (s *state) block(dst []byte, n *node) ([]byte, error) {
 		} else if v, found, err = s.eval(n, e, lenient); err != nil {
 			return dst, err
 		}
-		t = truthy(v, found)
+		t = selects(n.block, v, found)
 		if !t && found && e.includeZero != nil && jsondoc.KindOf(v) == jsondoc.Number {
 			// {{#if x includeZero=true}}: 0 counts as true.
 			z, zfound, err := s.eval(n, e.includeZero, true)

@@ -47,6 +47,10 @@ var fuzzSeeds = []string{
 	`{"e": "a \{{x}}", "r": "{{!plain}}{{{{raw}}}}{{x}}{{{{/raw}}}}", "m": "{\"a\": [{{{{x}}}}1{{{{/x}}}}0]}"}`,
 	`[{{#each xs}}[{{#each ../xs}}{{@../index}}{{#unless @last}},{{/unless}}{{/each}}]{{#unless @last}},{{/unless}}{{/each}}]`,
 	`{"i": {{^if x}}0{{else}}1{{/if}}, "j": {{#if x includeZero=true}}1{{else}}0{{/if}}{{log "hi" x}}}`,
+	"[\n  {{~#each xs}}\n  {{json .}},\n  {{~/each}}\n  0\n]",
+	`{"a": "{{#*inline "x"}}<{{k}}>{{/inline}}{{> x}}", "b": [{{#> layout}}{{json x}}{{/layout}}], "c": {{#> p xs}}{{#*inline "q"}}{{json .}}{{/inline}}{{> q}}{{/p}}}`,
+	`{{#*inline "v"}}{"v": {{json .}}}{{/inline}}[{{#each xs}}{{> v}}{{#unless @last}},{{/unless}}{{/each}}]`,
+	`{"w": {{#with x}}{{json this}}{{else}}null{{/with}}, "s": "{{#x}}({{.}}){{/x}}{{^k}}none{{/k}}", "z": {{#with 0}}{{this}}{{/with}}}`,
 }
 
 // fuzzData are data documents for the seeds.
@@ -56,6 +60,7 @@ var fuzzData = []string{
 	`{"x": 1773134100.482913204, "xs": [[1,2],[3]], "k": null}`,
 	`[]`,
 	`"just a string"`,
+	`{"x": 0, "k": "", "xs": [0, ""]}`,
 	injectionData(),
 }
 

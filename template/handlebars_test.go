@@ -71,6 +71,52 @@ var pastedHandlebarsCases = []struct {
 	{"array as text", `{{x}}|{{#each y}}{{this}};{{/each}}`, `{"x":[["a","b"],null,1.5,true,"c"],"y":[[1,2],[]]}`, `a,b,,1.5,true,c|1,2;;`},
 	{"block param not in else", `{{#each l as |v|}}{{v}}{{else}}[{{v}}]{{/each}}`, `{"l":[],"v":"field"}`, `[field]`},
 	{"block param shadows a field", `{{#each l as |name|}}{{name}}{{/each}}`, `{"l":["a"],"name":"root"}`, `a`},
+	{"with over 0", `{{#with x}}[{{this}}]{{else}}E{{/with}}`, `{"x":0}`, `[0]`},
+	{"if over 0", `{{#if x}}Y{{else}}N{{/if}}`, `{"x":0}`, `N`},
+	{"section over 0", `{{#x}}[{{.}}]{{else}}E{{/x}}`, `{"x":0}`, `[0]`},
+	{"inverted section over 0", `{{^x}}INV{{/x}}`, `{"x":0}`, ``},
+	{"each over 0", `{{#each x}}[{{this}}]{{else}}E{{/each}}`, `{"x":0}`, `E`},
+	{"unless over 0", `{{#unless x}}U{{/unless}}`, `{"x":0}`, `U`},
+	{"with over empty string", `{{#with x}}[{{this}}]{{else}}E{{/with}}`, `{"x":""}`, `E`},
+	{"if over empty string", `{{#if x}}Y{{else}}N{{/if}}`, `{"x":""}`, `N`},
+	{"section over empty string", `{{#x}}[{{.}}]{{else}}E{{/x}}`, `{"x":""}`, `[]`},
+	{"inverted section over empty string", `{{^x}}INV{{/x}}`, `{"x":""}`, ``},
+	{"each over empty string", `{{#each x}}[{{this}}]{{else}}E{{/each}}`, `{"x":""}`, `E`},
+	{"unless over empty string", `{{#unless x}}U{{/unless}}`, `{"x":""}`, `U`},
+	{"with over empty array", `{{#with x}}[{{this}}]{{else}}E{{/with}}`, `{"x":[]}`, `E`},
+	{"if over empty array", `{{#if x}}Y{{else}}N{{/if}}`, `{"x":[]}`, `N`},
+	{"section over empty array", `{{#x}}[{{.}}]{{else}}E{{/x}}`, `{"x":[]}`, `E`},
+	{"inverted section over empty array", `{{^x}}INV{{/x}}`, `{"x":[]}`, `INV`},
+	{"each over empty array", `{{#each x}}[{{this}}]{{else}}E{{/each}}`, `{"x":[]}`, `E`},
+	{"unless over empty array", `{{#unless x}}U{{/unless}}`, `{"x":[]}`, `U`},
+	{"if over empty object", `{{#if x}}Y{{else}}N{{/if}}`, `{"x":{}}`, `Y`},
+	{"inverted section over empty object", `{{^x}}INV{{/x}}`, `{"x":{}}`, ``},
+	{"each over empty object", `{{#each x}}[{{this}}]{{else}}E{{/each}}`, `{"x":{}}`, `E`},
+	{"unless over empty object", `{{#unless x}}U{{/unless}}`, `{"x":{}}`, ``},
+	{"with over false", `{{#with x}}[{{this}}]{{else}}E{{/with}}`, `{"x":false}`, `E`},
+	{"if over false", `{{#if x}}Y{{else}}N{{/if}}`, `{"x":false}`, `N`},
+	{"section over false", `{{#x}}[{{.}}]{{else}}E{{/x}}`, `{"x":false}`, `E`},
+	{"inverted section over false", `{{^x}}INV{{/x}}`, `{"x":false}`, `INV`},
+	{"each over false", `{{#each x}}[{{this}}]{{else}}E{{/each}}`, `{"x":false}`, `E`},
+	{"unless over false", `{{#unless x}}U{{/unless}}`, `{"x":false}`, `U`},
+	{"with over null", `{{#with x}}[{{this}}]{{else}}E{{/with}}`, `{"x":null}`, `E`},
+	{"if over null", `{{#if x}}Y{{else}}N{{/if}}`, `{"x":null}`, `N`},
+	{"section over null", `{{#x}}[{{.}}]{{else}}E{{/x}}`, `{"x":null}`, `E`},
+	{"inverted section over null", `{{^x}}INV{{/x}}`, `{"x":null}`, `INV`},
+	{"each over null", `{{#each x}}[{{this}}]{{else}}E{{/each}}`, `{"x":null}`, `E`},
+	{"unless over null", `{{#unless x}}U{{/unless}}`, `{"x":null}`, `U`},
+	{"with over string 0", `{{#with x}}[{{this}}]{{else}}E{{/with}}`, `{"x":"0"}`, `[0]`},
+	{"if over string 0", `{{#if x}}Y{{else}}N{{/if}}`, `{"x":"0"}`, `Y`},
+	{"section over string 0", `{{#x}}[{{.}}]{{else}}E{{/x}}`, `{"x":"0"}`, `[0]`},
+	{"inverted section over string 0", `{{^x}}INV{{/x}}`, `{"x":"0"}`, ``},
+	{"each over string 0", `{{#each x}}[{{this}}]{{else}}E{{/each}}`, `{"x":"0"}`, `E`},
+	{"unless over string 0", `{{#unless x}}U{{/unless}}`, `{"x":"0"}`, ``},
+	{"tilde on the left, standalone on the right", "a\n{{~#if x}}\nb\n{{/if}}\nc", `{"x":1}`, "ab\nc"},
+	{"tilde on the right, standalone on the left", "a\n  {{#if x~}}\nb\n{{/if}}\nc", `{"x":1}`, "a\nb\nc"},
+	{"tilde on a closing tag", "a\n{{#if x}}\nb\n  {{~/if}}  \nc", `{"x":1}`, "a\nbc"},
+	{"tilde list on standalone lines", "[\n  {{~#each l}}\n  {{this}},\n  {{~/each}}\n]", `{"l":[1,2]}`, "[  1,  2,]"},
+	{"tilde on a standalone comment", "x\n  {{~! c}}\ny", `{}`, "xy"},
+	{"tilde after a standalone comment", "x\n  {{! c~}}\ny", `{}`, "x\ny"},
 }
 
 func TestRendersAsHandlebars(t *testing.T) {
@@ -263,4 +309,231 @@ func TestBlockParameterErrors(t *testing.T) {
 		}
 		require.ErrorContains(t, err, msg, src)
 	}
+}
+
+// A partial tag with ~ on one side is still standalone on the other, and
+// trimming its left side drops the indentation, as in handlebars.js.
+func TestWhitespaceControlAroundPartials(t *testing.T) {
+	tests := []struct{ name, src, want string }{
+		{"tilde on the right", "x\n  {{> p~}}\ny", "x\n  P\n  Q\ny"},
+		{"tilde on the left", "x\n  {{~> p}}\ny", "xP\nQ\ny"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tmpl, err := template.Parse(tt.src, template.WithMode(template.Text),
+				template.WithPartials(map[string]string{"p": "P\nQ\n"}))
+			require.NoError(t, err)
+			out, err := tmpl.Append(nil, map[string]any{})
+			require.NoError(t, err)
+			require.Equal(t, tt.want, string(out))
+		})
+	}
+}
+
+// The JSON analysis follows the part that a literal selects, with the
+// same rules as Execute: {{#with 0}} renders its body.
+func TestWithZeroLiteralInJSONMode(t *testing.T) {
+	tmpl, err := template.Parse(`{"v": {{#with 0}}{{this}}{{else}}null{{/with}}, "s": "{{#x}}({{.}}){{/x}}"}`)
+	require.NoError(t, err)
+	out, err := tmpl.Append(nil, map[string]any{"x": ""})
+	require.NoError(t, err)
+	require.Equal(t, `{"v": 0, "s": "()"}`, string(out))
+}
+
+// Partial blocks and inline partials, with what handlebars.js 4.7.10
+// renders for them.
+func TestPartialBlocksAndInlinePartials(t *testing.T) {
+	tests := []struct {
+		name, src, data, partials, want string
+	}{
+		{"inline partial", `{{#*inline "x"}}X{{/inline}}{{> x}}`, `{}`, `{}`, `X`},
+		{"inline partial used before its definition", `{{> x}}{{#*inline "x"}}X{{/inline}}`, `{}`, `{}`, `X`},
+		{"inline partial named with single quotes", `{{#*inline 'x'}}X{{/inline}}{{> x}}`, `{}`, `{}`, `X`},
+		{"inline partial in a nested block", `{{#*inline "x"}}X{{/inline}}{{#if 1}}{{> x}}{{/if}}`, `{}`, `{}`, `X`},
+		{"inline partial scoped to its block", `{{#if 1}}{{#*inline "x"}}X{{/inline}}{{/if}}{{> x}}`, `{}`, `{"x":"P"}`, `P`},
+		{"inline partial shadows a partial", `{{#*inline "x"}}X{{/inline}}{{> p}}`, `{}`, `{"p":"({{> x}})","x":"G"}`, `(X)`},
+		{"last inline partial of a name wins", `{{#*inline "x"}}A{{/inline}}{{#*inline "x"}}B{{/inline}}{{> x}}`, `{}`, `{}`, `B`},
+		{"inline partial over the current context", `{{#*inline "x"}}{{a}}{{/inline}}{{#with o}}{{> x}}{{/with}}`, `{"a":"root","o":{"a":"inner"}}`, `{}`, `inner`},
+		{"inline partial with a context", `{{#*inline "x"}}{{a}}{{/inline}}{{> x o}}`, `{"a":"root","o":{"a":"inner"}}`, `{}`, `inner`},
+		{"partial block", `{{#> layout}}body {{a}}{{/layout}}`, `{"a":1}`, `{"layout":"({{> @partial-block}})"}`, `(body 1)`},
+		{"missing partial renders the block", `{{#> layout}}missing{{/layout}}`, `{}`, `{}`, `missing`},
+		{"partial block with a context", `{{#> layout o}}body {{a}}{{/layout}}`, `{"a":1,"o":{"a":2}}`, `{"layout":"({{a}} {{> @partial-block}})"}`, `(2 body 2)`},
+		{"partial block with a hash", `{{#> layout k=1}}B{{k}}{{/layout}}`, `{}`, `{"layout":"{{k}}{{> @partial-block}}"}`, `1B1`},
+		{"partial block in a loop", `{{#> layout}}B{{this}}{{/layout}}`, `{"l":[1,2]}`, `{"layout":"{{#each l}}{{> @partial-block}}{{/each}}"}`, `B1B2`},
+		{"inline partial in a partial block", `{{#> layout}}{{#*inline "c"}}C{{a}}{{/inline}}{{/layout}}`, `{"a":1}`, `{"layout":"({{> c}})"}`, `(C1)`},
+		{"nested partial blocks", `{{#> outer}}O{{/outer}}`, `{}`, `{"outer":"({{#> inner}}I{{> @partial-block}}{{/inner}})","inner":"<{{> @partial-block}}>"}`, `(<IO>)`},
+		{"inline partial called as a block", `{{#*inline "layout"}}({{> @partial-block}}){{/inline}}{{#> layout}}B{{/layout}}`, `{}`, `{}`, `(B)`},
+		{"partial block through a partial", `{{#> layout}}B{{/layout}}`, `{}`, `{"layout":"{{> p}}","p":"<{{> @partial-block}}>"}`, `<B>`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var data any
+			require.NoError(t, json.Unmarshal([]byte(tt.data), &data))
+			var partials map[string]string
+			require.NoError(t, json.Unmarshal([]byte(tt.partials), &partials))
+			for _, mode := range []template.Mode{template.Text, template.HTML} {
+				tmpl, err := template.Parse(tt.src, template.WithMode(mode), template.WithPartials(partials))
+				require.NoError(t, err)
+				out, err := tmpl.Append(nil, data)
+				require.NoError(t, err)
+				require.Equal(t, tt.want, string(out), mode)
+			}
+			tmpl, err := template.Parse(`{"v": "`+tt.src+`"}`, template.WithPartials(partials))
+			require.NoError(t, err)
+			out, err := tmpl.Append(nil, data)
+			require.NoError(t, err)
+			require.Equal(t, `{"v": "`+tt.want+`"}`, string(out))
+		})
+	}
+}
+
+// Partials written in the template keep the whitespace rules: standalone
+// tags take their lines, and a standalone inclusion indents every line.
+func TestPartialBlocksWhitespace(t *testing.T) {
+	tests := []struct{ name, src, data, partials, want string }{
+		{"standalone inline partial", "{{#*inline \"x\"}}\nX\n{{/inline}}\n  {{> x}}\nend", `{}`, `{}`, "  X\nend"},
+		{"indented inline partial with a block", "{{#*inline \"x\"}}\nA\n{{#if 1}}\nB{{v}}\n{{/if}}\n{{/inline}}\n<\n  {{> x}}\n>", `{"v":1}`, `{}`, "<\n  A\n  B1\n>"},
+		{"indented partial block", "{{#> layout}}\n  body\n{{/layout}}\n", `{}`, `{"layout":"<\n  {{> @partial-block}}\n>\n"}`, "<\n    body\n>\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var data any
+			require.NoError(t, json.Unmarshal([]byte(tt.data), &data))
+			var partials map[string]string
+			require.NoError(t, json.Unmarshal([]byte(tt.partials), &partials))
+			tmpl, err := template.Parse(tt.src, template.WithMode(template.Text), template.WithPartials(partials))
+			require.NoError(t, err)
+			out, err := tmpl.Append(nil, data)
+			require.NoError(t, err)
+			require.Equal(t, tt.want, string(out))
+		})
+	}
+}
+
+// An inline partial may include itself in the HTML and Text modes, as a
+// partial given to WithPartials may; JSON mode refuses it at Parse.
+func TestRecursiveInlinePartial(t *testing.T) {
+	src := `{{#*inline "t"}}{{n}}({{#each c}}{{> t}}{{/each}}){{/inline}}{{> t}}`
+	tmpl, err := template.Parse(src, template.WithMode(template.Text))
+	require.NoError(t, err)
+	out, err := tmpl.Append(nil, map[string]any{"n": "a", "c": []any{
+		map[string]any{"n": "b", "c": []any{}},
+		map[string]any{"n": "c", "c": []any{map[string]any{"n": "d", "c": []any{}}}},
+	}})
+	require.NoError(t, err)
+	require.Equal(t, "a(b()c(d()))", string(out))
+
+	_, err = template.Parse(`{"v": "` + src + `"}`)
+	require.ErrorContains(t, err, `partial "t" includes itself`)
+}
+
+func TestPartialBlockErrors(t *testing.T) {
+	tests := []struct{ src, msg string }{
+		{`{{> @partial-block}}`, `1:1: {{> @partial-block}} outside a partial called as a block`},
+		{`{{#> p}}x`, `1:1: unclosed partial block {{#>p}}: missing {{/p}}`},
+		{`{{#> p}}x{{/q}}`, `1:10: closing tag {{/q}} does not match {{#> p}} opened at 1:1`},
+		{`{{#> p}}x{{else}}y{{/p}}`, `1:10: {{else}} in a partial block`},
+		{`{{#*inline "x"}}x`, `1:1: unclosed inline partial: missing {{/inline}}`},
+		{`{{#*inline "x"}}x{{/y}}`, `1:18: closing tag {{/y}} does not match {{#*inline}} opened at 1:1`},
+		{`{{#*inline x}}x{{/inline}}`, `1:1: an inline partial is named by a string`},
+		{`{{#*foo "x"}}x{{/foo}}`, `1:1: unknown decorator "*foo"`},
+		{`{{#*inline "x"}}{{> y}}{{/inline}}{{> x}}`, `unknown partial "y"`},
+		{`{{#> (p)}}x{{/p}}`, `1:1: a partial block needs the partial's name`},
+		{"{{#*inline \"x\"}}{{a b(}}{{/inline}}ok", `1:22: empty tag`},
+		{"{{#> layout}}\n{{a b(}}{{/layout}}ok", `2:6: empty tag`},
+	}
+	for _, tt := range tests {
+		for _, mode := range []template.Mode{template.Text, template.JSON} {
+			_, err := template.Parse(tt.src, template.WithMode(mode))
+			var perr *template.Error
+			require.ErrorAs(t, err, &perr, tt.src)
+			require.ErrorContains(t, err, tt.msg, tt.src)
+		}
+	}
+}
+
+// {{>*}} names no field; it used to parse and then panic in Execute.
+func TestDynamicPartialWithoutAName(t *testing.T) {
+	_, err := template.Parse(`{{#> p}}{{> *}}{{/p}}`, template.WithMode(template.Text))
+	require.ErrorContains(t, err, "1:9: a dynamic partial name must be a field")
+}
+
+// A standalone partial indents every line it outputs, lines written by
+// values included, as handlebars.js does; the Mustache dialect indents the
+// partial's template lines only, as the mustache specification requires.
+func TestStandalonePartialIndentsItsOutput(t *testing.T) {
+	tests := []struct{ name, src, data, partials, want string }{
+		{"spec template", "\\\n {{>partial}}\n/\n", `{"content":"<\n->"}`, `{"partial":"|\n{{{content}}}\n|\n"}`, "\\\n |\n <\n ->\n |\n/\n"},
+		{"without a final line break", ">\n  {{> p}}\n<", `{"x":"a\nb"}`, `{"p":"[{{x}}]"}`, ">\n  [a\n  b]<"},
+		{"value ending with a line break", "  {{> p}}\n", `{"x":"a\nb\n"}`, `{"p":"{{x}}"}`, "  a\n  b\n"},
+		{"empty line", "  {{> p}}\n", `{"x":"a\n\nb"}`, `{"p":"{{x}}\n"}`, "  a\n  \n  b\n"},
+		{"nested", "  {{> outer}}\n", `{"x":"a\nb"}`, `{"outer":"<\n  {{> p}}\n>\n","p":"{{x}}\n"}`, "  <\n    a\n    b\n  >\n"},
+		{"partial block", "  {{#> layout}}\n{{x}}\n{{/layout}}\n", `{"x":"a\nb"}`, `{"layout":"<\n  {{> @partial-block}}\n>\n"}`, "<\n  a\n  b\n>\n"},
+		{"inline partial", "{{#*inline \"p\"}}{{x}}{{/inline}}\n  {{> p}}\n", `{"x":"a\nb"}`, `{}`, "\n  a\n  b"},
+		{"empty output", "  {{> p}}\n", `{"x":""}`, `{"p":"{{x}}"}`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var data any
+			require.NoError(t, json.Unmarshal([]byte(tt.data), &data))
+			var partials map[string]string
+			require.NoError(t, json.Unmarshal([]byte(tt.partials), &partials))
+			for _, mode := range []template.Mode{template.Text, template.HTML} {
+				tmpl, err := template.Parse(tt.src, template.WithMode(mode), template.WithPartials(partials))
+				require.NoError(t, err)
+				out, err := tmpl.Append(nil, data)
+				require.NoError(t, err)
+				require.Equal(t, tt.want, string(out), mode)
+			}
+		})
+	}
+	tmpl, err := template.Parse("\\\n {{>partial}}\n/\n", template.WithMode(template.Text), template.WithDialect(template.Mustache),
+		template.WithPartials(map[string]string{"partial": "|\n{{{content}}}\n|\n"}))
+	require.NoError(t, err)
+	out, err := tmpl.Append(nil, map[string]any{"content": "<\n->"})
+	require.NoError(t, err)
+	require.Equal(t, "\\\n |\n <\n->\n |\n/\n", string(out))
+
+	_, err = template.Parse("x", template.WithDialect(template.Dialect(9)))
+	require.ErrorContains(t, err, "unknown dialect 9")
+}
+
+// Indenting the output of a standalone partial moves bytes in the
+// caller's buffer and allocates nothing once the buffer is large enough.
+func TestIndentedPartialDoesNotAllocate(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("allocation counts are checked in the full run without the race detector")
+	}
+	doc, err := jsondoc.Parse([]byte(`{"x": "a\nb\nc"}`))
+	require.NoError(t, err)
+	tmpl := template.MustParse("<\n  {{> outer}}\n>", template.WithMode(template.Text),
+		template.WithPartials(map[string]string{"outer": "(\n  {{> p}}\n)\n", "p": "{{x}}\n"}))
+	buf, err := tmpl.Append(nil, doc)
+	require.NoError(t, err)
+	require.Equal(t, "<\n  (\n    a\n    b\n    c\n  )\n>", string(buf))
+	allocs := testing.AllocsPerRun(100, func() {
+		buf, _ = tmpl.Append(buf[:0], doc)
+	})
+	require.Zero(t, allocs)
+}
+
+// In JSON mode a partial block and an inline partial are checked where
+// their text ends up, like any partial.
+func TestPartialBlocksInJSONMode(t *testing.T) {
+	partials := map[string]string{"list": `[{{> @partial-block}}]`, "quoted": `"{{> @partial-block}}`}
+	tmpl, err := template.Parse(`{"a": {{#> list}}{{#each xs}}{{json .}}{{#unless @last}},{{/unless}}{{/each}}{{/list}}, `+
+		`"b": "{{#*inline "who"}}{{name}} <{{mail}}>{{/inline}}{{> who user}}"}`, template.WithPartials(partials))
+	require.NoError(t, err)
+	out, err := tmpl.Append(nil, map[string]any{
+		"xs":   []any{`"],"zz":[`, 1, map[string]any{"k": "\u2028"}},
+		"user": map[string]any{"name": `A"n\n`, "mail": `x", "zz": "`},
+	})
+	require.NoError(t, err)
+	require.True(t, json.Valid(out), string(out))
+	require.Equal(t, `{"a": ["\"],\"zz\":[",1,{"k":"\u2028"}], "b": "A\"n\\n <x\", \"zz\": \">"}`, string(out))
+
+	// The content lands inside a string the layout opens and never closes.
+	_, err = template.Parse(`{"a": {{#> quoted}}x{{/quoted}}}`, template.WithPartials(partials))
+	var perr *template.Error
+	require.ErrorAs(t, err, &perr)
 }

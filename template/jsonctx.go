@@ -210,11 +210,24 @@ func factKey(n *node) string {
 	if n.kind != nBlock {
 		return ""
 	}
-	switch n.block {
-	case bIf, bUnless, bInverted, bWith, bSection:
-		if n.expr.kind == ePath && n.expr.includeZero == nil {
-			return n.expr.text
-		}
+	return factKeyOf(n.block, n.expr)
+}
+
+// factKeyOf is the key of the fact that a block of kind b over e tests.
+// Blocks that select values alike share facts: if and unless take
+// truthiness, with also takes 0, a section and its inverse also take 0 and
+// "" (see selects).
+func factKeyOf(b blockKind, e *expr) string {
+	if e.kind != ePath || e.includeZero != nil {
+		return ""
+	}
+	switch b {
+	case bIf, bUnless:
+		return "t" + e.text
+	case bWith:
+		return "w" + e.text
+	case bSection, bInverted:
+		return "s" + e.text
 	}
 	return ""
 }
@@ -912,15 +925,15 @@ func sameContextTests(n *node, tested map[string]bool) {
 
 // known tells whether the value of e is known in state s, and if so whether
 // it is truthy.
-func known(e *expr, s jstate) (isTrue, ok bool) {
-	if e.kind == ePath && e.includeZero == nil {
-		if t, ok := s.fact(e.text); ok {
+func known(b blockKind, e *expr, s jstate) (isTrue, ok bool) {
+	if k := factKeyOf(b, e); k != "" {
+		if t, ok := s.fact(k); ok {
 			return t, true
 		}
 	}
 	if e.kind == eLit && e.includeZero == nil {
 		// {{#if true}}: known at Parse.
-		return truthy(e.lit, true), true
+		return selects(b, e.lit, true), true
 	}
 	if e.kind != eData || e.up > 0 {
 		// Only the innermost loop is tracked.
@@ -997,7 +1010,7 @@ func (a *analyzer) block(n *node, s jstate) ([]jstate, error) {
 	if n.block != bIf && n.block != bUnless && n.block != bInverted {
 		in.facts = ""
 	}
-	truthy, isKnown := known(n.expr, s)
+	truthy, isKnown := known(n.block, n.expr, s)
 	if n.block == bUnless || n.block == bInverted {
 		truthy = !truthy
 	}

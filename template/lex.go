@@ -208,10 +208,11 @@ func lex(src *source, left, right string) ([]token, error) {
 
 		// Text before the tag, then the tag; a standalone tag takes its line.
 		textEnd, next := start, end
-		if kind.standalone() && !trimLeft && !trimRight {
+		if kind.standalone() {
 			textEnd, next, tok.indent = standalone(s, start, end, pos, lastEnd)
 		}
 		if trimLeft {
+			tok.indent = "" // the ~ took the indentation too
 			prev := s[pos:textEnd]
 			textEnd = pos + len(strings.TrimRight(prev, " \t\r\n"))
 		}

@@ -40,6 +40,21 @@ func (m Mode) String() string {
 	return fmt.Sprintf("Mode(%d)", uint8(m))
 }
 
+// Dialect selects the rule where Handlebars and the mustache specification
+// disagree on what a template renders.
+type Dialect uint8
+
+const (
+	// Handlebars, the default, renders as handlebars.js 4.7: a partial tag
+	// alone on its line writes its indentation at the start of every line
+	// the partial outputs, lines that values write included.
+	Handlebars Dialect = iota
+	// Mustache renders as the mustache specification requires: such a
+	// partial indents the lines of its template, so a value holding line
+	// breaks is written as it is.
+	Mustache
+)
+
 // Helper is a function that a template calls by name: {{name arg1 arg2}}, or
 // as a subexpression: {{#if (name arg)}}. Arguments arrive as plain JSON-like
 // Go values: nil, bool, string, json.Number, []any and map[string]any (values
@@ -69,6 +84,7 @@ type config struct {
 	schema   Schema
 	left     string
 	right    string
+	dialect  Dialect
 
 	// missingEmpty makes a missing partial render nothing.
 	missingEmpty bool
@@ -82,6 +98,13 @@ func WithName(name string) Option {
 // WithMode selects the escaping mode. The default is JSON.
 func WithMode(m Mode) Option {
 	return optionFunc(func(c *config) { c.mode = m })
+}
+
+// WithDialect selects Handlebars (the default) or Mustache where the two
+// disagree; see Dialect. It makes no difference in JSON mode, where no
+// value writes a line break.
+func WithDialect(d Dialect) Option {
+	return optionFunc(func(c *config) { c.dialect = d })
 }
 
 // WithStrict makes Execute fail with an *Error wrapping ErrMissingField when

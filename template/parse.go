@@ -21,7 +21,7 @@ type blockKind uint8
 
 const (
 	bSection  blockKind = iota // {{#x}}: each element of a list, else once with x as context if truthy
-	bInverted                  // {{^x}}: once if x is falsy
+	bInverted                  // {{^x}}: once if x is false, null, missing or []
 	bIf                        // {{#if x}}
 	bUnless                    // {{#unless x}}
 	bEach                      // {{#each x}}: arrays and objects, with @index, @key, @first, @last
@@ -49,6 +49,7 @@ type node struct {
 	body        []node              // nBlock
 	alt         []node              // nBlock: the {{else}} part
 	part        *partial            // nPartial
+	indent      string              // nPartial: written at the start of each line it outputs
 	dyn         map[string]*partial // nPartial with a dynamic name: the partials by name
 	mustFind    bool                // nPartial of {{> (expr)}}: a name that is no partial is an error
 	hash        []hashArg           // nBlock of a partial: its hash arguments
@@ -141,6 +142,52 @@ type parser struct {
 	rootSlots map[string]uint8    // see expr.rootSlot
 	params    []blockParams       // the block parameters in scope, innermost last
 	nParams   int32               // the blocks with parameters so far
+	env       *partialEnv         // the inline partials and partial block in scope
+	nEnv      int                 // the partialEnvs and tokDefs so far, for their ids
+	depth     int                 // HTML and Text modes: partials being compiled
+	defs      []*tokDef           // the partials written in the template, in order
+	checking  bool                // checkUnused: partial tags are skipped
+}
+
+// partialEnv is a scope of partials written in the template: the inline
+// partials of a block ({{#*inline "name"}}) and the content of the partial
+// block being included ({{> @partial-block}}).
+type partialEnv struct {
+	id     int
+	parent *partialEnv
+	inline map[string]*tokDef
+	block  *tokDef
+}
+
+// tokDef is a partial written in the template, as its tokens: the body of
+// an inline partial or the content of a partial block.
+type tokDef struct {
+	id   int
+	src  *source
+	toks []token
+	env  *partialEnv // the scope it is written in
+	used bool        // parsed at least once
+}
+
+// lookup returns the partial written in the template that name means in
+// env, or nil.
+func (env *partialEnv) lookup(name string) *tokDef {
+	for ; env != nil; env = env.parent {
+		if name == "@partial-block" && env.block != nil {
+			return env.block
+		}
+		if d := env.inline[name]; d != nil {
+			return d
+		}
+	}
+	return nil
+}
+
+func (env *partialEnv) ident() int {
+	if env == nil {
+		return 0
+	}
+	return env.id
 }
 
 // blockParams are the names a block declares with as |x i|.
@@ -153,9 +200,10 @@ type blockParams struct {
 type openFrame struct {
 	n       *node
 	inElse  bool
-	chained bool // opened by {{else if x}}: closed with its parent
-	inverse bool // {{^if x}} and the like: the parts are swapped at the end
-	params  bool // declares block parameters, in scope until the end
+	chained bool        // opened by {{else if x}}: closed with its parent
+	inverse bool        // {{^if x}} and the like: the parts are swapped at the end
+	params  bool        // declares block parameters, in scope until the end
+	env     *partialEnv // the scope around the block
 	body    []node
 	alt     []node
 }
@@ -164,6 +212,17 @@ type openFrame struct {
 func (p *parser) parseSource(src *source, left, right string) ([]node, error) {
 	toks, err := lex(src, left, right)
 	if err != nil {
+		return nil, err
+	}
+	return p.parseTokens(src, toks)
+}
+
+// parseTokens parses the tokens of src into nodes.
+func (p *parser) parseTokens(src *source, toks []token) ([]node, error) {
+	savedEnv := p.env
+	defer func() { p.env = savedEnv }()
+	var err error
+	if p.env, err = p.scope(p.env, src, toks, 0); err != nil {
 		return nil, err
 	}
 	var stack []*openFrame
@@ -191,6 +250,7 @@ func (p *parser) parseSource(src *source, left, right string) ([]node, error) {
 		if f.params {
 			p.params = p.params[:len(p.params)-1]
 		}
+		p.env = f.env
 		n := *f.n
 		n.body, n.alt = f.body, f.alt
 		if f.inverse {
@@ -198,7 +258,8 @@ func (p *parser) parseSource(src *source, left, right string) ([]node, error) {
 		}
 		return n, f.chained
 	}
-	for _, t := range toks {
+	for i := 0; i < len(toks); i++ {
+		t := toks[i]
 		switch t.kind {
 		case tokText:
 			add(node{kind: nText, text: t.text, pos: t.pos, src: src})
@@ -221,11 +282,27 @@ func (p *parser) parseSource(src *source, left, right string) ([]node, error) {
 			}
 			add(node{kind: nValue, raw: t.kind == tokRaw, expr: e, pos: t.pos, src: src})
 		case tokSection, tokInverted:
+			if t.kind == tokSection && strings.HasPrefix(t.text, "*") {
+				// An inline partial, which scope has read.
+				i, _ = matchClose(toks, i)
+				continue
+			}
+			if t.kind == tokSection && strings.HasPrefix(t.text, ">") {
+				j, err := p.addPartialBlock(src, toks, i, add)
+				if err != nil {
+					return nil, err
+				}
+				i = j
+				continue
+			}
 			n, err := p.openBlock(src, t)
 			if err != nil {
 				return nil, err
 			}
-			stack = append(stack, &openFrame{n: n, inverse: t.kind == tokInverted && n.block != bInverted, params: n.params != 0})
+			stack = append(stack, &openFrame{n: n, inverse: t.kind == tokInverted && n.block != bInverted, params: n.params != 0, env: p.env})
+			if p.env, err = p.scope(p.env, src, toks, i+1); err != nil {
+				return nil, err
+			}
 		case tokElse:
 			if len(stack) == 0 {
 				return nil, src.errorf(t.pos, "{{else}} outside a section")
@@ -235,6 +312,10 @@ func (p *parser) parseSource(src *source, left, right string) ([]node, error) {
 				return nil, src.errorf(t.pos, "second {{else}} in {{#"+f.n.name+"}}")
 			}
 			f.inElse = true
+			var err error
+			if p.env, err = p.scope(f.env, src, toks, i+1); err != nil {
+				return nil, err
+			}
 			if f.params {
 				// The {{else}} part runs without the block's parameters.
 				p.params = p.params[:len(p.params)-1]
@@ -245,7 +326,7 @@ func (p *parser) parseSource(src *source, left, right string) ([]node, error) {
 				if err != nil {
 					return nil, err
 				}
-				stack = append(stack, &openFrame{n: n, chained: true})
+				stack = append(stack, &openFrame{n: n, chained: true, env: p.env})
 			}
 		case tokClose:
 			if len(stack) == 0 {
@@ -264,7 +345,7 @@ func (p *parser) parseSource(src *source, left, right string) ([]node, error) {
 			n.close = t.pos
 			add(n)
 		case tokPartial:
-			if err := p.addPartial(src, t, add); err != nil {
+			if err := p.addPartial(src, t, add, nil); err != nil {
 				return nil, err
 			}
 		}
@@ -382,13 +463,17 @@ func indent(s, ind string) string {
 	return b.String()
 }
 
-// maxInlineDepth bounds the nesting of partials inlined in JSON mode.
+// maxInlineDepth bounds the nesting of partials inlined in JSON mode, and
+// of partials being compiled otherwise.
 const maxInlineDepth = 32
 
-// addPartial handles a {{> name}} tag. A partial called with a context or
-// hash arguments, {{> name x k=v}}, is rendered inside a block that makes
-// them its context.
-func (p *parser) addPartial(src *source, t token, add func(node)) error {
+// addPartial handles a {{> name}} tag, or with blk the opening tag of a
+// partial block. A partial called with a context or hash arguments,
+// {{> name x k=v}}, is rendered inside a block that makes them its context.
+func (p *parser) addPartial(src *source, t token, add func(node), blk *tokDef) error {
+	if p.checking {
+		return nil
+	}
 	name := t.text
 	if strings.HasPrefix(name, "*") {
 		return p.addDynamicPartial(src, t, add)
@@ -435,19 +520,45 @@ func (p *parser) addPartial(src *source, t token, add func(node)) error {
 		}
 		n.hash = ep.hash
 		t.text = name
-		if err := p.addPartial(src, t, func(b node) { n.body = append(n.body, b) }); err != nil {
+		if err := p.addPartial(src, t, func(b node) { n.body = append(n.body, b) }, blk); err != nil {
 			return err
 		}
 		add(n)
 		return nil
 	}
+	def := p.env.lookup(name)
 	body, ok := p.cfg.partials[name]
+	ok = ok || def != nil
+	env := p.env
+	switch {
+	case blk != nil && ok:
+		// The partial sees the block's content and inline partials.
+		p.nEnv++
+		env = &partialEnv{id: p.nEnv, parent: blk.env, block: blk}
+	case blk != nil:
+		// No such partial: the content stands in for it.
+		def, ok = blk, true
+	}
 	if !ok {
+		if name == "@partial-block" {
+			return src.errorf(t.pos, "{{> @partial-block}} outside a partial called as a block ({{#> name}}…{{/name}})")
+		}
 		if p.cfg.strict || !p.cfg.missingEmpty {
 			return src.errorf(t.pos, "unknown partial "+strconv.Quote(name)+": WithPartials does not provide it")
 		}
 		return nil
 	}
+	if def != nil {
+		denv := def.env
+		if blk != nil && def != blk {
+			// An inline partial called as a block.
+			denv = env
+		}
+		return p.addTokDef(src, t, name, def, denv, add)
+	}
+	saved := p.env
+	p.env = env
+	defer func() { p.env = saved }()
 	if p.cfg.mode == JSON {
 		psrc := &source{name: name, text: indent(body, t.indent)}
 		for _, in := range p.inline {
@@ -472,26 +583,97 @@ func (p *parser) addPartial(src *source, t token, add func(node)) error {
 		}
 		return nil
 	}
-	part, err := p.compilePartial(name, t.indent)
+	srcInd, outInd := p.indents(t.indent)
+	part, err := p.compilePartial(name, srcInd)
 	if err != nil {
 		return err
 	}
-	add(node{kind: nPartial, part: part, pos: t.pos, src: src})
+	add(node{kind: nPartial, part: part, pos: t.pos, src: src, indent: outInd})
+	return nil
+}
+
+// indents splits the indentation of a standalone partial tag into that of
+// the partial's source and that of its output: Handlebars indents the
+// lines the partial outputs, the mustache specification those of its
+// template (the same in JSON mode, where no value writes a line break).
+func (p *parser) indents(ind string) (srcInd, outInd string) {
+	if p.cfg.mode == JSON || p.cfg.dialect == Mustache {
+		return ind, ""
+	}
+	return "", ind
+}
+
+// addTokDef includes a partial written in the template, parsed in scope
+// env: inlined in JSON mode, compiled once per indentation and scope
+// otherwise (so that it may include itself).
+func (p *parser) addTokDef(src *source, t token, name string, def *tokDef, env *partialEnv, add func(node)) error {
+	srcInd, outInd := p.indents(t.indent)
+	parse := func() ([]node, error) {
+		saved, savedParams := p.env, p.params
+		p.env, p.params = env, nil
+		def.used = true
+		defer func() { p.env, p.params = saved, savedParams }()
+		return p.parseTokens(def.src, indentTokens(def.toks, srcInd))
+	}
+	if p.cfg.mode == JSON {
+		key := name + "\x00" + strconv.Itoa(def.id)
+		for _, in := range p.inline {
+			if in == key {
+				return src.errorf(t.pos, "partial "+strconv.Quote(name)+" includes itself: recursive partials cannot be checked in JSON mode")
+			}
+		}
+		if len(p.inline) >= maxInlineDepth {
+			return src.errorf(t.pos, "partials nested too deeply")
+		}
+		p.inline = append(p.inline, key)
+		nodes, err := parse()
+		p.inline = p.inline[:len(p.inline)-1]
+		if err != nil {
+			return err
+		}
+		for _, n := range nodes {
+			add(n)
+		}
+		return nil
+	}
+	key := "\x00" + strconv.Itoa(def.id) + "\x00" + strconv.Itoa(env.ident()) + "\x00" + srcInd
+	part := p.partials[key]
+	if part == nil {
+		if p.depth >= maxInlineDepth {
+			return src.errorf(t.pos, "partials nested too deeply")
+		}
+		part = &partial{}
+		p.partials[key] = part
+		p.depth++
+		nodes, err := parse()
+		p.depth--
+		if err != nil {
+			return err
+		}
+		part.nodes = nodes
+	}
+	add(node{kind: nPartial, part: part, pos: t.pos, src: src, indent: outInd})
 	return nil
 }
 
 // compilePartial parses a partial for HTML and Text modes, once per
-// indentation; a partial that includes itself gets the one being parsed.
+// indentation and scope of partials written in the template; a partial
+// that includes itself gets the one being parsed.
 func (p *parser) compilePartial(name, ind string) (*partial, error) {
-	key := name + "\x00" + ind
+	key := name + "\x00" + ind + "\x00" + strconv.Itoa(p.env.ident())
 	part := p.partials[key]
 	if part == nil {
+		if p.depth >= maxInlineDepth {
+			return nil, &Error{Name: name, Line: 1, Column: 1, Msg: "partials nested too deeply"}
+		}
 		part = &partial{}
 		p.partials[key] = part
 		psrc := &source{name: name, text: indent(p.cfg.partials[name], ind)}
 		saved := p.params
 		p.params = nil
+		p.depth++
 		nodes, err := p.parseSource(psrc, p.cfg.left, p.cfg.right)
+		p.depth--
 		p.params = saved
 		if err != nil {
 			return nil, err
@@ -507,15 +689,16 @@ func (p *parser) addPartialByValue(src *source, t token, e *expr, add func(node)
 	if p.cfg.mode == JSON {
 		return src.errorf(t.pos, "dynamic partial names are not supported in JSON mode, where each partial is checked where it stands")
 	}
+	srcInd, outInd := p.indents(t.indent)
 	dyn := make(map[string]*partial, len(p.cfg.partials))
 	for name := range p.cfg.partials {
-		part, err := p.compilePartial(name, t.indent)
+		part, err := p.compilePartial(name, srcInd)
 		if err != nil {
 			return err
 		}
 		dyn[name] = part
 	}
-	add(node{kind: nPartial, expr: e, dyn: dyn, mustFind: true, pos: t.pos, src: src})
+	add(node{kind: nPartial, expr: e, dyn: dyn, mustFind: true, pos: t.pos, src: src, indent: outInd})
 	return nil
 }
 
@@ -526,6 +709,9 @@ func (p *parser) addDynamicPartial(src *source, t token, add func(node)) error {
 		return src.errorf(t.pos, "dynamic partial names are not supported in JSON mode, where each partial is checked where it stands")
 	}
 	e, msg := parsePath(strings.TrimSpace(t.text[1:]))
+	if msg == "" && strings.TrimSpace(t.text[1:]) == "" {
+		msg = "a dynamic partial name must be a field: {{>*path}}"
+	}
 	if msg != "" {
 		return src.errorf(t.pos, msg)
 	}
@@ -533,15 +719,16 @@ func (p *parser) addDynamicPartial(src *source, t token, add func(node)) error {
 		return src.errorf(t.pos, "a dynamic partial name must be a field")
 	}
 	e.pos = t.pos
+	srcInd, outInd := p.indents(t.indent)
 	dyn := make(map[string]*partial, len(p.cfg.partials))
 	for name := range p.cfg.partials {
-		part, err := p.compilePartial(name, t.indent)
+		part, err := p.compilePartial(name, srcInd)
 		if err != nil {
 			return err
 		}
 		dyn[name] = part
 	}
-	add(node{kind: nPartial, expr: e, dyn: dyn, pos: t.pos, src: src})
+	add(node{kind: nPartial, expr: e, dyn: dyn, pos: t.pos, src: src, indent: outInd})
 	return nil
 }
 
@@ -982,4 +1169,183 @@ func parsePath(t string) (*expr, string) {
 		e.lenOf = &x
 	}
 	return e, ""
+}
+
+// checkUnused parses the inline partials and partial block contents that
+// were never included, for the errors Handlebars would report in them.
+func (p *parser) checkUnused() error {
+	p.checking = true
+	defer func() { p.checking = false }()
+	for i := 0; i < len(p.defs); i++ {
+		d := p.defs[i]
+		if d.used {
+			continue
+		}
+		d.used = true
+		p.env, p.params = d.env, nil
+		if _, err := p.parseTokens(d.src, d.toks); err != nil {
+			return err
+		}
+	}
+	p.env = nil
+	return nil
+}
+
+// matchClose returns the index of the tag that closes the block opened at
+// toks[i], and that of its {{else}}, or -1.
+func matchClose(toks []token, i int) (closeAt, elseAt int) {
+	depth := 0
+	elseAt = -1
+	for k := i + 1; k < len(toks); k++ {
+		switch toks[k].kind {
+		case tokSection, tokInverted:
+			depth++
+		case tokElse:
+			if depth == 0 && elseAt < 0 {
+				elseAt = k
+			}
+		case tokClose:
+			if depth == 0 {
+				return k, elseAt
+			}
+			depth--
+		}
+	}
+	return -1, elseAt
+}
+
+// scope reads the inline partials of the block part that starts at
+// toks[start] and ends at its {{else}} or closing tag. As in Handlebars,
+// each is in scope in the whole part, before its definition too, and the
+// last of a name wins.
+func (p *parser) scope(parent *partialEnv, src *source, toks []token, start int) (*partialEnv, error) {
+	var env *partialEnv
+	depth := 0
+	for k := start; k < len(toks); k++ {
+		t := toks[k]
+		switch t.kind {
+		case tokSection, tokInverted:
+			if depth > 0 || t.kind != tokSection || !strings.HasPrefix(t.text, "*") {
+				depth++
+				continue
+			}
+			name, err := inlineName(src, t)
+			if err != nil {
+				return nil, err
+			}
+			j, elseAt := matchClose(toks, k)
+			if j < 0 {
+				return nil, src.errorf(t.pos, "unclosed inline partial: missing {{/inline}}")
+			}
+			if toks[j].text != "inline" {
+				return nil, src.errorf(toks[j].pos, "closing tag {{/"+toks[j].text+"}} does not match {{#*inline}} opened at "+posString(src, t.pos))
+			}
+			if elseAt >= 0 {
+				return nil, src.errorf(toks[elseAt].pos, "{{else}} in an inline partial")
+			}
+			if env == nil {
+				p.nEnv++
+				env = &partialEnv{id: p.nEnv, parent: parent, inline: make(map[string]*tokDef)}
+			}
+			p.nEnv++
+			env.inline[name] = &tokDef{id: p.nEnv, src: src, toks: toks[k+1 : j], env: env}
+			p.defs = append(p.defs, env.inline[name])
+			k = j
+		case tokElse:
+			if depth == 0 {
+				k = len(toks)
+			}
+		case tokClose:
+			if depth == 0 {
+				k = len(toks)
+			}
+			depth--
+		}
+	}
+	if env == nil {
+		return parent, nil
+	}
+	return env, nil
+}
+
+// inlineName reads the name of {{#*inline "name"}}, the only decorator.
+func inlineName(src *source, t token) (string, error) {
+	dec, arg, _ := strings.Cut(t.text[1:], " ")
+	if dec != "inline" {
+		return "", src.errorf(t.pos, "unknown decorator "+strconv.Quote("*"+dec)+": only {{#*inline \"name\"}} is supported")
+	}
+	arg = strings.TrimSpace(arg)
+	if len(arg) >= 2 && (arg[0] == '"' || arg[0] == '\'') && arg[len(arg)-1] == arg[0] && !strings.ContainsAny(arg[1:len(arg)-1], `"'\`) && len(arg) > 2 {
+		return arg[1 : len(arg)-1], nil
+	}
+	return "", src.errorf(t.pos, `an inline partial is named by a string: {{#*inline "name"}}`)
+}
+
+// addPartialBlock handles {{#> name …}}content{{/name}} at toks[i] and
+// returns the index of its closing tag. The partial is included with the
+// content as its {{> @partial-block}}, and the inline partials of the
+// content in scope; when there is no partial of that name, the content is
+// included instead.
+func (p *parser) addPartialBlock(src *source, toks []token, i int, add func(node)) (int, error) {
+	t := toks[i]
+	j, elseAt := matchClose(toks, i)
+	name, _, _ := strings.Cut(strings.TrimSpace(t.text[1:]), " ")
+	if strings.HasPrefix(name, "*") || strings.HasPrefix(name, "(") {
+		return 0, src.errorf(t.pos, "a partial block needs the partial's name, not a dynamic one")
+	}
+	if j < 0 {
+		return 0, src.errorf(t.pos, "unclosed partial block {{#>"+name+"}}: missing {{/"+name+"}}")
+	}
+	if toks[j].text != name {
+		return 0, src.errorf(toks[j].pos, "closing tag {{/"+toks[j].text+"}} does not match {{#> "+name+"}} opened at "+posString(src, t.pos))
+	}
+	if elseAt >= 0 {
+		return 0, src.errorf(toks[elseAt].pos, "{{else}} in a partial block")
+	}
+	env, err := p.scope(p.env, src, toks, i+1)
+	if err != nil {
+		return 0, err
+	}
+	p.nEnv++
+	blk := &tokDef{id: p.nEnv, src: src, toks: toks[i+1 : j], env: env}
+	p.defs = append(p.defs, blk)
+	// Not indented: Handlebars indents only partial tags alone on a line.
+	pt := token{kind: tokPartial, text: strings.TrimSpace(t.text[1:]), pos: t.pos}
+	return j, p.addPartial(src, pt, add, blk)
+}
+
+// indentTokens returns toks with ind written at the start of every line,
+// as indent does for the text of a partial.
+func indentTokens(toks []token, ind string) []token {
+	if ind == "" {
+		return toks
+	}
+	out := make([]token, 0, len(toks)+1)
+	lineStart := true
+	for _, t := range toks {
+		if t.kind == tokText {
+			var b strings.Builder
+			for i := 0; i < len(t.text); i++ {
+				if lineStart {
+					b.WriteString(ind)
+					lineStart = false
+				}
+				b.WriteByte(t.text[i])
+				lineStart = t.text[i] == '\n'
+			}
+			t.text = b.String()
+			out = append(out, t)
+			continue
+		}
+		switch {
+		case t.kind == tokPartial && t.indent != "":
+			// Alone on its line: its own lines get both indentations.
+			t.indent = ind + t.indent
+		case lineStart && (t.kind == tokVar || t.kind == tokRaw || t.kind == tokPartial):
+			out = append(out, token{kind: tokText, text: ind, pos: t.pos})
+			lineStart = false
+		}
+		out = append(out, t)
+	}
+	return out
 }

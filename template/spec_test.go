@@ -52,7 +52,7 @@ func TestSpec(t *testing.T) {
 		for _, tc := range spec.Tests {
 			total++
 			t.Run(file+"/"+tc.Name, func(t *testing.T) {
-				tmpl, err := template.Parse(tc.Template, template.WithMode(template.HTML), template.WithPartials(tc.Partials), template.WithMissingPartialsEmpty())
+				tmpl, err := template.Parse(tc.Template, template.WithMode(template.HTML), template.WithPartials(tc.Partials), template.WithMissingPartialsEmpty(), template.WithDialect(template.Mustache))
 				require.NoError(t, err, tc.Desc)
 				got, err := tmpl.Append(nil, tc.Data)
 				require.NoError(t, err)
@@ -73,7 +73,7 @@ func TestSpecDynamicNames(t *testing.T) {
 	require.NotEmpty(t, spec.Tests)
 	for _, tc := range spec.Tests {
 		t.Run(tc.Name, func(t *testing.T) {
-			tmpl, err := template.Parse(tc.Template, template.WithMode(template.HTML), template.WithPartials(tc.Partials), template.WithMissingPartialsEmpty())
+			tmpl, err := template.Parse(tc.Template, template.WithMode(template.HTML), template.WithPartials(tc.Partials), template.WithMissingPartialsEmpty(), template.WithDialect(template.Mustache))
 			require.NoError(t, err, tc.Desc)
 			got, err := tmpl.Append(nil, tc.Data)
 			require.NoError(t, err)

@@ -2,6 +2,7 @@ package template
 
 import (
 	"io"
+	"strconv"
 	"sync"
 )
 
@@ -37,9 +38,15 @@ func parse(src, mark string, opts []Option) (*Template, error) {
 	if cfg.mode > Text {
 		return nil, &Error{Name: cfg.name, Msg: "unknown mode " + cfg.mode.String()}
 	}
+	if cfg.dialect > Mustache {
+		return nil, &Error{Name: cfg.name, Msg: "unknown dialect " + strconv.Itoa(int(cfg.dialect))}
+	}
 	p := &parser{cfg: cfg, helpers: builtins(cfg.helpers), partials: make(map[string]*partial)}
 	s := &source{name: cfg.name, text: src}
 	nodes, err := p.parseSource(s, cfg.left, cfg.right)
+	if err == nil {
+		err = p.checkUnused()
+	}
 	if err != nil {
 		return nil, err
 	}
