@@ -47,9 +47,9 @@
 // side, or one inside an if or unless part of the other, or in an else
 // part), so that {"v": {{#if p}}"{{p}}"{{/if}}{{^if p}}null{{/if}}}
 // parses: the path gives the same value in both. Only blocks that select
-// values alike are paired: if with unless, with with with, a section with
-// its inverse (a section also takes 0 and "", and with takes 0, where if
-// does not). Helper calls, includeZero
+// values alike are paired: if and unless together, with blocks together,
+// a section and its inverse (a section also takes 0 and "", and with takes
+// 0, where if does not). Helper calls, includeZero
 // tests and tests inside a with, each or section body, where the path may
 // name another value, are not taken as known.
 //
