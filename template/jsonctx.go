@@ -1047,11 +1047,14 @@ func (a *analyzer) block(n *node, s jstate) ([]jstate, error) {
 	}
 	// As a loop: only one item, or a first item, items in the middle and a
 	// last item, repeated until no new state appears. A section over a
-	// value that is not a list renders it as the only item.
+	// value that is not a list renders it as the only item. Each item is a
+	// new context: what an item's blocks learnt of their paths holds for
+	// that item only.
 	flags := func(states []jstate, first, last uint8) []jstate {
 		r := make([]jstate, len(states))
 		for i, st := range states {
 			st.first, st.last = first, last
+			st.facts = in.facts
 			r[i] = st
 		}
 		return r

@@ -148,3 +148,24 @@ func TestComplementarySections(t *testing.T) {
 		require.ErrorAs(t, err, &te, src)
 	}
 }
+
+// TestFactsDoNotCrossLoopItems: what a block learnt of a path in one item
+// of a loop says nothing of the next item, whose context differs: a
+// template that is JSON only when every item answers alike is refused.
+func TestFactsDoNotCrossLoopItems(t *testing.T) {
+	for _, src := range []string{
+		`{"k": {{#each xs}}{{#if p}}1{{/if}}{{#unless p}}{{#if @first}}0{{/if}}{{/unless}}{{else}}0{{/each}} }`,
+		`{"k": {{#xs}}{{#if p}}1{{/if}}{{^if p}}{{#if @first}}0{{/if}}{{/if}}{{/xs}}{{^xs}}0{{/xs}} }`,
+		`{"k": {{#each xs as |x|}}{{#if x.p}}1{{/if}}{{#unless x.p}}{{#if @first}}0{{/if}}{{/unless}}{{else}}0{{/each}} }`,
+	} {
+		tmpl, err := template.Parse(src)
+		if err == nil {
+			data := map[string]any{"xs": []any{map[string]any{"p": false}, map[string]any{"p": true}}}
+			out, err := tmpl.Append(nil, data)
+			require.NoError(t, err)
+			require.True(t, json.Valid(out), "%s parsed, and rendered invalid JSON: %s", src, out)
+		}
+		var te *template.Error
+		require.ErrorAs(t, err, &te, src)
+	}
+}
