@@ -96,17 +96,19 @@ var builtinHelpers = []*helper{
 // truncate shortens the text of args[0] to at most args[1] characters, or
 // UTF-8 bytes, the ellipsis (args[2], "…" by default) included, cutting
 // between characters only. Targets limit a field's text, such as Slack's
-// 3,000 characters for a section block.
+// 3,000 characters for a section block. Each byte of s that is not UTF-8
+// becomes U+FFFD, as a JSON string writes it, so that the limit holds for
+// the text the target reads.
 func truncate(args []any, bytes bool) (any, error) {
 	max, ok := jsondoc.NumberText(args[1])
 	n, err := strconv.Atoi(max)
 	if !ok || err != nil || n < 0 {
 		return nil, fmt.Errorf("the length must be a whole number of at least 0, not %s", text(args[1]))
 	}
-	s := text(args[0])
+	s := validUTF8(text(args[0]))
 	ellipsis := "…"
 	if len(args) == 3 {
-		ellipsis = text(args[2])
+		ellipsis = validUTF8(text(args[2]))
 	}
 	size := func(s string) int {
 		if bytes {
@@ -136,6 +138,18 @@ func truncate(args []any, bytes bool) (any, error) {
 		cut += w
 	}
 	return s[:cut] + ellipsis, nil
+}
+
+// validUTF8 returns s with each byte that is not UTF-8 replaced by U+FFFD.
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	b := make([]byte, 0, len(s)+8)
+	for _, r := range s {
+		b = utf8.AppendRune(b, r)
+	}
+	return string(b)
 }
 
 // flatten joins the lists found in each element of list (at the dotted

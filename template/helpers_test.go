@@ -119,3 +119,22 @@ func TestUnknownHelperSuggests(t *testing.T) {
 	_, err = template.Parse(`{"t": "{{shoot s}}"}`, template.WithHelpers(map[string]template.Helper{"shout": func(a []any) (any, error) { return a, nil }}))
 	require.ErrorContains(t, err, "did you mean shout?")
 }
+
+// TestTruncateBytesLimitsInvalidUTF8: a byte that is not UTF-8 reaches the
+// target as U+FFFD, three bytes, so truncateBytes counts it so: the text
+// the target decodes is never longer than the limit.
+func TestTruncateBytesLimitsInvalidUTF8(t *testing.T) {
+	tmpl, err := template.Parse(`{"t": "{{truncateBytes s n}}", "u": "{{truncateBytes s n e}}", "c": "{{truncate s n}}"}`)
+	require.NoError(t, err)
+	for _, s := range []string{"\xff\xff", "a\xffb\xfe", "\xe2\x80", "é\xff😀\xc3"} {
+		for n := range 8 {
+			out, err := tmpl.Append(nil, map[string]any{"s": s, "n": n, "e": "\xff"})
+			require.NoError(t, err)
+			var got struct{ T, U, C string }
+			require.NoError(t, json.Unmarshal(out, &got), "%s", out)
+			require.LessOrEqual(t, len(got.T), n, "truncateBytes %q %d rendered %q", s, n, got.T)
+			require.LessOrEqual(t, len(got.U), n, "truncateBytes %q %d with an ellipsis that is not UTF-8 rendered %q", s, n, got.U)
+			require.LessOrEqual(t, utf8.RuneCountInString(got.C), n, "truncate %q %d rendered %q", s, n, got.C)
+		}
+	}
+}
