@@ -543,6 +543,14 @@ func (s *state) block(dst []byte, n *node) ([]byte, error) {
 				t = f.index == f.count-1
 			case dIndex:
 				t = f.index != 0
+				if !t && e.includeZero != nil {
+					// {{#if @index includeZero=true}}: the first item too.
+					z, zfound, err := s.eval(n, e.includeZero, true)
+					if err != nil {
+						return dst, err
+					}
+					t = truthy(z, zfound)
+				}
 			}
 			v = t
 		}

@@ -537,3 +537,19 @@ func TestPartialBlocksInJSONMode(t *testing.T) {
 	var perr *template.Error
 	require.ErrorAs(t, err, &perr)
 }
+
+// TestIncludeZeroOnIndex: as in Handlebars, includeZero=true makes @index 0
+// true, for if and unless alike, and the JSON analysis knows it.
+func TestIncludeZeroOnIndex(t *testing.T) {
+	data := map[string]any{"xs": []any{"a", "b"}}
+	text, err := template.Parse(`{{#each xs}}{{#if @index includeZero=true}}<{{@index}}>{{/if}}{{#unless @index includeZero=true}}-{{else}}+{{/unless}}{{/each}}`, template.WithMode(template.Text))
+	require.NoError(t, err)
+	out, err := text.Append(nil, data)
+	require.NoError(t, err)
+	require.Equal(t, "<0>+<1>+", string(out))
+	body, err := template.Parse(`[{{#each xs}}{{#if @index includeZero=true}}"{{.}}"{{#unless @last}},{{/unless}}{{/if}}{{/each}}]`)
+	require.NoError(t, err)
+	out, err = body.Append(nil, data)
+	require.NoError(t, err)
+	require.JSONEq(t, `["a", "b"]`, string(out))
+}

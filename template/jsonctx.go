@@ -945,6 +945,15 @@ func known(b blockKind, e *expr, s jstate) (isTrue, ok bool) {
 	case dLast:
 		return s.last == 2, s.last != 0
 	case dIndex:
+		if z := e.includeZero; z != nil {
+			// includeZero=true makes every index true.
+			if z.kind != eLit {
+				return false, false
+			}
+			if truthy(z.lit, true) {
+				return true, true
+			}
+		}
 		return s.first == 1, s.first != 0
 	}
 	return false, false
