@@ -14,6 +14,12 @@ var ErrMissingField = errors.New("missing field")
 // field reference the schema does not know.
 var ErrUnknownField = errors.New("unknown field")
 
+// ErrUnstableValue is wrapped by the *Error that Execute returns in JSON
+// mode when a Go value read twice gave two answers (its MarshalJSON is not
+// stable) where the template's JSON shape relied on one: the body would not
+// have been JSON, and nothing is written.
+var ErrUnstableValue = errors.New("unstable value")
+
 // Error describes a problem at a position in a template. Parse returns it for
 // syntax errors and impossible JSON placements, Execute returns it for strict
 // mode misses and helper failures, and Check returns a list of them.

@@ -323,6 +323,11 @@ type analyzer struct {
 	// loops are the repeated sections being followed, outermost first, to
 	// name the safe form in errors that only repetition causes.
 	loops []loopFrame
+	// factsUsed says that the analysis took a path to give the same value
+	// each time it is read in one context. Parsed documents and plain Go
+	// values do; a Go value whose MarshalJSON answers differently each time
+	// does not, so Append checks such templates' output.
+	factsUsed bool
 	// retest holds the blocks whose tested path a later sibling tests
 	// again: only their outcome is kept in the states, which would
 	// otherwise double with every block.
@@ -925,9 +930,10 @@ func sameContextTests(n *node, tested map[string]bool) {
 
 // known tells whether the value of e is known in state s, and if so whether
 // it is truthy.
-func known(b blockKind, e *expr, s jstate) (isTrue, ok bool) {
+func (a *analyzer) known(b blockKind, e *expr, s jstate) (isTrue, ok bool) {
 	if k := factKeyOf(b, e); k != "" {
 		if t, ok := s.fact(k); ok {
+			a.factsUsed = true
 			return t, true
 		}
 	}
@@ -1019,7 +1025,7 @@ func (a *analyzer) block(n *node, s jstate) ([]jstate, error) {
 	if n.block != bIf && n.block != bUnless && n.block != bInverted {
 		in.facts = ""
 	}
-	truthy, isKnown := known(n.block, n.expr, s)
+	truthy, isKnown := a.known(n.block, n.expr, s)
 	if n.block == bUnless || n.block == bInverted {
 		truthy = !truthy
 	}

@@ -169,3 +169,35 @@ func TestFactsDoNotCrossLoopItems(t *testing.T) {
 		require.ErrorAs(t, err, &te, src)
 	}
 }
+
+// flipping is a Go value whose MarshalJSON answers 0 and 1 in turn.
+type flipping struct{ n *int }
+
+func (f flipping) MarshalJSON() ([]byte, error) {
+	*f.n++
+	return []byte([]string{"0", "1"}[*f.n%2]), nil
+}
+
+// TestUnstableValueIsAnExecuteError: complementary blocks rely on a path
+// giving the same value at each read; a Go value that does not is caught
+// when the body is made, and nothing is rendered.
+func TestUnstableValueIsAnExecuteError(t *testing.T) {
+	for _, src := range []string{
+		`{"v": {{#if p}}{{else}}1{{/if}}{{#if p}}2{{/if}} }`,
+		`{"v": {{#if p}}1{{/if}}{{^if p}}2{{/if}} }`,
+		`{"v": {{#with p}}1{{/with}}{{^with p}}2{{/with}} }`,
+	} {
+		tmpl, err := template.Parse(src)
+		require.NoError(t, err, src)
+		n := 0
+		for range 4 {
+			out, err := tmpl.Append(nil, map[string]any{"p": flipping{&n}})
+			if err != nil {
+				require.ErrorIs(t, err, template.ErrUnstableValue, src)
+				require.Empty(t, out)
+				continue
+			}
+			require.True(t, json.Valid(out), "%s rendered %s", src, out)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package template
 
 import (
+	"encoding/json"
 	"io"
 	"strconv"
 	"sync"
@@ -13,6 +14,10 @@ type Template struct {
 	mode   Mode
 	strict bool
 	nodes  []node
+	// verify makes Append check that its output is JSON: the analysis
+	// relied on a path giving the same value at each read (see
+	// analyzer.factsUsed).
+	verify bool
 	bufs   sync.Pool // *[]byte: Execute's buffers
 }
 
@@ -50,6 +55,7 @@ func parse(src, mark string, opts []Option) (*Template, error) {
 	if err != nil {
 		return nil, err
 	}
+	verify := false
 	if cfg.mode == JSON {
 		a, err := analyzeJSON(nodes)
 		if err != nil {
@@ -58,9 +64,10 @@ func parse(src, mark string, opts []Option) (*Template, error) {
 		if mark != "" {
 			markDocuments(nodes, a, mark)
 		}
+		verify = a.factsUsed
 	}
 	nodes = optimize(nodes, cfg, make(map[*partial]bool))
-	t := &Template{name: cfg.name, mode: cfg.mode, strict: cfg.strict, nodes: nodes}
+	t := &Template{name: cfg.name, mode: cfg.mode, strict: cfg.strict, nodes: nodes, verify: verify}
 	if cfg.schema != nil {
 		if err := t.Check(cfg.schema); err != nil {
 			return nil, err
@@ -98,6 +105,10 @@ func (t *Template) Append(dst []byte, data any) ([]byte, error) {
 	out, err := s.run(dst, t.nodes)
 	if err != nil {
 		return dst, err
+	}
+	if t.verify && !json.Valid(out[len(dst):]) {
+		return dst, &Error{Name: t.name, Err: ErrUnstableValue,
+			Msg: "a value changed between two reads of one field (a Go value whose MarshalJSON is not stable), and the body would not be JSON"}
 	}
 	return out, nil
 }
