@@ -99,11 +99,11 @@
 // Everything in the required modules of the mustache specification:
 // interpolation, sections, inverted sections, comments, partials, set
 // delimiters, dotted names, the implicit iterator {{.}} and the
-// standalone-line whitespace rules. Names are looked up in the current
-// context first and then in the enclosing ones. The specification's empty
-// output for a missing partial needs WithMissingPartialsEmpty, and its
+// standalone-line whitespace rules. The specification's empty output for a
+// missing partial needs WithMissingPartialsEmpty; its lookup of names in
+// the current context first and then in the enclosing ones, and its
 // indentation of a standalone partial's template lines (rather than of the
-// lines it outputs, as Handlebars does) needs WithDialect(Mustache).
+// lines it outputs, as Handlebars does), need WithDialect(Mustache).
 //
 // The Handlebars forms Apono's published templates use: spaces inside tags
 // ({{ data.requester.name }}), segment literals
@@ -122,6 +122,11 @@
 //
 // These forms mean what they mean in handlebars.js 4.7:
 //
+//   - a name is looked up in the current context only: inside
+//     {{#each data.approvals}}, {{event_type}} is the item's member, and
+//     the data's is {{../event_type}} or {{@root.event_type}} (helpers and
+//     block parameters are found by name); a section over true keeps the
+//     context around it;
 //   - x.length is the count of an array or the length of a string in
 //     UTF-16 units (an object's own length member otherwise);
 //   - true, false, null, undefined, string literals and numbers
@@ -169,8 +174,7 @@
 // see inline partials. A partial that includes itself is refused in JSON
 // mode, an inline partial and a partial block's content included.
 //
-// Differences from handlebars.js 4.7 that remain: names are looked up in
-// the enclosing contexts too (mustache's rule); numbers keep their digits
+// Differences from handlebars.js 4.7 that remain: numbers keep their digits
 // as written (1.50 stays 1.50); a mustache section over an object counts as
 // a loop of one item for @index and @../index; the members of a partial's
 // hash context come in no fixed order for {{#each this}}; an object

@@ -107,7 +107,13 @@ func (s *state) run(dst []byte, nodes []node) ([]byte, error) {
 		case nPartial:
 			part := n.part
 			if n.dyn != nil {
+				if n.nameOutside {
+					s.n-- // the frame stays in place for the partial
+				}
 				v, _, err := s.eval(n, n.expr, false)
+				if n.nameOutside {
+					s.n++
+				}
 				if err != nil {
 					return dst, err
 				}
@@ -172,7 +178,7 @@ func (s *state) errorf(n *node, off int, msg string, cause error) *Error {
 func (s *state) lookup(e *expr) (any, bool) {
 	if e.byName && !e.length {
 		// The common case: a name looked up in parsed documents from the
-		// innermost context out.
+		// innermost context out (only in it, when local).
 		for i := s.n - 1; i >= 0; i-- {
 			d, ok := s.frame(i).v.(*jsondoc.Value)
 			if !ok {
@@ -199,7 +205,7 @@ func (s *state) lookup(e *expr) (any, bool) {
 				}
 				return nil, false
 			}
-			if i == 0 {
+			if i == 0 || e.local {
 				return nil, false
 			}
 		}
@@ -602,6 +608,10 @@ func (s *state) block(dst []byte, n *node) ([]byte, error) {
 			// The only item of a list: @first and @last hold, as the JSON
 			// analysis assumes. A section over @first and the like is a
 			// condition on the loop around it, which stays current.
+			if n.trueKeeps && jsondoc.KindOf(v) == jsondoc.Bool {
+				// Handlebars renders {{#flag}} in the context around it.
+				v = s.frame(s.n - 1).v
+			}
 			s.push(ctxFrame{v: v, loop: n.expr.kind != eData, count: 1})
 			dst, err = s.run(dst, n.body)
 			s.pop()

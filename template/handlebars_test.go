@@ -553,3 +553,49 @@ func TestIncludeZeroOnIndex(t *testing.T) {
 	require.NoError(t, err)
 	require.JSONEq(t, `["a", "b"]`, string(out))
 }
+
+// Handlebars looks a name up in the current context only; the Mustache
+// dialect keeps the specification's walk through the enclosing contexts.
+// Both the parsed documents of the webhook package and plain Go values are
+// read alike.
+func TestLookupFollowsDialect(t *testing.T) {
+	const data = `{"event_type": "RequestApproved", "flag": true, "name": "root", "p": "x",
+		"data": {"id": "req-1", "approvals": [{"name": "a"}, {"name": "b"}], "access_groups": [{"id": "g1"}, {}]}}`
+	tests := []struct {
+		name, src, handlebars, mustache string
+	}{
+		{"each", `{{#each data.approvals}}[{{event_type}}]{{/each}}`, `[][]`, `[RequestApproved][RequestApproved]`},
+		{"member missing from an item", `{{#data}}{{#access_groups}}[{{id}}]{{/access_groups}}{{/data}}`, `[g1][]`, `[g1][req-1]`},
+		{"with", `{{#with data}}{{name}}|{{../name}}|{{@root.name}}{{/with}}`, `|root|root`, `root|root|root`},
+		{"condition", `{{#each data.approvals}}{{#if event_type}}1{{else}}0{{/if}}{{/each}}`, `00`, `11`},
+		{"length", `{{#with data}}{{data.approvals.length}}{{/with}}`, ``, `2`},
+		{"helpers and block parameters", `{{#each data.approvals as |a|}}{{#with a}}{{upper a.name}}{{/with}}{{/each}}`, `AB`, `AB`},
+		{"section over true", `{{#flag}}{{name}}{{/flag}}`, `root`, `root`},
+		{"partial named by a value", `{{> (lookup this "p") data k=1}}`, `req-1`, `req-1`},
+	}
+	doc, err := jsondoc.Parse([]byte(data))
+	require.NoError(t, err)
+	var plain any
+	require.NoError(t, json.Unmarshal([]byte(data), &plain))
+	for _, tt := range tests {
+		for _, d := range []struct {
+			dialect template.Dialect
+			want    string
+		}{{template.Handlebars, tt.handlebars}, {template.Mustache, tt.mustache}} {
+			tmpl, err := template.Parse(tt.src, template.WithMode(template.Text), template.WithDialect(d.dialect),
+				template.WithPartials(map[string]string{"x": "{{id}}"}))
+			require.NoError(t, err, tt.name)
+			for _, v := range []any{doc, plain} {
+				out, err := tmpl.Append(nil, v)
+				require.NoError(t, err, tt.name)
+				require.Equal(t, d.want, string(out), "%s, dialect %d, %T", tt.name, d.dialect, v)
+			}
+		}
+	}
+	// In JSON mode too, where the fast path reads parsed documents.
+	tmpl, err := template.Parse(`[{{#each data.access_groups}}"{{id}}",{{/each}}"{{data.id}}"]`)
+	require.NoError(t, err)
+	out, err := tmpl.Append(nil, doc)
+	require.NoError(t, err)
+	require.Equal(t, `["g1","","req-1"]`, string(out))
+}

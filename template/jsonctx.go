@@ -810,7 +810,7 @@ func (a *analyzer) hint(s jstate) string {
 	}
 	if l := innerLoop(r.body); l != nil {
 		inner := "path"
-		if l.expr.kind == ePath && !l.expr.local && !l.expr.root {
+		if l.expr.kind == ePath && l.expr.byName {
 			inner = l.expr.text
 		}
 		return fmt.Sprintf("; the items of nested loops need a separator between groups too, which the inner loop cannot know: loop once over the flattened list, as in {{#each (flatten %s %q)}}…{{#unless @last}},{{/unless}}{{/each}}", r.expr.text, inner)

@@ -45,13 +45,16 @@ func (m Mode) String() string {
 type Dialect uint8
 
 const (
-	// Handlebars, the default, renders as handlebars.js 4.7: a partial tag
-	// alone on its line writes its indentation at the start of every line
-	// the partial outputs, lines that values write included.
+	// Handlebars, the default, renders as handlebars.js 4.7: a name is
+	// looked up in the current context only (../ and @root reach the
+	// others), and a partial tag alone on its line writes its indentation
+	// at the start of every line the partial outputs, lines that values
+	// write included.
 	Handlebars Dialect = iota
-	// Mustache renders as the mustache specification requires: such a
-	// partial indents the lines of its template, so a value holding line
-	// breaks is written as it is.
+	// Mustache renders as the mustache specification requires: a name not
+	// in the current context is looked up in the enclosing ones, innermost
+	// first, and such a partial indents the lines of its template, so a
+	// value holding line breaks is written as it is.
 	Mustache
 )
 
@@ -101,8 +104,8 @@ func WithMode(m Mode) Option {
 }
 
 // WithDialect selects Handlebars (the default) or Mustache where the two
-// disagree; see Dialect. It makes no difference in JSON mode, where no
-// value writes a line break.
+// disagree; see Dialect. In JSON mode, where no value writes a line break,
+// only the lookup of names differs.
 func WithDialect(d Dialect) Option {
 	return optionFunc(func(c *config) { c.dialect = d })
 }

@@ -52,10 +52,14 @@ type node struct {
 	indent      string              // nPartial: written at the start of each line it outputs
 	dyn         map[string]*partial // nPartial with a dynamic name: the partials by name
 	mustFind    bool                // nPartial of {{> (expr)}}: a name that is no partial is an error
+	nameOutside bool                // nPartial of {{> (expr) x}}: expr is read outside the block that makes x the context
 	hash        []hashArg           // nBlock of a partial: its hash arguments
 	name        string              // nBlock: the opening tag's first word, for messages
 	close       int                 // nBlock: offset of the closing tag
 	params      int32               // nBlock of each or with with block parameters: their id
+	// trueKeeps marks a section whose context stays the current one when
+	// its value is true, as in Handlebars.
+	trueKeeps bool
 }
 
 // partial is a parsed partial template, shared by every inclusion with the
@@ -96,13 +100,14 @@ type expr struct {
 	pos   int
 	text  string // as written, for messages
 	up    int    // number of leading ../
-	local bool   // starts with this, ./ or ../: no lookup in enclosing contexts
+	local bool   // starts with this, ./ or ../, or any path in the Handlebars dialect: no lookup in enclosing contexts
 	root  bool   // starts with @root
 	// escaped marks a string literal written \"lit\", as in a tag inside
 	// a JSON string; the JSON analysis checks that it stands in one.
 	escaped bool
-	// byName is set when the path starts with a name looked up in the
-	// enclosing contexts (not this, ../, @root or an index).
+	// byName is set when the path starts with a name (not this, ../,
+	// @root or an index), looked up in the enclosing contexts too unless
+	// local is set.
 	byName bool
 	// length is set when a segment is named length, which the fast paths
 	// of lookup leave to member.
@@ -373,7 +378,7 @@ func (p *parser) openBlock(src *source, t token) (*node, error) {
 	}
 	name, rest, _ := strings.Cut(t.text, " ")
 	rest = strings.TrimSpace(rest)
-	n := &node{kind: nBlock, block: bSection, pos: t.pos, src: src, name: name}
+	n := &node{kind: nBlock, block: bSection, pos: t.pos, src: src, name: name, trueKeeps: p.cfg.dialect == Handlebars}
 	helperBlock := true
 	if t.kind == tokInverted && (name != "if" && name != "unless" && name != "each" && name != "with" || rest == "") {
 		n.block = bInverted
@@ -522,6 +527,10 @@ func (p *parser) addPartial(src *source, t token, add func(node), blk *tokDef) e
 		t.text = name
 		if err := p.addPartial(src, t, func(b node) { n.body = append(n.body, b) }, blk); err != nil {
 			return err
+		}
+		for i := range n.body {
+			// A name given by a value is that of the context around.
+			n.body[i].nameOutside = n.body[i].dyn != nil
 		}
 		add(n)
 		return nil
@@ -856,7 +865,7 @@ func (ep *exprParser) call(pos int, param, top bool) (*expr, error) {
 		return ep.litName(first), nil
 	}
 	var h *helper
-	if first.kind == ePath && !first.local && !first.root && len(first.segs) == 1 && first.text == first.segs[0].key {
+	if first.kind == ePath && !first.root && len(first.segs) == 1 && first.text == first.segs[0].key {
 		h = ep.p.helpers[first.text]
 	}
 	if h != nil && (len(items) > 1 || h.custom) {
@@ -959,6 +968,7 @@ func (ep *exprParser) item(arg bool) (*expr, error) {
 			e.lenOf.rootSlot = e.rootSlot
 		}
 	}
+	ep.p.currentOnly(e)
 	e.pos = pos
 	return e, nil
 }
@@ -1029,7 +1039,20 @@ func (ep *exprParser) litName(l *expr) *expr {
 	if e.byName {
 		e.rootSlot = ep.p.rootSlot(key)
 	}
+	ep.p.currentOnly(e)
 	return e
+}
+
+// currentOnly makes path e look its first name up in the current context
+// only, as Handlebars does; the mustache dialect walks the enclosing ones.
+func (p *parser) currentOnly(e *expr) {
+	if p.cfg.dialect != Handlebars || e.kind != ePath {
+		return
+	}
+	e.local = true
+	if e.lenOf != nil {
+		e.lenOf.local = true
+	}
 }
 
 // escapedString reads a string literal written \"lit\": inside a JSON

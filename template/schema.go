@@ -24,8 +24,9 @@ type Schema interface {
 // path as a suggestion. References are normalised to the schema's form
 // first: data.access_groups.[0].[integration].name is checked as
 // data.access_groups[].integration.name, and names inside each, with and
-// sections are resolved against the enclosing contexts as Execute resolves
-// them. Check returns nil when every reference is known.
+// sections are resolved as Execute resolves them: in the current context
+// (the enclosing ones too in the Mustache dialect). Check returns nil when
+// every reference is known.
 func (t *Template) Check(s Schema) error {
 	c := &checker{s: s, seen: make(map[*partial]bool)}
 	c.nodes(t.nodes, []scope{{typ: "object"}})
@@ -60,7 +61,11 @@ func (c *checker) nodes(nodes []node, scopes []scope) {
 		case nPartial:
 			parts := []*partial{n.part}
 			if n.dyn != nil {
-				c.expr(n, n.expr, scopes)
+				outer := scopes
+				if n.nameOutside {
+					outer = scopes[:len(scopes)-1]
+				}
+				c.expr(n, n.expr, outer)
 				parts = parts[:0]
 				for _, p := range n.dyn {
 					parts = append(parts, p)
@@ -79,6 +84,9 @@ func (c *checker) nodes(nodes []node, scopes []scope) {
 			case n.block == bWith || n.block == bSection || n.block == bEach || n.block == bPartial:
 				if !ok {
 					sc = scope{path: sc.path, typ: "any"}
+				} else if n.trueKeeps && sc.typ == "boolean" {
+					// Rendered only for true, in the same context.
+					sc = scopes[len(scopes)-1]
 				} else if sc.typ == "array" || n.block == bEach && sc.typ != "object" {
 					sc = c.element(sc)
 				} else if n.block == bEach {

@@ -49,8 +49,8 @@ func TestCheck(t *testing.T) {
 		problems  []string
 	}{
 		{"known", `{"a": "{{data.requester.name}}", "b": {{data.access_groups.[0].[integration].name}}, "c": {{data.access_groups.0.integration}}}`, nil},
-		{"relative paths in each", `[{{#each data.access_groups}}{"n": "{{integration.name}}", "r": "{{../event_type}}", "e": "{{event_type}}", "t": {{this}}, "i": {{@index}}}{{#unless @last}},{{/unless}}{{/each}}]`, nil},
-		{"with", `{{#with data.requester}}"{{name}} {{email}} {{data.requester.name}}"{{else}}null{{/with}}`, nil},
+		{"relative paths in each", `[{{#each data.access_groups}}{"n": "{{integration.name}}", "r": "{{../event_type}}", "e": "{{@root.event_type}}", "t": {{this}}, "i": {{@index}}}{{#unless @last}},{{/unless}}{{/each}}]`, nil},
+		{"with", `{{#with data.requester}}"{{name}} {{email}} {{@root.data.requester.name}}"{{else}}null{{/with}}`, nil},
 		{"any and object members", `["{{data.extra.x.y}}", {{#each data.custom_fields}}"{{@key}}={{.}}",{{/each}} 0]`, nil},
 		{"helpers", `{{#if (eq data.requester.name "x")}}"{{upper data.requester.email}}"{{else}}null{{/if}}`, nil},
 		{"typo", "{\n \"a\": \"{{data.requestor.name}}\"}", []string{"2:10: unknown field data.requestor.name; did you mean data.requester.name?"}},
@@ -61,6 +61,10 @@ func TestCheck(t *testing.T) {
 		}},
 		{"helper arguments", `{{default data.requester.nme "x"}}`, []string{"1:11: unknown field data.requester.nme; did you mean data.requester.name?"}},
 		{"above the root", `{{../x}}`, []string{"1:3: path ../x goes above the top of the data"}},
+		{"names in the current context only", `[{{#each data.access_groups}}"{{event_type}}",{{/each}}{{#with data.requester}}"{{data.requester.name}}"{{else}}0{{/with}}]`, []string{
+			"1:33: unknown field data.access_groups[].event_type; did you mean data.access_groups[].integration?",
+			"1:83: unknown field data.requester.data.requester.name",
+		}},
 		{"unknown section", `[{{#each data.groups}}{{name}},{{/each}}0]`, []string{"1:10: unknown field data.groups"}},
 		{"length of an array or a string", `[{{data.access_groups.length}}, "{{data.requester.name.length}}", {{#if data.access_groups.length}}1{{else}}0{{/if}}]`, nil},
 		{"length of an object is a member", `"{{data.requester.length}}"`, []string{"1:4: unknown field data.requester.length; did you mean data.requester.email?"}},
@@ -127,4 +131,16 @@ func TestCheckPartials(t *testing.T) {
 	require.ErrorAs(t, err, &list)
 	require.Len(t, list, 1)
 	require.Equal(t, "who:1:3: unknown field data.requester.nam; did you mean data.requester.name?", list[0].Error())
+}
+
+// The mustache dialect looks names up in the enclosing contexts too, and
+// Check follows it.
+func TestCheckMustacheWalksContexts(t *testing.T) {
+	src := `[{{#data.access_groups}}"{{event_type}}",{{/data.access_groups}}"{{#data.requester}}{{data.requester.name}}{{/data.requester}}"]`
+	tmpl, err := template.Parse(src, template.WithDialect(template.Mustache))
+	require.NoError(t, err)
+	require.NoError(t, tmpl.Check(testSchema))
+	tmpl, err = template.Parse(src)
+	require.NoError(t, err)
+	require.ErrorIs(t, tmpl.Check(testSchema), template.ErrUnknownField)
 }
