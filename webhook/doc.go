@@ -36,12 +36,12 @@
 // limit per webhook and a shared pool of workers, so that a slow or dead
 // endpoint never delays the others; when a webhook's queue is full, Publish
 // by default keeps its delivery as a dead letter rather than wait
-// (QueuePolicy). Each delivery's body is rendered once,
-// at its first attempt; retries send the same bytes with the same
-// webhook-id header, following a RetryPolicy (exponential backoff with full
-// jitter, a number of attempts, a time budget counted from when the
-// delivery was queued, Retry-After honoured but capped). Network errors, timeouts, 408, 429 and 5xx are retried; other
-// 4xx are not.
+// (QueuePolicy). Each delivery's body is rendered once, at its first
+// attempt; retries send the same bytes with the same webhook-id header,
+// following a RetryPolicy (exponential backoff with full jitter, a number
+// of attempts, a time budget counted from when the delivery was queued,
+// Retry-After honoured but capped). Network errors, timeouts, 408, 429 and
+// 5xx are retried; other 4xx are not.
 //
 // Every attempt, and every decision not to send, becomes an Invocation: the
 // request as sent with secrets redacted, the response (its body cut at a
