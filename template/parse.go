@@ -2,6 +2,7 @@ package template
 
 import (
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -570,27 +571,12 @@ func (p *parser) addPartial(src *source, t token, add func(node), blk *tokDef) e
 	defer func() { p.env = saved }()
 	if p.cfg.mode == JSON {
 		psrc := &source{name: name, text: indent(body, t.indent)}
-		for _, in := range p.inline {
-			if in == name {
-				return src.errorf(t.pos, "partial "+strconv.Quote(name)+" includes itself: recursive partials cannot be checked in JSON mode")
-			}
-		}
-		if len(p.inline) >= maxInlineDepth {
-			return src.errorf(t.pos, "partials nested too deeply")
-		}
-		p.inline = append(p.inline, name)
-		saved := p.params
-		p.params = nil
-		nodes, err := p.parseSource(psrc, p.cfg.left, p.cfg.right)
-		p.params = saved
-		p.inline = p.inline[:len(p.inline)-1]
-		if err != nil {
-			return err
-		}
-		for _, n := range nodes {
-			add(n)
-		}
-		return nil
+		return p.inlinePartial(src, t, name, name, func() ([]node, error) {
+			saved := p.params
+			p.params = nil
+			defer func() { p.params = saved }()
+			return p.parseSource(psrc, p.cfg.left, p.cfg.right)
+		}, add)
 	}
 	srcInd, outInd := p.indents(t.indent)
 	part, err := p.compilePartial(name, srcInd)
@@ -599,6 +585,43 @@ func (p *parser) addPartial(src *source, t token, add func(node), blk *tokDef) e
 	}
 	add(node{kind: nPartial, part: part, pos: t.pos, src: src, indent: outInd})
 	return nil
+}
+
+// inlinePartial adds, in JSON mode, the nodes of the partial name that
+// parse gives, in place, so that they are checked where they stand. key
+// identifies the partial on the stack of those being inlined, which
+// refuses recursion: it could not be checked.
+func (p *parser) inlinePartial(src *source, t token, name, key string, parse func() ([]node, error), add func(node)) error {
+	if slices.Contains(p.inline, key) {
+		return src.errorf(t.pos, "partial "+strconv.Quote(name)+" includes itself: recursive partials cannot be checked in JSON mode")
+	}
+	if len(p.inline) >= maxInlineDepth {
+		return src.errorf(t.pos, "partials nested too deeply")
+	}
+	p.inline = append(p.inline, key)
+	nodes, err := parse()
+	p.inline = p.inline[:len(p.inline)-1]
+	if err != nil {
+		return err
+	}
+	for _, n := range nodes {
+		add(n)
+	}
+	return nil
+}
+
+// compileAllPartials compiles every partial WithPartials provides, for a
+// partial whose name is known only when the template runs.
+func (p *parser) compileAllPartials(srcInd string) (map[string]*partial, error) {
+	dyn := make(map[string]*partial, len(p.cfg.partials))
+	for name := range p.cfg.partials {
+		part, err := p.compilePartial(name, srcInd)
+		if err != nil {
+			return nil, err
+		}
+		dyn[name] = part
+	}
+	return dyn, nil
 }
 
 // indents splits the indentation of a standalone partial tag into that of
@@ -625,25 +648,7 @@ func (p *parser) addTokDef(src *source, t token, name string, def *tokDef, env *
 		return p.parseTokens(def.src, indentTokens(def.toks, srcInd))
 	}
 	if p.cfg.mode == JSON {
-		key := name + "\x00" + strconv.Itoa(def.id)
-		for _, in := range p.inline {
-			if in == key {
-				return src.errorf(t.pos, "partial "+strconv.Quote(name)+" includes itself: recursive partials cannot be checked in JSON mode")
-			}
-		}
-		if len(p.inline) >= maxInlineDepth {
-			return src.errorf(t.pos, "partials nested too deeply")
-		}
-		p.inline = append(p.inline, key)
-		nodes, err := parse()
-		p.inline = p.inline[:len(p.inline)-1]
-		if err != nil {
-			return err
-		}
-		for _, n := range nodes {
-			add(n)
-		}
-		return nil
+		return p.inlinePartial(src, t, name, name+"\x00"+strconv.Itoa(def.id), parse, add)
 	}
 	key := "\x00" + strconv.Itoa(def.id) + "\x00" + strconv.Itoa(env.ident()) + "\x00" + srcInd
 	part := p.partials[key]
@@ -699,13 +704,9 @@ func (p *parser) addPartialByValue(src *source, t token, e *expr, add func(node)
 		return src.errorf(t.pos, "dynamic partial names are not supported in JSON mode, where each partial is checked where it stands")
 	}
 	srcInd, outInd := p.indents(t.indent)
-	dyn := make(map[string]*partial, len(p.cfg.partials))
-	for name := range p.cfg.partials {
-		part, err := p.compilePartial(name, srcInd)
-		if err != nil {
-			return err
-		}
-		dyn[name] = part
+	dyn, err := p.compileAllPartials(srcInd)
+	if err != nil {
+		return err
 	}
 	add(node{kind: nPartial, expr: e, dyn: dyn, mustFind: true, pos: t.pos, src: src, indent: outInd})
 	return nil
@@ -729,13 +730,9 @@ func (p *parser) addDynamicPartial(src *source, t token, add func(node)) error {
 	}
 	e.pos = t.pos
 	srcInd, outInd := p.indents(t.indent)
-	dyn := make(map[string]*partial, len(p.cfg.partials))
-	for name := range p.cfg.partials {
-		part, err := p.compilePartial(name, srcInd)
-		if err != nil {
-			return err
-		}
-		dyn[name] = part
+	dyn, err := p.compileAllPartials(srcInd)
+	if err != nil {
+		return err
 	}
 	add(node{kind: nPartial, expr: e, dyn: dyn, pos: t.pos, src: src, indent: outInd})
 	return nil
