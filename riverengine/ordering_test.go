@@ -20,7 +20,14 @@ import (
 // webhook "ordered", ordered by data.key, posting to rc.
 func orderedSetup(t *testing.T, rc *receiver) (*pgxpool.Pool, *riverengine.Engine) {
 	t.Helper()
-	url := needPostgres(t)
+	pool, eng, _ := startOrdered(t, needPostgres(t), rc)
+	return pool, eng
+}
+
+// startOrdered starts an engine on the database at url and a Dispatcher
+// on it with the webhook "ordered", ordered by data.key, posting to rc.
+func startOrdered(t *testing.T, url string, rc *receiver) (*pgxpool.Pool, *riverengine.Engine, *webhook.Dispatcher) {
+	t.Helper()
 	pool, eng := newPostgresEngine(t, url, riverengine.WithPollInterval(50*time.Millisecond))
 	d, err := webhook.New(dispatcherOptions(eng)...)
 	require.NoError(t, err)
@@ -29,7 +36,7 @@ func orderedSetup(t *testing.T, rc *receiver) (*pgxpool.Pool, *riverengine.Engin
 	ordered.Delivery = &webhook.DeliverySettings{OrderingKey: "data.key"}
 	_, err = d.Add(ordered)
 	require.NoError(t, err)
-	return pool, eng
+	return pool, eng, d
 }
 
 // requireInOrder checks that the receiver got want, in that order, one at
@@ -129,17 +136,7 @@ func TestRetriedJobGoesToTheBackOfItsLine(t *testing.T) {
 	url := needPostgres(t)
 	ctx := context.Background()
 	rc := newReceiver(t, 700*time.Millisecond, nil)
-	start := func() (*pgxpool.Pool, *riverengine.Engine, *webhook.Dispatcher) {
-		pool, eng := newPostgresEngine(t, url, riverengine.WithPollInterval(50*time.Millisecond))
-		d, err := webhook.New(dispatcherOptions(eng)...)
-		require.NoError(t, err)
-		closeDispatcher(t, d)
-		ordered := hook("ordered", rc.URL)
-		ordered.Delivery = &webhook.DeliverySettings{OrderingKey: "data.key"}
-		_, err = d.Add(ordered)
-		require.NoError(t, err)
-		return pool, eng, d
-	}
+	start := func() (*pgxpool.Pool, *riverengine.Engine, *webhook.Dispatcher) { return startOrdered(t, url, rc) }
 	pool, eng, d := start()
 	publishCommitted(t, pool, eng, keyedEvent(t, 1, "K"))
 	eventually(t, 10*time.Second, "the first delivery", func() bool { n, _ := rc.pairs(); return n == 1 })
@@ -193,14 +190,7 @@ func TestRedeliveredDeadLetterGoesToTheBackOfItsLine(t *testing.T) {
 		}
 		return 200
 	})
-	_, eng := newPostgresEngine(t, url, riverengine.WithPollInterval(50*time.Millisecond))
-	d, err := webhook.New(dispatcherOptions(eng)...)
-	require.NoError(t, err)
-	closeDispatcher(t, d)
-	ordered := hook("ordered", rc.URL)
-	ordered.Delivery = &webhook.DeliverySettings{OrderingKey: "data.key"}
-	_, err = d.Add(ordered)
-	require.NoError(t, err)
+	_, _, d := startOrdered(t, url, rc)
 	pub, err := d.Publish(ctx, keyedEvent(t, 1, "K"))
 	require.NoError(t, err)
 	eventually(t, 10*time.Second, "the dead letter", func() bool {
