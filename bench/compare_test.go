@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"github.com/outhook/outhook/internal/benchinput"
+	"github.com/outhook/outhook/internal/testkit/benchinput"
 	"os"
 	"path/filepath"
 	"strings"

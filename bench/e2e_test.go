@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/outhook/outhook/internal/heappeak"
+	"github.com/outhook/outhook/internal/testkit/heappeak"
 	"github.com/outhook/outhook/webhook"
 )
 

@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/outhook/outhook/internal/benchinput"
+	"github.com/outhook/outhook/internal/testkit/benchinput"
 )
 
 // The inputs every benchmark of this module shares, so that the numbers of

@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/outhook/outhook/internal/chaos"
-	"github.com/outhook/outhook/internal/heappeak"
-	"github.com/outhook/outhook/internal/leakcheck"
+	"github.com/outhook/outhook/internal/testkit/chaos"
+	"github.com/outhook/outhook/internal/testkit/heappeak"
+	"github.com/outhook/outhook/internal/testkit/leakcheck"
 	"github.com/outhook/outhook/riverengine"
 	"github.com/outhook/outhook/webhook"
 )

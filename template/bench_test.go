@@ -7,7 +7,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/outhook/outhook/internal/benchinput"
+	"github.com/outhook/outhook/internal/testkit/benchinput"
 	"github.com/outhook/outhook/internal/jsondoc"
 )
 

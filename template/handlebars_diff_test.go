@@ -16,7 +16,7 @@ import (
 	"testing"
 
 	"github.com/outhook/outhook/internal/jsondoc"
-	"github.com/outhook/outhook/internal/sharedtest"
+	"github.com/outhook/outhook/internal/testkit/sharedtest"
 	"github.com/outhook/outhook/template"
 	"github.com/outhook/outhook/webhook"
 )

@@ -13,7 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/outhook/outhook/internal/leakcheck"
+	"github.com/outhook/outhook/internal/testkit/leakcheck"
 	"github.com/outhook/outhook/torq"
 	"github.com/outhook/outhook/webhook"
 	"github.com/outhook/outhook/webhooktest"

@@ -18,7 +18,7 @@ import (
 	"github.com/outhook/outhook/internal/netguard"
 	"github.com/outhook/outhook/internal/ratelimit"
 	"github.com/outhook/outhook/internal/redact"
-	"github.com/outhook/outhook/internal/signing"
+	"github.com/outhook/outhook/signature"
 	"github.com/outhook/outhook/template"
 	"github.com/outhook/outhook/validate"
 )
@@ -33,12 +33,12 @@ type hook struct {
 	url          string
 	request      *http.Request // method and URL, parsed once: each attempt copies it
 	redactedURL  string
-	serverAddr   string           // the URL's host, for spans
-	serverPort   int              // the URL's port, explicit or implied by the scheme
-	header       http.Header      // to send, canonical names, defaults included
-	recordHeader http.Header      // header, redacted
-	redactor     *redact.Redactor // knows this webhook's secrets
-	signer       *signing.Signer  // nil when unsigned
+	serverAddr   string            // the URL's host, for spans
+	serverPort   int               // the URL's port, explicit or implied by the scheme
+	header       http.Header       // to send, canonical names, defaults included
+	recordHeader http.Header       // header, redacted
+	redactor     *redact.Redactor  // knows this webhook's secrets
+	signer       *signature.Signer // nil when unsigned
 	body         *template.Template
 	filter       *filter.Filter
 	validators   *validate.Set
@@ -94,9 +94,9 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 		h.header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(u.User.Username()+":"+password)))
 	}
 	if len(w.SigningSecrets) > 0 {
-		secrets, err := parseSecrets(w.SigningSecrets)
+		secrets, err := signature.ParseSecrets(w.SigningSecrets...)
 		if err == nil {
-			h.signer, err = signing.NewSigner(secrets...)
+			h.signer, err = signature.NewSigner(secrets...)
 		}
 		if err != nil {
 			fail("signing_secrets", err)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/outhook/outhook/signature"
 	"github.com/outhook/outhook/webhook"
 )
 
@@ -45,7 +46,7 @@ func FuzzDecodeWebhooks(f *testing.F) {
 		webhook.ErrInvalidMethod, webhook.ErrInvalidURL, webhook.ErrInsecureURL, webhook.ErrInvalidHeader,
 		webhook.ErrNoTriggers, webhook.ErrUnknownTrigger, webhook.ErrInvalidTemplate, webhook.ErrInvalidFilter,
 		webhook.ErrInvalidValidator, webhook.ErrInvalidTimeout, webhook.ErrInvalidSettings,
-		webhook.ErrInvalidSecret, // signing_secrets: declared in signature.go, not beside the others
+		signature.ErrInvalidSecret, // signing_secrets
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		hooks, err := webhook.DecodeWebhooks(bytes.NewReader(raw))

@@ -16,7 +16,7 @@ import (
 
 	"github.com/outhook/outhook/internal/breaker"
 	"github.com/outhook/outhook/internal/netguard"
-	"github.com/outhook/outhook/internal/signing"
+	"github.com/outhook/outhook/signature"
 	"github.com/outhook/outhook/validate"
 )
 
@@ -454,7 +454,7 @@ func (h *hook) attemptHeader(del *Delivery, now time.Time) http.Header {
 		return header
 	}
 	values := []string{del.ID, strconv.FormatInt(now.Unix(), 10)} // one allocation for both
-	header[signing.HeaderID], header[signing.HeaderTimestamp] = values[:1:1], values[1:]
+	header[signature.HeaderID], header[signature.HeaderTimestamp] = values[:1:1], values[1:]
 	return header
 }
 
@@ -494,7 +494,7 @@ func (h *hook) recordedHeader(header http.Header, propagated bool) http.Header {
 }
 
 // attemptHeaderNames are the headers attemptHeader adds.
-var attemptHeaderNames = []string{signing.HeaderID, signing.HeaderTimestamp, signing.HeaderSignature}
+var attemptHeaderNames = []string{signature.HeaderID, signature.HeaderTimestamp, signature.HeaderSignature}
 
 // sameValues reports whether a and b are the same slice, not merely equal.
 func sameValues(a, b []string) bool {

@@ -16,7 +16,7 @@ var (
 	ErrQueueFull = errors.New("webhook: delivery queue full")
 )
 
-// The problems a *DefinitionError can wrap, with ErrInvalidSecret for a
+// The problems a *DefinitionError can wrap, with signature.ErrInvalidSecret for a
 // bad signing secret. Test with errors.Is.
 var (
 	ErrInvalidDefinitions = errors.New("invalid definitions")

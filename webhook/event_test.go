@@ -11,7 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/outhook/outhook/internal/sharedtest"
+	"github.com/outhook/outhook/internal/testkit/sharedtest"
 	"github.com/outhook/outhook/webhook"
 )
 

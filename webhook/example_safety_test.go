@@ -8,14 +8,15 @@ import (
 	"net/http/httptest"
 	"time"
 
+	"github.com/outhook/outhook/signature"
 	"github.com/outhook/outhook/webhook"
 )
 
 // A receiver verifies Standard Webhooks signatures with the secret it was
 // given; rotating secrets means listing both for a while.
-func ExampleNewVerifier() {
-	secret := webhook.NewSigningSecret()
-	verifier, _ := webhook.NewVerifier(5*time.Minute, secret)
+func Example_signatureVerifiedByTheReceiver() {
+	secret := signature.NewSecret()
+	verifier, _ := signature.ParseVerifier(5*time.Minute, secret)
 	received := make(chan error, 1)
 	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)

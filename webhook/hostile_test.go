@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/outhook/outhook/internal/heappeak"
-	"github.com/outhook/outhook/internal/leakcheck"
+	"github.com/outhook/outhook/internal/testkit/heappeak"
+	"github.com/outhook/outhook/internal/testkit/leakcheck"
 	"github.com/outhook/outhook/webhook"
 )
 

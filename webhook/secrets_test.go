@@ -19,6 +19,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
+	"github.com/outhook/outhook/signature"
 	"github.com/outhook/outhook/validate"
 	"github.com/outhook/outhook/webhook"
 )
@@ -47,7 +48,7 @@ func TestCrossHostRedirectDropsSignature(t *testing.T) {
 	d, invs := newDispatcher(t, webhook.WithAllowedTargets("127.0.0.1", "127.0.0.2"))
 	w := torqLike(redirector.URL)
 	w.Headers["X-Api-Key"] = "k3y-for-the-first-host"
-	w.SigningSecrets = []string{webhook.NewSigningSecret()}
+	w.SigningSecrets = []string{signature.NewSecret()}
 	w.Delivery = &webhook.DeliverySettings{MaxRedirects: 1}
 	_, err = d.Add(w)
 	require.NoError(t, err)
@@ -95,7 +96,7 @@ func TestEchoedSecretsNeverShow(t *testing.T) {
 		webhook.WithLogger(slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
 		webhook.WithTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSyncer(spans))),
 	)
-	signing := webhook.NewSigningSecret()
+	signing := signature.NewSecret()
 	secrets := []string{"bearer-5f2a9c", "apikey-3d8e71", "basic-user-6b", "basic-pass-4c", "qtoken-9a1f3e", "T0001/B0002/path-secret-8d7c", signing}
 	bearer := torqLike(rc.URL + "/services/T0001/B0002/path-secret-8d7c?token=qtoken-9a1f3e")
 	bearer.Name = "bearer"
@@ -165,7 +166,7 @@ func TestEchoedSecretsNeverShow(t *testing.T) {
 // containers, and through log/slog: its secrets never show, its JSON (the
 // stored form) keeps them.
 func TestPrintedWebhookHidesSecrets(t *testing.T) {
-	signing := webhook.NewSigningSecret()
+	signing := signature.NewSecret()
 	w := webhook.Webhook{
 		Name: "slack", Active: true, SecretURLPath: true,
 		URL:            "https://bot-user:pw-71c3e9@hooks.slack.example/services/T01/B02/path-5e6f7a?token=qtok-2b4d6f",

@@ -15,12 +15,13 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
+	"github.com/outhook/outhook/signature"
 	"github.com/outhook/outhook/webhook"
 )
 
 func TestSignedDeliveriesVerifyAcrossRotationAndRetries(t *testing.T) {
-	oldSecret, newSecret := webhook.NewSigningSecret(), webhook.NewSigningSecret()
-	private, public := webhook.NewSigningKey()
+	oldSecret, newSecret := signature.NewSecret(), signature.NewSecret()
+	private, public := signature.NewKeyPair()
 	rc := newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) {
 		if n == 1 {
 			w.WriteHeader(http.StatusInternalServerError)
@@ -42,42 +43,42 @@ func TestSignedDeliveriesVerifyAcrossRotationAndRetries(t *testing.T) {
 	require.Equal(t, got[0].header.Get("Webhook-Id"), got[1].header.Get("Webhook-Id"), "webhook-id is stable across retries")
 	require.Len(t, strings.Fields(got[0].header.Get("Webhook-Signature")), 3, "one signature per secret")
 	for _, secret := range []string{oldSecret, newSecret, public} {
-		v, err := webhook.NewVerifier(0, secret)
+		v, err := signature.ParseVerifier(0, secret)
 		require.NoError(t, err)
 		for _, r := range got {
 			require.NoError(t, v.Verify(r.header, []byte(r.body), time.Now()), "each secret alone verifies")
 		}
 	}
 
-	other, err := webhook.NewVerifier(0, webhook.NewSigningSecret())
+	other, err := signature.ParseVerifier(0, signature.NewSecret())
 	require.NoError(t, err)
-	require.ErrorIs(t, other.Verify(got[0].header, []byte(got[0].body), time.Now()), webhook.ErrInvalidSignature)
-	v, _ := webhook.NewVerifier(time.Minute, oldSecret)
-	require.ErrorIs(t, v.Verify(got[0].header, []byte(got[0].body), time.Now().Add(time.Hour)), webhook.ErrTimestampOutOfRange)
-	require.ErrorIs(t, v.Verify(got[0].header, []byte(got[0].body+" "), time.Now()), webhook.ErrInvalidSignature)
-	require.ErrorIs(t, v.Verify(http.Header{}, nil, time.Now()), webhook.ErrMissingSignature)
-	_, err = webhook.NewVerifier(0, "whsec_short")
-	require.ErrorIs(t, err, webhook.ErrInvalidSecret)
+	require.ErrorIs(t, other.Verify(got[0].header, []byte(got[0].body), time.Now()), signature.ErrInvalidSignature)
+	v, _ := signature.ParseVerifier(time.Minute, oldSecret)
+	require.ErrorIs(t, v.Verify(got[0].header, []byte(got[0].body), time.Now().Add(time.Hour)), signature.ErrTimestampOutOfRange)
+	require.ErrorIs(t, v.Verify(got[0].header, []byte(got[0].body+" "), time.Now()), signature.ErrInvalidSignature)
+	require.ErrorIs(t, v.Verify(http.Header{}, nil, time.Now()), signature.ErrInvalidHeader)
+	_, err = signature.ParseVerifier(0, "whsec_short")
+	require.ErrorIs(t, err, signature.ErrInvalidSecret)
 
 	bad := torqLike(rc.URL)
 	bad.Name = "bad"
 	bad.SigningSecrets = []string{"not-a-secret-value"}
 	_, err = d.Add(bad)
-	require.ErrorIs(t, err, webhook.ErrInvalidSecret)
+	require.ErrorIs(t, err, signature.ErrInvalidSecret)
 	require.NotContains(t, err.Error(), "not-a-secret-value")
 
 	// Hand-made, without the padding the reference verifiers need.
-	unpadded := strings.TrimRight(webhook.NewSigningSecret(), "=")
+	unpadded := strings.TrimRight(signature.NewSecret(), "=")
 	bad.SigningSecrets = []string{unpadded}
 	_, err = d.Add(bad)
 	var de *webhook.DefinitionError
 	require.ErrorAs(t, err, &de)
 	require.Equal(t, "signing_secrets", de.Field)
-	require.ErrorIs(t, err, webhook.ErrInvalidSecret)
+	require.ErrorIs(t, err, signature.ErrInvalidSecret)
 	require.ErrorContains(t, err, "padding")
 	require.NotContains(t, err.Error(), strings.TrimPrefix(unpadded, "whsec_"))
-	_, err = webhook.NewVerifier(0, unpadded)
-	require.ErrorIs(t, err, webhook.ErrInvalidSecret)
+	_, err = signature.ParseVerifier(0, unpadded)
+	require.ErrorIs(t, err, signature.ErrInvalidSecret)
 }
 
 // TestSecretsNeverShow delivers to failing and succeeding receivers with
@@ -85,7 +86,7 @@ func TestSignedDeliveriesVerifyAcrossRotationAndRetries(t *testing.T) {
 // scans every invocation record, dead letter, log line, span and error for
 // them.
 func TestSecretsNeverShow(t *testing.T) {
-	secrets := []string{"hdr-secret-4d1f", "x-token-8c2e", "pass-9b3a", "qtoken-7e5d", webhook.NewSigningSecret()}
+	secrets := []string{"hdr-secret-4d1f", "x-token-8c2e", "pass-9b3a", "qtoken-7e5d", signature.NewSecret()}
 	ok := newReceiver(t, nil)
 	failing := newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Set-Cookie", "session=resp-cookie-1a2b")

@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/outhook/outhook/webhook"
+	"github.com/outhook/outhook/signature"
 )
 
 // Response is one scripted answer of a Receiver. The zero Response answers
@@ -52,7 +52,7 @@ type Request struct {
 	// signature and it matched. Zero when the Receiver has no secrets.
 	Verified bool
 	// SignatureErr is the error of a signature check that failed: it wraps
-	// webhook.ErrMissingSignature, ErrTimestampOutOfRange or
+	// signature.ErrInvalidHeader, ErrTimestampOutOfRange or
 	// ErrInvalidSignature. Nil when the check passed or there was none.
 	SignatureErr error
 	// Answer is the scripted response the Receiver gave, or the 401 it
@@ -86,14 +86,14 @@ func Route(path string, responses ...Response) ReceiverOption {
 
 // WithSecrets makes the Receiver verify each request's Standard Webhooks
 // signature against secrets (whsec_ secrets, whpk_ public keys or whsk_
-// private keys, as webhook.NewVerifier takes them), record the result, and
+// private keys, as signature.ParseVerifier takes them), record the result, and
 // answer 401 to a request whose signature does not verify, without
 // consuming its script. NewReceiver panics when a secret is malformed, as
 // regexp.MustCompile does: secrets in tests are constants or come from
-// webhook.NewSigningSecret.
+// signature.NewSecret.
 func WithSecrets(secrets ...string) ReceiverOption {
 	return receiverOptionFunc(func(r *Receiver) {
-		v, err := webhook.NewVerifier(0, secrets...)
+		v, err := signature.ParseVerifier(0, secrets...)
 		if err != nil {
 			panic(fmt.Sprintf("webhooktest: WithSecrets: %v", err))
 		}
@@ -125,7 +125,7 @@ type Receiver struct {
 	URL string
 
 	srv      *httptest.Server
-	verifier *webhook.Verifier
+	verifier *signature.Verifier
 	closing  chan struct{}
 	once     sync.Once
 

@@ -11,7 +11,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/outhook/outhook/internal/leakcheck"
+	"github.com/outhook/outhook/internal/testkit/leakcheck"
+	"github.com/outhook/outhook/signature"
 	"github.com/outhook/outhook/webhook"
 	"github.com/outhook/outhook/webhooktest"
 )
@@ -175,7 +176,7 @@ func TestReceiverWait(t *testing.T) {
 }
 
 func TestReceiverVerifiesSignatures(t *testing.T) {
-	secret := webhook.NewSigningSecret()
+	secret := signature.NewSecret()
 	r := webhooktest.NewReceiver(webhooktest.WithSecrets(secret))
 	defer r.Close()
 	d := webhooktest.NewDispatcher(t)
@@ -187,9 +188,9 @@ func TestReceiverVerifiesSignatures(t *testing.T) {
 		err     error
 	}{
 		{"signed", []string{secret}, webhook.Delivered, nil},
-		{"rotated", []string{webhook.NewSigningSecret(), secret}, webhook.Delivered, nil},
-		{"wrong secret", []string{webhook.NewSigningSecret()}, webhook.Failed, webhook.ErrInvalidSignature},
-		{"unsigned", nil, webhook.Failed, webhook.ErrMissingSignature},
+		{"rotated", []string{signature.NewSecret(), secret}, webhook.Delivered, nil},
+		{"wrong secret", []string{signature.NewSecret()}, webhook.Failed, signature.ErrInvalidSignature},
+		{"unsigned", nil, webhook.Failed, signature.ErrInvalidHeader},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			w := webhook.Webhook{Name: "signed", URL: r.URL, SigningSecrets: tt.secrets, Triggers: []webhook.Trigger{webhook.RequestCreated}}

@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/outhook/outhook/internal/breaker"
-	"github.com/outhook/outhook/internal/leakcheck"
+	"github.com/outhook/outhook/internal/testkit/leakcheck"
 )
 
 var t0 = time.Date(2026, 3, 10, 9, 15, 0, 0, time.UTC)

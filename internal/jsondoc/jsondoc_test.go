@@ -13,7 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/outhook/outhook/internal/sharedtest"
+	"github.com/outhook/outhook/internal/testkit/sharedtest"
 )
 
 // decodeStd decodes with encoding/json, numbers as json.Number, the reference

@@ -12,7 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/outhook/outhook/internal/leakcheck"
+	"github.com/outhook/outhook/internal/testkit/leakcheck"
 	"github.com/outhook/outhook/internal/redact"
 )
 

@@ -1,4 +1,4 @@
-package signing_test
+package signature_test
 
 import (
 	"errors"
@@ -6,26 +6,26 @@ import (
 	"testing"
 	"time"
 
-	"github.com/outhook/outhook/internal/signing"
+	"github.com/outhook/outhook/signature"
 )
 
 // Any header values either verify or fail with one of Verify's sentinels,
 // without panicking; the genuine signature keeps verifying whatever junk is
 // sent beside it.
 func FuzzVerify(f *testing.F) {
-	sec, err := signing.ParseSecret(hmacA)
+	sec, err := signature.ParseSecret(hmacA)
 	if err != nil {
 		f.Fatal(err)
 	}
-	ed, err := signing.ParseSecret(edSeedT)
+	ed, err := signature.ParseSecret(edSeedT)
 	if err != nil {
 		f.Fatal(err)
 	}
-	signer, err := signing.NewSigner(sec, ed)
+	signer, err := signature.NewSigner(sec, ed)
 	if err != nil {
 		f.Fatal(err)
 	}
-	verifier, err := signing.NewVerifier(0, sec, ed.Public())
+	verifier, err := signature.NewVerifier(0, sec, ed.Public())
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -44,12 +44,12 @@ func FuzzVerify(f *testing.F) {
 	f.Fuzz(func(t *testing.T, id, ts, sig string, body []byte) {
 		h := http.Header{"Webhook-Id": {id}, "Webhook-Timestamp": {ts}, "Webhook-Signature": {sig}}
 		err := verifier.Verify(h, body, now)
-		if err != nil && !errors.Is(err, signing.ErrInvalidHeader) &&
-			!errors.Is(err, signing.ErrTimestampOutOfRange) && !errors.Is(err, signing.ErrInvalidSignature) {
+		if err != nil && !errors.Is(err, signature.ErrInvalidHeader) &&
+			!errors.Is(err, signature.ErrTimestampOutOfRange) && !errors.Is(err, signature.ErrInvalidSignature) {
 			t.Fatalf("Verify returned an error of no known kind: %v", err)
 		}
 		h = http.Header{"Webhook-Id": {"msg_1"}, "Webhook-Timestamp": {"1773134100"}, "Webhook-Signature": {sig, good}}
-		if err := verifier.Verify(h, []byte("{}"), now); err != nil && !errors.Is(err, signing.ErrInvalidSignature) {
+		if err := verifier.Verify(h, []byte("{}"), now); err != nil && !errors.Is(err, signature.ErrInvalidSignature) {
 			t.Fatalf("Verify with the genuine signature beside %q: %v", sig, err)
 		}
 	})

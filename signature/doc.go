@@ -1,4 +1,4 @@
-// Package signing signs and verifies webhook requests after the Standard
+// Package signature signs and verifies webhook requests after the Standard
 // Webhooks specification (version 1.0.0).
 //
 // A request carries three headers: webhook-id, the message id that stays the
@@ -34,4 +34,4 @@
 // parameter, so tests need no fake clock. Secrets never appear in error
 // strings, and a Secret formats as its prefix followed by REDACTED with
 // every fmt verb, so logging one by mistake reveals nothing.
-package signing
+package signature

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/outhook/outhook/internal/heappeak"
+	"github.com/outhook/outhook/internal/testkit/heappeak"
 )
 
 var keep [][]byte

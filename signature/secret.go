@@ -1,4 +1,4 @@
-package signing
+package signature
 
 import (
 	"bytes"
@@ -43,7 +43,7 @@ const (
 // ErrInvalidSecret means a secret or key does not parse, or cannot do what
 // it was asked to (a public key cannot sign). The error text says why but
 // never quotes the secret.
-var ErrInvalidSecret = errors.New("signing: invalid secret")
+var ErrInvalidSecret = errors.New("signature: invalid secret")
 
 // Secret is the key material of one signature scheme: a v1 HMAC secret
 // (whsec_), a v1a ed25519 private key (whsk_), which signs and verifies, or a

@@ -1,4 +1,4 @@
-package signing_test
+package signature_test
 
 import (
 	"errors"
@@ -6,17 +6,17 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/outhook/outhook/internal/signing"
+	"github.com/outhook/outhook/signature"
 )
 
 // A sender signs each attempt; a receiver verifies it within a tolerance.
 func Example() {
-	secret, err := signing.ParseSecret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+	secret, err := signature.ParseSecret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	signer, err := signing.NewSigner(secret)
+	signer, err := signature.NewSigner(secret)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -27,14 +27,14 @@ func Example() {
 	signer.SetHeaders(h, "msg_p5jXN8AQM9LWM0D4loKWxJek", sent, body)
 	fmt.Println(h.Get("webhook-signature"))
 
-	verifier, err := signing.NewVerifier(5*time.Minute, secret)
+	verifier, err := signature.NewVerifier(5*time.Minute, secret)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	fmt.Println(verifier.Verify(h, body, sent.Add(time.Minute)))
 	err = verifier.Verify(h, body, sent.Add(time.Hour))
-	fmt.Println(errors.Is(err, signing.ErrTimestampOutOfRange))
+	fmt.Println(errors.Is(err, signature.ErrTimestampOutOfRange))
 	fmt.Println(secret)
 	// Output:
 	// v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=

@@ -1,4 +1,4 @@
-package signing
+package signature
 
 import (
 	"crypto/ed25519"

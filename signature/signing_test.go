@@ -1,4 +1,4 @@
-package signing_test
+package signature_test
 
 import (
 	"bufio"
@@ -18,8 +18,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/outhook/outhook/internal/sharedtest"
-	"github.com/outhook/outhook/internal/signing"
+	"github.com/outhook/outhook/internal/testkit/sharedtest"
+	"github.com/outhook/outhook/signature"
 )
 
 // vector reads the published test vector from the table in
@@ -50,13 +50,13 @@ func vector(t *testing.T) map[string]string {
 
 func TestPublishedVector(t *testing.T) {
 	v := vector(t)
-	sec, err := signing.ParseSecret(v["secret"])
+	sec, err := signature.ParseSecret(v["secret"])
 	require.NoError(t, err)
 	unix, err := strconv.ParseInt(v["webhook-timestamp"], 10, 64)
 	require.NoError(t, err)
 	ts := time.Unix(unix, 0)
 
-	s, err := signing.NewSigner(sec)
+	s, err := signature.NewSigner(sec)
 	require.NoError(t, err)
 	require.Equal(t, v["webhook-signature"], s.Sign(v["webhook-id"], ts, []byte(v["body"])))
 
@@ -64,10 +64,10 @@ func TestPublishedVector(t *testing.T) {
 	h.Set("webhook-id", v["webhook-id"])
 	h.Set("webhook-timestamp", v["webhook-timestamp"])
 	h.Set("webhook-signature", v["webhook-signature"])
-	ver, err := signing.NewVerifier(0, sec)
+	ver, err := signature.NewVerifier(0, sec)
 	require.NoError(t, err)
 	require.NoError(t, ver.Verify(h, []byte(v["body"]), ts.Add(time.Minute)))
-	require.ErrorIs(t, ver.Verify(h, []byte(v["body"]+" "), ts), signing.ErrInvalidSignature)
+	require.ErrorIs(t, ver.Verify(h, []byte(v["body"]+" "), ts), signature.ErrInvalidSignature)
 }
 
 // Keys made for the tests; never used anywhere else.
@@ -81,9 +81,9 @@ var (
 	edPubT  = "whpk_" + base64.StdEncoding.EncodeToString(edKey.Public().(ed25519.PublicKey))
 )
 
-func mustSecret(t testing.TB, text string) signing.Secret {
+func mustSecret(t testing.TB, text string) signature.Secret {
 	t.Helper()
-	s, err := signing.ParseSecret(text)
+	s, err := signature.ParseSecret(text)
 	require.NoError(t, err)
 	return s
 }
@@ -94,20 +94,20 @@ func TestParseSecret(t *testing.T) {
 	tests := []struct {
 		name    string
 		text    string
-		version signing.Version
+		version signature.Version
 		wantErr string
 	}{
-		{"v1 24 bytes", "whsec_" + b64(24), signing.V1, ""},
-		{"v1 64 bytes", "whsec_" + b64(64), signing.V1, ""},
+		{"v1 24 bytes", "whsec_" + b64(24), signature.V1, ""},
+		{"v1 64 bytes", "whsec_" + b64(64), signature.V1, ""},
 		// The reference verifiers (Go, JavaScript, Python) decode padded
 		// base64 only: a secret they refuse must not sign here.
 		{"v1 unpadded", "whsec_" + base64.RawStdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32)), "", "lacks its padding (add = at the end)"},
 		{"v1a unpadded", "whsk_" + base64.RawStdEncoding.EncodeToString(edKey), "", "lacks its padding (add == at the end)"},
 		{"v1 line break", "whsec_" + b64(16) + "\n" + b64(16), "", "line break"},
 		{"v1 too much padding", "whsec_" + b64(32) + "=", "", "not followed by standard base64"},
-		{"v1a seed", edSeedT, signing.V1a, ""},
-		{"v1a full key", edFullT, signing.V1a, ""},
-		{"v1a public", edPubT, signing.V1a, ""},
+		{"v1a seed", edSeedT, signature.V1a, ""},
+		{"v1a full key", edFullT, signature.V1a, ""},
+		{"v1a public", edPubT, signature.V1a, ""},
 		{"empty", "", "", "prefix"},
 		{"no prefix", b64(32), "", "prefix"},
 		{"unknown prefix", "whxx_" + b64(32), "", "prefix"},
@@ -123,9 +123,9 @@ func TestParseSecret(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := signing.ParseSecret(tt.text)
+			s, err := signature.ParseSecret(tt.text)
 			if tt.wantErr != "" {
-				require.ErrorIs(t, err, signing.ErrInvalidSecret)
+				require.ErrorIs(t, err, signature.ErrInvalidSecret)
 				require.ErrorContains(t, err, tt.wantErr)
 				if body, ok := strings.CutPrefix(tt.text, "whsec_"); ok && body != "" {
 					require.NotContains(t, err.Error(), body, "the error quotes the secret")
@@ -145,31 +145,31 @@ func TestSignVerifyRoundTrip(t *testing.T) {
 	ed, edPub := mustSecret(t, edSeedT), mustSecret(t, edPubT)
 	tests := []struct {
 		name    string
-		sign    []signing.Secret
-		verify  []signing.Secret
+		sign    []signature.Secret
+		verify  []signature.Secret
 		wantErr error
 	}{
-		{"v1", []signing.Secret{a}, []signing.Secret{a}, nil},
-		{"v1a with the public key", []signing.Secret{ed}, []signing.Secret{edPub}, nil},
-		{"v1a with the private key", []signing.Secret{ed}, []signing.Secret{ed}, nil},
-		{"v1a from the 64-byte form", []signing.Secret{mustSecret(t, edFullT)}, []signing.Secret{edPub}, nil},
-		{"rotation: receiver has the old secret", []signing.Secret{a, b}, []signing.Secret{a}, nil},
-		{"rotation: receiver has the new secret", []signing.Secret{a, b}, []signing.Secret{b}, nil},
-		{"mixed schemes", []signing.Secret{a, ed}, []signing.Secret{edPub}, nil},
-		{"receiver with several secrets", []signing.Secret{b}, []signing.Secret{a, edPub, b}, nil},
-		{"other secret", []signing.Secret{a}, []signing.Secret{b}, signing.ErrInvalidSignature},
-		{"v1 secret, v1a signature", []signing.Secret{ed}, []signing.Secret{a}, signing.ErrInvalidSignature},
+		{"v1", []signature.Secret{a}, []signature.Secret{a}, nil},
+		{"v1a with the public key", []signature.Secret{ed}, []signature.Secret{edPub}, nil},
+		{"v1a with the private key", []signature.Secret{ed}, []signature.Secret{ed}, nil},
+		{"v1a from the 64-byte form", []signature.Secret{mustSecret(t, edFullT)}, []signature.Secret{edPub}, nil},
+		{"rotation: receiver has the old secret", []signature.Secret{a, b}, []signature.Secret{a}, nil},
+		{"rotation: receiver has the new secret", []signature.Secret{a, b}, []signature.Secret{b}, nil},
+		{"mixed schemes", []signature.Secret{a, ed}, []signature.Secret{edPub}, nil},
+		{"receiver with several secrets", []signature.Secret{b}, []signature.Secret{a, edPub, b}, nil},
+		{"other secret", []signature.Secret{a}, []signature.Secret{b}, signature.ErrInvalidSignature},
+		{"v1 secret, v1a signature", []signature.Secret{ed}, []signature.Secret{a}, signature.ErrInvalidSignature},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := signing.NewSigner(tt.sign...)
+			s, err := signature.NewSigner(tt.sign...)
 			require.NoError(t, err)
 			h := http.Header{}
 			s.SetHeaders(h, "msg_1", now, body)
 			require.Len(t, strings.Fields(h.Get("webhook-signature")), len(tt.sign))
 			require.Equal(t, "1773134100", h.Get("webhook-timestamp"))
 
-			v, err := signing.NewVerifier(0, tt.verify...)
+			v, err := signature.NewVerifier(0, tt.verify...)
 			require.NoError(t, err)
 			err = v.Verify(h, body, now)
 			if tt.wantErr != nil {
@@ -185,10 +185,10 @@ func TestVerifyRejects(t *testing.T) {
 	now := time.Unix(1_773_134_100, 0)
 	body := []byte(`{"a":1}`)
 	sec := mustSecret(t, hmacA)
-	s, err := signing.NewSigner(sec)
+	s, err := signature.NewSigner(sec)
 	require.NoError(t, err)
 	good := s.Sign("msg_1", now, body)
-	v, err := signing.NewVerifier(time.Minute, sec)
+	v, err := signature.NewVerifier(time.Minute, sec)
 	require.NoError(t, err)
 
 	headers := func(id, ts string, sigs ...string) http.Header {
@@ -217,21 +217,21 @@ func TestVerifyRejects(t *testing.T) {
 		{"at the edge of the future", headers("msg_1", ts, good), body, now.Add(-time.Minute), nil},
 		{"among other entries", headers("msg_1", ts, "v2,abc v1,AAAA  garbage "+good+" v1a,xyz"), body, now, nil},
 		{"in a second header value", headers("msg_1", ts, "v1,AAAA", good), body, now, nil},
-		{"no id", headers("", ts, good), body, now, signing.ErrInvalidHeader},
-		{"no timestamp", headers("msg_1", "", good), body, now, signing.ErrInvalidHeader},
-		{"no signature", headers("msg_1", ts), body, now, signing.ErrInvalidHeader},
-		{"timestamp with a fraction", headers("msg_1", ts+".5", good), body, now, signing.ErrInvalidHeader},
-		{"negative timestamp", headers("msg_1", "-"+ts, good), body, now, signing.ErrInvalidHeader},
-		{"timestamp overflows", headers("msg_1", strings.Repeat("9", 30), good), body, now, signing.ErrInvalidHeader},
-		{"too old", headers("msg_1", ts, good), body, now.Add(time.Minute + time.Second), signing.ErrTimestampOutOfRange},
-		{"too new", headers("msg_1", ts, good), body, now.Add(-time.Minute - time.Second), signing.ErrTimestampOutOfRange},
-		{"other timestamp", headers("msg_1", "1773134101", good), body, now, signing.ErrInvalidSignature},
-		{"other id", headers("msg_2", ts, good), body, now, signing.ErrInvalidSignature},
-		{"other body", headers("msg_1", ts, good), []byte(`{"a":2}`), now, signing.ErrInvalidSignature},
-		{"wrong version label", headers("msg_1", ts, "v1a"+strings.TrimPrefix(good, "v1")), body, now, signing.ErrInvalidSignature},
-		{"truncated signature", headers("msg_1", ts, good[:len(good)-4]), body, now, signing.ErrInvalidSignature},
-		{"only garbage", headers("msg_1", ts, ",,, v1, ,v1 v1,===="), body, now, signing.ErrInvalidSignature},
-		{"match past the limit", headers("msg_1", ts, strings.Repeat("v1,AAAA ", signing.MaxSignatures)+good), body, now, signing.ErrInvalidSignature},
+		{"no id", headers("", ts, good), body, now, signature.ErrInvalidHeader},
+		{"no timestamp", headers("msg_1", "", good), body, now, signature.ErrInvalidHeader},
+		{"no signature", headers("msg_1", ts), body, now, signature.ErrInvalidHeader},
+		{"timestamp with a fraction", headers("msg_1", ts+".5", good), body, now, signature.ErrInvalidHeader},
+		{"negative timestamp", headers("msg_1", "-"+ts, good), body, now, signature.ErrInvalidHeader},
+		{"timestamp overflows", headers("msg_1", strings.Repeat("9", 30), good), body, now, signature.ErrInvalidHeader},
+		{"too old", headers("msg_1", ts, good), body, now.Add(time.Minute + time.Second), signature.ErrTimestampOutOfRange},
+		{"too new", headers("msg_1", ts, good), body, now.Add(-time.Minute - time.Second), signature.ErrTimestampOutOfRange},
+		{"other timestamp", headers("msg_1", "1773134101", good), body, now, signature.ErrInvalidSignature},
+		{"other id", headers("msg_2", ts, good), body, now, signature.ErrInvalidSignature},
+		{"other body", headers("msg_1", ts, good), []byte(`{"a":2}`), now, signature.ErrInvalidSignature},
+		{"wrong version label", headers("msg_1", ts, "v1a"+strings.TrimPrefix(good, "v1")), body, now, signature.ErrInvalidSignature},
+		{"truncated signature", headers("msg_1", ts, good[:len(good)-4]), body, now, signature.ErrInvalidSignature},
+		{"only garbage", headers("msg_1", ts, ",,, v1, ,v1 v1,===="), body, now, signature.ErrInvalidSignature},
+		{"match past the limit", headers("msg_1", ts, strings.Repeat("v1,AAAA ", signature.MaxSignatures)+good), body, now, signature.ErrInvalidSignature},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -247,17 +247,17 @@ func TestVerifyRejects(t *testing.T) {
 
 func TestConstructorsRefuse(t *testing.T) {
 	pub := mustSecret(t, edPubT)
-	_, err := signing.NewSigner()
-	require.ErrorIs(t, err, signing.ErrInvalidSecret)
-	_, err = signing.NewSigner(signing.Secret{})
-	require.ErrorIs(t, err, signing.ErrInvalidSecret)
-	_, err = signing.NewSigner(mustSecret(t, hmacA), pub)
-	require.ErrorIs(t, err, signing.ErrInvalidSecret)
+	_, err := signature.NewSigner()
+	require.ErrorIs(t, err, signature.ErrInvalidSecret)
+	_, err = signature.NewSigner(signature.Secret{})
+	require.ErrorIs(t, err, signature.ErrInvalidSecret)
+	_, err = signature.NewSigner(mustSecret(t, hmacA), pub)
+	require.ErrorIs(t, err, signature.ErrInvalidSecret)
 	require.ErrorContains(t, err, "public key")
-	_, err = signing.NewVerifier(0)
-	require.ErrorIs(t, err, signing.ErrInvalidSecret)
-	_, err = signing.NewVerifier(0, signing.Secret{})
-	require.ErrorIs(t, err, signing.ErrInvalidSecret)
+	_, err = signature.NewVerifier(0)
+	require.ErrorIs(t, err, signature.ErrInvalidSecret)
+	_, err = signature.NewVerifier(0, signature.Secret{})
+	require.ErrorIs(t, err, signature.ErrInvalidSecret)
 }
 
 func TestPublic(t *testing.T) {
@@ -267,23 +267,23 @@ func TestPublic(t *testing.T) {
 	pub := mustSecret(t, edPubT)
 	require.Equal(t, pub.String(), pub.Public().String())
 	a := mustSecret(t, hmacA)
-	require.Equal(t, signing.V1, a.Public().Version())
-	require.Equal(t, signing.Version(""), signing.Secret{}.Version())
+	require.Equal(t, signature.V1, a.Public().Version())
+	require.Equal(t, signature.Version(""), signature.Secret{}.Version())
 }
 
 // No way of printing a secret, or something holding one, shows its bytes.
 func TestSecretsNeverPrinted(t *testing.T) {
 	a, ed := mustSecret(t, hmacA), mustSecret(t, edSeedT)
-	signer, err := signing.NewSigner(a, ed)
+	signer, err := signature.NewSigner(a, ed)
 	require.NoError(t, err)
-	verifier, err := signing.NewVerifier(0, a, ed)
+	verifier, err := signature.NewVerifier(0, a, ed)
 	require.NoError(t, err)
 	holder := struct {
 		name   string
-		secret signing.Secret
+		secret signature.Secret
 	}{"hook", a}
-	values := []any{a, ed, &a, []signing.Secret{a, ed}, signer, *signer, verifier, *verifier, holder, &holder,
-		map[string]signing.Secret{"k": ed}}
+	values := []any{a, ed, &a, []signature.Secret{a, ed}, signer, *signer, verifier, *verifier, holder, &holder,
+		map[string]signature.Secret{"k": ed}}
 
 	forbidden := []string{
 		strings.TrimPrefix(hmacA, "whsec_"),
@@ -320,7 +320,7 @@ func BenchmarkSign(b *testing.B) {
 	ts := time.Unix(1_773_134_100, 0)
 	for _, tt := range []struct{ name, secret string }{{"v1", hmacA}, {"v1a", edSeedT}} {
 		b.Run(tt.name+"/1KB", func(b *testing.B) {
-			s, err := signing.NewSigner(mustSecret(b, tt.secret))
+			s, err := signature.NewSigner(mustSecret(b, tt.secret))
 			require.NoError(b, err)
 			b.SetBytes(int64(len(body)))
 			b.ReportAllocs()
@@ -337,9 +337,9 @@ func BenchmarkVerify(b *testing.B) {
 	for _, tt := range []struct{ name, secret string }{{"v1", hmacA}, {"v1a", edSeedT}} {
 		b.Run(tt.name+"/1KB", func(b *testing.B) {
 			sec := mustSecret(b, tt.secret)
-			s, err := signing.NewSigner(sec)
+			s, err := signature.NewSigner(sec)
 			require.NoError(b, err)
-			v, err := signing.NewVerifier(0, sec.Public())
+			v, err := signature.NewVerifier(0, sec.Public())
 			require.NoError(b, err)
 			h := http.Header{}
 			s.SetHeaders(h, "msg_p5jXN8AQM9LWM0D4loKWxJek", ts, body)

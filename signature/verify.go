@@ -1,4 +1,4 @@
-package signing
+package signature
 
 import (
 	"crypto/ed25519"
@@ -28,13 +28,13 @@ var (
 	// ErrInvalidHeader means webhook-id, webhook-timestamp or
 	// webhook-signature is missing, or the timestamp is not a number of
 	// unix seconds.
-	ErrInvalidHeader = errors.New("signing: missing or malformed webhook header")
+	ErrInvalidHeader = errors.New("signature: missing or malformed webhook header")
 	// ErrTimestampOutOfRange means webhook-timestamp lies further than the
 	// tolerance from the time of verification.
-	ErrTimestampOutOfRange = errors.New("signing: timestamp outside the tolerance")
+	ErrTimestampOutOfRange = errors.New("signature: timestamp outside the tolerance")
 	// ErrInvalidSignature means no signature in webhook-signature matches
 	// any of the Verifier's secrets.
-	ErrInvalidSignature = errors.New("signing: no matching signature")
+	ErrInvalidSignature = errors.New("signature: no matching signature")
 )
 
 // Verifier checks signed requests, as a receiver does. It is immutable and
