@@ -5,12 +5,13 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"github.com/outhook/outhook/internal/testkit/benchinput"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	texttemplate "text/template"
+
+	"github.com/outhook/outhook/internal/testkit/benchinput"
 
 	"github.com/aymerick/raymond"
 	"github.com/cbroglie/mustache"
@@ -73,7 +74,7 @@ func decodedMap(tb testing.TB) map[string]any {
 }
 
 // decodedDoc is the event as the webhook package decodes it, once per
-// publish (webhook.Event.Document). It is parsed with jsondoc directly so
+// publish (event.Event.Document). It is parsed with jsondoc directly so
 // that this module does not need the webhook package's dependencies.
 func decodedDoc(tb testing.TB) any {
 	doc, err := jsondoc.Parse(eventJSON(tb))

@@ -7,7 +7,7 @@
 //     lower bound), text/template, cbroglie/mustache and aymerick/raymond
 //     (BenchmarkTorq, BenchmarkRich);
 //   - the publish path of one webhook, raw event bytes to request body:
-//     webhook.ParseEvent and template Append against encoding/json and
+//     event.Parse and template Append against encoding/json and
 //     cbroglie/mustache (BenchmarkPublishPath);
 //   - response validation: package validate against PaesslerAG/jsonpath
 //     (BenchmarkValidate);

@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/internal/testkit/heappeak"
 	"github.com/outhook/outhook/webhook"
 )
@@ -91,7 +93,7 @@ func startReceiver(b *testing.B) (string, int) {
 // torqBody is the Torq body rendered over the benchmark event: what the raw
 // clients post.
 func torqBody(b *testing.B) []byte {
-	e, err := webhook.ParseEvent(eventJSON(b))
+	e, err := event.Parse(eventJSON(b))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -216,7 +218,7 @@ func postAll(b *testing.B, client *http.Client, url string, receiver int, body [
 func BenchmarkDelivery(b *testing.B) {
 	url, receiver := startReceiver(b)
 	body := torqBody(b)
-	event, err := webhook.ParseEvent(eventJSON(b))
+	ev, err := event.Parse(eventJSON(b))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -267,7 +269,7 @@ func BenchmarkDelivery(b *testing.B) {
 			_, err = d.Add(webhook.Webhook{
 				Name: "torq", Active: true, URL: url, BodyTemplate: torqOuthook,
 				Headers:            map[string]string{"Authorization": "Bearer token"},
-				Triggers:           []webhook.Trigger{webhook.RequestCreated},
+				Triggers:           []event.Trigger{accessrequest.Created},
 				ResponseValidators: []webhook.ResponseValidator{{JSONPath: "$.data.status", ExpectedValues: []string{"ok"}}},
 			})
 			if err != nil {
@@ -276,7 +278,7 @@ func BenchmarkDelivery(b *testing.B) {
 			ctx := context.Background()
 			cpu, start := startCPU(receiver), time.Now()
 			for range b.N {
-				if _, err := d.Publish(ctx, event); err != nil {
+				if _, err := d.Publish(ctx, ev); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -304,7 +306,7 @@ func BenchmarkDelivery(b *testing.B) {
 // whatever b.N. With context.Background() Publish would never return.
 func BenchmarkStalledNeighbour(b *testing.B) {
 	url, receiver := startReceiver(b)
-	event, err := webhook.ParseEvent(eventJSON(b))
+	ev, err := event.Parse(eventJSON(b))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -339,7 +341,7 @@ func BenchmarkStalledNeighbour(b *testing.B) {
 			}()
 			add := func(name, url string, timeout int, settings *webhook.DeliverySettings) {
 				_, err := d.Add(webhook.Webhook{Name: name, Active: true, URL: url, TimeoutInSec: timeout, Delivery: settings,
-					BodyTemplate: torqOuthook, Triggers: []webhook.Trigger{webhook.RequestCreated}})
+					BodyTemplate: torqOuthook, Triggers: []event.Trigger{accessrequest.Created}})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -351,7 +353,7 @@ func BenchmarkStalledNeighbour(b *testing.B) {
 				add("stalled", url+"/stall", 600, &webhook.DeliverySettings{QueueSize: 1000})
 			}
 			if block {
-				stalledNeighbourBlocked(b, d, event, &delivered)
+				stalledNeighbourBlocked(b, d, ev, &delivered)
 				return
 			}
 			runtime.GC()
@@ -359,7 +361,7 @@ func BenchmarkStalledNeighbour(b *testing.B) {
 			ctx := context.Background()
 			cpu, start := startCPU(receiver), time.Now()
 			for range b.N {
-				if _, err := d.Publish(ctx, event); err != nil && !neighbour {
+				if _, err := d.Publish(ctx, ev); err != nil && !neighbour {
 					b.Fatal(err)
 				}
 			}
@@ -379,12 +381,12 @@ func BenchmarkStalledNeighbour(b *testing.B) {
 // stalledNeighbourBlocked fills the stalled webhook's queue, then publishes
 // for 2 s with a 10 ms deadline per Publish, and reports the healthy
 // webhook's deliveries per second over that window.
-func stalledNeighbourBlocked(b *testing.B, d *webhook.Dispatcher, event *webhook.Event, delivered *atomic.Int64) {
+func stalledNeighbourBlocked(b *testing.B, d *webhook.Dispatcher, ev *event.Event, delivered *atomic.Int64) {
 	const window, deadline = 2 * time.Second, 10 * time.Millisecond
 	publish := func(ctx context.Context) error {
 		ctx, cancel := context.WithTimeout(ctx, deadline)
 		defer cancel()
-		_, err := d.Publish(ctx, event)
+		_, err := d.Publish(ctx, ev)
 		return err
 	}
 	filled := int64(1) // the Publish that found the stalled queue full

@@ -11,6 +11,8 @@ import (
 	"github.com/PaesslerAG/jsonpath"
 	"github.com/cbroglie/mustache"
 
+	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/template"
 	"github.com/outhook/outhook/validate"
 	"github.com/outhook/outhook/webhook"
@@ -18,7 +20,7 @@ import (
 
 // BenchmarkPublishPath measures the publish path of one webhook, from the
 // raw event bytes to a request body ready to send: Outhook decodes the
-// event once (webhook.ParseEvent) and renders the compiled template over
+// event once (event.Parse) and renders the compiled template over
 // it (template.Append); the anchor decodes with encoding/json into
 // map[string]any and renders with cbroglie/mustache, the usual way.
 // Target: Outhook at least 3x faster than the anchor.
@@ -51,7 +53,7 @@ func BenchmarkPublishPath(b *testing.B) {
 			buf := make([]byte, 0, 4096)
 			b.ReportAllocs()
 			for b.Loop() {
-				e, err := webhook.ParseEvent(raw)
+				e, err := event.Parse(raw)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -143,7 +145,7 @@ func (e *countingEngine) Close(context.Context) error { return nil }
 // listen to an event type of the service's own. The cost must follow the
 // matches, not the registrations.
 func BenchmarkRegistered(b *testing.B) {
-	event, err := webhook.ParseEvent(eventJSON(b))
+	ev, err := event.Parse(eventJSON(b))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -161,13 +163,13 @@ func BenchmarkRegistered(b *testing.B) {
 			defer d.Close(context.Background())
 			hooks := make([]webhook.Webhook, registered)
 			for i := range hooks {
-				trigger := webhook.Trigger("invoice.paid")
+				trigger := event.Trigger("invoice.paid")
 				if i < 10 {
-					trigger = webhook.RequestCreated
+					trigger = accessrequest.Created
 				}
 				hooks[i] = webhook.Webhook{
 					Name: fmt.Sprintf("hook%d", i), Active: true, URL: "https://hooks.example/x",
-					BodyTemplate: torqOuthook, Triggers: []webhook.Trigger{trigger},
+					BodyTemplate: torqOuthook, Triggers: []event.Trigger{trigger},
 				}
 			}
 			if _, err := d.AddAll(hooks); err != nil {
@@ -176,7 +178,7 @@ func BenchmarkRegistered(b *testing.B) {
 			ctx := context.Background()
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := d.Publish(ctx, event); err != nil {
+				if _, err := d.Publish(ctx, ev); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/outhook/outhook/accessrequest"
 	"github.com/outhook/outhook/presets"
 	"github.com/outhook/outhook/template"
 	"github.com/outhook/outhook/webhook"
@@ -15,7 +16,7 @@ import (
 // BenchmarkRender renders each preset's body over one mock event, as a
 // Dispatcher does for every delivery.
 func BenchmarkRender(b *testing.B) {
-	e, _ := webhook.MockEvent(webhook.RequestGranted)
+	e, _ := accessrequest.Mock(accessrequest.Granted)
 	for _, tt := range []struct{ name, body string }{
 		{"slack", presets.SlackBodyTemplate},
 		{"teams", presets.TeamsBodyTemplate},

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/outhook/outhook/accessrequest"
 	"github.com/outhook/outhook/internal/testkit/leakcheck"
 	"github.com/outhook/outhook/presets"
 	"github.com/outhook/outhook/webhook"
@@ -30,7 +31,7 @@ func TestDelivery(t *testing.T) {
 		_, err := d.Add(w)
 		require.NoError(t, err)
 	}
-	e, _ := webhook.MockEvent(webhook.RequestRejected)
+	e, _ := accessrequest.Mock(accessrequest.Rejected)
 	pub, err := d.Publish(context.Background(), e)
 	require.NoError(t, err)
 	require.Len(t, pub.Deliveries, len(hooks))

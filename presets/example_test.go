@@ -4,14 +4,14 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/outhook/outhook/accessrequest"
 	"github.com/outhook/outhook/filter"
 	"github.com/outhook/outhook/presets"
-	"github.com/outhook/outhook/webhook"
 )
 
 func ExampleDatadogLogs() {
 	w, err := presets.DatadogLogs("https://http-intake.logs.datadoghq.eu/api/v2/logs", "dd-api-key",
-		presets.WithTriggers(webhook.RequestGranted, webhook.RequestFailed),
+		presets.WithTriggers(accessrequest.Granted, accessrequest.Failed),
 	)
 	if err != nil {
 		fmt.Println(err)
@@ -33,7 +33,7 @@ func ExampleSlack() {
 		fmt.Println(err)
 		return
 	}
-	for _, e := range webhook.MockEvents() {
+	for _, e := range accessrequest.Mocks() {
 		fmt.Println(w.Name, e.Type(), w.Filters.Match(e.Document()))
 	}
 	// Output:

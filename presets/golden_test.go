@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/outhook/outhook/accessrequest"
 	"github.com/outhook/outhook/presets"
 	"github.com/outhook/outhook/webhook"
 	"github.com/outhook/outhook/webhooktest"
@@ -35,7 +36,7 @@ func TestGolden(t *testing.T) {
 	for _, w := range every(t) {
 		t.Run(w.Name, func(t *testing.T) {
 			out := webhooktest.Render(t, w, webhooktest.Strict(), webhooktest.Golden("testdata"))
-			require.Len(t, out, len(webhook.MockEvents()))
+			require.Len(t, out, len(accessrequest.Mocks()))
 			for _, r := range out {
 				checkValues(t, w.Name, r)
 			}
@@ -47,7 +48,7 @@ func TestGolden(t *testing.T) {
 // event decode back exactly, escaped documents included.
 func checkValues(t *testing.T, preset string, r webhooktest.Rendered) {
 	t.Helper()
-	var ev webhook.AccessRequestEvent
+	var ev accessrequest.Event
 	require.NoError(t, r.Event.Decode(&ev))
 	req := ev.Data
 	var body any
@@ -74,7 +75,7 @@ func checkValues(t *testing.T, preset string, r webhooktest.Rendered) {
 		log := body.([]any)[0].(map[string]any)
 		require.JSONEq(t, string(r.Event.JSON()), log["message"].(string), "the message is the whole event")
 		want := "info"
-		if r.Event.Type() == webhook.RequestFailed {
+		if r.Event.Type() == accessrequest.Failed {
 			want = "error"
 		}
 		require.Equal(t, want, log["status"])

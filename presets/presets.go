@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/filter"
 	"github.com/outhook/outhook/internal/presetopt"
 	"github.com/outhook/outhook/webhook"
@@ -95,7 +96,7 @@ func WithFullEvent() Option { return shared(presetopt.FullEvent()) }
 
 // WithTriggers replaces the default triggers, every access-request trigger,
 // by triggers.
-func WithTriggers(triggers ...webhook.Trigger) Option {
+func WithTriggers(triggers ...event.Trigger) Option {
 	return shared(presetopt.Triggers(triggers...))
 }
 

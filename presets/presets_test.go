@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/filter"
 	"github.com/outhook/outhook/presets"
 	"github.com/outhook/outhook/webhook"
@@ -114,7 +116,7 @@ func TestDefinitionsAreValid(t *testing.T) {
 	for _, w := range every(t) {
 		require.True(t, w.Active)
 		require.Equal(t, "POST", w.Method)
-		require.Equal(t, webhook.AccessRequestTriggers(), w.Triggers)
+		require.Equal(t, accessrequest.Triggers(), w.Triggers)
 		_, err := d.Add(w)
 		require.NoError(t, err, w.Name)
 	}
@@ -157,7 +159,7 @@ func TestOptions(t *testing.T) {
 	prod := filter.Must(filter.New(filter.Environment("production")))
 	for _, w := range every(t,
 		presets.WithName("custom"),
-		presets.WithTriggers(webhook.RequestGranted),
+		presets.WithTriggers(accessrequest.Granted),
 		presets.WithFilter(prod),
 		presets.WithResponseValidators(webhook.ResponseValidator{JSONPath: "$.data.ok", ExpectedValues: []string{"true"}}),
 		presets.WithSigningSecrets("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
@@ -166,7 +168,7 @@ func TestOptions(t *testing.T) {
 		nil,
 	) {
 		require.Equal(t, "custom", w.Name)
-		require.Equal(t, []webhook.Trigger{webhook.RequestGranted}, w.Triggers)
+		require.Equal(t, []event.Trigger{accessrequest.Granted}, w.Triggers)
 		require.Same(t, prod, w.Filters)
 		require.Len(t, w.ResponseValidators, 1)
 		require.Len(t, w.SigningSecrets, 1)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/riverengine"
 	"github.com/outhook/outhook/webhook"
 )
@@ -55,9 +56,9 @@ func benchDeliveries(b *testing.B, eng *riverengine.Engine) {
 	if _, err := d.Add(hook("bench", rc.URL)); err != nil {
 		b.Fatal(err)
 	}
-	events := make([]*webhook.Event, 1000)
+	events := make([]*event.Event, 1000)
 	for i := range events {
-		events[i] = event(b, i)
+		events[i] = newEvent(b, i)
 	}
 	b.ResetTimer()
 	start := time.Now()

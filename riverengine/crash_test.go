@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
+	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/riverengine"
 	"github.com/outhook/outhook/webhook"
 )
@@ -99,7 +100,7 @@ func crashChild(mode string) int {
 		return fail(err)
 	}
 	for i := range events {
-		e, err := webhook.ParseEvent(fmt.Appendf(nil, `{"event_type":"test.event","event_time":1773134100.%09d,"event_id":"e-%d","data":{"n":%d,"key":"k%d"}}`, i, i, i, i%crashKeys))
+		e, err := event.Parse(fmt.Appendf(nil, `{"event_type":"test.event","event_time":1773134100.%09d,"event_id":"e-%d","data":{"n":%d,"key":"k%d"}}`, i, i, i, i%crashKeys))
 		if err != nil {
 			return fail(err)
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/webhook"
 )
 
@@ -437,7 +438,7 @@ func (e *Engine) sweep(ctx context.Context) {
 
 // publisher is what PublishTx needs of the Runner: a *webhook.Dispatcher.
 type publisher interface {
-	Publish(ctx context.Context, e *webhook.Event) (webhook.Published, error)
+	Publish(ctx context.Context, e *event.Event) (webhook.Published, error)
 }
 
 // PublishTx publishes ev through the engine's Dispatcher inside tx, the
@@ -448,7 +449,7 @@ type publisher interface {
 // commits; none happens if it rolls back. It returns ErrWrongDatabase on an
 // engine on SQLite and ErrNoPublisher before the engine is handed to
 // webhook.New.
-func (e *Engine) PublishTx(ctx context.Context, tx pgx.Tx, ev *webhook.Event) (webhook.Published, error) {
+func (e *Engine) PublishTx(ctx context.Context, tx pgx.Tx, ev *event.Event) (webhook.Published, error) {
 	if _, ok := e.db.(*pgxpool.Pool); !ok {
 		return webhook.Published{}, ErrWrongDatabase
 	}
@@ -457,14 +458,14 @@ func (e *Engine) PublishTx(ctx context.Context, tx pgx.Tx, ev *webhook.Event) (w
 
 // PublishSQLTx is PublishTx for an engine on SQLite, with a transaction of
 // its *sql.DB. It returns ErrWrongDatabase on an engine on PostgreSQL.
-func (e *Engine) PublishSQLTx(ctx context.Context, tx *sql.Tx, ev *webhook.Event) (webhook.Published, error) {
+func (e *Engine) PublishSQLTx(ctx context.Context, tx *sql.Tx, ev *event.Event) (webhook.Published, error) {
 	if _, ok := e.db.(*sql.DB); !ok {
 		return webhook.Published{}, ErrWrongDatabase
 	}
 	return e.publishTx(ctx, tx, ev)
 }
 
-func (e *Engine) publishTx(ctx context.Context, tx any, ev *webhook.Event) (webhook.Published, error) {
+func (e *Engine) publishTx(ctx context.Context, tx any, ev *event.Event) (webhook.Published, error) {
 	e.mu.Lock()
 	p, ok := e.runner.(publisher)
 	e.mu.Unlock()

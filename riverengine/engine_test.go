@@ -43,7 +43,7 @@ func TestPublishTx(t *testing.T) {
 	require.NoError(t, err)
 	_, err = tx.Exec(ctx, "INSERT INTO access_request VALUES ('r1')")
 	require.NoError(t, err)
-	pub, err := eng.PublishTx(ctx, tx, event(t, 1))
+	pub, err := eng.PublishTx(ctx, tx, newEvent(t, 1))
 	require.NoError(t, err)
 	require.Len(t, pub.Deliveries, 1)
 	require.NoError(t, tx.Rollback(ctx))
@@ -58,13 +58,13 @@ func TestPublishTx(t *testing.T) {
 	require.NoError(t, err)
 	_, err = tx.Exec(ctx, "INSERT INTO access_request VALUES ('r2')")
 	require.NoError(t, err)
-	_, err = eng.PublishTx(ctx, tx, event(t, 2))
+	_, err = eng.PublishTx(ctx, tx, newEvent(t, 2))
 	require.NoError(t, err)
 	require.NoError(t, tx.Commit(ctx))
 	eventually(t, 10*time.Second, "the committed publish to deliver", func() bool { _, n := rc.pairs(); return n == 1 })
 	require.Contains(t, rc.snapshot(), "hooka e-2")
 
-	_, err = eng.PublishSQLTx(ctx, nil, event(t, 3))
+	_, err = eng.PublishSQLTx(ctx, nil, newEvent(t, 3))
 	require.ErrorIs(t, err, riverengine.ErrWrongDatabase)
 }
 
@@ -81,7 +81,7 @@ func TestPublishSQLTx(t *testing.T) {
 	for _, commit := range []bool{false, true} {
 		tx, err := db.BeginTx(ctx, nil)
 		require.NoError(t, err)
-		_, err = eng.PublishSQLTx(ctx, tx, event(t, 7))
+		_, err = eng.PublishSQLTx(ctx, tx, newEvent(t, 7))
 		require.NoError(t, err)
 		if commit {
 			require.NoError(t, tx.Commit())
@@ -117,7 +117,7 @@ func TestAttemptAccounting(t *testing.T) {
 	_, err = d.Add(limited)
 	require.NoError(t, err)
 	for i := range 10 {
-		_, err := d.Publish(context.Background(), event(t, i))
+		_, err := d.Publish(context.Background(), newEvent(t, i))
 		require.NoError(t, err)
 	}
 	ctx := context.Background()
@@ -178,7 +178,7 @@ func TestShortRetryDelay(t *testing.T) {
 	closeDispatcher(t, d)
 	_, err = d.Add(hook("hooka", rc.URL))
 	require.NoError(t, err)
-	_, err = d.Publish(context.Background(), event(t, 1))
+	_, err = d.Publish(context.Background(), newEvent(t, 1))
 	require.NoError(t, err)
 	eventually(t, 3*time.Second, "the third attempt", func() bool { _, n := rc.pairs(); return n == 3 })
 }
@@ -208,7 +208,7 @@ func TestMultiInstance(t *testing.T) {
 	}
 	start := time.Now()
 	for n := range events {
-		_, err := ds[n%instances].Publish(context.Background(), event(t, n))
+		_, err := ds[n%instances].Publish(context.Background(), newEvent(t, n))
 		require.NoError(t, err)
 	}
 	eventually(t, time.Minute, "every delivery", func() bool { distinct, _ := rc.pairs(); return distinct == events })
@@ -242,7 +242,7 @@ func TestDeadLetterRedeliverOnce(t *testing.T) {
 		ds = append(ds, d)
 	}
 	ctx := context.Background()
-	pub, err := ds[0].Publish(ctx, event(t, 1))
+	pub, err := ds[0].Publish(ctx, newEvent(t, 1))
 	require.NoError(t, err)
 	var dls []webhook.DeadLetter
 	eventually(t, 10*time.Second, "the dead letter", func() bool {
@@ -251,7 +251,7 @@ func TestDeadLetterRedeliverOnce(t *testing.T) {
 		return len(dls) == 1
 	})
 	require.Equal(t, pub.Deliveries[0].DeliveryID, dls[0].DeliveryID)
-	require.Equal(t, string(event(t, 1).JSON()), string(dls[0].Event.JSON()), "the event is kept byte for byte")
+	require.Equal(t, string(newEvent(t, 1).JSON()), string(dls[0].Event.JSON()), "the event is kept byte for byte")
 
 	errs := make([]error, 2)
 	var wg sync.WaitGroup
@@ -284,7 +284,7 @@ func TestClose(t *testing.T) {
 	_, err = d.Add(hook("hooka", rc.URL))
 	require.NoError(t, err)
 	for i := range 5 {
-		_, err := d.Publish(context.Background(), event(t, i))
+		_, err := d.Publish(context.Background(), newEvent(t, i))
 		require.NoError(t, err)
 	}
 	eventually(t, 10*time.Second, "attempts in flight", func() bool { rc.mu.Lock(); defer rc.mu.Unlock(); return rc.inFlight == 5 })
@@ -306,7 +306,7 @@ func TestCloseCutKeepsDelivery(t *testing.T) {
 	require.NoError(t, err)
 	_, err = d.Add(hook("hooka", stalled.URL))
 	require.NoError(t, err)
-	pub, err := d.Publish(ctx, event(t, 9))
+	pub, err := d.Publish(ctx, newEvent(t, 9))
 	require.NoError(t, err)
 	eventually(t, 10*time.Second, "an attempt in flight", func() bool { return stalled.peakInFlight() == 1 })
 	cut, cancel := context.WithTimeout(ctx, 200*time.Millisecond)

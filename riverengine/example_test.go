@@ -6,6 +6,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/riverengine"
 	"github.com/outhook/outhook/webhook"
 )
@@ -35,7 +37,7 @@ func Example() {
 	// Every instance registers the same webhooks under the same IDs.
 	if _, err := d.Add(webhook.Webhook{
 		ID: "torq-prod", Name: "torq", Active: true, URL: "https://hooks.torq.io/v1/webhooks/abc",
-		Triggers: []webhook.Trigger{webhook.RequestCreated},
+		Triggers: []event.Trigger{accessrequest.Created},
 	}); err != nil {
 		log.Fatal(err)
 	}
@@ -46,7 +48,7 @@ func Example() {
 	}
 	defer tx.Rollback(ctx)
 	// ... insert the access request with tx ...
-	e, _ := webhook.MockEvent(webhook.RequestCreated)
+	e, _ := accessrequest.Mock(accessrequest.Created)
 	if _, err := eng.PublishTx(ctx, tx, e); err != nil {
 		log.Fatal(err)
 	}

@@ -19,16 +19,17 @@ import (
 	"github.com/stretchr/testify/require"
 	_ "modernc.org/sqlite"
 
+	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/riverengine"
 	"github.com/outhook/outhook/webhook"
 )
 
 // testEvent is the event type of these tests.
-const testEvent webhook.Trigger = "test.event"
+const testEvent event.Trigger = "test.event"
 
 // event returns test event n; its event_id is "e-<n>".
-func event(t testing.TB, n int) *webhook.Event {
-	e, err := webhook.ParseEvent(fmt.Appendf(nil, `{"event_type":"test.event","event_time":1773134100.%09d,"event_id":"e-%d","data":{"n":%d}}`, n, n, n))
+func newEvent(t testing.TB, n int) *event.Event {
+	e, err := event.Parse(fmt.Appendf(nil, `{"event_type":"test.event","event_time":1773134100.%09d,"event_id":"e-%d","data":{"n":%d}}`, n, n, n))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +39,7 @@ func event(t testing.TB, n int) *webhook.Event {
 // hook is a webhook of the tests: ID and name id, posting to the
 // receiver's /id, no body template (so the event's JSON is the body).
 func hook(id, receiverURL string) webhook.Webhook {
-	return webhook.Webhook{ID: id, Name: id, Active: true, URL: receiverURL + "/" + id, Triggers: []webhook.Trigger{testEvent}}
+	return webhook.Webhook{ID: id, Name: id, Active: true, URL: receiverURL + "/" + id, Triggers: []event.Trigger{testEvent}}
 }
 
 // dispatcherOptions wires eng and its store into a Dispatcher that may

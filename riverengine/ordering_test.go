@@ -12,6 +12,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/stretchr/testify/require"
 
+	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/riverengine"
 	"github.com/outhook/outhook/webhook"
 )
@@ -160,7 +161,7 @@ func TestRetriedJobGoesToTheBackOfItsLine(t *testing.T) {
 }
 
 // publishCommitted publishes ev in a transaction of its own.
-func publishCommitted(t *testing.T, pool *pgxpool.Pool, eng *riverengine.Engine, ev *webhook.Event) {
+func publishCommitted(t *testing.T, pool *pgxpool.Pool, eng *riverengine.Engine, ev *event.Event) {
 	t.Helper()
 	ctx := context.Background()
 	tx, err := pool.Begin(ctx)

@@ -26,7 +26,7 @@ func TestRemoveStopsRetries(t *testing.T) {
 	closeDispatcher(t, d)
 	_, err = d.Add(hook("hooka", rc.URL))
 	require.NoError(t, err)
-	_, err = d.Publish(context.Background(), event(t, 1))
+	_, err = d.Publish(context.Background(), newEvent(t, 1))
 	require.NoError(t, err)
 
 	require.Equal(t, webhook.Retrying, (<-invs).Outcome)
@@ -66,7 +66,7 @@ func TestUnknownWebhookWaitsForIt(t *testing.T) {
 	closeDispatcher(t, b)
 
 	start := time.Now()
-	_, err = a.Publish(ctx, event(t, 1))
+	_, err = a.Publish(ctx, newEvent(t, 1))
 	require.NoError(t, err)
 	eventually(t, 10*time.Second, "B to run both jobs", func() bool {
 		var snoozed int

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/riverengine"
 	"github.com/outhook/outhook/webhook"
 )
@@ -36,7 +37,7 @@ func TestStalledWebhookHoldsOnlyItsLimit(t *testing.T) {
 
 	start := time.Now()
 	for n := range events {
-		_, err := d.Publish(context.Background(), event(t, n))
+		_, err := d.Publish(context.Background(), newEvent(t, n))
 		require.NoError(t, err)
 	}
 	// Without the limit the stalled webhook takes all 8 workers within a
@@ -48,8 +49,8 @@ func TestStalledWebhookHoldsOnlyItsLimit(t *testing.T) {
 }
 
 // keyedEvent returns event n with data.key set to key.
-func keyedEvent(t testing.TB, n int, key string) *webhook.Event {
-	e, err := webhook.ParseEvent(fmt.Appendf(nil, `{"event_type":"test.event","event_time":1773134100.%09d,"event_id":"e-%d","data":{"n":%d,"key":%q}}`, n, n, n, key))
+func keyedEvent(t testing.TB, n int, key string) *event.Event {
+	e, err := event.Parse(fmt.Appendf(nil, `{"event_type":"test.event","event_time":1773134100.%09d,"event_id":"e-%d","data":{"n":%d,"key":%q}}`, n, n, n, key))
 	require.NoError(t, err)
 	return e
 }
@@ -65,7 +66,7 @@ func TestOrderingKey(t *testing.T) {
 	type setup struct {
 		engines []*riverengine.Engine
 		// publishTx publishes e through eng in a transaction of its own.
-		publishTx func(eng *riverengine.Engine, e *webhook.Event, commit bool) error
+		publishTx func(eng *riverengine.Engine, e *event.Event, commit bool) error
 	}
 	for _, tc := range []struct {
 		name  string
@@ -79,7 +80,7 @@ func TestOrderingKey(t *testing.T) {
 				s.engines = append(s.engines, eng)
 			}
 			pool := newPool(t, url)
-			s.publishTx = func(eng *riverengine.Engine, e *webhook.Event, commit bool) error {
+			s.publishTx = func(eng *riverengine.Engine, e *event.Event, commit bool) error {
 				tx, err := pool.Begin(ctx)
 				if err != nil {
 					return err
@@ -94,7 +95,7 @@ func TestOrderingKey(t *testing.T) {
 		}},
 		{"sqlite", func(t *testing.T) setup {
 			db, eng := newSQLiteEngine(t, riverengine.WithPollInterval(50*time.Millisecond))
-			return setup{engines: []*riverengine.Engine{eng}, publishTx: func(eng *riverengine.Engine, e *webhook.Event, commit bool) error {
+			return setup{engines: []*riverengine.Engine{eng}, publishTx: func(eng *riverengine.Engine, e *event.Event, commit bool) error {
 				tx, err := db.BeginTx(ctx, nil)
 				if err != nil {
 					return err

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/webhook"
 )
 
@@ -143,7 +144,7 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
 }
 
 func (r *deadLetterRow) deadLetter() (webhook.DeadLetter, error) {
-	e, err := webhook.ParseEvent([]byte(r.event))
+	e, err := event.Parse([]byte(r.event))
 	if err != nil {
 		return webhook.DeadLetter{}, err
 	}

@@ -36,7 +36,7 @@ func TestSpansEndAndCrossTheQueue(t *testing.T) {
 	require.NoError(t, err)
 
 	ctx, parent := tp.Tracer("test").Start(context.Background(), "publish")
-	_, err = d.Publish(ctx, event(t, 1))
+	_, err = d.Publish(ctx, newEvent(t, 1))
 	require.NoError(t, err)
 	parent.End()
 	eventually(t, 10*time.Second, "the delivery", func() bool { _, n := rc.pairs(); return n == 2 })

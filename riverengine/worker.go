@@ -8,6 +8,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/webhook"
 )
 
@@ -208,7 +209,7 @@ func (w *worker) delivery(job *river.Job[deliveryArgs]) (*webhook.Delivery, erro
 	if ok && h.del.Attempts == attempts {
 		return h.del, nil
 	}
-	ev, err := webhook.ParseEvent([]byte(job.Args.Event))
+	ev, err := event.Parse([]byte(job.Args.Event))
 	if err != nil {
 		return nil, err
 	}

@@ -7,8 +7,8 @@ import (
 	"os"
 	"testing"
 
-	"github.com/outhook/outhook/internal/testkit/benchinput"
 	"github.com/outhook/outhook/internal/jsondoc"
+	"github.com/outhook/outhook/internal/testkit/benchinput"
 )
 
 // The inputs of the performance targets, shared with the bench module.

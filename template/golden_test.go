@@ -10,9 +10,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/outhook/outhook/accessrequest"
 	"github.com/outhook/outhook/internal/jsondoc"
 	"github.com/outhook/outhook/template"
-	"github.com/outhook/outhook/webhook"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
@@ -23,7 +23,7 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 func goldenEvents(t *testing.T) map[string]any {
 	t.Helper()
 	events := make(map[string]any)
-	for _, e := range webhook.MockEvents() {
+	for _, e := range accessrequest.Mocks() {
 		events["mock-"+strings.ToLower(string(e.Type()))] = e.Document()
 	}
 	for _, name := range []string{"hostile", "request-created"} {

@@ -15,10 +15,10 @@ import (
 	"strings"
 	"testing"
 
+	events "github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/internal/jsondoc"
 	"github.com/outhook/outhook/internal/testkit/sharedtest"
 	"github.com/outhook/outhook/template"
-	"github.com/outhook/outhook/webhook"
 )
 
 // The differential suite renders the corpus in testdata/handlebars/corpus
@@ -363,7 +363,7 @@ func hbRenderOuthook(c hbCase) hbOutcome {
 	// package decodes it, or the same ordered document for inline data.
 	var data any
 	if c.fixture {
-		ev, err := webhook.ParseEvent(c.Data)
+		ev, err := events.Parse(c.Data)
 		if err != nil {
 			return hbOutcome{execErr: fmt.Errorf("fixture: %w", err)}
 		}

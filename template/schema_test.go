@@ -8,8 +8,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/outhook/outhook/accessrequest"
 	"github.com/outhook/outhook/template"
-	"github.com/outhook/outhook/webhook"
 )
 
 // mapSchema is a Schema over a fixed table of paths.
@@ -107,7 +107,7 @@ func TestWithSchema(t *testing.T) {
 // TestCheckAponoSchema checks the published template shapes against the
 // webhook package's schema of access-request events.
 func TestCheckAponoSchema(t *testing.T) {
-	var s template.Schema = webhook.AccessRequestSchema()
+	var s template.Schema = accessrequest.Schema()
 	src := `{"who": "{{data.requester.name}}", "what": "{{data.access_groups.[0].[integration].name}}",` +
 		` "units": [{{#each data.access_groups}}{{#each access_units}}"{{resource.name}}/{{permission.name}}",{{/each}}{{/each}} null],` +
 		` "ticket": "{{data.custom_fields.ticket}}", "typo": "{{data.requestor.email}}"}`

@@ -13,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/internal/testkit/leakcheck"
 	"github.com/outhook/outhook/torq"
 	"github.com/outhook/outhook/webhook"
@@ -27,9 +29,9 @@ func standIn(t *testing.T, r *webhooktest.Receiver, url, token string, opts ...t
 	return w
 }
 
-func publish(t *testing.T, d *webhooktest.Dispatcher, trigger webhook.Trigger) {
+func publish(t *testing.T, d *webhooktest.Dispatcher, trigger event.Trigger) {
 	t.Helper()
-	e, ok := webhook.MockEvent(trigger)
+	e, ok := accessrequest.Mock(trigger)
 	require.True(t, ok)
 	_, err := d.Publish(context.Background(), e)
 	require.NoError(t, err)
@@ -61,7 +63,7 @@ func TestDeliveryFollowsTorqsRules(t *testing.T) {
 			d := webhooktest.NewDispatcher(t)
 			_, err := d.Add(standIn(t, r, hookURL, "s3cr3t"))
 			require.NoError(t, err)
-			publish(t, d, webhook.RequestApproved)
+			publish(t, d, accessrequest.Approved)
 
 			final := d.WaitFinal(1)[0]
 			require.Equal(t, tt.outcome, final.Outcome, final.Reason)
@@ -94,7 +96,7 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 	d := webhooktest.NewDispatcher(t, webhook.WithRetryPolicy(policy))
 	_, err := d.Add(standIn(t, r, hookURL, "s3cr3t"))
 	require.NoError(t, err)
-	publish(t, d, webhook.RequestGranted)
+	publish(t, d, accessrequest.Granted)
 
 	require.Equal(t, webhook.Delivered, d.WaitFinal(1)[0].Outcome)
 	all := d.Recorded()
@@ -153,10 +155,10 @@ func TestTokenNeverRecorded(t *testing.T) {
 			require.NoError(t, err)
 			ids = append(ids, added.ID)
 		}
-		publish(t, d, webhook.RequestCreated)
+		publish(t, d, accessrequest.Created)
 		d.WaitFinal(4)
 
-		tested, err := d.Test(context.Background(), standIn(t, r, hookURL, token, opts...), webhook.RequestFailed)
+		tested, err := d.Test(context.Background(), standIn(t, r, hookURL, token, opts...), accessrequest.Failed)
 		require.NoError(t, err)
 		var records []any
 		records = append(records, tested)

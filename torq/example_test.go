@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/outhook/outhook/accessrequest"
 	"github.com/outhook/outhook/torq"
 	"github.com/outhook/outhook/webhook"
 	"github.com/outhook/outhook/webhooktest"
@@ -73,7 +74,7 @@ func ExampleWithBaseURL() {
 	}
 	defer d.Close(context.Background())
 
-	inv, err := d.Test(context.Background(), w, webhook.RequestRejected)
+	inv, err := d.Test(context.Background(), w, accessrequest.Rejected)
 	if err != nil {
 		fmt.Println(err)
 		return

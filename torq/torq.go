@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/filter"
 	"github.com/outhook/outhook/internal/presetopt"
 	"github.com/outhook/outhook/webhook"
@@ -82,7 +83,7 @@ func WithFullEvent() Option { return shared(presetopt.FullEvent()) }
 
 // WithTriggers replaces the default triggers, every access-request trigger,
 // by triggers.
-func WithTriggers(triggers ...webhook.Trigger) Option {
+func WithTriggers(triggers ...event.Trigger) Option {
 	return shared(presetopt.Triggers(triggers...))
 }
 

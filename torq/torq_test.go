@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/filter"
 	"github.com/outhook/outhook/torq"
 	"github.com/outhook/outhook/webhook"
@@ -25,7 +27,7 @@ func TestNewDefaults(t *testing.T) {
 		URL:          hookURL,
 		Headers:      map[string]string{"Authorization": "Bearer s3cr3t"},
 		BodyTemplate: `{"body":{"event":"New Apono {{event_type}} request made by {{data.requester.name}}"}}`,
-		Triggers:     webhook.AccessRequestTriggers(),
+		Triggers:     accessrequest.Triggers(),
 		TimeoutInSec: 30,
 	}, w)
 
@@ -78,7 +80,7 @@ func TestNewOptions(t *testing.T) {
 			opts: []torq.Option{
 				torq.WithName("torq-aws"),
 				torq.WithBodyTemplate(`{"id":"{{data.friendly_id}}"}`),
-				torq.WithTriggers(webhook.RequestGranted, webhook.RequestExpired),
+				torq.WithTriggers(accessrequest.Granted, accessrequest.Expired),
 				torq.WithFilter(aws),
 				torq.WithResponseValidators(webhook.ResponseValidator{JSONPath: "$.data.status", ExpectedValues: []string{"ok"}}),
 				torq.WithSigningSecrets("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
@@ -88,7 +90,7 @@ func TestNewOptions(t *testing.T) {
 			check: func(t *testing.T, w webhook.Webhook) {
 				require.Equal(t, "torq-aws", w.Name)
 				require.Equal(t, `{"id":"{{data.friendly_id}}"}`, w.BodyTemplate)
-				require.Equal(t, []webhook.Trigger{webhook.RequestGranted, webhook.RequestExpired}, w.Triggers)
+				require.Equal(t, []event.Trigger{accessrequest.Granted, accessrequest.Expired}, w.Triggers)
 				require.Same(t, aws, w.Filters)
 				require.Len(t, w.ResponseValidators, 1)
 				require.Equal(t, []string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}, w.SigningSecrets)

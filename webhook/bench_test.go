@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/webhook"
 )
 
@@ -29,7 +31,7 @@ func (e *countingEngine) Close(context.Context) error { return nil }
 // event type of the service's own. The cost must follow the matches, not
 // the registrations (registered=10 is the anchor).
 func BenchmarkPublish(b *testing.B) {
-	event := mustMock(b, webhook.RequestCreated)
+	ev := mustMock(b, accessrequest.Created)
 	for _, registered := range []int{10, 1000, 10000} {
 		b.Run(fmt.Sprintf("registered=%d", registered), func(b *testing.B) {
 			engine := &countingEngine{}
@@ -40,19 +42,19 @@ func BenchmarkPublish(b *testing.B) {
 			defer d.Close(context.Background())
 			hooks := make([]webhook.Webhook, registered)
 			for i := range hooks {
-				trigger := webhook.Trigger("invoice.paid")
+				trigger := event.Trigger("invoice.paid")
 				if i < 10 {
-					trigger = webhook.RequestCreated
+					trigger = accessrequest.Created
 				}
 				hooks[i] = webhook.Webhook{
 					Name: fmt.Sprintf("hook%d", i), Active: true, URL: "https://hooks.example/x",
-					BodyTemplate: `{"who":"{{data.requester.name}}"}`, Triggers: []webhook.Trigger{trigger},
+					BodyTemplate: `{"who":"{{data.requester.name}}"}`, Triggers: []event.Trigger{trigger},
 				}
 			}
 			if _, err := d.AddAll(hooks); err != nil {
 				b.Fatal(err)
 			}
-			publishEach(b, d, event)
+			publishEach(b, d, ev)
 			if got := engine.n.Load(); got != int64(b.N)*10 {
 				b.Fatalf("queued %d deliveries, want %d", got, b.N*10)
 			}
@@ -61,18 +63,18 @@ func BenchmarkPublish(b *testing.B) {
 }
 
 // publishEach publishes event once per iteration of b.
-func publishEach(b *testing.B, d *webhook.Dispatcher, event *webhook.Event) {
+func publishEach(b *testing.B, d *webhook.Dispatcher, ev *event.Event) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := d.Publish(ctx, event); err != nil {
+		if _, err := d.Publish(ctx, ev); err != nil {
 			b.Fatal(err)
 		}
 	}
 }
 
-func mustMock(tb testing.TB, t webhook.Trigger) *webhook.Event {
-	e, ok := webhook.MockEvent(t)
+func mustMock(tb testing.TB, t event.Trigger) *event.Event {
+	e, ok := accessrequest.Mock(t)
 	if !ok {
 		tb.Fatalf("no mock event for %s", t)
 	}
@@ -116,12 +118,12 @@ func (cannedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 // and records the invocation.
 func BenchmarkDeliveryCost(b *testing.B) {
 	client := &http.Client{Transport: cannedTransport{}}
-	event := mustMock(b, webhook.RequestCreated)
+	ev := mustMock(b, accessrequest.Created)
 	w := webhook.Webhook{
 		Name: "torq", Active: true, URL: "https://hooks.example/x",
 		Headers:            map[string]string{"Authorization": "Bearer token"},
 		BodyTemplate:       `{"body":{"event":"New Apono {{event_type}} request made by {{data.requester.name}}"}}`,
-		Triggers:           []webhook.Trigger{webhook.RequestCreated},
+		Triggers:           []event.Trigger{accessrequest.Created},
 		ResponseValidators: []webhook.ResponseValidator{{JSONPath: "$.data.status", ExpectedValues: []string{"ok"}}},
 	}
 	b.Run("anchor=client", func(b *testing.B) {
@@ -161,7 +163,7 @@ func BenchmarkDeliveryCost(b *testing.B) {
 			if _, err := d.Add(w); err != nil {
 				b.Fatal(err)
 			}
-			publishEach(b, d, event)
+			publishEach(b, d, ev)
 			if err := d.Close(context.Background()); err != nil { // waits for the queue to drain
 				b.Fatal(err)
 			}
@@ -179,7 +181,7 @@ func BenchmarkDeliveryCost(b *testing.B) {
 // and with a kilobyte of non-ASCII text added, whose strings take the
 // UTF-8 check.
 func BenchmarkParseEvent(b *testing.B) {
-	ascii := mustMock(b, webhook.RequestCreated).JSON()
+	ascii := mustMock(b, accessrequest.Created).JSON()
 	note := strings.Repeat("Zoë Müller approuvé l’accès ✓ ", 32)
 	nonASCII := append([]byte(`{"note":"`+note+`",`), ascii[1:]...)
 	for _, c := range []struct {
@@ -190,7 +192,7 @@ func BenchmarkParseEvent(b *testing.B) {
 			b.SetBytes(int64(len(c.raw)))
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := webhook.ParseEvent(c.raw); err != nil {
+				if _, err := event.Parse(c.raw); err != nil {
 					b.Fatal(err)
 				}
 			}

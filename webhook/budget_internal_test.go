@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/event"
 	"github.com/stretchr/testify/require"
 )
 
@@ -78,7 +80,7 @@ func newBudgetDispatcher(t *testing.T, policy RetryPolicy, delivery *DeliverySet
 	d, err := New(all...)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = d.Close(context.Background()) })
-	_, err = d.Add(Webhook{Name: "budget", Active: true, URL: srv.URL + "/hook", Triggers: []Trigger{RequestCreated}, Delivery: delivery})
+	_, err = d.Add(Webhook{Name: "budget", Active: true, URL: srv.URL + "/hook", Triggers: []event.Trigger{accessrequest.Created}, Delivery: delivery})
 	require.NoError(t, err)
 	return budgetSetup{d: d, clock: clock, engine: engine, requests: &requests}
 }
@@ -86,7 +88,7 @@ func newBudgetDispatcher(t *testing.T, policy RetryPolicy, delivery *DeliverySet
 // publish queues one event and returns its delivery.
 func (s budgetSetup) publish(t *testing.T) *Delivery {
 	t.Helper()
-	e, _ := MockEvent(RequestCreated)
+	e, _ := accessrequest.Mock(accessrequest.Created)
 	_, err := s.d.Publish(context.Background(), e)
 	require.NoError(t, err)
 	s.engine.mu.Lock()

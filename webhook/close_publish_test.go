@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/outhook/outhook/accessrequest"
 	"github.com/outhook/outhook/internal/testkit/leakcheck"
 	"github.com/outhook/outhook/webhook"
 )
@@ -49,11 +50,11 @@ func TestCloseWaitsForThePublishItWoke(t *testing.T) {
 	)
 	require.NoError(t, err)
 	a := addNamed(t, d, "a", stalled.URL, &webhook.DeliverySettings{QueueSize: 1, Concurrency: 1})
-	_, err = d.Publish(context.Background(), mock(t, webhook.RequestCreated))
+	_, err = d.Publish(context.Background(), mock(t, accessrequest.Created))
 	require.NoError(t, err)
 	published := make(chan error, 1)
 	go func() {
-		_, err := d.Publish(context.Background(), mock(t, webhook.RequestCreated))
+		_, err := d.Publish(context.Background(), mock(t, accessrequest.Created))
 		published <- err
 	}()
 	select {
@@ -102,7 +103,7 @@ func TestSecondCloseWaitsForTheFirst(t *testing.T) {
 	)
 	require.NoError(t, err)
 	addNamed(t, d, "a", rc.URL, nil)
-	_, err = d.Publish(context.Background(), mock(t, webhook.RequestCreated))
+	_, err = d.Publish(context.Background(), mock(t, accessrequest.Created))
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return len(rc.got()) == 1 }, 5*time.Second, time.Millisecond)
 

@@ -12,6 +12,8 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/filter"
 	"github.com/outhook/outhook/internal/breaker"
 	"github.com/outhook/outhook/internal/jsondoc"
@@ -219,10 +221,10 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 }
 
 // newDelivery starts a delivery of e to h, created at now.
-func (h *hook) newDelivery(id string, e *Event, now time.Time) *Delivery {
+func (h *hook) newDelivery(id string, e *event.Event, now time.Time) *Delivery {
 	del := &Delivery{ID: id, WebhookID: h.def.ID, Event: e, Created: now, queueSize: h.queueSize, limit: h.concurrency}
 	if h.orderingKey != nil {
-		var v any = e.doc
+		var v any = e.Document()
 		for _, name := range h.orderingKey {
 			if v, _ = jsondoc.Field(v, name); v == nil {
 				break
@@ -315,14 +317,14 @@ func checkHeader(name, value string) error {
 
 // triggerSchemas checks the triggers and returns the distinct schemas their
 // events follow.
-func (c *config) triggerSchemas(triggers []Trigger) ([]*Schema, []error) {
+func (c *config) triggerSchemas(triggers []event.Trigger) ([]*event.Schema, []error) {
 	if len(triggers) == 0 {
 		return nil, []error{ErrNoTriggers}
 	}
-	var schemas []*Schema
+	var schemas []*event.Schema
 	var errs []error
 	for _, t := range triggers {
-		s, known := c.schemas[t.Canonical()]
+		s, known := c.schemas[accessrequest.Canonical(t)]
 		if !known {
 			errs = append(errs, fmt.Errorf("%w %q: use an access-request trigger or declare it with WithEventType", ErrUnknownTrigger, t))
 			continue

@@ -13,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/webhook"
 )
 
@@ -113,9 +115,9 @@ func TestInvocationHooksAreChained(t *testing.T) {
 		webhook.WithInvocationHook(hook("first")), webhook.WithInvocationHook(nil), webhook.WithInvocationHook(hook("second")),
 	)
 	require.NoError(t, err)
-	_, err = d.Add(webhook.Webhook{Name: "hooked", Active: true, URL: srv.URL, Triggers: []webhook.Trigger{webhook.RequestCreated}})
+	_, err = d.Add(webhook.Webhook{Name: "hooked", Active: true, URL: srv.URL, Triggers: []event.Trigger{accessrequest.Created}})
 	require.NoError(t, err)
-	_, err = d.Publish(context.Background(), mock(t, webhook.RequestCreated))
+	_, err = d.Publish(context.Background(), mock(t, accessrequest.Created))
 	require.NoError(t, err)
 	require.NoError(t, d.Close(context.Background())) // drains: the one delivery is recorded
 	require.Equal(t, []string{"first", "second"}, calls)

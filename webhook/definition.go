@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/filter"
 	"github.com/outhook/outhook/internal/jsondoc"
 	"github.com/outhook/outhook/internal/redact"
@@ -56,7 +57,7 @@ type Webhook struct {
 	// the whole event as JSON.
 	BodyTemplate string `json:"body_template,omitempty"`
 	// Triggers lists the event types the webhook receives; at least one.
-	Triggers []Trigger `json:"triggers"`
+	Triggers []event.Trigger `json:"triggers"`
 	// Filters restrict which events of those types the webhook receives. In
 	// JSON it takes either form of package filter. Nil means every event.
 	Filters *filter.Filter `json:"filters,omitempty"`
@@ -154,7 +155,7 @@ func (w Webhook) clone() Webhook {
 		}
 		w.Headers = h
 	}
-	w.Triggers = append([]Trigger(nil), w.Triggers...)
+	w.Triggers = append([]event.Trigger(nil), w.Triggers...)
 	w.SigningSecrets = append([]string(nil), w.SigningSecrets...)
 	if w.ResponseValidators != nil {
 		vs := make([]ResponseValidator, len(w.ResponseValidators))

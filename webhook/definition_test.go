@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/filter"
 	"github.com/outhook/outhook/webhook"
 )
@@ -20,7 +22,7 @@ func valid() webhook.Webhook {
 		Active:       true,
 		URL:          "https://hooks.torq.io/v1/webhooks/abc",
 		BodyTemplate: `{"who":"{{data.requester.name}}"}`,
-		Triggers:     []webhook.Trigger{webhook.RequestCreated},
+		Triggers:     []event.Trigger{accessrequest.Created},
 	}
 }
 
@@ -49,7 +51,7 @@ func TestAddRejectsBadDefinitions(t *testing.T) {
 		{"header name", func(w *webhook.Webhook) { w.Headers = map[string]string{"Bad Name": "x"} }, "headers.Bad Name", webhook.ErrInvalidHeader, 0, 0, ""},
 		{"header owned by transport", func(w *webhook.Webhook) { w.Headers = map[string]string{"content-length": "3"} }, "headers.content-length", webhook.ErrInvalidHeader, 0, 0, "set by the transport"},
 		{"no triggers", func(w *webhook.Webhook) { w.Triggers = nil }, "triggers", webhook.ErrNoTriggers, 0, 0, ""},
-		{"unknown trigger", func(w *webhook.Webhook) { w.Triggers = []webhook.Trigger{"RequestCreatd"} }, "triggers", webhook.ErrUnknownTrigger, 0, 0, `"RequestCreatd"`},
+		{"unknown trigger", func(w *webhook.Webhook) { w.Triggers = []event.Trigger{"RequestCreatd"} }, "triggers", webhook.ErrUnknownTrigger, 0, 0, `"RequestCreatd"`},
 		{"template syntax", func(w *webhook.Webhook) { w.BodyTemplate = "{\n  \"a\": \"{{#each data.approvals}}\"\n}" }, "body_template", webhook.ErrInvalidTemplate, 2, 0, ""},
 		{"template unknown field", func(w *webhook.Webhook) { w.BodyTemplate = "{\"who\": \"{{data.requestor.name}}\"}" }, "body_template", webhook.ErrInvalidTemplate, 1, 12, "data.requester.name"},
 		{"filter unknown path", func(w *webhook.Webhook) {
@@ -102,10 +104,10 @@ func TestAddReportsEveryProblem(t *testing.T) {
 }
 
 func TestURLPolicyAndOwnEventTypes(t *testing.T) {
-	schema, err := webhook.NewSchema(
-		webhook.SchemaField{Path: "event_type", Type: "string", Description: "Kind."},
-		webhook.SchemaField{Path: "data", Type: "object", Description: "Invoice."},
-		webhook.SchemaField{Path: "data.amount", Type: "number", Description: "Cents."},
+	schema, err := event.NewSchema(
+		event.SchemaField{Path: "event_type", Type: "string", Description: "Kind."},
+		event.SchemaField{Path: "data", Type: "object", Description: "Invoice."},
+		event.SchemaField{Path: "data.amount", Type: "number", Description: "Cents."},
 	)
 	require.NoError(t, err)
 	d, err := webhook.New(
@@ -117,7 +119,7 @@ func TestURLPolicyAndOwnEventTypes(t *testing.T) {
 	defer d.Close(context.Background())
 	w := valid()
 	w.URL = "http://billing.internal:8080/hook"
-	w.Triggers = []webhook.Trigger{"invoice.paid"}
+	w.Triggers = []event.Trigger{"invoice.paid"}
 	w.BodyTemplate = `{"amount": {{data.amount}}}`
 	_, err = d.Add(w)
 	require.NoError(t, err)
@@ -165,7 +167,7 @@ func TestAddAllIsAllOrNothing(t *testing.T) {
 	// The stored copy is not the caller's.
 	added[1].Triggers[0] = "changed"
 	got, _ = d.Get(added[1].ID)
-	require.Equal(t, webhook.RequestCreated, got.Triggers[0])
+	require.Equal(t, accessrequest.Created, got.Triggers[0])
 }
 
 const definitionsFile = `{
@@ -192,7 +194,7 @@ func TestDecodeAndEncodeDefinitions(t *testing.T) {
 	require.Len(t, hooks, 1)
 	w := hooks[0]
 	require.Equal(t, "Torq", w.Name)
-	require.Equal(t, []webhook.Trigger{"RequestCreated", "AccessRequestGranted"}, w.Triggers)
+	require.Equal(t, []event.Trigger{"RequestCreated", "AccessRequestGranted"}, w.Triggers)
 	require.NotNil(t, w.Filters)
 	require.Equal(t, 3, w.Delivery.Retry.MaxAttempts)
 	require.Equal(t, webhook.Duration(2e9), w.Delivery.Retry.InitialInterval)

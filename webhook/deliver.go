@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/internal/breaker"
 	"github.com/outhook/outhook/internal/netguard"
 	"github.com/outhook/outhook/signature"
@@ -176,8 +178,8 @@ func (d *Dispatcher) reportToBreaker(ctx context.Context, h *hook, permit *break
 func (d *Dispatcher) refuse(ctx context.Context, del *Delivery, reason string) Next {
 	h := del.hook
 	inv := Invocation{
-		ID: newID(), DeliveryID: del.ID, WebhookID: h.def.ID, WebhookName: h.def.Name, EventType: del.Event.typ,
-		EventID: del.Event.id, Attempt: del.Attempts, Outcome: Failed, Reason: h.redactor.String(reason), StartedAt: d.cfg.now(),
+		ID: newID(), DeliveryID: del.ID, WebhookID: h.def.ID, WebhookName: h.def.Name, EventType: del.Event.Type(),
+		EventID: del.Event.ID(), Attempt: del.Attempts, Outcome: Failed, Reason: h.redactor.String(reason), StartedAt: d.cfg.now(),
 	}
 	d.deadLetter(del, Failed, inv.Reason)
 	d.tel.endDelivery(ctx, del, h.def.Name, Failed, inv.Reason)
@@ -203,7 +205,7 @@ func (d *Dispatcher) retryable(ctx context.Context, h *hook, inv *attempt) bool 
 func (d *Dispatcher) Abandon(del *Delivery, err error) {
 	reason := "abandoned: " + err.Error()
 	inv := Invocation{
-		ID: newID(), DeliveryID: del.ID, WebhookID: del.WebhookID, EventType: del.Event.typ, EventID: del.Event.id,
+		ID: newID(), DeliveryID: del.ID, WebhookID: del.WebhookID, EventType: del.Event.Type(), EventID: del.Event.ID(),
 		Attempt: del.Attempts, Outcome: Failed, Reason: reason, StartedAt: d.cfg.now(),
 	}
 	if del.hook != nil {
@@ -296,7 +298,7 @@ type attempt struct {
 func (d *Dispatcher) send(ctx context.Context, h *hook, del *Delivery) *attempt {
 	a := &attempt{Invocation: Invocation{
 		ID: newID(), DeliveryID: del.ID, WebhookID: h.def.ID, WebhookName: h.def.Name,
-		EventType: del.Event.typ, EventID: del.Event.id, Attempt: del.Attempts, StartedAt: d.cfg.now(),
+		EventType: del.Event.Type(), EventID: del.Event.ID(), Attempt: del.Attempts, StartedAt: d.cfg.now(),
 	}}
 	fail := func(reason string) *attempt {
 		a.Outcome, a.Reason = Failed, reason
@@ -427,13 +429,13 @@ var renderBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
 // render produces the request body: the template over the event, or the
 // event's own JSON when the webhook has no template.
-func (h *hook) render(e *Event) (string, error) {
+func (h *hook) render(e *event.Event) (string, error) {
 	if h.body == nil {
-		return string(e.raw), nil
+		return string(e.JSON()), nil
 	}
 	buf := renderBuffers.Get().(*[]byte)
 	defer renderBuffers.Put(buf)
-	out, err := h.body.Append((*buf)[:0], e.doc)
+	out, err := h.body.Append((*buf)[:0], e.Document())
 	if cap(out) <= 64<<10 { // an outsized body does not pin its buffer
 		*buf = out
 	}
@@ -508,8 +510,8 @@ func sameValues(a, b []string) bool {
 // button. The invocation is returned, not recorded. An error means w is not
 // a valid definition (a DefinitionErrors) or there is no mock event for
 // trigger.
-func (d *Dispatcher) Test(ctx context.Context, w Webhook, trigger Trigger) (Invocation, error) {
-	e, ok := MockEvent(trigger)
+func (d *Dispatcher) Test(ctx context.Context, w Webhook, trigger event.Trigger) (Invocation, error) {
+	e, ok := accessrequest.Mock(trigger)
 	if !ok {
 		return Invocation{}, fmt.Errorf("webhook: no mock event for trigger %q", trigger)
 	}
@@ -518,7 +520,7 @@ func (d *Dispatcher) Test(ctx context.Context, w Webhook, trigger Trigger) (Invo
 
 // TestEvent is Test with an event of the caller's choosing, for event types
 // of the service's own.
-func (d *Dispatcher) TestEvent(ctx context.Context, w Webhook, e *Event) (Invocation, error) {
+func (d *Dispatcher) TestEvent(ctx context.Context, w Webhook, e *event.Event) (Invocation, error) {
 	if w.ID == "" {
 		w.ID = "test"
 	}
@@ -529,7 +531,7 @@ func (d *Dispatcher) TestEvent(ctx context.Context, w Webhook, e *Event) (Invoca
 	body, err := h.render(e)
 	if err != nil {
 		return Invocation{
-			ID: newID(), WebhookID: h.def.ID, WebhookName: h.def.Name, EventType: e.typ, EventID: e.id,
+			ID: newID(), WebhookID: h.def.ID, WebhookName: h.def.Name, EventType: e.Type(), EventID: e.ID(),
 			Outcome: Failed, Reason: h.redactor.String(fmt.Sprintf("rendering the body: %v", err)), StartedAt: d.cfg.now(),
 		}, nil
 	}

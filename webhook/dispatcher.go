@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/internal/netguard"
 )
 
@@ -45,10 +47,10 @@ type Dispatcher struct {
 
 	mu        sync.RWMutex
 	byID      map[string]*hook
-	byName    map[string]string   // name -> id
-	byTrigger map[Trigger][]*hook // canonical trigger -> hooks; slices replaced, never modified
-	order     []string            // ids in the order they were added
-	removed   tombstones          // ids removed, to tell them from ids never seen
+	byName    map[string]string         // name -> id
+	byTrigger map[event.Trigger][]*hook // canonical trigger -> hooks; slices replaced, never modified
+	order     []string                  // ids in the order they were added
+	removed   tombstones                // ids removed, to tell them from ids never seen
 	// gen counts Updates and Adds, so that a Publish that raced with one
 	// can give the queues it used the settings now in force.
 	gen atomic.Uint64
@@ -85,7 +87,7 @@ func New(opts ...Option) (*Dispatcher, error) {
 		store:     cfg.store,
 		byID:      map[string]*hook{},
 		byName:    map[string]string{},
-		byTrigger: map[Trigger][]*hook{},
+		byTrigger: map[event.Trigger][]*hook{},
 		callEnded: make(chan struct{}, 1),
 		closeDone: make(chan struct{}),
 	}
@@ -267,10 +269,10 @@ func (d *Dispatcher) unindexLocked(h *hook) {
 	}
 }
 
-func distinctTriggers(ts []Trigger) []Trigger {
-	out := make([]Trigger, 0, len(ts))
+func distinctTriggers(ts []event.Trigger) []event.Trigger {
+	out := make([]event.Trigger, 0, len(ts))
 	for _, t := range ts {
-		if c := t.Canonical(); !slices.Contains(out, c) {
+		if c := accessrequest.Canonical(t); !slices.Contains(out, c) {
 			out = append(out, c)
 		}
 	}
@@ -413,13 +415,13 @@ type Queued struct {
 // returns that error: the webhooks it had not reached get neither a
 // delivery nor a dead letter, and Published says which were queued, so
 // that the caller can publish the event again.
-func (d *Dispatcher) Publish(ctx context.Context, e *Event) (Published, error) {
+func (d *Dispatcher) Publish(ctx context.Context, e *event.Event) (Published, error) {
 	if !d.enter() {
 		return Published{}, ErrClosed
 	}
 	defer d.leave()
 	d.mu.RLock()
-	candidates := d.byTrigger[e.typ.Canonical()]
+	candidates := d.byTrigger[accessrequest.Canonical(e.Type())]
 	gen := d.gen.Load()
 	d.mu.RUnlock()
 
@@ -433,10 +435,10 @@ func (d *Dispatcher) Publish(ctx context.Context, e *Event) (Published, error) {
 			d.recordNotSent(ctx, h, e, Skipped, "webhook is inactive")
 			continue
 		}
-		if !h.filter.Match(e.doc) {
+		if !h.filter.Match(e.Document()) {
 			pub.Filtered++
 			if d.cfg.recordFiltered {
-				d.recordNotSent(ctx, h, e, Filtered, h.filter.Explain(e.doc).String())
+				d.recordNotSent(ctx, h, e, Filtered, h.filter.Explain(e.Document()).String())
 			}
 			continue
 		}
@@ -501,8 +503,8 @@ func (d *Dispatcher) Publish(ctx context.Context, e *Event) (Published, error) {
 		}
 		d.tel.endDelivery(ctx, p.del, p.h.def.Name, Failed, reason)
 		d.record(ctx, Invocation{
-			ID: newID(), DeliveryID: p.del.ID, WebhookID: p.h.def.ID, WebhookName: p.h.def.Name, EventType: e.typ,
-			EventID: e.id, Outcome: Failed, Reason: reason, StartedAt: d.cfg.now(),
+			ID: newID(), DeliveryID: p.del.ID, WebhookID: p.h.def.ID, WebhookName: p.h.def.Name, EventType: e.Type(),
+			EventID: e.ID(), Outcome: Failed, Reason: reason, StartedAt: d.cfg.now(),
 		})
 	}
 	for _, p := range rejected {
@@ -612,19 +614,19 @@ type queueNower interface {
 
 // PublishJSON decodes raw with ParseEvent and publishes it.
 func (d *Dispatcher) PublishJSON(ctx context.Context, raw []byte) (Published, error) {
-	e, err := ParseEvent(raw)
+	e, err := event.Parse(raw)
 	if err != nil {
 		return Published{}, err
 	}
 	return d.Publish(ctx, e)
 }
 
-func (d *Dispatcher) recordNotSent(ctx context.Context, h *hook, e *Event, outcome Outcome, reason string) {
+func (d *Dispatcher) recordNotSent(ctx context.Context, h *hook, e *event.Event, outcome Outcome, reason string) {
 	if !d.cfg.recordFiltered {
 		return
 	}
 	d.record(ctx, Invocation{
-		ID: newID(), WebhookID: h.def.ID, WebhookName: h.def.Name, EventType: e.typ, EventID: e.id,
+		ID: newID(), WebhookID: h.def.ID, WebhookName: h.def.Name, EventType: e.Type(), EventID: e.ID(),
 		Outcome: outcome, Reason: reason, StartedAt: d.cfg.now(),
 	})
 }

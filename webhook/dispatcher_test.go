@@ -16,6 +16,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/filter"
 	"github.com/outhook/outhook/internal/testkit/leakcheck"
 	"github.com/outhook/outhook/webhook"
@@ -110,12 +112,12 @@ func torqLike(url string) webhook.Webhook {
 		URL:          url,
 		Headers:      map[string]string{"Authorization": "Bearer s3cr3t-token"},
 		BodyTemplate: `{"body":{"event":"New Apono {{event_type}} request made by {{data.requester.name}}"}}`,
-		Triggers:     webhook.AccessRequestTriggers(),
+		Triggers:     accessrequest.Triggers(),
 	}
 }
 
-func mock(t *testing.T, trigger webhook.Trigger) *webhook.Event {
-	e, ok := webhook.MockEvent(trigger)
+func mock(t *testing.T, trigger event.Trigger) *event.Event {
+	e, ok := accessrequest.Mock(trigger)
 	require.True(t, ok)
 	return e
 }
@@ -128,7 +130,7 @@ func TestPublishDeliversRenderedBody(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEmpty(t, w.ID)
 
-	pub, err := d.Publish(context.Background(), mock(t, webhook.RequestCreated))
+	pub, err := d.Publish(context.Background(), mock(t, accessrequest.Created))
 	require.NoError(t, err)
 	require.Len(t, pub.Deliveries, 1)
 
@@ -164,7 +166,7 @@ func TestURLCredentialsAreBasicAuth(t *testing.T) {
 	w.Headers = nil
 	_, err := d.Add(w)
 	require.NoError(t, err)
-	_, err = d.Publish(context.Background(), mock(t, webhook.RequestCreated))
+	_, err = d.Publish(context.Background(), mock(t, accessrequest.Created))
 	require.NoError(t, err)
 
 	inv := waitFinal(t, invs, 1)[0]
@@ -183,7 +185,7 @@ func TestHostileValuesStayValidJSON(t *testing.T) {
 	w.BodyTemplate = `{"why":"{{data.justification}}","who":"{{data.requester.name}}","ends":{{data.revocation_date}},"groups":{{json data.access_groups}}}`
 	_, err := d.Add(w)
 	require.NoError(t, err)
-	for _, e := range webhook.MockEvents() {
+	for _, e := range accessrequest.Mocks() {
 		_, err := d.Publish(context.Background(), e)
 		require.NoError(t, err)
 	}
@@ -199,27 +201,27 @@ func TestHostileValuesStayValidJSON(t *testing.T) {
 			require.NoError(t, json.Unmarshal([]byte(r.body), &created))
 		}
 	}
-	var ev webhook.AccessRequestEvent
-	require.NoError(t, mock(t, webhook.RequestCreated).Decode(&ev))
+	var ev accessrequest.Event
+	require.NoError(t, mock(t, accessrequest.Created).Decode(&ev))
 	require.Equal(t, ev.Data.Justification, created.Why, "the value decodes back exactly")
 }
 
 func TestRoutingByTriggerFilterAndActive(t *testing.T) {
 	rc := newReceiver(t, nil)
 	d, invs := newDispatcher(t, webhook.WithRecordFiltered(true))
-	mk := func(name string, active bool, triggers []webhook.Trigger, f *filter.Filter) string {
+	mk := func(name string, active bool, triggers []event.Trigger, f *filter.Filter) string {
 		w := torqLike(rc.URL + "/" + name)
 		w.Name, w.Active, w.Triggers, w.Filters = name, active, triggers, f
 		added, err := d.Add(w)
 		require.NoError(t, err)
 		return added.ID
 	}
-	granted := mk("granted", true, []webhook.Trigger{"AccessRequestGranted"}, nil)
-	mk("created", true, []webhook.Trigger{webhook.RequestCreated}, nil)
-	inactive := mk("inactive", false, []webhook.Trigger{webhook.RequestGranted}, nil)
-	aws := mk("aws", true, []webhook.Trigger{webhook.RequestGranted}, filter.Must(filter.New(filter.IntegrationType("AWS"))))
+	granted := mk("granted", true, []event.Trigger{"AccessRequestGranted"}, nil)
+	mk("created", true, []event.Trigger{accessrequest.Created}, nil)
+	inactive := mk("inactive", false, []event.Trigger{accessrequest.Granted}, nil)
+	aws := mk("aws", true, []event.Trigger{accessrequest.Granted}, filter.Must(filter.New(filter.IntegrationType("AWS"))))
 
-	pub, err := d.Publish(context.Background(), mock(t, webhook.RequestGranted))
+	pub, err := d.Publish(context.Background(), mock(t, accessrequest.Granted))
 	require.NoError(t, err)
 	require.Len(t, pub.Deliveries, 1)
 	require.Equal(t, granted, pub.Deliveries[0].WebhookID)
@@ -252,7 +254,7 @@ func TestRetriesSendSameBytesAndHonourRetryAfter(t *testing.T) {
 	d, invs := newDispatcher(t)
 	_, err := d.Add(torqLike(rc.URL))
 	require.NoError(t, err)
-	_, err = d.Publish(context.Background(), mock(t, webhook.RequestApproved))
+	_, err = d.Publish(context.Background(), mock(t, accessrequest.Approved))
 	require.NoError(t, err)
 
 	final := waitFinal(t, invs, 1)[0]
@@ -280,7 +282,7 @@ func TestNoRetryOn4xxAndDeadLetterRedeliver(t *testing.T) {
 	d, invs := newDispatcher(t)
 	w, err := d.Add(torqLike(rc.URL))
 	require.NoError(t, err)
-	_, err = d.Publish(context.Background(), mock(t, webhook.RequestRejected))
+	_, err = d.Publish(context.Background(), mock(t, accessrequest.Rejected))
 	require.NoError(t, err)
 
 	inv := waitFinal(t, invs, 1)[0]
@@ -310,7 +312,7 @@ func TestRetriesExhaustedBecomeDeadLetters(t *testing.T) {
 	d, invs := newDispatcher(t)
 	_, err := d.Add(torqLike(rc.URL))
 	require.NoError(t, err)
-	_, err = d.Publish(context.Background(), mock(t, webhook.RequestFailed))
+	_, err = d.Publish(context.Background(), mock(t, accessrequest.Failed))
 	require.NoError(t, err)
 	inv := waitFinal(t, invs, 1)[0]
 	require.Equal(t, webhook.Failed, inv.Outcome)
@@ -335,7 +337,7 @@ func TestConnectionResetIsRetried(t *testing.T) {
 	d, invs := newDispatcher(t)
 	_, err := d.Add(torqLike(rc.URL))
 	require.NoError(t, err)
-	_, err = d.Publish(context.Background(), mock(t, webhook.RequestCreated))
+	_, err = d.Publish(context.Background(), mock(t, accessrequest.Created))
 	require.NoError(t, err)
 	final := waitFinal(t, invs, 1)[0]
 	require.Equal(t, webhook.Delivered, final.Outcome)
@@ -357,7 +359,7 @@ func TestTimeoutEndsAStalledAttempt(t *testing.T) {
 	_, err := d.Add(w)
 	require.NoError(t, err)
 	start := time.Now()
-	_, err = d.Publish(context.Background(), mock(t, webhook.RequestCreated))
+	_, err = d.Publish(context.Background(), mock(t, accessrequest.Created))
 	require.NoError(t, err)
 	inv := waitFinal(t, invs, 1)[0]
 	require.Equal(t, webhook.Failed, inv.Outcome)
@@ -385,7 +387,7 @@ func TestRetryAfterTimeoutOnTheSameWorker(t *testing.T) {
 	w.TimeoutInSec = 1
 	_, err := d.Add(w)
 	require.NoError(t, err)
-	_, err = d.Publish(context.Background(), mock(t, webhook.RequestCreated))
+	_, err = d.Publish(context.Background(), mock(t, accessrequest.Created))
 	require.NoError(t, err)
 
 	var first webhook.Invocation
@@ -426,7 +428,7 @@ func TestResponseValidators(t *testing.T) {
 			w.CustomValidationErrorMessage = "Torq did not queue the workflow"
 			_, err := d.Add(w)
 			require.NoError(t, err)
-			_, err = d.Publish(context.Background(), mock(t, webhook.RequestGranted))
+			_, err = d.Publish(context.Background(), mock(t, accessrequest.Granted))
 			require.NoError(t, err)
 			inv := waitFinal(t, invs, 1)[0]
 			require.Equal(t, tt.outcome, inv.Outcome)
@@ -450,7 +452,7 @@ func TestTestSendsMockEvent(t *testing.T) {
 	inv, err := d.Test(context.Background(), w, "AccessRequestExpired")
 	require.NoError(t, err)
 	require.Equal(t, webhook.Delivered, inv.Outcome)
-	require.Equal(t, webhook.RequestExpired, inv.EventType)
+	require.Equal(t, accessrequest.Expired, inv.EventType)
 	require.JSONEq(t, `{"body":{"event":"New Apono RequestExpired request made by 佐藤 花子"}}`, inv.Request.Body)
 	require.NotContains(t, inv.Request.URL, "abc123")
 	require.Equal(t, "REDACTED", inv.Request.Header.Get("Authorization"))
@@ -461,7 +463,7 @@ func TestTestSendsMockEvent(t *testing.T) {
 	require.Error(t, err)
 	bad := w
 	bad.URL = "ftp://x"
-	_, err = d.Test(context.Background(), bad, webhook.RequestCreated)
+	_, err = d.Test(context.Background(), bad, accessrequest.Created)
 	require.ErrorIs(t, err, webhook.ErrInvalidURL)
 }
 
@@ -476,7 +478,7 @@ func TestSlowEndpointDoesNotDelayOthers(t *testing.T) {
 	fast := newReceiver(t, nil)
 	d, invs := newDispatcher(t, webhook.WithWorkers(4), webhook.WithConcurrency(2), webhook.WithRetryPolicy(webhook.RetryPolicy{MaxAttempts: 1}))
 	sw := torqLike(slow.URL)
-	sw.Name, sw.Triggers = "slow", []webhook.Trigger{webhook.RequestCreated}
+	sw.Name, sw.Triggers = "slow", []event.Trigger{accessrequest.Created}
 	slowHook, err := d.Add(sw)
 	require.NoError(t, err)
 	fw := torqLike(fast.URL)
@@ -485,7 +487,7 @@ func TestSlowEndpointDoesNotDelayOthers(t *testing.T) {
 	require.NoError(t, err)
 
 	for range 20 {
-		_, err := d.Publish(context.Background(), mock(t, webhook.RequestCreated))
+		_, err := d.Publish(context.Background(), mock(t, accessrequest.Created))
 		require.NoError(t, err)
 	}
 	// Every fast delivery completes while the slow endpoint holds its two
@@ -523,10 +525,10 @@ func TestQueuePolicies(t *testing.T) {
 		w, err := d.Add(torqLike(rc.URL))
 		require.NoError(t, err)
 		for range 2 {
-			_, err := d.Publish(context.Background(), mock(t, webhook.RequestCreated))
+			_, err := d.Publish(context.Background(), mock(t, accessrequest.Created))
 			require.NoError(t, err)
 		}
-		pub, err := d.Publish(context.Background(), mock(t, webhook.RequestCreated))
+		pub, err := d.Publish(context.Background(), mock(t, accessrequest.Created))
 		var qf *webhook.QueueFullError
 		require.ErrorAs(t, err, &qf)
 		require.ErrorIs(t, err, webhook.ErrQueueFull)
@@ -544,11 +546,11 @@ func TestQueuePolicies(t *testing.T) {
 		t.Cleanup(release)
 		_, err := d.Add(torqLike(rc.URL))
 		require.NoError(t, err)
-		_, err = d.Publish(context.Background(), mock(t, webhook.RequestCreated))
+		_, err = d.Publish(context.Background(), mock(t, accessrequest.Created))
 		require.NoError(t, err)
 		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 		defer cancel()
-		_, err = d.Publish(ctx, mock(t, webhook.RequestCreated))
+		_, err = d.Publish(ctx, mock(t, accessrequest.Created))
 		require.ErrorIs(t, err, context.DeadlineExceeded)
 	})
 }
@@ -574,7 +576,7 @@ func TestCloseDrainsAndAbandonsWhatIsLeft(t *testing.T) {
 	w, err := d.Add(torqLike(rc.URL))
 	require.NoError(t, err)
 	for range 3 {
-		_, err := d.Publish(context.Background(), mock(t, webhook.RequestCreated))
+		_, err := d.Publish(context.Background(), mock(t, accessrequest.Created))
 		require.NoError(t, err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
@@ -582,7 +584,7 @@ func TestCloseDrainsAndAbandonsWhatIsLeft(t *testing.T) {
 	require.ErrorIs(t, d.Close(ctx), context.DeadlineExceeded)
 	require.NoError(t, d.Close(context.Background()), "a second Close does nothing")
 
-	_, err = d.Publish(context.Background(), mock(t, webhook.RequestCreated))
+	_, err = d.Publish(context.Background(), mock(t, accessrequest.Created))
 	require.ErrorIs(t, err, webhook.ErrClosed)
 	_, err = d.Add(torqLike(rc.URL))
 	require.ErrorIs(t, err, webhook.ErrClosed)
@@ -617,7 +619,7 @@ func TestRegistryIsSafeWhilePublishing(t *testing.T) {
 		// Bounded below the queue's size and the invocation channel's, so
 		// that no copy is refused for room and no hook waits for a reader.
 		for ctx.Err() == nil && published.Load() < 8000 {
-			pub, err := d.Publish(ctx, mock(t, webhook.RequestCreated))
+			pub, err := d.Publish(ctx, mock(t, accessrequest.Created))
 			if err == nil {
 				published.Add(int64(len(pub.Deliveries)))
 			}
@@ -658,7 +660,7 @@ func TestSSRFGuardIsOnByDefault(t *testing.T) {
 	defer d.Close(context.Background())
 	_, err = d.Add(torqLike(rc.URL))
 	require.NoError(t, err)
-	_, err = d.Publish(context.Background(), mock(t, webhook.RequestCreated))
+	_, err = d.Publish(context.Background(), mock(t, accessrequest.Created))
 	require.NoError(t, err)
 	inv := waitFinal(t, invs, 1)[0]
 	require.Equal(t, webhook.Failed, inv.Outcome)

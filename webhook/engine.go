@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/outhook/outhook/event"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -54,7 +55,7 @@ type Delivery struct {
 	// the webhook-id header and deduplicate on it.
 	ID        string
 	WebhookID string
-	Event     *Event
+	Event     *event.Event
 	// Attempts counts the attempts made so far.
 	Attempts int
 	// Created is when the delivery was queued; the retry policy's time

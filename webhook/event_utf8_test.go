@@ -8,9 +8,9 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/event"
 	"github.com/stretchr/testify/require"
-
-	"github.com/outhook/outhook/webhook"
 )
 
 // TestEventsMustBeUTF8 publishes events whose strings hold bytes that are
@@ -42,15 +42,15 @@ func TestEventsMustBeUTF8(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, parse := range []func([]byte) error{
-				func(b []byte) error { _, err := webhook.ParseEvent(b); return err },
+				func(b []byte) error { _, err := event.Parse(b); return err },
 				func(b []byte) error { _, err := d.PublishJSON(context.Background(), b); return err },
-				func(b []byte) error { return json.Unmarshal(b, new(webhook.Event)) },
+				func(b []byte) error { return json.Unmarshal(b, new(event.Event)) },
 			} {
 				err := parse([]byte(tt.in))
-				var ee *webhook.EventError
+				var ee *event.Error
 				require.ErrorAs(t, err, &ee)
-				require.ErrorIs(t, err, webhook.ErrInvalidUTF8)
-				require.ErrorIs(t, err, webhook.ErrMalformedEvent)
+				require.ErrorIs(t, err, event.ErrInvalidUTF8)
+				require.ErrorIs(t, err, event.ErrMalformed)
 				require.Equal(t, tt.field, ee.Field)
 				off := strings.Index(tt.in, tt.bad)
 				require.Equal(t, off, ee.Offset, "the offset of the first bad byte")
@@ -63,9 +63,9 @@ func TestEventsMustBeUTF8(t *testing.T) {
 
 	// Raw JSON handed to NewEvent is held to the same rule; a Go string
 	// with a bad byte is repaired by encoding/json, and the body is JSON.
-	_, err = webhook.NewEvent(webhook.RequestCreated, json.RawMessage("{\"name\":\"\xff\"}"))
-	require.ErrorIs(t, err, webhook.ErrInvalidUTF8)
-	e, err := webhook.NewEvent(webhook.RequestCreated, map[string]string{"name\xfe": "Zo\xeb"})
+	_, err = event.New(accessrequest.Created, json.RawMessage("{\"name\":\"\xff\"}"))
+	require.ErrorIs(t, err, event.ErrInvalidUTF8)
+	e, err := event.New(accessrequest.Created, map[string]string{"name\xfe": "Zo\xeb"})
 	require.NoError(t, err)
 	require.True(t, json.Valid(e.JSON()) && utf8.Valid(e.JSON()))
 	require.Empty(t, rc.got(), "nothing was sent")

@@ -8,6 +8,8 @@ import (
 	"net/http/httptest"
 	"time"
 
+	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/signature"
 	"github.com/outhook/outhook/webhook"
 )
@@ -30,9 +32,9 @@ func Example_signatureVerifiedByTheReceiver() {
 	)
 	defer d.Close(context.Background())
 	_, _ = d.Test(context.Background(), webhook.Webhook{
-		Name: "signed", URL: receiver.URL, Triggers: []webhook.Trigger{webhook.RequestGranted},
+		Name: "signed", URL: receiver.URL, Triggers: []event.Trigger{accessrequest.Granted},
 		SigningSecrets: []string{secret},
-	}, webhook.RequestGranted)
+	}, accessrequest.Granted)
 	fmt.Println("signature verified:", <-received == nil)
 	// Output:
 	// signature verified: true
@@ -44,8 +46,8 @@ func ExampleWithAllowedTargets() {
 	d, _ := webhook.New(webhook.WithURLPolicy(webhook.URLPolicy{AllowHTTP: true}))
 	defer d.Close(context.Background())
 	inv, _ := d.Test(context.Background(), webhook.Webhook{
-		Name: "metadata", URL: "http://169.254.169.254/latest/meta-data/", Triggers: []webhook.Trigger{webhook.RequestCreated},
-	}, webhook.RequestCreated)
+		Name: "metadata", URL: "http://169.254.169.254/latest/meta-data/", Triggers: []event.Trigger{accessrequest.Created},
+	}, accessrequest.Created)
 	fmt.Println(inv.Outcome)
 	fmt.Println(inv.Reason)
 	// Output:
@@ -66,7 +68,7 @@ func ExampleDeliverySettings() {
 	w, err := d.Add(webhook.Webhook{
 		ID: "servicenow", Name: "ServiceNow", Active: true,
 		URL:      "https://acme.service-now.com/api/now/table/incident",
-		Triggers: webhook.AccessRequestTriggers(),
+		Triggers: accessrequest.Triggers(),
 		Delivery: &webhook.DeliverySettings{
 			OrderingKey:  "data.id", // Created, Approved, Granted of one request arrive in order
 			RateLimit:    &webhook.RateLimit{Requests: 10, Per: webhook.Duration(time.Second), Burst: 5},

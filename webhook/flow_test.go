@@ -11,12 +11,14 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/template"
 	"github.com/outhook/outhook/webhook"
 )
 
-func requestEvent(t *testing.T, trigger webhook.Trigger, id string) *webhook.Event {
-	e, err := webhook.NewEvent(trigger, map[string]any{"id": id, "requester": map[string]any{"name": "n"}})
+func requestEvent(t *testing.T, trigger event.Trigger, id string) *event.Event {
+	e, err := event.New(trigger, map[string]any{"id": id, "requester": map[string]any{"name": "n"}})
 	require.NoError(t, err)
 	return e
 }
@@ -50,7 +52,7 @@ func TestOrderingPerKeyUnderConcurrency(t *testing.T) {
 	require.NoError(t, err)
 
 	const requests = 10
-	for _, trigger := range []webhook.Trigger{webhook.RequestCreated, webhook.RequestApproved, webhook.RequestGranted} {
+	for _, trigger := range []event.Trigger{accessrequest.Created, accessrequest.Approved, accessrequest.Granted} {
 		for i := range requests {
 			_, err := d.Publish(context.Background(), requestEvent(t, trigger, fmt.Sprint("req-", i)))
 			require.NoError(t, err)
@@ -77,7 +79,7 @@ func TestRateLimitSpacesDeliveries(t *testing.T) {
 	start := time.Now()
 	const n = 20
 	for range n {
-		_, err := d.Publish(context.Background(), mock(t, webhook.RequestCreated))
+		_, err := d.Publish(context.Background(), mock(t, accessrequest.Created))
 		require.NoError(t, err)
 	}
 	for _, inv := range waitFinal(t, invs, n) {
@@ -120,7 +122,7 @@ func TestBreakerOpensProbesAndCloses(t *testing.T) {
 	_, err := d.Add(torqLike(rc.URL))
 	require.NoError(t, err)
 	for range 3 {
-		_, err := d.Publish(context.Background(), mock(t, webhook.RequestCreated))
+		_, err := d.Publish(context.Background(), mock(t, accessrequest.Created))
 		require.NoError(t, err)
 	}
 	for _, inv := range waitFinal(t, invs, 3) {
@@ -129,7 +131,7 @@ func TestBreakerOpensProbesAndCloses(t *testing.T) {
 	require.Equal(t, transition{webhook.BreakerClosed, webhook.BreakerOpen}, <-changes)
 
 	// While open, a new delivery is held, not sent.
-	_, err = d.Publish(context.Background(), mock(t, webhook.RequestApproved))
+	_, err = d.Publish(context.Background(), mock(t, accessrequest.Approved))
 	require.NoError(t, err)
 	require.Len(t, rc.got(), 3)
 	// After the cool-down it is the probe; it fails and re-opens the breaker.
@@ -137,14 +139,14 @@ func TestBreakerOpensProbesAndCloses(t *testing.T) {
 	require.Equal(t, transition{webhook.BreakerHalfOpen, webhook.BreakerOpen}, <-changes)
 	probe := waitFinal(t, invs, 1)[0]
 	require.Equal(t, webhook.Failed, probe.Outcome)
-	require.Equal(t, webhook.RequestApproved, probe.EventType)
+	require.Equal(t, accessrequest.Approved, probe.EventType)
 
 	// The endpoint recovers: the next delivery waits for the cool-down,
 	// probes, succeeds, and closes the breaker.
 	mu.Lock()
 	healthy = true
 	mu.Unlock()
-	_, err = d.Publish(context.Background(), mock(t, webhook.RequestGranted))
+	_, err = d.Publish(context.Background(), mock(t, accessrequest.Granted))
 	require.NoError(t, err)
 	require.Equal(t, transition{webhook.BreakerOpen, webhook.BreakerHalfOpen}, <-changes)
 	require.Equal(t, transition{webhook.BreakerHalfOpen, webhook.BreakerClosed}, <-changes)
@@ -171,14 +173,14 @@ func TestGoneDisablesUntilReset(t *testing.T) {
 	w, err := d.Add(torqLike(rc.URL))
 	require.NoError(t, err)
 
-	_, err = d.Publish(context.Background(), mock(t, webhook.RequestCreated))
+	_, err = d.Publish(context.Background(), mock(t, accessrequest.Created))
 	require.NoError(t, err)
 	inv := waitFinal(t, invs, 1)[0]
 	require.Equal(t, webhook.Failed, inv.Outcome)
 	require.Equal(t, 1, inv.Attempt, "410 is not retried")
 	require.Equal(t, transition{webhook.BreakerClosed, webhook.BreakerDisabled}, <-changes)
 
-	_, err = d.Publish(context.Background(), mock(t, webhook.RequestCreated))
+	_, err = d.Publish(context.Background(), mock(t, accessrequest.Created))
 	require.NoError(t, err)
 	inv = waitFinal(t, invs, 1)[0]
 	require.Equal(t, webhook.Failed, inv.Outcome)
@@ -212,7 +214,7 @@ func TestBreakerFailFast(t *testing.T) {
 	_, err := d.Add(torqLike(rc.URL))
 	require.NoError(t, err)
 	for range 3 {
-		_, err := d.Publish(context.Background(), mock(t, webhook.RequestCreated))
+		_, err := d.Publish(context.Background(), mock(t, accessrequest.Created))
 		require.NoError(t, err)
 	}
 	reasons := map[string]int{}
@@ -247,7 +249,7 @@ func TestRedirects(t *testing.T) {
 	add("none", "/a", 0)
 	add("follow", "/b", 1)
 	add("metadata", "/metadata", 2)
-	_, err := d.Publish(context.Background(), mock(t, webhook.RequestCreated))
+	_, err := d.Publish(context.Background(), mock(t, accessrequest.Created))
 	require.NoError(t, err)
 	byName := map[string]webhook.Invocation{}
 	for _, inv := range waitFinal(t, invs, 3) {
@@ -271,7 +273,7 @@ func TestStrictTemplateFailureIsADeadLetterWithoutAttempt(t *testing.T) {
 	w.BodyTemplate = `{"bundle":"{{data.access_bundle.name}}"}`
 	hook, err := d.Add(w)
 	require.NoError(t, err)
-	e := requestEvent(t, webhook.RequestCreated, "req-1") // has no access_bundle
+	e := requestEvent(t, accessrequest.Created, "req-1") // has no access_bundle
 	_, err = d.Publish(context.Background(), e)
 	require.NoError(t, err)
 	inv := waitFinal(t, invs, 1)[0]

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/internal/testkit/heappeak"
 	"github.com/outhook/outhook/internal/testkit/leakcheck"
 	"github.com/outhook/outhook/webhook"
@@ -122,13 +124,13 @@ func hostileRun(t *testing.T, url string, opts ...webhook.Option) (webhook.Invoc
 	}
 	_, err = d.Add(webhook.Webhook{
 		Name: "hostile", Active: true, URL: url, TimeoutInSec: 1,
-		Triggers: []webhook.Trigger{webhook.RequestCreated},
+		Triggers: []event.Trigger{accessrequest.Created},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	if _, err := d.Publish(context.Background(), mustMock(t, webhook.RequestCreated)); err != nil {
+	if _, err := d.Publish(context.Background(), mustMock(t, accessrequest.Created)); err != nil {
 		t.Fatal(err)
 	}
 	var inv webhook.Invocation

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/validate"
 )
 
@@ -47,11 +48,11 @@ type Invocation struct {
 	ID string `json:"id"`
 	// DeliveryID identifies the delivery, the same across its attempts and
 	// sent as the webhook-id header: the receiver's idempotency key.
-	DeliveryID  string  `json:"delivery_id"`
-	WebhookID   string  `json:"webhook_id"`
-	WebhookName string  `json:"webhook_name"`
-	EventType   Trigger `json:"event_type"`
-	EventID     string  `json:"event_id,omitempty"`
+	DeliveryID  string        `json:"delivery_id"`
+	WebhookID   string        `json:"webhook_id"`
+	WebhookName string        `json:"webhook_name"`
+	EventType   event.Trigger `json:"event_type"`
+	EventID     string        `json:"event_id,omitempty"`
 	// Attempt counts from 1; it is 0 for Filtered and Skipped.
 	Attempt int     `json:"attempt"`
 	Outcome Outcome `json:"outcome"`
@@ -98,13 +99,13 @@ type RecordedResponse struct {
 // DeadLetter is a delivery that ended Failed or ValidationFailed, kept with
 // its event so that it can be redelivered.
 type DeadLetter struct {
-	DeliveryID string    `json:"delivery_id"`
-	WebhookID  string    `json:"webhook_id"`
-	Event      *Event    `json:"event"`
-	Outcome    Outcome   `json:"outcome"`
-	Reason     string    `json:"reason"`
-	Attempts   int       `json:"attempts"`
-	FailedAt   time.Time `json:"failed_at"`
+	DeliveryID string       `json:"delivery_id"`
+	WebhookID  string       `json:"webhook_id"`
+	Event      *event.Event `json:"event"`
+	Outcome    Outcome      `json:"outcome"`
+	Reason     string       `json:"reason"`
+	Attempts   int          `json:"attempts"`
+	FailedAt   time.Time    `json:"failed_at"`
 }
 
 // InvocationStore keeps invocation records and dead letters. The default is

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/outhook/outhook/event"
 	"github.com/stretchr/testify/require"
 )
 
@@ -38,7 +39,7 @@ func fullEngine(t *testing.T, size int) (*memoryEngine, heldRunner) {
 }
 
 func heldDelivery(i, size int) *Delivery {
-	return &Delivery{ID: strconv.Itoa(i), WebhookID: "w", Event: &Event{}, queueSize: size, limit: 1}
+	return &Delivery{ID: strconv.Itoa(i), WebhookID: "w", Event: &event.Event{}, queueSize: size, limit: 1}
 }
 
 // A publisher waiting on a full queue is woken once an eighth of it is

@@ -11,6 +11,8 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/template"
 )
 
@@ -119,7 +121,7 @@ type config struct {
 	retry            RetryPolicy
 	retryDecider     RetryDecider
 	urlPolicy        URLPolicy
-	schemas          map[Trigger]*Schema
+	schemas          map[event.Trigger]*event.Schema
 	recordFiltered   bool
 	maxResponseBytes int64
 	allowTargets     []string
@@ -146,15 +148,15 @@ func newConfig(opts []Option) *config {
 		queuePolicy:      QueueReject,
 		retry:            DefaultRetryPolicy,
 		retryDecider:     DefaultRetryDecider,
-		schemas:          map[Trigger]*Schema{},
+		schemas:          map[event.Trigger]*event.Schema{},
 		maxResponseBytes: DefaultMaxResponseBytes,
 		logger:           slog.New(slog.DiscardHandler),
 		now:              time.Now,
 		userAgent:        "Outhook/1",
 		unknownGrace:     DefaultUnknownWebhookGrace,
 	}
-	for _, t := range AccessRequestTriggers() {
-		c.schemas[t] = AccessRequestSchema()
+	for _, t := range accessrequest.Triggers() {
+		c.schemas[t] = accessrequest.Schema()
 	}
 	for _, o := range opts {
 		if o != nil {
@@ -387,13 +389,13 @@ func WithURLPolicy(p URLPolicy) Option {
 // Access-request triggers are declared already, with AccessRequestSchema;
 // declaring one again replaces its schema. New fails with a *ConfigError
 // on an empty t.
-func WithEventType(t Trigger, schema *Schema) Option {
+func WithEventType(t event.Trigger, schema *event.Schema) Option {
 	return optionFunc(func(c *config) {
 		if t == "" {
 			c.reject("WithEventType", errors.New("empty event type"))
 			return
 		}
-		c.schemas[t.Canonical()] = schema
+		c.schemas[accessrequest.Canonical(t)] = schema
 	})
 }
 

@@ -11,6 +11,7 @@ import (
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
+	"github.com/outhook/outhook/accessrequest"
 	"github.com/outhook/outhook/webhook"
 )
 
@@ -35,11 +36,11 @@ func TestPublishDeadlineQueuesTheOthersAndKeepsTheRest(t *testing.T) {
 	a := addNamed(t, d, "a", stalled.URL, &webhook.DeliverySettings{QueueSize: 1, Concurrency: 1})
 	b := addNamed(t, d, "b", healthy.URL, nil)
 
-	_, err := d.Publish(context.Background(), mock(t, webhook.RequestCreated)) // fills a's queue
+	_, err := d.Publish(context.Background(), mock(t, accessrequest.Created)) // fills a's queue
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	pub, err := d.Publish(ctx, mock(t, webhook.RequestCreated))
+	pub, err := d.Publish(ctx, mock(t, accessrequest.Created))
 
 	var qf *webhook.QueueFullError
 	require.ErrorAs(t, err, &qf, "got %v", err)
@@ -64,12 +65,12 @@ func TestDefaultQueuePolicyRejects(t *testing.T) {
 	d, _ := newDispatcher(t)
 	t.Cleanup(release)
 	a := addNamed(t, d, "a", stalled.URL, &webhook.DeliverySettings{QueueSize: 1, Concurrency: 1})
-	_, err := d.Publish(context.Background(), mock(t, webhook.RequestCreated))
+	_, err := d.Publish(context.Background(), mock(t, accessrequest.Created))
 	require.NoError(t, err)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_, err = d.Publish(ctx, mock(t, webhook.RequestCreated))
+	_, err = d.Publish(ctx, mock(t, accessrequest.Created))
 	var qf *webhook.QueueFullError
 	require.ErrorAs(t, err, &qf, "got %v", err)
 	require.Equal(t, []string{a.ID}, qf.WebhookIDs)
@@ -99,7 +100,7 @@ func TestUpdateResizesABusyQueue(t *testing.T) {
 		t.Cleanup(release)
 		w := addNamed(t, d, "a", rc.URL, &webhook.DeliverySettings{QueueSize: 10, Concurrency: 1})
 		for range 3 {
-			_, err := d.Publish(context.Background(), mock(t, webhook.RequestCreated))
+			_, err := d.Publish(context.Background(), mock(t, accessrequest.Created))
 			require.NoError(t, err)
 		}
 		require.Eventually(t, func() bool { return len(rc.got()) == 1 }, 5*time.Second, time.Millisecond)
@@ -117,7 +118,7 @@ func TestUpdateResizesABusyQueue(t *testing.T) {
 		t.Cleanup(func() { close(free) })
 		w := addNamed(t, d, "a", rc.URL, &webhook.DeliverySettings{QueueSize: 10, Concurrency: 2})
 		for range 4 {
-			_, err := d.Publish(context.Background(), mock(t, webhook.RequestCreated))
+			_, err := d.Publish(context.Background(), mock(t, accessrequest.Created))
 			require.NoError(t, err)
 		}
 		require.Eventually(t, func() bool { return len(rc.got()) == 2 }, 5*time.Second, time.Millisecond)
@@ -138,7 +139,7 @@ func TestUpdateResizesABusyQueue(t *testing.T) {
 		t.Cleanup(func() { close(free) })
 		w := addNamed(t, d, "a", rc.URL, &webhook.DeliverySettings{QueueSize: 4, Concurrency: 1, OrderingKey: "data.id"})
 		for range 4 {
-			_, err := d.Publish(context.Background(), mock(t, webhook.RequestCreated))
+			_, err := d.Publish(context.Background(), mock(t, accessrequest.Created))
 			require.NoError(t, err)
 		}
 		require.Eventually(t, func() bool { return len(rc.got()) == 1 }, 5*time.Second, time.Millisecond)
@@ -146,13 +147,13 @@ func TestUpdateResizesABusyQueue(t *testing.T) {
 		w.Delivery = &webhook.DeliverySettings{QueueSize: 2, Concurrency: 1, OrderingKey: "data.id"}
 		_, err := d.Update(w)
 		require.NoError(t, err)
-		_, err = d.Publish(context.Background(), mock(t, webhook.RequestCreated))
+		_, err = d.Publish(context.Background(), mock(t, accessrequest.Created))
 		require.ErrorIs(t, err, webhook.ErrQueueFull, "four held, over the new two")
 		free <- struct{}{}
 		free <- struct{}{}
 		free <- struct{}{} // one left: under the new size
 		require.Eventually(t, func() bool { return len(rc.got()) == 4 }, 5*time.Second, time.Millisecond)
-		_, err = d.Publish(context.Background(), mock(t, webhook.RequestCreated))
+		_, err = d.Publish(context.Background(), mock(t, accessrequest.Created))
 		require.NoError(t, err)
 		free <- struct{}{}
 		free <- struct{}{}
@@ -170,13 +171,13 @@ func TestUpdateResizesABusyQueue(t *testing.T) {
 		d, _ := newDispatcher(t, webhook.WithQueue(100, webhook.QueueBlock))
 		t.Cleanup(release)
 		w := addNamed(t, d, "a", rc.URL, &webhook.DeliverySettings{QueueSize: 1, Concurrency: 1})
-		_, err := d.Publish(context.Background(), mock(t, webhook.RequestCreated))
+		_, err := d.Publish(context.Background(), mock(t, accessrequest.Created))
 		require.NoError(t, err)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		published := make(chan error, 1)
 		go func() {
-			_, err := d.Publish(ctx, mock(t, webhook.RequestCreated))
+			_, err := d.Publish(ctx, mock(t, accessrequest.Created))
 			published <- err
 		}()
 		select {
@@ -222,10 +223,10 @@ func TestFailedDeadLetterWritesAreReported(t *testing.T) {
 			webhook.WithMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))))
 		t.Cleanup(release)
 		a := addNamed(t, d, "a", stalled.URL, &webhook.DeliverySettings{QueueSize: 1, Concurrency: 1})
-		_, err := d.Publish(context.Background(), mock(t, webhook.RequestCreated))
+		_, err := d.Publish(context.Background(), mock(t, accessrequest.Created))
 		require.NoError(t, err)
 
-		_, err = d.Publish(context.Background(), mock(t, webhook.RequestCreated))
+		_, err = d.Publish(context.Background(), mock(t, accessrequest.Created))
 		require.ErrorIs(t, err, webhook.ErrQueueFull)
 		require.ErrorIs(t, err, errStoreDown)
 		var lost *webhook.DeadLetterError
@@ -271,7 +272,7 @@ func TestFailedDeadLetterWritesAreReported(t *testing.T) {
 		addNamed(t, d, "a", stalled.URL, &webhook.DeliverySettings{Concurrency: 1})
 		queued := map[string]bool{}
 		for range 3 {
-			pub, err := d.Publish(context.Background(), mock(t, webhook.RequestCreated))
+			pub, err := d.Publish(context.Background(), mock(t, accessrequest.Created))
 			require.NoError(t, err)
 			queued[pub.Deliveries[0].DeliveryID] = true
 		}
@@ -311,7 +312,7 @@ func TestAddAgainResizesTheBusyQueue(t *testing.T) {
 	d, _ := newDispatcher(t)
 	t.Cleanup(release)
 	w := addNamed(t, d, "a", rc.URL, &webhook.DeliverySettings{QueueSize: 1, Concurrency: 1})
-	_, err := d.Publish(context.Background(), mock(t, webhook.RequestCreated))
+	_, err := d.Publish(context.Background(), mock(t, accessrequest.Created))
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return len(rc.got()) == 1 }, 5*time.Second, time.Millisecond)
 
@@ -320,7 +321,7 @@ func TestAddAgainResizesTheBusyQueue(t *testing.T) {
 	_, err = d.Add(w)
 	require.NoError(t, err)
 	for range 3 {
-		_, err := d.Publish(context.Background(), mock(t, webhook.RequestCreated))
+		_, err := d.Publish(context.Background(), mock(t, accessrequest.Created))
 		require.NoError(t, err, "the new definition's queue size")
 	}
 	require.Eventually(t, func() bool { return len(rc.got()) == 3 }, 5*time.Second, time.Millisecond,

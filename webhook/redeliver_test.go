@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/outhook/outhook/accessrequest"
 	"github.com/outhook/outhook/webhook"
 )
 
@@ -33,11 +34,11 @@ func (s *ctxStore) AddDeadLetter(ctx context.Context, dl webhook.DeadLetter) err
 // returns the delivery id of the dead letter a rejected Publish leaves.
 func deadLetterOfFullQueue(t *testing.T, d *webhook.Dispatcher, a webhook.Webhook) string {
 	t.Helper()
-	_, err := d.Publish(context.Background(), mock(t, webhook.RequestCreated))
+	_, err := d.Publish(context.Background(), mock(t, accessrequest.Created))
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	_, err = d.Publish(ctx, mock(t, webhook.RequestCreated))
+	_, err = d.Publish(ctx, mock(t, accessrequest.Created))
 	require.ErrorIs(t, err, webhook.ErrQueueFull)
 	dead, err := d.DeadLetters(context.Background(), a.ID, 0)
 	require.NoError(t, err)
@@ -119,14 +120,14 @@ func TestPublishIsNotHeldByAHungStore(t *testing.T) {
 			d, _ := newDispatcher(t, webhook.WithInvocationStore(blockingStore{webhook.NewMemoryStore(0, 0)}), webhook.WithQueue(100, policy))
 			t.Cleanup(release)
 			addNamed(t, d, "a", stalled.URL, &webhook.DeliverySettings{QueueSize: 1, Concurrency: 1})
-			_, err := d.Publish(context.Background(), mock(t, webhook.RequestCreated))
+			_, err := d.Publish(context.Background(), mock(t, accessrequest.Created))
 			require.NoError(t, err)
 
 			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 			defer cancel()
 			published := make(chan error, 1)
 			go func() {
-				_, err := d.Publish(ctx, mock(t, webhook.RequestCreated))
+				_, err := d.Publish(ctx, mock(t, accessrequest.Created))
 				published <- err
 			}()
 			select {

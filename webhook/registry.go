@@ -76,8 +76,8 @@ func (d *Dispatcher) skipRemoved(ctx context.Context, del *Delivery) Next {
 	d.tel.startRun(ctx, del)
 	d.tel.endDelivery(ctx, del, name, Skipped, reason)
 	d.record(ctx, Invocation{
-		ID: newID(), DeliveryID: del.ID, WebhookID: del.WebhookID, WebhookName: name, EventType: del.Event.typ,
-		EventID: del.Event.id, Attempt: del.Attempts, Outcome: Skipped, Reason: reason, StartedAt: d.cfg.now(),
+		ID: newID(), DeliveryID: del.ID, WebhookID: del.WebhookID, WebhookName: name, EventType: del.Event.Type(),
+		EventID: del.Event.ID(), Attempt: del.Attempts, Outcome: Skipped, Reason: reason, StartedAt: d.cfg.now(),
 	})
 	return Next{}
 }
@@ -114,7 +114,7 @@ func (d *Dispatcher) holdUnknown(ctx context.Context, del *Delivery) Next {
 	d.tel.startRun(ctx, del)
 	d.tel.endDelivery(ctx, del, "", Failed, reason)
 	inv := Invocation{
-		ID: newID(), DeliveryID: del.ID, WebhookID: del.WebhookID, EventType: del.Event.typ, EventID: del.Event.id,
+		ID: newID(), DeliveryID: del.ID, WebhookID: del.WebhookID, EventType: del.Event.Type(), EventID: del.Event.ID(),
 		Attempt: del.Attempts, Outcome: Failed, Reason: reason, StartedAt: now,
 	}
 	d.record(ctx, inv)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/outhook/outhook/accessrequest"
 	"github.com/outhook/outhook/webhook"
 )
 
@@ -41,7 +42,7 @@ func TestRemoveStopsRetries(t *testing.T) {
 	d, invs := newDispatcher(t, webhook.WithRetryPolicy(slowRetries), webhook.WithBreaker(webhook.BreakerSettings{Threshold: -1}))
 	w, err := d.Add(torqLike(rc.URL))
 	require.NoError(t, err)
-	_, err = d.Publish(context.Background(), mock(t, webhook.RequestApproved))
+	_, err = d.Publish(context.Background(), mock(t, accessrequest.Approved))
 	require.NoError(t, err)
 
 	waitOutcome(t, invs, webhook.Retrying)
@@ -68,7 +69,7 @@ func TestUpdateKeepsRetriesOnTheirDefinition(t *testing.T) {
 	d, invs := newDispatcher(t, webhook.WithRetryPolicy(slowRetries), webhook.WithBreaker(webhook.BreakerSettings{Threshold: -1}))
 	w, err := d.Add(torqLike(rc.URL + "/old"))
 	require.NoError(t, err)
-	_, err = d.Publish(context.Background(), mock(t, webhook.RequestApproved))
+	_, err = d.Publish(context.Background(), mock(t, accessrequest.Approved))
 	require.NoError(t, err)
 
 	waitOutcome(t, invs, webhook.Retrying)
@@ -103,7 +104,7 @@ func TestUnknownWebhookWaitsThenDeadLetters(t *testing.T) {
 	const grace = time.Second
 	d, invs := newDispatcher(t, webhook.WithEngine(eng), webhook.WithUnknownWebhookGrace(grace))
 	ctx := context.Background()
-	del := &webhook.Delivery{ID: "d1", WebhookID: "not-yet", Event: mock(t, webhook.RequestApproved), Created: time.Now()}
+	del := &webhook.Delivery{ID: "d1", WebhookID: "not-yet", Event: mock(t, accessrequest.Approved), Created: time.Now()}
 
 	next := eng.runner.Attempt(ctx, del)
 	require.True(t, next.Retry, "an unknown webhook's delivery waits")
@@ -135,7 +136,7 @@ func TestRemovedWebhookIsNotUnknown(t *testing.T) {
 	w, err := d.Add(torqLike("http://127.0.0.1:1"))
 	require.NoError(t, err)
 	require.NoError(t, d.Remove(w.ID))
-	del := &webhook.Delivery{ID: "d1", WebhookID: w.ID, Event: mock(t, webhook.RequestApproved), Created: time.Now()}
+	del := &webhook.Delivery{ID: "d1", WebhookID: w.ID, Event: mock(t, accessrequest.Approved), Created: time.Now()}
 	require.Equal(t, webhook.Next{}, eng.runner.Attempt(context.Background(), del))
 	final := waitFinal(t, invs, 1)[0]
 	require.Equal(t, webhook.Skipped, final.Outcome)
@@ -156,7 +157,7 @@ func TestUnknownWebhookWaitLogsOncePerWebhook(t *testing.T) {
 	var logs bytes.Buffer
 	eng := &stepEngine{}
 	newDispatcher(t, webhook.WithEngine(eng), webhook.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
-	ctx, ev := context.Background(), mock(t, webhook.RequestApproved)
+	ctx, ev := context.Background(), mock(t, accessrequest.Approved)
 	for look := 0; look < 3; look++ {
 		for i := range 1000 {
 			for _, id := range []string{"ghost-a", "ghost-b"} {
@@ -177,7 +178,7 @@ func TestUnknownWebhookWaitLogsOncePerWebhook(t *testing.T) {
 func TestUnknownWebhookGraceWithoutCreated(t *testing.T) {
 	eng := &stepEngine{}
 	d, invs := newDispatcher(t, webhook.WithEngine(eng))
-	del := &webhook.Delivery{ID: "d1", WebhookID: "not-yet", Event: mock(t, webhook.RequestApproved)}
+	del := &webhook.Delivery{ID: "d1", WebhookID: "not-yet", Event: mock(t, accessrequest.Approved)}
 	require.True(t, eng.runner.Attempt(context.Background(), del).Retry, "the delivery waits for its webhook")
 	require.Empty(t, invs)
 	dls, err := d.DeadLetters(context.Background(), "", 0)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/outhook/outhook/accessrequest"
 	"github.com/outhook/outhook/validate"
 	"github.com/outhook/outhook/webhook"
 )
@@ -24,7 +25,7 @@ func TestResponseErrorIsBoundedByItsPath(t *testing.T) {
 	w.ResponseValidators = []webhook.ResponseValidator{{JSONPath: "$.status"}}
 	_, err := d.Add(w)
 	require.NoError(t, err)
-	_, err = d.Publish(context.Background(), mock(t, webhook.RequestCreated))
+	_, err = d.Publish(context.Background(), mock(t, accessrequest.Created))
 	require.NoError(t, err)
 	inv := waitFinal(t, invs, 1)[0]
 	require.Equal(t, webhook.ValidationFailed, inv.Outcome, inv.Reason)

@@ -19,6 +19,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
+	"github.com/outhook/outhook/accessrequest"
 	"github.com/outhook/outhook/signature"
 	"github.com/outhook/outhook/validate"
 	"github.com/outhook/outhook/webhook"
@@ -52,7 +53,7 @@ func TestCrossHostRedirectDropsSignature(t *testing.T) {
 	w.Delivery = &webhook.DeliverySettings{MaxRedirects: 1}
 	_, err = d.Add(w)
 	require.NoError(t, err)
-	_, err = d.Publish(context.Background(), mock(t, webhook.RequestCreated))
+	_, err = d.Publish(context.Background(), mock(t, accessrequest.Created))
 	require.NoError(t, err)
 	inv := waitFinal(t, invs, 1)[0]
 	require.Equal(t, webhook.Delivered, inv.Outcome, inv.Reason)
@@ -117,14 +118,14 @@ func TestEchoedSecretsNeverShow(t *testing.T) {
 		}
 		_, err := d.Add(*w)
 		require.NoError(t, err)
-		inv, err := d.Test(context.Background(), *w, webhook.RequestApproved)
+		inv, err := d.Test(context.Background(), *w, accessrequest.Approved)
 		require.NoError(t, err)
 		require.Equal(t, webhook.ValidationFailed, inv.Outcome, inv.Reason)
 		b, err := json.Marshal(inv)
 		require.NoError(t, err)
 		all.Write(b)
 	}
-	_, err := d.Publish(context.Background(), mock(t, webhook.RequestCreated))
+	_, err := d.Publish(context.Background(), mock(t, accessrequest.Created))
 	require.NoError(t, err)
 	for _, inv := range waitFinal(t, invs, 2) {
 		require.Equal(t, webhook.ValidationFailed, inv.Outcome, inv.Reason)
@@ -172,7 +173,7 @@ func TestPrintedWebhookHidesSecrets(t *testing.T) {
 		URL:            "https://bot-user:pw-71c3e9@hooks.slack.example/services/T01/B02/path-5e6f7a?token=qtok-2b4d6f",
 		Headers:        map[string]string{"Authorization": "Bearer hdr-8a9b0c", "x-api-key": "key-1d2e3f", "Content-Type": "application/json"},
 		SigningSecrets: []string{signing},
-		Triggers:       webhook.AccessRequestTriggers(),
+		Triggers:       accessrequest.Triggers(),
 	}
 	secrets := []string{"pw-71c3e9", "bot-user", "T01/B02/path-5e6f7a", "qtok-2b4d6f", "hdr-8a9b0c", "key-1d2e3f", strings.TrimPrefix(signing, "whsec_")}
 
@@ -230,7 +231,7 @@ func TestEchoedSecretCutByTheReadLimit(t *testing.T) {
 	w.Headers = map[string]string{"x-api-key": secret}
 	_, err := d.Add(w)
 	require.NoError(t, err)
-	_, err = d.Publish(context.Background(), mock(t, webhook.RequestCreated))
+	_, err = d.Publish(context.Background(), mock(t, accessrequest.Created))
 	require.NoError(t, err)
 	inv := waitFinal(t, invs, 1)[0]
 	require.Equal(t, webhook.Delivered, inv.Outcome, inv.Reason)
@@ -254,7 +255,7 @@ func TestSecretsEchoedWithEscapedSlashes(t *testing.T) {
 	w.Headers = map[string]string{"authorization": "Bearer ab/cd+ef/gh=="}
 	_, err := d.Add(w)
 	require.NoError(t, err)
-	_, err = d.Publish(context.Background(), mock(t, webhook.RequestCreated))
+	_, err = d.Publish(context.Background(), mock(t, accessrequest.Created))
 	require.NoError(t, err)
 	inv := waitFinal(t, invs, 1)[0]
 	require.Equal(t, webhook.Delivered, inv.Outcome, inv.Reason)

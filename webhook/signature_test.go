@@ -15,6 +15,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
+	"github.com/outhook/outhook/accessrequest"
 	"github.com/outhook/outhook/signature"
 	"github.com/outhook/outhook/webhook"
 )
@@ -34,7 +35,7 @@ func TestSignedDeliveriesVerifyAcrossRotationAndRetries(t *testing.T) {
 	w.SigningSecrets = []string{oldSecret, newSecret, private}
 	_, err := d.Add(w)
 	require.NoError(t, err)
-	_, err = d.Publish(context.Background(), mock(t, webhook.RequestGranted))
+	_, err = d.Publish(context.Background(), mock(t, accessrequest.Granted))
 	require.NoError(t, err)
 	require.Equal(t, webhook.Delivered, waitFinal(t, invs, 1)[0].Outcome)
 
@@ -107,7 +108,7 @@ func TestSecretsNeverShow(t *testing.T) {
 		_, err := d.Add(w)
 		require.NoError(t, err)
 	}
-	_, err := d.Publish(context.Background(), mock(t, webhook.RequestCreated))
+	_, err := d.Publish(context.Background(), mock(t, accessrequest.Created))
 	require.NoError(t, err)
 	var all bytes.Buffer
 	for _, inv := range waitFinal(t, invs, 3) {
@@ -123,7 +124,7 @@ func TestSecretsNeverShow(t *testing.T) {
 		all.WriteString(dl.Reason)
 	}
 	for _, w := range d.List() {
-		inv, err := d.Test(context.Background(), w, webhook.RequestApproved)
+		inv, err := d.Test(context.Background(), w, accessrequest.Approved)
 		require.NoError(t, err)
 		b, _ := json.Marshal(inv)
 		all.Write(b)
@@ -172,7 +173,7 @@ func TestSecretURLPathIsRedacted(t *testing.T) {
 	d, _ := newDispatcher(t)
 	w := torqLike(rc.URL + "/services/T0001/B0002/XyZsecretPathToken")
 	w.SecretURLPath = true
-	inv, err := d.Test(context.Background(), w, webhook.RequestCreated)
+	inv, err := d.Test(context.Background(), w, accessrequest.Created)
 	require.NoError(t, err)
 	require.Equal(t, webhook.Delivered, inv.Outcome)
 	require.NotContains(t, inv.Request.URL, "XyZsecretPathToken")

@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/outhook/outhook/accessrequest"
 	"github.com/outhook/outhook/internal/testkit/leakcheck"
 	"github.com/outhook/outhook/webhook"
 )
@@ -91,7 +92,7 @@ func storm(t *testing.T, policy webhook.QueuePolicy) {
 				if p%4 == 0 {
 					ctx, cancel = context.WithCancel(context.Background()) // waits until Close
 				}
-				pub, err := d.Publish(ctx, mock(t, webhook.RequestCreated))
+				pub, err := d.Publish(ctx, mock(t, accessrequest.Created))
 				cancel()
 				mu.Lock()
 				for _, q := range pub.Deliveries {

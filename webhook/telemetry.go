@@ -188,7 +188,7 @@ func (t *telemetry) describe(span trace.Span, id, name string, del *Delivery) {
 	if span.IsRecording() {
 		span.SetAttributes(
 			attrWebhookID.String(id), attrWebhookName.String(name),
-			attrDeliveryID.String(del.ID), attrEventType.String(string(del.Event.typ)),
+			attrDeliveryID.String(del.ID), attrEventType.String(string(del.Event.Type())),
 		)
 	}
 }
@@ -260,7 +260,7 @@ func (e tracedEngine) Enqueue(ctx context.Context, del *Delivery) error {
 		traceContext.Inject(ctx, propagation.MapCarrier(del.TraceContext))
 	}
 	if span.IsRecording() {
-		span.SetAttributes(attrWebhookID.String(del.WebhookID), attrDeliveryID.String(del.ID), attrEventType.String(string(del.Event.typ)))
+		span.SetAttributes(attrWebhookID.String(del.WebhookID), attrDeliveryID.String(del.ID), attrEventType.String(string(del.Event.Type())))
 	}
 	err := e.Engine.Enqueue(ctx, del)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/outhook/outhook/accessrequest"
 	"github.com/outhook/outhook/webhook"
 )
 
@@ -48,7 +49,7 @@ func TestSpansMetricsAndPropagation(t *testing.T) {
 	require.NoError(t, err)
 
 	ctx, parent := tp.Tracer("test").Start(context.Background(), "publish")
-	_, err = d.Publish(ctx, mock(t, webhook.RequestCreated))
+	_, err = d.Publish(ctx, mock(t, accessrequest.Created))
 	require.NoError(t, err)
 	parent.End()
 	require.Equal(t, webhook.Delivered, waitFinal(t, invs, 1)[0].Outcome)
@@ -138,7 +139,7 @@ func TestNoPropagationByDefault(t *testing.T) {
 	require.NoError(t, err)
 	ctx, span := tp.Tracer("test").Start(context.Background(), "publish")
 	defer span.End()
-	_, err = d.Publish(ctx, mock(t, webhook.RequestCreated))
+	_, err = d.Publish(ctx, mock(t, accessrequest.Created))
 	require.NoError(t, err)
 	waitFinal(t, invs, 1)
 	require.Empty(t, rc.got()[0].header.Get("Traceparent"))

@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/outhook/outhook/accessrequest"
 	"github.com/outhook/outhook/webhook"
 )
 
@@ -50,7 +51,7 @@ func TestSpansEndInMemory(t *testing.T) {
 	_, err := d.Add(torqLike(rc.URL))
 	require.NoError(t, err)
 	ctx, parent := tp.Tracer("test").Start(context.Background(), "publish")
-	_, err = d.Publish(ctx, mock(t, webhook.RequestCreated))
+	_, err = d.Publish(ctx, mock(t, accessrequest.Created))
 	require.NoError(t, err)
 	parent.End()
 	require.Equal(t, webhook.Delivered, waitFinal(t, invs, 1)[0].Outcome)
@@ -103,7 +104,7 @@ func TestSpansEndAcrossAQueue(t *testing.T) {
 	_, err := d.Add(torqLike(rc.URL))
 	require.NoError(t, err)
 	ctx, parent := tp.Tracer("test").Start(context.Background(), "publish")
-	_, err = d.Publish(ctx, mock(t, webhook.RequestCreated))
+	_, err = d.Publish(ctx, mock(t, accessrequest.Created))
 	require.NoError(t, err)
 	parent.End()
 	eng.run(context.Background())
@@ -134,7 +135,7 @@ func TestHeldRunsMakeNoSpans(t *testing.T) {
 	require.NoError(t, err)
 	ctx, parent := tp.Tracer("test").Start(context.Background(), "publish")
 	for range 2 {
-		_, err = d.Publish(ctx, mock(t, webhook.RequestCreated))
+		_, err = d.Publish(ctx, mock(t, accessrequest.Created))
 		require.NoError(t, err)
 	}
 	parent.End()
@@ -163,7 +164,7 @@ func TestRemovedDeliveryEndsInASpan(t *testing.T) {
 	w, err := d.Add(torqLike("http://127.0.0.1:1"))
 	require.NoError(t, err)
 	ctx, parent := tp.Tracer("test").Start(context.Background(), "publish")
-	_, err = d.Publish(ctx, mock(t, webhook.RequestCreated))
+	_, err = d.Publish(ctx, mock(t, accessrequest.Created))
 	require.NoError(t, err)
 	parent.End()
 	require.NoError(t, d.Remove(w.ID))
@@ -189,7 +190,7 @@ func TestAbandonedDeliveryEndsInASpan(t *testing.T) {
 	_, err := d.Add(torqLike(rc.URL))
 	require.NoError(t, err)
 	ctx, parent := tp.Tracer("test").Start(context.Background(), "publish")
-	_, err = d.Publish(ctx, mock(t, webhook.RequestCreated))
+	_, err = d.Publish(ctx, mock(t, accessrequest.Created))
 	require.NoError(t, err)
 	parent.End()
 	run := eng.queued[0]

@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/internal/testkit/leakcheck"
 	"github.com/outhook/outhook/webhook"
 	"github.com/outhook/outhook/webhooktest"
@@ -24,11 +26,11 @@ func TestDispatcherRetriesWithoutWaiting(t *testing.T) {
 	))
 	t.Cleanup(r.Close)
 	d := webhooktest.NewDispatcher(t)
-	_, err := d.Add(webhook.Webhook{Name: "flaky", Active: true, URL: r.URL + "/hook", Triggers: webhook.AccessRequestTriggers()})
+	_, err := d.Add(webhook.Webhook{Name: "flaky", Active: true, URL: r.URL + "/hook", Triggers: accessrequest.Triggers()})
 	require.NoError(t, err)
 
 	start := time.Now()
-	e, _ := webhook.MockEvent(webhook.RequestGranted)
+	e, _ := accessrequest.Mock(accessrequest.Granted)
 	_, err = d.Publish(context.Background(), e)
 	require.NoError(t, err)
 	final := d.WaitFinal(1)
@@ -47,9 +49,9 @@ func TestDispatcherRetriesWithoutWaiting(t *testing.T) {
 
 func TestDispatcherRecordsFiltered(t *testing.T) {
 	d := webhooktest.NewDispatcher(t)
-	_, err := d.Add(webhook.Webhook{Name: "inactive", URL: "http://127.0.0.1:1/never", Triggers: []webhook.Trigger{webhook.RequestCreated}})
+	_, err := d.Add(webhook.Webhook{Name: "inactive", URL: "http://127.0.0.1:1/never", Triggers: []event.Trigger{accessrequest.Created}})
 	require.NoError(t, err)
-	e, _ := webhook.MockEvent(webhook.RequestCreated)
+	e, _ := accessrequest.Mock(accessrequest.Created)
 	_, err = d.Publish(context.Background(), e)
 	require.NoError(t, err)
 	final := d.WaitFinal(1)
@@ -61,10 +63,10 @@ func TestDispatcherFailingEndpointDoesNotStall(t *testing.T) {
 	r := webhooktest.NewReceiver(webhooktest.Respond(webhooktest.Response{Status: http.StatusServiceUnavailable}))
 	t.Cleanup(r.Close)
 	d := webhooktest.NewDispatcher(t, webhook.WithConcurrency(1)) // one delivery after the other
-	_, err := d.Add(webhook.Webhook{Name: "down", Active: true, URL: r.URL + "/hook", Triggers: webhook.AccessRequestTriggers()})
+	_, err := d.Add(webhook.Webhook{Name: "down", Active: true, URL: r.URL + "/hook", Triggers: accessrequest.Triggers()})
 	require.NoError(t, err)
-	for _, trigger := range []webhook.Trigger{webhook.RequestCreated, webhook.RequestApproved, webhook.RequestGranted} {
-		e, _ := webhook.MockEvent(trigger)
+	for _, trigger := range []event.Trigger{accessrequest.Created, accessrequest.Approved, accessrequest.Granted} {
+		e, _ := accessrequest.Mock(trigger)
 		_, err = d.Publish(context.Background(), e)
 		require.NoError(t, err)
 	}
@@ -83,10 +85,10 @@ func TestDispatcherKeepsTheBreakerGiven(t *testing.T) {
 	t.Cleanup(r.Close)
 	d := webhooktest.NewDispatcher(t, webhook.WithConcurrency(1),
 		webhook.WithBreaker(webhook.BreakerSettings{Threshold: 1, Cooldown: time.Hour, FailFast: true}))
-	_, err := d.Add(webhook.Webhook{Name: "down", Active: true, URL: r.URL + "/hook", Triggers: webhook.AccessRequestTriggers()})
+	_, err := d.Add(webhook.Webhook{Name: "down", Active: true, URL: r.URL + "/hook", Triggers: accessrequest.Triggers()})
 	require.NoError(t, err)
 	for range 2 {
-		e, _ := webhook.MockEvent(webhook.RequestCreated)
+		e, _ := accessrequest.Mock(accessrequest.Created)
 		_, err = d.Publish(context.Background(), e)
 		require.NoError(t, err)
 	}
@@ -105,9 +107,9 @@ func TestDispatcherCallsTheTestsInvocationHook(t *testing.T) {
 		defer mu.Unlock()
 		seen = append(seen, inv)
 	}))
-	_, err := d.Add(webhook.Webhook{Name: "ok", Active: true, URL: r.URL + "/hook", Triggers: webhook.AccessRequestTriggers()})
+	_, err := d.Add(webhook.Webhook{Name: "ok", Active: true, URL: r.URL + "/hook", Triggers: accessrequest.Triggers()})
 	require.NoError(t, err)
-	e, _ := webhook.MockEvent(webhook.RequestCreated)
+	e, _ := accessrequest.Mock(accessrequest.Created)
 	_, err = d.Publish(context.Background(), e)
 	require.NoError(t, err)
 	final := d.WaitFinal(1)

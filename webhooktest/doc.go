@@ -4,7 +4,7 @@
 // # Templates
 //
 // Render renders a webhook's body over every built-in mock event
-// (webhook.MockEvents), or the events given with Events, the way the
+// (accessrequest.Mocks), or the events given with Events, the way the
 // Dispatcher does, and fails the test when a body is not valid JSON, when a
 // field is missing under Strict, or when a body differs from its golden
 // file under Golden. RenderTemplate does the same for a bare template.

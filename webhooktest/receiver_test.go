@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/internal/testkit/leakcheck"
 	"github.com/outhook/outhook/signature"
 	"github.com/outhook/outhook/webhook"
@@ -193,8 +195,8 @@ func TestReceiverVerifiesSignatures(t *testing.T) {
 		{"unsigned", nil, webhook.Failed, signature.ErrInvalidHeader},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			w := webhook.Webhook{Name: "signed", URL: r.URL, SigningSecrets: tt.secrets, Triggers: []webhook.Trigger{webhook.RequestCreated}}
-			inv, err := d.Test(context.Background(), w, webhook.RequestCreated)
+			w := webhook.Webhook{Name: "signed", URL: r.URL, SigningSecrets: tt.secrets, Triggers: []event.Trigger{accessrequest.Created}}
+			inv, err := d.Test(context.Background(), w, accessrequest.Created)
 			require.NoError(t, err)
 			require.Equal(t, tt.outcome, inv.Outcome, inv.Reason)
 			got := r.Requests()

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/template"
 	"github.com/outhook/outhook/webhook"
 )
@@ -48,7 +50,7 @@ type renderOptionFunc func(*renderConfig)
 func (f renderOptionFunc) apply(c *renderConfig) { f(c) }
 
 type renderConfig struct {
-	events    []*webhook.Event
+	events    []*event.Event
 	golden    string
 	strict    bool
 	schema    template.Schema
@@ -57,7 +59,7 @@ type renderConfig struct {
 }
 
 // Events renders over events instead of the built-in mock events.
-func Events(events ...*webhook.Event) RenderOption {
+func Events(events ...*event.Event) RenderOption {
 	return renderOptionFunc(func(c *renderConfig) { c.events = append(c.events, events...) })
 }
 
@@ -81,7 +83,7 @@ func Strict() RenderOption {
 // rendering, as Dispatcher.Add does with the schema of the webhook's
 // triggers; nil checks nothing. By default Render checks a webhook whose
 // triggers are all access-request triggers against
-// webhook.AccessRequestSchema, and RenderTemplate checks nothing.
+// accessrequest.Schema, and RenderTemplate checks nothing.
 func Schema(s template.Schema) RenderOption {
 	return renderOptionFunc(func(c *renderConfig) { c.schema, c.schemaSet = s, true })
 }
@@ -97,7 +99,7 @@ type Rendered struct {
 	// Name is the golden file's name without its directory.
 	Name string
 	// Event is the event the body was rendered over.
-	Event *webhook.Event
+	Event *event.Event
 	// Body is the rendered body.
 	Body []byte
 }
@@ -113,10 +115,10 @@ func Render(t testing.TB, w webhook.Webhook, opts ...RenderOption) []Rendered {
 	t.Helper()
 	c := newRenderConfig(opts)
 	if !c.schemaSet && allAccessRequest(w.Triggers) {
-		c.schema = webhook.AccessRequestSchema()
+		c.schema = accessrequest.Schema()
 	}
 	if c.events == nil {
-		for _, e := range webhook.MockEvents() {
+		for _, e := range accessrequest.Mocks() {
 			if hasTrigger(w.Triggers, e.Type()) {
 				c.events = append(c.events, e)
 			}
@@ -138,7 +140,7 @@ func RenderTemplate(t testing.TB, name, src string, opts ...RenderOption) []Rend
 	t.Helper()
 	c := newRenderConfig(opts)
 	if c.events == nil {
-		c.events = webhook.MockEvents()
+		c.events = accessrequest.Mocks()
 	}
 	return render(t, name, parse(t, name, src, c), c)
 }
@@ -292,18 +294,18 @@ func slug(s string) string {
 	return strings.TrimSuffix(b.String(), "-")
 }
 
-func hasTrigger(triggers []webhook.Trigger, t webhook.Trigger) bool {
+func hasTrigger(triggers []event.Trigger, t event.Trigger) bool {
 	for _, x := range triggers {
-		if x.Matches(t) {
+		if accessrequest.Canonical(x) == accessrequest.Canonical(t) {
 			return true
 		}
 	}
 	return false
 }
 
-func allAccessRequest(triggers []webhook.Trigger) bool {
+func allAccessRequest(triggers []event.Trigger) bool {
 	for _, t := range triggers {
-		if !t.IsAccessRequest() {
+		if !accessrequest.Is(t) {
 			return false
 		}
 	}

@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/template"
 	"github.com/outhook/outhook/webhook"
 	"github.com/outhook/outhook/webhooktest"
@@ -18,24 +20,24 @@ const torqBody = `{"body":{"event":"New Apono {{event_type}} request made by {{d
 
 func TestRenderTemplateOverEveryMockEvent(t *testing.T) {
 	out := webhooktest.RenderTemplate(t, "torq", torqBody, webhooktest.Strict())
-	require.Len(t, out, len(webhook.MockEvents()))
+	require.Len(t, out, len(accessrequest.Mocks()))
 	for i, r := range out {
-		require.Equal(t, webhook.MockEvents()[i], r.Event)
+		require.Equal(t, accessrequest.Mocks()[i], r.Event)
 		require.Contains(t, string(r.Body), string(r.Event.Type()))
 	}
 	require.Equal(t, "torq.request-created.json", out[0].Name)
 }
 
 func TestRenderWebhookFollowsTheDispatcher(t *testing.T) {
-	w := webhook.Webhook{Name: "granted", Triggers: []webhook.Trigger{"AccessRequestGranted"}}
+	w := webhook.Webhook{Name: "granted", Triggers: []event.Trigger{"AccessRequestGranted"}}
 	out := webhooktest.Render(t, w)
 	require.Len(t, out, 1, "only the events of the webhook's triggers")
-	e, _ := webhook.MockEvent(webhook.RequestGranted)
+	e, _ := accessrequest.Mock(accessrequest.Granted)
 	require.Equal(t, string(e.JSON()), string(out[0].Body), "no template: the whole event")
 
-	custom, err := webhook.NewEvent("invoice.paid", map[string]any{"amount": 12})
+	custom, err := event.New("invoice.paid", map[string]any{"amount": 12})
 	require.NoError(t, err)
-	w = webhook.Webhook{Name: "invoices", BodyTemplate: `{"amount":{{data.amount}}}`, Triggers: []webhook.Trigger{"invoice.paid"}}
+	w = webhook.Webhook{Name: "invoices", BodyTemplate: `{"amount":{{data.amount}}}`, Triggers: []event.Trigger{"invoice.paid"}}
 	out = webhooktest.Render(t, w, webhooktest.Events(custom, custom))
 	require.Len(t, out, 2)
 	require.Equal(t, `{"amount":12}`, string(out[0].Body))
@@ -106,7 +108,7 @@ func TestRenderFailures(t *testing.T) {
 		{
 			name: "unknown field under the schema",
 			run: func(tb testing.TB) {
-				w := webhook.Webhook{Name: "typo", BodyTemplate: `{"who":"{{data.requestor.name}}"}`, Triggers: webhook.AccessRequestTriggers()}
+				w := webhook.Webhook{Name: "typo", BodyTemplate: `{"who":"{{data.requestor.name}}"}`, Triggers: accessrequest.Triggers()}
 				webhooktest.Render(tb, w)
 			},
 			fatal: true, want: "did you mean data.requester.name", count: 1,
@@ -114,7 +116,7 @@ func TestRenderFailures(t *testing.T) {
 		{
 			name: "no event for the triggers",
 			run: func(tb testing.TB) {
-				webhooktest.Render(tb, webhook.Webhook{Name: "x", Triggers: []webhook.Trigger{"invoice.paid"}})
+				webhooktest.Render(tb, webhook.Webhook{Name: "x", Triggers: []event.Trigger{"invoice.paid"}})
 			},
 			fatal: true, want: "pass the events to render with Events", count: 1,
 		},

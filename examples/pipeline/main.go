@@ -6,7 +6,7 @@
 //
 // It shows the four pieces such a service brings: the event type, declared
 // to the Dispatcher with webhook.WithEventType; its schema, built with
-// webhook.NewSchema, against which templates and filters are checked when a
+// event.NewSchema, against which templates and filters are checked when a
 // webhook is added; a filter of its own; and a template helper of its own.
 //
 // The Dispatcher parses body templates itself and has no way yet to take
@@ -25,6 +25,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/filter"
 	"github.com/outhook/outhook/template"
 	"github.com/outhook/outhook/webhook"
@@ -32,7 +33,7 @@ import (
 )
 
 // InvoicePaid is the service's event type.
-const InvoicePaid webhook.Trigger = "invoice.paid"
+const InvoicePaid event.Trigger = "invoice.paid"
 
 // Invoice is the data of an invoice.paid event.
 // Its fields are described by invoiceSchema.
@@ -57,22 +58,22 @@ type Line struct {
 }
 
 // invoiceSchema describes invoice.paid events, field by field.
-func invoiceSchema() (*webhook.Schema, error) {
-	return webhook.NewSchema(
-		webhook.SchemaField{Path: "event_type", Type: "string", Description: "Always invoice.paid."},
-		webhook.SchemaField{Path: "event_time", Type: "number", Description: "When the payment cleared, in epoch seconds."},
-		webhook.SchemaField{Path: "event_id", Type: "string", Description: "Unique id of the event."},
-		webhook.SchemaField{Path: "data", Type: "object", Description: "The invoice."},
-		webhook.SchemaField{Path: "data.id", Type: "string", Description: "Invoice number, such as INV-2026-0042."},
-		webhook.SchemaField{Path: "data.customer", Type: "object", Description: "Who paid."},
-		webhook.SchemaField{Path: "data.customer.name", Type: "string", Description: "The customer's name."},
-		webhook.SchemaField{Path: "data.customer.tier", Type: "string", Description: "free, team or enterprise."},
-		webhook.SchemaField{Path: "data.amount_cents", Type: "number", Description: "The amount paid, in cents."},
-		webhook.SchemaField{Path: "data.currency", Type: "string", Description: "ISO 4217 code, such as EUR."},
-		webhook.SchemaField{Path: "data.lines", Type: "array", Description: "What was sold."},
-		webhook.SchemaField{Path: "data.lines[]", Type: "object", Description: "One line."},
-		webhook.SchemaField{Path: "data.lines[].sku", Type: "string", Description: "Product code."},
-		webhook.SchemaField{Path: "data.lines[].quantity", Type: "number", Description: "How many."},
+func invoiceSchema() (*event.Schema, error) {
+	return event.NewSchema(
+		event.SchemaField{Path: "event_type", Type: "string", Description: "Always invoice.paid."},
+		event.SchemaField{Path: "event_time", Type: "number", Description: "When the payment cleared, in epoch seconds."},
+		event.SchemaField{Path: "event_id", Type: "string", Description: "Unique id of the event."},
+		event.SchemaField{Path: "data", Type: "object", Description: "The invoice."},
+		event.SchemaField{Path: "data.id", Type: "string", Description: "Invoice number, such as INV-2026-0042."},
+		event.SchemaField{Path: "data.customer", Type: "object", Description: "Who paid."},
+		event.SchemaField{Path: "data.customer.name", Type: "string", Description: "The customer's name."},
+		event.SchemaField{Path: "data.customer.tier", Type: "string", Description: "free, team or enterprise."},
+		event.SchemaField{Path: "data.amount_cents", Type: "number", Description: "The amount paid, in cents."},
+		event.SchemaField{Path: "data.currency", Type: "string", Description: "ISO 4217 code, such as EUR."},
+		event.SchemaField{Path: "data.lines", Type: "array", Description: "What was sold."},
+		event.SchemaField{Path: "data.lines[]", Type: "object", Description: "One line."},
+		event.SchemaField{Path: "data.lines[].sku", Type: "string", Description: "Product code."},
+		event.SchemaField{Path: "data.lines[].quantity", Type: "number", Description: "How many."},
 	)
 }
 
@@ -151,7 +152,7 @@ func run(ctx context.Context, out io.Writer) error {
 
 	// The schema catches a misspelt field when the webhook is added.
 	_, err = d.Add(webhook.Webhook{
-		Name: "typo", URL: finance.URL, Triggers: []webhook.Trigger{InvoicePaid},
+		Name: "typo", URL: finance.URL, Triggers: []event.Trigger{InvoicePaid},
 		BodyTemplate: `{"amount": {{data.amount_cent}}}`,
 	})
 	fmt.Fprintf(out, "A misspelt field is refused when the webhook is added:\n  %v\n\n", err)
@@ -161,24 +162,24 @@ func run(ctx context.Context, out io.Writer) error {
 		Active:       true,
 		URL:          finance.URL + "/hooks/invoices",
 		BodyTemplate: financeBody,
-		Triggers:     []webhook.Trigger{InvoicePaid},
+		Triggers:     []event.Trigger{InvoicePaid},
 		Filters:      largeEnterprise,
 	}); err != nil {
 		return err
 	}
 
-	paidAt, err := webhook.ParseTimestamp("1795420800.250000000")
+	paidAt, err := event.ParseTimestamp("1795420800.250000000")
 	if err != nil {
 		return err
 	}
-	var events []*webhook.Event
+	var events []*event.Event
 	for i, inv := range []Invoice{
 		{ID: "INV-2026-0042", Customer: Customer{Name: "Northwind Traders", Tier: "enterprise"}, AmountCents: 1_234_550, Currency: "eur",
 			Lines: []Line{{SKU: "SEATS-ENT", Quantity: 120}, {SKU: "SUPPORT-24x7", Quantity: 1}}},
 		{ID: "INV-2026-0043", Customer: Customer{Name: "Contoso \"Labs\"", Tier: "team"}, AmountCents: 490_000, Currency: "usd",
 			Lines: []Line{{SKU: "SEATS-TEAM", Quantity: 20}}},
 	} {
-		e, err := webhook.NewEvent(InvoicePaid, inv, webhook.WithTime(paidAt), webhook.WithID(fmt.Sprintf("evt-%d", i+1)))
+		e, err := event.New(InvoicePaid, inv, event.WithTime(paidAt), event.WithID(fmt.Sprintf("evt-%d", i+1)))
 		if err != nil {
 			return err
 		}

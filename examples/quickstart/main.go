@@ -23,6 +23,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/outhook/outhook/accessrequest"
 	"github.com/outhook/outhook/filter"
 	"github.com/outhook/outhook/torq"
 	"github.com/outhook/outhook/webhook"
@@ -88,7 +89,7 @@ func run(ctx context.Context, out io.Writer) error {
 			return torq.New(torqWebhook+"/workflows/aws-access", torqToken,
 				torq.WithBaseURL(standIn.URL),
 				torq.WithName("torq-aws-only"),
-				torq.WithTriggers(webhook.RequestGranted),
+				torq.WithTriggers(accessrequest.Granted),
 				torq.WithFilter(filter.Must(filter.New(filter.IntegrationType("AWS")))),
 			)
 		},
@@ -96,7 +97,7 @@ func run(ctx context.Context, out io.Writer) error {
 			return torq.New(torqWebhook+"/workflows/escalate/sync", torqToken,
 				torq.WithBaseURL(standIn.URL),
 				torq.WithName("torq-escalate"),
-				torq.WithTriggers(webhook.RequestFailed),
+				torq.WithTriggers(accessrequest.Failed),
 				torq.WithAuthHeader("X-Torq-Token"),
 				torq.WithFullEvent(),
 			)
@@ -111,7 +112,7 @@ func run(ctx context.Context, out io.Writer) error {
 
 	// One event per trigger: the built-in mock events.
 	expected := 0
-	for _, e := range webhook.MockEvents() {
+	for _, e := range accessrequest.Mocks() {
 		pub, err := d.Publish(ctx, e)
 		if err != nil {
 			return err
@@ -134,12 +135,12 @@ func run(ctx context.Context, out io.Writer) error {
 		}
 	}
 
-	fmt.Fprintf(out, "Published %d events to %d webhooks; the receiver got %d requests.\n\n", len(webhook.MockEvents()), len(hooks), len(standIn.Requests()))
+	fmt.Fprintf(out, "Published %d events to %d webhooks; the receiver got %d requests.\n\n", len(accessrequest.Mocks()), len(hooks), len(standIn.Requests()))
 	if err := printTable(out, all); err != nil {
 		return err
 	}
 	for _, inv := range all {
-		if inv.WebhookName == "torq" && inv.EventType == webhook.RequestCreated {
+		if inv.WebhookName == "torq" && inv.EventType == accessrequest.Created {
 			record, err := json.MarshalIndent(inv, "", "  ")
 			if err != nil {
 				return err
@@ -166,9 +167,9 @@ func build(constructors ...func() (webhook.Webhook, error)) ([]webhook.Webhook, 
 // printTable prints one line per invocation, in trigger order, then by
 // webhook and attempt.
 func printTable(out io.Writer, all []webhook.Invocation) error {
-	order := webhook.AccessRequestTriggers()
+	order := accessrequest.Triggers()
 	slices.SortStableFunc(all, func(a, b webhook.Invocation) int {
-		if c := slices.Index(order, a.EventType.Canonical()) - slices.Index(order, b.EventType.Canonical()); c != 0 {
+		if c := slices.Index(order, accessrequest.Canonical(a.EventType)) - slices.Index(order, accessrequest.Canonical(b.EventType)); c != 0 {
 			return c
 		}
 		if c := strings.Compare(a.WebhookName, b.WebhookName); c != 0 {

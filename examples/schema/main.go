@@ -10,13 +10,14 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/outhook/outhook/webhook"
+	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/event"
 )
 
 func main() {
-	trigger := webhook.RequestCreated
+	trigger := accessrequest.Created
 	if len(os.Args) > 1 {
-		trigger = webhook.Trigger(os.Args[1])
+		trigger = event.Trigger(os.Args[1])
 	}
 	if err := run(trigger); err != nil {
 		fmt.Fprintln(os.Stderr, "schema:", err)
@@ -24,14 +25,14 @@ func main() {
 	}
 }
 
-func run(trigger webhook.Trigger) error {
-	e, ok := webhook.MockEvent(trigger)
+func run(trigger event.Trigger) error {
+	e, ok := accessrequest.Mock(trigger)
 	if !ok {
-		return fmt.Errorf("no mock event for %q; try one of %v", trigger, webhook.AccessRequestTriggers())
+		return fmt.Errorf("no mock event for %q; try one of %v", trigger, accessrequest.Triggers())
 	}
 	fmt.Println("Payload schema of access-request events:")
 	fmt.Println()
-	if err := webhook.AccessRequestSchema().WriteText(os.Stdout); err != nil {
+	if err := accessrequest.Schema().WriteText(os.Stdout); err != nil {
 		return err
 	}
 	var pretty bytes.Buffer

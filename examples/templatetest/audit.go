@@ -15,7 +15,10 @@
 // verifies the Standard Webhooks signature, with retries that take no time.
 package templatetest
 
-import "github.com/outhook/outhook/webhook"
+import (
+	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/webhook"
+)
 
 // AuditBody is the body the audit system receives: who asked for what,
 // why, and who decided.
@@ -39,7 +42,7 @@ func AuditWebhook(url, secret string) webhook.Webhook {
 		Active:         true,
 		URL:            url,
 		BodyTemplate:   AuditBody,
-		Triggers:       webhook.AccessRequestTriggers(),
+		Triggers:       accessrequest.Triggers(),
 		SigningSecrets: []string{secret},
 	}
 }

@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/examples/templatetest"
 	"github.com/outhook/outhook/webhook"
 	"github.com/outhook/outhook/webhooktest"
@@ -29,7 +31,7 @@ func TestAuditBody(t *testing.T) {
 			ExpiresAt *string `json:"expires_at"`
 		}
 		require.NoError(t, json.Unmarshal(b.Body, &got))
-		var ev webhook.AccessRequestEvent
+		var ev accessrequest.Event
 		require.NoError(t, b.Event.Decode(&ev))
 		require.Equal(t, ev.Data.Justification, got.Reason, "quotes, backslashes and newlines survive")
 		require.Equal(t, ev.Data.RevocationDate == nil, got.ExpiresAt == nil, "a null revocation_date gives null")
@@ -39,7 +41,7 @@ func TestAuditBody(t *testing.T) {
 // TestAuditBodyOverOwnEvents renders over events of the test's own, here
 // one with an empty request, which must still give valid JSON.
 func TestAuditBodyOverOwnEvents(t *testing.T) {
-	empty, err := webhook.NewEvent(webhook.RequestCreated, webhook.AccessRequest{})
+	empty, err := event.New(accessrequest.Created, accessrequest.Request{})
 	require.NoError(t, err)
 	w := templatetest.AuditWebhook("https://audit.example.com/apono", secret)
 	out := webhooktest.Render(t, w, webhooktest.Events(empty))
@@ -58,7 +60,7 @@ func TestAuditDelivery(t *testing.T) {
 	_, err := d.Add(templatetest.AuditWebhook(audit.URL+"/apono", secret))
 	require.NoError(t, err)
 
-	e, _ := webhook.MockEvent(webhook.RequestApproved)
+	e, _ := accessrequest.Mock(accessrequest.Approved)
 	_, err = d.Publish(context.Background(), e)
 	require.NoError(t, err)
 

@@ -17,6 +17,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/outhook/outhook/accessrequest"
 	"github.com/outhook/outhook/torq"
 	"github.com/outhook/outhook/webhook"
 )
@@ -71,7 +72,7 @@ func run(ctx context.Context, out io.Writer, url, token, header string) (bool, e
 
 	ctx, cancel := context.WithTimeout(ctx, w.Timeout()+5*time.Second)
 	defer cancel()
-	inv, err := d.Test(ctx, w, webhook.RequestCreated)
+	inv, err := d.Test(ctx, w, accessrequest.Created)
 	if err != nil {
 		return false, err
 	}

@@ -13,8 +13,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/outhook/outhook/internal/testkit/leakcheck"
 	"github.com/outhook/outhook/internal/netguard"
+	"github.com/outhook/outhook/internal/testkit/leakcheck"
 )
 
 // fakeResolver answers from a table and fails for any other name, so no

@@ -9,8 +9,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/outhook/outhook/internal/testkit/leakcheck"
 	"github.com/outhook/outhook/internal/netguard"
+	"github.com/outhook/outhook/internal/testkit/leakcheck"
 )
 
 func loopbackClient(t *testing.T, maxHops int, base *http.Transport) *http.Client {

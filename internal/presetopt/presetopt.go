@@ -17,6 +17,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/filter"
 	"github.com/outhook/outhook/webhook"
 )
@@ -36,7 +38,7 @@ type Config struct {
 	invalid    error
 	name       string
 	body       string
-	triggers   []webhook.Trigger
+	triggers   []event.Trigger
 	filter     *filter.Filter
 	validators []webhook.ResponseValidator
 	secrets    []string
@@ -52,7 +54,7 @@ func New(invalid error, d Defaults) Config {
 		invalid:  invalid,
 		name:     d.Name,
 		body:     d.Body,
-		triggers: webhook.AccessRequestTriggers(),
+		triggers: accessrequest.Triggers(),
 		timeout:  d.Timeout,
 	}
 }
@@ -112,8 +114,8 @@ func FullEvent() Option {
 }
 
 // Triggers replaces the triggers by a copy of triggers.
-func Triggers(triggers ...webhook.Trigger) Option {
-	return func(c *Config) { c.triggers = append([]webhook.Trigger(nil), triggers...) }
+func Triggers(triggers ...event.Trigger) Option {
+	return func(c *Config) { c.triggers = append([]event.Trigger(nil), triggers...) }
 }
 
 // Filter sets the filter; nil means every event of the triggers.

@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/filter"
 	"github.com/outhook/outhook/internal/presetopt"
 	"github.com/outhook/outhook/webhook"
@@ -50,7 +52,7 @@ func TestDefaults(t *testing.T) {
 				Method:       "POST",
 				URL:          target,
 				BodyTemplate: tt.defaults.Body,
-				Triggers:     webhook.AccessRequestTriggers(),
+				Triggers:     accessrequest.Triggers(),
 				TimeoutInSec: tt.timeout,
 			}, w)
 		})
@@ -78,8 +80,8 @@ func TestOptions(t *testing.T) {
 		{"full event, then a body", []presetopt.Option{presetopt.FullEvent(), presetopt.BodyTemplate("{}")}, func(t *testing.T, w webhook.Webhook) {
 			require.Equal(t, "{}", w.BodyTemplate, "the last option wins")
 		}},
-		{"triggers replace the default", []presetopt.Option{presetopt.Triggers(webhook.RequestGranted)}, func(t *testing.T, w webhook.Webhook) {
-			require.Equal(t, []webhook.Trigger{webhook.RequestGranted}, w.Triggers)
+		{"triggers replace the default", []presetopt.Option{presetopt.Triggers(accessrequest.Granted)}, func(t *testing.T, w webhook.Webhook) {
+			require.Equal(t, []event.Trigger{accessrequest.Granted}, w.Triggers)
 		}},
 		{"no triggers", []presetopt.Option{presetopt.Triggers()}, func(t *testing.T, w webhook.Webhook) {
 			require.Empty(t, w.Triggers)
@@ -119,11 +121,11 @@ func TestOptions(t *testing.T) {
 // TestTriggersAreCopied checks that changing the caller's slice later
 // does not change the definition.
 func TestTriggersAreCopied(t *testing.T) {
-	triggers := []webhook.Trigger{webhook.RequestCreated, webhook.RequestFailed}
+	triggers := []event.Trigger{accessrequest.Created, accessrequest.Failed}
 	w, err := build(t, presetopt.Defaults{}, target, presetopt.Triggers(triggers...))
 	require.NoError(t, err)
-	triggers[0] = webhook.RequestExpired
-	require.Equal(t, []webhook.Trigger{webhook.RequestCreated, webhook.RequestFailed}, w.Triggers)
+	triggers[0] = accessrequest.Expired
+	require.Equal(t, []event.Trigger{accessrequest.Created, accessrequest.Failed}, w.Triggers)
 }
 
 func TestBaseURL(t *testing.T) {

@@ -10,8 +10,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/outhook/outhook/internal/testkit/leakcheck"
 	"github.com/outhook/outhook/internal/ratelimit"
+	"github.com/outhook/outhook/internal/testkit/leakcheck"
 )
 
 var t0 = time.Date(2026, 3, 10, 9, 15, 0, 0, time.UTC)

@@ -12,8 +12,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/outhook/outhook/internal/testkit/leakcheck"
 	"github.com/outhook/outhook/internal/redact"
+	"github.com/outhook/outhook/internal/testkit/leakcheck"
 )
 
 func TestURL(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/webhook"
 )
 
@@ -80,7 +81,7 @@ func TestCheck(t *testing.T) {
 				rcv.pairs[pairKey{id, "ev-0"}] = p
 			}
 			store := webhook.NewMemoryStore(0, 0)
-			e, err := webhook.ParseEvent([]byte(`{"event_type":"chaos.tick","event_time":1774526412.108349211,"event_id":"ev-0"}`))
+			e, err := event.Parse([]byte(`{"event_type":"chaos.tick","event_time":1774526412.108349211,"event_id":"ev-0"}`))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -8,12 +8,13 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/webhook"
 	"github.com/outhook/outhook/webhooktest"
 )
 
 // EventType is the type of the events of a chaos run.
-const EventType webhook.Trigger = "chaos.tick"
+const EventType event.Trigger = "chaos.tick"
 
 // webhookIDs are the IDs, and names, of a chaos run's webhooks.
 var webhookIDs = []string{"chaos-a", "chaos-b", "chaos-c"}
@@ -27,7 +28,7 @@ func Webhooks(baseURL string) []webhook.Webhook {
 		out = append(out, webhook.Webhook{
 			ID: id, Name: id, Active: true, URL: baseURL + "/" + id, TimeoutInSec: TimeoutInSec,
 			BodyTemplate: `{"event":"{{event_id}}","n":{{data.n}}}`,
-			Triggers:     []webhook.Trigger{EventType},
+			Triggers:     []event.Trigger{EventType},
 		})
 	}
 	return out
@@ -104,7 +105,7 @@ func (l *Ledger) Publish(ctx context.Context, d *webhook.Dispatcher, n int) erro
 	hooks := len(d.List())
 	for i := range n {
 		id := fmt.Sprintf("ev-%06d", i)
-		e, err := webhook.ParseEvent(fmt.Appendf(nil, `{"event_type":%q,"event_time":1774526412.108349211,"event_id":%q,"data":{"n":%d}}`, EventType, id, i))
+		e, err := event.Parse(fmt.Appendf(nil, `{"event_type":%q,"event_time":1774526412.108349211,"event_id":%q,"data":{"n":%d}}`, EventType, id, i))
 		if err != nil {
 			return err
 		}

@@ -1,4 +1,4 @@
-package webhook
+package event
 
 import (
 	"encoding/json"
@@ -39,7 +39,7 @@ type SchemaError struct {
 }
 
 func (e *SchemaError) Error() string {
-	return fmt.Sprintf("webhook: schema field %q: %s", e.Path, e.Msg)
+	return fmt.Sprintf("event: schema field %q: %s", e.Path, e.Msg)
 }
 
 func (e *SchemaError) Unwrap() error { return ErrInvalidSchema }

@@ -1,28 +1,32 @@
-package webhook
+package accessrequest
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"github.com/outhook/outhook/event"
+)
 
 // The typed form of Apono's access-request event, for services that build
 // events in Go. Encoding one of these and decoding it back gives the same
 // JSON, field for field and digit for digit; the schema in schema.go
 // describes the same fields for people and for template and filter checks.
 
-// AccessRequestEvent is a whole access-request event.
-type AccessRequestEvent struct {
-	EventType Trigger       `json:"event_type"`
-	EventTime Timestamp     `json:"event_time"`
-	Data      AccessRequest `json:"data"`
+// Event is a whole access-request event.
+type Event struct {
+	EventType event.Trigger   `json:"event_type"`
+	EventTime event.Timestamp `json:"event_time"`
+	Data      Request         `json:"data"`
 }
 
-// AccessRequest is the data of an access-request event.
-type AccessRequest struct {
+// Request is the data of an access-request event.
+type Request struct {
 	ID                       string            `json:"id"`
 	FriendlyID               string            `json:"friendly_id"`
 	Requester                User              `json:"requester"`
 	Grantee                  Grantee           `json:"grantee"`
 	Justification            string            `json:"justification"`
-	CreationDate             Timestamp         `json:"creation_date"`
-	RevocationDate           *Timestamp        `json:"revocation_date"` // nil until the access has an end
+	CreationDate             event.Timestamp   `json:"creation_date"`
+	RevocationDate           *event.Timestamp  `json:"revocation_date"` // nil until the access has an end
 	AccessFlow               NamedRef          `json:"access_flow"`
 	AccessBundle             NamedRef          `json:"access_bundle"` // empty id and name when no bundle was used
 	AccessDurationInSeconds  int64             `json:"access_duration_in_seconds"`
@@ -98,9 +102,9 @@ type Approval struct {
 }
 
 // MarshalJSON writes nil lists and maps as [] and {}, as the access platform
-// does, so an AccessRequest built in Go matches the schema.
-func (r AccessRequest) MarshalJSON() ([]byte, error) {
-	type plain AccessRequest // without this method
+// does, so a Request built in Go matches the schema.
+func (r Request) MarshalJSON() ([]byte, error) {
+	type plain Request // without this method
 	p := plain(r)
 	if p.AccessGroups == nil {
 		p.AccessGroups = []AccessGroup{}

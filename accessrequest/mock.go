@@ -1,9 +1,11 @@
-package webhook
+package accessrequest
 
 import (
 	"embed"
 	"fmt"
 	"sync"
+
+	"github.com/outhook/outhook/event"
 )
 
 // The mock events are JSON files so that people can read them and tools can
@@ -12,23 +14,23 @@ import (
 //go:embed mockdata/*.json
 var mockFiles embed.FS
 
-var mockFileNames = map[Trigger]string{
-	RequestCreated:  "request-created.json",
-	RequestApproved: "request-approved.json",
-	RequestRejected: "request-rejected.json",
-	RequestGranted:  "request-granted.json",
-	RequestExpired:  "request-expired.json",
-	RequestFailed:   "request-failed.json",
+var mockFileNames = map[event.Trigger]string{
+	Created:  "request-created.json",
+	Approved: "request-approved.json",
+	Rejected: "request-rejected.json",
+	Granted:  "request-granted.json",
+	Expired:  "request-expired.json",
+	Failed:   "request-failed.json",
 }
 
-var mockEvents = sync.OnceValue(func() map[Trigger]*Event {
-	out := make(map[Trigger]*Event, len(mockFileNames))
+var mockEvents = sync.OnceValue(func() map[event.Trigger]*event.Event {
+	out := make(map[event.Trigger]*event.Event, len(mockFileNames))
 	for trigger, name := range mockFileNames {
 		raw, err := mockFiles.ReadFile("mockdata/" + name)
 		if err != nil {
 			panic(err) // embedded at build time; a test reads every file
 		}
-		e, err := parseOwned(raw)
+		e, err := event.Parse(raw)
 		if err != nil {
 			panic(fmt.Sprintf("mock event %s: %v", name, err))
 		}
@@ -37,7 +39,7 @@ var mockEvents = sync.OnceValue(func() map[Trigger]*Event {
 	return out
 })
 
-// MockEvent returns the built-in realistic event for an access-request
+// Mock returns the built-in realistic event for an access-request
 // trigger (either spelling), as Test sends it. It reports false for any
 // other trigger. The events are shared and immutable.
 //
@@ -46,17 +48,16 @@ var mockEvents = sync.OnceValue(func() map[Trigger]*Event {
 // revocation_date, non-ASCII names, several access groups, a grantee who is
 // not the requester, a group grantee, an empty approvals list and empty
 // custom_fields.
-func MockEvent(t Trigger) (*Event, bool) {
-	e, ok := mockEvents()[t.Canonical()]
+func Mock(t event.Trigger) (*event.Event, bool) {
+	e, ok := mockEvents()[Canonical(t)]
 	return e, ok
 }
 
-// MockEvents returns the six built-in events in the order of
-// AccessRequestTriggers.
-func MockEvents() []*Event {
+// Mocks returns the six built-in events in the order of Triggers.
+func Mocks() []*event.Event {
 	all := mockEvents()
-	out := make([]*Event, 0, len(all))
-	for _, t := range AccessRequestTriggers() {
+	out := make([]*event.Event, 0, len(all))
+	for _, t := range Triggers() {
 		out = append(out, all[t])
 	}
 	return out

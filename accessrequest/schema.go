@@ -1,40 +1,44 @@
-package webhook
+package accessrequest
 
-import "sync"
+import (
+	"sync"
 
-// AccessRequestSchema returns the schema of Apono's access-request events,
-// the payload of all six Request triggers. The schema is shared and
+	"github.com/outhook/outhook/event"
+)
+
+// Schema returns the schema of Apono's access-request events, the payload
+// of all six triggers: what "View payload schema" shows. It is shared and
 // immutable.
-func AccessRequestSchema() *Schema {
-	return accessRequestSchema()
+func Schema() *event.Schema {
+	return schema()
 }
 
-var accessRequestSchema = sync.OnceValue(func() *Schema {
-	s, err := NewSchema(accessRequestFields...)
+var schema = sync.OnceValue(func() *event.Schema {
+	s, err := event.NewSchema(fields...)
 	if err != nil {
 		panic(err) // the table below is wrong; a test catches it first
 	}
 	return s
 })
 
-func userFields(prefix, who string) []SchemaField {
-	return []SchemaField{
+func userFields(prefix, who string) []event.SchemaField {
+	return []event.SchemaField{
 		{Path: prefix + ".id", Type: "string", Description: "Platform id of " + who + "."},
 		{Path: prefix + ".name", Type: "string", Description: "Display name of " + who + "."},
 		{Path: prefix + ".email", Type: "string", Description: "Email address of " + who + "."},
 	}
 }
 
-func resourceTypeFields(prefix, what string) []SchemaField {
-	return []SchemaField{
+func resourceTypeFields(prefix, what string) []event.SchemaField {
+	return []event.SchemaField{
 		{Path: prefix + ".id", Type: "string", Description: "Id of " + what + ", such as postgresql-database."},
 		{Path: prefix + ".name", Type: "string", Description: "Display name of " + what + ", such as Database."},
 		{Path: prefix + ".display_path", Type: "string", Description: "Integration type and " + what + ", such as Postgresql/Database."},
 	}
 }
 
-func concat(parts ...[]SchemaField) []SchemaField {
-	var out []SchemaField
+func concat(parts ...[]event.SchemaField) []event.SchemaField {
+	var out []event.SchemaField
 	for _, p := range parts {
 		out = append(out, p...)
 	}
@@ -46,8 +50,8 @@ const (
 	units  = groups + ".access_units[]"
 )
 
-var accessRequestFields = concat(
-	[]SchemaField{
+var fields = concat(
+	[]event.SchemaField{
 		{Path: "event_type", Type: "string", Description: "The trigger: RequestCreated, RequestApproved, RequestRejected, RequestGranted, RequestExpired or RequestFailed."},
 		{Path: "event_time", Type: "number", Description: "When the event happened, in epoch seconds with nine decimals."},
 		{Path: "data", Type: "object", Description: "The access request the event is about."},
@@ -56,7 +60,7 @@ var accessRequestFields = concat(
 		{Path: "data.requester", Type: "object", Description: "The user who asked for the access."},
 	},
 	userFields("data.requester", "the requester"),
-	[]SchemaField{
+	[]event.SchemaField{
 		{Path: "data.grantee", Type: "object", Description: "Who receives the access; may differ from the requester."},
 		{Path: "data.grantee.id", Type: "string", Description: "Platform id of the grantee."},
 		{Path: "data.grantee.source_id", Type: "string", Description: "Id of the grantee in the identity provider, often an email address."},
@@ -82,7 +86,7 @@ var accessRequestFields = concat(
 		{Path: groups + ".resource_types[]", Type: "object", Description: "One resource type."},
 	},
 	resourceTypeFields(groups+".resource_types[]", "the resource type"),
-	[]SchemaField{
+	[]event.SchemaField{
 		{Path: groups + ".access_units", Type: "array", Description: "Each permission requested on each resource."},
 		{Path: units, Type: "object", Description: "One permission on one resource."},
 		{Path: units + ".resource", Type: "object", Description: "The resource."},
@@ -92,7 +96,7 @@ var accessRequestFields = concat(
 		{Path: units + ".resource.type", Type: "object", Description: "The type of the resource."},
 	},
 	resourceTypeFields(units+".resource.type", "the resource's type"),
-	[]SchemaField{
+	[]event.SchemaField{
 		{Path: units + ".permission", Type: "object", Description: "The permission requested on the resource."},
 		{Path: units + ".permission.id", Type: "string", Description: "Id of the permission."},
 		{Path: units + ".permission.name", Type: "string", Description: "Name of the permission, such as ReadOnly."},
@@ -105,7 +109,7 @@ var accessRequestFields = concat(
 		{Path: "data.approvals[].approver", Type: "object", Description: "Who acted on the step; empty fields while nobody has."},
 	},
 	userFields("data.approvals[].approver", "the approver"),
-	[]SchemaField{
+	[]event.SchemaField{
 		{Path: "data.custom_fields", Type: "object", Description: "Fields the organisation defines, such as environment or ticket."},
 		{Path: "data.custom_fields.*", Type: "string", Description: "The value of one custom field."},
 	},

@@ -1,4 +1,4 @@
-package webhook
+package event
 
 import (
 	"bytes"
@@ -27,29 +27,29 @@ type Event struct {
 	doc  *jsondoc.Value
 }
 
-// The problems an *EventError can report; test for them with errors.Is.
+// The problems an *Error can report; test for them with errors.Is.
 var (
-	ErrMalformedEvent = errors.New("malformed JSON")
-	ErrNotObject      = errors.New("an event must be a JSON object")
-	ErrMissingType    = errors.New("missing event_type")
-	ErrInvalidType    = errors.New("event_type must be a non-empty string")
-	ErrMissingTime    = errors.New("missing event_time")
-	ErrInvalidID      = errors.New("event_id must be a string")
+	ErrMalformed   = errors.New("malformed JSON")
+	ErrNotObject   = errors.New("an event must be a JSON object")
+	ErrMissingType = errors.New("missing event_type")
+	ErrInvalidType = errors.New("event_type must be a non-empty string")
+	ErrMissingTime = errors.New("missing event_time")
+	ErrInvalidID   = errors.New("event_id must be a string")
 	// ErrInvalidUTF8 is a string or key that is not valid UTF-8: forwarded
 	// as it is, it would make a body that is not valid JSON. A \u escape
 	// of a lone UTF-16 surrogate (\ud800) counts: it stands for no
 	// character, and strict receivers refuse it. Such an error matches
-	// ErrMalformedEvent too.
+	// ErrMalformed too.
 	ErrInvalidUTF8 = errors.New("invalid UTF-8")
 )
 
-// EventError reports an event that cannot be decoded. Field names the member
+// Error reports an event that cannot be decoded. Field names the member
 // at fault ("event_type", "event_time", "event_id"), or is empty when the
 // JSON itself is malformed; then Line, Column and Offset say where. For a
 // string that is not valid UTF-8, Field is also set: the path of the
 // string (data.requester.name, data.items[2]) or, for a key, of its
 // object.
-type EventError struct {
+type Error struct {
 	Field  string
 	Line   int // 1-based, set for malformed JSON
 	Column int // 1-based byte column, set for malformed JSON
@@ -57,78 +57,78 @@ type EventError struct {
 	Err    error
 }
 
-func (e *EventError) Error() string {
+func (e *Error) Error() string {
 	switch {
 	case e.Line > 0 && e.Field != "":
-		return fmt.Sprintf("webhook: event: %s: line %d, column %d (byte %d): %v", e.Field, e.Line, e.Column, e.Offset, e.Err)
+		return fmt.Sprintf("event: %s: line %d, column %d (byte %d): %v", e.Field, e.Line, e.Column, e.Offset, e.Err)
 	case e.Line > 0:
-		return fmt.Sprintf("webhook: event: line %d, column %d: %v", e.Line, e.Column, e.Err)
+		return fmt.Sprintf("event: line %d, column %d: %v", e.Line, e.Column, e.Err)
 	case e.Field != "":
-		return fmt.Sprintf("webhook: event: %s: %v", e.Field, e.Err)
+		return fmt.Sprintf("event: %s: %v", e.Field, e.Err)
 	}
-	return fmt.Sprintf("webhook: event: %v", e.Err)
+	return fmt.Sprintf("event: %v", e.Err)
 }
 
-func (e *EventError) Unwrap() error { return e.Err }
+func (e *Error) Unwrap() error { return e.Err }
 
-// ParseEvent decodes an event from its JSON form, the form events arrive in.
+// Parse decodes an event from its JSON form, the form events arrive in.
 // It needs a JSON object with a non-empty string event_type and a numeric
 // event_time; event_id is optional. Its strings and keys must be valid
 // UTF-8, escapes included (ErrInvalidUTF8), since the event may be
-// forwarded as it is. Every error is an *EventError. The event keeps its
+// forwarded as it is. Every error is an *Error. The event keeps its
 // own copy of raw.
-func ParseEvent(raw []byte) (*Event, error) {
+func Parse(raw []byte) (*Event, error) {
 	return parseOwned(bytes.Clone(raw))
 }
 
-// parseOwned is ParseEvent for bytes nobody else will modify.
+// parseOwned is Parse for bytes nobody else will modify.
 func parseOwned(raw []byte) (*Event, error) {
 	doc, err := jsondoc.ParseStrict(raw)
 	if err != nil {
 		var se *jsondoc.SyntaxError
 		if errors.As(err, &se) {
-			ee := &EventError{Line: se.Line, Column: se.Column, Offset: se.Offset, Err: fmt.Errorf("%w: %s", ErrMalformedEvent, se.Msg)}
+			ee := &Error{Line: se.Line, Column: se.Column, Offset: se.Offset, Err: fmt.Errorf("%w: %s", ErrMalformed, se.Msg)}
 			if se.Msg == jsondoc.MsgInvalidUTF8 {
 				ee.Field = strings.TrimPrefix(strings.TrimPrefix(se.Path, "$"), ".")
-				ee.Err = fmt.Errorf("%w: %w in a string", ErrMalformedEvent, ErrInvalidUTF8)
+				ee.Err = fmt.Errorf("%w: %w in a string", ErrMalformed, ErrInvalidUTF8)
 			}
 			return nil, ee
 		}
-		return nil, &EventError{Err: fmt.Errorf("%w: %v", ErrMalformedEvent, err)}
+		return nil, &Error{Err: fmt.Errorf("%w: %v", ErrMalformed, err)}
 	}
 	return eventFromDoc(doc, raw)
 }
 
 func eventFromDoc(doc *jsondoc.Value, raw []byte) (*Event, error) {
 	if doc.Kind() != jsondoc.Object {
-		return nil, &EventError{Err: fmt.Errorf("%w, not %s", ErrNotObject, article(doc.Kind()))}
+		return nil, &Error{Err: fmt.Errorf("%w, not %s", ErrNotObject, article(doc.Kind()))}
 	}
 	e := &Event{raw: raw, doc: doc}
 
 	typ := doc.Get("event_type")
 	switch typ.Kind() {
 	case jsondoc.Absent:
-		return nil, &EventError{Field: "event_type", Err: ErrMissingType}
+		return nil, &Error{Field: "event_type", Err: ErrMissingType}
 	case jsondoc.String:
 		if typ.Text() == "" {
-			return nil, &EventError{Field: "event_type", Err: ErrInvalidType}
+			return nil, &Error{Field: "event_type", Err: ErrInvalidType}
 		}
 		e.typ = Trigger(typ.Text())
 	default:
-		return nil, &EventError{Field: "event_type", Err: fmt.Errorf("%w, not %s", ErrInvalidType, article(typ.Kind()))}
+		return nil, &Error{Field: "event_type", Err: fmt.Errorf("%w, not %s", ErrInvalidType, article(typ.Kind()))}
 	}
 
 	tm := doc.Get("event_time")
 	switch tm.Kind() {
 	case jsondoc.Absent:
-		return nil, &EventError{Field: "event_time", Err: ErrMissingTime}
+		return nil, &Error{Field: "event_time", Err: ErrMissingTime}
 	case jsondoc.Number:
 		if err := checkTimestamp(tm.Text()); err != nil {
-			return nil, &EventError{Field: "event_time", Err: fmt.Errorf("%w, not %s", err, tm.Text())}
+			return nil, &Error{Field: "event_time", Err: fmt.Errorf("%w, not %s", err, tm.Text())}
 		}
 		e.time = Timestamp{literal: tm.Text()}
 	default:
-		return nil, &EventError{Field: "event_time", Err: fmt.Errorf("%w, not %s", ErrInvalidTimestamp, article(tm.Kind()))}
+		return nil, &Error{Field: "event_time", Err: fmt.Errorf("%w, not %s", ErrInvalidTimestamp, article(tm.Kind()))}
 	}
 
 	switch id := doc.Get("event_id"); id.Kind() {
@@ -136,7 +136,7 @@ func eventFromDoc(doc *jsondoc.Value, raw []byte) (*Event, error) {
 	case jsondoc.String:
 		e.id = id.Text()
 	default:
-		return nil, &EventError{Field: "event_id", Err: fmt.Errorf("%w, not %s", ErrInvalidID, article(id.Kind()))}
+		return nil, &Error{Field: "event_id", Err: fmt.Errorf("%w, not %s", ErrInvalidID, article(id.Kind()))}
 	}
 	return e, nil
 }
@@ -151,27 +151,27 @@ func article(k jsondoc.Kind) string {
 	return "a " + k.String()
 }
 
-// EventOption sets an optional part of an event built by NewEvent.
-type EventOption interface {
+// Option sets an optional part of an event built by New.
+type Option interface {
 	apply(*eventEnvelope)
 }
 
-type eventOptionFunc func(*eventEnvelope)
+type optionFunc func(*eventEnvelope)
 
-func (f eventOptionFunc) apply(e *eventEnvelope) { f(e) }
+func (f optionFunc) apply(e *eventEnvelope) { f(e) }
 
-// WithTime sets event_time. Without it NewEvent uses the current time.
-func WithTime(t Timestamp) EventOption {
-	return eventOptionFunc(func(e *eventEnvelope) { e.Time = t })
+// WithTime sets event_time. Without it New uses the current time.
+func WithTime(t Timestamp) Option {
+	return optionFunc(func(e *eventEnvelope) { e.Time = t })
 }
 
 // WithID sets event_id, which receivers see as a stable identifier of the
 // event. Without it the event has none.
-func WithID(id string) EventOption {
-	return eventOptionFunc(func(e *eventEnvelope) { e.ID = id })
+func WithID(id string) Option {
+	return optionFunc(func(e *eventEnvelope) { e.ID = id })
 }
 
-// eventEnvelope is the JSON shape NewEvent writes.
+// eventEnvelope is the JSON shape New writes.
 type eventEnvelope struct {
 	Type Trigger   `json:"event_type"`
 	Time Timestamp `json:"event_time"`
@@ -179,13 +179,13 @@ type eventEnvelope struct {
 	Data any       `json:"data"`
 }
 
-// NewEvent builds an event from Go values: data is encoded with
-// encoding/json under "data" (a struct such as AccessRequest, a map, or
+// New builds an event from Go values: data is encoded with
+// encoding/json under "data" (a struct such as accessrequest.Request, a map, or
 // json.RawMessage). The event then behaves exactly as if its JSON had been
-// received and passed to ParseEvent. A Go string that is not valid UTF-8
+// received and passed to Parse. A Go string that is not valid UTF-8
 // is coerced by encoding/json, each bad byte becoming U+FFFD; raw JSON
 // (json.RawMessage) is not, and must be valid UTF-8 (ErrInvalidUTF8).
-func NewEvent(typ Trigger, data any, opts ...EventOption) (*Event, error) {
+func New(typ Trigger, data any, opts ...Option) (*Event, error) {
 	env := eventEnvelope{Type: typ, Data: data}
 	for _, o := range opts {
 		if o != nil {
@@ -197,7 +197,7 @@ func NewEvent(typ Trigger, data any, opts ...EventOption) (*Event, error) {
 	}
 	raw, err := json.Marshal(env)
 	if err != nil {
-		return nil, &EventError{Field: "data", Err: err}
+		return nil, &Error{Field: "data", Err: err}
 	}
 	return parseOwned(raw)
 }
@@ -223,10 +223,10 @@ func (e *Event) Document() any { return e.doc }
 // MarshalJSON returns the event's JSON as received.
 func (e *Event) MarshalJSON() ([]byte, error) { return e.raw, nil }
 
-// UnmarshalJSON decodes the event as ParseEvent does, so an Event can sit in
+// UnmarshalJSON decodes the event as Parse does, so an Event can sit in
 // a struct that is decoded with encoding/json.
 func (e *Event) UnmarshalJSON(b []byte) error {
-	parsed, err := ParseEvent(b)
+	parsed, err := Parse(b)
 	if err != nil {
 		return err
 	}
@@ -235,7 +235,7 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 }
 
 // Decode decodes the event's JSON into v with encoding/json, for instance
-// into an *AccessRequestEvent.
+// into an *accessrequest.Event.
 func (e *Event) Decode(v any) error {
 	return json.Unmarshal(e.raw, v)
 }
