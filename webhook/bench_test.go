@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/engine"
 	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/webhook"
 )
@@ -19,12 +20,13 @@ import (
 // measures publishing alone: matching, filtering and queueing.
 type countingEngine struct{ n atomic.Int64 }
 
-func (e *countingEngine) Start(webhook.Runner) error { return nil }
-func (e *countingEngine) Enqueue(_ context.Context, d *webhook.Delivery) error {
-	e.n.Add(1)
+func (e *countingEngine) Start(engine.Runner) error { return nil }
+func (e *countingEngine) Enqueue(_ context.Context, _ engine.Tx, batch []*engine.Delivery) error {
+	e.n.Add(int64(len(batch)))
 	return nil
 }
-func (e *countingEngine) Close(context.Context) error { return nil }
+func (e *countingEngine) Stats(context.Context) (engine.Stats, error) { return engine.Stats{}, nil }
+func (e *countingEngine) Close(context.Context) error                 { return nil }
 
 // BenchmarkPublish publishes the 3 KB access-request event with 10 matching
 // webhooks among 10, 1,000 and 10,000 registered: the others listen to an
@@ -83,14 +85,17 @@ func mustMock(tb testing.TB, t event.Trigger) *event.Event {
 
 // inlineEngine makes every attempt at once, on the publisher's goroutine,
 // so that a benchmark sees one delivery's whole cost and nothing else.
-type inlineEngine struct{ runner webhook.Runner }
+type inlineEngine struct{ runner engine.Runner }
 
-func (e *inlineEngine) Start(r webhook.Runner) error { e.runner = r; return nil }
-func (e *inlineEngine) Enqueue(ctx context.Context, d *webhook.Delivery) error {
-	e.runner.Attempt(ctx, d)
+func (e *inlineEngine) Start(r engine.Runner) error { e.runner = r; return nil }
+func (e *inlineEngine) Enqueue(ctx context.Context, _ engine.Tx, batch []*engine.Delivery) error {
+	for _, d := range batch {
+		e.runner.Run(ctx, d)
+	}
 	return nil
 }
-func (e *inlineEngine) Close(context.Context) error { return nil }
+func (e *inlineEngine) Stats(context.Context) (engine.Stats, error) { return engine.Stats{}, nil }
+func (e *inlineEngine) Close(context.Context) error                 { return nil }
 
 // cannedTransport answers every request with the same small JSON response
 // after reading the request body, without a network.

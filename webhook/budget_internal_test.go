@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/engine"
 	"github.com/outhook/outhook/event"
 	"github.com/stretchr/testify/require"
 )
@@ -33,22 +34,33 @@ func (c *budgetClock) Advance(d time.Duration) {
 }
 
 // collectingEngine keeps what is queued, so that the test makes each
-// attempt itself through Runner.Attempt, as an engine would, with no timer.
+// attempt itself through Runner.Run, as an engine would, with no timer.
 type collectingEngine struct {
 	mu     sync.Mutex
-	queued []*Delivery
+	queued []*engine.Delivery
+	runner engine.Runner
 }
 
-func (e *collectingEngine) Start(Runner) error { return nil }
+func (e *collectingEngine) Start(r engine.Runner) error { e.runner = r; return nil }
 func (e *collectingEngine) Close(context.Context) error {
 	return nil
 }
 
-func (e *collectingEngine) Enqueue(_ context.Context, d *Delivery) error {
+func (e *collectingEngine) Enqueue(_ context.Context, _ engine.Tx, batch []*engine.Delivery) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.queued = append(e.queued, d)
+	e.queued = append(e.queued, batch...)
 	return nil
+}
+
+func (e *collectingEngine) Stats(context.Context) (engine.Stats, error) { return engine.Stats{}, nil }
+
+// done is what Run says of a delivery that ended.
+var done = engine.Result{Outcome: engine.Done}
+
+// attempt runs del as an engine would.
+func (s budgetSetup) attempt(del *engine.Delivery) engine.Result {
+	return s.engine.runner.Run(context.Background(), del)
 }
 
 type budgetSetup struct {
@@ -86,7 +98,7 @@ func newBudgetDispatcher(t *testing.T, policy RetryPolicy, delivery *DeliverySet
 }
 
 // publish queues one event and returns its delivery.
-func (s budgetSetup) publish(t *testing.T) *Delivery {
+func (s budgetSetup) publish(t *testing.T) *engine.Delivery {
 	t.Helper()
 	e, _ := accessrequest.Mock(accessrequest.Created)
 	_, err := s.d.Publish(context.Background(), e)
@@ -98,9 +110,9 @@ func (s budgetSetup) publish(t *testing.T) *Delivery {
 
 // requireBudgetDeadLetter checks that del ended as a dead letter whose
 // reason says the budget ran out, and mentions each of want.
-func (s budgetSetup) requireBudgetDeadLetter(t *testing.T, next Next, del *Delivery, want ...string) {
+func (s budgetSetup) requireBudgetDeadLetter(t *testing.T, next engine.Result, del *engine.Delivery, want ...string) {
 	t.Helper()
-	require.Equal(t, Next{}, next, "the delivery ends: no retry is scheduled past the budget")
+	require.Equal(t, done, next, "the delivery ends: no retry is scheduled past the budget")
 	dls, err := s.d.DeadLetters(context.Background(), "", 0)
 	require.NoError(t, err)
 	require.Len(t, dls, 1)
@@ -125,7 +137,7 @@ func TestBudgetRetryAfterPastBudgetEndsDelivery(t *testing.T) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	})
 	del := s.publish(t)
-	next := s.d.Attempt(context.Background(), del)
+	next := s.attempt(del)
 	s.requireBudgetDeadLetter(t, next, del, "status 503", "2m0s (Retry-After)", "max_elapsed 1m0s", "2026-12-04T12:01:00Z")
 }
 
@@ -136,9 +148,9 @@ func TestBudgetRetryAfterWithinBudgetRetries(t *testing.T) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	})
 	del := s.publish(t)
-	require.Equal(t, Next{Retry: true, Delay: 30 * time.Second}, s.d.Attempt(context.Background(), del))
+	require.Equal(t, engine.Result{Outcome: engine.Retry, Delay: 30 * time.Second}, s.attempt(del))
 	s.clock.Advance(30 * time.Second)
-	next := s.d.Attempt(context.Background(), del)
+	next := s.attempt(del)
 	s.requireBudgetDeadLetter(t, next, del, "30s (Retry-After)")
 	require.Equal(t, int32(2), s.requests.Load())
 }
@@ -148,7 +160,7 @@ func TestBudgetDrawnDelayPastBudgetEndsDelivery(t *testing.T) {
 	s := newBudgetDispatcher(t, policy, nil, status503, optionFunc(func(c *config) { c.jitter = func() float64 { return 0.5 } }))
 	del := s.publish(t)
 	s.clock.Advance(45 * time.Second) // the first attempt starts late, but in time
-	next := s.d.Attempt(context.Background(), del)
+	next := s.attempt(del)
 	require.Equal(t, int32(1), s.requests.Load())
 	s.requireBudgetDeadLetter(t, next, del, "30s (backoff)")
 }
@@ -158,7 +170,7 @@ func TestBudgetNoAttemptStartsAfterBudget(t *testing.T) {
 	s := newBudgetDispatcher(t, policy, nil, status503)
 	del := s.publish(t)
 	s.clock.Advance(time.Minute) // queued behind others for the whole budget
-	next := s.d.Attempt(context.Background(), del)
+	next := s.attempt(del)
 	require.Zero(t, s.requests.Load(), "no request is sent once the budget has run out")
 	s.requireBudgetDeadLetter(t, next, del, "ended at 2026-12-04T12:01:00Z")
 }
@@ -169,8 +181,8 @@ func TestBudgetBreakerHoldPastBudgetEndsDelivery(t *testing.T) {
 		WithBreaker(BreakerSettings{Threshold: 1, Cooldown: 10 * time.Minute, MaxCooldown: time.Hour}),
 		optionFunc(func(c *config) { c.jitter = func() float64 { return 0 } }))
 	del := s.publish(t)
-	require.True(t, s.d.Attempt(context.Background(), del).Retry, "the first failure opens the breaker")
-	next := s.d.Attempt(context.Background(), del)
+	require.Equal(t, engine.Retry, s.attempt(del).Outcome, "the first failure opens the breaker")
+	next := s.attempt(del)
 	require.Equal(t, int32(1), s.requests.Load(), "the open breaker sends nothing")
 	s.requireBudgetDeadLetter(t, next, del, "10m0s (circuit breaker open)")
 }
@@ -181,8 +193,8 @@ func TestBudgetBreakerHoldWithinBudgetWaits(t *testing.T) {
 		WithBreaker(BreakerSettings{Threshold: 1, Cooldown: 10 * time.Minute, MaxCooldown: time.Hour}),
 		optionFunc(func(c *config) { c.jitter = func() float64 { return 0 } }))
 	del := s.publish(t)
-	s.d.Attempt(context.Background(), del)
-	require.Equal(t, Next{Retry: true, Delay: 10 * time.Minute}, s.d.Attempt(context.Background(), del))
+	s.attempt(del)
+	require.Equal(t, engine.Result{Outcome: engine.Held, Delay: 10 * time.Minute}, s.attempt(del))
 }
 
 func TestBudgetRateLimitHoldPastBudgetEndsDelivery(t *testing.T) {
@@ -190,8 +202,8 @@ func TestBudgetRateLimitHoldPastBudgetEndsDelivery(t *testing.T) {
 	limit := &DeliverySettings{RateLimit: &RateLimit{Requests: 1, Per: Duration(time.Hour)}}
 	s := newBudgetDispatcher(t, policy, limit, func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
 	first, second := s.publish(t), s.publish(t)
-	require.Equal(t, Next{}, s.d.Attempt(context.Background(), first), "delivered; the hour's one request is spent")
-	next := s.d.Attempt(context.Background(), second)
+	require.Equal(t, done, s.attempt(first), "delivered; the hour's one request is spent")
+	next := s.attempt(second)
 	require.Equal(t, int32(1), s.requests.Load())
 	s.requireBudgetDeadLetter(t, next, second, "1h0m0s (rate limit)")
 }
@@ -201,7 +213,7 @@ func TestBudgetCountsFromFirstAttemptWhenCreatedIsZero(t *testing.T) {
 	s := newBudgetDispatcher(t, policy, nil, func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
 	del := s.publish(t)
 	del.Created = time.Time{}
-	require.Equal(t, Next{}, s.d.Attempt(context.Background(), del))
+	require.Equal(t, done, s.attempt(del))
 	invs, err := s.d.Invocations(context.Background(), del.WebhookID, 1)
 	require.NoError(t, err)
 	require.Equal(t, Delivered, invs[0].Outcome, invs[0].Reason)

@@ -1,11 +1,11 @@
 package webhook
 
 import (
-	"context"
 	"net/http"
 	"testing"
 	"time"
 
+	"github.com/outhook/outhook/engine"
 	"github.com/stretchr/testify/require"
 )
 
@@ -18,17 +18,17 @@ func TestBudgetRateLimitRefusalTakesNoSlot(t *testing.T) {
 	limit := &DeliverySettings{RateLimit: &RateLimit{Requests: 1, Per: Duration(time.Minute)}}
 	s := newBudgetDispatcher(t, policy, limit, func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
 	a, b, c := s.publish(t), s.publish(t), s.publish(t)
-	require.Equal(t, Next{}, s.d.Attempt(context.Background(), a), "sent at once")
-	require.Equal(t, Next{Retry: true, Delay: time.Minute}, s.d.Attempt(context.Background(), b), "the next slot, within the budget")
-	s.requireBudgetDeadLetter(t, s.d.Attempt(context.Background(), c), c, "2m0s (rate limit)")
+	require.Equal(t, done, s.attempt(a), "sent at once")
+	require.Equal(t, engine.Result{Outcome: engine.Held, Delay: time.Minute}, s.attempt(b), "the next slot, within the budget")
+	s.requireBudgetDeadLetter(t, s.attempt(c), c, "2m0s (rate limit)")
 
 	s.clock.Advance(time.Minute)
-	require.Equal(t, Next{}, s.d.Attempt(context.Background(), b), "sent in its slot")
+	require.Equal(t, done, s.attempt(b), "sent in its slot")
 	require.Equal(t, int32(2), s.requests.Load())
 	d := s.publish(t)
-	require.Equal(t, Next{Retry: true, Delay: time.Minute}, s.d.Attempt(context.Background(), d),
+	require.Equal(t, engine.Result{Outcome: engine.Held, Delay: time.Minute}, s.attempt(d),
 		"the slot after b's is free: c, refused, did not take it")
 	s.clock.Advance(time.Minute)
-	require.Equal(t, Next{}, s.d.Attempt(context.Background(), d))
+	require.Equal(t, done, s.attempt(d))
 	require.Equal(t, int32(3), s.requests.Load())
 }

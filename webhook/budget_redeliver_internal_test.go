@@ -16,7 +16,7 @@ func TestBudgetRedeliveryStartsAFreshBudget(t *testing.T) {
 	s := newBudgetDispatcher(t, RetryPolicy{MaxElapsed: Duration(time.Minute)}, nil, func(w http.ResponseWriter, _ *http.Request) {})
 	del := s.publish(t)
 	s.clock.Advance(time.Minute)
-	s.requireBudgetDeadLetter(t, s.d.Attempt(context.Background(), del), del)
+	s.requireBudgetDeadLetter(t, s.attempt(del), del)
 	require.Zero(t, s.requests.Load())
 
 	s.clock.Advance(time.Hour)
@@ -25,7 +25,7 @@ func TestBudgetRedeliveryStartsAFreshBudget(t *testing.T) {
 	again := s.engine.queued[len(s.engine.queued)-1]
 	s.engine.mu.Unlock()
 	require.Equal(t, del.ID, again.ID, "the same delivery")
-	require.Equal(t, Next{}, s.d.Attempt(context.Background(), again))
+	require.Equal(t, done, s.attempt(again))
 	require.Equal(t, int32(1), s.requests.Load(), "the redelivery was sent")
 	invs, err := s.d.Invocations(context.Background(), del.WebhookID, 1)
 	require.NoError(t, err)

@@ -49,6 +49,7 @@ type hook struct {
 	concurrency  int
 	queueSize    int
 	orderingKey  []string           // path segments; nil when unordered
+	version      uint64             // 1 when added, one more at each update
 	limiter      *ratelimit.Limiter // nil when unlimited
 	breaker      *breaker.Breaker   // nil when turned off
 	maxRedirect  int                // redirects to follow
@@ -220,21 +221,22 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 	return h, nil
 }
 
-// newDelivery starts a delivery of e to h, created at now.
-func (h *hook) newDelivery(id string, e *event.Event, now time.Time) *Delivery {
-	del := &Delivery{ID: id, WebhookID: h.def.ID, Event: e, Created: now, queueSize: h.queueSize, limit: h.concurrency}
-	if h.orderingKey != nil {
-		var v any = e.Document()
-		for _, name := range h.orderingKey {
-			if v, _ = jsondoc.Field(v, name); v == nil {
-				break
-			}
-		}
-		if k := jsondoc.KindOf(v); k != jsondoc.Absent && k != jsondoc.Null {
-			del.key = string(jsondoc.AppendText(nil, v))
+// orderingKeyOf returns the value at h's ordering-key path in e, as
+// text; "" when h is unordered or e has no value there.
+func (h *hook) orderingKeyOf(e *event.Event) string {
+	if h.orderingKey == nil {
+		return ""
+	}
+	var v any = e.Document()
+	for _, name := range h.orderingKey {
+		if v, _ = jsondoc.Field(v, name); v == nil {
+			return ""
 		}
 	}
-	return del
+	if k := jsondoc.KindOf(v); k != jsondoc.Absent && k != jsondoc.Null {
+		return string(jsondoc.AppendText(nil, v))
+	}
+	return ""
 }
 
 // maxRedirects bounds MaxRedirects.

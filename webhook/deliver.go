@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/engine"
 	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/internal/breaker"
 	"github.com/outhook/outhook/internal/netguard"
@@ -26,12 +27,14 @@ import (
 // that the connection can be reused; a longer body costs the connection.
 const drainLimit = 256 << 10
 
-var _ Runner = (*Dispatcher)(nil)
-
-// Attempt makes the next attempt of del: it renders the body on the first
-// attempt, sends it, reads and validates the response, records the
-// invocation, and says whether to retry. It implements Runner.
-func (d *Dispatcher) Attempt(ctx context.Context, del *Delivery) Next {
+// run makes the next attempt of del, or decides that none is due yet: it
+// renders the body on the first attempt, sends it, reads and validates
+// the response, records the invocation, and says what the engine is to do
+// next.
+func (d *Dispatcher) run(ctx context.Context, del *delivery) engine.Result {
+	if ctx.Err() != nil {
+		return engine.Result{Outcome: engine.Interrupted}
+	}
 	// The registry is read before every attempt, so that Remove stops a
 	// delivery's retries too. A webhook merely updated keeps the retries
 	// of a delivery on the definition, and the body, of its first attempt.
@@ -57,7 +60,7 @@ func (d *Dispatcher) Attempt(ctx context.Context, del *Delivery) Next {
 	// no worker and counts no attempt.
 	permit, wait, err := d.admit(h, del)
 	if err == nil && wait > 0 {
-		return Next{Retry: true, Delay: wait}
+		return engine.Result{Outcome: engine.Held, Delay: wait}
 	}
 	// A queued delivery has a span for each run that attempts or ends it;
 	// not for one that only waits, which an open breaker's backlog does
@@ -72,6 +75,9 @@ func (d *Dispatcher) Attempt(ctx context.Context, del *Delivery) Next {
 
 	inv := d.send(ctx, h, del)
 	d.reportToBreaker(ctx, h, &permit, inv)
+	if ctx.Err() != nil {
+		return d.interrupted(ctx, del, inv, ctx.Err())
+	}
 	retry, delay := false, time.Duration(0)
 	if inv.Outcome != Delivered {
 		if d.retryable(ctx, h, inv) {
@@ -105,14 +111,28 @@ func (d *Dispatcher) Attempt(ctx context.Context, del *Delivery) Next {
 	}
 	d.record(ctx, inv.Invocation)
 	d.log(ctx, &inv.Invocation)
-	return Next{Retry: retry, Delay: delay}
+	if retry {
+		return engine.Result{Outcome: engine.Retry, Delay: delay}
+	}
+	return engine.Result{Outcome: engine.Done}
+}
+
+// interrupted records an attempt that the engine's ctx cut short: it
+// counts for nothing, and the engine keeps the delivery or abandons it.
+func (d *Dispatcher) interrupted(ctx context.Context, del *delivery, inv *attempt, cause error) engine.Result {
+	del.Attempts--
+	inv.Outcome = Retrying
+	inv.Reason = fmt.Sprintf("attempt interrupted, the engine is stopping (%v); it counts for nothing: %s", cause, inv.Reason)
+	d.record(d.life, inv.Invocation)
+	d.log(d.life, &inv.Invocation)
+	return engine.Result{Outcome: engine.Interrupted}
 }
 
 // admit applies the retry budget, the webhook's rate limit and its circuit
 // breaker. It returns the breaker's permit, or how long to wait, or why the
 // delivery must fail now: among other reasons, because the budget has run
 // out, or because the wait would outlast it.
-func (d *Dispatcher) admit(h *hook, del *Delivery) (permit breaker.Permit, wait time.Duration, err error) {
+func (d *Dispatcher) admit(h *hook, del *delivery) (permit breaker.Permit, wait time.Duration, err error) {
 	now := d.cfg.now()
 	if del.Created.IsZero() { // an engine that does not say: the budget starts now
 		del.Created = now
@@ -175,7 +195,7 @@ func (d *Dispatcher) reportToBreaker(ctx context.Context, h *hook, permit *break
 
 // refuse ends del without an attempt: its body cannot be rendered, or its
 // webhook's breaker refuses it. It becomes a dead letter.
-func (d *Dispatcher) refuse(ctx context.Context, del *Delivery, reason string) Next {
+func (d *Dispatcher) refuse(ctx context.Context, del *delivery, reason string) engine.Result {
 	h := del.hook
 	inv := Invocation{
 		ID: newID(), DeliveryID: del.ID, WebhookID: h.def.ID, WebhookName: h.def.Name, EventType: del.Event.Type(),
@@ -185,7 +205,7 @@ func (d *Dispatcher) refuse(ctx context.Context, del *Delivery, reason string) N
 	d.tel.endDelivery(ctx, del, h.def.Name, Failed, inv.Reason)
 	d.record(ctx, inv)
 	d.log(ctx, &inv)
-	return Next{}
+	return engine.Result{Outcome: engine.Done}
 }
 
 // retryable applies the retry decider; a validation failure is retried only
@@ -200,9 +220,8 @@ func (d *Dispatcher) retryable(ctx context.Context, h *hook, inv *attempt) bool 
 	return d.cfg.retryDecider(ctx, inv.status, inv.err)
 }
 
-// Abandon records del as a dead letter that the engine gave up. It
-// implements Runner.
-func (d *Dispatcher) Abandon(del *Delivery, err error) {
+// abandon records del as a dead letter that the engine gave up.
+func (d *Dispatcher) abandon(del *delivery, err error) {
 	reason := "abandoned: " + err.Error()
 	inv := Invocation{
 		ID: newID(), DeliveryID: del.ID, WebhookID: del.WebhookID, EventType: del.Event.Type(), EventID: del.Event.ID(),
@@ -224,13 +243,13 @@ func (d *Dispatcher) Abandon(del *Delivery, err error) {
 // (outhook.dead_letters.failed), returned as a *DeadLetterError and, while
 // Close runs, kept for Close to return: the delivery is lost, and whoever
 // can be told is.
-func (d *Dispatcher) deadLetter(del *Delivery, outcome Outcome, reason string) error {
+func (d *Dispatcher) deadLetter(del *delivery, outcome Outcome, reason string) error {
 	return d.deadLetterIn(d.life, del, outcome, reason)
 }
 
 // deadLetterIn is deadLetter with the write's context: Publish's ends
 // sooner (see storeContext).
-func (d *Dispatcher) deadLetterIn(ctx context.Context, del *Delivery, outcome Outcome, reason string) error {
+func (d *Dispatcher) deadLetterIn(ctx context.Context, del *delivery, outcome Outcome, reason string) error {
 	dl := DeadLetter{
 		DeliveryID: del.ID, WebhookID: del.WebhookID, Event: del.Event, Outcome: outcome,
 		Reason: reason, Attempts: del.Attempts, FailedAt: d.cfg.now(),
@@ -295,7 +314,7 @@ type attempt struct {
 // send makes one HTTP attempt of del, whose body is rendered, and describes
 // it. Its Outcome is Delivered or, for any failure, Failed; the caller
 // decides about retries.
-func (d *Dispatcher) send(ctx context.Context, h *hook, del *Delivery) *attempt {
+func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt {
 	a := &attempt{Invocation: Invocation{
 		ID: newID(), DeliveryID: del.ID, WebhookID: h.def.ID, WebhookName: h.def.Name,
 		EventType: del.Event.Type(), EventID: del.Event.ID(), Attempt: del.Attempts, StartedAt: d.cfg.now(),
@@ -312,9 +331,10 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *Delivery) *attempt 
 	a.request = RecordedRequest{Method: h.method, URL: h.redactedURL, Header: h.recordedHeader(header, d.tel.propagator != nil), Body: del.body}
 	a.Request = &a.request
 
-	timeout := startTimeout(ctx, h.timeout)
-	defer timeout.end()
-	req := h.request.WithContext(timeout.ctx)
+	tctx, cancel := context.WithTimeout(ctx, h.timeout)
+	defer cancel()
+	expired := func() bool { return tctx.Err() == context.DeadlineExceeded && ctx.Err() == nil }
+	req := h.request.WithContext(tctx)
 	req.Header = header
 	req.Body, req.GetBody, req.ContentLength = requestBody(del.body)
 	resp, err := d.do(h, req)
@@ -328,7 +348,7 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *Delivery) *attempt 
 			if errors.As(err, &be) {
 				reason = "blocked by the SSRF guard: " + h.redactor.String(be.Error())
 			}
-		case timeout.expired() && ctx.Err() == nil:
+		case expired():
 			reason = fmt.Sprintf("no response within the %s timeout", h.timeout)
 		}
 		return fail(reason)
@@ -374,7 +394,7 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *Delivery) *attempt 
 	switch {
 	case readErr != nil:
 		a.err = readErr
-		if timeout.expired() && ctx.Err() == nil {
+		if expired() {
 			return fail(fmt.Sprintf("response body not read within the %s timeout", h.timeout))
 		}
 		return fail("reading the response: " + h.redactor.String(readErr.Error()))
@@ -449,7 +469,7 @@ func (h *hook) render(e *event.Event) (string, error) {
 // definition's, and the attempt's id, timestamp and signature. The
 // definition's value slices are shared, not copied: nothing modifies them,
 // Set replaces them.
-func (h *hook) attemptHeader(del *Delivery, now time.Time) http.Header {
+func (h *hook) attemptHeader(del *delivery, now time.Time) http.Header {
 	header := maps.Clone(h.header) // a small map is cloned in one copy
 	if h.signer != nil {
 		h.signer.SetHeaders(header, del.ID, now, []byte(del.body))
@@ -535,7 +555,8 @@ func (d *Dispatcher) TestEvent(ctx context.Context, w Webhook, e *event.Event) (
 			Outcome: Failed, Reason: h.redactor.String(fmt.Sprintf("rendering the body: %v", err)), StartedAt: d.cfg.now(),
 		}, nil
 	}
-	del := &Delivery{ID: newID(), WebhookID: h.def.ID, Event: e, Attempts: 1, body: body, rendered: true}
+	del := newDelivery(newID(), h, e, d.cfg.now())
+	del.Attempts, del.body, del.rendered = 1, body, true
 	a := d.send(ctx, h, del)
 	if a.validationFailed {
 		a.Outcome = ValidationFailed

@@ -15,7 +15,9 @@ import (
 	"time"
 
 	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/engine"
 	"github.com/outhook/outhook/event"
+	"github.com/outhook/outhook/internal/memengine"
 	"github.com/outhook/outhook/internal/netguard"
 )
 
@@ -31,7 +33,7 @@ import (
 type Dispatcher struct {
 	cfg    *config
 	client *http.Client
-	engine Engine
+	engine engine.Engine
 	store  InvocationStore
 	tel    *telemetry
 
@@ -95,13 +97,17 @@ func New(opts ...Option) (*Dispatcher, error) {
 	if d.client == nil {
 		d.client = newHTTPClient(cfg.workers, guard)
 	}
+	if se, ok := d.engine.(StoreEngine); ok && d.store == nil {
+		d.store = se.InvocationStore()
+	}
 	if d.store == nil {
 		d.store = NewMemoryStore(0, 0)
 	}
-	if d.engine == nil {
-		d.engine = newMemoryEngine(cfg.workers, cfg.queuePolicy)
+	inMemory := d.engine == nil
+	if inMemory {
+		d.engine = memengine.New(memengine.Config{Workers: cfg.workers, Reject: cfg.queuePolicy == QueueReject})
 	}
-	tel, err := newTelemetry(cfg, d.engine)
+	tel, err := newTelemetry(cfg, d.engine, inMemory)
 	if err != nil {
 		return nil, fmt.Errorf("webhook: telemetry: %w", err)
 	}
@@ -109,7 +115,7 @@ func New(opts ...Option) (*Dispatcher, error) {
 	if tel.queued {
 		d.engine = tracedEngine{Engine: d.engine, tel: tel}
 	}
-	if err := d.engine.Start(d); err != nil {
+	if err := d.engine.Start(runner{d}); err != nil {
 		tel.close()
 		return nil, fmt.Errorf("webhook: starting the delivery engine: %w", err)
 	}
@@ -241,8 +247,10 @@ func (d *Dispatcher) compile(w Webhook) (*hook, DefinitionErrors) {
 // putLocked registers h under its id, name and triggers, replacing any
 // previous version with the same id.
 func (d *Dispatcher) putLocked(h *hook) {
+	h.version = 1
 	if old := d.byID[h.def.ID]; old != nil {
 		d.unindexLocked(old)
+		h.version = old.version + 1
 	}
 	d.byID[h.def.ID] = h
 	d.byName[h.def.Name] = h.def.ID
@@ -316,17 +324,11 @@ func (d *Dispatcher) Update(w Webhook) (Webhook, error) {
 // attempts), all together.
 const closeGrace = time.Second
 
-// queueResizer is an Engine whose queues follow a webhook's queue size and
-// concurrency as Update changes them: the in-memory one.
-type queueResizer interface {
-	resize(webhookID string, size, limit int)
-}
-
 // resizeQueue gives h's queue, busy or not, h's queue size and
-// concurrency.
+// concurrency, when the engine keeps a queue per webhook.
 func (d *Dispatcher) resizeQueue(h *hook) {
-	if r, ok := d.engine.(queueResizer); ok {
-		r.resize(h.def.ID, h.queueSize, h.concurrency)
+	if r, ok := d.engine.(engine.Resizer); ok {
+		r.Resize(h.def.ID, h.queueSize, h.concurrency)
 	}
 }
 
@@ -397,25 +399,46 @@ type Queued struct {
 // Publish queues e for every active webhook whose triggers include e's type
 // and whose filters match it. The event is decoded already; it is rendered
 // once per webhook when its delivery starts. Publish returns once the
-// deliveries are queued, not delivered.
+// deliveries are queued, not delivered. When e has an event_id, each
+// delivery's id (the webhook-id header) derives from it and the webhook's
+// id, so that publishing the same event again, after an error say, gives
+// receivers the same ids to deduplicate on.
 //
-// With the in-memory engine, Publish first queues the event to every
-// matching webhook whose queue has room (with another Engine it calls
-// Enqueue for each in turn), then deals with the full ones as the queue
-// policy says: with QueueReject at once, with QueueBlock once it has
-// waited for room until ctx is done. A delivery it could not queue becomes
-// a dead letter (reason "queue full: …") that Redeliver can queue again
-// later, and Publish returns a *QueueFullError naming each such webhook
-// (wrapping ctx.Err() when it waited), joined with a *DeadLetterError for
-// any dead letter the store failed to keep. The store has closeGrace (one
-// second) past ctx to keep them, so a hung store holds Publish at most
+// Publish hands the engine every delivery in one Enqueue. The in-memory
+// engine queues the event to every matching webhook whose queue has room,
+// then deals with the full ones as the queue policy says: with QueueReject
+// at once, with QueueBlock once it has waited for room until ctx is done.
+// A delivery that could not be queued for want of room becomes a dead
+// letter (reason "queue full: …") that Redeliver can queue again later,
+// and Publish returns a *QueueFullError naming each such webhook (wrapping
+// ctx.Err() or ErrClosed when it waited), joined with a *DeadLetterError
+// for any dead letter the store failed to keep. The store has closeGrace
+// (one second) past ctx to keep them, so a hung store holds Publish at most
 // that long past ctx. Published lists what was queued. After Close it
-// returns ErrClosed. When the engine itself fails (Close began during the
-// Publish, or a durable engine's database error), Publish stops there and
-// returns that error: the webhooks it had not reached get neither a
-// delivery nor a dead letter, and Published says which were queued, so
-// that the caller can publish the event again.
+// returns ErrClosed. When the engine fails otherwise (a durable engine's
+// database error), Publish returns that error: the deliveries it did not
+// queue get no dead letter, and Published says which were queued, so that
+// the caller can publish the event again.
 func (d *Dispatcher) Publish(ctx context.Context, e *event.Event) (Published, error) {
+	return d.publish(ctx, nil, e)
+}
+
+// PublishTx is Publish inside tx, a transaction of the engine's own
+// database (a pgx.Tx or *sql.Tx for riverengine): the deliveries, and with
+// WithRecordFiltered the records of the webhooks that did not match when
+// the store is a TxStore, are written in tx, so that they commit or roll
+// back with the caller's own changes. No delivery starts before tx
+// commits. An engine that cannot write in tx (the in-memory one, or one on
+// another database) queues nothing and Publish returns an error wrapping
+// engine.ErrTxUnsupported.
+func (d *Dispatcher) PublishTx(ctx context.Context, tx engine.Tx, e *event.Event) (Published, error) {
+	if tx == nil {
+		return Published{}, fmt.Errorf("webhook: PublishTx: %w: tx is nil", engine.ErrTxUnsupported)
+	}
+	return d.publish(ctx, tx, e)
+}
+
+func (d *Dispatcher) publish(ctx context.Context, tx engine.Tx, e *event.Event) (Published, error) {
 	if !d.enter() {
 		return Published{}, ErrClosed
 	}
@@ -426,58 +449,52 @@ func (d *Dispatcher) Publish(ctx context.Context, e *event.Event) (Published, er
 	d.mu.RUnlock()
 
 	var pub Published
-	var full, rejected []pending // no room yet; refused by QueueReject
-	var stop error               // why queueing stopped short
-	nower, _ := d.engine.(queueNower)
+	var dels []*delivery
+	var hooks []*hook // of dels
+	var batch []*engine.Delivery
+	now := d.cfg.now()
 	for _, h := range candidates {
 		if !h.def.Active {
 			pub.Inactive++
-			d.recordNotSent(ctx, h, e, Skipped, "webhook is inactive")
+			d.recordNotSent(ctx, tx, h, e, Skipped, "webhook is inactive")
 			continue
 		}
 		if !h.filter.Match(e.Document()) {
 			pub.Filtered++
 			if d.cfg.recordFiltered {
-				d.recordNotSent(ctx, h, e, Filtered, h.filter.Explain(e.Document()).String())
+				d.recordNotSent(ctx, tx, h, e, Filtered, h.filter.Explain(e.Document()).String())
 			}
 			continue
 		}
-		del := h.newDelivery(newID(), e, d.cfg.now())
+		del := newDelivery(deliveryID(e, h.def.ID), h, e, now)
 		d.tel.startDelivery(ctx, h, del)
-		var err error
-		if nower != nil {
-			err = nower.enqueueNow(del)
-		} else {
-			err = d.engine.Enqueue(ctx, del)
-		}
-		switch {
+		dels, hooks = append(dels, del), append(hooks, h)
+		batch = append(batch, del.Delivery)
+	}
+	if len(batch) == 0 {
+		return pub, nil
+	}
+	errs := enqueueErrors(d.engine.Enqueue(ctx, tx, batch), len(batch))
+	var stop error       // why the engine failed otherwise
+	var full []int       // of the deliveries refused for want of room
+	var fullErr error    // why the engine stopped waiting for room, if it waited
+	for i, del := range dels {
+		switch err := errs[i]; {
 		case err == nil:
 			pub.Deliveries = append(pub.Deliveries, Queued{DeliveryID: del.ID, WebhookID: del.WebhookID})
-		case errors.Is(err, errNoRoomYet),
-			nower == nil && ctx.Err() != nil && errors.Is(err, ctx.Err()): // another engine waited in vain
-			full = append(full, pending{h, del})
 		case errors.Is(err, ErrQueueFull):
-			rejected = append(rejected, pending{h, del})
-		default:
-			d.tel.endDelivery(ctx, del, h.def.Name, Failed, err.Error())
-			stop = err
-		}
-		if stop != nil {
-			break
-		}
-	}
-	// Every webhook with room has the event: now wait for the full ones.
-	var unqueued []pending
-	for _, p := range full {
-		if stop == nil {
-			err := d.engine.Enqueue(ctx, p.del)
-			if err == nil {
-				pub.Deliveries = append(pub.Deliveries, Queued{DeliveryID: p.del.ID, WebhookID: p.del.WebhookID})
-				continue
+			full = append(full, i)
+			for _, cause := range []error{ctx.Err(), ErrClosed} {
+				if cause != nil && errors.Is(err, cause) {
+					fullErr = cause
+				}
 			}
-			stop = err // ctx.Err() or ErrClosed: the rest will not be waited for either
+		default:
+			d.tel.endDelivery(ctx, del, hooks[i].def.Name, Failed, err.Error())
+			if stop == nil {
+				stop = err
+			}
 		}
-		unqueued = append(unqueued, p)
 	}
 	if d.gen.Load() != gen {
 		// An Update raced with this Publish, whose deliveries may have made
@@ -488,40 +505,55 @@ func (d *Dispatcher) Publish(ctx context.Context, e *event.Event) (Published, er
 			}
 		}
 	}
-	if len(rejected) == 0 && len(unqueued) == 0 {
+	if len(full) == 0 {
 		return pub, stop
 	}
 
-	qf := &QueueFullError{}
-	var errs []error
+	qf := &QueueFullError{Err: fullErr}
+	var serrs []error
 	wctx, cancel := d.storeContext(ctx)
 	defer cancel()
-	keep := func(p pending, reason string) {
-		qf.WebhookIDs = append(qf.WebhookIDs, p.h.def.ID)
-		if err := d.deadLetterIn(wctx, p.del, Failed, reason); err != nil {
-			errs = append(errs, err)
+	for _, i := range full {
+		del, h := dels[i], hooks[i]
+		reason := fmt.Sprintf("queue full: more than %d deliveries waiting", h.queueSize)
+		if fullErr != nil {
+			reason = fmt.Sprintf("queue full: no room among %d deliveries before Publish stopped waiting (%v)", h.queueSize, fullErr)
 		}
-		d.tel.endDelivery(ctx, p.del, p.h.def.Name, Failed, reason)
+		qf.WebhookIDs = append(qf.WebhookIDs, del.WebhookID)
+		if err := d.deadLetterIn(wctx, del, Failed, reason); err != nil {
+			serrs = append(serrs, err)
+		}
+		d.tel.endDelivery(ctx, del, h.def.Name, Failed, reason)
 		d.record(ctx, Invocation{
-			ID: newID(), DeliveryID: p.del.ID, WebhookID: p.h.def.ID, WebhookName: p.h.def.Name, EventType: e.Type(),
+			ID: newID(), DeliveryID: del.ID, WebhookID: del.WebhookID, WebhookName: h.def.Name, EventType: e.Type(),
 			EventID: e.ID(), Outcome: Failed, Reason: reason, StartedAt: d.cfg.now(),
 		})
 	}
-	for _, p := range rejected {
-		keep(p, fmt.Sprintf("queue full: more than %d deliveries waiting", p.h.queueSize))
+	if stop != nil {
+		serrs = append(serrs, stop)
 	}
-	for _, p := range unqueued {
-		keep(p, fmt.Sprintf("queue full: no room among %d deliveries before Publish stopped waiting (%v)", p.h.queueSize, stop))
-	}
-	if len(unqueued) > 0 {
-		qf.Err = stop
-	} else if stop != nil {
-		errs = append(errs, stop)
-	}
-	if len(errs) == 0 {
+	if len(serrs) == 0 {
 		return pub, qf
 	}
-	return pub, errors.Join(append([]error{qf}, errs...)...)
+	return pub, errors.Join(append([]error{qf}, serrs...)...)
+}
+
+// enqueueErrors spreads the error of an Enqueue of n deliveries over them:
+// a *engine.BatchError says which were queued; any other error means none
+// was.
+func enqueueErrors(err error, n int) []error {
+	errs := make([]error, n)
+	if err == nil {
+		return errs
+	}
+	var be *engine.BatchError
+	if errors.As(err, &be) && len(be.Errs) == n {
+		return be.Errs
+	}
+	for i := range errs {
+		errs[i] = err
+	}
+	return errs
 }
 
 // storeContext returns the context of the dead letters that a Publish or
@@ -598,20 +630,6 @@ func (d *Dispatcher) waitCalls() {
 	}
 }
 
-// pending is a delivery Publish has not queued yet.
-type pending struct {
-	h   *hook
-	del *Delivery
-}
-
-// queueNower is an Engine that can queue a delivery without waiting for
-// room, so that Publish queues an event to every webhook with room before
-// it waits for the full ones: the in-memory one. Publish calls other
-// engines' Enqueue in turn.
-type queueNower interface {
-	enqueueNow(d *Delivery) error
-}
-
 // PublishJSON decodes raw with ParseEvent and publishes it.
 func (d *Dispatcher) PublishJSON(ctx context.Context, raw []byte) (Published, error) {
 	e, err := event.Parse(raw)
@@ -621,14 +639,27 @@ func (d *Dispatcher) PublishJSON(ctx context.Context, raw []byte) (Published, er
 	return d.Publish(ctx, e)
 }
 
-func (d *Dispatcher) recordNotSent(ctx context.Context, h *hook, e *event.Event, outcome Outcome, reason string) {
+// recordNotSent records that e did not go to h, in tx when there is one
+// and the store can write in it.
+func (d *Dispatcher) recordNotSent(ctx context.Context, tx engine.Tx, h *hook, e *event.Event, outcome Outcome, reason string) {
 	if !d.cfg.recordFiltered {
 		return
 	}
-	d.record(ctx, Invocation{
+	inv := Invocation{
 		ID: newID(), WebhookID: h.def.ID, WebhookName: h.def.Name, EventType: e.Type(), EventID: e.ID(),
 		Outcome: outcome, Reason: reason, StartedAt: d.cfg.now(),
-	})
+	}
+	ts, ok := d.store.(TxStore)
+	if tx == nil || !ok {
+		d.record(ctx, inv)
+		return
+	}
+	if err := ts.RecordTx(ctx, tx, inv); err != nil {
+		d.cfg.logger.Error("webhook: storing an invocation", "webhook_id", inv.WebhookID, "error", err)
+	}
+	if d.cfg.onInvocation != nil {
+		d.cfg.onInvocation(inv)
+	}
 }
 
 // Invocations lists up to limit invocation records of a webhook, newest
@@ -665,9 +696,9 @@ func (d *Dispatcher) Redeliver(ctx context.Context, deliveryID string) error {
 	if h == nil {
 		return d.putBack(ctx, dl, fmt.Errorf("webhook %q of dead letter %q: %w", dl.WebhookID, deliveryID, ErrNotFound))
 	}
-	del := h.newDelivery(dl.DeliveryID, dl.Event, d.cfg.now())
+	del := newDelivery(dl.DeliveryID, h, dl.Event, d.cfg.now())
 	d.tel.startDelivery(ctx, h, del)
-	if err := d.engine.Enqueue(ctx, del); err != nil {
+	if err := d.engine.Enqueue(ctx, nil, []*engine.Delivery{del.Delivery}); err != nil {
 		err = d.putBack(ctx, dl, err)
 		d.tel.endDelivery(ctx, del, h.def.Name, Failed, err.Error())
 		return err

@@ -2,102 +2,98 @@ package webhook
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"time"
 
-	"github.com/outhook/outhook/event"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/outhook/outhook/engine"
+	"github.com/outhook/outhook/event"
 )
 
-// Engine queues deliveries and has a Runner make their attempts. The
-// default engine lives in memory; the riverengine module provides a durable
-// one on PostgreSQL. Implementations must be safe for concurrent use. An
-// engine that keeps deliveries outside memory stores a Delivery's exported
-// fields, TraceContext included, and hands the Runner a Delivery rebuilt
-// from them; the Dispatcher then traces each Enqueue, and each run of a
-// delivery (call of Attempt) that attempts or ends it, as a span of its
-// own.
-type Engine interface {
-	// Start hands the engine the Runner that makes attempts. A Dispatcher
-	// calls it once, before any Enqueue.
-	Start(r Runner) error
-	// Enqueue queues d for its first attempt. It blocks, or fails with a
-	// *QueueFullError, as the engine's queue policy says, and never past
-	// ctx. After Close it returns ErrClosed.
-	Enqueue(ctx context.Context, d *Delivery) error
-	// Close stops intake, lets queued and in-flight deliveries finish
-	// until ctx is done, then stops, and returns ctx.Err() when it had to
-	// cut the drain short. Deliveries it abandons are reported to the
-	// Runner's Abandon, so that none is lost silently.
-	Close(ctx context.Context) error
+// StoreEngine is an engine.Engine that keeps invocation records and dead
+// letters itself, beside its deliveries (riverengine's, in its database).
+// Given to WithEngine without WithInvocationStore, its store is the
+// Dispatcher's, so that its dead letters cannot land in memory by mistake.
+type StoreEngine interface {
+	engine.Engine
+	InvocationStore() InvocationStore
 }
 
-// Runner makes delivery attempts for an Engine; the Dispatcher is the
-// Runner.
-type Runner interface {
-	// Attempt makes the next attempt of d, records it, and says whether
-	// and when to try again.
-	Attempt(ctx context.Context, d *Delivery) Next
-	// Abandon records that the engine gave d up before it ended (the
-	// engine was closed): it becomes a dead letter with reason err.
-	Abandon(d *Delivery, err error)
+// TxStore is an InvocationStore that can write in an engine's transaction:
+// during PublishTx, the records of the webhooks the event did not match
+// are written in the caller's transaction, with the deliveries.
+type TxStore interface {
+	InvocationStore
+	RecordTx(ctx context.Context, tx engine.Tx, inv Invocation) error
 }
 
-// Next is what a Runner says after an attempt.
-type Next struct {
-	// Retry asks for another attempt after Delay.
-	Retry bool
-	Delay time.Duration
-}
+// delivery is an engine's delivery with what the Dispatcher keeps of it
+// between attempts in this process.
+type delivery struct {
+	*engine.Delivery
 
-// Delivery is one event on its way to one webhook, across its attempts.
-type Delivery struct {
-	// ID is stable across attempts and redeliveries: receivers see it as
-	// the webhook-id header and deduplicate on it.
-	ID        string
-	WebhookID string
-	Event     *event.Event
-	// Attempts counts the attempts made so far.
-	Attempts int
-	// Created is when the delivery was queued; the retry policy's time
-	// budget (MaxElapsed) counts from it, or from the first attempt when it
-	// is zero; so does the wait for a webhook not registered yet (see
-	// WithUnknownWebhookGrace).
-	Created time.Time
-	// TraceContext is the W3C trace context (traceparent, tracestate) of
-	// the span that queued the delivery; nil when it was not traced. An
-	// engine that keeps deliveries outside this process's memory stores it
-	// with the delivery and gives it back, so that the spans of its runs
-	// join the publisher's trace.
-	TraceContext map[string]string
-
-	// Set by the Dispatcher at the first attempt, so that retries send the
-	// same bytes to the same definition even if the webhook is updated.
+	// Set at the first attempt, so that retries send the same bytes to the
+	// same definition even if the webhook is updated.
 	hook     *hook
 	body     string
 	rendered bool
 	schedule *schedule
 	admitted bool       // a rate-limit slot is reserved for the next attempt
 	span     trace.Span // from Publish, or for a queued delivery from the run's start, to the outcome; nil once ended
-
-	// For the in-memory engine.
-	queueSize int    // the webhook's bound
-	limit     int    // the webhook's concurrency
-	key       string // the ordering key; "" when unordered
 }
 
-// QueueSize is how many deliveries to this delivery's webhook may wait at
-// once, in flight and between retries included: the webhook's
-// DeliverySettings.QueueSize, or the Dispatcher's default. Engines bound
-// their queues by it.
-func (d *Delivery) QueueSize() int { return d.queueSize }
+// newDelivery makes a delivery of e to h, created at now: the engine's
+// part and the Dispatcher's in one allocation.
+func newDelivery(id string, h *hook, e *event.Event, now time.Time) *delivery {
+	both := &struct {
+		d  delivery
+		ed engine.Delivery
+	}{}
+	both.ed = engine.Delivery{
+		ID: id, WebhookID: h.def.ID, Event: e, Created: now,
+		QueueSize: h.queueSize, Concurrency: h.concurrency, OrderingKey: h.orderingKeyOf(e),
+		DefinitionVersion: h.version, RunnerState: &both.d,
+	}
+	both.d.Delivery = &both.ed
+	return &both.d
+}
 
-// Concurrency is how many deliveries to this delivery's webhook may be in
-// flight at once: the webhook's DeliverySettings.Concurrency, or the
-// Dispatcher's default.
-func (d *Delivery) Concurrency() int { return d.limit }
+// deliveryOf returns the Dispatcher's side of ed, made afresh when the
+// engine rebuilt ed rather than keep it.
+func deliveryOf(ed *engine.Delivery) *delivery {
+	if del, ok := ed.RunnerState.(*delivery); ok && del.Delivery == ed {
+		return del
+	}
+	del := &delivery{Delivery: ed}
+	ed.RunnerState = del
+	return del
+}
 
-// OrderingKey is the value found at the webhook's
-// DeliverySettings.OrderingKey path in the event, as text; "" when the
-// webhook is unordered or the event has no value there. Deliveries to one
-// webhook with the same key go one at a time, in the order published.
-func (d *Delivery) OrderingKey() string { return d.key }
+// deliveryID returns the id of a delivery of e to a webhook: derived from
+// the event's id when it has one, so that publishing the same event again
+// gives receivers the same webhook-id to deduplicate on; random otherwise.
+func deliveryID(e *event.Event, webhookID string) string {
+	if e.ID() == "" {
+		return newID()
+	}
+	h := sha256.New()
+	h.Write([]byte(e.ID()))
+	h.Write([]byte{0})
+	h.Write([]byte(webhookID))
+	var sum [sha256.Size]byte
+	return hex.EncodeToString(h.Sum(sum[:0])[:16])
+}
+
+// runner is the engine.Runner a Dispatcher hands its engine: its delivery
+// attempts, kept out of the Dispatcher's own API.
+type runner struct{ d *Dispatcher }
+
+func (r runner) Run(ctx context.Context, ed *engine.Delivery) engine.Result {
+	return r.d.run(ctx, deliveryOf(ed))
+}
+
+func (r runner) Abandon(ed *engine.Delivery, err error) {
+	r.d.abandon(deliveryOf(ed), err)
+}

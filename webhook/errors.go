@@ -4,16 +4,18 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/outhook/outhook/engine"
 )
 
 // Errors a Dispatcher returns for static conditions. Test with errors.Is.
 var (
 	// ErrClosed is returned by calls made after Close.
-	ErrClosed = errors.New("webhook: dispatcher closed")
+	ErrClosed = engine.ErrClosed
 	// ErrNotFound is returned for an unknown webhook id or delivery id.
 	ErrNotFound = errors.New("webhook: not found")
 	// ErrQueueFull is wrapped by *QueueFullError.
-	ErrQueueFull = errors.New("webhook: delivery queue full")
+	ErrQueueFull = engine.ErrQueueFull
 )
 
 // The problems a *DefinitionError can wrap, with signature.ErrInvalidSecret for a

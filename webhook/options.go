@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/engine"
 	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/template"
 )
@@ -111,7 +112,7 @@ const (
 
 type config struct {
 	client           *http.Client
-	engine           Engine
+	engine           engine.Engine
 	store            InvocationStore
 	onInvocation     func(Invocation)
 	workers          int
@@ -273,7 +274,9 @@ func WithBreakerHook(fn func(webhookID string, from, to BreakerState)) Option {
 
 // WithEngine replaces the in-memory delivery engine, for instance with the
 // durable one of the riverengine module. A nil e keeps the in-memory one.
-func WithEngine(e Engine) Option {
+// An engine that keeps its own records (a StoreEngine) brings its
+// InvocationStore too, unless WithInvocationStore says otherwise.
+func WithEngine(e engine.Engine) Option {
 	return optionFunc(func(c *config) {
 		if e != nil {
 			c.engine = e

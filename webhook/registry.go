@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/outhook/outhook/engine"
 )
 
 // maxTombstones bounds how many removed webhook ids a Dispatcher
@@ -64,7 +66,7 @@ func (d *Dispatcher) lookup(id string) (h *hook, removed bool) {
 
 // skipRemoved ends del, whose webhook was removed, as Skipped. It is no
 // dead letter: Redeliver could not queue it to a webhook that is gone.
-func (d *Dispatcher) skipRemoved(ctx context.Context, del *Delivery) Next {
+func (d *Dispatcher) skipRemoved(ctx context.Context, del *delivery) engine.Result {
 	reason := "webhook was removed before the delivery started"
 	if del.Attempts > 0 {
 		reason = fmt.Sprintf("webhook was removed after %d attempts", del.Attempts)
@@ -79,7 +81,7 @@ func (d *Dispatcher) skipRemoved(ctx context.Context, del *Delivery) Next {
 		ID: newID(), DeliveryID: del.ID, WebhookID: del.WebhookID, WebhookName: name, EventType: del.Event.Type(),
 		EventID: del.Event.ID(), Attempt: del.Attempts, Outcome: Skipped, Reason: reason, StartedAt: d.cfg.now(),
 	})
-	return Next{}
+	return engine.Result{Outcome: engine.Done}
 }
 
 // Bounds of the wait between two looks for a webhook not registered yet.
@@ -94,7 +96,7 @@ const (
 // that grows with the delivery's age, until the grace period from
 // del.Created has passed. Then del becomes a dead letter, which Redeliver
 // can queue once the webhook is loaded.
-func (d *Dispatcher) holdUnknown(ctx context.Context, del *Delivery) Next {
+func (d *Dispatcher) holdUnknown(ctx context.Context, del *delivery) engine.Result {
 	now := d.cfg.now()
 	if del.Created.IsZero() { // an engine that does not say: the grace starts now, as the retry budget does
 		del.Created = now
@@ -106,7 +108,7 @@ func (d *Dispatcher) holdUnknown(ctx context.Context, del *Delivery) Next {
 			d.cfg.logger.WarnContext(ctx, "webhook: deliveries wait for their webhook to be registered",
 				"webhook_id", del.WebhookID, "delivery_id", del.ID, "looks", looks, "grace", d.cfg.unknownGrace)
 		}
-		return Next{Retry: true, Delay: wait}
+		return engine.Result{Outcome: engine.Held, Delay: wait}
 	}
 	reason := fmt.Sprintf("webhook %s is not registered on this instance (waited %s for it; see WithUnknownWebhookGrace)",
 		del.WebhookID, d.cfg.unknownGrace)
@@ -119,7 +121,7 @@ func (d *Dispatcher) holdUnknown(ctx context.Context, del *Delivery) Next {
 	}
 	d.record(ctx, inv)
 	d.log(ctx, &inv)
-	return Next{}
+	return engine.Result{Outcome: engine.Done}
 }
 
 // unknownLogEvery is how often a webhook not registered yet is logged

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/engine"
 	"github.com/outhook/outhook/webhook"
 )
 
@@ -85,14 +86,15 @@ func TestUpdateKeepsRetriesOnTheirDefinition(t *testing.T) {
 
 // stepEngine hands deliveries to the test, which makes their attempts.
 type stepEngine struct {
-	runner webhook.Runner
+	runner engine.Runner
 }
 
-func (e *stepEngine) Start(r webhook.Runner) error { e.runner = r; return nil }
-func (e *stepEngine) Enqueue(context.Context, *webhook.Delivery) error {
+func (e *stepEngine) Start(r engine.Runner) error { e.runner = r; return nil }
+func (e *stepEngine) Enqueue(context.Context, engine.Tx, []*engine.Delivery) error {
 	return nil
 }
-func (e *stepEngine) Close(context.Context) error { return nil }
+func (e *stepEngine) Stats(context.Context) (engine.Stats, error) { return engine.Stats{}, nil }
+func (e *stepEngine) Close(context.Context) error                 { return nil }
 
 // A durable engine may hand an instance a delivery of a webhook it has not
 // loaded yet. It waits, counting no attempt, for the grace period; then it
@@ -104,17 +106,17 @@ func TestUnknownWebhookWaitsThenDeadLetters(t *testing.T) {
 	const grace = time.Second
 	d, invs := newDispatcher(t, webhook.WithEngine(eng), webhook.WithUnknownWebhookGrace(grace))
 	ctx := context.Background()
-	del := &webhook.Delivery{ID: "d1", WebhookID: "not-yet", Event: mock(t, accessrequest.Approved), Created: time.Now()}
+	del := &engine.Delivery{ID: "d1", WebhookID: "not-yet", Event: mock(t, accessrequest.Approved), Created: time.Now()}
 
-	next := eng.runner.Attempt(ctx, del)
-	require.True(t, next.Retry, "an unknown webhook's delivery waits")
+	next := eng.runner.Run(ctx, del)
+	require.Equal(t, engine.Held, next.Outcome, "an unknown webhook's delivery waits")
 	require.Positive(t, next.Delay)
 	require.LessOrEqual(t, next.Delay, grace)
 	require.Zero(t, del.Attempts, "waiting is no attempt")
 	require.Empty(t, invs)
 
 	del.Created = time.Now().Add(-grace)
-	require.Equal(t, webhook.Next{}, eng.runner.Attempt(ctx, del))
+	require.Equal(t, engine.Result{}, eng.runner.Run(ctx, del))
 	final := waitFinal(t, invs, 1)[0]
 	require.Equal(t, webhook.Failed, final.Outcome)
 	require.Contains(t, final.Reason, "webhook not-yet is not registered on this instance")
@@ -136,8 +138,8 @@ func TestRemovedWebhookIsNotUnknown(t *testing.T) {
 	w, err := d.Add(torqLike("http://127.0.0.1:1"))
 	require.NoError(t, err)
 	require.NoError(t, d.Remove(w.ID))
-	del := &webhook.Delivery{ID: "d1", WebhookID: w.ID, Event: mock(t, accessrequest.Approved), Created: time.Now()}
-	require.Equal(t, webhook.Next{}, eng.runner.Attempt(context.Background(), del))
+	del := &engine.Delivery{ID: "d1", WebhookID: w.ID, Event: mock(t, accessrequest.Approved), Created: time.Now()}
+	require.Equal(t, engine.Result{}, eng.runner.Run(context.Background(), del))
 	final := waitFinal(t, invs, 1)[0]
 	require.Equal(t, webhook.Skipped, final.Outcome)
 	require.Equal(t, "webhook was removed before the delivery started", final.Reason)
@@ -161,8 +163,8 @@ func TestUnknownWebhookWaitLogsOncePerWebhook(t *testing.T) {
 	for look := 0; look < 3; look++ {
 		for i := range 1000 {
 			for _, id := range []string{"ghost-a", "ghost-b"} {
-				del := &webhook.Delivery{ID: fmt.Sprint(id, i), WebhookID: id, Event: ev, Created: time.Now()}
-				require.True(t, eng.runner.Attempt(ctx, del).Retry)
+				del := &engine.Delivery{ID: fmt.Sprint(id, i), WebhookID: id, Event: ev, Created: time.Now()}
+				require.Equal(t, engine.Held, eng.runner.Run(ctx, del).Outcome)
 			}
 		}
 	}
@@ -178,8 +180,8 @@ func TestUnknownWebhookWaitLogsOncePerWebhook(t *testing.T) {
 func TestUnknownWebhookGraceWithoutCreated(t *testing.T) {
 	eng := &stepEngine{}
 	d, invs := newDispatcher(t, webhook.WithEngine(eng))
-	del := &webhook.Delivery{ID: "d1", WebhookID: "not-yet", Event: mock(t, accessrequest.Approved)}
-	require.True(t, eng.runner.Attempt(context.Background(), del).Retry, "the delivery waits for its webhook")
+	del := &engine.Delivery{ID: "d1", WebhookID: "not-yet", Event: mock(t, accessrequest.Approved)}
+	require.Equal(t, engine.Held, eng.runner.Run(context.Background(), del).Outcome, "the delivery waits for its webhook")
 	require.Empty(t, invs)
 	dls, err := d.DeadLetters(context.Background(), "", 0)
 	require.NoError(t, err)

@@ -6,8 +6,8 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"time"
 
+	"github.com/outhook/outhook/engine"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -93,7 +93,9 @@ type telemetry struct {
 	queueReg   metric.Registration
 }
 
-func newTelemetry(c *config, engine Engine) (*telemetry, error) {
+// newTelemetry makes the instruments. inMemory says that the engine keeps
+// deliveries in this process's memory, where a span can follow each.
+func newTelemetry(c *config, eng engine.Engine, inMemory bool) (*telemetry, error) {
 	tp, mp := c.tracerProvider, c.meterProvider
 	if tp == nil {
 		tp = otel.GetTracerProvider()
@@ -102,7 +104,6 @@ func newTelemetry(c *config, engine Engine) (*telemetry, error) {
 		mp = otel.GetMeterProvider()
 	}
 	t := &telemetry{tracer: tp.Tracer(instrumentationName, trace.WithSchemaURL(semconv.SchemaURL))}
-	_, inMemory := engine.(*memoryEngine)
 	t.queued = !inMemory
 	if c.propagate {
 		t.propagator = c.propagator
@@ -124,10 +125,6 @@ func newTelemetry(c *config, engine Engine) (*telemetry, error) {
 	if t.lostDead, err = meter.Int64Counter("outhook.dead_letters.failed", metric.WithDescription("Dead letters the invocation store failed to keep."), metric.WithUnit("{delivery}")); err != nil {
 		return nil, err
 	}
-	stats, ok := engine.(interface{ stats() (int, time.Time) })
-	if !ok {
-		return t, nil
-	}
 	depth, err := meter.Int64ObservableGauge("outhook.queue.depth", metric.WithDescription("Deliveries queued, in flight or waiting to retry."), metric.WithUnit("{delivery}"))
 	if err != nil {
 		return nil, err
@@ -136,11 +133,14 @@ func newTelemetry(c *config, engine Engine) (*telemetry, error) {
 	if err != nil {
 		return nil, err
 	}
-	t.queueReg, err = meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
-		n, oldest := stats.stats()
-		o.ObserveInt64(depth, int64(n))
-		if n > 0 {
-			o.ObserveFloat64(age, c.now().Sub(oldest).Seconds())
+	t.queueReg, err = meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		st, err := eng.Stats(ctx)
+		if err != nil {
+			return err
+		}
+		o.ObserveInt64(depth, int64(st.Depth))
+		if st.Depth > 0 && !st.Oldest.IsZero() {
+			o.ObserveFloat64(age, c.now().Sub(st.Oldest).Seconds())
 		} else {
 			o.ObserveFloat64(age, 0)
 		}
@@ -176,7 +176,7 @@ var nonRecording = trace.SpanFromContext(context.Background())
 // startDelivery starts del's span as a child of ctx, the publisher's. A
 // queued delivery has none yet: tracedEngine makes its enqueue span, and
 // Attempt a span for each run that attempts or ends it.
-func (t *telemetry) startDelivery(ctx context.Context, h *hook, del *Delivery) {
+func (t *telemetry) startDelivery(ctx context.Context, h *hook, del *delivery) {
 	if t.queued {
 		return
 	}
@@ -184,7 +184,7 @@ func (t *telemetry) startDelivery(ctx context.Context, h *hook, del *Delivery) {
 	t.describe(del.span, h.def.ID, h.def.Name, del)
 }
 
-func (t *telemetry) describe(span trace.Span, id, name string, del *Delivery) {
+func (t *telemetry) describe(span trace.Span, id, name string, del *delivery) {
 	if span.IsRecording() {
 		span.SetAttributes(
 			attrWebhookID.String(id), attrWebhookName.String(name),
@@ -197,7 +197,7 @@ func (t *telemetry) describe(span trace.Span, id, name string, del *Delivery) {
 // span that enqueued it when the delivery carries its context, and
 // beneath ctx's otherwise. It reports whether it did: a delivery in
 // memory has its span from Publish.
-func (t *telemetry) startRun(ctx context.Context, del *Delivery) bool {
+func (t *telemetry) startRun(ctx context.Context, del *delivery) bool {
 	if del.span != nil {
 		return false
 	}
@@ -215,7 +215,7 @@ func (t *telemetry) startRun(ctx context.Context, del *Delivery) bool {
 
 // endRun ends the span of a run that did not end its delivery: a retry is
 // due, or the delivery waits for its rate limit or breaker.
-func (t *telemetry) endRun(del *Delivery) {
+func (t *telemetry) endRun(del *delivery) {
 	if del.span == nil {
 		return
 	}
@@ -227,7 +227,7 @@ func (t *telemetry) endRun(del *Delivery) {
 }
 
 // endDelivery ends del's span and counts its outcome.
-func (t *telemetry) endDelivery(ctx context.Context, del *Delivery, name string, outcome Outcome, reason string) {
+func (t *telemetry) endDelivery(ctx context.Context, del *delivery, name string, outcome Outcome, reason string) {
 	if t.deliveries.Enabled(ctx) {
 		t.deliveries.Add(ctx, 1, metric.WithAttributes(attrOutcome.String(string(outcome)), attrWebhookName.String(name)))
 	}
@@ -245,28 +245,35 @@ func (t *telemetry) endDelivery(ctx context.Context, del *Delivery, name string,
 }
 
 // tracedEngine is an engine that keeps deliveries outside this process's
-// memory (a durable one), where a span cannot follow them. Its Enqueue is
-// a span of its own, ended once the delivery is queued, whose context the
-// delivery carries to its runs.
+// memory (a durable one), where a span cannot follow them. Each delivery
+// it queues has a span of its own, ended once the delivery is queued,
+// whose context the delivery carries to its runs.
 type tracedEngine struct {
-	Engine
+	engine.Engine
 	tel *telemetry
 }
 
-func (e tracedEngine) Enqueue(ctx context.Context, del *Delivery) error {
-	ctx, span := e.tel.tracer.Start(ctx, "webhook.enqueue", producerSpan...)
-	if span.SpanContext().IsValid() {
-		del.TraceContext = map[string]string{}
-		traceContext.Inject(ctx, propagation.MapCarrier(del.TraceContext))
+func (e tracedEngine) Enqueue(ctx context.Context, tx engine.Tx, batch []*engine.Delivery) error {
+	spans := make([]trace.Span, len(batch))
+	for i, del := range batch {
+		sctx, span := e.tel.tracer.Start(ctx, "webhook.enqueue", producerSpan...)
+		if span.SpanContext().IsValid() {
+			del.TraceContext = map[string]string{}
+			traceContext.Inject(sctx, propagation.MapCarrier(del.TraceContext))
+		}
+		if span.IsRecording() {
+			span.SetAttributes(attrWebhookID.String(del.WebhookID), attrDeliveryID.String(del.ID), attrEventType.String(string(del.Event.Type())))
+		}
+		spans[i] = span
 	}
-	if span.IsRecording() {
-		span.SetAttributes(attrWebhookID.String(del.WebhookID), attrDeliveryID.String(del.ID), attrEventType.String(string(del.Event.Type())))
+	err := e.Engine.Enqueue(ctx, tx, batch)
+	errs := enqueueErrors(err, len(batch))
+	for i, span := range spans {
+		if errs[i] != nil {
+			span.SetStatus(codes.Error, errs[i].Error())
+		}
+		span.End()
 	}
-	err := e.Engine.Enqueue(ctx, del)
-	if err != nil {
-		span.SetStatus(codes.Error, err.Error())
-	}
-	span.End()
 	return err
 }
 
@@ -277,7 +284,7 @@ func (t *telemetry) deadLetterFailed(webhookID string) {
 
 // startAttempt starts an attempt's client span beneath the delivery's and,
 // with propagation on, writes its context into the request's headers.
-func (t *telemetry) startAttempt(ctx context.Context, h *hook, del *Delivery, header http.Header) (context.Context, trace.Span) {
+func (t *telemetry) startAttempt(ctx context.Context, h *hook, del *delivery, header http.Header) (context.Context, trace.Span) {
 	if del.span != nil {
 		if !del.span.IsRecording() && t.propagator == nil {
 			// A delivery that is not sampled has no attempts to show.

@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/engine"
 	"github.com/outhook/outhook/webhook"
 )
 
@@ -65,16 +66,19 @@ func TestSpansEndInMemory(t *testing.T) {
 // exported fields, as a database row would, and makes each attempt on a
 // Delivery rebuilt from them.
 type queueEngine struct {
-	runner webhook.Runner
-	queued []webhook.Delivery
+	runner engine.Runner
+	queued []engine.Delivery
 }
 
-func (e *queueEngine) Start(r webhook.Runner) error { e.runner = r; return nil }
-func (e *queueEngine) Enqueue(_ context.Context, d *webhook.Delivery) error {
-	e.queued = append(e.queued, webhook.Delivery{ID: d.ID, WebhookID: d.WebhookID, Event: d.Event, Created: d.Created, TraceContext: d.TraceContext})
+func (e *queueEngine) Start(r engine.Runner) error { e.runner = r; return nil }
+func (e *queueEngine) Enqueue(_ context.Context, _ engine.Tx, batch []*engine.Delivery) error {
+	for _, d := range batch {
+		e.queued = append(e.queued, engine.Delivery{ID: d.ID, WebhookID: d.WebhookID, Event: d.Event, Created: d.Created, TraceContext: d.TraceContext})
+	}
 	return nil
 }
-func (e *queueEngine) Close(context.Context) error { return nil }
+func (e *queueEngine) Stats(context.Context) (engine.Stats, error) { return engine.Stats{}, nil }
+func (e *queueEngine) Close(context.Context) error                 { return nil }
 
 // run makes the attempts of the queued deliveries, each on a Delivery of
 // its own, until they end.
@@ -83,8 +87,7 @@ func (e *queueEngine) run(ctx context.Context) {
 		for attempts := 0; ; {
 			del := q
 			del.Attempts = attempts
-			next := e.runner.Attempt(ctx, &del)
-			if !next.Retry {
+			if e.runner.Run(ctx, &del).Outcome == engine.Done {
 				break
 			}
 			attempts = del.Attempts
@@ -140,11 +143,11 @@ func TestHeldRunsMakeNoSpans(t *testing.T) {
 	}
 	parent.End()
 	first, second := eng.queued[0], eng.queued[1]
-	require.False(t, eng.runner.Attempt(context.Background(), &first).Retry)
+	require.Equal(t, engine.Done, eng.runner.Run(context.Background(), &first).Outcome)
 	require.Equal(t, webhook.Failed, waitFinal(t, invs, 1)[0].Outcome, "the breaker opens")
 	for range 50 {
 		held := second
-		require.True(t, eng.runner.Attempt(context.Background(), &held).Retry, "held by the open breaker")
+		require.Equal(t, engine.Held, eng.runner.Run(context.Background(), &held).Outcome, "held by the open breaker")
 		require.Zero(t, held.Attempts)
 	}
 
@@ -194,7 +197,7 @@ func TestAbandonedDeliveryEndsInASpan(t *testing.T) {
 	require.NoError(t, err)
 	parent.End()
 	run := eng.queued[0]
-	require.True(t, eng.runner.Attempt(context.Background(), &run).Retry)
+	require.Equal(t, engine.Retry, eng.runner.Run(context.Background(), &run).Outcome)
 	given := eng.queued[0] // as the engine rebuilds it from its row
 	given.Attempts = run.Attempts
 	eng.runner.Abandon(&given, errors.New("attempts used up"))

@@ -1,4 +1,4 @@
-package webhook
+package memengine
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/outhook/outhook/engine"
 	"github.com/outhook/outhook/event"
 	"github.com/stretchr/testify/require"
 )
@@ -13,19 +14,24 @@ import (
 // heldRunner makes each attempt wait until the test lets one end.
 type heldRunner struct{ end chan struct{} }
 
-func (r heldRunner) Attempt(ctx context.Context, _ *Delivery) Next {
+func (r heldRunner) Run(ctx context.Context, _ *engine.Delivery) engine.Result {
 	select {
 	case <-r.end:
 	case <-ctx.Done():
 	}
-	return Next{}
+	return engine.Result{Outcome: engine.Done}
 }
 
-func (heldRunner) Abandon(*Delivery, error) {}
+func (heldRunner) Abandon(*engine.Delivery, error) {}
 
-func fullEngine(t *testing.T, size int) (*memoryEngine, heldRunner) {
+// enqueue queues one delivery.
+func enqueue(ctx context.Context, e *Engine, d *engine.Delivery) error {
+	return e.Enqueue(ctx, nil, []*engine.Delivery{d})
+}
+
+func fullEngine(t *testing.T, size int) (*Engine, heldRunner) {
 	t.Helper()
-	e := newMemoryEngine(1, QueueBlock)
+	e := New(Config{Workers: 1})
 	r := heldRunner{end: make(chan struct{})}
 	require.NoError(t, e.Start(r))
 	t.Cleanup(func() {
@@ -33,13 +39,13 @@ func fullEngine(t *testing.T, size int) (*memoryEngine, heldRunner) {
 		require.NoError(t, e.Close(context.Background()))
 	})
 	for i := range size {
-		require.NoError(t, e.Enqueue(context.Background(), heldDelivery(i, size)))
+		require.NoError(t, enqueue(context.Background(), e, heldDelivery(i, size)))
 	}
 	return e, r
 }
 
-func heldDelivery(i, size int) *Delivery {
-	return &Delivery{ID: strconv.Itoa(i), WebhookID: "w", Event: &event.Event{}, queueSize: size, limit: 1}
+func heldDelivery(i, size int) *engine.Delivery {
+	return &engine.Delivery{ID: strconv.Itoa(i), WebhookID: "w", Event: &event.Event{}, QueueSize: size, Concurrency: 1}
 }
 
 // A publisher waiting on a full queue is woken once an eighth of it is
@@ -48,7 +54,7 @@ func TestBlockedPublisherWakesPerBatch(t *testing.T) {
 	const size = 16 // an eighth is 2
 	e, r := fullEngine(t, size)
 	done := make(chan error, 1)
-	go func() { done <- e.Enqueue(context.Background(), heldDelivery(size, size)) }()
+	go func() { done <- enqueue(context.Background(), e, heldDelivery(size, size)) }()
 	require.Eventually(t, func() bool { // waiting, not yet in
 		e.mu.Lock()
 		defer e.mu.Unlock()
@@ -77,12 +83,12 @@ func TestGivingUpPublisherLeavesRoom(t *testing.T) {
 	e, r := fullEngine(t, size)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	require.ErrorIs(t, e.Enqueue(ctx, heldDelivery(size, size)), context.DeadlineExceeded)
+	require.ErrorIs(t, enqueue(ctx, e, heldDelivery(size, size)), context.DeadlineExceeded)
 
 	r.end <- struct{}{} // one slot free: below the batch, but no one waits
 	require.Eventually(t, func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
 		defer cancel()
-		return e.Enqueue(ctx, heldDelivery(size+1, size)) == nil
+		return enqueue(ctx, e, heldDelivery(size+1, size)) == nil
 	}, 5*time.Second, 10*time.Millisecond)
 }

@@ -1,0 +1,214 @@
+// Package engine is the contract between a webhook.Dispatcher and the
+// engine that queues its deliveries and runs their attempts. The default
+// engine keeps them in memory; the riverengine module keeps them in
+// PostgreSQL or SQLite; a third engine implements the same interfaces and
+// needs nothing else.
+//
+// The Dispatcher decides what to deliver and makes every attempt: it
+// renders the body, sends it, validates the answer, records it, and keeps
+// dead letters. An engine decides when: it holds deliveries, bounds them
+// per webhook, orders them by key, and hands each to the Runner when it is
+// due. After each run the Runner's Result says what happened, so an engine
+// never has to guess it from side effects.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/outhook/outhook/event"
+)
+
+// Engine queues deliveries and has a Runner run them. Implementations must
+// be safe for concurrent use.
+type Engine interface {
+	// Start hands the engine the Runner that runs deliveries. A
+	// Dispatcher calls it once, before any Enqueue.
+	Start(r Runner) error
+	// Enqueue queues a batch of deliveries, all of one event, for their
+	// first run. tx is nil, or the caller's transaction as it was given to
+	// Dispatcher.PublishTx, which the engine writes the batch in; an
+	// engine refuses a transaction it cannot use.
+	//
+	// It returns nil when every delivery is queued. When it queued some
+	// and not others, it returns a *BatchError saying which; any other
+	// error means it queued none. A delivery refused for want of room in
+	// its webhook's queue has an error wrapping ErrQueueFull, and also the
+	// reason the engine stopped waiting for room (ctx.Err(), ErrClosed)
+	// when it waited. Enqueue never waits past ctx. After Close it returns
+	// ErrClosed.
+	Enqueue(ctx context.Context, tx Tx, batch []*Delivery) error
+	// Stats reports the deliveries the engine holds, for the queue
+	// metrics.
+	Stats(ctx context.Context) (Stats, error)
+	// Close stops intake, lets queued and running deliveries finish until
+	// ctx is done, then stops, and returns ctx.Err() when it had to cut
+	// the drain short. A delivery it gives up is reported to the Runner's
+	// Abandon, so that none is lost silently; a durable engine may keep
+	// it instead, to run after a restart.
+	Close(ctx context.Context) error
+}
+
+// Tx is a transaction of the engine's own database (a pgx.Tx, a *sql.Tx),
+// passed through the Dispatcher unopened.
+type Tx any
+
+// Resizer is an Engine that keeps a queue per webhook: the Dispatcher
+// calls Resize when a webhook is added or updated, so that the deliveries
+// already queued for it follow its new QueueSize and Concurrency at once.
+type Resizer interface {
+	Resize(webhookID string, queueSize, concurrency int)
+}
+
+// Runner runs deliveries for an Engine. The Dispatcher provides it.
+type Runner interface {
+	// Run makes the next attempt of d, or decides that none is due yet,
+	// records what happened and says what the engine is to do with d.
+	// When Run returns, d's exported fields hold what an engine that
+	// keeps deliveries outside memory must store.
+	Run(ctx context.Context, d *Delivery) Result
+	// Abandon ends d, which the engine gives up (it is closing, or its
+	// own attempt limit is reached): d becomes a dead letter whose reason
+	// is err.
+	Abandon(d *Delivery, err error)
+}
+
+// Outcome is what a run of a delivery came to.
+type Outcome int
+
+const (
+	// Done: the delivery ended (delivered, failed for good and kept as a
+	// dead letter, or skipped). The engine forgets it.
+	Done Outcome = iota
+	// Retry: an attempt was made and failed; run the delivery again after
+	// Result.Delay. Delivery.Attempts counts the attempt.
+	Retry
+	// Held: no attempt was made (the webhook's rate limit, its open
+	// circuit breaker, or a webhook not registered yet); run it again
+	// after Result.Delay. It counts no attempt.
+	Held
+	// Interrupted: ctx ended before or during the attempt, which counts
+	// for nothing and left no dead letter. The engine keeps the delivery
+	// to run later, or gives it to Abandon.
+	Interrupted
+)
+
+func (o Outcome) String() string {
+	switch o {
+	case Done:
+		return "done"
+	case Retry:
+		return "retry"
+	case Held:
+		return "held"
+	case Interrupted:
+		return "interrupted"
+	}
+	return fmt.Sprintf("Outcome(%d)", int(o))
+}
+
+// Result is what a Runner says after running a delivery.
+type Result struct {
+	Outcome Outcome
+	// Delay is how long to wait before the next run, for Retry and Held.
+	Delay time.Duration
+}
+
+// Delivery is one event on its way to one webhook, across its attempts.
+// Its exported fields are all an engine stores to rebuild it elsewhere.
+type Delivery struct {
+	// ID is stable across attempts and redeliveries: receivers see it as
+	// the webhook-id header and deduplicate on it. For an event with an
+	// event_id it derives from that id and the webhook's, so that
+	// publishing the same event again reuses it.
+	ID        string
+	WebhookID string
+	Event     *event.Event
+	// Attempts counts the attempts made so far.
+	Attempts int
+	// Created is when the delivery was queued; the retry policy's time
+	// budget counts from it.
+	Created time.Time
+	// TraceContext is the W3C trace context (traceparent, tracestate) of
+	// the span that queued the delivery, so that the spans of its runs
+	// join the publisher's trace; nil when it was not traced.
+	TraceContext map[string]string
+
+	// QueueSize bounds how many deliveries to the webhook an engine holds
+	// at once, running and between retries included.
+	QueueSize int
+	// Concurrency bounds how many deliveries to the webhook run at once.
+	Concurrency int
+	// OrderingKey is the value at the webhook's ordering-key path in the
+	// event; "" when the webhook is unordered or the event has no value
+	// there. Deliveries to one webhook with the same key run one at a
+	// time, in the order they were queued.
+	OrderingKey string
+	// DefinitionVersion is the version of the webhook's definition when
+	// the delivery was queued: 1 when it was added, one more at each
+	// update.
+	DefinitionVersion uint64
+
+	// RunnerState is the Runner's, opaque to engines: what it keeps
+	// between attempts in this process (the body rendered at the first
+	// attempt, the retry schedule). An engine that holds the delivery in
+	// memory keeps it; one that rebuilds the delivery leaves it nil.
+	RunnerState any
+}
+
+// Stats is the state of an engine's queues.
+type Stats struct {
+	// Depth counts the deliveries held: waiting, running and between
+	// retries.
+	Depth int
+	// Oldest is when the oldest of them was created; zero when there are
+	// none.
+	Oldest time.Time
+}
+
+// Errors an engine returns. Test with errors.Is.
+var (
+	// ErrClosed is returned by Enqueue once Close has begun.
+	ErrClosed = errors.New("outhook: closed")
+	// ErrQueueFull is wrapped by the error of a delivery refused for want
+	// of room in its webhook's queue.
+	ErrQueueFull = errors.New("outhook: delivery queue full")
+	// ErrTxUnsupported is returned by Enqueue, queueing nothing, for a
+	// transaction the engine cannot write in: one of another database, or
+	// any at all for an engine without one.
+	ErrTxUnsupported = errors.New("outhook: the engine cannot write in this transaction")
+)
+
+// BatchError reports an Enqueue that queued some deliveries of a batch and
+// not others.
+type BatchError struct {
+	// Errs has one entry per delivery of the batch, in order: nil for a
+	// delivery queued, the reason for one not.
+	Errs []error
+}
+
+func (e *BatchError) Error() string {
+	n, first := 0, error(nil)
+	for _, err := range e.Errs {
+		if err != nil {
+			if first == nil {
+				first = err
+			}
+			n++
+		}
+	}
+	return fmt.Sprintf("engine: %d of %d deliveries not queued: %v", n, len(e.Errs), first)
+}
+
+// Unwrap returns the errors of the deliveries not queued.
+func (e *BatchError) Unwrap() []error {
+	var out []error
+	for _, err := range e.Errs {
+		if err != nil {
+			out = append(out, err)
+		}
+	}
+	return out
+}

@@ -1,0 +1,463 @@
+// Package memengine is the default delivery engine: everything in this
+// process, nothing to operate. It implements the public engine contract
+// and uses nothing else of the Dispatcher's.
+//
+// Each webhook has its own bounded queue and concurrency limit, and a
+// fixed pool of workers serves the webhooks that have work in turn, so a
+// slow or dead endpoint holds at most its concurrency limit of workers and
+// never delays the others.
+package memengine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/outhook/outhook/engine"
+)
+
+// Config is how an Engine runs.
+type Config struct {
+	// Workers is the number of deliveries run at once, across webhooks.
+	Workers int
+	// Reject makes Enqueue refuse a delivery whose webhook's queue is
+	// full at once, rather than wait for room.
+	Reject bool
+}
+
+// Engine is the in-memory engine.
+type Engine struct {
+	workers int
+	reject  bool
+
+	runner engine.Runner
+	ctx    context.Context // runs use it; cancelled when the engine stops
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // workers
+
+	mu       sync.Mutex
+	work     *sync.Cond // signalled when ready gains a queue or the engine stops
+	queues   map[string]*webhookQueue
+	ready    []*webhookQueue // queues with work and room to run it, in turn
+	timers   map[*engine.Delivery]*time.Timer
+	live     int           // deliveries enqueued and not yet ended
+	drained  chan struct{} // closed when closing and live reaches 0
+	closing  chan struct{} // closed by Close: no more intake
+	stopping bool          // workers must exit
+	closed   bool
+}
+
+// webhookQueue is one webhook's share of the engine.
+type webhookQueue struct {
+	// held counts the webhook's live deliveries, queued, running or
+	// waiting to retry; size bounds it.
+	held, size int
+	// room is closed when a full queue has room again, to wake the
+	// publishers waiting for it; nil when none waits. They are woken once
+	// an eighth of the queue is free, not for every slot, so that a
+	// publisher held back by a busy webhook runs once per batch rather
+	// than once per delivery.
+	room     chan struct{}
+	waiters  int
+	pending  []*engine.Delivery // ready to run
+	inflight int
+	limit    int
+	isReady  bool
+	// Ordering: a key is busy from the moment its delivery is pending until
+	// it ends; later deliveries with that key wait here, in order.
+	busy    map[string]bool
+	waiting map[string][]*engine.Delivery
+}
+
+var (
+	_ engine.Engine  = (*Engine)(nil)
+	_ engine.Resizer = (*Engine)(nil)
+)
+
+// New returns an engine, to be started by the Dispatcher.
+func New(c Config) *Engine {
+	ctx, cancel := context.WithCancel(context.Background())
+	e := &Engine{
+		workers: max(c.Workers, 1),
+		reject:  c.Reject,
+		ctx:     ctx,
+		cancel:  cancel,
+		queues:  map[string]*webhookQueue{},
+		timers:  map[*engine.Delivery]*time.Timer{},
+		drained: make(chan struct{}),
+		closing: make(chan struct{}),
+	}
+	e.work = sync.NewCond(&e.mu)
+	return e
+}
+
+// Start starts the workers.
+func (e *Engine) Start(r engine.Runner) error {
+	e.runner = r
+	e.wg.Add(e.workers)
+	for range e.workers {
+		go e.worker()
+	}
+	return nil
+}
+
+// queueFor returns the webhook's queue, sized by the delivery's settings
+// when it is first made; Resize changes them after.
+func (e *Engine) queueFor(d *engine.Delivery) *webhookQueue {
+	q := e.queues[d.WebhookID]
+	if q == nil {
+		q = &webhookQueue{
+			size: max(d.QueueSize, 1), limit: max(d.Concurrency, 1),
+			busy: map[string]bool{}, waiting: map[string][]*engine.Delivery{},
+		}
+		e.queues[d.WebhookID] = q
+	}
+	return q
+}
+
+// Enqueue queues the batch: first every delivery whose webhook's queue has
+// room, then, unless the engine rejects at once, each of the others as
+// room comes, in order, until ctx ends or the engine closes; the rest are
+// then refused with that reason.
+func (e *Engine) Enqueue(ctx context.Context, tx engine.Tx, batch []*engine.Delivery) error {
+	if tx != nil {
+		return fmt.Errorf("memengine: %w: it keeps deliveries in memory", engine.ErrTxUnsupported)
+	}
+	var errs []error
+	fail := func(i int, err error) {
+		if errs == nil {
+			errs = make([]error, len(batch))
+		}
+		errs[i] = err
+	}
+	var full []int
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return engine.ErrClosed
+	}
+	for i, d := range batch {
+		if e.tryAdmitLocked(e.queueFor(d), d) {
+			continue
+		}
+		if e.reject {
+			fail(i, fmt.Errorf("%w: more than %d deliveries waiting", engine.ErrQueueFull, e.queues[d.WebhookID].size))
+			continue
+		}
+		full = append(full, i)
+	}
+	var stop error // why waiting stopped: the rest are not waited for either
+	for _, i := range full {
+		if stop == nil {
+			stop = e.waitAdmitLocked(ctx, batch[i])
+			if stop == nil {
+				continue
+			}
+		}
+		fail(i, fmt.Errorf("%w: no room among %d deliveries before the wait ended: %w", engine.ErrQueueFull, e.queueFor(batch[i]).size, stop))
+		e.forgetIdleLocked(e.queues[batch[i].WebhookID], batch[i].WebhookID)
+	}
+	e.mu.Unlock()
+	if errs == nil {
+		return nil
+	}
+	if len(batch) == 1 {
+		return errs[0]
+	}
+	return &engine.BatchError{Errs: errs}
+}
+
+// waitAdmitLocked waits for room in d's queue and queues d, or returns why
+// it stopped waiting.
+func (e *Engine) waitAdmitLocked(ctx context.Context, d *engine.Delivery) error {
+	for {
+		if e.closed {
+			return engine.ErrClosed
+		}
+		q := e.queueFor(d)
+		if e.tryAdmitLocked(q, d) {
+			return nil
+		}
+		if q.room == nil {
+			q.room = make(chan struct{})
+		}
+		room := q.room
+		q.waiters++ // keeps q in the map while this waits
+		e.mu.Unlock()
+		var err error
+		select {
+		case <-room:
+		case <-ctx.Done():
+			err = ctx.Err()
+		case <-e.closing:
+			err = engine.ErrClosed
+		}
+		e.mu.Lock()
+		q.waiters--
+		if err != nil {
+			if q.waiters == 0 && q.room != nil { // none left to wake
+				close(q.room)
+				q.room = nil
+			}
+			return err
+		}
+	}
+}
+
+// tryAdmitLocked queues d if q has room and no publisher waits for it
+// (those go first), and reports whether it did.
+func (e *Engine) tryAdmitLocked(q *webhookQueue, d *engine.Delivery) bool {
+	if q.room != nil || q.held >= q.size {
+		return false
+	}
+	q.held++
+	e.live++
+	e.admitLocked(q, d)
+	return true
+}
+
+// Resize applies a webhook's new queue size and concurrency to its queue,
+// busy or not: a raised concurrency starts waiting deliveries now, a
+// lowered one lets those running finish and starts no more until they are
+// under it, a raised size lets waiting publishers in, and a lowered one
+// keeps the deliveries held over it.
+func (e *Engine) Resize(webhookID string, size, limit int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	q := e.queues[webhookID]
+	if q == nil {
+		return // made with the new settings by the next delivery
+	}
+	q.size, q.limit = max(size, 1), max(limit, 1)
+	if q.room != nil && q.held < q.size {
+		close(q.room)
+		q.room = nil
+	}
+	e.readyLocked(q) // each worker that takes a delivery wakes the next
+}
+
+// admitLocked queues d, which holds a slot of q, behind the delivery with
+// its ordering key when there is one, and wakes a worker if it can run.
+func (e *Engine) admitLocked(q *webhookQueue, d *engine.Delivery) {
+	if key := d.OrderingKey; key != "" {
+		if q.busy[key] {
+			q.waiting[key] = append(q.waiting[key], d)
+			return
+		}
+		q.busy[key] = true
+	}
+	q.pending = append(q.pending, d)
+	e.readyLocked(q)
+}
+
+// releaseKeyLocked lets the next delivery with d's ordering key go, now
+// that d has ended.
+func (e *Engine) releaseKeyLocked(q *webhookQueue, d *engine.Delivery) {
+	key := d.OrderingKey
+	if key == "" {
+		return
+	}
+	next := q.waiting[key]
+	if len(next) == 0 {
+		delete(q.busy, key)
+		return
+	}
+	q.pending = append(q.pending, next[0])
+	if len(next) == 1 {
+		delete(q.waiting, key)
+	} else {
+		next[0] = nil
+		q.waiting[key] = next[1:]
+	}
+}
+
+// readyLocked puts q in turn for a worker if it has work and room, and
+// wakes one.
+func (e *Engine) readyLocked(q *webhookQueue) {
+	if e.queueReadyLocked(q) {
+		e.work.Signal()
+	}
+}
+
+// queueReadyLocked puts q in turn if it has work and room, and reports
+// whether it did, without waking a worker.
+func (e *Engine) queueReadyLocked(q *webhookQueue) bool {
+	if q.isReady || len(q.pending) == 0 || q.inflight >= q.limit {
+		return false
+	}
+	q.isReady = true
+	e.ready = append(e.ready, q)
+	return true
+}
+
+// endLocked accounts for a delivery of q that left the engine.
+func (e *Engine) endLocked(q *webhookQueue, webhookID string) {
+	q.held--
+	e.live--
+	if q.room != nil && q.held <= q.size-max(q.size/8, 1) {
+		close(q.room)
+		q.room = nil
+	}
+	e.forgetIdleLocked(q, webhookID)
+	if e.live == 0 && e.closed {
+		select {
+		case <-e.drained:
+		default:
+			close(e.drained)
+		}
+	}
+}
+
+// forgetIdleLocked drops q, once it holds no delivery and no publisher
+// waits for it, so that idle and removed webhooks cost nothing.
+func (e *Engine) forgetIdleLocked(q *webhookQueue, webhookID string) {
+	if q != nil && q.held == 0 && q.waiters == 0 && e.queues[webhookID] == q {
+		delete(e.queues, webhookID)
+	}
+}
+
+func (e *Engine) worker() {
+	defer e.wg.Done()
+	// Each run's context registers with its parent: a context per worker
+	// keeps the workers from contending for the engine's.
+	ctx, cancel := context.WithCancel(e.ctx)
+	defer cancel()
+	e.mu.Lock()
+	for {
+		for len(e.ready) == 0 && !e.stopping {
+			e.work.Wait()
+		}
+		if e.stopping {
+			e.mu.Unlock()
+			return
+		}
+		q := e.ready[0]
+		e.ready[0] = nil
+		e.ready = e.ready[1:]
+		q.isReady = false
+		d := q.pending[0]
+		q.pending[0] = nil
+		q.pending = q.pending[1:]
+		q.inflight++
+		e.readyLocked(q) // more work and room: back in turn, behind the others
+		e.mu.Unlock()
+
+		res := e.runner.Run(ctx, d)
+
+		e.mu.Lock()
+		q.inflight--
+		switch {
+		case (res.Outcome == engine.Retry || res.Outcome == engine.Held) && !e.stopping:
+			e.timers[d] = time.AfterFunc(res.Delay, func() { e.retry(q, d) })
+		default:
+			if res.Outcome != engine.Done {
+				// Closing: a delivery due again, or cut short, has nowhere
+				// to wait.
+				e.mu.Unlock()
+				e.runner.Abandon(d, engine.ErrClosed)
+				e.mu.Lock()
+			}
+			e.releaseKeyLocked(q, d)
+			e.endLocked(q, d.WebhookID)
+		}
+		// No other worker is woken: this one goes round and takes the
+		// next delivery itself.
+		e.queueReadyLocked(q)
+	}
+}
+
+// retry queues d again once its delay has passed.
+func (e *Engine) retry(q *webhookQueue, d *engine.Delivery) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if _, ok := e.timers[d]; !ok {
+		return // stopped by Close, which abandons it
+	}
+	delete(e.timers, d)
+	q.pending = append(q.pending, d)
+	e.readyLocked(q)
+}
+
+// Stats reports the deliveries not yet ended and when the oldest of them
+// was created.
+func (e *Engine) Stats(context.Context) (engine.Stats, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var oldest time.Time
+	consider := func(d *engine.Delivery) {
+		if oldest.IsZero() || d.Created.Before(oldest) {
+			oldest = d.Created
+		}
+	}
+	for _, q := range e.queues {
+		for _, d := range q.pending {
+			consider(d)
+		}
+		for _, ds := range q.waiting {
+			for _, d := range ds {
+				consider(d)
+			}
+		}
+	}
+	for d := range e.timers {
+		consider(d)
+	}
+	return engine.Stats{Depth: e.live, Oldest: oldest}, nil
+}
+
+// Close drains the queues until ctx ends, then cancels the runs in
+// progress and abandons every delivery left.
+func (e *Engine) Close(ctx context.Context) error {
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return nil
+	}
+	e.closed = true
+	close(e.closing)
+	if e.live == 0 {
+		close(e.drained)
+	}
+	e.mu.Unlock()
+
+	var err error
+	select {
+	case <-e.drained:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+
+	// Stop: cancel runs in progress, stop waiting retries, let the workers
+	// go, then account for every delivery left behind.
+	e.mu.Lock()
+	e.stopping = true
+	e.cancel()
+	var left []*engine.Delivery
+	for d, t := range e.timers {
+		t.Stop()
+		left = append(left, d)
+	}
+	clear(e.timers)
+	for _, q := range e.ready {
+		q.isReady = false
+	}
+	e.ready = nil
+	for _, q := range e.queues {
+		left = append(left, q.pending...)
+		q.pending = nil
+		for _, waiting := range q.waiting {
+			left = append(left, waiting...)
+		}
+		clear(q.waiting)
+	}
+	e.work.Broadcast()
+	e.mu.Unlock()
+	e.wg.Wait()
+
+	for _, d := range left {
+		e.runner.Abandon(d, errors.Join(engine.ErrClosed, err))
+	}
+	return err
+}
