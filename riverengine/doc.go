@@ -5,20 +5,24 @@
 // work.
 //
 // It lives in its own Go module so that the core module keeps its few
-// dependencies. Set it up in three steps: migrate the database
-// explicitly (Migrate; nothing is migrated implicitly), make an Engine, and
-// hand it and its Store to webhook.New:
+// dependencies, and it uses nothing of the core's but the public engine
+// contract (package engine) and webhook's record types. Set it up in
+// three steps: migrate the database explicitly (Migrate; nothing is
+// migrated implicitly), make an Engine, and hand it to webhook.New, which
+// then keeps its records in the engine's Store too:
 //
 //	if err := riverengine.Migrate(ctx, pool); err != nil { ... }
 //	eng, err := riverengine.New(ctx, pool)
-//	d, err := webhook.New(webhook.WithEngine(eng), webhook.WithInvocationStore(eng.Store()))
+//	d, err := webhook.New(webhook.WithEngine(eng))
 //	_, err = d.Add(webhook.Webhook{ID: "torq-prod", ...}) // the same IDs on every instance
 //
-// Publish queues one River job per matching webhook; any instance runs it
-// through its Dispatcher, which renders, signs, sends, validates and
-// records exactly as with the in-memory engine. Engine.PublishTx inserts
-// the jobs inside the caller's own transaction (the transactional outbox):
-// an access request and its notifications commit or roll back together.
+// Publish queues one River job per matching webhook, all in one insert;
+// any instance runs it through its Dispatcher, which renders, signs,
+// sends, validates and records exactly as with the in-memory engine.
+// Dispatcher.PublishTx inserts the jobs inside the caller's own
+// transaction (the transactional outbox), a pgx.Tx (or, on SQLite, a
+// *sql.Tx): an access request and its notifications commit or roll back
+// together.
 //
 // The Store keeps invocation records and dead letters in the same
 // database, so every instance sees the same history, and TakeDeadLetter

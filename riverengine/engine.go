@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -16,7 +15,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivertype"
 
-	"github.com/outhook/outhook/event"
+	"github.com/outhook/outhook/engine"
 	"github.com/outhook/outhook/webhook"
 )
 
@@ -234,19 +233,19 @@ type Engine struct {
 	worker *worker
 
 	mu      sync.Mutex
-	runner  webhook.Runner
+	runner  engine.Runner
 	started bool
 	closed  bool
-	// cutting is set when Close's ctx has ended and the attempts in
-	// flight are being cancelled.
-	cutting atomic.Bool
 	// stopSweep stops the sweep of ordering rows; swept is closed once it
 	// has stopped.
 	stopSweep context.CancelFunc
 	swept     chan struct{}
 }
 
-var _ webhook.Engine = (*Engine)(nil)
+var (
+	_ engine.Engine       = (*Engine)(nil)
+	_ webhook.StoreEngine = (*Engine)(nil)
+)
 
 // New returns an engine on a PostgreSQL database that Migrate has brought
 // up to date; it fails with an error wrapping ErrNotMigrated otherwise.
@@ -316,12 +315,12 @@ func (e *Engine) Store() *Store { return e.store }
 
 // Start hands the engine the Runner that makes attempts, and starts
 // fetching and working jobs (unless WithPublishOnly). webhook.New calls it.
-func (e *Engine) Start(r webhook.Runner) error {
+func (e *Engine) Start(r engine.Runner) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	switch {
 	case e.closed:
-		return webhook.ErrClosed
+		return engine.ErrClosed
 	case e.started:
 		return ErrStarted
 	}
@@ -338,55 +337,95 @@ func (e *Engine) Start(r webhook.Runner) error {
 	return nil
 }
 
-// Enqueue inserts d's job, and for a delivery with an ordering key its
-// row in the key's line. Inside PublishTx it inserts them in the caller's
-// transaction, and takes no lock there: concurrent transactions
-// publishing keys in any order neither wait for nor deadlock each other
-// (the key's order is decided when its jobs are fetched; see Engine).
-// Enqueue never blocks for room and never returns a
-// *webhook.QueueFullError (see Engine on queue bounds). Any database
-// error is an *EnqueueError; after Close it returns webhook.ErrClosed.
-func (e *Engine) Enqueue(ctx context.Context, d *webhook.Delivery) error {
+// Enqueue inserts the batch's jobs, and for each delivery with an
+// ordering key its row in the key's line, in one transaction: tx, the
+// caller's own (a pgx.Tx on PostgreSQL, a *sql.Tx on SQLite, as given to
+// webhook.Dispatcher.PublishTx), or else one of its own. It takes no lock
+// there: concurrent transactions publishing keys in any order neither
+// wait for nor deadlock each other (the key's order is decided when its
+// jobs are fetched; see Engine). Enqueue never blocks for room and never
+// refuses a delivery for want of it (see Engine on queue bounds). A
+// database error is an *EnqueueError, and none of the batch is queued; a
+// transaction of another database is refused with an error wrapping
+// engine.ErrTxUnsupported and ErrWrongDatabase. After Close it returns
+// engine.ErrClosed.
+func (e *Engine) Enqueue(ctx context.Context, tx engine.Tx, batch []*engine.Delivery) error {
 	e.mu.Lock()
 	closed, started := e.closed, e.started
 	e.mu.Unlock()
 	switch {
 	case closed:
-		return webhook.ErrClosed
+		return engine.ErrClosed
 	case !started:
 		return ErrNotStarted
 	}
-	args := deliveryArgs{
-		DeliveryID: d.ID, WebhookID: d.WebhookID, Event: string(d.Event.JSON()),
-		Created: d.Created, Attempts: d.Attempts, Concurrency: d.Concurrency(), OrderingKey: d.OrderingKey(),
-		Trace: d.TraceContext,
+	if tx != nil && !e.ownsTx(tx) {
+		return fmt.Errorf("riverengine: %w: %w (%T)", engine.ErrTxUnsupported, ErrWrongDatabase, tx)
 	}
-	if err := e.queue.insert(ctx, args, &river.InsertOpts{Queue: e.cfg.queue, MaxAttempts: maxRiverAttempts}); err != nil {
-		return &EnqueueError{DeliveryID: d.ID, WebhookID: d.WebhookID, Err: err}
+	args := make([]deliveryArgs, len(batch))
+	for i, d := range batch {
+		args[i] = deliveryArgs{
+			DeliveryID: d.ID, WebhookID: d.WebhookID, Event: string(d.Event.JSON()),
+			Created: d.Created, Attempts: d.Attempts, Concurrency: d.Concurrency, QueueSize: d.QueueSize,
+			OrderingKey: d.OrderingKey, DefinitionVersion: d.DefinitionVersion, Trace: d.TraceContext,
+		}
+	}
+	if err := e.queue.insert(ctx, tx, args, &river.InsertOpts{Queue: e.cfg.queue, MaxAttempts: maxRiverAttempts}); err != nil {
+		ee := &EnqueueError{Deliveries: len(batch), Err: err}
+		if len(batch) > 0 {
+			ee.DeliveryID, ee.WebhookID = batch[0].ID, batch[0].WebhookID
+		}
+		return ee
 	}
 	return nil
 }
 
+// ownsTx reports whether tx is a transaction of the engine's kind of
+// database.
+func (e *Engine) ownsTx(tx engine.Tx) bool {
+	switch e.db.(type) {
+	case *pgxpool.Pool:
+		_, ok := tx.(pgx.Tx)
+		return ok
+	case *sql.DB:
+		_, ok := tx.(*sql.Tx)
+		return ok
+	}
+	return false
+}
+
+// InvocationStore returns the engine's Store, so that webhook.WithEngine
+// alone keeps records and dead letters in the engine's database.
+func (e *Engine) InvocationStore() webhook.InvocationStore { return e.store }
+
+// Stats counts the deliveries in the engine's queue, across instances:
+// jobs waiting, running, snoozed or between retries.
+func (e *Engine) Stats(ctx context.Context) (engine.Stats, error) {
+	n, oldest, err := e.queue.stats(ctx, e.cfg.queue)
+	if err != nil {
+		return engine.Stats{}, fmt.Errorf("riverengine: queue stats: %w", err)
+	}
+	return engine.Stats{Depth: n, Oldest: oldest}, nil
+}
+
 // Close stops fetching jobs and waits for the attempts in flight to end,
 // until ctx is done. Then it cancels those still running and returns
-// ctx.Err(). A cancelled attempt counts for nothing, neither as a River
-// attempt nor against the webhook's retry policy: its job stays in the
-// database, available at once, and the delivery is neither failed nor a
-// dead letter. With the queued deliveries and pending retries, it waits
-// for the other instances, or for this one's next start: Close abandons
-// none. (The Dispatcher still reports the cut attempt as a failure to its
-// invocation hook and metrics: a Runner has no word for an interrupted
-// attempt.) Later calls do nothing and return nil.
+// ctx.Err(). A cancelled attempt is interrupted (engine.Interrupted): it
+// counts for nothing, neither as a River attempt nor against the webhook's
+// retry policy, its job stays in the database, available at once, and the
+// delivery is neither failed nor a dead letter; its invocation record says
+// it was interrupted. With the queued deliveries and pending retries, it
+// waits for the other instances, or for this one's next start: Close
+// abandons none. Later calls do nothing and return nil.
 //
 // Past ctx, Close waits for River's hard stop, without a deadline of its
 // own: the cancelled attempts return at once; the Dispatcher has one
-// second for their dead letters; taking each cut attempt's dead letter
-// back, and ending an ordered delivery's job, have 5 s each; and River
-// retries writing the jobs' states for up to about 37 s when the database
-// does not answer. Giving up earlier would leave River's goroutines
-// running past Close and a job whose state was not written "running"
-// until River rescues it (WithRescueAfter), to be delivered again beside
-// its dead letter.
+// second to record them; ending an ordered delivery's job has 5 s; and
+// River retries writing the jobs' states for up to about 37 s when the
+// database does not answer: about 45 s in all. Giving up earlier would
+// leave River's goroutines running past Close and a job whose state was
+// not written "running" until River rescues it (WithRescueAfter), to be
+// delivered again.
 func (e *Engine) Close(ctx context.Context) error {
 	e.mu.Lock()
 	if e.closed {
@@ -407,7 +446,6 @@ func (e *Engine) Close(ctx context.Context) error {
 		return nil
 	}
 	// Attempts respect their ctx, so the hard stop ends quickly.
-	e.cutting.Store(true)
 	if cerr := e.queue.stopAndCancel(context.WithoutCancel(ctx)); cerr != nil {
 		err = fmt.Errorf("%w (stopping River: %w)", err, cerr)
 	}
@@ -434,61 +472,4 @@ func (e *Engine) sweep(ctx context.Context) {
 		case <-tick.C:
 		}
 	}
-}
-
-// publisher is what PublishTx needs of the Runner: a *webhook.Dispatcher.
-type publisher interface {
-	Publish(ctx context.Context, e *event.Event) (webhook.Published, error)
-}
-
-// PublishTx publishes ev through the engine's Dispatcher inside tx, the
-// caller's own transaction on the engine's PostgreSQL database: the
-// deliveries' jobs (and, with webhook.WithRecordFiltered, the records of
-// the webhooks that did not match) are written in tx, so they commit or
-// roll back with the caller's own changes. No delivery starts before tx
-// commits; none happens if it rolls back. It returns ErrWrongDatabase on an
-// engine on SQLite and ErrNoPublisher before the engine is handed to
-// webhook.New.
-func (e *Engine) PublishTx(ctx context.Context, tx pgx.Tx, ev *event.Event) (webhook.Published, error) {
-	if _, ok := e.db.(*pgxpool.Pool); !ok {
-		return webhook.Published{}, ErrWrongDatabase
-	}
-	return e.publishTx(ctx, tx, ev)
-}
-
-// PublishSQLTx is PublishTx for an engine on SQLite, with a transaction of
-// its *sql.DB. It returns ErrWrongDatabase on an engine on PostgreSQL.
-func (e *Engine) PublishSQLTx(ctx context.Context, tx *sql.Tx, ev *event.Event) (webhook.Published, error) {
-	if _, ok := e.db.(*sql.DB); !ok {
-		return webhook.Published{}, ErrWrongDatabase
-	}
-	return e.publishTx(ctx, tx, ev)
-}
-
-func (e *Engine) publishTx(ctx context.Context, tx any, ev *event.Event) (webhook.Published, error) {
-	e.mu.Lock()
-	p, ok := e.runner.(publisher)
-	e.mu.Unlock()
-	if !ok {
-		return webhook.Published{}, ErrNoPublisher
-	}
-	return p.Publish(context.WithValue(ctx, txKey{}, &txHolder{db: e.db, tx: tx}), ev)
-}
-
-// txKey carries a *txHolder in the ctx Publish passes to Enqueue and to
-// the store.
-type txKey struct{}
-
-type txHolder struct {
-	db any // the database tx belongs to
-	tx any // pgx.Tx or *sql.Tx
-}
-
-// txFrom returns the transaction in ctx when it belongs to db, and nil
-// otherwise.
-func txFrom(ctx context.Context, db any) any {
-	if h, ok := ctx.Value(txKey{}).(*txHolder); ok && h.db == db {
-		return h.tx
-	}
-	return nil
 }

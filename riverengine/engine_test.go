@@ -2,12 +2,14 @@ package riverengine_test
 
 import (
 	"context"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/outhook/outhook/engine"
 	"github.com/outhook/outhook/riverengine"
 	"github.com/outhook/outhook/webhook"
 	"github.com/outhook/outhook/webhooktest"
@@ -43,7 +45,7 @@ func TestPublishTx(t *testing.T) {
 	require.NoError(t, err)
 	_, err = tx.Exec(ctx, "INSERT INTO access_request VALUES ('r1')")
 	require.NoError(t, err)
-	pub, err := eng.PublishTx(ctx, tx, newEvent(t, 1))
+	pub, err := d.PublishTx(ctx, tx, newEvent(t, 1))
 	require.NoError(t, err)
 	require.Len(t, pub.Deliveries, 1)
 	require.NoError(t, tx.Rollback(ctx))
@@ -58,17 +60,21 @@ func TestPublishTx(t *testing.T) {
 	require.NoError(t, err)
 	_, err = tx.Exec(ctx, "INSERT INTO access_request VALUES ('r2')")
 	require.NoError(t, err)
-	_, err = eng.PublishTx(ctx, tx, newEvent(t, 2))
+	_, err = d.PublishTx(ctx, tx, newEvent(t, 2))
 	require.NoError(t, err)
 	require.NoError(t, tx.Commit(ctx))
 	eventually(t, 10*time.Second, "the committed publish to deliver", func() bool { _, n := rc.pairs(); return n == 1 })
 	require.Contains(t, rc.snapshot(), "hooka e-2")
 
-	_, err = eng.PublishSQLTx(ctx, nil, newEvent(t, 3))
+	sqlTx, err := openSQLite(t, filepath.Join(t.TempDir(), "other.db")).BeginTx(ctx, nil)
+	require.NoError(t, err)
+	defer sqlTx.Rollback()
+	_, err = d.PublishTx(ctx, sqlTx, newEvent(t, 3))
 	require.ErrorIs(t, err, riverengine.ErrWrongDatabase)
+	require.ErrorIs(t, err, engine.ErrTxUnsupported)
 }
 
-// PublishSQLTx on SQLite: rollback delivers nothing, commit delivers.
+// PublishTx on SQLite: rollback delivers nothing, commit delivers.
 func TestPublishSQLTx(t *testing.T) {
 	db, eng := newSQLiteEngine(t, riverengine.WithPollInterval(50*time.Millisecond))
 	rc := newReceiver(t, 0, nil)
@@ -81,7 +87,7 @@ func TestPublishSQLTx(t *testing.T) {
 	for _, commit := range []bool{false, true} {
 		tx, err := db.BeginTx(ctx, nil)
 		require.NoError(t, err)
-		_, err = eng.PublishSQLTx(ctx, tx, newEvent(t, 7))
+		_, err = d.PublishTx(ctx, tx, newEvent(t, 7))
 		require.NoError(t, err)
 		if commit {
 			require.NoError(t, tx.Commit())
@@ -291,7 +297,7 @@ func TestClose(t *testing.T) {
 	require.NoError(t, d.Close(context.Background()))
 	distinct, _ := rc.pairs()
 	require.Equal(t, 5, distinct, "Close drains the attempts in flight")
-	require.ErrorIs(t, eng.Enqueue(context.Background(), &webhook.Delivery{}), webhook.ErrClosed)
+	require.ErrorIs(t, eng.Enqueue(context.Background(), nil, []*engine.Delivery{{}}), webhook.ErrClosed)
 }
 
 // Close cut short by its ctx cancels the attempt in flight but keeps its

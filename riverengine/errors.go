@@ -16,27 +16,31 @@ var (
 	// ErrStarted: Start was called a second time; an engine serves one
 	// Dispatcher.
 	ErrStarted = errors.New("engine is already started")
-	// ErrWrongDatabase: PublishTx was called on an engine on SQLite, or
-	// PublishSQLTx on one on PostgreSQL.
+	// ErrWrongDatabase: the transaction given to Dispatcher.PublishTx is
+	// not of the engine's kind of database (a *sql.Tx to an engine on
+	// PostgreSQL, a pgx.Tx to one on SQLite).
 	ErrWrongDatabase = errors.New("transaction is not of the engine's database")
-	// ErrNoPublisher: the engine's Runner is not a *webhook.Dispatcher (or
-	// anything else with its Publish method), so PublishTx cannot publish.
-	ErrNoPublisher = errors.New("engine's runner cannot publish")
 	// ErrAttemptsExhausted is the reason of a dead letter whose River job
 	// reached River's attempt limit while the retry policy still asked for
 	// more (River counts at most 32767 attempts).
 	ErrAttemptsExhausted = errors.New("attempt limit of River reached")
 )
 
-// EnqueueError reports a delivery that could not be queued: the insert of
-// its River job failed. Err is the database's error.
+// EnqueueError reports a batch of deliveries that could not be queued:
+// the insert of their River jobs failed, and none was queued. DeliveryID
+// and WebhookID name the first delivery of the batch, Deliveries counts
+// them, and Err is the database's error.
 type EnqueueError struct {
 	DeliveryID string
 	WebhookID  string
+	Deliveries int
 	Err        error
 }
 
 func (e *EnqueueError) Error() string {
+	if e.Deliveries > 1 {
+		return fmt.Sprintf("riverengine: queueing %d deliveries (the first %s, of webhook %s): %v", e.Deliveries, e.DeliveryID, e.WebhookID, e.Err)
+	}
 	return fmt.Sprintf("riverengine: queueing delivery %s of webhook %s: %v", e.DeliveryID, e.WebhookID, e.Err)
 }
 

@@ -29,7 +29,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	d, err := webhook.New(webhook.WithEngine(eng), webhook.WithInvocationStore(eng.Store()))
+	d, err := webhook.New(webhook.WithEngine(eng)) // and eng's Store
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -49,7 +49,7 @@ func Example() {
 	defer tx.Rollback(ctx)
 	// ... insert the access request with tx ...
 	e, _ := accessrequest.Mock(accessrequest.Created)
-	if _, err := eng.PublishTx(ctx, tx, e); err != nil {
+	if _, err := d.PublishTx(ctx, tx, e); err != nil {
 		log.Fatal(err)
 	}
 	if err := tx.Commit(ctx); err != nil { // the deliveries start now

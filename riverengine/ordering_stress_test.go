@@ -33,7 +33,7 @@ func TestOrderingKeyConcurrentPublishers(t *testing.T) {
 		return 200
 	})
 	fast := webhook.RetryPolicy{InitialInterval: webhook.Duration(20 * time.Millisecond), MaxInterval: webhook.Duration(50 * time.Millisecond)}
-	var engines []*riverengine.Engine
+	var ds []*webhook.Dispatcher
 	var logs syncBuffer // the engines' warnings: a claim that failed (a deadlock, say) would be one
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	for range 3 {
@@ -45,7 +45,7 @@ func TestOrderingKeyConcurrentPublishers(t *testing.T) {
 		ordered.Delivery = &webhook.DeliverySettings{OrderingKey: "data.key"}
 		_, err = d.Add(ordered)
 		require.NoError(t, err)
-		engines = append(engines, eng)
+		ds = append(ds, d)
 	}
 	pool := newPool(t, url)
 
@@ -67,7 +67,7 @@ func TestOrderingKeyConcurrentPublishers(t *testing.T) {
 				for k := range 1 + rnd.IntN(2) {
 					n := p*1000 + j*10 + k + 1
 					key := "k" + strconv.Itoa(rnd.IntN(keys))
-					if _, err := engines[rnd.IntN(len(engines))].PublishTx(ctx, tx, keyedEvent(t, n, key)); err != nil {
+					if _, err := ds[rnd.IntN(len(ds))].PublishTx(ctx, tx, keyedEvent(t, n, key)); err != nil {
 						t.Error(err)
 					}
 					mu.Lock()

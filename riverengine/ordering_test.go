@@ -19,10 +19,10 @@ import (
 
 // orderedSetup returns a pool, an engine on it and a Dispatcher with the
 // webhook "ordered", ordered by data.key, posting to rc.
-func orderedSetup(t *testing.T, rc *receiver) (*pgxpool.Pool, *riverengine.Engine) {
+func orderedSetup(t *testing.T, rc *receiver) (*pgxpool.Pool, *webhook.Dispatcher) {
 	t.Helper()
-	pool, eng, _ := startOrdered(t, needPostgres(t), rc)
-	return pool, eng
+	pool, _, d := startOrdered(t, needPostgres(t), rc)
+	return pool, d
 }
 
 // startOrdered starts an engine on the database at url and a Dispatcher
@@ -60,7 +60,7 @@ func requireInOrder(t *testing.T, rc *receiver, want ...string) {
 // it wait.
 func TestPublishTxInAnyKeyOrderNeverDeadlocks(t *testing.T) {
 	rc := newReceiver(t, 10*time.Millisecond, nil)
-	pool, eng := orderedSetup(t, rc)
+	pool, d := orderedSetup(t, rc)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	var txs [2]pgx.Tx
@@ -71,7 +71,7 @@ func TestPublishTxInAnyKeyOrderNeverDeadlocks(t *testing.T) {
 		txs[i] = tx
 	}
 	publish := func(tx pgx.Tx, n int, key string) error {
-		_, err := eng.PublishTx(ctx, tx, keyedEvent(t, n, key))
+		_, err := d.PublishTx(ctx, tx, keyedEvent(t, n, key))
 		return err
 	}
 	require.NoError(t, publish(txs[0], 1, "A"))
@@ -106,13 +106,13 @@ func TestPublishTxInAnyKeyOrderNeverDeadlocks(t *testing.T) {
 // their transactions commit.
 func TestOrderingKeyFollowsCommitOrder(t *testing.T) {
 	rc := newReceiver(t, 500*time.Millisecond, nil)
-	pool, eng := orderedSetup(t, rc)
+	pool, d := orderedSetup(t, rc)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	open, err := pool.Begin(ctx)
 	require.NoError(t, err)
 	defer open.Rollback(context.Background())
-	_, err = eng.PublishTx(ctx, open, keyedEvent(t, 1, "K"))
+	_, err = d.PublishTx(ctx, open, keyedEvent(t, 1, "K"))
 	require.NoError(t, err)
 
 	later, err := pool.Begin(ctx)
@@ -120,7 +120,7 @@ func TestOrderingKeyFollowsCommitOrder(t *testing.T) {
 	defer later.Rollback(context.Background())
 	publishCtx, cancelPublish := context.WithTimeout(ctx, 3*time.Second)
 	defer cancelPublish()
-	_, err = eng.PublishTx(publishCtx, later, keyedEvent(t, 2, "K"))
+	_, err = d.PublishTx(publishCtx, later, keyedEvent(t, 2, "K"))
 	require.NoError(t, err, "a publisher never waits for another's transaction")
 	require.NoError(t, later.Commit(ctx))
 	eventually(t, 10*time.Second, "the delivery committed first in flight", func() bool { return rc.peakInFlight() == 1 })
@@ -138,16 +138,16 @@ func TestRetriedJobGoesToTheBackOfItsLine(t *testing.T) {
 	ctx := context.Background()
 	rc := newReceiver(t, 700*time.Millisecond, nil)
 	start := func() (*pgxpool.Pool, *riverengine.Engine, *webhook.Dispatcher) { return startOrdered(t, url, rc) }
-	pool, eng, d := start()
-	publishCommitted(t, pool, eng, keyedEvent(t, 1, "K"))
+	pool, _, d := start()
+	publishCommitted(t, pool, d, keyedEvent(t, 1, "K"))
 	eventually(t, 10*time.Second, "the first delivery", func() bool { n, _ := rc.pairs(); return n == 1 })
 	// Closed, so that River has recorded all it will about the job.
 	require.NoError(t, d.Close(ctx))
 	var first int64
 	require.NoError(t, pool.QueryRow(ctx, "SELECT id FROM river_job WHERE state = 'completed'").Scan(&first))
 
-	pool, eng, _ = start()
-	publishCommitted(t, pool, eng, keyedEvent(t, 2, "K"))
+	pool, _, d = start()
+	publishCommitted(t, pool, d, keyedEvent(t, 2, "K"))
 	eventually(t, 5*time.Second, "the second delivery in flight", func() bool {
 		_, total := rc.pairs()
 		return rc.inFlightNow() == 1 && total == 1
@@ -161,13 +161,13 @@ func TestRetriedJobGoesToTheBackOfItsLine(t *testing.T) {
 }
 
 // publishCommitted publishes ev in a transaction of its own.
-func publishCommitted(t *testing.T, pool *pgxpool.Pool, eng *riverengine.Engine, ev *event.Event) {
+func publishCommitted(t *testing.T, pool *pgxpool.Pool, d *webhook.Dispatcher, ev *event.Event) {
 	t.Helper()
 	ctx := context.Background()
 	tx, err := pool.Begin(ctx)
 	require.NoError(t, err)
 	defer tx.Rollback(ctx)
-	_, err = eng.PublishTx(ctx, tx, ev)
+	_, err = d.PublishTx(ctx, tx, ev)
 	require.NoError(t, err)
 	require.NoError(t, tx.Commit(ctx))
 }

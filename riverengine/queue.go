@@ -3,7 +3,9 @@ package riverengine
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"hash/fnv"
 	"time"
 
@@ -12,6 +14,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivertype"
 )
 
 // queue is the River client behind an Engine, with the SQL of its
@@ -27,10 +30,14 @@ import (
 // fetched (see pgQueue.claim); on SQLite, whose single writer assigns job
 // ids in commit order, lower job ids.
 type queue interface {
-	// insert inserts the job of a delivery, with its place in its line
-	// when it has an ordering key, in the caller's transaction when
-	// PublishTx put one in ctx.
-	insert(ctx context.Context, args deliveryArgs, opts *river.InsertOpts) error
+	// insert inserts the jobs of a batch of deliveries, each with its
+	// place in its line when it has an ordering key, all in tx when it is
+	// not nil (the caller's, of this queue's database), or in one
+	// transaction of its own.
+	insert(ctx context.Context, tx any, batch []deliveryArgs, opts *river.InsertOpts) error
+	// stats counts the unfinished jobs of a River queue and says when the
+	// oldest was created.
+	stats(ctx context.Context, queue string) (n int, oldest time.Time, err error)
 	// turn reports whether a job ahead of job in its line is unfinished
 	// and, if so, how long until that job is next due (zero when it is
 	// running or due now).
@@ -72,34 +79,64 @@ type pgQueue struct {
 	pool *pgxpool.Pool
 }
 
-func (q *pgQueue) insert(ctx context.Context, args deliveryArgs, opts *river.InsertOpts) error {
-	tx, inTx := txFrom(ctx, q.pool).(pgx.Tx)
-	switch {
-	case args.OrderingKey == "" && inTx:
-		_, err := q.client.InsertTx(ctx, tx, args, opts)
+func (q *pgQueue) insert(ctx context.Context, tx any, batch []deliveryArgs, opts *river.InsertOpts) error {
+	params, ordered := insertParams(batch, opts)
+	switch t, _ := tx.(pgx.Tx); {
+	case t != nil:
+		return q.insertMany(ctx, t, params, ordered)
+	case !ordered:
+		_, err := q.client.InsertMany(ctx, params)
 		return err
-	case args.OrderingKey == "":
-		_, err := q.client.Insert(ctx, args, opts)
-		return err
-	case inTx:
-		return q.insertOrdered(ctx, tx, args, opts)
 	}
-	return pgx.BeginFunc(ctx, q.pool, func(tx pgx.Tx) error { return q.insertOrdered(ctx, tx, args, opts) })
+	return pgx.BeginFunc(ctx, q.pool, func(t pgx.Tx) error { return q.insertMany(ctx, t, params, ordered) })
 }
 
-// insertOrdered inserts an ordered delivery's job and its row in its
-// line, without a turn and without a lock: whatever the order in which
-// concurrent transactions publish keys, none waits for another, and the
-// caller's transaction cannot deadlock on Outhook's account. The turn is
-// given when a worker fetches the job (see claim).
-func (q *pgQueue) insertOrdered(ctx context.Context, tx pgx.Tx, args deliveryArgs, opts *river.InsertOpts) error {
-	res, err := q.client.InsertTx(ctx, tx, args, opts)
+// insertMany inserts jobs in tx and, when some are ordered, their rows in
+// their lines, without a turn and without a lock: whatever the order in
+// which concurrent transactions publish keys, none waits for another, and
+// the caller's transaction cannot deadlock on Outhook's account. The turn
+// is given when a worker fetches the job (see claim).
+func (q *pgQueue) insertMany(ctx context.Context, tx pgx.Tx, params []river.InsertManyParams, ordered bool) error {
+	res, err := q.client.InsertManyTx(ctx, tx, params)
+	if err != nil || !ordered {
+		return err
+	}
+	ids, hooks, keys, err := orderingRows(res)
 	if err != nil {
 		return err
 	}
-	_, err = tx.Exec(ctx, "INSERT INTO outhook_ordering (job_id, webhook_id, ordering_key) VALUES ($1, $2, $3)",
-		res.Job.ID, args.WebhookID, args.OrderingKey)
+	_, err = tx.Exec(ctx, `INSERT INTO outhook_ordering (job_id, webhook_id, ordering_key)
+		SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[])`, ids, hooks, keys)
 	return err
+}
+
+// insertParams makes River's insert parameters of a batch, and says
+// whether any delivery of it is ordered.
+func insertParams(batch []deliveryArgs, opts *river.InsertOpts) (params []river.InsertManyParams, ordered bool) {
+	params = make([]river.InsertManyParams, len(batch))
+	for i := range batch {
+		params[i] = river.InsertManyParams{Args: batch[i], InsertOpts: opts}
+		ordered = ordered || batch[i].OrderingKey != ""
+	}
+	return params, ordered
+}
+
+// orderingRows returns the rows of outhook_ordering for the ordered jobs
+// among those inserted, read from each job's own arguments.
+func orderingRows(res []*rivertype.JobInsertResult) (ids []int64, hooks, keys []string, err error) {
+	for _, r := range res {
+		var a struct {
+			WebhookID   string `json:"webhook_id"`
+			OrderingKey string `json:"ordering_key"`
+		}
+		if err := json.Unmarshal(r.Job.EncodedArgs, &a); err != nil {
+			return nil, nil, nil, fmt.Errorf("reading the arguments of job %d: %w", r.Job.ID, err)
+		}
+		if a.OrderingKey != "" {
+			ids, hooks, keys = append(ids, r.Job.ID), append(hooks, a.WebhookID), append(keys, a.OrderingKey)
+		}
+	}
+	return ids, hooks, keys, nil
 }
 
 // pgTurn reads whether a job has its turn in its line and, if so, how long
@@ -180,6 +217,20 @@ func lineLock(webhookID, key string) int64 {
 	return int64(h.Sum64())
 }
 
+// unfinishedStates are the states of a River job that will run (again).
+const unfinishedStates = `('available', 'pending', 'retryable', 'running', 'scheduled')`
+
+func (q *pgQueue) stats(ctx context.Context, queue string) (int, time.Time, error) {
+	var n int
+	var oldest *time.Time
+	err := q.pool.QueryRow(ctx, `SELECT count(*), min(created_at) FROM river_job
+		WHERE kind = $1 AND queue = $2 AND state IN `+unfinishedStates, JobKind, queue).Scan(&n, &oldest)
+	if err != nil || oldest == nil {
+		return n, time.Time{}, err
+	}
+	return n, *oldest, nil
+}
+
 func (q *pgQueue) completeOrdered(ctx context.Context, job *river.Job[deliveryArgs]) error {
 	return pgx.BeginFunc(ctx, q.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "DELETE FROM outhook_ordering WHERE job_id = $1", job.ID); err != nil {
@@ -204,29 +255,34 @@ type sqliteQueue struct {
 	db *sql.DB
 }
 
-func (q *sqliteQueue) insert(ctx context.Context, args deliveryArgs, opts *river.InsertOpts) error {
-	tx, inTx := txFrom(ctx, q.db).(*sql.Tx)
-	switch {
-	case args.OrderingKey == "" && inTx:
-		_, err := q.client.InsertTx(ctx, tx, args, opts)
+func (q *sqliteQueue) insert(ctx context.Context, tx any, batch []deliveryArgs, opts *river.InsertOpts) error {
+	params, ordered := insertParams(batch, opts)
+	switch t, _ := tx.(*sql.Tx); {
+	case t != nil:
+		return q.insertMany(ctx, t, params, ordered)
+	case !ordered:
+		_, err := q.client.InsertMany(ctx, params)
 		return err
-	case args.OrderingKey == "":
-		_, err := q.client.Insert(ctx, args, opts)
-		return err
-	case inTx:
-		return q.insertOrdered(ctx, tx, args, opts)
 	}
-	return q.inTx(ctx, func(tx *sql.Tx) error { return q.insertOrdered(ctx, tx, args, opts) })
+	return q.inTx(ctx, func(t *sql.Tx) error { return q.insertMany(ctx, t, params, ordered) })
 }
 
-func (q *sqliteQueue) insertOrdered(ctx context.Context, tx *sql.Tx, args deliveryArgs, opts *river.InsertOpts) error {
-	res, err := q.client.InsertTx(ctx, tx, args, opts)
+func (q *sqliteQueue) insertMany(ctx context.Context, tx *sql.Tx, params []river.InsertManyParams, ordered bool) error {
+	res, err := q.client.InsertManyTx(ctx, tx, params)
+	if err != nil || !ordered {
+		return err
+	}
+	ids, hooks, keys, err := orderingRows(res)
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, "INSERT INTO outhook_ordering (job_id, webhook_id, ordering_key) VALUES (?, ?, ?)",
-		res.Job.ID, args.WebhookID, args.OrderingKey)
-	return err
+	for i := range ids {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO outhook_ordering (job_id, webhook_id, ordering_key) VALUES (?, ?, ?)",
+			ids[i], hooks[i], keys[i]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (q *sqliteQueue) turn(ctx context.Context, job *river.Job[deliveryArgs]) (bool, time.Duration, error) {
@@ -239,6 +295,17 @@ func (q *sqliteQueue) turn(ctx context.Context, job *river.Job[deliveryArgs]) (b
 		return false, 0, nil
 	}
 	return err == nil, time.Duration(seconds * float64(time.Second)), err
+}
+
+func (q *sqliteQueue) stats(ctx context.Context, queue string) (int, time.Time, error) {
+	var n int
+	var oldest sql.NullFloat64 // unix seconds
+	err := q.db.QueryRowContext(ctx, `SELECT count(*), (julianday(min(created_at)) - 2440587.5) * 86400.0 FROM river_job
+		WHERE kind = ? AND queue = ? AND state IN `+unfinishedStates, JobKind, queue).Scan(&n, &oldest)
+	if err != nil || !oldest.Valid {
+		return n, time.Time{}, err
+	}
+	return n, time.UnixMicro(int64(oldest.Float64 * 1e6)), nil
 }
 
 func (q *sqliteQueue) completeOrdered(ctx context.Context, job *river.Job[deliveryArgs]) error {

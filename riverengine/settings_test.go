@@ -65,8 +65,8 @@ func TestOrderingKey(t *testing.T) {
 	fast := webhook.RetryPolicy{InitialInterval: webhook.Duration(20 * time.Millisecond), MaxInterval: webhook.Duration(50 * time.Millisecond)}
 	type setup struct {
 		engines []*riverengine.Engine
-		// publishTx publishes e through eng in a transaction of its own.
-		publishTx func(eng *riverengine.Engine, e *event.Event, commit bool) error
+		// publishTx publishes e through d in a transaction of its own.
+		publishTx func(d *webhook.Dispatcher, e *event.Event, commit bool) error
 	}
 	for _, tc := range []struct {
 		name  string
@@ -80,13 +80,13 @@ func TestOrderingKey(t *testing.T) {
 				s.engines = append(s.engines, eng)
 			}
 			pool := newPool(t, url)
-			s.publishTx = func(eng *riverengine.Engine, e *event.Event, commit bool) error {
+			s.publishTx = func(d *webhook.Dispatcher, e *event.Event, commit bool) error {
 				tx, err := pool.Begin(ctx)
 				if err != nil {
 					return err
 				}
 				defer tx.Rollback(ctx)
-				if _, err := eng.PublishTx(ctx, tx, e); err != nil || !commit {
+				if _, err := d.PublishTx(ctx, tx, e); err != nil || !commit {
 					return err
 				}
 				return tx.Commit(ctx)
@@ -95,13 +95,13 @@ func TestOrderingKey(t *testing.T) {
 		}},
 		{"sqlite", func(t *testing.T) setup {
 			db, eng := newSQLiteEngine(t, riverengine.WithPollInterval(50*time.Millisecond))
-			return setup{engines: []*riverengine.Engine{eng}, publishTx: func(eng *riverengine.Engine, e *event.Event, commit bool) error {
+			return setup{engines: []*riverengine.Engine{eng}, publishTx: func(d *webhook.Dispatcher, e *event.Event, commit bool) error {
 				tx, err := db.BeginTx(ctx, nil)
 				if err != nil {
 					return err
 				}
 				defer tx.Rollback()
-				if _, err := eng.PublishSQLTx(ctx, tx, e); err != nil || !commit {
+				if _, err := d.PublishTx(ctx, tx, e); err != nil || !commit {
 					return err
 				}
 				return tx.Commit()
@@ -131,13 +131,13 @@ func TestOrderingKey(t *testing.T) {
 			for n := range keys * perKey {
 				i, e := n%len(ds), keyedEvent(t, n, "k"+strconv.Itoa(n%keys))
 				if n%3 == 2 {
-					require.NoError(t, s.publishTx(s.engines[i], e, true))
+					require.NoError(t, s.publishTx(ds[i], e, true))
 				} else {
 					_, err := ds[i].Publish(ctx, e)
 					require.NoError(t, err)
 				}
 				if n == keys {
-					require.NoError(t, s.publishTx(s.engines[i], keyedEvent(t, 100, "k0"), false))
+					require.NoError(t, s.publishTx(ds[i], keyedEvent(t, 100, "k0"), false))
 				}
 			}
 			// Every event once, and every other one once more.

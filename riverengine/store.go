@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/outhook/outhook/engine"
 	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/webhook"
 )
@@ -29,11 +30,14 @@ type Store struct {
 	b storeBackend
 }
 
-var _ webhook.InvocationStore = (*Store)(nil)
+var _ webhook.TxStore = (*Store)(nil)
 
 // storeBackend is the SQL of one database.
 type storeBackend interface {
-	record(ctx context.Context, inv *webhook.Invocation, rec []byte) error
+	// record writes in tx when it is not nil, a transaction of the
+	// store's database (recordTx checked it).
+	record(ctx context.Context, tx any, inv *webhook.Invocation, rec []byte) error
+	ownsTx(tx any) bool
 	invocations(ctx context.Context, webhookID string, limit int) ([][]byte, error)
 	addDeadLetter(ctx context.Context, dl *webhook.DeadLetter) error
 	deadLetters(ctx context.Context, webhookID string, limit int) ([]deadLetterRow, error)
@@ -62,8 +66,27 @@ func (s *Store) Record(ctx context.Context, inv webhook.Invocation) error {
 	if err != nil {
 		return &StoreError{Op: "Record", Err: err}
 	}
-	if err := s.b.record(ctx, &inv, rec); err != nil {
+	if err := s.b.record(ctx, nil, &inv, rec); err != nil {
 		return &StoreError{Op: "Record", Err: err}
+	}
+	return nil
+}
+
+// RecordTx keeps inv in tx, the caller's transaction on the store's
+// database (a pgx.Tx on PostgreSQL, a *sql.Tx on SQLite), so that it
+// commits or rolls back with it: during Dispatcher.PublishTx, the records
+// of the webhooks an event did not match. A transaction of another
+// database is refused with an error wrapping ErrWrongDatabase.
+func (s *Store) RecordTx(ctx context.Context, tx engine.Tx, inv webhook.Invocation) error {
+	if !s.b.ownsTx(tx) {
+		return &StoreError{Op: "RecordTx", Err: fmt.Errorf("%w (%T)", ErrWrongDatabase, tx)}
+	}
+	rec, err := json.Marshal(&inv)
+	if err != nil {
+		return &StoreError{Op: "RecordTx", Err: err}
+	}
+	if err := s.b.record(ctx, tx, &inv, rec); err != nil {
+		return &StoreError{Op: "RecordTx", Err: err}
 	}
 	return nil
 }
@@ -159,20 +182,25 @@ type pgStore struct {
 	pool *pgxpool.Pool
 }
 
-// exec runs a statement in the caller's transaction when PublishTx put one
-// in ctx for this database, and on the pool otherwise.
 func (s *pgStore) exec(ctx context.Context, q string, args ...any) (int64, error) {
-	if tx, ok := txFrom(ctx, s.pool).(pgx.Tx); ok {
-		tag, err := tx.Exec(ctx, q, args...)
-		return tag.RowsAffected(), err
-	}
 	tag, err := s.pool.Exec(ctx, q, args...)
 	return tag.RowsAffected(), err
 }
 
-func (s *pgStore) record(ctx context.Context, inv *webhook.Invocation, rec []byte) error {
-	_, err := s.exec(ctx, `INSERT INTO outhook_invocation (id, delivery_id, webhook_id, outcome, started_at, record)
-		VALUES ($1, $2, $3, $4, $5, $6)`, inv.ID, inv.DeliveryID, inv.WebhookID, string(inv.Outcome), inv.StartedAt, string(rec))
+func (s *pgStore) ownsTx(tx any) bool {
+	_, ok := tx.(pgx.Tx)
+	return ok
+}
+
+func (s *pgStore) record(ctx context.Context, tx any, inv *webhook.Invocation, rec []byte) error {
+	const q = `INSERT INTO outhook_invocation (id, delivery_id, webhook_id, outcome, started_at, record)
+		VALUES ($1, $2, $3, $4, $5, $6)`
+	args := []any{inv.ID, inv.DeliveryID, inv.WebhookID, string(inv.Outcome), inv.StartedAt, string(rec)}
+	if tx, ok := tx.(pgx.Tx); ok {
+		_, err := tx.Exec(ctx, q, args...)
+		return err
+	}
+	_, err := s.pool.Exec(ctx, q, args...)
 	return err
 }
 
@@ -244,27 +272,27 @@ type sqliteStore struct {
 	db *sql.DB
 }
 
-// conn is the caller's transaction when PublishSQLTx put one in ctx for
-// this database, and the pool otherwise. With SQLite's single connection
-// anything else would wait for the transaction forever.
-func (s *sqliteStore) conn(ctx context.Context) interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-} {
-	if tx, ok := txFrom(ctx, s.db).(*sql.Tx); ok {
-		return tx
-	}
-	return s.db
+func (s *sqliteStore) ownsTx(tx any) bool {
+	_, ok := tx.(*sql.Tx)
+	return ok
 }
 
-func (s *sqliteStore) record(ctx context.Context, inv *webhook.Invocation, rec []byte) error {
-	_, err := s.conn(ctx).ExecContext(ctx, `INSERT INTO outhook_invocation (id, delivery_id, webhook_id, outcome, started_at, record)
-		VALUES (?, ?, ?, ?, ?, ?)`, inv.ID, inv.DeliveryID, inv.WebhookID, string(inv.Outcome), inv.StartedAt.UnixNano(), string(rec))
+// record writes in tx when there is one: with SQLite's single connection,
+// a write beside the caller's transaction would wait for it forever.
+func (s *sqliteStore) record(ctx context.Context, tx any, inv *webhook.Invocation, rec []byte) error {
+	const q = `INSERT INTO outhook_invocation (id, delivery_id, webhook_id, outcome, started_at, record)
+		VALUES (?, ?, ?, ?, ?, ?)`
+	args := []any{inv.ID, inv.DeliveryID, inv.WebhookID, string(inv.Outcome), inv.StartedAt.UnixNano(), string(rec)}
+	if tx, ok := tx.(*sql.Tx); ok {
+		_, err := tx.ExecContext(ctx, q, args...)
+		return err
+	}
+	_, err := s.db.ExecContext(ctx, q, args...)
 	return err
 }
 
 func (s *sqliteStore) invocations(ctx context.Context, webhookID string, limit int) ([][]byte, error) {
-	rows, err := s.conn(ctx).QueryContext(ctx, `SELECT record FROM outhook_invocation WHERE webhook_id = ?
+	rows, err := s.db.QueryContext(ctx, `SELECT record FROM outhook_invocation WHERE webhook_id = ?
 		ORDER BY seq DESC LIMIT ?`, webhookID, sqliteLimit(limit))
 	if err != nil {
 		return nil, err
@@ -282,7 +310,7 @@ func (s *sqliteStore) invocations(ctx context.Context, webhookID string, limit i
 }
 
 func (s *sqliteStore) addDeadLetter(ctx context.Context, dl *webhook.DeadLetter) error {
-	_, err := s.conn(ctx).ExecContext(ctx, `INSERT INTO outhook_dead_letter (delivery_id, webhook_id, outcome, reason, attempts, failed_at, event)
+	_, err := s.db.ExecContext(ctx, `INSERT INTO outhook_dead_letter (delivery_id, webhook_id, outcome, reason, attempts, failed_at, event)
 		VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (delivery_id) DO UPDATE SET webhook_id = excluded.webhook_id, outcome = excluded.outcome,
 			reason = excluded.reason, attempts = excluded.attempts, failed_at = excluded.failed_at, event = excluded.event`,
@@ -306,7 +334,7 @@ func scanSQLiteDeadLetters(rows *sql.Rows) ([]deadLetterRow, error) {
 }
 
 func (s *sqliteStore) deadLetters(ctx context.Context, webhookID string, limit int) ([]deadLetterRow, error) {
-	rows, err := s.conn(ctx).QueryContext(ctx, `SELECT `+deadLetterColumns+` FROM outhook_dead_letter
+	rows, err := s.db.QueryContext(ctx, `SELECT `+deadLetterColumns+` FROM outhook_dead_letter
 		WHERE ?1 = '' OR webhook_id = ?1 ORDER BY failed_at DESC, delivery_id LIMIT ?2`, webhookID, sqliteLimit(limit))
 	if err != nil {
 		return nil, err
@@ -315,7 +343,7 @@ func (s *sqliteStore) deadLetters(ctx context.Context, webhookID string, limit i
 }
 
 func (s *sqliteStore) takeDeadLetter(ctx context.Context, deliveryID string) (deadLetterRow, bool, error) {
-	rows, err := s.conn(ctx).QueryContext(ctx, `DELETE FROM outhook_dead_letter WHERE delivery_id = ? RETURNING `+deadLetterColumns, deliveryID)
+	rows, err := s.db.QueryContext(ctx, `DELETE FROM outhook_dead_letter WHERE delivery_id = ? RETURNING `+deadLetterColumns, deliveryID)
 	if err != nil {
 		return deadLetterRow{}, false, err
 	}
@@ -327,7 +355,7 @@ func (s *sqliteStore) takeDeadLetter(ctx context.Context, deliveryID string) (de
 }
 
 func (s *sqliteStore) prune(ctx context.Context, before time.Time) (int64, error) {
-	res, err := s.conn(ctx).ExecContext(ctx, "DELETE FROM outhook_invocation WHERE started_at < ?", before.UnixNano())
+	res, err := s.db.ExecContext(ctx, "DELETE FROM outhook_invocation WHERE started_at < ?", before.UnixNano())
 	if err != nil {
 		return 0, err
 	}

@@ -8,8 +8,8 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/outhook/outhook/engine"
 	"github.com/outhook/outhook/event"
-	"github.com/outhook/outhook/webhook"
 )
 
 // deliveryArgs are a delivery job's arguments: what an instance needs to
@@ -28,6 +28,13 @@ type deliveryArgs struct {
 	// Concurrency is the webhook's limit of attempts in flight on one
 	// instance, as published; zero is none.
 	Concurrency int `json:"concurrency,omitempty"`
+	// QueueSize is the webhook's queue bound as published, kept so that
+	// the delivery is rebuilt whole; the engine does not apply it (see
+	// Engine).
+	QueueSize int `json:"queue_size,omitempty"`
+	// DefinitionVersion is the version of the webhook's definition when
+	// the delivery was published.
+	DefinitionVersion uint64 `json:"definition_version,omitempty"`
 	// OrderingKey puts the delivery in line behind the webhook's earlier
 	// deliveries with the same key; empty when unordered.
 	OrderingKey string `json:"ordering_key,omitempty"`
@@ -44,10 +51,10 @@ func (deliveryArgs) Kind() string { return JobKind }
 // before it looks again, when the delivery ahead of it is running.
 const orderingPoll = 200 * time.Millisecond
 
-// detachedTimeout bounds each database call a job makes with its ctx's
-// cancellation removed, so that a hard stop does not cut it: taking back a
-// cut attempt's dead letter, and ending an ordered delivery's job. Close
-// waits for them; a database that stops answering would hold it for ever.
+// detachedTimeout bounds the database call a job makes with its ctx's
+// cancellation removed, so that a hard stop does not cut it: ending an
+// ordered delivery's job. Close waits for it; a database that stops
+// answering would hold it for ever.
 const detachedTimeout = 5 * time.Second
 
 // heldSweep is the number of held deliveries above which stale ones are
@@ -77,7 +84,7 @@ type worker struct {
 }
 
 type heldDelivery struct {
-	del *webhook.Delivery
+	del *engine.Delivery
 	due time.Time
 }
 
@@ -136,30 +143,32 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliveryArgs]) error {
 	if err != nil {
 		return river.JobCancel(fmt.Errorf("riverengine: job %d: %w", job.ID, err))
 	}
-	before, attempted := del.Attempts, time.Now()
-	next := w.engine.runner.Attempt(ctx, del)
-	if del.Attempts > before {
+	attempted := time.Now()
+	res := w.engine.runner.Run(ctx, del)
+	if res.Outcome != engine.Held {
 		took = time.Since(attempted)
 	}
-	if ctx.Err() != nil && w.engine.cutting.Load() {
-		return w.cut(ctx, job, del, next)
-	}
-	if !next.Retry {
-		return w.end(ctx, job) // the Runner recorded how
-	}
-	due := time.Now().Add(next.Delay)
-	if del.Attempts == before {
+	switch res.Outcome {
+	case engine.Interrupted:
+		// The engine is stopping (or River's job timeout struck): the
+		// attempt counts for nothing, neither as a River attempt (a
+		// snooze is none) nor against the retry policy, and the job stays
+		// queued for this instance's next start or another instance.
+		return river.JobSnooze(0)
+	case engine.Held:
 		// Held back by the rate limit or an open breaker, without an
 		// attempt: a snooze, which River does not count as one.
-		w.hold(job.ID, del, due, false)
-		return river.JobSnooze(max(next.Delay, 0))
+		w.hold(job.ID, del, time.Now().Add(res.Delay), false)
+		return river.JobSnooze(max(res.Delay, 0))
+	case engine.Retry:
+		if job.Attempt >= job.MaxAttempts {
+			w.engine.runner.Abandon(del, ErrAttemptsExhausted)
+			return w.end(ctx, job)
+		}
+		w.hold(job.ID, del, time.Now().Add(res.Delay), true)
+		return &retryError{attempt: del.Attempts, delay: res.Delay}
 	}
-	if job.Attempt >= job.MaxAttempts {
-		w.engine.runner.Abandon(del, ErrAttemptsExhausted)
-		return w.end(ctx, job)
-	}
-	w.hold(job.ID, del, due, true)
-	return &retryError{attempt: del.Attempts, delay: next.Delay}
+	return w.end(ctx, job) // the Runner recorded how it ended
 }
 
 // end ends the job of a delivery that ended. An ordered one leaves its
@@ -177,29 +186,9 @@ func (w *worker) end(ctx context.Context, job *river.Job[deliveryArgs]) error {
 	return nil
 }
 
-// cut handles an attempt that a hard stop (Close's ctx ending) cut short.
-// The job stays queued, for this instance's next start or another
-// instance, and the cut attempt counts for nothing: a snooze is no River
-// attempt, and the next run counts the delivery's attempts from River's.
-// The Runner took the cancelled attempt for a final failure and kept the
-// delivery as a dead letter: take it back. Without one, the delivery ended
-// otherwise (it was delivered just before the cut, say), and so does the
-// job; if the store fails, the dead letter stays and the job ends too, so
-// that the delivery is neither lost nor kept twice.
-func (w *worker) cut(ctx context.Context, job *river.Job[deliveryArgs], del *webhook.Delivery, next webhook.Next) error {
-	if !next.Retry {
-		tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), detachedTimeout)
-		defer cancel()
-		if _, err := w.engine.store.TakeDeadLetter(tctx, del.ID); err != nil {
-			return w.end(ctx, job)
-		}
-	}
-	return river.JobSnooze(0)
-}
-
 // delivery returns the job's delivery: the one this instance held since
 // its last attempt, or one rebuilt from the args.
-func (w *worker) delivery(job *river.Job[deliveryArgs]) (*webhook.Delivery, error) {
+func (w *worker) delivery(job *river.Job[deliveryArgs]) (*engine.Delivery, error) {
 	// River counts this run among the job's attempts already.
 	attempts := job.Args.Attempts + job.Attempt - 1
 	w.mu.Lock()
@@ -213,13 +202,15 @@ func (w *worker) delivery(job *river.Job[deliveryArgs]) (*webhook.Delivery, erro
 	if err != nil {
 		return nil, err
 	}
-	return &webhook.Delivery{
+	return &engine.Delivery{
 		ID: job.Args.DeliveryID, WebhookID: job.Args.WebhookID, Event: ev,
 		Attempts: attempts, Created: job.Args.Created, TraceContext: job.Args.Trace,
+		QueueSize: job.Args.QueueSize, Concurrency: job.Args.Concurrency, OrderingKey: job.Args.OrderingKey,
+		DefinitionVersion: job.Args.DefinitionVersion,
 	}, nil
 }
 
-func (w *worker) hold(id int64, del *webhook.Delivery, due time.Time, retry bool) {
+func (w *worker) hold(id int64, del *engine.Delivery, due time.Time, retry bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if retry {

@@ -1,22 +1,11 @@
 // Package webhook delivers events to webhooks: the Dispatcher, the
-// definitions it runs, the events it carries and the records it keeps.
+// definitions it runs and the records it keeps.
 //
-// # Events
-//
-// An Event is what a service publishes: a JSON object with event_type,
-// event_time (epoch seconds, kept digit for digit by Timestamp) and, by
-// convention, data. Events arrive as JSON (ParseEvent) or are built from Go
-// values (NewEvent); either way they are decoded once and read by every
-// webhook's template and filter without being decoded again. Their strings
-// must be valid UTF-8 (an event may be forwarded as it came).
-//
-// The access-request triggers of Apono's Request Webhooks are constants
-// (RequestCreated and so on) that also accept Apono's AccessRequest…
-// spelling; any other event type is a plain Trigger string, declared to a
-// Dispatcher with WithEventType. The access-request payload is described
-// field by field by AccessRequestSchema, typed by AccessRequestEvent for
-// services that build events in Go, and exemplified by MockEvents, six
-// realistic events that hold the values templates most often get wrong.
+// Events come from package event (an Event is decoded once and read by
+// every webhook's template and filter); Apono's access-request model, its
+// triggers and mock events from package accessrequest. A Dispatcher given
+// no event types serves the six access-request triggers, in either
+// spelling; WithEventType declares a service's own.
 //
 // # Webhooks and the Dispatcher
 //
@@ -55,4 +44,15 @@
 //
 // Close stops intake, drains the queues until its context ends, turns
 // whatever is left into dead letters and stops every goroutine.
+//
+// # Engines
+//
+// Queueing is an engine's job, behind the contract of package engine: the
+// Dispatcher hands each Publish to the engine as one batch, and the engine
+// hands each delivery back to the Dispatcher's Runner when it is due,
+// hearing after each run whether it ended, is to be retried, was held
+// back without an attempt, or was interrupted. WithEngine replaces the
+// in-memory engine, for instance with riverengine's durable one, whose
+// store then keeps the records too (StoreEngine); PublishTx publishes in a
+// transaction of the engine's database.
 package webhook
