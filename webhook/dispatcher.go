@@ -475,9 +475,9 @@ func (d *Dispatcher) publish(ctx context.Context, tx engine.Tx, e *event.Event) 
 		return pub, nil
 	}
 	errs := enqueueErrors(d.engine.Enqueue(ctx, tx, batch), len(batch))
-	var stop error       // why the engine failed otherwise
-	var full []int       // of the deliveries refused for want of room
-	var fullErr error    // why the engine stopped waiting for room, if it waited
+	var stop error    // why the engine failed otherwise
+	var full []int    // of the deliveries refused for want of room
+	var fullErr error // why the engine stopped waiting for room, if it waited
 	for i, del := range dels {
 		switch err := errs[i]; {
 		case err == nil:
