@@ -291,3 +291,34 @@ func TestStrictTemplateFailureIsADeadLetterWithoutAttempt(t *testing.T) {
 	require.Equal(t, webhook.Failed, tested.Outcome)
 	require.Contains(t, tested.Reason, "rendering the body")
 }
+
+// Breaker hooks chain as invocation hooks do: each one given hears every
+// change, in the order given.
+func TestBreakerHooksChain(t *testing.T) {
+	rc := newReceiver(t, func(_ int, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusServiceUnavailable) })
+	var mu sync.Mutex
+	var heard []string
+	hear := func(who string) func(string, webhook.BreakerState, webhook.BreakerState) {
+		return func(_ string, _, to webhook.BreakerState) {
+			mu.Lock()
+			defer mu.Unlock()
+			heard = append(heard, who+":"+string(to))
+		}
+	}
+	d, invs := newDispatcher(t,
+		webhook.WithRetryPolicy(webhook.RetryPolicy{MaxAttempts: 1}),
+		webhook.WithBreaker(webhook.BreakerSettings{Threshold: 1, Cooldown: time.Hour}),
+		webhook.WithBreakerHook(hear("pager")), webhook.WithBreakerHook(nil), webhook.WithBreakerHook(hear("audit")),
+	)
+	_, err := d.Add(torqLike(rc.URL))
+	require.NoError(t, err)
+	_, err = d.Publish(context.Background(), mock(t, accessrequest.Created))
+	require.NoError(t, err)
+	waitFinal(t, invs, 1)
+	require.Eventually(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(heard) == 2
+	}, 5*time.Second, time.Millisecond)
+	require.Equal(t, []string{"pager:open", "audit:open"}, heard)
+}

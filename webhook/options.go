@@ -266,10 +266,19 @@ func (s BreakerSettings) validate() error {
 // WithBreakerHook calls fn whenever a webhook's breaker changes state, so
 // that the service can tell its admins that an endpoint is failing, or gone.
 // fn runs on a delivery's goroutine, one call at a time per webhook; it
-// must not call back into the Dispatcher synchronously. A nil fn sets no
-// hook.
+// must not call back into the Dispatcher synchronously. Given more than
+// once, every fn is called, in the order the options were given; a nil fn
+// is ignored.
 func WithBreakerHook(fn func(webhookID string, from, to BreakerState)) Option {
-	return optionFunc(func(c *config) { c.onBreaker = fn })
+	return optionFunc(func(c *config) {
+		switch prev := c.onBreaker; {
+		case fn == nil:
+		case prev == nil:
+			c.onBreaker = fn
+		default:
+			c.onBreaker = func(id string, from, to BreakerState) { prev(id, from, to); fn(id, from, to) }
+		}
+	})
 }
 
 // WithEngine replaces the in-memory delivery engine, for instance with the
