@@ -740,15 +740,14 @@ func (s *state) value(dst []byte, n *node) ([]byte, error) {
 				dst = jsondoc.AppendEscaped(dst, str)
 				break
 			}
-			k := jsondoc.KindOf(v)
-			if asJSON || k == jsondoc.Array || k == jsondoc.Object {
+			if asJSON {
 				if dst, err = jsondoc.AppendJSON(dst, v); err != nil {
 					return dst[:start], s.errorf(n, n.pos, "cannot render "+e.text+" as JSON: "+err.Error(), err)
 				}
 				dst = escapeTail(dst, start)
 				break
 			}
-			dst = escapeTail(jsondoc.AppendText(dst, v), start)
+			dst = escapeTail(appendText(dst, v), start)
 		case escValue:
 			if num, ok := v.(json.Number); ok && num != "" && !validNumber(string(num)) {
 				return dst, s.errorf(n, n.pos, "cannot render "+e.text+" as JSON: invalid number "+strconv.Quote(string(num)), nil)
@@ -765,7 +764,7 @@ func (s *state) value(dst []byte, n *node) ([]byte, error) {
 			if asJSON {
 				s.scratch, err = jsondoc.AppendJSON(s.scratch[:0], v)
 			} else {
-				s.scratch = jsondoc.AppendText(s.scratch[:0], v)
+				s.scratch = appendText(s.scratch[:0], v)
 			}
 			if err != nil {
 				return dst[:start], s.errorf(n, n.pos, "cannot render "+e.text+" as JSON: "+err.Error(), err)
@@ -809,11 +808,17 @@ func (s *state) value(dst []byte, n *node) ([]byte, error) {
 	}
 }
 
-// appendText appends the text of v for the HTML and Text modes. An array
-// is written as JavaScript, and so Handlebars, writes it: its elements'
-// text separated by commas, nested arrays flattened, null elements empty.
+// appendText appends the text of v, as a tag writes it anywhere but in
+// JSON value position. Arrays and objects are written as JavaScript, and so
+// Handlebars, writes them: an array as its elements' text separated by
+// commas, nested arrays flattened, null elements empty; an object as
+// [object Object]. The json helper writes either as JSON.
 func appendText(dst []byte, v any) []byte {
-	if jsondoc.KindOf(v) != jsondoc.Array {
+	switch jsondoc.KindOf(v) {
+	case jsondoc.Object:
+		return append(dst, "[object Object]"...)
+	case jsondoc.Array:
+	default:
 		return jsondoc.AppendText(dst, v)
 	}
 	for i, n := 0, jsondoc.Len(v); i < n; i++ {

@@ -284,7 +284,7 @@ func (p *parser) parseTokens(src *source, toks []token) ([]node, error) {
 				continue
 			}
 			if len(hash) > 0 {
-				return nil, src.errorf(hash[0].pos, "hash arguments (key=value) are supported only on if, unless and partials")
+				return nil, src.errorf(hash[0].pos, "hash arguments (key=value) are supported only on if, unless, partials and the helpers that take them")
 			}
 			add(node{kind: nValue, raw: t.kind == tokRaw, expr: e, pos: t.pos, src: src})
 		case tokSection, tokInverted:
@@ -831,21 +831,19 @@ func (ep *exprParser) errorf(msg string) error {
 // helper call or a single value.
 func (ep *exprParser) call(pos int, param, top bool) (*expr, error) {
 	var items []*expr
+	nHash := len(ep.hash) // the hash arguments of this call come after
 	for {
 		ep.skipSpace()
 		if ep.i >= len(ep.s) || ep.s[ep.i] == ')' {
 			break
 		}
 		if k := hashKey(ep.s[ep.i:]); k > 0 {
-			if !top {
-				return nil, ep.errorf("hash arguments (key=value) are not supported in subexpressions")
-			}
 			if err := ep.hashArg(k); err != nil {
 				return nil, err
 			}
 			continue
 		}
-		if len(ep.hash) > 0 {
+		if len(ep.hash) > nHash {
 			return nil, ep.errorf("hash arguments (key=value) must come last")
 		}
 		it, err := ep.item(param || len(items) > 0)
@@ -878,7 +876,14 @@ func (ep *exprParser) call(pos int, param, top bool) (*expr, error) {
 			}
 			return nil, ep.src.errorf(first.pos, "helper "+h.name+" takes "+want+" argument(s), got "+strconv.Itoa(len(args)))
 		}
+		args, err := ep.hashToArgs(h, args, nHash)
+		if err != nil {
+			return nil, err
+		}
 		return &expr{kind: eCall, pos: first.pos, text: first.text, fn: h, args: args}, nil
+	}
+	if !top && len(ep.hash) > nHash {
+		return nil, ep.src.errorf(ep.hash[nHash].pos, "hash arguments (key=value) in a subexpression need a helper that takes them")
 	}
 	if len(items) > 1 {
 		if first.kind != ePath {
@@ -887,6 +892,41 @@ func (ep *exprParser) call(pos int, param, top bool) (*expr, error) {
 		return nil, ep.src.errorf(first.pos, "unknown helper "+strconv.Quote(first.text)+didYouMean(first.text, ep.p.helpers))
 	}
 	return first, nil
+}
+
+// hashToArgs moves the hash arguments of a call to h, those from
+// ep.hash[from:] on, into the optional arguments they name: each built-in
+// helper's optional arguments may be given by name, as {{join xs sep="-"}}.
+func (ep *exprParser) hashToArgs(h *helper, args []*expr, from int) ([]*expr, error) {
+	hash := ep.hash[from:]
+	ep.hash = ep.hash[:from]
+	for len(hash) > 0 {
+		// In the order of the arguments, whatever the order of the hash.
+		next := -1
+		for j, a := range hash {
+			i, ok := h.hash[a.key]
+			if !ok {
+				msg := "helper " + h.name + " takes no hash argument " + a.key
+				if len(h.hash) > 0 {
+					msg += "; it takes " + strings.Join(h.hashKeys(), ", ")
+				}
+				return nil, ep.src.errorf(a.pos, msg)
+			}
+			if next < 0 || i < h.hash[hash[next].key] {
+				next = j
+			}
+		}
+		a := hash[next]
+		switch i := h.hash[a.key]; {
+		case i < len(args):
+			return nil, ep.src.errorf(a.pos, "hash argument "+a.key+" of "+h.name+" is given as argument "+strconv.Itoa(i+1)+" too")
+		case i > len(args):
+			return nil, ep.src.errorf(a.pos, "hash argument "+a.key+" of "+h.name+" needs the arguments before it")
+		}
+		args = append(args[:len(args):len(args)], a.val)
+		hash = append(hash[:next:next], hash[next+1:]...)
+	}
+	return args, nil
 }
 
 // item reads one path, literal or parenthesized subexpression.
@@ -954,6 +994,14 @@ func (ep *exprParser) item(arg bool) (*expr, error) {
 	e, msg := parsePath(text)
 	if msg != "" {
 		return nil, ep.src.errorf(pos, msg)
+	}
+	if ep.p.cfg.dialect == Handlebars {
+		if j := strings.LastIndexAny(text, "./"); j >= 0 && j+1 < len(text) && text[len(text)-1] != ']' {
+			if _, isNum := hbNumber(text[j+1:]); isNum {
+				// Handlebars reads a number there as a literal, not a name.
+				return nil, ep.src.errorf(pos+j+1, "a path cannot end with a number, "+strconv.Quote(text)+": write "+text[:j+1]+"["+text[j+1:]+"]")
+			}
+		}
 	}
 	if e.byName {
 		if ep.blockParam(e) {
