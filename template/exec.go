@@ -35,6 +35,10 @@ type state struct {
 	// rootDone has a bit for each slot filled.
 	rootCache [maxRootSlots]*jsondoc.Value
 	rootDone  uint8
+	// rootAny and rootFound are the same when the data is a
+	// map[string]any.
+	rootAny   [maxRootSlots]any
+	rootFound [maxRootSlots]bool
 }
 
 // frame returns the i-th frame, the outermost first.
@@ -95,8 +99,14 @@ func (s *state) run(dst []byte, nodes []node) ([]byte, error) {
 				// The common case: a string of a parsed document inside a
 				// JSON string.
 				if v, ok := s.lookup(n.expr); ok {
-					if d, ok := v.(*jsondoc.Value); ok && d.Kind() == jsondoc.String {
-						dst = jsondoc.AppendEscaped(dst, d.Text())
+					switch v := v.(type) {
+					case *jsondoc.Value:
+						if v.Kind() == jsondoc.String {
+							dst = jsondoc.AppendEscaped(dst, v.Text())
+							continue
+						}
+					case string:
+						dst = jsondoc.AppendEscaped(dst, v)
 						continue
 					}
 				}
@@ -182,6 +192,17 @@ func (s *state) lookup(e *expr) (any, bool) {
 		for i := s.n - 1; i >= 0; i-- {
 			d, ok := s.frame(i).v.(*jsondoc.Value)
 			if !ok {
+				if m, ok := s.frame(i).v.(map[string]any); ok {
+					// The same for data decoded by encoding/json.
+					c, found := s.mapMember(m, i, e)
+					if found {
+						return walkAny(c, e.segs[1:])
+					}
+					if i == 0 || e.local {
+						return nil, false
+					}
+					continue
+				}
 				break
 			}
 			var c *jsondoc.Value
@@ -211,6 +232,48 @@ func (s *state) lookup(e *expr) (any, bool) {
 		}
 	}
 	return s.lookupAny(e)
+}
+
+// mapMember looks the first name of e up in m, the data of frame i, with
+// the cache of the data's members when i is 0.
+func (s *state) mapMember(m map[string]any, i int, e *expr) (any, bool) {
+	if i != 0 || e.rootSlot == 0 {
+		c, ok := m[e.segs[0].key]
+		return c, ok
+	}
+	bit := uint8(1) << (e.rootSlot - 1)
+	if s.rootDone&bit == 0 {
+		s.rootAny[e.rootSlot-1], s.rootFound[e.rootSlot-1] = m[e.segs[0].key]
+		s.rootDone |= bit
+	}
+	return s.rootAny[e.rootSlot-1], s.rootFound[e.rootSlot-1]
+}
+
+// walkAny follows segs down v, maps and slices decoded by encoding/json
+// without the accessors' conversions, as lookupAny would.
+func walkAny(v any, segs []seg) (any, bool) {
+	for i := range segs {
+		switch x := v.(type) {
+		case map[string]any:
+			c, ok := x[segs[i].key]
+			if !ok {
+				return nil, false
+			}
+			v = c
+		case *jsondoc.Value:
+			if d := walk(x, segs[i:]); d != nil {
+				return d, true
+			}
+			return nil, false
+		default:
+			c, ok := member(v, segs[i])
+			if !ok {
+				return nil, false
+			}
+			v = c
+		}
+	}
+	return jsondoc.Normalize(v), true
 }
 
 // walk follows segs down a parsed document.

@@ -403,3 +403,52 @@ func TestDynamicPartialRefusedInJSONMode(t *testing.T) {
 	_, err := template.Parse(`[{{>*name}}]`, template.WithPartials(map[string]string{"p": "1"}))
 	require.ErrorContains(t, err, "dynamic partial names are not supported in JSON mode")
 }
+
+// Data decoded by encoding/json, with Go values mixed in, renders as its
+// JSON does: lookups over maps take a path of their own.
+func TestMapDataRendersAsItsJSON(t *testing.T) {
+	type person struct {
+		Name string `json:"name"`
+	}
+	data := map[string]any{
+		"event": "e",
+		"data": map[string]any{
+			"requester": person{Name: "Ada"},
+			"labels":    map[string]string{"team": "sre"},
+			"tags":      []string{"a", "b"},
+			"groups":    []any{map[string]any{"id": "g1", "units": []any{map[string]any{"n": 1}}}, map[string]any{"id": "g2"}},
+			"nothing":   nil,
+			"count":     3,
+		},
+		"0": "zero",
+	}
+	raw, err := json.Marshal(data)
+	require.NoError(t, err)
+	doc, err := jsondoc.Parse(raw)
+	require.NoError(t, err)
+	tests := []struct {
+		name string
+		src  string
+		opts []template.Option
+	}{
+		{"paths", `{"a": "{{event}} {{data.requester.name}} {{data.labels.team}} {{data.tags.[1]}} {{data.groups.[0].units.[0].n}}", "b": {{data.nothing}}, "c": {{data.count}}, "d": {{data.missing.x}}, "e": "{{data.nothing.x}}"}`, nil},
+		{"loops", `[{{#each data.groups}}{"id": "{{id}}", "e": "{{event}}", "u": {{json units}}, "r": "{{@root.event}}"}{{#unless @last}},{{/unless}}{{/each}}]`, nil},
+		{"mustache walks out", `[{{#data.groups}}"{{id}}{{event}}{{data.count}}"{{^@last}},{{/@last}}{{/data.groups}}]`, []template.Option{template.WithDialect(template.Mustache)}},
+		{"values", `{"r": {{json data.requester}}, "t": "{{data.tags}}", "l": "{{data.labels}}", "z": "{{[0]}}"}`, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tm, err := template.Parse(tt.src, tt.opts...)
+			require.NoError(t, err)
+			want, err := tm.Append(nil, doc)
+			require.NoError(t, err)
+			got, err := tm.Append(nil, data)
+			require.NoError(t, err)
+			require.Equal(t, string(want), string(got))
+			// A second run reuses nothing of the first.
+			got, err = tm.Append(nil, map[string]any{"event": "other"})
+			require.NoError(t, err)
+			require.NotContains(t, string(got), "Ada")
+		})
+	}
+}
