@@ -84,9 +84,11 @@ type hbOutcome struct {
 // difference is the one it names, so an entry cannot hide another bug.
 var hbExplanations = map[string]struct {
 	reason string
+	doc    string // the words of the package doc that list the difference
 	holds  func(c hbCase, hb hbResult, oh hbOutcome) bool
 }{
 	"number-digits": {
+		doc:    "Numbers keep the digits of their JSON literal",
 		reason: "Outhook writes a number with the digits of its JSON literal; JavaScript rounds it to a float64 first",
 		holds: func(c hbCase, hb hbResult, oh hbOutcome) bool {
 			mode := c.mode()
@@ -105,6 +107,7 @@ var hbExplanations = map[string]struct {
 		},
 	},
 	"json-refusal": {
+		doc:    "where handlebars.js renders a body that is not JSON for the data at hand, the template is refused at Parse",
 		reason: "handlebars.js gives a body that is not JSON; Outhook refuses the template at Parse",
 		holds: func(c hbCase, hb hbResult, oh hbOutcome) bool {
 			mode := c.mode()
@@ -112,6 +115,7 @@ var hbExplanations = map[string]struct {
 		},
 	},
 	"json-escaped-literal": {
+		doc:    "a string literal of a tag may be written with its quotes escaped for that string",
 		reason: "in a JSON string, Outhook reads a string literal whose quotes are escaped for that string (\\\"x\\\"), as its author means; handlebars.js refuses the backslash",
 		holds: func(c hbCase, hb hbResult, oh hbOutcome) bool {
 			return c.mode() == "json" && strings.Contains(c.Template, `\"`) && hb.Out == nil &&
@@ -119,6 +123,7 @@ var hbExplanations = map[string]struct {
 		},
 	},
 	"json-refusal-other-data": {
+		doc:    "a template that handlebars.js renders as JSON for some data but not for other data is refused at Parse",
 		reason: "handlebars.js renders JSON for this data, but not for the case's breaking data (a body, or a string that starts like an embedded document, that is not JSON); Outhook refuses the template at Parse, and the error names the form to write",
 		holds: func(c hbCase, hb hbResult, oh hbOutcome) bool {
 			return c.mode() == "json" && oh.parseErr != nil && hbNamesSafeForm(oh.parseErr) &&
@@ -126,6 +131,7 @@ var hbExplanations = map[string]struct {
 		},
 	},
 	"brace-after-tag": {
+		doc:    "A tag followed by a }, as in {\"n\": {{n}}}, is the tag then the }",
 		reason: "handlebars.js reads }}} after a tag as the end of a triple-stash (and }}}} as that of a raw block) and refuses the template; Outhook reads the tag's end and then a }, so {\"n\": {{n}}} is the JSON it looks like, and renders what handlebars.js renders with a space before that }",
 		holds: func(c hbCase, hb hbResult, oh hbOutcome) bool {
 			// As JSON values, the added space aside.
@@ -135,12 +141,14 @@ var hbExplanations = map[string]struct {
 		},
 	},
 	"noescape-number-sum": {
+		doc:    "handlebars.js with noEscape adds them up",
 		reason: "handlebars.js with noEscape adds two numbers written by adjacent tags ({{@../index}}{{@index}} gives 1 for 0 and 1) instead of writing both; with escaping on it writes both, as Outhook's Text mode does",
 		holds: func(c hbCase, hb hbResult, oh hbOutcome) bool {
 			return c.mode() == "text" && hb.Plain != nil && oh.parseErr == nil && oh.execErr == nil && *hb.Plain == oh.out
 		},
 	},
 	"json-escaping": {
+		doc:    "a value is escaped for where it stands",
 		reason: "handlebars.js gives a body that is not JSON; Outhook escapes the value for where it stands and gives valid JSON",
 		holds: func(c hbCase, hb hbResult, oh hbOutcome) bool {
 			mode := c.mode()
@@ -148,6 +156,26 @@ var hbExplanations = map[string]struct {
 				oh.parseErr == nil && oh.execErr == nil && json.Valid([]byte(oh.out))
 		},
 	},
+}
+
+// TestHandlebarsDifferencesDocumented checks that the package doc lists
+// every deliberate difference the differential suite explains.
+func TestHandlebarsDifferencesDocumented(t *testing.T) {
+	src, err := os.ReadFile("doc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, line := range strings.Split(string(src), "\n") {
+		b.WriteString(strings.TrimPrefix(strings.TrimSpace(line), "//"))
+		b.WriteByte(' ')
+	}
+	doc := strings.Join(strings.Fields(b.String()), " ")
+	for name, e := range hbExplanations {
+		if e.doc == "" || !strings.Contains(doc, e.doc) {
+			t.Errorf("explanation %s: the package doc does not list it (want the words %q)", name, e.doc)
+		}
+	}
 }
 
 func TestHandlebarsDifferential(t *testing.T) {
