@@ -166,9 +166,10 @@
 //   - {{> p x k=v}} renders p with x as its context (the current one when
 //     omitted) and the hash arguments as extra members, and a partial that
 //     WithPartials does not provide is a Parse error (see
-//     WithMissingPartialsEmpty); in the HTML and Text modes, {{> (expr)}}
-//     includes the partial named by the value of expr, and Execute fails
-//     when there is none;
+//     WithMissingPartialsEmpty); {{> (expr)}} includes the partial named
+//     by the value of expr, and Execute fails when there is none (in JSON
+//     mode, Parse checks every partial WithPartials provides where the
+//     tag stands);
 //   - {{#*inline "name"}}…{{/inline}} defines a partial for the block part
 //     it is written in (before the definition too; the last of a name
 //     wins) and the partials included from there, ahead of WithPartials;
@@ -179,13 +180,12 @@
 //
 // Block parameters on blocks other than each and with, hash arguments (k=v)
 // other than includeZero, those of partials and the named optional
-// arguments of the built-in helpers, block helpers other than
-// the built-in ones, decorators other than inline, {{else}} in a partial
-// block and partial blocks named by a value are not supported and fail to
-// parse, and so are partials named by a value in JSON mode, where each
-// partial is checked where it stands; a partial named by a value does not
-// see inline partials. A partial that includes itself is refused in JSON
-// mode, an inline partial and a partial block's content included.
+// arguments of the built-in helpers, block helpers other than the built-in
+// ones, decorators other than inline, {{else}} in a partial block and
+// partial blocks named by a value are not supported and fail to parse; a
+// partial named by a value does not see inline partials. A partial that
+// includes itself is refused in JSON mode, an inline partial and a partial
+// block's content included.
 //
 // # Differences from Handlebars
 //

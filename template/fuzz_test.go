@@ -51,6 +51,21 @@ var fuzzSeeds = []string{
 	`{"a": "{{#*inline "x"}}<{{k}}>{{/inline}}{{> x}}", "b": [{{#> layout}}{{json x}}{{/layout}}], "c": {{#> p xs}}{{#*inline "q"}}{{json .}}{{/inline}}{{> q}}{{/p}}}`,
 	`{{#*inline "v"}}{"v": {{json .}}}{{/inline}}[{{#each xs}}{{> v}}{{#unless @last}},{{/unless}}{{/each}}]`,
 	`{"w": {{#with x}}{{json this}}{{else}}null{{/with}}, "s": "{{#x}}({{.}}){{/x}}{{^k}}none{{/k}}", "z": {{#with 0}}{{this}}{{/with}}}`,
+	// Block parameters, hash arguments of helpers and partials, raw blocks,
+	// literals, subexpressions, objects as text, partials named by a value.
+	`[{{#each xs as |v i|}}{"i": {{i}}, "v": {{json v}}, "t": "{{v}} {{obj}} {{xs}}"}{{#unless @last}},{{/unless}}{{/each}}]`,
+	`{"j": "{{join xs sep=(lower k)}}", "t": {{time x layout="DateOnly"}}, "u": "{{truncate (join xs) 5 ellipsis=k}}", "w": {{#with obj as |o|}}{{json o.p}}{{else}}null{{/with}}}`,
+	`{"r": "{{!plain}}{{{{raw}}}}{{x}} {{/x}} \"{{{{/raw}}}}", "m": "{\"a\": \"<{{{{raw}}}}{{x}}{{{{/raw}}}}>\"}", "l": [{{eq x true}}, {{ne null undefined}}, {{json "s"}}, {{json -1.50}}]}`,
+	`{"p": {{> (lower k)}}, "q": [{{>*x}}], "h": {{> v obj n=1}}}`,
+	`{"s": {{#if (eq (count xs) 4)}}"{{lookup xs 1}}"{{else}}{{json (flatten xs)}}{{/if}}, "n": {{xs.length}}, "d": "{{obj.[p]}}"}`,
+}
+
+// fuzzPartials are the partials the fuzzed templates may include, fixed
+// so that partials named by a value have several to choose from.
+var fuzzPartials = map[string]string{
+	"key": `{{k}}`,
+	"v":   `{"v": {{json .}}, "n": {{n}}}`,
+	"x":   `{{json x}}`,
 }
 
 // fuzzData are data documents for the seeds.
@@ -106,11 +121,11 @@ func FuzzParse(f *testing.F) {
 	events := fuzzEvents(f)
 	f.Fuzz(func(t *testing.T, src string) {
 		for _, mode := range []template.Mode{template.HTML, template.Text} {
-			if tmpl, err := template.Parse(src, template.WithMode(mode)); err == nil {
+			if tmpl, err := template.Parse(src, template.WithMode(mode), template.WithPartials(fuzzPartials)); err == nil {
 				_, _ = tmpl.Append(nil, events[0])
 			}
 		}
-		tmpl, err := template.Parse(src)
+		tmpl, err := template.Parse(src, template.WithPartials(fuzzPartials))
 		if err != nil {
 			return
 		}
@@ -139,7 +154,7 @@ func FuzzExecute(f *testing.F) {
 				panic(fmt.Sprintf("stuck on %q / %q", src, data))
 			}
 		}()
-		tmpl, err := template.Parse(src)
+		tmpl, err := template.Parse(src, template.WithPartials(fuzzPartials))
 		if err != nil {
 			return
 		}
@@ -198,7 +213,7 @@ func fuzzEvents(f *testing.F) []any {
 // member-name position could make one.
 func checkShape(t *testing.T, src string, data any) {
 	t.Helper()
-	tmpl, err := template.ParseMarked(src, fuzzMark)
+	tmpl, err := template.ParseMarked(src, fuzzMark, template.WithPartials(fuzzPartials))
 	if err != nil {
 		t.Fatalf("template %q parses, but not with marks: %v", src, err)
 	}

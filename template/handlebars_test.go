@@ -290,8 +290,43 @@ func TestPartialNamedByAValue(t *testing.T) {
 		_, err = tmpl.Append(nil, map[string]any{"type": "nope"})
 		require.ErrorContains(t, err, `no partial named "nope"`)
 	}
-	_, err := template.Parse(`{"a": "{{> (lower type)}}"}`, template.WithPartials(partials))
-	require.ErrorContains(t, err, "dynamic partial names are not supported in JSON mode")
+}
+
+// In JSON mode a partial named by a value is checked as each of the
+// partials given, where the tag stands.
+func TestPartialNamedByAValueInJSONMode(t *testing.T) {
+	tmpl, err := template.Parse(`{"a": "{{> (lower type)}}"}`,
+		template.WithPartials(map[string]string{"admin": `<{{name}}>`, "user": `{{name}}!`}))
+	require.NoError(t, err)
+	out, err := tmpl.Append(nil, map[string]any{"type": "ADMIN", "name": `A "q"`})
+	require.NoError(t, err)
+	require.Equal(t, `{"a": "<A \"q\">"}`, string(out))
+	// handlebars.js: "The partial nope could not be found".
+	_, err = tmpl.Append(nil, map[string]any{"type": "nope"})
+	require.ErrorContains(t, err, `no partial named "nope"`)
+
+	// {{>*which}} over a name that is no partial renders nothing, as the
+	// mustache dynamic-names module says.
+	tmpl, err = template.Parse(`[{{>*which}}]`, template.WithPartials(map[string]string{"one": "1", "two": `{{n}}, 2`}))
+	require.NoError(t, err)
+	out, err = tmpl.Append(nil, map[string]any{"which": "two", "n": `x"`})
+	require.NoError(t, err)
+	require.Equal(t, `["x\"", 2]`, string(out))
+	out, err = tmpl.Append(nil, map[string]any{"which": "nope"})
+	require.NoError(t, err)
+	require.Equal(t, `[]`, string(out))
+
+	for src, partials := range map[string]map[string]string{
+		// One partial that would break the body is enough.
+		`{"v": {{> (lower t)}}}`: {"ok": "1", "bad": "1 2"},
+		// A string that starts like a document must be one.
+		`{"a": "{{> (lower type)}}"}`: {"admin": "[{{greeting}} {{name}}]"},
+		// With no partial that may be, a body that needs one is empty.
+		`{{>*which}}`: {"one": "1"},
+	} {
+		_, err := template.Parse(src, template.WithPartials(partials))
+		require.Error(t, err, src)
+	}
 }
 
 func TestBlockParameterErrors(t *testing.T) {

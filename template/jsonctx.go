@@ -2,6 +2,8 @@ package template
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -656,6 +658,9 @@ func forgetUnvisited(nodes []node, pass int) {
 		}
 		forgetUnvisited(n.body, pass)
 		forgetUnvisited(n.alt, pass)
+		for _, part := range dynParts(n) {
+			forgetUnvisited(part.nodes, pass)
+		}
 	}
 }
 
@@ -666,7 +671,24 @@ func numberTexts(nodes []node, byID *[]*node) {
 		*byID = append(*byID, n)
 		numberTexts(n.body, byID)
 		numberTexts(n.alt, byID)
+		for _, part := range dynParts(n) {
+			numberTexts(part.nodes, byID)
+		}
 	}
+}
+
+// dynParts returns the partials a partial tag named by a value may
+// include, in the order of their names. In JSON mode each was inlined for
+// the place of the tag.
+func dynParts(n *node) []*partial {
+	if n.kind != nPartial || n.dyn == nil {
+		return nil
+	}
+	parts := make([]*partial, 0, len(n.dyn))
+	for _, name := range slices.Sorted(maps.Keys(n.dyn)) {
+		parts = append(parts, n.dyn[name])
+	}
+	return parts
 }
 
 func lastPos(nodes []node) (*source, int) {
@@ -774,7 +796,22 @@ func (a *analyzer) nodes(nodes []node, in []jstate) ([]jstate, error) {
 				next.addAll(out)
 			}
 		case nPartial:
-			return nil, a.errorf(n.src, n.pos, "partials must be inlined in JSON mode")
+			if n.dyn == nil {
+				return nil, a.errorf(n.src, n.pos, "partials must be inlined in JSON mode")
+			}
+			// A partial named by a value: each is a way through the tag,
+			// and so is none when a name that is no partial renders
+			// nothing.
+			if !n.mustFind {
+				next.addAll(cur)
+			}
+			for _, part := range dynParts(n) {
+				out, err := a.nodes(part.nodes, cur)
+				if err != nil {
+					return nil, err
+				}
+				next.addAll(out)
+			}
 		}
 		cur = next.list
 	}

@@ -2,6 +2,7 @@ package template
 
 import (
 	"encoding/json"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -610,6 +611,29 @@ func (p *parser) inlinePartial(src *source, t token, name, key string, parse fun
 	return nil
 }
 
+// inlineAllPartials parses, in JSON mode, every partial WithPartials
+// provides where tag t stands, for a partial whose name is known only when
+// the template runs: the JSON analysis follows each as one way through the
+// tag.
+func (p *parser) inlineAllPartials(src *source, t token) (map[string]*partial, error) {
+	dyn := make(map[string]*partial, len(p.cfg.partials))
+	for _, name := range slices.Sorted(maps.Keys(p.cfg.partials)) {
+		psrc := &source{name: name, text: indent(p.cfg.partials[name], t.indent)}
+		part := &partial{}
+		err := p.inlinePartial(src, t, name, name, func() ([]node, error) {
+			saved := p.params
+			p.params = nil
+			defer func() { p.params = saved }()
+			return p.parseSource(psrc, p.cfg.left, p.cfg.right)
+		}, func(n node) { part.nodes = append(part.nodes, n) })
+		if err != nil {
+			return nil, err
+		}
+		dyn[name] = part
+	}
+	return dyn, nil
+}
+
 // compileAllPartials compiles every partial WithPartials provides, for a
 // partial whose name is known only when the template runs.
 func (p *parser) compileAllPartials(srcInd string) (map[string]*partial, error) {
@@ -701,7 +725,12 @@ func (p *parser) compilePartial(name, ind string) (*partial, error) {
 // by the value of expr; every partial is parsed in advance.
 func (p *parser) addPartialByValue(src *source, t token, e *expr, add func(node)) error {
 	if p.cfg.mode == JSON {
-		return src.errorf(t.pos, "dynamic partial names are not supported in JSON mode, where each partial is checked where it stands")
+		dyn, err := p.inlineAllPartials(src, t)
+		if err != nil {
+			return err
+		}
+		add(node{kind: nPartial, expr: e, dyn: dyn, mustFind: true, pos: t.pos, src: src})
+		return nil
 	}
 	srcInd, outInd := p.indents(t.indent)
 	dyn, err := p.compileAllPartials(srcInd)
@@ -715,9 +744,6 @@ func (p *parser) addPartialByValue(src *source, t token, e *expr, add func(node)
 // addDynamicPartial handles {{>*path}}, which includes the partial named by
 // the string at path. Every partial is parsed in advance.
 func (p *parser) addDynamicPartial(src *source, t token, add func(node)) error {
-	if p.cfg.mode == JSON {
-		return src.errorf(t.pos, "dynamic partial names are not supported in JSON mode, where each partial is checked where it stands")
-	}
 	e, msg := parsePath(strings.TrimSpace(t.text[1:]))
 	if msg == "" && strings.TrimSpace(t.text[1:]) == "" {
 		msg = "a dynamic partial name must be a field: {{>*path}}"
@@ -729,6 +755,14 @@ func (p *parser) addDynamicPartial(src *source, t token, add func(node)) error {
 		return src.errorf(t.pos, "a dynamic partial name must be a field")
 	}
 	e.pos = t.pos
+	if p.cfg.mode == JSON {
+		dyn, err := p.inlineAllPartials(src, t)
+		if err != nil {
+			return err
+		}
+		add(node{kind: nPartial, expr: e, dyn: dyn, pos: t.pos, src: src})
+		return nil
+	}
 	srcInd, outInd := p.indents(t.indent)
 	dyn, err := p.compileAllPartials(srcInd)
 	if err != nil {

@@ -399,11 +399,6 @@ func TestRecursivePartialIsBounded(t *testing.T) {
 	require.ErrorContains(t, err, "partials nested more than 100 deep")
 }
 
-func TestDynamicPartialRefusedInJSONMode(t *testing.T) {
-	_, err := template.Parse(`[{{>*name}}]`, template.WithPartials(map[string]string{"p": "1"}))
-	require.ErrorContains(t, err, "dynamic partial names are not supported in JSON mode")
-}
-
 // Data decoded by encoding/json, with Go values mixed in, renders as its
 // JSON does: lookups over maps take a path of their own.
 func TestMapDataRendersAsItsJSON(t *testing.T) {
