@@ -118,6 +118,13 @@ var pastedHandlebarsCases = []struct {
 	{"tilde list on standalone lines", "[\n  {{~#each l}}\n  {{this}},\n  {{~/each}}\n]", `{"l":[1,2]}`, "[  1,  2,]"},
 	{"tilde on a standalone comment", "x\n  {{~! c}}\ny", `{}`, "xy"},
 	{"tilde after a standalone comment", "x\n  {{! c~}}\ny", `{}`, "x\ny"},
+	{"object as text", `{{o}}|{{l}}|{{n}}`, `{"o":{"a":1},"l":[{"a":1},[1,[2,null]],true,"s"],"n":[]}`, `[object Object]|[object Object],1,2,,true,s|`},
+	{"object as a helper's text", `{{upper o}} {{join l}}`, `{"o":{"a":1},"l":[{"a":1},"x"]}`, `[OBJECT OBJECT] [object Object], x`},
+	{"number inside a path", `{{l.1.n}}`, `{"l":[{},{"n":"b"}]}`, `b`},
+	// handlebars.js passes these in options.hash; Outhook's helpers take
+	// them as the optional arguments they name.
+	{"hash arguments of helpers", `{{join l sep="-"}} {{time t layout="DateOnly"}} {{truncate s 4 ellipsis="~"}} {{upper (join l sep="+")}}`,
+		`{"l":["a","b"],"t":1773134100,"s":"abcdef"}`, `a-b 2026-03-10 abc~ A+B`},
 }
 
 func TestRendersAsHandlebars(t *testing.T) {
