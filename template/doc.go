@@ -31,10 +31,13 @@
 // separators of {{#each}} and of mustache sections over a list are
 // understood when written with @first, @last or @index, as in
 // [{{#each xs}}{{json .}}{{#unless @last}},{{/unless}}{{/each}}]. A mustache
-// section over a value that is not a list renders it as the only item of a
-// list: @first and @last are true and @index is 0; a section over @first,
-// @last, @index or @key is a condition, as {{#if}} is, and leaves them to
-// the loop around it. A section must begin and end in the same JSON
+// section over a value that is not a list renders it once and, as in
+// Handlebars, leaves @first, @last and @index to the loop around it
+// (outside every loop they are missing, so false); WithDialect(Mustache)
+// makes the value the only item of a list instead: @first and @last are
+// true and @index is 0. A section over @first, @last, @index or @key is a
+// condition, as {{#if}} is, and leaves them to the loop around it too. A
+// section must begin and end in the same JSON
 // context (inside the same string, or at the same depth of objects and
 // arrays), or hold the whole of a document embedded in a string it begins,
 // as in "{{#if a}}{\"v\": 1}{{/if}}"; every way through the template must
@@ -62,6 +65,9 @@
 //     [{{#each (flatten g "u")}}…{{#unless @last}},{{/unless}}{{/each}}]
 //     (inside it, ../ is the context around the loop, not the group);
 //   - items with no separator: {{#unless @last}},{{/unless}} after each;
+//   - separators in a mustache section, [{{#xs}}{{#unless @first}},{{/unless}}…{{/xs}}],
+//     which over a value that is not a list belong to the loop around (or
+//     to none: handlebars.js renders [,…]): {{#each xs}};
 //   - a mustache section used to choose a value,
 //     {{#p}}"{{name}}"{{/p}}{{^p}}null{{/p}}, repeats when p is a list:
 //     {{#with p}}"{{name}}"{{else}}null{{/with}} renders once;
@@ -207,8 +213,8 @@
 //   - In JSON mode, a template that handlebars.js renders as JSON for some
 //     data but not for other data is refused at Parse too (the JSON
 //     safety of the mode), and the error names the form to write instead
-//     (flatten, a separator, {{else}}null, with, millis or {{!plain}}, see
-//     above).
+//     (flatten, a separator, each, {{else}}null, with, millis or
+//     {{!plain}}, see above).
 //   - Inside a JSON string, a string literal of a tag may be written with
 //     its quotes escaped for that string, \"x\", which handlebars.js
 //     refuses to parse.
@@ -219,11 +225,8 @@
 //     {{@../index}}{{@index}}, are written one after the other; handlebars.js
 //     with noEscape adds them up.
 //
-// And two more that the corpus does not show: a mustache section over an
-// object counts as a loop of one item for @index, @first, @last and
-// @../index, where in Handlebars they stay those of the loop around (the
-// JSON analysis relies on it for separators); and the members of a
-// partial's hash context come in no fixed order for {{#each this}}.
+// And one that the corpus does not show: the members of a partial's hash
+// context come in no fixed order for {{#each this}}.
 //
 // Falsy values, which skip if and unless, are false, null, a missing
 // field, 0, "" and the empty array. As in Handlebars, {{#with x}} renders

@@ -668,14 +668,14 @@ func (s *state) block(dst []byte, n *node) ([]byte, error) {
 			return s.run(dst, n.alt)
 		}
 		if jsondoc.KindOf(v) != jsondoc.Array {
-			// The only item of a list: @first and @last hold, as the JSON
-			// analysis assumes. A section over @first and the like is a
-			// condition on the loop around it, which stays current.
+			// In the mustache dialect, the only item of a list: @first and
+			// @last hold. In Handlebars, and for a section over @first and
+			// the like, the loop around stays current.
 			if n.trueKeeps && jsondoc.KindOf(v) == jsondoc.Bool {
 				// Handlebars renders {{#flag}} in the context around it.
 				v = s.frame(s.n - 1).v
 			}
-			s.push(ctxFrame{v: v, loop: n.expr.kind != eData, count: 1})
+			s.push(ctxFrame{v: v, loop: n.expr.kind != eData && !n.keepsLoop, count: 1})
 			dst, err = s.run(dst, n.body)
 			s.pop()
 			return dst, err

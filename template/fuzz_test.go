@@ -125,15 +125,25 @@ func FuzzParse(f *testing.F) {
 				_, _ = tmpl.Append(nil, events[0])
 			}
 		}
-		tmpl, err := template.Parse(src, template.WithPartials(fuzzPartials))
-		if err != nil {
-			return
-		}
-		for _, ev := range events {
-			checkValid(t, tmpl, src, ev)
-			checkShape(t, src, ev)
+		for _, opts := range fuzzDialects {
+			tmpl, err := template.Parse(src, opts...)
+			if err != nil {
+				continue
+			}
+			for _, ev := range events {
+				checkValid(t, tmpl, src, ev)
+				checkShape(t, src, ev, opts)
+			}
 		}
 	})
+}
+
+// fuzzDialects are the options the JSON mode guarantee is checked under:
+// the dialects differ in lookups and in what @first, @last and @index mean
+// inside a section over a value that is not a list.
+var fuzzDialects = [][]template.Option{
+	{template.WithPartials(fuzzPartials)},
+	{template.WithPartials(fuzzPartials), template.WithDialect(template.Mustache)},
 }
 
 // FuzzExecute checks the JSON mode guarantee: for any data, a template that
@@ -154,20 +164,23 @@ func FuzzExecute(f *testing.F) {
 				panic(fmt.Sprintf("stuck on %q / %q", src, data))
 			}
 		}()
-		tmpl, err := template.Parse(src, template.WithPartials(fuzzPartials))
-		if err != nil {
-			return
-		}
 		doc, err := jsondoc.Parse([]byte(data))
 		if err != nil {
 			return
 		}
-		checkValid(t, tmpl, src, doc)
-		checkShape(t, src, doc)
 		var v any
-		if json.Unmarshal([]byte(data), &v) == nil {
-			checkValid(t, tmpl, src, v)
-			checkShape(t, src, v)
+		plainOK := json.Unmarshal([]byte(data), &v) == nil
+		for _, opts := range fuzzDialects {
+			tmpl, err := template.Parse(src, opts...)
+			if err != nil {
+				continue
+			}
+			checkValid(t, tmpl, src, doc)
+			checkShape(t, src, doc, opts)
+			if plainOK {
+				checkValid(t, tmpl, src, v)
+				checkShape(t, src, v, opts)
+			}
 		}
 	})
 }
@@ -211,9 +224,9 @@ func fuzzEvents(f *testing.F) []any {
 // be JSON, and no object may have a canary member, unless the template
 // holds a 'z' or the data a piece of the canary, from which a tag in
 // member-name position could make one.
-func checkShape(t *testing.T, src string, data any) {
+func checkShape(t *testing.T, src string, data any, opts []template.Option) {
 	t.Helper()
-	tmpl, err := template.ParseMarked(src, fuzzMark, template.WithPartials(fuzzPartials))
+	tmpl, err := template.ParseMarked(src, fuzzMark, opts...)
 	if err != nil {
 		t.Fatalf("template %q parses, but not with marks: %v", src, err)
 	}

@@ -477,6 +477,7 @@ var hbSafeForms = []string{
 	"{{else}}null",                  // a block that may render nothing
 	"{{#with ",                      // a section choosing a value
 	"{{millis ",                     // seconds to milliseconds
+	"write {{#each ",                // separators in a section over a value that may not be a list
 	"{{!plain}}",                    // a text string that starts like a document
 }
 

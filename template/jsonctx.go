@@ -182,7 +182,9 @@ type lvl struct {
 // jstate is one state of the analysis: the levels and what is known of
 // @first and @last (0 unknown, 1 false, 2 true).
 type jstate struct {
-	lv          []lvl
+	lv []lvl
+	// first and last say whether the item of the innermost loop is its
+	// first and its last: 0 unknown, 1 no, 2 yes, or noLoop.
 	first, last uint8
 	// skip is the id+1 of the last block that rendered nothing on this
 	// path since the last byte or value was written, for error hints.
@@ -192,6 +194,10 @@ type jstate struct {
 	// that {{#if p}}…{{/if}}{{^if p}}…{{/if}} follows two ways, not four.
 	facts string
 }
+
+// noLoop is the value of jstate.first and last outside every loop, where
+// @first, @last and @index are missing, and so false.
+const noLoop = 3
 
 // fact tells what s knows of the truthiness of the path k.
 func (s jstate) fact(k string) (isTrue, ok bool) {
@@ -625,7 +631,7 @@ func analyzeJSON(nodes []node) (*analyzer, error) {
 	numberTexts(nodes, &a.texts)
 	a.memo = make(map[memoKey][]jstate)
 	a.retest = make(map[*node]bool)
-	end, err := a.nodes(nodes, []jstate{{lv: []lvl{{pos: pValue}}}})
+	end, err := a.nodes(nodes, []jstate{{lv: []lvl{{pos: pValue}}, first: noLoop, last: noLoop}})
 	if err != nil {
 		return nil, err
 	}
@@ -982,6 +988,9 @@ func (a *analyzer) known(b blockKind, e *expr, s jstate) (isTrue, ok bool) {
 		// Only the innermost loop is tracked.
 		return false, false
 	}
+	if s.first == noLoop {
+		return false, true
+	}
 	switch e.data {
 	case dFirst:
 		return s.first == 2, s.first != 0
@@ -1097,11 +1106,23 @@ func (a *analyzer) block(n *node, s jstate) ([]jstate, error) {
 		}
 		return out.list, nil
 	}
+	if n.block == bSection && n.keepsLoop {
+		// Over a value that is not a list, once, in a new context, with
+		// the loop around as it is.
+		line, col := n.src.position(n.pos)
+		saved := a.note
+		a.note = fmt.Sprintf(" (when {{#%s}} at %d:%d is over a value that is not a list, which leaves @first, @last and @index to the loop around: for items, write {{#each %s}})", n.name, line, col, n.expr.text)
+		err := neutral(true)(a.nodes(n.body, []jstate{in}))
+		a.note = saved
+		if err != nil {
+			return nil, err
+		}
+	}
 	// As a loop: only one item, or a first item, items in the middle and a
-	// last item, repeated until no new state appears. A section over a
-	// value that is not a list renders it as the only item. Each item is a
-	// new context: what an item's blocks learnt of their paths holds for
-	// that item only.
+	// last item, repeated until no new state appears. In the mustache
+	// dialect, a section over a value that is not a list renders it as the
+	// only item. Each item is a new context: what an item's blocks learnt
+	// of their paths holds for that item only.
 	flags := func(states []jstate, first, last uint8) []jstate {
 		r := make([]jstate, len(states))
 		for i, st := range states {

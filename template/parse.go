@@ -62,6 +62,10 @@ type node struct {
 	// trueKeeps marks a section whose context stays the current one when
 	// its value is true, as in Handlebars.
 	trueKeeps bool
+	// keepsLoop marks a section that, over a value that is not a list,
+	// leaves @index, @first and @last to the loop around, as in
+	// Handlebars; the mustache dialect makes the value a list of one.
+	keepsLoop bool
 }
 
 // partial is a parsed partial template, shared by every inclusion with the
@@ -380,7 +384,7 @@ func (p *parser) openBlock(src *source, t token) (*node, error) {
 	}
 	name, rest, _ := strings.Cut(t.text, " ")
 	rest = strings.TrimSpace(rest)
-	n := &node{kind: nBlock, block: bSection, pos: t.pos, src: src, name: name, trueKeeps: p.cfg.dialect == Handlebars}
+	n := &node{kind: nBlock, block: bSection, pos: t.pos, src: src, name: name, trueKeeps: p.cfg.dialect == Handlebars, keepsLoop: p.cfg.dialect == Handlebars}
 	helperBlock := true
 	if t.kind == tokInverted && (name != "if" && name != "unless" && name != "each" && name != "with" || rest == "") {
 		n.block = bInverted
