@@ -406,7 +406,7 @@ func runHandlebars(t *testing.T, script string, cases []hbCase) []hbResult {
 
 // hbSpacedRE finds the end of a tag followed by a }: of a triple-stash
 // ({{{x}}}}) or of a tag that is not one ({{x}}}).
-var hbSpacedRE = regexp.MustCompile(`(\{\{\{[^{}]*\}\}\}|\{\{[^{}]+\}\})\}`)
+var hbSpacedRE = regexp.MustCompile(`(^|[^{])(\{\{\{[^{}]*\}\}\}|\{\{[^{}]+\}\})\}`)
 
 // hbRunDerived renders, in one more run of node, the variants of the cases
 // that explanations check: each over its breaking data, and each that has a
@@ -422,7 +422,7 @@ func hbRunDerived(t *testing.T, script string, cases []hbCase) {
 			d.Name, d.Data, d.Breaking = c.Name+"#breaking", c.Breaking, nil
 			derived, into = append(derived, d), append(into, &c.breaking)
 		}
-		if spaced := hbSpacedRE.ReplaceAllString(c.Template, "$1 }"); spaced != c.Template {
+		if spaced := hbSpacedRE.ReplaceAllString(c.Template, "$1$2 }"); spaced != c.Template {
 			d := *c
 			d.Name, d.Template, d.Breaking = c.Name+"#spaced", spaced, nil
 			derived, into = append(derived, d), append(into, &c.spaced)
