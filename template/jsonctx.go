@@ -179,8 +179,8 @@ type lvl struct {
 	id    strID  // in a string: which one
 }
 
-// jstate is one state of the analysis: the levels and what is known of
-// @first and @last (0 unknown, 1 false, 2 true).
+// jstate is one state of the analysis: the levels, and what is known of
+// the loop and of the paths tested.
 type jstate struct {
 	lv []lvl
 	// first and last say whether the item of the innermost loop is its
