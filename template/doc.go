@@ -31,10 +31,13 @@
 // separators of {{#each}} and of mustache sections over a list are
 // understood when written with @first, @last or @index, as in
 // [{{#each xs}}{{json .}}{{#unless @last}},{{/unless}}{{/each}}]. A mustache
-// section over a value that is not a list renders it as the only item of a
-// list: @first and @last are true and @index is 0; a section over @first,
-// @last, @index or @key is a condition, as {{#if}} is, and leaves them to
-// the loop around it. A section must begin and end in the same JSON
+// section over a value that is not a list renders it once and, as in
+// Handlebars, leaves @first, @last and @index to the loop around it
+// (outside every loop they are missing, so false); WithDialect(Mustache)
+// makes the value the only item of a list instead: @first and @last are
+// true and @index is 0. A section over @first, @last, @index or @key is a
+// condition, as {{#if}} is, and leaves them to the loop around it too. A
+// section must begin and end in the same JSON
 // context (inside the same string, or at the same depth of objects and
 // arrays), or hold the whole of a document embedded in a string it begins,
 // as in "{{#if a}}{\"v\": 1}{{/if}}"; every way through the template must
@@ -62,6 +65,9 @@
 //     [{{#each (flatten g "u")}}…{{#unless @last}},{{/unless}}{{/each}}]
 //     (inside it, ../ is the context around the loop, not the group);
 //   - items with no separator: {{#unless @last}},{{/unless}} after each;
+//   - separators in a mustache section, [{{#xs}}{{#unless @first}},{{/unless}}…{{/xs}}],
+//     which over a value that is not a list belong to the loop around (or
+//     to none: handlebars.js renders [,…]): {{#each xs}};
 //   - a mustache section used to choose a value,
 //     {{#p}}"{{name}}"{{/p}}{{^p}}null{{/p}}, repeats when p is a list:
 //     {{#with p}}"{{name}}"{{else}}null{{/with}} renders once;
@@ -135,9 +141,18 @@
 //     is the field "a b", {{1.50}} the field "1.5";
 //   - \{{x}} writes {{x}} and the text after it up to the next tag, and
 //     \\{{x}} a backslash then x;
-//   - a raw block {{{{name}}}}…{{{{/name}}}} is a section over name whose
-//     content is text, tags included (in JSON mode, text read as JSON like
-//     any other);
+//   - a raw block {{{{raw}}}}…{{{{/raw}}}} writes its content as it is,
+//     tags included, as the raw helper such blocks conventionally call
+//     does; under another name, {{{{name}}}}…{{{{/name}}}} is a section
+//     over name whose content is text (in JSON mode, the content is text
+//     read as JSON like any other);
+//   - a path cannot end with a number, which Handlebars reads as a literal
+//     there: {{xs.1}} is a Parse error, {{xs.[1]}} the element (in the
+//     middle of a path, as in xs.1.name, a number is a name);
+//   - wherever a tag writes text (in a JSON string or member name, in the
+//     HTML and Text modes, as a helper's text argument), an object is
+//     [object Object] and an array its elements' text separated by commas,
+//     as JavaScript writes them; {{json x}} writes either as JSON;
 //   - a block, comment, else or partial tag alone on its line takes the
 //     line even with a ~ on one side, which trims only that side (and, on
 //     the left of a partial, its indentation);
@@ -146,6 +161,9 @@
 //   - {{^if x}}, {{^each xs}} and the like swap the two parts of the block;
 //     {{#if x includeZero=true}} counts 0 as true; {{log …}} renders
 //     nothing;
+//   - a helper's optional arguments may be given as hash arguments:
+//     {{join xs sep="-"}}, {{time x layout="DateOnly"}},
+//     {{truncate x 100 ellipsis="..."}};
 //   - @../index, @../key, @../first and @../last are those of the loop
 //     around the current one;
 //   - {{#each xs as |x i|}} and {{#with x as |y|}} name the item and its
@@ -154,9 +172,10 @@
 //   - {{> p x k=v}} renders p with x as its context (the current one when
 //     omitted) and the hash arguments as extra members, and a partial that
 //     WithPartials does not provide is a Parse error (see
-//     WithMissingPartialsEmpty); in the HTML and Text modes, {{> (expr)}}
-//     includes the partial named by the value of expr, and Execute fails
-//     when there is none;
+//     WithMissingPartialsEmpty); {{> (expr)}} includes the partial named
+//     by the value of expr, and Execute fails when there is none (in JSON
+//     mode, Parse checks every partial WithPartials provides where the
+//     tag stands);
 //   - {{#*inline "name"}}…{{/inline}} defines a partial for the block part
 //     it is written in (before the definition too; the last of a name
 //     wins) and the partials included from there, ahead of WithPartials;
@@ -166,22 +185,48 @@
 //     content is rendered in its place.
 //
 // Block parameters on blocks other than each and with, hash arguments (k=v)
-// other than includeZero and those of partials, block helpers other than
-// the built-in ones, decorators other than inline, {{else}} in a partial
-// block and partial blocks named by a value are not supported and fail to
-// parse, and so are partials named by a value in JSON mode, where each
-// partial is checked where it stands; a partial named by a value does not
-// see inline partials. A partial that includes itself is refused in JSON
-// mode, an inline partial and a partial block's content included.
+// other than includeZero, those of partials and the named optional
+// arguments of the built-in helpers, block helpers other than the built-in
+// ones, decorators other than inline, {{else}} in a partial block and
+// partial blocks named by a value are not supported and fail to parse; a
+// partial named by a value does not see inline partials. A partial that
+// includes itself is refused in JSON mode, an inline partial and a partial
+// block's content included.
 //
-// Differences from handlebars.js 4.7 that remain: numbers keep their digits
-// as written (1.50 stays 1.50); a mustache section over an object counts as
-// a loop of one item for @index and @../index; the members of a partial's
-// hash context come in no fixed order for {{#each this}}; an object
-// renders as compact JSON where Handlebars writes [object Object], and so
-// does an array inside a JSON string in JSON mode, where Handlebars writes
-// a,b,c (the HTML and Text modes write a,b,c too); in JSON mode, a template
-// that some data would make render invalid JSON is refused at Parse.
+// # Differences from Handlebars
+//
+// The differential suite (testdata/handlebars) renders a corpus with
+// handlebars.js 4.7 and with this package; these differences are
+// deliberate, and each is checked there to be the one it claims:
+//
+//   - Numbers keep the digits of their JSON literal: 1773134100.482913204
+//     and 1.50 are written as they are, where JavaScript rounds each
+//     number to a float64 first (1773134100.4829133, 1.5). Epoch
+//     timestamps keep their nanoseconds.
+//   - In JSON mode, a value is escaped for where it stands: a string in
+//     value position gets its quotes, a missing field is null, {{{x}}}
+//     inside a string is escaped too. Handlebars writes these as they are,
+//     and the body is not JSON.
+//   - In JSON mode, where handlebars.js renders a body that is not JSON for
+//     the data at hand, the template is refused at Parse, with the
+//     position of the problem.
+//   - In JSON mode, a template that handlebars.js renders as JSON for some
+//     data but not for other data is refused at Parse too (the JSON
+//     safety of the mode), and the error names the form to write instead
+//     (flatten, a separator, each, {{else}}null, with, millis or
+//     {{!plain}}, see above).
+//   - Inside a JSON string, a string literal of a tag may be written with
+//     its quotes escaped for that string, \"x\", which handlebars.js
+//     refuses to parse.
+//   - A tag followed by a }, as in {"n": {{n}}}, is the tag then the };
+//     handlebars.js reads }}} as the end of a triple-stash (and }}}} as
+//     that of a raw block) and refuses the template.
+//   - In the Text mode, two numbers written by adjacent tags, as in
+//     {{@../index}}{{@index}}, are written one after the other; handlebars.js
+//     with noEscape adds them up.
+//
+// And one that the corpus does not show: the members of a partial's hash
+// context come in no fixed order for {{#each this}}.
 //
 // Falsy values, which skip if and unless, are false, null, a missing
 // field, 0, "" and the empty array. As in Handlebars, {{#with x}} renders

@@ -11,8 +11,12 @@ import (
 )
 
 // approval is the Datadog and ServiceNow shape: a JSON document escaped
-// inside a JSON string, with a mustache list section.
+// inside a JSON string, with a mustache list section (in the Handlebars
+// dialect, the loop is each: see TestSectionOverAValueKeepsTheLoop).
 const approval = `{"message": "{\"justification\": \"{{why}}\", \"groups\": [{{#groups}}{{#unless @first}},{{/unless}}\"{{name}}\"{{/groups}}]}"}`
+
+// approvalEach is approval for the Handlebars dialect.
+var approvalEach = strings.NewReplacer("{{#groups}}", "{{#each groups}}", "{{/groups}}", "{{/each}}").Replace(approval)
 
 // injection tries to add a member to the inner document.
 const injection = `x", "approved_by": "security-team", "j": "`
@@ -28,8 +32,20 @@ func innerDocument(t *testing.T, body []byte, m string) map[string]any {
 }
 
 func TestEmbeddedDocumentKeepsItsShape(t *testing.T) {
-	tmpl, err := template.Parse(approval)
-	require.NoError(t, err)
+	t.Run("mustache", func(t *testing.T) {
+		tmpl, err := template.Parse(approval, template.WithDialect(template.Mustache))
+		require.NoError(t, err)
+		checkApprovalShape(t, tmpl)
+	})
+	t.Run("handlebars", func(t *testing.T) {
+		tmpl, err := template.Parse(approvalEach)
+		require.NoError(t, err)
+		checkApprovalShape(t, tmpl)
+	})
+}
+
+func checkApprovalShape(t *testing.T, tmpl *template.Template) {
+	t.Helper()
 	for _, groups := range []any{
 		nil,
 		[]any{},
@@ -95,9 +111,11 @@ func TestPlainStringMarker(t *testing.T) {
 	require.Equal(t, "[x", string(out))
 }
 
+// In the mustache dialect a section over a value that is not a list makes
+// it a list of one item.
 func TestSectionOverAListKnowsItsPlace(t *testing.T) {
 	src := `[{{#xs}}{{#unless @first}},{{/unless}}{"i": {{@index}}, "last": {{@last}}}{{/xs}}]`
-	tmpl, err := template.Parse(src)
+	tmpl, err := template.Parse(src, template.WithDialect(template.Mustache))
 	require.NoError(t, err)
 	tests := []struct {
 		xs   any
@@ -265,5 +283,29 @@ func TestSectionOverDataVariableKeepsTheLoop(t *testing.T) {
 		var items []string
 		require.NoError(t, json.Unmarshal(out, &items), "%s", out)
 		require.Equal(t, []string{"a", "b", "c"}, items)
+	}
+}
+
+// In Handlebars, a section over a value that is not a list renders it once
+// and leaves @index, @first and @last to the loop around (handlebars.js
+// 4.7.10 renders the outputs below), so that a separator written with them
+// in such a section is refused: over an object, handlebars.js renders
+// [,"a"].
+func TestSectionOverAValueKeepsTheLoop(t *testing.T) {
+	tmpl, err := template.Parse(`{{#each list}}{{#person}}{{@index}}{{@first}}{{@last}}|{{/person}}{{/each}}<{{#s}}{{@index}}{{@first}}{{/s}}>`,
+		template.WithMode(template.Text))
+	require.NoError(t, err)
+	out, err := tmpl.Append(nil, map[string]any{"list": []any{map[string]any{"person": map[string]any{"a": 1}}, map[string]any{"person": map[string]any{"a": 2}}}, "s": "x"})
+	require.NoError(t, err)
+	require.Equal(t, "0truefalse|1falsetrue|<>", string(out))
+
+	for _, src := range []string{
+		`[{{#xs}}{{#unless @first}},{{/unless}}"{{k}}"{{/xs}}]`,
+		approval,
+	} {
+		_, err := template.Parse(src)
+		var te *template.Error
+		require.ErrorAs(t, err, &te, src)
+		require.Contains(t, te.Msg, "is over a value that is not a list, which leaves @first, @last and @index to the loop around: for items, write {{#each ")
 	}
 }

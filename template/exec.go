@@ -35,6 +35,10 @@ type state struct {
 	// rootDone has a bit for each slot filled.
 	rootCache [maxRootSlots]*jsondoc.Value
 	rootDone  uint8
+	// rootAny and rootFound are the same when the data is a
+	// map[string]any.
+	rootAny   [maxRootSlots]any
+	rootFound [maxRootSlots]bool
 }
 
 // frame returns the i-th frame, the outermost first.
@@ -95,8 +99,14 @@ func (s *state) run(dst []byte, nodes []node) ([]byte, error) {
 				// The common case: a string of a parsed document inside a
 				// JSON string.
 				if v, ok := s.lookup(n.expr); ok {
-					if d, ok := v.(*jsondoc.Value); ok && d.Kind() == jsondoc.String {
-						dst = jsondoc.AppendEscaped(dst, d.Text())
+					switch v := v.(type) {
+					case *jsondoc.Value:
+						if v.Kind() == jsondoc.String {
+							dst = jsondoc.AppendEscaped(dst, v.Text())
+							continue
+						}
+					case string:
+						dst = jsondoc.AppendEscaped(dst, v)
 						continue
 					}
 				}
@@ -182,6 +192,17 @@ func (s *state) lookup(e *expr) (any, bool) {
 		for i := s.n - 1; i >= 0; i-- {
 			d, ok := s.frame(i).v.(*jsondoc.Value)
 			if !ok {
+				if m, ok := s.frame(i).v.(map[string]any); ok {
+					// The same for data decoded by encoding/json.
+					c, found := s.mapMember(m, i, e)
+					if found {
+						return walkAny(c, e.segs[1:])
+					}
+					if i == 0 || e.local {
+						return nil, false
+					}
+					continue
+				}
 				break
 			}
 			var c *jsondoc.Value
@@ -211,6 +232,48 @@ func (s *state) lookup(e *expr) (any, bool) {
 		}
 	}
 	return s.lookupAny(e)
+}
+
+// mapMember looks the first name of e up in m, the data of frame i, with
+// the cache of the data's members when i is 0.
+func (s *state) mapMember(m map[string]any, i int, e *expr) (any, bool) {
+	if i != 0 || e.rootSlot == 0 {
+		c, ok := m[e.segs[0].key]
+		return c, ok
+	}
+	bit := uint8(1) << (e.rootSlot - 1)
+	if s.rootDone&bit == 0 {
+		s.rootAny[e.rootSlot-1], s.rootFound[e.rootSlot-1] = m[e.segs[0].key]
+		s.rootDone |= bit
+	}
+	return s.rootAny[e.rootSlot-1], s.rootFound[e.rootSlot-1]
+}
+
+// walkAny follows segs down v, maps and slices decoded by encoding/json
+// without the accessors' conversions, as lookupAny would.
+func walkAny(v any, segs []seg) (any, bool) {
+	for i := range segs {
+		switch x := v.(type) {
+		case map[string]any:
+			c, ok := x[segs[i].key]
+			if !ok {
+				return nil, false
+			}
+			v = c
+		case *jsondoc.Value:
+			if d := walk(x, segs[i:]); d != nil {
+				return d, true
+			}
+			return nil, false
+		default:
+			c, ok := member(v, segs[i])
+			if !ok {
+				return nil, false
+			}
+			v = c
+		}
+	}
+	return jsondoc.Normalize(v), true
 }
 
 // walk follows segs down a parsed document.
@@ -605,14 +668,14 @@ func (s *state) block(dst []byte, n *node) ([]byte, error) {
 			return s.run(dst, n.alt)
 		}
 		if jsondoc.KindOf(v) != jsondoc.Array {
-			// The only item of a list: @first and @last hold, as the JSON
-			// analysis assumes. A section over @first and the like is a
-			// condition on the loop around it, which stays current.
+			// In the mustache dialect, the only item of a list: @first and
+			// @last hold. In Handlebars, and for a section over @first and
+			// the like, the loop around stays current.
 			if n.trueKeeps && jsondoc.KindOf(v) == jsondoc.Bool {
 				// Handlebars renders {{#flag}} in the context around it.
 				v = s.frame(s.n - 1).v
 			}
-			s.push(ctxFrame{v: v, loop: n.expr.kind != eData, count: 1})
+			s.push(ctxFrame{v: v, loop: n.expr.kind != eData && !n.keepsLoop, count: 1})
 			dst, err = s.run(dst, n.body)
 			s.pop()
 			return dst, err
@@ -740,15 +803,14 @@ func (s *state) value(dst []byte, n *node) ([]byte, error) {
 				dst = jsondoc.AppendEscaped(dst, str)
 				break
 			}
-			k := jsondoc.KindOf(v)
-			if asJSON || k == jsondoc.Array || k == jsondoc.Object {
+			if asJSON {
 				if dst, err = jsondoc.AppendJSON(dst, v); err != nil {
 					return dst[:start], s.errorf(n, n.pos, "cannot render "+e.text+" as JSON: "+err.Error(), err)
 				}
 				dst = escapeTail(dst, start)
 				break
 			}
-			dst = escapeTail(jsondoc.AppendText(dst, v), start)
+			dst = escapeTail(appendText(dst, v), start)
 		case escValue:
 			if num, ok := v.(json.Number); ok && num != "" && !validNumber(string(num)) {
 				return dst, s.errorf(n, n.pos, "cannot render "+e.text+" as JSON: invalid number "+strconv.Quote(string(num)), nil)
@@ -765,7 +827,7 @@ func (s *state) value(dst []byte, n *node) ([]byte, error) {
 			if asJSON {
 				s.scratch, err = jsondoc.AppendJSON(s.scratch[:0], v)
 			} else {
-				s.scratch = jsondoc.AppendText(s.scratch[:0], v)
+				s.scratch = appendText(s.scratch[:0], v)
 			}
 			if err != nil {
 				return dst[:start], s.errorf(n, n.pos, "cannot render "+e.text+" as JSON: "+err.Error(), err)
@@ -809,11 +871,17 @@ func (s *state) value(dst []byte, n *node) ([]byte, error) {
 	}
 }
 
-// appendText appends the text of v for the HTML and Text modes. An array
-// is written as JavaScript, and so Handlebars, writes it: its elements'
-// text separated by commas, nested arrays flattened, null elements empty.
+// appendText appends the text of v, as a tag writes it anywhere but in
+// JSON value position. Arrays and objects are written as JavaScript, and so
+// Handlebars, writes them: an array as its elements' text separated by
+// commas, nested arrays flattened, null elements empty; an object as
+// [object Object]. The json helper writes either as JSON.
 func appendText(dst []byte, v any) []byte {
-	if jsondoc.KindOf(v) != jsondoc.Array {
+	switch jsondoc.KindOf(v) {
+	case jsondoc.Object:
+		return append(dst, "[object Object]"...)
+	case jsondoc.Array:
+	default:
 		return jsondoc.AppendText(dst, v)
 	}
 	for i, n := 0, jsondoc.Len(v); i < n; i++ {

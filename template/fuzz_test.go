@@ -51,6 +51,21 @@ var fuzzSeeds = []string{
 	`{"a": "{{#*inline "x"}}<{{k}}>{{/inline}}{{> x}}", "b": [{{#> layout}}{{json x}}{{/layout}}], "c": {{#> p xs}}{{#*inline "q"}}{{json .}}{{/inline}}{{> q}}{{/p}}}`,
 	`{{#*inline "v"}}{"v": {{json .}}}{{/inline}}[{{#each xs}}{{> v}}{{#unless @last}},{{/unless}}{{/each}}]`,
 	`{"w": {{#with x}}{{json this}}{{else}}null{{/with}}, "s": "{{#x}}({{.}}){{/x}}{{^k}}none{{/k}}", "z": {{#with 0}}{{this}}{{/with}}}`,
+	// Block parameters, hash arguments of helpers and partials, raw blocks,
+	// literals, subexpressions, objects as text, partials named by a value.
+	`[{{#each xs as |v i|}}{"i": {{i}}, "v": {{json v}}, "t": "{{v}} {{obj}} {{xs}}"}{{#unless @last}},{{/unless}}{{/each}}]`,
+	`{"j": "{{join xs sep=(lower k)}}", "t": {{time x layout="DateOnly"}}, "u": "{{truncate (join xs) 5 ellipsis=k}}", "w": {{#with obj as |o|}}{{json o.p}}{{else}}null{{/with}}}`,
+	`{"r": "{{!plain}}{{{{raw}}}}{{x}} {{/x}} \"{{{{/raw}}}}", "m": "{\"a\": \"<{{{{raw}}}}{{x}}{{{{/raw}}}}>\"}", "l": [{{eq x true}}, {{ne null undefined}}, {{json "s"}}, {{json -1.50}}]}`,
+	`{"p": {{> (lower k)}}, "q": [{{>*x}}], "h": {{> v obj n=1}}}`,
+	`{"s": {{#if (eq (count xs) 4)}}"{{lookup xs 1}}"{{else}}{{json (flatten xs)}}{{/if}}, "n": {{xs.length}}, "d": "{{obj.[p]}}"}`,
+}
+
+// fuzzPartials are the partials the fuzzed templates may include, fixed
+// so that partials named by a value have several to choose from.
+var fuzzPartials = map[string]string{
+	"key": `{{k}}`,
+	"v":   `{"v": {{json .}}, "n": {{n}}}`,
+	"x":   `{{json x}}`,
 }
 
 // fuzzData are data documents for the seeds.
@@ -106,19 +121,29 @@ func FuzzParse(f *testing.F) {
 	events := fuzzEvents(f)
 	f.Fuzz(func(t *testing.T, src string) {
 		for _, mode := range []template.Mode{template.HTML, template.Text} {
-			if tmpl, err := template.Parse(src, template.WithMode(mode)); err == nil {
+			if tmpl, err := template.Parse(src, template.WithMode(mode), template.WithPartials(fuzzPartials)); err == nil {
 				_, _ = tmpl.Append(nil, events[0])
 			}
 		}
-		tmpl, err := template.Parse(src)
-		if err != nil {
-			return
-		}
-		for _, ev := range events {
-			checkValid(t, tmpl, src, ev)
-			checkShape(t, src, ev)
+		for _, opts := range fuzzDialects {
+			tmpl, err := template.Parse(src, opts...)
+			if err != nil {
+				continue
+			}
+			for _, ev := range events {
+				checkValid(t, tmpl, src, ev)
+				checkShape(t, src, ev, opts)
+			}
 		}
 	})
+}
+
+// fuzzDialects are the options the JSON mode guarantee is checked under:
+// the dialects differ in lookups and in what @first, @last and @index mean
+// inside a section over a value that is not a list.
+var fuzzDialects = [][]template.Option{
+	{template.WithPartials(fuzzPartials)},
+	{template.WithPartials(fuzzPartials), template.WithDialect(template.Mustache)},
 }
 
 // FuzzExecute checks the JSON mode guarantee: for any data, a template that
@@ -139,20 +164,23 @@ func FuzzExecute(f *testing.F) {
 				panic(fmt.Sprintf("stuck on %q / %q", src, data))
 			}
 		}()
-		tmpl, err := template.Parse(src)
-		if err != nil {
-			return
-		}
 		doc, err := jsondoc.Parse([]byte(data))
 		if err != nil {
 			return
 		}
-		checkValid(t, tmpl, src, doc)
-		checkShape(t, src, doc)
 		var v any
-		if json.Unmarshal([]byte(data), &v) == nil {
-			checkValid(t, tmpl, src, v)
-			checkShape(t, src, v)
+		plainOK := json.Unmarshal([]byte(data), &v) == nil
+		for _, opts := range fuzzDialects {
+			tmpl, err := template.Parse(src, opts...)
+			if err != nil {
+				continue
+			}
+			checkValid(t, tmpl, src, doc)
+			checkShape(t, src, doc, opts)
+			if plainOK {
+				checkValid(t, tmpl, src, v)
+				checkShape(t, src, v, opts)
+			}
 		}
 	})
 }
@@ -196,9 +224,9 @@ func fuzzEvents(f *testing.F) []any {
 // be JSON, and no object may have a canary member, unless the template
 // holds a 'z' or the data a piece of the canary, from which a tag in
 // member-name position could make one.
-func checkShape(t *testing.T, src string, data any) {
+func checkShape(t *testing.T, src string, data any, opts []template.Option) {
 	t.Helper()
-	tmpl, err := template.ParseMarked(src, fuzzMark)
+	tmpl, err := template.ParseMarked(src, fuzzMark, opts...)
 	if err != nil {
 		t.Fatalf("template %q parses, but not with marks: %v", src, err)
 	}

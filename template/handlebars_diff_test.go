@@ -44,14 +44,23 @@ type hbCase struct {
 	Data     json.RawMessage   `json:"data,omitempty"`
 	Fixtures bool              `json:"fixtures,omitempty"`
 	Partials map[string]string `json:"partials,omitempty"`
+	// Breaking is data under which handlebars.js renders the template as a
+	// body that is not JSON, or with a string that starts like an embedded
+	// document and is not one: it shows why Outhook refuses the template.
+	Breaking json.RawMessage `json:"breaking,omitempty"`
 
-	fixture bool // Data is an Apono event
+	fixture  bool      // Data is an Apono event
+	breaking *hbResult // handlebars.js over Breaking
+	spaced   *hbResult // handlebars.js with a space before each } that follows a tag
 }
 
 type hbResult struct {
 	Name  string  `json:"name"`
 	Out   *string `json:"out,omitempty"`
 	Error string  `json:"error,omitempty"`
+	// Plain is the Text mode rendered with escaping on, through an
+	// escaping that changes nothing (render.js).
+	Plain *string `json:"plain,omitempty"`
 }
 
 // hbListed is an entry of explained.json or open.json.
@@ -75,9 +84,11 @@ type hbOutcome struct {
 // difference is the one it names, so an entry cannot hide another bug.
 var hbExplanations = map[string]struct {
 	reason string
+	doc    string // the words of the package doc that list the difference
 	holds  func(c hbCase, hb hbResult, oh hbOutcome) bool
 }{
 	"number-digits": {
+		doc:    "Numbers keep the digits of their JSON literal",
 		reason: "Outhook writes a number with the digits of its JSON literal; JavaScript rounds it to a float64 first",
 		holds: func(c hbCase, hb hbResult, oh hbOutcome) bool {
 			mode := c.mode()
@@ -96,6 +107,7 @@ var hbExplanations = map[string]struct {
 		},
 	},
 	"json-refusal": {
+		doc:    "where handlebars.js renders a body that is not JSON for the data at hand, the template is refused at Parse",
 		reason: "handlebars.js gives a body that is not JSON; Outhook refuses the template at Parse",
 		holds: func(c hbCase, hb hbResult, oh hbOutcome) bool {
 			mode := c.mode()
@@ -103,13 +115,40 @@ var hbExplanations = map[string]struct {
 		},
 	},
 	"json-escaped-literal": {
+		doc:    "a string literal of a tag may be written with its quotes escaped for that string",
 		reason: "in a JSON string, Outhook reads a string literal whose quotes are escaped for that string (\\\"x\\\"), as its author means; handlebars.js refuses the backslash",
 		holds: func(c hbCase, hb hbResult, oh hbOutcome) bool {
 			return c.mode() == "json" && strings.Contains(c.Template, `\"`) && hb.Out == nil &&
 				strings.HasPrefix(hb.Error, "Parse error") && oh.parseErr == nil && oh.execErr == nil
 		},
 	},
+	"json-refusal-other-data": {
+		doc:    "a template that handlebars.js renders as JSON for some data but not for other data is refused at Parse",
+		reason: "handlebars.js renders JSON for this data, but not for the case's breaking data (a body, or a string that starts like an embedded document, that is not JSON); Outhook refuses the template at Parse, and the error names the form to write",
+		holds: func(c hbCase, hb hbResult, oh hbOutcome) bool {
+			return c.mode() == "json" && oh.parseErr != nil && hbNamesSafeForm(oh.parseErr) &&
+				c.breaking != nil && c.breaking.Out != nil && !hbJSONDocs(*c.breaking.Out)
+		},
+	},
+	"brace-after-tag": {
+		doc:    "A tag followed by a }, as in {\"n\": {{n}}}, is the tag then the }",
+		reason: "handlebars.js reads }}} after a tag as the end of a triple-stash (and }}}} as that of a raw block) and refuses the template; Outhook reads the tag's end and then a }, so {\"n\": {{n}}} is the JSON it looks like, and renders what handlebars.js renders with a space before that }",
+		holds: func(c hbCase, hb hbResult, oh hbOutcome) bool {
+			// As JSON values, the added space aside.
+			return c.mode() == "json" && hb.Out == nil && strings.HasPrefix(hb.Error, "Parse error") &&
+				c.spaced != nil && c.spaced.Out != nil && oh.parseErr == nil && oh.execErr == nil &&
+				hbDifference("json", *c.spaced, oh) == ""
+		},
+	},
+	"noescape-number-sum": {
+		doc:    "handlebars.js with noEscape adds them up",
+		reason: "handlebars.js with noEscape adds two numbers written by adjacent tags ({{@../index}}{{@index}} gives 1 for 0 and 1) instead of writing both; with escaping on it writes both, as Outhook's Text mode does",
+		holds: func(c hbCase, hb hbResult, oh hbOutcome) bool {
+			return c.mode() == "text" && hb.Plain != nil && oh.parseErr == nil && oh.execErr == nil && *hb.Plain == oh.out
+		},
+	},
 	"json-escaping": {
+		doc:    "a value is escaped for where it stands",
 		reason: "handlebars.js gives a body that is not JSON; Outhook escapes the value for where it stands and gives valid JSON",
 		holds: func(c hbCase, hb hbResult, oh hbOutcome) bool {
 			mode := c.mode()
@@ -117,6 +156,26 @@ var hbExplanations = map[string]struct {
 				oh.parseErr == nil && oh.execErr == nil && json.Valid([]byte(oh.out))
 		},
 	},
+}
+
+// TestHandlebarsDifferencesDocumented checks that the package doc lists
+// every deliberate difference the differential suite explains.
+func TestHandlebarsDifferencesDocumented(t *testing.T) {
+	src, err := os.ReadFile("doc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, line := range strings.Split(string(src), "\n") {
+		b.WriteString(strings.TrimPrefix(strings.TrimSpace(line), "//"))
+		b.WriteByte(' ')
+	}
+	doc := strings.Join(strings.Fields(b.String()), " ")
+	for name, e := range hbExplanations {
+		if e.doc == "" || !strings.Contains(doc, e.doc) {
+			t.Errorf("explanation %s: the package doc does not list it (want the words %q)", name, e.doc)
+		}
+	}
 }
 
 func TestHandlebarsDifferential(t *testing.T) {
@@ -133,6 +192,7 @@ func TestHandlebarsDifferential(t *testing.T) {
 	}
 
 	results := runHandlebars(t, script, cases)
+	hbRunDerived(t, script, cases)
 	var same, nExplained, nOpen, unexplained int
 	var newExplained, newOpen []hbListed
 	byCategory := map[string]int{}
@@ -342,6 +402,92 @@ func runHandlebars(t *testing.T, script string, cases []hbCase) []hbResult {
 		}
 	}
 	return results
+}
+
+// hbSpacedRE finds the end of a tag followed by a }: of a triple-stash
+// ({{{x}}}}) or of a tag that is not one ({{x}}}).
+var hbSpacedRE = regexp.MustCompile(`(^|[^{])(\{\{\{[^{}]*\}\}\}|\{\{[^{}]+\}\})\}`)
+
+// hbRunDerived renders, in one more run of node, the variants of the cases
+// that explanations check: each over its breaking data, and each that has a
+// tag followed by } with a space between.
+func hbRunDerived(t *testing.T, script string, cases []hbCase) {
+	t.Helper()
+	var derived []hbCase
+	var into []**hbResult
+	for i := range cases {
+		c := &cases[i]
+		if c.Breaking != nil {
+			d := *c
+			d.Name, d.Data, d.Breaking = c.Name+"#breaking", c.Breaking, nil
+			derived, into = append(derived, d), append(into, &c.breaking)
+		}
+		if spaced := hbSpacedRE.ReplaceAllString(c.Template, "$1$2 }"); spaced != c.Template {
+			d := *c
+			d.Name, d.Template, d.Breaking = c.Name+"#spaced", spaced, nil
+			derived, into = append(derived, d), append(into, &c.spaced)
+		}
+	}
+	if len(derived) == 0 {
+		return
+	}
+	for i, r := range runHandlebars(t, script, derived) {
+		*into[i] = &r
+	}
+}
+
+// hbJSONDocs reports whether s is JSON and so is every string in it whose
+// content starts, after spaces, with { or [: Outhook reads those as
+// embedded documents.
+func hbJSONDocs(s string) bool {
+	v, err := hbDecodeJSON(s)
+	if err != nil {
+		return false
+	}
+	var ok func(v any) bool
+	ok = func(v any) bool {
+		switch v := v.(type) {
+		case map[string]any:
+			for _, m := range v {
+				if !ok(m) {
+					return false
+				}
+			}
+		case []any:
+			for _, e := range v {
+				if !ok(e) {
+					return false
+				}
+			}
+		case string:
+			if t := strings.TrimLeft(v, " \t\r\n"); strings.HasPrefix(t, "{") || strings.HasPrefix(t, "[") {
+				return hbJSONDocs(v)
+			}
+		}
+		return true
+	}
+	return ok(v)
+}
+
+// hbSafeForms are the forms a JSON-mode refusal may name: the ways to write
+// the shapes authors commonly write that some data would break.
+var hbSafeForms = []string{
+	"{{#each (flatten",              // items of nested loops
+	"{{#unless @last}},{{/unless}}", // items without a separator
+	"{{else}}null",                  // a block that may render nothing
+	"{{#with ",                      // a section choosing a value
+	"{{millis ",                     // seconds to milliseconds
+	"write {{#each ",                // separators in a section over a value that may not be a list
+	"{{!plain}}",                    // a text string that starts like a document
+}
+
+func hbNamesSafeForm(err error) bool {
+	for _, f := range hbSafeForms {
+		if strings.Contains(err.Error(), f) {
+			return true
+		}
+	}
+	return false
 }
 
 func hbRenderOuthook(c hbCase) hbOutcome {

@@ -50,8 +50,9 @@ var pastedHandlebarsCases = []struct {
 	{"three backslashes", `\\\{{x}}`, `{"x":1}`, `\\1`},
 	{"two escaped tags", `\{{x}}\{{y}}`, `{"x":1,"y":2}`, `{{x}}{{y}}`},
 	{"raw block", `{{{{raw}}}} {{x}} {{#if}} {{{{/raw}}}}`, `{"raw":true,"x":1}`, ` {{x}} {{#if}} `},
-	{"raw block over a missing field", `[{{{{raw}}}} {{x}} {{{{/raw}}}}]`, `{"x":1}`, `[]`},
-	{"raw block over a list", `{{{{raw}}}}{{x}}{{{{/raw}}}}`, `{"raw":[1,2]}`, `{{x}}{{x}}`},
+	{"raw block calls the raw helper, whatever the data", `[{{{{raw}}}} {{x}} {{{{/raw}}}}]`, `{"raw":false}`, `[ {{x}} ]`},
+	{"raw block over a missing field", `[{{{{y}}}} {{x}} {{{{/y}}}}]`, `{"x":1}`, `[]`},
+	{"raw block over a list", `{{{{y}}}}{{x}}{{{{/y}}}}`, `{"y":[1,2]}`, `{{x}}{{x}}`},
 	{"raw block holds raw tags", `{{{{raw}}}}{{{{x}}}}{{{{/x}}}}{{{{/raw}}}}`, `{"raw":true}`, `{{{{x}}}}{{{{/x}}}}`},
 	{"standalone raw block", "a\n{{{{raw}}}}\n{{x}}\n{{{{/raw}}}}\nb", `{"raw":true}`, "a\n{{x}}\nb"},
 	{"inverse if", `{{^if x}}no{{else}}yes{{/if}}`, `{"x":0}`, `no`},
@@ -117,6 +118,13 @@ var pastedHandlebarsCases = []struct {
 	{"tilde list on standalone lines", "[\n  {{~#each l}}\n  {{this}},\n  {{~/each}}\n]", `{"l":[1,2]}`, "[  1,  2,]"},
 	{"tilde on a standalone comment", "x\n  {{~! c}}\ny", `{}`, "xy"},
 	{"tilde after a standalone comment", "x\n  {{! c~}}\ny", `{}`, "x\ny"},
+	{"object as text", `{{o}}|{{l}}|{{n}}`, `{"o":{"a":1},"l":[{"a":1},[1,[2,null]],true,"s"],"n":[]}`, `[object Object]|[object Object],1,2,,true,s|`},
+	{"object as a helper's text", `{{upper o}} {{join l}}`, `{"o":{"a":1},"l":[{"a":1},"x"]}`, `[OBJECT OBJECT] [object Object], x`},
+	{"number inside a path", `{{l.1.n}}`, `{"l":[{},{"n":"b"}]}`, `b`},
+	// handlebars.js passes these in options.hash; Outhook's helpers take
+	// them as the optional arguments they name.
+	{"hash arguments of helpers", `{{join l sep="-"}} {{time t layout="DateOnly"}} {{truncate s 4 ellipsis="~"}} {{upper (join l sep="+")}}`,
+		`{"l":["a","b"],"t":1773134100,"s":"abcdef"}`, `a-b 2026-03-10 abc~ A+B`},
 }
 
 func TestRendersAsHandlebars(t *testing.T) {
@@ -289,8 +297,43 @@ func TestPartialNamedByAValue(t *testing.T) {
 		_, err = tmpl.Append(nil, map[string]any{"type": "nope"})
 		require.ErrorContains(t, err, `no partial named "nope"`)
 	}
-	_, err := template.Parse(`{"a": "{{> (lower type)}}"}`, template.WithPartials(partials))
-	require.ErrorContains(t, err, "dynamic partial names are not supported in JSON mode")
+}
+
+// In JSON mode a partial named by a value is checked as each of the
+// partials given, where the tag stands.
+func TestPartialNamedByAValueInJSONMode(t *testing.T) {
+	tmpl, err := template.Parse(`{"a": "{{> (lower type)}}"}`,
+		template.WithPartials(map[string]string{"admin": `<{{name}}>`, "user": `{{name}}!`}))
+	require.NoError(t, err)
+	out, err := tmpl.Append(nil, map[string]any{"type": "ADMIN", "name": `A "q"`})
+	require.NoError(t, err)
+	require.Equal(t, `{"a": "<A \"q\">"}`, string(out))
+	// handlebars.js: "The partial nope could not be found".
+	_, err = tmpl.Append(nil, map[string]any{"type": "nope"})
+	require.ErrorContains(t, err, `no partial named "nope"`)
+
+	// {{>*which}} over a name that is no partial renders nothing, as the
+	// mustache dynamic-names module says.
+	tmpl, err = template.Parse(`[{{>*which}}]`, template.WithPartials(map[string]string{"one": "1", "two": `{{n}}, 2`}))
+	require.NoError(t, err)
+	out, err = tmpl.Append(nil, map[string]any{"which": "two", "n": `x"`})
+	require.NoError(t, err)
+	require.Equal(t, `["x\"", 2]`, string(out))
+	out, err = tmpl.Append(nil, map[string]any{"which": "nope"})
+	require.NoError(t, err)
+	require.Equal(t, `[]`, string(out))
+
+	for src, partials := range map[string]map[string]string{
+		// One partial that would break the body is enough.
+		`{"v": {{> (lower t)}}}`: {"ok": "1", "bad": "1 2"},
+		// A string that starts like a document must be one.
+		`{"a": "{{> (lower type)}}"}`: {"admin": "[{{greeting}} {{name}}]"},
+		// With no partial that may be, a body that needs one is empty.
+		`{{>*which}}`: {"one": "1"},
+	} {
+		_, err := template.Parse(src, template.WithPartials(partials))
+		require.Error(t, err, src)
+	}
 }
 
 func TestBlockParameterErrors(t *testing.T) {

@@ -20,8 +20,19 @@ type helper struct {
 	name         string
 	min, max     int // arity; max < 0 means no limit
 	fn           Helper
-	custom       bool // registered by the caller: gets plain Go values
-	lenientFirst bool // the first argument may be missing in strict mode
+	custom       bool           // registered by the caller: gets plain Go values
+	lenientFirst bool           // the first argument may be missing in strict mode
+	hash         map[string]int // optional arguments that a hash argument may give, by index
+}
+
+// hashKeys returns the names of h's hash arguments, sorted.
+func (h *helper) hashKeys() []string {
+	keys := make([]string, 0, len(h.hash))
+	for k := range h.hash {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // jsonHelper renders its argument as JSON; the executor writes it directly.
@@ -53,7 +64,7 @@ var builtinHelpers = []*helper{
 		}
 		return args[0], nil
 	}},
-	{name: "join", min: 1, max: 2, fn: func(args []any) (any, error) {
+	{name: "join", min: 1, max: 2, hash: map[string]int{"sep": 1}, fn: func(args []any) (any, error) {
 		sep := ", "
 		if len(args) == 2 {
 			sep = text(args[1])
@@ -64,7 +75,7 @@ var builtinHelpers = []*helper{
 			if i > 0 {
 				b = append(b, sep...)
 			}
-			b = jsondoc.AppendText(b, el)
+			b = appendText(b, el)
 		}
 		return string(b), nil
 	}},
@@ -80,7 +91,7 @@ var builtinHelpers = []*helper{
 	}},
 	{name: "upper", min: 1, max: 1, fn: func(args []any) (any, error) { return strings.ToUpper(text(args[0])), nil }},
 	{name: "lower", min: 1, max: 1, fn: func(args []any) (any, error) { return strings.ToLower(text(args[0])), nil }},
-	{name: "time", min: 1, max: 2, fn: formatTime},
+	{name: "time", min: 1, max: 2, hash: map[string]int{"layout": 1}, fn: formatTime},
 	{name: "millis", min: 1, max: 1, fn: millis},
 	{name: "count", min: 1, max: 1, fn: func(args []any) (any, error) {
 		if s, ok := jsondoc.Str(args[0]); ok {
@@ -88,8 +99,8 @@ var builtinHelpers = []*helper{
 		}
 		return jsondoc.Len(args[0]), nil
 	}},
-	{name: "truncate", min: 2, max: 3, fn: func(args []any) (any, error) { return truncate(args, false) }},
-	{name: "truncateBytes", min: 2, max: 3, fn: func(args []any) (any, error) { return truncate(args, true) }},
+	{name: "truncate", min: 2, max: 3, hash: map[string]int{"ellipsis": 2}, fn: func(args []any) (any, error) { return truncate(args, false) }},
+	{name: "truncateBytes", min: 2, max: 3, hash: map[string]int{"ellipsis": 2}, fn: func(args []any) (any, error) { return truncate(args, true) }},
 	{name: "flatten", min: 1, max: 2, fn: flatten},
 }
 
@@ -245,7 +256,7 @@ func text(v any) string {
 	if s, ok := jsondoc.Str(v); ok {
 		return s
 	}
-	return string(jsondoc.AppendText(nil, v))
+	return string(appendText(nil, v))
 }
 
 // equal compares two values by JSON meaning: numbers by value, a missing

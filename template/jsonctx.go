@@ -2,6 +2,8 @@ package template
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -177,10 +179,12 @@ type lvl struct {
 	id    strID  // in a string: which one
 }
 
-// jstate is one state of the analysis: the levels and what is known of
-// @first and @last (0 unknown, 1 false, 2 true).
+// jstate is one state of the analysis: the levels, and what is known of
+// the loop and of the paths tested.
 type jstate struct {
-	lv          []lvl
+	lv []lvl
+	// first and last say whether the item of the innermost loop is its
+	// first and its last: 0 unknown, 1 no, 2 yes, or noLoop.
 	first, last uint8
 	// skip is the id+1 of the last block that rendered nothing on this
 	// path since the last byte or value was written, for error hints.
@@ -190,6 +194,10 @@ type jstate struct {
 	// that {{#if p}}…{{/if}}{{^if p}}…{{/if}} follows two ways, not four.
 	facts string
 }
+
+// noLoop is the value of jstate.first and last outside every loop, where
+// @first, @last and @index are missing, and so false.
+const noLoop = 3
 
 // fact tells what s knows of the truthiness of the path k.
 func (s jstate) fact(k string) (isTrue, ok bool) {
@@ -623,7 +631,7 @@ func analyzeJSON(nodes []node) (*analyzer, error) {
 	numberTexts(nodes, &a.texts)
 	a.memo = make(map[memoKey][]jstate)
 	a.retest = make(map[*node]bool)
-	end, err := a.nodes(nodes, []jstate{{lv: []lvl{{pos: pValue}}}})
+	end, err := a.nodes(nodes, []jstate{{lv: []lvl{{pos: pValue}}, first: noLoop, last: noLoop}})
 	if err != nil {
 		return nil, err
 	}
@@ -656,6 +664,9 @@ func forgetUnvisited(nodes []node, pass int) {
 		}
 		forgetUnvisited(n.body, pass)
 		forgetUnvisited(n.alt, pass)
+		for _, part := range dynParts(n) {
+			forgetUnvisited(part.nodes, pass)
+		}
 	}
 }
 
@@ -666,7 +677,24 @@ func numberTexts(nodes []node, byID *[]*node) {
 		*byID = append(*byID, n)
 		numberTexts(n.body, byID)
 		numberTexts(n.alt, byID)
+		for _, part := range dynParts(n) {
+			numberTexts(part.nodes, byID)
+		}
 	}
+}
+
+// dynParts returns the partials a partial tag named by a value may
+// include, in the order of their names. In JSON mode each was inlined for
+// the place of the tag.
+func dynParts(n *node) []*partial {
+	if n.kind != nPartial || n.dyn == nil {
+		return nil
+	}
+	parts := make([]*partial, 0, len(n.dyn))
+	for _, name := range slices.Sorted(maps.Keys(n.dyn)) {
+		parts = append(parts, n.dyn[name])
+	}
+	return parts
 }
 
 func lastPos(nodes []node) (*source, int) {
@@ -774,7 +802,22 @@ func (a *analyzer) nodes(nodes []node, in []jstate) ([]jstate, error) {
 				next.addAll(out)
 			}
 		case nPartial:
-			return nil, a.errorf(n.src, n.pos, "partials must be inlined in JSON mode")
+			if n.dyn == nil {
+				return nil, a.errorf(n.src, n.pos, "partials must be inlined in JSON mode")
+			}
+			// A partial named by a value: each is a way through the tag,
+			// and so is none when a name that is no partial renders
+			// nothing.
+			if !n.mustFind {
+				next.addAll(cur)
+			}
+			for _, part := range dynParts(n) {
+				out, err := a.nodes(part.nodes, cur)
+				if err != nil {
+					return nil, err
+				}
+				next.addAll(out)
+			}
 		}
 		cur = next.list
 	}
@@ -945,6 +988,9 @@ func (a *analyzer) known(b blockKind, e *expr, s jstate) (isTrue, ok bool) {
 		// Only the innermost loop is tracked.
 		return false, false
 	}
+	if s.first == noLoop {
+		return false, true
+	}
 	switch e.data {
 	case dFirst:
 		return s.first == 2, s.first != 0
@@ -1060,11 +1106,23 @@ func (a *analyzer) block(n *node, s jstate) ([]jstate, error) {
 		}
 		return out.list, nil
 	}
+	if n.block == bSection && n.keepsLoop {
+		// Over a value that is not a list, once, in a new context, with
+		// the loop around as it is.
+		line, col := n.src.position(n.pos)
+		saved := a.note
+		a.note = fmt.Sprintf(" (when {{#%s}} at %d:%d is over a value that is not a list, which leaves @first, @last and @index to the loop around: for items, write {{#each %s}})", n.name, line, col, n.expr.text)
+		err := neutral(true)(a.nodes(n.body, []jstate{in}))
+		a.note = saved
+		if err != nil {
+			return nil, err
+		}
+	}
 	// As a loop: only one item, or a first item, items in the middle and a
-	// last item, repeated until no new state appears. A section over a
-	// value that is not a list renders it as the only item. Each item is a
-	// new context: what an item's blocks learnt of their paths holds for
-	// that item only.
+	// last item, repeated until no new state appears. In the mustache
+	// dialect, a section over a value that is not a list renders it as the
+	// only item. Each item is a new context: what an item's blocks learnt
+	// of their paths holds for that item only.
 	flags := func(states []jstate, first, last uint8) []jstate {
 		r := make([]jstate, len(states))
 		for i, st := range states {

@@ -105,13 +105,21 @@ func lex(src *source, left, right string) ([]token, error) {
 			if err != nil {
 				return nil, err
 			}
+			// {{{{raw}}}} calls the helper that conventionally returns the
+			// content as it is; under any other name the block is a section
+			// whose content is text.
+			helper := r.open == "raw"
 			textEnd, next, _ := standalone(s, start, r.openEnd, pos, lastEnd)
 			addText(pos, textEnd)
-			toks = append(toks, token{kind: tokSection, text: r.open, pos: start})
+			if !helper {
+				toks = append(toks, token{kind: tokSection, text: r.open, pos: start})
+			}
 			pos, lastEnd = next, r.openEnd
 			textEnd, next, _ = standalone(s, r.closeStart, r.closeEnd, pos, lastEnd)
 			addText(pos, textEnd)
-			toks = append(toks, token{kind: tokClose, text: r.name, pos: r.closeStart})
+			if !helper {
+				toks = append(toks, token{kind: tokClose, text: r.name, pos: r.closeStart})
+			}
 			pos, lastEnd = next, r.closeEnd
 			continue
 		}

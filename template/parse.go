@@ -2,6 +2,7 @@ package template
 
 import (
 	"encoding/json"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -61,6 +62,10 @@ type node struct {
 	// trueKeeps marks a section whose context stays the current one when
 	// its value is true, as in Handlebars.
 	trueKeeps bool
+	// keepsLoop marks a section that, over a value that is not a list,
+	// leaves @index, @first and @last to the loop around, as in
+	// Handlebars; the mustache dialect makes the value a list of one.
+	keepsLoop bool
 }
 
 // partial is a parsed partial template, shared by every inclusion with the
@@ -284,7 +289,7 @@ func (p *parser) parseTokens(src *source, toks []token) ([]node, error) {
 				continue
 			}
 			if len(hash) > 0 {
-				return nil, src.errorf(hash[0].pos, "hash arguments (key=value) are supported only on if, unless and partials")
+				return nil, src.errorf(hash[0].pos, "hash arguments (key=value) are supported only on if, unless, partials and the helpers that take them")
 			}
 			add(node{kind: nValue, raw: t.kind == tokRaw, expr: e, pos: t.pos, src: src})
 		case tokSection, tokInverted:
@@ -379,7 +384,7 @@ func (p *parser) openBlock(src *source, t token) (*node, error) {
 	}
 	name, rest, _ := strings.Cut(t.text, " ")
 	rest = strings.TrimSpace(rest)
-	n := &node{kind: nBlock, block: bSection, pos: t.pos, src: src, name: name, trueKeeps: p.cfg.dialect == Handlebars}
+	n := &node{kind: nBlock, block: bSection, pos: t.pos, src: src, name: name, trueKeeps: p.cfg.dialect == Handlebars, keepsLoop: p.cfg.dialect == Handlebars}
 	helperBlock := true
 	if t.kind == tokInverted && (name != "if" && name != "unless" && name != "each" && name != "with" || rest == "") {
 		n.block = bInverted
@@ -610,6 +615,29 @@ func (p *parser) inlinePartial(src *source, t token, name, key string, parse fun
 	return nil
 }
 
+// inlineAllPartials parses, in JSON mode, every partial WithPartials
+// provides where tag t stands, for a partial whose name is known only when
+// the template runs: the JSON analysis follows each as one way through the
+// tag.
+func (p *parser) inlineAllPartials(src *source, t token) (map[string]*partial, error) {
+	dyn := make(map[string]*partial, len(p.cfg.partials))
+	for _, name := range slices.Sorted(maps.Keys(p.cfg.partials)) {
+		psrc := &source{name: name, text: indent(p.cfg.partials[name], t.indent)}
+		part := &partial{}
+		err := p.inlinePartial(src, t, name, name, func() ([]node, error) {
+			saved := p.params
+			p.params = nil
+			defer func() { p.params = saved }()
+			return p.parseSource(psrc, p.cfg.left, p.cfg.right)
+		}, func(n node) { part.nodes = append(part.nodes, n) })
+		if err != nil {
+			return nil, err
+		}
+		dyn[name] = part
+	}
+	return dyn, nil
+}
+
 // compileAllPartials compiles every partial WithPartials provides, for a
 // partial whose name is known only when the template runs.
 func (p *parser) compileAllPartials(srcInd string) (map[string]*partial, error) {
@@ -701,7 +729,12 @@ func (p *parser) compilePartial(name, ind string) (*partial, error) {
 // by the value of expr; every partial is parsed in advance.
 func (p *parser) addPartialByValue(src *source, t token, e *expr, add func(node)) error {
 	if p.cfg.mode == JSON {
-		return src.errorf(t.pos, "dynamic partial names are not supported in JSON mode, where each partial is checked where it stands")
+		dyn, err := p.inlineAllPartials(src, t)
+		if err != nil {
+			return err
+		}
+		add(node{kind: nPartial, expr: e, dyn: dyn, mustFind: true, pos: t.pos, src: src})
+		return nil
 	}
 	srcInd, outInd := p.indents(t.indent)
 	dyn, err := p.compileAllPartials(srcInd)
@@ -715,9 +748,6 @@ func (p *parser) addPartialByValue(src *source, t token, e *expr, add func(node)
 // addDynamicPartial handles {{>*path}}, which includes the partial named by
 // the string at path. Every partial is parsed in advance.
 func (p *parser) addDynamicPartial(src *source, t token, add func(node)) error {
-	if p.cfg.mode == JSON {
-		return src.errorf(t.pos, "dynamic partial names are not supported in JSON mode, where each partial is checked where it stands")
-	}
 	e, msg := parsePath(strings.TrimSpace(t.text[1:]))
 	if msg == "" && strings.TrimSpace(t.text[1:]) == "" {
 		msg = "a dynamic partial name must be a field: {{>*path}}"
@@ -729,6 +759,14 @@ func (p *parser) addDynamicPartial(src *source, t token, add func(node)) error {
 		return src.errorf(t.pos, "a dynamic partial name must be a field")
 	}
 	e.pos = t.pos
+	if p.cfg.mode == JSON {
+		dyn, err := p.inlineAllPartials(src, t)
+		if err != nil {
+			return err
+		}
+		add(node{kind: nPartial, expr: e, dyn: dyn, pos: t.pos, src: src})
+		return nil
+	}
 	srcInd, outInd := p.indents(t.indent)
 	dyn, err := p.compileAllPartials(srcInd)
 	if err != nil {
@@ -831,21 +869,19 @@ func (ep *exprParser) errorf(msg string) error {
 // helper call or a single value.
 func (ep *exprParser) call(pos int, param, top bool) (*expr, error) {
 	var items []*expr
+	nHash := len(ep.hash) // the hash arguments of this call come after
 	for {
 		ep.skipSpace()
 		if ep.i >= len(ep.s) || ep.s[ep.i] == ')' {
 			break
 		}
 		if k := hashKey(ep.s[ep.i:]); k > 0 {
-			if !top {
-				return nil, ep.errorf("hash arguments (key=value) are not supported in subexpressions")
-			}
 			if err := ep.hashArg(k); err != nil {
 				return nil, err
 			}
 			continue
 		}
-		if len(ep.hash) > 0 {
+		if len(ep.hash) > nHash {
 			return nil, ep.errorf("hash arguments (key=value) must come last")
 		}
 		it, err := ep.item(param || len(items) > 0)
@@ -878,7 +914,14 @@ func (ep *exprParser) call(pos int, param, top bool) (*expr, error) {
 			}
 			return nil, ep.src.errorf(first.pos, "helper "+h.name+" takes "+want+" argument(s), got "+strconv.Itoa(len(args)))
 		}
+		args, err := ep.hashToArgs(h, args, nHash)
+		if err != nil {
+			return nil, err
+		}
 		return &expr{kind: eCall, pos: first.pos, text: first.text, fn: h, args: args}, nil
+	}
+	if !top && len(ep.hash) > nHash {
+		return nil, ep.src.errorf(ep.hash[nHash].pos, "hash arguments (key=value) in a subexpression need a helper that takes them")
 	}
 	if len(items) > 1 {
 		if first.kind != ePath {
@@ -887,6 +930,41 @@ func (ep *exprParser) call(pos int, param, top bool) (*expr, error) {
 		return nil, ep.src.errorf(first.pos, "unknown helper "+strconv.Quote(first.text)+didYouMean(first.text, ep.p.helpers))
 	}
 	return first, nil
+}
+
+// hashToArgs moves the hash arguments of a call to h, those from
+// ep.hash[from:] on, into the optional arguments they name: each built-in
+// helper's optional arguments may be given by name, as {{join xs sep="-"}}.
+func (ep *exprParser) hashToArgs(h *helper, args []*expr, from int) ([]*expr, error) {
+	hash := ep.hash[from:]
+	ep.hash = ep.hash[:from]
+	for len(hash) > 0 {
+		// In the order of the arguments, whatever the order of the hash.
+		next := -1
+		for j, a := range hash {
+			i, ok := h.hash[a.key]
+			if !ok {
+				msg := "helper " + h.name + " takes no hash argument " + a.key
+				if len(h.hash) > 0 {
+					msg += "; it takes " + strings.Join(h.hashKeys(), ", ")
+				}
+				return nil, ep.src.errorf(a.pos, msg)
+			}
+			if next < 0 || i < h.hash[hash[next].key] {
+				next = j
+			}
+		}
+		a := hash[next]
+		switch i := h.hash[a.key]; {
+		case i < len(args):
+			return nil, ep.src.errorf(a.pos, "hash argument "+a.key+" of "+h.name+" is given as argument "+strconv.Itoa(i+1)+" too")
+		case i > len(args):
+			return nil, ep.src.errorf(a.pos, "hash argument "+a.key+" of "+h.name+" needs the arguments before it")
+		}
+		args = append(args[:len(args):len(args)], a.val)
+		hash = append(hash[:next:next], hash[next+1:]...)
+	}
+	return args, nil
 }
 
 // item reads one path, literal or parenthesized subexpression.
@@ -954,6 +1032,14 @@ func (ep *exprParser) item(arg bool) (*expr, error) {
 	e, msg := parsePath(text)
 	if msg != "" {
 		return nil, ep.src.errorf(pos, msg)
+	}
+	if ep.p.cfg.dialect == Handlebars {
+		if j := strings.LastIndexAny(text, "./"); j >= 0 && j+1 < len(text) && text[len(text)-1] != ']' {
+			if _, isNum := hbNumber(text[j+1:]); isNum {
+				// Handlebars reads a number there as a literal, not a name.
+				return nil, ep.src.errorf(pos+j+1, "a path cannot end with a number, "+strconv.Quote(text)+": write "+text[:j+1]+"["+text[j+1:]+"]")
+			}
+		}
 	}
 	if e.byName {
 		if ep.blockParam(e) {

@@ -42,7 +42,9 @@ func TestJSONContexts(t *testing.T) {
 		{"boolean and null", `[{{b}}, {{null}}, "{{b}}{{null}}"]`, `[true, null, "true"]`},
 		{"missing field", `[{{nope}}, "{{nope}}", {{a.b.c}}]`, `[null, "", null]`},
 		{"object and array values", `[{{obj}}, {{list}}]`, `[{"a":"1\"","b":"2"}, ["x",2,null,{"k":"v\""}]]`},
-		{"object in a string", `"{{obj}}"`, `"{\"a\":\"1\\\"\",\"b\":\"2\"}"`},
+		{"object in a string", `"{{obj}}"`, `"[object Object]"`},
+		{"array in a string", `"{{list}}"`, `"x,2,,[object Object]"`},
+		{"json of an object in a string", `"{{json obj}}"`, `"{\"a\":\"1\\\"\",\"b\":\"2\"}"`},
 		{"member-name position", `{ {{s}}: 1, {{n}}: 2 }`, `{ "a \"quoted\" \\ back\nslash\u2028\u2029 </b> & é": 1, "1773134100.482913204": 2 }`},
 		{"embedded document, string", `{"m": "{ \"who\": \"{{s}}\" }"}`, `{"m": "{ \"who\": \"a \\\"quoted\\\" \\\\ back\\nslash\\u2028\\u2029 </b> & é\" }"}`},
 		{"embedded document, value", `{"m": "{\"v\": {{s}}, \"n\": {{n}}, \"o\": {{obj}}}"}`, `{"m": "{\"v\": \"a \\\"quoted\\\" \\\\ back\\nslash\\u2028\\u2029 </b> & é\", \"n\": 1773134100.482913204, \"o\": {\"a\":\"1\\\"\",\"b\":\"2\"}}"}`},
@@ -57,7 +59,7 @@ func TestJSONContexts(t *testing.T) {
 		{"with", `{{#with obj}}{"a": {{a}}, "s": {{../s}}}{{else}}null{{/with}}`, `{"a": "1\"", "s": "a \"quoted\" \\ back\nslash\u2028\u2029 </b> & é"}`},
 		{"mustache section over a list", `[{{#list}}{{json .}}, {{/list}}0]`, `["x", 2, null, {"k":"v\""}, 0]`},
 		{"inverted", `[{{^empty}}"empty"{{/empty}}]`, `["empty"]`},
-		{"segment literals", `[{{list.[3].[k]}}, {{list.1}}, {{this.obj.a}}, {{@root.b}}]`, `["v\"", 2, "1\"", true]`},
+		{"segment literals", `[{{list.[3].[k]}}, {{list.[1]}}, {{this.obj.a}}, {{@root.b}}]`, `["v\"", 2, "1\"", true]`},
 		{"whitespace control", "{ \"a\" :  {{~b~}}  }", `{ "a" :true}`},
 		{"comments", `{{!-- a "comment" }} --}}[{{! another }}1]`, `[1]`},
 	}
@@ -97,7 +99,14 @@ func TestParseErrors(t *testing.T) {
 		{"section across a string", `{"a": "{{#x}}", "b": "{{/x}}"}`, 1, 23, "another JSON context"},
 		{"section across nesting", `{"a": {{#x}}[{{/x}}1]}`, 1, 14, "another JSON context"},
 		{"ambiguous place", `{ {{#if a}}"k": {{/if}}{{x}} }`, 1, 24, "depending on the sections before it"},
-		{"hash arguments", `{{time x format="y"}}`, 1, 10, "hash arguments"},
+		{"hash arguments", `{{x format="y"}}`, 1, 5, "hash arguments"},
+		{"unknown hash argument", `{{time x format="y"}}`, 1, 10, "takes no hash argument format; it takes layout"},
+		{"hash argument given twice", `{{join xs ", " sep="-"}}`, 1, 16, "is given as argument 2 too"},
+		{"hash argument after a gap", `{{truncate x ellipsis="-"}}`, 1, 3, "takes 2 or 3 argument(s), got 1"},
+		{"hash argument of a helper that takes none", `{{upper x k=1}}`, 1, 11, "takes no hash argument k"},
+		{"hash argument in a subexpression", `{{#if (x k=1)}}1{{/if}}`, 1, 10, "need a helper that takes them"},
+		{"number ending a path", `{{list.1}}`, 1, 8, "write list.[1]"},
+		{"number ending a parent path", `{{../0}}`, 1, 6, "write ../[0]"},
 		{"recursive partial", `[{{>p}}]`, 1, 1, "includes itself"},
 	}
 	for _, tt := range tests {
@@ -390,7 +399,51 @@ func TestRecursivePartialIsBounded(t *testing.T) {
 	require.ErrorContains(t, err, "partials nested more than 100 deep")
 }
 
-func TestDynamicPartialRefusedInJSONMode(t *testing.T) {
-	_, err := template.Parse(`[{{>*name}}]`, template.WithPartials(map[string]string{"p": "1"}))
-	require.ErrorContains(t, err, "dynamic partial names are not supported in JSON mode")
+// Data decoded by encoding/json, with Go values mixed in, renders as its
+// JSON does: lookups over maps take a path of their own.
+func TestMapDataRendersAsItsJSON(t *testing.T) {
+	type person struct {
+		Name string `json:"name"`
+	}
+	data := map[string]any{
+		"event": "e",
+		"data": map[string]any{
+			"requester": person{Name: "Ada"},
+			"labels":    map[string]string{"team": "sre"},
+			"tags":      []string{"a", "b"},
+			"groups":    []any{map[string]any{"id": "g1", "units": []any{map[string]any{"n": 1}}}, map[string]any{"id": "g2"}},
+			"nothing":   nil,
+			"count":     3,
+		},
+		"0": "zero",
+	}
+	raw, err := json.Marshal(data)
+	require.NoError(t, err)
+	doc, err := jsondoc.Parse(raw)
+	require.NoError(t, err)
+	tests := []struct {
+		name string
+		src  string
+		opts []template.Option
+	}{
+		{"paths", `{"a": "{{event}} {{data.requester.name}} {{data.labels.team}} {{data.tags.[1]}} {{data.groups.[0].units.[0].n}}", "b": {{data.nothing}}, "c": {{data.count}}, "d": {{data.missing.x}}, "e": "{{data.nothing.x}}"}`, nil},
+		{"loops", `[{{#each data.groups}}{"id": "{{id}}", "e": "{{event}}", "u": {{json units}}, "r": "{{@root.event}}"}{{#unless @last}},{{/unless}}{{/each}}]`, nil},
+		{"mustache walks out", `[{{#data.groups}}"{{id}}{{event}}{{data.count}}"{{^@last}},{{/@last}}{{/data.groups}}]`, []template.Option{template.WithDialect(template.Mustache)}},
+		{"values", `{"r": {{json data.requester}}, "t": "{{data.tags}}", "l": "{{data.labels}}", "z": "{{[0]}}"}`, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tm, err := template.Parse(tt.src, tt.opts...)
+			require.NoError(t, err)
+			want, err := tm.Append(nil, doc)
+			require.NoError(t, err)
+			got, err := tm.Append(nil, data)
+			require.NoError(t, err)
+			require.Equal(t, string(want), string(got))
+			// A second run reuses nothing of the first.
+			got, err = tm.Append(nil, map[string]any{"event": "other"})
+			require.NoError(t, err)
+			require.NotContains(t, string(got), "Ada")
+		})
+	}
 }

@@ -32,6 +32,7 @@ function toText(v) {
 // The runtime reads Utils.escapeExpression each time a template is
 // instantiated, so replacing it switches the escaping per case.
 Handlebars.Utils.escapeExpression = function (v) {
+  if (mode === 'plain') return toText(v);
   if (mode === 'json') {
     if (v && v.toHTML) return v.toHTML();
     return JSON.stringify(toText(v)).slice(1, -1);
@@ -42,6 +43,17 @@ Handlebars.Utils.escapeExpression = function (v) {
 // Outhook's built-in helpers, written for Handlebars so that templates using
 // them can be compared. Each takes Handlebars' options object last.
 function args(a) { return Array.prototype.slice.call(a, 0, a.length - 1); }
+
+// The arguments with the optional ones a hash may give by name, as Outhook's
+// helpers take them: {{join xs sep="-"}} is {{join xs "-"}}.
+function argsHash(a, names) {
+  const list = args(a);
+  const hash = a[a.length - 1].hash || {};
+  names.forEach((name, i) => {
+    if (name && name in hash) list[i] = hash[name];
+  });
+  return list;
+}
 
 function same(a, b) {
   if (a === undefined) a = null;
@@ -63,7 +75,7 @@ const helpers = {
     return a[0] === undefined || a[0] === null || a[0] === '' ? a[1] : a[0];
   },
   join() {
-    const a = args(arguments);
+    const a = argsHash(arguments, [null, 'sep']);
     const sep = a.length > 1 ? toText(a[1]) : ', ';
     return (Array.isArray(a[0]) ? a[0] : []).map(toText).join(sep);
   },
@@ -75,7 +87,7 @@ const helpers = {
   // Epoch seconds in UTC: RFC 3339 by default, or the named layouts the
   // corpus uses.
   time() {
-    const a = args(arguments);
+    const a = argsHash(arguments, [null, 'layout']);
     if (a[0] === undefined || a[0] === null) return null;
     const d = new Date(Math.floor(Number(a[0])) * 1000);
     const date = `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
@@ -99,13 +111,32 @@ function render(c) {
   return fn(c.data);
 }
 
+// The Text mode rendered with escaping on, through an escaping that
+// changes nothing: noEscape makes handlebars.js add two numbers that
+// adjacent tags write ({{@../index}}{{@index}}) instead of writing both.
+function renderPlain(c) {
+  if ((c.mode || 'json') !== 'text') return undefined;
+  const hb = Handlebars.create();
+  hb.registerHelper(helpers);
+  for (const [name, src] of Object.entries(c.partials || {})) hb.registerPartial(name, src);
+  const fn = hb.compile(c.template);
+  mode = 'plain';
+  try {
+    return fn(c.data);
+  } catch (e) {
+    return undefined;
+  } finally {
+    mode = 'text';
+  }
+}
+
 let input = '';
 process.stdin.setEncoding('utf8');
 process.stdin.on('data', (chunk) => { input += chunk; });
 process.stdin.on('end', () => {
   const results = JSON.parse(input).map((c) => {
     try {
-      return { name: c.name, out: render(c) };
+      return { name: c.name, out: render(c), plain: renderPlain(c) };
     } catch (e) {
       return { name: c.name, error: String(e && e.message || e).split('\n')[0] };
     }
