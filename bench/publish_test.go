@@ -12,6 +12,7 @@ import (
 	"github.com/cbroglie/mustache"
 
 	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/engine"
 	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/template"
 	"github.com/outhook/outhook/validate"
@@ -133,12 +134,13 @@ func BenchmarkValidate(b *testing.B) {
 // measures publishing alone: matching, filtering and queueing.
 type countingEngine struct{ n atomic.Int64 }
 
-func (e *countingEngine) Start(webhook.Runner) error { return nil }
-func (e *countingEngine) Enqueue(context.Context, *webhook.Delivery) error {
-	e.n.Add(1)
+func (e *countingEngine) Start(engine.Runner) error { return nil }
+func (e *countingEngine) Enqueue(_ context.Context, _ engine.Tx, batch []*engine.Delivery) error {
+	e.n.Add(int64(len(batch)))
 	return nil
 }
-func (e *countingEngine) Close(context.Context) error { return nil }
+func (e *countingEngine) Stats(context.Context) (engine.Stats, error) { return engine.Stats{}, nil }
+func (e *countingEngine) Close(context.Context) error                 { return nil }
 
 // BenchmarkRegistered measures Publish of the 3 KB event with 10 matching
 // webhooks among 10 (the anchor), 1,000 and 10,000 registered; the others

@@ -151,7 +151,10 @@ func BenchmarkDeliveryCost(b *testing.B) {
 	for _, engine := range []string{"inline", "memory"} {
 		b.Run("outhook/engine="+engine, func(b *testing.B) {
 			var delivered, failed atomic.Int64
+			// Publishers wait for room: the benchmark measures deliveries,
+			// not how fast a full queue refuses them.
 			opts := []webhook.Option{webhook.WithHTTPClient(client), webhook.WithWorkers(64), webhook.WithConcurrency(64),
+				webhook.WithQueue(webhook.DefaultQueueSize, webhook.QueueBlock),
 				webhook.WithInvocationHook(func(inv webhook.Invocation) {
 					if inv.Outcome != webhook.Delivered {
 						failed.Add(1)

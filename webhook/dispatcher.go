@@ -449,9 +449,12 @@ func (d *Dispatcher) publish(ctx context.Context, tx engine.Tx, e *event.Event) 
 	d.mu.RUnlock()
 
 	var pub Published
-	var dels []*delivery
-	var hooks []*hook // of dels
-	var batch []*engine.Delivery
+	type pending struct {
+		del *delivery
+		h   *hook
+	}
+	queued := make([]pending, 0, len(candidates))
+	batch := make([]*engine.Delivery, 0, len(candidates))
 	now := d.cfg.now()
 	for _, h := range candidates {
 		if !h.def.Active {
@@ -468,20 +471,21 @@ func (d *Dispatcher) publish(ctx context.Context, tx engine.Tx, e *event.Event) 
 		}
 		del := newDelivery(deliveryID(e, h.def.ID), h, e, now)
 		d.tel.startDelivery(ctx, h, del)
-		dels, hooks = append(dels, del), append(hooks, h)
+		queued = append(queued, pending{del, h})
 		batch = append(batch, del.Delivery)
 	}
 	if len(batch) == 0 {
 		return pub, nil
 	}
 	errs := enqueueErrors(d.engine.Enqueue(ctx, tx, batch), len(batch))
+	pub.Deliveries = make([]Queued, 0, len(batch))
 	var stop error    // why the engine failed otherwise
 	var full []int    // of the deliveries refused for want of room
 	var fullErr error // why the engine stopped waiting for room, if it waited
-	for i, del := range dels {
-		switch err := errs[i]; {
+	for i, p := range queued {
+		switch err := errAt(errs, i); {
 		case err == nil:
-			pub.Deliveries = append(pub.Deliveries, Queued{DeliveryID: del.ID, WebhookID: del.WebhookID})
+			pub.Deliveries = append(pub.Deliveries, Queued{DeliveryID: p.del.ID, WebhookID: p.del.WebhookID})
 		case errors.Is(err, ErrQueueFull):
 			full = append(full, i)
 			for _, cause := range []error{ctx.Err(), ErrClosed} {
@@ -490,7 +494,7 @@ func (d *Dispatcher) publish(ctx context.Context, tx engine.Tx, e *event.Event) 
 				}
 			}
 		default:
-			d.tel.endDelivery(ctx, del, hooks[i].def.Name, Failed, err.Error())
+			d.tel.endDelivery(ctx, p.del, p.h.def.Name, Failed, err.Error())
 			if stop == nil {
 				stop = err
 			}
@@ -514,7 +518,7 @@ func (d *Dispatcher) publish(ctx context.Context, tx engine.Tx, e *event.Event) 
 	wctx, cancel := d.storeContext(ctx)
 	defer cancel()
 	for _, i := range full {
-		del, h := dels[i], hooks[i]
+		del, h := queued[i].del, queued[i].h
 		reason := fmt.Sprintf("queue full: more than %d deliveries waiting", h.queueSize)
 		if fullErr != nil {
 			reason = fmt.Sprintf("queue full: no room among %d deliveries before Publish stopped waiting (%v)", h.queueSize, fullErr)
@@ -540,20 +544,28 @@ func (d *Dispatcher) publish(ctx context.Context, tx engine.Tx, e *event.Event) 
 
 // enqueueErrors spreads the error of an Enqueue of n deliveries over them:
 // a *engine.BatchError says which were queued; any other error means none
-// was.
+// was. It returns nil when all were (see errAt).
 func enqueueErrors(err error, n int) []error {
-	errs := make([]error, n)
 	if err == nil {
-		return errs
+		return nil
 	}
 	var be *engine.BatchError
 	if errors.As(err, &be) && len(be.Errs) == n {
 		return be.Errs
 	}
+	errs := make([]error, n)
 	for i := range errs {
 		errs[i] = err
 	}
 	return errs
+}
+
+// errAt is the error of delivery i among errs from enqueueErrors.
+func errAt(errs []error, i int) error {
+	if errs == nil {
+		return nil
+	}
+	return errs[i]
 }
 
 // storeContext returns the context of the dead letters that a Publish or

@@ -78,12 +78,10 @@ func deliveryID(e *event.Event, webhookID string) string {
 	if e.ID() == "" {
 		return newID()
 	}
-	h := sha256.New()
-	h.Write([]byte(e.ID()))
-	h.Write([]byte{0})
-	h.Write([]byte(webhookID))
-	var sum [sha256.Size]byte
-	return hex.EncodeToString(h.Sum(sum[:0])[:16])
+	var buf [256]byte
+	in := append(append(append(buf[:0], e.ID()...), 0), webhookID...)
+	sum := sha256.Sum256(in)
+	return hex.EncodeToString(sum[:16])
 }
 
 // runner is the engine.Runner a Dispatcher hands its engine: its delivery

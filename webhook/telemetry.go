@@ -269,8 +269,8 @@ func (e tracedEngine) Enqueue(ctx context.Context, tx engine.Tx, batch []*engine
 	err := e.Engine.Enqueue(ctx, tx, batch)
 	errs := enqueueErrors(err, len(batch))
 	for i, span := range spans {
-		if errs[i] != nil {
-			span.SetStatus(codes.Error, errs[i].Error())
+		if err := errAt(errs, i); err != nil {
+			span.SetStatus(codes.Error, err.Error())
 		}
 		span.End()
 	}
