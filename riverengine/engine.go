@@ -155,11 +155,11 @@ func WithLogger(l *slog.Logger) Option {
 	})
 }
 
-// Engine is a durable webhook.Engine on River: each delivery is a River
+// Engine is a durable engine.Engine on River: each delivery is a River
 // job in the database, so deliveries survive restarts and crashes, retries
 // may wait longer than a process lives, and every instance of a service on
 // the same database shares the work. Hand it to webhook.New with
-// webhook.WithEngine, and its Store with webhook.WithInvocationStore.
+// webhook.WithEngine; its Store comes with it (see InvocationStore).
 //
 // A job carries the delivery's id, webhook id, creation time, event and
 // trace context (so that each run's span joins the publisher's trace);

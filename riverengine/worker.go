@@ -57,12 +57,17 @@ const orderingPoll = 200 * time.Millisecond
 // answering would hold it for ever.
 const detachedTimeout = 5 * time.Second
 
-// heldSweep is the number of held deliveries above which stale ones are
-// dropped; heldStale is how long after its due time a held delivery is
-// taken for picked up by another instance.
+// heldMax bounds the deliveries an instance holds between runs: past it,
+// stale ones are dropped (at most once per heldSweepEvery, so that a
+// backlog of live ones does not make every hold scan them all), and when
+// none is stale a delivery is not held but rebuilt from its job's
+// arguments at its next run, which costs a render. heldStale is how long
+// after its due time a held delivery is taken for picked up by another
+// instance.
 const (
-	heldSweep = 4096
-	heldStale = time.Minute
+	heldMax        = 16384
+	heldStale      = time.Minute
+	heldSweepEvery = time.Second
 )
 
 // worker runs delivery jobs through the engine's Runner.
@@ -80,7 +85,8 @@ type worker struct {
 	// the Runner stored in it: the rendered body, the definition it was
 	// rendered from, a reserved rate-limit slot. A job another instance
 	// runs is rebuilt from its args there.
-	held map[int64]heldDelivery
+	held  map[int64]heldDelivery
+	swept time.Time // when held was last swept of stale deliveries
 }
 
 type heldDelivery struct {
@@ -216,12 +222,18 @@ func (w *worker) hold(id int64, del *engine.Delivery, due time.Time, retry bool)
 	if retry {
 		w.due[id] = due
 	}
-	if len(w.held) >= heldSweep {
-		stale := time.Now().Add(-heldStale)
-		for id, h := range w.held {
-			if h.due.Before(stale) {
-				delete(w.held, id)
+	if _, ok := w.held[id]; !ok && len(w.held) >= heldMax {
+		if now := time.Now(); now.After(w.swept.Add(heldSweepEvery)) {
+			w.swept = now
+			stale := now.Add(-heldStale)
+			for id, h := range w.held {
+				if h.due.Before(stale) {
+					delete(w.held, id)
+				}
 			}
+		}
+		if len(w.held) >= heldMax {
+			return
 		}
 	}
 	w.held[id] = heldDelivery{del: del, due: due}
