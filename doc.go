@@ -30,18 +30,27 @@
 //
 // engine: the contract between a Dispatcher and the engine that queues its
 // deliveries and says when each is due. The default engine keeps them in
-// memory; riverengine, a module of its own, keeps them in PostgreSQL or
-// SQLite so that they survive restarts and are shared between instances.
+// memory; riverengine keeps them in PostgreSQL or SQLite, so that they
+// survive restarts and are shared between instances.
+//
+// riverengine: the durable engine, in a module of its own so that the core
+// keeps its few dependencies; PublishTx queues deliveries inside the
+// caller's own database transaction.
 //
 // template: Handlebars/mustache templates that always render valid JSON,
-// checked against a Schema, with line:column errors. filter: predicates
-// over events that decide which webhooks fire, and say why one did not.
-// validate: response validators (a JSON path into the body, the status
-// code, a header).
+// checked against a Schema, with line:column errors.
 //
-// torq and presets: constructors that check a target's URL and return a
-// ready definition: Torq, and Slack, Microsoft Teams, Okta Workflows,
-// Datadog Logs, ServiceNow and a whole-event webhook.
+// filter: predicates over events that decide which webhooks fire, and say
+// why one did not.
+//
+// validate: response validators: a JSON path into the body, the status
+// code, a header.
+//
+// torq: the Torq preset, a constructor that checks the URL and the token
+// and returns a ready definition.
+//
+// presets: the same for Slack, Microsoft Teams, Okta Workflows, Datadog
+// Logs, ServiceNow and a whole-event webhook.
 //
 // webhooktest: for users' own tests: render templates over the mock events
 // against golden files, a recording receiver with scripted answers and
