@@ -28,7 +28,9 @@
 //
 // A preset's headers are in w.Headers under the names its documentation
 // gives (DD-API-KEY, Authorization, Accept, x-api-client-token): replace a
-// value under the same name, or add a header beside them.
+// value under the same name, or add a header beside them. The Dispatcher
+// refuses a second spelling of a name (authorization beside
+// Authorization) rather than send either.
 //
 // Credentials are header values (DD-API-KEY, Authorization,
 // x-api-client-token), which invocation records and logs show as

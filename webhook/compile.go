@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -83,11 +84,19 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 	}
 
 	h.header = make(http.Header, len(w.Headers))
-	for name, value := range w.Headers {
+	given := make(map[string]string, len(w.Headers)) // canonical name → name as given
+	for _, name := range slices.Sorted(maps.Keys(w.Headers)) {
+		value := w.Headers[name]
 		if err := checkHeader(name, value); err != nil {
 			fail("headers."+name, err)
 			continue
 		}
+		// Two spellings of one header: which is sent would depend on map order.
+		if other, ok := given[http.CanonicalHeaderKey(name)]; ok {
+			fail("headers."+name, fmt.Errorf("%w: %q and %q name the same header", ErrInvalidHeader, other, name))
+			continue
+		}
+		given[http.CanonicalHeaderKey(name)] = name
 		h.header.Set(name, value)
 	}
 	if u != nil && u.User != nil && h.header.Get("Authorization") == "" {

@@ -50,7 +50,8 @@ type Webhook struct {
 	// redacted.
 	SecretURLPath bool `json:"secret_url_path,omitempty"`
 	// Headers are sent with every request. Their values are treated as
-	// secrets: invocation records and logs show them redacted.
+	// secrets: invocation records and logs show them redacted. Names are
+	// matched in any case; two names for one header are refused.
 	Headers map[string]string `json:"headers,omitempty"`
 	// BodyTemplate is a Handlebars/mustache template over the event; the
 	// rendered body must be valid JSON (see package template). Empty means
