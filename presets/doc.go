@@ -13,7 +13,10 @@
 //	w, err = d.Add(w)
 //
 // Every preset sends every access-request trigger, with a body template
-// made for its target (the exported …BodyTemplate constants). Options
+// made for its target (the exported …BodyTemplate constants), under the
+// name of its target: "slack", "teams", "okta-workflows", "datadog-logs",
+// "servicenow" or "events"; names are unique within a Dispatcher, so a
+// second webhook of a kind needs its own (w.Name = …). Options
 // cover what a constructor checks: WithClientToken sends an Okta Workflows
 // client token, and WithBaseURL points a preset at a local stand-in for
 // tests. The definition is plain data: set any other field on it before
@@ -28,7 +31,9 @@
 //
 // A preset's headers are in w.Headers under the names its documentation
 // gives (DD-API-KEY, Authorization, Accept, x-api-client-token): replace a
-// value under the same name, or add a header beside them. The Dispatcher
+// value under the same name, or add a header beside them; a preset without
+// headers (Slack, Teams, EventJSON, and OktaWorkflows without
+// WithClientToken) returns nil Headers, so assign a map there. The Dispatcher
 // refuses a second spelling of a name (authorization beside
 // Authorization) rather than send either.
 //
