@@ -12,11 +12,30 @@
 //	...
 //	w, err = d.Add(w)
 //
-// Every preset sends every access-request trigger by default, with a body
-// template made for its target (the exported …BodyTemplate constants).
-// Options change the name, the body, the triggers, the filter, the
-// response validators, the signing secrets, the headers and the timeout,
-// and WithBaseURL points a preset at a local stand-in for tests.
+// Every preset sends every access-request trigger, with a body template
+// made for its target (the exported …BodyTemplate constants), under the
+// name of its target: "slack", "teams", "okta-workflows", "datadog-logs",
+// "servicenow" or "events"; names are unique within a Dispatcher, so a
+// second webhook of a kind needs its own (w.Name = …). Options
+// cover what a constructor checks: WithClientToken sends an Okta Workflows
+// client token, and WithBaseURL points a preset at a local stand-in for
+// tests. The definition is plain data: set any other field on it before
+// adding it, and the Dispatcher checks it then:
+//
+//	w, err := presets.Slack(url)
+//	...
+//	w.Name = "slack-prod-access"
+//	w.Triggers = []event.Trigger{accessrequest.Granted, accessrequest.Failed}
+//	w.Filters = filter.Must(filter.New(filter.Environment("production")))
+//	w.BodyTemplate = "" // the whole event, as its JSON
+//
+// A preset's headers are in w.Headers under the names its documentation
+// gives (DD-API-KEY, Authorization, Accept, x-api-client-token): replace a
+// value under the same name, or add a header beside them; a preset without
+// headers (Slack, Teams, EventJSON, and OktaWorkflows without
+// WithClientToken) returns nil Headers, so assign a map there. The Dispatcher
+// refuses a second spelling of a name (authorization beside
+// Authorization) rather than send either.
 //
 // Credentials are header values (DD-API-KEY, Authorization,
 // x-api-client-token), which invocation records and logs show as

@@ -18,10 +18,11 @@ var eventJSON = preset{
 
 // EventJSON returns a definition of an active webhook that posts the whole
 // event, as JSON, to any HTTPS endpoint on the default port: Apono's
-// custom webhook with every field. Authentication goes in headers
-// (WithHeader), which records show redacted, not in the URL's userinfo; a
-// query is allowed, and its values are redacted too. A wrong URL gives a
-// *URLError.
+// custom webhook with every field. Its Headers are nil; authentication
+// goes in headers set on the definition (w.Headers =
+// map[string]string{"X-Api-Key": key}), which records show redacted, not
+// in the URL's userinfo; a query is allowed, and its values are redacted
+// too. A wrong URL gives a *URLError.
 func EventJSON(rawURL string, opts ...Option) (webhook.Webhook, error) {
 	return eventJSON.build(rawURL, opts)
 }

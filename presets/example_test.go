@@ -5,18 +5,18 @@ import (
 	"fmt"
 
 	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/filter"
 	"github.com/outhook/outhook/presets"
 )
 
 func ExampleDatadogLogs() {
-	w, err := presets.DatadogLogs("https://http-intake.logs.datadoghq.eu/api/v2/logs", "dd-api-key",
-		presets.WithTriggers(accessrequest.Granted, accessrequest.Failed),
-	)
+	w, err := presets.DatadogLogs("https://http-intake.logs.datadoghq.eu/api/v2/logs", "dd-api-key")
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
+	w.Triggers = []event.Trigger{accessrequest.Granted, accessrequest.Failed}
 	fmt.Println(w.Name, w.Method, w.URL, w.Triggers)
 	fmt.Println(w.Headers["DD-API-KEY"])
 	// Output:
@@ -25,14 +25,13 @@ func ExampleDatadogLogs() {
 }
 
 func ExampleSlack() {
-	w, err := presets.Slack("https://hooks.slack.com/services/T0001/B0002/XXXXXXXX",
-		presets.WithName("slack-prod-access"),
-		presets.WithFilter(filter.Must(filter.New(filter.Environment("production")))),
-	)
+	w, err := presets.Slack("https://hooks.slack.com/services/T0001/B0002/XXXXXXXX")
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
+	w.Name = "slack-prod-access"
+	w.Filters = filter.Must(filter.New(filter.Environment("production")))
 	for _, e := range accessrequest.Mocks() {
 		fmt.Println(w.Name, e.Type(), w.Filters.Match(e.Document()))
 	}
@@ -59,14 +58,29 @@ func ExampleOktaWorkflows() {
 }
 
 func ExampleEventJSON() {
-	w, err := presets.EventJSON("https://siem.example.com/ingest/apono", presets.WithHeader("X-Api-Key", "siem-key"))
+	w, err := presets.EventJSON("https://siem.example.com/ingest/apono")
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
+	w.Headers = map[string]string{"X-Api-Key": "siem-key"}
 	fmt.Printf("%s %q %v\n", w.Name, w.BodyTemplate, w.Headers)
 	// Output:
 	// events "" map[X-Api-Key:siem-key]
+}
+
+// A ServiceNow instance that takes basic authentication: the preset's
+// Authorization header is replaced on the definition.
+func ExampleServiceNow() {
+	w, err := presets.ServiceNow("https://acme.service-now.com/api/now/table/incident", "unused")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	w.Headers["Authorization"] = "Basic dXNlcjpwdw=="
+	fmt.Println(w.Headers)
+	// Output:
+	// map[Accept:application/json Authorization:Basic dXNlcjpwdw==]
 }
 
 func ExampleURLError() {

@@ -31,7 +31,8 @@ func every(t *testing.T, opts ...presets.Option) []webhook.Webhook {
 }
 
 // TestGolden renders every preset over every mock event, strictly, and
-// compares with testdata; run with -update to rewrite the files.
+// compares with testdata; run with OUTHOOK_UPDATE_GOLDEN=1 to rewrite the
+// files.
 func TestGolden(t *testing.T) {
 	for _, w := range every(t) {
 		t.Run(w.Name, func(t *testing.T) {

@@ -3,12 +3,10 @@ package presets
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"strings"
-	"time"
 
-	"github.com/outhook/outhook/event"
-	"github.com/outhook/outhook/filter"
 	"github.com/outhook/outhook/internal/presetopt"
 	"github.com/outhook/outhook/webhook"
 )
@@ -49,8 +47,10 @@ func (e *URLError) Error() string { return "presets: " + e.Preset + " URL: " + e
 // Unwrap returns Err.
 func (e *URLError) Unwrap() error { return e.Err }
 
-// Option changes one default of a preset. Options are sealed: only this
-// package makes them. A nil Option is ignored.
+// Option changes how a preset builds the definition where it needs
+// checking: its credentials and where requests go. Options are sealed:
+// only this package makes them. A nil Option is ignored. Every other field
+// is plain data: set it on the definition the constructor returns.
 type Option interface {
 	apply(*config)
 }
@@ -59,89 +59,23 @@ type optionFunc func(*config)
 
 func (f optionFunc) apply(c *config) { f(c) }
 
-// shared is an option that package torq offers too.
-type shared presetopt.Option
-
-func (o shared) apply(c *config) { o(&c.Config) }
-
 type config struct {
 	presetopt.Config
 	preset      string
-	headers     map[string]string
 	clientToken string
 }
-
-// setHeader sets a header, replacing one whose name differs only in case.
-func (c *config) setHeader(name, value string) {
-	for k := range c.headers {
-		if strings.EqualFold(k, name) {
-			delete(c.headers, k)
-		}
-	}
-	c.headers[name] = value
-}
-
-// WithName names the webhook; names are unique within a Dispatcher. Each
-// preset has its own default: "slack", "teams", "okta-workflows",
-// "datadog-logs", "servicenow" and "events".
-func WithName(name string) Option { return shared(presetopt.Name(name)) }
-
-// WithBodyTemplate replaces the preset's body template by src, a template
-// of package template; Dispatcher.Add checks it.
-func WithBodyTemplate(src string) Option { return shared(presetopt.BodyTemplate(src)) }
-
-// WithFullEvent sends the whole event as its JSON: the webhook has no body
-// template.
-func WithFullEvent() Option { return shared(presetopt.FullEvent()) }
-
-// WithTriggers replaces the default triggers, every access-request trigger,
-// by triggers.
-func WithTriggers(triggers ...event.Trigger) Option {
-	return shared(presetopt.Triggers(triggers...))
-}
-
-// WithFilter restricts the events the webhook receives to those f
-// matches. Default: every event of its triggers.
-func WithFilter(f *filter.Filter) Option { return shared(presetopt.Filter(f)) }
-
-// WithResponseValidators adds checks on the target's JSON answer. Default
-// none: any 2xx succeeds.
-func WithResponseValidators(validators ...webhook.ResponseValidator) Option {
-	return shared(presetopt.ResponseValidators(validators...))
-}
-
-// WithSigningSecrets signs every request the Standard Webhooks way (see
-// webhook.Webhook.SigningSecrets). Default unsigned.
-func WithSigningSecrets(secrets ...string) Option {
-	return shared(presetopt.SigningSecrets(secrets...))
-}
-
-// WithHeader sends the header name with value, replacing a header of the
-// preset with the same name in any case: for instance a ServiceNow
-// Authorization of another scheme. Like every header value, value is
-// treated as a secret.
-func WithHeader(name, value string) Option {
-	return optionFunc(func(c *config) {
-		if name == "" {
-			c.Fail("WithHeader needs a header name")
-			return
-		}
-		c.setHeader(name, value)
-	})
-}
-
-// WithTimeout sets the per-attempt timeout, rounded up to a whole second.
-// Default webhook.DefaultTimeout.
-func WithTimeout(d time.Duration) Option { return shared(presetopt.Timeout(d)) }
 
 // WithBaseURL is for tests and local stand-ins, such as a
 // webhooktest.Receiver: the URL given to the constructor is checked as
 // usual, then its scheme and host are replaced by those of base
 // ("http://127.0.0.1:8080"), and base's path, if any, is put before the
-// URL's. The Dispatcher must then be allowed to reach base
-// (webhook.WithAllowedTargets, webhook.WithURLPolicy). Never use it in
-// production.
-func WithBaseURL(base string) Option { return shared(presetopt.BaseURL(base)) }
+// URL's. base must be an http or https URL with a host and no query or
+// fragment, or the constructor fails with ErrInvalidOption. The Dispatcher
+// must then be allowed to reach base (webhook.WithAllowedTargets,
+// webhook.WithURLPolicy). Never use it in production.
+func WithBaseURL(base string) Option {
+	return optionFunc(func(c *config) { presetopt.BaseURL(base)(&c.Config) })
+}
 
 // WithClientToken sends an Okta Workflows client token in the
 // x-api-client-token header, which Okta accepts instead of the clientToken
@@ -299,14 +233,7 @@ func (p *preset) build(raw string, opts []Option) (webhook.Webhook, error) {
 	if err != nil {
 		return webhook.Webhook{}, err
 	}
-	c := config{
-		Config:  presetopt.New(ErrInvalidOption, presetopt.Defaults{Name: p.name, Body: p.body}),
-		preset:  p.shape.preset,
-		headers: map[string]string{},
-	}
-	for k, v := range p.headers {
-		c.headers[k] = v
-	}
+	c := config{Config: presetopt.New(ErrInvalidOption), preset: p.shape.preset}
 	for _, o := range opts {
 		if o != nil {
 			o.apply(&c)
@@ -315,13 +242,16 @@ func (p *preset) build(raw string, opts []Option) (webhook.Webhook, error) {
 	if err := c.Err(); err != nil {
 		return webhook.Webhook{}, err
 	}
-	if c.clientToken != "" {
-		c.setHeader(OktaClientTokenHeader, c.clientToken)
-	}
-	w := c.Webhook(u.String(), u)
+	w := c.Webhook(presetopt.Defaults{Name: p.name, Body: p.body}, u.String(), u)
 	w.SecretURLPath = p.secretPath
-	if len(c.headers) > 0 {
-		w.Headers = c.headers
+	if len(p.headers) > 0 || c.clientToken != "" {
+		w.Headers = maps.Clone(p.headers)
+		if w.Headers == nil {
+			w.Headers = map[string]string{}
+		}
+		if c.clientToken != "" {
+			w.Headers[OktaClientTokenHeader] = c.clientToken
+		}
 	}
 	return w, nil
 }

@@ -2,9 +2,9 @@ package presets_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -138,13 +138,17 @@ func TestHeaders(t *testing.T) {
 			return presets.ServiceNow("https://acme.service-now.com/api/now/table/incident", "t0k")
 		}, map[string]string{"Authorization": "Bearer t0k", "Accept": "application/json"}},
 		{"servicenow basic", func() (webhook.Webhook, error) {
-			return presets.ServiceNow("https://acme.service-now.com/api/now/table/incident", "unused", presets.WithHeader("authorization", "Basic dXNlcjpwdw=="))
-		}, map[string]string{"authorization": "Basic dXNlcjpwdw==", "Accept": "application/json"}},
+			w, err := presets.ServiceNow("https://acme.service-now.com/api/now/table/incident", "unused")
+			w.Headers["Authorization"] = "Basic dXNlcjpwdw=="
+			return w, err
+		}, map[string]string{"Authorization": "Basic dXNlcjpwdw==", "Accept": "application/json"}},
 		{"okta client token", func() (webhook.Webhook, error) {
 			return presets.OktaWorkflows("https://acme.workflows.okta.com/api/flo/f1/invoke", presets.WithClientToken("ct"))
 		}, map[string]string{"x-api-client-token": "ct"}},
 		{"event json", func() (webhook.Webhook, error) {
-			return presets.EventJSON("https://siem.example.com/in", presets.WithHeader("X-Api-Key", "k"))
+			w, err := presets.EventJSON("https://siem.example.com/in")
+			w.Headers = map[string]string{"X-Api-Key": "k"}
+			return w, err
 		}, map[string]string{"X-Api-Key": "k"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -155,29 +159,47 @@ func TestHeaders(t *testing.T) {
 	}
 }
 
-func TestOptions(t *testing.T) {
+// TestFieldsSetOnTheDefinition changes, on every preset's definition, the
+// fields no option covers, and checks that a Dispatcher takes them.
+func TestFieldsSetOnTheDefinition(t *testing.T) {
 	prod := filter.Must(filter.New(filter.Environment("production")))
-	for _, w := range every(t,
-		presets.WithName("custom"),
-		presets.WithTriggers(accessrequest.Granted),
-		presets.WithFilter(prod),
-		presets.WithResponseValidators(webhook.ResponseValidator{JSONPath: "$.data.ok", ExpectedValues: []string{"true"}}),
-		presets.WithSigningSecrets("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
-		presets.WithTimeout(90*time.Second),
-		presets.WithBodyTemplate(`{"id":"{{data.friendly_id}}"}`),
-		nil,
-	) {
-		require.Equal(t, "custom", w.Name)
-		require.Equal(t, []event.Trigger{accessrequest.Granted}, w.Triggers)
-		require.Same(t, prod, w.Filters)
-		require.Len(t, w.ResponseValidators, 1)
-		require.Len(t, w.SigningSecrets, 1)
-		require.Equal(t, 90, w.TimeoutInSec)
-		require.Equal(t, `{"id":"{{data.friendly_id}}"}`, w.BodyTemplate)
+	d, err := webhook.New()
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = d.Close(t.Context()) })
+	for i, w := range every(t, nil) {
+		w.Name = fmt.Sprintf("custom-%d", i)
+		w.Triggers = []event.Trigger{accessrequest.Granted}
+		w.Filters = prod
+		w.ResponseValidators = []webhook.ResponseValidator{{JSONPath: "$.data.ok", ExpectedValues: []string{"true"}}}
+		w.SigningSecrets = []string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
+		w.TimeoutInSec = 90
+		w.BodyTemplate = `{"id":"{{data.friendly_id}}"}`
+		added, err := d.Add(w)
+		require.NoError(t, err)
+		require.Equal(t, w.Name, added.Name)
+		require.Equal(t, []event.Trigger{accessrequest.Granted}, added.Triggers)
+		require.Same(t, prod, added.Filters)
+		require.Len(t, added.ResponseValidators, 1)
+		require.Len(t, added.SigningSecrets, 1)
+		require.Equal(t, 90, added.TimeoutInSec)
+		require.Equal(t, `{"id":"{{data.friendly_id}}"}`, added.BodyTemplate)
 	}
-	for _, w := range every(t, presets.WithFullEvent()) {
-		require.Empty(t, w.BodyTemplate)
+	for i, w := range every(t) {
+		w.Name, w.BodyTemplate = fmt.Sprintf("full-event-%d", i), ""
+		added, err := d.Add(w)
+		require.NoError(t, err)
+		require.Empty(t, added.BodyTemplate)
 	}
+	// What the options checked, the Dispatcher checks, naming the field.
+	w, err := presets.EventJSON("https://siem.example.com/in")
+	require.NoError(t, err)
+	w.Name, w.TimeoutInSec, w.Headers = "bad", -1, map[string]string{"": "v"}
+	_, err = d.Add(w)
+	require.ErrorIs(t, err, webhook.ErrInvalidTimeout)
+	require.ErrorIs(t, err, webhook.ErrInvalidHeader)
+}
+
+func TestOptions(t *testing.T) {
 	for _, w := range every(t, presets.WithBaseURL("http://127.0.0.1:9/stand-in/")) {
 		require.True(t, strings.HasPrefix(w.URL, "http://127.0.0.1:9/stand-in/"), w.URL)
 	}
@@ -206,14 +228,6 @@ func TestErrors(t *testing.T) {
 		}},
 		{"empty client token", presets.ErrInvalidOption, func() error {
 			_, err := presets.OktaWorkflows("https://acme.workflows.okta.com/api/flo/f1/invoke", presets.WithClientToken(""))
-			return err
-		}},
-		{"empty header name", presets.ErrInvalidOption, func() error {
-			_, err := presets.EventJSON("https://siem.example.com/in", presets.WithHeader("", "v"))
-			return err
-		}},
-		{"timeout", presets.ErrInvalidOption, func() error {
-			_, err := presets.EventJSON("https://siem.example.com/in", presets.WithTimeout(-time.Second))
 			return err
 		}},
 		{"base URL", presets.ErrInvalidOption, func() error {

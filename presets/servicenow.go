@@ -49,7 +49,8 @@ var serviceNow = preset{
 // API of an instance, such as
 // https://<instance>.service-now.com/api/now/table/incident, and token, an
 // OAuth access token, is sent as Authorization: Bearer <token> (for basic
-// authentication, replace it with WithHeader("Authorization", "Basic …")).
+// authentication, replace it on the definition:
+// w.Headers["Authorization"] = "Basic …").
 // The body is ServiceNowBodyTemplate. A wrong URL gives a *URLError, an
 // empty token ErrMissingCredential.
 func ServiceNow(rawURL, token string, opts ...Option) (webhook.Webhook, error) {

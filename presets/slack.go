@@ -44,7 +44,7 @@ var slack = preset{
 // events to a Slack incoming webhook, rawURL: https://hooks.slack.com (or
 // hooks.slack-gov.com) followed by /services/<team>/<channel>/<secret>. A
 // workflow webhook's URL (/triggers/…) is accepted too; a workflow expects
-// its own variables, so give it a body with WithBodyTemplate. The body is
+// its own variables, so set the definition's BodyTemplate. The body is
 // SlackBodyTemplate. A wrong URL gives a *URLError.
 func Slack(rawURL string, opts ...Option) (webhook.Webhook, error) {
 	return slack.build(rawURL, opts)

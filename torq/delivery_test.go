@@ -150,7 +150,8 @@ func TestTokenNeverRecorded(t *testing.T) {
 		d := webhooktest.NewDispatcher(t, webhook.WithLogger(slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 		var ids []string
 		for _, name := range []string{"ok", "flaky", "broken", "reset"} {
-			w := standIn(t, r, "https://hooks.torq.io/v1/webhooks/"+name, token, append(opts, torq.WithName(name))...)
+			w := standIn(t, r, "https://hooks.torq.io/v1/webhooks/"+name, token, opts...)
+			w.Name = name
 			added, err := d.Add(w)
 			require.NoError(t, err)
 			ids = append(ids, added.ID)

@@ -19,9 +19,19 @@
 //	{"body":{"event":"New Apono {{event_type}} request made by {{data.requester.name}}"}}
 //
 // every access-request trigger, and a 30-second timeout per attempt (two
-// minutes for /sync URLs, which wait for the workflow). Options change each
-// of them; WithAuthHeader sends the token in a header of another name, such
-// as X-Torq-Token, as Torq's other senders do.
+// minutes for /sync URLs, which wait for the workflow). Options cover what
+// New checks: WithAuthHeader sends the token in a header of another name,
+// such as X-Torq-Token, as Torq's other senders do, and WithBaseURL points
+// the checked URL at a local stand-in for tests. The definition is plain
+// data: set any other field on it before adding it, and the Dispatcher
+// checks it then:
+//
+//	w, err := torq.New(url, token, torq.WithAuthHeader("X-Torq-Token"))
+//	...
+//	w.Name = "torq-aws"
+//	w.Triggers = []event.Trigger{accessrequest.Granted}
+//	w.Filters = filter.Must(filter.New(filter.IntegrationType("AWS")))
+//	w.BodyTemplate = "" // the whole event, as its JSON
 //
 // Delivery follows the webhook package's defaults, which are Torq's rules:
 // a 2xx answer is success; 5xx, 429 and 408 are retried with exponential

@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/event"
+	"github.com/outhook/outhook/filter"
 	"github.com/outhook/outhook/torq"
 	"github.com/outhook/outhook/webhook"
 	"github.com/outhook/outhook/webhooktest"
@@ -24,6 +26,37 @@ func ExampleNew() {
 	// torq POST https://hooks.torq.io/v1/webhooks/0f9a1c/workflows/7d3e/sync
 	// {"body":{"event":"New Apono {{event_type}} request made by {{data.requester.name}}"}}
 	// [RequestCreated RequestApproved RequestRejected RequestGranted RequestExpired RequestFailed] 120 s
+}
+
+// The definition New returns is plain data: fields it has no option for are
+// set on it, and the Dispatcher checks them when the webhook is added.
+func ExampleNew_fields() {
+	w, err := torq.New("https://hooks.torq.io/v1/webhooks/0f9a1c", "torq-token", torq.WithAuthHeader("X-Torq-Token"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	w.Name = "torq-aws"
+	w.Triggers = []event.Trigger{accessrequest.Granted}
+	w.Filters = filter.Must(filter.New(filter.IntegrationType("AWS")))
+	w.ResponseValidators = []webhook.ResponseValidator{{JSONPath: "$.data.status", ExpectedValues: []string{"ok"}}}
+	w.BodyTemplate = "" // the whole event, as its JSON
+
+	d, err := webhook.New()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer d.Close(context.Background())
+	added, err := d.Add(w)
+	fmt.Println(added.Name, added.Triggers, added.BodyTemplate == "", err)
+
+	w.Name, w.TimeoutInSec = "torq-slow", 3600
+	_, err = d.Add(w)
+	fmt.Println(err)
+	// Output:
+	// torq-aws [RequestGranted] true <nil>
+	// webhook "torq-slow": timeout_in_sec: timeout out of range: 3600 is not between 1 and 600
 }
 
 func ExampleNew_error() {

@@ -5,8 +5,6 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/outhook/outhook/event"
-	"github.com/outhook/outhook/filter"
 	"github.com/outhook/outhook/internal/presetopt"
 	"github.com/outhook/outhook/webhook"
 )
@@ -14,10 +12,10 @@ import (
 // DefaultBodyTemplate is the body Apono's Torq guide suggests.
 const DefaultBodyTemplate = `{"body":{"event":"New Apono {{event_type}} request made by {{data.requester.name}}"}}`
 
-// DefaultName is the name of a webhook built without WithName.
+// DefaultName is the name New gives the webhook.
 const DefaultName = "torq"
 
-// Per-attempt timeouts of a webhook built without WithTimeout.
+// Per-attempt timeouts New sets.
 const (
 	// DefaultTimeout is for /v1/webhooks/<id> and /workflows/<id> URLs,
 	// which Torq answers at once.
@@ -36,8 +34,10 @@ var (
 	ErrInvalidOption = errors.New("torq: invalid option")
 )
 
-// Option changes one default of New. Options are sealed: only this package
-// makes them. A nil Option is ignored.
+// Option changes how New builds the definition where it needs checking:
+// where the token goes and where requests go. Options are sealed: only
+// this package makes them. A nil Option is ignored. Every other field is
+// plain data: set it on the definition New returns.
 type Option interface {
 	apply(*config)
 }
@@ -46,23 +46,15 @@ type optionFunc func(*config)
 
 func (f optionFunc) apply(c *config) { f(c) }
 
-// shared is an option that package presets offers too.
-type shared presetopt.Option
-
-func (o shared) apply(c *config) { o(&c.Config) }
-
 type config struct {
 	presetopt.Config
 	authHeader string
 }
 
-// WithName names the webhook; names are unique within a Dispatcher. Default
-// DefaultName.
-func WithName(name string) Option { return shared(presetopt.Name(name)) }
-
 // WithAuthHeader sends the token as the whole value of the header name,
 // such as "X-Torq-Token", instead of Authorization: Bearer <token>. Use the
-// header name configured on the Torq webhook integration.
+// header name configured on the Torq webhook integration. An empty name
+// fails with ErrInvalidOption.
 func WithAuthHeader(name string) Option {
 	return optionFunc(func(c *config) {
 		if name == "" {
@@ -73,55 +65,27 @@ func WithAuthHeader(name string) Option {
 	})
 }
 
-// WithBodyTemplate replaces DefaultBodyTemplate with src, a template of
-// package template; Dispatcher.Add checks it.
-func WithBodyTemplate(src string) Option { return shared(presetopt.BodyTemplate(src)) }
-
-// WithFullEvent sends the whole event as its JSON, for workflows that want
-// every field: the webhook has no body template.
-func WithFullEvent() Option { return shared(presetopt.FullEvent()) }
-
-// WithTriggers replaces the default triggers, every access-request trigger,
-// by triggers.
-func WithTriggers(triggers ...event.Trigger) Option {
-	return shared(presetopt.Triggers(triggers...))
-}
-
-// WithFilter restricts the events the webhook receives to those f
-// matches. Default: every event of its triggers.
-func WithFilter(f *filter.Filter) Option { return shared(presetopt.Filter(f)) }
-
-// WithResponseValidators adds checks on Torq's JSON answer, such as
-// {JSONPath: "$.data.status", ExpectedValues: []string{"ok"}} for a /sync
-// workflow that returns a status. Default none: any 2xx succeeds.
-func WithResponseValidators(validators ...webhook.ResponseValidator) Option {
-	return shared(presetopt.ResponseValidators(validators...))
-}
-
-// WithSigningSecrets signs every request the Standard Webhooks way (see
-// webhook.Webhook.SigningSecrets). Default unsigned: Torq checks the token.
-func WithSigningSecrets(secrets ...string) Option {
-	return shared(presetopt.SigningSecrets(secrets...))
-}
-
-// WithTimeout sets the per-attempt timeout, rounded up to a whole second.
-// Default DefaultTimeout, or SyncTimeout for a /sync URL.
-func WithTimeout(d time.Duration) Option { return shared(presetopt.Timeout(d)) }
-
 // WithBaseURL is for tests and local stand-ins for Torq, such as a
 // webhooktest.Receiver: the Torq URL given to New is checked as usual, then
 // its scheme and host are replaced by those of base ("http://127.0.0.1:8080"),
-// and base's path, if any, is put before Torq's. The Dispatcher must then be
-// allowed to reach base (webhook.WithAllowedTargets, webhook.WithURLPolicy).
-// Never use it in production.
-func WithBaseURL(base string) Option { return shared(presetopt.BaseURL(base)) }
+// and base's path, if any, is put before Torq's. base must be an http or
+// https URL with a host and no query or fragment, or New fails with
+// ErrInvalidOption. The Dispatcher must then be allowed to reach base
+// (webhook.WithAllowedTargets, webhook.WithURLPolicy). Never use it in
+// production.
+func WithBaseURL(base string) Option {
+	return optionFunc(func(c *config) { presetopt.BaseURL(base)(&c.Config) })
+}
 
 // New returns a definition of an active webhook that sends access-request
-// events to the Torq webhook at rawURL, authenticated with token. rawURL
-// must be a Torq webhook URL (see ParseURL); a wrong one gives a *URLError
-// saying what is wrong. An empty token gives ErrMissingToken, an option
-// given a value it cannot use ErrInvalidOption. The template, filter and
-// validators are checked when the definition is added to a Dispatcher.
+// events to the Torq webhook at rawURL, authenticated with token: named
+// DefaultName, with DefaultBodyTemplate, every access-request trigger and
+// DefaultTimeout (SyncTimeout for a /sync URL). rawURL must be a Torq
+// webhook URL (see ParseURL); a wrong one gives a *URLError saying what is
+// wrong. An empty token gives ErrMissingToken, an option given a value it
+// cannot use ErrInvalidOption. Change any other field on the definition
+// returned; the template, filter and validators are checked when it is
+// added to a Dispatcher.
 func New(rawURL, token string, opts ...Option) (webhook.Webhook, error) {
 	ep, err := ParseURL(rawURL)
 	if err != nil {
@@ -134,11 +98,7 @@ func New(rawURL, token string, opts ...Option) (webhook.Webhook, error) {
 	if ep.Sync {
 		timeout = SyncTimeout
 	}
-	c := config{Config: presetopt.New(ErrInvalidOption, presetopt.Defaults{
-		Name:    DefaultName,
-		Body:    DefaultBodyTemplate,
-		Timeout: timeout,
-	})}
+	c := config{Config: presetopt.New(ErrInvalidOption)}
 	for _, o := range opts {
 		if o != nil {
 			o.apply(&c)
@@ -148,7 +108,7 @@ func New(rawURL, token string, opts ...Option) (webhook.Webhook, error) {
 		return webhook.Webhook{}, err
 	}
 	u, _ := url.Parse(rawURL) // ParseURL parsed it
-	w := c.Webhook(rawURL, u)
+	w := c.Webhook(presetopt.Defaults{Name: DefaultName, Body: DefaultBodyTemplate, Timeout: timeout}, rawURL, u)
 	w.Headers = map[string]string{"Authorization": "Bearer " + token}
 	if c.authHeader != "" {
 		w.Headers = map[string]string{c.authHeader: token}

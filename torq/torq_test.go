@@ -40,7 +40,6 @@ func TestNewDefaults(t *testing.T) {
 }
 
 func TestNewOptions(t *testing.T) {
-	aws := filter.Must(filter.New(filter.IntegrationType("AWS")))
 	for _, tt := range []struct {
 		name  string
 		url   string
@@ -69,32 +68,10 @@ func TestNewOptions(t *testing.T) {
 			},
 		},
 		{
-			name: "full event",
-			opts: []torq.Option{torq.WithFullEvent()},
+			name: "nil options are ignored",
+			opts: []torq.Option{nil},
 			check: func(t *testing.T, w webhook.Webhook) {
-				require.Empty(t, w.BodyTemplate)
-			},
-		},
-		{
-			name: "everything else",
-			opts: []torq.Option{
-				torq.WithName("torq-aws"),
-				torq.WithBodyTemplate(`{"id":"{{data.friendly_id}}"}`),
-				torq.WithTriggers(accessrequest.Granted, accessrequest.Expired),
-				torq.WithFilter(aws),
-				torq.WithResponseValidators(webhook.ResponseValidator{JSONPath: "$.data.status", ExpectedValues: []string{"ok"}}),
-				torq.WithSigningSecrets("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
-				torq.WithTimeout(1500 * time.Millisecond),
-				nil,
-			},
-			check: func(t *testing.T, w webhook.Webhook) {
-				require.Equal(t, "torq-aws", w.Name)
-				require.Equal(t, `{"id":"{{data.friendly_id}}"}`, w.BodyTemplate)
-				require.Equal(t, []event.Trigger{accessrequest.Granted, accessrequest.Expired}, w.Triggers)
-				require.Same(t, aws, w.Filters)
-				require.Len(t, w.ResponseValidators, 1)
-				require.Equal(t, []string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}, w.SigningSecrets)
-				require.Equal(t, 2, w.TimeoutInSec, "rounded up")
+				require.Equal(t, map[string]string{"Authorization": "Bearer s3cr3t"}, w.Headers)
 			},
 		},
 		{
@@ -130,8 +107,6 @@ func TestNewErrors(t *testing.T) {
 		{"bad URL", "https://hooks.torq.io/v1/hooks/x", "t", nil, torq.ErrPath},
 		{"no token", hookURL, "", nil, torq.ErrMissingToken},
 		{"empty header name", hookURL, "t", []torq.Option{torq.WithAuthHeader("")}, torq.ErrInvalidOption},
-		{"zero timeout", hookURL, "t", []torq.Option{torq.WithTimeout(0)}, torq.ErrInvalidOption},
-		{"huge timeout", hookURL, "t", []torq.Option{torq.WithTimeout(time.Hour)}, torq.ErrInvalidOption},
 		{"base URL without host", hookURL, "t", []torq.Option{torq.WithBaseURL("/local")}, torq.ErrInvalidOption},
 		{"base URL with query", hookURL, "t", []torq.Option{torq.WithBaseURL("http://127.0.0.1:1/?x=1")}, torq.ErrInvalidOption},
 	} {
@@ -146,6 +121,48 @@ func TestNewErrors(t *testing.T) {
 	}
 }
 
+// TestFieldsSetOnTheDefinition changes every field New has no option for
+// on the definition it returns, and checks that a Dispatcher takes the
+// changes and checks them.
+func TestFieldsSetOnTheDefinition(t *testing.T) {
+	aws := filter.Must(filter.New(filter.IntegrationType("AWS")))
+	w, err := torq.New(hookURL, "s3cr3t")
+	require.NoError(t, err)
+	w.Name = "torq-aws"
+	w.BodyTemplate = `{"id":"{{data.friendly_id}}"}`
+	w.Triggers = []event.Trigger{accessrequest.Granted, accessrequest.Expired}
+	w.Filters = aws
+	w.ResponseValidators = []webhook.ResponseValidator{{JSONPath: "$.data.status", ExpectedValues: []string{"ok"}}}
+	w.SigningSecrets = []string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
+	w.TimeoutInSec = 2
+
+	d, err := webhook.New()
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = d.Close(t.Context()) })
+	added, err := d.Add(w)
+	require.NoError(t, err)
+	require.Equal(t, "torq-aws", added.Name)
+	require.Equal(t, `{"id":"{{data.friendly_id}}"}`, added.BodyTemplate)
+	require.Equal(t, []event.Trigger{accessrequest.Granted, accessrequest.Expired}, added.Triggers)
+	require.Same(t, aws, added.Filters)
+	require.Len(t, added.ResponseValidators, 1)
+	require.Equal(t, []string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}, added.SigningSecrets)
+	require.Equal(t, 2, added.TimeoutInSec)
+
+	// What the options checked, the Dispatcher checks: a timeout out of
+	// range is refused, naming the field.
+	for _, timeout := range []int{-1, int(time.Hour / time.Second)} {
+		w, err := torq.New(hookURL, "s3cr3t")
+		require.NoError(t, err)
+		w.Name, w.TimeoutInSec = "torq-timeout", timeout
+		_, err = d.Add(w)
+		require.ErrorIs(t, err, webhook.ErrInvalidTimeout)
+		var de *webhook.DefinitionError
+		require.ErrorAs(t, err, &de)
+		require.Equal(t, "timeout_in_sec", de.Field)
+	}
+}
+
 // TestGolden renders the default body and the full-event body over every
 // mock event.
 func TestGolden(t *testing.T) {
@@ -154,8 +171,9 @@ func TestGolden(t *testing.T) {
 	out := webhooktest.Render(t, w, webhooktest.Strict(), webhooktest.Golden("testdata"))
 	require.Len(t, out, 6)
 
-	w, err = torq.New(hookURL, "s3cr3t", torq.WithFullEvent(), torq.WithName("torq-full-event"))
+	w, err = torq.New(hookURL, "s3cr3t")
 	require.NoError(t, err)
+	w.Name, w.BodyTemplate = "torq-full-event", ""
 	for _, r := range webhooktest.Render(t, w) {
 		require.Equal(t, string(r.Event.JSON()), string(r.Body))
 	}

@@ -2,6 +2,9 @@
 // Apono's Response Validators: a JSON path into the response body and the
 // values it may hold, plus checks on the status code and on headers.
 //
+// A webhook definition reaches each kind through its response_validators
+// (see webhook.ResponseValidator): json_path, status and header.
+//
 // Validators are compiled once, when a webhook is registered, and are safe
 // for concurrent use. A Set runs all of a webhook's validators against one
 // Response and returns a Report that lists every result (pass or fail, the

@@ -103,6 +103,9 @@ func parseCode(s string) (int, error) {
 	return n, nil
 }
 
+// Ranges returns the ranges the validator accepts.
+func (v *StatusValidator) Ranges() []StatusRange { return append([]StatusRange(nil), v.ranges...) }
+
 // String returns "status".
 func (v *StatusValidator) String() string { return "status" }
 

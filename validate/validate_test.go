@@ -247,6 +247,19 @@ func TestStatus(t *testing.T) {
 	}
 }
 
+// TestStatusRanges checks that Ranges returns what the validator was made
+// with, the default included, and that changing it changes nothing.
+func TestStatusRanges(t *testing.T) {
+	require.Equal(t, []validate.StatusRange{validate.Class(2)}, validate.Status().Ranges())
+	v, err := validate.ParseStatus("201, 3xx, 500-503")
+	require.NoError(t, err)
+	ranges := v.Ranges()
+	require.Equal(t, []validate.StatusRange{validate.Code(201), validate.Class(3), {Min: 500, Max: 503}}, ranges)
+	ranges[0] = validate.Code(404)
+	require.True(t, v.Check(201).Passed)
+	require.False(t, v.Check(404).Passed)
+}
+
 func TestParseStatus(t *testing.T) {
 	good := map[string][]string{
 		"":                     {"2xx"},

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -83,11 +84,19 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 	}
 
 	h.header = make(http.Header, len(w.Headers))
-	for name, value := range w.Headers {
+	given := make(map[string]string, len(w.Headers)) // canonical name → name as given
+	for _, name := range slices.Sorted(maps.Keys(w.Headers)) {
+		value := w.Headers[name]
 		if err := checkHeader(name, value); err != nil {
 			fail("headers."+name, err)
 			continue
 		}
+		// Two spellings of one header: which is sent would depend on map order.
+		if other, ok := given[http.CanonicalHeaderKey(name)]; ok {
+			fail("headers."+name, fmt.Errorf("%w: %q and %q name the same header", ErrInvalidHeader, other, name))
+			continue
+		}
+		given[http.CanonicalHeaderKey(name)] = name
 		h.header.Set(name, value)
 	}
 	if u != nil && u.User != nil && h.header.Get("Authorization") == "" {
@@ -166,9 +175,9 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 
 	validators := make([]validate.Validator, 0, len(w.ResponseValidators))
 	for i, rv := range w.ResponseValidators {
-		v, err := validate.JSONPath(rv.JSONPath, rv.ExpectedValues)
+		v, field, err := compileValidator(rv)
 		if err != nil {
-			fail(fmt.Sprintf("response_validators[%d].json_path", i), fmt.Errorf("%w: %w", ErrInvalidValidator, err))
+			fail(fmt.Sprintf("response_validators[%d]%s", i, field), fmt.Errorf("%w: %w", ErrInvalidValidator, err))
 			continue
 		}
 		validators = append(validators, v)
@@ -219,6 +228,52 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 		return nil, errs
 	}
 	return h, nil
+}
+
+// compileValidator compiles rv. On failure it returns the field at fault,
+// as a suffix of response_validators[i]: "", ".json_path", ".status",
+// ".header" or ".expected_values".
+func compileValidator(rv ResponseValidator) (validate.Validator, string, error) {
+	kinds := 0
+	for _, set := range []bool{rv.JSONPath != "", len(rv.Status) > 0, rv.Header != ""} {
+		if set {
+			kinds++
+		}
+	}
+	if kinds != 1 {
+		return nil, "", errors.New("give exactly one of json_path, status and header")
+	}
+	switch {
+	case rv.JSONPath != "":
+		v, err := validate.JSONPath(rv.JSONPath, rv.ExpectedValues)
+		return v, ".json_path", err
+	case rv.Header != "":
+		if !netguard.ValidHeaderName(rv.Header) {
+			return nil, ".header", fmt.Errorf("%q is not a valid HTTP header name", rv.Header)
+		}
+		return validate.Header(rv.Header, rv.ExpectedValues...), "", nil
+	}
+	if len(rv.ExpectedValues) > 0 {
+		return nil, ".expected_values", errors.New("a status validator lists its codes in status")
+	}
+	var ranges []validate.StatusRange
+	for _, spec := range rv.Status {
+		v, err := validate.ParseStatus(spec)
+		if err == nil && strings.Trim(spec, ", \t") == "" {
+			err = fmt.Errorf("%w: an empty entry", validate.ErrInvalidStatus) // ParseStatus would read 2xx
+		}
+		if err != nil {
+			return nil, ".status", err
+		}
+		for _, r := range v.Ranges() {
+			if r.Max < 200 || r.Min > 299 {
+				// Any other status fails the attempt before validators run.
+				return nil, ".status", fmt.Errorf("%w: %s holds no 2xx code, and validators only see 2xx answers", validate.ErrInvalidStatus, r)
+			}
+		}
+		ranges = append(ranges, v.Ranges()...)
+	}
+	return validate.Status(ranges...), "", nil
 }
 
 // orderingKeyOf returns the value at h's ordering-key path in e, as

@@ -50,7 +50,8 @@ type Webhook struct {
 	// redacted.
 	SecretURLPath bool `json:"secret_url_path,omitempty"`
 	// Headers are sent with every request. Their values are treated as
-	// secrets: invocation records and logs show them redacted.
+	// secrets: invocation records and logs show them redacted. Names are
+	// matched in any case; two names for one header are refused.
 	Headers map[string]string `json:"headers,omitempty"`
 	// BodyTemplate is a Handlebars/mustache template over the event; the
 	// rendered body must be valid JSON (see package template). Empty means
@@ -82,13 +83,34 @@ type Webhook struct {
 	Delivery *DeliverySettings `json:"delivery,omitempty"`
 }
 
-// ResponseValidator checks one value of the JSON response body. JSONPath
-// starts with $.data, which addresses the response body ($.data.status is
-// the body's top-level status); the value found must equal one of
-// ExpectedValues, compared as package validate describes.
+// ResponseValidator checks one thing of a 2xx response; exactly one of
+// JSONPath, Status and Header says what. Validators run only on a 2xx
+// answer (any other status is a failed attempt, retried or not by the
+// retry policy), and a failed validator fails the attempt: the delivery
+// ends ValidationFailed unless RetryPolicy.RetryValidationFailures. In
+// JSON:
+//
+//	{"json_path": "$.data.status", "expected_values": ["ok"]}
+//	{"status": ["200", "201"]}
+//	{"header": "Content-Type", "expected_values": ["application/json"]}
 type ResponseValidator struct {
-	JSONPath       string   `json:"json_path"`
-	ExpectedValues []string `json:"expected_values"`
+	// JSONPath checks one value of the JSON response body. It starts with
+	// $.data, which addresses the response body ($.data.status is the
+	// body's top-level status); the value found must equal one of
+	// ExpectedValues, compared as package validate describes, or, with no
+	// ExpectedValues, merely be there.
+	JSONPath string `json:"json_path,omitempty"`
+	// Status lists the status codes accepted, each a code ("200"), a class
+	// ("2xx") or an inclusive range ("200-204"), as validate.ParseStatus
+	// reads them; each must include a 2xx code, since no other reaches the
+	// validators. It takes no ExpectedValues.
+	Status []string `json:"status,omitempty"`
+	// Header names a response header (in any case) that must be present
+	// and, with ExpectedValues, hold one of them exactly; a header sent
+	// several times passes when any of its values does.
+	Header string `json:"header,omitempty"`
+	// ExpectedValues are the values JSONPath or Header accept.
+	ExpectedValues []string `json:"expected_values,omitempty"`
 }
 
 // DeliverySettings tune the delivery of one webhook. Zero fields keep the
@@ -160,7 +182,10 @@ func (w Webhook) clone() Webhook {
 	if w.ResponseValidators != nil {
 		vs := make([]ResponseValidator, len(w.ResponseValidators))
 		for i, v := range w.ResponseValidators {
-			vs[i] = ResponseValidator{JSONPath: v.JSONPath, ExpectedValues: append([]string(nil), v.ExpectedValues...)}
+			vs[i] = ResponseValidator{
+				JSONPath: v.JSONPath, Status: append([]string(nil), v.Status...), Header: v.Header,
+				ExpectedValues: append([]string(nil), v.ExpectedValues...),
+			}
 		}
 		w.ResponseValidators = vs
 	}

@@ -29,6 +29,10 @@ func FuzzDecodeWebhooks(f *testing.F) {
 			`"signing_secrets":["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"],"method":"PUT","secret_url_path":true}]}`,
 		`[{"name":"bad name!","url":"ftp://x","triggers":[],"body_template":"{{#each}}","timeout_in_sec":-1}]`,
 		`[{"name":"a","url":"https://a.example","triggers":["RequestCreated"]},{"name":"a","url":"https://a.example","triggers":["Nope"]}]`,
+		`[{"name":"v","active":true,"url":"https://v.example/h","triggers":["RequestGranted"],` +
+			`"response_validators":[{"status":["200","2xx","201-204"]},{"header":"X-Result","expected_values":["ok"]},{"header":"X-Id"}]}]`,
+		`[{"name":"v","url":"https://v.example/h","triggers":["RequestGranted"],` +
+			`"response_validators":[{"status":["404"]},{"header":"X Y"},{"status":["200"],"expected_values":["x"]},{}]}]`,
 		`[{"nmae":"typo"}]`,
 		`[{"name":"x"}] trailing`,
 		`{"webhooks":[{"name":1}]}`,

@@ -32,6 +32,26 @@
 // Retry-After honoured but capped). Network errors, timeouts, 408, 429 and
 // 5xx are retried; other 4xx are not.
 //
+// # Response validators
+//
+// A 2xx answer is a success unless one of the webhook's
+// response_validators fails; then the attempt fails with the
+// custom_validation_error_message as its reason, and the delivery ends
+// ValidationFailed unless the retry policy sets RetryValidationFailures.
+// Each validator checks one thing (package validate compares the values):
+//
+//	{"json_path": "$.data.status", "expected_values": ["ok"]}   a value of the JSON body
+//	{"status": ["200", "201-204"]}                               the status code: codes, classes (2xx), ranges
+//	{"header": "X-Result", "expected_values": ["accepted"]}     a header present, with one of the values if given
+//
+// Dispatcher.Add refuses a validator that sets none or several of
+// json_path, status and header, a status that is not a code, class or
+// range or that holds no 2xx code (no other status reaches the
+// validators), a status with expected_values, and a header name that is
+// not valid HTTP, each a DefinitionError naming the field, such as
+// response_validators[2].header. Every result, passed or failed, is in
+// the Invocation's Validation.
+//
 // Every attempt, and every decision not to send, becomes an Invocation: the
 // request as sent with secrets redacted, the response (its body cut at a
 // limit, and redacted too, as what validators found is, since a receiver

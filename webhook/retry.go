@@ -10,8 +10,6 @@ import (
 	"net/http"
 	"strconv"
 	"time"
-
-	"github.com/cenkalti/backoff/v4"
 )
 
 // RetryPolicy says how a failed delivery is tried again: exponential
@@ -105,12 +103,11 @@ func (p RetryPolicy) validate() error {
 	return nil
 }
 
-// schedule is the retry state of one delivery. It wraps a fresh
-// backoff.ExponentialBackOff, which is not safe for concurrent use; a
-// delivery is attempted by one goroutine at a time.
+// schedule is the retry state of one delivery. It is not safe for
+// concurrent use; a delivery is attempted by one goroutine at a time.
 type schedule struct {
 	policy  RetryPolicy
-	backoff *backoff.ExponentialBackOff
+	retries int // delays drawn so far, those of earlier processes included
 	jitter  func() float64
 	now     func() time.Time
 	start   time.Time // the time budget counts from here
@@ -120,24 +117,21 @@ type schedule struct {
 // made attempts attempts already (a durable engine picks deliveries up
 // again in another process), so the next delay grows from where it was.
 func (p RetryPolicy) newSchedule(jitter func() float64, now func() time.Time, start time.Time, attempts int) *schedule {
-	p = p.withDefaults()
-	b := &backoff.ExponentialBackOff{
-		InitialInterval:     time.Duration(p.InitialInterval),
-		RandomizationFactor: 0, // full jitter is applied on top
-		Multiplier:          p.Multiplier,
-		MaxInterval:         time.Duration(p.MaxInterval),
-		MaxElapsedTime:      0, // the budget counts from start, below
-		Stop:                backoff.Stop,
-		Clock:               backoff.SystemClock,
-	}
-	b.Reset()
-	for range max(attempts-1, 0) {
-		b.NextBackOff()
-	}
 	if jitter == nil {
 		jitter = rand.Float64
 	}
-	return &schedule{policy: p, backoff: b, jitter: jitter, now: now, start: start}
+	return &schedule{policy: p.withDefaults(), retries: max(attempts-1, 0), jitter: jitter, now: now, start: start}
+}
+
+// ceiling returns the exponential ceiling of the n-th delay (1-based):
+// InitialInterval × Multiplier^(n-1), capped at MaxInterval. p has its
+// defaults.
+func (p RetryPolicy) ceiling(n int) time.Duration {
+	c := float64(p.InitialInterval) * math.Pow(p.Multiplier, float64(n-1))
+	if c >= float64(p.MaxInterval) { // +Inf too, once the power overflows
+		return time.Duration(p.MaxInterval)
+	}
+	return time.Duration(c)
 }
 
 // errNoAttemptsLeft is next's answer when MaxAttempts are spent; the
@@ -153,8 +147,8 @@ func (s *schedule) next(attempt int, retryAfter time.Duration) (time.Duration, e
 	if attempt >= s.policy.MaxAttempts {
 		return 0, errNoAttemptsLeft
 	}
-	ceiling := s.backoff.NextBackOff()
-	delay, cause := time.Duration(s.jitter()*float64(ceiling)), "backoff"
+	s.retries++
+	delay, cause := time.Duration(s.jitter()*float64(s.policy.ceiling(s.retries))), "backoff"
 	if retryAfter > 0 {
 		delay, cause = min(retryAfter, time.Duration(s.policy.MaxRetryAfter)), "Retry-After"
 	}
@@ -188,34 +182,18 @@ func (p RetryPolicy) checkBudget(created, now time.Time, wait time.Duration, cau
 type RetryDecider func(ctx context.Context, status int, err error) bool
 
 // DefaultRetryDecider retries network errors and timeouts, 408, 429 and
-// 5xx, and nothing else: other 4xx mean the request itself is wrong, and a
-// permanent error (an address the SSRF guard blocks, a body that could not
-// be rendered) will not get better.
+// 5xx, and nothing else: other 4xx mean the request itself is wrong. No
+// decider is asked about failures that waiting cannot fix: an address the
+// SSRF guard blocks is never retried, and a body that cannot be rendered
+// is never sent.
 func DefaultRetryDecider(ctx context.Context, status int, err error) bool {
 	if ctx.Err() != nil {
 		return false
 	}
 	if err != nil {
-		var perm *PermanentError
-		return !errors.As(err, &perm)
+		return true
 	}
 	return status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status >= 500
-}
-
-// PermanentError marks a failure that retrying cannot fix.
-type PermanentError struct {
-	Err error
-}
-
-func (e *PermanentError) Error() string { return e.Err.Error() }
-func (e *PermanentError) Unwrap() error { return e.Err }
-
-// permanent wraps err so that DefaultRetryDecider does not retry it.
-func permanent(err error) error {
-	if err == nil {
-		return nil
-	}
-	return &PermanentError{Err: err}
 }
 
 // parseRetryAfter reads a Retry-After header: delay-seconds or an HTTP

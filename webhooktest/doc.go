@@ -14,16 +14,14 @@
 //	}
 //
 // Golden files are named <name>.<event>.json, such as
-// slack.request-created.json. Run the tests with -update to write them:
+// slack.request-created.json. Run the tests with the environment variable
+// OUTHOOK_UPDATE_GOLDEN=1 (UpdateEnv) to write them:
 //
-//	go test ./mypackage -run TestSlackBody -update
+//	OUTHOOK_UPDATE_GOLDEN=1 go test ./mypackage -run TestSlackBody
 //
-// Name the package: with ./... the flag also goes to test binaries that do
-// not import webhooktest, and they reject it.
-//
-// Importing webhooktest defines the -update flag for the test binary (unless
-// the test package, or a package initialised before webhooktest, has defined
-// it already, in which case that flag is read).
+// An environment variable, not a flag, so that importing webhooktest
+// defines nothing in the test binary, and ./... works: packages that do
+// not use Golden ignore it.
 //
 // # Receivers
 //

@@ -3,10 +3,10 @@ package webhooktest
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -17,25 +17,18 @@ import (
 	"github.com/outhook/outhook/webhook"
 )
 
-func init() {
-	// Only a test binary gets the flag, and only if nobody defined it first.
-	if testing.Testing() && flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite the golden files of webhooktest.Golden")
-	}
-}
+// UpdateEnv names the environment variable that makes Golden rewrite
+// golden files instead of comparing with them: set it to 1 (or any true
+// value strconv.ParseBool reads).
+//
+//	OUTHOOK_UPDATE_GOLDEN=1 go test ./...
+const UpdateEnv = "OUTHOOK_UPDATE_GOLDEN"
 
-// Updating reports whether the test binary runs with -update, so that
-// Golden rewrites golden files instead of comparing with them.
+// Updating reports whether UpdateEnv is set to a true value, so that Golden
+// rewrites golden files instead of comparing with them. It is read at each
+// call.
 func Updating() bool {
-	f := flag.Lookup("update")
-	if f == nil {
-		return false
-	}
-	g, ok := f.Value.(flag.Getter)
-	if !ok {
-		return false
-	}
-	on, _ := g.Get().(bool)
+	on, _ := strconv.ParseBool(os.Getenv(UpdateEnv))
 	return on
 }
 
@@ -64,7 +57,7 @@ func Events(events ...*event.Event) RenderOption {
 }
 
 // Golden compares every body with the golden file dir/<name>.<event>.json,
-// and with -update writes it instead (creating dir). <name> is the
+// and under UpdateEnv writes it instead (creating dir). <name> is the
 // webhook's name or the template's; <event> is the event type in lower
 // case with '-' between words ("request-created"), with "-2", "-3" … added
 // when several events share a type. Without Golden nothing is compared.
@@ -208,7 +201,7 @@ func render(t testing.TB, name string, tmpl *template.Template, c *renderConfig)
 }
 
 // compareGolden compares got with the golden file at path, or writes it
-// under -update.
+// under UpdateEnv.
 func compareGolden(t testing.TB, path string, got []byte) {
 	t.Helper()
 	if Updating() {
@@ -222,11 +215,11 @@ func compareGolden(t testing.TB, path string, got []byte) {
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
-		t.Errorf("webhooktest: golden file %s: %v (run the test with -update to write it)", path, err)
+		t.Errorf("webhooktest: golden file %s: %v (run the test with %s=1 to write it)", path, err, UpdateEnv)
 		return
 	}
 	if !bytes.Equal(want, got) {
-		t.Errorf("webhooktest: body differs from golden file %s (run the test with -update to accept it):\n%s", path, Diff(want, got))
+		t.Errorf("webhooktest: body differs from golden file %s (run the test with %s=1 to accept it):\n%s", path, UpdateEnv, Diff(want, got))
 	}
 }
 

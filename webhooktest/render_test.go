@@ -69,13 +69,13 @@ func TestGoldenWriteThenCompare(t *testing.T) {
 	require.Len(t, r.errors, 6, "one failure per event")
 	require.Contains(t, r.errors[0], "torq.request-created.json")
 	require.Contains(t, r.errors[0], "line 1, column 23")
-	require.Contains(t, r.errors[0], "-update")
+	require.Contains(t, r.errors[0], "OUTHOOK_UPDATE_GOLDEN=1")
 
 	r = record(t, func(tb testing.TB) {
 		webhooktest.RenderTemplate(tb, "other", torqBody, webhooktest.Golden(dir))
 	})
 	require.Len(t, r.errors, 6)
-	require.Contains(t, r.errors[0], "run the test with -update to write it")
+	require.Contains(t, r.errors[0], "run the test with OUTHOOK_UPDATE_GOLDEN=1 to write it")
 }
 
 func TestRenderFailures(t *testing.T) {
@@ -139,21 +139,24 @@ func TestDiff(t *testing.T) {
 	require.Contains(t, d, "…"+strings.Repeat("x", 40)+"a"+strings.Repeat("x", 39)+"…")
 }
 
-// setUpdate sets the -update flag for the rest of the test.
+// setUpdate sets OUTHOOK_UPDATE_GOLDEN for the rest of the test.
 func setUpdate(t *testing.T, on bool) {
-	f := flag.Lookup("update")
-	require.NotNil(t, f, "webhooktest defines -update in test binaries")
-	old := f.Value.String()
-	require.NoError(t, flag.Set("update", map[bool]string{true: "true", false: "false"}[on]))
+	t.Setenv(webhooktest.UpdateEnv, map[bool]string{true: "1", false: ""}[on])
 	require.Equal(t, on, webhooktest.Updating())
-	t.Cleanup(func() { _ = flag.Set("update", old) })
+}
+
+// TestUpdating reads the values of the environment variable, and checks
+// that importing webhooktest defines no flag in the test binary.
+func TestUpdating(t *testing.T) {
+	for value, want := range map[string]bool{"": false, "0": false, "false": false, "no": false, "1": true, "true": true, "TRUE": true} {
+		t.Setenv(webhooktest.UpdateEnv, value)
+		require.Equal(t, want, webhooktest.Updating(), "%s=%q", webhooktest.UpdateEnv, value)
+	}
+	require.Nil(t, flag.Lookup("update"), "webhooktest defines no -update flag")
 }
 
 func TestMain(m *testing.M) {
-	flag.Parse()
-	if webhooktest.Updating() {
-		// This package's tests write goldens to temporary directories only.
-		_ = flag.Set("update", "false")
-	}
+	// This package's tests write goldens to temporary directories only.
+	os.Unsetenv(webhooktest.UpdateEnv)
 	os.Exit(m.Run())
 }

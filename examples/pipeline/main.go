@@ -7,14 +7,14 @@
 // It shows the four pieces such a service brings: the event type, declared
 // to the Dispatcher with webhook.WithEventType; its schema, built with
 // event.NewSchema, against which templates and filters are checked when a
-// webhook is added; a filter of its own; and a template helper of its own.
-//
-// The Dispatcher parses body templates itself and has no way yet to take
-// custom helpers, so the helper is shown rendering with package template
-// directly: the body a finance chat would get.
+// webhook is added; a filter of its own; and a template helper of its own,
+// money, given to the Dispatcher with webhook.WithTemplateOptions so that
+// every body template it parses may call it: here the one of a finance
+// chat.
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -135,11 +135,12 @@ func run(ctx context.Context, out io.Writer) error {
 		return err
 	}
 
-	finance := webhooktest.NewReceiver() // stands in for the finance system
+	finance := webhooktest.NewReceiver() // stands in for the finance system and its chat
 	defer finance.Close()
 	invocations := make(chan webhook.Invocation, 16)
 	d, err := webhook.New(
 		webhook.WithEventType(InvoicePaid, schema),
+		webhook.WithTemplateOptions(template.WithHelpers(map[string]template.Helper{"money": money})),
 		webhook.WithAllowedTargets("127.0.0.1"),
 		webhook.WithURLPolicy(webhook.URLPolicy{AllowHTTP: true, AllowCustomPorts: true}),
 		webhook.WithRecordFiltered(true),
@@ -167,6 +168,16 @@ func run(ctx context.Context, out io.Writer) error {
 	}); err != nil {
 		return err
 	}
+	// The chat hears of every paid invoice, through the service's helper.
+	if _, err := d.Add(webhook.Webhook{
+		Name:         "finance-chat",
+		Active:       true,
+		URL:          finance.URL + "/hooks/chat",
+		BodyTemplate: chatBody,
+		Triggers:     []event.Trigger{InvoicePaid},
+	}); err != nil {
+		return err
+	}
 
 	paidAt, err := event.ParseTimestamp("1795420800.250000000")
 	if err != nil {
@@ -189,9 +200,9 @@ func run(ctx context.Context, out io.Writer) error {
 		}
 	}
 
-	// One invocation per event: delivered or filtered.
-	results := make([]webhook.Invocation, 0, len(events))
-	for range events {
+	// One invocation per event and webhook: delivered or filtered.
+	results := make([]webhook.Invocation, 0, 2*len(events))
+	for range 2 * len(events) {
 		select {
 		case inv := <-invocations:
 			results = append(results, inv)
@@ -199,7 +210,9 @@ func run(ctx context.Context, out io.Writer) error {
 			return ctx.Err()
 		}
 	}
-	slices.SortFunc(results, func(a, b webhook.Invocation) int { return strings.Compare(a.EventID, b.EventID) })
+	slices.SortFunc(results, func(a, b webhook.Invocation) int {
+		return cmp.Or(strings.Compare(a.EventID, b.EventID), strings.Compare(a.WebhookName, b.WebhookName))
+	})
 	for _, inv := range results {
 		fmt.Fprintf(out, "%s %s: %s", inv.EventID, inv.WebhookName, inv.Outcome)
 		if inv.Reason != "" {
@@ -207,24 +220,16 @@ func run(ctx context.Context, out io.Writer) error {
 		}
 		fmt.Fprintln(out)
 	}
-	got := finance.Requests()
-	fmt.Fprintf(out, "\nThe finance system received %d request, at %s:\n%s\n", len(got), got[0].Path, got[0].Body)
-
-	// The helper, with package template directly.
-	chat, err := template.Parse(chatBody, template.WithName("chat"), template.WithHelpers(map[string]template.Helper{"money": money}))
-	if err != nil {
-		return err
-	}
-	if err := chat.Check(schema); err != nil {
-		return err
-	}
-	fmt.Fprintln(out, "\nWith the service's own helper, money:")
-	for _, e := range events {
-		body, err := chat.Append(nil, e.Document())
-		if err != nil {
-			return err
+	var system, chat []string
+	for _, r := range finance.Requests() {
+		if r.Path == "/hooks/invoices" {
+			system = append(system, r.Body)
+		} else {
+			chat = append(chat, r.Body)
 		}
-		fmt.Fprintf(out, "  %s\n", body)
 	}
+	slices.Sort(chat)
+	fmt.Fprintf(out, "\nThe finance system received %d request:\n%s\n", len(system), strings.Join(system, "\n"))
+	fmt.Fprintf(out, "\nThe chat received, through the service's own helper, money:\n  %s\n", strings.Join(chat, "\n  "))
 	return nil
 }

@@ -17,6 +17,11 @@ func TestPipeline(t *testing.T) {
 	require.Contains(t, out.String(), "evt-2 finance-large-invoices: filtered")
 	require.Contains(t, out.String(), `"skus": ["SEATS-ENT", "SUPPORT-24x7"]`)
 	require.Contains(t, out.String(), `{"text": "Contoso \"Labs\" paid 4,900.00 USD (INV-2026-0043)"}`)
+	// The helper reaches the Dispatcher's templates: both events are
+	// delivered to the chat with its output.
+	require.Contains(t, out.String(), "evt-1 finance-chat: delivered\n")
+	require.Contains(t, out.String(), "evt-2 finance-chat: delivered\n")
+	require.Contains(t, out.String(), `{"text": "Northwind Traders paid 12,345.50 EUR (INV-2026-0042)"}`)
 }
 
 func TestMoney(t *testing.T) {

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/filter"
 	"github.com/outhook/outhook/torq"
 	"github.com/outhook/outhook/webhook"
@@ -77,35 +78,34 @@ func run(ctx context.Context, out io.Writer) error {
 	// Three webhooks from the Torq preset: every event to the main
 	// workflow, granted AWS requests only to another, and failed requests
 	// to a synchronous escalation workflow that authenticates with
-	// X-Torq-Token.
-	hooks, err := build(
-		func() (webhook.Webhook, error) {
-			return torq.New(torqWebhook, torqToken,
-				torq.WithBaseURL(standIn.URL),
-				torq.WithResponseValidators(webhook.ResponseValidator{JSONPath: "$.data.status", ExpectedValues: []string{"ok"}}),
-			)
-		},
-		func() (webhook.Webhook, error) {
-			return torq.New(torqWebhook+"/workflows/aws-access", torqToken,
-				torq.WithBaseURL(standIn.URL),
-				torq.WithName("torq-aws-only"),
-				torq.WithTriggers(accessrequest.Granted),
-				torq.WithFilter(filter.Must(filter.New(filter.IntegrationType("AWS")))),
-			)
-		},
-		func() (webhook.Webhook, error) {
-			return torq.New(torqWebhook+"/workflows/escalate/sync", torqToken,
-				torq.WithBaseURL(standIn.URL),
-				torq.WithName("torq-escalate"),
-				torq.WithTriggers(accessrequest.Failed),
-				torq.WithAuthHeader("X-Torq-Token"),
-				torq.WithFullEvent(),
-			)
-		},
+	// X-Torq-Token. The preset checks the URL and the token; the other
+	// fields are set on the definition it returns.
+	everything, err := torq.New(torqWebhook, torqToken, torq.WithBaseURL(standIn.URL))
+	if err != nil {
+		return err
+	}
+	everything.ResponseValidators = []webhook.ResponseValidator{{JSONPath: "$.data.status", ExpectedValues: []string{"ok"}}}
+
+	awsOnly, err := torq.New(torqWebhook+"/workflows/aws-access", torqToken, torq.WithBaseURL(standIn.URL))
+	if err != nil {
+		return err
+	}
+	awsOnly.Name = "torq-aws-only"
+	awsOnly.Triggers = []event.Trigger{accessrequest.Granted}
+	awsOnly.Filters = filter.Must(filter.New(filter.IntegrationType("AWS")))
+
+	escalate, err := torq.New(torqWebhook+"/workflows/escalate/sync", torqToken,
+		torq.WithBaseURL(standIn.URL),
+		torq.WithAuthHeader("X-Torq-Token"),
 	)
 	if err != nil {
 		return err
 	}
+	escalate.Name = "torq-escalate"
+	escalate.Triggers = []event.Trigger{accessrequest.Failed}
+	escalate.BodyTemplate = "" // the whole event, as its JSON
+
+	hooks := []webhook.Webhook{everything, awsOnly, escalate}
 	if _, err := d.AddAll(hooks); err != nil {
 		return err
 	}
@@ -149,19 +149,6 @@ func run(ctx context.Context, out io.Writer) error {
 		}
 	}
 	return nil
-}
-
-// build calls each constructor and collects the definitions.
-func build(constructors ...func() (webhook.Webhook, error)) ([]webhook.Webhook, error) {
-	hooks := make([]webhook.Webhook, 0, len(constructors))
-	for _, c := range constructors {
-		w, err := c()
-		if err != nil {
-			return nil, err
-		}
-		hooks = append(hooks, w)
-	}
-	return hooks, nil
 }
 
 // printTable prints one line per invocation, in trigger order, then by

@@ -9,7 +9,7 @@
 // template shows up as a diff in review. Rewrite the goldens after an
 // intended change with:
 //
-//	go test ./examples/templatetest -update
+//	OUTHOOK_UPDATE_GOLDEN=1 go test ./examples/templatetest
 //
 // Another test delivers through a Dispatcher to a recording receiver that
 // verifies the Standard Webhooks signature, with retries that take no time.

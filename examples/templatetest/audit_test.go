@@ -19,7 +19,7 @@ const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 // TestAuditBody renders the body over the six mock events: the test fails
 // if a body is not valid JSON, refers to a field an event lacks (Strict),
-// or differs from testdata/audit.<event>.json (Golden; -update rewrites).
+// or differs from testdata/audit.<event>.json (Golden; OUTHOOK_UPDATE_GOLDEN=1 rewrites them).
 func TestAuditBody(t *testing.T) {
 	w := templatetest.AuditWebhook("https://audit.example.com/apono", secret)
 	bodies := webhooktest.Render(t, w, webhooktest.Strict(), webhooktest.Golden("testdata"))

@@ -9,24 +9,19 @@ import (
 	"github.com/outhook/outhook/internal/presetopt"
 )
 
-// A preset makes a Config with its own sentinel and defaults, applies the
-// options, and completes the definition with its headers.
+// A preset makes a Config with its own sentinel, applies the options, and
+// completes the definition of its defaults with its headers.
 func Example() {
 	errInvalid := errors.New("mypreset: invalid option")
-	c := presetopt.New(errInvalid, presetopt.Defaults{Name: "mypreset", Body: `{"id":"{{data.id}}"}`})
-	for _, o := range []presetopt.Option{
-		presetopt.Timeout(1500 * time.Millisecond),
-		presetopt.BaseURL("http://127.0.0.1:8080/stand-in/"),
-	} {
-		o(&c)
-	}
+	c := presetopt.New(errInvalid)
+	presetopt.BaseURL("http://127.0.0.1:8080/stand-in/")(&c)
 	if err := c.Err(); err != nil {
 		fmt.Println(err)
 		return
 	}
 	raw := "https://hooks.example.com/v1/in?source=apono"
 	u, _ := url.Parse(raw)
-	w := c.Webhook(raw, u)
+	w := c.Webhook(presetopt.Defaults{Name: "mypreset", Body: `{"id":"{{data.id}}"}`, Timeout: 1500 * time.Millisecond}, raw, u)
 	w.Headers = map[string]string{"Authorization": "Bearer token"}
 	fmt.Println(w.Name, w.Method, w.URL, w.TimeoutInSec)
 

@@ -1,12 +1,11 @@
-// Package presetopt holds, once, the options that package torq and package
-// presets both offer (the name, the body template, the triggers, the filter,
-// the response validators, the signing secrets, the timeout and the base URL
-// of a stand-in), the state they set and the webhook.Webhook it describes.
+// Package presetopt holds what package torq and package presets share: the
+// definition a preset starts from and the WithBaseURL option, which points
+// a checked URL at a local stand-in.
 //
-// The public packages keep their own sealed Option interfaces: each of their
-// With… functions wraps one Option of this package, so only those packages
-// make options, and callers see no type from here. A Config is made with the
-// ErrInvalidOption of the package being called, which every failure wraps.
+// The public packages keep their own sealed Option interfaces: their
+// WithBaseURL wraps BaseURL, so only those packages make options, and
+// callers see no type from here. A Config is made with the ErrInvalidOption
+// of the package being called, which every failure wraps.
 package presetopt
 
 import (
@@ -18,12 +17,10 @@ import (
 	"time"
 
 	"github.com/outhook/outhook/accessrequest"
-	"github.com/outhook/outhook/event"
-	"github.com/outhook/outhook/filter"
 	"github.com/outhook/outhook/webhook"
 )
 
-// Defaults are a preset's own defaults, which options replace.
+// Defaults are a preset's own defaults.
 type Defaults struct {
 	// Name is the webhook's name.
 	Name string
@@ -35,29 +32,13 @@ type Defaults struct {
 
 // Config is the state the options set; make it with New.
 type Config struct {
-	invalid    error
-	name       string
-	body       string
-	triggers   []event.Trigger
-	filter     *filter.Filter
-	validators []webhook.ResponseValidator
-	secrets    []string
-	timeout    time.Duration
-	baseURL    string
-	errs       []error
+	invalid error
+	baseURL string
+	errs    []error
 }
 
-// New returns a Config holding d and every access-request trigger, whose
-// failures wrap invalid.
-func New(invalid error, d Defaults) Config {
-	return Config{
-		invalid:  invalid,
-		name:     d.Name,
-		body:     d.Body,
-		triggers: accessrequest.Triggers(),
-		timeout:  d.Timeout,
-	}
-}
+// New returns a Config whose failures wrap invalid.
+func New(invalid error) Config { return Config{invalid: invalid} }
 
 // Fail records an option given a value it cannot use: the error wraps the
 // Config's sentinel, followed by format and args.
@@ -68,11 +49,12 @@ func (c *Config) Fail(format string, args ...any) {
 // Err returns the failures recorded, joined, or nil.
 func (c *Config) Err() error { return errors.Join(c.errs...) }
 
-// Webhook returns the active POST definition c describes. raw is the URL
-// the preset checked, as it is to be sent, and u its parse: after BaseURL,
-// u's escaped path and query go on the base URL instead. The timeout is
-// rounded up to a whole second. Headers and SecretURLPath are the caller's.
-func (c *Config) Webhook(raw string, u *url.URL) webhook.Webhook {
+// Webhook returns the active POST definition of d, sent on every
+// access-request trigger. raw is the URL the preset checked, as it is to
+// be sent, and u its parse: after BaseURL, u's escaped path and query go on
+// the base URL instead. The timeout is rounded up to a whole second.
+// Headers and SecretURLPath are the caller's.
+func (c *Config) Webhook(d Defaults, raw string, u *url.URL) webhook.Webhook {
 	target := raw
 	if c.baseURL != "" {
 		target = c.baseURL + u.EscapedPath()
@@ -81,69 +63,19 @@ func (c *Config) Webhook(raw string, u *url.URL) webhook.Webhook {
 		}
 	}
 	return webhook.Webhook{
-		Name:               c.name,
-		Active:             true,
-		Method:             http.MethodPost,
-		URL:                target,
-		BodyTemplate:       c.body,
-		Triggers:           c.triggers,
-		Filters:            c.filter,
-		TimeoutInSec:       int((c.timeout + time.Second - 1) / time.Second),
-		ResponseValidators: c.validators,
-		SigningSecrets:     c.secrets,
+		Name:         d.Name,
+		Active:       true,
+		Method:       http.MethodPost,
+		URL:          target,
+		BodyTemplate: d.Body,
+		Triggers:     accessrequest.Triggers(),
+		TimeoutInSec: int((d.Timeout + time.Second - 1) / time.Second),
 	}
 }
 
 // Option changes a Config. The public packages wrap each one in their own
 // sealed option type; their With… functions document them.
 type Option func(*Config)
-
-// Name names the webhook.
-func Name(name string) Option {
-	return func(c *Config) { c.name = name }
-}
-
-// BodyTemplate replaces the body template by src.
-func BodyTemplate(src string) Option {
-	return func(c *Config) { c.body = src }
-}
-
-// FullEvent removes the body template: the webhook sends the whole event.
-func FullEvent() Option {
-	return func(c *Config) { c.body = "" }
-}
-
-// Triggers replaces the triggers by a copy of triggers.
-func Triggers(triggers ...event.Trigger) Option {
-	return func(c *Config) { c.triggers = append([]event.Trigger(nil), triggers...) }
-}
-
-// Filter sets the filter; nil means every event of the triggers.
-func Filter(f *filter.Filter) Option {
-	return func(c *Config) { c.filter = f }
-}
-
-// ResponseValidators adds validators to those already given.
-func ResponseValidators(validators ...webhook.ResponseValidator) Option {
-	return func(c *Config) { c.validators = append(c.validators, validators...) }
-}
-
-// SigningSecrets adds secrets to those already given.
-func SigningSecrets(secrets ...string) Option {
-	return func(c *Config) { c.secrets = append(c.secrets, secrets...) }
-}
-
-// Timeout sets the per-attempt timeout; one not above zero or above
-// webhook.MaxTimeout fails.
-func Timeout(d time.Duration) Option {
-	return func(c *Config) {
-		if d <= 0 || d > webhook.MaxTimeout {
-			c.Fail("WithTimeout(%s) is not between 1s and %s", d, webhook.MaxTimeout)
-			return
-		}
-		c.timeout = d
-	}
-}
 
 // BaseURL sends the webhook to base instead of the scheme and host of the
 // preset's URL, with base's path, without its trailing slash, before the

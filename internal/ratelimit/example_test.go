@@ -7,7 +7,8 @@ import (
 	"github.com/outhook/outhook/internal/ratelimit"
 )
 
-// Two requests per second, with bursts of two.
+// Two requests per second, with bursts of two; a request must start
+// within 600ms.
 func Example() {
 	l, err := ratelimit.New(2, time.Second, 2)
 	if err != nil {
@@ -15,11 +16,14 @@ func Example() {
 		return
 	}
 	start := time.Unix(1773134100, 0)
-	fmt.Println(l.AllowAt(start), l.AllowAt(start), l.AllowAt(start))
-	fmt.Println(l.ReserveAt(start))
-	fmt.Println(l.AllowAt(start.Add(2 * time.Second)))
+	for range 4 {
+		fmt.Println(l.ReserveWithinAt(start, 600*time.Millisecond))
+	}
+	fmt.Println(l.ReserveWithinAt(start.Add(2*time.Second), 0))
 	// Output:
-	// true true false
-	// 500ms
-	// true
+	// 0s true
+	// 0s true
+	// 500ms true
+	// 1s false
+	// 0s true
 }

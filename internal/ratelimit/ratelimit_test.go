@@ -1,7 +1,6 @@
 package ratelimit_test
 
 import (
-	"context"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -16,59 +15,13 @@ import (
 
 var t0 = time.Date(2026, 3, 10, 9, 15, 0, 0, time.UTC)
 
-// fakeClock never sleeps. In auto mode After moves the time forward by d
-// and fires at once; otherwise After fires when Advance passes its time,
-// and each call is announced on waiting.
-type fakeClock struct {
-	mu      sync.Mutex
-	now     time.Time
-	auto    bool
-	timers  []fakeTimer
-	waiting chan time.Duration
-}
+// forever is a bound no wait reaches: the request is always counted.
+const forever = 1000 * time.Hour
 
-type fakeTimer struct {
-	at time.Time
-	ch chan time.Time
-}
-
-func newFakeClock(auto bool) *fakeClock {
-	return &fakeClock{now: t0, auto: auto, waiting: make(chan time.Duration, 16)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ch := make(chan time.Time, 1)
-	if c.auto {
-		c.now = c.now.Add(d)
-		ch <- c.now
-		return ch
-	}
-	c.timers = append(c.timers, fakeTimer{c.now.Add(d), ch})
-	c.waiting <- d
-	return ch
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	kept := c.timers[:0]
-	for _, t := range c.timers {
-		if t.at.After(c.now) {
-			kept = append(kept, t)
-			continue
-		}
-		t.ch <- c.now
-	}
-	c.timers = kept
+// allowAt reports whether a request may go at now, counting it if so.
+func allowAt(l *ratelimit.Limiter, now time.Time) bool {
+	_, ok := l.ReserveWithinAt(now, 0)
+	return ok
 }
 
 func TestNewRefuses(t *testing.T) {
@@ -93,35 +46,37 @@ func TestNewRefuses(t *testing.T) {
 	}
 }
 
-func TestAllowAtBurstThenRate(t *testing.T) {
+func TestBurstThenRate(t *testing.T) {
 	l, err := ratelimit.New(10, time.Second, 3)
 	require.NoError(t, err)
 	for i := range 3 {
-		require.True(t, l.AllowAt(t0), "burst request %d", i)
+		require.True(t, allowAt(l, t0), "burst request %d", i)
 	}
-	require.False(t, l.AllowAt(t0))
-	require.False(t, l.AllowAt(t0.Add(99*time.Millisecond)))
-	require.True(t, l.AllowAt(t0.Add(100*time.Millisecond)))
-	require.False(t, l.AllowAt(t0.Add(100*time.Millisecond)))
+	require.False(t, allowAt(l, t0))
+	require.False(t, allowAt(l, t0.Add(99*time.Millisecond)))
+	require.True(t, allowAt(l, t0.Add(100*time.Millisecond)))
+	require.False(t, allowAt(l, t0.Add(100*time.Millisecond)))
 	// A quiet second refills the whole burst, and no more.
 	later := t0.Add(2 * time.Second)
 	for range 3 {
-		require.True(t, l.AllowAt(later))
+		require.True(t, allowAt(l, later))
 	}
-	require.False(t, l.AllowAt(later))
+	require.False(t, allowAt(l, later))
 }
 
-func TestReserveAt(t *testing.T) {
+func TestReserveQueues(t *testing.T) {
 	l, err := ratelimit.New(10, time.Second, 2)
 	require.NoError(t, err)
 	var got []time.Duration
 	for range 5 {
-		got = append(got, l.ReserveAt(t0))
+		wait, ok := l.ReserveWithinAt(t0, forever)
+		require.True(t, ok)
+		got = append(got, wait)
 	}
 	ms := time.Millisecond
 	require.Equal(t, []time.Duration{0, 0, 100 * ms, 200 * ms, 300 * ms}, got)
-	require.False(t, l.AllowAt(t0.Add(300*ms)), "reservations count")
-	require.Equal(t, time.Duration(0), l.ReserveAt(t0.Add(400*ms)))
+	require.False(t, allowAt(l, t0.Add(300*ms)), "reservations count")
+	require.True(t, allowAt(l, t0.Add(400*ms)))
 }
 
 // ReserveWithinAt takes a slot only when it starts within the limit: a
@@ -140,16 +95,46 @@ func TestReserveWithinAt(t *testing.T) {
 		got = append(got, res{wait, ok})
 	}
 	require.Equal(t, []res{{0, true}, {100 * ms, true}, {200 * ms, false}, {200 * ms, false}, {200 * ms, true}}, got)
-	require.Equal(t, 300*ms, l.ReserveAt(t0), "refusals took no slot")
+	wait, ok := l.ReserveWithinAt(t0, forever)
+	require.True(t, ok)
+	require.Equal(t, 300*ms, wait, "refusals took no slot")
 
 	var nilLimiter *ratelimit.Limiter
-	wait, ok := nilLimiter.ReserveWithinAt(t0, 0)
+	wait, ok = nilLimiter.ReserveWithinAt(t0, 0)
 	require.True(t, ok)
 	require.Zero(t, wait)
 }
 
+// TestConcurrentRefusalsTakeNoSlot races refused requests against counted
+// ones: however they interleave, each refusal gives its token back whole,
+// so the next slot follows the counted requests only.
+func TestConcurrentRefusalsTakeNoSlot(t *testing.T) {
+	leakcheck.Check(t)
+	l, err := ratelimit.New(1, time.Second, 1)
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	var counted atomic.Int32
+	for i := range 200 {
+		wg.Go(func() {
+			within := time.Duration(0) // refused once the burst is spent
+			if i%20 == 0 {
+				within = forever
+			}
+			if _, ok := l.ReserveWithinAt(t0, within); ok {
+				counted.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	n := counted.Load()
+	require.GreaterOrEqual(t, n, int32(10))
+	wait, ok := l.ReserveWithinAt(t0, forever)
+	require.True(t, ok)
+	require.Equal(t, time.Duration(n)*time.Second, wait)
+}
+
 // The rate achieved over a long run is within 10% of the configured one,
-// whether requests poll with AllowAt or block in Wait.
+// whether requests poll or queue.
 func TestAchievedRate(t *testing.T) {
 	tests := []struct {
 		n        int
@@ -165,33 +150,34 @@ func TestAchievedRate(t *testing.T) {
 	for _, tt := range tests {
 		want := float64(tt.n) / tt.interval.Seconds()
 		name := fmt.Sprintf("%d per %v burst %d", tt.n, tt.interval, tt.burst)
-		t.Run(name+"/AllowAt", func(t *testing.T) {
+		t.Run(name+"/poll", func(t *testing.T) {
 			l, err := ratelimit.New(tt.n, tt.interval, tt.burst)
 			require.NoError(t, err)
 			span := 20 * tt.interval
 			allowed := 0
 			for now := t0; now.Before(t0.Add(span)); now = now.Add(tt.interval / time.Duration(2*tt.n)) {
-				if l.AllowAt(now) {
+				if allowAt(l, now) {
 					allowed++
 				}
 			}
 			require.InEpsilon(t, want, float64(allowed)/span.Seconds(), 0.10)
 		})
-		t.Run(name+"/Wait", func(t *testing.T) {
-			clock := newFakeClock(true)
-			l, err := ratelimit.New(tt.n, tt.interval, tt.burst, ratelimit.WithClock(clock))
+		t.Run(name+"/queue", func(t *testing.T) {
+			l, err := ratelimit.New(tt.n, tt.interval, tt.burst)
 			require.NoError(t, err)
 			requests := 20 * tt.n
+			now := t0
 			for range requests {
-				require.NoError(t, l.Wait(context.Background()))
+				wait, ok := l.ReserveWithinAt(now, forever)
+				require.True(t, ok)
+				now = now.Add(wait)
 			}
-			elapsed := clock.Now().Sub(t0)
-			require.InEpsilon(t, want, float64(requests)/elapsed.Seconds(), 0.10)
+			require.InEpsilon(t, want, float64(requests)/now.Sub(t0).Seconds(), 0.10)
 		})
 	}
 }
 
-func TestConcurrentAllowAt(t *testing.T) {
+func TestConcurrentAllow(t *testing.T) {
 	leakcheck.Check(t)
 	l, err := ratelimit.New(1, time.Hour, 7)
 	require.NoError(t, err)
@@ -199,7 +185,7 @@ func TestConcurrentAllowAt(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 100 {
 		wg.Go(func() {
-			if l.AllowAt(t0) {
+			if allowAt(l, t0) {
 				allowed.Add(1)
 			}
 		})
@@ -208,86 +194,28 @@ func TestConcurrentAllowAt(t *testing.T) {
 	require.Equal(t, int32(7), allowed.Load())
 }
 
-func TestWaitBlocksUntilItsTurn(t *testing.T) {
-	leakcheck.Check(t)
-	clock := newFakeClock(false)
-	l, err := ratelimit.New(2, time.Second, 1, ratelimit.WithClock(clock))
-	require.NoError(t, err)
-	require.NoError(t, l.Wait(context.Background()), "the first request goes at once")
-
-	done := make(chan error, 1)
-	go func() { done <- l.Wait(context.Background()) }()
-	require.Equal(t, 500*time.Millisecond, <-clock.waiting)
-	clock.Advance(499 * time.Millisecond)
-	select {
-	case err := <-done:
-		t.Fatalf("Wait returned before its turn: %v", err)
-	default:
-	}
-	clock.Advance(time.Millisecond)
-	require.NoError(t, <-done)
-}
-
-func TestWaitNeverSleepsPastTheDeadline(t *testing.T) {
-	clock := newFakeClock(false)
-	l, err := ratelimit.New(1, time.Hour, 1, ratelimit.WithClock(clock))
-	require.NoError(t, err)
-	require.NoError(t, l.Wait(context.Background()))
-
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	err = l.Wait(ctx)
-	require.ErrorIs(t, err, ratelimit.ErrWouldExceedDeadline)
-	require.ErrorIs(t, err, context.DeadlineExceeded)
-	require.Empty(t, clock.timers, "Wait started waiting")
-	require.True(t, l.AllowAt(t0.Add(time.Hour)), "the refused request was counted")
-}
-
-func TestWaitCancelledGivesTheSlotBack(t *testing.T) {
-	leakcheck.Check(t)
-	clock := newFakeClock(false)
-	l, err := ratelimit.New(1, time.Second, 1, ratelimit.WithClock(clock))
-	require.NoError(t, err)
-	require.NoError(t, l.Wait(context.Background()))
-
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- l.Wait(ctx) }()
-	require.Equal(t, time.Second, <-clock.waiting)
-	cancel()
-	require.ErrorIs(t, <-done, context.Canceled)
-	require.Equal(t, time.Second, l.ReserveAt(t0), "the cancelled request still holds a slot")
-
-	cancelled, cancelNow := context.WithCancel(context.Background())
-	cancelNow()
-	require.ErrorIs(t, l.Wait(cancelled), context.Canceled)
-}
-
 func TestNilLimiter(t *testing.T) {
 	var l *ratelimit.Limiter
-	require.True(t, l.AllowAt(t0))
-	require.Zero(t, l.ReserveAt(t0))
-	require.NoError(t, l.Wait(context.Background()))
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	require.ErrorIs(t, l.Wait(ctx), context.Canceled)
+	require.True(t, allowAt(l, t0))
+	wait, ok := l.ReserveWithinAt(t0, forever)
+	require.True(t, ok)
+	require.Zero(t, wait)
 }
 
-func BenchmarkAllowAt(b *testing.B) {
+func TestZeroLimiter(t *testing.T) {
+	var l ratelimit.Limiter
+	for range 100 {
+		require.True(t, allowAt(&l, t0))
+	}
+}
+
+func BenchmarkReserveWithinAt(b *testing.B) {
 	l, err := ratelimit.New(1_000_000, time.Second, 1000)
 	require.NoError(b, err)
 	now := t0
 	b.ReportAllocs()
 	for b.Loop() {
 		now = now.Add(time.Microsecond)
-		l.AllowAt(now)
-	}
-}
-
-func TestZeroLimiter(t *testing.T) {
-	var l ratelimit.Limiter
-	for range 100 {
-		require.True(t, l.AllowAt(t0))
-		require.NoError(t, l.Wait(context.Background()))
+		l.ReserveWithinAt(now, time.Millisecond)
 	}
 }
