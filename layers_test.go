@@ -48,9 +48,6 @@ func TestImportsPointDown(t *testing.T) {
 			if !ok || strings.HasPrefix(dep, "internal/") && !strings.HasPrefix(dep, "internal/testkit/") {
 				continue // outside Outhook, or shipped internals
 			}
-			if !ruled && name == "internal/presetopt" {
-				continue // the options torq and presets share build on webhook
-			}
 			require.Contains(t, may, dep, "%s must not import %s", name, dep)
 		}
 	}

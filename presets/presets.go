@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/http"
 	"net/url"
 	"strings"
 
+	"github.com/outhook/outhook/accessrequest"
 	"github.com/outhook/outhook/internal/presetopt"
 	"github.com/outhook/outhook/webhook"
 )
@@ -242,8 +244,10 @@ func (p *preset) build(raw string, opts []Option) (webhook.Webhook, error) {
 	if err := c.Err(); err != nil {
 		return webhook.Webhook{}, err
 	}
-	w := c.Webhook(presetopt.Defaults{Name: p.name, Body: p.body}, u.String(), u)
-	w.SecretURLPath = p.secretPath
+	w := webhook.Webhook{
+		Name: p.name, Active: true, Method: http.MethodPost, URL: c.Target(u.String(), u),
+		BodyTemplate: p.body, Triggers: accessrequest.Triggers(), SecretURLPath: p.secretPath,
+	}
 	if len(p.headers) > 0 || c.clientToken != "" {
 		w.Headers = maps.Clone(p.headers)
 		if w.Headers == nil {

@@ -2,9 +2,11 @@ package torq
 
 import (
 	"errors"
+	"net/http"
 	"net/url"
 	"time"
 
+	"github.com/outhook/outhook/accessrequest"
 	"github.com/outhook/outhook/internal/presetopt"
 	"github.com/outhook/outhook/webhook"
 )
@@ -108,8 +110,11 @@ func New(rawURL, token string, opts ...Option) (webhook.Webhook, error) {
 		return webhook.Webhook{}, err
 	}
 	u, _ := url.Parse(rawURL) // ParseURL parsed it
-	w := c.Webhook(presetopt.Defaults{Name: DefaultName, Body: DefaultBodyTemplate, Timeout: timeout}, rawURL, u)
-	w.Headers = map[string]string{"Authorization": "Bearer " + token}
+	w := webhook.Webhook{
+		Name: DefaultName, Active: true, Method: http.MethodPost, URL: c.Target(rawURL, u),
+		BodyTemplate: DefaultBodyTemplate, Triggers: accessrequest.Triggers(), TimeoutInSec: presetopt.Seconds(timeout),
+		Headers: map[string]string{"Authorization": "Bearer " + token},
+	}
 	if c.authHeader != "" {
 		w.Headers = map[string]string{c.authHeader: token}
 	}

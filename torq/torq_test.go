@@ -178,3 +178,17 @@ func TestGolden(t *testing.T) {
 		require.Equal(t, string(r.Event.JSON()), string(r.Body))
 	}
 }
+
+// A caller changing one definition's triggers in place changes neither the
+// next definition nor the access-request list.
+func TestTriggersAreFresh(t *testing.T) {
+	w, err := torq.New("https://hooks.torq.io/v1/webhooks/abc", "token")
+	require.NoError(t, err)
+	w.Triggers[0] = event.Trigger("custom")
+	w, err = torq.New("https://hooks.torq.io/v1/webhooks/abc", "token")
+	require.NoError(t, err)
+	require.Equal(t, accessrequest.Triggers(), w.Triggers)
+	require.Equal(t, 30, w.TimeoutInSec)
+	require.Equal(t, "POST", w.Method)
+	require.True(t, w.Active)
+}

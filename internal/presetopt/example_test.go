@@ -10,7 +10,7 @@ import (
 )
 
 // A preset makes a Config with its own sentinel, applies the options, and
-// completes the definition of its defaults with its headers.
+// sends to the Config's target.
 func Example() {
 	errInvalid := errors.New("mypreset: invalid option")
 	c := presetopt.New(errInvalid)
@@ -21,13 +21,11 @@ func Example() {
 	}
 	raw := "https://hooks.example.com/v1/in?source=apono"
 	u, _ := url.Parse(raw)
-	w := c.Webhook(presetopt.Defaults{Name: "mypreset", Body: `{"id":"{{data.id}}"}`, Timeout: 1500 * time.Millisecond}, raw, u)
-	w.Headers = map[string]string{"Authorization": "Bearer token"}
-	fmt.Println(w.Name, w.Method, w.URL, w.TimeoutInSec)
+	fmt.Println(c.Target(raw, u), presetopt.Seconds(1500*time.Millisecond))
 
 	presetopt.BaseURL("ftp://127.0.0.1")(&c)
 	fmt.Println(errors.Is(c.Err(), errInvalid), c.Err())
 	// Output:
-	// mypreset POST http://127.0.0.1:8080/stand-in/v1/in?source=apono 2
+	// http://127.0.0.1:8080/stand-in/v1/in?source=apono 2
 	// true mypreset: invalid option: WithBaseURL needs an http or https URL with a host and no query
 }

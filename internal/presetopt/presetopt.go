@@ -1,6 +1,7 @@
 // Package presetopt holds what package torq and package presets share: the
-// definition a preset starts from and the WithBaseURL option, which points
-// a checked URL at a local stand-in.
+// WithBaseURL option, which points a checked URL at a local stand-in, and
+// the rounding of a preset's timeout. It knows nothing of webhook
+// definitions, which the presets build themselves.
 //
 // The public packages keep their own sealed Option interfaces: their
 // WithBaseURL wraps BaseURL, so only those packages make options, and
@@ -11,24 +12,10 @@ package presetopt
 import (
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"strings"
 	"time"
-
-	"github.com/outhook/outhook/accessrequest"
-	"github.com/outhook/outhook/webhook"
 )
-
-// Defaults are a preset's own defaults.
-type Defaults struct {
-	// Name is the webhook's name.
-	Name string
-	// Body is the body template; empty sends the whole event as its JSON.
-	Body string
-	// Timeout is the per-attempt timeout; zero means webhook.DefaultTimeout.
-	Timeout time.Duration
-}
 
 // Config is the state the options set; make it with New.
 type Config struct {
@@ -49,28 +36,24 @@ func (c *Config) Fail(format string, args ...any) {
 // Err returns the failures recorded, joined, or nil.
 func (c *Config) Err() error { return errors.Join(c.errs...) }
 
-// Webhook returns the active POST definition of d, sent on every
-// access-request trigger. raw is the URL the preset checked, as it is to
-// be sent, and u its parse: after BaseURL, u's escaped path and query go on
-// the base URL instead. The timeout is rounded up to a whole second.
-// Headers and SecretURLPath are the caller's.
-func (c *Config) Webhook(d Defaults, raw string, u *url.URL) webhook.Webhook {
-	target := raw
-	if c.baseURL != "" {
-		target = c.baseURL + u.EscapedPath()
-		if u.RawQuery != "" {
-			target += "?" + u.RawQuery
-		}
+// Target returns the URL to send to: raw, the URL the preset checked, as
+// it is to be sent; after BaseURL, u's (raw's parse) escaped path and
+// query on the base URL instead.
+func (c *Config) Target(raw string, u *url.URL) string {
+	if c.baseURL == "" {
+		return raw
 	}
-	return webhook.Webhook{
-		Name:         d.Name,
-		Active:       true,
-		Method:       http.MethodPost,
-		URL:          target,
-		BodyTemplate: d.Body,
-		Triggers:     accessrequest.Triggers(),
-		TimeoutInSec: int((d.Timeout + time.Second - 1) / time.Second),
+	target := c.baseURL + u.EscapedPath()
+	if u.RawQuery != "" {
+		target += "?" + u.RawQuery
 	}
+	return target
+}
+
+// Seconds is a preset's timeout in the whole seconds of timeout_in_sec,
+// rounded up.
+func Seconds(timeout time.Duration) int {
+	return int((timeout + time.Second - 1) / time.Second)
 }
 
 // Option changes a Config. The public packages wrap each one in their own

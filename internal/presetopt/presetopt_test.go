@@ -9,19 +9,16 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/outhook/outhook/accessrequest"
-	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/internal/presetopt"
-	"github.com/outhook/outhook/webhook"
 )
 
 var errInvalid = errors.New("test: invalid option")
 
-const target = "https://hooks.example.com/v1/in"
+const hooks = "https://hooks.example.com/v1/in"
 
-// build applies opts to a Config made with d, and returns its definition
-// for raw and its error.
-func build(t *testing.T, d presetopt.Defaults, raw string, opts ...presetopt.Option) (webhook.Webhook, error) {
+// target applies opts to a Config and returns its target for raw and its
+// error.
+func target(t *testing.T, raw string, opts ...presetopt.Option) (string, error) {
 	t.Helper()
 	c := presetopt.New(errInvalid)
 	for _, o := range opts {
@@ -29,44 +26,13 @@ func build(t *testing.T, d presetopt.Defaults, raw string, opts ...presetopt.Opt
 	}
 	u, err := url.Parse(raw)
 	require.NoError(t, err)
-	return c.Webhook(d, raw, u), c.Err()
+	return c.Target(raw, u), c.Err()
 }
 
-func TestDefaults(t *testing.T) {
-	for _, tt := range []struct {
-		name     string
-		defaults presetopt.Defaults
-		timeout  int
-	}{
-		{"zero", presetopt.Defaults{}, 0},
-		{"whole seconds", presetopt.Defaults{Name: "n", Body: "{}", Timeout: 30 * time.Second}, 30},
-		{"rounded up", presetopt.Defaults{Name: "n", Timeout: 1500 * time.Millisecond}, 2},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			w, err := build(t, tt.defaults, target)
-			require.NoError(t, err)
-			require.Equal(t, webhook.Webhook{
-				Name:         tt.defaults.Name,
-				Active:       true,
-				Method:       "POST",
-				URL:          target,
-				BodyTemplate: tt.defaults.Body,
-				Triggers:     accessrequest.Triggers(),
-				TimeoutInSec: tt.timeout,
-			}, w)
-		})
-	}
-}
-
-// TestTriggersAreFresh checks that a caller changing one definition's
-// triggers in place changes neither the next definition nor the package's.
-func TestTriggersAreFresh(t *testing.T) {
-	w, err := build(t, presetopt.Defaults{}, target)
-	require.NoError(t, err)
-	w.Triggers[0] = event.Trigger("custom")
-	w, err = build(t, presetopt.Defaults{}, target)
-	require.NoError(t, err)
-	require.Equal(t, accessrequest.Triggers(), w.Triggers)
+func TestSeconds(t *testing.T) {
+	require.Equal(t, 0, presetopt.Seconds(0))
+	require.Equal(t, 30, presetopt.Seconds(30*time.Second))
+	require.Equal(t, 2, presetopt.Seconds(1500*time.Millisecond), "rounded up")
 }
 
 func TestBaseURL(t *testing.T) {
@@ -74,9 +40,9 @@ func TestBaseURL(t *testing.T) {
 		name, base, raw, want string
 	}{
 		{"no base: the URL as the preset gives it", "", "https://HOOKS.example.com/v1/in/", "https://HOOKS.example.com/v1/in/"},
-		{"host only", "http://127.0.0.1:8080", target, "http://127.0.0.1:8080/v1/in"},
-		{"a path before the URL's", "http://127.0.0.1:8080/stand-in/", target, "http://127.0.0.1:8080/stand-in/v1/in"},
-		{"https", "https://stand-in.test", target, "https://stand-in.test/v1/in"},
+		{"host only", "http://127.0.0.1:8080", hooks, "http://127.0.0.1:8080/v1/in"},
+		{"a path before the URL's", "http://127.0.0.1:8080/stand-in/", hooks, "http://127.0.0.1:8080/stand-in/v1/in"},
+		{"https", "https://stand-in.test", hooks, "https://stand-in.test/v1/in"},
 		{"the query is kept", "http://127.0.0.1:9", "https://acme.example.com/api/flo/f1/invoke?clientToken=t0k", "http://127.0.0.1:9/api/flo/f1/invoke?clientToken=t0k"},
 		{"the escaped path is kept", "http://127.0.0.1:9", "https://acme.example.com/a%20b/c", "http://127.0.0.1:9/a%20b/c"},
 		{"a trailing slash is kept", "http://127.0.0.1:9", "https://acme.example.com/in/", "http://127.0.0.1:9/in/"},
@@ -86,9 +52,9 @@ func TestBaseURL(t *testing.T) {
 			if tt.base != "" {
 				opts = append(opts, presetopt.BaseURL(tt.base))
 			}
-			w, err := build(t, presetopt.Defaults{}, tt.raw, opts...)
+			got, err := target(t, tt.raw, opts...)
 			require.NoError(t, err)
-			require.Equal(t, tt.want, w.URL)
+			require.Equal(t, tt.want, got)
 		})
 	}
 }
@@ -106,11 +72,10 @@ func TestFailures(t *testing.T) {
 		{"base URL that does not parse", presetopt.BaseURL("http://[::1"), "WithBaseURL needs"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			w, err := build(t, presetopt.Defaults{Timeout: time.Minute}, target, tt.opt)
+			got, err := target(t, hooks, tt.opt)
 			require.ErrorIs(t, err, errInvalid)
 			require.True(t, strings.HasPrefix(err.Error(), errInvalid.Error()+": "+tt.msg), err.Error())
-			require.Equal(t, 60, w.TimeoutInSec, "a failed option changes nothing")
-			require.Equal(t, target, w.URL, "a failed option changes nothing")
+			require.Equal(t, hooks, got, "a failed option changes nothing")
 		})
 	}
 }
