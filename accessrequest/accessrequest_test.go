@@ -3,8 +3,6 @@ package accessrequest_test
 import (
 	"bytes"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -15,7 +13,7 @@ import (
 )
 
 func TestTypedStructsRoundTripExactly(t *testing.T) {
-	for name, raw := range sampleEvents(t) {
+	for name, raw := range withMocks(sharedtest.Events(t)) {
 		t.Run(name, func(t *testing.T) {
 			var ev accessrequest.Event
 			require.NoError(t, json.Unmarshal(raw, &ev))
@@ -23,7 +21,7 @@ func TestTypedStructsRoundTripExactly(t *testing.T) {
 			require.NoError(t, err)
 			// json.Number values compare as text: event_time and the dates
 			// come back digit for digit.
-			require.Equal(t, decodeExact(t, raw), decodeExact(t, out))
+			require.Equal(t, sharedtest.DecodeExact(t, raw), sharedtest.DecodeExact(t, out))
 
 			var probe struct {
 				EventTime json.RawMessage `json:"event_time"`
@@ -90,29 +88,10 @@ func TestMockEvents(t *testing.T) {
 		true, true, true, true, true, true, true, true}, seen)
 }
 
-// decodeExact decodes JSON keeping every number's literal (json.Number), so
-// that comparing two results compares digits, not float64 approximations.
-func decodeExact(t *testing.T, b []byte) any {
-	t.Helper()
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.UseNumber()
-	var x any
-	require.NoError(t, d.Decode(&x))
-	return x
-}
-
-// sampleEvents returns the shared Apono fixtures and the built-in mock
-// events, by name.
-func sampleEvents(t *testing.T) map[string][]byte {
-	t.Helper()
-	out := map[string][]byte{}
-	for _, f := range sharedtest.Files(t, "fixtures/apono", "*.json") {
-		b, err := os.ReadFile(f)
-		require.NoError(t, err)
-		out["fixture/"+filepath.Base(f)] = b
-	}
+// withMocks adds the built-in mock events to events, by trigger.
+func withMocks(events map[string][]byte) map[string][]byte {
 	for _, e := range accessrequest.Mocks() {
-		out["mock/"+string(e.Type())] = e.JSON()
+		events["mock/"+string(e.Type())] = e.JSON()
 	}
-	return out
+	return events
 }

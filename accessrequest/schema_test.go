@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/internal/testkit/sharedtest"
 	"github.com/stretchr/testify/require"
 )
 
@@ -51,8 +52,8 @@ func walkPaths(prefix string, v any, out map[string]map[string]bool) {
 func TestSchemaMatchesSampleEvents(t *testing.T) {
 	schema := accessrequest.Schema()
 	seen := map[string]map[string]bool{}
-	for _, raw := range sampleEvents(t) {
-		walkPaths("", decodeExact(t, raw), seen)
+	for _, raw := range withMocks(sharedtest.Events(t)) {
+		walkPaths("", sharedtest.DecodeExact(t, raw), seen)
 	}
 
 	// Every path that occurs is in the schema, with the type found there.

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -16,35 +14,8 @@ import (
 	"github.com/outhook/outhook/internal/testkit/sharedtest"
 )
 
-// decodeExact decodes JSON keeping every number's literal (json.Number), so
-// that comparing two results compares digits, not float64 approximations.
-func decodeExact(t *testing.T, b []byte) any {
-	t.Helper()
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.UseNumber()
-	var x any
-	require.NoError(t, d.Decode(&x))
-	return x
-}
-
-// sampleEvents returns the shared Apono fixtures and the built-in mock
-// events, by name.
-func sampleEvents(t *testing.T) map[string][]byte {
-	t.Helper()
-	out := map[string][]byte{}
-	for _, f := range sharedtest.Files(t, "fixtures/apono", "*.json") {
-		b, err := os.ReadFile(f)
-		require.NoError(t, err)
-		out["fixture/"+filepath.Base(f)] = b
-	}
-	for _, e := range accessrequest.Mocks() {
-		out["mock/"+string(e.Type())] = e.JSON()
-	}
-	return out
-}
-
 func TestParseEventReadsEnvelope(t *testing.T) {
-	for name, raw := range sampleEvents(t) {
+	for name, raw := range withMocks(sharedtest.Events(t)) {
 		t.Run(name, func(t *testing.T) {
 			e, err := event.Parse(raw)
 			require.NoError(t, err)
@@ -120,7 +91,7 @@ func TestNewEventFromGoValues(t *testing.T) {
 		require.Equal(t, accessrequest.Granted, e.Type())
 		require.Equal(t, "1696263265.851898000", e.Time().String())
 		require.Equal(t, "evt-9", e.ID())
-		got := decodeExact(t, e.JSON()).(map[string]any)
+		got := sharedtest.DecodeExact(t, e.JSON()).(map[string]any)
 		data := got["data"].(map[string]any)
 		require.Equal(t, "Dana", data["requester"].(map[string]any)["name"])
 		require.Equal(t, []any{}, data["access_groups"], "nil lists encode as []")
@@ -203,4 +174,12 @@ func FuzzParseEvent(f *testing.F) {
 			t.Fatalf("accepted an event without type or time: %q", raw)
 		}
 	})
+}
+
+// withMocks adds the built-in mock events to events, by trigger.
+func withMocks(events map[string][]byte) map[string][]byte {
+	for _, e := range accessrequest.Mocks() {
+		events["mock/"+string(e.Type())] = e.JSON()
+	}
+	return events
 }

@@ -6,6 +6,8 @@
 package sharedtest
 
 import (
+	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -81,4 +83,33 @@ func Files(t testing.TB, sub, pattern string) []string {
 		missing(t, "../shared/"+sub+"/"+pattern)
 	}
 	return files
+}
+
+// Events returns the shared Apono fixtures by name
+// ("fixture/request-created.json").
+func Events(t testing.TB) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	for _, f := range Files(t, "fixtures/apono", "*.json") {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out["fixture/"+filepath.Base(f)] = b
+	}
+	return out
+}
+
+// DecodeExact decodes JSON keeping every number's literal (json.Number),
+// so that comparing two results compares digits, not float64
+// approximations.
+func DecodeExact(t testing.TB, b []byte) any {
+	t.Helper()
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	var x any
+	if err := d.Decode(&x); err != nil {
+		t.Fatal(err)
+	}
+	return x
 }
