@@ -34,8 +34,11 @@ type Dispatcher struct {
 	cfg    *config
 	client *http.Client
 	engine engine.Engine
-	store  InvocationStore
-	tel    *telemetry
+	// resizer is the engine when it keeps a queue per webhook, read
+	// before tracing wraps the engine and hides it.
+	resizer engine.Resizer
+	store   InvocationStore
+	tel     *telemetry
 
 	// life is the context of store writes that have no caller's: it ends
 	// closeGrace after Close's ctx does, so that a slow store cannot hold
@@ -112,6 +115,7 @@ func New(opts ...Option) (*Dispatcher, error) {
 		return nil, fmt.Errorf("webhook: telemetry: %w", err)
 	}
 	d.tel = tel
+	d.resizer, _ = d.engine.(engine.Resizer)
 	if tel.queued {
 		d.engine = tracedEngine{Engine: d.engine, tel: tel}
 	}
@@ -289,13 +293,13 @@ func distinctTriggers(ts []event.Trigger) []event.Trigger {
 
 // Update replaces the webhook with w.ID by w, checked as Add checks it.
 // Deliveries already started finish with the old definition; later ones
-// use the new. With the in-memory engine a new queue size and concurrency
-// apply at once to the webhook's queue, busy or not: a higher concurrency
-// starts waiting deliveries, a lower one starts none until those in flight
-// are under it, a larger queue lets waiting publishers in, and a smaller
-// one drops none of the deliveries it holds (those waiting for an
-// ordering key's turn included) but takes no more until they are under
-// its new size. It returns an error wrapping ErrNotFound for an unknown
+// use the new. With the in-memory engine (or another engine.Resizer) a
+// new queue size and concurrency apply at once to the webhook's queue,
+// busy or not: a higher concurrency starts waiting deliveries, a lower one
+// starts none until those in flight are under it, a larger queue lets
+// waiting publishers in, and a smaller one drops none of the deliveries it
+// holds (those waiting for an ordering key's turn included) but takes no
+// more until they are under its new size. It returns an error wrapping ErrNotFound for an unknown
 // id.
 func (d *Dispatcher) Update(w Webhook) (Webhook, error) {
 	if d.closed.Load() {
@@ -327,8 +331,8 @@ const closeGrace = time.Second
 // resizeQueue gives h's queue, busy or not, h's queue size and
 // concurrency, when the engine keeps a queue per webhook.
 func (d *Dispatcher) resizeQueue(h *hook) {
-	if r, ok := d.engine.(engine.Resizer); ok {
-		r.Resize(h.def.ID, h.queueSize, h.concurrency)
+	if d.resizer != nil {
+		d.resizer.Resize(h.def.ID, h.queueSize, h.concurrency)
 	}
 }
 

@@ -1,0 +1,162 @@
+package webhook_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/engine"
+	"github.com/outhook/outhook/webhook"
+)
+
+// scriptedEngine is a third engine written against package engine only:
+// its Enqueue refuses the deliveries to the webhooks refuse names, with
+// the error given, and keeps the others.
+type scriptedEngine struct {
+	mu      sync.Mutex
+	runner  engine.Runner
+	refuse  map[string]error // by webhook name's id, set by the test
+	plain   error            // when set, Enqueue fails the whole batch with it
+	queued  []*engine.Delivery
+	resized map[string][2]int
+}
+
+func (e *scriptedEngine) Start(r engine.Runner) error { e.runner = r; return nil }
+func (e *scriptedEngine) Enqueue(_ context.Context, _ engine.Tx, batch []*engine.Delivery) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.plain != nil {
+		return e.plain
+	}
+	errs := make([]error, len(batch))
+	failed := false
+	for i, d := range batch {
+		if err := e.refuse[d.WebhookID]; err != nil {
+			errs[i], failed = err, true
+			continue
+		}
+		e.queued = append(e.queued, d)
+	}
+	if !failed {
+		return nil
+	}
+	return &engine.BatchError{Errs: errs}
+}
+func (e *scriptedEngine) Stats(context.Context) (engine.Stats, error) { return engine.Stats{}, nil }
+func (e *scriptedEngine) Close(context.Context) error                 { return nil }
+
+// resizingEngine is a scriptedEngine that keeps a queue per webhook.
+type resizingEngine struct{ *scriptedEngine }
+
+func (e resizingEngine) Resize(webhookID string, queueSize, concurrency int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.resized == nil {
+		e.resized = map[string][2]int{}
+	}
+	e.resized[webhookID] = [2]int{queueSize, concurrency}
+}
+
+// A batch the engine queues in part: the deliveries it refused for want
+// of room, and only those, become dead letters named by the
+// QueueFullError; one refused for another reason gets no dead letter and
+// its error is returned too; the rest are queued and listed.
+func TestThirdEnginePartialBatch(t *testing.T) {
+	eng := &scriptedEngine{}
+	d, _ := newDispatcher(t, webhook.WithEngine(eng))
+	hooks := addHooks(t, d, 4)
+	broken := errors.New("disk on fire")
+	eng.refuse = map[string]error{
+		hooks[1].ID: fmt.Errorf("%w: no room", engine.ErrQueueFull),
+		hooks[2].ID: broken,
+	}
+	pub, err := d.Publish(context.Background(), mock(t, accessrequest.Created))
+	var qf *webhook.QueueFullError
+	require.ErrorAs(t, err, &qf)
+	require.Equal(t, []string{hooks[1].ID}, qf.WebhookIDs)
+	require.NoError(t, qf.Err, "the engine did not wait")
+	require.ErrorIs(t, err, broken)
+	var listed []string
+	for _, q := range pub.Deliveries {
+		listed = append(listed, q.WebhookID)
+	}
+	require.Equal(t, []string{hooks[0].ID, hooks[3].ID}, listed)
+	require.Len(t, eng.queued, 2)
+	dls, err := d.DeadLetters(context.Background(), "", 0)
+	require.NoError(t, err)
+	require.Len(t, dls, 1)
+	require.Equal(t, hooks[1].ID, dls[0].WebhookID)
+	require.Contains(t, dls[0].Reason, "queue full")
+
+	// The dead letter goes again once there is room, under its id.
+	eng.refuse = nil
+	require.NoError(t, d.Redeliver(context.Background(), dls[0].DeliveryID))
+	require.Equal(t, dls[0].DeliveryID, eng.queued[2].ID)
+
+	// A plain error: nothing queued, nothing dead-lettered.
+	eng.plain = errors.New("connection refused")
+	pub, err = d.Publish(context.Background(), mock(t, accessrequest.Created))
+	require.ErrorIs(t, err, eng.plain)
+	require.Empty(t, pub.Deliveries)
+	dls, err = d.DeadLetters(context.Background(), "", 0)
+	require.NoError(t, err)
+	require.Empty(t, dls)
+}
+
+// An engine that keeps a queue per webhook is told of new settings when
+// it is given with WithEngine, as the in-memory engine is.
+func TestThirdEngineIsResized(t *testing.T) {
+	eng := resizingEngine{&scriptedEngine{}}
+	d, _ := newDispatcher(t, webhook.WithEngine(eng))
+	w := addHooks(t, d, 1)[0]
+	w.Delivery = &webhook.DeliverySettings{QueueSize: 9, Concurrency: 4}
+	_, err := d.Update(w)
+	require.NoError(t, err)
+	eng.mu.Lock()
+	defer eng.mu.Unlock()
+	require.Equal(t, [2]int{9, 4}, eng.resized[w.ID])
+}
+
+// A delivery the engine gives up becomes a dead letter that Redeliver
+// queues again under the same id; Held and Interrupted runs count no
+// attempt and leave none.
+func TestThirdEngineAbandonAndHeld(t *testing.T) {
+	rc := newReceiver(t, func(int, http.ResponseWriter, *http.Request) {})
+	eng := &scriptedEngine{}
+	d, invs := newDispatcher(t, webhook.WithEngine(eng))
+	_, err := d.Add(torqLike(rc.URL))
+	require.NoError(t, err)
+	pub, err := d.Publish(context.Background(), mock(t, accessrequest.Created))
+	require.NoError(t, err)
+	require.Len(t, pub.Deliveries, 1)
+
+	// A delivery to a webhook this Dispatcher has never had is held.
+	stray := *eng.queued[0]
+	stray.WebhookID, stray.RunnerState = "not-yet", nil
+	res := eng.runner.Run(context.Background(), &stray)
+	require.Equal(t, engine.Held, res.Outcome)
+	require.Positive(t, res.Delay)
+	require.Zero(t, stray.Attempts)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	require.Equal(t, engine.Interrupted, eng.runner.Run(ctx, eng.queued[0]).Outcome)
+	require.Zero(t, eng.queued[0].Attempts)
+
+	eng.runner.Abandon(eng.queued[0], errors.New("attempt limit"))
+	dls, err := d.DeadLetters(context.Background(), "", 0)
+	require.NoError(t, err)
+	require.Len(t, dls, 1)
+	require.Contains(t, dls[0].Reason, "attempt limit")
+	require.Equal(t, webhook.Failed, waitFinal(t, invs, 1)[0].Outcome)
+	require.NoError(t, d.Redeliver(context.Background(), pub.Deliveries[0].DeliveryID))
+	require.Equal(t, pub.Deliveries[0].DeliveryID, eng.queued[1].ID)
+	require.Equal(t, engine.Done, eng.runner.Run(context.Background(), eng.queued[1]).Outcome)
+	require.Equal(t, 1, eng.queued[1].Attempts)
+}
