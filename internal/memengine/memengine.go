@@ -42,10 +42,11 @@ type Engine struct {
 	queues   map[string]*webhookQueue
 	ready    []*webhookQueue // queues with work and room to run it, in turn
 	timers   map[*engine.Delivery]*time.Timer
-	live     int           // deliveries enqueued and not yet ended
-	drained  chan struct{} // closed when closing and live reaches 0
-	closing  chan struct{} // closed by Close: no more intake
-	stopping bool          // workers must exit
+	running  []*engine.Delivery // by worker, the delivery it runs; for Stats
+	live     int                // deliveries enqueued and not yet ended
+	drained  chan struct{}      // closed when closing and live reaches 0
+	closing  chan struct{}      // closed by Close: no more intake
+	stopping bool               // workers must exit
 	closed   bool
 }
 
@@ -86,6 +87,7 @@ func New(c Config) *Engine {
 		cancel:  cancel,
 		queues:  map[string]*webhookQueue{},
 		timers:  map[*engine.Delivery]*time.Timer{},
+		running: make([]*engine.Delivery, max(c.Workers, 1)),
 		drained: make(chan struct{}),
 		closing: make(chan struct{}),
 	}
@@ -97,8 +99,8 @@ func New(c Config) *Engine {
 func (e *Engine) Start(r engine.Runner) error {
 	e.runner = r
 	e.wg.Add(e.workers)
-	for range e.workers {
-		go e.worker()
+	for i := range e.workers {
+		go e.worker(i)
 	}
 	return nil
 }
@@ -318,7 +320,7 @@ func (e *Engine) forgetIdleLocked(q *webhookQueue, webhookID string) {
 	}
 }
 
-func (e *Engine) worker() {
+func (e *Engine) worker(slot int) {
 	defer e.wg.Done()
 	// Each run's context registers with its parent: a context per worker
 	// keeps the workers from contending for the engine's.
@@ -341,12 +343,14 @@ func (e *Engine) worker() {
 		q.pending[0] = nil
 		q.pending = q.pending[1:]
 		q.inflight++
+		e.running[slot] = d
 		e.readyLocked(q) // more work and room: back in turn, behind the others
 		e.mu.Unlock()
 
 		res := e.runner.Run(ctx, d)
 
 		e.mu.Lock()
+		e.running[slot] = nil
 		q.inflight--
 		switch {
 		case (res.Outcome == engine.Retry || res.Outcome == engine.Held) && !e.stopping:
@@ -404,6 +408,11 @@ func (e *Engine) Stats(context.Context) (engine.Stats, error) {
 	for d := range e.timers {
 		consider(d)
 	}
+	for _, d := range e.running {
+		if d != nil {
+			consider(d)
+		}
+	}
 	return engine.Stats{Depth: e.live, Oldest: oldest}, nil
 }
 
@@ -451,6 +460,9 @@ func (e *Engine) Close(ctx context.Context) error {
 			left = append(left, waiting...)
 		}
 		clear(q.waiting)
+	}
+	for _, d := range left { // ended below: Stats no longer counts them
+		e.endLocked(e.queues[d.WebhookID], d.WebhookID)
 	}
 	e.work.Broadcast()
 	e.mu.Unlock()
