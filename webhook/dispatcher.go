@@ -411,7 +411,9 @@ type Queued struct {
 // Publish hands the engine every delivery in one Enqueue. The in-memory
 // engine queues the event to every matching webhook whose queue has room,
 // then deals with the full ones as the queue policy says: with QueueReject
-// at once, with QueueBlock once it has waited for room until ctx is done.
+// at once; with QueueBlock it waits for room in all their queues at once,
+// queueing the event to each webhook as its own queue has room, until ctx
+// is done.
 // A delivery that could not be queued for want of room becomes a dead
 // letter (reason "queue full: …") that Redeliver can queue again later,
 // and Publish returns a *QueueFullError naming each such webhook (wrapping
