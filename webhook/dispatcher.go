@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"reflect"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -436,12 +437,27 @@ func (d *Dispatcher) Publish(ctx context.Context, e *event.Event) (Published, er
 // back with the caller's own changes. No delivery starts before tx
 // commits. An engine that cannot write in tx (the in-memory one, or one on
 // another database) queues nothing and Publish returns an error wrapping
-// engine.ErrTxUnsupported.
+// engine.ErrTxUnsupported; so does a nil tx, or a nil pointer of a
+// transaction type, before anything is written.
 func (d *Dispatcher) PublishTx(ctx context.Context, tx engine.Tx, e *event.Event) (Published, error) {
-	if tx == nil {
-		return Published{}, fmt.Errorf("webhook: PublishTx: %w: tx is nil", engine.ErrTxUnsupported)
+	if isNil(tx) {
+		return Published{}, fmt.Errorf("webhook: PublishTx: %w: tx is nil (%T)", engine.ErrTxUnsupported, tx)
 	}
 	return d.publish(ctx, tx, e)
+}
+
+// isNil reports whether tx is nil, or a nil pointer in an interface (a
+// *sql.Tx never begun), which an engine would take for a transaction and
+// dereference.
+func isNil(tx engine.Tx) bool {
+	if tx == nil {
+		return true
+	}
+	switch v := reflect.ValueOf(tx); v.Kind() {
+	case reflect.Pointer, reflect.Interface, reflect.Map, reflect.Slice, reflect.Func, reflect.Chan:
+		return v.IsNil()
+	}
+	return false
 }
 
 func (d *Dispatcher) publish(ctx context.Context, tx engine.Tx, e *event.Event) (Published, error) {
