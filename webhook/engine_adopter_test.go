@@ -12,6 +12,7 @@ import (
 
 	"github.com/outhook/outhook/accessrequest"
 	"github.com/outhook/outhook/engine"
+	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/webhook"
 )
 
@@ -159,4 +160,34 @@ func TestThirdEngineAbandonAndHeld(t *testing.T) {
 	require.Equal(t, pub.Deliveries[0].DeliveryID, eng.queued[1].ID)
 	require.Equal(t, engine.Done, eng.runner.Run(context.Background(), eng.queued[1]).Outcome)
 	require.Equal(t, 1, eng.queued[1].Attempts)
+}
+
+// The same event published twice to a webhook that fails for good gives
+// one dead letter, under the delivery id both deliveries shared, as the
+// SQL stores keep it, and Redeliver queues it once.
+func TestRepublishedEventIsOneDeadLetter(t *testing.T) {
+	rc := newReceiver(t, func(_ int, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusBadRequest) })
+	d, invs := newDispatcher(t)
+	w := torqLike(rc.URL)
+	w.Delivery = &webhook.DeliverySettings{Retry: &webhook.RetryPolicy{MaxAttempts: 1}}
+	w.BodyTemplate = ""
+	_, err := d.Add(w)
+	require.NoError(t, err)
+	e, err := event.New(accessrequest.Created, map[string]any{"id": "r1"}, event.WithID("evt-1"))
+	require.NoError(t, err)
+	first, err := d.Publish(context.Background(), e)
+	require.NoError(t, err)
+	again, err := d.Publish(context.Background(), e)
+	require.NoError(t, err)
+	require.Equal(t, first.Deliveries[0].DeliveryID, again.Deliveries[0].DeliveryID)
+	waitFinal(t, invs, 2)
+	dls, err := d.DeadLetters(context.Background(), "", 0)
+	require.NoError(t, err)
+	require.Len(t, dls, 1)
+	require.NoError(t, d.Redeliver(context.Background(), dls[0].DeliveryID))
+	waitFinal(t, invs, 1) // failed again
+	dls, err = d.DeadLetters(context.Background(), "", 0)
+	require.NoError(t, err)
+	require.Len(t, dls, 1)
+	require.Len(t, rc.got(), 3)
 }
