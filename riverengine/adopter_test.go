@@ -3,12 +3,15 @@ package riverengine_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/outhook/outhook/engine"
+	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/riverengine"
 	"github.com/outhook/outhook/webhook"
 )
@@ -49,4 +52,73 @@ func TestPublishTxTypedNil(t *testing.T) {
 			return n
 		})
 	})
+}
+
+// Close cut short while several attempts are in flight, ordered and
+// unordered, with more queued behind them: no dead letter, every job
+// stays, and an engine started later delivers each event exactly once
+// more, under the webhook-id of its publish, the ordered ones in order.
+func TestCloseCutManyThenRestart(t *testing.T) {
+	url := needPostgres(t)
+	ctx := context.Background()
+	pool, eng := newPostgresEngine(t, url, riverengine.WithPollInterval(50*time.Millisecond))
+	stalled := newReceiver(t, time.Minute, nil)
+	d, err := webhook.New(dispatcherOptions(eng)...)
+	require.NoError(t, err)
+	add := func(d *webhook.Dispatcher, rc *receiver) {
+		_, err := d.Add(hook("plain", rc.URL))
+		require.NoError(t, err)
+		ordered := hook("ordered", rc.URL)
+		ordered.Delivery = &webhook.DeliverySettings{OrderingKey: "data.key"}
+		_, err = d.Add(ordered)
+		require.NoError(t, err)
+	}
+	add(d, stalled)
+	ids := map[string]string{} // "hook event" -> delivery id
+	for i := range 4 {
+		ev, err := event.Parse(fmt.Appendf(nil, `{"event_type":"test.event","event_time":1773134100,"event_id":"e-%d","data":{"key":"k"}}`, i))
+		require.NoError(t, err)
+		pub, err := d.Publish(ctx, ev)
+		require.NoError(t, err)
+		for _, q := range pub.Deliveries {
+			ids[fmt.Sprintf("%s e-%d", q.WebhookID, i)] = q.DeliveryID
+		}
+	}
+	eventually(t, 10*time.Second, "plain's four and ordered's first in flight", func() bool {
+		stalled.mu.Lock()
+		defer stalled.mu.Unlock()
+		return stalled.inFlight == 5
+	})
+	cut, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	require.ErrorIs(t, d.Close(cut), context.DeadlineExceeded)
+	dls, err := eng.Store().DeadLetters(ctx, "", 0)
+	require.NoError(t, err)
+	require.Empty(t, dls)
+	var jobs int
+	require.NoError(t, pool.QueryRow(ctx, "SELECT count(*) FROM river_job WHERE state NOT IN ('completed','cancelled','discarded')").Scan(&jobs))
+	require.Equal(t, 8, jobs)
+
+	_, eng = newPostgresEngine(t, url, riverengine.WithPollInterval(50*time.Millisecond))
+	rc := newReceiver(t, 0, nil)
+	d, err = webhook.New(dispatcherOptions(eng)...)
+	require.NoError(t, err)
+	closeDispatcher(t, d)
+	add(d, rc)
+	eventually(t, 20*time.Second, "every delivery after the restart", func() bool { _, n := rc.pairs(); return n == 8 })
+	got := rc.snapshot()
+	require.Len(t, got, 8)
+	for pair, hdrs := range got {
+		require.Equal(t, []string{ids[pair]}, hdrs, pair)
+	}
+	var order []string
+	for _, s := range rc.answered() {
+		if s.hook == "ordered" {
+			order = append(order, s.eventID)
+		}
+	}
+	require.Equal(t, []string{"e-0", "e-1", "e-2", "e-3"}, order)
+	dls, err = eng.Store().DeadLetters(ctx, "", 0)
+	require.NoError(t, err)
+	require.Empty(t, dls)
 }
