@@ -122,3 +122,53 @@ func TestCloseCutManyThenRestart(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, dls)
 }
+
+// An event whose ordering key holds a NUL character (which PostgreSQL's
+// text and jsonb refuse) is still queued, for the ordered webhook and for
+// the others of the batch, and keeps its key's order.
+func TestOrderingKeyWithNUL(t *testing.T) {
+	ctx := context.Background()
+	rc := newReceiver(t, 0, nil)
+	for _, db := range []string{"postgres", "sqlite"} {
+		t.Run(db, func(t *testing.T) {
+			var eng *riverengine.Engine
+			if db == "postgres" {
+				_, eng = newPostgresEngine(t, needPostgres(t), riverengine.WithPollInterval(50*time.Millisecond))
+			} else {
+				_, eng = newSQLiteEngine(t, riverengine.WithPollInterval(50*time.Millisecond))
+			}
+			d, err := webhook.New(dispatcherOptions(eng)...)
+			require.NoError(t, err)
+			closeDispatcher(t, d)
+			_, err = d.Add(hook("plain-"+db, rc.URL))
+			require.NoError(t, err)
+			ordered := hook("ordered-"+db, rc.URL)
+			ordered.Delivery = &webhook.DeliverySettings{OrderingKey: "data.key"}
+			_, err = d.Add(ordered)
+			require.NoError(t, err)
+			for i := range 3 {
+				ev, err := event.Parse(fmt.Appendf(nil, `{"event_type":"test.event","event_time":1773134100,"event_id":"n-%d","data":{"key":"a\u0000b"}}`, i))
+				require.NoError(t, err)
+				pub, err := d.Publish(ctx, ev)
+				require.NoError(t, err)
+				require.Len(t, pub.Deliveries, 2)
+			}
+			eventually(t, 10*time.Second, "all six", func() bool {
+				n := 0
+				for _, s := range rc.answered() {
+					if s.hook == "plain-"+db || s.hook == "ordered-"+db {
+						n++
+					}
+				}
+				return n == 6
+			})
+			var order []string
+			for _, s := range rc.answered() {
+				if s.hook == "ordered-"+db {
+					order = append(order, s.eventID)
+				}
+			}
+			require.Equal(t, []string{"n-0", "n-1", "n-2"}, order)
+		})
+	}
+}

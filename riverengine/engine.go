@@ -2,9 +2,12 @@ package riverengine
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -367,7 +370,7 @@ func (e *Engine) Enqueue(ctx context.Context, tx engine.Tx, batch []*engine.Deli
 		args[i] = deliveryArgs{
 			DeliveryID: d.ID, WebhookID: d.WebhookID, Event: string(d.Event.JSON()),
 			Created: d.Created, Attempts: d.Attempts, Concurrency: d.Concurrency, QueueSize: d.QueueSize,
-			OrderingKey: d.OrderingKey, DefinitionVersion: d.DefinitionVersion, Trace: d.TraceContext,
+			OrderingKey: storedKey(d.OrderingKey), DefinitionVersion: d.DefinitionVersion, Trace: d.TraceContext,
 		}
 	}
 	if err := e.queue.insert(ctx, tx, args, &river.InsertOpts{Queue: e.cfg.queue, MaxAttempts: maxRiverAttempts}); err != nil {
@@ -378,6 +381,18 @@ func (e *Engine) Enqueue(ctx context.Context, tx engine.Tx, batch []*engine.Deli
 		return ee
 	}
 	return nil
+}
+
+// storedKey is the form of an ordering key the database keeps: the key
+// itself, unless it holds a NUL character, which PostgreSQL's text and
+// jsonb refuse (and would refuse the whole batch with it). Such a key is
+// kept as its SHA-256 behind a control character, a line of its own.
+func storedKey(key string) string {
+	if !strings.ContainsRune(key, 0) {
+		return key
+	}
+	sum := sha256.Sum256([]byte(key))
+	return "\x01sha256:" + hex.EncodeToString(sum[:])
 }
 
 // ownsTx reports whether tx is a transaction of the engine's kind of
