@@ -420,8 +420,8 @@ type Queued struct {
 // and Publish returns a *QueueFullError naming each such webhook (wrapping
 // ctx.Err() or ErrClosed when it waited), joined with a *DeadLetterError
 // for any dead letter the store failed to keep. The store has closeGrace
-// (one second) past ctx to keep them, so a hung store holds Publish at most
-// that long past ctx. Published lists what was queued. After Close it
+// (one second) past ctx to keep them and their records, so a hung store
+// holds Publish at most that long past ctx. Published lists what was queued. After Close it
 // returns ErrClosed. When the engine fails otherwise (a durable engine's
 // database error), Publish returns that error: the deliveries it did not
 // queue get no dead letter, and Published says which were queued, so that
@@ -550,7 +550,7 @@ func (d *Dispatcher) publish(ctx context.Context, tx engine.Tx, e *event.Event) 
 			serrs = append(serrs, err)
 		}
 		d.tel.endDelivery(ctx, del, h.def.Name, Failed, reason)
-		d.record(ctx, Invocation{
+		d.record(wctx, Invocation{
 			ID: newID(), DeliveryID: del.ID, WebhookID: del.WebhookID, WebhookName: h.def.Name, EventType: e.Type(),
 			EventID: e.ID(), Outcome: Failed, Reason: reason, StartedAt: d.cfg.now(),
 		})

@@ -191,3 +191,45 @@ func TestRepublishedEventIsOneDeadLetter(t *testing.T) {
 	require.Len(t, dls, 1)
 	require.Len(t, rc.got(), 3)
 }
+
+// deadlineStore is a MemoryStore that, as a database would, writes nothing
+// once the ctx of the write has ended.
+type deadlineStore struct{ *webhook.MemoryStore }
+
+func (s deadlineStore) Record(ctx context.Context, inv webhook.Invocation) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.MemoryStore.Record(ctx, inv)
+}
+
+func (s deadlineStore) AddDeadLetter(ctx context.Context, dl webhook.DeadLetter) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.MemoryStore.AddDeadLetter(ctx, dl)
+}
+
+// A delivery refused for want of room after Publish's ctx ended (the
+// publisher waited for room until then) keeps its dead letter and its
+// record: both are written past ctx, within the store's grace.
+func TestQueueFullAfterCtxKeepsRecord(t *testing.T) {
+	eng := &scriptedEngine{}
+	store := deadlineStore{webhook.NewMemoryStore(0, 0)}
+	d, _ := newDispatcher(t, webhook.WithEngine(eng), webhook.WithInvocationStore(store))
+	w := addHooks(t, d, 1)[0]
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	eng.refuse = map[string]error{w.ID: fmt.Errorf("%w: waited: %w", engine.ErrQueueFull, ctx.Err())}
+	_, err := d.Publish(ctx, mock(t, accessrequest.Created))
+	var qf *webhook.QueueFullError
+	require.ErrorAs(t, err, &qf)
+	require.ErrorIs(t, qf.Err, context.Canceled)
+	dls, err := d.DeadLetters(context.Background(), "", 0)
+	require.NoError(t, err)
+	require.Len(t, dls, 1)
+	invs, err := d.Invocations(context.Background(), w.ID, 0)
+	require.NoError(t, err)
+	require.Len(t, invs, 1, "the queue-full record")
+	require.Equal(t, webhook.Failed, invs[0].Outcome)
+}
