@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -171,4 +173,49 @@ func TestOrderingKeyWithNUL(t *testing.T) {
 			require.Equal(t, []string{"n-0", "n-1", "n-2"}, order)
 		})
 	}
+}
+
+// A response body holding NUL bytes (a binary answer), which PostgreSQL's
+// jsonb refuses as \u0000, still leaves its invocation record; so does an
+// event whose id holds one, published in the caller's transaction with
+// the record of the webhook it did not go to, and that transaction still
+// commits.
+func TestRecordsWithNUL(t *testing.T) {
+	ctx := context.Background()
+	pool, eng := newPostgresEngine(t, needPostgres(t), riverengine.WithPollInterval(50*time.Millisecond))
+	rc := newReceiver(t, 0, nil)
+	binary := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte("ok\x00\x01\x02"))
+	}))
+	t.Cleanup(binary.Close)
+	d, err := webhook.New(dispatcherOptions(eng, webhook.WithRecordFiltered(true))...)
+	require.NoError(t, err)
+	closeDispatcher(t, d)
+	bin := hook("bin", binary.URL)
+	_, err = d.Add(bin)
+	require.NoError(t, err)
+	off := hook("off", rc.URL)
+	off.Active = false
+	_, err = d.Add(off)
+	require.NoError(t, err)
+
+	tx, err := pool.Begin(ctx)
+	require.NoError(t, err)
+	defer func() { _ = tx.Rollback(ctx) }() // after a failure, for the pool to close
+	ev, err := event.Parse([]byte(`{"event_type":"test.event","event_time":1773134100,"event_id":"nul\u0000id","data":{}}`))
+	require.NoError(t, err)
+	_, err = d.PublishTx(ctx, tx, ev)
+	require.NoError(t, err)
+	require.NoError(t, tx.Commit(ctx))
+	eventually(t, 10*time.Second, "the binary answer's record", func() bool {
+		invs, err := d.Invocations(ctx, "bin", 0)
+		return err == nil && len(invs) == 1
+	})
+	invs, err := d.Invocations(ctx, "bin", 0)
+	require.NoError(t, err)
+	require.Equal(t, webhook.Delivered, invs[0].Outcome)
+	require.Contains(t, invs[0].Response.Body, "ok")
+	offs, err := d.Invocations(ctx, "off", 0)
+	require.NoError(t, err)
+	require.Len(t, offs, 1)
 }

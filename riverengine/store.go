@@ -1,11 +1,13 @@
 package riverengine
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -195,7 +197,7 @@ func (s *pgStore) ownsTx(tx any) bool {
 func (s *pgStore) record(ctx context.Context, tx any, inv *webhook.Invocation, rec []byte) error {
 	const q = `INSERT INTO outhook_invocation (id, delivery_id, webhook_id, outcome, started_at, record)
 		VALUES ($1, $2, $3, $4, $5, $6)`
-	args := []any{inv.ID, inv.DeliveryID, inv.WebhookID, string(inv.Outcome), inv.StartedAt, string(rec)}
+	args := []any{inv.ID, inv.DeliveryID, inv.WebhookID, string(inv.Outcome), inv.StartedAt, string(jsonbSafe(rec))}
 	if tx, ok := tx.(pgx.Tx); ok {
 		_, err := tx.Exec(ctx, q, args...)
 		return err
@@ -222,8 +224,35 @@ func (s *pgStore) addDeadLetter(ctx context.Context, dl *webhook.DeadLetter) err
 		VALUES ($1, $2, $3, $4, $5, $6, $7)
 		ON CONFLICT (delivery_id) DO UPDATE SET webhook_id = excluded.webhook_id, outcome = excluded.outcome,
 			reason = excluded.reason, attempts = excluded.attempts, failed_at = excluded.failed_at, event = excluded.event`,
-		dl.DeliveryID, dl.WebhookID, string(dl.Outcome), dl.Reason, dl.Attempts, dl.FailedAt, string(dl.Event.JSON()))
+		dl.DeliveryID, dl.WebhookID, string(dl.Outcome), strings.ReplaceAll(dl.Reason, "\x00", "\uFFFD"), dl.Attempts, dl.FailedAt, string(dl.Event.JSON()))
 	return err
+}
+
+// jsonbSafe returns rec, JSON, with each \u0000 escape replaced by \ufffd,
+// the replacement character, in place. PostgreSQL's jsonb refuses NUL,
+// which a binary response body or an event's value may hold: it would
+// refuse the whole record and, in the caller's PublishTx transaction,
+// abort that transaction. (Its text columns refuse NUL too: a dead
+// letter's reason is cleaned the same way.)
+func jsonbSafe(rec []byte) []byte {
+	const nul = `\u0000`
+	for i := 0; ; {
+		j := bytes.Index(rec[i:], []byte(nul))
+		if j < 0 {
+			return rec
+		}
+		i += j
+		// An escape unless the backslash is itself escaped: an even run of
+		// backslashes before it.
+		run := 0
+		for k := i - 1; k >= 0 && rec[k] == '\\'; k-- {
+			run++
+		}
+		if run%2 == 0 {
+			copy(rec[i:], `\ufffd`)
+		}
+		i += len(nul)
+	}
 }
 
 const deadLetterColumns = "delivery_id, webhook_id, outcome, reason, attempts, failed_at, event"
