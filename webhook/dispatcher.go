@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -438,7 +439,9 @@ func (d *Dispatcher) Publish(ctx context.Context, e *event.Event) (Published, er
 // commits. An engine that cannot write in tx (the in-memory one, or one on
 // another database) queues nothing and Publish returns an error wrapping
 // engine.ErrTxUnsupported; so does a nil tx, or a nil pointer of a
-// transaction type, before anything is written.
+// transaction type, before anything is written. A record the store fails
+// to write in tx fails PublishTx with the store's error, queueing nothing:
+// the database may have aborted tx, which is the caller's to roll back.
 func (d *Dispatcher) PublishTx(ctx context.Context, tx engine.Tx, e *event.Event) (Published, error) {
 	if isNil(tx) {
 		return Published{}, fmt.Errorf("webhook: PublishTx: %w: tx is nil (%T)", engine.ErrTxUnsupported, tx)
@@ -478,16 +481,17 @@ func (d *Dispatcher) publish(ctx context.Context, tx engine.Tx, e *event.Event) 
 	queued := make([]pending, 0, len(candidates))
 	batch := make([]*engine.Delivery, 0, len(candidates))
 	now := d.cfg.now()
+	var txErr error // a record that tx did not take
 	for _, h := range candidates {
 		if !h.def.Active {
 			pub.Inactive++
-			d.recordNotSent(ctx, tx, h, e, Skipped, "webhook is inactive")
+			txErr = cmp.Or(txErr, d.recordNotSent(ctx, tx, h, e, Skipped, "webhook is inactive"))
 			continue
 		}
 		if !h.filter.Match(e.Document()) {
 			pub.Filtered++
 			if d.cfg.recordFiltered {
-				d.recordNotSent(ctx, tx, h, e, Filtered, h.filter.Explain(e.Document()).String())
+				txErr = cmp.Or(txErr, d.recordNotSent(ctx, tx, h, e, Filtered, h.filter.Explain(e.Document()).String()))
 			}
 			continue
 		}
@@ -495,6 +499,13 @@ func (d *Dispatcher) publish(ctx context.Context, tx engine.Tx, e *event.Event) 
 		d.tel.startDelivery(ctx, h, del)
 		queued = append(queued, pending{del, h})
 		batch = append(batch, del.Delivery)
+	}
+	if txErr != nil {
+		// The database may have aborted tx: queue nothing, and say why.
+		for _, p := range queued {
+			d.tel.endDelivery(ctx, p.del, p.h.def.Name, Failed, txErr.Error())
+		}
+		return pub, txErr
 	}
 	if len(batch) == 0 {
 		return pub, nil
@@ -674,10 +685,11 @@ func (d *Dispatcher) PublishJSON(ctx context.Context, raw []byte) (Published, er
 }
 
 // recordNotSent records that e did not go to h, in tx when there is one
-// and the store can write in it.
-func (d *Dispatcher) recordNotSent(ctx context.Context, tx engine.Tx, h *hook, e *event.Event, outcome Outcome, reason string) {
+// and the store can write in it. It returns the error of a write in tx,
+// which PublishTx returns; any other is logged, as records' are.
+func (d *Dispatcher) recordNotSent(ctx context.Context, tx engine.Tx, h *hook, e *event.Event, outcome Outcome, reason string) error {
 	if !d.cfg.recordFiltered {
-		return
+		return nil
 	}
 	inv := Invocation{
 		ID: newID(), WebhookID: h.def.ID, WebhookName: h.def.Name, EventType: e.Type(), EventID: e.ID(),
@@ -686,14 +698,15 @@ func (d *Dispatcher) recordNotSent(ctx context.Context, tx engine.Tx, h *hook, e
 	ts, ok := d.store.(TxStore)
 	if tx == nil || !ok {
 		d.record(ctx, inv)
-		return
+		return nil
 	}
 	if err := ts.RecordTx(ctx, tx, inv); err != nil {
-		d.cfg.logger.Error("webhook: storing an invocation", "webhook_id", inv.WebhookID, "error", err)
+		return fmt.Errorf("webhook: recording webhook %s in the transaction: %w", inv.WebhookID, err)
 	}
 	if d.cfg.onInvocation != nil {
 		d.cfg.onInvocation(inv)
 	}
+	return nil
 }
 
 // Invocations lists up to limit invocation records of a webhook, newest

@@ -233,3 +233,34 @@ func TestQueueFullAfterCtxKeepsRecord(t *testing.T) {
 	require.Len(t, invs, 1, "the queue-full record")
 	require.Equal(t, webhook.Failed, invs[0].Outcome)
 }
+
+// failingTxStore refuses every write in a transaction.
+type failingTxStore struct{ *webhook.MemoryStore }
+
+var errTxBroken = errors.New("transaction aborted")
+
+func (failingTxStore) RecordTx(context.Context, engine.Tx, webhook.Invocation) error {
+	return errTxBroken
+}
+
+// A record PublishTx cannot write in the caller's transaction fails it,
+// naming the store's error, and queues nothing, even when the event went
+// to no webhook: the caller must not commit a transaction the database
+// may have aborted, thinking all went well.
+func TestPublishTxRecordFailureFailsIt(t *testing.T) {
+	eng := &scriptedEngine{}
+	d, _ := newDispatcher(t, webhook.WithEngine(eng), webhook.WithInvocationStore(failingTxStore{webhook.NewMemoryStore(0, 0)}), webhook.WithRecordFiltered(true))
+	off := torqLike("http://127.0.0.1:1")
+	off.Name, off.Active = "off", false
+	_, err := d.Add(off)
+	require.NoError(t, err)
+	type fakeTx struct{}
+	_, err = d.PublishTx(context.Background(), &fakeTx{}, mock(t, accessrequest.Created))
+	require.ErrorIs(t, err, errTxBroken)
+
+	addHooks(t, d, 2)
+	pub, err := d.PublishTx(context.Background(), &fakeTx{}, mock(t, accessrequest.Created))
+	require.ErrorIs(t, err, errTxBroken)
+	require.Empty(t, pub.Deliveries)
+	require.Empty(t, eng.queued)
+}
