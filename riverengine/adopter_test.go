@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -241,4 +242,75 @@ func TestStatsSQLite(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 6, st.Depth)
 	require.WithinDuration(t, before, st.Oldest, 2*time.Second)
+}
+
+// Redeliver takes the dead letter and queues its job in one transaction:
+// when the job cannot be inserted and the dead letter cannot be put back
+// either (the database refusing both), the dead letter is still there,
+// and a later Redeliver queues it.
+func TestRedeliverIsOneTransaction(t *testing.T) {
+	ctx := context.Background()
+	pool, eng := newPostgresEngine(t, needPostgres(t), riverengine.WithPublishOnly())
+	d, err := webhook.New(dispatcherOptions(eng)...)
+	require.NoError(t, err)
+	closeDispatcher(t, d)
+	_, err = d.Add(hook("a", "http://127.0.0.1:1"))
+	require.NoError(t, err)
+	require.NoError(t, eng.Store().AddDeadLetter(ctx, webhook.DeadLetter{
+		DeliveryID: "dl-1", WebhookID: "a", Event: newEvent(t, 1), Outcome: webhook.Failed, Reason: "x", Attempts: 3, FailedAt: time.Now(),
+	}))
+	_, err = pool.Exec(ctx, `CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused'; END $$;
+		CREATE TRIGGER refuse_job BEFORE INSERT ON river_job FOR EACH ROW EXECUTE FUNCTION refuse();
+		CREATE TRIGGER refuse_dead BEFORE INSERT ON outhook_dead_letter FOR EACH ROW EXECUTE FUNCTION refuse();`)
+	require.NoError(t, err)
+	require.Error(t, d.Redeliver(ctx, "dl-1"))
+	dls, err := eng.Store().DeadLetters(ctx, "", 0)
+	require.NoError(t, err)
+	require.Len(t, dls, 1, "the dead letter was never out of the store")
+
+	_, err = pool.Exec(ctx, "DROP TRIGGER refuse_job ON river_job; DROP TRIGGER refuse_dead ON outhook_dead_letter")
+	require.NoError(t, err)
+	require.NoError(t, d.Redeliver(ctx, "dl-1"))
+	var jobs int
+	require.NoError(t, pool.QueryRow(ctx, "SELECT count(*) FROM river_job").Scan(&jobs))
+	require.Equal(t, 1, jobs)
+	dls, err = eng.Store().DeadLetters(ctx, "", 0)
+	require.NoError(t, err)
+	require.Empty(t, dls)
+	require.ErrorIs(t, d.Redeliver(ctx, "dl-1"), webhook.ErrNotFound)
+}
+
+// On SQLite's single connection, Redeliver's transaction holds the
+// connection, and nothing it does waits for another: the dead letter is
+// queued once, whoever else asks for it, and delivered.
+func TestRedeliverSQLite(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, eng := newSQLiteEngine(t, riverengine.WithPollInterval(50*time.Millisecond))
+	rc := newReceiver(t, 0, nil)
+	d, err := webhook.New(dispatcherOptions(eng)...)
+	require.NoError(t, err)
+	closeDispatcher(t, d)
+	_, err = d.Add(hook("a", rc.URL))
+	require.NoError(t, err)
+	require.NoError(t, eng.Store().AddDeadLetter(ctx, webhook.DeadLetter{
+		DeliveryID: "dl-1", WebhookID: "a", Event: newEvent(t, 1), Outcome: webhook.Failed, Reason: "x", Attempts: 3, FailedAt: time.Now(),
+	}))
+	errs := make([]error, 4)
+	var wg sync.WaitGroup
+	for i := range errs {
+		wg.Go(func() { errs[i] = d.Redeliver(ctx, "dl-1") })
+	}
+	wg.Wait()
+	ok := 0
+	for _, err := range errs {
+		if err == nil {
+			ok++
+			continue
+		}
+		require.ErrorIs(t, err, webhook.ErrNotFound)
+	}
+	require.Equal(t, 1, ok)
+	eventually(t, 10*time.Second, "the redelivery", func() bool { _, n := rc.pairs(); return n == 1 })
+	require.Equal(t, []string{"dl-1"}, rc.snapshot()["a e-1"])
 }

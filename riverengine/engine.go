@@ -246,8 +246,8 @@ type Engine struct {
 }
 
 var (
-	_ engine.Engine       = (*Engine)(nil)
-	_ webhook.StoreEngine = (*Engine)(nil)
+	_ engine.Engine    = (*Engine)(nil)
+	_ webhook.TxEngine = (*Engine)(nil)
 )
 
 // New returns an engine on a PostgreSQL database that Migrate has brought
@@ -407,6 +407,28 @@ func (e *Engine) ownsTx(tx engine.Tx) bool {
 		return ok
 	}
 	return false
+}
+
+// InTx runs fn in a transaction of its own on the engine's database (a
+// pgx.Tx on PostgreSQL, a *sql.Tx on SQLite), committed when fn returns
+// nil and rolled back otherwise. Dispatcher.Redeliver takes a dead letter
+// from the engine's Store and queues its delivery in one.
+func (e *Engine) InTx(ctx context.Context, fn func(tx engine.Tx) error) error {
+	switch db := e.db.(type) {
+	case *pgxpool.Pool:
+		return pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error { return fn(tx) })
+	case *sql.DB:
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if err := fn(tx); err != nil {
+			_ = tx.Rollback()
+			return err
+		}
+		return tx.Commit()
+	}
+	return engine.ErrTxUnsupported
 }
 
 // InvocationStore returns the engine's Store, so that webhook.WithEngine

@@ -43,7 +43,8 @@ type storeBackend interface {
 	invocations(ctx context.Context, webhookID string, limit int) ([][]byte, error)
 	addDeadLetter(ctx context.Context, dl *webhook.DeadLetter) error
 	deadLetters(ctx context.Context, webhookID string, limit int) ([]deadLetterRow, error)
-	takeDeadLetter(ctx context.Context, deliveryID string) (deadLetterRow, bool, error)
+	// takeDeadLetter deletes in tx when it is not nil, as record does.
+	takeDeadLetter(ctx context.Context, tx any, deliveryID string) (deadLetterRow, bool, error)
 	prune(ctx context.Context, before time.Time) (int64, error)
 }
 
@@ -143,16 +144,32 @@ func (s *Store) DeadLetters(ctx context.Context, webhookID string, limit int) ([
 // exactly one gets it and the others get an error wrapping
 // webhook.ErrNotFound.
 func (s *Store) TakeDeadLetter(ctx context.Context, deliveryID string) (webhook.DeadLetter, error) {
-	row, ok, err := s.b.takeDeadLetter(ctx, deliveryID)
+	return s.take(ctx, "TakeDeadLetter", nil, deliveryID)
+}
+
+// TakeDeadLetterTx is TakeDeadLetter in tx, a transaction of the store's
+// database: Redeliver takes the dead letter and queues its delivery in
+// one (see Engine.InTx), so that a crash between the two loses neither. A
+// transaction of another database is refused with an error wrapping
+// ErrWrongDatabase.
+func (s *Store) TakeDeadLetterTx(ctx context.Context, tx engine.Tx, deliveryID string) (webhook.DeadLetter, error) {
+	if !s.b.ownsTx(tx) {
+		return webhook.DeadLetter{}, &StoreError{Op: "TakeDeadLetterTx", Err: fmt.Errorf("%w (%T)", ErrWrongDatabase, tx)}
+	}
+	return s.take(ctx, "TakeDeadLetterTx", tx, deliveryID)
+}
+
+func (s *Store) take(ctx context.Context, op string, tx any, deliveryID string) (webhook.DeadLetter, error) {
+	row, ok, err := s.b.takeDeadLetter(ctx, tx, deliveryID)
 	if err != nil {
-		return webhook.DeadLetter{}, &StoreError{Op: "TakeDeadLetter", Err: err}
+		return webhook.DeadLetter{}, &StoreError{Op: op, Err: err}
 	}
 	if !ok {
 		return webhook.DeadLetter{}, fmt.Errorf("dead letter %q: %w", deliveryID, webhook.ErrNotFound)
 	}
 	dl, err := row.deadLetter()
 	if err != nil {
-		return webhook.DeadLetter{}, &StoreError{Op: "TakeDeadLetter", Err: err}
+		return webhook.DeadLetter{}, &StoreError{Op: op, Err: err}
 	}
 	return dl, nil
 }
@@ -272,8 +289,15 @@ func (s *pgStore) deadLetters(ctx context.Context, webhookID string, limit int) 
 	return pgx.CollectRows(rows, scanPGDeadLetter)
 }
 
-func (s *pgStore) takeDeadLetter(ctx context.Context, deliveryID string) (deadLetterRow, bool, error) {
-	rows, err := s.pool.Query(ctx, `DELETE FROM outhook_dead_letter WHERE delivery_id = $1 RETURNING `+deadLetterColumns, deliveryID)
+func (s *pgStore) takeDeadLetter(ctx context.Context, tx any, deliveryID string) (deadLetterRow, bool, error) {
+	const q = `DELETE FROM outhook_dead_letter WHERE delivery_id = $1 RETURNING ` + deadLetterColumns
+	var rows pgx.Rows
+	var err error
+	if tx, ok := tx.(pgx.Tx); ok {
+		rows, err = tx.Query(ctx, q, deliveryID)
+	} else {
+		rows, err = s.pool.Query(ctx, q, deliveryID)
+	}
 	if err != nil {
 		return deadLetterRow{}, false, err
 	}
@@ -371,8 +395,15 @@ func (s *sqliteStore) deadLetters(ctx context.Context, webhookID string, limit i
 	return scanSQLiteDeadLetters(rows)
 }
 
-func (s *sqliteStore) takeDeadLetter(ctx context.Context, deliveryID string) (deadLetterRow, bool, error) {
-	rows, err := s.db.QueryContext(ctx, `DELETE FROM outhook_dead_letter WHERE delivery_id = ? RETURNING `+deadLetterColumns, deliveryID)
+func (s *sqliteStore) takeDeadLetter(ctx context.Context, tx any, deliveryID string) (deadLetterRow, bool, error) {
+	const q = `DELETE FROM outhook_dead_letter WHERE delivery_id = ? RETURNING ` + deadLetterColumns
+	var rows *sql.Rows
+	var err error
+	if tx, ok := tx.(*sql.Tx); ok {
+		rows, err = tx.QueryContext(ctx, q, deliveryID)
+	} else {
+		rows, err = s.db.QueryContext(ctx, q, deliveryID)
+	}
 	if err != nil {
 		return deadLetterRow{}, false, err
 	}

@@ -39,8 +39,11 @@ type Dispatcher struct {
 	// resizer is the engine when it keeps a queue per webhook, read
 	// before tracing wraps the engine and hides it.
 	resizer engine.Resizer
-	store   InvocationStore
-	tel     *telemetry
+	// txEngine is the engine when Redeliver can take a dead letter and
+	// queue it in one of its transactions.
+	txEngine TxEngine
+	store    InvocationStore
+	tel      *telemetry
 
 	// life is the context of store writes that have no caller's: it ends
 	// closeGrace after Close's ctx does, so that a slow store cannot hold
@@ -118,6 +121,11 @@ func New(opts ...Option) (*Dispatcher, error) {
 	}
 	d.tel = tel
 	d.resizer, _ = d.engine.(engine.Resizer)
+	if te, ok := d.engine.(TxEngine); ok && sameStore(d.store, te.InvocationStore()) {
+		if _, ok := d.store.(TxStore); ok {
+			d.txEngine = te
+		}
+	}
 	if tel.queued {
 		d.engine = tracedEngine{Engine: d.engine, tel: tel}
 	}
@@ -729,12 +737,18 @@ func (d *Dispatcher) DeadLetters(ctx context.Context, webhookID string, limit in
 // was removed. A dead letter it cannot queue (its webhook removed, the
 // queue full, ctx done while waiting for room) stays a dead letter, put
 // back even when ctx has ended; should the store fail to keep it, the
-// error includes a *DeadLetterError holding it.
+// error includes a *DeadLetterError holding it. With a TxEngine whose
+// store is the Dispatcher's, the dead letter is taken and its delivery
+// queued in one transaction, so it is never out of the store before its
+// delivery is queued.
 func (d *Dispatcher) Redeliver(ctx context.Context, deliveryID string) error {
 	if !d.enter() {
 		return ErrClosed
 	}
 	defer d.leave()
+	if d.txEngine != nil {
+		return d.redeliverTx(ctx, deliveryID)
+	}
 	dl, err := d.store.TakeDeadLetter(ctx, deliveryID)
 	if err != nil {
 		return err
@@ -751,6 +765,41 @@ func (d *Dispatcher) Redeliver(ctx context.Context, deliveryID string) error {
 		return err
 	}
 	return nil
+}
+
+// redeliverTx is Redeliver in a transaction of the engine's, which takes
+// the dead letter and queues its delivery: should either fail, neither
+// happens, and the dead letter stays where it was.
+func (d *Dispatcher) redeliverTx(ctx context.Context, deliveryID string) error {
+	var del *delivery
+	var name string
+	err := d.txEngine.InTx(ctx, func(tx engine.Tx) error {
+		dl, err := d.store.(TxStore).TakeDeadLetterTx(ctx, tx, deliveryID)
+		if err != nil {
+			return err
+		}
+		h := d.hookByID(dl.WebhookID)
+		if h == nil {
+			return fmt.Errorf("webhook %q of dead letter %q: %w", dl.WebhookID, deliveryID, ErrNotFound)
+		}
+		del, name = newDelivery(dl.DeliveryID, h, dl.Event, d.cfg.now()), h.def.Name
+		d.tel.startDelivery(ctx, h, del)
+		return d.engine.Enqueue(ctx, tx, []*engine.Delivery{del.Delivery})
+	})
+	if err != nil && del != nil {
+		d.tel.endDelivery(ctx, del, name, Failed, err.Error())
+	}
+	return err
+}
+
+// sameStore reports whether a and b are the same store, without
+// comparing values of a type that cannot be compared.
+func sameStore(a, b InvocationStore) bool {
+	if a == nil || b == nil {
+		return false
+	}
+	ta := reflect.TypeOf(a)
+	return ta == reflect.TypeOf(b) && ta.Comparable() && a == b
 }
 
 // putBack keeps again the dead letter that Redeliver took and could not

@@ -243,6 +243,10 @@ func (failingTxStore) RecordTx(context.Context, engine.Tx, webhook.Invocation) e
 	return errTxBroken
 }
 
+func (failingTxStore) TakeDeadLetterTx(context.Context, engine.Tx, string) (webhook.DeadLetter, error) {
+	return webhook.DeadLetter{}, errTxBroken
+}
+
 // A record PublishTx cannot write in the caller's transaction fails it,
 // naming the store's error, and queues nothing, even when the event went
 // to no webhook: the caller must not commit a transaction the database
