@@ -58,6 +58,8 @@ type Tx any
 // Resizer is an Engine that keeps a queue per webhook: the Dispatcher
 // calls Resize when a webhook is added or updated, so that the deliveries
 // already queued for it follow its new QueueSize and Concurrency at once.
+// It calls it with its registry locked: Resize must not call back into
+// the Dispatcher, nor wait for a run to end.
 type Resizer interface {
 	Resize(webhookID string, queueSize, concurrency int)
 }

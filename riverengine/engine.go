@@ -2,9 +2,12 @@ package riverengine
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -243,8 +246,8 @@ type Engine struct {
 }
 
 var (
-	_ engine.Engine       = (*Engine)(nil)
-	_ webhook.StoreEngine = (*Engine)(nil)
+	_ engine.Engine    = (*Engine)(nil)
+	_ webhook.TxEngine = (*Engine)(nil)
 )
 
 // New returns an engine on a PostgreSQL database that Migrate has brought
@@ -367,7 +370,7 @@ func (e *Engine) Enqueue(ctx context.Context, tx engine.Tx, batch []*engine.Deli
 		args[i] = deliveryArgs{
 			DeliveryID: d.ID, WebhookID: d.WebhookID, Event: string(d.Event.JSON()),
 			Created: d.Created, Attempts: d.Attempts, Concurrency: d.Concurrency, QueueSize: d.QueueSize,
-			OrderingKey: d.OrderingKey, DefinitionVersion: d.DefinitionVersion, Trace: d.TraceContext,
+			OrderingKey: storedKey(d.OrderingKey), DefinitionVersion: d.DefinitionVersion, Trace: d.TraceContext,
 		}
 	}
 	if err := e.queue.insert(ctx, tx, args, &river.InsertOpts{Queue: e.cfg.queue, MaxAttempts: maxRiverAttempts}); err != nil {
@@ -378,6 +381,18 @@ func (e *Engine) Enqueue(ctx context.Context, tx engine.Tx, batch []*engine.Deli
 		return ee
 	}
 	return nil
+}
+
+// storedKey is the form of an ordering key the database keeps: the key
+// itself, unless it holds a NUL character, which PostgreSQL's text and
+// jsonb refuse (and would refuse the whole batch with it). Such a key is
+// kept as its SHA-256 behind a control character, a line of its own.
+func storedKey(key string) string {
+	if !strings.ContainsRune(key, 0) {
+		return key
+	}
+	sum := sha256.Sum256([]byte(key))
+	return "\x01sha256:" + hex.EncodeToString(sum[:])
 }
 
 // ownsTx reports whether tx is a transaction of the engine's kind of
@@ -392,6 +407,28 @@ func (e *Engine) ownsTx(tx engine.Tx) bool {
 		return ok
 	}
 	return false
+}
+
+// InTx runs fn in a transaction of its own on the engine's database (a
+// pgx.Tx on PostgreSQL, a *sql.Tx on SQLite), committed when fn returns
+// nil and rolled back otherwise. Dispatcher.Redeliver takes a dead letter
+// from the engine's Store and queues its delivery in one.
+func (e *Engine) InTx(ctx context.Context, fn func(tx engine.Tx) error) error {
+	switch db := e.db.(type) {
+	case *pgxpool.Pool:
+		return pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error { return fn(tx) })
+	case *sql.DB:
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if err := fn(tx); err != nil {
+			_ = tx.Rollback()
+			return err
+		}
+		return tx.Commit()
+	}
+	return engine.ErrTxUnsupported
 }
 
 // InvocationStore returns the engine's Store, so that webhook.WithEngine

@@ -1,11 +1,13 @@
 package riverengine
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -41,7 +43,8 @@ type storeBackend interface {
 	invocations(ctx context.Context, webhookID string, limit int) ([][]byte, error)
 	addDeadLetter(ctx context.Context, dl *webhook.DeadLetter) error
 	deadLetters(ctx context.Context, webhookID string, limit int) ([]deadLetterRow, error)
-	takeDeadLetter(ctx context.Context, deliveryID string) (deadLetterRow, bool, error)
+	// takeDeadLetter deletes in tx when it is not nil, as record does.
+	takeDeadLetter(ctx context.Context, tx any, deliveryID string) (deadLetterRow, bool, error)
 	prune(ctx context.Context, before time.Time) (int64, error)
 }
 
@@ -141,16 +144,32 @@ func (s *Store) DeadLetters(ctx context.Context, webhookID string, limit int) ([
 // exactly one gets it and the others get an error wrapping
 // webhook.ErrNotFound.
 func (s *Store) TakeDeadLetter(ctx context.Context, deliveryID string) (webhook.DeadLetter, error) {
-	row, ok, err := s.b.takeDeadLetter(ctx, deliveryID)
+	return s.take(ctx, "TakeDeadLetter", nil, deliveryID)
+}
+
+// TakeDeadLetterTx is TakeDeadLetter in tx, a transaction of the store's
+// database: Redeliver takes the dead letter and queues its delivery in
+// one (see Engine.InTx), so that a crash between the two loses neither. A
+// transaction of another database is refused with an error wrapping
+// ErrWrongDatabase.
+func (s *Store) TakeDeadLetterTx(ctx context.Context, tx engine.Tx, deliveryID string) (webhook.DeadLetter, error) {
+	if !s.b.ownsTx(tx) {
+		return webhook.DeadLetter{}, &StoreError{Op: "TakeDeadLetterTx", Err: fmt.Errorf("%w (%T)", ErrWrongDatabase, tx)}
+	}
+	return s.take(ctx, "TakeDeadLetterTx", tx, deliveryID)
+}
+
+func (s *Store) take(ctx context.Context, op string, tx any, deliveryID string) (webhook.DeadLetter, error) {
+	row, ok, err := s.b.takeDeadLetter(ctx, tx, deliveryID)
 	if err != nil {
-		return webhook.DeadLetter{}, &StoreError{Op: "TakeDeadLetter", Err: err}
+		return webhook.DeadLetter{}, &StoreError{Op: op, Err: err}
 	}
 	if !ok {
 		return webhook.DeadLetter{}, fmt.Errorf("dead letter %q: %w", deliveryID, webhook.ErrNotFound)
 	}
 	dl, err := row.deadLetter()
 	if err != nil {
-		return webhook.DeadLetter{}, &StoreError{Op: "TakeDeadLetter", Err: err}
+		return webhook.DeadLetter{}, &StoreError{Op: op, Err: err}
 	}
 	return dl, nil
 }
@@ -195,7 +214,7 @@ func (s *pgStore) ownsTx(tx any) bool {
 func (s *pgStore) record(ctx context.Context, tx any, inv *webhook.Invocation, rec []byte) error {
 	const q = `INSERT INTO outhook_invocation (id, delivery_id, webhook_id, outcome, started_at, record)
 		VALUES ($1, $2, $3, $4, $5, $6)`
-	args := []any{inv.ID, inv.DeliveryID, inv.WebhookID, string(inv.Outcome), inv.StartedAt, string(rec)}
+	args := []any{inv.ID, inv.DeliveryID, inv.WebhookID, string(inv.Outcome), inv.StartedAt, string(jsonbSafe(rec))}
 	if tx, ok := tx.(pgx.Tx); ok {
 		_, err := tx.Exec(ctx, q, args...)
 		return err
@@ -222,8 +241,35 @@ func (s *pgStore) addDeadLetter(ctx context.Context, dl *webhook.DeadLetter) err
 		VALUES ($1, $2, $3, $4, $5, $6, $7)
 		ON CONFLICT (delivery_id) DO UPDATE SET webhook_id = excluded.webhook_id, outcome = excluded.outcome,
 			reason = excluded.reason, attempts = excluded.attempts, failed_at = excluded.failed_at, event = excluded.event`,
-		dl.DeliveryID, dl.WebhookID, string(dl.Outcome), dl.Reason, dl.Attempts, dl.FailedAt, string(dl.Event.JSON()))
+		dl.DeliveryID, dl.WebhookID, string(dl.Outcome), strings.ReplaceAll(dl.Reason, "\x00", "\uFFFD"), dl.Attempts, dl.FailedAt, string(dl.Event.JSON()))
 	return err
+}
+
+// jsonbSafe returns rec, JSON, with each \u0000 escape replaced by \ufffd,
+// the replacement character, in place. PostgreSQL's jsonb refuses NUL,
+// which a binary response body or an event's value may hold: it would
+// refuse the whole record and, in the caller's PublishTx transaction,
+// abort that transaction. (Its text columns refuse NUL too: a dead
+// letter's reason is cleaned the same way.)
+func jsonbSafe(rec []byte) []byte {
+	const nul = `\u0000`
+	for i := 0; ; {
+		j := bytes.Index(rec[i:], []byte(nul))
+		if j < 0 {
+			return rec
+		}
+		i += j
+		// An escape unless the backslash is itself escaped: an even run of
+		// backslashes before it.
+		run := 0
+		for k := i - 1; k >= 0 && rec[k] == '\\'; k-- {
+			run++
+		}
+		if run%2 == 0 {
+			copy(rec[i:], `\ufffd`)
+		}
+		i += len(nul)
+	}
 }
 
 const deadLetterColumns = "delivery_id, webhook_id, outcome, reason, attempts, failed_at, event"
@@ -243,8 +289,15 @@ func (s *pgStore) deadLetters(ctx context.Context, webhookID string, limit int) 
 	return pgx.CollectRows(rows, scanPGDeadLetter)
 }
 
-func (s *pgStore) takeDeadLetter(ctx context.Context, deliveryID string) (deadLetterRow, bool, error) {
-	rows, err := s.pool.Query(ctx, `DELETE FROM outhook_dead_letter WHERE delivery_id = $1 RETURNING `+deadLetterColumns, deliveryID)
+func (s *pgStore) takeDeadLetter(ctx context.Context, tx any, deliveryID string) (deadLetterRow, bool, error) {
+	const q = `DELETE FROM outhook_dead_letter WHERE delivery_id = $1 RETURNING ` + deadLetterColumns
+	var rows pgx.Rows
+	var err error
+	if tx, ok := tx.(pgx.Tx); ok {
+		rows, err = tx.Query(ctx, q, deliveryID)
+	} else {
+		rows, err = s.pool.Query(ctx, q, deliveryID)
+	}
 	if err != nil {
 		return deadLetterRow{}, false, err
 	}
@@ -342,8 +395,15 @@ func (s *sqliteStore) deadLetters(ctx context.Context, webhookID string, limit i
 	return scanSQLiteDeadLetters(rows)
 }
 
-func (s *sqliteStore) takeDeadLetter(ctx context.Context, deliveryID string) (deadLetterRow, bool, error) {
-	rows, err := s.db.QueryContext(ctx, `DELETE FROM outhook_dead_letter WHERE delivery_id = ? RETURNING `+deadLetterColumns, deliveryID)
+func (s *sqliteStore) takeDeadLetter(ctx context.Context, tx any, deliveryID string) (deadLetterRow, bool, error) {
+	const q = `DELETE FROM outhook_dead_letter WHERE delivery_id = ? RETURNING ` + deadLetterColumns
+	var rows *sql.Rows
+	var err error
+	if tx, ok := tx.(*sql.Tx); ok {
+		rows, err = tx.QueryContext(ctx, q, deliveryID)
+	} else {
+		rows, err = s.db.QueryContext(ctx, q, deliveryID)
+	}
 	if err != nil {
 		return deadLetterRow{}, false, err
 	}

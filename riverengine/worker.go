@@ -36,7 +36,8 @@ type deliveryArgs struct {
 	// the delivery was published.
 	DefinitionVersion uint64 `json:"definition_version,omitempty"`
 	// OrderingKey puts the delivery in line behind the webhook's earlier
-	// deliveries with the same key; empty when unordered.
+	// deliveries with the same key, in the form storedKey gives it; empty
+	// when unordered.
 	OrderingKey string `json:"ordering_key,omitempty"`
 	// Trace is the W3C trace context of the span that queued the
 	// delivery, so that the spans of its runs, on any instance, join the

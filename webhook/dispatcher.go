@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -9,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"reflect"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -34,8 +36,14 @@ type Dispatcher struct {
 	cfg    *config
 	client *http.Client
 	engine engine.Engine
-	store  InvocationStore
-	tel    *telemetry
+	// resizer is the engine when it keeps a queue per webhook, read
+	// before tracing wraps the engine and hides it.
+	resizer engine.Resizer
+	// txEngine is the engine when Redeliver can take a dead letter and
+	// queue it in one of its transactions.
+	txEngine TxEngine
+	store    InvocationStore
+	tel      *telemetry
 
 	// life is the context of store writes that have no caller's: it ends
 	// closeGrace after Close's ctx does, so that a slow store cannot hold
@@ -112,6 +120,12 @@ func New(opts ...Option) (*Dispatcher, error) {
 		return nil, fmt.Errorf("webhook: telemetry: %w", err)
 	}
 	d.tel = tel
+	d.resizer, _ = d.engine.(engine.Resizer)
+	if te, ok := d.engine.(TxEngine); ok && sameStore(d.store, te.InvocationStore()) {
+		if _, ok := d.store.(TxStore); ok {
+			d.txEngine = te
+		}
+	}
 	if tel.queued {
 		d.engine = tracedEngine{Engine: d.engine, tel: tel}
 	}
@@ -289,13 +303,13 @@ func distinctTriggers(ts []event.Trigger) []event.Trigger {
 
 // Update replaces the webhook with w.ID by w, checked as Add checks it.
 // Deliveries already started finish with the old definition; later ones
-// use the new. With the in-memory engine a new queue size and concurrency
-// apply at once to the webhook's queue, busy or not: a higher concurrency
-// starts waiting deliveries, a lower one starts none until those in flight
-// are under it, a larger queue lets waiting publishers in, and a smaller
-// one drops none of the deliveries it holds (those waiting for an
-// ordering key's turn included) but takes no more until they are under
-// its new size. It returns an error wrapping ErrNotFound for an unknown
+// use the new. With the in-memory engine (or another engine.Resizer) a
+// new queue size and concurrency apply at once to the webhook's queue,
+// busy or not: a higher concurrency starts waiting deliveries, a lower one
+// starts none until those in flight are under it, a larger queue lets
+// waiting publishers in, and a smaller one drops none of the deliveries it
+// holds (those waiting for an ordering key's turn included) but takes no
+// more until they are under its new size. It returns an error wrapping ErrNotFound for an unknown
 // id.
 func (d *Dispatcher) Update(w Webhook) (Webhook, error) {
 	if d.closed.Load() {
@@ -327,8 +341,8 @@ const closeGrace = time.Second
 // resizeQueue gives h's queue, busy or not, h's queue size and
 // concurrency, when the engine keeps a queue per webhook.
 func (d *Dispatcher) resizeQueue(h *hook) {
-	if r, ok := d.engine.(engine.Resizer); ok {
-		r.Resize(h.def.ID, h.queueSize, h.concurrency)
+	if d.resizer != nil {
+		d.resizer.Resize(h.def.ID, h.queueSize, h.concurrency)
 	}
 }
 
@@ -407,14 +421,16 @@ type Queued struct {
 // Publish hands the engine every delivery in one Enqueue. The in-memory
 // engine queues the event to every matching webhook whose queue has room,
 // then deals with the full ones as the queue policy says: with QueueReject
-// at once, with QueueBlock once it has waited for room until ctx is done.
+// at once; with QueueBlock it waits for room in all their queues at once,
+// queueing the event to each webhook as its own queue has room, until ctx
+// is done.
 // A delivery that could not be queued for want of room becomes a dead
 // letter (reason "queue full: …") that Redeliver can queue again later,
 // and Publish returns a *QueueFullError naming each such webhook (wrapping
 // ctx.Err() or ErrClosed when it waited), joined with a *DeadLetterError
 // for any dead letter the store failed to keep. The store has closeGrace
-// (one second) past ctx to keep them, so a hung store holds Publish at most
-// that long past ctx. Published lists what was queued. After Close it
+// (one second) past ctx to keep them and their records, so a hung store
+// holds Publish at most that long past ctx. Published lists what was queued. After Close it
 // returns ErrClosed. When the engine fails otherwise (a durable engine's
 // database error), Publish returns that error: the deliveries it did not
 // queue get no dead letter, and Published says which were queued, so that
@@ -430,12 +446,29 @@ func (d *Dispatcher) Publish(ctx context.Context, e *event.Event) (Published, er
 // back with the caller's own changes. No delivery starts before tx
 // commits. An engine that cannot write in tx (the in-memory one, or one on
 // another database) queues nothing and Publish returns an error wrapping
-// engine.ErrTxUnsupported.
+// engine.ErrTxUnsupported; so does a nil tx, or a nil pointer of a
+// transaction type, before anything is written. A record the store fails
+// to write in tx fails PublishTx with the store's error, queueing nothing:
+// the database may have aborted tx, which is the caller's to roll back.
 func (d *Dispatcher) PublishTx(ctx context.Context, tx engine.Tx, e *event.Event) (Published, error) {
-	if tx == nil {
-		return Published{}, fmt.Errorf("webhook: PublishTx: %w: tx is nil", engine.ErrTxUnsupported)
+	if isNil(tx) {
+		return Published{}, fmt.Errorf("webhook: PublishTx: %w: tx is nil (%T)", engine.ErrTxUnsupported, tx)
 	}
 	return d.publish(ctx, tx, e)
+}
+
+// isNil reports whether tx is nil, or a nil pointer in an interface (a
+// *sql.Tx never begun), which an engine would take for a transaction and
+// dereference.
+func isNil(tx engine.Tx) bool {
+	if tx == nil {
+		return true
+	}
+	switch v := reflect.ValueOf(tx); v.Kind() {
+	case reflect.Pointer, reflect.Interface, reflect.Map, reflect.Slice, reflect.Func, reflect.Chan:
+		return v.IsNil()
+	}
+	return false
 }
 
 func (d *Dispatcher) publish(ctx context.Context, tx engine.Tx, e *event.Event) (Published, error) {
@@ -456,16 +489,17 @@ func (d *Dispatcher) publish(ctx context.Context, tx engine.Tx, e *event.Event) 
 	queued := make([]pending, 0, len(candidates))
 	batch := make([]*engine.Delivery, 0, len(candidates))
 	now := d.cfg.now()
+	var txErr error // a record that tx did not take
 	for _, h := range candidates {
 		if !h.def.Active {
 			pub.Inactive++
-			d.recordNotSent(ctx, tx, h, e, Skipped, "webhook is inactive")
+			txErr = cmp.Or(txErr, d.recordNotSent(ctx, tx, h, e, Skipped, "webhook is inactive"))
 			continue
 		}
 		if !h.filter.Match(e.Document()) {
 			pub.Filtered++
 			if d.cfg.recordFiltered {
-				d.recordNotSent(ctx, tx, h, e, Filtered, h.filter.Explain(e.Document()).String())
+				txErr = cmp.Or(txErr, d.recordNotSent(ctx, tx, h, e, Filtered, h.filter.Explain(e.Document()).String()))
 			}
 			continue
 		}
@@ -473,6 +507,13 @@ func (d *Dispatcher) publish(ctx context.Context, tx engine.Tx, e *event.Event) 
 		d.tel.startDelivery(ctx, h, del)
 		queued = append(queued, pending{del, h})
 		batch = append(batch, del.Delivery)
+	}
+	if txErr != nil {
+		// The database may have aborted tx: queue nothing, and say why.
+		for _, p := range queued {
+			d.tel.endDelivery(ctx, p.del, p.h.def.Name, Failed, txErr.Error())
+		}
+		return pub, txErr
 	}
 	if len(batch) == 0 {
 		return pub, nil
@@ -528,7 +569,7 @@ func (d *Dispatcher) publish(ctx context.Context, tx engine.Tx, e *event.Event) 
 			serrs = append(serrs, err)
 		}
 		d.tel.endDelivery(ctx, del, h.def.Name, Failed, reason)
-		d.record(ctx, Invocation{
+		d.record(wctx, Invocation{
 			ID: newID(), DeliveryID: del.ID, WebhookID: del.WebhookID, WebhookName: h.def.Name, EventType: e.Type(),
 			EventID: e.ID(), Outcome: Failed, Reason: reason, StartedAt: d.cfg.now(),
 		})
@@ -652,10 +693,11 @@ func (d *Dispatcher) PublishJSON(ctx context.Context, raw []byte) (Published, er
 }
 
 // recordNotSent records that e did not go to h, in tx when there is one
-// and the store can write in it.
-func (d *Dispatcher) recordNotSent(ctx context.Context, tx engine.Tx, h *hook, e *event.Event, outcome Outcome, reason string) {
+// and the store can write in it. It returns the error of a write in tx,
+// which PublishTx returns; any other is logged, as records' are.
+func (d *Dispatcher) recordNotSent(ctx context.Context, tx engine.Tx, h *hook, e *event.Event, outcome Outcome, reason string) error {
 	if !d.cfg.recordFiltered {
-		return
+		return nil
 	}
 	inv := Invocation{
 		ID: newID(), WebhookID: h.def.ID, WebhookName: h.def.Name, EventType: e.Type(), EventID: e.ID(),
@@ -664,14 +706,15 @@ func (d *Dispatcher) recordNotSent(ctx context.Context, tx engine.Tx, h *hook, e
 	ts, ok := d.store.(TxStore)
 	if tx == nil || !ok {
 		d.record(ctx, inv)
-		return
+		return nil
 	}
 	if err := ts.RecordTx(ctx, tx, inv); err != nil {
-		d.cfg.logger.Error("webhook: storing an invocation", "webhook_id", inv.WebhookID, "error", err)
+		return fmt.Errorf("webhook: recording webhook %s in the transaction: %w", inv.WebhookID, err)
 	}
 	if d.cfg.onInvocation != nil {
 		d.cfg.onInvocation(inv)
 	}
+	return nil
 }
 
 // Invocations lists up to limit invocation records of a webhook, newest
@@ -694,12 +737,18 @@ func (d *Dispatcher) DeadLetters(ctx context.Context, webhookID string, limit in
 // was removed. A dead letter it cannot queue (its webhook removed, the
 // queue full, ctx done while waiting for room) stays a dead letter, put
 // back even when ctx has ended; should the store fail to keep it, the
-// error includes a *DeadLetterError holding it.
+// error includes a *DeadLetterError holding it. With a TxEngine whose
+// store is the Dispatcher's, the dead letter is taken and its delivery
+// queued in one transaction, so it is never out of the store before its
+// delivery is queued.
 func (d *Dispatcher) Redeliver(ctx context.Context, deliveryID string) error {
 	if !d.enter() {
 		return ErrClosed
 	}
 	defer d.leave()
+	if d.txEngine != nil {
+		return d.redeliverTx(ctx, deliveryID)
+	}
 	dl, err := d.store.TakeDeadLetter(ctx, deliveryID)
 	if err != nil {
 		return err
@@ -716,6 +765,41 @@ func (d *Dispatcher) Redeliver(ctx context.Context, deliveryID string) error {
 		return err
 	}
 	return nil
+}
+
+// redeliverTx is Redeliver in a transaction of the engine's, which takes
+// the dead letter and queues its delivery: should either fail, neither
+// happens, and the dead letter stays where it was.
+func (d *Dispatcher) redeliverTx(ctx context.Context, deliveryID string) error {
+	var del *delivery
+	var name string
+	err := d.txEngine.InTx(ctx, func(tx engine.Tx) error {
+		dl, err := d.store.(TxStore).TakeDeadLetterTx(ctx, tx, deliveryID)
+		if err != nil {
+			return err
+		}
+		h := d.hookByID(dl.WebhookID)
+		if h == nil {
+			return fmt.Errorf("webhook %q of dead letter %q: %w", dl.WebhookID, deliveryID, ErrNotFound)
+		}
+		del, name = newDelivery(dl.DeliveryID, h, dl.Event, d.cfg.now()), h.def.Name
+		d.tel.startDelivery(ctx, h, del)
+		return d.engine.Enqueue(ctx, tx, []*engine.Delivery{del.Delivery})
+	})
+	if err != nil && del != nil {
+		d.tel.endDelivery(ctx, del, name, Failed, err.Error())
+	}
+	return err
+}
+
+// sameStore reports whether a and b are the same store, without
+// comparing values of a type that cannot be compared.
+func sameStore(a, b InvocationStore) bool {
+	if a == nil || b == nil {
+		return false
+	}
+	ta := reflect.TypeOf(a)
+	return ta == reflect.TypeOf(b) && ta.Comparable() && a == b
 }
 
 // putBack keeps again the dead letter that Redeliver took and could not

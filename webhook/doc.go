@@ -74,5 +74,6 @@
 // back without an attempt, or was interrupted. WithEngine replaces the
 // in-memory engine, for instance with riverengine's durable one, whose
 // store then keeps the records too (StoreEngine); PublishTx publishes in a
-// transaction of the engine's database.
+// transaction of the engine's database, and Redeliver takes a dead letter
+// and queues it in one (TxEngine).
 package webhook

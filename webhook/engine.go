@@ -27,6 +27,19 @@ type StoreEngine interface {
 type TxStore interface {
 	InvocationStore
 	RecordTx(ctx context.Context, tx engine.Tx, inv Invocation) error
+	// TakeDeadLetterTx is TakeDeadLetter in tx (see TxEngine).
+	TakeDeadLetterTx(ctx context.Context, tx engine.Tx, deliveryID string) (DeadLetter, error)
+}
+
+// TxEngine is a StoreEngine that opens transactions of its database.
+// When the Dispatcher's store is the engine's own and a TxStore,
+// Redeliver takes the dead letter and queues its delivery in one of them,
+// so that no crash or failure between the two loses the dead letter.
+type TxEngine interface {
+	StoreEngine
+	// InTx runs fn in a new transaction, committed when fn returns nil
+	// and rolled back otherwise.
+	InTx(ctx context.Context, fn func(tx engine.Tx) error) error
 }
 
 // delivery is an engine's delivery with what the Dispatcher keeps of it

@@ -167,6 +167,10 @@ type txStore struct {
 	inTx []engine.Tx
 }
 
+func (s *txStore) TakeDeadLetterTx(ctx context.Context, _ engine.Tx, id string) (webhook.DeadLetter, error) {
+	return s.TakeDeadLetter(ctx, id)
+}
+
 func (s *txStore) RecordTx(ctx context.Context, tx engine.Tx, inv webhook.Invocation) error {
 	s.mu.Lock()
 	s.inTx = append(s.inTx, tx)

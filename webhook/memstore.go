@@ -74,7 +74,9 @@ func (s *MemoryStore) Invocations(_ context.Context, webhookID string, limit int
 }
 
 // AddDeadLetter keeps dl, dropping the webhook's oldest dead letter when
-// full.
+// full. A dead letter of the same delivery id (the same event published
+// again, say) is replaced, as the SQL stores replace it: one delivery, one
+// dead letter to redeliver.
 func (s *MemoryStore) AddDeadLetter(_ context.Context, dl DeadLetter) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -82,6 +84,10 @@ func (s *MemoryStore) AddDeadLetter(_ context.Context, dl DeadLetter) error {
 	if r == nil {
 		r = newRing[DeadLetter](s.deadPerWebhook)
 		s.dead[dl.WebhookID] = r
+	}
+	same := func(x DeadLetter) bool { return x.DeliveryID == dl.DeliveryID }
+	if slices.ContainsFunc(r.items, same) {
+		r.remove(same)
 	}
 	if r.push(dl) {
 		s.evictedDead++

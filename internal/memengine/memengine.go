@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"time"
 
@@ -42,10 +43,11 @@ type Engine struct {
 	queues   map[string]*webhookQueue
 	ready    []*webhookQueue // queues with work and room to run it, in turn
 	timers   map[*engine.Delivery]*time.Timer
-	live     int           // deliveries enqueued and not yet ended
-	drained  chan struct{} // closed when closing and live reaches 0
-	closing  chan struct{} // closed by Close: no more intake
-	stopping bool          // workers must exit
+	running  []*engine.Delivery // by worker, the delivery it runs; for Stats
+	live     int                // deliveries enqueued and not yet ended
+	drained  chan struct{}      // closed when closing and live reaches 0
+	closing  chan struct{}      // closed by Close: no more intake
+	stopping bool               // workers must exit
 	closed   bool
 }
 
@@ -86,6 +88,7 @@ func New(c Config) *Engine {
 		cancel:  cancel,
 		queues:  map[string]*webhookQueue{},
 		timers:  map[*engine.Delivery]*time.Timer{},
+		running: make([]*engine.Delivery, max(c.Workers, 1)),
 		drained: make(chan struct{}),
 		closing: make(chan struct{}),
 	}
@@ -97,8 +100,8 @@ func New(c Config) *Engine {
 func (e *Engine) Start(r engine.Runner) error {
 	e.runner = r
 	e.wg.Add(e.workers)
-	for range e.workers {
-		go e.worker()
+	for i := range e.workers {
+		go e.worker(i)
 	}
 	return nil
 }
@@ -119,8 +122,8 @@ func (e *Engine) queueFor(d *engine.Delivery) *webhookQueue {
 
 // Enqueue queues the batch: first every delivery whose webhook's queue has
 // room, then, unless the engine rejects at once, each of the others as
-// room comes, in order, until ctx ends or the engine closes; the rest are
-// then refused with that reason.
+// its own queue has room, whatever the others' queues do, until ctx ends
+// or the engine closes; the rest are then refused with that reason.
 func (e *Engine) Enqueue(ctx context.Context, tx engine.Tx, batch []*engine.Delivery) error {
 	if tx != nil {
 		return fmt.Errorf("memengine: %w: it keeps deliveries in memory", engine.ErrTxUnsupported)
@@ -148,16 +151,12 @@ func (e *Engine) Enqueue(ctx context.Context, tx engine.Tx, batch []*engine.Deli
 		}
 		full = append(full, i)
 	}
-	var stop error // why waiting stopped: the rest are not waited for either
-	for _, i := range full {
-		if stop == nil {
-			stop = e.waitAdmitLocked(ctx, batch[i])
-			if stop == nil {
-				continue
-			}
+	if len(full) > 0 {
+		left, stop := e.waitAdmitLocked(ctx, batch, full)
+		for _, i := range left {
+			fail(i, fmt.Errorf("%w: no room among %d deliveries before the wait ended: %w", engine.ErrQueueFull, e.queueFor(batch[i]).size, stop))
+			e.forgetIdleLocked(e.queues[batch[i].WebhookID], batch[i].WebhookID)
 		}
-		fail(i, fmt.Errorf("%w: no room among %d deliveries before the wait ended: %w", engine.ErrQueueFull, e.queueFor(batch[i]).size, stop))
-		e.forgetIdleLocked(e.queues[batch[i].WebhookID], batch[i].WebhookID)
 	}
 	e.mu.Unlock()
 	if errs == nil {
@@ -169,39 +168,76 @@ func (e *Engine) Enqueue(ctx context.Context, tx engine.Tx, batch []*engine.Deli
 	return &engine.BatchError{Errs: errs}
 }
 
-// waitAdmitLocked waits for room in d's queue and queues d, or returns why
-// it stopped waiting.
-func (e *Engine) waitAdmitLocked(ctx context.Context, d *engine.Delivery) error {
+// waitAdmitLocked waits for room in the queues of the deliveries of
+// batch at the indexes full, all at once, and queues each as its own
+// queue has room, so that a webhook that never frees any holds back no
+// other. It returns the indexes of those it could not queue, and why it
+// stopped waiting for them.
+func (e *Engine) waitAdmitLocked(ctx context.Context, batch []*engine.Delivery, full []int) (left []int, stop error) {
+	type waiting struct {
+		q    *webhookQueue
+		room chan struct{}
+	}
+	var waits []waiting
+	var cases []reflect.SelectCase
 	for {
 		if e.closed {
-			return engine.ErrClosed
+			return full, engine.ErrClosed
 		}
-		q := e.queueFor(d)
-		if e.tryAdmitLocked(q, d) {
-			return nil
+		waits, left = waits[:0], full[:0]
+		for _, i := range full {
+			q := e.queueFor(batch[i])
+			if e.tryAdmitLocked(q, batch[i]) {
+				continue
+			}
+			if q.room == nil {
+				q.room = make(chan struct{})
+			}
+			q.waiters++ // keeps q in the map while this waits
+			waits = append(waits, waiting{q, q.room})
+			left = append(left, i)
 		}
-		if q.room == nil {
-			q.room = make(chan struct{})
+		full = left
+		if len(full) == 0 {
+			return nil, nil
 		}
-		room := q.room
-		q.waiters++ // keeps q in the map while this waits
 		e.mu.Unlock()
 		var err error
-		select {
-		case <-room:
-		case <-ctx.Done():
-			err = ctx.Err()
-		case <-e.closing:
-			err = engine.ErrClosed
+		if len(waits) == 1 { // the common case, without reflection
+			select {
+			case <-waits[0].room:
+			case <-ctx.Done():
+				err = ctx.Err()
+			case <-e.closing:
+				err = engine.ErrClosed
+			}
+		} else {
+			cases = cases[:0]
+			for _, w := range waits {
+				cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(w.room)})
+			}
+			cases = append(cases,
+				reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ctx.Done())},
+				reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(e.closing)})
+			switch chosen, _, _ := reflect.Select(cases); chosen {
+			case len(waits):
+				err = ctx.Err()
+			case len(waits) + 1:
+				err = engine.ErrClosed
+			}
 		}
 		e.mu.Lock()
-		q.waiters--
+		for _, w := range waits {
+			w.q.waiters--
+		}
 		if err != nil {
-			if q.waiters == 0 && q.room != nil { // none left to wake
-				close(q.room)
-				q.room = nil
+			for _, w := range waits {
+				if w.q.waiters == 0 && w.q.room != nil { // none left to wake
+					close(w.q.room)
+					w.q.room = nil
+				}
 			}
-			return err
+			return full, err
 		}
 	}
 }
@@ -318,7 +354,7 @@ func (e *Engine) forgetIdleLocked(q *webhookQueue, webhookID string) {
 	}
 }
 
-func (e *Engine) worker() {
+func (e *Engine) worker(slot int) {
 	defer e.wg.Done()
 	// Each run's context registers with its parent: a context per worker
 	// keeps the workers from contending for the engine's.
@@ -341,12 +377,14 @@ func (e *Engine) worker() {
 		q.pending[0] = nil
 		q.pending = q.pending[1:]
 		q.inflight++
+		e.running[slot] = d
 		e.readyLocked(q) // more work and room: back in turn, behind the others
 		e.mu.Unlock()
 
 		res := e.runner.Run(ctx, d)
 
 		e.mu.Lock()
+		e.running[slot] = nil
 		q.inflight--
 		switch {
 		case (res.Outcome == engine.Retry || res.Outcome == engine.Held) && !e.stopping:
@@ -404,6 +442,11 @@ func (e *Engine) Stats(context.Context) (engine.Stats, error) {
 	for d := range e.timers {
 		consider(d)
 	}
+	for _, d := range e.running {
+		if d != nil {
+			consider(d)
+		}
+	}
 	return engine.Stats{Depth: e.live, Oldest: oldest}, nil
 }
 
@@ -451,6 +494,9 @@ func (e *Engine) Close(ctx context.Context) error {
 			left = append(left, waiting...)
 		}
 		clear(q.waiting)
+	}
+	for _, d := range left { // ended below: Stats no longer counts them
+		e.endLocked(e.queues[d.WebhookID], d.WebhookID)
 	}
 	e.work.Broadcast()
 	e.mu.Unlock()

@@ -92,3 +92,57 @@ func TestGivingUpPublisherLeavesRoom(t *testing.T) {
 		return enqueue(ctx, e, heldDelivery(size+1, size)) == nil
 	}, 5*time.Second, 10*time.Millisecond)
 }
+
+// A publisher waiting for room in two full queues takes the room of the
+// first that has some: a webhook whose endpoint hangs does not hold back
+// the event, and then refuse it, for another webhook that has room.
+func TestWaitForRoomIsPerWebhook(t *testing.T) {
+	release := map[string]chan struct{}{"dead": make(chan struct{}), "live": make(chan struct{})}
+	started := make(chan string, 16)
+	r := funcRunner(func(ctx context.Context, d *engine.Delivery) engine.Result {
+		started <- d.ID
+		select {
+		case <-release[d.WebhookID]:
+		case <-ctx.Done():
+		}
+		return engine.Result{Outcome: engine.Done}
+	})
+	e := New(Config{Workers: 4})
+	require.NoError(t, e.Start(r))
+	defer func() { require.NoError(t, e.Close(context.Background())) }()
+	defer close(release["dead"])
+	d := func(hook, id string) *engine.Delivery {
+		return &engine.Delivery{ID: id, WebhookID: hook, Event: &event.Event{}, QueueSize: 1, Concurrency: 1}
+	}
+	require.NoError(t, e.Enqueue(context.Background(), nil, []*engine.Delivery{d("dead", "d0"), d("live", "l0")}))
+	<-started
+	<-started
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- e.Enqueue(ctx, nil, []*engine.Delivery{d("dead", "d1"), d("live", "l1")}) }()
+	require.Eventually(t, func() bool { // waiting
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		return e.queues["dead"].waiters == 1
+	}, 5*time.Second, time.Millisecond)
+	close(release["live"]) // the live webhook's queue has room again
+	select {
+	case id := <-started:
+		require.Equal(t, "l1", id)
+	case <-time.After(5 * time.Second):
+		t.Fatal("the live webhook waited for the dead one's room")
+	}
+	cancel()
+	var be *engine.BatchError
+	require.ErrorAs(t, <-done, &be)
+	require.ErrorIs(t, be.Errs[0], engine.ErrQueueFull)
+	require.ErrorIs(t, be.Errs[0], context.Canceled)
+	require.NoError(t, be.Errs[1])
+}
+
+type funcRunner func(ctx context.Context, d *engine.Delivery) engine.Result
+
+func (f funcRunner) Run(ctx context.Context, d *engine.Delivery) engine.Result { return f(ctx, d) }
+func (funcRunner) Abandon(*engine.Delivery, error)                             {}

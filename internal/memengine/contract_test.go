@@ -1,0 +1,221 @@
+package memengine_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/outhook/outhook/engine"
+	"github.com/outhook/outhook/event"
+	"github.com/outhook/outhook/internal/memengine"
+	"github.com/outhook/outhook/internal/testkit/leakcheck"
+)
+
+// ledger is a Runner that counts how each delivery ends: Done returned,
+// or Abandon called. Run answers at random, and blocks the deliveries of
+// webhook "stuck" until its ctx ends.
+type ledger struct {
+	mu    sync.Mutex
+	ended map[*engine.Delivery]int
+	runs  atomic.Int64
+}
+
+func (l *ledger) Run(ctx context.Context, d *engine.Delivery) engine.Result {
+	l.runs.Add(1)
+	if d.WebhookID == "stuck" {
+		<-ctx.Done()
+		return engine.Result{Outcome: engine.Interrupted}
+	}
+	if ctx.Err() != nil {
+		return engine.Result{Outcome: engine.Interrupted}
+	}
+	switch rand.IntN(4) {
+	case 0:
+		return engine.Result{Outcome: engine.Retry, Delay: time.Duration(rand.IntN(3)) * time.Millisecond}
+	case 1:
+		return engine.Result{Outcome: engine.Held, Delay: time.Duration(rand.IntN(3)) * time.Millisecond}
+	}
+	l.end(d)
+	return engine.Result{Outcome: engine.Done}
+}
+
+func (l *ledger) Abandon(d *engine.Delivery, err error) {
+	if !errors.Is(err, engine.ErrClosed) {
+		panic(fmt.Sprintf("abandoned for %v", err))
+	}
+	l.end(d)
+}
+
+func (l *ledger) end(d *engine.Delivery) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.ended[d]++
+}
+
+func delivery(hook string, i int, key string) *engine.Delivery {
+	return &engine.Delivery{
+		ID: fmt.Sprintf("%s-%d", hook, i), WebhookID: hook, Event: &event.Event{}, Created: time.Now(),
+		QueueSize: 4, Concurrency: 2, OrderingKey: key,
+	}
+}
+
+// Publishers race with retries, holds, resizes and Close, blocking or
+// rejecting: every delivery Enqueue queued ends exactly once, Done or
+// abandoned, and none it refused ever runs; nothing outlives Close.
+func TestEveryQueuedDeliveryEndsOnce(t *testing.T) {
+	for _, reject := range []bool{false, true} {
+		t.Run(fmt.Sprintf("reject=%v", reject), func(t *testing.T) {
+			leakcheck.Check(t)
+			l := &ledger{ended: map[*engine.Delivery]int{}}
+			e := memengine.New(memengine.Config{Workers: 4, Reject: reject})
+			require.NoError(t, e.Start(l))
+
+			var mu sync.Mutex
+			queued, refused := map[*engine.Delivery]bool{}, map[*engine.Delivery]bool{}
+			var wg sync.WaitGroup
+			for p := range 6 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := range 200 {
+						batch := []*engine.Delivery{
+							delivery("a", p*1000+i, ""),
+							delivery("b", p*1000+i, fmt.Sprint(i%3)),
+							delivery("stuck", p*1000+i, ""),
+						}
+						ctx, cancel := context.WithTimeout(context.Background(), time.Duration(rand.IntN(2000))*time.Microsecond)
+						err := e.Enqueue(ctx, nil, batch)
+						cancel()
+						errs := make([]error, len(batch))
+						var be *engine.BatchError
+						switch {
+						case errors.As(err, &be):
+							errs = be.Errs
+						case err != nil:
+							for j := range errs {
+								errs[j] = err
+							}
+						}
+						mu.Lock()
+						for j, d := range batch {
+							if errs[j] == nil {
+								queued[d] = true
+							} else {
+								refused[d] = true
+							}
+						}
+						mu.Unlock()
+						if i%50 == 0 {
+							e.Resize("b", 2+rand.IntN(6), 1+rand.IntN(3))
+						}
+						if errors.Is(err, engine.ErrClosed) {
+							return
+						}
+					}
+				}()
+			}
+			time.Sleep(20 * time.Millisecond)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+			defer cancel()
+			require.ErrorIs(t, e.Close(ctx), context.DeadlineExceeded, "stuck never ends by itself")
+			wg.Wait()
+
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			for d := range queued {
+				require.Equal(t, 1, l.ended[d], "delivery %s queued", d.ID)
+			}
+			for d := range refused {
+				require.Zero(t, l.ended[d], "delivery %s refused", d.ID)
+			}
+			require.Len(t, l.ended, len(queued))
+			st, err := e.Stats(context.Background())
+			require.NoError(t, err)
+			require.Zero(t, st.Depth)
+		})
+	}
+}
+
+// A batch whose webhooks are some full and some not reaches those with
+// room at once, while the publisher still waits for the others, and
+// Close ends that wait.
+func TestBatchReachesWebhooksWithRoomAtOnce(t *testing.T) {
+	leakcheck.Check(t)
+	started := make(chan string, 16)
+	release := make(chan struct{})
+	r := runnerFunc(func(ctx context.Context, d *engine.Delivery) engine.Result {
+		started <- d.ID
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
+		return engine.Result{Outcome: engine.Done}
+	})
+	e := memengine.New(memengine.Config{Workers: 4})
+	require.NoError(t, e.Start(r))
+	full := &engine.Delivery{ID: "f0", WebhookID: "full", Event: &event.Event{}, QueueSize: 1, Concurrency: 1}
+	require.NoError(t, e.Enqueue(context.Background(), nil, []*engine.Delivery{full}))
+	require.Equal(t, "f0", <-started)
+
+	done := make(chan error, 1)
+	go func() {
+		done <- e.Enqueue(context.Background(), nil, []*engine.Delivery{
+			{ID: "f1", WebhookID: "full", Event: &event.Event{}, QueueSize: 1, Concurrency: 1},
+			{ID: "o1", WebhookID: "other", Event: &event.Event{}, QueueSize: 1, Concurrency: 1},
+		})
+	}()
+	select {
+	case id := <-started:
+		require.Equal(t, "o1", id, "the webhook with room runs while the publisher waits")
+	case <-time.After(5 * time.Second):
+		t.Fatal("the webhook with room waited for the full one")
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- e.Close(context.Background()) }()
+	err := <-done
+	var be *engine.BatchError
+	require.ErrorAs(t, err, &be)
+	require.Len(t, be.Errs, 2)
+	require.ErrorIs(t, be.Errs[0], engine.ErrQueueFull)
+	require.ErrorIs(t, be.Errs[0], engine.ErrClosed)
+	require.NoError(t, be.Errs[1])
+	close(release)
+	require.NoError(t, <-closed)
+}
+
+// Stats counts running deliveries in Depth, and in Oldest too.
+func TestStatsOldestCountsRunning(t *testing.T) {
+	leakcheck.Check(t)
+	release := make(chan struct{})
+	running := make(chan struct{})
+	r := runnerFunc(func(ctx context.Context, d *engine.Delivery) engine.Result {
+		close(running)
+		<-release
+		return engine.Result{Outcome: engine.Done}
+	})
+	e := memengine.New(memengine.Config{Workers: 1})
+	require.NoError(t, e.Start(r))
+	defer func() { require.NoError(t, e.Close(context.Background())) }()
+	defer close(release)
+	created := time.Now().Add(-time.Hour)
+	require.NoError(t, e.Enqueue(context.Background(), nil, []*engine.Delivery{
+		{ID: "x", WebhookID: "w", Event: &event.Event{}, Created: created, QueueSize: 1, Concurrency: 1},
+	}))
+	<-running
+	st, err := e.Stats(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, 1, st.Depth)
+	require.True(t, st.Oldest.Equal(created), "oldest %v, want %v", st.Oldest, created)
+}
+
+type runnerFunc func(ctx context.Context, d *engine.Delivery) engine.Result
+
+func (f runnerFunc) Run(ctx context.Context, d *engine.Delivery) engine.Result { return f(ctx, d) }
+func (runnerFunc) Abandon(*engine.Delivery, error)                             {}
