@@ -436,7 +436,9 @@ func (e *Engine) InTx(ctx context.Context, fn func(tx engine.Tx) error) error {
 func (e *Engine) InvocationStore() webhook.InvocationStore { return e.store }
 
 // Stats counts the deliveries in the engine's queue, across instances:
-// jobs waiting, running, snoozed or between retries.
+// jobs waiting, running, snoozed or between retries. It is one count over
+// river_job at each collection of the queue metrics, whose cost grows
+// with the backlog.
 func (e *Engine) Stats(ctx context.Context) (engine.Stats, error) {
 	n, oldest, err := e.queue.stats(ctx, e.cfg.queue)
 	if err != nil {

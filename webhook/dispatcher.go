@@ -591,8 +591,13 @@ func enqueueErrors(err error, n int) []error {
 		return nil
 	}
 	var be *engine.BatchError
-	if errors.As(err, &be) && len(be.Errs) == n {
-		return be.Errs
+	if errors.As(err, &be) {
+		if len(be.Errs) == n {
+			return be.Errs
+		}
+		// Which were queued is unknown: none is kept as a dead letter, which
+		// could duplicate one queued, and Publish reports the engine's fault.
+		err = fmt.Errorf("webhook: the engine's BatchError has %d errors for %d deliveries: %s", len(be.Errs), n, err)
 	}
 	errs := make([]error, n)
 	for i := range errs {

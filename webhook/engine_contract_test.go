@@ -271,3 +271,25 @@ func TestInterruptedRunCountsForNothing(t *testing.T) {
 	require.Equal(t, webhook.Delivered, (<-invs).Outcome)
 	require.True(t, errors.Is(engine.ErrClosed, webhook.ErrClosed))
 }
+
+// badBatchEngine answers a batch with a BatchError of the wrong length.
+type badBatchEngine struct{ batchEngine }
+
+func (e *badBatchEngine) Enqueue(context.Context, engine.Tx, []*engine.Delivery) error {
+	return &engine.BatchError{Errs: []error{engine.ErrQueueFull}}
+}
+
+// An engine's malformed BatchError leaves no dead letter (which deliveries
+// it queued is unknown) and Publish reports the fault.
+func TestMalformedBatchErrorKeepsNoDeadLetter(t *testing.T) {
+	eng := &badBatchEngine{}
+	d, _ := newDispatcher(t, webhook.WithEngine(eng))
+	addHooks(t, d, 3)
+	pub, err := d.Publish(context.Background(), mock(t, accessrequest.Created))
+	require.ErrorContains(t, err, "BatchError has 1 errors for 3 deliveries")
+	require.NotErrorIs(t, err, webhook.ErrQueueFull)
+	require.Empty(t, pub.Deliveries)
+	dls, err := d.DeadLetters(context.Background(), "", 0)
+	require.NoError(t, err)
+	require.Empty(t, dls)
+}
