@@ -30,6 +30,7 @@ type state struct {
 	args    []any      // helper arguments
 	scratch []byte     // text that must be escaped after rendering
 	depth   int        // partial nesting
+	floor   int        // the frame of the partial being rendered, where ../ stops
 	// rootCache holds the members of the data looked up so far, by the
 	// slots of expr.rootSlot, when the data is a parsed document;
 	// rootDone has a bit for each slot filled.
@@ -139,9 +140,13 @@ func (s *state) run(dst []byte, nodes []node) ([]byte, error) {
 				return dst, s.errorf(n, n.pos, "partials nested more than "+strconv.Itoa(maxPartialDepth)+" deep", nil)
 			}
 			s.depth++
-			start := len(dst)
+			start, floor := len(dst), s.floor
+			if n.isolate {
+				s.floor = s.n - 1
+			}
 			dst, err = s.run(dst, part.nodes)
 			s.depth--
+			s.floor = floor
 			if n.indent != "" && err == nil {
 				dst = indentLines(dst, start, n.indent)
 			}
@@ -300,7 +305,7 @@ func (s *state) lookupAny(e *expr) (any, bool) {
 		v = s.frames[0].v
 	case e.local:
 		i := s.n - 1 - e.up
-		if i < 0 {
+		if i < s.floor {
 			return nil, false
 		}
 		v = s.frame(i).v
@@ -754,7 +759,12 @@ func (s *state) partialBlock(dst []byte, n *node) ([]byte, error) {
 		v = m
 	}
 	s.push(ctxFrame{v: v})
+	floor := s.floor
+	if n.isolate {
+		s.floor = s.n - 1
+	}
 	dst, err = s.run(dst, n.body)
+	s.floor = floor
 	s.pop()
 	return dst, err
 }

@@ -55,10 +55,15 @@ type node struct {
 	dyn         map[string]*partial // nPartial with a dynamic name: the partials by name
 	mustFind    bool                // nPartial of {{> (expr)}}: a name that is no partial is an error
 	nameOutside bool                // nPartial of {{> (expr) x}}: expr is read outside the block that makes x the context
-	hash        []hashArg           // nBlock of a partial: its hash arguments
-	name        string              // nBlock: the opening tag's first word, for messages
-	close       int                 // nBlock: offset of the closing tag
-	params      int32               // nBlock of each or with with block parameters: their id
+	// isolate marks the inclusion of a partial WithPartials provides, in
+	// the Handlebars dialect (nPartial, or the nBlock of a partial with a
+	// context): as in handlebars.js, ../ inside it does not reach the
+	// contexts around the tag.
+	isolate bool
+	hash    []hashArg // nBlock of a partial: its hash arguments
+	name    string    // nBlock: the opening tag's first word, for messages
+	close   int       // nBlock: offset of the closing tag
+	params  int32     // nBlock of each or with with block parameters: their id
 	// trueKeeps marks a section whose context stays the current one when
 	// its value is true, as in Handlebars.
 	trueKeeps bool
@@ -154,10 +159,13 @@ type parser struct {
 	params    []blockParams       // the block parameters in scope, innermost last
 	nParams   int32               // the blocks with parameters so far
 	env       *partialEnv         // the inline partials and partial block in scope
-	nEnv      int                 // the partialEnvs and tokDefs so far, for their ids
-	depth     int                 // HTML and Text modes: partials being compiled
-	defs      []*tokDef           // the partials written in the template, in order
-	checking  bool                // checkUnused: partial tags are skipped
+	// inContextBlock is set while addPartial reads the partial of a
+	// {{> p x}} tag, whose block already makes x the context.
+	inContextBlock bool
+	nEnv           int       // the partialEnvs and tokDefs so far, for their ids
+	depth          int       // HTML and Text modes: partials being compiled
+	defs           []*tokDef // the partials written in the template, in order
+	checking       bool      // checkUnused: partial tags are skipped
 }
 
 // partialEnv is a scope of partials written in the template: the inline
@@ -485,6 +493,8 @@ func (p *parser) addPartial(src *source, t token, add func(node), blk *tokDef) e
 	if p.checking {
 		return nil
 	}
+	inContextBlock := p.inContextBlock
+	p.inContextBlock = false
 	name := t.text
 	if strings.HasPrefix(name, "*") {
 		return p.addDynamicPartial(src, t, add)
@@ -531,9 +541,13 @@ func (p *parser) addPartial(src *source, t token, add func(node), blk *tokDef) e
 		}
 		n.hash = ep.hash
 		t.text = name
-		if err := p.addPartial(src, t, func(b node) { n.body = append(n.body, b) }, blk); err != nil {
+		p.inContextBlock = true
+		err := p.addPartial(src, t, func(b node) { n.body = append(n.body, b) }, blk)
+		p.inContextBlock = false
+		if err != nil {
 			return err
 		}
+		n.isolate = p.isolates(name, blk)
 		for i := range n.body {
 			// A name given by a value is that of the context around.
 			n.body[i].nameOutside = n.body[i].dyn != nil
@@ -574,22 +588,48 @@ func (p *parser) addPartial(src *source, t token, add func(node), blk *tokDef) e
 	saved := p.env
 	p.env = env
 	defer func() { p.env = saved }()
+	isolate := p.isolates(name, blk)
 	if p.cfg.mode == JSON {
 		psrc := &source{name: name, text: indent(body, t.indent)}
-		return p.inlinePartial(src, t, name, name, func() ([]node, error) {
+		parse := func() ([]node, error) {
 			saved := p.params
 			p.params = nil
 			defer func() { p.params = saved }()
 			return p.parseSource(psrc, p.cfg.left, p.cfg.right)
-		}, add)
+		}
+		if !isolate || inContextBlock {
+			return p.inlinePartial(src, t, name, name, parse, add)
+		}
+		// Inlined in a block over the current context, where ../ stops.
+		n := node{kind: nBlock, block: bPartial, pos: t.pos, src: src, name: ">" + name, close: t.pos + len(t.text), isolate: true}
+		n.expr, _ = parsePath(".")
+		n.expr.pos = t.pos
+		if err := p.inlinePartial(src, t, name, name, parse, func(b node) { n.body = append(n.body, b) }); err != nil {
+			return err
+		}
+		add(n)
+		return nil
 	}
 	srcInd, outInd := p.indents(t.indent)
 	part, err := p.compilePartial(name, srcInd)
 	if err != nil {
 		return err
 	}
-	add(node{kind: nPartial, part: part, pos: t.pos, src: src, indent: outInd})
+	add(node{kind: nPartial, part: part, pos: t.pos, src: src, indent: outInd, isolate: isolate})
 	return nil
+}
+
+// isolates reports whether including name, with blk the opening tag of a
+// partial block or nil, starts from the partial's own context: in the
+// Handlebars dialect, for a partial WithPartials provides. The content of
+// a partial block and inline partials keep the contexts where they are
+// written, and so, for now, does a partial called as a block.
+func (p *parser) isolates(name string, blk *tokDef) bool {
+	if p.cfg.dialect != Handlebars || blk != nil || p.env.lookup(name) != nil {
+		return false
+	}
+	_, ok := p.cfg.partials[name]
+	return ok
 }
 
 // inlinePartial adds, in JSON mode, the nodes of the partial name that
@@ -733,7 +773,7 @@ func (p *parser) addPartialByValue(src *source, t token, e *expr, add func(node)
 		if err != nil {
 			return err
 		}
-		add(node{kind: nPartial, expr: e, dyn: dyn, mustFind: true, pos: t.pos, src: src})
+		add(node{kind: nPartial, expr: e, dyn: dyn, mustFind: true, pos: t.pos, src: src, isolate: p.cfg.dialect == Handlebars})
 		return nil
 	}
 	srcInd, outInd := p.indents(t.indent)
@@ -741,7 +781,7 @@ func (p *parser) addPartialByValue(src *source, t token, e *expr, add func(node)
 	if err != nil {
 		return err
 	}
-	add(node{kind: nPartial, expr: e, dyn: dyn, mustFind: true, pos: t.pos, src: src, indent: outInd})
+	add(node{kind: nPartial, expr: e, dyn: dyn, mustFind: true, pos: t.pos, src: src, indent: outInd, isolate: p.cfg.dialect == Handlebars})
 	return nil
 }
 
@@ -764,7 +804,7 @@ func (p *parser) addDynamicPartial(src *source, t token, add func(node)) error {
 		if err != nil {
 			return err
 		}
-		add(node{kind: nPartial, expr: e, dyn: dyn, pos: t.pos, src: src})
+		add(node{kind: nPartial, expr: e, dyn: dyn, pos: t.pos, src: src, isolate: p.cfg.dialect == Handlebars})
 		return nil
 	}
 	srcInd, outInd := p.indents(t.indent)
@@ -772,7 +812,7 @@ func (p *parser) addDynamicPartial(src *source, t token, add func(node)) error {
 	if err != nil {
 		return err
 	}
-	add(node{kind: nPartial, expr: e, dyn: dyn, pos: t.pos, src: src, indent: outInd})
+	add(node{kind: nPartial, expr: e, dyn: dyn, pos: t.pos, src: src, indent: outInd, isolate: p.cfg.dialect == Handlebars})
 	return nil
 }
 

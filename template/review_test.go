@@ -1,0 +1,58 @@
+package template_test
+
+import (
+	"testing"
+
+	"github.com/outhook/outhook/internal/jsondoc"
+	"github.com/outhook/outhook/template"
+)
+
+// renderDoc parses src with opts and renders it over the JSON data.
+func renderDoc(t *testing.T, src, data string, opts ...template.Option) string {
+	t.Helper()
+	tm, err := template.Parse(src, opts...)
+	if err != nil {
+		t.Fatalf("Parse(%q): %v", src, err)
+	}
+	doc, err := jsondoc.Parse([]byte(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := tm.Append(nil, doc)
+	if err != nil {
+		t.Fatalf("Append(%q): %v", src, err)
+	}
+	return string(out)
+}
+
+// A partial that WithPartials provides starts from its own context in
+// Handlebars: ../ does not reach the contexts around the tag that includes
+// it (handlebars.js 4.7.10 renders what is wanted here), while @root and
+// the loop's @index still do.
+func TestPartialDoesNotSeeCallerContexts(t *testing.T) {
+	const data = `{"n":3,"name":"root","items":[{"name":"a"},{"name":"b"}],"person":{"first":"Ann"}}`
+	partials := template.WithPartials(map[string]string{
+		"up": `<{{../n}}|{{../name}}|{{name}}|{{@root.n}}|{{@index}}>`,
+	})
+	cases := []struct{ src, want string }{
+		{`{{#each items}}{{> up}}{{/each}}`, `<||a|3|0><||b|3|1>`},
+		{`{{#with person}}{{> up}}{{/with}}`, `<|||3|>`},
+		{`{{> up items.[0]}}`, `<||a|3|>`},
+		{`{{#each items}}{{> up ..}}{{/each}}`, `<||root|3|0><||root|3|1>`},
+		{`{{#each items}}{{> up name=../name}}{{/each}}`, `<||root|3|0><||root|3|1>`},
+	}
+	for _, c := range cases {
+		if got := renderDoc(t, c.src, data, partials, template.WithMode(template.Text), template.WithMissingPartialsEmpty()); got != c.want {
+			t.Errorf("text %s: got %q, want %q", c.src, got, c.want)
+		}
+		// The same inside a JSON string, where partials are inlined.
+		src := `{"v":"` + c.src + `"}`
+		if got, want := renderDoc(t, src, data, partials), `{"v":"`+c.want+`"}`; got != want {
+			t.Errorf("json %s: got %s, want %s", src, got, want)
+		}
+	}
+	// The mustache specification's partials see the enclosing contexts.
+	if got := renderDoc(t, `{{#items}}{{> up}}{{/items}}`, data, partials, template.WithMode(template.Text), template.WithDialect(template.Mustache)); got != `<3|root|a|3|0><3|root|b|3|1>` {
+		t.Errorf("mustache: got %q", got)
+	}
+}
