@@ -176,9 +176,10 @@
 //     WithDialect(Mustache), where ../ reaches them); a partial that
 //     WithPartials does not provide is a Parse error (see
 //     WithMissingPartialsEmpty); {{> (expr)}} includes the partial named
-//     by the value of expr, and Execute fails when there is none (in JSON
-//     mode, Parse checks every partial WithPartials provides where the
-//     tag stands);
+//     by the value of expr, and Execute fails when there is none, or when
+//     it is a layout that renders {{> @partial-block}} (in JSON mode,
+//     Parse checks every partial WithPartials provides where the tag
+//     stands);
 //   - {{#*inline "name"}}…{{/inline}} defines a partial for the block part
 //     it is written in (before the definition too; the last of a name
 //     wins) and the partials included from there, ahead of WithPartials;

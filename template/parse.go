@@ -162,10 +162,13 @@ type parser struct {
 	// inContextBlock is set while addPartial reads the partial of a
 	// {{> p x}} tag, whose block already makes x the context.
 	inContextBlock bool
-	nEnv           int       // the partialEnvs and tokDefs so far, for their ids
-	depth          int       // HTML and Text modes: partials being compiled
-	defs           []*tokDef // the partials written in the template, in order
-	checking       bool      // checkUnused: partial tags are skipped
+	// byValue counts the partials being read for a partial tag whose name
+	// a value gives, any of which it may include.
+	byValue  int
+	nEnv     int       // the partialEnvs and tokDefs so far, for their ids
+	depth    int       // HTML and Text modes: partials being compiled
+	defs     []*tokDef // the partials written in the template, in order
+	checking bool      // checkUnused: partial tags are skipped
 }
 
 // partialEnv is a scope of partials written in the template: the inline
@@ -570,6 +573,13 @@ func (p *parser) addPartial(src *source, t token, add func(node), blk *tokDef) e
 	}
 	if !ok {
 		if name == "@partial-block" {
+			if p.byValue > 0 {
+				// A layout included by a name that a value gives, as
+				// handlebars.js may: it fails there, at Execute.
+				lit := &expr{kind: eLit, pos: t.pos, text: name, lit: name}
+				add(node{kind: nPartial, expr: lit, dyn: map[string]*partial{}, mustFind: true, pos: t.pos, src: src})
+				return nil
+			}
 			return src.errorf(t.pos, "{{> @partial-block}} outside a partial called as a block ({{#> name}}…{{/name}})")
 		}
 		if p.cfg.strict || !p.cfg.missingEmpty {
@@ -660,6 +670,8 @@ func (p *parser) inlinePartial(src *source, t token, name, key string, parse fun
 // the template runs: the JSON analysis follows each as one way through the
 // tag.
 func (p *parser) inlineAllPartials(src *source, t token) (map[string]*partial, error) {
+	p.byValue++
+	defer func() { p.byValue-- }()
 	dyn := make(map[string]*partial, len(p.cfg.partials))
 	for _, name := range slices.Sorted(maps.Keys(p.cfg.partials)) {
 		psrc := &source{name: name, text: indent(p.cfg.partials[name], t.indent)}
@@ -681,6 +693,8 @@ func (p *parser) inlineAllPartials(src *source, t token) (map[string]*partial, e
 // compileAllPartials compiles every partial WithPartials provides, for a
 // partial whose name is known only when the template runs.
 func (p *parser) compileAllPartials(srcInd string) (map[string]*partial, error) {
+	p.byValue++
+	defer func() { p.byValue-- }()
 	dyn := make(map[string]*partial, len(p.cfg.partials))
 	for name := range p.cfg.partials {
 		part, err := p.compilePartial(name, srcInd)

@@ -1,6 +1,8 @@
 package template_test
 
 import (
+	"errors"
+	"strings"
 	"testing"
 
 	"github.com/outhook/outhook/internal/jsondoc"
@@ -54,5 +56,38 @@ func TestPartialDoesNotSeeCallerContexts(t *testing.T) {
 	// The mustache specification's partials see the enclosing contexts.
 	if got := renderDoc(t, `{{#items}}{{> up}}{{/items}}`, data, partials, template.WithMode(template.Text), template.WithDialect(template.Mustache)); got != `<3|root|a|3|0><3|root|b|3|1>` {
 		t.Errorf("mustache: got %q", got)
+	}
+}
+
+// A partial named by a value may be any partial WithPartials provides; one
+// that is a layout for partial blocks ({{> @partial-block}}) does not stop
+// the others from being included by name, and including it so fails at
+// Execute, as handlebars.js fails there.
+func TestDynamicPartialBesideLayout(t *testing.T) {
+	partials := template.WithPartials(map[string]string{
+		"person": `{{name}}`,
+		"layout": `<{{> @partial-block}}>`,
+	})
+	if got := renderDoc(t, `{{> (lookup . "which")}}`, `{"which":"person","name":"Ann"}`, partials, template.WithMode(template.Text)); got != "Ann" {
+		t.Errorf("text: got %q", got)
+	}
+	if got := renderDoc(t, `{"v":"{{> (lookup . \"which\")}}"}`, `{"which":"person","name":"Ann"}`, partials); got != `{"v":"Ann"}` {
+		t.Errorf("json: got %q", got)
+	}
+	for _, src := range []string{`{{> (lookup . "which")}}`, `{"v":"{{> (lookup . \"which\")}}"}`} {
+		mode := template.JSON
+		if src[0] != '{' || src[1] != '"' {
+			mode = template.Text
+		}
+		tm, err := template.Parse(src, partials, template.WithMode(mode))
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, _ := jsondoc.Parse([]byte(`{"which":"layout"}`))
+		out, err := tm.Append([]byte("x"), doc)
+		var te *template.Error
+		if !errors.As(err, &te) || te.Line != 1 || !strings.Contains(te.Msg, "@partial-block") || string(out) != "x" {
+			t.Errorf("%s over a layout: got %q, %v; want an *Error about @partial-block and nothing written", src, out, err)
+		}
 	}
 }
