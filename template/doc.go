@@ -189,7 +189,7 @@
 //     content is rendered in its place.
 //
 // Block parameters on blocks other than each and with, hash arguments (k=v)
-// other than includeZero, those of partials and the named optional
+// other than includeZero, those of log and of partials and the named optional
 // arguments of the built-in helpers, block helpers other than the built-in
 // ones, decorators other than inline, {{else}} in a partial block and
 // partial blocks named by a value are not supported and fail to parse; a

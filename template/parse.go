@@ -968,6 +968,10 @@ func (ep *exprParser) call(pos int, param, top bool) (*expr, error) {
 			}
 			return nil, ep.src.errorf(first.pos, "helper "+h.name+" takes "+want+" argument(s), got "+strconv.Itoa(len(args)))
 		}
+		if h == logHelper {
+			// level=…, which only tells handlebars.js where to log.
+			ep.hash = ep.hash[:nHash]
+		}
 		args, err := ep.hashToArgs(h, args, nHash)
 		if err != nil {
 			return nil, err

@@ -91,3 +91,14 @@ func TestDynamicPartialBesideLayout(t *testing.T) {
 		}
 	}
 }
+
+// {{log x level="warn"}}, as the Handlebars docs write it, renders nothing
+// like any other log tag.
+func TestLogTakesLevel(t *testing.T) {
+	if got := renderDoc(t, `a{{log "look" n level="warn"}}b`, `{"n":1}`, template.WithMode(template.Text)); got != "ab" {
+		t.Errorf("text: got %q", got)
+	}
+	if got := renderDoc(t, `{"v":"a{{log n level=\"error\"}}b"}`, `{"n":1}`); got != `{"v":"ab"}` {
+		t.Errorf("json: got %q", got)
+	}
+}
