@@ -922,6 +922,7 @@ func (ep *exprParser) errorf(msg string) error {
 // call reads items up to the end or a closing parenthesis and makes them a
 // helper call or a single value.
 func (ep *exprParser) call(pos int, param, top bool) (*expr, error) {
+	start := ep.i
 	var items []*expr
 	nHash := len(ep.hash) // the hash arguments of this call come after
 	for {
@@ -976,7 +977,9 @@ func (ep *exprParser) call(pos int, param, top bool) (*expr, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &expr{kind: eCall, pos: first.pos, text: first.text, fn: h, args: args}, nil
+		// As written, for messages.
+		text := strings.TrimSpace(ep.s[start:ep.i])
+		return &expr{kind: eCall, pos: first.pos, text: text, fn: h, args: args}, nil
 	}
 	if !top && len(ep.hash) > nHash {
 		return nil, ep.src.errorf(ep.hash[nHash].pos, "hash arguments (key=value) in a subexpression need a helper that takes them")
@@ -1041,6 +1044,9 @@ func (ep *exprParser) item(arg bool) (*expr, error) {
 			return nil, ep.errorf("missing ) in subexpression")
 		}
 		ep.i++
+		if e.kind == eCall {
+			e.text = ep.s[start:ep.i]
+		}
 		return e, nil
 	case c == '"' || c == '\'':
 		ep.i++

@@ -102,3 +102,19 @@ func TestLogTakesLevel(t *testing.T) {
 		t.Errorf("json: got %q", got)
 	}
 }
+
+// A Parse error quotes a helper call as written, not by the helper's name
+// alone, which reads as a field.
+func TestParseErrorQuotesHelperCalls(t *testing.T) {
+	cases := []struct{ src, want string }{
+		{`{"a": {{#if (eq n 12)}}1{{/if}}{{#unless (eq n 12)}}2{{/unless}} }`, `{{#unless (eq n 12)}} at 1:32 renders nothing when (eq n 12) is true`},
+		{`{"a": [{{#each xs}}{{json .}}{{/each}}]}`, `{{json .}} cannot be placed here`},
+		{`{{#each (flatten x "a")}}{{/each}}`, `{{#each (flatten x "a")}} at 1:1 renders nothing when (flatten x "a") is empty`},
+	}
+	for _, c := range cases {
+		_, err := template.Parse(c.src)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Parse(%s): got %v, want it to say %s", c.src, err, c.want)
+		}
+	}
+}
