@@ -35,9 +35,11 @@
 // Handlebars, leaves @first, @last and @index to the loop around it
 // (outside every loop they are missing, so false); WithDialect(Mustache)
 // makes the value the only item of a list instead: @first and @last are
-// true and @index is 0. A section over @first, @last, @index or @key is a
-// condition, as {{#if}} is, and leaves them to the loop around it too. A
-// section must begin and end in the same JSON
+// true and @index is 0. A section over @first or @last is a condition, as
+// {{#if}} is, and a section or with over @index or @key has the index or
+// key as its context, as in Handlebars (a section takes 0 and "", a with
+// 0); each leaves the loop data to the loop around it. A section must
+// begin and end in the same JSON
 // context (inside the same string, or at the same depth of objects and
 // arrays), or hold the whole of a document embedded in a string it begins,
 // as in "{{#if a}}{\"v\": 1}{{/if}}"; every way through the template must

@@ -16,7 +16,10 @@ type ctxFrame struct {
 	index int32
 	count int32
 	loop  bool
-	param int32 // the block whose parameters this frame holds, or 0
+	// member marks a frame of a loop over an object's members, whose key
+	// may be "".
+	member bool
+	param  int32 // the block whose parameters this frame holds, or 0
 }
 
 // state is what one execution needs. It lives on the caller's stack, so
@@ -439,7 +442,7 @@ func (s *state) param(e *expr) (any, bool) {
 	}
 	v := f.v
 	if e.paramIndex {
-		if f.key != "" {
+		if f.member {
 			v = f.key
 		} else {
 			v = int(f.index)
@@ -515,7 +518,7 @@ func (s *state) eval(n *node, e *expr, lenient bool) (v any, found bool, err err
 		case dIndex:
 			return int(f.index), true, nil
 		case dKey:
-			if f.key == "" {
+			if !f.member {
 				return int(f.index), true, nil
 			}
 			return f.key, true, nil
@@ -607,8 +610,9 @@ func (s *state) block(dst []byte, n *node) ([]byte, error) {
 	}
 	var v any
 	var t bool
-	if e := n.expr; e.kind == eData && e.data != dKey {
-		// {{#unless @last}} and the like, without boxing.
+	if e := n.expr; e.kind == eData && e.data != dKey && (e.data != dIndex || n.block == bIf || n.block == bUnless) {
+		// {{#unless @last}} and the like, without boxing. A section or
+		// with over @index has the index as its value, 0 included.
 		if f := s.outerLoop(e.up); f != nil {
 			switch e.data {
 			case dFirst:
@@ -711,7 +715,7 @@ func (s *state) block(dst []byte, n *node) ([]byte, error) {
 		if doc, ok := v.(*jsondoc.Value); ok {
 			for i := 0; i < count; i++ {
 				k, el := doc.Member(i)
-				s.push(ctxFrame{v: el, loop: true, index: int32(i), count: int32(count), key: k, param: n.params})
+				s.push(ctxFrame{v: el, loop: true, index: int32(i), count: int32(count), key: k, member: true, param: n.params})
 				dst, err = s.run(dst, n.body)
 				s.pop()
 				if err != nil {
@@ -774,7 +778,7 @@ func (s *state) partialBlock(dst []byte, n *node) ([]byte, error) {
 // escape to the heap.
 func appendMembers(frames []ctxFrame, v any, count int) []ctxFrame {
 	for k, el := range jsondoc.Members(v) {
-		frames = append(frames, ctxFrame{v: el, loop: true, index: int32(len(frames)), count: int32(count), key: k})
+		frames = append(frames, ctxFrame{v: el, loop: true, index: int32(len(frames)), count: int32(count), key: k, member: true})
 	}
 	return frames
 }
@@ -918,7 +922,7 @@ func (s *state) data(dst []byte, n *node, f *ctxFrame, d dataVar) ([]byte, error
 		} else if quote {
 			dst = append(dst, `""`...)
 		}
-	case d == dKey && f.key != "":
+	case d == dKey && f.member:
 		switch {
 		case s.t.mode == JSON && n.esc.kind == escString:
 			dst = jsondoc.AppendEscaped(dst, f.key)

@@ -997,6 +997,10 @@ func (a *analyzer) known(b blockKind, e *expr, s jstate) (isTrue, ok bool) {
 	case dLast:
 		return s.last == 2, s.last != 0
 	case dIndex:
+		if b != bIf && b != bUnless {
+			// A number, which a section or with takes, 0 included.
+			return true, true
+		}
 		if z := e.includeZero; z != nil {
 			// includeZero=true makes every index true.
 			if z.kind != eLit {

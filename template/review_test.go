@@ -118,3 +118,32 @@ func TestParseErrorQuotesHelperCalls(t *testing.T) {
 		}
 	}
 }
+
+// Loop data as Handlebars gives it: @key of a member named "" is "", and a
+// section or with over @index has the index as its context, 0 included,
+// as handlebars.js renders them.
+func TestLoopDataValues(t *testing.T) {
+	text := template.WithMode(template.Text)
+	cases := []struct{ src, data, want string }{
+		{`{{#each o}}[{{@key}}]{{/each}}`, `{"o":{"a":1,"":2}}`, `[a][]`},
+		{`{{#each o as |v k|}}[{{k}}]{{/each}}`, `{"o":{"a":1,"":2}}`, `[a][]`},
+		{`{{#each o}}[{{#with @key}}{{this}}{{else}}W{{/with}}]{{/each}}`, `{"o":{"a":1,"":2}}`, `[a][W]`},
+		{`{{#each l}}[{{#with @index}}{{this}}{{else}}W{{/with}}]{{/each}}`, `{"l":["x","y"]}`, `[0][1]`},
+		{`{{#each l}}[{{#@index}}{{this}}{{else}}W{{/@index}}]{{/each}}`, `{"l":["x","y"]}`, `[0][1]`},
+		{`{{#each l}}[{{^@index}}N{{/@index}}]{{/each}}`, `{"l":["x","y"]}`, `[][]`},
+		{`{{#each l}}{{#@index}},{{/@index}}{{this}}{{/each}}`, `{"l":["x","y"]}`, `,x,y`},
+	}
+	for _, c := range cases {
+		if got := renderDoc(t, c.src, c.data, text); got != c.want {
+			t.Errorf("%s over %s: got %q, want %q", c.src, c.data, got, c.want)
+		}
+	}
+	// In JSON mode, a section over @index is no separator: it renders for
+	// the first item too, which handlebars.js makes [,"x","y"].
+	if _, err := template.Parse(`[{{#each l}}{{#@index}},{{/@index}}{{json .}}{{/each}}]`); err == nil {
+		t.Error("a section over @index as a separator parses")
+	}
+	if got := renderDoc(t, `[{{#each l}}{{#if @index}},{{/if}}{{^@index}}0,{{/@index}}{{json .}}{{/each}}]`, `{"l":["x","y"]}`); got != `["x","y"]` {
+		t.Errorf("if @index: got %s", got)
+	}
+}
