@@ -34,6 +34,10 @@ type state struct {
 	scratch []byte     // text that must be escaped after rendering
 	depth   int        // partial nesting
 	floor   int        // the frame of the partial being rendered, where ../ stops
+	// floors holds the floors around the partials inlined in JSON mode
+	// (between nFloor marks), nFloors of them.
+	floors  [maxInlineDepth]int32
+	nFloors int
 	// rootCache holds the members of the data looked up so far, by the
 	// slots of expr.rootSlot, when the data is a parsed document;
 	// rootDone has a bit for each slot filled.
@@ -118,6 +122,15 @@ func (s *state) run(dst []byte, nodes []node) ([]byte, error) {
 			dst, err = s.value(dst, n)
 		case nBlock:
 			dst, err = s.block(dst, n)
+		case nFloor:
+			if n.isolate {
+				s.floors[s.nFloors] = int32(s.floor)
+				s.nFloors++
+				s.floor = s.n - 1
+			} else {
+				s.nFloors--
+				s.floor = int(s.floors[s.nFloors])
+			}
 		case nPartial:
 			part := n.part
 			if n.dyn != nil {

@@ -801,6 +801,8 @@ func (a *analyzer) nodes(nodes []node, in []jstate) ([]jstate, error) {
 				}
 				next.addAll(out)
 			}
+		case nFloor:
+			next.addAll(cur)
 		case nPartial:
 			if n.dyn == nil {
 				return nil, a.errorf(n.src, n.pos, "partials must be inlined in JSON mode")

@@ -17,6 +17,7 @@ const (
 	nPartial          // a partial inclusion (HTML and Text modes)
 	nCond             // text chosen by @first, @last or @index (see optimize)
 	nPlain            // {{!plain}} in JSON mode: the string it opens is text
+	nFloor            // JSON mode: the start (isolate) or end of a partial inlined where ../ stops
 )
 
 type blockKind uint8
@@ -56,9 +57,9 @@ type node struct {
 	mustFind    bool                // nPartial of {{> (expr)}}: a name that is no partial is an error
 	nameOutside bool                // nPartial of {{> (expr) x}}: expr is read outside the block that makes x the context
 	// isolate marks the inclusion of a partial WithPartials provides, in
-	// the Handlebars dialect (nPartial, or the nBlock of a partial with a
-	// context): as in handlebars.js, ../ inside it does not reach the
-	// contexts around the tag.
+	// the Handlebars dialect (nPartial, the nBlock of a partial with a
+	// context, or the nFloor before an inlined one): as in handlebars.js,
+	// ../ inside it does not reach the contexts around the tag.
 	isolate bool
 	hash    []hashArg // nBlock of a partial: its hash arguments
 	name    string    // nBlock: the opening tag's first word, for messages
@@ -610,14 +611,14 @@ func (p *parser) addPartial(src *source, t token, add func(node), blk *tokDef) e
 		if !isolate || inContextBlock {
 			return p.inlinePartial(src, t, name, name, parse, add)
 		}
-		// Inlined in a block over the current context, where ../ stops.
-		n := node{kind: nBlock, block: bPartial, pos: t.pos, src: src, name: ">" + name, close: t.pos + len(t.text), isolate: true}
-		n.expr, _ = parsePath(".")
-		n.expr.pos = t.pos
-		if err := p.inlinePartial(src, t, name, name, parse, func(b node) { n.body = append(n.body, b) }); err != nil {
+		// Inlined in place, since its text may open what another
+		// partial closes, between marks that make the current context
+		// the one where ../ stops.
+		add(node{kind: nFloor, isolate: true, pos: t.pos, src: src})
+		if err := p.inlinePartial(src, t, name, name, parse, add); err != nil {
 			return err
 		}
-		add(n)
+		add(node{kind: nFloor, pos: t.pos, src: src})
 		return nil
 	}
 	srcInd, outInd := p.indents(t.indent)

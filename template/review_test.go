@@ -2,6 +2,7 @@ package template_test
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -52,6 +53,20 @@ func TestPartialDoesNotSeeCallerContexts(t *testing.T) {
 		if got, want := renderDoc(t, src, data, partials), `{"v":"`+c.want+`"}`; got != want {
 			t.Errorf("json %s: got %s, want %s", src, got, want)
 		}
+	}
+	// Partials still compose a body in JSON mode: one opens what another
+	// closes, and a chain of them nests as deep as Parse allows.
+	parts := map[string]string{"open": `{"blocks":[`, "close": `]}`, "item": `{"t":"{{name}}","n":"{{../n}}"}`}
+	src := `{{> open}}{{#each items}}{{> item}}{{#unless @last}},{{/unless}}{{/each}}{{> close}}`
+	if got := renderDoc(t, src, data, template.WithPartials(parts)); got != `{"blocks":[{"t":"a","n":""},{"t":"b","n":""}]}` {
+		t.Errorf("header and footer partials: got %s", got)
+	}
+	chain := map[string]string{"p31": `"{{name}}|{{../name}}"`}
+	for i := 30; i >= 0; i-- {
+		chain["p"+strconv.Itoa(i)] = `{{> p` + strconv.Itoa(i+1) + `}}`
+	}
+	if got := renderDoc(t, `{"v":{{> p0}}}`, `{"name":"x"}`, template.WithPartials(chain)); got != `{"v":"x|"}` {
+		t.Errorf("chain of partials: got %s", got)
 	}
 	// The mustache specification's partials see the enclosing contexts.
 	if got := renderDoc(t, `{{#items}}{{> up}}{{/items}}`, data, partials, template.WithMode(template.Text), template.WithDialect(template.Mustache)); got != `<3|root|a|3|0><3|root|b|3|1>` {
