@@ -179,7 +179,8 @@
 //     WithPartials does not provide is a Parse error (see
 //     WithMissingPartialsEmpty); {{> (expr)}} includes the partial named
 //     by the value of expr, and Execute fails when there is none, or when
-//     it is a layout that renders {{> @partial-block}} (in JSON mode,
+//     it includes one that is missing there, as a layout's
+//     {{> @partial-block}} or its callers' inline partials (in JSON mode,
 //     Parse checks every partial WithPartials provides where the tag
 //     stands);
 //   - {{#*inline "name"}}…{{/inline}} defines a partial for the block part

@@ -573,17 +573,18 @@ func (p *parser) addPartial(src *source, t token, add func(node), blk *tokDef) e
 		def, ok = blk, true
 	}
 	if !ok {
-		if name == "@partial-block" {
-			if p.byValue > 0 {
-				// A layout included by a name that a value gives, as
-				// handlebars.js may: it fails there, at Execute.
-				lit := &expr{kind: eLit, pos: t.pos, text: name, lit: name}
-				add(node{kind: nPartial, expr: lit, dyn: map[string]*partial{}, mustFind: true, pos: t.pos, src: src})
-				return nil
-			}
+		fails := name == "@partial-block" || p.cfg.strict || !p.cfg.missingEmpty
+		switch {
+		case fails && p.byValue > 0:
+			// In a partial that a tag named by a value may include, such
+			// as a layout that includes the inline partials of its
+			// callers: including it fails at Execute, as in handlebars.js.
+			lit := &expr{kind: eLit, pos: t.pos, text: name, lit: name}
+			add(node{kind: nPartial, expr: lit, dyn: map[string]*partial{}, mustFind: true, pos: t.pos, src: src})
+			return nil
+		case name == "@partial-block":
 			return src.errorf(t.pos, "{{> @partial-block}} outside a partial called as a block ({{#> name}}…{{/name}})")
-		}
-		if p.cfg.strict || !p.cfg.missingEmpty {
+		case fails:
 			return src.errorf(t.pos, "unknown partial "+strconv.Quote(name)+": WithPartials does not provide it")
 		}
 		return nil

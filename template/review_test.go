@@ -82,6 +82,8 @@ func TestDynamicPartialBesideLayout(t *testing.T) {
 	partials := template.WithPartials(map[string]string{
 		"person": `{{name}}`,
 		"layout": `<{{> @partial-block}}>`,
+		// The layout of the Handlebars docs, whose callers define nav.
+		"page": `<nav>{{> nav}}</nav>`,
 	})
 	if got := renderDoc(t, `{{> (lookup . "which")}}`, `{"which":"person","name":"Ann"}`, partials, template.WithMode(template.Text)); got != "Ann" {
 		t.Errorf("text: got %q", got)
@@ -98,11 +100,13 @@ func TestDynamicPartialBesideLayout(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		doc, _ := jsondoc.Parse([]byte(`{"which":"layout"}`))
-		out, err := tm.Append([]byte("x"), doc)
-		var te *template.Error
-		if !errors.As(err, &te) || te.Line != 1 || !strings.Contains(te.Msg, "@partial-block") || string(out) != "x" {
-			t.Errorf("%s over a layout: got %q, %v; want an *Error about @partial-block and nothing written", src, out, err)
+		for which, want := range map[string]string{"layout": "@partial-block", "page": `"nav"`} {
+			doc, _ := jsondoc.Parse([]byte(`{"which":"` + which + `"}`))
+			out, err := tm.Append([]byte("x"), doc)
+			var te *template.Error
+			if !errors.As(err, &te) || te.Line != 1 || !strings.Contains(te.Msg, want) || string(out) != "x" {
+				t.Errorf("%s over %s: got %q, %v; want an *Error naming %s and nothing written", src, which, out, err, want)
+			}
 		}
 	}
 }
