@@ -189,6 +189,9 @@ type jstate struct {
 	// skip is the id+1 of the last block that rendered nothing on this
 	// path since the last byte or value was written, for error hints.
 	skip int32
+	// nonList is the id+1 of a section over a value that is not a list
+	// whose content ended on this path right before, for error hints.
+	nonList int32
 	// facts records the truthiness of the paths that blocks tested on this
 	// path, in the current context, as 'T' or 'F', the path, then 0, so
 	// that {{#if p}}…{{/if}}{{^if p}}…{{/if}} follows two ways, not four.
@@ -245,6 +248,8 @@ func (s jstate) key() string {
 	b := make([]byte, 0, 64)
 	b = append(b, s.first, s.last)
 	b = strconv.AppendInt(b, int64(s.skip), 36)
+	b = append(b, ':')
+	b = strconv.AppendInt(b, int64(s.nonList), 36)
 	b = append(b, s.facts...)
 	for i := range s.lv {
 		l := &s.lv[i]
@@ -746,7 +751,7 @@ func (a *analyzer) nodes(nodes []node, in []jstate) ([]jstate, error) {
 						return nil, a.faultError(f, n, j, s)
 					}
 					if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
-						s.skip = 0
+						s.skip, s.nonList = 0, 0
 					}
 				}
 				next.add(s)
@@ -782,7 +787,7 @@ func (a *analyzer) nodes(nodes []node, in []jstate) ([]jstate, error) {
 					return nil, a.errorf(n.src, n.pos, "tag {{"+n.expr.text+"}} stands "+n.esc.String()+" or "+e.String()+" depending on the sections before it")
 				}
 				n.esc, n.pass = e, a.pass
-				s.skip = 0
+				s.skip, s.nonList = 0, 0
 				next.add(s)
 			}
 		case nBlock:
@@ -849,6 +854,11 @@ func (a *analyzer) hint(s jstate) string {
 			r = f.n
 			break
 		}
+	}
+	if r == nil && s.nonList != 0 {
+		n := a.texts[s.nonList-1]
+		line, col := n.src.position(n.pos)
+		return fmt.Sprintf("; {{#%s}} at %d:%d is over a value that is not a list here, which leaves @first, @last and @index to the loop around: for items, write {{#each %s}}", n.name, line, col, n.expr.text)
 	}
 	if r == nil {
 		return a.skipHint(s)
@@ -1118,7 +1128,11 @@ func (a *analyzer) block(n *node, s jstate) ([]jstate, error) {
 		line, col := n.src.position(n.pos)
 		saved := a.note
 		a.note = fmt.Sprintf(" (when {{#%s}} at %d:%d is over a value that is not a list, which leaves @first, @last and @index to the loop around: for items, write {{#each %s}})", n.name, line, col, n.expr.text)
-		err := neutral(true)(a.nodes(n.body, []jstate{in}))
+		states, err := a.nodes(n.body, []jstate{in})
+		for i := range states {
+			states[i].nonList = n.id + 1
+		}
+		err = neutral(true)(states, err)
 		a.note = saved
 		if err != nil {
 			return nil, err

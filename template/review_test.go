@@ -166,3 +166,18 @@ func TestLoopDataValues(t *testing.T) {
 		t.Errorf("if @index: got %s", got)
 	}
 }
+
+// A separator after the items of a mustache section, which over a value
+// that is not a list belongs to the loop around, is refused with the form
+// to write, as the one before them is.
+func TestSectionSeparatorErrorNamesEach(t *testing.T) {
+	for _, src := range []string{
+		`{"a":[{{#xs}}{{json .}}{{#unless @last}},{{/unless}}{{/xs}}]}`,
+		`{"a":[{{#xs}}{{#unless @first}},{{/unless}}{{json .}}{{/xs}}]}`,
+	} {
+		_, err := template.Parse(src)
+		if err == nil || !strings.Contains(err.Error(), "write {{#each xs}}") {
+			t.Errorf("Parse(%s): got %v, want it to name {{#each xs}}", src, err)
+		}
+	}
+}
