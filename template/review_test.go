@@ -181,3 +181,22 @@ func TestSectionSeparatorErrorNamesEach(t *testing.T) {
 		}
 	}
 }
+
+// Check resolves ../ in a partial as Execute does: it stops at the
+// partial's context.
+func TestCheckPartialOwnContext(t *testing.T) {
+	schema := mapSchema{"items": "array", "items[].name": "string", "n": "number"}
+	partials := template.WithPartials(map[string]string{"up": `{{name}}{{../n}}`, "ok": `{{name}}{{@root.n}}`})
+	for _, mode := range []template.Mode{template.Text, template.JSON} {
+		src := `{{#each items}}{{> up}}{{> ok}}{{/each}}`
+		if mode == template.JSON {
+			src = `{"v":"` + src + `"}`
+		}
+		tm := template.MustParse(src, partials, template.WithMode(mode))
+		err := tm.Check(schema)
+		var list template.ErrorList
+		if !errors.As(err, &list) || len(list) != 1 || !strings.Contains(list[0].Msg, "../n") {
+			t.Errorf("%s: Check = %v, want one problem with ../n", mode, err)
+		}
+	}
+}
