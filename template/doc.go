@@ -87,8 +87,11 @@
 // # Embedded documents fail closed
 //
 // A string whose content begins, after optional whitespace, with { or [ is
-// read as an embedded JSON document, at any depth. It must be JSON to its
-// end on every way through the template, or Parse fails with the position
+// read as an embedded JSON document, at any depth, and so is what follows
+// sections and values at the start of a string when they may write nothing
+// (a missing field, null and "" write nothing, and so may most helpers), as
+// in "{{x}}{\"a\": 1}". It must be JSON to its end on every way through
+// the template, or Parse fails with the position
 // of the first byte that is not, as html/template refuses what it cannot
 // escape: read as text, its tags would be escaped one round short, and a
 // value could change the shape of the inner document. A string that is text

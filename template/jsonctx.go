@@ -604,6 +604,25 @@ func tagPlace(s *jstate) (esc, string) {
 	return e, ""
 }
 
+// mayBeEmpty reports whether the value of e may be written as no text in a
+// string: a missing field, null or "" is, and so may be what most helpers
+// return.
+func mayBeEmpty(e *expr) bool {
+	switch e.kind {
+	case eLit:
+		s, ok := e.lit.(string)
+		return ok && s == ""
+	case eData:
+		return e.data == dKey
+	case eCall:
+		switch e.fn.name {
+		case "json", "count", "eq", "ne":
+			return e.fn.custom
+		}
+	}
+	return true
+}
+
 // stateSet is a set of analysis states without duplicates.
 type stateSet struct {
 	list []jstate
@@ -772,6 +791,11 @@ func (a *analyzer) nodes(nodes []node, in []jstate) ([]jstate, error) {
 			}
 			for k, s := range cur {
 				s = s.clone()
+				x := s.lv[len(s.lv)-1]
+				// A value that may render nothing leaves a string that had
+				// nothing but whitespace as it was, as a section may: what
+				// follows may begin a document.
+				empty := x.pos == pString && x.fresh && mayBeEmpty(n.expr)
 				e, msg := tagPlace(&s)
 				if msg != "" {
 					msg += ": {{" + n.expr.text + "}} cannot be placed here"
@@ -784,9 +808,18 @@ func (a *analyzer) nodes(nodes []node, in []jstate) ([]jstate, error) {
 					return nil, a.errorf(n.src, n.pos, msg+a.hint(s))
 				}
 				if k > 0 && e != n.esc || k == 0 && n.pass == a.pass && e != n.esc {
-					return nil, a.errorf(n.src, n.pos, "tag {{"+n.expr.text+"}} stands "+n.esc.String()+" or "+e.String()+" depending on the sections before it")
+					msg := "tag {{" + n.expr.text + "}} stands " + n.esc.String() + " or " + e.String() + " depending on the sections before it"
+					if e.depth != n.esc.depth {
+						msg += ", or on whether a value at the start of the string writes anything; if that string is text, begin it with {{!plain}}"
+					}
+					return nil, a.errorf(n.src, n.pos, msg)
 				}
 				n.esc, n.pass = e, a.pass
+				if empty {
+					unwritten := s.clone()
+					unwritten.lv[len(unwritten.lv)-1].fresh = true
+					next.add(unwritten)
+				}
 				s.skip, s.nonList = 0, 0
 				next.add(s)
 			}

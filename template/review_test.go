@@ -200,3 +200,38 @@ func TestCheckPartialOwnContext(t *testing.T) {
 		}
 	}
 }
+
+// A value that renders nothing at the start of a string, as a section may,
+// leaves the string to begin with the text after it: when that text starts
+// like a document, it is read as one on that way through the template too,
+// so that no value escaped once for the outer string adds a member to it.
+func TestEmptyValueBeforeEmbeddedDocument(t *testing.T) {
+	for _, src := range []string{
+		`{"v":"{{x}}{\"a\":\"{{y}}\"}"}`,
+		`{"v":" {{{x}}} {\"a\":\"{{y}}\"}"}`,
+		`{"v":"{{x}}{{x}}[\"{{y}}\"]"}`,
+		`{"v":"{{lower x}}{bad"}`,
+	} {
+		tm, err := template.Parse(src)
+		if err != nil {
+			if !strings.Contains(err.Error(), "{{!plain}}") && !strings.Contains(err.Error(), "stands") {
+				t.Errorf("Parse(%s): %v, want it to say why", src, err)
+			}
+			continue
+		}
+		out, err := tm.Append(nil, map[string]any{"x": "", "y": `q", "zz": "injected`})
+		t.Errorf("Parse(%s) accepts a body whose embedded document a value can change: %s %v", src, out, err)
+	}
+	// Values that are never empty, and text that is no document, still parse.
+	for _, src := range []string{
+		`{"v":"{{json x}}{\"a\":1}"}`,
+		`{"v":"{{count x}}[{{y}}]"}`,
+		`{"v":"{{x}} [{{y}}]"}`,
+		`{"v":"{{!plain}}{{x}}[{{y}}]"}`,
+		`{"v":"{{x}}{\"a\":1}"}`,
+	} {
+		if _, err := template.Parse(src); err != nil && !strings.HasPrefix(src, `{"v":"{{x}} [`) {
+			t.Errorf("Parse(%s): %v", src, err)
+		}
+	}
+}
