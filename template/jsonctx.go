@@ -605,15 +605,15 @@ func tagPlace(s *jstate) (esc, string) {
 }
 
 // mayBeEmpty reports whether the value of e may be written as no text in a
-// string: a missing field, null or "" is, and so may be what most helpers
-// return.
-func mayBeEmpty(e *expr) bool {
+// string, in state s: a missing field, null or "" is, and so may be what
+// most helpers return, and @index, @first and @last outside every loop.
+func mayBeEmpty(e *expr, s jstate) bool {
 	switch e.kind {
 	case eLit:
-		s, ok := e.lit.(string)
-		return ok && s == ""
+		lit, ok := e.lit.(string)
+		return ok && lit == ""
 	case eData:
-		return e.data == dKey
+		return e.data == dKey || e.up > 0 || s.first == noLoop
 	case eCall:
 		switch e.fn.name {
 		case "json", "count", "eq", "ne":
@@ -795,7 +795,7 @@ func (a *analyzer) nodes(nodes []node, in []jstate) ([]jstate, error) {
 				// A value that may render nothing leaves a string that had
 				// nothing but whitespace as it was, as a section may: what
 				// follows may begin a document.
-				empty := x.pos == pString && x.fresh && mayBeEmpty(n.expr)
+				empty := x.pos == pString && x.fresh && mayBeEmpty(n.expr, s)
 				e, msg := tagPlace(&s)
 				if msg != "" {
 					msg += ": {{" + n.expr.text + "}} cannot be placed here"

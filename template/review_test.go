@@ -211,6 +211,7 @@ func TestEmptyValueBeforeEmbeddedDocument(t *testing.T) {
 		`{"v":" {{{x}}} {\"a\":\"{{y}}\"}"}`,
 		`{"v":"{{x}}{{x}}[\"{{y}}\"]"}`,
 		`{"v":"{{lower x}}{bad"}`,
+		`{"v":"{{@index}}{\"a\":\"{{y}}\"}"}`,
 	} {
 		tm, err := template.Parse(src)
 		if err != nil {
@@ -229,6 +230,7 @@ func TestEmptyValueBeforeEmbeddedDocument(t *testing.T) {
 		`{"v":"{{x}} [{{y}}]"}`,
 		`{"v":"{{!plain}}{{x}}[{{y}}]"}`,
 		`{"v":"{{x}}{\"a\":1}"}`,
+		`{"v":[{{#each l}}"{{@index}}[{{y}}]"{{#unless @last}},{{/unless}}{{/each}}]}`,
 	} {
 		if _, err := template.Parse(src); err != nil && !strings.HasPrefix(src, `{"v":"{{x}} [`) {
 			t.Errorf("Parse(%s): %v", src, err)
