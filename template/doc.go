@@ -138,6 +138,9 @@
 //     the data's is {{../event_type}} or {{@root.event_type}} (helpers and
 //     block parameters are found by name); a section over true keeps the
 //     context around it;
+//   - a block whose context equals the one around it (the same object or
+//     array, or a scalar of the same kind and value), as {{#with this}},
+//     adds no level for ../: handlebars.js compares them with ==;
 //   - x.length is the count of an array or the length of a string in
 //     UTF-16 units (an object's own length member otherwise);
 //   - true, false, null, undefined, string literals and numbers

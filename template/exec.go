@@ -3,6 +3,7 @@ package template
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"strconv"
 
 	"github.com/outhook/outhook/internal/jsondoc"
@@ -67,6 +68,55 @@ func (s *state) push(f ctxFrame) {
 }
 
 func (s *state) pop() { s.n-- }
+
+// upFrame returns the index of the frame up levels above the current one,
+// or a negative one. In the Handlebars dialect a context equal to the one
+// below it is no level, as in handlebars.js.
+func (s *state) upFrame(up int) int {
+	i := s.n - 1
+	for range up {
+		for s.t.sameLevels && i > 0 && sameContext(s.frame(i).v, s.frame(i-1).v) {
+			i--
+		}
+		i--
+	}
+	return i
+}
+
+// sameContext reports whether handlebars.js finds contexts a and b equal
+// with ==: the same object or array, or scalars of one kind and value.
+func sameContext(a, b any) bool {
+	ka, kb := jsondoc.KindOf(a), jsondoc.KindOf(b)
+	if ka != kb {
+		return false
+	}
+	switch ka {
+	case jsondoc.Object, jsondoc.Array:
+		if da, ok := a.(*jsondoc.Value); ok {
+			db, ok := b.(*jsondoc.Value)
+			return ok && da == db
+		}
+		va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
+		switch va.Kind() {
+		case reflect.Map, reflect.Slice, reflect.Pointer:
+			return va.Type() == vb.Type() && va.UnsafePointer() == vb.UnsafePointer() && jsondoc.Len(a) == jsondoc.Len(b)
+		}
+		return false
+	case jsondoc.String:
+		sa, _ := jsondoc.Str(a)
+		sb, _ := jsondoc.Str(b)
+		return sa == sb
+	case jsondoc.Number:
+		fa, _ := jsondoc.Float(a)
+		fb, _ := jsondoc.Float(b)
+		return fa == fb
+	case jsondoc.Bool:
+		ba, _ := jsondoc.Boolean(a)
+		bb, _ := jsondoc.Boolean(b)
+		return ba == bb
+	}
+	return true
+}
 
 // maxPartialDepth bounds partials that include themselves.
 const maxPartialDepth = 100
@@ -320,7 +370,10 @@ func (s *state) lookupAny(e *expr) (any, bool) {
 	case e.root:
 		v = s.frames[0].v
 	case e.local:
-		i := s.n - 1 - e.up
+		i := s.n - 1
+		if e.up > 0 {
+			i = s.upFrame(e.up)
+		}
 		if i < s.floor {
 			return nil, false
 		}

@@ -1,6 +1,7 @@
 package template_test
 
 import (
+	"encoding/json"
 	"errors"
 	"strconv"
 	"strings"
@@ -235,5 +236,36 @@ func TestEmptyValueBeforeEmbeddedDocument(t *testing.T) {
 		if _, err := template.Parse(src); err != nil && !strings.HasPrefix(src, `{"v":"{{x}} [`) {
 			t.Errorf("Parse(%s): %v", src, err)
 		}
+	}
+}
+
+// A block whose context is the one around it, as {{#with this}} or an item
+// equal to the context of its loop, adds no level for ../ in handlebars.js,
+// which compares the two with JavaScript's ==.
+func TestSameContextAddsNoLevel(t *testing.T) {
+	text := template.WithMode(template.Text)
+	cases := []struct{ src, data, want string }{
+		{`{{#each items}}({{#with this}}{{../name}}{{/with}}){{/each}}`, `{"name":"root","items":[{"name":"a"},{"name":"b"}]}`, `(root)(root)`},
+		{`{{#each l}}{{#each ../m}}[{{../this}}]{{/each}}{{/each}}`, `{"l":["x","y"],"m":["x","z"]}`, `[[object Object]][x][y][y]`},
+		{`{{#with o}}{{#with ../o}}{{../k}}{{/with}}{{/with}}`, `{"k":"root","o":{"k":"o"}}`, `root`},
+		{`{{#each l}}{{#each ../m}}{{../this}},{{/each}}{{/each}}`, `{"l":[1,2],"m":[1.0,2]}`, `[object Object],1,2,[object Object],`},
+		{`{{#each items}}({{#with name}}{{../name}}{{/with}}){{/each}}`, `{"name":"root","items":[{"name":"a"}]}`, `(a)`},
+	}
+	for _, c := range cases {
+		if got := renderDoc(t, c.src, c.data, text); got != c.want {
+			t.Errorf("%s over %s: got %q, want %q", c.src, c.data, got, c.want)
+		}
+		var m any
+		if err := json.Unmarshal([]byte(c.data), &m); err != nil {
+			t.Fatal(err)
+		}
+		out, err := template.MustParse(c.src, text).Append(nil, m)
+		if err != nil || string(out) != c.want {
+			t.Errorf("%s over decoded %s: got %q, %v", c.src, c.data, out, err)
+		}
+	}
+	// The mustache dialect keeps a level for each block.
+	if got := renderDoc(t, `{{#items}}({{#with this}}{{../name}}{{/with}}){{/items}}`, `{"name":"root","items":[{"name":"a"}]}`, text, template.WithDialect(template.Mustache)); got != "(a)" {
+		t.Errorf("mustache: got %q", got)
 	}
 }
