@@ -35,9 +35,11 @@
 // Handlebars, leaves @first, @last and @index to the loop around it
 // (outside every loop they are missing, so false); WithDialect(Mustache)
 // makes the value the only item of a list instead: @first and @last are
-// true and @index is 0. A section over @first, @last, @index or @key is a
-// condition, as {{#if}} is, and leaves them to the loop around it too. A
-// section must begin and end in the same JSON
+// true and @index is 0. A section over @first or @last is a condition, as
+// {{#if}} is, and a section or with over @index or @key has the index or
+// key as its context, as in Handlebars (a section takes 0 and "", a with
+// 0); each leaves the loop data to the loop around it. A section must
+// begin and end in the same JSON
 // context (inside the same string, or at the same depth of objects and
 // arrays), or hold the whole of a document embedded in a string it begins,
 // as in "{{#if a}}{\"v\": 1}{{/if}}"; every way through the template must
@@ -85,8 +87,11 @@
 // # Embedded documents fail closed
 //
 // A string whose content begins, after optional whitespace, with { or [ is
-// read as an embedded JSON document, at any depth. It must be JSON to its
-// end on every way through the template, or Parse fails with the position
+// read as an embedded JSON document, at any depth, and so is what follows
+// sections and values at the start of a string when they may write nothing
+// (a missing field, null and "" write nothing, and so may most helpers), as
+// in "{{x}}{\"a\": 1}". It must be JSON to its end on every way through
+// the template, or Parse fails with the position
 // of the first byte that is not, as html/template refuses what it cannot
 // escape: read as text, its tags would be escaped one round short, and a
 // value could change the shape of the inner document. A string that is text
@@ -133,6 +138,9 @@
 //     the data's is {{../event_type}} or {{@root.event_type}} (helpers and
 //     block parameters are found by name); a section over true keeps the
 //     context around it;
+//   - a block whose context equals the one around it (the same object or
+//     array, or a scalar of the same kind and value), as {{#with this}},
+//     adds no level for ../: handlebars.js compares them with ==;
 //   - x.length is the count of an array or the length of a string in
 //     UTF-16 units (an object's own length member otherwise);
 //   - true, false, null, undefined, string literals and numbers
@@ -170,12 +178,17 @@
 //     index or key (the value, for with) in the whole block, nested blocks
 //     included, before any field of the data;
 //   - {{> p x k=v}} renders p with x as its context (the current one when
-//     omitted) and the hash arguments as extra members, and a partial that
+//     omitted) and the hash arguments as extra members; inside p, ../ does
+//     not reach the contexts around the tag, while @root and loop data such
+//     as @index do (not so for a partial block {{#> p}}, nor with
+//     WithDialect(Mustache), where ../ reaches them); a partial that
 //     WithPartials does not provide is a Parse error (see
 //     WithMissingPartialsEmpty); {{> (expr)}} includes the partial named
-//     by the value of expr, and Execute fails when there is none (in JSON
-//     mode, Parse checks every partial WithPartials provides where the
-//     tag stands);
+//     by the value of expr, and Execute fails when there is none, or when
+//     it includes one that is missing there, as a layout's
+//     {{> @partial-block}} or its callers' inline partials (in JSON mode,
+//     Parse checks every partial WithPartials provides where the tag
+//     stands);
 //   - {{#*inline "name"}}…{{/inline}} defines a partial for the block part
 //     it is written in (before the definition too; the last of a name
 //     wins) and the partials included from there, ahead of WithPartials;
@@ -185,7 +198,7 @@
 //     content is rendered in its place.
 //
 // Block parameters on blocks other than each and with, hash arguments (k=v)
-// other than includeZero, those of partials and the named optional
+// other than includeZero, those of log and of partials and the named optional
 // arguments of the built-in helpers, block helpers other than the built-in
 // ones, decorators other than inline, {{else}} in a partial block and
 // partial blocks named by a value are not supported and fail to parse; a

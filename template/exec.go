@@ -3,6 +3,7 @@ package template
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"strconv"
 
 	"github.com/outhook/outhook/internal/jsondoc"
@@ -16,7 +17,10 @@ type ctxFrame struct {
 	index int32
 	count int32
 	loop  bool
-	param int32 // the block whose parameters this frame holds, or 0
+	// member marks a frame of a loop over an object's members, whose key
+	// may be "".
+	member bool
+	param  int32 // the block whose parameters this frame holds, or 0
 }
 
 // state is what one execution needs. It lives on the caller's stack, so
@@ -30,6 +34,11 @@ type state struct {
 	args    []any      // helper arguments
 	scratch []byte     // text that must be escaped after rendering
 	depth   int        // partial nesting
+	floor   int        // the frame of the partial being rendered, where ../ stops
+	// floors holds the floors around the partials inlined in JSON mode
+	// (between nFloor marks), nFloors of them.
+	floors  [maxInlineDepth]int32
+	nFloors int
 	// rootCache holds the members of the data looked up so far, by the
 	// slots of expr.rootSlot, when the data is a parsed document;
 	// rootDone has a bit for each slot filled.
@@ -59,6 +68,55 @@ func (s *state) push(f ctxFrame) {
 }
 
 func (s *state) pop() { s.n-- }
+
+// upFrame returns the index of the frame up levels above the current one,
+// or a negative one. In the Handlebars dialect a context equal to the one
+// below it is no level, as in handlebars.js.
+func (s *state) upFrame(up int) int {
+	i := s.n - 1
+	for range up {
+		for s.t.sameLevels && i > 0 && sameContext(s.frame(i).v, s.frame(i-1).v) {
+			i--
+		}
+		i--
+	}
+	return i
+}
+
+// sameContext reports whether handlebars.js finds contexts a and b equal
+// with ==: the same object or array, or scalars of one kind and value.
+func sameContext(a, b any) bool {
+	ka, kb := jsondoc.KindOf(a), jsondoc.KindOf(b)
+	if ka != kb {
+		return false
+	}
+	switch ka {
+	case jsondoc.Object, jsondoc.Array:
+		if da, ok := a.(*jsondoc.Value); ok {
+			db, ok := b.(*jsondoc.Value)
+			return ok && da == db
+		}
+		va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
+		switch va.Kind() {
+		case reflect.Map, reflect.Slice, reflect.Pointer:
+			return va.Type() == vb.Type() && va.UnsafePointer() == vb.UnsafePointer() && jsondoc.Len(a) == jsondoc.Len(b)
+		}
+		return false
+	case jsondoc.String:
+		sa, _ := jsondoc.Str(a)
+		sb, _ := jsondoc.Str(b)
+		return sa == sb
+	case jsondoc.Number:
+		fa, _ := jsondoc.Float(a)
+		fb, _ := jsondoc.Float(b)
+		return fa == fb
+	case jsondoc.Bool:
+		ba, _ := jsondoc.Boolean(a)
+		bb, _ := jsondoc.Boolean(b)
+		return ba == bb
+	}
+	return true
+}
 
 // maxPartialDepth bounds partials that include themselves.
 const maxPartialDepth = 100
@@ -114,6 +172,15 @@ func (s *state) run(dst []byte, nodes []node) ([]byte, error) {
 			dst, err = s.value(dst, n)
 		case nBlock:
 			dst, err = s.block(dst, n)
+		case nFloor:
+			if n.isolate {
+				s.floors[s.nFloors] = int32(s.floor)
+				s.nFloors++
+				s.floor = s.n - 1
+			} else {
+				s.nFloors--
+				s.floor = int(s.floors[s.nFloors])
+			}
 		case nPartial:
 			part := n.part
 			if n.dyn != nil {
@@ -139,9 +206,13 @@ func (s *state) run(dst []byte, nodes []node) ([]byte, error) {
 				return dst, s.errorf(n, n.pos, "partials nested more than "+strconv.Itoa(maxPartialDepth)+" deep", nil)
 			}
 			s.depth++
-			start := len(dst)
+			start, floor := len(dst), s.floor
+			if n.isolate {
+				s.floor = s.n - 1
+			}
 			dst, err = s.run(dst, part.nodes)
 			s.depth--
+			s.floor = floor
 			if n.indent != "" && err == nil {
 				dst = indentLines(dst, start, n.indent)
 			}
@@ -299,8 +370,11 @@ func (s *state) lookupAny(e *expr) (any, bool) {
 	case e.root:
 		v = s.frames[0].v
 	case e.local:
-		i := s.n - 1 - e.up
-		if i < 0 {
+		i := s.n - 1
+		if e.up > 0 {
+			i = s.upFrame(e.up)
+		}
+		if i < s.floor {
 			return nil, false
 		}
 		v = s.frame(i).v
@@ -434,7 +508,7 @@ func (s *state) param(e *expr) (any, bool) {
 	}
 	v := f.v
 	if e.paramIndex {
-		if f.key != "" {
+		if f.member {
 			v = f.key
 		} else {
 			v = int(f.index)
@@ -510,7 +584,7 @@ func (s *state) eval(n *node, e *expr, lenient bool) (v any, found bool, err err
 		case dIndex:
 			return int(f.index), true, nil
 		case dKey:
-			if f.key == "" {
+			if !f.member {
 				return int(f.index), true, nil
 			}
 			return f.key, true, nil
@@ -602,8 +676,9 @@ func (s *state) block(dst []byte, n *node) ([]byte, error) {
 	}
 	var v any
 	var t bool
-	if e := n.expr; e.kind == eData && e.data != dKey {
-		// {{#unless @last}} and the like, without boxing.
+	if e := n.expr; e.kind == eData && e.data != dKey && (e.data != dIndex || n.block == bIf || n.block == bUnless) {
+		// {{#unless @last}} and the like, without boxing. A section or
+		// with over @index has the index as its value, 0 included.
 		if f := s.outerLoop(e.up); f != nil {
 			switch e.data {
 			case dFirst:
@@ -706,7 +781,7 @@ func (s *state) block(dst []byte, n *node) ([]byte, error) {
 		if doc, ok := v.(*jsondoc.Value); ok {
 			for i := 0; i < count; i++ {
 				k, el := doc.Member(i)
-				s.push(ctxFrame{v: el, loop: true, index: int32(i), count: int32(count), key: k, param: n.params})
+				s.push(ctxFrame{v: el, loop: true, index: int32(i), count: int32(count), key: k, member: true, param: n.params})
 				dst, err = s.run(dst, n.body)
 				s.pop()
 				if err != nil {
@@ -754,7 +829,12 @@ func (s *state) partialBlock(dst []byte, n *node) ([]byte, error) {
 		v = m
 	}
 	s.push(ctxFrame{v: v})
+	floor := s.floor
+	if n.isolate {
+		s.floor = s.n - 1
+	}
 	dst, err = s.run(dst, n.body)
+	s.floor = floor
 	s.pop()
 	return dst, err
 }
@@ -764,7 +844,7 @@ func (s *state) partialBlock(dst []byte, n *node) ([]byte, error) {
 // escape to the heap.
 func appendMembers(frames []ctxFrame, v any, count int) []ctxFrame {
 	for k, el := range jsondoc.Members(v) {
-		frames = append(frames, ctxFrame{v: el, loop: true, index: int32(len(frames)), count: int32(count), key: k})
+		frames = append(frames, ctxFrame{v: el, loop: true, index: int32(len(frames)), count: int32(count), key: k, member: true})
 	}
 	return frames
 }
@@ -908,7 +988,7 @@ func (s *state) data(dst []byte, n *node, f *ctxFrame, d dataVar) ([]byte, error
 		} else if quote {
 			dst = append(dst, `""`...)
 		}
-	case d == dKey && f.key != "":
+	case d == dKey && f.member:
 		switch {
 		case s.t.mode == JSON && n.esc.kind == escString:
 			dst = jsondoc.AppendEscaped(dst, f.key)

@@ -189,6 +189,9 @@ type jstate struct {
 	// skip is the id+1 of the last block that rendered nothing on this
 	// path since the last byte or value was written, for error hints.
 	skip int32
+	// nonList is the id+1 of a section over a value that is not a list
+	// whose content ended on this path right before, for error hints.
+	nonList int32
 	// facts records the truthiness of the paths that blocks tested on this
 	// path, in the current context, as 'T' or 'F', the path, then 0, so
 	// that {{#if p}}…{{/if}}{{^if p}}…{{/if}} follows two ways, not four.
@@ -245,6 +248,8 @@ func (s jstate) key() string {
 	b := make([]byte, 0, 64)
 	b = append(b, s.first, s.last)
 	b = strconv.AppendInt(b, int64(s.skip), 36)
+	b = append(b, ':')
+	b = strconv.AppendInt(b, int64(s.nonList), 36)
 	b = append(b, s.facts...)
 	for i := range s.lv {
 		l := &s.lv[i]
@@ -599,6 +604,25 @@ func tagPlace(s *jstate) (esc, string) {
 	return e, ""
 }
 
+// mayBeEmpty reports whether the value of e may be written as no text in a
+// string, in state s: a missing field, null or "" is, and so may be what
+// most helpers return, and @index, @first and @last outside every loop.
+func mayBeEmpty(e *expr, s jstate) bool {
+	switch e.kind {
+	case eLit:
+		lit, ok := e.lit.(string)
+		return ok && lit == ""
+	case eData:
+		return e.data == dKey || e.up > 0 || s.first == noLoop
+	case eCall:
+		switch e.fn.name {
+		case "json", "count", "eq", "ne":
+			return e.fn.custom
+		}
+	}
+	return true
+}
+
 // stateSet is a set of analysis states without duplicates.
 type stateSet struct {
 	list []jstate
@@ -746,7 +770,7 @@ func (a *analyzer) nodes(nodes []node, in []jstate) ([]jstate, error) {
 						return nil, a.faultError(f, n, j, s)
 					}
 					if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
-						s.skip = 0
+						s.skip, s.nonList = 0, 0
 					}
 				}
 				next.add(s)
@@ -767,6 +791,11 @@ func (a *analyzer) nodes(nodes []node, in []jstate) ([]jstate, error) {
 			}
 			for k, s := range cur {
 				s = s.clone()
+				x := s.lv[len(s.lv)-1]
+				// A value that may render nothing leaves a string that had
+				// nothing but whitespace as it was, as a section may: what
+				// follows may begin a document.
+				empty := x.pos == pString && x.fresh && mayBeEmpty(n.expr, s)
 				e, msg := tagPlace(&s)
 				if msg != "" {
 					msg += ": {{" + n.expr.text + "}} cannot be placed here"
@@ -779,10 +808,19 @@ func (a *analyzer) nodes(nodes []node, in []jstate) ([]jstate, error) {
 					return nil, a.errorf(n.src, n.pos, msg+a.hint(s))
 				}
 				if k > 0 && e != n.esc || k == 0 && n.pass == a.pass && e != n.esc {
-					return nil, a.errorf(n.src, n.pos, "tag {{"+n.expr.text+"}} stands "+n.esc.String()+" or "+e.String()+" depending on the sections before it")
+					msg := "tag {{" + n.expr.text + "}} stands " + n.esc.String() + " or " + e.String() + " depending on the sections before it"
+					if e.depth != n.esc.depth {
+						msg += ", or on whether a value at the start of the string writes anything; if that string is text, begin it with {{!plain}}"
+					}
+					return nil, a.errorf(n.src, n.pos, msg)
 				}
 				n.esc, n.pass = e, a.pass
-				s.skip = 0
+				if empty {
+					unwritten := s.clone()
+					unwritten.lv[len(unwritten.lv)-1].fresh = true
+					next.add(unwritten)
+				}
+				s.skip, s.nonList = 0, 0
 				next.add(s)
 			}
 		case nBlock:
@@ -801,6 +839,8 @@ func (a *analyzer) nodes(nodes []node, in []jstate) ([]jstate, error) {
 				}
 				next.addAll(out)
 			}
+		case nFloor:
+			next.addAll(cur)
 		case nPartial:
 			if n.dyn == nil {
 				return nil, a.errorf(n.src, n.pos, "partials must be inlined in JSON mode")
@@ -847,6 +887,11 @@ func (a *analyzer) hint(s jstate) string {
 			r = f.n
 			break
 		}
+	}
+	if r == nil && s.nonList != 0 {
+		n := a.texts[s.nonList-1]
+		line, col := n.src.position(n.pos)
+		return fmt.Sprintf("; {{#%s}} at %d:%d is over a value that is not a list here, which leaves @first, @last and @index to the loop around: for items, write {{#each %s}}", n.name, line, col, n.expr.text)
 	}
 	if r == nil {
 		return a.skipHint(s)
@@ -997,6 +1042,10 @@ func (a *analyzer) known(b blockKind, e *expr, s jstate) (isTrue, ok bool) {
 	case dLast:
 		return s.last == 2, s.last != 0
 	case dIndex:
+		if b != bIf && b != bUnless {
+			// A number, which a section or with takes, 0 included.
+			return true, true
+		}
 		if z := e.includeZero; z != nil {
 			// includeZero=true makes every index true.
 			if z.kind != eLit {
@@ -1112,7 +1161,11 @@ func (a *analyzer) block(n *node, s jstate) ([]jstate, error) {
 		line, col := n.src.position(n.pos)
 		saved := a.note
 		a.note = fmt.Sprintf(" (when {{#%s}} at %d:%d is over a value that is not a list, which leaves @first, @last and @index to the loop around: for items, write {{#each %s}})", n.name, line, col, n.expr.text)
-		err := neutral(true)(a.nodes(n.body, []jstate{in}))
+		states, err := a.nodes(n.body, []jstate{in})
+		for i := range states {
+			states[i].nonList = n.id + 1
+		}
+		err = neutral(true)(states, err)
 		a.note = saved
 		if err != nil {
 			return nil, err

@@ -53,7 +53,8 @@ func partialsOf(m map[string]*partial) []*partial {
 // condText reports whether n is a block over @first, @last or @index whose
 // parts are plain text, and returns that text.
 func condText(n *node) (text, alt string, ok bool) {
-	if n.expr.kind != eData || n.expr.data == dKey || n.expr.up > 0 || n.expr.includeZero != nil || n.block == bEach {
+	if n.expr.kind != eData || n.expr.data == dKey || n.expr.up > 0 || n.expr.includeZero != nil || n.block == bEach ||
+		n.expr.data == dIndex && n.block != bIf && n.block != bUnless {
 		return "", "", false
 	}
 	text, ok = onlyText(n.body)

@@ -17,6 +17,7 @@ const (
 	nPartial          // a partial inclusion (HTML and Text modes)
 	nCond             // text chosen by @first, @last or @index (see optimize)
 	nPlain            // {{!plain}} in JSON mode: the string it opens is text
+	nFloor            // JSON mode: the start (isolate) or end of a partial inlined where ../ stops
 )
 
 type blockKind uint8
@@ -55,10 +56,15 @@ type node struct {
 	dyn         map[string]*partial // nPartial with a dynamic name: the partials by name
 	mustFind    bool                // nPartial of {{> (expr)}}: a name that is no partial is an error
 	nameOutside bool                // nPartial of {{> (expr) x}}: expr is read outside the block that makes x the context
-	hash        []hashArg           // nBlock of a partial: its hash arguments
-	name        string              // nBlock: the opening tag's first word, for messages
-	close       int                 // nBlock: offset of the closing tag
-	params      int32               // nBlock of each or with with block parameters: their id
+	// isolate marks the inclusion of a partial WithPartials provides, in
+	// the Handlebars dialect (nPartial, the nBlock of a partial with a
+	// context, or the nFloor before an inlined one): as in handlebars.js,
+	// ../ inside it does not reach the contexts around the tag.
+	isolate bool
+	hash    []hashArg // nBlock of a partial: its hash arguments
+	name    string    // nBlock: the opening tag's first word, for messages
+	close   int       // nBlock: offset of the closing tag
+	params  int32     // nBlock of each or with with block parameters: their id
 	// trueKeeps marks a section whose context stays the current one when
 	// its value is true, as in Handlebars.
 	trueKeeps bool
@@ -154,10 +160,16 @@ type parser struct {
 	params    []blockParams       // the block parameters in scope, innermost last
 	nParams   int32               // the blocks with parameters so far
 	env       *partialEnv         // the inline partials and partial block in scope
-	nEnv      int                 // the partialEnvs and tokDefs so far, for their ids
-	depth     int                 // HTML and Text modes: partials being compiled
-	defs      []*tokDef           // the partials written in the template, in order
-	checking  bool                // checkUnused: partial tags are skipped
+	// inContextBlock is set while addPartial reads the partial of a
+	// {{> p x}} tag, whose block already makes x the context.
+	inContextBlock bool
+	// byValue counts the partials being read for a partial tag whose name
+	// a value gives, any of which it may include.
+	byValue  int
+	nEnv     int       // the partialEnvs and tokDefs so far, for their ids
+	depth    int       // HTML and Text modes: partials being compiled
+	defs     []*tokDef // the partials written in the template, in order
+	checking bool      // checkUnused: partial tags are skipped
 }
 
 // partialEnv is a scope of partials written in the template: the inline
@@ -485,6 +497,8 @@ func (p *parser) addPartial(src *source, t token, add func(node), blk *tokDef) e
 	if p.checking {
 		return nil
 	}
+	inContextBlock := p.inContextBlock
+	p.inContextBlock = false
 	name := t.text
 	if strings.HasPrefix(name, "*") {
 		return p.addDynamicPartial(src, t, add)
@@ -531,9 +545,13 @@ func (p *parser) addPartial(src *source, t token, add func(node), blk *tokDef) e
 		}
 		n.hash = ep.hash
 		t.text = name
-		if err := p.addPartial(src, t, func(b node) { n.body = append(n.body, b) }, blk); err != nil {
+		p.inContextBlock = true
+		err := p.addPartial(src, t, func(b node) { n.body = append(n.body, b) }, blk)
+		p.inContextBlock = false
+		if err != nil {
 			return err
 		}
+		n.isolate = p.isolates(name, blk)
 		for i := range n.body {
 			// A name given by a value is that of the context around.
 			n.body[i].nameOutside = n.body[i].dyn != nil
@@ -555,10 +573,18 @@ func (p *parser) addPartial(src *source, t token, add func(node), blk *tokDef) e
 		def, ok = blk, true
 	}
 	if !ok {
-		if name == "@partial-block" {
+		fails := name == "@partial-block" || p.cfg.strict || !p.cfg.missingEmpty
+		switch {
+		case fails && p.byValue > 0:
+			// In a partial that a tag named by a value may include, such
+			// as a layout that includes the inline partials of its
+			// callers: including it fails at Execute, as in handlebars.js.
+			lit := &expr{kind: eLit, pos: t.pos, text: name, lit: name}
+			add(node{kind: nPartial, expr: lit, dyn: map[string]*partial{}, mustFind: true, pos: t.pos, src: src})
+			return nil
+		case name == "@partial-block":
 			return src.errorf(t.pos, "{{> @partial-block}} outside a partial called as a block ({{#> name}}…{{/name}})")
-		}
-		if p.cfg.strict || !p.cfg.missingEmpty {
+		case fails:
 			return src.errorf(t.pos, "unknown partial "+strconv.Quote(name)+": WithPartials does not provide it")
 		}
 		return nil
@@ -574,22 +600,48 @@ func (p *parser) addPartial(src *source, t token, add func(node), blk *tokDef) e
 	saved := p.env
 	p.env = env
 	defer func() { p.env = saved }()
+	isolate := p.isolates(name, blk)
 	if p.cfg.mode == JSON {
 		psrc := &source{name: name, text: indent(body, t.indent)}
-		return p.inlinePartial(src, t, name, name, func() ([]node, error) {
+		parse := func() ([]node, error) {
 			saved := p.params
 			p.params = nil
 			defer func() { p.params = saved }()
 			return p.parseSource(psrc, p.cfg.left, p.cfg.right)
-		}, add)
+		}
+		if !isolate || inContextBlock {
+			return p.inlinePartial(src, t, name, name, parse, add)
+		}
+		// Inlined in place, since its text may open what another
+		// partial closes, between marks that make the current context
+		// the one where ../ stops.
+		add(node{kind: nFloor, isolate: true, pos: t.pos, src: src})
+		if err := p.inlinePartial(src, t, name, name, parse, add); err != nil {
+			return err
+		}
+		add(node{kind: nFloor, pos: t.pos, src: src})
+		return nil
 	}
 	srcInd, outInd := p.indents(t.indent)
 	part, err := p.compilePartial(name, srcInd)
 	if err != nil {
 		return err
 	}
-	add(node{kind: nPartial, part: part, pos: t.pos, src: src, indent: outInd})
+	add(node{kind: nPartial, part: part, pos: t.pos, src: src, indent: outInd, isolate: isolate})
 	return nil
+}
+
+// isolates reports whether including name, with blk the opening tag of a
+// partial block or nil, starts from the partial's own context: in the
+// Handlebars dialect, for a partial WithPartials provides. The content of
+// a partial block and inline partials keep the contexts where they are
+// written, and so, for now, does a partial called as a block.
+func (p *parser) isolates(name string, blk *tokDef) bool {
+	if p.cfg.dialect != Handlebars || blk != nil || p.env.lookup(name) != nil {
+		return false
+	}
+	_, ok := p.cfg.partials[name]
+	return ok
 }
 
 // inlinePartial adds, in JSON mode, the nodes of the partial name that
@@ -620,6 +672,8 @@ func (p *parser) inlinePartial(src *source, t token, name, key string, parse fun
 // the template runs: the JSON analysis follows each as one way through the
 // tag.
 func (p *parser) inlineAllPartials(src *source, t token) (map[string]*partial, error) {
+	p.byValue++
+	defer func() { p.byValue-- }()
 	dyn := make(map[string]*partial, len(p.cfg.partials))
 	for _, name := range slices.Sorted(maps.Keys(p.cfg.partials)) {
 		psrc := &source{name: name, text: indent(p.cfg.partials[name], t.indent)}
@@ -641,6 +695,8 @@ func (p *parser) inlineAllPartials(src *source, t token) (map[string]*partial, e
 // compileAllPartials compiles every partial WithPartials provides, for a
 // partial whose name is known only when the template runs.
 func (p *parser) compileAllPartials(srcInd string) (map[string]*partial, error) {
+	p.byValue++
+	defer func() { p.byValue-- }()
 	dyn := make(map[string]*partial, len(p.cfg.partials))
 	for name := range p.cfg.partials {
 		part, err := p.compilePartial(name, srcInd)
@@ -733,7 +789,7 @@ func (p *parser) addPartialByValue(src *source, t token, e *expr, add func(node)
 		if err != nil {
 			return err
 		}
-		add(node{kind: nPartial, expr: e, dyn: dyn, mustFind: true, pos: t.pos, src: src})
+		add(node{kind: nPartial, expr: e, dyn: dyn, mustFind: true, pos: t.pos, src: src, isolate: p.cfg.dialect == Handlebars})
 		return nil
 	}
 	srcInd, outInd := p.indents(t.indent)
@@ -741,7 +797,7 @@ func (p *parser) addPartialByValue(src *source, t token, e *expr, add func(node)
 	if err != nil {
 		return err
 	}
-	add(node{kind: nPartial, expr: e, dyn: dyn, mustFind: true, pos: t.pos, src: src, indent: outInd})
+	add(node{kind: nPartial, expr: e, dyn: dyn, mustFind: true, pos: t.pos, src: src, indent: outInd, isolate: p.cfg.dialect == Handlebars})
 	return nil
 }
 
@@ -764,7 +820,7 @@ func (p *parser) addDynamicPartial(src *source, t token, add func(node)) error {
 		if err != nil {
 			return err
 		}
-		add(node{kind: nPartial, expr: e, dyn: dyn, pos: t.pos, src: src})
+		add(node{kind: nPartial, expr: e, dyn: dyn, pos: t.pos, src: src, isolate: p.cfg.dialect == Handlebars})
 		return nil
 	}
 	srcInd, outInd := p.indents(t.indent)
@@ -772,7 +828,7 @@ func (p *parser) addDynamicPartial(src *source, t token, add func(node)) error {
 	if err != nil {
 		return err
 	}
-	add(node{kind: nPartial, expr: e, dyn: dyn, pos: t.pos, src: src, indent: outInd})
+	add(node{kind: nPartial, expr: e, dyn: dyn, pos: t.pos, src: src, indent: outInd, isolate: p.cfg.dialect == Handlebars})
 	return nil
 }
 
@@ -868,6 +924,7 @@ func (ep *exprParser) errorf(msg string) error {
 // call reads items up to the end or a closing parenthesis and makes them a
 // helper call or a single value.
 func (ep *exprParser) call(pos int, param, top bool) (*expr, error) {
+	start := ep.i
 	var items []*expr
 	nHash := len(ep.hash) // the hash arguments of this call come after
 	for {
@@ -914,11 +971,17 @@ func (ep *exprParser) call(pos int, param, top bool) (*expr, error) {
 			}
 			return nil, ep.src.errorf(first.pos, "helper "+h.name+" takes "+want+" argument(s), got "+strconv.Itoa(len(args)))
 		}
+		if h == logHelper {
+			// level=…, which only tells handlebars.js where to log.
+			ep.hash = ep.hash[:nHash]
+		}
 		args, err := ep.hashToArgs(h, args, nHash)
 		if err != nil {
 			return nil, err
 		}
-		return &expr{kind: eCall, pos: first.pos, text: first.text, fn: h, args: args}, nil
+		// As written, for messages.
+		text := strings.TrimSpace(ep.s[start:ep.i])
+		return &expr{kind: eCall, pos: first.pos, text: text, fn: h, args: args}, nil
 	}
 	if !top && len(ep.hash) > nHash {
 		return nil, ep.src.errorf(ep.hash[nHash].pos, "hash arguments (key=value) in a subexpression need a helper that takes them")
@@ -983,6 +1046,9 @@ func (ep *exprParser) item(arg bool) (*expr, error) {
 			return nil, ep.errorf("missing ) in subexpression")
 		}
 		ep.i++
+		if e.kind == eCall {
+			e.text = ep.s[start:ep.i]
+		}
 		return e, nil
 	case c == '"' || c == '\'':
 		ep.i++

@@ -47,6 +47,10 @@ type checker struct {
 	paths []string
 	errs  ErrorList
 	seen  map[*partial]bool
+	// floor is the scope where ../ stops, that of the partial being
+	// checked; floors holds those around it.
+	floor  int
+	floors []int
 	// params holds the scope of the item of each block with block
 	// parameters, by the block's id.
 	params map[int32]scope
@@ -71,11 +75,24 @@ func (c *checker) nodes(nodes []node, scopes []scope) {
 					parts = append(parts, p)
 				}
 			}
+			floor := c.floor
+			if n.isolate {
+				c.floor = len(scopes) - 1
+			}
 			for _, p := range parts {
 				if p != nil && !c.seen[p] {
 					c.seen[p] = true
 					c.nodes(p.nodes, scopes)
 				}
+			}
+			c.floor = floor
+		case nFloor:
+			if n.isolate {
+				c.floors = append(c.floors, c.floor)
+				c.floor = len(scopes) - 1
+			} else {
+				c.floor = c.floors[len(c.floors)-1]
+				c.floors = c.floors[:len(c.floors)-1]
 			}
 		case nBlock:
 			sc, ok := c.expr(n, n.expr, scopes)
@@ -100,7 +117,12 @@ func (c *checker) nodes(nodes []node, scopes []scope) {
 					c.params[n.params] = sc
 				}
 			}
+			floor := c.floor
+			if n.isolate {
+				c.floor = len(inner) - 1
+			}
 			c.nodes(n.body, inner)
+			c.floor = floor
 			c.nodes(n.alt, scopes)
 		}
 	}
@@ -151,6 +173,10 @@ func (c *checker) expr(n *node, e *expr, scopes []scope) (scope, bool) {
 		i := len(scopes) - 1 - e.up
 		if i < 0 {
 			c.report(n, e, "path "+e.text+" goes above the top of the data", "")
+			return scope{typ: "any"}, false
+		}
+		if i < c.floor {
+			c.report(n, e, "path "+e.text+" goes above the context of its partial, where ../ stops", "")
 			return scope{typ: "any"}, false
 		}
 		bases = scopes[i : i+1]

@@ -18,7 +18,10 @@ type Template struct {
 	// relied on a path giving the same value at each read (see
 	// analyzer.factsUsed).
 	verify bool
-	bufs   sync.Pool // *[]byte: Execute's buffers
+	// sameLevels makes a context equal to the one below it no level for
+	// ../, as in handlebars.js: the Handlebars dialect.
+	sameLevels bool
+	bufs       sync.Pool // *[]byte: Execute's buffers
 }
 
 // Parse parses src. Any returned error is an *Error with the position of the
@@ -67,7 +70,7 @@ func parse(src, mark string, opts []Option) (*Template, error) {
 		verify = a.factsUsed
 	}
 	nodes = optimize(nodes, cfg, make(map[*partial]bool))
-	t := &Template{name: cfg.name, mode: cfg.mode, strict: cfg.strict, nodes: nodes, verify: verify}
+	t := &Template{name: cfg.name, mode: cfg.mode, strict: cfg.strict, nodes: nodes, verify: verify, sameLevels: cfg.dialect == Handlebars}
 	if cfg.schema != nil {
 		if err := t.Check(cfg.schema); err != nil {
 			return nil, err

@@ -66,6 +66,40 @@ function same(a, b) {
 
 function pad(n, w) { return String(n).padStart(w || 2, '0'); }
 
+// The text of v cut to at most n units (code points, or UTF-8 bytes), the
+// ellipsis included, as Outhook's truncate and truncateBytes do.
+function cut(a, size) {
+  const chars = [...toText(a[0])];
+  const n = a[1];
+  if (!Number.isInteger(n) || n < 0) throw new Error(`truncate: bad length ${n}`);
+  const ellipsis = a.length > 2 ? toText(a[2]) : '\u2026';
+  const len = (cs) => cs.reduce((t, c) => t + size(c), 0);
+  if (len(chars) <= n) return chars.join('');
+  let room = n - len([...ellipsis]);
+  let tail = ellipsis;
+  if (room < 0) { room = n; tail = ''; }
+  let out = '';
+  for (const c of chars) {
+    if (size(c) > room) break;
+    room -= size(c);
+    out += c;
+  }
+  return out + tail;
+}
+
+// Whole milliseconds of epoch seconds, from the digits JavaScript writes
+// for the number, rounded down.
+function toMillis(v) {
+  let s = String(v);
+  if (!/^-?[0-9]+(\.[0-9]+)?$/.test(s)) throw new Error(`millis: ${s} is not in render.js`);
+  const neg = s[0] === '-';
+  if (neg) s = s.slice(1);
+  const [whole, frac = ''] = s.split('.');
+  let ms = BigInt(whole + (frac + '000').slice(0, 3));
+  if (neg) ms = /[1-9]/.test(frac.slice(3)) ? -ms - 1n : -ms;
+  return Number(ms);
+}
+
 const helpers = {
   json(v) { return JSON.stringify(v === undefined ? null : v); },
   eq() { const a = args(arguments); return same(a[0], a[1]); },
@@ -78,6 +112,25 @@ const helpers = {
     const a = argsHash(arguments, [null, 'sep']);
     const sep = a.length > 1 ? toText(a[1]) : ', ';
     return (Array.isArray(a[0]) ? a[0] : []).map(toText).join(sep);
+  },
+  count(v) {
+    if (typeof v === 'string') return [...v].length;
+    if (Array.isArray(v)) return v.length;
+    if (v && typeof v === 'object') return Object.keys(v).length;
+    return 0;
+  },
+  truncate() { return cut(argsHash(arguments, [null, null, 'ellipsis']), () => 1); },
+  truncateBytes() { return cut(argsHash(arguments, [null, null, 'ellipsis']), (c) => Buffer.byteLength(c)); },
+  millis(v) { return v === undefined || v === null ? null : toMillis(v); },
+  flatten(list, path) {
+    const keys = typeof path === 'string' ? path.split('.') : [];
+    const out = [];
+    for (let el of Array.isArray(list) ? list : []) {
+      for (const k of keys) el = el !== null && typeof el === 'object' && !Array.isArray(el) ? el[k] : undefined;
+      if (Array.isArray(el)) out.push(...el);
+      else if (el !== undefined && el !== null) out.push(el);
+    }
+    return out;
   },
   // What a raw block {{{{raw}}}}…{{{{/raw}}}} conventionally calls: its
   // content, tags and all, as text.
