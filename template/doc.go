@@ -270,7 +270,9 @@
 //	                       28 KB; neither splits a character. Both measure
 //	                       the text before JSON escaping, which may lengthen it
 //	{{millis x}}           epoch seconds as whole epoch milliseconds, exact
-//	                       for any number of digits; null gives null
+//	                       whatever the decimals; null gives null, and a
+//	                       value past what int64 milliseconds hold (about
+//	                       292 million years) is an Execute error
 //	{{flatten xs [path]}}  one list of the items of the lists found at path
 //	                       (dotted, such as "access_units") in each element
 //	                       of xs, or of the elements themselves; an element
