@@ -486,7 +486,8 @@ func (d *Dispatcher) publish(ctx context.Context, tx engine.Tx, e *event.Event) 
 		del *delivery
 		h   *hook
 	}
-	queued := make([]pending, 0, len(candidates))
+	var few [8]pending // on the stack for the usual few matches
+	queued := few[:0]
 	batch := make([]*engine.Delivery, 0, len(candidates))
 	now := d.cfg.now()
 	var txErr error // a record that tx did not take
