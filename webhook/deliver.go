@@ -331,10 +331,10 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt 
 	a.request = RecordedRequest{Method: h.method, URL: h.redactedURL, Header: h.recordedHeader(header, d.tel.propagator != nil), Body: del.body}
 	a.Request = &a.request
 
-	tctx, cancel := context.WithTimeout(ctx, h.timeout)
-	defer cancel()
-	expired := func() bool { return tctx.Err() == context.DeadlineExceeded && ctx.Err() == nil }
-	req := h.request.WithContext(tctx)
+	timeout := engine.StartAttempt(ctx, h.timeout)
+	defer timeout.End()
+	expired := func() bool { return timeout.Expired() && ctx.Err() == nil }
+	req := h.request.WithContext(timeout.Context())
 	req.Header = header
 	req.Body, req.GetBody, req.ContentLength = requestBody(del.body)
 	resp, err := d.do(h, req)

@@ -33,10 +33,11 @@ type Engine struct {
 	workers int
 	reject  bool
 
-	runner engine.Runner
-	ctx    context.Context // runs use it; cancelled when the engine stops
-	cancel context.CancelFunc
-	wg     sync.WaitGroup // workers
+	runner    engine.Runner
+	ctx       context.Context // runs use it; cancelled when the engine stops
+	cancel    context.CancelFunc
+	deadlines *engine.Deadlines // of the workers' attempts
+	wg        sync.WaitGroup    // workers
 
 	mu       sync.Mutex
 	work     *sync.Cond // signalled when ready gains a queue or the engine stops
@@ -82,15 +83,16 @@ var (
 func New(c Config) *Engine {
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &Engine{
-		workers: max(c.Workers, 1),
-		reject:  c.Reject,
-		ctx:     ctx,
-		cancel:  cancel,
-		queues:  map[string]*webhookQueue{},
-		timers:  map[*engine.Delivery]*time.Timer{},
-		running: make([]*engine.Delivery, max(c.Workers, 1)),
-		drained: make(chan struct{}),
-		closing: make(chan struct{}),
+		workers:   max(c.Workers, 1),
+		reject:    c.Reject,
+		ctx:       ctx,
+		cancel:    cancel,
+		deadlines: engine.NewDeadlines(),
+		queues:    map[string]*webhookQueue{},
+		timers:    map[*engine.Delivery]*time.Timer{},
+		running:   make([]*engine.Delivery, max(c.Workers, 1)),
+		drained:   make(chan struct{}),
+		closing:   make(chan struct{}),
 	}
 	e.work = sync.NewCond(&e.mu)
 	return e
@@ -357,9 +359,13 @@ func (e *Engine) forgetIdleLocked(q *webhookQueue, webhookID string) {
 func (e *Engine) worker(slot int) {
 	defer e.wg.Done()
 	// Each run's context registers with its parent: a context per worker
-	// keeps the workers from contending for the engine's.
+	// keeps the workers from contending for the engine's. Runs get the
+	// worker's context of engine.Deadlines, renewed when an attempt ran
+	// out of time, so that an attempt's timeout costs no context of its own.
 	ctx, cancel := context.WithCancel(e.ctx)
 	defer cancel()
+	wc := e.deadlines.Worker(ctx)
+	defer func() { e.deadlines.Release(wc) }()
 	e.mu.Lock()
 	for {
 		for len(e.ready) == 0 && !e.stopping {
@@ -381,7 +387,11 @@ func (e *Engine) worker(slot int) {
 		e.readyLocked(q) // more work and room: back in turn, behind the others
 		e.mu.Unlock()
 
-		res := e.runner.Run(ctx, d)
+		res := e.runner.Run(wc.Context(), d)
+		if wc.Spent() {
+			e.deadlines.Release(wc)
+			wc = e.deadlines.Worker(ctx)
+		}
 
 		e.mu.Lock()
 		e.running[slot] = nil
@@ -501,6 +511,7 @@ func (e *Engine) Close(ctx context.Context) error {
 	e.work.Broadcast()
 	e.mu.Unlock()
 	e.wg.Wait()
+	e.deadlines.Stop()
 
 	for _, d := range left {
 		e.runner.Abandon(d, errors.Join(engine.ErrClosed, err))
