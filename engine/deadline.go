@@ -162,7 +162,7 @@ func (w *Deadlines) fire() {
 // AttemptTimeout bounds one attempt made under a context.
 type AttemptTimeout struct {
 	ctx    context.Context // the attempt's
-	ac     *WorkerContext // nil when ctx came from context.WithTimeout
+	ac     *WorkerContext  // nil when ctx came from context.WithTimeout
 	cancel context.CancelFunc
 }
 
