@@ -10,6 +10,11 @@
 // per webhook, orders them by key, and hands each to the Runner when it is
 // due. After each run the Runner's Result says what happened, so an engine
 // never has to guess it from side effects.
+//
+// An engine whose workers run deliveries one after another may give each
+// a WorkerContext of Deadlines and pass its Context to Run: the Runner then
+// bounds each attempt by arming that context (StartAttempt) rather than
+// making a context and a timer per attempt. The in-memory engine does.
 package engine
 
 import (
