@@ -328,7 +328,7 @@ func BenchmarkStalledNeighbour(b *testing.B) {
 				}),
 			}
 			if block {
-				opts = append(opts, webhook.WithQueue(0, webhook.QueueBlock))
+				opts = append(opts, webhook.WithQueue(webhook.DefaultQueueSize, webhook.QueueBlock)) // each webhook sets its own size below
 			}
 			d, err := webhook.New(opts...)
 			if err != nil {
