@@ -293,3 +293,35 @@ func TestMalformedBatchErrorKeepsNoDeadLetter(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, dls)
 }
+
+// The store's index of delivery ids follows evictions, replacements and
+// takes: a dead letter evicted is gone, one added again is found once.
+func TestMemoryStoreDeadLetterIndex(t *testing.T) {
+	ctx := context.Background()
+	s := webhook.NewMemoryStore(0, 2)
+	ev := mock(t, accessrequest.Created)
+	add := func(id string) {
+		require.NoError(t, s.AddDeadLetter(ctx, webhook.DeadLetter{DeliveryID: id, WebhookID: "w", Event: ev}))
+	}
+	add("a")
+	add("b")
+	add("c") // evicts a
+	_, err := s.TakeDeadLetter(ctx, "a")
+	require.ErrorIs(t, err, webhook.ErrNotFound)
+	add("b") // replaces b
+	dls, err := s.DeadLetters(ctx, "w", 0)
+	require.NoError(t, err)
+	require.Len(t, dls, 2)
+	dl, err := s.TakeDeadLetter(ctx, "b")
+	require.NoError(t, err)
+	require.Equal(t, "b", dl.DeliveryID)
+	_, err = s.TakeDeadLetter(ctx, "b")
+	require.ErrorIs(t, err, webhook.ErrNotFound, "taken once")
+	add("a")
+	add("d") // evicts c
+	dls, err = s.DeadLetters(ctx, "", 0)
+	require.NoError(t, err)
+	require.Equal(t, []string{"d", "a"}, []string{dls[0].DeliveryID, dls[1].DeliveryID})
+	_, err = s.TakeDeadLetter(ctx, "c")
+	require.ErrorIs(t, err, webhook.ErrNotFound)
+}

@@ -17,7 +17,10 @@ type MemoryStore struct {
 	deadPerWebhook int
 	records        map[string]*ring[Invocation]
 	dead           map[string]*ring[DeadLetter]
-	evictedDead    int64
+	// deadIDs counts the dead letters kept of each delivery id, so that
+	// adding one looks for another of its id without a scan.
+	deadIDs     map[string]int
+	evictedDead int64
 }
 
 // DefaultRecordsPerWebhook and DefaultDeadLettersPerWebhook are the bounds
@@ -43,6 +46,7 @@ func NewMemoryStore(perWebhook, deadPerWebhook int) *MemoryStore {
 		deadPerWebhook: deadPerWebhook,
 		records:        map[string]*ring[Invocation]{},
 		dead:           map[string]*ring[DeadLetter]{},
+		deadIDs:        map[string]int{},
 	}
 }
 
@@ -85,14 +89,26 @@ func (s *MemoryStore) AddDeadLetter(_ context.Context, dl DeadLetter) error {
 		r = newRing[DeadLetter](s.deadPerWebhook)
 		s.dead[dl.WebhookID] = r
 	}
-	same := func(x DeadLetter) bool { return x.DeliveryID == dl.DeliveryID }
-	if slices.ContainsFunc(r.items, same) {
-		r.remove(same)
+	if s.deadIDs[dl.DeliveryID] > 0 {
+		if _, ok := r.remove(func(x DeadLetter) bool { return x.DeliveryID == dl.DeliveryID }); ok {
+			s.forgetDead(dl.DeliveryID)
+		}
 	}
-	if r.push(dl) {
+	if dropped, ok := r.push(dl); ok {
 		s.evictedDead++
+		s.forgetDead(dropped.DeliveryID)
 	}
+	s.deadIDs[dl.DeliveryID]++
 	return nil
+}
+
+// forgetDead counts out a dead letter of id no longer kept.
+func (s *MemoryStore) forgetDead(id string) {
+	if s.deadIDs[id] <= 1 {
+		delete(s.deadIDs, id)
+		return
+	}
+	s.deadIDs[id]--
 }
 
 // DeadLetters lists up to limit dead letters, newest first, of one webhook
@@ -123,7 +139,11 @@ func (s *MemoryStore) TakeDeadLetter(_ context.Context, deliveryID string) (Dead
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, r := range s.dead {
+		if s.deadIDs[deliveryID] == 0 {
+			break
+		}
 		if dl, ok := r.remove(func(dl DeadLetter) bool { return dl.DeliveryID == deliveryID }); ok {
+			s.forgetDead(deliveryID)
 			return dl, nil
 		}
 	}
@@ -147,15 +167,16 @@ type ring[T any] struct {
 
 func newRing[T any](n int) *ring[T] { return &ring[T]{n: n} }
 
-// push adds x and reports whether the oldest item was dropped for it.
-func (r *ring[T]) push(x T) bool {
+// push adds x and returns the oldest item when it was dropped for it.
+func (r *ring[T]) push(x T) (dropped T, ok bool) {
 	if len(r.items) < r.n {
 		r.items = append(r.items, x)
-		return false
+		return dropped, false
 	}
+	dropped = r.items[r.next]
 	r.items[r.next] = x
 	r.next = (r.next + 1) % r.n
-	return true
+	return dropped, true
 }
 
 // newest returns up to limit items, newest first; limit <= 0 means all.

@@ -148,7 +148,7 @@ func (e *Engine) Enqueue(ctx context.Context, tx engine.Tx, batch []*engine.Deli
 			continue
 		}
 		if e.reject {
-			fail(i, fmt.Errorf("%w: more than %d deliveries waiting", engine.ErrQueueFull, e.queues[d.WebhookID].size))
+			fail(i, engine.ErrQueueFull) // the Dispatcher says why, with the size
 			continue
 		}
 		full = append(full, i)
