@@ -100,19 +100,7 @@ func TestBatchOfOrderedWebhooks(t *testing.T) {
 // the queue metrics report.
 func TestStatsCountsTheBacklog(t *testing.T) {
 	pool, eng := newPostgresEngine(t, needPostgres(t), riverengine.WithPublishOnly())
-	d, err := webhook.New(dispatcherOptions(eng)...)
-	require.NoError(t, err)
-	closeDispatcher(t, d)
-	for _, id := range []string{"a", "b"} {
-		_, err = d.Add(hook(id, "http://127.0.0.1:1"))
-		require.NoError(t, err)
-	}
-	ctx := context.Background()
-	before := time.Now()
-	for n := range 3 {
-		_, err := d.Publish(ctx, newEvent(t, n))
-		require.NoError(t, err)
-	}
+	ctx, before := context.Background(), backlog(t, eng)
 	st, err := eng.Stats(ctx)
 	require.NoError(t, err)
 	require.Equal(t, 6, st.Depth, "nothing works the publish-only instance's jobs")
@@ -178,4 +166,23 @@ func sqlBegin(db *sql.DB) func(ctx context.Context) (engine.Tx, func(bool) error
 			return tx.Rollback()
 		}
 	}
+}
+
+// backlog publishes three events to two webhooks through a Dispatcher on
+// eng, publish-only, so that six jobs wait; it returns when it began.
+func backlog(t *testing.T, eng *riverengine.Engine) time.Time {
+	t.Helper()
+	d, err := webhook.New(dispatcherOptions(eng)...)
+	require.NoError(t, err)
+	closeDispatcher(t, d)
+	for _, id := range []string{"a", "b"} {
+		_, err = d.Add(hook(id, "http://127.0.0.1:1"))
+		require.NoError(t, err)
+	}
+	before := time.Now()
+	for n := range 3 {
+		_, err := d.Publish(context.Background(), newEvent(t, n))
+		require.NoError(t, err)
+	}
+	return before
 }
