@@ -71,10 +71,7 @@ func TestCloseCutManyThenRestart(t *testing.T) {
 	add := func(d *webhook.Dispatcher, rc *receiver) {
 		_, err := d.Add(hook("plain", rc.URL))
 		require.NoError(t, err)
-		ordered := hook("ordered", rc.URL)
-		ordered.Delivery = &webhook.DeliverySettings{OrderingKey: "data.key"}
-		_, err = d.Add(ordered)
-		require.NoError(t, err)
+		addOrdered(t, d, rc.URL)
 	}
 	add(d, stalled)
 	ids := map[string]string{} // "hook event" -> delivery id

@@ -21,10 +21,7 @@ func TestCloseIsBoundedWhenTheDatabaseHangs(t *testing.T) {
 	pool, eng := newPostgresEngine(t, url, riverengine.WithPollInterval(50*time.Millisecond))
 	d, err := webhook.New(dispatcherOptions(eng)...)
 	require.NoError(t, err)
-	ordered := hook("ordered", rc.URL)
-	ordered.Delivery = &webhook.DeliverySettings{OrderingKey: "data.key"}
-	_, err = d.Add(ordered)
-	require.NoError(t, err)
+	addOrdered(t, d, rc.URL)
 
 	ctx := context.Background()
 	_, err = d.Publish(ctx, keyedEvent(t, 1, "K"))

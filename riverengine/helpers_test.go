@@ -42,6 +42,16 @@ func hook(id, receiverURL string) webhook.Webhook {
 	return webhook.Webhook{ID: id, Name: id, Active: true, URL: receiverURL + "/" + id, Triggers: []event.Trigger{testEvent}}
 }
 
+// addOrdered adds to d the webhook "ordered", ordered by data.key,
+// posting to the receiver's /ordered.
+func addOrdered(t testing.TB, d *webhook.Dispatcher, receiverURL string) {
+	t.Helper()
+	ordered := hook("ordered", receiverURL)
+	ordered.Delivery = &webhook.DeliverySettings{OrderingKey: "data.key"}
+	_, err := d.Add(ordered)
+	require.NoError(t, err)
+}
+
 // dispatcherOptions wires eng and its store into a Dispatcher that may
 // post to loopback receivers.
 func dispatcherOptions(eng *riverengine.Engine, more ...webhook.Option) []webhook.Option {

@@ -41,10 +41,7 @@ func TestOrderingKeyConcurrentPublishers(t *testing.T) {
 		d, err := webhook.New(dispatcherOptions(eng, webhook.WithRetryPolicy(fast), webhook.WithBreaker(webhook.BreakerSettings{Threshold: -1}))...)
 		require.NoError(t, err)
 		closeDispatcher(t, d)
-		ordered := hook("ordered", rc.URL)
-		ordered.Delivery = &webhook.DeliverySettings{OrderingKey: "data.key"}
-		_, err = d.Add(ordered)
-		require.NoError(t, err)
+		addOrdered(t, d, rc.URL)
 		ds = append(ds, d)
 	}
 	pool := newPool(t, url)

@@ -33,10 +33,7 @@ func startOrdered(t *testing.T, url string, rc *receiver) (*pgxpool.Pool, *river
 	d, err := webhook.New(dispatcherOptions(eng)...)
 	require.NoError(t, err)
 	closeDispatcher(t, d)
-	ordered := hook("ordered", rc.URL)
-	ordered.Delivery = &webhook.DeliverySettings{OrderingKey: "data.key"}
-	_, err = d.Add(ordered)
-	require.NoError(t, err)
+	addOrdered(t, d, rc.URL)
 	return pool, eng, d
 }
 

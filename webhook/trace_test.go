@@ -95,28 +95,46 @@ func (e *queueEngine) run(ctx context.Context) {
 	}
 }
 
+// queued is a Dispatcher on a queueEngine, traced, that has published one
+// event to its one webhook beneath the span parent.
+type queued struct {
+	sr     *tracetest.SpanRecorder
+	eng    *queueEngine
+	d      *webhook.Dispatcher
+	w      webhook.Webhook
+	invs   chan webhook.Invocation
+	parent trace.Span
+}
+
+func publishQueued(t *testing.T, url string) queued {
+	t.Helper()
+	q := queued{sr: tracetest.NewSpanRecorder(), eng: &queueEngine{}}
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(q.sr))
+	q.d, q.invs = newDispatcher(t, webhook.WithTracerProvider(tp), webhook.WithEngine(q.eng))
+	var err error
+	q.w, err = q.d.Add(torqLike(url))
+	require.NoError(t, err)
+	var ctx context.Context
+	ctx, q.parent = tp.Tracer("test").Start(context.Background(), "publish")
+	_, err = q.d.Publish(ctx, mock(t, accessrequest.Created))
+	require.NoError(t, err)
+	q.parent.End()
+	return q
+}
+
 // With an engine that keeps deliveries outside memory, the publisher's
 // side is an enqueue span, ended once the delivery is queued, and each run
 // of the delivery is a span of its own beneath it, ended with the run.
 func TestSpansEndAcrossAQueue(t *testing.T) {
 	rc := newReceiver(t, flaky)
-	sr := tracetest.NewSpanRecorder()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(sr))
-	eng := &queueEngine{}
-	d, invs := newDispatcher(t, webhook.WithTracerProvider(tp), webhook.WithEngine(eng))
-	_, err := d.Add(torqLike(rc.URL))
-	require.NoError(t, err)
-	ctx, parent := tp.Tracer("test").Start(context.Background(), "publish")
-	_, err = d.Publish(ctx, mock(t, accessrequest.Created))
-	require.NoError(t, err)
-	parent.End()
-	eng.run(context.Background())
-	require.Equal(t, webhook.Delivered, waitFinal(t, invs, 1)[0].Outcome)
+	q := publishQueued(t, rc.URL)
+	q.eng.run(context.Background())
+	require.Equal(t, webhook.Delivered, waitFinal(t, q.invs, 1)[0].Outcome)
 
-	spans := requireTrace(t, sr, parent.SpanContext())
+	spans := requireTrace(t, q.sr, q.parent.SpanContext())
 	require.Len(t, spans["webhook.enqueue"], 1)
 	enqueue := spans["webhook.enqueue"][0]
-	require.Equal(t, parent.SpanContext().SpanID(), enqueue.Parent().SpanID())
+	require.Equal(t, q.parent.SpanContext().SpanID(), enqueue.Parent().SpanID())
 	require.Len(t, spans["webhook.delivery"], 2, "one span per run")
 	for _, run := range spans["webhook.delivery"] {
 		require.Equal(t, enqueue.SpanContext().SpanID(), run.Parent().SpanID(), "a run's span is beneath the enqueue span")
@@ -160,21 +178,12 @@ func TestHeldRunsMakeNoSpans(t *testing.T) {
 // webhook removed, still ends in a span beneath its enqueue span, saying
 // how, as it does in memory.
 func TestRemovedDeliveryEndsInASpan(t *testing.T) {
-	sr := tracetest.NewSpanRecorder()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(sr))
-	eng := &queueEngine{}
-	d, invs := newDispatcher(t, webhook.WithTracerProvider(tp), webhook.WithEngine(eng))
-	w, err := d.Add(torqLike("http://127.0.0.1:1"))
-	require.NoError(t, err)
-	ctx, parent := tp.Tracer("test").Start(context.Background(), "publish")
-	_, err = d.Publish(ctx, mock(t, accessrequest.Created))
-	require.NoError(t, err)
-	parent.End()
-	require.NoError(t, d.Remove(w.ID))
-	eng.run(context.Background())
-	require.Equal(t, webhook.Skipped, waitFinal(t, invs, 1)[0].Outcome)
+	q := publishQueued(t, "http://127.0.0.1:1")
+	require.NoError(t, q.d.Remove(q.w.ID))
+	q.eng.run(context.Background())
+	require.Equal(t, webhook.Skipped, waitFinal(t, q.invs, 1)[0].Outcome)
 
-	spans := requireTrace(t, sr, parent.SpanContext())
+	spans := requireTrace(t, q.sr, q.parent.SpanContext())
 	require.Len(t, spans["webhook.delivery"], 1)
 	run := spans["webhook.delivery"][0]
 	require.Equal(t, spans["webhook.enqueue"][0].SpanContext().SpanID(), run.Parent().SpanID())
@@ -186,24 +195,15 @@ func TestRemovedDeliveryEndsInASpan(t *testing.T) {
 // said only "retrying".
 func TestAbandonedDeliveryEndsInASpan(t *testing.T) {
 	rc := newReceiver(t, func(_ int, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusServiceUnavailable) })
-	sr := tracetest.NewSpanRecorder()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(sr))
-	eng := &queueEngine{}
-	d, invs := newDispatcher(t, webhook.WithTracerProvider(tp), webhook.WithEngine(eng))
-	_, err := d.Add(torqLike(rc.URL))
-	require.NoError(t, err)
-	ctx, parent := tp.Tracer("test").Start(context.Background(), "publish")
-	_, err = d.Publish(ctx, mock(t, accessrequest.Created))
-	require.NoError(t, err)
-	parent.End()
-	run := eng.queued[0]
-	require.Equal(t, engine.Retry, eng.runner.Run(context.Background(), &run).Outcome)
-	given := eng.queued[0] // as the engine rebuilds it from its row
+	q := publishQueued(t, rc.URL)
+	run := q.eng.queued[0]
+	require.Equal(t, engine.Retry, q.eng.runner.Run(context.Background(), &run).Outcome)
+	given := q.eng.queued[0] // as the engine rebuilds it from its row
 	given.Attempts = run.Attempts
-	eng.runner.Abandon(&given, errors.New("attempts used up"))
-	require.Equal(t, webhook.Failed, waitFinal(t, invs, 1)[0].Outcome)
+	q.eng.runner.Abandon(&given, errors.New("attempts used up"))
+	require.Equal(t, webhook.Failed, waitFinal(t, q.invs, 1)[0].Outcome)
 
-	spans := requireTrace(t, sr, parent.SpanContext())
+	spans := requireTrace(t, q.sr, q.parent.SpanContext())
 	runs := spans["webhook.delivery"]
 	require.Len(t, runs, 2, "the run that attempted, and the abandonment")
 	last := runs[1]
