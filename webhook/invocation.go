@@ -48,7 +48,9 @@ type Invocation struct {
 	ID string `json:"id"`
 	// DeliveryID identifies the delivery, the same across its attempts and
 	// sent as the webhook-id header: the receiver's idempotency key.
-	DeliveryID  string        `json:"delivery_id"`
+	DeliveryID string `json:"delivery_id"`
+	// Tenant owns the webhook; "" for the single-tenant service's.
+	Tenant      string        `json:"tenant,omitempty"`
 	WebhookID   string        `json:"webhook_id"`
 	WebhookName string        `json:"webhook_name"`
 	EventType   event.Trigger `json:"event_type"`
@@ -100,6 +102,7 @@ type RecordedResponse struct {
 // its event so that it can be redelivered.
 type DeadLetter struct {
 	DeliveryID string       `json:"delivery_id"`
+	Tenant     string       `json:"tenant,omitempty"`
 	WebhookID  string       `json:"webhook_id"`
 	Event      *event.Event `json:"event"`
 	Outcome    Outcome      `json:"outcome"`
