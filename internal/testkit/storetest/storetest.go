@@ -325,6 +325,10 @@ func testFilters(t *testing.T, s webhook.QueryStore) {
 		{Since: time.Date(1, 2, 1, 0, 0, 0, 0, time.UTC), Until: time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)},
 		{Since: time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)},
 		{Until: time.Date(1000, 1, 1, 0, 0, 0, 0, time.UTC)},
+		// Beyond what databases keep, and what int64 nanoseconds hold.
+		{Since: time.Date(-10000, 1, 1, 0, 0, 0, 0, time.UTC), Until: time.Date(400000, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{Since: time.Date(400000, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{Until: time.Date(-10000, 1, 1, 0, 0, 0, 0, time.UTC)},
 	} {
 		for _, limit := range []int{0, 7} {
 			q.Limit = limit
