@@ -322,8 +322,8 @@ func (s *DefinitionStore) Delete(ctx context.Context, tenant, id string, version
 
 // ReplaceSecrets stores secrets as the definition's sealed secrets when
 // its version is still version (or version is AnyVersion), keeping its
-// version, content, UpdatedAt and UpdatedBy; the change has a new sequence
-// number and a Resealed revision by actor.
+// version and content; like every change it has a new sequence number,
+// sets UpdatedAt and UpdatedBy, and is a revision (Resealed) by actor.
 func (s *DefinitionStore) ReplaceSecrets(ctx context.Context, tenant, id string, version int64, secrets []byte, actor string) error {
 	err := s.write(ctx, tenant, id, func(w defWriter) error {
 		cur, err := current(ctx, w, tenant, id, version)
@@ -334,12 +334,13 @@ func (s *DefinitionStore) ReplaceSecrets(ctx context.Context, tenant, id string,
 		if err != nil {
 			return err
 		}
-		cur.Secrets, cur.Seq = nilIfEmpty(bytes.Clone(secrets)), seq
+		at := now()
+		cur.Secrets, cur.Seq, cur.UpdatedAt, cur.UpdatedBy = nilIfEmpty(bytes.Clone(secrets)), seq, at, actor
 		if err := w.put(ctx, &cur); err != nil {
 			return err
 		}
 		return w.revise(ctx, seq, &defstore.Revision{Tenant: tenant, ID: id, Version: cur.Version,
-			Action: defstore.Resealed, Actor: actor, At: now(), Name: cur.Name})
+			Action: defstore.Resealed, Actor: actor, At: at, Name: cur.Name})
 	})
 	if err != nil {
 		return s.fail("ReplaceSecrets", tenant, id, err)
