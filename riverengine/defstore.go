@@ -30,6 +30,10 @@ import (
 // time across all instances, which suits definitions: they change at the
 // pace of people editing them.
 //
+// A deletion leaves a tombstone, the definition's id, version and name
+// (for History), without its content or secrets. Revisions are kept for
+// good.
+//
 // Subscribe follows the writes of every process on PostgreSQL (LISTEN and
 // NOTIFY), and on SQLite only those made through this process on the same
 // *sql.DB: see Subscribe.
@@ -48,7 +52,7 @@ var (
 // NewDefinitionStore returns the definition store on a PostgreSQL database
 // that Migrate has brought up to date. It does not own pool.
 func NewDefinitionStore(pool *pgxpool.Pool) *DefinitionStore {
-	return &DefinitionStore{b: &pgDefs{pool: pool}}
+	return &DefinitionStore{b: &pgDefs{pool: pool, timing: defaultListenTiming}}
 }
 
 // NewSQLiteDefinitionStore returns the definition store on a SQLite
@@ -442,12 +446,15 @@ func (s *DefinitionStore) History(ctx context.Context, tenant, id string, limit 
 //
 // On PostgreSQL every write notifies the channel outhook_definitions in
 // its transaction, and Subscribe listens there on a connection of its own,
-// taken from the pool and held until cancel: it is told of the writes of
-// every process. Subscribe fails when it cannot take the connection and
-// LISTEN within 10 s. When the connection drops later it is taken again,
-// waiting from 100 ms doubling up to 5 s between attempts, and notify is
-// called once it is back, for the changes made meanwhile; a connection
-// silent for 30 s is pinged, so a dead one is noticed.
+// taken from the pool (one of its MaxConns) and held until cancel: it is
+// told of the writes of every process. Subscribe fails when it cannot take
+// the connection and LISTEN within 10 s. A connection silent for 30 s is
+// pinged, and taken for lost when the ping has no answer within 5 s, so
+// that one the network dropped without a word is noticed. When the
+// connection is lost, another is taken, each attempt bounded by 10 s,
+// waiting 100 ms before the first and doubling up to 5 s between the
+// next; notify is called once one is back, for the changes made
+// meanwhile.
 //
 // On SQLite, which has no such channel, Subscribe is told only of the
 // writes made in this process through a DefinitionStore on the same

@@ -19,18 +19,27 @@ const definitionsLockKey = 0x6f7574686f6f6b64
 // definitionsChannel is the channel every write of definitions notifies.
 const definitionsChannel = "outhook_definitions"
 
-// The listener's timing (see DefinitionStore.Subscribe).
-const (
-	listenTimeout   = 10 * time.Second
-	listenPing      = 30 * time.Second
-	listenRetry     = 100 * time.Millisecond
-	listenRetryMax  = 5 * time.Second
-	listenPingLimit = 5 * time.Second
-)
+// listenTiming is the listener's timing (see DefinitionStore.Subscribe).
+type listenTiming struct {
+	// connect bounds each taking of a connection and LISTEN.
+	connect time.Duration
+	// ping is how long a connection may be silent before it is pinged;
+	// answer how long a ping (or UNLISTEN) may take.
+	ping, answer time.Duration
+	// retry is the first wait before taking a connection again, doubled
+	// at each failure up to retryMax.
+	retry, retryMax time.Duration
+}
+
+var defaultListenTiming = listenTiming{
+	connect: 10 * time.Second, ping: 30 * time.Second, answer: 5 * time.Second,
+	retry: 100 * time.Millisecond, retryMax: 5 * time.Second,
+}
 
 // pgDefs is the PostgreSQL backend of DefinitionStore.
 type pgDefs struct {
-	pool *pgxpool.Pool
+	pool   *pgxpool.Pool
+	timing listenTiming
 }
 
 const defColumns = `tenant, id, version, name, active, triggers, definition, secrets, seq, deleted, created_at, updated_at, updated_by`
@@ -194,43 +203,53 @@ func (w pgWriter) revise(ctx context.Context, seq uint64, rev *defstore.Revision
 }
 
 func (b *pgDefs) subscribe(notify func()) (func(), error) {
-	ctx, stop := context.WithTimeout(context.Background(), listenTimeout)
-	conn, err := listen(ctx, b.pool)
-	stop()
+	l := &pgListener{pool: b.pool, timing: b.timing}
+	conn, err := l.listen(context.Background())
 	if err != nil {
 		return nil, err
 	}
-	sub := newSubscription(notify)
-	ctx, stop = context.WithCancel(context.Background())
+	l.sub = newSubscription(notify)
+	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		follow(ctx, b.pool, conn, sub)
+		l.follow(ctx, conn)
 	}()
 	return func() {
 		stop()
 		<-done
-		sub.cancel()
+		l.sub.cancel()
 	}, nil
 }
 
-// listen takes a connection from pool and listens on definitionsChannel.
-func listen(ctx context.Context, pool *pgxpool.Pool) (*pgxpool.Conn, error) {
-	conn, err := pool.Acquire(ctx)
+// pgListener signals sub at each notification on definitionsChannel.
+type pgListener struct {
+	pool   *pgxpool.Pool
+	timing listenTiming
+	sub    *subscription
+}
+
+// listen takes a connection from the pool and listens on
+// definitionsChannel, within timing.connect: the pool may hand out an idle
+// connection the network lost, which would not answer its ping.
+func (l *pgListener) listen(ctx context.Context) (*pgxpool.Conn, error) {
+	ctx, cancel := context.WithTimeout(ctx, l.timing.connect)
+	defer cancel()
+	conn, err := l.pool.Acquire(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if _, err := conn.Exec(ctx, "LISTEN "+definitionsChannel); err != nil {
-		unlisten(conn)
+		l.unlisten(conn)
 		return nil, err
 	}
 	return conn, nil
 }
 
 // unlisten gives conn back to the pool no longer listening, or closes it.
-func unlisten(conn *pgxpool.Conn) {
+func (l *pgListener) unlisten(conn *pgxpool.Conn) {
 	if !conn.Conn().IsClosed() {
-		ctx, cancel := context.WithTimeout(context.Background(), listenPingLimit)
+		ctx, cancel := context.WithTimeout(context.Background(), l.timing.answer)
 		defer cancel()
 		if _, err := conn.Exec(ctx, "UNLISTEN "+definitionsChannel); err != nil {
 			_ = conn.Hijack().Close(ctx)
@@ -240,46 +259,47 @@ func unlisten(conn *pgxpool.Conn) {
 	conn.Release() // the pool destroys a closed connection
 }
 
-// follow signals sub at each notification on conn until ctx is done,
-// taking a connection again whenever conn drops.
-func follow(ctx context.Context, pool *pgxpool.Pool, conn *pgxpool.Conn, sub *subscription) {
+// follow signals at each notification on conn until ctx is done, taking a
+// connection again whenever conn fails.
+func (l *pgListener) follow(ctx context.Context, conn *pgxpool.Conn) {
 	for {
-		_ = wait(ctx, conn, sub)
-		unlisten(conn)
-		for retry := listenRetry; ; retry = min(2*retry, listenRetryMax) {
+		_ = l.wait(ctx, conn)
+		l.unlisten(conn)
+		for retry := l.timing.retry; ; retry = min(2*retry, l.timing.retryMax) {
 			select {
 			case <-ctx.Done():
 				return
 			case <-time.After(retry):
 			}
 			var err error
-			if conn, err = listen(ctx, pool); err == nil {
+			if conn, err = l.listen(ctx); err == nil {
 				break
 			}
 		}
 		// Writes committed while no connection listened told no one.
-		sub.signal()
+		l.sub.signal()
 	}
 }
 
-// wait signals sub at each notification on conn, until conn fails or ctx
-// is done. A connection silent for listenPing is pinged.
-func wait(ctx context.Context, conn *pgxpool.Conn, sub *subscription) error {
+// wait signals at each notification on conn, until conn fails or ctx is
+// done. A connection silent for timing.ping is pinged, so that one the
+// network lost without a word is noticed.
+func (l *pgListener) wait(ctx context.Context, conn *pgxpool.Conn) error {
 	for {
-		wctx, cancel := context.WithTimeout(ctx, listenPing)
+		wctx, cancel := context.WithTimeout(ctx, l.timing.ping)
 		_, err := conn.Conn().WaitForNotification(wctx)
 		timedOut := wctx.Err() != nil && ctx.Err() == nil
 		cancel()
 		switch {
 		case err == nil:
-			sub.signal()
+			l.sub.signal()
 			continue
 		case ctx.Err() != nil:
 			return ctx.Err()
 		case !timedOut || conn.Conn().IsClosed():
 			return err
 		}
-		pctx, cancel := context.WithTimeout(ctx, listenPingLimit)
+		pctx, cancel := context.WithTimeout(ctx, l.timing.answer)
 		err = conn.Ping(pctx)
 		cancel()
 		if err != nil {

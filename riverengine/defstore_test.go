@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/outhook/outhook/defstore"
@@ -526,7 +528,7 @@ func TestDefinitionStoreSubscribeCancel(t *testing.T) {
 		waitSeen(t, n, s, 0, "a", 5*time.Second)
 		cancel()
 		cancel() // harmless
-		require.Zero(t, goroutines("riverengine.follow("), "listener goroutine left")
+		require.Zero(t, goroutines("riverengine.(*pgListener).follow("), "listener goroutine left")
 		require.Zero(t, goroutines("riverengine.(*subscription).run("), "notifying goroutine left")
 		calls := n.n.Load()
 		_, err = s.Create(ctx, definition("t", "b", "b"), "x", 0)
@@ -554,7 +556,7 @@ func TestDefinitionStoreSubscribeCancel(t *testing.T) {
 			t.Fatal("cancel called from notify did not return")
 		}
 		eventually(t, time.Second, "the goroutines to end", func() bool {
-			return goroutines("riverengine.follow(")+goroutines("riverengine.(*subscription).run(") == 0
+			return goroutines("riverengine.(*pgListener).follow(")+goroutines("riverengine.(*subscription).run(") == 0
 		})
 	})
 }
@@ -604,4 +606,118 @@ func testEngineDefinitionStore(t *testing.T, eng *riverengine.Engine) {
 	got, err := b.Get(ctx, "t", "h")
 	require.NoError(t, err)
 	require.Equal(t, rec, got)
+}
+
+// freezer is a TCP proxy to a PostgreSQL server whose connections can be
+// made to go silent, as a network that loses them without a reset does;
+// connections made after freeze pass.
+type freezer struct {
+	ln     net.Listener
+	target string
+	mu     sync.Mutex
+	frozen []*atomic.Bool
+	conns  []net.Conn
+}
+
+func newFreezer(t *testing.T, target string) *freezer {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	f := &freezer{ln: ln, target: target}
+	go f.serve()
+	return f
+}
+
+func (f *freezer) serve() {
+	for {
+		client, err := f.ln.Accept()
+		if err != nil {
+			return
+		}
+		server, err := net.Dial("tcp", f.target)
+		if err != nil {
+			_ = client.Close()
+			continue
+		}
+		frozen := new(atomic.Bool)
+		f.mu.Lock()
+		f.frozen = append(f.frozen, frozen)
+		f.conns = append(f.conns, client, server)
+		f.mu.Unlock()
+		pipe := func(dst, src net.Conn) {
+			defer dst.Close()
+			defer src.Close()
+			buf := make([]byte, 32<<10)
+			for {
+				n, err := src.Read(buf)
+				if err != nil {
+					return
+				}
+				if frozen.Load() {
+					continue // lost on the way
+				}
+				if _, err := dst.Write(buf[:n]); err != nil {
+					return
+				}
+			}
+		}
+		go pipe(server, client)
+		go pipe(client, server)
+	}
+}
+
+// close closes the listener and every connection.
+func (f *freezer) close() {
+	_ = f.ln.Close()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, c := range f.conns {
+		_ = c.Close()
+	}
+}
+
+// freeze makes every connection open so far silent.
+func (f *freezer) freeze() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, fr := range f.frozen {
+		fr.Store(true)
+	}
+}
+
+// A listener whose connection goes silent, without a reset, notices at
+// its next ping, takes another connection, and tells of the writes made
+// meanwhile.
+func TestDefinitionStoreListenerNoticesSilentConnection(t *testing.T) {
+	url := needPostgres(t)
+	ctx := context.Background()
+	direct := newPool(t, url)
+	require.NoError(t, riverengine.Migrate(ctx, direct))
+	cfg, err := pgxpool.ParseConfig(url)
+	require.NoError(t, err)
+	proxy := newFreezer(t, fmt.Sprintf("%s:%d", cfg.ConnConfig.Host, cfg.ConnConfig.Port))
+	addr := proxy.ln.Addr().(*net.TCPAddr)
+	cfg.ConnConfig.Host, cfg.ConnConfig.Port = addr.IP.String(), uint16(addr.Port)
+	proxied, err := pgxpool.NewWithConfig(ctx, cfg)
+	require.NoError(t, err)
+	t.Cleanup(proxied.Close)
+	t.Cleanup(proxy.close) // first: the pool closes its silent connections at once
+
+	writer, follower := riverengine.NewDefinitionStore(direct), riverengine.NewDefinitionStore(proxied)
+	riverengine.SetListenerTiming(follower, 200*time.Millisecond, 200*time.Millisecond, 10*time.Millisecond)
+	n := newNotifications()
+	cancel, err := follower.Subscribe(n.notify)
+	require.NoError(t, err)
+	defer cancel()
+	// Let the listener ping its live connection a few times, which must
+	// keep it.
+	time.Sleep(time.Second)
+	_, err = writer.Create(ctx, definition("t", "before", "before"), "x", 0)
+	require.NoError(t, err)
+	_, after := waitSeen(t, n, follower, 0, "before", time.Second)
+
+	proxy.freeze()
+	_, err = writer.Create(ctx, definition("t", "silent", "silent"), "x", 0)
+	require.NoError(t, err)
+	took, _ := waitSeen(t, n, follower, after, "silent", 5*time.Second)
+	t.Logf("a write on a silent connection was told of after %s", took)
 }
