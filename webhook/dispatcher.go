@@ -895,12 +895,18 @@ func (d *Dispatcher) redeliver(ctx context.Context, tenant, deliveryID string) e
 	if d.txEngine != nil {
 		return d.redeliverTx(ctx, tenant, deliveryID)
 	}
-	dl, err := d.store.TakeDeadLetter(ctx, deliveryID)
+	var dl DeadLetter
+	var err error
+	if qs, ok := d.store.(QueryStore); ok {
+		dl, err = qs.TakeDeadLetterFor(ctx, tenant, deliveryID)
+	} else {
+		dl, err = d.store.TakeDeadLetter(ctx, deliveryID)
+		if err == nil && dl.Tenant != tenant {
+			return d.putBack(ctx, dl, fmt.Errorf("dead letter %q: %w", deliveryID, ErrNotFound))
+		}
+	}
 	if err != nil {
 		return err
-	}
-	if dl.Tenant != tenant {
-		return d.putBack(ctx, dl, fmt.Errorf("dead letter %q: %w", deliveryID, ErrNotFound))
 	}
 	h := d.hookByKey(queueKey(dl.Tenant, dl.WebhookID))
 	if h == nil {
@@ -923,11 +929,17 @@ func (d *Dispatcher) redeliverTx(ctx context.Context, tenant, deliveryID string)
 	var del *delivery
 	var name string
 	err := d.txEngine.InTx(ctx, func(tx engine.Tx) error {
-		dl, err := d.store.(TxStore).TakeDeadLetterTx(ctx, tx, deliveryID)
+		var dl DeadLetter
+		var err error
+		if ts, ok := d.store.(tenantTxTaker); ok {
+			dl, err = ts.TakeDeadLetterForTx(ctx, tx, tenant, deliveryID)
+		} else {
+			dl, err = d.store.(TxStore).TakeDeadLetterTx(ctx, tx, deliveryID)
+		}
 		if err != nil {
 			return err
 		}
-		if dl.Tenant != tenant {
+		if dl.Tenant != tenant { // rolled back with tx
 			return fmt.Errorf("dead letter %q: %w", deliveryID, ErrNotFound)
 		}
 		h := d.hookByKey(queueKey(dl.Tenant, dl.WebhookID))
@@ -942,6 +954,12 @@ func (d *Dispatcher) redeliverTx(ctx context.Context, tenant, deliveryID string)
 		d.tel.endDelivery(ctx, del, name, Failed, err.Error())
 	}
 	return err
+}
+
+// tenantTxTaker is a TxStore that takes only a tenant's dead letter in tx
+// (riverengine's Store).
+type tenantTxTaker interface {
+	TakeDeadLetterForTx(ctx context.Context, tx engine.Tx, tenant, deliveryID string) (DeadLetter, error)
 }
 
 // sameStore reports whether a and b are the same store, without

@@ -425,3 +425,37 @@ func TestSecretsSealedInTheStore(t *testing.T) {
 	}
 	require.True(t, sawRefusal)
 }
+
+// TestTenantRateLimit checks that a tenant's rate spaces its deliveries
+// across all its webhooks, and leaves other tenants' alone.
+func TestTenantRateLimit(t *testing.T) {
+	rc := newReceiver(t, nil)
+	other := newReceiver(t, nil)
+	d, _ := newDispatcher(t, webhook.WithTenantLimits(func(tenant string) webhook.TenantLimits {
+		if tenant == "metered" {
+			return webhook.TenantLimits{Rate: &webhook.RateLimit{Requests: 5, Per: webhook.Duration(time.Second), Burst: 1}}
+		}
+		return webhook.TenantLimits{}
+	}))
+	ctx := context.Background()
+	for i := range 3 {
+		_, err := d.Tenant("metered").Create(ctx, tenantHook(rc, fmt.Sprint("m", i), accessrequest.Created), "x")
+		require.NoError(t, err)
+	}
+	_, err := d.Tenant("free").Create(ctx, tenantHook(other, "f", accessrequest.Created), "x")
+	require.NoError(t, err)
+	start := time.Now()
+	for range 2 {
+		_, err := d.Tenant("metered").Publish(ctx, mustMock(t, accessrequest.Created))
+		require.NoError(t, err)
+	}
+	for range 20 {
+		_, err := d.Tenant("free").Publish(ctx, mustMock(t, accessrequest.Created))
+		require.NoError(t, err)
+	}
+	require.Eventually(t, func() bool { return len(other.got()) == 20 }, 5*time.Second, time.Millisecond)
+	require.Less(t, len(rc.got()), 6, "the metered tenant's 6 deliveries are still being spaced")
+	require.Eventually(t, func() bool { return len(rc.got()) == 6 }, 5*time.Second, time.Millisecond)
+	// 6 deliveries at 5/s with a burst of 1: at least 5 intervals of 200 ms.
+	require.GreaterOrEqual(t, time.Since(start), time.Second)
+}
