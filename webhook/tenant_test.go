@@ -459,3 +459,38 @@ func TestTenantRateLimit(t *testing.T) {
 	// 6 deliveries at 5/s with a burst of 1: at least 5 intervals of 200 ms.
 	require.GreaterOrEqual(t, time.Since(start), time.Second)
 }
+
+// TestChangeHook checks that every change made through a Dispatcher is
+// told to its change hook with its actor, as an audit trail.
+func TestChangeHook(t *testing.T) {
+	rc := newReceiver(t, nil)
+	var mu sync.Mutex
+	var revs []defstore.Revision
+	d, _ := newDispatcher(t, webhook.WithChangeHook(func(r defstore.Revision) {
+		mu.Lock()
+		defer mu.Unlock()
+		revs = append(revs, r)
+	}))
+	ctx := context.Background()
+	ten := d.Tenant("acme")
+	w, err := ten.Create(ctx, tenantHook(rc, "audited", accessrequest.Created), "alice")
+	require.NoError(t, err)
+	w, err = ten.SetActive(ctx, w.ID, false, w.Version, "bob")
+	require.NoError(t, err)
+	require.NoError(t, ten.Delete(ctx, w.ID, w.Version, "carol"))
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, revs, 3)
+	for i, want := range []struct {
+		action  defstore.Action
+		actor   string
+		version int64
+	}{{defstore.Created, "alice", 1}, {defstore.Updated, "bob", 2}, {defstore.Deleted, "carol", 3}} {
+		require.Equal(t, want.action, revs[i].Action)
+		require.Equal(t, want.actor, revs[i].Actor)
+		require.Equal(t, want.version, revs[i].Version)
+		require.Equal(t, "acme", revs[i].Tenant)
+		require.Equal(t, w.ID, revs[i].ID)
+		require.Equal(t, "audited", revs[i].Name)
+	}
+}
