@@ -21,10 +21,13 @@ func TestImportsPointDown(t *testing.T) {
 		"template":           {},
 		"filter":             {},
 		"validate":           {},
+		"defstore":           {},
+		"keyring":            {},
 		"accessrequest":      {"event"},
 		"engine":             {"event"},
 		"internal/memengine": {"engine", "event"},
-		"webhook":            {"event", "accessrequest", "signature", "engine", "template", "filter", "validate"},
+		"webhook":            {"event", "accessrequest", "signature", "engine", "template", "filter", "validate", "defstore", "keyring"},
+		"manage":             {"event", "accessrequest", "defstore", "webhook", "template", "filter", "validate"},
 	}
 	out, err := exec.Command("go", "list", "-json", "./...").Output()
 	require.NoError(t, err)

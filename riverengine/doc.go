@@ -27,6 +27,8 @@
 // The Store keeps invocation records and dead letters in the same
 // database, so every instance sees the same history, and TakeDeadLetter
 // (behind Dispatcher.Redeliver) hands a dead letter to exactly one of them.
+// It pages through one tenant's history for a management API
+// (webhook.QueryStore).
 //
 // A webhook's concurrency bounds its attempts in flight on each instance,
 // and its ordering key orders its deliveries across all of them; its queue

@@ -32,6 +32,8 @@ import (
 // update makes a new one, so deliveries already started keep theirs.
 type hook struct {
 	def          Webhook // a private copy
+	tenant       string  // owner of the definition
+	key          string  // the engine's key of its queue (see queueKey)
 	method       string
 	url          string
 	request      *http.Request // method and URL, parsed once: each attempt copies it

@@ -35,6 +35,12 @@ type Webhook struct {
 	// ID identifies the webhook to the Dispatcher. Add assigns a random one
 	// when it is empty.
 	ID string `json:"id,omitempty"`
+	// Version is the definition's version in the definition store: 1 when
+	// it was added, one more at each change. Add and Get set it. Given
+	// to Tenant.Update, it is the version read, and the update fails with
+	// a *defstore.ConflictError if the definition has changed since (zero
+	// updates whatever version is current); Dispatcher.Update ignores it.
+	Version int64 `json:"version,omitempty"`
 	// Name is a unique, user-friendly label: letters, digits, spaces, '-'
 	// and '_', starting with a letter or digit, at most 100 bytes.
 	Name string `json:"name"`

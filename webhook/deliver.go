@@ -38,13 +38,19 @@ func (d *Dispatcher) run(ctx context.Context, del *delivery) engine.Result {
 	// The registry is read before every attempt, so that Remove stops a
 	// delivery's retries too. A webhook merely updated keeps the retries
 	// of a delivery on the definition, and the body, of its first attempt.
-	cur, removed := d.lookup(del.WebhookID)
+	cur, loaded, removed, cerr := d.lookup(del.WebhookID)
 	switch {
-	case cur == nil && del.hook == nil && !removed:
-		return d.holdUnknown(ctx, del)
-	case cur == nil:
+	case removed && del.hook == nil || cur == nil && cerr == nil && del.hook != nil:
 		return d.skipRemoved(ctx, del)
-	case del.hook == nil:
+	case del.hook != nil:
+	case loaded < int64(del.DefinitionVersion) || loaded == 0:
+		// Queued by an instance that has a later version than this one has
+		// loaded, or one it has not loaded at all: wait for the follower.
+		d.pokeSync()
+		return d.holdUnknown(ctx, del, loaded)
+	case cerr != nil:
+		return d.unrunnable(ctx, del, cerr)
+	default:
 		del.hook = cur
 	}
 	h := del.hook
@@ -56,8 +62,13 @@ func (d *Dispatcher) run(ctx context.Context, del *delivery) engine.Result {
 		}
 		del.body, del.rendered = body, true
 	}
-	// Flow control: waiting for the rate limit or for an open breaker holds
-	// no worker and counts no attempt.
+	// Flow control: waiting for the tenant's limits, the rate limit or an
+	// open breaker holds no worker and counts no attempt.
+	leave, wait := d.enterTenant(h, del)
+	if wait > 0 {
+		return engine.Result{Outcome: engine.Held, Delay: wait}
+	}
+	defer leave()
 	permit, wait, err := d.admit(h, del)
 	if err == nil && wait > 0 {
 		return engine.Result{Outcome: engine.Held, Delay: wait}
@@ -198,7 +209,7 @@ func (d *Dispatcher) reportToBreaker(ctx context.Context, h *hook, permit *break
 func (d *Dispatcher) refuse(ctx context.Context, del *delivery, reason string) engine.Result {
 	h := del.hook
 	inv := Invocation{
-		ID: newID(), DeliveryID: del.ID, WebhookID: h.def.ID, WebhookName: h.def.Name, EventType: del.Event.Type(),
+		ID: newID(), DeliveryID: del.ID, Tenant: h.tenant, WebhookID: h.def.ID, WebhookName: h.def.Name, EventType: del.Event.Type(),
 		EventID: del.Event.ID(), Attempt: del.Attempts, Outcome: Failed, Reason: h.redactor.String(reason), StartedAt: d.cfg.now(),
 	}
 	d.deadLetter(del, Failed, inv.Reason)
@@ -223,8 +234,9 @@ func (d *Dispatcher) retryable(ctx context.Context, h *hook, inv *attempt) bool 
 // abandon records del as a dead letter that the engine gave up.
 func (d *Dispatcher) abandon(del *delivery, err error) {
 	reason := "abandoned: " + err.Error()
+	tenant, id := splitKey(del.WebhookID)
 	inv := Invocation{
-		ID: newID(), DeliveryID: del.ID, WebhookID: del.WebhookID, EventType: del.Event.Type(), EventID: del.Event.ID(),
+		ID: newID(), DeliveryID: del.ID, Tenant: tenant, WebhookID: id, EventType: del.Event.Type(), EventID: del.Event.ID(),
 		Attempt: del.Attempts, Outcome: Failed, Reason: reason, StartedAt: d.cfg.now(),
 	}
 	if del.hook != nil {
@@ -250,16 +262,17 @@ func (d *Dispatcher) deadLetter(del *delivery, outcome Outcome, reason string) e
 // deadLetterIn is deadLetter with the write's context: Publish's ends
 // sooner (see storeContext).
 func (d *Dispatcher) deadLetterIn(ctx context.Context, del *delivery, outcome Outcome, reason string) error {
+	tenant, id := splitKey(del.WebhookID)
 	dl := DeadLetter{
-		DeliveryID: del.ID, WebhookID: del.WebhookID, Event: del.Event, Outcome: outcome,
+		DeliveryID: del.ID, Tenant: tenant, WebhookID: id, Event: del.Event, Outcome: outcome,
 		Reason: reason, Attempts: del.Attempts, FailedAt: d.cfg.now(),
 	}
 	err := d.store.AddDeadLetter(ctx, dl)
 	if err == nil {
 		return nil
 	}
-	d.cfg.logger.Error("webhook: storing a dead letter", "delivery_id", del.ID, "webhook_id", del.WebhookID, "error", err)
-	d.tel.deadLetterFailed(del.WebhookID)
+	d.cfg.logger.Error("webhook: storing a dead letter", "delivery_id", del.ID, "tenant", tenant, "webhook_id", id, "error", err)
+	d.tel.deadLetterFailed(id)
 	lost := &DeadLetterError{DeadLetter: dl, Err: err}
 	if d.closed.Load() {
 		d.lostMu.Lock()
@@ -316,7 +329,7 @@ type attempt struct {
 // decides about retries.
 func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt {
 	a := &attempt{Invocation: Invocation{
-		ID: newID(), DeliveryID: del.ID, WebhookID: h.def.ID, WebhookName: h.def.Name,
+		ID: newID(), DeliveryID: del.ID, Tenant: h.tenant, WebhookID: h.def.ID, WebhookName: h.def.Name,
 		EventType: del.Event.Type(), EventID: del.Event.ID(), Attempt: del.Attempts, StartedAt: d.cfg.now(),
 	}}
 	fail := func(reason string) *attempt {
@@ -548,12 +561,17 @@ func (d *Dispatcher) TestEvent(ctx context.Context, w Webhook, e *event.Event) (
 	if errs != nil {
 		return Invocation{}, errs
 	}
+	return d.test(ctx, h, e), nil
+}
+
+// test sends e to h once, and describes the attempt.
+func (d *Dispatcher) test(ctx context.Context, h *hook, e *event.Event) Invocation {
 	body, err := h.render(e)
 	if err != nil {
 		return Invocation{
-			ID: newID(), WebhookID: h.def.ID, WebhookName: h.def.Name, EventType: e.Type(), EventID: e.ID(),
+			ID: newID(), Tenant: h.tenant, WebhookID: h.def.ID, WebhookName: h.def.Name, EventType: e.Type(), EventID: e.ID(),
 			Outcome: Failed, Reason: h.redactor.String(fmt.Sprintf("rendering the body: %v", err)), StartedAt: d.cfg.now(),
-		}, nil
+		}
 	}
 	del := newDelivery(newID(), h, e, d.cfg.now())
 	del.Attempts, del.body, del.rendered = 1, body, true
@@ -561,5 +579,5 @@ func (d *Dispatcher) TestEvent(ctx context.Context, w Webhook, e *event.Event) (
 	if a.validationFailed {
 		a.Outcome = ValidationFailed
 	}
-	return a.Invocation, nil
+	return a.Invocation
 }

@@ -17,10 +17,12 @@ import (
 	"time"
 
 	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/defstore"
 	"github.com/outhook/outhook/engine"
 	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/internal/memengine"
 	"github.com/outhook/outhook/internal/netguard"
+	"github.com/outhook/outhook/keyring"
 )
 
 // Dispatcher delivers events to the webhooks registered with it. A service
@@ -55,12 +57,24 @@ type Dispatcher struct {
 	lostMu sync.Mutex
 	lost   []error
 
-	mu        sync.RWMutex
-	byID      map[string]*hook
-	byName    map[string]string         // name -> id
-	byTrigger map[event.Trigger][]*hook // canonical trigger -> hooks; slices replaced, never modified
-	order     []string                  // ids in the order they were added
-	removed   tombstones                // ids removed, to tell them from ids never seen
+	// defs is the store of definitions this instance follows; keyring
+	// seals their secrets in it (nil: kept as they are, in memory only).
+	defs    defstore.Store
+	keyring *keyring.Keyring
+
+	mu      sync.RWMutex
+	byKey   map[string]*entry       // by queue key
+	tenants map[string]*tenantIndex // tenants with definitions
+	removed tombstones              // deleted, to tell them from webhooks not loaded yet
+
+	// syncMu serializes reads of the store's changes; cursor is the
+	// sequence number of the last change read.
+	syncMu     sync.Mutex
+	cursor     uint64
+	synced     atomic.Int64  // when the store was last read, in Unix nanoseconds
+	poke       chan struct{} // asks the follower to read the store now
+	followDone chan struct{} // closed when the follower has stopped
+	flows      sync.Map      // tenant -> *tenantFlow
 	// gen counts Updates and Adds, so that a Publish that raced with one
 	// can give the queues it used the settings now in force.
 	gen atomic.Uint64
@@ -91,15 +105,21 @@ func New(opts ...Option) (*Dispatcher, error) {
 		return nil, err
 	}
 	d := &Dispatcher{
-		cfg:       cfg,
-		client:    cfg.client,
-		engine:    cfg.engine,
-		store:     cfg.store,
-		byID:      map[string]*hook{},
-		byName:    map[string]string{},
-		byTrigger: map[event.Trigger][]*hook{},
-		callEnded: make(chan struct{}, 1),
-		closeDone: make(chan struct{}),
+		cfg:        cfg,
+		client:     cfg.client,
+		engine:     cfg.engine,
+		store:      cfg.store,
+		defs:       cfg.defs,
+		keyring:    cfg.keyring,
+		byKey:      map[string]*entry{},
+		tenants:    map[string]*tenantIndex{},
+		poke:       make(chan struct{}, 1),
+		followDone: make(chan struct{}),
+		callEnded:  make(chan struct{}, 1),
+		closeDone:  make(chan struct{}),
+	}
+	if d.defs == nil {
+		d.defs = defstore.NewMemory()
 	}
 	d.life, d.endLife = context.WithCancel(context.Background())
 	if d.client == nil {
@@ -129,10 +149,25 @@ func New(opts ...Option) (*Dispatcher, error) {
 	if tel.queued {
 		d.engine = tracedEngine{Engine: d.engine, tel: tel}
 	}
-	if err := d.engine.Start(runner{d}); err != nil {
+	// Every definition is loaded before the engine runs a delivery.
+	if err := d.syncNow(d.life); err != nil {
 		tel.close()
+		d.endLife()
+		return nil, err
+	}
+	cancel, err := d.defs.Subscribe(d.pokeSync)
+	if err != nil {
+		tel.close()
+		d.endLife()
+		return nil, fmt.Errorf("webhook: following the definition store: %w", err)
+	}
+	if err := d.engine.Start(runner{d}); err != nil {
+		cancel()
+		tel.close()
+		d.endLife()
 		return nil, fmt.Errorf("webhook: starting the delivery engine: %w", err)
 	}
+	go d.follow(cancel)
 	return d, nil
 }
 
@@ -185,11 +220,14 @@ func newID() string {
 	return string(text[:])
 }
 
-// Add checks and registers w, and returns it as stored, with its ID set.
-// Any error is a DefinitionErrors listing every problem found; nothing is
-// registered then. Added again under the id of a removed webhook whose
-// deliveries are still queued, w gives their queue its queue size and
-// concurrency at once, as Update does.
+// Add checks and registers w, and returns it as stored, with its ID and
+// Version set. Any error is a DefinitionErrors listing every problem
+// found; nothing is registered then. Added again under the id of a
+// removed webhook whose deliveries are still queued, w gives their queue
+// its queue size and concurrency at once, as Update does. Add is
+// Tenant("").Create with no actor and no ctx: the definition goes to the
+// Dispatcher's definition store (see WithDefinitionStore), bounded by the
+// life of the Dispatcher.
 func (d *Dispatcher) Add(w Webhook) (Webhook, error) {
 	added, err := d.AddAll([]Webhook{w})
 	if err != nil {
@@ -201,10 +239,21 @@ func (d *Dispatcher) Add(w Webhook) (Webhook, error) {
 // AddAll checks and registers every definition, or none of them: if any
 // has a problem, the error is a DefinitionErrors listing all problems of
 // all definitions and nothing is registered. It suits loading a file of
-// definitions (see LoadWebhooks).
+// definitions (see LoadWebhooks). With a definition store shared by
+// several instances, a conflict found by the store half-way (another
+// instance took a name meanwhile) deletes those it had stored, which
+// other instances may have seen for that while.
 func (d *Dispatcher) AddAll(hooks []Webhook) ([]Webhook, error) {
+	return d.create(d.life, "", hooks, "")
+}
+
+// create checks, stores and loads definitions of tenant, all or none.
+func (d *Dispatcher) create(ctx context.Context, tenant string, hooks []Webhook, actor string) ([]Webhook, error) {
 	if d.closed.Load() {
 		return nil, ErrClosed
+	}
+	if err := checkTenant(tenant); err != nil {
+		return nil, err
 	}
 	compiled := make([]*hook, 0, len(hooks))
 	var errs DefinitionErrors
@@ -212,40 +261,105 @@ func (d *Dispatcher) AddAll(hooks []Webhook) ([]Webhook, error) {
 		if w.ID == "" {
 			w.ID = newID()
 		}
+		if !validID(w.ID) {
+			errs = append(errs, &DefinitionError{Webhook: w.Name, Field: "id", Err: fmt.Errorf("%w: %q", ErrInvalidID, w.ID)})
+			continue
+		}
 		h, herrs := d.compile(w)
 		errs = append(errs, herrs...)
 		if h != nil {
 			compiled = append(compiled, h)
 		}
 	}
-
-	d.mu.Lock()
-	defer d.mu.Unlock()
+	d.mu.RLock()
 	seenName := map[string]bool{}
 	seenID := map[string]bool{}
 	for _, h := range compiled {
-		if _, dup := d.byID[h.def.ID]; dup || seenID[h.def.ID] {
+		if _, dup := d.byKey[queueKey(tenant, h.def.ID)]; dup || seenID[h.def.ID] {
 			errs = append(errs, &DefinitionError{Webhook: h.def.Name, Field: "id", Err: fmt.Errorf("%w: %q", ErrDuplicateID, h.def.ID)})
 		}
-		if _, dup := d.byName[h.def.Name]; dup || seenName[h.def.Name] {
+		if ti := d.tenants[tenant]; ti != nil && ti.byName[h.def.Name] != nil || seenName[h.def.Name] {
 			errs = append(errs, &DefinitionError{Webhook: h.def.Name, Field: "name", Err: ErrDuplicateName})
 		}
 		seenID[h.def.ID], seenName[h.def.Name] = true, true
 	}
+	d.mu.RUnlock()
 	if len(errs) > 0 {
 		return nil, errs
 	}
+	limit := d.limits(tenant).MaxWebhooks
+	stored := make([]defstore.Record, 0, len(compiled))
+	for _, h := range compiled {
+		rec, err := d.encode(tenant, h)
+		if err == nil {
+			rec, err = d.defs.Create(ctx, rec, actor, limit)
+		}
+		if err != nil {
+			for _, r := range stored {
+				if derr := d.defs.Delete(d.life, tenant, r.ID, r.Version, actor); derr != nil {
+					err = errors.Join(err, fmt.Errorf("webhook: deleting %s, stored before the failure: %w", r.ID, derr))
+				}
+			}
+			_ = d.syncNow(d.life)
+			return nil, d.storeError(tenant, h.def, limit, err)
+		}
+		stored = append(stored, rec)
+	}
 	out := make([]Webhook, len(compiled))
 	for i, h := range compiled {
-		d.putLocked(h)
-		// A webhook removed and added again may still have deliveries
-		// queued: its queue takes the new settings, as with Update.
-		d.resizeQueue(h)
-		d.order = append(d.order, h.def.ID)
+		h.def.Version = stored[i].Version
 		out[i] = h.def.clone()
 	}
-	d.gen.Add(1)
-	return out, nil
+	return out, d.load(stored, compiled)
+}
+
+// load brings the store's latest changes into this instance, with rec
+// compiled as h (for each pair) so that what was checked at a write is
+// not compiled again.
+func (d *Dispatcher) load(recs []defstore.Record, hooks []*hook) error {
+	err := d.syncNow(d.life)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for i, rec := range recs {
+		e := d.byKey[queueKey(rec.Tenant, rec.ID)]
+		if e == nil {
+			// Not read back: the store failed just now, or another
+			// instance changed it since; the follower will catch up.
+			continue
+		}
+		if e.rec.Version == rec.Version && e.rec.Seq == rec.Seq && e.hook.Load() == nil {
+			h := hooks[i]
+			h.tenant, h.key, h.version = e.tenant, e.key, uint64(rec.Version)
+			e.once.Do(func() { e.hook.Store(h) })
+			d.resizeQueue(h)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("webhook: stored, but not loaded yet (the follower will load it): %w", err)
+	}
+	return nil
+}
+
+// syncNow reads the store's changes now, as the follower does.
+func (d *Dispatcher) syncNow(ctx context.Context) error {
+	d.syncMu.Lock()
+	defer d.syncMu.Unlock()
+	return d.syncLocked(ctx)
+}
+
+// storeError turns a store's error about w into the Dispatcher's.
+func (d *Dispatcher) storeError(tenant string, w Webhook, limit int, err error) error {
+	switch {
+	case errors.Is(err, defstore.ErrExists):
+		return DefinitionErrors{{Webhook: w.Name, Field: "id", Err: fmt.Errorf("%w: %q", ErrDuplicateID, w.ID)}}
+	case errors.Is(err, defstore.ErrNameTaken):
+		return DefinitionErrors{{Webhook: w.Name, Field: "name", Err: ErrDuplicateName}}
+	case errors.Is(err, defstore.ErrLimit):
+		return &TenantLimitError{Tenant: tenant, Limit: "webhooks", Max: limit}
+	case errors.Is(err, defstore.ErrNotFound):
+		return fmt.Errorf("webhook %q: %w", w.ID, ErrNotFound)
+	}
+	return err
 }
 
 // compile checks and compiles w, and gives it a client of its own when it
@@ -258,39 +372,6 @@ func (d *Dispatcher) compile(w Webhook) (*hook, DefinitionErrors) {
 	return h, errs
 }
 
-// putLocked registers h under its id, name and triggers, replacing any
-// previous version with the same id.
-func (d *Dispatcher) putLocked(h *hook) {
-	h.version = 1
-	if old := d.byID[h.def.ID]; old != nil {
-		d.unindexLocked(old)
-		h.version = old.version + 1
-	}
-	d.byID[h.def.ID] = h
-	d.byName[h.def.Name] = h.def.ID
-	d.removed.forget(h.def.ID)
-	for _, t := range distinctTriggers(h.def.Triggers) {
-		// Copy on write: Publish iterates slices it read under the lock.
-		d.byTrigger[t] = append(slices.Clip(d.byTrigger[t]), h)
-	}
-}
-
-func (d *Dispatcher) unindexLocked(h *hook) {
-	delete(d.byName, h.def.Name)
-	for _, t := range distinctTriggers(h.def.Triggers) {
-		list := d.byTrigger[t]
-		i := slices.Index(list, h)
-		if i < 0 {
-			continue
-		}
-		if len(list) == 1 {
-			delete(d.byTrigger, t)
-			continue
-		}
-		d.byTrigger[t] = slices.Concat(list[:i], list[i+1:])
-	}
-}
-
 func distinctTriggers(ts []event.Trigger) []event.Trigger {
 	out := make([]event.Trigger, 0, len(ts))
 	for _, t := range ts {
@@ -301,7 +382,8 @@ func distinctTriggers(ts []event.Trigger) []event.Trigger {
 	return out
 }
 
-// Update replaces the webhook with w.ID by w, checked as Add checks it.
+// Update replaces the webhook with w.ID by w, checked as Add checks it,
+// whatever its version (Tenant("").Update checks w.Version).
 // Deliveries already started finish with the old definition; later ones
 // use the new. With the in-memory engine (or another engine.Resizer) a
 // new queue size and concurrency apply at once to the webhook's queue,
@@ -312,25 +394,35 @@ func distinctTriggers(ts []event.Trigger) []event.Trigger {
 // more until they are under its new size. It returns an error wrapping ErrNotFound for an unknown
 // id.
 func (d *Dispatcher) Update(w Webhook) (Webhook, error) {
+	w.Version = defstore.AnyVersion
+	return d.update(d.life, "", w, "")
+}
+
+// update checks w, stores it over the tenant's definition w.ID at
+// w.Version, and loads it.
+func (d *Dispatcher) update(ctx context.Context, tenant string, w Webhook, actor string) (Webhook, error) {
 	if d.closed.Load() {
 		return Webhook{}, ErrClosed
+	}
+	if err := checkTenant(tenant); err != nil {
+		return Webhook{}, err
+	}
+	if !validID(w.ID) {
+		return Webhook{}, fmt.Errorf("webhook %q: %w", w.ID, ErrNotFound)
 	}
 	h, errs := d.compile(w)
 	if errs != nil {
 		return Webhook{}, errs
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if _, ok := d.byID[w.ID]; !ok {
-		return Webhook{}, fmt.Errorf("webhook %q: %w", w.ID, ErrNotFound)
+	rec, err := d.encode(tenant, h)
+	if err == nil {
+		rec, err = d.defs.Update(ctx, rec, w.Version, actor)
 	}
-	if id, taken := d.byName[w.Name]; taken && id != w.ID {
-		return Webhook{}, DefinitionErrors{{Webhook: w.Name, Field: "name", Err: ErrDuplicateName}}
+	if err != nil {
+		return Webhook{}, d.storeError(tenant, w, 0, err)
 	}
-	d.putLocked(h)
-	d.resizeQueue(h)
-	d.gen.Add(1)
-	return h.def.clone(), nil
+	h.def.Version = rec.Version
+	return h.def.clone(), d.load([]defstore.Record{rec}, []*hook{h})
 }
 
 // closeGrace is how long after Close's ctx the store may take to keep the
@@ -342,57 +434,81 @@ const closeGrace = time.Second
 // concurrency, when the engine keeps a queue per webhook.
 func (d *Dispatcher) resizeQueue(h *hook) {
 	if d.resizer != nil {
-		d.resizer.Resize(h.def.ID, h.queueSize, h.concurrency)
+		d.resizer.Resize(h.key, h.queueSize, h.concurrency)
 	}
 }
 
-// Remove unregisters the webhook with id. Deliveries queued for it, and
-// those between retries, end as Skipped at their next attempt, with no
+// Remove deletes the webhook with id. Deliveries queued for it, and
+// those between retries, end as Skipped at their next attempt, on every
+// instance following the store once it has seen the deletion, with no
 // further request and no dead letter (Redeliver could not queue one to a
 // webhook that is gone); an attempt in flight finishes. The Dispatcher
-// remembers the last 4096 ids removed, to tell a removed webhook from one
-// it has not loaded yet (see WithUnknownWebhookGrace). It returns an
-// error wrapping ErrNotFound for an unknown id.
+// remembers the last 4096 webhooks deleted, to tell a deleted webhook
+// from one it has not loaded yet (see WithUnknownWebhookGrace). It
+// returns an error wrapping ErrNotFound for an unknown id.
 func (d *Dispatcher) Remove(id string) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	h, ok := d.byID[id]
-	if !ok {
+	return d.remove(d.life, "", id, defstore.AnyVersion, "")
+}
+
+func (d *Dispatcher) remove(ctx context.Context, tenant, id string, version int64, actor string) error {
+	if err := checkTenant(tenant); err != nil {
+		return err
+	}
+	if !validID(id) {
 		return fmt.Errorf("webhook %q: %w", id, ErrNotFound)
 	}
-	d.unindexLocked(h)
-	delete(d.byID, id)
-	d.order = slices.DeleteFunc(d.order, func(x string) bool { return x == id })
-	d.removed.add(id)
+	if err := d.defs.Delete(ctx, tenant, id, version, actor); err != nil {
+		return d.storeError(tenant, Webhook{ID: id}, 0, err)
+	}
+	if err := d.syncNow(d.life); err != nil {
+		return fmt.Errorf("webhook: deleted, but not unloaded yet (the follower will): %w", err)
+	}
 	return nil
 }
 
-// Get returns the webhook with id.
+// Get returns the webhook with id, secrets included: this is the host's
+// own code asking. Tenant.Get, which serves a tenant's admins, masks them.
 func (d *Dispatcher) Get(id string) (Webhook, bool) {
 	d.mu.RLock()
-	defer d.mu.RUnlock()
-	h, ok := d.byID[id]
-	if !ok {
+	e := d.byKey[id]
+	d.mu.RUnlock()
+	if e == nil {
 		return Webhook{}, false
 	}
-	return h.def.clone(), true
+	w, err := d.openDefinition(e.rec)
+	if err != nil {
+		return Webhook{}, false
+	}
+	return w, true
 }
 
-// List returns every webhook in the order they were added.
+// List returns the single-tenant service's webhooks (Tenant("")'s) in
+// the order this instance loaded them, secrets included as Get returns
+// them.
 func (d *Dispatcher) List() []Webhook {
 	d.mu.RLock()
-	defer d.mu.RUnlock()
-	out := make([]Webhook, len(d.order))
-	for i, id := range d.order {
-		out[i] = d.byID[id].def.clone()
+	var recs []defstore.Record
+	if ti := d.tenants[""]; ti != nil {
+		recs = make([]defstore.Record, 0, len(ti.order))
+		for _, id := range ti.order {
+			recs = append(recs, d.byKey[id].rec)
+		}
+	}
+	d.mu.RUnlock()
+	out := make([]Webhook, 0, len(recs))
+	for _, rec := range recs {
+		if w, err := d.openDefinition(rec); err == nil {
+			out = append(out, w)
+		}
 	}
 	return out
 }
 
-func (d *Dispatcher) hookByID(id string) *hook {
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	return d.byID[id]
+// hookByKey returns the webhook whose queue key is key, compiled; nil
+// when there is none or it does not compile here.
+func (d *Dispatcher) hookByKey(key string) *hook {
+	h, _, _, _ := d.lookup(key)
+	return h
 }
 
 // Published says what Publish did with an event.
@@ -436,7 +552,7 @@ type Queued struct {
 // queue get no dead letter, and Published says which were queued, so that
 // the caller can publish the event again.
 func (d *Dispatcher) Publish(ctx context.Context, e *event.Event) (Published, error) {
-	return d.publish(ctx, nil, e)
+	return d.publish(ctx, "", nil, e)
 }
 
 // PublishTx is Publish inside tx, a transaction of the engine's own
@@ -451,10 +567,14 @@ func (d *Dispatcher) Publish(ctx context.Context, e *event.Event) (Published, er
 // to write in tx fails PublishTx with the store's error, queueing nothing:
 // the database may have aborted tx, which is the caller's to roll back.
 func (d *Dispatcher) PublishTx(ctx context.Context, tx engine.Tx, e *event.Event) (Published, error) {
+	return d.publishTx(ctx, "", tx, e)
+}
+
+func (d *Dispatcher) publishTx(ctx context.Context, tenant string, tx engine.Tx, e *event.Event) (Published, error) {
 	if isNil(tx) {
 		return Published{}, fmt.Errorf("webhook: PublishTx: %w: tx is nil (%T)", engine.ErrTxUnsupported, tx)
 	}
-	return d.publish(ctx, tx, e)
+	return d.publish(ctx, tenant, tx, e)
 }
 
 // isNil reports whether tx is nil, or a nil pointer in an interface (a
@@ -471,13 +591,16 @@ func isNil(tx engine.Tx) bool {
 	return false
 }
 
-func (d *Dispatcher) publish(ctx context.Context, tx engine.Tx, e *event.Event) (Published, error) {
+func (d *Dispatcher) publish(ctx context.Context, tenant string, tx engine.Tx, e *event.Event) (Published, error) {
 	if !d.enter() {
 		return Published{}, ErrClosed
 	}
 	defer d.leave()
+	var candidates []*entry
 	d.mu.RLock()
-	candidates := d.byTrigger[accessrequest.Canonical(e.Type())]
+	if ti := d.tenants[tenant]; ti != nil {
+		candidates = ti.byTrigger[accessrequest.Canonical(e.Type())]
+	}
 	gen := d.gen.Load()
 	d.mu.RUnlock()
 
@@ -491,20 +614,31 @@ func (d *Dispatcher) publish(ctx context.Context, tx engine.Tx, e *event.Event) 
 	batch := make([]*engine.Delivery, 0, len(candidates))
 	now := d.cfg.now()
 	var txErr error // a record that tx did not take
-	for _, h := range candidates {
-		if !h.def.Active {
+	for _, c := range candidates {
+		if !c.rec.Active {
 			pub.Inactive++
-			txErr = cmp.Or(txErr, d.recordNotSent(ctx, tx, h, e, Skipped, "webhook is inactive"))
+			txErr = cmp.Or(txErr, d.recordNotSent(ctx, tx, c.tenant, c.rec.ID, c.rec.Name, e, Skipped, "webhook is inactive"))
+			continue
+		}
+		h, err := d.compiled(c)
+		if err != nil {
+			// Written by an instance with other settings: say so on every
+			// event it misses, where its admins look.
+			pub.Inactive++
+			d.record(ctx, Invocation{
+				ID: newID(), Tenant: c.tenant, WebhookID: c.rec.ID, WebhookName: c.rec.Name, EventType: e.Type(), EventID: e.ID(),
+				Outcome: Skipped, Reason: err.Error(), StartedAt: d.cfg.now(),
+			})
 			continue
 		}
 		if !h.filter.Match(e.Document()) {
 			pub.Filtered++
 			if d.cfg.recordFiltered {
-				txErr = cmp.Or(txErr, d.recordNotSent(ctx, tx, h, e, Filtered, h.filter.Explain(e.Document()).String()))
+				txErr = cmp.Or(txErr, d.recordNotSent(ctx, tx, h.tenant, h.def.ID, h.def.Name, e, Filtered, h.filter.Explain(e.Document()).String()))
 			}
 			continue
 		}
-		del := newDelivery(deliveryID(e, h.def.ID), h, e, now)
+		del := newDelivery(deliveryID(e, h.tenant, h.def.ID), h, e, now)
 		d.tel.startDelivery(ctx, h, del)
 		queued = append(queued, pending{del, h})
 		batch = append(batch, del.Delivery)
@@ -527,7 +661,7 @@ func (d *Dispatcher) publish(ctx context.Context, tx engine.Tx, e *event.Event) 
 	for i, p := range queued {
 		switch err := errAt(errs, i); {
 		case err == nil:
-			pub.Deliveries = append(pub.Deliveries, Queued{DeliveryID: p.del.ID, WebhookID: p.del.WebhookID})
+			pub.Deliveries = append(pub.Deliveries, Queued{DeliveryID: p.del.ID, WebhookID: p.h.def.ID})
 		case errors.Is(err, ErrQueueFull):
 			full = append(full, i)
 			for _, cause := range []error{ctx.Err(), ErrClosed} {
@@ -546,7 +680,7 @@ func (d *Dispatcher) publish(ctx context.Context, tx engine.Tx, e *event.Event) 
 		// An Update raced with this Publish, whose deliveries may have made
 		// queues with the settings it replaced.
 		for _, q := range pub.Deliveries {
-			if h := d.hookByID(q.WebhookID); h != nil {
+			if h := d.hookByKey(queueKey(tenant, q.WebhookID)); h != nil {
 				d.resizeQueue(h)
 			}
 		}
@@ -565,13 +699,13 @@ func (d *Dispatcher) publish(ctx context.Context, tx engine.Tx, e *event.Event) 
 		if fullErr != nil {
 			reason = fmt.Sprintf("queue full: no room among %d deliveries before Publish stopped waiting (%v)", h.queueSize, fullErr)
 		}
-		qf.WebhookIDs = append(qf.WebhookIDs, del.WebhookID)
+		qf.WebhookIDs = append(qf.WebhookIDs, h.def.ID)
 		if err := d.deadLetterIn(wctx, del, Failed, reason); err != nil {
 			serrs = append(serrs, err)
 		}
 		d.tel.endDelivery(ctx, del, h.def.Name, Failed, reason)
 		d.record(wctx, Invocation{
-			ID: newID(), DeliveryID: del.ID, WebhookID: del.WebhookID, WebhookName: h.def.Name, EventType: e.Type(),
+			ID: newID(), DeliveryID: del.ID, Tenant: h.tenant, WebhookID: h.def.ID, WebhookName: h.def.Name, EventType: e.Type(),
 			EventID: e.ID(), Outcome: Failed, Reason: reason, StartedAt: d.cfg.now(),
 		})
 	}
@@ -701,12 +835,12 @@ func (d *Dispatcher) PublishJSON(ctx context.Context, raw []byte) (Published, er
 // recordNotSent records that e did not go to h, in tx when there is one
 // and the store can write in it. It returns the error of a write in tx,
 // which PublishTx returns; any other is logged, as records' are.
-func (d *Dispatcher) recordNotSent(ctx context.Context, tx engine.Tx, h *hook, e *event.Event, outcome Outcome, reason string) error {
+func (d *Dispatcher) recordNotSent(ctx context.Context, tx engine.Tx, tenant, id, name string, e *event.Event, outcome Outcome, reason string) error {
 	if !d.cfg.recordFiltered {
 		return nil
 	}
 	inv := Invocation{
-		ID: newID(), WebhookID: h.def.ID, WebhookName: h.def.Name, EventType: e.Type(), EventID: e.ID(),
+		ID: newID(), Tenant: tenant, WebhookID: id, WebhookName: name, EventType: e.Type(), EventID: e.ID(),
 		Outcome: outcome, Reason: reason, StartedAt: d.cfg.now(),
 	}
 	ts, ok := d.store.(TxStore)
@@ -748,18 +882,27 @@ func (d *Dispatcher) DeadLetters(ctx context.Context, webhookID string, limit in
 // queued in one transaction, so it is never out of the store before its
 // delivery is queued.
 func (d *Dispatcher) Redeliver(ctx context.Context, deliveryID string) error {
+	return d.redeliver(ctx, "", deliveryID)
+}
+
+// redeliver is Redeliver of a dead letter of tenant's: one of another
+// tenant's is not found.
+func (d *Dispatcher) redeliver(ctx context.Context, tenant, deliveryID string) error {
 	if !d.enter() {
 		return ErrClosed
 	}
 	defer d.leave()
 	if d.txEngine != nil {
-		return d.redeliverTx(ctx, deliveryID)
+		return d.redeliverTx(ctx, tenant, deliveryID)
 	}
 	dl, err := d.store.TakeDeadLetter(ctx, deliveryID)
 	if err != nil {
 		return err
 	}
-	h := d.hookByID(dl.WebhookID)
+	if dl.Tenant != tenant {
+		return d.putBack(ctx, dl, fmt.Errorf("dead letter %q: %w", deliveryID, ErrNotFound))
+	}
+	h := d.hookByKey(queueKey(dl.Tenant, dl.WebhookID))
 	if h == nil {
 		return d.putBack(ctx, dl, fmt.Errorf("webhook %q of dead letter %q: %w", dl.WebhookID, deliveryID, ErrNotFound))
 	}
@@ -776,7 +919,7 @@ func (d *Dispatcher) Redeliver(ctx context.Context, deliveryID string) error {
 // redeliverTx is Redeliver in a transaction of the engine's, which takes
 // the dead letter and queues its delivery: should either fail, neither
 // happens, and the dead letter stays where it was.
-func (d *Dispatcher) redeliverTx(ctx context.Context, deliveryID string) error {
+func (d *Dispatcher) redeliverTx(ctx context.Context, tenant, deliveryID string) error {
 	var del *delivery
 	var name string
 	err := d.txEngine.InTx(ctx, func(tx engine.Tx) error {
@@ -784,7 +927,10 @@ func (d *Dispatcher) redeliverTx(ctx context.Context, deliveryID string) error {
 		if err != nil {
 			return err
 		}
-		h := d.hookByID(dl.WebhookID)
+		if dl.Tenant != tenant {
+			return fmt.Errorf("dead letter %q: %w", deliveryID, ErrNotFound)
+		}
+		h := d.hookByKey(queueKey(dl.Tenant, dl.WebhookID))
 		if h == nil {
 			return fmt.Errorf("webhook %q of dead letter %q: %w", dl.WebhookID, deliveryID, ErrNotFound)
 		}
@@ -827,7 +973,11 @@ func (d *Dispatcher) putBack(ctx context.Context, dl DeadLetter, err error) erro
 // Update does the same. It returns an error wrapping ErrNotFound for an
 // unknown id.
 func (d *Dispatcher) ResetBreaker(id string) error {
-	h := d.hookByID(id)
+	return d.resetBreaker("", id)
+}
+
+func (d *Dispatcher) resetBreaker(tenant, id string) error {
+	h := d.hookByKey(queueKey(tenant, id))
 	if h == nil {
 		return fmt.Errorf("webhook %q: %w", id, ErrNotFound)
 	}
@@ -880,6 +1030,7 @@ func (d *Dispatcher) Close(ctx context.Context) error {
 	d.waitCalls()
 	stop()
 	d.endLife()
+	<-d.followDone
 	d.tel.close()
 	if t, ok := d.client.Transport.(*http.Transport); ok && d.cfg.client == nil {
 		t.CloseIdleConnections()

@@ -53,8 +53,12 @@ type delivery struct {
 	body     string
 	rendered bool
 	schedule *schedule
-	admitted bool       // a rate-limit slot is reserved for the next attempt
-	span     trace.Span // from Publish, or for a queued delivery from the run's start, to the outcome; nil once ended
+	admitted bool // a rate-limit slot is reserved for the next attempt
+	// tenantAdmitted: a slot of the tenant's rate is reserved;
+	// tenantHolds counts the waits for room under its in-flight limit.
+	tenantAdmitted bool
+	tenantHolds    int
+	span           trace.Span // from Publish, or for a queued delivery from the run's start, to the outcome; nil once ended
 }
 
 // newDelivery makes a delivery of e to h, created at now: the engine's
@@ -65,7 +69,7 @@ func newDelivery(id string, h *hook, e *event.Event, now time.Time) *delivery {
 		ed engine.Delivery
 	}{}
 	both.ed = engine.Delivery{
-		ID: id, WebhookID: h.def.ID, Event: e, Created: now,
+		ID: id, WebhookID: h.key, Event: e, Created: now,
 		QueueSize: h.queueSize, Concurrency: h.concurrency, OrderingKey: h.orderingKeyOf(e),
 		DefinitionVersion: h.version, RunnerState: &both.d,
 	}
@@ -87,12 +91,17 @@ func deliveryOf(ed *engine.Delivery) *delivery {
 // deliveryID returns the id of a delivery of e to a webhook: derived from
 // the event's id when it has one, so that publishing the same event again
 // gives receivers the same webhook-id to deduplicate on; random otherwise.
-func deliveryID(e *event.Event, webhookID string) string {
+func deliveryID(e *event.Event, tenant, webhookID string) string {
 	if e.ID() == "" {
 		return newID()
 	}
 	var buf [256]byte
 	in := append(append(append(buf[:0], e.ID()...), 0), webhookID...)
+	if tenant != "" {
+		// Two tenants' webhooks may share an id; the single-tenant
+		// service's ids stay as they were before tenants.
+		in = append(append(in, 0), tenant...)
+	}
 	sum := sha256.Sum256(in)
 	return hex.EncodeToString(sum[:16])
 }

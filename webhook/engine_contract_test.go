@@ -300,8 +300,11 @@ func TestMemoryStoreDeadLetterIndex(t *testing.T) {
 	ctx := context.Background()
 	s := webhook.NewMemoryStore(0, 2)
 	ev := mock(t, accessrequest.Created)
+	// Each fails after the one before: the oldest is the one added first.
+	failed := time.Unix(0, 0)
 	add := func(id string) {
-		require.NoError(t, s.AddDeadLetter(ctx, webhook.DeadLetter{DeliveryID: id, WebhookID: "w", Event: ev}))
+		failed = failed.Add(time.Second)
+		require.NoError(t, s.AddDeadLetter(ctx, webhook.DeadLetter{DeliveryID: id, WebhookID: "w", Event: ev, FailedAt: failed}))
 	}
 	add("a")
 	add("b")

@@ -24,6 +24,7 @@ var (
 	ErrInvalidDefinitions = errors.New("invalid definitions")
 	ErrDuplicateName      = errors.New("name already used by another webhook")
 	ErrDuplicateID        = errors.New("id already used by another webhook")
+	ErrInvalidID          = errors.New("id must be 1 to 256 bytes of UTF-8 without control characters")
 	ErrInvalidName        = errors.New("name must be 1 to 100 letters, digits, spaces, '-' or '_', starting with a letter or digit")
 	ErrInvalidMethod      = errors.New("method must be POST, PUT, PATCH, DELETE or GET")
 	ErrInvalidURL         = errors.New("invalid URL")

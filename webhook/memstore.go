@@ -1,26 +1,43 @@
 package webhook
 
 import (
+	"container/heap"
 	"context"
 	"fmt"
-	"slices"
+	"sort"
 	"sync"
+	"time"
 )
 
-// MemoryStore is the default InvocationStore: it keeps the latest records
-// of each webhook and its dead letters in memory, both bounded, so a
-// webhook that fails forever cannot grow the process. It is safe for
-// concurrent use.
+// MemoryStore is the default InvocationStore, and a QueryStore: it keeps
+// the latest records of each webhook of each tenant and its dead letters
+// in memory, both bounded, so a webhook that fails forever cannot grow the
+// process. It is safe for concurrent use.
+//
+// Each webhook's records, and its dead letters, are kept in the order of
+// pages (Position), so a query finds where its page starts by binary
+// search. A page of one webhook costs O(log n + L), n the records kept of
+// the webhook and L the page's limit; a page of a whole tenant merges its
+// webhooks' lists and costs O(W log n + L log W), W the webhooks of the
+// tenant that have records. An Outcome filter adds the records it skips,
+// at most every record kept of those webhooks.
 type MemoryStore struct {
 	mu             sync.Mutex
 	perWebhook     int
 	deadPerWebhook int
-	records        map[string]*ring[Invocation]
-	dead           map[string]*ring[DeadLetter]
-	// deadIDs counts the dead letters kept of each delivery id, so that
-	// adding one looks for another of its id without a scan.
-	deadIDs     map[string]int
+	// tenant -> webhook id -> its records or dead letters.
+	records map[string]map[string]*timeline[Invocation]
+	dead    map[string]map[string]*timeline[DeadLetter]
+	// deadAt finds each dead letter kept by its delivery id, without a
+	// scan.
+	deadAt      map[string]deadRef
 	evictedDead int64
+}
+
+// deadRef is where a dead letter is kept.
+type deadRef struct {
+	tenant, webhookID string
+	at                Position
 }
 
 // DefaultRecordsPerWebhook and DefaultDeadLettersPerWebhook are the bounds
@@ -32,8 +49,10 @@ const (
 
 // NewMemoryStore returns a store that keeps the latest perWebhook records and
 // deadPerWebhook dead letters of each webhook; zero or less means the
-// defaults above. When a webhook has more dead letters than that, the
-// oldest are dropped and counted (EvictedDeadLetters).
+// defaults above. The latest are the last in the order of pages (by time,
+// then id), whatever order they were added in. When a webhook has more
+// dead letters than that, the oldest are dropped and counted
+// (EvictedDeadLetters).
 func NewMemoryStore(perWebhook, deadPerWebhook int) *MemoryStore {
 	if perWebhook <= 0 {
 		perWebhook = DefaultRecordsPerWebhook
@@ -44,110 +63,180 @@ func NewMemoryStore(perWebhook, deadPerWebhook int) *MemoryStore {
 	return &MemoryStore{
 		perWebhook:     perWebhook,
 		deadPerWebhook: deadPerWebhook,
-		records:        map[string]*ring[Invocation]{},
-		dead:           map[string]*ring[DeadLetter]{},
-		deadIDs:        map[string]int{},
+		records:        map[string]map[string]*timeline[Invocation]{},
+		dead:           map[string]map[string]*timeline[DeadLetter]{},
+		deadAt:         map[string]deadRef{},
 	}
 }
 
-var _ InvocationStore = (*MemoryStore)(nil)
+var _ QueryStore = (*MemoryStore)(nil)
+
+func invocationAt(inv *Invocation) Position { return Position{inv.StartedAt, inv.ID} }
+func deadLetterAt(dl *DeadLetter) Position  { return Position{dl.FailedAt, dl.DeliveryID} }
 
 // Record keeps inv, dropping the webhook's oldest record when full.
 func (s *MemoryStore) Record(_ context.Context, inv Invocation) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := s.records[inv.WebhookID]
-	if r == nil {
-		r = newRing[Invocation](s.perWebhook)
-		s.records[inv.WebhookID] = r
-	}
-	r.push(inv)
+	lineOf(s.records, inv.Tenant, inv.WebhookID, s.perWebhook, invocationAt).insert(inv)
 	return nil
 }
 
-// Invocations lists up to limit records of one webhook, newest first; a
-// limit of zero or less lists all that are kept.
+// lineOf returns the list of a webhook, made when it has none.
+func lineOf[T any](m map[string]map[string]*timeline[T], tenant, webhookID string, n int, at func(*T) Position) *timeline[T] {
+	hooks := m[tenant]
+	if hooks == nil {
+		hooks = map[string]*timeline[T]{}
+		m[tenant] = hooks
+	}
+	l := hooks[webhookID]
+	if l == nil {
+		l = &timeline[T]{max: n, at: at}
+		hooks[webhookID] = l
+	}
+	return l
+}
+
+// Invocations lists up to limit records of one webhook of the empty
+// tenant, newest first; a limit of zero or less lists all that are kept.
 func (s *MemoryStore) Invocations(_ context.Context, webhookID string, limit int) ([]Invocation, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := s.records[webhookID]
-	if r == nil {
+	l := s.records[""][webhookID]
+	if l == nil {
 		return nil, nil
 	}
-	return r.newest(limit), nil
+	out, _ := page([]*timeline[Invocation]{l}, span{}, limit, nil)
+	return out, nil
+}
+
+// QueryInvocations returns a page of tenant's records; see MemoryStore for
+// its cost.
+func (s *MemoryStore) QueryInvocations(_ context.Context, tenant string, q InvocationQuery) (InvocationPage, error) {
+	limit, after, err := q.Page(tenant)
+	if err != nil {
+		return InvocationPage{}, err
+	}
+	var keep func(*Invocation) bool
+	if q.Outcome != "" {
+		keep = func(inv *Invocation) bool { return inv.Outcome == q.Outcome }
+	}
+	s.mu.Lock()
+	out, more := page(lines(s.records[tenant], q.WebhookID), span{q.Since, q.Until, after}, limit, keep)
+	s.mu.Unlock()
+	p := InvocationPage{Invocations: out}
+	if more {
+		p.Next = q.NextCursor(tenant, invocationAt(&out[len(out)-1]))
+	}
+	return p, nil
+}
+
+// lines returns the lists of one webhook, or of all when webhookID is
+// empty.
+func lines[T any](hooks map[string]*timeline[T], webhookID string) []*timeline[T] {
+	if webhookID != "" {
+		if l := hooks[webhookID]; l != nil {
+			return []*timeline[T]{l}
+		}
+		return nil
+	}
+	out := make([]*timeline[T], 0, len(hooks))
+	for _, l := range hooks {
+		out = append(out, l)
+	}
+	return out
 }
 
 // AddDeadLetter keeps dl, dropping the webhook's oldest dead letter when
 // full. A dead letter of the same delivery id (the same event published
 // again, say) is replaced, as the SQL stores replace it: one delivery, one
-// dead letter to redeliver.
+// dead letter to redeliver. One kept for another tenant is left alone, and
+// the error wraps ErrTenantMismatch.
 func (s *MemoryStore) AddDeadLetter(_ context.Context, dl DeadLetter) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := s.dead[dl.WebhookID]
-	if r == nil {
-		r = newRing[DeadLetter](s.deadPerWebhook)
-		s.dead[dl.WebhookID] = r
+	if ref, ok := s.deadAt[dl.DeliveryID]; ok {
+		if ref.tenant != dl.Tenant {
+			return fmt.Errorf("dead letter %q: %w", dl.DeliveryID, ErrTenantMismatch)
+		}
+		s.removeDead(dl.DeliveryID, ref)
 	}
-	if s.deadIDs[dl.DeliveryID] > 0 {
-		if _, ok := r.remove(func(x DeadLetter) bool { return x.DeliveryID == dl.DeliveryID }); ok {
-			s.forgetDead(dl.DeliveryID)
+	dropped, ok := lineOf(s.dead, dl.Tenant, dl.WebhookID, s.deadPerWebhook, deadLetterAt).insert(dl)
+	if ok {
+		s.evictedDead++
+		delete(s.deadAt, dropped.DeliveryID)
+		if dropped.DeliveryID == dl.DeliveryID {
+			return nil // older than every dead letter kept of its webhook
 		}
 	}
-	if dropped, ok := r.push(dl); ok {
-		s.evictedDead++
-		s.forgetDead(dropped.DeliveryID)
-	}
-	s.deadIDs[dl.DeliveryID]++
+	s.deadAt[dl.DeliveryID] = deadRef{dl.Tenant, dl.WebhookID, deadLetterAt(&dl)}
 	return nil
 }
 
-// forgetDead counts out a dead letter of id no longer kept.
-func (s *MemoryStore) forgetDead(id string) {
-	if s.deadIDs[id] <= 1 {
-		delete(s.deadIDs, id)
-		return
+// removeDead removes the dead letter of id, kept at ref.
+func (s *MemoryStore) removeDead(id string, ref deadRef) DeadLetter {
+	delete(s.deadAt, id)
+	hooks := s.dead[ref.tenant]
+	l := hooks[ref.webhookID]
+	dl := l.remove(l.search(ref.at))
+	if l.n == 0 {
+		delete(hooks, ref.webhookID)
+		if len(hooks) == 0 {
+			delete(s.dead, ref.tenant)
+		}
 	}
-	s.deadIDs[id]--
+	return dl
 }
 
 // DeadLetters lists up to limit dead letters, newest first, of one webhook
-// or, for an empty webhookID, of all.
+// of the empty tenant or, for an empty webhookID, of all its webhooks; a
+// limit of zero or less lists all that are kept.
 func (s *MemoryStore) DeadLetters(_ context.Context, webhookID string, limit int) ([]DeadLetter, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if webhookID != "" {
-		r := s.dead[webhookID]
-		if r == nil {
-			return nil, nil
-		}
-		return r.newest(limit), nil
-	}
-	var all []DeadLetter
-	for _, r := range s.dead {
-		all = append(all, r.newest(0)...)
-	}
-	slices.SortFunc(all, func(a, b DeadLetter) int { return b.FailedAt.Compare(a.FailedAt) })
-	if limit > 0 && len(all) > limit {
-		all = all[:limit]
-	}
-	return all, nil
+	out, _ := page(lines(s.dead[""], webhookID), span{}, limit, nil)
+	return out, nil
 }
 
-// TakeDeadLetter removes and returns the dead letter of deliveryID.
+// QueryDeadLetters returns a page of tenant's dead letters; see
+// MemoryStore for its cost.
+func (s *MemoryStore) QueryDeadLetters(_ context.Context, tenant string, q DeadLetterQuery) (DeadLetterPage, error) {
+	limit, after, err := q.Page(tenant)
+	if err != nil {
+		return DeadLetterPage{}, err
+	}
+	s.mu.Lock()
+	out, more := page(lines(s.dead[tenant], q.WebhookID), span{q.Since, q.Until, after}, limit, nil)
+	s.mu.Unlock()
+	p := DeadLetterPage{DeadLetters: out}
+	if more {
+		p.Next = q.NextCursor(tenant, deadLetterAt(&out[len(out)-1]))
+	}
+	return p, nil
+}
+
+// TakeDeadLetter removes and returns the dead letter of deliveryID, of
+// any tenant.
 func (s *MemoryStore) TakeDeadLetter(_ context.Context, deliveryID string) (DeadLetter, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, r := range s.dead {
-		if s.deadIDs[deliveryID] == 0 {
-			break
-		}
-		if dl, ok := r.remove(func(dl DeadLetter) bool { return dl.DeliveryID == deliveryID }); ok {
-			s.forgetDead(deliveryID)
-			return dl, nil
-		}
+	ref, ok := s.deadAt[deliveryID]
+	if !ok {
+		return DeadLetter{}, fmt.Errorf("dead letter %q: %w", deliveryID, ErrNotFound)
 	}
-	return DeadLetter{}, fmt.Errorf("dead letter %q: %w", deliveryID, ErrNotFound)
+	return s.removeDead(deliveryID, ref), nil
+}
+
+// TakeDeadLetterFor removes and returns the dead letter of deliveryID if
+// it is tenant's.
+func (s *MemoryStore) TakeDeadLetterFor(_ context.Context, tenant, deliveryID string) (DeadLetter, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ref, ok := s.deadAt[deliveryID]
+	if !ok || ref.tenant != tenant {
+		return DeadLetter{}, fmt.Errorf("dead letter %q: %w", deliveryID, ErrNotFound)
+	}
+	return s.removeDead(deliveryID, ref), nil
 }
 
 // EvictedDeadLetters reports how many dead letters were dropped because a
@@ -158,57 +247,150 @@ func (s *MemoryStore) EvictedDeadLetters() int64 {
 	return s.evictedDead
 }
 
-// ring keeps the latest n items.
-type ring[T any] struct {
-	items []T
-	next  int // where the next item goes once full
-	n     int
+// span bounds a page: Since inclusive, Until exclusive (zero: no bound),
+// and, after the first page, the position the page follows.
+type span struct {
+	since, until time.Time
+	after        *Position
 }
 
-func newRing[T any](n int) *ring[T] { return &ring[T]{n: n} }
-
-// push adds x and returns the oldest item when it was dropped for it.
-func (r *ring[T]) push(x T) (dropped T, ok bool) {
-	if len(r.items) < r.n {
-		r.items = append(r.items, x)
-		return dropped, false
-	}
-	dropped = r.items[r.next]
-	r.items[r.next] = x
-	r.next = (r.next + 1) % r.n
-	return dropped, true
-}
-
-// newest returns up to limit items, newest first; limit <= 0 means all.
-func (r *ring[T]) newest(limit int) []T {
-	count := len(r.items)
-	if limit > 0 && limit < count {
-		count = limit
-	}
-	out := make([]T, 0, count)
-	for i := 0; i < count; i++ {
-		// The newest item is just before next (or last, while filling).
-		idx := (r.next - 1 - i + 2*len(r.items)) % len(r.items)
-		if len(r.items) < r.n {
-			idx = len(r.items) - 1 - i
+// page returns up to limit items of ls (all for a limit of zero or less)
+// that keep accepts (all for nil), newest first, within sp, and whether
+// more follow. It merges the lists with a heap of their newest
+// candidates.
+func page[T any](ls []*timeline[T], sp span, limit int, keep func(*T) bool) (out []T, more bool) {
+	h := &cursors[T]{}
+	for _, l := range ls {
+		// Items before hi are older than the page's upper bound.
+		hi := l.n
+		if !sp.until.IsZero() {
+			hi = l.search(Position{Time: sp.until}) // the least id is ""
 		}
-		out = append(out, r.items[idx])
+		if sp.after != nil {
+			hi = min(hi, l.search(*sp.after))
+		}
+		if c := (cursor[T]{l, hi - 1}); c.ok(sp.since) {
+			h.cs = append(h.cs, c)
+		}
 	}
-	return out
+	heap.Init(h)
+	for len(h.cs) > 0 {
+		c := &h.cs[0]
+		x := c.l.get(c.i)
+		if keep == nil || keep(x) {
+			if limit > 0 && len(out) == limit {
+				return out, true
+			}
+			out = append(out, *x)
+		}
+		if c.i--; c.ok(sp.since) {
+			heap.Fix(h, 0)
+		} else {
+			heap.Pop(h)
+		}
+	}
+	return out, false
 }
 
-// remove deletes the first item that match accepts, keeping the order of
-// the rest.
-func (r *ring[T]) remove(match func(T) bool) (T, bool) {
-	ordered := r.newest(0)
-	for i, x := range ordered {
-		if match(x) {
-			rest := append(ordered[:i:i], ordered[i+1:]...)
-			slices.Reverse(rest) // oldest first again
-			r.items, r.next = rest, 0
+// cursor walks one list from its index i down.
+type cursor[T any] struct {
+	l *timeline[T]
+	i int
+}
+
+// ok reports whether the cursor is on an item not older than since.
+func (c cursor[T]) ok(since time.Time) bool {
+	return c.i >= 0 && (since.IsZero() || !c.l.at(c.l.get(c.i)).Time.Before(since))
+}
+
+// cursors is a heap of cursors, the one on the newest item first.
+type cursors[T any] struct{ cs []cursor[T] }
+
+func (h *cursors[T]) Len() int { return len(h.cs) }
+func (h *cursors[T]) Less(i, j int) bool {
+	a, b := h.cs[i], h.cs[j]
+	return a.l.at(a.l.get(a.i)).Before(b.l.at(b.l.get(b.i)))
+}
+func (h *cursors[T]) Swap(i, j int) { h.cs[i], h.cs[j] = h.cs[j], h.cs[i] }
+func (h *cursors[T]) Push(x any)    { h.cs = append(h.cs, x.(cursor[T])) }
+func (h *cursors[T]) Pop() any {
+	x := h.cs[len(h.cs)-1]
+	h.cs = h.cs[:len(h.cs)-1]
+	return x
+}
+
+// timeline keeps up to max items, oldest first in the order of pages, in
+// a circular buffer that grows by doubling up to max. Items that arrive
+// in order are added, and the oldest dropped, in O(1); one that arrives
+// late moves past the newer ones.
+type timeline[T any] struct {
+	buf  []T
+	head int // index in buf of the oldest item
+	n    int
+	max  int
+	at   func(*T) Position
+}
+
+// get returns the i-th oldest item.
+func (l *timeline[T]) get(i int) *T { return &l.buf[(l.head+i)%len(l.buf)] }
+
+// insert adds x in its place, and returns the item dropped for it when
+// the list was full: the oldest, which may be x itself. Among items at
+// the same position, x goes after those already kept.
+func (l *timeline[T]) insert(x T) (dropped T, ok bool) {
+	p := l.at(&x)
+	if l.n == l.max {
+		oldest := l.get(0)
+		if l.at(oldest).Before(p) {
 			return x, true
 		}
+		dropped, ok = *oldest, true
+		var zero T
+		*oldest = zero
+		l.head = (l.head + 1) % len(l.buf)
+		l.n--
 	}
+	if l.n == len(l.buf) {
+		l.grow()
+	}
+	i := l.n
+	l.n++
+	for ; i > 0 && l.at(l.get(i-1)).Before(p); i-- {
+		*l.get(i) = *l.get(i - 1)
+	}
+	*l.get(i) = x
+	return dropped, ok
+}
+
+func (l *timeline[T]) grow() {
+	buf := make([]T, min(l.max, max(8, 2*len(l.buf))))
+	for i := range l.n {
+		buf[i] = *l.get(i)
+	}
+	l.buf, l.head = buf, 0
+}
+
+// search returns how many items are older than p.
+func (l *timeline[T]) search(p Position) int {
+	return sort.Search(l.n, func(i int) bool { return !p.Before(l.at(l.get(i))) })
+}
+
+// remove deletes the i-th oldest item and returns it.
+func (l *timeline[T]) remove(i int) T {
+	x := *l.get(i)
 	var zero T
-	return zero, false
+	if i < l.n/2 {
+		for j := i; j > 0; j-- {
+			*l.get(j) = *l.get(j - 1)
+		}
+		*l.get(0) = zero
+		l.head = (l.head + 1) % len(l.buf)
+	} else {
+		for j := i; j < l.n-1; j++ {
+			*l.get(j) = *l.get(j + 1)
+		}
+		*l.get(l.n - 1) = zero
+	}
+	l.n--
+	return x
 }

@@ -12,8 +12,10 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/defstore"
 	"github.com/outhook/outhook/engine"
 	"github.com/outhook/outhook/event"
+	"github.com/outhook/outhook/keyring"
 	"github.com/outhook/outhook/template"
 )
 
@@ -139,6 +141,10 @@ type config struct {
 	userAgent        string
 	errs             []error // options New rejects
 	unknownGrace     time.Duration
+	defs             defstore.Store
+	keyring          *keyring.Keyring
+	syncInterval     time.Duration
+	tenantLimits     func(tenant string) TenantLimits
 }
 
 func newConfig(opts []Option) *config {
@@ -155,6 +161,7 @@ func newConfig(opts []Option) *config {
 		now:              time.Now,
 		userAgent:        "Outhook/1",
 		unknownGrace:     DefaultUnknownWebhookGrace,
+		syncInterval:     DefaultSyncInterval,
 	}
 	for _, t := range accessrequest.Triggers() {
 		c.schemas[t] = accessrequest.Schema()
@@ -163,6 +170,9 @@ func newConfig(opts []Option) *config {
 		if o != nil {
 			o.apply(c)
 		}
+	}
+	if ar, ok := c.defs.(defstore.AtRest); ok && ar.AtRest() && c.keyring == nil {
+		c.reject("WithDefinitionStore", errors.New("the store keeps definitions at rest, and their secrets need WithKeyring to be sealed there"))
 	}
 	return c
 }
@@ -483,5 +493,68 @@ func WithUnknownWebhookGrace(d time.Duration) Option {
 			return
 		}
 		c.unknownGrace = d
+	})
+}
+
+// DefaultSyncInterval is how often a Dispatcher reads its definition
+// store's changes when no notification has made it read them sooner.
+const DefaultSyncInterval = 5 * time.Second
+
+// WithDefinitionStore keeps the definitions in s, which several
+// instances of a service may share: Add, Update, Remove and every Tenant
+// write go to s, and the Dispatcher follows s, reading its changes when s
+// notifies it (PostgreSQL's LISTEN/NOTIFY for riverengine's store), when a
+// delivery needs a version it has not loaded, and every sync interval
+// (WithSyncInterval). New loads every definition of s before it returns.
+// A store at rest (defstore.AtRest, such as riverengine's) needs
+// WithKeyring, or New fails. Nil keeps the default, an in-memory store
+// of this Dispatcher's own (defstore.NewMemory).
+func WithDefinitionStore(s defstore.Store) Option {
+	return optionFunc(func(c *config) {
+		if s != nil {
+			c.defs = s
+		}
+	})
+}
+
+// WithKeyring seals each definition's secrets (header values, signing
+// secrets, the URL) with k before they reach the definition store, bound
+// to the definition's tenant and id, so that the store never holds them
+// in clear; only the sender opens them. Nil keeps the default: no sealing,
+// which only a store that is not at rest accepts. See Dispatcher.Reseal
+// for rotating k's keys.
+func WithKeyring(k *keyring.Keyring) Option {
+	return optionFunc(func(c *config) {
+		if k != nil {
+			c.keyring = k
+		}
+	})
+}
+
+// WithSyncInterval sets how often the Dispatcher reads its definition
+// store's changes whatever notifications say: the bound on how long a
+// change can take to reach this instance when a notification is lost.
+// Positive; default DefaultSyncInterval.
+func WithSyncInterval(d time.Duration) Option {
+	return optionFunc(func(c *config) {
+		if d <= 0 {
+			c.reject("WithSyncInterval", fmt.Errorf("%s; want a positive duration", d))
+			return
+		}
+		c.syncInterval = d
+	})
+}
+
+// WithTenantLimits sets each tenant's limits: fn is called with a tenant
+// id whenever a limit is checked (a webhook created, a delivery
+// attempted), so it must be fast and may change its answers at run time.
+// The single-tenant service's webhooks (tenant "") are limited only if fn
+// says so. Nil keeps the default, DefaultTenantLimits for every tenant
+// but "", which has none.
+func WithTenantLimits(fn func(tenant string) TenantLimits) Option {
+	return optionFunc(func(c *config) {
+		if fn != nil {
+			c.tenantLimits = fn
+		}
 	})
 }

@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -9,59 +10,73 @@ import (
 	"github.com/outhook/outhook/engine"
 )
 
-// maxTombstones bounds how many removed webhook ids a Dispatcher
+// maxTombstones bounds how many deleted webhooks a Dispatcher
 // remembers; past it the oldest are forgotten, and a delivery of one of
 // them is handled as a delivery of an unknown webhook.
 const maxTombstones = 4096
 
-// tombstones remembers the ids of webhooks removed through a Dispatcher,
-// so that a delivery of one ends at once as Skipped while a delivery of a
-// webhook this instance has never loaded waits for it (see
-// WithUnknownWebhookGrace). Guarded by the Dispatcher's mu.
+// tombstones remembers the webhooks deleted, by queue key, with the
+// version and store sequence number of their deletion, so that a delivery
+// of one ends at once as Skipped while a delivery of a webhook this
+// instance has not loaded yet waits for it (see WithUnknownWebhookGrace),
+// and so that a change older than the deletion, read late, does not bring
+// the webhook back. Guarded by the Dispatcher's mu.
 type tombstones struct {
-	ids   map[string]struct{}
-	order []string // oldest first
+	versions map[string]tomb
+	order    []string // oldest first
 }
 
-func (t *tombstones) add(id string) {
-	if t.ids == nil {
-		t.ids = map[string]struct{}{}
+type tomb struct {
+	version int64
+	seq     uint64
+}
+
+func (t *tombstones) add(key string, version int64, seq uint64) {
+	if t.versions == nil {
+		t.versions = map[string]tomb{}
 	}
-	if _, ok := t.ids[id]; ok {
+	if _, ok := t.versions[key]; ok {
+		t.versions[key] = tomb{version, seq}
 		return
 	}
 	if len(t.order) == maxTombstones {
-		delete(t.ids, t.order[0])
+		delete(t.versions, t.order[0])
 		t.order = append(t.order[:0], t.order[1:]...)
 	}
-	t.ids[id] = struct{}{}
-	t.order = append(t.order, id)
+	t.versions[key] = tomb{version, seq}
+	t.order = append(t.order, key)
 }
 
-// forget drops id, added again.
-func (t *tombstones) forget(id string) {
-	if _, ok := t.ids[id]; !ok {
+// forget drops key, added again.
+func (t *tombstones) forget(key string) {
+	if _, ok := t.versions[key]; !ok {
 		return
 	}
-	delete(t.ids, id)
+	delete(t.versions, key)
 	for i, x := range t.order {
-		if x == id {
+		if x == key {
 			t.order = append(t.order[:i], t.order[i+1:]...)
 			break
 		}
 	}
 }
 
-// lookup returns the webhook registered under id, or nil and whether it
-// was removed through this Dispatcher.
-func (d *Dispatcher) lookup(id string) (h *hook, removed bool) {
+// lookup returns the webhook whose queue key is key, compiled, and
+// whether it was deleted; loaded is the version this instance has of it
+// (0 when it has none). A definition that does not compile on this
+// instance (its store was written by one with other settings) comes back
+// with its error.
+func (d *Dispatcher) lookup(key string) (h *hook, loaded int64, removed bool, err error) {
 	d.mu.RLock()
-	defer d.mu.RUnlock()
-	if h = d.byID[id]; h != nil {
-		return h, false
+	e := d.byKey[key]
+	if e == nil {
+		_, removed = d.removed.versions[key]
+		d.mu.RUnlock()
+		return nil, 0, removed, nil
 	}
-	_, removed = d.removed.ids[id]
-	return nil, removed
+	d.mu.RUnlock()
+	h, err = d.compiled(e)
+	return h, e.rec.Version, false, err
 }
 
 // skipRemoved ends del, whose webhook was removed, as Skipped. It is no
@@ -77,8 +92,9 @@ func (d *Dispatcher) skipRemoved(ctx context.Context, del *delivery) engine.Resu
 	}
 	d.tel.startRun(ctx, del)
 	d.tel.endDelivery(ctx, del, name, Skipped, reason)
+	tenant, id := splitKey(del.WebhookID)
 	d.record(ctx, Invocation{
-		ID: newID(), DeliveryID: del.ID, WebhookID: del.WebhookID, WebhookName: name, EventType: del.Event.Type(),
+		ID: newID(), DeliveryID: del.ID, Tenant: tenant, WebhookID: id, WebhookName: name, EventType: del.Event.Type(),
 		EventID: del.Event.ID(), Attempt: del.Attempts, Outcome: Skipped, Reason: reason, StartedAt: d.cfg.now(),
 	})
 	return engine.Result{Outcome: engine.Done}
@@ -90,34 +106,49 @@ const (
 	maxUnknownWait = 30 * time.Second
 )
 
-// holdUnknown handles del, whose webhook this Dispatcher has never had (a
-// durable engine's instance may run a job before it has loaded every
-// webhook): it waits, counting no attempt, and looks again after a while
-// that grows with the delivery's age, until the grace period from
-// del.Created has passed. Then del becomes a dead letter, which Redeliver
-// can queue once the webhook is loaded.
-func (d *Dispatcher) holdUnknown(ctx context.Context, del *delivery) engine.Result {
+// holdUnknown handles del, whose webhook this Dispatcher has not loaded,
+// or not at the version del was queued with (an instance of a durable
+// engine may run a job before it has followed the store that far): it
+// waits, counting no attempt, and looks again after a while that grows
+// with the delivery's age, until the grace period from del.Created has
+// passed. Then del becomes a dead letter, which Redeliver can queue once
+// the webhook is loaded.
+func (d *Dispatcher) holdUnknown(ctx context.Context, del *delivery, loaded int64) engine.Result {
 	now := d.cfg.now()
 	if del.Created.IsZero() { // an engine that does not say: the grace starts now, as the retry budget does
 		del.Created = now
 	}
+	tenant, id := splitKey(del.WebhookID)
 	age, left := now.Sub(del.Created), del.Created.Add(d.cfg.unknownGrace).Sub(now)
 	if left > 0 {
 		wait := min(max(age/2, minUnknownWait), maxUnknownWait, left)
 		if looks, ok := d.unknownLog.due(del.WebhookID, now); ok {
-			d.cfg.logger.WarnContext(ctx, "webhook: deliveries wait for their webhook to be registered",
-				"webhook_id", del.WebhookID, "delivery_id", del.ID, "looks", looks, "grace", d.cfg.unknownGrace)
+			d.cfg.logger.WarnContext(ctx, "webhook: deliveries wait for their webhook to be loaded",
+				"tenant", tenant, "webhook_id", id, "version", del.DefinitionVersion, "loaded", loaded,
+				"delivery_id", del.ID, "looks", looks, "grace", d.cfg.unknownGrace)
 		}
 		return engine.Result{Outcome: engine.Held, Delay: wait}
 	}
 	reason := fmt.Sprintf("webhook %s is not registered on this instance (waited %s for it; see WithUnknownWebhookGrace)",
-		del.WebhookID, d.cfg.unknownGrace)
+		id, d.cfg.unknownGrace)
+	if loaded > 0 {
+		reason = fmt.Sprintf("webhook %s is at version %d on this instance, and the delivery was queued for version %d (waited %s for it; see WithUnknownWebhookGrace)",
+			id, loaded, del.DefinitionVersion, d.cfg.unknownGrace)
+	}
+	return d.unrunnable(ctx, del, errors.New(reason))
+}
+
+// unrunnable makes del, which this instance cannot attempt, a dead letter
+// that Redeliver can queue once it can.
+func (d *Dispatcher) unrunnable(ctx context.Context, del *delivery, cause error) engine.Result {
+	reason := cause.Error()
+	tenant, id := splitKey(del.WebhookID)
 	d.deadLetter(del, Failed, reason)
 	d.tel.startRun(ctx, del)
 	d.tel.endDelivery(ctx, del, "", Failed, reason)
 	inv := Invocation{
-		ID: newID(), DeliveryID: del.ID, WebhookID: del.WebhookID, EventType: del.Event.Type(), EventID: del.Event.ID(),
-		Attempt: del.Attempts, Outcome: Failed, Reason: reason, StartedAt: now,
+		ID: newID(), DeliveryID: del.ID, Tenant: tenant, WebhookID: id, EventType: del.Event.Type(), EventID: del.Event.ID(),
+		Attempt: del.Attempts, Outcome: Failed, Reason: reason, StartedAt: d.cfg.now(),
 	}
 	d.record(ctx, inv)
 	d.log(ctx, &inv)

@@ -1,0 +1,335 @@
+package webhook
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/defstore"
+	"github.com/outhook/outhook/event"
+)
+
+// entry is one definition as this instance holds it: the stored record,
+// and the definition compiled from it the first time a Publish or a
+// delivery needs it, so that an instance following a store of a million
+// definitions compiles only those its tenants use.
+type entry struct {
+	tenant string
+	key    string // the queue key (see queueKey)
+	rec    defstore.Record
+
+	once   sync.Once
+	hook   atomic.Pointer[hook]
+	failed error // why rec does not compile here; set with once
+}
+
+// tenantIndex is one tenant's definitions by name and trigger, and the
+// ids in the order they were added. Guarded by the Dispatcher's mu.
+type tenantIndex struct {
+	byName    map[string]*entry
+	byTrigger map[event.Trigger][]*entry // slices replaced, never modified: Publish iterates them unlocked
+	order     []string
+}
+
+// keySep joins a tenant and a webhook id into the key of the webhook's
+// queue. Neither may hold it: both refuse control characters.
+const keySep = "\x1f"
+
+// queueKey is the key the engine knows a webhook by: its id for the
+// single-tenant service's webhooks, as before tenants, and the tenant and
+// id joined otherwise, so that two tenants' webhooks with one id are two
+// queues.
+func queueKey(tenant, id string) string {
+	if tenant == "" {
+		return id
+	}
+	return tenant + keySep + id
+}
+
+// splitKey is the inverse of queueKey.
+func splitKey(key string) (tenant, id string) {
+	if t, id, ok := strings.Cut(key, keySep); ok {
+		return t, id
+	}
+	return "", key
+}
+
+// maxTenantBytes bounds a tenant id.
+const maxTenantBytes = 256
+
+// ErrInvalidTenant is wrapped by the errors of calls given a tenant id
+// that is not valid UTF-8, longer than 256 bytes or holding a control
+// character.
+var ErrInvalidTenant = errors.New("webhook: invalid tenant id")
+
+func checkTenant(tenant string) error {
+	if len(tenant) > maxTenantBytes || !utf8.ValidString(tenant) || strings.ContainsFunc(tenant, unicode.IsControl) {
+		return fmt.Errorf("%w %q", ErrInvalidTenant, tenant)
+	}
+	return nil
+}
+
+// validID reports whether a webhook id can be stored and keyed: 1 to 256
+// bytes of UTF-8 without control characters.
+func validID(id string) bool {
+	return id != "" && len(id) <= 256 && utf8.ValidString(id) && !strings.ContainsFunc(id, unicode.IsControl)
+}
+
+// compiled returns e's definition compiled, compiling it the first time.
+func (d *Dispatcher) compiled(e *entry) (*hook, error) {
+	if h := e.hook.Load(); h != nil {
+		return h, nil
+	}
+	e.once.Do(func() {
+		h, err := d.compileRecord(e)
+		if err != nil {
+			e.failed = err
+			return
+		}
+		e.hook.Store(h)
+	})
+	if h := e.hook.Load(); h != nil {
+		return h, nil
+	}
+	return nil, e.failed
+}
+
+// compileRecord opens and decodes a stored definition and compiles it.
+func (d *Dispatcher) compileRecord(e *entry) (*hook, error) {
+	w, err := d.openDefinition(e.rec)
+	if err != nil {
+		return nil, err
+	}
+	h, errs := d.compile(w)
+	if errs != nil {
+		return nil, fmt.Errorf("webhook %s (version %d) does not compile on this instance: %w", e.rec.ID, e.rec.Version, errs)
+	}
+	h.tenant, h.key, h.version = e.tenant, e.key, uint64(e.rec.Version)
+	return h, nil
+}
+
+// openDefinition returns the whole definition a record holds, secrets
+// included: only the sender reads them.
+func (d *Dispatcher) openDefinition(rec defstore.Record) (Webhook, error) {
+	full := rec.Secrets
+	if d.keyring != nil {
+		var err error
+		full, err = d.keyring.Open(rec.Secrets, sealedFor(rec.Tenant, rec.ID))
+		if err != nil {
+			return Webhook{}, fmt.Errorf("webhook %s: opening its sealed definition: %w", rec.ID, err)
+		}
+	}
+	var w Webhook
+	if err := json.Unmarshal(full, &w); err != nil {
+		return Webhook{}, fmt.Errorf("webhook %s: decoding its stored definition: %w", rec.ID, err)
+	}
+	w.ID, w.Version = rec.ID, rec.Version
+	return w, nil
+}
+
+// sealedFor is the associated data a definition's secrets are sealed
+// with, so that a sealed blob copied onto another definition, of the same
+// tenant or another, does not open there.
+func sealedFor(tenant, id string) []byte {
+	return []byte("outhook/definition\x00" + tenant + "\x00" + id)
+}
+
+// encode turns a compiled definition into a record: its masked JSON for
+// display, and the whole definition sealed.
+func (d *Dispatcher) encode(tenant string, h *hook) (defstore.Record, error) {
+	w := h.def
+	w.Version = 0
+	full, err := json.Marshal(w)
+	if err != nil {
+		return defstore.Record{}, fmt.Errorf("webhook %s: encoding: %w", w.ID, err)
+	}
+	masked, err := json.Marshal(w.redacted())
+	if err != nil {
+		return defstore.Record{}, fmt.Errorf("webhook %s: encoding: %w", w.ID, err)
+	}
+	if d.keyring != nil {
+		if full, err = d.keyring.Seal(full, sealedFor(tenant, w.ID)); err != nil {
+			return defstore.Record{}, fmt.Errorf("webhook %s: sealing: %w", w.ID, err)
+		}
+	}
+	triggers := make([]string, 0, len(w.Triggers))
+	for _, t := range distinctTriggers(w.Triggers) {
+		triggers = append(triggers, string(t))
+	}
+	return defstore.Record{
+		Tenant: tenant, ID: w.ID, Name: w.Name, Active: w.Active, Triggers: triggers,
+		Definition: masked, Secrets: full,
+	}, nil
+}
+
+// masked decodes the masked definition a record holds for display.
+func masked(rec defstore.Record) (Webhook, error) {
+	var w Webhook
+	if err := json.Unmarshal(rec.Definition, &w); err != nil {
+		return Webhook{}, fmt.Errorf("webhook %s: decoding its stored definition: %w", rec.ID, err)
+	}
+	w.ID, w.Version = rec.ID, rec.Version
+	return w, nil
+}
+
+// putLocked makes rec this instance's definition (rec.Tenant, rec.ID),
+// unless it holds a later one already. It reports whether it did.
+func (d *Dispatcher) putLocked(rec defstore.Record) bool {
+	key := queueKey(rec.Tenant, rec.ID)
+	old := d.byKey[key]
+	if old != nil && !newer(rec.Version, rec.Seq, old.rec.Version, old.rec.Seq) {
+		return false
+	}
+	if t, ok := d.removed.versions[key]; ok && !newer(rec.Version, rec.Seq, t.version, t.seq) {
+		return false // deleted after this version was written
+	}
+	e := &entry{tenant: rec.Tenant, key: key, rec: rec}
+	e.rec.Definition = slices.Clip(rec.Definition)
+	ti := d.tenants[rec.Tenant]
+	if ti == nil {
+		ti = &tenantIndex{byName: map[string]*entry{}, byTrigger: map[event.Trigger][]*entry{}}
+		d.tenants[rec.Tenant] = ti
+	}
+	if old != nil {
+		ti.unindex(old)
+	} else {
+		ti.order = append(ti.order, rec.ID)
+	}
+	d.byKey[key] = e
+	d.removed.forget(key)
+	ti.byName[rec.Name] = e
+	for _, t := range rec.Triggers {
+		t := accessrequest.Canonical(event.Trigger(t))
+		// Copy on write: Publish iterates slices it read under the lock.
+		ti.byTrigger[t] = append(slices.Clip(ti.byTrigger[t]), e)
+	}
+	d.gen.Add(1)
+	if old != nil && old.hook.Load() != nil {
+		// In use here: its queue takes the new settings now.
+		if h, err := d.compiled(e); err == nil {
+			d.resizeQueue(h)
+		}
+	}
+	return true
+}
+
+// newer reports whether version v at sequence s comes after version ov at
+// sequence os. Versions of one definition only grow, even across a
+// deletion; a record sealed again keeps its version and takes a new
+// sequence number.
+func newer(v int64, s uint64, ov int64, os uint64) bool {
+	return v > ov || v == ov && s > os
+}
+
+// deleteLocked forgets the definition (tenant, id) deleted at version and
+// seq, unless this instance holds a later one.
+func (d *Dispatcher) deleteLocked(tenant, id string, version int64, seq uint64) {
+	key := queueKey(tenant, id)
+	if old := d.byKey[key]; old != nil {
+		if newer(old.rec.Version, old.rec.Seq, version, seq) {
+			return
+		}
+		ti := d.tenants[tenant]
+		ti.unindex(old)
+		ti.order = slices.DeleteFunc(ti.order, func(x string) bool { return x == id })
+		if len(ti.order) == 0 {
+			delete(d.tenants, tenant)
+		}
+		delete(d.byKey, key)
+	}
+	d.removed.add(key, version, seq)
+	d.gen.Add(1)
+}
+
+func (ti *tenantIndex) unindex(e *entry) {
+	if ti.byName[e.rec.Name] == e {
+		delete(ti.byName, e.rec.Name)
+	}
+	for _, t := range e.rec.Triggers {
+		t := accessrequest.Canonical(event.Trigger(t))
+		list := ti.byTrigger[t]
+		i := slices.Index(list, e)
+		if i < 0 {
+			continue
+		}
+		if len(list) == 1 {
+			delete(ti.byTrigger, t)
+			continue
+		}
+		ti.byTrigger[t] = slices.Concat(list[:i], list[i+1:])
+	}
+}
+
+// apply brings one change of the store into this instance.
+func (d *Dispatcher) apply(c defstore.Change) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if c.Deleted {
+		d.deleteLocked(c.Tenant, c.ID, c.Version, c.Seq)
+		return
+	}
+	if c.Record != nil {
+		d.putLocked(*c.Record)
+	}
+}
+
+// syncBatch is how many changes one read of the store returns.
+const syncBatch = 1000
+
+// sync reads every change of the store after the last one seen and
+// applies it. Only the follower (and New, before it starts) calls it.
+func (d *Dispatcher) syncLocked(ctx context.Context) error {
+	for {
+		changes, err := d.defs.Changes(ctx, d.cursor, syncBatch)
+		if err != nil {
+			return fmt.Errorf("webhook: reading the definition store: %w", err)
+		}
+		for _, c := range changes {
+			d.apply(c)
+			d.cursor = max(d.cursor, c.Seq)
+		}
+		d.synced.Store(time.Now().UnixNano())
+		if len(changes) < syncBatch {
+			return nil
+		}
+	}
+}
+
+// follow keeps this instance in step with the store until Close: it reads
+// the changes whenever the store says there are some, whenever a delivery
+// asks for a version not loaded yet, and every sync interval whatever
+// happens, since a durable store's notifications can be missed.
+func (d *Dispatcher) follow(cancel func()) {
+	defer close(d.followDone)
+	defer cancel()
+	tick := time.NewTicker(d.cfg.syncInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-d.life.Done():
+			return
+		case <-d.poke:
+		case <-tick.C:
+		}
+		if err := d.syncNow(d.life); err != nil && d.life.Err() == nil {
+			d.cfg.logger.Warn("webhook: following the definition store", "error", err)
+		}
+	}
+}
+
+// pokeSync asks the follower to read the store now.
+func (d *Dispatcher) pokeSync() {
+	select {
+	case d.poke <- struct{}{}:
+	default:
+	}
+}

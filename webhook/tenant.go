@@ -1,0 +1,545 @@
+package webhook
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/defstore"
+	"github.com/outhook/outhook/engine"
+	"github.com/outhook/outhook/event"
+	"github.com/outhook/outhook/internal/ratelimit"
+	"github.com/outhook/outhook/template"
+)
+
+// Tenant is one tenant's view of a Dispatcher: its webhooks, its events,
+// its records. Nothing reached through it belongs to another tenant; an
+// id of another tenant's webhook or delivery is not found. The
+// single-tenant service's methods of the Dispatcher (Add, Publish …)
+// are Tenant("")'s.
+//
+// Every write takes the actor to record as its author, and is stored in
+// the Dispatcher's definition store, which every instance following it
+// loads (see WithDefinitionStore). Webhooks read through a Tenant have
+// their secrets masked, as records show them: they are for a tenant's
+// admins to see. A Tenant is a small value; make one per request.
+type Tenant struct {
+	d  *Dispatcher
+	id string
+}
+
+// Tenant returns the view of the tenant id, which the host chooses (an
+// account or organization id): any UTF-8 of at most 256 bytes without
+// control characters. Calls through a Tenant with another id fail with
+// an error wrapping ErrInvalidTenant.
+func (d *Dispatcher) Tenant(id string) *Tenant { return &Tenant{d: d, id: id} }
+
+// ID returns the tenant's id.
+func (t *Tenant) ID() string { return t.id }
+
+// ErrConflict is what a *defstore.ConflictError is: an update or deletion
+// given a version other than the webhook's current one.
+var ErrConflict = defstore.ErrConflict
+
+// Create checks w, stores it as the tenant's with actor as its author,
+// and returns it as stored (ID and Version set, secrets masked). Errors
+// are as Add's, and a *TenantLimitError when the tenant has as many
+// webhooks as its limits allow.
+func (t *Tenant) Create(ctx context.Context, w Webhook, actor string) (Webhook, error) {
+	added, err := t.d.create(ctx, t.id, []Webhook{w}, actor)
+	if err != nil {
+		return Webhook{}, err
+	}
+	return added[0].redacted(), nil
+}
+
+// Update replaces the tenant's webhook w.ID by w, if it is still at
+// w.Version (zero: whatever version), and returns it as stored, secrets
+// masked. Secrets are write-only, so w may leave them as Get showed
+// them: a nil Headers keeps every header, a header whose value is the
+// masked one keeps its value, a nil SigningSecrets keeps them all, a
+// signing secret given masked keeps the one at its position, and a URL
+// given masked keeps the URL. A conflict is a *defstore.ConflictError
+// (errors.Is(err, ErrConflict)); an unknown id wraps ErrNotFound.
+func (t *Tenant) Update(ctx context.Context, w Webhook, actor string) (Webhook, error) {
+	old, err := t.full(ctx, w.ID)
+	if err != nil {
+		return Webhook{}, err
+	}
+	w = keepSecrets(w, old)
+	updated, err := t.d.update(ctx, t.id, w, actor)
+	if err != nil {
+		return Webhook{}, err
+	}
+	return updated.redacted(), nil
+}
+
+// SetActive switches the tenant's webhook id on or off, if it is still at
+// version (zero: whatever version), and returns it as stored.
+func (t *Tenant) SetActive(ctx context.Context, id string, active bool, version int64, actor string) (Webhook, error) {
+	w, err := t.full(ctx, id)
+	if err != nil {
+		return Webhook{}, err
+	}
+	if version != defstore.AnyVersion && w.Version != version {
+		return Webhook{}, &defstore.ConflictError{Tenant: t.id, ID: id, Expected: version, Current: w.Version}
+	}
+	w.Active = active
+	updated, err := t.d.update(ctx, t.id, w, actor)
+	if err != nil {
+		return Webhook{}, err
+	}
+	return updated.redacted(), nil
+}
+
+// Delete deletes the tenant's webhook id, if it is still at version
+// (zero: whatever version); see Dispatcher.Remove for its deliveries.
+func (t *Tenant) Delete(ctx context.Context, id string, version int64, actor string) error {
+	return t.d.remove(ctx, t.id, id, version, actor)
+}
+
+// full reads the tenant's webhook id from the store, secrets included,
+// for a write to build on.
+func (t *Tenant) full(ctx context.Context, id string) (Webhook, error) {
+	rec, err := t.record(ctx, id)
+	if err != nil {
+		return Webhook{}, err
+	}
+	return t.d.openDefinition(rec)
+}
+
+func (t *Tenant) record(ctx context.Context, id string) (defstore.Record, error) {
+	if err := checkTenant(t.id); err != nil {
+		return defstore.Record{}, err
+	}
+	if !validID(id) {
+		return defstore.Record{}, fmt.Errorf("webhook %q: %w", id, ErrNotFound)
+	}
+	rec, err := t.d.defs.Get(ctx, t.id, id)
+	if err != nil {
+		return defstore.Record{}, t.d.storeError(t.id, Webhook{ID: id}, 0, err)
+	}
+	return rec, nil
+}
+
+// Get returns the tenant's webhook id as stored, secrets masked.
+func (t *Tenant) Get(ctx context.Context, id string) (Webhook, error) {
+	rec, err := t.record(ctx, id)
+	if err != nil {
+		return Webhook{}, err
+	}
+	return masked(rec)
+}
+
+// WebhookPage is a page of a tenant's webhooks.
+type WebhookPage struct {
+	Webhooks []Webhook
+	// Next is the cursor of the next page (ListOptions.After), "" after
+	// the last.
+	Next string
+}
+
+// List returns a page of the tenant's webhooks in id order, secrets
+// masked.
+func (t *Tenant) List(ctx context.Context, opts defstore.ListOptions) (WebhookPage, error) {
+	if err := checkTenant(t.id); err != nil {
+		return WebhookPage{}, err
+	}
+	page, err := t.d.defs.List(ctx, t.id, opts)
+	if err != nil {
+		return WebhookPage{}, fmt.Errorf("webhook: listing the definitions: %w", err)
+	}
+	out := WebhookPage{Webhooks: make([]Webhook, 0, len(page.Records)), Next: page.Next}
+	for _, rec := range page.Records {
+		w, err := masked(rec)
+		if err != nil {
+			return WebhookPage{}, err
+		}
+		out.Webhooks = append(out.Webhooks, w)
+	}
+	return out, nil
+}
+
+// History returns the changes of the tenant's webhook id, newest first,
+// at most limit (zero: 100): who made each and when.
+func (t *Tenant) History(ctx context.Context, id string, limit int) ([]defstore.Revision, error) {
+	if err := checkTenant(t.id); err != nil {
+		return nil, err
+	}
+	revs, err := t.d.defs.History(ctx, t.id, id, limit)
+	if err != nil {
+		return nil, fmt.Errorf("webhook: reading the history of %q: %w", id, err)
+	}
+	return revs, nil
+}
+
+// Validate checks w as Create would, without storing it: nil, or a
+// DefinitionErrors listing every problem with its field (and line and
+// column for the body template).
+func (t *Tenant) Validate(w Webhook) error {
+	if err := checkTenant(t.id); err != nil {
+		return err
+	}
+	if w.ID == "" {
+		w.ID = "validate"
+	}
+	if !validID(w.ID) {
+		return DefinitionErrors{{Webhook: w.Name, Field: "id", Err: fmt.Errorf("%w: %q", ErrInvalidID, w.ID)}}
+	}
+	if _, errs := t.d.compile(w); errs != nil {
+		return errs
+	}
+	return nil
+}
+
+// Preview renders bodyTemplate over e as a delivery would render it, or
+// returns the template's error (a *template.Error with its line and
+// column); an empty template gives the event's own JSON.
+func (t *Tenant) Preview(bodyTemplate string, e *event.Event) (string, error) {
+	if bodyTemplate == "" {
+		return string(e.JSON()), nil
+	}
+	opts := append(t.d.cfg.templateOptions[:len(t.d.cfg.templateOptions):len(t.d.cfg.templateOptions)],
+		template.WithName("body_template"), template.WithMode(template.JSON))
+	tmpl, err := template.Parse(bodyTemplate, opts...)
+	if err != nil {
+		return "", err
+	}
+	out, err := tmpl.Append(nil, e.Document())
+	if err != nil {
+		return "", err
+	}
+	return string(out), nil
+}
+
+// Test sends e to the tenant's webhook id once, at once, active or not,
+// and returns the invocation, as Dispatcher.TestEvent does. The mock
+// event of a trigger (accessrequest.Mock) is what Apono's Test button
+// sends.
+func (t *Tenant) Test(ctx context.Context, id string, e *event.Event) (Invocation, error) {
+	w, err := t.full(ctx, id)
+	if err != nil {
+		return Invocation{}, err
+	}
+	return t.test(ctx, w, e)
+}
+
+// TestDefinition sends e once to w, stored or not: the Test button of a
+// form not saved yet. When w.ID is a webhook of the tenant's, secrets
+// left masked are taken from it, as Update takes them.
+func (t *Tenant) TestDefinition(ctx context.Context, w Webhook, e *event.Event) (Invocation, error) {
+	if w.ID != "" {
+		old, err := t.full(ctx, w.ID)
+		switch {
+		case err == nil:
+			w = keepSecrets(w, old)
+		case !errors.Is(err, ErrNotFound):
+			return Invocation{}, err
+		}
+	}
+	return t.test(ctx, w, e)
+}
+
+func (t *Tenant) test(ctx context.Context, w Webhook, e *event.Event) (Invocation, error) {
+	if w.ID == "" {
+		w.ID = "test"
+	}
+	h, errs := t.d.compile(w)
+	if errs != nil {
+		return Invocation{}, errs
+	}
+	h.tenant = t.id
+	return t.d.test(ctx, h, e), nil
+}
+
+// Publish is Dispatcher.Publish for the tenant: e reaches the tenant's
+// webhooks only.
+func (t *Tenant) Publish(ctx context.Context, e *event.Event) (Published, error) {
+	if err := checkTenant(t.id); err != nil {
+		return Published{}, err
+	}
+	return t.d.publish(ctx, t.id, nil, e)
+}
+
+// PublishTx is Dispatcher.PublishTx for the tenant.
+func (t *Tenant) PublishTx(ctx context.Context, tx engine.Tx, e *event.Event) (Published, error) {
+	if err := checkTenant(t.id); err != nil {
+		return Published{}, err
+	}
+	return t.d.publishTx(ctx, t.id, tx, e)
+}
+
+// Redeliver is Dispatcher.Redeliver of one of the tenant's dead letters;
+// another tenant's is not found.
+func (t *Tenant) Redeliver(ctx context.Context, deliveryID string) error {
+	if err := checkTenant(t.id); err != nil {
+		return err
+	}
+	return t.d.redeliver(ctx, t.id, deliveryID)
+}
+
+// Breaker returns the state of the circuit breaker of the tenant's
+// webhook id, as this instance sees it: each instance keeps its own.
+func (t *Tenant) Breaker(id string) (BreakerState, error) {
+	h := t.d.hookByKey(queueKey(t.id, id))
+	if h == nil || checkTenant(t.id) != nil {
+		return "", fmt.Errorf("webhook %q: %w", id, ErrNotFound)
+	}
+	if h.breaker == nil {
+		return BreakerDisabled, nil
+	}
+	return BreakerState(h.breaker.State().String()), nil
+}
+
+// ResetBreaker is Dispatcher.ResetBreaker for the tenant's webhook id.
+func (t *Tenant) ResetBreaker(id string) error {
+	if err := checkTenant(t.id); err != nil {
+		return err
+	}
+	return t.d.resetBreaker(t.id, id)
+}
+
+// EventType is an event type a Dispatcher serves: its trigger, the schema
+// of its payload ("View payload schema") and its mock event (the Test
+// button's).
+type EventType struct {
+	Trigger event.Trigger
+	Schema  *event.Schema
+	// Mock is nil for an event type without a built-in mock event.
+	Mock *event.Event
+}
+
+// EventTypes returns the event types webhooks may subscribe to, in
+// trigger order.
+func (t *Tenant) EventTypes() []EventType {
+	out := make([]EventType, 0, len(t.d.cfg.schemas))
+	for _, tr := range sortedTriggers(t.d.cfg.schemas) {
+		et := EventType{Trigger: tr, Schema: t.d.cfg.schemas[tr]}
+		if m, ok := accessrequest.Mock(tr); ok {
+			et.Mock = m
+		}
+		out = append(out, et)
+	}
+	return out
+}
+
+func sortedTriggers(m map[event.Trigger]*event.Schema) []event.Trigger {
+	ts := make([]event.Trigger, 0, len(m))
+	for t := range m {
+		ts = append(ts, t)
+	}
+	slices.Sort(ts)
+	return ts
+}
+
+// keepSecrets gives w the secrets of old that w leaves masked or omits
+// (see Tenant.Update).
+func keepSecrets(w, old Webhook) Webhook {
+	w = w.clone()
+	shown := old.redacted()
+	if w.Headers == nil {
+		w.Headers = maps.Clone(old.Headers)
+	} else {
+		for name, value := range w.Headers {
+			for oldName, oldValue := range old.Headers {
+				if http.CanonicalHeaderKey(oldName) == http.CanonicalHeaderKey(name) && value == shown.Headers[oldName] {
+					w.Headers[name] = oldValue
+				}
+			}
+		}
+	}
+	if w.SigningSecrets == nil {
+		w.SigningSecrets = append([]string(nil), old.SigningSecrets...)
+	} else {
+		for i, s := range w.SigningSecrets {
+			if i < len(old.SigningSecrets) && s == shown.SigningSecrets[i] {
+				w.SigningSecrets[i] = old.SigningSecrets[i]
+			}
+		}
+	}
+	if w.URL == shown.URL && strings.Contains(shown.URL, "REDACTED") {
+		w.URL = old.URL
+	}
+	return w
+}
+
+// TenantLimits bound what one tenant may use, so that one tenant's dead
+// endpoints or flood of events do not starve the others. Zero fields mean
+// no limit.
+type TenantLimits struct {
+	// MaxWebhooks bounds how many webhooks the tenant may have.
+	MaxWebhooks int
+	// MaxInFlight bounds how many of the tenant's deliveries are attempted
+	// at once, across its webhooks; a delivery over it waits, holding no
+	// worker and counting no attempt.
+	MaxInFlight int
+	// Rate caps how fast the tenant's deliveries are attempted, across
+	// its webhooks; nil means no cap.
+	Rate *RateLimit
+}
+
+// DefaultTenantLimits returns the limits of every tenant but "" when
+// WithTenantLimits is not given: a quarter of the workers in flight, so
+// that a tenant with stalled endpoints leaves three quarters to the rest.
+func DefaultTenantLimits(workers int) TenantLimits {
+	return TenantLimits{MaxInFlight: max(1, workers/4)}
+}
+
+// ErrTenantLimit is what every *TenantLimitError is.
+var ErrTenantLimit = errors.New("webhook: tenant limit reached")
+
+// TenantLimitError reports a write refused by a tenant's limits.
+type TenantLimitError struct {
+	Tenant string
+	// Limit names the limit: "webhooks".
+	Limit string
+	Max   int
+}
+
+func (e *TenantLimitError) Error() string {
+	return fmt.Sprintf("webhook: tenant %q has %d %s, as many as its limits allow", e.Tenant, e.Max, e.Limit)
+}
+
+// Is makes errors.Is(err, ErrTenantLimit) hold.
+func (e *TenantLimitError) Is(target error) bool { return target == ErrTenantLimit }
+
+// limits returns tenant's limits.
+func (d *Dispatcher) limits(tenant string) TenantLimits {
+	if d.cfg.tenantLimits != nil {
+		return d.cfg.tenantLimits(tenant)
+	}
+	if tenant == "" {
+		return TenantLimits{}
+	}
+	return DefaultTenantLimits(d.cfg.workers)
+}
+
+// tenantFlow is what a tenant's deliveries share: the count of those in
+// flight, and the tenant's rate limiter.
+type tenantFlow struct {
+	inFlight atomic.Int64
+	mu       sync.Mutex
+	rate     RateLimit // what lim was built for
+	lim      *ratelimit.Limiter
+}
+
+// Bounds of the wait of a delivery held by its tenant's in-flight limit.
+const (
+	minTenantWait = 10 * time.Millisecond
+	maxTenantWait = 500 * time.Millisecond
+)
+
+// enterTenant admits del under its tenant's limits: it returns how long
+// to wait first, or a release to call once the attempt is over.
+func (d *Dispatcher) enterTenant(h *hook, del *delivery) (release func(), wait time.Duration) {
+	lim := d.limits(h.tenant)
+	if lim.MaxInFlight <= 0 && lim.Rate == nil {
+		return func() {}, 0
+	}
+	v, _ := d.flows.Load(h.tenant)
+	if v == nil {
+		v, _ = d.flows.LoadOrStore(h.tenant, &tenantFlow{})
+	}
+	f := v.(*tenantFlow)
+	if lim.Rate != nil && !del.tenantAdmitted {
+		if wait := f.reserve(*lim.Rate, d.cfg.now()); wait > 0 {
+			del.tenantAdmitted = true
+			return nil, wait
+		}
+	}
+	if lim.MaxInFlight > 0 {
+		for {
+			n := f.inFlight.Load()
+			if n >= int64(lim.MaxInFlight) {
+				// Waits that grow while the tenant stays full keep a
+				// backlog of held deliveries from spinning.
+				del.tenantHolds++
+				return nil, min(minTenantWait<<min(del.tenantHolds, 6), maxTenantWait)
+			}
+			if f.inFlight.CompareAndSwap(n, n+1) {
+				break
+			}
+		}
+	} else {
+		f.inFlight.Add(1)
+	}
+	del.tenantAdmitted, del.tenantHolds = false, 0
+	return func() { f.inFlight.Add(-1) }, 0
+}
+
+// reserve takes a slot of the tenant's rate at now and returns how long
+// to wait for it.
+func (f *tenantFlow) reserve(r RateLimit, now time.Time) time.Duration {
+	f.mu.Lock()
+	if f.lim == nil || f.rate != r {
+		burst := r.Burst
+		if burst == 0 {
+			burst = r.Requests
+		}
+		lim, err := ratelimit.New(r.Requests, time.Duration(r.Per), burst)
+		if err != nil {
+			f.mu.Unlock()
+			return 0 // a limit that is not a rate limits nothing
+		}
+		f.rate, f.lim = r, lim
+	}
+	lim := f.lim
+	f.mu.Unlock()
+	wait, _ := lim.ReserveWithinAt(now, time.Duration(1<<62))
+	return wait
+}
+
+// Reseal seals again, under the keyring's primary key, the secrets of
+// every definition in the store sealed under another: the step that lets
+// an old key be dropped once every instance has the new one as primary.
+// It returns how many it sealed again. A definition changed meanwhile is
+// left alone (its change sealed it under the primary key already).
+// Several instances may run it at once. Without a keyring it does
+// nothing.
+func (d *Dispatcher) Reseal(ctx context.Context, actor string) (int, error) {
+	if d.keyring == nil {
+		return 0, nil
+	}
+	n := 0
+	var after uint64
+	for {
+		changes, err := d.defs.Changes(ctx, after, syncBatch)
+		if err != nil {
+			return n, fmt.Errorf("webhook: Reseal: reading the definition store: %w", err)
+		}
+		for _, c := range changes {
+			after = max(after, c.Seq)
+			if c.Deleted || c.Record == nil || d.keyring.Current(c.Record.Secrets) {
+				continue
+			}
+			ad := sealedFor(c.Tenant, c.ID)
+			plain, err := d.keyring.Open(c.Record.Secrets, ad)
+			if err != nil {
+				return n, fmt.Errorf("webhook: Reseal: definition %q of tenant %q: %w", c.ID, c.Tenant, err)
+			}
+			sealed, err := d.keyring.Seal(plain, ad)
+			if err != nil {
+				return n, fmt.Errorf("webhook: Reseal: %w", err)
+			}
+			err = d.defs.ReplaceSecrets(ctx, c.Tenant, c.ID, c.Version, sealed, actor)
+			switch {
+			case err == nil:
+				n++
+			case errors.Is(err, defstore.ErrConflict), errors.Is(err, defstore.ErrNotFound):
+			default:
+				return n, fmt.Errorf("webhook: Reseal: definition %q of tenant %q: %w", c.ID, c.Tenant, err)
+			}
+		}
+		if len(changes) < syncBatch {
+			return n, d.syncNow(ctx)
+		}
+	}
+}
