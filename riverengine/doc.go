@@ -30,6 +30,12 @@
 // It pages through one tenant's history for a management API
 // (webhook.QueryStore).
 //
+// DefinitionStore (Engine.DefinitionStore) is a defstore.Store in the same
+// database: webhook definitions per tenant, changed at run time and
+// followed by every instance. Writers take turns, so changes are numbered
+// in commit order and a follower of Changes misses none; on PostgreSQL
+// each write notifies the listeners of every instance (LISTEN/NOTIFY).
+//
 // A webhook's concurrency bounds its attempts in flight on each instance,
 // and its ordering key orders its deliveries across all of them; its queue
 // size does not apply, the backlog being rows on disk (Engine says why).
