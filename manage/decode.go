@@ -292,12 +292,23 @@ func join(path, key string) string {
 }
 
 // jsonField returns the field of struct t that key decodes into, and
-// whether key spells its name exactly.
+// whether key spells its name exactly. The fields of an embedded struct
+// without a name of its own count as t's, as for encoding/json.
 func jsonField(t reflect.Type, key string) (*reflect.StructField, bool) {
 	var folded *reflect.StructField
 	for i := range t.NumField() {
 		f := t.Field(i)
 		name := jsonName(f)
+		if f.Anonymous && f.Tag.Get("json") == "" && f.Type.Kind() == reflect.Struct {
+			inner, exact := jsonField(f.Type, key)
+			if exact {
+				return inner, true
+			}
+			if folded == nil {
+				folded = inner
+			}
+			continue
+		}
 		if !f.IsExported() || name == "-" {
 			continue
 		}

@@ -4,10 +4,12 @@ import (
 	"context"
 	_ "embed"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
 
+	"github.com/outhook/outhook/defstore"
 	"github.com/outhook/outhook/webhook"
 )
 
@@ -123,6 +125,7 @@ type call struct {
 	r        *http.Request
 	tenantID string
 	actor    string
+	tenant   *webhook.Tenant
 }
 
 func (h *Handler) handle(rt route) http.Handler {
@@ -134,7 +137,7 @@ func (h *Handler) handle(rt route) http.Handler {
 				h.fail(c, h.refusal(r, err))
 				return
 			}
-			c.tenantID, c.actor = tenant, actor
+			c.tenantID, c.actor, c.tenant = tenant, actor, h.d.Tenant(tenant)
 		}
 		if err := rt.serve(h, c); err != nil {
 			h.fail(c, err)
@@ -166,10 +169,30 @@ func (h *Handler) fail(c *call, err error) {
 // problemOf maps an error of the Dispatcher to its problem; an error it
 // does not know is a 500, logged with the tenant, its message not shown.
 func (h *Handler) problemOf(c *call, err error) *problem {
-	var p *problem
+	var (
+		p        *problem
+		defs     webhook.DefinitionErrors
+		conflict *defstore.ConflictError
+		query    *webhook.QueryError
+	)
 	switch {
 	case errors.As(err, &p):
 		return p
+	case errors.As(err, &defs) && len(defs) > 0:
+		return definitionProblem(defs)
+	case errors.As(err, &conflict):
+		p := newProblem(kindVersionConflict, "the webhook is at version %d, not %d as read; read it again", conflict.Current, conflict.Expected)
+		if conflict.Current == 0 {
+			p.detail = fmt.Sprintf("the webhook was deleted after version %d was read", conflict.Expected)
+		}
+		p.currentVersion = conflict.Current
+		return p
+	case errors.Is(err, webhook.ErrTenantLimit):
+		return newProblem(kindLimitReached, "the tenant has as many webhooks as it may")
+	case errors.Is(err, webhook.ErrNotFound):
+		return newProblem(kindNotFound, "%s", strings.TrimPrefix(err.Error(), "webhook: "))
+	case errors.As(err, &query):
+		return fieldProblem(query.Field, query.Err.Error())
 	case errors.Is(err, webhook.ErrClosed):
 		return newProblem(kindUnavailable, "the service is shutting down")
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
@@ -202,17 +225,4 @@ func (h *Handler) unrouted(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Allow", strings.Join(allow, ", "))
 	newProblem(kindMethodNotAllowed, "%s is not allowed here; %s is", r.Method, strings.Join(allow, ", ")).write(w, r)
-}
-
-// routes are the operations of Document.
-var routes = []route{
-	{method: http.MethodGet, path: "/openapi.json", public: true, serve: (*Handler).openAPI},
-}
-
-func (h *Handler) openAPI(c *call) error {
-	hd := c.w.Header()
-	hd.Set("Content-Type", "application/json")
-	hd.Set("X-Content-Type-Options", "nosniff")
-	_, _ = c.w.Write(document) // an error is the client's going away
-	return nil
 }

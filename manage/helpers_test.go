@@ -2,16 +2,22 @@ package manage_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/outhook/outhook/manage"
+	"github.com/outhook/outhook/webhook"
 )
 
 // api calls a Handler served by a real HTTP server, through a client that
@@ -100,4 +106,90 @@ func (a *api) problem(status int, typ, method, path string, body any, header ...
 	require.Equal(a.t, status, p.Status)
 	require.NotEmpty(a.t, p.Title)
 	return p
+}
+
+// receiver is a webhook endpoint that records what it gets.
+type receiver struct {
+	*httptest.Server
+	status atomic.Int32 // what it answers; 200 when zero
+	mu     sync.Mutex
+	got    []*http.Request
+	bodies []string
+}
+
+func newReceiver(t *testing.T) *receiver {
+	rc := &receiver{}
+	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		rc.mu.Lock()
+		rc.got = append(rc.got, r.Clone(context.Background()))
+		rc.bodies = append(rc.bodies, string(body))
+		rc.mu.Unlock()
+		if s := rc.status.Load(); s != 0 {
+			w.WriteHeader(int(s))
+		}
+	}))
+	t.Cleanup(rc.Close)
+	return rc
+}
+
+func (rc *receiver) requests() ([]*http.Request, []string) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return append([]*http.Request(nil), rc.got...), append([]string(nil), rc.bodies...)
+}
+
+// service is a service that mounts the Handler behind a toy
+// authentication: "Authorization: Bearer T" is tenant T, acting as
+// "admin@T"; the tokens "forbidden" and "broken" are refused with
+// ErrForbidden and with another error.
+type service struct {
+	d     *webhook.Dispatcher
+	h     *manage.Handler
+	store *webhook.MemoryStore
+	rc    *receiver
+	anon  *api
+}
+
+func bearer(r *http.Request) (string, string, error) {
+	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	switch {
+	case !ok:
+		return "", "", fmt.Errorf("%w: send a bearer token", manage.ErrUnauthenticated)
+	case token == "forbidden":
+		return "", "", fmt.Errorf("%w: this token may not manage webhooks", manage.ErrForbidden)
+	case token == "broken":
+		return "", "", errors.New("the token database is down at 10.1.2.3")
+	}
+	return token, "admin@" + token, nil
+}
+
+func newService(t *testing.T, dopts []webhook.Option, mopts ...manage.Option) *service {
+	t.Helper()
+	s := &service{store: webhook.NewMemoryStore(100, 100), rc: newReceiver(t)}
+	opts := append([]webhook.Option{
+		webhook.WithAllowedTargets("127.0.0.1"),
+		webhook.WithURLPolicy(webhook.URLPolicy{AllowHTTP: true, AllowCustomPorts: true}),
+		webhook.WithInvocationStore(s.store),
+		webhook.WithRetryPolicy(webhook.RetryPolicy{MaxAttempts: 1}),
+	}, dopts...)
+	s.d = newDispatcher(t, opts...)
+	h, err := manage.New(s.d, bearer, mopts...)
+	require.NoError(t, err)
+	s.h = h
+	s.anon = newAPI(t, h)
+	return s
+}
+
+// as is the API as tenant's admin.
+func (s *service) as(tenant string) *api {
+	return s.anon.as("Authorization", "Bearer "+tenant)
+}
+
+// hook is a definition sending to the service's receiver.
+func (s *service) hook(name string) map[string]any {
+	return map[string]any{
+		"name": name, "active": true, "url": s.rc.URL + "/" + name,
+		"triggers": []string{"RequestCreated", "RequestApproved"},
+	}
 }

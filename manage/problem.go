@@ -2,10 +2,14 @@ package manage
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/outhook/outhook/template"
+	"github.com/outhook/outhook/webhook"
 )
 
 // ProblemBase prefixes the type URI of every problem document the Handler
@@ -126,4 +130,71 @@ func writeJSON(w http.ResponseWriter, contentType string, status int, v any) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	_, _ = w.Write(append(b, '\n'))
+}
+
+// fieldProblem is an invalid-request problem with one field at fault.
+func fieldProblem(field, msg string) *problem {
+	p := newProblem(kindInvalidRequest, "%s", msg)
+	p.errors = []FieldError{{Field: field, Message: msg}}
+	return p
+}
+
+func notFound(what, id string) *problem {
+	return newProblem(kindNotFound, "the tenant has no %s %q", what, id)
+}
+
+// fieldErrors lists a definition's problems as FieldErrors.
+func fieldErrors(defs webhook.DefinitionErrors) []FieldError {
+	out := make([]FieldError, len(defs))
+	for i, e := range defs {
+		out[i] = FieldError{Field: e.Field, Line: e.Line, Column: e.Column, Message: e.Err.Error()}
+	}
+	return out
+}
+
+// definitionProblem is the problem of a definition the Dispatcher refused:
+// 409 when every problem is a name or an id that another webhook of the
+// tenant has, 422 otherwise.
+func definitionProblem(defs webhook.DefinitionErrors) *problem {
+	k := kindDefinitionInvalid
+	switch {
+	case all(defs, webhook.ErrDuplicateName):
+		k = kindNameTaken
+	case all(defs, webhook.ErrDuplicateID):
+		k = kindIDTaken
+	}
+	p := newProblem(k, "%s", defs[0].Error())
+	if len(defs) > 1 {
+		p.detail = fmt.Sprintf("%d problems with the definition, the first: %s", len(defs), defs[0].Error())
+	}
+	p.errors = fieldErrors(defs)
+	return p
+}
+
+func all(defs webhook.DefinitionErrors, target error) bool {
+	for _, e := range defs {
+		if !errors.Is(e, target) {
+			return false
+		}
+	}
+	return len(defs) > 0
+}
+
+// templateProblem is the problem of a template that does not compile or
+// render, each position in errors.
+func templateProblem(err error) error {
+	var list template.ErrorList
+	var one *template.Error
+	switch {
+	case errors.As(err, &list):
+	case errors.As(err, &one):
+		list = template.ErrorList{one}
+	default:
+		return err
+	}
+	p := newProblem(kindTemplateInvalid, "%s", list[0].Error())
+	for _, te := range list {
+		p.errors = append(p.errors, FieldError{Field: "body_template", Line: te.Line, Column: te.Column, Message: te.Msg})
+	}
+	return p
 }
