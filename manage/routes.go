@@ -386,9 +386,9 @@ func (h *Handler) preview(c *call) error {
 }
 
 type eventTypeJSON struct {
-	Trigger event.Trigger `json:"trigger"`
+	Trigger event.Trigger  `json:"trigger"`
 	Schema  json.Marshaler `json:"schema"`
-	Mock    *event.Event  `json:"mock,omitempty"`
+	Mock    *event.Event   `json:"mock,omitempty"`
 }
 
 // noFields is the schema of an event type declared without one.

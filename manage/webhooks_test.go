@@ -209,7 +209,7 @@ func TestValidate(t *testing.T) {
 	s := newService(t, nil)
 	acme := s.as("acme")
 	var v struct {
-		Valid  bool                 `json:"valid"`
+		Valid  bool                `json:"valid"`
 		Errors []manage.FieldError `json:"errors"`
 	}
 	acme.ok(http.StatusOK, &v, http.MethodPost, "/validate", s.hook("fine"))
