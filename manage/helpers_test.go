@@ -29,6 +29,8 @@ type api struct {
 	client *http.Client
 	// header is sent with every request: the credentials, say.
 	header http.Header
+	// secrets must appear in no response.
+	secrets []string
 }
 
 func newAPI(t *testing.T, h http.Handler) *api {
@@ -78,6 +80,12 @@ func (a *api) do(method, path string, body any, header ...string) (*http.Respons
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
 	require.NoError(a.t, err)
+	for _, secret := range a.secrets {
+		require.NotContains(a.t, string(raw), secret, "%s %s shows a secret", method, path)
+		for _, vs := range resp.Header {
+			require.NotContains(a.t, strings.Join(vs, " "), secret, "%s %s shows a secret", method, path)
+		}
+	}
 	return resp, raw
 }
 

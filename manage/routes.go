@@ -94,8 +94,11 @@ func (h *Handler) createWebhook(c *call) error {
 	if err := decodeBody(c.r, c.w, h.cfg.maxBody, &w); err != nil {
 		return err
 	}
-	if w.Version != 0 {
+	switch {
+	case w.Version != 0:
 		return fieldProblem("version", "a new webhook has no version; leave version out")
+	case w.ID == "." || w.ID == "..":
+		return fieldProblem("id", fmt.Sprintf("%q cannot be a path segment", w.ID))
 	}
 	created, err := c.tenant.Create(c.r.Context(), w, c.actor)
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 func TestWebhookLifecycle(t *testing.T) {
 	s := newService(t, nil)
 	acme := s.as("acme")
+	acme.secrets = []string{"sk_live_51abc", "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
 
 	def := s.hook("Slack alerts")
 	def["headers"] = map[string]string{"Authorization": "Bearer sk_live_51abc", "X-Team": "platform"}
@@ -117,6 +118,10 @@ func TestUpdateChecksWhatTheBodySays(t *testing.T) {
 	require.Equal(t, "id", p.Errors[0].Field)
 
 	acme.problem(http.StatusNotFound, "not-found", http.MethodPut, "/webhooks/nope", s.hook("c"), "If-Match", "*")
+	acme.ok(http.StatusCreated, nil, http.MethodPost, "/webhooks", s.hook("taken"))
+	w.Name = "taken"
+	p = acme.problem(http.StatusConflict, "name-taken", http.MethodPut, "/webhooks/"+w.ID, w, "If-Match", `"1"`)
+	require.Equal(t, "name", p.Errors[0].Field)
 
 	w.Version = 0
 	w.URL = "ftp://example.com"
