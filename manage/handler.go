@@ -193,6 +193,8 @@ func (h *Handler) problemOf(c *call, err error) *problem {
 		return newProblem(kindNotFound, "%s", strings.TrimPrefix(err.Error(), "webhook: "))
 	case errors.As(err, &query):
 		return fieldProblem(query.Field, query.Err.Error())
+	case errors.Is(err, webhook.ErrQueryUnsupported):
+		return newProblem(kindNotImplemented, "the service keeps invocation records where they cannot be queried")
 	case errors.Is(err, webhook.ErrClosed):
 		return newProblem(kindUnavailable, "the service is shutting down")
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):

@@ -19,6 +19,8 @@ import (
 	liberrors "github.com/pb33f/libopenapi-validator/errors"
 	"github.com/pb33f/libopenapi-validator/schema_validation"
 	"github.com/pb33f/libopenapi/datamodel/high/base"
+
+	"github.com/outhook/outhook/webhook"
 )
 
 // Every Handler the tests make (the Example's included) is wrapped by
@@ -218,6 +220,54 @@ func TestDocumentIsValid(t *testing.T) {
 	for name := range parsed.Components.Schemas {
 		if _, err := c.Compile(url + "#/components/schemas/" + name); err != nil {
 			t.Errorf("schema %s: %v", name, err)
+		}
+	}
+}
+
+// TestEveryOperationIsServedAndEveryRouteDocumented compares the document's
+// operations with the Handler's routes, both ways, and asks the Handler's
+// mux which pattern each operation's path reaches.
+func TestEveryOperationIsServedAndEveryRouteDocumented(t *testing.T) {
+	var parsed struct {
+		Paths map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(document, &parsed); err != nil {
+		t.Fatal(err)
+	}
+	documented := map[string]bool{}
+	for path, item := range parsed.Paths {
+		for method := range item {
+			switch method {
+			case "get", "put", "post", "delete", "patch", "head", "options", "trace":
+				documented[strings.ToUpper(method)+" "+path] = true
+			}
+		}
+	}
+	served := map[string]bool{}
+	for _, rt := range routes {
+		served[rt.method+" "+rt.path] = true
+	}
+	for op := range documented {
+		if !served[op] {
+			t.Errorf("%s is documented but not served", op)
+		}
+	}
+	for op := range served {
+		if !documented[op] {
+			t.Errorf("%s is served but not documented", op)
+		}
+	}
+
+	h, err := New(&webhook.Dispatcher{}, func(*http.Request) (string, string, error) { return "", "", nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	fill := strings.NewReplacer("{id}", "some-id", "{trigger}", "RequestCreated", "{delivery_id}", "some-delivery")
+	for op := range documented {
+		method, path, _ := strings.Cut(op, " ")
+		r := httptest.NewRequest(method, fill.Replace(path), nil)
+		if _, pattern := h.mux.Handler(r); pattern != op {
+			t.Errorf("%s %s reaches %q", method, fill.Replace(path), pattern)
 		}
 	}
 }

@@ -47,6 +47,7 @@ var (
 	kindRateLimited         = kind{"rate-limited", "Too many requests", http.StatusTooManyRequests}
 	kindInternal            = kind{"internal-error", "Internal error", http.StatusInternalServerError}
 	kindUnavailable         = kind{"unavailable", "Service unavailable", http.StatusServiceUnavailable}
+	kindNotImplemented      = kind{"not-implemented", "Not implemented", http.StatusNotImplemented}
 )
 
 // FieldError is one problem with a request, where it is: the member of the

@@ -30,10 +30,13 @@ var routes = []route{
 	{method: http.MethodPost, path: "/webhooks/{id}/test", serve: (*Handler).test},
 	{method: http.MethodGet, path: "/webhooks/{id}/breaker", serve: (*Handler).breaker},
 	{method: http.MethodPost, path: "/webhooks/{id}/breaker/reset", serve: (*Handler).resetBreaker},
+	{method: http.MethodPost, path: "/webhooks/{id}/recover", serve: (*Handler).recoverDeadLetters},
 	{method: http.MethodPost, path: "/validate", serve: (*Handler).validate},
 	{method: http.MethodPost, path: "/preview", serve: (*Handler).preview},
 	{method: http.MethodGet, path: "/event-types", serve: (*Handler).eventTypes},
 	{method: http.MethodGet, path: "/event-types/{trigger}", serve: (*Handler).eventType},
+	{method: http.MethodGet, path: "/invocations", serve: (*Handler).invocations},
+	{method: http.MethodGet, path: "/dead-letters", serve: (*Handler).deadLetters},
 	{method: http.MethodPost, path: "/dead-letters/{delivery_id}/redeliver", serve: (*Handler).redeliver},
 }
 
@@ -82,7 +85,16 @@ func (h *Handler) listWebhooks(c *call) error {
 	}{Webhooks: make([]webhookItem, 0, len(page.Webhooks)), Next: page.Next}
 	for _, w := range page.Webhooks {
 		item := webhookItem{Webhook: w}
-		// PENDING Tenant.Invocations: the last invocation of each.
+		last, err := c.tenant.Invocations(c.r.Context(), webhook.InvocationQuery{WebhookID: w.ID, Limit: 1})
+		switch {
+		case errors.Is(err, webhook.ErrQueryUnsupported):
+			// A store that cannot query: the list goes without.
+		case err != nil:
+			return err
+		case len(last.Invocations) > 0:
+			inv := last.Invocations[0]
+			item.LastInvocation = &lastInvocation{ID: inv.ID, DeliveryID: inv.DeliveryID, Outcome: inv.Outcome, Reason: inv.Reason, StartedAt: inv.StartedAt}
+		}
 		out.Webhooks = append(out.Webhooks, item)
 	}
 	writeJSON(c.w, "application/json", http.StatusOK, out)
@@ -439,6 +451,111 @@ func (h *Handler) redeliver(c *call) error {
 		DeliveryID string `json:"delivery_id"`
 	}{id})
 	return nil
+}
+
+func (h *Handler) invocations(c *call) error {
+	q := c.r.URL.Query()
+	limit, err := limitParam(q, webhook.DefaultPageLimit, webhook.MaxPageLimit)
+	if err != nil {
+		return err
+	}
+	since, until, err := timeRange(q)
+	if err != nil {
+		return err
+	}
+	page, err := c.tenant.Invocations(c.r.Context(), webhook.InvocationQuery{
+		WebhookID: q.Get("webhook_id"), Outcome: webhook.Outcome(q.Get("outcome")),
+		Since: since, Until: until, Cursor: q.Get("cursor"), Limit: limit,
+	})
+	if err != nil {
+		return err
+	}
+	invs := page.Invocations
+	if invs == nil {
+		invs = []webhook.Invocation{}
+	}
+	writeJSON(c.w, "application/json", http.StatusOK, struct {
+		Invocations []webhook.Invocation `json:"invocations"`
+		Next        string               `json:"next_cursor,omitempty"`
+	}{invs, page.Next})
+	return nil
+}
+
+func (h *Handler) deadLetters(c *call) error {
+	q := c.r.URL.Query()
+	limit, err := limitParam(q, webhook.DefaultPageLimit, webhook.MaxPageLimit)
+	if err != nil {
+		return err
+	}
+	since, until, err := timeRange(q)
+	if err != nil {
+		return err
+	}
+	page, err := c.tenant.DeadLetters(c.r.Context(), webhook.DeadLetterQuery{
+		WebhookID: q.Get("webhook_id"), Since: since, Until: until, Cursor: q.Get("cursor"), Limit: limit,
+	})
+	if err != nil {
+		return err
+	}
+	dls := page.DeadLetters
+	if dls == nil {
+		dls = []webhook.DeadLetter{}
+	}
+	writeJSON(c.w, "application/json", http.StatusOK, struct {
+		DeadLetters []webhook.DeadLetter `json:"dead_letters"`
+		Next        string               `json:"next_cursor,omitempty"`
+	}{dls, page.Next})
+	return nil
+}
+
+type recoverRequest struct {
+	Since time.Time `json:"since"`
+}
+
+func (h *Handler) recoverDeadLetters(c *call) error {
+	var req recoverRequest
+	if err := decodeBody(c.r, c.w, h.cfg.maxBody, &req); err != nil {
+		return err
+	}
+	if req.Since.IsZero() {
+		return fieldProblem("since", "since is required: the time from which to redeliver")
+	}
+	id := c.r.PathValue("id")
+	out, err := c.tenant.Recover(c.r.Context(), id, req.Since)
+	for _, f := range out.Failed {
+		h.log(c.r.Context(), "manage: a dead letter was not redelivered", "tenant", c.tenantID, "webhook", id, "error", f)
+	}
+	if err != nil && out.Redelivered == 0 {
+		return err
+	}
+	if err != nil {
+		h.log(c.r.Context(), "manage: recovery stopped", "tenant", c.tenantID, "webhook", id, "error", err)
+	}
+	writeJSON(c.w, "application/json", http.StatusAccepted, struct {
+		Redelivered int  `json:"redelivered"`
+		Failed      int  `json:"failed"`
+		Complete    bool `json:"complete"`
+	}{out.Redelivered, len(out.Failed), err == nil})
+	return nil
+}
+
+// timeRange reads the since and until query parameters, RFC 3339 times.
+func timeRange(q url.Values) (since, until time.Time, err error) {
+	for _, p := range []struct {
+		name string
+		to   *time.Time
+	}{{"since", &since}, {"until", &until}} {
+		s := q.Get(p.name)
+		if s == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return time.Time{}, time.Time{}, fieldProblem(p.name, fmt.Sprintf("%s must be an RFC 3339 time such as 2026-03-10T09:00:00Z, not %q", p.name, s))
+		}
+		*p.to = t
+	}
+	return since, until, nil
 }
 
 // limitParam reads the limit query parameter: def when absent, and 1 to
