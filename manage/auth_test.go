@@ -37,6 +37,16 @@ func TestTheTenantFunctionDecidesWhoTheCallerIs(t *testing.T) {
 	s.as("acme").ok(http.StatusOK, &list, http.MethodGet, "/webhooks", nil)
 }
 
+func TestATenantIDTheDispatcherRefusesIsTheServicesFault(t *testing.T) {
+	var logs bytes.Buffer
+	d := newDispatcher(t)
+	h, err := manage.New(d, func(*http.Request) (string, string, error) { return "bad\ntenant", "x", nil },
+		manage.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	require.NoError(t, err)
+	newAPI(t, h).problem(http.StatusInternalServerError, "internal-error", http.MethodGet, "/webhooks", nil)
+	require.Contains(t, logs.String(), "invalid tenant id")
+}
+
 func TestTheDefaultTenantIsTheDispatchersOwn(t *testing.T) {
 	s := newService(t, nil)
 	h, err := manage.New(s.d, func(*http.Request) (string, string, error) { return "", "root", nil })

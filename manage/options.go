@@ -103,6 +103,9 @@ func WithPreviewRate(n int, per time.Duration) Option {
 // console served from another origin. Every other cross-origin request
 // that is not GET, HEAD or OPTIONS is refused with 403, as
 // net/http.CrossOriginProtection decides. New fails on a malformed origin.
+// The Handler sends no CORS headers: a console on another origin also
+// needs the service to answer its preflight requests and allow its
+// origin, in front of the Handler.
 func WithTrustedOrigins(origins ...string) Option {
 	return optionFunc(func(c *config) { c.trustedOrigins = append(c.trustedOrigins, origins...) })
 }
