@@ -38,6 +38,8 @@ func OpenAPI() []byte {
 type TenantFunc func(r *http.Request) (tenant, actor string, err error)
 
 // The errors a TenantFunc returns, wrapped or not, to refuse a request.
+// Their messages have no package prefix, since they become the detail of
+// the problem the caller reads.
 var (
 	ErrUnauthenticated = errors.New("not authenticated")
 	ErrForbidden       = errors.New("forbidden")
