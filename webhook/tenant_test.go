@@ -494,3 +494,60 @@ func TestChangeHook(t *testing.T) {
 		require.Equal(t, "audited", revs[i].Name)
 	}
 }
+
+// TestResealRotatesKeys walks the documented rotation: definitions sealed
+// under an old key are sealed again under the new primary by Reseal, after
+// which a Dispatcher holding only the new key loads and delivers them.
+func TestResealRotatesKeys(t *testing.T) {
+	oldKey, err := keyring.GenerateKey("2026-01")
+	require.NoError(t, err)
+	newKey, err := keyring.GenerateKey("2026-12")
+	require.NoError(t, err)
+	oldRing, err := keyring.New(oldKey)
+	require.NoError(t, err)
+	store := defstore.NewMemory()
+	rc := newReceiver(t, nil)
+	ctx := context.Background()
+
+	before, _ := newDispatcher(t, webhook.WithDefinitionStore(store), webhook.WithKeyring(oldRing))
+	var ids []string
+	for i := range 5 {
+		w := tenantHook(rc, fmt.Sprint("rotating ", i), accessrequest.Created)
+		w.Headers = map[string]string{"Authorization": fmt.Sprint("Bearer token-", i)}
+		created, err := before.Tenant(fmt.Sprint("t", i%2)).Create(ctx, w, "alice")
+		require.NoError(t, err)
+		ids = append(ids, created.ID)
+	}
+
+	both, err := keyring.New(newKey, oldKey)
+	require.NoError(t, err)
+	during, _ := newDispatcher(t, webhook.WithDefinitionStore(store), webhook.WithKeyring(both))
+	n, err := during.Reseal(ctx, "rotation")
+	require.NoError(t, err)
+	require.Equal(t, 5, n)
+	n, err = during.Reseal(ctx, "rotation")
+	require.NoError(t, err)
+	require.Zero(t, n, "nothing left under the old key")
+	for i, id := range ids {
+		rec, err := store.Get(ctx, fmt.Sprint("t", i%2), id)
+		require.NoError(t, err)
+		kid, err := keyring.KeyID(rec.Secrets)
+		require.NoError(t, err)
+		require.Equal(t, "2026-12", kid)
+		require.Equal(t, int64(1), rec.Version, "resealing changes no version")
+	}
+
+	newOnly, err := keyring.New(newKey)
+	require.NoError(t, err)
+	after, _ := newDispatcher(t, webhook.WithDefinitionStore(store), webhook.WithKeyring(newOnly))
+	for tenant := range 2 {
+		_, err := after.Tenant(fmt.Sprint("t", tenant)).Publish(ctx, mustMock(t, accessrequest.Created))
+		require.NoError(t, err)
+	}
+	require.Eventually(t, func() bool { return len(rc.got()) == 5 }, 5*time.Second, time.Millisecond)
+	var tokens []string
+	for _, r := range rc.got() {
+		tokens = append(tokens, r.header.Get("Authorization"))
+	}
+	require.ElementsMatch(t, []string{"Bearer token-0", "Bearer token-1", "Bearer token-2", "Bearer token-3", "Bearer token-4"}, tokens)
+}
