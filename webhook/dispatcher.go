@@ -309,8 +309,16 @@ func (d *Dispatcher) create(ctx context.Context, tenant string, hooks []Webhook,
 	for i, h := range compiled {
 		h.def.Version = stored[i].Version
 		out[i] = h.def.clone()
+		d.changed(stored[i].Tenant, stored[i].ID, stored[i].Name, stored[i].Version, defstore.Created, actor)
 	}
 	return out, d.load(stored, compiled)
+}
+
+// changed tells the change hook of a change made through d.
+func (d *Dispatcher) changed(tenant, id, name string, version int64, action defstore.Action, actor string) {
+	if d.cfg.onChange != nil {
+		d.cfg.onChange(defstore.Revision{Tenant: tenant, ID: id, Version: version, Action: action, Actor: actor, At: d.cfg.now(), Name: name})
+	}
 }
 
 // load brings the store's latest changes into this instance, with rec
@@ -422,6 +430,7 @@ func (d *Dispatcher) update(ctx context.Context, tenant string, w Webhook, actor
 		return Webhook{}, d.storeError(tenant, w, 0, err)
 	}
 	h.def.Version = rec.Version
+	d.changed(tenant, rec.ID, rec.Name, rec.Version, defstore.Updated, actor)
 	return h.def.clone(), d.load([]defstore.Record{rec}, []*hook{h})
 }
 
@@ -459,6 +468,14 @@ func (d *Dispatcher) remove(ctx context.Context, tenant, id string, version int6
 	}
 	if err := d.defs.Delete(ctx, tenant, id, version, actor); err != nil {
 		return d.storeError(tenant, Webhook{ID: id}, 0, err)
+	}
+	if d.cfg.onChange != nil {
+		// The store numbered the deletion: its revision says which.
+		if revs, err := d.defs.History(ctx, tenant, id, 1); err == nil && len(revs) == 1 && revs[0].Action == defstore.Deleted {
+			d.cfg.onChange(revs[0])
+		} else {
+			d.changed(tenant, id, "", 0, defstore.Deleted, actor)
+		}
 	}
 	if err := d.syncNow(d.life); err != nil {
 		return fmt.Errorf("webhook: deleted, but not unloaded yet (the follower will): %w", err)
@@ -895,12 +912,18 @@ func (d *Dispatcher) redeliver(ctx context.Context, tenant, deliveryID string) e
 	if d.txEngine != nil {
 		return d.redeliverTx(ctx, tenant, deliveryID)
 	}
-	dl, err := d.store.TakeDeadLetter(ctx, deliveryID)
+	var dl DeadLetter
+	var err error
+	if qs, ok := d.store.(QueryStore); ok {
+		dl, err = qs.TakeDeadLetterFor(ctx, tenant, deliveryID)
+	} else {
+		dl, err = d.store.TakeDeadLetter(ctx, deliveryID)
+		if err == nil && dl.Tenant != tenant {
+			return d.putBack(ctx, dl, fmt.Errorf("dead letter %q: %w", deliveryID, ErrNotFound))
+		}
+	}
 	if err != nil {
 		return err
-	}
-	if dl.Tenant != tenant {
-		return d.putBack(ctx, dl, fmt.Errorf("dead letter %q: %w", deliveryID, ErrNotFound))
 	}
 	h := d.hookByKey(queueKey(dl.Tenant, dl.WebhookID))
 	if h == nil {
@@ -923,11 +946,17 @@ func (d *Dispatcher) redeliverTx(ctx context.Context, tenant, deliveryID string)
 	var del *delivery
 	var name string
 	err := d.txEngine.InTx(ctx, func(tx engine.Tx) error {
-		dl, err := d.store.(TxStore).TakeDeadLetterTx(ctx, tx, deliveryID)
+		var dl DeadLetter
+		var err error
+		if ts, ok := d.store.(tenantTxTaker); ok {
+			dl, err = ts.TakeDeadLetterForTx(ctx, tx, tenant, deliveryID)
+		} else {
+			dl, err = d.store.(TxStore).TakeDeadLetterTx(ctx, tx, deliveryID)
+		}
 		if err != nil {
 			return err
 		}
-		if dl.Tenant != tenant {
+		if dl.Tenant != tenant { // rolled back with tx
 			return fmt.Errorf("dead letter %q: %w", deliveryID, ErrNotFound)
 		}
 		h := d.hookByKey(queueKey(dl.Tenant, dl.WebhookID))
@@ -942,6 +971,12 @@ func (d *Dispatcher) redeliverTx(ctx context.Context, tenant, deliveryID string)
 		d.tel.endDelivery(ctx, del, name, Failed, err.Error())
 	}
 	return err
+}
+
+// tenantTxTaker is a TxStore that takes only a tenant's dead letter in tx
+// (riverengine's Store).
+type tenantTxTaker interface {
+	TakeDeadLetterForTx(ctx context.Context, tx engine.Tx, tenant, deliveryID string) (DeadLetter, error)
 }
 
 // sameStore reports whether a and b are the same store, without

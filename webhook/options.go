@@ -145,6 +145,7 @@ type config struct {
 	keyring          *keyring.Keyring
 	syncInterval     time.Duration
 	tenantLimits     func(tenant string) TenantLimits
+	onChange         func(defstore.Revision)
 }
 
 func newConfig(opts []Option) *config {
@@ -555,6 +556,21 @@ func WithTenantLimits(fn func(tenant string) TenantLimits) Option {
 	return optionFunc(func(c *config) {
 		if fn != nil {
 			c.tenantLimits = fn
+		}
+	})
+}
+
+// WithChangeHook calls fn after each change of a definition made through
+// this Dispatcher (Add, Update, Remove and the Tenant writes), with who
+// made it, so that a host can emit an audit event of its own, as Apono
+// does for webhook changes. fn runs on the writer's goroutine and must
+// not block. Changes made through other instances reach their own hooks,
+// not this one; Tenant.History lists them all. Nil keeps the default:
+// no hook.
+func WithChangeHook(fn func(defstore.Revision)) Option {
+	return optionFunc(func(c *config) {
+		if fn != nil {
+			c.onChange = fn
 		}
 	})
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/outhook/outhook/engine"
 	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/internal/ratelimit"
+	"github.com/outhook/outhook/internal/redact"
 	"github.com/outhook/outhook/template"
 )
 
@@ -286,6 +287,90 @@ func (t *Tenant) Redeliver(ctx context.Context, deliveryID string) error {
 	return t.d.redeliver(ctx, t.id, deliveryID)
 }
 
+// ErrQueryUnsupported is returned by the Tenant's queries of records when
+// the Dispatcher's InvocationStore is not a QueryStore.
+var ErrQueryUnsupported = errors.New("webhook: the invocation store cannot query records (it is not a QueryStore)")
+
+// Invocations returns a page of the tenant's invocation records, newest
+// first (see InvocationQuery). A query the store refuses gives a
+// *QueryError.
+func (t *Tenant) Invocations(ctx context.Context, q InvocationQuery) (InvocationPage, error) {
+	qs, err := t.queries()
+	if err != nil {
+		return InvocationPage{}, err
+	}
+	return qs.QueryInvocations(ctx, t.id, q)
+}
+
+// DeadLetters returns a page of the tenant's dead letters, newest first.
+func (t *Tenant) DeadLetters(ctx context.Context, q DeadLetterQuery) (DeadLetterPage, error) {
+	qs, err := t.queries()
+	if err != nil {
+		return DeadLetterPage{}, err
+	}
+	return qs.QueryDeadLetters(ctx, t.id, q)
+}
+
+func (t *Tenant) queries() (QueryStore, error) {
+	if err := checkTenant(t.id); err != nil {
+		return nil, err
+	}
+	qs, ok := t.d.store.(QueryStore)
+	if !ok {
+		return nil, ErrQueryUnsupported
+	}
+	return qs, nil
+}
+
+// Recovered says what Recover did.
+type Recovered struct {
+	// Redelivered counts the dead letters queued again.
+	Redelivered int
+	// Failed lists the dead letters that could not be, with why; they
+	// stay dead letters.
+	Failed []error
+}
+
+// Recover redelivers every dead letter of the tenant's webhook id that
+// failed at or after since, oldest last, a page at a time, as Redeliver
+// does each. Several instances may recover at once: each dead letter is
+// taken once, and one another took first is passed over. It stops at the
+// first error of the store, or when ctx ends, returning what it did.
+func (t *Tenant) Recover(ctx context.Context, webhookID string, since time.Time) (Recovered, error) {
+	var out Recovered
+	qs, err := t.queries()
+	if err != nil {
+		return out, err
+	}
+	if t.d.hookByKey(queueKey(t.id, webhookID)) == nil {
+		return out, fmt.Errorf("webhook %q: %w", webhookID, ErrNotFound)
+	}
+	q := DeadLetterQuery{WebhookID: webhookID, Since: since, Limit: MaxPageLimit}
+	for {
+		page, err := qs.QueryDeadLetters(ctx, t.id, q)
+		if err != nil {
+			return out, err
+		}
+		for _, dl := range page.DeadLetters {
+			err := t.d.redeliver(ctx, t.id, dl.DeliveryID)
+			switch {
+			case err == nil:
+				out.Redelivered++
+			case errors.Is(err, ErrNotFound) && t.d.hookByKey(queueKey(t.id, webhookID)) != nil:
+				// Taken meanwhile by another Recover or Redeliver.
+			case ctx.Err() != nil || errors.Is(err, ErrClosed):
+				return out, err
+			default:
+				out.Failed = append(out.Failed, fmt.Errorf("dead letter %s: %w", dl.DeliveryID, err))
+			}
+		}
+		if page.Next == "" {
+			return out, nil
+		}
+		q.Cursor = page.Next
+	}
+}
+
 // Breaker returns the state of the circuit breaker of the tenant's
 // webhook id, as this instance sees it: each instance keeps its own.
 func (t *Tenant) Breaker(id string) (BreakerState, error) {
@@ -365,7 +450,7 @@ func keepSecrets(w, old Webhook) Webhook {
 			}
 		}
 	}
-	if w.URL == shown.URL && strings.Contains(shown.URL, "REDACTED") {
+	if w.URL == shown.URL && strings.Contains(shown.URL, redact.Redacted) {
 		w.URL = old.URL
 	}
 	return w

@@ -425,3 +425,72 @@ func TestSecretsSealedInTheStore(t *testing.T) {
 	}
 	require.True(t, sawRefusal)
 }
+
+// TestTenantRateLimit checks that a tenant's rate spaces its deliveries
+// across all its webhooks, and leaves other tenants' alone.
+func TestTenantRateLimit(t *testing.T) {
+	rc := newReceiver(t, nil)
+	other := newReceiver(t, nil)
+	d, _ := newDispatcher(t, webhook.WithTenantLimits(func(tenant string) webhook.TenantLimits {
+		if tenant == "metered" {
+			return webhook.TenantLimits{Rate: &webhook.RateLimit{Requests: 5, Per: webhook.Duration(time.Second), Burst: 1}}
+		}
+		return webhook.TenantLimits{}
+	}))
+	ctx := context.Background()
+	for i := range 3 {
+		_, err := d.Tenant("metered").Create(ctx, tenantHook(rc, fmt.Sprint("m", i), accessrequest.Created), "x")
+		require.NoError(t, err)
+	}
+	_, err := d.Tenant("free").Create(ctx, tenantHook(other, "f", accessrequest.Created), "x")
+	require.NoError(t, err)
+	start := time.Now()
+	for range 2 {
+		_, err := d.Tenant("metered").Publish(ctx, mustMock(t, accessrequest.Created))
+		require.NoError(t, err)
+	}
+	for range 20 {
+		_, err := d.Tenant("free").Publish(ctx, mustMock(t, accessrequest.Created))
+		require.NoError(t, err)
+	}
+	require.Eventually(t, func() bool { return len(other.got()) == 20 }, 5*time.Second, time.Millisecond)
+	require.Less(t, len(rc.got()), 6, "the metered tenant's 6 deliveries are still being spaced")
+	require.Eventually(t, func() bool { return len(rc.got()) == 6 }, 5*time.Second, time.Millisecond)
+	// 6 deliveries at 5/s with a burst of 1: at least 5 intervals of 200 ms.
+	require.GreaterOrEqual(t, time.Since(start), time.Second)
+}
+
+// TestChangeHook checks that every change made through a Dispatcher is
+// told to its change hook with its actor, as an audit trail.
+func TestChangeHook(t *testing.T) {
+	rc := newReceiver(t, nil)
+	var mu sync.Mutex
+	var revs []defstore.Revision
+	d, _ := newDispatcher(t, webhook.WithChangeHook(func(r defstore.Revision) {
+		mu.Lock()
+		defer mu.Unlock()
+		revs = append(revs, r)
+	}))
+	ctx := context.Background()
+	ten := d.Tenant("acme")
+	w, err := ten.Create(ctx, tenantHook(rc, "audited", accessrequest.Created), "alice")
+	require.NoError(t, err)
+	w, err = ten.SetActive(ctx, w.ID, false, w.Version, "bob")
+	require.NoError(t, err)
+	require.NoError(t, ten.Delete(ctx, w.ID, w.Version, "carol"))
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, revs, 3)
+	for i, want := range []struct {
+		action  defstore.Action
+		actor   string
+		version int64
+	}{{defstore.Created, "alice", 1}, {defstore.Updated, "bob", 2}, {defstore.Deleted, "carol", 3}} {
+		require.Equal(t, want.action, revs[i].Action)
+		require.Equal(t, want.actor, revs[i].Actor)
+		require.Equal(t, want.version, revs[i].Version)
+		require.Equal(t, "acme", revs[i].Tenant)
+		require.Equal(t, w.ID, revs[i].ID)
+		require.Equal(t, "audited", revs[i].Name)
+	}
+}
