@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -609,5 +610,158 @@ func TestDeleteStopsAttemptsOnEveryInstance(t *testing.T) {
 		require.Empty(t, dls)
 		// globex's webhook h is another webhook: it keeps retrying.
 		eventually(t, 10*time.Second, "globex's second attempt", func() bool { return len(rcv.requests("/globex/h")) >= 2 })
+	})
+}
+
+// TestDeletedBeforeAnInstanceStarted: a delivery of a webhook deleted
+// before the instance that runs it started ends Skipped at once: the
+// instance read the deletion from the store when it started, and does
+// not take the webhook for one it has not loaded yet.
+func TestDeletedBeforeAnInstanceStarted(t *testing.T) {
+	eachSharedDatabase(t, func(t *testing.T, db sharedDatabase) {
+		ctx := context.Background()
+		ring := testKeyring(t)
+		rcv := newBodyReceiver(t, nil)
+		a := startInstance(t, db, ring, "a", instanceConfig{engine: []riverengine.Option{riverengine.WithPublishOnly()}})
+		w, err := a.d.Tenant("acme").Create(ctx, hook("h", rcv.URL), "alice")
+		require.NoError(t, err)
+		pub, err := a.d.Tenant("acme").Publish(ctx, newEvent(t, 1))
+		require.NoError(t, err)
+		require.Len(t, pub.Deliveries, 1)
+		require.NoError(t, a.d.Tenant("acme").Delete(ctx, w.ID, w.Version, "dave"))
+
+		ended := make(chan webhook.Invocation, 10)
+		startInstance(t, db, ring, "b", instanceConfig{
+			engine:   []riverengine.Option{riverengine.WithPollInterval(50 * time.Millisecond)},
+			dispatch: []webhook.Option{webhook.WithInvocationHook(func(inv webhook.Invocation) { ended <- inv })},
+		})
+		select {
+		case inv := <-ended:
+			require.Equal(t, webhook.Skipped, inv.Outcome, inv.Reason)
+			require.Equal(t, "webhook was removed before the delivery started", inv.Reason)
+		case <-time.After(10 * time.Second):
+			t.Fatal("the delivery did not end")
+		}
+		snoozes, err := db.snoozes(ctx)
+		require.NoError(t, err)
+		require.Zero(t, snoozes, "not held as a webhook not loaded yet")
+		require.Empty(t, rcv.requests("/h"))
+	})
+}
+
+// TestDeleteThenCreateAgainStopsTheOldDeliveries: a webhook deleted and
+// created again under its id is another webhook. A delivery of the
+// deleted one, between retries, ends Skipped at its next attempt, with no
+// request to either definition's URL, even when the instance that makes
+// it never saw the deletion: the new webhook was loaded in its place
+// before ("held": the instance that made the first attempt runs it
+// again), or the instance started after it ("restarted": another one
+// rebuilds the delivery from its job). When the store's history, which
+// tells, cannot be read, the delivery waits for it ("history
+// unreadable").
+func TestDeleteThenCreateAgainStopsTheOldDeliveries(t *testing.T) {
+	for _, mode := range []string{"held", "restarted", "history unreadable"} {
+		t.Run(mode, func(t *testing.T) {
+			eachSharedDatabase(t, func(t *testing.T, db sharedDatabase) {
+				deleteThenCreateAgain(t, db, mode)
+			})
+		})
+	}
+}
+
+// historyless is a definition store whose History fails while broken is
+// set, counting the calls.
+type historyless struct {
+	defstore.Store
+	broken atomic.Bool
+	calls  atomic.Int64
+}
+
+func (s *historyless) History(ctx context.Context, tenant, id string, limit int) ([]defstore.Revision, error) {
+	s.calls.Add(1)
+	if s.broken.Load() {
+		return nil, errors.New("history unavailable")
+	}
+	return s.Store.History(ctx, tenant, id, limit)
+}
+
+func deleteThenCreateAgain(t *testing.T, db sharedDatabase, mode string) {
+	restart := mode != "held"
+	ctx := context.Background()
+	ring := testKeyring(t)
+	rcv := newBodyReceiver(t, func(w http.ResponseWriter) {
+		w.Header().Set("Retry-After", "1")
+		w.WriteHeader(http.StatusInternalServerError)
+	})
+	a := startInstance(t, db, ring, "a", instanceConfig{engine: []riverengine.Option{riverengine.WithPublishOnly()}})
+	ended := make(chan webhook.Invocation, 10)
+	history := &historyless{}
+	history.broken.Store(mode == "history unreadable")
+	worker := func(name string) *instance {
+		return startInstance(t, db, ring, name, instanceConfig{
+			engine: []riverengine.Option{riverengine.WithPollInterval(50 * time.Millisecond)},
+			store: func(s defstore.Store) defstore.Store {
+				history.Store = s
+				return history
+			},
+			dispatch: []webhook.Option{
+				webhook.WithRetryPolicy(webhook.RetryPolicy{MaxAttempts: 50}),
+				webhook.WithBreaker(webhook.BreakerSettings{Threshold: -1}),
+				webhook.WithInvocationHook(func(inv webhook.Invocation) { ended <- inv }),
+			},
+		})
+	}
+	next := func() webhook.Invocation {
+		t.Helper()
+		select {
+		case inv := <-ended:
+			return inv
+		case <-time.After(10 * time.Second):
+			t.Fatal("timed out waiting for an attempt")
+			return webhook.Invocation{}
+		}
+	}
+	b := worker("b")
+	acme := a.d.Tenant("acme")
+	w, err := acme.Create(ctx, hook("h", rcv.URL+"/old"), "alice")
+	require.NoError(t, err)
+	b.waitProbe(t, "acme", newEvent(t, 1), "1 0 0", time.Now(), 10*time.Second)
+	_, err = acme.Publish(ctx, newEvent(t, 1))
+	require.NoError(t, err)
+	first := next()
+	require.Equal(t, webhook.Retrying, first.Outcome, first.Reason)
+	if restart {
+		closeCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		require.NoError(t, b.d.Close(closeCtx), "the job stays in the database")
+	}
+	require.NoError(t, acme.Delete(ctx, w.ID, w.Version, "dave"))
+	again, err := acme.Create(ctx, hook("h", rcv.URL+"/new"), "erin")
+	require.NoError(t, err)
+	require.EqualValues(t, 3, again.Version)
+	if restart {
+		worker("c")
+	}
+	if history.broken.Load() {
+		eventually(t, 10*time.Second, "C to look for the history twice", func() bool { return history.calls.Load() >= 2 })
+		select {
+		case inv := <-ended:
+			t.Fatalf("the delivery ended %s (%s) while the history could not be read", inv.Outcome, inv.Reason)
+		default:
+		}
+		require.Len(t, rcv.requests("/old/h"), 1)
+		require.Empty(t, rcv.requests("/new/h"))
+		history.broken.Store(false)
+	}
+	inv := next()
+	require.Equal(t, first.DeliveryID, inv.DeliveryID)
+	require.Equal(t, webhook.Skipped, inv.Outcome, "%s: %s", inv.Outcome, inv.Reason)
+	require.Equal(t, "webhook was removed after 1 attempts", inv.Reason)
+	require.Len(t, rcv.requests("/old/h"), 1)
+	require.Empty(t, rcv.requests("/new/h"))
+	eventually(t, 10*time.Second, "the job to complete", func() bool {
+		jobs, err := db.jobs(ctx)
+		require.NoError(t, err)
+		return jobs["completed"] == 1
 	})
 }
