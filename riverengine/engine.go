@@ -170,8 +170,8 @@ func WithLogger(l *slog.Logger) Option {
 // Dispatcher. Instances that follow one definition store (DefinitionStore,
 // given with webhook.WithDefinitionStore) share their webhooks; others
 // must each register the same webhooks under the same IDs (set
-// Webhook.ID). A job whose webhook an instance has not loaded yet, or not
-// at the version the job was queued with, waits for it, snoozed and
+// Webhook.ID). A job whose webhook an instance has not loaded yet, or
+// only at a version older than the job's, waits for it, snoozed and
 // counting no attempt, for webhook.WithUnknownWebhookGrace, then becomes a
 // dead letter saying so; one whose webhook was removed ends Skipped,
 // retries included, and so does one whose webhook was removed and added
