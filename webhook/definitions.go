@@ -30,6 +30,12 @@ type entry struct {
 	once   sync.Once
 	hook   atomic.Pointer[hook]
 	failed error // why rec does not compile here; set with once
+
+	// born is the version the definition's current life began at (its
+	// creation, or its creation again after a deletion), once a delivery
+	// of an earlier version had it read from the store's history; 0
+	// until then.
+	born atomic.Int64
 }
 
 // tenantIndex is one tenant's definitions by name and trigger, and the

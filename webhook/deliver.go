@@ -39,6 +39,9 @@ func (d *Dispatcher) run(ctx context.Context, del *delivery) engine.Result {
 	// delivery's retries too. A webhook merely updated keeps the retries
 	// of a delivery on the definition, and the body, of its first attempt.
 	cur, loaded, removed, cerr := d.lookup(del.WebhookID)
+	if res, ended := d.endIfDeletedSince(ctx, del, loaded); ended {
+		return res
+	}
 	switch {
 	case removed && del.hook == nil || cur == nil && cerr == nil && del.hook != nil:
 		return d.skipRemoved(ctx, del)

@@ -451,10 +451,13 @@ func (d *Dispatcher) resizeQueue(h *hook) {
 // those between retries, end as Skipped at their next attempt, on every
 // instance following the store once it has seen the deletion, with no
 // further request and no dead letter (Redeliver could not queue one to a
-// webhook that is gone); an attempt in flight finishes. The Dispatcher
-// remembers the last 4096 webhooks deleted, to tell a deleted webhook
-// from one it has not loaded yet (see WithUnknownWebhookGrace). It
-// returns an error wrapping ErrNotFound for an unknown id.
+// webhook that is gone); an attempt in flight finishes. A webhook added
+// again under the id is another webhook: the deliveries of the deleted
+// one end so all the same, on an instance that read only the new one too
+// (the definition store's history says when it was created). The
+// Dispatcher remembers the last 4096 webhooks deleted, to tell a deleted
+// webhook from one it has not loaded yet (see WithUnknownWebhookGrace).
+// It returns an error wrapping ErrNotFound for an unknown id.
 func (d *Dispatcher) Remove(id string) error {
 	return d.remove(d.life, "", id, defstore.AnyVersion, "")
 }
