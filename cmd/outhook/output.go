@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"strings"
 )
 
 // style colours text for a terminal, or leaves it alone.
@@ -31,9 +32,12 @@ func (s style) wrap(code, text string) string {
 	return "\x1b[" + code + "m" + text + "\x1b[0m"
 }
 
-func (s style) good(text string) string { return s.wrap("32", text) } // green
-func (s style) bold(text string) string { return s.wrap("1", text) }  // bold
-func (s style) pos(text string) string  { return s.wrap("1", text) }  // a file:line:col
+func (s style) good(text string) string { return s.wrap("32", text) }  // green
+func (s style) bad(text string) string  { return s.wrap("31", text) }  // red
+func (s style) bold(text string) string { return s.wrap("1", text) }   // bold
+func (s style) dim(text string) string  { return s.wrap("2", text) }   // faint
+func (s style) pos(text string) string  { return s.wrap("1", text) }   // a file:line:col
+func (s style) head(text string) string { return s.wrap("1;4", text) } // a section
 
 // isTerminal reports whether f is a character device, as a terminal is.
 func isTerminal(f *os.File) bool {
@@ -67,4 +71,19 @@ func writeJSON(w io.Writer, v any) error {
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
+}
+
+// stringList is a flag that may be given several times.
+type stringList []string
+
+func (l *stringList) String() string {
+	if l == nil {
+		return ""
+	}
+	return strings.Join(*l, ",")
+}
+
+func (l *stringList) Set(s string) error {
+	*l = append(*l, s)
+	return nil
 }
