@@ -89,7 +89,7 @@ type command struct {
 type runFunc func(ctx context.Context, c *cli, args []string) error
 
 // commands in the order the top-level usage lists them.
-var commands = []*command{renderCommand, lintCommand, testCommand, schemaCommand, verifyCommand, versionCommand}
+var commands = []*command{renderCommand, lintCommand, testCommand, schemaCommand, verifyCommand, serveCommand, versionCommand}
 
 func main() {
 	c := &cli{
