@@ -13,8 +13,8 @@
 // Every subcommand prints its usage on stdout with -h or --help, and
 // takes its flags before or after its arguments ("--" ends them). render,
 // lint, test, schema and verify write one JSON object on stdout with
-// -o json. Colour is used only when stdout is a terminal, never when
-// NO_COLOR is set (to anything) or TERM is dumb.
+// -o json. Colour is used only on a terminal (stdout and stderr are judged
+// apart), never when NO_COLOR is set (to anything) or TERM is dumb.
 //
 // Exit codes:
 //
@@ -74,7 +74,8 @@ type cli struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	lookupEnv      func(string) (string, bool)
-	style          style // of stdout
+	style          style // for stdout
+	errStyle       style // for stderr
 }
 
 type command struct {
@@ -97,6 +98,7 @@ func main() {
 		getenv: os.Getenv, lookupEnv: os.LookupEnv,
 	}
 	c.style = newStyle(isTerminal(os.Stdout), c.lookupEnv)
+	c.errStyle = newStyle(isTerminal(os.Stderr), c.lookupEnv)
 	// The first interrupt cancels ctx, which ends a test delivery and
 	// stops serve gracefully; a second one kills as usual.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

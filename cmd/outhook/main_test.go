@@ -1,7 +1,10 @@
 package main
 
 import (
+	"errors"
 	"flag"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -101,3 +104,33 @@ func TestColour(t *testing.T) {
 	require.Equal(t, "\x1b[32mok\x1b[0m", on.good("ok"))
 	require.Equal(t, "ok", style{}.good("ok"))
 }
+
+// TestColourOnATerminal runs outhook on a pseudo-terminal, through
+// util-linux's script(1): colour there, none with NO_COLOR set.
+func TestColourOnATerminal(t *testing.T) {
+	t.Parallel()
+	scriptPath, err := exec.LookPath("script")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("script(1), from util-linux, is needed to run outhook on a terminal")
+		}
+		t.Skip("script(1) is not installed")
+	}
+	file := writeFile(t, t.TempDir(), "hooks.json", `[{"name": "a", "url": "http://a.example", "triggers": ["RequestCreated"]}]`)
+	onTerminal := func(env ...string) string {
+		cmd := exec.Command(scriptPath, "-qec", shellQuote(binary(t))+" lint "+shellQuote(file), os.DevNull)
+		cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "TERM=xterm"}, env...)
+		out, err := cmd.Output()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+			t.Fatalf("want exit code 1, got %v: %s", err, out)
+		}
+		return string(out)
+	}
+	require.Contains(t, onTerminal(), "\x1b[1m"+file+":1:")
+	require.NotContains(t, onTerminal("NO_COLOR=1"), "\x1b[")
+	require.NotContains(t, onTerminal("NO_COLOR="), "\x1b[")
+	require.NotContains(t, onTerminal("TERM=dumb"), "\x1b[")
+}
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }

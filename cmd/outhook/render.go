@@ -108,7 +108,7 @@ func render(c *cli, file string, ev *eventFlags, format outputFormat) error {
 		}
 	} else {
 		for _, p := range problems {
-			fmt.Fprintln(c.stderr, formatProblem(c.style, p.File, p.Line, p.Column, p.Message))
+			fmt.Fprintln(c.stderr, formatProblem(c.errStyle, p.File, p.Line, p.Column, p.Message))
 		}
 		if len(problems) == 0 {
 			fmt.Fprint(c.stdout, body)
