@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/outhook/outhook/webhook"
@@ -252,7 +253,7 @@ func unicodeEscape(b []byte) (r rune, size, decoded int) {
 	}
 	if r >= 0xD800 && r < 0xDC00 { // a high surrogate: a pair makes one rune
 		if lo, ok := hex4(b[6:]); ok && lo >= 0xDC00 && lo < 0xE000 {
-			return utf8.RuneError, 12, 4
+			return utf16.DecodeRune(r, lo), 12, 4
 		}
 		return utf8.RuneError, 6, 3 // alone, it decodes to U+FFFD
 	}

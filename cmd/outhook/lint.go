@@ -89,7 +89,11 @@ func lint(c *cli, file string, opts []webhook.Option, format outputFormat) error
 	} else {
 		printProblems(c, problems)
 		if len(problems) == 0 {
-			fmt.Fprintf(c.stdout, "%s: %s\n", displayName(file), c.style.good(fmt.Sprintf("%d definitions, no problems", count)))
+			noun := "definitions"
+			if count == 1 {
+				noun = "definition"
+			}
+			fmt.Fprintf(c.stdout, "%s: %s\n", displayName(file), c.style.good(fmt.Sprintf("%d %s, no problems", count, noun)))
 		}
 	}
 	if len(problems) > 0 {

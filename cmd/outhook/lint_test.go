@@ -149,7 +149,11 @@ func TestLintForms(t *testing.T) {
 			file := writeFile(t, dir, tc.name+".json", tc.content)
 			r := outhook(t, runOpts{}, "lint", file)
 			require.Equal(t, 0, r.code, r.stdout+r.stderr)
-			require.Equal(t, fmt.Sprintf("%s: %d definitions, no problems\n", file, tc.count), r.stdout)
+			noun := "definitions"
+			if tc.count == 1 {
+				noun = "definition"
+			}
+			require.Equal(t, fmt.Sprintf("%s: %d %s, no problems\n", file, tc.count, noun), r.stdout)
 
 			r = outhook(t, runOpts{}, "lint", "-o", "json", file)
 			require.Equal(t, 0, r.code)
