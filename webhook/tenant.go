@@ -68,14 +68,20 @@ func (t *Tenant) Create(ctx context.Context, w Webhook, actor string) (Webhook, 
 // them: a nil Headers keeps every header, a header whose value is the
 // masked one keeps its value, a nil SigningSecrets keeps them all, a
 // signing secret given masked keeps the one at its position, and a URL
-// given masked keeps the URL. A conflict is a *defstore.ConflictError
-// (errors.Is(err, ErrConflict)); an unknown id wraps ErrNotFound.
+// given masked keeps the URL. A header value is kept only while the URL
+// stays the same, and a URL given masked keeps its SecretURLPath: either
+// refused is a DefinitionErrors wrapping ErrSecretKept, naming the field
+// to give again. A conflict is a *defstore.ConflictError (errors.Is(err,
+// ErrConflict)); an unknown id wraps ErrNotFound.
 func (t *Tenant) Update(ctx context.Context, w Webhook, actor string) (Webhook, error) {
 	old, err := t.full(ctx, w.ID)
 	if err != nil {
 		return Webhook{}, err
 	}
-	w = keepSecrets(w, old)
+	w, errs := keepSecrets(w, old)
+	if errs != nil {
+		return Webhook{}, errs
+	}
 	updated, err := t.d.update(ctx, t.id, w, actor)
 	if err != nil {
 		return Webhook{}, err
@@ -235,13 +241,17 @@ func (t *Tenant) Test(ctx context.Context, id string, e *event.Event) (Invocatio
 
 // TestDefinition sends e once to w, stored or not: the Test button of a
 // form not saved yet. When w.ID is a webhook of the tenant's, secrets
-// left masked are taken from it, as Update takes them.
+// left masked are taken from it as Update takes them, and refused where
+// Update refuses them (a header value to another URL).
 func (t *Tenant) TestDefinition(ctx context.Context, w Webhook, e *event.Event) (Invocation, error) {
 	if w.ID != "" {
 		old, err := t.full(ctx, w.ID)
 		switch {
 		case err == nil:
-			w = keepSecrets(w, old)
+			var errs DefinitionErrors
+			if w, errs = keepSecrets(w, old); errs != nil {
+				return Invocation{}, errs
+			}
 		case !errors.Is(err, ErrNotFound):
 			return Invocation{}, err
 		}
@@ -426,17 +436,48 @@ func sortedTriggers(m map[event.Trigger]*event.Schema) []event.Trigger {
 }
 
 // keepSecrets gives w the secrets of old that w leaves masked or omits
-// (see Tenant.Update).
-func keepSecrets(w, old Webhook) Webhook {
+// (see Tenant.Update). A secret goes only where it went: a header value
+// kept while the URL changes would be sent, in clear, to a server of the
+// writer's choosing, and a URL kept while SecretURLPath is turned off
+// would show its path; both are refused, with the field to give again.
+// Signing secrets may follow the URL: a receiver sees signatures, not
+// the secret, and whoever may edit the webhook can have any body signed
+// for its own receiver already.
+func keepSecrets(w, old Webhook) (Webhook, DefinitionErrors) {
 	w = w.clone()
 	shown := old.redacted()
+	var errs DefinitionErrors
+	refuse := func(field, why string) {
+		errs = append(errs, &DefinitionError{Webhook: w.Name, Field: field, Err: fmt.Errorf("%w: %s", ErrSecretKept, why)})
+	}
+	if w.URL == shown.URL && strings.Contains(shown.URL, redact.Redacted) {
+		w.URL = old.URL
+		if old.SecretURLPath && !w.SecretURLPath {
+			refuse("secret_url_path", "the URL is given masked; give it again to stop treating its path as a secret")
+		}
+	}
+	moved := w.URL != old.URL
+	keep := func(name, oldName, oldValue string) {
+		if oldValue == shown.Headers[oldName] {
+			w.Headers[name] = oldValue // not a secret: shown as it is
+			return
+		}
+		if moved {
+			refuse("headers."+name, "its value is given masked and the URL changed; give the value again")
+			return
+		}
+		w.Headers[name] = oldValue
+	}
 	if w.Headers == nil {
-		w.Headers = maps.Clone(old.Headers)
+		w.Headers = make(map[string]string, len(old.Headers))
+		for _, name := range slices.Sorted(maps.Keys(old.Headers)) {
+			keep(name, name, old.Headers[name])
+		}
 	} else {
-		for name, value := range w.Headers {
+		for _, name := range slices.Sorted(maps.Keys(w.Headers)) {
 			for oldName, oldValue := range old.Headers {
-				if http.CanonicalHeaderKey(oldName) == http.CanonicalHeaderKey(name) && value == shown.Headers[oldName] {
-					w.Headers[name] = oldValue
+				if http.CanonicalHeaderKey(oldName) == http.CanonicalHeaderKey(name) && w.Headers[name] == shown.Headers[oldName] {
+					keep(name, oldName, oldValue)
 				}
 			}
 		}
@@ -450,10 +491,7 @@ func keepSecrets(w, old Webhook) Webhook {
 			}
 		}
 	}
-	if w.URL == shown.URL && strings.Contains(shown.URL, redact.Redacted) {
-		w.URL = old.URL
-	}
-	return w
+	return w, errs
 }
 
 // TenantLimits bound what one tenant may use, so that one tenant's dead
