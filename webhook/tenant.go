@@ -71,40 +71,63 @@ func (t *Tenant) Create(ctx context.Context, w Webhook, actor string) (Webhook, 
 // given masked keeps the URL. A header value is kept only while the URL
 // stays the same, and a URL given masked keeps its SecretURLPath: either
 // refused is a DefinitionErrors wrapping ErrSecretKept, naming the field
-// to give again. A conflict is a *defstore.ConflictError (errors.Is(err,
-// ErrConflict)); an unknown id wraps ErrNotFound.
+// to give again. What is kept is what the webhook holds when the update
+// is written, never a secret another writer replaced meanwhile: at
+// whatever version, an update overtaken by another reads the webhook
+// again, up to five times. A conflict is a *defstore.ConflictError
+// (errors.Is(err, ErrConflict)); an unknown id wraps ErrNotFound.
 func (t *Tenant) Update(ctx context.Context, w Webhook, actor string) (Webhook, error) {
-	old, err := t.full(ctx, w.ID)
-	if err != nil {
-		return Webhook{}, err
-	}
-	w, errs := keepSecrets(w, old)
-	if errs != nil {
-		return Webhook{}, errs
-	}
-	updated, err := t.d.update(ctx, t.id, w, actor)
-	if err != nil {
-		return Webhook{}, err
-	}
-	return updated.redacted(), nil
+	return t.rewrite(ctx, w.ID, w.Version, actor, func(old Webhook) (Webhook, error) {
+		kept, errs := keepSecrets(w, old)
+		if errs != nil {
+			return Webhook{}, errs
+		}
+		return kept, nil
+	})
 }
 
 // SetActive switches the tenant's webhook id on or off, if it is still at
-// version (zero: whatever version), and returns it as stored.
+// version (zero: whatever version, as Update writes at it), and returns
+// it as stored.
 func (t *Tenant) SetActive(ctx context.Context, id string, active bool, version int64, actor string) (Webhook, error) {
-	w, err := t.full(ctx, id)
-	if err != nil {
-		return Webhook{}, err
+	return t.rewrite(ctx, id, version, actor, func(old Webhook) (Webhook, error) {
+		old.Active = active
+		return old, nil
+	})
+}
+
+// rewriteTries bounds how often a write at any version reads the webhook
+// again after another writer moved it.
+const rewriteTries = 5
+
+// rewrite stores change(the tenant's webhook id as stored) over it, if it
+// is still at version (zero: whatever version). The write is made at the
+// version change read, so that what change took from it (its secrets
+// above all) is what it replaces; at any version, a write that another
+// overtook reads the webhook again.
+func (t *Tenant) rewrite(ctx context.Context, id string, version int64, actor string, change func(old Webhook) (Webhook, error)) (Webhook, error) {
+	for try := 1; ; try++ {
+		old, err := t.full(ctx, id)
+		if err != nil {
+			return Webhook{}, err
+		}
+		if version != defstore.AnyVersion && old.Version != version {
+			return Webhook{}, &defstore.ConflictError{Tenant: t.id, ID: id, Expected: version, Current: old.Version}
+		}
+		w, err := change(old)
+		if err != nil {
+			return Webhook{}, err
+		}
+		w.ID, w.Version = id, old.Version
+		updated, err := t.d.update(ctx, t.id, w, actor)
+		if version == defstore.AnyVersion && errors.Is(err, ErrConflict) && try < rewriteTries {
+			continue
+		}
+		if err != nil {
+			return Webhook{}, err
+		}
+		return updated.redacted(), nil
 	}
-	if version != defstore.AnyVersion && w.Version != version {
-		return Webhook{}, &defstore.ConflictError{Tenant: t.id, ID: id, Expected: version, Current: w.Version}
-	}
-	w.Active = active
-	updated, err := t.d.update(ctx, t.id, w, actor)
-	if err != nil {
-		return Webhook{}, err
-	}
-	return updated.redacted(), nil
 }
 
 // Delete deletes the tenant's webhook id, if it is still at version

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/defstore"
 	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/webhook"
 )
@@ -94,4 +95,80 @@ func TestSecretURLPathCannotBeUnmasked(t *testing.T) {
 	require.NoError(t, err)
 	require.NotContains(t, got.URL, "slack-path-secret")
 	require.NotContains(t, fmt.Sprint(got), "slack-path-secret")
+}
+
+// racingStore is a definition store that runs a write of another instance
+// right after the next Get it serves: the moment between an update's read
+// of the secrets it keeps and its write.
+type racingStore struct {
+	*defstore.Memory
+	between func()
+}
+
+func (s *racingStore) Get(ctx context.Context, tenant, id string) (defstore.Record, error) {
+	rec, err := s.Memory.Get(ctx, tenant, id)
+	if f := s.between; f != nil {
+		s.between = nil
+		f()
+	}
+	return rec, err
+}
+
+// TestUpdateDoesNotRestoreARotatedSecret: an update at any version that
+// leaves a secret masked keeps the secret current when it is written,
+// not one another admin replaced since it was read.
+func TestUpdateDoesNotRestoreARotatedSecret(t *testing.T) {
+	rc := newReceiver(t, nil)
+	mem := defstore.NewMemory()
+	store := &racingStore{Memory: mem}
+	d, _ := newDispatcher(t, webhook.WithDefinitionStore(store))
+	other, _ := newDispatcher(t, webhook.WithDefinitionStore(mem))
+	ctx := context.Background()
+	w := tenantHook(rc, "rotated", accessrequest.Created)
+	w.Headers = map[string]string{"Authorization": "Bearer leaked-old"}
+	created, err := d.Tenant("acme").Create(ctx, w, "alice")
+	require.NoError(t, err)
+
+	store.between = func() {
+		rotate := w
+		rotate.ID = created.ID
+		rotate.Headers = map[string]string{"Authorization": "Bearer fresh-new"}
+		_, err := other.Tenant("acme").Update(ctx, rotate, "security")
+		require.NoError(t, err)
+	}
+	shown := created
+	shown.Version = defstore.AnyVersion
+	shown.Name = "renamed"
+	_, err = d.Tenant("acme").Update(ctx, shown, "bob")
+	if err != nil {
+		require.ErrorIs(t, err, webhook.ErrConflict)
+	}
+	inv, err := other.Tenant("acme").Test(ctx, created.ID, mustMock(t, accessrequest.Created))
+	require.NoError(t, err)
+	require.Equal(t, webhook.Delivered, inv.Outcome)
+	got := rc.got()
+	require.Equal(t, "Bearer fresh-new", got[len(got)-1].header.Get("Authorization"), "the revoked secret came back")
+}
+
+// TestSetActiveAtAnyVersion: switching a webhook at any version does so
+// whatever another instance wrote meanwhile.
+func TestSetActiveAtAnyVersion(t *testing.T) {
+	rc := newReceiver(t, nil)
+	mem := defstore.NewMemory()
+	store := &racingStore{Memory: mem}
+	d, _ := newDispatcher(t, webhook.WithDefinitionStore(store))
+	other, _ := newDispatcher(t, webhook.WithDefinitionStore(mem))
+	ctx := context.Background()
+	created, err := d.Tenant("acme").Create(ctx, tenantHook(rc, "switch", accessrequest.Created), "alice")
+	require.NoError(t, err)
+	store.between = func() {
+		w := created
+		w.Name = "renamed"
+		_, err := other.Tenant("acme").Update(ctx, w, "bob")
+		require.NoError(t, err)
+	}
+	off, err := d.Tenant("acme").SetActive(ctx, created.ID, false, defstore.AnyVersion, "carol")
+	require.NoError(t, err)
+	require.False(t, off.Active)
+	require.Equal(t, "renamed", off.Name, "the other write is kept")
 }
