@@ -485,7 +485,8 @@ const DefaultUnknownWebhookGrace = 15 * time.Minute
 // queue once the webhook is loaded. While deliveries wait, the logger
 // gets one warning per webhook a minute, however many wait. A webhook
 // removed through the Dispatcher is not unknown: its deliveries end
-// Skipped at once. A delivery with a zero Created counts the grace from
+// Skipped at once, but for those queued for a later version (created
+// again under its id on another instance), which wait as above. A delivery with a zero Created counts the grace from
 // its first look. Positive; default DefaultUnknownWebhookGrace.
 func WithUnknownWebhookGrace(d time.Duration) Option {
 	return optionFunc(func(c *config) {

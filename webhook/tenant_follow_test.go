@@ -1,0 +1,51 @@
+package webhook_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/defstore"
+	"github.com/outhook/outhook/engine"
+	"github.com/outhook/outhook/webhook"
+)
+
+// deafStore is a definition store whose notifications are lost, as a
+// durable store's may be: its followers learn of changes when they read.
+type deafStore struct{ *defstore.Memory }
+
+func (deafStore) Subscribe(func()) (func(), error) { return func() {}, nil }
+
+// TestRecreatedWebhookIsNotTakenForRemoved: a delivery queued for a
+// webhook created again under a deleted one's id, run by an instance
+// that knows of the deletion only, waits for that instance to load it
+// rather than end as if the webhook were gone.
+func TestRecreatedWebhookIsNotTakenForRemoved(t *testing.T) {
+	rc := newReceiver(t, nil)
+	mem := defstore.NewMemory()
+	engA, engB := &batchEngine{}, &batchEngine{}
+	a, _ := newDispatcher(t, webhook.WithDefinitionStore(mem), webhook.WithEngine(engA))
+	ctx := context.Background()
+	w := tenantHook(rc, "phoenix", accessrequest.Created)
+	w.ID = "phoenix"
+	_, err := a.Tenant("acme").Create(ctx, w, "alice")
+	require.NoError(t, err)
+	require.NoError(t, a.Tenant("acme").Delete(ctx, w.ID, 0, "alice"))
+	_, invs := newDispatcher(t, webhook.WithDefinitionStore(deafStore{mem}), webhook.WithEngine(engB), webhook.WithSyncInterval(time.Hour))
+	again, err := a.Tenant("acme").Create(ctx, w, "alice")
+	require.NoError(t, err)
+	require.Equal(t, int64(3), again.Version)
+	_, err = a.Tenant("acme").Publish(ctx, mustMock(t, accessrequest.Created))
+	require.NoError(t, err)
+	queued := *engA.batches[0][0]
+	queued.RunnerState = nil // as a durable engine rebuilds it on another instance
+
+	res := engB.runner.Run(ctx, &queued)
+	require.Equal(t, engine.Held, res.Outcome, "a delivery of version 3 ended on an instance that knew version 2 deleted")
+	require.Eventually(t, func() bool { return engB.runner.Run(ctx, &queued).Outcome == engine.Done }, 2*time.Second, time.Millisecond)
+	inv := waitFinal(t, invs, 1)[0]
+	require.Equal(t, webhook.Delivered, inv.Outcome, inv.Reason)
+}
