@@ -486,6 +486,9 @@ func (d *Dispatcher) remove(ctx context.Context, tenant, id string, version int6
 // Get returns the webhook with id, secrets included: this is the host's
 // own code asking. Tenant.Get, which serves a tenant's admins, masks them.
 func (d *Dispatcher) Get(id string) (Webhook, bool) {
+	if !validID(id) {
+		return Webhook{}, false // one holding keySep would name another tenant's
+	}
 	d.mu.RLock()
 	e := d.byKey[id]
 	d.mu.RUnlock()
@@ -521,10 +524,14 @@ func (d *Dispatcher) List() []Webhook {
 	return out
 }
 
-// hookByKey returns the webhook whose queue key is key, compiled; nil
-// when there is none or it does not compile here.
-func (d *Dispatcher) hookByKey(key string) *hook {
-	h, _, _, _ := d.lookup(key)
+// hookOf returns tenant's webhook id, compiled; nil when there is none
+// or it does not compile here. An id that is not valid is none: one
+// holding keySep would name another tenant's queue.
+func (d *Dispatcher) hookOf(tenant, id string) *hook {
+	if !validID(id) || checkTenant(tenant) != nil {
+		return nil
+	}
+	h, _, _, _ := d.lookup(queueKey(tenant, id))
 	return h
 }
 
@@ -697,7 +704,7 @@ func (d *Dispatcher) publish(ctx context.Context, tenant string, tx engine.Tx, e
 		// An Update raced with this Publish, whose deliveries may have made
 		// queues with the settings it replaced.
 		for _, q := range pub.Deliveries {
-			if h := d.hookByKey(queueKey(tenant, q.WebhookID)); h != nil {
+			if h := d.hookOf(tenant, q.WebhookID); h != nil {
 				d.resizeQueue(h)
 			}
 		}
@@ -925,7 +932,7 @@ func (d *Dispatcher) redeliver(ctx context.Context, tenant, deliveryID string) e
 	if err != nil {
 		return err
 	}
-	h := d.hookByKey(queueKey(dl.Tenant, dl.WebhookID))
+	h := d.hookOf(dl.Tenant, dl.WebhookID)
 	if h == nil {
 		return d.putBack(ctx, dl, fmt.Errorf("webhook %q of dead letter %q: %w", dl.WebhookID, deliveryID, ErrNotFound))
 	}
@@ -959,7 +966,7 @@ func (d *Dispatcher) redeliverTx(ctx context.Context, tenant, deliveryID string)
 		if dl.Tenant != tenant { // rolled back with tx
 			return fmt.Errorf("dead letter %q: %w", deliveryID, ErrNotFound)
 		}
-		h := d.hookByKey(queueKey(dl.Tenant, dl.WebhookID))
+		h := d.hookOf(dl.Tenant, dl.WebhookID)
 		if h == nil {
 			return fmt.Errorf("webhook %q of dead letter %q: %w", dl.WebhookID, deliveryID, ErrNotFound)
 		}
@@ -1012,7 +1019,7 @@ func (d *Dispatcher) ResetBreaker(id string) error {
 }
 
 func (d *Dispatcher) resetBreaker(tenant, id string) error {
-	h := d.hookByKey(queueKey(tenant, id))
+	h := d.hookOf(tenant, id)
 	if h == nil {
 		return fmt.Errorf("webhook %q: %w", id, ErrNotFound)
 	}

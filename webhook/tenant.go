@@ -375,7 +375,7 @@ func (t *Tenant) Recover(ctx context.Context, webhookID string, since time.Time)
 	if err != nil {
 		return out, err
 	}
-	if t.d.hookByKey(queueKey(t.id, webhookID)) == nil {
+	if t.d.hookOf(t.id, webhookID) == nil {
 		return out, fmt.Errorf("webhook %q: %w", webhookID, ErrNotFound)
 	}
 	q := DeadLetterQuery{WebhookID: webhookID, Since: since, Limit: MaxPageLimit}
@@ -389,7 +389,7 @@ func (t *Tenant) Recover(ctx context.Context, webhookID string, since time.Time)
 			switch {
 			case err == nil:
 				out.Redelivered++
-			case errors.Is(err, ErrNotFound) && t.d.hookByKey(queueKey(t.id, webhookID)) != nil:
+			case errors.Is(err, ErrNotFound) && t.d.hookOf(t.id, webhookID) != nil:
 				// Taken meanwhile by another Recover or Redeliver.
 			case ctx.Err() != nil || errors.Is(err, ErrClosed):
 				return out, err
@@ -407,8 +407,8 @@ func (t *Tenant) Recover(ctx context.Context, webhookID string, since time.Time)
 // Breaker returns the state of the circuit breaker of the tenant's
 // webhook id, as this instance sees it: each instance keeps its own.
 func (t *Tenant) Breaker(id string) (BreakerState, error) {
-	h := t.d.hookByKey(queueKey(t.id, id))
-	if h == nil || checkTenant(t.id) != nil {
+	h := t.d.hookOf(t.id, id)
+	if h == nil {
 		return "", fmt.Errorf("webhook %q: %w", id, ErrNotFound)
 	}
 	if h.breaker == nil {
