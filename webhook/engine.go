@@ -55,9 +55,10 @@ type delivery struct {
 	schedule *schedule
 	admitted bool // a rate-limit slot is reserved for the next attempt
 	// tenantAdmitted: a slot of the tenant's rate is reserved;
-	// tenantHolds counts the waits for room under its in-flight limit.
+	// tenantTicket: its place in the line for room under the tenant's
+	// in-flight limit, 0 when it is in none.
 	tenantAdmitted bool
-	tenantHolds    int
+	tenantTicket   uint64
 	span           trace.Span // from Publish, or for a queued delivery from the run's start, to the outcome; nil once ended
 }
 

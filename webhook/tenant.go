@@ -569,17 +569,33 @@ func (d *Dispatcher) limits(tenant string) TenantLimits {
 }
 
 // tenantFlow is what a tenant's deliveries share: the count of those in
-// flight, and the tenant's rate limiter.
+// flight, the line of those held for room, and the tenant's rate limiter.
 type tenantFlow struct {
 	inFlight atomic.Int64
-	mu       sync.Mutex
-	rate     RateLimit // what lim was built for
-	lim      *ratelimit.Limiter
+	// The engine runs a held delivery again after the wait it is given,
+	// and cannot be told that a slot is free: each delivery held for room
+	// takes a ticket, and waits about as long as the tickets before it
+	// take to be admitted at the pace the tenant's attempts end, so that
+	// held deliveries come back as slots free up, spread out, rather than
+	// all at once or long after. head is the latest ticket admitted;
+	// tickets of deliveries that never came back (their webhook removed)
+	// are passed over once a later one is admitted.
+	tickets atomic.Uint64
+	head    atomic.Uint64
+	attempt atomic.Int64 // moving average of an attempt's time in flight, in nanoseconds
+	// moved is when a slot was last taken or freed, in Unix nanoseconds:
+	// while the tenant's endpoints stall, the time since then is a better
+	// guess of an attempt's time than the average of those that ended.
+	moved atomic.Int64
+
+	mu   sync.Mutex
+	rate RateLimit // what lim was built for
+	lim  *ratelimit.Limiter
 }
 
 // Bounds of the wait of a delivery held by its tenant's in-flight limit.
 const (
-	minTenantWait = 10 * time.Millisecond
+	minTenantWait = time.Millisecond
 	maxTenantWait = 500 * time.Millisecond
 )
 
@@ -604,21 +620,57 @@ func (d *Dispatcher) enterTenant(h *hook, del *delivery) (release func(), wait t
 	if lim.MaxInFlight > 0 {
 		for {
 			n := f.inFlight.Load()
-			if n >= int64(lim.MaxInFlight) {
-				// Waits that grow while the tenant stays full keep a
-				// backlog of held deliveries from spinning.
-				del.tenantHolds++
-				return nil, min(minTenantWait<<min(del.tenantHolds, 6), maxTenantWait)
+			// A delivery new to the line does not overtake it.
+			if n >= int64(lim.MaxInFlight) || del.tenantTicket == 0 && f.tickets.Load() > f.head.Load() {
+				if del.tenantTicket == 0 {
+					del.tenantTicket = f.tickets.Add(1)
+				}
+				return nil, f.wait(del.tenantTicket, lim.MaxInFlight, d.cfg.now())
 			}
 			if f.inFlight.CompareAndSwap(n, n+1) {
 				break
 			}
 		}
+		for t, head := del.tenantTicket, f.head.Load(); t > head && !f.head.CompareAndSwap(head, t); head = f.head.Load() {
+		}
 	} else {
 		f.inFlight.Add(1)
 	}
-	del.tenantAdmitted, del.tenantHolds = false, 0
-	return func() { f.inFlight.Add(-1) }, 0
+	del.tenantAdmitted, del.tenantTicket = false, 0
+	start := d.cfg.now()
+	f.moved.Store(start.UnixNano())
+	return func() {
+		f.inFlight.Add(-1)
+		end := d.cfg.now()
+		f.moved.Store(end.UnixNano())
+		f.observe(end.Sub(start))
+	}, 0
+}
+
+// wait returns how long the delivery holding ticket waits, at now,
+// before it looks for room again under an in-flight limit of limit.
+func (f *tenantFlow) wait(ticket uint64, limit int, now time.Time) time.Duration {
+	ahead := max(int64(ticket)-int64(f.head.Load()), 1)
+	per := f.attempt.Load()
+	if moved := f.moved.Load(); moved != 0 {
+		per = max(per, now.UnixNano()-moved)
+	}
+	w := float64(ahead) * float64(per) / float64(limit) // in float: a long stall times a long line overflows
+	return min(max(time.Duration(min(w, float64(maxTenantWait))), minTenantWait), maxTenantWait)
+}
+
+// observe counts an attempt's time in flight into the moving average.
+func (f *tenantFlow) observe(took time.Duration) {
+	for {
+		old := f.attempt.Load()
+		avg := int64(took)
+		if old != 0 {
+			avg = old + (int64(took)-old)/8
+		}
+		if f.attempt.CompareAndSwap(old, max(avg, 1)) {
+			return
+		}
+	}
 }
 
 // reserve takes a slot of the tenant's rate at now and returns how long
