@@ -18,6 +18,7 @@ import (
 	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/internal/ratelimit"
 	"github.com/outhook/outhook/internal/redact"
+	"github.com/outhook/outhook/keyring"
 	"github.com/outhook/outhook/template"
 )
 
@@ -699,7 +700,11 @@ func (f *tenantFlow) reserve(r RateLimit, now time.Time) time.Duration {
 // every definition in the store sealed under another: the step that lets
 // an old key be dropped once every instance has the new one as primary.
 // It returns how many it sealed again. A definition changed meanwhile is
-// left alone (its change sealed it under the primary key already).
+// read again (up to five times). One whose secrets do not open under the
+// keyring's keys is passed over, and the others sealed again: the error
+// returned joins one for each such definition (wrapping
+// keyring.ErrCorrupt or keyring.ErrUnknownKey), which stays sealed as it
+// was. It stops at the first other error (of the store, or ctx's).
 // Several instances may run it at once. Without a keyring it does
 // nothing.
 func (d *Dispatcher) Reseal(ctx context.Context, actor string) (int, error) {
@@ -707,37 +712,68 @@ func (d *Dispatcher) Reseal(ctx context.Context, actor string) (int, error) {
 		return 0, nil
 	}
 	n := 0
+	var passed []error
 	var after uint64
 	for {
 		changes, err := d.defs.Changes(ctx, after, syncBatch)
 		if err != nil {
-			return n, fmt.Errorf("webhook: Reseal: reading the definition store: %w", err)
+			return n, errors.Join(append(passed, fmt.Errorf("webhook: Reseal: reading the definition store: %w", err))...)
 		}
 		for _, c := range changes {
 			after = max(after, c.Seq)
-			if c.Deleted || c.Record == nil || d.keyring.Current(c.Record.Secrets) {
+			if c.Deleted || c.Record == nil {
 				continue
 			}
-			ad := sealedFor(c.Tenant, c.ID)
-			plain, err := d.keyring.Open(c.Record.Secrets, ad)
-			if err != nil {
-				return n, fmt.Errorf("webhook: Reseal: definition %q of tenant %q: %w", c.ID, c.Tenant, err)
-			}
-			sealed, err := d.keyring.Seal(plain, ad)
-			if err != nil {
-				return n, fmt.Errorf("webhook: Reseal: %w", err)
-			}
-			err = d.defs.ReplaceSecrets(ctx, c.Tenant, c.ID, c.Version, sealed, actor)
+			sealed, err := d.reseal(ctx, *c.Record, actor)
 			switch {
 			case err == nil:
-				n++
-			case errors.Is(err, defstore.ErrConflict), errors.Is(err, defstore.ErrNotFound):
+			case errors.Is(err, keyring.ErrCorrupt), errors.Is(err, keyring.ErrUnknownKey):
+				passed = append(passed, err)
 			default:
-				return n, fmt.Errorf("webhook: Reseal: definition %q of tenant %q: %w", c.ID, c.Tenant, err)
+				return n, errors.Join(append(passed, err)...)
+			}
+			if sealed {
+				n++
 			}
 		}
 		if len(changes) < syncBatch {
-			return n, d.syncNow(ctx)
+			return n, errors.Join(append(passed, d.syncNow(ctx))...)
 		}
+	}
+}
+
+// reseal seals rec's secrets again under the keyring's primary key,
+// unless they are under it already, and reports whether it did; a record
+// changed meanwhile is read again.
+func (d *Dispatcher) reseal(ctx context.Context, rec defstore.Record, actor string) (bool, error) {
+	for try := 1; ; try++ {
+		if d.keyring.Current(rec.Secrets) {
+			return false, nil
+		}
+		ad := sealedFor(rec.Tenant, rec.ID)
+		plain, err := d.keyring.Open(rec.Secrets, ad)
+		if err != nil {
+			return false, fmt.Errorf("webhook: Reseal: definition %q of tenant %q: %w", rec.ID, rec.Tenant, err)
+		}
+		sealed, err := d.keyring.Seal(plain, ad)
+		if err != nil {
+			return false, fmt.Errorf("webhook: Reseal: %w", err)
+		}
+		err = d.defs.ReplaceSecrets(ctx, rec.Tenant, rec.ID, rec.Version, sealed, actor)
+		if errors.Is(err, defstore.ErrConflict) && try < rewriteTries {
+			cur, gerr := d.defs.Get(ctx, rec.Tenant, rec.ID)
+			if gerr == nil {
+				rec = cur
+				continue
+			}
+			err = gerr
+		}
+		switch {
+		case err == nil:
+			return true, nil
+		case errors.Is(err, defstore.ErrNotFound):
+			return false, nil // deleted meanwhile
+		}
+		return false, fmt.Errorf("webhook: Reseal: definition %q of tenant %q: %w", rec.ID, rec.Tenant, err)
 	}
 }
