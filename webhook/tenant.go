@@ -699,8 +699,9 @@ func (f *tenantFlow) reserve(r RateLimit, now time.Time) time.Duration {
 // Reseal seals again, under the keyring's primary key, the secrets of
 // every definition in the store sealed under another: the step that lets
 // an old key be dropped once every instance has the new one as primary.
-// It returns how many it sealed again. A definition changed meanwhile is
-// read again (up to five times). One whose secrets do not open under the
+// It returns how many it sealed again; to every instance, a definition
+// sealed again is the same webhook, whose breaker and rate limit go on. A
+// definition changed meanwhile is read again (up to five times). One whose secrets do not open under the
 // keyring's keys is passed over, and the others sealed again: the error
 // returned joins one for each such definition (wrapping
 // keyring.ErrCorrupt or keyring.ErrUnknownKey), which stays sealed as it

@@ -3,7 +3,9 @@ package webhook_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -108,4 +110,40 @@ func TestResealReadsAgainADefinitionChangedMeanwhile(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, int64(2), rec.Version)
 	require.True(t, after.Current(rec.Secrets), "left under the old key")
+}
+
+// TestResealKeepsBreakers: sealing a webhook's secrets again changes
+// nothing of the webhook, on any instance: a breaker that a 410 Gone
+// disabled stays disabled.
+func TestResealKeepsBreakers(t *testing.T) {
+	gone := newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusGone) })
+	before, after := rotation(t)
+	mem := defstore.NewMemory()
+	d, invs := newDispatcher(t, webhook.WithDefinitionStore(mem), webhook.WithKeyring(before))
+	rotated, _ := newDispatcher(t, webhook.WithDefinitionStore(mem), webhook.WithKeyring(after))
+	ctx := context.Background()
+	w := tenantHook(gone, "gone", accessrequest.Created)
+	w.Headers = map[string]string{"Authorization": "Bearer x"}
+	created, err := d.Tenant("acme").Create(ctx, w, "alice")
+	require.NoError(t, err)
+	_, err = d.Tenant("acme").Publish(ctx, mustMock(t, accessrequest.Created))
+	require.NoError(t, err)
+	waitFinal(t, invs, 1)
+	state, err := d.Tenant("acme").Breaker(created.ID)
+	require.NoError(t, err)
+	require.Equal(t, webhook.BreakerDisabled, state)
+
+	n, err := rotated.Reseal(ctx, "ops")
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	// d has read the reseal once it has read a change made after it.
+	marker, err := rotated.Tenant("acme").Create(ctx, tenantHook(gone, "marker", accessrequest.Approved), "ops")
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		_, err := d.Tenant("acme").Breaker(marker.ID)
+		return err == nil
+	}, 2*time.Second, time.Millisecond)
+	state, err = d.Tenant("acme").Breaker(created.ID)
+	require.NoError(t, err)
+	require.Equal(t, webhook.BreakerDisabled, state, "Reseal re-enabled a webhook its endpoint said is gone")
 }
