@@ -2,6 +2,8 @@ package webhook_test
 
 import (
 	"context"
+	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,4 +33,38 @@ func TestTenantIDsCannotBeSmuggledInWebhookIDs(t *testing.T) {
 	require.False(t, ok, "Get returned tenant b's webhook, secrets and all")
 	_, err = d.Tenant("").Recover(ctx, smuggled, time.Time{})
 	require.ErrorIs(t, err, webhook.ErrNotFound)
+}
+
+// TestBreakerHookSaysWhoseWebhook: two tenants' webhooks share an id;
+// a breaker's change is told with the tenant it concerns, and the
+// single-tenant hook hears of the single-tenant service's webhook only.
+func TestBreakerHookSaysWhoseWebhook(t *testing.T) {
+	gone := newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusGone) })
+	var mu sync.Mutex
+	var single, all []string
+	d, invs := newDispatcher(t,
+		webhook.WithBreakerHook(func(id string, from, to webhook.BreakerState) {
+			mu.Lock()
+			defer mu.Unlock()
+			single = append(single, id+" "+string(to))
+		}),
+		webhook.WithTenantBreakerHook(func(tenant, id string, from, to webhook.BreakerState) {
+			mu.Lock()
+			defer mu.Unlock()
+			all = append(all, tenant+"/"+id+" "+string(to))
+		}))
+	ctx := context.Background()
+	for _, tenant := range []string{"", "b"} {
+		w := tenantHook(gone, "gone", accessrequest.Created)
+		w.ID = "hook"
+		_, err := d.Tenant(tenant).Create(ctx, w, "x")
+		require.NoError(t, err)
+		_, err = d.Tenant(tenant).Publish(ctx, mustMock(t, accessrequest.Created))
+		require.NoError(t, err)
+	}
+	waitFinal(t, invs, 2)
+	mu.Lock()
+	defer mu.Unlock()
+	require.Equal(t, []string{"hook disabled"}, single, "tenant b's breaker told as the single-tenant service's")
+	require.ElementsMatch(t, []string{"/hook disabled", "b/hook disabled"}, all)
 }
