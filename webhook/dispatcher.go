@@ -149,17 +149,20 @@ func New(opts ...Option) (*Dispatcher, error) {
 	if tel.queued {
 		d.engine = tracedEngine{Engine: d.engine, tel: tel}
 	}
-	// Every definition is loaded before the engine runs a delivery.
-	if err := d.syncNow(d.life); err != nil {
-		tel.close()
-		d.endLife()
-		return nil, err
-	}
+	// Subscribed first, so that a change made while the store is read
+	// has the follower read it again once it starts.
 	cancel, err := d.defs.Subscribe(d.pokeSync)
 	if err != nil {
 		tel.close()
 		d.endLife()
 		return nil, fmt.Errorf("webhook: following the definition store: %w", err)
+	}
+	// Every definition is loaded before the engine runs a delivery.
+	if err := d.syncNow(d.life); err != nil {
+		cancel()
+		tel.close()
+		d.endLife()
+		return nil, err
 	}
 	if err := d.engine.Start(runner{d}); err != nil {
 		cancel()

@@ -49,3 +49,34 @@ func TestRecreatedWebhookIsNotTakenForRemoved(t *testing.T) {
 	inv := waitFinal(t, invs, 1)[0]
 	require.Equal(t, webhook.Delivered, inv.Outcome, inv.Reason)
 }
+
+// startRacer is a definition store on which another instance writes just
+// after a Dispatcher's first read of the changes.
+type startRacer struct {
+	*defstore.Memory
+	after func()
+}
+
+func (s *startRacer) Changes(ctx context.Context, after uint64, limit int) ([]defstore.Change, error) {
+	changes, err := s.Memory.Changes(ctx, after, limit)
+	if f := s.after; f != nil {
+		s.after = nil
+		f()
+	}
+	return changes, err
+}
+
+// TestNewFollowsWritesMadeWhileItStarts: a change made while New reads
+// the store is followed at once, not left for the sync interval.
+func TestNewFollowsWritesMadeWhileItStarts(t *testing.T) {
+	rc := newReceiver(t, nil)
+	mem := defstore.NewMemory()
+	writer, _ := newDispatcher(t, webhook.WithDefinitionStore(mem))
+	ctx := context.Background()
+	store := &startRacer{Memory: mem, after: func() {
+		_, err := writer.Tenant("acme").Create(ctx, tenantHook(rc, "early", accessrequest.Created), "alice")
+		require.NoError(t, err)
+	}}
+	d, _ := newDispatcher(t, webhook.WithDefinitionStore(store), webhook.WithSyncInterval(time.Hour))
+	require.Eventually(t, func() bool { return published(t, d, "acme") == 1 }, 2*time.Second, time.Millisecond)
+}
