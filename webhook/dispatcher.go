@@ -665,7 +665,7 @@ func (d *Dispatcher) publish(ctx context.Context, tenant string, tx engine.Tx, e
 			}
 			continue
 		}
-		del := newDelivery(deliveryID(e, h.tenant, h.def.ID), h, e, now)
+		del := newDelivery(deliveryID(e, h.key), h, e, now)
 		d.tel.startDelivery(ctx, h, del)
 		queued = append(queued, pending{del, h})
 		batch = append(batch, del.Delivery)

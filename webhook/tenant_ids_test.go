@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/webhook"
 )
 
@@ -67,4 +68,30 @@ func TestBreakerHookSaysWhoseWebhook(t *testing.T) {
 	defer mu.Unlock()
 	require.Equal(t, []string{"hook disabled"}, single, "tenant b's breaker told as the single-tenant service's")
 	require.ElementsMatch(t, []string{"/hook disabled", "b/hook disabled"}, all)
+}
+
+// TestDeliveryIDsOfTenantsNeverCollide: an event id may hold any
+// character, NUL included; the deliveries of two tenants' webhooks still
+// get two ids.
+func TestDeliveryIDsOfTenantsNeverCollide(t *testing.T) {
+	rc := newReceiver(t, nil)
+	d, _ := newDispatcher(t)
+	ctx := context.Background()
+	a := tenantHook(rc, "a", accessrequest.Created)
+	a.ID = "W2"
+	_, err := d.Tenant("").Create(ctx, a, "x")
+	require.NoError(t, err)
+	b := tenantHook(rc, "b", accessrequest.Created)
+	b.ID = "W"
+	_, err = d.Tenant("W2").Create(ctx, b, "x")
+	require.NoError(t, err)
+	e1, err := event.New(accessrequest.Created, map[string]any{}, event.WithID("E\x00W"))
+	require.NoError(t, err)
+	e2, err := event.New(accessrequest.Created, map[string]any{}, event.WithID("E"))
+	require.NoError(t, err)
+	p1, err := d.Publish(ctx, e1)
+	require.NoError(t, err)
+	p2, err := d.Tenant("W2").Publish(ctx, e2)
+	require.NoError(t, err)
+	require.NotEqual(t, p1.Deliveries[0].DeliveryID, p2.Deliveries[0].DeliveryID)
 }
