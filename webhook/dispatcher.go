@@ -457,12 +457,16 @@ func (d *Dispatcher) resizeQueue(h *hook) {
 // webhook that is gone); an attempt in flight finishes. The Dispatcher
 // remembers the last 4096 webhooks deleted, to tell a deleted webhook
 // from one it has not loaded yet (see WithUnknownWebhookGrace). It
-// returns an error wrapping ErrNotFound for an unknown id.
+// returns an error wrapping ErrNotFound for an unknown id, and ErrClosed
+// after Close.
 func (d *Dispatcher) Remove(id string) error {
 	return d.remove(d.life, "", id, defstore.AnyVersion, "")
 }
 
 func (d *Dispatcher) remove(ctx context.Context, tenant, id string, version int64, actor string) error {
+	if d.closed.Load() {
+		return ErrClosed
+	}
 	if err := checkTenant(tenant); err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/outhook/outhook/accessrequest"
 	"github.com/outhook/outhook/defstore"
 	"github.com/outhook/outhook/engine"
+	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/webhook"
 )
 
@@ -79,4 +80,24 @@ func TestNewFollowsWritesMadeWhileItStarts(t *testing.T) {
 	}}
 	d, _ := newDispatcher(t, webhook.WithDefinitionStore(store), webhook.WithSyncInterval(time.Hour))
 	require.Eventually(t, func() bool { return published(t, d, "acme") == 1 }, 2*time.Second, time.Millisecond)
+}
+
+// TestRemoveAfterClose: a deletion after Close is refused, as every
+// other write is, and changes nothing in the store other instances
+// follow.
+func TestRemoveAfterClose(t *testing.T) {
+	store := defstore.NewMemory()
+	d, err := webhook.New(webhook.WithDefinitionStore(store))
+	require.NoError(t, err)
+	w, err := d.Add(webhook.Webhook{Name: "x", Active: true, URL: "https://example.com/x", Triggers: []event.Trigger{accessrequest.Created}})
+	require.NoError(t, err)
+	require.NoError(t, d.Close(context.Background()))
+	require.ErrorIs(t, d.Tenant("").Delete(context.Background(), w.ID, 0, "x"), webhook.ErrClosed)
+	require.ErrorIs(t, d.Remove(w.ID), webhook.ErrClosed)
+	_, err = store.Get(context.Background(), "", w.ID)
+	require.NoError(t, err, "deleted through a closed Dispatcher")
+	_, err = d.Tenant("").SetActive(context.Background(), w.ID, false, 0, "x")
+	require.ErrorIs(t, err, webhook.ErrClosed)
+	_, err = d.Tenant("").Update(context.Background(), w, "x")
+	require.ErrorIs(t, err, webhook.ErrClosed)
 }
