@@ -632,10 +632,10 @@ func (d *Dispatcher) enterTenant(h *hook, del *delivery) (release func(), wait t
 				break
 			}
 		}
-		for t, head := del.tenantTicket, f.head.Load(); t > head && !f.head.CompareAndSwap(head, t); head = f.head.Load() {
-		}
 	} else {
-		f.inFlight.Add(1)
+		f.inFlight.Add(1) // the limit was lifted, maybe with a line left
+	}
+	for t, head := del.tenantTicket, f.head.Load(); t > head && !f.head.CompareAndSwap(head, t); head = f.head.Load() {
 	}
 	del.tenantAdmitted, del.tenantTicket = false, 0
 	start := d.cfg.now()
