@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -480,7 +481,7 @@ func keepSecrets(w, old Webhook) (Webhook, DefinitionErrors) {
 			refuse("secret_url_path", "the URL is given masked; give it again to stop treating its path as a secret")
 		}
 	}
-	moved := w.URL != old.URL
+	moved := !sameURL(w.URL, old.URL)
 	keep := func(name, oldName, oldValue string) {
 		if oldValue == shown.Headers[oldName] {
 			w.Headers[name] = oldValue // not a secret: shown as it is
@@ -516,6 +517,21 @@ func keepSecrets(w, old Webhook) (Webhook, DefinitionErrors) {
 		}
 	}
 	return w, errs
+}
+
+// sameURL reports whether a and b are one target, as requests are made
+// to them: Get shows a URL as it parses, and an admin may send it back
+// so ("/a b" as "/a%20b").
+func sameURL(a, b string) bool {
+	if a == b {
+		return true
+	}
+	ua, err := url.Parse(a)
+	if err != nil {
+		return false
+	}
+	ub, err := url.Parse(b)
+	return err == nil && ua.String() == ub.String()
 }
 
 // TenantLimits bound what one tenant may use, so that one tenant's dead

@@ -172,3 +172,24 @@ func TestSetActiveAtAnyVersion(t *testing.T) {
 	require.False(t, off.Active)
 	require.Equal(t, "renamed", off.Name, "the other write is kept")
 }
+
+// TestKeptSecretsStayWithTheURLAsShown: a URL sent back as Get showed it
+// (escaped as it parses) is the same target, and keeps the secrets.
+func TestKeptSecretsStayWithTheURLAsShown(t *testing.T) {
+	rc := newReceiver(t, nil)
+	d, _ := newDispatcher(t)
+	ctx := context.Background()
+	ten := d.Tenant("acme")
+	w := tenantHook(rc, "spaced", accessrequest.Created)
+	w.URL = rc.URL + "/a path"
+	w.Headers = map[string]string{"Authorization": "Bearer kept"}
+	created, err := ten.Create(ctx, w, "alice")
+	require.NoError(t, err)
+	require.Equal(t, rc.URL+"/a%20path", created.URL)
+	created.Name = "renamed"
+	_, err = ten.Update(ctx, created, "bob")
+	require.NoError(t, err)
+	_, err = ten.Test(ctx, created.ID, mustMock(t, accessrequest.Created))
+	require.NoError(t, err)
+	require.Equal(t, "Bearer kept", rc.got()[0].header.Get("Authorization"))
+}
