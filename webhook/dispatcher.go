@@ -457,15 +457,17 @@ func (d *Dispatcher) resizeQueue(h *hook) {
 // webhook that is gone); an attempt in flight finishes. The Dispatcher
 // remembers the last 4096 webhooks deleted, to tell a deleted webhook
 // from one it has not loaded yet (see WithUnknownWebhookGrace). It
-// returns an error wrapping ErrNotFound for an unknown id, and ErrClosed
-// after Close.
+// returns an error wrapping ErrNotFound for an unknown id. While Close
+// drains the queues Remove still works, so that it stops the retries of
+// the webhook; once Close has stopped draining, and after it returns, it
+// returns ErrClosed.
 func (d *Dispatcher) Remove(id string) error {
 	return d.remove(d.life, "", id, defstore.AnyVersion, "")
 }
 
 func (d *Dispatcher) remove(ctx context.Context, tenant, id string, version int64, actor string) error {
-	if d.closed.Load() {
-		return ErrClosed
+	if d.closed.Load() && d.life.Err() != nil {
+		return ErrClosed // Close has ended; while it drains, a removal stops retries
 	}
 	if err := checkTenant(tenant); err != nil {
 		return err
