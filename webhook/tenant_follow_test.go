@@ -2,15 +2,20 @@ package webhook_test
 
 import (
 	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/outhook/outhook/accessrequest"
 	"github.com/outhook/outhook/defstore"
 	"github.com/outhook/outhook/engine"
 	"github.com/outhook/outhook/event"
+	"github.com/outhook/outhook/internal/testkit/leakcheck"
 	"github.com/outhook/outhook/webhook"
 )
 
@@ -100,4 +105,86 @@ func TestRemoveAfterClose(t *testing.T) {
 	require.ErrorIs(t, err, webhook.ErrClosed)
 	_, err = d.Tenant("").Update(context.Background(), w, "x")
 	require.ErrorIs(t, err, webhook.ErrClosed)
+}
+
+// TestInstancesConvergeUnderRacingWrites: three instances on one store
+// take racing creations, updates, switches and deletions of the same
+// few ids; once the writes stop, each has every definition the store
+// has, active as there, and none it deleted.
+func TestInstancesConvergeUnderRacingWrites(t *testing.T) {
+	rc := newReceiver(t, nil)
+	mem := defstore.NewMemory()
+	var ds []*webhook.Dispatcher
+	for range 3 {
+		d, _ := newDispatcher(t, webhook.WithDefinitionStore(mem), webhook.WithSyncInterval(time.Hour))
+		ds = append(ds, d)
+	}
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for g := range 6 {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(g), 7))
+			for i := range 200 {
+				ten := ds[rng.IntN(len(ds))].Tenant("t")
+				id := fmt.Sprint("id", rng.IntN(5))
+				w := tenantHook(rc, fmt.Sprintf("n%d %d", g, i), accessrequest.Created)
+				w.ID = id
+				switch rng.IntN(4) {
+				case 0:
+					_, _ = ten.Create(ctx, w, "x")
+				case 1:
+					_, _ = ten.Update(ctx, w, "x")
+				case 2:
+					_ = ten.Delete(ctx, id, 0, "x")
+				default:
+					_, _ = ten.SetActive(ctx, id, rng.IntN(2) == 0, 0, "x")
+				}
+			}
+		})
+	}
+	wg.Wait()
+	page, err := mem.List(ctx, "t", defstore.ListOptions{})
+	require.NoError(t, err)
+	active := 0
+	for _, r := range page.Records {
+		if r.Active {
+			active++
+		}
+	}
+	for i, d := range ds {
+		require.Eventually(t, func() bool { return published(t, d, "t") == active }, 2*time.Second, time.Millisecond, "instance %d", i)
+		for n := range 5 {
+			id := fmt.Sprint("id", n)
+			_, stored := mem.Get(ctx, "t", id)
+			_, loaded := d.Tenant("t").Breaker(id)
+			require.Equal(t, stored == nil, loaded == nil, "instance %d, %s: store %v, instance %v", i, id, stored, loaded)
+		}
+	}
+}
+
+// TestCloseWhileFollowingLeavesNoGoroutine closes Dispatchers while
+// another instance writes to their store, so that their followers are
+// reading or notified as they stop.
+func TestCloseWhileFollowingLeavesNoGoroutine(t *testing.T) {
+	leakcheck.Check(t)
+	mem := defstore.NewMemory()
+	writer, err := webhook.New(webhook.WithDefinitionStore(mem))
+	require.NoError(t, err)
+	ctx := context.Background()
+	for round := range 10 {
+		d, err := webhook.New(webhook.WithDefinitionStore(mem), webhook.WithSyncInterval(time.Millisecond))
+		require.NoError(t, err)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for i := range 30 {
+				w := webhook.Webhook{Name: fmt.Sprintf("w%d %d", round, i), Active: true, URL: "https://example.com/", Triggers: []event.Trigger{accessrequest.Created}}
+				_, err := writer.Tenant("t").Create(ctx, w, "x")
+				assert.NoError(t, err)
+			}
+		}()
+		require.NoError(t, d.Close(ctx))
+		<-done
+	}
+	require.NoError(t, writer.Close(ctx))
 }
