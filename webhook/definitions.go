@@ -36,6 +36,10 @@ type entry struct {
 	// of an earlier version had it read from the store's history; 0
 	// until then.
 	born atomic.Int64
+	// prev is the compiled definition rec replaced when that had the same
+	// version: the same content sealed again, whose breaker and rate
+	// limiter go on in the new one; taken when rec is compiled.
+	prev atomic.Pointer[hook]
 }
 
 // tenantIndex is one tenant's definitions by name and trigger, and the
@@ -120,6 +124,9 @@ func (d *Dispatcher) compileRecord(e *entry) (*hook, error) {
 		return nil, fmt.Errorf("webhook %s (version %d) does not compile on this instance: %w", e.rec.ID, e.rec.Version, errs)
 	}
 	h.tenant, h.key, h.version = e.tenant, e.key, uint64(e.rec.Version)
+	if p := e.prev.Swap(nil); p != nil {
+		h.breaker, h.limiter = p.breaker, p.limiter
+	}
 	return h, nil
 }
 
@@ -199,6 +206,15 @@ func (d *Dispatcher) putLocked(rec defstore.Record) bool {
 		return false // deleted after this version was written
 	}
 	e := &entry{tenant: rec.Tenant, key: key, rec: rec}
+	if old != nil && old.rec.Version == rec.Version {
+		// Sealed again (Reseal): the same webhook, whose breaker and rate
+		// limiter go on, compiled or not yet.
+		if h := old.hook.Load(); h != nil {
+			e.prev.Store(h)
+		} else {
+			e.prev.Store(old.prev.Load())
+		}
+	}
 	e.rec.Definition = slices.Clip(rec.Definition)
 	ti := d.tenants[rec.Tenant]
 	if ti == nil {

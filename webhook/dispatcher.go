@@ -149,17 +149,20 @@ func New(opts ...Option) (*Dispatcher, error) {
 	if tel.queued {
 		d.engine = tracedEngine{Engine: d.engine, tel: tel}
 	}
-	// Every definition is loaded before the engine runs a delivery.
-	if err := d.syncNow(d.life); err != nil {
-		tel.close()
-		d.endLife()
-		return nil, err
-	}
+	// Subscribed first, so that a change made while the store is read
+	// has the follower read it again once it starts.
 	cancel, err := d.defs.Subscribe(d.pokeSync)
 	if err != nil {
 		tel.close()
 		d.endLife()
 		return nil, fmt.Errorf("webhook: following the definition store: %w", err)
+	}
+	// Every definition is loaded before the engine runs a delivery.
+	if err := d.syncNow(d.life); err != nil {
+		cancel()
+		tel.close()
+		d.endLife()
+		return nil, err
 	}
 	if err := d.engine.Start(runner{d}); err != nil {
 		cancel()
@@ -457,12 +460,18 @@ func (d *Dispatcher) resizeQueue(h *hook) {
 // (the definition store's history says when it was created). The
 // Dispatcher remembers the last 4096 webhooks deleted, to tell a deleted
 // webhook from one it has not loaded yet (see WithUnknownWebhookGrace).
-// It returns an error wrapping ErrNotFound for an unknown id.
+// It returns an error wrapping ErrNotFound for an unknown id. While Close
+// drains the queues Remove still works, so that it stops the retries of
+// the webhook; once Close has stopped draining, and after it returns, it
+// returns ErrClosed.
 func (d *Dispatcher) Remove(id string) error {
 	return d.remove(d.life, "", id, defstore.AnyVersion, "")
 }
 
 func (d *Dispatcher) remove(ctx context.Context, tenant, id string, version int64, actor string) error {
+	if d.closed.Load() && d.life.Err() != nil {
+		return ErrClosed // Close has ended; while it drains, a removal stops retries
+	}
 	if err := checkTenant(tenant); err != nil {
 		return err
 	}
@@ -489,6 +498,9 @@ func (d *Dispatcher) remove(ctx context.Context, tenant, id string, version int6
 // Get returns the webhook with id, secrets included: this is the host's
 // own code asking. Tenant.Get, which serves a tenant's admins, masks them.
 func (d *Dispatcher) Get(id string) (Webhook, bool) {
+	if !validID(id) {
+		return Webhook{}, false // one holding keySep would name another tenant's
+	}
 	d.mu.RLock()
 	e := d.byKey[id]
 	d.mu.RUnlock()
@@ -524,10 +536,14 @@ func (d *Dispatcher) List() []Webhook {
 	return out
 }
 
-// hookByKey returns the webhook whose queue key is key, compiled; nil
-// when there is none or it does not compile here.
-func (d *Dispatcher) hookByKey(key string) *hook {
-	h, _, _, _ := d.lookup(key)
+// hookOf returns tenant's webhook id, compiled; nil when there is none
+// or it does not compile here. An id that is not valid is none: one
+// holding keySep would name another tenant's queue.
+func (d *Dispatcher) hookOf(tenant, id string) *hook {
+	if !validID(id) || checkTenant(tenant) != nil {
+		return nil
+	}
+	h, _, _, _ := d.lookup(queueKey(tenant, id))
 	return h
 }
 
@@ -658,7 +674,7 @@ func (d *Dispatcher) publish(ctx context.Context, tenant string, tx engine.Tx, e
 			}
 			continue
 		}
-		del := newDelivery(deliveryID(e, h.tenant, h.def.ID), h, e, now)
+		del := newDelivery(deliveryID(e, h.key), h, e, now)
 		d.tel.startDelivery(ctx, h, del)
 		queued = append(queued, pending{del, h})
 		batch = append(batch, del.Delivery)
@@ -700,7 +716,7 @@ func (d *Dispatcher) publish(ctx context.Context, tenant string, tx engine.Tx, e
 		// An Update raced with this Publish, whose deliveries may have made
 		// queues with the settings it replaced.
 		for _, q := range pub.Deliveries {
-			if h := d.hookByKey(queueKey(tenant, q.WebhookID)); h != nil {
+			if h := d.hookOf(tenant, q.WebhookID); h != nil {
 				d.resizeQueue(h)
 			}
 		}
@@ -928,7 +944,7 @@ func (d *Dispatcher) redeliver(ctx context.Context, tenant, deliveryID string) e
 	if err != nil {
 		return err
 	}
-	h := d.hookByKey(queueKey(dl.Tenant, dl.WebhookID))
+	h := d.hookOf(dl.Tenant, dl.WebhookID)
 	if h == nil {
 		return d.putBack(ctx, dl, fmt.Errorf("webhook %q of dead letter %q: %w", dl.WebhookID, deliveryID, ErrNotFound))
 	}
@@ -962,7 +978,7 @@ func (d *Dispatcher) redeliverTx(ctx context.Context, tenant, deliveryID string)
 		if dl.Tenant != tenant { // rolled back with tx
 			return fmt.Errorf("dead letter %q: %w", deliveryID, ErrNotFound)
 		}
-		h := d.hookByKey(queueKey(dl.Tenant, dl.WebhookID))
+		h := d.hookOf(dl.Tenant, dl.WebhookID)
 		if h == nil {
 			return fmt.Errorf("webhook %q of dead letter %q: %w", dl.WebhookID, deliveryID, ErrNotFound)
 		}
@@ -1015,7 +1031,7 @@ func (d *Dispatcher) ResetBreaker(id string) error {
 }
 
 func (d *Dispatcher) resetBreaker(tenant, id string) error {
-	h := d.hookByKey(queueKey(tenant, id))
+	h := d.hookOf(tenant, id)
 	if h == nil {
 		return fmt.Errorf("webhook %q: %w", id, ErrNotFound)
 	}

@@ -62,22 +62,23 @@ func (t *tombstones) forget(key string) {
 	}
 }
 
-// lookup returns the webhook whose queue key is key, compiled, and
-// whether it was deleted; loaded is the version this instance has of it
-// (0 when it has none). A definition that does not compile on this
-// instance (its store was written by one with other settings) comes back
-// with its error.
-func (d *Dispatcher) lookup(key string) (h *hook, loaded int64, removed bool, err error) {
+// lookup returns the webhook whose queue key is key, compiled; loaded is
+// the version this instance has of it (0 when it has none), and deleted
+// the version of its deletion when this instance has it deleted (0
+// otherwise). A definition that does not compile on this instance (its
+// store was written by one with other settings) comes back with its
+// error.
+func (d *Dispatcher) lookup(key string) (h *hook, loaded, deleted int64, err error) {
 	d.mu.RLock()
 	e := d.byKey[key]
 	if e == nil {
-		_, removed = d.removed.versions[key]
+		deleted = d.removed.versions[key].version
 		d.mu.RUnlock()
-		return nil, 0, removed, nil
+		return nil, 0, deleted, nil
 	}
 	d.mu.RUnlock()
 	h, err = d.compiled(e)
-	return h, e.rec.Version, false, err
+	return h, e.rec.Version, 0, err
 }
 
 // skipRemoved ends del, whose webhook was removed, as Skipped. It is no
