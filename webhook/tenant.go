@@ -428,6 +428,7 @@ func sortedTriggers(m map[event.Trigger]*event.Schema) []event.Trigger {
 // keepSecrets gives w the secrets of old that w leaves masked or omits
 // (see Tenant.Update).
 func keepSecrets(w, old Webhook) Webhook {
+	omitted := w.SigningSecrets == nil // before clone, which makes [] nil
 	w = w.clone()
 	shown := old.redacted()
 	if w.Headers == nil {
@@ -441,7 +442,7 @@ func keepSecrets(w, old Webhook) Webhook {
 			}
 		}
 	}
-	if w.SigningSecrets == nil {
+	if omitted {
 		w.SigningSecrets = append([]string(nil), old.SigningSecrets...)
 	} else {
 		for i, s := range w.SigningSecrets {
