@@ -37,6 +37,9 @@ var (
 	ErrInvalidValidator   = errors.New("invalid response validator")
 	ErrInvalidTimeout     = errors.New("timeout out of range")
 	ErrInvalidSettings    = errors.New("invalid delivery settings")
+	// ErrSecretRequired: a secret left masked or omitted by Tenant.Update
+	// or TestDefinition, for a URL on another origin than the stored one.
+	ErrSecretRequired = errors.New("secret required")
 )
 
 // DefinitionError reports one problem with a webhook definition. Field

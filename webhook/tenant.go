@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -68,14 +70,20 @@ func (t *Tenant) Create(ctx context.Context, w Webhook, actor string) (Webhook, 
 // them: a nil Headers keeps every header, a header whose value is the
 // masked one keeps its value, a nil SigningSecrets keeps them all, a
 // signing secret given masked keeps the one at its position, and a URL
-// given masked keeps the URL. A conflict is a *defstore.ConflictError
-// (errors.Is(err, ErrConflict)); an unknown id wraps ErrNotFound.
+// given masked keeps the URL. Secrets are kept only while the URL keeps
+// its origin (scheme, host and port): a webhook moved to another origin
+// must be given its secrets again, or none, and each it is not given is a
+// *DefinitionError, in a DefinitionErrors, wrapping ErrSecretRequired. A
+// conflict is a *defstore.ConflictError (errors.Is(err, ErrConflict)); an
+// unknown id wraps ErrNotFound.
 func (t *Tenant) Update(ctx context.Context, w Webhook, actor string) (Webhook, error) {
 	old, err := t.full(ctx, w.ID)
 	if err != nil {
 		return Webhook{}, err
 	}
-	w = keepSecrets(w, old)
+	if w, err = keepSecrets(w, old); err != nil {
+		return Webhook{}, err
+	}
 	updated, err := t.d.update(ctx, t.id, w, actor)
 	if err != nil {
 		return Webhook{}, err
@@ -235,13 +243,16 @@ func (t *Tenant) Test(ctx context.Context, id string, e *event.Event) (Invocatio
 
 // TestDefinition sends e once to w, stored or not: the Test button of a
 // form not saved yet. When w.ID is a webhook of the tenant's, secrets
-// left masked are taken from it, as Update takes them.
+// left masked are taken from it, as Update takes them, and for its
+// origin only.
 func (t *Tenant) TestDefinition(ctx context.Context, w Webhook, e *event.Event) (Invocation, error) {
 	if w.ID != "" {
 		old, err := t.full(ctx, w.ID)
 		switch {
 		case err == nil:
-			w = keepSecrets(w, old)
+			if w, err = keepSecrets(w, old); err != nil {
+				return Invocation{}, err
+			}
 		case !errors.Is(err, ErrNotFound):
 			return Invocation{}, err
 		}
@@ -426,35 +437,83 @@ func sortedTriggers(m map[event.Trigger]*event.Schema) []event.Trigger {
 }
 
 // keepSecrets gives w the secrets of old that w leaves masked or omits
-// (see Tenant.Update).
-func keepSecrets(w, old Webhook) Webhook {
+// (see Tenant.Update), as long as w's URL has old's origin. A secret is
+// sent (a header, the URL's credentials) or signs what is sent (a signing
+// secret) to the endpoint it was entered for only: were it kept for a URL
+// on another scheme, host or port, whoever may edit the webhook could
+// point it at a host of theirs and be sent the stored Authorization
+// header. So each secret that would be kept for another origin is a
+// DefinitionError wrapping ErrSecretRequired, naming its field.
+func keepSecrets(w, old Webhook) (Webhook, error) {
 	omitted := w.SigningSecrets == nil // before clone, which makes [] nil
 	w = w.clone()
 	shown := old.redacted()
+	if w.URL == shown.URL && strings.Contains(shown.URL, redact.Redacted) {
+		w.URL = old.URL
+	}
+	var kept []string // the fields given old's secrets
 	if w.Headers == nil {
 		w.Headers = maps.Clone(old.Headers)
+		for name, value := range old.Headers {
+			if value != shown.Headers[name] {
+				kept = append(kept, "headers."+name)
+			}
+		}
 	} else {
 		for name, value := range w.Headers {
 			for oldName, oldValue := range old.Headers {
 				if http.CanonicalHeaderKey(oldName) == http.CanonicalHeaderKey(name) && value == shown.Headers[oldName] {
 					w.Headers[name] = oldValue
+					if oldValue != value {
+						kept = append(kept, "headers."+name)
+					}
 				}
 			}
 		}
 	}
 	if omitted {
 		w.SigningSecrets = append([]string(nil), old.SigningSecrets...)
+		for i := range old.SigningSecrets {
+			kept = append(kept, fmt.Sprintf("signing_secrets[%d]", i))
+		}
 	} else {
 		for i, s := range w.SigningSecrets {
 			if i < len(old.SigningSecrets) && s == shown.SigningSecrets[i] {
 				w.SigningSecrets[i] = old.SigningSecrets[i]
+				kept = append(kept, fmt.Sprintf("signing_secrets[%d]", i))
 			}
 		}
 	}
-	if w.URL == shown.URL && strings.Contains(shown.URL, redact.Redacted) {
-		w.URL = old.URL
+	to := origin(w.URL)
+	if len(kept) == 0 || to == "" || to == origin(old.URL) {
+		// A URL that does not parse is refused by compile, and sent nothing.
+		return w, nil
 	}
-	return w
+	slices.Sort(kept)
+	errs := make(DefinitionErrors, len(kept))
+	for i, field := range kept {
+		errs[i] = &DefinitionError{Webhook: w.Name, Field: field, Err: fmt.Errorf("%w: the URL now sends to %s, not where the secret was given for; give it again", ErrSecretRequired, to)}
+	}
+	return Webhook{}, errs
+}
+
+// origin returns the scheme, host and port that raw sends to, in one
+// spelling, or "" when raw does not parse.
+func origin(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	scheme, port := strings.ToLower(u.Scheme), u.Port()
+	if port == "" {
+		switch scheme {
+		case "https":
+			port = "443"
+		case "http":
+			port = "80"
+		}
+	}
+	return scheme + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
 }
 
 // TenantLimits bound what one tenant may use, so that one tenant's dead

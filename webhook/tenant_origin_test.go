@@ -1,0 +1,77 @@
+package webhook_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/webhook"
+)
+
+// TestTenantKeepsSecretsOnlyForTheirOrigin checks that a secret left
+// masked or omitted is kept only while the URL stays on the origin
+// (scheme, host, port) it was entered for: otherwise Update and
+// TestDefinition would send the stored Authorization header, or sign with
+// the stored secret, for a host the caller chose.
+func TestTenantKeepsSecretsOnlyForTheirOrigin(t *testing.T) {
+	home, thief := newReceiver(t, nil), newReceiver(t, nil)
+	d, _ := newDispatcher(t)
+	ctx := context.Background()
+	ten := d.Tenant("acme")
+	w := tenantHook(home, "payroll", accessrequest.Created)
+	w.Headers = map[string]string{"Authorization": "Bearer s3cr3t-token", "User-Agent": "payroll/1"}
+	w.SigningSecrets = []string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
+	created, err := ten.Create(ctx, w, "alice")
+	require.NoError(t, err)
+
+	moved := created
+	moved.URL = thief.URL + "/payroll"
+	_, err = ten.TestDefinition(ctx, moved, mustMock(t, accessrequest.Created))
+	requireSecretsRequired(t, err, "headers.Authorization", "signing_secrets[0]")
+	_, err = ten.Update(ctx, moved, "mallory")
+	requireSecretsRequired(t, err, "headers.Authorization", "signing_secrets[0]")
+	moved.Headers, moved.SigningSecrets = nil, nil
+	_, err = ten.Update(ctx, moved, "mallory")
+	requireSecretsRequired(t, err, "headers.Authorization", "signing_secrets[0]")
+	require.Empty(t, thief.got(), "the other host was sent nothing")
+
+	// The same origin keeps them; a safe header, shown as it is, is no
+	// secret and moves along.
+	samePlace := created
+	samePlace.URL = home.URL + "/payroll-v2"
+	updated, err := ten.Update(ctx, samePlace, "alice")
+	require.NoError(t, err)
+	moved = updated
+	moved.URL = thief.URL + "/payroll"
+	moved.Headers = map[string]string{"Authorization": "Bearer new-host-token", "User-Agent": "payroll/1"}
+	moved.SigningSecrets = nil
+	_, err = ten.Update(ctx, moved, "alice")
+	requireSecretsRequired(t, err, "signing_secrets[0]")
+	moved.SigningSecrets = []string{}
+	_, err = ten.Update(ctx, moved, "alice")
+	require.NoError(t, err, "secrets given again, or dropped, move with the webhook")
+	inv, err := ten.Test(ctx, created.ID, mustMock(t, accessrequest.Created))
+	require.NoError(t, err)
+	require.Equal(t, webhook.Delivered, inv.Outcome, inv.Reason)
+	sent := thief.got()
+	require.Len(t, sent, 1)
+	require.Equal(t, "Bearer new-host-token", sent[0].header.Get("Authorization"))
+	require.Equal(t, "payroll/1", sent[0].header.Get("User-Agent"))
+	require.Empty(t, sent[0].header.Get("Webhook-Signature"))
+}
+
+func requireSecretsRequired(t *testing.T, err error, fields ...string) {
+	t.Helper()
+	var defs webhook.DefinitionErrors
+	require.ErrorAs(t, err, &defs)
+	var got []string
+	for _, e := range defs {
+		require.ErrorIs(t, e, webhook.ErrSecretRequired)
+		got = append(got, e.Field)
+	}
+	require.ElementsMatch(t, fields, got)
+	require.True(t, errors.Is(err, webhook.ErrSecretRequired))
+}
