@@ -2,12 +2,77 @@ package manage_test
 
 import (
 	"net/http"
+	"sort"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/outhook/outhook/webhook"
 )
+
+// TestAWebhookMovedToAnotherOriginNeedsItsSecretsAgain plays an admin who
+// reads a webhook, points it at a host of their own and sends back the
+// masked secrets: were they kept, the next test would hand the stored
+// Authorization header to that host.
+func TestAWebhookMovedToAnotherOriginNeedsItsSecretsAgain(t *testing.T) {
+	s := newService(t, nil)
+	acme := s.as("acme")
+	acme.secrets = []string{"sk_live_51abc", "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
+	thief := newReceiver(t) // 127.0.0.1 too, on another port
+
+	def := s.hook("Payroll")
+	def["id"] = "payroll"
+	def["url"] = s.rc.URL + "/hooks/payroll"
+	def["headers"] = map[string]string{"Authorization": "Bearer sk_live_51abc", "Content-Type": "application/json"}
+	def["signing_secrets"] = []string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
+	acme.ok(http.StatusCreated, nil, http.MethodPost, "/webhooks", def)
+
+	var read webhook.Webhook
+	acme.ok(http.StatusOK, &read, http.MethodGet, "/webhooks/payroll", nil)
+	moved := read
+	moved.URL = thief.URL + "/hooks/payroll"
+	p := acme.problem(http.StatusUnprocessableEntity, "definition-invalid", http.MethodPut, "/webhooks/payroll", moved, "If-Match", `"1"`)
+	var fields []string
+	for _, e := range p.Errors {
+		fields = append(fields, e.Field)
+	}
+	sort.Strings(fields)
+	require.Equal(t, []string{"headers.Authorization", "signing_secrets[0]"}, fields,
+		"each masked secret is named; Content-Type is shown as it is, so it is no secret")
+
+	// Omitting them is no way round.
+	moved.Headers, moved.SigningSecrets = nil, nil
+	acme.problem(http.StatusUnprocessableEntity, "definition-invalid", http.MethodPut, "/webhooks/payroll", moved, "If-Match", `"1"`)
+	// Nor is another scheme or port of the same host name.
+	for _, u := range []string{"https://127.0.0.1" + s.rc.URL[len("http://127.0.0.1"):] + "/x", "http://localhost" + s.rc.URL[len("http://127.0.0.1"):] + "/x"} {
+		moved := read
+		moved.URL = u
+		acme.problem(http.StatusUnprocessableEntity, "definition-invalid", http.MethodPut, "/webhooks/payroll", moved, "If-Match", `"1"`)
+	}
+
+	acme.ok(http.StatusOK, nil, http.MethodPost, "/webhooks/payroll/test", map[string]any{})
+	got, _ := thief.requests()
+	require.Empty(t, got, "the other host received nothing")
+	sent, _ := s.rc.requests()
+	require.Len(t, sent, 1)
+	require.Equal(t, "Bearer sk_live_51abc", sent[0].Header.Get("Authorization"))
+
+	// Another path on the same origin keeps them, as before.
+	samePlace := read
+	samePlace.URL = s.rc.URL + "/hooks/payroll-v2"
+	acme.ok(http.StatusOK, &read, http.MethodPut, "/webhooks/payroll", samePlace, "If-Match", `"1"`)
+
+	// Given again, the secrets move with the webhook.
+	moved = read
+	moved.URL = thief.URL + "/hooks/payroll"
+	moved.Headers = map[string]string{"Authorization": "Bearer for-the-new-host"}
+	moved.SigningSecrets = []string{"whsec_dGhpcyBpcyBhIG5ldyBzZWNyZXQgZm9yIHRlc3Q="}
+	acme.ok(http.StatusOK, nil, http.MethodPut, "/webhooks/payroll", moved, "If-Match", `"2"`)
+	acme.ok(http.StatusOK, nil, http.MethodPost, "/webhooks/payroll/test", map[string]any{})
+	got, _ = thief.requests()
+	require.Len(t, got, 1)
+	require.Equal(t, "Bearer for-the-new-host", got[0].Header.Get("Authorization"))
+}
 
 // TestAnUpdateCanDropEverySecret sends an empty headers object and an
 // empty signing_secrets array, which say "none", unlike members left out.
