@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/outhook/outhook/accessrequest"
 	"github.com/outhook/outhook/defstore"
@@ -157,12 +159,23 @@ type WebhookPage struct {
 }
 
 // List returns a page of the tenant's webhooks in id order, secrets
-// masked.
+// masked. A cursor (opts.After) that is no cursor of the store's, or not
+// text, gives a *QueryError for the field "cursor", wrapping
+// ErrInvalidCursor.
 func (t *Tenant) List(ctx context.Context, opts defstore.ListOptions) (WebhookPage, error) {
 	if err := checkTenant(t.id); err != nil {
 		return WebhookPage{}, err
 	}
+	badCursor := func(why string) error {
+		return &QueryError{Field: "cursor", Err: fmt.Errorf("%w: %s", ErrInvalidCursor, why)}
+	}
+	if !utf8.ValidString(opts.After) || strings.ContainsFunc(opts.After, unicode.IsControl) {
+		return WebhookPage{}, badCursor("not text") // which no store is asked about
+	}
 	page, err := t.d.defs.List(ctx, t.id, opts)
+	if errors.Is(err, defstore.ErrInvalidCursor) {
+		return WebhookPage{}, badCursor("not a cursor of the list")
+	}
 	if err != nil {
 		return WebhookPage{}, fmt.Errorf("webhook: listing the definitions: %w", err)
 	}
