@@ -34,3 +34,18 @@ func TestHostileIDsRoundTrip(t *testing.T) {
 		require.Equal(t, "id", p.Errors[0].Field)
 	}
 }
+
+// TestForgedCursorsAreTheCallersFault sends cursors no page gave: each is
+// a 400 naming the cursor, never a 500 the service is paged for.
+func TestForgedCursorsAreTheCallersFault(t *testing.T) {
+	s := newService(t, nil)
+	acme := s.as("acme")
+	acme.ok(http.StatusCreated, nil, http.MethodPost, "/webhooks", s.hook("one"))
+	for _, cursor := range []string{"%00", "zzz%FF", "not*base64!", "%E2%80%AE"} {
+		for _, path := range []string{"/webhooks", "/invocations", "/dead-letters"} {
+			p := acme.problem(http.StatusBadRequest, "invalid-request", http.MethodGet, path+"?cursor="+cursor, nil)
+			require.Len(t, p.Errors, 1, "%s %s", path, cursor)
+			require.Equal(t, "cursor", p.Errors[0].Field, "%s %s", path, cursor)
+		}
+	}
+}
