@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path"
 	"strings"
 
 	"github.com/outhook/outhook/defstore"
@@ -100,7 +101,7 @@ func New(d *webhook.Dispatcher, tenantOf TenantFunc, opts ...Option) (*Handler, 
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		newProblem(kindCrossOrigin, "a cross-origin %s is refused; the service may trust its origin", r.Method).write(w, r)
 	}))
-	h.root = cop.Handler(h.mux)
+	h.root = cop.Handler(http.HandlerFunc(h.route))
 	if wrapForTest != nil {
 		h.root = wrapForTest(h.root)
 	}
@@ -110,6 +111,18 @@ func New(d *webhook.Dispatcher, tenantOf TenantFunc, opts ...Option) (*Handler, 
 // ServeHTTP serves one request of the API.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.root.ServeHTTP(w, r)
+}
+
+// route serves r through the mux, unless its path has empty or dot
+// segments, which no operation has: the mux would redirect those to the
+// path cleaned, with an HTML page, and to a path that is wrong under a
+// prefix.
+func (h *Handler) route(w http.ResponseWriter, r *http.Request) {
+	if p := r.URL.EscapedPath(); path.Clean(p) != p {
+		newProblem(kindNotFound, "no operation of the API has the path %s", r.URL.Path).write(w, r)
+		return
+	}
+	h.mux.ServeHTTP(w, r)
 }
 
 // route is one operation of the document: its method and path, in the

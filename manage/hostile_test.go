@@ -49,3 +49,20 @@ func TestForgedCursorsAreTheCallersFault(t *testing.T) {
 		}
 	}
 }
+
+// TestPathsThatAreNotCleanAreNotFound sends paths with empty and dot
+// segments: net/http's mux would redirect them with an HTML page, to a
+// path that is wrong under a prefix; an API answers them with a problem.
+func TestPathsThatAreNotCleanAreNotFound(t *testing.T) {
+	s := newService(t, nil)
+	acme := s.as("acme")
+	def := s.hook("one")
+	def["id"] = "one"
+	acme.ok(http.StatusCreated, nil, http.MethodPost, "/webhooks", def)
+	for _, path := range []string{"/webhooks//one", "/webhooks/./one", "/webhooks/x/../one", "//webhooks", "/webhooks/one/.", "/./event-types"} {
+		p := acme.problem(http.StatusNotFound, "not-found", http.MethodGet, path, nil)
+		require.Equal(t, path, p.Instance)
+		acme.problem(http.StatusNotFound, "not-found", http.MethodDelete, path, nil, "If-Match", "*")
+	}
+	acme.ok(http.StatusOK, nil, http.MethodGet, "/webhooks/one", nil)
+}
