@@ -2,6 +2,7 @@ package manage_test
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -65,4 +66,19 @@ func TestPathsThatAreNotCleanAreNotFound(t *testing.T) {
 		acme.problem(http.StatusNotFound, "not-found", http.MethodDelete, path, nil, "If-Match", "*")
 	}
 	acme.ok(http.StatusOK, nil, http.MethodGet, "/webhooks/one", nil)
+}
+
+// TestAProblemsInstanceIsTheURIReferenceRequested checks that instance
+// is a URI reference (RFC 9457) naming the path as requested: decoded,
+// /webhooks/a%2Fb would name another resource, and a NUL or a space would
+// make it no URI at all.
+func TestAProblemsInstanceIsTheURIReferenceRequested(t *testing.T) {
+	s := newService(t, nil)
+	acme := s.as("acme")
+	for _, path := range []string{"/webhooks/no%2Fsuch", "/webhooks/on%00e", "/webhooks/a%20b", "/webhooks/%C3%A9t%C3%A9", "/no%2Fsuch/path"} {
+		p := acme.problem(http.StatusNotFound, "not-found", http.MethodGet, path, nil)
+		require.Equal(t, path, p.Instance)
+		_, err := url.Parse(p.Instance)
+		require.NoError(t, err)
+	}
 }
