@@ -432,3 +432,20 @@ func decodeObject(t *testing.T, s string) map[string]string {
 	require.NoError(t, json.Unmarshal([]byte(s), &m), s)
 	return m
 }
+
+// TestIfMatchTakesOneETag checks the If-Match values that are not one
+// strong ETag of a version, or *.
+func TestIfMatchTakesOneETag(t *testing.T) {
+	s := newService(t, nil)
+	acme := s.as("acme")
+	def := s.hook("one")
+	def["id"] = "one"
+	acme.ok(http.StatusCreated, nil, http.MethodPost, "/webhooks", def)
+	for _, v := range []string{`""1""`, `"1`, `1"`, `W/"1"`, `"1", "2"`, `"0"`, `"01"`, `"-1"`, `"1 "`, `"+1"`, `"abc"`} {
+		p := acme.problem(http.StatusBadRequest, "invalid-request", http.MethodPost, "/webhooks/one/deactivate", nil, "If-Match", v, manage.ExpectInvalid, "1")
+		require.Equal(t, "If-Match", p.Errors[0].Field, v)
+	}
+	var w webhook.Webhook
+	acme.ok(http.StatusOK, &w, http.MethodPost, "/webhooks/one/deactivate", nil, "If-Match", `"1"`)
+	require.False(t, w.Active)
+}
