@@ -122,8 +122,17 @@ func (h *Handler) route(w http.ResponseWriter, r *http.Request) {
 		newProblem(kindNotFound, "no operation of the API has the path %s", r.URL.Path).write(w, r)
 		return
 	}
+	if r.Method == http.MethodHead {
+		w = headWriter{w}
+	}
 	h.mux.ServeHTTP(w, r)
 }
+
+// headWriter answers HEAD as GET but for the body, which it drops: a
+// server drops it, but not a recorder or a middleware that reads it.
+type headWriter struct{ http.ResponseWriter }
+
+func (w headWriter) Write(p []byte) (int, error) { return len(p), nil }
 
 // route is one operation of the document: its method and path, in the
 // document's syntax, which net/http's patterns share.

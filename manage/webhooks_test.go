@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -448,4 +449,21 @@ func TestIfMatchTakesOneETag(t *testing.T) {
 	var w webhook.Webhook
 	acme.ok(http.StatusOK, &w, http.MethodPost, "/webhooks/one/deactivate", nil, "If-Match", `"1"`)
 	require.False(t, w.Active)
+}
+
+// TestHeadIsGetWithoutABody checks that HEAD answers as GET, with no body
+// even where no server strips it (a recorder, a middleware).
+func TestHeadIsGetWithoutABody(t *testing.T) {
+	s := newService(t, nil)
+	acme := s.as("acme")
+	resp, raw := acme.do(http.MethodHead, "/webhooks", nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Equal(t, "application/json", resp.Header.Get("Content-Type"))
+	require.Empty(t, raw)
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodHead, "/webhooks/nope", nil)
+	req.Header.Set("Authorization", "Bearer acme")
+	s.h.ServeHTTP(rec, req)
+	require.Equal(t, http.StatusNotFound, rec.Code)
+	require.Zero(t, rec.Body.Len())
 }
