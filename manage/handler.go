@@ -221,6 +221,8 @@ func (h *Handler) problemOf(c *call, err error) *problem {
 		return newProblem(kindNotImplemented, "the service keeps invocation records where they cannot be queried")
 	case errors.Is(err, webhook.ErrClosed):
 		return newProblem(kindUnavailable, "the service is shutting down")
+	case errors.Is(err, webhook.ErrQueueFull):
+		return newProblem(kindUnavailable, "the webhook has as many deliveries waiting as it may; try again later")
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return newProblem(kindUnavailable, "the request ran out of time")
 	}
