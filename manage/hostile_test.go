@@ -82,3 +82,24 @@ func TestAProblemsInstanceIsTheURIReferenceRequested(t *testing.T) {
 		require.NoError(t, err)
 	}
 }
+
+// TestAKeyGivenTwiceIsRefusedAtAnyDepth sends objects with a key twice
+// where the body holds a map or a value decoded on its own (a header,
+// the event): encoding/json would take the last, a proxy or a validator
+// in front may read the first.
+func TestAKeyGivenTwiceIsRefusedAtAnyDepth(t *testing.T) {
+	s := newService(t, nil)
+	acme := s.as("acme")
+	for _, tc := range []struct{ path, body, field string }{
+		{"/webhooks", `{"name": "a", "url": "` + s.rc.URL + `/a", "triggers": ["RequestCreated"], "headers": {"X-Team": "a", "X-Team": "b"}}`, "headers.X-Team"},
+		{"/preview", `{"body_template": "{}", "event": {"event_type": "RequestCreated", "event_time": 1, "event_type": "RequestApproved", "data": {}}}`, "event.event_type"},
+		{"/preview", `{"body_template": "{}", "event": {"event_type": "RequestCreated", "event_time": 1, "data": {"id": "a", "x": [{"id": 1, "id": 2}]}}}`, "event.data.x[0].id"},
+		{"/webhooks", `{"name": "b", "url": "` + s.rc.URL + `/b", "triggers": ["RequestCreated"], "filters": {"data.id": "a", "data.id": "b"}}`, "filters.data.id"},
+	} {
+		p := acme.problem(http.StatusBadRequest, "invalid-request", http.MethodPost, tc.path, tc.body)
+		require.Len(t, p.Errors, 1, "%s", tc.body)
+		require.Equal(t, tc.field, p.Errors[0].Field)
+		require.Contains(t, p.Errors[0].Message, "twice")
+		require.Equal(t, 1, p.Errors[0].Line)
+	}
+}
