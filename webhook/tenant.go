@@ -72,7 +72,8 @@ func (t *Tenant) Create(ctx context.Context, w Webhook, actor string) (Webhook, 
 // them: a nil Headers keeps every header, a header whose value is the
 // masked one keeps its value, a nil SigningSecrets keeps them all, a
 // signing secret given masked keeps the one at its position, and a URL
-// given masked keeps the URL. Secrets are kept only while the URL keeps
+// given masked keeps the URL (as secret as it was: SecretURLPath may not
+// be turned off for it). Secrets are kept only while the URL keeps
 // its origin (scheme, host and port): a webhook moved to another origin
 // must be given its secrets again, or none, and each it is not given is a
 // *DefinitionError, in a DefinitionErrors, wrapping ErrSecretRequired. A
@@ -456,15 +457,21 @@ func sortedTriggers(m map[event.Trigger]*event.Schema) []event.Trigger {
 // on another scheme, host or port, whoever may edit the webhook could
 // point it at a host of theirs and be sent the stored Authorization
 // header. So each secret that would be kept for another origin is a
-// DefinitionError wrapping ErrSecretRequired, naming its field.
+// DefinitionError wrapping ErrSecretRequired, naming its field. So is
+// a URL sent back masked with SecretURLPath turned off, which would show
+// the stored path from then on.
 func keepSecrets(w, old Webhook) (Webhook, error) {
 	omitted := w.SigningSecrets == nil // before clone, which makes [] nil
 	w = w.clone()
 	shown := old.redacted()
+	var kept []string // the fields given old's secrets
 	if w.URL == shown.URL && strings.Contains(shown.URL, redact.Redacted) {
 		w.URL = old.URL
+		if old.SecretURLPath && !w.SecretURLPath {
+			// Shown whole from now on, the path would be read back.
+			return Webhook{}, DefinitionErrors{{Webhook: w.Name, Field: "secret_url_path", Err: fmt.Errorf("%w: the URL was sent back masked; give it whole to make its path no secret", ErrSecretRequired)}}
+		}
 	}
-	var kept []string // the fields given old's secrets
 	if w.Headers == nil {
 		w.Headers = maps.Clone(old.Headers)
 		for name, value := range old.Headers {

@@ -75,3 +75,30 @@ func requireSecretsRequired(t *testing.T, err error, fields ...string) {
 	require.ElementsMatch(t, fields, got)
 	require.True(t, errors.Is(err, webhook.ErrSecretRequired))
 }
+
+// TestTenantKeepsAMaskedURLOnlyAsSecret sends back the masked URL of a
+// webhook whose path is secret, with SecretURLPath off: Update would then
+// show the stored path, and TestDefinition record it, in clear.
+func TestTenantKeepsAMaskedURLOnlyAsSecret(t *testing.T) {
+	home := newReceiver(t, nil)
+	d, _ := newDispatcher(t)
+	ctx := context.Background()
+	ten := d.Tenant("acme")
+	w := tenantHook(home, "slack", accessrequest.Created)
+	w.URL = home.URL + "/services/T000/B000/s3cr3tpath"
+	w.SecretURLPath = true
+	created, err := ten.Create(ctx, w, "alice")
+	require.NoError(t, err)
+	require.NotContains(t, created.URL, "s3cr3tpath")
+
+	shown := created
+	shown.SecretURLPath = false
+	inv, err := ten.TestDefinition(ctx, shown, mustMock(t, accessrequest.Created))
+	requireSecretsRequired(t, err, "secret_url_path")
+	require.Nil(t, inv.Request, "nothing was sent, nor recorded")
+	_, err = ten.Update(ctx, shown, "mallory")
+	requireSecretsRequired(t, err, "secret_url_path")
+	got, err := ten.Get(ctx, created.ID)
+	require.NoError(t, err)
+	require.NotContains(t, got.URL, "s3cr3tpath")
+}
