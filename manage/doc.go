@@ -41,7 +41,9 @@
 // another origin must give the secrets again, or none: otherwise it is
 // refused (definition-invalid, each secret's field named), so that no
 // one who may edit a webhook can have its stored secrets sent to a host
-// of their choosing. Every error is an
+// of their choosing; nor may an update that sends the URL back masked
+// turn secret_url_path off, which would show the stored path. Every
+// error is an
 // RFC 9457 problem document (Problem) with a stable type URI under
 // ProblemBase and, for a definition, a template or a request body, the
 // field, line and column of each problem.

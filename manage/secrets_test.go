@@ -98,3 +98,28 @@ func TestAnUpdateCanDropEverySecret(t *testing.T) {
 	require.Empty(t, sent[0].Header.Get("Authorization"))
 	require.Empty(t, sent[0].Header.Get("Webhook-Signature"), "nor is the request signed")
 }
+
+// TestASecretURLPathStaysSecret sends back the masked URL of a Slack-like
+// webhook with secret_url_path turned off: kept as it was, the URL would
+// be shown whole from then on, its secret path with it.
+func TestASecretURLPathStaysSecret(t *testing.T) {
+	s := newService(t, nil)
+	acme := s.as("acme")
+	acme.secrets = []string{"XXXXSECRETPATH"}
+	def := s.hook("Slack")
+	def["id"] = "slack"
+	def["url"] = s.rc.URL + "/services/T000/B000/XXXXSECRETPATH"
+	def["secret_url_path"] = true
+	var w webhook.Webhook
+	acme.ok(http.StatusCreated, &w, http.MethodPost, "/webhooks", def)
+	w.SecretURLPath = false
+	p := acme.problem(http.StatusUnprocessableEntity, "definition-invalid", http.MethodPut, "/webhooks/slack", w, "If-Match", `"1"`)
+	require.Equal(t, "secret_url_path", p.Errors[0].Field)
+
+	// Given whole, the URL may be shown whole: its owner knows it.
+	w.URL = s.rc.URL + "/services/T000/B000/XXXXSECRETPATH"
+	acme.secrets = nil
+	var shown webhook.Webhook
+	acme.ok(http.StatusOK, &shown, http.MethodPut, "/webhooks/slack", w, "If-Match", `"1"`)
+	require.Equal(t, w.URL, shown.URL)
+}
