@@ -38,7 +38,7 @@ var (
 	ErrInvalidTimeout     = errors.New("timeout out of range")
 	ErrInvalidSettings    = errors.New("invalid delivery settings")
 	// ErrSecretRequired: a secret left masked or omitted by Tenant.Update
-	// or TestDefinition, for a URL on another origin than the stored one.
+	// or TestDefinition, for another URL than the stored one.
 	ErrSecretRequired = errors.New("secret required")
 )
 

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -73,12 +72,12 @@ func (t *Tenant) Create(ctx context.Context, w Webhook, actor string) (Webhook, 
 // masked one keeps its value, a nil SigningSecrets keeps them all, a
 // signing secret given masked keeps the one at its position, and a URL
 // given masked keeps the URL (as secret as it was: SecretURLPath may not
-// be turned off for it). Secrets are kept only while the URL keeps
-// its origin (scheme, host and port): a webhook moved to another origin
-// must be given its secrets again, or none, and each it is not given is a
-// *DefinitionError, in a DefinitionErrors, wrapping ErrSecretRequired. A
-// conflict is a *defstore.ConflictError (errors.Is(err, ErrConflict)); an
-// unknown id wraps ErrNotFound.
+// be turned off for it). Secrets are kept only while the URL stays the
+// same: a webhook given another URL must be given its secrets again, or
+// none, and each it is not given is a *DefinitionError, in a
+// DefinitionErrors, wrapping ErrSecretRequired. A conflict is a
+// *defstore.ConflictError (errors.Is(err, ErrConflict)); an unknown id
+// wraps ErrNotFound.
 func (t *Tenant) Update(ctx context.Context, w Webhook, actor string) (Webhook, error) {
 	old, err := t.full(ctx, w.ID)
 	if err != nil {
@@ -257,8 +256,8 @@ func (t *Tenant) Test(ctx context.Context, id string, e *event.Event) (Invocatio
 
 // TestDefinition sends e once to w, stored or not: the Test button of a
 // form not saved yet. When w.ID is a webhook of the tenant's, secrets
-// left masked are taken from it, as Update takes them, and for its
-// origin only.
+// left masked are taken from it, as Update takes them, and for its URL
+// only.
 func (t *Tenant) TestDefinition(ctx context.Context, w Webhook, e *event.Event) (Invocation, error) {
 	if w.ID != "" {
 		old, err := t.full(ctx, w.ID)
@@ -451,20 +450,25 @@ func sortedTriggers(m map[event.Trigger]*event.Schema) []event.Trigger {
 }
 
 // keepSecrets gives w the secrets of old that w leaves masked or omits
-// (see Tenant.Update), as long as w's URL has old's origin. A secret is
-// sent (a header, the URL's credentials) or signs what is sent (a signing
-// secret) to the endpoint it was entered for only: were it kept for a URL
-// on another scheme, host or port, whoever may edit the webhook could
-// point it at a host of theirs and be sent the stored Authorization
-// header. So each secret that would be kept for another origin is a
-// DefinitionError wrapping ErrSecretRequired, naming its field. So is
-// a URL sent back masked with SecretURLPath turned off, which would show
-// the stored path from then on.
+// (see Tenant.Update), as long as w's URL is old's. A secret is sent (a
+// header, the URL's credentials) or signs what is sent (a signing secret)
+// to the URL it was given for only: were it kept for another, whoever
+// may edit the webhook could point it at an endpoint of theirs and be
+// sent the stored Authorization header. Another path is no safer than
+// another host, since hosts such as hooks.zapier.com or webhook.site
+// serve every customer, each on a path, and show them the headers. So
+// each secret that would be kept for another URL is a DefinitionError
+// wrapping ErrSecretRequired, naming its field. So is a URL sent back
+// masked with SecretURLPath turned off, which would show the stored path
+// from then on.
 func keepSecrets(w, old Webhook) (Webhook, error) {
 	omitted := w.SigningSecrets == nil // before clone, which makes [] nil
 	w = w.clone()
 	shown := old.redacted()
 	var kept []string // the fields given old's secrets
+	// The URL as shown is the stored one parsed and printed again, which
+	// may spell it otherwise (a space as %20).
+	sameURL := w.URL == old.URL || w.URL == shown.URL
 	if w.URL == shown.URL && strings.Contains(shown.URL, redact.Redacted) {
 		w.URL = old.URL
 		if old.SecretURLPath && !w.SecretURLPath {
@@ -504,36 +508,18 @@ func keepSecrets(w, old Webhook) (Webhook, error) {
 			}
 		}
 	}
-	to := origin(w.URL)
-	if len(kept) == 0 || to == "" || to == origin(old.URL) {
-		// A URL that does not parse is refused by compile, and sent nothing.
+	if len(kept) == 0 || sameURL {
 		return w, nil
+	}
+	if _, err := url.Parse(w.URL); err != nil {
+		return w, nil // compile refuses it, and nothing is sent
 	}
 	slices.Sort(kept)
 	errs := make(DefinitionErrors, len(kept))
 	for i, field := range kept {
-		errs[i] = &DefinitionError{Webhook: w.Name, Field: field, Err: fmt.Errorf("%w: the URL now sends to %s, not where the secret was given for; give it again", ErrSecretRequired, to)}
+		errs[i] = &DefinitionError{Webhook: w.Name, Field: field, Err: fmt.Errorf("%w: the URL changed, and a secret is kept for the URL it was given for only; give it again", ErrSecretRequired)}
 	}
 	return Webhook{}, errs
-}
-
-// origin returns the scheme, host and port that raw sends to, in one
-// spelling, or "" when raw does not parse.
-func origin(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return ""
-	}
-	scheme, port := strings.ToLower(u.Scheme), u.Port()
-	if port == "" {
-		switch scheme {
-		case "https":
-			port = "443"
-		case "http":
-			port = "80"
-		}
-	}
-	return scheme + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
 }
 
 // TenantLimits bound what one tenant may use, so that one tenant's dead

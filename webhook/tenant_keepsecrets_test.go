@@ -11,12 +11,13 @@ import (
 	"github.com/outhook/outhook/webhook"
 )
 
-// TestTenantKeepsSecretsOnlyForTheirOrigin checks that a secret left
-// masked or omitted is kept only while the URL stays on the origin
-// (scheme, host, port) it was entered for: otherwise Update and
-// TestDefinition would send the stored Authorization header, or sign with
-// the stored secret, for a host the caller chose.
-func TestTenantKeepsSecretsOnlyForTheirOrigin(t *testing.T) {
+// TestTenantKeepsSecretsOnlyForTheirURL checks that a secret left masked
+// or omitted is kept only while the URL stays the one it was given for:
+// otherwise Update and TestDefinition would send the stored Authorization
+// header, or sign with the stored secret, for an endpoint the caller
+// chose, on another host or on another path of a host that serves every
+// customer (hooks.zapier.com, webhook.site).
+func TestTenantKeepsSecretsOnlyForTheirURL(t *testing.T) {
 	home, thief := newReceiver(t, nil), newReceiver(t, nil)
 	d, _ := newDispatcher(t)
 	ctx := context.Background()
@@ -27,24 +28,27 @@ func TestTenantKeepsSecretsOnlyForTheirOrigin(t *testing.T) {
 	created, err := ten.Create(ctx, w, "alice")
 	require.NoError(t, err)
 
-	moved := created
-	moved.URL = thief.URL + "/payroll"
-	_, err = ten.TestDefinition(ctx, moved, mustMock(t, accessrequest.Created))
-	requireSecretsRequired(t, err, "headers.Authorization", "signing_secrets[0]")
-	_, err = ten.Update(ctx, moved, "mallory")
-	requireSecretsRequired(t, err, "headers.Authorization", "signing_secrets[0]")
-	moved.Headers, moved.SigningSecrets = nil, nil
-	_, err = ten.Update(ctx, moved, "mallory")
-	requireSecretsRequired(t, err, "headers.Authorization", "signing_secrets[0]")
+	for _, to := range []string{thief.URL + "/payroll", home.URL + "/customers/mallory"} {
+		moved := created
+		moved.URL = to
+		_, err = ten.TestDefinition(ctx, moved, mustMock(t, accessrequest.Created))
+		requireSecretsRequired(t, err, "headers.Authorization", "signing_secrets[0]")
+		_, err = ten.Update(ctx, moved, "mallory")
+		requireSecretsRequired(t, err, "headers.Authorization", "signing_secrets[0]")
+		moved.Headers, moved.SigningSecrets = nil, nil
+		_, err = ten.Update(ctx, moved, "mallory")
+		requireSecretsRequired(t, err, "headers.Authorization", "signing_secrets[0]")
+	}
 	require.Empty(t, thief.got(), "the other host was sent nothing")
+	require.Empty(t, home.got(), "nor the other path")
 
-	// The same origin keeps them; a safe header, shown as it is, is no
+	// The same URL keeps them; a safe header, shown as it is, is no
 	// secret and moves along.
-	samePlace := created
-	samePlace.URL = home.URL + "/payroll-v2"
-	updated, err := ten.Update(ctx, samePlace, "alice")
+	renamed := created
+	renamed.Name = "payroll v2"
+	updated, err := ten.Update(ctx, renamed, "alice")
 	require.NoError(t, err)
-	moved = updated
+	moved := updated
 	moved.URL = thief.URL + "/payroll"
 	moved.Headers = map[string]string{"Authorization": "Bearer new-host-token", "User-Agent": "payroll/1"}
 	moved.SigningSecrets = nil
@@ -101,4 +105,26 @@ func TestTenantKeepsAMaskedURLOnlyAsSecret(t *testing.T) {
 	got, err := ten.Get(ctx, created.ID)
 	require.NoError(t, err)
 	require.NotContains(t, got.URL, "s3cr3tpath")
+}
+
+// TestTenantKeepsSecretsForTheURLAsShown sends back a URL as Get shows
+// it, which is the stored one printed again (a space as %20): it is the
+// same URL, and keeps the secrets.
+func TestTenantKeepsSecretsForTheURLAsShown(t *testing.T) {
+	home := newReceiver(t, nil)
+	d, _ := newDispatcher(t)
+	ctx := context.Background()
+	ten := d.Tenant("acme")
+	w := tenantHook(home, "spaced", accessrequest.Created)
+	w.URL = home.URL + "/a path/with spaces"
+	w.Headers = map[string]string{"Authorization": "Bearer s3cr3t-token"}
+	created, err := ten.Create(ctx, w, "alice")
+	require.NoError(t, err)
+	require.NotEqual(t, w.URL, created.URL, "shown spelt otherwise")
+	created.Name = "renamed"
+	_, err = ten.Update(ctx, created, "alice")
+	require.NoError(t, err)
+	_, err = ten.Test(ctx, created.ID, mustMock(t, accessrequest.Created))
+	require.NoError(t, err)
+	require.Equal(t, "Bearer s3cr3t-token", home.got()[0].header.Get("Authorization"))
 }
