@@ -10,11 +10,11 @@ import (
 	"github.com/outhook/outhook/webhook"
 )
 
-// TestAWebhookMovedToAnotherOriginNeedsItsSecretsAgain plays an admin who
-// reads a webhook, points it at a host of their own and sends back the
-// masked secrets: were they kept, the next test would hand the stored
-// Authorization header to that host.
-func TestAWebhookMovedToAnotherOriginNeedsItsSecretsAgain(t *testing.T) {
+// TestAWebhookGivenAnotherURLNeedsItsSecretsAgain plays an admin who
+// reads a webhook, points it at an endpoint of their own and sends back
+// the masked secrets: were they kept, the next test would hand the stored
+// Authorization header to that endpoint.
+func TestAWebhookGivenAnotherURLNeedsItsSecretsAgain(t *testing.T) {
 	s := newService(t, nil)
 	acme := s.as("acme")
 	acme.secrets = []string{"sk_live_51abc", "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
@@ -43,8 +43,10 @@ func TestAWebhookMovedToAnotherOriginNeedsItsSecretsAgain(t *testing.T) {
 	// Omitting them is no way round.
 	moved.Headers, moved.SigningSecrets = nil, nil
 	acme.problem(http.StatusUnprocessableEntity, "definition-invalid", http.MethodPut, "/webhooks/payroll", moved, "If-Match", `"1"`)
-	// Nor is another scheme or port of the same host name.
-	for _, u := range []string{"https://127.0.0.1" + s.rc.URL[len("http://127.0.0.1"):] + "/x", "http://localhost" + s.rc.URL[len("http://127.0.0.1"):] + "/x"} {
+	// Nor is another scheme, host name or path: a host may serve many
+	// customers, each on its own path.
+	port := s.rc.URL[len("http://127.0.0.1"):]
+	for _, u := range []string{"https://127.0.0.1" + port + "/hooks/payroll", "http://localhost" + port + "/hooks/payroll", s.rc.URL + "/hooks/mallory"} {
 		moved := read
 		moved.URL = u
 		acme.problem(http.StatusUnprocessableEntity, "definition-invalid", http.MethodPut, "/webhooks/payroll", moved, "If-Match", `"1"`)
@@ -57,10 +59,10 @@ func TestAWebhookMovedToAnotherOriginNeedsItsSecretsAgain(t *testing.T) {
 	require.Len(t, sent, 1)
 	require.Equal(t, "Bearer sk_live_51abc", sent[0].Header.Get("Authorization"))
 
-	// Another path on the same origin keeps them, as before.
-	samePlace := read
-	samePlace.URL = s.rc.URL + "/hooks/payroll-v2"
-	acme.ok(http.StatusOK, &read, http.MethodPut, "/webhooks/payroll", samePlace, "If-Match", `"1"`)
+	// The same URL keeps them, as before.
+	renamed := read
+	renamed.Name = "Payroll v2"
+	acme.ok(http.StatusOK, &read, http.MethodPut, "/webhooks/payroll", renamed, "If-Match", `"1"`)
 
 	// Given again, the secrets move with the webhook.
 	moved = read
