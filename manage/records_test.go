@@ -77,6 +77,9 @@ func TestInvocationsFiltersAndPages(t *testing.T) {
 	acme.ok(http.StatusOK, &first, http.MethodGet, "/invocations?limit=1", nil)
 	p := acme.problem(http.StatusBadRequest, "invalid-request", http.MethodGet, "/invocations?outcome=delivered&cursor="+url.QueryEscape(first.Next), nil)
 	require.Equal(t, "cursor", p.Errors[0].Field)
+	// So is one of another tenant's, made for the same filters.
+	p = s.as("globex").problem(http.StatusBadRequest, "invalid-request", http.MethodGet, "/invocations?limit=1&cursor="+url.QueryEscape(first.Next), nil)
+	require.Equal(t, "cursor", p.Errors[0].Field)
 	p = acme.problem(http.StatusBadRequest, "invalid-request", http.MethodGet, "/invocations?since=yesterday", nil, manage.ExpectInvalid, "1")
 	require.Equal(t, "since", p.Errors[0].Field)
 	p = acme.problem(http.StatusBadRequest, "invalid-request", http.MethodGet, "/invocations?outcome=lost", nil, manage.ExpectInvalid, "1")
