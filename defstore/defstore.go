@@ -103,7 +103,9 @@ type Page struct {
 // ListOptions select a page of a tenant's definitions, in id order.
 type ListOptions struct {
 	// After is the cursor of a previous page's Next; "" starts at the
-	// beginning.
+	// beginning. Cursors are text, UTF-8 without control characters; a
+	// store may refuse one it did not make with an error wrapping
+	// ErrInvalidCursor.
 	After string
 	// Limit is the most records returned; zero or less means 100, and a
 	// store may cap it at 1000.
@@ -175,6 +177,8 @@ var (
 	ErrExists    = errors.New("defstore: a definition with this id exists")
 	ErrNameTaken = errors.New("defstore: another definition of the tenant has this name")
 	ErrLimit     = errors.New("defstore: the tenant has as many definitions as it may")
+	// ErrInvalidCursor: a ListOptions.After that is no cursor of List.
+	ErrInvalidCursor = errors.New("defstore: not a cursor of List")
 	// ErrConflict is what every *ConflictError is.
 	ErrConflict = errors.New("defstore: the definition changed since it was read")
 )

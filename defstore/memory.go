@@ -540,7 +540,7 @@ func encodeCursor(id string) string {
 func decodeCursor(cursor string) (string, error) {
 	id, err := base64.RawURLEncoding.DecodeString(cursor)
 	if err != nil {
-		return "", fmt.Errorf("defstore: List's After is not a cursor of List: %w", err)
+		return "", fmt.Errorf("%w: %w", ErrInvalidCursor, err)
 	}
 	return string(id), nil
 }

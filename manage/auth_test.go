@@ -84,3 +84,36 @@ func TestTheHandlerMountsUnderAPrefix(t *testing.T) {
 	require.True(t, strings.HasSuffix(loc.Path, "/api/hooks/webhooks/"+w.ID), loc.String())
 	a.ok(http.StatusOK, nil, http.MethodGet, loc.Path, nil)
 }
+
+// TestCrossSiteFormsAndBeaconsAreRefused sends what a page on another
+// site can send without a preflight: simple content types, a sibling
+// subdomain, an opaque origin, a method override. None changes anything.
+func TestCrossSiteFormsAndBeaconsAreRefused(t *testing.T) {
+	s := newService(t, nil)
+	acme := s.as("acme")
+	def := s.hook("x")
+	def["id"] = "x"
+	acme.ok(http.StatusCreated, nil, http.MethodPost, "/webhooks", def)
+	body := `{"name": "y", "url": "` + s.rc.URL + `/y", "triggers": ["RequestCreated"]}`
+	for _, h := range [][]string{
+		{"Sec-Fetch-Site", "same-site"},
+		{"Sec-Fetch-Site", "cross-site"},
+		{"Origin", "null"},
+		{"Origin", "https://evil.example", "X-HTTP-Method-Override", "DELETE"},
+	} {
+		acme.problem(http.StatusForbidden, "cross-origin", http.MethodPost, "/webhooks", body, h...)
+		acme.problem(http.StatusForbidden, "cross-origin", http.MethodPost, "/webhooks/x/breaker/reset", nil, h...)
+		acme.problem(http.StatusForbidden, "cross-origin", http.MethodPost, "/dead-letters/d/redeliver", nil, h...)
+	}
+	acme.problem(http.StatusForbidden, "cross-origin", http.MethodPost, "/webhooks", body, "Origin", "https://evil.example", "Content-Type", "text/plain", manage.ExpectInvalid, "1")
+	// Without Origin or Sec-Fetch-Site (no browser sends a form so), the
+	// body must still be JSON.
+	for _, ct := range []string{"text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"} {
+		acme.problem(http.StatusUnsupportedMediaType, "unsupported-media-type", http.MethodPost, "/webhooks", body, "Content-Type", ct, manage.ExpectInvalid, "1")
+	}
+	var list struct {
+		Webhooks []webhook.Webhook `json:"webhooks"`
+	}
+	acme.ok(http.StatusOK, &list, http.MethodGet, "/webhooks", nil)
+	require.Len(t, list.Webhooks, 1)
+}

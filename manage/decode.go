@@ -16,7 +16,8 @@ import (
 
 // decodeBody reads r's JSON body into v, strictly: the body must be
 // application/json, at most max bytes, one well-formed JSON value of valid
-// UTF-8, and every object key must name a field of v's type exactly, once.
+// UTF-8, every object key must name a field of v's type exactly, once,
+// and no object anywhere may have a key twice.
 // encoding/json alone would accept "URL" for url, ignore unknown keys and
 // take the last of two equal keys, and a client would never learn that
 // part of what it sent was not read. Every error is a *problem.
@@ -187,8 +188,12 @@ func (c *keyCheck) value(t reflect.Type, path string) error {
 		return nil // null leaves the field as it is, with or without a decoder of its own
 	}
 	if t != nil && reflect.PointerTo(t).Implements(unmarshalerType) {
-		if err := c.skip(tok); err != nil {
+		found := len(c.errs)
+		if err := c.skip(tok, path); err != nil {
 			return err
+		}
+		if len(c.errs) > found {
+			return nil // a key given twice, which the decoder may not see
 		}
 		u := reflect.New(t).Interface().(json.Unmarshaler)
 		if err := u.UnmarshalJSON(c.raw[begin:c.dec.InputOffset()]); err != nil {
@@ -201,7 +206,7 @@ func (c *keyCheck) value(t reflect.Type, path string) error {
 	case !isDelim:
 		return nil // a scalar: its type is encoding/json's to check
 	case t == nil || t.Kind() == reflect.Interface:
-		return c.skip(tok)
+		return c.skip(tok, path)
 	case d == '{' && t.Kind() == reflect.Struct:
 		seen := make(map[string]bool)
 		for c.dec.More() {
@@ -215,7 +220,7 @@ func (c *keyCheck) value(t reflect.Type, path string) error {
 			switch {
 			case field == nil:
 				c.add(join(path, key), at, "unknown field %q", key)
-				if err := c.skipValue(); err != nil {
+				if err := c.skipValue(join(path, key)); err != nil {
 					return err
 				}
 				continue
@@ -232,12 +237,19 @@ func (c *keyCheck) value(t reflect.Type, path string) error {
 		_, err := c.dec.Token() // }
 		return err
 	case d == '{' && t.Kind() == reflect.Map:
+		seen := make(map[string]bool)
 		for c.dec.More() {
+			at := c.start()
 			k, err := c.dec.Token()
 			if err != nil {
 				return err
 			}
-			if err := c.value(t.Elem(), join(path, k.(string))); err != nil {
+			key := k.(string)
+			if seen[key] {
+				c.add(join(path, key), at, "key %q given twice", key)
+			}
+			seen[key] = true
+			if err := c.value(t.Elem(), join(path, key)); err != nil {
 				return err
 			}
 		}
@@ -252,36 +264,52 @@ func (c *keyCheck) value(t reflect.Type, path string) error {
 		_, err := c.dec.Token()
 		return err
 	}
-	return c.skip(tok) // the wrong kind: encoding/json reports it
+	return c.skip(tok, path) // the wrong kind: encoding/json reports it
 }
 
-// skipValue consumes the next value whole.
-func (c *keyCheck) skipValue() error {
+// skipValue consumes the next value, at path, whole.
+func (c *keyCheck) skipValue(path string) error {
 	tok, err := c.dec.Token()
 	if err != nil {
 		return err
 	}
-	return c.skip(tok)
+	return c.skip(tok, path)
 }
 
-// skip consumes the rest of the value that tok began.
-func (c *keyCheck) skip(tok json.Token) error {
-	if d, ok := tok.(json.Delim); !ok || d == '}' || d == ']' {
+// skip consumes the rest of the value at path that tok began, and
+// collects the keys its objects have twice: no type says what it holds,
+// but one reader may take the first and another the last. ParseStrict has
+// bounded the depth.
+func (c *keyCheck) skip(tok json.Token, path string) error {
+	switch tok {
+	case json.Delim('{'):
+		seen := make(map[string]bool)
+		for c.dec.More() {
+			at := c.start()
+			k, err := c.dec.Token()
+			if err != nil {
+				return err
+			}
+			key := k.(string)
+			if seen[key] {
+				c.add(join(path, key), at, "key %q given twice", key)
+			}
+			seen[key] = true
+			if err := c.skipValue(join(path, key)); err != nil {
+				return err
+			}
+		}
+	case json.Delim('['):
+		for i := 0; c.dec.More(); i++ {
+			if err := c.skipValue(fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+	default:
 		return nil
 	}
-	for depth := 1; depth > 0; {
-		tok, err := c.dec.Token()
-		if err != nil {
-			return err
-		}
-		switch tok {
-		case json.Delim('{'), json.Delim('['):
-			depth++
-		case json.Delim('}'), json.Delim(']'):
-			depth--
-		}
-	}
-	return nil
+	_, err := c.dec.Token() // } or ]
+	return err
 }
 
 func join(path, key string) string {

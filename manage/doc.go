@@ -36,7 +36,13 @@
 //
 // Secrets are write-only: answers mask header values, signing secrets and
 // a URL's credentials; an update that omits headers or signing secrets,
-// or sends a value back masked, keeps the stored one. Every error is an
+// or sends a value back masked, keeps the stored one, as long as the URL
+// stays the same. One that gives another URL must give the secrets
+// again, or none: otherwise it is refused (definition-invalid, each
+// secret's field named), so that no one who may edit a webhook can have
+// its stored secrets sent to an endpoint of their choosing; nor may an
+// update that sends the URL back masked turn secret_url_path off, which
+// would show the stored path. Every error is an
 // RFC 9457 problem document (Problem) with a stable type URI under
 // ProblemBase and, for a definition, a template or a request body, the
 // field, line and column of each problem.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path"
 	"strings"
 
 	"github.com/outhook/outhook/defstore"
@@ -100,7 +101,7 @@ func New(d *webhook.Dispatcher, tenantOf TenantFunc, opts ...Option) (*Handler, 
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		newProblem(kindCrossOrigin, "a cross-origin %s is refused; the service may trust its origin", r.Method).write(w, r)
 	}))
-	h.root = cop.Handler(h.mux)
+	h.root = cop.Handler(http.HandlerFunc(h.route))
 	if wrapForTest != nil {
 		h.root = wrapForTest(h.root)
 	}
@@ -111,6 +112,27 @@ func New(d *webhook.Dispatcher, tenantOf TenantFunc, opts ...Option) (*Handler, 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.root.ServeHTTP(w, r)
 }
+
+// route serves r through the mux, unless its path has empty or dot
+// segments, which no operation has: the mux would redirect those to the
+// path cleaned, with an HTML page, and to a path that is wrong under a
+// prefix.
+func (h *Handler) route(w http.ResponseWriter, r *http.Request) {
+	if p := r.URL.EscapedPath(); path.Clean(p) != p {
+		newProblem(kindNotFound, "no operation of the API has the path %s", r.URL.Path).write(w, r)
+		return
+	}
+	if r.Method == http.MethodHead {
+		w = headWriter{w}
+	}
+	h.mux.ServeHTTP(w, r)
+}
+
+// headWriter answers HEAD as GET but for the body, which it drops: a
+// server drops it, but not a recorder or a middleware that reads it.
+type headWriter struct{ http.ResponseWriter }
+
+func (w headWriter) Write(p []byte) (int, error) { return len(p), nil }
 
 // route is one operation of the document: its method and path, in the
 // document's syntax, which net/http's patterns share.
@@ -199,6 +221,8 @@ func (h *Handler) problemOf(c *call, err error) *problem {
 		return newProblem(kindNotImplemented, "the service keeps invocation records where they cannot be queried")
 	case errors.Is(err, webhook.ErrClosed):
 		return newProblem(kindUnavailable, "the service is shutting down")
+	case errors.Is(err, webhook.ErrQueueFull):
+		return newProblem(kindUnavailable, "the webhook has as many deliveries waiting as it may; try again later")
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return newProblem(kindUnavailable, "the request ran out of time")
 	}

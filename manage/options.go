@@ -74,7 +74,9 @@ func WithMaxBodyBytes(n int64) Option {
 // WithTestRate lets each tenant test webhooks n times per period, n at
 // once at most; more is refused with 429 and a Retry-After. Default
 // DefaultTestRate per minute. A test sends a request to the webhook's
-// endpoint, so it is limited whatever the caller's rights.
+// endpoint, so it is limited whatever the caller's rights. Each Handler
+// counts on its own: behind a load balancer, a tenant may use the rate
+// once per instance.
 func WithTestRate(n int, per time.Duration) Option {
 	return optionFunc(func(c *config) {
 		if n < 1 || per <= 0 {
@@ -87,7 +89,7 @@ func WithTestRate(n int, per time.Duration) Option {
 
 // WithPreviewRate lets each tenant preview templates n times per period, n
 // at once at most; more is refused with 429 and a Retry-After. Default
-// DefaultPreviewRate per minute.
+// DefaultPreviewRate per minute, counted per Handler as WithTestRate's.
 func WithPreviewRate(n int, per time.Duration) Option {
 	return optionFunc(func(c *config) {
 		if n < 1 || per <= 0 {

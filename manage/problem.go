@@ -89,7 +89,8 @@ type Problem struct {
 	Status int    `json:"status"`
 	// Detail says what went wrong this time.
 	Detail string `json:"detail,omitempty"`
-	// Instance is the request's path, as the Handler saw it.
+	// Instance is the request's path as the Handler saw it, as a URI
+	// reference: percent-encoded, as requested.
 	Instance string `json:"instance,omitempty"`
 	// Errors lists each problem found in a definition, a template, an
 	// event or a request.
@@ -107,7 +108,7 @@ func (p *Problem) Error() string {
 }
 
 func (p *problem) write(w http.ResponseWriter, r *http.Request) {
-	body := Problem{Type: ProblemBase + p.kind.slug, Title: p.kind.title, Status: p.kind.status, Detail: p.detail, Instance: r.URL.Path, Errors: p.errors}
+	body := Problem{Type: ProblemBase + p.kind.slug, Title: p.kind.title, Status: p.kind.status, Detail: p.detail, Instance: r.URL.EscapedPath(), Errors: p.errors}
 	if p.currentVersion >= 0 {
 		body.CurrentVersion = &p.currentVersion
 	}

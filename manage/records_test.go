@@ -3,7 +3,10 @@ package manage_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -73,6 +76,9 @@ func TestInvocationsFiltersAndPages(t *testing.T) {
 	var first invocationPage
 	acme.ok(http.StatusOK, &first, http.MethodGet, "/invocations?limit=1", nil)
 	p := acme.problem(http.StatusBadRequest, "invalid-request", http.MethodGet, "/invocations?outcome=delivered&cursor="+url.QueryEscape(first.Next), nil)
+	require.Equal(t, "cursor", p.Errors[0].Field)
+	// So is one of another tenant's, made for the same filters.
+	p = s.as("globex").problem(http.StatusBadRequest, "invalid-request", http.MethodGet, "/invocations?limit=1&cursor="+url.QueryEscape(first.Next), nil)
 	require.Equal(t, "cursor", p.Errors[0].Field)
 	p = acme.problem(http.StatusBadRequest, "invalid-request", http.MethodGet, "/invocations?since=yesterday", nil, manage.ExpectInvalid, "1")
 	require.Equal(t, "since", p.Errors[0].Field)
@@ -172,4 +178,44 @@ func publish(t *testing.T, s *service, tenant string, want int) {
 		page, err := s.store.QueryInvocations(context.Background(), tenant, webhook.InvocationQuery{Limit: want + 1})
 		return err == nil && len(page.Invocations) >= want
 	}, 5*time.Second, 5*time.Millisecond)
+}
+
+// TestRedeliveryIntoAFullQueueIsUnavailable redelivers a dead letter while
+// its webhook's queue is full: the service is busy, which is a 503 to try
+// again, not a 500 to page someone for.
+func TestRedeliveryIntoAFullQueueIsUnavailable(t *testing.T) {
+	release := make(chan struct{})
+	var stalled sync.Once
+	inFlight := make(chan struct{})
+	var fail atomic.Bool
+	fail.Store(true)
+	endpoint := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if fail.Load() {
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+		stalled.Do(func() { close(inFlight) })
+		<-release
+	}))
+	t.Cleanup(endpoint.Close)
+	s := newService(t, []webhook.Option{webhook.WithQueue(1, webhook.QueueReject), webhook.WithConcurrency(1)})
+	t.Cleanup(func() { close(release) }) // before the Dispatcher and the server close
+	acme := s.as("acme")
+	def := s.hook("busy")
+	def["url"] = endpoint.URL + "/busy"
+	acme.ok(http.StatusCreated, nil, http.MethodPost, "/webhooks", def)
+	dl := publishDeadLetter(t, s, "acme")
+
+	fail.Store(false)
+	mock, _ := accessrequest.Mock(accessrequest.Created)
+	_, err := s.d.Tenant("acme").Publish(context.Background(), mock)
+	require.NoError(t, err)
+	<-inFlight // the queue's one place is taken
+
+	acme.problem(http.StatusServiceUnavailable, "unavailable", http.MethodPost, "/dead-letters/"+dl.DeliveryID+"/redeliver", nil)
+	var letters struct {
+		DeadLetters []webhook.DeadLetter `json:"dead_letters"`
+	}
+	acme.ok(http.StatusOK, &letters, http.MethodGet, "/dead-letters", nil)
+	require.Len(t, letters.DeadLetters, 1, "the dead letter is kept")
 }

@@ -192,6 +192,8 @@ func (h *Handler) setActive(c *call, active bool) error {
 }
 
 // ifMatch reads the version a write was given: "N" (or N), or * for any.
+// A weak ETag never matches, as If-Match compares strongly, and a list is
+// refused rather than read in part.
 func ifMatch(r *http.Request) (int64, error) {
 	values := r.Header.Values("If-Match")
 	if len(values) == 0 {
@@ -204,8 +206,12 @@ func ifMatch(r *http.Request) (int64, error) {
 	if v == "*" {
 		return defstore.AnyVersion, nil
 	}
-	n, err := strconv.ParseInt(strings.Trim(v, `"`), 10, 64)
-	if err != nil || n < 1 {
+	digits := v
+	if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+		digits = v[1 : len(v)-1]
+	}
+	n, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil || n < 1 || digits[0] == '0' || strings.Trim(digits, "0123456789") != "" {
 		return 0, fieldProblem("If-Match", fmt.Sprintf("%q is not the ETag of a version, such as \"3\"", v))
 	}
 	return n, nil

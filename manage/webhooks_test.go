@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -431,4 +432,70 @@ func decodeObject(t *testing.T, s string) map[string]string {
 	var m map[string]string
 	require.NoError(t, json.Unmarshal([]byte(s), &m), s)
 	return m
+}
+
+// TestIfMatchTakesOneETag checks the If-Match values that are not one
+// strong ETag of a version, or *.
+func TestIfMatchTakesOneETag(t *testing.T) {
+	s := newService(t, nil)
+	acme := s.as("acme")
+	def := s.hook("one")
+	def["id"] = "one"
+	acme.ok(http.StatusCreated, nil, http.MethodPost, "/webhooks", def)
+	for _, v := range []string{`""1""`, `"1`, `1"`, `W/"1"`, `"1", "2"`, `"0"`, `"01"`, `"-1"`, `"1 "`, `"+1"`, `"abc"`} {
+		p := acme.problem(http.StatusBadRequest, "invalid-request", http.MethodPost, "/webhooks/one/deactivate", nil, "If-Match", v, manage.ExpectInvalid, "1")
+		require.Equal(t, "If-Match", p.Errors[0].Field, v)
+	}
+	var w webhook.Webhook
+	acme.ok(http.StatusOK, &w, http.MethodPost, "/webhooks/one/deactivate", nil, "If-Match", `"1"`)
+	require.False(t, w.Active)
+}
+
+// TestHeadIsGetWithoutABody checks that HEAD answers as GET, with no body
+// even where no server strips it (a recorder, a middleware).
+func TestHeadIsGetWithoutABody(t *testing.T) {
+	s := newService(t, nil)
+	acme := s.as("acme")
+	resp, raw := acme.do(http.MethodHead, "/webhooks", nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Equal(t, "application/json", resp.Header.Get("Content-Type"))
+	require.Empty(t, raw)
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodHead, "/webhooks/nope", nil)
+	req.Header.Set("Authorization", "Bearer acme")
+	s.h.ServeHTTP(rec, req)
+	require.Equal(t, http.StatusNotFound, rec.Code)
+	require.Zero(t, rec.Body.Len())
+}
+
+// TestTemplatesThatMultiplyAreStopped previews and tests body templates
+// of a few kilobytes whose nested loops ask for terabytes: over a list
+// of the event the preview is given, and over the mock event's two
+// access groups. Unbounded, one request would take the service's memory
+// and a core with it; bounded, it is a template problem, at once.
+func TestTemplatesThatMultiplyAreStopped(t *testing.T) {
+	s := newService(t, nil)
+	acme := s.as("acme")
+	nest := func(depth int, list, body string) string {
+		return `{"text": "` + strings.Repeat("{{#each "+list+"}}", depth) + body + strings.Repeat("{{/each}}", depth) + `"}`
+	}
+	start := time.Now()
+	ev := map[string]any{"event_type": "RequestCreated", "event_time": 1774526412, "data": map[string]any{"a": make([]int, 1000)}}
+	p := acme.problem(http.StatusUnprocessableEntity, "template-invalid", http.MethodPost, "/preview",
+		map[string]any{"body_template": nest(4, "@root.data.a", "x"), "event": ev})
+	require.Equal(t, "body_template", p.Errors[0].Field)
+	require.Equal(t, 1, p.Errors[0].Line)
+	require.Contains(t, p.Detail, "limit")
+
+	def := s.hook("Bomb")
+	def["id"] = "bomb"
+	def["body_template"] = nest(12, "@root.data.access_groups", strings.Repeat("x", 2000))
+	acme.ok(http.StatusCreated, nil, http.MethodPost, "/webhooks", def)
+	var inv webhook.Invocation
+	acme.ok(http.StatusOK, &inv, http.MethodPost, "/webhooks/bomb/test", map[string]any{"trigger": "RequestCreated"})
+	require.Equal(t, webhook.Failed, inv.Outcome)
+	require.Contains(t, inv.Reason, "limit")
+	require.Less(t, time.Since(start), 5*time.Second)
+	got, _ := s.rc.requests()
+	require.Empty(t, got, "nothing was sent")
 }

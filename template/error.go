@@ -20,6 +20,10 @@ var ErrUnknownField = errors.New("unknown field")
 // have been JSON, and nothing is written.
 var ErrUnstableValue = errors.New("unstable value")
 
+// ErrRenderLimit is wrapped by the *Error that Append and Execute return
+// when a rendering passes the limit set by WithRenderLimit.
+var ErrRenderLimit = errors.New("render limit exceeded")
+
 // Error describes a problem at a position in a template. Parse returns it for
 // syntax errors and impossible JSON placements, Execute returns it for strict
 // mode misses and helper failures, and Check returns a list of them.

@@ -48,6 +48,9 @@ type state struct {
 	// map[string]any.
 	rootAny   [maxRootSlots]any
 	rootFound [maxRootSlots]bool
+	// limit is Template.limit; start is where the output begins in dst,
+	// and work what the rendering did besides writing it.
+	limit, start, work int
 }
 
 // frame returns the i-th frame, the outermost first.
@@ -124,7 +127,13 @@ const maxPartialDepth = 100
 // run renders nodes, appending to dst.
 func (s *state) run(dst []byte, nodes []node) ([]byte, error) {
 	var err error
+	if s.limit > 0 {
+		s.work++
+	}
 	for i := range nodes {
+		if s.limit > 0 && i > 0 && len(dst)-s.start+s.work > s.limit {
+			return dst, s.overLimit(&nodes[i-1])
+		}
 		n := &nodes[i]
 		if n.lead != "" {
 			dst = append(dst, n.lead...)
@@ -172,6 +181,9 @@ func (s *state) run(dst []byte, nodes []node) ([]byte, error) {
 			dst, err = s.value(dst, n)
 		case nBlock:
 			dst, err = s.block(dst, n)
+			if err != nil {
+				s.placeLimit(err, n)
+			}
 		case nFloor:
 			if n.isolate {
 				s.floors[s.nFloors] = int32(s.floor)
@@ -221,7 +233,30 @@ func (s *state) run(dst []byte, nodes []node) ([]byte, error) {
 			return dst, err
 		}
 	}
+	if s.limit > 0 && len(nodes) > 0 && len(dst)-s.start+s.work > s.limit {
+		return dst, s.overLimit(&nodes[len(nodes)-1])
+	}
 	return dst, nil
+}
+
+// overLimit is the error of a rendering that passed Template.limit at n.
+// Text has no source of its own once optimized: the block around it gives
+// the position (see run).
+func (s *state) overLimit(n *node) *Error {
+	msg := "the rendering passed its limit of " + strconv.Itoa(s.limit) + " bytes of output and work"
+	if n.src == nil {
+		return &Error{Name: s.t.name, Msg: msg, Err: ErrRenderLimit}
+	}
+	return s.errorf(n, n.pos, msg, ErrRenderLimit)
+}
+
+// placeLimit gives a render-limit error that has no position, passed in
+// text inside block n, the position of n.
+func (s *state) placeLimit(err error, n *node) {
+	if e, ok := err.(*Error); ok && e.Line == 0 && e.Err == ErrRenderLimit && n.src != nil {
+		e.Name = n.src.name
+		e.Line, e.Column = n.src.position(n.pos)
+	}
 }
 
 // indentLines writes ind at the start of every line of dst[start:] but an
@@ -611,12 +646,30 @@ func (s *state) eval(n *node, e *expr, lenient bool) (v any, found bool, err err
 			}
 			args = conv
 		}
-		v, err := e.fn.fn(args)
+		var v any
+		var err error
+		if e.fn.within != nil && s.limit > 0 {
+			v, err = e.fn.within(args, s.limit-s.work)
+		} else {
+			v, err = e.fn.fn(args)
+		}
 		clear(s.args[base:])
 		s.args = s.args[:base]
+		if err == ErrRenderLimit {
+			return nil, false, s.overLimit(n)
+		}
 		if err != nil {
 			ee := s.errorf(n, e.pos, "helper "+e.fn.name+": "+err.Error(), err)
 			return nil, false, ee
+		}
+		if s.limit > 0 {
+			s.work++
+			if str, ok := v.(string); ok {
+				s.work += len(str)
+			}
+			if s.work > s.limit {
+				return nil, false, s.overLimit(n)
+			}
 		}
 		return v, true, nil
 	}

@@ -23,6 +23,10 @@ type helper struct {
 	custom       bool           // registered by the caller: gets plain Go values
 	lenientFirst bool           // the first argument may be missing in strict mode
 	hash         map[string]int // optional arguments that a hash argument may give, by index
+	// within, when set, is fn for a template with a render limit: it
+	// fails with ErrRenderLimit rather than make a result longer than
+	// room, which fn could make gigabytes long before returning.
+	within func(args []any, room int) (any, error)
 }
 
 // hashKeys returns the names of h's hash arguments, sorted.
@@ -65,20 +69,8 @@ var builtinHelpers = []*helper{
 		return args[0], nil
 	}},
 	{name: "join", min: 1, max: 2, hash: map[string]int{"sep": 1}, fn: func(args []any) (any, error) {
-		sep := ", "
-		if len(args) == 2 {
-			sep = text(args[1])
-		}
-		var b []byte
-		for i, n := 0, jsondoc.Len(args[0]); i < n; i++ {
-			el, _ := jsondoc.Elem(args[0], i)
-			if i > 0 {
-				b = append(b, sep...)
-			}
-			b = appendText(b, el)
-		}
-		return string(b), nil
-	}},
+		return joinText(args, -1)
+	}, within: joinText},
 	{name: "lookup", min: 2, max: 2, fn: func(args []any) (any, error) {
 		key := text(args[1])
 		if i, err := strconv.Atoi(key); err == nil {
@@ -417,4 +409,27 @@ func plain(v any) any {
 		return nil
 	}
 	return out
+}
+
+// joinText is the join helper: the text of the elements of args[0] separated
+// by args[1] (", " by default), at most room bytes when room >= 0. Its
+// result is the length of the list times that of the separator, so that a
+// join fed to another's sep multiplies.
+func joinText(args []any, room int) (any, error) {
+	sep := ", "
+	if len(args) == 2 {
+		sep = text(args[1])
+	}
+	var b []byte
+	for i, n := 0, jsondoc.Len(args[0]); i < n; i++ {
+		el, _ := jsondoc.Elem(args[0], i)
+		if i > 0 {
+			b = append(b, sep...)
+		}
+		b = appendText(b, el)
+		if room >= 0 && len(b) > room {
+			return nil, ErrRenderLimit
+		}
+	}
+	return string(b), nil
 }

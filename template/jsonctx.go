@@ -313,6 +313,14 @@ const (
 	maxLevels     = 6  // levels of documents, the body included
 	maxNesting    = 64 // open objects and arrays in one level
 	maxRepetition = 64 // rounds to follow a repeated section body
+	// maxAnalysis bounds the work of the analysis, in characters
+	// followed through text, a state followed through a node costing
+	// stateCost: about a fifth of a second. Sections nested in sections
+	// multiply the states, so that a template of a hundred bytes could
+	// otherwise take hours to parse; a megabyte of template with
+	// sections nested ten deep takes a fraction of it.
+	maxAnalysis = 16 << 20
+	stateCost   = 16
 )
 
 // fault is a scanning failure: the text of level 0 is not JSON, or the
@@ -345,6 +353,17 @@ type analyzer struct {
 	// again: only their outcome is kept in the states, which would
 	// otherwise double with every block.
 	retest map[*node]bool
+	// work is what the analysis has done, against maxAnalysis.
+	work int
+}
+
+// spend counts units of work at n, and fails once the analysis has done
+// more than maxAnalysis.
+func (a *analyzer) spend(n *node, units int) error {
+	if a.work += units; a.work <= maxAnalysis || n.src == nil {
+		return nil
+	}
+	return a.errorf(n.src, n.pos, "the template is too complex to check as JSON: its sections nest too deeply or too often; nest fewer sections")
 }
 
 type loopFrame struct {
@@ -751,6 +770,9 @@ func (a *analyzer) nodes(nodes []node, in []jstate) ([]jstate, error) {
 	cur := in
 	for i := range nodes {
 		n := &nodes[i]
+		if err := a.spend(n, len(cur)*(stateCost+len(n.text))); err != nil {
+			return nil, err
+		}
 		var next stateSet
 		switch n.kind {
 		case nText:
@@ -836,6 +858,9 @@ func (a *analyzer) nodes(nodes []node, in []jstate) ([]jstate, error) {
 						return nil, err
 					}
 					a.memo[k] = out
+				}
+				if err := a.spend(n, len(out)*stateCost); err != nil {
+					return nil, err
 				}
 				next.addAll(out)
 			}

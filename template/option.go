@@ -91,6 +91,8 @@ type config struct {
 
 	// missingEmpty makes a missing partial render nothing.
 	missingEmpty bool
+
+	limit int
 }
 
 // WithName names the template in error messages. The default is no name.
@@ -178,4 +180,18 @@ func WithDelimiters(left, right string) Option {
 // nothing.
 func WithMissingPartialsEmpty() Option {
 	return optionFunc(func(c *config) { c.missingEmpty = true })
+}
+
+// WithRenderLimit bounds each rendering of the template at n: Append and
+// Execute fail with an *Error wrapping ErrRenderLimit, at the tag where
+// the limit is passed, once the output plus the work done pass n. Work
+// counts one for each block body entered (each iteration of a loop
+// included), each partial and each helper call, and a helper's result
+// by its length. Loops nested over the data multiply, as helpers fed
+// their own results do, so that without a limit a short template over a
+// small document may ask for gigabytes or hours; a template rendered for
+// someone else's data needs one. Zero or less, the default, means no
+// limit.
+func WithRenderLimit(n int) Option {
+	return optionFunc(func(c *config) { c.limit = max(n, 0) })
 }

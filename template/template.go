@@ -21,7 +21,10 @@ type Template struct {
 	// sameLevels makes a context equal to the one below it no level for
 	// ../, as in handlebars.js: the Handlebars dialect.
 	sameLevels bool
-	bufs       sync.Pool // *[]byte: Execute's buffers
+	// limit bounds a rendering's output plus work (WithRenderLimit); 0
+	// means none.
+	limit int
+	bufs  sync.Pool // *[]byte: Execute's buffers
 }
 
 // Parse parses src. Any returned error is an *Error with the position of the
@@ -70,7 +73,7 @@ func parse(src, mark string, opts []Option) (*Template, error) {
 		verify = a.factsUsed
 	}
 	nodes = optimize(nodes, cfg, make(map[*partial]bool))
-	t := &Template{name: cfg.name, mode: cfg.mode, strict: cfg.strict, nodes: nodes, verify: verify, sameLevels: cfg.dialect == Handlebars}
+	t := &Template{name: cfg.name, mode: cfg.mode, strict: cfg.strict, nodes: nodes, verify: verify, sameLevels: cfg.dialect == Handlebars, limit: cfg.limit}
 	if cfg.schema != nil {
 		if err := t.Check(cfg.schema); err != nil {
 			return nil, err
@@ -103,7 +106,7 @@ func (t *Template) Mode() Mode { return t.mode }
 // by the webhook package into a reused dst does not allocate, unless the
 // template calls helpers or passes hash arguments to a partial.
 func (t *Template) Append(dst []byte, data any) ([]byte, error) {
-	s := state{t: t}
+	s := state{t: t, limit: t.limit, start: len(dst)}
 	s.push(ctxFrame{v: data})
 	out, err := s.run(dst, t.nodes)
 	if err != nil {

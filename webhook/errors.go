@@ -37,9 +37,9 @@ var (
 	ErrInvalidValidator   = errors.New("invalid response validator")
 	ErrInvalidTimeout     = errors.New("timeout out of range")
 	ErrInvalidSettings    = errors.New("invalid delivery settings")
-	// ErrSecretKept refuses an update that leaves a secret masked where
-	// keeping it would send it, or show it, elsewhere (see Tenant.Update).
-	ErrSecretKept = errors.New("a secret left masked cannot be kept")
+	// ErrSecretRequired: a secret left masked or omitted by Tenant.Update
+	// or TestDefinition, for another URL than the stored one.
+	ErrSecretRequired = errors.New("secret required")
 )
 
 // DefinitionError reports one problem with a webhook definition. Field

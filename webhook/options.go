@@ -112,6 +112,13 @@ const (
 	DefaultMaxResponseBytes = 64 << 10
 )
 
+// DefaultRenderLimit bounds the rendering of every body template (see
+// template.WithRenderLimit, which WithTemplateOptions may give to raise
+// it): 4 MiB of body, or as much work. A template's loops nested over an
+// event multiply, so that a few hundred bytes of template could
+// otherwise ask a delivery, a test or a preview for terabytes.
+const DefaultRenderLimit = 4 << 20
+
 type config struct {
 	client           *http.Client
 	engine           engine.Engine
@@ -164,6 +171,7 @@ func newConfig(opts []Option) *config {
 		userAgent:        "Outhook/1",
 		unknownGrace:     DefaultUnknownWebhookGrace,
 		syncInterval:     DefaultSyncInterval,
+		templateOptions:  []template.Option{template.WithRenderLimit(DefaultRenderLimit)},
 	}
 	for _, t := range accessrequest.Triggers() {
 		c.schemas[t] = accessrequest.Schema()
@@ -211,9 +219,10 @@ func WithAllowedTargets(entries ...string) Option {
 
 // WithTemplateOptions passes opts to every body template the Dispatcher
 // parses, Test's included: custom helpers (template.WithHelpers), partials,
-// strict mode. The template's name is always "body_template" and its mode
-// JSON. The options are checked with each template, when a webhook is
-// registered; nil options are ignored.
+// strict mode, a render limit other than DefaultRenderLimit. The
+// template's name is always "body_template" and its mode JSON. The
+// options are checked with each template, when a webhook is registered;
+// nil options are ignored.
 func WithTemplateOptions(opts ...template.Option) Option {
 	return optionFunc(func(c *config) { c.templateOptions = append(c.templateOptions, opts...) })
 }

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/outhook/outhook/accessrequest"
 	"github.com/outhook/outhook/defstore"
@@ -70,21 +72,20 @@ func (t *Tenant) Create(ctx context.Context, w Webhook, actor string) (Webhook, 
 // them: a nil Headers keeps every header, a header whose value is the
 // masked one keeps its value, a nil SigningSecrets keeps them all, a
 // signing secret given masked keeps the one at its position, and a URL
-// given masked keeps the URL. A header value is kept only while the URL
-// stays the same, and a URL given masked keeps its SecretURLPath: either
-// refused is a DefinitionErrors wrapping ErrSecretKept, naming the field
-// to give again. What is kept is what the webhook holds when the update
-// is written, never a secret another writer replaced meanwhile: at
-// whatever version, an update overtaken by another reads the webhook
-// again, up to five times. A conflict is a *defstore.ConflictError
-// (errors.Is(err, ErrConflict)); an unknown id wraps ErrNotFound.
+// given masked keeps the URL (as secret as it was: SecretURLPath may not
+// be turned off for it). Secrets are kept only while the URL stays the
+// same: a webhook given another URL must be given its secrets again, or
+// none, and each it is not given is a *DefinitionError, in a
+// DefinitionErrors, wrapping ErrSecretRequired. A conflict is a
+// *defstore.ConflictError (errors.Is(err, ErrConflict)); an unknown id
+// wraps ErrNotFound.
+// What is kept is what the webhook holds when the update is written,
+// never a secret another writer replaced meanwhile: at whatever version,
+// an update overtaken by another reads the webhook again, up to five
+// times.
 func (t *Tenant) Update(ctx context.Context, w Webhook, actor string) (Webhook, error) {
 	return t.rewrite(ctx, w.ID, w.Version, actor, func(old Webhook) (Webhook, error) {
-		kept, errs := keepSecrets(w, old)
-		if errs != nil {
-			return Webhook{}, errs
-		}
-		return kept, nil
+		return keepSecrets(w, old)
 	})
 }
 
@@ -180,12 +181,23 @@ type WebhookPage struct {
 }
 
 // List returns a page of the tenant's webhooks in id order, secrets
-// masked.
+// masked. A cursor (opts.After) that is no cursor of the store's, or not
+// text, gives a *QueryError for the field "cursor", wrapping
+// ErrInvalidCursor.
 func (t *Tenant) List(ctx context.Context, opts defstore.ListOptions) (WebhookPage, error) {
 	if err := checkTenant(t.id); err != nil {
 		return WebhookPage{}, err
 	}
+	badCursor := func(why string) error {
+		return &QueryError{Field: "cursor", Err: fmt.Errorf("%w: %s", ErrInvalidCursor, why)}
+	}
+	if !utf8.ValidString(opts.After) || strings.ContainsFunc(opts.After, unicode.IsControl) {
+		return WebhookPage{}, badCursor("not text") // which no store is asked about
+	}
 	page, err := t.d.defs.List(ctx, t.id, opts)
+	if errors.Is(err, defstore.ErrInvalidCursor) {
+		return WebhookPage{}, badCursor("not a cursor of the list")
+	}
 	if err != nil {
 		return WebhookPage{}, fmt.Errorf("webhook: listing the definitions: %w", err)
 	}
@@ -266,16 +278,15 @@ func (t *Tenant) Test(ctx context.Context, id string, e *event.Event) (Invocatio
 
 // TestDefinition sends e once to w, stored or not: the Test button of a
 // form not saved yet. When w.ID is a webhook of the tenant's, secrets
-// left masked are taken from it as Update takes them, and refused where
-// Update refuses them (a header value to another URL).
+// left masked are taken from it, as Update takes them, and for its URL
+// only.
 func (t *Tenant) TestDefinition(ctx context.Context, w Webhook, e *event.Event) (Invocation, error) {
 	if w.ID != "" {
 		old, err := t.full(ctx, w.ID)
 		switch {
 		case err == nil:
-			var errs DefinitionErrors
-			if w, errs = keepSecrets(w, old); errs != nil {
-				return Invocation{}, errs
+			if w, err = keepSecrets(w, old); err != nil {
+				return Invocation{}, err
 			}
 		case !errors.Is(err, ErrNotFound):
 			return Invocation{}, err
@@ -461,77 +472,77 @@ func sortedTriggers(m map[event.Trigger]*event.Schema) []event.Trigger {
 }
 
 // keepSecrets gives w the secrets of old that w leaves masked or omits
-// (see Tenant.Update). A secret goes only where it went: a header value
-// kept while the URL changes would be sent, in clear, to a server of the
-// writer's choosing, and a URL kept while SecretURLPath is turned off
-// would show its path; both are refused, with the field to give again.
-// Signing secrets may follow the URL: a receiver sees signatures, not
-// the secret, and whoever may edit the webhook can have any body signed
-// for its own receiver already.
-func keepSecrets(w, old Webhook) (Webhook, DefinitionErrors) {
+// (see Tenant.Update), as long as w's URL is old's. A secret is sent (a
+// header, the URL's credentials) or signs what is sent (a signing secret)
+// to the URL it was given for only: were it kept for another, whoever
+// may edit the webhook could point it at an endpoint of theirs and be
+// sent the stored Authorization header. Another path is no safer than
+// another host, since hosts such as hooks.zapier.com or webhook.site
+// serve every customer, each on a path, and show them the headers. So
+// each secret that would be kept for another URL is a DefinitionError
+// wrapping ErrSecretRequired, naming its field. So is a URL sent back
+// masked with SecretURLPath turned off, which would show the stored path
+// from then on.
+func keepSecrets(w, old Webhook) (Webhook, error) {
+	omitted := w.SigningSecrets == nil // before clone, which makes [] nil
 	w = w.clone()
 	shown := old.redacted()
-	var errs DefinitionErrors
-	refuse := func(field, why string) {
-		errs = append(errs, &DefinitionError{Webhook: w.Name, Field: field, Err: fmt.Errorf("%w: %s", ErrSecretKept, why)})
-	}
+	var kept []string // the fields given old's secrets
+	// The URL as shown is the stored one parsed and printed again, which
+	// may spell it otherwise (a space as %20).
+	sameURL := w.URL == old.URL || w.URL == shown.URL
 	if w.URL == shown.URL && strings.Contains(shown.URL, redact.Redacted) {
 		w.URL = old.URL
 		if old.SecretURLPath && !w.SecretURLPath {
-			refuse("secret_url_path", "the URL is given masked; give it again to stop treating its path as a secret")
+			// Shown whole from now on, the path would be read back.
+			return Webhook{}, DefinitionErrors{{Webhook: w.Name, Field: "secret_url_path", Err: fmt.Errorf("%w: the URL was sent back masked; give it whole to make its path no secret", ErrSecretRequired)}}
 		}
-	}
-	moved := !sameURL(w.URL, old.URL)
-	keep := func(name, oldName, oldValue string) {
-		if oldValue == shown.Headers[oldName] {
-			w.Headers[name] = oldValue // not a secret: shown as it is
-			return
-		}
-		if moved {
-			refuse("headers."+name, "its value is given masked and the URL changed; give the value again")
-			return
-		}
-		w.Headers[name] = oldValue
 	}
 	if w.Headers == nil {
-		w.Headers = make(map[string]string, len(old.Headers))
-		for _, name := range slices.Sorted(maps.Keys(old.Headers)) {
-			keep(name, name, old.Headers[name])
+		w.Headers = maps.Clone(old.Headers)
+		for name, value := range old.Headers {
+			if value != shown.Headers[name] {
+				kept = append(kept, "headers."+name)
+			}
 		}
 	} else {
 		for _, name := range slices.Sorted(maps.Keys(w.Headers)) {
+			value := w.Headers[name]
 			for oldName, oldValue := range old.Headers {
-				if http.CanonicalHeaderKey(oldName) == http.CanonicalHeaderKey(name) && w.Headers[name] == shown.Headers[oldName] {
-					keep(name, oldName, oldValue)
+				if http.CanonicalHeaderKey(oldName) == http.CanonicalHeaderKey(name) && value == shown.Headers[oldName] {
+					w.Headers[name] = oldValue
+					if oldValue != value {
+						kept = append(kept, "headers."+name)
+					}
 				}
 			}
 		}
 	}
-	if w.SigningSecrets == nil {
+	if omitted {
 		w.SigningSecrets = append([]string(nil), old.SigningSecrets...)
+		for i := range old.SigningSecrets {
+			kept = append(kept, fmt.Sprintf("signing_secrets[%d]", i))
+		}
 	} else {
 		for i, s := range w.SigningSecrets {
 			if i < len(old.SigningSecrets) && s == shown.SigningSecrets[i] {
 				w.SigningSecrets[i] = old.SigningSecrets[i]
+				kept = append(kept, fmt.Sprintf("signing_secrets[%d]", i))
 			}
 		}
 	}
-	return w, errs
-}
-
-// sameURL reports whether a and b are one target, as requests are made
-// to them: Get shows a URL as it parses, and an admin may send it back
-// so ("/a b" as "/a%20b").
-func sameURL(a, b string) bool {
-	if a == b {
-		return true
+	if len(kept) == 0 || sameURL {
+		return w, nil
 	}
-	ua, err := url.Parse(a)
-	if err != nil {
-		return false
+	if _, err := url.Parse(w.URL); err != nil {
+		return w, nil // compile refuses it, and nothing is sent
 	}
-	ub, err := url.Parse(b)
-	return err == nil && ua.String() == ub.String()
+	slices.Sort(kept)
+	errs := make(DefinitionErrors, len(kept))
+	for i, field := range kept {
+		errs[i] = &DefinitionError{Webhook: w.Name, Field: field, Err: fmt.Errorf("%w: the URL changed, and a secret is kept for the URL it was given for only; give it again", ErrSecretRequired)}
+	}
+	return Webhook{}, errs
 }
 
 // TenantLimits bound what one tenant may use, so that one tenant's dead

@@ -45,13 +45,14 @@ func TestKeptSecretsDoNotFollowTheURL(t *testing.T) {
 			}
 			change(&w)
 			_, err := ten.Update(ctx, w, "mallory")
-			require.ErrorIs(t, err, webhook.ErrSecretKept, "a masked header kept while the URL moves")
+			require.ErrorIs(t, err, webhook.ErrSecretRequired, "a masked header kept while the URL moves")
 			var de webhook.DefinitionErrors
 			require.ErrorAs(t, err, &de)
 			require.Equal(t, "headers.Authorization", de[0].Field)
-			require.Len(t, de, 2, "X-Team's value is a secret too")
+			require.Len(t, de, 3, "X-Team's value is a secret too, and so is the signing secret")
+			require.Equal(t, "signing_secrets[0]", de[2].Field)
 			_, err = ten.TestDefinition(ctx, w, mustMock(t, accessrequest.Created))
-			require.ErrorIs(t, err, webhook.ErrSecretKept)
+			require.ErrorIs(t, err, webhook.ErrSecretRequired)
 		})
 	}
 	_, err = ten.Publish(ctx, mustMock(t, accessrequest.Created))
@@ -59,10 +60,11 @@ func TestKeptSecretsDoNotFollowTheURL(t *testing.T) {
 	require.Eventually(t, func() bool { return len(rc.got()) == 1 }, 5*time.Second, time.Millisecond)
 	require.Empty(t, leak.got(), "nothing reached the other server")
 
-	// Given again, the secret may go anywhere; the URL unchanged, it is
-	// kept.
+	// Given again, the secrets may go anywhere; the URL unchanged, they
+	// are kept.
 	again := moved
 	again.Headers = map[string]string{"Authorization": "Bearer new-token", "X-Team": "platform"}
+	again.SigningSecrets = []string{}
 	_, err = ten.TestDefinition(ctx, again, mustMock(t, accessrequest.Created))
 	require.NoError(t, err)
 	require.Len(t, leak.got(), 1)
@@ -87,7 +89,7 @@ func TestSecretURLPathCannotBeUnmasked(t *testing.T) {
 	require.NotContains(t, created.URL, "slack-path-secret")
 	created.SecretURLPath = false
 	_, err = ten.Update(ctx, created, "mallory")
-	require.ErrorIs(t, err, webhook.ErrSecretKept)
+	require.ErrorIs(t, err, webhook.ErrSecretRequired)
 	var de webhook.DefinitionErrors
 	require.ErrorAs(t, err, &de)
 	require.Equal(t, "secret_url_path", de[0].Field)
