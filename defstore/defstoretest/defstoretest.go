@@ -1150,7 +1150,7 @@ type followed struct {
 
 func subscribeFollower(t *testing.T, s defstore.Store) {
 	ctx := t.Context()
-	const writers, writes = 4, 60
+	const writers, writes = 4, 100
 	tenants := []string{"", "a", "b"}
 	ids := []string{"1", "2", "3", "4", "5"}
 
