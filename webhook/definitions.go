@@ -171,6 +171,29 @@ func (d *Dispatcher) encode(tenant string, h *hook) (defstore.Record, error) {
 	}, nil
 }
 
+// Encode checks w as Create checks it and returns the record Create
+// would store, its secrets sealed with the Dispatcher's keyring, without
+// storing it: for loading definitions into a store in bulk (a database's
+// COPY, a migration), which every Dispatcher following the store then
+// loads as it loads Create's. An empty w.ID gets a random id. The store
+// sets the version and the rest; the tenant's limits are not checked.
+func (t *Tenant) Encode(w Webhook) (defstore.Record, error) {
+	if err := checkTenant(t.id); err != nil {
+		return defstore.Record{}, err
+	}
+	if w.ID == "" {
+		w.ID = newID()
+	}
+	if !validID(w.ID) {
+		return defstore.Record{}, DefinitionErrors{{Webhook: w.Name, Field: "id", Err: fmt.Errorf("%w: %q", ErrInvalidID, w.ID)}}
+	}
+	h, errs := t.d.compile(w)
+	if errs != nil {
+		return defstore.Record{}, errs
+	}
+	return t.d.encode(t.id, h)
+}
+
 // masked decodes the masked definition a record holds for display.
 func masked(rec defstore.Record) (Webhook, error) {
 	var w Webhook
