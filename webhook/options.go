@@ -145,6 +145,7 @@ type config struct {
 	keyring          *keyring.Keyring
 	syncInterval     time.Duration
 	tenantLimits     func(tenant string) TenantLimits
+	bodies           bodyTemplates // compiled body templates, shared by source
 }
 
 func newConfig(opts []Option) *config {
