@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -216,7 +217,11 @@ func (d *Dispatcher) putLocked(rec defstore.Record) bool {
 		return false // deleted after this version was written
 	}
 	e := &entry{tenant: rec.Tenant, key: key, rec: rec}
-	e.rec.Definition = slices.Clip(rec.Definition)
+	// Only the sealed definition is read here; the masked one is for
+	// display, read from the store. The sealed one is copied out since a
+	// store may return both in one allocation, which would keep the
+	// masked bytes alive too: a million definitions' worth.
+	e.rec.Definition, e.rec.Secrets = nil, bytes.Clone(rec.Secrets)
 	ti := d.tenants[rec.Tenant]
 	if ti == nil {
 		ti = &tenantIndex{byName: map[string]*entry{}, byTrigger: map[event.Trigger][]*entry{}}
