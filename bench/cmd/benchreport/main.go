@@ -149,6 +149,13 @@ func (r *results) parse(out io.Reader) {
 			}
 		}
 		name = strings.TrimPrefix(name, "Benchmark")
+		// A benchmark run again within a round (go test names the repeats
+		// x#01, x#02) adds to the same values.
+		if i := strings.LastIndexByte(name, '#'); i > 0 {
+			if _, err := strconv.Atoi(name[i+1:]); err == nil {
+				name = name[:i]
+			}
+		}
 		if r.values[name] == nil {
 			r.values[name] = map[string][]float64{}
 			r.order = append(r.order, name)
