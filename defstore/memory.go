@@ -367,8 +367,9 @@ func (m *Memory) History(ctx context.Context, tenant, id string, limit int) ([]R
 // Subscribe calls notify after every write, from a goroutine that runs
 // only while there is something to notify: writes never wait for notify,
 // and writes made while notify runs give one more call after it returns.
-// Calls never overlap. cancel may be called more than once, and from
-// notify.
+// Calls never overlap. Once cancel has returned no call starts, though
+// one already started may still be running; cancel may be called more
+// than once, and from notify.
 func (m *Memory) Subscribe(notify func()) (cancel func(), err error) {
 	s := &subscription{notify: notify}
 	m.mu.Lock()

@@ -133,7 +133,11 @@ type Delivery struct {
 	// the webhook-id header and deduplicate on it. For an event with an
 	// event_id it derives from that id and the webhook's, so that
 	// publishing the same event again reuses it.
-	ID        string
+	ID string
+	// WebhookID is the key of the webhook's queue, opaque to engines: the
+	// webhook's id, joined with its tenant's for a webhook of a tenant
+	// other than "" (package webhook), so that two tenants' webhooks with
+	// one id are two queues.
 	WebhookID string
 	Event     *event.Event
 	// Attempts counts the attempts made so far.

@@ -134,37 +134,9 @@ func runChaos(t *testing.T, eng *riverengine.Engine, river *logSink, n int, stat
 		t.Fatal(err)
 	}
 	published := time.Since(start)
-	// Close leaves queued deliveries and retries in the database, so wait
-	// for the Dispatcher to report every delivery's end, for as long as
-	// deliveries keep ending: the longest chain of attempts lasts about
-	// 10 s. One that never ends is lost, and Check names it.
-	const stall = 30 * time.Second
-	pending, progress := ledger.Pending(), time.Now()
-	for pending > 0 && time.Since(progress) < stall {
-		time.Sleep(20 * time.Millisecond)
-		if p := ledger.Pending(); p < pending {
-			pending, progress = p, time.Now()
-		}
-	}
+	waitEnded(ledger)
 	elapsed := time.Since(start)
-
-	// One job per delivery, and every one completed: none waits for
-	// another attempt, none was cancelled or discarded behind the
-	// Dispatcher's back. River writes completions in batches, after the
-	// Dispatcher reported the end.
-	deliveries := len(d.List()) * n
-	var jobs map[string]int
-	for wait := time.Now(); time.Since(wait) < 10*time.Second; time.Sleep(50 * time.Millisecond) {
-		if jobs, err = states(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if jobs["completed"] == deliveries {
-			break
-		}
-	}
-	if jobs["completed"] != deliveries || len(jobs) != 1 {
-		t.Errorf("River jobs by state %v, want all %d completed", jobs, deliveries)
-	}
+	checkJobs(ctx, t, states, len(d.List())*n)
 
 	closeCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -196,49 +168,100 @@ func runChaos(t *testing.T, eng *riverengine.Engine, river *logSink, n int, stat
 		sum, published.Round(time.Millisecond), elapsed.Round(time.Millisecond), float64(peak)/(1<<20))
 }
 
+// waitEnded waits for the Dispatchers to report every delivery of l's
+// end, for as long as deliveries keep ending: the longest chain of
+// attempts lasts about 10 s. Close leaves queued deliveries and retries in
+// the database, so a run must wait for this before it closes. A delivery
+// that never ends is lost, and chaos.Check names it.
+func waitEnded(l *chaos.Ledger) {
+	const stall = 30 * time.Second
+	pending, progress := l.Pending(), time.Now()
+	for pending > 0 && time.Since(progress) < stall {
+		time.Sleep(20 * time.Millisecond)
+		if p := l.Pending(); p < pending {
+			pending, progress = p, time.Now()
+		}
+	}
+}
+
+// checkJobs checks that there is one job per delivery, and every one
+// completed: none waits for another attempt, none was cancelled or
+// discarded behind the Dispatcher's back. River writes completions in
+// batches, after the Dispatcher reported the end.
+func checkJobs(ctx context.Context, t *testing.T, states func(context.Context) (map[string]int, error), deliveries int) {
+	t.Helper()
+	var jobs map[string]int
+	for wait := time.Now(); time.Since(wait) < 10*time.Second; time.Sleep(50 * time.Millisecond) {
+		var err error
+		if jobs, err = states(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if jobs["completed"] == deliveries {
+			break
+		}
+	}
+	if jobs["completed"] != deliveries || len(jobs) != 1 {
+		t.Errorf("River jobs by state %v, want all %d completed", jobs, deliveries)
+	}
+}
+
 // checkStore checks that the Store kept a record of every invocation the
-// Dispatcher reported, final outcome included, and of every request the
-// receiver got: one sent without a record would be a delivery attempt
-// nobody can see.
+// Dispatcher reported, final outcome included, for the delivery's tenant,
+// and of every request the receiver got: one sent without a record would
+// be a delivery attempt nobody can see. It reads the records through d's
+// Tenant queries, for each tenant of the run.
 func checkStore(ctx context.Context, t *testing.T, d *webhook.Dispatcher, l *chaos.Ledger, rcv *chaos.Receiver) {
 	t.Helper()
 	type stored struct {
 		records, finals int
 		outcome         webhook.Outcome
+		tenant          string
 	}
 	byDelivery := map[string]*stored{}
-	for _, w := range d.List() {
-		recs, err := d.Invocations(ctx, w.ID, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, inv := range recs {
-			s := byDelivery[inv.DeliveryID]
-			if s == nil {
-				s = &stored{}
-				byDelivery[inv.DeliveryID] = s
+	dels := l.Deliveries()
+	tenants := map[string]bool{}
+	for _, del := range dels {
+		tenants[del.Tenant] = true
+	}
+	for tenant := range tenants {
+		for q := (webhook.InvocationQuery{Limit: webhook.MaxPageLimit}); ; {
+			page, err := d.Tenant(tenant).Invocations(ctx, q)
+			if err != nil {
+				t.Fatal(err)
 			}
-			s.records++
-			if inv.Outcome.Final() {
-				s.finals++
-				s.outcome = inv.Outcome
+			for _, inv := range page.Invocations {
+				s := byDelivery[inv.DeliveryID]
+				if s == nil {
+					s = &stored{tenant: tenant}
+					byDelivery[inv.DeliveryID] = s
+				}
+				s.records++
+				if inv.Tenant != tenant || s.tenant != tenant {
+					t.Errorf("delivery %s: a record of tenant %q among tenant %q's", inv.DeliveryID, inv.Tenant, tenant)
+				}
+				if inv.Outcome.Final() {
+					s.finals++
+					s.outcome = inv.Outcome
+				}
+			}
+			if q.Cursor = page.Next; q.Cursor == "" {
+				break
 			}
 		}
 	}
-	dels := l.Deliveries()
 	for id, del := range dels {
 		s := byDelivery[id]
 		if s == nil {
-			t.Errorf("delivery %s (%s %s) has no record in the Store", id, del.WebhookID, del.EventID)
+			t.Errorf("delivery %s (%q %s %s) has no record in the Store", id, del.Tenant, del.WebhookID, del.EventID)
 			continue
 		}
-		if s.records != del.Invocations || s.finals != del.Finals || s.outcome != del.Outcome {
-			t.Errorf("delivery %s (%s %s): the Store has %d records, %d final (%s); the Dispatcher reported %d, %d final (%s)",
-				id, del.WebhookID, del.EventID, s.records, s.finals, s.outcome, del.Invocations, del.Finals, del.Outcome)
+		if s.tenant != del.Tenant || s.records != del.Invocations || s.finals != del.Finals || s.outcome != del.Outcome {
+			t.Errorf("delivery %s (%q %s %s): the Store has %d records of tenant %q, %d final (%s); the Dispatcher reported %d, %d final (%s)",
+				id, del.Tenant, del.WebhookID, del.EventID, s.records, s.tenant, s.finals, s.outcome, del.Invocations, del.Finals, del.Outcome)
 		}
-		if p, _ := rcv.Pair(del.WebhookID, del.EventID); p.Attempts > s.records {
-			t.Errorf("delivery %s (%s %s): the receiver got %d requests, the Store recorded %d attempts",
-				id, del.WebhookID, del.EventID, p.Attempts, s.records)
+		if p, _ := rcv.Pair(chaos.Path(del.Tenant, del.WebhookID), del.EventID); p.Attempts > s.records {
+			t.Errorf("delivery %s (%q %s %s): the receiver got %d requests, the Store recorded %d attempts",
+				id, del.Tenant, del.WebhookID, del.EventID, p.Attempts, s.records)
 		}
 	}
 	if len(byDelivery) != len(dels) {

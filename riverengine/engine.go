@@ -167,14 +167,20 @@ func WithLogger(l *slog.Logger) Option {
 // A job carries the delivery's id, webhook id, creation time, event and
 // trace context (so that each run's span joins the publisher's trace);
 // whichever instance runs it finds the webhook by id in its own
-// Dispatcher, so every instance must register the same webhooks under the
-// same IDs (set Webhook.ID). A job whose webhook an instance has not
-// loaded yet waits for it, snoozed and counting no attempt, for
-// webhook.WithUnknownWebhookGrace, then becomes a dead letter saying so;
-// one whose webhook was removed there ends Skipped, retries included (an
-// instance remembers removals in memory only: one started since takes the
-// webhook for one not loaded yet). The body is rendered on each instance
-// that attempts the delivery, from the definition it has.
+// Dispatcher. Instances that follow one definition store (DefinitionStore,
+// given with webhook.WithDefinitionStore) share their webhooks; others
+// must each register the same webhooks under the same IDs (set
+// Webhook.ID). A job whose webhook an instance has not loaded yet, or
+// only at a version older than the job's, waits for it, snoozed and
+// counting no attempt, for webhook.WithUnknownWebhookGrace, then becomes a
+// dead letter saying so; one whose webhook was removed ends Skipped,
+// retries included, and so does one whose webhook was removed and added
+// again under its id since. An instance following a DefinitionStore reads
+// the removals from it, those made before it started included, and
+// remembers the last 4096; one whose webhooks live in its memory knows
+// only the removals made through it since it started, and takes the
+// webhook of an older one for one not loaded yet. The body is rendered on
+// each instance that attempts the delivery, from the definition it has.
 //
 // Retries follow the webhook's retry policy: an attempt that failed is a
 // River job error, scheduled when the policy says; a delivery held back by

@@ -91,3 +91,50 @@ func TestChaos(t *testing.T) {
 	}
 	t.Logf("%s in %s; peak heap %.1f MiB", sum, elapsed.Round(time.Millisecond), float64(peak)/(1<<20))
 }
+
+// TestTenantChaos is TestChaos with three tenants, "" among them, whose
+// webhooks have the same ids and names, their events published at once,
+// under default tenant limits: chaos.Check holds per tenant (every
+// tenant's pair ended exactly once, recorded for its tenant, and no
+// tenant's webhook got another tenant's event).
+func TestTenantChaos(t *testing.T) {
+	if testing.Short() {
+		t.Skip("chaos takes seconds")
+	}
+	leakcheck.Check(t)
+	rcv := chaos.NewReceiver(*chaosSeed)
+	srv := httptest.NewServer(rcv)
+	defer srv.Close()
+	ledger := chaos.NewLedger()
+	d, err := webhook.New(append(ledger.Options(), webhook.WithWorkers(96), webhook.WithQueue(512, webhook.QueueBlock))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	tenants := []string{"", "acme", "globex"}
+	for _, tenant := range tenants {
+		for _, w := range chaos.TenantWebhooks(srv.URL, tenant) {
+			if _, err := d.Tenant(tenant).Create(ctx, w, "chaos"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	n := max(*chaosEvents/8, 10)
+	errs := make(chan error, len(tenants))
+	for _, tenant := range tenants {
+		go func() { errs <- ledger.PublishTenant(ctx, d, tenant, n) }()
+	}
+	for range tenants {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	closeCtx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	if err := d.Close(closeCtx); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	srv.Close()
+	sum := chaos.Check(ctx, t, d, ledger, rcv)
+	t.Logf("%d tenants: %s", len(tenants), sum)
+}

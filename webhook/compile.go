@@ -225,7 +225,7 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 		}
 		h.maxRedirect = d.MaxRedirects
 	}
-	h.breaker = c.newBreaker(w.ID)
+	h.breaker = c.newBreaker(h)
 	if len(errs) > 0 {
 		return nil, errs
 	}
@@ -299,9 +299,10 @@ func (h *hook) orderingKeyOf(e *event.Event) string {
 // maxRedirects bounds MaxRedirects.
 const maxRedirects = 10
 
-// newBreaker returns the circuit breaker of webhook id, or nil when
-// breakers are turned off.
-func (c *config) newBreaker(id string) *breaker.Breaker {
+// newBreaker returns the circuit breaker of h, or nil when breakers are
+// turned off. Its changes are told with h's tenant, set once h is
+// compiled and before any delivery uses it.
+func (c *config) newBreaker(h *hook) *breaker.Breaker {
 	s := c.breaker
 	if s.Threshold < 0 {
 		return nil
@@ -310,9 +311,15 @@ func (c *config) newBreaker(id string) *breaker.Breaker {
 		s.MaxCooldown = breaker.DefaultMaxCooldown
 	}
 	opts := []breaker.Option{breaker.WithThreshold(s.Threshold), breaker.WithCooldown(s.Cooldown, s.MaxCooldown), breaker.WithClock(c.now)}
-	if fn := c.onBreaker; fn != nil {
+	if single, all := c.onBreaker, c.onTenantBreaker; single != nil || all != nil {
 		opts = append(opts, breaker.WithOnChange(func(from, to breaker.State) {
-			fn(id, BreakerState(from.String()), BreakerState(to.String()))
+			f, t := BreakerState(from.String()), BreakerState(to.String())
+			if single != nil && h.tenant == "" {
+				single(h.def.ID, f, t)
+			}
+			if all != nil {
+				all(h.tenant, h.def.ID, f, t)
+			}
 		}))
 	}
 	return breaker.New(opts...)

@@ -337,8 +337,10 @@ func decodeStrict(raw []byte, v any) error {
 	if err := d.Decode(v); err != nil {
 		return err
 	}
+	end := d.InputOffset()
 	if _, err := d.Token(); err != io.EOF {
-		return &trailingDataError{offset: d.InputOffset()}
+		// Where the trailing data starts, not where its first token ends.
+		return &trailingDataError{offset: end + int64(len(raw[end:])-len(bytes.TrimLeft(raw[end:], " \t\r\n")))}
 	}
 	doc, err := jsondoc.Parse(raw)
 	if err != nil {
@@ -366,7 +368,9 @@ func jsonDefinitionError(raw []byte, err error) error {
 			offset = int64(i)
 		}
 	case errors.As(err, &se):
-		offset = se.Offset
+		offset = max(se.Offset-1, 0) // Offset counts the offending byte
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		offset = int64(len(raw))
 	case errors.As(err, &tde):
 		offset = tde.offset
 	case errors.As(err, &te):

@@ -252,6 +252,32 @@ func TestDecodeDefinitionsErrors(t *testing.T) {
 	require.True(t, errors.As(err, &fe), "the filter's own error is kept: %v", err)
 }
 
+// A decoding error points at the offending byte itself: the unexpected
+// character, the first byte of trailing data, the end of a cut document.
+func TestDecodeDefinitionsErrorColumns(t *testing.T) {
+	for _, tt := range []struct {
+		name, in, at string // at: the text the position must start
+	}{
+		{"syntax", "[\n {\"name\": \"a\",,}]", ",}]"},
+		{"trailing", "[]\n  [{}]", "[{}]"},
+		{"trailing after an object", `{"webhooks": []} x`, "x"},
+		{"truncated", "[\n {\"name\": \"a\"", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := webhook.DecodeWebhooks(strings.NewReader(tt.in))
+			var de *webhook.DefinitionError
+			require.ErrorAs(t, err, &de)
+			offset := len(tt.in)
+			if tt.at != "" {
+				offset = strings.Index(tt.in, tt.at)
+			}
+			line := 1 + strings.Count(tt.in[:offset], "\n")
+			col := offset - strings.LastIndex(tt.in[:offset], "\n")
+			require.Equal(t, []int{line, col}, []int{de.Line, de.Column}, err.Error())
+		})
+	}
+}
+
 // encoding/json would load "Name" into name; a definition file must spell
 // its keys exactly, at every depth, and the error says where.
 func TestDecodeWebhooksKeyCase(t *testing.T) {

@@ -31,6 +31,16 @@ type entry struct {
 	once   sync.Once
 	hook   atomic.Pointer[hook]
 	failed error // why rec does not compile here; set with once
+
+	// born is the version the definition's current life began at (its
+	// creation, or its creation again after a deletion), once a delivery
+	// of an earlier version had it read from the store's history; 0
+	// until then.
+	born atomic.Int64
+	// prev is the compiled definition rec replaced when that had the same
+	// version: the same content sealed again, whose breaker and rate
+	// limiter go on in the new one; taken when rec is compiled.
+	prev atomic.Pointer[hook]
 }
 
 // tenantIndex is one tenant's definitions by name and trigger, and the
@@ -115,6 +125,9 @@ func (d *Dispatcher) compileRecord(e *entry) (*hook, error) {
 		return nil, fmt.Errorf("webhook %s (version %d) does not compile on this instance: %w", e.rec.ID, e.rec.Version, errs)
 	}
 	h.tenant, h.key, h.version = e.tenant, e.key, uint64(e.rec.Version)
+	if p := e.prev.Swap(nil); p != nil {
+		h.breaker, h.limiter = p.breaker, p.limiter
+	}
 	return h, nil
 }
 
@@ -217,6 +230,15 @@ func (d *Dispatcher) putLocked(rec defstore.Record) bool {
 		return false // deleted after this version was written
 	}
 	e := &entry{tenant: rec.Tenant, key: key, rec: rec}
+	if old != nil && old.rec.Version == rec.Version {
+		// Sealed again (Reseal): the same webhook, whose breaker and rate
+		// limiter go on, compiled or not yet.
+		if h := old.hook.Load(); h != nil {
+			e.prev.Store(h)
+		} else {
+			e.prev.Store(old.prev.Load())
+		}
+	}
 	// Only the sealed definition is read here; the masked one is for
 	// display, read from the store. The sealed one is copied out since a
 	// store may return both in one allocation, which would keep the

@@ -38,7 +38,14 @@ func (d *Dispatcher) run(ctx context.Context, del *delivery) engine.Result {
 	// The registry is read before every attempt, so that Remove stops a
 	// delivery's retries too. A webhook merely updated keeps the retries
 	// of a delivery on the definition, and the body, of its first attempt.
-	cur, loaded, removed, cerr := d.lookup(del.WebhookID)
+	cur, loaded, deleted, cerr := d.lookup(del.WebhookID)
+	if res, ended := d.endIfDeletedSince(ctx, del, loaded); ended {
+		return res
+	}
+	// Deleted, unless the delivery was queued for a later version: the
+	// webhook was created again under its id, on an instance this one has
+	// not followed that far yet.
+	removed := deleted > 0 && (del.DefinitionVersion == 0 || int64(del.DefinitionVersion) <= deleted)
 	switch {
 	case removed && del.hook == nil || cur == nil && cerr == nil && del.hook != nil:
 		return d.skipRemoved(ctx, del)

@@ -149,17 +149,20 @@ func New(opts ...Option) (*Dispatcher, error) {
 	if tel.queued {
 		d.engine = tracedEngine{Engine: d.engine, tel: tel}
 	}
-	// Every definition is loaded before the engine runs a delivery.
-	if err := d.syncNow(d.life); err != nil {
-		tel.close()
-		d.endLife()
-		return nil, err
-	}
+	// Subscribed first, so that a change made while the store is read
+	// has the follower read it again once it starts.
 	cancel, err := d.defs.Subscribe(d.pokeSync)
 	if err != nil {
 		tel.close()
 		d.endLife()
 		return nil, fmt.Errorf("webhook: following the definition store: %w", err)
+	}
+	// Every definition is loaded before the engine runs a delivery.
+	if err := d.syncNow(d.life); err != nil {
+		cancel()
+		tel.close()
+		d.endLife()
+		return nil, err
 	}
 	if err := d.engine.Start(runner{d}); err != nil {
 		cancel()
@@ -309,8 +312,16 @@ func (d *Dispatcher) create(ctx context.Context, tenant string, hooks []Webhook,
 	for i, h := range compiled {
 		h.def.Version = stored[i].Version
 		out[i] = h.def.clone()
+		d.changed(stored[i].Tenant, stored[i].ID, stored[i].Name, stored[i].Version, defstore.Created, actor)
 	}
 	return out, d.load(stored, compiled)
+}
+
+// changed tells the change hook of a change made through d.
+func (d *Dispatcher) changed(tenant, id, name string, version int64, action defstore.Action, actor string) {
+	if d.cfg.onChange != nil {
+		d.cfg.onChange(defstore.Revision{Tenant: tenant, ID: id, Version: version, Action: action, Actor: actor, At: d.cfg.now(), Name: name})
+	}
 }
 
 // load brings the store's latest changes into this instance, with rec
@@ -422,6 +433,7 @@ func (d *Dispatcher) update(ctx context.Context, tenant string, w Webhook, actor
 		return Webhook{}, d.storeError(tenant, w, 0, err)
 	}
 	h.def.Version = rec.Version
+	d.changed(tenant, rec.ID, rec.Name, rec.Version, defstore.Updated, actor)
 	return h.def.clone(), d.load([]defstore.Record{rec}, []*hook{h})
 }
 
@@ -442,15 +454,24 @@ func (d *Dispatcher) resizeQueue(h *hook) {
 // those between retries, end as Skipped at their next attempt, on every
 // instance following the store once it has seen the deletion, with no
 // further request and no dead letter (Redeliver could not queue one to a
-// webhook that is gone); an attempt in flight finishes. The Dispatcher
-// remembers the last 4096 webhooks deleted, to tell a deleted webhook
-// from one it has not loaded yet (see WithUnknownWebhookGrace). It
-// returns an error wrapping ErrNotFound for an unknown id.
+// webhook that is gone); an attempt in flight finishes. A webhook added
+// again under the id is another webhook: the deliveries of the deleted
+// one end so all the same, on an instance that read only the new one too
+// (the definition store's history says when it was created). The
+// Dispatcher remembers the last 4096 webhooks deleted, to tell a deleted
+// webhook from one it has not loaded yet (see WithUnknownWebhookGrace).
+// It returns an error wrapping ErrNotFound for an unknown id. While Close
+// drains the queues Remove still works, so that it stops the retries of
+// the webhook; once Close has stopped draining, and after it returns, it
+// returns ErrClosed.
 func (d *Dispatcher) Remove(id string) error {
 	return d.remove(d.life, "", id, defstore.AnyVersion, "")
 }
 
 func (d *Dispatcher) remove(ctx context.Context, tenant, id string, version int64, actor string) error {
+	if d.closed.Load() && d.life.Err() != nil {
+		return ErrClosed // Close has ended; while it drains, a removal stops retries
+	}
 	if err := checkTenant(tenant); err != nil {
 		return err
 	}
@@ -459,6 +480,14 @@ func (d *Dispatcher) remove(ctx context.Context, tenant, id string, version int6
 	}
 	if err := d.defs.Delete(ctx, tenant, id, version, actor); err != nil {
 		return d.storeError(tenant, Webhook{ID: id}, 0, err)
+	}
+	if d.cfg.onChange != nil {
+		// The store numbered the deletion: its revision says which.
+		if revs, err := d.defs.History(ctx, tenant, id, 1); err == nil && len(revs) == 1 && revs[0].Action == defstore.Deleted {
+			d.cfg.onChange(revs[0])
+		} else {
+			d.changed(tenant, id, "", 0, defstore.Deleted, actor)
+		}
 	}
 	if err := d.syncNow(d.life); err != nil {
 		return fmt.Errorf("webhook: deleted, but not unloaded yet (the follower will): %w", err)
@@ -469,6 +498,9 @@ func (d *Dispatcher) remove(ctx context.Context, tenant, id string, version int6
 // Get returns the webhook with id, secrets included: this is the host's
 // own code asking. Tenant.Get, which serves a tenant's admins, masks them.
 func (d *Dispatcher) Get(id string) (Webhook, bool) {
+	if !validID(id) {
+		return Webhook{}, false // one holding keySep would name another tenant's
+	}
 	d.mu.RLock()
 	e := d.byKey[id]
 	d.mu.RUnlock()
@@ -504,10 +536,14 @@ func (d *Dispatcher) List() []Webhook {
 	return out
 }
 
-// hookByKey returns the webhook whose queue key is key, compiled; nil
-// when there is none or it does not compile here.
-func (d *Dispatcher) hookByKey(key string) *hook {
-	h, _, _, _ := d.lookup(key)
+// hookOf returns tenant's webhook id, compiled; nil when there is none
+// or it does not compile here. An id that is not valid is none: one
+// holding keySep would name another tenant's queue.
+func (d *Dispatcher) hookOf(tenant, id string) *hook {
+	if !validID(id) || checkTenant(tenant) != nil {
+		return nil
+	}
+	h, _, _, _ := d.lookup(queueKey(tenant, id))
 	return h
 }
 
@@ -638,7 +674,7 @@ func (d *Dispatcher) publish(ctx context.Context, tenant string, tx engine.Tx, e
 			}
 			continue
 		}
-		del := newDelivery(deliveryID(e, h.tenant, h.def.ID), h, e, now)
+		del := newDelivery(deliveryID(e, h.key), h, e, now)
 		d.tel.startDelivery(ctx, h, del)
 		queued = append(queued, pending{del, h})
 		batch = append(batch, del.Delivery)
@@ -680,7 +716,7 @@ func (d *Dispatcher) publish(ctx context.Context, tenant string, tx engine.Tx, e
 		// An Update raced with this Publish, whose deliveries may have made
 		// queues with the settings it replaced.
 		for _, q := range pub.Deliveries {
-			if h := d.hookByKey(queueKey(tenant, q.WebhookID)); h != nil {
+			if h := d.hookOf(tenant, q.WebhookID); h != nil {
 				d.resizeQueue(h)
 			}
 		}
@@ -895,14 +931,20 @@ func (d *Dispatcher) redeliver(ctx context.Context, tenant, deliveryID string) e
 	if d.txEngine != nil {
 		return d.redeliverTx(ctx, tenant, deliveryID)
 	}
-	dl, err := d.store.TakeDeadLetter(ctx, deliveryID)
+	var dl DeadLetter
+	var err error
+	if qs, ok := d.store.(QueryStore); ok {
+		dl, err = qs.TakeDeadLetterFor(ctx, tenant, deliveryID)
+	} else {
+		dl, err = d.store.TakeDeadLetter(ctx, deliveryID)
+		if err == nil && dl.Tenant != tenant {
+			return d.putBack(ctx, dl, fmt.Errorf("dead letter %q: %w", deliveryID, ErrNotFound))
+		}
+	}
 	if err != nil {
 		return err
 	}
-	if dl.Tenant != tenant {
-		return d.putBack(ctx, dl, fmt.Errorf("dead letter %q: %w", deliveryID, ErrNotFound))
-	}
-	h := d.hookByKey(queueKey(dl.Tenant, dl.WebhookID))
+	h := d.hookOf(dl.Tenant, dl.WebhookID)
 	if h == nil {
 		return d.putBack(ctx, dl, fmt.Errorf("webhook %q of dead letter %q: %w", dl.WebhookID, deliveryID, ErrNotFound))
 	}
@@ -923,14 +965,20 @@ func (d *Dispatcher) redeliverTx(ctx context.Context, tenant, deliveryID string)
 	var del *delivery
 	var name string
 	err := d.txEngine.InTx(ctx, func(tx engine.Tx) error {
-		dl, err := d.store.(TxStore).TakeDeadLetterTx(ctx, tx, deliveryID)
+		var dl DeadLetter
+		var err error
+		if ts, ok := d.store.(tenantTxTaker); ok {
+			dl, err = ts.TakeDeadLetterForTx(ctx, tx, tenant, deliveryID)
+		} else {
+			dl, err = d.store.(TxStore).TakeDeadLetterTx(ctx, tx, deliveryID)
+		}
 		if err != nil {
 			return err
 		}
-		if dl.Tenant != tenant {
+		if dl.Tenant != tenant { // rolled back with tx
 			return fmt.Errorf("dead letter %q: %w", deliveryID, ErrNotFound)
 		}
-		h := d.hookByKey(queueKey(dl.Tenant, dl.WebhookID))
+		h := d.hookOf(dl.Tenant, dl.WebhookID)
 		if h == nil {
 			return fmt.Errorf("webhook %q of dead letter %q: %w", dl.WebhookID, deliveryID, ErrNotFound)
 		}
@@ -942,6 +990,12 @@ func (d *Dispatcher) redeliverTx(ctx context.Context, tenant, deliveryID string)
 		d.tel.endDelivery(ctx, del, name, Failed, err.Error())
 	}
 	return err
+}
+
+// tenantTxTaker is a TxStore that takes only a tenant's dead letter in tx
+// (riverengine's Store).
+type tenantTxTaker interface {
+	TakeDeadLetterForTx(ctx context.Context, tx engine.Tx, tenant, deliveryID string) (DeadLetter, error)
 }
 
 // sameStore reports whether a and b are the same store, without
@@ -977,7 +1031,7 @@ func (d *Dispatcher) ResetBreaker(id string) error {
 }
 
 func (d *Dispatcher) resetBreaker(tenant, id string) error {
-	h := d.hookByKey(queueKey(tenant, id))
+	h := d.hookOf(tenant, id)
 	if h == nil {
 		return fmt.Errorf("webhook %q: %w", id, ErrNotFound)
 	}

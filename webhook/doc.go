@@ -32,6 +32,23 @@
 // Retry-After honoured but capped). Network errors, timeouts, 408, 429 and
 // 5xx are retried; other 4xx are not.
 //
+// # Tenants and the definition store
+//
+// Definitions live in a definition store (package defstore; in memory by
+// default, WithDefinitionStore for one shared by several instances, such as
+// riverengine's), each owned by a tenant: an opaque id the host chooses.
+// Dispatcher.Tenant returns a tenant's view, through which its admins
+// create, update (with the version they read), activate, delete, list,
+// test and watch its webhooks, and through which events published for it
+// reach its webhooks only; the Dispatcher's own Add, Update, Remove and
+// Publish are the tenant "" view's. Every Dispatcher on a store follows
+// it: it reads the store's changes when the store notifies it, when a
+// delivery was queued for a version it has not loaded (the delivery waits
+// for it), and every sync interval. With WithKeyring the secrets of each
+// definition are sealed before they reach the store and opened only to
+// send. TenantLimits bound each tenant's webhooks, deliveries in flight
+// and rate, so that one tenant cannot starve the others.
+//
 // # Response validators
 //
 // A 2xx answer is a success unless one of the webhook's

@@ -55,9 +55,10 @@ type delivery struct {
 	schedule *schedule
 	admitted bool // a rate-limit slot is reserved for the next attempt
 	// tenantAdmitted: a slot of the tenant's rate is reserved;
-	// tenantHolds counts the waits for room under its in-flight limit.
+	// tenantTicket: its place in the line for room under the tenant's
+	// in-flight limit, 0 when it is in none.
 	tenantAdmitted bool
-	tenantHolds    int
+	tenantTicket   uint64
 	span           trace.Span // from Publish, or for a queued delivery from the run's start, to the outcome; nil once ended
 }
 
@@ -88,20 +89,19 @@ func deliveryOf(ed *engine.Delivery) *delivery {
 	return del
 }
 
-// deliveryID returns the id of a delivery of e to a webhook: derived from
-// the event's id when it has one, so that publishing the same event again
-// gives receivers the same webhook-id to deduplicate on; random otherwise.
-func deliveryID(e *event.Event, tenant, webhookID string) string {
+// deliveryID returns the id of a delivery of e to the webhook whose queue
+// key is key: derived from the event's id when it has one, so that
+// publishing the same event again gives receivers the same webhook-id to
+// deduplicate on; random otherwise. The key is the webhook's id for the
+// single-tenant service, whose ids stay as they were before tenants, and
+// holds keySep otherwise, which no id does: an event id may hold any
+// character, so a tenant cannot be told apart from the id but by that.
+func deliveryID(e *event.Event, key string) string {
 	if e.ID() == "" {
 		return newID()
 	}
 	var buf [256]byte
-	in := append(append(append(buf[:0], e.ID()...), 0), webhookID...)
-	if tenant != "" {
-		// Two tenants' webhooks may share an id; the single-tenant
-		// service's ids stay as they were before tenants.
-		in = append(append(in, 0), tenant...)
-	}
+	in := append(append(append(buf[:0], e.ID()...), 0), key...)
 	sum := sha256.Sum256(in)
 	return hex.EncodeToString(sum[:16])
 }

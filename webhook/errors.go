@@ -37,6 +37,9 @@ var (
 	ErrInvalidValidator   = errors.New("invalid response validator")
 	ErrInvalidTimeout     = errors.New("timeout out of range")
 	ErrInvalidSettings    = errors.New("invalid delivery settings")
+	// ErrSecretKept refuses an update that leaves a secret masked where
+	// keeping it would send it, or show it, elsewhere (see Tenant.Update).
+	ErrSecretKept = errors.New("a secret left masked cannot be kept")
 )
 
 // DefinitionError reports one problem with a webhook definition. Field

@@ -14,24 +14,31 @@ import (
 // in memory, both bounded, so a webhook that fails forever cannot grow the
 // process. It is safe for concurrent use.
 //
-// Each webhook's records, and its dead letters, are kept in the order of
-// pages (Position), so a query finds where its page starts by binary
-// search. A page of one webhook costs O(log n + L), n the records kept of
+// Each webhook's records, those of each outcome apart too, and its dead
+// letters are kept in the order of pages (Position), so a query finds
+// where its page starts by binary search and reads no record it does not
+// return. A page of one webhook costs O(log n + L), n the records kept of
 // the webhook and L the page's limit; a page of a whole tenant merges its
 // webhooks' lists and costs O(W log n + L log W), W the webhooks of the
-// tenant that have records. An Outcome filter adds the records it skips,
-// at most every record kept of those webhooks.
+// tenant that have records (of the outcome asked for).
 type MemoryStore struct {
 	mu             sync.Mutex
 	perWebhook     int
 	deadPerWebhook int
 	// tenant -> webhook id -> its records or dead letters.
-	records map[string]map[string]*timeline[Invocation]
+	records map[string]map[string]*hookRecords
 	dead    map[string]map[string]*timeline[DeadLetter]
 	// deadAt finds each dead letter kept by its delivery id, without a
 	// scan.
 	deadAt      map[string]deadRef
 	evictedDead int64
+}
+
+// hookRecords are the records of a webhook: all of them, and the same
+// again by outcome.
+type hookRecords struct {
+	all       *timeline[*Invocation]
+	byOutcome map[Outcome]*timeline[*Invocation]
 }
 
 // deadRef is where a dead letter is kept.
@@ -63,7 +70,7 @@ func NewMemoryStore(perWebhook, deadPerWebhook int) *MemoryStore {
 	return &MemoryStore{
 		perWebhook:     perWebhook,
 		deadPerWebhook: deadPerWebhook,
-		records:        map[string]map[string]*timeline[Invocation]{},
+		records:        map[string]map[string]*hookRecords{},
 		dead:           map[string]map[string]*timeline[DeadLetter]{},
 		deadAt:         map[string]deadRef{},
 	}
@@ -71,27 +78,63 @@ func NewMemoryStore(perWebhook, deadPerWebhook int) *MemoryStore {
 
 var _ QueryStore = (*MemoryStore)(nil)
 
-func invocationAt(inv *Invocation) Position { return Position{inv.StartedAt, inv.ID} }
-func deadLetterAt(dl *DeadLetter) Position  { return Position{dl.FailedAt, dl.DeliveryID} }
+func invocationAt(inv **Invocation) Position { return Position{(*inv).StartedAt, (*inv).ID} }
+func deadLetterAt(dl *DeadLetter) Position   { return Position{dl.FailedAt, dl.DeliveryID} }
 
 // Record keeps inv, dropping the webhook's oldest record when full.
 func (s *MemoryStore) Record(_ context.Context, inv Invocation) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	lineOf(s.records, inv.Tenant, inv.WebhookID, s.perWebhook, invocationAt).insert(inv)
+	hooks := s.records[inv.Tenant]
+	if hooks == nil {
+		hooks = map[string]*hookRecords{}
+		s.records[inv.Tenant] = hooks
+	}
+	h := hooks[inv.WebhookID]
+	if h == nil {
+		h = &hookRecords{all: &timeline[*Invocation]{max: s.perWebhook, at: invocationAt}, byOutcome: map[Outcome]*timeline[*Invocation]{}}
+		hooks[inv.WebhookID] = h
+	}
+	// Lists are in wall-clock order, as cursors and bounds compare:
+	// monotonic readings would order two times of this process otherwise.
+	inv.StartedAt = inv.StartedAt.Round(0)
+	p := &inv
+	dropped, ok := h.all.insert(p)
+	if ok {
+		if dropped == p {
+			return nil // older than every record kept of its webhook
+		}
+		// The oldest of the webhook is the oldest of its outcome (the first
+		// of those at its position).
+		l := h.byOutcome[dropped.Outcome]
+		i := l.search(invocationAt(&dropped))
+		for i < l.n-1 && *l.get(i) != dropped {
+			i++
+		}
+		l.remove(i)
+		if l.n == 0 {
+			delete(h.byOutcome, dropped.Outcome)
+		}
+	}
+	l := h.byOutcome[inv.Outcome]
+	if l == nil {
+		l = &timeline[*Invocation]{max: s.perWebhook, at: invocationAt}
+		h.byOutcome[inv.Outcome] = l
+	}
+	l.insert(p)
 	return nil
 }
 
-// lineOf returns the list of a webhook, made when it has none.
-func lineOf[T any](m map[string]map[string]*timeline[T], tenant, webhookID string, n int, at func(*T) Position) *timeline[T] {
-	hooks := m[tenant]
+// deadLine returns the dead letters of a webhook, made when it has none.
+func (s *MemoryStore) deadLine(tenant, webhookID string) *timeline[DeadLetter] {
+	hooks := s.dead[tenant]
 	if hooks == nil {
-		hooks = map[string]*timeline[T]{}
-		m[tenant] = hooks
+		hooks = map[string]*timeline[DeadLetter]{}
+		s.dead[tenant] = hooks
 	}
 	l := hooks[webhookID]
 	if l == nil {
-		l = &timeline[T]{max: n, at: at}
+		l = &timeline[DeadLetter]{max: s.deadPerWebhook, at: deadLetterAt}
 		hooks[webhookID] = l
 	}
 	return l
@@ -102,12 +145,21 @@ func lineOf[T any](m map[string]map[string]*timeline[T], tenant, webhookID strin
 func (s *MemoryStore) Invocations(_ context.Context, webhookID string, limit int) ([]Invocation, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	l := s.records[""][webhookID]
-	if l == nil {
+	h := s.records[""][webhookID]
+	if h == nil {
 		return nil, nil
 	}
-	out, _ := page([]*timeline[Invocation]{l}, span{}, limit, nil)
-	return out, nil
+	out, _ := page([]*timeline[*Invocation]{h.all}, span{}, limit)
+	return values(out), nil
+}
+
+// values copies the records out of the store.
+func values(invs []*Invocation) []Invocation {
+	out := make([]Invocation, len(invs))
+	for i, inv := range invs {
+		out[i] = *inv
+	}
+	return out
 }
 
 // QueryInvocations returns a page of tenant's records; see MemoryStore for
@@ -117,30 +169,34 @@ func (s *MemoryStore) QueryInvocations(_ context.Context, tenant string, q Invoc
 	if err != nil {
 		return InvocationPage{}, err
 	}
-	var keep func(*Invocation) bool
-	if q.Outcome != "" {
-		keep = func(inv *Invocation) bool { return inv.Outcome == q.Outcome }
-	}
 	s.mu.Lock()
-	out, more := page(lines(s.records[tenant], q.WebhookID), span{q.Since, q.Until, after}, limit, keep)
-	s.mu.Unlock()
-	p := InvocationPage{Invocations: out}
+	defer s.mu.Unlock()
+	var ls []*timeline[*Invocation]
+	for _, h := range pick(s.records[tenant], q.WebhookID) {
+		if q.Outcome == "" {
+			ls = append(ls, h.all)
+		} else if l := h.byOutcome[q.Outcome]; l != nil {
+			ls = append(ls, l)
+		}
+	}
+	out, more := page(ls, span{q.Since, q.Until, after}, limit)
+	p := InvocationPage{Invocations: values(out)}
 	if more {
 		p.Next = q.NextCursor(tenant, invocationAt(&out[len(out)-1]))
 	}
 	return p, nil
 }
 
-// lines returns the lists of one webhook, or of all when webhookID is
+// pick returns the lists of one webhook, or of all when webhookID is
 // empty.
-func lines[T any](hooks map[string]*timeline[T], webhookID string) []*timeline[T] {
+func pick[T any](hooks map[string]T, webhookID string) []T {
 	if webhookID != "" {
-		if l := hooks[webhookID]; l != nil {
-			return []*timeline[T]{l}
+		if l, ok := hooks[webhookID]; ok {
+			return []T{l}
 		}
 		return nil
 	}
-	out := make([]*timeline[T], 0, len(hooks))
+	out := make([]T, 0, len(hooks))
 	for _, l := range hooks {
 		out = append(out, l)
 	}
@@ -153,6 +209,7 @@ func lines[T any](hooks map[string]*timeline[T], webhookID string) []*timeline[T
 // dead letter to redeliver. One kept for another tenant is left alone, and
 // the error wraps ErrTenantMismatch.
 func (s *MemoryStore) AddDeadLetter(_ context.Context, dl DeadLetter) error {
+	dl.FailedAt = dl.FailedAt.Round(0) // as in Record
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if ref, ok := s.deadAt[dl.DeliveryID]; ok {
@@ -161,7 +218,7 @@ func (s *MemoryStore) AddDeadLetter(_ context.Context, dl DeadLetter) error {
 		}
 		s.removeDead(dl.DeliveryID, ref)
 	}
-	dropped, ok := lineOf(s.dead, dl.Tenant, dl.WebhookID, s.deadPerWebhook, deadLetterAt).insert(dl)
+	dropped, ok := s.deadLine(dl.Tenant, dl.WebhookID).insert(dl)
 	if ok {
 		s.evictedDead++
 		delete(s.deadAt, dropped.DeliveryID)
@@ -194,7 +251,7 @@ func (s *MemoryStore) removeDead(id string, ref deadRef) DeadLetter {
 func (s *MemoryStore) DeadLetters(_ context.Context, webhookID string, limit int) ([]DeadLetter, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out, _ := page(lines(s.dead[""], webhookID), span{}, limit, nil)
+	out, _ := page(pick(s.dead[""], webhookID), span{}, limit)
 	return out, nil
 }
 
@@ -206,7 +263,7 @@ func (s *MemoryStore) QueryDeadLetters(_ context.Context, tenant string, q DeadL
 		return DeadLetterPage{}, err
 	}
 	s.mu.Lock()
-	out, more := page(lines(s.dead[tenant], q.WebhookID), span{q.Since, q.Until, after}, limit, nil)
+	out, more := page(pick(s.dead[tenant], q.WebhookID), span{q.Since, q.Until, after}, limit)
 	s.mu.Unlock()
 	p := DeadLetterPage{DeadLetters: out}
 	if more {
@@ -254,11 +311,10 @@ type span struct {
 	after        *Position
 }
 
-// page returns up to limit items of ls (all for a limit of zero or less)
-// that keep accepts (all for nil), newest first, within sp, and whether
-// more follow. It merges the lists with a heap of their newest
-// candidates.
-func page[T any](ls []*timeline[T], sp span, limit int, keep func(*T) bool) (out []T, more bool) {
+// page returns up to limit items of ls (all for a limit of zero or
+// less), newest first, within sp, and whether more follow. It merges the
+// lists with a heap of their newest candidates.
+func page[T any](ls []*timeline[T], sp span, limit int) (out []T, more bool) {
 	h := &cursors[T]{}
 	for _, l := range ls {
 		// Items before hi are older than the page's upper bound.
@@ -274,15 +330,20 @@ func page[T any](ls []*timeline[T], sp span, limit int, keep func(*T) bool) (out
 		}
 	}
 	heap.Init(h)
+	n := 0 // the items within bounds, for the page's capacity
+	for _, c := range h.cs {
+		n += c.i + 1
+	}
+	if limit > 0 {
+		n = min(n, limit)
+	}
+	out = make([]T, 0, n)
 	for len(h.cs) > 0 {
 		c := &h.cs[0]
-		x := c.l.get(c.i)
-		if keep == nil || keep(x) {
-			if limit > 0 && len(out) == limit {
-				return out, true
-			}
-			out = append(out, *x)
+		if limit > 0 && len(out) == limit {
+			return out, true
 		}
+		out = append(out, *c.l.get(c.i))
 		if c.i--; c.ok(sp.since) {
 			heap.Fix(h, 0)
 		} else {

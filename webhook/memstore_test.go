@@ -55,7 +55,7 @@ func TestMemoryStoreKeepsTheLatestOfEachWebhook(t *testing.T) {
 		at := now.Add(-time.Duration(rng.IntN(20)) * time.Second) // late by up to 20s
 		switch op := rng.IntN(10); {
 		case op < 4:
-			x := webhook.Invocation{ID: fmt.Sprint("r", i), Tenant: k.tenant, WebhookID: k.hook, StartedAt: at, Outcome: webhook.Delivered}
+			x := webhook.Invocation{ID: fmt.Sprint("r", i), Tenant: k.tenant, WebhookID: k.hook, StartedAt: at, Outcome: allOutcomes[rng.IntN(len(allOutcomes))]}
 			require.NoError(t, s.Record(ctx, x))
 			l := append(records[k], x)
 			slices.SortStableFunc(l, func(a, b webhook.Invocation) int { return newer(invAt(a), invAt(b)) })
@@ -109,6 +109,12 @@ func TestMemoryStoreKeepsTheLatestOfEachWebhook(t *testing.T) {
 				p, err := s.QueryInvocations(ctx, tenant, webhook.InvocationQuery{WebhookID: hook, Limit: webhook.MaxPageLimit})
 				require.NoError(t, err)
 				require.Equal(t, ids(records[k], invAt), ids(p.Invocations, invAt), "records of %v after op %d", k, i)
+				for _, o := range allOutcomes {
+					p, err := s.QueryInvocations(ctx, tenant, webhook.InvocationQuery{WebhookID: hook, Outcome: o, Limit: webhook.MaxPageLimit})
+					require.NoError(t, err)
+					want := slices.DeleteFunc(slices.Clone(records[k]), func(x webhook.Invocation) bool { return x.Outcome != o })
+					require.Equal(t, ids(want, invAt), ids(p.Invocations, invAt), "%s records of %v after op %d", o, k, i)
+				}
 				dp, err := s.QueryDeadLetters(ctx, tenant, webhook.DeadLetterQuery{WebhookID: hook, Limit: webhook.MaxPageLimit})
 				require.NoError(t, err)
 				require.Equal(t, ids(dead[k], dlAt), ids(dp.DeadLetters, dlAt), "dead letters of %v after op %d", k, i)
@@ -122,6 +128,8 @@ func TestMemoryStoreKeepsTheLatestOfEachWebhook(t *testing.T) {
 		require.Equal(t, evicted, s.EvictedDeadLetters())
 	}
 }
+
+var allOutcomes = []webhook.Outcome{webhook.Delivered, webhook.Retrying, webhook.Failed, webhook.ValidationFailed, webhook.Filtered, webhook.Skipped}
 
 func ids[T any](xs []T, at func(T) webhook.Position) []string {
 	out := []string{}
@@ -139,4 +147,49 @@ func cmpString(a, b string) int {
 		return 1
 	}
 	return 0
+}
+
+// A page's cost with the store full: hooks webhooks of one tenant, each
+// with its bound of records, one in ten failed.
+func BenchmarkMemoryStoreQuery(b *testing.B) {
+	ctx := context.Background()
+	for _, hooks := range []int{10, 1000} {
+		s := webhook.NewMemoryStore(0, 0)
+		start := time.Unix(1_700_000_000, 0)
+		for i := range hooks * webhook.DefaultRecordsPerWebhook {
+			o := webhook.Delivered
+			if (i/hooks)%10 == 0 { // one record in ten of each webhook
+				o = webhook.Failed
+			}
+			require.NoError(b, s.Record(ctx, webhook.Invocation{
+				ID: fmt.Sprint(i), Tenant: "t", WebhookID: fmt.Sprint("w", i%hooks), Outcome: o, StartedAt: start.Add(time.Duration(i) * time.Millisecond),
+			}))
+		}
+		second, err := s.QueryInvocations(ctx, "t", webhook.InvocationQuery{})
+		require.NoError(b, err)
+		for name, q := range map[string]webhook.InvocationQuery{
+			"tenant":         {},
+			"tenant/next":    {Cursor: second.Next},
+			"tenant/failed":  {Outcome: webhook.Failed},
+			"webhook":        {WebhookID: "w1"},
+			"webhook/failed": {WebhookID: "w1", Outcome: webhook.Failed},
+		} {
+			b.Run(fmt.Sprintf("hooks=%d/%s", hooks, name), func(b *testing.B) {
+				for b.Loop() {
+					if _, err := s.QueryInvocations(ctx, "t", q); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+	b.Run("record", func(b *testing.B) {
+		s := webhook.NewMemoryStore(0, 0)
+		start := time.Unix(1_700_000_000, 0)
+		i := 0
+		for b.Loop() {
+			i++
+			_ = s.Record(ctx, webhook.Invocation{ID: "r", Tenant: "t", WebhookID: "w", StartedAt: start.Add(time.Duration(i))})
+		}
+	})
 }

@@ -135,6 +135,7 @@ type config struct {
 	propagator       propagation.TextMapPropagator
 	breaker          BreakerSettings
 	onBreaker        func(webhookID string, from, to BreakerState)
+	onTenantBreaker  func(tenant, webhookID string, from, to BreakerState)
 	logger           *slog.Logger
 	now              func() time.Time
 	jitter           func() float64 // nil: math/rand/v2; tests replace it
@@ -145,6 +146,7 @@ type config struct {
 	keyring          *keyring.Keyring
 	syncInterval     time.Duration
 	tenantLimits     func(tenant string) TenantLimits
+	onChange         func(defstore.Revision)
 	bodies           bodyTemplates // compiled body templates, shared by source
 }
 
@@ -274,12 +276,14 @@ func (s BreakerSettings) validate() error {
 	return nil
 }
 
-// WithBreakerHook calls fn whenever a webhook's breaker changes state, so
-// that the service can tell its admins that an endpoint is failing, or gone.
-// fn runs on a delivery's goroutine, one call at a time per webhook; it
-// must not call back into the Dispatcher synchronously. Given more than
-// once, every fn is called, in the order the options were given; a nil fn
-// is ignored.
+// WithBreakerHook calls fn whenever a breaker of a webhook of the
+// single-tenant service (Tenant("")'s, added with Add) changes state, so
+// that the service can tell its admins that an endpoint is failing, or
+// gone. Other tenants' webhooks may share an id with those, so they are
+// told to WithTenantBreakerHook's fn only. fn runs on a delivery's
+// goroutine, one call at a time per webhook; it must not call back into
+// the Dispatcher synchronously. Given more than once, every fn is
+// called, in the order the options were given; a nil fn is ignored.
 func WithBreakerHook(fn func(webhookID string, from, to BreakerState)) Option {
 	return optionFunc(func(c *config) {
 		switch prev := c.onBreaker; {
@@ -288,6 +292,24 @@ func WithBreakerHook(fn func(webhookID string, from, to BreakerState)) Option {
 			c.onBreaker = fn
 		default:
 			c.onBreaker = func(id string, from, to BreakerState) { prev(id, from, to); fn(id, from, to) }
+		}
+	})
+}
+
+// WithTenantBreakerHook is WithBreakerHook for the webhooks of every
+// tenant, "" included: fn is told the tenant whose webhook's breaker
+// changed state, so that the service tells that tenant's admins.
+func WithTenantBreakerHook(fn func(tenant, webhookID string, from, to BreakerState)) Option {
+	return optionFunc(func(c *config) {
+		switch prev := c.onTenantBreaker; {
+		case fn == nil:
+		case prev == nil:
+			c.onTenantBreaker = fn
+		default:
+			c.onTenantBreaker = func(tenant, id string, from, to BreakerState) {
+				prev(tenant, id, from, to)
+				fn(tenant, id, from, to)
+			}
 		}
 	})
 }
@@ -485,7 +507,8 @@ const DefaultUnknownWebhookGrace = 15 * time.Minute
 // queue once the webhook is loaded. While deliveries wait, the logger
 // gets one warning per webhook a minute, however many wait. A webhook
 // removed through the Dispatcher is not unknown: its deliveries end
-// Skipped at once. A delivery with a zero Created counts the grace from
+// Skipped at once, but for those queued for a later version (created
+// again under its id on another instance), which wait as above. A delivery with a zero Created counts the grace from
 // its first look. Positive; default DefaultUnknownWebhookGrace.
 func WithUnknownWebhookGrace(d time.Duration) Option {
 	return optionFunc(func(c *config) {
@@ -556,6 +579,21 @@ func WithTenantLimits(fn func(tenant string) TenantLimits) Option {
 	return optionFunc(func(c *config) {
 		if fn != nil {
 			c.tenantLimits = fn
+		}
+	})
+}
+
+// WithChangeHook calls fn after each change of a definition made through
+// this Dispatcher (Add, Update, Remove and the Tenant writes), with who
+// made it, so that a host can emit an audit event of its own, as Apono
+// does for webhook changes. fn runs on the writer's goroutine and must
+// not block. Changes made through other instances reach their own hooks,
+// not this one; Tenant.History lists them all. Nil keeps the default:
+// no hook.
+func WithChangeHook(fn func(defstore.Revision)) Option {
+	return optionFunc(func(c *config) {
+		if fn != nil {
+			c.onChange = fn
 		}
 	})
 }

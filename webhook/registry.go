@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/outhook/outhook/defstore"
 	"github.com/outhook/outhook/engine"
 )
 
@@ -61,22 +62,23 @@ func (t *tombstones) forget(key string) {
 	}
 }
 
-// lookup returns the webhook whose queue key is key, compiled, and
-// whether it was deleted; loaded is the version this instance has of it
-// (0 when it has none). A definition that does not compile on this
-// instance (its store was written by one with other settings) comes back
-// with its error.
-func (d *Dispatcher) lookup(key string) (h *hook, loaded int64, removed bool, err error) {
+// lookup returns the webhook whose queue key is key, compiled; loaded is
+// the version this instance has of it (0 when it has none), and deleted
+// the version of its deletion when this instance has it deleted (0
+// otherwise). A definition that does not compile on this instance (its
+// store was written by one with other settings) comes back with its
+// error.
+func (d *Dispatcher) lookup(key string) (h *hook, loaded, deleted int64, err error) {
 	d.mu.RLock()
 	e := d.byKey[key]
 	if e == nil {
-		_, removed = d.removed.versions[key]
+		deleted = d.removed.versions[key].version
 		d.mu.RUnlock()
-		return nil, 0, removed, nil
+		return nil, 0, deleted, nil
 	}
 	d.mu.RUnlock()
 	h, err = d.compiled(e)
-	return h, e.rec.Version, false, err
+	return h, e.rec.Version, 0, err
 }
 
 // skipRemoved ends del, whose webhook was removed, as Skipped. It is no
@@ -98,6 +100,80 @@ func (d *Dispatcher) skipRemoved(ctx context.Context, del *delivery) engine.Resu
 		EventID: del.Event.ID(), Attempt: del.Attempts, Outcome: Skipped, Reason: reason, StartedAt: d.cfg.now(),
 	})
 	return engine.Result{Outcome: engine.Done}
+}
+
+// maxHistoryLook bounds the revisions of a definition read to tell
+// whether it was deleted since a version.
+const maxHistoryLook = 1000
+
+// historyRetry is how long a delivery waits when the store's history
+// could not be read.
+const historyRetry = time.Second
+
+// endIfDeletedSince ends del as Skipped, or holds it, when the definition
+// it was queued with, or first attempted with, is older than the one
+// loaded (version loaded) and the webhook may have been deleted and
+// created again under its id since: the new webhook is another one, and
+// del was the deleted one's. An instance that read the new webhook
+// without the deletion (the store gives the last change of each
+// definition) cannot tell otherwise, so the store's history says.
+func (d *Dispatcher) endIfDeletedSince(ctx context.Context, del *delivery, loaded int64) (engine.Result, bool) {
+	version := int64(del.DefinitionVersion)
+	if del.hook != nil {
+		version = int64(del.hook.version)
+	}
+	if version <= 0 || version >= loaded {
+		return engine.Result{}, false
+	}
+	gone, err := d.deletedSince(ctx, del.WebhookID, version)
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return engine.Result{Outcome: engine.Interrupted}, true
+	case err != nil:
+		if _, ok := d.unknownLog.due(del.WebhookID, d.cfg.now()); ok {
+			d.cfg.logger.WarnContext(ctx, "webhook: deliveries of an earlier version wait for the definition store",
+				"webhook_id", del.WebhookID, "delivery_id", del.ID, "error", err)
+		}
+		return engine.Result{Outcome: engine.Held, Delay: historyRetry}, true
+	case gone:
+		return d.skipRemoved(ctx, del), true
+	}
+	return engine.Result{}, false
+}
+
+// deletedSince reports whether the webhook whose queue key is key was
+// deleted, and created again, after version: whether its loaded
+// definition's life began after version. The store's history is read once
+// per loaded definition, when a delivery of an earlier version needs it.
+// A history that does not reach back to version within maxHistoryLook
+// revisions, or that the store trimmed, is taken for one life.
+func (d *Dispatcher) deletedSince(ctx context.Context, key string, version int64) (bool, error) {
+	d.mu.RLock()
+	e := d.byKey[key]
+	d.mu.RUnlock()
+	if e == nil || version >= e.rec.Version {
+		return false, nil
+	}
+	if born := e.born.Load(); born > 0 {
+		return version < born, nil
+	}
+	// One revision per version, but for resealings, which keep theirs.
+	limit := min(2*int(e.rec.Version-version)+2, maxHistoryLook)
+	revs, err := d.defs.History(ctx, e.tenant, e.rec.ID, limit)
+	if err != nil {
+		return false, fmt.Errorf("webhook %s: reading its history: %w", e.rec.ID, err)
+	}
+	for _, r := range revs {
+		switch {
+		case r.Version > e.rec.Version: // a change not loaded here yet
+		case r.Action == defstore.Created:
+			e.born.Store(r.Version)
+			return version < r.Version, nil
+		case r.Version <= version:
+			return false, nil
+		}
+	}
+	return false, nil
 }
 
 // Bounds of the wait between two looks for a webhook not registered yet.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -17,6 +18,8 @@ import (
 	"github.com/outhook/outhook/engine"
 	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/internal/ratelimit"
+	"github.com/outhook/outhook/internal/redact"
+	"github.com/outhook/outhook/keyring"
 	"github.com/outhook/outhook/template"
 )
 
@@ -67,37 +70,66 @@ func (t *Tenant) Create(ctx context.Context, w Webhook, actor string) (Webhook, 
 // them: a nil Headers keeps every header, a header whose value is the
 // masked one keeps its value, a nil SigningSecrets keeps them all, a
 // signing secret given masked keeps the one at its position, and a URL
-// given masked keeps the URL. A conflict is a *defstore.ConflictError
+// given masked keeps the URL. A header value is kept only while the URL
+// stays the same, and a URL given masked keeps its SecretURLPath: either
+// refused is a DefinitionErrors wrapping ErrSecretKept, naming the field
+// to give again. What is kept is what the webhook holds when the update
+// is written, never a secret another writer replaced meanwhile: at
+// whatever version, an update overtaken by another reads the webhook
+// again, up to five times. A conflict is a *defstore.ConflictError
 // (errors.Is(err, ErrConflict)); an unknown id wraps ErrNotFound.
 func (t *Tenant) Update(ctx context.Context, w Webhook, actor string) (Webhook, error) {
-	old, err := t.full(ctx, w.ID)
-	if err != nil {
-		return Webhook{}, err
-	}
-	w = keepSecrets(w, old)
-	updated, err := t.d.update(ctx, t.id, w, actor)
-	if err != nil {
-		return Webhook{}, err
-	}
-	return updated.redacted(), nil
+	return t.rewrite(ctx, w.ID, w.Version, actor, func(old Webhook) (Webhook, error) {
+		kept, errs := keepSecrets(w, old)
+		if errs != nil {
+			return Webhook{}, errs
+		}
+		return kept, nil
+	})
 }
 
 // SetActive switches the tenant's webhook id on or off, if it is still at
-// version (zero: whatever version), and returns it as stored.
+// version (zero: whatever version, as Update writes at it), and returns
+// it as stored.
 func (t *Tenant) SetActive(ctx context.Context, id string, active bool, version int64, actor string) (Webhook, error) {
-	w, err := t.full(ctx, id)
-	if err != nil {
-		return Webhook{}, err
+	return t.rewrite(ctx, id, version, actor, func(old Webhook) (Webhook, error) {
+		old.Active = active
+		return old, nil
+	})
+}
+
+// rewriteTries bounds how often a write at any version reads the webhook
+// again after another writer moved it.
+const rewriteTries = 5
+
+// rewrite stores change(the tenant's webhook id as stored) over it, if it
+// is still at version (zero: whatever version). The write is made at the
+// version change read, so that what change took from it (its secrets
+// above all) is what it replaces; at any version, a write that another
+// overtook reads the webhook again.
+func (t *Tenant) rewrite(ctx context.Context, id string, version int64, actor string, change func(old Webhook) (Webhook, error)) (Webhook, error) {
+	for try := 1; ; try++ {
+		old, err := t.full(ctx, id)
+		if err != nil {
+			return Webhook{}, err
+		}
+		if version != defstore.AnyVersion && old.Version != version {
+			return Webhook{}, &defstore.ConflictError{Tenant: t.id, ID: id, Expected: version, Current: old.Version}
+		}
+		w, err := change(old)
+		if err != nil {
+			return Webhook{}, err
+		}
+		w.ID, w.Version = id, old.Version
+		updated, err := t.d.update(ctx, t.id, w, actor)
+		if version == defstore.AnyVersion && errors.Is(err, ErrConflict) && try < rewriteTries {
+			continue
+		}
+		if err != nil {
+			return Webhook{}, err
+		}
+		return updated.redacted(), nil
 	}
-	if version != defstore.AnyVersion && w.Version != version {
-		return Webhook{}, &defstore.ConflictError{Tenant: t.id, ID: id, Expected: version, Current: w.Version}
-	}
-	w.Active = active
-	updated, err := t.d.update(ctx, t.id, w, actor)
-	if err != nil {
-		return Webhook{}, err
-	}
-	return updated.redacted(), nil
 }
 
 // Delete deletes the tenant's webhook id, if it is still at version
@@ -234,13 +266,17 @@ func (t *Tenant) Test(ctx context.Context, id string, e *event.Event) (Invocatio
 
 // TestDefinition sends e once to w, stored or not: the Test button of a
 // form not saved yet. When w.ID is a webhook of the tenant's, secrets
-// left masked are taken from it, as Update takes them.
+// left masked are taken from it as Update takes them, and refused where
+// Update refuses them (a header value to another URL).
 func (t *Tenant) TestDefinition(ctx context.Context, w Webhook, e *event.Event) (Invocation, error) {
 	if w.ID != "" {
 		old, err := t.full(ctx, w.ID)
 		switch {
 		case err == nil:
-			w = keepSecrets(w, old)
+			var errs DefinitionErrors
+			if w, errs = keepSecrets(w, old); errs != nil {
+				return Invocation{}, errs
+			}
 		case !errors.Is(err, ErrNotFound):
 			return Invocation{}, err
 		}
@@ -286,11 +322,95 @@ func (t *Tenant) Redeliver(ctx context.Context, deliveryID string) error {
 	return t.d.redeliver(ctx, t.id, deliveryID)
 }
 
+// ErrQueryUnsupported is returned by the Tenant's queries of records when
+// the Dispatcher's InvocationStore is not a QueryStore.
+var ErrQueryUnsupported = errors.New("webhook: the invocation store cannot query records (it is not a QueryStore)")
+
+// Invocations returns a page of the tenant's invocation records, newest
+// first (see InvocationQuery). A query the store refuses gives a
+// *QueryError.
+func (t *Tenant) Invocations(ctx context.Context, q InvocationQuery) (InvocationPage, error) {
+	qs, err := t.queries()
+	if err != nil {
+		return InvocationPage{}, err
+	}
+	return qs.QueryInvocations(ctx, t.id, q)
+}
+
+// DeadLetters returns a page of the tenant's dead letters, newest first.
+func (t *Tenant) DeadLetters(ctx context.Context, q DeadLetterQuery) (DeadLetterPage, error) {
+	qs, err := t.queries()
+	if err != nil {
+		return DeadLetterPage{}, err
+	}
+	return qs.QueryDeadLetters(ctx, t.id, q)
+}
+
+func (t *Tenant) queries() (QueryStore, error) {
+	if err := checkTenant(t.id); err != nil {
+		return nil, err
+	}
+	qs, ok := t.d.store.(QueryStore)
+	if !ok {
+		return nil, ErrQueryUnsupported
+	}
+	return qs, nil
+}
+
+// Recovered says what Recover did.
+type Recovered struct {
+	// Redelivered counts the dead letters queued again.
+	Redelivered int
+	// Failed lists the dead letters that could not be, with why; they
+	// stay dead letters.
+	Failed []error
+}
+
+// Recover redelivers every dead letter of the tenant's webhook id that
+// failed at or after since, oldest last, a page at a time, as Redeliver
+// does each. Several instances may recover at once: each dead letter is
+// taken once, and one another took first is passed over. It stops at the
+// first error of the store, or when ctx ends, returning what it did.
+func (t *Tenant) Recover(ctx context.Context, webhookID string, since time.Time) (Recovered, error) {
+	var out Recovered
+	qs, err := t.queries()
+	if err != nil {
+		return out, err
+	}
+	if t.d.hookOf(t.id, webhookID) == nil {
+		return out, fmt.Errorf("webhook %q: %w", webhookID, ErrNotFound)
+	}
+	q := DeadLetterQuery{WebhookID: webhookID, Since: since, Limit: MaxPageLimit}
+	for {
+		page, err := qs.QueryDeadLetters(ctx, t.id, q)
+		if err != nil {
+			return out, err
+		}
+		for _, dl := range page.DeadLetters {
+			err := t.d.redeliver(ctx, t.id, dl.DeliveryID)
+			switch {
+			case err == nil:
+				out.Redelivered++
+			case errors.Is(err, ErrNotFound) && t.d.hookOf(t.id, webhookID) != nil:
+				// Taken meanwhile by another Recover or Redeliver.
+			case ctx.Err() != nil || errors.Is(err, ErrClosed):
+				return out, err
+			default:
+				out.Failed = append(out.Failed, fmt.Errorf("dead letter %s: %w", dl.DeliveryID, err))
+			}
+		}
+		if page.Next == "" {
+			return out, nil
+		}
+		q.Cursor = page.Next
+	}
+}
+
 // Breaker returns the state of the circuit breaker of the tenant's
 // webhook id, as this instance sees it: each instance keeps its own.
 func (t *Tenant) Breaker(id string) (BreakerState, error) {
-	h := t.d.hookByKey(queueKey(t.id, id))
-	if h == nil || checkTenant(t.id) != nil {
+	h := t.d.hookOf(t.id, id)
+	if h == nil {
 		return "", fmt.Errorf("webhook %q: %w", id, ErrNotFound)
 	}
 	if h.breaker == nil {
@@ -341,17 +461,48 @@ func sortedTriggers(m map[event.Trigger]*event.Schema) []event.Trigger {
 }
 
 // keepSecrets gives w the secrets of old that w leaves masked or omits
-// (see Tenant.Update).
-func keepSecrets(w, old Webhook) Webhook {
+// (see Tenant.Update). A secret goes only where it went: a header value
+// kept while the URL changes would be sent, in clear, to a server of the
+// writer's choosing, and a URL kept while SecretURLPath is turned off
+// would show its path; both are refused, with the field to give again.
+// Signing secrets may follow the URL: a receiver sees signatures, not
+// the secret, and whoever may edit the webhook can have any body signed
+// for its own receiver already.
+func keepSecrets(w, old Webhook) (Webhook, DefinitionErrors) {
 	w = w.clone()
 	shown := old.redacted()
+	var errs DefinitionErrors
+	refuse := func(field, why string) {
+		errs = append(errs, &DefinitionError{Webhook: w.Name, Field: field, Err: fmt.Errorf("%w: %s", ErrSecretKept, why)})
+	}
+	if w.URL == shown.URL && strings.Contains(shown.URL, redact.Redacted) {
+		w.URL = old.URL
+		if old.SecretURLPath && !w.SecretURLPath {
+			refuse("secret_url_path", "the URL is given masked; give it again to stop treating its path as a secret")
+		}
+	}
+	moved := !sameURL(w.URL, old.URL)
+	keep := func(name, oldName, oldValue string) {
+		if oldValue == shown.Headers[oldName] {
+			w.Headers[name] = oldValue // not a secret: shown as it is
+			return
+		}
+		if moved {
+			refuse("headers."+name, "its value is given masked and the URL changed; give the value again")
+			return
+		}
+		w.Headers[name] = oldValue
+	}
 	if w.Headers == nil {
-		w.Headers = maps.Clone(old.Headers)
+		w.Headers = make(map[string]string, len(old.Headers))
+		for _, name := range slices.Sorted(maps.Keys(old.Headers)) {
+			keep(name, name, old.Headers[name])
+		}
 	} else {
-		for name, value := range w.Headers {
+		for _, name := range slices.Sorted(maps.Keys(w.Headers)) {
 			for oldName, oldValue := range old.Headers {
-				if http.CanonicalHeaderKey(oldName) == http.CanonicalHeaderKey(name) && value == shown.Headers[oldName] {
-					w.Headers[name] = oldValue
+				if http.CanonicalHeaderKey(oldName) == http.CanonicalHeaderKey(name) && w.Headers[name] == shown.Headers[oldName] {
+					keep(name, oldName, oldValue)
 				}
 			}
 		}
@@ -365,10 +516,22 @@ func keepSecrets(w, old Webhook) Webhook {
 			}
 		}
 	}
-	if w.URL == shown.URL && strings.Contains(shown.URL, "REDACTED") {
-		w.URL = old.URL
+	return w, errs
+}
+
+// sameURL reports whether a and b are one target, as requests are made
+// to them: Get shows a URL as it parses, and an admin may send it back
+// so ("/a b" as "/a%20b").
+func sameURL(a, b string) bool {
+	if a == b {
+		return true
 	}
-	return w
+	ua, err := url.Parse(a)
+	if err != nil {
+		return false
+	}
+	ub, err := url.Parse(b)
+	return err == nil && ua.String() == ub.String()
 }
 
 // TenantLimits bound what one tenant may use, so that one tenant's dead
@@ -423,17 +586,33 @@ func (d *Dispatcher) limits(tenant string) TenantLimits {
 }
 
 // tenantFlow is what a tenant's deliveries share: the count of those in
-// flight, and the tenant's rate limiter.
+// flight, the line of those held for room, and the tenant's rate limiter.
 type tenantFlow struct {
 	inFlight atomic.Int64
-	mu       sync.Mutex
-	rate     RateLimit // what lim was built for
-	lim      *ratelimit.Limiter
+	// The engine runs a held delivery again after the wait it is given,
+	// and cannot be told that a slot is free: each delivery held for room
+	// takes a ticket, and waits about as long as the tickets before it
+	// take to be admitted at the pace the tenant's attempts end, so that
+	// held deliveries come back as slots free up, spread out, rather than
+	// all at once or long after. head is the latest ticket admitted;
+	// tickets of deliveries that never came back (their webhook removed)
+	// are passed over once a later one is admitted.
+	tickets atomic.Uint64
+	head    atomic.Uint64
+	attempt atomic.Int64 // moving average of an attempt's time in flight, in nanoseconds
+	// moved is when a slot was last taken or freed, in Unix nanoseconds:
+	// while the tenant's endpoints stall, the time since then is a better
+	// guess of an attempt's time than the average of those that ended.
+	moved atomic.Int64
+
+	mu   sync.Mutex
+	rate RateLimit // what lim was built for
+	lim  *ratelimit.Limiter
 }
 
 // Bounds of the wait of a delivery held by its tenant's in-flight limit.
 const (
-	minTenantWait = 10 * time.Millisecond
+	minTenantWait = time.Millisecond
 	maxTenantWait = 500 * time.Millisecond
 )
 
@@ -458,21 +637,57 @@ func (d *Dispatcher) enterTenant(h *hook, del *delivery) (release func(), wait t
 	if lim.MaxInFlight > 0 {
 		for {
 			n := f.inFlight.Load()
-			if n >= int64(lim.MaxInFlight) {
-				// Waits that grow while the tenant stays full keep a
-				// backlog of held deliveries from spinning.
-				del.tenantHolds++
-				return nil, min(minTenantWait<<min(del.tenantHolds, 6), maxTenantWait)
+			// A delivery new to the line does not overtake it.
+			if n >= int64(lim.MaxInFlight) || del.tenantTicket == 0 && f.tickets.Load() > f.head.Load() {
+				if del.tenantTicket == 0 {
+					del.tenantTicket = f.tickets.Add(1)
+				}
+				return nil, f.wait(del.tenantTicket, lim.MaxInFlight, d.cfg.now())
 			}
 			if f.inFlight.CompareAndSwap(n, n+1) {
 				break
 			}
 		}
 	} else {
-		f.inFlight.Add(1)
+		f.inFlight.Add(1) // the limit was lifted, maybe with a line left
 	}
-	del.tenantAdmitted, del.tenantHolds = false, 0
-	return func() { f.inFlight.Add(-1) }, 0
+	for t, head := del.tenantTicket, f.head.Load(); t > head && !f.head.CompareAndSwap(head, t); head = f.head.Load() {
+	}
+	del.tenantAdmitted, del.tenantTicket = false, 0
+	start := d.cfg.now()
+	f.moved.Store(start.UnixNano())
+	return func() {
+		f.inFlight.Add(-1)
+		end := d.cfg.now()
+		f.moved.Store(end.UnixNano())
+		f.observe(end.Sub(start))
+	}, 0
+}
+
+// wait returns how long the delivery holding ticket waits, at now,
+// before it looks for room again under an in-flight limit of limit.
+func (f *tenantFlow) wait(ticket uint64, limit int, now time.Time) time.Duration {
+	ahead := max(int64(ticket)-int64(f.head.Load()), 1)
+	per := f.attempt.Load()
+	if moved := f.moved.Load(); moved != 0 {
+		per = max(per, now.UnixNano()-moved)
+	}
+	w := float64(ahead) * float64(per) / float64(limit) // in float: a long stall times a long line overflows
+	return min(max(time.Duration(min(w, float64(maxTenantWait))), minTenantWait), maxTenantWait)
+}
+
+// observe counts an attempt's time in flight into the moving average.
+func (f *tenantFlow) observe(took time.Duration) {
+	for {
+		old := f.attempt.Load()
+		avg := int64(took)
+		if old != 0 {
+			avg = old + (int64(took)-old)/8
+		}
+		if f.attempt.CompareAndSwap(old, max(avg, 1)) {
+			return
+		}
+	}
 }
 
 // reserve takes a slot of the tenant's rate at now and returns how long
@@ -500,8 +715,13 @@ func (f *tenantFlow) reserve(r RateLimit, now time.Time) time.Duration {
 // Reseal seals again, under the keyring's primary key, the secrets of
 // every definition in the store sealed under another: the step that lets
 // an old key be dropped once every instance has the new one as primary.
-// It returns how many it sealed again. A definition changed meanwhile is
-// left alone (its change sealed it under the primary key already).
+// It returns how many it sealed again; to every instance, a definition
+// sealed again is the same webhook, whose breaker and rate limit go on. A
+// definition changed meanwhile is read again (up to five times). One whose secrets do not open under the
+// keyring's keys is passed over, and the others sealed again: the error
+// returned joins one for each such definition (wrapping
+// keyring.ErrCorrupt or keyring.ErrUnknownKey), which stays sealed as it
+// was. It stops at the first other error (of the store, or ctx's).
 // Several instances may run it at once. Without a keyring it does
 // nothing.
 func (d *Dispatcher) Reseal(ctx context.Context, actor string) (int, error) {
@@ -509,37 +729,68 @@ func (d *Dispatcher) Reseal(ctx context.Context, actor string) (int, error) {
 		return 0, nil
 	}
 	n := 0
+	var passed []error
 	var after uint64
 	for {
 		changes, err := d.defs.Changes(ctx, after, syncBatch)
 		if err != nil {
-			return n, fmt.Errorf("webhook: Reseal: reading the definition store: %w", err)
+			return n, errors.Join(append(passed, fmt.Errorf("webhook: Reseal: reading the definition store: %w", err))...)
 		}
 		for _, c := range changes {
 			after = max(after, c.Seq)
-			if c.Deleted || c.Record == nil || d.keyring.Current(c.Record.Secrets) {
+			if c.Deleted || c.Record == nil {
 				continue
 			}
-			ad := sealedFor(c.Tenant, c.ID)
-			plain, err := d.keyring.Open(c.Record.Secrets, ad)
-			if err != nil {
-				return n, fmt.Errorf("webhook: Reseal: definition %q of tenant %q: %w", c.ID, c.Tenant, err)
-			}
-			sealed, err := d.keyring.Seal(plain, ad)
-			if err != nil {
-				return n, fmt.Errorf("webhook: Reseal: %w", err)
-			}
-			err = d.defs.ReplaceSecrets(ctx, c.Tenant, c.ID, c.Version, sealed, actor)
+			sealed, err := d.reseal(ctx, *c.Record, actor)
 			switch {
 			case err == nil:
-				n++
-			case errors.Is(err, defstore.ErrConflict), errors.Is(err, defstore.ErrNotFound):
+			case errors.Is(err, keyring.ErrCorrupt), errors.Is(err, keyring.ErrUnknownKey):
+				passed = append(passed, err)
 			default:
-				return n, fmt.Errorf("webhook: Reseal: definition %q of tenant %q: %w", c.ID, c.Tenant, err)
+				return n, errors.Join(append(passed, err)...)
+			}
+			if sealed {
+				n++
 			}
 		}
 		if len(changes) < syncBatch {
-			return n, d.syncNow(ctx)
+			return n, errors.Join(append(passed, d.syncNow(ctx))...)
 		}
+	}
+}
+
+// reseal seals rec's secrets again under the keyring's primary key,
+// unless they are under it already, and reports whether it did; a record
+// changed meanwhile is read again.
+func (d *Dispatcher) reseal(ctx context.Context, rec defstore.Record, actor string) (bool, error) {
+	for try := 1; ; try++ {
+		if d.keyring.Current(rec.Secrets) {
+			return false, nil
+		}
+		ad := sealedFor(rec.Tenant, rec.ID)
+		plain, err := d.keyring.Open(rec.Secrets, ad)
+		if err != nil {
+			return false, fmt.Errorf("webhook: Reseal: definition %q of tenant %q: %w", rec.ID, rec.Tenant, err)
+		}
+		sealed, err := d.keyring.Seal(plain, ad)
+		if err != nil {
+			return false, fmt.Errorf("webhook: Reseal: %w", err)
+		}
+		err = d.defs.ReplaceSecrets(ctx, rec.Tenant, rec.ID, rec.Version, sealed, actor)
+		if errors.Is(err, defstore.ErrConflict) && try < rewriteTries {
+			cur, gerr := d.defs.Get(ctx, rec.Tenant, rec.ID)
+			if gerr == nil {
+				rec = cur
+				continue
+			}
+			err = gerr
+		}
+		switch {
+		case err == nil:
+			return true, nil
+		case errors.Is(err, defstore.ErrNotFound):
+			return false, nil // deleted meanwhile
+		}
+		return false, fmt.Errorf("webhook: Reseal: definition %q of tenant %q: %w", rec.ID, rec.Tenant, err)
 	}
 }

@@ -425,3 +425,129 @@ func TestSecretsSealedInTheStore(t *testing.T) {
 	}
 	require.True(t, sawRefusal)
 }
+
+// TestTenantRateLimit checks that a tenant's rate spaces its deliveries
+// across all its webhooks, and leaves other tenants' alone.
+func TestTenantRateLimit(t *testing.T) {
+	rc := newReceiver(t, nil)
+	other := newReceiver(t, nil)
+	d, _ := newDispatcher(t, webhook.WithTenantLimits(func(tenant string) webhook.TenantLimits {
+		if tenant == "metered" {
+			return webhook.TenantLimits{Rate: &webhook.RateLimit{Requests: 5, Per: webhook.Duration(time.Second), Burst: 1}}
+		}
+		return webhook.TenantLimits{}
+	}))
+	ctx := context.Background()
+	for i := range 3 {
+		_, err := d.Tenant("metered").Create(ctx, tenantHook(rc, fmt.Sprint("m", i), accessrequest.Created), "x")
+		require.NoError(t, err)
+	}
+	_, err := d.Tenant("free").Create(ctx, tenantHook(other, "f", accessrequest.Created), "x")
+	require.NoError(t, err)
+	start := time.Now()
+	for range 2 {
+		_, err := d.Tenant("metered").Publish(ctx, mustMock(t, accessrequest.Created))
+		require.NoError(t, err)
+	}
+	for range 20 {
+		_, err := d.Tenant("free").Publish(ctx, mustMock(t, accessrequest.Created))
+		require.NoError(t, err)
+	}
+	require.Eventually(t, func() bool { return len(other.got()) == 20 }, 5*time.Second, time.Millisecond)
+	require.Less(t, len(rc.got()), 6, "the metered tenant's 6 deliveries are still being spaced")
+	require.Eventually(t, func() bool { return len(rc.got()) == 6 }, 5*time.Second, time.Millisecond)
+	// 6 deliveries at 5/s with a burst of 1: at least 5 intervals of 200 ms.
+	require.GreaterOrEqual(t, time.Since(start), time.Second)
+}
+
+// TestChangeHook checks that every change made through a Dispatcher is
+// told to its change hook with its actor, as an audit trail.
+func TestChangeHook(t *testing.T) {
+	rc := newReceiver(t, nil)
+	var mu sync.Mutex
+	var revs []defstore.Revision
+	d, _ := newDispatcher(t, webhook.WithChangeHook(func(r defstore.Revision) {
+		mu.Lock()
+		defer mu.Unlock()
+		revs = append(revs, r)
+	}))
+	ctx := context.Background()
+	ten := d.Tenant("acme")
+	w, err := ten.Create(ctx, tenantHook(rc, "audited", accessrequest.Created), "alice")
+	require.NoError(t, err)
+	w, err = ten.SetActive(ctx, w.ID, false, w.Version, "bob")
+	require.NoError(t, err)
+	require.NoError(t, ten.Delete(ctx, w.ID, w.Version, "carol"))
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, revs, 3)
+	for i, want := range []struct {
+		action  defstore.Action
+		actor   string
+		version int64
+	}{{defstore.Created, "alice", 1}, {defstore.Updated, "bob", 2}, {defstore.Deleted, "carol", 3}} {
+		require.Equal(t, want.action, revs[i].Action)
+		require.Equal(t, want.actor, revs[i].Actor)
+		require.Equal(t, want.version, revs[i].Version)
+		require.Equal(t, "acme", revs[i].Tenant)
+		require.Equal(t, w.ID, revs[i].ID)
+		require.Equal(t, "audited", revs[i].Name)
+	}
+}
+
+// TestResealRotatesKeys walks the documented rotation: definitions sealed
+// under an old key are sealed again under the new primary by Reseal, after
+// which a Dispatcher holding only the new key loads and delivers them.
+func TestResealRotatesKeys(t *testing.T) {
+	oldKey, err := keyring.GenerateKey("2026-01")
+	require.NoError(t, err)
+	newKey, err := keyring.GenerateKey("2026-12")
+	require.NoError(t, err)
+	oldRing, err := keyring.New(oldKey)
+	require.NoError(t, err)
+	store := defstore.NewMemory()
+	rc := newReceiver(t, nil)
+	ctx := context.Background()
+
+	before, _ := newDispatcher(t, webhook.WithDefinitionStore(store), webhook.WithKeyring(oldRing))
+	var ids []string
+	for i := range 5 {
+		w := tenantHook(rc, fmt.Sprint("rotating ", i), accessrequest.Created)
+		w.Headers = map[string]string{"Authorization": fmt.Sprint("Bearer token-", i)}
+		created, err := before.Tenant(fmt.Sprint("t", i%2)).Create(ctx, w, "alice")
+		require.NoError(t, err)
+		ids = append(ids, created.ID)
+	}
+
+	both, err := keyring.New(newKey, oldKey)
+	require.NoError(t, err)
+	during, _ := newDispatcher(t, webhook.WithDefinitionStore(store), webhook.WithKeyring(both))
+	n, err := during.Reseal(ctx, "rotation")
+	require.NoError(t, err)
+	require.Equal(t, 5, n)
+	n, err = during.Reseal(ctx, "rotation")
+	require.NoError(t, err)
+	require.Zero(t, n, "nothing left under the old key")
+	for i, id := range ids {
+		rec, err := store.Get(ctx, fmt.Sprint("t", i%2), id)
+		require.NoError(t, err)
+		kid, err := keyring.KeyID(rec.Secrets)
+		require.NoError(t, err)
+		require.Equal(t, "2026-12", kid)
+		require.Equal(t, int64(1), rec.Version, "resealing changes no version")
+	}
+
+	newOnly, err := keyring.New(newKey)
+	require.NoError(t, err)
+	after, _ := newDispatcher(t, webhook.WithDefinitionStore(store), webhook.WithKeyring(newOnly))
+	for tenant := range 2 {
+		_, err := after.Tenant(fmt.Sprint("t", tenant)).Publish(ctx, mustMock(t, accessrequest.Created))
+		require.NoError(t, err)
+	}
+	require.Eventually(t, func() bool { return len(rc.got()) == 5 }, 5*time.Second, time.Millisecond)
+	var tokens []string
+	for _, r := range rc.got() {
+		tokens = append(tokens, r.header.Get("Authorization"))
+	}
+	require.ElementsMatch(t, []string{"Bearer token-0", "Bearer token-1", "Bearer token-2", "Bearer token-3", "Bearer token-4"}, tokens)
+}

@@ -44,7 +44,9 @@
 //     write returned.
 //
 // The suite waits on nothing but Subscribe's notifications, and those with
-// bounded waits.
+// bounded waits (WaitTimeout): the follower scenario follows Changes on
+// notifications alone, so a durable store passes it only if its
+// notifications arrive while the suite runs.
 package defstoretest
 
 import (

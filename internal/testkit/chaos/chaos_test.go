@@ -63,12 +63,17 @@ func TestCheck(t *testing.T) {
 		{"never sent", func(_ *Ledger, rcv *Receiver) { delete(rcv.pairs, pairKey{"chaos-c", "ev-0"}) }, "never reached the receiver"},
 		{"unexpected pair", func(_ *Ledger, rcv *Receiver) { rcv.pairs[pairKey{"chaos-a", "ev-7"}] = &Pair{} }, "saw 4 pairs"},
 		{"skipped", func(l *Ledger, _ *Receiver) { l.deliveries["d1"].Outcome = webhook.Skipped }, "want Delivered or Failed"},
+		{"another tenant's event", func(_ *Ledger, rcv *Receiver) {
+			rcv.pairs[pairKey{"acme/chaos-a", "ev-0"}] = rcv.pairs[pairKey{"chaos-a", "ev-0"}]
+			delete(rcv.pairs, pairKey{"chaos-a", "ev-0"})
+		}, `webhook acme/chaos-a of tenant "acme" got event ev-0 of tenant ""`},
+		{"recorded for another tenant", func(l *Ledger, _ *Receiver) { l.deliveries["d2"].recordedFor = []string{"acme"} }, `recorded for tenants ["acme"]`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			// One event to the three webhooks: two delivered, one dead-lettered.
 			l := NewLedger()
-			l.events = 1
+			l.events[""] = 1
 			rcv := NewReceiver(1)
 			for i, id := range webhookIDs {
 				del := &Delivery{WebhookID: id, EventID: "ev-0", Invocations: 1, Finals: 1, Outcome: webhook.Delivered}

@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/outhook/outhook/defstore"
 	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/webhook"
 	"github.com/outhook/outhook/webhooktest"
@@ -22,11 +24,17 @@ var webhookIDs = []string{"chaos-a", "chaos-b", "chaos-c"}
 // Webhooks returns the three webhooks of a chaos run, with IDs and names
 // chaos-a, chaos-b and chaos-c, posting to baseURL + "/" + ID with the
 // TimeoutInSec timeout and a body that names the event.
-func Webhooks(baseURL string) []webhook.Webhook {
+func Webhooks(baseURL string) []webhook.Webhook { return TenantWebhooks(baseURL, "") }
+
+// TenantWebhooks returns Webhooks for tenant, which every tenant of a run
+// has with the same IDs and names: they post to baseURL + "/" + tenant +
+// "/" + ID (Webhooks' URLs for the empty tenant), so that the Receiver
+// tells them apart. tenant must not hold a slash.
+func TenantWebhooks(baseURL, tenant string) []webhook.Webhook {
 	var out []webhook.Webhook
 	for _, id := range webhookIDs {
 		out = append(out, webhook.Webhook{
-			ID: id, Name: id, Active: true, URL: baseURL + "/" + id, TimeoutInSec: TimeoutInSec,
+			ID: id, Name: id, Active: true, URL: baseURL + "/" + Path(tenant, id), TimeoutInSec: TimeoutInSec,
 			BodyTemplate: `{"event":"{{event_id}}","n":{{data.n}}}`,
 			Triggers:     []event.Trigger{EventType},
 		})
@@ -34,29 +42,55 @@ func Webhooks(baseURL string) []webhook.Webhook {
 	return out
 }
 
+// Path is where tenant's webhook webhookID posts, below the Receiver's
+// URL and without the leading slash: what the Receiver knows it by, and
+// what Receiver.Pair takes.
+func Path(tenant, webhookID string) string {
+	if tenant == "" {
+		return webhookID
+	}
+	return tenant + "/" + webhookID
+}
+
+// EventID is the event_id of the n-th event published for tenant:
+// ev-000042 for the empty tenant, acme:ev-000042 for acme, so that an
+// event that reached another tenant's webhook shows whose it was.
+func EventID(tenant string, n int) string {
+	if tenant == "" {
+		return fmt.Sprintf("ev-%06d", n)
+	}
+	return fmt.Sprintf("%s:ev-%06d", tenant, n)
+}
+
 // Ledger is the sender's side of a chaos run: the deliveries Publish
-// queued and the invocations the Dispatcher recorded for them, as its
-// invocation hook reported them. It is safe for concurrent use.
+// queued and the invocations the Dispatchers recorded for them, as their
+// invocation hooks reported them. Several Dispatchers (instances of a
+// service on one durable engine) may share it. It is safe for concurrent
+// use.
 type Ledger struct {
 	mu         sync.Mutex
-	events     int
+	events     map[string]int       // published, by tenant
 	deliveries map[string]*Delivery // by delivery id
 	ended      int                  // deliveries with a final invocation
 }
 
 // Delivery is one delivery as the Ledger saw it.
 type Delivery struct {
-	WebhookID, EventID string
+	Tenant, WebhookID, EventID string
 	// Invocations counts the invocations recorded for it, retries
 	// included; Finals those with a final outcome (1 once it ended).
 	Invocations, Finals int
 	// Outcome and Reason are the last final invocation's.
 	Outcome webhook.Outcome
 	Reason  string
+	// recordedFor lists the tenants its invocations were recorded for.
+	recordedFor []string
 }
 
 // NewLedger returns an empty Ledger.
-func NewLedger() *Ledger { return &Ledger{deliveries: map[string]*Delivery{}} }
+func NewLedger() *Ledger {
+	return &Ledger{events: map[string]int{}, deliveries: map[string]*Delivery{}}
+}
 
 // Options returns the Dispatcher options of a chaos run, to which the
 // engine's are added: loopback targets over plain HTTP, the chaos event
@@ -79,6 +113,9 @@ func (l *Ledger) record(inv webhook.Invocation) {
 	defer l.mu.Unlock()
 	del := l.delivery(inv.DeliveryID)
 	del.Invocations++
+	if !slices.Contains(del.recordedFor, inv.Tenant) {
+		del.recordedFor = append(del.recordedFor, inv.Tenant)
+	}
 	if inv.Outcome.Final() {
 		if del.Finals == 0 {
 			l.ended++
@@ -99,28 +136,51 @@ func (l *Ledger) delivery(id string) *Delivery {
 	return del
 }
 
-// Publish publishes n events, ev-000000 onwards, to d, whose webhooks are
-// Webhooks', and fails unless each queued a delivery to every one of them.
+// Publish publishes n events to d, whose webhooks are Webhooks', and
+// fails unless each queued a delivery to every one of them: the
+// empty tenant's PublishTenant.
 func (l *Ledger) Publish(ctx context.Context, d *webhook.Dispatcher, n int) error {
-	hooks := len(d.List())
-	for i := range n {
-		id := fmt.Sprintf("ev-%06d", i)
+	return l.PublishTenant(ctx, d, "", n)
+}
+
+// PublishTenant publishes n events for tenant through d, whose webhooks
+// for tenant are TenantWebhooks', and fails unless each queued a delivery
+// to every one of them. The events are the tenant's next n (see EventID):
+// runs that publish through several Dispatchers, or several times, number
+// them on.
+func (l *Ledger) PublishTenant(ctx context.Context, d *webhook.Dispatcher, tenant string, n int) error {
+	hooks := 0
+	for page := (webhook.WebhookPage{}); ; {
+		var err error
+		if page, err = d.Tenant(tenant).List(ctx, defstore.ListOptions{After: page.Next}); err != nil {
+			return err
+		}
+		hooks += len(page.Webhooks)
+		if page.Next == "" {
+			break
+		}
+	}
+	l.mu.Lock()
+	first := l.events[tenant]
+	l.events[tenant] += n
+	l.mu.Unlock()
+	for i := first; i < first+n; i++ {
+		id := EventID(tenant, i)
 		e, err := event.Parse(fmt.Appendf(nil, `{"event_type":%q,"event_time":1774526412.108349211,"event_id":%q,"data":{"n":%d}}`, EventType, id, i))
 		if err != nil {
 			return err
 		}
-		pub, err := d.Publish(ctx, e)
+		pub, err := d.Tenant(tenant).Publish(ctx, e)
 		if err != nil {
-			return fmt.Errorf("publishing event %d: %w", i, err)
+			return fmt.Errorf("publishing event %s: %w", id, err)
 		}
 		if len(pub.Deliveries) != hooks {
-			return fmt.Errorf("event %d queued %d deliveries, want %d", i, len(pub.Deliveries), hooks)
+			return fmt.Errorf("event %s queued %d deliveries, want %d", id, len(pub.Deliveries), hooks)
 		}
 		l.mu.Lock()
-		l.events++
 		for _, q := range pub.Deliveries {
 			del := l.delivery(q.DeliveryID)
-			del.WebhookID, del.EventID = q.WebhookID, id
+			del.Tenant, del.WebhookID, del.EventID = tenant, q.WebhookID, id
 		}
 		l.mu.Unlock()
 	}
@@ -140,13 +200,17 @@ func (l *Ledger) Deliveries() map[string]Delivery {
 	defer l.mu.Unlock()
 	out := make(map[string]Delivery, len(l.deliveries))
 	for id, del := range l.deliveries {
-		out[id] = *del
+		cp := *del
+		cp.recordedFor = slices.Clone(del.recordedFor)
+		out[id] = cp
 	}
 	return out
 }
 
 // Summary is how a chaos run ended.
 type Summary struct {
+	// Tenants counts the tenants events were published for.
+	Tenants                                     int
 	Events, Deliveries, Delivered, DeadLettered int
 	// Invocations counts every invocation recorded, retries included.
 	Invocations int
@@ -160,19 +224,26 @@ type Summary struct {
 }
 
 func (s Summary) String() string {
-	return fmt.Sprintf("%d events x %d webhooks: %d delivered, %d dead-lettered %v; %d invocations, %d duplicates; receiver answers %v",
-		s.Events, len(webhookIDs), s.Delivered, s.DeadLettered, s.Reasons, s.Invocations, s.Duplicates, s.Faults)
+	tenants := ""
+	if s.Tenants > 1 {
+		tenants = fmt.Sprintf(" across %d tenants", s.Tenants)
+	}
+	return fmt.Sprintf("%d events x %d webhooks%s: %d delivered, %d dead-lettered %v; %d invocations, %d duplicates; receiver answers %v",
+		s.Events, len(webhookIDs), tenants, s.Delivered, s.DeadLettered, s.Reasons, s.Invocations, s.Duplicates, s.Faults)
 }
 
 // Check fails t for every broken invariant of a chaos run:
 //
 //   - every queued delivery ended exactly once, delivered or dead-lettered
 //     with a reason, and nothing else: nothing lost;
+//   - every invocation of a delivery was recorded for its tenant;
 //   - every delivered pair was answered in full by the receiver;
 //   - every attempt of a pair, retries and duplicates included, carried
 //     the same webhook-id, the delivery's id;
-//   - the receiver saw no pair that was not queued;
-//   - every failed delivery is one of d's dead letters, with its reason;
+//   - the receiver saw no pair that was not queued: in particular, no
+//     tenant's webhook got another tenant's event;
+//   - every failed delivery is one of its tenant's dead letters, with its
+//     reason, as d's Tenant queries list them;
 //   - the run both delivered and dead-lettered, or it proved little.
 //
 // Call it once every delivery ended and the receiver's server is closed,
@@ -183,7 +254,11 @@ func Check(ctx context.Context, t testing.TB, d *webhook.Dispatcher, l *Ledger, 
 	defer l.mu.Unlock()
 	rcv.mu.Lock()
 	defer rcv.mu.Unlock()
-	s := Summary{Events: l.events, Reasons: map[string]int{}, Faults: maps.Clone(rcv.faults)}
+	s := Summary{Tenants: len(l.events), Reasons: map[string]int{}, Faults: maps.Clone(rcv.faults)}
+	for _, n := range l.events {
+		s.Events += n
+	}
+	queued := map[pairKey]bool{}
 	for id, del := range l.deliveries {
 		s.Invocations += del.Invocations
 		if del.EventID == "" {
@@ -191,7 +266,12 @@ func Check(ctx context.Context, t testing.TB, d *webhook.Dispatcher, l *Ledger, 
 			continue
 		}
 		s.Deliveries++
-		what := fmt.Sprintf("delivery %s (%s %s)", id, del.WebhookID, del.EventID)
+		key := pairKey{Path(del.Tenant, del.WebhookID), del.EventID}
+		queued[key] = true
+		what := fmt.Sprintf("delivery %s (%s %s)", id, key.webhookID, del.EventID)
+		if len(del.recordedFor) > 1 || len(del.recordedFor) == 1 && del.recordedFor[0] != del.Tenant {
+			t.Errorf("%s of tenant %q was recorded for tenants %q", what, del.Tenant, del.recordedFor)
+		}
 		switch {
 		case del.Finals == 0:
 			t.Errorf("%s never ended: lost", what)
@@ -199,7 +279,7 @@ func Check(ctx context.Context, t testing.TB, d *webhook.Dispatcher, l *Ledger, 
 		case del.Finals != 1:
 			t.Errorf("%s ended %d times", what, del.Finals)
 		}
-		rp := rcv.pairs[pairKey{del.WebhookID, del.EventID}]
+		rp := rcv.pairs[key]
 		switch del.Outcome {
 		case webhook.Delivered:
 			s.Delivered++
@@ -221,7 +301,25 @@ func Check(ctx context.Context, t testing.TB, d *webhook.Dispatcher, l *Ledger, 
 		}
 		s.Duplicates += max(rp.Answers-1, 0)
 		if len(rp.IDs) != 1 || rp.IDs[0] != id {
-			t.Errorf("pair %s %s was sent under webhook-id %q, want only %q", del.WebhookID, del.EventID, rp.IDs, id)
+			t.Errorf("pair %s %s was sent under webhook-id %q, want only %q", key.webhookID, del.EventID, rp.IDs, id)
+		}
+	}
+	for key := range rcv.pairs {
+		if queued[key] {
+			continue
+		}
+		to, _, _ := strings.Cut(key.webhookID, "/")
+		if !strings.Contains(key.webhookID, "/") {
+			to = ""
+		}
+		from, _, _ := strings.Cut(key.eventID, ":")
+		if !strings.Contains(key.eventID, ":") {
+			from = ""
+		}
+		if to != from {
+			t.Errorf("webhook %s of tenant %q got event %s of tenant %q", key.webhookID, to, key.eventID, from)
+		} else {
+			t.Errorf("webhook %s got event %s, which was not queued to it", key.webhookID, key.eventID)
 		}
 	}
 	if len(rcv.pairs) != s.Deliveries {
@@ -231,17 +329,27 @@ func Check(ctx context.Context, t testing.TB, d *webhook.Dispatcher, l *Ledger, 
 		t.Errorf("%d deliveries queued, want %d", s.Deliveries, want)
 	}
 
-	letters, err := d.DeadLetters(ctx, "", s.DeadLettered+1)
-	if err != nil {
-		t.Errorf("DeadLetters: %v", err)
-	}
-	if len(letters) != s.DeadLettered {
-		t.Errorf("%d dead letters, %d deliveries failed", len(letters), s.DeadLettered)
-	}
-	for _, dl := range letters {
-		if del := l.deliveries[dl.DeliveryID]; del == nil || del.Outcome != webhook.Failed || dl.Reason != del.Reason {
-			t.Errorf("dead letter %s (%q) does not match a failed delivery", dl.DeliveryID, dl.Reason)
+	letters := 0
+	for tenant := range l.events {
+		for q := (webhook.DeadLetterQuery{Limit: webhook.MaxPageLimit}); ; {
+			page, err := d.Tenant(tenant).DeadLetters(ctx, q)
+			if err != nil {
+				t.Errorf("DeadLetters of tenant %q: %v", tenant, err)
+				break
+			}
+			for _, dl := range page.DeadLetters {
+				letters++
+				if del := l.deliveries[dl.DeliveryID]; del == nil || del.Tenant != tenant || del.Outcome != webhook.Failed || dl.Reason != del.Reason {
+					t.Errorf("dead letter %s (tenant %q, %q) does not match a failed delivery", dl.DeliveryID, tenant, dl.Reason)
+				}
+			}
+			if q.Cursor = page.Next; q.Cursor == "" {
+				break
+			}
 		}
+	}
+	if letters != s.DeadLettered {
+		t.Errorf("%d dead letters, %d deliveries failed", letters, s.DeadLettered)
 	}
 	if s.Delivered == 0 || s.DeadLettered == 0 {
 		t.Errorf("the run should both deliver and dead-letter: %d and %d", s.Delivered, s.DeadLettered)

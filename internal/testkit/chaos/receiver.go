@@ -6,7 +6,10 @@
 //
 // A run registers Webhooks on a Dispatcher made with Options, publishes
 // with Ledger.Publish, waits until every delivery ended, closes the
-// Receiver's server, and calls Check.
+// Receiver's server, and calls Check. A run with tenants registers each
+// tenant's TenantWebhooks, all with the same IDs and names, and publishes
+// with Ledger.PublishTenant; several Dispatchers on one durable engine
+// (instances of a service) may share the Ledger.
 package chaos
 
 import (
@@ -160,7 +163,7 @@ func draw(roll int) *fault {
 }
 
 // Pair returns a copy of what the Receiver saw of the pair, and whether it
-// saw it at all.
+// saw it at all; webhookID is the webhook's Path.
 func (c *Receiver) Pair(webhookID, eventID string) (Pair, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

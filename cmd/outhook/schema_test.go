@@ -1,0 +1,70 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/event"
+)
+
+func TestSchemaListsEventTypes(t *testing.T) {
+	t.Parallel()
+	r := outhook(t, runOpts{}, "schema", "-o", "json")
+	require.Equal(t, 0, r.code, r.stderr)
+	var out struct {
+		EventTypes []struct {
+			Trigger string `json:"trigger"`
+			Mock    bool   `json:"mock"`
+		} `json:"event_types"`
+	}
+	decodeStrictly(t, r.stdout, &out)
+	var triggers []string
+	for _, et := range out.EventTypes {
+		triggers = append(triggers, et.Trigger)
+		require.True(t, et.Mock, et.Trigger)
+	}
+	var want []string
+	for _, tr := range accessrequest.Triggers() {
+		want = append(want, string(tr))
+	}
+	require.ElementsMatch(t, want, triggers)
+
+	r = outhook(t, runOpts{}, "schema")
+	require.Equal(t, 0, r.code)
+	for _, tr := range want {
+		require.Regexp(t, `(?m)^`+tr+` +yes$`, r.stdout)
+	}
+}
+
+func TestSchemaOfATrigger(t *testing.T) {
+	t.Parallel()
+	for _, trigger := range []string{"RequestApproved", "AccessRequestApproved"} {
+		r := outhook(t, runOpts{}, "schema", "-o", "json", trigger)
+		require.Equal(t, 0, r.code, r.stderr)
+		var out struct {
+			Trigger string              `json:"trigger"`
+			Fields  []event.SchemaField `json:"fields"`
+		}
+		decodeStrictly(t, r.stdout, &out)
+		require.Equal(t, "RequestApproved", out.Trigger)
+		require.Equal(t, accessrequest.Schema().Fields(), out.Fields)
+	}
+
+	r := outhook(t, runOpts{}, "schema", "RequestCreated")
+	require.Equal(t, 0, r.code)
+	var want strings.Builder
+	require.NoError(t, accessrequest.Schema().WriteText(&want))
+	require.Equal(t, "Payload schema of RequestCreated events:\n\n"+want.String(), r.stdout)
+	require.Contains(t, r.stdout, "data.requester.name")
+
+	r = outhook(t, runOpts{}, "schema", "RequestCreatd")
+	require.Equal(t, 2, r.code)
+	require.Contains(t, r.stderr, `unknown trigger "RequestCreatd"; the event types are`)
+	require.Empty(t, r.stdout)
+
+	r = outhook(t, runOpts{}, "schema", "RequestCreated", "RequestApproved")
+	require.Equal(t, 2, r.code)
+}

@@ -1,0 +1,340 @@
+package manage
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"reflect"
+	"strings"
+
+	"github.com/outhook/outhook/internal/jsondoc"
+)
+
+// decodeBody reads r's JSON body into v, strictly: the body must be
+// application/json, at most max bytes, one well-formed JSON value of valid
+// UTF-8, and every object key must name a field of v's type exactly, once.
+// encoding/json alone would accept "URL" for url, ignore unknown keys and
+// take the last of two equal keys, and a client would never learn that
+// part of what it sent was not read. Every error is a *problem.
+func decodeBody(r *http.Request, w http.ResponseWriter, max int64, v any) error {
+	if err := checkJSONContent(r); err != nil {
+		return err
+	}
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return newProblem(kindBodyTooLarge, "the request body is larger than %d bytes", max)
+		}
+		return newProblem(kindInvalidRequest, "reading the request body: %v", err)
+	}
+	return decodeStrict(raw, v)
+}
+
+func checkJSONContent(r *http.Request) error {
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return newProblem(kindUnsupportedMedia, "the request body must be application/json; the request has no Content-Type")
+	}
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil || mt != "application/json" {
+		return newProblem(kindUnsupportedMedia, "the request body must be application/json, not %q", ct)
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+		return newProblem(kindUnsupportedMedia, "the request body must be UTF-8, not %q", cs)
+	}
+	return nil
+}
+
+// decodeStrict decodes raw into v as decodeBody describes.
+func decodeStrict(raw []byte, v any) error {
+	if _, err := jsondoc.ParseStrict(raw); err != nil {
+		fe := FieldError{Message: err.Error()}
+		var se *jsondoc.SyntaxError
+		if errors.As(err, &se) {
+			fe = FieldError{Field: fieldOfPath(se.Path), Line: se.Line, Column: se.Column, Message: se.Msg}
+		}
+		if len(bytes.TrimSpace(raw)) == 0 {
+			fe.Message = "the request body is empty"
+		}
+		p := newProblem(kindMalformedJSON, "the request body is not JSON: %s", fe.Message)
+		p.errors = []FieldError{fe}
+		return p
+	}
+	c := &keyCheck{raw: raw, dec: json.NewDecoder(bytes.NewReader(raw)), starts: make(map[string]int)}
+	c.dec.UseNumber()
+	if err := c.value(reflect.TypeOf(v), ""); err != nil {
+		return newProblem(kindMalformedJSON, "the request body is not JSON: %v", err) // not reached: ParseStrict read it
+	}
+	if len(c.errs) > 0 {
+		p := newProblem(kindInvalidRequest, "%s", c.errs[0].Message)
+		if len(c.errs) > 1 {
+			p.detail = fmt.Sprintf("%d problems with the request body, the first: %s", len(c.errs), c.errs[0].Message)
+		}
+		p.errors = c.errs
+		return p
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		fe := FieldError{Message: err.Error()}
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			fe.Field = te.Field
+			at, found := c.starts[te.Field]
+			if !found {
+				at = int(te.Offset)
+			}
+			fe.Line, fe.Column = lineColumn(raw, at)
+			fe.Message = fmt.Sprintf("%s must be %s, not a JSON %s", orBody(te.Field), typeName(te.Type), te.Value)
+		}
+		p := newProblem(kindInvalidRequest, "%s", fe.Message)
+		p.errors = []FieldError{fe}
+		return p
+	}
+	return nil
+}
+
+func orBody(field string) string {
+	if field == "" {
+		return "the request body"
+	}
+	return field
+}
+
+// typeName says what JSON a Go type takes.
+func typeName(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	}
+	return "another type"
+}
+
+// fieldOfPath turns a jsondoc path ($.a.b[2]) into a field (a.b[2]).
+func fieldOfPath(path string) string {
+	return strings.TrimPrefix(strings.TrimPrefix(path, "$"), ".")
+}
+
+var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+
+// keyCheck walks a document's tokens beside the Go type it is to be
+// decoded into, and collects, with their positions, the keys that name no
+// field, name one in another case, or name one twice; and the values that
+// decode themselves (filters, durations, events) and refuse to.
+type keyCheck struct {
+	raw  []byte
+	dec  *json.Decoder
+	errs []FieldError
+	// starts holds where the value at each path begins, for the errors
+	// of encoding/json, which say where a value ends.
+	starts map[string]int
+}
+
+// maxFieldErrors bounds how many problems one request reports.
+const maxFieldErrors = 100
+
+func (c *keyCheck) add(field string, offset int, format string, args ...any) {
+	if len(c.errs) >= maxFieldErrors {
+		return
+	}
+	line, col := lineColumn(c.raw, offset)
+	c.errs = append(c.errs, FieldError{Field: field, Line: line, Column: col, Message: fmt.Sprintf(format, args...)})
+}
+
+// start returns the offset of the next token: past the white space, colon
+// or comma after the decoder's last one.
+func (c *keyCheck) start() int {
+	i := int(c.dec.InputOffset())
+	for i < len(c.raw) && strings.IndexByte(" \t\r\n:,", c.raw[i]) >= 0 {
+		i++
+	}
+	return i
+}
+
+// value consumes one value of type t at path.
+func (c *keyCheck) value(t reflect.Type, path string) error {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	begin := c.start()
+	if _, seen := c.starts[path]; !seen {
+		c.starts[path] = begin
+	}
+	tok, err := c.dec.Token()
+	if err != nil {
+		return err
+	}
+	if tok == nil {
+		return nil // null leaves the field as it is, with or without a decoder of its own
+	}
+	if t != nil && reflect.PointerTo(t).Implements(unmarshalerType) {
+		if err := c.skip(tok); err != nil {
+			return err
+		}
+		u := reflect.New(t).Interface().(json.Unmarshaler)
+		if err := u.UnmarshalJSON(c.raw[begin:c.dec.InputOffset()]); err != nil {
+			c.add(path, begin, "%s: %v", orBody(path), err)
+		}
+		return nil
+	}
+	d, isDelim := tok.(json.Delim)
+	switch {
+	case !isDelim:
+		return nil // a scalar: its type is encoding/json's to check
+	case t == nil || t.Kind() == reflect.Interface:
+		return c.skip(tok)
+	case d == '{' && t.Kind() == reflect.Struct:
+		seen := make(map[string]bool)
+		for c.dec.More() {
+			at := c.start()
+			k, err := c.dec.Token()
+			if err != nil {
+				return err
+			}
+			key := k.(string)
+			field, exact := jsonField(t, key)
+			switch {
+			case field == nil:
+				c.add(join(path, key), at, "unknown field %q", key)
+				if err := c.skipValue(); err != nil {
+					return err
+				}
+				continue
+			case !exact:
+				c.add(join(path, key), at, "unknown field %q (field names are case-sensitive: did you mean %q?)", key, jsonName(*field))
+			case seen[key]:
+				c.add(join(path, key), at, "field %q given twice", key)
+			}
+			seen[key] = true
+			if err := c.value(field.Type, join(path, key)); err != nil {
+				return err
+			}
+		}
+		_, err := c.dec.Token() // }
+		return err
+	case d == '{' && t.Kind() == reflect.Map:
+		for c.dec.More() {
+			k, err := c.dec.Token()
+			if err != nil {
+				return err
+			}
+			if err := c.value(t.Elem(), join(path, k.(string))); err != nil {
+				return err
+			}
+		}
+		_, err := c.dec.Token()
+		return err
+	case d == '[' && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array):
+		for i := 0; c.dec.More(); i++ {
+			if err := c.value(t.Elem(), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+		_, err := c.dec.Token()
+		return err
+	}
+	return c.skip(tok) // the wrong kind: encoding/json reports it
+}
+
+// skipValue consumes the next value whole.
+func (c *keyCheck) skipValue() error {
+	tok, err := c.dec.Token()
+	if err != nil {
+		return err
+	}
+	return c.skip(tok)
+}
+
+// skip consumes the rest of the value that tok began.
+func (c *keyCheck) skip(tok json.Token) error {
+	if d, ok := tok.(json.Delim); !ok || d == '}' || d == ']' {
+		return nil
+	}
+	for depth := 1; depth > 0; {
+		tok, err := c.dec.Token()
+		if err != nil {
+			return err
+		}
+		switch tok {
+		case json.Delim('{'), json.Delim('['):
+			depth++
+		case json.Delim('}'), json.Delim(']'):
+			depth--
+		}
+	}
+	return nil
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// jsonField returns the field of struct t that key decodes into, and
+// whether key spells its name exactly. The fields of an embedded struct
+// without a name of its own count as t's, as for encoding/json.
+func jsonField(t reflect.Type, key string) (*reflect.StructField, bool) {
+	var folded *reflect.StructField
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name := jsonName(f)
+		if f.Anonymous && f.Tag.Get("json") == "" && f.Type.Kind() == reflect.Struct {
+			inner, exact := jsonField(f.Type, key)
+			if exact {
+				return inner, true
+			}
+			if folded == nil {
+				folded = inner
+			}
+			continue
+		}
+		if !f.IsExported() || name == "-" {
+			continue
+		}
+		if name == key {
+			return &f, true
+		}
+		if folded == nil && strings.EqualFold(name, key) {
+			folded = &f
+		}
+	}
+	return folded, false
+}
+
+// jsonName is the key of a struct field in JSON.
+func jsonName(f reflect.StructField) string {
+	name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+	if name == "" {
+		return f.Name
+	}
+	return name
+}
+
+// lineColumn converts a byte offset into a 1-based line and byte column.
+func lineColumn(b []byte, offset int) (line, col int) {
+	offset = max(0, min(offset, len(b)))
+	line = 1 + bytes.Count(b[:offset], []byte{'\n'})
+	col = offset - bytes.LastIndexByte(b[:offset], '\n')
+	return line, col
+}

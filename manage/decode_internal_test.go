@@ -1,0 +1,92 @@
+package manage
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/outhook/outhook/webhook"
+)
+
+func TestDecodeStrictSaysWhereEachProblemIs(t *testing.T) {
+	for name, tc := range map[string]struct {
+		body   string
+		kind   kind
+		errors []FieldError
+	}{
+		"empty": {"", kindMalformedJSON, []FieldError{{Line: 1, Column: 1, Message: "the request body is empty"}}},
+		"syntax": {"{\n  \"name\": \"a\",\n  \"url\" \"x\"\n}", kindMalformedJSON,
+			[]FieldError{{Line: 3, Column: 9, Message: "unexpected '\"' after object key, expected ':'"}}},
+		"trailing data": {`{"name": "a"} {}`, kindMalformedJSON,
+			[]FieldError{{Line: 1, Column: 15, Message: "unexpected '{' after the top-level value"}}},
+		"invalid UTF-8": {"{\"name\": \"a\xff\"}", kindMalformedJSON,
+			[]FieldError{{Field: "name", Line: 1, Column: 12, Message: "invalid UTF-8 in string"}}},
+		"unknown and misspelt fields, all of them": {"{\n \"name\": \"a\",\n \"URL\": \"https://x\",\n \"delivery\": {\"retry\": {\"max_atempts\": 3}},\n \"nope\": {\"deep\": [1]}\n}", kindInvalidRequest,
+			[]FieldError{
+				{Field: "URL", Line: 3, Column: 2, Message: `unknown field "URL" (field names are case-sensitive: did you mean "url"?)`},
+				{Field: "delivery.retry.max_atempts", Line: 4, Column: 25, Message: `unknown field "max_atempts"`},
+				{Field: "nope", Line: 5, Column: 2, Message: `unknown field "nope"`},
+			}},
+		"a field twice": {`{"url": "https://a", "url": "https://b"}`, kindInvalidRequest,
+			[]FieldError{{Field: "url", Line: 1, Column: 22, Message: `field "url" given twice`}}},
+		"wrong type": {"{\"name\": \"a\",\n \"triggers\": \"RequestCreated\"}", kindInvalidRequest,
+			[]FieldError{{Field: "triggers", Line: 2, Column: 14, Message: "triggers must be an array, not a JSON string"}}},
+		"a value that decodes itself refuses": {"{\"delivery\": {\"rate_limit\": {\"requests\": 1,\n \"per\": \"soon\"}}}", kindInvalidRequest,
+			[]FieldError{{Field: "delivery.rate_limit.per", Line: 2, Column: 9, Message: `delivery.rate_limit.per: webhook: duration "soon": time: invalid duration "soon"`}}},
+		"not an object": {`["a"]`, kindInvalidRequest,
+			[]FieldError{{Line: 1, Column: 1, Message: "the request body must be an object, not a JSON array"}}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var w webhook.Webhook
+			err := decodeStrict([]byte(tc.body), &w)
+			var p *problem
+			require.True(t, errors.As(err, &p), "%v", err)
+			require.Equal(t, tc.kind, p.kind, p.detail)
+			require.Equal(t, tc.errors, p.errors)
+		})
+	}
+}
+
+func TestDecodeStrictKeepsWhatItReads(t *testing.T) {
+	var w webhook.Webhook
+	require.NoError(t, decodeStrict([]byte(`{"name": "a", "headers": {"X-Key": "v"}, "filters": {"approval": "manual"}, "delivery": {"retry": {"max_elapsed": 90}}}`), &w))
+	require.Equal(t, "a", w.Name)
+	require.Equal(t, map[string]string{"X-Key": "v"}, w.Headers)
+	require.NotNil(t, w.Filters)
+	require.Equal(t, webhook.Duration(90*time.Second), w.Delivery.Retry.MaxElapsed)
+
+	var empty webhook.Webhook
+	require.NoError(t, decodeStrict([]byte(`{"headers": {}, "signing_secrets": [], "filters": null}`), &empty))
+	require.NotNil(t, empty.Headers, "an empty object is not an omitted one")
+	require.NotNil(t, empty.SigningSecrets)
+	require.Nil(t, empty.Filters)
+}
+
+func TestTenantRatesAreTenantsOwn(t *testing.T) {
+	r := newTenantRates(rateSetting{n: 2, per: time.Minute})
+	now := time.Unix(1_700_000_000, 0)
+	for range 2 {
+		ok, _ := r.allow("a", now)
+		require.True(t, ok)
+	}
+	ok, wait := r.allow("a", now)
+	require.False(t, ok)
+	require.Equal(t, 30*time.Second, wait)
+	ok, _ = r.allow("b", now)
+	require.True(t, ok, "another tenant has its own bucket")
+	ok, _ = r.allow("a", now.Add(30*time.Second))
+	require.True(t, ok, "a token comes back after per/n")
+}
+
+func TestTenantRatesForgetTenantsThatWentQuiet(t *testing.T) {
+	r := newTenantRates(rateSetting{n: 1, per: time.Second})
+	now := time.Unix(1_700_000_000, 0)
+	for i := range 10 * minSweep {
+		r.allow(string(rune('a'+i%26))+time.Duration(i).String(), now.Add(time.Duration(i)*time.Millisecond))
+	}
+	require.Less(t, len(r.buckets), 3*minSweep, "full buckets are swept")
+	ok, _ := r.allow("fresh", now.Add(time.Hour))
+	require.True(t, ok)
+}

@@ -1,0 +1,50 @@
+// Package manage is the management API of a Dispatcher's webhooks: an
+// http.Handler that a multi-tenant service mounts behind its own
+// authentication, so that each customer's admins list, create, edit,
+// test and watch their own webhooks at run time.
+//
+// The service supplies a TenantFunc that maps each request to its tenant
+// and actor, or refuses it (ErrUnauthenticated, ErrForbidden). That is the
+// whole of the Handler's notion of who may do what: every operation acts
+// on the webhooks of the tenant named, through Dispatcher.Tenant, and on
+// nothing of any other tenant.
+//
+// The operations, their parameters, bodies and answers are in an OpenAPI
+// 3.1 document (OpenAPI, served at GET /openapi.json; openapi.json in the
+// repository), which the package's tests check every request and
+// response they make against. In short:
+//
+//	GET    /webhooks                          list, with each one's last invocation
+//	POST   /webhooks                          create
+//	GET    /webhooks/{id}                     get (ETag: its version)
+//	PUT    /webhooks/{id}                     replace (If-Match: the version read)
+//	DELETE /webhooks/{id}                     delete (If-Match)
+//	POST   /webhooks/{id}/activate            activate (If-Match)
+//	POST   /webhooks/{id}/deactivate          deactivate (If-Match)
+//	GET    /webhooks/{id}/history             who changed it, and when
+//	POST   /webhooks/{id}/test                send a mock or given event now
+//	GET    /webhooks/{id}/breaker             circuit breaker state
+//	POST   /webhooks/{id}/breaker/reset       close the breaker
+//	POST   /webhooks/{id}/recover             redeliver its dead letters since a time
+//	POST   /validate                          check a definition, saving nothing
+//	POST   /preview                           render a template over an event
+//	GET    /event-types                       triggers, schemas and mock events
+//	GET    /event-types/{trigger}             one of them
+//	GET    /invocations                       records, filtered, in pages
+//	GET    /dead-letters                      dead letters, filtered, in pages
+//	POST   /dead-letters/{delivery_id}/redeliver
+//
+// Secrets are write-only: answers mask header values, signing secrets and
+// a URL's credentials; an update that omits headers or signing secrets,
+// or sends a value back masked, keeps the stored one. Every error is an
+// RFC 9457 problem document (Problem) with a stable type URI under
+// ProblemBase and, for a definition, a template or a request body, the
+// field, line and column of each problem.
+//
+// It is safe by default: cross-origin requests that change anything are
+// refused (net/http's CrossOriginProtection; WithTrustedOrigins admits a
+// console on another origin), bodies are limited (WithMaxBodyBytes),
+// tests and previews are rate-limited per tenant (WithTestRate,
+// WithPreviewRate), and tests go through the Dispatcher, so its SSRF
+// guard applies to them.
+package manage

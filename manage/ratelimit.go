@@ -1,0 +1,63 @@
+package manage
+
+import (
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// tenantRates is a token bucket per tenant. A bucket that has filled up
+// again is the same as a new one, so buckets are dropped once full, and
+// the map holds only the tenants that asked lately.
+type tenantRates struct {
+	limit rate.Limit
+	burst int
+
+	mu      sync.Mutex
+	buckets map[string]*rate.Limiter
+	sweepAt int // sweep when the map grows to this size
+}
+
+const minSweep = 1024
+
+func newTenantRates(s rateSetting) *tenantRates {
+	return &tenantRates{
+		limit:   rate.Every(s.per / time.Duration(s.n)),
+		burst:   s.n,
+		buckets: make(map[string]*rate.Limiter),
+		sweepAt: minSweep,
+	}
+}
+
+// allow takes a token from tenant's bucket at now, or reports how long to
+// wait for one.
+func (t *tenantRates) allow(tenant string, now time.Time) (ok bool, wait time.Duration) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	b, found := t.buckets[tenant]
+	if !found {
+		if len(t.buckets) >= t.sweepAt {
+			t.sweep(now)
+		}
+		b = rate.NewLimiter(t.limit, t.burst)
+		t.buckets[tenant] = b
+	}
+	r := b.ReserveN(now, 1)
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
+		return false, d
+	}
+	return true, 0
+}
+
+// sweep drops the full buckets; the next sweep comes when the map has
+// doubled, so that sweeping costs a constant per new tenant.
+func (t *tenantRates) sweep(now time.Time) {
+	for tenant, b := range t.buckets {
+		if b.TokensAt(now) >= float64(t.burst) {
+			delete(t.buckets, tenant)
+		}
+	}
+	t.sweepAt = max(minSweep, 2*len(t.buckets))
+}

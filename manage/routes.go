@@ -1,0 +1,573 @@
+package manage
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/defstore"
+	"github.com/outhook/outhook/event"
+	"github.com/outhook/outhook/webhook"
+)
+
+// routes are the operations of the document, in its order.
+var routes = []route{
+	{method: http.MethodGet, path: "/openapi.json", public: true, serve: (*Handler).openAPI},
+	{method: http.MethodGet, path: "/webhooks", serve: (*Handler).listWebhooks},
+	{method: http.MethodPost, path: "/webhooks", serve: (*Handler).createWebhook},
+	{method: http.MethodGet, path: "/webhooks/{id}", serve: (*Handler).getWebhook},
+	{method: http.MethodPut, path: "/webhooks/{id}", serve: (*Handler).updateWebhook},
+	{method: http.MethodDelete, path: "/webhooks/{id}", serve: (*Handler).deleteWebhook},
+	{method: http.MethodPost, path: "/webhooks/{id}/activate", serve: (*Handler).activate},
+	{method: http.MethodPost, path: "/webhooks/{id}/deactivate", serve: (*Handler).deactivate},
+	{method: http.MethodGet, path: "/webhooks/{id}/history", serve: (*Handler).history},
+	{method: http.MethodPost, path: "/webhooks/{id}/test", serve: (*Handler).test},
+	{method: http.MethodGet, path: "/webhooks/{id}/breaker", serve: (*Handler).breaker},
+	{method: http.MethodPost, path: "/webhooks/{id}/breaker/reset", serve: (*Handler).resetBreaker},
+	{method: http.MethodPost, path: "/webhooks/{id}/recover", serve: (*Handler).recoverDeadLetters},
+	{method: http.MethodPost, path: "/validate", serve: (*Handler).validate},
+	{method: http.MethodPost, path: "/preview", serve: (*Handler).preview},
+	{method: http.MethodGet, path: "/event-types", serve: (*Handler).eventTypes},
+	{method: http.MethodGet, path: "/event-types/{trigger}", serve: (*Handler).eventType},
+	{method: http.MethodGet, path: "/invocations", serve: (*Handler).invocations},
+	{method: http.MethodGet, path: "/dead-letters", serve: (*Handler).deadLetters},
+	{method: http.MethodPost, path: "/dead-letters/{delivery_id}/redeliver", serve: (*Handler).redeliver},
+}
+
+func (h *Handler) openAPI(c *call) error {
+	hd := c.w.Header()
+	hd.Set("Content-Type", "application/json")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	_, _ = c.w.Write(document) // an error is the client's going away
+	return nil
+}
+
+// Page sizes of GET /webhooks (those of invocations and dead letters are
+// webhook.DefaultPageLimit and webhook.MaxPageLimit).
+const (
+	defaultWebhookPage = 100
+	maxWebhookPage     = 1000
+)
+
+// webhookItem is a webhook as listed.
+type webhookItem struct {
+	webhook.Webhook
+	LastInvocation *lastInvocation `json:"last_invocation,omitempty"`
+}
+
+type lastInvocation struct {
+	ID         string          `json:"id"`
+	DeliveryID string          `json:"delivery_id,omitempty"`
+	Outcome    webhook.Outcome `json:"outcome"`
+	Reason     string          `json:"reason,omitempty"`
+	StartedAt  time.Time       `json:"started_at"`
+}
+
+func (h *Handler) listWebhooks(c *call) error {
+	q := c.r.URL.Query()
+	limit, err := limitParam(q, defaultWebhookPage, maxWebhookPage)
+	if err != nil {
+		return err
+	}
+	page, err := c.tenant.List(c.r.Context(), defstore.ListOptions{After: q.Get("cursor"), Limit: limit})
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Webhooks []webhookItem `json:"webhooks"`
+		Next     string        `json:"next_cursor,omitempty"`
+	}{Webhooks: make([]webhookItem, 0, len(page.Webhooks)), Next: page.Next}
+	for _, w := range page.Webhooks {
+		item := webhookItem{Webhook: w}
+		last, err := c.tenant.Invocations(c.r.Context(), webhook.InvocationQuery{WebhookID: w.ID, Limit: 1})
+		switch {
+		case errors.Is(err, webhook.ErrQueryUnsupported):
+			// A store that cannot query: the list goes without.
+		case err != nil:
+			return err
+		case len(last.Invocations) > 0:
+			inv := last.Invocations[0]
+			item.LastInvocation = &lastInvocation{ID: inv.ID, DeliveryID: inv.DeliveryID, Outcome: inv.Outcome, Reason: inv.Reason, StartedAt: inv.StartedAt}
+		}
+		out.Webhooks = append(out.Webhooks, item)
+	}
+	writeJSON(c.w, "application/json", http.StatusOK, out)
+	return nil
+}
+
+func (h *Handler) createWebhook(c *call) error {
+	var w webhook.Webhook
+	if err := decodeBody(c.r, c.w, h.cfg.maxBody, &w); err != nil {
+		return err
+	}
+	switch {
+	case w.Version != 0:
+		return fieldProblem("version", "a new webhook has no version; leave version out")
+	case w.ID == "." || w.ID == "..":
+		return fieldProblem("id", fmt.Sprintf("%q cannot be a path segment", w.ID))
+	}
+	created, err := c.tenant.Create(c.r.Context(), w, c.actor)
+	if err != nil {
+		return err
+	}
+	c.w.Header().Set("Location", "webhooks/"+url.PathEscape(created.ID))
+	writeWebhook(c, http.StatusCreated, created)
+	return nil
+}
+
+func writeWebhook(c *call, status int, w webhook.Webhook) {
+	c.w.Header().Set("ETag", etag(w.Version))
+	writeJSON(c.w, "application/json", status, w)
+}
+
+func etag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }
+
+func (h *Handler) getWebhook(c *call) error {
+	w, err := c.tenant.Get(c.r.Context(), c.r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeWebhook(c, http.StatusOK, w)
+	return nil
+}
+
+func (h *Handler) updateWebhook(c *call) error {
+	version, err := ifMatch(c.r)
+	if err != nil {
+		return err
+	}
+	var w webhook.Webhook
+	if err := decodeBody(c.r, c.w, h.cfg.maxBody, &w); err != nil {
+		return err
+	}
+	id := c.r.PathValue("id")
+	switch {
+	case w.ID != "" && w.ID != id:
+		return fieldProblem("id", fmt.Sprintf("the body's id %q is not the path's %q", w.ID, id))
+	case w.Version != 0 && w.Version != version:
+		return fieldProblem("version", fmt.Sprintf("the body's version %d is not If-Match's %s", w.Version, c.r.Header.Get("If-Match")))
+	}
+	w.ID, w.Version = id, version
+	updated, err := c.tenant.Update(c.r.Context(), w, c.actor)
+	if err != nil {
+		return err
+	}
+	writeWebhook(c, http.StatusOK, updated)
+	return nil
+}
+
+func (h *Handler) deleteWebhook(c *call) error {
+	version, err := ifMatch(c.r)
+	if err != nil {
+		return err
+	}
+	if err := c.tenant.Delete(c.r.Context(), c.r.PathValue("id"), version, c.actor); err != nil {
+		return err
+	}
+	c.w.Header().Set("Cache-Control", "no-store")
+	c.w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (h *Handler) activate(c *call) error   { return h.setActive(c, true) }
+func (h *Handler) deactivate(c *call) error { return h.setActive(c, false) }
+
+func (h *Handler) setActive(c *call, active bool) error {
+	version, err := ifMatch(c.r)
+	if err != nil {
+		return err
+	}
+	w, err := c.tenant.SetActive(c.r.Context(), c.r.PathValue("id"), active, version, c.actor)
+	if err != nil {
+		return err
+	}
+	writeWebhook(c, http.StatusOK, w)
+	return nil
+}
+
+// ifMatch reads the version a write was given: "N" (or N), or * for any.
+func ifMatch(r *http.Request) (int64, error) {
+	values := r.Header.Values("If-Match")
+	if len(values) == 0 {
+		return 0, newProblem(kindPreconditionMissing, "send the ETag of the version read in If-Match, or * to apply the change whatever the version")
+	}
+	v := strings.TrimSpace(values[0])
+	if len(values) > 1 || strings.Contains(v, ",") {
+		return 0, fieldProblem("If-Match", "give one version")
+	}
+	if v == "*" {
+		return defstore.AnyVersion, nil
+	}
+	n, err := strconv.ParseInt(strings.Trim(v, `"`), 10, 64)
+	if err != nil || n < 1 {
+		return 0, fieldProblem("If-Match", fmt.Sprintf("%q is not the ETag of a version, such as \"3\"", v))
+	}
+	return n, nil
+}
+
+type revisionJSON struct {
+	Version int64           `json:"version"`
+	Action  defstore.Action `json:"action"`
+	Actor   string          `json:"actor"`
+	At      time.Time       `json:"at"`
+	Name    string          `json:"name"`
+}
+
+func (h *Handler) history(c *call) error {
+	limit, err := limitParam(c.r.URL.Query(), defaultWebhookPage, maxWebhookPage)
+	if err != nil {
+		return err
+	}
+	id := c.r.PathValue("id")
+	revs, err := c.tenant.History(c.r.Context(), id, limit)
+	if err != nil {
+		return err
+	}
+	if len(revs) == 0 {
+		return notFound("webhook", id)
+	}
+	out := struct {
+		Revisions []revisionJSON `json:"revisions"`
+	}{Revisions: make([]revisionJSON, len(revs))}
+	for i, r := range revs {
+		out.Revisions[i] = revisionJSON{Version: r.Version, Action: r.Action, Actor: r.Actor, At: r.At, Name: r.Name}
+	}
+	writeJSON(c.w, "application/json", http.StatusOK, out)
+	return nil
+}
+
+// eventChoice names the event to preview or test with: the mock event of
+// Trigger, or Event.
+type eventChoice struct {
+	Trigger event.Trigger   `json:"trigger"`
+	Event   json.RawMessage `json:"event"`
+}
+
+// event returns the event chosen, or nil when neither is given.
+func (ec eventChoice) event() (*event.Event, error) {
+	switch {
+	case ec.Trigger != "" && ec.Event != nil:
+		return nil, fieldProblem("event", "give trigger or event, not both")
+	case ec.Trigger != "":
+		e, ok := accessrequest.Mock(ec.Trigger)
+		if !ok {
+			p := newProblem(kindEventInvalid, "event type %q has no mock event; send an event", ec.Trigger)
+			p.errors = []FieldError{{Field: "trigger", Message: p.detail}}
+			return nil, p
+		}
+		return e, nil
+	case ec.Event != nil:
+		e, err := event.Parse(ec.Event)
+		if err != nil {
+			fe := FieldError{Field: "event", Message: err.Error()}
+			var ee *event.Error
+			if errors.As(err, &ee) {
+				fe.Field, fe.Message = join("event", ee.Field), ee.Err.Error()
+			}
+			p := newProblem(kindEventInvalid, "%s", err.Error())
+			p.errors = []FieldError{fe}
+			return nil, p
+		}
+		return e, nil
+	}
+	return nil, nil
+}
+
+func (h *Handler) test(c *call) error {
+	if err := h.rateLimit(c, h.tests, "tests"); err != nil {
+		return err
+	}
+	var ec eventChoice
+	if err := decodeBody(c.r, c.w, h.cfg.maxBody, &ec); err != nil {
+		return err
+	}
+	id := c.r.PathValue("id")
+	e, err := ec.event()
+	if err != nil {
+		return err
+	}
+	if e == nil {
+		w, err := c.tenant.Get(c.r.Context(), id)
+		if err != nil {
+			return err
+		}
+		for _, t := range w.Triggers {
+			if m, ok := accessrequest.Mock(t); ok {
+				e = m
+				break
+			}
+		}
+		if e == nil {
+			p := newProblem(kindEventInvalid, "none of the webhook's triggers has a mock event; send an event")
+			p.errors = []FieldError{{Field: "event", Message: p.detail}}
+			return p
+		}
+	}
+	inv, err := c.tenant.Test(c.r.Context(), id, e)
+	if err != nil {
+		return err
+	}
+	writeJSON(c.w, "application/json", http.StatusOK, inv)
+	return nil
+}
+
+// rateLimit takes one of the tenant's tokens from rates, or refuses.
+func (h *Handler) rateLimit(c *call, rates *tenantRates, what string) error {
+	ok, wait := rates.allow(c.tenantID, h.cfg.now())
+	if ok {
+		return nil
+	}
+	p := newProblem(kindRateLimited, "too many %s; try again in %s", what, wait.Round(time.Second))
+	p.retryAfter = wait
+	return p
+}
+
+type breakerJSON struct {
+	State webhook.BreakerState `json:"state"`
+}
+
+func (h *Handler) breaker(c *call) error {
+	s, err := c.tenant.Breaker(c.r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(c.w, "application/json", http.StatusOK, breakerJSON{s})
+	return nil
+}
+
+func (h *Handler) resetBreaker(c *call) error {
+	id := c.r.PathValue("id")
+	if err := c.tenant.ResetBreaker(id); err != nil {
+		return err
+	}
+	return h.breaker(c)
+}
+
+func (h *Handler) validate(c *call) error {
+	var w webhook.Webhook
+	if err := decodeBody(c.r, c.w, h.cfg.maxBody, &w); err != nil {
+		return err
+	}
+	out := struct {
+		Valid  bool         `json:"valid"`
+		Errors []FieldError `json:"errors"`
+	}{Valid: true, Errors: []FieldError{}}
+	if err := c.tenant.Validate(w); err != nil {
+		var defs webhook.DefinitionErrors
+		if !errors.As(err, &defs) {
+			return err
+		}
+		out.Valid, out.Errors = false, fieldErrors(defs)
+	}
+	writeJSON(c.w, "application/json", http.StatusOK, out)
+	return nil
+}
+
+type previewRequest struct {
+	BodyTemplate string `json:"body_template"`
+	eventChoice
+}
+
+func (h *Handler) preview(c *call) error {
+	if err := h.rateLimit(c, h.previews, "previews"); err != nil {
+		return err
+	}
+	var req previewRequest
+	if err := decodeBody(c.r, c.w, h.cfg.maxBody, &req); err != nil {
+		return err
+	}
+	e, err := req.event()
+	if err != nil {
+		return err
+	}
+	if e == nil {
+		return fieldProblem("trigger", "give trigger or event")
+	}
+	body, err := c.tenant.Preview(req.BodyTemplate, e)
+	if err != nil {
+		return templateProblem(err)
+	}
+	writeJSON(c.w, "application/json", http.StatusOK, struct {
+		Body  string       `json:"body"`
+		Event *event.Event `json:"event"`
+	}{body, e})
+	return nil
+}
+
+type eventTypeJSON struct {
+	Trigger event.Trigger  `json:"trigger"`
+	Schema  json.Marshaler `json:"schema"`
+	Mock    *event.Event   `json:"mock,omitempty"`
+}
+
+// noFields is the schema of an event type declared without one.
+type noFields struct{}
+
+func (noFields) MarshalJSON() ([]byte, error) { return []byte(`{"fields":[]}`), nil }
+
+func eventTypeOf(et webhook.EventType) eventTypeJSON {
+	out := eventTypeJSON{Trigger: et.Trigger, Schema: noFields{}, Mock: et.Mock}
+	if et.Schema != nil {
+		out.Schema = et.Schema
+	}
+	return out
+}
+
+func (h *Handler) eventTypes(c *call) error {
+	types := c.tenant.EventTypes()
+	out := struct {
+		EventTypes []eventTypeJSON `json:"event_types"`
+	}{EventTypes: make([]eventTypeJSON, len(types))}
+	for i, et := range types {
+		out.EventTypes[i] = eventTypeOf(et)
+	}
+	writeJSON(c.w, "application/json", http.StatusOK, out)
+	return nil
+}
+
+func (h *Handler) eventType(c *call) error {
+	want := accessrequest.Canonical(event.Trigger(c.r.PathValue("trigger")))
+	for _, et := range c.tenant.EventTypes() {
+		if et.Trigger == want {
+			writeJSON(c.w, "application/json", http.StatusOK, eventTypeOf(et))
+			return nil
+		}
+	}
+	return notFound("event type", string(want))
+}
+
+func (h *Handler) redeliver(c *call) error {
+	id := c.r.PathValue("delivery_id")
+	if err := c.tenant.Redeliver(c.r.Context(), id); err != nil {
+		return err
+	}
+	writeJSON(c.w, "application/json", http.StatusAccepted, struct {
+		DeliveryID string `json:"delivery_id"`
+	}{id})
+	return nil
+}
+
+func (h *Handler) invocations(c *call) error {
+	q := c.r.URL.Query()
+	limit, err := limitParam(q, webhook.DefaultPageLimit, webhook.MaxPageLimit)
+	if err != nil {
+		return err
+	}
+	since, until, err := timeRange(q)
+	if err != nil {
+		return err
+	}
+	page, err := c.tenant.Invocations(c.r.Context(), webhook.InvocationQuery{
+		WebhookID: q.Get("webhook_id"), Outcome: webhook.Outcome(q.Get("outcome")),
+		Since: since, Until: until, Cursor: q.Get("cursor"), Limit: limit,
+	})
+	if err != nil {
+		return err
+	}
+	invs := page.Invocations
+	if invs == nil {
+		invs = []webhook.Invocation{}
+	}
+	writeJSON(c.w, "application/json", http.StatusOK, struct {
+		Invocations []webhook.Invocation `json:"invocations"`
+		Next        string               `json:"next_cursor,omitempty"`
+	}{invs, page.Next})
+	return nil
+}
+
+func (h *Handler) deadLetters(c *call) error {
+	q := c.r.URL.Query()
+	limit, err := limitParam(q, webhook.DefaultPageLimit, webhook.MaxPageLimit)
+	if err != nil {
+		return err
+	}
+	since, until, err := timeRange(q)
+	if err != nil {
+		return err
+	}
+	page, err := c.tenant.DeadLetters(c.r.Context(), webhook.DeadLetterQuery{
+		WebhookID: q.Get("webhook_id"), Since: since, Until: until, Cursor: q.Get("cursor"), Limit: limit,
+	})
+	if err != nil {
+		return err
+	}
+	dls := page.DeadLetters
+	if dls == nil {
+		dls = []webhook.DeadLetter{}
+	}
+	writeJSON(c.w, "application/json", http.StatusOK, struct {
+		DeadLetters []webhook.DeadLetter `json:"dead_letters"`
+		Next        string               `json:"next_cursor,omitempty"`
+	}{dls, page.Next})
+	return nil
+}
+
+type recoverRequest struct {
+	Since time.Time `json:"since"`
+}
+
+func (h *Handler) recoverDeadLetters(c *call) error {
+	var req recoverRequest
+	if err := decodeBody(c.r, c.w, h.cfg.maxBody, &req); err != nil {
+		return err
+	}
+	if req.Since.IsZero() {
+		return fieldProblem("since", "since is required: the time from which to redeliver")
+	}
+	id := c.r.PathValue("id")
+	out, err := c.tenant.Recover(c.r.Context(), id, req.Since)
+	for _, f := range out.Failed {
+		h.log(c.r.Context(), "manage: a dead letter was not redelivered", "tenant", c.tenantID, "webhook", id, "error", f)
+	}
+	if err != nil && out.Redelivered == 0 {
+		return err
+	}
+	if err != nil {
+		h.log(c.r.Context(), "manage: recovery stopped", "tenant", c.tenantID, "webhook", id, "error", err)
+	}
+	writeJSON(c.w, "application/json", http.StatusAccepted, struct {
+		Redelivered int  `json:"redelivered"`
+		Failed      int  `json:"failed"`
+		Complete    bool `json:"complete"`
+	}{out.Redelivered, len(out.Failed), err == nil})
+	return nil
+}
+
+// timeRange reads the since and until query parameters, RFC 3339 times.
+func timeRange(q url.Values) (since, until time.Time, err error) {
+	for _, p := range []struct {
+		name string
+		to   *time.Time
+	}{{"since", &since}, {"until", &until}} {
+		s := q.Get(p.name)
+		if s == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return time.Time{}, time.Time{}, fieldProblem(p.name, fmt.Sprintf("%s must be an RFC 3339 time such as 2026-03-10T09:00:00Z, not %q", p.name, s))
+		}
+		*p.to = t
+	}
+	return since, until, nil
+}
+
+// limitParam reads the limit query parameter: def when absent, and 1 to
+// max.
+func limitParam(q url.Values, def, max int) (int, error) {
+	s := q.Get("limit")
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > max {
+		return 0, fieldProblem("limit", fmt.Sprintf("limit must be 1 to %d, not %q", max, s))
+	}
+	return n, nil
+}
