@@ -60,7 +60,9 @@ const (
 // which changes from second to second, falls on the anchor and on its
 // comparison alike. Each also reports idle-cpu-%: the share of a core the
 // process spent, during the set-up, with nothing of the quiet tenants in
-// flight.
+// flight. It is what shows a flood that costs CPU by itself, which the
+// anchor's windows, in the same process, would pay too: target a few
+// percent of a core at most.
 //
 // The Dispatchers have the default settings (64 workers, 16 in flight per
 // webhook, queues of 10,000 with QueueReject, the default retry policy and
