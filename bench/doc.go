@@ -18,7 +18,13 @@
 //     (BenchmarkRegistered);
 //   - a healthy webhook beside a stalled one: its throughput and the peak
 //     heap, with the default queue policy (QueueReject) and with QueueBlock
-//     (BenchmarkStalledNeighbour).
+//     (BenchmarkStalledNeighbour);
+//   - 1,000 quiet tenants alone and beside a tenant with 10 stalled
+//     webhooks and a burst of 100,000 events: their throughput and latency
+//     (BenchmarkFairness);
+//   - one instance following a store of 10, 10,000 and, with -scale,
+//     1,000,000 definitions: memory per definition, load time, Publish
+//     (BenchmarkScale).
 //
 // Run the whole suite, six interleaved rounds, and rewrite RESULTS.md with
 // the medians, spreads and ratios:

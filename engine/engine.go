@@ -92,9 +92,12 @@ const (
 	// Retry: an attempt was made and failed; run the delivery again after
 	// Result.Delay. Delivery.Attempts counts the attempt.
 	Retry
-	// Held: no attempt was made (the webhook's rate limit, its open
-	// circuit breaker, or a webhook not registered yet); run it again
-	// after Result.Delay. It counts no attempt.
+	// Held: no attempt was made (its tenant's limits, the webhook's rate
+	// limit, its open circuit breaker, or a webhook not registered yet);
+	// run it again after Result.Delay. It counts no attempt. What held it
+	// holds the webhook's other deliveries too, so an engine does well to
+	// count it against the webhook's Concurrency until it is due rather
+	// than start others meanwhile, as the in-memory engine does.
 	Held
 	// Interrupted: ctx ended before or during the attempt, which counts
 	// for nothing and left no dead letter. The engine keeps the delivery

@@ -146,7 +146,7 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 
 	if strings.TrimSpace(w.BodyTemplate) != "" {
 		opts := append(slices.Clip(c.templateOptions), template.WithName("body_template"), template.WithMode(template.JSON))
-		t, err := template.Parse(w.BodyTemplate, opts...)
+		t, err := c.bodies.parse(w.BodyTemplate, opts)
 		if err != nil {
 			errs = append(errs, templateErrors(w.Name, err)...)
 		} else {

@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -184,6 +185,29 @@ func (d *Dispatcher) encode(tenant string, h *hook) (defstore.Record, error) {
 	}, nil
 }
 
+// Encode checks w as Create checks it and returns the record Create
+// would store, its secrets sealed with the Dispatcher's keyring, without
+// storing it: for loading definitions into a store in bulk (a database's
+// COPY, a migration), which every Dispatcher following the store then
+// loads as it loads Create's. An empty w.ID gets a random id. The store
+// sets the version and the rest; the tenant's limits are not checked.
+func (t *Tenant) Encode(w Webhook) (defstore.Record, error) {
+	if err := checkTenant(t.id); err != nil {
+		return defstore.Record{}, err
+	}
+	if w.ID == "" {
+		w.ID = newID()
+	}
+	if !validID(w.ID) {
+		return defstore.Record{}, DefinitionErrors{{Webhook: w.Name, Field: "id", Err: fmt.Errorf("%w: %q", ErrInvalidID, w.ID)}}
+	}
+	h, errs := t.d.compile(w)
+	if errs != nil {
+		return defstore.Record{}, errs
+	}
+	return t.d.encode(t.id, h)
+}
+
 // masked decodes the masked definition a record holds for display.
 func masked(rec defstore.Record) (Webhook, error) {
 	var w Webhook
@@ -215,7 +239,11 @@ func (d *Dispatcher) putLocked(rec defstore.Record) bool {
 			e.prev.Store(old.prev.Load())
 		}
 	}
-	e.rec.Definition = slices.Clip(rec.Definition)
+	// Only the sealed definition is read here; the masked one is for
+	// display, read from the store. The sealed one is copied out since a
+	// store may return both in one allocation, which would keep the
+	// masked bytes alive too: a million definitions' worth.
+	e.rec.Definition, e.rec.Secrets = nil, bytes.Clone(rec.Secrets)
 	ti := d.tenants[rec.Tenant]
 	if ti == nil {
 		ti = &tenantIndex{byName: map[string]*entry{}, byTrigger: map[event.Trigger][]*entry{}}

@@ -154,6 +154,7 @@ type config struct {
 	syncInterval     time.Duration
 	tenantLimits     func(tenant string) TenantLimits
 	onChange         func(defstore.Revision)
+	bodies           bodyTemplates // compiled body templates, shared by source
 }
 
 func newConfig(opts []Option) *config {

@@ -219,3 +219,63 @@ type runnerFunc func(ctx context.Context, d *engine.Delivery) engine.Result
 
 func (f runnerFunc) Run(ctx context.Context, d *engine.Delivery) engine.Result { return f(ctx, d) }
 func (runnerFunc) Abandon(*engine.Delivery, error)                             {}
+
+// A webhook whose deliveries are held back (by its tenant's limits, its
+// rate limit, its open breaker) has at most its concurrency of them
+// started, running or held: the rest of its backlog stays queued, in
+// order, rather than each being run to be held again and again; and a
+// held delivery, due again, goes before those queued behind it. Every
+// delivery ends.
+func TestHeldDeliveriesKeepTheirPlace(t *testing.T) {
+	leakcheck.Check(t)
+	const n, concurrency, holds = 200, 2, 3
+	var mu sync.Mutex
+	runs := map[string]int{} // by delivery, its runs so far
+	var started []string     // deliveries in the order of their first run
+	active, most := 0, 0     // started and not ended
+	ended := make(chan string, n)
+	r := runnerFunc(func(ctx context.Context, d *engine.Delivery) engine.Result {
+		mu.Lock()
+		defer mu.Unlock()
+		if runs[d.ID] == 0 {
+			started = append(started, d.ID)
+			active++
+			most = max(most, active)
+		}
+		runs[d.ID]++
+		if runs[d.ID] <= holds {
+			return engine.Result{Outcome: engine.Held, Delay: time.Millisecond}
+		}
+		active--
+		ended <- d.ID
+		return engine.Result{Outcome: engine.Done}
+	})
+	e := memengine.New(memengine.Config{Workers: 8})
+	require.NoError(t, e.Start(r))
+	defer func() { require.NoError(t, e.Close(context.Background())) }()
+	batch := make([]*engine.Delivery, 0, n)
+	for i := range n {
+		batch = append(batch, &engine.Delivery{ID: fmt.Sprintf("d%03d", i), WebhookID: "w", Event: &event.Event{}, QueueSize: n, Concurrency: concurrency})
+	}
+	for _, d := range batch {
+		require.NoError(t, e.Enqueue(context.Background(), nil, []*engine.Delivery{d}))
+	}
+	for range n {
+		select {
+		case <-ended:
+		case <-time.After(10 * time.Second):
+			t.Fatal("deliveries left unended")
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	require.LessOrEqual(t, most, concurrency, "deliveries started and not ended at once")
+	for i, id := range started {
+		require.Equal(t, fmt.Sprintf("d%03d", i), id, "first runs in queue order")
+	}
+	total := 0
+	for _, k := range runs {
+		total += k
+	}
+	require.Equal(t, n*(holds+1), total, "runs")
+}

@@ -5,7 +5,11 @@
 // Each webhook has its own bounded queue and concurrency limit, and a
 // fixed pool of workers serves the webhooks that have work in turn, so a
 // slow or dead endpoint holds at most its concurrency limit of workers and
-// never delays the others.
+// never delays the others. A delivery held back (engine.Held) keeps its
+// place among its webhook's concurrency until it is due: what held it
+// holds the webhook's other deliveries too, so they stay queued rather
+// than each being run only to be held, which a backlog of thousands would
+// turn into a loop of runs and timers.
 package memengine
 
 import (
@@ -65,7 +69,9 @@ type webhookQueue struct {
 	room     chan struct{}
 	waiters  int
 	pending  []*engine.Delivery // ready to run
+	due      []*engine.Delivery // held, and due again: run before pending
 	inflight int
+	parked   int // held, waiting for their delay; counted with inflight
 	limit    int
 	isReady  bool
 	// Ordering: a key is busy from the moment its delivery is pending until
@@ -322,7 +328,7 @@ func (e *Engine) readyLocked(q *webhookQueue) {
 // queueReadyLocked puts q in turn if it has work and room, and reports
 // whether it did, without waking a worker.
 func (e *Engine) queueReadyLocked(q *webhookQueue) bool {
-	if q.isReady || len(q.pending) == 0 || q.inflight >= q.limit {
+	if q.isReady || len(q.pending)+len(q.due) == 0 || q.inflight+q.parked >= q.limit {
 		return false
 	}
 	q.isReady = true
@@ -379,9 +385,7 @@ func (e *Engine) worker(slot int) {
 		e.ready[0] = nil
 		e.ready = e.ready[1:]
 		q.isReady = false
-		d := q.pending[0]
-		q.pending[0] = nil
-		q.pending = q.pending[1:]
+		d := q.next()
 		q.inflight++
 		e.running[slot] = d
 		e.readyLocked(q) // more work and room: back in turn, behind the others
@@ -397,7 +401,10 @@ func (e *Engine) worker(slot int) {
 		e.running[slot] = nil
 		q.inflight--
 		switch {
-		case (res.Outcome == engine.Retry || res.Outcome == engine.Held) && !e.stopping:
+		case res.Outcome == engine.Held && !e.stopping:
+			q.parked++
+			e.timers[d] = time.AfterFunc(res.Delay, func() { e.resume(q, d) })
+		case res.Outcome == engine.Retry && !e.stopping:
 			e.timers[d] = time.AfterFunc(res.Delay, func() { e.retry(q, d) })
 		default:
 			if res.Outcome != engine.Done {
@@ -414,6 +421,33 @@ func (e *Engine) worker(slot int) {
 		// next delivery itself.
 		e.queueReadyLocked(q)
 	}
+}
+
+// next takes the delivery to run: a held one due again first, then the
+// first pending.
+func (q *webhookQueue) next() *engine.Delivery {
+	from := &q.pending
+	if len(q.due) > 0 {
+		from = &q.due
+	}
+	d := (*from)[0]
+	(*from)[0] = nil
+	*from = (*from)[1:]
+	return d
+}
+
+// resume runs d, held, again once its delay has passed, ahead of the
+// deliveries that waited behind it.
+func (e *Engine) resume(q *webhookQueue, d *engine.Delivery) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if _, ok := e.timers[d]; !ok {
+		return // stopped by Close, which abandons it
+	}
+	delete(e.timers, d)
+	q.parked--
+	q.due = append(q.due, d)
+	e.readyLocked(q)
 }
 
 // retry queues d again once its delay has passed.
@@ -441,6 +475,9 @@ func (e *Engine) Stats(context.Context) (engine.Stats, error) {
 	}
 	for _, q := range e.queues {
 		for _, d := range q.pending {
+			consider(d)
+		}
+		for _, d := range q.due {
 			consider(d)
 		}
 		for _, ds := range q.waiting {
@@ -498,8 +535,9 @@ func (e *Engine) Close(ctx context.Context) error {
 	}
 	e.ready = nil
 	for _, q := range e.queues {
+		left = append(left, q.due...)
 		left = append(left, q.pending...)
-		q.pending = nil
+		q.due, q.pending, q.parked = nil, nil, 0
 		for _, waiting := range q.waiting {
 			left = append(left, waiting...)
 		}

@@ -1,0 +1,95 @@
+package webhook
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/event"
+	"github.com/outhook/outhook/template"
+)
+
+func bodyHook(name, body string) Webhook {
+	return Webhook{Name: name, Active: true, URL: "https://hooks.example/" + name, BodyTemplate: body,
+		Headers: map[string]string{"Authorization": "Bearer " + name}, Triggers: []event.Trigger{accessrequest.Created}}
+}
+
+const torqBody = `{"body":{"event":"New Apono {{event_type}} request made by {{data.requester.name}}"}}`
+
+// Webhooks of a Dispatcher with the same body share its compiled
+// template, whichever tenant they belong to and however many compile it
+// at once; another body, or another Dispatcher's options, get their own.
+func TestBodyTemplatesSharedBySource(t *testing.T) {
+	d, err := New()
+	require.NoError(t, err)
+	defer d.Close(context.Background())
+	ctx := context.Background()
+	for i, tenant := range []string{"acme", "globex", "initech"} {
+		_, err := d.Tenant(tenant).Create(ctx, bodyHook(fmt.Sprint("torq-", i), torqBody), "test")
+		require.NoError(t, err)
+	}
+	_, err = d.Tenant("acme").Create(ctx, bodyHook("own", `{"text":"{{data.id}}"}`), "test")
+	require.NoError(t, err)
+	bodies := map[*template.Template][]string{}
+	d.mu.RLock()
+	for key, e := range d.byKey {
+		h, err := d.compiled(e)
+		require.NoError(t, err)
+		bodies[h.body] = append(bodies[h.body], key)
+	}
+	d.mu.RUnlock()
+	require.Len(t, bodies, 2, "one template per source: %v", bodies)
+
+	// Compiled at once from many goroutines: one template.
+	var wg sync.WaitGroup
+	got := make([]*template.Template, 16)
+	for i := range got {
+		wg.Go(func() {
+			h, errs := d.compile(bodyHook(fmt.Sprint("race-", i), `{"race":"{{event_type}}"}`))
+			require.Nil(t, errs)
+			got[i] = h.body
+		})
+	}
+	wg.Wait()
+	for _, tmpl := range got {
+		require.Same(t, got[0], tmpl)
+	}
+
+	// Another Dispatcher may parse with other options.
+	other, err := New(WithTemplateOptions(template.WithStrict()))
+	require.NoError(t, err)
+	defer other.Close(context.Background())
+	h1, errs := d.compile(bodyHook("a", torqBody))
+	require.Nil(t, errs)
+	h2, errs := other.compile(bodyHook("a", torqBody))
+	require.Nil(t, errs)
+	require.NotSame(t, h1.body, h2.body)
+}
+
+// A template no webhook uses any more is collected, and its source
+// forgotten; a body that does not parse is reported at each compile, with
+// its position, and never kept.
+func TestBodyTemplatesForgetUnused(t *testing.T) {
+	d, err := New()
+	require.NoError(t, err)
+	defer d.Close(context.Background())
+	for range 2 {
+		_, errs := d.compile(bodyHook("bad", `{"a":"{{#each data}}"}`))
+		require.NotEmpty(t, errs)
+		require.Contains(t, errs.Error(), "body_template")
+	}
+	h, errs := d.compile(bodyHook("once", `{"once":"{{event_type}}"}`))
+	require.Nil(t, errs)
+	require.Equal(t, 1, d.cfg.bodies.size())
+	runtime.KeepAlive(h)
+	require.Eventually(t, func() bool {
+		runtime.GC()
+		return d.cfg.bodies.size() == 0
+	}, 5*time.Second, 10*time.Millisecond)
+}
