@@ -80,6 +80,7 @@ func (d *Dispatcher) run(ctx context.Context, del *delivery) engine.Result {
 	if err == nil && wait > 0 {
 		return engine.Result{Outcome: engine.Held, Delay: wait}
 	}
+	del.tenantAdmitted = false // the attempt takes the slot of the tenant's rate
 	// A queued delivery has a span for each run that attempts or ends it;
 	// not for one that only waits, which an open breaker's backlog does
 	// at every cool-down.
@@ -165,17 +166,20 @@ func (d *Dispatcher) admit(h *hook, del *delivery) (permit breaker.Permit, wait 
 		if !ok {
 			return breaker.Permit{}, 0, h.retry.checkBudget(del.Created, now, wait, "rate limit")
 		}
+		// The slot is reserved: kept, and not asked for again, until the
+		// attempt is made, however long an open breaker holds it back.
+		del.admitted = true
 		if wait > 0 {
-			del.admitted = true // the slot is reserved: do not ask again
 			return breaker.Permit{}, wait, nil
 		}
 	}
-	del.admitted = false
 	if h.breaker == nil {
+		del.admitted = false
 		return breaker.Permit{}, 0, nil
 	}
 	permit, err = h.breaker.Allow()
 	if err == nil {
+		del.admitted = false
 		return permit, 0, nil
 	}
 	if errors.Is(err, breaker.ErrDisabled) {

@@ -640,8 +640,12 @@ func (d *Dispatcher) enterTenant(h *hook, del *delivery) (release func(), wait t
 	}
 	f := v.(*tenantFlow)
 	if lim.Rate != nil && !del.tenantAdmitted {
-		if wait := f.reserve(*lim.Rate, d.cfg.now()); wait > 0 {
-			del.tenantAdmitted = true
+		// The slot is kept until the attempt is made (see run), whatever
+		// holds the delivery back meanwhile: the in-flight limit, the
+		// webhook's rate limit, its open breaker.
+		wait := f.reserve(*lim.Rate, d.cfg.now())
+		del.tenantAdmitted = true
+		if wait > 0 {
 			return nil, wait
 		}
 	}
@@ -664,7 +668,7 @@ func (d *Dispatcher) enterTenant(h *hook, del *delivery) (release func(), wait t
 	}
 	for t, head := del.tenantTicket, f.head.Load(); t > head && !f.head.CompareAndSwap(head, t); head = f.head.Load() {
 	}
-	del.tenantAdmitted, del.tenantTicket = false, 0
+	del.tenantTicket = 0
 	start := d.cfg.now()
 	f.moved.Store(start.UnixNano())
 	return func() {
