@@ -279,3 +279,62 @@ func TestHeldDeliveriesKeepTheirPlace(t *testing.T) {
 	}
 	require.Equal(t, n*(holds+1), total, "runs")
 }
+
+// Deliveries held for longer than Close waits, with the webhook's
+// concurrency lowered meanwhile, are abandoned with ErrClosed when
+// Close's ctx ends, each once, with those queued behind them; a publisher
+// waiting for room is told the engine closed; no timer or goroutine is
+// left.
+func TestCloseAbandonsHeldDeliveries(t *testing.T) {
+	leakcheck.Check(t)
+	const n, concurrency = 20, 4
+	var mu sync.Mutex
+	abandoned := map[string]int{}
+	held := make(chan string, n)
+	r := &holdRunner{held: held, abandon: func(d *engine.Delivery, err error) {
+		require.ErrorIs(t, err, engine.ErrClosed)
+		mu.Lock()
+		defer mu.Unlock()
+		abandoned[d.ID]++
+	}}
+	e := memengine.New(memengine.Config{Workers: 2})
+	require.NoError(t, e.Start(r))
+	for i := range n {
+		require.NoError(t, e.Enqueue(context.Background(), nil, []*engine.Delivery{{ID: fmt.Sprint(i), WebhookID: "w", Event: &event.Event{}, QueueSize: n, Concurrency: concurrency}}))
+	}
+	for range concurrency {
+		<-held
+	}
+	e.Resize("w", n, 1)
+	publisher := make(chan error, 1)
+	go func() {
+		publisher <- e.Enqueue(context.Background(), nil, []*engine.Delivery{{ID: "late", WebhookID: "w", Event: &event.Event{}, QueueSize: n, Concurrency: concurrency}})
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	require.ErrorIs(t, e.Close(ctx), context.DeadlineExceeded)
+	require.ErrorIs(t, <-publisher, engine.ErrClosed)
+	require.Empty(t, held, "no more than the concurrency were run")
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, abandoned, n)
+	for id, k := range abandoned {
+		require.Equal(t, 1, k, id)
+	}
+	st, err := e.Stats(context.Background())
+	require.NoError(t, err)
+	require.Zero(t, st.Depth)
+}
+
+// holdRunner holds every delivery for an hour.
+type holdRunner struct {
+	held    chan string
+	abandon func(*engine.Delivery, error)
+}
+
+func (r *holdRunner) Run(_ context.Context, d *engine.Delivery) engine.Result {
+	r.held <- d.ID
+	return engine.Result{Outcome: engine.Held, Delay: time.Hour}
+}
+
+func (r *holdRunner) Abandon(d *engine.Delivery, err error) { r.abandon(d, err) }
