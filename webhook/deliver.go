@@ -75,7 +75,8 @@ func (d *Dispatcher) run(ctx context.Context, del *delivery) engine.Result {
 	if wait > 0 {
 		return engine.Result{Outcome: engine.Held, Delay: wait}
 	}
-	defer leave()
+	attempted := false
+	defer func() { leave(attempted) }()
 	permit, wait, err := d.admit(h, del)
 	if err == nil && wait > 0 {
 		return engine.Result{Outcome: engine.Held, Delay: wait}
@@ -91,6 +92,7 @@ func (d *Dispatcher) run(ctx context.Context, del *delivery) engine.Result {
 		return d.refuse(ctx, del, err.Error())
 	}
 	del.Attempts++
+	attempted = true
 
 	inv := d.send(ctx, h, del)
 	d.reportToBreaker(ctx, h, &permit, inv)

@@ -90,3 +90,25 @@ func TestTenantRateSlotKeptWhileWaitingForRoom(t *testing.T) {
 	require.Equal(t, done, s.attempt(c), "the next slot is c's: b took one only")
 	require.Equal(t, int32(3), s.requests.Load())
 }
+
+// Only attempts teach a tenant the time its deliveries spend in flight,
+// by which those waiting for room space out their looks: a delivery
+// admitted under the tenant's limits and then held by its webhook's open
+// breaker spent no time in flight, and taken for an attempt of no time
+// it would make every delivery waiting for room look again at once.
+func TestTenantPaceLearnsFromAttemptsOnly(t *testing.T) {
+	var s budgetSetup
+	s = newBudgetDispatcher(t, RetryPolicy{MaxElapsed: Duration(2 * time.Hour)}, nil,
+		func(w http.ResponseWriter, _ *http.Request) {
+			s.clock.Advance(10 * time.Second) // the endpoint takes 10s to fail
+			w.WriteHeader(http.StatusServiceUnavailable)
+		},
+		WithBreaker(BreakerSettings{Threshold: 1, Cooldown: time.Hour}),
+		WithTenantLimits(func(string) TenantLimits { return TenantLimits{MaxInFlight: 1} }))
+	a, b := s.publish(t), s.publish(t)
+	require.Equal(t, engine.Retry, s.attempt(a).Outcome, "a fails after 10s: the breaker opens")
+	require.Equal(t, engine.Held, s.attempt(b).Outcome, "b waits for the breaker")
+	v, ok := s.d.flows.Load("")
+	require.True(t, ok)
+	require.Equal(t, int64(10*time.Second), v.(*tenantFlow).attempt.Load(), "the time in flight of a's attempt, b's hold not counted")
+}

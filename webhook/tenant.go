@@ -628,11 +628,13 @@ const (
 )
 
 // enterTenant admits del under its tenant's limits: it returns how long
-// to wait first, or a release to call once the attempt is over.
-func (d *Dispatcher) enterTenant(h *hook, del *delivery) (release func(), wait time.Duration) {
+// to wait first, or a release to call once del's run is over, saying
+// whether it made an attempt: only attempts count in the pace at which
+// the tenant's slots free up.
+func (d *Dispatcher) enterTenant(h *hook, del *delivery) (release func(attempted bool), wait time.Duration) {
 	lim := d.limits(h.tenant)
 	if lim.MaxInFlight <= 0 && lim.Rate == nil {
-		return func() {}, 0
+		return func(bool) {}, 0
 	}
 	v, _ := d.flows.Load(h.tenant)
 	if v == nil {
@@ -671,8 +673,11 @@ func (d *Dispatcher) enterTenant(h *hook, del *delivery) (release func(), wait t
 	del.tenantTicket = 0
 	start := d.cfg.now()
 	f.moved.Store(start.UnixNano())
-	return func() {
+	return func(attempted bool) {
 		f.inFlight.Add(-1)
+		if !attempted {
+			return // held by the webhook's own limits: no time in flight to learn from
+		}
 		end := d.cfg.now()
 		f.moved.Store(end.UnixNano())
 		f.observe(end.Sub(start))
