@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/outhook/outhook/internal/jsondoc"
+	"github.com/outhook/outhook/internal/jsonfield"
 )
 
 // decodeBody reads r's JSON body into v, strictly: the body must be
@@ -216,7 +217,7 @@ func (c *keyCheck) value(t reflect.Type, path string) error {
 				return err
 			}
 			key := k.(string)
-			field, exact := jsonField(t, key)
+			field, exact := jsonfield.Of(t, key)
 			switch {
 			case field == nil:
 				c.add(join(path, key), at, "unknown field %q", key)
@@ -225,7 +226,7 @@ func (c *keyCheck) value(t reflect.Type, path string) error {
 				}
 				continue
 			case !exact:
-				c.add(join(path, key), at, "unknown field %q (field names are case-sensitive: did you mean %q?)", key, jsonName(*field))
+				c.add(join(path, key), at, "unknown field %q (field names are case-sensitive: did you mean %q?)", key, jsonfield.Name(*field))
 			case seen[key]:
 				c.add(join(path, key), at, "field %q given twice", key)
 			}
@@ -317,46 +318,6 @@ func join(path, key string) string {
 		return key
 	}
 	return path + "." + key
-}
-
-// jsonField returns the field of struct t that key decodes into, and
-// whether key spells its name exactly. The fields of an embedded struct
-// without a name of its own count as t's, as for encoding/json.
-func jsonField(t reflect.Type, key string) (*reflect.StructField, bool) {
-	var folded *reflect.StructField
-	for i := range t.NumField() {
-		f := t.Field(i)
-		name := jsonName(f)
-		if f.Anonymous && f.Tag.Get("json") == "" && f.Type.Kind() == reflect.Struct {
-			inner, exact := jsonField(f.Type, key)
-			if exact {
-				return inner, true
-			}
-			if folded == nil {
-				folded = inner
-			}
-			continue
-		}
-		if !f.IsExported() || name == "-" {
-			continue
-		}
-		if name == key {
-			return &f, true
-		}
-		if folded == nil && strings.EqualFold(name, key) {
-			folded = &f
-		}
-	}
-	return folded, false
-}
-
-// jsonName is the key of a struct field in JSON.
-func jsonName(f reflect.StructField) string {
-	name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-	if name == "" {
-		return f.Name
-	}
-	return name
 }
 
 // lineColumn converts a byte offset into a 1-based line and byte column.

@@ -4,9 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
-	"strings"
 
 	"github.com/outhook/outhook/internal/jsondoc"
+	"github.com/outhook/outhook/internal/jsonfield"
 )
 
 // encoding/json matches object keys to struct fields without regard to
@@ -40,12 +40,12 @@ func checkKeyCase(v *jsondoc.Value, t reflect.Type) error {
 	case t.Kind() == reflect.Struct && v.Kind() == jsondoc.Object:
 		for i := range v.Len() {
 			key, child := v.Member(i)
-			field, exact := jsonField(t, key)
+			field, exact := jsonfield.Of(t, key)
 			if field == nil {
 				continue // unknown fields are encoding/json's to report
 			}
 			if !exact {
-				return &keyCaseError{key: key, field: jsonName(*field)}
+				return &keyCaseError{key: key, field: jsonfield.Name(*field)}
 			}
 			if err := checkKeyCase(child, field.Type); err != nil {
 				return err
@@ -66,33 +66,4 @@ func checkKeyCase(v *jsondoc.Value, t reflect.Type) error {
 		}
 	}
 	return nil
-}
-
-// jsonField returns the field of struct t that key decodes into, and
-// whether key spells its name exactly.
-func jsonField(t reflect.Type, key string) (*reflect.StructField, bool) {
-	var folded *reflect.StructField
-	for i := range t.NumField() {
-		f := t.Field(i)
-		name := jsonName(f)
-		if !f.IsExported() || name == "-" {
-			continue
-		}
-		if name == key {
-			return &f, true
-		}
-		if folded == nil && strings.EqualFold(name, key) {
-			folded = &f
-		}
-	}
-	return folded, false
-}
-
-// jsonName is the key of a struct field in JSON.
-func jsonName(f reflect.StructField) string {
-	name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-	if name == "" {
-		return f.Name
-	}
-	return name
 }
