@@ -21,6 +21,8 @@ type outer struct {
 	hidden  string
 }
 
+var _ = outer{hidden: "unexported: never a JSON field"}
+
 func TestOf(t *testing.T) {
 	typ := reflect.TypeOf(outer{})
 	for _, c := range []struct {
