@@ -461,11 +461,7 @@ func (h *Handler) redeliver(c *call) error {
 
 func (h *Handler) invocations(c *call) error {
 	q := c.r.URL.Query()
-	limit, err := limitParam(q, webhook.DefaultPageLimit, webhook.MaxPageLimit)
-	if err != nil {
-		return err
-	}
-	since, until, err := timeRange(q)
+	limit, since, until, err := recordsPage(q)
 	if err != nil {
 		return err
 	}
@@ -489,11 +485,7 @@ func (h *Handler) invocations(c *call) error {
 
 func (h *Handler) deadLetters(c *call) error {
 	q := c.r.URL.Query()
-	limit, err := limitParam(q, webhook.DefaultPageLimit, webhook.MaxPageLimit)
-	if err != nil {
-		return err
-	}
-	since, until, err := timeRange(q)
+	limit, since, until, err := recordsPage(q)
 	if err != nil {
 		return err
 	}
@@ -543,6 +535,16 @@ func (h *Handler) recoverDeadLetters(c *call) error {
 		Complete    bool `json:"complete"`
 	}{out.Redelivered, len(out.Failed), err == nil})
 	return nil
+}
+
+// recordsPage reads what every page of records or dead letters takes: its
+// limit and its time range.
+func recordsPage(q url.Values) (limit int, since, until time.Time, err error) {
+	if limit, err = limitParam(q, webhook.DefaultPageLimit, webhook.MaxPageLimit); err != nil {
+		return 0, time.Time{}, time.Time{}, err
+	}
+	since, until, err = timeRange(q)
+	return limit, since, until, err
 }
 
 // timeRange reads the since and until query parameters, RFC 3339 times.
