@@ -63,30 +63,3 @@ func TestDecodeStrictKeepsWhatItReads(t *testing.T) {
 	require.NotNil(t, empty.SigningSecrets)
 	require.Nil(t, empty.Filters)
 }
-
-func TestTenantRatesAreTenantsOwn(t *testing.T) {
-	r := newTenantRates(rateSetting{n: 2, per: time.Minute})
-	now := time.Unix(1_700_000_000, 0)
-	for range 2 {
-		ok, _ := r.allow("a", now)
-		require.True(t, ok)
-	}
-	ok, wait := r.allow("a", now)
-	require.False(t, ok)
-	require.Equal(t, 30*time.Second, wait)
-	ok, _ = r.allow("b", now)
-	require.True(t, ok, "another tenant has its own bucket")
-	ok, _ = r.allow("a", now.Add(30*time.Second))
-	require.True(t, ok, "a token comes back after per/n")
-}
-
-func TestTenantRatesForgetTenantsThatWentQuiet(t *testing.T) {
-	r := newTenantRates(rateSetting{n: 1, per: time.Second})
-	now := time.Unix(1_700_000_000, 0)
-	for i := range 10 * minSweep {
-		r.allow(string(rune('a'+i%26))+time.Duration(i).String(), now.Add(time.Duration(i)*time.Millisecond))
-	}
-	require.Less(t, len(r.buckets), 3*minSweep, "full buckets are swept")
-	ok, _ := r.allow("fresh", now.Add(time.Hour))
-	require.True(t, ok)
-}

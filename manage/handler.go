@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/outhook/outhook/defstore"
+	"github.com/outhook/outhook/internal/tenantrate"
 	"github.com/outhook/outhook/webhook"
 )
 
@@ -59,8 +60,8 @@ type Handler struct {
 	cfg      config
 	mux      *http.ServeMux
 	root     http.Handler
-	tests    *tenantRates
-	previews *tenantRates
+	tests    *tenantrate.Rates
+	previews *tenantrate.Rates
 }
 
 // New returns the Handler of d's webhooks, asking tenantOf whose each
@@ -92,7 +93,8 @@ func New(d *webhook.Dispatcher, tenantOf TenantFunc, opts ...Option) (*Handler, 
 	}
 	h := &Handler{
 		d: d, tenantOf: tenantOf, cfg: cfg, mux: http.NewServeMux(),
-		tests: newTenantRates(cfg.testRate), previews: newTenantRates(cfg.previewRate),
+		tests:    tenantrate.New(cfg.testRate.n, cfg.testRate.per),
+		previews: tenantrate.New(cfg.previewRate.n, cfg.previewRate.per),
 	}
 	for _, rt := range routes {
 		h.mux.Handle(rt.method+" "+rt.path, h.handle(rt))

@@ -13,6 +13,7 @@ import (
 	"github.com/outhook/outhook/accessrequest"
 	"github.com/outhook/outhook/defstore"
 	"github.com/outhook/outhook/event"
+	"github.com/outhook/outhook/internal/tenantrate"
 	"github.com/outhook/outhook/webhook"
 )
 
@@ -324,8 +325,8 @@ func (h *Handler) test(c *call) error {
 }
 
 // rateLimit takes one of the tenant's tokens from rates, or refuses.
-func (h *Handler) rateLimit(c *call, rates *tenantRates, what string) error {
-	ok, wait := rates.allow(c.tenantID, h.cfg.now())
+func (h *Handler) rateLimit(c *call, rates *tenantrate.Rates, what string) error {
+	ok, wait := rates.Allow(c.tenantID, h.cfg.now())
 	if ok {
 		return nil
 	}

@@ -1,4 +1,7 @@
-package manage
+// Package tenantrate is a token bucket per tenant, for what a tenant may
+// ask for at a bounded rate whatever its rights: tests that send requests
+// to its endpoints, previews that render its templates.
+package tenantrate
 
 import (
 	"sync"
@@ -7,10 +10,10 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// tenantRates is a token bucket per tenant. A bucket that has filled up
-// again is the same as a new one, so buckets are dropped once full, and
-// the map holds only the tenants that asked lately.
-type tenantRates struct {
+// Rates holds a bucket per tenant. A bucket that has filled up again is
+// the same as a new one, so buckets are dropped once full, and the map
+// holds only the tenants that asked lately. It is safe for concurrent use.
+type Rates struct {
 	limit rate.Limit
 	burst int
 
@@ -21,18 +24,20 @@ type tenantRates struct {
 
 const minSweep = 1024
 
-func newTenantRates(s rateSetting) *tenantRates {
-	return &tenantRates{
-		limit:   rate.Every(s.per / time.Duration(s.n)),
-		burst:   s.n,
+// New lets each tenant take n tokens per period, n at once at most; n and
+// per must be positive.
+func New(n int, per time.Duration) *Rates {
+	return &Rates{
+		limit:   rate.Every(per / time.Duration(n)),
+		burst:   n,
 		buckets: make(map[string]*rate.Limiter),
 		sweepAt: minSweep,
 	}
 }
 
-// allow takes a token from tenant's bucket at now, or reports how long to
+// Allow takes a token from tenant's bucket at now, or reports how long to
 // wait for one.
-func (t *tenantRates) allow(tenant string, now time.Time) (ok bool, wait time.Duration) {
+func (t *Rates) Allow(tenant string, now time.Time) (ok bool, wait time.Duration) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	b, found := t.buckets[tenant]
@@ -53,7 +58,7 @@ func (t *tenantRates) allow(tenant string, now time.Time) (ok bool, wait time.Du
 
 // sweep drops the full buckets; the next sweep comes when the map has
 // doubled, so that sweeping costs a constant per new tenant.
-func (t *tenantRates) sweep(now time.Time) {
+func (t *Rates) sweep(now time.Time) {
 	for tenant, b := range t.buckets {
 		if b.TokensAt(now) >= float64(t.burst) {
 			delete(t.buckets, tenant)

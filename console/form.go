@@ -1,0 +1,438 @@
+package console
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/outhook/outhook/event"
+	"github.com/outhook/outhook/filter"
+	"github.com/outhook/outhook/webhook"
+)
+
+// form is a webhook definition as the editor shows it: rows for headers,
+// filters and validators, and text for what the user types.
+type form struct {
+	ID            string
+	Version       int64
+	Name          string
+	Active        bool
+	Method        string
+	URL           string
+	SecretURLPath bool
+	Headers       []headerRow
+	BodyTemplate  string
+	Triggers      []event.Trigger
+	// Filters and Conditions build a filter of the filters form.
+	Filters    []filterRow
+	Approval   string
+	Conditions []conditionRow
+	// FilterJSON holds a filter of the operator form, which the builder
+	// does not edit; when it is set the builder is not used.
+	FilterJSON                   string
+	TimeoutInSec                 string
+	Validators                   []validatorRow
+	CustomValidationErrorMessage string
+	SigningSecrets               []string
+	// DeliveryJSON holds the webhook's delivery settings as JSON.
+	DeliveryJSON string
+	// MockTrigger is the event type whose mock the editor previews,
+	// explains and tests with.
+	MockTrigger event.Trigger
+}
+
+type headerRow struct {
+	Key, Value string
+}
+
+type filterRow struct {
+	Dimension string
+	Values    []string
+}
+
+type conditionRow struct {
+	Path, Operator string
+	Values         []string
+	Every          bool
+}
+
+type validatorRow struct {
+	Path   string
+	Values []string
+}
+
+// dimension is one key of the filters form, as the builder offers it.
+type dimension struct {
+	Key, Label, Path string
+	field            func(*filter.Filters) *[]string
+}
+
+var dimensions = []dimension{
+	{"integrations", "Integration", filter.PathIntegrationID, func(f *filter.Filters) *[]string { return &f.Integrations }},
+	{"integration_types", "Integration type", filter.PathIntegrationType, func(f *filter.Filters) *[]string { return &f.IntegrationTypes }},
+	{"integration_names", "Integration name", filter.PathIntegrationName, func(f *filter.Filters) *[]string { return &f.IntegrationNames }},
+	{"resource_types", "Resource type", filter.PathResourceType, func(f *filter.Filters) *[]string { return &f.ResourceTypes }},
+	{"resources", "Resource", filter.PathResource, func(f *filter.Filters) *[]string { return &f.Resources }},
+	{"permissions", "Permission", filter.PathPermission, func(f *filter.Filters) *[]string { return &f.Permissions }},
+	{"access_flows", "Access flow", filter.PathAccessFlow, func(f *filter.Filters) *[]string { return &f.AccessFlows }},
+	{"bundles", "Bundle", filter.PathBundle, func(f *filter.Filters) *[]string { return &f.Bundles }},
+	{"requesters", "Requester", filter.PathRequester, func(f *filter.Filters) *[]string { return &f.Requesters }},
+	{"grantees", "Grantee", filter.PathGrantee, func(f *filter.Filters) *[]string { return &f.Grantees }},
+	{"environments", "Environment", filter.PathCustomFields + ".environment", func(f *filter.Filters) *[]string { return &f.Environments }},
+	{"tags", "Tag", filter.PathCustomFields + ".tag", func(f *filter.Filters) *[]string { return &f.Tags }},
+}
+
+func dimensionOf(key string) (dimension, bool) {
+	for _, d := range dimensions {
+		if d.Key == key {
+			return d, true
+		}
+	}
+	return dimension{}, false
+}
+
+// operators are the generic conditions' operators, as the builder offers
+// them.
+var operators = []string{"eq", "neq", "in", "nin", "gt", "gte", "lt", "lte", "prefix", "suffix", "contains", "glob", "regex", "exist"}
+
+var methods = []string{"POST", "PUT", "PATCH", "DELETE", "GET"}
+
+// formOf is the editor's form of a webhook as the Tenant view returns it,
+// secrets masked.
+func formOf(w webhook.Webhook) form {
+	f := form{
+		ID: w.ID, Version: w.Version, Name: w.Name, Active: w.Active,
+		Method: w.Method, URL: w.URL, SecretURLPath: w.SecretURLPath,
+		BodyTemplate:                 w.BodyTemplate,
+		Triggers:                     slices.Clone(w.Triggers),
+		CustomValidationErrorMessage: w.CustomValidationErrorMessage,
+		SigningSecrets:               slices.Clone(w.SigningSecrets),
+	}
+	if f.Method == "" {
+		f.Method = "POST"
+	}
+	if w.TimeoutInSec != 0 {
+		f.TimeoutInSec = strconv.Itoa(w.TimeoutInSec)
+	}
+	names := make([]string, 0, len(w.Headers))
+	for k := range w.Headers {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		f.Headers = append(f.Headers, headerRow{Key: k, Value: w.Headers[k]})
+	}
+	if w.Filters != nil {
+		if fs, ok := w.Filters.Filters(); ok {
+			for _, d := range dimensions {
+				if vs := *d.field(&fs); vs != nil {
+					f.Filters = append(f.Filters, filterRow{Dimension: d.Key, Values: slices.Clone(vs)})
+				}
+			}
+			f.Approval = string(fs.Approval)
+			for _, c := range fs.Conditions {
+				row := conditionRow{Path: c.Path, Operator: string(c.Operator), Every: c.Every}
+				for _, v := range c.Values {
+					row.Values = append(row.Values, operandText(v))
+				}
+				f.Conditions = append(f.Conditions, row)
+			}
+		} else if b, err := json.MarshalIndent(w.Filters, "", "  "); err == nil {
+			f.FilterJSON = string(b)
+		}
+	}
+	for _, v := range w.ResponseValidators {
+		f.Validators = append(f.Validators, validatorRow{Path: v.JSONPath, Values: slices.Clone(v.ExpectedValues)})
+	}
+	if w.Delivery != nil {
+		if b, err := json.MarshalIndent(w.Delivery, "", "  "); err == nil {
+			f.DeliveryJSON = string(b)
+		}
+	}
+	return f
+}
+
+// operandText writes a condition's operand as the builder shows it: a
+// string as itself, anything else as JSON.
+func operandText(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// fieldError is a problem with one field of the form.
+type fieldError struct {
+	Field, Message string
+	Line, Column   int
+}
+
+// readForm reads the editor's form from values. Rows are sent as
+// "headers.3.key" and so on, numbered by the page in any order; rows
+// left wholly empty are dropped.
+func readForm(values url.Values) form {
+	f := form{
+		ID:                           strings.TrimSpace(values.Get("id")),
+		Name:                         values.Get("name"),
+		Active:                       values.Get("active") != "",
+		Method:                       values.Get("method"),
+		URL:                          strings.TrimSpace(values.Get("url")),
+		SecretURLPath:                values.Get("secret_url_path") != "",
+		BodyTemplate:                 values.Get("body_template"),
+		Approval:                     values.Get("approval"),
+		FilterJSON:                   values.Get("filter_json"),
+		TimeoutInSec:                 strings.TrimSpace(values.Get("timeout_in_sec")),
+		CustomValidationErrorMessage: values.Get("custom_validation_error_message"),
+		DeliveryJSON:                 values.Get("delivery_json"),
+		MockTrigger:                  event.Trigger(values.Get("mock_trigger")),
+	}
+	f.Version, _ = strconv.ParseInt(values.Get("version"), 10, 64)
+	for _, t := range values["triggers"] {
+		f.Triggers = append(f.Triggers, event.Trigger(t))
+	}
+	for _, i := range rowIndexes(values, "headers") {
+		p := "headers." + i + "."
+		row := headerRow{Key: strings.TrimSpace(values.Get(p + "key")), Value: values.Get(p + "value")}
+		if row.Key != "" || row.Value != "" {
+			f.Headers = append(f.Headers, row)
+		}
+	}
+	for _, i := range rowIndexes(values, "filters") {
+		p := "filters." + i + "."
+		row := filterRow{Dimension: values.Get(p + "dimension"), Values: nonEmpty(values[p+"values"])}
+		if row.Dimension != "" || len(row.Values) > 0 {
+			f.Filters = append(f.Filters, row)
+		}
+	}
+	for _, i := range rowIndexes(values, "conditions") {
+		p := "conditions." + i + "."
+		row := conditionRow{
+			Path: strings.TrimSpace(values.Get(p + "path")), Operator: values.Get(p + "operator"),
+			Values: nonEmpty(values[p+"values"]), Every: values.Get(p+"every") != "",
+		}
+		if row.Path != "" || len(row.Values) > 0 {
+			f.Conditions = append(f.Conditions, row)
+		}
+	}
+	for _, i := range rowIndexes(values, "validators") {
+		p := "validators." + i + "."
+		row := validatorRow{Path: strings.TrimSpace(values.Get(p + "path")), Values: nonEmpty(values[p+"values"])}
+		if row.Path != "" || len(row.Values) > 0 {
+			f.Validators = append(f.Validators, row)
+		}
+	}
+	for _, i := range rowIndexes(values, "signing_secrets") {
+		if s := strings.TrimSpace(values.Get("signing_secrets." + i + ".value")); s != "" {
+			f.SigningSecrets = append(f.SigningSecrets, s)
+		}
+	}
+	return f
+}
+
+// rowIndexes lists the row numbers the form has under prefix, in order.
+func rowIndexes(values url.Values, prefix string) []string {
+	seen := map[int]bool{}
+	for k := range values {
+		rest, ok := strings.CutPrefix(k, prefix+".")
+		if !ok {
+			continue
+		}
+		n, _, ok := strings.Cut(rest, ".")
+		if !ok {
+			continue
+		}
+		if i, err := strconv.Atoi(n); err == nil && i >= 0 && strconv.Itoa(i) == n {
+			seen[i] = true
+		}
+	}
+	out := make([]int, 0, len(seen))
+	for i := range seen {
+		out = append(out, i)
+	}
+	slices.Sort(out)
+	idx := make([]string, len(out))
+	for j, i := range out {
+		idx[j] = strconv.Itoa(i)
+	}
+	return idx
+}
+
+// nonEmpty splits values on newlines (a textarea's lines, or the chips the
+// script makes) and drops blanks.
+func nonEmpty(values []string) []string {
+	var out []string
+	for _, v := range values {
+		for _, line := range strings.Split(v, "\n") {
+			if line = strings.TrimSpace(strings.TrimSuffix(line, "\r")); line != "" {
+				out = append(out, line)
+			}
+		}
+	}
+	return out
+}
+
+// webhook turns the form into a definition, or lists what is wrong with
+// the fields the Dispatcher does not check itself (the builder's rows and
+// the numbers typed as text).
+func (f form) webhook() (webhook.Webhook, []fieldError) {
+	var errs []fieldError
+	w := webhook.Webhook{
+		ID: f.ID, Version: f.Version, Name: f.Name, Active: f.Active, Method: f.Method,
+		URL: f.URL, SecretURLPath: f.SecretURLPath, BodyTemplate: f.BodyTemplate,
+		Triggers:                     slices.Clone(f.Triggers),
+		CustomValidationErrorMessage: f.CustomValidationErrorMessage,
+		SigningSecrets:               slices.Clone(f.SigningSecrets),
+	}
+	if w.SigningSecrets == nil {
+		w.SigningSecrets = []string{} // none sent means none kept
+	}
+	if len(f.Headers) > 0 {
+		w.Headers = make(map[string]string, len(f.Headers))
+		for i, h := range f.Headers {
+			field := fmt.Sprintf("headers[%d]", i)
+			switch {
+			case h.Key == "":
+				errs = append(errs, fieldError{Field: field, Message: "give the header a name"})
+			case hasHeader(w.Headers, h.Key):
+				errs = append(errs, fieldError{Field: field, Message: fmt.Sprintf("the header %s is given twice", h.Key)})
+			default:
+				w.Headers[h.Key] = h.Value
+			}
+		}
+	} else {
+		w.Headers = map[string]string{}
+	}
+	if f.TimeoutInSec != "" {
+		n, err := strconv.Atoi(f.TimeoutInSec)
+		if err != nil || n < 0 {
+			errs = append(errs, fieldError{Field: "timeout_in_sec", Message: fmt.Sprintf("%q is not a whole number of seconds", f.TimeoutInSec)})
+		}
+		w.TimeoutInSec = n
+	}
+	flt, ferrs := f.filter()
+	errs = append(errs, ferrs...)
+	w.Filters = flt
+	for _, v := range f.Validators {
+		w.ResponseValidators = append(w.ResponseValidators, webhook.ResponseValidator{JSONPath: v.Path, ExpectedValues: slices.Clone(v.Values)})
+	}
+	if strings.TrimSpace(f.DeliveryJSON) != "" {
+		var ds webhook.DeliverySettings
+		dec := json.NewDecoder(strings.NewReader(f.DeliveryJSON))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&ds); err != nil {
+			errs = append(errs, fieldError{Field: "delivery", Message: "delivery settings: " + err.Error()})
+		} else {
+			w.Delivery = &ds
+		}
+	}
+	return w, errs
+}
+
+func hasHeader(h map[string]string, name string) bool {
+	for k := range h {
+		if strings.EqualFold(k, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// filter builds the form's filter: the JSON of the operator form when it
+// was given, else the builder's rows; nil when neither restricts anything.
+func (f form) filter() (*filter.Filter, []fieldError) {
+	if strings.TrimSpace(f.FilterJSON) != "" {
+		flt, err := filter.Parse([]byte(f.FilterJSON))
+		if err != nil {
+			return nil, []fieldError{{Field: "filters", Message: err.Error()}}
+		}
+		return flt, nil
+	}
+	var (
+		fs   filter.Filters
+		errs []fieldError
+		used bool
+	)
+	for i, row := range f.Filters {
+		field := fmt.Sprintf("filters[%d]", i)
+		d, ok := dimensionOf(row.Dimension)
+		switch {
+		case !ok:
+			errs = append(errs, fieldError{Field: field, Message: "choose what to filter on"})
+			continue
+		case len(row.Values) == 0:
+			errs = append(errs, fieldError{Field: field, Message: fmt.Sprintf("give at least one %s, or remove the row", strings.ToLower(d.Label))})
+			continue
+		case *d.field(&fs) != nil:
+			errs = append(errs, fieldError{Field: field, Message: fmt.Sprintf("%s is filtered on twice; put every value in one row", d.Label)})
+			continue
+		}
+		*d.field(&fs) = slices.Clone(row.Values)
+		used = true
+	}
+	switch f.Approval {
+	case "":
+	case string(filter.ApprovalManual), string(filter.ApprovalAutomatic):
+		fs.Approval = filter.ApprovalKind(f.Approval)
+		used = true
+	default:
+		errs = append(errs, fieldError{Field: "filters.approval", Message: fmt.Sprintf("%q is not manual or automatic", f.Approval)})
+	}
+	for i, row := range f.Conditions {
+		c := filter.Condition{Path: row.Path, Operator: filter.Op(row.Operator), Every: row.Every}
+		for _, v := range row.Values {
+			c.Values = append(c.Values, operand(v))
+		}
+		if row.Path == "" {
+			errs = append(errs, fieldError{Field: fmt.Sprintf("filters.conditions[%d]", i), Message: "give the condition a path"})
+			continue
+		}
+		fs.Conditions = append(fs.Conditions, c)
+		used = true
+	}
+	if !used || len(errs) > 0 {
+		return nil, errs
+	}
+	flt, err := filter.FromFilters(fs)
+	if err != nil {
+		return nil, []fieldError{{Field: "filters", Message: err.Error()}}
+	}
+	return flt, nil
+}
+
+// operand reads a condition's operand as typed: a JSON number, true,
+// false or null as that, anything else as a string. "14400" typed with its
+// quotes is the string.
+func operand(s string) any {
+	dec := json.NewDecoder(bytes.NewReader([]byte(s)))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err == nil && !dec.More() {
+		switch v.(type) {
+		case json.Number, bool, nil, string:
+			return v
+		}
+	}
+	return s
+}
+
+// definitionErrors lists a *webhook.DefinitionErrors' problems as the
+// form's; other errors are not the user's to mend.
+func definitionErrors(err error) ([]fieldError, bool) {
+	var defs webhook.DefinitionErrors
+	if !errors.As(err, &defs) {
+		return nil, false
+	}
+	out := make([]fieldError, 0, len(defs))
+	for _, d := range defs {
+		msg := d.Err.Error()
+		out = append(out, fieldError{Field: d.Field, Message: msg, Line: d.Line, Column: d.Column})
+	}
+	return out, true
+}

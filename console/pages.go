@@ -1,0 +1,447 @@
+package console
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/outhook/outhook/defstore"
+	"github.com/outhook/outhook/event"
+	"github.com/outhook/outhook/webhook"
+)
+
+// successWindow is the window of the success rate the webhooks table
+// shows, and maxRateRecords how many of its records are read at most.
+const (
+	successWindow  = 24 * time.Hour
+	maxRateRecords = 2000
+)
+
+type listPage struct {
+	pageData
+	Webhooks []webhookRow
+	Next     string // cursor of the next page
+	Cursor   string // cursor of this page, "" for the first
+}
+
+type webhookRow struct {
+	ID, Name string
+	Version  int64
+	Active   bool
+	Triggers []event.Trigger
+	Host     string
+	Last     *webhook.Invocation
+	Rate     successRate
+}
+
+// successRate is how many attempts over the window were delivered.
+type successRate struct {
+	Known            bool
+	Delivered, Total int
+	Capped           bool // more attempts than were read
+}
+
+func (s successRate) Percent() string {
+	if s.Total == 0 {
+		return ""
+	}
+	return strings.TrimSuffix(fmt.Sprintf("%.1f", 100*float64(s.Delivered)/float64(s.Total)), ".0") + "%"
+}
+
+func (h *Handler) list(c *request) error {
+	cursor := c.r.URL.Query().Get("cursor")
+	page, err := c.tenant.List(c.ctx(), defstore.ListOptions{After: cursor, Limit: h.cfg.pageSize})
+	if errors.Is(err, defstore.ErrInvalidCursor) {
+		return badInput("the page asked for does not exist; start from the first page")
+	}
+	if err != nil {
+		return err
+	}
+	data := listPage{pageData: pageData{Title: "Webhooks", Base: c.base, Nav: "webhooks", Notice: notice(c.r)}, Next: page.Next, Cursor: cursor}
+	for _, w := range page.Webhooks {
+		row := webhookRow{ID: w.ID, Name: w.Name, Version: w.Version, Active: w.Active, Triggers: w.Triggers, Host: host(w.URL)}
+		if err := h.lastAndRate(c, &row); err != nil {
+			return err
+		}
+		data.Webhooks = append(data.Webhooks, row)
+	}
+	h.render(c, http.StatusOK, "list", data)
+	return nil
+}
+
+func host(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Host
+}
+
+// lastAndRate reads a webhook's last invocation and its success rate over
+// the window; a store that cannot query leaves both unknown.
+func (h *Handler) lastAndRate(c *request, row *webhookRow) error {
+	q := webhook.InvocationQuery{WebhookID: row.ID, Since: h.cfg.now().Add(-successWindow), Limit: webhook.MaxPageLimit}
+	for read := 0; ; {
+		page, err := c.tenant.Invocations(c.ctx(), q)
+		if errors.Is(err, webhook.ErrQueryUnsupported) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		row.Rate.Known = true
+		for i := range page.Invocations {
+			inv := &page.Invocations[i]
+			if row.Last == nil {
+				row.Last = inv
+			}
+			switch inv.Outcome {
+			case webhook.Delivered:
+				row.Rate.Delivered++
+				row.Rate.Total++
+			case webhook.Failed, webhook.ValidationFailed, webhook.Retrying:
+				row.Rate.Total++
+			}
+		}
+		read += len(page.Invocations)
+		if page.Next == "" {
+			break
+		}
+		if read >= maxRateRecords {
+			row.Rate.Capped = true
+			break
+		}
+		q.Cursor = page.Next
+	}
+	if row.Last == nil {
+		// Nothing in the window: the last record may be older.
+		page, err := c.tenant.Invocations(c.ctx(), webhook.InvocationQuery{WebhookID: row.ID, Limit: 1})
+		if err != nil {
+			return err
+		}
+		if len(page.Invocations) > 0 {
+			row.Last = &page.Invocations[0]
+		}
+	}
+	return nil
+}
+
+// notice is the message a redirect after a change carries.
+func notice(r *http.Request) string {
+	switch r.URL.Query().Get("done") {
+	case "created":
+		return "The webhook was saved."
+	case "updated":
+		return "The webhook was updated."
+	case "deleted":
+		return "The webhook was deleted."
+	case "activated":
+		return "The webhook is active."
+	case "deactivated":
+		return "The webhook is inactive."
+	case "reset":
+		return "The breaker was reset: deliveries go again."
+	case "redelivered":
+		return "The dead letter was queued again."
+	case "recovered":
+		return "The dead letters were queued again."
+	}
+	return ""
+}
+
+// editPage is the Add Webhook and edit page.
+type editPage struct {
+	pageData
+	Form       form
+	New        bool
+	Kind       string // "" to choose the kind of a new webhook
+	Errors     []fieldError
+	EventTypes []eventTypeView
+	Dimensions []dimension
+	Operators  []string
+	Methods    []string
+	Breaker    webhook.BreakerState
+	Test       *testResult
+	// SecretsAgain says secrets typed into the form were not sent back,
+	// and must be typed again.
+	SecretsAgain bool
+}
+
+type eventTypeView struct {
+	Trigger  event.Trigger
+	Selected bool
+	Fields   []event.SchemaField
+	HasMock  bool
+}
+
+// FieldErrors lists the messages about field (and the fields under it).
+func (p editPage) FieldErrors(field string) []fieldError {
+	var out []fieldError
+	for _, e := range p.Errors {
+		if e.Field == field || hasFieldPrefix(e.Field, field) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func hasFieldPrefix(f, prefix string) bool {
+	return len(f) > len(prefix) && f[:len(prefix)] == prefix && (f[len(prefix)] == '.' || f[len(prefix)] == '[')
+}
+
+func (h *Handler) editPage(c *request, f form, isNew bool) editPage {
+	p := editPage{
+		pageData:   pageData{Title: "Edit webhook", Base: c.base, Nav: "webhooks", Notice: notice(c.r)},
+		Form:       f,
+		New:        isNew,
+		Kind:       "request",
+		Dimensions: dimensions,
+		Operators:  operators,
+		Methods:    methods,
+	}
+	if isNew {
+		p.Title = "Add Webhook"
+	}
+	for _, et := range c.tenant.EventTypes() {
+		v := eventTypeView{Trigger: et.Trigger, Selected: slices.Contains(f.Triggers, et.Trigger), HasMock: et.Mock != nil}
+		if et.Schema != nil {
+			v.Fields = et.Schema.Fields()
+		}
+		p.EventTypes = append(p.EventTypes, v)
+	}
+	if p.Form.MockTrigger == "" {
+		p.Form.MockTrigger = h.defaultMock(c, f.Triggers)
+	}
+	return p
+}
+
+// defaultMock is the first of triggers with a mock event, else the first
+// event type's.
+func (h *Handler) defaultMock(c *request, triggers []event.Trigger) event.Trigger {
+	types := c.tenant.EventTypes()
+	for _, t := range triggers {
+		for _, et := range types {
+			if et.Trigger == t && et.Mock != nil {
+				return t
+			}
+		}
+	}
+	for _, et := range types {
+		if et.Mock != nil {
+			return et.Trigger
+		}
+	}
+	return ""
+}
+
+func (h *Handler) mock(c *request, t event.Trigger) (*event.Event, error) {
+	for _, et := range c.tenant.EventTypes() {
+		if et.Trigger == t && et.Mock != nil {
+			return et.Mock, nil
+		}
+	}
+	if t == "" {
+		return nil, badInput("choose the event type whose mock event to use")
+	}
+	return nil, badInput("event type %q has no mock event", string(t))
+}
+
+func (h *Handler) newWebhook(c *request) error {
+	f := form{Active: true, Method: "POST"}
+	p := h.editPage(c, f, true)
+	if c.r.URL.Query().Get("kind") != "request" {
+		p.Kind = ""
+	}
+	h.render(c, http.StatusOK, "edit", p)
+	return nil
+}
+
+func (h *Handler) edit(c *request) error {
+	w, err := c.tenant.Get(c.ctx(), c.r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	p := h.editPage(c, formOf(w), false)
+	p.Title = w.Name
+	p.Breaker, err = c.tenant.Breaker(w.ID)
+	if err != nil {
+		return err
+	}
+	h.render(c, http.StatusOK, "edit", p)
+	return nil
+}
+
+func (h *Handler) create(c *request) error {
+	f := readForm(c.r.PostForm)
+	f.Version = 0
+	w, errs := f.webhook()
+	if len(errs) == 0 {
+		created, err := c.tenant.Create(c.ctx(), w, c.actor)
+		if err == nil {
+			c.redirect("/?done=created#webhook-" + url.QueryEscape(created.ID))
+			return nil
+		}
+		var ok bool
+		if errs, ok = h.refused(err); !ok {
+			return err
+		}
+	}
+	return h.formRefused(c, f, errs, true)
+}
+
+func (h *Handler) update(c *request) error {
+	f := readForm(c.r.PostForm)
+	f.ID = c.r.PathValue("id")
+	if f.Version < 1 {
+		return badInput("the form has no version; load the webhook again")
+	}
+	w, errs := f.webhook()
+	if len(errs) == 0 {
+		_, err := c.tenant.Update(c.ctx(), w, c.actor)
+		if err == nil {
+			c.redirect("/?done=updated#webhook-" + url.QueryEscape(f.ID))
+			return nil
+		}
+		var ok bool
+		if errs, ok = h.refused(err); !ok {
+			return err
+		}
+	}
+	return h.formRefused(c, f, errs, false)
+}
+
+// refused turns an error of a write into the form's errors, when it is
+// about the definition or a conflict.
+func (h *Handler) refused(err error) ([]fieldError, bool) {
+	if errs, ok := definitionErrors(err); ok {
+		return errs, true
+	}
+	var limit *webhook.TenantLimitError
+	switch {
+	case errors.As(err, &limit):
+		return []fieldError{{Message: err.Error()}}, true
+	case errors.Is(err, webhook.ErrConflict):
+		return []fieldError{{Field: "version", Message: "someone changed this webhook since the page was loaded; open it again to see their change, then make yours"}}, true
+	case errors.Is(err, defstore.ErrNameTaken), errors.Is(err, defstore.ErrExists):
+		return []fieldError{{Field: "name", Message: err.Error()}}, true
+	}
+	return nil, false
+}
+
+// formRefused shows the form again with its errors, secrets typed into it
+// left out.
+func (h *Handler) formRefused(c *request, f form, errs []fieldError, isNew bool) error {
+	again, err := h.withoutTypedSecrets(c, &f)
+	if err != nil {
+		return err
+	}
+	p := h.editPage(c, f, isNew)
+	p.Errors, p.SecretsAgain = errs, again
+	if !isNew {
+		p.Title = f.Name
+		p.Breaker, _ = c.tenant.Breaker(f.ID)
+	}
+	h.render(c, http.StatusUnprocessableEntity, "edit", p)
+	return nil
+}
+
+// withoutTypedSecrets blanks the secrets of f that are not the stored
+// ones as masked (the values the page may show), reporting whether any
+// was.
+func (h *Handler) withoutTypedSecrets(c *request, f *form) (bool, error) {
+	var stored webhook.Webhook
+	if f.ID != "" {
+		w, err := c.tenant.Get(c.ctx(), f.ID)
+		switch {
+		case err == nil:
+			stored = w
+		case !errors.Is(err, webhook.ErrNotFound) && !errors.Is(err, webhook.ErrInvalidID):
+			return false, err
+		}
+	}
+	blanked := false
+	for i := range f.Headers {
+		h := &f.Headers[i]
+		if h.Value != "" && !slices.ContainsFunc(mapValues(stored.Headers, h.Key), func(v string) bool { return v == h.Value }) {
+			h.Value, blanked = "", true
+		}
+	}
+	kept := f.SigningSecrets[:0]
+	for i, s := range f.SigningSecrets {
+		if i < len(stored.SigningSecrets) && stored.SigningSecrets[i] == s {
+			kept = append(kept, s)
+		} else {
+			blanked = true
+		}
+	}
+	f.SigningSecrets = kept
+	if f.SecretURLPath && f.URL != stored.URL {
+		f.URL, blanked = "", true
+	}
+	return blanked, nil
+}
+
+// mapValues is the value of header name in h, in any case.
+func mapValues(h map[string]string, name string) []string {
+	var out []string
+	for k, v := range h {
+		if http.CanonicalHeaderKey(k) == http.CanonicalHeaderKey(name) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func (h *Handler) remove(c *request) error {
+	version, err := strconv.ParseInt(c.r.PostForm.Get("version"), 10, 64)
+	if err != nil || version < 1 {
+		return badInput("the form has no version; load the webhook again")
+	}
+	if err := c.tenant.Delete(c.ctx(), c.r.PathValue("id"), version, c.actor); err != nil {
+		return err
+	}
+	c.redirect("/?done=deleted")
+	return nil
+}
+
+func (h *Handler) setActive(c *request) error {
+	version, err := strconv.ParseInt(c.r.PostForm.Get("version"), 10, 64)
+	if err != nil || version < 1 {
+		return badInput("the form has no version; load the page again")
+	}
+	active := c.r.PostForm.Get("active") == "true"
+	id := c.r.PathValue("id")
+	if _, err := c.tenant.SetActive(c.ctx(), id, active, version, c.actor); err != nil {
+		return err
+	}
+	done := "deactivated"
+	if active {
+		done = "activated"
+	}
+	c.redirect(back(c, "/?done="+done+"#webhook-"+url.QueryEscape(id)))
+	return nil
+}
+
+// back is the console page a form names in its "back" field, when it is
+// one, else fallback: forms on several pages send to one action.
+func back(c *request, fallback string) string {
+	b := c.r.PostForm.Get("back")
+	if b == "" || b[0] != '/' || (len(b) > 1 && (b[1] == '/' || b[1] == '\\')) {
+		return fallback
+	}
+	return b
+}
+
+func (h *Handler) resetBreaker(c *request) error {
+	id := c.r.PathValue("id")
+	if err := c.tenant.ResetBreaker(id); err != nil {
+		return err
+	}
+	c.redirect("/webhooks/" + url.PathEscape(id) + "?done=reset")
+	return nil
+}
