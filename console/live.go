@@ -88,12 +88,11 @@ func (h *Handler) runTest(c *request, f form) *testResult {
 // explanation, or the errors of the form, each with its field and, in the
 // template, its line and column.
 type liveAnswer struct {
-	OK      bool         `json:"ok"`
-	Text    string       `json:"text,omitempty"`
-	Matches *bool        `json:"matches,omitempty"`
-	Errors  []liveError  `json:"errors,omitempty"`
-	Limited string       `json:"limited,omitempty"`
-	Fields  []fieldError `json:"-"`
+	OK      bool        `json:"ok"`
+	Text    string      `json:"text,omitempty"`
+	Matches *bool       `json:"matches,omitempty"`
+	Errors  []liveError `json:"errors,omitempty"`
+	Limited string      `json:"limited,omitempty"`
 }
 
 type liveError struct {
@@ -106,7 +105,7 @@ type liveError struct {
 func liveErrors(errs []fieldError) []liveError {
 	out := make([]liveError, len(errs))
 	for i, e := range errs {
-		out[i] = liveError{Field: e.Field, Message: e.Message, Line: e.Line, Column: e.Column}
+		out[i] = liveError(e)
 	}
 	return out
 }
