@@ -349,3 +349,20 @@ func TestSuccessRateAndLastOutcome(t *testing.T) {
 	require.Contains(t, list, "of 3")
 	require.Contains(t, list, "outcome-delivered")
 }
+
+func TestThePrefixAloneRedirectsUnderIt(t *testing.T) {
+	s := newSite(t)
+	h, err := console.New(s.d, func(*http.Request) (string, string, error) { return "acme", "a", nil })
+	require.NoError(t, err)
+	srv := httptest.NewServer(http.StripPrefix("/console", h))
+	defer srv.Close()
+	res, err := s.client.Get(srv.URL + "/console")
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusMovedPermanently, res.StatusCode)
+	require.Equal(t, "/console/", res.Header.Get("Location"))
+	res, err = s.client.Get(srv.URL + "/console/webhooks/../x")
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusNotFound, res.StatusCode, "no page has dot segments")
+}

@@ -103,7 +103,13 @@ func securityHeaders(w http.ResponseWriter) {
 
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 	securityHeaders(w)
-	if p := r.URL.EscapedPath(); p != "" && path.Clean(p) != p && p != "/" {
+	if r.URL.Path == "" {
+		// Mounted with http.StripPrefix("/console", …) and asked for
+		// /console: the pages' links are relative to /console/.
+		http.Redirect(w, r, basePath(r)+"/", http.StatusMovedPermanently)
+		return
+	}
+	if p := r.URL.EscapedPath(); path.Clean(p) != p && p != "/" {
 		h.errorPage(w, r, http.StatusNotFound, "There is no such page.")
 		return
 	}
@@ -193,7 +199,7 @@ func basePath(r *http.Request) string {
 		}
 	}
 	seen := r.URL.EscapedPath()
-	if seen == "" || !strings.HasSuffix(uri, seen) {
+	if !strings.HasSuffix(uri, seen) {
 		return ""
 	}
 	base := strings.TrimSuffix(uri[:len(uri)-len(seen)], "/")

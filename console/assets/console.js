@@ -72,8 +72,36 @@
       const p = document.createElement("p");
       p.className = "field-error";
       p.textContent = (e.line ? "Line " + e.line + ", column " + e.column + ": " : "") + e.message;
+      if (e.line && e.field === "body_template") {
+        const go = document.createElement("button");
+        go.type = "button";
+        go.className = "small goto";
+        go.textContent = "Go to line " + e.line;
+        go.addEventListener("click", function () {
+          selectPosition(template, e.line, e.column);
+        });
+        p.append(" ", go);
+      }
       target.appendChild(p);
     }
+  }
+
+  // selectPosition puts the cursor at a line and column of a textarea;
+  // the column counts UTF-8 bytes, as the server's errors do.
+  function selectPosition(area, line, column) {
+    const lines = area.value.split("\n");
+    let offset = 0;
+    for (let i = 0; i < line - 1 && i < lines.length; i++) offset += lines[i].length + 1;
+    const text = lines[Math.min(line, lines.length) - 1] || "";
+    const encoder = new TextEncoder();
+    let bytes = 0, chars = 0;
+    for (const ch of text) {
+      if (bytes >= column - 1) break;
+      bytes += encoder.encode(ch).length;
+      chars += ch.length;
+    }
+    area.focus();
+    area.setSelectionRange(offset + chars, offset + chars);
   }
   let previewSeq = 0;
   async function refreshPreview() {
