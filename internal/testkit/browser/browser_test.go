@@ -163,6 +163,7 @@ func TestScreenshotIsAFullPagePNG(t *testing.T) {
 	b := New(t)
 
 	b.Run(chromedp.Navigate(srv.URL + "/short"))
+	require.Equal(t, []int{Width, Height}, Get(b, chromedp.Evaluate[[]int](`[innerWidth, innerHeight]`)), "the viewport")
 	path := b.Screenshot("short")
 	require.Equal(t, filepath.Join(t.ArtifactDir(), "short.png"), path)
 	img := decodePNG(t, path)
@@ -225,7 +226,39 @@ func TestJavaScriptErrorsFailTheTest(t *testing.T) {
 		require.Contains(t, msg, want)
 	}
 	require.NotContains(t, msg, "not an error")
-	require.NotContains(t, msg, "favicon")
+}
+
+func TestTheBrowsersFaviconRequestIsNotAnError(t *testing.T) {
+	leakcheck.Check(t)
+	asked := make(chan struct{})
+	var once sync.Once
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/":
+			fmt.Fprint(w, `<!doctype html><html lang="en"><title>t</title><p>hi</p>`)
+		case "/favicon.ico":
+			once.Do(func() { close(asked) })
+			http.NotFound(w, r)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	b := New(t)
+	b.Run(chromedp.Navigate(srv.URL))
+	select {
+	case <-asked:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the browser did not ask for /favicon.ico")
+	}
+	// A 404 asked for after the favicon's is reported after it too.
+	b.Run(chromedp.Evaluate[chromedp.Void](`new Image().src = "/after.png"`))
+	var errs []string
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(strings.Join(errs, "\n"), "/after.png"); {
+		require.True(t, time.Now().Before(deadline), "the 404 of /after.png is reported")
+		errs = append(errs, b.TakeJSErrors()...)
+	}
+	require.Len(t, errs, 1, "%q", errs)
 }
 
 func TestTakeJSErrorsTakesExpectedErrors(t *testing.T) {
