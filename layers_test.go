@@ -57,3 +57,26 @@ func TestImportsPointDown(t *testing.T) {
 	}
 	require.Greater(t, seen, len(allowed), "go list found the packages")
 }
+
+// TestTestKitOnlyInTests checks that internal/testkit (the browser harness
+// and its chromedp among them) reaches no shipped package: outside the kit,
+// only _test.go files import it.
+func TestTestKitOnlyInTests(t *testing.T) {
+	const kit = "github.com/outhook/outhook/internal/testkit/"
+	out, err := exec.Command("go", "list", "-json", "./...").Output()
+	require.NoError(t, err)
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	for dec.More() {
+		var p struct {
+			ImportPath string
+			Imports    []string
+		}
+		require.NoError(t, dec.Decode(&p))
+		if strings.HasPrefix(p.ImportPath, kit) {
+			continue
+		}
+		for _, imp := range p.Imports {
+			require.False(t, strings.HasPrefix(imp, kit), "%s imports %s outside its tests", p.ImportPath, imp)
+		}
+	}
+}
