@@ -27,6 +27,7 @@
 //	POST   /webhooks/{id}/breaker/reset       close the breaker
 //	POST   /webhooks/{id}/recover             redeliver its dead letters since a time
 //	POST   /validate                          check a definition, saving nothing
+//	POST   /test                              send an event to a definition not saved
 //	POST   /preview                           render a template over an event
 //	GET    /event-types                       triggers, schemas and mock events
 //	GET    /event-types/{trigger}             one of them

@@ -35,6 +35,11 @@ func TestATenantSeesNothingOfAnother(t *testing.T) {
 
 	mine := s.hook("Shared name") // globex may use the same name
 	mine["id"] = "g-hook"
+	// A draft with acme's id and its secret sent back masked borrows
+	// nothing: the id is no webhook of globex's.
+	borrow := s.hook("Shared name")
+	borrow["id"] = "a-hook"
+	borrow["headers"] = map[string]string{"Authorization": "REDACTED"}
 	cases := []struct {
 		op     string // as in the document
 		path   string
@@ -55,6 +60,7 @@ func TestATenantSeesNothingOfAnother(t *testing.T) {
 		{"POST /webhooks/{id}/breaker/reset", "/webhooks/a-hook/breaker/reset", nil, nil, http.StatusNotFound},
 		{"POST /webhooks/{id}/recover", "/webhooks/a-hook/recover", map[string]any{"since": since}, nil, http.StatusNotFound},
 		{"POST /validate", "/validate", def, nil, http.StatusOK},
+		{"POST /test", "/test", map[string]any{"webhook": borrow}, nil, http.StatusOK},
 		{"POST /preview", "/preview", map[string]any{"body_template": "{}", "trigger": "RequestCreated"}, nil, http.StatusOK},
 		{"GET /event-types", "/event-types", nil, nil, http.StatusOK},
 		{"GET /event-types/{trigger}", "/event-types/RequestCreated", nil, nil, http.StatusOK},

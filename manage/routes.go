@@ -33,6 +33,7 @@ var routes = []route{
 	{method: http.MethodPost, path: "/webhooks/{id}/breaker/reset", serve: (*Handler).resetBreaker},
 	{method: http.MethodPost, path: "/webhooks/{id}/recover", serve: (*Handler).recoverDeadLetters},
 	{method: http.MethodPost, path: "/validate", serve: (*Handler).validate},
+	{method: http.MethodPost, path: "/test", serve: (*Handler).testDefinition},
 	{method: http.MethodPost, path: "/preview", serve: (*Handler).preview},
 	{method: http.MethodGet, path: "/event-types", serve: (*Handler).eventTypes},
 	{method: http.MethodGet, path: "/event-types/{trigger}", serve: (*Handler).eventType},
@@ -317,6 +318,50 @@ func (h *Handler) test(c *call) error {
 		}
 	}
 	inv, err := c.tenant.Test(c.r.Context(), id, e)
+	if err != nil {
+		return err
+	}
+	writeJSON(c.w, "application/json", http.StatusOK, inv)
+	return nil
+}
+
+type testDefinitionRequest struct {
+	Webhook *webhook.Webhook `json:"webhook"`
+	eventChoice
+}
+
+// testDefinition sends an event to a definition that need not be saved:
+// the Test button of a form. Masked secrets are taken from the stored
+// webhook of the definition's id, for its URL only.
+func (h *Handler) testDefinition(c *call) error {
+	if err := h.rateLimit(c, h.tests, "tests"); err != nil {
+		return err
+	}
+	var req testDefinitionRequest
+	if err := decodeBody(c.r, c.w, h.cfg.maxBody, &req); err != nil {
+		return err
+	}
+	if req.Webhook == nil {
+		return fieldProblem("webhook", "give the definition to test")
+	}
+	e, err := req.event()
+	if err != nil {
+		return err
+	}
+	if e == nil {
+		for _, t := range req.Webhook.Triggers {
+			if m, ok := accessrequest.Mock(t); ok {
+				e = m
+				break
+			}
+		}
+		if e == nil {
+			p := newProblem(kindEventInvalid, "none of the definition's triggers has a mock event; send an event")
+			p.errors = []FieldError{{Field: "event", Message: p.detail}}
+			return p
+		}
+	}
+	inv, err := c.tenant.TestDefinition(c.r.Context(), *req.Webhook, e)
 	if err != nil {
 		return err
 	}

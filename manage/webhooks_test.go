@@ -326,6 +326,27 @@ func TestTestWebhook(t *testing.T) {
 	acme.problem(http.StatusTooManyRequests, "rate-limited", http.MethodPost, "/webhooks/"+w.ID+"/test", map[string]any{})
 }
 
+func TestTestADefinitionNotSaved(t *testing.T) {
+	s := newService(t, nil, manage.WithTestRate(3, time.Hour))
+	acme := s.as("acme")
+	def := s.hook("draft")
+	var inv webhook.Invocation
+	acme.ok(http.StatusOK, &inv, http.MethodPost, "/test", map[string]any{"webhook": def})
+	require.Equal(t, webhook.Delivered, inv.Outcome)
+	require.Equal(t, accessrequest.Created, inv.EventType, "no event: the first trigger's mock")
+	acme.ok(http.StatusOK, &inv, http.MethodPost, "/test", map[string]any{"webhook": def, "trigger": "RequestApproved"})
+	require.Equal(t, accessrequest.Approved, inv.EventType)
+	var list struct{ Webhooks []webhook.Webhook }
+	acme.ok(http.StatusOK, &list, http.MethodGet, "/webhooks", nil)
+	require.Empty(t, list.Webhooks, "nothing was saved")
+
+	bad := s.hook("draft")
+	bad["body_template"] = "{{#each data.x}}"
+	p := acme.problem(http.StatusUnprocessableEntity, "definition-invalid", http.MethodPost, "/test", map[string]any{"webhook": bad})
+	require.Equal(t, "body_template", p.Errors[0].Field)
+	acme.problem(http.StatusTooManyRequests, "rate-limited", http.MethodPost, "/test", map[string]any{"webhook": def})
+}
+
 func TestTestGoesThroughTheSSRFGuard(t *testing.T) {
 	rc := newReceiver(t)
 	d := newDispatcher(t, webhook.WithURLPolicy(webhook.URLPolicy{AllowHTTP: true, AllowCustomPorts: true}))
