@@ -28,6 +28,7 @@ func TestImportsPointDown(t *testing.T) {
 		"internal/memengine": {"engine", "event"},
 		"webhook":            {"event", "accessrequest", "signature", "engine", "template", "filter", "validate", "defstore", "keyring"},
 		"manage":             {"event", "accessrequest", "defstore", "webhook", "template", "filter", "validate"},
+		"console":            {"event", "defstore", "webhook", "template", "filter", "manage"},
 	}
 	out, err := exec.Command("go", "list", "-json", "./...").Output()
 	require.NoError(t, err)
