@@ -31,6 +31,7 @@ var readmeImports = map[string]string{
 	"time":          "time",
 	"strings":       "strings",
 	"accessrequest": "github.com/outhook/outhook/accessrequest",
+	"console":       "github.com/outhook/outhook/console",
 	"defstore":      "github.com/outhook/outhook/defstore",
 	"keyring":       "github.com/outhook/outhook/keyring",
 	"manage":        "github.com/outhook/outhook/manage",
@@ -49,8 +50,8 @@ var readmeImports = map[string]string{
 // fence matches a fenced block: its language and its text.
 var fence = regexp.MustCompile("(?ms)^```(\\w*)\\n(.*?)^```\\s*$")
 
-// TestReadmeCommands checks that the README starts with the two commands
-// its first paragraph promises.
+// TestReadmeCommands checks that the README starts with the three commands
+// the paragraphs after them describe.
 func TestReadmeCommands(t *testing.T) {
 	readme, err := os.ReadFile("README.md")
 	require.NoError(t, err)
@@ -62,7 +63,7 @@ func TestReadmeCommands(t *testing.T) {
 		cmd, _, _ := strings.Cut(line, "#")
 		commands = append(commands, strings.TrimSpace(cmd))
 	}
-	require.Equal(t, []string{"go run ./examples/quickstart", "go test -race ./..."}, commands)
+	require.Equal(t, []string{"go run ./examples/quickstart", "go test -race ./...", "go run ./examples/console"}, commands)
 }
 
 // TestReadmeCompiles compiles every ```go block of README.md. A block

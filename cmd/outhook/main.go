@@ -225,7 +225,8 @@ parse, the database or the network).
 
 func (c *cli) topUsage(w io.Writer) {
 	fmt.Fprint(w, `Outhook's command line: render and check webhook templates and definitions,
-send test deliveries, verify signed requests, and serve the management API.
+send test deliveries, verify signed requests, and serve the console and the
+management API.
 
 Usage:
   outhook <command> [flags] [arguments]

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -19,6 +18,7 @@ import (
 
 	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
 
+	"github.com/outhook/outhook/console"
 	"github.com/outhook/outhook/keyring"
 	"github.com/outhook/outhook/manage"
 	"github.com/outhook/outhook/riverengine"
@@ -27,25 +27,27 @@ import (
 
 var serveCommand = &command{
 	name:     "serve",
-	synopsis: "serve the management API on an embedded SQLite store, for local use",
+	synopsis: "serve the console and the management API on an embedded SQLite store, for local use",
 	usage: `
 Usage: outhook serve -db FILE [-addr 127.0.0.1:8080] [-key ID:BASE64]
                      [-allow-target ADDR]... [-allow-http] [-allow-custom-ports]
 
-Serves the management API (package manage) for local use, on the SQLite
-database FILE, created and migrated when needed. Webhooks are delivered
+Serves the Webhooks console (package console) and the management API
+(package manage) for local use, on the SQLite database FILE, created and
+migrated when needed. Webhooks are delivered
 by riverengine's durable engine, and their definitions, invocation records,
 dead letters and queued deliveries are kept in FILE, so they outlive the
 process.
 
-The API is at http://ADDR/api/, its OpenAPI document at /api/openapi.json.
-It has a single tenant (the default one) and records every change as made
-by $USER. It has no authentication: it answers only requests from this
-machine (a loopback peer, with a Host header naming localhost or a loopback
-address, which also keeps web pages from reaching it through DNS
-rebinding), and the address is on loopback unless -addr says otherwise. To
-offer the API to others, mount package manage in a service behind your own
-authentication.
+The console is at http://ADDR/, the API at http://ADDR/api/ and its
+OpenAPI document at /api/openapi.json. Both serve a single tenant (the
+default one) and record every change as made by $USER. They have no
+authentication: they answer only requests from this machine (a loopback
+peer, with a Host header naming localhost or a loopback address, which
+also keeps web pages from reaching them through DNS rebinding), and the
+address is on loopback unless -addr says otherwise; the console also
+refuses forms posted from another origin. To offer them to others, mount
+packages console and manage in a service behind your own authentication.
 
 Definitions' secrets (header values, signing secrets, secret URL parts) are
 sealed in FILE with a key: -key, or $OUTHOOK_KEY, written ID:BASE64 as
@@ -138,7 +140,7 @@ func serve(ctx context.Context, c *cli, cfg serveConfig) error {
 		}
 	}()
 
-	handler, err := newHandler(d, localTenant(cfg.actor), manage.WithLogger(logger))
+	handler, err := newHandler(d, localTenant(cfg.actor), logger)
 	if err != nil {
 		return err
 	}
@@ -152,7 +154,7 @@ func serve(ctx context.Context, c *cli, cfg serveConfig) error {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	fmt.Fprintf(c.stderr, "outhook serve: the management API is at http://%s/api/ (database %s, changes made as %q)\n", ln.Addr(), cfg.db, cfg.actor)
+	fmt.Fprintf(c.stderr, "outhook serve: the console is at http://%[1]s/, the management API at http://%[1]s/api/ (database %[2]s, changes made as %[3]q)\n", ln.Addr(), cfg.db, cfg.actor)
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -170,20 +172,21 @@ func serve(ctx context.Context, c *cli, cfg serveConfig) error {
 	return nil
 }
 
-// newHandler builds what serve serves: the management API under /api/,
-// every request first checked by localOnly. The console mounts here too,
-// beside the API (at /, say), with the same Dispatcher and tenant function.
-func newHandler(d *webhook.Dispatcher, tenantOf manage.TenantFunc, opts ...manage.Option) (http.Handler, error) {
-	api, err := manage.New(d, tenantOf, opts...)
+// newHandler builds what serve serves: the console at / and the
+// management API under /api/, both asking tenantOf whose a request is,
+// and every request first checked by localOnly.
+func newHandler(d *webhook.Dispatcher, tenantOf manage.TenantFunc, logger *slog.Logger) (http.Handler, error) {
+	api, err := manage.New(d, tenantOf, manage.WithLogger(logger))
+	if err != nil {
+		return nil, err
+	}
+	ui, err := console.New(d, tenantOf, console.WithLogger(logger))
 	if err != nil {
 		return nil, err
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/api/", http.StripPrefix("/api", api))
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		io.WriteString(w, "Outhook's management API is at /api/; its OpenAPI document is at /api/openapi.json.\n")
-	})
+	mux.Handle("/", ui)
 	return localOnly(mux), nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,7 +29,7 @@ type server struct {
 	done chan struct{}
 }
 
-var servingAt = regexp.MustCompile(`the management API is at (http://\S+/api/)`)
+var servingAt = regexp.MustCompile(`the management API at (http://\S+/api/)`)
 
 // startServe starts outhook serve with args and waits until it listens.
 func startServe(t *testing.T, args ...string) *server {
@@ -96,13 +97,44 @@ func (s *server) stop(t *testing.T) int {
 // call makes a request to the API and decodes a JSON answer into out.
 func (s *server) call(t *testing.T, method, path, body string, header http.Header, out any) *http.Response {
 	t.Helper()
+	if body != "" {
+		header = header.Clone()
+		if header == nil {
+			header = http.Header{}
+		}
+		header.Set("Content-Type", "application/json")
+	}
+	resp, b := s.do(t, method, s.url+strings.TrimPrefix(path, "/"), body, header)
+	if out != nil {
+		require.NoError(t, json.Unmarshal(b, out), "%s %s: %d %s", method, path, resp.StatusCode, b)
+	}
+	return resp
+}
+
+// page makes a request to the console at path ("/", "/webhooks/ID"),
+// sending form when it is not nil, and returns the answer and its body.
+// Redirects are not followed.
+func (s *server) page(t *testing.T, method, path string, form url.Values, header http.Header) (*http.Response, string) {
+	t.Helper()
+	var body string
+	if form != nil {
+		header = header.Clone()
+		if header == nil {
+			header = http.Header{}
+		}
+		header.Set("Content-Type", "application/x-www-form-urlencoded")
+		body = form.Encode()
+	}
+	resp, b := s.do(t, method, strings.TrimSuffix(s.url, "api/")+strings.TrimPrefix(path, "/"), body, header)
+	return resp, string(b)
+}
+
+func (s *server) do(t *testing.T, method, url, body string, header http.Header) (*http.Response, []byte) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, s.url+strings.TrimPrefix(path, "/"), strings.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, method, url, strings.NewReader(body))
 	require.NoError(t, err)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
 	for k, v := range header {
 		req.Header[k] = v
 	}
@@ -114,10 +146,7 @@ func (s *server) call(t *testing.T, method, path, body string, header http.Heade
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
-	if out != nil {
-		require.NoError(t, json.Unmarshal(b, out), "%s %s: %d %s", method, path, resp.StatusCode, b)
-	}
-	return resp
+	return resp, b
 }
 
 func TestServe(t *testing.T) {
@@ -134,10 +163,10 @@ func TestServe(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.Equal(t, "3.1.0", doc["openapi"])
 	require.Contains(t, doc["paths"], "/webhooks")
-	root, err := http.Get(strings.TrimSuffix(s.url, "api/"))
-	require.NoError(t, err)
-	root.Body.Close()
-	require.Equal(t, http.StatusOK, root.StatusCode)
+	resp, html := s.page(t, http.MethodGet, "/", nil, nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Contains(t, html, "<h1>Webhooks</h1>")
+	require.Contains(t, html, "No webhooks yet.")
 
 	// The key was generated beside the database, for its owner only.
 	fi, err := os.Stat(db + ".key")
@@ -181,14 +210,53 @@ func TestServe(t *testing.T) {
 	require.Len(t, history.Revisions, 1)
 	require.Equal(t, "tester", history.Revisions[0].Actor, "the actor is $USER")
 
+	// The console lists it, and changes it from its own pages only.
+	resp, html = s.page(t, http.MethodGet, "/", nil, nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Contains(t, html, `<a href="/webhooks/`+created.ID+`">local receiver</a>`)
+	require.Contains(t, html, "dot-active")
+	deactivate := url.Values{"version": {"1"}, "active": {"false"}}
+	for _, h := range []http.Header{
+		{"Sec-Fetch-Site": {"cross-site"}},
+		{"Origin": {"https://evil.example"}},
+	} {
+		resp, html = s.page(t, http.MethodPost, "/webhooks/"+created.ID+"/active", deactivate, h)
+		require.Equal(t, http.StatusForbidden, resp.StatusCode, "%v: %s", h, html)
+	}
+	var state struct {
+		Active  bool  `json:"active"`
+		Version int64 `json:"version"`
+	}
+	s.call(t, http.MethodGet, "/webhooks/"+created.ID, "", nil, &state)
+	require.True(t, state.Active, "a cross-origin form changed nothing")
+	require.EqualValues(t, 1, state.Version)
+	resp, html = s.page(t, http.MethodPost, "/webhooks/"+created.ID+"/active", deactivate, http.Header{"Sec-Fetch-Site": {"same-origin"}})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode, html)
+	s.call(t, http.MethodGet, "/webhooks/"+created.ID, "", nil, &state)
+	require.False(t, state.Active)
+	reactivate := url.Values{"version": {"2"}, "active": {"true"}}
+	resp, html = s.page(t, http.MethodPost, "/webhooks/"+created.ID+"/active", reactivate, http.Header{"Origin": {strings.TrimSuffix(strings.TrimSuffix(s.url, "api/"), "/")}})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode, html)
+	s.call(t, http.MethodGet, "/webhooks/"+created.ID+"/history", "", nil, &history)
+	require.Len(t, history.Revisions, 3)
+	for _, r := range history.Revisions {
+		require.Equal(t, "tester", r.Actor)
+	}
+
 	// Only this machine, by name or loopback address, is answered.
 	for _, host := range []string{"evil.example", "evil.example:8080", "10.0.0.1"} {
 		resp = s.call(t, http.MethodGet, "/webhooks", "", http.Header{"Host": {host}}, nil)
 		require.Equal(t, http.StatusForbidden, resp.StatusCode, host)
+		resp, html = s.page(t, http.MethodGet, "/", nil, http.Header{"Host": {host}})
+		require.Equal(t, http.StatusForbidden, resp.StatusCode, host)
+		require.NotContains(t, html, "local receiver")
 	}
 	for _, host := range []string{"localhost", "localhost:1234", "127.0.0.1", "[::1]:80"} {
 		resp = s.call(t, http.MethodGet, "/webhooks", "", http.Header{"Host": {host}}, nil)
 		require.Equal(t, http.StatusOK, resp.StatusCode, host)
+		resp, html = s.page(t, http.MethodGet, "/", nil, http.Header{"Host": {host}})
+		require.Equal(t, http.StatusOK, resp.StatusCode, host)
+		require.Contains(t, html, "local receiver")
 	}
 
 	require.Equal(t, 0, s.stop(t), s.log())
