@@ -24,6 +24,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -78,8 +79,11 @@ func run(ctx context.Context, addr string, out io.Writer, ready chan<- string) e
 		return err
 	}
 
+	// Only this machine: a loopback peer that names a loopback host, so
+	// that a web page whose domain resolves to 127.0.0.1 (DNS rebinding)
+	// is refused too.
 	local := func(r *http.Request) (string, string, error) {
-		if host, _, err := net.SplitHostPort(r.RemoteAddr); err != nil || !net.ParseIP(host).IsLoopback() {
+		if !loopback(r.RemoteAddr) || !loopbackHost(r.Host) {
 			return "", "", manage.ErrForbidden
 		}
 		return "", "console-demo", nil
@@ -158,4 +162,21 @@ func seed(ctx context.Context, d *webhook.Dispatcher, standIn string) error {
 	// One inactive webhook, for the table's white dot.
 	_, err = d.Tenant("").SetActive(ctx, added[1].ID, false, 0, "console-demo")
 	return err
+}
+
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	return err == nil && net.ParseIP(host).IsLoopback()
+}
+
+func loopbackHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
 }

@@ -92,3 +92,27 @@ func TestConsole(t *testing.T) {
 	}
 	require.Contains(t, out.String(), "The console is at "+base)
 }
+
+func TestConsoleRefusesAnotherHostName(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, "127.0.0.1:0", io.Discard, ready) }()
+	var url string
+	select {
+	case url = <-ready:
+	case err := <-done:
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	require.NoError(t, err)
+	req.Host = "rebound.example:8080" // a page whose domain points at 127.0.0.1
+	client := &http.Client{Transport: &http.Transport{}}
+	res, err := client.Do(req)
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusForbidden, res.StatusCode)
+	client.CloseIdleConnections()
+	cancel()
+	require.NoError(t, <-done)
+}
