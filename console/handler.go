@@ -334,6 +334,16 @@ var funcs = template.FuncMap{
 		}
 		return r.Operator == op
 	},
+	"validatorKinds": func() []struct{ Value, Label string } {
+		return []struct{ Value, Label string }{{checkJSONPath, "JSON path"}, {checkStatus, "Status"}, {checkHeader, "Header"}}
+	},
+	"validatorKind": func(v any, kind string) bool {
+		r, ok := v.(validatorRow)
+		if !ok || r.Kind == "" {
+			return kind == checkJSONPath
+		}
+		return r.Kind == kind
+	},
 	"webhookName": func(choices []webhookChoice, id string) string {
 		for _, c := range choices {
 			if c.ID == id {

@@ -302,7 +302,12 @@ func (h *Handler) update(c *request) error {
 	}
 	w, errs := f.webhook()
 	if len(errs) == 0 {
-		_, err := c.tenant.Update(c.ctx(), w, c.actor)
+		stored, err := c.tenant.Get(c.ctx(), f.ID)
+		if err != nil {
+			return err
+		}
+		keepSpelling(&w, stored)
+		_, err = c.tenant.Update(c.ctx(), w, c.actor)
 		if err == nil {
 			c.redirect("/?done=updated#webhook-" + url.QueryEscape(f.ID))
 			return nil

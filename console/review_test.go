@@ -1,0 +1,250 @@
+package console_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/console"
+	"github.com/outhook/outhook/event"
+	"github.com/outhook/outhook/filter"
+	"github.com/outhook/outhook/webhook"
+	"github.com/outhook/outhook/webhooktest"
+)
+
+// hostSite is a console mounted at prefix on a test server, serving the
+// tenant the X-Tenant header names ("" included: the single-tenant
+// service, whose webhooks Dispatcher.Get returns whole).
+type hostSite struct {
+	*site
+	prefix string
+}
+
+func newHostSite(t *testing.T, prefix string, dopts []webhook.Option, opts ...console.Option) *hostSite {
+	t.Helper()
+	receiver := webhooktest.NewReceiver(webhooktest.Respond(webhooktest.Response{
+		Body:   `{"status":"ok"}`,
+		Header: http.Header{"Content-Type": {"application/json"}},
+	}))
+	t.Cleanup(receiver.Close)
+	dopts = append([]webhook.Option{
+		webhook.WithAllowedTargets("127.0.0.1"),
+		webhook.WithURLPolicy(webhook.URLPolicy{AllowHTTP: true, AllowCustomPorts: true}),
+	}, dopts...)
+	d, err := webhook.New(dopts...)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = d.Close(context.Background()) })
+	tenantOf := func(r *http.Request) (string, string, error) {
+		return r.Header.Get("X-Tenant"), "admin", nil
+	}
+	h, err := console.New(d, tenantOf, opts...)
+	require.NoError(t, err)
+	var handler http.Handler = h
+	if prefix != "" {
+		mux := http.NewServeMux()
+		mux.Handle(prefix+"/", http.StripPrefix(prefix, h))
+		handler = mux
+	}
+	srv := httptest.NewServer(handler)
+	t.Cleanup(srv.Close)
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return &hostSite{site: &site{d: d, srv: srv, receiver: receiver, client: client}, prefix: prefix}
+}
+
+// send is site.do under the site's own prefix.
+func (s *hostSite) send(t *testing.T, tenant, method, path string, form url.Values, header ...string) (int, string, string) {
+	t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, s.srv.URL+s.prefix+path, body)
+	require.NoError(t, err)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	req.Header.Set("X-Tenant", tenant)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	res, err := s.client.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	return res.StatusCode, res.Header.Get("Location"), string(b)
+}
+
+// browserForm is the editor's form as a browser sends it: textareas'
+// lines end with CRLF.
+func browserForm(t *testing.T, page string) url.Values {
+	t.Helper()
+	values := formOfPage(t, page)
+	for k, vs := range values {
+		if k == "body_template" || k == "filter_json" || k == "delivery_json" || strings.HasSuffix(k, ".values") {
+			for i := range vs {
+				vs[i] = strings.ReplaceAll(vs[i], "\n", "\r\n")
+			}
+		}
+	}
+	return values
+}
+
+func signingSecret(b byte) string {
+	return "whsec_" + base64.StdEncoding.EncodeToString([]byte(strings.Repeat(string(rune('a'+b)), 32)))
+}
+
+// everyField is a webhook with every field of webhook.Webhook set, in
+// the spellings the editor is most likely to change.
+func everyField(t *testing.T, receiver string, flt *filter.Filter) webhook.Webhook {
+	t.Helper()
+	return webhook.Webhook{
+		Name:          "every field",
+		Active:        true,
+		Method:        "PUT",
+		URL:           receiver + "/services/T000/B000/XXXX?token=q-s3cret",
+		SecretURLPath: true,
+		Headers: map[string]string{
+			"Authorization": "Bearer h-s3cret",
+			"x-api-key":     "k-s3cret",
+			"Content-Type":  "application/json",
+		},
+		BodyTemplate: "\n{\n  \"event\": \"{{event_type}}\",\n  \"who\": \"{{data.requester.name}}\"\n}\n",
+		Triggers:     []event.Trigger{accessrequest.Granted, accessrequest.Created},
+		Filters:      flt,
+		TimeoutInSec: 45,
+		ResponseValidators: []webhook.ResponseValidator{
+			{JSONPath: "$.data.status", ExpectedValues: []string{"ok", "accepted"}},
+			{Status: []string{"200-204", "2xx"}},
+			{Header: "Content-Type", ExpectedValues: []string{"application/json"}},
+			{Header: "X-Seen"},
+			{JSONPath: "$.data.id"},
+		},
+		CustomValidationErrorMessage: "the receiver did not accept it",
+		SigningSecrets:               []string{signingSecret(0), signingSecret(1)},
+		Delivery: &webhook.DeliverySettings{
+			Retry:        &webhook.RetryPolicy{MaxAttempts: 3, InitialInterval: webhook.Duration(2 * time.Second), Multiplier: 1.5},
+			Concurrency:  2,
+			QueueSize:    100,
+			OrderingKey:  "data.id",
+			RateLimit:    &webhook.RateLimit{Requests: 10, Per: webhook.Duration(time.Second), Burst: 5},
+			MaxRedirects: 2,
+		},
+	}
+}
+
+func TestAnEditedFormSentBackUnchangedKeepsTheDefinitionExactly(t *testing.T) {
+	filtersForm, err := filter.FromFilters(filter.Filters{
+		Integrations:     []string{"int-1"},
+		IntegrationTypes: []string{"Postgresql", "Mysql"},
+		IntegrationNames: []string{"prod db"},
+		ResourceTypes:    []string{"postgresql-table"},
+		Resources:        []string{"res-1"},
+		Permissions:      []string{"SELECT"},
+		AccessFlows:      []string{"flow-1"},
+		Bundles:          []string{"bundle-1"},
+		Requesters:       []string{"user-1"},
+		Grantees:         []string{"grantee-1"},
+		Approval:         filter.ApprovalManual,
+		Environments:     []string{"production"},
+		Tags:             []string{"pci"},
+		Conditions: []filter.Condition{
+			{Path: "data.access_duration_in_seconds", Operator: filter.OpLte, Values: []any{json.Number("14400")}},
+			{Path: "data.justification", Operator: filter.OpEq, Values: []any{"14400"}},
+			{Path: "data.justification", Operator: filter.OpNeq, Values: []any{"true"}},
+			{Path: "data.requester.email", Operator: filter.OpIn, Values: []any{`"quoted"`, " padded ", "two\nlines", ""}},
+			{Path: "data.access_groups[].integration.type", Operator: filter.OpPrefix, Values: []any{"Postgres"}, Every: true},
+			{Path: "data.revocation_date", Operator: filter.OpExist, Values: []any{true}},
+		},
+	})
+	require.NoError(t, err)
+	operatorForm, err := filter.Parse([]byte(`{"$or": [{"data.custom_fields.environment": "production"}, {"data.access_duration_in_seconds": {"$lte": 3600}}]}`))
+	require.NoError(t, err)
+
+	builderForm, err := filter.FromFilters(filter.Filters{
+		IntegrationTypes: []string{"Postgresql", "Mysql"},
+		Conditions: []filter.Condition{
+			{Path: "data.access_duration_in_seconds", Operator: filter.OpLte, Values: []any{json.Number("14400")}},
+			{Path: "data.justification", Operator: filter.OpIn, Values: []any{"14400", "true", "null", `"quoted"`}},
+			{Path: "data.revocation_date", Operator: filter.OpExist, Values: []any{false}},
+		},
+	})
+	require.NoError(t, err)
+
+	for name, change := range map[string]func(w *webhook.Webhook){
+		"filters form":                   func(w *webhook.Webhook) { w.Filters = filtersForm },
+		"filters form the builder shows": func(w *webhook.Webhook) { w.Filters = builderForm },
+		"operator form":                  func(w *webhook.Webhook) { w.Filters = operatorForm },
+		"default method, no filter":      func(w *webhook.Webhook) { w.Method = "" },
+		"method in lower case":           func(w *webhook.Webhook) { w.Method = "patch" },
+		"no secrets": func(w *webhook.Webhook) {
+			w.Headers, w.SigningSecrets, w.SecretURLPath, w.Delivery = nil, nil, false, nil
+			w.URL = strings.Replace(w.URL, "?token=q-s3cret", "", 1)
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := newHostSite(t, "/console", nil)
+			w := everyField(t, s.receiver.URL, nil)
+			change(&w)
+			added, err := s.d.Add(w)
+			require.NoError(t, err)
+			before, ok := s.d.Get(added.ID)
+			require.True(t, ok)
+
+			status, _, edit := s.send(t, "", http.MethodGet, "/webhooks/"+added.ID, nil)
+			require.Equal(t, http.StatusOK, status)
+			for _, secret := range []string{"h-s3cret", "k-s3cret", "q-s3cret", "B000", signingSecret(0), signingSecret(1)} {
+				if name != "no secrets" {
+					requireAbsent(t, edit, secret)
+				}
+			}
+			if name == "filters form the builder shows" {
+				require.False(t, strings.Contains(edit, `name="filter_json"`), "the builder shows the filter")
+				require.True(t, strings.Contains(edit, "&#34;14400&#34;\n&#34;true&#34;\n&#34;null&#34;\n&#34;\\&#34;quoted\\&#34;&#34;</textarea>"),
+					"strings that would read as something else are quoted: %s", edit[strings.Index(edit, `name="conditions.1.values"`):][:200])
+			}
+			status, _, body := s.send(t, "", http.MethodPost, "/webhooks/"+added.ID, browserForm(t, edit))
+			require.Equal(t, http.StatusSeeOther, status, problems(body))
+
+			after, ok := s.d.Get(added.ID)
+			require.True(t, ok)
+			before.Version++
+			require.Equal(t, jsonOf(t, before), jsonOf(t, after))
+		})
+	}
+}
+
+func jsonOf(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.MarshalIndent(v, "", "  ")
+	require.NoError(t, err)
+	return string(b)
+}
+
+// problems is the list of a refused form's errors, for a failure message.
+func problems(page string) string {
+	_, rest, ok := strings.Cut(page, `id="form-errors"`)
+	if !ok {
+		return page
+	}
+	list, _, _ := strings.Cut(rest, "</div>")
+	return list
+}
+
+// requireAbsent fails when page holds secret, quoting where.
+func requireAbsent(t *testing.T, page, secret string) {
+	t.Helper()
+	if i := strings.Index(page, secret); i >= 0 {
+		t.Fatalf("the page shows %q: …%s…", secret, page[max(0, i-120):min(len(page), i+len(secret)+40)])
+	}
+}
