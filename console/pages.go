@@ -12,6 +12,7 @@ import (
 
 	"github.com/outhook/outhook/defstore"
 	"github.com/outhook/outhook/event"
+	"github.com/outhook/outhook/internal/redact"
 	"github.com/outhook/outhook/webhook"
 )
 
@@ -385,10 +386,20 @@ func (h *Handler) withoutTypedSecrets(c *request, f *form) (bool, error) {
 		}
 	}
 	f.SigningSecrets = kept
-	if f.SecretURLPath && f.URL != stored.URL {
+	if f.URL != stored.URL && urlHasSecrets(f.URL, f.SecretURLPath) {
 		f.URL, blanked = "", true
 	}
 	return blanked, nil
+}
+
+// urlHasSecrets reports whether the page would show raw masked: with a
+// secret path, userinfo, query values or a fragment, or not parsing.
+func urlHasSecrets(raw string, secretPath bool) bool {
+	if raw == "" {
+		return false
+	}
+	u, err := url.Parse(raw)
+	return secretPath || err != nil || redact.New().URL(u).String() != u.String()
 }
 
 // mapValues is the value of header name in h, in any case.
@@ -433,10 +444,14 @@ func (h *Handler) setActive(c *request) error {
 }
 
 // back is the console page a form names in its "back" field, when it is
-// one, else fallback: forms on several pages send to one action.
+// one, else fallback: forms on several pages send to one action. A
+// browser drops tabs and newlines from a Location and reads \ as /, so
+// "/\t/evil.example" is refused with "//evil.example" and "/\evil.example".
 func back(c *request, fallback string) string {
 	b := c.r.PostForm.Get("back")
-	if b == "" || b[0] != '/' || (len(b) > 1 && (b[1] == '/' || b[1] == '\\')) {
+	u, err := url.Parse(b) // refuses control characters
+	if err != nil || !strings.HasPrefix(b, "/") || strings.Contains(b, `\`) ||
+		u.Scheme != "" || u.Host != "" || u.User != nil || strings.HasPrefix(u.Path, "//") {
 		return fallback
 	}
 	return b

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -77,7 +78,7 @@ func (s *hostSite) send(t *testing.T, tenant, method, path string, form url.Valu
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
-	res, err := s.client.Do(req)
+	res, err := http.DefaultTransport.RoundTrip(req) // follows nothing, reads Location as sent
 	require.NoError(t, err)
 	defer res.Body.Close()
 	b, err := io.ReadAll(res.Body)
@@ -247,4 +248,85 @@ func requireAbsent(t *testing.T, page, secret string) {
 	if i := strings.Index(page, secret); i >= 0 {
 		t.Fatalf("the page shows %q: …%s…", secret, page[max(0, i-120):min(len(page), i+len(secret)+40)])
 	}
+}
+
+// location is where a browser goes for a Location header: it drops tabs
+// and newlines before it reads the URL.
+func location(t *testing.T, base, loc string) *url.URL {
+	t.Helper()
+	loc = strings.Map(func(r rune) rune {
+		if r == '\t' || r == '\n' || r == '\r' {
+			return -1
+		}
+		return r
+	}, loc)
+	loc = strings.ReplaceAll(loc, `\`, "/") // as browsers read http URLs
+	b, err := url.Parse(base)
+	require.NoError(t, err)
+	u, err := b.Parse(loc)
+	require.NoError(t, err)
+	return u
+}
+
+func TestTheBackFieldCannotLeaveTheSite(t *testing.T) {
+	for _, prefix := range []string{"", "/console"} {
+		s := newHostSite(t, prefix, nil)
+		added, err := s.d.Tenant("acme").Create(context.Background(), everyField(t, s.receiver.URL, nil), "admin")
+		require.NoError(t, err)
+		version := added.Version
+		for _, back := range []string{"/\t/evil.example/", "/\n/evil.example/", "/\\evil.example/", "/%2F/evil.example", "//evil.example/", "https://evil.example/", "/\t\\evil.example"} {
+			status, loc, _ := s.send(t, "acme", http.MethodPost, "/webhooks/"+added.ID+"/active", url.Values{"version": {strconv.FormatInt(version, 10)}, "active": {"true"}, "back": {back}})
+			require.Equal(t, http.StatusSeeOther, status, "%q", back)
+			version++
+			u := location(t, s.srv.URL+prefix+"/", loc)
+			require.Equal(t, strings.TrimPrefix(s.srv.URL, "http://"), u.Host, "back %q under %q sent the browser to %q", back, prefix, loc)
+		}
+	}
+}
+
+func TestARefusedFormDoesNotSendTypedURLSecretsBack(t *testing.T) {
+	s := newHostSite(t, "/console", nil)
+	form := url.Values{
+		"name":         {"bad name!"},
+		"method":       {"POST"},
+		"url":          {"http://user:typed-pw@127.0.0.1:1/hook?token=typed-token"},
+		"triggers":     {"RequestCreated"},
+		"mock_trigger": {"RequestCreated"},
+	}
+	status, _, body := s.send(t, "acme", http.MethodPost, "/webhooks/new", form)
+	require.Equal(t, http.StatusUnprocessableEntity, status)
+	requireAbsent(t, body, "typed-pw")
+	requireAbsent(t, body, "typed-token")
+	require.Contains(t, body, "enter the header values, signing secrets and secret URL again")
+
+	// The Test button without the script answers with the page again.
+	form.Set("name", "fine")
+	status, _, body = s.send(t, "acme", http.MethodPost, "/test", form)
+	require.Equal(t, http.StatusOK, status)
+	require.Contains(t, body, "Test failed")
+	requireAbsent(t, body, "typed-pw")
+	requireAbsent(t, body, "typed-token")
+}
+
+func TestNoPageOrAnswerQuotesATypedSigningSecret(t *testing.T) {
+	s := newHostSite(t, "/console", nil)
+	form := url.Values{
+		"name":                    {"hook"},
+		"url":                     {s.receiver.URL + "/hook"},
+		"triggers":                {"RequestCreated"},
+		"mock_trigger":            {"RequestCreated"},
+		"signing_secrets.0.value": {"whsec_typed-s3cret-not-base64"},
+		"signing_secrets.1.value": {"typed-s3cret-no-prefix"},
+		"headers.0.key":           {"Authorization"},
+		"headers.0.value":         {"Bearer typed-s3cret\x01"},
+		"headers.1.key":           {"Bad Name typed-s3cret"},
+		"headers.1.value":         {"x"},
+	}
+	for _, path := range []string{"/webhooks/new", "/test", "/live/validate"} {
+		status, _, body := s.send(t, "acme", http.MethodPost, path, form)
+		require.NotEqual(t, http.StatusInternalServerError, status, path)
+		requireAbsent(t, strings.ReplaceAll(body, "Bad Name typed-s3cret", ""), "typed-s3cret")
+	}
+	_, _, frag := s.send(t, "acme", http.MethodPost, "/test", form, "X-Console-Fragment", "1")
+	requireAbsent(t, strings.ReplaceAll(frag, "Bad Name typed-s3cret", ""), "typed-s3cret")
 }
