@@ -57,7 +57,7 @@ func (s successRate) Percent() string {
 func (h *Handler) list(c *request) error {
 	cursor := c.r.URL.Query().Get("cursor")
 	page, err := c.tenant.List(c.ctx(), defstore.ListOptions{After: cursor, Limit: h.cfg.pageSize})
-	if errors.Is(err, defstore.ErrInvalidCursor) {
+	if errors.Is(err, webhook.ErrInvalidCursor) || errors.Is(err, defstore.ErrInvalidCursor) {
 		return badInput("the page asked for does not exist; start from the first page")
 	}
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -329,4 +330,61 @@ func TestNoPageOrAnswerQuotesATypedSigningSecret(t *testing.T) {
 	}
 	_, _, frag := s.send(t, "acme", http.MethodPost, "/test", form, "X-Console-Fragment", "1")
 	requireAbsent(t, strings.ReplaceAll(frag, "Bad Name typed-s3cret", ""), "typed-s3cret")
+}
+
+// plainStore is an InvocationStore that cannot query: what a service
+// with its own store of records may give WithInvocationStore.
+type plainStore struct{ webhook.InvocationStore }
+
+func TestPagesWorkWithAStoreThatCannotQuery(t *testing.T) {
+	s := newHostSite(t, "/console", []webhook.Option{webhook.WithInvocationStore(plainStore{webhook.NewMemoryStore(0, 0)})})
+	added, err := s.d.Tenant("acme").Create(context.Background(), everyField(t, s.receiver.URL, nil), "admin")
+	require.NoError(t, err)
+	_, err = s.d.Tenant("acme").Test(context.Background(), added.ID, mustMock(t, accessrequest.Created))
+	require.NoError(t, err)
+	for _, p := range []struct{ method, path, want string }{
+		{http.MethodGet, "/", "not recorded"},
+		{http.MethodGet, "/webhooks/" + added.ID, "every field"},
+		{http.MethodGet, "/invocations", "keeps no queryable history"},
+		{http.MethodGet, "/dead-letters?webhook=" + added.ID, "keeps no queryable dead letters"},
+		{http.MethodPost, "/webhooks/" + added.ID + "/recover", "keeps no queryable dead letters"},
+	} {
+		var form url.Values
+		if p.method == http.MethodPost {
+			form = url.Values{"since": {"2026-01-01T00:00"}}
+		}
+		status, _, body := s.send(t, "acme", p.method, p.path, form)
+		require.Less(t, status, 500, "%s %s", p.method, p.path)
+		require.True(t, strings.Contains(body, p.want), "%s %s says %q", p.method, p.path, p.want)
+	}
+}
+
+func TestACursorThatIsNotOneIsTheUsersMistake(t *testing.T) {
+	s := newHostSite(t, "/console", nil)
+	for _, tenant := range []string{"acme", "globex"} {
+		for i := range 3 {
+			w := everyField(t, s.receiver.URL, nil)
+			w.Name = fmt.Sprintf("%s %d", tenant, i)
+			_, err := s.d.Tenant(tenant).Create(context.Background(), w, "admin")
+			require.NoError(t, err)
+		}
+	}
+	for _, cursor := range []string{"garbage", "%00", "%ff", strings.Repeat("x", 5000)} {
+		status, _, body := s.send(t, "acme", http.MethodGet, "/?cursor="+cursor, nil)
+		require.Less(t, status, 500, cursor)
+		if cursor == "%00" || cursor == "%ff" {
+			require.Equal(t, http.StatusBadRequest, status, cursor)
+			require.Contains(t, body, "start from the first page")
+		}
+		for _, records := range []string{"/invocations", "/dead-letters"} {
+			status, _, body = s.send(t, "acme", http.MethodGet, records+"?cursor="+cursor, nil)
+			require.Equal(t, http.StatusOK, status, records)
+			require.Contains(t, body, "Please correct the following", records)
+		}
+	}
+	// Another tenant's cursor shows nothing of theirs.
+	page, err := s.d.Tenant("globex").List(context.Background(), defstoreListOf(1))
+	require.NoError(t, err)
+	_, _, body := s.send(t, "acme", http.MethodGet, "/?cursor="+url.QueryEscape(page.Next), nil)
+	requireAbsent(t, body, "globex")
 }
