@@ -388,3 +388,67 @@ func TestACursorThatIsNotOneIsTheUsersMistake(t *testing.T) {
 	_, _, body := s.send(t, "acme", http.MethodGet, "/?cursor="+url.QueryEscape(page.Next), nil)
 	requireAbsent(t, body, "globex")
 }
+
+func TestAFormOfThousandsOfRowsIsReadInLinearTime(t *testing.T) {
+	s := newHostSite(t, "/console", nil)
+	form := url.Values{"name": {"rows"}, "url": {s.receiver.URL}, "triggers": {"RequestCreated"}}
+	for i := range 4990 { // net/url reads 10000 fields at most
+		form.Set(fmt.Sprintf("headers.%d.key", i), fmt.Sprintf("X-%d", i))
+		form.Set(fmt.Sprintf("headers.%d.value", i), "v")
+	}
+	require.Less(t, len(form.Encode()), console.DefaultMaxFormBytes)
+	start := time.Now()
+	status, _, _ := s.send(t, "acme", http.MethodPost, "/live/validate", form)
+	require.Equal(t, http.StatusOK, status)
+	require.Less(t, time.Since(start), 2*time.Second)
+}
+
+func TestFormsTooLargeOrMalformed(t *testing.T) {
+	s := newHostSite(t, "/console", nil, console.WithMaxFormBytes(1000))
+	status, _, _ := s.send(t, "acme", http.MethodPost, "/live/validate", url.Values{"name": {strings.Repeat("x", 2000)}})
+	require.Equal(t, http.StatusRequestEntityTooLarge, status)
+	req, err := http.NewRequest(http.MethodPost, s.srv.URL+"/console/webhooks/new", strings.NewReader("name=%zz"))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Tenant", "acme")
+	res, err := http.DefaultTransport.RoundTrip(req)
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusBadRequest, res.StatusCode)
+}
+
+func TestHeadRequestsChangeNothing(t *testing.T) {
+	s := newHostSite(t, "/console", nil)
+	added, err := s.d.Tenant("acme").Create(context.Background(), everyField(t, s.receiver.URL, nil), "admin")
+	require.NoError(t, err)
+	for _, p := range []string{"/", "/webhooks/" + added.ID, "/invocations", "/dead-letters", "/webhooks/new"} {
+		status, _, body := s.send(t, "acme", http.MethodHead, p, nil)
+		require.Equal(t, http.StatusOK, status, p)
+		require.Empty(t, body)
+	}
+	for _, p := range []string{"/webhooks/" + added.ID + "/delete", "/webhooks/" + added.ID + "/active", "/test", "/dead-letters/redeliver"} {
+		status, _, _ := s.send(t, "acme", http.MethodHead, p, nil)
+		require.GreaterOrEqual(t, status, 400, p)
+		status, _, _ = s.send(t, "acme", http.MethodGet, p, nil)
+		require.GreaterOrEqual(t, status, 400, p)
+	}
+	got, err := s.d.Tenant("acme").Get(context.Background(), added.ID)
+	require.NoError(t, err)
+	require.Equal(t, added.Version, got.Version)
+}
+
+func TestARateLimitedTestSaysWhenToTryAgain(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	s := newHostSite(t, "/console", nil, console.WithClock(func() time.Time { return now }), console.WithTestRate(10, time.Second))
+	form := url.Values{"name": {"hook"}, "url": {s.receiver.URL}, "triggers": {"RequestCreated"}, "mock_trigger": {"RequestCreated"}}
+	for range 10 {
+		_, _, frag := s.send(t, "acme", http.MethodPost, "/test", form, "X-Console-Fragment", "1")
+		require.Contains(t, frag, "Test successful")
+	}
+	status, _, frag := s.send(t, "acme", http.MethodPost, "/test", form, "X-Console-Fragment", "1")
+	require.Equal(t, http.StatusOK, status)
+	require.Contains(t, frag, "Test failed")
+	require.Contains(t, frag, "Too many tests; try again in 1s.")
+	_, _, frag = s.send(t, "globex", http.MethodPost, "/test", form, "X-Console-Fragment", "1")
+	require.Contains(t, frag, "Test successful", "each tenant has its own limit")
+}
