@@ -4,13 +4,16 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +21,7 @@ import (
 
 	"github.com/outhook/outhook/accessrequest"
 	"github.com/outhook/outhook/console"
+	"github.com/outhook/outhook/defstore"
 	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/filter"
 	"github.com/outhook/outhook/webhook"
@@ -451,4 +455,254 @@ func TestARateLimitedTestSaysWhenToTryAgain(t *testing.T) {
 	require.Contains(t, frag, "Too many tests; try again in 1s.")
 	_, _, frag = s.send(t, "globex", http.MethodPost, "/test", form, "X-Console-Fragment", "1")
 	require.Contains(t, frag, "Test successful", "each tenant has its own limit")
+}
+
+// echoServer is a hostile receiver: it sends back what it was sent, the
+// Authorization header included, in its body and its headers, with markup.
+func echoServer(t *testing.T) (*httptest.Server, *[]string) {
+	t.Helper()
+	var got []string
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.Header.Get("Authorization"))
+		mu.Unlock()
+		w.Header().Set("X-Echo", r.Header.Get("Authorization"))
+		w.Header().Set("X-Markup", `"><script>alert(1)</script>`)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = fmt.Fprintf(w, `{"status":"ok","auth":%q,"html":"</pre><script>alert(1)</script>"}`, r.Header.Get("Authorization"))
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &got
+}
+
+func TestAHostileReceiverSeesNoSecretOfAnotherAndShowsNoMarkup(t *testing.T) {
+	s := newHostSite(t, "/console", nil)
+	w := everyField(t, s.receiver.URL, nil)
+	w.URL = s.receiver.URL + "/hook"
+	w.SecretURLPath, w.ResponseValidators = false, nil
+	added, err := s.d.Tenant("acme").Create(context.Background(), w, "admin")
+	require.NoError(t, err)
+	evil, got := echoServer(t)
+
+	_, _, edit := s.send(t, "acme", http.MethodGet, "/webhooks/"+added.ID, nil)
+	form := browserForm(t, edit)
+	form.Set("url", evil.URL+"/hook")
+	form.Set("mock_trigger", "RequestCreated")
+	// Test and Save with the stored secrets masked and another URL.
+	_, _, frag := s.send(t, "acme", http.MethodPost, "/test", form, "X-Console-Fragment", "1")
+	require.Contains(t, frag, "Test failed")
+	_, _, page := s.send(t, "acme", http.MethodPost, "/test", form)
+	require.Contains(t, page, "Test failed")
+	status, _, page := s.send(t, "acme", http.MethodPost, "/webhooks/"+added.ID, form)
+	require.Equal(t, http.StatusUnprocessableEntity, status)
+	require.Contains(t, page, "secret is kept for the URL it was given for only")
+	for _, auth := range *got {
+		require.NotContains(t, auth, "h-s3cret", "the stored secret went to another URL")
+	}
+
+	// Given the secret whole, the echo comes back: the page shows it
+	// redacted, and the receiver's markup as text.
+	form.Set("headers.0.value", "Bearer typed-s3cret")
+	form.Del("signing_secrets.0.value")
+	form.Del("signing_secrets.1.value")
+	for _, k := range []string{"headers.1.value", "headers.2.value"} {
+		form.Set(k, "x-"+k)
+	}
+	_, _, frag = s.send(t, "acme", http.MethodPost, "/test", form, "X-Console-Fragment", "1")
+	require.Contains(t, frag, "Test successful")
+	require.Contains(t, frag, "&lt;script&gt;")
+	require.NotContains(t, frag, "<script>alert")
+	requireAbsent(t, frag, "typed-s3cret")
+	_, err = s.d.Tenant("acme").Test(context.Background(), added.ID, mustMock(t, accessrequest.Created))
+	require.NoError(t, err)
+	for _, p := range []string{"/invocations", "/"} {
+		_, _, body := s.send(t, "acme", http.MethodGet, p, nil)
+		require.NotContains(t, body, "<script>alert")
+		requireAbsent(t, body, "h-s3cret")
+	}
+}
+
+// failingDefs is a definition store that fails the calls named in fail.
+type failingDefs struct {
+	defstore.Store
+	mu   sync.Mutex
+	fail map[string]bool
+}
+
+var errStoreDown = errors.New("store down at 10.0.0.7: password=db-s3cret")
+
+func (f *failingDefs) failing(call string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.fail[call]
+}
+
+func (f *failingDefs) set(calls ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.fail = map[string]bool{}
+	for _, c := range calls {
+		f.fail[c] = true
+	}
+}
+
+func (f *failingDefs) Get(ctx context.Context, tenant, id string) (defstore.Record, error) {
+	if f.failing("Get") {
+		return defstore.Record{}, errStoreDown
+	}
+	return f.Store.Get(ctx, tenant, id)
+}
+
+func (f *failingDefs) List(ctx context.Context, tenant string, opts defstore.ListOptions) (defstore.Page, error) {
+	if f.failing("List") {
+		return defstore.Page{}, errStoreDown
+	}
+	return f.Store.List(ctx, tenant, opts)
+}
+
+func (f *failingDefs) Update(ctx context.Context, rec defstore.Record, version int64, actor string) (defstore.Record, error) {
+	if f.failing("Update") {
+		return defstore.Record{}, errStoreDown
+	}
+	return f.Store.Update(ctx, rec, version, actor)
+}
+
+func TestAFailingDefinitionStoreIsA500ThatShowsNothingOfIt(t *testing.T) {
+	defs := &failingDefs{Store: defstore.NewMemory()}
+	var logged strings.Builder
+	var logMu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		logMu.Lock()
+		defer logMu.Unlock()
+		return logged.Write(p)
+	}), nil))
+	s := newHostSite(t, "/console", []webhook.Option{webhook.WithDefinitionStore(defs)}, console.WithLogger(logger))
+	added, err := s.d.Tenant("acme").Create(context.Background(), everyField(t, s.receiver.URL, nil), "admin")
+	require.NoError(t, err)
+	_, _, edit := s.send(t, "acme", http.MethodGet, "/webhooks/"+added.ID, nil)
+	form := browserForm(t, edit)
+
+	for _, c := range []struct {
+		fail         []string
+		method, path string
+		form         url.Values
+	}{
+		{[]string{"List"}, http.MethodGet, "/", nil},
+		{[]string{"Get"}, http.MethodGet, "/webhooks/" + added.ID, nil},
+		{[]string{"List"}, http.MethodGet, "/invocations", nil},
+		{[]string{"Update"}, http.MethodPost, "/webhooks/" + added.ID, form},
+		{[]string{"Get"}, http.MethodPost, "/webhooks/" + added.ID, form},
+		{[]string{"Get"}, http.MethodPost, "/test", form},
+		{[]string{"Update"}, http.MethodPost, "/webhooks/" + added.ID + "/active", url.Values{"version": {"1"}, "active": {"false"}}},
+	} {
+		defs.set(c.fail...)
+		status, _, body := s.send(t, "acme", c.method, c.path, c.form, "X-Console-Fragment", "")
+		require.Equal(t, http.StatusInternalServerError, status, "%v %s %s", c.fail, c.method, c.path)
+		requireAbsent(t, body, "db-s3cret")
+		requireAbsent(t, body, "10.0.0.7")
+	}
+	defs.set()
+	logMu.Lock()
+	require.Contains(t, logged.String(), "store down")
+	logMu.Unlock()
+	got, err := s.d.Tenant("acme").Get(context.Background(), added.ID)
+	require.NoError(t, err)
+	require.Equal(t, added.Version, got.Version, "nothing was written")
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+func TestParallelRequestsOfSeveralTenants(t *testing.T) {
+	s := newHostSite(t, "/console", nil)
+	var wg sync.WaitGroup
+	for g := range 6 {
+		tenant := fmt.Sprintf("t%d", g%3)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			form := url.Values{
+				"name": {fmt.Sprintf("hook %d", g)}, "url": {s.receiver.URL + "/hook"}, "triggers": {"RequestCreated"},
+				"mock_trigger": {"RequestCreated"}, "body_template": {`{"a": "{{data.id}}"}`},
+				"filters.0.dimension": {"integration_types"}, "filters.0.values": {"Postgresql"},
+			}
+			for i := range 8 {
+				var status int
+				switch i % 4 {
+				case 0:
+					form.Set("name", fmt.Sprintf("hook %d %d", g, i))
+					status, _, _ = s.send(t, tenant, http.MethodPost, "/webhooks/new", form)
+				case 1:
+					status, _, _ = s.send(t, tenant, http.MethodPost, "/live/preview", form)
+				case 2:
+					status, _, _ = s.send(t, tenant, http.MethodPost, "/test", form, "X-Console-Fragment", "1")
+				case 3:
+					status, _, _ = s.send(t, tenant, http.MethodGet, "/", nil)
+				}
+				if status >= 500 {
+					t.Errorf("tenant %s request %d: %d", tenant, i, status)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for g := range 3 {
+		page, err := s.d.Tenant(fmt.Sprintf("t%d", g)).List(context.Background(), defstoreList())
+		require.NoError(t, err)
+		require.Len(t, page.Webhooks, 4, "each of the tenant's two writers created two")
+	}
+}
+
+func TestAnotherTenantsIDsReachNothing(t *testing.T) {
+	s := newHostSite(t, "/console", nil)
+	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusInternalServerError)
+	}))
+	t.Cleanup(failing.Close)
+	w := webhook.Webhook{
+		Name: "acme only", Active: true, URL: failing.URL + "/hook", Triggers: []event.Trigger{accessrequest.Created},
+		Headers:  map[string]string{"Authorization": "Bearer acme-s3cret"},
+		Delivery: &webhook.DeliverySettings{Retry: &webhook.RetryPolicy{MaxAttempts: 1}},
+	}
+	acme := s.d.Tenant("acme")
+	added, err := acme.Create(context.Background(), w, "admin")
+	require.NoError(t, err)
+	_, err = acme.Publish(context.Background(), mustMock(t, accessrequest.Created))
+	require.NoError(t, err)
+	var dl webhook.DeadLetter
+	require.Eventually(t, func() bool {
+		page, err := acme.DeadLetters(context.Background(), webhook.DeadLetterQuery{})
+		if err != nil || len(page.DeadLetters) == 0 {
+			return false
+		}
+		dl = page.DeadLetters[0]
+		return true
+	}, 5*time.Second, 10*time.Millisecond)
+
+	for _, c := range []struct {
+		method, path string
+		form         url.Values
+	}{
+		{http.MethodPost, "/webhooks/" + added.ID + "/breaker/reset", url.Values{}},
+		{http.MethodPost, "/webhooks/" + added.ID + "/recover", url.Values{"since": {"2000-01-01T00:00"}}},
+		{http.MethodPost, "/dead-letters/redeliver", url.Values{"delivery_id": {dl.DeliveryID}}},
+		{http.MethodPost, "/webhooks/" + added.ID, url.Values{"version": {"1"}, "name": {"taken"}, "url": {failing.URL}, "triggers": {"RequestCreated"}}},
+	} {
+		status, _, body := s.send(t, "globex", c.method, c.path, c.form)
+		require.Equal(t, http.StatusNotFound, status, c.path)
+		requireAbsent(t, body, "acme only")
+	}
+	for _, p := range []string{"/dead-letters?webhook=" + added.ID, "/invocations?webhook=" + added.ID, "/"} {
+		_, _, body := s.send(t, "globex", http.MethodGet, p, nil)
+		requireAbsent(t, body, "acme only")
+		requireAbsent(t, body, dl.DeliveryID)
+	}
+	page, err := acme.DeadLetters(context.Background(), webhook.DeadLetterQuery{})
+	require.NoError(t, err)
+	require.Len(t, page.DeadLetters, 1, "globex's redeliver and recover took nothing")
+	got, err := acme.Get(context.Background(), added.ID)
+	require.NoError(t, err)
+	require.Equal(t, added.Version, got.Version)
 }
