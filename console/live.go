@@ -45,6 +45,9 @@ func (h *Handler) test(c *request) error {
 	f := readForm(c.r.PostForm)
 	res := h.runTest(c, f)
 	if fragment(c.r) {
+		// Marks the answer as the console's own fragment: the script inserts
+		// nothing else as HTML (a sign-in page a host redirected to, say).
+		c.w.Header().Set("X-Console-Fragment", "1")
 		h.render(c, http.StatusOK, "test-result", res)
 		return nil
 	}

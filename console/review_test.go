@@ -706,3 +706,18 @@ func TestAnotherTenantsIDsReachNothing(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, added.Version, got.Version)
 }
+
+func TestTheTestFragmentIsMarkedAsTheConsoles(t *testing.T) {
+	s := newHostSite(t, "/console", nil)
+	form := url.Values{"name": {"hook"}, "url": {s.receiver.URL}, "triggers": {"RequestCreated"}, "mock_trigger": {"RequestCreated"}}
+	req, err := http.NewRequest(http.MethodPost, s.srv.URL+"/console/test", strings.NewReader(form.Encode()))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Tenant", "acme")
+	req.Header.Set("X-Console-Fragment", "1")
+	res, err := http.DefaultTransport.RoundTrip(req)
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	require.Equal(t, "1", res.Header.Get("X-Console-Fragment"), "the script inserts only a marked answer as HTML")
+}
