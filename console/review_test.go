@@ -1,16 +1,20 @@
 package console_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -720,4 +724,67 @@ func TestTheTestFragmentIsMarkedAsTheConsoles(t *testing.T) {
 	res.Body.Close()
 	require.Equal(t, http.StatusOK, res.StatusCode)
 	require.Equal(t, "1", res.Header.Get("X-Console-Fragment"), "the script inserts only a marked answer as HTML")
+}
+
+// rawGet sends one request line as written, as a client that does not
+// clean its URL would, and returns the answer.
+func rawGet(t *testing.T, srv *httptest.Server, requestURI string) (*http.Response, string) {
+	t.Helper()
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\nX-Tenant: acme\r\nConnection: close\r\n\r\n", requestURI, srv.Listener.Addr())
+	require.NoError(t, err)
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	return res, string(b)
+}
+
+var linkAttr = regexp.MustCompile(`(?:href|src|action|formaction|data-base)="([^"]*)"`)
+
+func TestLinksStayOnTheSiteWhateverTheRequestURI(t *testing.T) {
+	h, err := console.New(mustDispatcher(t), func(r *http.Request) (string, string, error) { return "acme", "a", nil })
+	require.NoError(t, err)
+	mux := http.NewServeMux()
+	mux.Handle("/console/", http.StripPrefix("/console", h))
+	// A router that mounts the console under a path segment of its own.
+	mux.Handle("/t/{tenant}/hooks/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r2 := r.Clone(r.Context())
+		r2.URL.Path = "/" + strings.SplitN(r.URL.Path, "/", 5)[4]
+		r2.URL.RawPath = ""
+		h.ServeHTTP(w, r2)
+	}))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	self := "http://" + srv.Listener.Addr().String()
+	for _, uri := range []string{
+		"/console/", "/console", "/console/invocations?since=x",
+		self + "/console/", "http://evil.example/console/", "http://evil.example//evil.example/console/",
+		"/console//evil.example/", "/console/%2F%2Fevil.example/", "/console/webhooks/%2E%2E",
+		"/t/%2F%2Fevil.example/hooks/", `/t/\evil.example/hooks/`, "/t/%5Cevil.example/hooks/", "/t/acme/hooks/invocations",
+	} {
+		res, body := rawGet(t, srv, uri)
+		links := []string{res.Header.Get("Location")}
+		for _, m := range linkAttr.FindAllStringSubmatch(body, -1) {
+			links = append(links, html.UnescapeString(m[1]))
+		}
+		for _, l := range links {
+			if l == "" || strings.HasPrefix(l, "#") {
+				continue
+			}
+			u := location(t, self+"/console/", l)
+			require.Equal(t, srv.Listener.Addr().String(), u.Host, "GET %s: a link %q leaves the site", uri, l)
+		}
+	}
+}
+
+func mustDispatcher(t *testing.T) *webhook.Dispatcher {
+	t.Helper()
+	d, err := webhook.New()
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = d.Close(context.Background()) })
+	return d
 }
