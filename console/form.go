@@ -62,10 +62,21 @@ type conditionRow struct {
 	Every          bool
 }
 
+// validatorRow is one response validator: Kind says what Path holds
+// (a JSON path, a header's name, or nothing for the status), and Values
+// are the expected values, or the statuses accepted.
 type validatorRow struct {
+	Kind   string
 	Path   string
 	Values []string
 }
+
+// Kinds of validator rows.
+const (
+	checkJSONPath = "json_path"
+	checkStatus   = "status"
+	checkHeader   = "header"
+)
 
 // dimension is one key of the filters form, as the builder offers it.
 type dimension struct {
@@ -114,6 +125,7 @@ func formOf(w webhook.Webhook) form {
 		CustomValidationErrorMessage: w.CustomValidationErrorMessage,
 		SigningSecrets:               slices.Clone(w.SigningSecrets),
 	}
+	f.Method = strings.ToUpper(f.Method) // as the Dispatcher reads it
 	if f.Method == "" {
 		f.Method = "POST"
 	}
@@ -143,12 +155,18 @@ func formOf(w webhook.Webhook) form {
 				}
 				f.Conditions = append(f.Conditions, row)
 			}
-		} else if b, err := json.MarshalIndent(w.Filters, "", "  "); err == nil {
-			f.FilterJSON = string(b)
+		}
+		if !f.builderKeeps(w.Filters) {
+			// The operator form, or values the builder's lines would
+			// change (blank, padded, on several lines): shown as JSON.
+			f.Filters, f.Approval, f.Conditions = nil, "", nil
+			if b, err := json.MarshalIndent(w.Filters, "", "  "); err == nil {
+				f.FilterJSON = string(b)
+			}
 		}
 	}
 	for _, v := range w.ResponseValidators {
-		f.Validators = append(f.Validators, validatorRow{Path: v.JSONPath, Values: slices.Clone(v.ExpectedValues)})
+		f.Validators = append(f.Validators, validatorRowOf(v))
 	}
 	if w.Delivery != nil {
 		if b, err := json.MarshalIndent(w.Delivery, "", "  "); err == nil {
@@ -159,13 +177,43 @@ func formOf(w webhook.Webhook) form {
 }
 
 // operandText writes a condition's operand as the builder shows it: a
-// string as itself, anything else as JSON.
+// string as itself when operand reads it back so, anything else as JSON
+// ("14400" with its quotes is the string).
 func operandText(v any) string {
-	if s, ok := v.(string); ok {
-		return s
+	if s, ok := v.(string); ok && s != "" && s == strings.TrimSpace(s) && !strings.ContainsAny(s, "\r\n") {
+		if back, ok := operand(s).(string); ok && back == s {
+			return s
+		}
 	}
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// builderKeeps reports whether the builder's rows of f, sent back as the
+// page shows them, give flt again.
+func (f form) builderKeeps(flt *filter.Filter) bool {
+	if _, ok := flt.Filters(); !ok {
+		return false
+	}
+	asShown := func(values []string) []string { return nonEmpty([]string{strings.Join(values, "\n")}) }
+	g := form{Approval: f.Approval}
+	for _, r := range f.Filters {
+		g.Filters = append(g.Filters, filterRow{Dimension: r.Dimension, Values: asShown(r.Values)})
+	}
+	for _, r := range f.Conditions {
+		if !slices.Contains(operators, r.Operator) {
+			return false
+		}
+		r.Path, r.Values = strings.TrimSpace(r.Path), asShown(r.Values)
+		g.Conditions = append(g.Conditions, r)
+	}
+	back, errs := g.filter()
+	if len(errs) > 0 {
+		return false
+	}
+	want, err1 := json.Marshal(flt)
+	got, err2 := json.Marshal(back)
+	return err1 == nil && err2 == nil && bytes.Equal(want, got)
 }
 
 // fieldError is a problem with one field of the form.
@@ -185,7 +233,7 @@ func readForm(values url.Values) form {
 		Method:                       values.Get("method"),
 		URL:                          strings.TrimSpace(values.Get("url")),
 		SecretURLPath:                values.Get("secret_url_path") != "",
-		BodyTemplate:                 values.Get("body_template"),
+		BodyTemplate:                 strings.ReplaceAll(values.Get("body_template"), "\r\n", "\n"), // a textarea's lines end with CRLF
 		Approval:                     values.Get("approval"),
 		FilterJSON:                   values.Get("filter_json"),
 		TimeoutInSec:                 strings.TrimSpace(values.Get("timeout_in_sec")),
@@ -223,7 +271,10 @@ func readForm(values url.Values) form {
 	}
 	for _, i := range rowIndexes(values, "validators") {
 		p := "validators." + i + "."
-		row := validatorRow{Path: strings.TrimSpace(values.Get(p + "path")), Values: nonEmpty(values[p+"values"])}
+		row := validatorRow{Kind: values.Get(p + "kind"), Path: strings.TrimSpace(values.Get(p + "path")), Values: nonEmpty(values[p+"values"])}
+		if row.Kind == checkStatus {
+			row.Path = "" // the row's path box is not read for a status
+		}
 		if row.Path != "" || len(row.Values) > 0 {
 			f.Validators = append(f.Validators, row)
 		}
@@ -319,8 +370,13 @@ func (f form) webhook() (webhook.Webhook, []fieldError) {
 	flt, ferrs := f.filter()
 	errs = append(errs, ferrs...)
 	w.Filters = flt
-	for _, v := range f.Validators {
-		w.ResponseValidators = append(w.ResponseValidators, webhook.ResponseValidator{JSONPath: v.Path, ExpectedValues: slices.Clone(v.Values)})
+	for i, v := range f.Validators {
+		rv, ok := v.validator()
+		if !ok {
+			errs = append(errs, fieldError{Field: fmt.Sprintf("response_validators[%d]", i), Message: fmt.Sprintf("%q is not a kind of check", v.Kind)})
+			continue
+		}
+		w.ResponseValidators = append(w.ResponseValidators, rv)
 	}
 	if strings.TrimSpace(f.DeliveryJSON) != "" {
 		var ds webhook.DeliverySettings
@@ -333,6 +389,44 @@ func (f form) webhook() (webhook.Webhook, []fieldError) {
 		}
 	}
 	return w, errs
+}
+
+// validatorRowOf is the row of a validator: a status check, a header
+// check, or (also for one the Dispatcher would refuse) a JSON path.
+func validatorRowOf(v webhook.ResponseValidator) validatorRow {
+	switch {
+	case v.Status != nil && v.JSONPath == "" && v.Header == "" && v.ExpectedValues == nil:
+		return validatorRow{Kind: checkStatus, Values: slices.Clone(v.Status)}
+	case v.Header != "" && v.JSONPath == "" && v.Status == nil:
+		return validatorRow{Kind: checkHeader, Path: v.Header, Values: slices.Clone(v.ExpectedValues)}
+	}
+	return validatorRow{Kind: checkJSONPath, Path: v.JSONPath, Values: slices.Clone(v.ExpectedValues)}
+}
+
+// validator is the row's validator; a row of no kind is a JSON path's.
+func (v validatorRow) validator() (webhook.ResponseValidator, bool) {
+	switch v.Kind {
+	case checkJSONPath, "":
+		return webhook.ResponseValidator{JSONPath: v.Path, ExpectedValues: slices.Clone(v.Values)}, true
+	case checkStatus:
+		return webhook.ResponseValidator{Status: slices.Clone(v.Values)}, true
+	case checkHeader:
+		return webhook.ResponseValidator{Header: v.Path, ExpectedValues: slices.Clone(v.Values)}, true
+	}
+	return webhook.ResponseValidator{}, false
+}
+
+// keepSpelling gives w the stored spelling of the fields the page shows
+// in a form of its own, when they are sent back as shown: the triggers'
+// order (the page lists them in its own) and the method's case, or its
+// absence (the page shows POST).
+func keepSpelling(w *webhook.Webhook, stored webhook.Webhook) {
+	if len(w.Triggers) == len(stored.Triggers) && !slices.ContainsFunc(stored.Triggers, func(t event.Trigger) bool { return !slices.Contains(w.Triggers, t) }) {
+		w.Triggers = slices.Clone(stored.Triggers)
+	}
+	if strings.EqualFold(w.Method, stored.Method) || (stored.Method == "" && w.Method == "POST") {
+		w.Method = stored.Method
+	}
 }
 
 func hasHeader(h map[string]string, name string) bool {

@@ -108,3 +108,5 @@ func hasAttr(n *html.Node, key string) bool {
 	}
 	return false
 }
+
+func defstoreListOf(n int) defstore.ListOptions { return defstore.ListOptions{Limit: n} }

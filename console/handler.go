@@ -174,7 +174,12 @@ func (h *Handler) page(serve func(*Handler, *request) error) http.Handler {
 		if r.Method == http.MethodPost {
 			r.Body = http.MaxBytesReader(w, r.Body, h.cfg.maxForm)
 			if err := r.ParseForm(); err != nil {
-				h.errorPage(w, r, http.StatusRequestEntityTooLarge, "The form is too large or malformed.")
+				var tooLarge *http.MaxBytesError
+				if errors.As(err, &tooLarge) {
+					h.errorPage(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("The form is larger than the %d bytes the console reads.", tooLarge.Limit))
+					return
+				}
+				h.errorPage(w, r, http.StatusBadRequest, "The form could not be read: it is malformed, or has too many fields.")
 				return
 			}
 		}
@@ -333,6 +338,16 @@ var funcs = template.FuncMap{
 			return op == "eq"
 		}
 		return r.Operator == op
+	},
+	"validatorKinds": func() []struct{ Value, Label string } {
+		return []struct{ Value, Label string }{{checkJSONPath, "JSON path"}, {checkStatus, "Status"}, {checkHeader, "Header"}}
+	},
+	"validatorKind": func(v any, kind string) bool {
+		r, ok := v.(validatorRow)
+		if !ok || r.Kind == "" {
+			return kind == checkJSONPath
+		}
+		return r.Kind == kind
 	},
 	"webhookName": func(choices []webhookChoice, id string) string {
 		for _, c := range choices {

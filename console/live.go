@@ -33,8 +33,9 @@ func (h *Handler) limited(c *request, rates *tenantrate.Rates, what string) (str
 	if ok {
 		return "", false
 	}
-	c.w.Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds()+0.999)))
-	return fmt.Sprintf("Too many %s; try again in %s.", what, wait.Round(time.Second)), true
+	wait = (wait + time.Second - 1).Truncate(time.Second) // "in 0s" would be too soon
+	c.w.Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds())))
+	return fmt.Sprintf("Too many %s; try again in %s.", what, wait), true
 }
 
 // test sends the mock event of the form's chosen trigger to the form's
@@ -44,6 +45,9 @@ func (h *Handler) test(c *request) error {
 	f := readForm(c.r.PostForm)
 	res := h.runTest(c, f)
 	if fragment(c.r) {
+		// Marks the answer as the console's own fragment: the script inserts
+		// nothing else as HTML (a sign-in page a host redirected to, say).
+		c.w.Header().Set("X-Console-Fragment", "1")
 		h.render(c, http.StatusOK, "test-result", res)
 		return nil
 	}

@@ -121,8 +121,9 @@ func WithTrustedOrigins(origins ...string) Option {
 	return optionFunc(func(c *config) { c.trustedOrigins = append(c.trustedOrigins, origins...) })
 }
 
-// WithLogger logs the errors the console answers 500 for, and the tenant
-// function's errors that are neither ErrUnauthenticated nor ErrForbidden.
+// WithLogger logs the errors the console answers 500 for, the tenant
+// function's errors that are neither ErrUnauthenticated nor ErrForbidden,
+// and those of a Test that could not be run (the page says so).
 // By default, and with a nil l, nothing is logged.
 func WithLogger(l *slog.Logger) Option {
 	return optionFunc(func(c *config) { c.logger = l })
@@ -135,7 +136,8 @@ func WithChallenge(challenge string) Option {
 }
 
 // WithClock makes the console read the time from now: the window of the
-// success rate the webhooks table shows ends there. Default time.Now.
+// success rate the webhooks table shows ends there, and the rate limits of
+// tests and live checks count by it. Default time.Now.
 func WithClock(now func() time.Time) Option {
 	return optionFunc(func(c *config) {
 		if now == nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/outhook/outhook/defstore"
 	"github.com/outhook/outhook/event"
+	"github.com/outhook/outhook/internal/redact"
 	"github.com/outhook/outhook/webhook"
 )
 
@@ -56,7 +57,7 @@ func (s successRate) Percent() string {
 func (h *Handler) list(c *request) error {
 	cursor := c.r.URL.Query().Get("cursor")
 	page, err := c.tenant.List(c.ctx(), defstore.ListOptions{After: cursor, Limit: h.cfg.pageSize})
-	if errors.Is(err, defstore.ErrInvalidCursor) {
+	if errors.Is(err, webhook.ErrInvalidCursor) || errors.Is(err, defstore.ErrInvalidCursor) {
 		return badInput("the page asked for does not exist; start from the first page")
 	}
 	if err != nil {
@@ -302,7 +303,12 @@ func (h *Handler) update(c *request) error {
 	}
 	w, errs := f.webhook()
 	if len(errs) == 0 {
-		_, err := c.tenant.Update(c.ctx(), w, c.actor)
+		stored, err := c.tenant.Get(c.ctx(), f.ID)
+		if err != nil {
+			return err
+		}
+		keepSpelling(&w, stored)
+		_, err = c.tenant.Update(c.ctx(), w, c.actor)
 		if err == nil {
 			c.redirect("/?done=updated#webhook-" + url.QueryEscape(f.ID))
 			return nil
@@ -380,10 +386,20 @@ func (h *Handler) withoutTypedSecrets(c *request, f *form) (bool, error) {
 		}
 	}
 	f.SigningSecrets = kept
-	if f.SecretURLPath && f.URL != stored.URL {
+	if f.URL != stored.URL && urlHasSecrets(f.URL, f.SecretURLPath) {
 		f.URL, blanked = "", true
 	}
 	return blanked, nil
+}
+
+// urlHasSecrets reports whether the page would show raw masked: with a
+// secret path, userinfo, query values or a fragment, or not parsing.
+func urlHasSecrets(raw string, secretPath bool) bool {
+	if raw == "" {
+		return false
+	}
+	u, err := url.Parse(raw)
+	return secretPath || err != nil || redact.New().URL(u).String() != u.String()
 }
 
 // mapValues is the value of header name in h, in any case.
@@ -428,10 +444,14 @@ func (h *Handler) setActive(c *request) error {
 }
 
 // back is the console page a form names in its "back" field, when it is
-// one, else fallback: forms on several pages send to one action.
+// one, else fallback: forms on several pages send to one action. A
+// browser drops tabs and newlines from a Location and reads \ as /, so
+// "/\t/evil.example" is refused with "//evil.example" and "/\evil.example".
 func back(c *request, fallback string) string {
 	b := c.r.PostForm.Get("back")
-	if b == "" || b[0] != '/' || (len(b) > 1 && (b[1] == '/' || b[1] == '\\')) {
+	u, err := url.Parse(b) // refuses control characters
+	if err != nil || !strings.HasPrefix(b, "/") || strings.Contains(b, `\`) ||
+		u.Scheme != "" || u.Host != "" || u.User != nil || strings.HasPrefix(u.Path, "//") {
 		return fallback
 	}
 	return b

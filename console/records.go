@@ -162,11 +162,16 @@ func (h *Handler) recoverSince(c *request) error {
 	if err != nil {
 		return badInput("give the time from which to redeliver, such as 2026-12-05T09:30 (UTC)")
 	}
+	p := deadLettersPage{pageData: pageData{Title: "Dead letters", Base: c.base, Nav: "dead-letters"}, Query: invocationFilter{Webhook: id}}
 	rec, err := c.tenant.Recover(c.ctx(), id, since)
-	if err != nil {
+	switch {
+	case errors.Is(err, webhook.ErrQueryUnsupported):
+		// Nothing was redelivered: the page says the store cannot list them.
+	case err != nil:
 		return err
+	default:
+		p.Recovered = &rec
 	}
-	p := deadLettersPage{pageData: pageData{Title: "Dead letters", Base: c.base, Nav: "dead-letters"}, Query: invocationFilter{Webhook: id}, Recovered: &rec}
 	if p.Webhooks, err = h.webhookChoices(c); err != nil {
 		return err
 	}

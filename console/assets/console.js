@@ -214,8 +214,10 @@
     testResult.textContent = "Testing…";
     try {
       const res = await post("/test");
-      if (!res.ok) {
-        testResult.textContent = "Test failed: the console answered " + res.status + ".";
+      if (!res.ok || res.redirected || res.headers.get("X-Console-Fragment") !== "1") {
+        // Only the console's own fragment is inserted as HTML.
+        testResult.textContent = "Test failed: the console answered " + res.status +
+          (res.redirected ? " from another page (has the session ended?)" : "") + ".";
         return;
       }
       testResult.innerHTML = await res.text(); // rendered and escaped by the console's templates
