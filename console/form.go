@@ -237,7 +237,7 @@ func readForm(values url.Values) form {
 		Approval:                     values.Get("approval"),
 		FilterJSON:                   values.Get("filter_json"),
 		TimeoutInSec:                 strings.TrimSpace(values.Get("timeout_in_sec")),
-		CustomValidationErrorMessage: values.Get("custom_validation_error_message"),
+		CustomValidationErrorMessage: strings.ReplaceAll(values.Get("custom_validation_error_message"), "\r\n", "\n"),
 		DeliveryJSON:                 values.Get("delivery_json"),
 		MockTrigger:                  event.Trigger(values.Get("mock_trigger")),
 	}

@@ -140,7 +140,7 @@ func everyField(t *testing.T, receiver string, flt *filter.Filter) webhook.Webho
 			{Header: "X-Seen"},
 			{JSONPath: "$.data.id"},
 		},
-		CustomValidationErrorMessage: "the receiver did not accept it",
+		CustomValidationErrorMessage: "the receiver did not accept it:\nsee the runbook",
 		SigningSecrets:               []string{signingSecret(0), signingSecret(1)},
 		Delivery: &webhook.DeliverySettings{
 			Retry:        &webhook.RetryPolicy{MaxAttempts: 3, InitialInterval: webhook.Duration(2 * time.Second), Multiplier: 1.5},
