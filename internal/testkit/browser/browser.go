@@ -60,7 +60,8 @@ const (
 type Browser struct {
 	t       testing.TB
 	ctx     context.Context // the tab; the browser lives as long as it
-	timeout time.Duration
+	timeout time.Duration   // of each call
+	start   time.Duration   // of the browser's start
 
 	mu       sync.Mutex
 	jsErrors []string // reported by the page and not yet taken
@@ -73,13 +74,24 @@ type optionFunc func(*Browser)
 
 func (f optionFunc) apply(b *Browser) { f(b) }
 
-// Timeout sets how long the browser may take to start and each later call
-// may take (Run counts each step separately). The default is DefaultTimeout;
-// a value of zero or less keeps the default.
+// Timeout sets how long each call may take (Run counts each step
+// separately). The default is DefaultTimeout; a value of zero or less keeps
+// the default.
 func Timeout(d time.Duration) Option {
 	return optionFunc(func(b *Browser) {
 		if d > 0 {
 			b.timeout = d
+		}
+	})
+}
+
+// StartTimeout sets how long the browser may take to start, DefaultTimeout
+// by default: apart from the calls' timeout, since a loaded machine may be
+// slow to start a browser that then answers each call at once.
+func StartTimeout(d time.Duration) Option {
+	return optionFunc(func(b *Browser) {
+		if d > 0 {
+			b.start = d
 		}
 	})
 }
@@ -90,7 +102,7 @@ func Timeout(d time.Duration) Option {
 // a JavaScript error that TakeJSErrors did not take. Nil options are ignored.
 func New(t testing.TB, opts ...Option) *Browser {
 	t.Helper()
-	b := &Browser{t: t, timeout: DefaultTimeout}
+	b := &Browser{t: t, timeout: DefaultTimeout, start: DefaultTimeout}
 	for _, o := range opts {
 		if o != nil {
 			o.apply(b)
@@ -134,7 +146,7 @@ func New(t testing.TB, opts ...Option) *Browser {
 	})
 
 	start := time.Now()
-	watchdog := time.AfterFunc(b.timeout, kill)
+	watchdog := time.AfterFunc(b.start, kill)
 	// chromedp gives the browser a fresh temporary --user-data-dir and
 	// removes it, and any process left using it, when the browser ends.
 	err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tab *chromedp.Target) error {
@@ -144,7 +156,7 @@ func New(t testing.TB, opts ...Option) *Browser {
 		return err
 	}))
 	if !watchdog.Stop() {
-		t.Fatalf("browser: %s did not start within %v", exe, b.timeout)
+		t.Fatalf("browser: %s did not start within %v", exe, b.start)
 	}
 	if err != nil {
 		t.Fatalf("browser: starting %s: %v; its output began:\n%s", exe, err, output.String())
