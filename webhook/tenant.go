@@ -15,7 +15,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/outhook/outhook/accessrequest"
 	"github.com/outhook/outhook/defstore"
 	"github.com/outhook/outhook/engine"
 	"github.com/outhook/outhook/event"
@@ -266,7 +265,7 @@ func (t *Tenant) Preview(bodyTemplate string, e *event.Event) (string, error) {
 
 // Test sends e to the tenant's webhook id once, at once, active or not,
 // and returns the invocation, as Dispatcher.TestEvent does. The mock
-// event of a trigger (accessrequest.Mock) is what Apono's Test button
+// event of a trigger (EventType.Mock) is what Apono's Test button
 // sends.
 func (t *Tenant) Test(ctx context.Context, id string, e *event.Event) (Invocation, error) {
 	w, err := t.full(ctx, id)
@@ -454,9 +453,7 @@ func (t *Tenant) EventTypes() []EventType {
 	out := make([]EventType, 0, len(t.d.cfg.schemas))
 	for _, tr := range sortedTriggers(t.d.cfg.schemas) {
 		et := EventType{Trigger: tr, Schema: t.d.cfg.schemas[tr]}
-		if m, ok := accessrequest.Mock(tr); ok {
-			et.Mock = m
-		}
+		et.Mock = t.d.cfg.mocks[tr]
 		out = append(out, et)
 	}
 	return out
