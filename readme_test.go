@@ -31,6 +31,8 @@ var readmeImports = map[string]string{
 	"time":          "time",
 	"strings":       "strings",
 	"accessrequest": "github.com/outhook/outhook/accessrequest",
+	"audit":         "github.com/outhook/outhook/audit",
+	"integration":   "github.com/outhook/outhook/integration",
 	"defstore":      "github.com/outhook/outhook/defstore",
 	"keyring":       "github.com/outhook/outhook/keyring",
 	"manage":        "github.com/outhook/outhook/manage",
