@@ -55,9 +55,11 @@ func TestEventKindIsServed(t *testing.T) {
 	require.Same(t, kind.Mocks[0], byTrigger["invoice.paid"].Mock)
 	require.Same(t, kind.Schema, byTrigger["invoice.voided"].Schema)
 	require.Nil(t, byTrigger["invoice.voided"].Mock, "a trigger without a mock event has none")
+	require.Equal(t, "invoice", byTrigger["invoice.voided"].Kind)
 	for _, tr := range accessrequest.Triggers() {
 		require.Same(t, accessrequest.Schema(), byTrigger[tr].Schema)
 		require.NotNil(t, byTrigger[tr].Mock)
+		require.Equal(t, "access request", byTrigger[tr].Kind)
 	}
 
 	// Registration checks templates and filters against the kind's schema.
@@ -120,10 +122,17 @@ func TestEventKindRefused(t *testing.T) {
 }
 
 func TestEventTypeKeepsTheKindsMock(t *testing.T) {
-	d := webhooktest.NewDispatcher(t, webhook.WithEventType(accessrequest.Granted, nil))
+	d := webhooktest.NewDispatcher(t, webhook.WithEventType(accessrequest.Granted, nil), webhook.WithEventType("invoice.paid", nil))
+	for _, et := range d.Tenant("").EventTypes() {
+		if et.Trigger == "invoice.paid" {
+			require.Empty(t, et.Kind, "declared alone, of no kind")
+			require.Nil(t, et.Mock)
+		}
+	}
 	for _, et := range d.Tenant("").EventTypes() {
 		if et.Trigger == accessrequest.Granted {
 			require.Nil(t, et.Schema)
+			require.Equal(t, "access request", et.Kind)
 			want, _ := accessrequest.Mock(accessrequest.Granted)
 			require.Same(t, want, et.Mock)
 			return

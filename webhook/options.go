@@ -134,6 +134,7 @@ type config struct {
 	urlPolicy        URLPolicy
 	schemas          map[event.Trigger]*event.Schema
 	mocks            map[event.Trigger]*event.Event // the Test button's event of each trigger that has one
+	kinds            map[event.Trigger]string       // the name of the kind that serves each trigger
 	recordFiltered   bool
 	maxResponseBytes int64
 	allowTargets     []string
@@ -169,6 +170,7 @@ func newConfig(opts []Option) *config {
 		retryDecider:     DefaultRetryDecider,
 		schemas:          map[event.Trigger]*event.Schema{},
 		mocks:            map[event.Trigger]*event.Event{},
+		kinds:            map[event.Trigger]string{},
 		maxResponseBytes: DefaultMaxResponseBytes,
 		logger:           slog.New(slog.DiscardHandler),
 		now:              time.Now,
@@ -442,8 +444,8 @@ func WithURLPolicy(p URLPolicy) Option {
 // webhooks may name it as a trigger; a non-nil schema makes registration
 // check templates and filters against it, a nil one checks nothing.
 // Access-request triggers are declared already, with accessrequest.Schema;
-// declaring one again replaces its schema and keeps its mock event. New
-// fails with a *ConfigError on an empty t.
+// declaring one again replaces its schema and keeps its mock event and
+// kind. New fails with a *ConfigError on an empty t.
 func WithEventType(t event.Trigger, schema *event.Schema) Option {
 	return optionFunc(func(c *config) {
 		if t == "" {
@@ -499,6 +501,7 @@ func (c *config) addKind(k event.Kind) {
 	for _, t := range k.Triggers {
 		ct := accessrequest.Canonical(t)
 		c.schemas[ct] = k.Schema
+		c.kinds[ct] = k.Name
 		delete(c.mocks, ct)
 		if m, ok := k.Mock(t); ok {
 			c.mocks[ct] = m

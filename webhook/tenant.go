@@ -445,6 +445,10 @@ type EventType struct {
 	Schema  *event.Schema
 	// Mock is nil for an event type without a built-in mock event.
 	Mock *event.Event
+	// Kind is the name of the event.Kind that serves the trigger, such
+	// as "access request" or "integration", so that a user interface can
+	// group triggers; empty for one declared alone with WithEventType.
+	Kind string
 }
 
 // EventTypes returns the event types webhooks may subscribe to, in
@@ -453,7 +457,7 @@ func (t *Tenant) EventTypes() []EventType {
 	out := make([]EventType, 0, len(t.d.cfg.schemas))
 	for _, tr := range sortedTriggers(t.d.cfg.schemas) {
 		et := EventType{Trigger: tr, Schema: t.d.cfg.schemas[tr]}
-		et.Mock = t.d.cfg.mocks[tr]
+		et.Mock, et.Kind = t.d.cfg.mocks[tr], t.d.cfg.kinds[tr]
 		out = append(out, et)
 	}
 	return out
