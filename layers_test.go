@@ -24,6 +24,8 @@ func TestImportsPointDown(t *testing.T) {
 		"defstore":           {},
 		"keyring":            {},
 		"accessrequest":      {"event"},
+		"integration":        {"event"},
+		"audit":              {"event"},
 		"engine":             {"event"},
 		"internal/memengine": {"engine", "event"},
 		"webhook":            {"event", "accessrequest", "signature", "engine", "template", "filter", "validate", "defstore", "keyring"},

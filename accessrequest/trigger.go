@@ -46,3 +46,9 @@ func isTrigger(t event.Trigger) bool {
 	}
 	return false
 }
+
+// Kind returns the access-request kind: the six triggers, Schema and
+// Mocks, as a webhook.Dispatcher serves them by default.
+func Kind() event.Kind {
+	return event.Kind{Name: "access request", Triggers: Triggers(), Schema: Schema(), Mocks: Mocks()}
+}

@@ -15,6 +15,6 @@
 // A Trigger names an event type. A Schema lists an event type's fields
 // with a type and a description each: what "View payload schema" shows,
 // and what templates and filters check their field references against.
-// Apono's access-request triggers, schema and mock events are in package
-// accessrequest.
+// A Kind groups triggers that share a schema with their mock events;
+// packages accessrequest, integration and audit each return Apono's.
 package event

@@ -258,12 +258,12 @@ type eventChoice struct {
 }
 
 // event returns the event chosen, or nil when neither is given.
-func (ec eventChoice) event() (*event.Event, error) {
+func (ec eventChoice) event(t *webhook.Tenant) (*event.Event, error) {
 	switch {
 	case ec.Trigger != "" && ec.Event != nil:
 		return nil, fieldProblem("event", "give trigger or event, not both")
 	case ec.Trigger != "":
-		e, ok := accessrequest.Mock(ec.Trigger)
+		e, ok := mockOf(t, ec.Trigger)
 		if !ok {
 			p := newProblem(kindEventInvalid, "event type %q has no mock event; send an event", ec.Trigger)
 			p.errors = []FieldError{{Field: "trigger", Message: p.detail}}
@@ -287,6 +287,19 @@ func (ec eventChoice) event() (*event.Event, error) {
 	return nil, nil
 }
 
+// mockOf returns the mock event of trigger t (either spelling of an
+// access-request trigger) among the event types the tenant's Dispatcher
+// serves.
+func mockOf(tenant *webhook.Tenant, t event.Trigger) (*event.Event, bool) {
+	t = accessrequest.Canonical(t)
+	for _, et := range tenant.EventTypes() {
+		if et.Trigger == t && et.Mock != nil {
+			return et.Mock, true
+		}
+	}
+	return nil, false
+}
+
 func (h *Handler) test(c *call) error {
 	if err := h.rateLimit(c, h.tests, "tests"); err != nil {
 		return err
@@ -296,7 +309,7 @@ func (h *Handler) test(c *call) error {
 		return err
 	}
 	id := c.r.PathValue("id")
-	e, err := ec.event()
+	e, err := ec.event(c.tenant)
 	if err != nil {
 		return err
 	}
@@ -306,7 +319,7 @@ func (h *Handler) test(c *call) error {
 			return err
 		}
 		for _, t := range w.Triggers {
-			if m, ok := accessrequest.Mock(t); ok {
+			if m, ok := mockOf(c.tenant, t); ok {
 				e = m
 				break
 			}
@@ -344,13 +357,13 @@ func (h *Handler) testDefinition(c *call) error {
 	if req.Webhook == nil {
 		return fieldProblem("webhook", "give the definition to test")
 	}
-	e, err := req.event()
+	e, err := req.event(c.tenant)
 	if err != nil {
 		return err
 	}
 	if e == nil {
 		for _, t := range req.Webhook.Triggers {
-			if m, ok := accessrequest.Mock(t); ok {
+			if m, ok := mockOf(c.tenant, t); ok {
 				e = m
 				break
 			}
@@ -434,7 +447,7 @@ func (h *Handler) preview(c *call) error {
 	if err := decodeBody(c.r, c.w, h.cfg.maxBody, &req); err != nil {
 		return err
 	}
-	e, err := req.event()
+	e, err := req.event(c.tenant)
 	if err != nil {
 		return err
 	}

@@ -392,7 +392,7 @@ func (c *config) triggerSchemas(triggers []event.Trigger) ([]*event.Schema, []er
 	for _, t := range triggers {
 		s, known := c.schemas[accessrequest.Canonical(t)]
 		if !known {
-			errs = append(errs, fmt.Errorf("%w %q: use an access-request trigger or declare it with WithEventType", ErrUnknownTrigger, t))
+			errs = append(errs, fmt.Errorf("%w %q: use an access-request trigger, or serve it with WithEventKind or WithEventType", ErrUnknownTrigger, t))
 			continue
 		}
 		if s != nil && !slices.Contains(schemas, s) {

@@ -549,15 +549,16 @@ func sameValues(a, b []string) bool {
 	return len(a) > 0 && len(a) == len(b) && &a[0] == &b[0]
 }
 
-// Test sends the built-in mock event of trigger to w, once and at once,
-// whether w is active, registered or neither, and returns the invocation:
+// Test sends the mock event of trigger (EventType.Mock: one of the served
+// kinds') to w, once and at once, whether w is active, registered or
+// neither, and returns the invocation:
 // the request as sent (secrets redacted), the response, the timing, the
 // validator results, and the outcome with its reason. It is Apono's "Test"
 // button. The invocation is returned, not recorded. An error means w is not
 // a valid definition (a DefinitionErrors) or there is no mock event for
 // trigger.
 func (d *Dispatcher) Test(ctx context.Context, w Webhook, trigger event.Trigger) (Invocation, error) {
-	e, ok := accessrequest.Mock(trigger)
+	e, ok := d.cfg.mocks[accessrequest.Canonical(trigger)]
 	if !ok {
 		return Invocation{}, fmt.Errorf("webhook: no mock event for trigger %q", trigger)
 	}

@@ -5,7 +5,12 @@
 // every webhook's template and filter); Apono's access-request model, its
 // triggers and mock events from package accessrequest. A Dispatcher given
 // no event types serves the six access-request triggers, in either
-// spelling; WithEventType declares a service's own.
+// spelling. WithEventKind serves a whole kind besides (an event.Kind:
+// triggers, schema and mock events), such as integration.Kind and
+// audit.Kind, Apono's integration and audit webhooks; WithEventType
+// declares a single event type of a service's own. Tenant.EventTypes
+// lists every trigger served with its schema and mock event, and Test
+// sends that mock event.
 //
 // # Webhooks and the Dispatcher
 //

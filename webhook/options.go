@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
 	"go.opentelemetry.io/otel/metric"
@@ -132,6 +133,8 @@ type config struct {
 	retryDecider     RetryDecider
 	urlPolicy        URLPolicy
 	schemas          map[event.Trigger]*event.Schema
+	mocks            map[event.Trigger]*event.Event // the Test button's event of each trigger that has one
+	kinds            map[event.Trigger]string       // the name of the kind that serves each trigger
 	recordFiltered   bool
 	maxResponseBytes int64
 	allowTargets     []string
@@ -166,6 +169,8 @@ func newConfig(opts []Option) *config {
 		retry:            DefaultRetryPolicy,
 		retryDecider:     DefaultRetryDecider,
 		schemas:          map[event.Trigger]*event.Schema{},
+		mocks:            map[event.Trigger]*event.Event{},
+		kinds:            map[event.Trigger]string{},
 		maxResponseBytes: DefaultMaxResponseBytes,
 		logger:           slog.New(slog.DiscardHandler),
 		now:              time.Now,
@@ -174,9 +179,7 @@ func newConfig(opts []Option) *config {
 		syncInterval:     DefaultSyncInterval,
 		templateOptions:  []template.Option{template.WithRenderLimit(DefaultRenderLimit)},
 	}
-	for _, t := range accessrequest.Triggers() {
-		c.schemas[t] = accessrequest.Schema()
-	}
+	c.addKind(accessrequest.Kind())
 	for _, o := range opts {
 		if o != nil {
 			o.apply(c)
@@ -440,9 +443,9 @@ func WithURLPolicy(p URLPolicy) Option {
 // WithEventType declares an event type of the service's own, so that
 // webhooks may name it as a trigger; a non-nil schema makes registration
 // check templates and filters against it, a nil one checks nothing.
-// Access-request triggers are declared already, with AccessRequestSchema;
-// declaring one again replaces its schema. New fails with a *ConfigError
-// on an empty t.
+// Access-request triggers are declared already, with accessrequest.Schema;
+// declaring one again replaces its schema and keeps its mock event and
+// kind. New fails with a *ConfigError on an empty t.
 func WithEventType(t event.Trigger, schema *event.Schema) Option {
 	return optionFunc(func(c *config) {
 		if t == "" {
@@ -451,6 +454,59 @@ func WithEventType(t event.Trigger, schema *event.Schema) Option {
 		}
 		c.schemas[accessrequest.Canonical(t)] = schema
 	})
+}
+
+// WithEventKind serves every trigger of k besides those already served:
+// webhooks may name them, registration checks templates and filters
+// against k.Schema (nil checks nothing), Tenant.EventTypes lists them with
+// their mock events, and Test sends those. The access-request kind
+// (accessrequest.Kind) is served without it; integration.Kind and
+// audit.Kind are Apono's other kinds. A trigger served already, by another
+// kind or WithEventType, takes k's schema and mock. New fails with a
+// *ConfigError when k has no triggers, an empty one, or a mock event whose
+// type is not one of them.
+func WithEventKind(k event.Kind) Option {
+	return optionFunc(func(c *config) {
+		if err := checkKind(k); err != nil {
+			c.reject("WithEventKind", err)
+			return
+		}
+		c.addKind(k)
+	})
+}
+
+func checkKind(k event.Kind) error {
+	if len(k.Triggers) == 0 {
+		return fmt.Errorf("kind %q has no triggers", k.Name)
+	}
+	for _, t := range k.Triggers {
+		if t == "" {
+			return fmt.Errorf("kind %q: empty trigger", k.Name)
+		}
+	}
+	for i, e := range k.Mocks {
+		if e == nil {
+			return fmt.Errorf("kind %q: mock event %d is nil", k.Name, i)
+		}
+		if !slices.Contains(k.Triggers, e.Type()) {
+			return fmt.Errorf("kind %q: mock event %d is of type %q, not one of the kind's triggers", k.Name, i, e.Type())
+		}
+	}
+	return nil
+}
+
+// addKind serves k's triggers, whose mocks are each the first of k's
+// events of that type.
+func (c *config) addKind(k event.Kind) {
+	for _, t := range k.Triggers {
+		ct := accessrequest.Canonical(t)
+		c.schemas[ct] = k.Schema
+		c.kinds[ct] = k.Name
+		delete(c.mocks, ct)
+		if m, ok := k.Mock(t); ok {
+			c.mocks[ct] = m
+		}
+	}
 }
 
 // WithRecordFiltered records an invocation with outcome Filtered (and the

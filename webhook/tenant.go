@@ -15,7 +15,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/outhook/outhook/accessrequest"
 	"github.com/outhook/outhook/defstore"
 	"github.com/outhook/outhook/engine"
 	"github.com/outhook/outhook/event"
@@ -266,7 +265,7 @@ func (t *Tenant) Preview(bodyTemplate string, e *event.Event) (string, error) {
 
 // Test sends e to the tenant's webhook id once, at once, active or not,
 // and returns the invocation, as Dispatcher.TestEvent does. The mock
-// event of a trigger (accessrequest.Mock) is what Apono's Test button
+// event of a trigger (EventType.Mock) is what Apono's Test button
 // sends.
 func (t *Tenant) Test(ctx context.Context, id string, e *event.Event) (Invocation, error) {
 	w, err := t.full(ctx, id)
@@ -446,6 +445,10 @@ type EventType struct {
 	Schema  *event.Schema
 	// Mock is nil for an event type without a built-in mock event.
 	Mock *event.Event
+	// Kind is the name of the event.Kind that serves the trigger, such
+	// as "access request" or "integration", so that a user interface can
+	// group triggers; empty for one declared alone with WithEventType.
+	Kind string
 }
 
 // EventTypes returns the event types webhooks may subscribe to, in
@@ -454,9 +457,7 @@ func (t *Tenant) EventTypes() []EventType {
 	out := make([]EventType, 0, len(t.d.cfg.schemas))
 	for _, tr := range sortedTriggers(t.d.cfg.schemas) {
 		et := EventType{Trigger: tr, Schema: t.d.cfg.schemas[tr]}
-		if m, ok := accessrequest.Mock(tr); ok {
-			et.Mock = m
-		}
+		et.Mock, et.Kind = t.d.cfg.mocks[tr], t.d.cfg.kinds[tr]
 		out = append(out, et)
 	}
 	return out

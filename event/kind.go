@@ -1,0 +1,32 @@
+package event
+
+// Kind is a family of event types served together because their events
+// share one payload, such as Apono's access requests, integration events
+// or audit events: its triggers, the schema of their payload and realistic
+// events for Test and previews. Packages accessrequest, integration and
+// audit each return theirs from a func Kind; a service may build its own.
+//
+// A Kind is plain data; its zero value has no triggers.
+type Kind struct {
+	// Name is what people call the kind, such as "access request".
+	Name string
+	// Triggers are the kind's event types, in the order to list them.
+	Triggers []Trigger
+	// Schema describes the payload of every trigger; nil describes
+	// nothing, and then templates and filters are not checked.
+	Schema *Schema
+	// Mocks are realistic events of the kind's triggers, for Test and
+	// previews; the first of each trigger is that trigger's mock event.
+	Mocks []*Event
+}
+
+// Mock returns the first of k.Mocks whose type is t, and false when none
+// is.
+func (k Kind) Mock(t Trigger) (*Event, bool) {
+	for _, e := range k.Mocks {
+		if e.Type() == t {
+			return e, true
+		}
+	}
+	return nil, false
+}
