@@ -366,3 +366,10 @@ func TestThePrefixAloneRedirectsUnderIt(t *testing.T) {
 	res.Body.Close()
 	require.Equal(t, http.StatusNotFound, res.StatusCode, "no page has dot segments")
 }
+
+func TestANewWebhookStartsInactive(t *testing.T) {
+	s := newSite(t)
+	status, _, page := s.do(t, "acme", http.MethodGet, "/webhooks/new?kind=request", nil)
+	require.Equal(t, http.StatusOK, status)
+	require.Empty(t, formOfPage(t, page).Get("active"), "the Status toggle starts off")
+}
