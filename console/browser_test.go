@@ -658,6 +658,14 @@ func TestSchemaPanelInsertsAtTheCursor(t *testing.T) {
 	require.Equal(t, want, u.b.Value("#body_template"))
 	u.b.WaitText("#template-preview", "billing-pg-prod")
 	require.JSONEq(t, u.preview(want, mock), u.b.Text("#template-preview"))
+
+	// A map's entries ("*" for any key): an each block over them too.
+	u.keys(kb.End + kb.ArrowLeft + `, "fields": ""` + kb.ArrowLeft)
+	require.Equal(t, "{{#each data.custom_fields}}{{@key}}: {{this}}{{/each}}", insert("data.custom_fields.*"))
+	u.b.WaitText("#template-preview", `"fields": "environment: `)
+	want = strings.TrimSuffix(want, `}`) + `, "fields": "{{#each data.custom_fields}}{{@key}}: {{this}}{{/each}}"}`
+	require.Equal(t, want, u.b.Value("#body_template"))
+	require.JSONEq(t, u.preview(want, mock), u.b.Text("#template-preview"))
 	u.b.Screenshot("schema-inserted")
 }
 
@@ -859,8 +867,10 @@ func TestATenantSeesNothingOfAnotherInTheBrowser(t *testing.T) {
 	require.Equal(t, []string{"acme-torq"}, u.texts(`table.webhooks tbody th a`))
 	u.open("/invocations")
 	require.Equal(t, []string{"acme-torq"}, u.texts(`table.records tbody td:nth-child(2) a`))
+	u.b.Axe() // the invocations page with a failed record
 	u.open("/dead-letters")
 	require.Equal(t, []string{"acme-torq"}, u.texts(`table.records tbody td:nth-child(2) a`))
+	u.b.Axe() // the dead letters page with a dead letter
 
 	u.login("globex")
 	u.b.WaitText("main", "No webhooks yet")
