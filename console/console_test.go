@@ -366,3 +366,22 @@ func TestThePrefixAloneRedirectsUnderIt(t *testing.T) {
 	res.Body.Close()
 	require.Equal(t, http.StatusNotFound, res.StatusCode, "no page has dot segments")
 }
+
+func TestATextareaSavesAsTyped(t *testing.T) {
+	s := newSite(t)
+	form := s.torqForm("torq", "tok")
+	// A browser submitting the form sends a textarea's line breaks as CRLF.
+	form.Set("body_template", "{\r\n  \"who\": \"{{data.requester.name}}\"\r\n}")
+	status, _, body := s.do(t, "acme", http.MethodPost, "/webhooks/new", form)
+	require.Equal(t, http.StatusSeeOther, status, body)
+	page, err := s.d.Tenant("acme").List(context.Background(), webhookListAll)
+	require.NoError(t, err)
+	require.Equal(t, "{\n  \"who\": \"{{data.requester.name}}\"\n}", page.Webhooks[0].BodyTemplate)
+}
+
+func TestANewWebhookStartsInactive(t *testing.T) {
+	s := newSite(t)
+	status, _, page := s.do(t, "acme", http.MethodGet, "/webhooks/new?kind=request", nil)
+	require.Equal(t, http.StatusOK, status)
+	require.Empty(t, formOfPage(t, page).Get("active"), "the Status toggle starts off")
+}

@@ -233,12 +233,12 @@ func readForm(values url.Values) form {
 		Method:                       values.Get("method"),
 		URL:                          strings.TrimSpace(values.Get("url")),
 		SecretURLPath:                values.Get("secret_url_path") != "",
-		BodyTemplate:                 strings.ReplaceAll(values.Get("body_template"), "\r\n", "\n"), // a textarea's lines end with CRLF
+		BodyTemplate:                 textarea(values.Get("body_template")),
 		Approval:                     values.Get("approval"),
-		FilterJSON:                   values.Get("filter_json"),
+		FilterJSON:                   textarea(values.Get("filter_json")),
 		TimeoutInSec:                 strings.TrimSpace(values.Get("timeout_in_sec")),
-		CustomValidationErrorMessage: strings.ReplaceAll(values.Get("custom_validation_error_message"), "\r\n", "\n"),
-		DeliveryJSON:                 values.Get("delivery_json"),
+		CustomValidationErrorMessage: textarea(values.Get("custom_validation_error_message")),
+		DeliveryJSON:                 textarea(values.Get("delivery_json")),
 		MockTrigger:                  event.Trigger(values.Get("mock_trigger")),
 	}
 	f.Version, _ = strconv.ParseInt(values.Get("version"), 10, 64)
@@ -286,6 +286,10 @@ func readForm(values url.Values) form {
 	}
 	return f
 }
+
+// textarea is a textarea's text as typed: a browser submitting the form
+// sends its line breaks as CRLF, the page's script as LF.
+func textarea(s string) string { return strings.ReplaceAll(s, "\r\n", "\n") }
 
 // rowIndexes lists the row numbers the form has under prefix, in order.
 func rowIndexes(values url.Values, prefix string) []string {

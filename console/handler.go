@@ -366,16 +366,24 @@ type rowData struct {
 }
 
 // insertion is what the schema panel inserts into the body template for
-// a field: {{path}}, or an each block for each array the path steps into.
+// a field: {{path}}, or an each block for each array ("[]") or map (a "*"
+// key, whose entries show as key: value) the path steps into.
 func insertion(path string) string {
 	before, after, found := strings.Cut(path, "[]")
+	inMap := false
+	if i := strings.Index(path, ".*"); i >= 0 && (!found || i < len(before)) && (i+2 == len(path) || path[i+2] == '.') {
+		before, after, found, inMap = path[:i], path[i+2:], true, true
+	}
 	if !found {
 		return "{{" + path + "}}"
 	}
 	after = strings.TrimPrefix(after, ".")
 	inner := "{{this}}"
-	if after != "" {
+	switch {
+	case after != "":
 		inner = insertion(after)
+	case inMap:
+		inner = "{{@key}}: {{this}}"
 	}
 	return "{{#each " + before + "}}" + inner + "{{/each}}"
 }

@@ -253,7 +253,9 @@ func (h *Handler) mock(c *request, t event.Trigger) (*event.Event, error) {
 }
 
 func (h *Handler) newWebhook(c *request) error {
-	f := form{Active: true, Method: "POST"}
+	// Inactive until its author turns it on, as the guide's Status toggle
+	// expects: a half-made webhook receives no events.
+	f := form{Method: "POST"}
 	p := h.editPage(c, f, true)
 	if c.r.URL.Query().Get("kind") != "request" {
 		p.Kind = ""
