@@ -319,8 +319,8 @@ func rowIndexes(values url.Values, prefix string) []string {
 	return idx
 }
 
-// nonEmpty splits values on newlines (a textarea's lines, or the chips the
-// script makes) and drops blanks.
+// nonEmpty splits values on newlines (a textarea's lines, one value each)
+// and drops blanks.
 func nonEmpty(values []string) []string {
 	var out []string
 	for _, v := range values {

@@ -46,7 +46,7 @@
       holder.innerHTML = html; // the console's own template, no user data
       const row = holder.firstElementChild;
       list.appendChild(row);
-      const first = row.querySelector("input, select, textarea");
+      const first = row.querySelector("[data-focus]") || row.querySelector("input, select, textarea");
       if (first) first.focus();
       changed();
       return;
