@@ -2,8 +2,10 @@ package presets_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -41,17 +43,29 @@ func TestDelivery(t *testing.T) {
 		record, err := json.Marshal(inv)
 		require.NoError(t, err)
 		// The Slack and Teams credentials are their URLs' paths.
-		for _, secret := range []string{"dd-api-key-1", "snow-token-1", "0123abcd", "XXXXXXXXXXXXXXXXXXXXXXXX", "webhookb2"} {
+		basic := base64.StdEncoding.EncodeToString([]byte("bot@acme.example:jira-token-1"))
+		for _, secret := range []string{"dd-api-key-1", "snow-token-1", "0123abcd", "XXXXXXXXXXXXXXXXXXXXXXXX", "webhookb2", "hec-token-1", basic, "cx-key-1", "logzio-token-1"} {
 			require.NotContains(t, string(record), secret, inv.WebhookName)
 		}
 	}
 	byPath := map[string]webhooktest.Request{}
 	for _, req := range r.Requests() {
 		require.True(t, json.Valid([]byte(req.Body)), req.Path)
-		require.Equal(t, "application/json", req.Header.Get("Content-Type"))
 		byPath[req.Path] = req
 	}
 	require.Len(t, byPath, len(hooks))
+	for path, req := range byPath {
+		want := "application/json"
+		if strings.HasPrefix(path, "/webhookb2/") {
+			want = "application/json; charset=utf-8" // Teams
+		}
+		require.Equal(t, want, req.Header.Get("Content-Type"), path)
+	}
+	require.Equal(t, "Splunk hec-token-1", byPath["/services/collector/event"].Header.Get("Authorization"))
+	require.Equal(t, "Basic "+base64.StdEncoding.EncodeToString([]byte("bot@acme.example:jira-token-1")), byPath["/rest/api/3/issue"].Header.Get("Authorization"))
+	require.Equal(t, "Bearer cx-key-1", byPath["/logs/v1/singles"].Header.Get("Authorization"))
+	require.Equal(t, "token=logzio-token-1&type=apono", byPath["/"].Query)
+	require.Contains(t, byPath["/v2/enqueue"].Body, `"routing_key": "R0UT1NGKEY0123456789abcdefABCDEF"`)
 	require.Equal(t, "dd-api-key-1", byPath["/api/v2/logs"].Header.Get("DD-API-KEY"))
 	require.Equal(t, "Bearer snow-token-1", byPath["/api/now/table/incident"].Header.Get("Authorization"))
 	require.Equal(t, "clientToken=0123abcd", byPath["/api/flo/a1b2c3/invoke"].Query)

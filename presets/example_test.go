@@ -97,6 +97,6 @@ func ExampleURLError() {
 	}
 	// Output:
 	// true presets: ServiceNow URL: unexpected path; want /api/now/table/<table>, such as /api/now/table/incident
-	// false presets: ServiceNow URL: no port may be given; found port 444
+	// false presets: ServiceNow URL: unexpected port; found port 444
 	// false presets: ServiceNow URL: unexpected host; want <instance>.service-now.com or <instance>.servicenowservices.com, not "http-intake.logs.datadoghq.co"
 }
