@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -73,4 +75,95 @@ func TestDelivery(t *testing.T) {
 	var slack struct{ Text string }
 	require.NoError(t, json.Unmarshal([]byte(byPath["/services/T0001/B0002/XXXXXXXXXXXXXXXXXXXXXXXX"].Body), &slack))
 	require.Equal(t, "Apono access request AR-2203: RequestRejected", slack.Text)
+}
+
+// TestHostileDelivery delivers the hostile events to stand-ins that answer
+// as the targets do when a limit is passed (Slack's 400 invalid_blocks,
+// Teams' 413, ServiceNow's, Jira's and PagerDuty's 400), so a body over a
+// limit would end as a dead letter.
+func TestHostileDelivery(t *testing.T) {
+	leakcheck.Check(t)
+	over := func(s any, n int) bool { str, _ := s.(string); return units(str) > n }
+	judge := func(path string, body map[string]any) (int, string) {
+		switch {
+		case strings.HasPrefix(path, "/services/T"): // Slack
+			if strings.ContainsAny(body["text"].(string), "<>") {
+				return http.StatusBadRequest, "unescaped mrkdwn"
+			}
+			for _, b := range body["blocks"].([]any) {
+				b := b.(map[string]any)
+				limit := 3000
+				if b["type"] == "header" {
+					limit = 150
+				}
+				if tx, ok := b["text"].(map[string]any); ok && over(tx["text"], limit) {
+					return http.StatusBadRequest, "invalid_blocks"
+				}
+				for _, f := range func() []any { fs, _ := b["fields"].([]any); return fs }() {
+					if over(f.(map[string]any)["text"], 2000) {
+						return http.StatusBadRequest, "invalid_blocks"
+					}
+				}
+			}
+		case path == "/api/now/table/incident":
+			if over(body["short_description"], 160) || over(body["description"], 4000) {
+				return http.StatusBadRequest, "field too long"
+			}
+			if !json.Valid([]byte(body["description"].(string))) {
+				return http.StatusBadRequest, "description is not JSON"
+			}
+			return http.StatusCreated, `{"result":{}}`
+		case path == "/rest/api/3/issue":
+			f := body["fields"].(map[string]any)
+			if over(f["summary"], 255) || strings.ContainsAny(f["summary"].(string), "\r\n") {
+				return http.StatusBadRequest, `{"errors":{"summary":"invalid"}}`
+			}
+			return http.StatusCreated, `{"id":"10001"}`
+		case path == "/v2/enqueue":
+			if over(body["payload"].(map[string]any)["summary"], 1024) || over(body["dedup_key"], 255) {
+				return http.StatusBadRequest, `{"status":"invalid event"}`
+			}
+			return http.StatusAccepted, `{"status":"success"}`
+		}
+		return http.StatusOK, "ok"
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		raw, err := io.ReadAll(r.Body)
+		if err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		if strings.HasPrefix(r.URL.Path, "/webhookb2/") && len(raw) > 28*1024 { // Teams
+			w.WriteHeader(http.StatusRequestEntityTooLarge)
+			return
+		}
+		var body map[string]any
+		if err := json.Unmarshal(raw, &body); err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		status, answer := judge(r.URL.Path, body)
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, answer)
+	}))
+	t.Cleanup(srv.Close)
+
+	d := webhooktest.NewDispatcher(t)
+	n := 0
+	for _, w := range every(t, presets.WithBaseURL(srv.URL)) {
+		switch w.Name {
+		case "slack", "teams", "servicenow", "jira", "pagerduty":
+			_, err := d.Add(w)
+			require.NoError(t, err)
+			n++
+		}
+	}
+	events := hostile(t)
+	for _, e := range events {
+		_, err := d.Publish(context.Background(), e)
+		require.NoError(t, err)
+	}
+	for _, inv := range d.WaitFinal(n * len(events)) {
+		require.Equal(t, webhook.Delivered, inv.Outcome, "%s: %s", inv.WebhookName, inv.Reason)
+	}
 }
