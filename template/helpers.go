@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -118,6 +120,14 @@ func replace(args []any, room int) (any, error) {
 		pairs = append(pairs, s)
 	}
 	s := text(args[0])
+	found := false
+	for i := 0; i < len(pairs) && !found; i += 2 {
+		found = strings.Contains(s, pairs[i])
+	}
+	if !found {
+		return s, nil
+	}
+	r := replacerFor(pairs)
 	if room >= 0 {
 		grow := 0
 		for i := 1; i < len(pairs); i += 2 {
@@ -126,13 +136,37 @@ func replace(args []any, room int) (any, error) {
 		// Each old string is at least a byte: the result is at most
 		// len(s) plus grow per byte of s.
 		if grow > 0 && len(s)*(1+grow) > room {
-			if r := strings.NewReplacer(pairs...).Replace(s); len(r) <= room {
-				return r, nil
+			if out := r.Replace(s); len(out) <= room {
+				return out, nil
 			}
 			return nil, ErrRenderLimit
 		}
 	}
-	return strings.NewReplacer(pairs...).Replace(s), nil
+	return r.Replace(s), nil
+}
+
+// replacers caches the replacers of replace's pairs, which are nearly
+// always a template's literals: building one costs more than using it.
+// It holds at most maxReplacers, so pairs taken from the data cannot grow
+// it without bound.
+var (
+	replacers    sync.Map // string (the pairs, joined by NUL) to *strings.Replacer
+	nReplacers   atomic.Int32
+	maxReplacers = int32(256)
+)
+
+func replacerFor(pairs []string) *strings.Replacer {
+	key := strings.Join(pairs, "\x00")
+	if r, ok := replacers.Load(key); ok {
+		return r.(*strings.Replacer)
+	}
+	r := strings.NewReplacer(pairs...)
+	if nReplacers.Load() < maxReplacers {
+		if _, loaded := replacers.LoadOrStore(key, r); !loaded {
+			nReplacers.Add(1)
+		}
+	}
+	return r
 }
 
 // truncate shortens the text of args[0] to at most args[1] characters, or

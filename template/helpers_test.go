@@ -174,3 +174,17 @@ func TestReplaceAndEscapedTruncate(t *testing.T) {
 	_, err = tmpl.Append(nil, map[string]any{"s": strings.Repeat("a", 500)})
 	require.ErrorIs(t, err, template.ErrRenderLimit)
 }
+
+// TestReplaceCacheIsBounded replaces with pairs taken from the data, each
+// different: the cache of replacers stops growing at its bound.
+func TestReplaceCacheIsBounded(t *testing.T) {
+	tmpl, err := template.Parse(`{"t": "{{replace s old "y"}}"}`)
+	require.NoError(t, err)
+	for i := range 1000 {
+		old := strings.Repeat("x", i+1)
+		out, err := tmpl.Append(nil, map[string]any{"s": "a" + old, "old": old})
+		require.NoError(t, err)
+		require.Equal(t, `{"t": "ay"}`, string(out))
+	}
+	require.LessOrEqual(t, template.Replacers(), int32(256))
+}
