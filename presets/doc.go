@@ -1,8 +1,9 @@
 // Package presets builds webhook definitions for the targets of Apono's
 // published webhook guides other than Torq (which has package torq): Slack
-// incoming webhooks, Microsoft Teams, Okta Workflows, Datadog Logs and
-// ServiceNow incidents, and a generic webhook that sends the whole event as
-// JSON.
+// incoming webhooks, Microsoft Teams, Okta Workflows, Datadog Logs,
+// ServiceNow incidents, Splunk HTTP Event Collector, PagerDuty Events API
+// v2, Jira Cloud issues, Coralogix and Logz.io logs, and a generic webhook
+// that sends the whole event as JSON.
 //
 // Each constructor checks that the URL has the target's known shape, with an
 // error that says what is wrong, and returns a ready, active
@@ -15,12 +16,13 @@
 // Every preset sends every access-request trigger, with a body template
 // made for its target (the exported …BodyTemplate constants), under the
 // name of its target: "slack", "teams", "okta-workflows", "datadog-logs",
-// "servicenow" or "events"; names are unique within a Dispatcher, so a
-// second webhook of a kind needs its own (w.Name = …). Options
-// cover what a constructor checks: WithClientToken sends an Okta Workflows
-// client token, and WithBaseURL points a preset at a local stand-in for
-// tests. The definition is plain data: set any other field on it before
-// adding it, and the Dispatcher checks it then:
+// "servicenow", "splunk-hec", "pagerduty", "jira", "coralogix", "logzio"
+// or "events"; names are unique within a Dispatcher, so a second webhook
+// of a kind needs its own (w.Name = …). Options cover what a constructor
+// checks: WithClientToken sends an Okta Workflows client token,
+// WithIssueType names Jira's issue type, and WithBaseURL points a preset
+// at a local stand-in for tests. The definition is plain data: set any
+// other field on it before adding it, and the Dispatcher checks it then:
 //
 //	w, err := presets.Slack(url)
 //	...
@@ -30,18 +32,37 @@
 //	w.BodyTemplate = "" // the whole event, as its JSON
 //
 // A preset's headers are in w.Headers under the names its documentation
-// gives (DD-API-KEY, Authorization, Accept, x-api-client-token): replace a
-// value under the same name, or add a header beside them; a preset without
-// headers (Slack, Teams, EventJSON, and OktaWorkflows without
-// WithClientToken) returns nil Headers, so assign a map there. The Dispatcher
-// refuses a second spelling of a name (authorization beside
-// Authorization) rather than send either.
+// gives (DD-API-KEY, Authorization, Accept, x-api-client-token,
+// Content-Type): replace a value under the same name, or add a header
+// beside them; a preset without headers (Slack, PagerDuty, Logzio,
+// EventJSON, and OktaWorkflows without WithClientToken) returns nil
+// Headers, so assign a map there. The Dispatcher refuses a second spelling
+// of a name (authorization beside Authorization) rather than send either.
+//
+// # Limits
+//
+// Where a target limits a field (Slack's block texts, Teams' 28 KB,
+// ServiceNow's short_description and description, PagerDuty's summary,
+// Jira's summary), the body template cuts each value to fit with the
+// template helpers truncate and truncateBytes, counting UTF-8 bytes (never
+// fewer than the characters or UTF-16 units a target counts) and, with
+// escaped=true, the bytes JSON escaping adds, so the body keeps within the
+// limit whatever the event holds; a list of resources is joined and then
+// cut, so it costs the Dispatcher's render limit (4 MB by default) as
+// much as its whole text. Each constructor's documentation names the
+// target's reference its limits come from.
+//
+// Splunk HEC (port 8088) and Logz.io (port 8071) listen on ports that
+// Apono's other guides do not allow: a Dispatcher takes their definitions
+// only with webhook.URLPolicy{AllowCustomPorts: true}.
 //
 // Credentials are header values (DD-API-KEY, Authorization,
 // x-api-client-token), which invocation records and logs show as
-// REDACTED, and so are query values such as Okta's clientToken. Slack and
-// Teams put their secret in the URL's path: their presets set
-// SecretURLPath, so records, logs and errors show that path redacted too.
+// REDACTED, and so are query values such as Okta's clientToken and
+// Logz.io's token. Slack and Teams put their secret in the URL's path:
+// their presets set SecretURLPath, so records, logs and errors show that
+// path redacted too. PagerDuty's routing key is the exception: Events API
+// v2 takes it in the body, which records keep as sent.
 //
 // Presets are plain constructors: there is no registry and nothing happens
 // at init.

@@ -1,13 +1,16 @@
 package presets_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/outhook/outhook/accessrequest"
 	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/filter"
 	"github.com/outhook/outhook/presets"
+	"github.com/outhook/outhook/webhook"
 )
 
 func ExampleDatadogLogs() {
@@ -97,6 +100,78 @@ func ExampleURLError() {
 	}
 	// Output:
 	// true presets: ServiceNow URL: unexpected path; want /api/now/table/<table>, such as /api/now/table/incident
-	// false presets: ServiceNow URL: no port may be given; found port 444
+	// false presets: ServiceNow URL: unexpected port; found port 444
 	// false presets: ServiceNow URL: unexpected host; want <instance>.service-now.com or <instance>.servicenowservices.com, not "http-intake.logs.datadoghq.co"
+}
+
+// Splunk HEC listens on port 8088: the Dispatcher must accept custom ports.
+func ExampleSplunkHEC() {
+	w, err := presets.SplunkHEC("https://splunk.example.com:8088/services/collector/event", "hec-token")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	d, err := webhook.New(webhook.WithURLPolicy(webhook.URLPolicy{AllowCustomPorts: true}))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer d.Close(context.Background())
+	added, err := d.Add(w)
+	fmt.Println(added.Name, added.URL, added.Headers["Authorization"], err)
+	// Output:
+	// splunk-hec https://splunk.example.com:8088/services/collector/event Splunk hec-token <nil>
+}
+
+func ExamplePagerDuty() {
+	w, err := presets.PagerDuty("https://events.eu.pagerduty.com/v2/enqueue", "R0UT1NGKEY0123456789abcdefABCDEF")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(w.Name, w.URL, strings.Contains(w.BodyTemplate, `"routing_key": "R0UT1NGKEY0123456789abcdefABCDEF"`))
+	// Output:
+	// pagerduty https://events.eu.pagerduty.com/v2/enqueue true
+}
+
+func ExampleJira() {
+	w, err := presets.Jira("https://acme.atlassian.net/rest/api/3/issue", "bot@acme.example", "api-token", "SEC",
+		presets.WithIssueType("Service Request"),
+	)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(w.Name, w.Headers["Authorization"])
+	fmt.Println(strings.Contains(w.BodyTemplate, `"issuetype": {"name": "Service Request"}`))
+	// Output:
+	// jira Basic Ym90QGFjbWUuZXhhbXBsZTphcGktdG9rZW4=
+	// true
+}
+
+func ExampleCoralogix() {
+	w, err := presets.Coralogix("https://ingress.eu2.coralogix.com/logs/v1/singles", "send-your-data-key")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(w.Name, w.Headers["Authorization"])
+	// Output:
+	// coralogix Bearer send-your-data-key
+}
+
+// The token goes in the URL's query, where the listener reads it; records
+// show it redacted.
+func ExampleLogzio() {
+	w, err := presets.Logzio("https://listener-eu.logz.io:8071/?type=apono", "logzio-token")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(w.Name, w.URL)
+	_, err = presets.Logzio("https://listener-eu.logz.io/", "logzio-token")
+	fmt.Println(err)
+	// Output:
+	// logzio https://listener-eu.logz.io:8071/?token=logzio-token&type=apono
+	// presets: Logzio URL: unexpected port; want port 8071
 }

@@ -35,7 +35,7 @@ var okta = preset{
 		hosts:     hostUnder(".workflows.okta.com", ".workflows.oktapreview.com", ".workflows.okta-emea.com", ".workflows.okta-gov.com"),
 		hostsDesc: "<org>.workflows.okta.com (or okta-emea.com, okta-gov.com, oktapreview.com)",
 		path: func(_ string, s []string) bool {
-			return (len(s) == 3 || len(s) == 4 && s[3] == "invoke") && s[0] == "api" && s[1] == "flo" && id(s[2])
+			return len(s) == 4 && s[0] == "api" && s[1] == "flo" && id(s[2]) && s[3] == "invoke"
 		},
 		pathDesc: "/api/flo/<flow>/invoke",
 		query: func(q url.Values) bool {
@@ -49,7 +49,9 @@ var okta = preset{
 
 // OktaWorkflows returns a definition of an active webhook that starts an
 // Okta Workflows flow through its API Endpoint at rawURL:
-// https://<org>.workflows.okta.com/api/flo/<flow>/invoke, with the client
+// https://<org>.workflows.okta.com/api/flo/<flow>/invoke, the invoke URL
+// the API Endpoint card gives (the URL without /invoke is not one that
+// starts the flow, and is refused), with the client
 // token either in the URL (?clientToken=…, shown redacted in records) or,
 // with WithClientToken, in the x-api-client-token header. The body is
 // OktaWorkflowsBodyTemplate. A wrong URL gives a *URLError.

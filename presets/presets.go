@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/outhook/outhook/accessrequest"
@@ -18,7 +19,7 @@ var (
 	ErrMalformedURL = errors.New("not a URL")
 	ErrScheme       = errors.New("the scheme must be https")
 	ErrHost         = errors.New("unexpected host")
-	ErrPort         = errors.New("no port may be given")
+	ErrPort         = errors.New("unexpected port")
 	ErrPath         = errors.New("unexpected path")
 	ErrQuery        = errors.New("unexpected query, fragment or credentials")
 )
@@ -27,8 +28,9 @@ var (
 var (
 	// ErrMissingCredential: a required key or token is empty.
 	ErrMissingCredential = errors.New("presets: a required credential is empty")
-	// ErrInvalidOption: an option was given a value it cannot use, or
-	// given to a preset it does not apply to; the error says which.
+	// ErrInvalidOption: an option or an argument other than a URL or
+	// credential was given a value it cannot use, or an option was given
+	// to a preset it does not apply to; the error says which.
 	ErrInvalidOption = errors.New("presets: invalid option")
 )
 
@@ -65,6 +67,7 @@ type config struct {
 	presetopt.Config
 	preset      string
 	clientToken string
+	issueType   string
 }
 
 // WithBaseURL is for tests and local stand-ins, such as a
@@ -96,6 +99,26 @@ func WithClientToken(token string) Option {
 	})
 }
 
+// WithIssueType names the type of the issues Jira creates, such as "Bug"
+// or "Service Request", in place of "Task": letters, digits, spaces, '-'
+// and '_'. It applies to Jira only; any other constructor, or another
+// name, fails with ErrInvalidOption.
+func WithIssueType(name string) Option {
+	return optionFunc(func(c *config) {
+		switch {
+		case c.preset != "Jira":
+			c.Fail("WithIssueType applies to Jira, not %s", c.preset)
+		case !issueTypeName(name):
+			c.Fail("WithIssueType needs a name of letters, digits, spaces, '-' and '_', not %q", name)
+		default:
+			c.issueType = name
+		}
+	})
+}
+
+// invalidArg reports a constructor's argument it cannot use.
+func invalidArg(msg string) error { return fmt.Errorf("%w: %s", ErrInvalidOption, msg) }
+
 // shape describes the URLs a preset's target gives its webhooks.
 type shape struct {
 	// preset is the constructor's name, for errors.
@@ -109,6 +132,14 @@ type shape struct {
 	pathDesc string
 	// query checks the query, when one is allowed.
 	query func(url.Values) bool
+	// ports lists the explicit ports allowed besides 443, such as Splunk
+	// HEC's 8088, and describes them; a Dispatcher must then allow custom
+	// ports (webhook.URLPolicy).
+	ports     []string
+	portsDesc string
+	// portRequired refuses the default port: the target listens on one
+	// of ports only (Logz.io's 8071).
+	portRequired bool
 }
 
 // check parses raw and checks it against s. It returns the URL with its
@@ -137,14 +168,23 @@ func (s *shape) check(raw string) (*url.URL, error) {
 		}
 	}
 	// An explicit :443, as Power Automate writes it, is the default port.
-	if p := u.Port(); p != "" && p != "443" {
+	if p := u.Port(); p != "" && p != "443" && !slices.Contains(s.ports, p) {
+		if s.portsDesc != "" {
+			return fail(ErrPort, "want %s, not %s", s.portsDesc, p)
+		}
 		return fail(ErrPort, "found port %s", p)
 	}
-	host := strings.ToLower(u.Hostname())
+	if s.portRequired && !slices.Contains(s.ports, u.Port()) {
+		return fail(ErrPort, "want %s", s.portsDesc)
+	}
+	host, port := strings.ToLower(u.Hostname()), u.Port()
 	if !validHost(host) || !s.hosts(host) {
 		return fail(ErrHost, "want %s, not %q", s.hostsDesc, u.Hostname())
 	}
 	u.Host = host
+	if port != "" && port != "443" {
+		u.Host = host + ":" + port
+	}
 	if u.RawPath != "" {
 		return fail(ErrPath, "escaped characters are not allowed")
 	}
@@ -226,6 +266,12 @@ type preset struct {
 	headers map[string]string
 	// secretPath: the URL's path holds the credential (Slack, Teams).
 	secretPath bool
+	// query is added to the URL's query once checked: a credential the
+	// target reads there (Logz.io's token).
+	query url.Values
+	// render, when set, returns the body for the options applied, in place
+	// of body.
+	render func(c *config) string
 }
 
 // build checks raw against p's shape, applies opts and returns the
@@ -244,9 +290,20 @@ func (p *preset) build(raw string, opts []Option) (webhook.Webhook, error) {
 	if err := c.Err(); err != nil {
 		return webhook.Webhook{}, err
 	}
+	if len(p.query) > 0 {
+		q := u.Query()
+		for k, vs := range p.query {
+			q[k] = vs
+		}
+		u.RawQuery = q.Encode()
+	}
+	body := p.body
+	if p.render != nil {
+		body = p.render(&c)
+	}
 	w := webhook.Webhook{
 		Name: p.name, Active: true, Method: http.MethodPost, URL: c.Target(u.String(), u),
-		BodyTemplate: p.body, Triggers: accessrequest.Triggers(), SecretURLPath: p.secretPath,
+		BodyTemplate: body, Triggers: accessrequest.Triggers(), SecretURLPath: p.secretPath,
 	}
 	if len(p.headers) > 0 || c.clientToken != "" {
 		w.Headers = maps.Clone(p.headers)

@@ -13,6 +13,7 @@ import (
 	"github.com/outhook/outhook/filter"
 	"github.com/outhook/outhook/presets"
 	"github.com/outhook/outhook/webhook"
+	"github.com/outhook/outhook/webhooktest"
 )
 
 type constructor func(url string, opts ...presets.Option) (webhook.Webhook, error)
@@ -24,6 +25,30 @@ func datadog(url string, opts ...presets.Option) (webhook.Webhook, error) {
 func serviceNow(url string, opts ...presets.Option) (webhook.Webhook, error) {
 	return presets.ServiceNow(url, "snow-token", opts...)
 }
+
+func splunk(url string, opts ...presets.Option) (webhook.Webhook, error) {
+	return presets.SplunkHEC(url, "hec-token", opts...)
+}
+
+func pagerDuty(url string, opts ...presets.Option) (webhook.Webhook, error) {
+	return presets.PagerDuty(url, "R0UT1NGKEY", opts...)
+}
+
+func jira(url string, opts ...presets.Option) (webhook.Webhook, error) {
+	return presets.Jira(url, "bot@acme.example", "jira-token", "SEC", opts...)
+}
+
+func coralogix(url string, opts ...presets.Option) (webhook.Webhook, error) {
+	return presets.Coralogix(url, "cx-key", opts...)
+}
+
+func logzio(url string, opts ...presets.Option) (webhook.Webhook, error) {
+	return presets.Logzio(url, "lz-token", opts...)
+}
+
+// customPorts is a Dispatcher option that accepts Splunk's and Logz.io's
+// ports.
+var customPorts = webhook.WithURLPolicy(webhook.URLPolicy{AllowCustomPorts: true})
 
 func TestURLShapes(t *testing.T) {
 	for _, tt := range []struct {
@@ -55,7 +80,9 @@ func TestURLShapes(t *testing.T) {
 
 		{"OktaWorkflows", presets.OktaWorkflows, "https://acme.workflows.okta.com/api/flo/a1b2c3/invoke", "", nil},
 		{"OktaWorkflows", presets.OktaWorkflows, "https://acme.workflows.okta-emea.com/api/flo/a1b2c3/invoke?clientToken=t0k", "", nil},
-		{"OktaWorkflows", presets.OktaWorkflows, "https://acme.workflows.oktapreview.com/api/flo/a1b2c3", "", nil},
+		{"OktaWorkflows", presets.OktaWorkflows, "https://acme.workflows.oktapreview.com/api/flo/a1b2c3/invoke", "", nil},
+		{"OktaWorkflows", presets.OktaWorkflows, "https://acme.workflows.okta.com/api/flo/a1b2c3", "", presets.ErrPath},
+		{"OktaWorkflows", presets.OktaWorkflows, "https://acme.workflows.okta.com/api/flo/a1b2c3/run", "", presets.ErrPath},
 		{"OktaWorkflows", presets.OktaWorkflows, "https://acme.okta.com/api/flo/a1b2c3/invoke", "", presets.ErrHost},
 		{"OktaWorkflows", presets.OktaWorkflows, "https://acme.workflows.okta.com/api/v1/users", "", presets.ErrPath},
 		{"OktaWorkflows", presets.OktaWorkflows, "https://acme.workflows.okta.com/api/flo/a1b2c3/invoke?clientToken=t&x=1", "", presets.ErrQuery},
@@ -63,6 +90,12 @@ func TestURLShapes(t *testing.T) {
 		{"DatadogLogs", datadog, "https://http-intake.logs.datadoghq.com/api/v2/logs", "", nil},
 		{"DatadogLogs", datadog, "https://http-intake.logs.us5.datadoghq.com/api/v2/logs/", "", nil},
 		{"DatadogLogs", datadog, "https://http-intake.logs.ddog-gov.com/api/v2/logs", "", nil},
+		{"DatadogLogs", datadog, "https://http-intake.logs.uk1.datadoghq.com/api/v2/logs", "", nil},
+		{"DatadogLogs", datadog, "https://http-intake.logs.us2.ddog-gov.com/api/v2/logs", "", nil},
+		{"DatadogLogs", datadog, "https://http-intake.logs.ap2.datadoghq.com/api/v2/logs?ddtags=env:prod,team:sec", "", nil},
+		{"DatadogLogs", datadog, "https://http-intake.logs.datadoghq.com/api/v2/logs?ddtags=", "", presets.ErrQuery},
+		{"DatadogLogs", datadog, "https://http-intake.logs.datadoghq.com/api/v2/logs?ddtags=a&ddtags=b", "", presets.ErrQuery},
+		{"DatadogLogs", datadog, "https://http-intake.logs.us4.datadoghq.com/api/v2/logs", "", presets.ErrHost},
 		{"DatadogLogs", datadog, "https://api.datadoghq.com/api/v2/logs", "", presets.ErrHost},
 		{"DatadogLogs", datadog, "https://http-intake.logs.datadoghq.evil.example/api/v2/logs", "", presets.ErrHost},
 		{"DatadogLogs", datadog, "https://http-intake.logs.datadoghq.com/v1/input", "", presets.ErrPath},
@@ -86,6 +119,43 @@ func TestURLShapes(t *testing.T) {
 		{"EventJSON", presets.EventJSON, "https://siem_example.com/ingest", "", presets.ErrHost},
 		{"EventJSON", presets.EventJSON, "https://siem.example.com/a%2Fb", "", presets.ErrPath},
 		{"EventJSON", presets.EventJSON, "::", "", presets.ErrMalformedURL},
+
+		{"SplunkHEC", splunk, "https://splunk.example.com:8088/services/collector/event", "", nil},
+		{"SplunkHEC", splunk, "https://http-inputs-acme.splunkcloud.com/services/collector/event", "", nil},
+		{"SplunkHEC", splunk, "https://10.0.0.5:8088/services/collector/event/1.0?index=security&sourcetype=apono", "", nil},
+		{"SplunkHEC", splunk, "https://splunk.example.com:8088/services/collector", "", nil},
+		{"SplunkHEC", splunk, "https://splunk.example.com:443/services/collector/event", "https://splunk.example.com/services/collector/event", nil},
+		{"SplunkHEC", splunk, "https://splunk.example.com:8089/services/collector/event", "", presets.ErrPort},
+		{"SplunkHEC", splunk, "https://splunk.example.com:8088/services/collector/raw", "", presets.ErrPath},
+		{"SplunkHEC", splunk, "https://splunk.example.com:8088/services/collector/event?token=t", "", presets.ErrQuery},
+		{"SplunkHEC", splunk, "http://splunk.example.com:8088/services/collector/event", "", presets.ErrScheme},
+
+		{"PagerDuty", pagerDuty, "https://events.pagerduty.com/v2/enqueue", "", nil},
+		{"PagerDuty", pagerDuty, "https://events.eu.pagerduty.com/v2/enqueue", "", nil},
+		{"PagerDuty", pagerDuty, "https://api.pagerduty.com/incidents", "", presets.ErrHost},
+		{"PagerDuty", pagerDuty, "https://events.pagerduty.com/generic/2010-04-15/create_event.json", "", presets.ErrPath},
+		{"PagerDuty", pagerDuty, "https://events.pagerduty.com/v2/enqueue?routing_key=k", "", presets.ErrQuery},
+
+		{"Jira", jira, "https://acme.atlassian.net/rest/api/3/issue", "", nil},
+		{"Jira", jira, "https://acme.atlassian.net/rest/api/2/issue", "", presets.ErrPath},
+		{"Jira", jira, "https://acme.atlassian.net/rest/api/3/issue/bulk", "", presets.ErrPath},
+		{"Jira", jira, "https://atlassian.net/rest/api/3/issue", "", presets.ErrHost},
+		{"Jira", jira, "https://jira.acme.example/rest/api/3/issue", "", presets.ErrHost},
+
+		{"Coralogix", coralogix, "https://ingress.eu2.coralogix.com/logs/v1/singles", "", nil},
+		{"Coralogix", coralogix, "https://ingress.coralogix.us/logs/v1/singles", "", nil},
+		{"Coralogix", coralogix, "https://ingress.coralogixsg.com/logs/v1/singles", "", nil},
+		{"Coralogix", coralogix, "https://api.eu2.coralogix.com/logs/v1/singles", "", presets.ErrHost},
+		{"Coralogix", coralogix, "https://ingress.coralogix.evil.example/logs/v1/singles", "", presets.ErrHost},
+		{"Coralogix", coralogix, "https://ingress.eu2.coralogix.com/logs/v1/bulk", "", presets.ErrPath},
+
+		{"Logzio", logzio, "https://listener.logz.io:8071", "https://listener.logz.io:8071?token=lz-token", nil},
+		{"Logzio", logzio, "https://listener-eu.logz.io:8071/?type=apono", "https://listener-eu.logz.io:8071/?token=lz-token&type=apono", nil},
+		{"Logzio", logzio, "https://listener.logz.io/", "", presets.ErrPort},
+		{"Logzio", logzio, "https://listener.logz.io:8070/", "", presets.ErrPort},
+		{"Logzio", logzio, "https://listener.logz.io:8071/?token=x", "", presets.ErrQuery},
+		{"Logzio", logzio, "https://listener.logz.io:8071/bulk", "", presets.ErrPath},
+		{"Logzio", logzio, "https://logz.io:8071/", "", presets.ErrHost},
 	} {
 		t.Run(tt.preset+" "+tt.url, func(t *testing.T) {
 			w, err := tt.build(tt.url)
@@ -110,7 +180,7 @@ func TestURLShapes(t *testing.T) {
 // TestDefinitionsAreValid adds every preset to a Dispatcher with Apono's
 // URL rules.
 func TestDefinitionsAreValid(t *testing.T) {
-	d, err := webhook.New()
+	d, err := webhook.New(customPorts)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = d.Close(context.Background()) })
 	for _, w := range every(t) {
@@ -130,6 +200,24 @@ func TestHeaders(t *testing.T) {
 	}{
 		{"slack", func() (webhook.Webhook, error) {
 			return presets.Slack("https://hooks.slack.com/services/T1/B1/x")
+		}, nil},
+		{"teams", func() (webhook.Webhook, error) {
+			return presets.Teams("https://contoso.webhook.office.com/webhookb2/1f2e")
+		}, map[string]string{"Content-Type": "application/json; charset=utf-8"}},
+		{"splunk", func() (webhook.Webhook, error) {
+			return presets.SplunkHEC("https://splunk.example.com:8088/services/collector/event", "hec")
+		}, map[string]string{"Authorization": "Splunk hec"}},
+		{"pagerduty", func() (webhook.Webhook, error) {
+			return presets.PagerDuty("https://events.pagerduty.com/v2/enqueue", "k3y")
+		}, nil},
+		{"jira", func() (webhook.Webhook, error) {
+			return presets.Jira("https://acme.atlassian.net/rest/api/3/issue", "bot@acme.example", "t0k", "SEC")
+		}, map[string]string{"Authorization": "Basic Ym90QGFjbWUuZXhhbXBsZTp0MGs=", "Accept": "application/json"}},
+		{"coralogix", func() (webhook.Webhook, error) {
+			return presets.Coralogix("https://ingress.eu2.coralogix.com/logs/v1/singles", "cx")
+		}, map[string]string{"Authorization": "Bearer cx"}},
+		{"logzio", func() (webhook.Webhook, error) {
+			return presets.Logzio("https://listener.logz.io:8071", "lz")
 		}, nil},
 		{"datadog", func() (webhook.Webhook, error) {
 			return presets.DatadogLogs("https://http-intake.logs.datadoghq.com/api/v2/logs", "k3y")
@@ -163,7 +251,7 @@ func TestHeaders(t *testing.T) {
 // fields no option covers, and checks that a Dispatcher takes them.
 func TestFieldsSetOnTheDefinition(t *testing.T) {
 	prod := filter.Must(filter.New(filter.Environment("production")))
-	d, err := webhook.New()
+	d, err := webhook.New(customPorts)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = d.Close(t.Context()) })
 	for i, w := range every(t, nil) {
@@ -230,6 +318,34 @@ func TestErrors(t *testing.T) {
 			_, err := presets.OktaWorkflows("https://acme.workflows.okta.com/api/flo/f1/invoke", presets.WithClientToken(""))
 			return err
 		}},
+		{"splunk without a token", presets.ErrMissingCredential, func() error {
+			_, err := presets.SplunkHEC("https://splunk.example.com:8088/services/collector/event", "")
+			return err
+		}},
+		{"pagerduty without a routing key", presets.ErrMissingCredential, func() error {
+			_, err := presets.PagerDuty("https://events.pagerduty.com/v2/enqueue", "")
+			return err
+		}},
+		{"jira without a token", presets.ErrMissingCredential, func() error {
+			_, err := presets.Jira("https://acme.atlassian.net/rest/api/3/issue", "bot@acme.example", "", "SEC")
+			return err
+		}},
+		{"coralogix without a key", presets.ErrMissingCredential, func() error {
+			_, err := presets.Coralogix("https://ingress.eu2.coralogix.com/logs/v1/singles", "")
+			return err
+		}},
+		{"logzio without a token", presets.ErrMissingCredential, func() error {
+			_, err := presets.Logzio("https://listener.logz.io:8071", "")
+			return err
+		}},
+		{"issue type on slack", presets.ErrInvalidOption, func() error {
+			_, err := presets.Slack("https://hooks.slack.com/services/T1/B1/x", presets.WithIssueType("Bug"))
+			return err
+		}},
+		{"issue type that would break the body", presets.ErrInvalidOption, func() error {
+			_, err := jira("https://acme.atlassian.net/rest/api/3/issue", presets.WithIssueType(`Bug"}, "x": {"`))
+			return err
+		}},
 		{"base URL", presets.ErrInvalidOption, func() error {
 			_, err := presets.EventJSON("https://siem.example.com/in", presets.WithBaseURL("ftp://x"))
 			return err
@@ -243,4 +359,22 @@ func TestErrors(t *testing.T) {
 			}
 		})
 	}
+	// Arguments that would break the body, or its template, are refused.
+	for _, key := range []string{"a\"b", "key{{x}}", "k y"} {
+		_, err := presets.PagerDuty("https://events.pagerduty.com/v2/enqueue", key)
+		require.ErrorIs(t, err, presets.ErrInvalidOption, key)
+	}
+	for _, key := range []string{"", "sec", "1SEC", "SE\"C", "S{{x}}"} {
+		_, err := presets.Jira("https://acme.atlassian.net/rest/api/3/issue", "bot@acme.example", "t", key)
+		require.ErrorIs(t, err, presets.ErrInvalidOption, key)
+	}
+}
+
+// TestJiraIssueType checks WithIssueType's name in the body.
+func TestJiraIssueType(t *testing.T) {
+	w, err := jira("https://acme.atlassian.net/rest/api/3/issue", presets.WithIssueType("Service Request"))
+	require.NoError(t, err)
+	out := webhooktest.Render(t, w)
+	fields := decode(t, out[0].Body).(map[string]any)["fields"].(map[string]any)
+	require.Equal(t, map[string]any{"name": "Service Request"}, fields["issuetype"])
 }

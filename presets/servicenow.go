@@ -8,15 +8,30 @@ import (
 )
 
 // ServiceNowBodyTemplate is ServiceNow's preset body, after Apono's guide:
-// an incident whose short_description names the request and its first
-// integration, whose caused_by is the requester, whose cause is the event
-// type, and whose description is the request's main fields as a JSON
-// document escaped inside the string.
+// an incident whose short_description names the event, the request, its
+// requester and its first integration, whose cause is the event type,
+// whose correlation_id is the request's id (so that the incidents of one
+// request can be found together), and whose description is the request's
+// main fields as a JSON document escaped inside the string.
+//
+// The requester is named in short_description and described in
+// description: the incident's caller_id, like caused_by (the change that
+// caused it), is a reference that takes a sys_user sys_id, which an Apono
+// event does not hold; a host that maps requesters to sys_ids can set
+// caller_id in its own template.
+//
+// Each value is cut with a "…" so that short_description keeps within its
+// 160 characters and description within its 4,000 (the incident table's
+// field lengths), counting UTF-8 bytes, which are never fewer than the
+// characters ServiceNow counts, and, in description, counting each
+// character as escaped in the document (\" as 2), so that the document
+// stays whole and within the limit whatever the event holds.
 const ServiceNowBodyTemplate = `{
-  "short_description": "Apono {{event_type}} {{data.friendly_id}}: {{data.access_groups.[0].integration.name}}",
-  "caused_by": "{{data.requester.name}}",
-  "cause": "{{event_type}}",
-  "description": "{ \"event_type\": \"{{event_type}}\", \"event_time\": {{event_time}}, \"id\": \"{{data.id}}\", \"friendly_id\": \"{{data.friendly_id}}\", \"requester\": {{json data.requester}}, \"grantee\": {{json data.grantee}}, \"justification\": \"{{data.justification}}\", \"access_flow\": \"{{data.access_flow.name}}\", \"duration_in_seconds\": {{data.access_duration_in_seconds}}, \"integrations\": [{{#each data.access_groups}}\"{{integration.name}}\"{{#unless @last}}, {{/unless}}{{/each}}] }"
+  "short_description": "Apono {{truncateBytes event_type 20 ""}} {{truncateBytes data.friendly_id 30}} by {{truncateBytes data.requester.name 40}}: {{truncateBytes data.access_groups.[0].integration.name 40}}",
+  "cause": "{{truncateBytes event_type 100}}",
+  "correlation_id": "{{truncateBytes data.id 100 ""}}",
+  "correlation_display": "Apono",
+  "description": "{ \"event_type\": \"{{truncateBytes event_type 40 \"…\" true}}\", \"event_time\": {{event_time}}, \"id\": \"{{truncateBytes data.id 100 \"…\" true}}\", \"friendly_id\": \"{{truncateBytes data.friendly_id 100 \"…\" true}}\", \"requester\": {\"id\": \"{{truncateBytes data.requester.id 100 \"…\" true}}\", \"name\": \"{{truncateBytes data.requester.name 150 \"…\" true}}\", \"email\": \"{{truncateBytes data.requester.email 150 \"…\" true}}\"}, \"grantee\": {\"id\": \"{{truncateBytes data.grantee.id 100 \"…\" true}}\", \"name\": \"{{truncateBytes data.grantee.name 150 \"…\" true}}\", \"type\": \"{{truncateBytes data.grantee.type 30 \"…\" true}}\"}, \"justification\": \"{{truncateBytes data.justification 1700 \"…\" true}}\", \"access_flow\": \"{{truncateBytes data.access_flow.name 150 \"…\" true}}\", \"duration_in_seconds\": {{data.access_duration_in_seconds}}, \"integrations\": \"{{truncateBytes (join (flatten data.access_groups \"integration.name\") \", \") 500 \" … and more\" true}}\" }"
 }`
 
 var serviceNow = preset{

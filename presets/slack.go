@@ -2,26 +2,40 @@ package presets
 
 import "github.com/outhook/outhook/webhook"
 
+// slackEscape is the replace arguments that escape &, < and > for Slack's
+// mrkdwn, the three characters its formatting reference says to escape:
+// after them, a value of "<!channel>" is text, not a mention.
+const slackEscape = `"&" "&amp;" "<" "&lt;" ">" "&gt;"`
+
 // SlackBodyTemplate is Slack's preset body: a message whose notification
 // text names the request and its event, and whose blocks show the
 // requester, grantee, access flow, duration, justification and resources.
-// Every value from the request stands in a plain_text element, which Slack
-// shows as it is: a justification holding "<!channel>" or "*bold*" neither
-// notifies anyone nor changes the formatting.
+//
+// The notification text is mrkdwn: each value in it has &, < and >
+// escaped, so a friendly id of "<!channel>" notifies no one. Every value
+// in the blocks stands in a plain_text element, which Slack shows as it
+// is: a justification holding "<!channel>" or "*bold*" neither notifies
+// anyone nor changes the formatting.
+//
+// Each text keeps within the limit of Slack's Block Kit reference: a header
+// block's text 150 characters, a section's text 3,000 and each of its
+// fields 2,000. Values are cut with a "…" to fit, counting UTF-8 bytes,
+// which are never fewer than the characters or UTF-16 units Slack may
+// count. The resources are listed as their paths, after their number, and
+// the list ends with "… and more" when it is cut, so a request for
+// hundreds of resources stays one message Slack accepts.
 const SlackBodyTemplate = `{
-  "text": "Apono access request {{data.friendly_id}}: {{event_type}}",
+  "text": "Apono access request {{replace (truncateBytes data.friendly_id 100) ` + slackEscape + `}}: {{replace (truncateBytes event_type 40) ` + slackEscape + `}}",
   "blocks": [
-    {"type": "header", "text": {"type": "plain_text", "text": "{{event_type}}: {{data.friendly_id}}"}},
+    {"type": "header", "text": {"type": "plain_text", "text": "{{truncateBytes event_type 40}}: {{truncateBytes data.friendly_id 100}}"}},
     {"type": "section", "fields": [
-      {"type": "plain_text", "text": "Requester: {{data.requester.name}}"},
-      {"type": "plain_text", "text": "Grantee: {{data.grantee.name}}"},
-      {"type": "plain_text", "text": "Access flow: {{data.access_flow.name}}"},
-      {"type": "plain_text", "text": "Duration: {{data.access_duration_in_seconds}} s"}
+      {"type": "plain_text", "text": "Requester: {{truncateBytes data.requester.name 1900}}"},
+      {"type": "plain_text", "text": "Grantee: {{truncateBytes data.grantee.name 1900}}"},
+      {"type": "plain_text", "text": "Access flow: {{truncateBytes data.access_flow.name 1900}}"},
+      {"type": "plain_text", "text": "Duration: {{truncateBytes data.access_duration_in_seconds 100}} s"}
     ]},
-    {"type": "section", "text": {"type": "plain_text", "text": "Justification: {{data.justification}}"}},
-    {"type": "context", "elements": [
-      {"type": "plain_text", "text": "Resources: {{#each data.access_groups}}{{integration.name}} ({{#each access_units}}{{resource.name}} {{permission.name}}{{#unless @last}}, {{/unless}}{{/each}}){{#unless @last}}; {{/unless}}{{else}}none{{/each}}"}
-    ]}
+    {"type": "section", "text": {"type": "plain_text", "text": "Justification: {{truncateBytes data.justification 2900}}"}},
+    {"type": "section", "text": {"type": "plain_text", "text": "Resources ({{count (flatten data.access_groups "access_units")}}): {{truncateBytes (join (flatten (flatten data.access_groups "access_units") "resource.path") ", ") 2900 " … and more"}}"}}
   ]
 }`
 

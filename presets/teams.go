@@ -6,11 +6,31 @@ import (
 	"github.com/outhook/outhook/webhook"
 )
 
+// teamsMarkdown is the replace arguments that put a backslash before each
+// character that starts Markdown in an Adaptive Card's TextBlock and
+// FactSet text (bold, italic, lists, links, code, HTML-like autolinks),
+// which CommonMark, whose subset Adaptive Cards read, shows as the
+// character itself.
+const teamsMarkdown = `"\\" "\\\\" "*" "\\*" "_" "\\_" "[" "\\[" "]" "\\]" "(" "\\(" ")" "\\)" "<" "\\<" ">" "\\>" "` + "`" + `" "\\` + "`" + `" "~" "\\~" "#" "\\#" "-" "\\-" "+" "\\+" "!" "\\!" "|" "\\|"`
+
 // TeamsBodyTemplate is Teams' preset body: a message holding an adaptive
 // card with the request, its event, and a fact for the requester, the
-// justification, the access flow and each access group's resources. Teams
-// incoming webhooks and the Power Automate workflows that replace them both
-// read this form.
+// grantee, the justification, the access flow, the integrations and the
+// resources. Teams incoming webhooks and the Power Automate workflows that
+// replace them both read this form.
+//
+// Teams renders Markdown in a TextBlock and in a fact's title and value
+// (Teams' card formatting reference): each value from the event has the
+// characters that start Markdown escaped with a backslash, so a
+// justification of "[Approve now](https://evil.example) **URGENT**" shows
+// as written, not as a link in bold. A client may still turn a bare URL
+// into a link, which no escaping prevents.
+//
+// Teams refuses a message over 28 KB (Teams' incoming webhook limits): each
+// value is cut with a "…", counting the bytes it takes once escaped for
+// JSON, so that the whole body stays under 22 KB whatever the event holds;
+// the resources are listed as their paths, after their number, ending
+// with "… and more" when cut.
 const TeamsBodyTemplate = `{
   "type": "message",
   "attachments": [
@@ -21,17 +41,16 @@ const TeamsBodyTemplate = `{
         "type": "AdaptiveCard",
         "version": "1.4",
         "body": [
-          {"type": "TextBlock", "size": "Medium", "weight": "Bolder", "wrap": true, "text": "Access request {{data.friendly_id}}: {{event_type}}"},
+          {"type": "TextBlock", "size": "Medium", "weight": "Bolder", "wrap": true, "text": "Access request {{truncateBytes (replace data.friendly_id ` + teamsMarkdown + `) 200 "…" true}}: {{truncateBytes (replace event_type ` + teamsMarkdown + `) 100 "…" true}}"},
           {
             "type": "FactSet",
             "facts": [
-              {"title": "Requester", "value": "{{data.requester.name}} ({{data.requester.email}})"},
-              {"title": "Grantee", "value": "{{data.grantee.name}}"},
-              {"title": "Justification", "value": "{{data.justification}}"},
-              {"title": "Access flow", "value": "{{data.access_flow.name}}"}
-              {{~#each data.access_groups}},
-              {"title": "{{integration.type}}", "value": "{{integration.name}}: {{#each access_units}}{{resource.name}} ({{permission.name}}){{#unless @last}}, {{/unless}}{{else}}no resources{{/each}}"}
-              {{~/each}}
+              {"title": "Requester", "value": "{{truncateBytes (replace data.requester.name ` + teamsMarkdown + `) 500 "…" true}}, {{truncateBytes (replace data.requester.email ` + teamsMarkdown + `) 500 "…" true}}"},
+              {"title": "Grantee", "value": "{{truncateBytes (replace data.grantee.name ` + teamsMarkdown + `) 500 "…" true}}"},
+              {"title": "Justification", "value": "{{truncateBytes (replace data.justification ` + teamsMarkdown + `) 8000 "…" true}}"},
+              {"title": "Access flow", "value": "{{truncateBytes (replace data.access_flow.name ` + teamsMarkdown + `) 500 "…" true}}"},
+              {"title": "Integrations", "value": "{{truncateBytes (replace (join (flatten data.access_groups "integration.name") ", ") ` + teamsMarkdown + `) 2000 " … and more" true}}"},
+              {"title": "Resources ({{count (flatten data.access_groups "access_units")}})", "value": "{{truncateBytes (replace (join (flatten (flatten data.access_groups "access_units") "resource.path") ", ") ` + teamsMarkdown + `) 8000 " … and more" true}}"}
             ]
           }
         ]
@@ -60,8 +79,13 @@ var teams = preset{
 	},
 	name:       "teams",
 	body:       TeamsBodyTemplate,
+	headers:    map[string]string{"Content-Type": teamsContentType},
 	secretPath: true, // an incoming webhook's path is its credential
 }
+
+// teamsContentType names the body's charset, which Teams' incoming
+// webhooks otherwise may not take as UTF-8.
+const teamsContentType = "application/json; charset=utf-8"
 
 func teamsPath(host string, s []string) bool {
 	invoke := func(s []string) bool {
@@ -103,7 +127,8 @@ func stripAt(seg string) string {
 // (https://…logic.azure.com/workflows/<id>/triggers/manual/paths/invoke?…
 // or https://….environment.api.powerplatform.com/powerautomate/automations/direct/workflows/<id>/triggers/manual/paths/invoke?…;
 // the :443 that Power Automate writes is removed). The body is
-// TeamsBodyTemplate. A wrong URL gives a *URLError.
+// TeamsBodyTemplate, sent with Content-Type: application/json;
+// charset=utf-8. A wrong URL gives a *URLError.
 func Teams(rawURL string, opts ...Option) (webhook.Webhook, error) {
 	return teams.build(rawURL, opts)
 }

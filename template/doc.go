@@ -268,7 +268,15 @@
 //	                       characters per block
 //	{{truncateBytes x n [e]}} the same counting UTF-8 bytes, as for Teams'
 //	                       28 KB; neither splits a character. Both measure
-//	                       the text before JSON escaping, which may lengthen it
+//	                       the text before JSON escaping, which may lengthen
+//	                       it, unless a fourth argument (escaped=true) counts
+//	                       each character as JSON-escaped (\" 2, \u0001 6),
+//	                       for a limit on a body's bytes or on a document
+//	                       embedded in a string
+//	{{replace x old new …}} the text of x with each old string of the pairs
+//	                       replaced by its new one, all in one pass (a new
+//	                       string is not replaced again), as for escaping
+//	                       Slack's & < > or Markdown
 //	{{millis x}}           epoch seconds as whole epoch milliseconds, exact
 //	                       whatever the decimals; null gives null, and a
 //	                       value past what int64 milliseconds hold (about

@@ -5,3 +5,6 @@ package template
 func ParseMarked(src, mark string, opts ...Option) (*Template, error) {
 	return parse(src, mark, opts)
 }
+
+// Replacers returns how many replacers the replace helper has cached.
+func Replacers() int32 { return nReplacers.Load() }

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -91,9 +93,80 @@ var builtinHelpers = []*helper{
 		}
 		return jsondoc.Len(args[0]), nil
 	}},
-	{name: "truncate", min: 2, max: 3, hash: map[string]int{"ellipsis": 2}, fn: func(args []any) (any, error) { return truncate(args, false) }},
-	{name: "truncateBytes", min: 2, max: 3, hash: map[string]int{"ellipsis": 2}, fn: func(args []any) (any, error) { return truncate(args, true) }},
+	{name: "truncate", min: 2, max: 4, hash: truncateHash, fn: func(args []any) (any, error) { return truncate(args, false) }},
+	{name: "truncateBytes", min: 2, max: 4, hash: truncateHash, fn: func(args []any) (any, error) { return truncate(args, true) }},
 	{name: "flatten", min: 1, max: 2, fn: flatten},
+	{name: "replace", min: 3, max: -1, fn: func(args []any) (any, error) { return replace(args, -1) }, within: replace},
+}
+
+// truncateHash names the optional arguments of truncate and truncateBytes.
+var truncateHash = map[string]int{"ellipsis": 2, "escaped": 3}
+
+// replace is the replace helper: the text of args[0] with each old string
+// of the pairs that follow replaced by its new one, all at once and left to
+// right as strings.NewReplacer does, so that a new string is never replaced
+// again (escaping & before < cannot turn &lt; into &amp;lt;). With room >=
+// 0, a result longer than room bytes is ErrRenderLimit.
+func replace(args []any, room int) (any, error) {
+	if len(args)%2 != 1 {
+		return nil, errors.New("replace takes a value then pairs of old and new strings")
+	}
+	pairs := make([]string, 0, len(args)-1)
+	for i, a := range args[1:] {
+		s, ok := jsondoc.Str(a)
+		if !ok || i%2 == 0 && s == "" {
+			return nil, errors.New("replace takes pairs of strings, each old string non-empty")
+		}
+		pairs = append(pairs, s)
+	}
+	s := text(args[0])
+	found := false
+	for i := 0; i < len(pairs) && !found; i += 2 {
+		found = strings.Contains(s, pairs[i])
+	}
+	if !found {
+		return s, nil
+	}
+	r := replacerFor(pairs)
+	if room >= 0 {
+		grow := 0
+		for i := 1; i < len(pairs); i += 2 {
+			grow = max(grow, len(pairs[i])-len(pairs[i-1]))
+		}
+		// Each old string is at least a byte: the result is at most
+		// len(s) plus grow per byte of s.
+		if grow > 0 && len(s)*(1+grow) > room {
+			if out := r.Replace(s); len(out) <= room {
+				return out, nil
+			}
+			return nil, ErrRenderLimit
+		}
+	}
+	return r.Replace(s), nil
+}
+
+// replacers caches the replacers of replace's pairs, which are nearly
+// always a template's literals: building one costs more than using it.
+// It holds at most maxReplacers, so pairs taken from the data cannot grow
+// it without bound.
+var (
+	replacers    sync.Map // string (the pairs, joined by NUL) to *strings.Replacer
+	nReplacers   atomic.Int32
+	maxReplacers = int32(256)
+)
+
+func replacerFor(pairs []string) *strings.Replacer {
+	key := strings.Join(pairs, "\x00")
+	if r, ok := replacers.Load(key); ok {
+		return r.(*strings.Replacer)
+	}
+	r := strings.NewReplacer(pairs...)
+	if nReplacers.Load() < maxReplacers {
+		if _, loaded := replacers.LoadOrStore(key, r); !loaded {
+			nReplacers.Add(1)
+		}
+	}
+	return r
 }
 
 // truncate shortens the text of args[0] to at most args[1] characters, or
@@ -101,7 +174,10 @@ var builtinHelpers = []*helper{
 // between characters only. Targets limit a field's text, such as Slack's
 // 3,000 characters for a section block. Each byte of s that is not UTF-8
 // becomes U+FFFD, as a JSON string writes it, so that the limit holds for
-// the text the target reads.
+// the text the target reads. With args[3] true (escaped=true), each
+// character counts as what a JSON string's escaping writes for it (\" is
+// 2, \u0001 is 6), for a limit on escaped text: a document embedded in a
+// string, or a body's bytes.
 func truncate(args []any, bytes bool) (any, error) {
 	max, ok := jsondoc.NumberText(args[1])
 	n, err := strconv.Atoi(max)
@@ -110,14 +186,27 @@ func truncate(args []any, bytes bool) (any, error) {
 	}
 	s := validUTF8(text(args[0]))
 	ellipsis := "…"
-	if len(args) == 3 {
+	if len(args) >= 3 && jsondoc.KindOf(args[2]) != jsondoc.Absent {
 		ellipsis = validUTF8(text(args[2]))
 	}
-	size := func(s string) int {
-		if bytes {
-			return len(s)
+	escaped := len(args) == 4 && text(args[3]) == "true"
+	width := func(r rune, w int) int {
+		if escaped {
+			if e := escapedWidth(r); e > 0 {
+				return e
+			}
 		}
-		return utf8.RuneCountInString(s)
+		if bytes {
+			return w
+		}
+		return 1
+	}
+	size := func(s string) int {
+		n := 0
+		for _, r := range s {
+			n += width(r, utf8.RuneLen(r))
+		}
+		return n
 	}
 	if size(s) <= n {
 		return s, nil
@@ -129,11 +218,8 @@ func truncate(args []any, bytes bool) (any, error) {
 	}
 	cut, used := 0, 0
 	for cut < len(s) {
-		_, w := utf8.DecodeRuneInString(s[cut:])
-		u := 1
-		if bytes {
-			u = w
-		}
+		r, w := utf8.DecodeRuneInString(s[cut:])
+		u := width(r, w)
 		if used+u > room {
 			break
 		}
@@ -141,6 +227,19 @@ func truncate(args []any, bytes bool) (any, error) {
 		cut += w
 	}
 	return s[:cut] + ellipsis, nil
+}
+
+// escapedWidth is the length, in characters and bytes alike, of r escaped
+// in a JSON string as package jsondoc writes it, or 0 when r is written as
+// it is.
+func escapedWidth(r rune) int {
+	switch {
+	case r == '"' || r == '\\' || r == '\n' || r == '\r' || r == '\t' || r == '\b' || r == '\f':
+		return 2
+	case r < 0x20 || r == '\u2028' || r == '\u2029':
+		return 6
+	}
+	return 0
 }
 
 // validUTF8 returns s with each byte that is not UTF-8 replaced by U+FFFD.

@@ -138,3 +138,53 @@ func TestTruncateBytesLimitsInvalidUTF8(t *testing.T) {
 		}
 	}
 }
+
+func TestReplaceAndEscapedTruncate(t *testing.T) {
+	cases := []struct {
+		name, src string
+		data      map[string]any
+		want      string
+	}{
+		{"replace escapes Slack's control characters once", `{"t": "{{replace s "&" "&amp;" "<" "&lt;" ">" "&gt;"}}"}`,
+			map[string]any{"s": "<!channel> & <@U1>"}, `{"t": "&lt;!channel&gt; &amp; &lt;@U1&gt;"}`},
+		{"replace a missing field", `{"t": "{{replace nope "a" "b"}}"}`, map[string]any{}, `{"t": ""}`},
+		{"replace with a backslash", `{"t": "{{replace s "[" "\\["}}"}`, map[string]any{"s": "[x]"}, `{"t": "\\[x]"}`},
+		{"truncate escaped counts escapes", `{"t": "{{truncate s 7 ellipsis="…" escaped=true}}"}`, map[string]any{"s": `ab"cdef`}, `{"t": "ab\"cd…"}`},
+		{"truncate escaped counts \\u escapes", `{"m": "{\"t\": \"{{truncate s 8 \"…\" true}}\"}"}`, map[string]any{"s": "a\x01bcdef"}, `{"m": "{\"t\": \"a\\u0001…\"}"}`},
+		{"truncateBytes escaped", `{"t": "{{truncateBytes s 6 "" true}}"}`, map[string]any{"s": "é\"\"x"}, `{"t": "é\"\""}`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tmpl, err := template.Parse(tc.src)
+			require.NoError(t, err)
+			out, err := tmpl.Append(nil, tc.data)
+			require.NoError(t, err)
+			require.Equal(t, tc.want, string(out))
+		})
+	}
+	_, err := template.Parse(`{"t": "{{replace s "a"}}"}`)
+	require.ErrorContains(t, err, "at least 3")
+	tmpl, err := template.Parse(`{"t": "{{replace s "a" "b" "c"}}"}`)
+	require.NoError(t, err)
+	_, err = tmpl.Append(nil, map[string]any{"s": "x"})
+	require.ErrorContains(t, err, "pairs")
+	// A replacement that grows text is held to the render limit.
+	tmpl, err = template.Parse(`{"t": "{{replace s "a" "0123456789"}}"}`, template.WithRenderLimit(1000))
+	require.NoError(t, err)
+	_, err = tmpl.Append(nil, map[string]any{"s": strings.Repeat("a", 500)})
+	require.ErrorIs(t, err, template.ErrRenderLimit)
+}
+
+// TestReplaceCacheIsBounded replaces with pairs taken from the data, each
+// different: the cache of replacers stops growing at its bound.
+func TestReplaceCacheIsBounded(t *testing.T) {
+	tmpl, err := template.Parse(`{"t": "{{replace s old "y"}}"}`)
+	require.NoError(t, err)
+	for i := range 1000 {
+		old := strings.Repeat("x", i+1)
+		out, err := tmpl.Append(nil, map[string]any{"s": "a" + old, "old": old})
+		require.NoError(t, err)
+		require.Equal(t, `{"t": "ay"}`, string(out))
+	}
+	require.LessOrEqual(t, template.Replacers(), int32(256))
+}

@@ -965,8 +965,10 @@ func (ep *exprParser) call(pos int, param, top bool) (*expr, error) {
 			if h.max != h.min {
 				if h.max < 0 {
 					want = "at least " + want
-				} else {
+				} else if h.max == h.min+1 {
 					want += " or " + strconv.Itoa(h.max)
+				} else {
+					want += " to " + strconv.Itoa(h.max)
 				}
 			}
 			return nil, ep.src.errorf(first.pos, "helper "+h.name+" takes "+want+" argument(s), got "+strconv.Itoa(len(args)))

@@ -102,7 +102,7 @@ func TestParseErrors(t *testing.T) {
 		{"hash arguments", `{{x format="y"}}`, 1, 5, "hash arguments"},
 		{"unknown hash argument", `{{time x format="y"}}`, 1, 10, "takes no hash argument format; it takes layout"},
 		{"hash argument given twice", `{{join xs ", " sep="-"}}`, 1, 16, "is given as argument 2 too"},
-		{"hash argument after a gap", `{{truncate x ellipsis="-"}}`, 1, 3, "takes 2 or 3 argument(s), got 1"},
+		{"hash argument after a gap", `{{truncate x ellipsis="-"}}`, 1, 3, "takes 2 to 4 argument(s), got 1"},
 		{"hash argument of a helper that takes none", `{{upper x k=1}}`, 1, 11, "takes no hash argument k"},
 		{"hash argument in a subexpression", `{{#if (x k=1)}}1{{/if}}`, 1, 10, "need a helper that takes them"},
 		{"number ending a path", `{{list.1}}`, 1, 8, "write list.[1]"},

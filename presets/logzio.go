@@ -1,0 +1,67 @@
+package presets
+
+import (
+	"net/url"
+	"strings"
+
+	"github.com/outhook/outhook/webhook"
+)
+
+// LogzioBodyTemplate is Logz.io's preset body: one log for the bulk HTTP
+// listener, on a single line as the listener's newline-delimited format
+// requires, whose @timestamp is the event's time (so a delivery retried
+// later is logged at the time of the event), whose message names the
+// event and the request, and whose apono field is the whole event as JSON.
+// Logz.io's shipping reference limits a log to 500,000 bytes and a request
+// to 10 MB; the event is sent whole, and its message is cut with a "…" at
+// 1,000 bytes.
+const LogzioBodyTemplate = `{"@timestamp": {{time event_time layout="RFC3339Nano"}}, "message": "Apono access request {{truncateBytes data.friendly_id 200}}: {{truncateBytes event_type 100}} by {{truncateBytes data.requester.name 600}}", "event_type": "{{truncateBytes event_type 100}}", "apono": {{json this}}}`
+
+// LogzioPort is the port of Logz.io's HTTPS listeners.
+const LogzioPort = "8071"
+
+// The listener hosts of Logz.io's regions.
+var logzioHosts = []string{
+	"listener.logz.io", "listener-au.logz.io", "listener-ca.logz.io", "listener-eu.logz.io",
+	"listener-nl.logz.io", "listener-uk.logz.io", "listener-wa.logz.io",
+}
+
+var logzio = preset{
+	shape: shape{
+		preset:    "Logzio",
+		hosts:     hostIn(logzioHosts...),
+		hostsDesc: "a Logz.io listener (" + strings.Join(logzioHosts, ", ") + ")",
+		path:      func(_ string, s []string) bool { return len(s) == 1 && s[0] == "" },
+		pathDesc:  "no path, or /",
+		query: func(q url.Values) bool {
+			t, ok := q["type"]
+			return ok && len(q) == 1 && len(t) == 1 && id(t[0])
+		},
+		ports:        []string{LogzioPort},
+		portsDesc:    "port " + LogzioPort,
+		portRequired: true,
+	},
+	name: "logzio",
+	body: LogzioBodyTemplate,
+}
+
+// Logzio returns a definition of an active webhook that ships
+// access-request events to Logz.io as logs: rawURL is the account region's
+// listener on its HTTPS port, such as https://listener.logz.io:8071 (or
+// listener-eu.logz.io and the others), optionally with ?type=<log type>;
+// token, the account's log shipping token, is added to the URL's query as
+// the listener requires (records and logs show query values redacted).
+// The body is LogzioBodyTemplate. A wrong URL gives a *URLError (port 8071
+// is required), an empty token ErrMissingCredential.
+//
+// Port 8071 is one Apono's other guides do not allow: a Dispatcher refuses
+// the definition unless its URL policy accepts custom ports
+// (webhook.WithURLPolicy(webhook.URLPolicy{AllowCustomPorts: true})).
+func Logzio(rawURL, token string, opts ...Option) (webhook.Webhook, error) {
+	if token == "" {
+		return webhook.Webhook{}, ErrMissingCredential
+	}
+	p := logzio
+	p.query = url.Values{"token": {token}}
+	return p.build(rawURL, opts)
+}

@@ -1,0 +1,90 @@
+package presets
+
+import (
+	"strings"
+
+	"github.com/outhook/outhook/webhook"
+)
+
+// pagerDutyBody is PagerDuty's preset body, with routingKey standing for
+// the routing key: a trigger event of Events API v2 whose dedup_key is the
+// request's id and the event type (so that each event of a request is its
+// own alert, and a retried delivery does not open a second one), whose
+// severity is error for a failed request and info otherwise, and whose
+// custom_details hold the request's main fields.
+//
+// The Events API v2 reference limits payload.summary to 1,024 characters
+// and dedup_key to 255, and the whole event to 512 KB: every value is cut
+// with a "…" to keep within them, counting UTF-8 bytes (never fewer than
+// characters), those of custom_details as escaped in JSON.
+const pagerDutyBody = `{
+  "routing_key": "routingKey",
+  "event_action": "trigger",
+  "dedup_key": "apono-{{truncateBytes data.id 100 ""}}-{{truncateBytes event_type 40 ""}}",
+  "payload": {
+    "summary": "Apono {{truncateBytes event_type 40}} {{truncateBytes data.friendly_id 100}} by {{truncateBytes data.requester.name 200}}: {{truncateBytes data.justification 600}}",
+    "source": "apono",
+    "severity": "{{#if (eq event_type "RequestFailed")}}error{{else}}info{{/if}}",
+    "timestamp": {{time event_time layout="RFC3339Nano"}},
+    "component": "{{truncateBytes data.access_groups.[0].integration.name 200}}",
+    "group": "{{truncateBytes data.access_flow.name 200}}",
+    "class": "{{truncateBytes event_type 100}}",
+    "custom_details": {
+      "request": "{{truncateBytes data.friendly_id 200 "…" true}}",
+      "requester": "{{truncateBytes data.requester.name 500 "…" true}} <{{truncateBytes data.requester.email 500 "…" true}}>",
+      "grantee": "{{truncateBytes data.grantee.name 500 "…" true}}",
+      "justification": "{{truncateBytes data.justification 20000 "…" true}}",
+      "access_flow": "{{truncateBytes data.access_flow.name 500 "…" true}}",
+      "duration_in_seconds": "{{truncateBytes data.access_duration_in_seconds 30}}",
+      "resources": "{{truncateBytes (join (flatten (flatten data.access_groups "access_units") "resource.path") ", ") 100000 " … and more" true}}"
+    }
+  }
+}`
+
+// The hosts of PagerDuty's Events API v2: its US and EU service regions.
+var pagerDutyHosts = []string{"events.pagerduty.com", "events.eu.pagerduty.com"}
+
+var pagerDuty = preset{
+	shape: shape{
+		preset:    "PagerDuty",
+		hosts:     hostIn(pagerDutyHosts...),
+		hostsDesc: strings.Join(pagerDutyHosts, " or "),
+		path:      func(_ string, s []string) bool { return len(s) == 2 && s[0] == "v2" && s[1] == "enqueue" },
+		pathDesc:  "/v2/enqueue",
+	},
+	name: "pagerduty",
+}
+
+// PagerDuty returns a definition of an active webhook that triggers a
+// PagerDuty alert for each access-request event through Events API v2:
+// rawURL is https://events.pagerduty.com/v2/enqueue (or
+// events.eu.pagerduty.com), and routingKey is the integration key of an
+// Events API v2 integration, made of letters and digits.
+//
+// Events API v2 takes the routing key in the body, not in a header: it is
+// written into the definition's BodyTemplate, so the key is in the stored
+// definition and in the request body that invocation records keep, which
+// are not redacted. A wrong URL gives a *URLError, an empty routingKey
+// ErrMissingCredential, one with other characters ErrInvalidOption.
+func PagerDuty(rawURL, routingKey string, opts ...Option) (webhook.Webhook, error) {
+	if routingKey == "" {
+		return webhook.Webhook{}, ErrMissingCredential
+	}
+	if !alnum(routingKey) {
+		return webhook.Webhook{}, invalidArg("PagerDuty's routing key must be letters and digits")
+	}
+	p := pagerDuty
+	p.body = strings.Replace(pagerDutyBody, `"routingKey"`, `"`+routingKey+`"`, 1)
+	return p.build(rawURL, opts)
+}
+
+// alnum reports whether s is a non-empty run of ASCII letters and digits,
+// which stands in a template's JSON string as it is.
+func alnum(s string) bool {
+	for _, c := range []byte(s) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return s != ""
+}
