@@ -45,6 +45,9 @@ type form struct {
 	// MockTrigger is the event type whose mock the editor previews,
 	// explains and tests with.
 	MockTrigger event.Trigger
+	// Kind is the slug of the kind of webhook the editor edits, which
+	// decides the triggers and filters it offers.
+	Kind string
 }
 
 type headerRow struct {
@@ -240,6 +243,7 @@ func readForm(values url.Values) form {
 		CustomValidationErrorMessage: textarea(values.Get("custom_validation_error_message")),
 		DeliveryJSON:                 textarea(values.Get("delivery_json")),
 		MockTrigger:                  event.Trigger(values.Get("mock_trigger")),
+		Kind:                         values.Get("kind"),
 	}
 	f.Version, _ = strconv.ParseInt(values.Get("version"), 10, 64)
 	for _, t := range values["triggers"] {

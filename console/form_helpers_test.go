@@ -1,6 +1,8 @@
 package console_test
 
 import (
+	"io"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -110,3 +112,6 @@ func hasAttr(n *html.Node, key string) bool {
 }
 
 func defstoreListOf(n int) defstore.ListOptions { return defstore.ListOptions{Limit: n} }
+
+// readBody copies a response's body into w.
+func readBody(w *strings.Builder, res *http.Response) (int64, error) { return io.Copy(w, res.Body) }

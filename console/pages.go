@@ -160,7 +160,10 @@ type editPage struct {
 	pageData
 	Form       form
 	New        bool
-	Kind       string // "" to choose the kind of a new webhook
+	Kind       kindView
+	// Kinds, when set, are the kinds a new webhook may be of: the page
+	// asks which.
+	Kinds []kindView
 	Errors     []fieldError
 	EventTypes []eventTypeView
 	Dimensions []dimension
@@ -196,35 +199,50 @@ func hasFieldPrefix(f, prefix string) bool {
 }
 
 func (h *Handler) editPage(c *request, f form, isNew bool) editPage {
+	types := c.tenant.EventTypes()
+	kind, ok := kindBySlug(types, f.Kind)
+	if !ok {
+		kind = kindOfTriggers(types, f.Triggers)
+	}
 	p := editPage{
-		pageData:   pageData{Title: "Edit webhook", Base: c.base, Nav: "webhooks", Notice: notice(c.r)},
-		Form:       f,
-		New:        isNew,
-		Kind:       "request",
-		Dimensions: dimensions,
-		Operators:  operators,
-		Methods:    methods,
+		pageData:  pageData{Title: "Edit webhook", Base: c.base, Nav: "webhooks", Notice: notice(c.r)},
+		Form:      f,
+		New:       isNew,
+		Kind:      kind,
+		Operators: operators,
+		Methods:   methods,
+	}
+	p.Form.Kind = kind.Slug
+	if kind.Name == accessRequests || len(f.Filters) > 0 || f.Approval != "" {
+		p.Dimensions = dimensions // rows a form has are kept, whatever its kind
 	}
 	if isNew {
 		p.Title = "Add Webhook"
 	}
-	for _, et := range c.tenant.EventTypes() {
-		v := eventTypeView{Trigger: et.Trigger, Selected: slices.Contains(f.Triggers, et.Trigger), HasMock: et.Mock != nil}
+	// The kind's event types, and any other the webhook has, so that a
+	// form sent back keeps every trigger.
+	var offered []webhook.EventType
+	for _, et := range types {
+		selected := slices.Contains(f.Triggers, et.Trigger)
+		if et.Kind != kind.Name && !selected {
+			continue
+		}
+		offered = append(offered, et)
+		v := eventTypeView{Trigger: et.Trigger, Selected: selected, HasMock: et.Mock != nil}
 		if et.Schema != nil {
 			v.Fields = et.Schema.Fields()
 		}
 		p.EventTypes = append(p.EventTypes, v)
 	}
 	if p.Form.MockTrigger == "" {
-		p.Form.MockTrigger = h.defaultMock(c, f.Triggers)
+		p.Form.MockTrigger = defaultMock(offered, f.Triggers)
 	}
 	return p
 }
 
 // defaultMock is the first of triggers with a mock event, else the first
-// event type's.
-func (h *Handler) defaultMock(c *request, triggers []event.Trigger) event.Trigger {
-	types := c.tenant.EventTypes()
+// of types with one.
+func defaultMock(types []webhook.EventType, triggers []event.Trigger) event.Trigger {
 	for _, t := range triggers {
 		for _, et := range types {
 			if et.Trigger == t && et.Mock != nil {
@@ -256,10 +274,15 @@ func (h *Handler) newWebhook(c *request) error {
 	// Inactive until its author turns it on, as the guide's Status toggle
 	// expects: a half-made webhook receives no events.
 	f := form{Method: "POST"}
-	p := h.editPage(c, f, true)
-	if c.r.URL.Query().Get("kind") != "request" {
-		p.Kind = ""
+	types := c.tenant.EventTypes()
+	k, ok := kindBySlug(types, c.r.URL.Query().Get("kind"))
+	if !ok {
+		p := editPage{pageData: pageData{Title: "Add Webhook", Base: c.base, Nav: "webhooks"}, New: true, Kinds: kinds(types)}
+		h.render(c, http.StatusOK, "edit", p)
+		return nil
 	}
+	f.Kind = k.Slug
+	p := h.editPage(c, f, true)
 	h.render(c, http.StatusOK, "edit", p)
 	return nil
 }
