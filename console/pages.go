@@ -158,12 +158,12 @@ func notice(r *http.Request) string {
 // editPage is the Add Webhook and edit page.
 type editPage struct {
 	pageData
-	Form       form
-	New        bool
-	Kind       kindView
+	Form form
+	New  bool
+	Kind kindView
 	// Kinds, when set, are the kinds a new webhook may be of: the page
 	// asks which.
-	Kinds []kindView
+	Kinds      []kindView
 	Errors     []fieldError
 	EventTypes []eventTypeView
 	Dimensions []dimension
