@@ -29,9 +29,11 @@ import (
 	"time"
 
 	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/audit"
 	"github.com/outhook/outhook/console"
 	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/filter"
+	"github.com/outhook/outhook/integration"
 	"github.com/outhook/outhook/manage"
 	"github.com/outhook/outhook/torq"
 	"github.com/outhook/outhook/webhook"
@@ -65,6 +67,9 @@ func run(ctx context.Context, addr string, out io.Writer, ready chan<- string) e
 	defer standIn.Close()
 
 	d, err := webhook.New(
+		// Apono's other kinds beside access requests, for Add Webhook.
+		webhook.WithEventKind(integration.Kind()),
+		webhook.WithEventKind(audit.Kind()),
 		webhook.WithAllowedTargets("127.0.0.1"),
 		webhook.WithURLPolicy(webhook.URLPolicy{AllowHTTP: true, AllowCustomPorts: true}),
 		webhook.WithRecordFiltered(true),
