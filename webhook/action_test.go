@@ -267,3 +267,34 @@ func TestWithActionRejectsBadNames(t *testing.T) {
 	require.NoError(t, err, "a nil func is ignored")
 	require.NoError(t, d.Close(context.Background()))
 }
+
+// A secret kept by an update is kept for the same destination only: an
+// action is one, as a URL is.
+func TestActionKeepsSecretsForItsActionOnly(t *testing.T) {
+	noop := func(context.Context, *webhook.ActionRequest) (*webhook.ActionResponse, error) { return nil, nil }
+	f := &fakeIncidents{}
+	d, _ := newDispatcher(t, webhook.WithAction("list_pagerduty_incidents", f.run), webhook.WithAction("other", noop))
+	ctx := context.Background()
+	tn := d.Tenant("acme")
+	w, err := tn.Create(ctx, actionGate("x"), "ada")
+	require.NoError(t, err)
+	shown, err := tn.Get(ctx, w.ID)
+	require.NoError(t, err)
+	require.NotContains(t, shown.Headers["X-Integration-Token"], actionSecret)
+
+	moved := shown
+	moved.Action = "other"
+	_, err = tn.Update(ctx, moved, "mallory")
+	require.ErrorIs(t, err, webhook.ErrSecretRequired)
+	var de *webhook.DefinitionError
+	require.ErrorAs(t, err, &de)
+	require.Equal(t, "headers.X-Integration-Token", de.Field)
+
+	renamed := shown
+	renamed.Name = "pd-action-2"
+	_, err = tn.Update(ctx, renamed, "ada")
+	require.NoError(t, err, "the same action keeps the secret")
+	_, err = tn.Test(ctx, w.ID, mock(t, accessrequest.Created))
+	require.NoError(t, err)
+	require.Equal(t, actionSecret, f.requests()[0].Header.Get("X-Integration-Token"))
+}
