@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -255,6 +257,13 @@ func TestActionDefinitionErrors(t *testing.T) {
 	got, ok := d.Get(added.ID)
 	require.True(t, ok)
 	require.Equal(t, "known", got.Action)
+
+	// Logged and printed, it says which action, and no secret.
+	var buf strings.Builder
+	slog.New(slog.NewTextHandler(&buf, nil)).Info("added", "webhook", got)
+	require.Contains(t, buf.String(), "webhook.action=known")
+	require.NotContains(t, buf.String(), actionSecret)
+	require.NotContains(t, fmt.Sprintf("%v %+v %#v", got, got, got), actionSecret)
 }
 
 func TestWithActionRejectsBadNames(t *testing.T) {

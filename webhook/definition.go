@@ -286,11 +286,14 @@ func (w Webhook) Format(f fmt.State, verb rune) {
 }
 
 // LogValue makes log/slog write the fields that say which webhook this is
-// and where it sends: id, name, active, url, and the headers and signing
-// secrets when there are any, redacted.
+// and where it sends: id, name, active, url, the action, and the headers
+// and signing secrets when there are any, redacted.
 func (w Webhook) LogValue() slog.Value {
 	r := w.redacted()
 	attrs := []slog.Attr{slog.String("id", r.ID), slog.String("name", r.Name), slog.Bool("active", r.Active), slog.String("url", r.URL)}
+	if r.Action != "" {
+		attrs = append(attrs, slog.String("action", r.Action))
+	}
 	if len(r.Headers) > 0 {
 		attrs = append(attrs, slog.Any("headers", r.Headers))
 	}
