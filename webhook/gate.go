@@ -83,8 +83,11 @@ func (t *Tenant) Gate(ctx context.Context, id string, e *event.Event) (Decision,
 		return Decision{}, fmt.Errorf("webhook %q: %w", id, ErrNotFound)
 	}
 	dec := d.gate(ctx, h, e)
-	d.record(ctx, dec.Invocation)
-	d.log(ctx, &dec.Invocation)
+	// Recorded even when ctx has ended: the call was made, and cut short.
+	wctx, cancel := d.storeContext(ctx)
+	defer cancel()
+	d.record(wctx, dec.Invocation)
+	d.log(wctx, &dec.Invocation)
 	if err := ctx.Err(); err != nil {
 		return dec, err
 	}

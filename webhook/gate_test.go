@@ -305,3 +305,26 @@ func TestGateErrors(t *testing.T) {
 	_, err = d.Tenant("acme").Gate(ctx, w.ID, e)
 	require.ErrorIs(t, err, webhook.ErrClosed)
 }
+
+// A call cut short by its ctx returns ctx's error, and is recorded still,
+// by a store that writes nothing under an ended ctx.
+func TestGateCutShortIsRecorded(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	rc := newReceiver(t, func(_ int, w http.ResponseWriter, r *http.Request) {
+		cancel() // the flow gives up while the endpoint thinks
+		<-r.Context().Done()
+	})
+	store := deadlineStore{webhook.NewMemoryStore(10, 10)}
+	d, _ := newDispatcher(t, webhook.WithInvocationStore(store))
+	w, err := d.Add(acknowledgedGate(rc.URL))
+	require.NoError(t, err)
+	dec, err := d.Gate(ctx, w.ID, mock(t, accessrequest.Created))
+	require.ErrorIs(t, err, context.Canceled)
+	require.False(t, dec.Passed)
+	require.Equal(t, webhook.Failed, dec.Invocation.Outcome)
+	got, err := store.Invocations(context.Background(), w.ID, 10)
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	require.Equal(t, dec.Invocation.ID, got[0].ID)
+}
