@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strconv"
 
 	"github.com/outhook/outhook/event"
@@ -85,6 +87,12 @@ func (e *ActionPanicError) Error() string {
 // then name in Webhook.Action. Registering a name again replaces its func.
 // A nil fn is ignored. New fails with a *ConfigError when name is not 1 to
 // 100 letters, digits, '-', '_' or '.'.
+//
+// Dispatchers that share a definition store must register the same
+// actions: one that lacks a definition's action cannot compile it, and
+// treats it as a definition written with other settings: its Publish
+// records the webhook Skipped with the reason, and a delivery queued by
+// another instance that it runs becomes a dead letter.
 func WithAction(name string, fn ActionFunc) Option {
 	return optionFunc(func(c *config) {
 		if fn == nil {
@@ -204,4 +212,10 @@ func (h *hook) runAction(req *http.Request, del *delivery) (*http.Response, erro
 		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Header: header,
 		Body: io.NopCloser(bytes.NewReader(r.resp.Body)), ContentLength: int64(len(r.resp.Body)), Request: req,
 	}, nil
+}
+
+// Actions returns the names of the actions registered with WithAction,
+// sorted: what a form offers for Webhook.Action.
+func (t *Tenant) Actions() []string {
+	return slices.Sorted(maps.Keys(t.d.cfg.actions))
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/defstore"
 	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/internal/testkit/leakcheck"
 	"github.com/outhook/outhook/webhook"
@@ -306,4 +307,40 @@ func TestActionKeepsSecretsForItsActionOnly(t *testing.T) {
 	_, err = tn.Test(ctx, w.ID, mock(t, accessrequest.Created))
 	require.NoError(t, err)
 	require.Equal(t, actionSecret, f.requests()[0].Header.Get("X-Integration-Token"))
+}
+
+func TestTenantActionsListsRegistered(t *testing.T) {
+	noop := func(context.Context, *webhook.ActionRequest) (*webhook.ActionResponse, error) { return nil, nil }
+	d, _ := newDispatcher(t, webhook.WithAction("z_last", noop), webhook.WithAction("a_first", noop))
+	require.Equal(t, []string{"a_first", "z_last"}, d.Tenant("acme").Actions())
+	bare, _ := newDispatcher(t)
+	require.Empty(t, bare.Tenant("").Actions())
+}
+
+// An instance that lacks a definition's action cannot run it: its Publish
+// records the webhook Skipped, and its gate call is an error that says
+// why, while the instance that has the action runs it.
+func TestActionMissingOnAnotherInstance(t *testing.T) {
+	mem := defstore.NewMemory()
+	f := &fakeIncidents{}
+	a, _ := newDispatcher(t, webhook.WithDefinitionStore(mem), webhook.WithAction("list_pagerduty_incidents", f.run))
+	b, invsB := newDispatcher(t, webhook.WithDefinitionStore(mem))
+	ctx := context.Background()
+	w, err := a.Tenant("acme").Create(ctx, actionGate("acknowledged"), "ada")
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { _, err := b.Tenant("acme").Get(ctx, w.ID); return err == nil }, 2*time.Second, time.Millisecond)
+
+	e := mock(t, accessrequest.Created)
+	_, err = b.Tenant("acme").Gate(ctx, w.ID, e)
+	require.ErrorIs(t, err, webhook.ErrUnknownAction)
+	pub, err := b.Tenant("acme").Publish(ctx, e)
+	require.NoError(t, err)
+	require.Equal(t, 1, pub.Inactive)
+	inv := <-invsB
+	require.Equal(t, webhook.Skipped, inv.Outcome)
+	require.Contains(t, inv.Reason, "unknown action")
+
+	dec, err := a.Tenant("acme").Gate(ctx, w.ID, e)
+	require.NoError(t, err)
+	require.True(t, dec.Passed, dec.Message)
 }

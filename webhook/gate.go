@@ -56,7 +56,8 @@ type Decision struct {
 // WithInvocationHook), secrets redacted; none makes a dead letter.
 //
 // The error is non-nil only when no decision could be made or it was cut
-// short: ErrNotFound for an unknown id, ErrClosed after Close, the
+// short: ErrNotFound for an unknown id (one this instance has not loaded
+// yet is looked for in the definition store first), ErrClosed after Close, the
 // definition's error when it does not compile on this instance, or ctx's
 // error when ctx ended during the call (the Decision, not passed, then
 // holds what was recorded).
@@ -75,7 +76,15 @@ func (t *Tenant) Gate(ctx context.Context, id string, e *event.Event) (Decision,
 	if e == nil {
 		return Decision{}, errors.New("webhook: Gate: nil event")
 	}
-	h, _, _, err := d.lookup(queueKey(t.id, id))
+	key := queueKey(t.id, id)
+	h, _, _, err := d.lookup(key)
+	if h == nil && err == nil {
+		// Perhaps created on another instance a moment ago: a flow may
+		// call its gate at once. Follow the store before saying not found.
+		if serr := d.syncNow(ctx); serr == nil {
+			h, _, _, err = d.lookup(key)
+		}
+	}
 	switch {
 	case err != nil:
 		return Decision{}, fmt.Errorf("webhook %q: %w", id, err)

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/defstore"
 	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/filter"
 	"github.com/outhook/outhook/internal/testkit/leakcheck"
@@ -327,4 +328,21 @@ func TestGateCutShortIsRecorded(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, got, 1)
 	require.Equal(t, dec.Invocation.ID, got[0].ID)
+}
+
+// A gate created on one instance can be called on another at once, before
+// that one's follower has read the store.
+func TestGateFindsWebhookCreatedElsewhere(t *testing.T) {
+	var status atomic.Value
+	status.Store("acknowledged")
+	pd := pagerDuty(t, &status)
+	mem := defstore.NewMemory()
+	a, _ := newDispatcher(t, webhook.WithDefinitionStore(mem))
+	b, _ := newDispatcher(t, webhook.WithDefinitionStore(deafStore{mem}), webhook.WithSyncInterval(time.Hour))
+	ctx := context.Background()
+	w, err := a.Tenant("acme").Create(ctx, acknowledgedGate(pd.URL), "ada")
+	require.NoError(t, err)
+	dec, err := b.Tenant("acme").Gate(ctx, w.ID, mock(t, accessrequest.Created))
+	require.NoError(t, err)
+	require.True(t, dec.Passed, dec.Message)
 }
