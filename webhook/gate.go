@@ -15,18 +15,18 @@ import (
 type Decision struct {
 	// Passed: the webhook answered 2xx (an action, a 2xx status) and every
 	// response validator passed. Anything else fails the gate closed.
-	Passed bool
+	Passed bool `json:"passed"`
 	// Message is for the flow to show when the gate did not pass: for a
 	// response the validators refused, the webhook's
 	// CustomValidationErrorMessage, or package validate's account of what
 	// failed when it has none; otherwise what stopped the call (the same
 	// as Invocation.Reason). Empty when Passed.
-	Message string
+	Message string `json:"message,omitempty"`
 	// Invocation is the record of the call, as stored in the invocation
 	// store: Delivered, ValidationFailed or Failed with Attempt 1 when a
 	// request was sent (or the action run); Skipped (inactive), Filtered,
 	// or Failed with Attempt 0 when none was.
-	Invocation Invocation
+	Invocation Invocation `json:"invocation"`
 }
 
 // Gate calls the webhook id once with e and decides whether e passes it:

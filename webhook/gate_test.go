@@ -346,3 +346,28 @@ func TestGateFindsWebhookCreatedElsewhere(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, dec.Passed, dec.Message)
 }
+
+// Switched off with SetActive, a gate no longer passes; switched on, it
+// does again.
+func TestGateFollowsSetActive(t *testing.T) {
+	var status atomic.Value
+	status.Store("acknowledged")
+	pd := pagerDuty(t, &status)
+	d, _ := newDispatcher(t)
+	ctx := context.Background()
+	tn := d.Tenant("acme")
+	w, err := tn.Create(ctx, acknowledgedGate(pd.URL), "ada")
+	require.NoError(t, err)
+	e := mock(t, accessrequest.Created)
+	for _, active := range []bool{false, true} {
+		w, err = tn.SetActive(ctx, w.ID, active, 0, "ada")
+		require.NoError(t, err)
+		dec, err := tn.Gate(ctx, w.ID, e)
+		require.NoError(t, err)
+		require.Equal(t, active, dec.Passed, dec.Message)
+	}
+	require.Len(t, pd.got(), 1)
+	raw, err := json.Marshal(webhook.Decision{Passed: true})
+	require.NoError(t, err)
+	require.Contains(t, string(raw), `"passed":true`)
+}
