@@ -135,6 +135,10 @@ func (c *config) compileAction(h *hook, fail func(field string, err error)) {
 	if w.URL != "" {
 		fail("url", fmt.Errorf("%w: a webhook that runs action %q has no URL", ErrInvalidURL, w.Action))
 	}
+	if !validActionName(w.Action) { // no such name is registered; and not echoed, however long
+		fail("action", fmt.Errorf("%w: a name is 1 to 100 letters, digits, '-', '_' or '.'", ErrUnknownAction))
+		return
+	}
 	fn, ok := c.actions[w.Action]
 	if !ok {
 		fail("action", fmt.Errorf("%w %q: register it with WithAction", ErrUnknownAction, w.Action))

@@ -224,6 +224,7 @@ func TestActionDefinitionErrors(t *testing.T) {
 		is    error
 	}{
 		{"unknown action", func(w *webhook.Webhook) { w.Action = "list_pagerduty_incidents" }, "action", webhook.ErrUnknownAction},
+		{"hostile action name", func(w *webhook.Webhook) { w.Action = strings.Repeat("x\n", 1<<16) }, "action", webhook.ErrUnknownAction},
 		{"action and URL", func(w *webhook.Webhook) { w.Action, w.URL = "known", "https://example.com/hook" }, "url", webhook.ErrInvalidURL},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -234,6 +235,7 @@ func TestActionDefinitionErrors(t *testing.T) {
 			require.ErrorAs(t, err, &de)
 			require.Equal(t, tc.field, de.Field)
 			require.ErrorIs(t, err, tc.is)
+			require.Less(t, len(err.Error()), 500, "the name is not echoed whole")
 		})
 	}
 	// Without an action, a URL is required as before.
