@@ -57,6 +57,7 @@ type hook struct {
 	breaker      *breaker.Breaker   // nil when turned off
 	maxRedirect  int                // redirects to follow
 	client       *http.Client       // nil: the Dispatcher's
+	action       ActionFunc         // run instead of a request; nil for an HTTP webhook
 }
 
 var methods = []string{http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodGet}
@@ -80,8 +81,11 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 	if !slices.Contains(methods, h.method) {
 		fail("method", fmt.Errorf("%w, not %q", ErrInvalidMethod, w.Method))
 	}
-	u, err := c.checkURL(w.URL)
-	if err != nil {
+	var u *url.URL
+	var err error
+	if w.Action != "" {
+		c.compileAction(h, fail)
+	} else if u, err = c.checkURL(w.URL); err != nil {
 		fail("url", err)
 	}
 

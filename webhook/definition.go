@@ -87,6 +87,12 @@ type Webhook struct {
 	// Delivery overrides the Dispatcher's delivery settings for this
 	// webhook; nil keeps them all.
 	Delivery *DeliverySettings `json:"delivery,omitempty"`
+	// Action names an integration action registered with WithAction, run
+	// instead of an HTTP request: Apono's "Integration Action" type. URL
+	// must then be empty; the body, headers, timeout, validators, rate
+	// limit, breaker and records apply as to a request. Empty means an
+	// HTTP webhook.
+	Action string `json:"action,omitempty"`
 }
 
 // ResponseValidator checks one thing of a 2xx response; exactly one of
@@ -100,9 +106,11 @@ type Webhook struct {
 //	{"status": ["200", "201"]}
 //	{"header": "Content-Type", "expected_values": ["application/json"]}
 type ResponseValidator struct {
-	// JSONPath checks one value of the JSON response body. It starts with
-	// $.data, which addresses the response body ($.data.status is the
-	// body's top-level status); the value found must equal one of
+	// JSONPath checks one value of the JSON response body. $.data
+	// addresses the body ($.data.status is the body's top-level status),
+	// and so does a path with another root ($.incidents[0].status, as
+	// Apono's manual webhooks write it); see package validate. The value
+	// found must equal one of
 	// ExpectedValues, compared as package validate describes, or, with no
 	// ExpectedValues, merely be there.
 	JSONPath string `json:"json_path,omitempty"`
@@ -278,11 +286,14 @@ func (w Webhook) Format(f fmt.State, verb rune) {
 }
 
 // LogValue makes log/slog write the fields that say which webhook this is
-// and where it sends: id, name, active, url, and the headers and signing
-// secrets when there are any, redacted.
+// and where it sends: id, name, active, url, the action, and the headers
+// and signing secrets when there are any, redacted.
 func (w Webhook) LogValue() slog.Value {
 	r := w.redacted()
 	attrs := []slog.Attr{slog.String("id", r.ID), slog.String("name", r.Name), slog.Bool("active", r.Active), slog.String("url", r.URL)}
+	if r.Action != "" {
+		attrs = append(attrs, slog.String("action", r.Action))
+	}
 	if len(r.Headers) > 0 {
 		attrs = append(attrs, slog.Any("headers", r.Headers))
 	}

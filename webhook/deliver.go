@@ -363,7 +363,7 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt 
 	req := h.request.WithContext(timeout.Context())
 	req.Header = header
 	req.Body, req.GetBody, req.ContentLength = requestBody(del.body)
-	resp, err := d.do(h, req)
+	resp, err := d.roundTrip(h, del, req)
 	if err != nil {
 		a.err = err
 		reason := h.redactor.String(err.Error())

@@ -87,6 +87,24 @@
 // Close stops intake, drains the queues until its context ends, turns
 // whatever is left into dead letters and stops every goroutine.
 //
+// # Gates and integration actions
+//
+// Tenant.Gate calls a registered webhook once with an event and returns a
+// Decision: Apono's manual webhook, which an access flow calls as a
+// condition. It passes when the answer is 2xx and every response
+// validator passes; otherwise its Message is the
+// custom_validation_error_message (for validators that failed) or the
+// reason. It sends once, within the webhook's timeout, and fails closed:
+// an inactive webhook, an event the filters exclude, an open breaker and
+// a rate-limit slot beyond the timeout refuse it without a request. Each
+// call is recorded; none makes a dead letter.
+//
+// A definition may name an action instead of a URL: a Go func registered
+// with WithAction, given the rendered body, the headers and the event,
+// whose answer is judged as a response is. Gate, Test and Publish run it,
+// with the same validators, timeout, rate limit, breaker, retries (when
+// published) and records; a panic is recovered and recorded as a failure.
+//
 // # Engines
 //
 // Queueing is an engine's job, behind the contract of package engine: the

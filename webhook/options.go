@@ -158,6 +158,7 @@ type config struct {
 	tenantLimits     func(tenant string) TenantLimits
 	onChange         func(defstore.Revision)
 	bodies           bodyTemplates // compiled body templates, shared by source
+	actions          map[string]ActionFunc
 }
 
 func newConfig(opts []Option) *config {

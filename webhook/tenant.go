@@ -473,7 +473,7 @@ func sortedTriggers(m map[event.Trigger]*event.Schema) []event.Trigger {
 }
 
 // keepSecrets gives w the secrets of old that w leaves masked or omits
-// (see Tenant.Update), as long as w's URL is old's. A secret is sent (a
+// (see Tenant.Update), as long as w's URL and action are old's. A secret is sent (a
 // header, the URL's credentials) or signs what is sent (a signing secret)
 // to the URL it was given for only: were it kept for another, whoever
 // may edit the webhook could point it at an endpoint of theirs and be
@@ -491,7 +491,7 @@ func keepSecrets(w, old Webhook) (Webhook, error) {
 	var kept []string // the fields given old's secrets
 	// The URL as shown is the stored one parsed and printed again, which
 	// may spell it otherwise (a space as %20).
-	sameURL := w.URL == old.URL || w.URL == shown.URL
+	sameURL := (w.URL == old.URL || w.URL == shown.URL) && w.Action == old.Action // an action is a destination too
 	if w.URL == shown.URL && strings.Contains(shown.URL, redact.Redacted) {
 		w.URL = old.URL
 		if old.SecretURLPath && !w.SecretURLPath {
