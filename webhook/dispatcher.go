@@ -358,9 +358,13 @@ func (d *Dispatcher) syncNow(ctx context.Context) error {
 	return d.syncLocked(ctx)
 }
 
-// storeError turns a store's error about w into the Dispatcher's.
+// storeError turns a store's error about w into the Dispatcher's; a
+// write cut short by Close is ErrClosed, as one started after it is.
 func (d *Dispatcher) storeError(tenant string, w Webhook, limit int, err error) error {
 	switch {
+	case errors.Is(err, context.Canceled) && d.life.Err() != nil:
+		// Close ended the Dispatcher's life while the write was on its way.
+		return ErrClosed
 	case errors.Is(err, defstore.ErrExists):
 		return DefinitionErrors{{Webhook: w.Name, Field: "id", Err: fmt.Errorf("%w: %q", ErrDuplicateID, w.ID)}}
 	case errors.Is(err, defstore.ErrNameTaken):
