@@ -48,6 +48,9 @@ type form struct {
 	// Kind is the slug of the kind of webhook the editor edits, which
 	// decides the triggers and filters it offers.
 	Kind string
+	// Action names the service's action the webhook runs instead of
+	// sending a request; empty for a request to URL.
+	Action string
 }
 
 type headerRow struct {
@@ -127,6 +130,7 @@ func formOf(w webhook.Webhook) form {
 		Triggers:                     slices.Clone(w.Triggers),
 		CustomValidationErrorMessage: w.CustomValidationErrorMessage,
 		SigningSecrets:               slices.Clone(w.SigningSecrets),
+		Action:                       w.Action,
 	}
 	f.Method = strings.ToUpper(f.Method) // as the Dispatcher reads it
 	if f.Method == "" {
@@ -245,6 +249,9 @@ func readForm(values url.Values) form {
 		MockTrigger:                  event.Trigger(values.Get("mock_trigger")),
 		Kind:                         values.Get("kind"),
 	}
+	if values.Get("target") == "action" {
+		f.Action, f.URL, f.SecretURLPath = values.Get("action"), "", false
+	}
 	f.Version, _ = strconv.ParseInt(values.Get("version"), 10, 64)
 	for _, t := range values["triggers"] {
 		f.Triggers = append(f.Triggers, event.Trigger(t))
@@ -348,6 +355,7 @@ func (f form) webhook() (webhook.Webhook, []fieldError) {
 		Triggers:                     slices.Clone(f.Triggers),
 		CustomValidationErrorMessage: f.CustomValidationErrorMessage,
 		SigningSecrets:               slices.Clone(f.SigningSecrets),
+		Action:                       f.Action,
 	}
 	if w.SigningSecrets == nil {
 		w.SigningSecrets = []string{} // none sent means none kept

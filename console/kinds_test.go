@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -89,4 +90,66 @@ func TestEachKindHasItsOwnForm(t *testing.T) {
 	require.Contains(t, b.String(), "<dt>Event</dt><dd>IntegrationError", "the kind's mock was sent")
 	reqs := receiver.Requests()
 	require.Contains(t, reqs[len(reqs)-1].Body, `"text"`)
+}
+
+// TestAWebhookMayRunAnActionOfTheService offers the service's actions as
+// the target of a webhook instead of a URL, and Test runs the action.
+func TestAWebhookMayRunAnActionOfTheService(t *testing.T) {
+	var ran atomic.Int32
+	d, err := webhook.New(webhook.WithAction("list_pagerduty_incidents", func(ctx context.Context, req *webhook.ActionRequest) (*webhook.ActionResponse, error) {
+		ran.Add(1)
+		return &webhook.ActionResponse{Body: []byte(`{"incidents": [{"status": "acknowledged"}]}`)}, nil
+	}))
+	require.NoError(t, err)
+	defer d.Close(context.Background())
+	h, err := console.New(d, func(*http.Request) (string, string, error) { return "acme", "admin", nil })
+	require.NoError(t, err)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+
+	res, err := http.Get(srv.URL + "/webhooks/new?kind=request")
+	require.NoError(t, err)
+	var page strings.Builder
+	_, _ = readBody(&page, res)
+	res.Body.Close()
+	require.Contains(t, page.String(), `<option>list_pagerduty_incidents</option>`)
+
+	form := url.Values{
+		"kind": {"request"}, "name": {"pagerduty-gate"}, "method": {"POST"},
+		"target": {"action"}, "action": {"list_pagerduty_incidents"}, "url": {"https://ignored.example/"},
+		"triggers":            {"RequestCreated"},
+		"validators.0.kind":   {"json_path"},
+		"validators.0.path":   {"$.incidents[0].status"},
+		"validators.0.values": {"acknowledged"},
+		"mock_trigger":        {"RequestCreated"},
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err = client.PostForm(srv.URL+"/webhooks/new", form)
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	list, err := d.Tenant("acme").List(context.Background(), defstoreList())
+	require.NoError(t, err)
+	require.Len(t, list.Webhooks, 1)
+	require.Equal(t, "list_pagerduty_incidents", list.Webhooks[0].Action)
+	require.Empty(t, list.Webhooks[0].URL, "an action has no URL")
+
+	res, err = http.Get(srv.URL + "/webhooks/" + list.Webhooks[0].ID)
+	require.NoError(t, err)
+	page.Reset()
+	_, _ = readBody(&page, res)
+	res.Body.Close()
+	require.Contains(t, page.String(), `id="target-action" name="target" value="action" checked`)
+
+	req, err := http.NewRequest(http.MethodPost, srv.URL+"/test", strings.NewReader(form.Encode()))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Console-Fragment", "1")
+	res, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	page.Reset()
+	_, _ = readBody(&page, res)
+	res.Body.Close()
+	require.Contains(t, page.String(), "Test successful")
+	require.Equal(t, int32(1), ran.Load())
 }

@@ -163,7 +163,10 @@ type editPage struct {
 	Kind kindView
 	// Kinds, when set, are the kinds a new webhook may be of: the page
 	// asks which.
-	Kinds      []kindView
+	Kinds []kindView
+	// Actions are the service's actions a webhook may run instead of
+	// sending a request.
+	Actions    []string
 	Errors     []fieldError
 	EventTypes []eventTypeView
 	Dimensions []dimension
@@ -213,6 +216,10 @@ func (h *Handler) editPage(c *request, f form, isNew bool) editPage {
 		Methods:   methods,
 	}
 	p.Form.Kind = kind.Slug
+	p.Actions = c.tenant.Actions()
+	if f.Action != "" && !slices.Contains(p.Actions, f.Action) {
+		p.Actions = append(p.Actions, f.Action) // unknown here: kept, and refused with its field
+	}
 	if kind.Name == accessRequests || len(f.Filters) > 0 || f.Approval != "" {
 		p.Dimensions = dimensions // rows a form has are kept, whatever its kind
 	}

@@ -228,6 +228,20 @@
     }
   });
 
+  // The target: a URL or one of the service's actions.
+  const targets = form.querySelectorAll('input[name="target"]');
+  function showTarget() {
+    const chosen = form.querySelector('input[name="target"]:checked');
+    if (!chosen) return;
+    form.querySelectorAll("[data-target]").forEach(function (el) {
+      el.hidden = el.dataset.target !== chosen.value;
+    });
+  }
+  targets.forEach(function (r) {
+    r.addEventListener("change", showTarget);
+  });
+  showTarget();
+
   if (template && template.value !== "") refreshPreview();
   if (filters) refreshExplanation();
 })();
