@@ -23,6 +23,7 @@
 //	POST   /webhooks/{id}/deactivate          deactivate (If-Match)
 //	GET    /webhooks/{id}/history             who changed it, and when
 //	POST   /webhooks/{id}/test                send a mock or given event now
+//	POST   /webhooks/{id}/gate                call it as a flow's condition; the decision
 //	GET    /webhooks/{id}/breaker             circuit breaker state
 //	POST   /webhooks/{id}/breaker/reset       close the breaker
 //	POST   /webhooks/{id}/recover             redeliver its dead letters since a time

@@ -56,6 +56,7 @@ func TestATenantSeesNothingOfAnother(t *testing.T) {
 		{"POST /webhooks/{id}/deactivate", "/webhooks/a-hook/deactivate", nil, []string{"If-Match", "*"}, http.StatusNotFound},
 		{"GET /webhooks/{id}/history", "/webhooks/a-hook/history", nil, nil, http.StatusNotFound},
 		{"POST /webhooks/{id}/test", "/webhooks/a-hook/test", map[string]any{}, nil, http.StatusNotFound},
+		{"POST /webhooks/{id}/gate", "/webhooks/a-hook/gate", map[string]any{"trigger": "RequestCreated"}, nil, http.StatusNotFound},
 		{"GET /webhooks/{id}/breaker", "/webhooks/a-hook/breaker", nil, nil, http.StatusNotFound},
 		{"POST /webhooks/{id}/breaker/reset", "/webhooks/a-hook/breaker/reset", nil, nil, http.StatusNotFound},
 		{"POST /webhooks/{id}/recover", "/webhooks/a-hook/recover", map[string]any{"since": since}, nil, http.StatusNotFound},

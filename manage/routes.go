@@ -29,6 +29,7 @@ var routes = []route{
 	{method: http.MethodPost, path: "/webhooks/{id}/deactivate", serve: (*Handler).deactivate},
 	{method: http.MethodGet, path: "/webhooks/{id}/history", serve: (*Handler).history},
 	{method: http.MethodPost, path: "/webhooks/{id}/test", serve: (*Handler).test},
+	{method: http.MethodPost, path: "/webhooks/{id}/gate", serve: (*Handler).gate},
 	{method: http.MethodGet, path: "/webhooks/{id}/breaker", serve: (*Handler).breaker},
 	{method: http.MethodPost, path: "/webhooks/{id}/breaker/reset", serve: (*Handler).resetBreaker},
 	{method: http.MethodPost, path: "/webhooks/{id}/recover", serve: (*Handler).recoverDeadLetters},
@@ -379,6 +380,30 @@ func (h *Handler) testDefinition(c *call) error {
 		return err
 	}
 	writeJSON(c.w, "application/json", http.StatusOK, inv)
+	return nil
+}
+
+// gate calls the webhook as a condition of a flow and answers its
+// decision. The event is required: a gate decides about a real one.
+func (h *Handler) gate(c *call) error {
+	var ec eventChoice
+	if err := decodeBody(c.r, c.w, h.cfg.maxBody, &ec); err != nil {
+		return err
+	}
+	e, err := ec.event(c.tenant)
+	if err != nil {
+		return err
+	}
+	if e == nil {
+		p := newProblem(kindEventInvalid, "give the event to decide about, or a trigger for its mock event")
+		p.errors = []FieldError{{Field: "event", Message: p.detail}}
+		return p
+	}
+	d, err := c.tenant.Gate(c.r.Context(), c.r.PathValue("id"), e)
+	if err != nil {
+		return err
+	}
+	writeJSON(c.w, "application/json", http.StatusOK, d)
 	return nil
 }
 

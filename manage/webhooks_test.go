@@ -326,6 +326,26 @@ func TestTestWebhook(t *testing.T) {
 	acme.problem(http.StatusTooManyRequests, "rate-limited", http.MethodPost, "/webhooks/"+w.ID+"/test", map[string]any{})
 }
 
+func TestGateDecides(t *testing.T) {
+	s := newService(t, nil)
+	acme := s.as("acme")
+	def := s.hook("pagerduty")
+	def["response_validators"] = []map[string]any{{"json_path": "$.status", "expected_values": []string{"acknowledged"}}}
+	def["custom_validation_error_message"] = "Acknowledge the incident first"
+	var w webhook.Webhook
+	acme.ok(http.StatusCreated, &w, http.MethodPost, "/webhooks", def)
+
+	var d webhook.Decision
+	acme.ok(http.StatusOK, &d, http.MethodPost, "/webhooks/"+w.ID+"/gate", map[string]any{"trigger": "RequestCreated"})
+	require.False(t, d.Passed)
+	require.Equal(t, "Acknowledge the incident first", d.Message)
+	require.Equal(t, webhook.ValidationFailed, d.Invocation.Outcome)
+
+	p := acme.problem(http.StatusUnprocessableEntity, "event-invalid", http.MethodPost, "/webhooks/"+w.ID+"/gate", map[string]any{})
+	require.Equal(t, "event", p.Errors[0].Field)
+	acme.problem(http.StatusNotFound, "not-found", http.MethodPost, "/webhooks/nope/gate", map[string]any{"trigger": "RequestCreated"})
+}
+
 func TestTestADefinitionNotSaved(t *testing.T) {
 	s := newService(t, nil, manage.WithTestRate(3, time.Hour))
 	acme := s.as("acme")
