@@ -151,6 +151,8 @@ func TestReplaceAndEscapedTruncate(t *testing.T) {
 		{"replace a missing field", `{"t": "{{replace nope "a" "b"}}"}`, map[string]any{}, `{"t": ""}`},
 		{"replace with a backslash", `{"t": "{{replace s "[" "\\["}}"}`, map[string]any{"s": "[x]"}, `{"t": "\\[x]"}`},
 		{"truncate escaped counts escapes", `{"t": "{{truncate s 7 ellipsis="…" escaped=true}}"}`, map[string]any{"s": `ab"cdef`}, `{"t": "ab\"cd…"}`},
+		{"truncate escaped alone keeps the ellipsis", `{"t": "{{truncate s 7 escaped=true}}"}`, map[string]any{"s": `ab"cdef`}, `{"t": "ab\"cd…"}`},
+		{"truncateBytes escaped alone", `{"t": "{{truncateBytes s 5 escaped=true}}"}`, map[string]any{"s": "\u00e9\u00e9\u00e9"}, `{"t": "é…"}`},
 		{"truncate escaped counts \\u escapes", `{"m": "{\"t\": \"{{truncate s 8 \"…\" true}}\"}"}`, map[string]any{"s": "a\x01bcdef"}, `{"m": "{\"t\": \"a\\u0001…\"}"}`},
 		{"truncateBytes escaped", `{"t": "{{truncateBytes s 6 "" true}}"}`, map[string]any{"s": "é\"\"x"}, `{"t": "é\"\""}`},
 	}
