@@ -262,10 +262,14 @@ func replacerFor(pairs []string) *strings.Replacer {
 		return r.(*strings.Replacer)
 	}
 	r := strings.NewReplacer(pairs...)
-	if nReplacers.Load() < maxReplacers {
-		if _, loaded := replacers.LoadOrStore(key, r); !loaded {
-			nReplacers.Add(1)
-		}
+	// A slot is taken before storing, so that goroutines storing at once
+	// cannot together pass the bound.
+	if nReplacers.Add(1) > maxReplacers {
+		nReplacers.Add(-1)
+		return r
+	}
+	if _, loaded := replacers.LoadOrStore(key, r); loaded {
+		nReplacers.Add(-1)
 	}
 	return r
 }

@@ -3,10 +3,13 @@ package template_test
 import (
 	"encoding/json"
 	"runtime"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"unicode/utf8"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/outhook/outhook/template"
@@ -189,6 +192,29 @@ func TestReplaceCacheIsBounded(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, `{"t": "ay"}`, string(out))
 	}
+	require.LessOrEqual(t, template.Replacers(), int32(256))
+}
+
+// TestReplaceCacheIsBoundedUnderConcurrency renders pairs from the data,
+// each different, from several goroutines at once: the cache still stops
+// at its bound.
+func TestReplaceCacheIsBoundedUnderConcurrency(t *testing.T) {
+	tmpl, err := template.Parse(`{"t": "{{replace s old "y" "z" "w"}}"}`)
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 300 {
+				old := strconv.Itoa(g) + "-" + strconv.Itoa(i)
+				out, err := tmpl.Append(nil, map[string]any{"s": "a" + old, "old": old})
+				assert.NoError(t, err)
+				assert.Equal(t, `{"t": "ay"}`, string(out))
+			}
+		}()
+	}
+	wg.Wait()
 	require.LessOrEqual(t, template.Replacers(), int32(256))
 }
 
