@@ -152,7 +152,17 @@ func replace(args []any, room int) (any, error) {
 			return w.String(), nil
 		}
 	}
-	if _, err := replacerFor(pairs).WriteString(w, s); err != nil {
+	r := replacerFor(pairs)
+	grow := 0
+	for i := 1; i < len(pairs); i += 2 {
+		grow = max(grow, len(pairs[i])-len(pairs[i-1]))
+	}
+	// Each old string is at least a byte: the result is at most len(s)
+	// plus grow per byte of s, and when that fits, Replace sizes it once.
+	if grow == 0 || room == math.MaxInt || len(s) <= (room-len(s))/grow {
+		return r.Replace(s), nil
+	}
+	if _, err := r.WriteString(w, s); err != nil {
 		return nil, err
 	}
 	return w.String(), nil
