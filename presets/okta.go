@@ -38,9 +38,10 @@ var okta = preset{
 			return len(s) == 4 && s[0] == "api" && s[1] == "flo" && id(s[2]) && s[3] == "invoke"
 		},
 		pathDesc: "/api/flo/<flow>/invoke",
+		// One clientToken, not empty: Okta refuses the call otherwise.
 		query: func(q url.Values) bool {
-			_, ok := q["clientToken"]
-			return ok && len(q) == 1
+			t, ok := q["clientToken"]
+			return ok && len(q) == 1 && len(t) == 1 && t[0] != ""
 		},
 	},
 	name: "okta-workflows",

@@ -86,6 +86,8 @@ func TestURLShapes(t *testing.T) {
 		{"OktaWorkflows", presets.OktaWorkflows, "https://acme.okta.com/api/flo/a1b2c3/invoke", "", presets.ErrHost},
 		{"OktaWorkflows", presets.OktaWorkflows, "https://acme.workflows.okta.com/api/v1/users", "", presets.ErrPath},
 		{"OktaWorkflows", presets.OktaWorkflows, "https://acme.workflows.okta.com/api/flo/a1b2c3/invoke?clientToken=t&x=1", "", presets.ErrQuery},
+		{"OktaWorkflows", presets.OktaWorkflows, "https://acme.workflows.okta.com/api/flo/a1b2c3/invoke?clientToken=", "", presets.ErrQuery},
+		{"OktaWorkflows", presets.OktaWorkflows, "https://acme.workflows.okta.com/api/flo/a1b2c3/invoke?clientToken=a&clientToken=b", "", presets.ErrQuery},
 
 		{"DatadogLogs", datadog, "https://http-intake.logs.datadoghq.com/api/v2/logs", "", nil},
 		{"DatadogLogs", datadog, "https://http-intake.logs.us5.datadoghq.com/api/v2/logs/", "", nil},

@@ -30,7 +30,9 @@ const teamsMarkdown = `"\\" "\\\\" "*" "\\*" "_" "\\_" "[" "\\[" "]" "\\]" "(" "
 // value is cut with a "…", counting the bytes it takes once escaped for
 // JSON, so that the whole body stays under 22 KB whatever the event holds;
 // the resources are listed as their paths, after their number, ending
-// with "… and more" when cut.
+// with "… and more" when cut. A value that is empty, null or missing
+// (no grantee name, no resources) shows as "—", so that no fact is
+// left without a value.
 const TeamsBodyTemplate = `{
   "type": "message",
   "attachments": [
@@ -45,12 +47,12 @@ const TeamsBodyTemplate = `{
           {
             "type": "FactSet",
             "facts": [
-              {"title": "Requester", "value": "{{truncateBytes (replace data.requester.name ` + teamsMarkdown + `) 500 "…" true}}, {{truncateBytes (replace data.requester.email ` + teamsMarkdown + `) 500 "…" true}}"},
-              {"title": "Grantee", "value": "{{truncateBytes (replace data.grantee.name ` + teamsMarkdown + `) 500 "…" true}}"},
-              {"title": "Justification", "value": "{{truncateBytes (replace data.justification ` + teamsMarkdown + `) 8000 "…" true}}"},
-              {"title": "Access flow", "value": "{{truncateBytes (replace data.access_flow.name ` + teamsMarkdown + `) 500 "…" true}}"},
-              {"title": "Integrations", "value": "{{truncateBytes (replace (join (flatten data.access_groups "integration.name") ", ") ` + teamsMarkdown + `) 2000 " … and more" true}}"},
-              {"title": "Resources ({{count (flatten data.access_groups "access_units")}})", "value": "{{truncateBytes (replace (join (flatten (flatten data.access_groups "access_units") "resource.path") ", ") ` + teamsMarkdown + `) 8000 " … and more" true}}"}
+              {"title": "Requester", "value": "{{truncateBytes (replace (default data.requester.name "—") ` + teamsMarkdown + `) 500 "…" true}}, {{truncateBytes (replace (default data.requester.email "—") ` + teamsMarkdown + `) 500 "…" true}}"},
+              {"title": "Grantee", "value": "{{truncateBytes (replace (default data.grantee.name "—") ` + teamsMarkdown + `) 500 "…" true}}"},
+              {"title": "Justification", "value": "{{truncateBytes (replace (default data.justification "—") ` + teamsMarkdown + `) 8000 "…" true}}"},
+              {"title": "Access flow", "value": "{{truncateBytes (replace (default data.access_flow.name "—") ` + teamsMarkdown + `) 500 "…" true}}"},
+              {"title": "Integrations", "value": "{{truncateBytes (replace (default (join (flatten data.access_groups "integration.name") ", ") "—") ` + teamsMarkdown + `) 2000 " … and more" true}}"},
+              {"title": "Resources ({{count (flatten data.access_groups "access_units")}})", "value": "{{truncateBytes (replace (default (join (flatten (flatten data.access_groups "access_units") "resource.path") ", ") "—") ` + teamsMarkdown + `) 8000 " … and more" true}}"}
             ]
           }
         ]

@@ -171,7 +171,9 @@
 //     nothing;
 //   - a helper's optional arguments may be given as hash arguments:
 //     {{join xs sep="-"}}, {{time x layout="DateOnly"}},
-//     {{truncate x 100 ellipsis="..."}};
+//     {{truncate x 100 ellipsis="..."}}; one that skips optional
+//     arguments leaves them at their defaults, as
+//     {{truncate x 100 escaped=true}} keeps the "…";
 //   - @../index, @../key, @../first and @../last are those of the loop
 //     around the current one;
 //   - {{#each xs as |x i|}} and {{#with x as |y|}} name the item and its

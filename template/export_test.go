@@ -8,3 +8,9 @@ func ParseMarked(src, mark string, opts ...Option) (*Template, error) {
 
 // Replacers returns how many replacers the replace helper has cached.
 func Replacers() int32 { return nReplacers.Load() }
+
+// ReplacerCached reports whether the replacer of pairs is cached.
+func ReplacerCached(pairs ...string) bool {
+	_, ok := replacers.Load(replacerKey(pairs))
+	return ok
+}

@@ -106,7 +106,9 @@ var truncateHash = map[string]int{"ellipsis": 2, "escaped": 3}
 // of the pairs that follow replaced by its new one, all at once and left to
 // right as strings.NewReplacer does, so that a new string is never replaced
 // again (escaping & before < cannot turn &lt; into &amp;lt;). With room >=
-// 0, a result longer than room bytes is ErrRenderLimit.
+// 0, a result longer than room bytes is ErrRenderLimit, found before more
+// than room bytes are written. Its time is linear in the text for each
+// pair, however long the old strings the data gives.
 func replace(args []any, room int) (any, error) {
 	if len(args)%2 != 1 {
 		return nil, errors.New("replace takes a value then pairs of old and new strings")
@@ -127,44 +129,157 @@ func replace(args []any, room int) (any, error) {
 	if !found {
 		return s, nil
 	}
-	r := replacerFor(pairs)
-	if room >= 0 {
-		grow := 0
-		for i := 1; i < len(pairs); i += 2 {
-			grow = max(grow, len(pairs[i])-len(pairs[i-1]))
-		}
-		// Each old string is at least a byte: the result is at most
-		// len(s) plus grow per byte of s.
-		if grow > 0 && len(s)*(1+grow) > room {
-			if out := r.Replace(s); len(out) <= room {
-				return out, nil
-			}
+	if len(pairs) == 2 {
+		// strings.NewReplacer would build a search table in time
+		// quadratic in the old string's length, which the data may give.
+		old, new := pairs[0], pairs[1]
+		if room >= 0 && len(new) > len(old) && len(s)+strings.Count(s, old)*(len(new)-len(old)) > room {
 			return nil, ErrRenderLimit
 		}
+		return strings.ReplaceAll(s, old, new), nil
 	}
-	return r.Replace(s), nil
+	if room < 0 {
+		room = math.MaxInt
+	}
+	// Each write stops at the first one refused: the result is never more
+	// than room bytes, however much the pairs would grow s.
+	w := &boundedBuilder{room: room}
+	for i := 0; i < len(pairs); i += 2 {
+		if len(pairs[i]) > maxCachedOld {
+			if err := replaceLong(w, s, pairs); err != nil {
+				return nil, err
+			}
+			return w.String(), nil
+		}
+	}
+	r := replacerFor(pairs)
+	grow := 0
+	for i := 1; i < len(pairs); i += 2 {
+		grow = max(grow, len(pairs[i])-len(pairs[i-1]))
+	}
+	// Each old string is at least a byte: the result is at most len(s)
+	// plus grow per byte of s, and when that fits, Replace sizes it once.
+	if grow == 0 || room == math.MaxInt || len(s) <= (room-len(s))/grow {
+		return r.Replace(s), nil
+	}
+	if _, err := r.WriteString(w, s); err != nil {
+		return nil, err
+	}
+	return w.String(), nil
+}
+
+// maxCachedOld is the longest old string replace gives strings.Replacer,
+// whose matching compares each old string's common prefix at every byte
+// of s; longer ones, which only data gives, go to replaceLong.
+const maxCachedOld = 64
+
+// replaceLong writes s with pairs replaced as strings.Replacer does (the
+// leftmost match first, the earlier pair when two match at one place),
+// searching for each old string with strings.Index only past the last
+// replacement, so that the time stays linear in s for each pair
+// whatever the old strings' lengths.
+func replaceLong(w *boundedBuilder, s string, pairs []string) error {
+	// Each old string's next match: -2 before the first search, -1 for
+	// none left.
+	next := make([]int, len(pairs)/2)
+	for i := range next {
+		next[i] = -2
+	}
+	for pos := 0; ; {
+		best := -1
+		for i := range next {
+			// A match that a replacement covered is searched again after it.
+			if next[i] == -2 || next[i] >= 0 && next[i] < pos {
+				if j := strings.Index(s[pos:], pairs[2*i]); j >= 0 {
+					next[i] = pos + j
+				} else {
+					next[i] = -1
+				}
+			}
+			if next[i] >= 0 && (best < 0 || next[i] < next[best]) {
+				best = i
+			}
+		}
+		if best < 0 {
+			_, err := w.WriteString(s[pos:])
+			return err
+		}
+		if _, err := w.WriteString(s[pos:next[best]]); err != nil {
+			return err
+		}
+		if _, err := w.WriteString(pairs[2*best+1]); err != nil {
+			return err
+		}
+		pos = next[best] + len(pairs[2*best])
+	}
+}
+
+// boundedBuilder is a strings.Builder that refuses, with ErrRenderLimit, a
+// write that would make it longer than room bytes.
+type boundedBuilder struct {
+	strings.Builder
+	room int
+}
+
+func (b *boundedBuilder) Write(p []byte) (int, error) {
+	if b.Len()+len(p) > b.room {
+		return 0, ErrRenderLimit
+	}
+	return b.Builder.Write(p)
+}
+
+func (b *boundedBuilder) WriteString(s string) (int, error) {
+	if b.Len()+len(s) > b.room {
+		return 0, ErrRenderLimit
+	}
+	return b.Builder.WriteString(s)
 }
 
 // replacers caches the replacers of replace's pairs, which are nearly
 // always a template's literals: building one costs more than using it.
-// It holds at most maxReplacers, so pairs taken from the data cannot grow
-// it without bound.
+// It holds at most maxReplacers, each of pairs of at most maxReplacerKey
+// bytes, so that pairs taken from the data cannot make it hold more than
+// a few hundred kilobytes.
 var (
-	replacers    sync.Map // string (the pairs, joined by NUL) to *strings.Replacer
-	nReplacers   atomic.Int32
-	maxReplacers = int32(256)
+	replacers      sync.Map // replacerKey(pairs) to *strings.Replacer
+	nReplacers     atomic.Int32
+	maxReplacers   = int32(256)
+	maxReplacerKey = 1024
 )
 
+// replacerKey joins pairs, each after its length, so that different pairs
+// never share a key (joined by NUL, "a\x00b","c" and "a","b\x00c" would).
+func replacerKey(pairs []string) string {
+	var b []byte
+	for _, p := range pairs {
+		b = strconv.AppendInt(b, int64(len(p)), 10)
+		b = append(b, ':')
+		b = append(b, p...)
+	}
+	return string(b)
+}
+
 func replacerFor(pairs []string) *strings.Replacer {
-	key := strings.Join(pairs, "\x00")
+	size := 0
+	for _, p := range pairs {
+		size += len(p)
+	}
+	if size > maxReplacerKey {
+		return strings.NewReplacer(pairs...)
+	}
+	key := replacerKey(pairs)
 	if r, ok := replacers.Load(key); ok {
 		return r.(*strings.Replacer)
 	}
 	r := strings.NewReplacer(pairs...)
-	if nReplacers.Load() < maxReplacers {
-		if _, loaded := replacers.LoadOrStore(key, r); !loaded {
-			nReplacers.Add(1)
-		}
+	// A slot is taken before storing, so that goroutines storing at once
+	// cannot together pass the bound.
+	if nReplacers.Add(1) > maxReplacers {
+		nReplacers.Add(-1)
+		return r
+	}
+	if _, loaded := replacers.LoadOrStore(key, r); loaded {
+		nReplacers.Add(-1)
 	}
 	return r
 }

@@ -2,10 +2,14 @@ package template_test
 
 import (
 	"encoding/json"
+	"runtime"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"unicode/utf8"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/outhook/outhook/template"
@@ -150,6 +154,8 @@ func TestReplaceAndEscapedTruncate(t *testing.T) {
 		{"replace a missing field", `{"t": "{{replace nope "a" "b"}}"}`, map[string]any{}, `{"t": ""}`},
 		{"replace with a backslash", `{"t": "{{replace s "[" "\\["}}"}`, map[string]any{"s": "[x]"}, `{"t": "\\[x]"}`},
 		{"truncate escaped counts escapes", `{"t": "{{truncate s 7 ellipsis="…" escaped=true}}"}`, map[string]any{"s": `ab"cdef`}, `{"t": "ab\"cd…"}`},
+		{"truncate escaped alone keeps the ellipsis", `{"t": "{{truncate s 7 escaped=true}}"}`, map[string]any{"s": `ab"cdef`}, `{"t": "ab\"cd…"}`},
+		{"truncateBytes escaped alone", `{"t": "{{truncateBytes s 5 escaped=true}}"}`, map[string]any{"s": "\u00e9\u00e9\u00e9"}, `{"t": "é…"}`},
 		{"truncate escaped counts \\u escapes", `{"m": "{\"t\": \"{{truncate s 8 \"…\" true}}\"}"}`, map[string]any{"s": "a\x01bcdef"}, `{"m": "{\"t\": \"a\\u0001…\"}"}`},
 		{"truncateBytes escaped", `{"t": "{{truncateBytes s 6 "" true}}"}`, map[string]any{"s": "é\"\"x"}, `{"t": "é\"\""}`},
 	}
@@ -187,4 +193,111 @@ func TestReplaceCacheIsBounded(t *testing.T) {
 		require.Equal(t, `{"t": "ay"}`, string(out))
 	}
 	require.LessOrEqual(t, template.Replacers(), int32(256))
+}
+
+// TestReplaceCacheIsBoundedUnderConcurrency renders pairs from the data,
+// each different, from several goroutines at once: the cache still stops
+// at its bound.
+func TestReplaceCacheIsBoundedUnderConcurrency(t *testing.T) {
+	tmpl, err := template.Parse(`{"t": "{{replace s old "y" "z" "w"}}"}`)
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 300 {
+				old := strconv.Itoa(g) + "-" + strconv.Itoa(i)
+				out, err := tmpl.Append(nil, map[string]any{"s": "a" + old, "old": old})
+				assert.NoError(t, err)
+				assert.Equal(t, `{"t": "ay"}`, string(out))
+			}
+		}()
+	}
+	wg.Wait()
+	require.LessOrEqual(t, template.Replacers(), int32(256))
+}
+
+// TestReplaceCacheKeepsPairsApart replaces with pairs from the data whose
+// strings hold NUL: pairs that join to the same text are different pairs,
+// and each gets its own replacer.
+func TestReplaceCacheKeepsPairsApart(t *testing.T) {
+	tmpl, err := template.Parse(`{"t": "{{replace s old new}}"}`)
+	require.NoError(t, err)
+	for _, tc := range []struct{ s, old, new, want string }{
+		{"a\x00b", "a\x00b", "1", `{"t": "1"}`},
+		{"a", "a", "b\x001", `{"t": "b\u00001"}`},
+	} {
+		out, err := tmpl.Append(nil, map[string]any{"s": tc.s, "old": tc.old, "new": tc.new})
+		require.NoError(t, err)
+		require.Equal(t, tc.want, string(out), "replace %q %q %q", tc.s, tc.old, tc.new)
+	}
+}
+
+// TestReplaceCacheSkipsHugePairs replaces with a megabyte-long old string
+// from the data: the cache does not keep it, so that 256 of them cannot
+// hold hundreds of megabytes for the life of the process.
+func TestReplaceCacheSkipsHugePairs(t *testing.T) {
+	tmpl, err := template.Parse(`{"t": "{{replace s old "y"}}"}`)
+	require.NoError(t, err)
+	old := strings.Repeat("x", 1<<20)
+	out, err := tmpl.Append(nil, map[string]any{"s": "a" + old, "old": old})
+	require.NoError(t, err)
+	require.Equal(t, `{"t": "ay"}`, string(out))
+	require.False(t, template.ReplacerCached(old, "y"), "a megabyte of pairs is cached")
+
+	// A template's own pairs are short, and cached.
+	tmpl, err = template.Parse(`{"t": "{{replace s "q" "r" "s" "t"}}"}`)
+	require.NoError(t, err)
+	_, err = tmpl.Append(nil, map[string]any{"s": "q"})
+	require.NoError(t, err)
+	if template.Replacers() < 256 {
+		require.True(t, template.ReplacerCached("q", "r", "s", "t"))
+	}
+
+	// Two old strings of a megabyte over two megabytes of text.
+	tmpl, err = template.Parse(`{"t": "{{replace s old "y" old2 "z"}}"}`)
+	require.NoError(t, err)
+	out, err = tmpl.Append(nil, map[string]any{"s": old + "a" + old, "old": old, "old2": "x" + old})
+	require.NoError(t, err)
+	require.Equal(t, `{"t": "yay"}`, string(out))
+}
+
+// TestReplaceLongOldStringsAsReplacer checks the replacement of old
+// strings too long for strings.Replacer against strings.Replacer itself:
+// the leftmost match first, the earlier pair when two match at one place.
+func TestReplaceLongOldStringsAsReplacer(t *testing.T) {
+	long := strings.Repeat("ab", 40)
+	tmpl, err := template.Parse(`{{replace s o1 n1 o2 n2 o3 n3}}`, template.WithMode(template.Text))
+	require.NoError(t, err)
+	for _, tc := range [][7]string{
+		{long + long + "a" + long, long, "1", long + "a", "2", "b", "3"},
+		{"x" + long + "b" + long, long + "b", "1", long, "2", "ab", "3"},
+		{"ababab" + long + "abab", "ba", "1", long, "2", "abab", "3"},
+		{long[:70] + "ab" + long, long, "", long[1:], "<", "a", ">"},
+	} {
+		out, err := tmpl.Append(nil, map[string]any{"s": tc[0], "o1": tc[1], "n1": tc[2], "o2": tc[3], "n2": tc[4], "o3": tc[5], "n3": tc[6]})
+		require.NoError(t, err)
+		require.Equal(t, strings.NewReplacer(tc[1:]...).Replace(tc[0]), string(out), "%q", tc)
+	}
+}
+
+// TestReplaceStopsAtTheRenderLimit replaces each byte of 100 KB with a
+// kilobyte under a render limit of 10,000: replace fails with
+// ErrRenderLimit before it has written much more than the limit, not after
+// making the 100 MB result.
+func TestReplaceStopsAtTheRenderLimit(t *testing.T) {
+	// Single bytes and longer old strings take different replacers.
+	for _, olds := range [][2]string{{"a", "b"}, {"ab", "ba"}} {
+		tmpl, err := template.Parse(`{"t": "{{replace s old1 new old2 new}}"}`, template.WithRenderLimit(10_000))
+		require.NoError(t, err)
+		data := map[string]any{"s": strings.Repeat("ab", 50_000), "old1": olds[0], "old2": olds[1],
+			"new": strings.Repeat("0123456789", 100)}
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		_, err = tmpl.Append(nil, data)
+		runtime.ReadMemStats(&after)
+		require.ErrorIs(t, err, template.ErrRenderLimit, "old strings %q", olds)
+		require.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(10<<20), "bytes allocated")
+	}
 }

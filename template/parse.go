@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/outhook/outhook/internal/jsondoc"
 )
 
 type nodeKind uint8
@@ -1020,11 +1022,17 @@ func (ep *exprParser) hashToArgs(h *helper, args []*expr, from int) ([]*expr, er
 			}
 		}
 		a := hash[next]
-		switch i := h.hash[a.key]; {
+		i := h.hash[a.key]
+		switch {
 		case i < len(args):
 			return nil, ep.src.errorf(a.pos, "hash argument "+a.key+" of "+h.name+" is given as argument "+strconv.Itoa(i+1)+" too")
-		case i > len(args):
+		case i > len(args) && len(args) < h.min:
 			return nil, ep.src.errorf(a.pos, "hash argument "+a.key+" of "+h.name+" needs the arguments before it")
+		}
+		// Optional arguments the hash skips are absent, and take their
+		// default: {{truncate s 30 escaped=true}} keeps the "…".
+		for len(args) < i {
+			args = append(args[:len(args):len(args)], &expr{kind: eLit, pos: a.pos, lit: (*jsondoc.Value)(nil)})
 		}
 		args = append(args[:len(args):len(args)], a.val)
 		hash = append(hash[:next:next], hash[next+1:]...)

@@ -68,11 +68,16 @@ function pad(n, w) { return String(n).padStart(w || 2, '0'); }
 
 // The text of v cut to at most n units (code points, or UTF-8 bytes), the
 // ellipsis included, as Outhook's truncate and truncateBytes do.
-function cut(a, size) {
+function cut(a, unit) {
   const chars = [...toText(a[0])];
   const n = a[1];
   if (!Number.isInteger(n) || n < 0) throw new Error(`truncate: bad length ${n}`);
-  const ellipsis = a.length > 2 ? toText(a[2]) : '\u2026';
+  const ellipsis = a.length > 2 && a[2] !== undefined ? toText(a[2]) : '\u2026';
+  // escaped=true counts each character as JSON.stringify escapes it, with
+  // U+2028 and U+2029 escaped too, as Outhook writes them.
+  const size = a.length > 3 && toText(a[3]) === 'true'
+    ? (c) => (/[\u2028\u2029]/.test(c) ? 6 : JSON.stringify(c) === `"${c}"` ? unit(c) : JSON.stringify(c).length - 2)
+    : unit;
   const len = (cs) => cs.reduce((t, c) => t + size(c), 0);
   if (len(chars) <= n) return chars.join('');
   let room = n - len([...ellipsis]);
@@ -119,8 +124,24 @@ const helpers = {
     if (v && typeof v === 'object') return Object.keys(v).length;
     return 0;
   },
-  truncate() { return cut(argsHash(arguments, [null, null, 'ellipsis']), () => 1); },
-  truncateBytes() { return cut(argsHash(arguments, [null, null, 'ellipsis']), (c) => Buffer.byteLength(c)); },
+  truncate() { return cut(argsHash(arguments, [null, null, 'ellipsis', 'escaped']), () => 1); },
+  truncateBytes() { return cut(argsHash(arguments, [null, null, 'ellipsis', 'escaped']), (c) => Buffer.byteLength(c)); },
+  // Each old string of the pairs replaced by its new one in one pass, left
+  // to right, the earlier pair first where two match at one place.
+  replace() {
+    const a = args(arguments);
+    if (a.length < 3 || a.length % 2 !== 1) throw new Error('replace: pairs');
+    const s = toText(a[0]);
+    let out = '';
+    for (let i = 0; i < s.length;) {
+      let k = -1;
+      for (let j = 1; j < a.length && k < 0; j += 2) if (s.startsWith(a[j], i)) k = j;
+      if (k < 0) { out += s[i]; i++; continue; }
+      out += a[k + 1];
+      i += a[k].length;
+    }
+    return out;
+  },
   millis(v) { return v === undefined || v === null ? null : toMillis(v); },
   flatten(list, path) {
     const keys = typeof path === 'string' ? path.split('.') : [];
