@@ -391,3 +391,24 @@ func BenchmarkTemplatedTarget(b *testing.B) {
 		})
 	}
 }
+
+func TestTemplatedURLGoesThroughTheSSRFGuard(t *testing.T) {
+	rr := &rawReceiver{}
+	srv := newServer(t, rr)
+	invs := make(chan webhook.Invocation, 10)
+	// No WithAllowedTargets: the loopback receiver is a blocked address.
+	d, err := webhook.New(webhook.WithURLPolicy(webhook.URLPolicy{AllowHTTP: true, AllowCustomPorts: true}),
+		webhook.WithEventType(ticketUpdated, ticketSchema(t)), webhook.WithInvocationHook(func(inv webhook.Invocation) { invs <- inv }))
+	require.NoError(t, err)
+	defer d.Close(context.Background())
+	_, err = d.Add(webhook.Webhook{Name: "tickets", Active: true, Triggers: []event.Trigger{ticketUpdated},
+		URL: srv + "/tickets/{{data.ticket.id}}"})
+	require.NoError(t, err)
+	_, err = d.Publish(context.Background(), ticketEvent(t, "1", "t"))
+	require.NoError(t, err)
+	inv := waitFinal(t, invs, 1)[0]
+	require.Equal(t, webhook.Failed, inv.Outcome)
+	require.Contains(t, inv.Reason, "blocked by the SSRF guard")
+	uris, _ := rr.got()
+	require.Empty(t, uris)
+}
