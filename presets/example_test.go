@@ -104,14 +104,15 @@ func ExampleURLError() {
 	// false presets: ServiceNow URL: unexpected host; want <instance>.service-now.com or <instance>.servicenowservices.com, not "http-intake.logs.datadoghq.co"
 }
 
-// Splunk HEC listens on port 8088: the Dispatcher must accept custom ports.
+// Splunk HEC listens on port 8088: the definition asks for it, and the
+// Dispatcher lets definitions use that port (and no other).
 func ExampleSplunkHEC() {
 	w, err := presets.SplunkHEC("https://splunk.example.com:8088/services/collector/event", "hec-token")
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	d, err := webhook.New(webhook.WithURLPolicy(webhook.URLPolicy{AllowCustomPorts: true}))
+	d, err := webhook.New(webhook.WithURLPolicy(webhook.URLPolicy{DefinitionPorts: []int{8088}}))
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -54,14 +54,16 @@ var logzio = preset{
 // The body is LogzioBodyTemplate. A wrong URL gives a *URLError (port 8071
 // is required), an empty token ErrMissingCredential.
 //
-// Port 8071 is one Apono's other guides do not allow: a Dispatcher refuses
-// the definition unless its URL policy accepts custom ports
-// (webhook.WithURLPolicy(webhook.URLPolicy{AllowCustomPorts: true})).
+// Port 8071 is one Apono's other guides do not allow: the definition's
+// url_policy asks for it (AllowCustomPort), which a Dispatcher accepts
+// when its URL policy lets definitions use that port
+// (webhook.URLPolicy{DefinitionPorts: []int{8071}}) or accepts custom
+// ports for all (AllowCustomPorts).
 func Logzio(rawURL, token string, opts ...Option) (webhook.Webhook, error) {
 	if token == "" {
 		return webhook.Webhook{}, ErrMissingCredential
 	}
 	p := logzio
 	p.query = url.Values{"token": {token}}
-	return p.build(rawURL, opts)
+	return withCustomPort(p.build(rawURL, opts))
 }

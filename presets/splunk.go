@@ -64,14 +64,28 @@ var splunkHEC = preset{
 // SplunkHECBodyTemplate. A wrong URL gives a *URLError, an empty token
 // ErrMissingCredential.
 //
-// HEC listens on port 8088, which Apono's other guides do not allow: a
-// Dispatcher refuses the definition unless its URL policy accepts custom
-// ports (webhook.WithURLPolicy(webhook.URLPolicy{AllowCustomPorts: true})).
+// HEC listens on port 8088, which Apono's other guides do not allow: a URL
+// with a port gives a definition whose url_policy asks for it
+// (AllowCustomPort), which a Dispatcher accepts when its URL policy lets
+// definitions use that port (webhook.URLPolicy{DefinitionPorts:
+// []int{8088}}) or accepts custom ports for all (AllowCustomPorts).
 func SplunkHEC(rawURL, token string, opts ...Option) (webhook.Webhook, error) {
 	if token == "" {
 		return webhook.Webhook{}, ErrMissingCredential
 	}
 	p := splunkHEC
 	p.headers = map[string]string{"Authorization": "Splunk " + token}
-	return p.build(rawURL, opts)
+	return withCustomPort(p.build(rawURL, opts))
+}
+
+// withCustomPort makes w ask for its URL's explicit port, the one thing
+// the presets that need one relax.
+func withCustomPort(w webhook.Webhook, err error) (webhook.Webhook, error) {
+	if err != nil {
+		return w, err
+	}
+	if u, perr := url.Parse(w.URL); perr == nil && u.Port() != "" {
+		w.URLPolicy = &webhook.DefinitionURLPolicy{AllowCustomPort: true}
+	}
+	return w, nil
 }

@@ -58,6 +58,7 @@ type hook struct {
 	maxRedirect  int                // redirects to follow
 	client       *http.Client       // nil: the Dispatcher's
 	action       ActionFunc         // run instead of a request; nil for an HTTP webhook
+	target       *targetTemplate    // nil: URL and headers are plain
 }
 
 var methods = []string{http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodGet}
@@ -81,12 +82,19 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 	if !slices.Contains(methods, h.method) {
 		fail("method", fmt.Errorf("%w, not %q", ErrInvalidMethod, w.Method))
 	}
+	if field, err := c.checkDefinitionPolicy(w.URLPolicy); err != nil {
+		fail(field, err)
+	}
+	tt, probe, targetErrs := c.compileTarget(w)
+	errs = append(errs, targetErrs...)
 	var u *url.URL
 	var err error
 	if w.Action != "" {
 		c.compileAction(h, fail)
-	} else if u, err = c.checkURL(w.URL); err != nil {
-		fail("url", err)
+	} else if targetErrs == nil || tt != nil {
+		if u, err = c.checkURL(probe, w.URLPolicy); err != nil {
+			fail("url", err)
+		}
 	}
 
 	h.header = make(http.Header, len(w.Headers))
@@ -103,7 +111,9 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 			continue
 		}
 		given[http.CanonicalHeaderKey(name)] = name
-		h.header.Set(name, value)
+		if !templated(value) { // a template's value is set by each delivery
+			h.header.Set(name, value)
+		}
 	}
 	if u != nil && u.User != nil && h.header.Get("Authorization") == "" {
 		// What http.Client does for credentials in the URL: the Dispatcher's
@@ -133,12 +143,19 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 	}
 	h.recordHeader = h.redactor.Header(h.header)
 	if u != nil && slices.Contains(methods, h.method) {
-		if h.request, err = http.NewRequest(h.method, w.URL, nil); err != nil {
+		if h.request, err = http.NewRequest(h.method, probe, nil); err != nil {
 			fail("url", fmt.Errorf("%w: %w", ErrInvalidURL, err))
 		}
 	}
 	if u != nil {
 		h.url, h.redactedURL = w.URL, h.redactor.URL(u).String()
+		if tt != nil && templated(w.URL) {
+			// Spans and errors show the template, its query values redacted.
+			h.redactedURL = h.redactor.String(w.URL)
+			if w.SecretURLPath {
+				h.redactedURL = (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: "/" + redact.Redacted}).String()
+			}
+		}
 		h.serverAddr = u.Hostname()
 		h.serverPort, _ = strconv.Atoi(portOf(u))
 	}
@@ -162,6 +179,27 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 			}
 			h.body = t
 		}
+	}
+
+	if tt != nil {
+		for _, s := range schemas {
+			if es := tt.checkSchema(w.Name, s); es != nil {
+				errs = append(errs, es...)
+				break
+			}
+		}
+		host, policy := "", w.URLPolicy
+		if u != nil {
+			host = u.Host
+		}
+		tt.check = func(r *url.URL) error {
+			if r.Host != host {
+				return fmt.Errorf("%w: %w", ErrInvalidURL, errHostChanged)
+			}
+			_, err := c.checkURL(r.String(), policy)
+			return err
+		}
+		h.target = tt
 	}
 
 	if w.Filters != nil {
@@ -346,12 +384,16 @@ func validName(name string) bool {
 	return true
 }
 
-// checkURL parses raw and checks it against the URL policy.
-func (c *config) checkURL(raw string) (*url.URL, error) {
+// checkURL parses raw and checks it against the URL policy, as far as
+// the definition's own policy p relaxes it (see URLPolicy).
+func (c *config) checkURL(raw string, p *DefinitionURLPolicy) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
 		// url.Parse quotes the URL, secrets and all.
 		return nil, fmt.Errorf("%w: %v", ErrInvalidURL, redact.New(redact.WithSecrets(raw)).String(err.Error()))
+	}
+	if p == nil {
+		p = &DefinitionURLPolicy{}
 	}
 	switch {
 	case u.Scheme != "https" && u.Scheme != "http":
@@ -360,12 +402,36 @@ func (c *config) checkURL(raw string) (*url.URL, error) {
 		return nil, fmt.Errorf("%w: no host", ErrInvalidURL)
 	case u.Fragment != "":
 		return nil, fmt.Errorf("%w: a fragment (#...) is never sent", ErrInvalidURL)
-	case u.Scheme == "http" && !c.urlPolicy.AllowHTTP:
+	case u.Scheme == "http" && !c.urlPolicy.AllowHTTP && !(p.AllowHTTP && c.urlPolicy.DefinitionsMayAllowHTTP):
+		if c.urlPolicy.DefinitionsMayAllowHTTP {
+			return nil, fmt.Errorf("%w: HTTPS is required unless url_policy.allow_http is set", ErrInsecureURL)
+		}
 		return nil, fmt.Errorf("%w: HTTPS is required", ErrInsecureURL)
 	case u.Port() != "" && !c.urlPolicy.AllowCustomPorts:
-		return nil, fmt.Errorf("%w: custom port %s", ErrInsecureURL, u.Port())
+		port, _ := strconv.Atoi(u.Port())
+		switch {
+		case len(c.urlPolicy.DefinitionPorts) == 0:
+			return nil, fmt.Errorf("%w: custom port %s", ErrInsecureURL, u.Port())
+		case !slices.Contains(c.urlPolicy.DefinitionPorts, port):
+			return nil, fmt.Errorf("%w: custom port %s is not one the Dispatcher lets definitions use (%v)", ErrInsecureURL, u.Port(), c.urlPolicy.DefinitionPorts)
+		case !p.AllowCustomPort:
+			return nil, fmt.Errorf("%w: custom port %s needs url_policy.allow_custom_port", ErrInsecureURL, u.Port())
+		}
 	}
 	return u, nil
+}
+
+// checkDefinitionPolicy refuses a definition's URL policy that asks for
+// more than the Dispatcher lets definitions relax, and names the field.
+func (c *config) checkDefinitionPolicy(p *DefinitionURLPolicy) (field string, err error) {
+	switch {
+	case p == nil:
+	case p.AllowHTTP && !c.urlPolicy.AllowHTTP && !c.urlPolicy.DefinitionsMayAllowHTTP:
+		return "url_policy.allow_http", fmt.Errorf("%w: the Dispatcher does not let definitions allow HTTP", ErrInsecureURL)
+	case p.AllowCustomPort && !c.urlPolicy.AllowCustomPorts && len(c.urlPolicy.DefinitionPorts) == 0:
+		return "url_policy.allow_custom_port", fmt.Errorf("%w: the Dispatcher does not let definitions allow custom ports", ErrInsecureURL)
+	}
+	return "", nil
 }
 
 // checkHeader refuses names and values that are not valid HTTP (CR and LF

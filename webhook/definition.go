@@ -49,7 +49,16 @@ type Webhook struct {
 	// Method is POST (the default), PUT, PATCH, DELETE or GET.
 	Method string `json:"method,omitempty"`
 	// URL is the target. By default it must be HTTPS on the default port
-	// (Apono's rules); see WithURLPolicy.
+	// (Apono's rules); see WithURLPolicy and URLPolicy below. Its path
+	// segments and query keys and values may hold template expressions
+	// over the event, as in https://x.example/tickets/{{data.id}}?t={{data.tenant}};
+	// its scheme and host may not. Each piece (a path segment, a query key
+	// or value) that holds one is rendered whole, in package template's
+	// Text mode, and escaped for where it stands, so that no value can
+	// change the URL's structure: write its literal text unescaped (a '%'
+	// there is refused), and open and close a block within the piece. A
+	// segment that renders to "." or "..", or a URL the policy refuses
+	// once rendered, fails the delivery unsent.
 	URL string `json:"url"`
 	// SecretURLPath says the URL's path is itself a secret, as in Slack's and
 	// Teams' incoming-webhook URLs: records, logs and errors show it
@@ -57,7 +66,10 @@ type Webhook struct {
 	SecretURLPath bool `json:"secret_url_path,omitempty"`
 	// Headers are sent with every request. Their values are treated as
 	// secrets: invocation records and logs show them redacted. Names are
-	// matched in any case; two names for one header are refused.
+	// matched in any case; two names for one header are refused. A value
+	// may hold template expressions over the event, rendered in package
+	// template's Text mode for each delivery; a rendered value holding a
+	// control character (CR, LF or other) fails the delivery unsent.
 	Headers map[string]string `json:"headers,omitempty"`
 	// BodyTemplate is a Handlebars/mustache template over the event; the
 	// rendered body must be valid JSON (see package template). Empty means
@@ -93,6 +105,23 @@ type Webhook struct {
 	// limit, breaker and records apply as to a request. Empty means an
 	// HTTP webhook.
 	Action string `json:"action,omitempty"`
+	// URLPolicy relaxes the Dispatcher's URL rules for this webhook alone,
+	// as far as the Dispatcher's URLPolicy lets definitions relax them; a
+	// definition asking for more is refused. Nil keeps the Dispatcher's
+	// rules.
+	URLPolicy *DefinitionURLPolicy `json:"url_policy,omitempty"`
+}
+
+// DefinitionURLPolicy is what one webhook asks of the URL rules. The
+// SSRF guard is not among them: only the host's WithAllowedTargets
+// opens it.
+type DefinitionURLPolicy struct {
+	// AllowHTTP accepts an http:// URL, if the Dispatcher's
+	// URLPolicy.DefinitionsMayAllowHTTP (or AllowHTTP) is set.
+	AllowHTTP bool `json:"allow_http,omitempty"`
+	// AllowCustomPort accepts an explicit port in the URL, one of the
+	// Dispatcher's URLPolicy.DefinitionPorts (any, with AllowCustomPorts).
+	AllowCustomPort bool `json:"allow_custom_port,omitempty"`
 }
 
 // ResponseValidator checks one thing of a 2xx response; exactly one of
@@ -214,6 +243,10 @@ func (w Webhook) clone() Webhook {
 			d.RateLimit = &r
 		}
 		w.Delivery = &d
+	}
+	if w.URLPolicy != nil {
+		p := *w.URLPolicy
+		w.URLPolicy = &p
 	}
 	return w
 }

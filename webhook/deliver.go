@@ -19,6 +19,7 @@ import (
 	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/internal/breaker"
 	"github.com/outhook/outhook/internal/netguard"
+	"github.com/outhook/outhook/internal/redact"
 	"github.com/outhook/outhook/signature"
 	"github.com/outhook/outhook/validate"
 )
@@ -66,6 +67,12 @@ func (d *Dispatcher) run(ctx context.Context, del *delivery) engine.Result {
 		if err != nil {
 			d.tel.startRun(ctx, del)
 			return d.refuse(ctx, del, fmt.Sprintf("rendering the body: %v", err))
+		}
+		if h.target != nil {
+			if del.target, err = h.target.render(del.Event, h.header, h.request.URL); err != nil {
+				d.tel.startRun(ctx, del)
+				return d.refuse(ctx, del, err.Error())
+			}
 		}
 		del.body, del.rendered = body, true
 	}
@@ -352,27 +359,42 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt 
 	}
 
 	header := h.attemptHeader(del, a.StartedAt)
+	red, recordedURL := h.redactor, h.redactedURL
+	if t := del.target; t != nil {
+		red, recordedURL = t.redactor, t.redactedURL
+		for name, values := range t.header {
+			header[name] = values
+		}
+	}
 	ctx, span := d.tel.startAttempt(ctx, h, del, header)
 	defer func() { d.tel.endAttempt(ctx, span, a) }()
-	a.request = RecordedRequest{Method: h.method, URL: h.redactedURL, Header: h.recordedHeader(header, d.tel.propagator != nil), Body: del.body}
+	a.request = RecordedRequest{Method: h.method, URL: recordedURL, Header: h.recordedHeader(header, d.tel.propagator != nil), Body: del.body}
+	if t := del.target; t != nil {
+		for name, values := range t.header {
+			a.request.Header[name] = red.Values(name, values)
+		}
+	}
 	a.Request = &a.request
 
 	timeout := engine.StartAttempt(ctx, h.timeout)
 	defer timeout.End()
 	expired := func() bool { return timeout.Expired() && ctx.Err() == nil }
 	req := h.request.WithContext(timeout.Context())
+	if del.target != nil {
+		req.URL = del.target.url
+	}
 	req.Header = header
 	req.Body, req.GetBody, req.ContentLength = requestBody(del.body)
 	resp, err := d.roundTrip(h, del, req)
 	if err != nil {
 		a.err = err
-		reason := h.redactor.String(err.Error())
+		reason := red.String(err.Error())
 		switch {
 		case errors.Is(err, netguard.ErrBlocked):
 			a.permanent = true // the address will not become allowed by waiting
 			var be *netguard.BlockedError
 			if errors.As(err, &be) {
-				reason = "blocked by the SSRF guard: " + h.redactor.String(be.Error())
+				reason = "blocked by the SSRF guard: " + red.String(be.Error())
 			}
 		case expired():
 			reason = fmt.Sprintf("no response within the %s timeout", h.timeout)
@@ -397,23 +419,23 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt 
 	var report validate.Report
 	if ok && h.validators.Len() > 0 {
 		report = h.validators.Validate(r)
-		a.Validation = h.redactResults(report.Results)
+		a.Validation = redactResults(red, report.Results)
 	}
 	// Validators have read the headers: the record may now redact them, in
 	// place, since the response is ours alone. A receiver may echo the
 	// request back, so the body is redacted too, before it is cut, so that
 	// the cut cannot split a secret and keep its start; where the read
 	// stopped, the end of a body may be the start of a secret.
-	redactBody := h.redactor.String
+	redactBody := red.String
 	if r.Truncated {
-		redactBody = h.redactor.Truncated
+		redactBody = red.Truncated
 	}
 	kept := redactBody(string(r.Body))
 	if int64(len(kept)) > d.cfg.maxResponseBytes {
 		kept = strings.Clone(kept[:d.cfg.maxResponseBytes]) // the record does not pin the rest
 	}
 	a.response = RecordedResponse{
-		StatusCode: resp.StatusCode, Header: h.redactor.RedactHeader(resp.Header),
+		StatusCode: resp.StatusCode, Header: red.RedactHeader(resp.Header),
 		Body: kept, BodyTruncated: r.Truncated || int64(len(r.Body)) > d.cfg.maxResponseBytes,
 	}
 	a.Response = &a.response
@@ -423,7 +445,7 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt 
 		if expired() {
 			return fail(fmt.Sprintf("response body not read within the %s timeout", h.timeout))
 		}
-		return fail("reading the response: " + h.redactor.String(readErr.Error()))
+		return fail("reading the response: " + red.String(readErr.Error()))
 	case !ok:
 		return fail(fmt.Sprintf("status %d %s", resp.StatusCode, http.StatusText(resp.StatusCode)))
 	case !report.Passed():
@@ -439,12 +461,12 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt 
 // response: a receiver that echoes the request puts the webhook's secrets
 // there. The failures' errors are redacted too, and still match their
 // sentinels.
-func (h *hook) redactResults(results []validate.Result) []validate.Result {
+func redactResults(red *redact.Redactor, results []validate.Result) []validate.Result {
 	for i := range results {
 		res := &results[i]
-		res.Found = h.redactor.String(res.Found)
-		if res.Err != nil && h.redactor.String(res.Err.Error()) != res.Err.Error() {
-			res.Err = h.redactor.Error(res.Err)
+		res.Found = red.String(res.Found)
+		if res.Err != nil && red.String(res.Err.Error()) != res.Err.Error() {
+			res.Err = red.Error(res.Err)
 		}
 	}
 	return results
@@ -464,7 +486,7 @@ func (d *Dispatcher) do(h *hook, req *http.Request) (*http.Response, error) {
 	if err != nil {
 		// The error http.Client would return.
 		op := req.Method[:1] + strings.ToLower(req.Method[1:])
-		return nil, &url.Error{Op: op, URL: h.url, Err: err}
+		return nil, &url.Error{Op: op, URL: req.URL.String(), Err: err}
 	}
 	return resp, nil
 }
@@ -588,6 +610,14 @@ func (d *Dispatcher) test(ctx context.Context, h *hook, e *event.Event) Invocati
 		}
 	}
 	del := newDelivery(newID(), h, e, d.cfg.now())
+	if h.target != nil {
+		if del.target, err = h.target.render(e, h.header, h.request.URL); err != nil {
+			return Invocation{
+				ID: newID(), Tenant: h.tenant, WebhookID: h.def.ID, WebhookName: h.def.Name, EventType: e.Type(), EventID: e.ID(),
+				Outcome: Failed, Reason: h.redactor.String(err.Error()), StartedAt: d.cfg.now(),
+			}
+		}
+	}
 	del.Attempts, del.body, del.rendered = 1, body, true
 	a := d.send(ctx, h, del)
 	if a.validationFailed {

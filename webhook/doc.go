@@ -23,6 +23,16 @@
 // DefinitionErrors, each naming its field and, inside a template, the line
 // and column.
 //
+// A URL's path segments and query values, and header values, may hold
+// template expressions too ("https://x.example/tickets/{{data.id}}",
+// "X-Tenant: {{data.tenant}}"): they are compiled at registration and
+// rendered at a delivery's first attempt, each URL piece escaped for where
+// it stands; a URL or header value without "{{" is sent as written and
+// costs nothing. The scheme and host are never templated. A webhook's own
+// url_policy may relax the Dispatcher's URL rules (an explicit port, such
+// as Splunk HEC's 8088, or HTTP) as far as the Dispatcher's URLPolicy lets
+// definitions relax them, and never the SSRF guard.
+//
 // Publish selects the active webhooks whose triggers include the event's
 // type (through an index, so the cost follows the matches, not the number
 // of webhooks) and whose filters match it, and queues a Delivery for each.

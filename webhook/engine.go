@@ -51,6 +51,7 @@ type delivery struct {
 	// same definition even if the webhook is updated.
 	hook     *hook
 	body     string
+	target   *target // the rendered URL and header values; nil when plain
 	rendered bool
 	schedule *schedule
 	admitted bool // a rate-limit slot is reserved for the next attempt

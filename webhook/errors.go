@@ -32,7 +32,7 @@ var (
 	ErrInvalidHeader      = errors.New("invalid header")
 	ErrNoTriggers         = errors.New("at least one trigger is required")
 	ErrUnknownTrigger     = errors.New("unknown trigger")
-	ErrInvalidTemplate    = errors.New("invalid body template")
+	ErrInvalidTemplate    = errors.New("invalid body template") // also wrapped for a template in the url or a header value
 	ErrInvalidFilter      = errors.New("invalid filter")
 	ErrInvalidValidator   = errors.New("invalid response validator")
 	ErrInvalidTimeout     = errors.New("timeout out of range")

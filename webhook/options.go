@@ -96,13 +96,26 @@ const (
 )
 
 // URLPolicy relaxes Apono's URL rules (HTTPS only, default port only),
-// for tests and for self-hosted targets. The zero URLPolicy is Apono's;
-// every URLPolicy is valid.
+// for tests and for self-hosted targets, and says how far a definition may
+// relax them for itself with its url_policy (see Webhook.URLPolicy): a
+// definition never relaxes more than its Dispatcher lets it, and no
+// definition can turn off the SSRF guard (see WithAllowedTargets). The
+// zero URLPolicy is Apono's and lets definitions relax nothing. New fails
+// with a *ConfigError on a DefinitionPorts entry outside 1 to 65535.
 type URLPolicy struct {
-	// AllowHTTP accepts http:// URLs.
+	// AllowHTTP accepts http:// URLs in every definition.
 	AllowHTTP bool
-	// AllowCustomPorts accepts URLs with an explicit port.
+	// AllowCustomPorts accepts URLs with an explicit port in every
+	// definition.
 	AllowCustomPorts bool
+	// DefinitionsMayAllowHTTP lets a definition with url_policy.allow_http
+	// use an http:// URL; other definitions still need HTTPS.
+	DefinitionsMayAllowHTTP bool
+	// DefinitionPorts lists the ports a definition with
+	// url_policy.allow_custom_port may name in its URL (8088 for Splunk
+	// HEC, say); other definitions, and other ports, are refused. Empty
+	// means a definition may ask for no custom port.
+	DefinitionPorts []int
 }
 
 // Defaults of a Dispatcher, each changed by the option named after it.
@@ -436,9 +449,18 @@ func WithRetryDecider(fn RetryDecider) Option {
 	})
 }
 
-// WithURLPolicy relaxes the rules webhook URLs are checked against.
+// WithURLPolicy relaxes the rules webhook URLs are checked against, and
+// sets what definitions may relax for themselves.
 func WithURLPolicy(p URLPolicy) Option {
-	return optionFunc(func(c *config) { c.urlPolicy = p })
+	return optionFunc(func(c *config) {
+		for _, port := range p.DefinitionPorts {
+			if port < 1 || port > 65535 {
+				c.reject("WithURLPolicy", fmt.Errorf("DefinitionPorts: %d is not a port", port))
+			}
+		}
+		p.DefinitionPorts = slices.Clone(p.DefinitionPorts)
+		c.urlPolicy = p
+	})
 }
 
 // WithEventType declares an event type of the service's own, so that

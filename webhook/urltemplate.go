@@ -1,0 +1,288 @@
+package webhook
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/outhook/outhook/event"
+	"github.com/outhook/outhook/internal/netguard"
+	"github.com/outhook/outhook/internal/redact"
+	"github.com/outhook/outhook/template"
+)
+
+// targetTemplate is the per-event part of a webhook whose URL or header
+// values hold template expressions, compiled once at registration. A
+// webhook with neither has none, and its deliveries pay nothing for it.
+type targetTemplate struct {
+	prefix  string    // scheme and authority, never templated
+	parts   []urlPart // the rest of the URL; nil when only headers are templated
+	headers []headerTemplate
+	// check applies the URL policy to the rendered URL and makes sure it
+	// still names the host that was checked at registration.
+	check func(*url.URL) error
+	// secrets the redactor of every delivery knows, besides the rendered
+	// headers and URL: the signing secrets.
+	secrets       []string
+	secretURLPath bool
+}
+
+// urlPart is a piece of a URL template after its authority: literal text
+// written as it is, or a path segment, query key or query value rendered
+// whole and escaped for where it stands.
+type urlPart struct {
+	lit   string
+	tmpl  *template.Template
+	query bool // escaped as a query key or value; otherwise as a path segment
+	col   int  // 1-based column of the piece in the URL, for errors
+}
+
+type headerTemplate struct {
+	name string // canonical
+	tmpl *template.Template
+}
+
+// templated reports whether s holds a template expression.
+func templated(s string) bool { return strings.Contains(s, "{{") }
+
+// urlPieces splits the part of a URL template after its authority into
+// literal separators ('/', '?', '&', '=') and the pieces between them,
+// ignoring separators inside tags. A piece that holds a tag has literal
+// text that must not hold '%': the whole piece is escaped when rendered,
+// so an escape written in it would be escaped twice.
+func urlPieces(rest string, offset int) ([]urlPart, error) {
+	var parts []urlPart
+	query := false
+	start := 0
+	percent := false // a '%' outside tags in the current piece
+	flush := func(end int) error {
+		piece := rest[start:end]
+		if templated(piece) {
+			if percent {
+				return &DefinitionError{Field: "url", Line: 1, Column: offset + start + 1,
+					Err: fmt.Errorf("%w: a path segment or query part that holds a template is escaped whole: write its text unescaped, without %%", ErrInvalidURL)}
+			}
+			parts = append(parts, urlPart{lit: piece, query: query, col: offset + start + 1})
+		} else if piece != "" {
+			parts = append(parts, urlPart{lit: piece})
+		}
+		percent = false
+		return nil
+	}
+	for i := 0; i < len(rest); i++ {
+		c := rest[i]
+		switch {
+		case strings.HasPrefix(rest[i:], "{{"):
+			end := strings.Index(rest[i+2:], "}}")
+			if end < 0 {
+				i = len(rest) // unterminated: the template parser says where
+				continue
+			}
+			i += 2 + end + 1
+			for i+1 < len(rest) && rest[i+1] == '}' { // {{{x}}}
+				i++
+			}
+		case c == '%':
+			percent = true
+		case c == '#':
+			return nil, &DefinitionError{Field: "url", Line: 1, Column: offset + i + 1, Err: fmt.Errorf("%w: a fragment (#...) is never sent", ErrInvalidURL)}
+		case c == '/' && !query, c == '?' && !query, (c == '&' || c == '=') && query:
+			if err := flush(i); err != nil {
+				return nil, err
+			}
+			parts = append(parts, urlPart{lit: string(c)})
+			query = query || c == '?'
+			start = i + 1
+		}
+	}
+	if err := flush(len(rest)); err != nil {
+		return nil, err
+	}
+	return parts, nil
+}
+
+// compileTarget compiles the templates of w's URL and header values, or
+// returns nil when there are none. probe is the URL with each templated
+// piece replaced by a placeholder, for the checks a plain URL takes.
+func (c *config) compileTarget(w Webhook) (t *targetTemplate, probe string, errs DefinitionErrors) {
+	var names []string
+	for name, value := range w.Headers {
+		if templated(value) {
+			names = append(names, name)
+		}
+	}
+	if !templated(w.URL) && len(names) == 0 {
+		return nil, w.URL, nil
+	}
+	t = &targetTemplate{secrets: slices.Clone(w.SigningSecrets), secretURLPath: w.SecretURLPath}
+	opts := append(slices.Clip(c.templateOptions), template.WithMode(template.Text))
+	probe = w.URL
+	if templated(w.URL) {
+		authEnd := len(w.URL)
+		if i := strings.Index(w.URL, "://"); i >= 0 {
+			if j := strings.IndexAny(w.URL[i+3:], "/?#"); j >= 0 {
+				authEnd = i + 3 + j
+			}
+		}
+		if i := strings.Index(w.URL[:authEnd], "{{"); i >= 0 {
+			errs = append(errs, &DefinitionError{Webhook: w.Name, Field: "url", Line: 1, Column: i + 1,
+				Err: fmt.Errorf("%w: the scheme and host may not be templated, only the path and query values", ErrInvalidURL)})
+			return nil, "", errs
+		}
+		t.prefix = w.URL[:authEnd]
+		parts, err := urlPieces(w.URL[authEnd:], authEnd)
+		if err != nil {
+			err.(*DefinitionError).Webhook = w.Name
+			return nil, "", DefinitionErrors{err.(*DefinitionError)}
+		}
+		var b strings.Builder
+		b.WriteString(t.prefix)
+		for i := range parts {
+			p := &parts[i]
+			if p.col == 0 {
+				b.WriteString(p.lit)
+				continue
+			}
+			b.WriteString("x")
+			tm, err := template.Parse(p.lit, append(opts, template.WithName("url"))...)
+			if err != nil {
+				errs = append(errs, positioned(w.Name, "url", p.col-1, err)...)
+				continue
+			}
+			p.tmpl, p.lit = tm, ""
+		}
+		t.parts, probe = parts, b.String()
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		if checkHeader(name, w.Headers[name]) != nil {
+			continue // compile reports it
+		}
+		tm, err := template.Parse(w.Headers[name], append(opts, template.WithName("headers."+name))...)
+		if err != nil {
+			errs = append(errs, positioned(w.Name, "headers."+name, 0, err)...)
+			continue
+		}
+		t.headers = append(t.headers, headerTemplate{name: http.CanonicalHeaderKey(name), tmpl: tm})
+	}
+	return t, probe, errs
+}
+
+// checkSchema reports every field the templates of t name that s does not
+// know, with the nearest known one as a suggestion.
+func (t *targetTemplate) checkSchema(webhook string, s *event.Schema) DefinitionErrors {
+	var errs DefinitionErrors
+	for _, p := range t.parts {
+		if p.tmpl != nil {
+			if err := p.tmpl.Check(s); err != nil {
+				errs = append(errs, positioned(webhook, "url", p.col-1, err)...)
+			}
+		}
+	}
+	for _, h := range t.headers {
+		if err := h.tmpl.Check(s); err != nil {
+			errs = append(errs, positioned(webhook, "headers."+h.tmpl.Name()[len("headers."):], 0, err)...)
+		}
+	}
+	return errs
+}
+
+// positioned turns the template package's errors into definition errors
+// of field, their columns moved by shift (where the template starts in the
+// field's text).
+func positioned(webhook, field string, shift int, err error) DefinitionErrors {
+	out := templateErrors(webhook, err)
+	for _, de := range out {
+		de.Field, de.Err = field, fieldTemplateError{de.Err}
+		if de.Line == 1 {
+			de.Column += shift
+		}
+	}
+	return out
+}
+
+// target is what a delivery sends that its event decides: the URL and
+// the templated header values, and a redactor that knows them as secrets.
+type target struct {
+	url         *url.URL
+	redactedURL string
+	header      http.Header // the templated headers only, canonical names
+	redactor    *redact.Redactor
+}
+
+// render renders t over e for a webhook whose other headers are base. The
+// error says which field failed and never quotes a rendered value.
+func (t *targetTemplate) render(e *event.Event, base http.Header, u *url.URL) (*target, error) {
+	doc := e.Document()
+	out := &target{url: u, header: make(http.Header, len(t.headers))}
+	for _, h := range t.headers {
+		v, err := h.tmpl.Append(nil, doc)
+		if err != nil {
+			return nil, fmt.Errorf("rendering header %s: %w", h.name, err)
+		}
+		if !netguard.ValidHeaderValue(string(v)) {
+			return nil, fmt.Errorf("header %s: the rendered value holds a control character (CR, LF or other); not sent", h.name)
+		}
+		out.header[h.name] = []string{string(v)}
+	}
+	if t.parts != nil {
+		b := []byte(t.prefix)
+		for _, p := range t.parts {
+			if p.tmpl == nil {
+				b = append(b, p.lit...)
+				continue
+			}
+			v, err := p.tmpl.Append(nil, doc)
+			if err != nil {
+				return nil, fmt.Errorf("rendering the url at column %d: %w", p.col, err)
+			}
+			if p.query {
+				b = append(b, url.QueryEscape(string(v))...)
+				continue
+			}
+			if s := string(v); s == "." || s == ".." {
+				// Escaped or not, receivers read a dot segment as a move up the path.
+				return nil, fmt.Errorf("the url's path segment at column %d renders to a dot segment, which would change the path; not sent", p.col)
+			}
+			b = append(b, url.PathEscape(string(v))...)
+		}
+		parsed, err := url.Parse(string(b))
+		if err == nil {
+			err = t.check(parsed)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("the rendered url: %w; not sent", err)
+		}
+		out.url = parsed
+	}
+	all := base
+	if len(out.header) > 0 {
+		all = base.Clone()
+		for name, v := range out.header {
+			all[name] = v
+		}
+	}
+	secrets := t.secrets
+	if t.secretURLPath && strings.Trim(out.url.Path, "/") != "" {
+		secrets = append(slices.Clip(secrets), strings.Trim(out.url.Path, "/"), strings.Trim(out.url.EscapedPath(), "/"))
+	}
+	out.redactor = redact.New(redact.WithSecretsFrom(out.url, all), redact.WithSecrets(secrets...))
+	out.redactedURL = out.redactor.URL(out.url).String()
+	return out, nil
+}
+
+// fieldTemplateError is a template error outside the body: it reads
+// "invalid template", and still matches ErrInvalidTemplate.
+type fieldTemplateError struct{ err error }
+
+func (e fieldTemplateError) Error() string {
+	return "invalid template" + strings.TrimPrefix(e.err.Error(), ErrInvalidTemplate.Error())
+}
+
+func (e fieldTemplateError) Unwrap() error { return e.err }
+
+// errHostChanged: a rendered URL whose host is not the one checked.
+var errHostChanged = errors.New("the host differs from the registered one")
