@@ -128,6 +128,12 @@ func (d *Dispatcher) gate(ctx context.Context, h *hook, e *event.Event) Decision
 	if err != nil {
 		return refuse(Failed, fmt.Sprintf("rendering the body: %v", err))
 	}
+	var tgt *target
+	if h.target != nil {
+		if tgt, err = h.target.render(e, h.header, h.request.URL); err != nil {
+			return refuse(Failed, err.Error())
+		}
+	}
 	var permit breaker.Permit
 	if h.breaker != nil {
 		if permit, err = h.breaker.Allow(); err != nil {
@@ -143,7 +149,7 @@ func (d *Dispatcher) gate(ctx context.Context, h *hook, e *event.Event) Decision
 		return refuse(Failed, reason)
 	}
 	del := newDelivery(newID(), h, e, now)
-	del.Attempts, del.body, del.rendered = 1, body, true
+	del.Attempts, del.body, del.rendered, del.target = 1, body, true, tgt
 	a := d.send(ctx, h, del)
 	d.reportToBreaker(ctx, h, &permit, a)
 	if a.validationFailed {
