@@ -57,6 +57,7 @@ type hook struct {
 	breaker      *breaker.Breaker   // nil when turned off
 	maxRedirect  int                // redirects to follow
 	client       *http.Client       // nil: the Dispatcher's
+	oauth        *oauthSource       // nil without OAuth
 }
 
 var methods = []string{http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodGet}
@@ -120,7 +121,12 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 	if u != nil && w.SecretURLPath && strings.Trim(u.Path, "/") != "" {
 		secrets = append(secrets, strings.Trim(u.Path, "/"), strings.Trim(u.EscapedPath(), "/"))
 	}
-	h.redactor = redact.New(redact.WithSecretsFrom(u, h.header), redact.WithSecrets(secrets...))
+	redactOpts := []redact.Option{redact.WithSecretsFrom(u, h.header), redact.WithSecrets(secrets...)}
+	if h.oauth = c.compileOAuth(w, fail); h.oauth != nil {
+		redactOpts = append(redactOpts, redact.WithSecrets(clientSecretForms(w.Authentication.OAuth)...))
+		h.oauth.secrets = redactOpts
+	}
+	h.redactor = redact.New(redactOpts...)
 	if h.header.Get("Content-Type") == "" {
 		h.header.Set("Content-Type", "application/json")
 	}

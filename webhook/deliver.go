@@ -19,6 +19,7 @@ import (
 	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/internal/breaker"
 	"github.com/outhook/outhook/internal/netguard"
+	"github.com/outhook/outhook/internal/redact"
 	"github.com/outhook/outhook/signature"
 	"github.com/outhook/outhook/validate"
 )
@@ -360,19 +361,39 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt 
 	timeout := engine.StartAttempt(ctx, h.timeout)
 	defer timeout.End()
 	expired := func() bool { return timeout.Expired() && ctx.Err() == nil }
+	red, token, err := h.redactor, "", error(nil)
+	if h.oauth != nil {
+		a.request.Header["Authorization"] = []string{redact.Redacted}
+		if red, token, err = h.oauth.authorize(timeout.Context(), header, ""); err != nil {
+			return a.tokenFailed(err, h, expired(), fail)
+		}
+	}
 	req := h.request.WithContext(timeout.Context())
 	req.Header = header
 	req.Body, req.GetBody, req.ContentLength = requestBody(del.body)
 	resp, err := d.do(h, req)
+	if err == nil && resp.StatusCode == http.StatusUnauthorized && h.oauth != nil {
+		// The token may have been revoked before its time: one more, once.
+		_, _ = io.CopyN(io.Discard, resp.Body, drainLimit)
+		resp.Body.Close()
+		if red, _, err = h.oauth.authorize(timeout.Context(), header, token); err != nil {
+			return a.tokenFailed(err, h, expired(), fail)
+		}
+		a.TokenRefetched = true
+		req = h.request.WithContext(timeout.Context())
+		req.Header = header
+		req.Body, req.GetBody, req.ContentLength = requestBody(del.body)
+		resp, err = d.do(h, req)
+	}
 	if err != nil {
 		a.err = err
-		reason := h.redactor.String(err.Error())
+		reason := red.String(err.Error())
 		switch {
 		case errors.Is(err, netguard.ErrBlocked):
 			a.permanent = true // the address will not become allowed by waiting
 			var be *netguard.BlockedError
 			if errors.As(err, &be) {
-				reason = "blocked by the SSRF guard: " + h.redactor.String(be.Error())
+				reason = "blocked by the SSRF guard: " + red.String(be.Error())
 			}
 		case expired():
 			reason = fmt.Sprintf("no response within the %s timeout", h.timeout)
@@ -397,23 +418,23 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt 
 	var report validate.Report
 	if ok && h.validators.Len() > 0 {
 		report = h.validators.Validate(r)
-		a.Validation = h.redactResults(report.Results)
+		a.Validation = redactResults(red, report.Results)
 	}
 	// Validators have read the headers: the record may now redact them, in
 	// place, since the response is ours alone. A receiver may echo the
 	// request back, so the body is redacted too, before it is cut, so that
 	// the cut cannot split a secret and keep its start; where the read
 	// stopped, the end of a body may be the start of a secret.
-	redactBody := h.redactor.String
+	redactBody := red.String
 	if r.Truncated {
-		redactBody = h.redactor.Truncated
+		redactBody = red.Truncated
 	}
 	kept := redactBody(string(r.Body))
 	if int64(len(kept)) > d.cfg.maxResponseBytes {
 		kept = strings.Clone(kept[:d.cfg.maxResponseBytes]) // the record does not pin the rest
 	}
 	a.response = RecordedResponse{
-		StatusCode: resp.StatusCode, Header: h.redactor.RedactHeader(resp.Header),
+		StatusCode: resp.StatusCode, Header: red.RedactHeader(resp.Header),
 		Body: kept, BodyTruncated: r.Truncated || int64(len(r.Body)) > d.cfg.maxResponseBytes,
 	}
 	a.Response = &a.response
@@ -423,7 +444,7 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt 
 		if expired() {
 			return fail(fmt.Sprintf("response body not read within the %s timeout", h.timeout))
 		}
-		return fail("reading the response: " + h.redactor.String(readErr.Error()))
+		return fail("reading the response: " + red.String(readErr.Error()))
 	case !ok:
 		return fail(fmt.Sprintf("status %d %s", resp.StatusCode, http.StatusText(resp.StatusCode)))
 	case !report.Passed():
@@ -439,12 +460,12 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt 
 // response: a receiver that echoes the request puts the webhook's secrets
 // there. The failures' errors are redacted too, and still match their
 // sentinels.
-func (h *hook) redactResults(results []validate.Result) []validate.Result {
+func redactResults(red *redact.Redactor, results []validate.Result) []validate.Result {
 	for i := range results {
 		res := &results[i]
-		res.Found = h.redactor.String(res.Found)
-		if res.Err != nil && h.redactor.String(res.Err.Error()) != res.Err.Error() {
-			res.Err = h.redactor.Error(res.Err)
+		res.Found = red.String(res.Found)
+		if res.Err != nil && red.String(res.Err.Error()) != res.Err.Error() {
+			res.Err = red.Error(res.Err)
 		}
 	}
 	return results

@@ -532,6 +532,11 @@ func keepSecrets(w, old Webhook) (Webhook, error) {
 			}
 		}
 	}
+	if keptOAuth, err := keepOAuthSecret(&w, old); err != nil {
+		return Webhook{}, DefinitionErrors{err}
+	} else if keptOAuth {
+		kept = append(kept, "authentication_config.oauth.client_secret")
+	}
 	if len(kept) == 0 || sameURL {
 		return w, nil
 	}
