@@ -438,3 +438,24 @@ func TestOAuthClientSecretIsSealedAtRest(t *testing.T) {
 	require.Equal(t, webhook.Delivered, inv.Outcome, inv.Reason)
 	require.EqualValues(t, 1, te.fetches.Load())
 }
+
+func TestOAuthDefinitionJSONRoundTrip(t *testing.T) {
+	const file = `[{"name": "siem", "url": "https://siem.example.com/in", "triggers": ["RequestCreated"],
+  "authentication_config": {"oauth": {"client_id": "outhook", "client_secret": "` + oauthSecret + `",
+    "token_endpoint_url": "https://auth.example.com/oauth2/token", "scopes": ["a", "b"]}}}]`
+	hooks, err := webhook.DecodeWebhooks(strings.NewReader(file))
+	require.NoError(t, err)
+	require.Equal(t, &webhook.OAuth{ClientID: "outhook", ClientSecret: oauthSecret,
+		TokenEndpointURL: "https://auth.example.com/oauth2/token", Scopes: []string{"a", "b"}}, hooks[0].Authentication.OAuth)
+	var buf bytes.Buffer
+	require.NoError(t, webhook.EncodeWebhooks(&buf, hooks))
+	require.Contains(t, buf.String(), oauthSecret, "the stored form is whole")
+	again, err := webhook.DecodeWebhooks(&buf)
+	require.NoError(t, err)
+	require.Equal(t, hooks, again)
+
+	_, err = webhook.DecodeWebhooks(strings.NewReader(strings.Replace(file, `"token_endpoint_url"`, `"tokenEndpointUrl"`, 1)))
+	var de *webhook.DefinitionError
+	require.ErrorAs(t, err, &de)
+	require.Equal(t, 3, de.Line)
+}
