@@ -34,7 +34,8 @@ type Authentication struct {
 // A Dispatcher fetches one token per webhook (per tenant and id, and per
 // version of the definition: an update fetches a new one) from
 // TokenEndpointURL, and sends it as "Authorization: Bearer <token>" until
-// TokenEarlyExpiry before it expires. The token request goes through the
+// TokenEarlyExpiry before it expires (a token without expires_in, until
+// the target refuses it). The token request goes through the
 // Dispatcher's HTTP client, so the SSRF guard checks it as it checks
 // deliveries, and it is bounded by the webhook's timeout; many deliveries
 // waiting for a token share one request. A target that answers 401 has
