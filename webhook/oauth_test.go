@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/outhook/outhook/accessrequest"
 	"github.com/outhook/outhook/defstore"
@@ -337,7 +339,9 @@ func TestOAuthSecretsNeverShow(t *testing.T) {
 	}
 	rc := newReceiver(t, func(_ int, w http.ResponseWriter, r *http.Request) { echo(w, r) })
 	var logs bytes.Buffer
-	d, invs := newDispatcher(t, webhook.WithLogger(slog.New(slog.NewJSONHandler(&syncWriter{w: &logs, mu: &mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	spans := tracetest.NewInMemoryExporter()
+	d, invs := newDispatcher(t, webhook.WithLogger(slog.New(slog.NewJSONHandler(&syncWriter{w: &logs, mu: &mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))),
+		webhook.WithTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSyncer(spans))))
 	tn := d.Tenant("acme")
 	hook := oauthHook(rc.URL, te.URL+"/token?audience=aud-Q7x")
 	hook.ResponseValidators = []webhook.ResponseValidator{{Header: "Echo-Authorization", ExpectedValues: []string{"nope"}}}
@@ -356,10 +360,23 @@ func TestOAuthSecretsNeverShow(t *testing.T) {
 	record, _ := json.Marshal(inv)
 	shownJSON, _ := json.Marshal(shown)
 	listJSON, _ := json.Marshal(list)
+	var spanText strings.Builder
+	for _, span := range spans.GetSpans() {
+		spanText.WriteString(span.Name + span.Status.Description)
+		for _, kv := range span.Attributes {
+			spanText.WriteString(kv.Value.Emit())
+		}
+		for _, ev := range span.Events {
+			for _, kv := range ev.Attributes {
+				spanText.WriteString(kv.Value.Emit())
+			}
+		}
+	}
+	require.NotEmpty(t, spans.GetSpans())
 	mu.Lock()
 	defer mu.Unlock()
 	for what, out := range map[string]string{
-		"record": string(record), "logs": logs.String(), "shown": string(shownJSON), "list": string(listJSON),
+		"spans": spanText.String(), "record": string(record), "logs": logs.String(), "shown": string(shownJSON), "list": string(listJSON),
 		"%v": fmt.Sprintf("%v", added), "%+v": fmt.Sprintf("%+v", added), "%#v": fmt.Sprintf("%#v", added),
 	} {
 		require.NotContains(t, out, oauthSecret, what)
