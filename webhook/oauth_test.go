@@ -364,11 +364,11 @@ func TestOAuthSecretsNeverShow(t *testing.T) {
 	for _, span := range spans.GetSpans() {
 		spanText.WriteString(span.Name + span.Status.Description)
 		for _, kv := range span.Attributes {
-			spanText.WriteString(kv.Value.Emit())
+			spanText.WriteString(kv.Value.String())
 		}
 		for _, ev := range span.Events {
 			for _, kv := range ev.Attributes {
-				spanText.WriteString(kv.Value.Emit())
+				spanText.WriteString(kv.Value.String())
 			}
 		}
 	}
