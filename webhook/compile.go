@@ -59,6 +59,7 @@ type hook struct {
 	client       *http.Client       // nil: the Dispatcher's
 	action       ActionFunc         // run instead of a request; nil for an HTTP webhook
 	target       *targetTemplate    // nil: URL and headers are plain
+	oauth        *oauthSource       // nil without OAuth
 }
 
 var methods = []string{http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodGet}
@@ -134,7 +135,15 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 	if u != nil && w.SecretURLPath && strings.Trim(u.Path, "/") != "" {
 		secrets = append(secrets, strings.Trim(u.Path, "/"), strings.Trim(u.EscapedPath(), "/"))
 	}
-	h.redactor = redact.New(redact.WithSecretsFrom(u, h.header), redact.WithSecrets(secrets...))
+	redactOpts := []redact.Option{redact.WithSecretsFrom(u, h.header), redact.WithSecrets(secrets...)}
+	if h.oauth = c.compileOAuth(w, fail); h.oauth != nil {
+		redactOpts = append(redactOpts, redact.WithSecrets(clientSecretForms(w.Authentication.OAuth)...))
+		h.oauth.secrets = redactOpts
+		if tt != nil {
+			tt.secrets = append(tt.secrets, clientSecretForms(w.Authentication.OAuth)...)
+		}
+	}
+	h.redactor = redact.New(redactOpts...)
 	if h.header.Get("Content-Type") == "" {
 		h.header.Set("Content-Type", "application/json")
 	}

@@ -110,6 +110,10 @@ type Webhook struct {
 	// definition asking for more is refused. Nil keeps the Dispatcher's
 	// rules.
 	URLPolicy *DefinitionURLPolicy `json:"url_policy,omitempty"`
+	// Authentication authenticates every request beyond Headers: OAuth 2.0
+	// client credentials (see OAuth). Nil means none. Its client secret is
+	// a secret, redacted everywhere but in the stored definition.
+	Authentication *Authentication `json:"authentication_config,omitempty"`
 }
 
 // DefinitionURLPolicy is what one webhook asks of the URL rules. The
@@ -248,6 +252,7 @@ func (w Webhook) clone() Webhook {
 		p := *w.URLPolicy
 		w.URLPolicy = &p
 	}
+	w.Authentication = w.Authentication.clone()
 	return w
 }
 
@@ -286,6 +291,7 @@ func (w Webhook) redacted() Webhook {
 		}
 		w.SigningSecrets[i] = kind + redact.Redacted
 	}
+	w.Authentication = w.Authentication.redacted()
 	return w
 }
 
@@ -319,8 +325,8 @@ func (w Webhook) Format(f fmt.State, verb rune) {
 }
 
 // LogValue makes log/slog write the fields that say which webhook this is
-// and where it sends: id, name, active, url, the action, and the headers
-// and signing secrets when there are any, redacted.
+// and where it sends: id, name, active, url, the action, and the headers,
+// signing secrets and OAuth client when there are any, redacted.
 func (w Webhook) LogValue() slog.Value {
 	r := w.redacted()
 	attrs := []slog.Attr{slog.String("id", r.ID), slog.String("name", r.Name), slog.Bool("active", r.Active), slog.String("url", r.URL)}
@@ -332,6 +338,10 @@ func (w Webhook) LogValue() slog.Value {
 	}
 	if len(r.SigningSecrets) > 0 {
 		attrs = append(attrs, slog.Any("signing_secrets", r.SigningSecrets))
+	}
+	if r.Authentication != nil && r.Authentication.OAuth != nil {
+		o := r.Authentication.OAuth
+		attrs = append(attrs, slog.Group("oauth", slog.String("client_id", o.ClientID), slog.String("client_secret", o.ClientSecret), slog.String("token_endpoint_url", o.TokenEndpointURL)))
 	}
 	return slog.GroupValue(attrs...)
 }

@@ -379,6 +379,13 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt 
 	timeout := engine.StartAttempt(ctx, h.timeout)
 	defer timeout.End()
 	expired := func() bool { return timeout.Expired() && ctx.Err() == nil }
+	token, err := "", error(nil)
+	if h.oauth != nil {
+		a.request.Header["Authorization"] = []string{redact.Redacted}
+		if red, token, err = h.authorize(timeout.Context(), del, header, ""); err != nil {
+			return a.tokenFailed(err, h, expired(), fail)
+		}
+	}
 	req := h.request.WithContext(timeout.Context())
 	if del.target != nil {
 		req.URL = del.target.url
@@ -386,6 +393,18 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt 
 	req.Header = header
 	req.Body, req.GetBody, req.ContentLength = requestBody(del.body)
 	resp, err := d.roundTrip(h, del, req)
+	if err == nil && resp.StatusCode == http.StatusUnauthorized && h.oauth != nil {
+		// The token may have been revoked before its time: one more, once.
+		_, _ = io.CopyN(io.Discard, resp.Body, drainLimit)
+		resp.Body.Close()
+		if red, _, err = h.authorize(timeout.Context(), del, header, token); err != nil {
+			return a.tokenFailed(err, h, expired(), fail)
+		}
+		a.TokenRefetched = true
+		req = req.Clone(timeout.Context())
+		req.Body, req.GetBody, req.ContentLength = requestBody(del.body)
+		resp, err = d.roundTrip(h, del, req)
+	}
 	if err != nil {
 		a.err = err
 		reason := red.String(err.Error())

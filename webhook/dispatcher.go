@@ -384,6 +384,12 @@ func (d *Dispatcher) compile(w Webhook) (*hook, DefinitionErrors) {
 	if h != nil && h.maxRedirect > 0 && d.cfg.client == nil {
 		h.client = &http.Client{Transport: d.client.Transport, CheckRedirect: netguard.CheckRedirect(h.maxRedirect)}
 	}
+	if h != nil && h.oauth != nil {
+		h.oauth.client = d.client // the SSRF guard's, no redirects
+		if d.life != nil {
+			h.oauth.life = d.life
+		}
+	}
 	return h, errs
 }
 

@@ -90,6 +90,60 @@ func ExampleDispatcher_Test() {
 	// delivered 1 {"status":"queued"}
 }
 
+// A webhook that authenticates with OAuth 2.0 client credentials: the
+// Dispatcher fetches a token from the token endpoint, sends it as a
+// bearer token, and reuses it until shortly before it expires.
+func ExampleOAuth() {
+	tokens := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		id, _, _ := r.BasicAuth()
+		fmt.Printf("token request: %s %s scope=%q\n", r.FormValue("grant_type"), id, r.FormValue("scope"))
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"access_token":"eyJ-example","token_type":"Bearer","expires_in":3600}`)
+	}))
+	defer tokens.Close()
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Println("received", r.Header.Get("Authorization"))
+	}))
+	defer receiver.Close()
+
+	done := make(chan webhook.Invocation, 2)
+	d, _ := webhook.New(
+		webhook.WithURLPolicy(webhook.URLPolicy{AllowHTTP: true, AllowCustomPorts: true}),
+		webhook.WithAllowedTargets("127.0.0.1"),
+		webhook.WithInvocationHook(func(inv webhook.Invocation) { done <- inv }),
+	)
+	defer d.Close(context.Background())
+	_, err := d.Add(webhook.Webhook{
+		Name:     "siem",
+		Active:   true,
+		URL:      receiver.URL,
+		Triggers: []event.Trigger{accessrequest.Created},
+		Authentication: &webhook.Authentication{OAuth: &webhook.OAuth{
+			ClientID:         "outhook",
+			ClientSecret:     "s3cr3t",
+			TokenEndpointURL: tokens.URL + "/oauth2/token",
+			Scopes:           []string{"events.write"},
+		}},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	e, _ := accessrequest.Mock(accessrequest.Created)
+	for range 2 {
+		_, _ = d.Publish(context.Background(), e)
+		inv := <-done
+		fmt.Println(inv.Outcome, inv.Request.Header.Get("Authorization"))
+	}
+	// Output:
+	// token request: client_credentials outhook scope="events.write"
+	// received Bearer eyJ-example
+	// delivered REDACTED
+	// received Bearer eyJ-example
+	// delivered REDACTED
+}
+
 func ExampleDispatcher_Add_error() {
 	d, _ := webhook.New()
 	defer d.Close(context.Background())

@@ -78,6 +78,10 @@ type Invocation struct {
 	Duration   time.Duration     `json:"duration"`
 	// NextAttemptAt is when the next attempt is due, for Retrying.
 	NextAttemptAt time.Time `json:"next_attempt_at,omitzero"`
+	// TokenRefetched says the target refused the webhook's OAuth access
+	// token with 401, and the attempt fetched another and sent the request
+	// again: Request and Response are the second sending's.
+	TokenRefetched bool `json:"token_refetched,omitempty"`
 }
 
 // Succeeded reports whether the invocation delivered its event.

@@ -72,8 +72,10 @@ func (t *Tenant) Create(ctx context.Context, w Webhook, actor string) (Webhook, 
 // masked one keeps its value, a nil SigningSecrets keeps them all, a
 // signing secret given masked keeps the one at its position, and a URL
 // given masked keeps the URL (as secret as it was: SecretURLPath may not
-// be turned off for it). Secrets are kept only while the URL stays the
-// same: a webhook given another URL must be given its secrets again, or
+// be turned off for it), a nil Authentication keeps it, and an OAuth
+// client secret given masked keeps it while the token endpoint's URL
+// stays the same (else a *DefinitionError wrapping ErrSecretRequired).
+// Secrets are kept only while the URL stays the same: a webhook given another URL must be given its secrets again, or
 // none, and each it is not given is a *DefinitionError, in a
 // DefinitionErrors, wrapping ErrSecretRequired. A conflict is a
 // *defstore.ConflictError (errors.Is(err, ErrConflict)); an unknown id
@@ -531,6 +533,11 @@ func keepSecrets(w, old Webhook) (Webhook, error) {
 				kept = append(kept, fmt.Sprintf("signing_secrets[%d]", i))
 			}
 		}
+	}
+	if keptOAuth, err := keepOAuthSecret(&w, old); err != nil {
+		return Webhook{}, DefinitionErrors{err}
+	} else if keptOAuth {
+		kept = append(kept, "authentication_config.oauth.client_secret")
 	}
 	if len(kept) == 0 || sameURL {
 		return w, nil

@@ -211,6 +211,13 @@ type target struct {
 	redactedURL string
 	header      http.Header // the templated headers only, canonical names
 	redactor    *redact.Redactor
+	secrets     []redact.Option // what redactor knows
+}
+
+// redactorWith is the target's redactor knowing token too: an OAuth
+// access token sent with this delivery.
+func (t *target) redactorWith(token string) *redact.Redactor {
+	return redact.New(append(slices.Clip(t.secrets), redact.WithSecrets(token))...)
 }
 
 // render renders t over e for a webhook whose other headers are base. The
@@ -269,7 +276,8 @@ func (t *targetTemplate) render(e *event.Event, base http.Header, u *url.URL) (*
 	if t.secretURLPath && strings.Trim(out.url.Path, "/") != "" {
 		secrets = append(slices.Clip(secrets), strings.Trim(out.url.Path, "/"), strings.Trim(out.url.EscapedPath(), "/"))
 	}
-	out.redactor = redact.New(redact.WithSecretsFrom(out.url, all), redact.WithSecrets(secrets...))
+	out.secrets = []redact.Option{redact.WithSecretsFrom(out.url, all), redact.WithSecrets(secrets...)}
+	out.redactor = redact.New(out.secrets...)
 	out.redactedURL = out.redactor.URL(out.url).String()
 	return out, nil
 }
