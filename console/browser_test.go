@@ -919,14 +919,14 @@ func TestTheEditorByKeyboard(t *testing.T) {
 	require.True(t, u.checked("#active"), "Space turns the switch on")
 	u.tabTo("url", 3)
 	u.keys(u.torq.webhookURL("k3y"))
-	u.tabTo("trigger-RequestApproved", 3)
+	u.tabTo("trigger-RequestApproved", 5)
 	u.keys(" ")
 	u.tabTo("body_template", 10)
 	u.keys(`{"event": "{{event_type}} by {{data.requester.name}}"}`)
 
 	// + Add header: Enter on the button, the focus into the new row.
 	var add string
-	for range 4 {
+	for range 8 {
 		u.keys(kb.Tab)
 		if add = eval[string](u, `document.activeElement.dataset.add || ""`); add == "headers" {
 			break

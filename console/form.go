@@ -51,6 +51,20 @@ type form struct {
 	// Action names the service's action the webhook runs instead of
 	// sending a request; empty for a request to URL.
 	Action string
+	// OAuth, when set, authenticates with OAuth 2.0 client credentials;
+	// otherwise the headers authenticate (a bearer token or custom
+	// headers, Apono's other two types).
+	OAuth *oauthForm
+	// HadOAuth says the stored webhook authenticates with OAuth, so that a
+	// form choosing headers instead removes it.
+	HadOAuth bool
+	// AllowHTTP and AllowCustomPort are the webhook's URL policy.
+	AllowHTTP, AllowCustomPort bool
+}
+
+type oauthForm struct {
+	ClientID, ClientSecret, TokenEndpointURL string
+	Scopes                                   []string
 }
 
 type headerRow struct {
@@ -131,6 +145,14 @@ func formOf(w webhook.Webhook) form {
 		CustomValidationErrorMessage: w.CustomValidationErrorMessage,
 		SigningSecrets:               slices.Clone(w.SigningSecrets),
 		Action:                       w.Action,
+	}
+	if a := w.Authentication; a != nil && a.OAuth != nil {
+		f.OAuth = &oauthForm{ClientID: a.OAuth.ClientID, ClientSecret: a.OAuth.ClientSecret,
+			TokenEndpointURL: a.OAuth.TokenEndpointURL, Scopes: slices.Clone(a.OAuth.Scopes)}
+		f.HadOAuth = true
+	}
+	if p := w.URLPolicy; p != nil {
+		f.AllowHTTP, f.AllowCustomPort = p.AllowHTTP, p.AllowCustomPort
 	}
 	f.Method = strings.ToUpper(f.Method) // as the Dispatcher reads it
 	if f.Method == "" {
@@ -249,6 +271,17 @@ func readForm(values url.Values) form {
 		MockTrigger:                  event.Trigger(values.Get("mock_trigger")),
 		Kind:                         values.Get("kind"),
 	}
+	if values.Get("auth") == "oauth" {
+		f.OAuth = &oauthForm{
+			ClientID:         strings.TrimSpace(values.Get("oauth_client_id")),
+			ClientSecret:     values.Get("oauth_client_secret"),
+			TokenEndpointURL: strings.TrimSpace(values.Get("oauth_token_endpoint_url")),
+			Scopes:           nonEmpty(values["oauth_scopes"]),
+		}
+	}
+	f.HadOAuth = values.Get("had_oauth") != ""
+	f.AllowHTTP = values.Get("url_policy_allow_http") != ""
+	f.AllowCustomPort = values.Get("url_policy_allow_custom_port") != ""
 	if values.Get("target") == "action" {
 		f.Action, f.URL, f.SecretURLPath = values.Get("action"), "", false
 	}
@@ -359,6 +392,16 @@ func (f form) webhook() (webhook.Webhook, []fieldError) {
 	}
 	if w.SigningSecrets == nil {
 		w.SigningSecrets = []string{} // none sent means none kept
+	}
+	switch o := f.OAuth; {
+	case o != nil:
+		w.Authentication = &webhook.Authentication{OAuth: &webhook.OAuth{ClientID: o.ClientID, ClientSecret: o.ClientSecret,
+			TokenEndpointURL: o.TokenEndpointURL, Scopes: slices.Clone(o.Scopes)}}
+	case f.HadOAuth:
+		w.Authentication = &webhook.Authentication{} // removed: a nil one would keep it
+	}
+	if f.AllowHTTP || f.AllowCustomPort {
+		w.URLPolicy = &webhook.DefinitionURLPolicy{AllowHTTP: f.AllowHTTP, AllowCustomPort: f.AllowCustomPort}
 	}
 	if len(f.Headers) > 0 {
 		w.Headers = make(map[string]string, len(f.Headers))

@@ -409,6 +409,12 @@ func (h *Handler) withoutTypedSecrets(c *request, f *form) (bool, error) {
 			h.Value, blanked = "", true
 		}
 	}
+	if o := f.OAuth; o != nil && o.ClientSecret != "" {
+		a := stored.Authentication
+		if a == nil || a.OAuth == nil || a.OAuth.ClientSecret != o.ClientSecret {
+			o.ClientSecret, blanked = "", true
+		}
+	}
 	kept := f.SigningSecrets[:0]
 	for i, s := range f.SigningSecrets {
 		if i < len(stored.SigningSecrets) && stored.SigningSecrets[i] == s {

@@ -242,6 +242,20 @@
   });
   showTarget();
 
+  // Authentication: the OAuth client's fields show when OAuth is chosen.
+  const auths = form.querySelectorAll('input[name="auth"]');
+  function showAuth() {
+    const chosen = form.querySelector('input[name="auth"]:checked');
+    if (!chosen) return;
+    form.querySelectorAll("[data-auth]").forEach(function (el) {
+      el.hidden = el.dataset.auth !== chosen.value;
+    });
+  }
+  auths.forEach(function (r) {
+    r.addEventListener("change", showAuth);
+  });
+  showAuth();
+
   if (template && template.value !== "") refreshPreview();
   if (filters) refreshExplanation();
 })();
