@@ -3,6 +3,13 @@
 // test and watch their webhooks, as an http.Handler to mount next to the
 // management API (package manage).
 //
+// Add Webhook offers one kind of webhook per event kind the Dispatcher
+// serves (webhook.WithEventKind): a Request Webhook for access requests,
+// and so on; each kind's form offers its triggers, payload schema, mock
+// events and filters. The editor holds every field of a definition,
+// OAuth client credentials and the service's actions (webhook.WithAction)
+// among them.
+//
 // Pages are rendered on the server with html/template, which escapes
 // everything a definition, an event or a response holds; the style sheet
 // and the small script that makes the editor live (template errors and
