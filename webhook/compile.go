@@ -159,11 +159,8 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 	if u != nil {
 		h.url, h.redactedURL = w.URL, h.redactor.URL(u).String()
 		if tt != nil && templated(w.URL) {
-			// Spans and errors show the template, its query values redacted.
-			h.redactedURL = h.redactor.String(w.URL)
-			if w.SecretURLPath {
-				h.redactedURL = (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: "/" + redact.Redacted}).String()
-			}
+			// Spans and errors show the template, as a Tenant's view does.
+			h.redactedURL = w.redacted().URL
 		}
 		h.serverAddr = u.Hostname()
 		h.serverPort, _ = strconv.Atoi(portOf(u))

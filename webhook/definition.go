@@ -274,6 +274,8 @@ func (w Webhook) redacted() Webhook {
 	}
 	r := redact.New(redact.WithSecretsFrom(u, header), redact.WithSecrets(secrets...))
 	switch {
+	case u != nil && templated(w.URL):
+		w.URL = shownTemplateURL(w.URL, u, w.SecretURLPath, r)
 	case u != nil:
 		w.URL = r.URL(u).String()
 	case w.URL != "":

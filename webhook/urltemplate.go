@@ -282,6 +282,38 @@ func (t *targetTemplate) render(e *event.Event, base http.Header, u *url.URL) (*
 	return out, nil
 }
 
+// shownTemplateURL is a templated URL raw, parsed as u, as records, spans
+// and a Tenant's view show it: as written, since printing u again would
+// escape its tags, and an edit sent back would then store them escaped,
+// as plain text. Its secrets are redacted as Redactor.URL redacts them:
+// the userinfo, each query value whole (template and all, since its text
+// may hold a secret), r's secrets in the path; with secretPath, the path
+// and the query are one REDACTED.
+func shownTemplateURL(raw string, u *url.URL, secretPath bool, r *redact.Redactor) string {
+	if secretPath {
+		return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: "/" + redact.Redacted}).String()
+	}
+	authEnd := len(raw)
+	if i := strings.Index(raw, "://"); i >= 0 {
+		if j := strings.IndexAny(raw[i+3:], "/?#"); j >= 0 {
+			authEnd = i + 3 + j
+		}
+	}
+	shown := r.URL(&url.URL{Scheme: u.Scheme, User: u.User, Host: u.Host}).String()
+	path, query, hasQuery := strings.Cut(raw[authEnd:], "?")
+	shown += r.String(path)
+	if !hasQuery {
+		return shown
+	}
+	parts := strings.Split(query, "&")
+	for i, p := range parts {
+		if k, v, ok := strings.Cut(p, "="); ok && v != "" {
+			parts[i] = k + "=" + redact.Redacted
+		}
+	}
+	return shown + "?" + strings.Join(parts, "&")
+}
+
 // fieldTemplateError is a template error outside the body: it reads
 // "invalid template", and still matches ErrInvalidTemplate.
 type fieldTemplateError struct{ err error }

@@ -1,0 +1,126 @@
+package webhook_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/outhook/outhook/event"
+	"github.com/outhook/outhook/webhook"
+)
+
+// ticketOAuthHook is a webhook with a templated URL and header values
+// that authenticates with OAuth.
+func ticketOAuthHook(url, tokenURL string) webhook.Webhook {
+	return webhook.Webhook{
+		Name: "tickets", Active: true, Triggers: []event.Trigger{ticketUpdated},
+		URL:     url + "/tickets/{{data.ticket.id}}?tenant={{data.tenant}}",
+		Headers: map[string]string{"X-Api-Key": "key-{{data.tenant}}"},
+		Authentication: &webhook.Authentication{OAuth: &webhook.OAuth{
+			ClientID: "outhook", ClientSecret: oauthSecret, TokenEndpointURL: tokenURL,
+		}},
+	}
+}
+
+// TestOAuthWithTemplatedTargetEverywhere sends a token to a templated URL
+// whose receiver refuses the first token and echoes what it was sent:
+// the resend keeps the rendered URL and headers, and neither the token,
+// the client secret nor the rendered key shows in any record, whether
+// the call is a delivery, a Test or a gate.
+func TestOAuthWithTemplatedTargetEverywhere(t *testing.T) {
+	te := newTokenEndpoint(t, 3600)
+	rr := &rawReceiver{}
+	rc := newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		rr.ServeHTTP(http.ResponseWriter(discard{}), r)
+		if r.Header.Get("Authorization") == "Bearer tok-1" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("X-Echo", r.Header.Get("Authorization")+" "+r.Header.Get("X-Api-Key"))
+		_, _ = fmt.Fprintf(w, `{"auth":%q,"key":%q,"secret":%q}`, r.Header.Get("Authorization"), r.Header.Get("X-Api-Key"), oauthSecret)
+	})
+	d, invs := newTicketDispatcher(t)
+	w := ticketOAuthHook(rc.URL, te.URL+"/token")
+	w.ResponseValidators = []webhook.ResponseValidator{{JSONPath: "$.auth", ExpectedValues: []string{"nope"}}}
+	w.CustomValidationErrorMessage = ""
+	added, err := d.Add(w)
+	require.NoError(t, err)
+	e := ticketEvent(t, "T-42", "acme-x1")
+
+	_, err = d.Publish(context.Background(), e)
+	require.NoError(t, err)
+	inv := waitFinal(t, invs, 1)[0]
+	gate, err := d.Gate(context.Background(), added.ID, e)
+	require.NoError(t, err)
+	<-invs // the gate's record
+	test, err := d.TestEvent(context.Background(), w, e)
+	require.NoError(t, err)
+
+	uris, hdrs := rr.got()
+	require.Len(t, uris, 4, "one 401 and its resend, the gate, and the Test's own token")
+	for i, u := range uris {
+		require.Equal(t, "/tickets/T-42?tenant=acme-x1", u)
+		require.Equal(t, "key-acme-x1", hdrs[i].Get("X-Api-Key"))
+	}
+	require.Equal(t, "Bearer tok-2", hdrs[1].Get("Authorization"))
+	for _, got := range []webhook.Invocation{inv, gate.Invocation, test} {
+		require.True(t, got.TokenRefetched || got.Attempt != 0)
+		blob, err := json.Marshal(got)
+		require.NoError(t, err)
+		s := string(blob) + got.Reason + fmt.Sprint(got.Validation)
+		for _, secret := range []string{"tok-1", "tok-2", "tok-3", oauthSecret, "key-acme-x1"} {
+			require.NotContains(t, s, secret, "record of %s", got.Outcome)
+		}
+		require.Equal(t, webhook.ValidationFailed, got.Outcome, got.Reason)
+	}
+}
+
+type discard struct{}
+
+func (discard) Header() http.Header         { return http.Header{} }
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+func (discard) WriteHeader(int)             {}
+
+// TestTemplatedURLSurvivesGetAndUpdate sends back a templated URL as
+// Get shows it: it stays a template, and the webhook still renders it.
+func TestTemplatedURLSurvivesGetAndUpdate(t *testing.T) {
+	rr := &rawReceiver{}
+	srv := newServer(t, rr)
+	d, _ := newTicketDispatcher(t)
+	ten := d.Tenant("acme")
+	ctx := context.Background()
+	created, err := ten.Create(ctx, webhook.Webhook{
+		Name: "tickets", Active: true, Triggers: []event.Trigger{ticketUpdated},
+		URL:     srv + "/tickets/{{data.ticket.id}}/close",
+		Headers: map[string]string{"Authorization": "Bearer s3cr3t"},
+	}, "alice")
+	require.NoError(t, err)
+	created.Name = "renamed"
+	updated, err := ten.Update(ctx, created, "alice")
+	require.NoError(t, err)
+	_, err = ten.Test(ctx, updated.ID, ticketEvent(t, "T-1", "acme"))
+	require.NoError(t, err)
+	uris, hdrs := rr.got()
+	require.Equal(t, []string{"/tickets/T-1/close"}, uris)
+	require.Equal(t, "Bearer s3cr3t", hdrs[0].Get("Authorization"))
+	require.Equal(t, srv+"/tickets/{{data.ticket.id}}/close", updated.URL, "shown as written")
+
+	// A templated query value may hide a secret in its text: masked, and
+	// kept when sent back so.
+	created, err = ten.Create(ctx, webhook.Webhook{
+		Name: "keyed", Active: true, Triggers: []event.Trigger{ticketUpdated},
+		URL: srv + "/t/{{data.ticket.id}}?key=s3cr3t-{{data.tenant}}",
+	}, "alice")
+	require.NoError(t, err)
+	require.Equal(t, srv+"/t/{{data.ticket.id}}?key=REDACTED", created.URL)
+	updated, err = ten.Update(ctx, created, "alice")
+	require.NoError(t, err)
+	_, err = ten.Test(ctx, updated.ID, ticketEvent(t, "T-2", "acme"))
+	require.NoError(t, err)
+	uris, _ = rr.got()
+	require.Equal(t, "/t/T-2?key=s3cr3t-acme", uris[1])
+}
