@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/outhook/outhook/accessrequest"
 	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/webhook"
 )
@@ -123,4 +124,27 @@ func TestTemplatedURLSurvivesGetAndUpdate(t *testing.T) {
 	require.NoError(t, err)
 	uris, _ = rr.got()
 	require.Equal(t, "/t/T-2?key=s3cr3t-acme", uris[1])
+}
+
+// TestActionRefusesOAuth registers an action with an OAuth client: an
+// action has no host to send a token to, and no token is fetched.
+func TestActionRefusesOAuth(t *testing.T) {
+	te := newTokenEndpoint(t, 3600)
+	var got []string
+	d, _ := newDispatcher(t, webhook.WithAction("known", func(_ context.Context, r *webhook.ActionRequest) (*webhook.ActionResponse, error) {
+		got = append(got, r.Header.Get("Authorization"))
+		return nil, nil
+	}))
+	w := actionGate("x")
+	w.Action = "known"
+	w.Authentication = &webhook.Authentication{OAuth: &webhook.OAuth{ClientID: "outhook", ClientSecret: oauthSecret, TokenEndpointURL: te.URL + "/token"}}
+	_, err := d.Add(w)
+	var de *webhook.DefinitionError
+	require.ErrorAs(t, err, &de, "sent %v", got)
+	require.Equal(t, "authentication_config", de.Field)
+	require.ErrorIs(t, err, webhook.ErrInvalidAuthentication)
+	_, err = d.TestEvent(context.Background(), w, mock(t, accessrequest.Created))
+	require.ErrorAs(t, err, &de)
+	require.Zero(t, te.fetches.Load())
+	require.Empty(t, got)
 }

@@ -101,7 +101,8 @@ type Webhook struct {
 	Delivery *DeliverySettings `json:"delivery,omitempty"`
 	// Action names an integration action registered with WithAction, run
 	// instead of an HTTP request: Apono's "Integration Action" type. URL
-	// must then be empty; the body, headers, timeout, validators, rate
+	// and Authentication must then be empty (an OAuth token is for the
+	// URL's host, and an action has none); the body, headers, timeout, validators, rate
 	// limit, breaker and records apply as to a request. Empty means an
 	// HTTP webhook.
 	Action string `json:"action,omitempty"`
@@ -111,7 +112,8 @@ type Webhook struct {
 	// rules.
 	URLPolicy *DefinitionURLPolicy `json:"url_policy,omitempty"`
 	// Authentication authenticates every request beyond Headers: OAuth 2.0
-	// client credentials (see OAuth). Nil means none. Its client secret is
+	// client credentials (see OAuth). Nil means none; a webhook that runs
+	// an Action has none. Its client secret is
 	// a secret, redacted everywhere but in the stored definition.
 	Authentication *Authentication `json:"authentication_config,omitempty"`
 }
