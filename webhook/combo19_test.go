@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -147,4 +150,86 @@ func TestActionRefusesOAuth(t *testing.T) {
 	require.ErrorAs(t, err, &de)
 	require.Zero(t, te.fetches.Load())
 	require.Empty(t, got)
+}
+
+// TestOAuthRedirectToAnotherHostGetsNoToken follows a templated URL's
+// redirect to another host (and port): neither the token nor a rendered
+// header goes with it; a redirect on the same host keeps both.
+func TestOAuthRedirectToAnotherHostGetsNoToken(t *testing.T) {
+	te := newTokenEndpoint(t, 3600)
+	other := newReceiver(t, nil)
+	var home *receiver
+	home = newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/tickets/") {
+			http.Redirect(w, r, "/moved"+r.URL.Path, http.StatusTemporaryRedirect)
+			return
+		}
+		http.Redirect(w, r, strings.Replace(other.URL, "127.0.0.1", "localhost", 1)+"/elsewhere", http.StatusTemporaryRedirect)
+	})
+	d, invs := newTicketDispatcher(t)
+	w := ticketOAuthHook(home.URL, te.URL+"/token")
+	w.Delivery = &webhook.DeliverySettings{MaxRedirects: 3}
+	_, err := d.Add(w)
+	require.NoError(t, err)
+	_, err = d.Publish(context.Background(), ticketEvent(t, "T-9", "acme-x9"))
+	require.NoError(t, err)
+	inv := waitFinal(t, invs, 1)[0]
+	require.Equal(t, webhook.Delivered, inv.Outcome, inv.Reason)
+	got := home.got()
+	require.Len(t, got, 2)
+	require.Equal(t, "/moved/tickets/T-9", got[1].path)
+	require.Equal(t, "Bearer tok-1", got[1].header.Get("Authorization"), "same host: kept")
+	require.Equal(t, "key-acme-x9", got[1].header.Get("X-Api-Key"))
+	far := other.got()
+	require.Len(t, far, 1)
+	require.Empty(t, far[0].header.Get("Authorization"))
+	require.Empty(t, far[0].header.Get("X-Api-Key"))
+}
+
+// TestOAuthGatesAndDeliveriesShareOneFetch calls a templated OAuth
+// webhook as a gate and as a delivery, many at once, while the token
+// endpoint holds its answer: one token request serves them all, and each
+// goes to its own rendered URL with its own header.
+func TestOAuthGatesAndDeliveriesShareOneFetch(t *testing.T) {
+	te := newTokenEndpoint(t, 3600)
+	te.gate = make(chan struct{})
+	rc := newReceiver(t, nil)
+	d, invs := newTicketDispatcher(t, webhook.WithWorkers(4))
+	w := ticketOAuthHook(rc.URL, te.URL+"/token")
+	w.Delivery = &webhook.DeliverySettings{Concurrency: 4}
+	added, err := d.Add(w)
+	require.NoError(t, err)
+	const n = 8
+	var wg sync.WaitGroup
+	decisions := make([]webhook.Decision, n)
+	for i := range n {
+		_, err := d.Publish(context.Background(), ticketEvent(t, fmt.Sprint("P-", i), "acme"))
+		require.NoError(t, err)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			decisions[i], _ = d.Gate(context.Background(), added.ID, ticketEvent(t, fmt.Sprint("G-", i), "acme"))
+		}()
+	}
+	require.Eventually(t, func() bool { return te.fetches.Load() == 1 }, 5*time.Second, time.Millisecond)
+	close(te.gate)
+	wg.Wait()
+	for i, dec := range decisions {
+		require.True(t, dec.Passed, dec.Message)
+		require.Contains(t, dec.Invocation.Request.URL, fmt.Sprint("/tickets/G-", i))
+	}
+	final := 0
+	for final < n {
+		if inv := <-invs; inv.Outcome == webhook.Delivered && strings.Contains(inv.Request.URL, "/tickets/P-") {
+			final++
+		}
+	}
+	require.EqualValues(t, 1, te.fetches.Load(), "one token request for all")
+	paths := map[string]bool{}
+	for _, r := range rc.got() {
+		require.Equal(t, "Bearer tok-1", r.header.Get("Authorization"))
+		require.Equal(t, "key-acme", r.header.Get("X-Api-Key"))
+		paths[r.path] = true
+	}
+	require.Len(t, paths, 2*n)
 }
