@@ -13,7 +13,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/engine"
 	"github.com/outhook/outhook/event"
+	"github.com/outhook/outhook/signature"
 	"github.com/outhook/outhook/webhook"
 )
 
@@ -232,4 +234,75 @@ func TestOAuthGatesAndDeliveriesShareOneFetch(t *testing.T) {
 		paths[r.path] = true
 	}
 	require.Len(t, paths, 2*n)
+}
+
+// TestRebuiltDeliveryRendersItsTargetAgain runs a templated OAuth
+// webhook's delivery under an engine that, as a durable one does on
+// another instance, rebuilds the delivery from what it stored: the retry
+// renders the same URL and headers again from the event, and the
+// retries in memory keep the ones of the first attempt.
+func TestRebuiltDeliveryRendersItsTargetAgain(t *testing.T) {
+	te := newTokenEndpoint(t, 3600)
+	rc := newReceiver(t, func(n int, w http.ResponseWriter, _ *http.Request) {
+		if n < 3 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	})
+	eng := &scriptedEngine{}
+	d, invs := newTicketDispatcher(t, webhook.WithEngine(eng))
+	_, err := d.Add(ticketOAuthHook(rc.URL, te.URL+"/token"))
+	require.NoError(t, err)
+	_, err = d.Publish(context.Background(), ticketEvent(t, "T-7", "acme-7"))
+	require.NoError(t, err)
+	queued := eng.queued[0]
+	require.Equal(t, engine.Retry, eng.runner.Run(context.Background(), queued).Outcome)
+	require.Equal(t, engine.Retry, eng.runner.Run(context.Background(), queued).Outcome, "retried in memory")
+	rebuilt := *queued
+	rebuilt.RunnerState = nil
+	require.Equal(t, engine.Done, eng.runner.Run(context.Background(), &rebuilt).Outcome)
+	var last webhook.Invocation
+	for range 3 {
+		last = <-invs
+	}
+	require.Equal(t, webhook.Delivered, last.Outcome, last.Reason)
+	require.Equal(t, 3, last.Attempt)
+	got := rc.got()
+	require.Len(t, got, 3)
+	for _, r := range got {
+		require.Equal(t, "/tickets/T-7", r.path)
+		require.Equal(t, "key-acme-7", r.header.Get("X-Api-Key"))
+		require.Equal(t, "Bearer tok-1", r.header.Get("Authorization"))
+		require.Equal(t, got[0].header.Get("Webhook-Id"), r.header.Get("Webhook-Id"))
+	}
+}
+
+// TestTemplatedHeaderCannotReplaceTheSignature gives a signed webhook
+// templated headers named as the attempt's own: the attempt's id,
+// timestamp and signature win, as they do over plain headers, so that an
+// event cannot choose the id a receiver deduplicates on, and the record
+// shows what was sent.
+func TestTemplatedHeaderCannotReplaceTheSignature(t *testing.T) {
+	rc := newReceiver(t, nil)
+	d, invs := newTicketDispatcher(t)
+	secret := signature.NewSecret()
+	_, err := d.Add(webhook.Webhook{
+		Name: "signed", Active: true, Triggers: []event.Trigger{ticketUpdated},
+		URL:            rc.URL + "/tickets/{{data.ticket.id}}",
+		SigningSecrets: []string{secret},
+		Headers: map[string]string{
+			"Webhook-Id": "{{data.ticket.id}}", "Webhook-Timestamp": "1", "webhook-signature": "v1,{{data.tenant}}",
+		},
+	})
+	require.NoError(t, err)
+	_, err = d.Publish(context.Background(), ticketEvent(t, "T-5", "forged"))
+	require.NoError(t, err)
+	inv := waitFinal(t, invs, 1)[0]
+	require.Equal(t, webhook.Delivered, inv.Outcome, inv.Reason)
+	got := rc.got()[0]
+	require.Equal(t, "/tickets/T-5", got.path)
+	require.Equal(t, inv.DeliveryID, got.header.Get("Webhook-Id"))
+	v, err := signature.ParseVerifier(time.Minute, secret)
+	require.NoError(t, err)
+	require.NoError(t, v.Verify(got.header, []byte(got.body), time.Now()))
+	require.Equal(t, []string{inv.DeliveryID}, inv.Request.Header["Webhook-Id"])
 }
