@@ -1,6 +1,7 @@
 package webhook_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/defstore"
 	"github.com/outhook/outhook/engine"
 	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/signature"
@@ -305,4 +307,91 @@ func TestTemplatedHeaderCannotReplaceTheSignature(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, v.Verify(got.header, []byte(got.body), time.Now()))
 	require.Equal(t, []string{inv.DeliveryID}, inv.Request.Header["Webhook-Id"])
+}
+
+// TestTemplatedOAuthWebhookKeepsSecretsForItsTemplateOnly edits a
+// templated OAuth webhook as Get shows it: the client secret and the
+// masked header are kept while the URL template and token endpoint stay,
+// whatever the url_policy; a changed literal in the template is another
+// URL, and they must be given again.
+func TestTemplatedOAuthWebhookKeepsSecretsForItsTemplateOnly(t *testing.T) {
+	te := newTokenEndpoint(t, 3600)
+	rc := newReceiver(t, nil)
+	d, _ := newTicketDispatcher(t)
+	tn := d.Tenant("acme")
+	ctx := context.Background()
+	w := ticketOAuthHook(rc.URL, te.URL+"/token")
+	w.Headers["X-Static"] = "st4tic-s3cret"
+	created, err := tn.Create(ctx, w, "alice")
+	require.NoError(t, err)
+	raw, err := json.Marshal(created)
+	require.NoError(t, err)
+	require.NotContains(t, string(raw), oauthSecret)
+	require.NotContains(t, string(raw), "st4tic-s3cret")
+
+	created.URLPolicy = &webhook.DefinitionURLPolicy{AllowHTTP: true}
+	updated, err := tn.Update(ctx, created, "alice")
+	require.NoError(t, err)
+	_, err = tn.Test(ctx, updated.ID, ticketEvent(t, "T-3", "acme"))
+	require.NoError(t, err)
+	got := rc.got()
+	require.Len(t, got, 1)
+	require.Equal(t, "/tickets/T-3", got[0].path)
+	require.Equal(t, "st4tic-s3cret", got[0].header.Get("X-Static"))
+	require.Equal(t, "Bearer tok-1", got[0].header.Get("Authorization"))
+
+	moved := updated
+	moved.URL = strings.Replace(moved.URL, "/tickets/", "/other-tenant/", 1)
+	_, err = tn.Update(ctx, moved, "mallory")
+	requireSecretsRequired(t, err, "authentication_config.oauth.client_secret", "headers.X-Api-Key", "headers.X-Static")
+}
+
+// TestEveryNewFieldSurvivesTheSealedStore stores a templated OAuth
+// webhook with a url_policy, and an action webhook, sealed; another
+// Dispatcher following the store loads both as they were written, and a
+// Tenant's view shows the templated URL as written, the secrets masked.
+func TestEveryNewFieldSurvivesTheSealedStore(t *testing.T) {
+	ring, _ := rotation(t)
+	store := defstore.NewMemory()
+	te := newTokenEndpoint(t, 3600)
+	rc := newReceiver(t, nil)
+	ran := make(chan string, 1)
+	act := webhook.WithAction("known", func(_ context.Context, r *webhook.ActionRequest) (*webhook.ActionResponse, error) {
+		ran <- r.Header.Get("X-Integration-Token")
+		return nil, nil
+	})
+	d, _ := newTicketDispatcher(t, webhook.WithDefinitionStore(store), webhook.WithKeyring(ring), act)
+	ctx := context.Background()
+	w := ticketOAuthHook(rc.URL, te.URL+"/token")
+	w.URLPolicy = &webhook.DefinitionURLPolicy{AllowHTTP: true, AllowCustomPort: true}
+	w.Authentication.OAuth.Scopes = []string{"a", "b"}
+	created, err := d.Tenant("acme").Create(ctx, w, "alice")
+	require.NoError(t, err)
+	a := actionGate("acknowledged")
+	a.Action, a.Triggers = "known", []event.Trigger{ticketUpdated}
+	a.BodyTemplate, a.ResponseValidators = `{"id":"{{data.ticket.id}}"}`, nil
+	action, err := d.Tenant("acme").Create(ctx, a, "alice")
+	require.NoError(t, err)
+	rec, err := store.Get(ctx, "acme", created.ID)
+	require.NoError(t, err)
+	require.False(t, bytes.Contains(rec.Secrets, []byte(oauthSecret)))
+	require.Contains(t, string(rec.Definition), `/tickets/{{data.ticket.id}}?tenant=REDACTED`)
+
+	other, _ := newTicketDispatcher(t, webhook.WithDefinitionStore(store), webhook.WithKeyring(ring), act)
+	tn := other.Tenant("acme")
+	shown, err := tn.Get(ctx, created.ID)
+	require.NoError(t, err)
+	require.Equal(t, rc.URL+"/tickets/{{data.ticket.id}}?tenant=REDACTED", shown.URL)
+	require.Equal(t, w.URLPolicy, shown.URLPolicy)
+	require.Equal(t, &webhook.OAuth{ClientID: "outhook", ClientSecret: "REDACTED", TokenEndpointURL: te.URL + "/token", Scopes: []string{"a", "b"}}, shown.Authentication.OAuth)
+	require.Equal(t, "REDACTED", shown.Headers["X-Api-Key"])
+	dec, err := tn.Gate(ctx, created.ID, ticketEvent(t, "T-8", "acme"))
+	require.NoError(t, err)
+	require.True(t, dec.Passed, dec.Message)
+	require.Equal(t, "/tickets/T-8", rc.got()[0].path)
+	require.Equal(t, "Bearer tok-1", rc.got()[0].header.Get("Authorization"))
+	dec, err = tn.Gate(ctx, action.ID, ticketEvent(t, "T-8", "acme"))
+	require.NoError(t, err)
+	require.True(t, dec.Passed, dec.Message)
+	require.Equal(t, actionSecret, <-ran)
 }
