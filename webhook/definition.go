@@ -264,7 +264,9 @@ func (w Webhook) redacted() Webhook {
 	w = w.clone()
 	header := make(http.Header, len(w.Headers))
 	for name, value := range w.Headers {
-		header[name] = []string{value}
+		if !templated(value) { // a tag's text is no secret, and may stand in the URL too
+			header[name] = []string{value}
+		}
 	}
 	u, err := url.Parse(w.URL)
 	if err != nil {
