@@ -58,7 +58,12 @@ type Webhook struct {
 	// change the URL's structure: write its literal text unescaped (a '%'
 	// there is refused), and open and close a block within the piece. A
 	// segment that renders to "." or "..", or a URL the policy refuses
-	// once rendered, fails the delivery unsent.
+	// once rendered, fails the delivery unsent. A templated segment picks
+	// the path on that host, and the headers, signature and OAuth token go
+	// with it: on a host that serves many customers, each on a path
+	// (hooks.zapier.com), template no segment that says whose endpoint it
+	// is, lest a value of the event (a justification) choose who receives
+	// them. A Tenant keeps secrets for the template as written.
 	URL string `json:"url"`
 	// SecretURLPath says the URL's path is itself a secret, as in Slack's and
 	// Teams' incoming-webhook URLs: records, logs and errors show it
