@@ -395,3 +395,42 @@ func TestEveryNewFieldSurvivesTheSealedStore(t *testing.T) {
 	require.True(t, dec.Passed, dec.Message)
 	require.Equal(t, actionSecret, <-ran)
 }
+
+// TestActionWithTemplatedHeaders gives an action templated header
+// values: the action is given them rendered, and the record shows the
+// action, not a URL.
+func TestActionWithTemplatedHeaders(t *testing.T) {
+	got := make(chan http.Header, 4)
+	d, invs := newDispatcher(t, webhook.WithAction("known", func(_ context.Context, r *webhook.ActionRequest) (*webhook.ActionResponse, error) {
+		got <- r.Header
+		return &webhook.ActionResponse{Body: []byte(`{"incidents":[{"status":"acknowledged"}]}`)}, nil
+	}))
+	w := actionGate("acknowledged")
+	w.Action = "known"
+	w.Headers["X-Request"] = "req {{data.id}}"
+	w.SecretURLPath = true
+	added, err := d.Add(w)
+	require.NoError(t, err)
+	e := mock(t, accessrequest.Created)
+	var doc struct {
+		Data struct {
+			ID string `json:"id"`
+		} `json:"data"`
+	}
+	require.NoError(t, json.Unmarshal(e.JSON(), &doc))
+	id := doc.Data.ID
+
+	dec, err := d.Gate(context.Background(), added.ID, e)
+	require.NoError(t, err)
+	<-invs
+	require.True(t, dec.Passed, dec.Message)
+	require.Equal(t, "action:known", dec.Invocation.Request.URL)
+	require.Equal(t, fmt.Sprint("req ", id), (<-got).Get("X-Request"))
+
+	_, err = d.Publish(context.Background(), e)
+	require.NoError(t, err)
+	inv := waitFinal(t, invs, 1)[0]
+	require.Equal(t, webhook.Delivered, inv.Outcome, inv.Reason)
+	require.Equal(t, "action:known", inv.Request.URL)
+	require.Equal(t, fmt.Sprint("req ", id), (<-got).Get("X-Request"))
+}

@@ -361,7 +361,10 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt 
 	header := h.attemptHeader(del, a.StartedAt)
 	red, recordedURL := h.redactor, h.redactedURL
 	if t := del.target; t != nil {
-		red, recordedURL = t.redactor, t.redactedURL
+		red = t.redactor
+		if t.url != nil {
+			recordedURL = t.redactedURL
+		}
 	}
 	ctx, span := d.tel.startAttempt(ctx, h, del, header)
 	defer func() { d.tel.endAttempt(ctx, span, a) }()
@@ -386,7 +389,7 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt 
 		}
 	}
 	req := h.request.WithContext(timeout.Context())
-	if del.target != nil {
+	if del.target != nil && del.target.url != nil {
 		req.URL = del.target.url
 	}
 	req.Header = header

@@ -207,8 +207,8 @@ func positioned(webhook, field string, shift int, err error) DefinitionErrors {
 // target is what a delivery sends that its event decides: the URL and
 // the templated header values, and a redactor that knows them as secrets.
 type target struct {
-	url         *url.URL
-	redactedURL string
+	url         *url.URL    // nil for an action, which has none
+	redactedURL string      // "" for an action
 	header      http.Header // the templated headers only, canonical names
 	redactor    *redact.Redactor
 	secrets     []redact.Option // what redactor knows
@@ -273,6 +273,11 @@ func (t *targetTemplate) render(e *event.Event, base http.Header, u *url.URL) (*
 		}
 	}
 	secrets := t.secrets
+	if out.url == nil { // an action's: its headers only
+		out.secrets = []redact.Option{redact.WithSecretsFrom(nil, all), redact.WithSecrets(secrets...)}
+		out.redactor = redact.New(out.secrets...)
+		return out, nil
+	}
 	if t.secretURLPath && strings.Trim(out.url.Path, "/") != "" {
 		secrets = append(slices.Clip(secrets), strings.Trim(out.url.Path, "/"), strings.Trim(out.url.EscapedPath(), "/"))
 	}
