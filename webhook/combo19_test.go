@@ -434,3 +434,16 @@ func TestActionWithTemplatedHeaders(t *testing.T) {
 	require.Equal(t, "action:known", inv.Request.URL)
 	require.Equal(t, fmt.Sprint("req ", id), (<-got).Get("X-Request"))
 }
+
+// TestOAuthRefusesCredentialsInTheURL: the URL's credentials would be
+// sent as Basic authorization, which the token replaces unsaid.
+func TestOAuthRefusesCredentialsInTheURL(t *testing.T) {
+	d, _ := newDispatcher(t)
+	w := oauthHook("https://user:pa55@hooks.example.com/in/{{data.id}}", "https://auth.example.com/token")
+	_, err := d.Add(w)
+	var de *webhook.DefinitionError
+	require.ErrorAs(t, err, &de)
+	require.Equal(t, "url", de.Field)
+	require.ErrorIs(t, err, webhook.ErrInvalidAuthentication)
+	require.NotContains(t, err.Error(), "pa55")
+}

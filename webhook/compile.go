@@ -136,7 +136,11 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 		secrets = append(secrets, strings.Trim(u.Path, "/"), strings.Trim(u.EscapedPath(), "/"))
 	}
 	redactOpts := []redact.Option{redact.WithSecretsFrom(u, h.header), redact.WithSecrets(secrets...)}
-	if h.oauth = c.compileOAuth(w, fail); h.oauth != nil {
+	if h.oauth = c.compileOAuth(w, fail); h.oauth != nil && u != nil && u.User != nil {
+		// Sent as Basic authorization, which the token would replace unsaid.
+		fail("url", fmt.Errorf("%w: OAuth sends the Authorization header; the URL may hold no credentials", ErrInvalidAuthentication))
+	}
+	if h.oauth != nil {
 		redactOpts = append(redactOpts, redact.WithSecrets(clientSecretForms(w.Authentication.OAuth)...))
 		h.oauth.secrets = redactOpts
 		if tt != nil {
