@@ -162,8 +162,7 @@ func TestActionRefusesOAuth(t *testing.T) {
 func TestOAuthRedirectToAnotherHostGetsNoToken(t *testing.T) {
 	te := newTokenEndpoint(t, 3600)
 	other := newReceiver(t, nil)
-	var home *receiver
-	home = newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) {
+	home := newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/tickets/") {
 			http.Redirect(w, r, "/moved"+r.URL.Path, http.StatusTemporaryRedirect)
 			return
