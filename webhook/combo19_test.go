@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/outhook/outhook/accessrequest"
 	"github.com/outhook/outhook/defstore"
@@ -445,4 +448,50 @@ func TestOAuthRefusesCredentialsInTheURL(t *testing.T) {
 	require.Equal(t, "url", de.Field)
 	require.ErrorIs(t, err, webhook.ErrInvalidAuthentication)
 	require.NotContains(t, err.Error(), "pa55")
+}
+
+// TestOAuthTemplatedSecretsNeverShowInLogsOrSpans delivers a templated
+// OAuth webhook to a receiver that echoes everything and fails, so that
+// the attempt is logged as a warning and its span carries the reason:
+// neither shows the token, the client secret, the rendered key or the
+// rendered query value.
+func TestOAuthTemplatedSecretsNeverShowInLogsOrSpans(t *testing.T) {
+	var mu sync.Mutex
+	te := newTokenEndpoint(t, 3600)
+	rc := newReceiver(t, func(_ int, w http.ResponseWriter, r *http.Request) { echo(w, r) })
+	var logs bytes.Buffer
+	spans := tracetest.NewInMemoryExporter()
+	d, invs := newTicketDispatcher(t, webhook.WithLogger(slog.New(slog.NewJSONHandler(&syncWriter{w: &logs, mu: &mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))),
+		webhook.WithTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSyncer(spans))))
+	w := ticketOAuthHook(rc.URL, te.URL+"/token")
+	w.ResponseValidators = []webhook.ResponseValidator{{JSONPath: "$.uri", ExpectedValues: []string{"nope"}}}
+	w.Delivery = &webhook.DeliverySettings{Retry: &webhook.RetryPolicy{MaxAttempts: 1}}
+	w.BodyTemplate = `{"ticket":"{{data.ticket.id}}"}` // the event's values are the body's, unredacted
+	_, err := d.Add(w)
+	require.NoError(t, err)
+	_, err = d.Publish(context.Background(), ticketEvent(t, "T-6", "qv-acme-77"))
+	require.NoError(t, err)
+	inv := waitFinal(t, invs, 1)[0]
+	require.Equal(t, webhook.ValidationFailed, inv.Outcome)
+	record, _ := json.Marshal(inv)
+	var spanText strings.Builder
+	for _, span := range spans.GetSpans() {
+		spanText.WriteString(span.Name + span.Status.Description)
+		for _, kv := range span.Attributes {
+			spanText.WriteString(kv.Value.String())
+		}
+		for _, ev := range span.Events {
+			for _, kv := range ev.Attributes {
+				spanText.WriteString(kv.Value.String())
+			}
+		}
+	}
+	require.NotEmpty(t, spans.GetSpans())
+	mu.Lock()
+	defer mu.Unlock()
+	for what, out := range map[string]string{"spans": spanText.String(), "record": string(record), "logs": logs.String()} {
+		for _, secret := range []string{oauthSecret, "tok-1", "key-qv-acme-77", "qv-acme-77"} {
+			require.NotContains(t, out, secret, what)
+		}
+	}
 }
