@@ -495,3 +495,27 @@ func TestOAuthTemplatedSecretsNeverShowInLogsOrSpans(t *testing.T) {
 		}
 	}
 }
+
+// TestTemplatedSecretPathStaysOutOfNetworkErrors sends a templated URL
+// whose path is a secret to a closed port: the reason, which quotes the
+// URL, shows neither the rendered path nor the query value.
+func TestTemplatedSecretPathStaysOutOfNetworkErrors(t *testing.T) {
+	rc := newReceiver(t, nil)
+	closed := rc.URL
+	rc.Close()
+	d, invs := newTicketDispatcher(t)
+	_, err := d.Add(webhook.Webhook{
+		Name: "secret-path", Active: true, Triggers: []event.Trigger{ticketUpdated}, SecretURLPath: true,
+		URL:          closed + "/services/{{data.ticket.id}}/Zq81s3cret?t={{data.tenant}}",
+		BodyTemplate: `{}`, Delivery: &webhook.DeliverySettings{Retry: &webhook.RetryPolicy{MaxAttempts: 1}},
+	})
+	require.NoError(t, err)
+	_, err = d.Publish(context.Background(), ticketEvent(t, "T-4", "tenant-q1"))
+	require.NoError(t, err)
+	inv := waitFinal(t, invs, 1)[0]
+	require.Equal(t, webhook.Failed, inv.Outcome)
+	blob, _ := json.Marshal(inv)
+	for _, secret := range []string{"Zq81s3cret", "T-4", "tenant-q1"} {
+		require.NotContains(t, string(blob), secret)
+	}
+}
