@@ -519,3 +519,42 @@ func TestTemplatedSecretPathStaysOutOfNetworkErrors(t *testing.T) {
 		require.NotContains(t, string(blob), secret)
 	}
 }
+
+// TestGateThatSendsNothingFetchesNoToken calls a templated OAuth gate
+// that is inactive, or behind the breaker its failed token fetches
+// opened: neither fetches a token nor sends, and each says why.
+func TestGateThatSendsNothingFetchesNoToken(t *testing.T) {
+	te := newTokenEndpoint(t, 3600)
+	te.answer = func(int64, http.ResponseWriter, *http.Request) bool { panic(http.ErrAbortHandler) }
+	rc := newReceiver(t, nil)
+	d, _ := newTicketDispatcher(t, webhook.WithBreaker(webhook.BreakerSettings{Threshold: 2, Cooldown: time.Hour}))
+	ctx := context.Background()
+	add := func(edit func(*webhook.Webhook)) string {
+		w := ticketOAuthHook(rc.URL, te.URL+"/token")
+		w.Name = fmt.Sprint("gate ", time.Now().UnixNano())
+		edit(&w)
+		added, err := d.Add(w)
+		require.NoError(t, err)
+		return added.ID
+	}
+	e := ticketEvent(t, "T-1", "acme")
+
+	inactive := add(func(w *webhook.Webhook) { w.Active = false })
+	dec, err := d.Gate(ctx, inactive, e)
+	require.NoError(t, err)
+	require.Equal(t, webhook.Skipped, dec.Invocation.Outcome)
+
+	broken := add(func(*webhook.Webhook) {})
+	for range 2 { // the token endpoint drops the connection: failed attempts
+		dec, err = d.Gate(ctx, broken, e)
+		require.NoError(t, err)
+		require.False(t, dec.Passed)
+		require.True(t, strings.HasPrefix(dec.Message, "oauth: "), dec.Message)
+	}
+	fetches := te.fetches.Load()
+	dec, err = d.Gate(ctx, broken, e)
+	require.NoError(t, err)
+	require.Contains(t, dec.Message, "circuit breaker open")
+	require.Equal(t, fetches, te.fetches.Load(), "an open breaker fetches no token")
+	require.Empty(t, rc.got())
+}
