@@ -129,11 +129,15 @@ const actionScheme = "action:"
 
 // compileAction sets h up to run the action w names instead of sending
 // requests. A definition with an action has no URL: the two would
-// contradict each other.
+// contradict each other. Nor OAuth: its token would go to no host but to
+// the host's code, and its token endpoint be called for nothing.
 func (c *config) compileAction(h *hook, fail func(field string, err error)) {
 	w := &h.def
 	if w.URL != "" {
 		fail("url", fmt.Errorf("%w: a webhook that runs action %q has no URL", ErrInvalidURL, w.Action))
+	}
+	if w.Authentication != nil && w.Authentication.OAuth != nil {
+		fail("authentication_config", fmt.Errorf("%w: a webhook that runs action %q has no OAuth client; the action authenticates itself", ErrInvalidAuthentication, w.Action))
 	}
 	if !validActionName(w.Action) { // no such name is registered; and not echoed, however long
 		fail("action", fmt.Errorf("%w: a name is 1 to 100 letters, digits, '-', '_' or '.'", ErrUnknownAction))

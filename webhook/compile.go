@@ -136,7 +136,11 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 		secrets = append(secrets, strings.Trim(u.Path, "/"), strings.Trim(u.EscapedPath(), "/"))
 	}
 	redactOpts := []redact.Option{redact.WithSecretsFrom(u, h.header), redact.WithSecrets(secrets...)}
-	if h.oauth = c.compileOAuth(w, fail); h.oauth != nil {
+	if h.oauth = c.compileOAuth(w, fail); h.oauth != nil && u != nil && u.User != nil {
+		// Sent as Basic authorization, which the token would replace unsaid.
+		fail("url", fmt.Errorf("%w: OAuth sends the Authorization header; the URL may hold no credentials", ErrInvalidAuthentication))
+	}
+	if h.oauth != nil {
 		redactOpts = append(redactOpts, redact.WithSecrets(clientSecretForms(w.Authentication.OAuth)...))
 		h.oauth.secrets = redactOpts
 		if tt != nil {
@@ -159,11 +163,8 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 	if u != nil {
 		h.url, h.redactedURL = w.URL, h.redactor.URL(u).String()
 		if tt != nil && templated(w.URL) {
-			// Spans and errors show the template, its query values redacted.
-			h.redactedURL = h.redactor.String(w.URL)
-			if w.SecretURLPath {
-				h.redactedURL = (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: "/" + redact.Redacted}).String()
-			}
+			// Spans and errors show the template, as a Tenant's view does.
+			h.redactedURL = w.redacted().URL
 		}
 		h.serverAddr = u.Hostname()
 		h.serverPort, _ = strconv.Atoi(portOf(u))

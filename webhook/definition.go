@@ -58,7 +58,12 @@ type Webhook struct {
 	// change the URL's structure: write its literal text unescaped (a '%'
 	// there is refused), and open and close a block within the piece. A
 	// segment that renders to "." or "..", or a URL the policy refuses
-	// once rendered, fails the delivery unsent.
+	// once rendered, fails the delivery unsent. A templated segment picks
+	// the path on that host, and the headers, signature and OAuth token go
+	// with it: on a host that serves many customers, each on a path
+	// (hooks.zapier.com), template no segment that says whose endpoint it
+	// is, lest a value of the event (a justification) choose who receives
+	// them. A Tenant keeps secrets for the template as written.
 	URL string `json:"url"`
 	// SecretURLPath says the URL's path is itself a secret, as in Slack's and
 	// Teams' incoming-webhook URLs: records, logs and errors show it
@@ -101,7 +106,8 @@ type Webhook struct {
 	Delivery *DeliverySettings `json:"delivery,omitempty"`
 	// Action names an integration action registered with WithAction, run
 	// instead of an HTTP request: Apono's "Integration Action" type. URL
-	// must then be empty; the body, headers, timeout, validators, rate
+	// and Authentication must then be empty (an OAuth token is for the
+	// URL's host, and an action has none); the body, headers, timeout, validators, rate
 	// limit, breaker and records apply as to a request. Empty means an
 	// HTTP webhook.
 	Action string `json:"action,omitempty"`
@@ -111,7 +117,8 @@ type Webhook struct {
 	// rules.
 	URLPolicy *DefinitionURLPolicy `json:"url_policy,omitempty"`
 	// Authentication authenticates every request beyond Headers: OAuth 2.0
-	// client credentials (see OAuth). Nil means none. Its client secret is
+	// client credentials (see OAuth). Nil means none; a webhook that runs
+	// an Action has none. Its client secret is
 	// a secret, redacted everywhere but in the stored definition.
 	Authentication *Authentication `json:"authentication_config,omitempty"`
 }
@@ -262,7 +269,9 @@ func (w Webhook) redacted() Webhook {
 	w = w.clone()
 	header := make(http.Header, len(w.Headers))
 	for name, value := range w.Headers {
-		header[name] = []string{value}
+		if !templated(value) { // a tag's text is no secret, and may stand in the URL too
+			header[name] = []string{value}
+		}
 	}
 	u, err := url.Parse(w.URL)
 	if err != nil {
@@ -274,6 +283,8 @@ func (w Webhook) redacted() Webhook {
 	}
 	r := redact.New(redact.WithSecretsFrom(u, header), redact.WithSecrets(secrets...))
 	switch {
+	case u != nil && templated(w.URL):
+		w.URL = shownTemplateURL(w.URL, u, w.SecretURLPath, r)
 	case u != nil:
 		w.URL = r.URL(u).String()
 	case w.URL != "":

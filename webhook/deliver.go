@@ -361,9 +361,9 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt 
 	header := h.attemptHeader(del, a.StartedAt)
 	red, recordedURL := h.redactor, h.redactedURL
 	if t := del.target; t != nil {
-		red, recordedURL = t.redactor, t.redactedURL
-		for name, values := range t.header {
-			header[name] = values
+		red = t.redactor
+		if t.url != nil {
+			recordedURL = t.redactedURL
 		}
 	}
 	ctx, span := d.tel.startAttempt(ctx, h, del, header)
@@ -371,7 +371,9 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt 
 	a.request = RecordedRequest{Method: h.method, URL: recordedURL, Header: h.recordedHeader(header, d.tel.propagator != nil), Body: del.body}
 	if t := del.target; t != nil {
 		for name, values := range t.header {
-			a.request.Header[name] = red.Values(name, values)
+			if sameValues(header[name], values) { // not replaced by the attempt's own
+				a.request.Header[name] = red.Values(name, values)
+			}
 		}
 	}
 	a.Request = &a.request
@@ -387,7 +389,7 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt 
 		}
 	}
 	req := h.request.WithContext(timeout.Context())
-	if del.target != nil {
+	if del.target != nil && del.target.url != nil {
 		req.URL = del.target.url
 	}
 	req.Header = header
@@ -533,11 +535,17 @@ func (h *hook) render(e *event.Event) (string, error) {
 }
 
 // attemptHeader returns the headers of one attempt of del: the
-// definition's, and the attempt's id, timestamp and signature. The
-// definition's value slices are shared, not copied: nothing modifies them,
-// Set replaces them.
+// definition's, those del's target rendered, and the attempt's id,
+// timestamp and signature, which replace any of the others of their
+// names, so that an event cannot choose them. The value slices are
+// shared, not copied: nothing modifies them, Set replaces them.
 func (h *hook) attemptHeader(del *delivery, now time.Time) http.Header {
 	header := maps.Clone(h.header) // a small map is cloned in one copy
+	if t := del.target; t != nil {
+		for name, values := range t.header {
+			header[name] = values
+		}
+	}
 	if h.signer != nil {
 		h.signer.SetHeaders(header, del.ID, now, []byte(del.body))
 		return header

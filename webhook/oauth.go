@@ -42,7 +42,10 @@ type Authentication struct {
 // its token fetched again and the request sent again, once, within the
 // same attempt (Invocation.TokenRefetched). A token that cannot be
 // fetched fails the attempt, with a reason starting "oauth: ", and the
-// attempt is retried as any failed attempt is.
+// attempt is retried as any failed attempt is, and counted by the circuit
+// breaker as a failure of the webhook's (a token endpoint the SSRF guard
+// blocks, for neither). A webhook with OAuth sets no Authorization
+// header and no credentials in its URL, and runs no Action.
 //
 // ClientSecret and the access tokens are secrets: redacted in records,
 // logs, spans and errors, sealed in the definition store and masked in a

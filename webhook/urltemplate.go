@@ -207,8 +207,8 @@ func positioned(webhook, field string, shift int, err error) DefinitionErrors {
 // target is what a delivery sends that its event decides: the URL and
 // the templated header values, and a redactor that knows them as secrets.
 type target struct {
-	url         *url.URL
-	redactedURL string
+	url         *url.URL    // nil for an action, which has none
+	redactedURL string      // "" for an action
 	header      http.Header // the templated headers only, canonical names
 	redactor    *redact.Redactor
 	secrets     []redact.Option // what redactor knows
@@ -273,6 +273,11 @@ func (t *targetTemplate) render(e *event.Event, base http.Header, u *url.URL) (*
 		}
 	}
 	secrets := t.secrets
+	if out.url == nil { // an action's: its headers only
+		out.secrets = []redact.Option{redact.WithSecretsFrom(nil, all), redact.WithSecrets(secrets...)}
+		out.redactor = redact.New(out.secrets...)
+		return out, nil
+	}
 	if t.secretURLPath && strings.Trim(out.url.Path, "/") != "" {
 		secrets = append(slices.Clip(secrets), strings.Trim(out.url.Path, "/"), strings.Trim(out.url.EscapedPath(), "/"))
 	}
@@ -280,6 +285,38 @@ func (t *targetTemplate) render(e *event.Event, base http.Header, u *url.URL) (*
 	out.redactor = redact.New(out.secrets...)
 	out.redactedURL = out.redactor.URL(out.url).String()
 	return out, nil
+}
+
+// shownTemplateURL is a templated URL raw, parsed as u, as records, spans
+// and a Tenant's view show it: as written, since printing u again would
+// escape its tags, and an edit sent back would then store them escaped,
+// as plain text. Its secrets are redacted as Redactor.URL redacts them:
+// the userinfo, each query value whole (template and all, since its text
+// may hold a secret), r's secrets in the path; with secretPath, the path
+// and the query are one REDACTED.
+func shownTemplateURL(raw string, u *url.URL, secretPath bool, r *redact.Redactor) string {
+	if secretPath {
+		return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: "/" + redact.Redacted}).String()
+	}
+	authEnd := len(raw)
+	if i := strings.Index(raw, "://"); i >= 0 {
+		if j := strings.IndexAny(raw[i+3:], "/?#"); j >= 0 {
+			authEnd = i + 3 + j
+		}
+	}
+	shown := r.URL(&url.URL{Scheme: u.Scheme, User: u.User, Host: u.Host}).String()
+	path, query, hasQuery := strings.Cut(raw[authEnd:], "?")
+	shown += r.String(path)
+	if !hasQuery {
+		return shown
+	}
+	parts := strings.Split(query, "&")
+	for i, p := range parts {
+		if k, v, ok := strings.Cut(p, "="); ok && v != "" {
+			parts[i] = k + "=" + redact.Redacted
+		}
+	}
+	return shown + "?" + strings.Join(parts, "&")
 }
 
 // fieldTemplateError is a template error outside the body: it reads
