@@ -179,8 +179,9 @@ func WithLogger(l *slog.Logger) Option {
 // the removals from it, those made before it started included, and
 // remembers the last 4096; one whose webhooks live in its memory knows
 // only the removals made through it since it started, and takes the
-// webhook of an older one for one not loaded yet. The body is rendered on
-// each instance that attempts the delivery, from the definition it has.
+// webhook of an older one for one not loaded yet. The body, and a
+// templated URL and header values, are rendered on each instance that
+// attempts the delivery, from the definition it has.
 //
 // Retries follow the webhook's retry policy: an attempt that failed is a
 // River job error, scheduled when the policy says; a delivery held back by
