@@ -119,13 +119,50 @@ var dimensions = []dimension{
 	{"tags", "Tag", filter.PathCustomFields + ".tag", func(f *filter.Filters) *[]string { return &f.Tags }},
 }
 
+// conditionDimensions are the dimensions of other kinds than access
+// requests, Apono's dropdowns of their webhooks: each row is a condition
+// that the field at Path is one of the values (a dimension without field).
+var conditionDimensions = map[string][]dimension{
+	"integration": {
+		{Key: "integration", Label: "Integration", Path: "data.id"},
+		{Key: "integration_type", Label: "Type", Path: "data.type"},
+		{Key: "integration_status", Label: "Status", Path: "data.status"},
+	},
+}
+
 func dimensionOf(key string) (dimension, bool) {
 	for _, d := range dimensions {
 		if d.Key == key {
 			return d, true
 		}
 	}
+	for _, ds := range conditionDimensions {
+		for _, d := range ds {
+			if d.Key == key {
+				return d, true
+			}
+		}
+	}
 	return dimension{}, false
+}
+
+// liftConditions shows as rows of ds the conditions of f that are one:
+// "in" on a dimension's path, with strings, not every. What is left stays
+// a condition.
+func (f *form) liftConditions(ds []dimension) {
+	kept := f.Conditions[:0]
+	for _, c := range f.Conditions {
+		i := slices.IndexFunc(ds, func(d dimension) bool { return d.Path == c.Path })
+		switch {
+		case i < 0, c.Operator != string(filter.OpIn), c.Every, len(c.Values) == 0,
+			slices.ContainsFunc(f.Filters, func(r filterRow) bool { return r.Dimension == ds[i].Key }),
+			slices.ContainsFunc(c.Values, func(v string) bool { s, ok := operand(v).(string); return !ok || s != v }):
+			kept = append(kept, c)
+		default:
+			f.Filters = append(f.Filters, filterRow{Dimension: ds[i].Key, Values: slices.Clone(c.Values)})
+		}
+	}
+	f.Conditions = kept
 }
 
 // operators are the generic conditions' operators, as the builder offers
@@ -521,6 +558,18 @@ func (f form) filter() (*filter.Filter, []fieldError) {
 			continue
 		case len(row.Values) == 0:
 			errs = append(errs, fieldError{Field: field, Message: fmt.Sprintf("give at least one %s, or remove the row", strings.ToLower(d.Label))})
+			continue
+		case d.field == nil:
+			if slices.ContainsFunc(fs.Conditions, func(c filter.Condition) bool { return c.Path == d.Path && c.Operator == filter.OpIn }) {
+				errs = append(errs, fieldError{Field: field, Message: fmt.Sprintf("%s is filtered on twice; put every value in one row", d.Label)})
+				continue
+			}
+			c := filter.Condition{Path: d.Path, Operator: filter.OpIn}
+			for _, v := range row.Values {
+				c.Values = append(c.Values, v)
+			}
+			fs.Conditions = append(fs.Conditions, c)
+			used = true
 			continue
 		case *d.field(&fs) != nil:
 			errs = append(errs, fieldError{Field: field, Message: fmt.Sprintf("%s is filtered on twice; put every value in one row", d.Label)})

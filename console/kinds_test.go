@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/outhook/outhook/console"
+	"github.com/outhook/outhook/filter"
 	"github.com/outhook/outhook/integration"
 	"github.com/outhook/outhook/webhook"
 	"github.com/outhook/outhook/webhooktest"
@@ -55,6 +56,7 @@ func TestEachKindHasItsOwnForm(t *testing.T) {
 	require.Contains(t, page, `value="IntegrationError"`)
 	require.NotContains(t, page, `value="RequestCreated"`, "only the kind's triggers")
 	require.NotContains(t, page, `name="approval"`, "no access-request dimensions")
+	require.Contains(t, page, `<option value="integration_status">Status</option>`, "the kind's own dimensions")
 	require.Contains(t, page, "<code>data.issues[].message</code>")
 
 	form := url.Values{
@@ -64,18 +66,37 @@ func TestEachKindHasItsOwnForm(t *testing.T) {
 		"conditions.0.path":     {"data.type"},
 		"conditions.0.operator": {"eq"},
 		"conditions.0.values":   {"postgresql"},
+		"filters.0.dimension":   {"integration_status"},
+		"filters.0.values":      {"Error\nWarning"},
 		"mock_trigger":          {"IntegrationError"},
 	}
-	res, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).PostForm(srv.URL+"/webhooks/new", form)
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := client.PostForm(srv.URL+"/webhooks/new", form)
 	require.NoError(t, err)
 	res.Body.Close()
 	require.Equal(t, http.StatusSeeOther, res.StatusCode)
 	list, err := d.Tenant("acme").List(context.Background(), defstoreList())
 	require.NoError(t, err)
 	require.Len(t, list.Webhooks, 1)
+	stored, _ := list.Webhooks[0].Filters.Filters()
+	require.Equal(t, []filter.Condition{
+		{Path: "data.status", Operator: filter.OpIn, Values: []any{"Error", "Warning"}},
+		{Path: "data.type", Operator: filter.OpEq, Values: []any{"postgresql"}},
+	}, stored.Conditions, "a dimension row is a condition")
 	edit := get("/webhooks/" + list.Webhooks[0].ID)
 	require.Contains(t, edit, "Integration Webhook Name", "the kind follows the triggers")
 	require.Contains(t, edit, `value="data.type"`)
+	require.Contains(t, edit, `<option value="integration_status" selected>Status</option>`, "shown as its row again")
+
+	// Sent back unchanged, the filter stays as it was.
+	res, err = client.PostForm(srv.URL+"/webhooks/"+list.Webhooks[0].ID, formOfPage(t, edit))
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	after, err := d.Tenant("acme").Get(context.Background(), list.Webhooks[0].ID)
+	require.NoError(t, err)
+	again, _ := after.Filters.Filters()
+	require.Equal(t, stored.Conditions, again.Conditions)
 
 	req, err := http.NewRequest(http.MethodPost, srv.URL+"/test", strings.NewReader(form.Encode()))
 	require.NoError(t, err)

@@ -220,7 +220,11 @@ func (h *Handler) editPage(c *request, f form, isNew bool) editPage {
 	if f.Action != "" && !slices.Contains(p.Actions, f.Action) {
 		p.Actions = append(p.Actions, f.Action) // unknown here: kept, and refused with its field
 	}
-	if kind.Name == accessRequests || len(f.Filters) > 0 || f.Approval != "" {
+	switch ds, ok := conditionDimensions[kind.Name]; {
+	case ok:
+		p.Form.liftConditions(ds)
+		p.Dimensions = ds
+	case kind.Name == accessRequests || len(f.Filters) > 0 || f.Approval != "":
 		p.Dimensions = dimensions // rows a form has are kept, whatever its kind
 	}
 	if isNew {
