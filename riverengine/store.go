@@ -55,6 +55,15 @@ type storeBackend interface {
 	// only a dead letter of *tenant when tenant is not nil.
 	takeDeadLetter(ctx context.Context, tx any, tenant *string, deliveryID string) (deadLetterRow, bool, error)
 	prune(ctx context.Context, before time.Time) (int64, error)
+	// pruneAge and pruneCount delete up to pruneBatch rows of the records,
+	// or of the dead letters, that are older than before, or past the
+	// latest keep of their webhook.
+	pruneAge(ctx context.Context, dead bool, before time.Time) (int64, error)
+	pruneCount(ctx context.Context, dead bool, keep int) (int64, error)
+	// erase deletes er's rows and keeps er in one transaction.
+	erase(ctx context.Context, er *webhook.Erasure) error
+	erasures(ctx context.Context, tenant string, limit int) ([]webhook.Erasure, error)
+	discard(ctx context.Context, tenant string, f filter, limit int) (int64, error)
 }
 
 // filter selects the rows of a page. Its times are the query's; each

@@ -14,6 +14,7 @@ import (
 	"github.com/outhook/outhook/defstore"
 	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/internal/testkit/leakcheck"
+	"github.com/outhook/outhook/internal/testkit/storetest"
 	"github.com/outhook/outhook/webhook"
 )
 
@@ -71,36 +72,19 @@ func counts(t *testing.T, s webhook.QueryStore, tenant, hook string) (records, d
 	return records, dead
 }
 
+func TestMemoryStoreHistory(t *testing.T) {
+	storetest.RunHistory(t, func(t *testing.T, r webhook.Retention) storetest.HistoryStore {
+		s := webhook.NewMemoryStore(1<<20, 1<<20, webhook.WithRetention(r))
+		t.Cleanup(func() { require.NoError(t, s.Close(context.Background())) })
+		return storetest.HistoryStore{Store: s, Enforce: func() webhook.Pruned { return s.Prune(context.Background()) }}
+	})
+}
+
 func TestMemoryStoreRetention(t *testing.T) {
 	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	var now atomic.Pointer[time.Time]
 	now.Store(&base)
 	clock := func() time.Time { return *now.Load() }
-
-	t.Run("by age", func(t *testing.T) {
-		s := webhook.NewMemoryStore(0, 0, webhook.WithRetention(webhook.Retention{
-			RecordAge: 10 * time.Second, DeadLetterAge: 5 * time.Second, Interval: time.Hour, Now: clock,
-		}))
-		t.Cleanup(func() { require.NoError(t, s.Close(context.Background())) })
-		fill(t, s, []string{"a", "b"}, []string{"h"}, 20, base)
-		later := base.Add(29 * time.Second) // records 0..18 older than 10 s, dead letters 0..23
-		now.Store(&later)
-		p := s.Prune(context.Background())
-		require.Equal(t, webhook.Pruned{Invocations: 2 * 19, DeadLetters: 2 * 20}, p)
-		for _, tn := range []string{"a", "b"} {
-			r, d := counts(t, s, tn, "h")
-			require.Equal(t, 1, r)
-			require.Equal(t, 0, d)
-		}
-		// The outcome's own list lost them too.
-		page, err := s.QueryInvocations(context.Background(), "a", webhook.InvocationQuery{Outcome: webhook.Failed})
-		require.NoError(t, err)
-		require.Len(t, page.Invocations, 1)
-		require.Equal(t, "a/h/19", page.Invocations[0].ID)
-		_, err = s.TakeDeadLetter(context.Background(), "a/h/19")
-		require.ErrorIs(t, err, webhook.ErrNotFound, "a pruned dead letter is not found")
-		now.Store(&base)
-	})
 
 	t.Run("by count, the store's bound unchanged", func(t *testing.T) {
 		s := webhook.NewMemoryStore(8, 6, webhook.WithRetention(webhook.Retention{
@@ -142,89 +126,6 @@ func TestMemoryStoreRetention(t *testing.T) {
 		r, _ := counts(t, s, "a", "h")
 		require.Equal(t, 3, r, "nothing pruned after Close; the store still serves")
 	})
-}
-
-func TestMemoryStoreErase(t *testing.T) {
-	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	ctx := context.Background()
-	for _, tc := range []struct {
-		name       string
-		sel        webhook.EraseSelector
-		wantR      int64 // records (and as many dead letters) erased of tenant a
-		leftH      int   // records of a/h left
-		leftI      int   // records of a/i left
-		eventGoneH bool
-	}{
-		{"the tenant", webhook.EraseSelector{}, 20, 0, 0, true},
-		{"a webhook", webhook.EraseSelector{WebhookID: "h"}, 10, 0, 10, true},
-		{"an event id", webhook.EraseSelector{EventID: "e3"}, 2, 9, 9, true},
-		{"an event id of a webhook", webhook.EraseSelector{WebhookID: "i", EventID: "e3"}, 1, 10, 9, false},
-		{"nothing", webhook.EraseSelector{EventID: "none"}, 0, 10, 10, false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			s := webhook.NewMemoryStore(0, 0)
-			fill(t, s, []string{"a", "b", ""}, []string{"h", "i"}, 10, base)
-			er, err := s.Erase(ctx, webhook.Erasure{ID: "x1", Tenant: "a", EraseSelector: tc.sel, Actor: "dpo", At: base, Deliveries: 7})
-			require.NoError(t, err)
-			require.Equal(t, tc.wantR, er.Invocations)
-			require.Equal(t, tc.wantR, er.DeadLetters)
-			require.Equal(t, int64(7), er.Deliveries)
-			r, d := counts(t, s, "a", "h")
-			require.Equal(t, [2]int{tc.leftH, tc.leftH}, [2]int{r, d})
-			r, d = counts(t, s, "a", "i")
-			require.Equal(t, [2]int{tc.leftI, tc.leftI}, [2]int{r, d})
-			_, err = s.TakeDeadLetterFor(ctx, "a", "a/h/3")
-			if tc.eventGoneH {
-				require.ErrorIs(t, err, webhook.ErrNotFound)
-			} else {
-				require.NoError(t, err)
-			}
-			for _, other := range []string{"b", ""} {
-				for _, h := range []string{"h", "i"} {
-					r, d := counts(t, s, other, h)
-					require.Equal(t, [2]int{10, 10}, [2]int{r, d}, "tenant %q untouched", other)
-				}
-			}
-			got, err := s.Erasures(ctx, "a", 0)
-			require.NoError(t, err)
-			require.Equal(t, []webhook.Erasure{er}, got)
-			got, err = s.Erasures(ctx, "b", 0)
-			require.NoError(t, err)
-			require.Empty(t, got)
-		})
-	}
-}
-
-func TestMemoryStoreDiscardDeadLettersRace(t *testing.T) {
-	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	s := webhook.NewMemoryStore(0, 0)
-	fill(t, s, []string{"a", "b"}, []string{"h", "i"}, 300, base)
-	var total atomic.Int64
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Go(func() {
-			for {
-				n, err := s.DiscardDeadLetters(context.Background(), "a", "h", base.Add(100*time.Second), base.Add(250*time.Second), 7)
-				if err != nil || n == 0 {
-					require.NoError(t, err)
-					return
-				}
-				total.Add(int64(n))
-			}
-		})
-	}
-	wg.Wait()
-	require.Equal(t, int64(150), total.Load(), "each discarded once")
-	_, d := counts(t, s, "a", "h")
-	require.Equal(t, 150, d)
-	for _, k := range [][2]string{{"a", "i"}, {"b", "h"}} {
-		_, d := counts(t, s, k[0], k[1])
-		require.Equal(t, 300, d)
-	}
-	_, err := s.TakeDeadLetterFor(context.Background(), "a", "a/h/99")
-	require.NoError(t, err, "before the range")
-	_, err = s.TakeDeadLetterFor(context.Background(), "a", "a/h/250")
-	require.NoError(t, err, "until is exclusive")
 }
 
 // Erase drops the tenant's queued deliveries, not another tenant's nor the
