@@ -117,7 +117,11 @@ func (t *Tenant) Erase(ctx context.Context, sel EraseSelector, actor string) (Er
 		return Erasure{}, err
 	}
 	es, ok := t.d.store.(EraseStore)
-	er, ok2 := t.d.engine.(engine.Eraser)
+	eng := t.d.engine
+	if te, traced := eng.(tracedEngine); traced {
+		eng = te.Engine
+	}
+	er, ok2 := eng.(engine.Eraser)
 	if !ok || !ok2 {
 		return Erasure{}, ErrEraseUnsupported
 	}
