@@ -28,8 +28,9 @@ import (
 // Get one from Engine.Store, or from NewStore or NewSQLiteStore for a
 // service that only reads the history. It is safe for concurrent use.
 //
-// Records are kept until Prune deletes them; dead letters until they are
-// taken for redelivery. During PublishTx the records Publish makes (for
+// Records are kept until Prune, Enforce (WithRetention) or Erase deletes
+// them; dead letters until they are taken for redelivery, discarded,
+// enforced or erased. During PublishTx the records Publish makes (for
 // filtered and inactive webhooks, with webhook.WithRecordFiltered) are
 // written in the caller's transaction, so they commit or roll back with it.
 type Store struct {
@@ -297,8 +298,9 @@ func (s *Store) take(ctx context.Context, op string, tx any, tenant *string, del
 }
 
 // Prune deletes the invocation records that started before before, and
-// reports how many it deleted. Dead letters are not pruned. A service
-// calls it periodically, say daily with a cut-off thirty days back.
+// reports how many it deleted. Dead letters are not pruned: Enforce
+// bounds both. A service calls it periodically, say daily with a cut-off
+// thirty days back.
 func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
 	n, err := s.b.prune(ctx, before)
 	if err != nil {

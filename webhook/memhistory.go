@@ -144,7 +144,7 @@ func (s *MemoryStore) Erase(_ context.Context, er Erasure) (Erasure, error) {
 			continue
 		}
 		er.DeadLetters += int64(l.removeIf(func(dl *DeadLetter) bool {
-			if er.EventID != "" && dl.Event.ID() != er.EventID {
+			if er.EventID != "" && (dl.Event == nil || dl.Event.ID() != er.EventID) {
 				return false
 			}
 			delete(s.deadAt, dl.DeliveryID)
