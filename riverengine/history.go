@@ -301,8 +301,8 @@ func (j queuedJob) picks(f engine.EraseFilter) bool {
 // Erase deletes the engine's queued jobs that f picks, across instances:
 // those waiting to run, snoozed or between retries; a job being run is
 // left to end. It reads every queued job of the engine's queue, a batch
-// at a time. Deleted jobs leave their ordering rows to the sweep, as jobs
-// deleted with River's tools do; they hold no one up meanwhile.
+// at a time. A deleted job's row in its ordering key's line goes with it,
+// so the next in line goes on.
 func (e *Engine) Erase(ctx context.Context, f engine.EraseFilter) (int, error) {
 	n := 0
 	var after int64
@@ -346,11 +346,15 @@ func (q *pgQueue) queued(ctx context.Context, queue string, after int64, limit i
 	})
 }
 
-// deleteQueued deletes the jobs of ids still waiting: a fetch that set
-// one running first wins, and the delete then passes it over.
+// deleteQueued deletes the jobs of ids still waiting, with their rows in
+// their lines: a fetch that set one running first wins, and the delete
+// then passes it over.
 func (q *pgQueue) deleteQueued(ctx context.Context, ids []int64) (int64, error) {
-	tag, err := q.pool.Exec(ctx, "DELETE FROM river_job WHERE id = ANY($1) AND state IN "+erasableStates, ids)
-	return tag.RowsAffected(), err
+	var n int64
+	err := q.pool.QueryRow(ctx, `WITH gone AS (DELETE FROM river_job WHERE id = ANY($1) AND state IN `+erasableStates+` RETURNING id),
+		lines AS (DELETE FROM outhook_ordering WHERE job_id IN (SELECT id FROM gone))
+		SELECT count(*) FROM gone`, ids).Scan(&n)
+	return n, err
 }
 
 func (q *sqliteQueue) queued(ctx context.Context, queue string, after int64, limit int) ([]queuedJob, error) {
@@ -385,7 +389,13 @@ func (q *sqliteQueue) deleteQueued(ctx context.Context, ids []int64) (int64, err
 			if err != nil {
 				return err
 			}
+			if m == 0 {
+				continue // running by now
+			}
 			n += m
+			if _, err := tx.ExecContext(ctx, "DELETE FROM outhook_ordering WHERE job_id = ?", id); err != nil {
+				return err
+			}
 		}
 		return nil
 	})

@@ -76,7 +76,11 @@ func TestMemoryStoreHistory(t *testing.T) {
 	storetest.RunHistory(t, func(t *testing.T, r webhook.Retention) storetest.HistoryStore {
 		s := webhook.NewMemoryStore(1<<20, 1<<20, webhook.WithRetention(r))
 		t.Cleanup(func() { require.NoError(t, s.Close(context.Background())) })
-		return storetest.HistoryStore{Store: s, Enforce: func() webhook.Pruned { return s.Prune(context.Background()) }}
+		return storetest.HistoryStore{Store: s, Enforce: func() webhook.Pruned {
+			p, err := s.Enforce(context.Background(), r)
+			require.NoError(t, err)
+			return p
+		}}
 	})
 }
 
@@ -95,7 +99,8 @@ func TestMemoryStoreRetention(t *testing.T) {
 		r, d := counts(t, s, "a", "h")
 		require.Equal(t, [2]int{8, 6}, [2]int{r, d}, "the bounds apply as before")
 		require.Equal(t, int64(2*4), s.EvictedDeadLetters())
-		p := s.Prune(context.Background())
+		p, err := s.Enforce(context.Background(), webhook.Retention{RecordsPerWebhook: 5, DeadLettersPerWebhook: 3})
+		require.NoError(t, err)
 		require.Equal(t, webhook.Pruned{Invocations: 2 * 3, DeadLetters: 2 * 3}, p)
 		for _, h := range []string{"h", "i"} {
 			r, d := counts(t, s, "a", h)

@@ -35,7 +35,7 @@ func (s *MemoryStore) retain() {
 		case <-s.stop:
 			return
 		case <-t.C:
-			s.Prune(context.Background())
+			_, _ = s.Enforce(context.Background(), *s.retention)
 		}
 	}
 }
@@ -53,15 +53,11 @@ func (s *MemoryStore) Close(ctx context.Context) error {
 	}
 }
 
-// Prune deletes now what the store's Retention bounds, and reports what
-// it deleted; without WithRetention it deletes nothing. The background
-// retention calls it.
-func (s *MemoryStore) Prune(_ context.Context) Pruned {
+// Enforce deletes now what r bounds (its clock says when now is; its
+// Interval is not used), and reports what it deleted; it never fails.
+// WithRetention has the store call it in the background.
+func (s *MemoryStore) Enforce(_ context.Context, r Retention) (Pruned, error) {
 	var out Pruned
-	if s.retention == nil {
-		return out
-	}
-	r := *s.retention
 	now := r.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -93,7 +89,7 @@ func (s *MemoryStore) Prune(_ context.Context) Pruned {
 			delete(s.dead, tenant)
 		}
 	}
-	return out
+	return out, nil
 }
 
 // dropOldest deletes the webhook's oldest record, from its outcome's list
