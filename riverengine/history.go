@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/outhook/outhook/engine"
+	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/webhook"
 )
 
@@ -138,24 +139,69 @@ func (s *pgStore) pruneCount(ctx context.Context, dead bool, keep int) (int64, e
 }
 
 func (s *pgStore) erase(ctx context.Context, er *webhook.Erasure) error {
+	// PostgreSQL's text holds no NUL: records keep U+FFFD in its place
+	// (jsonbSafe), and a webhook id with one matches nothing either way.
+	safe := *er
+	safe.WebhookID = strings.ReplaceAll(er.WebhookID, "\x00", "\uFFFD")
+	safe.EventID = strings.ReplaceAll(er.EventID, "\x00", "\uFFFD")
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		where, args := eraseWhere(pgDialect, er, "record->>'event_id'")
+		where, args := eraseWhere(pgDialect, &safe, "record->>'event_id'")
 		tag, err := tx.Exec(ctx, "DELETE FROM outhook_invocation WHERE tenant = $1"+where, args...)
 		if err != nil {
 			return err
 		}
 		er.Invocations = tag.RowsAffected()
-		// json, not jsonb: an event may hold \u0000, which jsonb refuses.
-		where, args = eraseWhere(pgDialect, er, "event::json->>'event_id'")
-		if tag, err = tx.Exec(ctx, "DELETE FROM outhook_dead_letter WHERE tenant = $1"+where, args...); err != nil {
+		if er.EventID == "" {
+			where, args = eraseWhere(pgDialect, &safe, "")
+			if tag, err = tx.Exec(ctx, "DELETE FROM outhook_dead_letter WHERE tenant = $1"+where, args...); err != nil {
+				return err
+			}
+			er.DeadLetters = tag.RowsAffected()
+		} else if er.DeadLetters, err = s.eraseDeadByEvent(ctx, tx, er, &safe); err != nil {
 			return err
 		}
-		er.DeadLetters = tag.RowsAffected()
 		_, err = tx.Exec(ctx, `INSERT INTO outhook_erasure (id, tenant, webhook_id, event_id, actor, at, invocations, dead_letters, deliveries)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			er.ID, er.Tenant, er.WebhookID, er.EventID, strings.ReplaceAll(er.Actor, "\x00", "\uFFFD"), er.At, er.Invocations, er.DeadLetters, er.Deliveries)
+			er.ID, er.Tenant, safe.WebhookID, safe.EventID, strings.ReplaceAll(er.Actor, "\x00", "\uFFFD"), er.At, er.Invocations, er.DeadLetters, er.Deliveries)
 		return err
 	})
+}
+
+// eraseDeadByEvent deletes er's dead letters by event id. An event is
+// kept as published, as text: one with a \u0000 escape cannot be read as
+// JSON by PostgreSQL without failing, so those few are read here instead.
+func (s *pgStore) eraseDeadByEvent(ctx context.Context, tx pgx.Tx, er, safe *webhook.Erasure) (int64, error) {
+	const nul = `strpos(event, '\u0000') > 0`
+	where, args := eraseWhere(pgDialect, safe, "(CASE WHEN "+nul+" THEN NULL ELSE event::json->>'event_id' END)")
+	tag, err := tx.Exec(ctx, "DELETE FROM outhook_dead_letter WHERE tenant = $1"+where, args...)
+	if err != nil {
+		return 0, err
+	}
+	n := tag.RowsAffected()
+	noEvent := *safe
+	noEvent.EventID = ""
+	where, args = eraseWhere(pgDialect, &noEvent, "")
+	rows, err := tx.Query(ctx, "SELECT delivery_id, event FROM outhook_dead_letter WHERE tenant = $1"+where+" AND "+nul, args...)
+	if err != nil {
+		return n, err
+	}
+	var ids []string
+	for rows.Next() {
+		var id, ev string
+		if err := rows.Scan(&id, &ev); err != nil {
+			rows.Close()
+			return n, err
+		}
+		if e, err := event.Parse([]byte(ev)); err == nil && e.ID() == er.EventID {
+			ids = append(ids, id)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(ids) == 0 {
+		return n, err
+	}
+	tag, err = tx.Exec(ctx, "DELETE FROM outhook_dead_letter WHERE delivery_id = ANY($1)", ids)
+	return n + tag.RowsAffected(), err
 }
 
 const erasureColumns = "id, tenant, webhook_id, event_id, actor, at, invocations, dead_letters, deliveries"

@@ -29,6 +29,7 @@ func RunHistory(t *testing.T, newStore func(t *testing.T, r webhook.Retention) H
 	t.Run("RetentionByAge", func(t *testing.T) { testRetentionByAge(t, newStore) })
 	t.Run("RetentionByCount", func(t *testing.T) { testRetentionByCount(t, newStore) })
 	t.Run("Erase", func(t *testing.T) { testErase(t, newStore) })
+	t.Run("EraseHostileIDs", func(t *testing.T) { testEraseHostile(t, newStore(t, webhook.Retention{}).Store) })
 	t.Run("DiscardRace", func(t *testing.T) { testDiscardRace(t, newStore(t, webhook.Retention{}).Store) })
 }
 
@@ -185,4 +186,34 @@ func testDiscardRace(t *testing.T, s webhook.EraseStore) {
 	require.NoError(t, err, "before the range")
 	_, err = s.TakeDeadLetterFor(context.Background(), "a", "a/h/250")
 	require.NoError(t, err, "until is exclusive")
+}
+
+// testEraseHostile erases by ids holding NUL, and among events holding
+// NUL in their values: what is picked goes, what is not stays, and
+// nothing fails.
+func testEraseHostile(t *testing.T, s webhook.EraseStore) {
+	ctx := context.Background()
+	add := func(id, eventID string, data map[string]any) {
+		e, err := event.New(accessrequest.Created, data, event.WithID(eventID))
+		require.NoError(t, err)
+		require.NoError(t, s.Record(ctx, webhook.Invocation{ID: id, Tenant: "a", DeliveryID: id, WebhookID: "h", EventID: eventID, Outcome: webhook.Failed, StartedAt: base}))
+		require.NoError(t, s.AddDeadLetter(ctx, webhook.DeadLetter{DeliveryID: id, Tenant: "a", WebhookID: "h", Event: e, Outcome: webhook.Failed, FailedAt: base}))
+	}
+	add("nul-id", "bad\x00id", map[string]any{"v": 1})
+	add("nul-value", "e1", map[string]any{"v": "a\x00b"})
+	add("plain", "e2", map[string]any{"v": 2})
+	for _, tc := range []struct {
+		sel  webhook.EraseSelector
+		want int64
+	}{
+		{webhook.EraseSelector{EventID: "bad\x00id"}, 1},
+		{webhook.EraseSelector{EventID: "e1"}, 1},
+		{webhook.EraseSelector{WebhookID: "h\x00", EventID: "e2"}, 0},
+		{webhook.EraseSelector{EventID: "e2"}, 1},
+	} {
+		er, err := s.Erase(ctx, webhook.Erasure{ID: fmt.Sprintf("%q", tc.sel), Tenant: "a", EraseSelector: tc.sel, Actor: "dpo\x00", At: base})
+		require.NoError(t, err, "%+v", tc.sel)
+		require.Equal(t, [2]int64{tc.want, tc.want}, [2]int64{er.Invocations, er.DeadLetters}, "%+v", tc.sel)
+	}
+	require.Equal(t, [2]int{0, 0}, count(t, s, "a", "h"))
 }
