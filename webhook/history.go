@@ -111,7 +111,8 @@ var ErrEraseUnsupported = errors.New("webhook: the store or engine cannot erase 
 // first, so none of them records anything after; a delivery being
 // attempted as Erase runs is not stopped, and its record may land after
 // the erasure: erasing again removes it. The returned Erasure counts what
-// was erased.
+// was erased. Should the store fail once the queue is erased, the error
+// says how many deliveries went, and no erasure is recorded: call again.
 func (t *Tenant) Erase(ctx context.Context, sel EraseSelector, actor string) (Erasure, error) {
 	if err := checkTenant(t.id); err != nil {
 		return Erasure{}, err
@@ -140,10 +141,14 @@ func (t *Tenant) Erase(ctx context.Context, sel EraseSelector, actor string) (Er
 	if err != nil {
 		return Erasure{}, fmt.Errorf("webhook: erasing queued deliveries: %w", err)
 	}
-	return es.Erase(ctx, Erasure{
+	out, err := es.Erase(ctx, Erasure{
 		ID: newID(), Tenant: t.id, EraseSelector: sel, Actor: actor,
 		At: t.d.cfg.now(), Deliveries: int64(n),
 	})
+	if err != nil {
+		return Erasure{}, fmt.Errorf("webhook: erasing records, after %d queued deliveries: %w", n, err)
+	}
+	return out, nil
 }
 
 // Erasures lists up to limit of the tenant's erasures, newest first (all
