@@ -26,7 +26,8 @@
 //	POST   /webhooks/{id}/gate                call it as a flow's condition; the decision
 //	GET    /webhooks/{id}/breaker             circuit breaker state
 //	POST   /webhooks/{id}/breaker/reset       close the breaker
-//	POST   /webhooks/{id}/recover             redeliver its dead letters since a time
+//	POST   /webhooks/{id}/recover             redeliver its dead letters since (and until) a time
+//	POST   /webhooks/{id}/dead-letters/discard  delete its dead letters within a time range
 //	POST   /validate                          check a definition, saving nothing
 //	POST   /test                              send an event to a definition not saved
 //	POST   /preview                           render a template over an event
@@ -35,6 +36,8 @@
 //	GET    /invocations                       records, filtered, in pages
 //	GET    /dead-letters                      dead letters, filtered, in pages
 //	POST   /dead-letters/{delivery_id}/redeliver
+//	POST   /erasures                          erase the tenant's history and queue (all, a webhook's, an event id's)
+//	GET    /erasures                          the erasures made, newest first
 //
 // Secrets are write-only: answers mask header values, signing secrets and
 // a URL's credentials; an update that omits headers or signing secrets,

@@ -221,6 +221,8 @@ func (h *Handler) problemOf(c *call, err error) *problem {
 		return fieldProblem(query.Field, query.Err.Error())
 	case errors.Is(err, webhook.ErrQueryUnsupported):
 		return newProblem(kindNotImplemented, "the service keeps invocation records where they cannot be queried")
+	case errors.Is(err, webhook.ErrEraseUnsupported):
+		return newProblem(kindNotImplemented, "the service's store or engine cannot erase on request")
 	case errors.Is(err, webhook.ErrClosed):
 		return newProblem(kindUnavailable, "the service is shutting down")
 	case errors.Is(err, webhook.ErrQueueFull):

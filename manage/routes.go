@@ -33,6 +33,7 @@ var routes = []route{
 	{method: http.MethodGet, path: "/webhooks/{id}/breaker", serve: (*Handler).breaker},
 	{method: http.MethodPost, path: "/webhooks/{id}/breaker/reset", serve: (*Handler).resetBreaker},
 	{method: http.MethodPost, path: "/webhooks/{id}/recover", serve: (*Handler).recoverDeadLetters},
+	{method: http.MethodPost, path: "/webhooks/{id}/dead-letters/discard", serve: (*Handler).discardDeadLetters},
 	{method: http.MethodPost, path: "/validate", serve: (*Handler).validate},
 	{method: http.MethodPost, path: "/test", serve: (*Handler).testDefinition},
 	{method: http.MethodPost, path: "/preview", serve: (*Handler).preview},
@@ -41,6 +42,8 @@ var routes = []route{
 	{method: http.MethodGet, path: "/invocations", serve: (*Handler).invocations},
 	{method: http.MethodGet, path: "/dead-letters", serve: (*Handler).deadLetters},
 	{method: http.MethodPost, path: "/dead-letters/{delivery_id}/redeliver", serve: (*Handler).redeliver},
+	{method: http.MethodPost, path: "/erasures", serve: (*Handler).erase},
+	{method: http.MethodGet, path: "/erasures", serve: (*Handler).erasures},
 }
 
 func (h *Handler) openAPI(c *call) error {
@@ -592,6 +595,8 @@ func (h *Handler) deadLetters(c *call) error {
 
 type recoverRequest struct {
 	Since time.Time `json:"since"`
+	// Until bounds the range (exclusive); zero is none.
+	Until time.Time `json:"until"`
 }
 
 func (h *Handler) recoverDeadLetters(c *call) error {
@@ -603,7 +608,7 @@ func (h *Handler) recoverDeadLetters(c *call) error {
 		return fieldProblem("since", "since is required: the time from which to redeliver")
 	}
 	id := c.r.PathValue("id")
-	out, err := c.tenant.Recover(c.r.Context(), id, req.Since)
+	out, err := c.tenant.RedeliverDeadLetters(c.r.Context(), id, req.Since, req.Until)
 	for _, f := range out.Failed {
 		h.log(c.r.Context(), "manage: a dead letter was not redelivered", "tenant", c.tenantID, "webhook", id, "error", f)
 	}
@@ -618,6 +623,61 @@ func (h *Handler) recoverDeadLetters(c *call) error {
 		Failed      int  `json:"failed"`
 		Complete    bool `json:"complete"`
 	}{out.Redelivered, len(out.Failed), err == nil})
+	return nil
+}
+
+type discardRequest struct {
+	Since time.Time `json:"since"`
+	Until time.Time `json:"until"`
+}
+
+func (h *Handler) discardDeadLetters(c *call) error {
+	var req discardRequest
+	if err := decodeBody(c.r, c.w, h.cfg.maxBody, &req); err != nil {
+		return err
+	}
+	n, err := c.tenant.DiscardDeadLetters(c.r.Context(), c.r.PathValue("id"), req.Since, req.Until)
+	if err != nil && n == 0 {
+		return err
+	}
+	if err != nil {
+		h.log(c.r.Context(), "manage: discarding stopped", "tenant", c.tenantID, "webhook", c.r.PathValue("id"), "error", err)
+	}
+	writeJSON(c.w, "application/json", http.StatusOK, struct {
+		Discarded int  `json:"discarded"`
+		Complete  bool `json:"complete"`
+	}{n, err == nil})
+	return nil
+}
+
+func (h *Handler) erase(c *call) error {
+	var sel webhook.EraseSelector
+	if err := decodeBody(c.r, c.w, h.cfg.maxBody, &sel); err != nil {
+		return err
+	}
+	er, err := c.tenant.Erase(c.r.Context(), sel, c.actor)
+	if err != nil {
+		return err
+	}
+	writeJSON(c.w, "application/json", http.StatusOK, er)
+	return nil
+}
+
+func (h *Handler) erasures(c *call) error {
+	limit, err := limitParam(c.r.URL.Query(), webhook.DefaultPageLimit, webhook.MaxPageLimit)
+	if err != nil {
+		return err
+	}
+	list, err := c.tenant.Erasures(c.r.Context(), limit)
+	if err != nil {
+		return err
+	}
+	if list == nil {
+		list = []webhook.Erasure{}
+	}
+	writeJSON(c.w, "application/json", http.StatusOK, struct {
+		Erasures []webhook.Erasure `json:"erasures"`
+	}{list})
 	return nil
 }
 

@@ -70,6 +70,7 @@ type config struct {
 	pollInterval  time.Duration
 	publishOnly   bool
 	logger        *slog.Logger
+	retention     *webhook.Retention
 }
 
 func newConfig(opts []Option) config {
@@ -250,6 +251,9 @@ type Engine struct {
 	// has stopped.
 	stopSweep context.CancelFunc
 	swept     chan struct{}
+	// retained is closed once the retention loop has stopped; nil when
+	// there is none.
+	retained chan struct{}
 }
 
 var (
@@ -342,6 +346,10 @@ func (e *Engine) Start(r engine.Runner) error {
 		ctx, cancel := context.WithCancel(context.Background())
 		e.stopSweep, e.swept = cancel, make(chan struct{})
 		go e.sweep(ctx)
+		if e.cfg.retention != nil {
+			e.retained = make(chan struct{})
+			go e.retain(ctx, *e.cfg.retention)
+		}
 	}
 	e.started = true
 	return nil
@@ -486,6 +494,9 @@ func (e *Engine) Close(ctx context.Context) error {
 	}
 	e.stopSweep()
 	<-e.swept
+	if e.retained != nil {
+		<-e.retained
+	}
 	err := e.queue.stop(ctx)
 	if err == nil {
 		e.worker.forgetAll()

@@ -48,6 +48,11 @@ type queue interface {
 	// sweep deletes the rows of jobs that ended some other way (cancelled
 	// or deleted with River's tools, say), which nothing else deletes.
 	sweep(ctx context.Context) error
+	// queued returns up to limit of a River queue's jobs waiting to run,
+	// by job id, after the job id after; deleteQueued deletes those of
+	// ids still waiting, and says how many.
+	queued(ctx context.Context, queue string, after int64, limit int) ([]queuedJob, error)
+	deleteQueued(ctx context.Context, ids []int64) (int64, error)
 	start(ctx context.Context) error
 	stop(ctx context.Context) error
 	stopAndCancel(ctx context.Context) error

@@ -28,8 +28,9 @@ import (
 // Get one from Engine.Store, or from NewStore or NewSQLiteStore for a
 // service that only reads the history. It is safe for concurrent use.
 //
-// Records are kept until Prune deletes them; dead letters until they are
-// taken for redelivery. During PublishTx the records Publish makes (for
+// Records are kept until Prune, Enforce (WithRetention) or Erase deletes
+// them; dead letters until they are taken for redelivery, discarded,
+// enforced or erased. During PublishTx the records Publish makes (for
 // filtered and inactive webhooks, with webhook.WithRecordFiltered) are
 // written in the caller's transaction, so they commit or roll back with it.
 type Store struct {
@@ -55,6 +56,15 @@ type storeBackend interface {
 	// only a dead letter of *tenant when tenant is not nil.
 	takeDeadLetter(ctx context.Context, tx any, tenant *string, deliveryID string) (deadLetterRow, bool, error)
 	prune(ctx context.Context, before time.Time) (int64, error)
+	// pruneAge and pruneCount delete up to pruneBatch rows of the records,
+	// or of the dead letters, that are older than before, or past the
+	// latest keep of their webhook.
+	pruneAge(ctx context.Context, dead bool, before time.Time) (int64, error)
+	pruneCount(ctx context.Context, dead bool, keep int) (int64, error)
+	// erase deletes er's rows and keeps er in one transaction.
+	erase(ctx context.Context, er *webhook.Erasure) error
+	erasures(ctx context.Context, tenant string, limit int) ([]webhook.Erasure, error)
+	discard(ctx context.Context, tenant string, f filter, limit int) (int64, error)
 }
 
 // filter selects the rows of a page. Its times are the query's; each
@@ -288,8 +298,9 @@ func (s *Store) take(ctx context.Context, op string, tx any, tenant *string, del
 }
 
 // Prune deletes the invocation records that started before before, and
-// reports how many it deleted. Dead letters are not pruned. A service
-// calls it periodically, say daily with a cut-off thirty days back.
+// reports how many it deleted. Dead letters are not pruned: Enforce
+// bounds both. A service calls it periodically, say daily with a cut-off
+// thirty days back.
 func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
 	n, err := s.b.prune(ctx, before)
 	if err != nil {

@@ -282,3 +282,34 @@ func TestTakeDeadLetterForTx(t *testing.T) {
 		check(t, eng, pgx.Tx(nil))
 	})
 }
+
+// The conformance suite of webhook.EraseStore and of retention
+// (Store.Enforce), on both databases.
+func TestStoreHistory(t *testing.T) {
+	enforce := func(t *testing.T, s *riverengine.Store, r webhook.Retention) func() webhook.Pruned {
+		return func() webhook.Pruned {
+			p, err := s.Enforce(context.Background(), r)
+			require.NoError(t, err)
+			return p
+		}
+	}
+	t.Run("postgres", func(t *testing.T) {
+		pool := newPool(t, needPostgres(t))
+		require.NoError(t, riverengine.Migrate(context.Background(), pool))
+		storetest.RunHistory(t, func(t *testing.T, r webhook.Retention) storetest.HistoryStore {
+			_, err := pool.Exec(context.Background(), "TRUNCATE outhook_invocation, outhook_dead_letter, outhook_erasure")
+			require.NoError(t, err)
+			s := riverengine.NewStore(pool)
+			return storetest.HistoryStore{Store: s, Enforce: enforce(t, s, r)}
+		})
+	})
+	t.Run("sqlite", func(t *testing.T) {
+		db := migratedSQLite(t)
+		storetest.RunHistory(t, func(t *testing.T, r webhook.Retention) storetest.HistoryStore {
+			_, err := db.Exec("DELETE FROM outhook_invocation; DELETE FROM outhook_dead_letter; DELETE FROM outhook_erasure")
+			require.NoError(t, err)
+			s := riverengine.NewSQLiteStore(db)
+			return storetest.HistoryStore{Store: s, Enforce: enforce(t, s, r)}
+		})
+	})
+}

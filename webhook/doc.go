@@ -92,7 +92,11 @@
 // InvocationStore keeps them (MemoryStore by default, bounded per webhook),
 // along with the dead letters of deliveries that failed for good, which
 // Redeliver can queue again. Test sends a mock event to a definition, once,
-// and returns the invocation: Apono's Test button.
+// and returns the invocation: Apono's Test button. A Retention bounds that
+// history by age and count (WithRetention); Tenant.Erase erases a tenant's,
+// a webhook's or an event id's history and queued deliveries on request
+// and records the erasure; Tenant.RedeliverDeadLetters and
+// DiscardDeadLetters act on a time range of a webhook's dead letters.
 //
 // Close stops intake, drains the queues until its context ends, turns
 // whatever is left into dead letters and stops every goroutine.

@@ -32,6 +32,12 @@ type MemoryStore struct {
 	// scan.
 	deadAt      map[string]deadRef
 	evictedDead int64
+	erasures    map[string][]Erasure // tenant -> its erasures, oldest first
+
+	retention *Retention
+	stop      chan struct{} // closed by Close
+	stopped   chan struct{} // closed when the retention loop returns
+	closeOnce sync.Once
 }
 
 // hookRecords are the records of a webhook: all of them, and the same
@@ -59,21 +65,36 @@ const (
 // defaults above. The latest are the last in the order of pages (by time,
 // then id), whatever order they were added in. When a webhook has more
 // dead letters than that, the oldest are dropped and counted
-// (EvictedDeadLetters).
-func NewMemoryStore(perWebhook, deadPerWebhook int) *MemoryStore {
+// (EvictedDeadLetters). With WithRetention it also deletes, in the
+// background until Close, what the Retention bounds.
+func NewMemoryStore(perWebhook, deadPerWebhook int, opts ...MemoryStoreOption) *MemoryStore {
 	if perWebhook <= 0 {
 		perWebhook = DefaultRecordsPerWebhook
 	}
 	if deadPerWebhook <= 0 {
 		deadPerWebhook = DefaultDeadLettersPerWebhook
 	}
-	return &MemoryStore{
+	s := &MemoryStore{
 		perWebhook:     perWebhook,
 		deadPerWebhook: deadPerWebhook,
 		records:        map[string]map[string]*hookRecords{},
 		dead:           map[string]map[string]*timeline[DeadLetter]{},
 		deadAt:         map[string]deadRef{},
+		erasures:       map[string][]Erasure{},
+		stop:           make(chan struct{}),
+		stopped:        make(chan struct{}),
 	}
+	for _, o := range opts {
+		if o != nil {
+			o.applyMemory(s)
+		}
+	}
+	if s.retention == nil {
+		close(s.stopped)
+	} else {
+		go s.retain()
+	}
+	return s
 }
 
 var _ QueryStore = (*MemoryStore)(nil)

@@ -384,38 +384,7 @@ type Recovered struct {
 // taken once, and one another took first is passed over. It stops at the
 // first error of the store, or when ctx ends, returning what it did.
 func (t *Tenant) Recover(ctx context.Context, webhookID string, since time.Time) (Recovered, error) {
-	var out Recovered
-	qs, err := t.queries()
-	if err != nil {
-		return out, err
-	}
-	if t.d.hookOf(t.id, webhookID) == nil {
-		return out, fmt.Errorf("webhook %q: %w", webhookID, ErrNotFound)
-	}
-	q := DeadLetterQuery{WebhookID: webhookID, Since: since, Limit: MaxPageLimit}
-	for {
-		page, err := qs.QueryDeadLetters(ctx, t.id, q)
-		if err != nil {
-			return out, err
-		}
-		for _, dl := range page.DeadLetters {
-			err := t.d.redeliver(ctx, t.id, dl.DeliveryID)
-			switch {
-			case err == nil:
-				out.Redelivered++
-			case errors.Is(err, ErrNotFound) && t.d.hookOf(t.id, webhookID) != nil:
-				// Taken meanwhile by another Recover or Redeliver.
-			case ctx.Err() != nil || errors.Is(err, ErrClosed):
-				return out, err
-			default:
-				out.Failed = append(out.Failed, fmt.Errorf("dead letter %s: %w", dl.DeliveryID, err))
-			}
-		}
-		if page.Next == "" {
-			return out, nil
-		}
-		q.Cursor = page.Next
-	}
+	return t.redeliverRange(ctx, webhookID, since, time.Time{})
 }
 
 // Breaker returns the state of the circuit breaker of the tenant's

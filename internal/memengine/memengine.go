@@ -48,11 +48,12 @@ type Engine struct {
 	queues   map[string]*webhookQueue
 	ready    []*webhookQueue // queues with work and room to run it, in turn
 	timers   map[*engine.Delivery]*time.Timer
-	running  []*engine.Delivery // by worker, the delivery it runs; for Stats
-	live     int                // deliveries enqueued and not yet ended
-	drained  chan struct{}      // closed when closing and live reaches 0
-	closing  chan struct{}      // closed by Close: no more intake
-	stopping bool               // workers must exit
+	parked   map[*engine.Delivery]bool // those of timers that were held, not retrying
+	running  []*engine.Delivery        // by worker, the delivery it runs; for Stats
+	live     int                       // deliveries enqueued and not yet ended
+	drained  chan struct{}             // closed when closing and live reaches 0
+	closing  chan struct{}             // closed by Close: no more intake
+	stopping bool                      // workers must exit
 	closed   bool
 }
 
@@ -83,6 +84,7 @@ type webhookQueue struct {
 var (
 	_ engine.Engine  = (*Engine)(nil)
 	_ engine.Resizer = (*Engine)(nil)
+	_ engine.Eraser  = (*Engine)(nil)
 )
 
 // New returns an engine, to be started by the Dispatcher.
@@ -96,6 +98,7 @@ func New(c Config) *Engine {
 		deadlines: engine.NewDeadlines(),
 		queues:    map[string]*webhookQueue{},
 		timers:    map[*engine.Delivery]*time.Timer{},
+		parked:    map[*engine.Delivery]bool{},
 		running:   make([]*engine.Delivery, max(c.Workers, 1)),
 		drained:   make(chan struct{}),
 		closing:   make(chan struct{}),
@@ -403,6 +406,7 @@ func (e *Engine) worker(slot int) {
 		switch {
 		case res.Outcome == engine.Held && !e.stopping:
 			q.parked++
+			e.parked[d] = true
 			e.timers[d] = time.AfterFunc(res.Delay, func() { e.resume(q, d) })
 		case res.Outcome == engine.Retry && !e.stopping:
 			e.timers[d] = time.AfterFunc(res.Delay, func() { e.retry(q, d) })
@@ -445,6 +449,7 @@ func (e *Engine) resume(q *webhookQueue, d *engine.Delivery) {
 		return // stopped by Close, which abandons it
 	}
 	delete(e.timers, d)
+	delete(e.parked, d)
 	q.parked--
 	q.due = append(q.due, d)
 	e.readyLocked(q)
@@ -460,6 +465,83 @@ func (e *Engine) retry(q *webhookQueue, d *engine.Delivery) {
 	delete(e.timers, d)
 	q.pending = append(q.pending, d)
 	e.readyLocked(q)
+}
+
+// Erase drops the deliveries f picks that no worker runs: pending, due
+// again, waiting behind their ordering key, or waiting for a retry or the
+// end of a hold. Each dropped delivery frees its slot of the queue and,
+// ordered, lets the next with its key go.
+func (e *Engine) Erase(_ context.Context, f engine.EraseFilter) (int, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	n := 0
+	var ended []*engine.Delivery // they held their key; released below
+	for key, q := range e.queues {
+		if f.Webhook != nil && !f.Webhook(key) {
+			continue
+		}
+		// Those waiting behind a key hold no key: drop them first, so that
+		// releasing a key below lets only a delivery that stays go.
+		for k, ws := range q.waiting {
+			kept := ws[:0]
+			for _, d := range ws {
+				if f.Match(d) {
+					n++
+					e.endLocked(q, d.WebhookID)
+				} else {
+					kept = append(kept, d)
+				}
+			}
+			clear(ws[len(kept):])
+			if len(kept) == 0 {
+				delete(q.waiting, k)
+			} else {
+				q.waiting[k] = kept
+			}
+		}
+		for _, l := range []*[]*engine.Delivery{&q.pending, &q.due} {
+			kept := (*l)[:0]
+			for _, d := range *l {
+				if f.Match(d) {
+					ended = append(ended, d)
+				} else {
+					kept = append(kept, d)
+				}
+			}
+			clear((*l)[len(kept):])
+			*l = kept
+		}
+	}
+	for d, t := range e.timers {
+		if !f.Match(d) || !t.Stop() {
+			continue // not picked, or firing: it will be pending soon
+		}
+		delete(e.timers, d)
+		if e.parked[d] {
+			delete(e.parked, d)
+			e.queues[d.WebhookID].parked--
+		}
+		ended = append(ended, d)
+	}
+	for _, d := range ended {
+		q := e.queues[d.WebhookID]
+		n++
+		e.releaseKeyLocked(q, d)
+		e.endLocked(q, d.WebhookID)
+		e.readyLocked(q)
+	}
+	// A queue in turn with nothing left to run would hand a worker none.
+	ready := e.ready[:0]
+	for _, q := range e.ready {
+		if len(q.pending)+len(q.due) > 0 {
+			ready = append(ready, q)
+		} else {
+			q.isReady = false
+		}
+	}
+	clear(e.ready[len(ready):])
+	e.ready = ready
+	return n, nil
 }
 
 // Stats reports the deliveries not yet ended and when the oldest of them
@@ -530,6 +612,7 @@ func (e *Engine) Close(ctx context.Context) error {
 		left = append(left, d)
 	}
 	clear(e.timers)
+	clear(e.parked)
 	for _, q := range e.ready {
 		q.isReady = false
 	}

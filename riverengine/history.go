@@ -1,0 +1,477 @@
+package riverengine
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/outhook/outhook/engine"
+	"github.com/outhook/outhook/event"
+	"github.com/outhook/outhook/webhook"
+)
+
+var _ webhook.EraseStore = (*Store)(nil)
+
+// pruneBatch is how many rows one statement of Enforce or an erasure of
+// queued jobs deletes, so that no statement holds many locks for long.
+const pruneBatch = 1000
+
+// Enforce deletes now what r bounds (its clock says when now is; its
+// Interval is not used), a batch at a time, and reports what it deleted.
+// Counts are per webhook of a tenant. Several instances may enforce at
+// once: on PostgreSQL each batch skips the rows another holds, and every
+// delete is idempotent, so nothing is deleted, or counted, twice.
+// Enforcing a count reads the whole table through its indexes; enforcing
+// an age reads only the rows it deletes. WithRetention has the engine call
+// it in the background.
+func (s *Store) Enforce(ctx context.Context, r webhook.Retention) (webhook.Pruned, error) {
+	var out webhook.Pruned
+	now := time.Now()
+	if r.Now != nil {
+		now = r.Now()
+	}
+	for _, step := range []struct {
+		on     bool
+		sum    *int64
+		delete func() (int64, error)
+	}{
+		{r.RecordAge > 0, &out.Invocations, func() (int64, error) { return s.b.pruneAge(ctx, false, now.Add(-r.RecordAge)) }},
+		{r.RecordsPerWebhook > 0, &out.Invocations, func() (int64, error) { return s.b.pruneCount(ctx, false, r.RecordsPerWebhook) }},
+		{r.DeadLetterAge > 0, &out.DeadLetters, func() (int64, error) { return s.b.pruneAge(ctx, true, now.Add(-r.DeadLetterAge)) }},
+		{r.DeadLettersPerWebhook > 0, &out.DeadLetters, func() (int64, error) { return s.b.pruneCount(ctx, true, r.DeadLettersPerWebhook) }},
+	} {
+		for step.on {
+			n, err := step.delete()
+			*step.sum += n
+			if err != nil {
+				return out, &StoreError{Op: "Enforce", Err: err}
+			}
+			if n < pruneBatch {
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+// Erase deletes the records and dead letters of er.Tenant that its
+// selector picks and keeps er, counts set, in one transaction. Picking by
+// event id reads every row of the tenant (or of the webhook) once.
+func (s *Store) Erase(ctx context.Context, er webhook.Erasure) (webhook.Erasure, error) {
+	er.At = er.At.Truncate(s.b.precision())
+	if err := s.b.erase(ctx, &er); err != nil {
+		return webhook.Erasure{}, &StoreError{Op: "Erase", Err: err}
+	}
+	return er, nil
+}
+
+// Erasures lists up to limit of tenant's erasures, newest first.
+func (s *Store) Erasures(ctx context.Context, tenant string, limit int) ([]webhook.Erasure, error) {
+	out, err := s.b.erasures(ctx, tenant, limit)
+	if err != nil {
+		return nil, &StoreError{Op: "Erasures", Err: err}
+	}
+	return out, nil
+}
+
+// DiscardDeadLetters deletes up to limit of the newest dead letters of
+// tenant's webhook that failed within [since, until), in one statement;
+// on PostgreSQL it skips those another transaction holds (being
+// redelivered or discarded), so that instances discarding at once share
+// the work.
+func (s *Store) DiscardDeadLetters(ctx context.Context, tenant, webhookID string, since, until time.Time, limit int) (int, error) {
+	n, err := s.b.discard(ctx, tenant, filter{webhookID: webhookID, since: since, until: until}, limit)
+	if err != nil {
+		return 0, &StoreError{Op: "DiscardDeadLetters", Err: err}
+	}
+	return int(n), nil
+}
+
+// eraseWhere returns the conditions, after "WHERE tenant = <first arg>",
+// that pick er's rows, and their arguments after the tenant; eventID is
+// the SQL of a row's event id.
+func eraseWhere(d dialect, er *webhook.Erasure, eventID string) (string, []any) {
+	args := []any{er.Tenant}
+	var q strings.Builder
+	if er.WebhookID != "" {
+		args = append(args, er.WebhookID)
+		fmt.Fprintf(&q, " AND webhook_id = %s", d.param(len(args)))
+	}
+	if er.EventID != "" {
+		args = append(args, er.EventID)
+		fmt.Fprintf(&q, " AND %s = %s", eventID, d.param(len(args)))
+	}
+	return q.String(), args
+}
+
+// discardSQL returns the SELECT of the rowKey of up to limit of the newest
+// dead letters within f, and its arguments.
+func discardSQL(d dialect, rowKey, tenant string, f filter, limit int) (string, []any) {
+	q, args := pageSQL(d, rowKey, "outhook_dead_letter", "failed_at", "delivery_id", tenant, f, limit)
+	return q, args
+}
+
+// PostgreSQL.
+
+func (s *pgStore) pruneAge(ctx context.Context, dead bool, before time.Time) (int64, error) {
+	if dead {
+		return s.exec(ctx, `DELETE FROM outhook_dead_letter WHERE delivery_id IN (SELECT delivery_id FROM outhook_dead_letter
+			WHERE failed_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`, pgBound(before), pruneBatch)
+	}
+	return s.exec(ctx, `DELETE FROM outhook_invocation WHERE seq IN (SELECT seq FROM outhook_invocation
+		WHERE started_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`, pgBound(before), pruneBatch)
+}
+
+func (s *pgStore) pruneCount(ctx context.Context, dead bool, keep int) (int64, error) {
+	table, key, at, id := "outhook_invocation", "seq", "started_at", "id"
+	if dead {
+		table, key, at, id = "outhook_dead_letter", "delivery_id", "failed_at", "delivery_id"
+	}
+	return s.exec(ctx, fmt.Sprintf(`DELETE FROM %[1]s WHERE %[2]s IN (SELECT %[2]s FROM %[1]s WHERE %[2]s IN (
+			SELECT %[2]s FROM (SELECT %[2]s, row_number() OVER (PARTITION BY tenant, webhook_id ORDER BY %[3]s DESC, %[4]s COLLATE "C" DESC) AS n
+			FROM %[1]s) ranked WHERE n > $1 LIMIT $2)
+		FOR UPDATE SKIP LOCKED)`, table, key, at, id), keep, pruneBatch)
+}
+
+func (s *pgStore) erase(ctx context.Context, er *webhook.Erasure) error {
+	// PostgreSQL's text holds no NUL: records keep U+FFFD in its place
+	// (jsonbSafe), and a webhook id with one matches nothing either way.
+	safe := *er
+	safe.WebhookID = strings.ReplaceAll(er.WebhookID, "\x00", "\uFFFD")
+	safe.EventID = strings.ReplaceAll(er.EventID, "\x00", "\uFFFD")
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		where, args := eraseWhere(pgDialect, &safe, "record->>'event_id'")
+		tag, err := tx.Exec(ctx, "DELETE FROM outhook_invocation WHERE tenant = $1"+where, args...)
+		if err != nil {
+			return err
+		}
+		er.Invocations = tag.RowsAffected()
+		if er.EventID == "" {
+			where, args = eraseWhere(pgDialect, &safe, "")
+			if tag, err = tx.Exec(ctx, "DELETE FROM outhook_dead_letter WHERE tenant = $1"+where, args...); err != nil {
+				return err
+			}
+			er.DeadLetters = tag.RowsAffected()
+		} else if er.DeadLetters, err = s.eraseDeadByEvent(ctx, tx, er, &safe); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO outhook_erasure (id, tenant, webhook_id, event_id, actor, at, invocations, dead_letters, deliveries)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			er.ID, er.Tenant, safe.WebhookID, safe.EventID, strings.ReplaceAll(er.Actor, "\x00", "\uFFFD"), er.At, er.Invocations, er.DeadLetters, er.Deliveries)
+		return err
+	})
+}
+
+// eraseDeadByEvent deletes er's dead letters by event id. An event is
+// kept as published, as text: one with a \u0000 escape cannot be read as
+// JSON by PostgreSQL without failing, so those few are read here instead.
+func (s *pgStore) eraseDeadByEvent(ctx context.Context, tx pgx.Tx, er, safe *webhook.Erasure) (int64, error) {
+	const nul = `strpos(event, '\u0000') > 0`
+	where, args := eraseWhere(pgDialect, safe, "(CASE WHEN "+nul+" THEN NULL ELSE event::json->>'event_id' END)")
+	tag, err := tx.Exec(ctx, "DELETE FROM outhook_dead_letter WHERE tenant = $1"+where, args...)
+	if err != nil {
+		return 0, err
+	}
+	n := tag.RowsAffected()
+	noEvent := *safe
+	noEvent.EventID = ""
+	where, args = eraseWhere(pgDialect, &noEvent, "")
+	rows, err := tx.Query(ctx, "SELECT delivery_id, event FROM outhook_dead_letter WHERE tenant = $1"+where+" AND "+nul, args...)
+	if err != nil {
+		return n, err
+	}
+	var ids []string
+	for rows.Next() {
+		var id, ev string
+		if err := rows.Scan(&id, &ev); err != nil {
+			rows.Close()
+			return n, err
+		}
+		if e, err := event.Parse([]byte(ev)); err == nil && e.ID() == er.EventID {
+			ids = append(ids, id)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(ids) == 0 {
+		return n, err
+	}
+	tag, err = tx.Exec(ctx, "DELETE FROM outhook_dead_letter WHERE delivery_id = ANY($1)", ids)
+	return n + tag.RowsAffected(), err
+}
+
+const erasureColumns = "id, tenant, webhook_id, event_id, actor, at, invocations, dead_letters, deliveries"
+
+func (s *pgStore) erasures(ctx context.Context, tenant string, limit int) ([]webhook.Erasure, error) {
+	q := "SELECT " + erasureColumns + ` FROM outhook_erasure WHERE tenant = $1 ORDER BY at DESC, id COLLATE "C" DESC`
+	args := []any{tenant}
+	if limit > 0 {
+		q += " LIMIT $2"
+		args = append(args, limit)
+	}
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (webhook.Erasure, error) {
+		var e webhook.Erasure
+		err := row.Scan(&e.ID, &e.Tenant, &e.WebhookID, &e.EventID, &e.Actor, &e.At, &e.Invocations, &e.DeadLetters, &e.Deliveries)
+		return e, err
+	})
+}
+
+func (s *pgStore) discard(ctx context.Context, tenant string, f filter, limit int) (int64, error) {
+	q, args := discardSQL(pgDialect, "delivery_id", tenant, f, limit)
+	return s.exec(ctx, "DELETE FROM outhook_dead_letter WHERE delivery_id IN ("+q+" FOR UPDATE SKIP LOCKED)", args...)
+}
+
+// SQLite: one writer at a time, so plain deletes by rowid.
+
+func (s *sqliteStore) exec(ctx context.Context, q string, args ...any) (int64, error) {
+	res, err := s.db.ExecContext(ctx, q, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+func (s *sqliteStore) pruneAge(ctx context.Context, dead bool, before time.Time) (int64, error) {
+	table, at := "outhook_invocation", "started_at"
+	if dead {
+		table, at = "outhook_dead_letter", "failed_at"
+	}
+	return s.exec(ctx, fmt.Sprintf("DELETE FROM %[1]s WHERE rowid IN (SELECT rowid FROM %[1]s WHERE %[2]s < ?1 LIMIT ?2)", table, at),
+		unixNano(before), pruneBatch)
+}
+
+func (s *sqliteStore) pruneCount(ctx context.Context, dead bool, keep int) (int64, error) {
+	table, at, id := "outhook_invocation", "started_at", "id"
+	if dead {
+		table, at, id = "outhook_dead_letter", "failed_at", "delivery_id"
+	}
+	return s.exec(ctx, fmt.Sprintf(`DELETE FROM %[1]s WHERE rowid IN (SELECT r FROM (
+			SELECT rowid AS r, row_number() OVER (PARTITION BY tenant, webhook_id ORDER BY %[2]s DESC, %[3]s DESC) AS n FROM %[1]s)
+		WHERE n > ?1 LIMIT ?2)`, table, at, id), keep, pruneBatch)
+}
+
+func (s *sqliteStore) erase(ctx context.Context, er *webhook.Erasure) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }()
+	count := func(q string, args []any) (int64, error) {
+		res, err := tx.ExecContext(ctx, q, args...)
+		if err != nil {
+			return 0, err
+		}
+		return res.RowsAffected()
+	}
+	where, args := eraseWhere(sqliteDialect, er, "json_extract(record, '$.event_id')")
+	if er.Invocations, err = count("DELETE FROM outhook_invocation WHERE tenant = ?1"+where, args); err != nil {
+		return err
+	}
+	where, args = eraseWhere(sqliteDialect, er, "json_extract(event, '$.event_id')")
+	if er.DeadLetters, err = count("DELETE FROM outhook_dead_letter WHERE tenant = ?1"+where, args); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO outhook_erasure (id, tenant, webhook_id, event_id, actor, at, invocations, dead_letters, deliveries)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		er.ID, er.Tenant, er.WebhookID, er.EventID, er.Actor, unixNano(er.At), er.Invocations, er.DeadLetters, er.Deliveries); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func (s *sqliteStore) erasures(ctx context.Context, tenant string, limit int) ([]webhook.Erasure, error) {
+	q := "SELECT " + erasureColumns + " FROM outhook_erasure WHERE tenant = ? ORDER BY at DESC, id DESC"
+	args := []any{tenant}
+	if limit > 0 {
+		q += " LIMIT ?"
+		args = append(args, limit)
+	}
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []webhook.Erasure
+	for rows.Next() {
+		var e webhook.Erasure
+		var at int64
+		if err := rows.Scan(&e.ID, &e.Tenant, &e.WebhookID, &e.EventID, &e.Actor, &at, &e.Invocations, &e.DeadLetters, &e.Deliveries); err != nil {
+			return nil, err
+		}
+		e.At = time.Unix(0, at)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+func (s *sqliteStore) discard(ctx context.Context, tenant string, f filter, limit int) (int64, error) {
+	q, args := discardSQL(sqliteDialect, "rowid", tenant, f, limit)
+	return s.exec(ctx, "DELETE FROM outhook_dead_letter WHERE rowid IN ("+q+")", args...)
+}
+
+// Erasing queued deliveries: the engine's jobs not running, read a batch
+// at a time by job id, picked in Go (the filter is a function of the
+// webhook's key), and deleted unless they started running meanwhile.
+
+// erasableStates are the states of a job that waits to run (again).
+const erasableStates = `('available', 'pending', 'retryable', 'scheduled')`
+
+// queuedJob is what Erase reads of a job.
+type queuedJob struct {
+	id                int64
+	webhookID, evJSON string
+}
+
+// picks reports whether f picks the job.
+func (j queuedJob) picks(f engine.EraseFilter) bool {
+	if f.Webhook != nil && !f.Webhook(j.webhookID) {
+		return false
+	}
+	if f.EventID == "" {
+		return true
+	}
+	var e struct {
+		ID string `json:"event_id"`
+	}
+	return json.Unmarshal([]byte(j.evJSON), &e) == nil && e.ID == f.EventID
+}
+
+// Erase deletes the engine's queued jobs that f picks, across instances:
+// those waiting to run, snoozed or between retries; a job being run is
+// left to end. It reads every queued job of the engine's queue, a batch
+// at a time. A deleted job's row in its ordering key's line goes with it,
+// so the next in line goes on.
+func (e *Engine) Erase(ctx context.Context, f engine.EraseFilter) (int, error) {
+	n := 0
+	var after int64
+	for {
+		jobs, err := e.queue.queued(ctx, e.cfg.queue, after, pruneBatch)
+		if err != nil {
+			return n, fmt.Errorf("riverengine: erasing queued deliveries: %w", err)
+		}
+		var ids []int64
+		for _, j := range jobs {
+			if j.picks(f) {
+				ids = append(ids, j.id)
+			}
+		}
+		if len(ids) > 0 {
+			m, err := e.queue.deleteQueued(ctx, ids)
+			n += int(m)
+			if err != nil {
+				return n, fmt.Errorf("riverengine: erasing queued deliveries: %w", err)
+			}
+		}
+		if len(jobs) < pruneBatch {
+			return n, nil
+		}
+		after = jobs[len(jobs)-1].id
+	}
+}
+
+var _ engine.Eraser = (*Engine)(nil)
+
+func (q *pgQueue) queued(ctx context.Context, queue string, after int64, limit int) ([]queuedJob, error) {
+	rows, err := q.pool.Query(ctx, `SELECT id, args->>'webhook_id', args->>'event' FROM river_job
+		WHERE kind = $1 AND queue = $2 AND id > $3 AND state IN `+erasableStates+` ORDER BY id LIMIT $4`, JobKind, queue, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (queuedJob, error) {
+		var j queuedJob
+		err := row.Scan(&j.id, &j.webhookID, &j.evJSON)
+		return j, err
+	})
+}
+
+// deleteQueued deletes the jobs of ids still waiting, with their rows in
+// their lines: a fetch that set one running first wins, and the delete
+// then passes it over.
+func (q *pgQueue) deleteQueued(ctx context.Context, ids []int64) (int64, error) {
+	var n int64
+	err := q.pool.QueryRow(ctx, `WITH gone AS (DELETE FROM river_job WHERE id = ANY($1) AND state IN `+erasableStates+` RETURNING id),
+		lines AS (DELETE FROM outhook_ordering WHERE job_id IN (SELECT id FROM gone))
+		SELECT count(*) FROM gone`, ids).Scan(&n)
+	return n, err
+}
+
+func (q *sqliteQueue) queued(ctx context.Context, queue string, after int64, limit int) ([]queuedJob, error) {
+	rows, err := q.db.QueryContext(ctx, `SELECT id, json_extract(args, '$.webhook_id'), json_extract(args, '$.event') FROM river_job
+		WHERE kind = ? AND queue = ? AND id > ? AND state IN `+erasableStates+` ORDER BY id LIMIT ?`, JobKind, queue, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []queuedJob
+	for rows.Next() {
+		var j queuedJob
+		var hook, ev sql.NullString
+		if err := rows.Scan(&j.id, &hook, &ev); err != nil {
+			return nil, err
+		}
+		j.webhookID, j.evJSON = hook.String, ev.String
+		out = append(out, j)
+	}
+	return out, rows.Err()
+}
+
+func (q *sqliteQueue) deleteQueued(ctx context.Context, ids []int64) (int64, error) {
+	var n int64
+	err := q.inTx(ctx, func(tx *sql.Tx) error {
+		for _, id := range ids {
+			res, err := tx.ExecContext(ctx, "DELETE FROM river_job WHERE id = ? AND state IN "+erasableStates, id)
+			if err != nil {
+				return err
+			}
+			m, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			if m == 0 {
+				continue // running by now
+			}
+			n += m
+			if _, err := tx.ExecContext(ctx, "DELETE FROM outhook_ordering WHERE job_id = ?", id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return n, err
+}
+
+// WithRetention has a working instance (not WithPublishOnly) enforce r on
+// the engine's Store (Store.Enforce) every r.Interval, from Start until
+// Close; instances enforcing at once share the work. Without it records
+// and dead letters are kept until deleted (Store.Prune, Erase, Redeliver).
+func WithRetention(r webhook.Retention) Option {
+	return optionFunc(func(c *config) { c.retention = &r })
+}
+
+func (e *Engine) retain(ctx context.Context, r webhook.Retention) {
+	defer close(e.retained)
+	interval := r.Interval
+	if interval <= 0 {
+		interval = webhook.DefaultRetentionInterval
+	}
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if _, err := e.store.Enforce(ctx, r); err != nil && ctx.Err() == nil {
+			e.cfg.logger.WarnContext(ctx, "riverengine: enforcing the retention of records and dead letters", "error", err)
+		}
+	}
+}

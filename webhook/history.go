@@ -1,0 +1,237 @@
+package webhook
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/outhook/outhook/engine"
+)
+
+// Retention bounds the history a store keeps: invocation records and dead
+// letters, by age and by count. Counts are per webhook of a tenant, as the
+// memory store's bounds are, so that a webhook failing forever pushes out
+// its own history and no other's. A zero field is no bound.
+type Retention struct {
+	// RecordAge deletes the records that started longer ago than it.
+	RecordAge time.Duration
+	// RecordsPerWebhook keeps the latest that many records of each
+	// webhook (latest in the order of pages) and deletes the others.
+	RecordsPerWebhook int
+	// DeadLetterAge deletes the dead letters that failed longer ago than
+	// it: they can then no longer be redelivered.
+	DeadLetterAge time.Duration
+	// DeadLettersPerWebhook keeps the latest that many dead letters of
+	// each webhook.
+	DeadLettersPerWebhook int
+	// Interval is how often the store enforces the bounds in the
+	// background; zero means DefaultRetentionInterval.
+	Interval time.Duration
+	// Now is the clock the ages are measured by; nil means time.Now.
+	Now func() time.Time
+}
+
+// DefaultRetentionInterval is how often a store enforces its Retention
+// when the Retention does not say.
+const DefaultRetentionInterval = time.Minute
+
+func (r Retention) interval() time.Duration {
+	if r.Interval <= 0 {
+		return DefaultRetentionInterval
+	}
+	return r.Interval
+}
+
+func (r Retention) now() time.Time {
+	if r.Now == nil {
+		return time.Now()
+	}
+	return r.Now()
+}
+
+// Pruned counts what one enforcement of a Retention deleted.
+type Pruned struct {
+	Invocations int64 `json:"invocations"`
+	DeadLetters int64 `json:"dead_letters"`
+}
+
+// EraseSelector picks what Tenant.Erase erases of a tenant: everything
+// when both fields are empty, one webhook's history and queue with
+// WebhookID, what carries one event id with EventID, and what meets both
+// when both are set.
+type EraseSelector struct {
+	WebhookID string `json:"webhook_id,omitempty"`
+	EventID   string `json:"event_id,omitempty"`
+}
+
+// Erasure is the record of one erasure on request: who asked, what was
+// selected, when, and what was erased. Stores keep it; Tenant.Erasures
+// lists them.
+type Erasure struct {
+	ID     string `json:"id"`
+	Tenant string `json:"tenant,omitempty"`
+	EraseSelector
+	Actor string    `json:"actor"`
+	At    time.Time `json:"at"`
+	// Invocations, DeadLetters and Deliveries count the records, dead
+	// letters and queued deliveries erased.
+	Invocations int64 `json:"invocations"`
+	DeadLetters int64 `json:"dead_letters"`
+	Deliveries  int64 `json:"deliveries"`
+}
+
+// EraseStore is a QueryStore that erases on request, keeps the record of
+// each erasure, and discards dead letters in bulk. MemoryStore and
+// riverengine's Store are EraseStores.
+type EraseStore interface {
+	QueryStore
+	// Erase deletes the records and dead letters of er.Tenant that
+	// er.EraseSelector picks, sets er's Invocations and DeadLetters to
+	// the counts deleted, keeps er, and returns it.
+	Erase(ctx context.Context, er Erasure) (Erasure, error)
+	// Erasures lists up to limit erasures of tenant, newest first (all
+	// for zero or less).
+	Erasures(ctx context.Context, tenant string, limit int) ([]Erasure, error)
+	// DiscardDeadLetters deletes up to limit dead letters of tenant's
+	// webhook that failed within [since, until) (a zero bound is none),
+	// and reports how many it deleted. Several callers may discard the
+	// same ones at once: each is deleted, and counted, once.
+	DiscardDeadLetters(ctx context.Context, tenant, webhookID string, since, until time.Time, limit int) (int, error)
+}
+
+// ErrEraseUnsupported is returned by Tenant.Erase, which erases nothing,
+// when the Dispatcher's store is not an EraseStore or its engine not an
+// engine.Eraser: an erasure must reach the queue too.
+var ErrEraseUnsupported = errors.New("webhook: the store or engine cannot erase on request")
+
+// Erase erases, for a data-protection request, every invocation record,
+// dead letter and queued delivery of the tenant that sel picks, and keeps
+// a record of it (Erasures) naming actor. Queued deliveries are dropped
+// first, so none of them records anything after; a delivery being
+// attempted as Erase runs is not stopped, and its record may land after
+// the erasure: erasing again removes it. The returned Erasure counts what
+// was erased. Should the store fail once the queue is erased, the error
+// says how many deliveries went, and no erasure is recorded: call again.
+func (t *Tenant) Erase(ctx context.Context, sel EraseSelector, actor string) (Erasure, error) {
+	if err := checkTenant(t.id); err != nil {
+		return Erasure{}, err
+	}
+	es, ok := t.d.store.(EraseStore)
+	eng := t.d.engine
+	if te, traced := eng.(tracedEngine); traced {
+		eng = te.Engine
+	}
+	er, ok2 := eng.(engine.Eraser)
+	if !ok || !ok2 {
+		return Erasure{}, ErrEraseUnsupported
+	}
+	if !t.d.enter() {
+		return Erasure{}, ErrClosed
+	}
+	defer t.d.leave()
+	tenant, hookID := t.id, sel.WebhookID
+	n, err := er.Erase(ctx, engine.EraseFilter{
+		Webhook: func(key string) bool {
+			kt, id := splitKey(key)
+			return kt == tenant && (hookID == "" || id == hookID)
+		},
+		EventID: sel.EventID,
+	})
+	if err != nil {
+		return Erasure{}, fmt.Errorf("webhook: erasing queued deliveries: %w", err)
+	}
+	out, err := es.Erase(ctx, Erasure{
+		ID: newID(), Tenant: t.id, EraseSelector: sel, Actor: actor,
+		At: t.d.cfg.now(), Deliveries: int64(n),
+	})
+	if err != nil {
+		return Erasure{}, fmt.Errorf("webhook: erasing records, after %d queued deliveries: %w", n, err)
+	}
+	return out, nil
+}
+
+// Erasures lists up to limit of the tenant's erasures, newest first (all
+// for zero or less).
+func (t *Tenant) Erasures(ctx context.Context, limit int) ([]Erasure, error) {
+	if err := checkTenant(t.id); err != nil {
+		return nil, err
+	}
+	es, ok := t.d.store.(EraseStore)
+	if !ok {
+		return nil, ErrEraseUnsupported
+	}
+	return es.Erasures(ctx, t.id, limit)
+}
+
+// bulkBatch is how many dead letters a bulk operation handles at a time.
+const bulkBatch = 100
+
+// RedeliverDeadLetters redelivers every dead letter of the tenant's
+// webhook id that failed within [since, until) (a zero bound is none), a
+// batch at a time, each as Redeliver does: the dead letter is taken and
+// its delivery queued together (in one transaction on an engine with its
+// own store), so several instances may run it at once and each dead letter
+// is redelivered once. It stops at the first error of the store, or when
+// ctx ends, returning what it did.
+func (t *Tenant) RedeliverDeadLetters(ctx context.Context, webhookID string, since, until time.Time) (Recovered, error) {
+	return t.redeliverRange(ctx, webhookID, since, until)
+}
+
+// DiscardDeadLetters deletes every dead letter of the tenant's webhook id
+// that failed within [since, until) (a zero bound is none), a batch at a
+// time, and reports how many this call deleted; several instances may
+// discard at once, each dead letter counted by the one that deleted it.
+func (t *Tenant) DiscardDeadLetters(ctx context.Context, webhookID string, since, until time.Time) (int, error) {
+	if err := checkTenant(t.id); err != nil {
+		return 0, err
+	}
+	es, ok := t.d.store.(EraseStore)
+	if !ok {
+		return 0, ErrEraseUnsupported
+	}
+	total := 0
+	for {
+		n, err := es.DiscardDeadLetters(ctx, t.id, webhookID, since, until, bulkBatch)
+		total += n
+		if err != nil || n == 0 {
+			return total, err
+		}
+	}
+}
+
+// redeliverRange is Recover with an upper bound, until (zero: none).
+func (t *Tenant) redeliverRange(ctx context.Context, webhookID string, since, until time.Time) (Recovered, error) {
+	var out Recovered
+	qs, err := t.queries()
+	if err != nil {
+		return out, err
+	}
+	if t.d.hookOf(t.id, webhookID) == nil {
+		return out, fmt.Errorf("webhook %q: %w", webhookID, ErrNotFound)
+	}
+	q := DeadLetterQuery{WebhookID: webhookID, Since: since, Until: until, Limit: bulkBatch}
+	for {
+		page, err := qs.QueryDeadLetters(ctx, t.id, q)
+		if err != nil {
+			return out, err
+		}
+		for _, dl := range page.DeadLetters {
+			err := t.d.redeliver(ctx, t.id, dl.DeliveryID)
+			switch {
+			case err == nil:
+				out.Redelivered++
+			case errors.Is(err, ErrNotFound) && t.d.hookOf(t.id, webhookID) != nil:
+				// Taken meanwhile by another Recover or Redeliver.
+			case ctx.Err() != nil || errors.Is(err, ErrClosed):
+				return out, err
+			default:
+				out.Failed = append(out.Failed, fmt.Errorf("dead letter %s: %w", dl.DeliveryID, err))
+			}
+		}
+		if page.Next == "" {
+			return out, nil
+		}
+		q.Cursor = page.Next
+	}
+}
