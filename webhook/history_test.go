@@ -229,7 +229,7 @@ func TestTenantRedeliverDeadLettersRace(t *testing.T) {
 	}
 	wg.Wait()
 	require.Equal(t, int64(150), total.Load())
-	require.Eventually(t, func() bool { return len(rc.got()) == before+150 }, 5*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return len(rc.got()) == before+150 }, 30*time.Second, 5*time.Millisecond)
 	seen := map[string]int{}
 	for _, r := range rc.got()[before:] {
 		seen[r.header.Get("webhook-id")]++
