@@ -2,7 +2,6 @@ package audit
 
 import (
 	"embed"
-	"fmt"
 	"sync"
 
 	"github.com/outhook/outhook/event"
@@ -18,17 +17,13 @@ var mockFiles embed.FS
 var mockFileNames = []string{"access-flow-created.json", "bundle-updated.json", "integration-deleted.json"}
 
 var mockEvents = sync.OnceValue(func() []*event.Event {
-	out := make([]*event.Event, 0, len(mockFileNames))
-	for _, name := range mockFileNames {
-		raw, err := mockFiles.ReadFile("mockdata/" + name)
-		if err != nil {
-			panic(err) // embedded at build time; a test reads every file
-		}
-		e, err := event.Parse(raw)
-		if err != nil {
-			panic(fmt.Sprintf("mock event %s: %v", name, err))
-		}
-		out = append(out, e)
+	paths := make([]string, len(mockFileNames))
+	for i, name := range mockFileNames {
+		paths[i] = "mockdata/" + name
+	}
+	out, err := event.ParseFiles(mockFiles, paths...)
+	if err != nil {
+		panic(err) // embedded at build time; a test reads every file
 	}
 	return out
 })

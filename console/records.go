@@ -86,20 +86,34 @@ func (h *Handler) invocations(c *request) error {
 			WebhookID: f.Webhook, Outcome: webhook.Outcome(f.Outcome), Since: since, Until: until,
 			Cursor: f.Cursor, Limit: h.cfg.pageSize,
 		})
-		var qe *webhook.QueryError
-		switch {
-		case errors.Is(err, webhook.ErrQueryUnsupported):
-			p.Unsupported = true
-		case errors.As(err, &qe):
-			p.Errors = append(p.Errors, fieldError{Field: qe.Field, Message: qe.Error()})
-		case err != nil:
+		ok, err := pageRead(err, &p.Unsupported, &p.Errors)
+		if err != nil {
 			return err
-		default:
+		}
+		if ok {
 			p.Invocations, p.Next = page.Invocations, page.Next
 		}
 	}
 	h.render(c, http.StatusOK, "invocations", p)
 	return nil
+}
+
+// pageRead sorts the error of a records query: a store that cannot query
+// sets unsupported, a query it refuses is one of errs, with its field;
+// anything else is returned. ok reports that the page was read.
+func pageRead(err error, unsupported *bool, errs *[]fieldError) (ok bool, _ error) {
+	var qe *webhook.QueryError
+	switch {
+	case errors.Is(err, webhook.ErrQueryUnsupported):
+		*unsupported = true
+	case errors.As(err, &qe):
+		*errs = append(*errs, fieldError{Field: qe.Field, Message: qe.Error()})
+	case err != nil:
+		return false, err
+	default:
+		return true, nil
+	}
+	return false, nil
 }
 
 type deadLettersPage struct {
@@ -125,15 +139,11 @@ func (h *Handler) deadLetters(c *request) error {
 		page, err := c.tenant.DeadLetters(c.ctx(), webhook.DeadLetterQuery{
 			WebhookID: f.Webhook, Since: since, Until: until, Cursor: f.Cursor, Limit: h.cfg.pageSize,
 		})
-		var qe *webhook.QueryError
-		switch {
-		case errors.Is(err, webhook.ErrQueryUnsupported):
-			p.Unsupported = true
-		case errors.As(err, &qe):
-			p.Errors = append(p.Errors, fieldError{Field: qe.Field, Message: qe.Error()})
-		case err != nil:
+		ok, err := pageRead(err, &p.Unsupported, &p.Errors)
+		if err != nil {
 			return err
-		default:
+		}
+		if ok {
 			p.DeadLetters, p.Next = page.DeadLetters, page.Next
 		}
 	}

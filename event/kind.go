@@ -1,5 +1,10 @@
 package event
 
+import (
+	"fmt"
+	"io/fs"
+)
+
 // Kind is a family of event types served together because their events
 // share one payload, such as Apono's access requests, integration events
 // or audit events: its triggers, the schema of their payload and realistic
@@ -29,4 +34,22 @@ func (k Kind) Mock(t Trigger) (*Event, bool) {
 		}
 	}
 	return nil, false
+}
+
+// ParseFiles parses the event in each of the files names of fsys, in
+// order: the mock events a kind's package embeds. An error names the file.
+func ParseFiles(fsys fs.FS, names ...string) ([]*Event, error) {
+	out := make([]*Event, 0, len(names))
+	for _, name := range names {
+		raw, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, err
+		}
+		e, err := Parse(raw)
+		if err != nil {
+			return nil, fmt.Errorf("event %s: %w", name, err)
+		}
+		out = append(out, e)
+	}
+	return out, nil
 }

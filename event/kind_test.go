@@ -1,7 +1,9 @@
 package event_test
 
 import (
+	"io/fs"
 	"testing"
+	"testing/fstest"
 
 	"github.com/stretchr/testify/require"
 
@@ -18,4 +20,18 @@ func TestKindMock(t *testing.T) {
 	require.False(t, ok, "a Kind matches mock events by their type as written")
 	_, ok = event.Kind{}.Mock(accessrequest.Expired)
 	require.False(t, ok)
+}
+
+func TestParseFilesNamesTheFileAtFault(t *testing.T) {
+	fsys := fstest.MapFS{
+		"a.json": {Data: []byte(`{"event_type": "A", "event_time": 1}`)},
+		"b.json": {Data: []byte(`{"event_type": "B"`)},
+	}
+	es, err := event.ParseFiles(fsys, "a.json")
+	require.NoError(t, err)
+	require.Equal(t, event.Trigger("A"), es[0].Type())
+	_, err = event.ParseFiles(fsys, "a.json", "b.json")
+	require.ErrorContains(t, err, "b.json")
+	_, err = event.ParseFiles(fsys, "missing.json")
+	require.ErrorIs(t, err, fs.ErrNotExist)
 }

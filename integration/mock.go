@@ -2,7 +2,6 @@ package integration
 
 import (
 	"embed"
-	"fmt"
 	"sync"
 
 	"github.com/outhook/outhook/event"
@@ -23,15 +22,11 @@ var mockFileNames = map[event.Trigger]string{
 var mockEvents = sync.OnceValue(func() map[event.Trigger]*event.Event {
 	out := make(map[event.Trigger]*event.Event, len(mockFileNames))
 	for trigger, name := range mockFileNames {
-		raw, err := mockFiles.ReadFile("mockdata/" + name)
+		es, err := event.ParseFiles(mockFiles, "mockdata/"+name)
 		if err != nil {
 			panic(err) // embedded at build time; a test reads every file
 		}
-		e, err := event.Parse(raw)
-		if err != nil {
-			panic(fmt.Sprintf("mock event %s: %v", name, err))
-		}
-		out[trigger] = e
+		out[trigger] = es[0]
 	}
 	return out
 })
