@@ -360,23 +360,11 @@ func TestOAuthSecretsNeverShow(t *testing.T) {
 	record, _ := json.Marshal(inv)
 	shownJSON, _ := json.Marshal(shown)
 	listJSON, _ := json.Marshal(list)
-	var spanText strings.Builder
-	for _, span := range spans.GetSpans() {
-		spanText.WriteString(span.Name + span.Status.Description)
-		for _, kv := range span.Attributes {
-			spanText.WriteString(kv.Value.String())
-		}
-		for _, ev := range span.Events {
-			for _, kv := range ev.Attributes {
-				spanText.WriteString(kv.Value.String())
-			}
-		}
-	}
 	require.NotEmpty(t, spans.GetSpans())
 	mu.Lock()
 	defer mu.Unlock()
 	for what, out := range map[string]string{
-		"spans": spanText.String(), "record": string(record), "logs": logs.String(), "shown": string(shownJSON), "list": string(listJSON),
+		"spans": spanText(spans), "record": string(record), "logs": logs.String(), "shown": string(shownJSON), "list": string(listJSON),
 		"%v": fmt.Sprintf("%v", added), "%+v": fmt.Sprintf("%+v", added), "%#v": fmt.Sprintf("%#v", added),
 	} {
 		require.NotContains(t, out, oauthSecret, what)

@@ -146,12 +146,7 @@ func TestEchoedSecretsNeverShow(t *testing.T) {
 	all.Write(b)
 	require.NoError(t, d.Close(context.Background()))
 	all.WriteString(logs.String())
-	for _, span := range spans.GetSpans() {
-		all.WriteString(span.Name + span.Status.Description)
-		for _, kv := range span.Attributes {
-			all.WriteString(kv.Value.String())
-		}
-	}
+	all.WriteString(spanText(spans))
 
 	require.Len(t, rc.got(), 4, "the receiver saw every request")
 	require.Contains(t, rc.got()[0].header.Get("Authorization"), "bearer-5f2a9c", "the secrets were sent")

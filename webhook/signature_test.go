@@ -136,18 +136,31 @@ func TestSecretsNeverShow(t *testing.T) {
 	require.NoError(t, d.Close(context.Background())) // no log line or span comes after this
 	all.WriteString(logs.String())
 	require.NotEmpty(t, spans.GetSpans())
-	for _, span := range spans.GetSpans() {
-		all.WriteString(span.Name + span.Status.Description)
-		for _, kv := range span.Attributes {
-			all.WriteString(kv.Value.String())
-		}
-	}
+	all.WriteString(spanText(spans))
 
 	require.Contains(t, all.String(), "REDACTED", "the scan saw redacted records")
 	require.Contains(t, logs.String(), "webhook delivery", "the scan saw log lines")
 	for _, s := range append(secrets, "resp-cookie-1a2b") {
 		require.NotContains(t, all.String(), s)
 	}
+}
+
+// spanText is every name, status, attribute and event attribute of the
+// spans exported, as one text to search for secrets.
+func spanText(spans *tracetest.InMemoryExporter) string {
+	var b strings.Builder
+	for _, span := range spans.GetSpans() {
+		b.WriteString(span.Name + span.Status.Description)
+		for _, kv := range span.Attributes {
+			b.WriteString(kv.Value.String())
+		}
+		for _, ev := range span.Events {
+			for _, kv := range ev.Attributes {
+				b.WriteString(kv.Value.String())
+			}
+		}
+	}
+	return b.String()
 }
 
 // lockedBuffer is a bytes.Buffer that workers may write while a test reads.
