@@ -36,7 +36,7 @@
 //	GET    /invocations                       records, filtered, in pages
 //	GET    /dead-letters                      dead letters, filtered, in pages
 //	POST   /dead-letters/{delivery_id}/redeliver
-//	POST   /erasures                          erase the tenant's history and queue (all, a webhook's, an event id's)
+//	POST   /erasures                          erase the tenant's history and queue ({"all":true}, a webhook's, an event id's)
 //	GET    /erasures                          the erasures made, newest first
 //
 // Secrets are write-only: answers mask header values, signing secrets and

@@ -52,6 +52,11 @@ func TestBulkDeadLettersAndErasure(t *testing.T) {
 	require.Len(t, letters.DeadLetters, 4, "6 to 9 are left")
 
 	var er webhook.Erasure
+	// An empty body, or all with a narrower field, erases nothing.
+	acme.problem(http.StatusBadRequest, "invalid-request", http.MethodPost, "/erasures", map[string]any{}, manage.ExpectInvalid, "1")
+	acme.problem(http.StatusBadRequest, "invalid-request", http.MethodPost, "/erasures", map[string]any{"all": true, "webhook_id": w.ID}, manage.ExpectInvalid, "1")
+	acme.ok(http.StatusOK, &letters, http.MethodGet, "/dead-letters", nil)
+	require.Len(t, letters.DeadLetters, 4, "nothing erased")
 	acme.ok(http.StatusOK, &er, http.MethodPost, "/erasures", map[string]any{"webhook_id": w.ID})
 	require.Equal(t, int64(4), er.DeadLetters)
 	require.Equal(t, w.ID, er.WebhookID)

@@ -200,6 +200,7 @@ func (h *Handler) problemOf(c *call, err error) *problem {
 		defs     webhook.DefinitionErrors
 		conflict *defstore.ConflictError
 		query    *webhook.QueryError
+		selector *webhook.EraseSelectorError
 	)
 	switch {
 	case errors.As(err, &p):
@@ -219,6 +220,8 @@ func (h *Handler) problemOf(c *call, err error) *problem {
 		return newProblem(kindNotFound, "%s", strings.TrimPrefix(err.Error(), "webhook: "))
 	case errors.As(err, &query):
 		return fieldProblem(query.Field, query.Err.Error())
+	case errors.As(err, &selector):
+		return fieldProblem(selector.Field, selector.Reason)
 	case errors.Is(err, webhook.ErrQueryUnsupported):
 		return newProblem(kindNotImplemented, "the service keeps invocation records where they cannot be queried")
 	case errors.Is(err, webhook.ErrEraseUnsupported):

@@ -72,7 +72,7 @@ func TestATenantSeesNothingOfAnother(t *testing.T) {
 		{"POST /dead-letters/{delivery_id}/redeliver", "/dead-letters/" + dl.DeliveryID + "/redeliver", nil, nil, http.StatusNotFound},
 		{"POST /webhooks/{id}/dead-letters/discard", "/webhooks/a-hook/dead-letters/discard", map[string]any{}, nil, http.StatusOK},
 		{"POST /erasures", "/erasures", map[string]any{"webhook_id": "a-hook"}, nil, http.StatusOK},
-		{"POST /erasures", "/erasures", map[string]any{}, nil, http.StatusOK},
+		{"POST /erasures", "/erasures", map[string]any{"all": true}, nil, http.StatusOK},
 		{"GET /erasures", "/erasures", nil, nil, http.StatusOK},
 		{"POST /webhooks", "/webhooks", mine, nil, http.StatusCreated},
 	}

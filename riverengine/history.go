@@ -38,12 +38,13 @@ func (s *Store) Enforce(ctx context.Context, r webhook.Retention) (webhook.Prune
 	for _, step := range []struct {
 		on     bool
 		sum    *int64
+		whole  bool // delete deletes all there is, not a batch
 		delete func() (int64, error)
 	}{
-		{r.RecordAge > 0, &out.Invocations, func() (int64, error) { return s.b.pruneAge(ctx, false, now.Add(-r.RecordAge)) }},
-		{r.RecordsPerWebhook > 0, &out.Invocations, func() (int64, error) { return s.b.pruneCount(ctx, false, r.RecordsPerWebhook) }},
-		{r.DeadLetterAge > 0, &out.DeadLetters, func() (int64, error) { return s.b.pruneAge(ctx, true, now.Add(-r.DeadLetterAge)) }},
-		{r.DeadLettersPerWebhook > 0, &out.DeadLetters, func() (int64, error) { return s.b.pruneCount(ctx, true, r.DeadLettersPerWebhook) }},
+		{r.RecordAge > 0, &out.Invocations, false, func() (int64, error) { return s.b.pruneAge(ctx, false, now.Add(-r.RecordAge)) }},
+		{r.RecordsPerWebhook > 0, &out.Invocations, true, func() (int64, error) { return s.pruneCount(ctx, false, r.RecordsPerWebhook) }},
+		{r.DeadLetterAge > 0, &out.DeadLetters, false, func() (int64, error) { return s.b.pruneAge(ctx, true, now.Add(-r.DeadLetterAge)) }},
+		{r.DeadLettersPerWebhook > 0, &out.DeadLetters, true, func() (int64, error) { return s.pruneCount(ctx, true, r.DeadLettersPerWebhook) }},
 	} {
 		for step.on {
 			n, err := step.delete()
@@ -51,12 +52,38 @@ func (s *Store) Enforce(ctx context.Context, r webhook.Retention) (webhook.Prune
 			if err != nil {
 				return out, &StoreError{Op: "Enforce", Err: err}
 			}
-			if n < pruneBatch {
+			if step.whole || n < pruneBatch {
 				break
 			}
 		}
 	}
 	return out, nil
+}
+
+// pruneCount deletes what is past the latest keep of each webhook that
+// has more, a batch at a time through the webhook's index, and returns
+// the count deleted: under pruneBatch once it is done. The webhooks over
+// the bound are found in one read of an index; each batch then reads only
+// keep rows and the ones it deletes, not the whole table again.
+func (s *Store) pruneCount(ctx context.Context, dead bool, keep int) (int64, error) {
+	over, err := s.b.overCount(ctx, dead, keep)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	for _, p := range over {
+		for {
+			m, err := s.b.pruneCount(ctx, dead, p[0], p[1], keep)
+			n += m
+			if err != nil {
+				return n, err
+			}
+			if m < pruneBatch {
+				break
+			}
+		}
+	}
+	return n, nil
 }
 
 // Erase deletes the records and dead letters of er.Tenant that its
@@ -127,15 +154,33 @@ func (s *pgStore) pruneAge(ctx context.Context, dead bool, before time.Time) (in
 		WHERE started_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`, pgBound(before), pruneBatch)
 }
 
-func (s *pgStore) pruneCount(ctx context.Context, dead bool, keep int) (int64, error) {
+// pruneCount picks the rows past the latest keep of the webhook through
+// its index, then locks them by key (= ANY, so by the primary key, not a
+// scan of the table), skipping those another instance holds.
+func (s *pgStore) pruneCount(ctx context.Context, dead bool, tenant, hook string, keep int) (int64, error) {
 	table, key, at, id := "outhook_invocation", "seq", "started_at", "id"
 	if dead {
 		table, key, at, id = "outhook_dead_letter", "delivery_id", "failed_at", "delivery_id"
 	}
-	return s.exec(ctx, fmt.Sprintf(`DELETE FROM %[1]s WHERE %[2]s IN (SELECT %[2]s FROM %[1]s WHERE %[2]s IN (
-			SELECT %[2]s FROM (SELECT %[2]s, row_number() OVER (PARTITION BY tenant, webhook_id ORDER BY %[3]s DESC, %[4]s COLLATE "C" DESC) AS n
-			FROM %[1]s) ranked WHERE n > $1 LIMIT $2)
-		FOR UPDATE SKIP LOCKED)`, table, key, at, id), keep, pruneBatch)
+	return s.exec(ctx, fmt.Sprintf(`DELETE FROM %[1]s WHERE %[2]s IN (SELECT %[2]s FROM %[1]s WHERE %[2]s = ANY(ARRAY(
+			SELECT %[2]s FROM %[1]s WHERE tenant = $1 AND webhook_id = $2 ORDER BY %[3]s DESC, %[4]s COLLATE "C" DESC OFFSET $3 LIMIT $4))
+		FOR UPDATE SKIP LOCKED)`, table, key, at, id), tenant, hook, keep, pruneBatch)
+}
+
+func (s *pgStore) overCount(ctx context.Context, dead bool, keep int) ([][2]string, error) {
+	table := "outhook_invocation"
+	if dead {
+		table = "outhook_dead_letter"
+	}
+	rows, err := s.pool.Query(ctx, "SELECT tenant, webhook_id FROM "+table+" GROUP BY tenant, webhook_id HAVING count(*) > $1", keep)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) ([2]string, error) {
+		var p [2]string
+		err := row.Scan(&p[0], &p[1])
+		return p, err
+	})
 }
 
 func (s *pgStore) erase(ctx context.Context, er *webhook.Erasure) error {
@@ -248,14 +293,34 @@ func (s *sqliteStore) pruneAge(ctx context.Context, dead bool, before time.Time)
 		unixNano(before), pruneBatch)
 }
 
-func (s *sqliteStore) pruneCount(ctx context.Context, dead bool, keep int) (int64, error) {
+func (s *sqliteStore) pruneCount(ctx context.Context, dead bool, tenant, hook string, keep int) (int64, error) {
 	table, at, id := "outhook_invocation", "started_at", "id"
 	if dead {
 		table, at, id = "outhook_dead_letter", "failed_at", "delivery_id"
 	}
-	return s.exec(ctx, fmt.Sprintf(`DELETE FROM %[1]s WHERE rowid IN (SELECT r FROM (
-			SELECT rowid AS r, row_number() OVER (PARTITION BY tenant, webhook_id ORDER BY %[2]s DESC, %[3]s DESC) AS n FROM %[1]s)
-		WHERE n > ?1 LIMIT ?2)`, table, at, id), keep, pruneBatch)
+	return s.exec(ctx, fmt.Sprintf(`DELETE FROM %[1]s WHERE rowid IN (SELECT rowid FROM %[1]s
+		WHERE tenant = ?1 AND webhook_id = ?2 ORDER BY %[2]s DESC, %[3]s DESC LIMIT ?4 OFFSET ?3)`, table, at, id), tenant, hook, keep, pruneBatch)
+}
+
+func (s *sqliteStore) overCount(ctx context.Context, dead bool, keep int) ([][2]string, error) {
+	table := "outhook_invocation"
+	if dead {
+		table = "outhook_dead_letter"
+	}
+	rows, err := s.db.QueryContext(ctx, "SELECT tenant, webhook_id FROM "+table+" GROUP BY tenant, webhook_id HAVING count(*) > ?", keep)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out [][2]string
+	for rows.Next() {
+		var p [2]string
+		if err := rows.Scan(&p[0], &p[1]); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
 }
 
 func (s *sqliteStore) erase(ctx context.Context, er *webhook.Erasure) error {

@@ -61,7 +61,7 @@ func TestTenantEraseDeletesQueuedJobs(t *testing.T) {
 		require.NoError(t, err)
 		require.Empty(t, list)
 
-		er3, err := globex.Erase(ctx, webhook.EraseSelector{}, "dpo")
+		er3, err := globex.Erase(ctx, webhook.EraseSelector{All: true}, "dpo")
 		require.NoError(t, err)
 		require.Equal(t, int64(10), er3.Deliveries)
 		require.Equal(t, 4, depth(t, a))

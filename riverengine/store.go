@@ -58,9 +58,12 @@ type storeBackend interface {
 	prune(ctx context.Context, before time.Time) (int64, error)
 	// pruneAge and pruneCount delete up to pruneBatch rows of the records,
 	// or of the dead letters, that are older than before, or past the
-	// latest keep of their webhook.
+	// latest keep of hook of tenant.
 	pruneAge(ctx context.Context, dead bool, before time.Time) (int64, error)
-	pruneCount(ctx context.Context, dead bool, keep int) (int64, error)
+	pruneCount(ctx context.Context, dead bool, tenant, hook string, keep int) (int64, error)
+	// overCount lists the (tenant, webhook) pairs with more than keep
+	// records, or dead letters.
+	overCount(ctx context.Context, dead bool, keep int) ([][2]string, error)
 	// erase deletes er's rows and keeps er in one transaction.
 	erase(ctx context.Context, er *webhook.Erasure) error
 	erasures(ctx context.Context, tenant string, limit int) ([]webhook.Erasure, error)

@@ -57,12 +57,42 @@ type Pruned struct {
 }
 
 // EraseSelector picks what Tenant.Erase erases of a tenant: everything
-// when both fields are empty, one webhook's history and queue with
-// WebhookID, what carries one event id with EventID, and what meets both
-// when both are set.
+// with All, one webhook's history and queue with WebhookID, what carries
+// one event id with EventID, and what meets both when both are set. A
+// zero selector picks nothing and is refused, so that a request that
+// forgot to say (an empty body) cannot erase a whole tenant.
 type EraseSelector struct {
+	// All picks everything of the tenant; it cannot go with the others.
+	All       bool   `json:"all,omitempty"`
 	WebhookID string `json:"webhook_id,omitempty"`
 	EventID   string `json:"event_id,omitempty"`
+}
+
+// check returns an *EraseSelectorError unless sel picks something, one
+// way.
+func (sel EraseSelector) check() error {
+	narrow := sel.WebhookID != "" || sel.EventID != ""
+	switch {
+	case !sel.All && !narrow:
+		return &EraseSelectorError{Field: "all", Reason: "nothing is selected: set all to erase everything of the tenant, or webhook_id or event_id"}
+	case sel.All && sel.WebhookID != "":
+		return &EraseSelectorError{Field: "webhook_id", Reason: "all selects everything of the tenant: it cannot go with webhook_id"}
+	case sel.All && sel.EventID != "":
+		return &EraseSelectorError{Field: "event_id", Reason: "all selects everything of the tenant: it cannot go with event_id"}
+	}
+	return nil
+}
+
+// EraseSelectorError is Tenant.Erase's refusal of a selector that picks
+// nothing, or everything and something narrower at once; Field is the
+// selector's field (by its JSON name) at fault.
+type EraseSelectorError struct {
+	Field  string
+	Reason string
+}
+
+func (e *EraseSelectorError) Error() string {
+	return "webhook: erase selector: " + e.Field + ": " + e.Reason
 }
 
 // Erasure is the record of one erasure on request: who asked, what was
@@ -106,7 +136,8 @@ type EraseStore interface {
 var ErrEraseUnsupported = errors.New("webhook: the store or engine cannot erase on request")
 
 // Erase erases, for a data-protection request, every invocation record,
-// dead letter and queued delivery of the tenant that sel picks, and keeps
+// dead letter and queued delivery of the tenant that sel picks (a
+// selector that picks nothing is an *EraseSelectorError), and keeps
 // a record of it (Erasures) naming actor. Queued deliveries are dropped
 // first, so none of them records anything after; a delivery being
 // attempted as Erase runs is not stopped, and its record may land after
@@ -115,6 +146,9 @@ var ErrEraseUnsupported = errors.New("webhook: the store or engine cannot erase 
 // says how many deliveries went, and no erasure is recorded: call again.
 func (t *Tenant) Erase(ctx context.Context, sel EraseSelector, actor string) (Erasure, error) {
 	if err := checkTenant(t.id); err != nil {
+		return Erasure{}, err
+	}
+	if err := sel.check(); err != nil {
 		return Erasure{}, err
 	}
 	es, ok := t.d.store.(EraseStore)
@@ -161,7 +195,12 @@ func (t *Tenant) Erasures(ctx context.Context, limit int) ([]Erasure, error) {
 	if !ok {
 		return nil, ErrEraseUnsupported
 	}
-	return es.Erasures(ctx, t.id, limit)
+	list, err := es.Erasures(ctx, t.id, limit)
+	for i := range list {
+		// Stores keep the narrow fields; no narrow field is All.
+		list[i].All = list[i].WebhookID == "" && list[i].EventID == ""
+	}
+	return list, err
 }
 
 // bulkBatch is how many dead letters a bulk operation handles at a time.

@@ -246,3 +246,32 @@ func TestTenantRedeliverDeadLettersRace(t *testing.T) {
 	_, dead = counts(t, store, "acme", w.ID)
 	require.Equal(t, 50, dead)
 }
+
+// An erasure must say what it picks: a zero selector, as an empty request
+// body decodes to, erases nothing; All erases the whole tenant, and not
+// together with a narrower field.
+func TestTenantEraseNeedsASelector(t *testing.T) {
+	store := webhook.NewMemoryStore(0, 0)
+	d, _ := newDispatcher(t, webhook.WithInvocationStore(store))
+	ctx := context.Background()
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	fill(t, store, []string{"acme"}, []string{"h"}, 3, base)
+
+	_, err := d.Tenant("acme").Erase(ctx, webhook.EraseSelector{}, "dpo")
+	var se *webhook.EraseSelectorError
+	require.ErrorAs(t, err, &se)
+	require.Equal(t, "all", se.Field)
+	_, err = d.Tenant("acme").Erase(ctx, webhook.EraseSelector{All: true, WebhookID: "h"}, "dpo")
+	require.ErrorAs(t, err, &se)
+	require.Equal(t, "webhook_id", se.Field)
+	r, _ := counts(t, store, "acme", "h")
+	require.Equal(t, 3, r, "nothing erased")
+
+	er, err := d.Tenant("acme").Erase(ctx, webhook.EraseSelector{All: true}, "dpo")
+	require.NoError(t, err)
+	require.Equal(t, int64(3), er.Invocations)
+	list, err := d.Tenant("acme").Erasures(ctx, 0)
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	require.True(t, list[0].All, "the record says the whole tenant was picked")
+}
