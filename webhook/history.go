@@ -141,8 +141,10 @@ var ErrEraseUnsupported = errors.New("webhook: the store or engine cannot erase 
 // a record of it (Erasures) naming actor. Queued deliveries are dropped
 // first, so none of them records anything after; a delivery being
 // attempted as Erase runs is not stopped, and its record may land after
-// the erasure: erasing again removes it. The returned Erasure counts what
-// was erased. Should the store fail once the queue is erased, the error
+// the erasure: erasing again removes it. The queue is read again once the
+// records are erased, for a dead letter another instance redelivered
+// meanwhile; what that pass erases is kept as an erasure of its own. The
+// returned Erasure counts everything erased. Should the store fail once the queue is erased, the error
 // says how many deliveries went, and no erasure is recorded: call again.
 func (t *Tenant) Erase(ctx context.Context, sel EraseSelector, actor string) (Erasure, error) {
 	if err := checkTenant(t.id); err != nil {
@@ -165,13 +167,14 @@ func (t *Tenant) Erase(ctx context.Context, sel EraseSelector, actor string) (Er
 	}
 	defer t.d.leave()
 	tenant, hookID := t.id, sel.WebhookID
-	n, err := er.Erase(ctx, engine.EraseFilter{
+	filter := engine.EraseFilter{
 		Webhook: func(key string) bool {
 			kt, id := splitKey(key)
 			return kt == tenant && (hookID == "" || id == hookID)
 		},
 		EventID: sel.EventID,
-	})
+	}
+	n, err := er.Erase(ctx, filter)
 	if err != nil {
 		return Erasure{}, fmt.Errorf("webhook: erasing queued deliveries: %w", err)
 	}
@@ -181,6 +184,26 @@ func (t *Tenant) Erase(ctx context.Context, sel EraseSelector, actor string) (Er
 	})
 	if err != nil {
 		return Erasure{}, fmt.Errorf("webhook: erasing records, after %d queued deliveries: %w", n, err)
+	}
+	// A dead letter another instance redelivered between the two steps
+	// left the store as a queued delivery the first step did not see: the
+	// queue is read again, and what it erases is recorded as an erasure
+	// of its own, so that every record says what its step erased.
+	n, err = er.Erase(ctx, filter)
+	if err != nil {
+		return out, fmt.Errorf("webhook: erasing queued deliveries again, after the records: %w", err)
+	}
+	if n > 0 {
+		more, err := es.Erase(ctx, Erasure{
+			ID: newID(), Tenant: t.id, EraseSelector: sel, Actor: actor,
+			At: t.d.cfg.now(), Deliveries: int64(n),
+		})
+		if err != nil {
+			return out, fmt.Errorf("webhook: erasing records again, after %d queued deliveries: %w", n, err)
+		}
+		out.Invocations += more.Invocations
+		out.DeadLetters += more.DeadLetters
+		out.Deliveries += more.Deliveries
 	}
 	return out, nil
 }

@@ -275,3 +275,46 @@ func TestTenantEraseNeedsASelector(t *testing.T) {
 	require.Len(t, list, 1)
 	require.True(t, list[0].All, "the record says the whole tenant was picked")
 }
+
+// redeliveringStore redelivers a dead letter just before its first
+// erasure, as another instance may between Erase's queue and store steps.
+type redeliveringStore struct {
+	*webhook.MemoryStore
+	before func()
+}
+
+func (s *redeliveringStore) Erase(ctx context.Context, er webhook.Erasure) (webhook.Erasure, error) {
+	if f := s.before; f != nil {
+		s.before = nil
+		f()
+	}
+	return s.MemoryStore.Erase(ctx, er)
+}
+
+func TestTenantEraseCatchesADeadLetterRedeliveredMeanwhile(t *testing.T) {
+	rc := newReceiver(t, nil)
+	store := &redeliveringStore{MemoryStore: webhook.NewMemoryStore(0, 0)}
+	d, _ := newDispatcher(t, webhook.WithInvocationStore(store))
+	ctx := context.Background()
+	w := tenantHook(rc, "held", accessrequest.Created)
+	// One request an hour, already spent: the redelivery stays queued.
+	w.Delivery = &webhook.DeliverySettings{RateLimit: &webhook.RateLimit{Requests: 1, Per: webhook.Duration(time.Hour)}}
+	w, err := d.Tenant("acme").Create(ctx, w, "alice")
+	require.NoError(t, err)
+	_, err = d.Tenant("acme").Publish(ctx, eventWithID(t, "first"))
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return len(rc.got()) == 1 }, 10*time.Second, time.Millisecond)
+	require.NoError(t, store.AddDeadLetter(ctx, webhook.DeadLetter{
+		DeliveryID: "dl-1", Tenant: "acme", WebhookID: w.ID, Event: eventWithID(t, "second"),
+		Outcome: webhook.Failed, FailedAt: time.Now(),
+	}))
+	store.before = func() { require.NoError(t, d.Tenant("acme").Redeliver(ctx, "dl-1")) }
+
+	er, err := d.Tenant("acme").Erase(ctx, webhook.EraseSelector{All: true}, "dpo")
+	require.NoError(t, err)
+	require.Equal(t, int64(1), er.Deliveries, "the redelivered dead letter was erased from the queue")
+	list, err := d.Tenant("acme").Erasures(ctx, 0)
+	require.NoError(t, err)
+	require.Len(t, list, 2, "the second pass is recorded")
+	require.Equal(t, int64(1), list[0].Deliveries)
+}
