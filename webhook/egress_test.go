@@ -27,6 +27,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/defstore"
 	"github.com/outhook/outhook/webhook"
 )
 
@@ -347,4 +348,29 @@ func TestTLSSettingsAreCheckedAtRegistration(t *testing.T) {
 		require.NotContains(t, err.Error(), strings.Split(key, "\n")[1])
 		require.False(t, errors.Is(err, webhook.ErrInvalidURL))
 	}
+}
+
+func TestTLSSecretsAreSealedAtRest(t *testing.T) {
+	ca := newTestCA(t)
+	srv := mtlsServer(t, ca, 0)
+	cert, key := ca.issue(t, 3, x509.ExtKeyUsageClientAuth)
+	ring, _ := rotation(t)
+	mem := defstore.NewMemory()
+	d, _ := newDispatcher(t, webhook.WithDefinitionStore(mem), webhook.WithKeyring(ring))
+	ctx := context.Background()
+	w, err := d.Tenant("t").Create(ctx, webhook.Webhook{Name: "sealed", Active: true, URL: srv.URL, Triggers: accessrequest.Triggers(),
+		TLS: &webhook.TLSSettings{ClientCertificate: cert, ClientKey: key, CACertificates: certPEM(ca.cert)}}, "alice")
+	require.NoError(t, err)
+	rec, err := mem.Get(ctx, "t", w.ID)
+	require.NoError(t, err)
+	for _, stored := range [][]byte{rec.Definition, rec.Secrets} {
+		require.NotContains(t, string(stored), strings.Split(key, "\n")[1])
+		require.NotContains(t, string(stored), strings.Split(cert, "\n")[1])
+	}
+	// Another instance opens the sealed definition and sends with its certificate.
+	other, invs := newDispatcher(t, webhook.WithDefinitionStore(mem), webhook.WithKeyring(ring))
+	_, err = other.Tenant("t").Publish(ctx, mock(t, accessrequest.Created))
+	require.NoError(t, err)
+	inv := waitFinal(t, invs, 1)[0]
+	require.Equal(t, webhook.Delivered, inv.Outcome, inv.Reason)
 }
