@@ -234,7 +234,8 @@ func WithHTTPClient(client *http.Client) Option {
 // ("hooks.internal", allowed whatever it resolves to) or a pattern
 // ("*.corp.example", every name below corp.example). The guard checks every
 // address a name resolves to when it dials, so DNS rebinding cannot slip
-// past it. New fails with a *ConfigError on an entry it cannot read (an
+// past it; through WithProxy's proxy, before each request (see WithProxy
+// for what that leaves to the proxy). New fails with a *ConfigError on an entry it cannot read (an
 // empty one included). The guard is on unless WithHTTPClient replaces the
 // Dispatcher's client; the entries then have no effect.
 func WithAllowedTargets(entries ...string) Option {

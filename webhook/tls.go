@@ -19,7 +19,9 @@ var ErrInvalidTLS = errors.New("invalid TLS settings")
 // certificate for mutual TLS, roots to trust besides the system's, a
 // minimum version. They are read when the webhook is registered, and the
 // webhook gets a transport of its own, a copy of the Dispatcher's (the
-// SSRF guard and WithProxy's proxy kept). They apply to the webhook's
+// SSRF guard and WithProxy's proxy kept; with WithHTTPClient, a copy of
+// that client's, which must then be an *http.Transport, or the definition
+// is refused). They apply to the webhook's
 // requests, not to its OAuth token requests. The certificates and the key
 // are secrets: redacted wherever the definition is shown or printed,
 // sealed with the definition where WithKeyring seals it. Zero fields mean
