@@ -61,6 +61,9 @@ func newConnectProxy(t *testing.T) *connectProxy {
 				return
 			}
 			defer resp.Body.Close()
+			for k, v := range resp.Header {
+				w.Header()[k] = v
+			}
 			w.WriteHeader(resp.StatusCode)
 			_, _ = io.Copy(w, resp.Body)
 			return
@@ -373,4 +376,34 @@ func TestTLSSecretsAreSealedAtRest(t *testing.T) {
 	require.NoError(t, err)
 	inv := waitFinal(t, invs, 1)[0]
 	require.Equal(t, webhook.Delivered, inv.Outcome, inv.Reason)
+}
+
+func TestProxyCarriesTokenRequestsAndChecksEachRedirect(t *testing.T) {
+	te := newTokenEndpoint(t, 3600)
+	rc := newReceiver(t, nil)
+	redirector := httptest.NewServer(http.RedirectHandler("http://10.1.2.3/steal", http.StatusTemporaryRedirect))
+	t.Cleanup(redirector.Close)
+	proxy := newConnectProxy(t)
+	var logs lockedBuffer
+	d, invs := egressDispatcher(t, proxy.proxyURL(), &logs, "127.0.0.1")
+
+	_, err := d.Add(oauthHook(rc.URL, te.URL+"/token"))
+	require.NoError(t, err)
+	inv := publishN(t, d, invs, 1)[0]
+	require.Equal(t, webhook.Delivered, inv.Outcome, inv.Reason)
+	require.NoError(t, d.Remove(inv.WebhookID))
+
+	_, err = d.Add(webhook.Webhook{Name: "redirected", Active: true, URL: redirector.URL, Triggers: accessrequest.Triggers(),
+		Delivery: &webhook.DeliverySettings{MaxRedirects: 2}})
+	require.NoError(t, err)
+	inv = publishN(t, d, invs, 1)[0]
+	require.Equal(t, webhook.Failed, inv.Outcome)
+	require.Contains(t, inv.Reason, "blocked by the SSRF guard: netguard: 10.1.2.3 is blocked")
+
+	var targets []string
+	for _, r := range proxy.requests() {
+		targets = append(targets, strings.Fields(r)[1])
+	}
+	require.Equal(t, []string{te.URL + "/token", rc.URL + "/", redirector.URL + "/"}, targets, "the token request goes through the proxy; the redirect's hop never reaches it")
+	requireNoProxySecret(t, string(mustJSON(t, inv)), logs.String())
 }
