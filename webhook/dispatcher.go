@@ -1116,9 +1116,7 @@ func (d *Dispatcher) Close(ctx context.Context) error {
 	}
 	d.mu.RLock()
 	for _, e := range d.byKey {
-		if h := e.hook.Load(); h != nil && h.tls != nil {
-			h.client.CloseIdleConnections() // a transport of its own
-		}
+		closeIdle(e.hook.Load())
 	}
 	d.mu.RUnlock()
 	d.lostMu.Lock()

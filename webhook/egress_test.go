@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/outhook/outhook/accessrequest"
 	"github.com/outhook/outhook/defstore"
@@ -98,8 +99,9 @@ func (p *connectProxy) proxyURL() string {
 	return strings.Replace(p.URL, "http://", "http://outhook:"+proxyPassword+"@", 1)
 }
 
-// egressDispatcher is a Dispatcher sending through proxy, logging to logs,
-// with the SSRF guard's default rules unless allowed names targets.
+// egressDispatcher is a Dispatcher sending through proxy, logging to logs
+// and tracing to spans, with the SSRF guard's default rules unless allowed
+// names targets.
 func egressDispatcher(t *testing.T, proxy string, logs *lockedBuffer, allowed ...string) (*webhook.Dispatcher, chan webhook.Invocation) {
 	t.Helper()
 	invs := make(chan webhook.Invocation, 100)
@@ -109,6 +111,7 @@ func egressDispatcher(t *testing.T, proxy string, logs *lockedBuffer, allowed ..
 		webhook.WithInvocationHook(func(inv webhook.Invocation) { invs <- inv }),
 		webhook.WithLogger(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
 		webhook.WithAllowedTargets(allowed...),
+		webhook.WithTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSyncer(spanLog{logs}))),
 	}
 	if proxy != "" {
 		opts = append(opts, webhook.WithProxy(proxy))
@@ -122,6 +125,27 @@ func egressDispatcher(t *testing.T, proxy string, logs *lockedBuffer, allowed ..
 	})
 	return d, invs
 }
+
+// spanLog writes every span's name, status, attributes and events'
+// attributes to a log, for tests to search.
+type spanLog struct{ logs *lockedBuffer }
+
+func (l spanLog) ExportSpans(_ context.Context, spans []sdktrace.ReadOnlySpan) error {
+	for _, s := range spans {
+		fmt.Fprintln(l.logs, "span", s.Name(), s.Status().Description)
+		for _, kv := range s.Attributes() {
+			fmt.Fprintln(l.logs, "  ", kv.Key, kv.Value.String())
+		}
+		for _, ev := range s.Events() {
+			for _, kv := range ev.Attributes {
+				fmt.Fprintln(l.logs, "  ", ev.Name, kv.Key, kv.Value.String())
+			}
+		}
+	}
+	return nil
+}
+
+func (spanLog) Shutdown(context.Context) error { return nil }
 
 // requireNoProxySecret fails when the proxy's password, or the Basic
 // credentials made of it, appear in any of outputs.
@@ -153,6 +177,7 @@ func TestProxyCarriesDeliveriesThroughConnect(t *testing.T) {
 		require.Equal(t, webhook.Delivered, inv.Outcome, inv.Reason)
 	}
 	require.Len(t, rc.got(), 1, "the plain receiver is reached")
+	require.Contains(t, logs.String(), "span ", "spans are searched too")
 
 	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte("outhook:"+proxyPassword))
 	seen := proxy.requests()
