@@ -393,7 +393,7 @@ func (d *Dispatcher) compile(w Webhook) (*hook, DefinitionErrors) {
 		if d.cfg.client == nil {
 			checkRedirect = netguard.CheckRedirect(h.maxRedirect)
 		}
-		c, err := tlsClient(d.client, h.tls, checkRedirect)
+		c, err := tlsClient(d.client, h.tls, h.def.TLS.CACertificates, checkRedirect)
 		if err != nil {
 			return nil, append(errs, &DefinitionError{Webhook: w.Name, Field: "tls", Err: err})
 		}

@@ -432,3 +432,45 @@ func TestProxyCarriesTokenRequestsAndChecksEachRedirect(t *testing.T) {
 	require.Equal(t, []string{te.URL + "/token", rc.URL + "/", redirector.URL + "/"}, targets, "the token request goes through the proxy; the redirect's hop never reaches it")
 	requireNoProxySecret(t, string(mustJSON(t, inv)), logs.String())
 }
+
+type roundTripperFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripperFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestTLSSettingsWithTheServicesClient: with WithHTTPClient, a webhook's
+// TLS settings go into a copy of that client's transport, whose own roots
+// stay trusted; a transport that is no *http.Transport takes none.
+func TestTLSSettingsWithTheServicesClient(t *testing.T) {
+	ca, own := newTestCA(t), newTestCA(t)
+	srv := mtlsServer(t, ca, 0)
+	ownSrv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	ownCert, ownKey := own.issue(t, 5, x509.ExtKeyUsageServerAuth, net.IPv4(127, 0, 0, 1))
+	pair, err := tls.X509KeyPair([]byte(ownCert), []byte(ownKey))
+	require.NoError(t, err)
+	ownSrv.TLS = &tls.Config{Certificates: []tls.Certificate{pair}}
+	ownSrv.StartTLS()
+	t.Cleanup(ownSrv.Close)
+	clientCert, clientKey := ca.issue(t, 3, x509.ExtKeyUsageClientAuth)
+	roots := x509.NewCertPool()
+	roots.AddCert(own.cert)
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
+	d, invs := newDispatcher(t, webhook.WithHTTPClient(client))
+
+	settings := &webhook.TLSSettings{ClientCertificate: clientCert, ClientKey: clientKey, CACertificates: certPEM(ca.cert)}
+	_, err = d.Add(webhook.Webhook{Name: "mtls", Active: true, URL: srv.URL, Triggers: accessrequest.Triggers(), TLS: settings})
+	require.NoError(t, err)
+	_, err = d.Add(webhook.Webhook{Name: "own-root", Active: true, URL: ownSrv.URL, Triggers: accessrequest.Triggers(), TLS: &webhook.TLSSettings{CACertificates: certPEM(ca.cert), MinVersion: "1.3"}}) // its root is the client's own
+	require.NoError(t, err)
+	for _, inv := range publishN(t, d, invs, 1) {
+		require.Equal(t, webhook.Delivered, inv.Outcome, inv.Reason)
+	}
+	inv := waitFinal(t, invs, 1)[0]
+	require.Equal(t, webhook.Delivered, inv.Outcome, inv.Reason)
+
+	opaque, _ := newDispatcher(t, webhook.WithHTTPClient(&http.Client{Transport: roundTripperFunc(http.DefaultTransport.RoundTrip)}))
+	_, err = opaque.Add(webhook.Webhook{Name: "mtls", Active: true, URL: srv.URL, Triggers: accessrequest.Triggers(), TLS: settings})
+	var de *webhook.DefinitionError
+	require.ErrorAs(t, err, &de)
+	require.Equal(t, "tls", de.Field)
+	require.ErrorIs(t, err, webhook.ErrInvalidTLS)
+}

@@ -209,9 +209,10 @@ func hasPEMKey(text string) bool {
 }
 
 // tlsClient returns a client for a webhook with its own TLS settings: base's
-// transport cloned, with c merged into its TLS configuration, and
+// transport cloned, with c merged into its TLS configuration (caPEM, the
+// extra roots c trusts, added to base's own roots when it has some), and
 // checkRedirect. It fails when base's transport is not an *http.Transport.
-func tlsClient(base *http.Client, c *tls.Config, checkRedirect func(*http.Request, []*http.Request) error) (*http.Client, error) {
+func tlsClient(base *http.Client, c *tls.Config, caPEM string, checkRedirect func(*http.Request, []*http.Request) error) (*http.Client, error) {
 	t, ok := base.Transport.(*http.Transport)
 	if !ok {
 		return nil, fmt.Errorf("%w: the HTTP client's transport is a %T, not an *http.Transport, and takes no TLS settings", ErrInvalidTLS, base.Transport)
@@ -225,7 +226,13 @@ func tlsClient(base *http.Client, c *tls.Config, checkRedirect func(*http.Reques
 			merged.Certificates = c.Certificates
 			merged.GetClientCertificate = nil
 		}
-		if c.RootCAs != nil {
+		switch {
+		case c.RootCAs == nil:
+		case merged.RootCAs != nil:
+			// base trusts roots of its own: the extra ones join them.
+			merged.RootCAs = merged.RootCAs.Clone()
+			merged.RootCAs.AppendCertsFromPEM([]byte(caPEM))
+		default:
 			merged.RootCAs = c.RootCAs
 		}
 	}
