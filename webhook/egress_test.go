@@ -331,7 +331,7 @@ func TestTLSFailuresAreClear(t *testing.T) {
 		settings *webhook.TLSSettings
 		reason   string
 	}{
-		{"no client certificate", mtlsServer(t, ca, 0), &webhook.TLSSettings{CACertificates: certPEM(ca.cert)}, "certificate required"},
+		{"no client certificate", mtlsServer(t, ca, 0), &webhook.TLSSettings{CACertificates: certPEM(ca.cert)}, "the server asked for a client certificate, and the webhook has none (tls.client_certificate)"},
 		{"no trusted root", mtlsServer(t, ca, 0), nil, "certificate signed by unknown authority"},
 		{"server below min_version", mtlsServer(t, ca, tls.VersionTLS12),
 			&webhook.TLSSettings{ClientCertificate: clientCert, ClientKey: clientKey, CACertificates: certPEM(ca.cert), MinVersion: "1.3"}, "protocol version"},

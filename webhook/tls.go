@@ -1,12 +1,14 @@
 package webhook
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"net/http"
+	"sync/atomic"
 
 	"github.com/outhook/outhook/internal/redact"
 )
@@ -236,6 +238,38 @@ func tlsClient(base *http.Client, c *tls.Config, caPEM string, checkRedirect fun
 			merged.RootCAs = c.RootCAs
 		}
 	}
+	if c.Certificates != nil || merged.GetClientCertificate == nil {
+		merged.GetClientCertificate = clientCertificate(c.Certificates)
+	}
 	t.TLSClientConfig = merged
 	return &http.Client{Transport: t, CheckRedirect: checkRedirect}, nil
+}
+
+// certAskedKey is the context key of the *atomic.Bool an attempt of a
+// webhook with TLS settings carries, set when a server asks for a client
+// certificate during a handshake made for it.
+type certAskedKey struct{}
+
+// clientCertificate answers a server's request for a client certificate
+// with certs' first, or none, and notes the request for the attempt whose
+// dial it is: under TLS 1.3 a server refuses a missing certificate after
+// the client's handshake is over, and the attempt then fails with a reset
+// connection that does not say why.
+func clientCertificate(certs []tls.Certificate) func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+	return func(info *tls.CertificateRequestInfo) (*tls.Certificate, error) {
+		if asked, ok := info.Context().Value(certAskedKey{}).(*atomic.Bool); ok {
+			asked.Store(true)
+		}
+		if len(certs) > 0 {
+			return &certs[0], nil
+		}
+		return &tls.Certificate{}, nil // none, as crypto/tls sends without Certificates
+	}
+}
+
+// withCertAsked returns ctx carrying a flag clientCertificate sets, and
+// the flag.
+func withCertAsked(ctx context.Context) (context.Context, *atomic.Bool) {
+	asked := new(atomic.Bool)
+	return context.WithValue(ctx, certAskedKey{}, asked), asked
 }
