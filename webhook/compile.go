@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -60,6 +61,7 @@ type hook struct {
 	action       ActionFunc         // run instead of a request; nil for an HTTP webhook
 	target       *targetTemplate    // nil: URL and headers are plain
 	oauth        *oauthSource       // nil without OAuth
+	tls          *tls.Config        // nil: the Dispatcher's client's
 }
 
 var methods = []string{http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodGet}
@@ -147,6 +149,7 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 			tt.secrets = append(tt.secrets, clientSecretForms(w.Authentication.OAuth)...)
 		}
 	}
+	h.tls = compileTLS(w, fail)
 	h.redactor = redact.New(redactOpts...)
 	if h.header.Get("Content-Type") == "" {
 		h.header.Set("Content-Type", "application/json")

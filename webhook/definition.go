@@ -121,6 +121,11 @@ type Webhook struct {
 	// an Action has none. Its client secret is
 	// a secret, redacted everywhere but in the stored definition.
 	Authentication *Authentication `json:"authentication_config,omitempty"`
+	// TLS sets a client certificate, extra trusted roots and a minimum
+	// version for this webhook's connections (see TLSSettings). Nil, or
+	// all fields empty, keeps the Dispatcher's. Its certificates and key
+	// are secrets, redacted everywhere but in the stored definition.
+	TLS *TLSSettings `json:"tls,omitempty"`
 }
 
 // DefinitionURLPolicy is what one webhook asks of the URL rules. The
@@ -260,6 +265,7 @@ func (w Webhook) clone() Webhook {
 		w.URLPolicy = &p
 	}
 	w.Authentication = w.Authentication.clone()
+	w.TLS = w.TLS.clone()
 	return w
 }
 
@@ -303,6 +309,7 @@ func (w Webhook) redacted() Webhook {
 		w.SigningSecrets[i] = kind + redact.Redacted
 	}
 	w.Authentication = w.Authentication.redacted()
+	w.TLS = w.TLS.redacted()
 	return w
 }
 

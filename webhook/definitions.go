@@ -263,6 +263,9 @@ func (d *Dispatcher) putLocked(rec defstore.Record) bool {
 		ti.byTrigger[t] = append(slices.Clip(ti.byTrigger[t]), e)
 	}
 	d.gen.Add(1)
+	if old != nil && old.rec.Version != rec.Version {
+		closeIdle(old.hook.Load())
+	}
 	if old != nil && old.hook.Load() != nil {
 		// In use here: its queue takes the new settings now.
 		if h, err := d.compiled(e); err == nil {
@@ -270,6 +273,16 @@ func (d *Dispatcher) putLocked(rec defstore.Record) bool {
 		}
 	}
 	return true
+}
+
+// closeIdle closes the idle connections of h's own transport, which
+// its TLS settings gave it, once another version replaces h or h is
+// deleted; deliveries still using it go on, and its connections close as
+// they end, within the transport's idle timeout.
+func closeIdle(h *hook) {
+	if h != nil && h.tls != nil {
+		h.client.CloseIdleConnections()
+	}
 }
 
 // newer reports whether version v at sequence s comes after version ov at
@@ -295,6 +308,7 @@ func (d *Dispatcher) deleteLocked(tenant, id string, version int64, seq uint64) 
 			delete(d.tenants, tenant)
 		}
 		delete(d.byKey, key)
+		closeIdle(old.hook.Load())
 	}
 	d.removed.add(key, version, seq)
 	d.gen.Add(1)

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/outhook/outhook/accessrequest"
@@ -388,7 +389,12 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt 
 			return a.tokenFailed(err, h, expired(), fail)
 		}
 	}
-	req := h.request.WithContext(timeout.Context())
+	reqCtx := timeout.Context()
+	var certAsked *atomic.Bool // a webhook with TLS settings learns whether a server asked for a certificate
+	if h.tls != nil {
+		reqCtx, certAsked = withCertAsked(reqCtx)
+	}
+	req := h.request.WithContext(reqCtx)
 	if del.target != nil && del.target.url != nil {
 		req.URL = del.target.url
 	}
@@ -403,7 +409,7 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt 
 			return a.tokenFailed(err, h, expired(), fail)
 		}
 		a.TokenRefetched = true
-		req = req.Clone(timeout.Context())
+		req = req.Clone(reqCtx)
 		req.Body, req.GetBody, req.ContentLength = requestBody(del.body)
 		resp, err = d.roundTrip(h, del, req)
 	}
@@ -419,6 +425,8 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt 
 			}
 		case expired():
 			reason = fmt.Sprintf("no response within the %s timeout", h.timeout)
+		case certAsked != nil && certAsked.Load() && h.tls.Certificates == nil:
+			reason = "the server asked for a client certificate, and the webhook has none (tls.client_certificate): " + reason
 		}
 		return fail(reason)
 	}

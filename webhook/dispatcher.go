@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"reflect"
 	"slices"
 	"sync"
@@ -123,7 +124,7 @@ func New(opts ...Option) (*Dispatcher, error) {
 	}
 	d.life, d.endLife = context.WithCancel(context.Background())
 	if d.client == nil {
-		d.client = newHTTPClient(cfg.workers, guard)
+		d.client = newHTTPClient(cfg.workers, guard, cfg.proxy)
 	}
 	if se, ok := d.engine.(StoreEngine); ok && d.store == nil {
 		d.store = se.InvocationStore()
@@ -198,11 +199,14 @@ func newGuard(entries []string) (*netguard.Guard, error) {
 // newHTTPClient returns a client tuned for many concurrent deliveries: a
 // keep-alive pool as large as the number of workers (the default pool of
 // two idle connections per host makes a busy dispatcher redial all the
-// time), every address checked by the SSRF guard when it is dialled, no
-// proxy (it would dial out of the guard's sight), and no redirects
-// followed.
-func newHTTPClient(workers int, guard *netguard.Guard) *http.Client {
-	t := guard.Transport(&http.Transport{
+// time), every address checked by the SSRF guard when it is dialled (or,
+// through a proxy, before each request), and no redirects followed.
+func newHTTPClient(workers int, guard *netguard.Guard, proxy *url.URL) *http.Client {
+	transport := guard.Transport
+	if proxy != nil {
+		transport = func(t *http.Transport) *http.Transport { return guard.ProxyTransport(t, proxy) }
+	}
+	t := transport(&http.Transport{
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          0,
 		MaxIdleConnsPerHost:   workers,
@@ -378,11 +382,22 @@ func (d *Dispatcher) storeError(tenant string, w Webhook, limit int, err error) 
 }
 
 // compile checks and compiles w, and gives it a client of its own when it
-// follows redirects.
+// follows redirects or has TLS settings.
 func (d *Dispatcher) compile(w Webhook) (*hook, DefinitionErrors) {
 	h, errs := d.cfg.compile(w)
 	if h != nil && h.maxRedirect > 0 && d.cfg.client == nil {
 		h.client = &http.Client{Transport: d.client.Transport, CheckRedirect: netguard.CheckRedirect(h.maxRedirect)}
+	}
+	if h != nil && h.tls != nil {
+		checkRedirect := d.client.CheckRedirect
+		if d.cfg.client == nil {
+			checkRedirect = netguard.CheckRedirect(h.maxRedirect)
+		}
+		c, err := tlsClient(d.client, h.tls, h.def.TLS.CACertificates, checkRedirect)
+		if err != nil {
+			return nil, append(errs, &DefinitionError{Webhook: w.Name, Field: "tls", Err: err})
+		}
+		h.client = c
 	}
 	if h != nil && h.oauth != nil {
 		h.oauth.client = d.client // the SSRF guard's, no redirects
@@ -1099,6 +1114,11 @@ func (d *Dispatcher) Close(ctx context.Context) error {
 	if t, ok := d.client.Transport.(*http.Transport); ok && d.cfg.client == nil {
 		t.CloseIdleConnections()
 	}
+	d.mu.RLock()
+	for _, e := range d.byKey {
+		closeIdle(e.hook.Load())
+	}
+	d.mu.RUnlock()
 	d.lostMu.Lock()
 	defer d.lostMu.Unlock()
 	return errors.Join(append([]error{err}, d.lost...)...)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/outhook/outhook/defstore"
 	"github.com/outhook/outhook/engine"
 	"github.com/outhook/outhook/event"
+	"github.com/outhook/outhook/internal/netguard"
 	"github.com/outhook/outhook/keyring"
 	"github.com/outhook/outhook/template"
 )
@@ -151,6 +153,7 @@ type config struct {
 	recordFiltered   bool
 	maxResponseBytes int64
 	allowTargets     []string
+	proxy            *url.URL // nil: direct
 	templateOptions  []template.Option
 	tracerProvider   trace.TracerProvider
 	meterProvider    metric.MeterProvider
@@ -202,6 +205,9 @@ func newConfig(opts []Option) *config {
 	if ar, ok := c.defs.(defstore.AtRest); ok && ar.AtRest() && c.keyring == nil {
 		c.reject("WithDefinitionStore", errors.New("the store keeps definitions at rest, and their secrets need WithKeyring to be sealed there"))
 	}
+	if c.proxy != nil && c.client != nil {
+		c.reject("WithProxy", errors.New("WithHTTPClient's client is used as it is, with no proxy added"))
+	}
 	return c
 }
 
@@ -228,11 +234,46 @@ func WithHTTPClient(client *http.Client) Option {
 // ("hooks.internal", allowed whatever it resolves to) or a pattern
 // ("*.corp.example", every name below corp.example). The guard checks every
 // address a name resolves to when it dials, so DNS rebinding cannot slip
-// past it. New fails with a *ConfigError on an entry it cannot read (an
+// past it; through WithProxy's proxy, before each request (see WithProxy
+// for what that leaves to the proxy). New fails with a *ConfigError on an entry it cannot read (an
 // empty one included). The guard is on unless WithHTTPClient replaces the
 // Dispatcher's client; the entries then have no effect.
 func WithAllowedTargets(entries ...string) Option {
 	return optionFunc(func(c *config) { c.allowTargets = append(c.allowTargets, entries...) })
+}
+
+// WithProxy sends every request of the Dispatcher's own client, OAuth
+// token requests included, through the HTTP forward proxy at proxyURL, such
+// as "http://user:password@proxy.internal:3128", so that deliveries leave
+// from the proxy's addresses. An https target is reached in a CONNECT
+// tunnel, so TLS runs end to end and the proxy sees only the host and
+// port; an http target is sent to the proxy in absolute form. The URL's
+// userinfo becomes the Proxy-Authorization header (Basic), which no
+// record, log, error or span shows. The proxy's address is not checked by
+// the SSRF guard (it is the host's own choice), but the target is, before
+// each request and each redirect: its name is resolved here and every
+// address checked as a direct dial checks it, and a blocked one fails the
+// delivery before the proxy is asked for anything. The host must therefore
+// resolve the targets' names itself. The proxy resolves the name again
+// when it connects; a name whose owner answers that lookup with a blocked
+// address (DNS rebinding) would get through, so the proxy should refuse
+// the private ranges too. New fails with a *ConfigError when proxyURL is
+// not http://[userinfo@]host[:port] (the error does not quote it), or when
+// WithHTTPClient is given too, since that client is used as it is. An
+// empty proxyURL means no proxy.
+func WithProxy(proxyURL string) Option {
+	return optionFunc(func(c *config) {
+		if proxyURL == "" {
+			c.proxy = nil
+			return
+		}
+		u, err := netguard.CheckProxyURL(proxyURL)
+		if err != nil {
+			c.reject("WithProxy", err)
+			return
+		}
+		c.proxy = u
+	})
 }
 
 // WithTemplateOptions passes opts to every body template the Dispatcher

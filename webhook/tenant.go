@@ -503,6 +503,7 @@ func keepSecrets(w, old Webhook) (Webhook, error) {
 			}
 		}
 	}
+	kept = append(kept, keepTLSSecrets(&w, old)...)
 	if keptOAuth, err := keepOAuthSecret(&w, old); err != nil {
 		return Webhook{}, DefinitionErrors{err}
 	} else if keptOAuth {

@@ -7,7 +7,9 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -278,6 +280,89 @@ func (g *Guard) Transport(t *http.Transport) *http.Transport {
 	//lint:ignore SA1019 cleared because, set, it would dial instead of the Guard
 	t.DialTLS = nil
 	return t
+}
+
+// CheckHost resolves host, a name or an IP literal, and checks every
+// address it resolves to as DialContext does, without dialling: it returns
+// a *BlockedError when any is blocked, the resolver's error when the name
+// does not resolve, and nil otherwise.
+func (g *Guard) CheckHost(ctx context.Context, host string) error {
+	_, err := g.resolve(ctx, "ip", host)
+	return err
+}
+
+// ProxyTransport returns a clone of t that sends every request through the
+// HTTP forward proxy at proxy (scheme http, see CheckProxyURL): an https
+// request in a CONNECT tunnel, an http request in absolute form, with the
+// Proxy-Authorization header net/http makes of the proxy URL's userinfo.
+// Before each request, redirects' included, the target's host is resolved
+// and checked as DialContext checks it, and a blocked or unresolvable one
+// fails the request before anything reaches the proxy. The proxy itself
+// resolves the host again when it connects, so a name that resolves to a
+// public address for the check and to a blocked one for the proxy (DNS
+// rebinding) is out of the Guard's reach: a proxy that must not reach the
+// blocked ranges has to refuse them itself. The proxy's own address is not
+// checked (whoever names the proxy trusts it), and the transport dials
+// nothing else. t itself is not modified; a nil t is as for Transport.
+func (g *Guard) ProxyTransport(t *http.Transport, proxy *url.URL) *http.Transport {
+	t = g.Transport(t)
+	proxy = new(*proxy)
+	t.Proxy = func(req *http.Request) (*url.URL, error) {
+		if err := g.CheckHost(req.Context(), req.URL.Hostname()); err != nil {
+			return nil, err
+		}
+		return proxy, nil
+	}
+	dial := g.dial
+	if dial == nil {
+		dial = defaultDialer.DialContext
+	}
+	addr := proxyAddr(proxy)
+	t.DialContext = func(ctx context.Context, network, address string) (net.Conn, error) {
+		if address != addr {
+			return nil, fmt.Errorf("netguard: %s is not the proxy's address; only the proxy is dialled", address)
+		}
+		return dial(ctx, network, address)
+	}
+	return t
+}
+
+// CheckProxyURL checks the shape of a forward proxy's URL: scheme http, a
+// host, an optional port, userinfo, and nothing else (no path, query or
+// fragment). Its errors never quote the URL, whose userinfo is a secret.
+func CheckProxyURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // url.Error quotes the URL
+		}
+		return nil, fmt.Errorf("netguard: proxy URL does not parse: %w", err)
+	}
+	switch {
+	case u.Scheme != "http":
+		return nil, fmt.Errorf("netguard: proxy URL scheme must be http, not %q", u.Scheme)
+	case u.Opaque != "" || u.Hostname() == "":
+		return nil, errors.New("netguard: proxy URL has no host")
+	case u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		return nil, errors.New("netguard: proxy URL may hold no path, query or fragment")
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("netguard: proxy URL port %q is not between 1 and 65535", p)
+		}
+	}
+	return u, nil
+}
+
+// proxyAddr is the address net/http dials for proxy: its host and port,
+// 80 when it names none.
+func proxyAddr(proxy *url.URL) string {
+	port := proxy.Port()
+	if port == "" {
+		port = "80"
+	}
+	return net.JoinHostPort(proxy.Hostname(), port)
 }
 
 func (g *Guard) hostAllowed(name string) bool {
