@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"context"
+	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -106,4 +107,70 @@ func TestOAuthInTheForm(t *testing.T) {
 	got, err := d.Tenant("acme").Get(context.Background(), w.ID)
 	require.NoError(t, err)
 	require.True(t, got.Authentication == nil || got.Authentication.OAuth == nil, "OAuth was removed")
+}
+
+// TestTLSInTheForm trusts a self-hosted target's own CA through the form:
+// the certificate shows masked, is kept when sent back as shown, and an
+// emptied field removes it.
+func TestTLSInTheForm(t *testing.T) {
+	target := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(`{}`))
+	}))
+	defer target.Close()
+	ca := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: target.Certificate().Raw}))
+	d, err := webhook.New(
+		webhook.WithAllowedTargets("127.0.0.1"),
+		webhook.WithURLPolicy(webhook.URLPolicy{AllowCustomPorts: true}),
+	)
+	require.NoError(t, err)
+	defer d.Close(context.Background())
+	h, err := console.New(d, func(*http.Request) (string, string, error) { return "acme", "admin", nil })
+	require.NoError(t, err)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	post := func(path string, form url.Values) (int, string) {
+		req, err := http.NewRequest(http.MethodPost, srv.URL+path, strings.NewReader(form.Encode()))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Console-Fragment", "1")
+		res, err := client.Do(req)
+		require.NoError(t, err)
+		defer res.Body.Close()
+		var b strings.Builder
+		_, _ = readBody(&b, res)
+		return res.StatusCode, b.String()
+	}
+	edit := func(id string) string {
+		res, err := client.Get(srv.URL + "/webhooks/" + id)
+		require.NoError(t, err)
+		defer res.Body.Close()
+		var b strings.Builder
+		_, _ = readBody(&b, res)
+		return b.String()
+	}
+
+	form := url.Values{
+		"kind": {"request"}, "name": {"self-hosted"}, "active": {"on"}, "method": {"POST"},
+		"url": {target.URL + "/hook"}, "triggers": {"RequestCreated"}, "mock_trigger": {"RequestCreated"},
+		"tls_ca_certificates": {ca}, "tls_min_version": {"1.2"},
+	}
+	status, body := post("/webhooks/new", form)
+	require.Equal(t, http.StatusSeeOther, status, body)
+	list, err := d.Tenant("acme").List(context.Background(), defstoreList())
+	require.NoError(t, err)
+	id := list.Webhooks[0].ID
+
+	page := edit(id)
+	require.NotContains(t, page, strings.TrimSpace(strings.Split(ca, "\n")[1]), "the certificate shows masked")
+	again := formOfPage(t, page)
+	_, body = post("/test", again)
+	require.Contains(t, body, "Test successful", "the stored CA was kept")
+
+	again.Set("tls_ca_certificates", "")
+	again.Set("tls_min_version", "")
+	status, _ = post("/webhooks/"+id, again)
+	require.Equal(t, http.StatusSeeOther, status)
+	_, body = post("/test", formOfPage(t, edit(id)))
+	require.Contains(t, body, "Test failed", "without the CA the target is not trusted")
 }

@@ -60,6 +60,11 @@ type form struct {
 	HadOAuth bool
 	// AllowHTTP and AllowCustomPort are the webhook's URL policy.
 	AllowHTTP, AllowCustomPort bool
+	// TLS is the webhook's TLS settings, certificates and key masked once
+	// stored; HadTLS says the stored webhook has some, so that a form
+	// clearing them removes them.
+	TLS    webhook.TLSSettings
+	HadTLS bool
 }
 
 type oauthForm struct {
@@ -191,6 +196,9 @@ func formOf(w webhook.Webhook) form {
 	if p := w.URLPolicy; p != nil {
 		f.AllowHTTP, f.AllowCustomPort = p.AllowHTTP, p.AllowCustomPort
 	}
+	if w.TLS != nil {
+		f.TLS, f.HadTLS = *w.TLS, true
+	}
 	f.Method = strings.ToUpper(f.Method) // as the Dispatcher reads it
 	if f.Method == "" {
 		f.Method = "POST"
@@ -317,6 +325,13 @@ func readForm(values url.Values) form {
 		}
 	}
 	f.HadOAuth = values.Get("had_oauth") != ""
+	f.HadTLS = values.Get("had_tls") != ""
+	f.TLS = webhook.TLSSettings{
+		ClientCertificate: strings.TrimSpace(textarea(values.Get("tls_client_certificate"))),
+		ClientKey:         strings.TrimSpace(textarea(values.Get("tls_client_key"))),
+		CACertificates:    strings.TrimSpace(textarea(values.Get("tls_ca_certificates"))),
+		MinVersion:        values.Get("tls_min_version"),
+	}
 	f.AllowHTTP = values.Get("url_policy_allow_http") != ""
 	f.AllowCustomPort = values.Get("url_policy_allow_custom_port") != ""
 	if values.Get("target") == "action" {
@@ -439,6 +454,10 @@ func (f form) webhook() (webhook.Webhook, []fieldError) {
 	}
 	if f.AllowHTTP || f.AllowCustomPort {
 		w.URLPolicy = &webhook.DefinitionURLPolicy{AllowHTTP: f.AllowHTTP, AllowCustomPort: f.AllowCustomPort}
+	}
+	if f.TLS != (webhook.TLSSettings{}) || f.HadTLS {
+		tls := f.TLS
+		w.TLS = &tls // empty: removed, as a nil one would keep them
 	}
 	if len(f.Headers) > 0 {
 		w.Headers = make(map[string]string, len(f.Headers))

@@ -419,6 +419,19 @@ func (h *Handler) withoutTypedSecrets(c *request, f *form) (bool, error) {
 			o.ClientSecret, blanked = "", true
 		}
 	}
+	var shownTLS webhook.TLSSettings
+	if stored.TLS != nil {
+		shownTLS = *stored.TLS
+	}
+	for _, v := range []struct{ typed, shown *string }{
+		{&f.TLS.ClientCertificate, &shownTLS.ClientCertificate},
+		{&f.TLS.ClientKey, &shownTLS.ClientKey},
+		{&f.TLS.CACertificates, &shownTLS.CACertificates},
+	} {
+		if *v.typed != "" && *v.typed != *v.shown {
+			*v.typed, blanked = "", true
+		}
+	}
 	kept := f.SigningSecrets[:0]
 	for i, s := range f.SigningSecrets {
 		if i < len(stored.SigningSecrets) && stored.SigningSecrets[i] == s {
