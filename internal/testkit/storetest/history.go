@@ -211,7 +211,7 @@ func testEraseHostile(t *testing.T, s webhook.EraseStore) {
 		{webhook.EraseSelector{WebhookID: "h\x00", EventID: "e2"}, 0},
 		{webhook.EraseSelector{EventID: "e2"}, 1},
 	} {
-		er, err := s.Erase(ctx, webhook.Erasure{ID: fmt.Sprintf("%q", tc.sel), Tenant: "a", EraseSelector: tc.sel, Actor: "dpo\x00", At: base})
+		er, err := s.Erase(ctx, webhook.Erasure{ID: fmt.Sprintf("%q/%q", tc.sel.WebhookID, tc.sel.EventID), Tenant: "a", EraseSelector: tc.sel, Actor: "dpo\x00", At: base})
 		require.NoError(t, err, "%+v", tc.sel)
 		require.Equal(t, [2]int64{tc.want, tc.want}, [2]int64{er.Invocations, er.DeadLetters}, "%+v", tc.sel)
 	}
