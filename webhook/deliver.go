@@ -632,6 +632,7 @@ func (d *Dispatcher) TestEvent(ctx context.Context, w Webhook, e *event.Event) (
 	if errs != nil {
 		return Invocation{}, errs
 	}
+	defer closeIdle(h) // its own transport, if any, serves this attempt only
 	return d.test(ctx, h, e), nil
 }
 

@@ -1,12 +1,15 @@
 package webhook_test
 
 import (
+	"context"
 	"crypto/x509"
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -92,4 +95,78 @@ func TestProxyRefusalKeepsItsCredentials(t *testing.T) {
 			requireNoProxySecret(t, string(b), logs.String())
 		}
 	}
+}
+
+// connTracker is a TLS receiver that reports each connection it sees
+// closed, and whose handler waits on hold when it is not nil.
+type connTracker struct {
+	*httptest.Server
+	closed  chan struct{}
+	entered chan struct{}
+	hold    chan struct{}
+}
+
+func newConnTracker(t *testing.T, hold bool) *connTracker {
+	c := &connTracker{closed: make(chan struct{}, 10), entered: make(chan struct{}, 10)}
+	if hold {
+		c.hold = make(chan struct{})
+	}
+	c.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c.entered <- struct{}{}
+		if c.hold != nil {
+			<-c.hold
+		}
+	}))
+	c.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateClosed {
+			c.closed <- struct{}{}
+		}
+	}
+	c.StartTLS()
+	t.Cleanup(c.Close)
+	return c
+}
+
+// requireClosed fails unless the client closed its connection, which it
+// would otherwise keep idle for 90 seconds.
+func (c *connTracker) requireClosed(t *testing.T) {
+	t.Helper()
+	select {
+	case <-c.closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the webhook's own transport keeps its connection open")
+	}
+}
+
+// TestTLSTransportOfATestIsClosed: Test compiles a transport of its own
+// for a webhook with TLS settings, and closes its connection when done.
+func TestTLSTransportOfATestIsClosed(t *testing.T) {
+	srv := newConnTracker(t, false)
+	d, _ := egressDispatcher(t, "", new(lockedBuffer), "127.0.0.1")
+	inv, err := d.Test(context.Background(), webhook.Webhook{Name: "tested", Active: true, URL: srv.URL, Triggers: accessrequest.Triggers(),
+		TLS: &webhook.TLSSettings{CACertificates: certPEM(srv.Certificate())}}, accessrequest.Created)
+	require.NoError(t, err)
+	require.Equal(t, webhook.Delivered, inv.Outcome, inv.Reason)
+	srv.requireClosed(t)
+}
+
+// TestTLSTransportReplacedMidDeliveryIsClosed: a webhook updated while a
+// delivery is on its way has its old transport's connection closed when
+// that delivery ends, not left idle.
+func TestTLSTransportReplacedMidDeliveryIsClosed(t *testing.T) {
+	srv := newConnTracker(t, true)
+	d, invs := egressDispatcher(t, "", new(lockedBuffer), "127.0.0.1")
+	w, err := d.Add(webhook.Webhook{Name: "slow", Active: true, URL: srv.URL, Triggers: accessrequest.Triggers(),
+		TLS: &webhook.TLSSettings{CACertificates: certPEM(srv.Certificate())}})
+	require.NoError(t, err)
+	_, err = d.Publish(context.Background(), mock(t, accessrequest.Created))
+	require.NoError(t, err)
+	<-srv.entered
+	w.Name = "renamed"
+	_, err = d.Update(w)
+	require.NoError(t, err)
+	close(srv.hold)
+	inv := waitFinal(t, invs, 1)[0]
+	require.Equal(t, webhook.Delivered, inv.Outcome, inv.Reason)
+	srv.requireClosed(t)
 }
