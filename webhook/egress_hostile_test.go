@@ -170,3 +170,30 @@ func TestTLSTransportReplacedMidDeliveryIsClosed(t *testing.T) {
 	require.Equal(t, webhook.Delivered, inv.Outcome, inv.Reason)
 	srv.requireClosed(t)
 }
+
+// TestProxyAndTheTokenEndpoint: a token endpoint at a blocked address is
+// not asked for through the proxy, and a proxy refusing the token request
+// with a page quoting its credentials leaves them in no record.
+func TestProxyAndTheTokenEndpoint(t *testing.T) {
+	proxy := newConnectProxy(t)
+	var logs lockedBuffer
+	d, invs := egressDispatcher(t, proxy.proxyURL(), &logs)
+	_, err := d.Add(oauthHook("https://hooks.example/x", "http://169.254.169.254/token"))
+	require.NoError(t, err)
+	inv := publishN(t, d, invs, 1)[0]
+	require.Equal(t, webhook.Failed, inv.Outcome)
+	require.Contains(t, inv.Reason, "169.254.169.254 is blocked")
+	require.Empty(t, proxy.requests())
+
+	refusing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "denied "+r.Header.Get("Proxy-Authorization"), http.StatusProxyAuthRequired)
+	}))
+	t.Cleanup(refusing.Close)
+	d, invs = egressDispatcher(t, strings.Replace(refusing.URL, "http://", "http://outhook:"+proxyPassword+"@", 1), &logs, "127.0.0.1")
+	_, err = d.Add(oauthHook("https://127.0.0.1:1/x", "http://127.0.0.1:1/token"))
+	require.NoError(t, err)
+	inv = publishN(t, d, invs, 1)[0]
+	require.Equal(t, webhook.Failed, inv.Outcome)
+	require.Contains(t, inv.Reason, "407")
+	requireNoProxySecret(t, string(mustJSON(t, inv)), logs.String())
+}
