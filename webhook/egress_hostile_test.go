@@ -197,3 +197,58 @@ func TestProxyAndTheTokenEndpoint(t *testing.T) {
 	require.Contains(t, inv.Reason, "407")
 	requireNoProxySecret(t, string(mustJSON(t, inv)), logs.String())
 }
+
+// TestTLSSecretsKeptOnlyWhereTheyBelong: a masked certificate or key is
+// no value for a new webhook, is kept for the same URL only, and {} removes
+// the settings.
+func TestTLSSecretsKeptOnlyWhereTheyBelong(t *testing.T) {
+	ca := newTestCA(t)
+	srv := mtlsServer(t, ca, 0)
+	cert, key := ca.issue(t, 3, x509.ExtKeyUsageClientAuth)
+	d, invs := egressDispatcher(t, "", new(lockedBuffer), "127.0.0.1")
+	tenant := d.Tenant("acme")
+	ctx := context.Background()
+
+	masked := &webhook.TLSSettings{ClientCertificate: "REDACTED", ClientKey: "REDACTED", CACertificates: "REDACTED"}
+	_, err := tenant.Create(ctx, webhook.Webhook{Name: "new", Active: true, URL: srv.URL, Triggers: accessrequest.Triggers(), TLS: masked}, "mallory")
+	require.ErrorIs(t, err, webhook.ErrInvalidTLS)
+
+	w, err := tenant.Create(ctx, webhook.Webhook{Name: "mtls", Active: true, URL: srv.URL, Triggers: accessrequest.Triggers(),
+		TLS: &webhook.TLSSettings{ClientCertificate: cert, ClientKey: key, CACertificates: certPEM(ca.cert)}}, "alice")
+	require.NoError(t, err)
+	for _, settings := range []*webhook.TLSSettings{nil, w.TLS, {ClientCertificate: "REDACTED", ClientKey: "REDACTED"}} {
+		moved := w
+		moved.URL = "https://collector.example/"
+		moved.TLS = settings
+		_, err = tenant.Update(ctx, moved, "mallory")
+		require.ErrorIs(t, err, webhook.ErrSecretRequired)
+		require.ErrorContains(t, err, "tls.client_key")
+	}
+
+	w.TLS = &webhook.TLSSettings{}
+	w, err = tenant.Update(ctx, w, "alice")
+	require.NoError(t, err)
+	_, err = tenant.Publish(ctx, mock(t, accessrequest.Created))
+	require.NoError(t, err)
+	inv := waitFinal(t, invs, 1)[0]
+	require.Equal(t, webhook.Failed, inv.Outcome, "no certificate, no trusted root: %s", inv.Reason)
+	require.NotContains(t, string(mustJSON(t, w)), "REDACTED")
+}
+
+// TestTLSBundleIsBounded: a PEM field of more than 256 KiB is refused
+// before it is parsed, and names its field.
+func TestTLSBundleIsBounded(t *testing.T) {
+	ca := newTestCA(t)
+	one := certPEM(ca.cert)
+	d, _ := egressDispatcher(t, "", new(lockedBuffer), "127.0.0.1")
+	fits := strings.Repeat(one, (256<<10)/len(one))
+	_, err := d.Add(webhook.Webhook{Name: "fits", Active: true, URL: "https://hooks.example/", Triggers: accessrequest.Triggers(),
+		TLS: &webhook.TLSSettings{CACertificates: fits}})
+	require.NoError(t, err)
+	_, err = d.Add(webhook.Webhook{Name: "huge", Active: true, URL: "https://hooks.example/", Triggers: accessrequest.Triggers(),
+		TLS: &webhook.TLSSettings{CACertificates: strings.Repeat(one, 20000)}})
+	var de *webhook.DefinitionError
+	require.ErrorAs(t, err, &de)
+	require.Equal(t, "tls.ca_certificates", de.Field)
+	require.ErrorIs(t, err, webhook.ErrInvalidTLS)
+}
