@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -251,4 +252,28 @@ func TestTLSBundleIsBounded(t *testing.T) {
 	require.ErrorAs(t, err, &de)
 	require.Equal(t, "tls.ca_certificates", de.Field)
 	require.ErrorIs(t, err, webhook.ErrInvalidTLS)
+}
+
+// TestTLSTransportsCloseWithTheDispatcher: Close closes the connections of
+// every webhook's own transport, and Remove those of the removed one.
+func TestTLSTransportsCloseWithTheDispatcher(t *testing.T) {
+	removed, kept := newConnTracker(t, false), newConnTracker(t, false)
+	d, invs := egressDispatcher(t, "", new(lockedBuffer), "127.0.0.1")
+	var ids []string
+	for i, srv := range []*connTracker{removed, kept} {
+		w, err := d.Add(webhook.Webhook{Name: fmt.Sprint("own-", i), Active: true, URL: srv.URL, Triggers: accessrequest.Triggers(),
+			TLS: &webhook.TLSSettings{CACertificates: certPEM(srv.Certificate())}})
+		require.NoError(t, err)
+		ids = append(ids, w.ID)
+	}
+	for _, inv := range publishN(t, d, invs, 1) {
+		require.Equal(t, webhook.Delivered, inv.Outcome, inv.Reason)
+	}
+	for _, inv := range waitFinal(t, invs, 1) {
+		require.Equal(t, webhook.Delivered, inv.Outcome, inv.Reason)
+	}
+	require.NoError(t, d.Remove(ids[0]))
+	removed.requireClosed(t)
+	require.NoError(t, d.Close(context.Background()))
+	kept.requireClosed(t)
 }
