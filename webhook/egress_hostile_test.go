@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/defstore"
 	"github.com/outhook/outhook/webhook"
 )
 
@@ -276,4 +277,26 @@ func TestTLSTransportsCloseWithTheDispatcher(t *testing.T) {
 	removed.requireClosed(t)
 	require.NoError(t, d.Close(context.Background()))
 	kept.requireClosed(t)
+}
+
+// TestTLSTransportResealedIsClosed: sealed again, a webhook is compiled
+// again with a transport of its own; the replaced one's connection closes.
+func TestTLSTransportResealedIsClosed(t *testing.T) {
+	srv := newConnTracker(t, false)
+	before, after := rotation(t)
+	mem := defstore.NewMemory()
+	old, _ := newDispatcher(t, webhook.WithDefinitionStore(mem), webhook.WithKeyring(before))
+	ctx := context.Background()
+	_, err := old.Tenant("t").Create(ctx, webhook.Webhook{Name: "sealed", Active: true, URL: srv.URL, Triggers: accessrequest.Triggers(),
+		TLS: &webhook.TLSSettings{CACertificates: certPEM(srv.Certificate())}}, "alice")
+	require.NoError(t, err)
+	d, invs := newDispatcher(t, webhook.WithDefinitionStore(mem), webhook.WithKeyring(after))
+	_, err = d.Tenant("t").Publish(ctx, mock(t, accessrequest.Created))
+	require.NoError(t, err)
+	inv := waitFinal(t, invs, 1)[0]
+	require.Equal(t, webhook.Delivered, inv.Outcome, inv.Reason)
+	n, err := d.Reseal(ctx, "ops")
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	srv.requireClosed(t)
 }
