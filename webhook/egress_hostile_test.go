@@ -72,13 +72,13 @@ func TestTLSWebhookStaysGuarded(t *testing.T) {
 }
 
 // TestProxyRefusalKeepsItsCredentials: a proxy that refuses the request
-// (407, quoting the credentials in its page, recorded as an http target's
-// response) or cannot be reached leaves no credentials in the record, logs
+// (403, quoting the credentials in its page and a header, recorded as an
+// http target's response) or cannot be reached leaves no credentials in the record, logs
 // or spans.
 func TestProxyRefusalKeepsItsCredentials(t *testing.T) {
 	refusing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Proxy-Authenticate", `Basic realm="`+r.Header.Get("Proxy-Authorization")+`"`)
-		http.Error(w, "denied "+r.Header.Get("Proxy-Authorization"), http.StatusProxyAuthRequired)
+		w.Header().Set("X-Denied-For", r.Header.Get("Proxy-Authorization"))
+		http.Error(w, "denied "+r.Header.Get("Proxy-Authorization"), http.StatusForbidden)
 	}))
 	t.Cleanup(refusing.Close)
 	dead := httptest.NewServer(http.NotFoundHandler())
@@ -299,4 +299,28 @@ func TestTLSTransportResealedIsClosed(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
 	srv.requireClosed(t)
+}
+
+// TestProxyRefusalIsRetriedForEveryScheme: a proxy answering 407 fails an
+// http target's attempt as it fails an https target's, as the proxy's
+// failure and retried, not as the target's answer that no retry mends.
+func TestProxyRefusalIsRetriedForEveryScheme(t *testing.T) {
+	refusing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "denied", http.StatusProxyAuthRequired)
+	}))
+	t.Cleanup(refusing.Close)
+	for _, target := range []string{"https://127.0.0.1:1/", "http://127.0.0.1:1/"} {
+		t.Run(target, func(t *testing.T) {
+			d, invs := newDispatcher(t, webhook.WithProxy(refusing.URL))
+			_, err := d.Add(webhook.Webhook{Name: "through", Active: true, URL: target, Triggers: accessrequest.Triggers()})
+			require.NoError(t, err)
+			_, err = d.Publish(context.Background(), mock(t, accessrequest.Created))
+			require.NoError(t, err)
+			first := <-invs
+			require.Equal(t, webhook.Retrying, first.Outcome, first.Reason)
+			require.Contains(t, first.Reason, "Proxy Authentication Required")
+			require.Nil(t, first.Response, "the proxy's page is not the target's response")
+			require.Equal(t, 4, waitFinal(t, invs, 1)[0].Attempt)
+		})
+	}
 }

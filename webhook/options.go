@@ -252,7 +252,9 @@ func WithAllowedTargets(entries ...string) Option {
 // userinfo becomes the Proxy-Authorization header (Basic), which no
 // record, log, error or span shows: the password and the header's value are
 // redacted wherever a webhook's secrets are, a response the proxy answers
-// for an http target (its 407 page, say) included. The proxy's address is not checked by
+// for an http target (a 403 page, say) included. A proxy answering 407
+// Proxy Authentication Required fails the attempt as a network error does,
+// retried, for an http target as for an https one. The proxy's address is not checked by
 // the SSRF guard (it is the host's own choice), but the target is, before
 // each request and each redirect: its name is resolved here and every
 // address checked as a direct dial checks it, and a blocked one fails the
