@@ -137,6 +137,7 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 	if u != nil && w.SecretURLPath && strings.Trim(u.Path, "/") != "" {
 		secrets = append(secrets, strings.Trim(u.Path, "/"), strings.Trim(u.EscapedPath(), "/"))
 	}
+	secrets = append(secrets, c.proxySecrets()...)
 	redactOpts := []redact.Option{redact.WithSecretsFrom(u, h.header), redact.WithSecrets(secrets...)}
 	if h.oauth = c.compileOAuth(w, fail); h.oauth != nil && u != nil && u.User != nil {
 		// Sent as Basic authorization, which the token would replace unsaid.

@@ -263,7 +263,9 @@ func (d *Dispatcher) putLocked(rec defstore.Record) bool {
 		ti.byTrigger[t] = append(slices.Clip(ti.byTrigger[t]), e)
 	}
 	d.gen.Add(1)
-	if old != nil && old.rec.Version != rec.Version {
+	if old != nil {
+		// Sealed again or not, e compiles a hook of its own, with a new
+		// transport when it has TLS settings.
 		closeIdle(old.hook.Load())
 	}
 	if old != nil && old.hook.Load() != nil {
@@ -276,8 +278,8 @@ func (d *Dispatcher) putLocked(rec defstore.Record) bool {
 }
 
 // closeIdle closes the idle connections of h's own transport, which
-// its TLS settings gave it, once another version replaces h or h is
-// deleted; deliveries still using it go on, and its connections close as
+// its TLS settings gave it, once another hook replaces h (another version,
+// or the same sealed again) or h is deleted; deliveries still using it go on, and its connections close as
 // they end, within the transport's idle timeout.
 func closeIdle(h *hook) {
 	if h != nil && h.tls != nil {

@@ -505,19 +505,35 @@ func redactResults(red *redact.Redactor, results []validate.Result) []validate.R
 // follows no redirects, so its transport is called directly: http.Client
 // would copy the headers of every request for redirects never taken.
 func (d *Dispatcher) do(h *hook, req *http.Request) (*http.Response, error) {
+	var resp *http.Response
+	var err error
 	switch {
 	case h.client != nil:
-		return h.client.Do(req)
+		if resp, err = h.client.Do(req); err != nil {
+			return nil, err
+		}
 	case d.cfg.client != nil:
 		return d.client.Do(req)
+	default:
+		if resp, err = d.client.Transport.RoundTrip(req); err != nil {
+			return nil, clientError(req, err)
+		}
 	}
-	resp, err := d.client.Transport.RoundTrip(req)
-	if err != nil {
-		// The error http.Client would return.
-		op := req.Method[:1] + strings.ToLower(req.Method[1:])
-		return nil, &url.Error{Op: op, URL: req.URL.String(), Err: err}
+	if d.cfg.proxy != nil && resp.StatusCode == http.StatusProxyAuthRequired {
+		// The proxy refused an http target's request, which it is sent as
+		// a request, not a tunnel: its failure, as net/http makes it for
+		// https, and not an answer of the target's that no retry mends.
+		_, _ = io.CopyN(io.Discard, resp.Body, drainLimit)
+		resp.Body.Close()
+		return nil, clientError(resp.Request, fmt.Errorf("the proxy answered %s", resp.Status))
 	}
 	return resp, nil
+}
+
+// clientError is the error http.Client would return for req and err.
+func clientError(req *http.Request, err error) error {
+	op := req.Method[:1] + strings.ToLower(req.Method[1:])
+	return &url.Error{Op: op, URL: req.URL.String(), Err: err}
 }
 
 // renderBuffers holds render buffers between deliveries: a body is
@@ -632,6 +648,7 @@ func (d *Dispatcher) TestEvent(ctx context.Context, w Webhook, e *event.Event) (
 	if errs != nil {
 		return Invocation{}, errs
 	}
+	defer closeIdle(h) // its own transport, if any, serves this attempt only
 	return d.test(ctx, h, e), nil
 }
 

@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -249,7 +250,11 @@ func WithAllowedTargets(entries ...string) Option {
 // tunnel, so TLS runs end to end and the proxy sees only the host and
 // port; an http target is sent to the proxy in absolute form. The URL's
 // userinfo becomes the Proxy-Authorization header (Basic), which no
-// record, log, error or span shows. The proxy's address is not checked by
+// record, log, error or span shows: the password and the header's value are
+// redacted wherever a webhook's secrets are, a response the proxy answers
+// for an http target (a 403 page, say) included. A proxy answering 407
+// Proxy Authentication Required fails the attempt as a network error does,
+// retried, for an http target as for an https one. The proxy's address is not checked by
 // the SSRF guard (it is the host's own choice), but the target is, before
 // each request and each redirect: its name is resolved here and every
 // address checked as a direct dial checks it, and a blocked one fails the
@@ -274,6 +279,18 @@ func WithProxy(proxyURL string) Option {
 		}
 		c.proxy = u
 	})
+}
+
+// proxySecrets lists the proxy's password and the Proxy-Authorization
+// credentials made of it, for every webhook's redactor: a proxy's error
+// page, recorded as the response of an http target, may quote them.
+func (c *config) proxySecrets() []string {
+	if c.proxy == nil || c.proxy.User == nil {
+		return nil
+	}
+	password, _ := c.proxy.User.Password()
+	basic := base64.StdEncoding.EncodeToString([]byte(c.proxy.User.Username() + ":" + password))
+	return []string{password, "Basic " + basic, basic}
 }
 
 // WithTemplateOptions passes opts to every body template the Dispatcher

@@ -26,8 +26,10 @@ var ErrInvalidTLS = errors.New("invalid TLS settings")
 // is refused). They apply to the webhook's
 // requests, not to its OAuth token requests. The certificates and the key
 // are secrets: redacted wherever the definition is shown or printed,
-// sealed with the definition where WithKeyring seals it. Zero fields mean
-// the default.
+// sealed with the definition where WithKeyring seals it. Each of the
+// three PEM fields holds at most 256 KiB, a few hundred certificates,
+// since every instance parses them again each time it compiles the
+// webhook. Zero fields mean the default.
 type TLSSettings struct {
 	// ClientCertificate is the client certificate, PEM, its chain after
 	// it, sent when the server asks for one. It needs ClientKey.
@@ -109,6 +111,10 @@ func tlsSecretFields(s *TLSSettings) []tlsField {
 	}
 }
 
+// maxTLSPEMBytes bounds each PEM field of TLSSettings: a tenant's bundle
+// of millions of bytes would cost every instance a parse on each compile.
+const maxTLSPEMBytes = 256 << 10
+
 // compileTLS reads w.TLS into the configuration of the webhook's
 // connections; nil when it has none.
 func compileTLS(w Webhook, fail func(string, error)) *tls.Config {
@@ -123,6 +129,14 @@ func compileTLS(w Webhook, fail func(string, error)) *tls.Config {
 	}
 	if w.Action != "" {
 		bad("tls", errors.New("an action makes no connection"))
+	}
+	for _, f := range tlsSecretFields(s) {
+		if len(*f.value) > maxTLSPEMBytes {
+			bad(f.name, fmt.Errorf("%d bytes, more than the %d allowed", len(*f.value), maxTLSPEMBytes))
+		}
+	}
+	if failed {
+		return nil
 	}
 	c := &tls.Config{MinVersion: tls.VersionTLS12}
 	switch s.MinVersion {

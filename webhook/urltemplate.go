@@ -25,7 +25,7 @@ type targetTemplate struct {
 	// still names the host that was checked at registration.
 	check func(*url.URL) error
 	// secrets the redactor of every delivery knows, besides the rendered
-	// headers and URL: the signing secrets.
+	// headers and URL: the signing secrets and the proxy's credentials.
 	secrets       []string
 	secretURLPath bool
 }
@@ -117,7 +117,7 @@ func (c *config) compileTarget(w Webhook) (t *targetTemplate, probe string, errs
 	if !templated(w.URL) && len(names) == 0 {
 		return nil, w.URL, nil
 	}
-	t = &targetTemplate{secrets: slices.Clone(w.SigningSecrets), secretURLPath: w.SecretURLPath}
+	t = &targetTemplate{secrets: append(slices.Clone(w.SigningSecrets), c.proxySecrets()...), secretURLPath: w.SecretURLPath}
 	opts := append(slices.Clip(c.templateOptions), template.WithMode(template.Text))
 	probe = w.URL
 	if templated(w.URL) {

@@ -71,7 +71,7 @@ func TestProxyTransportChecksTheTargetFirst(t *testing.T) {
 	resp, err := client.Get("http://public.test/x")
 	require.NoError(t, err)
 	resp.Body.Close()
-	for _, target := range []string{"http://rebind.test/", "http://127.0.0.1/", "http://[::ffff:169.254.169.254]/", "http://2130706433/"} {
+	for _, target := range []string{"http://rebind.test/", "http://mixed.test/", "https://MIXED.test./", "http://127.0.0.1/", "http://[::ffff:169.254.169.254]/", "http://2130706433/"} {
 		_, err := client.Get(target)
 		require.ErrorIs(t, err, netguard.ErrBlocked, target)
 	}

@@ -1,0 +1,326 @@
+package webhook_test
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/defstore"
+	"github.com/outhook/outhook/webhook"
+)
+
+// TestProxyRefusesEverySpellingOfABlockedTarget: however a private,
+// loopback or metadata address is written, the proxy is asked for nothing.
+func TestProxyRefusesEverySpellingOfABlockedTarget(t *testing.T) {
+	for _, target := range []string{
+		"http://[::1]:9/", "http://[::ffff:127.0.0.1]:9/", "http://[fe80::1%25eth0]:9/",
+		"http://[0:0:0:0:0:ffff:7f00:1]:9/", "http://2130706433:9/", "http://0x7f.1:9/",
+		"http://017700000001:9/", "http://127.1:9/", "http://127.0.0.1.:9/", "http://LOCALHOST.:9/",
+		"https://169.254.169.254./latest", "http://[64:ff9b::a9fe:a9fe]/", "http://[::]:9/", "http://0:9/",
+		"https://[fd00:ec2::254]/",
+	} {
+		t.Run(target, func(t *testing.T) {
+			proxy := newConnectProxy(t)
+			var logs lockedBuffer
+			d, invs := egressDispatcher(t, proxy.proxyURL(), &logs)
+			_, err := d.Add(webhook.Webhook{Name: "hostile", Active: true, URL: target, Triggers: accessrequest.Triggers()})
+			if err != nil {
+				require.ErrorIs(t, err, webhook.ErrInvalidURL)
+				return
+			}
+			inv := publishN(t, d, invs, 1)[0]
+			require.Equal(t, webhook.Failed, inv.Outcome, inv.Reason)
+			require.Empty(t, proxy.requests(), "nothing reaches the proxy")
+			requireNoProxySecret(t, string(mustJSON(t, inv)), logs.String(), inv.Reason)
+		})
+	}
+}
+
+// TestTLSWebhookStaysGuarded: a webhook with TLS settings gets a transport
+// of its own, still dialled by the SSRF guard, still through the proxy.
+func TestTLSWebhookStaysGuarded(t *testing.T) {
+	ca := newTestCA(t)
+	srv := mtlsServer(t, ca, 0)
+	cert, key := ca.issue(t, 3, x509.ExtKeyUsageClientAuth)
+	settings := &webhook.TLSSettings{ClientCertificate: cert, ClientKey: key, CACertificates: certPEM(ca.cert)}
+	for _, viaProxy := range []bool{false, true} {
+		proxy := newConnectProxy(t)
+		var logs lockedBuffer
+		raw := ""
+		if viaProxy {
+			raw = proxy.proxyURL()
+		}
+		d, invs := egressDispatcher(t, raw, &logs) // no WithAllowedTargets
+		_, err := d.Add(webhook.Webhook{Name: "mtls", Active: true, URL: srv.URL, Triggers: accessrequest.Triggers(), TLS: settings,
+			Delivery: &webhook.DeliverySettings{MaxRedirects: 3}})
+		require.NoError(t, err)
+		inv := publishN(t, d, invs, 1)[0]
+		require.Equal(t, webhook.Failed, inv.Outcome)
+		require.Contains(t, inv.Reason, "blocked by the SSRF guard")
+		require.Empty(t, proxy.requests())
+	}
+}
+
+// TestProxyRefusalKeepsItsCredentials: a proxy that refuses the request
+// (403, quoting the credentials in its page and a header, recorded as an
+// http target's response) or cannot be reached leaves no credentials in the record, logs
+// or spans.
+func TestProxyRefusalKeepsItsCredentials(t *testing.T) {
+	refusing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Denied-For", r.Header.Get("Proxy-Authorization"))
+		http.Error(w, "denied "+r.Header.Get("Proxy-Authorization"), http.StatusForbidden)
+	}))
+	t.Cleanup(refusing.Close)
+	dead := httptest.NewServer(http.NotFoundHandler())
+	deadURL := dead.URL
+	dead.Close()
+	for _, p := range []string{refusing.URL, deadURL} {
+		raw := strings.Replace(p, "http://", "http://outhook:"+proxyPassword+"@", 1)
+		for _, target := range []string{"https://127.0.0.1:1/", "http://127.0.0.1:1/", "http://127.0.0.1:1/{{data.id}}"} {
+			var logs lockedBuffer
+			d, invs := egressDispatcher(t, raw, &logs, "127.0.0.1")
+			_, err := d.Add(webhook.Webhook{Name: "through", Active: true, URL: target, Triggers: accessrequest.Triggers()})
+			require.NoError(t, err)
+			inv := publishN(t, d, invs, 1)[0]
+			require.Equal(t, webhook.Failed, inv.Outcome)
+			b, _ := json.Marshal(inv)
+			requireNoProxySecret(t, string(b), logs.String())
+		}
+	}
+}
+
+// connTracker is a TLS receiver that reports each connection it sees
+// closed, and whose handler waits on hold when it is not nil.
+type connTracker struct {
+	*httptest.Server
+	closed  chan struct{}
+	entered chan struct{}
+	hold    chan struct{}
+}
+
+func newConnTracker(t *testing.T, hold bool) *connTracker {
+	c := &connTracker{closed: make(chan struct{}, 10), entered: make(chan struct{}, 10)}
+	if hold {
+		c.hold = make(chan struct{})
+	}
+	c.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c.entered <- struct{}{}
+		if c.hold != nil {
+			<-c.hold
+		}
+	}))
+	c.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateClosed {
+			c.closed <- struct{}{}
+		}
+	}
+	c.StartTLS()
+	t.Cleanup(c.Close)
+	return c
+}
+
+// requireClosed fails unless the client closed its connection, which it
+// would otherwise keep idle for 90 seconds.
+func (c *connTracker) requireClosed(t *testing.T) {
+	t.Helper()
+	select {
+	case <-c.closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the webhook's own transport keeps its connection open")
+	}
+}
+
+// TestTLSTransportOfATestIsClosed: Test compiles a transport of its own
+// for a webhook with TLS settings, and closes its connection when done.
+func TestTLSTransportOfATestIsClosed(t *testing.T) {
+	srv := newConnTracker(t, false)
+	d, _ := egressDispatcher(t, "", new(lockedBuffer), "127.0.0.1")
+	inv, err := d.Test(context.Background(), webhook.Webhook{Name: "tested", Active: true, URL: srv.URL, Triggers: accessrequest.Triggers(),
+		TLS: &webhook.TLSSettings{CACertificates: certPEM(srv.Certificate())}}, accessrequest.Created)
+	require.NoError(t, err)
+	require.Equal(t, webhook.Delivered, inv.Outcome, inv.Reason)
+	srv.requireClosed(t)
+}
+
+// TestTLSTransportReplacedMidDeliveryIsClosed: a webhook updated while a
+// delivery is on its way has its old transport's connection closed when
+// that delivery ends, not left idle.
+func TestTLSTransportReplacedMidDeliveryIsClosed(t *testing.T) {
+	srv := newConnTracker(t, true)
+	d, invs := egressDispatcher(t, "", new(lockedBuffer), "127.0.0.1")
+	w, err := d.Add(webhook.Webhook{Name: "slow", Active: true, URL: srv.URL, Triggers: accessrequest.Triggers(),
+		TLS: &webhook.TLSSettings{CACertificates: certPEM(srv.Certificate())}})
+	require.NoError(t, err)
+	_, err = d.Publish(context.Background(), mock(t, accessrequest.Created))
+	require.NoError(t, err)
+	<-srv.entered
+	w.Name = "renamed"
+	_, err = d.Update(w)
+	require.NoError(t, err)
+	close(srv.hold)
+	inv := waitFinal(t, invs, 1)[0]
+	require.Equal(t, webhook.Delivered, inv.Outcome, inv.Reason)
+	srv.requireClosed(t)
+}
+
+// TestProxyAndTheTokenEndpoint: a token endpoint at a blocked address is
+// not asked for through the proxy, and a proxy refusing the token request
+// with a page quoting its credentials leaves them in no record.
+func TestProxyAndTheTokenEndpoint(t *testing.T) {
+	proxy := newConnectProxy(t)
+	var logs lockedBuffer
+	d, invs := egressDispatcher(t, proxy.proxyURL(), &logs)
+	_, err := d.Add(oauthHook("https://hooks.example/x", "http://169.254.169.254/token"))
+	require.NoError(t, err)
+	inv := publishN(t, d, invs, 1)[0]
+	require.Equal(t, webhook.Failed, inv.Outcome)
+	require.Contains(t, inv.Reason, "169.254.169.254 is blocked")
+	require.Empty(t, proxy.requests())
+
+	refusing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "denied "+r.Header.Get("Proxy-Authorization"), http.StatusProxyAuthRequired)
+	}))
+	t.Cleanup(refusing.Close)
+	d, invs = egressDispatcher(t, strings.Replace(refusing.URL, "http://", "http://outhook:"+proxyPassword+"@", 1), &logs, "127.0.0.1")
+	_, err = d.Add(oauthHook("https://127.0.0.1:1/x", "http://127.0.0.1:1/token"))
+	require.NoError(t, err)
+	inv = publishN(t, d, invs, 1)[0]
+	require.Equal(t, webhook.Failed, inv.Outcome)
+	require.Contains(t, inv.Reason, "407")
+	requireNoProxySecret(t, string(mustJSON(t, inv)), logs.String())
+}
+
+// TestTLSSecretsKeptOnlyWhereTheyBelong: a masked certificate or key is
+// no value for a new webhook, is kept for the same URL only, and {} removes
+// the settings.
+func TestTLSSecretsKeptOnlyWhereTheyBelong(t *testing.T) {
+	ca := newTestCA(t)
+	srv := mtlsServer(t, ca, 0)
+	cert, key := ca.issue(t, 3, x509.ExtKeyUsageClientAuth)
+	d, invs := egressDispatcher(t, "", new(lockedBuffer), "127.0.0.1")
+	tenant := d.Tenant("acme")
+	ctx := context.Background()
+
+	masked := &webhook.TLSSettings{ClientCertificate: "REDACTED", ClientKey: "REDACTED", CACertificates: "REDACTED"}
+	_, err := tenant.Create(ctx, webhook.Webhook{Name: "new", Active: true, URL: srv.URL, Triggers: accessrequest.Triggers(), TLS: masked}, "mallory")
+	require.ErrorIs(t, err, webhook.ErrInvalidTLS)
+
+	w, err := tenant.Create(ctx, webhook.Webhook{Name: "mtls", Active: true, URL: srv.URL, Triggers: accessrequest.Triggers(),
+		TLS: &webhook.TLSSettings{ClientCertificate: cert, ClientKey: key, CACertificates: certPEM(ca.cert)}}, "alice")
+	require.NoError(t, err)
+	for _, settings := range []*webhook.TLSSettings{nil, w.TLS, {ClientCertificate: "REDACTED", ClientKey: "REDACTED"}} {
+		moved := w
+		moved.URL = "https://collector.example/"
+		moved.TLS = settings
+		_, err = tenant.Update(ctx, moved, "mallory")
+		require.ErrorIs(t, err, webhook.ErrSecretRequired)
+		require.ErrorContains(t, err, "tls.client_key")
+	}
+
+	w.TLS = &webhook.TLSSettings{}
+	w, err = tenant.Update(ctx, w, "alice")
+	require.NoError(t, err)
+	_, err = tenant.Publish(ctx, mock(t, accessrequest.Created))
+	require.NoError(t, err)
+	inv := waitFinal(t, invs, 1)[0]
+	require.Equal(t, webhook.Failed, inv.Outcome, "no certificate, no trusted root: %s", inv.Reason)
+	require.NotContains(t, string(mustJSON(t, w)), "REDACTED")
+}
+
+// TestTLSBundleIsBounded: a PEM field of more than 256 KiB is refused
+// before it is parsed, and names its field.
+func TestTLSBundleIsBounded(t *testing.T) {
+	ca := newTestCA(t)
+	one := certPEM(ca.cert)
+	d, _ := egressDispatcher(t, "", new(lockedBuffer), "127.0.0.1")
+	fits := strings.Repeat(one, (256<<10)/len(one))
+	_, err := d.Add(webhook.Webhook{Name: "fits", Active: true, URL: "https://hooks.example/", Triggers: accessrequest.Triggers(),
+		TLS: &webhook.TLSSettings{CACertificates: fits}})
+	require.NoError(t, err)
+	_, err = d.Add(webhook.Webhook{Name: "huge", Active: true, URL: "https://hooks.example/", Triggers: accessrequest.Triggers(),
+		TLS: &webhook.TLSSettings{CACertificates: strings.Repeat(one, 20000)}})
+	var de *webhook.DefinitionError
+	require.ErrorAs(t, err, &de)
+	require.Equal(t, "tls.ca_certificates", de.Field)
+	require.ErrorIs(t, err, webhook.ErrInvalidTLS)
+}
+
+// TestTLSTransportsCloseWithTheDispatcher: Close closes the connections of
+// every webhook's own transport, and Remove those of the removed one.
+func TestTLSTransportsCloseWithTheDispatcher(t *testing.T) {
+	removed, kept := newConnTracker(t, false), newConnTracker(t, false)
+	d, invs := egressDispatcher(t, "", new(lockedBuffer), "127.0.0.1")
+	var ids []string
+	for i, srv := range []*connTracker{removed, kept} {
+		w, err := d.Add(webhook.Webhook{Name: fmt.Sprint("own-", i), Active: true, URL: srv.URL, Triggers: accessrequest.Triggers(),
+			TLS: &webhook.TLSSettings{CACertificates: certPEM(srv.Certificate())}})
+		require.NoError(t, err)
+		ids = append(ids, w.ID)
+	}
+	for _, inv := range publishN(t, d, invs, 1) {
+		require.Equal(t, webhook.Delivered, inv.Outcome, inv.Reason)
+	}
+	for _, inv := range waitFinal(t, invs, 1) {
+		require.Equal(t, webhook.Delivered, inv.Outcome, inv.Reason)
+	}
+	require.NoError(t, d.Remove(ids[0]))
+	removed.requireClosed(t)
+	require.NoError(t, d.Close(context.Background()))
+	kept.requireClosed(t)
+}
+
+// TestTLSTransportResealedIsClosed: sealed again, a webhook is compiled
+// again with a transport of its own; the replaced one's connection closes.
+func TestTLSTransportResealedIsClosed(t *testing.T) {
+	srv := newConnTracker(t, false)
+	before, after := rotation(t)
+	mem := defstore.NewMemory()
+	old, _ := newDispatcher(t, webhook.WithDefinitionStore(mem), webhook.WithKeyring(before))
+	ctx := context.Background()
+	_, err := old.Tenant("t").Create(ctx, webhook.Webhook{Name: "sealed", Active: true, URL: srv.URL, Triggers: accessrequest.Triggers(),
+		TLS: &webhook.TLSSettings{CACertificates: certPEM(srv.Certificate())}}, "alice")
+	require.NoError(t, err)
+	d, invs := newDispatcher(t, webhook.WithDefinitionStore(mem), webhook.WithKeyring(after))
+	_, err = d.Tenant("t").Publish(ctx, mock(t, accessrequest.Created))
+	require.NoError(t, err)
+	inv := waitFinal(t, invs, 1)[0]
+	require.Equal(t, webhook.Delivered, inv.Outcome, inv.Reason)
+	n, err := d.Reseal(ctx, "ops")
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	srv.requireClosed(t)
+}
+
+// TestProxyRefusalIsRetriedForEveryScheme: a proxy answering 407 fails an
+// http target's attempt as it fails an https target's, as the proxy's
+// failure and retried, not as the target's answer that no retry mends.
+func TestProxyRefusalIsRetriedForEveryScheme(t *testing.T) {
+	refusing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "denied", http.StatusProxyAuthRequired)
+	}))
+	t.Cleanup(refusing.Close)
+	for _, target := range []string{"https://127.0.0.1:1/", "http://127.0.0.1:1/"} {
+		t.Run(target, func(t *testing.T) {
+			d, invs := newDispatcher(t, webhook.WithProxy(refusing.URL))
+			_, err := d.Add(webhook.Webhook{Name: "through", Active: true, URL: target, Triggers: accessrequest.Triggers()})
+			require.NoError(t, err)
+			_, err = d.Publish(context.Background(), mock(t, accessrequest.Created))
+			require.NoError(t, err)
+			first := <-invs
+			require.Equal(t, webhook.Retrying, first.Outcome, first.Reason)
+			require.Contains(t, first.Reason, "Proxy Authentication Required")
+			require.Nil(t, first.Response, "the proxy's page is not the target's response")
+			require.Equal(t, 4, waitFinal(t, invs, 1)[0].Attempt)
+		})
+	}
+}
