@@ -48,28 +48,8 @@ func TestOAuthInTheForm(t *testing.T) {
 	require.NoError(t, err)
 	srv := httptest.NewServer(h)
 	defer srv.Close()
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	post := func(path string, form url.Values) (int, string) {
-		req, err := http.NewRequest(http.MethodPost, srv.URL+path, strings.NewReader(form.Encode()))
-		require.NoError(t, err)
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("X-Console-Fragment", "1")
-		res, err := client.Do(req)
-		require.NoError(t, err)
-		defer res.Body.Close()
-		var b strings.Builder
-		_, _ = readBody(&b, res)
-		return res.StatusCode, b.String()
-	}
-	get := func(path string) string {
-		res, err := client.Get(srv.URL + path)
-		require.NoError(t, err)
-		defer res.Body.Close()
-		var b strings.Builder
-		_, _ = readBody(&b, res)
-		return b.String()
-	}
-
+	b := newBrowserless(t, srv.URL)
+	post, get := b.post, b.get
 	form := url.Values{
 		"kind": {"request"}, "name": {"oauth-hook"}, "active": {"on"}, "method": {"POST"},
 		"url": {receiver.URL + "/hook"}, "triggers": {"RequestCreated"}, "mock_trigger": {"RequestCreated"},
@@ -128,28 +108,9 @@ func TestTLSInTheForm(t *testing.T) {
 	require.NoError(t, err)
 	srv := httptest.NewServer(h)
 	defer srv.Close()
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	post := func(path string, form url.Values) (int, string) {
-		req, err := http.NewRequest(http.MethodPost, srv.URL+path, strings.NewReader(form.Encode()))
-		require.NoError(t, err)
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("X-Console-Fragment", "1")
-		res, err := client.Do(req)
-		require.NoError(t, err)
-		defer res.Body.Close()
-		var b strings.Builder
-		_, _ = readBody(&b, res)
-		return res.StatusCode, b.String()
-	}
-	edit := func(id string) string {
-		res, err := client.Get(srv.URL + "/webhooks/" + id)
-		require.NoError(t, err)
-		defer res.Body.Close()
-		var b strings.Builder
-		_, _ = readBody(&b, res)
-		return b.String()
-	}
-
+	b := newBrowserless(t, srv.URL)
+	post := b.post
+	edit := func(id string) string { return b.get("/webhooks/" + id) }
 	form := url.Values{
 		"kind": {"request"}, "name": {"self-hosted"}, "active": {"on"}, "method": {"POST"},
 		"url": {target.URL + "/hook"}, "triggers": {"RequestCreated"}, "mock_trigger": {"RequestCreated"},

@@ -115,3 +115,42 @@ func defstoreListOf(n int) defstore.ListOptions { return defstore.ListOptions{Li
 
 // readBody copies a response's body into w.
 func readBody(w *strings.Builder, res *http.Response) (int64, error) { return io.Copy(w, res.Body) }
+
+// browserless is a client of a console served at url, as a page's forms
+// and script reach it: redirects are not followed, and posts ask for the
+// script's fragments.
+type browserless struct {
+	t   *testing.T
+	url string
+	c   *http.Client
+}
+
+func newBrowserless(t *testing.T, url string) *browserless {
+	return &browserless{t: t, url: url, c: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// post sends form to path and returns the status and the body.
+func (b *browserless) post(path string, form url.Values) (int, string) {
+	b.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, b.url+path, strings.NewReader(form.Encode()))
+	require.NoError(b.t, err)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Console-Fragment", "1")
+	res, err := b.c.Do(req)
+	require.NoError(b.t, err)
+	defer res.Body.Close()
+	var body strings.Builder
+	_, _ = readBody(&body, res)
+	return res.StatusCode, body.String()
+}
+
+// get returns the page at path.
+func (b *browserless) get(path string) string {
+	b.t.Helper()
+	res, err := b.c.Get(b.url + path)
+	require.NoError(b.t, err)
+	defer res.Body.Close()
+	var body strings.Builder
+	_, _ = readBody(&body, res)
+	return body.String()
+}
