@@ -75,8 +75,8 @@ func New(d *webhook.Dispatcher, tenantOf manage.TenantFunc, opts ...Option) (*Ha
 	}
 	h := &Handler{
 		d: d, tenantOf: tenantOf, cfg: cfg, pages: pages, mux: http.NewServeMux(),
-		tests:    tenantrate.New(cfg.testRate.n, cfg.testRate.per),
-		previews: tenantrate.New(cfg.previewRate.n, cfg.previewRate.per),
+		tests:    tenantrate.New(cfg.testRate),
+		previews: tenantrate.New(cfg.previewRate),
 	}
 	h.routes()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/outhook/outhook/internal/tenantrate"
 	"github.com/outhook/outhook/webhook"
 )
 
@@ -33,8 +34,8 @@ const (
 
 type config struct {
 	maxForm        int64
-	testRate       rateSetting
-	previewRate    rateSetting
+	testRate       tenantrate.Rate
+	previewRate    tenantrate.Rate
 	pageSize       int
 	trustedOrigins []string
 	logger         *slog.Logger
@@ -43,16 +44,11 @@ type config struct {
 	errs           []error
 }
 
-type rateSetting struct {
-	n   int
-	per time.Duration
-}
-
 func defaultConfig() config {
 	return config{
 		maxForm:     DefaultMaxFormBytes,
-		testRate:    rateSetting{DefaultTestRate, time.Minute},
-		previewRate: rateSetting{DefaultPreviewRate, time.Minute},
+		testRate:    tenantrate.Rate{N: DefaultTestRate, Per: time.Minute},
+		previewRate: tenantrate.Rate{N: DefaultPreviewRate, Per: time.Minute},
 		pageSize:    DefaultPageSize,
 		now:         time.Now,
 	}
@@ -80,11 +76,12 @@ func WithMaxFormBytes(n int64) Option {
 // user's rights. Each Handler counts on its own.
 func WithTestRate(n int, per time.Duration) Option {
 	return optionFunc(func(c *config) {
-		if n < 1 || per <= 0 {
-			c.reject("WithTestRate", "%d per %s: want at least 1 per positive period", n, per)
+		r := tenantrate.Rate{N: n, Per: per}
+		if err := r.Check(); err != nil {
+			c.reject("WithTestRate", "%v", err)
 			return
 		}
-		c.testRate = rateSetting{n, per}
+		c.testRate = r
 	})
 }
 
@@ -92,11 +89,12 @@ func WithTestRate(n int, per time.Duration) Option {
 // period, n at once at most. Default DefaultPreviewRate per minute.
 func WithPreviewRate(n int, per time.Duration) Option {
 	return optionFunc(func(c *config) {
-		if n < 1 || per <= 0 {
-			c.reject("WithPreviewRate", "%d per %s: want at least 1 per positive period", n, per)
+		r := tenantrate.Rate{N: n, Per: per}
+		if err := r.Check(); err != nil {
+			c.reject("WithPreviewRate", "%v", err)
 			return
 		}
-		c.previewRate = rateSetting{n, per}
+		c.previewRate = r
 	})
 }
 

@@ -93,8 +93,8 @@ func New(d *webhook.Dispatcher, tenantOf TenantFunc, opts ...Option) (*Handler, 
 	}
 	h := &Handler{
 		d: d, tenantOf: tenantOf, cfg: cfg, mux: http.NewServeMux(),
-		tests:    tenantrate.New(cfg.testRate.n, cfg.testRate.per),
-		previews: tenantrate.New(cfg.previewRate.n, cfg.previewRate.per),
+		tests:    tenantrate.New(cfg.testRate),
+		previews: tenantrate.New(cfg.previewRate),
 	}
 	for _, rt := range routes {
 		h.mux.Handle(rt.method+" "+rt.path, h.handle(rt))

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/outhook/outhook/internal/tenantrate"
 )
 
 // ErrInvalidConfig is wrapped by the errors New returns for options it
@@ -32,8 +34,8 @@ const (
 
 type config struct {
 	maxBody        int64
-	testRate       rateSetting
-	previewRate    rateSetting
+	testRate       tenantrate.Rate
+	previewRate    tenantrate.Rate
 	trustedOrigins []string
 	logger         *slog.Logger
 	challenge      string
@@ -41,16 +43,11 @@ type config struct {
 	errs           []error
 }
 
-type rateSetting struct {
-	n   int
-	per time.Duration
-}
-
 func defaultConfig() config {
 	return config{
 		maxBody:     DefaultMaxBodyBytes,
-		testRate:    rateSetting{DefaultTestRate, time.Minute},
-		previewRate: rateSetting{DefaultPreviewRate, time.Minute},
+		testRate:    tenantrate.Rate{N: DefaultTestRate, Per: time.Minute},
+		previewRate: tenantrate.Rate{N: DefaultPreviewRate, Per: time.Minute},
 		now:         time.Now,
 	}
 }
@@ -79,11 +76,12 @@ func WithMaxBodyBytes(n int64) Option {
 // once per instance.
 func WithTestRate(n int, per time.Duration) Option {
 	return optionFunc(func(c *config) {
-		if n < 1 || per <= 0 {
-			c.reject("WithTestRate", "%d per %s: want at least 1 per positive period", n, per)
+		r := tenantrate.Rate{N: n, Per: per}
+		if err := r.Check(); err != nil {
+			c.reject("WithTestRate", "%v", err)
 			return
 		}
-		c.testRate = rateSetting{n, per}
+		c.testRate = r
 	})
 }
 
@@ -92,11 +90,12 @@ func WithTestRate(n int, per time.Duration) Option {
 // DefaultPreviewRate per minute, counted per Handler as WithTestRate's.
 func WithPreviewRate(n int, per time.Duration) Option {
 	return optionFunc(func(c *config) {
-		if n < 1 || per <= 0 {
-			c.reject("WithPreviewRate", "%d per %s: want at least 1 per positive period", n, per)
+		r := tenantrate.Rate{N: n, Per: per}
+		if err := r.Check(); err != nil {
+			c.reject("WithPreviewRate", "%v", err)
 			return
 		}
-		c.previewRate = rateSetting{n, per}
+		c.previewRate = r
 	})
 }
 

@@ -4,6 +4,7 @@
 package tenantrate
 
 import (
+	"fmt"
 	"sync"
 	"time"
 
@@ -24,12 +25,26 @@ type Rates struct {
 
 const minSweep = 1024
 
-// New lets each tenant take n tokens per period, n at once at most; n and
-// per must be positive.
-func New(n int, per time.Duration) *Rates {
+// Rate is N tokens per Per, N at once at most.
+type Rate struct {
+	N   int
+	Per time.Duration
+}
+
+// Check says what is wrong with r, which New needs positive.
+func (r Rate) Check() error {
+	if r.N < 1 || r.Per <= 0 {
+		return fmt.Errorf("%d per %s: want at least 1 per positive period", r.N, r.Per)
+	}
+	return nil
+}
+
+// New lets each tenant take r.N tokens per r.Per, r.N at once at most; r
+// must pass Check.
+func New(r Rate) *Rates {
 	return &Rates{
-		limit:   rate.Every(per / time.Duration(n)),
-		burst:   n,
+		limit:   rate.Every(r.Per / time.Duration(r.N)),
+		burst:   r.N,
 		buckets: make(map[string]*rate.Limiter),
 		sweepAt: minSweep,
 	}

@@ -8,7 +8,7 @@ import (
 )
 
 func TestTenantRatesAreTenantsOwn(t *testing.T) {
-	r := New(2, time.Minute)
+	r := New(Rate{N: 2, Per: time.Minute})
 	now := time.Unix(1_700_000_000, 0)
 	for range 2 {
 		ok, _ := r.Allow("a", now)
@@ -24,7 +24,7 @@ func TestTenantRatesAreTenantsOwn(t *testing.T) {
 }
 
 func TestTenantRatesForgetTenantsThatWentQuiet(t *testing.T) {
-	r := New(1, time.Second)
+	r := New(Rate{N: 1, Per: time.Second})
 	now := time.Unix(1_700_000_000, 0)
 	for i := range 10 * minSweep {
 		r.Allow(string(rune('a'+i%26))+time.Duration(i).String(), now.Add(time.Duration(i)*time.Millisecond))
