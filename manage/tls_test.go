@@ -43,6 +43,7 @@ func TestTLSSettingsAreMaskedAndNamedWhenWrong(t *testing.T) {
 
 	def := s.hook("Mutual")
 	def["id"] = "mutual"
+	def["url"] = "https://hooks.example/mutual" // TLS settings need https; never delivered here
 	def["tls"] = map[string]string{"client_certificate": cert, "client_key": key, "ca_certificates": cert, "min_version": "1.3"}
 	var created webhook.Webhook
 	acme.ok(http.StatusCreated, &created, http.MethodPost, "/webhooks", def)
@@ -55,6 +56,7 @@ func TestTLSSettingsAreMaskedAndNamedWhenWrong(t *testing.T) {
 	require.Equal(t, created.TLS, updated.TLS, "the masks keep the stored settings")
 
 	bad := s.hook("Broken")
+	bad["url"] = "https://hooks.example/broken"
 	bad["tls"] = map[string]string{"client_certificate": cert, "client_key": "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"}
 	p := acme.problem(http.StatusUnprocessableEntity, "definition-invalid", http.MethodPost, "/webhooks", bad)
 	require.Len(t, p.Errors, 1)

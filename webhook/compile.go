@@ -150,7 +150,7 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 			tt.secrets = append(tt.secrets, clientSecretForms(w.Authentication.OAuth)...)
 		}
 	}
-	h.tls = compileTLS(w, fail)
+	h.tls = compileTLS(w, u, fail)
 	h.redactor = redact.New(redactOpts...)
 	if h.header.Get("Content-Type") == "" {
 		h.header.Set("Content-Type", "application/json")

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"sync/atomic"
 
 	"github.com/outhook/outhook/internal/redact"
@@ -29,7 +30,9 @@ var ErrInvalidTLS = errors.New("invalid TLS settings")
 // sealed with the definition where WithKeyring seals it. Each of the
 // three PEM fields holds at most 256 KiB, a few hundred certificates,
 // since every instance parses them again each time it compiles the
-// webhook. Zero fields mean the default.
+// webhook. A webhook with TLS settings needs an https URL: on an http
+// URL, or with an Action, they are refused with a *DefinitionError on
+// field "tls" wrapping ErrInvalidTLS. Zero fields mean the default.
 type TLSSettings struct {
 	// ClientCertificate is the client certificate, PEM, its chain after
 	// it, sent when the server asks for one. It needs ClientKey.
@@ -116,8 +119,9 @@ func tlsSecretFields(s *TLSSettings) []tlsField {
 const maxTLSPEMBytes = 256 << 10
 
 // compileTLS reads w.TLS into the configuration of the webhook's
-// connections; nil when it has none.
-func compileTLS(w Webhook, fail func(string, error)) *tls.Config {
+// connections; nil when it has none. u is the webhook's URL, nil when it
+// has none or it does not parse.
+func compileTLS(w Webhook, u *url.URL, fail func(string, error)) *tls.Config {
 	s := w.TLS
 	if s == nil || *s == (TLSSettings{}) {
 		return nil
@@ -127,8 +131,12 @@ func compileTLS(w Webhook, fail func(string, error)) *tls.Config {
 		failed = true
 		fail(field, fmt.Errorf("%w: %w", ErrInvalidTLS, err))
 	}
-	if w.Action != "" {
+	switch {
+	case w.Action != "":
 		bad("tls", errors.New("an action makes no connection"))
+	case u != nil && u.Scheme != "https":
+		// Never used: refused rather than ignored.
+		bad("tls", fmt.Errorf("the URL's scheme is %s, and TLS settings apply to https only", u.Scheme))
 	}
 	for _, f := range tlsSecretFields(s) {
 		if len(*f.value) > maxTLSPEMBytes {
