@@ -406,9 +406,6 @@ func (c *config) checkURL(raw string, p *DefinitionURLPolicy) (*url.URL, error) 
 		// url.Parse quotes the URL, secrets and all.
 		return nil, fmt.Errorf("%w: %v", ErrInvalidURL, redact.New(redact.WithSecrets(raw)).String(err.Error()))
 	}
-	if p == nil {
-		p = &DefinitionURLPolicy{}
-	}
 	switch {
 	case u.Scheme != "https" && u.Scheme != "http":
 		return nil, fmt.Errorf("%w: scheme must be https, not %q", ErrInvalidURL, u.Scheme)
@@ -416,23 +413,44 @@ func (c *config) checkURL(raw string, p *DefinitionURLPolicy) (*url.URL, error) 
 		return nil, fmt.Errorf("%w: no host", ErrInvalidURL)
 	case u.Fragment != "":
 		return nil, fmt.Errorf("%w: a fragment (#...) is never sent", ErrInvalidURL)
+	}
+	if err := c.checkURLPolicy(u, p); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// checkURLPolicy checks u's scheme and port against the URL policy, as
+// far as p relaxes it: for a webhook's URL and for each hop of a redirect
+// it follows.
+func (c *config) checkURLPolicy(u *url.URL, p *DefinitionURLPolicy) error {
+	if p == nil {
+		p = &DefinitionURLPolicy{}
+	}
+	switch {
 	case u.Scheme == "http" && !c.urlPolicy.AllowHTTP && !(p.AllowHTTP && c.urlPolicy.DefinitionsMayAllowHTTP):
 		if c.urlPolicy.DefinitionsMayAllowHTTP {
-			return nil, fmt.Errorf("%w: HTTPS is required unless url_policy.allow_http is set", ErrInsecureURL)
+			return fmt.Errorf("%w: HTTPS is required unless url_policy.allow_http is set", ErrInsecureURL)
 		}
-		return nil, fmt.Errorf("%w: HTTPS is required", ErrInsecureURL)
+		return fmt.Errorf("%w: HTTPS is required", ErrInsecureURL)
 	case u.Port() != "" && !c.urlPolicy.AllowCustomPorts:
 		port, _ := strconv.Atoi(u.Port())
 		switch {
 		case len(c.urlPolicy.DefinitionPorts) == 0:
-			return nil, fmt.Errorf("%w: custom port %s", ErrInsecureURL, u.Port())
+			return fmt.Errorf("%w: custom port %s", ErrInsecureURL, u.Port())
 		case !slices.Contains(c.urlPolicy.DefinitionPorts, port):
-			return nil, fmt.Errorf("%w: custom port %s is not one the Dispatcher lets definitions use (%v)", ErrInsecureURL, u.Port(), c.urlPolicy.DefinitionPorts)
+			return fmt.Errorf("%w: custom port %s is not one the Dispatcher lets definitions use (%v)", ErrInsecureURL, u.Port(), c.urlPolicy.DefinitionPorts)
 		case !p.AllowCustomPort:
-			return nil, fmt.Errorf("%w: custom port %s needs url_policy.allow_custom_port", ErrInsecureURL, u.Port())
+			return fmt.Errorf("%w: custom port %s needs url_policy.allow_custom_port", ErrInsecureURL, u.Port())
 		}
 	}
-	return u, nil
+	return nil
+}
+
+// checkRedirect returns the redirect policy of a webhook's own client: at
+// most maxHops hops, each to a URL the webhook's URL policy p accepts.
+func (c *config) checkRedirect(maxHops int, p *DefinitionURLPolicy) func(*http.Request, []*http.Request) error {
+	return netguard.CheckRedirect(maxHops, func(u *url.URL) error { return c.checkURLPolicy(u, p) })
 }
 
 // checkDefinitionPolicy refuses a definition's URL policy that asks for

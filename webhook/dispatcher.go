@@ -215,7 +215,7 @@ func newHTTPClient(workers int, guard *netguard.Guard, proxy *url.URL) *http.Cli
 		ExpectContinueTimeout: time.Second,
 	})
 	// A 3xx is an answer, and a failure.
-	return &http.Client{Transport: t, CheckRedirect: netguard.CheckRedirect(0)}
+	return &http.Client{Transport: t, CheckRedirect: netguard.CheckRedirect(0, nil)}
 }
 
 // newID returns a random identifier: 16 bytes, hex-encoded.
@@ -386,12 +386,12 @@ func (d *Dispatcher) storeError(tenant string, w Webhook, limit int, err error) 
 func (d *Dispatcher) compile(w Webhook) (*hook, DefinitionErrors) {
 	h, errs := d.cfg.compile(w)
 	if h != nil && h.maxRedirect > 0 && d.cfg.client == nil {
-		h.client = &http.Client{Transport: d.client.Transport, CheckRedirect: netguard.CheckRedirect(h.maxRedirect)}
+		h.client = &http.Client{Transport: d.client.Transport, CheckRedirect: d.cfg.checkRedirect(h.maxRedirect, w.URLPolicy)}
 	}
 	if h != nil && h.tls != nil {
 		checkRedirect := d.client.CheckRedirect
 		if d.cfg.client == nil {
-			checkRedirect = netguard.CheckRedirect(h.maxRedirect)
+			checkRedirect = d.cfg.checkRedirect(h.maxRedirect, w.URLPolicy)
 		}
 		c, err := tlsClient(d.client, h.tls, h.def.TLS.CACertificates, checkRedirect)
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -323,4 +324,100 @@ func TestProxyRefusalIsRetriedForEveryScheme(t *testing.T) {
 			require.Equal(t, 4, waitFinal(t, invs, 1)[0].Attempt)
 		})
 	}
+}
+
+// portOfURL is the port of a test server's URL.
+func portOfURL(t *testing.T, raw string) int {
+	t.Helper()
+	_, p, err := net.SplitHostPort(strings.TrimPrefix(raw, "http://"))
+	require.NoError(t, err)
+	n, err := strconv.Atoi(p)
+	require.NoError(t, err)
+	return n
+}
+
+// TestRedirectObeysTheURLPolicy: a redirect a webhook follows leads only
+// where the webhook's own URL could: to a port the Dispatcher lets
+// definitions use, and no other. A hop the policy refuses is not taken,
+// and its 3xx is the attempt's answer.
+func TestRedirectObeysTheURLPolicy(t *testing.T) {
+	forbidden := newReceiver(t, nil)
+	allowed := newReceiver(t, nil)
+	start := newReceiver(t, func(_ int, w http.ResponseWriter, r *http.Request) {
+		to := allowed.URL
+		if r.URL.Path == "/to-forbidden" {
+			to = forbidden.URL
+		}
+		http.Redirect(w, r, to+"/landed", http.StatusTemporaryRedirect)
+	})
+	invs := make(chan webhook.Invocation, 10)
+	d, err := webhook.New(
+		webhook.WithURLPolicy(webhook.URLPolicy{DefinitionsMayAllowHTTP: true,
+			DefinitionPorts: []int{portOfURL(t, start.URL), portOfURL(t, allowed.URL)}}),
+		webhook.WithAllowedTargets("127.0.0.1"),
+		webhook.WithRetryPolicy(webhook.RetryPolicy{MaxAttempts: 1}),
+		webhook.WithInvocationHook(func(inv webhook.Invocation) { invs <- inv }),
+	)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, d.Close(context.Background())) })
+
+	for _, tc := range []struct {
+		path    string
+		outcome webhook.Outcome
+		status  int
+	}{
+		{"/to-allowed", webhook.Delivered, http.StatusOK},
+		{"/to-forbidden", webhook.Failed, http.StatusTemporaryRedirect},
+	} {
+		t.Run(tc.path, func(t *testing.T) {
+			w, err := d.Add(webhook.Webhook{Name: "redirected", Active: true, URL: start.URL + tc.path, Triggers: accessrequest.Triggers(),
+				URLPolicy: &webhook.DefinitionURLPolicy{AllowHTTP: true, AllowCustomPort: true},
+				Delivery:  &webhook.DeliverySettings{MaxRedirects: 3}})
+			require.NoError(t, err)
+			defer func() { require.NoError(t, d.Remove(w.ID)) }()
+			inv := publishN(t, d, invs, 1)[0]
+			require.Equal(t, tc.outcome, inv.Outcome, inv.Reason)
+			require.Equal(t, tc.status, inv.Response.StatusCode)
+		})
+	}
+	require.Empty(t, forbidden.got(), "the port the policy refuses is never reached")
+	require.Len(t, allowed.got(), 1)
+}
+
+// TestTLSSettingsNeedHTTPS: TLS settings on an http:// URL, plain or
+// templated, would be silently unused: the definition is refused, on the
+// tls field. An action makes no connection, so it takes none either.
+func TestTLSSettingsNeedHTTPS(t *testing.T) {
+	ca := newTestCA(t)
+	cert, key := ca.issue(t, 3, x509.ExtKeyUsageClientAuth)
+	d, _ := newDispatcher(t, webhook.WithAction("noop", func(context.Context, *webhook.ActionRequest) (*webhook.ActionResponse, error) { return nil, nil }))
+	for _, tc := range []struct {
+		name string
+		w    webhook.Webhook
+	}{
+		{"http", webhook.Webhook{URL: "http://hooks.example/in"}},
+		{"templated http", webhook.Webhook{URL: "http://hooks.example/{{data.id}}"}},
+		{"min_version only", webhook.Webhook{URL: "http://hooks.example/in"}},
+		{"action", webhook.Webhook{Action: "noop"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := tc.w
+			w.Name, w.Active, w.Triggers = tc.name, true, accessrequest.Triggers()
+			w.TLS = &webhook.TLSSettings{ClientCertificate: cert, ClientKey: key}
+			if tc.name == "min_version only" {
+				w.TLS = &webhook.TLSSettings{MinVersion: "1.3"}
+			}
+			_, err := d.Add(w)
+			var de webhook.DefinitionErrors
+			require.ErrorAs(t, err, &de)
+			require.ErrorIs(t, err, webhook.ErrInvalidTLS)
+			require.Len(t, de, 1, err.Error())
+			require.Equal(t, "tls", de[0].Field)
+			require.NotContains(t, err.Error(), "PRIVATE KEY")
+		})
+	}
+	// The same settings on https are taken.
+	_, err := d.Add(webhook.Webhook{Name: "https", Active: true, URL: "https://hooks.example/in", Triggers: accessrequest.Triggers(),
+		TLS: &webhook.TLSSettings{ClientCertificate: cert, ClientKey: key}})
+	require.NoError(t, err)
 }

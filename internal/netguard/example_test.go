@@ -22,7 +22,7 @@ func Example() {
 	}
 	client := &http.Client{
 		Transport:     g.Transport(&http.Transport{ForceAttemptHTTP2: true, MaxIdleConnsPerHost: 64}),
-		CheckRedirect: netguard.CheckRedirect(0),
+		CheckRedirect: netguard.CheckRedirect(0, nil),
 		Timeout:       10 * time.Second,
 	}
 	_, err = client.Get("http://169.254.169.254/latest/meta-data/")

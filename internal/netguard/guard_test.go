@@ -321,7 +321,7 @@ func TestRealDial(t *testing.T) {
 		require.NoError(t, err)
 		tr := g.Transport(nil)
 		t.Cleanup(tr.CloseIdleConnections)
-		return &http.Client{Transport: tr, CheckRedirect: netguard.CheckRedirect(0)}
+		return &http.Client{Transport: tr, CheckRedirect: netguard.CheckRedirect(0, nil)}
 	}
 
 	_, err := client(netguard.Config{}).Get(srv.URL)

@@ -2,6 +2,7 @@ package netguard
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 )
 
@@ -26,8 +27,10 @@ var crossHostHeaders = []string{
 // itself, with a nil error and its body unread (it returns
 // http.ErrUseLastResponse), so the caller records the response and treats
 // it as a failed attempt like any other non-2xx status. It does not follow
-// a redirect past maxHops, to a scheme other than http and https, or from
-// https to http.
+// a redirect past maxHops, to a scheme other than http and https, from
+// https to http, or to a URL check refuses: the caller's URL policy (which
+// schemes and ports a URL may name), applied to each hop as to the first
+// URL. A nil check refuses nothing.
 //
 // Each hop is dialled by the client's transport, so with a Guard's
 // Transport every hop is checked as the first request was. A hop to another
@@ -36,7 +39,7 @@ var crossHostHeaders = []string{
 // webhook-timestamp and webhook-signature are dropped): net/http
 // itself drops only Authorization, Cookie and WWW-Authenticate, and would
 // forward a token in a custom header to whatever host the Location names.
-func CheckRedirect(maxHops int) func(req *http.Request, via []*http.Request) error {
+func CheckRedirect(maxHops int, check func(*url.URL) error) func(req *http.Request, via []*http.Request) error {
 	return func(req *http.Request, via []*http.Request) error {
 		if len(via) == 0 {
 			return nil
@@ -48,6 +51,8 @@ func CheckRedirect(maxHops int) func(req *http.Request, via []*http.Request) err
 		case req.URL.Scheme != "http" && req.URL.Scheme != "https":
 			return http.ErrUseLastResponse
 		case prev.URL.Scheme == "https" && req.URL.Scheme == "http":
+			return http.ErrUseLastResponse
+		case check != nil && check(req.URL) != nil:
 			return http.ErrUseLastResponse
 		}
 		if !strings.EqualFold(req.URL.Host, via[0].URL.Host) {

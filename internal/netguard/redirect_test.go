@@ -1,10 +1,13 @@
 package netguard_test
 
 import (
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -19,7 +22,7 @@ func loopbackClient(t *testing.T, maxHops int, base *http.Transport) *http.Clien
 	require.NoError(t, err)
 	tr := g.Transport(base)
 	t.Cleanup(tr.CloseIdleConnections)
-	return &http.Client{Transport: tr, CheckRedirect: netguard.CheckRedirect(maxHops)}
+	return &http.Client{Transport: tr, CheckRedirect: netguard.CheckRedirect(maxHops, nil)}
 }
 
 func TestCheckRedirectHops(t *testing.T) {
@@ -132,4 +135,39 @@ func TestCheckRedirectNoDowngrade(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusFound, resp.StatusCode)
+}
+
+// TestCheckRedirectAppliesTheURLPolicy: a hop the caller's check refuses
+// is not taken, whatever hops are left; one it accepts is.
+func TestCheckRedirectAppliesTheURLPolicy(t *testing.T) {
+	leakcheck.Check(t)
+	var reached atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { reached.Add(1) }))
+	defer other.Close()
+	start := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+"/next", http.StatusFound)
+	}))
+	defer start.Close()
+	onlyStart := func(u *url.URL) error {
+		if u.Host != start.Listener.Addr().String() {
+			return errors.New("port not allowed")
+		}
+		return nil
+	}
+	g, err := netguard.New(netguard.Config{AllowNets: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
+	require.NoError(t, err)
+	tr := g.Transport(nil)
+	defer tr.CloseIdleConnections()
+
+	for _, tc := range []struct {
+		check  func(*url.URL) error
+		status int
+	}{{onlyStart, http.StatusFound}, {nil, http.StatusOK}} {
+		c := &http.Client{Transport: tr, CheckRedirect: netguard.CheckRedirect(5, tc.check)}
+		resp, err := c.Get(start.URL)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, tc.status, resp.StatusCode)
+	}
+	require.Equal(t, int32(1), reached.Load(), "reached only when the check lets the hop through")
 }
