@@ -195,6 +195,10 @@ type DeliverySettings struct {
 	RateLimit *RateLimit `json:"rate_limit,omitempty"`
 	// MaxRedirects is how many redirects to follow, each hop checked by the
 	// SSRF guard; zero means none: a 3xx response is a failed attempt. A
+	// hop is followed only to a URL the webhook's own could be: https (or
+	// http, where the URL policy lets this definition use it, and never
+	// from https), and a custom port only as the URL policy lets this
+	// definition name it; a hop refused so leaves its 3xx as the answer. A
 	// hop to another host (or port) is sent without the definition's
 	// headers and without the webhook-id, webhook-timestamp and
 	// webhook-signature headers. It applies to the Dispatcher's own HTTP
