@@ -138,6 +138,7 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 		secrets = append(secrets, strings.Trim(u.Path, "/"), strings.Trim(u.EscapedPath(), "/"))
 	}
 	secrets = append(secrets, c.proxySecrets()...)
+	secrets = append(secrets, echoSecrets(w.TLS)...)
 	redactOpts := []redact.Option{redact.WithSecretsFrom(u, h.header), redact.WithSecrets(secrets...)}
 	if h.oauth = c.compileOAuth(w, fail); h.oauth != nil && u != nil && u.User != nil {
 		// Sent as Basic authorization, which the token would replace unsaid.
@@ -149,6 +150,9 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 		if tt != nil {
 			tt.secrets = append(tt.secrets, clientSecretForms(w.Authentication.OAuth)...)
 		}
+	}
+	if tt != nil {
+		tt.secrets = append(tt.secrets, echoSecrets(w.TLS)...)
 	}
 	h.tls = compileTLS(w, u, fail)
 	h.redactor = redact.New(redactOpts...)

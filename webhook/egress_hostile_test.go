@@ -2,12 +2,17 @@ package webhook_test
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -420,4 +425,83 @@ func TestTLSSettingsNeedHTTPS(t *testing.T) {
 	_, err := d.Add(webhook.Webhook{Name: "https", Active: true, URL: "https://hooks.example/in", Triggers: accessrequest.Triggers(),
 		TLS: &webhook.TLSSettings{ClientCertificate: cert, ClientKey: key}})
 	require.NoError(t, err)
+}
+
+// echoServer is an mTLS receiver that sends back the client certificate
+// it was shown, as TLS terminators pass it on, in the form the request's
+// path names.
+func echoServer(t *testing.T, ca *testCA) *httptest.Server {
+	cert, key := ca.issue(t, 2, x509.ExtKeyUsageServerAuth, net.IPv4(127, 0, 0, 1))
+	pair, err := tls.X509KeyPair([]byte(cert), []byte(key))
+	require.NoError(t, err)
+	pool := x509.NewCertPool()
+	pool.AddCert(ca.cert)
+	s := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		der := r.TLS.PeerCertificates[0].Raw
+		pemText := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+		w.Header().Set("X-Client-Cert", url.QueryEscape(pemText)) // as an ALB or nginx's $ssl_client_escaped_cert
+		var body string
+		switch strings.TrimPrefix(r.URL.Path, "/") {
+		case "pem":
+			body = pemText
+		case "crlf":
+			body = strings.ReplaceAll(pemText, "\n", "\r\n")
+		case "tabbed": // nginx's $ssl_client_cert
+			body = strings.ReplaceAll(strings.TrimSuffix(pemText, "\n"), "\n", "\n\t")
+		case "escaped":
+			body = "cert=" + url.QueryEscape(pemText)
+		case "der":
+			body = `{"der":"` + base64.StdEncoding.EncodeToString(der) + `"}`
+		default: // json
+			b, _ := json.Marshal(map[string]string{"cert": pemText})
+			body = string(b)
+		}
+		w.Header().Set("Content-Type", "text/plain; cert="+base64.StdEncoding.EncodeToString(der))
+		_, _ = io.WriteString(w, body)
+	}))
+	s.TLS = &tls.Config{Certificates: []tls.Certificate{pair}, ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pool}
+	s.StartTLS()
+	t.Cleanup(s.Close)
+	return s
+}
+
+// TestTLSClientCertificateEchoedIsRedacted: a receiver that echoes the
+// client certificate, in any of the forms TLS terminators pass it on (PEM,
+// its lines joined otherwise, JSON- or URL-escaped, or its DER in base64
+// without the armour), leaves none of it in the record, the validators'
+// results, the logs or the spans.
+func TestTLSClientCertificateEchoedIsRedacted(t *testing.T) {
+	ca := newTestCA(t)
+	srv := echoServer(t, ca)
+	cert, key := ca.issue(t, 3, x509.ExtKeyUsageClientAuth)
+	block, _ := pem.Decode([]byte(cert))
+	der := base64.StdEncoding.EncodeToString(block.Bytes)
+	for _, path := range []string{"/pem", "/crlf", "/tabbed", "/escaped", "/der", "/json", "/json?v={{data.id}}"} {
+		t.Run(path, func(t *testing.T) {
+			var logs lockedBuffer
+			d, invs := egressDispatcher(t, "", &logs, "127.0.0.1")
+			w := webhook.Webhook{Name: "echo", Active: true, URL: srv.URL + path, Triggers: accessrequest.Triggers(),
+				TLS: &webhook.TLSSettings{ClientCertificate: cert, ClientKey: key, CACertificates: certPEM(ca.cert)}}
+			if strings.HasPrefix(path, "/json") {
+				w.ResponseValidators = []webhook.ResponseValidator{{JSONPath: "$.cert", ExpectedValues: []string{"none"}}}
+			}
+			_, err := d.Add(w)
+			require.NoError(t, err)
+			inv := publishN(t, d, invs, 1)[0]
+			require.NotNil(t, inv.Response, inv.Reason)
+			require.Contains(t, inv.Response.Body, "REDACTED")
+			if w.ResponseValidators != nil {
+				require.Equal(t, webhook.ValidationFailed, inv.Outcome, inv.Reason)
+				require.Contains(t, inv.Validation[0].Found, "BEGIN CERTIFICATE", "the armour is no secret: it says what was there")
+			}
+			outputs := []string{string(mustJSON(t, inv)), logs.String(), fmt.Sprint(inv.Validation)}
+			for _, out := range outputs {
+				for i := 0; i+16 <= len(der); i += 64 {
+					line := der[i:min(i+64, len(der))]
+					require.NotContains(t, out, line)
+					require.NotContains(t, out, url.QueryEscape(line))
+				}
+			}
+		})
+	}
 }

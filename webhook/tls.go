@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -113,6 +114,47 @@ func tlsSecretFields(s *TLSSettings) []tlsField {
 		{"tls.client_key", &s.ClientKey},
 	}
 }
+
+// echoSecrets lists what every redactor of a webhook with TLS settings
+// scrubs of s's client certificate and key: the base64 of each of their
+// PEM blocks, cut in lines of 64 characters as PEM writes them. A receiver
+// may send back the certificate it was shown, as a TLS terminator hands it
+// on: PEM with its lines joined by \n, \r\n or \n\t, JSON- or
+// URL-escaped (the redactor scrubs those forms of each line), or the DER
+// in base64 on one line, which is these lines end to end. Whatever joins
+// them, each line is there whole, and each becomes REDACTED; the armour
+// lines are kept, to say what was there. A last line shorter than 16
+// characters is left: it would scrub short words elsewhere, and it is the
+// end of a signature or key encoding, nothing to rebuild the rest from.
+// The CA certificates are not listed: they are the target's own side's,
+// public, and a receiver showing its chain shows nothing of the webhook.
+func echoSecrets(s *TLSSettings) []string {
+	if s == nil {
+		return nil
+	}
+	var out []string
+	for _, text := range []string{s.ClientCertificate, s.ClientKey} {
+		rest := []byte(text)
+		for {
+			var b *pem.Block
+			if b, rest = pem.Decode(rest); b == nil {
+				break
+			}
+			enc := base64.StdEncoding.EncodeToString(b.Bytes)
+			for i := 0; i < len(enc); i += pemLine {
+				if line := enc[i:min(i+pemLine, len(enc))]; len(line) >= minEchoLine {
+					out = append(out, line)
+				}
+			}
+		}
+	}
+	return out
+}
+
+const (
+	pemLine     = 64 // characters of base64 in a line of PEM
+	minEchoLine = 16 // the shortest last line echoSecrets lists
+)
 
 // maxTLSPEMBytes bounds each PEM field of TLSSettings: a tenant's bundle
 // of millions of bytes would cost every instance a parse on each compile.
