@@ -28,7 +28,10 @@ var ErrInvalidTLS = errors.New("invalid TLS settings")
 // is refused). They apply to the webhook's
 // requests, not to its OAuth token requests. The certificates and the key
 // are secrets: redacted wherever the definition is shown or printed,
-// sealed with the definition where WithKeyring seals it. Each of the
+// sealed with the definition where WithKeyring seals it; the client
+// certificate and key are also scrubbed from the responses, validator
+// results and errors recorded, however a receiver that echoes them
+// encodes them (see echoSecrets). Each of the
 // three PEM fields holds at most 256 KiB, a few hundred certificates,
 // since every instance parses them again each time it compiles the
 // webhook. A webhook with TLS settings needs an https URL: on an http
