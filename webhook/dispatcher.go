@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -124,7 +125,7 @@ func New(opts ...Option) (*Dispatcher, error) {
 	}
 	d.life, d.endLife = context.WithCancel(context.Background())
 	if d.client == nil {
-		d.client = newHTTPClient(cfg.workers, guard, cfg.proxy)
+		d.client = newHTTPClient(cfg.workers, guard, cfg.proxy, cfg.proxyTLS)
 	}
 	if se, ok := d.engine.(StoreEngine); ok && d.store == nil {
 		d.store = se.InvocationStore()
@@ -201,10 +202,10 @@ func newGuard(entries []string) (*netguard.Guard, error) {
 // two idle connections per host makes a busy dispatcher redial all the
 // time), every address checked by the SSRF guard when it is dialled (or,
 // through a proxy, before each request), and no redirects followed.
-func newHTTPClient(workers int, guard *netguard.Guard, proxy *url.URL) *http.Client {
+func newHTTPClient(workers int, guard *netguard.Guard, proxy *url.URL, proxyTLS *tls.Config) *http.Client {
 	transport := guard.Transport
 	if proxy != nil {
-		transport = func(t *http.Transport) *http.Transport { return guard.ProxyTransport(t, proxy) }
+		transport = func(t *http.Transport) *http.Transport { return guard.ProxyTransport(t, proxy, proxyTLS) }
 	}
 	t := transport(&http.Transport{
 		ForceAttemptHTTP2:     true,

@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -273,7 +274,7 @@ func TestTLSTransportsCloseWithTheDispatcher(t *testing.T) {
 		require.NoError(t, err)
 		ids = append(ids, w.ID)
 	}
-	for _, inv := range publishN(t, d, invs, 1) {
+	for _, inv := range append(publishN(t, d, invs, 1), waitFinal(t, invs, 1)...) { // one event, two webhooks
 		require.Equal(t, webhook.Delivered, inv.Outcome, inv.Reason)
 	}
 	for _, inv := range waitFinal(t, invs, 1) {
@@ -504,4 +505,108 @@ func TestTLSClientCertificateEchoedIsRedacted(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestProxyWithAnInternationalName: a proxy named in Unicode is reached by
+// the ASCII name DNS knows it by (here, fullwidth letters IDNA maps to
+// localhost).
+func TestProxyWithAnInternationalName(t *testing.T) {
+	rc := newReceiver(t, nil)
+	proxy := newConnectProxy(t)
+	_, port, err := net.SplitHostPort(proxy.Listener.Addr().String())
+	require.NoError(t, err)
+	var logs lockedBuffer
+	d, invs := egressDispatcher(t, "http://outhook:"+proxyPassword+"@ｌｏｃａｌｈｏｓｔ:"+port, &logs, "127.0.0.1")
+	_, err = d.Add(webhook.Webhook{Name: "via-idn", Active: true, URL: rc.URL, Triggers: accessrequest.Triggers()})
+	require.NoError(t, err)
+	inv := publishN(t, d, invs, 1)[0]
+	require.Equal(t, webhook.Delivered, inv.Outcome, inv.Reason)
+	require.Len(t, proxy.requests(), 1)
+	require.Len(t, rc.got(), 1)
+
+	_, err = webhook.New(webhook.WithProxy("http://outhook:" + proxyPassword + "@bad\u2488name:3128"))
+	var ce *webhook.ConfigError
+	require.ErrorAs(t, err, &ce)
+	require.ErrorContains(t, err, "international domain name")
+	requireNoProxySecret(t, err.Error())
+}
+
+// TestProxyOverTLS: an https proxy is spoken to over TLS, verified with
+// WithProxyTLS's roots; the targets are checked before it is asked, and a
+// webhook's client certificate goes to its target only, never to the
+// proxy, which asks for one.
+func TestProxyOverTLS(t *testing.T) {
+	ca := newTestCA(t)
+	proxyCert, proxyKey := ca.issue(t, 9, x509.ExtKeyUsageServerAuth, net.IPv4(127, 0, 0, 1))
+	pair, err := tls.X509KeyPair([]byte(proxyCert), []byte(proxyKey))
+	require.NoError(t, err)
+	proxy := startConnectProxy(t, &tls.Config{Certificates: []tls.Certificate{pair}, ClientAuth: tls.RequestClientCert})
+	proxy.Config.ErrorLog = log.New(io.Discard, "", 0) // the untrusting client's handshake
+	roots := x509.NewCertPool()
+	roots.AddCert(ca.cert)
+	mtls := mtlsServer(t, ca, 0)
+	plain := newReceiver(t, nil)
+	clientCert, clientKey := ca.issue(t, 3, x509.ExtKeyUsageClientAuth)
+
+	newD := func(opts ...webhook.Option) (*webhook.Dispatcher, chan webhook.Invocation) {
+		invs := make(chan webhook.Invocation, 10)
+		d, err := webhook.New(append([]webhook.Option{webhook.WithProxy(proxy.proxyURL()),
+			webhook.WithURLPolicy(webhook.URLPolicy{AllowHTTP: true, AllowCustomPorts: true}),
+			webhook.WithRetryPolicy(webhook.RetryPolicy{MaxAttempts: 1}),
+			webhook.WithInvocationHook(func(inv webhook.Invocation) { invs <- inv }),
+		}, opts...)...)
+		require.NoError(t, err)
+		t.Cleanup(func() { require.NoError(t, d.Close(context.Background())) })
+		return d, invs
+	}
+	d, invs := newD(webhook.WithProxyTLS(&tls.Config{RootCAs: roots}), webhook.WithAllowedTargets("127.0.0.1"))
+	_, err = d.Add(webhook.Webhook{Name: "mtls", Active: true, URL: mtls.URL, Triggers: accessrequest.Triggers(),
+		TLS: &webhook.TLSSettings{ClientCertificate: clientCert, ClientKey: clientKey, CACertificates: certPEM(ca.cert)}})
+	require.NoError(t, err)
+	_, err = d.Add(webhook.Webhook{Name: "plain", Active: true, URL: plain.URL, Triggers: accessrequest.Triggers()})
+	require.NoError(t, err)
+	for _, inv := range append(publishN(t, d, invs, 1), waitFinal(t, invs, 1)...) { // one event, two webhooks
+		require.Equal(t, webhook.Delivered, inv.Outcome, inv.Reason)
+	}
+	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte("outhook:"+proxyPassword))
+	seen := proxy.requests()
+	require.ElementsMatch(t, []string{"CONNECT " + mtls.Listener.Addr().String() + " " + basic, "POST " + plain.URL + "/ " + basic}, seen,
+		"the proxy is asked once per target, and is shown no client certificate")
+
+	// A blocked target: the proxy is asked nothing.
+	blocked, blockedInvs := newD(webhook.WithProxyTLS(&tls.Config{RootCAs: roots}))
+	_, err = blocked.Add(webhook.Webhook{Name: "hostile", Active: true, URL: "https://169.254.169.254/latest", Triggers: accessrequest.Triggers()})
+	require.NoError(t, err)
+	inv := publishN(t, blocked, blockedInvs, 1)[0]
+	require.Contains(t, inv.Reason, "blocked by the SSRF guard")
+
+	// A proxy not trusted: the delivery fails, and the proxy is sent nothing.
+	untrusting, untrustingInvs := newD(webhook.WithAllowedTargets("127.0.0.1"))
+	_, err = untrusting.Add(webhook.Webhook{Name: "plain", Active: true, URL: plain.URL, Triggers: accessrequest.Triggers()})
+	require.NoError(t, err)
+	inv = publishN(t, untrusting, untrustingInvs, 1)[0]
+	require.Equal(t, webhook.Failed, inv.Outcome)
+	require.Contains(t, inv.Reason, "certificate signed by unknown authority")
+	require.Equal(t, seen, proxy.requests())
+	requireNoProxySecret(t, string(mustJSON(t, inv)), inv.Reason)
+}
+
+// TestProxyOptionsThatWouldGoUnused: WithProxyTLS needs an https proxy, and
+// a SOCKS proxy is refused by name.
+func TestProxyOptionsThatWouldGoUnused(t *testing.T) {
+	for _, opts := range [][]webhook.Option{
+		{webhook.WithProxyTLS(&tls.Config{})},
+		{webhook.WithProxy("http://proxy.internal:3128"), webhook.WithProxyTLS(&tls.Config{})},
+	} {
+		_, err := webhook.New(opts...)
+		var ce *webhook.ConfigError
+		require.ErrorAs(t, err, &ce)
+		require.Equal(t, "WithProxyTLS", ce.Option)
+	}
+	_, err := webhook.New(webhook.WithProxy("socks5://outhook:" + proxyPassword + "@proxy.internal:1080"))
+	require.ErrorIs(t, err, webhook.ErrInvalidConfig)
+	require.ErrorContains(t, err, "SOCKS proxies are not supported")
+	requireNoProxySecret(t, err.Error())
+	_, err = webhook.New(webhook.WithProxy("https://proxy.internal:3128"), webhook.WithProxyTLS(&tls.Config{}))
+	require.NoError(t, err)
 }

@@ -42,11 +42,18 @@ type connectProxy struct {
 	seen []string // "CONNECT host:port" or "POST http://…", with the Proxy-Authorization
 }
 
-func newConnectProxy(t *testing.T) *connectProxy {
+func newConnectProxy(t *testing.T) *connectProxy { return startConnectProxy(t, nil) }
+
+// startConnectProxy starts a connectProxy, over TLS when tlsConfig is not
+// nil, noting in seen the client certificates it is shown.
+func startConnectProxy(t *testing.T, tlsConfig *tls.Config) *connectProxy {
 	p := &connectProxy{}
-	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	p.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p.mu.Lock()
 		p.seen = append(p.seen, r.Method+" "+r.RequestURI+" "+r.Header.Get("Proxy-Authorization"))
+		if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+			p.seen = append(p.seen, "client certificate "+r.TLS.PeerCertificates[0].Subject.CommonName)
+		}
 		p.mu.Unlock()
 		if r.Method != http.MethodConnect {
 			out, err := http.NewRequestWithContext(r.Context(), r.Method, r.RequestURI, r.Body)
@@ -84,6 +91,12 @@ func newConnectProxy(t *testing.T) *connectProxy {
 		_, _ = io.Copy(conn, target)
 		conn.Close()
 	}))
+	if tlsConfig != nil {
+		p.TLS = tlsConfig
+		p.StartTLS()
+	} else {
+		p.Start()
+	}
 	t.Cleanup(p.Close)
 	return p
 }
@@ -96,7 +109,7 @@ func (p *connectProxy) requests() []string {
 
 // proxyURL is p's URL with credentials.
 func (p *connectProxy) proxyURL() string {
-	return strings.Replace(p.URL, "http://", "http://outhook:"+proxyPassword+"@", 1)
+	return strings.Replace(p.URL, "://", "://outhook:"+proxyPassword+"@", 1)
 }
 
 // egressDispatcher is a Dispatcher sending through proxy, logging to logs

@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -155,6 +156,7 @@ type config struct {
 	maxResponseBytes int64
 	allowTargets     []string
 	proxy            *url.URL // nil: direct
+	proxyTLS         *tls.Config
 	templateOptions  []template.Option
 	tracerProvider   trace.TracerProvider
 	meterProvider    metric.MeterProvider
@@ -209,6 +211,9 @@ func newConfig(opts []Option) *config {
 	if c.proxy != nil && c.client != nil {
 		c.reject("WithProxy", errors.New("WithHTTPClient's client is used as it is, with no proxy added"))
 	}
+	if c.proxyTLS != nil && (c.proxy == nil || c.proxy.Scheme != "https") {
+		c.reject("WithProxyTLS", errors.New("it configures the TLS to an https proxy, and WithProxy names none"))
+	}
 	return c
 }
 
@@ -244,11 +249,15 @@ func WithAllowedTargets(entries ...string) Option {
 }
 
 // WithProxy sends every request of the Dispatcher's own client, OAuth
-// token requests included, through the HTTP forward proxy at proxyURL, such
-// as "http://user:password@proxy.internal:3128", so that deliveries leave
-// from the proxy's addresses. An https target is reached in a CONNECT
-// tunnel, so TLS runs end to end and the proxy sees only the host and
-// port; an http target is sent to the proxy in absolute form. The URL's
+// token requests included, through the forward proxy at proxyURL, such as
+// "http://user:password@proxy.internal:3128", so that deliveries leave
+// from the proxy's addresses. With an https:// URL the connection to the
+// proxy is TLS too (see WithProxyTLS for its roots); a webhook's own TLS
+// settings are for its target and never shown to the proxy. A host name
+// in Unicode is dialled by its ASCII (punycode) form. An https target is
+// reached in a CONNECT tunnel, so TLS runs end to end and the proxy sees
+// only the host and port; an http target is sent to the proxy in absolute
+// form. The URL's
 // userinfo becomes the Proxy-Authorization header (Basic), which no
 // record, log, error or span shows: the password and the header's value are
 // redacted wherever a webhook's secrets are, a response the proxy answers
@@ -263,9 +272,11 @@ func WithAllowedTargets(entries ...string) Option {
 // when it connects; a name whose owner answers that lookup with a blocked
 // address (DNS rebinding) would get through, so the proxy should refuse
 // the private ranges too. New fails with a *ConfigError when proxyURL is
-// not http://[userinfo@]host[:port] (the error does not quote it), or when
-// WithHTTPClient is given too, since that client is used as it is. An
-// empty proxyURL means no proxy.
+// not http[s]://[userinfo@]host[:port] (the error does not quote it; a
+// socks5:// proxy is refused so, since its credentials would travel in
+// clear and net/http's SOCKS client reports a refusal as no more than a
+// failed dial), or when WithHTTPClient is given too, since that client is
+// used as it is. An empty proxyURL means no proxy.
 func WithProxy(proxyURL string) Option {
 	return optionFunc(func(c *config) {
 		if proxyURL == "" {
@@ -279,6 +290,17 @@ func WithProxy(proxyURL string) Option {
 		}
 		c.proxy = u
 	})
+}
+
+// WithProxyTLS sets the TLS configuration of the connection to
+// WithProxy's https proxy: roots to verify it with (RootCAs, for a proxy
+// with a private CA), a client certificate for it. The Dispatcher uses a
+// clone, with ServerName the proxy's host when empty, TLS 1.2 at least and
+// HTTP/1.1 the only protocol offered. Nil means the default: the system's
+// roots. New fails with a *ConfigError when it is given and WithProxy
+// names no https proxy, since it would go unused.
+func WithProxyTLS(tlsConfig *tls.Config) Option {
+	return optionFunc(func(c *config) { c.proxyTLS = tlsConfig.Clone() })
 }
 
 // proxySecrets lists the proxy's password and the Proxy-Authorization

@@ -66,8 +66,9 @@
 // Transport returns an *http.Transport that dials through the Guard and
 // uses no proxy (a proxy would connect on the client's behalf, out of the
 // Guard's sight). ProxyTransport returns one that sends through a forward
-// proxy the caller trusts, the target checked before each request instead
-// of at the dial, which the proxy makes; CheckProxyURL checks the proxy's
-// URL. CheckRedirect bounds redirects. ValidHeaderName and
+// proxy the caller trusts, http or https, the target checked before each
+// request instead of at the dial, which the proxy makes; CheckProxyURL
+// checks the proxy's URL. CheckRedirect bounds redirects and applies the
+// caller's URL policy to each hop. ValidHeaderName and
 // ValidHeaderValue check configured headers before they reach the wire.
 package netguard

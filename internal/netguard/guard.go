@@ -2,6 +2,7 @@ package netguard
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -13,6 +14,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
+
+	"golang.org/x/net/idna"
 )
 
 // ErrBlocked is what every *BlockedError wraps: errors.Is(err, ErrBlocked)
@@ -292,9 +296,13 @@ func (g *Guard) CheckHost(ctx context.Context, host string) error {
 }
 
 // ProxyTransport returns a clone of t that sends every request through the
-// HTTP forward proxy at proxy (scheme http, see CheckProxyURL): an https
-// request in a CONNECT tunnel, an http request in absolute form, with the
+// forward proxy at proxy (see CheckProxyURL): an https request in a
+// CONNECT tunnel, an http request in absolute form, with the
 // Proxy-Authorization header net/http makes of the proxy URL's userinfo.
+// With an https proxy, the connection to the proxy is TLS with a clone of
+// proxyTLS (nil: the system's roots), its ServerName the proxy's host when
+// empty, TLS 1.2 at least and HTTP/1.1 the only protocol offered; t's
+// TLSClientConfig, a target's, is not shown to the proxy.
 // Before each request, redirects' included, the target's host is resolved
 // and checked as DialContext checks it, and a blocked or unresolvable one
 // fails the request before anything reaches the proxy. The proxy itself
@@ -304,9 +312,26 @@ func (g *Guard) CheckHost(ctx context.Context, host string) error {
 // blocked ranges has to refuse them itself. The proxy's own address is not
 // checked (whoever names the proxy trusts it), and the transport dials
 // nothing else. t itself is not modified; a nil t is as for Transport.
-func (g *Guard) ProxyTransport(t *http.Transport, proxy *url.URL) *http.Transport {
+func (g *Guard) ProxyTransport(t *http.Transport, proxy *url.URL, proxyTLS *tls.Config) *http.Transport {
 	t = g.Transport(t)
+	addr := proxyAddr(proxy)
 	proxy = new(*proxy)
+	var tlsConf *tls.Config
+	if proxy.Scheme == "https" {
+		// The TLS to the proxy is made here, on the dialled connection, so
+		// net/http sees an http proxy: its own TLS configuration is the
+		// target's, which the proxy has no business with.
+		tlsConf = proxyTLS.Clone()
+		if tlsConf == nil {
+			tlsConf = &tls.Config{}
+		}
+		if tlsConf.ServerName == "" {
+			tlsConf.ServerName = proxy.Hostname()
+		}
+		tlsConf.MinVersion = max(tlsConf.MinVersion, tls.VersionTLS12)
+		tlsConf.NextProtos = []string{"http/1.1"}
+		proxy.Scheme, proxy.Host = "http", addr
+	}
 	t.Proxy = func(req *http.Request) (*url.URL, error) {
 		if err := g.CheckHost(req.Context(), req.URL.Hostname()); err != nil {
 			return nil, err
@@ -317,19 +342,36 @@ func (g *Guard) ProxyTransport(t *http.Transport, proxy *url.URL) *http.Transpor
 	if dial == nil {
 		dial = defaultDialer.DialContext
 	}
-	addr := proxyAddr(proxy)
+	handshakeTimeout := t.TLSHandshakeTimeout
 	t.DialContext = func(ctx context.Context, network, address string) (net.Conn, error) {
 		if address != addr {
 			return nil, fmt.Errorf("netguard: %s is not the proxy's address; only the proxy is dialled", address)
 		}
-		return dial(ctx, network, address)
+		conn, err := dial(ctx, network, address)
+		if err != nil || tlsConf == nil {
+			return conn, err
+		}
+		if handshakeTimeout > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, handshakeTimeout)
+			defer cancel()
+		}
+		tc := tls.Client(conn, tlsConf)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("netguard: TLS with the proxy: %w", err)
+		}
+		return tc, nil
 	}
 	return t
 }
 
-// CheckProxyURL checks the shape of a forward proxy's URL: scheme http, a
-// host, an optional port, userinfo, and nothing else (no path, query or
-// fragment). Its errors never quote the URL, whose userinfo is a secret.
+// CheckProxyURL checks the shape of a forward proxy's URL: scheme http or
+// https, a host, an optional port, userinfo, and nothing else (no path,
+// query or fragment). A host name that is not ASCII is returned in its
+// ASCII form (IDNA, punycode), as DNS knows it; one that has none fails.
+// A SOCKS proxy is refused. Its errors never quote the URL, whose
+// userinfo is a secret.
 func CheckProxyURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -340,8 +382,10 @@ func CheckProxyURL(raw string) (*url.URL, error) {
 		return nil, fmt.Errorf("netguard: proxy URL does not parse: %w", err)
 	}
 	switch {
-	case u.Scheme != "http":
-		return nil, fmt.Errorf("netguard: proxy URL scheme must be http, not %q", u.Scheme)
+	case strings.HasPrefix(strings.ToLower(u.Scheme), "socks"):
+		return nil, fmt.Errorf("netguard: proxy URL scheme %q: SOCKS proxies are not supported; use an HTTP or HTTPS forward proxy", u.Scheme)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return nil, fmt.Errorf("netguard: proxy URL scheme must be http or https, not %q", u.Scheme)
 	case u.Opaque != "" || u.Hostname() == "":
 		return nil, errors.New("netguard: proxy URL has no host")
 	case u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
@@ -352,15 +396,38 @@ func CheckProxyURL(raw string) (*url.URL, error) {
 			return nil, fmt.Errorf("netguard: proxy URL port %q is not between 1 and 65535", p)
 		}
 	}
+	if host := u.Hostname(); !isASCII(host) {
+		ascii, err := idna.Lookup.ToASCII(host)
+		if err != nil {
+			return nil, fmt.Errorf("netguard: proxy URL host is not a valid international domain name: %w", err)
+		}
+		if p := u.Port(); p != "" {
+			ascii = net.JoinHostPort(ascii, p)
+		}
+		u.Host = ascii
+	}
 	return u, nil
 }
 
+// isASCII reports whether s is ASCII only.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
 // proxyAddr is the address net/http dials for proxy: its host and port,
-// 80 when it names none.
+// 80 (http) or 443 (https) when it names none.
 func proxyAddr(proxy *url.URL) string {
 	port := proxy.Port()
 	if port == "" {
 		port = "80"
+		if proxy.Scheme == "https" {
+			port = "443"
+		}
 	}
 	return net.JoinHostPort(proxy.Hostname(), port)
 }
