@@ -210,6 +210,10 @@ func forms(secrets []string) []string {
 		add(s)
 		add(url.QueryEscape(s))
 		add(url.PathEscape(s))
+		if jsonPlain(s) { // as encoded: no need to run the encoder
+			add(strings.ReplaceAll(s, "/", `\/`))
+			continue
+		}
 		for _, html := range []bool{true, false} {
 			var b strings.Builder
 			enc := json.NewEncoder(&b)
@@ -224,6 +228,18 @@ func forms(secrets []string) []string {
 	}
 	slices.SortFunc(out, func(a, b string) int { return len(b) - len(a) })
 	return out
+}
+
+// jsonPlain reports whether s is the same JSON-encoded, with or without
+// HTML escaping: printable ASCII with no '"', '\\', '<', '>' or '&'.
+func jsonPlain(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c >= 0x7f, c == '"', c == '\\', c == '<', c == '>', c == '&':
+			return false
+		}
+	}
+	return true
 }
 
 // scrubber returns a Replacer of forms, or nil when there is nothing to
