@@ -29,9 +29,9 @@ var ErrInvalidTLS = errors.New("invalid TLS settings")
 // requests, not to its OAuth token requests. The certificates and the key
 // are secrets: redacted wherever the definition is shown or printed,
 // sealed with the definition where WithKeyring seals it; the client
-// certificate and key are also scrubbed from the responses, validator
-// results and errors recorded, however a receiver that echoes them
-// encodes them (see echoSecrets). Each of the
+// certificate is also scrubbed from the responses, validator results and
+// errors recorded, however a receiver that echoes it encodes it (see
+// echoSecrets). Each of the
 // three PEM fields holds at most 256 KiB, a few hundred certificates,
 // since every instance parses them again each time it compiles the
 // webhook. A webhook with TLS settings needs an https URL: on an http
@@ -119,39 +119,42 @@ func tlsSecretFields(s *TLSSettings) []tlsField {
 }
 
 // echoSecrets lists what every redactor of a webhook with TLS settings
-// scrubs of s's client certificate and key: the base64 of each of their
-// PEM blocks, cut in lines of 64 characters as PEM writes them. A receiver
-// may send back the certificate it was shown, as a TLS terminator hands it
-// on: PEM with its lines joined by \n, \r\n or \n\t, JSON- or
-// URL-escaped (the redactor scrubs those forms of each line), or the DER
-// in base64 on one line, which is these lines end to end. Whatever joins
-// them, each line is there whole, and each becomes REDACTED; the armour
-// lines are kept, to say what was there. A last line shorter than 16
-// characters is left: it would scrub short words elsewhere, and it is the
-// end of a signature or key encoding, nothing to rebuild the rest from.
-// The CA certificates are not listed: they are the target's own side's,
-// public, and a receiver showing its chain shows nothing of the webhook.
+// scrubs of its client certificate: the base64 of the certificate (the
+// first PEM block of ClientCertificate), cut in lines of 64 characters as
+// PEM writes them. A receiver may send back the certificate it was shown,
+// as a TLS terminator hands it on: PEM with its lines joined by \n, \r\n
+// or \n\t, JSON- or URL-escaped (the redactor scrubs those forms of each
+// line), or the DER in base64 on one line, which is these lines end to
+// end. Whatever joins them, each line is there whole, and each becomes
+// REDACTED; the armour lines are kept, to say what was there. A last line
+// shorter than 16 characters is left: it would scrub short words
+// elsewhere, and it is the end of a signature. What is not listed, since
+// every line listed costs the scrubbing of every response: the key, which
+// no receiver is ever sent and no error quotes (the definition shows it
+// masked); the chain after the certificate and the CA certificates, the
+// certificates of CAs, public and shared by all they issued for.
 func echoSecrets(s *TLSSettings) []string {
 	if s == nil {
 		return nil
 	}
-	var out []string
-	for _, text := range []string{s.ClientCertificate, s.ClientKey} {
-		rest := []byte(text)
-		for {
-			var b *pem.Block
-			if b, rest = pem.Decode(rest); b == nil {
-				break
-			}
-			enc := base64.StdEncoding.EncodeToString(b.Bytes)
-			for i := 0; i < len(enc); i += pemLine {
-				if line := enc[i:min(i+pemLine, len(enc))]; len(line) >= minEchoLine {
-					out = append(out, line)
-				}
+	rest := []byte(s.ClientCertificate)
+	for {
+		var b *pem.Block
+		if b, rest = pem.Decode(rest); b == nil {
+			return nil
+		}
+		if b.Type != "CERTIFICATE" {
+			continue
+		}
+		var out []string
+		enc := base64.StdEncoding.EncodeToString(b.Bytes)
+		for i := 0; i < len(enc); i += pemLine {
+			if line := enc[i:min(i+pemLine, len(enc))]; len(line) >= minEchoLine {
+				out = append(out, line)
 			}
 		}
+		return out
 	}
-	return out
 }
 
 const (
