@@ -121,7 +121,18 @@ func TestEveryQueuedDeliveryEndsOnce(t *testing.T) {
 					}
 				}()
 			}
-			time.Sleep(20 * time.Millisecond)
+			// Close must find a stuck delivery queued or running: on a loaded
+			// machine the publishers may not have queued one yet.
+			require.Eventually(t, func() bool {
+				mu.Lock()
+				defer mu.Unlock()
+				for d := range queued {
+					if d.WebhookID == "stuck" {
+						return true
+					}
+				}
+				return false
+			}, 10*time.Second, time.Millisecond)
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
 			defer cancel()
 			require.ErrorIs(t, e.Close(ctx), context.DeadlineExceeded, "stuck never ends by itself")
