@@ -171,14 +171,23 @@ func (ix *Index[T]) Candidates(dst []T, event any) []T {
 		}
 		return dst
 	}
-	// A value indexed under several pairs may be in several sets.
+	// A value indexed under several pairs may be in several sets: a
+	// few are told apart by a scan, many by a map.
+	start, total := len(dst), 0
+	for _, b := range hit {
+		total += len(b.p.byValue[b.k])
+	}
 	var seen map[T]struct{}
-	if len(hit) > 1 {
-		seen = map[T]struct{}{}
+	if total > dedupScan {
+		seen = make(map[T]struct{}, total)
 	}
 	for _, b := range hit {
 		for v := range b.p.byValue[b.k] {
-			if _, dup := seen[v]; !dup {
+			if seen == nil {
+				if !slices.Contains(dst[start:], v) {
+					dst = append(dst, v)
+				}
+			} else if _, dup := seen[v]; !dup {
 				seen[v] = struct{}{}
 				dst = append(dst, v)
 			}
@@ -186,6 +195,10 @@ func (ix *Index[T]) Candidates(dst []T, event any) []T {
 	}
 	return dst
 }
+
+// dedupScan is the number of candidates up to which a scan of those found
+// so far beats a map.
+const dedupScan = 32
 
 // keyOf returns the index key of a value found in an event, and false
 // for a value no indexed comparison can equal (a number, an object).
