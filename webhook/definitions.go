@@ -63,15 +63,21 @@ type tenantIndex struct {
 // the active definitions compiled here are in a filter.Index, which
 // selects them by the equalities their filters require.
 type triggerSet struct {
-	mu       sync.RWMutex
+	mu sync.RWMutex
+	// Made when first needed: most tenants have a few definitions on
+	// each trigger, and most definitions are active and compile.
 	inactive map[*entry]struct{}
 	pending  map[*entry]struct{} // active, not compiled yet: Publish compiles and indexes them
 	broken   map[*entry]struct{} // active, and do not compile on this instance
 	index    filter.Index[*entry]
 }
 
-func newTriggerSet() *triggerSet {
-	return &triggerSet{inactive: map[*entry]struct{}{}, pending: map[*entry]struct{}{}, broken: map[*entry]struct{}{}}
+// put adds e to *set, making it when nil.
+func put(set *map[*entry]struct{}, e *entry) {
+	if *set == nil {
+		*set = map[*entry]struct{}{}
+	}
+	(*set)[e] = struct{}{}
 }
 
 func (s *triggerSet) add(e *entry) {
@@ -79,11 +85,11 @@ func (s *triggerSet) add(e *entry) {
 	defer s.mu.Unlock()
 	switch h := e.hook.Load(); {
 	case !e.rec.Active:
-		s.inactive[e] = struct{}{}
+		put(&s.inactive, e)
 	case h != nil:
 		s.index.Add(e, h.filter)
 	default:
-		s.pending[e] = struct{}{}
+		put(&s.pending, e)
 	}
 }
 
@@ -124,7 +130,7 @@ func (d *Dispatcher) compilePending(s *triggerSet) {
 		}
 		delete(s.pending, e)
 		if hooks[i] == nil {
-			s.broken[e] = struct{}{}
+			put(&s.broken, e)
 			continue
 		}
 		s.index.Add(e, hooks[i].filter)
@@ -142,20 +148,20 @@ type candidates struct {
 }
 
 // candidates returns what Publish must look at for an event with the
-// document doc: with all, every definition (records of the filtered ones
+// document doc, the filters to run appended to dst: with all, every definition (records of the filtered ones
 // need their filters run); otherwise the index's candidates alone.
-func (s *triggerSet) candidates(doc any, all bool) candidates {
+func (s *triggerSet) candidates(dst []*entry, doc any, all bool) candidates {
 	s.mu.RLock()
 	var c candidates
 	c.indexed, c.inactiveN = s.index.Len(), len(s.inactive)
 	if all {
-		c.eval = s.index.All(make([]*entry, 0, c.indexed))
+		c.eval = s.index.All(slices.Grow(dst, c.indexed))
 		c.inactive = make([]*entry, 0, len(s.inactive))
 		for e := range s.inactive {
 			c.inactive = append(c.inactive, e)
 		}
 	} else {
-		c.eval = s.index.Candidates(nil, doc)
+		c.eval = s.index.Candidates(dst, doc)
 	}
 	for e := range s.broken {
 		c.broken = append(c.broken, e)
@@ -384,7 +390,7 @@ func (d *Dispatcher) putLocked(rec defstore.Record) bool {
 		t := accessrequest.Canonical(event.Trigger(t))
 		set := ti.byTrigger[t]
 		if set == nil {
-			set = newTriggerSet()
+			set = &triggerSet{}
 			ti.byTrigger[t] = set
 		}
 		set.add(e)

@@ -680,9 +680,10 @@ func (d *Dispatcher) publish(ctx context.Context, tenant string, tx engine.Tx, e
 	gen := d.gen.Load()
 	d.mu.RUnlock()
 	var cands candidates
+	var fewEval [16]*entry // on the stack for the usual few candidates
 	if set != nil {
 		d.compilePending(set)
-		cands = set.candidates(e.Document(), d.cfg.recordFiltered)
+		cands = set.candidates(fewEval[:0], e.Document(), d.cfg.recordFiltered)
 	}
 
 	var pub Published
