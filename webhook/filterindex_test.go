@@ -6,8 +6,10 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
+	"sync"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/outhook/outhook/accessrequest"
@@ -195,4 +197,88 @@ func TestAddAndRemoveCostNoMoreWithManyWebhooks(t *testing.T) {
 	few, many := perAddRemove(10), perAddRemove(20_000)
 	t.Logf("bytes allocated per Add and Remove: %d with 10 registered, %d with 20,000", few, many)
 	require.Less(t, many, 2*few, "an Add and a Remove beside 20,000 webhooks allocate %d bytes, beside 10 %d", many, few)
+}
+
+// Publishing while other goroutines add, update and remove webhooks
+// (some filters matching, some not, some of no index) queues only
+// matching webhooks, and once the writers stop exactly those that are
+// left: run with -race.
+func TestPublishDuringRegistration(t *testing.T) {
+	d, err := webhook.New(webhook.WithEngine(&countingEngine{}), webhook.WithEventType(fxCreated, nil))
+	require.NoError(t, err)
+	defer d.Close(context.Background())
+	ctx := context.Background()
+	filters := []*filter.Filter{
+		filter.Must(filter.New(filter.Eq("data.env", "a"))),                                        // matches
+		filter.Must(filter.New(filter.Prefix("data.env", "a"))),                                    // matches, no index
+		filter.Must(filter.New(filter.Eq("data.env", "b"))),                                        // does not
+		filter.Must(filter.New(filter.All(filter.Eq("data.on", true), filter.Exists("data.env")))), // does not
+	}
+	hook := func(w, i int) webhook.Webhook {
+		return webhook.Webhook{
+			ID: fmt.Sprintf("w%d-%d", w, i), Name: fmt.Sprintf("w%d-%d", w, i), Active: true, URL: "https://hooks.example/x",
+			Triggers: []event.Trigger{fxCreated}, Filters: filters[i%len(filters)],
+		}
+	}
+	e, err := event.New(fxCreated, map[string]any{"env": "a"})
+	require.NoError(t, err)
+	matches := func(id string) bool {
+		var w, i int
+		_, err := fmt.Sscanf(id, "w%d-%d", &w, &i)
+		assert.NoError(t, err)
+		return i%len(filters) < 2
+	}
+	done := make(chan struct{})
+	var publishers sync.WaitGroup
+	for range 2 {
+		publishers.Go(func() {
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				pub, err := d.Publish(ctx, e)
+				assert.NoError(t, err)
+				for _, q := range pub.Deliveries {
+					assert.True(t, matches(q.WebhookID), q.WebhookID)
+				}
+			}
+		})
+	}
+	var writers sync.WaitGroup
+	for w := range 2 {
+		writers.Go(func() {
+			for i := range 200 {
+				_, err := d.Add(hook(w, i))
+				assert.NoError(t, err)
+				if j := i / 3; i%3 == 0 && j%5 != 3 { // not removed
+					upd := hook(w, j)
+					// The same filter, a new version: it keeps its place.
+					_, err := d.Update(upd)
+					assert.NoError(t, err)
+				}
+				if i%5 == 4 {
+					assert.NoError(t, d.Remove(hook(w, i-1).ID))
+				}
+			}
+		})
+	}
+	writers.Wait()
+	close(done)
+	publishers.Wait()
+	var want []string
+	for _, w := range d.List() {
+		if matches(w.ID) {
+			want = append(want, w.ID)
+		}
+	}
+	pub, err := d.Publish(ctx, e)
+	require.NoError(t, err)
+	var got []string
+	for _, q := range pub.Deliveries {
+		got = append(got, q.WebhookID)
+	}
+	require.Equal(t, want, got, "in the order added")
+	require.Equal(t, len(d.List())-len(want), pub.Filtered)
 }
