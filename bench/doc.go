@@ -15,7 +15,9 @@
 //     receiver in another process: the Dispatcher against a bare tuned
 //     http.Client and the default one (BenchmarkDelivery);
 //   - Publish with 10, 1,000 and 10,000 webhooks registered, 10 matching
-//     (BenchmarkRegistered);
+//     (BenchmarkRegistered), and with 100,000 on the event's type whose
+//     filters 10 pass (BenchmarkFiltered);
+//   - Add and Remove of 1,000 to 100,000 definitions (BenchmarkRegister);
 //   - a healthy webhook beside a stalled one: its throughput and the peak
 //     heap, with the default queue policy (QueueReject) and with QueueBlock
 //     (BenchmarkStalledNeighbour);

@@ -70,6 +70,14 @@
 // filter stored with a webhook round-trips. What round-trip means for each
 // form is documented on Filters and on Clause.UnmarshalJSON.
 //
+// # Many filters
+//
+// An Index holds many filters and names, for an event, those that may
+// match it, from the equalities ($eq, $in) with strings, booleans or null
+// that each filter requires: a service with thousands of webhooks runs the
+// filters of those an event can reach, and a filter that requires no such
+// equality on every event.
+//
 // # Schemas
 //
 // WithSchema (or Filter.Check) checks every path against the event's

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 
 	"github.com/outhook/outhook/filter"
 	"github.com/outhook/outhook/internal/jsondoc"
@@ -127,4 +128,27 @@ func (s eventSchema) Paths() []string {
 		ps = append(ps, p)
 	}
 	return ps
+}
+
+// Find the filters, among many, that an event passes: the Index names the
+// few that may match, and Match decides.
+func ExampleIndex() {
+	filters := map[string]*filter.Filter{
+		"prod-postgres": filter.Must(filter.New(filter.All(filter.Environment("production"), filter.IntegrationType("Postgresql")))),
+		"staging":       filter.Must(filter.New(filter.Environment("staging"))),
+		"acme-people":   filter.Must(filter.New(filter.Suffix("data.requester.email", "@acme-corp.example"))),
+	}
+	var ix filter.Index[string]
+	for name, f := range filters {
+		ix.Add(name, f)
+	}
+	event := loadEvent("created")
+	candidates := ix.Candidates(nil, event)
+	slices.Sort(candidates)
+	for _, name := range candidates {
+		fmt.Println(name, filters[name].Match(event))
+	}
+	// Output:
+	// acme-people true
+	// prod-postgres true
 }

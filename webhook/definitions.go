@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,6 +18,7 @@ import (
 	"github.com/outhook/outhook/accessrequest"
 	"github.com/outhook/outhook/defstore"
 	"github.com/outhook/outhook/event"
+	"github.com/outhook/outhook/filter"
 )
 
 // entry is one definition as this instance holds it: the stored record,
@@ -27,6 +29,9 @@ type entry struct {
 	tenant string
 	key    string // the queue key (see queueKey)
 	rec    defstore.Record
+	// added orders the definitions as this instance first loaded their
+	// ids: List and Publish go in this order. An update keeps it.
+	added uint64
 
 	once   sync.Once
 	hook   atomic.Pointer[hook]
@@ -43,13 +48,134 @@ type entry struct {
 	prev atomic.Pointer[hook]
 }
 
-// tenantIndex is one tenant's definitions by name and trigger, and the
-// ids in the order they were added. Guarded by the Dispatcher's mu.
+// tenantIndex is one tenant's definitions by id, name and trigger.
+// Guarded by the Dispatcher's mu; each triggerSet has a lock of its own,
+// which Publish takes without the Dispatcher's. Adding or removing a
+// definition costs the same whatever the number held.
 type tenantIndex struct {
+	byID      map[string]*entry
 	byName    map[string]*entry
-	byTrigger map[event.Trigger][]*entry // slices replaced, never modified: Publish iterates them unlocked
-	order     []string
+	byTrigger map[event.Trigger]*triggerSet
 }
+
+// triggerSet is one tenant's definitions on one trigger, kept so that
+// Publish evaluates the filters of those that may match an event only:
+// the active definitions compiled here are in a filter.Index, which
+// selects them by the equalities their filters require.
+type triggerSet struct {
+	mu sync.RWMutex
+	// Made when first needed: most tenants have a few definitions on
+	// each trigger, and most definitions are active and compile.
+	inactive map[*entry]struct{}
+	pending  map[*entry]struct{} // active, not compiled yet: Publish compiles and indexes them
+	broken   map[*entry]struct{} // active, and do not compile on this instance
+	index    filter.Index[*entry]
+}
+
+// put adds e to *set, making it when nil.
+func put(set *map[*entry]struct{}, e *entry) {
+	if *set == nil {
+		*set = map[*entry]struct{}{}
+	}
+	(*set)[e] = struct{}{}
+}
+
+func (s *triggerSet) add(e *entry) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch h := e.hook.Load(); {
+	case !e.rec.Active:
+		put(&s.inactive, e)
+	case h != nil:
+		s.index.Add(e, h.filter)
+	default:
+		put(&s.pending, e)
+	}
+}
+
+// remove takes e out, and reports whether s is empty then.
+func (s *triggerSet) remove(e *entry) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.inactive, e)
+	delete(s.pending, e)
+	delete(s.broken, e)
+	s.index.Remove(e)
+	return len(s.inactive)+len(s.pending)+len(s.broken)+s.index.Len() == 0
+}
+
+// compilePending compiles the definitions of s not compiled yet, outside
+// its lock, and indexes them (or sets them apart when they do not compile
+// here).
+func (d *Dispatcher) compilePending(s *triggerSet) {
+	s.mu.RLock()
+	if len(s.pending) == 0 {
+		s.mu.RUnlock()
+		return
+	}
+	todo := make([]*entry, 0, len(s.pending))
+	for e := range s.pending {
+		todo = append(todo, e)
+	}
+	s.mu.RUnlock()
+	hooks := make([]*hook, len(todo))
+	for i, e := range todo {
+		hooks[i], _ = d.compiled(e)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, e := range todo {
+		if _, ok := s.pending[e]; !ok {
+			continue // removed meanwhile, or indexed by another Publish
+		}
+		delete(s.pending, e)
+		if hooks[i] == nil {
+			put(&s.broken, e)
+			continue
+		}
+		s.index.Add(e, hooks[i].filter)
+	}
+}
+
+// candidates is what Publish reads of a triggerSet.
+type candidates struct {
+	eval     []*entry // filters to run; when all, in the order the definitions were added
+	inactive []*entry // the inactive ones when all, in that order too
+	broken   []*entry
+	// indexed counts the active definitions compiled, of which eval are
+	// those whose filters may match; inactive counts the inactive ones.
+	indexed, inactiveN int
+}
+
+// candidates returns what Publish must look at for an event with the
+// document doc, the filters to run appended to dst: with all, every definition (records of the filtered ones
+// need their filters run); otherwise the index's candidates alone.
+func (s *triggerSet) candidates(dst []*entry, doc any, all bool) candidates {
+	s.mu.RLock()
+	var c candidates
+	c.indexed, c.inactiveN = s.index.Len(), len(s.inactive)
+	if all {
+		c.eval = s.index.All(slices.Grow(dst, c.indexed))
+		c.inactive = make([]*entry, 0, len(s.inactive))
+		for e := range s.inactive {
+			c.inactive = append(c.inactive, e)
+		}
+	} else {
+		c.eval = s.index.Candidates(dst, doc)
+	}
+	for e := range s.broken {
+		c.broken = append(c.broken, e)
+	}
+	s.mu.RUnlock()
+	if all { // records in the order of the definitions
+		slices.SortFunc(c.eval, byAdded)
+		slices.SortFunc(c.inactive, byAdded)
+	}
+	slices.SortFunc(c.broken, byAdded)
+	return c
+}
+
+func byAdded(a, b *entry) int { return cmp.Compare(a.added, b.added) }
 
 // keySep joins a tenant and a webhook id into the key of the webhook's
 // queue. Neither may hold it: both refuse control characters.
@@ -246,21 +372,28 @@ func (d *Dispatcher) putLocked(rec defstore.Record) bool {
 	e.rec.Definition, e.rec.Secrets = nil, bytes.Clone(rec.Secrets)
 	ti := d.tenants[rec.Tenant]
 	if ti == nil {
-		ti = &tenantIndex{byName: map[string]*entry{}, byTrigger: map[event.Trigger][]*entry{}}
+		ti = &tenantIndex{byID: map[string]*entry{}, byName: map[string]*entry{}, byTrigger: map[event.Trigger]*triggerSet{}}
 		d.tenants[rec.Tenant] = ti
 	}
 	if old != nil {
+		e.added = old.added
 		ti.unindex(old)
 	} else {
-		ti.order = append(ti.order, rec.ID)
+		d.added++
+		e.added = d.added
 	}
 	d.byKey[key] = e
 	d.removed.forget(key)
+	ti.byID[rec.ID] = e
 	ti.byName[rec.Name] = e
 	for _, t := range rec.Triggers {
 		t := accessrequest.Canonical(event.Trigger(t))
-		// Copy on write: Publish iterates slices it read under the lock.
-		ti.byTrigger[t] = append(slices.Clip(ti.byTrigger[t]), e)
+		set := ti.byTrigger[t]
+		if set == nil {
+			set = &triggerSet{}
+			ti.byTrigger[t] = set
+		}
+		set.add(e)
 	}
 	d.gen.Add(1)
 	if old != nil {
@@ -305,8 +438,8 @@ func (d *Dispatcher) deleteLocked(tenant, id string, version int64, seq uint64) 
 		}
 		ti := d.tenants[tenant]
 		ti.unindex(old)
-		ti.order = slices.DeleteFunc(ti.order, func(x string) bool { return x == id })
-		if len(ti.order) == 0 {
+		delete(ti.byID, id)
+		if len(ti.byID) == 0 {
 			delete(d.tenants, tenant)
 		}
 		delete(d.byKey, key)
@@ -322,16 +455,9 @@ func (ti *tenantIndex) unindex(e *entry) {
 	}
 	for _, t := range e.rec.Triggers {
 		t := accessrequest.Canonical(event.Trigger(t))
-		list := ti.byTrigger[t]
-		i := slices.Index(list, e)
-		if i < 0 {
-			continue
-		}
-		if len(list) == 1 {
+		if set := ti.byTrigger[t]; set != nil && set.remove(e) {
 			delete(ti.byTrigger, t)
-			continue
 		}
-		ti.byTrigger[t] = slices.Concat(list[:i], list[i+1:])
 	}
 }
 

@@ -67,6 +67,7 @@ type Dispatcher struct {
 	mu      sync.RWMutex
 	byKey   map[string]*entry       // by queue key
 	tenants map[string]*tenantIndex // tenants with definitions
+	added   uint64                  // ids loaded so far (see entry.added)
 	removed tombstones              // deleted, to tell them from webhooks not loaded yet
 
 	// syncMu serializes reads of the store's changes; cursor is the
@@ -545,14 +546,19 @@ func (d *Dispatcher) Get(id string) (Webhook, bool) {
 // them.
 func (d *Dispatcher) List() []Webhook {
 	d.mu.RLock()
-	var recs []defstore.Record
+	var entries []*entry
 	if ti := d.tenants[""]; ti != nil {
-		recs = make([]defstore.Record, 0, len(ti.order))
-		for _, id := range ti.order {
-			recs = append(recs, d.byKey[id].rec)
+		entries = make([]*entry, 0, len(ti.byID))
+		for _, e := range ti.byID {
+			entries = append(entries, e)
 		}
 	}
 	d.mu.RUnlock()
+	slices.SortFunc(entries, func(a, b *entry) int { return cmp.Compare(a.added, b.added) })
+	recs := make([]defstore.Record, len(entries))
+	for i, e := range entries {
+		recs[i] = e.rec
+	}
 	out := make([]Webhook, 0, len(recs))
 	for _, rec := range recs {
 		if w, err := d.openDefinition(rec); err == nil {
@@ -575,7 +581,9 @@ func (d *Dispatcher) hookOf(tenant, id string) *hook {
 
 // Published says what Publish did with an event.
 type Published struct {
-	// Deliveries lists the deliveries queued, one per matching webhook.
+	// Deliveries lists the deliveries queued, one per matching webhook,
+	// in the order the webhooks were added (an update keeps a webhook's
+	// place).
 	Deliveries []Queued
 	// Filtered counts the active webhooks of the event's type whose
 	// filters rejected it; Inactive the inactive ones.
@@ -595,6 +603,13 @@ type Queued struct {
 // delivery's id (the webhook-id header) derives from it and the webhook's
 // id, so that publishing the same event again, after an error say, gives
 // receivers the same ids to deduplicate on.
+//
+// Publish runs the filters of only the webhooks that may match e: each
+// tenant's webhooks of each event type are indexed by the equalities their
+// filters require (see filter.Index), so that its cost follows the
+// webhooks e can match, not those registered; a webhook whose filter
+// requires none is run on every event. With WithRecordFiltered every
+// webhook's filter runs, to record why it did not match.
 //
 // Publish hands the engine every delivery in one Enqueue. The in-memory
 // engine queues the event to every matching webhook whose queue has room,
@@ -658,13 +673,19 @@ func (d *Dispatcher) publish(ctx context.Context, tenant string, tx engine.Tx, e
 		return Published{}, ErrClosed
 	}
 	defer d.leave()
-	var candidates []*entry
+	var set *triggerSet
 	d.mu.RLock()
 	if ti := d.tenants[tenant]; ti != nil {
-		candidates = ti.byTrigger[accessrequest.Canonical(e.Type())]
+		set = ti.byTrigger[accessrequest.Canonical(e.Type())]
 	}
 	gen := d.gen.Load()
 	d.mu.RUnlock()
+	var cands candidates
+	var fewEval [16]*entry // on the stack for the usual few candidates
+	if set != nil {
+		d.compilePending(set)
+		cands = set.candidates(fewEval[:0], e.Document(), d.cfg.recordFiltered)
+	}
 
 	var pub Published
 	type pending struct {
@@ -673,26 +694,28 @@ func (d *Dispatcher) publish(ctx context.Context, tenant string, tx engine.Tx, e
 	}
 	var few [8]pending // on the stack for the usual few matches
 	queued := few[:0]
-	batch := make([]*engine.Delivery, 0, len(candidates))
+	var fewMatched [8]*entry
+	matched := fewMatched[:0]
 	now := d.cfg.now()
 	var txErr error // a record that tx did not take
-	for _, c := range candidates {
-		if !c.rec.Active {
-			pub.Inactive++
-			txErr = cmp.Or(txErr, d.recordNotSent(ctx, tx, c.tenant, c.rec.ID, c.rec.Name, e, Skipped, "webhook is inactive"))
-			continue
-		}
-		h, err := d.compiled(c)
-		if err != nil {
-			// Written by an instance with other settings: say so on every
-			// event it misses, where its admins look.
-			pub.Inactive++
-			d.record(ctx, Invocation{
-				ID: newID(), Tenant: c.tenant, WebhookID: c.rec.ID, WebhookName: c.rec.Name, EventType: e.Type(), EventID: e.ID(),
-				Outcome: Skipped, Reason: err.Error(), StartedAt: d.cfg.now(),
-			})
-			continue
-		}
+	pub.Inactive = cands.inactiveN
+	for _, c := range cands.inactive {
+		txErr = cmp.Or(txErr, d.recordNotSent(ctx, tx, c.tenant, c.rec.ID, c.rec.Name, e, Skipped, "webhook is inactive"))
+	}
+	for _, c := range cands.broken {
+		_, err := d.compiled(c)
+		// Written by an instance with other settings: say so on every
+		// event it misses, where its admins look.
+		pub.Inactive++
+		d.record(ctx, Invocation{
+			ID: newID(), Tenant: c.tenant, WebhookID: c.rec.ID, WebhookName: c.rec.Name, EventType: e.Type(), EventID: e.ID(),
+			Outcome: Skipped, Reason: err.Error(), StartedAt: d.cfg.now(),
+		})
+	}
+	// The index left out filters that cannot match: they count as filtered.
+	pub.Filtered = cands.indexed - len(cands.eval)
+	for _, c := range cands.eval {
+		h := c.hook.Load() // indexed once compiled
 		if !h.filter.Match(e.Document()) {
 			pub.Filtered++
 			if d.cfg.recordFiltered {
@@ -700,6 +723,14 @@ func (d *Dispatcher) publish(ctx context.Context, tenant string, tx engine.Tx, e
 			}
 			continue
 		}
+		matched = append(matched, c)
+	}
+	if !d.cfg.recordFiltered { // the index gave them in no order
+		slices.SortFunc(matched, byAdded)
+	}
+	batch := make([]*engine.Delivery, 0, len(matched))
+	for _, c := range matched {
+		h := c.hook.Load()
 		del := newDelivery(deliveryID(e, h.key), h, e, now)
 		d.tel.startDelivery(ctx, h, del)
 		queued = append(queued, pending{del, h})

@@ -216,6 +216,8 @@ func TestTenantRedeliverDeadLettersRace(t *testing.T) {
 			}))
 		}
 	}
+	// The one delivery published above arrives before the count starts.
+	require.Eventually(t, func() bool { return len(rc.got()) == 1 }, 5*time.Second, time.Millisecond)
 	before := len(rc.got())
 	var total atomic.Int64
 	var wg sync.WaitGroup

@@ -615,7 +615,9 @@ func (c *config) addKind(k event.Kind) {
 // WithRecordFiltered records an invocation with outcome Filtered (and the
 // filter's explanation as Reason) for every webhook whose filter rejects a
 // published event, and Skipped for every inactive one. Off by default:
-// it costs a record per webhook and event.
+// it costs a record per webhook and event, and Publish then runs the
+// filter of every webhook of the event's type, which the filter index
+// otherwise spares it (see Dispatcher.Publish).
 func WithRecordFiltered(on bool) Option {
 	return optionFunc(func(c *config) { c.recordFiltered = on })
 }

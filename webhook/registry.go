@@ -24,42 +24,44 @@ const maxTombstones = 4096
 // the webhook back. Guarded by the Dispatcher's mu.
 type tombstones struct {
 	versions map[string]tomb
-	order    []string // oldest first
+	// ring holds the keys in the order deleted, next the oldest once it
+	// is full; a slot whose key was forgotten, or deleted again since
+	// (its tomb names another slot), frees nothing when reused.
+	ring []string
+	next int
 }
 
 type tomb struct {
 	version int64
 	seq     uint64
+	slot    int // in ring
 }
 
 func (t *tombstones) add(key string, version int64, seq uint64) {
 	if t.versions == nil {
 		t.versions = map[string]tomb{}
 	}
-	if _, ok := t.versions[key]; ok {
-		t.versions[key] = tomb{version, seq}
+	if old, ok := t.versions[key]; ok {
+		t.versions[key] = tomb{version, seq, old.slot}
 		return
 	}
-	if len(t.order) == maxTombstones {
-		delete(t.versions, t.order[0])
-		t.order = append(t.order[:0], t.order[1:]...)
+	slot := len(t.ring)
+	if slot == maxTombstones {
+		slot = t.next
+		if old, ok := t.versions[t.ring[slot]]; ok && old.slot == slot {
+			delete(t.versions, t.ring[slot])
+		}
+		t.ring[slot] = key
+		t.next = (slot + 1) % maxTombstones
+	} else {
+		t.ring = append(t.ring, key)
 	}
-	t.versions[key] = tomb{version, seq}
-	t.order = append(t.order, key)
+	t.versions[key] = tomb{version, seq, slot}
 }
 
 // forget drops key, added again.
 func (t *tombstones) forget(key string) {
-	if _, ok := t.versions[key]; !ok {
-		return
-	}
 	delete(t.versions, key)
-	for i, x := range t.order {
-		if x == key {
-			t.order = append(t.order[:i], t.order[i+1:]...)
-			break
-		}
-	}
 }
 
 // lookup returns the webhook whose queue key is key, compiled; loaded is

@@ -1,0 +1,194 @@
+package filter_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/outhook/outhook/filter"
+)
+
+// indexPaths and indexValues are few, so that random filters and events
+// meet often.
+var (
+	indexPaths  = []string{"data.env", "$.data.env", `data["env"]`, "data.tags[]", "data.tags[0]", "data.groups[].type", "kind", "data.on"}
+	indexValues = []any{"a", "b", "c", true, false, nil, 1, "1", 1.0}
+)
+
+func randomValue(r *rand.Rand) any { return indexValues[r.IntN(len(indexValues))] }
+
+func randomClause(r *rand.Rand, depth int) filter.Clause {
+	path := indexPaths[r.IntN(len(indexPaths))]
+	if depth > 0 && r.IntN(3) == 0 {
+		kids := make([]filter.Clause, r.IntN(4))
+		for i := range kids {
+			kids[i] = randomClause(r, depth-1)
+		}
+		switch r.IntN(3) {
+		case 0:
+			return filter.All(kids...)
+		case 1:
+			return filter.Any(kids...)
+		}
+		return filter.Not(randomClause(r, depth-1))
+	}
+	var c filter.Clause
+	switch r.IntN(7) {
+	case 0, 1:
+		c = filter.Eq(path, randomValue(r))
+	case 2, 3:
+		vals := make([]any, 1+r.IntN(3))
+		for i := range vals {
+			vals[i] = randomValue(r)
+		}
+		c = filter.In(path, vals...)
+	case 4:
+		c = filter.Neq(path, randomValue(r))
+	case 5:
+		c = filter.Exists(path)
+	default:
+		c = filter.Prefix(path, "a")
+	}
+	if r.IntN(4) == 0 {
+		c = filter.Every(c)
+	}
+	return c
+}
+
+func randomEvent(r *rand.Rand) []byte {
+	val := func() string {
+		b, _ := json.Marshal(randomValue(r))
+		return string(b)
+	}
+	var parts []string
+	if r.IntN(5) > 0 {
+		parts = append(parts, `"env":`+val())
+	}
+	if r.IntN(3) > 0 {
+		tags := make([]string, r.IntN(3))
+		for i := range tags {
+			tags[i] = val()
+		}
+		parts = append(parts, fmt.Sprintf(`"tags":[%s]`, join(tags)))
+	}
+	if r.IntN(3) > 0 {
+		groups := make([]string, r.IntN(3))
+		for i := range groups {
+			groups[i] = `{"type":` + val() + `}`
+		}
+		parts = append(parts, fmt.Sprintf(`"groups":[%s]`, join(groups)))
+	}
+	if r.IntN(2) > 0 {
+		parts = append(parts, `"on":`+val())
+	}
+	return fmt.Appendf(nil, `{"kind":%s,"data":{%s}}`, val(), join(parts))
+}
+
+func join(ss []string) string { return strings.Join(ss, ",") }
+
+// The filters an Index's candidates hold that match an event are exactly
+// those that match it among all: for random filters (the zero filter,
+// comparisons of every kind, And, Or, Not, Every, paths written several
+// ways) and random events, in every representation Match reads, with
+// filters removed and added again.
+func TestIndexSameAsEveryFilter(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 1))
+	for round := range 40 {
+		filters := make([]*filter.Filter, 200)
+		var ix filter.Index[int]
+		for i := range filters {
+			c := randomClause(r, 3)
+			if r.IntN(20) == 0 {
+				c = filter.Clause{}
+			}
+			f, err := filter.New(c)
+			if err != nil {
+				continue // an In of one value twice is fine; nothing else fails
+			}
+			filters[i] = f
+			ix.Add(i, f)
+		}
+		// Removed, some added back under another filter.
+		for i := range filters {
+			if r.IntN(5) == 0 {
+				ix.Remove(i)
+				filters[i] = nil
+			}
+		}
+		require.Equal(t, countNonNil(filters), ix.Len())
+		for range 30 {
+			raw := randomEvent(r)
+			for _, rep := range representations {
+				doc := rep.decode(t, raw)
+				var want []int
+				for i, f := range filters {
+					if f != nil && f.Match(doc) {
+						want = append(want, i)
+					}
+				}
+				cands := ix.Candidates(nil, doc)
+				require.Len(t, cands, len(uniq(cands)), "candidates once each")
+				var got []int
+				for _, i := range cands {
+					if filters[i].Match(doc) {
+						got = append(got, i)
+					}
+				}
+				slices.Sort(got)
+				require.Equal(t, want, got, "round %d, %s, event %s", round, rep.name, raw)
+			}
+		}
+	}
+}
+
+func countNonNil(fs []*filter.Filter) int {
+	n := 0
+	for _, f := range fs {
+		if f != nil {
+			n++
+		}
+	}
+	return n
+}
+
+func uniq(xs []int) []int {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return slices.Compact(s)
+}
+
+// An event holding none of the values the filters are indexed under gets
+// no candidate but the residual filters, however many filters there are;
+// the filters form is indexed as the clause form is.
+func TestIndexSelects(t *testing.T) {
+	var ix filter.Index[string]
+	for i := range 1000 {
+		ix.Add(fmt.Sprintf("env%d", i), filter.Must(filter.New(filter.All(
+			filter.Prefix("data.requester.email", "a"),
+			filter.Environment(fmt.Sprintf("env-%d", i)),
+		))))
+	}
+	ix.Add("types", filter.Must(filter.FromFilters(filter.Filters{IntegrationTypes: []string{"AWS", "GCP"}})))
+	ix.Add("any", filter.Must(filter.New(filter.Prefix("data.requester.email", "a"))))
+	ix.Add("never", filter.Must(filter.New(filter.Any())))
+	doc := map[string]any{"data": map[string]any{
+		"custom_fields":  map[string]any{"environment": "env-7"},
+		"access_groups":  []any{map[string]any{"integration": map[string]any{"type": "GCP"}}, map[string]any{"integration": map[string]any{"type": "AWS"}}},
+		"requester":      map[string]any{"email": "ann@example.com"},
+		"unindexed_path": "x",
+	}}
+	got := ix.Candidates(nil, doc)
+	slices.Sort(got)
+	require.Equal(t, []string{"any", "env7", "types"}, got)
+
+	ix.Remove("env7")
+	ix.Add("types", filter.Must(filter.New(filter.IntegrationType("Mysql"))))
+	got = ix.Candidates(nil, doc)
+	require.Equal(t, []string{"any"}, got)
+	require.Equal(t, 1002, ix.Len())
+}
