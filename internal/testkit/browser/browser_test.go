@@ -338,7 +338,7 @@ func TestWaitTextFailsShowingTheTextSeen(t *testing.T) {
 	srv := pages(t, map[string]string{"/": `<p id="status">Test failed: 500</p>`})
 	r := newRecorder(t)
 	r.do(func() {
-		b := New(r, Timeout(500*time.Millisecond))
+		b := New(r, Timeout(5*time.Second))
 		b.Run(chromedp.Navigate(srv.URL))
 		b.WaitText("#status", "Test successful")
 	})
