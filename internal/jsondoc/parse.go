@@ -83,8 +83,9 @@ const MsgInvalidUTF8 = "invalid UTF-8 in string"
 // Parse decodes one JSON value from data. Strings that hold no escapes share
 // one copy of the input, and all arrays and objects share one arena, so a
 // typical 3 KB event costs two allocations: the copy and the arena. Invalid
-// UTF-8 in strings is replaced by U+FFFD, as encoding/json does. Any error
-// is a *SyntaxError.
+// UTF-8 in strings is replaced by U+FFFD, as encoding/json does. When
+// commas and brackets inside strings made the arena's bound loose, a third
+// allocation trims it. Any error is a *SyntaxError.
 func Parse(data []byte) (*Value, error) { return parse(string(data), false) }
 
 // ParseStrict is Parse for JSON that must be valid UTF-8, as RFC 8259 asks
@@ -100,7 +101,10 @@ func ParseStrict(data []byte) (*Value, error) { return parse(string(data), true)
 // document is in use. It suits a caller that keeps the input anyway, as an
 // event keeps its JSON.
 func ParseStrictShared(data []byte) (*Value, error) {
-	return parse(unsafe.String(unsafe.SliceData(data), len(data)), true)
+	if len(data) == 0 {
+		return parse("", true)
+	}
+	return parse(unsafe.String(&data[0], len(data)), true)
 }
 
 func parse(src string, strict bool) (*Value, error) {

@@ -76,7 +76,7 @@ func scalar(kind Kind, s string) Value {
 	if len(s) > maxInline {
 		return Value{ptr: boxed(s), n: uint32(kind)<<kindShift | big}
 	}
-	return Value{ptr: unsafe.Pointer(unsafe.StringData(s)), n: uint32(kind)<<kindShift | uint32(len(s))}
+	return Value{ptr: dataOf(s), n: uint32(kind)<<kindShift | uint32(len(s))}
 }
 
 // container returns an array or object value over kids.
@@ -84,7 +84,20 @@ func container(kind Kind, kids []Value) Value {
 	if len(kids) > maxInline {
 		return Value{ptr: boxed(kids), n: uint32(kind)<<kindShift | big}
 	}
-	return Value{ptr: unsafe.Pointer(unsafe.SliceData(kids)), n: uint32(kind)<<kindShift | uint32(len(kids))}
+	var ptr unsafe.Pointer
+	if len(kids) > 0 { // an empty list's data may point just past the arena
+		ptr = unsafe.Pointer(unsafe.SliceData(kids))
+	}
+	return Value{ptr: ptr, n: uint32(kind)<<kindShift | uint32(len(kids))}
+}
+
+// dataOf returns the first byte of s, or nil for an empty s, whose data
+// may point just past its allocation.
+func dataOf(s string) unsafe.Pointer {
+	if s == "" {
+		return nil
+	}
+	return unsafe.Pointer(unsafe.StringData(s))
 }
 
 // boxed returns a pointer to a copy of x, for a big value's text or
@@ -100,7 +113,7 @@ func (v *Value) setKey(k string) {
 		v.key, v.klen = boxed(k), big
 		return
 	}
-	v.key, v.klen = unsafe.Pointer(unsafe.StringData(k)), uint32(len(k))
+	v.key, v.klen = dataOf(k), uint32(len(k))
 }
 
 func (v *Value) kind() Kind { return Kind(v.n >> kindShift) }
