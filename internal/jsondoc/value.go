@@ -205,21 +205,38 @@ func (v *Value) Get(key string) *Value {
 	if v == nil || v.kind() != Object {
 		return nil
 	}
+	if v.n&big != 0 || len(key) > maxInline {
+		return v.getSlow(key)
+	}
+	count := v.n & lenMask
+	if count == 0 {
+		return nil
+	}
 	// Objects in events are small; a backwards linear scan beats hashing and
-	// gives last-wins for repeated keys.
+	// gives last-wins for repeated keys. A key this short is inline in any
+	// member that has it; the length and first byte tell most keys apart
+	// before a full comparison. The scan walks a pointer: indexing by a
+	// 24-byte stride would cost a multiplication per member.
+	n := uint32(len(key))
+	first := (*Value)(v.ptr)
+	m := (*Value)(unsafe.Add(v.ptr, uintptr(count-1)*unsafe.Sizeof(Value{})))
+	for {
+		if m.klen == n && (n == 0 || *(*byte)(m.key) == key[0]) && unsafe.String((*byte)(m.key), n) == key {
+			return m
+		}
+		if m == first {
+			return nil
+		}
+		m = (*Value)(unsafe.Add(unsafe.Pointer(m), -int(unsafe.Sizeof(Value{}))))
+	}
+}
+
+// getSlow is Get for a big object or key.
+func (v *Value) getSlow(key string) *Value {
 	kids := v.kids()
 	for i := len(kids) - 1; i >= 0; i-- {
-		// The length and first byte tell most keys apart before a full
-		// comparison.
-		m := &kids[i]
-		if m.klen&big != 0 {
-			if m.keyText() == key {
-				return m
-			}
-			continue
-		}
-		if m.klen == uint32(len(key)) && (len(key) == 0 || *(*byte)(m.key) == key[0]) && m.keyText() == key {
-			return m
+		if kids[i].keyText() == key {
+			return &kids[i]
 		}
 	}
 	return nil
