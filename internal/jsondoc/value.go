@@ -120,14 +120,11 @@ func (v *Value) kind() Kind { return Kind(v.n >> kindShift) }
 
 // text is Text for a non-nil v.
 func (v *Value) text() string {
-	if v.n&big != 0 {
-		if k := v.kind(); k == Array || k == Object {
-			return ""
-		}
-		return *(*string)(v.ptr)
-	}
 	if k := v.kind(); k == Array || k == Object {
 		return ""
+	}
+	if v.n&big != 0 {
+		return *(*string)(v.ptr)
 	}
 	return unsafe.String((*byte)(v.ptr), v.n&lenMask)
 }
