@@ -223,10 +223,7 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 				break
 			}
 		}
-		// The copy of the definition keeps the shared filter too, so that
-		// the one decoded for this webhook is not held.
 		h.filter = c.shared.filter(w.Filters)
-		h.def.Filters = h.filter
 	}
 
 	if w.TimeoutInSec < 0 || w.Timeout() > MaxTimeout {

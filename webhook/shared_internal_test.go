@@ -3,7 +3,9 @@ package webhook
 import (
 	"context"
 	"fmt"
+	"maps"
 	"runtime"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/defstore"
 	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/filter"
 	"github.com/outhook/outhook/template"
@@ -123,7 +126,7 @@ func TestFiltersAndValidatorsSharedByContent(t *testing.T) {
 		h, errs := d.compile(w)
 		require.Nil(t, errs)
 		require.NotSame(t, w.Filters, h.filter, "the first decoded filter is not the one kept")
-		require.Same(t, h.filter, h.def.Filters)
+		require.Same(t, w.Filters, h.def.Filters, "the caller's filter stays in its definition")
 		hooks = append(hooks, h)
 	}
 	for _, h := range hooks[1:] {
@@ -164,4 +167,33 @@ func TestFiltersAndValidatorsSharedByContent(t *testing.T) {
 		runtime.GC()
 		return d.cfg.shared.filters.size() == 0 && d.cfg.shared.jsonPaths.size() == 0
 	}, 5*time.Second, 10*time.Millisecond)
+}
+
+// A definition loaded from the store keeps the shared filter in its copy
+// of the definition, so that the one decoded for it is collected.
+func TestStoredDefinitionsHoldTheSharedFilter(t *testing.T) {
+	store := defstore.NewMemory()
+	writer, err := New(WithDefinitionStore(store))
+	require.NoError(t, err)
+	defer writer.Close(context.Background())
+	const prod = `{"data.access_groups[].integration.type":{"$in":["Postgresql","Mysql"]}}`
+	for i, tenant := range []string{"acme", "globex"} {
+		_, err := writer.Tenant(tenant).Create(context.Background(), filterHook(t, fmt.Sprint("prod-", i), prod), "test")
+		require.NoError(t, err)
+	}
+	reader, err := New(WithDefinitionStore(store))
+	require.NoError(t, err)
+	defer reader.Close(context.Background())
+	var filters []*filter.Filter
+	reader.mu.RLock()
+	entries := slices.Collect(maps.Values(reader.byKey))
+	reader.mu.RUnlock()
+	require.Len(t, entries, 2)
+	for _, e := range entries {
+		h, err := reader.compiled(e)
+		require.NoError(t, err)
+		require.Same(t, h.filter, h.def.Filters)
+		filters = append(filters, h.filter)
+	}
+	require.Same(t, filters[0], filters[1], "two tenants, one filter")
 }
