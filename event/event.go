@@ -81,9 +81,11 @@ func Parse(raw []byte) (*Event, error) {
 	return parseOwned(bytes.Clone(raw))
 }
 
-// parseOwned is Parse for bytes nobody else will modify.
+// parseOwned is Parse for bytes nobody else will modify: the decoded
+// document's strings point into them rather than into a copy, so that an
+// event held in a queue costs less than twice its JSON.
 func parseOwned(raw []byte) (*Event, error) {
-	doc, err := jsondoc.ParseStrict(raw)
+	doc, err := jsondoc.ParseStrictShared(raw)
 	if err != nil {
 		var se *jsondoc.SyntaxError
 		if errors.As(err, &se) {
@@ -212,7 +214,7 @@ func (e *Event) Time() Timestamp { return e.time }
 func (e *Event) ID() string { return e.id }
 
 // JSON returns the event's JSON exactly as it was received. The caller must
-// not modify it.
+// not modify it: the decoded event shares its bytes.
 func (e *Event) JSON() []byte { return e.raw }
 
 // Document returns the decoded event for the template and filter packages
@@ -220,7 +222,8 @@ func (e *Event) JSON() []byte { return e.raw }
 // shared and must be treated as read-only.
 func (e *Event) Document() any { return e.doc }
 
-// MarshalJSON returns the event's JSON as received.
+// MarshalJSON returns the event's JSON as received, which, as JSON's
+// result, must not be modified.
 func (e *Event) MarshalJSON() ([]byte, error) { return e.raw, nil }
 
 // UnmarshalJSON decodes the event as Parse does, so an Event can sit in

@@ -333,7 +333,7 @@ type fault struct {
 
 type analyzer struct {
 	texts []*node // the nodes by id, to locate the strings of faults
-	pass  int
+	pass  int32
 	note  string // added to error messages while following a repetition
 	// docs and plain record, for each string, whether some path read it as
 	// an embedded document or as text; the fuzz tests use them.
@@ -699,7 +699,7 @@ func analyzeJSON(nodes []node) (*analyzer, error) {
 
 // forgetUnvisited clears the escaper of the tags the last pass did not
 // reach, so that Execute refuses them rather than trusting an earlier pass.
-func forgetUnvisited(nodes []node, pass int) {
+func forgetUnvisited(nodes []node, pass int32) {
 	for i := range nodes {
 		n := &nodes[i]
 		if n.kind == nValue && n.pass != pass {

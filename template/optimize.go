@@ -1,5 +1,7 @@
 package template
 
+import "slices"
+
 // optimize prepares parsed nodes for execution, once the JSON analysis is
 // done: the text before a tag becomes the tag's lead, written before it, and
 // loop separators such as {{#unless @last}},{{/unless}} become conditional
@@ -39,7 +41,10 @@ func optimize(nodes []node, cfg *config, seen map[*partial]bool) []node {
 	if lead != "" {
 		out = append(out, node{kind: nText, text: lead})
 	}
-	return out
+	if len(out) == 0 {
+		return nil
+	}
+	return slices.Clone(out)
 }
 
 func partialsOf(m map[string]*partial) []*partial {

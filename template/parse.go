@@ -34,39 +34,40 @@ const (
 	bPartial                   // {{> p x k=v}}: the partial, once, with x and the hash as context
 )
 
-// node is one element of a parsed template.
+// node is one element of a parsed template. Its fields are ordered by size,
+// so that padding does not grow the nodes every template holds.
 type node struct {
-	kind  nodeKind
-	block blockKind
-	raw   bool // {{{x}}} or {{&x}}
+	src     *source
+	text    string              // nText: the text; nCond: the text when the condition holds
+	altText string              // nCond: the text otherwise
+	lead    string              // text written before the node (see optimize)
+	expr    *expr               // nValue, nBlock: what is rendered or tested
+	body    []node              // nBlock
+	alt     []node              // nBlock: the {{else}} part
+	part    *partial            // nPartial
+	indent  string              // nPartial: written at the start of each line it outputs
+	dyn     map[string]*partial // nPartial with a dynamic name: the partials by name
+	hash    []hashArg           // nBlock of a partial: its hash arguments
+	name    string              // nBlock: the opening tag's first word, for messages
+	pos     int                 // offset of the tag or text in src
+	close   int                 // nBlock: offset of the closing tag
+	pass    int32               // the analysis pass that set esc
+	id      int32               // nText: identifies the text for the JSON analysis
+	params  int32               // nBlock of each or with with block parameters: their id
+	kind    nodeKind
+	block   blockKind
+	esc     esc  // how a value is escaped in JSON mode, set by the JSON analysis
+	raw     bool // {{{x}}} or {{&x}}
 	// plainString marks a path inside a string of the outer JSON document,
 	// not in strict mode: Execute has a fast path for it.
 	plainString bool
-	esc         esc   // how a value is escaped in JSON mode, set by the JSON analysis
-	pass        int   // the analysis pass that set esc
-	id          int32 // nText: identifies the text for the JSON analysis
-	pos         int   // offset of the tag or text in src
-	src         *source
-	text        string              // nText: the text; nCond: the text when the condition holds
-	altText     string              // nCond: the text otherwise
-	lead        string              // text written before the node (see optimize)
-	expr        *expr               // nValue, nBlock: what is rendered or tested
-	body        []node              // nBlock
-	alt         []node              // nBlock: the {{else}} part
-	part        *partial            // nPartial
-	indent      string              // nPartial: written at the start of each line it outputs
-	dyn         map[string]*partial // nPartial with a dynamic name: the partials by name
-	mustFind    bool                // nPartial of {{> (expr)}}: a name that is no partial is an error
-	nameOutside bool                // nPartial of {{> (expr) x}}: expr is read outside the block that makes x the context
+	mustFind    bool // nPartial of {{> (expr)}}: a name that is no partial is an error
+	nameOutside bool // nPartial of {{> (expr) x}}: expr is read outside the block that makes x the context
 	// isolate marks the inclusion of a partial WithPartials provides, in
 	// the Handlebars dialect (nPartial, the nBlock of a partial with a
 	// context, or the nFloor before an inlined one): as in handlebars.js,
 	// ../ inside it does not reach the contexts around the tag.
 	isolate bool
-	hash    []hashArg // nBlock of a partial: its hash arguments
-	name    string    // nBlock: the opening tag's first word, for messages
-	close   int       // nBlock: offset of the closing tag
-	params  int32     // nBlock of each or with with block parameters: their id
 	// trueKeeps marks a section whose context stays the current one when
 	// its value is true, as in Handlebars.
 	trueKeeps bool
@@ -109,13 +110,31 @@ type seg struct {
 }
 
 // expr is a value computed by a tag: a path, a literal or a helper call.
+// Its fields are ordered by size, to keep padding out.
 type expr struct {
-	kind  exprKind
-	pos   int
-	text  string // as written, for messages
-	up    int    // number of leading ../
-	local bool   // starts with this, ./ or ../, or any path in the Handlebars dialect: no lookup in enclosing contexts
-	root  bool   // starts with @root
+	text string // as written, for messages
+	segs []seg
+	lit  any
+	fn   *helper
+	args []*expr
+	// lenOf is the path before a final .length, so that Execute can
+	// render the count without boxing it.
+	lenOf *expr
+	// includeZero is the includeZero=x hash argument of if and unless.
+	includeZero *expr
+	pos         int
+	up          int // number of leading ../
+	// param is the block that declares an eParam, and paramIndex tells
+	// which of its parameters it is: 0 the item, 1 its index or key.
+	param      int32
+	paramIndex bool
+	kind       exprKind
+	data       dataVar
+	// rootSlot, when not 0, is 1 + the slot of state.rootCache that holds
+	// the data's member named by the first segment.
+	rootSlot uint8
+	local    bool // starts with this, ./ or ../, or any path in the Handlebars dialect: no lookup in enclosing contexts
+	root     bool // starts with @root
 	// escaped marks a string literal written \"lit\", as in a tag inside
 	// a JSON string; the JSON analysis checks that it stands in one.
 	escaped bool
@@ -126,23 +145,6 @@ type expr struct {
 	// length is set when a segment is named length, which the fast paths
 	// of lookup leave to member.
 	length bool
-	// lenOf is the path before a final .length, so that Execute can
-	// render the count without boxing it.
-	lenOf *expr
-	// rootSlot, when not 0, is 1 + the slot of state.rootCache that holds
-	// the data's member named by the first segment.
-	rootSlot uint8
-	segs     []seg
-	lit      any
-	data     dataVar
-	fn       *helper
-	args     []*expr
-	// param is the block that declares an eParam, and paramIndex tells
-	// which of its parameters it is: 0 the item, 1 its index or key.
-	param      int32
-	paramIndex bool
-	// includeZero is the includeZero=x hash argument of if and unless.
-	includeZero *expr
 }
 
 // hashArg is a key=value argument of a tag.
@@ -1341,6 +1343,9 @@ func parsePath(t string) (*expr, string) {
 				return nil, "path " + strconv.Quote(e.text) + " ends with a separator"
 			}
 		}
+	}
+	if cap(e.segs) > len(e.segs) {
+		e.segs = slices.Clone(e.segs) // the appends' spare room, held as long as the template
 	}
 	if n := len(e.segs); n > 1 && e.segs[n-1].length {
 		x := *e

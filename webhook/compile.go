@@ -185,7 +185,7 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 
 	if strings.TrimSpace(w.BodyTemplate) != "" {
 		opts := append(slices.Clip(c.templateOptions), template.WithName("body_template"), template.WithMode(template.JSON))
-		t, err := c.bodies.parse(w.BodyTemplate, opts)
+		t, err := c.shared.body(w.BodyTemplate, opts)
 		if err != nil {
 			errs = append(errs, templateErrors(w.Name, err)...)
 		} else {
@@ -227,7 +227,7 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 				break
 			}
 		}
-		h.filter = w.Filters
+		h.filter = c.shared.filter(w.Filters)
 	}
 
 	if w.TimeoutInSec < 0 || w.Timeout() > MaxTimeout {
@@ -237,7 +237,7 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 
 	validators := make([]validate.Validator, 0, len(w.ResponseValidators))
 	for i, rv := range w.ResponseValidators {
-		v, field, err := compileValidator(rv)
+		v, field, err := c.compileValidator(rv)
 		if err != nil {
 			fail(fmt.Sprintf("response_validators[%d]%s", i, field), fmt.Errorf("%w: %w", ErrInvalidValidator, err))
 			continue
@@ -294,8 +294,9 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 
 // compileValidator compiles rv. On failure it returns the field at fault,
 // as a suffix of response_validators[i]: "", ".json_path", ".status",
-// ".header" or ".expected_values".
-func compileValidator(rv ResponseValidator) (validate.Validator, string, error) {
+// ".header" or ".expected_values". A JSON path validator is shared with
+// the webhooks that have the same path and expected values.
+func (c *config) compileValidator(rv ResponseValidator) (validate.Validator, string, error) {
 	kinds := 0
 	for _, set := range []bool{rv.JSONPath != "", len(rv.Status) > 0, rv.Header != ""} {
 		if set {
@@ -307,8 +308,11 @@ func compileValidator(rv ResponseValidator) (validate.Validator, string, error) 
 	}
 	switch {
 	case rv.JSONPath != "":
-		v, err := validate.JSONPath(rv.JSONPath, rv.ExpectedValues)
-		return v, ".json_path", err
+		v, err := c.shared.jsonPath(rv.JSONPath, rv.ExpectedValues)
+		if err != nil {
+			return nil, ".json_path", err
+		}
+		return v, ".json_path", nil
 	case rv.Header != "":
 		if !netguard.ValidHeaderName(rv.Header) {
 			return nil, ".header", fmt.Errorf("%q is not a valid HTTP header name", rv.Header)

@@ -250,6 +250,9 @@ func (d *Dispatcher) compileRecord(e *entry) (*hook, error) {
 	if errs != nil {
 		return nil, fmt.Errorf("webhook %s (version %d) does not compile on this instance: %w", e.rec.ID, e.rec.Version, errs)
 	}
+	// The filter decoded for this hook alone need not be held beside the
+	// shared one it matches with.
+	h.def.Filters = h.filter
 	h.tenant, h.key, h.version = e.tenant, e.key, uint64(e.rec.Version)
 	if p := e.prev.Swap(nil); p != nil {
 		h.breaker, h.limiter = p.breaker, p.limiter

@@ -176,7 +176,7 @@ type config struct {
 	syncInterval     time.Duration
 	tenantLimits     func(tenant string) TenantLimits
 	onChange         func(defstore.Revision)
-	bodies           bodyTemplates // compiled body templates, shared by source
+	shared           compiledValues // compiled bodies, filters and JSON paths, shared by content
 	actions          map[string]ActionFunc
 }
 

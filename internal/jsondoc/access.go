@@ -148,8 +148,9 @@ func Members(x any) iter.Seq2[string, any] {
 			if x.Kind() != Object {
 				return
 			}
-			for i := range x.kids {
-				if !yield(x.kids[i].key, &x.kids[i].val) {
+			kids := x.kids()
+			for i := range kids {
+				if !yield(kids[i].keyText(), &kids[i]) {
 					return
 				}
 			}
@@ -188,7 +189,7 @@ func Str(x any) (string, bool) {
 	switch x := x.(type) {
 	case *Value:
 		if x.Kind() == String {
-			return x.text, true
+			return x.text(), true
 		}
 	case string:
 		return x, true
@@ -201,7 +202,7 @@ func Boolean(x any) (bool, bool) {
 	switch x := x.(type) {
 	case *Value:
 		if x.Kind() == Bool {
-			return x.text == "true", true
+			return x.text() == "true", true
 		}
 	case bool:
 		return x, true
@@ -214,7 +215,7 @@ func Float(x any) (float64, bool) {
 	switch x := x.(type) {
 	case *Value:
 		if x.Kind() == Number {
-			f, err := strconv.ParseFloat(x.text, 64)
+			f, err := strconv.ParseFloat(x.text(), 64)
 			return f, err == nil || isRangeErr(err)
 		}
 	case json.Number:
@@ -259,7 +260,7 @@ func NumberText(x any) (string, bool) {
 	switch x := x.(type) {
 	case *Value:
 		if x.Kind() == Number {
-			return x.text, true
+			return x.text(), true
 		}
 		return "", false
 	case json.Number:
@@ -332,7 +333,7 @@ func AppendText(dst []byte, x any) []byte {
 		case Array, Object:
 			return x.AppendJSON(dst)
 		}
-		return append(dst, x.text...)
+		return append(dst, x.text()...)
 	case nil:
 		return dst
 	case string:

@@ -1,13 +1,14 @@
 package jsondoc
 
 import (
-	"bytes"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // MaxDepth is how deeply arrays and objects may nest before Parse gives up,
@@ -82,9 +83,10 @@ const MsgInvalidUTF8 = "invalid UTF-8 in string"
 // Parse decodes one JSON value from data. Strings that hold no escapes share
 // one copy of the input, and all arrays and objects share one arena, so a
 // typical 3 KB event costs two allocations: the copy and the arena. Invalid
-// UTF-8 in strings is replaced by U+FFFD, as encoding/json does. Any error
-// is a *SyntaxError.
-func Parse(data []byte) (*Value, error) { return parse(data, false) }
+// UTF-8 in strings is replaced by U+FFFD, as encoding/json does. When
+// commas and brackets inside strings made the arena's bound loose, a third
+// allocation trims it. Any error is a *SyntaxError.
+func Parse(data []byte) (*Value, error) { return parse(string(data), false) }
 
 // ParseStrict is Parse for JSON that must be valid UTF-8, as RFC 8259 asks
 // of JSON that is exchanged: a string or key holding invalid UTF-8, or a
@@ -92,24 +94,35 @@ func Parse(data []byte) (*Value, error) { return parse(data, false) }
 // a *SyntaxError whose Msg is MsgInvalidUTF8 and whose Offset, Line and
 // Column point at the first bad byte or escape. It costs no more than Parse: Parse
 // checks the UTF-8 of every non-ASCII string already.
-func ParseStrict(data []byte) (*Value, error) { return parse(data, true) }
+func ParseStrict(data []byte) (*Value, error) { return parse(string(data), true) }
 
-func parse(data []byte, strict bool) (*Value, error) {
+// ParseStrictShared is ParseStrict without the copy of data: the document's
+// strings point into data, which must not be modified for as long as the
+// document is in use. It suits a caller that keeps the input anyway, as an
+// event keeps its JSON.
+func ParseStrictShared(data []byte) (*Value, error) {
+	if len(data) == 0 {
+		return parse("", true)
+	}
+	return parse(unsafe.String(&data[0], len(data)), true)
+}
+
+func parse(src string, strict bool) (*Value, error) {
 	// Every element or member is preceded by '[', '{' or ',', so this bounds
-	// the arena; it never grows, so slices into it stay valid. The stack
+	// the arena; it never grows, so pointers into it stay valid. The stack
 	// of open containers' children needs no more, and rarely over 32.
-	// One more member holds the root, so that it needs no allocation of
+	// One more slot holds the root, so that it needs no allocation of
 	// its own; the stack is lent by a pool, since nothing keeps it.
-	n := bytes.Count(data, []byte{','}) + bytes.Count(data, []byte{'['}) + bytes.Count(data, []byte{'{'})
-	stack := stacks.Get().(*[]member)
+	n := strings.Count(src, ",") + strings.Count(src, "[") + strings.Count(src, "{")
+	stack := stacks.Get().(*[]Value)
 	defer func() {
-		clear((*stack)[:cap(*stack)]) // an error leaves members behind
+		clear((*stack)[:cap(*stack)]) // an error leaves values behind
 		*stack = (*stack)[:0]
 		if cap(*stack) <= 1024 {
 			stacks.Put(stack)
 		}
 	}()
-	p := parser{src: string(data), stack: *stack, arena: make([]member, 0, n+1), strict: strict}
+	p := parser{src: src, stack: *stack, arena: make([]Value, 0, n+1), strict: strict}
 	defer func() { *stack = p.stack }()
 	p.skipSpace()
 	root, err := p.value(0)
@@ -129,19 +142,46 @@ func parse(data []byte, strict bool) (*Value, error) {
 	if p.pos < len(p.src) {
 		return nil, p.errorf("unexpected %s after the top-level value", p.quoteAt())
 	}
-	p.arena = append(p.arena, member{val: root})
-	return &p.arena[len(p.arena)-1].val, nil
+	p.arena = append(p.arena, root)
+	arena := p.arena
+	// Commas and brackets inside strings made the bound loose: a document
+	// may be held for long (queued events), so it keeps no slack.
+	if slack := cap(arena) - len(arena); slack > len(arena)/8+4 {
+		arena = rebase(arena)
+	}
+	return &arena[len(arena)-1], nil
+}
+
+// rebase returns a copy of arena with no spare capacity, its containers'
+// pointers moved to the copy.
+func rebase(arena []Value) []Value {
+	moved := slices.Clip(slices.Clone(arena))
+	base, size := uintptr(unsafe.Pointer(unsafe.SliceData(arena))), unsafe.Sizeof(Value{})
+	at := func(kids []Value) []Value {
+		if len(kids) == 0 {
+			return kids
+		}
+		i := (uintptr(unsafe.Pointer(unsafe.SliceData(kids))) - base) / size
+		return moved[i : i+uintptr(len(kids)) : i+uintptr(len(kids))]
+	}
+	for i := range moved {
+		v := &moved[i]
+		if k := v.kind(); k == Array || k == Object {
+			v.ptr = container(k, at(v.kids())).ptr
+		}
+	}
+	return moved
 }
 
 // stacks lends parsers their stack of open containers' children.
-var stacks = sync.Pool{New: func() any { s := make([]member, 0, 32); return &s }}
+var stacks = sync.Pool{New: func() any { s := make([]Value, 0, 32); return &s }}
 
 type parser struct {
 	src    string
 	pos    int
-	arena  []member // finished containers' children
-	stack  []member // children of containers still open
-	strict bool     // invalid UTF-8 is an error, not U+FFFD
+	arena  []Value // finished containers' children
+	stack  []Value // children of containers still open
+	strict bool    // invalid UTF-8 is an error, not U+FFFD
 }
 
 func (p *parser) errorf(format string, args ...any) *SyntaxError {
@@ -187,7 +227,7 @@ func (p *parser) value(depth int) (Value, *SyntaxError) {
 		return p.array(depth + 1)
 	case c == '"':
 		s, err := p.string()
-		return Value{kind: String, text: s}, err
+		return scalar(String, s), err
 	case c == '-' || (c >= '0' && c <= '9'):
 		return p.number()
 	case c == 't':
@@ -206,7 +246,7 @@ func (p *parser) literal(word string, kind Kind) (Value, *SyntaxError) {
 		return Value{}, p.errorf("invalid literal, expected %q", word)
 	}
 	p.pos += len(word)
-	return Value{kind: kind, text: word}, nil
+	return scalar(kind, word), nil
 }
 
 // finish moves the children opened at mark from the stack into the arena.
@@ -215,7 +255,7 @@ func (p *parser) finish(kind Kind, mark int) Value {
 	p.arena = append(p.arena, p.stack[mark:]...)
 	clear(p.stack[mark:])
 	p.stack = p.stack[:mark]
-	return Value{kind: kind, kids: p.arena[start:len(p.arena):len(p.arena)]}
+	return container(kind, p.arena[start:len(p.arena):len(p.arena)])
 }
 
 func (p *parser) object(depth int) (Value, *SyntaxError) {
@@ -244,13 +284,14 @@ func (p *parser) object(depth int) (Value, *SyntaxError) {
 		}
 		p.pos++
 		p.skipSpace()
-		p.stack = append(p.stack, member{key: key})
+		p.stack = append(p.stack, Value{}) // the member's slot, before its children
 		i := len(p.stack) - 1
 		child, err := p.value(depth)
 		if err != nil {
 			return Value{}, err.in(keySegment(key))
 		}
-		p.stack[i].val = child
+		child.setKey(key)
+		p.stack[i] = child
 		p.skipSpace()
 		if p.pos >= len(p.src) {
 			return Value{}, p.errorf("unexpected end of input, expected ',' or '}'")
@@ -280,13 +321,13 @@ func (p *parser) array(depth int) (Value, *SyntaxError) {
 	}
 	for {
 		p.skipSpace()
-		p.stack = append(p.stack, member{})
+		p.stack = append(p.stack, Value{})
 		i := len(p.stack) - 1
 		child, err := p.value(depth)
 		if err != nil {
 			return Value{}, err.in("[" + strconv.Itoa(i-mark) + "]")
 		}
-		p.stack[i].val = child
+		p.stack[i] = child
 		p.skipSpace()
 		if p.pos >= len(p.src) {
 			return Value{}, p.errorf("unexpected end of input, expected ',' or ']'")
@@ -347,7 +388,7 @@ func (p *parser) number() (Value, *SyntaxError) {
 		}
 	}
 	p.pos = i
-	return Value{kind: Number, text: s[start:i]}, nil
+	return scalar(Number, s[start:i]), nil
 }
 
 // string reads a quoted string at p.pos. Without escapes or bad UTF-8 the

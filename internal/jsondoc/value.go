@@ -6,7 +6,10 @@
 // through the accessors in access.go, so neither knows which one it was given.
 package jsondoc
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"unsafe"
+)
 
 // Kind is the JSON type of a value.
 type Kind uint8
@@ -36,19 +39,114 @@ func (k Kind) String() string {
 
 // Value is one node of a parsed document. It is immutable and safe for
 // concurrent reads. A nil *Value is Absent.
+//
+// A Value takes 24 bytes, as a document holds about one per 30 bytes of
+// input: it points into the input for a string's or number's text and into
+// the document's arena for an array's or object's children, and carries the
+// key it has in its object, so that an object's members are its children.
 type Value struct {
-	kind Kind
-	// text holds a string's unescaped contents, a number's literal as
-	// written, or "true"/"false"/"null".
-	text string
-	// kids holds an array's elements (with empty keys) or an object's members
-	// in document order. Both live in one arena allocated per Parse.
-	kids []member
+	// ptr is the first byte of the text (a string's unescaped contents, a
+	// number's literal as written, or "true"/"false"/"null"), or the first
+	// child of an array or object; for a big value (see n) it is a *string
+	// or a *[]Value.
+	ptr unsafe.Pointer
+	// key is the first byte of the member name this value has in its object,
+	// or a *string for a big key (see klen).
+	key unsafe.Pointer
+	// n holds the kind in its top bits, then the big flag, then the length
+	// of the text or the number of children; a length over maxInline makes
+	// the value big.
+	n uint32
+	// klen is the length of key, or the big flag for a key over maxInline.
+	klen uint32
 }
 
-type member struct {
-	key string
-	val Value
+const (
+	kindShift = 29
+	big       = 1 << 28
+	lenMask   = big - 1
+)
+
+// maxInline is the longest text, key or list of children held inline; a
+// variable so that tests can exercise the big form with small documents.
+var maxInline = lenMask
+
+// scalar returns a string, number, boolean or null value of text s.
+func scalar(kind Kind, s string) Value {
+	if len(s) > maxInline {
+		return Value{ptr: boxed(s), n: uint32(kind)<<kindShift | big}
+	}
+	return Value{ptr: dataOf(s), n: uint32(kind)<<kindShift | uint32(len(s))}
+}
+
+// container returns an array or object value over kids.
+func container(kind Kind, kids []Value) Value {
+	if len(kids) > maxInline {
+		return Value{ptr: boxed(kids), n: uint32(kind)<<kindShift | big}
+	}
+	var ptr unsafe.Pointer
+	if len(kids) > 0 { // an empty list's data may point just past the arena
+		ptr = unsafe.Pointer(unsafe.SliceData(kids))
+	}
+	return Value{ptr: ptr, n: uint32(kind)<<kindShift | uint32(len(kids))}
+}
+
+// dataOf returns the first byte of s, or nil for an empty s, whose data
+// may point just past its allocation.
+func dataOf(s string) unsafe.Pointer {
+	if s == "" {
+		return nil
+	}
+	return unsafe.Pointer(unsafe.StringData(s))
+}
+
+// boxed returns a pointer to a copy of x, for a big value's text or
+// children. It is a function of its own so that the small path does not
+// move x to the heap.
+//
+//go:noinline
+func boxed[T any](x T) unsafe.Pointer { return unsafe.Pointer(&x) }
+
+// setKey sets the member name of v.
+func (v *Value) setKey(k string) {
+	if len(k) > maxInline {
+		v.key, v.klen = boxed(k), big
+		return
+	}
+	v.key, v.klen = dataOf(k), uint32(len(k))
+}
+
+func (v *Value) kind() Kind { return Kind(v.n >> kindShift) }
+
+// text is Text for a non-nil v.
+func (v *Value) text() string {
+	if k := v.kind(); k == Array || k == Object {
+		return ""
+	}
+	if v.n&big != 0 {
+		return *(*string)(v.ptr)
+	}
+	return unsafe.String((*byte)(v.ptr), v.n&lenMask)
+}
+
+// kids returns an array's elements or an object's members, in document
+// order; nil for anything else.
+func (v *Value) kids() []Value {
+	if k := v.kind(); k != Array && k != Object {
+		return nil
+	}
+	if v.n&big != 0 {
+		return *(*[]Value)(v.ptr)
+	}
+	return unsafe.Slice((*Value)(v.ptr), v.n&lenMask)
+}
+
+// keyText returns the member name of v.
+func (v *Value) keyText() string {
+	if v.klen&big != 0 {
+		return *(*string)(v.key)
+	}
+	return unsafe.String((*byte)(v.key), v.klen)
 }
 
 // Kind reports the JSON type of v.
@@ -56,7 +154,7 @@ func (v *Value) Kind() Kind {
 	if v == nil {
 		return Absent
 	}
-	return v.kind
+	return v.kind()
 }
 
 // Text returns a string's contents, a number's literal as written
@@ -66,7 +164,7 @@ func (v *Value) Text() string {
 	if v == nil {
 		return ""
 	}
-	return v.text
+	return v.text()
 }
 
 // Len reports the number of elements of an array or members of an object, and
@@ -75,31 +173,67 @@ func (v *Value) Len() int {
 	if v == nil {
 		return 0
 	}
-	return len(v.kids)
+	if k := v.kind(); k != Array && k != Object {
+		return 0
+	}
+	if v.n&big != 0 {
+		return len(*(*[]Value)(v.ptr))
+	}
+	return int(v.n & lenMask)
 }
 
 // Elem returns the i-th element of an array, or nil when v is not an array or
 // i is out of range.
 func (v *Value) Elem(i int) *Value {
-	if v == nil || v.kind != Array || i < 0 || i >= len(v.kids) {
+	if v == nil || v.kind() != Array {
 		return nil
 	}
-	return &v.kids[i].val
+	kids := v.kids()
+	if i < 0 || i >= len(kids) {
+		return nil
+	}
+	return &kids[i]
 }
 
 // Get returns the member named key of an object, or nil when v is not an
 // object or has no such member. When a key repeats, the last one wins, as with
 // encoding/json.
 func (v *Value) Get(key string) *Value {
-	if v == nil || v.kind != Object {
+	if v == nil || v.kind() != Object {
+		return nil
+	}
+	if v.n&big != 0 || len(key) > maxInline {
+		return v.getSlow(key)
+	}
+	count := v.n & lenMask
+	if count == 0 {
 		return nil
 	}
 	// Objects in events are small; a backwards linear scan beats hashing and
-	// gives last-wins for repeated keys.
-	for i := len(v.kids) - 1; i >= 0; i-- {
-		// The first byte tells most keys apart before a full comparison.
-		if k := v.kids[i].key; len(k) == len(key) && (len(k) == 0 || k[0] == key[0]) && k == key {
-			return &v.kids[i].val
+	// gives last-wins for repeated keys. A key this short is inline in any
+	// member that has it; the length and first byte tell most keys apart
+	// before a full comparison. The scan walks a pointer: indexing by a
+	// 24-byte stride would cost a multiplication per member.
+	n := uint32(len(key))
+	first := (*Value)(v.ptr)
+	m := (*Value)(unsafe.Add(v.ptr, uintptr(count-1)*unsafe.Sizeof(Value{})))
+	for {
+		if m.klen == n && (n == 0 || *(*byte)(m.key) == key[0]) && unsafe.String((*byte)(m.key), n) == key {
+			return m
+		}
+		if m == first {
+			return nil
+		}
+		m = (*Value)(unsafe.Add(unsafe.Pointer(m), -int(unsafe.Sizeof(Value{}))))
+	}
+}
+
+// getSlow is Get for a big object or key.
+func (v *Value) getSlow(key string) *Value {
+	kids := v.kids()
+	for i := len(kids) - 1; i >= 0; i-- {
+		if kids[i].keyText() == key {
+			return &kids[i]
 		}
 	}
 	return nil
@@ -108,8 +242,8 @@ func (v *Value) Get(key string) *Value {
 // Member returns the key and value of the i-th member of an object in
 // document order. It panics when i is out of range, like a slice index.
 func (v *Value) Member(i int) (string, *Value) {
-	m := &v.kids[i]
-	return m.key, &m.val
+	m := &v.kids()[i]
+	return m.keyText(), m
 }
 
 // AppendJSON appends v as compact JSON to dst. Member order and number
@@ -119,29 +253,31 @@ func (v *Value) AppendJSON(dst []byte) []byte {
 	case Absent:
 		return append(dst, "null"...)
 	case String:
-		return AppendQuoted(dst, v.text)
+		return AppendQuoted(dst, v.text())
 	case Array:
 		dst = append(dst, '[')
-		for i := range v.kids {
+		kids := v.kids()
+		for i := range kids {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = v.kids[i].val.AppendJSON(dst)
+			dst = kids[i].AppendJSON(dst)
 		}
 		return append(dst, ']')
 	case Object:
 		dst = append(dst, '{')
-		for i := range v.kids {
+		kids := v.kids()
+		for i := range kids {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = AppendQuoted(dst, v.kids[i].key)
+			dst = AppendQuoted(dst, kids[i].keyText())
 			dst = append(dst, ':')
-			dst = v.kids[i].val.AppendJSON(dst)
+			dst = kids[i].AppendJSON(dst)
 		}
 		return append(dst, '}')
 	default:
-		return append(dst, v.text...)
+		return append(dst, v.text()...)
 	}
 }
 
@@ -152,21 +288,23 @@ func (v *Value) AppendJSON(dst []byte) []byte {
 func (v *Value) Any() any {
 	switch v.Kind() {
 	case String:
-		return v.text
+		return v.text()
 	case Number:
-		return json.Number(v.text)
+		return json.Number(v.text())
 	case Bool:
-		return v.text == "true"
+		return v.text() == "true"
 	case Array:
-		a := make([]any, len(v.kids))
-		for i := range v.kids {
-			a[i] = v.kids[i].val.Any()
+		kids := v.kids()
+		a := make([]any, len(kids))
+		for i := range kids {
+			a[i] = kids[i].Any()
 		}
 		return a
 	case Object:
-		m := make(map[string]any, len(v.kids))
-		for i := range v.kids {
-			m[v.kids[i].key] = v.kids[i].val.Any()
+		kids := v.kids()
+		m := make(map[string]any, len(kids))
+		for i := range kids {
+			m[kids[i].keyText()] = kids[i].Any()
 		}
 		return m
 	}

@@ -1,0 +1,124 @@
+package webhook
+
+import (
+	"encoding/binary"
+	"runtime"
+	"strings"
+	"sync"
+	"weak"
+
+	"github.com/outhook/outhook/filter"
+	"github.com/outhook/outhook/template"
+	"github.com/outhook/outhook/validate"
+)
+
+// compiledValues shares the compiled parts of a Dispatcher's webhooks by
+// content: the tenants of a service mostly use one of a few bodies (their
+// integration's preset), filters and response validators, and each compiled
+// copy costs hundreds of bytes to kilobytes, which a million webhooks would
+// each pay. The values are immutable, so sharing them is safe. The zero
+// value is ready to use.
+type compiledValues struct {
+	bodies    sharedValues[template.Template]          // by source; the options are the Dispatcher's
+	filters   sharedValues[filter.Filter]              // by JSON form
+	jsonPaths sharedValues[validate.JSONPathValidator] // by path and expected values
+}
+
+// body returns the template of src parsed with opts, which must be the
+// same at every call.
+func (c *compiledValues) body(src string, opts []template.Option) (*template.Template, error) {
+	return c.bodies.get(src, func() (*template.Template, error) { return template.Parse(src, opts...) })
+}
+
+// filter returns a filter that matches as f does: one compiled from f's
+// JSON form, shared with every webhook whose filter has that form, or f
+// itself when it has none. The form is the one a definition store keeps,
+// so it decodes to the same filter.
+func (c *compiledValues) filter(f *filter.Filter) *filter.Filter {
+	if f == nil {
+		return nil
+	}
+	key, err := f.MarshalJSON()
+	if err != nil {
+		return f
+	}
+	shared, err := c.filters.get(string(key), func() (*filter.Filter, error) { return filter.Parse(key) })
+	if err != nil {
+		return f
+	}
+	return shared
+}
+
+// jsonPath returns the validator of validate.JSONPath(path, expected).
+func (c *compiledValues) jsonPath(path string, expected []string) (*validate.JSONPathValidator, error) {
+	// Length-prefixed, so that no two lists make one key.
+	key := binary.AppendUvarint(nil, uint64(len(path)))
+	key = append(key, path...)
+	for _, e := range expected {
+		key = binary.AppendUvarint(key, uint64(len(e)))
+		key = append(key, e...)
+	}
+	return c.jsonPaths.get(string(key), func() (*validate.JSONPathValidator, error) {
+		return validate.JSONPath(path, expected)
+	})
+}
+
+// sharedValues holds values by key weakly, so that one no webhook uses any
+// more is collected, and its key forgotten. It is safe for concurrent use;
+// the zero value is ready to use.
+type sharedValues[T any] struct {
+	mu    sync.Mutex
+	byKey map[string]weak.Pointer[T]
+}
+
+// get returns the value of key: the one held, or else the one build makes.
+// An error of build is returned and nothing is kept.
+func (s *sharedValues[T]) get(key string, build func() (*T, error)) (*T, error) {
+	if v := s.find(key); v != nil {
+		return v, nil
+	}
+	v, err := build()
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old := s.byKey[key].Value(); old != nil {
+		return old, nil // built meanwhile for another webhook
+	}
+	if s.byKey == nil {
+		s.byKey = map[string]weak.Pointer[T]{}
+	}
+	entry := sharedEntry[T]{key: strings.Clone(key), ptr: weak.Make(v)}
+	s.byKey[entry.key] = entry.ptr
+	runtime.AddCleanup(v, s.forget, entry)
+	return v, nil
+}
+
+func (s *sharedValues[T]) find(key string) *T {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.byKey[key].Value()
+}
+
+type sharedEntry[T any] struct {
+	key string
+	ptr weak.Pointer[T]
+}
+
+// forget drops the entry of a value collected, unless its key has another
+// value by now.
+func (s *sharedValues[T]) forget(e sharedEntry[T]) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.byKey[e.key] == e.ptr {
+		delete(s.byKey, e.key)
+	}
+}
+
+// size returns how many keys have a value.
+func (s *sharedValues[T]) size() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.byKey)
+}

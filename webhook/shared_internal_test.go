@@ -1,0 +1,199 @@
+package webhook
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"runtime"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/defstore"
+	"github.com/outhook/outhook/event"
+	"github.com/outhook/outhook/filter"
+	"github.com/outhook/outhook/template"
+)
+
+func bodyHook(name, body string) Webhook {
+	return Webhook{Name: name, Active: true, URL: "https://hooks.example/" + name, BodyTemplate: body,
+		Headers: map[string]string{"Authorization": "Bearer " + name}, Triggers: []event.Trigger{accessrequest.Created}}
+}
+
+const torqBody = `{"body":{"event":"New Apono {{event_type}} request made by {{data.requester.name}}"}}`
+
+// Webhooks of a Dispatcher with the same body share its compiled
+// template, whichever tenant they belong to and however many compile it
+// at once; another body, or another Dispatcher's options, get their own.
+func TestBodyTemplatesSharedBySource(t *testing.T) {
+	d, err := New()
+	require.NoError(t, err)
+	defer d.Close(context.Background())
+	ctx := context.Background()
+	for i, tenant := range []string{"acme", "globex", "initech"} {
+		_, err := d.Tenant(tenant).Create(ctx, bodyHook(fmt.Sprint("torq-", i), torqBody), "test")
+		require.NoError(t, err)
+	}
+	_, err = d.Tenant("acme").Create(ctx, bodyHook("own", `{"text":"{{data.id}}"}`), "test")
+	require.NoError(t, err)
+	bodies := map[*template.Template][]string{}
+	d.mu.RLock()
+	for key, e := range d.byKey {
+		h, err := d.compiled(e)
+		require.NoError(t, err)
+		bodies[h.body] = append(bodies[h.body], key)
+	}
+	d.mu.RUnlock()
+	require.Len(t, bodies, 2, "one template per source: %v", bodies)
+
+	// Compiled at once from many goroutines: one template.
+	var wg sync.WaitGroup
+	got := make([]*template.Template, 16)
+	for i := range got {
+		wg.Go(func() {
+			h, errs := d.compile(bodyHook(fmt.Sprint("race-", i), `{"race":"{{event_type}}"}`))
+			require.Nil(t, errs)
+			got[i] = h.body
+		})
+	}
+	wg.Wait()
+	for _, tmpl := range got {
+		require.Same(t, got[0], tmpl)
+	}
+
+	// Another Dispatcher may parse with other options.
+	other, err := New(WithTemplateOptions(template.WithStrict()))
+	require.NoError(t, err)
+	defer other.Close(context.Background())
+	h1, errs := d.compile(bodyHook("a", torqBody))
+	require.Nil(t, errs)
+	h2, errs := other.compile(bodyHook("a", torqBody))
+	require.Nil(t, errs)
+	require.NotSame(t, h1.body, h2.body)
+}
+
+// A template no webhook uses any more is collected, and its source
+// forgotten; a body that does not parse is reported at each compile, with
+// its position, and never kept.
+func TestBodyTemplatesForgetUnused(t *testing.T) {
+	d, err := New()
+	require.NoError(t, err)
+	defer d.Close(context.Background())
+	for range 2 {
+		_, errs := d.compile(bodyHook("bad", `{"a":"{{#each data}}"}`))
+		require.NotEmpty(t, errs)
+		require.Contains(t, errs.Error(), "body_template")
+	}
+	h, errs := d.compile(bodyHook("once", `{"once":"{{event_type}}"}`))
+	require.Nil(t, errs)
+	require.Equal(t, 1, d.cfg.shared.bodies.size())
+	runtime.KeepAlive(h)
+	require.Eventually(t, func() bool {
+		runtime.GC()
+		return d.cfg.shared.bodies.size() == 0
+	}, 5*time.Second, 10*time.Millisecond)
+}
+
+// filterHook is a webhook whose filter is decoded from raw, as a
+// definition store hands it over.
+func filterHook(t *testing.T, name, raw string) Webhook {
+	t.Helper()
+	w := bodyHook(name, torqBody)
+	f, err := filter.Parse([]byte(raw))
+	require.NoError(t, err)
+	w.Filters = f
+	w.ResponseValidators = []ResponseValidator{{JSONPath: "$.data.status", ExpectedValues: []string{"ok", "done"}}}
+	return w
+}
+
+// Webhooks whose filters have one JSON form share one compiled filter,
+// and those with one path and expected values one JSON path validator;
+// the copy of the definition holds the shared filter, so
+// the one decoded for it is not kept. Another form, path or list gets its
+// own, and what was shared matches exactly as the original did.
+func TestFiltersAndValidatorsSharedByContent(t *testing.T) {
+	d, err := New()
+	require.NoError(t, err)
+	defer d.Close(context.Background())
+	const prod = `{"data.access_groups[].integration.type":{"$in":["Postgresql","Mysql"]},"data.requester.email":{"$glob":"*@example.com"}}`
+	hooks := []*hook{}
+	for i := range 3 {
+		w := filterHook(t, fmt.Sprint("prod-", i), prod)
+		h, errs := d.compile(w)
+		require.Nil(t, errs)
+		require.NotSame(t, w.Filters, h.filter, "the first decoded filter is not the one kept")
+		require.Same(t, w.Filters, h.def.Filters, "the caller's filter stays in its definition")
+		hooks = append(hooks, h)
+	}
+	for _, h := range hooks[1:] {
+		require.Same(t, hooks[0].filter, h.filter)
+	}
+	other := filterHook(t, "dev", `{"data.access_groups[].integration.type":{"$in":["Postgresql"]}}`)
+	other.ResponseValidators[0].ExpectedValues = []string{"ok"}
+	h, errs := d.compile(other)
+	require.Nil(t, errs)
+	require.NotSame(t, hooks[0].filter, h.filter)
+	// Three webhooks, one JSON path validator; then another list.
+	require.Equal(t, 2, d.cfg.shared.jsonPaths.size())
+	rv := ResponseValidator{JSONPath: "$.data.status", ExpectedValues: []string{"ok", "done"}}
+	v1, _, err := d.cfg.compileValidator(rv)
+	require.NoError(t, err)
+	v2, _, err := d.cfg.compileValidator(rv)
+	require.NoError(t, err)
+	require.Same(t, v1, v2)
+	// The list of expected values is part of the key, element by element.
+	rv.ExpectedValues = []string{"okd", "one"}
+	v3, _, err := d.cfg.compileValidator(rv)
+	require.NoError(t, err)
+	require.NotSame(t, v1, v3)
+	require.Equal(t, 3, d.cfg.shared.jsonPaths.size())
+	runtime.KeepAlive(h)
+
+	original, err := filter.Parse([]byte(prod))
+	require.NoError(t, err)
+	for _, e := range accessrequest.Mocks() {
+		require.Equal(t, original.Match(e.Document()), hooks[0].filter.Match(e.Document()), e.Type())
+	}
+	require.Equal(t, 2, d.cfg.shared.filters.size())
+
+	// Once no webhook holds them, they are collected and forgotten.
+	runtime.KeepAlive(hooks)
+	hooks, h = nil, nil
+	require.Eventually(t, func() bool {
+		runtime.GC()
+		return d.cfg.shared.filters.size() == 0 && d.cfg.shared.jsonPaths.size() == 0
+	}, 5*time.Second, 10*time.Millisecond)
+}
+
+// A definition loaded from the store keeps the shared filter in its copy
+// of the definition, so that the one decoded for it is collected.
+func TestStoredDefinitionsHoldTheSharedFilter(t *testing.T) {
+	store := defstore.NewMemory()
+	writer, err := New(WithDefinitionStore(store))
+	require.NoError(t, err)
+	defer writer.Close(context.Background())
+	const prod = `{"data.access_groups[].integration.type":{"$in":["Postgresql","Mysql"]}}`
+	for i, tenant := range []string{"acme", "globex"} {
+		_, err := writer.Tenant(tenant).Create(context.Background(), filterHook(t, fmt.Sprint("prod-", i), prod), "test")
+		require.NoError(t, err)
+	}
+	reader, err := New(WithDefinitionStore(store))
+	require.NoError(t, err)
+	defer reader.Close(context.Background())
+	var filters []*filter.Filter
+	reader.mu.RLock()
+	entries := slices.Collect(maps.Values(reader.byKey))
+	reader.mu.RUnlock()
+	require.Len(t, entries, 2)
+	for _, e := range entries {
+		h, err := reader.compiled(e)
+		require.NoError(t, err)
+		require.Same(t, h.filter, h.def.Filters)
+		filters = append(filters, h.filter)
+	}
+	require.Same(t, filters[0], filters[1], "two tenants, one filter")
+}
