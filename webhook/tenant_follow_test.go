@@ -156,8 +156,10 @@ func TestInstancesConvergeUnderRacingWrites(t *testing.T) {
 		for n := range 5 {
 			id := fmt.Sprint("id", n)
 			_, stored := mem.Get(ctx, "t", id)
-			_, loaded := d.Tenant("t").Breaker(id)
-			require.Equal(t, stored == nil, loaded == nil, "instance %d, %s: store %v, instance %v", i, id, stored, loaded)
+			require.Eventually(t, func() bool {
+				_, loaded := d.Tenant("t").Breaker(id)
+				return (stored == nil) == (loaded == nil)
+			}, 5*time.Second, time.Millisecond, "instance %d, %s: store %v", i, id, stored)
 		}
 	}
 }
