@@ -281,8 +281,13 @@ func TestHeldDeliveriesKeepTheirPlace(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	require.LessOrEqual(t, most, concurrency, "deliveries started and not ended at once")
+	// Deliveries let run together may reach the runner in either order;
+	// none may pass more than the concurrency ahead of its place.
 	for i, id := range started {
-		require.Equal(t, fmt.Sprintf("d%03d", i), id, "first runs in queue order")
+		var place int
+		_, err := fmt.Sscanf(id, "d%03d", &place)
+		require.NoError(t, err)
+		require.Less(t, max(i-place, place-i), concurrency, "first runs in queue order: %s ran %dth", id, i)
 	}
 	total := 0
 	for _, k := range runs {
