@@ -176,6 +176,8 @@ type config struct {
 	onChange         func(defstore.Revision)
 	bodies           bodyTemplates // compiled body templates, shared by source
 	actions          map[string]ActionFunc
+	ops              *OperationalSettings // nil: no operational events
+	detector         *ops                 // set by New when ops is
 }
 
 func newConfig(opts []Option) *config {
