@@ -428,10 +428,10 @@ func TestOperationalPublishToAdminWebhook(t *testing.T) {
 		_, err := d.Tenant("acme").Publish(context.Background(), mockEvent(t))
 		require.NoError(t, err)
 	}
-	reqs, err := r.Wait(context.Background(), 4) // 2 to /dead, 1 to /admin, 1 to /slack
+	_, err = r.Wait(context.Background(), 4) // 2 to /dead, 1 to /admin, 1 to /slack
 	require.NoError(t, err)
 	closeNow(t, d.Dispatcher)
-	reqs = r.Requests()
+	reqs := r.Requests()
 	byPath := map[string][]string{}
 	for _, q := range reqs {
 		byPath[q.Path] = append(byPath[q.Path], q.Body)
