@@ -1097,6 +1097,10 @@ func (d *Dispatcher) resetBreaker(tenant, id string) error {
 // QueueBlock is woken, and the copies it could not queue are dead letters
 // by then (it returns a *QueueFullError wrapping ErrClosed).
 //
+// With WithOperationalEvents, Close then hands the operational events
+// still queued to the Hook (publishing none), waiting for it until ctx
+// is done, and returns ctx.Err() wrapped if it is not through by then.
+//
 // Calling Close again, or concurrently, closes nothing more: it waits for
 // the first call to return, then returns nil, or returns its own
 // ctx.Err() if that ends first.

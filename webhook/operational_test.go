@@ -47,11 +47,16 @@ func (c *opsClock) Advance(d time.Duration) {
 
 // opsEvents collects what the Hook is given.
 type opsEvents struct {
+	in     atomic.Int32 // calls under way: the Hook is never called twice at once
 	mu     sync.Mutex
 	events []operational.Event
 }
 
 func (c *opsEvents) hook(ev operational.Event) {
+	if c.in.Add(1) != 1 {
+		panic("the Hook was called while a call was under way")
+	}
+	defer c.in.Add(-1)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.events = append(c.events, ev)
@@ -558,4 +563,44 @@ func TestOperationalPublishServesTheKind(t *testing.T) {
 	_, err = d.Add(w)
 	require.ErrorIs(t, err, webhook.ErrUnknownTrigger)
 	require.NoError(t, d.Close(context.Background()))
+}
+
+// The goroutine publishing operational events waits for room in a full
+// queue (QueueBlock) at most OperationalPublishTimeout, and Close wakes
+// it: an admin endpoint that stalls holds neither the deliveries nor
+// Close past its ctx.
+func TestOperationalPublishIntoAFullQueueDoesNotHoldClose(t *testing.T) {
+	leakcheck.Check(t)
+	clock, got := newOpsClock(), &opsEvents{}
+	r := webhooktest.NewReceiver(webhooktest.Route("/admin", webhooktest.Response{Delay: time.Minute}),
+		webhooktest.Route("/dead", webhooktest.Response{Status: 500}))
+	t.Cleanup(r.Close)
+	d, err := webhook.New(webhook.WithAllowedTargets("127.0.0.1"),
+		webhook.WithURLPolicy(webhook.URLPolicy{AllowHTTP: true, AllowCustomPorts: true}),
+		oneAttempt, webhook.WithClock(clock.Now), webhook.WithQueue(1, webhook.QueueBlock),
+		webhook.WithOperationalEvents(webhook.OperationalSettings{DeadLetterEvery: time.Nanosecond, Publish: true, Hook: got.hook}))
+	require.NoError(t, err)
+	createHook(t, d, "acme", "admin", r.URL+"/admin", operational.DeadLettered)
+	createHook(t, d, "acme", "dead", r.URL+"/dead")
+	for range 4 { // four dead letters: the first told is in flight at /admin, the next waits for room
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		_, _ = d.Tenant("acme").Publish(ctx, mockEvent(t))
+		cancel()
+		clock.Advance(time.Second)
+	}
+	waitFor(t, func() bool { // the admin's first delivery stalls, holding its queue's one slot
+		for _, q := range r.Requests() {
+			if q.Path == "/admin" {
+				return got.count(operational.DeadLettered) >= 2
+			}
+		}
+		return false
+	})
+
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	err = d.Close(ctx)
+	require.ErrorIs(t, err, context.DeadlineExceeded, "the stalled admin delivery outlives ctx")
+	require.Less(t, time.Since(start), 3*time.Second, "ctx, then the store's grace, and no more")
 }
