@@ -45,8 +45,8 @@ type OperationalSettings struct {
 	QueueSize int
 	// Hook is called with every operational event, on a goroutine of the
 	// Dispatcher's own: never on a delivery's, never twice at once, in
-	// the order the events were detected. It may call the Dispatcher.
-	// Nil calls nothing.
+	// the order the events were detected. It may call the Dispatcher,
+	// but for Close, which waits for it. Nil calls nothing.
 	Hook func(operational.Event)
 	// Publish also publishes every operational event into the tenant of
 	// the webhook it is about (Tenant(t).Publish), as an event of the
