@@ -257,6 +257,11 @@ func (w *opsWebhook) window(now time.Time, width time.Duration) (attempts, failu
 	return attempts, failures
 }
 
+// width is how long a slice of the window is.
+func (o *ops) width() time.Duration {
+	return max(o.s.Window/opsBuckets, 1) // a window of a few nanoseconds, in a test
+}
+
 // breakerState reads h's breaker. Never with an opsWebhook's mu held:
 // reading may move the breaker on (open to half-open), which tells
 // breaker, which takes it.
@@ -275,7 +280,7 @@ func (o *ops) data(h *hook, w *opsWebhook, now time.Time, cause, reason, state s
 	}
 	if w != nil {
 		d.ConsecutiveFailures = w.consecutive
-		d.Attempts, d.Failures = w.window(now, o.s.Window/opsBuckets)
+		d.Attempts, d.Failures = w.window(now, o.width())
 		if d.Attempts > 0 {
 			d.FailureRate = float64(d.Failures) / float64(d.Attempts)
 		}
@@ -301,7 +306,7 @@ func (o *ops) attempt(h *hook, del *delivery, delivered bool, status int, reason
 	w := o.webhook(h.tenant, h.def.ID)
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	width := o.s.Window / opsBuckets
+	width := o.width()
 	slot := now.UnixNano() / int64(width)
 	b := &w.buckets[slot%opsBuckets]
 	if b.slot != slot {

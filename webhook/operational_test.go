@@ -604,3 +604,17 @@ func TestOperationalPublishIntoAFullQueueDoesNotHoldClose(t *testing.T) {
 	require.ErrorIs(t, err, context.DeadlineExceeded, "the stalled admin delivery outlives ctx")
 	require.Less(t, time.Since(start), 3*time.Second, "ctx, then the store's grace, and no more")
 }
+
+// A window of a few nanoseconds is a window still.
+func TestOperationalTinyWindow(t *testing.T) {
+	got := &opsEvents{}
+	r := webhooktest.NewReceiver(webhooktest.Route("/dead", webhooktest.Response{Status: 500}))
+	t.Cleanup(r.Close)
+	d := webhooktest.NewDispatcher(t, oneAttempt,
+		webhook.WithOperationalEvents(webhook.OperationalSettings{Window: 3 * time.Nanosecond, MinAttempts: 1, FailureThreshold: 100, Hook: got.hook}))
+	createHook(t, d.Dispatcher, "", "dead", r.URL+"/dead")
+	final := 0
+	publishOne(t, d, "", &final)
+	closeNow(t, d.Dispatcher)
+	require.Equal(t, 1, got.count(operational.Failing))
+}
