@@ -93,7 +93,8 @@ const OperationalPublishTimeout = 5 * time.Second
 //
 // Detection is in memory, per Dispatcher: with several instances of a
 // service on one durable engine, each judges the attempts it makes and
-// tells its own events. Events detected once Close has begun still reach
+// tells its own events. A webhook deleted is forgotten: created again
+// under its id, it starts afresh. Events detected once Close has begun still reach
 // Hook (Close waits for them as long as its ctx allows) but are no longer
 // published. New fails with a *ConfigError on a negative field, or a
 // FailureRate above 1 or not a number.
@@ -243,6 +244,14 @@ func (o *ops) webhook(tenant, id string) *opsWebhook {
 	}
 	v, _ := o.hooks.LoadOrStore(key, &opsWebhook{})
 	return v.(*opsWebhook)
+}
+
+// forget drops what the detector knows of the webhook of key, deleted:
+// one created again under its id starts afresh.
+func (o *ops) forget(key string) {
+	if o != nil {
+		o.hooks.Delete(key)
+	}
 }
 
 // window counts the attempts and failures of the window ending at now.

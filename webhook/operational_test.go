@@ -618,3 +618,25 @@ func TestOperationalTinyWindow(t *testing.T) {
 	closeNow(t, d.Dispatcher)
 	require.Equal(t, 1, got.count(operational.Failing))
 }
+
+// A webhook deleted and created again under its id is a new webhook: its
+// failing is told, whatever was told of the old one.
+func TestOperationalDeletedWebhookStartsAfresh(t *testing.T) {
+	got := &opsEvents{}
+	r := webhooktest.NewReceiver(webhooktest.Route("/dead", webhooktest.Response{Status: 500}))
+	t.Cleanup(r.Close)
+	d := webhooktest.NewDispatcher(t, oneAttempt,
+		webhook.WithOperationalEvents(webhook.OperationalSettings{FailureThreshold: 2, Hook: got.hook}))
+	final := 0
+	for range 2 {
+		createHook(t, d.Dispatcher, "acme", "w", r.URL+"/dead")
+		publishOne(t, d, "acme", &final)
+		publishOne(t, d, "acme", &final)
+		w, err := d.Tenant("acme").Get(context.Background(), "w")
+		require.NoError(t, err)
+		require.NoError(t, d.Tenant("acme").Delete(context.Background(), "w", w.Version, "ops-test"))
+	}
+	closeNow(t, d.Dispatcher)
+	require.Equal(t, 2, got.count(operational.Failing))
+	require.Equal(t, 2, got.count(operational.DeadLettered))
+}
