@@ -640,3 +640,37 @@ func TestOperationalDeletedWebhookStartsAfresh(t *testing.T) {
 	require.Equal(t, 2, got.count(operational.Failing))
 	require.Equal(t, 2, got.count(operational.DeadLettered))
 }
+
+// A tenant's rate holding a delivery back is told, with the rate.
+func TestOperationalTenantRateLimit(t *testing.T) {
+	leakcheck.Check(t)
+	clock, got := newOpsClock(), &opsEvents{}
+	r := webhooktest.NewReceiver()
+	t.Cleanup(r.Close)
+	d, err := webhook.New(webhook.WithAllowedTargets("127.0.0.1"),
+		webhook.WithURLPolicy(webhook.URLPolicy{AllowHTTP: true, AllowCustomPorts: true}),
+		webhook.WithClock(clock.Now),
+		webhook.WithTenantLimits(func(string) webhook.TenantLimits {
+			return webhook.TenantLimits{Rate: &webhook.RateLimit{Requests: 1, Per: webhook.Duration(time.Hour)}}
+		}),
+		webhook.WithOperationalEvents(webhook.OperationalSettings{Hook: got.hook}))
+	require.NoError(t, err)
+	createHook(t, d, "acme", "paced", r.URL+"/paced")
+	for range 3 {
+		_, err := d.Tenant("acme").Publish(context.Background(), mockEvent(t))
+		require.NoError(t, err)
+	}
+	waitFor(t, func() bool { return got.count(operational.TenantLimited) == 1 && len(r.Requests()) == 1 })
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_ = d.Close(ctx) // the two held back for an hour become dead letters
+
+	require.Equal(t, 1, got.count(operational.TenantLimited), "the second hold is held back")
+	for _, ev := range got.all() {
+		if ev.EventType == operational.TenantLimited {
+			require.Equal(t, &operational.Limit{Name: operational.LimitRate, Max: 1}, ev.Data.Limit)
+			require.Equal(t, "paced", ev.Data.WebhookID)
+			require.Contains(t, ev.Data.Reason, "rate limit of 1 per 1h0m0s")
+		}
+	}
+}
