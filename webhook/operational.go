@@ -88,7 +88,7 @@ const OperationalPublishTimeout = 5 * time.Second
 // included (an attempt cut short by Close does not); a delivery that ends
 // without an attempt (an open breaker failing fast, a body that cannot be
 // rendered) counts only as a dead letter. Test and Gate calls count for
-// nothing, but a breaker they open or close is told as any other. Deliveries of
+// nothing, but a breaker a Gate call opens or closes is told as any other. Deliveries of
 // operational events are not observed, nor are the breaker changes of a
 // webhook whose triggers are all operational, so that an operational
 // delivery never causes another operational event about itself.
