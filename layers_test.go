@@ -26,9 +26,10 @@ func TestImportsPointDown(t *testing.T) {
 		"accessrequest":      {"event"},
 		"integration":        {"event"},
 		"audit":              {"event"},
+		"operational":        {"event"},
 		"engine":             {"event"},
 		"internal/memengine": {"engine", "event"},
-		"webhook":            {"event", "accessrequest", "signature", "engine", "template", "filter", "validate", "defstore", "keyring"},
+		"webhook":            {"event", "accessrequest", "operational", "signature", "engine", "template", "filter", "validate", "defstore", "keyring"},
 		"manage":             {"event", "accessrequest", "defstore", "webhook", "template", "filter", "validate"},
 		"console":            {"event", "defstore", "webhook", "template", "filter", "manage"},
 	}

@@ -34,6 +34,7 @@ var readmeImports = map[string]string{
 	"audit":         "github.com/outhook/outhook/audit",
 	"console":       "github.com/outhook/outhook/console",
 	"integration":   "github.com/outhook/outhook/integration",
+	"operational":   "github.com/outhook/outhook/operational",
 	"defstore":      "github.com/outhook/outhook/defstore",
 	"keyring":       "github.com/outhook/outhook/keyring",
 	"manage":        "github.com/outhook/outhook/manage",

@@ -148,7 +148,9 @@ func BenchmarkDeliveryCost(b *testing.B) {
 			resp.Body.Close()
 		}
 	})
-	for _, engine := range []string{"inline", "memory"} {
+	// inline/operational adds WithOperationalEvents: its detector sees
+	// every attempt.
+	for _, engine := range []string{"inline", "memory", "inline/operational"} {
 		b.Run("outhook/engine="+engine, func(b *testing.B) {
 			var delivered, failed atomic.Int64
 			// Publishers wait for room: the benchmark measures deliveries,
@@ -161,8 +163,11 @@ func BenchmarkDeliveryCost(b *testing.B) {
 					}
 					delivered.Add(1)
 				})}
-			if engine == "inline" {
+			if engine != "memory" {
 				opts = append(opts, webhook.WithEngine(&inlineEngine{}))
+			}
+			if engine == "inline/operational" {
+				opts = append(opts, webhook.WithOperationalEvents(webhook.OperationalSettings{}))
 			}
 			d, err := webhook.New(opts...)
 			if err != nil {

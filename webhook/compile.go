@@ -375,9 +375,10 @@ func (c *config) newBreaker(h *hook) *breaker.Breaker {
 		s.MaxCooldown = breaker.DefaultMaxCooldown
 	}
 	opts := []breaker.Option{breaker.WithThreshold(s.Threshold), breaker.WithCooldown(s.Cooldown, s.MaxCooldown), breaker.WithClock(c.now)}
-	if single, all := c.onBreaker, c.onTenantBreaker; single != nil || all != nil {
+	if single, all, ops := c.onBreaker, c.onTenantBreaker, c.detector; single != nil || all != nil || ops != nil {
 		opts = append(opts, breaker.WithOnChange(func(from, to breaker.State) {
 			f, t := BreakerState(from.String()), BreakerState(to.String())
+			ops.breaker(h, t)
 			if single != nil && h.tenant == "" {
 				single(h.def.ID, f, t)
 			}

@@ -447,6 +447,7 @@ func (d *Dispatcher) deleteLocked(tenant, id string, version int64, seq uint64) 
 		}
 		delete(d.byKey, key)
 		closeIdle(old.hook.Load())
+		d.ops.forget(key)
 	}
 	d.removed.add(key, version, seq)
 	d.gen.Add(1)

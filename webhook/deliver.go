@@ -103,6 +103,9 @@ func (d *Dispatcher) run(ctx context.Context, del *delivery) engine.Result {
 	attempted = true
 
 	inv := d.send(ctx, h, del)
+	if ctx.Err() == nil { // before the breaker, so that Failing comes before Disabled
+		d.ops.attempt(h, del, inv.Outcome == Delivered, inv.status, inv.Reason)
+	}
 	d.reportToBreaker(ctx, h, &permit, inv)
 	if ctx.Err() != nil {
 		return d.interrupted(ctx, del, inv, ctx.Err())
@@ -290,6 +293,7 @@ func (d *Dispatcher) deadLetterIn(ctx context.Context, del *delivery, outcome Ou
 	}
 	err := d.store.AddDeadLetter(ctx, dl)
 	if err == nil {
+		d.ops.deadLettered(del.hook, dl)
 		return nil
 	}
 	d.cfg.logger.Error("webhook: storing a dead letter", "delivery_id", del.ID, "tenant", tenant, "webhook_id", id, "error", err)

@@ -25,6 +25,7 @@ import (
 	"github.com/outhook/outhook/internal/memengine"
 	"github.com/outhook/outhook/internal/netguard"
 	"github.com/outhook/outhook/keyring"
+	"github.com/outhook/outhook/operational"
 )
 
 // Dispatcher delivers events to the webhooks registered with it. A service
@@ -48,6 +49,7 @@ type Dispatcher struct {
 	txEngine TxEngine
 	store    InvocationStore
 	tel      *telemetry
+	ops      *ops // nil without WithOperationalEvents
 
 	// life is the context of store writes that have no caller's: it ends
 	// closeGrace after Close's ctx does, so that a slow store cannot hold
@@ -125,6 +127,10 @@ func New(opts ...Option) (*Dispatcher, error) {
 		d.defs = defstore.NewMemory()
 	}
 	d.life, d.endLife = context.WithCancel(context.Background())
+	if cfg.ops != nil {
+		d.ops = newOps(d, *cfg.ops)
+		cfg.detector = d.ops
+	}
 	if d.client == nil {
 		d.client = newHTTPClient(cfg.workers, guard, cfg.proxy, cfg.proxyTLS)
 	}
@@ -174,6 +180,9 @@ func New(opts ...Option) (*Dispatcher, error) {
 		return nil, fmt.Errorf("webhook: starting the delivery engine: %w", err)
 	}
 	go d.follow(cancel)
+	if d.ops != nil {
+		go d.ops.run()
+	}
 	return d, nil
 }
 
@@ -376,6 +385,8 @@ func (d *Dispatcher) storeError(tenant string, w Webhook, limit int, err error) 
 	case errors.Is(err, defstore.ErrNameTaken):
 		return DefinitionErrors{{Webhook: w.Name, Field: "name", Err: ErrDuplicateName}}
 	case errors.Is(err, defstore.ErrLimit):
+		d.ops.tenantLimited(tenant, nil, nil, operational.LimitWebhooks, limit,
+			fmt.Sprintf("webhook %q was refused: the tenant has %d webhooks, as many as its limits allow", w.Name, limit))
 		return &TenantLimitError{Tenant: tenant, Limit: "webhooks", Max: limit}
 	case errors.Is(err, defstore.ErrNotFound):
 		return fmt.Errorf("webhook %q: %w", w.ID, ErrNotFound)
@@ -1118,6 +1129,10 @@ func (d *Dispatcher) resetBreaker(tenant, id string) error {
 // QueueBlock is woken, and the copies it could not queue are dead letters
 // by then (it returns a *QueueFullError wrapping ErrClosed).
 //
+// With WithOperationalEvents, Close then hands the operational events
+// still queued to the Hook (publishing none), waiting for it until ctx
+// is done, and returns ctx.Err() wrapped if it is not through by then.
+//
 // Calling Close again, or concurrently, closes nothing more: it waits for
 // the first call to return, then returns nil, or returns its own
 // ctx.Err() if that ends first.
@@ -1142,6 +1157,10 @@ func (d *Dispatcher) Close(ctx context.Context) error {
 	stop()
 	d.endLife()
 	<-d.followDone
+	// After the engine, whose last deliveries may still tell some.
+	if oerr := d.ops.close(ctx); err == nil {
+		err = oerr
+	}
 	d.tel.close()
 	if t, ok := d.client.Transport.(*http.Transport); ok && d.cfg.client == nil {
 		t.CloseIdleConnections()

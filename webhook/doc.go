@@ -98,6 +98,13 @@
 // and records the erasure; Tenant.RedeliverDeadLetters and
 // DiscardDeadLetters act on a time range of a webhook's dead letters.
 //
+// WithOperationalEvents tells a Go hook, and optionally the webhook's own
+// tenant as events of the operational kind (package operational), that a
+// webhook started failing, is failing still, recovered or was disabled,
+// that a delivery became a dead letter, or that a tenant reached a limit:
+// deduplicated and rate-limited per webhook, so that a dead endpoint
+// yields a handful of events, not one per attempt.
+//
 // Close stops intake, drains the queues until its context ends, turns
 // whatever is left into dead letters and stops every goroutine.
 //

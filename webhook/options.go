@@ -178,6 +178,8 @@ type config struct {
 	onChange         func(defstore.Revision)
 	shared           compiledValues // compiled bodies, filters and JSON paths, shared by content
 	actions          map[string]ActionFunc
+	ops              *OperationalSettings // nil: no operational events
+	detector         *ops                 // set by New when ops is
 }
 
 func newConfig(opts []Option) *config {
@@ -564,7 +566,8 @@ func WithEventType(t event.Trigger, schema *event.Schema) Option {
 // against k.Schema (nil checks nothing), Tenant.EventTypes lists them with
 // their mock events, and Test sends those. The access-request kind
 // (accessrequest.Kind) is served without it; integration.Kind and
-// audit.Kind are Apono's other kinds. A trigger served already, by another
+// audit.Kind are Apono's other kinds, and operational.Kind is the kind of
+// the Dispatcher's own operational events (see WithOperationalEvents). A trigger served already, by another
 // kind or WithEventType, takes k's schema and mock. New fails with a
 // *ConfigError when k has no triggers, an empty one, or a mock event whose
 // type is not one of them.

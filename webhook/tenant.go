@@ -21,6 +21,7 @@ import (
 	"github.com/outhook/outhook/internal/ratelimit"
 	"github.com/outhook/outhook/internal/redact"
 	"github.com/outhook/outhook/keyring"
+	"github.com/outhook/outhook/operational"
 	"github.com/outhook/outhook/template"
 )
 
@@ -626,6 +627,8 @@ func (d *Dispatcher) enterTenant(h *hook, del *delivery) (release func(attempted
 		wait := f.reserve(*lim.Rate, d.cfg.now())
 		del.tenantAdmitted = true
 		if wait > 0 {
+			d.ops.tenantLimited(h.tenant, h, del, operational.LimitRate, lim.Rate.Requests,
+				fmt.Sprintf("the tenant's deliveries wait for its rate limit of %d per %s", lim.Rate.Requests, time.Duration(lim.Rate.Per)))
 			return nil, wait
 		}
 	}
@@ -636,6 +639,8 @@ func (d *Dispatcher) enterTenant(h *hook, del *delivery) (release func(attempted
 			if n >= int64(lim.MaxInFlight) || del.tenantTicket == 0 && f.tickets.Load() > f.head.Load() {
 				if del.tenantTicket == 0 {
 					del.tenantTicket = f.tickets.Add(1)
+					d.ops.tenantLimited(h.tenant, h, del, operational.LimitInFlight, lim.MaxInFlight,
+						fmt.Sprintf("the tenant has %d deliveries in flight, as many as its limits allow; the others wait", lim.MaxInFlight))
 				}
 				return nil, f.wait(del.tenantTicket, lim.MaxInFlight, d.cfg.now())
 			}

@@ -109,6 +109,9 @@ func (l *Ledger) Options() []webhook.Option {
 }
 
 func (l *Ledger) record(inv webhook.Invocation) {
+	if inv.EventType != EventType {
+		return // another delivery of the run, such as an operational event's
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	del := l.delivery(inv.DeliveryID)
@@ -144,8 +147,8 @@ func (l *Ledger) Publish(ctx context.Context, d *webhook.Dispatcher, n int) erro
 }
 
 // PublishTenant publishes n events for tenant through d, whose webhooks
-// for tenant are TenantWebhooks', and fails unless each queued a delivery
-// to every one of them. The events are the tenant's next n (see EventID):
+// for tenant on EventType are TenantWebhooks', and fails unless each
+// queued a delivery to every one of them. The events are the tenant's next n (see EventID):
 // runs that publish through several Dispatchers, or several times, number
 // them on.
 func (l *Ledger) PublishTenant(ctx context.Context, d *webhook.Dispatcher, tenant string, n int) error {
@@ -155,7 +158,11 @@ func (l *Ledger) PublishTenant(ctx context.Context, d *webhook.Dispatcher, tenan
 		if page, err = d.Tenant(tenant).List(ctx, defstore.ListOptions{After: page.Next}); err != nil {
 			return err
 		}
-		hooks += len(page.Webhooks)
+		for _, w := range page.Webhooks {
+			if slices.Contains(w.Triggers, EventType) { // not an admin webhook of the run's operational events
+				hooks++
+			}
+		}
 		if page.Next == "" {
 			break
 		}

@@ -1,0 +1,562 @@
+package webhook
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/outhook/outhook/event"
+	"github.com/outhook/outhook/operational"
+)
+
+// OperationalSettings tune the operational events (see
+// WithOperationalEvents). Zero fields mean the defaults.
+type OperationalSettings struct {
+	// FailureThreshold is the run of failed attempts in a row that makes
+	// a webhook failing. Default 5.
+	FailureThreshold int
+	// FailureRate makes a webhook failing when at least this share of its
+	// attempts in the last Window failed, once it made MinAttempts there:
+	// above 0, at most 1. Default 0.5.
+	FailureRate float64
+	// Window is the span FailureRate is measured over. Default 10m.
+	Window time.Duration
+	// MinAttempts is how many attempts the Window must hold before
+	// FailureRate is judged. Default 20.
+	MinAttempts int
+	// RepeatEvery bounds how often the same event is sent about a
+	// webhook: WebhookStillFailing comes at most this often while its
+	// attempts fail, WebhookFailing at most once per this period (an
+	// endpoint that flaps is told once), WebhookDisabled by its breaker
+	// opening at most once per this period, TenantLimitReached at most
+	// once per tenant and limit per this period. Default 1h.
+	RepeatEvery time.Duration
+	// DeadLetterEvery bounds WebhookDeadLettered to one per webhook per
+	// this period; it carries, as suppressed, how many dead letters were
+	// not told since the last one. Default 15m.
+	DeadLetterEvery time.Duration
+	// QueueSize bounds the events detected and not yet handed to Hook
+	// and published; one more is dropped, counted and logged, so that a
+	// delivery never waits for them. Default 1024.
+	QueueSize int
+	// Hook is called with every operational event, on a goroutine of the
+	// Dispatcher's own: never on a delivery's, never twice at once, in
+	// the order the events were detected. It may call the Dispatcher,
+	// but for Close, which waits for it. Nil calls nothing.
+	Hook func(operational.Event)
+	// Publish also publishes every operational event into the tenant of
+	// the webhook it is about (Tenant(t).Publish), as an event of the
+	// operational kind, so that a tenant's admins can point a webhook
+	// with its triggers at them. It serves the kind, as
+	// WithEventKind(operational.Kind()) does. Each Publish waits at most
+	// OperationalPublishTimeout for room in the queues.
+	Publish bool
+}
+
+// Defaults of OperationalSettings.
+const (
+	DefaultFailureThreshold = 5
+	DefaultFailureRate      = 0.5
+	DefaultFailureWindow    = 10 * time.Minute
+	DefaultMinAttempts      = 20
+	DefaultRepeatEvery      = time.Hour
+	DefaultDeadLetterEvery  = 15 * time.Minute
+	DefaultOperationalQueue = 1024
+)
+
+// OperationalPublishTimeout bounds each Publish of an operational event,
+// so that a full queue under QueueBlock holds back the later events for
+// no longer.
+const OperationalPublishTimeout = 5 * time.Second
+
+// WithOperationalEvents detects, per webhook, what the people running its
+// endpoint act on, and tells it as operational events (see package
+// operational): the webhook started failing (FailureThreshold failed
+// attempts in a row, or FailureRate over Window), is failing still, recovered
+// (an attempt delivered, or the breaker closed, after it was told
+// failing), was disabled (410 Gone, or its breaker opened), a delivery
+// became a dead letter, its tenant reached a limit (a webhook refused by
+// MaxWebhooks, deliveries held by MaxInFlight or Rate). Each is
+// deduplicated and rate-limited as the settings say, so that a dead
+// endpoint yields a handful of events, not one per attempt.
+//
+// Every attempt of a delivery that got an outcome counts, retries
+// included (an attempt cut short by Close does not); a delivery that ends
+// without an attempt (an open breaker failing fast, a body that cannot be
+// rendered) counts only as a dead letter. Test and Gate calls count for
+// nothing, but a breaker a Gate call opens or closes is told as any other. Deliveries of
+// operational events are not observed, nor are the breaker changes of a
+// webhook whose triggers are all operational, so that an operational
+// delivery never causes another operational event about itself.
+//
+// Detection is in memory, per Dispatcher: with several instances of a
+// service on one durable engine, each judges the attempts it makes and
+// tells its own events. A webhook deleted is forgotten: created again
+// under its id, it starts afresh. Events detected once Close has begun still reach
+// Hook (Close waits for them as long as its ctx allows) but are no longer
+// published. New fails with a *ConfigError on a negative field, or a
+// FailureRate above 1 or not a number.
+func WithOperationalEvents(s OperationalSettings) Option {
+	return optionFunc(func(c *config) {
+		if err := s.validate(); err != nil {
+			c.reject("WithOperationalEvents", err)
+			return
+		}
+		s = s.withDefaults()
+		c.ops = &s
+		if s.Publish {
+			c.addKind(operational.Kind())
+		}
+	})
+}
+
+func (s OperationalSettings) validate() error {
+	var errs []error
+	for _, f := range []struct {
+		name string
+		v    int64
+	}{
+		{"FailureThreshold", int64(s.FailureThreshold)}, {"Window", int64(s.Window)}, {"MinAttempts", int64(s.MinAttempts)},
+		{"RepeatEvery", int64(s.RepeatEvery)}, {"DeadLetterEvery", int64(s.DeadLetterEvery)}, {"QueueSize", int64(s.QueueSize)},
+	} {
+		if f.v < 0 {
+			errs = append(errs, fmt.Errorf("%s is negative", f.name))
+		}
+	}
+	if math.IsNaN(s.FailureRate) || s.FailureRate < 0 || s.FailureRate > 1 {
+		errs = append(errs, fmt.Errorf("FailureRate %v; want above 0 and at most 1", s.FailureRate))
+	}
+	return errors.Join(errs...)
+}
+
+func (s OperationalSettings) withDefaults() OperationalSettings {
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	defDur := func(v *time.Duration, d time.Duration) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&s.FailureThreshold, DefaultFailureThreshold)
+	def(&s.MinAttempts, DefaultMinAttempts)
+	def(&s.QueueSize, DefaultOperationalQueue)
+	defDur(&s.Window, DefaultFailureWindow)
+	defDur(&s.RepeatEvery, DefaultRepeatEvery)
+	defDur(&s.DeadLetterEvery, DefaultDeadLetterEvery)
+	if s.FailureRate == 0 {
+		s.FailureRate = DefaultFailureRate
+	}
+	return s
+}
+
+// WithClock makes the Dispatcher read the time from now instead of
+// time.Now: retry schedules and budgets, rate limits, circuit breakers'
+// cool-downs, records' times and the operational events' windows and
+// periods. Delays the engine waits are still real time. A nil now keeps
+// time.Now.
+func WithClock(now func() time.Time) Option {
+	return optionFunc(func(c *config) {
+		if now != nil {
+			c.now = now
+		}
+	})
+}
+
+// opsBuckets is how many slices a window is counted in: the failure
+// rate forgets an old attempt within a twentieth of the window.
+const opsBuckets = 20
+
+// ops detects the operational events of a Dispatcher's webhooks and hands
+// them to one goroutine, which calls the hook and publishes them.
+type ops struct {
+	s      OperationalSettings
+	d      *Dispatcher
+	hooks  sync.Map // queue key -> *opsWebhook
+	limMu  sync.Mutex
+	limits map[string]*opsGate // tenant + limit name
+	queue  chan operational.Event
+	// dropped counts the events the full queue refused; warned is when
+	// the last warning about them was logged, in Unix nanoseconds.
+	dropped atomic.Int64
+	warned  atomic.Int64
+	stop    chan struct{}
+	done    chan struct{}
+}
+
+func newOps(d *Dispatcher, s OperationalSettings) *ops {
+	return &ops{
+		s: s, d: d, limits: map[string]*opsGate{},
+		queue: make(chan operational.Event, s.QueueSize),
+		stop:  make(chan struct{}), done: make(chan struct{}),
+	}
+}
+
+// opsGate lets one event through per period and counts those it holds.
+type opsGate struct {
+	last       time.Time
+	suppressed int
+}
+
+func (g *opsGate) due(now time.Time, every time.Duration) bool {
+	return g.last.IsZero() || now.Sub(g.last) >= every
+}
+
+// pass records an event sent at now and returns how many were held back
+// before it.
+func (g *opsGate) pass(now time.Time) int {
+	n := g.suppressed
+	g.last, g.suppressed = now, 0
+	return n
+}
+
+type opsBucket struct {
+	slot               int64 // which slice of time it counts
+	attempts, failures int
+}
+
+// opsWebhook is what the detector knows of one webhook.
+type opsWebhook struct {
+	mu          sync.Mutex
+	buckets     [opsBuckets]opsBucket
+	consecutive int
+	failing     bool // by the settings' rule, told or not
+	told        bool // Failing was sent for this run of failures
+	cause       string
+	since       time.Time
+	lastStatus  int
+	lastReason  string
+	failingGate opsGate
+	stillGate   opsGate
+	recovGate   opsGate
+	openGate    opsGate
+	deadGate    opsGate
+}
+
+func (o *ops) webhook(tenant, id string) *opsWebhook {
+	key := queueKey(tenant, id)
+	if v, ok := o.hooks.Load(key); ok {
+		return v.(*opsWebhook)
+	}
+	v, _ := o.hooks.LoadOrStore(key, &opsWebhook{})
+	return v.(*opsWebhook)
+}
+
+// forget drops what the detector knows of the webhook of key, deleted:
+// one created again under its id starts afresh.
+func (o *ops) forget(key string) {
+	if o != nil {
+		o.hooks.Delete(key)
+	}
+}
+
+// window counts the attempts and failures of the window ending at now.
+func (w *opsWebhook) window(now time.Time, width time.Duration) (attempts, failures int) {
+	cur := now.UnixNano() / int64(width)
+	for _, b := range w.buckets {
+		if b.slot > cur-opsBuckets && b.slot <= cur {
+			attempts += b.attempts
+			failures += b.failures
+		}
+	}
+	return attempts, failures
+}
+
+// width is how long a slice of the window is.
+func (o *ops) width() time.Duration {
+	return max(o.s.Window/opsBuckets, 1) // a window of a few nanoseconds, in a test
+}
+
+// breakerState reads h's breaker. Never with an opsWebhook's mu held:
+// reading may move the breaker on (open to half-open), which tells
+// breaker, which takes it.
+func breakerState(h *hook) string {
+	if h.breaker == nil {
+		return ""
+	}
+	return h.breaker.State().String()
+}
+
+// data fills what every event about h says; the caller holds w.mu.
+func (o *ops) data(h *hook, w *opsWebhook, now time.Time, cause, reason, state string) operational.Data {
+	d := operational.Data{
+		Tenant: h.tenant, WebhookID: h.def.ID, WebhookName: h.def.Name, TargetHost: h.serverAddr,
+		Cause: cause, Reason: reason, WindowSeconds: int64(o.s.Window / time.Second), BreakerState: state,
+	}
+	if w != nil {
+		d.ConsecutiveFailures = w.consecutive
+		d.Attempts, d.Failures = w.window(now, o.width())
+		if d.Attempts > 0 {
+			d.FailureRate = float64(d.Failures) / float64(d.Attempts)
+		}
+		if w.failing {
+			ts := event.TimestampOf(w.since)
+			d.FailingSince = &ts
+		}
+		if w.lastStatus != 0 {
+			code := w.lastStatus
+			d.LastStatusCode = &code
+		}
+	}
+	return d
+}
+
+// attempt observes an attempt of del that got an outcome: delivered, or
+// failed with status (0 without a response) and the redacted reason.
+func (o *ops) attempt(h *hook, del *delivery, delivered bool, status int, reason string) {
+	if o == nil || operational.Is(del.Event.Type()) {
+		return
+	}
+	state, now := breakerState(h), o.d.cfg.now()
+	w := o.webhook(h.tenant, h.def.ID)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	width := o.width()
+	slot := now.UnixNano() / int64(width)
+	b := &w.buckets[slot%opsBuckets]
+	if b.slot != slot {
+		*b = opsBucket{slot: slot}
+	}
+	b.attempts++
+	w.lastStatus = status
+	if delivered {
+		w.consecutive = 0
+		o.recover(h, w, now, operational.CauseDelivered, "an attempt was delivered", state)
+		return
+	}
+	b.failures++
+	w.consecutive++
+	w.lastReason = reason
+	if !w.failing {
+		cause := ""
+		if w.consecutive >= o.s.FailureThreshold {
+			cause = operational.CauseConsecutiveFailures
+		} else if n, f := w.window(now, width); n >= o.s.MinAttempts && float64(f) >= o.s.FailureRate*float64(n) {
+			cause = operational.CauseFailureRate
+		}
+		if cause == "" {
+			return
+		}
+		w.failing, w.told, w.since, w.cause = true, false, now, cause
+		if !w.failingGate.due(now, o.s.RepeatEvery) {
+			w.failingGate.suppressed++ // a flapping endpoint: told once per period
+			return
+		}
+		o.tell(h, w, now, operational.Failing, &w.failingGate, cause, reason, state)
+		w.stillGate.last = now
+		w.told = true
+		return
+	}
+	if !w.told {
+		// Held back when it began; told once the period has passed.
+		if w.failingGate.due(now, o.s.RepeatEvery) {
+			o.tell(h, w, now, operational.Failing, &w.failingGate, w.cause, reason, state)
+			w.stillGate.last, w.told = now, true
+		}
+		return
+	}
+	if w.stillGate.due(now, o.s.RepeatEvery) {
+		o.tell(h, w, now, operational.StillFailing, &w.stillGate, operational.CauseFailing, reason, state)
+	}
+}
+
+// recover ends w's run of failures; the caller holds w.mu.
+func (o *ops) recover(h *hook, w *opsWebhook, now time.Time, cause, reason, state string) {
+	if !w.failing {
+		return
+	}
+	told := w.told
+	w.failing, w.told = false, false
+	if !told {
+		w.recovGate.suppressed++ // its Failing was held back too
+		return
+	}
+	o.tell(h, w, now, operational.Recovered, &w.recovGate, cause, reason, state)
+}
+
+// breaker observes h's breaker entering state to.
+func (o *ops) breaker(h *hook, to BreakerState) {
+	if o == nil || allOperational(h.def.Triggers) {
+		return
+	}
+	now := o.d.cfg.now()
+	w := o.webhook(h.tenant, h.def.ID)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	switch to {
+	case BreakerDisabled:
+		o.tell(h, w, now, operational.Disabled, &w.openGate, operational.CauseGone, nonEmpty(w.lastReason, "the endpoint answered 410 Gone"), string(to))
+	case BreakerOpen:
+		if !w.openGate.due(now, o.s.RepeatEvery) {
+			w.openGate.suppressed++
+			return
+		}
+		o.tell(h, w, now, operational.Disabled, &w.openGate, operational.CauseBreaker,
+			fmt.Sprintf("circuit breaker opened: no request is sent until its cool-down ends; last failure: %s", w.lastReason), string(to))
+	case BreakerClosed:
+		w.consecutive = 0
+		o.recover(h, w, now, operational.CauseBreakerClosed, "the circuit breaker closed", string(to))
+	}
+}
+
+func nonEmpty(s, otherwise string) string {
+	if s == "" {
+		return otherwise
+	}
+	return s
+}
+
+func allOperational(ts []event.Trigger) bool {
+	for _, t := range ts {
+		if !operational.Is(t) {
+			return false
+		}
+	}
+	return len(ts) > 0
+}
+
+// deadLettered observes dl, a delivery of h (nil when this instance does
+// not have the webhook) stored as a dead letter.
+func (o *ops) deadLettered(h *hook, dl DeadLetter) {
+	if o == nil || dl.Event == nil || operational.Is(dl.Event.Type()) {
+		return
+	}
+	if h == nil {
+		h = &hook{tenant: dl.Tenant, def: Webhook{ID: dl.WebhookID}}
+	}
+	state, now := breakerState(h), o.d.cfg.now()
+	w := o.webhook(dl.Tenant, dl.WebhookID)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.deadGate.due(now, o.s.DeadLetterEvery) {
+		w.deadGate.suppressed++
+		return
+	}
+	data := o.data(h, w, now, operational.CauseDeadLetter, dl.Reason, state)
+	data.DeadLetter = &operational.DeadLetter{DeliveryID: dl.DeliveryID, EventID: dl.Event.ID(), EventType: dl.Event.Type(), Attempts: dl.Attempts}
+	data.Suppressed = w.deadGate.pass(now)
+	o.send(operational.DeadLettered, now, data)
+}
+
+// tenantLimited observes tenant reaching its limit named limit, whose
+// value is max, on a delivery of h (nil for a refused webhook, named
+// name).
+func (o *ops) tenantLimited(tenant string, h *hook, del *delivery, limit string, max int, reason string) {
+	if o == nil || del != nil && operational.Is(del.Event.Type()) {
+		return
+	}
+	now := o.d.cfg.now()
+	o.limMu.Lock()
+	g := o.limits[tenant+keySep+limit]
+	if g == nil {
+		g = &opsGate{}
+		o.limits[tenant+keySep+limit] = g
+	}
+	if !g.due(now, o.s.RepeatEvery) {
+		g.suppressed++
+		o.limMu.Unlock()
+		return
+	}
+	suppressed := g.pass(now)
+	o.limMu.Unlock()
+
+	data := operational.Data{Tenant: tenant, Cause: operational.CauseLimit, Reason: reason, WindowSeconds: int64(o.s.Window / time.Second)}
+	if h != nil {
+		state := breakerState(h)
+		w := o.webhook(h.tenant, h.def.ID)
+		w.mu.Lock()
+		data = o.data(h, w, now, operational.CauseLimit, reason, state)
+		w.mu.Unlock()
+	}
+	data.Limit = &operational.Limit{Name: limit, Max: max}
+	data.Suppressed = suppressed
+	o.send(operational.TenantLimited, now, data)
+}
+
+// tell sends trigger about h through gate, h's breaker being in state;
+// the caller holds w.mu.
+func (o *ops) tell(h *hook, w *opsWebhook, now time.Time, trigger event.Trigger, gate *opsGate, cause, reason, state string) {
+	data := o.data(h, w, now, cause, reason, state)
+	data.Suppressed = gate.pass(now)
+	if trigger == operational.StillFailing {
+		data.Suppressed = 0
+	}
+	o.send(trigger, now, data)
+}
+
+// send queues an event for the goroutine of run, or drops it when the
+// queue is full: a delivery never waits for it.
+func (o *ops) send(trigger event.Trigger, now time.Time, data operational.Data) {
+	ev := operational.Event{EventType: trigger, EventTime: event.TimestampOf(now), EventID: "op-" + newID(), Data: data}
+	select {
+	case o.queue <- ev:
+		return
+	default:
+	}
+	n := o.dropped.Add(1)
+	last := o.warned.Load()
+	if wall := time.Now().UnixNano(); wall-last >= int64(time.Minute) && o.warned.CompareAndSwap(last, wall) {
+		o.d.cfg.logger.Warn("webhook: operational events dropped, their queue is full", "dropped", n, "event_type", string(trigger), "tenant", data.Tenant, "webhook_id", data.WebhookID)
+	}
+}
+
+// run hands every queued event to the hook and publishes it, until
+// close; then it hands over those left in the queue.
+func (o *ops) run() {
+	defer close(o.done)
+	for {
+		select {
+		case ev := <-o.queue:
+			o.emit(ev)
+		case <-o.stop:
+			for {
+				select {
+				case ev := <-o.queue:
+					o.emit(ev)
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+func (o *ops) emit(ev operational.Event) {
+	if o.s.Hook != nil {
+		o.s.Hook(ev)
+	}
+	if !o.s.Publish || o.d.closed.Load() {
+		return
+	}
+	e, err := event.New(ev.EventType, ev.Data, event.WithTime(ev.EventTime), event.WithID(ev.EventID))
+	if err == nil {
+		ctx, cancel := context.WithTimeout(o.d.life, OperationalPublishTimeout)
+		_, err = o.d.Tenant(ev.Data.Tenant).Publish(ctx, e)
+		cancel()
+	}
+	if err != nil && !errors.Is(err, ErrClosed) {
+		o.d.cfg.logger.Warn("webhook: publishing an operational event", "event_type", string(ev.EventType), "event_id", ev.EventID,
+			"tenant", ev.Data.Tenant, "webhook_id", ev.Data.WebhookID, "error", err)
+	}
+}
+
+// close stops run once it has handed over the events queued, or when
+// ctx is done.
+func (o *ops) close(ctx context.Context) error {
+	if o == nil {
+		return nil
+	}
+	close(o.stop)
+	select {
+	case <-o.done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("webhook: operational events not all handed over: %w", ctx.Err())
+	}
+}
