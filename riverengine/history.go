@@ -22,7 +22,9 @@ var _ webhook.EraseStore = (*Store)(nil)
 const pruneBatch = 1000
 
 // Enforce deletes now what r bounds (its clock says when now is; its
-// Interval is not used), a batch at a time, and reports what it deleted.
+// Interval is not used), a batch at a time, and reports what it deleted;
+// it also drops the summary's slots older than webhook.SummaryKept, which
+// it does not count.
 // Counts are per webhook of a tenant. Several instances may enforce at
 // once: on PostgreSQL each batch skips the rows another holds, and every
 // delete is idempotent, so nothing is deleted, or counted, twice.
@@ -45,6 +47,10 @@ func (s *Store) Enforce(ctx context.Context, r webhook.Retention) (webhook.Prune
 		{r.RecordsPerWebhook > 0, &out.Invocations, true, func() (int64, error) { return s.pruneCount(ctx, false, r.RecordsPerWebhook) }},
 		{r.DeadLetterAge > 0, &out.DeadLetters, false, func() (int64, error) { return s.b.pruneAge(ctx, true, now.Add(-r.DeadLetterAge)) }},
 		{r.DeadLettersPerWebhook > 0, &out.DeadLetters, true, func() (int64, error) { return s.pruneCount(ctx, true, r.DeadLettersPerWebhook) }},
+		// The summary's slots of no window any more: not counted in out.
+		{true, new(int64), true, func() (int64, error) {
+			return s.b.pruneSlots(ctx, webhook.SlotStart(now).Add(webhook.SummarySlot-webhook.SummaryKept))
+		}},
 	} {
 		for step.on {
 			n, err := step.delete()
@@ -205,6 +211,12 @@ func (s *pgStore) erase(ctx context.Context, er *webhook.Erasure) error {
 		} else if er.DeadLetters, err = s.eraseDeadByEvent(ctx, tx, er, &safe); err != nil {
 			return err
 		}
+		if err := eraseSummary(pgDialect, &safe, func(q string, args ...any) error {
+			_, err := tx.Exec(ctx, q, args...)
+			return err
+		}); err != nil {
+			return err
+		}
 		_, err = tx.Exec(ctx, `INSERT INTO outhook_erasure (id, tenant, webhook_id, event_id, actor, at, invocations, dead_letters, deliveries)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 			er.ID, er.Tenant, safe.WebhookID, safe.EventID, strings.ReplaceAll(er.Actor, "\x00", "\uFFFD"), er.At, er.Invocations, er.DeadLetters, er.Deliveries)
@@ -342,6 +354,12 @@ func (s *sqliteStore) erase(ctx context.Context, er *webhook.Erasure) error {
 	}
 	where, args = eraseWhere(sqliteDialect, er, "json_extract(event, '$.event_id')")
 	if er.DeadLetters, err = count("DELETE FROM outhook_dead_letter WHERE tenant = ?1"+where, args); err != nil {
+		return err
+	}
+	if err := eraseSummary(sqliteDialect, er, func(q string, args ...any) error {
+		_, err := tx.ExecContext(ctx, q, args...)
+		return err
+	}); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO outhook_erasure (id, tenant, webhook_id, event_id, actor, at, invocations, dead_letters, deliveries)

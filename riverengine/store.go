@@ -68,6 +68,11 @@ type storeBackend interface {
 	erase(ctx context.Context, er *webhook.Erasure) error
 	erasures(ctx context.Context, tenant string, limit int) ([]webhook.Erasure, error)
 	discard(ctx context.Context, tenant string, f filter, limit int) (int64, error)
+	// summaryCounts fills at[id] for each id with its counters, and its
+	// slots since since in order.
+	summaryCounts(ctx context.Context, tenant string, ids []string, since time.Time, at map[string]*webhook.SummaryCounts) error
+	// pruneSlots deletes the summary slots that start before before.
+	pruneSlots(ctx context.Context, before time.Time) (int64, error)
 }
 
 // filter selects the rows of a page. Its times are the query's; each
