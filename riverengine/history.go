@@ -95,6 +95,9 @@ func (s *Store) pruneCount(ctx context.Context, dead bool, keep int) (int64, err
 // Erase deletes the records and dead letters of er.Tenant that its
 // selector picks and keeps er, counts set, in one transaction. Picking by
 // event id reads every row of the tenant (or of the webhook) once.
+// Erasing a tenant or a webhook deletes its summary's counters in the
+// same transaction; erasing by event id leaves them, as they hold no
+// event.
 func (s *Store) Erase(ctx context.Context, er webhook.Erasure) (webhook.Erasure, error) {
 	er.At = er.At.Truncate(s.b.precision())
 	if err := s.b.erase(ctx, &er); err != nil {
@@ -151,13 +154,22 @@ func discardSQL(d dialect, rowKey, tenant string, f filter, limit int) (string, 
 
 // PostgreSQL.
 
+// pgPruneDeadAge deletes a batch of the dead letters that failed before
+// $1: found through the BRIN index on failed_at, then deleted by key (=
+// ANY, where IN let the planner join them with a scan of the whole table).
+const pgPruneDeadAge = `DELETE FROM outhook_dead_letter WHERE delivery_id = ANY(ARRAY(SELECT delivery_id FROM outhook_dead_letter
+	WHERE failed_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED))`
+
+// pgPruneRecordAge is pgPruneDeadAge for records, through their BRIN
+// index on started_at.
+const pgPruneRecordAge = `DELETE FROM outhook_invocation WHERE seq = ANY(ARRAY(SELECT seq FROM outhook_invocation
+	WHERE started_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED))`
+
 func (s *pgStore) pruneAge(ctx context.Context, dead bool, before time.Time) (int64, error) {
 	if dead {
-		return s.exec(ctx, `DELETE FROM outhook_dead_letter WHERE delivery_id IN (SELECT delivery_id FROM outhook_dead_letter
-			WHERE failed_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`, pgBound(before), pruneBatch)
+		return s.exec(ctx, pgPruneDeadAge, pgBound(before), pruneBatch)
 	}
-	return s.exec(ctx, `DELETE FROM outhook_invocation WHERE seq IN (SELECT seq FROM outhook_invocation
-		WHERE started_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`, pgBound(before), pruneBatch)
+	return s.exec(ctx, pgPruneRecordAge, pgBound(before), pruneBatch)
 }
 
 // pruneCount picks the rows past the latest keep of the webhook through

@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/outhook/outhook/riverengine"
@@ -121,5 +123,38 @@ func BenchmarkRecord(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// TestRetentionByAgeUsesIndexes: a batch of retention by age finds the
+// rows old enough through the index on their time, and deletes them by
+// key, without reading the whole table, on tables of many tenants with
+// statistics.
+func TestRetentionByAgeUsesIndexes(t *testing.T) {
+	ctx := context.Background()
+	pool := newPool(t, needPostgres(t))
+	require.NoError(t, riverengine.Migrate(ctx, pool))
+	_, err := pool.Exec(ctx, `INSERT INTO outhook_dead_letter (delivery_id, tenant, webhook_id, outcome, reason, attempts, failed_at, event)
+		SELECT 'd' || i, 't' || (i % 20), 'w' || (i % 7), 'failed', '', 1, timestamptz '2026-03-10' + i * interval '1 second', '{}'
+		FROM generate_series(1, 50000) i`)
+	require.NoError(t, err)
+	_, err = pool.Exec(ctx, `INSERT INTO outhook_invocation (id, tenant, delivery_id, webhook_id, outcome, started_at, record)
+		SELECT 'r' || i, 't' || (i % 20), 'd' || i, 'w' || (i % 7), 'filtered', timestamptz '2026-03-10' + i * interval '1 second', '{}'
+		FROM generate_series(1, 50000) i`)
+	require.NoError(t, err)
+	_, err = pool.Exec(ctx, "ANALYZE outhook_dead_letter; ANALYZE outhook_invocation")
+	require.NoError(t, err)
+	for _, tc := range []struct{ table, q, index, key string }{
+		{"outhook_dead_letter", riverengine.PGPruneDeadAge, "outhook_dead_letter_failed_idx", "outhook_dead_letter_pkey"},
+		{"outhook_invocation", riverengine.PGPruneRecordAge, "outhook_invocation_started_idx", "outhook_invocation_pkey"},
+	} {
+		rows, err := pool.Query(ctx, "EXPLAIN "+tc.q, time.Date(2026, 3, 10, 0, 5, 0, 0, time.UTC), 1000)
+		require.NoError(t, err)
+		lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		require.NoError(t, err)
+		plan := strings.Join(lines, "\n")
+		require.Contains(t, plan, "Bitmap Index Scan on "+tc.index, plan)
+		require.Contains(t, plan, "Index Scan using "+tc.key, "deleted by key:\n%s", plan)
+		require.NotContains(t, plan, "Seq Scan on "+tc.table, plan)
 	}
 }
