@@ -30,7 +30,10 @@ import (
 //
 // Records are kept until Prune, Enforce (WithRetention) or Erase deletes
 // them; dead letters until they are taken for redelivery, discarded,
-// enforced or erased. During PublishTx the records Publish makes (for
+// enforced or erased. It is a webhook.SummaryStore: the database keeps
+// the counters as it writes (see SummaryCounts), and their 5-minute slots
+// until Enforce drops those older than a day; without retention they
+// stay, a row per webhook per slot with attempts. During PublishTx the records Publish makes (for
 // filtered and inactive webhooks, with webhook.WithRecordFiltered) are
 // written in the caller's transaction, so they commit or roll back with it.
 type Store struct {

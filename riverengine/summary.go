@@ -153,7 +153,9 @@ func eraseSummary(d dialect, er *webhook.Erasure, exec func(q string, args ...an
 		return nil
 	}
 	where, args := eraseWhere(d, er, "")
-	for _, table := range []string{"outhook_summary_slot", "outhook_summary"} {
+	// The webhook's row before its slots, in the order a record's trigger
+	// locks them, so that the two cannot deadlock.
+	for _, table := range []string{"outhook_summary", "outhook_summary_slot"} {
 		if err := exec("DELETE FROM "+table+" WHERE tenant = "+d.param(1)+where, args...); err != nil {
 			return err
 		}
