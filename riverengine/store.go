@@ -11,6 +11,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -554,6 +555,11 @@ func (s *pgStore) prune(ctx context.Context, before time.Time) (int64, error) {
 // sqliteStore is the SQLite backend.
 type sqliteStore struct {
 	db *sql.DB
+	// insert is the INSERT of a record outside a transaction, prepared on
+	// first use: its program holds the summary's triggers, which SQLite
+	// would otherwise compile again for every record.
+	mu     sync.Mutex
+	insert *sql.Stmt
 }
 
 var sqliteDialect = dialect{
@@ -581,18 +587,39 @@ func (s *sqliteStore) ownsTx(tx any) bool {
 
 func (s *sqliteStore) precision() time.Duration { return time.Nanosecond }
 
+const sqliteInsertRecord = `INSERT INTO outhook_invocation (id, tenant, delivery_id, webhook_id, outcome, started_at, record)
+	VALUES (?, ?, ?, ?, ?, ?, ?)`
+
 // record writes in tx when there is one: with SQLite's single connection,
-// a write beside the caller's transaction would wait for it forever.
+// a write beside the caller's transaction would wait for it forever (and
+// so would preparing the statement on the database).
 func (s *sqliteStore) record(ctx context.Context, tx any, inv *webhook.Invocation, rec []byte) error {
-	const q = `INSERT INTO outhook_invocation (id, tenant, delivery_id, webhook_id, outcome, started_at, record)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`
 	args := []any{inv.ID, inv.Tenant, inv.DeliveryID, inv.WebhookID, string(inv.Outcome), unixNano(inv.StartedAt), string(rec)}
 	if tx, ok := tx.(*sql.Tx); ok {
-		_, err := tx.ExecContext(ctx, q, args...)
+		_, err := tx.ExecContext(ctx, sqliteInsertRecord, args...)
 		return err
 	}
-	_, err := s.db.ExecContext(ctx, q, args...)
+	stmt, err := s.insertStmt(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = stmt.ExecContext(ctx, args...)
 	return err
+}
+
+// insertStmt returns the prepared INSERT of a record; a failure to
+// prepare it is tried again on the next record.
+func (s *sqliteStore) insertStmt(ctx context.Context) (*sql.Stmt, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.insert == nil {
+		stmt, err := s.db.PrepareContext(ctx, sqliteInsertRecord)
+		if err != nil {
+			return nil, err
+		}
+		s.insert = stmt
+	}
+	return s.insert, nil
 }
 
 func (s *sqliteStore) invocations(ctx context.Context, tenant string, f filter, limit int) ([]invocationRow, error) {

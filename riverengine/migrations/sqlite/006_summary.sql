@@ -22,7 +22,7 @@ CREATE TABLE outhook_summary_slot (
     b12          INTEGER NOT NULL DEFAULT 0,
     b13          INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (tenant, webhook_id, slot)
-);
+) WITHOUT ROWID;
 
 CREATE INDEX outhook_summary_slot_idx ON outhook_summary_slot (slot);
 
@@ -34,7 +34,7 @@ CREATE TABLE outhook_summary (
     last_reason  TEXT    NOT NULL DEFAULT '',
     dead_letters INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (tenant, webhook_id)
-);
+) WITHOUT ROWID;
 
 INSERT INTO outhook_summary (tenant, webhook_id, dead_letters)
     SELECT tenant, webhook_id, count(*) FROM outhook_dead_letter GROUP BY tenant, webhook_id;
