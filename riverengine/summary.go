@@ -32,15 +32,24 @@ var slotColumns = func() string {
 func (s *Store) SummaryCounts(ctx context.Context, tenant string, ids []string, since time.Time) ([]webhook.SummaryCounts, error) {
 	out := make([]webhook.SummaryCounts, len(ids))
 	at := make(map[string]*webhook.SummaryCounts, len(ids))
+	var unique []string
 	for i, id := range ids {
 		out[i].WebhookID = id
-		at[id] = &out[i]
+		if at[id] == nil {
+			at[id] = &out[i]
+			unique = append(unique, id)
+		}
 	}
 	if len(ids) == 0 {
 		return out, nil
 	}
-	if err := s.b.summaryCounts(ctx, tenant, ids, since, at); err != nil {
+	if err := s.b.summaryCounts(ctx, tenant, unique, since, at); err != nil {
 		return nil, &StoreError{Op: "SummaryCounts", Err: err}
+	}
+	for i, id := range ids {
+		if at[id] != &out[i] {
+			out[i] = *at[id] // an id given again
+		}
 	}
 	return out, nil
 }

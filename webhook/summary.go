@@ -46,10 +46,10 @@ type WindowSummary struct {
 	// is 0.
 	SuccessRate float64 `json:"success_rate"`
 	// P50, P90 and P99 are percentiles of the attempts' durations, read
-	// from a histogram of 14 buckets (see LatencyBucket): interpolated linearly within the
-	// bucket that holds them, so they are exact only to the bucket's
-	// width. One in the last bucket, past the last bound, is that bound.
-	// Zero when Attempts is 0.
+	// from a histogram of 14 buckets (see LatencyBucket): interpolated
+	// linearly within the bucket that holds them, so they are exact only
+	// to the bucket's width. One in the last bucket, past a minute, is a
+	// minute. Zero when Attempts is 0.
 	P50 time.Duration `json:"p50"`
 	P90 time.Duration `json:"p90"`
 	P99 time.Duration `json:"p99"`
@@ -116,16 +116,17 @@ type SummaryCounts struct {
 
 // SummaryStore is an InvocationStore that keeps the counters of
 // Summary as it records, adds and removes: MemoryStore and riverengine's
-// Store are SummaryStores. Counters count what was recorded; retention
-// and the per-webhook bounds of records do not lower them, erasing a
-// tenant or a webhook drops them, and erasing by event id leaves them
-// (they hold no event). The count of dead letters is always that of the
-// dead letters kept.
+// Store are SummaryStores. Counters count what was recorded: deleting
+// records (retention, the per-webhook bounds) does not lower them;
+// retention drops the slots older than SummaryKept; erasing a tenant or a
+// webhook drops its counters, and erasing by event id leaves them (they
+// hold no event). The count of dead letters is always that of the dead
+// letters kept.
 type SummaryStore interface {
 	InvocationStore
 	// SummaryCounts returns the counters of each of ids of tenant, in the
-	// order of ids, with the slots that start at or after since. An id
-	// with nothing counted has zero counters.
+	// order of ids (an id given twice, twice), with the slots that start
+	// at or after since. An id with nothing counted has zero counters.
 	SummaryCounts(ctx context.Context, tenant string, ids []string, since time.Time) ([]SummaryCounts, error)
 }
 

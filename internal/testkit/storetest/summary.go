@@ -90,6 +90,9 @@ func testSummaryCounts(t *testing.T, newStore func(*testing.T, webhook.Retention
 	require.Equal(t, want[:], h.Slots)
 	require.Equal(t, webhook.SummaryCounts{WebhookID: "none"}, got[1], "nothing counted")
 
+	twice := counts(t, s, "a", base.Add(-2*time.Hour), "h", "none", "h")
+	require.Equal(t, h, twice[2], "an id given twice has its counters twice")
+
 	since := counts(t, s, "a", slot, "h")[0]
 	require.Len(t, since.Slots, 2, "the slots since since only")
 
