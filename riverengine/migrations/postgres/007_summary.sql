@@ -44,6 +44,9 @@ CREATE TABLE outhook_summary (
     PRIMARY KEY (tenant, webhook_id)
 );
 
+-- The dead letters kept are counted now; the records written before this
+-- step are not (neither as attempts nor as the last outcome). Emptying a
+-- table by TRUNCATE, which fires no trigger, leaves its counts behind.
 INSERT INTO outhook_summary (tenant, webhook_id, dead_letters)
     SELECT tenant, webhook_id, count(*) FROM outhook_dead_letter GROUP BY tenant, webhook_id;
 

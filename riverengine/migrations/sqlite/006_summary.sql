@@ -36,6 +36,9 @@ CREATE TABLE outhook_summary (
     PRIMARY KEY (tenant, webhook_id)
 ) WITHOUT ROWID;
 
+-- The dead letters kept are counted now; the records written before this
+-- step are not (neither as attempts nor as the last outcome). Emptying a
+-- table by DELETE counts, but a dropped table leaves its counts behind.
 INSERT INTO outhook_summary (tenant, webhook_id, dead_letters)
     SELECT tenant, webhook_id, count(*) FROM outhook_dead_letter GROUP BY tenant, webhook_id;
 
