@@ -317,7 +317,14 @@ var funcs = template.FuncMap{
 		}
 		return d.Round(time.Microsecond).String()
 	},
-	"join":       strings.Join,
+	"join":    strings.Join,
+	"percent": percent,
+	"window": func(d time.Duration) string {
+		if d%time.Hour == 0 {
+			return fmt.Sprintf("%d h", d/time.Hour)
+		}
+		return fmt.Sprintf("%d min", d/time.Minute)
+	},
 	"pathEscape": url.PathEscape,
 	"rfc3339":    func(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) },
 	"insertion":  insertion,

@@ -133,9 +133,9 @@ func WithChallenge(challenge string) Option {
 	return optionFunc(func(c *config) { c.challenge = challenge })
 }
 
-// WithClock makes the console read the time from now: the window of the
-// success rate the webhooks table shows ends there, and the rate limits of
-// tests and live checks count by it. Default time.Now.
+// WithClock makes the console read the time from now: the rate limits of
+// tests and live checks count by it. Default time.Now. (The success rates
+// shown are the Dispatcher's summaries, by its own clock.)
 func WithClock(now func() time.Time) Option {
 	return optionFunc(func(c *config) {
 		if now == nil {

@@ -8,19 +8,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/outhook/outhook/defstore"
 	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/internal/redact"
 	"github.com/outhook/outhook/webhook"
-)
-
-// successWindow is the window of the success rate the webhooks table
-// shows, and maxRateRecords how many of its records are read at most.
-const (
-	successWindow  = 24 * time.Hour
-	maxRateRecords = 2000
 )
 
 type listPage struct {
@@ -36,22 +28,17 @@ type webhookRow struct {
 	Active   bool
 	Triggers []event.Trigger
 	Host     string
-	Last     *webhook.Invocation
-	Rate     successRate
+	// Summary is nil when the store keeps none.
+	Summary *webhook.Summary
 }
 
-// successRate is how many attempts over the window were delivered.
-type successRate struct {
-	Known            bool
-	Delivered, Total int
-	Capped           bool // more attempts than were read
-}
+// Day is the summary's window of 24 hours, the success rate the table
+// shows.
+func (r webhookRow) Day() webhook.WindowSummary { return r.Summary.Windows[len(r.Summary.Windows)-1] }
 
-func (s successRate) Percent() string {
-	if s.Total == 0 {
-		return ""
-	}
-	return strings.TrimSuffix(fmt.Sprintf("%.1f", 100*float64(s.Delivered)/float64(s.Total)), ".0") + "%"
+// percent shows a success rate.
+func percent(rate float64) string {
+	return strings.TrimSuffix(fmt.Sprintf("%.1f", 100*rate), ".0") + "%"
 }
 
 func (h *Handler) list(c *request) error {
@@ -64,14 +51,46 @@ func (h *Handler) list(c *request) error {
 		return err
 	}
 	data := listPage{pageData: pageData{Title: "Webhooks", Base: c.base, Nav: "webhooks", Notice: notice(c.r)}, Next: page.Next, Cursor: cursor}
-	for _, w := range page.Webhooks {
-		row := webhookRow{ID: w.ID, Name: w.Name, Version: w.Version, Active: w.Active, Triggers: w.Triggers, Host: host(w.URL)}
-		if err := h.lastAndRate(c, &row); err != nil {
-			return err
-		}
-		data.Webhooks = append(data.Webhooks, row)
+	ids := make([]string, len(page.Webhooks))
+	for i, w := range page.Webhooks {
+		ids[i] = w.ID
+		data.Webhooks = append(data.Webhooks, webhookRow{ID: w.ID, Name: w.Name, Version: w.Version, Active: w.Active, Triggers: w.Triggers, Host: host(w.URL)})
+	}
+	if err := h.summaries(c, data.Webhooks, ids); err != nil {
+		return err
 	}
 	h.render(c, http.StatusOK, "list", data)
+	return nil
+}
+
+// summaries reads the rows' summaries, in one call of the store. A
+// webhook this instance has not loaded yet (another wrote it since its
+// last sync) fails that call: the rows are then read one by one, and its
+// own goes without. A store that keeps no summary leaves them all
+// without.
+func (h *Handler) summaries(c *request, rows []webhookRow, ids []string) error {
+	list, err := c.tenant.Summaries(c.ctx(), ids)
+	switch {
+	case errors.Is(err, webhook.ErrSummaryUnsupported):
+		return nil
+	case errors.Is(err, webhook.ErrNotFound):
+		for i := range rows {
+			s, err := c.tenant.Summary(c.ctx(), ids[i])
+			if errors.Is(err, webhook.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			rows[i].Summary = &s
+		}
+		return nil
+	case err != nil:
+		return err
+	}
+	for i := range rows {
+		rows[i].Summary = &list[i]
+	}
 	return nil
 }
 
@@ -81,55 +100,6 @@ func host(raw string) string {
 		return ""
 	}
 	return u.Host
-}
-
-// lastAndRate reads a webhook's last invocation and its success rate over
-// the window; a store that cannot query leaves both unknown.
-func (h *Handler) lastAndRate(c *request, row *webhookRow) error {
-	q := webhook.InvocationQuery{WebhookID: row.ID, Since: h.cfg.now().Add(-successWindow), Limit: webhook.MaxPageLimit}
-	for read := 0; ; {
-		page, err := c.tenant.Invocations(c.ctx(), q)
-		if errors.Is(err, webhook.ErrQueryUnsupported) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		row.Rate.Known = true
-		for i := range page.Invocations {
-			inv := &page.Invocations[i]
-			if row.Last == nil {
-				row.Last = inv
-			}
-			switch inv.Outcome {
-			case webhook.Delivered:
-				row.Rate.Delivered++
-				row.Rate.Total++
-			case webhook.Failed, webhook.ValidationFailed, webhook.Retrying:
-				row.Rate.Total++
-			}
-		}
-		read += len(page.Invocations)
-		if page.Next == "" {
-			break
-		}
-		if read >= maxRateRecords {
-			row.Rate.Capped = true
-			break
-		}
-		q.Cursor = page.Next
-	}
-	if row.Last == nil {
-		// Nothing in the window: the last record may be older.
-		page, err := c.tenant.Invocations(c.ctx(), webhook.InvocationQuery{WebhookID: row.ID, Limit: 1})
-		if err != nil {
-			return err
-		}
-		if len(page.Invocations) > 0 {
-			row.Last = &page.Invocations[0]
-		}
-	}
-	return nil
 }
 
 // notice is the message a redirect after a change carries.
@@ -173,7 +143,9 @@ type editPage struct {
 	Operators  []string
 	Methods    []string
 	Breaker    webhook.BreakerState
-	Test       *testResult
+	// Summary is the webhook's, nil when the store keeps none.
+	Summary *webhook.Summary
+	Test    *testResult
 	// SecretsAgain says secrets typed into the form were not sent back,
 	// and must be typed again.
 	SecretsAgain bool
@@ -307,6 +279,12 @@ func (h *Handler) edit(c *request) error {
 	p.Title = w.Name
 	p.Breaker, err = c.tenant.Breaker(w.ID)
 	if err != nil {
+		return err
+	}
+	switch s, err := c.tenant.Summary(c.ctx(), w.ID); {
+	case err == nil:
+		p.Summary = &s
+	case !errors.Is(err, webhook.ErrSummaryUnsupported):
 		return err
 	}
 	h.render(c, http.StatusOK, "edit", p)

@@ -26,6 +26,8 @@
 //	POST   /webhooks/{id}/gate                call it as a flow's condition; the decision
 //	GET    /webhooks/{id}/breaker             circuit breaker state
 //	POST   /webhooks/{id}/breaker/reset       close the breaker
+//	GET    /webhooks/{id}/summary             last outcome, success rate and latency over 5 min, 1 h, 24 h, dead letters waiting
+//	GET    /summaries?id=…&id=…               the same of up to 100 webhooks at once
 //	POST   /webhooks/{id}/recover             redeliver its dead letters since (and until) a time
 //	POST   /webhooks/{id}/dead-letters/discard  delete its dead letters within a time range
 //	POST   /validate                          check a definition, saving nothing

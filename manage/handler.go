@@ -224,6 +224,8 @@ func (h *Handler) problemOf(c *call, err error) *problem {
 		return fieldProblem(selector.Field, selector.Reason)
 	case errors.Is(err, webhook.ErrQueryUnsupported):
 		return newProblem(kindNotImplemented, "the service keeps invocation records where they cannot be queried")
+	case errors.Is(err, webhook.ErrSummaryUnsupported):
+		return newProblem(kindNotImplemented, "the service's invocation store keeps no summary")
 	case errors.Is(err, webhook.ErrEraseUnsupported):
 		return newProblem(kindNotImplemented, "the service's store or engine cannot erase on request")
 	case errors.Is(err, webhook.ErrClosed):

@@ -59,6 +59,8 @@ func TestATenantSeesNothingOfAnother(t *testing.T) {
 		{"POST /webhooks/{id}/gate", "/webhooks/a-hook/gate", map[string]any{"trigger": "RequestCreated"}, nil, http.StatusNotFound},
 		{"GET /webhooks/{id}/breaker", "/webhooks/a-hook/breaker", nil, nil, http.StatusNotFound},
 		{"POST /webhooks/{id}/breaker/reset", "/webhooks/a-hook/breaker/reset", nil, nil, http.StatusNotFound},
+		{"GET /webhooks/{id}/summary", "/webhooks/a-hook/summary", nil, nil, http.StatusNotFound},
+		{"GET /summaries", "/summaries?id=a-hook", nil, nil, http.StatusNotFound},
 		{"POST /webhooks/{id}/recover", "/webhooks/a-hook/recover", map[string]any{"since": since}, nil, http.StatusNotFound},
 		{"POST /validate", "/validate", def, nil, http.StatusOK},
 		{"POST /test", "/test", map[string]any{"webhook": borrow}, nil, http.StatusOK},

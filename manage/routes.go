@@ -32,6 +32,8 @@ var routes = []route{
 	{method: http.MethodPost, path: "/webhooks/{id}/gate", serve: (*Handler).gate},
 	{method: http.MethodGet, path: "/webhooks/{id}/breaker", serve: (*Handler).breaker},
 	{method: http.MethodPost, path: "/webhooks/{id}/breaker/reset", serve: (*Handler).resetBreaker},
+	{method: http.MethodGet, path: "/webhooks/{id}/summary", serve: (*Handler).summary},
+	{method: http.MethodGet, path: "/summaries", serve: (*Handler).summaries},
 	{method: http.MethodPost, path: "/webhooks/{id}/recover", serve: (*Handler).recoverDeadLetters},
 	{method: http.MethodPost, path: "/webhooks/{id}/dead-letters/discard", serve: (*Handler).discardDeadLetters},
 	{method: http.MethodPost, path: "/validate", serve: (*Handler).validate},
@@ -431,6 +433,37 @@ func (h *Handler) breaker(c *call) error {
 		return err
 	}
 	writeJSON(c.w, "application/json", http.StatusOK, breakerJSON{s})
+	return nil
+}
+
+func (h *Handler) summary(c *call) error {
+	s, err := c.tenant.Summary(c.r.Context(), c.r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(c.w, "application/json", http.StatusOK, s)
+	return nil
+}
+
+// maxSummaries bounds the webhooks of one GET /summaries: a page of the
+// console's table.
+const maxSummaries = 100
+
+func (h *Handler) summaries(c *call) error {
+	ids := c.r.URL.Query()["id"]
+	switch {
+	case len(ids) == 0:
+		return fieldProblem("id", "give the webhooks' ids, as id=…&id=…")
+	case len(ids) > maxSummaries:
+		return fieldProblem("id", fmt.Sprintf("at most %d ids, not %d", maxSummaries, len(ids)))
+	}
+	list, err := c.tenant.Summaries(c.r.Context(), ids)
+	if err != nil {
+		return err
+	}
+	writeJSON(c.w, "application/json", http.StatusOK, struct {
+		Summaries []webhook.Summary `json:"summaries"`
+	}{list})
 	return nil
 }
 

@@ -28,7 +28,9 @@
 // database, so every instance sees the same history, and TakeDeadLetter
 // (behind Dispatcher.Redeliver) hands a dead letter to exactly one of them.
 // It pages through one tenant's history for a management API
-// (webhook.QueryStore).
+// (webhook.QueryStore), and the database keeps each webhook's summary
+// counters in the transaction that writes a record or a dead letter
+// (webhook.SummaryStore), so that every instance adds to the same ones.
 //
 // DefinitionStore (Engine.DefinitionStore) is a defstore.Store in the same
 // database: webhook definitions per tenant, changed at run time and

@@ -20,6 +20,14 @@ func PageSQL(postgres, deadLetters bool, tenant, webhookID, outcome string, sinc
 	return pageSQL(d, cols, "outhook_invocation", "started_at", "id", tenant, f, limit)
 }
 
+// PGPruneDeadAge and PGPruneRecordAge are the DELETEs of a batch of dead
+// letters, and of records, by age on PostgreSQL, for the test of their
+// plans.
+const (
+	PGPruneDeadAge   = pgPruneDeadAge
+	PGPruneRecordAge = pgPruneRecordAge
+)
+
 // SetBeforeCommit makes s call f in each of its write transactions once
 // the change is numbered and written, before the commit: the writer lock
 // is held meanwhile.

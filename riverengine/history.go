@@ -22,7 +22,9 @@ var _ webhook.EraseStore = (*Store)(nil)
 const pruneBatch = 1000
 
 // Enforce deletes now what r bounds (its clock says when now is; its
-// Interval is not used), a batch at a time, and reports what it deleted.
+// Interval is not used), a batch at a time, and reports what it deleted;
+// it also drops the summary's slots older than webhook.SummaryKept, which
+// it does not count.
 // Counts are per webhook of a tenant. Several instances may enforce at
 // once: on PostgreSQL each batch skips the rows another holds, and every
 // delete is idempotent, so nothing is deleted, or counted, twice.
@@ -45,6 +47,10 @@ func (s *Store) Enforce(ctx context.Context, r webhook.Retention) (webhook.Prune
 		{r.RecordsPerWebhook > 0, &out.Invocations, true, func() (int64, error) { return s.pruneCount(ctx, false, r.RecordsPerWebhook) }},
 		{r.DeadLetterAge > 0, &out.DeadLetters, false, func() (int64, error) { return s.b.pruneAge(ctx, true, now.Add(-r.DeadLetterAge)) }},
 		{r.DeadLettersPerWebhook > 0, &out.DeadLetters, true, func() (int64, error) { return s.pruneCount(ctx, true, r.DeadLettersPerWebhook) }},
+		// The summary's slots of no window any more: not counted in out.
+		{true, new(int64), true, func() (int64, error) {
+			return s.b.pruneSlots(ctx, webhook.SlotStart(now).Add(webhook.SummarySlot-webhook.SummaryKept))
+		}},
 	} {
 		for step.on {
 			n, err := step.delete()
@@ -89,6 +95,9 @@ func (s *Store) pruneCount(ctx context.Context, dead bool, keep int) (int64, err
 // Erase deletes the records and dead letters of er.Tenant that its
 // selector picks and keeps er, counts set, in one transaction. Picking by
 // event id reads every row of the tenant (or of the webhook) once.
+// Erasing a tenant or a webhook deletes its summary's counters in the
+// same transaction; erasing by event id leaves them, as they hold no
+// event.
 func (s *Store) Erase(ctx context.Context, er webhook.Erasure) (webhook.Erasure, error) {
 	er.At = er.At.Truncate(s.b.precision())
 	if err := s.b.erase(ctx, &er); err != nil {
@@ -145,13 +154,22 @@ func discardSQL(d dialect, rowKey, tenant string, f filter, limit int) (string, 
 
 // PostgreSQL.
 
+// pgPruneDeadAge deletes a batch of the dead letters that failed before
+// $1: found through the BRIN index on failed_at, then deleted by key (=
+// ANY, where IN let the planner join them with a scan of the whole table).
+const pgPruneDeadAge = `DELETE FROM outhook_dead_letter WHERE delivery_id = ANY(ARRAY(SELECT delivery_id FROM outhook_dead_letter
+	WHERE failed_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED))`
+
+// pgPruneRecordAge is pgPruneDeadAge for records, through their BRIN
+// index on started_at.
+const pgPruneRecordAge = `DELETE FROM outhook_invocation WHERE seq = ANY(ARRAY(SELECT seq FROM outhook_invocation
+	WHERE started_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED))`
+
 func (s *pgStore) pruneAge(ctx context.Context, dead bool, before time.Time) (int64, error) {
 	if dead {
-		return s.exec(ctx, `DELETE FROM outhook_dead_letter WHERE delivery_id IN (SELECT delivery_id FROM outhook_dead_letter
-			WHERE failed_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`, pgBound(before), pruneBatch)
+		return s.exec(ctx, pgPruneDeadAge, pgBound(before), pruneBatch)
 	}
-	return s.exec(ctx, `DELETE FROM outhook_invocation WHERE seq IN (SELECT seq FROM outhook_invocation
-		WHERE started_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`, pgBound(before), pruneBatch)
+	return s.exec(ctx, pgPruneRecordAge, pgBound(before), pruneBatch)
 }
 
 // pruneCount picks the rows past the latest keep of the webhook through
@@ -203,6 +221,12 @@ func (s *pgStore) erase(ctx context.Context, er *webhook.Erasure) error {
 			}
 			er.DeadLetters = tag.RowsAffected()
 		} else if er.DeadLetters, err = s.eraseDeadByEvent(ctx, tx, er, &safe); err != nil {
+			return err
+		}
+		if err := eraseSummary(pgDialect, &safe, func(q string, args ...any) error {
+			_, err := tx.Exec(ctx, q, args...)
+			return err
+		}); err != nil {
 			return err
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO outhook_erasure (id, tenant, webhook_id, event_id, actor, at, invocations, dead_letters, deliveries)
@@ -342,6 +366,12 @@ func (s *sqliteStore) erase(ctx context.Context, er *webhook.Erasure) error {
 	}
 	where, args = eraseWhere(sqliteDialect, er, "json_extract(event, '$.event_id')")
 	if er.DeadLetters, err = count("DELETE FROM outhook_dead_letter WHERE tenant = ?1"+where, args); err != nil {
+		return err
+	}
+	if err := eraseSummary(sqliteDialect, er, func(q string, args ...any) error {
+		_, err := tx.ExecContext(ctx, q, args...)
+		return err
+	}); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO outhook_erasure (id, tenant, webhook_id, event_id, actor, at, invocations, dead_letters, deliveries)

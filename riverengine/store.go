@@ -11,6 +11,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -30,7 +31,10 @@ import (
 //
 // Records are kept until Prune, Enforce (WithRetention) or Erase deletes
 // them; dead letters until they are taken for redelivery, discarded,
-// enforced or erased. During PublishTx the records Publish makes (for
+// enforced or erased. It is a webhook.SummaryStore: the database keeps
+// the counters as it writes (see SummaryCounts), and their 5-minute slots
+// until Enforce drops those older than a day; without retention they
+// stay, a row per webhook per slot with attempts. During PublishTx the records Publish makes (for
 // filtered and inactive webhooks, with webhook.WithRecordFiltered) are
 // written in the caller's transaction, so they commit or roll back with it.
 type Store struct {
@@ -68,6 +72,11 @@ type storeBackend interface {
 	erase(ctx context.Context, er *webhook.Erasure) error
 	erasures(ctx context.Context, tenant string, limit int) ([]webhook.Erasure, error)
 	discard(ctx context.Context, tenant string, f filter, limit int) (int64, error)
+	// summaryCounts fills at[id] for each id with its counters, and its
+	// slots since since in order.
+	summaryCounts(ctx context.Context, tenant string, ids []string, since time.Time, at map[string]*webhook.SummaryCounts) error
+	// pruneSlots deletes the summary slots that start before before.
+	pruneSlots(ctx context.Context, before time.Time) (int64, error)
 }
 
 // filter selects the rows of a page. Its times are the query's; each
@@ -546,6 +555,11 @@ func (s *pgStore) prune(ctx context.Context, before time.Time) (int64, error) {
 // sqliteStore is the SQLite backend.
 type sqliteStore struct {
 	db *sql.DB
+	// insert is the INSERT of a record outside a transaction, prepared on
+	// first use: its program holds the summary's triggers, which SQLite
+	// would otherwise compile again for every record.
+	mu     sync.Mutex
+	insert *sql.Stmt
 }
 
 var sqliteDialect = dialect{
@@ -573,18 +587,39 @@ func (s *sqliteStore) ownsTx(tx any) bool {
 
 func (s *sqliteStore) precision() time.Duration { return time.Nanosecond }
 
+const sqliteInsertRecord = `INSERT INTO outhook_invocation (id, tenant, delivery_id, webhook_id, outcome, started_at, record)
+	VALUES (?, ?, ?, ?, ?, ?, ?)`
+
 // record writes in tx when there is one: with SQLite's single connection,
-// a write beside the caller's transaction would wait for it forever.
+// a write beside the caller's transaction would wait for it forever (and
+// so would preparing the statement on the database).
 func (s *sqliteStore) record(ctx context.Context, tx any, inv *webhook.Invocation, rec []byte) error {
-	const q = `INSERT INTO outhook_invocation (id, tenant, delivery_id, webhook_id, outcome, started_at, record)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`
 	args := []any{inv.ID, inv.Tenant, inv.DeliveryID, inv.WebhookID, string(inv.Outcome), unixNano(inv.StartedAt), string(rec)}
 	if tx, ok := tx.(*sql.Tx); ok {
-		_, err := tx.ExecContext(ctx, q, args...)
+		_, err := tx.ExecContext(ctx, sqliteInsertRecord, args...)
 		return err
 	}
-	_, err := s.db.ExecContext(ctx, q, args...)
+	stmt, err := s.insertStmt(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = stmt.ExecContext(ctx, args...)
 	return err
+}
+
+// insertStmt returns the prepared INSERT of a record; a failure to
+// prepare it is tried again on the next record.
+func (s *sqliteStore) insertStmt(ctx context.Context) (*sql.Stmt, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.insert == nil {
+		stmt, err := s.db.PrepareContext(ctx, sqliteInsertRecord)
+		if err != nil {
+			return nil, err
+		}
+		s.insert = stmt
+	}
+	return s.insert, nil
 }
 
 func (s *sqliteStore) invocations(ctx context.Context, tenant string, f filter, limit int) ([]invocationRow, error) {

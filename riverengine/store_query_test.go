@@ -297,7 +297,7 @@ func TestStoreHistory(t *testing.T) {
 		pool := newPool(t, needPostgres(t))
 		require.NoError(t, riverengine.Migrate(context.Background(), pool))
 		storetest.RunHistory(t, func(t *testing.T, r webhook.Retention) storetest.HistoryStore {
-			_, err := pool.Exec(context.Background(), "TRUNCATE outhook_invocation, outhook_dead_letter, outhook_erasure")
+			_, err := pool.Exec(context.Background(), "TRUNCATE outhook_invocation, outhook_dead_letter, outhook_erasure, outhook_summary, outhook_summary_slot")
 			require.NoError(t, err)
 			s := riverengine.NewStore(pool)
 			return storetest.HistoryStore{Store: s, Enforce: enforce(t, s, r)}
@@ -306,7 +306,7 @@ func TestStoreHistory(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) {
 		db := migratedSQLite(t)
 		storetest.RunHistory(t, func(t *testing.T, r webhook.Retention) storetest.HistoryStore {
-			_, err := db.Exec("DELETE FROM outhook_invocation; DELETE FROM outhook_dead_letter; DELETE FROM outhook_erasure")
+			_, err := db.Exec("DELETE FROM outhook_invocation; DELETE FROM outhook_dead_letter; DELETE FROM outhook_erasure; DELETE FROM outhook_summary; DELETE FROM outhook_summary_slot")
 			require.NoError(t, err)
 			s := riverengine.NewSQLiteStore(db)
 			return storetest.HistoryStore{Store: s, Enforce: enforce(t, s, r)}

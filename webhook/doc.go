@@ -97,6 +97,10 @@
 // a webhook's or an event id's history and queued deliveries on request
 // and records the erasure; Tenant.RedeliverDeadLetters and
 // DiscardDeadLetters act on a time range of a webhook's dead letters.
+// Tenant.Summary and Summaries say, next to each webhook, its breaker, last
+// outcome, attempts, success rate and latency percentiles over the last 5
+// minutes, hour and day, and its dead letters waiting, from counters a
+// SummaryStore keeps as it writes.
 //
 // WithOperationalEvents tells a Go hook, and optionally the webhook's own
 // tenant as events of the operational kind (package operational), that a

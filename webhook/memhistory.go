@@ -54,7 +54,8 @@ func (s *MemoryStore) Close(ctx context.Context) error {
 }
 
 // Enforce deletes now what r bounds (its clock says when now is; its
-// Interval is not used), and reports what it deleted; it never fails.
+// Interval is not used), and reports what it deleted; it never fails. It
+// also drops the summary's slots older than SummaryKept, uncounted.
 // WithRetention has the store call it in the background.
 func (s *MemoryStore) Enforce(_ context.Context, r Retention) (Pruned, error) {
 	var out Pruned
@@ -72,6 +73,17 @@ func (s *MemoryStore) Enforce(_ context.Context, r Retention) (Pruned, error) {
 			if l.n == 0 {
 				delete(hooks, id)
 			}
+		}
+	}
+	// Slots of no window any more.
+	for tenant, hooks := range s.summaries {
+		for id, h := range hooks {
+			if h.dropSlots(SlotStart(now).Add(SummarySlot - SummaryKept)); len(h.slots) == 0 && h.last == nil {
+				delete(hooks, id)
+			}
+		}
+		if len(hooks) == 0 {
+			delete(s.summaries, tenant)
 		}
 	}
 	for tenant, hooks := range s.dead {
@@ -110,11 +122,21 @@ func (h *hookRecords) dropOldest() {
 
 // Erase deletes the records and dead letters of er.Tenant that its
 // selector picks, counts them in er, and keeps er (up to the latest
-// thousand of each tenant).
+// thousand of each tenant). Erasing a tenant or a webhook drops its
+// summary's counters too; erasing by event id leaves them.
 func (s *MemoryStore) Erase(_ context.Context, er Erasure) (Erasure, error) {
 	er.At = er.At.Round(0)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if er.EventID == "" {
+		// The counters go with the tenant's or the webhook's history; an
+		// erasure by event id leaves them, as they hold no event.
+		if er.WebhookID == "" {
+			delete(s.summaries, er.Tenant)
+		} else if hooks := s.summaries[er.Tenant]; hooks != nil {
+			delete(hooks, er.WebhookID)
+		}
+	}
 	hooks := s.records[er.Tenant]
 	for id, h := range hooks {
 		if er.WebhookID != "" && id != er.WebhookID {

@@ -9,7 +9,8 @@ import (
 	"time"
 )
 
-// MemoryStore is the default InvocationStore, and a QueryStore: it keeps
+// MemoryStore is the default InvocationStore, a QueryStore and a
+// SummaryStore: it keeps
 // the latest records of each webhook of each tenant and its dead letters
 // in memory, both bounded, so a webhook that fails forever cannot grow the
 // process. It is safe for concurrent use.
@@ -33,6 +34,8 @@ type MemoryStore struct {
 	deadAt      map[string]deadRef
 	evictedDead int64
 	erasures    map[string][]Erasure // tenant -> its erasures, oldest first
+	// tenant -> webhook id -> its summary's counters.
+	summaries map[string]map[string]*hookSummary
 
 	retention *Retention
 	stop      chan struct{} // closed by Close
@@ -81,6 +84,7 @@ func NewMemoryStore(perWebhook, deadPerWebhook int, opts ...MemoryStoreOption) *
 		dead:           map[string]map[string]*timeline[DeadLetter]{},
 		deadAt:         map[string]deadRef{},
 		erasures:       map[string][]Erasure{},
+		summaries:      map[string]map[string]*hookSummary{},
 		stop:           make(chan struct{}),
 		stopped:        make(chan struct{}),
 	}
@@ -119,6 +123,7 @@ func (s *MemoryStore) Record(_ context.Context, inv Invocation) error {
 	// Lists are in wall-clock order, as cursors and bounds compare:
 	// monotonic readings would order two times of this process otherwise.
 	inv.StartedAt = inv.StartedAt.Round(0)
+	s.count(&inv)
 	p := &inv
 	dropped, ok := h.all.insert(p)
 	if ok {

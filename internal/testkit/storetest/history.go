@@ -22,8 +22,9 @@ type HistoryStore struct {
 	Enforce func() webhook.Pruned
 }
 
-// RunHistory is the conformance suite of webhook.EraseStore and of
-// retention: every store erases, discards and prunes alike, and never
+// RunHistory is the conformance suite of webhook.EraseStore, of
+// retention and of webhook.SummaryStore (which the store must be too):
+// every store erases, discards, prunes and counts alike, and never
 // touches another tenant's rows.
 func RunHistory(t *testing.T, newStore func(t *testing.T, r webhook.Retention) HistoryStore) {
 	t.Run("RetentionByAge", func(t *testing.T) { testRetentionByAge(t, newStore) })
@@ -31,6 +32,10 @@ func RunHistory(t *testing.T, newStore func(t *testing.T, r webhook.Retention) H
 	t.Run("Erase", func(t *testing.T) { testErase(t, newStore) })
 	t.Run("EraseHostileIDs", func(t *testing.T) { testEraseHostile(t, newStore(t, webhook.Retention{}).Store) })
 	t.Run("DiscardRace", func(t *testing.T) { testDiscardRace(t, newStore(t, webhook.Retention{}).Store) })
+	t.Run("SummaryCounts", func(t *testing.T) { testSummaryCounts(t, newStore) })
+	t.Run("SummaryDeadLetters", func(t *testing.T) { testSummaryDeadLetters(t, newStore) })
+	t.Run("SummaryBound", func(t *testing.T) { testSummaryBound(t, newStore) })
+	t.Run("SummaryForget", func(t *testing.T) { testSummaryForget(t, newStore) })
 }
 
 // eventWithID is an event carrying id.

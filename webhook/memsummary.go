@@ -1,0 +1,89 @@
+package webhook
+
+import (
+	"context"
+	"slices"
+	"time"
+)
+
+var _ SummaryStore = (*MemoryStore)(nil)
+
+// hookSummary is what a MemoryStore counts of one webhook.
+type hookSummary struct {
+	last  *Invocation // nil until a record may be the last
+	slots []SlotCounts
+}
+
+// count adds inv to its webhook's counters; s.mu is held.
+func (s *MemoryStore) count(inv *Invocation) {
+	if !lastWorthy(inv.Outcome) {
+		return
+	}
+	hooks := s.summaries[inv.Tenant]
+	if hooks == nil {
+		hooks = map[string]*hookSummary{}
+		s.summaries[inv.Tenant] = hooks
+	}
+	h := hooks[inv.WebhookID]
+	if h == nil {
+		h = &hookSummary{}
+		hooks[inv.WebhookID] = h
+	}
+	if h.last == nil || !inv.StartedAt.Before(h.last.StartedAt) {
+		h.last = &Invocation{Outcome: inv.Outcome, StartedAt: inv.StartedAt, Reason: inv.Reason}
+	}
+	if !Counted(inv) {
+		return
+	}
+	start := SlotStart(inv.StartedAt)
+	i, found := slices.BinarySearchFunc(h.slots, start, func(sl SlotCounts, t time.Time) int { return sl.Start.Compare(t) })
+	if !found {
+		h.slots = slices.Insert(h.slots, i, SlotCounts{Start: start})
+	}
+	sl := &h.slots[i]
+	if inv.Outcome == Delivered {
+		sl.Delivered++
+	}
+	sl.Latency[LatencyBucket(inv.Duration)]++
+	// Slots older than the longest window before the newest are of no
+	// summary: dropped here so that a store without retention stays
+	// bounded.
+	h.dropSlots(h.slots[len(h.slots)-1].Start.Add(-SummaryKept))
+}
+
+// dropSlots drops the slots that start before t.
+func (h *hookSummary) dropSlots(t time.Time) {
+	n := 0
+	for n < len(h.slots) && h.slots[n].Start.Before(t) {
+		n++
+	}
+	h.slots = slices.Delete(h.slots, 0, n)
+}
+
+// SummaryCounts returns the counters of tenant's webhooks ids. Its cost
+// is that of the slots it returns.
+func (s *MemoryStore) SummaryCounts(_ context.Context, tenant string, ids []string, since time.Time) ([]SummaryCounts, error) {
+	out := make([]SummaryCounts, len(ids))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, id := range ids {
+		c := &out[i]
+		c.WebhookID = id
+		if l := s.dead[tenant][id]; l != nil {
+			c.DeadLetters = int64(l.n)
+		}
+		h := s.summaries[tenant][id]
+		if h == nil {
+			continue
+		}
+		if h.last != nil {
+			c.LastOutcome, c.LastAt, c.LastReason = h.last.Outcome, h.last.StartedAt, h.last.Reason
+		}
+		for _, sl := range h.slots {
+			if !sl.Start.Before(since) {
+				c.Slots = append(c.Slots, sl)
+			}
+		}
+	}
+	return out, nil
+}
