@@ -156,19 +156,6 @@ func (s OperationalSettings) withDefaults() OperationalSettings {
 	return s
 }
 
-// WithClock makes the Dispatcher read the time from now instead of
-// time.Now: retry schedules and budgets, rate limits, circuit breakers'
-// cool-downs, records' times and the operational events' windows and
-// periods. Delays the engine waits are still real time. A nil now keeps
-// time.Now.
-func WithClock(now func() time.Time) Option {
-	return optionFunc(func(c *config) {
-		if now != nil {
-			c.now = now
-		}
-	})
-}
-
 // opsBuckets is how many slices a window is counted in: the failure
 // rate forgets an old attempt within a twentieth of the window.
 const opsBuckets = 20

@@ -770,3 +770,16 @@ func WithChangeHook(fn func(defstore.Revision)) Option {
 		}
 	})
 }
+
+// WithClock makes the Dispatcher read the time from now instead of
+// time.Now: retry schedules and budgets, rate limits, circuit breakers'
+// cool-downs, records' times and the operational events' windows and
+// periods. Delays the engine waits are still real time. A nil now keeps
+// time.Now.
+func WithClock(now func() time.Time) Option {
+	return optionFunc(func(c *config) {
+		if now != nil {
+			c.now = now
+		}
+	})
+}

@@ -18,7 +18,7 @@ import (
 func TestSummaryWindows(t *testing.T) {
 	now := time.Date(2026, 12, 4, 12, 2, 30, 0, time.UTC) // 2.5 min into its slot
 	store := NewMemoryStore(10, 10)
-	d, err := New(WithEngine(&collectingEngine{}), WithInvocationStore(store), optionFunc(func(c *config) { c.now = func() time.Time { return now } }))
+	d, err := New(WithEngine(&collectingEngine{}), WithInvocationStore(store), WithClock(func() time.Time { return now }))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = d.Close(context.Background()) })
 	ctx := context.Background()
