@@ -159,3 +159,28 @@ func TestPublishJSONKeepsNoHoldOfTheCallersBuffer(t *testing.T) {
 	require.NoError(t, err)
 	require.JSONEq(t, first, string(out))
 }
+
+// A filter whose path starts at the root ("$.data...") is stored in a
+// form that loads back: Get and Tenant.Get read the webhook, and its
+// deliveries go on.
+func TestRootPathFilterReadsBackFromTheStore(t *testing.T) {
+	eng := &heldEngine{}
+	d, err := webhook.New(webhook.WithEngine(eng))
+	require.NoError(t, err)
+	defer d.Close(context.Background())
+	f := filter.Must(filter.New(filter.All(filter.Eq("$.data.grantee.type", "user"), filter.Neq("$.data.requester.id", "x"))))
+	w, err := d.Add(webhook.Webhook{Name: "root", Active: true, URL: "https://hooks.example/root",
+		Triggers: []event.Trigger{accessrequest.Created}, Filters: f})
+	require.NoError(t, err)
+
+	got, ok := d.Get(w.ID)
+	require.True(t, ok, "Get reads the stored definition")
+	ev := mock(t, accessrequest.Created)
+	require.True(t, got.Filters.Match(ev.Document()))
+	masked, err := d.Tenant("").Get(context.Background(), w.ID)
+	require.NoError(t, err)
+	require.True(t, masked.Filters.Match(ev.Document()))
+	pub, err := d.Publish(context.Background(), ev)
+	require.NoError(t, err)
+	require.Len(t, pub.Deliveries, 1)
+}
