@@ -89,8 +89,8 @@ type Clause struct {
 	// Path is the event path of a comparison: members separated by dots,
 	// [] for any element of an array, [n] for one element, ["name"] for a
 	// member whose name holds a dot, a bracket or a quote
-	// (data.access_groups[].integration.type). Empty for OpAnd, OpOr and
-	// OpNot.
+	// (data.access_groups[].integration.type); a leading "$." is the event
+	// itself, and may be left out. Empty for OpAnd, OpOr and OpNot.
 	Path string
 	// Values holds the operands of a comparison: JSON scalars (string,
 	// json.Number, bool or nil). OpIn and OpNin take one or more, OpExist a

@@ -152,6 +152,9 @@ func (ix *Index[T]) Candidates(dst []T, event any) []T {
 	}
 	var few [4]bucket
 	hit := few[:0]
+	// An event may hold many values at a path ([] over a long array): a
+	// few buckets are told apart by a scan, many by a map.
+	var hitSet map[bucket]struct{}
 	var found []any
 	for _, p := range ix.paths {
 		found = collect(event, p.steps, found[:0])
@@ -160,8 +163,21 @@ func (ix *Index[T]) Candidates(dst []T, event any) []T {
 			if !ok || len(p.byValue[k]) == 0 {
 				continue
 			}
-			if b := (bucket{p, k}); !slices.Contains(hit, b) {
+			b := bucket{p, k}
+			switch {
+			case hitSet != nil:
+				if _, dup := hitSet[b]; !dup {
+					hitSet[b] = struct{}{}
+					hit = append(hit, b)
+				}
+			case !slices.Contains(hit, b):
 				hit = append(hit, b)
+				if len(hit) > dedupScan {
+					hitSet = make(map[bucket]struct{}, 2*len(hit))
+					for _, h := range hit {
+						hitSet[h] = struct{}{}
+					}
+				}
 			}
 		}
 	}

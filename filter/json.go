@@ -52,7 +52,7 @@ func (c Clause) appendJSON(b []byte) ([]byte, error) {
 		return append(b, "]}"...), nil
 	}
 	b = append(b, '{')
-	b = jsondoc.AppendQuoted(b, c.Path)
+	b = jsondoc.AppendQuoted(b, keyPath(c.Path))
 	b = append(b, ':')
 	if c.Every {
 		b = append(b, `{"$every":`...)
@@ -68,6 +68,17 @@ func (c Clause) appendJSON(b []byte) ([]byte, error) {
 		b = append(b, '}')
 	}
 	return append(b, '}'), nil
+}
+
+// keyPath returns path as a key of a document: a key that starts with "$"
+// is an operator unless it starts with "$.", the root, which a path may
+// start with. A path such as $ref.x, whose first member starts with "$",
+// is written from the root then, which reads the same.
+func keyPath(path string) string {
+	if strings.HasPrefix(path, "$") && !strings.HasPrefix(path, "$.") {
+		return "$." + path
+	}
+	return path
 }
 
 // appendOperand appends the operand of a comparison: an array for OpIn and
@@ -137,7 +148,8 @@ func (c Clause) String() string {
 //	         {"data.approvals[].approver.id": {"$gt": ""}}]}
 //
 // Keys of a document are $and, $or, $not or paths; several keys must all
-// match. A path maps to a literal (equality), to an operator document
+// match. A path may start with "$.", the event itself ("$.data.id" is
+// data.id); any other key starting with "$" is an operator. A path maps to a literal (equality), to an operator document
 // ({"$gte": 1, "$lt": 9}, all must hold; $not and $every wrap another
 // operator document), or to a nested document whose keys continue the path
 // ({"data": {"requester": {"id": "u1"}}}). Operators: $eq $neq (or $ne) $in
@@ -146,7 +158,9 @@ func (c Clause) String() string {
 // ErrOperator, located in the document ("and[1].or[0]").
 //
 // Round trip: unmarshalling the output of MarshalJSON gives back an equal
-// Clause, and marshalling that gives the same bytes. Input that is not
+// Clause (but that a path starting with "$" and not "$.", such as $ref.x,
+// comes back as $.$ref.x, which reads the same), and marshalling that
+// gives the same bytes. Input that is not
 // canonical (shorthand equality, several keys, nested documents) loads into
 // the canonical tree, so its first marshalling may differ from it.
 func (c *Clause) UnmarshalJSON(data []byte) error {
@@ -245,7 +259,7 @@ func docMembers(ms []member, prefix, loc string) (Clause, error) {
 }
 
 func docMember(m member, prefix, loc string) (Clause, error) {
-	if !strings.HasPrefix(m.key, "$") {
+	if !strings.HasPrefix(m.key, "$") || prefix == "" && strings.HasPrefix(m.key, "$.") {
 		path := m.key
 		if prefix != "" {
 			path = appendMember(prefix, m.key)

@@ -227,7 +227,11 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 				break
 			}
 		}
-		h.filter = c.shared.filter(w.Filters)
+		if f, err := c.shared.filter(w.Filters); err != nil {
+			fail("filters", fmt.Errorf("%w: its JSON form does not load back: %w", ErrInvalidFilter, err))
+		} else {
+			h.filter = f
+		}
 	}
 
 	if w.TimeoutInSec < 0 || w.Timeout() > MaxTimeout {

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -452,7 +453,7 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt 
 	var report validate.Report
 	if ok && h.validators.Len() > 0 {
 		report = h.validators.Validate(r)
-		a.Validation = redactResults(red, report.Results)
+		a.Validation = recordResults(red, report.Results)
 	}
 	// Validators have read the headers: the record may now redact them, in
 	// place, since the response is ours alone. A receiver may echo the
@@ -490,13 +491,16 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt 
 	return a
 }
 
-// redactResults redacts, in place, what the validators found in the
-// response: a receiver that echoes the request puts the webhook's secrets
-// there. The failures' errors are redacted too, and still match their
-// sentinels.
-func redactResults(red *redact.Redactor, results []validate.Result) []validate.Result {
+// recordResults makes results fit for a record, in place: what the
+// validators found in the response is redacted, as a receiver that echoes
+// the request puts the webhook's secrets there, and so are the failures'
+// errors, which still match their sentinels. Each result's expected values
+// are copied out of its validator, which webhooks of every tenant may
+// share: the record's reader may change them.
+func recordResults(red *redact.Redactor, results []validate.Result) []validate.Result {
 	for i := range results {
 		res := &results[i]
+		res.Expected = slices.Clone(res.Expected)
 		res.Found = red.String(res.Found)
 		if res.Err != nil && red.String(res.Err.Error()) != res.Err.Error() {
 			res.Err = red.Error(res.Err)

@@ -927,7 +927,9 @@ func (d *Dispatcher) waitCalls() {
 	}
 }
 
-// PublishJSON decodes raw with ParseEvent and publishes it.
+// PublishJSON decodes raw with event.Parse and publishes it. The event
+// keeps a copy of raw, so the caller may reuse raw once PublishJSON
+// returns: queued deliveries keep the event as it was published.
 func (d *Dispatcher) PublishJSON(ctx context.Context, raw []byte) (Published, error) {
 	e, err := event.Parse(raw)
 	if err != nil {

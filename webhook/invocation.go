@@ -72,7 +72,8 @@ type Invocation struct {
 	Request *RecordedRequest `json:"request,omitempty"`
 	// Response is what came back; nil when nothing did.
 	Response *RecordedResponse `json:"response,omitempty"`
-	// Validation holds each response validator's result.
+	// Validation holds each response validator's result. The record has
+	// its own copy of each result's Expected, which a reader may change.
 	Validation []validate.Result `json:"validation,omitempty"`
 	StartedAt  time.Time         `json:"started_at"`
 	Duration   time.Duration     `json:"duration"`

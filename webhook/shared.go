@@ -30,23 +30,17 @@ func (c *compiledValues) body(src string, opts []template.Option) (*template.Tem
 	return c.bodies.get(src, func() (*template.Template, error) { return template.Parse(src, opts...) })
 }
 
-// filter returns a filter that matches as f does: one compiled from f's
-// JSON form, shared with every webhook whose filter has that form, or f
-// itself when it has none. The form is the one a definition store keeps,
-// so it decodes to the same filter.
-func (c *compiledValues) filter(f *filter.Filter) *filter.Filter {
-	if f == nil {
-		return nil
-	}
+// filter returns a filter that matches as f does: the one compiled from
+// f's JSON form, shared with every webhook whose filter has that form. The
+// form is the one a definition store keeps: an error here is a definition
+// that could be stored but not read back, and never the caller's f, which
+// the caller may change.
+func (c *compiledValues) filter(f *filter.Filter) (*filter.Filter, error) {
 	key, err := f.MarshalJSON()
 	if err != nil {
-		return f
+		return nil, err
 	}
-	shared, err := c.filters.get(string(key), func() (*filter.Filter, error) { return filter.Parse(key) })
-	if err != nil {
-		return f
-	}
-	return shared
+	return c.filters.get(string(key), func() (*filter.Filter, error) { return filter.Parse(key) })
 }
 
 // jsonPath returns the validator of validate.JSONPath(path, expected).

@@ -67,11 +67,18 @@ func DefaultSafeHeaders() []string { return slices.Clone(defaultSafe) }
 // DefaultSafeHeaders and knows no secrets; it still redacts every URL
 // structurally.
 type Redactor struct {
-	safe  map[string]bool // nil means defaultSafeSet
-	forms []string        // the known secrets' forms, longest first
-	// first marks the bytes a form starts with, so that scrubbing skips
-	// the others at once.
-	first [256 / 32]uint32
+	safe map[string]bool // nil means defaultSafeSet
+	// forms are the known secrets' forms by first byte, longest first
+	// among those with one first byte: at any position only the forms
+	// starting with its byte are tried, a few even for the dozens of
+	// forms of a certificate's lines, which start with every byte of
+	// base64 between them.
+	forms []string
+	// starts marks the hashes of the pairs of bytes forms start with
+	// (every form has at least two), so that scrubbing skips most
+	// positions at once: a first byte alone would not, as a certificate's
+	// forms start with most bytes of a base64 body.
+	starts [256 / 32]uint32
 }
 
 // Option configures New. A nil Option is ignored.
@@ -137,7 +144,8 @@ func New(opts ...Option) *Redactor {
 	}
 	r.forms = forms(secrets)
 	for _, f := range r.forms {
-		r.first[f[0]/32] |= 1 << (f[0] % 32)
+		h := pairHash(f[0], f[1])
+		r.starts[h/32] |= 1 << (h % 32)
 	}
 	return r
 }
@@ -197,8 +205,9 @@ func (r *Redactor) secretsOf(u *url.URL, h http.Header) []string {
 	return out
 }
 
-// forms lists the secrets and their escaped forms, longest first so that
-// a secret containing another is replaced whole. The JSON forms are those
+// forms lists the secrets and their escaped forms by first byte, and
+// longest first among those with one first byte, so that a secret
+// containing another is replaced whole. The JSON forms are those
 // of common encoders: with and without HTML escaping (\u003c), and with
 // '/' escaped as '\/' (PHP's default).
 func forms(secrets []string) []string {
@@ -230,7 +239,12 @@ func forms(secrets []string) []string {
 			}
 		}
 	}
-	slices.SortFunc(out, func(a, b string) int { return len(b) - len(a) })
+	slices.SortFunc(out, func(a, b string) int {
+		if a[0] != b[0] {
+			return int(a[0]) - int(b[0])
+		}
+		return len(b) - len(a)
+	})
 	return out
 }
 
@@ -256,8 +270,8 @@ func (r *Redactor) scrub(s string) string {
 	}
 	var b strings.Builder
 	done := 0 // s[:done] is in b
-	for i := 0; i < len(s); {
-		if c := s[i]; r.first[c/32]&(1<<(c%32)) != 0 {
+	for i := 0; i+1 < len(s); {
+		if h := pairHash(s[i], s[i+1]); r.starts[h/32]&(1<<(h%32)) != 0 {
 			if n := r.formAt(s[i:]); n > 0 {
 				b.WriteString(s[done:i])
 				b.WriteString(Redacted)
@@ -275,9 +289,27 @@ func (r *Redactor) scrub(s string) string {
 	return b.String()
 }
 
-// formAt returns the length of the longest form s starts with, or 0.
+// pairHash spreads the pairs of bytes over the 256 bits of starts.
+func pairHash(a, b byte) uint8 {
+	return uint8((uint32(a)<<8 | uint32(b)) * 0x9e3779b1 >> 24)
+}
+
+// formAt returns the length of the longest form s, which is not empty,
+// starts with, or 0.
 func (r *Redactor) formAt(s string) int {
-	for _, f := range r.forms {
+	c := s[0]
+	lo, hi := 0, len(r.forms) // the first form starting with c or after it
+	for lo < hi {
+		if m := int(uint(lo+hi) >> 1); r.forms[m][0] < c {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	for _, f := range r.forms[lo:] {
+		if f[0] != c {
+			break
+		}
 		if strings.HasPrefix(s, f) {
 			return len(f)
 		}
