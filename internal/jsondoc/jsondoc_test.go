@@ -225,7 +225,15 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte(`{"a":[1,2,{"b":"\ud83d"}]}`))
 	f.Add([]byte("{\"a\":[\"\\n\xff\"]}"))
+	f.Add(append(bytes.Repeat([]byte{'['}, MaxDepth+1), bytes.Repeat([]byte{']'}, MaxDepth+1)...)) // valid for encoding/json, too deep here
 	f.Fuzz(func(t *testing.T, in []byte) {
+		if nesting(in) > MaxDepth {
+			// Refused by design, where encoding/json goes deeper.
+			if _, err := Parse(in); err == nil {
+				t.Fatalf("Parse took %d levels, more than MaxDepth", nesting(in))
+			}
+			return
+		}
 		strict := json.Valid(in) && utf8.Valid(in) && !hasLoneSurrogate(in)
 		if _, err := ParseStrict(in); (err == nil) != strict {
 			t.Fatalf("ParseStrict err %v, but json.Valid, utf8.Valid and hasLoneSurrogate say %v", err, strict)
@@ -352,4 +360,28 @@ func hasLoneSurrogate(in []byte) bool {
 		i += 5
 	}
 	return false
+}
+
+// nesting returns how deep in's brackets go outside strings, the measure
+// MaxDepth bounds.
+func nesting(in []byte) int {
+	depth, most, inString, escaped := 0, 0, false, false
+	for _, c := range in {
+		switch {
+		case inString && escaped:
+			escaped = false
+		case inString && c == '\\':
+			escaped = true
+		case inString:
+			inString = c != '"'
+		case c == '"':
+			inString = true
+		case c == '[' || c == '{':
+			depth++
+			most = max(most, depth)
+		case c == ']' || c == '}':
+			depth--
+		}
+	}
+	return most
 }
