@@ -1,6 +1,7 @@
 package riverengine
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -19,6 +20,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/outhook/outhook/engine"
+	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/webhook"
 )
 
@@ -166,7 +168,10 @@ func WithLogger(l *slog.Logger) Option {
 // webhook.WithEngine; its Store comes with it (see InvocationStore).
 //
 // A job carries the delivery's id, webhook id, creation time, event and
-// trace context (so that each run's span joins the publisher's trace);
+// trace context (so that each run's span joins the publisher's trace); on
+// PostgreSQL, the jobs of a Publish that fans out to several webhooks
+// refer instead to one row of outhook_event that keeps the event once
+// (see Enqueue);
 // whichever instance runs it finds the webhook by id in its own
 // Dispatcher. Instances that follow one definition store (DefinitionStore,
 // given with webhook.WithDefinitionStore) share their webhooks; others
@@ -355,10 +360,14 @@ func (e *Engine) Start(r engine.Runner) error {
 	return nil
 }
 
-// Enqueue inserts the batch's jobs, and for each delivery with an
-// ordering key its row in the key's line, in one transaction: tx, the
-// caller's own (a pgx.Tx on PostgreSQL, a *sql.Tx on SQLite, as given to
-// webhook.Dispatcher.PublishTx), or else one of its own. It takes no lock
+// Enqueue inserts the batch's jobs, in one statement (River's batch
+// insert), and for each delivery with an ordering key its row in the
+// key's line, in one transaction: on PostgreSQL, a batch of several
+// deliveries keeps its event once, in a row of outhook_event inserted
+// first that the jobs refer to, rather than in every job. The
+// transaction is tx, the caller's own (a pgx.Tx on PostgreSQL, a *sql.Tx
+// on SQLite, as given to webhook.Dispatcher.PublishTx), or else one of its
+// own. It takes no lock
 // there: concurrent transactions publishing keys in any order neither
 // wait for nor deadlock each other (the key's order is decided when its
 // jobs are fetched; see Engine). Enqueue never blocks for room and never
@@ -388,14 +397,36 @@ func (e *Engine) Enqueue(ctx context.Context, tx engine.Tx, batch []*engine.Deli
 			OrderingKey: storedKey(d.OrderingKey), DefinitionVersion: d.DefinitionVersion, Trace: d.TraceContext,
 		}
 	}
-	if err := e.queue.insert(ctx, tx, args, &river.InsertOpts{Queue: e.cfg.queue, MaxAttempts: maxRiverAttempts}); err != nil {
+	ev := sharedEvent(batch)
+	ref, err := e.queue.insert(ctx, tx, args, ev, &river.InsertOpts{Queue: e.cfg.queue, MaxAttempts: maxRiverAttempts})
+	if err != nil {
 		ee := &EnqueueError{Deliveries: len(batch), Err: err}
 		if len(batch) > 0 {
 			ee.DeliveryID, ee.WebhookID = batch[0].ID, batch[0].WebhookID
 		}
 		return ee
 	}
+	if ref != 0 && !e.cfg.publishOnly {
+		// This instance likely runs some of the batch: it need not read
+		// the event back. A rolled-back tx leaves an entry no job refers to.
+		e.worker.events.put(ref, ev)
+	}
 	return nil
+}
+
+// sharedEvent returns the event of every delivery of batch, or nil when
+// they do not share one.
+func sharedEvent(batch []*engine.Delivery) *event.Event {
+	if len(batch) == 0 {
+		return nil
+	}
+	ev := batch[0].Event
+	for _, d := range batch[1:] {
+		if d.Event != ev && !bytes.Equal(d.Event.JSON(), ev.JSON()) {
+			return nil
+		}
+	}
+	return ev
 }
 
 // storedKey is the form of an ordering key the database keeps: the key
