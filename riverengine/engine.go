@@ -152,7 +152,10 @@ func WithPublishOnly() Option {
 	return optionFunc(func(c *config) { c.publishOnly = true })
 }
 
-// WithLogger passes l to River. By default the engine logs nothing.
+// WithLogger passes l to River, and has the engine log its own warnings
+// there: a PostgreSQL pool smaller than PoolConns at New, and every 30 s
+// in which deliveries waited for its connections. By default the engine
+// logs nothing.
 func WithLogger(l *slog.Logger) Option {
 	return optionFunc(func(c *config) {
 		if l != nil {
@@ -259,6 +262,9 @@ type Engine struct {
 	// retained is closed once the retention loop has stopped; nil when
 	// there is none.
 	retained chan struct{}
+	// watched is closed once the pool's watch has stopped; nil when there
+	// is none (SQLite).
+	watched chan struct{}
 }
 
 var (
@@ -274,6 +280,10 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Engine, erro
 		return nil, err
 	}
 	e, w, rc := newEngine(pool, NewStore(pool), opts)
+	if want := PoolConns(e.cfg.workers); !e.cfg.publishOnly && pool.Config().MaxConns < want {
+		e.cfg.logger.WarnContext(ctx, "riverengine: the connection pool is smaller than the engine needs: deliveries will wait for connections",
+			"max_conns", pool.Config().MaxConns, "recommended", want, "workers", e.cfg.workers)
+	}
 	client, err := river.NewClient(riverpgxv5.New(pool), rc)
 	if err != nil {
 		return nil, fmt.Errorf("riverengine: %w", err)
@@ -354,6 +364,10 @@ func (e *Engine) Start(r engine.Runner) error {
 		if e.cfg.retention != nil {
 			e.retained = make(chan struct{})
 			go e.retain(ctx, *e.cfg.retention)
+		}
+		if pool, ok := e.db.(*pgxpool.Pool); ok {
+			e.watched = make(chan struct{})
+			go e.watchPool(ctx, pool)
 		}
 	}
 	e.started = true
@@ -527,6 +541,9 @@ func (e *Engine) Close(ctx context.Context) error {
 	<-e.swept
 	if e.retained != nil {
 		<-e.retained
+	}
+	if e.watched != nil {
+		<-e.watched
 	}
 	err := e.queue.stop(ctx)
 	if err == nil {
