@@ -295,9 +295,15 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Engine, erro
 // NewSQLite returns an engine on a SQLite database that MigrateSQLite has
 // brought up to date: durable delivery for a single-node service without a
 // database server. Open db with a pure-Go driver such as
-// modernc.org/sqlite, in WAL mode with a busy timeout. NewSQLite limits db
-// to one open connection, as River's SQLite driver requires; the engine
-// does not own db.
+// modernc.org/sqlite, in WAL mode with a busy timeout, through
+// ReuseStatements, without which SQLite parses every statement at each
+// call:
+//
+//	c, err := sqlite.NewConnector("file:outhook.db?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)")
+//	db := sql.OpenDB(riverengine.ReuseStatements(c))
+//
+// NewSQLite limits db to one open connection, as River's SQLite driver
+// requires; the engine does not own db.
 func NewSQLite(ctx context.Context, db *sql.DB, opts ...Option) (*Engine, error) {
 	db.SetMaxOpenConns(1)
 	if err := checkSQLite(ctx, db); err != nil {
