@@ -12,12 +12,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/outhook/outhook/riverengine"
 	"github.com/outhook/outhook/webhook"
 )
 
 // BenchmarkLatency measures the time from Publish to the receiver at a
 // steady 200 events a second, one webhook, on PostgreSQL with the
-// engine's defaults (and a pool of PoolConns), beside its anchor in the
+// engine's defaults, and with a fetch cooldown of 1 ms (the cooldown also
+// spaces River's insert notifications), beside its anchor in the
 // same run: a bare POST of the event to the same receiver at the same
 // rate. It reports the median and the 99th percentile.
 //
@@ -38,26 +40,32 @@ func BenchmarkLatency(b *testing.B) {
 		})
 		lat.report(b)
 	})
-	b.Run("engine=river-postgres", func(b *testing.B) {
-		url := needPostgres(b)
-		_, eng := newPostgresEngine(b, url)
-		lat := newLatencyReceiver(b)
-		d, err := webhook.New(dispatcherOptions(eng)...)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer d.Close(context.Background())
-		if _, err := d.Add(hook("lat", lat.URL)); err != nil {
-			b.Fatal(err)
-		}
-		pace(b, func(n int) {
-			lat.sent(n)
-			if _, err := d.Publish(context.Background(), newEvent(b, n)); err != nil {
-				b.Error(err)
-			}
+	for _, cooldown := range []time.Duration{riverengine.DefaultFetchCooldown, time.Millisecond} {
+		b.Run(fmt.Sprintf("engine=river-postgres/fetch-cooldown=%s", cooldown), func(b *testing.B) {
+			benchLatencyPostgres(b, riverengine.WithFetchCooldown(cooldown))
 		})
-		lat.report(b)
+	}
+}
+
+func benchLatencyPostgres(b *testing.B, opts ...riverengine.Option) {
+	url := needPostgres(b)
+	_, eng := newPostgresEngine(b, url, opts...)
+	lat := newLatencyReceiver(b)
+	d, err := webhook.New(dispatcherOptions(eng)...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer d.Close(context.Background())
+	if _, err := d.Add(hook("lat", lat.URL)); err != nil {
+		b.Fatal(err)
+	}
+	pace(b, func(n int) {
+		lat.sent(n)
+		if _, err := d.Publish(context.Background(), newEvent(b, n)); err != nil {
+			b.Error(err)
+		}
 	})
+	lat.report(b)
 }
 
 // pace calls send for 0 … b.N-1, one every 5 ms, each in its own
