@@ -2,6 +2,7 @@ package riverengine
 
 import (
 	"context"
+	"slices"
 	"sync"
 
 	"github.com/jackc/pgx/v5/pgtype"
@@ -16,9 +17,9 @@ const maxRecordGroup = 500
 // statement and one commit for all that arrived while the previous group
 // was being written (group commit): a busy instance writes a record per
 // group of attempts rather than a commit per attempt, and an idle one
-// writes each at once, adding no wait. The first caller to find no write
-// under way writes; the others wait for it, and the first of those left
-// over writes the next group. No goroutine of its own: nothing to stop.
+// writes each at once, adding no wait. One group is written at a time, by
+// a goroutine that lives as long as records are queued, each write
+// bounded by detachedTimeout.
 type recordGroup struct {
 	mu      sync.Mutex
 	queue   []*pendingRecord
@@ -28,53 +29,54 @@ type recordGroup struct {
 type pendingRecord struct {
 	inv  *webhook.Invocation
 	rec  []byte
-	done chan error    // the write's result
-	lead chan struct{} // this caller writes the next group
+	done chan error // the write's result; buffered, as its caller may be gone
 }
 
-// write writes inv, whose JSON is rec, with the group, and returns once it
-// is written or failed. The write is detached from ctx, whose caller
-// waits for it, and bounded by detachedTimeout: a group holds others'
-// records, which one caller's cancellation must not drop.
+// write writes inv, whose JSON is rec, with the next group, and returns
+// once it is written or failed, or ctx is done: then the record is not
+// written unless its group was already being written.
 func (g *recordGroup) write(ctx context.Context, b storeBackend, inv *webhook.Invocation, rec []byte) error {
-	p := &pendingRecord{inv: inv, rec: rec, done: make(chan error, 1), lead: make(chan struct{}, 1)}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	p := &pendingRecord{inv: inv, rec: rec, done: make(chan error, 1)}
 	g.mu.Lock()
 	g.queue = append(g.queue, p)
 	if !g.writing {
 		g.writing = true
-		p.lead <- struct{}{}
+		go g.flush(b)
 	}
 	g.mu.Unlock()
-	for {
-		select {
-		case err := <-p.done:
-			return err
-		case <-p.lead:
-			g.flush(ctx, b)
+	select {
+	case err := <-p.done:
+		return err
+	case <-ctx.Done():
+		g.mu.Lock()
+		if i := slices.Index(g.queue, p); i >= 0 {
+			g.queue = slices.Delete(g.queue, i, i+1)
 		}
+		g.mu.Unlock()
+		return ctx.Err()
 	}
 }
 
-// flush writes the queued records, up to maxRecordGroup, and hands the
-// writing on to the first caller left over, if any.
-func (g *recordGroup) flush(ctx context.Context, b storeBackend) {
-	g.mu.Lock()
-	n := min(len(g.queue), maxRecordGroup)
-	group := g.queue[:n:n]
-	g.queue = g.queue[n:]
-	g.mu.Unlock()
-
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), detachedTimeout)
-	writeGroup(wctx, b, group)
-	cancel()
-
-	g.mu.Lock()
-	if len(g.queue) > 0 {
-		g.queue[0].lead <- struct{}{}
-	} else {
-		g.writing = false
+// flush writes groups of up to maxRecordGroup until none is queued.
+func (g *recordGroup) flush(b storeBackend) {
+	for {
+		g.mu.Lock()
+		n := min(len(g.queue), maxRecordGroup)
+		if n == 0 {
+			g.writing = false
+			g.mu.Unlock()
+			return
+		}
+		group := slices.Clone(g.queue[:n])
+		g.queue = slices.Delete(g.queue, 0, n)
+		g.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), detachedTimeout)
+		writeGroup(ctx, b, group)
+		cancel()
 	}
-	g.mu.Unlock()
 }
 
 // writeGroup writes group and tells each caller how it went. A group the

@@ -78,3 +78,19 @@ func TestConcurrentRecordsAreWrittenTogether(t *testing.T) {
 	t.Logf("%d records in %d statements", n, statements)
 	require.Less(t, statements, int64(n/2), "records written one statement each")
 }
+
+// A Record whose ctx has ended returns its error and writes nothing.
+func TestRecordAfterCtxEnds(t *testing.T) {
+	url := needPostgres(t)
+	ctx := context.Background()
+	pool := newPool(t, url)
+	require.NoError(t, riverengine.Migrate(ctx, pool))
+	s := riverengine.NewStore(pool)
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	err := s.Record(cctx, webhook.Invocation{ID: "r", DeliveryID: "r", WebhookID: "h", Outcome: webhook.Delivered, StartedAt: time.Now()})
+	require.ErrorIs(t, err, context.Canceled)
+	got, err := s.Invocations(ctx, "h", 0)
+	require.NoError(t, err)
+	require.Empty(t, got)
+}

@@ -114,8 +114,10 @@ var _ webhook.QueryStore = (*Store)(nil)
 // one statement and one commit for those that arrive while the previous
 // group is written; each call returns once its record is written, or
 // failed (a group that fails is written again in halves, so that one bad
-// record fails alone). The write is not cut by ctx, as it holds
-// other callers' records, but ends within 5 s.
+// record fails alone). When ctx ends first, Record returns ctx.Err(), and
+// the record is not written unless its group was being written already;
+// a group's write, which holds other callers' records too, is bounded by
+// 5 s instead.
 func (s *Store) Record(ctx context.Context, inv webhook.Invocation) error {
 	return s.recordIn(ctx, "Record", nil, inv)
 }
