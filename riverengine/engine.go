@@ -263,8 +263,9 @@ type Engine struct {
 	// there is none.
 	retained chan struct{}
 	// watched is closed once the pool's watch has stopped; nil when there
-	// is none (SQLite).
-	watched chan struct{}
+	// is none (SQLite). poolCheck replaces poolCheckEvery in tests.
+	watched   chan struct{}
+	poolCheck time.Duration
 }
 
 var (

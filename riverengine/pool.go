@@ -1,6 +1,7 @@
 package riverengine
 
 import (
+	"cmp"
 	"context"
 	"time"
 
@@ -46,7 +47,8 @@ func starved(prev, cur poolSample, interval time.Duration) bool {
 // bottleneck (see starved), with the figures, until ctx ends.
 func (e *Engine) watchPool(ctx context.Context, pool *pgxpool.Pool) {
 	defer close(e.watched)
-	tick := time.NewTicker(poolCheckEvery)
+	every := cmp.Or(e.poolCheck, poolCheckEvery)
+	tick := time.NewTicker(every)
 	defer tick.Stop()
 	prev := samplePool(pool)
 	for {
@@ -56,7 +58,7 @@ func (e *Engine) watchPool(ctx context.Context, pool *pgxpool.Pool) {
 		case <-tick.C:
 		}
 		cur := samplePool(pool)
-		if starved(prev, cur, poolCheckEvery) {
+		if starved(prev, cur, every) {
 			e.cfg.logger.WarnContext(ctx, "riverengine: the connection pool is the bottleneck: deliveries wait for connections",
 				"max_conns", cur.max, "recommended", PoolConns(e.cfg.workers),
 				"acquires", cur.acquires-prev.acquires, "waited", cur.empty-prev.empty, "wait", cur.wait-prev.wait)
