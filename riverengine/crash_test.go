@@ -3,7 +3,6 @@ package riverengine_test
 import (
 	"bufio"
 	"context"
-	"database/sql"
 	"fmt"
 	"os"
 	"os/exec"
@@ -69,7 +68,7 @@ func crashChild(mode string) int {
 			return riverengine.New(ctx, pool, opts...)
 		}
 	case "sqlite":
-		db, err := sql.Open("sqlite", sqliteDSN(os.Getenv(crashDBEnv)))
+		db, err := openSQLiteDB(os.Getenv(crashDBEnv))
 		if err != nil {
 			return fail(err)
 		}

@@ -1,6 +1,7 @@
 package riverengine
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -19,6 +20,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/outhook/outhook/engine"
+	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/webhook"
 )
 
@@ -150,7 +152,10 @@ func WithPublishOnly() Option {
 	return optionFunc(func(c *config) { c.publishOnly = true })
 }
 
-// WithLogger passes l to River. By default the engine logs nothing.
+// WithLogger passes l to River, and has the engine log its own warnings
+// there: a PostgreSQL pool smaller than PoolConns at New, and every 30 s
+// in which deliveries waited for its connections. By default the engine
+// logs nothing.
 func WithLogger(l *slog.Logger) Option {
 	return optionFunc(func(c *config) {
 		if l != nil {
@@ -166,7 +171,10 @@ func WithLogger(l *slog.Logger) Option {
 // webhook.WithEngine; its Store comes with it (see InvocationStore).
 //
 // A job carries the delivery's id, webhook id, creation time, event and
-// trace context (so that each run's span joins the publisher's trace);
+// trace context (so that each run's span joins the publisher's trace); on
+// PostgreSQL, the jobs of a Publish that fans out to several webhooks
+// refer instead to one row of outhook_event that keeps the event once
+// (see Enqueue);
 // whichever instance runs it finds the webhook by id in its own
 // Dispatcher. Instances that follow one definition store (DefinitionStore,
 // given with webhook.WithDefinitionStore) share their webhooks; others
@@ -254,6 +262,10 @@ type Engine struct {
 	// retained is closed once the retention loop has stopped; nil when
 	// there is none.
 	retained chan struct{}
+	// watched is closed once the pool's watch has stopped; nil when there
+	// is none (SQLite). poolCheck replaces poolCheckEvery in tests.
+	watched   chan struct{}
+	poolCheck time.Duration
 }
 
 var (
@@ -269,6 +281,10 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Engine, erro
 		return nil, err
 	}
 	e, w, rc := newEngine(pool, NewStore(pool), opts)
+	if want := PoolConns(e.cfg.workers); !e.cfg.publishOnly && pool.Config().MaxConns < want {
+		e.cfg.logger.WarnContext(ctx, "riverengine: the connection pool is smaller than the engine needs: deliveries will wait for connections",
+			"max_conns", pool.Config().MaxConns, "recommended", want, "workers", e.cfg.workers)
+	}
 	client, err := river.NewClient(riverpgxv5.New(pool), rc)
 	if err != nil {
 		return nil, fmt.Errorf("riverengine: %w", err)
@@ -280,9 +296,15 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Engine, erro
 // NewSQLite returns an engine on a SQLite database that MigrateSQLite has
 // brought up to date: durable delivery for a single-node service without a
 // database server. Open db with a pure-Go driver such as
-// modernc.org/sqlite, in WAL mode with a busy timeout. NewSQLite limits db
-// to one open connection, as River's SQLite driver requires; the engine
-// does not own db.
+// modernc.org/sqlite, in WAL mode with a busy timeout, through
+// ReuseStatements, without which SQLite parses every statement at each
+// call:
+//
+//	c, err := sqlite.NewConnector("file:outhook.db?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)")
+//	db := sql.OpenDB(riverengine.ReuseStatements(c))
+//
+// NewSQLite limits db to one open connection, as River's SQLite driver
+// requires; the engine does not own db.
 func NewSQLite(ctx context.Context, db *sql.DB, opts ...Option) (*Engine, error) {
 	db.SetMaxOpenConns(1)
 	if err := checkSQLite(ctx, db); err != nil {
@@ -350,15 +372,23 @@ func (e *Engine) Start(r engine.Runner) error {
 			e.retained = make(chan struct{})
 			go e.retain(ctx, *e.cfg.retention)
 		}
+		if pool, ok := e.db.(*pgxpool.Pool); ok {
+			e.watched = make(chan struct{})
+			go e.watchPool(ctx, pool)
+		}
 	}
 	e.started = true
 	return nil
 }
 
-// Enqueue inserts the batch's jobs, and for each delivery with an
-// ordering key its row in the key's line, in one transaction: tx, the
-// caller's own (a pgx.Tx on PostgreSQL, a *sql.Tx on SQLite, as given to
-// webhook.Dispatcher.PublishTx), or else one of its own. It takes no lock
+// Enqueue inserts the batch's jobs, in one statement (River's batch
+// insert), and for each delivery with an ordering key its row in the
+// key's line, in one transaction: on PostgreSQL, a batch of several
+// deliveries keeps its event once, in a row of outhook_event inserted
+// first that the jobs refer to, rather than in every job. The
+// transaction is tx, the caller's own (a pgx.Tx on PostgreSQL, a *sql.Tx
+// on SQLite, as given to webhook.Dispatcher.PublishTx), or else one of its
+// own. It takes no lock
 // there: concurrent transactions publishing keys in any order neither
 // wait for nor deadlock each other (the key's order is decided when its
 // jobs are fetched; see Engine). Enqueue never blocks for room and never
@@ -388,14 +418,36 @@ func (e *Engine) Enqueue(ctx context.Context, tx engine.Tx, batch []*engine.Deli
 			OrderingKey: storedKey(d.OrderingKey), DefinitionVersion: d.DefinitionVersion, Trace: d.TraceContext,
 		}
 	}
-	if err := e.queue.insert(ctx, tx, args, &river.InsertOpts{Queue: e.cfg.queue, MaxAttempts: maxRiverAttempts}); err != nil {
+	ev := sharedEvent(batch)
+	ref, err := e.queue.insert(ctx, tx, args, ev, &river.InsertOpts{Queue: e.cfg.queue, MaxAttempts: maxRiverAttempts})
+	if err != nil {
 		ee := &EnqueueError{Deliveries: len(batch), Err: err}
 		if len(batch) > 0 {
 			ee.DeliveryID, ee.WebhookID = batch[0].ID, batch[0].WebhookID
 		}
 		return ee
 	}
+	if ref != 0 && !e.cfg.publishOnly {
+		// This instance likely runs some of the batch: it need not read
+		// the event back. A rolled-back tx leaves an entry no job refers to.
+		e.worker.events.put(ref, ev)
+	}
 	return nil
+}
+
+// sharedEvent returns the event of every delivery of batch, or nil when
+// they do not share one.
+func sharedEvent(batch []*engine.Delivery) *event.Event {
+	if len(batch) == 0 {
+		return nil
+	}
+	ev := batch[0].Event
+	for _, d := range batch[1:] {
+		if d.Event != ev && !bytes.Equal(d.Event.JSON(), ev.JSON()) {
+			return nil
+		}
+	}
+	return ev
 }
 
 // storedKey is the form of an ordering key the database keeps: the key
@@ -496,6 +548,9 @@ func (e *Engine) Close(ctx context.Context) error {
 	<-e.swept
 	if e.retained != nil {
 		<-e.retained
+	}
+	if e.watched != nil {
+		<-e.watched
 	}
 	err := e.queue.stop(ctx)
 	if err == nil {

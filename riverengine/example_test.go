@@ -17,7 +17,9 @@ import (
 // the same transaction as the change the event tells of.
 func Example() {
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, "postgres://app@db.internal/app")
+	// PoolConns(DefaultWorkers) connections: pgxpool's default starves the
+	// engine.
+	pool, err := pgxpool.New(ctx, "postgres://app@db.internal/app?pool_max_conns=35")
 	if err != nil {
 		log.Fatal(err)
 	}

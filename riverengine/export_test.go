@@ -40,3 +40,7 @@ func SetListenerTiming(s *DefinitionStore, ping, answer, retry time.Duration) {
 	b := s.b.(*pgDefs)
 	b.timing.ping, b.timing.answer, b.timing.connect, b.timing.retry = ping, answer, answer, retry
 }
+
+// SetPoolCheck makes e look at its pool every d rather than every 30 s;
+// before Start.
+func SetPoolCheck(e *Engine, d time.Duration) { e.poolCheck = d }

@@ -17,7 +17,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
-	_ "modernc.org/sqlite"
+	"modernc.org/sqlite"
 
 	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/riverengine"
@@ -174,10 +174,20 @@ func newPostgresEngine(t testing.TB, url string, opts ...riverengine.Option) (*p
 // openSQLite opens (creating) the SQLite database at path.
 func openSQLite(t testing.TB, path string) *sql.DB {
 	t.Helper()
-	db, err := sql.Open("sqlite", sqliteDSN(path))
+	db, err := openSQLiteDB(path)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = db.Close() })
 	return db
+}
+
+// openSQLiteDB opens the SQLite database at path as the README says: its
+// connections keep their statements (riverengine.ReuseStatements).
+func openSQLiteDB(path string) (*sql.DB, error) {
+	c, err := sqlite.NewConnector(sqliteDSN(path))
+	if err != nil {
+		return nil, err
+	}
+	return sql.OpenDB(riverengine.ReuseStatements(c)), nil
 }
 
 func sqliteDSN(path string) string {

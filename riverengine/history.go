@@ -419,10 +419,13 @@ func (s *sqliteStore) discard(ctx context.Context, tenant string, f filter, limi
 // erasableStates are the states of a job that waits to run (again).
 const erasableStates = `('available', 'pending', 'retryable', 'scheduled')`
 
-// queuedJob is what Erase reads of a job.
+// queuedJob is what Erase reads of a job: its event's JSON when it
+// carries it, or else the event id its event row keeps (as storedKey
+// gives it).
 type queuedJob struct {
 	id                int64
 	webhookID, evJSON string
+	rowEventID        *string
 }
 
 // picks reports whether f picks the job.
@@ -432,6 +435,9 @@ func (j queuedJob) picks(f engine.EraseFilter) bool {
 	}
 	if f.EventID == "" {
 		return true
+	}
+	if j.rowEventID != nil {
+		return *j.rowEventID == storedKey(f.EventID)
 	}
 	var e struct {
 		ID string `json:"event_id"`
@@ -475,25 +481,34 @@ func (e *Engine) Erase(ctx context.Context, f engine.EraseFilter) (int, error) {
 var _ engine.Eraser = (*Engine)(nil)
 
 func (q *pgQueue) queued(ctx context.Context, queue string, after int64, limit int) ([]queuedJob, error) {
-	rows, err := q.pool.Query(ctx, `SELECT id, args->>'webhook_id', args->>'event' FROM river_job
-		WHERE kind = $1 AND queue = $2 AND id > $3 AND state IN `+erasableStates+` ORDER BY id LIMIT $4`, JobKind, queue, after, limit)
+	rows, err := q.pool.Query(ctx, `SELECT j.id, j.args->>'webhook_id', coalesce(j.args->>'event', ''), e.event_id
+		FROM river_job j LEFT JOIN outhook_event e ON e.id = (j.args->>'event_ref')::bigint
+		WHERE j.kind = $1 AND j.queue = $2 AND j.id > $3 AND j.state IN `+erasableStates+` ORDER BY j.id LIMIT $4`, JobKind, queue, after, limit)
 	if err != nil {
 		return nil, err
 	}
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (queuedJob, error) {
 		var j queuedJob
-		err := row.Scan(&j.id, &j.webhookID, &j.evJSON)
+		err := row.Scan(&j.id, &j.webhookID, &j.evJSON, &j.rowEventID)
 		return j, err
 	})
 }
 
 // deleteQueued deletes the jobs of ids still waiting, with their rows in
 // their lines: a fetch that set one running first wins, and the delete
-// then passes it over.
+// then passes it over. The event rows of the deleted jobs go with them
+// unless a job still to run (running included) refers to one: the erased
+// event leaves no copy but those of jobs that need it, whereas a finished
+// job that refers to it loses it. (The statement's parts see the jobs as
+// they were before it, hence the deleted ones are excluded by id.)
 func (q *pgQueue) deleteQueued(ctx context.Context, ids []int64) (int64, error) {
 	var n int64
-	err := q.pool.QueryRow(ctx, `WITH gone AS (DELETE FROM river_job WHERE id = ANY($1) AND state IN `+erasableStates+` RETURNING id),
-		lines AS (DELETE FROM outhook_ordering WHERE job_id IN (SELECT id FROM gone))
+	err := q.pool.QueryRow(ctx, `WITH gone AS (DELETE FROM river_job WHERE id = ANY($1) AND state IN `+erasableStates+`
+			RETURNING id, (args->>'event_ref')::bigint AS ref),
+		lines AS (DELETE FROM outhook_ordering WHERE job_id IN (SELECT id FROM gone)),
+		events AS (DELETE FROM outhook_event e WHERE e.id IN (SELECT ref FROM gone) AND NOT EXISTS (
+			SELECT 1 FROM river_job j WHERE j.args @> jsonb_build_object('event_ref', e.id)
+				AND j.state IN `+unfinishedStates+` AND j.id NOT IN (SELECT id FROM gone)))
 		SELECT count(*) FROM gone`, ids).Scan(&n)
 	return n, err
 }

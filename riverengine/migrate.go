@@ -66,8 +66,8 @@ func latest(ms []migration) int {
 
 // Migrate brings a PostgreSQL database up to the schema the engine and the
 // store need: River's own migrations (rivermigrate), then Outhook's tables
-// for invocation records, dead letters, erasures, the lines of ordering keys and
-// webhook definitions. It
+// for invocation records, dead letters, erasures, the lines of ordering keys,
+// the events of batches and webhook definitions. It
 // applies only what is missing, so running it again is harmless, and
 // concurrent calls from several processes wait for each other on an
 // advisory lock.

@@ -15,6 +15,8 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivertype"
+
+	"github.com/outhook/outhook/event"
 )
 
 // queue is the River client behind an Engine, with the SQL of its
@@ -33,8 +35,14 @@ type queue interface {
 	// insert inserts the jobs of a batch of deliveries, each with its
 	// place in its line when it has an ordering key, all in tx when it is
 	// not nil (the caller's, of this queue's database), or in one
-	// transaction of its own.
-	insert(ctx context.Context, tx any, batch []deliveryArgs, opts *river.InsertOpts) error
+	// transaction of its own. When ev is not nil it is the event of every
+	// delivery of the batch, which the queue may keep once (see
+	// pgQueue.insert); ref is then the id of its row, zero when it kept
+	// it in each job.
+	insert(ctx context.Context, tx any, batch []deliveryArgs, ev *event.Event, opts *river.InsertOpts) (ref int64, err error)
+	// event returns the event JSON of the row ref; an error wrapping
+	// errEventGone when there is none.
+	event(ctx context.Context, ref int64) (string, error)
 	// stats counts the unfinished jobs of a River queue and says when the
 	// oldest was created.
 	stats(ctx context.Context, queue string) (n int, oldest time.Time, err error)
@@ -46,7 +54,8 @@ type queue interface {
 	// line, in one transaction.
 	completeOrdered(ctx context.Context, job *river.Job[deliveryArgs]) error
 	// sweep deletes the rows of jobs that ended some other way (cancelled
-	// or deleted with River's tools, say), which nothing else deletes.
+	// or deleted with River's tools, say), which nothing else deletes, and
+	// the event rows no job refers to any more.
 	sweep(ctx context.Context) error
 	// queued returns up to limit of a River queue's jobs waiting to run,
 	// by job id, after the job id after; deleteQueued deletes those of
@@ -84,46 +93,92 @@ type pgQueue struct {
 	pool *pgxpool.Pool
 }
 
-func (q *pgQueue) insert(ctx context.Context, tx any, batch []deliveryArgs, opts *river.InsertOpts) error {
-	params, ordered := insertParams(batch, opts)
-	switch t, _ := tx.(pgx.Tx); {
-	case t != nil:
-		return q.insertMany(ctx, t, params, ordered)
-	case !ordered:
-		_, err := q.client.InsertMany(ctx, params)
-		return err
+// eventRowMin is the smallest batch whose event the PostgreSQL queue keeps
+// once, in a row of outhook_event that its jobs refer to, rather than in
+// each job: a batch of one carries it in its only job without another
+// statement.
+const eventRowMin = 2
+
+// insert keeps the event of a batch of eventRowMin deliveries or more once,
+// so that a Publish fanning out to many webhooks writes it once, and
+// inserts the jobs in one statement (River's InsertManyTx).
+func (q *pgQueue) insert(ctx context.Context, tx any, batch []deliveryArgs, ev *event.Event, opts *river.InsertOpts) (ref int64, err error) {
+	row := ev != nil && len(batch) >= eventRowMin
+	if t, _ := tx.(pgx.Tx); t != nil {
+		return q.insertMany(ctx, t, batch, ev, row, opts)
 	}
-	return pgx.BeginFunc(ctx, q.pool, func(t pgx.Tx) error { return q.insertMany(ctx, t, params, ordered) })
+	if !row && !ordered(batch) {
+		_, err := q.client.InsertMany(ctx, insertParams(batch, opts))
+		return 0, err
+	}
+	err = pgx.BeginFunc(ctx, q.pool, func(t pgx.Tx) error {
+		ref, err = q.insertMany(ctx, t, batch, ev, row, opts)
+		return err
+	})
+	return ref, err
 }
 
-// insertMany inserts jobs in tx and, when some are ordered, their rows in
-// their lines, without a turn and without a lock: whatever the order in
-// which concurrent transactions publish keys, none waits for another, and
-// the caller's transaction cannot deadlock on Outhook's account. The turn
-// is given when a worker fetches the job (see claim).
-func (q *pgQueue) insertMany(ctx context.Context, tx pgx.Tx, params []river.InsertManyParams, ordered bool) error {
-	res, err := q.client.InsertManyTx(ctx, tx, params)
-	if err != nil || !ordered {
-		return err
+// insertMany inserts jobs in tx, after their event's row when row is set,
+// and, when some are ordered, their rows in their lines, without a turn
+// and without a lock: whatever the order in which concurrent transactions
+// publish keys, none waits for another, and the caller's transaction
+// cannot deadlock on Outhook's account. The turn is given when a worker
+// fetches the job (see claim). The event's row and the jobs commit
+// together, so a sweep that sees the row sees the jobs that refer to it.
+func (q *pgQueue) insertMany(ctx context.Context, tx pgx.Tx, batch []deliveryArgs, ev *event.Event, row bool, opts *river.InsertOpts) (ref int64, err error) {
+	if row {
+		if err := tx.QueryRow(ctx, "INSERT INTO outhook_event (event_id, event) VALUES ($1, $2) RETURNING id",
+			storedKey(ev.ID()), batch[0].Event).Scan(&ref); err != nil {
+			return 0, fmt.Errorf("keeping the event: %w", err)
+		}
+		for i := range batch {
+			batch[i].Event, batch[i].EventRef = "", ref
+		}
+	}
+	res, err := q.client.InsertManyTx(ctx, tx, insertParams(batch, opts))
+	if err != nil || !ordered(batch) {
+		return ref, err
 	}
 	ids, hooks, keys, err := orderingRows(res)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	_, err = tx.Exec(ctx, `INSERT INTO outhook_ordering (job_id, webhook_id, ordering_key)
 		SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[])`, ids, hooks, keys)
-	return err
+	return ref, err
 }
 
-// insertParams makes River's insert parameters of a batch, and says
-// whether any delivery of it is ordered.
-func insertParams(batch []deliveryArgs, opts *river.InsertOpts) (params []river.InsertManyParams, ordered bool) {
-	params = make([]river.InsertManyParams, len(batch))
+func (q *pgQueue) event(ctx context.Context, ref int64) (string, error) {
+	var ev string
+	err := q.pool.QueryRow(ctx, "SELECT event FROM outhook_event WHERE id = $1", ref).Scan(&ev)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", fmt.Errorf("event row %d: %w", ref, errEventGone)
+	}
+	return ev, err
+}
+
+// errEventGone is the error of a job whose event row is gone: erased, or
+// swept once River had deleted the jobs that referred to it (a job River's
+// tools brought back from a copy, say).
+var errEventGone = errors.New("the event is gone (erased?)")
+
+// ordered reports whether a delivery of batch has an ordering key.
+func ordered(batch []deliveryArgs) bool {
+	for i := range batch {
+		if batch[i].OrderingKey != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// insertParams makes River's insert parameters of a batch.
+func insertParams(batch []deliveryArgs, opts *river.InsertOpts) []river.InsertManyParams {
+	params := make([]river.InsertManyParams, len(batch))
 	for i := range batch {
 		params[i] = river.InsertManyParams{Args: batch[i], InsertOpts: opts}
-		ordered = ordered || batch[i].OrderingKey != ""
 	}
-	return params, ordered
+	return params
 }
 
 // orderingRows returns the rows of outhook_ordering for the ordered jobs
@@ -247,10 +302,24 @@ func (q *pgQueue) completeOrdered(ctx context.Context, job *river.Job[deliveryAr
 }
 
 // sweep skips the rows another transaction holds (a claim, a completion),
-// so that it neither waits for nor deadlocks with them.
+// so that it neither waits for nor deadlocks with them. An event row goes
+// once no job refers to it, whatever the jobs' states, so that a job
+// River's tools retry after it completed still finds its event; River's
+// cleaner deletes finished jobs (completed ones after a day, by default).
+// A row is committed with its jobs: the statement that sees it sees them.
 func (q *pgQueue) sweep(ctx context.Context) error {
-	_, err := q.pool.Exec(ctx, "DELETE FROM outhook_ordering WHERE job_id IN ("+sweepOrphans+" FOR UPDATE OF o SKIP LOCKED)")
-	return err
+	if _, err := q.pool.Exec(ctx, "DELETE FROM outhook_ordering WHERE job_id IN ("+sweepOrphans+" FOR UPDATE OF o SKIP LOCKED)"); err != nil {
+		return err
+	}
+	for {
+		tag, err := q.pool.Exec(ctx, `DELETE FROM outhook_event WHERE id IN (
+			SELECT e.id FROM outhook_event e
+			WHERE NOT EXISTS (SELECT 1 FROM river_job j WHERE j.args @> jsonb_build_object('event_ref', e.id))
+			LIMIT $1 FOR UPDATE SKIP LOCKED)`, pruneBatch)
+		if err != nil || tag.RowsAffected() < pruneBatch {
+			return err
+		}
+	}
 }
 
 // sqliteQueue is the queue on SQLite. SQLite has a single writer, so the
@@ -260,21 +329,22 @@ type sqliteQueue struct {
 	db *sql.DB
 }
 
-func (q *sqliteQueue) insert(ctx context.Context, tx any, batch []deliveryArgs, opts *river.InsertOpts) error {
-	params, ordered := insertParams(batch, opts)
+// insert keeps the event in each job: SQLite's single writer makes the
+// statements of a batch cheap beside a commit.
+func (q *sqliteQueue) insert(ctx context.Context, tx any, batch []deliveryArgs, _ *event.Event, opts *river.InsertOpts) (int64, error) {
 	switch t, _ := tx.(*sql.Tx); {
 	case t != nil:
-		return q.insertMany(ctx, t, params, ordered)
-	case !ordered:
-		_, err := q.client.InsertMany(ctx, params)
-		return err
+		return 0, q.insertMany(ctx, t, batch, opts)
+	case !ordered(batch):
+		_, err := q.client.InsertMany(ctx, insertParams(batch, opts))
+		return 0, err
 	}
-	return q.inTx(ctx, func(t *sql.Tx) error { return q.insertMany(ctx, t, params, ordered) })
+	return 0, q.inTx(ctx, func(t *sql.Tx) error { return q.insertMany(ctx, t, batch, opts) })
 }
 
-func (q *sqliteQueue) insertMany(ctx context.Context, tx *sql.Tx, params []river.InsertManyParams, ordered bool) error {
-	res, err := q.client.InsertManyTx(ctx, tx, params)
-	if err != nil || !ordered {
+func (q *sqliteQueue) insertMany(ctx context.Context, tx *sql.Tx, batch []deliveryArgs, opts *river.InsertOpts) error {
+	res, err := q.client.InsertManyTx(ctx, tx, insertParams(batch, opts))
+	if err != nil || !ordered(batch) {
 		return err
 	}
 	ids, hooks, keys, err := orderingRows(res)
@@ -288,6 +358,11 @@ func (q *sqliteQueue) insertMany(ctx context.Context, tx *sql.Tx, params []river
 		}
 	}
 	return nil
+}
+
+// event: the SQLite queue writes no event rows.
+func (q *sqliteQueue) event(_ context.Context, ref int64) (string, error) {
+	return "", fmt.Errorf("event row %d: %w", ref, errEventGone)
 }
 
 func (q *sqliteQueue) turn(ctx context.Context, job *river.Job[deliveryArgs]) (bool, time.Duration, error) {

@@ -39,6 +39,8 @@ import (
 // written in the caller's transaction, so they commit or roll back with it.
 type Store struct {
 	b storeBackend
+	// records groups the writes of Record (see recordGroup).
+	records recordGroup
 }
 
 var _ webhook.TxStore = (*Store)(nil)
@@ -48,6 +50,8 @@ type storeBackend interface {
 	// record writes in tx when it is not nil, a transaction of the
 	// store's database (recordTx checked it).
 	record(ctx context.Context, tx any, inv *webhook.Invocation, rec []byte) error
+	// recordMany writes a group of records in one commit, all or none.
+	recordMany(ctx context.Context, group []*pendingRecord) error
 	ownsTx(tx any) bool
 	// precision is how finely the database keeps a time.
 	precision() time.Duration
@@ -115,7 +119,14 @@ func NewSQLiteStore(db *sql.DB) *Store { return &Store{b: &sqliteStore{db: db}} 
 
 var _ webhook.QueryStore = (*Store)(nil)
 
-// Record keeps inv.
+// Record keeps inv. The records of concurrent calls are written together,
+// one statement and one commit for those that arrive while the previous
+// group is written; each call returns once its record is written, or
+// failed (a group that fails is written again in halves, so that one bad
+// record fails alone). When ctx ends first, Record returns ctx.Err(), and
+// the record is not written unless its group was being written already;
+// a group's write, which holds other callers' records too, is bounded by
+// 5 s instead.
 func (s *Store) Record(ctx context.Context, inv webhook.Invocation) error {
 	return s.recordIn(ctx, "Record", nil, inv)
 }
@@ -140,7 +151,11 @@ func (s *Store) recordIn(ctx context.Context, op string, tx any, inv webhook.Inv
 	if err != nil {
 		return &StoreError{Op: op, Err: err}
 	}
-	if err := s.b.record(ctx, tx, &inv, rec); err != nil {
+	write := func() error { return s.b.record(ctx, tx, &inv, rec) }
+	if tx == nil {
+		write = func() error { return s.records.write(ctx, s.b, &inv, rec) }
+	}
+	if err := write(); err != nil {
 		return &StoreError{Op: op, Err: err}
 	}
 	return nil

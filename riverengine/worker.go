@@ -2,6 +2,7 @@ package riverengine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -19,9 +20,13 @@ type deliveryArgs struct {
 	WebhookID  string `json:"webhook_id"`
 	// Event is the event's JSON as text: River keeps args as jsonb, which
 	// would reorder an object's keys, and a webhook without a body template
-	// sends the event byte for byte.
-	Event   string    `json:"event"`
-	Created time.Time `json:"created"`
+	// sends the event byte for byte. Empty when EventRef is set.
+	Event string `json:"event,omitempty"`
+	// EventRef is the id of the row of outhook_event that keeps the event
+	// of the job's batch once, on PostgreSQL, when the batch has several
+	// deliveries; zero when the job carries its event.
+	EventRef int64     `json:"event_ref,omitempty"`
+	Created  time.Time `json:"created"`
 	// Attempts counts the attempts made before the job was inserted; River
 	// counts the job's own.
 	Attempts int `json:"attempts,omitempty"`
@@ -52,6 +57,10 @@ func (deliveryArgs) Kind() string { return JobKind }
 // before it looks again, when the delivery ahead of it is running.
 const orderingPoll = 200 * time.Millisecond
 
+// eventRetry is how long a delivery whose event could not be read waits
+// before it tries again.
+const eventRetry = time.Second
+
 // detachedTimeout bounds the database call a job makes with its ctx's
 // cancellation removed, so that a hard stop does not cut it: ending an
 // ordered delivery's job. Close waits for it; a database that stops
@@ -76,6 +85,7 @@ type worker struct {
 	river.WorkerDefaults[deliveryArgs]
 	engine *Engine
 	slots  *slots
+	events *eventCache
 
 	mu sync.Mutex
 	// due passes the Runner's retry time from Work to NextRetry, which
@@ -96,7 +106,7 @@ type heldDelivery struct {
 }
 
 func newWorker(e *Engine) *worker {
-	return &worker{engine: e, slots: newSlots(), due: map[int64]time.Time{}, held: map[int64]heldDelivery{}}
+	return &worker{engine: e, slots: newSlots(), events: newEventCache(eventCacheSize), due: map[int64]time.Time{}, held: map[int64]heldDelivery{}}
 }
 
 // Timeout bounds a job by the rescue horizon: an attempt still running by
@@ -146,9 +156,17 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliveryArgs]) error {
 		}
 	}
 
-	del, err := w.delivery(job)
-	if err != nil {
+	del, err := w.delivery(ctx, job)
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return river.JobSnooze(0) // stopping: as Interrupted below
+	case errors.Is(err, errEventGone), errors.Is(err, errBadEvent):
 		return river.JobCancel(fmt.Errorf("riverengine: job %d: %w", job.ID, err))
+	case err != nil:
+		// Reading the event failed (the database): try again soon,
+		// counting no attempt.
+		w.engine.cfg.logger.WarnContext(ctx, "riverengine: reading a delivery's event", "job_id", job.ID, "error", err)
+		return river.JobSnooze(eventRetry)
 	}
 	attempted := time.Now()
 	res := w.engine.runner.Run(ctx, del)
@@ -194,8 +212,10 @@ func (w *worker) end(ctx context.Context, job *river.Job[deliveryArgs]) error {
 }
 
 // delivery returns the job's delivery: the one this instance held since
-// its last attempt, or one rebuilt from the args.
-func (w *worker) delivery(job *river.Job[deliveryArgs]) (*engine.Delivery, error) {
+// its last attempt, or one rebuilt from the args and, when the job refers
+// to its event's row, the event read from it (or from the events this
+// instance read or inserted lately).
+func (w *worker) delivery(ctx context.Context, job *river.Job[deliveryArgs]) (*engine.Delivery, error) {
 	// River counts this run among the job's attempts already.
 	attempts := job.Args.Attempts + job.Attempt - 1
 	w.mu.Lock()
@@ -205,7 +225,19 @@ func (w *worker) delivery(job *river.Job[deliveryArgs]) (*engine.Delivery, error
 	if ok && h.del.Attempts == attempts {
 		return h.del, nil
 	}
-	ev, err := event.Parse([]byte(job.Args.Event))
+	var ev *event.Event
+	var err error
+	if ref := job.Args.EventRef; ref != 0 && job.Args.Event == "" {
+		ev, err = w.events.get(ref, func() (*event.Event, error) {
+			raw, err := w.engine.queue.event(ctx, ref)
+			if err != nil {
+				return nil, err
+			}
+			return parseEvent(raw)
+		})
+	} else {
+		ev, err = parseEvent(job.Args.Event)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -215,6 +247,17 @@ func (w *worker) delivery(job *river.Job[deliveryArgs]) (*engine.Delivery, error
 		QueueSize: job.Args.QueueSize, Concurrency: job.Args.Concurrency, OrderingKey: job.Args.OrderingKey,
 		DefinitionVersion: job.Args.DefinitionVersion,
 	}, nil
+}
+
+// errBadEvent is the error of a job whose event does not parse.
+var errBadEvent = errors.New("the event does not parse")
+
+func parseEvent(raw string) (*event.Event, error) {
+	ev, err := event.Parse([]byte(raw))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errBadEvent, err)
+	}
+	return ev, nil
 }
 
 func (w *worker) hold(id int64, del *engine.Delivery, due time.Time, retry bool) {
