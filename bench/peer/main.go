@@ -14,8 +14,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	_ "net/http/pprof" // -pprof
 	"os"
 	"os/exec"
+	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strings"
@@ -40,9 +42,15 @@ func main() {
 	flag.IntVar(&cfg.rate, "rate", 200, "events per second in the latency trials")
 	flag.DurationVar(&cfg.duration, "duration", 10*time.Second, "length of each latency trial")
 	flag.IntVar(&cfg.poolConns, "pool", 0, "also run Outhook with a pool of this many connections (0: only the README's default pool)")
+	flag.IntVar(&cfg.concurrency, "concurrency", 0, "with -pool, that run's webhook concurrency (0: webhook.DefaultConcurrency)")
 	flag.StringVar(&cfg.only, "systems", "", "comma-separated names of the systems to run (default all)")
+	flag.StringVar(&cfg.pprofAddr, "pprof", "", "serve net/http/pprof on this address (for goroutine and block profiles during a run)")
 	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of each Outhook throughput trial to PREFIX-SYSTEM-rN.pprof")
 	flag.Parse()
+	if cfg.pprofAddr != "" {
+		runtime.SetBlockProfileRate(int(time.Millisecond))
+		go func() { fmt.Fprintln(os.Stderr, "pprof:", http.ListenAndServe(cfg.pprofAddr, nil)) }()
+	}
 	if err := run(context.Background(), cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "peer:", err)
 		os.Exit(1)
@@ -55,9 +63,10 @@ type config struct {
 	rounds, n, publishers      int
 	rate                       int
 	duration                   time.Duration
-	poolConns                  int
+	poolConns, concurrency     int
 	cpuProfile                 string
 	only                       string
+	pprofAddr                  string
 }
 
 func run(ctx context.Context, cfg config) error {
@@ -87,7 +96,7 @@ func run(ctx context.Context, cfg config) error {
 		newOutpost(cfg.outpost, cfg.outpostKey, target),
 	}
 	if cfg.poolConns > 0 {
-		systems = append(systems, &outhookSystem{pgURL: cfg.pgURL, target: target, maxConns: cfg.poolConns})
+		systems = append(systems, &outhookSystem{pgURL: cfg.pgURL, target: target, maxConns: cfg.poolConns, concurrency: cfg.concurrency})
 	}
 	if cfg.only != "" {
 		names := strings.Split(cfg.only, ",")

@@ -32,11 +32,13 @@ type system interface {
 // README shows it: pgxpool.New with the URL alone (pgxpool's default pool,
 // max(4, CPUs) connections), riverengine.New and webhook.New with their
 // defaults. The URL policy admits the loopback receiver, which the defaults
-// refuse. maxConns, if set, sizes the pool instead.
+// refuse. maxConns, if set, sizes the pool instead; concurrency, if set,
+// is the webhook's concurrency instead of webhook.DefaultConcurrency.
 type outhookSystem struct {
-	pgURL    string
-	target   string
-	maxConns int
+	pgURL       string
+	target      string
+	maxConns    int
+	concurrency int
 
 	pool *pgxpool.Pool
 	eng  *riverengine.Engine
@@ -44,10 +46,14 @@ type outhookSystem struct {
 }
 
 func (s *outhookSystem) Name() string {
+	name := "outhook"
 	if s.maxConns > 0 {
-		return fmt.Sprintf("outhook-pool=%d", s.maxConns)
+		name += fmt.Sprintf("-pool=%d", s.maxConns)
 	}
-	return "outhook"
+	if s.concurrency > 0 {
+		name += fmt.Sprintf("-concurrency=%d", s.concurrency)
+	}
+	return name
 }
 
 func (s *outhookSystem) Path() string { return "/outhook" }
@@ -69,9 +75,13 @@ func (s *outhookSystem) Start(ctx context.Context) error {
 	if s.eng, err = riverengine.New(ctx, s.pool); err != nil {
 		return err
 	}
-	s.d, err = webhook.New(webhook.WithEngine(s.eng),
+	opts := []webhook.Option{webhook.WithEngine(s.eng),
 		webhook.WithURLPolicy(webhook.URLPolicy{AllowHTTP: true, AllowCustomPorts: true}),
-		webhook.WithAllowedTargets("127.0.0.1"))
+		webhook.WithAllowedTargets("127.0.0.1")}
+	if s.concurrency > 0 {
+		opts = append(opts, webhook.WithConcurrency(s.concurrency))
+	}
+	s.d, err = webhook.New(opts...)
 	if err != nil {
 		return err
 	}
