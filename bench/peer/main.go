@@ -218,14 +218,14 @@ type bench struct {
 // waits until the receiver has them all, and stops s.
 func (b *bench) trial(ctx context.Context, s system, kind trialKind, n int, profile string) (res result, err error) {
 	res = result{system: s.Name(), kind: kind}
-	if err := s.Start(ctx); err != nil {
-		return res, err
-	}
-	defer func() {
+	defer func() { // also after a Start that failed half-way
 		stopCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
 		err = errors.Join(err, s.Stop(stopCtx))
 	}()
+	if err := s.Start(ctx); err != nil {
+		return res, err
+	}
 	if err := b.rc.reset(ctx); err != nil {
 		return res, err
 	}

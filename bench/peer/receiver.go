@@ -51,7 +51,6 @@ type pathStats struct {
 	Received   int     `json:"received"`   // requests carrying a marker
 	Duplicates int     `json:"duplicates"` // of those, sequence numbers seen before
 	Unmarked   int     `json:"unmarked"`   // requests without a marker
-	First      int64   `json:"first"`      // Unix ns of the first
 	Last       int64   `json:"last"`       // Unix ns of the last
 	Latencies  []int64 `json:"latencies"`  // ns from due to received, first delivery of each
 	seen       map[int]bool
@@ -82,7 +81,7 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rc.mu.Lock()
 	s := rc.paths[r.URL.Path]
 	if s == nil {
-		s = &pathStats{First: now, seen: map[int]bool{}}
+		s = &pathStats{seen: map[int]bool{}}
 		rc.paths[r.URL.Path] = s
 	}
 	switch {
