@@ -113,6 +113,7 @@ func (s *outhookSystem) Stop(ctx context.Context) error {
 	if s.pool != nil {
 		s.pool.Close()
 	}
+	s.d, s.eng, s.pool = nil, nil, nil // the next trial starts afresh
 	return errors.Join(errs...)
 }
 
