@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -46,7 +47,8 @@ type OperationalSettings struct {
 	// Hook is called with every operational event, on a goroutine of the
 	// Dispatcher's own: never on a delivery's, never twice at once, in
 	// the order the events were detected. It may call the Dispatcher,
-	// but for Close, which waits for it. Nil calls nothing.
+	// but for Close, which waits for it. A panic in it is recovered and
+	// logged, and the event is still published. Nil calls nothing.
 	Hook func(operational.Event)
 	// Publish also publishes every operational event into the tenant of
 	// the webhook it is about (Tenant(t).Publish), as an event of the
@@ -528,9 +530,7 @@ func (o *ops) run() {
 }
 
 func (o *ops) emit(ev operational.Event) {
-	if o.s.Hook != nil {
-		o.s.Hook(ev)
-	}
+	o.callHook(ev)
 	if !o.s.Publish || o.d.closed.Load() {
 		return
 	}
@@ -544,6 +544,22 @@ func (o *ops) emit(ev operational.Event) {
 		o.d.cfg.logger.Warn("webhook: publishing an operational event", "event_type", string(ev.EventType), "event_id", ev.EventID,
 			"tenant", ev.Data.Tenant, "webhook_id", ev.Data.WebhookID, "error", err)
 	}
+}
+
+// callHook hands ev to the Hook. A Hook that panics is the host's bug,
+// but it must cost neither the process nor the events after this one:
+// the panic is logged and the event still published.
+func (o *ops) callHook(ev operational.Event) {
+	if o.s.Hook == nil {
+		return
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			o.d.cfg.logger.Error("webhook: the operational events' Hook panicked", "event_type", string(ev.EventType), "event_id", ev.EventID,
+				"tenant", ev.Data.Tenant, "webhook_id", ev.Data.WebhookID, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+		}
+	}()
+	o.s.Hook(ev)
 }
 
 // close stops run once it has handed over the events queued, or when

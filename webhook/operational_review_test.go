@@ -1,0 +1,48 @@
+package webhook_test
+
+import (
+	"bytes"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/outhook/outhook/event"
+	"github.com/outhook/outhook/internal/testkit/leakcheck"
+	"github.com/outhook/outhook/operational"
+	"github.com/outhook/outhook/webhook"
+	"github.com/outhook/outhook/webhooktest"
+)
+
+// A Hook that panics neither kills the process nor stops the events
+// after it: the panic is logged and each event handed over on its own.
+func TestOperationalHookPanicIsContained(t *testing.T) {
+	leakcheck.Check(t)
+	clock, got := newOpsClock(), &opsEvents{}
+	var calls atomic.Int32
+	var logs bytes.Buffer
+	var logMu sync.Mutex
+	r := webhooktest.NewReceiver(webhooktest.Respond(webhooktest.Response{Status: 500}))
+	t.Cleanup(r.Close)
+	d := webhooktest.NewDispatcher(t, oneAttempt, webhook.WithClock(clock.Now),
+		webhook.WithLogger(slog.New(slog.NewTextHandler(lockedWriter{&logs, &logMu}, nil))),
+		webhook.WithOperationalEvents(webhook.OperationalSettings{FailureThreshold: 1, Hook: func(ev operational.Event) {
+			if calls.Add(1) == 1 {
+				panic("the host's hook is broken")
+			}
+			got.hook(ev)
+		}}))
+	createHook(t, d.Dispatcher, "acme", "wh-1", r.URL+"/hook")
+	final := 0
+	publishOne(t, d, "acme", &final) // Failing (the Hook panics), DeadLettered
+	clock.Advance(time.Hour)
+	publishOne(t, d, "acme", &final) // StillFailing, DeadLettered
+	closeNow(t, d.Dispatcher)
+	require.Equal(t, []event.Trigger{operational.DeadLettered, operational.StillFailing, operational.DeadLettered}, got.triggers())
+	logMu.Lock()
+	defer logMu.Unlock()
+	require.Contains(t, logs.String(), "the host's hook is broken")
+}
