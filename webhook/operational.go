@@ -219,7 +219,7 @@ func (g *opsGate) pass(now time.Time) int {
 }
 
 type opsBucket struct {
-	slot               int64 // which slice of time it counts
+	start              time.Time // of the slice of time it counts
 	attempts, failures int
 }
 
@@ -260,14 +260,27 @@ func (o *ops) forget(key string) {
 
 // window counts the attempts and failures of the window ending at now.
 func (w *opsWebhook) window(now time.Time, width time.Duration) (attempts, failures int) {
-	cur := now.UnixNano() / int64(width)
+	cur := now.Truncate(width)
+	oldest := cur.Add(-(opsBuckets - 1) * width)
 	for _, b := range w.buckets {
-		if b.slot > cur-opsBuckets && b.slot <= cur {
+		if !b.start.Before(oldest) && !b.start.After(cur) {
 			attempts += b.attempts
 			failures += b.failures
 		}
 	}
 	return attempts, failures
+}
+
+// bucket returns the bucket counting now, emptied if it last counted
+// another slice. Truncate, not UnixNano, places now: a clock the host
+// gives may read before 1970 or after 2262.
+func (w *opsWebhook) bucket(now time.Time, width time.Duration) *opsBucket {
+	start := now.Truncate(width)
+	b := &w.buckets[now.Sub(now.Truncate(opsBuckets*width))/width]
+	if !b.start.Equal(start) {
+		*b = opsBucket{start: start}
+	}
+	return b
 }
 
 // width is how long a slice of the window is.
@@ -320,11 +333,7 @@ func (o *ops) attempt(h *hook, del *delivery, delivered bool, status int, reason
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	width := o.width()
-	slot := now.UnixNano() / int64(width)
-	b := &w.buckets[slot%opsBuckets]
-	if b.slot != slot {
-		*b = opsBucket{slot: slot}
-	}
+	b := w.bucket(now, width)
 	b.attempts++
 	w.lastStatus = status
 	if delivered {

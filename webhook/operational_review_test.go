@@ -46,3 +46,34 @@ func TestOperationalHookPanicIsContained(t *testing.T) {
 	defer logMu.Unlock()
 	require.Contains(t, logs.String(), "the host's hook is broken")
 }
+
+// A clock before 1970, or past the year 2262 (where UnixNano no longer
+// fits), is a clock all the same: the detector counts the attempts and
+// tells Failing instead of panicking on a delivery's goroutine.
+func TestOperationalClockOutsideUnixNano(t *testing.T) {
+	for _, start := range []time.Time{
+		time.Date(1960, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC),
+		{},
+	} {
+		t.Run(start.String(), func(t *testing.T) {
+			leakcheck.Check(t)
+			got := &opsEvents{}
+			r := webhooktest.NewReceiver(webhooktest.Respond(webhooktest.Response{Status: 500}))
+			t.Cleanup(r.Close)
+			d := webhooktest.NewDispatcher(t, oneAttempt, webhook.WithClock(func() time.Time { return start }),
+				webhook.WithOperationalEvents(webhook.OperationalSettings{FailureThreshold: 2, Hook: got.hook}))
+			createHook(t, d.Dispatcher, "", "wh-1", r.URL+"/hook")
+			final := 0
+			publishOne(t, d, "", &final)
+			publishOne(t, d, "", &final)
+			closeNow(t, d.Dispatcher)
+			require.Equal(t, 1, got.count(operational.Failing), "%v", got.triggers())
+			for _, ev := range got.all() {
+				if ev.EventType == operational.Failing {
+					require.Equal(t, 2, ev.Data.Attempts, "both attempts are in the window")
+				}
+			}
+		})
+	}
+}
