@@ -34,7 +34,8 @@ type OperationalSettings struct {
 	// attempts fail, WebhookFailing at most once per this period (an
 	// endpoint that flaps is told once), WebhookDisabled by its breaker
 	// opening at most once per this period, TenantLimitReached at most
-	// once per tenant and limit per this period. Default 1h.
+	// once per tenant and limit per this period. A clock (WithClock) set
+	// back starts the period again from its new time. Default 1h.
 	RepeatEvery time.Duration
 	// DeadLetterEvery bounds WebhookDeadLettered to one per webhook per
 	// this period; it carries, as suppressed, how many dead letters were
@@ -203,18 +204,33 @@ func newOps(d *Dispatcher, s OperationalSettings) *ops {
 // opsGate lets one event through per period and counts those it holds.
 type opsGate struct {
 	last       time.Time
+	sent       bool // last is set: a clock may read the zero time
 	suppressed int
 }
 
+// due reports whether an event may pass at now. A clock set back before
+// the last one starts the period again from now, so that it holds the
+// events for a period of its new time, not until its old time returns.
 func (g *opsGate) due(now time.Time, every time.Duration) bool {
-	return g.last.IsZero() || now.Sub(g.last) >= every
+	if !g.sent {
+		return true
+	}
+	if now.Before(g.last) {
+		g.last = now
+	}
+	return now.Sub(g.last) >= every
+}
+
+// hold starts a period at now in which no event passes.
+func (g *opsGate) hold(now time.Time) {
+	g.last, g.sent = now, true
 }
 
 // pass records an event sent at now and returns how many were held back
 // before it.
 func (g *opsGate) pass(now time.Time) int {
 	n := g.suppressed
-	g.last, g.suppressed = now, 0
+	g.last, g.sent, g.suppressed = now, true, 0
 	return n
 }
 
@@ -360,7 +376,7 @@ func (o *ops) attempt(h *hook, del *delivery, delivered bool, status int, reason
 			return
 		}
 		o.tell(h, w, now, operational.Failing, &w.failingGate, cause, reason, state)
-		w.stillGate.last = now
+		w.stillGate.hold(now)
 		w.told = true
 		return
 	}
@@ -368,7 +384,8 @@ func (o *ops) attempt(h *hook, del *delivery, delivered bool, status int, reason
 		// Held back when it began; told once the period has passed.
 		if w.failingGate.due(now, o.s.RepeatEvery) {
 			o.tell(h, w, now, operational.Failing, &w.failingGate, w.cause, reason, state)
-			w.stillGate.last, w.told = now, true
+			w.stillGate.hold(now)
+			w.told = true
 		}
 		return
 	}

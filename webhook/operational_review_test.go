@@ -77,3 +77,26 @@ func TestOperationalClockOutsideUnixNano(t *testing.T) {
 		})
 	}
 }
+
+// A clock set back holds the events back for RepeatEvery of the new
+// time, not until the old time comes round again.
+func TestOperationalClockSetBack(t *testing.T) {
+	leakcheck.Check(t)
+	clock, got := newOpsClock(), &opsEvents{}
+	r := webhooktest.NewReceiver(webhooktest.Route("/hook",
+		webhooktest.Response{Status: 500}, webhooktest.Response{Status: 202},
+		webhooktest.Response{Status: 500}, webhooktest.Response{Status: 500}))
+	t.Cleanup(r.Close)
+	d := webhooktest.NewDispatcher(t, oneAttempt, webhook.WithClock(clock.Now),
+		webhook.WithOperationalEvents(webhook.OperationalSettings{FailureThreshold: 1, DeadLetterEvery: time.Nanosecond, Hook: got.hook}))
+	createHook(t, d.Dispatcher, "", "wh-1", r.URL+"/hook")
+	final := 0
+	publishOne(t, d, "", &final) // Failing
+	publishOne(t, d, "", &final) // Recovered
+	clock.Advance(-24 * time.Hour)
+	publishOne(t, d, "", &final) // failing again, within RepeatEvery of the clock's new time: held
+	clock.Advance(time.Hour)
+	publishOne(t, d, "", &final) // an hour later by the clock: told
+	closeNow(t, d.Dispatcher)
+	require.Equal(t, 2, got.count(operational.Failing), "%v", got.triggers())
+}
