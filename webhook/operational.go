@@ -43,7 +43,11 @@ type OperationalSettings struct {
 	DeadLetterEvery time.Duration
 	// QueueSize bounds the events detected and not yet handed to Hook
 	// and published; one more is dropped, counted and logged, so that a
-	// delivery never waits for them. Default 1024.
+	// delivery never waits for them. A dropped event is not taken as
+	// told: WebhookFailing and WebhookStillFailing come with a later
+	// failed attempt, the others count in the next one's suppressed, and
+	// WebhookRecovered never follows a WebhookFailing that was dropped.
+	// Default 1024.
 	QueueSize int
 	// Hook is called with every operational event, on a goroutine of the
 	// Dispatcher's own: never on a delivery's, never twice at once, in
@@ -375,15 +379,11 @@ func (o *ops) attempt(h *hook, del *delivery, delivered bool, status int, reason
 			w.failingGate.suppressed++ // a flapping endpoint: told once per period
 			return
 		}
-		o.tell(h, w, now, operational.Failing, &w.failingGate, cause, reason, state)
-		w.stillGate.hold(now)
-		w.told = true
-		return
 	}
 	if !w.told {
-		// Held back when it began; told once the period has passed.
-		if w.failingGate.due(now, o.s.RepeatEvery) {
-			o.tell(h, w, now, operational.Failing, &w.failingGate, w.cause, reason, state)
+		// Held back when it began, or dropped by a full queue: told with
+		// the first failed attempt the gate and the queue let through.
+		if w.failingGate.due(now, o.s.RepeatEvery) && o.tell(h, w, now, operational.Failing, &w.failingGate, w.cause, reason, state) {
 			w.stillGate.hold(now)
 			w.told = true
 		}
@@ -405,7 +405,9 @@ func (o *ops) recover(h *hook, w *opsWebhook, now time.Time, cause, reason, stat
 		w.recovGate.suppressed++ // its Failing was held back too
 		return
 	}
-	o.tell(h, w, now, operational.Recovered, &w.recovGate, cause, reason, state)
+	if !o.tell(h, w, now, operational.Recovered, &w.recovGate, cause, reason, state) {
+		w.recovGate.suppressed++
+	}
 }
 
 // breaker observes h's breaker entering state to.
@@ -419,14 +421,14 @@ func (o *ops) breaker(h *hook, to BreakerState) {
 	defer w.mu.Unlock()
 	switch to {
 	case BreakerDisabled:
-		o.tell(h, w, now, operational.Disabled, &w.openGate, operational.CauseGone, nonEmpty(w.lastReason, "the endpoint answered 410 Gone"), string(to))
-	case BreakerOpen:
-		if !w.openGate.due(now, o.s.RepeatEvery) {
+		if !o.tell(h, w, now, operational.Disabled, &w.openGate, operational.CauseGone, nonEmpty(w.lastReason, "the endpoint answered 410 Gone"), string(to)) {
 			w.openGate.suppressed++
-			return
 		}
-		o.tell(h, w, now, operational.Disabled, &w.openGate, operational.CauseBreaker,
-			fmt.Sprintf("circuit breaker opened: no request is sent until its cool-down ends; last failure: %s", w.lastReason), string(to))
+	case BreakerOpen:
+		if !w.openGate.due(now, o.s.RepeatEvery) || !o.tell(h, w, now, operational.Disabled, &w.openGate, operational.CauseBreaker,
+			fmt.Sprintf("circuit breaker opened: no request is sent until its cool-down ends; last failure: %s", w.lastReason), string(to)) {
+			w.openGate.suppressed++
+		}
 	case BreakerClosed:
 		w.consecutive = 0
 		o.recover(h, w, now, operational.CauseBreakerClosed, "the circuit breaker closed", string(to))
@@ -468,8 +470,12 @@ func (o *ops) deadLettered(h *hook, dl DeadLetter) {
 	}
 	data := o.data(h, w, now, operational.CauseDeadLetter, dl.Reason, state)
 	data.DeadLetter = &operational.DeadLetter{DeliveryID: dl.DeliveryID, EventID: dl.Event.ID(), EventType: dl.Event.Type(), Attempts: dl.Attempts}
-	data.Suppressed = w.deadGate.pass(now)
-	o.send(operational.DeadLettered, now, data)
+	data.Suppressed = w.deadGate.suppressed
+	if o.send(operational.DeadLettered, now, data) {
+		w.deadGate.pass(now)
+	} else {
+		w.deadGate.suppressed++
+	}
 }
 
 // tenantLimited observes tenant reaching its limit named limit, whose
@@ -491,6 +497,9 @@ func (o *ops) tenantLimited(tenant string, h *hook, del *delivery, limit string,
 		o.limMu.Unlock()
 		return
 	}
+	// Passed before it is queued, so that concurrent deliveries held by
+	// the limit tell it once; given back if the queue drops it.
+	prev := *g
 	suppressed := g.pass(now)
 	o.limMu.Unlock()
 
@@ -504,27 +513,39 @@ func (o *ops) tenantLimited(tenant string, h *hook, del *delivery, limit string,
 	}
 	data.Limit = &operational.Limit{Name: limit, Max: max}
 	data.Suppressed = suppressed
-	o.send(operational.TenantLimited, now, data)
-}
-
-// tell sends trigger about h through gate, h's breaker being in state;
-// the caller holds w.mu.
-func (o *ops) tell(h *hook, w *opsWebhook, now time.Time, trigger event.Trigger, gate *opsGate, cause, reason, state string) {
-	data := o.data(h, w, now, cause, reason, state)
-	data.Suppressed = gate.pass(now)
-	if trigger == operational.StillFailing {
-		data.Suppressed = 0
+	if !o.send(operational.TenantLimited, now, data) {
+		o.limMu.Lock()
+		if g.last.Equal(now) { // no later one passed
+			g.last, g.sent = prev.last, prev.sent
+		}
+		g.suppressed += suppressed + 1
+		o.limMu.Unlock()
 	}
-	o.send(trigger, now, data)
 }
 
-// send queues an event for the goroutine of run, or drops it when the
-// queue is full: a delivery never waits for it.
-func (o *ops) send(trigger event.Trigger, now time.Time, data operational.Data) {
+// tell sends trigger about h through gate, h's breaker being in state,
+// and reports whether it was queued: the gate passes only then, so that
+// the caller can tell it again or count it as held back. The caller
+// holds w.mu.
+func (o *ops) tell(h *hook, w *opsWebhook, now time.Time, trigger event.Trigger, gate *opsGate, cause, reason, state string) bool {
+	data := o.data(h, w, now, cause, reason, state)
+	if trigger != operational.StillFailing {
+		data.Suppressed = gate.suppressed
+	}
+	if !o.send(trigger, now, data) {
+		return false
+	}
+	gate.pass(now)
+	return true
+}
+
+// send queues an event for the goroutine of run and reports true, or
+// drops it when the queue is full: a delivery never waits for it.
+func (o *ops) send(trigger event.Trigger, now time.Time, data operational.Data) bool {
 	ev := operational.Event{EventType: trigger, EventTime: event.TimestampOf(now), EventID: "op-" + newID(), Data: data}
 	select {
 	case o.queue <- ev:
-		return
+		return true
 	default:
 	}
 	n := o.dropped.Add(1)
@@ -532,6 +553,7 @@ func (o *ops) send(trigger event.Trigger, now time.Time, data operational.Data) 
 	if wall := time.Now().UnixNano(); wall-last >= int64(time.Minute) && o.warned.CompareAndSwap(last, wall) {
 		o.d.cfg.logger.Warn("webhook: operational events dropped, their queue is full", "dropped", n, "event_type", string(trigger), "tenant", data.Tenant, "webhook_id", data.WebhookID)
 	}
+	return false
 }
 
 // run hands every queued event to the hook and publishes it, until

@@ -2,6 +2,7 @@ package webhook_test
 
 import (
 	"bytes"
+	"context"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -99,4 +100,108 @@ func TestOperationalClockSetBack(t *testing.T) {
 	publishOne(t, d, "", &final) // an hour later by the clock: told
 	closeNow(t, d.Dispatcher)
 	require.Equal(t, 2, got.count(operational.Failing), "%v", got.triggers())
+}
+
+// An event dropped because the queue was full is not taken as told:
+// Failing comes with the webhook's next failed attempt, and Recovered is
+// never told about a webhook whose Failing nobody heard.
+func TestOperationalDroppedFailingIsToldLater(t *testing.T) {
+	leakcheck.Check(t)
+	clock, got := newOpsClock(), &opsEvents{}
+	entered, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	r := webhooktest.NewReceiver(
+		webhooktest.Route("/b", webhooktest.Response{Status: 500}, webhooktest.Response{Status: 500}, webhooktest.Response{Status: 202}),
+		webhooktest.Respond(webhooktest.Response{Status: 500}))
+	t.Cleanup(r.Close)
+	d := webhooktest.NewDispatcher(t, oneAttempt, webhook.WithClock(clock.Now),
+		webhook.WithOperationalEvents(webhook.OperationalSettings{QueueSize: 1, FailureThreshold: 1, DeadLetterEvery: time.Nanosecond, Hook: func(ev operational.Event) {
+			once.Do(func() { close(entered); <-release })
+			got.hook(ev)
+		}}))
+	final := 0
+	createHook(t, d.Dispatcher, "", "a", r.URL+"/a")
+	publishOne(t, d, "", &final)
+	<-entered     // the Hook holds a's first event
+	for range 3 { // a's dead letters fill the queue
+		clock.Advance(time.Second)
+		publishOne(t, d, "", &final)
+	}
+	createHook(t, d.Dispatcher, "", "b", r.URL+"/b", "RequestApproved")
+	publishTo := func() {
+		clock.Advance(time.Second)
+		e, err := event.New("RequestApproved", map[string]any{"request_id": "r-2"})
+		require.NoError(t, err)
+		_, err = d.Publish(context.Background(), e)
+		require.NoError(t, err)
+		final++
+		d.WaitFinal(final)
+	}
+	publishTo() // b fails: its Failing is dropped
+	close(release)
+	publishTo() // b fails again
+	publishTo() // b delivers
+	closeNow(t, d.Dispatcher)
+	var b []event.Trigger
+	for _, ev := range got.all() {
+		if ev.Data.WebhookID == "b" {
+			b = append(b, ev.EventType)
+		}
+	}
+	require.Equal(t, []event.Trigger{operational.Failing, operational.DeadLettered, operational.Recovered}, b)
+}
+
+// A Hook may call the Dispatcher back, Publish, Get and ResetBreaker
+// included, without a deadlock.
+func TestOperationalHookCallsBack(t *testing.T) {
+	leakcheck.Check(t)
+	clock := newOpsClock()
+	var backs atomic.Int32
+	r := webhooktest.NewReceiver(webhooktest.Respond(webhooktest.Response{Status: 500}))
+	t.Cleanup(r.Close)
+	var d *webhooktest.Dispatcher
+	ready := make(chan struct{})
+	d = webhooktest.NewDispatcher(t, oneAttempt, webhook.WithClock(clock.Now),
+		webhook.WithBreaker(webhook.BreakerSettings{Threshold: 1}),
+		webhook.WithOperationalEvents(webhook.OperationalSettings{FailureThreshold: 1, Hook: func(ev operational.Event) {
+			<-ready
+			if ev.EventType != operational.Disabled {
+				return
+			}
+			_, err := d.Tenant(ev.Data.Tenant).Get(context.Background(), ev.Data.WebhookID)
+			require.NoError(t, err)
+			require.NoError(t, d.Tenant(ev.Data.Tenant).ResetBreaker(ev.Data.WebhookID))
+			e, err := event.New("RequestApproved", map[string]any{"request_id": "from-hook"})
+			require.NoError(t, err)
+			_, err = d.Tenant(ev.Data.Tenant).Publish(context.Background(), e)
+			require.NoError(t, err)
+			backs.Add(1)
+		}}))
+	close(ready)
+	createHook(t, d.Dispatcher, "acme", "wh-1", r.URL+"/hook")
+	final := 0
+	publishOne(t, d, "acme", &final)
+	waitFor(t, func() bool { return backs.Load() == 1 })
+	closeNow(t, d.Dispatcher)
+}
+
+// Close with a Hook that never returns gives up when its ctx is done.
+func TestOperationalCloseWithStalledHook(t *testing.T) {
+	leakcheck.Check(t)
+	clock := newOpsClock()
+	release := make(chan struct{})
+	r := webhooktest.NewReceiver(webhooktest.Respond(webhooktest.Response{Status: 500}))
+	t.Cleanup(r.Close)
+	d := webhooktest.NewDispatcher(t, oneAttempt, webhook.WithClock(clock.Now),
+		webhook.WithOperationalEvents(webhook.OperationalSettings{FailureThreshold: 1, Hook: func(operational.Event) { <-release }}))
+	createHook(t, d.Dispatcher, "", "wh-1", r.URL+"/hook")
+	final := 0
+	publishOne(t, d, "", &final)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err := d.Close(ctx)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.Less(t, time.Since(start), 5*time.Second)
+	close(release)
 }
