@@ -239,8 +239,24 @@ func (g *opsGate) pass(now time.Time) int {
 }
 
 type opsBucket struct {
-	start              time.Time // of the slice of time it counts
-	attempts, failures int
+	slot               int64 // which slice of time it counts (opsSlot)
+	attempts, failures int32
+}
+
+// opsEpoch is where the slices of opsSlot are counted from.
+var opsEpoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// opsSlot numbers the slice of width that now falls in. It counts from
+// opsEpoch with Sub rather than from 1970 with UnixNano, which wraps past
+// 2262: a host's clock may read any time, and one more than 292 years
+// from 2000 only counts every attempt in one slice.
+func opsSlot(now time.Time, width time.Duration) int64 {
+	d := now.Sub(opsEpoch)
+	slot := int64(d / width)
+	if d%width < 0 {
+		slot-- // floor, before the epoch
+	}
+	return slot
 }
 
 // opsWebhook is what the detector knows of one webhook.
@@ -280,25 +296,27 @@ func (o *ops) forget(key string) {
 
 // window counts the attempts and failures of the window ending at now.
 func (w *opsWebhook) window(now time.Time, width time.Duration) (attempts, failures int) {
-	cur := now.Truncate(width)
-	oldest := cur.Add(-(opsBuckets - 1) * width)
+	cur := opsSlot(now, width)
 	for _, b := range w.buckets {
-		if !b.start.Before(oldest) && !b.start.After(cur) {
-			attempts += b.attempts
-			failures += b.failures
+		if age := cur - b.slot; age >= 0 && age < opsBuckets {
+			attempts += int(b.attempts)
+			failures += int(b.failures)
 		}
 	}
 	return attempts, failures
 }
 
 // bucket returns the bucket counting now, emptied if it last counted
-// another slice. Truncate, not UnixNano, places now: a clock the host
-// gives may read before 1970 or after 2262.
+// another slice.
 func (w *opsWebhook) bucket(now time.Time, width time.Duration) *opsBucket {
-	start := now.Truncate(width)
-	b := &w.buckets[now.Sub(now.Truncate(opsBuckets*width))/width]
-	if !b.start.Equal(start) {
-		*b = opsBucket{start: start}
+	slot := opsSlot(now, width)
+	i := slot % opsBuckets
+	if i < 0 {
+		i += opsBuckets
+	}
+	b := &w.buckets[i]
+	if b.slot != slot {
+		*b = opsBucket{slot: slot}
 	}
 	return b
 }
