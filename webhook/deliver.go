@@ -186,7 +186,7 @@ func (d *Dispatcher) admit(h *hook, del *delivery) (permit breaker.Permit, wait 
 			return breaker.Permit{}, wait, nil
 		}
 	}
-	if h.breaker == nil {
+	if h.breaker == nil || d.ops.bypassesBreaker(h, del) {
 		del.admitted = false
 		return breaker.Permit{}, 0, nil
 	}

@@ -97,8 +97,10 @@ const OperationalPublishTimeout = 5 * time.Second
 // rendered) counts only as a dead letter. Test and Gate calls count for
 // nothing, but a breaker a Gate call opens or closes is told as any other. Deliveries of
 // operational events are not observed, nor are the breaker changes of a
-// webhook whose triggers are all operational, so that an operational
-// delivery never causes another operational event about itself.
+// webhook whose triggers are all operational; those to a webhook with
+// other triggers too go around its breaker (neither held by it nor
+// counted), so that an operational delivery never causes another
+// operational event about itself.
 //
 // Detection is in memory, per Dispatcher: with several instances of a
 // service on one durable engine, each judges the attempts it makes and
@@ -451,6 +453,16 @@ func (o *ops) breaker(h *hook, to BreakerState) {
 		w.consecutive = 0
 		o.recover(h, w, now, operational.CauseBreakerClosed, "the circuit breaker closed", string(to))
 	}
+}
+
+// bypassesBreaker reports whether del, an operational delivery to h, a
+// webhook with other triggers too, goes around h's breaker: asking it,
+// it could open or close it, and so cause an operational event about h.
+// Operational deliveries are few (the events are rate-limited), so that
+// the endpoint loses little protection. The breaker of a webhook with
+// operational triggers only is asked, but its changes are not told.
+func (o *ops) bypassesBreaker(h *hook, del *delivery) bool {
+	return o != nil && operational.Is(del.Event.Type()) && !allOperational(h.def.Triggers)
 }
 
 func nonEmpty(s, otherwise string) string {

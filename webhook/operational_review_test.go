@@ -3,7 +3,9 @@ package webhook_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -204,4 +206,82 @@ func TestOperationalCloseWithStalledHook(t *testing.T) {
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	require.Less(t, time.Since(start), 5*time.Second)
 	close(release)
+}
+
+// What an endpoint echoes of the webhook's secrets (its Authorization
+// header, its URL's userinfo and query) never reaches an operational
+// event, whose reason is redacted as invocation records are.
+func TestOperationalReasonEchoingSecretsIsRedacted(t *testing.T) {
+	leakcheck.Check(t)
+	got := &opsEvents{}
+	echo := `{"error": "bad token Bearer tok-S3CRET-1 for ?token=qs-S3CRET-2 user pw-S3CRET-3"}`
+	r := webhooktest.NewReceiver(webhooktest.Respond(webhooktest.Response{Status: 401, Body: echo}))
+	t.Cleanup(r.Close)
+	d := webhooktest.NewDispatcher(t, oneAttempt,
+		webhook.WithOperationalEvents(webhook.OperationalSettings{FailureThreshold: 1, Hook: got.hook}))
+	u := strings.Replace(r.URL, "http://", "http://ops:pw-S3CRET-3@", 1) + "/hook?token=qs-S3CRET-2"
+	_, err := d.Tenant("acme").Create(context.Background(), webhook.Webhook{ID: "wh-1", Name: "echo", Active: true, URL: u,
+		Triggers: []event.Trigger{"RequestCreated"}, Headers: map[string]string{"X-Api-Key": "tok-S3CRET-1"}}, "ops-test")
+	require.NoError(t, err)
+	final := 0
+	publishOne(t, d, "acme", &final)
+	closeNow(t, d.Dispatcher)
+	require.Equal(t, []event.Trigger{operational.Failing, operational.DeadLettered}, got.triggers())
+	for _, ev := range got.all() {
+		b, err := json.Marshal(ev)
+		require.NoError(t, err)
+		require.NotContains(t, string(b), "S3CRET", "%s", b)
+		require.Equal(t, "127.0.0.1", ev.Data.TargetHost)
+	}
+}
+
+// Publish with no webhook subscribed to the operational triggers is
+// quiet: nothing to deliver is no error to log.
+func TestOperationalPublishWithNoSubscriber(t *testing.T) {
+	leakcheck.Check(t)
+	got := &opsEvents{}
+	var logs bytes.Buffer
+	var logMu sync.Mutex
+	r := webhooktest.NewReceiver(webhooktest.Respond(webhooktest.Response{Status: 500}))
+	t.Cleanup(r.Close)
+	d := webhooktest.NewDispatcher(t, oneAttempt,
+		webhook.WithLogger(slog.New(slog.NewTextHandler(lockedWriter{&logs, &logMu}, nil))),
+		webhook.WithOperationalEvents(webhook.OperationalSettings{FailureThreshold: 1, Publish: true, Hook: got.hook}))
+	createHook(t, d.Dispatcher, "acme", "wh-1", r.URL+"/hook")
+	final := 0
+	publishOne(t, d, "acme", &final)
+	waitFor(t, func() bool { return len(got.all()) == 2 })
+	closeNow(t, d.Dispatcher)
+	logMu.Lock()
+	defer logMu.Unlock()
+	require.NotContains(t, logs.String(), "publishing an operational event")
+}
+
+// A webhook subscribed to operational and other triggers alike: its
+// operational deliveries failing neither open its breaker nor so cause
+// an operational event about itself; its other deliveries still count.
+func TestOperationalMixedWebhookBreakerIgnoresItsOperationalDeliveries(t *testing.T) {
+	leakcheck.Check(t)
+	clock, got := newOpsClock(), &opsEvents{}
+	r := webhooktest.NewReceiver(webhooktest.Respond(webhooktest.Response{Status: 500}))
+	t.Cleanup(r.Close)
+	d := webhooktest.NewDispatcher(t, oneAttempt, webhook.WithClock(clock.Now),
+		webhook.WithBreaker(webhook.BreakerSettings{Threshold: 2}),
+		webhook.WithOperationalEvents(webhook.OperationalSettings{FailureThreshold: 100, Publish: true, Hook: got.hook}))
+	createHook(t, d.Dispatcher, "acme", "mix", r.URL+"/mix", "RequestCreated", operational.DeadLettered, operational.Disabled)
+	final := 0
+	publishOne(t, d, "acme", &final) // fails: the breaker counts 1, and DeadLettered is published to mix
+	final++
+	d.WaitFinal(final) // the DeadLettered delivery to mix failed too
+	state, err := d.Tenant("acme").Breaker("mix")
+	require.NoError(t, err)
+	require.Equal(t, webhook.BreakerClosed, state, "only the RequestCreated delivery counts")
+	publishOne(t, d, "acme", &final) // the second RequestCreated failure opens it
+	state, err = d.Tenant("acme").Breaker("mix")
+	require.NoError(t, err)
+	require.Equal(t, webhook.BreakerOpen, state)
+	require.NoError(t, d.Tenant("acme").ResetBreaker("mix"))
+	waitFor(t, func() bool { return got.count(operational.Disabled) == 1 })
+	closeNow(t, d.Dispatcher)
+	require.Equal(t, 1, got.count(operational.Disabled), "%v", got.triggers())
 }
