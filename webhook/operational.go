@@ -279,10 +279,23 @@ type opsWebhook struct {
 	deadGate    opsGate
 }
 
-func (o *ops) webhook(tenant, id string) *opsWebhook {
+// webhook returns what the detector knows of the webhook (tenant, id),
+// new on first use. If registered, that is kept only while this instance
+// has the webhook: checked under d.mu, as forget runs, so that a delivery
+// ending after its webhook was deleted leaves nothing behind for one
+// created again under its id. Otherwise (a dead letter of a webhook this
+// instance has not loaded) it is kept in any case, to rate-limit them.
+func (o *ops) webhook(tenant, id string, registered bool) *opsWebhook {
 	key := queueKey(tenant, id)
 	if v, ok := o.hooks.Load(key); ok {
 		return v.(*opsWebhook)
+	}
+	if registered {
+		o.d.mu.RLock()
+		defer o.d.mu.RUnlock()
+		if o.d.byKey[key] == nil {
+			return &opsWebhook{}
+		}
 	}
 	v, _ := o.hooks.LoadOrStore(key, &opsWebhook{})
 	return v.(*opsWebhook)
@@ -369,7 +382,7 @@ func (o *ops) attempt(h *hook, del *delivery, delivered bool, status int, reason
 		return
 	}
 	state, now := breakerState(h), o.d.cfg.now()
-	w := o.webhook(h.tenant, h.def.ID)
+	w := o.webhook(h.tenant, h.def.ID, true)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	width := o.width()
@@ -436,7 +449,7 @@ func (o *ops) breaker(h *hook, to BreakerState) {
 		return
 	}
 	now := o.d.cfg.now()
-	w := o.webhook(h.tenant, h.def.ID)
+	w := o.webhook(h.tenant, h.def.ID, true)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	switch to {
@@ -487,11 +500,12 @@ func (o *ops) deadLettered(h *hook, dl DeadLetter) {
 	if o == nil || dl.Event == nil || operational.Is(dl.Event.Type()) {
 		return
 	}
+	registered := h != nil
 	if h == nil {
 		h = &hook{tenant: dl.Tenant, def: Webhook{ID: dl.WebhookID}}
 	}
 	state, now := breakerState(h), o.d.cfg.now()
-	w := o.webhook(dl.Tenant, dl.WebhookID)
+	w := o.webhook(dl.Tenant, dl.WebhookID, registered)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if !w.deadGate.due(now, o.s.DeadLetterEvery) {
@@ -536,7 +550,7 @@ func (o *ops) tenantLimited(tenant string, h *hook, del *delivery, limit string,
 	data := operational.Data{Tenant: tenant, Cause: operational.CauseLimit, Reason: reason, WindowSeconds: int64(o.s.Window / time.Second)}
 	if h != nil {
 		state := breakerState(h)
-		w := o.webhook(h.tenant, h.def.ID)
+		w := o.webhook(h.tenant, h.def.ID, true)
 		w.mu.Lock()
 		data = o.data(h, w, now, operational.CauseLimit, reason, state)
 		w.mu.Unlock()

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -284,4 +286,39 @@ func TestOperationalMixedWebhookBreakerIgnoresItsOperationalDeliveries(t *testin
 	waitFor(t, func() bool { return got.count(operational.Disabled) == 1 })
 	closeNow(t, d.Dispatcher)
 	require.Equal(t, 1, got.count(operational.Disabled), "%v", got.triggers())
+}
+
+// A delivery that ends after its webhook was deleted leaves nothing
+// behind in the detector: the webhook created again under its id starts
+// afresh, its first failure not the second of a run.
+func TestOperationalDeliveryEndingAfterDeleteIsForgotten(t *testing.T) {
+	leakcheck.Check(t)
+	got := &opsEvents{}
+	arrived, release := make(chan struct{}, 1), make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		select {
+		case arrived <- struct{}{}:
+			<-release // the first request only
+		default:
+		}
+		w.WriteHeader(http.StatusInternalServerError)
+	}))
+	t.Cleanup(srv.Close)
+	d := webhooktest.NewDispatcher(t, oneAttempt,
+		webhook.WithOperationalEvents(webhook.OperationalSettings{FailureThreshold: 2, Hook: got.hook}))
+	createHook(t, d.Dispatcher, "acme", "w", srv.URL+"/dead")
+	_, err := d.Tenant("acme").Publish(context.Background(), mockEvent(t))
+	require.NoError(t, err)
+	<-arrived
+	w, err := d.Tenant("acme").Get(context.Background(), "w")
+	require.NoError(t, err)
+	require.NoError(t, d.Tenant("acme").Delete(context.Background(), "w", w.Version, "ops-test"))
+	close(release)
+	d.WaitFinal(1)
+	arrived <- struct{}{} // later requests answer at once
+	createHook(t, d.Dispatcher, "acme", "w", srv.URL+"/dead")
+	final := 1
+	publishOne(t, d, "acme", &final)
+	closeNow(t, d.Dispatcher)
+	require.Zero(t, got.count(operational.Failing), "%v", got.triggers())
 }
