@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/internal/testkit/leakcheck"
+	"github.com/outhook/outhook/internal/testkit/schematest"
 	"github.com/outhook/outhook/operational"
 	"github.com/outhook/outhook/webhook"
 	"github.com/outhook/outhook/webhooktest"
@@ -321,4 +324,122 @@ func TestOperationalDeliveryEndingAfterDeleteIsForgotten(t *testing.T) {
 	publishOne(t, d, "acme", &final)
 	closeNow(t, d.Dispatcher)
 	require.Zero(t, got.count(operational.Failing), "%v", got.triggers())
+}
+
+// Many dead webhooks of several tenants at once, with retries and
+// deliveries refused by full queues: each webhook is told failing once
+// and its dead letters once, in its own tenant, and no tenant's storm
+// hides another's events.
+func TestOperationalStormAcrossTenants(t *testing.T) {
+	leakcheck.Check(t)
+	got := &opsEvents{}
+	r := webhooktest.NewReceiver(webhooktest.Respond(webhooktest.Response{Status: 503}))
+	t.Cleanup(r.Close)
+	d := webhooktest.NewDispatcher(t, webhook.WithQueue(2, webhook.QueueReject),
+		webhook.WithOperationalEvents(webhook.OperationalSettings{Hook: got.hook}))
+	tenants := []string{"acme", "globex", "initech", "umbrella"}
+	for _, tenant := range tenants {
+		for i := range 25 {
+			createHook(t, d.Dispatcher, tenant, fmt.Sprintf("%s-%d", tenant, i), r.URL+"/"+tenant)
+		}
+	}
+	for range 20 {
+		for _, tenant := range tenants {
+			_, err := d.Tenant(tenant).Publish(context.Background(), mockEvent(t))
+			var full *webhook.QueueFullError
+			if err != nil && !errors.As(err, &full) {
+				require.NoError(t, err)
+			}
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	require.NoError(t, d.Close(ctx))
+	per, limits := map[string]map[event.Trigger]int{}, map[string]int{}
+	for _, ev := range got.all() {
+		require.True(t, strings.HasPrefix(ev.Data.WebhookID, ev.Data.Tenant+"-"), "%s about %s in tenant %s", ev.EventType, ev.Data.WebhookID, ev.Data.Tenant)
+		if ev.EventType == operational.TenantLimited {
+			limits[ev.Data.Tenant+" "+ev.Data.Limit.Name]++ // the default in-flight limit
+			continue
+		}
+		if per[ev.Data.WebhookID] == nil {
+			per[ev.Data.WebhookID] = map[event.Trigger]int{}
+		}
+		per[ev.Data.WebhookID][ev.EventType]++
+	}
+	require.Len(t, per, 100, "every dead webhook is told")
+	for id, n := range per {
+		require.Equal(t, map[event.Trigger]int{operational.Failing: 1, operational.DeadLettered: 1}, n, id)
+	}
+	for limit, n := range limits {
+		require.Equal(t, 1, n, limit)
+	}
+}
+
+// The events the detector emits, of all six triggers, agree with
+// operational.Schema field by field, nulls included.
+func TestOperationalEmittedEventsMatchSchema(t *testing.T) {
+	leakcheck.Check(t)
+	clock, got := newOpsClock(), &opsEvents{}
+	r := webhooktest.NewReceiver(
+		webhooktest.Route("/w", webhooktest.Response{Status: 500}, webhooktest.Response{Status: 500},
+			webhooktest.Response{Status: 500}, webhooktest.Response{Status: 202}),
+		webhooktest.Route("/gone", webhooktest.Response{Status: 410}))
+	t.Cleanup(r.Close)
+	d := webhooktest.NewDispatcher(t, oneAttempt, webhook.WithClock(clock.Now),
+		webhook.WithBreaker(webhook.BreakerSettings{Threshold: 10}),
+		webhook.WithTenantLimits(func(tenant string) webhook.TenantLimits {
+			if tenant == "acme" {
+				return webhook.TenantLimits{MaxWebhooks: 1}
+			}
+			return webhook.TenantLimits{}
+		}),
+		webhook.WithOperationalEvents(webhook.OperationalSettings{FailureThreshold: 2, Hook: got.hook}))
+	createHook(t, d.Dispatcher, "acme", "w", r.URL+"/w")
+	_, err := d.Tenant("acme").Create(context.Background(),
+		webhook.Webhook{ID: "two", Name: "two", Active: true, URL: r.URL + "/x", Triggers: []event.Trigger{"RequestCreated"}}, "ops-test")
+	require.ErrorIs(t, err, webhook.ErrTenantLimit)
+	createHook(t, d.Dispatcher, "b", "gone", r.URL+"/gone")
+	final := 0
+	publishOne(t, d, "acme", &final)
+	publishOne(t, d, "acme", &final) // Failing
+	clock.Advance(time.Hour)
+	publishOne(t, d, "acme", &final) // StillFailing
+	publishOne(t, d, "acme", &final) // Recovered
+	publishOne(t, d, "b", &final)    // Disabled
+	closeNow(t, d.Dispatcher)
+
+	seen := map[event.Trigger]bool{}
+	var events []*event.Event
+	for _, ev := range got.all() {
+		seen[ev.EventType] = true
+		e, err := event.New(ev.EventType, ev.Data, event.WithTime(ev.EventTime), event.WithID(ev.EventID))
+		require.NoError(t, err)
+		events = append(events, e)
+	}
+	require.Len(t, seen, 6, "%v", got.triggers())
+	schematest.Covers(t, operational.Schema(), events...)
+}
+
+// Without tenants (Dispatcher.Add), Publish reaches the service's own
+// admin webhook.
+func TestOperationalPublishWithoutTenants(t *testing.T) {
+	leakcheck.Check(t)
+	r := webhooktest.NewReceiver(webhooktest.Route("/dead", webhooktest.Response{Status: 500}))
+	t.Cleanup(r.Close)
+	d := webhooktest.NewDispatcher(t, oneAttempt,
+		webhook.WithOperationalEvents(webhook.OperationalSettings{FailureThreshold: 1, Publish: true}))
+	_, err := d.Add(webhook.Webhook{ID: "dead", Name: "dead", Active: true, URL: r.URL + "/dead", Triggers: []event.Trigger{"RequestCreated"}})
+	require.NoError(t, err)
+	_, err = d.Add(webhook.Webhook{ID: "admin", Name: "admin", Active: true, URL: r.URL + "/admin", Triggers: []event.Trigger{operational.Failing}})
+	require.NoError(t, err)
+	_, err = d.Publish(context.Background(), mockEvent(t))
+	require.NoError(t, err)
+	reqs, err := r.Wait(context.Background(), 2)
+	require.NoError(t, err)
+	closeNow(t, d.Dispatcher)
+	require.Equal(t, "/admin", reqs[1].Path)
+	e, err := event.Parse([]byte(reqs[1].Body))
+	require.NoError(t, err)
+	require.Equal(t, operational.Failing, e.Type())
 }
