@@ -390,8 +390,9 @@ func (o *ops) attempt(h *hook, del *delivery, delivered bool, status int, reason
 	b.attempts++
 	w.lastStatus = status
 	if delivered {
+		failed := w.consecutive
 		w.consecutive = 0
-		o.recover(h, w, now, operational.CauseDelivered, "an attempt was delivered", state)
+		o.recover(h, w, now, operational.CauseDelivered, fmt.Sprintf("delivered after %d failed attempts", failed), state)
 		return
 	}
 	b.failures++

@@ -443,3 +443,35 @@ func TestOperationalPublishWithoutTenants(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, operational.Failing, e.Type())
 }
+
+// Update and SetActive keep what the detector knows: the admins told a
+// webhook was failing hear it recovered once its fixed URL delivers.
+func TestOperationalUpdateKeepsTheRun(t *testing.T) {
+	leakcheck.Check(t)
+	got := &opsEvents{}
+	r := webhooktest.NewReceiver(webhooktest.Route("/dead", webhooktest.Response{Status: 500}))
+	t.Cleanup(r.Close)
+	d := webhooktest.NewDispatcher(t, oneAttempt,
+		webhook.WithOperationalEvents(webhook.OperationalSettings{FailureThreshold: 2, Hook: got.hook}))
+	createHook(t, d.Dispatcher, "acme", "w", r.URL+"/dead")
+	final := 0
+	publishOne(t, d, "acme", &final)
+	publishOne(t, d, "acme", &final) // Failing
+	ctx := context.Background()
+	w, err := d.Tenant("acme").SetActive(ctx, "w", false, 1, "ops-test")
+	require.NoError(t, err)
+	w, err = d.Tenant("acme").SetActive(ctx, "w", true, w.Version, "ops-test")
+	require.NoError(t, err)
+	w.URL = r.URL + "/fixed"
+	_, err = d.Tenant("acme").Update(ctx, w, "ops-test")
+	require.NoError(t, err)
+	publishOne(t, d, "acme", &final) // Recovered
+	closeNow(t, d.Dispatcher)
+	require.Equal(t, 1, got.count(operational.Failing), "%v", got.triggers())
+	require.Equal(t, 1, got.count(operational.Recovered), "%v", got.triggers())
+	for _, ev := range got.all() {
+		if ev.EventType == operational.Recovered {
+			require.Equal(t, "delivered after 2 failed attempts", ev.Data.Reason, "as the mock says")
+		}
+	}
+}
