@@ -105,9 +105,9 @@ const OperationalPublishTimeout = 5 * time.Second
 // Detection is in memory, per Dispatcher: with several instances of a
 // service on one durable engine, each judges the attempts it makes and
 // tells its own events. A webhook deleted is forgotten: created again
-// under its id, it starts afresh. Events detected once Close has begun still reach
-// Hook (Close waits for them as long as its ctx allows) but are no longer
-// published. New fails with a *ConfigError on a negative field, or a
+// under its id, it starts afresh. Events still queued, or detected, once
+// Close has begun still reach Hook (Close waits for them as long as its
+// ctx allows) but are no longer published. New fails with a *ConfigError on a negative field, or a
 // FailureRate above 1 or not a number.
 func WithOperationalEvents(s OperationalSettings) Option {
 	return optionFunc(func(c *config) {
