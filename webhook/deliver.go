@@ -186,13 +186,21 @@ func (d *Dispatcher) admit(h *hook, del *delivery) (permit breaker.Permit, wait 
 			return breaker.Permit{}, wait, nil
 		}
 	}
-	if h.breaker == nil || d.ops.bypassesBreaker(h, del) {
+	if h.breaker == nil {
 		del.admitted = false
+		return breaker.Permit{}, 0, nil
+	}
+	uncounted := d.ops.uncounted(h, del)
+	if s := h.breaker.State(); uncounted && (s == breaker.Closed || s == breaker.HalfOpen) {
+		del.admitted = false // not its probe: held or refused only while it is open or disabled
 		return breaker.Permit{}, 0, nil
 	}
 	permit, err = h.breaker.Allow()
 	if err == nil {
 		del.admitted = false
+		if uncounted {
+			permit = breaker.Permit{} // half-open since State: the probe is given up after a cool-down
+		}
 		return permit, 0, nil
 	}
 	if errors.Is(err, breaker.ErrDisabled) {

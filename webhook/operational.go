@@ -98,9 +98,9 @@ const OperationalPublishTimeout = 5 * time.Second
 // nothing, but a breaker a Gate call opens or closes is told as any other. Deliveries of
 // operational events are not observed, nor are the breaker changes of a
 // webhook whose triggers are all operational; those to a webhook with
-// other triggers too go around its breaker (neither held by it nor
-// counted), so that an operational delivery never causes another
-// operational event about itself.
+// other triggers too are held or refused by its breaker while it is open
+// or disabled but never counted by it, so that an operational delivery
+// never causes another operational event about itself.
 //
 // Detection is in memory, per Dispatcher: with several instances of a
 // service on one durable engine, each judges the attempts it makes and
@@ -469,13 +469,13 @@ func (o *ops) breaker(h *hook, to BreakerState) {
 	}
 }
 
-// bypassesBreaker reports whether del, an operational delivery to h, a
-// webhook with other triggers too, goes around h's breaker: asking it,
-// it could open or close it, and so cause an operational event about h.
-// Operational deliveries are few (the events are rate-limited), so that
-// the endpoint loses little protection. The breaker of a webhook with
-// operational triggers only is asked, but its changes are not told.
-func (o *ops) bypassesBreaker(h *hook, del *delivery) bool {
+// uncounted reports whether del, an operational delivery to h, a webhook
+// with other triggers too, goes uncounted by h's breaker: counted, it
+// could open or close it, and so cause an operational event about h. It
+// is still held or refused while the breaker is open or disabled, but is
+// never its probe. The breaker of a webhook with operational triggers
+// only counts them, but its changes are not told.
+func (o *ops) uncounted(h *hook, del *delivery) bool {
 	return o != nil && operational.Is(del.Event.Type()) && !allOperational(h.def.Triggers)
 }
 

@@ -475,3 +475,25 @@ func TestOperationalUpdateKeepsTheRun(t *testing.T) {
 		}
 	}
 }
+
+// Going uncounted is all: a webhook with other triggers too, disabled by
+// 410 Gone, is sent no operational event either.
+func TestOperationalMixedWebhookDisabledIsSentNothing(t *testing.T) {
+	leakcheck.Check(t)
+	got := &opsEvents{}
+	r := webhooktest.NewReceiver(webhooktest.Respond(webhooktest.Response{Status: 410}))
+	t.Cleanup(r.Close)
+	d := webhooktest.NewDispatcher(t, oneAttempt,
+		webhook.WithBreaker(webhook.BreakerSettings{Threshold: 5}),
+		webhook.WithOperationalEvents(webhook.OperationalSettings{Publish: true, Hook: got.hook}))
+	createHook(t, d.Dispatcher, "acme", "mix", r.URL+"/mix", "RequestCreated", operational.Disabled)
+	final := 0
+	publishOne(t, d, "acme", &final) // 410: disabled, and Disabled and DeadLettered published to mix
+	final++
+	invs := d.WaitFinal(final)
+	closeNow(t, d.Dispatcher)
+	require.Len(t, r.Requests(), 1, "only the RequestCreated delivery reached the endpoint")
+	require.True(t, operational.Is(invs[len(invs)-1].EventType), "an operational delivery ended, refused")
+	require.Equal(t, webhook.Failed, invs[len(invs)-1].Outcome)
+	require.ElementsMatch(t, []event.Trigger{operational.Disabled, operational.DeadLettered}, got.triggers())
+}
