@@ -9,7 +9,8 @@
 // mock events, for webhook.WithEventKind; webhook.WithOperationalEvents
 // detects them, hands them to a Go hook and, when asked, publishes them
 // as events of this kind, so that a tenant's admins can point a webhook
-// (a Slack or PagerDuty preset, say) at them.
+// at them, with a body template of its own or presets.EventJSON (the
+// Slack and PagerDuty presets' templates name access-request fields).
 //
 // Schema describes the payload field by field; Event and Data type it
 // (encoding one and decoding it back gives the same JSON, digit for

@@ -47,5 +47,5 @@ var fields = []event.SchemaField{
 	{Path: "data.limit", Type: "object", Nullable: true, Description: "The limit reached (TenantLimitReached); null otherwise."},
 	{Path: "data.limit.name", Type: "string", Description: "Which limit: webhooks (a webhook was refused), in_flight or rate (deliveries wait)."},
 	{Path: "data.limit.max", Type: "number", Description: "The limit's value: webhooks, deliveries in flight, or requests per the rate's period."},
-	{Path: "data.suppressed", Type: "number", Description: "How many events of this trigger about the same webhook (or tenant limit) were held back by the rate limit since the last one sent; always 0 for WebhookStillFailing, which is periodic."},
+	{Path: "data.suppressed", Type: "number", Description: "How many events of this trigger about the same webhook (or tenant limit) were held back by the rate limit, or dropped by a full queue, since the last one sent; always 0 for WebhookStillFailing, which is periodic."},
 }

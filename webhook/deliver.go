@@ -191,9 +191,17 @@ func (d *Dispatcher) admit(h *hook, del *delivery) (permit breaker.Permit, wait 
 		del.admitted = false
 		return breaker.Permit{}, 0, nil
 	}
+	uncounted := d.ops.uncounted(h, del)
+	if s := h.breaker.State(); uncounted && (s == breaker.Closed || s == breaker.HalfOpen) {
+		del.admitted = false // not its probe: held or refused only while it is open or disabled
+		return breaker.Permit{}, 0, nil
+	}
 	permit, err = h.breaker.Allow()
 	if err == nil {
 		del.admitted = false
+		if uncounted {
+			permit = breaker.Permit{} // half-open since State: the probe is given up after a cool-down
+		}
 		return permit, 0, nil
 	}
 	if errors.Is(err, breaker.ErrDisabled) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,7 +34,8 @@ type OperationalSettings struct {
 	// attempts fail, WebhookFailing at most once per this period (an
 	// endpoint that flaps is told once), WebhookDisabled by its breaker
 	// opening at most once per this period, TenantLimitReached at most
-	// once per tenant and limit per this period. Default 1h.
+	// once per tenant and limit per this period. A clock (WithClock) set
+	// back starts the period again from its new time. Default 1h.
 	RepeatEvery time.Duration
 	// DeadLetterEvery bounds WebhookDeadLettered to one per webhook per
 	// this period; it carries, as suppressed, how many dead letters were
@@ -41,12 +43,17 @@ type OperationalSettings struct {
 	DeadLetterEvery time.Duration
 	// QueueSize bounds the events detected and not yet handed to Hook
 	// and published; one more is dropped, counted and logged, so that a
-	// delivery never waits for them. Default 1024.
+	// delivery never waits for them. A dropped event is not taken as
+	// told: WebhookFailing and WebhookStillFailing come with a later
+	// failed attempt, the others count in the next one's suppressed, and
+	// WebhookRecovered never follows a WebhookFailing that was dropped.
+	// Default 1024.
 	QueueSize int
 	// Hook is called with every operational event, on a goroutine of the
 	// Dispatcher's own: never on a delivery's, never twice at once, in
 	// the order the events were detected. It may call the Dispatcher,
-	// but for Close, which waits for it. Nil calls nothing.
+	// but for Close, which waits for it. A panic in it is recovered and
+	// logged, and the event is still published. Nil calls nothing.
 	Hook func(operational.Event)
 	// Publish also publishes every operational event into the tenant of
 	// the webhook it is about (Tenant(t).Publish), as an event of the
@@ -90,15 +97,17 @@ const OperationalPublishTimeout = 5 * time.Second
 // rendered) counts only as a dead letter. Test and Gate calls count for
 // nothing, but a breaker a Gate call opens or closes is told as any other. Deliveries of
 // operational events are not observed, nor are the breaker changes of a
-// webhook whose triggers are all operational, so that an operational
-// delivery never causes another operational event about itself.
+// webhook whose triggers are all operational; those to a webhook with
+// other triggers too are held or refused by its breaker while it is open
+// or disabled but never counted by it, so that an operational delivery
+// never causes another operational event about itself.
 //
 // Detection is in memory, per Dispatcher: with several instances of a
 // service on one durable engine, each judges the attempts it makes and
 // tells its own events. A webhook deleted is forgotten: created again
-// under its id, it starts afresh. Events detected once Close has begun still reach
-// Hook (Close waits for them as long as its ctx allows) but are no longer
-// published. New fails with a *ConfigError on a negative field, or a
+// under its id, it starts afresh. Events still queued, or detected, once
+// Close has begun still reach Hook (Close waits for them as long as its
+// ctx allows) but are no longer published. New fails with a *ConfigError on a negative field, or a
 // FailureRate above 1 or not a number.
 func WithOperationalEvents(s OperationalSettings) Option {
 	return optionFunc(func(c *config) {
@@ -188,24 +197,55 @@ func newOps(d *Dispatcher, s OperationalSettings) *ops {
 // opsGate lets one event through per period and counts those it holds.
 type opsGate struct {
 	last       time.Time
+	sent       bool // last is set: a clock may read the zero time
 	suppressed int
 }
 
+// due reports whether an event may pass at now. A clock set back before
+// the last one starts the period again from now, so that it holds the
+// events for a period of its new time, not until its old time returns.
 func (g *opsGate) due(now time.Time, every time.Duration) bool {
-	return g.last.IsZero() || now.Sub(g.last) >= every
+	if !g.sent {
+		return true
+	}
+	if now.Before(g.last) {
+		g.last = now
+	}
+	return now.Sub(g.last) >= every
+}
+
+// hold starts a period at now in which no event passes.
+func (g *opsGate) hold(now time.Time) {
+	g.last, g.sent = now, true
 }
 
 // pass records an event sent at now and returns how many were held back
 // before it.
 func (g *opsGate) pass(now time.Time) int {
 	n := g.suppressed
-	g.last, g.suppressed = now, 0
+	g.last, g.sent, g.suppressed = now, true, 0
 	return n
 }
 
 type opsBucket struct {
-	slot               int64 // which slice of time it counts
-	attempts, failures int
+	slot               int64 // which slice of time it counts (opsSlot)
+	attempts, failures int32
+}
+
+// opsEpoch is where the slices of opsSlot are counted from.
+var opsEpoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// opsSlot numbers the slice of width that now falls in. It counts from
+// opsEpoch with Sub rather than from 1970 with UnixNano, which wraps past
+// 2262: a host's clock may read any time, and one more than 292 years
+// from 2000 only counts every attempt in one slice.
+func opsSlot(now time.Time, width time.Duration) int64 {
+	d := now.Sub(opsEpoch)
+	slot := int64(d / width)
+	if d%width < 0 {
+		slot-- // floor, before the epoch
+	}
+	return slot
 }
 
 // opsWebhook is what the detector knows of one webhook.
@@ -226,10 +266,23 @@ type opsWebhook struct {
 	deadGate    opsGate
 }
 
-func (o *ops) webhook(tenant, id string) *opsWebhook {
+// webhook returns what the detector knows of the webhook (tenant, id),
+// new on first use. If registered, that is kept only while this instance
+// has the webhook: checked under d.mu, as forget runs, so that a delivery
+// ending after its webhook was deleted leaves nothing behind for one
+// created again under its id. Otherwise (a dead letter of a webhook this
+// instance has not loaded) it is kept in any case, to rate-limit them.
+func (o *ops) webhook(tenant, id string, registered bool) *opsWebhook {
 	key := queueKey(tenant, id)
 	if v, ok := o.hooks.Load(key); ok {
 		return v.(*opsWebhook)
+	}
+	if registered {
+		o.d.mu.RLock()
+		defer o.d.mu.RUnlock()
+		if o.d.byKey[key] == nil {
+			return &opsWebhook{}
+		}
 	}
 	v, _ := o.hooks.LoadOrStore(key, &opsWebhook{})
 	return v.(*opsWebhook)
@@ -245,14 +298,29 @@ func (o *ops) forget(key string) {
 
 // window counts the attempts and failures of the window ending at now.
 func (w *opsWebhook) window(now time.Time, width time.Duration) (attempts, failures int) {
-	cur := now.UnixNano() / int64(width)
+	cur := opsSlot(now, width)
 	for _, b := range w.buckets {
-		if b.slot > cur-opsBuckets && b.slot <= cur {
-			attempts += b.attempts
-			failures += b.failures
+		if age := cur - b.slot; age >= 0 && age < opsBuckets {
+			attempts += int(b.attempts)
+			failures += int(b.failures)
 		}
 	}
 	return attempts, failures
+}
+
+// bucket returns the bucket counting now, emptied if it last counted
+// another slice.
+func (w *opsWebhook) bucket(now time.Time, width time.Duration) *opsBucket {
+	slot := opsSlot(now, width)
+	i := slot % opsBuckets
+	if i < 0 {
+		i += opsBuckets
+	}
+	b := &w.buckets[i]
+	if b.slot != slot {
+		*b = opsBucket{slot: slot}
+	}
+	return b
 }
 
 // width is how long a slice of the window is.
@@ -301,20 +369,17 @@ func (o *ops) attempt(h *hook, del *delivery, delivered bool, status int, reason
 		return
 	}
 	state, now := breakerState(h), o.d.cfg.now()
-	w := o.webhook(h.tenant, h.def.ID)
+	w := o.webhook(h.tenant, h.def.ID, true)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	width := o.width()
-	slot := now.UnixNano() / int64(width)
-	b := &w.buckets[slot%opsBuckets]
-	if b.slot != slot {
-		*b = opsBucket{slot: slot}
-	}
+	b := w.bucket(now, width)
 	b.attempts++
 	w.lastStatus = status
 	if delivered {
+		failed := w.consecutive
 		w.consecutive = 0
-		o.recover(h, w, now, operational.CauseDelivered, "an attempt was delivered", state)
+		o.recover(h, w, now, operational.CauseDelivered, fmt.Sprintf("delivered after %d failed attempts", failed), state)
 		return
 	}
 	b.failures++
@@ -335,16 +400,13 @@ func (o *ops) attempt(h *hook, del *delivery, delivered bool, status int, reason
 			w.failingGate.suppressed++ // a flapping endpoint: told once per period
 			return
 		}
-		o.tell(h, w, now, operational.Failing, &w.failingGate, cause, reason, state)
-		w.stillGate.last = now
-		w.told = true
-		return
 	}
 	if !w.told {
-		// Held back when it began; told once the period has passed.
-		if w.failingGate.due(now, o.s.RepeatEvery) {
-			o.tell(h, w, now, operational.Failing, &w.failingGate, w.cause, reason, state)
-			w.stillGate.last, w.told = now, true
+		// Held back when it began, or dropped by a full queue: told with
+		// the first failed attempt the gate and the queue let through.
+		if w.failingGate.due(now, o.s.RepeatEvery) && o.tell(h, w, now, operational.Failing, &w.failingGate, w.cause, reason, state) {
+			w.stillGate.hold(now)
+			w.told = true
 		}
 		return
 	}
@@ -364,7 +426,9 @@ func (o *ops) recover(h *hook, w *opsWebhook, now time.Time, cause, reason, stat
 		w.recovGate.suppressed++ // its Failing was held back too
 		return
 	}
-	o.tell(h, w, now, operational.Recovered, &w.recovGate, cause, reason, state)
+	if !o.tell(h, w, now, operational.Recovered, &w.recovGate, cause, reason, state) {
+		w.recovGate.suppressed++
+	}
 }
 
 // breaker observes h's breaker entering state to.
@@ -373,23 +437,33 @@ func (o *ops) breaker(h *hook, to BreakerState) {
 		return
 	}
 	now := o.d.cfg.now()
-	w := o.webhook(h.tenant, h.def.ID)
+	w := o.webhook(h.tenant, h.def.ID, true)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	switch to {
 	case BreakerDisabled:
-		o.tell(h, w, now, operational.Disabled, &w.openGate, operational.CauseGone, nonEmpty(w.lastReason, "the endpoint answered 410 Gone"), string(to))
-	case BreakerOpen:
-		if !w.openGate.due(now, o.s.RepeatEvery) {
+		if !o.tell(h, w, now, operational.Disabled, &w.openGate, operational.CauseGone, nonEmpty(w.lastReason, "the endpoint answered 410 Gone"), string(to)) {
 			w.openGate.suppressed++
-			return
 		}
-		o.tell(h, w, now, operational.Disabled, &w.openGate, operational.CauseBreaker,
-			fmt.Sprintf("circuit breaker opened: no request is sent until its cool-down ends; last failure: %s", w.lastReason), string(to))
+	case BreakerOpen:
+		if !w.openGate.due(now, o.s.RepeatEvery) || !o.tell(h, w, now, operational.Disabled, &w.openGate, operational.CauseBreaker,
+			fmt.Sprintf("circuit breaker opened: no request is sent until its cool-down ends; last failure: %s", w.lastReason), string(to)) {
+			w.openGate.suppressed++
+		}
 	case BreakerClosed:
 		w.consecutive = 0
 		o.recover(h, w, now, operational.CauseBreakerClosed, "the circuit breaker closed", string(to))
 	}
+}
+
+// uncounted reports whether del, an operational delivery to h, a webhook
+// with other triggers too, goes uncounted by h's breaker: counted, it
+// could open or close it, and so cause an operational event about h. It
+// is still held or refused while the breaker is open or disabled, but is
+// never its probe. The breaker of a webhook with operational triggers
+// only counts them, but its changes are not told.
+func (o *ops) uncounted(h *hook, del *delivery) bool {
+	return o != nil && operational.Is(del.Event.Type()) && !allOperational(h.def.Triggers)
 }
 
 func nonEmpty(s, otherwise string) string {
@@ -414,11 +488,12 @@ func (o *ops) deadLettered(h *hook, dl DeadLetter) {
 	if o == nil || dl.Event == nil || operational.Is(dl.Event.Type()) {
 		return
 	}
+	registered := h != nil
 	if h == nil {
 		h = &hook{tenant: dl.Tenant, def: Webhook{ID: dl.WebhookID}}
 	}
 	state, now := breakerState(h), o.d.cfg.now()
-	w := o.webhook(dl.Tenant, dl.WebhookID)
+	w := o.webhook(dl.Tenant, dl.WebhookID, registered)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if !w.deadGate.due(now, o.s.DeadLetterEvery) {
@@ -427,8 +502,12 @@ func (o *ops) deadLettered(h *hook, dl DeadLetter) {
 	}
 	data := o.data(h, w, now, operational.CauseDeadLetter, dl.Reason, state)
 	data.DeadLetter = &operational.DeadLetter{DeliveryID: dl.DeliveryID, EventID: dl.Event.ID(), EventType: dl.Event.Type(), Attempts: dl.Attempts}
-	data.Suppressed = w.deadGate.pass(now)
-	o.send(operational.DeadLettered, now, data)
+	data.Suppressed = w.deadGate.suppressed
+	if o.send(operational.DeadLettered, now, data) {
+		w.deadGate.pass(now)
+	} else {
+		w.deadGate.suppressed++
+	}
 }
 
 // tenantLimited observes tenant reaching its limit named limit, whose
@@ -450,40 +529,55 @@ func (o *ops) tenantLimited(tenant string, h *hook, del *delivery, limit string,
 		o.limMu.Unlock()
 		return
 	}
+	// Passed before it is queued, so that concurrent deliveries held by
+	// the limit tell it once; given back if the queue drops it.
+	prev := *g
 	suppressed := g.pass(now)
 	o.limMu.Unlock()
 
 	data := operational.Data{Tenant: tenant, Cause: operational.CauseLimit, Reason: reason, WindowSeconds: int64(o.s.Window / time.Second)}
 	if h != nil {
 		state := breakerState(h)
-		w := o.webhook(h.tenant, h.def.ID)
+		w := o.webhook(h.tenant, h.def.ID, true)
 		w.mu.Lock()
 		data = o.data(h, w, now, operational.CauseLimit, reason, state)
 		w.mu.Unlock()
 	}
 	data.Limit = &operational.Limit{Name: limit, Max: max}
 	data.Suppressed = suppressed
-	o.send(operational.TenantLimited, now, data)
-}
-
-// tell sends trigger about h through gate, h's breaker being in state;
-// the caller holds w.mu.
-func (o *ops) tell(h *hook, w *opsWebhook, now time.Time, trigger event.Trigger, gate *opsGate, cause, reason, state string) {
-	data := o.data(h, w, now, cause, reason, state)
-	data.Suppressed = gate.pass(now)
-	if trigger == operational.StillFailing {
-		data.Suppressed = 0
+	if !o.send(operational.TenantLimited, now, data) {
+		o.limMu.Lock()
+		if g.last.Equal(now) { // no later one passed
+			g.last, g.sent = prev.last, prev.sent
+		}
+		g.suppressed += suppressed + 1
+		o.limMu.Unlock()
 	}
-	o.send(trigger, now, data)
 }
 
-// send queues an event for the goroutine of run, or drops it when the
-// queue is full: a delivery never waits for it.
-func (o *ops) send(trigger event.Trigger, now time.Time, data operational.Data) {
+// tell sends trigger about h through gate, h's breaker being in state,
+// and reports whether it was queued: the gate passes only then, so that
+// the caller can tell it again or count it as held back. The caller
+// holds w.mu.
+func (o *ops) tell(h *hook, w *opsWebhook, now time.Time, trigger event.Trigger, gate *opsGate, cause, reason, state string) bool {
+	data := o.data(h, w, now, cause, reason, state)
+	if trigger != operational.StillFailing {
+		data.Suppressed = gate.suppressed
+	}
+	if !o.send(trigger, now, data) {
+		return false
+	}
+	gate.pass(now)
+	return true
+}
+
+// send queues an event for the goroutine of run and reports true, or
+// drops it when the queue is full: a delivery never waits for it.
+func (o *ops) send(trigger event.Trigger, now time.Time, data operational.Data) bool {
 	ev := operational.Event{EventType: trigger, EventTime: event.TimestampOf(now), EventID: "op-" + newID(), Data: data}
 	select {
 	case o.queue <- ev:
-		return
+		return true
 	default:
 	}
 	n := o.dropped.Add(1)
@@ -491,6 +585,7 @@ func (o *ops) send(trigger event.Trigger, now time.Time, data operational.Data) 
 	if wall := time.Now().UnixNano(); wall-last >= int64(time.Minute) && o.warned.CompareAndSwap(last, wall) {
 		o.d.cfg.logger.Warn("webhook: operational events dropped, their queue is full", "dropped", n, "event_type", string(trigger), "tenant", data.Tenant, "webhook_id", data.WebhookID)
 	}
+	return false
 }
 
 // run hands every queued event to the hook and publishes it, until
@@ -515,9 +610,7 @@ func (o *ops) run() {
 }
 
 func (o *ops) emit(ev operational.Event) {
-	if o.s.Hook != nil {
-		o.s.Hook(ev)
-	}
+	o.callHook(ev)
 	if !o.s.Publish || o.d.closed.Load() {
 		return
 	}
@@ -531,6 +624,22 @@ func (o *ops) emit(ev operational.Event) {
 		o.d.cfg.logger.Warn("webhook: publishing an operational event", "event_type", string(ev.EventType), "event_id", ev.EventID,
 			"tenant", ev.Data.Tenant, "webhook_id", ev.Data.WebhookID, "error", err)
 	}
+}
+
+// callHook hands ev to the Hook. A Hook that panics is the host's bug,
+// but it must cost neither the process nor the events after this one:
+// the panic is logged and the event still published.
+func (o *ops) callHook(ev operational.Event) {
+	if o.s.Hook == nil {
+		return
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			o.d.cfg.logger.Error("webhook: the operational events' Hook panicked", "event_type", string(ev.EventType), "event_id", ev.EventID,
+				"tenant", ev.Data.Tenant, "webhook_id", ev.Data.WebhookID, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+		}
+	}()
+	o.s.Hook(ev)
 }
 
 // close stops run once it has handed over the events queued, or when
