@@ -26,6 +26,24 @@ const CoralogixBodyTemplate = `[
   }
 ]`
 
+// CoralogixOperationalBodyTemplate is Coralogix's body for
+// ForOperationalEvents: one log with application outhook and subsystem
+// webhook-operations, dated at the event's time, whose severity is 6
+// (critical) for WebhookDisabled, 4 (warning) for TenantLimitReached, 3
+// (info) for WebhookRecovered and 5 (error) otherwise, and whose text is
+// the whole operational event as JSON.
+const CoralogixOperationalBodyTemplate = `[
+  {
+    "timestamp": {{millis event_time}},
+    "applicationName": "outhook",
+    "subsystemName": "webhook-operations",
+    "computerName": "outhook",
+    "severity": {{#if (eq event_type "WebhookDisabled")}}6{{else if (eq event_type "TenantLimitReached")}}4{{else if (eq event_type "WebhookRecovered")}}3{{else}}5{{/if}},
+    "category": "{{truncateBytes event_type 100}}",
+    "text": {{json this}}
+  }
+]`
+
 // The roots of Coralogix's domains: each region's ingress host is
 // ingress.<domain>, such as ingress.eu2.coralogix.com.
 var coralogixRoots = []string{"coralogix.com", "coralogix.us", "coralogix.in", "coralogixsg.com"}
@@ -51,8 +69,10 @@ var coralogix = preset{
 		},
 		pathDesc: "/logs/v1/singles",
 	},
-	name: "coralogix",
-	body: CoralogixBodyTemplate,
+	name:      "coralogix",
+	body:      CoralogixBodyTemplate,
+	opsBody:   CoralogixOperationalBodyTemplate,
+	opsServed: true,
 }
 
 // Coralogix returns a definition of an active webhook that sends

@@ -26,6 +26,28 @@ const DatadogLogsBodyTemplate = `[
   }
 ]`
 
+// DatadogLogsOperationalBodyTemplate is Datadog Logs' body for
+// ForOperationalEvents: one log from source and service outhook whose
+// message is the whole operational event, as JSON escaped inside the
+// string, dated at the event's time, with status critical for
+// WebhookDisabled, warning for TenantLimitReached, info for
+// WebhookRecovered and error otherwise.
+const DatadogLogsOperationalBodyTemplate = `[
+  {
+    "ddsource": "outhook",
+    "ddtags": "source:outhook,event_type:{{event_type}}",
+    "hostname": "outhook",
+    "service": "outhook",
+    "date": {{millis event_time}},
+    "status": "` + opsStatus + `",
+    "message": "{{json this}}"
+  }
+]`
+
+// opsStatus is the log status of an operational event, in the words
+// Datadog's and Logz.io's log levels share.
+const opsStatus = `{{#if (eq event_type "WebhookDisabled")}}critical{{else if (eq event_type "TenantLimitReached")}}warning{{else if (eq event_type "WebhookRecovered")}}info{{else}}error{{/if}}`
+
 // The Datadog sites of the Logs API's send-logs reference: their log intake
 // host is http-intake.logs.<site>.
 var datadogSites = []string{
@@ -50,8 +72,10 @@ var datadog = preset{
 			return ok && len(q) == 1 && len(tags) == 1 && tags[0] != ""
 		},
 	},
-	name: "datadog-logs",
-	body: DatadogLogsBodyTemplate,
+	name:      "datadog-logs",
+	body:      DatadogLogsBodyTemplate,
+	opsBody:   DatadogLogsOperationalBodyTemplate,
+	opsServed: true,
 }
 
 // DatadogLogs returns a definition of an active webhook that sends

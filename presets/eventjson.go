@@ -13,7 +13,8 @@ var eventJSON = preset{
 		hostsDesc: "a host name or IPv4 address",
 		query:     func(url.Values) bool { return true },
 	},
-	name: "events",
+	name:      "events",
+	opsServed: true, // the body is the event's JSON, whatever its kind
 }
 
 // EventJSON returns a definition of an active webhook that posts the whole

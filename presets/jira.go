@@ -7,9 +7,9 @@ import (
 	"github.com/outhook/outhook/webhook"
 )
 
-// jiraLine is the replace arguments that turn line breaks into spaces:
+// oneLine is the replace arguments that turn line breaks into spaces:
 // Jira refuses a summary that holds one.
-const jiraLine = `"` + "\n" + `" " " "` + "\r" + `" " "`
+const oneLine = `"` + "\n" + `" " " "` + "\r" + `" " "`
 
 // jiraBody is Jira's preset body, with projectKey and issueType standing
 // for the project's key and the issue type's name: an issue created
@@ -28,7 +28,7 @@ const jiraBody = `{
     "project": {"key": "projectKey"},
     "issuetype": {"name": "issueType"},
     "labels": ["apono"],
-    "summary": "Apono {{truncateBytes event_type 40 ""}} {{replace (truncateBytes data.friendly_id 40) ` + jiraLine + `}} by {{replace (truncateBytes data.requester.name 80) ` + jiraLine + `}}: {{replace (truncateBytes data.access_groups.[0].integration.name 80) ` + jiraLine + `}}",
+    "summary": "Apono {{truncateBytes event_type 40 ""}} {{replace (truncateBytes data.friendly_id 40) ` + oneLine + `}} by {{replace (truncateBytes data.requester.name 80) ` + oneLine + `}}: {{replace (truncateBytes data.access_groups.[0].integration.name 80) ` + oneLine + `}}",
     "description": {"type": "doc", "version": 1, "content": [
       {"type": "paragraph", "content": [{"type": "text", "text": "Event: {{truncateBytes event_type 100 "…" true}} at {{time event_time}}"}]},
       {"type": "paragraph", "content": [{"type": "text", "text": "Request: {{truncateBytes data.friendly_id 200 "…" true}} ({{truncateBytes data.id 200 "…" true}})"}]},

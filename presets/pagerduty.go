@@ -41,6 +41,61 @@ const pagerDutyBody = `{
   }
 }`
 
+// pagerDutyOperationalBody is PagerDuty's body for ForOperationalEvents,
+// with routingKey standing for the routing key: an Events API v2 event
+// whose dedup_key names the tenant and the webhook
+// ("outhook/<tenant>/webhook/<webhook_id>", '%' and '/' percent-encoded
+// in each), so that WebhookFailing, WebhookStillFailing, WebhookDisabled
+// and WebhookDeadLettered trigger or add to one alert per webhook, and
+// WebhookRecovered resolves it. TenantLimitReached triggers an alert of
+// the tenant's limit ("outhook/<tenant>/limit/<name>"), which nothing
+// resolves: a limit reached has no event for its end.
+//
+// The severity is critical for WebhookDisabled (its deliveries stopped),
+// warning for TenantLimitReached (deliveries wait) and error otherwise;
+// the summary says what happened to which webhook of which tenant, and
+// why, on one line. Values are cut as in the access-request body: the
+// summary within 1,024 characters, dedup_key within 255 (a tenant or
+// webhook id of over 100 bytes is cut, so two that differ only past
+// there share an alert), custom_details as escaped in JSON.
+const pagerDutyOperationalBody = `{{#if (eq event_type "WebhookRecovered")}}{
+  "routing_key": "routingKey",
+  "event_action": "resolve",
+  "dedup_key": "outhook/{{truncateBytes (replace data.tenant "%" "%25" "/" "%2F") 110 ""}}/webhook/{{truncateBytes (replace data.webhook_id "%" "%25" "/" "%2F") 110 ""}}"
+}{{else}}{
+  "routing_key": "routingKey",
+  "event_action": "trigger",
+  "dedup_key": "outhook/{{truncateBytes (replace data.tenant "%" "%25" "/" "%2F") 110 ""}}/{{#if (eq event_type "TenantLimitReached")}}limit/{{truncateBytes data.limit.name 20 ""}}{{else}}webhook/{{truncateBytes (replace data.webhook_id "%" "%25" "/" "%2F") 110 ""}}{{/if}}",
+  "payload": {
+    "summary": "Outhook: {{#if (eq event_type "TenantLimitReached")}}tenant {{replace (truncateBytes (default data.tenant "—") 200) ` + oneLine + `}} reached its {{truncateBytes data.limit.name 40}} limit ({{data.limit.max}}){{else}}webhook {{replace (truncateBytes (default data.webhook_name data.webhook_id) 200) ` + oneLine + `}}{{#if data.tenant}} of tenant {{replace (truncateBytes data.tenant 200) ` + oneLine + `}}{{/if}} ` + opsVerb + `{{/if}}: {{replace (truncateBytes data.reason 450) ` + oneLine + `}}",
+    "source": "{{truncateBytes (default data.target_host "outhook") 200}}",
+    "severity": "{{#if (eq event_type "WebhookDisabled")}}critical{{else if (eq event_type "TenantLimitReached")}}warning{{else}}error{{/if}}",
+    "timestamp": {{time event_time layout="RFC3339Nano"}},
+    "component": "{{truncateBytes (default (default data.webhook_name data.webhook_id) "(no webhook)") 200}}",
+    "group": "{{truncateBytes (default data.tenant "(no tenant)") 200}}",
+    "class": "{{truncateBytes event_type 100}}",
+    "custom_details": {
+      "tenant": "{{truncateBytes data.tenant 1000 "…" true}}",
+      "webhook_id": "{{truncateBytes data.webhook_id 1000 "…" true}}",
+      "webhook_name": "{{truncateBytes data.webhook_name 1000 "…" true}}",
+      "target_host": "{{truncateBytes data.target_host 1000 "…" true}}",
+      "cause": "{{truncateBytes data.cause 200 "…" true}}",
+      "reason": "{{truncateBytes data.reason 20000 "…" true}}",
+      "consecutive_failures": {{data.consecutive_failures}},
+      "attempts": {{data.attempts}},
+      "failures": {{data.failures}},
+      "failure_rate": {{data.failure_rate}},
+      "window_seconds": {{data.window_seconds}},
+      "failing_since": {{time data.failing_since layout="RFC3339Nano"}},
+      "last_status_code": {{data.last_status_code}},
+      "breaker_state": "{{truncateBytes data.breaker_state 100 "…" true}}",
+      "dead_letter": {{#with data.dead_letter}}{"delivery_id": "{{truncateBytes delivery_id 1000 "…" true}}", "event_id": "{{truncateBytes event_id 1000 "…" true}}", "event_type": "{{truncateBytes event_type 200 "…" true}}", "attempts": {{attempts}}}{{else}}null{{/with}},
+      "limit": {{#with data.limit}}{"name": "{{truncateBytes name 200 "…" true}}", "max": {{max}}}{{else}}null{{/with}},
+      "suppressed": {{data.suppressed}}
+    }
+  }
+}{{/if}}`
+
 // The hosts of PagerDuty's Events API v2: its US and EU service regions.
 var pagerDutyHosts = []string{"events.pagerduty.com", "events.eu.pagerduty.com"}
 
@@ -52,7 +107,8 @@ var pagerDuty = preset{
 		path:      func(_ string, s []string) bool { return len(s) == 2 && s[0] == "v2" && s[1] == "enqueue" },
 		pathDesc:  "/v2/enqueue",
 	},
-	name: "pagerduty",
+	name:      "pagerduty",
+	opsServed: true,
 }
 
 // PagerDuty returns a definition of an active webhook that triggers a
@@ -75,6 +131,7 @@ func PagerDuty(rawURL, routingKey string, opts ...Option) (webhook.Webhook, erro
 	}
 	p := pagerDuty
 	p.body = strings.Replace(pagerDutyBody, `"routingKey"`, `"`+routingKey+`"`, 1)
+	p.opsBody = strings.ReplaceAll(pagerDutyOperationalBody, `"routingKey"`, `"`+routingKey+`"`)
 	return p.build(rawURL, opts)
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/outhook/outhook/accessrequest"
 	"github.com/outhook/outhook/internal/presetopt"
+	"github.com/outhook/outhook/operational"
 	"github.com/outhook/outhook/webhook"
 )
 
@@ -68,6 +69,7 @@ type config struct {
 	preset      string
 	clientToken string
 	issueType   string
+	operational bool
 }
 
 // WithBaseURL is for tests and local stand-ins, such as a
@@ -114,6 +116,26 @@ func WithIssueType(name string) Option {
 			c.issueType = name
 		}
 	})
+}
+
+// ForOperationalEvents makes a preset send the six operational triggers
+// (package operational) in place of the access-request ones, with a body
+// made for its target over the operational payload (the
+// …OperationalBodyTemplate constants), and names the definition after its
+// target with "-operational" added ("slack-operational"), so that it can
+// stand beside the access-request one. A Dispatcher publishes these events
+// with webhook.WithOperationalEvents and Publish set.
+//
+// It applies to Slack, Teams, PagerDuty, DatadogLogs, SplunkHEC,
+// Coralogix, Logzio and EventJSON (whose body is the event's JSON, as
+// ever). ServiceNow, Jira and OktaWorkflows fail with ErrInvalidOption:
+// their presets create a record (an incident, an issue, a flow run) per
+// event, and neither resolves the one a WebhookFailing opened when the
+// WebhookRecovered comes, so each periodic WebhookStillFailing would open
+// another; point EventJSON at an endpoint of theirs that takes the whole
+// event instead.
+func ForOperationalEvents() Option {
+	return optionFunc(func(c *config) { c.operational = true })
 }
 
 // invalidArg reports a constructor's argument it cannot use.
@@ -272,6 +294,10 @@ type preset struct {
 	// render, when set, returns the body for the options applied, in place
 	// of body.
 	render func(c *config) string
+	// opsBody is the body ForOperationalEvents sends; opsServed says the
+	// preset takes that option at all (EventJSON's body is "").
+	opsBody   string
+	opsServed bool
 }
 
 // build checks raw against p's shape, applies opts and returns the
@@ -287,6 +313,9 @@ func (p *preset) build(raw string, opts []Option) (webhook.Webhook, error) {
 			o.apply(&c)
 		}
 	}
+	if c.operational && !p.opsServed {
+		c.Fail("ForOperationalEvents applies to Slack, Teams, PagerDuty, DatadogLogs, SplunkHEC, Coralogix, Logzio and EventJSON, not %s", c.preset)
+	}
 	if err := c.Err(); err != nil {
 		return webhook.Webhook{}, err
 	}
@@ -297,13 +326,16 @@ func (p *preset) build(raw string, opts []Option) (webhook.Webhook, error) {
 		}
 		u.RawQuery = q.Encode()
 	}
-	body := p.body
-	if p.render != nil {
+	name, body, triggers := p.name, p.body, accessrequest.Triggers()
+	switch {
+	case c.operational:
+		name, body, triggers = p.name+"-operational", p.opsBody, operational.Triggers()
+	case p.render != nil:
 		body = p.render(&c)
 	}
 	w := webhook.Webhook{
-		Name: p.name, Active: true, Method: http.MethodPost, URL: c.Target(u.String(), u),
-		BodyTemplate: body, Triggers: accessrequest.Triggers(), SecretURLPath: p.secretPath,
+		Name: name, Active: true, Method: http.MethodPost, URL: c.Target(u.String(), u),
+		BodyTemplate: body, Triggers: triggers, SecretURLPath: p.secretPath,
 	}
 	if len(p.headers) > 0 || c.clientToken != "" {
 		w.Headers = maps.Clone(p.headers)

@@ -20,6 +20,17 @@ const SplunkHECBodyTemplate = `{
   "event": {{json this}}
 }`
 
+// SplunkHECOperationalBodyTemplate is Splunk HTTP Event Collector's body
+// for ForOperationalEvents: SplunkHECBodyTemplate with outhook as its
+// host and source, whose event is the whole operational event.
+const SplunkHECOperationalBodyTemplate = `{
+  "time": {{event_time}},
+  "host": "outhook",
+  "source": "outhook",
+  "sourcetype": "_json",
+  "event": {{json this}}
+}`
+
 // SplunkHECPort is the port HTTP Event Collector listens on by default.
 const SplunkHECPort = "8088"
 
@@ -50,8 +61,10 @@ var splunkHEC = preset{
 		ports:     []string{SplunkHECPort},
 		portsDesc: "port " + SplunkHECPort + " or the default",
 	},
-	name: "splunk-hec",
-	body: SplunkHECBodyTemplate,
+	name:      "splunk-hec",
+	body:      SplunkHECBodyTemplate,
+	opsBody:   SplunkHECOperationalBodyTemplate,
+	opsServed: true,
 }
 
 // SplunkHEC returns a definition of an active webhook that sends

@@ -61,6 +61,54 @@ const TeamsBodyTemplate = `{
   ]
 }`
 
+// TeamsOperationalBodyTemplate is Teams' body for ForOperationalEvents: a
+// message holding an adaptive card that says what happened to which
+// webhook of which tenant, with a fact for the tenant, the webhook's name,
+// its id, its target's host, the cause, the breaker state, the last
+// status, the failure counts, when it started failing, how many events
+// were held back, the reason, and the dead letter or the limit.
+//
+// It takes the same care as TeamsBodyTemplate: each value from the event
+// has the characters that start Markdown escaped with a backslash, is cut
+// with a "…" counting the bytes it takes once escaped for JSON (the whole
+// body stays under 16 KB, within Teams' 28 KB), and shows as "—" when
+// empty or null.
+const TeamsOperationalBodyTemplate = `{
+  "type": "message",
+  "attachments": [
+    {
+      "contentType": "application/vnd.microsoft.card.adaptive",
+      "content": {
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "type": "AdaptiveCard",
+        "version": "1.4",
+        "body": [
+          {"type": "TextBlock", "size": "Medium", "weight": "Bolder", "wrap": true, "text": "{{#if (eq event_type "TenantLimitReached")}}Tenant {{truncateBytes (replace (default data.tenant "—") ` + teamsMarkdown + `) 500 "…" true}} reached its {{truncateBytes (replace data.limit.name ` + teamsMarkdown + `) 100 "…" true}} limit of {{data.limit.max}}{{else}}Webhook {{truncateBytes (replace (default (default data.webhook_name data.webhook_id) "—") ` + teamsMarkdown + `) 500 "…" true}} ` + opsVerb + `{{/if}}"},
+          {
+            "type": "FactSet",
+            "facts": [
+              {"title": "Event", "value": "{{truncateBytes (replace event_type ` + teamsMarkdown + `) 100 "…" true}}"},
+              {"title": "Tenant", "value": "{{truncateBytes (replace (default data.tenant "—") ` + teamsMarkdown + `) 600 "…" true}}"},
+              {"title": "Webhook", "value": "{{truncateBytes (replace (default data.webhook_name "—") ` + teamsMarkdown + `) 600 "…" true}}"},
+              {"title": "Webhook id", "value": "{{truncateBytes (replace (default data.webhook_id "—") ` + teamsMarkdown + `) 600 "…" true}}"},
+              {"title": "Target", "value": "{{truncateBytes (replace (default data.target_host "—") ` + teamsMarkdown + `) 600 "…" true}}"},
+              {"title": "Cause", "value": "{{truncateBytes (replace (default data.cause "—") ` + teamsMarkdown + `) 200 "…" true}}"},
+              {"title": "Breaker", "value": "{{truncateBytes (replace (default data.breaker_state "—") ` + teamsMarkdown + `) 200 "…" true}}"},
+              {"title": "Last status", "value": "{{default data.last_status_code "none"}}"},
+              {"title": "Failures", "value": "{{data.consecutive_failures}} in a row, {{data.failures}} of {{data.attempts}} attempts in {{data.window_seconds}} s"},
+              {"title": "Failing since", "value": "{{#if data.failing_since}}{{replace (time data.failing_since) ` + teamsMarkdown + `}}{{else}}—{{/if}}"},
+              {"title": "Held back", "value": "{{data.suppressed}}"},
+              {"title": "Reason", "value": "{{truncateBytes (replace (default data.reason "—") ` + teamsMarkdown + `) 8000 "…" true}}"}{{#with data.dead_letter}},
+              {"title": "Dead letter", "value": "{{truncateBytes (replace delivery_id ` + teamsMarkdown + `) 600 "…" true}} of {{truncateBytes (replace event_type ` + teamsMarkdown + `) 200 "…" true}} {{truncateBytes (replace event_id ` + teamsMarkdown + `) 600 "…" true}} after {{attempts}} attempts"}{{/with}}{{#with data.limit}},
+              {"title": "Limit", "value": "{{truncateBytes (replace name ` + teamsMarkdown + `) 200 "…" true}}, at most {{max}}"}{{/with}}
+            ]
+          }
+        ]
+      }
+    }
+  ]
+}`
+
 var teams = preset{
 	shape: shape{
 		preset:    "Teams",
@@ -83,6 +131,8 @@ var teams = preset{
 	body:       TeamsBodyTemplate,
 	headers:    map[string]string{"Content-Type": teamsContentType},
 	secretPath: true, // an incoming webhook's path is its credential
+	opsBody:    TeamsOperationalBodyTemplate,
+	opsServed:  true,
 }
 
 // teamsContentType names the body's charset, which Teams' incoming
