@@ -9,8 +9,9 @@
 // mock events, for webhook.WithEventKind; webhook.WithOperationalEvents
 // detects them, hands them to a Go hook and, when asked, publishes them
 // as events of this kind, so that a tenant's admins can point a webhook
-// at them, with a body template of its own or presets.EventJSON (the
-// Slack and PagerDuty presets' templates name access-request fields).
+// at them: one built by a preset with presets.ForOperationalEvents (Slack,
+// Teams, PagerDuty, the log presets, EventJSON), whose body is made for
+// its target over this payload, or one with a body template of its own.
 //
 // Schema describes the payload field by field; Event and Data type it
 // (encoding one and decoding it back gives the same JSON, digit for

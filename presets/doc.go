@@ -20,7 +20,8 @@
 // or "events"; names are unique within a Dispatcher, so a second webhook
 // of a kind needs its own (w.Name = …). Options cover what a constructor
 // checks: WithClientToken sends an Okta Workflows client token,
-// WithIssueType names Jira's issue type, and WithBaseURL points a preset
+// WithIssueType names Jira's issue type, ForOperationalEvents sends the
+// operational events instead (see below), and WithBaseURL points a preset
 // at a local stand-in for tests. The definition is plain data: set any
 // other field on it before adding it, and the Dispatcher checks it then:
 //
@@ -38,6 +39,30 @@
 // EventJSON, and OktaWorkflows without WithClientToken) returns nil
 // Headers, so assign a map there. The Dispatcher refuses a second spelling
 // of a name (authorization beside Authorization) rather than send either.
+//
+// # Operational events
+//
+// With ForOperationalEvents, a preset sends the six operational triggers
+// of package operational, which a Dispatcher publishes into each tenant
+// with webhook.WithOperationalEvents and Publish set, so that a tenant's
+// admins hear of its failing webhooks where they hear of the rest:
+//
+//	w, err := presets.PagerDuty(url, routingKey, presets.ForOperationalEvents())
+//	...
+//	w, err = d.Tenant("acme").Create(ctx, w, actor)
+//
+// The body is made for the target over the operational payload (the
+// …OperationalBodyTemplate constants), with the same escaping and limits
+// as its access-request body, and the definition is named after the
+// target with "-operational" added ("pagerduty-operational"). Slack and
+// Teams post a message saying what happened to which webhook of which
+// tenant, and why; PagerDuty triggers one alert per webhook, which
+// WebhookRecovered resolves, and one per tenant limit, which nothing
+// resolves; Datadog Logs, Splunk HEC, Coralogix and Logz.io log the whole
+// event at a level that follows its trigger; EventJSON sends the event's
+// JSON. ServiceNow, Jira and Okta Workflows refuse the option
+// (ErrInvalidOption): each event would create a record that no later
+// event closes.
 //
 // # Limits
 //

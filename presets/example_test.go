@@ -176,3 +176,29 @@ func ExampleLogzio() {
 	// logzio https://listener-eu.logz.io:8071/?token=logzio-token&type=apono
 	// presets: Logzio URL: unexpected port; want port 8071
 }
+
+// A tenant's admins hear of its failing webhooks in Slack: the Dispatcher
+// publishes its operational events into the tenant, where this webhook
+// takes them.
+func ExampleForOperationalEvents() {
+	d, err := webhook.New(webhook.WithOperationalEvents(webhook.OperationalSettings{Publish: true}))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer d.Close(context.Background())
+
+	w, err := presets.Slack("https://hooks.slack.com/services/T0001/B0002/XXXXXXXX", presets.ForOperationalEvents())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	w, err = d.Tenant("acme").Create(context.Background(), w, "admin@acme.example")
+	fmt.Println(w.Name, w.Triggers, err)
+
+	_, err = presets.Jira("https://acme.atlassian.net/rest/api/3/issue", "bot@acme.example", "token", "OPS", presets.ForOperationalEvents())
+	fmt.Println(errors.Is(err, presets.ErrInvalidOption))
+	// Output:
+	// slack-operational [WebhookFailing WebhookStillFailing WebhookRecovered WebhookDisabled WebhookDeadLettered TenantLimitReached] <nil>
+	// true
+}
