@@ -8,6 +8,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/event"
+	"github.com/outhook/outhook/operational"
 	"github.com/outhook/outhook/presets"
 	"github.com/outhook/outhook/template"
 	"github.com/outhook/outhook/webhook"
@@ -24,21 +26,33 @@ func BenchmarkRender(b *testing.B) {
 		{"datadog-logs", presets.DatadogLogsBodyTemplate},
 		{"servicenow", presets.ServiceNowBodyTemplate},
 	} {
-		b.Run(tt.name, func(b *testing.B) {
-			tmpl, err := template.Parse(tt.body)
-			require.NoError(b, err)
-			buf, err := tmpl.Append(nil, e.Document())
-			require.NoError(b, err)
-			b.SetBytes(int64(len(buf)))
-			b.ReportAllocs()
-			for b.Loop() {
-				buf, err = tmpl.Append(buf[:0], e.Document())
-				if err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
+		benchRender(b, tt.name, tt.body, e)
 	}
+	ops, _ := operational.Mock(operational.DeadLettered)
+	for _, tt := range []struct{ name, body string }{
+		{"slack-operational", presets.SlackOperationalBodyTemplate},
+		{"teams-operational", presets.TeamsOperationalBodyTemplate},
+		{"logzio-operational", presets.LogzioOperationalBodyTemplate},
+	} {
+		benchRender(b, tt.name, tt.body, ops)
+	}
+}
+
+func benchRender(b *testing.B, name, body string, e *event.Event) {
+	b.Run(name, func(b *testing.B) {
+		tmpl, err := template.Parse(body)
+		require.NoError(b, err)
+		buf, err := tmpl.Append(nil, e.Document())
+		require.NoError(b, err)
+		b.SetBytes(int64(len(buf)))
+		b.ReportAllocs()
+		for b.Loop() {
+			buf, err = tmpl.Append(buf[:0], e.Document())
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 // FuzzURL checks that every constructor either accepts a URL, giving an

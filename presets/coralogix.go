@@ -81,7 +81,8 @@ var coralogix = preset{
 // https://ingress.<domain>/logs/v1/singles (such as
 // https://ingress.eu2.coralogix.com/logs/v1/singles), and apiKey, a
 // Send-Your-Data API key, is sent as Authorization: Bearer <apiKey>. The
-// body is CoralogixBodyTemplate. A wrong URL gives a *URLError, an empty
+// body is CoralogixBodyTemplate (CoralogixOperationalBodyTemplate with
+// ForOperationalEvents). A wrong URL gives a *URLError, an empty
 // apiKey ErrMissingCredential.
 func Coralogix(rawURL, apiKey string, opts ...Option) (webhook.Webhook, error) {
 	if apiKey == "" {

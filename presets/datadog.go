@@ -86,7 +86,8 @@ var datadog = preset{
 // uk1.datadoghq.com, ddog-gov.com and us2.ddog-gov.com), optionally with
 // one ddtags query parameter (?ddtags=env:prod,team:sec), which Datadog
 // adds to every log of the request. apiKey is sent in the DD-API-KEY
-// header. The body is DatadogLogsBodyTemplate. A wrong URL gives a
+// header. The body is DatadogLogsBodyTemplate
+// (DatadogLogsOperationalBodyTemplate with ForOperationalEvents). A wrong URL gives a
 // *URLError, an empty apiKey ErrMissingCredential.
 //
 // Datadog's intake refuses a log dated more than 18 hours in the past, and

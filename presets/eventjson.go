@@ -23,7 +23,8 @@ var eventJSON = preset{
 // goes in headers set on the definition (w.Headers =
 // map[string]string{"X-Api-Key": key}), which records show redacted, not
 // in the URL's userinfo; a query is allowed, and its values are redacted
-// too. A wrong URL gives a *URLError.
+// too. With ForOperationalEvents it sends the operational events, as
+// JSON too. A wrong URL gives a *URLError.
 func EventJSON(rawURL string, opts ...Option) (webhook.Webhook, error) {
 	return eventJSON.build(rawURL, opts)
 }

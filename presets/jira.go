@@ -66,7 +66,8 @@ var jira = preset{
 // would let a value add links.
 //
 // A wrong URL gives a *URLError, an empty email or apiToken
-// ErrMissingCredential, a malformed projectKey ErrInvalidOption.
+// ErrMissingCredential, a malformed projectKey or ForOperationalEvents
+// ErrInvalidOption.
 func Jira(rawURL, email, apiToken, projectKey string, opts ...Option) (webhook.Webhook, error) {
 	if email == "" || apiToken == "" {
 		return webhook.Webhook{}, ErrMissingCredential

@@ -62,7 +62,8 @@ var logzio = preset{
 // listener-eu.logz.io and the others), optionally with ?type=<log type>;
 // token, the account's log shipping token, is added to the URL's query as
 // the listener requires (records and logs show query values redacted).
-// The body is LogzioBodyTemplate. A wrong URL gives a *URLError (port 8071
+// The body is LogzioBodyTemplate (LogzioOperationalBodyTemplate with
+// ForOperationalEvents). A wrong URL gives a *URLError (port 8071
 // is required), an empty token ErrMissingCredential.
 //
 // Port 8071 is one Apono's other guides do not allow: the definition's

@@ -55,7 +55,8 @@ var okta = preset{
 // starts the flow, and is refused), with the client
 // token either in the URL (?clientToken=…, shown redacted in records) or,
 // with WithClientToken, in the x-api-client-token header. The body is
-// OktaWorkflowsBodyTemplate. A wrong URL gives a *URLError.
+// OktaWorkflowsBodyTemplate. A wrong URL gives a *URLError,
+// ForOperationalEvents ErrInvalidOption.
 func OktaWorkflows(rawURL string, opts ...Option) (webhook.Webhook, error) {
 	return okta.build(rawURL, opts)
 }

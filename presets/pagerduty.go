@@ -47,8 +47,11 @@ const pagerDutyBody = `{
 // ("outhook/<tenant>/webhook/<webhook_id>", '%' and '/' percent-encoded
 // in each), so that WebhookFailing, WebhookStillFailing, WebhookDisabled
 // and WebhookDeadLettered trigger or add to one alert per webhook, and
-// WebhookRecovered resolves it. TenantLimitReached triggers an alert of
-// the tenant's limit ("outhook/<tenant>/limit/<name>"), which nothing
+// WebhookRecovered resolves it. WebhookRecovered follows only a
+// WebhookFailing, so an alert that a WebhookDeadLettered or
+// WebhookDisabled opened on a webhook never told failing stays open until
+// someone resolves it. TenantLimitReached triggers an alert of the
+// tenant's limit ("outhook/<tenant>/limit/<name>"), which nothing
 // resolves: a limit reached has no event for its end.
 //
 // The severity is critical for WebhookDisabled (its deliveries stopped),
@@ -115,7 +118,9 @@ var pagerDuty = preset{
 // PagerDuty alert for each access-request event through Events API v2:
 // rawURL is https://events.pagerduty.com/v2/enqueue (or
 // events.eu.pagerduty.com), and routingKey is the integration key of an
-// Events API v2 integration, made of letters and digits.
+// Events API v2 integration, made of letters and digits. With
+// ForOperationalEvents it triggers and resolves an alert per webhook
+// instead (see ForOperationalEvents and the package documentation).
 //
 // Events API v2 takes the routing key in the body, not in a header: it is
 // written into the definition's BodyTemplate, so the key is in the stored

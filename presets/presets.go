@@ -53,8 +53,8 @@ func (e *URLError) Error() string { return "presets: " + e.Preset + " URL: " + e
 func (e *URLError) Unwrap() error { return e.Err }
 
 // Option changes how a preset builds the definition where it needs
-// checking: its credentials and where requests go. Options are sealed:
-// only this package makes them. A nil Option is ignored. Every other field
+// checking: its credentials, where requests go and which events it sends.
+// Options are sealed: only this package makes them. A nil Option is ignored. Every other field
 // is plain data: set it on the definition the constructor returns.
 type Option interface {
 	apply(*config)
@@ -121,7 +121,8 @@ func WithIssueType(name string) Option {
 // ForOperationalEvents makes a preset send the six operational triggers
 // (package operational) in place of the access-request ones, with a body
 // made for its target over the operational payload (the
-// …OperationalBodyTemplate constants), and names the definition after its
+// …OperationalBodyTemplate constants; PagerDuty's, which holds the routing
+// key as its access-request body does, is not exported), and names the definition after its
 // target with "-operational" added ("slack-operational"), so that it can
 // stand beside the access-request one. A Dispatcher publishes these events
 // with webhook.WithOperationalEvents and Publish set.
@@ -130,7 +131,7 @@ func WithIssueType(name string) Option {
 // Coralogix, Logzio and EventJSON (whose body is the event's JSON, as
 // ever). ServiceNow, Jira and OktaWorkflows fail with ErrInvalidOption:
 // their presets create a record (an incident, an issue, a flow run) per
-// event, and neither resolves the one a WebhookFailing opened when the
+// event, and none resolves the one a WebhookFailing opened when the
 // WebhookRecovered comes, so each periodic WebhookStillFailing would open
 // another; point EventJSON at an endpoint of theirs that takes the whole
 // event instead.

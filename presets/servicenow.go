@@ -67,7 +67,7 @@ var serviceNow = preset{
 // authentication, replace it on the definition:
 // w.Headers["Authorization"] = "Basic …").
 // The body is ServiceNowBodyTemplate. A wrong URL gives a *URLError, an
-// empty token ErrMissingCredential.
+// empty token ErrMissingCredential, ForOperationalEvents ErrInvalidOption.
 func ServiceNow(rawURL, token string, opts ...Option) (webhook.Webhook, error) {
 	if token == "" {
 		return webhook.Webhook{}, ErrMissingCredential

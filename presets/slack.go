@@ -61,7 +61,8 @@ var slack = preset{
 // hooks.slack-gov.com) followed by /services/<team>/<channel>/<secret>. A
 // workflow webhook's URL (/triggers/…) is accepted too; a workflow expects
 // its own variables, so set the definition's BodyTemplate. The body is
-// SlackBodyTemplate. A wrong URL gives a *URLError.
+// SlackBodyTemplate, or SlackOperationalBodyTemplate with
+// ForOperationalEvents. A wrong URL gives a *URLError.
 func Slack(rawURL string, opts ...Option) (webhook.Webhook, error) {
 	return slack.build(rawURL, opts)
 }

@@ -74,7 +74,8 @@ var splunkHEC = preset{
 // the Splunk deployment's own; Splunk Cloud Platform's is
 // http-inputs-<stack>.splunkcloud.com on the default port), and token, a
 // HEC token, is sent as Authorization: Splunk <token>. The body is
-// SplunkHECBodyTemplate. A wrong URL gives a *URLError, an empty token
+// SplunkHECBodyTemplate (SplunkHECOperationalBodyTemplate with
+// ForOperationalEvents). A wrong URL gives a *URLError, an empty token
 // ErrMissingCredential.
 //
 // HEC listens on port 8088, which Apono's other guides do not allow: a URL

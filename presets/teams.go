@@ -179,7 +179,8 @@ func stripAt(seg string) string {
 // (https://…logic.azure.com/workflows/<id>/triggers/manual/paths/invoke?…
 // or https://….environment.api.powerplatform.com/powerautomate/automations/direct/workflows/<id>/triggers/manual/paths/invoke?…;
 // the :443 that Power Automate writes is removed). The body is
-// TeamsBodyTemplate, sent with Content-Type: application/json;
+// TeamsBodyTemplate (TeamsOperationalBodyTemplate with
+// ForOperationalEvents), sent with Content-Type: application/json;
 // charset=utf-8. A wrong URL gives a *URLError.
 func Teams(rawURL string, opts ...Option) (webhook.Webhook, error) {
 	return teams.build(rawURL, opts)
