@@ -20,8 +20,8 @@ const LogzioBodyTemplate = `{"@timestamp": {{time event_time layout="RFC3339Nano
 // LogzioOperationalBodyTemplate is Logz.io's body for
 // ForOperationalEvents: one log on a single line, dated at the event's
 // time, whose message says what happened to which webhook of which
-// tenant (line breaks turned into spaces, cut with a "…" at about 1,000
-// bytes), whose level is critical for WebhookDisabled, warning for
+// tenant and why (line breaks turned into spaces, each value cut with a
+// "…", the whole within 800 bytes), whose level is critical for WebhookDisabled, warning for
 // TenantLimitReached, info for WebhookRecovered and error otherwise, and
 // whose outhook field is the whole operational event as JSON.
 const LogzioOperationalBodyTemplate = `{"@timestamp": {{time event_time layout="RFC3339Nano"}}, "message": "Outhook: {{#if (eq event_type "TenantLimitReached")}}tenant {{truncateBytes (default data.tenant "—") 200}} reached its {{truncateBytes data.limit.name 40}} limit ({{data.limit.max}}){{else}}webhook {{truncateBytes (default data.webhook_name data.webhook_id) 200}}{{#if data.tenant}} of tenant {{truncateBytes data.tenant 200}}{{/if}} ` + opsVerb + `{{/if}}: {{replace (truncateBytes data.reason 300) ` + oneLine + `}}", "level": "` + opsStatus + `", "event_type": "{{truncateBytes event_type 100}}", "outhook": {{json this}}}`

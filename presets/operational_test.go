@@ -388,7 +388,7 @@ func TestOperationalLogLimits(t *testing.T) {
 				require.Less(t, len(r.Body), tt.limit, "event %d", i)
 				if tt.name == "logzio" {
 					require.NotContains(t, string(r.Body), "\n")
-					require.LessOrEqual(t, len(decode(t, r.Body).(map[string]any)["message"].(string)), 1100)
+					require.LessOrEqual(t, len(decode(t, r.Body).(map[string]any)["message"].(string)), 800)
 				}
 			}
 		})

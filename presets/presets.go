@@ -54,8 +54,9 @@ func (e *URLError) Unwrap() error { return e.Err }
 
 // Option changes how a preset builds the definition where it needs
 // checking: its credentials, where requests go and which events it sends.
-// Options are sealed: only this package makes them. A nil Option is ignored. Every other field
-// is plain data: set it on the definition the constructor returns.
+// Options are sealed: only this package makes them. A nil Option is
+// ignored. Every other field is plain data: set it on the definition the
+// constructor returns.
 type Option interface {
 	apply(*config)
 }
