@@ -223,6 +223,13 @@ func (s *pgStore) erase(ctx context.Context, er *webhook.Erasure) error {
 		} else if er.DeadLetters, err = s.eraseDeadByEvent(ctx, tx, er, &safe); err != nil {
 			return err
 		}
+		if er.EventID == "" {
+			// No fold runs meanwhile: it would wait on the rows this deletes
+			// while this waits on the rows it folds.
+			if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(foldLockKey)); err != nil {
+				return err
+			}
+		}
 		if err := eraseSummary(pgDialect, &safe, func(q string, args ...any) error {
 			_, err := tx.Exec(ctx, q, args...)
 			return err

@@ -1,0 +1,123 @@
+package riverengine_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
+
+	"github.com/outhook/outhook/riverengine"
+	"github.com/outhook/outhook/webhook"
+)
+
+// attempt is a counted record of webhook h of tenant acme.
+func attempt(id, h string, at time.Time) webhook.Invocation {
+	return webhook.Invocation{ID: id, Tenant: "acme", DeliveryID: id, WebhookID: h, Attempt: 1,
+		Outcome: webhook.Delivered, StartedAt: at, Duration: 20 * time.Millisecond}
+}
+
+// TestSummaryCallersTransactionsCannotDeadlock has two callers'
+// transactions record attempts of two webhooks in opposite orders, each
+// waiting for the other to have written its first before writing its
+// second, as a service recording in its own transactions may: both
+// commit, as they did before the summary's counters, and the counters
+// count all four.
+func TestSummaryCallersTransactionsCannotDeadlock(t *testing.T) {
+	url := needPostgres(t)
+	pool := newPool(t, url)
+	require.NoError(t, riverengine.Migrate(context.Background(), pool))
+	s := riverengine.NewStore(pool)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	at := time.Now().UTC()
+	var first sync.WaitGroup
+	first.Add(2)
+	errs := make(chan error, 2)
+	for i, order := range [][2]string{{"a", "b"}, {"b", "a"}} {
+		go func() {
+			errs <- pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+				if err := s.RecordTx(ctx, tx, attempt(fmt.Sprint(i, order[0]), order[0], at)); err != nil {
+					first.Done()
+					return err
+				}
+				first.Done()
+				first.Wait()
+				return s.RecordTx(ctx, tx, attempt(fmt.Sprint(i, order[1]), order[1], at))
+			})
+		}()
+	}
+	for range 2 {
+		require.NoError(t, <-errs)
+	}
+	got, err := s.SummaryCounts(ctx, "acme", []string{"a", "b"}, time.Time{})
+	require.NoError(t, err)
+	for _, c := range got {
+		require.Len(t, c.Slots, 1, c.WebhookID)
+		require.Equal(t, int64(2), c.Slots[0].Delivered, c.WebhookID)
+	}
+}
+
+// TestSummaryOpenTransactionHoldsNoWriter leaves a caller's transaction
+// open after it recorded an attempt and took a dead letter of a webhook:
+// the engine's own writes of the same webhook (a record, a dead letter)
+// go on meanwhile instead of waiting for the caller to commit.
+func TestSummaryOpenTransactionHoldsNoWriter(t *testing.T) {
+	url := needPostgres(t)
+	pool := newPool(t, url)
+	require.NoError(t, riverengine.Migrate(context.Background(), pool))
+	s := riverengine.NewStore(pool)
+	ctx := context.Background()
+	at := time.Now().UTC()
+	require.NoError(t, s.AddDeadLetter(ctx, webhook.DeadLetter{DeliveryID: "d1", Tenant: "acme", WebhookID: "h",
+		Outcome: webhook.Failed, Attempts: 3, FailedAt: at, Event: newEvent(t, 1)}))
+
+	tx, err := pool.Begin(ctx)
+	require.NoError(t, err)
+	defer func() { _ = tx.Rollback(ctx) }()
+	require.NoError(t, s.RecordTx(ctx, tx, attempt("caller", "h", at)))
+	_, err = s.TakeDeadLetterTx(ctx, tx, "d1")
+	require.NoError(t, err)
+
+	short, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	require.NoError(t, s.Record(short, attempt("engine", "h", at)), "a record waits for the caller's transaction")
+	require.NoError(t, s.AddDeadLetter(short, webhook.DeadLetter{DeliveryID: "d2", Tenant: "acme", WebhookID: "h",
+		Outcome: webhook.Failed, Attempts: 3, FailedAt: at, Event: newEvent(t, 2)}), "a dead letter waits for the caller's transaction")
+	got, err := s.SummaryCounts(short, "acme", []string{"h"}, time.Time{})
+	require.NoError(t, err)
+	require.Equal(t, int64(2), got[0].DeadLetters, "the caller's take is not committed")
+	require.Equal(t, int64(1), got[0].Slots[0].Delivered)
+
+	require.NoError(t, tx.Commit(ctx))
+	got, err = s.SummaryCounts(ctx, "acme", []string{"h"}, time.Time{})
+	require.NoError(t, err)
+	require.Equal(t, int64(1), got[0].DeadLetters)
+	require.Equal(t, int64(2), got[0].Slots[0].Delivered)
+}
+
+// TestSummaryTruncate empties the records and dead letters with
+// TRUNCATE, which fires no row trigger: the counts go with them.
+func TestSummaryTruncate(t *testing.T) {
+	url := needPostgres(t)
+	pool := newPool(t, url)
+	require.NoError(t, riverengine.Migrate(context.Background(), pool))
+	s := riverengine.NewStore(pool)
+	ctx := context.Background()
+	at := time.Now().UTC()
+	require.NoError(t, s.Record(ctx, attempt("r", "h", at)))
+	require.NoError(t, s.AddDeadLetter(ctx, webhook.DeadLetter{DeliveryID: "d", Tenant: "acme", WebhookID: "h",
+		Outcome: webhook.Failed, Attempts: 3, FailedAt: at, Event: newEvent(t, 1)}))
+	_, err := s.SummaryCounts(ctx, "acme", []string{"h"}, time.Time{}) // folded
+	require.NoError(t, err)
+	require.NoError(t, s.Record(ctx, attempt("r2", "h", at)))
+
+	_, err = pool.Exec(ctx, "TRUNCATE outhook_invocation, outhook_dead_letter")
+	require.NoError(t, err)
+	got, err := s.SummaryCounts(ctx, "acme", []string{"h"}, time.Time{})
+	require.NoError(t, err)
+	require.Equal(t, webhook.SummaryCounts{WebhookID: "h"}, got[0])
+}
