@@ -34,7 +34,9 @@ type Summary struct {
 // WindowSummary counts the attempts (records with Attempt > 0) of one
 // window. Windows are made of whole SummarySlot slots: the window of d
 // holds the slot under way and those before it back to d, so it spans
-// between d - SummarySlot and d of time.
+// between d - SummarySlot and d of time. Attempts that started in a slot
+// after the one under way (by the Dispatcher's clock) are in no window
+// until that slot comes.
 type WindowSummary struct {
 	Window time.Duration `json:"window"`
 	// Attempts is Delivered + Failed: Failed counts the attempts that did
@@ -62,8 +64,8 @@ const SummarySlot = 5 * time.Minute
 var summaryWindows = [...]time.Duration{5 * time.Minute, time.Hour, SummaryKept}
 
 // SummaryKept is how long stores keep slots, the longest window: older
-// ones are dropped by retention (Enforce) and, on a MemoryStore, as
-// newer ones are counted.
+// ones are dropped by retention (Enforce) and, on a MemoryStore, when an
+// attempt that started a day after them is counted.
 const SummaryKept = 24 * time.Hour
 
 // latencyBounds are the upper bounds, inclusive, of the buckets of the
@@ -195,18 +197,19 @@ func (t *Tenant) Summaries(ctx context.Context, ids []string) ([]Summary, error)
 		s.LastOutcome, s.LastAt, s.LastReason, s.DeadLetters = c.LastOutcome, c.LastAt, c.LastReason, c.DeadLetters
 		s.Windows = make([]WindowSummary, len(summaryWindows))
 		for j, w := range summaryWindows {
-			s.Windows[j] = window(w, c.Slots, now.Add(SummarySlot-w))
+			s.Windows[j] = window(w, c.Slots, now.Add(SummarySlot-w), now)
 		}
 	}
 	return out, nil
 }
 
-// window sums the slots that start at or after since.
-func window(w time.Duration, slots []SlotCounts, since time.Time) WindowSummary {
+// window sums the slots that start from since to until: a slot after
+// until, of records that started ahead of the clock, is in no window yet.
+func window(w time.Duration, slots []SlotCounts, since, until time.Time) WindowSummary {
 	out := WindowSummary{Window: w}
 	var hist [LatencyBuckets]int64
 	for _, sl := range slots {
-		if sl.Start.Before(since) {
+		if sl.Start.Before(since) || sl.Start.After(until) {
 			continue
 		}
 		out.Delivered += sl.Delivered

@@ -1,0 +1,50 @@
+package webhook_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/webhook"
+)
+
+// TestSummaryRecordsOutOfTime records attempts whose StartedAt is far in
+// the future (a skewed clock, a hostile or corrupt record) and far in the
+// past: the webhook's later attempts are still counted, and the windows
+// hold only the attempts that started within them, not those of slots
+// yet to come.
+func TestSummaryRecordsOutOfTime(t *testing.T) {
+	now := time.Date(2026, 3, 10, 9, 17, 0, 0, time.UTC)
+	rc := newReceiver(t, func(_ int, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
+	store := webhook.NewMemoryStore(0, 0)
+	d, _ := newDispatcher(t, webhook.WithInvocationStore(store), webhook.WithClock(func() time.Time { return now }))
+	ctx := context.Background()
+	acme := d.Tenant("acme")
+	w, err := acme.Create(ctx, tenantHook(rc, "h", accessrequest.Created), "test")
+	require.NoError(t, err)
+
+	rec := func(id string, at time.Time, d time.Duration) {
+		require.NoError(t, store.Record(ctx, webhook.Invocation{ID: id, Tenant: "acme", DeliveryID: id, WebhookID: w.ID,
+			Attempt: 1, Outcome: webhook.Delivered, StartedAt: at, Duration: d}))
+	}
+	rec("future", now.AddDate(10, 0, 0), time.Second)
+	rec("zero", time.Time{}, -time.Hour)
+	for i := range 3 {
+		rec(fmt.Sprint("now", i), now.Add(-time.Duration(i)*time.Second), 20*time.Millisecond)
+	}
+	rec("soon", now.Add(10*time.Minute), time.Second)
+
+	s, err := acme.Summary(ctx, w.ID)
+	require.NoError(t, err)
+	for _, win := range s.Windows {
+		require.Equal(t, int64(3), win.Attempts, "%v: the attempts started within it", win.Window)
+		require.Equal(t, int64(3), win.Delivered, win.Window)
+		require.Equal(t, 1.0, win.SuccessRate, win.Window)
+		require.LessOrEqual(t, win.P99, 25*time.Millisecond, win.Window)
+	}
+}
