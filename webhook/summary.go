@@ -161,7 +161,10 @@ func (t *Tenant) Summary(ctx context.Context, id string) (Summary, error) {
 
 // Summaries returns the summaries of the tenant's webhooks ids, in their
 // order, in one call of the store. An id that is not one of the tenant's
-// webhooks wraps ErrNotFound, and nothing is returned.
+// webhooks wraps ErrNotFound, and nothing is returned. A webhook whose
+// stored definition does not compile on this instance (see
+// Tenant.Get) is summarized all the same, its name and switch as stored
+// and its breaker BreakerDisabled.
 func (t *Tenant) Summaries(ctx context.Context, ids []string) ([]Summary, error) {
 	if err := checkTenant(t.id); err != nil {
 		return nil, err
@@ -172,13 +175,9 @@ func (t *Tenant) Summaries(ctx context.Context, ids []string) ([]Summary, error)
 	}
 	out := make([]Summary, len(ids))
 	for i, id := range ids {
-		h := t.d.hookOf(t.id, id)
-		if h == nil {
+		var ok bool
+		if out[i], ok = t.d.summaryOf(t.id, id); !ok {
 			return nil, fmt.Errorf("webhook %q: %w", id, ErrNotFound)
-		}
-		out[i] = Summary{WebhookID: id, Name: h.def.Name, Active: h.def.Active, Breaker: BreakerDisabled}
-		if h.breaker != nil {
-			out[i].Breaker = BreakerState(h.breaker.State().String())
 		}
 	}
 	if len(ids) == 0 {
@@ -201,6 +200,35 @@ func (t *Tenant) Summaries(ctx context.Context, ids []string) ([]Summary, error)
 		}
 	}
 	return out, nil
+}
+
+// summaryOf returns what the Dispatcher knows of the tenant's webhook id
+// for its summary; false when it holds no such webhook. A stored
+// definition that does not compile here (one this version refuses,
+// stored by an earlier one) is still summarized, from its stored name
+// and switch, with no breaker: it is listed, and its failures are what
+// an operator needs to see.
+func (d *Dispatcher) summaryOf(tenant, id string) (Summary, bool) {
+	if !validID(id) || checkTenant(tenant) != nil {
+		return Summary{}, false
+	}
+	d.mu.RLock()
+	e := d.byKey[queueKey(tenant, id)]
+	var s Summary
+	if e != nil {
+		s = Summary{WebhookID: id, Name: e.rec.Name, Active: e.rec.Active, Breaker: BreakerDisabled}
+	}
+	d.mu.RUnlock()
+	if e == nil {
+		return Summary{}, false
+	}
+	if h, err := d.compiled(e); err == nil {
+		s.Name, s.Active = h.def.Name, h.def.Active
+		if h.breaker != nil {
+			s.Breaker = BreakerState(h.breaker.State().String())
+		}
+	}
+	return s, true
 }
 
 // window sums the slots that start from since to until: a slot after

@@ -2,6 +2,7 @@ package webhook_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/defstore"
 	"github.com/outhook/outhook/webhook"
 )
 
@@ -47,4 +49,44 @@ func TestSummaryRecordsOutOfTime(t *testing.T) {
 		require.Equal(t, 1.0, win.SuccessRate, win.Window)
 		require.LessOrEqual(t, win.P99, 25*time.Millisecond, win.Window)
 	}
+}
+
+// TestSummaryOfDefinitionThatDoesNotCompile stores, under another
+// instance's feet, a definition this version refuses (TLS settings on an
+// http URL, accepted before the refusal): the webhook is still listed,
+// and its summary is still read, from the stored name and switch, with
+// no breaker, instead of being not found.
+func TestSummaryOfDefinitionThatDoesNotCompile(t *testing.T) {
+	mem := defstore.NewMemory()
+	old, _ := newDispatcher(t, webhook.WithDefinitionStore(mem))
+	ctx := context.Background()
+	w, err := old.Tenant("t").Create(ctx, webhook.Webhook{Name: "upgraded", Active: true, URL: "https://example.com/hook",
+		Triggers: accessrequest.Triggers(), TLS: &webhook.TLSSettings{MinVersion: "1.3"}}, "alice")
+	require.NoError(t, err)
+	rec, err := mem.Get(ctx, "t", w.ID)
+	require.NoError(t, err)
+	// Without a keyring, Secrets holds the whole definition as JSON.
+	for _, b := range []*[]byte{&rec.Definition, &rec.Secrets} {
+		var def map[string]any
+		require.NoError(t, json.Unmarshal(*b, &def))
+		def["url"] = "http://example.com/hook"
+		*b, err = json.Marshal(def)
+		require.NoError(t, err)
+	}
+	_, err = mem.Update(ctx, rec, rec.Version, "before-the-upgrade")
+	require.NoError(t, err)
+
+	d, _ := newDispatcher(t, webhook.WithDefinitionStore(mem), webhook.WithInvocationStore(webhook.NewMemoryStore(0, 0)))
+	acme := d.Tenant("t")
+	got, err := acme.Get(ctx, w.ID)
+	require.NoError(t, err, "listed as stored")
+	require.Equal(t, "http://example.com/hook", got.URL)
+	s, err := acme.Summary(ctx, w.ID)
+	require.NoError(t, err)
+	require.Equal(t, webhook.Summary{WebhookID: w.ID, Name: "upgraded", Active: true, Breaker: webhook.BreakerDisabled,
+		Windows: s.Windows}, s)
+	require.Len(t, s.Windows, 3)
+	list, err := acme.Summaries(ctx, []string{w.ID, w.ID})
+	require.NoError(t, err)
+	require.Len(t, list, 2)
 }
