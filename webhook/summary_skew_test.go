@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
@@ -89,4 +92,62 @@ func TestSummaryOfDefinitionThatDoesNotCompile(t *testing.T) {
 	list, err := acme.Summaries(ctx, []string{w.ID, w.ID})
 	require.NoError(t, err)
 	require.Len(t, list, 2)
+}
+
+// TestSummaryPercentilesAgainstBruteForce records sets of durations
+// (random, one, all past a minute, negative) and compares each
+// percentile with the nearest-rank one of the same durations: it falls
+// in the same bucket of the histogram, a minute standing for the last.
+func TestSummaryPercentilesAgainstBruteForce(t *testing.T) {
+	now := time.Date(2026, 3, 10, 9, 17, 0, 0, time.UTC)
+	rng := rand.New(rand.NewPCG(1, 2))
+	random := make([]time.Duration, 997)
+	for i := range random {
+		random[i] = time.Duration(rng.Int64N(int64(90 * time.Second)))
+	}
+	for name, ds := range map[string][]time.Duration{
+		"random":   random,
+		"one":      {42 * time.Millisecond},
+		"overflow": {2 * time.Minute, time.Hour, 61 * time.Second},
+		"negative": {-time.Second, -1, 0, 3 * time.Millisecond},
+		"bounds":   {5 * time.Millisecond, 10 * time.Millisecond, time.Minute, time.Minute + 1},
+	} {
+		t.Run(name, func(t *testing.T) {
+			store := webhook.NewMemoryStore(0, 0)
+			d, _ := newDispatcher(t, webhook.WithInvocationStore(store), webhook.WithClock(func() time.Time { return now }))
+			ctx := context.Background()
+			w, err := d.Tenant("acme").Create(ctx, webhook.Webhook{Name: "h", Active: true, URL: "https://example.com/",
+				Triggers: accessrequest.Triggers()}, "test")
+			require.NoError(t, err)
+			for i, dur := range ds {
+				require.NoError(t, store.Record(ctx, webhook.Invocation{ID: fmt.Sprint(i), Tenant: "acme", DeliveryID: fmt.Sprint(i),
+					WebhookID: w.ID, Attempt: 1, Outcome: webhook.Failed, StartedAt: now, Duration: dur}))
+			}
+			s, err := d.Tenant("acme").Summary(ctx, w.ID)
+			require.NoError(t, err)
+			sorted := slices.Clone(ds)
+			slices.Sort(sorted)
+			for _, win := range s.Windows {
+				require.Equal(t, int64(len(ds)), win.Attempts)
+				for q, got := range map[float64]time.Duration{0.50: win.P50, 0.90: win.P90, 0.99: win.P99} {
+					want := sorted[int(math.Ceil(q*float64(len(ds))))-1]
+					if webhook.LatencyBucket(want) == webhook.LatencyBuckets-1 {
+						require.Equal(t, time.Minute, got, "p%v of %v", q*100, ds)
+						continue
+					}
+					require.Equal(t, webhook.LatencyBucket(want), webhook.LatencyBucket(got), "p%v: %v for %v", q*100, got, want)
+				}
+			}
+		})
+	}
+	// No attempt: every figure zero.
+	d, _ := newDispatcher(t, webhook.WithInvocationStore(webhook.NewMemoryStore(0, 0)))
+	w, err := d.Tenant("acme").Create(context.Background(), webhook.Webhook{Name: "h", Active: true, URL: "https://example.com/",
+		Triggers: accessrequest.Triggers()}, "test")
+	require.NoError(t, err)
+	s, err := d.Tenant("acme").Summary(context.Background(), w.ID)
+	require.NoError(t, err)
+	for _, win := range s.Windows {
+		require.Equal(t, webhook.WindowSummary{Window: win.Window}, win)
+	}
 }
