@@ -61,6 +61,47 @@ func TestSummaryCallersTransactionsCannotDeadlock(t *testing.T) {
 	}
 }
 
+// TestSummaryTakingDeadLettersCannotDeadlock has two callers'
+// transactions take dead letters of two webhooks in opposite orders (as
+// redeliveries in the callers' own transactions do): both commit, and
+// the counts say what is left.
+func TestSummaryTakingDeadLettersCannotDeadlock(t *testing.T) {
+	url := needPostgres(t)
+	pool := newPool(t, url)
+	require.NoError(t, riverengine.Migrate(context.Background(), pool))
+	s := riverengine.NewStore(pool)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	at := time.Now().UTC()
+	for i, h := range []string{"a", "b", "a", "b", "a"} {
+		require.NoError(t, s.AddDeadLetter(ctx, webhook.DeadLetter{DeliveryID: fmt.Sprint(h, i), Tenant: "acme", WebhookID: h,
+			Outcome: webhook.Failed, Attempts: 3, FailedAt: at, Event: newEvent(t, i)}))
+	}
+	var first sync.WaitGroup
+	first.Add(2)
+	errs := make(chan error, 2)
+	for _, order := range [][2]string{{"a0", "b1"}, {"b3", "a2"}} {
+		go func() {
+			errs <- pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+				_, err := s.TakeDeadLetterTx(ctx, tx, order[0])
+				first.Done()
+				if err != nil {
+					return err
+				}
+				first.Wait()
+				_, err = s.TakeDeadLetterTx(ctx, tx, order[1])
+				return err
+			})
+		}()
+	}
+	for range 2 {
+		require.NoError(t, <-errs)
+	}
+	got, err := s.SummaryCounts(ctx, "acme", []string{"a", "b"}, time.Time{})
+	require.NoError(t, err)
+	require.Equal(t, [2]int64{1, 0}, [2]int64{got[0].DeadLetters, got[1].DeadLetters})
+}
+
 // TestSummaryOpenTransactionHoldsNoWriter leaves a caller's transaction
 // open after it recorded an attempt and took a dead letter of a webhook:
 // the engine's own writes of the same webhook (a record, a dead letter)
