@@ -31,7 +31,9 @@ var slotColumns = func() string {
 // since. On PostgreSQL it first folds the rows that other transactions
 // added to the webhooks' counters into one per webhook and slot, unless
 // another instance is folding; a reader on a read-only replica gets an
-// error.
+// error. Records written before the migration that added the counters
+// are not counted, neither as attempts nor as the last outcome; the dead
+// letters kept then are.
 func (s *Store) SummaryCounts(ctx context.Context, tenant string, ids []string, since time.Time) ([]webhook.SummaryCounts, error) {
 	out := make([]webhook.SummaryCounts, len(ids))
 	at := make(map[string]*webhook.SummaryCounts, len(ids))
