@@ -162,3 +162,35 @@ func TestSummaryTruncate(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, webhook.SummaryCounts{WebhookID: "h"}, got[0])
 }
+
+// TestSummaryEraseAndEnforceBesideOpenTransaction leaves a caller's
+// transaction open after it recorded an attempt of a webhook: erasing
+// that webhook, and enforcing retention, go on meanwhile; the attempt,
+// committed after the erasure, counts.
+func TestSummaryEraseAndEnforceBesideOpenTransaction(t *testing.T) {
+	url := needPostgres(t)
+	pool := newPool(t, url)
+	require.NoError(t, riverengine.Migrate(context.Background(), pool))
+	s := riverengine.NewStore(pool)
+	ctx := context.Background()
+	at := time.Now().UTC()
+	require.NoError(t, s.Record(ctx, attempt("before", "h", at)))
+	tx, err := pool.Begin(ctx)
+	require.NoError(t, err)
+	defer func() { _ = tx.Rollback(ctx) }()
+	require.NoError(t, s.RecordTx(ctx, tx, attempt("caller", "h", at)))
+
+	short, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	er, err := s.Erase(short, webhook.Erasure{ID: "e1", Tenant: "acme", EraseSelector: webhook.EraseSelector{WebhookID: "h"}, At: at})
+	require.NoError(t, err, "the erasure waits for the caller's transaction")
+	require.Equal(t, int64(1), er.Invocations)
+	_, err = s.Enforce(short, webhook.Retention{RecordAge: time.Hour, DeadLetterAge: time.Hour})
+	require.NoError(t, err, "retention waits for the caller's transaction")
+
+	require.NoError(t, tx.Commit(ctx))
+	got, err := s.SummaryCounts(ctx, "acme", []string{"h"}, time.Time{})
+	require.NoError(t, err)
+	require.Len(t, got[0].Slots, 1)
+	require.Equal(t, int64(1), got[0].Slots[0].Delivered, "the caller's attempt, committed after the erasure")
+}
