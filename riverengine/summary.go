@@ -26,7 +26,8 @@ var slotColumns = func() string {
 
 // SummaryCounts returns the counters of tenant's webhooks ids, which the
 // database keeps as it writes records and dead letters (triggers of the
-// migration 007_summary, 006 on SQLite), whatever instance wrote them.
+// migrations 007_summary and 008_summary_deltas, 006 on SQLite), whatever
+// instance wrote them.
 // It reads two indexed ranges: the webhooks' rows, and their slots since
 // since. On PostgreSQL it first folds the rows that other transactions
 // added to the webhooks' counters into one per webhook and slot, unless
