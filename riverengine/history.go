@@ -24,7 +24,8 @@ const pruneBatch = 1000
 // Enforce deletes now what r bounds (its clock says when now is; its
 // Interval is not used), a batch at a time, and reports what it deleted;
 // it also drops the summary's slots older than webhook.SummaryKept, which
-// it does not count.
+// it does not count, after folding (on PostgreSQL) the counters' rows of
+// each transaction into one per webhook and slot (see SummaryCounts).
 // Counts are per webhook of a tenant. Several instances may enforce at
 // once: on PostgreSQL each batch skips the rows another holds, and every
 // delete is idempotent, so nothing is deleted, or counted, twice.
