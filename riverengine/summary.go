@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -149,6 +151,15 @@ func (s *pgStore) fold(ctx context.Context, tx pgx.Tx, wait bool, tenant string,
 // summaryCounts folds the webhooks' rows unless another is folding, then
 // sums what is left, in its own transaction.
 func (s *pgStore) summaryCounts(ctx context.Context, tenant string, ids []string, since time.Time, at map[string]*webhook.SummaryCounts) error {
+	// PostgreSQL's text holds neither NUL nor bytes that are not UTF-8:
+	// no record or dead letter has such an id, and asking for one would
+	// fail the whole read.
+	ids = slices.DeleteFunc(slices.Clone(ids), func(id string) bool {
+		return strings.ContainsRune(id, 0) || !utf8.ValidString(id)
+	})
+	if len(ids) == 0 || strings.ContainsRune(tenant, 0) || !utf8.ValidString(tenant) {
+		return nil
+	}
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if err := s.fold(ctx, tx, false, tenant, ids); err != nil {
 			return err

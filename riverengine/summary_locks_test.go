@@ -3,6 +3,7 @@ package riverengine_test
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -193,4 +194,36 @@ func TestSummaryEraseAndEnforceBesideOpenTransaction(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, got[0].Slots, 1)
 	require.Equal(t, int64(1), got[0].Slots[0].Delivered, "the caller's attempt, committed after the erasure")
+}
+
+// TestSummaryCountsOfHostileIDs asks for ids no webhook of the store can
+// have (a NUL, bytes that are not UTF-8), beside one that has counters,
+// on both databases: they have zero counters, as on the memory store,
+// and the others are read all the same.
+func TestSummaryCountsOfHostileIDs(t *testing.T) {
+	pool := newPool(t, needPostgres(t))
+	require.NoError(t, riverengine.Migrate(context.Background(), pool))
+	db := openSQLite(t, filepath.Join(t.TempDir(), "ids.db"))
+	require.NoError(t, riverengine.MigrateSQLite(context.Background(), db))
+	for name, s := range map[string]*riverengine.Store{"postgres": riverengine.NewStore(pool), "sqlite": riverengine.NewSQLiteStore(db)} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			require.NoError(t, s.Record(ctx, attempt("r", "h", time.Now())))
+			ids := []string{"a\x00b", "h", "\xff\xfe", "h'; --", "h"}
+			got, err := s.SummaryCounts(ctx, "acme", ids, time.Time{})
+			require.NoError(t, err)
+			require.Len(t, got, len(ids))
+			for i, c := range got {
+				require.Equal(t, ids[i], c.WebhookID)
+				if ids[i] == "h" {
+					require.Len(t, c.Slots, 1)
+					continue
+				}
+				require.Equal(t, webhook.SummaryCounts{WebhookID: ids[i]}, c)
+			}
+			got, err = s.SummaryCounts(ctx, "ac\x00me", []string{"h"}, time.Time{})
+			require.NoError(t, err, "a tenant no row can have")
+			require.Equal(t, []webhook.SummaryCounts{{WebhookID: "h"}}, got)
+		})
+	}
 }
