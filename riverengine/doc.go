@@ -30,7 +30,10 @@
 // It pages through one tenant's history for a management API
 // (webhook.QueryStore), and the database keeps each webhook's summary
 // counters in the transaction that writes a record or a dead letter
-// (webhook.SummaryStore), so that every instance adds to the same ones.
+// (webhook.SummaryStore), so that every instance adds to them. On
+// PostgreSQL each transaction adds to rows of its own, which readers sum
+// and fold together: a caller's transaction that records or takes dead
+// letters of several webhooks locks no row another writer waits for.
 //
 // DefinitionStore (Engine.DefinitionStore) is a defstore.Store in the same
 // database: webhook definitions per tenant, changed at run time and

@@ -24,7 +24,8 @@ const pruneBatch = 1000
 // Enforce deletes now what r bounds (its clock says when now is; its
 // Interval is not used), a batch at a time, and reports what it deleted;
 // it also drops the summary's slots older than webhook.SummaryKept, which
-// it does not count.
+// it does not count, after folding (on PostgreSQL) the counters' rows of
+// each transaction into one per webhook and slot (see SummaryCounts).
 // Counts are per webhook of a tenant. Several instances may enforce at
 // once: on PostgreSQL each batch skips the rows another holds, and every
 // delete is idempotent, so nothing is deleted, or counted, twice.
@@ -222,6 +223,13 @@ func (s *pgStore) erase(ctx context.Context, er *webhook.Erasure) error {
 			er.DeadLetters = tag.RowsAffected()
 		} else if er.DeadLetters, err = s.eraseDeadByEvent(ctx, tx, er, &safe); err != nil {
 			return err
+		}
+		if er.EventID == "" {
+			// No fold runs meanwhile: it would wait on the rows this deletes
+			// while this waits on the rows it folds.
+			if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(foldLockKey)); err != nil {
+				return err
+			}
 		}
 		if err := eraseSummary(pgDialect, &safe, func(q string, args ...any) error {
 			_, err := tx.Exec(ctx, q, args...)

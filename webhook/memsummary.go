@@ -45,10 +45,11 @@ func (s *MemoryStore) count(inv *Invocation) {
 		sl.Delivered++
 	}
 	sl.Latency[LatencyBucket(inv.Duration)]++
-	// Slots older than the longest window before the newest are of no
+	// Slots older than the longest window before this one are of no
 	// summary: dropped here so that a store without retention stays
-	// bounded.
-	h.dropSlots(h.slots[len(h.slots)-1].Start.Add(-SummaryKept))
+	// bounded. Not before the newest, which may be a record far in the
+	// future that would drop every attempt counted after it.
+	h.dropSlots(start.Add(-SummaryKept))
 }
 
 // dropSlots drops the slots that start before t.

@@ -34,7 +34,9 @@ type Summary struct {
 // WindowSummary counts the attempts (records with Attempt > 0) of one
 // window. Windows are made of whole SummarySlot slots: the window of d
 // holds the slot under way and those before it back to d, so it spans
-// between d - SummarySlot and d of time.
+// between d - SummarySlot and d of time. Attempts that started in a slot
+// after the one under way (by the Dispatcher's clock) are in no window
+// until that slot comes.
 type WindowSummary struct {
 	Window time.Duration `json:"window"`
 	// Attempts is Delivered + Failed: Failed counts the attempts that did
@@ -62,8 +64,8 @@ const SummarySlot = 5 * time.Minute
 var summaryWindows = [...]time.Duration{5 * time.Minute, time.Hour, SummaryKept}
 
 // SummaryKept is how long stores keep slots, the longest window: older
-// ones are dropped by retention (Enforce) and, on a MemoryStore, as
-// newer ones are counted.
+// ones are dropped by retention (Enforce) and, on a MemoryStore, when an
+// attempt that started a day after them is counted.
 const SummaryKept = 24 * time.Hour
 
 // latencyBounds are the upper bounds, inclusive, of the buckets of the
@@ -159,7 +161,10 @@ func (t *Tenant) Summary(ctx context.Context, id string) (Summary, error) {
 
 // Summaries returns the summaries of the tenant's webhooks ids, in their
 // order, in one call of the store. An id that is not one of the tenant's
-// webhooks wraps ErrNotFound, and nothing is returned.
+// webhooks wraps ErrNotFound, and nothing is returned. A webhook whose
+// stored definition does not compile on this instance (see
+// Tenant.Get) is summarized all the same, its name and switch as stored
+// and its breaker BreakerDisabled.
 func (t *Tenant) Summaries(ctx context.Context, ids []string) ([]Summary, error) {
 	if err := checkTenant(t.id); err != nil {
 		return nil, err
@@ -170,13 +175,9 @@ func (t *Tenant) Summaries(ctx context.Context, ids []string) ([]Summary, error)
 	}
 	out := make([]Summary, len(ids))
 	for i, id := range ids {
-		h := t.d.hookOf(t.id, id)
-		if h == nil {
+		var ok bool
+		if out[i], ok = t.d.summaryOf(t.id, id); !ok {
 			return nil, fmt.Errorf("webhook %q: %w", id, ErrNotFound)
-		}
-		out[i] = Summary{WebhookID: id, Name: h.def.Name, Active: h.def.Active, Breaker: BreakerDisabled}
-		if h.breaker != nil {
-			out[i].Breaker = BreakerState(h.breaker.State().String())
 		}
 	}
 	if len(ids) == 0 {
@@ -195,18 +196,48 @@ func (t *Tenant) Summaries(ctx context.Context, ids []string) ([]Summary, error)
 		s.LastOutcome, s.LastAt, s.LastReason, s.DeadLetters = c.LastOutcome, c.LastAt, c.LastReason, c.DeadLetters
 		s.Windows = make([]WindowSummary, len(summaryWindows))
 		for j, w := range summaryWindows {
-			s.Windows[j] = window(w, c.Slots, now.Add(SummarySlot-w))
+			s.Windows[j] = window(w, c.Slots, now.Add(SummarySlot-w), now)
 		}
 	}
 	return out, nil
 }
 
-// window sums the slots that start at or after since.
-func window(w time.Duration, slots []SlotCounts, since time.Time) WindowSummary {
+// summaryOf returns what the Dispatcher knows of the tenant's webhook id
+// for its summary; false when it holds no such webhook. A stored
+// definition that does not compile here (one this version refuses,
+// stored by an earlier one) is still summarized, from its stored name
+// and switch, with no breaker: it is listed, and its failures are what
+// an operator needs to see.
+func (d *Dispatcher) summaryOf(tenant, id string) (Summary, bool) {
+	if !validID(id) || checkTenant(tenant) != nil {
+		return Summary{}, false
+	}
+	d.mu.RLock()
+	e := d.byKey[queueKey(tenant, id)]
+	var s Summary
+	if e != nil {
+		s = Summary{WebhookID: id, Name: e.rec.Name, Active: e.rec.Active, Breaker: BreakerDisabled}
+	}
+	d.mu.RUnlock()
+	if e == nil {
+		return Summary{}, false
+	}
+	if h, err := d.compiled(e); err == nil {
+		s.Name, s.Active = h.def.Name, h.def.Active
+		if h.breaker != nil {
+			s.Breaker = BreakerState(h.breaker.State().String())
+		}
+	}
+	return s, true
+}
+
+// window sums the slots that start from since to until: a slot after
+// until, of records that started ahead of the clock, is in no window yet.
+func window(w time.Duration, slots []SlotCounts, since, until time.Time) WindowSummary {
 	out := WindowSummary{Window: w}
 	var hist [LatencyBuckets]int64
 	for _, sl := range slots {
-		if sl.Start.Before(since) {
+		if sl.Start.Before(since) || sl.Start.After(until) {
 			continue
 		}
 		out.Delivered += sl.Delivered
