@@ -54,6 +54,13 @@ func migrations(dialect string) ([]migration, error) {
 		out = append(out, migration{version: v, name: strings.TrimSuffix(e.Name(), ".sql"), sql: string(b)})
 	}
 	slices.SortFunc(out, func(a, b migration) int { return a.version - b.version })
+	for i := 1; i < len(out); i++ {
+		// A database records versions, so a second step of one version
+		// would be taken for done and never run.
+		if out[i].version == out[i-1].version {
+			return nil, fmt.Errorf("riverengine: migrations %s and %s share version %d", out[i-1].name, out[i].name, out[i].version)
+		}
+	}
 	return out, nil
 }
 

@@ -28,7 +28,7 @@ var slotColumns = func() string {
 
 // SummaryCounts returns the counters of tenant's webhooks ids, which the
 // database keeps as it writes records and dead letters (triggers of the
-// migrations 007_summary and 008_summary_deltas, 006 on SQLite), whatever
+// migrations 007_summary and 009_summary_deltas, 006 on SQLite), whatever
 // instance wrote them.
 // It reads two indexed ranges: the webhooks' rows, and their slots since
 // since. On PostgreSQL it first folds the rows that other transactions
@@ -95,7 +95,7 @@ var pgAdd = func() string {
 	return strings.Join(cols, ", ")
 }()
 
-// The triggers of 008_summary_deltas add to rows of the writing
+// The triggers of 009_summary_deltas add to rows of the writing
 // transaction's own (tx its id), so that no two transactions lock the
 // same row; fold moves the committed ones into the rows of tx 0. The
 // latest of a webhook's rows by last_at is its last record: a tie goes
