@@ -28,7 +28,12 @@ import (
 type entry struct {
 	tenant string
 	key    string // the queue key (see queueKey)
-	rec    defstore.Record
+	// rec is the stored record without its masked definition (read from
+	// the store for display) and without its secrets, which are in sealed.
+	rec defstore.Record
+	// sealed holds the record's secrets until the definition is compiled;
+	// then nil, since the compiled copy holds all of it (see definition).
+	sealed atomic.Pointer[[]byte]
 	// added orders the definitions as this instance first loaded their
 	// ids: List and Publish go in this order. An update keeps it.
 	added uint64
@@ -232,7 +237,7 @@ func (d *Dispatcher) compiled(e *entry) (*hook, error) {
 			e.failed = err
 			return
 		}
-		e.hook.Store(h)
+		e.setHook(h)
 	})
 	if h := e.hook.Load(); h != nil {
 		return h, nil
@@ -240,9 +245,42 @@ func (d *Dispatcher) compiled(e *entry) (*hook, error) {
 	return nil, e.failed
 }
 
+// setHook makes h e's compiled definition, and drops e's copy of the
+// sealed secrets, which h holds in the clear. Only under e.once.
+func (e *entry) setHook(h *hook) {
+	// The shared filter matches as the one decoded (or given) for h.
+	h.def.Filters = h.filter
+	e.hook.Store(h)
+	e.sealed.Store(nil) // after the hook: a reader finding no secrets finds it
+}
+
+// definition returns e's whole definition, secrets included: decoded from
+// the sealed record until e is compiled, and after that from the compiled
+// copy, encoded and decoded as the record was, so that it comes back the
+// same either way.
+func (d *Dispatcher) definition(e *entry) (Webhook, error) {
+	if sealed := e.sealed.Load(); sealed != nil {
+		rec := e.rec
+		rec.Secrets = *sealed
+		return d.openDefinition(rec)
+	}
+	w := e.hook.Load().def
+	w.Version = 0
+	full, err := json.Marshal(w)
+	if err != nil {
+		return Webhook{}, fmt.Errorf("webhook %s: encoding: %w", e.rec.ID, err)
+	}
+	var out Webhook
+	if err := json.Unmarshal(full, &out); err != nil {
+		return Webhook{}, fmt.Errorf("webhook %s: decoding: %w", e.rec.ID, err)
+	}
+	out.ID, out.Version = e.rec.ID, e.rec.Version
+	return out, nil
+}
+
 // compileRecord opens and decodes a stored definition and compiles it.
 func (d *Dispatcher) compileRecord(e *entry) (*hook, error) {
-	w, err := d.openDefinition(e.rec)
+	w, err := d.definition(e)
 	if err != nil {
 		return nil, err
 	}
@@ -250,9 +288,6 @@ func (d *Dispatcher) compileRecord(e *entry) (*hook, error) {
 	if errs != nil {
 		return nil, fmt.Errorf("webhook %s (version %d) does not compile on this instance: %w", e.rec.ID, e.rec.Version, errs)
 	}
-	// The filter decoded for this hook alone need not be held beside the
-	// shared one it matches with.
-	h.def.Filters = h.filter
 	h.tenant, h.key, h.version = e.tenant, e.key, uint64(e.rec.Version)
 	if p := e.prev.Swap(nil); p != nil {
 		h.breaker, h.limiter = p.breaker, p.limiter
@@ -372,7 +407,9 @@ func (d *Dispatcher) putLocked(rec defstore.Record) bool {
 	// display, read from the store. The sealed one is copied out since a
 	// store may return both in one allocation, which would keep the
 	// masked bytes alive too: a million definitions' worth.
-	e.rec.Definition, e.rec.Secrets = nil, bytes.Clone(rec.Secrets)
+	e.rec.Definition, e.rec.Secrets = nil, nil
+	sealed := bytes.Clone(rec.Secrets)
+	e.sealed.Store(&sealed)
 	ti := d.tenants[rec.Tenant]
 	if ti == nil {
 		ti = &tenantIndex{byID: map[string]*entry{}, byName: map[string]*entry{}, byTrigger: map[event.Trigger]*triggerSet{}}
