@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode"
 
@@ -37,14 +38,14 @@ type hook struct {
 	key          string  // the engine's key of its queue (see queueKey)
 	method       string
 	url          string
-	request      *http.Request // method and URL, parsed once: each attempt copies it
+	parsedURL    *url.URL // the URL (the probe's when templated); nil for an action
 	redactedURL  string
-	serverAddr   string            // the URL's host, for spans
-	serverPort   int               // the URL's port, explicit or implied by the scheme
-	header       http.Header       // to send, canonical names, defaults included
-	recordHeader http.Header       // header, redacted
-	redactor     *redact.Redactor  // knows this webhook's secrets
-	signer       *signature.Signer // nil when unsigned
+	serverAddr   string                      // the URL's host, for spans
+	serverPort   int                         // the URL's port, explicit or implied by the scheme
+	header       http.Header                 // to send, canonical names, defaults included
+	recordHeader atomic.Pointer[http.Header] // header redacted, made at the first attempt (see recordBase)
+	redactor     *redact.Redactor            // knows this webhook's secrets
+	signer       *signature.Signer           // nil when unsigned
 	body         *template.Template
 	filter       *filter.Filter
 	validators   *validate.Set
@@ -162,13 +163,8 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 	if h.header.Get("User-Agent") == "" && c.userAgent != "" {
 		h.header.Set("User-Agent", c.userAgent)
 	}
-	h.recordHeader = h.redactor.Header(h.header)
-	if u != nil && slices.Contains(methods, h.method) {
-		if h.request, err = http.NewRequest(h.method, probe, nil); err != nil {
-			fail("url", fmt.Errorf("%w: %w", ErrInvalidURL, err))
-		}
-	}
 	if u != nil {
+		h.parsedURL = u
 		h.url, h.redactedURL = w.URL, h.redactor.URL(u).String()
 		if tt != nil && templated(w.URL) {
 			// Spans and errors show the template, as a Tenant's view does.

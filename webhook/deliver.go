@@ -70,7 +70,7 @@ func (d *Dispatcher) run(ctx context.Context, del *delivery) engine.Result {
 			return d.refuse(ctx, del, fmt.Sprintf("rendering the body: %v", err))
 		}
 		if h.target != nil {
-			if del.target, err = h.target.render(del.Event, h.header, h.request.URL); err != nil {
+			if del.target, err = h.target.render(del.Event, h.header, h.parsedURL); err != nil {
 				d.tel.startRun(ctx, del)
 				return d.refuse(ctx, del, err.Error())
 			}
@@ -398,11 +398,10 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt 
 	if h.tls != nil {
 		reqCtx, certAsked = withCertAsked(reqCtx)
 	}
-	req := h.request.WithContext(reqCtx)
+	req := h.newRequest(reqCtx, header)
 	if del.target != nil && del.target.url != nil {
 		req.URL = del.target.url
 	}
-	req.Header = header
 	req.Body, req.GetBody, req.ContentLength = requestBody(del.body)
 	resp, err := d.roundTrip(h, del, req)
 	if err == nil && resp.StatusCode == http.StatusUnauthorized && h.oauth != nil {
@@ -489,6 +488,29 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt 
 	a.Duration = d.cfg.now().Sub(a.StartedAt)
 	return a
 }
+
+// newRequest returns the request of an attempt, without its body: what
+// http.NewRequestWithContext makes of h's method and URL, the URL parsed
+// once, at compile. An action's has no URL; never sent, it carries the
+// method, the context and the headers to the action.
+func (h *hook) newRequest(ctx context.Context, header http.Header) *http.Request {
+	req := requestOf[h.method].WithContext(ctx) // one allocation, as NewRequest's
+	req.URL, req.Header = h.parsedURL, header
+	if h.parsedURL != nil {
+		req.Host = strings.TrimSuffix(h.parsedURL.Host, ":") // as NewRequest sets it
+	}
+	return req
+}
+
+// requestOf holds a request of each method, for attempts to copy: the
+// fields they share, so that no webhook keeps a request of its own.
+var requestOf = func() map[string]*http.Request {
+	m := make(map[string]*http.Request, len(methods))
+	for _, method := range methods {
+		m[method] = &http.Request{Method: method, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1}
+	}
+	return m
+}()
 
 // redactResults redacts, in place, what the validators found in the
 // response: a receiver that echoes the request puts the webhook's secrets
@@ -601,7 +623,7 @@ func requestBody(body string) (io.ReadCloser, func() (io.ReadCloser, error), int
 // headers come redacted from compile; the attempt's own, and any a
 // propagator added, are redacted here.
 func (h *hook) recordedHeader(header http.Header, propagated bool) http.Header {
-	out := maps.Clone(h.recordHeader)
+	out := maps.Clone(h.recordBase())
 	if propagated {
 		for name, values := range header {
 			if !sameValues(values, h.header[name]) { // added or replaced since compile
@@ -616,6 +638,20 @@ func (h *hook) recordedHeader(header http.Header, propagated bool) http.Header {
 		}
 	}
 	return out
+}
+
+// recordBase returns the definition's headers redacted, as invocations
+// show them: made at the first attempt, since most webhooks held are
+// seldom or never sent to, and kept for the next.
+func (h *hook) recordBase() http.Header {
+	if p := h.recordHeader.Load(); p != nil {
+		return *p
+	}
+	header := h.redactor.Header(h.header)
+	if h.recordHeader.CompareAndSwap(nil, &header) {
+		return header
+	}
+	return *h.recordHeader.Load()
 }
 
 // attemptHeaderNames are the headers attemptHeader adds.
@@ -667,7 +703,7 @@ func (d *Dispatcher) test(ctx context.Context, h *hook, e *event.Event) Invocati
 	}
 	del := newDelivery(newID(), h, e, d.cfg.now())
 	if h.target != nil {
-		if del.target, err = h.target.render(e, h.header, h.request.URL); err != nil {
+		if del.target, err = h.target.render(e, h.header, h.parsedURL); err != nil {
 			return Invocation{
 				ID: newID(), Tenant: h.tenant, WebhookID: h.def.ID, WebhookName: h.def.Name, EventType: e.Type(), EventID: e.ID(),
 				Outcome: Failed, Reason: h.redactor.String(err.Error()), StartedAt: d.cfg.now(),
