@@ -28,9 +28,7 @@ import (
 type entry struct {
 	tenant string
 	key    string // the queue key (see queueKey)
-	// rec is the stored record without its masked definition (read from
-	// the store for display) and without its secrets, which are in sealed.
-	rec defstore.Record
+	rec    entryRecord
 	// sealed holds the record's secrets until the definition is compiled;
 	// then nil, since the compiled copy holds all of it (see definition).
 	sealed atomic.Pointer[[]byte]
@@ -51,6 +49,17 @@ type entry struct {
 	// version: the same content sealed again, whose breaker and rate
 	// limiter go on in the new one; taken when rec is compiled.
 	prev atomic.Pointer[hook]
+}
+
+// entryRecord is what an entry keeps of its stored record: not the
+// masked definition, which is for display and read from the store, nor
+// the store's timestamps; the secrets are in entry.sealed.
+type entryRecord struct {
+	ID, Name string
+	Version  int64
+	Seq      uint64
+	Active   bool
+	Triggers []string
 }
 
 // tenantIndex is one tenant's definitions by id, name and trigger.
@@ -260,9 +269,7 @@ func (e *entry) setHook(h *hook) {
 // same either way.
 func (d *Dispatcher) definition(e *entry) (Webhook, error) {
 	if sealed := e.sealed.Load(); sealed != nil {
-		rec := e.rec
-		rec.Secrets = *sealed
-		return d.openDefinition(rec)
+		return d.openDefinition(defstore.Record{Tenant: e.tenant, ID: e.rec.ID, Version: e.rec.Version, Secrets: *sealed})
 	}
 	w := e.hook.Load().def
 	w.Version = 0
@@ -393,7 +400,9 @@ func (d *Dispatcher) putLocked(rec defstore.Record) bool {
 	if t, ok := d.removed.versions[key]; ok && !newer(rec.Version, rec.Seq, t.version, t.seq) {
 		return false // deleted after this version was written
 	}
-	e := &entry{tenant: rec.Tenant, key: key, rec: rec}
+	e := &entry{tenant: rec.Tenant, key: key, rec: entryRecord{
+		ID: rec.ID, Name: rec.Name, Version: rec.Version, Seq: rec.Seq, Active: rec.Active, Triggers: rec.Triggers,
+	}}
 	if old != nil && old.rec.Version == rec.Version {
 		// Sealed again (Reseal): the same webhook, whose breaker and rate
 		// limiter go on, compiled or not yet.
@@ -403,11 +412,9 @@ func (d *Dispatcher) putLocked(rec defstore.Record) bool {
 			e.prev.Store(old.prev.Load())
 		}
 	}
-	// Only the sealed definition is read here; the masked one is for
-	// display, read from the store. The sealed one is copied out since a
-	// store may return both in one allocation, which would keep the
-	// masked bytes alive too: a million definitions' worth.
-	e.rec.Definition, e.rec.Secrets = nil, nil
+	// The sealed definition is copied out since a store may return it and
+	// the masked one in one allocation, which would keep the masked bytes
+	// alive too: a million definitions' worth.
 	sealed := bytes.Clone(rec.Secrets)
 	e.sealed.Store(&sealed)
 	ti := d.tenants[rec.Tenant]
