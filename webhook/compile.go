@@ -40,12 +40,12 @@ type hook struct {
 	url          string
 	parsedURL    *url.URL // the URL (the probe's when templated); nil for an action
 	redactedURL  string
-	serverAddr   string                      // the URL's host, for spans
-	serverPort   int                         // the URL's port, explicit or implied by the scheme
-	header       http.Header                 // to send, canonical names, defaults included
-	recordHeader atomic.Pointer[http.Header] // header redacted, made at the first attempt (see recordBase)
-	redactor     *redact.Redactor            // knows this webhook's secrets
-	signer       *signature.Signer           // nil when unsigned
+	serverAddr   string                           // the URL's host, for spans
+	serverPort   int                              // the URL's port, explicit or implied by the scheme
+	header       http.Header                      // to send, canonical names, defaults included
+	recordHeader atomic.Pointer[http.Header]      // header redacted, made at the first attempt (see recordBase)
+	redactor     *redact.Redactor                 // knows this webhook's secrets
+	signer       atomic.Pointer[signature.Signer] // made at the first attempt (see signerOf)
 	body         *template.Template
 	filter       *filter.Filter
 	validators   *validate.Set
@@ -126,9 +126,10 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 		h.header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(u.User.Username()+":"+password)))
 	}
 	if len(w.SigningSecrets) > 0 {
+		// Checked here; the signer is made when first needed.
 		secrets, err := signature.ParseSecrets(w.SigningSecrets...)
 		if err == nil {
-			h.signer, err = signature.NewSigner(secrets...)
+			_, err = signature.NewSigner(secrets...)
 		}
 		if err != nil {
 			fail("signing_secrets", err)

@@ -596,13 +596,37 @@ func (h *hook) attemptHeader(del *delivery, now time.Time) http.Header {
 			header[name] = values
 		}
 	}
-	if h.signer != nil {
-		h.signer.SetHeaders(header, del.ID, now, []byte(del.body))
+	if signer := h.signerOf(); signer != nil {
+		signer.SetHeaders(header, del.ID, now, []byte(del.body))
 		return header
 	}
 	values := []string{del.ID, strconv.FormatInt(now.Unix(), 10)} // one allocation for both
 	header[signature.HeaderID], header[signature.HeaderTimestamp] = values[:1:1], values[1:]
 	return header
+}
+
+// signerOf returns h's signer, nil when h is unsigned. It is made at the
+// first attempt, from the secrets compile checked, since most webhooks
+// held are seldom or never sent to; then kept.
+func (h *hook) signerOf() *signature.Signer {
+	if len(h.def.SigningSecrets) == 0 {
+		return nil
+	}
+	if s := h.signer.Load(); s != nil {
+		return s
+	}
+	secrets, err := signature.ParseSecrets(h.def.SigningSecrets...)
+	if err != nil {
+		panic("webhook: signing secrets checked at compile do not parse: " + err.Error())
+	}
+	s, err := signature.NewSigner(secrets...)
+	if err != nil {
+		panic("webhook: signing secrets checked at compile make no signer: " + err.Error())
+	}
+	if h.signer.CompareAndSwap(nil, s) {
+		return s
+	}
+	return h.signer.Load()
 }
 
 // requestBody returns the fields of a request that sends body: a reader,
