@@ -42,7 +42,8 @@ type hook struct {
 	redactedURL  string
 	serverAddr   string                           // the URL's host, for spans
 	serverPort   int                              // the URL's port, explicit or implied by the scheme
-	header       http.Header                      // to send, canonical names, defaults included
+	header       atomic.Pointer[http.Header]      // to send, made at the first attempt (see headerOf)
+	userAgent    string                           // the Dispatcher's default
 	recordHeader atomic.Pointer[http.Header]      // header redacted, made at the first attempt (see recordBase)
 	redactor     *redact.Redactor                 // knows this webhook's secrets
 	signer       atomic.Pointer[signature.Signer] // made at the first attempt (see signerOf)
@@ -63,6 +64,48 @@ type hook struct {
 	target       *targetTemplate    // nil: URL and headers are plain
 	oauth        *oauthSource       // nil without OAuth
 	tls          *tls.Config        // nil: the Dispatcher's client's
+}
+
+// headerOf returns the headers every request of h sends, canonical names,
+// defaults included. They are made at the first attempt, since most
+// webhooks held are seldom or never sent to, and kept: the same map for
+// the hook's life, which recordedHeader relies on.
+func (h *hook) headerOf() http.Header {
+	if p := h.header.Load(); p != nil {
+		return *p
+	}
+	header := h.buildHeader(h.def.Headers, h.parsedURL)
+	if h.header.CompareAndSwap(nil, &header) {
+		return header
+	}
+	return *h.header.Load()
+}
+
+// buildHeader returns the headers of a webhook with the headers given,
+// checked by compile, and the URL u (nil for an action): the given ones
+// whose values are not templates (each delivery sets those), Basic
+// authorization from u's credentials unless given, and the Content-Type
+// and User-Agent defaults.
+func (h *hook) buildHeader(given map[string]string, u *url.URL) http.Header {
+	header := make(http.Header, len(given)+2)
+	for name, value := range given {
+		if !templated(value) {
+			header.Set(name, value)
+		}
+	}
+	if u != nil && u.User != nil && header.Get("Authorization") == "" {
+		// What http.Client does for credentials in the URL: the Dispatcher's
+		// own client calls its transport directly.
+		password, _ := u.User.Password()
+		header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(u.User.Username()+":"+password)))
+	}
+	if header.Get("Content-Type") == "" {
+		header.Set("Content-Type", "application/json")
+	}
+	if header.Get("User-Agent") == "" && h.userAgent != "" {
+		header.Set("User-Agent", h.userAgent)
+	}
+	return header
 }
 
 var methods = []string{http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodGet}
@@ -101,7 +144,6 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 		}
 	}
 
-	h.header = make(http.Header, len(w.Headers))
 	given := make(map[string]string, len(w.Headers)) // canonical name → name as given
 	for _, name := range slices.Sorted(maps.Keys(w.Headers)) {
 		value := w.Headers[name]
@@ -115,16 +157,9 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 			continue
 		}
 		given[http.CanonicalHeaderKey(name)] = name
-		if !templated(value) { // a template's value is set by each delivery
-			h.header.Set(name, value)
-		}
 	}
-	if u != nil && u.User != nil && h.header.Get("Authorization") == "" {
-		// What http.Client does for credentials in the URL: the Dispatcher's
-		// own client calls its transport directly.
-		password, _ := u.User.Password()
-		h.header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(u.User.Username()+":"+password)))
-	}
+	h.userAgent = c.userAgent
+	header := h.buildHeader(w.Headers, u) // made again at the first attempt (see headerOf)
 	if len(w.SigningSecrets) > 0 {
 		// Checked here; the signer is made when first needed.
 		secrets, err := signature.ParseSecrets(w.SigningSecrets...)
@@ -141,7 +176,7 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 	}
 	secrets = append(secrets, c.proxySecrets()...)
 	secrets = append(secrets, echoSecrets(w.TLS)...)
-	redactOpts := []redact.Option{redact.WithSecretsFrom(u, h.header), redact.WithSecrets(secrets...)}
+	redactOpts := []redact.Option{redact.WithSecretsFrom(u, header), redact.WithSecrets(secrets...)}
 	if h.oauth = c.compileOAuth(w, fail); h.oauth != nil && u != nil && u.User != nil {
 		// Sent as Basic authorization, which the token would replace unsaid.
 		fail("url", fmt.Errorf("%w: OAuth sends the Authorization header; the URL may hold no credentials", ErrInvalidAuthentication))
@@ -158,12 +193,6 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 	}
 	h.tls = compileTLS(w, u, fail)
 	h.redactor = redact.New(redactOpts...)
-	if h.header.Get("Content-Type") == "" {
-		h.header.Set("Content-Type", "application/json")
-	}
-	if h.header.Get("User-Agent") == "" && c.userAgent != "" {
-		h.header.Set("User-Agent", c.userAgent)
-	}
 	if u != nil {
 		h.parsedURL = u
 		h.url, h.redactedURL = w.URL, h.redactor.URL(u).String()

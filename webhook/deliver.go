@@ -70,7 +70,7 @@ func (d *Dispatcher) run(ctx context.Context, del *delivery) engine.Result {
 			return d.refuse(ctx, del, fmt.Sprintf("rendering the body: %v", err))
 		}
 		if h.target != nil {
-			if del.target, err = h.target.render(del.Event, h.header, h.parsedURL); err != nil {
+			if del.target, err = h.target.render(del.Event, h.headerOf(), h.parsedURL); err != nil {
 				d.tel.startRun(ctx, del)
 				return d.refuse(ctx, del, err.Error())
 			}
@@ -590,7 +590,7 @@ func (h *hook) render(e *event.Event) (string, error) {
 // names, so that an event cannot choose them. The value slices are
 // shared, not copied: nothing modifies them, Set replaces them.
 func (h *hook) attemptHeader(del *delivery, now time.Time) http.Header {
-	header := maps.Clone(h.header) // a small map is cloned in one copy
+	header := maps.Clone(h.headerOf()) // a small map is cloned in one copy
 	if t := del.target; t != nil {
 		for name, values := range t.header {
 			header[name] = values
@@ -650,7 +650,7 @@ func (h *hook) recordedHeader(header http.Header, propagated bool) http.Header {
 	out := maps.Clone(h.recordBase())
 	if propagated {
 		for name, values := range header {
-			if !sameValues(values, h.header[name]) { // added or replaced since compile
+			if !sameValues(values, h.headerOf()[name]) { // added or replaced since compile
 				out[name] = h.redactor.Values(name, values)
 			}
 		}
@@ -671,7 +671,7 @@ func (h *hook) recordBase() http.Header {
 	if p := h.recordHeader.Load(); p != nil {
 		return *p
 	}
-	header := h.redactor.Header(h.header)
+	header := h.redactor.Header(h.headerOf())
 	if h.recordHeader.CompareAndSwap(nil, &header) {
 		return header
 	}
@@ -727,7 +727,7 @@ func (d *Dispatcher) test(ctx context.Context, h *hook, e *event.Event) Invocati
 	}
 	del := newDelivery(newID(), h, e, d.cfg.now())
 	if h.target != nil {
-		if del.target, err = h.target.render(e, h.header, h.parsedURL); err != nil {
+		if del.target, err = h.target.render(e, h.headerOf(), h.parsedURL); err != nil {
 			return Invocation{
 				ID: newID(), Tenant: h.tenant, WebhookID: h.def.ID, WebhookName: h.def.Name, EventType: e.Type(), EventID: e.ID(),
 				Outcome: Failed, Reason: h.redactor.String(err.Error()), StartedAt: d.cfg.now(),

@@ -50,7 +50,7 @@ func TestLoadedDefinitionKeepsOnlyItsSealedForm(t *testing.T) {
 	require.True(t, ok)
 	h, err := reader.compiled(e)
 	require.NoError(t, err)
-	require.Equal(t, "Bearer kept", h.header.Get("Authorization"))
+	require.Equal(t, "Bearer kept", h.headerOf().Get("Authorization"))
 	require.Nil(t, e.sealed.Load())
 	after, ok := reader.Get(w.ID)
 	require.True(t, ok)
