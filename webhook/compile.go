@@ -29,9 +29,12 @@ import (
 )
 
 // hook is a webhook definition checked and compiled once, at registration:
-// everything a delivery needs, ready to use, and the webhook's live flow
-// state (its rate limiter and breaker, both safe for concurrent use). An
-// update makes a new one, so deliveries already started keep theirs.
+// everything a delivery needs, and the webhook's live flow state (its rate
+// limiter and breaker, both safe for concurrent use). What only sending
+// needs (the headers, their redacted copy, the signer) is made at the
+// first attempt and kept, since most webhooks held are seldom or never
+// sent to. An update makes a new one, so deliveries already started keep
+// theirs.
 type hook struct {
 	def          Webhook // a private copy
 	tenant       string  // owner of the definition

@@ -644,7 +644,7 @@ func requestBody(body string) (io.ReadCloser, func() (io.ReadCloser, error), int
 }
 
 // recordedHeader is header as an invocation shows it: the definition's
-// headers come redacted from compile; the attempt's own, and any a
+// headers come redacted from recordBase; the attempt's own, and any a
 // propagator added, are redacted here.
 func (h *hook) recordedHeader(header http.Header, propagated bool) http.Header {
 	out := maps.Clone(h.recordBase())
