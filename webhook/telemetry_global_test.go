@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/outhook/outhook/accessrequest"
 	"github.com/outhook/outhook/webhook"
@@ -58,4 +59,26 @@ func TestSpansFollowGlobalProviderSetAfterNew(t *testing.T) {
 		want["webhook.enqueue"] = 1
 	}
 	require.Equal(t, want, names)
+}
+
+// With no tracer provider given nor set globally, a delivery makes no
+// spans: it allocates no more than one traced with a no-op provider, whose
+// spans cost little, where the global's idle spans cost more.
+func TestNoSpansWithoutTracer(t *testing.T) {
+	allocs := func(opts ...webhook.Option) float64 {
+		opts = append(opts, webhook.WithHTTPClient(&http.Client{Transport: cannedTransport{}}), webhook.WithEngine(&inlineEngine{}))
+		d, err := webhook.New(opts...)
+		require.NoError(t, err)
+		defer d.Close(context.Background())
+		_, err = d.Add(torqLike("https://hooks.example/x"))
+		require.NoError(t, err)
+		e := mock(t, accessrequest.Created)
+		return testing.AllocsPerRun(200, func() {
+			if _, err := d.Publish(context.Background(), e); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	global, noOp := allocs(), allocs(webhook.WithTracerProvider(noop.NewTracerProvider()))
+	require.LessOrEqual(t, global, noOp, "allocations per delivery")
 }
