@@ -40,7 +40,6 @@ type hook struct {
 	tenant       string  // owner of the definition
 	key          string  // the engine's key of its queue (see queueKey)
 	method       string
-	url          string
 	parsedURL    *url.URL // the URL (the probe's when templated); nil for an action
 	redactedURL  string
 	serverAddr   string                           // the URL's host, for spans
@@ -54,7 +53,7 @@ type hook struct {
 	filter       *filter.Filter
 	validators   *validate.Set
 	timeout      time.Duration
-	retry        RetryPolicy
+	retry        *RetryPolicy // the Dispatcher's unless the definition has its own
 	concurrency  int
 	queueSize    int
 	orderingKey  []string           // path segments; nil when unordered
@@ -198,7 +197,7 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 	h.redactor = redact.New(redactOpts...)
 	if u != nil {
 		h.parsedURL = u
-		h.url, h.redactedURL = w.URL, h.redactor.URL(u).String()
+		h.redactedURL = h.redactor.URL(u).String()
 		if tt != nil && templated(w.URL) {
 			// Spans and errors show the template, as a Tenant's view does.
 			h.redactedURL = w.redacted().URL
@@ -275,13 +274,14 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 	}
 	h.validators = validate.NewSet(validators, validate.Message(w.CustomValidationErrorMessage))
 
-	h.retry, h.concurrency, h.queueSize = c.retry, c.concurrency, c.queueSize
+	h.retry, h.concurrency, h.queueSize = &c.retry, c.concurrency, c.queueSize
 	if d := w.Delivery; d != nil {
 		if d.Retry != nil {
 			if err := d.Retry.validate(); err != nil {
 				fail("delivery.retry", err)
 			}
-			h.retry = d.Retry.withDefaults()
+			r := d.Retry.withDefaults()
+			h.retry = &r
 		}
 		if d.Concurrency < 0 || d.QueueSize < 0 {
 			fail("delivery", fmt.Errorf("%w: concurrency and queue_size must not be negative", ErrInvalidSettings))
