@@ -32,7 +32,10 @@ const (
 )
 
 // WithTracerProvider makes spans with tp instead of the global provider
-// (otel.GetTracerProvider at New).
+// (otel.GetTracerProvider at New). While the global has no provider set
+// (otel.SetTracerProvider, before New or after it) and a delivery's
+// context holds no span context, no spans are made: they would record
+// and carry nothing.
 func WithTracerProvider(tp trace.TracerProvider) Option {
 	return optionFunc(func(c *config) {
 		if tp != nil {
