@@ -45,9 +45,9 @@ type hook struct {
 	serverAddr   string                           // the URL's host, for spans
 	serverPort   int                              // the URL's port, explicit or implied by the scheme
 	header       atomic.Pointer[http.Header]      // to send, made at the first attempt (see headerOf)
-	userAgent    string                           // the Dispatcher's default
+	cfg          *config                          // the Dispatcher's, which compiled it
 	recordHeader atomic.Pointer[http.Header]      // header redacted, made at the first attempt (see recordBase)
-	redactor     *redact.Redactor                 // knows this webhook's secrets
+	redactor     atomic.Pointer[redact.Redactor]  // knows this webhook's secrets; made at the first use (see redactorOf)
 	signer       atomic.Pointer[signature.Signer] // made at the first attempt (see signerOf)
 	body         *template.Template
 	filter       *filter.Filter
@@ -104,10 +104,43 @@ func (h *hook) buildHeader(given map[string]string, u *url.URL) http.Header {
 	if header.Get("Content-Type") == "" {
 		header.Set("Content-Type", "application/json")
 	}
-	if header.Get("User-Agent") == "" && h.userAgent != "" {
-		header.Set("User-Agent", h.userAgent)
+	if header.Get("User-Agent") == "" && h.cfg.userAgent != "" {
+		header.Set("User-Agent", h.cfg.userAgent)
 	}
 	return header
+}
+
+// redactorOf returns the redactor that knows h's secrets. It is made when
+// first needed, since most webhooks held are seldom or never sent to, with
+// the options compile made it with, and kept.
+func (h *hook) redactorOf() *redact.Redactor {
+	if r := h.redactor.Load(); r != nil {
+		return r
+	}
+	r := redact.New(h.redactOptions(h.headerOf())...)
+	if h.redactor.CompareAndSwap(nil, r) {
+		return r
+	}
+	return h.redactor.Load()
+}
+
+// redactOptions returns what h's redactor knows: the secrets of its URL
+// and of header (its headers), its signing secrets, its URL's path when
+// secret_url_path is set, the proxy's credentials, the TLS secrets a
+// server may echo, and the OAuth client's secret.
+func (h *hook) redactOptions(header http.Header) []redact.Option {
+	w, u := &h.def, h.parsedURL
+	secrets := slices.Clone(w.SigningSecrets)
+	if u != nil && w.SecretURLPath && strings.Trim(u.Path, "/") != "" {
+		secrets = append(secrets, strings.Trim(u.Path, "/"), strings.Trim(u.EscapedPath(), "/"))
+	}
+	secrets = append(secrets, h.cfg.proxySecrets()...)
+	secrets = append(secrets, echoSecrets(w.TLS)...)
+	opts := []redact.Option{redact.WithSecretsFrom(u, header), redact.WithSecrets(secrets...)}
+	if h.oauth != nil {
+		opts = append(opts, redact.WithSecrets(clientSecretForms(w.Authentication.OAuth)...))
+	}
+	return opts
 }
 
 var methods = []string{http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodGet}
@@ -160,7 +193,7 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 		}
 		given[http.CanonicalHeaderKey(name)] = name
 	}
-	h.userAgent = c.userAgent
+	h.cfg = c
 	header := h.buildHeader(w.Headers, u) // made again at the first attempt (see headerOf)
 	if len(w.SigningSecrets) > 0 {
 		// Checked here; the signer is made when first needed.
@@ -172,19 +205,13 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 			fail("signing_secrets", err)
 		}
 	}
-	secrets := slices.Clone(w.SigningSecrets)
-	if u != nil && w.SecretURLPath && strings.Trim(u.Path, "/") != "" {
-		secrets = append(secrets, strings.Trim(u.Path, "/"), strings.Trim(u.EscapedPath(), "/"))
-	}
-	secrets = append(secrets, c.proxySecrets()...)
-	secrets = append(secrets, echoSecrets(w.TLS)...)
-	redactOpts := []redact.Option{redact.WithSecretsFrom(u, header), redact.WithSecrets(secrets...)}
 	if h.oauth = c.compileOAuth(w, fail); h.oauth != nil && u != nil && u.User != nil {
 		// Sent as Basic authorization, which the token would replace unsaid.
 		fail("url", fmt.Errorf("%w: OAuth sends the Authorization header; the URL may hold no credentials", ErrInvalidAuthentication))
 	}
+	h.parsedURL = u
+	redactOpts := h.redactOptions(header)
 	if h.oauth != nil {
-		redactOpts = append(redactOpts, redact.WithSecrets(clientSecretForms(w.Authentication.OAuth)...))
 		h.oauth.secrets = redactOpts
 		if tt != nil {
 			tt.secrets = append(tt.secrets, clientSecretForms(w.Authentication.OAuth)...)
@@ -194,10 +221,9 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 		tt.secrets = append(tt.secrets, echoSecrets(w.TLS)...)
 	}
 	h.tls = compileTLS(w, u, fail)
-	h.redactor = redact.New(redactOpts...)
+	red := redact.New(redactOpts...) // made again at the first use (see redactorOf)
 	if u != nil {
-		h.parsedURL = u
-		h.redactedURL = h.redactor.URL(u).String()
+		h.redactedURL = red.URL(u).String()
 		if tt != nil && templated(w.URL) {
 			// Spans and errors show the template, as a Tenant's view does.
 			h.redactedURL = w.redacted().URL

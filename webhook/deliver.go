@@ -234,7 +234,7 @@ func (d *Dispatcher) refuse(ctx context.Context, del *delivery, reason string) e
 	h := del.hook
 	inv := Invocation{
 		ID: newID(), DeliveryID: del.ID, Tenant: h.tenant, WebhookID: h.def.ID, WebhookName: h.def.Name, EventType: del.Event.Type(),
-		EventID: del.Event.ID(), Attempt: del.Attempts, Outcome: Failed, Reason: h.redactor.String(reason), StartedAt: d.cfg.now(),
+		EventID: del.Event.ID(), Attempt: del.Attempts, Outcome: Failed, Reason: h.redactorOf().String(reason), StartedAt: d.cfg.now(),
 	}
 	d.deadLetter(del, Failed, inv.Reason)
 	d.tel.endDelivery(ctx, del, h.def.Name, Failed, inv.Reason)
@@ -364,7 +364,7 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt 
 	}
 
 	header := h.attemptHeader(del, a.StartedAt)
-	red, recordedURL := h.redactor, h.redactedURL
+	red, recordedURL := h.redactorOf(), h.redactedURL
 	if t := del.target; t != nil {
 		red = t.redactor
 		if t.url != nil {
@@ -651,14 +651,14 @@ func (h *hook) recordedHeader(header http.Header, propagated bool) http.Header {
 	if propagated {
 		for name, values := range header {
 			if !sameValues(values, h.headerOf()[name]) { // added or replaced since compile
-				out[name] = h.redactor.Values(name, values)
+				out[name] = h.redactorOf().Values(name, values)
 			}
 		}
 		return out
 	}
 	for _, name := range attemptHeaderNames {
 		if values, ok := header[name]; ok {
-			out[name] = h.redactor.Values(name, values)
+			out[name] = h.redactorOf().Values(name, values)
 		}
 	}
 	return out
@@ -671,7 +671,7 @@ func (h *hook) recordBase() http.Header {
 	if p := h.recordHeader.Load(); p != nil {
 		return *p
 	}
-	header := h.redactor.Header(h.headerOf())
+	header := h.redactorOf().Header(h.headerOf())
 	if h.recordHeader.CompareAndSwap(nil, &header) {
 		return header
 	}
@@ -722,7 +722,7 @@ func (d *Dispatcher) test(ctx context.Context, h *hook, e *event.Event) Invocati
 	if err != nil {
 		return Invocation{
 			ID: newID(), Tenant: h.tenant, WebhookID: h.def.ID, WebhookName: h.def.Name, EventType: e.Type(), EventID: e.ID(),
-			Outcome: Failed, Reason: h.redactor.String(fmt.Sprintf("rendering the body: %v", err)), StartedAt: d.cfg.now(),
+			Outcome: Failed, Reason: h.redactorOf().String(fmt.Sprintf("rendering the body: %v", err)), StartedAt: d.cfg.now(),
 		}
 	}
 	del := newDelivery(newID(), h, e, d.cfg.now())
@@ -730,7 +730,7 @@ func (d *Dispatcher) test(ctx context.Context, h *hook, e *event.Event) Invocati
 		if del.target, err = h.target.render(e, h.headerOf(), h.parsedURL); err != nil {
 			return Invocation{
 				ID: newID(), Tenant: h.tenant, WebhookID: h.def.ID, WebhookName: h.def.Name, EventType: e.Type(), EventID: e.ID(),
-				Outcome: Failed, Reason: h.redactor.String(err.Error()), StartedAt: d.cfg.now(),
+				Outcome: Failed, Reason: h.redactorOf().String(err.Error()), StartedAt: d.cfg.now(),
 			}
 		}
 	}
