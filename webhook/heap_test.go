@@ -10,8 +10,8 @@ import (
 )
 
 // A definition held costs little heap until it delivers: 2,000 realistic
-// definitions added with AddAll hold at most 5,000 bytes each with the
-// preset body, and 6,500 with a body each of its own, the default
+// definitions added with AddAll hold at most 4,500 bytes each with the
+// preset body, and 6,000 with a body each of its own, the default
 // definition store's records (about 1,650 bytes each) included.
 func TestDefinitionHeapBound(t *testing.T) {
 	if testing.Short() {
@@ -23,10 +23,10 @@ func TestDefinitionHeapBound(t *testing.T) {
 		body  func(i int) string
 		bound float64
 	}{
-		{"preset", func(int) string { return torqBody }, 5000},
+		{"preset", func(int) string { return torqBody }, 4500},
 		{"own", func(i int) string {
 			return fmt.Sprintf(`{"body":{"event":"New Apono {{event_type}} request made by {{data.requester.name}}","tenant":"org-%06d"}}`, i)
-		}, 6500},
+		}, 6000},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			d, err := webhook.New(webhook.WithEngine(&countingEngine{}))
