@@ -148,10 +148,7 @@ func (c *config) compileAction(h *hook, fail func(field string, err error)) {
 		fail("action", fmt.Errorf("%w %q: register it with WithAction", ErrUnknownAction, w.Action))
 		return
 	}
-	h.action, h.url, h.redactedURL = fn, actionScheme+w.Action, actionScheme+w.Action
-	// The request every attempt copies; never sent, it carries the method,
-	// the context and the headers to the action.
-	h.request = &http.Request{Method: h.method, Header: http.Header{}, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1}
+	h.action, h.redactedURL = fn, actionScheme+w.Action
 }
 
 // roundTrip makes the exchange of one attempt: the request sent, or the

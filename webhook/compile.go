@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode"
 
@@ -28,28 +29,31 @@ import (
 )
 
 // hook is a webhook definition checked and compiled once, at registration:
-// everything a delivery needs, ready to use, and the webhook's live flow
-// state (its rate limiter and breaker, both safe for concurrent use). An
-// update makes a new one, so deliveries already started keep theirs.
+// everything a delivery needs, and the webhook's live flow state (its rate
+// limiter and breaker, both safe for concurrent use). What only sending
+// needs (the headers, their redacted copy, the signer) is made at the
+// first attempt and kept, since most webhooks held are seldom or never
+// sent to. An update makes a new one, so deliveries already started keep
+// theirs.
 type hook struct {
 	def          Webhook // a private copy
 	tenant       string  // owner of the definition
 	key          string  // the engine's key of its queue (see queueKey)
 	method       string
-	url          string
-	request      *http.Request // method and URL, parsed once: each attempt copies it
+	parsedURL    *url.URL // the URL (the probe's when templated); nil for an action
 	redactedURL  string
-	serverAddr   string            // the URL's host, for spans
-	serverPort   int               // the URL's port, explicit or implied by the scheme
-	header       http.Header       // to send, canonical names, defaults included
-	recordHeader http.Header       // header, redacted
-	redactor     *redact.Redactor  // knows this webhook's secrets
-	signer       *signature.Signer // nil when unsigned
+	serverAddr   string                           // the URL's host, for spans
+	serverPort   int                              // the URL's port, explicit or implied by the scheme
+	header       atomic.Pointer[http.Header]      // to send, made at the first attempt (see headerOf)
+	cfg          *config                          // the Dispatcher's, which compiled it
+	recordHeader atomic.Pointer[http.Header]      // header redacted, made at the first attempt (see recordBase)
+	redactor     atomic.Pointer[redact.Redactor]  // knows this webhook's secrets; made at the first use (see redactorOf)
+	signer       atomic.Pointer[signature.Signer] // made at the first attempt (see signerOf)
 	body         *template.Template
 	filter       *filter.Filter
 	validators   *validate.Set
 	timeout      time.Duration
-	retry        RetryPolicy
+	retry        *RetryPolicy // the Dispatcher's unless the definition has its own
 	concurrency  int
 	queueSize    int
 	orderingKey  []string           // path segments; nil when unordered
@@ -62,6 +66,81 @@ type hook struct {
 	target       *targetTemplate    // nil: URL and headers are plain
 	oauth        *oauthSource       // nil without OAuth
 	tls          *tls.Config        // nil: the Dispatcher's client's
+}
+
+// headerOf returns the headers every request of h sends, canonical names,
+// defaults included. They are made at the first attempt, since most
+// webhooks held are seldom or never sent to, and kept: the same map for
+// the hook's life, which recordedHeader relies on.
+func (h *hook) headerOf() http.Header {
+	if p := h.header.Load(); p != nil {
+		return *p
+	}
+	header := h.buildHeader(h.def.Headers, h.parsedURL)
+	if h.header.CompareAndSwap(nil, &header) {
+		return header
+	}
+	return *h.header.Load()
+}
+
+// buildHeader returns the headers of a webhook with the headers given,
+// checked by compile, and the URL u (nil for an action): the given ones
+// whose values are not templates (each delivery sets those), Basic
+// authorization from u's credentials unless given, and the Content-Type
+// and User-Agent defaults.
+func (h *hook) buildHeader(given map[string]string, u *url.URL) http.Header {
+	header := make(http.Header, len(given)+2)
+	for name, value := range given {
+		if !templated(value) {
+			header.Set(name, value)
+		}
+	}
+	if u != nil && u.User != nil && header.Get("Authorization") == "" {
+		// What http.Client does for credentials in the URL: the Dispatcher's
+		// own client calls its transport directly.
+		password, _ := u.User.Password()
+		header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(u.User.Username()+":"+password)))
+	}
+	if header.Get("Content-Type") == "" {
+		header.Set("Content-Type", "application/json")
+	}
+	if header.Get("User-Agent") == "" && h.cfg.userAgent != "" {
+		header.Set("User-Agent", h.cfg.userAgent)
+	}
+	return header
+}
+
+// redactorOf returns the redactor that knows h's secrets. It is made when
+// first needed, since most webhooks held are seldom or never sent to, with
+// the options compile made it with, and kept.
+func (h *hook) redactorOf() *redact.Redactor {
+	if r := h.redactor.Load(); r != nil {
+		return r
+	}
+	r := redact.New(h.redactOptions(h.headerOf())...)
+	if h.redactor.CompareAndSwap(nil, r) {
+		return r
+	}
+	return h.redactor.Load()
+}
+
+// redactOptions returns what h's redactor knows: the secrets of its URL
+// and of header (its headers), its signing secrets, its URL's path when
+// secret_url_path is set, the proxy's credentials, the TLS secrets a
+// server may echo, and the OAuth client's secret.
+func (h *hook) redactOptions(header http.Header) []redact.Option {
+	w, u := &h.def, h.parsedURL
+	secrets := slices.Clone(w.SigningSecrets)
+	if u != nil && w.SecretURLPath && strings.Trim(u.Path, "/") != "" {
+		secrets = append(secrets, strings.Trim(u.Path, "/"), strings.Trim(u.EscapedPath(), "/"))
+	}
+	secrets = append(secrets, h.cfg.proxySecrets()...)
+	secrets = append(secrets, echoSecrets(w.TLS)...)
+	opts := []redact.Option{redact.WithSecretsFrom(u, header), redact.WithSecrets(secrets...)}
+	if h.oauth != nil {
+		opts = append(opts, redact.WithSecrets(clientSecretForms(w.Authentication.OAuth)...))
+	}
+	return opts
 }
 
 var methods = []string{http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodGet}
@@ -100,7 +179,6 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 		}
 	}
 
-	h.header = make(http.Header, len(w.Headers))
 	given := make(map[string]string, len(w.Headers)) // canonical name → name as given
 	for _, name := range slices.Sorted(maps.Keys(w.Headers)) {
 		value := w.Headers[name]
@@ -114,38 +192,26 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 			continue
 		}
 		given[http.CanonicalHeaderKey(name)] = name
-		if !templated(value) { // a template's value is set by each delivery
-			h.header.Set(name, value)
-		}
 	}
-	if u != nil && u.User != nil && h.header.Get("Authorization") == "" {
-		// What http.Client does for credentials in the URL: the Dispatcher's
-		// own client calls its transport directly.
-		password, _ := u.User.Password()
-		h.header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(u.User.Username()+":"+password)))
-	}
+	h.cfg = c
+	header := h.buildHeader(w.Headers, u) // made again at the first attempt (see headerOf)
 	if len(w.SigningSecrets) > 0 {
+		// Checked here; the signer is made when first needed.
 		secrets, err := signature.ParseSecrets(w.SigningSecrets...)
 		if err == nil {
-			h.signer, err = signature.NewSigner(secrets...)
+			_, err = signature.NewSigner(secrets...)
 		}
 		if err != nil {
 			fail("signing_secrets", err)
 		}
 	}
-	secrets := slices.Clone(w.SigningSecrets)
-	if u != nil && w.SecretURLPath && strings.Trim(u.Path, "/") != "" {
-		secrets = append(secrets, strings.Trim(u.Path, "/"), strings.Trim(u.EscapedPath(), "/"))
-	}
-	secrets = append(secrets, c.proxySecrets()...)
-	secrets = append(secrets, echoSecrets(w.TLS)...)
-	redactOpts := []redact.Option{redact.WithSecretsFrom(u, h.header), redact.WithSecrets(secrets...)}
 	if h.oauth = c.compileOAuth(w, fail); h.oauth != nil && u != nil && u.User != nil {
 		// Sent as Basic authorization, which the token would replace unsaid.
 		fail("url", fmt.Errorf("%w: OAuth sends the Authorization header; the URL may hold no credentials", ErrInvalidAuthentication))
 	}
+	h.parsedURL = u
+	redactOpts := h.redactOptions(header)
 	if h.oauth != nil {
-		redactOpts = append(redactOpts, redact.WithSecrets(clientSecretForms(w.Authentication.OAuth)...))
 		h.oauth.secrets = redactOpts
 		if tt != nil {
 			tt.secrets = append(tt.secrets, clientSecretForms(w.Authentication.OAuth)...)
@@ -155,21 +221,9 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 		tt.secrets = append(tt.secrets, echoSecrets(w.TLS)...)
 	}
 	h.tls = compileTLS(w, u, fail)
-	h.redactor = redact.New(redactOpts...)
-	if h.header.Get("Content-Type") == "" {
-		h.header.Set("Content-Type", "application/json")
-	}
-	if h.header.Get("User-Agent") == "" && c.userAgent != "" {
-		h.header.Set("User-Agent", c.userAgent)
-	}
-	h.recordHeader = h.redactor.Header(h.header)
-	if u != nil && slices.Contains(methods, h.method) {
-		if h.request, err = http.NewRequest(h.method, probe, nil); err != nil {
-			fail("url", fmt.Errorf("%w: %w", ErrInvalidURL, err))
-		}
-	}
+	red := redact.New(redactOpts...) // made again at the first use (see redactorOf)
 	if u != nil {
-		h.url, h.redactedURL = w.URL, h.redactor.URL(u).String()
+		h.redactedURL = red.URL(u).String()
 		if tt != nil && templated(w.URL) {
 			// Spans and errors show the template, as a Tenant's view does.
 			h.redactedURL = w.redacted().URL
@@ -250,13 +304,14 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 	}
 	h.validators = validate.NewSet(validators, validate.Message(w.CustomValidationErrorMessage))
 
-	h.retry, h.concurrency, h.queueSize = c.retry, c.concurrency, c.queueSize
+	h.retry, h.concurrency, h.queueSize = &c.retry, c.concurrency, c.queueSize
 	if d := w.Delivery; d != nil {
 		if d.Retry != nil {
 			if err := d.Retry.validate(); err != nil {
 				fail("delivery.retry", err)
 			}
-			h.retry = d.Retry.withDefaults()
+			r := d.Retry.withDefaults()
+			h.retry = &r
 		}
 		if d.Concurrency < 0 || d.QueueSize < 0 {
 			fail("delivery", fmt.Errorf("%w: concurrency and queue_size must not be negative", ErrInvalidSettings))

@@ -28,7 +28,10 @@ import (
 type entry struct {
 	tenant string
 	key    string // the queue key (see queueKey)
-	rec    defstore.Record
+	rec    entryRecord
+	// sealed holds the record's secrets until the definition is compiled;
+	// then nil, since the compiled copy holds all of it (see definition).
+	sealed atomic.Pointer[[]byte]
 	// added orders the definitions as this instance first loaded their
 	// ids: List and Publish go in this order. An update keeps it.
 	added uint64
@@ -46,6 +49,17 @@ type entry struct {
 	// version: the same content sealed again, whose breaker and rate
 	// limiter go on in the new one; taken when rec is compiled.
 	prev atomic.Pointer[hook]
+}
+
+// entryRecord is what an entry keeps of its stored record: not the
+// masked definition, which is for display and read from the store, nor
+// the store's timestamps; the secrets are in entry.sealed.
+type entryRecord struct {
+	ID, Name string
+	Version  int64
+	Seq      uint64
+	Active   bool
+	Triggers []string
 }
 
 // tenantIndex is one tenant's definitions by id, name and trigger.
@@ -232,7 +246,7 @@ func (d *Dispatcher) compiled(e *entry) (*hook, error) {
 			e.failed = err
 			return
 		}
-		e.hook.Store(h)
+		e.setHook(h)
 	})
 	if h := e.hook.Load(); h != nil {
 		return h, nil
@@ -240,9 +254,40 @@ func (d *Dispatcher) compiled(e *entry) (*hook, error) {
 	return nil, e.failed
 }
 
+// setHook makes h e's compiled definition, and drops e's copy of the
+// sealed secrets, which h holds in the clear. Only under e.once.
+func (e *entry) setHook(h *hook) {
+	// The shared filter matches as the one decoded (or given) for h.
+	h.def.Filters = h.filter
+	e.hook.Store(h)
+	e.sealed.Store(nil) // after the hook: a reader finding no secrets finds it
+}
+
+// definition returns e's whole definition, secrets included: decoded from
+// the sealed record until e is compiled, and after that from the compiled
+// copy, encoded and decoded as the record was, so that it comes back the
+// same either way.
+func (d *Dispatcher) definition(e *entry) (Webhook, error) {
+	if sealed := e.sealed.Load(); sealed != nil {
+		return d.openDefinition(defstore.Record{Tenant: e.tenant, ID: e.rec.ID, Version: e.rec.Version, Secrets: *sealed})
+	}
+	w := e.hook.Load().def
+	w.Version = 0
+	full, err := json.Marshal(w)
+	if err != nil {
+		return Webhook{}, fmt.Errorf("webhook %s: encoding: %w", e.rec.ID, err)
+	}
+	var out Webhook
+	if err := json.Unmarshal(full, &out); err != nil {
+		return Webhook{}, fmt.Errorf("webhook %s: decoding: %w", e.rec.ID, err)
+	}
+	out.ID, out.Version = e.rec.ID, e.rec.Version
+	return out, nil
+}
+
 // compileRecord opens and decodes a stored definition and compiles it.
 func (d *Dispatcher) compileRecord(e *entry) (*hook, error) {
-	w, err := d.openDefinition(e.rec)
+	w, err := d.definition(e)
 	if err != nil {
 		return nil, err
 	}
@@ -250,9 +295,6 @@ func (d *Dispatcher) compileRecord(e *entry) (*hook, error) {
 	if errs != nil {
 		return nil, fmt.Errorf("webhook %s (version %d) does not compile on this instance: %w", e.rec.ID, e.rec.Version, errs)
 	}
-	// The filter decoded for this hook alone need not be held beside the
-	// shared one it matches with.
-	h.def.Filters = h.filter
 	h.tenant, h.key, h.version = e.tenant, e.key, uint64(e.rec.Version)
 	if p := e.prev.Swap(nil); p != nil {
 		h.breaker, h.limiter = p.breaker, p.limiter
@@ -358,7 +400,9 @@ func (d *Dispatcher) putLocked(rec defstore.Record) bool {
 	if t, ok := d.removed.versions[key]; ok && !newer(rec.Version, rec.Seq, t.version, t.seq) {
 		return false // deleted after this version was written
 	}
-	e := &entry{tenant: rec.Tenant, key: key, rec: rec}
+	e := &entry{tenant: rec.Tenant, key: key, rec: entryRecord{
+		ID: rec.ID, Name: rec.Name, Version: rec.Version, Seq: rec.Seq, Active: rec.Active, Triggers: rec.Triggers,
+	}}
 	if old != nil && old.rec.Version == rec.Version {
 		// Sealed again (Reseal): the same webhook, whose breaker and rate
 		// limiter go on, compiled or not yet.
@@ -368,11 +412,11 @@ func (d *Dispatcher) putLocked(rec defstore.Record) bool {
 			e.prev.Store(old.prev.Load())
 		}
 	}
-	// Only the sealed definition is read here; the masked one is for
-	// display, read from the store. The sealed one is copied out since a
-	// store may return both in one allocation, which would keep the
-	// masked bytes alive too: a million definitions' worth.
-	e.rec.Definition, e.rec.Secrets = nil, bytes.Clone(rec.Secrets)
+	// The sealed definition is copied out since a store may return it and
+	// the masked one in one allocation, which would keep the masked bytes
+	// alive too: a million definitions' worth.
+	sealed := bytes.Clone(rec.Secrets)
+	e.sealed.Store(&sealed)
 	ti := d.tenants[rec.Tenant]
 	if ti == nil {
 		ti = &tenantIndex{byID: map[string]*entry{}, byName: map[string]*entry{}, byTrigger: map[event.Trigger]*triggerSet{}}

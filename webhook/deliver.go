@@ -71,7 +71,7 @@ func (d *Dispatcher) run(ctx context.Context, del *delivery) engine.Result {
 			return d.refuse(ctx, del, fmt.Sprintf("rendering the body: %v", err))
 		}
 		if h.target != nil {
-			if del.target, err = h.target.render(del.Event, h.header, h.request.URL); err != nil {
+			if del.target, err = h.target.render(del.Event, h.headerOf(), h.parsedURL); err != nil {
 				d.tel.startRun(ctx, del)
 				return d.refuse(ctx, del, err.Error())
 			}
@@ -243,7 +243,7 @@ func (d *Dispatcher) refuse(ctx context.Context, del *delivery, reason string) e
 	h := del.hook
 	inv := Invocation{
 		ID: newID(), DeliveryID: del.ID, Tenant: h.tenant, WebhookID: h.def.ID, WebhookName: h.def.Name, EventType: del.Event.Type(),
-		EventID: del.Event.ID(), Attempt: del.Attempts, Outcome: Failed, Reason: h.redactor.String(reason), StartedAt: d.cfg.now(),
+		EventID: del.Event.ID(), Attempt: del.Attempts, Outcome: Failed, Reason: h.redactorOf().String(reason), StartedAt: d.cfg.now(),
 	}
 	d.deadLetter(del, Failed, inv.Reason)
 	d.tel.endDelivery(ctx, del, h.def.Name, Failed, inv.Reason)
@@ -373,7 +373,7 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt 
 	}
 
 	header := h.attemptHeader(del, a.StartedAt)
-	red, recordedURL := h.redactor, h.redactedURL
+	red, recordedURL := h.redactorOf(), h.redactedURL
 	if t := del.target; t != nil {
 		red = t.redactor
 		if t.url != nil {
@@ -407,11 +407,10 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt 
 	if h.tls != nil {
 		reqCtx, certAsked = withCertAsked(reqCtx)
 	}
-	req := h.request.WithContext(reqCtx)
+	req := h.newRequest(reqCtx, header)
 	if del.target != nil && del.target.url != nil {
 		req.URL = del.target.url
 	}
-	req.Header = header
 	req.Body, req.GetBody, req.ContentLength = requestBody(del.body)
 	resp, err := d.roundTrip(h, del, req)
 	if err == nil && resp.StatusCode == http.StatusUnauthorized && h.oauth != nil {
@@ -499,6 +498,29 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt 
 	return a
 }
 
+// newRequest returns the request of an attempt, without its body: what
+// http.NewRequestWithContext makes of h's method and URL, the URL parsed
+// once, at compile. An action's has no URL; never sent, it carries the
+// method, the context and the headers to the action.
+func (h *hook) newRequest(ctx context.Context, header http.Header) *http.Request {
+	req := requestOf[h.method].WithContext(ctx) // one allocation, as NewRequest's
+	req.URL, req.Header = h.parsedURL, header
+	if h.parsedURL != nil {
+		req.Host = strings.TrimSuffix(h.parsedURL.Host, ":") // as NewRequest sets it
+	}
+	return req
+}
+
+// requestOf holds a request of each method, for attempts to copy: the
+// fields they share, so that no webhook keeps a request of its own.
+var requestOf = func() map[string]*http.Request {
+	m := make(map[string]*http.Request, len(methods))
+	for _, method := range methods {
+		m[method] = &http.Request{Method: method, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1}
+	}
+	return m
+}()
+
 // recordResults makes results fit for a record, in place: what the
 // validators found in the response is redacted, as a receiver that echoes
 // the request puts the webhook's secrets there, and so are the failures'
@@ -580,19 +602,43 @@ func (h *hook) render(e *event.Event) (string, error) {
 // names, so that an event cannot choose them. The value slices are
 // shared, not copied: nothing modifies them, Set replaces them.
 func (h *hook) attemptHeader(del *delivery, now time.Time) http.Header {
-	header := maps.Clone(h.header) // a small map is cloned in one copy
+	header := maps.Clone(h.headerOf()) // a small map is cloned in one copy
 	if t := del.target; t != nil {
 		for name, values := range t.header {
 			header[name] = values
 		}
 	}
-	if h.signer != nil {
-		h.signer.SetHeaders(header, del.ID, now, []byte(del.body))
+	if signer := h.signerOf(); signer != nil {
+		signer.SetHeaders(header, del.ID, now, []byte(del.body))
 		return header
 	}
 	values := []string{del.ID, strconv.FormatInt(now.Unix(), 10)} // one allocation for both
 	header[signature.HeaderID], header[signature.HeaderTimestamp] = values[:1:1], values[1:]
 	return header
+}
+
+// signerOf returns h's signer, nil when h is unsigned. It is made at the
+// first attempt, from the secrets compile checked, since most webhooks
+// held are seldom or never sent to; then kept.
+func (h *hook) signerOf() *signature.Signer {
+	if len(h.def.SigningSecrets) == 0 {
+		return nil
+	}
+	if s := h.signer.Load(); s != nil {
+		return s
+	}
+	secrets, err := signature.ParseSecrets(h.def.SigningSecrets...)
+	if err != nil {
+		panic("webhook: signing secrets checked at compile do not parse: " + err.Error())
+	}
+	s, err := signature.NewSigner(secrets...)
+	if err != nil {
+		panic("webhook: signing secrets checked at compile make no signer: " + err.Error())
+	}
+	if h.signer.CompareAndSwap(nil, s) {
+		return s
+	}
+	return h.signer.Load()
 }
 
 // requestBody returns the fields of a request that sends body: a reader,
@@ -610,24 +656,38 @@ func requestBody(body string) (io.ReadCloser, func() (io.ReadCloser, error), int
 }
 
 // recordedHeader is header as an invocation shows it: the definition's
-// headers come redacted from compile; the attempt's own, and any a
+// headers come redacted from recordBase; the attempt's own, and any a
 // propagator added, are redacted here.
 func (h *hook) recordedHeader(header http.Header, propagated bool) http.Header {
-	out := maps.Clone(h.recordHeader)
+	out := maps.Clone(h.recordBase())
 	if propagated {
 		for name, values := range header {
-			if !sameValues(values, h.header[name]) { // added or replaced since compile
-				out[name] = h.redactor.Values(name, values)
+			if !sameValues(values, h.headerOf()[name]) { // added or replaced since compile
+				out[name] = h.redactorOf().Values(name, values)
 			}
 		}
 		return out
 	}
 	for _, name := range attemptHeaderNames {
 		if values, ok := header[name]; ok {
-			out[name] = h.redactor.Values(name, values)
+			out[name] = h.redactorOf().Values(name, values)
 		}
 	}
 	return out
+}
+
+// recordBase returns the definition's headers redacted, as invocations
+// show them: made at the first attempt, since most webhooks held are
+// seldom or never sent to, and kept for the next.
+func (h *hook) recordBase() http.Header {
+	if p := h.recordHeader.Load(); p != nil {
+		return *p
+	}
+	header := h.redactorOf().Header(h.headerOf())
+	if h.recordHeader.CompareAndSwap(nil, &header) {
+		return header
+	}
+	return *h.recordHeader.Load()
 }
 
 // attemptHeaderNames are the headers attemptHeader adds.
@@ -674,15 +734,15 @@ func (d *Dispatcher) test(ctx context.Context, h *hook, e *event.Event) Invocati
 	if err != nil {
 		return Invocation{
 			ID: newID(), Tenant: h.tenant, WebhookID: h.def.ID, WebhookName: h.def.Name, EventType: e.Type(), EventID: e.ID(),
-			Outcome: Failed, Reason: h.redactor.String(fmt.Sprintf("rendering the body: %v", err)), StartedAt: d.cfg.now(),
+			Outcome: Failed, Reason: h.redactorOf().String(fmt.Sprintf("rendering the body: %v", err)), StartedAt: d.cfg.now(),
 		}
 	}
 	del := newDelivery(newID(), h, e, d.cfg.now())
 	if h.target != nil {
-		if del.target, err = h.target.render(e, h.header, h.request.URL); err != nil {
+		if del.target, err = h.target.render(e, h.headerOf(), h.parsedURL); err != nil {
 			return Invocation{
 				ID: newID(), Tenant: h.tenant, WebhookID: h.def.ID, WebhookName: h.def.Name, EventType: e.Type(), EventID: e.ID(),
-				Outcome: Failed, Reason: h.redactor.String(err.Error()), StartedAt: d.cfg.now(),
+				Outcome: Failed, Reason: h.redactorOf().String(err.Error()), StartedAt: d.cfg.now(),
 			}
 		}
 	}

@@ -356,7 +356,7 @@ func (d *Dispatcher) load(recs []defstore.Record, hooks []*hook) error {
 		if e.rec.Version == rec.Version && e.rec.Seq == rec.Seq && e.hook.Load() == nil {
 			h := hooks[i]
 			h.tenant, h.key, h.version = e.tenant, e.key, uint64(rec.Version)
-			e.once.Do(func() { e.hook.Store(h) })
+			e.once.Do(func() { e.setHook(h) })
 			d.resizeQueue(h)
 		}
 	}
@@ -545,7 +545,7 @@ func (d *Dispatcher) Get(id string) (Webhook, bool) {
 	if e == nil {
 		return Webhook{}, false
 	}
-	w, err := d.openDefinition(e.rec)
+	w, err := d.definition(e)
 	if err != nil {
 		return Webhook{}, false
 	}
@@ -566,13 +566,9 @@ func (d *Dispatcher) List() []Webhook {
 	}
 	d.mu.RUnlock()
 	slices.SortFunc(entries, func(a, b *entry) int { return cmp.Compare(a.added, b.added) })
-	recs := make([]defstore.Record, len(entries))
-	for i, e := range entries {
-		recs[i] = e.rec
-	}
-	out := make([]Webhook, 0, len(recs))
-	for _, rec := range recs {
-		if w, err := d.openDefinition(rec); err == nil {
+	out := make([]Webhook, 0, len(entries))
+	for _, e := range entries {
+		if w, err := d.definition(e); err == nil {
 			out = append(out, w)
 		}
 	}

@@ -114,7 +114,7 @@ func (d *Dispatcher) gate(ctx context.Context, h *hook, e *event.Event) Decision
 	refuse := func(outcome Outcome, reason string) Decision {
 		inv := Invocation{
 			ID: newID(), DeliveryID: newID(), Tenant: h.tenant, WebhookID: h.def.ID, WebhookName: h.def.Name,
-			EventType: e.Type(), EventID: e.ID(), Outcome: outcome, Reason: h.redactor.String(reason), StartedAt: now,
+			EventType: e.Type(), EventID: e.ID(), Outcome: outcome, Reason: h.redactorOf().String(reason), StartedAt: now,
 		}
 		return Decision{Message: inv.Reason, Invocation: inv}
 	}
@@ -130,7 +130,7 @@ func (d *Dispatcher) gate(ctx context.Context, h *hook, e *event.Event) Decision
 	}
 	var tgt *target
 	if h.target != nil {
-		if tgt, err = h.target.render(e, h.header, h.request.URL); err != nil {
+		if tgt, err = h.target.render(e, h.headerOf(), h.parsedURL); err != nil {
 			return refuse(Failed, err.Error())
 		}
 	}

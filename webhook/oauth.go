@@ -374,5 +374,5 @@ func (a *attempt) tokenFailed(err error, h *hook, expired bool, fail func(string
 	if expired && !errors.As(err, &te) {
 		return fail(fmt.Sprintf("oauth: no token from the token endpoint within the %s timeout", h.timeout))
 	}
-	return fail(h.redactor.String(err.Error()))
+	return fail(h.redactorOf().String(err.Error()))
 }

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 
 	"github.com/outhook/outhook/engine"
@@ -31,7 +32,10 @@ const (
 )
 
 // WithTracerProvider makes spans with tp instead of the global provider
-// (otel.GetTracerProvider at New).
+// (otel.GetTracerProvider at New). While the global has no provider set
+// (otel.SetTracerProvider, before New or after it) and a delivery's
+// context holds no span context, no spans are made: they would record
+// and carry nothing.
 func WithTracerProvider(tp trace.TracerProvider) Option {
 	return optionFunc(func(c *config) {
 		if tp != nil {
@@ -80,7 +84,10 @@ func WithTracePropagation(p propagation.TextMapPropagator) Option {
 //	outhook.queue.oldest_age   gauge      seconds since the oldest of them was queued
 //	outhook.dead_letters.failed counter   dead letters the store failed to keep, by webhook id
 type telemetry struct {
-	tracer     trace.Tracer
+	tracer trace.Tracer
+	// idleGlobal is the otel global's default provider when tracer is its,
+	// nil otherwise (see idle).
+	idleGlobal trace.TracerProvider
 	propagator propagation.TextMapPropagator // nil: no propagation
 	// queued: the engine keeps deliveries outside this process's memory,
 	// where a span cannot follow them.
@@ -104,6 +111,9 @@ func newTelemetry(c *config, eng engine.Engine, inMemory bool) (*telemetry, erro
 		mp = otel.GetMeterProvider()
 	}
 	t := &telemetry{tracer: tp.Tracer(instrumentationName, trace.WithSchemaURL(semconv.SchemaURL))}
+	if c.tracerProvider == nil && isGlobalDefault(tp) {
+		t.idleGlobal = tp
+	}
 	t.queued = !inMemory
 	if c.propagate {
 		t.propagator = c.propagator
@@ -170,6 +180,21 @@ var (
 // carries: W3C Trace Context, whatever the global propagator.
 var traceContext propagation.TraceContext
 
+// isGlobalDefault reports whether tp is the provider the otel global
+// holds until one is set, which hands its tracers to the one set then.
+func isGlobalDefault(tp trace.TracerProvider) bool {
+	t := reflect.TypeOf(tp)
+	return t.Kind() == reflect.Pointer && t.Elem().PkgPath() == "go.opentelemetry.io/otel/internal/global"
+}
+
+// idle reports whether a span started beneath ctx would be the otel
+// global's while no provider is set there, with no span context to carry:
+// one that records nothing and carries nothing, and costs allocations.
+// Such spans are not made.
+func (t *telemetry) idle(ctx context.Context) bool {
+	return t.idleGlobal != nil && otel.GetTracerProvider() == t.idleGlobal && !trace.SpanContextFromContext(ctx).IsValid()
+}
+
 // nonRecording is a span that records nothing, to stand for one not made.
 var nonRecording = trace.SpanFromContext(context.Background())
 
@@ -177,7 +202,7 @@ var nonRecording = trace.SpanFromContext(context.Background())
 // queued delivery has none yet: tracedEngine makes its enqueue span, and
 // Attempt a span for each run that attempts or ends it.
 func (t *telemetry) startDelivery(ctx context.Context, h *hook, del *delivery) {
-	if t.queued {
+	if t.queued || t.idle(ctx) {
 		return
 	}
 	_, del.span = t.tracer.Start(ctx, "webhook.delivery", producerSpan...)
@@ -203,6 +228,9 @@ func (t *telemetry) startRun(ctx context.Context, del *delivery) bool {
 	}
 	if len(del.TraceContext) > 0 {
 		ctx = traceContext.Extract(ctx, propagation.MapCarrier(del.TraceContext))
+	}
+	if t.idle(ctx) {
+		return false
 	}
 	_, del.span = t.tracer.Start(ctx, "webhook.delivery", consumerSpan...)
 	name := ""
@@ -255,6 +283,9 @@ type tracedEngine struct {
 
 func (e tracedEngine) Enqueue(ctx context.Context, tx engine.Tx, batch []*engine.Delivery) error {
 	spans := make([]trace.Span, len(batch))
+	if e.tel.idle(ctx) {
+		return e.Engine.Enqueue(ctx, tx, batch)
+	}
 	for i, del := range batch {
 		sctx, span := e.tel.tracer.Start(ctx, "webhook.enqueue", producerSpan...)
 		if span.SpanContext().IsValid() {
@@ -291,6 +322,9 @@ func (t *telemetry) startAttempt(ctx context.Context, h *hook, del *delivery, he
 			return ctx, nonRecording
 		}
 		ctx = trace.ContextWithSpan(ctx, del.span)
+	}
+	if t.idle(ctx) {
+		return ctx, nonRecording
 	}
 	ctx, span := t.tracer.Start(ctx, h.method, clientSpan...)
 	if span.IsRecording() {
