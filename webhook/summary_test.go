@@ -16,7 +16,16 @@ import (
 // summary says so (last outcome, attempts, the breaker open, a dead
 // letter waiting), and follows the dead letter as it is redelivered.
 func TestTenantSummary(t *testing.T) {
-	rc := newReceiver(t, func(_ int, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusServiceUnavailable) })
+	// The redelivery's first request waits for release, so that the
+	// summary is read while the dead letter is taken and not yet back.
+	release, waiting := make(chan struct{}), make(chan struct{})
+	rc := newReceiver(t, func(n int, w http.ResponseWriter, _ *http.Request) {
+		if n == fastRetries.MaxAttempts+1 {
+			close(waiting)
+			<-release
+		}
+		w.WriteHeader(http.StatusServiceUnavailable)
+	})
 	store := webhook.NewMemoryStore(0, 0)
 	d, invs := newDispatcher(t, webhook.WithInvocationStore(store),
 		webhook.WithBreaker(webhook.BreakerSettings{Threshold: fastRetries.MaxAttempts, Cooldown: time.Hour}))
@@ -45,11 +54,17 @@ func TestTenantSummary(t *testing.T) {
 
 	page, err := acme.DeadLetters(ctx, webhook.DeadLetterQuery{})
 	require.NoError(t, err)
+	require.NoError(t, acme.ResetBreaker(w.ID))
 	require.NoError(t, acme.Redeliver(ctx, page.DeadLetters[0].DeliveryID))
+	select {
+	case <-waiting:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the redelivery never reached the receiver")
+	}
 	s, err = acme.Summary(ctx, w.ID)
 	require.NoError(t, err)
-	require.Zero(t, s.DeadLetters, "taken for redelivery (which waits for the breaker)")
-	require.NoError(t, acme.ResetBreaker(w.ID))
+	require.Zero(t, s.DeadLetters, "taken for redelivery")
+	close(release)
 	waitFinal(t, invs, 1)
 	s, err = acme.Summary(ctx, w.ID)
 	require.NoError(t, err)
