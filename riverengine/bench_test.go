@@ -29,7 +29,8 @@ func BenchmarkDeliveries(b *testing.B) {
 	})
 }
 
-func benchDeliveries(b *testing.B, eng *riverengine.Engine) {
+// benchDeliveries reports, and returns, deliveries/s.
+func benchDeliveries(b *testing.B, eng *riverengine.Engine) float64 {
 	rc := newReceiver(b, 0, nil)
 	var delivered atomic.Int64
 	done := make(chan struct{})
@@ -80,5 +81,7 @@ func benchDeliveries(b *testing.B, eng *riverengine.Engine) {
 	case <-time.After(5 * time.Minute):
 		b.Fatalf("only %d of %d delivered", delivered.Load(), want)
 	}
-	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "deliveries/s")
+	rate := float64(b.N) / time.Since(start).Seconds()
+	b.ReportMetric(rate, "deliveries/s")
+	return rate
 }
