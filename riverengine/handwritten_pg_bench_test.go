@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -32,10 +33,16 @@ import (
 // written by hand on River's own API and schema: a River client of 200
 // workers with the engine's fetch cooldown and poll interval, one job
 // inserted per event, whose worker posts the event and inserts its
-// invocation record, a plain row. The engine's sub-benchmark reports its
-// rate as a fraction of the anchor's (x-anchor). Each reports the WAL its
-// cluster wrote per delivery (WAL-B/delivery: the tests' own cluster, so
-// only this run's writes) and the load average at its end (load1).
+// invocation record, a plain row, in a commit of its own, River's completer
+// marking the job completed in its batches. A second anchor
+// (complete-tx) writes the record and marks the job completed in one
+// transaction (river.JobCompleteTx), as the SQLite anchor does. The engine's sub-benchmark reports its
+// rate as a fraction of the anchor's (x-anchor). Each reports, per
+// delivery, the WAL the cluster wrote (WAL-B/delivery), the CPU time of the
+// test process (go-µs/delivery) and of the PostgreSQL server's processes
+// (pg-µs/delivery, where /proc shows them), setup included; and the load
+// average at its end (load1). Under OUTHOOK_PG_URL the server's figures
+// count other clients' work too.
 //
 //	go test -run '^$' -bench DeliveriesPostgres -benchtime 10000x
 //
@@ -45,20 +52,24 @@ func BenchmarkDeliveriesPostgres(b *testing.B) {
 	var anchor float64
 	b.Run("anchor=hand-written", func(b *testing.B) {
 		pool := newPool(b, needPostgres(b))
-		wal := walBytes(b, pool)
-		anchor = benchHandPostgres(b, pool)
-		b.ReportMetric(float64(walBytes(b, pool)-wal)/float64(b.N), "WAL-B/delivery")
-		reportLoad(b)
+		m := startMeters(b, pool)
+		anchor = benchHandPostgres(b, pool, false)
+		m.report(b)
+	})
+	b.Run("anchor=hand-written-complete-tx", func(b *testing.B) {
+		pool := newPool(b, needPostgres(b))
+		m := startMeters(b, pool)
+		benchHandPostgres(b, pool, true)
+		m.report(b)
 	})
 	b.Run("engine=river-postgres", func(b *testing.B) {
 		pool, eng := newPostgresEngine(b, needPostgres(b), riverengine.WithWorkers(200))
-		wal := walBytes(b, pool)
+		m := startMeters(b, pool)
 		rate := benchDeliveries(b, eng)
-		b.ReportMetric(float64(walBytes(b, pool)-wal)/float64(b.N), "WAL-B/delivery")
+		m.report(b)
 		if anchor > 0 {
 			b.ReportMetric(rate/anchor, "x-anchor")
 		}
-		reportLoad(b)
 	})
 }
 
@@ -71,13 +82,15 @@ type handArgs struct {
 
 func (handArgs) Kind() string { return "hand_delivery" }
 
-// handWorker posts a job's event and writes its invocation record.
+// handWorker posts a job's event and writes its invocation record; with
+// completeTx, in the transaction that marks the job completed.
 type handWorker struct {
 	river.WorkerDefaults[handArgs]
-	pool   *pgxpool.Pool
-	client *http.Client
-	url    string
-	done   func()
+	completeTx bool
+	pool       *pgxpool.Pool
+	client     *http.Client
+	url        string
+	done       func()
 }
 
 func (w *handWorker) Work(ctx context.Context, job *river.Job[handArgs]) error {
@@ -99,8 +112,27 @@ func (w *handWorker) Work(ctx context.Context, job *river.Job[handArgs]) error {
 	id := "i-" + strconv.FormatInt(job.ID, 10)
 	rec := fmt.Sprintf(`{"id":%q,"delivery_id":%q,"webhook_id":%q,"attempt":%d,"outcome":"delivered","status":%d,"took_ns":%d,"url":%q}`,
 		id, job.Args.DeliveryID, job.Args.WebhookID, job.Attempt, resp.StatusCode, time.Since(start), w.url)
-	if _, err := w.pool.Exec(ctx, `INSERT INTO hand_invocation (id, delivery_id, webhook_id, outcome, started_at, record)
-		VALUES ($1, $2, $3, 'delivered', $4, $5)`, id, job.Args.DeliveryID, job.Args.WebhookID, start, rec); err != nil {
+	const insert = `INSERT INTO hand_invocation (id, delivery_id, webhook_id, outcome, started_at, record)
+		VALUES ($1, $2, $3, 'delivered', $4, $5)`
+	if !w.completeTx {
+		if _, err := w.pool.Exec(ctx, insert, id, job.Args.DeliveryID, job.Args.WebhookID, start, rec); err != nil {
+			return err
+		}
+		w.done()
+		return nil
+	}
+	tx, err := w.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	if _, err := tx.Exec(ctx, insert, id, job.Args.DeliveryID, job.Args.WebhookID, start, rec); err != nil {
+		return err
+	}
+	if _, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
 		return err
 	}
 	w.done()
@@ -110,7 +142,7 @@ func (w *handWorker) Work(ctx context.Context, job *river.Job[handArgs]) error {
 // benchHandPostgres runs the anchor on pool's fresh database: River's
 // migrations and a record table shaped as outhook_invocation (its columns
 // and webhook index; none of Outhook's triggers). It returns deliveries/s.
-func benchHandPostgres(b *testing.B, pool *pgxpool.Pool) float64 {
+func benchHandPostgres(b *testing.B, pool *pgxpool.Pool, completeTx bool) float64 {
 	ctx := context.Background()
 	driver := riverpgxv5.New(pool)
 	migrator, err := rivermigrate.New(driver, nil)
@@ -134,9 +166,10 @@ func benchHandPostgres(b *testing.B, pool *pgxpool.Pool) float64 {
 	done := make(chan struct{})
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &handWorker{
-		pool:   pool,
-		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 200}, Timeout: 30 * time.Second},
-		url:    rc.URL + "/bench",
+		completeTx: completeTx,
+		pool:       pool,
+		client:     &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 200}, Timeout: 30 * time.Second},
+		url:        rc.URL + "/bench",
 		done: func() {
 			if delivered.Add(1) == want {
 				close(done)
@@ -196,6 +229,38 @@ func benchHandPostgres(b *testing.B, pool *pgxpool.Pool) float64 {
 	return rate
 }
 
+// meters are the WAL position and CPU times at a sub-benchmark's start.
+type meters struct {
+	pool          *pgxpool.Pool
+	postmaster    int
+	wal           int64
+	goCPU, pgCPU  time.Duration
+	pgCPUMeasured bool
+}
+
+func startMeters(b *testing.B, pool *pgxpool.Pool) *meters {
+	m := &meters{pool: pool, wal: walBytes(b, pool), goCPU: selfCPU()}
+	var backend int
+	if err := pool.QueryRow(context.Background(), `SELECT pg_backend_pid()`).Scan(&backend); err != nil {
+		b.Fatal(err)
+	}
+	if procs := readProcs(); procs[backend].pid != 0 {
+		m.postmaster = procs[backend].ppid
+		m.pgCPU, m.pgCPUMeasured = treeCPU(procs, m.postmaster), true
+	}
+	return m
+}
+
+func (m *meters) report(b *testing.B) {
+	n := float64(b.N)
+	b.ReportMetric(float64(walBytes(b, m.pool)-m.wal)/n, "WAL-B/delivery")
+	b.ReportMetric(float64((selfCPU()-m.goCPU).Microseconds())/n, "go-µs/delivery")
+	if m.pgCPUMeasured {
+		b.ReportMetric(float64((treeCPU(readProcs(), m.postmaster)-m.pgCPU).Microseconds())/n, "pg-µs/delivery")
+	}
+	reportLoad(b)
+}
+
 // walBytes returns the cluster's WAL position, in bytes.
 func walBytes(b *testing.B, pool *pgxpool.Pool) int64 {
 	var n int64
@@ -216,3 +281,70 @@ func reportLoad(b *testing.B) {
 		b.ReportMetric(load, "load1")
 	}
 }
+
+// selfCPU returns the CPU time, user and system, of this process.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// proc is what /proc/<pid>/stat says of a process: its parent, and its CPU
+// time and that of its children it has waited for, in clock ticks.
+type proc struct {
+	pid, ppid int
+	ticks     int64
+}
+
+// readProcs reads every process's stat, by pid; empty without /proc.
+func readProcs() map[int]proc {
+	out := map[int]proc{}
+	dirs, _ := os.ReadDir("/proc")
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		raw, err := os.ReadFile("/proc/" + d.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// The fields after the command, which may hold spaces: state,
+		// ppid, ..., utime, stime, cutime, cstime (fields 3 to 17).
+		_, rest, ok := strings.Cut(string(raw), ") ")
+		f := strings.Fields(rest)
+		if !ok || len(f) < 15 {
+			continue
+		}
+		p := proc{pid: pid}
+		p.ppid, _ = strconv.Atoi(f[1])
+		for _, s := range f[11:15] {
+			t, _ := strconv.ParseInt(s, 10, 64)
+			p.ticks += t
+		}
+		out[pid] = p
+	}
+	return out
+}
+
+// treeCPU sums the CPU time of root and its descendants. A backend that
+// has exited counts in its postmaster's children's time.
+func treeCPU(procs map[int]proc, root int) time.Duration {
+	children := map[int][]int{}
+	for _, p := range procs {
+		children[p.ppid] = append(children[p.ppid], p.pid)
+	}
+	var ticks int64
+	for todo := []int{root}; len(todo) > 0; {
+		pid := todo[len(todo)-1]
+		todo = append(todo[:len(todo)-1], children[pid]...)
+		ticks += procs[pid].ticks
+	}
+	return time.Duration(ticks) * time.Second / clockTicks
+}
+
+// clockTicks is Linux's USER_HZ, the unit of /proc's CPU times, 100 on
+// every architecture Go supports.
+const clockTicks = 100
