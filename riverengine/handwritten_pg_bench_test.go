@@ -34,10 +34,13 @@ import (
 // workers with the engine's fetch cooldown and poll interval, one job
 // inserted per event, whose worker posts the event and inserts its
 // invocation record, a plain row, in a commit of its own, River's completer
-// marking the job completed in its batches. A second anchor
-// (complete-tx) writes the record and marks the job completed in one
-// transaction (river.JobCompleteTx), as the SQLite anchor does. The engine's sub-benchmark reports its
-// rate as a fraction of the anchor's (x-anchor). Each reports, per
+// marking the job completed in its batches. Two variants: complete-tx
+// writes the record and marks the job completed in one transaction
+// (river.JobCompleteTx), as the SQLite anchor does; grouped writes the
+// records of concurrent workers in one statement and commit, one group at
+// a time, as the engine does. The engine reports its rate as a fraction of
+// the first anchor's (x-anchor) and of the grouped one's (x-grouped). Each
+// sub-benchmark reports, per
 // delivery, the WAL the cluster wrote (WAL-B/delivery), the CPU time of the
 // test process (go-µs/delivery) and of the PostgreSQL server's processes
 // (pg-µs/delivery, where /proc shows them), setup included; and the load
@@ -49,17 +52,23 @@ import (
 // (-count runs each sub-benchmark n times in a row; run the command again
 // instead, so that each engine run follows its anchor.)
 func BenchmarkDeliveriesPostgres(b *testing.B) {
-	var anchor float64
+	var anchor, grouped float64
 	b.Run("anchor=hand-written", func(b *testing.B) {
 		pool := newPool(b, needPostgres(b))
 		m := startMeters(b, pool)
-		anchor = benchHandPostgres(b, pool, false)
+		anchor = benchHandPostgres(b, pool, recordPlain)
 		m.report(b)
 	})
 	b.Run("anchor=hand-written-complete-tx", func(b *testing.B) {
 		pool := newPool(b, needPostgres(b))
 		m := startMeters(b, pool)
-		benchHandPostgres(b, pool, true)
+		benchHandPostgres(b, pool, recordCompleteTx)
+		m.report(b)
+	})
+	b.Run("anchor=hand-written-grouped", func(b *testing.B) {
+		pool := newPool(b, needPostgres(b))
+		m := startMeters(b, pool)
+		grouped = benchHandPostgres(b, pool, recordGrouped)
 		m.report(b)
 	})
 	b.Run("engine=river-postgres", func(b *testing.B) {
@@ -69,6 +78,9 @@ func BenchmarkDeliveriesPostgres(b *testing.B) {
 		m.report(b)
 		if anchor > 0 {
 			b.ReportMetric(rate/anchor, "x-anchor")
+		}
+		if grouped > 0 {
+			b.ReportMetric(rate/grouped, "x-grouped")
 		}
 	})
 }
@@ -82,15 +94,32 @@ type handArgs struct {
 
 func (handArgs) Kind() string { return "hand_delivery" }
 
-// handWorker posts a job's event and writes its invocation record; with
-// completeTx, in the transaction that marks the job completed.
+// recordMode is how the anchor's worker writes an invocation record.
+type recordMode int
+
+const (
+	recordPlain      recordMode = iota // one INSERT, in a commit of its own
+	recordCompleteTx                   // with the job's completion, in one transaction
+	recordGrouped                      // with the records of concurrent workers
+)
+
+// handRecord is an invocation record waiting for its group's commit.
+type handRecord struct {
+	id, deliveryID, webhookID, rec string
+	start                          time.Time
+	written                        chan error
+}
+
+// handWorker posts a job's event and writes its invocation record as mode
+// says; grouped records go to groups.
 type handWorker struct {
 	river.WorkerDefaults[handArgs]
-	completeTx bool
-	pool       *pgxpool.Pool
-	client     *http.Client
-	url        string
-	done       func()
+	mode   recordMode
+	groups chan *handRecord
+	pool   *pgxpool.Pool
+	client *http.Client
+	url    string
+	done   func()
 }
 
 func (w *handWorker) Work(ctx context.Context, job *river.Job[handArgs]) error {
@@ -114,7 +143,16 @@ func (w *handWorker) Work(ctx context.Context, job *river.Job[handArgs]) error {
 		id, job.Args.DeliveryID, job.Args.WebhookID, job.Attempt, resp.StatusCode, time.Since(start), w.url)
 	const insert = `INSERT INTO hand_invocation (id, delivery_id, webhook_id, outcome, started_at, record)
 		VALUES ($1, $2, $3, 'delivered', $4, $5)`
-	if !w.completeTx {
+	switch w.mode {
+	case recordGrouped:
+		r := &handRecord{id: id, deliveryID: job.Args.DeliveryID, webhookID: job.Args.WebhookID, rec: rec, start: start, written: make(chan error, 1)}
+		w.groups <- r
+		if err := <-r.written; err != nil {
+			return err
+		}
+		w.done()
+		return nil
+	case recordPlain:
 		if _, err := w.pool.Exec(ctx, insert, id, job.Args.DeliveryID, job.Args.WebhookID, start, rec); err != nil {
 			return err
 		}
@@ -139,10 +177,43 @@ func (w *handWorker) Work(ctx context.Context, job *river.Job[handArgs]) error {
 	return nil
 }
 
+// writeGroups writes the records sent to groups, all that are waiting in
+// one statement and commit, until groups is closed.
+func writeGroups(pool *pgxpool.Pool, groups chan *handRecord) {
+	for first := range groups {
+		group := []*handRecord{first}
+	more:
+		for len(group) < 500 {
+			select {
+			case r, ok := <-groups:
+				if !ok {
+					break more
+				}
+				group = append(group, r)
+			default:
+				break more
+			}
+		}
+		cols := make([][]string, 4)
+		starts := make([]time.Time, len(group))
+		for i, r := range group {
+			cols[0], cols[1] = append(cols[0], r.id), append(cols[1], r.deliveryID)
+			cols[2], cols[3] = append(cols[2], r.webhookID), append(cols[3], r.rec)
+			starts[i] = r.start
+		}
+		_, err := pool.Exec(context.Background(), `INSERT INTO hand_invocation (id, delivery_id, webhook_id, outcome, started_at, record)
+			SELECT i, d, w, 'delivered', s, r::jsonb FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[]) AS t (i, d, w, s, r)`,
+			cols[0], cols[1], cols[2], starts, cols[3])
+		for _, r := range group {
+			r.written <- err
+		}
+	}
+}
+
 // benchHandPostgres runs the anchor on pool's fresh database: River's
 // migrations and a record table shaped as outhook_invocation (its columns
 // and webhook index; none of Outhook's triggers). It returns deliveries/s.
-func benchHandPostgres(b *testing.B, pool *pgxpool.Pool, completeTx bool) float64 {
+func benchHandPostgres(b *testing.B, pool *pgxpool.Pool, mode recordMode) float64 {
 	ctx := context.Background()
 	driver := riverpgxv5.New(pool)
 	migrator, err := rivermigrate.New(driver, nil)
@@ -165,11 +236,15 @@ func benchHandPostgres(b *testing.B, pool *pgxpool.Pool, completeTx bool) float6
 	var delivered atomic.Int64
 	done := make(chan struct{})
 	workers := river.NewWorkers()
+	groups := make(chan *handRecord, 200)
+	defer close(groups) // after the client's Stop: no worker is left to send
+	go writeGroups(pool, groups)
 	river.AddWorker(workers, &handWorker{
-		completeTx: completeTx,
-		pool:       pool,
-		client:     &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 200}, Timeout: 30 * time.Second},
-		url:        rc.URL + "/bench",
+		mode:   mode,
+		groups: groups,
+		pool:   pool,
+		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 200}, Timeout: 30 * time.Second},
+		url:    rc.URL + "/bench",
 		done: func() {
 			if delivered.Add(1) == want {
 				close(done)
