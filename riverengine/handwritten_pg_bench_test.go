@@ -39,13 +39,13 @@ import (
 // (river.JobCompleteTx), as the SQLite anchor does; grouped writes the
 // records of concurrent workers in one statement and commit, one group at
 // a time, as the engine does. The engine reports its rate as a fraction of
-// the first anchor's (x-anchor) and of the grouped one's (x-grouped). Each
-// sub-benchmark reports, per
-// delivery, the WAL the cluster wrote (WAL-B/delivery), the CPU time of the
-// test process (go-µs/delivery) and of the PostgreSQL server's processes
-// (pg-µs/delivery, where /proc shows them), setup included; and the load
-// average at its end (load1). Under OUTHOOK_PG_URL the server's figures
-// count other clients' work too.
+// the first anchor's (x-anchor) and of the grouped one's (x-grouped).
+//
+// Each sub-benchmark also reports, per delivery, the WAL the cluster wrote
+// (WAL-B/delivery), the CPU time of the test process (go-µs/delivery) and
+// of the PostgreSQL server's processes (pg-µs/delivery, where /proc shows
+// them), setup included; and the load average at its end (load1). Under
+// OUTHOOK_PG_URL the server's figures count other clients' work too.
 //
 //	go test -run '^$' -bench DeliveriesPostgres -benchtime 10000x
 //
