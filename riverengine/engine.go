@@ -266,6 +266,11 @@ type Engine struct {
 	// is none (SQLite). poolCheck replaces poolCheckEvery in tests.
 	watched   chan struct{}
 	poolCheck time.Duration
+	// waker has the queue notified when deliveries snoozed here come due;
+	// nil on SQLite, which has no notifications. woken is closed once its
+	// loop has stopped.
+	waker *waker
+	woken chan struct{}
 }
 
 var (
@@ -290,6 +295,9 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Engine, erro
 		return nil, fmt.Errorf("riverengine: %w", err)
 	}
 	e.queue, e.worker = &pgQueue{riverClient: riverClient[pgx.Tx]{client}, pool: pool}, w
+	if !e.cfg.publishOnly {
+		e.waker = newPGWaker(pool, e.cfg.queue)
+	}
 	return e, nil
 }
 
@@ -375,6 +383,12 @@ func (e *Engine) Start(r engine.Runner) error {
 		if pool, ok := e.db.(*pgxpool.Pool); ok {
 			e.watched = make(chan struct{})
 			go e.watchPool(ctx, pool)
+		}
+		if e.waker != nil {
+			e.woken = make(chan struct{})
+			go e.waker.run(ctx, e.woken, func(err error) {
+				e.cfg.logger.WarnContext(ctx, "riverengine: notifying the queue of snoozed deliveries come due", "error", err)
+			})
 		}
 	}
 	e.started = true
@@ -551,6 +565,9 @@ func (e *Engine) Close(ctx context.Context) error {
 	}
 	if e.watched != nil {
 		<-e.watched
+	}
+	if e.woken != nil {
+		<-e.woken
 	}
 	err := e.queue.stop(ctx)
 	if err == nil {
