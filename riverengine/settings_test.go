@@ -167,14 +167,15 @@ func num(eventID string) int {
 	return n
 }
 
-// A backlog to one fast webhook with the default settings (concurrency
-// 16, 100 workers, 1 s poll) is not snoozed and fetched in a loop: those
-// over the limit wait in line for a slot or are snoozed until about when
-// one frees, and a snoozed one is fetched when it comes due, not at the
-// next poll once publishing has stopped.
+// A backlog to one fast webhook with the default concurrency (16) and
+// workers (100) is not snoozed and fetched in a loop: those over the limit
+// wait in line for a slot or are snoozed until about when one frees, and
+// a snoozed one is fetched when it comes due, not at the next poll once
+// publishing has stopped: the poll here is a minute, so that a backlog
+// left to it shows whatever the machine's load.
 func TestBacklogIsNotSnoozedInALoop(t *testing.T) {
 	url := needPostgres(t)
-	pool, eng := newPostgresEngine(t, url)
+	pool, eng := newPostgresEngine(t, url, riverengine.WithPollInterval(time.Minute))
 	rc := newReceiver(t, time.Millisecond, nil)
 	d, err := webhook.New(dispatcherOptions(eng)...)
 	require.NoError(t, err)
@@ -195,7 +196,7 @@ func TestBacklogIsNotSnoozedInALoop(t *testing.T) {
 	}
 	wg.Wait()
 	published := time.Since(start)
-	eventually(t, time.Minute, "every delivery", func() bool { n, _ := rc.pairs(); return n == events })
+	eventually(t, 2*time.Minute, "every delivery", func() bool { n, _ := rc.pairs(); return n == events })
 	took := time.Since(start)
 	var mean float64
 	var most int
@@ -203,5 +204,5 @@ func TestBacklogIsNotSnoozedInALoop(t *testing.T) {
 		FROM river_job WHERE kind = $1`, riverengine.JobKind).Scan(&mean, &most))
 	t.Logf("%d deliveries published in %s, delivered in %s; snoozes per delivery: %.2f, at most %d", events, published.Round(time.Millisecond), took.Round(time.Millisecond), mean, most)
 	require.LessOrEqual(t, mean, 1.0, "snoozes per delivery")
-	require.Less(t, took, 5*time.Second, "the backlog's time")
+	require.Less(t, took, 40*time.Second, "the backlog's time: snoozed deliveries waited for the poll")
 }

@@ -21,6 +21,12 @@ const (
 	// makes the job available again; one snoozed for less stays available
 	// with a later scheduled_at, and nothing but a fetch finds it.
 	wakeHorizon = 5 * time.Second
+	// wakeTrail is how long after the last wake the queue is notified
+	// once more: River dates a snoozed job when Work has returned, a little
+	// after the wake was set, and a job dated past its wake would wait for
+	// the next wake or poll; later wakes catch such jobs, but the last one
+	// has none after it.
+	wakeTrail = 250 * time.Millisecond
 	// riverInsertTopic is the channel River's producers listen on for
 	// inserts into their queue, which make them fetch.
 	riverInsertTopic = "river_insert"
@@ -34,6 +40,7 @@ type waker struct {
 	notify func(ctx context.Context) error
 	mu     sync.Mutex
 	due    []time.Time // when to notify, sorted, each a multiple of wakeGrain
+	trail  time.Time   // when to notify after the last of due; zero when not
 	kick   chan struct{}
 }
 
@@ -78,6 +85,8 @@ func (w *waker) run(ctx context.Context, done chan<- struct{}, onErr func(error)
 		next := time.Hour
 		if len(w.due) > 0 {
 			next = time.Until(w.due[0])
+		} else if !w.trail.IsZero() {
+			next = time.Until(w.trail)
 		}
 		w.mu.Unlock()
 		timer.Reset(max(next, 0))
@@ -95,6 +104,12 @@ func (w *waker) run(ctx context.Context, done chan<- struct{}, onErr func(error)
 			n++
 		}
 		w.due = slices.Delete(w.due, 0, n)
+		switch {
+		case n > 0:
+			w.trail = now.Add(wakeTrail)
+		case !w.trail.IsZero() && !w.trail.After(now):
+			w.trail, n = time.Time{}, 1
+		}
 		w.mu.Unlock()
 		if n > 0 {
 			if err := w.notify(ctx); err != nil && ctx.Err() == nil {

@@ -9,8 +9,9 @@ import (
 )
 
 // Snoozes that come due within one wakeGrain make one notification, no
-// sooner than the first is due; one longer than wakeHorizon makes none,
-// River's scheduler seeing to it.
+// sooner than the first is due, and one more wakeTrail later for a job
+// River dated a little after its wake; one longer than wakeHorizon makes
+// none, River's scheduler seeing to it.
 func TestWakerNotifiesWhenSnoozesComeDue(t *testing.T) {
 	notified := make(chan time.Time, 10)
 	w := &waker{kick: make(chan struct{}, 1), notify: func(context.Context) error {
@@ -31,8 +32,11 @@ func TestWakerNotifiesWhenSnoozesComeDue(t *testing.T) {
 	w.mu.Unlock()
 	at := <-notified
 	require.GreaterOrEqual(t, at.Sub(start), 30*time.Millisecond, "not before the snooze is due")
+	trail := <-notified
+	require.GreaterOrEqual(t, trail.Sub(at), wakeTrail)
 	w.mu.Lock()
 	require.Empty(t, w.due)
+	require.True(t, w.trail.IsZero(), "one trailing notification")
 	w.mu.Unlock()
 
 	var none *waker
