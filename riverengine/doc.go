@@ -44,7 +44,8 @@
 // A webhook's concurrency bounds its attempts in flight on each instance,
 // and its ordering key orders its deliveries across all of them; its queue
 // size does not apply, the backlog being rows on disk (Engine says why).
-// Deliveries held back by either wait snoozed, holding no worker.
+// Deliveries held back by either wait snoozed, holding no worker, but for
+// a short wait in line for a fast webhook's slot (Engine says when).
 //
 // Delivery is at least once. Close drains the attempts in flight; those
 // still running when its ctx ends are cancelled, and their jobs stay

@@ -137,7 +137,8 @@ func WithFetchCooldown(d time.Duration) Option {
 }
 
 // WithPollInterval sets how often this instance looks for due jobs (retries
-// coming due, and on SQLite new jobs). Default DefaultPollInterval.
+// coming due, and on SQLite new jobs and deliveries snoozed over their
+// webhook's concurrency coming due). Default DefaultPollInterval.
 func WithPollInterval(d time.Duration) Option {
 	return optionFunc(func(c *config) {
 		if d > 0 {
@@ -201,18 +202,29 @@ func WithLogger(l *slog.Logger) Option {
 //
 //   - Concurrency bounds the webhook's attempts in flight on each
 //     instance; with several instances its endpoint may see that many
-//     from each. A delivery over the limit is snoozed, holding no worker
-//     and counting no attempt, so a stalled endpoint holds at most its
-//     limit of an instance's workers and the other webhooks keep the rest.
+//     from each. A delivery over the limit counts no attempt. It waits
+//     for a slot in the webhook's line, holding its worker, when one
+//     should free within 50 ms (going by the webhook's recent attempts on
+//     this instance and the line ahead of it) and fewer than the limit
+//     wait already, for at most 100 ms; otherwise, or then, it is
+//     snoozed, holding no worker, until about when a slot should free.
+//     So a webhook holds at most twice its limit of an instance's
+//     workers, the second half only in short waits, and a stalled
+//     endpoint, whose oldest attempt in flight soon shows it, holds its
+//     limit and the other webhooks keep the rest. On PostgreSQL the engine
+//     notifies its queue when such a snooze (and one for the rate limit,
+//     a breaker or an ordering key) of under 5 s comes due, so that it is
+//     fetched then and not at the next poll; on SQLite it waits for the
+//     poll (WithPollInterval).
 //     The bound is per instance because what it guards, the workers, are;
 //     a bound across instances would take a lease in the database around
 //     every attempt, two more commits per delivery, and a crashed
 //     instance's leases would hold the webhook's slots until they expired.
-//     A delivery that finds its webhook at the limit costs a fetch and a
-//     snooze, about one per delivery of a backlog (on SQLite, which writes
-//     them one at a time, that more than doubles a backlog's writes): give
-//     a webhook that carries most of the traffic a concurrency near
-//     WithWorkers.
+//     A delivery snoozed costs a fetch and a snooze: under a backlog of
+//     more than twice its limit, up to about one per delivery (on SQLite,
+//     which writes them one at a time, that more than doubles a backlog's
+//     writes); a webhook that carries most of the traffic runs faster with
+//     a concurrency near WithWorkers.
 //   - OrderingKey holds across instances: deliveries to the webhook with
 //     the same key go one at a time, in the order they were published
 //     (for concurrent PublishTx transactions, see below). One waits,
@@ -266,6 +278,11 @@ type Engine struct {
 	// is none (SQLite). poolCheck replaces poolCheckEvery in tests.
 	watched   chan struct{}
 	poolCheck time.Duration
+	// waker has the queue notified when deliveries snoozed here come due;
+	// nil on SQLite, which has no notifications. woken is closed once its
+	// loop has stopped.
+	waker *waker
+	woken chan struct{}
 }
 
 var (
@@ -290,6 +307,9 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Engine, erro
 		return nil, fmt.Errorf("riverengine: %w", err)
 	}
 	e.queue, e.worker = &pgQueue{riverClient: riverClient[pgx.Tx]{client}, pool: pool}, w
+	if !e.cfg.publishOnly {
+		e.waker = newPGWaker(pool, e.cfg.queue)
+	}
 	return e, nil
 }
 
@@ -375,6 +395,12 @@ func (e *Engine) Start(r engine.Runner) error {
 		if pool, ok := e.db.(*pgxpool.Pool); ok {
 			e.watched = make(chan struct{})
 			go e.watchPool(ctx, pool)
+		}
+		if e.waker != nil {
+			e.woken = make(chan struct{})
+			go e.waker.run(ctx, e.woken, func(err error) {
+				e.cfg.logger.WarnContext(ctx, "riverengine: notifying the queue of snoozed deliveries come due", "error", err)
+			})
 		}
 	}
 	e.started = true
@@ -551,6 +577,9 @@ func (e *Engine) Close(ctx context.Context) error {
 	}
 	if e.watched != nil {
 		<-e.watched
+	}
+	if e.woken != nil {
+		<-e.woken
 	}
 	err := e.queue.stop(ctx)
 	if err == nil {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -68,10 +69,86 @@ func benchLatencyPostgres(b *testing.B, opts ...riverengine.Option) {
 	lat.report(b)
 }
 
+// BenchmarkBurst measures the time from Publish to the receiver when one
+// webhook with the default settings (webhook.DefaultConcurrency, the
+// engine's DefaultWorkers, the pool the tests give) gets a burst on
+// PostgreSQL: 500 events a second (rate=500), or all b.N at once from 8
+// publishers (rate=backlog), which queues them faster than 16 attempts at
+// a time deliver them. It reports the median, 99th percentile and worst
+// latency, the deliveries a second from the first Publish to the last
+// arrival, and how often River snoozed a delivery's job before the
+// attempt that delivered it (over its webhook's concurrency). Its anchor,
+// in the same run, is the backlog to a webhook whose concurrency is the
+// engine's workers, which is never snoozed.
+//
+//	go test -run '^$' -bench Burst -benchtime 2000x
+func BenchmarkBurst(b *testing.B) {
+	backlog := func(b *testing.B) func(send func(n int)) {
+		return func(send func(n int)) {
+			var next atomic.Int64
+			var wg sync.WaitGroup
+			b.ResetTimer()
+			for range 8 {
+				wg.Go(func() {
+					for n := int(next.Add(1) - 1); n < b.N; n = int(next.Add(1) - 1) {
+						send(n)
+					}
+				})
+			}
+			wg.Wait()
+		}
+	}
+	b.Run("rate=500", func(b *testing.B) {
+		benchBurst(b, 0, func(send func(n int)) { paceEvery(b, 2*time.Millisecond, send) })
+	})
+	b.Run("rate=backlog", func(b *testing.B) { benchBurst(b, 0, backlog(b)) })
+	b.Run("rate=backlog/anchor=concurrency-100", func(b *testing.B) { benchBurst(b, riverengine.DefaultWorkers, backlog(b)) })
+}
+
+// benchBurst has publish send the burst to one webhook of the given
+// concurrency (zero: the default).
+func benchBurst(b *testing.B, concurrency int, publish func(send func(n int))) {
+	url := needPostgres(b)
+	pool, eng := newPostgresEngine(b, url)
+	lat := newLatencyReceiver(b)
+	d, err := webhook.New(dispatcherOptions(eng)...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer d.Close(context.Background())
+	h := hook("burst", lat.URL)
+	if concurrency > 0 {
+		h.Delivery = &webhook.DeliverySettings{Concurrency: concurrency}
+	}
+	if _, err := d.Add(h); err != nil {
+		b.Fatal(err)
+	}
+	start := time.Now()
+	publish(func(n int) {
+		lat.sent(n)
+		if _, err := d.Publish(context.Background(), newEvent(b, n)); err != nil {
+			b.Error(err)
+		}
+	})
+	lat.report(b)
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "deliveries/s")
+	var mean float64
+	var most int
+	if err := pool.QueryRow(context.Background(), `SELECT coalesce(avg(coalesce((metadata->>'snoozes')::int, 0)), 0), coalesce(max((metadata->>'snoozes')::int), 0)
+		FROM river_job WHERE kind = $1`, riverengine.JobKind).Scan(&mean, &most); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(mean, "snoozes/delivery")
+	b.ReportMetric(float64(most), "max-snoozes")
+}
+
 // pace calls send for 0 … b.N-1, one every 5 ms, each in its own
 // goroutine so that a slow one does not hold the next back.
-func pace(b *testing.B, send func(n int)) {
-	tick := time.NewTicker(5 * time.Millisecond)
+func pace(b *testing.B, send func(n int)) { paceEvery(b, 5*time.Millisecond, send) }
+
+// paceEvery is pace with one call every interval.
+func paceEvery(b *testing.B, interval time.Duration, send func(n int)) {
+	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	var wg sync.WaitGroup
 	b.ResetTimer()

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/outhook/outhook/event"
@@ -163,4 +165,44 @@ func TestOrderingKey(t *testing.T) {
 func num(eventID string) int {
 	n, _ := strconv.Atoi(strings.TrimPrefix(eventID, "e-"))
 	return n
+}
+
+// A backlog to one fast webhook with the default concurrency (16) and
+// workers (100) is not snoozed and fetched in a loop: those over the limit
+// wait in line for a slot or are snoozed until about when one frees, and
+// a snoozed one is fetched when it comes due, not at the next poll once
+// publishing has stopped: the poll here is a minute, so that a backlog
+// left to it shows whatever the machine's load.
+func TestBacklogIsNotSnoozedInALoop(t *testing.T) {
+	url := needPostgres(t)
+	pool, eng := newPostgresEngine(t, url, riverengine.WithPollInterval(time.Minute))
+	rc := newReceiver(t, time.Millisecond, nil)
+	d, err := webhook.New(dispatcherOptions(eng)...)
+	require.NoError(t, err)
+	closeDispatcher(t, d)
+	_, err = d.Add(hook("busy", rc.URL))
+	require.NoError(t, err)
+
+	const events = 800
+	start := time.Now()
+	var wg sync.WaitGroup
+	for p := range 8 {
+		wg.Go(func() {
+			for n := p; n < events; n += 8 {
+				_, err := d.Publish(context.Background(), newEvent(t, n))
+				assert.NoError(t, err)
+			}
+		})
+	}
+	wg.Wait()
+	published := time.Since(start)
+	eventually(t, 2*time.Minute, "every delivery", func() bool { n, _ := rc.pairs(); return n == events })
+	took := time.Since(start)
+	var mean float64
+	var most int
+	require.NoError(t, pool.QueryRow(context.Background(), `SELECT avg(coalesce((metadata->>'snoozes')::int, 0)), coalesce(max((metadata->>'snoozes')::int), 0)
+		FROM river_job WHERE kind = $1`, riverengine.JobKind).Scan(&mean, &most))
+	t.Logf("%d deliveries published in %s, delivered in %s; snoozes per delivery: %.2f, at most %d", events, published.Round(time.Millisecond), took.Round(time.Millisecond), mean, most)
+	require.LessOrEqual(t, mean, 1.0, "snoozes per delivery")
+	require.Less(t, took, 40*time.Second, "the backlog's time: snoozed deliveries waited for the poll")
 }

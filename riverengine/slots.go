@@ -18,15 +18,32 @@ const (
 	// is looked at again this soon after it recovers, and each waiting
 	// delivery costs a fetch and a snooze this often.
 	maxSlotWait = 30 * time.Second
+	// lineWait bounds how long a delivery waits in its webhook's line,
+	// holding its worker; it joins the line only when a slot should free
+	// within half of it.
+	lineWait = 100 * time.Millisecond
 )
 
 // slots keeps each webhook's attempts in flight on this instance within
 // the webhook's concurrency, so that a slow or dead endpoint holds at most
-// that many workers. A delivery over the limit is snoozed, holding no
-// worker. Each is given a turn after the last one given, a slot's worth of
+// that many workers running attempts.
+//
+// A delivery over the limit waits in the webhook's line, holding its
+// worker, when a slot should free soon (within lineWait/2, going by the
+// webhook's recent attempt time and the line ahead of it) and fewer than
+// limit deliveries wait already; a slot given back goes to the first in
+// line. A fetch that brings a burst of a fast webhook's deliveries thus
+// runs them as slots free, without a snooze and a fetch more for each. A
+// delivery waits at most lineWait. The others are snoozed, holding no
+// worker: each is given a turn after the last one given, a slot's worth of
 // time later (the webhook's attempt time over its limit), so that a
 // backlog comes back about when slots free, once per delivery, rather than
 // all at once and again and again.
+//
+// A webhook thus holds at most twice its limit of workers, the second
+// half only while its attempts end within lineWait/2 per slot, and each
+// for at most lineWait: when its endpoint stalls, the age of its oldest
+// attempt in flight soon shows it, and no more join its line.
 type slots struct {
 	mu    sync.Mutex
 	hooks map[string]*hookSlots
@@ -36,14 +53,19 @@ type hookSlots struct {
 	started  []time.Time   // the attempts in flight, oldest first
 	attempt  time.Duration // moving average of an attempt's time
 	lastTurn time.Time     // when the delivery sent to wait last comes back
+	// line holds the deliveries waiting for a slot, first come first;
+	// give hands its slot to the first, sending the attempt's start.
+	line []chan time.Time
 }
 
 func newSlots() *slots { return &slots{hooks: map[string]*hookSlots{}} }
 
-// take takes one of webhookID's slots for an attempt starting now, or says
-// how long to wait for one. A limit of zero or less is none (jobs queued
-// before limits existed).
-func (s *slots) take(webhookID string, limit int, now time.Time) (wait time.Duration) {
+// take takes one of webhookID's slots for an attempt starting now. When
+// none is free it either puts the caller in the webhook's line, returning
+// the channel on which the slot comes (see wait), or says how long to
+// snooze. A limit of zero or less is none (jobs queued before limits
+// existed).
+func (s *slots) take(webhookID string, limit int, now time.Time) (line <-chan time.Time, snooze time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	h := s.hooks[webhookID]
@@ -53,16 +75,25 @@ func (s *slots) take(webhookID string, limit int, now time.Time) (wait time.Dura
 	}
 	if limit <= 0 || len(h.started) < limit {
 		h.started = append(h.started, now)
-		return 0
+		return nil, 0
 	}
-	// An attempt lasts at least as long as the oldest in flight has run:
-	// a stalled endpoint shows before its first timeout.
-	attempt := max(h.attempt, now.Sub(h.started[0]))
+	slot := h.slot(limit, now)
+	if len(h.line) < limit && slot*time.Duration(len(h.line)+1) <= lineWait/2 {
+		c := make(chan time.Time, 1)
+		h.line = append(h.line, c)
+		return c, 0
+	}
+	return nil, h.snooze(slot, now)
+}
+
+// snooze gives a delivery that does not wait in line its turn, a slot's
+// worth of time after the last one given and the line.
+func (h *hookSlots) snooze(slot time.Duration, now time.Time) time.Duration {
 	turn := h.lastTurn
-	if turn.Before(now) {
-		turn = now
+	if first := now.Add(slot * time.Duration(len(h.line))); turn.Before(first) {
+		turn = first
 	}
-	turn = turn.Add(attempt / time.Duration(limit))
+	turn = turn.Add(slot)
 	if latest := now.Add(maxSlotWait); turn.After(latest) {
 		turn = latest
 	}
@@ -70,9 +101,52 @@ func (s *slots) take(webhookID string, limit int, now time.Time) (wait time.Dura
 	return max(turn.Sub(now), minSlotWait)
 }
 
-// give returns the slot that take gave for an attempt started at started;
-// took is the attempt's time, or zero when none was made (the rate limit
-// held the delivery back, say).
+// wait waits in webhookID's line on line, which take returned, until a
+// slot comes, lineWait passes or done is closed. It returns the start
+// under which the slot was taken (to give back), or how long to snooze;
+// when done was closed, the snooze is zero.
+func (s *slots) wait(webhookID string, limit int, line <-chan time.Time, done <-chan struct{}) (started time.Time, snooze time.Duration, ok bool) {
+	timer := time.NewTimer(lineWait)
+	defer timer.Stop()
+	stopping := false
+	select {
+	case started := <-line:
+		return started, 0, true
+	case <-timer.C:
+	case <-done:
+		stopping = true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h := s.hooks[webhookID]
+	if i := slices.IndexFunc(h.line, func(c chan time.Time) bool { return c == line }); i >= 0 {
+		h.line = slices.Delete(h.line, i, i+1)
+	} else {
+		// give handed the slot over meanwhile.
+		return <-line, 0, true
+	}
+	if stopping {
+		return time.Time{}, 0, false
+	}
+	now := time.Now()
+	return time.Time{}, h.snooze(h.slot(limit, now), now), false
+}
+
+// slot is a slot's worth of time: the time of an attempt over the limit.
+// An attempt lasts at least as long as the oldest in flight has run: a
+// stalled endpoint shows before its first timeout.
+func (h *hookSlots) slot(limit int, now time.Time) time.Duration {
+	attempt := h.attempt
+	if len(h.started) > 0 {
+		attempt = max(attempt, now.Sub(h.started[0]))
+	}
+	return attempt / time.Duration(max(limit, 1))
+}
+
+// give returns the slot that take (or wait) gave for an attempt started at
+// started, to the first delivery in line if any; took is the attempt's
+// time, or zero when none was made (the rate limit held the delivery back,
+// say).
 func (s *slots) give(webhookID string, started time.Time, took time.Duration, now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -82,6 +156,13 @@ func (s *slots) give(webhookID string, started time.Time, took time.Duration, no
 	}
 	if took > 0 {
 		h.attempt += (took - h.attempt) / 5
+	}
+	if len(h.line) > 0 {
+		next := h.line[0]
+		h.line = slices.Delete(h.line, 0, 1)
+		h.started = append(h.started, now)
+		next <- now
+		return
 	}
 	if len(h.started) == 0 && !h.lastTurn.After(now) {
 		delete(s.hooks, webhookID) // idle: forget it, removed webhooks included

@@ -7,31 +7,49 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// Deliveries over the limit are given turns one after another, a slot's
-// worth of time apart (the attempt time over the limit), never further off
-// than maxSlotWait nor closer than minSlotWait; a webhook with nothing in
-// flight is forgotten.
+// Deliveries over the limit wait in line while a slot should free within
+// lineWait/2; the others are given turns one after another, a slot's
+// worth of time apart (the attempt time over the limit) behind the line,
+// never further off than maxSlotWait nor closer than minSlotWait; a
+// webhook with nothing in flight is forgotten.
 func TestSlots(t *testing.T) {
 	s := newSlots()
 	now := time.Unix(1773134100, 0)
-	require.Zero(t, s.take("a", 2, now))
-	require.Zero(t, s.take("a", 2, now))
-	require.Equal(t, attemptGuess/2, s.take("a", 2, now), "the first in line waits half an attempt")
-	require.Equal(t, attemptGuess, s.take("a", 2, now), "the second behind it")
-	require.Zero(t, s.take("b", 2, now), "another webhook has its own slots")
-	require.Zero(t, s.take("c", 0, now), "no limit")
-
-	// An attempt running for 10 s says more than the guess.
-	stalled := now.Add(10 * time.Second)
-	require.Equal(t, 5*time.Second, s.take("a", 2, stalled))
-	for range 5 {
-		s.take("a", 2, stalled)
+	take := func(id string, limit int, at time.Time) (bool, time.Duration) {
+		line, snooze := s.take(id, limit, at)
+		return line != nil, snooze
 	}
-	require.Equal(t, maxSlotWait, s.take("a", 2, stalled), "a long line waits at most maxSlotWait")
+	snoozed := func(d time.Duration) func(bool, time.Duration) {
+		return func(inLine bool, got time.Duration) {
+			t.Helper()
+			require.False(t, inLine)
+			require.Equal(t, d, got)
+		}
+	}
+	free := snoozed(0)
+	free(take("a", 2, now))
+	free(take("a", 2, now))
+	inLine, _ := take("a", 2, now)
+	require.True(t, inLine, "a slot (half the guessed attempt) frees within lineWait/2: the first waits in line")
+	snoozed(attemptGuess)(take("a", 2, now)) // behind the line, a slot later
+	snoozed(attemptGuess * 3 / 2)(take("a", 2, now))
+	free(take("b", 2, now))
+	free(take("c", 0, now))
 
+	// An attempt running for 10 s says more than the guess: no one else
+	// joins the line, and turns are half of it apart.
+	stalled := now.Add(10 * time.Second)
+	snoozed(10 * time.Second)(take("a", 2, stalled))
+	for range 5 {
+		take("a", 2, stalled)
+	}
+	snoozed(maxSlotWait)(take("a", 2, stalled))
+
+	// The slot given back goes to the one in line.
 	s.give("a", now, 2*time.Second, stalled)
 	require.Equal(t, attemptGuess+(2*time.Second-attemptGuess)/5, s.hooks["a"].attempt, "a moving average of the attempts' time")
-	require.Zero(t, s.take("a", 2, stalled), "a slot given back is free")
+	require.Empty(t, s.hooks["a"].line)
+	require.Len(t, s.hooks["a"].started, 2)
 
 	later := stalled.Add(time.Minute)
 	s.give("a", now, 0, later)
@@ -40,12 +58,61 @@ func TestSlots(t *testing.T) {
 	s.give("c", now, 0, later)
 	require.Empty(t, s.hooks, "idle webhooks are forgotten")
 
-	// A fast endpoint: the wait is no shorter than minSlotWait.
-	require.Zero(t, s.take("fast", 2, later))
-	require.Zero(t, s.take("fast", 2, later))
+	// A fast endpoint: up to limit wait in line, the rest are snoozed, no
+	// shorter than minSlotWait.
+	free(take("fast", 2, later))
+	free(take("fast", 2, later))
 	for range 60 {
 		s.give("fast", later, time.Microsecond, later)
-		require.Zero(t, s.take("fast", 2, later))
+		free(take("fast", 2, later))
 	}
-	require.Equal(t, minSlotWait, s.take("fast", 2, later))
+	for range 2 {
+		inLine, _ := take("fast", 2, later)
+		require.True(t, inLine)
+	}
+	snoozed(minSlotWait)(take("fast", 2, later))
+}
+
+// A slot given back goes to the first in line, who runs under the start
+// give noted; one that waited lineWait leaves the line with a snooze; one
+// whose engine stops leaves it with none.
+func TestSlotLine(t *testing.T) {
+	s := newSlots()
+	now := time.Now()
+	const limit = 2
+	s.take("a", limit, now)
+	s.take("a", limit, now)
+	s.hooks["a"].attempt = 10 * time.Millisecond // a fast endpoint
+	first, _ := s.take("a", limit, now)
+	second, _ := s.take("a", limit, now)
+	require.NotNil(t, first)
+	require.NotNil(t, second)
+
+	handed := now.Add(time.Millisecond)
+	s.give("a", now, time.Millisecond, handed)
+	started, snooze, ok := s.wait("a", limit, first, nil)
+	require.True(t, ok)
+	require.Zero(t, snooze)
+	require.Equal(t, handed, started, "the first in line has the slot given back")
+
+	waited := time.Now()
+	_, snooze, ok = s.wait("a", limit, second, nil)
+	require.False(t, ok)
+	require.GreaterOrEqual(t, time.Since(waited), lineWait)
+	require.GreaterOrEqual(t, snooze, minSlotWait)
+	require.Empty(t, s.hooks["a"].line, "one that gave up waiting leaves the line")
+
+	third, _ := s.take("a", limit, handed)
+	require.NotNil(t, third)
+	done := make(chan struct{})
+	close(done)
+	_, snooze, ok = s.wait("a", limit, third, done)
+	require.False(t, ok)
+	require.Zero(t, snooze)
+	require.Empty(t, s.hooks["a"].line)
+
+	// Nothing in line: both slots back, the webhook is forgotten.
+	s.give("a", now, 0, time.Now())
+	s.give("a", handed, 0, time.Now().Add(maxSlotWait))
+	require.Empty(t, s.hooks)
 }

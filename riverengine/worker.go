@@ -137,12 +137,20 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliveryArgs]) error {
 		// counting no attempt, for another instance.
 		return err
 	}
-	// Flow control, like the rate limit, holds no worker and counts no
-	// attempt: a delivery over its webhook's concurrency, or behind an
-	// earlier one with its ordering key, is snoozed.
+	// Flow control, like the rate limit, counts no attempt and holds no
+	// worker for long: a delivery over its webhook's concurrency waits in
+	// its line briefly or is snoozed (see slots), and one behind an
+	// earlier one with its ordering key is snoozed.
 	args, start := &job.Args, time.Now()
-	if wait := w.slots.take(args.WebhookID, args.Concurrency, start); wait > 0 {
-		return river.JobSnooze(wait)
+	line, wait := w.slots.take(args.WebhookID, args.Concurrency, start)
+	if line != nil {
+		var ok bool
+		if start, wait, ok = w.slots.wait(args.WebhookID, args.Concurrency, line, ctx.Done()); !ok && ctx.Err() != nil {
+			return ctx.Err() // stopping: as at the top
+		}
+	}
+	if wait > 0 {
+		return w.snooze(wait)
 	}
 	var took time.Duration
 	defer func() { w.slots.give(args.WebhookID, start, took, time.Now()) }()
@@ -152,7 +160,7 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliveryArgs]) error {
 			w.engine.cfg.logger.WarnContext(ctx, "riverengine: looking up an ordering key's line", "job_id", job.ID, "error", err)
 		}
 		if blocked || err != nil {
-			return river.JobSnooze(max(due, orderingPoll))
+			return w.snooze(max(due, orderingPoll))
 		}
 	}
 
@@ -184,7 +192,7 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliveryArgs]) error {
 		// Held back by the rate limit or an open breaker, without an
 		// attempt: a snooze, which River does not count as one.
 		w.hold(job.ID, del, time.Now().Add(res.Delay), false)
-		return river.JobSnooze(max(res.Delay, 0))
+		return w.snooze(max(res.Delay, 0))
 	case engine.Retry:
 		if job.Attempt >= job.MaxAttempts {
 			w.engine.runner.Abandon(del, ErrAttemptsExhausted)
@@ -194,6 +202,14 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliveryArgs]) error {
 		return &retryError{attempt: del.Attempts, delay: res.Delay}
 	}
 	return w.end(ctx, job) // the Runner recorded how it ended
+}
+
+// snooze snoozes a job held back by flow control for d, and has the
+// queue notified when it comes due, so that it is fetched then rather than
+// at the next poll.
+func (w *worker) snooze(d time.Duration) error {
+	w.engine.waker.after(d)
+	return river.JobSnooze(d)
 }
 
 // end ends the job of a delivery that ended. An ordered one leaves its

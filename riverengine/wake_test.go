@@ -1,0 +1,44 @@
+package riverengine
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// Snoozes that come due within one wakeGrain make one notification, no
+// sooner than the first is due, and one more wakeTrail later for a job
+// River dated a little after its wake; one longer than wakeHorizon makes
+// none, River's scheduler seeing to it.
+func TestWakerNotifiesWhenSnoozesComeDue(t *testing.T) {
+	notified := make(chan time.Time, 10)
+	w := &waker{kick: make(chan struct{}, 1), notify: func(context.Context) error {
+		notified <- time.Now()
+		return nil
+	}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go w.run(ctx, done, func(err error) { t.Error(err) })
+	defer func() { cancel(); <-done }()
+
+	start := time.Now()
+	w.after(wakeHorizon + time.Second)
+	w.after(30 * time.Millisecond)
+	w.after(30 * time.Millisecond)
+	w.mu.Lock()
+	require.Len(t, w.due, 1, "one wake per grain; none past the horizon")
+	w.mu.Unlock()
+	at := <-notified
+	require.GreaterOrEqual(t, at.Sub(start), 30*time.Millisecond, "not before the snooze is due")
+	trail := <-notified
+	require.GreaterOrEqual(t, trail.Sub(at), wakeTrail)
+	w.mu.Lock()
+	require.Empty(t, w.due)
+	require.True(t, w.trail.IsZero(), "one trailing notification")
+	w.mu.Unlock()
+
+	var none *waker
+	none.after(time.Millisecond) // SQLite: nothing to do
+}
