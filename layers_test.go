@@ -29,6 +29,7 @@ func TestImportsPointDown(t *testing.T) {
 		"operational":        {"event"},
 		"engine":             {"event"},
 		"internal/memengine": {"engine", "event"},
+		"internal/kindset":   {"event"},
 		"webhook":            {"event", "accessrequest", "operational", "signature", "engine", "template", "filter", "validate", "defstore", "keyring"},
 		"manage":             {"event", "accessrequest", "defstore", "webhook", "template", "filter", "validate"},
 		"console":            {"event", "defstore", "webhook", "template", "filter", "manage"},

@@ -2,9 +2,9 @@ package accessrequest
 
 import (
 	"embed"
-	"sync"
 
 	"github.com/outhook/outhook/event"
+	"github.com/outhook/outhook/internal/kindset"
 )
 
 // The mock events are JSON files so that people can read them and tools can
@@ -22,17 +22,7 @@ var mockFileNames = map[event.Trigger]string{
 	Failed:   "request-failed.json",
 }
 
-var mockEvents = sync.OnceValue(func() map[event.Trigger]*event.Event {
-	out := make(map[event.Trigger]*event.Event, len(mockFileNames))
-	for trigger, name := range mockFileNames {
-		es, err := event.ParseFiles(mockFiles, "mockdata/"+name)
-		if err != nil {
-			panic(err) // embedded at build time; a test reads every file
-		}
-		out[trigger] = es[0]
-	}
-	return out
-})
+var mockEvents = kindset.Mocks(mockFiles, "mockdata", mockFileNames)
 
 // Mock returns the built-in realistic event for an access-request
 // trigger (either spelling), as Test sends it. It reports false for any
@@ -50,10 +40,5 @@ func Mock(t event.Trigger) (*event.Event, bool) {
 
 // Mocks returns the six built-in events in the order of Triggers.
 func Mocks() []*event.Event {
-	all := mockEvents()
-	out := make([]*event.Event, 0, len(all))
-	for _, t := range Triggers() {
-		out = append(out, all[t])
-	}
-	return out
+	return kindset.InOrder(mockEvents(), Triggers())
 }

@@ -2,9 +2,9 @@ package integration
 
 import (
 	"embed"
-	"sync"
 
 	"github.com/outhook/outhook/event"
+	"github.com/outhook/outhook/internal/kindset"
 )
 
 // The mock events are JSON files so that people can read them and tools can
@@ -19,17 +19,7 @@ var mockFileNames = map[event.Trigger]string{
 	Active:  "integration-active.json",
 }
 
-var mockEvents = sync.OnceValue(func() map[event.Trigger]*event.Event {
-	out := make(map[event.Trigger]*event.Event, len(mockFileNames))
-	for trigger, name := range mockFileNames {
-		es, err := event.ParseFiles(mockFiles, "mockdata/"+name)
-		if err != nil {
-			panic(err) // embedded at build time; a test reads every file
-		}
-		out[trigger] = es[0]
-	}
-	return out
-})
+var mockEvents = kindset.Mocks(mockFiles, "mockdata", mockFileNames)
 
 // Mock returns the built-in realistic event for an integration trigger,
 // as Test sends it. It reports false for any other trigger. The events
@@ -45,10 +35,5 @@ func Mock(t event.Trigger) (*event.Event, bool) {
 
 // Mocks returns the three built-in events in the order of Triggers.
 func Mocks() []*event.Event {
-	all := mockEvents()
-	out := make([]*event.Event, 0, len(all))
-	for _, t := range Triggers() {
-		out = append(out, all[t])
-	}
-	return out
+	return kindset.InOrder(mockEvents(), Triggers())
 }

@@ -1,9 +1,8 @@
 package integration
 
 import (
-	"sync"
-
 	"github.com/outhook/outhook/event"
+	"github.com/outhook/outhook/internal/kindset"
 )
 
 // Schema returns the schema of integration events, the payload of all
@@ -13,13 +12,7 @@ func Schema() *event.Schema {
 	return schema()
 }
 
-var schema = sync.OnceValue(func() *event.Schema {
-	s, err := event.NewSchema(fields...)
-	if err != nil {
-		panic(err) // the table below is wrong; a test catches it first
-	}
-	return s
-})
+var schema = kindset.Schema(fields)
 
 var fields = []event.SchemaField{
 	{Path: "event_type", Type: "string", Description: "The trigger: IntegrationError, IntegrationWarning or IntegrationActive."},
