@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -143,25 +144,13 @@ func (s OperationalSettings) validate() error {
 }
 
 func (s OperationalSettings) withDefaults() OperationalSettings {
-	def := func(v *int, d int) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	defDur := func(v *time.Duration, d time.Duration) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	def(&s.FailureThreshold, DefaultFailureThreshold)
-	def(&s.MinAttempts, DefaultMinAttempts)
-	def(&s.QueueSize, DefaultOperationalQueue)
-	defDur(&s.Window, DefaultFailureWindow)
-	defDur(&s.RepeatEvery, DefaultRepeatEvery)
-	defDur(&s.DeadLetterEvery, DefaultDeadLetterEvery)
-	if s.FailureRate == 0 {
-		s.FailureRate = DefaultFailureRate
-	}
+	s.FailureThreshold = cmp.Or(s.FailureThreshold, DefaultFailureThreshold)
+	s.MinAttempts = cmp.Or(s.MinAttempts, DefaultMinAttempts)
+	s.QueueSize = cmp.Or(s.QueueSize, DefaultOperationalQueue)
+	s.Window = cmp.Or(s.Window, DefaultFailureWindow)
+	s.RepeatEvery = cmp.Or(s.RepeatEvery, DefaultRepeatEvery)
+	s.DeadLetterEvery = cmp.Or(s.DeadLetterEvery, DefaultDeadLetterEvery)
+	s.FailureRate = cmp.Or(s.FailureRate, DefaultFailureRate)
 	return s
 }
 
@@ -442,7 +431,7 @@ func (o *ops) breaker(h *hook, to BreakerState) {
 	defer w.mu.Unlock()
 	switch to {
 	case BreakerDisabled:
-		if !o.tell(h, w, now, operational.Disabled, &w.openGate, operational.CauseGone, nonEmpty(w.lastReason, "the endpoint answered 410 Gone"), string(to)) {
+		if !o.tell(h, w, now, operational.Disabled, &w.openGate, operational.CauseGone, cmp.Or(w.lastReason, "the endpoint answered 410 Gone"), string(to)) {
 			w.openGate.suppressed++
 		}
 	case BreakerOpen:
@@ -464,13 +453,6 @@ func (o *ops) breaker(h *hook, to BreakerState) {
 // only counts them, but its changes are not told.
 func (o *ops) uncounted(h *hook, del *delivery) bool {
 	return o != nil && operational.Is(del.Event.Type()) && !allOperational(h.def.Triggers)
-}
-
-func nonEmpty(s, otherwise string) string {
-	if s == "" {
-		return otherwise
-	}
-	return s
 }
 
 func allOperational(ts []event.Trigger) bool {
