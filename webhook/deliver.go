@@ -71,7 +71,7 @@ func (d *Dispatcher) run(ctx context.Context, del *delivery) engine.Result {
 			return d.refuse(ctx, del, fmt.Sprintf("rendering the body: %v", err))
 		}
 		if h.target != nil {
-			if del.target, err = h.target.render(del.Event, h.headerOf(), h.parsedURL); err != nil {
+			if del.target, err = h.target.render(del.Event, h.headerOf(), h.parsedURL()); err != nil {
 				d.tel.startRun(ctx, del)
 				return d.refuse(ctx, del, err.Error())
 			}
@@ -373,7 +373,7 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt 
 	}
 
 	header := h.attemptHeader(del, a.StartedAt)
-	red, recordedURL := h.redactorOf(), h.redactedURL
+	red, recordedURL := h.redactorOf(), h.endpointOf().redacted
 	if t := del.target; t != nil {
 		red = t.redactor
 		if t.url != nil {
@@ -500,13 +500,13 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt 
 
 // newRequest returns the request of an attempt, without its body: what
 // http.NewRequestWithContext makes of h's method and URL, the URL parsed
-// once, at compile. An action's has no URL; never sent, it carries the
+// once, at the first attempt. An action's has no URL; never sent, it carries the
 // method, the context and the headers to the action.
 func (h *hook) newRequest(ctx context.Context, header http.Header) *http.Request {
 	req := requestOf[h.method].WithContext(ctx) // one allocation, as NewRequest's
-	req.URL, req.Header = h.parsedURL, header
-	if h.parsedURL != nil {
-		req.Host = strings.TrimSuffix(h.parsedURL.Host, ":") // as NewRequest sets it
+	req.URL, req.Header = h.parsedURL(), header
+	if req.URL != nil {
+		req.Host = strings.TrimSuffix(req.URL.Host, ":") // as NewRequest sets it
 	}
 	return req
 }
@@ -739,7 +739,7 @@ func (d *Dispatcher) test(ctx context.Context, h *hook, e *event.Event) Invocati
 	}
 	del := newDelivery(newID(), h, e, d.cfg.now())
 	if h.target != nil {
-		if del.target, err = h.target.render(e, h.headerOf(), h.parsedURL); err != nil {
+		if del.target, err = h.target.render(e, h.headerOf(), h.parsedURL()); err != nil {
 			return Invocation{
 				ID: newID(), Tenant: h.tenant, WebhookID: h.def.ID, WebhookName: h.def.Name, EventType: e.Type(), EventID: e.ID(),
 				Outcome: Failed, Reason: h.redactorOf().String(err.Error()), StartedAt: d.cfg.now(),
