@@ -360,6 +360,11 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 		validators = append(validators, v)
 	}
 	h.validators = validate.NewSet(validators, validate.Message(w.CustomValidationErrorMessage))
+	if len(validators) == len(w.ResponseValidators) {
+		// Validators compile to the same Set from the same source.
+		rc := c.shared.responseChecks(w.ResponseValidators, w.CustomValidationErrorMessage, h.validators)
+		h.validators, h.def.ResponseValidators = &rc.set, rc.defs
+	}
 
 	h.retry, h.concurrency, h.queueSize = &c.retry, c.concurrency, c.queueSize
 	if d := w.Delivery; d != nil {
