@@ -36,9 +36,10 @@ import (
 // sent to. An update makes a new one, so deliveries already started keep
 // theirs.
 type hook struct {
-	def          Webhook // a private copy
-	tenant       string  // owner of the definition
-	key          string  // the engine's key of its queue (see queueKey)
+	def          Webhook  // a private copy, without its headers
+	headers      []string // the definition's headers: name, value, name, value… in name order
+	tenant       string   // owner of the definition
+	key          string   // the engine's key of its queue (see queueKey)
 	method       string
 	endpoint     atomic.Pointer[endpoint]         // made at the first use (see endpointOf) unless the URL is templated or h an action
 	header       atomic.Pointer[http.Header]      // to send, made at the first attempt (see headerOf)
@@ -53,7 +54,6 @@ type hook struct {
 	retry        *RetryPolicy // the Dispatcher's unless the definition has its own
 	concurrency  int
 	queueSize    int
-	orderingKey  []string           // path segments; nil when unordered
 	version      uint64             // 1 when added, one more at each update
 	limiter      *ratelimit.Limiter // nil when unlimited
 	breaker      *breaker.Breaker   // nil when turned off
@@ -63,6 +63,25 @@ type hook struct {
 	target       *targetTemplate    // nil: URL and headers are plain
 	oauth        *oauthSource       // nil without OAuth
 	tls          *tls.Config        // nil: the Dispatcher's client's
+}
+
+// webhook returns h's definition, headers included, as a deep copy.
+func (h *hook) webhook() Webhook {
+	w := h.def.clone()
+	w.Headers = h.headerMap()
+	return w
+}
+
+// headerMap returns h's headers in a new map; nil when it has none.
+func (h *hook) headerMap() map[string]string {
+	if h.headers == nil {
+		return nil
+	}
+	m := make(map[string]string, len(h.headers)/2)
+	for i := 0; i < len(h.headers); i += 2 {
+		m[h.headers[i]] = h.headers[i+1]
+	}
+	return m
 }
 
 // endpoint is what a webhook's URL gives its attempts.
@@ -131,7 +150,7 @@ func (h *hook) headerOf() http.Header {
 	if p := h.header.Load(); p != nil {
 		return *p
 	}
-	header := h.buildHeader(h.def.Headers, h.urlForHeader())
+	header := h.buildHeader(h.headerMap(), h.urlForHeader())
 	if h.header.CompareAndSwap(nil, &header) {
 		return header
 	}
@@ -385,8 +404,7 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 			h.queueSize = d.QueueSize
 		}
 		if d.OrderingKey != "" {
-			h.orderingKey = strings.Split(d.OrderingKey, ".")
-			if slices.Contains(h.orderingKey, "") {
+			if slices.Contains(strings.Split(d.OrderingKey, "."), "") {
 				fail("delivery.ordering_key", fmt.Errorf("%w: ordering_key %q is not a dotted path", ErrInvalidSettings, d.OrderingKey))
 			}
 		}
@@ -409,6 +427,15 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 	h.breaker = c.newBreaker(h)
 	if len(errs) > 0 {
 		return nil, errs
+	}
+	// A map of a few headers costs hundreds of bytes; the pairs, a few
+	// dozen.
+	if w.Headers != nil {
+		h.headers = make([]string, 0, 2*len(w.Headers))
+		for _, name := range slices.Sorted(maps.Keys(w.Headers)) {
+			h.headers = append(h.headers, name, w.Headers[name])
+		}
+		h.def.Headers = nil
 	}
 	return h, nil
 }
@@ -466,11 +493,11 @@ func (c *config) compileValidator(rv ResponseValidator) (validate.Validator, str
 // orderingKeyOf returns the value at h's ordering-key path in e, as
 // text; "" when h is unordered or e has no value there.
 func (h *hook) orderingKeyOf(e *event.Event) string {
-	if h.orderingKey == nil {
+	if h.def.Delivery == nil || h.def.Delivery.OrderingKey == "" {
 		return ""
 	}
 	var v any = e.Document()
-	for _, name := range h.orderingKey {
+	for name := range strings.SplitSeq(h.def.Delivery.OrderingKey, ".") {
 		if v, _ = jsondoc.Field(v, name); v == nil {
 			return ""
 		}
