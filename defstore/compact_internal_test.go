@@ -87,3 +87,29 @@ func FuzzPack(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkUnpack measures unpacking a preset definition against copying
+// its bytes whole, which is what Memory did before it packed them.
+func BenchmarkUnpack(b *testing.B) {
+	var pk packer
+	def := func(i int) ([]byte, []byte) {
+		d := fmt.Appendf(nil, `{"id":"%032x","name":"Torq %d","url":"https://hooks.torq.io/v1/webhooks/REDACTED","headers":{"Authorization":"REDACTED"},"body_template":"{\"body\":{\"event\":\"New Apono {{event_type}} request made by {{data.requester.name}}\"}}","triggers":["RequestCreated"],"filters":{"data.access_groups[].integration.type":{"$in":["Postgresql","Mysql"]}},"response_validators":[{"json_path":"$.data.status","expected_values":["ok"]}]}`, i, i)
+		s := bytes.Replace(bytes.Replace(d, []byte("REDACTED"), fmt.Appendf(nil, "%032x", i*7), 1), []byte("REDACTED"), fmt.Appendf(nil, "Bearer %040x", i*13), 1)
+		return d, s
+	}
+	d0, s0 := def(0)
+	pk.pack(d0, s0)
+	d1, s1 := def(1)
+	p := pk.pack(d1, s1)
+	whole := append(append([]byte(nil), d1...), s1...)
+	b.Run("unpack", func(b *testing.B) {
+		for b.Loop() {
+			_ = p.unpack()
+		}
+	})
+	b.Run("clone", func(b *testing.B) {
+		for b.Loop() {
+			_ = bytes.Clone(whole)
+		}
+	})
+}
