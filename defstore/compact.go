@@ -6,12 +6,14 @@ import (
 )
 
 // Memory keeps each definition's bytes (the definition, then its sealed
-// secrets) as runs copied from a base, another definition's bytes kept
-// whole, and from its own earlier bytes, with literals between them: the
-// definitions of a service mostly differ in a few fields (an id, a URL, a
-// credential), and its tenants use a few presets, so that a definition
-// costs about the bytes it does not share. Sealed secrets share nothing
-// and are kept as they are. The bytes are not interpreted, only compared.
+// secrets) as runs copied from a base, the definition (never the
+// secrets) of a recently stored one kept whole, and from its own earlier
+// bytes, with literals between them: the definitions of a service mostly
+// differ in a few fields (an id, a URL, a credential), and its tenants use
+// a few presets, so that a definition costs about the bytes it does not
+// share. Sealed secrets share nothing and are kept as they are; secrets
+// in clear (no keyring) share with the definition before them. The bytes
+// are not interpreted, only compared.
 //
 // A packed definition is a list of operations, each a uvarint n<<1|k
 // where k is 0 for n literal bytes, which follow, and 1 for a copy of n
@@ -29,8 +31,9 @@ const bases = 4
 // hashBits sizes the table of positions an encoder looks runs up in.
 const hashBits = 11
 
-// base is a definition's bytes that others copy runs from. It is
-// immutable and lives as long as a definition packed against it.
+// base is a definition, without its secrets, that others copy runs
+// from. It is immutable and lives as long as a definition packed against
+// it, the one it came from deleted or not.
 type base struct {
 	data []byte
 }
