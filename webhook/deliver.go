@@ -142,8 +142,8 @@ func (d *Dispatcher) run(ctx context.Context, del *delivery) engine.Result {
 	if inv.Outcome.Final() {
 		d.tel.endDelivery(ctx, del, h.def.Name, inv.Outcome, inv.Reason)
 	}
-	d.record(ctx, inv.Invocation)
-	d.log(ctx, &inv.Invocation)
+	d.keep(ctx, &inv.Invocation)
+	d.log(ctx, &inv.Invocation) // reads it only
 	if retry {
 		return engine.Result{Outcome: engine.Retry, Delay: delay}
 	}
@@ -156,7 +156,7 @@ func (d *Dispatcher) interrupted(ctx context.Context, del *delivery, inv *attemp
 	del.Attempts--
 	inv.Outcome = Retrying
 	inv.Reason = fmt.Sprintf("attempt interrupted, the engine is stopping (%v); it counts for nothing: %s", cause, inv.Reason)
-	d.record(d.life, inv.Invocation)
+	d.keep(d.life, &inv.Invocation)
 	d.log(d.life, &inv.Invocation)
 	return engine.Result{Outcome: engine.Interrupted}
 }
@@ -316,12 +316,23 @@ func (d *Dispatcher) deadLetterIn(ctx context.Context, del *delivery, outcome Ou
 	return lost
 }
 
-func (d *Dispatcher) record(ctx context.Context, inv Invocation) {
-	if err := d.store.Record(ctx, inv); err != nil {
+func (d *Dispatcher) record(ctx context.Context, inv Invocation) { d.keep(ctx, &inv) }
+
+// keep records inv and hands it over: a MemoryStore keeps it as it is,
+// without a copy, so the caller may read inv afterwards but never writes
+// to it, or to what it points to, again.
+func (d *Dispatcher) keep(ctx context.Context, inv *Invocation) {
+	var err error
+	if m, ok := d.store.(*MemoryStore); ok {
+		m.keep(inv)
+	} else {
+		err = d.store.Record(ctx, *inv)
+	}
+	if err != nil {
 		d.cfg.logger.Error("webhook: storing an invocation", "delivery_id", inv.DeliveryID, "webhook_id", inv.WebhookID, "error", err)
 	}
 	if d.cfg.onInvocation != nil {
-		d.cfg.onInvocation(inv)
+		d.cfg.onInvocation(*inv)
 	}
 }
 
