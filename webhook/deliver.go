@@ -2,11 +2,14 @@ package webhook
 
 import (
 	"context"
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"maps"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"slices"
@@ -242,7 +245,7 @@ func (d *Dispatcher) reportToBreaker(ctx context.Context, h *hook, permit *break
 func (d *Dispatcher) refuse(ctx context.Context, del *delivery, reason string) engine.Result {
 	h := del.hook
 	inv := Invocation{
-		ID: newID(), DeliveryID: del.ID, Tenant: h.tenant, WebhookID: h.def.ID, WebhookName: h.def.Name, EventType: del.Event.Type(),
+		ID: recordID(), DeliveryID: del.ID, Tenant: h.tenant, WebhookID: h.def.ID, WebhookName: h.def.Name, EventType: del.Event.Type(),
 		EventID: del.Event.ID(), Attempt: del.Attempts, Outcome: Failed, Reason: h.redactorOf().String(reason), StartedAt: d.cfg.now(),
 	}
 	d.deadLetter(del, Failed, inv.Reason)
@@ -269,7 +272,7 @@ func (d *Dispatcher) abandon(del *delivery, err error) {
 	reason := "abandoned: " + err.Error()
 	tenant, id := splitKey(del.WebhookID)
 	inv := Invocation{
-		ID: newID(), DeliveryID: del.ID, Tenant: tenant, WebhookID: id, EventType: del.Event.Type(), EventID: del.Event.ID(),
+		ID: recordID(), DeliveryID: del.ID, Tenant: tenant, WebhookID: id, EventType: del.Event.Type(), EventID: del.Event.ID(),
 		Attempt: del.Attempts, Outcome: Failed, Reason: reason, StartedAt: d.cfg.now(),
 	}
 	if del.hook != nil {
@@ -374,7 +377,7 @@ type attempt struct {
 // decides about retries.
 func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt {
 	a := &attempt{Invocation: Invocation{
-		ID: newID(), DeliveryID: del.ID, Tenant: h.tenant, WebhookID: h.def.ID, WebhookName: h.def.Name,
+		ID: recordID(), DeliveryID: del.ID, Tenant: h.tenant, WebhookID: h.def.ID, WebhookName: h.def.Name,
 		EventType: del.Event.Type(), EventID: del.Event.ID(), Attempt: del.Attempts, StartedAt: d.cfg.now(),
 	}}
 	fail := func(reason string) *attempt {
@@ -623,9 +626,43 @@ func (h *hook) attemptHeader(del *delivery, now time.Time) http.Header {
 		signer.SetHeaders(header, del.ID, now, []byte(del.body))
 		return header
 	}
-	values := []string{del.ID, strconv.FormatInt(now.Unix(), 10)} // one allocation for both
+	values := []string{del.ID, unixText(now)} // one allocation for both
 	header[signature.HeaderID], header[signature.HeaderTimestamp] = values[:1:1], values[1:]
 	return header
+}
+
+// lastUnix holds the text of the latest second unixText formatted: the
+// deliveries of one second share it.
+var lastUnix atomic.Pointer[unixSecond]
+
+type unixSecond struct {
+	sec  int64
+	text string
+}
+
+// unixText returns strconv.FormatInt(t.Unix(), 10), formatted once a
+// second rather than once an attempt.
+func unixText(t time.Time) string {
+	sec := t.Unix()
+	if last := lastUnix.Load(); last != nil && last.sec == sec {
+		return last.text
+	}
+	text := strconv.FormatInt(sec, 10)
+	lastUnix.Store(&unixSecond{sec, text})
+	return text
+}
+
+// recordID returns the identifier of an invocation record: 16 random
+// bytes, hex-encoded, as newID's, but from math/rand/v2's generator, which
+// is seeded from the system's and needs neither a lock nor a system call.
+// A record's id needs only to be unique; it guards nothing.
+func recordID() string {
+	var b [16]byte
+	binary.LittleEndian.PutUint64(b[:8], rand.Uint64())
+	binary.LittleEndian.PutUint64(b[8:], rand.Uint64())
+	var text [32]byte
+	hex.Encode(text[:], b[:])
+	return string(text[:])
 }
 
 // signerOf returns h's signer, nil when h is unsigned. It is made at the
@@ -744,7 +781,7 @@ func (d *Dispatcher) test(ctx context.Context, h *hook, e *event.Event) Invocati
 	body, err := h.render(e)
 	if err != nil {
 		return Invocation{
-			ID: newID(), Tenant: h.tenant, WebhookID: h.def.ID, WebhookName: h.def.Name, EventType: e.Type(), EventID: e.ID(),
+			ID: recordID(), Tenant: h.tenant, WebhookID: h.def.ID, WebhookName: h.def.Name, EventType: e.Type(), EventID: e.ID(),
 			Outcome: Failed, Reason: h.redactorOf().String(fmt.Sprintf("rendering the body: %v", err)), StartedAt: d.cfg.now(),
 		}
 	}
@@ -752,7 +789,7 @@ func (d *Dispatcher) test(ctx context.Context, h *hook, e *event.Event) Invocati
 	if h.target != nil {
 		if del.target, err = h.target.render(e, h.headerOf(), h.parsedURL); err != nil {
 			return Invocation{
-				ID: newID(), Tenant: h.tenant, WebhookID: h.def.ID, WebhookName: h.def.Name, EventType: e.Type(), EventID: e.ID(),
+				ID: recordID(), Tenant: h.tenant, WebhookID: h.def.ID, WebhookName: h.def.Name, EventType: e.Type(), EventID: e.ID(),
 				Outcome: Failed, Reason: h.redactorOf().String(err.Error()), StartedAt: d.cfg.now(),
 			}
 		}
