@@ -142,9 +142,12 @@ func (s *MemoryStore) keep(inv *Invocation) {
 		// The oldest of the webhook is the oldest of its outcome (the first
 		// of those at its position).
 		l := h.byOutcome[dropped.Outcome]
-		i := l.search(invocationAt(&dropped))
-		for i < l.n-1 && *l.get(i) != dropped {
-			i++
+		i := 0
+		if *l.get(0) != dropped { // a record at the same position kept before it
+			i = l.search(invocationAt(&dropped))
+			for i < l.n-1 && *l.get(i) != dropped {
+				i++
+			}
 		}
 		l.remove(i)
 		if l.n == 0 {
