@@ -74,7 +74,7 @@ func (d *Dispatcher) run(ctx context.Context, del *delivery) engine.Result {
 			return d.refuse(ctx, del, fmt.Sprintf("rendering the body: %v", err))
 		}
 		if h.target != nil {
-			if del.target, err = h.target.render(del.Event, h.headerOf(), h.parsedURL); err != nil {
+			if del.target, err = h.target.render(del.Event, h.redactorOf(), h.parsedURL); err != nil {
 				d.tel.startRun(ctx, del)
 				return d.refuse(ctx, del, err.Error())
 			}
@@ -787,7 +787,7 @@ func (d *Dispatcher) test(ctx context.Context, h *hook, e *event.Event) Invocati
 	}
 	del := newDelivery(newID(), h, e, d.cfg.now())
 	if h.target != nil {
-		if del.target, err = h.target.render(e, h.headerOf(), h.parsedURL); err != nil {
+		if del.target, err = h.target.render(e, h.redactorOf(), h.parsedURL); err != nil {
 			return Invocation{
 				ID: recordID(), Tenant: h.tenant, WebhookID: h.def.ID, WebhookName: h.def.Name, EventType: e.Type(), EventID: e.ID(),
 				Outcome: Failed, Reason: h.redactorOf().String(err.Error()), StartedAt: d.cfg.now(),
