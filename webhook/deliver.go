@@ -195,9 +195,11 @@ func (d *Dispatcher) admit(h *hook, del *delivery) (permit breaker.Permit, wait 
 		return breaker.Permit{}, 0, nil
 	}
 	uncounted := d.ops.uncounted(h, del)
-	if s := h.breaker.State(); uncounted && (s == breaker.Closed || s == breaker.HalfOpen) {
-		del.admitted = false // not its probe: held or refused only while it is open or disabled
-		return breaker.Permit{}, 0, nil
+	if uncounted { // the breaker's lock is taken for State only when its answer matters
+		if s := h.breaker.State(); s == breaker.Closed || s == breaker.HalfOpen {
+			del.admitted = false // not its probe: held or refused only while it is open or disabled
+			return breaker.Permit{}, 0, nil
+		}
 	}
 	permit, err = h.breaker.Allow()
 	if err == nil {
