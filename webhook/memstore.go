@@ -13,7 +13,11 @@ import (
 // SummaryStore: it keeps
 // the latest records of each webhook of each tenant and its dead letters
 // in memory, both bounded, so a webhook that fails forever cannot grow the
-// process. It is safe for concurrent use.
+// process. It is safe for concurrent use. A record is returned as a copy
+// of its struct; what it points to (Request, Response, their headers,
+// Validation) is shared with the store and every other reader, and the
+// store never writes to it once recorded: a reader's change would show
+// in theirs.
 //
 // Each webhook's records, those of each outcome apart too, and its dead
 // letters are kept in the order of pages (Position), so a query finds
