@@ -289,12 +289,6 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 	redactOpts := h.redactOptions(header)
 	if h.oauth != nil {
 		h.oauth.secrets = redactOpts
-		if tt != nil {
-			tt.secrets = append(tt.secrets, clientSecretForms(w.Authentication.OAuth)...)
-		}
-	}
-	if tt != nil {
-		tt.secrets = append(tt.secrets, echoSecrets(w.TLS)...)
 	}
 	h.tls = compileTLS(w, u, fail)
 	red := redact.New(redactOpts...) // made again at the first use (see redactorOf)
