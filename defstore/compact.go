@@ -54,27 +54,36 @@ func (p packed) unpack() []byte {
 	if p.base != nil {
 		window = p.base.data
 	}
-	out := make([]byte, 0, p.size)
-	ops := p.ops
-	for len(ops) > 0 {
-		op, k := binary.Uvarint(ops)
+	out := make([]byte, p.size)
+	at := 0
+	for ops := p.ops; len(ops) > 0; {
+		op, k := uvarint(ops)
 		ops = ops[k:]
 		n := int(op >> 1)
 		if op&1 == 0 {
-			out = append(out, ops[:n]...)
+			at += copy(out[at:], ops[:n])
 			ops = ops[n:]
 			continue
 		}
-		from, k := binary.Uvarint(ops)
+		from, k := uvarint(ops)
 		ops = ops[k:]
-		if from < uint64(len(window)) {
-			out = append(out, window[from:int(from)+n]...)
+		if from < len(window) {
+			at += copy(out[at:], window[from:from+n])
 		} else {
-			from -= uint64(len(window))
-			out = append(out, out[from:int(from)+n]...)
+			from -= len(window)
+			at += copy(out[at:], out[from:from+n])
 		}
 	}
 	return out
+}
+
+// uvarint decodes a uvarint of ops, which has one; most are a byte.
+func uvarint(ops []byte) (int, int) {
+	if ops[0] < 0x80 {
+		return int(ops[0]), 1
+	}
+	v, k := binary.Uvarint(ops)
+	return int(v), k
 }
 
 // packer packs definitions against the bases of the ones it packed last.
