@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -443,9 +444,13 @@ func (g *insertGroup) write(ctx context.Context, q *sqliteQueue, p *pendingInser
 }
 
 // flush writes groups of batches, up to maxInsertGroup jobs each, in the
-// order queued, until none is queued.
+// order queued, until none is queued. Before taking a group it yields, so
+// that the callers its last write released, whose goroutines are ready to
+// run, queue their next batches first: without it, a busy instance writes
+// groups of the one or two batches that came in meanwhile.
 func (g *insertGroup) flush(q *sqliteQueue) {
 	for {
+		runtime.Gosched()
 		g.mu.Lock()
 		n, jobs := 0, 0
 		for n < len(g.queue) && (n == 0 || jobs+len(g.queue[n].batch) <= maxInsertGroup) {
