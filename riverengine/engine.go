@@ -335,7 +335,11 @@ func NewSQLite(ctx context.Context, db *sql.DB, opts ...Option) (*Engine, error)
 	if err != nil {
 		return nil, fmt.Errorf("riverengine: %w", err)
 	}
-	e.queue, e.worker = &sqliteQueue{riverClient: riverClient[*sql.Tx]{client}, db: db}, w
+	q, err := newSQLiteQueue(ctx, db, client, e.cfg.queue, e.cfg.fetchCooldown)
+	if err != nil {
+		return nil, err
+	}
+	e.queue, e.worker = q, w
 	return e, nil
 }
 
@@ -407,14 +411,18 @@ func (e *Engine) Start(r engine.Runner) error {
 	return nil
 }
 
-// Enqueue inserts the batch's jobs, in one statement (River's batch
-// insert), and for each delivery with an ordering key its row in the
-// key's line, in one transaction: on PostgreSQL, a batch of several
-// deliveries keeps its event once, in a row of outhook_event inserted
-// first that the jobs refer to, rather than in every job. The
-// transaction is tx, the caller's own (a pgx.Tx on PostgreSQL, a *sql.Tx
-// on SQLite, as given to webhook.Dispatcher.PublishTx), or else one of its
-// own. It takes no lock
+// Enqueue inserts the batch's jobs, and for each delivery with an
+// ordering key its row in the key's line, in one transaction: on
+// PostgreSQL in one statement (River's batch insert), a batch of several
+// deliveries keeping its event once, in a row of outhook_event inserted
+// first that the jobs refer to, rather than in every job; on SQLite with
+// the engine's own statement, prepared once, writing the rows River's
+// insert would. The transaction is tx, the caller's own (a pgx.Tx on
+// PostgreSQL, a *sql.Tx on SQLite, as given to
+// webhook.Dispatcher.PublishTx), or else one of its own; on SQLite, the
+// batches of concurrent calls without a tx share one (group commit), and
+// once its group is being written a call waits for the commit whatever
+// its ctx, so that an error never hides jobs queued. It takes no lock
 // there: concurrent transactions publishing keys in any order neither
 // wait for nor deadlock each other (the key's order is decided when its
 // jobs are fetched; see Engine). Enqueue never blocks for room and never

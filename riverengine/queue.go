@@ -7,11 +7,15 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"runtime"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivertype"
@@ -326,38 +330,222 @@ func (q *pgQueue) sweep(ctx context.Context) error {
 // line's job ids follow the order of commits without a lock.
 type sqliteQueue struct {
 	riverClient[*sql.Tx]
-	db *sql.DB
+	db     *sql.DB
+	driver *riversqlite.Driver
+	// insertJob inserts a job (sqliteInsertJob), prepared once.
+	insertJob *sql.Stmt
+	// inserts groups the inserts of concurrent calls (see insert).
+	inserts insertGroup
+	// notified is when the queue was last told of an insert.
+	notified insertNotes
+	payload  string // of the notifications
 }
 
-// insert keeps the event in each job: SQLite's single writer makes the
+// newSQLiteQueue prepares the queue's statements; db is not in use by a
+// transaction, which would hold its one connection.
+func newSQLiteQueue(ctx context.Context, db *sql.DB, client *river.Client[*sql.Tx], queue string, cooldown time.Duration) (*sqliteQueue, error) {
+	stmt, err := db.PrepareContext(ctx, sqliteInsertJob)
+	if err != nil {
+		return nil, fmt.Errorf("riverengine: preparing the insert of jobs: %w", err)
+	}
+	return &sqliteQueue{riverClient: riverClient[*sql.Tx]{client}, db: db, driver: riversqlite.New(db), insertJob: stmt,
+		notified: insertNotes{every: cooldown}, payload: fmt.Sprintf(`{"queue": %q}`, queue)}, nil
+}
+
+// sqliteInsertJob inserts a job on River's schema as River's batch insert
+// does with the engine's options (no schedule, tags, metadata, priority
+// or uniqueness): its arguments as jsonb, created and due now, available.
+// Its parameters are the arguments' JSON, the kind, the attempt limit
+// and the queue.
+const sqliteInsertJob = `INSERT INTO river_job (args, created_at, kind, max_attempts, metadata, priority, queue, scheduled_at, state, tags)
+	VALUES (jsonb(?1), datetime('now', 'subsec'), ?2, ?3, jsonb('{}'), 1, ?4, datetime('now', 'subsec'), 'available', jsonb('[]'))`
+
+// insert writes the jobs itself, with a statement prepared once, rather
+// than through River's batch insert, whose JSON round trip (the batch
+// encoded into one document, unpacked by json_each, every column of the
+// rows returned and decoded) and transaction per call cost the single
+// connection two to four times the write itself. Outside a transaction,
+// the batches of concurrent calls are written together (see insertGroup).
+// As River does, it tells the queue's producers of inserts (River's
+// insert notification, in the same transaction) at most once per fetch
+// cooldown. The event stays in each job: SQLite's single writer makes the
 // statements of a batch cheap beside a commit.
 func (q *sqliteQueue) insert(ctx context.Context, tx any, batch []deliveryArgs, _ *event.Event, opts *river.InsertOpts) (int64, error) {
-	switch t, _ := tx.(*sql.Tx); {
-	case t != nil:
-		return 0, q.insertMany(ctx, t, batch, opts)
-	case !ordered(batch):
-		_, err := q.client.InsertMany(ctx, insertParams(batch, opts))
-		return 0, err
+	p := &pendingInsert{batch: batch, jobs: make([]string, len(batch)), opts: opts}
+	for i := range batch {
+		b, err := json.Marshal(&batch[i])
+		if err != nil {
+			return 0, fmt.Errorf("encoding the arguments of delivery %s: %w", batch[i].DeliveryID, err)
+		}
+		p.jobs[i] = string(b)
 	}
-	return 0, q.inTx(ctx, func(t *sql.Tx) error { return q.insertMany(ctx, t, batch, opts) })
+	if t, _ := tx.(*sql.Tx); t != nil {
+		return 0, q.insertMany(ctx, t, p, q.notified.due(time.Now()))
+	}
+	return 0, q.inserts.write(ctx, q, p)
 }
 
-func (q *sqliteQueue) insertMany(ctx context.Context, tx *sql.Tx, batch []deliveryArgs, opts *river.InsertOpts) error {
-	res, err := q.client.InsertManyTx(ctx, tx, insertParams(batch, opts))
-	if err != nil || !ordered(batch) {
+// pendingInsert is a batch of jobs to insert: their deliveries, the
+// JSON of their arguments, River's options.
+type pendingInsert struct {
+	batch []deliveryArgs
+	jobs  []string
+	opts  *river.InsertOpts
+	done  chan error // the write's result; buffered
+}
+
+// maxInsertGroup bounds the jobs one transaction of insertGroup writes,
+// but for a single batch larger than it.
+const maxInsertGroup = 500
+
+// insertGroup writes the batches of concurrent Enqueue calls outside a
+// transaction together, in one transaction and one commit for all that
+// arrived while the previous group was being written (group commit): on
+// SQLite's single connection, publishers otherwise take it, and commit,
+// once per Publish. An idle instance writes each batch at once, adding
+// no wait. One group is written at a time, by a goroutine that lives as
+// long as batches are queued, each write bounded by detachedTimeout.
+type insertGroup struct {
+	mu      sync.Mutex
+	queue   []*pendingInsert
+	writing bool
+}
+
+// write inserts p with the next group and returns the result. When ctx
+// ends first, p is not inserted unless its group is being written: then
+// write waits for that write, so that an error never hides jobs written.
+func (g *insertGroup) write(ctx context.Context, q *sqliteQueue, p *pendingInsert) error {
+	if err := ctx.Err(); err != nil {
 		return err
 	}
-	ids, hooks, keys, err := orderingRows(res)
-	if err != nil {
-		return err
+	p.done = make(chan error, 1)
+	g.mu.Lock()
+	g.queue = append(g.queue, p)
+	if !g.writing {
+		g.writing = true
+		go g.flush(q)
 	}
-	for i := range ids {
+	g.mu.Unlock()
+	select {
+	case err := <-p.done:
+		return err
+	case <-ctx.Done():
+	}
+	g.mu.Lock()
+	i := slices.Index(g.queue, p)
+	if i >= 0 {
+		g.queue = slices.Delete(g.queue, i, i+1)
+	}
+	g.mu.Unlock()
+	if i >= 0 {
+		return ctx.Err()
+	}
+	return <-p.done
+}
+
+// flush writes groups of batches, up to maxInsertGroup jobs each, in the
+// order queued, until none is queued. Before taking a group it yields, so
+// that the callers its last write released, whose goroutines are ready to
+// run, queue their next batches first: without it, a busy instance writes
+// groups of the one or two batches that came in meanwhile.
+func (g *insertGroup) flush(q *sqliteQueue) {
+	for {
+		runtime.Gosched()
+		g.mu.Lock()
+		n, jobs := 0, 0
+		for n < len(g.queue) && (n == 0 || jobs+len(g.queue[n].batch) <= maxInsertGroup) {
+			jobs += len(g.queue[n].batch)
+			n++
+		}
+		if n == 0 {
+			g.writing = false
+			g.mu.Unlock()
+			return
+		}
+		group := slices.Clone(g.queue[:n])
+		g.queue = slices.Delete(g.queue, 0, n)
+		g.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), detachedTimeout)
+		q.writeGroup(ctx, group, q.notified.due(time.Now()))
+		cancel()
+	}
+}
+
+// writeGroup inserts group in one transaction, with the queue's
+// notification when notify is set, and tells each caller how it went. A
+// group the database refuses is written again in halves, so that a bad
+// batch fails alone. After the deadline, all that is left fails with it.
+func (q *sqliteQueue) writeGroup(ctx context.Context, group []*pendingInsert, notify bool) {
+	var err error
+	if p := group[0]; len(group) == 1 && len(p.batch) == 1 && p.batch[0].OrderingKey == "" && !notify {
+		// One statement is its own transaction.
+		_, err = q.insertJob.ExecContext(ctx, p.jobs[0], JobKind, p.opts.MaxAttempts, p.opts.Queue)
+	} else {
+		err = q.inTx(ctx, func(tx *sql.Tx) error {
+			for i, p := range group {
+				if err := q.insertMany(ctx, tx, p, notify && i == len(group)-1); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	if err != nil && len(group) > 1 && ctx.Err() == nil {
+		half := len(group) / 2
+		q.writeGroup(ctx, group[:half], notify)
+		q.writeGroup(ctx, group[half:], notify)
+		return
+	}
+	for _, p := range group {
+		p.done <- err
+	}
+}
+
+// insertMany inserts in tx the jobs of p, each ordered one's row in its
+// line after it, and the queue's notification when notify is set.
+func (q *sqliteQueue) insertMany(ctx context.Context, tx *sql.Tx, p *pendingInsert, notify bool) error {
+	insert := tx.StmtContext(ctx, q.insertJob)
+	batch := p.batch
+	for i := range batch {
+		res, err := insert.ExecContext(ctx, p.jobs[i], JobKind, p.opts.MaxAttempts, p.opts.Queue)
+		if err != nil {
+			return err
+		}
+		if batch[i].OrderingKey == "" {
+			continue
+		}
+		id, err := res.LastInsertId()
+		if err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, "INSERT INTO outhook_ordering (job_id, webhook_id, ordering_key) VALUES (?, ?, ?)",
-			ids[i], hooks[i], keys[i]); err != nil {
+			id, batch[i].WebhookID, batch[i].OrderingKey); err != nil {
 			return err
 		}
 	}
-	return nil
+	if !notify {
+		return nil
+	}
+	return q.driver.UnwrapExecutor(tx).NotifyMany(ctx, &riverdriver.NotifyManyParams{Topic: riverInsertTopic, Payload: []string{q.payload}})
+}
+
+// insertNotes spaces the notifications of inserts as River's insert does:
+// one per fetch cooldown, as a producer fetches no more often.
+type insertNotes struct {
+	every time.Duration
+	mu    sync.Mutex
+	last  time.Time
+}
+
+// due reports whether an insert at now notifies, and if so counts it.
+func (n *insertNotes) due(now time.Time) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if now.Sub(n.last) < n.every {
+		return false
+	}
+	n.last = now
+	return true
 }
 
 // event: the SQLite queue writes no event rows.
