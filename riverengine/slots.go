@@ -26,7 +26,9 @@ const (
 
 // slots keeps each webhook's attempts in flight on this instance within
 // the webhook's concurrency, so that a slow or dead endpoint holds at most
-// that many workers running attempts.
+// that many workers running attempts. An attempt holds its slot until its
+// exchange with the receiver ends; its worker then records it without
+// one (engine.Delivery.OnExchangeEnd).
 //
 // A delivery over the limit waits in the webhook's line, holding its
 // worker, when a slot should free soon (within lineWait/2, going by the

@@ -152,8 +152,18 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliveryArgs]) error {
 	if wait > 0 {
 		return w.snooze(wait)
 	}
-	var took time.Duration
-	defer func() { w.slots.give(args.WebhookID, start, took, time.Now()) }()
+	// The slot is given back when the attempt's exchange with the
+	// receiver ends (engine.Delivery.OnExchangeEnd), before the Runner
+	// records it, or else when Work returns; took is the time it was held
+	// by an attempt, zero when none was made.
+	gave := false
+	give := func(took time.Duration) {
+		if !gave {
+			gave = true
+			w.slots.give(args.WebhookID, start, took, time.Now())
+		}
+	}
+	defer give(0)
 	if args.OrderingKey != "" {
 		blocked, due, err := w.engine.queue.turn(ctx, job)
 		if err != nil && ctx.Err() == nil {
@@ -177,9 +187,11 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliveryArgs]) error {
 		return river.JobSnooze(eventRetry)
 	}
 	attempted := time.Now()
+	del.OnExchangeEnd(func() { give(time.Since(attempted)) })
 	res := w.engine.runner.Run(ctx, del)
+	del.OnExchangeEnd(nil)
 	if res.Outcome != engine.Held {
-		took = time.Since(attempted)
+		give(time.Since(attempted))
 	}
 	switch res.Outcome {
 	case engine.Interrupted:

@@ -104,6 +104,7 @@ func (d *Dispatcher) run(ctx context.Context, del *delivery) engine.Result {
 	attempted = true
 
 	inv := d.send(ctx, h, del)
+	del.EndExchange()     // the webhook's concurrency is the receiver's; the record below is ours
 	if ctx.Err() == nil { // before the breaker, so that Failing comes before Disabled
 		d.ops.attempt(h, del, inv.Outcome == Delivered, inv.status, inv.Reason)
 	}
