@@ -308,7 +308,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Engine, erro
 	}
 	e.queue, e.worker = &pgQueue{riverClient: riverClient[pgx.Tx]{client}, pool: pool}, w
 	if !e.cfg.publishOnly {
-		e.waker = newPGWaker(pool, e.cfg.queue)
+		e.waker = newPGWaker(pool, e.cfg.queue, e.cfg.fetchCooldown)
 	}
 	return e, nil
 }
@@ -453,6 +453,10 @@ func (e *Engine) Enqueue(ctx context.Context, tx engine.Tx, batch []*engine.Deli
 		}
 		return ee
 	}
+	// In the caller's transaction River's limiter counts the insert as
+	// well; a job whose commit comes after the trailing notification
+	// waits for a later one or the poll.
+	e.waker.inserted()
 	if ref != 0 && !e.cfg.publishOnly {
 		// This instance likely runs some of the batch: it need not read
 		// the event back. A rolled-back tx leaves an entry no job refers to.

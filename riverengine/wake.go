@@ -33,23 +33,54 @@ const (
 )
 
 // waker tells the instances working a queue on PostgreSQL to fetch when
-// jobs this instance snoozed come due, as an insert does. Without it a
-// burst's snoozed jobs, once publishing stops, wait for the next poll
-// (WithPollInterval), and the tail of the burst with them.
+// jobs this instance snoozed come due, and after inserts River did not
+// notify, as an insert it notifies does. Without it a burst's snoozed
+// jobs, once publishing stops, wait for the next poll (WithPollInterval),
+// and the tail of the burst with them.
 type waker struct {
 	notify func(ctx context.Context) error
-	mu     sync.Mutex
-	due    []time.Time // when to notify, sorted, each a multiple of wakeGrain
-	trail  time.Time   // when to notify after the last of due; zero when not
-	kick   chan struct{}
+	// cooldown is River's fetch cooldown, which also spaces its insert
+	// notifications; sent is when River last notified an insert of this
+	// instance's, as its limiter decides.
+	cooldown time.Duration
+	mu       sync.Mutex
+	sent     time.Time
+	due      []time.Time // when to notify, sorted, each a multiple of its grain
+	trail    time.Time   // when to notify after the last of due; zero when not
+	kick     chan struct{}
 }
 
-func newPGWaker(pool *pgxpool.Pool, queue string) *waker {
+func newPGWaker(pool *pgxpool.Pool, queue string, cooldown time.Duration) *waker {
 	exec := riverpgxv5.New(pool).GetExecutor()
 	payload := fmt.Sprintf(`{"queue": %q}`, queue)
-	return &waker{kick: make(chan struct{}, 1), notify: func(ctx context.Context) error {
+	return &waker{cooldown: cooldown, kick: make(chan struct{}, 1), notify: func(ctx context.Context) error {
 		return exec.NotifyMany(ctx, &riverdriver.NotifyManyParams{Topic: riverInsertTopic, Payload: []string{payload}})
 	}}
+}
+
+// inserted notes jobs this instance inserted just now.
+// River notifies an insert only when its last notification for the queue
+// is a fetch cooldown old, and sends none later for the inserts it
+// skipped: a job committed after the fetch the last notification caused
+// waits for the next insert River notifies, and the last jobs of a burst
+// for the poll (a 1 s poll: the worst latencies at a steady rate). When
+// River skipped this insert, as its limiter would, the queue is notified
+// once that cooldown has passed: the trailing notification River does
+// not send. A nil waker does nothing.
+func (w *waker) inserted() {
+	if w == nil {
+		return
+	}
+	now := time.Now()
+	w.mu.Lock()
+	if now.Sub(w.sent) > w.cooldown {
+		w.sent = now // River notified this insert
+		w.mu.Unlock()
+		return
+	}
+	t := w.sent.Add(w.cooldown)
+	w.mu.Unlock()
+	w.at(t, w.cooldown)
 }
 
 // after has the queue notified once a job snoozed for d from now comes
@@ -59,7 +90,14 @@ func (w *waker) after(d time.Duration) {
 	if w == nil || d <= 0 || d > wakeHorizon {
 		return
 	}
-	t := time.Now().Add(d).Truncate(wakeGrain).Add(wakeGrain)
+	w.at(time.Now().Add(d), wakeGrain)
+}
+
+// at has the queue notified at t, rounded up to a multiple of grain, so
+// that the times within a grain make one notification.
+func (w *waker) at(t time.Time, grain time.Duration) {
+	grain = max(grain, time.Millisecond)
+	t = t.Truncate(grain).Add(grain)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	i, found := slices.BinarySearchFunc(w.due, t, time.Time.Compare)

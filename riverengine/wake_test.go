@@ -42,3 +42,32 @@ func TestWakerNotifiesWhenSnoozesComeDue(t *testing.T) {
 	var none *waker
 	none.after(time.Millisecond) // SQLite: nothing to do
 }
+
+// An insert River's limiter would skip, within a cooldown of the last it
+// notified, makes one notification once that cooldown has passed; one it
+// notifies makes none.
+func TestWakerNotifiesInsertsRiverSkipped(t *testing.T) {
+	notified := make(chan time.Time, 10)
+	const cooldown = 40 * time.Millisecond
+	w := &waker{cooldown: cooldown, kick: make(chan struct{}, 1), notify: func(context.Context) error {
+		notified <- time.Now()
+		return nil
+	}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go w.run(ctx, done, func(err error) { t.Error(err) })
+	defer func() { cancel(); <-done }()
+
+	start := time.Now()
+	w.inserted() // River notifies it
+	w.mu.Lock()
+	require.Empty(t, w.due)
+	w.mu.Unlock()
+	w.inserted() // skipped by River
+	w.inserted()
+	w.mu.Lock()
+	require.Len(t, w.due, 1, "one trailing notification for the inserts skipped")
+	w.mu.Unlock()
+	at := <-notified
+	require.GreaterOrEqual(t, at.Sub(start), cooldown, "not before River's cooldown has passed")
+}
