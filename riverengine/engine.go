@@ -39,10 +39,15 @@ const (
 	// jobs by one instance; with DefaultWorkers it allows 10,000 jobs a
 	// second. River's own default, 100ms, would cap an instance at 1,000.
 	DefaultFetchCooldown = 10 * time.Millisecond
-	// DefaultPollInterval is how often an instance looks for due jobs
-	// without being told of new ones (SQLite is never told; PostgreSQL
-	// notifies on insert).
+	// DefaultPollInterval is how often an instance on PostgreSQL looks for
+	// due jobs without being told of new ones: PostgreSQL notifies on
+	// insert, and the engine when the deliveries it snoozed come due.
 	DefaultPollInterval = time.Second
+	// DefaultSQLitePollInterval is DefaultPollInterval on SQLite, which is
+	// never told: deliveries snoozed over their webhook's concurrency, or
+	// inserted by another process, wait for the poll. A poll that finds
+	// nothing is one short statement.
+	DefaultSQLitePollInterval = 100 * time.Millisecond
 )
 
 // JobKind is the kind of the River jobs the engine inserts, one per
@@ -81,7 +86,6 @@ func newConfig(opts []Option) config {
 		queue:         DefaultQueue,
 		rescueAfter:   DefaultRescueAfter,
 		fetchCooldown: DefaultFetchCooldown,
-		pollInterval:  DefaultPollInterval,
 		logger:        slog.New(slog.DiscardHandler),
 	}
 	for _, o := range opts {
@@ -138,7 +142,8 @@ func WithFetchCooldown(d time.Duration) Option {
 
 // WithPollInterval sets how often this instance looks for due jobs (retries
 // coming due, and on SQLite new jobs and deliveries snoozed over their
-// webhook's concurrency coming due). Default DefaultPollInterval.
+// webhook's concurrency coming due). Default DefaultPollInterval, and
+// DefaultSQLitePollInterval on SQLite.
 func WithPollInterval(d time.Duration) Option {
 	return optionFunc(func(c *config) {
 		if d > 0 {
@@ -202,7 +207,8 @@ func WithLogger(l *slog.Logger) Option {
 //
 //   - Concurrency bounds the webhook's attempts in flight on each
 //     instance; with several instances its endpoint may see that many
-//     from each. A delivery over the limit counts no attempt. It waits
+//     from each. An attempt gives its slot back when its exchange with
+//     the receiver ends, before its invocation record is written. A delivery over the limit counts no attempt. It waits
 //     for a slot in the webhook's line, holding its worker, when one
 //     should free within 50 ms (going by the webhook's recent attempts on
 //     this instance and the line ahead of it) and fewer than the limit
@@ -215,7 +221,7 @@ func WithLogger(l *slog.Logger) Option {
 //     notifies its queue when such a snooze (and one for the rate limit,
 //     a breaker or an ordering key) of under 5 s comes due, so that it is
 //     fetched then and not at the next poll; on SQLite it waits for the
-//     poll (WithPollInterval).
+//     poll (WithPollInterval, every 100 ms by default there).
 //     The bound is per instance because what it guards, the workers, are;
 //     a bound across instances would take a lease in the database around
 //     every attempt, two more commits per delivery, and a crashed
@@ -341,6 +347,12 @@ func NewSQLite(ctx context.Context, db *sql.DB, opts ...Option) (*Engine, error)
 
 func newEngine(db any, store *Store, opts []Option) (*Engine, *worker, *river.Config) {
 	e := &Engine{cfg: newConfig(opts), db: db, store: store}
+	if e.cfg.pollInterval == 0 {
+		e.cfg.pollInterval = DefaultPollInterval
+		if _, ok := db.(*sql.DB); ok {
+			e.cfg.pollInterval = max(DefaultSQLitePollInterval, e.cfg.fetchCooldown)
+		}
+	}
 	w := newWorker(e)
 	workers := river.NewWorkers()
 	river.AddWorker(workers, w)
