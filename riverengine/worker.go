@@ -1,6 +1,7 @@
 package riverengine
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -142,7 +143,10 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliveryArgs]) error {
 	// its line briefly or is snoozed (see slots), and one behind an
 	// earlier one with its ordering key is snoozed.
 	args, start := &job.Args, time.Now()
-	line, wait := w.slots.take(args.WebhookID, args.Concurrency, start)
+	// River counts a job's snoozes in its metadata: one that has some
+	// waited before and comes back at its turn.
+	back := bytes.Contains(job.Metadata, []byte(`"snoozes"`))
+	line, wait := w.slots.take(args.WebhookID, args.Concurrency, back, start)
 	if line != nil {
 		var ok bool
 		if start, wait, ok = w.slots.wait(args.WebhookID, args.Concurrency, line, ctx.Done()); !ok && ctx.Err() != nil {
