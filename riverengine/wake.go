@@ -14,7 +14,8 @@ import (
 
 const (
 	// wakeGrain groups the times snoozed jobs come due into one
-	// notification each: about River's fetch cooldown.
+	// notification each, a few of River's fetch cooldowns: a burst's
+	// snoozes make few notifications.
 	wakeGrain = 10 * time.Millisecond
 	// wakeHorizon is River's scheduler interval: a job snoozed for longer
 	// is made scheduled, and River's scheduler notifies the queue when it
@@ -78,9 +79,9 @@ func (w *waker) inserted() {
 		w.mu.Unlock()
 		return
 	}
-	t := w.sent.Add(w.cooldown)
+	t := w.sent.Add(w.cooldown) // the same for every insert skipped since
 	w.mu.Unlock()
-	w.at(t, w.cooldown)
+	w.at(t, time.Millisecond)
 }
 
 // after has the queue notified once a job snoozed for d from now comes
