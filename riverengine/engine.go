@@ -219,7 +219,8 @@ func WithLogger(l *slog.Logger) Option {
 //     wait already, for at most 100 ms; otherwise, or then, it is
 //     snoozed, holding no worker, until about when a slot should free.
 //     So a webhook holds at most twice its limit of an instance's
-//     workers, the second half only in short waits, and a stalled
+//     workers, the second half only in short waits (besides those writing
+//     the records of attempts that have ended), and a stalled
 //     endpoint, whose oldest attempt in flight soon shows it, holds its
 //     limit and the other webhooks keep the rest. On PostgreSQL the engine
 //     notifies its queue when such a snooze (and one for the rate limit,
