@@ -59,10 +59,9 @@ func newPGWaker(pool *pgxpool.Pool, queue string, cooldown time.Duration) *waker
 	}}
 }
 
-// inserted notes jobs this instance inserted just now.
-// River notifies an insert only when its last notification for the queue
-// is a fetch cooldown old, and sends none later for the inserts it
-// skipped: a job committed after the fetch the last notification caused
+// inserted notes jobs this instance inserted just now. River notifies an
+// insert only when its last notification for the queue is a fetch
+// cooldown old, and sends none later for the inserts it skipped: a job committed after the fetch the last notification caused
 // waits for the next insert River notifies, and the last jobs of a burst
 // for the poll (a 1 s poll: the worst latencies at a steady rate). When
 // River skipped this insert, as its limiter would, the queue is notified

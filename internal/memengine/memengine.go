@@ -6,11 +6,12 @@
 // fixed pool of workers serves the webhooks that have work in turn, so a
 // slow or dead endpoint holds at most its concurrency limit of workers and
 // never delays the others. The limit counts a run until its exchange with
-// the receiver ends: recording the attempt holds the worker, not the slot. A delivery held back (engine.Held) keeps its
-// place among its webhook's concurrency until it is due: what held it
-// holds the webhook's other deliveries too, so they stay queued rather
-// than each being run only to be held, which a backlog of thousands would
-// turn into a loop of runs and timers.
+// the receiver ends: recording the attempt holds the worker, not the
+// slot. A delivery held back (engine.Held) keeps its place among its
+// webhook's concurrency until it is due: what held it holds the webhook's
+// other deliveries too, so they stay queued rather than each being run
+// only to be held, which a backlog of thousands would turn into a loop of
+// runs and timers.
 package memengine
 
 import (
