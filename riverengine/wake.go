@@ -46,6 +46,8 @@ type waker struct {
 	cooldown time.Duration
 	mu       sync.Mutex
 	sent     time.Time
+	skipped  time.Time   // when River last skipped one
+	inserts  time.Time   // when to look at skipped inserts; zero when none wait
 	due      []time.Time // when to notify, sorted, each a multiple of its grain
 	trail    time.Time   // when to notify after the last of due; zero when not
 	kick     chan struct{}
@@ -65,22 +67,46 @@ func newPGWaker(pool *pgxpool.Pool, queue string, cooldown time.Duration) *waker
 // waits for the next insert River notifies, and the last jobs of a burst
 // for the poll (a 1 s poll: the worst latencies at a steady rate). When
 // River skipped this insert, as its limiter would, the queue is notified
-// once that cooldown has passed: the trailing notification River does
-// not send. A nil waker does nothing.
+// two cooldowns after River's last notification unless River notified an
+// insert after this one meanwhile, whose fetch finds it: the trailing
+// notification River does not send, and none while inserts keep coming,
+// when River's own follow each other. A nil waker does nothing.
 func (w *waker) inserted() {
 	if w == nil {
 		return
 	}
 	now := time.Now()
 	w.mu.Lock()
+	defer w.mu.Unlock()
 	if now.Sub(w.sent) > w.cooldown {
 		w.sent = now // River notified this insert
-		w.mu.Unlock()
 		return
 	}
-	t := w.sent.Add(w.cooldown) // the same for every insert skipped since
-	w.mu.Unlock()
-	w.at(t, time.Millisecond)
+	w.skipped = now
+	if w.inserts.IsZero() {
+		w.inserts = w.sent.Add(2 * w.cooldown)
+		select {
+		case w.kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// insertsDue reports, at now, whether inserts River skipped wait for a
+// notification, and sets when to look again; w.mu is held.
+func (w *waker) insertsDue(now time.Time) bool {
+	if w.inserts.IsZero() || w.inserts.After(now) {
+		return false
+	}
+	w.inserts = time.Time{}
+	switch {
+	case !w.skipped.After(w.sent): // River notified an insert after them
+		return false
+	case now.Sub(w.sent) >= 2*w.cooldown:
+		return true
+	}
+	w.inserts = w.sent.Add(2 * w.cooldown) // River notified one since, and skipped more
+	return false
 }
 
 // after has the queue notified once a job snoozed for d from now comes
@@ -126,6 +152,9 @@ func (w *waker) run(ctx context.Context, done chan<- struct{}, onErr func(error)
 		} else if !w.trail.IsZero() {
 			next = time.Until(w.trail)
 		}
+		if !w.inserts.IsZero() {
+			next = min(next, time.Until(w.inserts))
+		}
 		w.mu.Unlock()
 		timer.Reset(max(next, 0))
 		select {
@@ -147,6 +176,9 @@ func (w *waker) run(ctx context.Context, done chan<- struct{}, onErr func(error)
 			w.trail = now.Add(wakeTrail)
 		case !w.trail.IsZero() && !w.trail.After(now):
 			w.trail, n = time.Time{}, 1
+		}
+		if w.insertsDue(now) {
+			n++
 		}
 		w.mu.Unlock()
 		if n > 0 {

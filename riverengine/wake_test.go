@@ -44,8 +44,9 @@ func TestWakerNotifiesWhenSnoozesComeDue(t *testing.T) {
 }
 
 // An insert River's limiter would skip, within a cooldown of the last it
-// notified, makes one notification once that cooldown has passed; one it
-// notifies makes none.
+// notified, makes one notification two cooldowns after that one; one it
+// notifies makes none, and one it notifies after those skipped makes the
+// notification for them needless.
 func TestWakerNotifiesInsertsRiverSkipped(t *testing.T) {
 	notified := make(chan time.Time, 10)
 	const cooldown = 40 * time.Millisecond
@@ -61,13 +62,22 @@ func TestWakerNotifiesInsertsRiverSkipped(t *testing.T) {
 	start := time.Now()
 	w.inserted() // River notifies it
 	w.mu.Lock()
-	require.Empty(t, w.due)
+	require.True(t, w.inserts.IsZero())
 	w.mu.Unlock()
 	w.inserted() // skipped by River
 	w.inserted()
-	w.mu.Lock()
-	require.Len(t, w.due, 1, "one trailing notification for the inserts skipped")
-	w.mu.Unlock()
 	at := <-notified
-	require.GreaterOrEqual(t, at.Sub(start), cooldown, "not before River's cooldown has passed")
+	require.GreaterOrEqual(t, at.Sub(start), 2*cooldown, "not before two of River's cooldowns have passed")
+
+	// Skipped, then covered by an insert River notifies: no notification.
+	w.inserted() // River notifies it: its cooldown has passed
+	w.inserted() // skipped
+	w.mu.Lock()
+	w.sent = time.Now().Add(time.Millisecond) // as if River notified an insert after it
+	w.mu.Unlock()
+	select {
+	case at := <-notified:
+		t.Fatalf("notified at %s, though River notified an insert after the one it skipped", at.Sub(start))
+	case <-time.After(4 * cooldown):
+	}
 }
