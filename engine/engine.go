@@ -74,7 +74,9 @@ type Runner interface {
 	// Run makes the next attempt of d, or decides that none is due yet,
 	// records what happened and says what the engine is to do with d.
 	// When Run returns, d's exported fields hold what an engine that
-	// keeps deliveries outside memory must store.
+	// keeps deliveries outside memory must store. When it made an
+	// attempt, it called d.EndExchange once the exchange with the
+	// receiver was over, before recording it (see Delivery.OnExchangeEnd).
 	Run(ctx context.Context, d *Delivery) Result
 	// Abandon ends d, which the engine gives up (it is closing, or its
 	// own attempt limit is reached): d becomes a dead letter whose reason
@@ -153,7 +155,11 @@ type Delivery struct {
 	// QueueSize bounds how many deliveries to the webhook an engine holds
 	// at once, running and between retries included.
 	QueueSize int
-	// Concurrency bounds how many deliveries to the webhook run at once.
+	// Concurrency bounds how many deliveries to the webhook are in their
+	// exchange with the receiver at once: a run counts from its start
+	// until the Runner calls EndExchange, or until Run returns when it
+	// does not. The limit protects the receiver; recording an attempt
+	// that has ended holds none of it.
 	Concurrency int
 	// OrderingKey is the value at the webhook's ordering-key path in the
 	// event; "" when the webhook is unordered or the event has no value
@@ -170,6 +176,29 @@ type Delivery struct {
 	// attempt, the retry schedule). An engine that holds the delivery in
 	// memory keeps it; one that rebuilds the delivery leaves it nil.
 	RunnerState any
+
+	exchangeEnd func() // set by OnExchangeEnd for the run in progress
+}
+
+// OnExchangeEnd has the Runner call f when the attempt of the run the
+// engine is about to start has ended its exchange with the receiver (see
+// EndExchange), so that the engine can give the webhook's Concurrency
+// slot to another delivery while this run records the attempt. An engine
+// calls it before Run, on the goroutine that calls Run, and with nil once
+// Run has returned; f is called at most once, on the goroutine running
+// Run, and not at all by a run that makes no attempt. A nil f sets none.
+func (d *Delivery) OnExchangeEnd(f func()) { d.exchangeEnd = f }
+
+// EndExchange tells the engine that the attempt in progress has ended its
+// exchange with the receiver: the response was read, or the request
+// failed or ran out of time. A Runner calls it then, before it records the
+// attempt. It calls what the engine set with OnExchangeEnd, once; it does
+// nothing when the engine set nothing or it was called already.
+func (d *Delivery) EndExchange() {
+	if f := d.exchangeEnd; f != nil {
+		d.exchangeEnd = nil
+		f()
+	}
 }
 
 // Stats is the state of an engine's queues.

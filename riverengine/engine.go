@@ -36,13 +36,22 @@ const (
 	// the invocation.
 	DefaultRescueAfter = 15 * time.Minute
 	// DefaultFetchCooldown is the shortest time between two fetches of
-	// jobs by one instance; with DefaultWorkers it allows 10,000 jobs a
-	// second. River's own default, 100ms, would cap an instance at 1,000.
-	DefaultFetchCooldown = 10 * time.Millisecond
-	// DefaultPollInterval is how often an instance looks for due jobs
-	// without being told of new ones (SQLite is never told; PostgreSQL
-	// notifies on insert).
+	// jobs by one instance. River also notifies at most one insert per
+	// cooldown, and the engine the others one cooldown later, so it bounds
+	// how long a delivery published at a steady rate waits to be fetched.
+	// Each fetch is a query: a shorter cooldown fetches smaller batches
+	// more often under load. River's own default, 100ms, would cap an
+	// instance at 1,000 jobs a second with DefaultWorkers.
+	DefaultFetchCooldown = 2 * time.Millisecond
+	// DefaultPollInterval is how often an instance on PostgreSQL looks for
+	// due jobs without being told of new ones: PostgreSQL notifies on
+	// insert, and the engine when the deliveries it snoozed come due.
 	DefaultPollInterval = time.Second
+	// DefaultSQLitePollInterval is DefaultPollInterval on SQLite, which is
+	// never told: deliveries snoozed over their webhook's concurrency, or
+	// inserted by another process, wait for the poll. A poll that finds
+	// nothing is one short statement.
+	DefaultSQLitePollInterval = 100 * time.Millisecond
 )
 
 // JobKind is the kind of the River jobs the engine inserts, one per
@@ -81,7 +90,6 @@ func newConfig(opts []Option) config {
 		queue:         DefaultQueue,
 		rescueAfter:   DefaultRescueAfter,
 		fetchCooldown: DefaultFetchCooldown,
-		pollInterval:  DefaultPollInterval,
 		logger:        slog.New(slog.DiscardHandler),
 	}
 	for _, o := range opts {
@@ -138,7 +146,8 @@ func WithFetchCooldown(d time.Duration) Option {
 
 // WithPollInterval sets how often this instance looks for due jobs (retries
 // coming due, and on SQLite new jobs and deliveries snoozed over their
-// webhook's concurrency coming due). Default DefaultPollInterval.
+// webhook's concurrency coming due). Default DefaultPollInterval, and
+// DefaultSQLitePollInterval on SQLite.
 func WithPollInterval(d time.Duration) Option {
 	return optionFunc(func(c *config) {
 		if d > 0 {
@@ -202,20 +211,22 @@ func WithLogger(l *slog.Logger) Option {
 //
 //   - Concurrency bounds the webhook's attempts in flight on each
 //     instance; with several instances its endpoint may see that many
-//     from each. A delivery over the limit counts no attempt. It waits
+//     from each. An attempt gives its slot back when its exchange with
+//     the receiver ends, before its invocation record is written. A delivery over the limit counts no attempt. It waits
 //     for a slot in the webhook's line, holding its worker, when one
 //     should free within 50 ms (going by the webhook's recent attempts on
 //     this instance and the line ahead of it) and fewer than the limit
 //     wait already, for at most 100 ms; otherwise, or then, it is
 //     snoozed, holding no worker, until about when a slot should free.
 //     So a webhook holds at most twice its limit of an instance's
-//     workers, the second half only in short waits, and a stalled
+//     workers, the second half only in short waits (besides those writing
+//     the records of attempts that have ended), and a stalled
 //     endpoint, whose oldest attempt in flight soon shows it, holds its
 //     limit and the other webhooks keep the rest. On PostgreSQL the engine
 //     notifies its queue when such a snooze (and one for the rate limit,
 //     a breaker or an ordering key) of under 5 s comes due, so that it is
 //     fetched then and not at the next poll; on SQLite it waits for the
-//     poll (WithPollInterval).
+//     poll (WithPollInterval, every 100 ms by default there).
 //     The bound is per instance because what it guards, the workers, are;
 //     a bound across instances would take a lease in the database around
 //     every attempt, two more commits per delivery, and a crashed
@@ -308,7 +319,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Engine, erro
 	}
 	e.queue, e.worker = &pgQueue{riverClient: riverClient[pgx.Tx]{client}, pool: pool}, w
 	if !e.cfg.publishOnly {
-		e.waker = newPGWaker(pool, e.cfg.queue)
+		e.waker = newPGWaker(pool, e.cfg.queue, e.cfg.fetchCooldown)
 	}
 	return e, nil
 }
@@ -345,6 +356,12 @@ func NewSQLite(ctx context.Context, db *sql.DB, opts ...Option) (*Engine, error)
 
 func newEngine(db any, store *Store, opts []Option) (*Engine, *worker, *river.Config) {
 	e := &Engine{cfg: newConfig(opts), db: db, store: store}
+	if e.cfg.pollInterval == 0 {
+		e.cfg.pollInterval = DefaultPollInterval
+		if _, ok := db.(*sql.DB); ok {
+			e.cfg.pollInterval = max(DefaultSQLitePollInterval, e.cfg.fetchCooldown)
+		}
+	}
 	w := newWorker(e)
 	workers := river.NewWorkers()
 	river.AddWorker(workers, w)
@@ -461,6 +478,10 @@ func (e *Engine) Enqueue(ctx context.Context, tx engine.Tx, batch []*engine.Deli
 		}
 		return ee
 	}
+	// In the caller's transaction River's limiter counts the insert as
+	// well; a job whose commit comes after the trailing notification
+	// waits for a later one or the poll.
+	e.waker.inserted()
 	if ref != 0 && !e.cfg.publishOnly {
 		// This instance likely runs some of the batch: it need not read
 		// the event back. A rolled-back tx leaves an entry no job refers to.

@@ -2,6 +2,7 @@ package riverengine_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/outhook/outhook/riverengine"
 	"github.com/outhook/outhook/webhook"
@@ -72,9 +75,9 @@ func benchLatencyPostgres(b *testing.B, opts ...riverengine.Option) {
 // BenchmarkBurst measures the time from Publish to the receiver when one
 // webhook with the default settings (webhook.DefaultConcurrency, the
 // engine's DefaultWorkers, the pool the tests give) gets a burst on
-// PostgreSQL: 500 events a second (rate=500), or all b.N at once from 8
-// publishers (rate=backlog), which queues them faster than 16 attempts at
-// a time deliver them. It reports the median, 99th percentile and worst
+// PostgreSQL, and on SQLite (engine=river-sqlite/...): 500 events a
+// second (rate=500), or all b.N at once from 8 publishers (rate=backlog),
+// which queues them faster than 16 attempts at a time deliver them. It reports the median, 99th percentile and worst
 // latency, the deliveries a second from the first Publish to the last
 // arrival, and how often River snoozed a delivery's job before the
 // attempt that delivered it (over its webhook's concurrency). Its anchor,
@@ -99,17 +102,38 @@ func BenchmarkBurst(b *testing.B) {
 		}
 	}
 	b.Run("rate=500", func(b *testing.B) {
-		benchBurst(b, 0, func(send func(n int)) { paceEvery(b, 2*time.Millisecond, send) })
+		benchBurst(b, "postgres", 0, func(send func(n int)) { paceEvery(b, 2*time.Millisecond, send) })
 	})
-	b.Run("rate=backlog", func(b *testing.B) { benchBurst(b, 0, backlog(b)) })
-	b.Run("rate=backlog/anchor=concurrency-100", func(b *testing.B) { benchBurst(b, riverengine.DefaultWorkers, backlog(b)) })
+	b.Run("rate=backlog", func(b *testing.B) { benchBurst(b, "postgres", 0, backlog(b)) })
+	b.Run("rate=backlog/anchor=concurrency-100", func(b *testing.B) { benchBurst(b, "postgres", riverengine.DefaultWorkers, backlog(b)) })
+	b.Run("engine=river-sqlite/rate=500", func(b *testing.B) {
+		benchBurst(b, "sqlite", 0, func(send func(n int)) { paceEvery(b, 2*time.Millisecond, send) })
+	})
+	b.Run("engine=river-sqlite/rate=backlog", func(b *testing.B) { benchBurst(b, "sqlite", 0, backlog(b)) })
 }
 
 // benchBurst has publish send the burst to one webhook of the given
-// concurrency (zero: the default).
-func benchBurst(b *testing.B, concurrency int, publish func(send func(n int))) {
-	url := needPostgres(b)
-	pool, eng := newPostgresEngine(b, url)
+// concurrency (zero: the default), on db: "postgres" or "sqlite".
+func benchBurst(b *testing.B, db string, concurrency int, publish func(send func(n int))) {
+	var eng *riverengine.Engine
+	var snoozes func() (mean float64, most int, err error)
+	if db == "postgres" {
+		var pool *pgxpool.Pool
+		pool, eng = newPostgresEngine(b, needPostgres(b))
+		snoozes = func() (mean float64, most int, err error) {
+			err = pool.QueryRow(context.Background(), `SELECT coalesce(avg(coalesce((metadata->>'snoozes')::int, 0)), 0), coalesce(max((metadata->>'snoozes')::int), 0)
+				FROM river_job WHERE kind = $1`, riverengine.JobKind).Scan(&mean, &most)
+			return mean, most, err
+		}
+	} else {
+		var sdb *sql.DB
+		sdb, eng = newSQLiteEngine(b)
+		snoozes = func() (mean float64, most int, err error) {
+			err = sdb.QueryRow(`SELECT coalesce(avg(coalesce(json_extract(metadata, '$.snoozes'), 0)), 0), coalesce(max(json_extract(metadata, '$.snoozes')), 0)
+				FROM river_job WHERE kind = ?`, riverengine.JobKind).Scan(&mean, &most)
+			return mean, most, err
+		}
+	}
 	lat := newLatencyReceiver(b)
 	d, err := webhook.New(dispatcherOptions(eng)...)
 	if err != nil {
@@ -132,10 +156,8 @@ func benchBurst(b *testing.B, concurrency int, publish func(send func(n int))) {
 	})
 	lat.report(b)
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "deliveries/s")
-	var mean float64
-	var most int
-	if err := pool.QueryRow(context.Background(), `SELECT coalesce(avg(coalesce((metadata->>'snoozes')::int, 0)), 0), coalesce(max((metadata->>'snoozes')::int), 0)
-		FROM river_job WHERE kind = $1`, riverengine.JobKind).Scan(&mean, &most); err != nil {
+	mean, most, err := snoozes()
+	if err != nil {
 		b.Fatal(err)
 	}
 	b.ReportMetric(mean, "snoozes/delivery")

@@ -26,7 +26,9 @@ const (
 
 // slots keeps each webhook's attempts in flight on this instance within
 // the webhook's concurrency, so that a slow or dead endpoint holds at most
-// that many workers running attempts.
+// that many workers running attempts. An attempt holds its slot until its
+// exchange with the receiver ends; its worker then records it without
+// one (engine.Delivery.OnExchangeEnd).
 //
 // A delivery over the limit waits in the webhook's line, holding its
 // worker, when a slot should free soon (within lineWait/2, going by the
@@ -38,7 +40,11 @@ const (
 // worker: each is given a turn after the last one given, a slot's worth of
 // time later (the webhook's attempt time over its limit), so that a
 // backlog comes back about when slots free, once per delivery, rather than
-// all at once and again and again.
+// all at once and again and again. One that comes back at its turn and
+// finds no room again keeps its place: it is given a near turn, after
+// the line and the near turns given, and the others' schedule moves a
+// slot on; not a turn behind the whole schedule, which under a backlog
+// would send it back there again and again.
 //
 // A webhook thus holds at most twice its limit of workers, the second
 // half only while its attempts end within lineWait/2 per slot, and each
@@ -53,6 +59,7 @@ type hookSlots struct {
 	started  []time.Time   // the attempts in flight, oldest first
 	attempt  time.Duration // moving average of an attempt's time
 	lastTurn time.Time     // when the delivery sent to wait last comes back
+	lastNear time.Time     // the same, of those given a near turn
 	// line holds the deliveries waiting for a slot, first come first;
 	// give hands its slot to the first, sending the attempt's start.
 	line []chan time.Time
@@ -63,9 +70,10 @@ func newSlots() *slots { return &slots{hooks: map[string]*hookSlots{}} }
 // take takes one of webhookID's slots for an attempt starting now. When
 // none is free it either puts the caller in the webhook's line, returning
 // the channel on which the slot comes (see wait), or says how long to
-// snooze. A limit of zero or less is none (jobs queued before limits
-// existed).
-func (s *slots) take(webhookID string, limit int, now time.Time) (line <-chan time.Time, snooze time.Duration) {
+// snooze: back is set for a delivery that waited before and has come back
+// at its turn, which is given a near one. A limit of zero or less is none
+// (jobs queued before limits existed).
+func (s *slots) take(webhookID string, limit int, back bool, now time.Time) (line <-chan time.Time, snooze time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	h := s.hooks[webhookID]
@@ -83,7 +91,30 @@ func (s *slots) take(webhookID string, limit int, now time.Time) (line <-chan ti
 		h.line = append(h.line, c)
 		return c, 0
 	}
+	if back {
+		return nil, h.nearTurn(slot, now)
+	}
 	return nil, h.snooze(slot, now)
+}
+
+// nearTurn is the snooze of a delivery that had its turn and found no
+// room: the first turn after the line and the near turns given, a slot
+// apart. The schedule of the others makes room for it: their next turn
+// comes a slot later.
+func (h *hookSlots) nearTurn(slot time.Duration, now time.Time) time.Duration {
+	turn := h.lastNear
+	if first := now.Add(slot * time.Duration(len(h.line))); turn.Before(first) {
+		turn = first
+	}
+	turn = turn.Add(slot)
+	if latest := now.Add(maxSlotWait); turn.After(latest) {
+		turn = latest
+	}
+	h.lastNear = turn
+	if h.lastTurn.After(now) {
+		h.lastTurn = h.lastTurn.Add(slot)
+	}
+	return max(turn.Sub(now), minSlotWait)
 }
 
 // snooze gives a delivery that does not wait in line its turn, a slot's
@@ -164,7 +195,7 @@ func (s *slots) give(webhookID string, started time.Time, took time.Duration, no
 		next <- now
 		return
 	}
-	if len(h.started) == 0 && !h.lastTurn.After(now) {
+	if len(h.started) == 0 && !h.lastTurn.After(now) && !h.lastNear.After(now) {
 		delete(s.hooks, webhookID) // idle: forget it, removed webhooks included
 	}
 }

@@ -16,7 +16,7 @@ func TestSlots(t *testing.T) {
 	s := newSlots()
 	now := time.Unix(1773134100, 0)
 	take := func(id string, limit int, at time.Time) (bool, time.Duration) {
-		line, snooze := s.take(id, limit, at)
+		line, snooze := s.take(id, limit, false, at)
 		return line != nil, snooze
 	}
 	snoozed := func(d time.Duration) func(bool, time.Duration) {
@@ -80,11 +80,11 @@ func TestSlotLine(t *testing.T) {
 	s := newSlots()
 	now := time.Now()
 	const limit = 2
-	s.take("a", limit, now)
-	s.take("a", limit, now)
+	s.take("a", limit, false, now)
+	s.take("a", limit, false, now)
 	s.hooks["a"].attempt = 10 * time.Millisecond // a fast endpoint
-	first, _ := s.take("a", limit, now)
-	second, _ := s.take("a", limit, now)
+	first, _ := s.take("a", limit, false, now)
+	second, _ := s.take("a", limit, false, now)
 	require.NotNil(t, first)
 	require.NotNil(t, second)
 
@@ -102,7 +102,7 @@ func TestSlotLine(t *testing.T) {
 	require.GreaterOrEqual(t, snooze, minSlotWait)
 	require.Empty(t, s.hooks["a"].line, "one that gave up waiting leaves the line")
 
-	third, _ := s.take("a", limit, handed)
+	third, _ := s.take("a", limit, false, handed)
 	require.NotNil(t, third)
 	done := make(chan struct{})
 	close(done)
@@ -115,4 +115,30 @@ func TestSlotLine(t *testing.T) {
 	s.give("a", now, 0, time.Now())
 	s.give("a", handed, 0, time.Now().Add(maxSlotWait))
 	require.Empty(t, s.hooks)
+}
+
+// A delivery that comes back at its turn and finds no room is given a
+// near turn, a slot after the line, ahead of the turns given to the
+// others, which stay where they were.
+func TestSlotsNearTurn(t *testing.T) {
+	s := newSlots()
+	now := time.Unix(1773134100, 0)
+	slot := attemptGuess / 2
+	for range 2 {
+		line, snooze := s.take("a", 2, false, now)
+		require.Nil(t, line)
+		require.Zero(t, snooze)
+	}
+	line, _ := s.take("a", 2, false, now)
+	require.NotNil(t, line)
+	_, snooze := s.take("a", 2, false, now)
+	require.Equal(t, 2*slot, snooze, "behind the line")
+	_, snooze = s.take("a", 2, false, now)
+	require.Equal(t, 3*slot, snooze, "behind the last turn given")
+	_, snooze = s.take("a", 2, true, now)
+	require.Equal(t, 2*slot, snooze, "back at its turn: after the line, not behind the schedule")
+	_, snooze = s.take("a", 2, true, now)
+	require.Equal(t, 3*slot, snooze, "after the near turns given")
+	_, snooze = s.take("a", 2, false, now)
+	require.Equal(t, 6*slot, snooze, "the schedule made room for the two near turns")
 }

@@ -14,7 +14,8 @@ import (
 
 const (
 	// wakeGrain groups the times snoozed jobs come due into one
-	// notification each: about River's fetch cooldown.
+	// notification each, a few of River's fetch cooldowns: a burst's
+	// snoozes make few notifications.
 	wakeGrain = 10 * time.Millisecond
 	// wakeHorizon is River's scheduler interval: a job snoozed for longer
 	// is made scheduled, and River's scheduler notifies the queue when it
@@ -33,23 +34,79 @@ const (
 )
 
 // waker tells the instances working a queue on PostgreSQL to fetch when
-// jobs this instance snoozed come due, as an insert does. Without it a
-// burst's snoozed jobs, once publishing stops, wait for the next poll
-// (WithPollInterval), and the tail of the burst with them.
+// jobs this instance snoozed come due, and after inserts River did not
+// notify, as an insert it notifies does. Without it a burst's snoozed
+// jobs, once publishing stops, wait for the next poll (WithPollInterval),
+// and the tail of the burst with them.
 type waker struct {
 	notify func(ctx context.Context) error
-	mu     sync.Mutex
-	due    []time.Time // when to notify, sorted, each a multiple of wakeGrain
-	trail  time.Time   // when to notify after the last of due; zero when not
-	kick   chan struct{}
+	// cooldown is River's fetch cooldown, which also spaces its insert
+	// notifications; sent is when River last notified an insert of this
+	// instance's, as its limiter decides.
+	cooldown time.Duration
+	mu       sync.Mutex
+	sent     time.Time
+	skipped  time.Time   // when River last skipped one
+	inserts  time.Time   // when to look at skipped inserts; zero when none wait
+	due      []time.Time // when to notify, sorted, each a multiple of its grain
+	trail    time.Time   // when to notify after the last of due; zero when not
+	kick     chan struct{}
 }
 
-func newPGWaker(pool *pgxpool.Pool, queue string) *waker {
+func newPGWaker(pool *pgxpool.Pool, queue string, cooldown time.Duration) *waker {
 	exec := riverpgxv5.New(pool).GetExecutor()
 	payload := fmt.Sprintf(`{"queue": %q}`, queue)
-	return &waker{kick: make(chan struct{}, 1), notify: func(ctx context.Context) error {
+	return &waker{cooldown: cooldown, kick: make(chan struct{}, 1), notify: func(ctx context.Context) error {
 		return exec.NotifyMany(ctx, &riverdriver.NotifyManyParams{Topic: riverInsertTopic, Payload: []string{payload}})
 	}}
+}
+
+// inserted notes jobs this instance inserted just now. River notifies an
+// insert only when its last notification for the queue is a fetch
+// cooldown old, and sends none later for the inserts it skipped: a job committed after the fetch the last notification caused
+// waits for the next insert River notifies, and the last jobs of a burst
+// for the poll (a 1 s poll: the worst latencies at a steady rate). When
+// River skipped this insert, as its limiter would, the queue is notified
+// two cooldowns after River's last notification unless River notified an
+// insert after this one meanwhile, whose fetch finds it: the trailing
+// notification River does not send, and none while inserts keep coming,
+// when River's own follow each other. A nil waker does nothing.
+func (w *waker) inserted() {
+	if w == nil {
+		return
+	}
+	now := time.Now()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if now.Sub(w.sent) > w.cooldown {
+		w.sent = now // River notified this insert
+		return
+	}
+	w.skipped = now
+	if w.inserts.IsZero() {
+		w.inserts = w.sent.Add(2 * w.cooldown)
+		select {
+		case w.kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// insertsDue reports, at now, whether inserts River skipped wait for a
+// notification, and sets when to look again; w.mu is held.
+func (w *waker) insertsDue(now time.Time) bool {
+	if w.inserts.IsZero() || w.inserts.After(now) {
+		return false
+	}
+	w.inserts = time.Time{}
+	switch {
+	case !w.skipped.After(w.sent): // River notified an insert after them
+		return false
+	case now.Sub(w.sent) >= 2*w.cooldown:
+		return true
+	}
+	w.inserts = w.sent.Add(2 * w.cooldown) // River notified one since, and skipped more
+	return false
 }
 
 // after has the queue notified once a job snoozed for d from now comes
@@ -59,7 +116,14 @@ func (w *waker) after(d time.Duration) {
 	if w == nil || d <= 0 || d > wakeHorizon {
 		return
 	}
-	t := time.Now().Add(d).Truncate(wakeGrain).Add(wakeGrain)
+	w.at(time.Now().Add(d), wakeGrain)
+}
+
+// at has the queue notified at t, rounded up to a multiple of grain, so
+// that the times within a grain make one notification.
+func (w *waker) at(t time.Time, grain time.Duration) {
+	grain = max(grain, time.Millisecond)
+	t = t.Truncate(grain).Add(grain)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	i, found := slices.BinarySearchFunc(w.due, t, time.Time.Compare)
@@ -88,6 +152,9 @@ func (w *waker) run(ctx context.Context, done chan<- struct{}, onErr func(error)
 		} else if !w.trail.IsZero() {
 			next = time.Until(w.trail)
 		}
+		if !w.inserts.IsZero() {
+			next = min(next, time.Until(w.inserts))
+		}
 		w.mu.Unlock()
 		timer.Reset(max(next, 0))
 		select {
@@ -109,6 +176,9 @@ func (w *waker) run(ctx context.Context, done chan<- struct{}, onErr func(error)
 			w.trail = now.Add(wakeTrail)
 		case !w.trail.IsZero() && !w.trail.After(now):
 			w.trail, n = time.Time{}, 1
+		}
+		if w.insertsDue(now) {
+			n++
 		}
 		w.mu.Unlock()
 		if n > 0 {

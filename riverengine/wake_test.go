@@ -42,3 +42,42 @@ func TestWakerNotifiesWhenSnoozesComeDue(t *testing.T) {
 	var none *waker
 	none.after(time.Millisecond) // SQLite: nothing to do
 }
+
+// An insert River's limiter would skip, within a cooldown of the last it
+// notified, makes one notification two cooldowns after that one; one it
+// notifies makes none, and one it notifies after those skipped makes the
+// notification for them needless.
+func TestWakerNotifiesInsertsRiverSkipped(t *testing.T) {
+	notified := make(chan time.Time, 10)
+	const cooldown = 40 * time.Millisecond
+	w := &waker{cooldown: cooldown, kick: make(chan struct{}, 1), notify: func(context.Context) error {
+		notified <- time.Now()
+		return nil
+	}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go w.run(ctx, done, func(err error) { t.Error(err) })
+	defer func() { cancel(); <-done }()
+
+	start := time.Now()
+	w.inserted() // River notifies it
+	w.mu.Lock()
+	require.True(t, w.inserts.IsZero())
+	w.mu.Unlock()
+	w.inserted() // skipped by River
+	w.inserted()
+	at := <-notified
+	require.GreaterOrEqual(t, at.Sub(start), 2*cooldown, "not before two of River's cooldowns have passed")
+
+	// Skipped, then covered by an insert River notifies: no notification.
+	w.inserted() // River notifies it: its cooldown has passed
+	w.inserted() // skipped
+	w.mu.Lock()
+	w.sent = time.Now().Add(time.Millisecond) // as if River notified an insert after it
+	w.mu.Unlock()
+	select {
+	case at := <-notified:
+		t.Fatalf("notified at %s, though River notified an insert after the one it skipped", at.Sub(start))
+	case <-time.After(4 * cooldown):
+	}
+}

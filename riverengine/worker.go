@@ -1,6 +1,7 @@
 package riverengine
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -142,7 +143,10 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliveryArgs]) error {
 	// its line briefly or is snoozed (see slots), and one behind an
 	// earlier one with its ordering key is snoozed.
 	args, start := &job.Args, time.Now()
-	line, wait := w.slots.take(args.WebhookID, args.Concurrency, start)
+	// River counts a job's snoozes in its metadata: one that has some
+	// waited before and comes back at its turn.
+	back := bytes.Contains(job.Metadata, []byte(`"snoozes"`))
+	line, wait := w.slots.take(args.WebhookID, args.Concurrency, back, start)
 	if line != nil {
 		var ok bool
 		if start, wait, ok = w.slots.wait(args.WebhookID, args.Concurrency, line, ctx.Done()); !ok && ctx.Err() != nil {
@@ -152,8 +156,18 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliveryArgs]) error {
 	if wait > 0 {
 		return w.snooze(wait)
 	}
-	var took time.Duration
-	defer func() { w.slots.give(args.WebhookID, start, took, time.Now()) }()
+	// The slot is given back when the attempt's exchange with the
+	// receiver ends (engine.Delivery.OnExchangeEnd), before the Runner
+	// records it, or else when Work returns; took is the time it was held
+	// by an attempt, zero when none was made.
+	gave := false
+	give := func(took time.Duration) {
+		if !gave {
+			gave = true
+			w.slots.give(args.WebhookID, start, took, time.Now())
+		}
+	}
+	defer give(0)
 	if args.OrderingKey != "" {
 		blocked, due, err := w.engine.queue.turn(ctx, job)
 		if err != nil && ctx.Err() == nil {
@@ -177,9 +191,11 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliveryArgs]) error {
 		return river.JobSnooze(eventRetry)
 	}
 	attempted := time.Now()
+	del.OnExchangeEnd(func() { give(time.Since(attempted)) })
 	res := w.engine.runner.Run(ctx, del)
+	del.OnExchangeEnd(nil)
 	if res.Outcome != engine.Held {
-		took = time.Since(attempted)
+		give(time.Since(attempted))
 	}
 	switch res.Outcome {
 	case engine.Interrupted:

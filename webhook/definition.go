@@ -178,7 +178,7 @@ type DeliverySettings struct {
 	// Retry replaces the Dispatcher's retry policy.
 	Retry *RetryPolicy `json:"retry,omitempty"`
 	// Concurrency is how many deliveries to this webhook may be in flight at
-	// once.
+	// once, until their request's answer is read (see WithConcurrency).
 	Concurrency int `json:"concurrency,omitempty"`
 	// QueueSize is how many deliveries to this webhook may wait, in flight
 	// or between retries included.

@@ -107,6 +107,11 @@ func (d *Dispatcher) run(ctx context.Context, del *delivery) engine.Result {
 	attempted = true
 
 	inv := d.send(ctx, h, del)
+	// The exchange is over: the tenant's in-flight limit and the webhook's
+	// concurrency bound exchanges with receivers; the record below is ours.
+	leave(true)
+	leave = func(bool) {}
+	del.EndExchange()
 	if ctx.Err() == nil { // before the breaker, so that Failing comes before Disabled
 		d.ops.attempt(h, del, inv.Outcome == Delivered, inv.status, inv.Reason)
 	}

@@ -475,9 +475,10 @@ func WithWorkers(n int) Option {
 }
 
 // WithConcurrency sets how many deliveries to one webhook may be in flight
-// at once, unless the webhook's Delivery settings say otherwise; a slow
-// endpoint holds at most this many workers. At least 1; default
-// DefaultConcurrency.
+// at once (from the start of a run until its request's answer is read:
+// writing the invocation record holds no slot), unless the webhook's
+// Delivery settings say otherwise; a slow endpoint holds at most this many
+// workers. At least 1; default DefaultConcurrency.
 func WithConcurrency(n int) Option {
 	return optionFunc(func(c *config) {
 		if n < 1 {

@@ -531,8 +531,9 @@ type TenantLimits struct {
 	// MaxWebhooks bounds how many webhooks the tenant may have.
 	MaxWebhooks int
 	// MaxInFlight bounds how many of the tenant's deliveries are attempted
-	// at once, across its webhooks; a delivery over it waits, holding no
-	// worker and counting no attempt.
+	// at once (until their request's answer is read), across its
+	// webhooks; a delivery over it waits, holding no worker and counting
+	// no attempt.
 	MaxInFlight int
 	// Rate caps how fast the tenant's deliveries are attempted, across
 	// its webhooks; nil means no cap.

@@ -5,11 +5,13 @@
 // Each webhook has its own bounded queue and concurrency limit, and a
 // fixed pool of workers serves the webhooks that have work in turn, so a
 // slow or dead endpoint holds at most its concurrency limit of workers and
-// never delays the others. A delivery held back (engine.Held) keeps its
-// place among its webhook's concurrency until it is due: what held it
-// holds the webhook's other deliveries too, so they stay queued rather
-// than each being run only to be held, which a backlog of thousands would
-// turn into a loop of runs and timers.
+// never delays the others. The limit counts a run until its exchange with
+// the receiver ends: recording the attempt holds the worker, not the
+// slot. A delivery held back (engine.Held) keeps its place among its
+// webhook's concurrency until it is due: what held it holds the webhook's
+// other deliveries too, so they stay queued rather than each being run
+// only to be held, which a backlog of thousands would turn into a loop of
+// runs and timers.
 package memengine
 
 import (
@@ -375,6 +377,19 @@ func (e *Engine) worker(slot int) {
 	defer cancel()
 	wc := e.deadlines.Worker(ctx)
 	defer func() { e.deadlines.Release(wc) }()
+	// The run's slot of its webhook's concurrency is given back when its
+	// exchange with the receiver ends (engine.Delivery.OnExchangeEnd),
+	// while it records the attempt, or else when Run returns. One func per
+	// worker, so that a run allocates none.
+	var running *webhookQueue
+	gave := false
+	endExchange := func() {
+		e.mu.Lock()
+		gave = true
+		running.inflight--
+		e.readyLocked(running) // this worker is busy recording: wake another
+		e.mu.Unlock()
+	}
 	e.mu.Lock()
 	for {
 		for len(e.ready) == 0 && !e.stopping {
@@ -385,6 +400,7 @@ func (e *Engine) worker(slot int) {
 			return
 		}
 		q := e.ready[0]
+		running = q
 		e.ready[0] = nil
 		e.ready = e.ready[1:]
 		q.isReady = false
@@ -394,7 +410,9 @@ func (e *Engine) worker(slot int) {
 		e.readyLocked(q) // more work and room: back in turn, behind the others
 		e.mu.Unlock()
 
+		d.OnExchangeEnd(endExchange)
 		res := e.runner.Run(wc.Context(), d)
+		d.OnExchangeEnd(nil)
 		if wc.Spent() {
 			e.deadlines.Release(wc)
 			wc = e.deadlines.Worker(ctx)
@@ -402,7 +420,10 @@ func (e *Engine) worker(slot int) {
 
 		e.mu.Lock()
 		e.running[slot] = nil
-		q.inflight--
+		if !gave {
+			q.inflight--
+		}
+		gave = false
 		switch {
 		case res.Outcome == engine.Held && !e.stopping:
 			q.parked++
