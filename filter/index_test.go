@@ -224,3 +224,33 @@ func TestCandidatesCostFollowsTheEventsValues(t *testing.T) {
 	t.Logf("1,000 values: %v; 16,000: %v", small, large)
 	require.Less(t, large, 200*small+5*time.Millisecond, "1,000 values: %v; 16,000: %v", small, large)
 }
+
+// An Index of many filters, each under a value of its own (a requester)
+// or under two (an integration and its replica), holds a few large tables
+// rather than objects per filter, which the collector would mark at every
+// cycle while the index lives.
+func TestIndexHoldsNoObjectPerFilter(t *testing.T) {
+	const n = 20_000
+	filters := make([]*filter.Filter, n)
+	for i := range filters {
+		c := filter.Eq("data.requester.id", fmt.Sprint("usr-", i))
+		if i%2 == 1 {
+			c = filter.In("data.integration.id", fmt.Sprint("int-", i), fmt.Sprint("int-", i, "-replica"))
+		}
+		filters[i] = filter.Must(filter.New(c))
+	}
+	var ix filter.Index[int]
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for i, f := range filters {
+		ix.Add(i, f)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(filters)
+	perFilter := float64(after.HeapObjects-before.HeapObjects) / n
+	t.Logf("%.2f objects and %d bytes held per filter", perFilter, (after.HeapAlloc-before.HeapAlloc)/n)
+	require.Less(t, perFilter, 0.25)
+	require.Equal(t, []int{7}, ix.Candidates(nil, map[string]any{"data": map[string]any{"integration": map[string]any{"id": "int-7-replica"}}}))
+}
