@@ -223,7 +223,7 @@ func (ix *Index[T]) Candidates(dst []T, event any) []T {
 			if !ok {
 				continue
 			}
-			if _, found := p.byValue[k]; !found {
+			if _, in := p.byValue[k]; !in {
 				continue
 			}
 			b := bucket{p, k}
