@@ -1,7 +1,6 @@
 package defstore
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/binary"
@@ -24,11 +23,14 @@ const HistoryKept = 100
 //
 // Get and Count take constant time; List a time logarithmic in the
 // tenant's number of definitions plus the page; Changes a time logarithmic
-// in the number of definitions plus the page. A definition costs its
-// bytes (id, name, definition, secrets) plus about 300 bytes, its
+// in the number of definitions plus the page. A definition costs its id
+// and name, the bytes of its definition and secrets that it does not
+// share with a recently stored definition, and about 300 bytes, its
 // revisions included; lists of triggers and actors are kept once each.
-// List's cursors are ids in URL-safe base64. Memory keeps the HistoryKept newest revisions of each
-// definition, and the tombstones of deleted ones.
+// Definitions are shared whole, secrets never: a definition made from a
+// preset costs about the bytes in which it differs. List's cursors are
+// ids in URL-safe base64. Memory keeps the HistoryKept newest revisions
+// of each definition, and the tombstones of deleted ones.
 type Memory struct {
 	mu      sync.RWMutex
 	tenants map[string]*tenant
@@ -40,6 +42,7 @@ type Memory struct {
 	log   []slot
 	stale int
 	subs  map[*subscription]struct{}
+	pk    packer
 }
 
 var (
@@ -111,9 +114,9 @@ type entry struct {
 	// triggers are the triggers, each preceded by its length, kept once
 	// per distinct list.
 	triggers unique.Handle[string]
-	// data is the definition followed by the sealed secrets, in one
-	// allocation.
-	data    []byte
+	// data is the definition followed by the sealed secrets, packed (see
+	// packer).
+	data    packed
 	version int64
 	seq     uint64
 	created int64 // Unix nanoseconds
@@ -183,7 +186,7 @@ func (m *Memory) Create(ctx context.Context, rec Record, actor string, maxPerTen
 	e.version++
 	e.created = at
 	e.deleted = false
-	e.set(rec)
+	e.set(rec, &m.pk)
 	t.ids.insert(e)
 	t.rename(e, "", false)
 	e.record(created, actor, at)
@@ -208,7 +211,7 @@ func (m *Memory) Update(ctx context.Context, rec Record, version int64, actor st
 	}
 	at := m.now()
 	e.version++
-	e.set(rec)
+	e.set(rec, &m.pk)
 	if e.name != old {
 		t.rename(e, old, true)
 	}
@@ -234,7 +237,7 @@ func (m *Memory) Delete(ctx context.Context, tenant, id string, version int64, a
 	at := m.now()
 	e.version++
 	e.record(deleted, actor, at)
-	e.triggers, e.data, e.defLen = noTriggers, nil, 0
+	e.triggers, e.data, e.defLen = noTriggers, packed{}, 0
 	m.commit(e)
 	return nil
 }
@@ -249,7 +252,7 @@ func (m *Memory) ReplaceSecrets(ctx context.Context, tenant, id string, version 
 	if err != nil {
 		return err
 	}
-	e.data = join(e.data[:e.defLen], secrets)
+	e.data = m.pk.pack(e.data.unpack()[:e.defLen], secrets)
 	e.record(resealed, actor, m.now())
 	m.commit(e)
 	return nil
@@ -449,7 +452,7 @@ func (m *Memory) commit(e *entry) {
 }
 
 // set copies rec's content into e.
-func (e *entry) set(rec Record) {
+func (e *entry) set(rec Record, pk *packer) {
 	if rec.Name != e.name {
 		e.name = strings.Clone(rec.Name)
 	}
@@ -463,7 +466,7 @@ func (e *entry) set(rec Record) {
 		}
 		e.triggers = unique.Make(string(list))
 	}
-	e.data = join(rec.Definition, rec.Secrets)
+	e.data = pk.pack(rec.Definition, rec.Secrets)
 	e.defLen = uint32(len(rec.Definition))
 }
 
@@ -495,15 +498,6 @@ func (e *entry) triggerList() []string {
 	return out
 }
 
-// join returns definition and secrets in a new slice.
-func join(definition, secrets []byte) []byte {
-	if len(definition)+len(secrets) == 0 {
-		return nil
-	}
-	data := make([]byte, 0, len(definition)+len(secrets))
-	return append(append(data, definition...), secrets...)
-}
-
 // record adds a revision, dropping the oldest beyond HistoryKept.
 func (e *entry) record(a action, actor string, at int64) {
 	r := revision{version: e.version, at: at, actor: unique.Make(actor), name: e.name, action: a}
@@ -523,7 +517,7 @@ func (e *entry) output() Record {
 		CreatedAt: time.Unix(0, e.created).UTC(), UpdatedAt: time.Unix(0, last.at).UTC(), UpdatedBy: last.actor.Value(),
 	}
 	r.Triggers = e.triggerList()
-	data := bytes.Clone(e.data)
+	data := e.data.unpack()
 	r.Definition = data[:e.defLen:e.defLen]
 	if len(data) > int(e.defLen) {
 		r.Secrets = data[e.defLen:]

@@ -39,7 +39,7 @@ var (
 	kindDefinitionInvalid   = kind{"definition-invalid", "Invalid webhook definition", http.StatusUnprocessableEntity}
 	kindTemplateInvalid     = kind{"template-invalid", "Invalid body template", http.StatusUnprocessableEntity}
 	kindEventInvalid        = kind{"event-invalid", "Invalid event", http.StatusUnprocessableEntity}
-	kindVersionConflict     = kind{"version-conflict", "Version conflict", http.StatusConflict}
+	kindVersionConflict     = kind{"version-conflict", "Version conflict", http.StatusPreconditionFailed}
 	kindNameTaken           = kind{"name-taken", "Name already used", http.StatusConflict}
 	kindIDTaken             = kind{"id-taken", "Id already used", http.StatusConflict}
 	kindLimitReached        = kind{"limit-reached", "Webhook limit reached", http.StatusConflict}

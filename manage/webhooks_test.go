@@ -58,10 +58,10 @@ func TestWebhookLifecycle(t *testing.T) {
 	require.NotEmpty(t, reqs[0].Header.Get("Webhook-Signature"), "the masked signing secret was kept")
 
 	// A write with the version read before the update conflicts.
-	p := acme.problem(http.StatusConflict, "version-conflict", http.MethodPut, "/webhooks/"+created.ID, got, "If-Match", `"1"`)
+	p := acme.problem(http.StatusPreconditionFailed, "version-conflict", http.MethodPut, "/webhooks/"+created.ID, got, "If-Match", `"1"`)
 	require.EqualValues(t, 2, *p.CurrentVersion)
-	acme.problem(http.StatusConflict, "version-conflict", http.MethodDelete, "/webhooks/"+created.ID, nil, "If-Match", `"1"`)
-	acme.problem(http.StatusConflict, "version-conflict", http.MethodPost, "/webhooks/"+created.ID+"/deactivate", nil, "If-Match", `"1"`)
+	acme.problem(http.StatusPreconditionFailed, "version-conflict", http.MethodDelete, "/webhooks/"+created.ID, nil, "If-Match", `"1"`)
+	acme.problem(http.StatusPreconditionFailed, "version-conflict", http.MethodPost, "/webhooks/"+created.ID+"/deactivate", nil, "If-Match", `"1"`)
 	acme.problem(http.StatusPreconditionRequired, "precondition-required", http.MethodDelete, "/webhooks/"+created.ID, nil, manage.ExpectInvalid, "1")
 	acme.problem(http.StatusBadRequest, "invalid-request", http.MethodDelete, "/webhooks/"+created.ID, nil, "If-Match", `W/"2"`, manage.ExpectInvalid, "1")
 

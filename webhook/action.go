@@ -148,7 +148,8 @@ func (c *config) compileAction(h *hook, fail func(field string, err error)) {
 		fail("action", fmt.Errorf("%w %q: register it with WithAction", ErrUnknownAction, w.Action))
 		return
 	}
-	h.action, h.redactedURL = fn, actionScheme+w.Action
+	h.action = fn
+	h.endpoint.Store(newEndpoint(nil, actionScheme+w.Action))
 }
 
 // roundTrip makes the exchange of one attempt: the request sent, or the

@@ -36,14 +36,12 @@ import (
 // sent to. An update makes a new one, so deliveries already started keep
 // theirs.
 type hook struct {
-	def          Webhook // a private copy
-	tenant       string  // owner of the definition
-	key          string  // the engine's key of its queue (see queueKey)
+	def          Webhook  // a private copy, without its headers
+	headers      []string // the definition's headers: name, value, name, value… in name order
+	tenant       string   // owner of the definition
+	key          string   // the engine's key of its queue (see queueKey)
 	method       string
-	parsedURL    *url.URL // the URL (the probe's when templated); nil for an action
-	redactedURL  string
-	serverAddr   string                           // the URL's host, for spans
-	serverPort   int                              // the URL's port, explicit or implied by the scheme
+	endpoint     atomic.Pointer[endpoint]         // made at the first use (see endpointOf) unless the URL is templated or h an action
 	header       atomic.Pointer[http.Header]      // to send, made at the first attempt (see headerOf)
 	cfg          *config                          // the Dispatcher's, which compiled it
 	recordHeader atomic.Pointer[http.Header]      // header redacted, made at the first attempt (see recordBase)
@@ -56,7 +54,6 @@ type hook struct {
 	retry        *RetryPolicy // the Dispatcher's unless the definition has its own
 	concurrency  int
 	queueSize    int
-	orderingKey  []string           // path segments; nil when unordered
 	version      uint64             // 1 when added, one more at each update
 	limiter      *ratelimit.Limiter // nil when unlimited
 	breaker      *breaker.Breaker   // nil when turned off
@@ -68,6 +65,83 @@ type hook struct {
 	tls          *tls.Config        // nil: the Dispatcher's client's
 }
 
+// webhook returns h's definition, headers included, as a deep copy.
+func (h *hook) webhook() Webhook {
+	w := h.def.clone()
+	w.Headers = h.headerMap()
+	return w
+}
+
+// headerMap returns h's headers in a new map; nil when it has none.
+func (h *hook) headerMap() map[string]string {
+	if h.headers == nil {
+		return nil
+	}
+	m := make(map[string]string, len(h.headers)/2)
+	for i := 0; i < len(h.headers); i += 2 {
+		m[h.headers[i]] = h.headers[i+1]
+	}
+	return m
+}
+
+// endpoint is what a webhook's URL gives its attempts.
+type endpoint struct {
+	url      *url.URL // the URL (the probe's when templated); nil for an action
+	redacted string   // the URL as records and spans show it
+	addr     string   // the URL's host, for spans
+	port     int      // the URL's port, explicit or implied by the scheme
+}
+
+// endpointOf returns h's endpoint. A plain URL's is made when first
+// needed, since most webhooks held are seldom or never sent to, from the
+// URL compile checked, and kept.
+func (h *hook) endpointOf() *endpoint {
+	if ep := h.endpoint.Load(); ep != nil {
+		return ep
+	}
+	u := h.urlForHeader()
+	var redacted string
+	if u != nil {
+		redacted = h.redactorOf().URL(u).String()
+	}
+	ep := newEndpoint(u, redacted)
+	if h.endpoint.CompareAndSwap(nil, ep) {
+		return ep
+	}
+	return h.endpoint.Load()
+}
+
+func newEndpoint(u *url.URL, redacted string) *endpoint {
+	ep := &endpoint{url: u, redacted: redacted}
+	if u != nil {
+		ep.addr = u.Hostname()
+		ep.port, _ = strconv.Atoi(portOf(u))
+	}
+	return ep
+}
+
+// urlForHeader returns h's URL parsed, for the headers and the redactor,
+// which endpointOf needs: the endpoint's when made, or else h.def.URL
+// parsed again, as compile checked it; nil when there is none or it
+// does not parse.
+func (h *hook) urlForHeader() *url.URL {
+	if ep := h.endpoint.Load(); ep != nil {
+		return ep.url
+	}
+	if h.def.URL == "" {
+		return nil // a stand-in for a webhook not held (see ops.deadLettered)
+	}
+	u, err := url.Parse(h.def.URL)
+	if err != nil {
+		return nil
+	}
+	return u
+}
+
+// parsedURL returns h's URL parsed (the probe's when templated); nil for
+// an action.
+func (h *hook) parsedURL() *url.URL { return h.endpointOf().url }
+
 // headerOf returns the headers every request of h sends, canonical names,
 // defaults included. They are made at the first attempt, since most
 // webhooks held are seldom or never sent to, and kept: the same map for
@@ -76,7 +150,7 @@ func (h *hook) headerOf() http.Header {
 	if p := h.header.Load(); p != nil {
 		return *p
 	}
-	header := h.buildHeader(h.def.Headers, h.parsedURL)
+	header := h.buildHeader(h.headerMap(), h.urlForHeader())
 	if h.header.CompareAndSwap(nil, &header) {
 		return header
 	}
@@ -129,7 +203,7 @@ func (h *hook) redactorOf() *redact.Redactor {
 // secret_url_path is set, the proxy's credentials, the TLS secrets a
 // server may echo, and the OAuth client's secret.
 func (h *hook) redactOptions(header http.Header) []redact.Option {
-	w, u := &h.def, h.parsedURL
+	w, u := &h.def, h.urlForHeader()
 	secrets := slices.Clone(w.SigningSecrets)
 	if u != nil && w.SecretURLPath && strings.Trim(u.Path, "/") != "" {
 		secrets = append(secrets, strings.Trim(u.Path, "/"), strings.Trim(u.EscapedPath(), "/"))
@@ -209,27 +283,23 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 		// Sent as Basic authorization, which the token would replace unsaid.
 		fail("url", fmt.Errorf("%w: OAuth sends the Authorization header; the URL may hold no credentials", ErrInvalidAuthentication))
 	}
-	h.parsedURL = u
+	if tt != nil && u != nil {
+		h.endpoint.Store(newEndpoint(u, "")) // what redactOptions reads; redacted below
+	}
 	redactOpts := h.redactOptions(header)
 	if h.oauth != nil {
 		h.oauth.secrets = redactOpts
-		if tt != nil {
-			tt.secrets = append(tt.secrets, clientSecretForms(w.Authentication.OAuth)...)
-		}
-	}
-	if tt != nil {
-		tt.secrets = append(tt.secrets, echoSecrets(w.TLS)...)
 	}
 	h.tls = compileTLS(w, u, fail)
 	red := redact.New(redactOpts...) // made again at the first use (see redactorOf)
-	if u != nil {
-		h.redactedURL = red.URL(u).String()
-		if tt != nil && templated(w.URL) {
+	if tt != nil && u != nil {
+		// A templated target's probe is not h.def.URL: kept now.
+		redacted := red.URL(u).String()
+		if templated(w.URL) {
 			// Spans and errors show the template, as a Tenant's view does.
-			h.redactedURL = w.redacted().URL
+			redacted = w.redacted().URL
 		}
-		h.serverAddr = u.Hostname()
-		h.serverPort, _ = strconv.Atoi(portOf(u))
+		h.endpoint.Store(newEndpoint(u, redacted))
 	}
 
 	schemas, triggerErrs := c.triggerSchemas(w.Triggers)
@@ -303,6 +373,11 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 		validators = append(validators, v)
 	}
 	h.validators = validate.NewSet(validators, validate.Message(w.CustomValidationErrorMessage))
+	if len(validators) == len(w.ResponseValidators) {
+		// Validators compile to the same Set from the same source.
+		rc := c.shared.responseChecks(w.ResponseValidators, w.CustomValidationErrorMessage, h.validators)
+		h.validators, h.def.ResponseValidators = &rc.set, rc.defs
+	}
 
 	h.retry, h.concurrency, h.queueSize = &c.retry, c.concurrency, c.queueSize
 	if d := w.Delivery; d != nil {
@@ -323,8 +398,7 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 			h.queueSize = d.QueueSize
 		}
 		if d.OrderingKey != "" {
-			h.orderingKey = strings.Split(d.OrderingKey, ".")
-			if slices.Contains(h.orderingKey, "") {
+			if slices.Contains(strings.Split(d.OrderingKey, "."), "") {
 				fail("delivery.ordering_key", fmt.Errorf("%w: ordering_key %q is not a dotted path", ErrInvalidSettings, d.OrderingKey))
 			}
 		}
@@ -347,6 +421,15 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 	h.breaker = c.newBreaker(h)
 	if len(errs) > 0 {
 		return nil, errs
+	}
+	// A map of a few headers costs hundreds of bytes; the pairs, a few
+	// dozen.
+	if w.Headers != nil {
+		h.headers = make([]string, 0, 2*len(w.Headers))
+		for _, name := range slices.Sorted(maps.Keys(w.Headers)) {
+			h.headers = append(h.headers, name, w.Headers[name])
+		}
+		h.def.Headers = nil
 	}
 	return h, nil
 }
@@ -404,11 +487,11 @@ func (c *config) compileValidator(rv ResponseValidator) (validate.Validator, str
 // orderingKeyOf returns the value at h's ordering-key path in e, as
 // text; "" when h is unordered or e has no value there.
 func (h *hook) orderingKeyOf(e *event.Event) string {
-	if h.orderingKey == nil {
+	if h.def.Delivery == nil || h.def.Delivery.OrderingKey == "" {
 		return ""
 	}
 	var v any = e.Document()
-	for _, name := range h.orderingKey {
+	for name := range strings.SplitSeq(h.def.Delivery.OrderingKey, ".") {
 		if v, _ = jsondoc.Field(v, name); v == nil {
 			return ""
 		}

@@ -271,7 +271,7 @@ func (d *Dispatcher) definition(e *entry) (Webhook, error) {
 	if sealed := e.sealed.Load(); sealed != nil {
 		return d.openDefinition(defstore.Record{Tenant: e.tenant, ID: e.rec.ID, Version: e.rec.Version, Secrets: *sealed})
 	}
-	w := e.hook.Load().def
+	w := e.hook.Load().webhook()
 	w.Version = 0
 	full, err := json.Marshal(w)
 	if err != nil {
@@ -331,7 +331,7 @@ func sealedFor(tenant, id string) []byte {
 // encode turns a compiled definition into a record: its masked JSON for
 // display, and the whole definition sealed.
 func (d *Dispatcher) encode(tenant string, h *hook) (defstore.Record, error) {
-	w := h.def
+	w := h.webhook()
 	w.Version = 0
 	full, err := json.Marshal(w)
 	if err != nil {

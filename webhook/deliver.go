@@ -2,11 +2,14 @@ package webhook
 
 import (
 	"context"
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"maps"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"slices"
@@ -71,7 +74,7 @@ func (d *Dispatcher) run(ctx context.Context, del *delivery) engine.Result {
 			return d.refuse(ctx, del, fmt.Sprintf("rendering the body: %v", err))
 		}
 		if h.target != nil {
-			if del.target, err = h.target.render(del.Event, h.headerOf(), h.parsedURL); err != nil {
+			if del.target, err = h.target.render(del.Event, h.redactorOf(), h.parsedURL()); err != nil {
 				d.tel.startRun(ctx, del)
 				return d.refuse(ctx, del, err.Error())
 			}
@@ -142,8 +145,8 @@ func (d *Dispatcher) run(ctx context.Context, del *delivery) engine.Result {
 	if inv.Outcome.Final() {
 		d.tel.endDelivery(ctx, del, h.def.Name, inv.Outcome, inv.Reason)
 	}
-	d.record(ctx, inv.Invocation)
-	d.log(ctx, &inv.Invocation)
+	d.keep(ctx, &inv.Invocation)
+	d.log(ctx, &inv.Invocation) // reads it only
 	if retry {
 		return engine.Result{Outcome: engine.Retry, Delay: delay}
 	}
@@ -156,7 +159,7 @@ func (d *Dispatcher) interrupted(ctx context.Context, del *delivery, inv *attemp
 	del.Attempts--
 	inv.Outcome = Retrying
 	inv.Reason = fmt.Sprintf("attempt interrupted, the engine is stopping (%v); it counts for nothing: %s", cause, inv.Reason)
-	d.record(d.life, inv.Invocation)
+	d.keep(d.life, &inv.Invocation)
 	d.log(d.life, &inv.Invocation)
 	return engine.Result{Outcome: engine.Interrupted}
 }
@@ -192,9 +195,11 @@ func (d *Dispatcher) admit(h *hook, del *delivery) (permit breaker.Permit, wait 
 		return breaker.Permit{}, 0, nil
 	}
 	uncounted := d.ops.uncounted(h, del)
-	if s := h.breaker.State(); uncounted && (s == breaker.Closed || s == breaker.HalfOpen) {
-		del.admitted = false // not its probe: held or refused only while it is open or disabled
-		return breaker.Permit{}, 0, nil
+	if uncounted { // the breaker's lock is taken for State only when its answer matters
+		if s := h.breaker.State(); s == breaker.Closed || s == breaker.HalfOpen {
+			del.admitted = false // not its probe: held or refused only while it is open or disabled
+			return breaker.Permit{}, 0, nil
+		}
 	}
 	permit, err = h.breaker.Allow()
 	if err == nil {
@@ -242,7 +247,7 @@ func (d *Dispatcher) reportToBreaker(ctx context.Context, h *hook, permit *break
 func (d *Dispatcher) refuse(ctx context.Context, del *delivery, reason string) engine.Result {
 	h := del.hook
 	inv := Invocation{
-		ID: newID(), DeliveryID: del.ID, Tenant: h.tenant, WebhookID: h.def.ID, WebhookName: h.def.Name, EventType: del.Event.Type(),
+		ID: recordID(), DeliveryID: del.ID, Tenant: h.tenant, WebhookID: h.def.ID, WebhookName: h.def.Name, EventType: del.Event.Type(),
 		EventID: del.Event.ID(), Attempt: del.Attempts, Outcome: Failed, Reason: h.redactorOf().String(reason), StartedAt: d.cfg.now(),
 	}
 	d.deadLetter(del, Failed, inv.Reason)
@@ -269,7 +274,7 @@ func (d *Dispatcher) abandon(del *delivery, err error) {
 	reason := "abandoned: " + err.Error()
 	tenant, id := splitKey(del.WebhookID)
 	inv := Invocation{
-		ID: newID(), DeliveryID: del.ID, Tenant: tenant, WebhookID: id, EventType: del.Event.Type(), EventID: del.Event.ID(),
+		ID: recordID(), DeliveryID: del.ID, Tenant: tenant, WebhookID: id, EventType: del.Event.Type(), EventID: del.Event.ID(),
 		Attempt: del.Attempts, Outcome: Failed, Reason: reason, StartedAt: d.cfg.now(),
 	}
 	if del.hook != nil {
@@ -316,12 +321,23 @@ func (d *Dispatcher) deadLetterIn(ctx context.Context, del *delivery, outcome Ou
 	return lost
 }
 
-func (d *Dispatcher) record(ctx context.Context, inv Invocation) {
-	if err := d.store.Record(ctx, inv); err != nil {
+func (d *Dispatcher) record(ctx context.Context, inv Invocation) { d.keep(ctx, &inv) }
+
+// keep records inv and hands it over: a MemoryStore keeps it as it is,
+// without a copy, so the caller may read inv afterwards but never writes
+// to it, or to what it points to, again.
+func (d *Dispatcher) keep(ctx context.Context, inv *Invocation) {
+	var err error
+	if m, ok := d.store.(*MemoryStore); ok {
+		m.keep(inv)
+	} else {
+		err = d.store.Record(ctx, *inv)
+	}
+	if err != nil {
 		d.cfg.logger.Error("webhook: storing an invocation", "delivery_id", inv.DeliveryID, "webhook_id", inv.WebhookID, "error", err)
 	}
 	if d.cfg.onInvocation != nil {
-		d.cfg.onInvocation(inv)
+		d.cfg.onInvocation(*inv)
 	}
 }
 
@@ -363,7 +379,7 @@ type attempt struct {
 // decides about retries.
 func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt {
 	a := &attempt{Invocation: Invocation{
-		ID: newID(), DeliveryID: del.ID, Tenant: h.tenant, WebhookID: h.def.ID, WebhookName: h.def.Name,
+		ID: recordID(), DeliveryID: del.ID, Tenant: h.tenant, WebhookID: h.def.ID, WebhookName: h.def.Name,
 		EventType: del.Event.Type(), EventID: del.Event.ID(), Attempt: del.Attempts, StartedAt: d.cfg.now(),
 	}}
 	fail := func(reason string) *attempt {
@@ -373,7 +389,7 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt 
 	}
 
 	header := h.attemptHeader(del, a.StartedAt)
-	red, recordedURL := h.redactorOf(), h.redactedURL
+	red, recordedURL := h.redactorOf(), h.endpointOf().redacted
 	if t := del.target; t != nil {
 		red = t.redactor
 		if t.url != nil {
@@ -500,13 +516,13 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt 
 
 // newRequest returns the request of an attempt, without its body: what
 // http.NewRequestWithContext makes of h's method and URL, the URL parsed
-// once, at compile. An action's has no URL; never sent, it carries the
+// once, at the first attempt. An action's has no URL; never sent, it carries the
 // method, the context and the headers to the action.
 func (h *hook) newRequest(ctx context.Context, header http.Header) *http.Request {
 	req := requestOf[h.method].WithContext(ctx) // one allocation, as NewRequest's
-	req.URL, req.Header = h.parsedURL, header
-	if h.parsedURL != nil {
-		req.Host = strings.TrimSuffix(h.parsedURL.Host, ":") // as NewRequest sets it
+	req.URL, req.Header = h.parsedURL(), header
+	if req.URL != nil {
+		req.Host = strings.TrimSuffix(req.URL.Host, ":") // as NewRequest sets it
 	}
 	return req
 }
@@ -612,9 +628,43 @@ func (h *hook) attemptHeader(del *delivery, now time.Time) http.Header {
 		signer.SetHeaders(header, del.ID, now, []byte(del.body))
 		return header
 	}
-	values := []string{del.ID, strconv.FormatInt(now.Unix(), 10)} // one allocation for both
+	values := []string{del.ID, unixText(now)} // one allocation for both
 	header[signature.HeaderID], header[signature.HeaderTimestamp] = values[:1:1], values[1:]
 	return header
+}
+
+// lastUnix holds the text of the latest second unixText formatted: the
+// deliveries of one second share it.
+var lastUnix atomic.Pointer[unixSecond]
+
+type unixSecond struct {
+	sec  int64
+	text string
+}
+
+// unixText returns strconv.FormatInt(t.Unix(), 10), formatted once a
+// second rather than once an attempt.
+func unixText(t time.Time) string {
+	sec := t.Unix()
+	if last := lastUnix.Load(); last != nil && last.sec == sec {
+		return last.text
+	}
+	text := strconv.FormatInt(sec, 10)
+	lastUnix.Store(&unixSecond{sec, text})
+	return text
+}
+
+// recordID returns the identifier of an invocation record: 16 random
+// bytes, hex-encoded, as newID's, but from math/rand/v2's generator, which
+// is seeded from the system's and needs neither a lock nor a system call.
+// A record's id needs only to be unique; it guards nothing.
+func recordID() string {
+	var b [16]byte
+	binary.LittleEndian.PutUint64(b[:8], rand.Uint64())
+	binary.LittleEndian.PutUint64(b[8:], rand.Uint64())
+	var text [32]byte
+	hex.Encode(text[:], b[:])
+	return string(text[:])
 }
 
 // signerOf returns h's signer, nil when h is unsigned. It is made at the
@@ -733,15 +783,15 @@ func (d *Dispatcher) test(ctx context.Context, h *hook, e *event.Event) Invocati
 	body, err := h.render(e)
 	if err != nil {
 		return Invocation{
-			ID: newID(), Tenant: h.tenant, WebhookID: h.def.ID, WebhookName: h.def.Name, EventType: e.Type(), EventID: e.ID(),
+			ID: recordID(), Tenant: h.tenant, WebhookID: h.def.ID, WebhookName: h.def.Name, EventType: e.Type(), EventID: e.ID(),
 			Outcome: Failed, Reason: h.redactorOf().String(fmt.Sprintf("rendering the body: %v", err)), StartedAt: d.cfg.now(),
 		}
 	}
 	del := newDelivery(newID(), h, e, d.cfg.now())
 	if h.target != nil {
-		if del.target, err = h.target.render(e, h.headerOf(), h.parsedURL); err != nil {
+		if del.target, err = h.target.render(e, h.redactorOf(), h.parsedURL()); err != nil {
 			return Invocation{
-				ID: newID(), Tenant: h.tenant, WebhookID: h.def.ID, WebhookName: h.def.Name, EventType: e.Type(), EventID: e.ID(),
+				ID: recordID(), Tenant: h.tenant, WebhookID: h.def.ID, WebhookName: h.def.Name, EventType: e.Type(), EventID: e.ID(),
 				Outcome: Failed, Reason: h.redactorOf().String(err.Error()), StartedAt: d.cfg.now(),
 			}
 		}

@@ -326,7 +326,7 @@ func (d *Dispatcher) create(ctx context.Context, tenant string, hooks []Webhook,
 	out := make([]Webhook, len(compiled))
 	for i, h := range compiled {
 		h.def.Version = stored[i].Version
-		out[i] = h.def.clone()
+		out[i] = h.webhook()
 		d.changed(stored[i].Tenant, stored[i].ID, stored[i].Name, stored[i].Version, defstore.Created, actor)
 	}
 	return out, d.load(stored, compiled)
@@ -472,7 +472,7 @@ func (d *Dispatcher) update(ctx context.Context, tenant string, w Webhook, actor
 	}
 	h.def.Version = rec.Version
 	d.changed(tenant, rec.ID, rec.Name, rec.Version, defstore.Updated, actor)
-	return h.def.clone(), d.load([]defstore.Record{rec}, []*hook{h})
+	return h.webhook(), d.load([]defstore.Record{rec}, []*hook{h})
 }
 
 // closeGrace is how long after Close's ctx the store may take to keep the

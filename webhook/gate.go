@@ -130,7 +130,7 @@ func (d *Dispatcher) gate(ctx context.Context, h *hook, e *event.Event) Decision
 	}
 	var tgt *target
 	if h.target != nil {
-		if tgt, err = h.target.render(e, h.headerOf(), h.parsedURL); err != nil {
+		if tgt, err = h.target.render(e, h.redactorOf(), h.parsedURL()); err != nil {
 			return refuse(Failed, err.Error())
 		}
 	}

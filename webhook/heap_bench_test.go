@@ -45,7 +45,7 @@ func realisticDefinition(tb testing.TB, i int, body string) webhook.Webhook {
 // AddAll holds (B/definition), the definition itself included, measured
 // with runtime.MemStats over 2,000 definitions: preset/ all with one body
 // template, as most tenants have; own/ each with a body of its own. The
-// default definition store's records (about 1.6 KB each here) are
+// default definition store's records (about 600 bytes each here) are
 // included; bench's BenchmarkScale reports the store's share apart.
 func BenchmarkDefinitionHeap(b *testing.B) {
 	const defs = 2000

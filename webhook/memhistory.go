@@ -78,7 +78,7 @@ func (s *MemoryStore) Enforce(_ context.Context, r Retention) (Pruned, error) {
 	// Slots of no window any more.
 	for tenant, hooks := range s.summaries {
 		for id, h := range hooks {
-			if h.dropSlots(SlotStart(now).Add(SummarySlot - SummaryKept)); len(h.slots) == 0 && h.last == nil {
+			if h.dropSlots(SlotStart(now).Add(SummarySlot - SummaryKept)); len(h.slots) == 0 && h.last.outcome == "" {
 				delete(hooks, id)
 			}
 		}

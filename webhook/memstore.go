@@ -13,7 +13,11 @@ import (
 // SummaryStore: it keeps
 // the latest records of each webhook of each tenant and its dead letters
 // in memory, both bounded, so a webhook that fails forever cannot grow the
-// process. It is safe for concurrent use.
+// process. It is safe for concurrent use. A record is returned as a copy
+// of its struct; what it points to (Request, Response, their headers,
+// Validation) is shared with the store and every other reader, and the
+// store never writes to it once recorded: a reader's change would show
+// in theirs.
 //
 // Each webhook's records, those of each outcome apart too, and its dead
 // letters are kept in the order of pages (Position), so a query finds
@@ -108,6 +112,15 @@ func deadLetterAt(dl *DeadLetter) Position   { return Position{dl.FailedAt, dl.D
 
 // Record keeps inv, dropping the webhook's oldest record when full.
 func (s *MemoryStore) Record(_ context.Context, inv Invocation) error {
+	s.keep(&inv)
+	return nil
+}
+
+// keep is Record of a record the store may keep as it is: the caller
+// hands it over and writes to it no more, nor to what it points to, so
+// that readers, who get copies of the struct, share the rest unchanged.
+// The Dispatcher hands over its attempts' records so, saving a copy.
+func (s *MemoryStore) keep(inv *Invocation) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	hooks := s.records[inv.Tenant]
@@ -123,19 +136,22 @@ func (s *MemoryStore) Record(_ context.Context, inv Invocation) error {
 	// Lists are in wall-clock order, as cursors and bounds compare:
 	// monotonic readings would order two times of this process otherwise.
 	inv.StartedAt = inv.StartedAt.Round(0)
-	s.count(&inv)
-	p := &inv
-	dropped, ok := h.all.insert(p)
+	s.count(inv)
+	at := invocationAt(&inv)
+	dropped, ok := h.all.insert(inv, at)
 	if ok {
-		if dropped == p {
-			return nil // older than every record kept of its webhook
+		if dropped == inv {
+			return // older than every record kept of its webhook
 		}
 		// The oldest of the webhook is the oldest of its outcome (the first
 		// of those at its position).
 		l := h.byOutcome[dropped.Outcome]
-		i := l.search(invocationAt(&dropped))
-		for i < l.n-1 && *l.get(i) != dropped {
-			i++
+		i := 0
+		if *l.get(0) != dropped { // a record at the same position kept before it
+			i = l.search(invocationAt(&dropped))
+			for i < l.n-1 && *l.get(i) != dropped {
+				i++
+			}
 		}
 		l.remove(i)
 		if l.n == 0 {
@@ -147,8 +163,7 @@ func (s *MemoryStore) Record(_ context.Context, inv Invocation) error {
 		l = &timeline[*Invocation]{max: s.perWebhook, at: invocationAt}
 		h.byOutcome[inv.Outcome] = l
 	}
-	l.insert(p)
-	return nil
+	l.insert(inv, at)
 }
 
 // deadLine returns the dead letters of a webhook, made when it has none.
@@ -244,7 +259,7 @@ func (s *MemoryStore) AddDeadLetter(_ context.Context, dl DeadLetter) error {
 		}
 		s.removeDead(dl.DeliveryID, ref)
 	}
-	dropped, ok := s.deadLine(dl.Tenant, dl.WebhookID).insert(dl)
+	dropped, ok := s.deadLine(dl.Tenant, dl.WebhookID).insert(dl, deadLetterAt(&dl))
 	if ok {
 		s.evictedDead++
 		delete(s.deadAt, dropped.DeliveryID)
@@ -421,11 +436,11 @@ type timeline[T any] struct {
 // get returns the i-th oldest item.
 func (l *timeline[T]) get(i int) *T { return &l.buf[(l.head+i)%len(l.buf)] }
 
-// insert adds x in its place, and returns the item dropped for it when
-// the list was full: the oldest, which may be x itself. Among items at
-// the same position, x goes after those already kept.
-func (l *timeline[T]) insert(x T) (dropped T, ok bool) {
-	p := l.at(&x)
+// insert adds x, whose position is p, in its place, and returns the
+// item dropped for it when the list was full: the oldest, which may be x
+// itself. Among items at the same position, x goes after those already
+// kept. The caller says p: taken here through l.at, x would escape.
+func (l *timeline[T]) insert(x T, p Position) (dropped T, ok bool) {
 	if l.n == l.max {
 		oldest := l.get(0)
 		if l.at(oldest).Before(p) {

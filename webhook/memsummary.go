@@ -10,8 +10,16 @@ var _ SummaryStore = (*MemoryStore)(nil)
 
 // hookSummary is what a MemoryStore counts of one webhook.
 type hookSummary struct {
-	last  *Invocation // nil until a record may be the last
+	last  lastRecord // zero until a record may be the last
 	slots []SlotCounts
+}
+
+// lastRecord is what a summary shows of a webhook's latest record: kept
+// by value, as the record itself may be dropped first.
+type lastRecord struct {
+	outcome Outcome
+	at      time.Time
+	reason  string
 }
 
 // count adds inv to its webhook's counters; s.mu is held.
@@ -29,8 +37,8 @@ func (s *MemoryStore) count(inv *Invocation) {
 		h = &hookSummary{}
 		hooks[inv.WebhookID] = h
 	}
-	if h.last == nil || !inv.StartedAt.Before(h.last.StartedAt) {
-		h.last = &Invocation{Outcome: inv.Outcome, StartedAt: inv.StartedAt, Reason: inv.Reason}
+	if h.last.outcome == "" || !inv.StartedAt.Before(h.last.at) {
+		h.last = lastRecord{outcome: inv.Outcome, at: inv.StartedAt, reason: inv.Reason}
 	}
 	if !Counted(inv) {
 		return
@@ -77,8 +85,8 @@ func (s *MemoryStore) SummaryCounts(_ context.Context, tenant string, ids []stri
 		if h == nil {
 			continue
 		}
-		if h.last != nil {
-			c.LastOutcome, c.LastAt, c.LastReason = h.last.Outcome, h.last.StartedAt, h.last.Reason
+		if h.last.outcome != "" {
+			c.LastOutcome, c.LastAt, c.LastReason = h.last.outcome, h.last.at, h.last.reason
 		}
 		for _, sl := range h.slots {
 			if !sl.Start.Before(since) {

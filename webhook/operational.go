@@ -330,7 +330,7 @@ func breakerState(h *hook) string {
 // data fills what every event about h says; the caller holds w.mu.
 func (o *ops) data(h *hook, w *opsWebhook, now time.Time, cause, reason, state string) operational.Data {
 	d := operational.Data{
-		Tenant: h.tenant, WebhookID: h.def.ID, WebhookName: h.def.Name, TargetHost: h.serverAddr,
+		Tenant: h.tenant, WebhookID: h.def.ID, WebhookName: h.def.Name, TargetHost: h.endpointOf().addr,
 		Cause: cause, Reason: reason, WindowSeconds: int64(o.s.Window / time.Second), BreakerState: state,
 	}
 	if w != nil {

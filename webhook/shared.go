@@ -22,6 +22,47 @@ type compiledValues struct {
 	bodies    sharedValues[template.Template]          // by source; the options are the Dispatcher's
 	filters   sharedValues[filter.Filter]              // by JSON form
 	jsonPaths sharedValues[validate.JSONPathValidator] // by path and expected values
+	checks    sharedValues[responseChecks]             // by response validators and message
+}
+
+// responseChecks are a definition's response validators, as given and
+// compiled into a Set, shared by the webhooks that have the same ones
+// and the same message. A hook holds &set, which keeps them.
+type responseChecks struct {
+	set  validate.Set
+	defs []ResponseValidator
+}
+
+// responseChecks returns the checks of definitions with validators given
+// as defs and compiled as set, with message msg: those held, or else
+// those made of set and defs.
+func (c *compiledValues) responseChecks(defs []ResponseValidator, msg string, set *validate.Set) *responseChecks {
+	key := appendString(nil, msg)
+	for _, rv := range defs {
+		key = appendString(key, rv.JSONPath)
+		key = appendStrings(key, rv.Status)
+		key = appendString(key, rv.Header)
+		key = appendStrings(key, rv.ExpectedValues)
+	}
+	rc, _ := c.checks.get(string(key), func() (*responseChecks, error) {
+		return &responseChecks{set: *set, defs: defs}, nil
+	})
+	return rc
+}
+
+// appendString appends s, length-prefixed so that no two lists make one
+// key.
+func appendString(key []byte, s string) []byte {
+	key = binary.AppendUvarint(key, uint64(len(s)))
+	return append(key, s...)
+}
+
+func appendStrings(key []byte, list []string) []byte {
+	key = binary.AppendUvarint(key, uint64(len(list)))
+	for _, s := range list {
+		key = appendString(key, s)
+	}
+	return key
 }
 
 // body returns the template of src parsed with opts, which must be the
@@ -46,11 +87,9 @@ func (c *compiledValues) filter(f *filter.Filter) (*filter.Filter, error) {
 // jsonPath returns the validator of validate.JSONPath(path, expected).
 func (c *compiledValues) jsonPath(path string, expected []string) (*validate.JSONPathValidator, error) {
 	// Length-prefixed, so that no two lists make one key.
-	key := binary.AppendUvarint(nil, uint64(len(path)))
-	key = append(key, path...)
+	key := appendString(nil, path)
 	for _, e := range expected {
-		key = binary.AppendUvarint(key, uint64(len(e)))
-		key = append(key, e...)
+		key = appendString(key, e)
 	}
 	return c.jsonPaths.get(string(key), func() (*validate.JSONPathValidator, error) {
 		return validate.JSONPath(path, expected)

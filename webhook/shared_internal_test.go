@@ -197,3 +197,35 @@ func TestStoredDefinitionsHoldTheSharedFilter(t *testing.T) {
 	}
 	require.Same(t, filters[0], filters[1], "two tenants, one filter")
 }
+
+// Webhooks with the same response validators and message share one
+// compiled Set and one copy of the validators; a change in any of them
+// (an expected value, the kind, the message) gets its own, and each
+// webhook checks responses as its own validators say.
+func TestResponseValidatorsSharedBySource(t *testing.T) {
+	d, err := New()
+	require.NoError(t, err)
+	defer d.Close(context.Background())
+	with := func(name, msg string, rvs ...ResponseValidator) *hook {
+		w := bodyHook(name, torqBody)
+		w.ResponseValidators, w.CustomValidationErrorMessage = rvs, msg
+		h, errs := d.compile(w)
+		require.Nil(t, errs)
+		return h
+	}
+	ok := ResponseValidator{JSONPath: "$.status", ExpectedValues: []string{"ok"}}
+	a, b := with("a", "", ok), with("b", "", ok)
+	require.Same(t, a.validators, b.validators)
+	require.Same(t, &a.def.ResponseValidators[0], &b.def.ResponseValidators[0])
+	for _, other := range []*hook{
+		with("c", "", ResponseValidator{JSONPath: "$.status", ExpectedValues: []string{"ok", "done"}}),
+		with("d", "", ResponseValidator{JSONPath: "$.status", ExpectedValues: []string{"okdone"}}),
+		with("e", "", ResponseValidator{Header: "$.status", ExpectedValues: []string{"ok"}}),
+		with("f", "refused", ok),
+		with("g", ""),
+	} {
+		require.NotSame(t, a.validators, other.validators, other.def.Name)
+	}
+	require.Equal(t, []ResponseValidator{ok}, b.def.ResponseValidators)
+	require.Equal(t, 1, a.validators.Len())
+}

@@ -328,10 +328,11 @@ func (t *telemetry) startAttempt(ctx context.Context, h *hook, del *delivery, he
 	}
 	ctx, span := t.tracer.Start(ctx, h.method, clientSpan...)
 	if span.IsRecording() {
+		ep := h.endpointOf()
 		span.SetAttributes(
 			semconv.HTTPRequestMethodKey.String(h.method),
-			semconv.URLFull(h.redactedURL),
-			semconv.ServerAddress(h.serverAddr), semconv.ServerPort(h.serverPort),
+			semconv.URLFull(ep.redacted),
+			semconv.ServerAddress(ep.addr), semconv.ServerPort(ep.port),
 			attrWebhookID.String(h.def.ID), attrDeliveryID.String(del.ID), attrAttempt.Int(del.Attempts),
 		)
 		if del.Attempts > 1 {

@@ -23,10 +23,7 @@ type targetTemplate struct {
 	headers []headerTemplate
 	// check applies the URL policy to the rendered URL and makes sure it
 	// still names the host that was checked at registration.
-	check func(*url.URL) error
-	// secrets the redactor of every delivery knows, besides the rendered
-	// headers and URL: the signing secrets and the proxy's credentials.
-	secrets       []string
+	check         func(*url.URL) error
 	secretURLPath bool
 }
 
@@ -117,7 +114,7 @@ func (c *config) compileTarget(w Webhook) (t *targetTemplate, probe string, errs
 	if !templated(w.URL) && len(names) == 0 {
 		return nil, w.URL, nil
 	}
-	t = &targetTemplate{secrets: append(slices.Clone(w.SigningSecrets), c.proxySecrets()...), secretURLPath: w.SecretURLPath}
+	t = &targetTemplate{secretURLPath: w.SecretURLPath}
 	opts := append(slices.Clip(c.templateOptions), template.WithMode(template.Text))
 	probe = w.URL
 	if templated(w.URL) {
@@ -211,18 +208,19 @@ type target struct {
 	redactedURL string      // "" for an action
 	header      http.Header // the templated headers only, canonical names
 	redactor    *redact.Redactor
-	secrets     []redact.Option // what redactor knows
 }
 
 // redactorWith is the target's redactor knowing token too: an OAuth
 // access token sent with this delivery.
 func (t *target) redactorWith(token string) *redact.Redactor {
-	return redact.New(append(slices.Clip(t.secrets), redact.WithSecrets(token))...)
+	return t.redactor.Extend(redact.WithSecrets(token))
 }
 
-// render renders t over e for a webhook whose other headers are base. The
-// error says which field failed and never quotes a rendered value.
-func (t *targetTemplate) render(e *event.Event, base http.Header, u *url.URL) (*target, error) {
+// render renders t over e for a webhook whose URL is u and whose redactor,
+// which knows the secrets of its definition, is red. The target's redactor
+// extends red with what was rendered. The error says which field failed
+// and never quotes a rendered value.
+func (t *targetTemplate) render(e *event.Event, red *redact.Redactor, u *url.URL) (*target, error) {
 	doc := e.Document()
 	out := &target{url: u, header: make(http.Header, len(t.headers))}
 	for _, h := range t.headers {
@@ -265,25 +263,20 @@ func (t *targetTemplate) render(e *event.Event, base http.Header, u *url.URL) (*
 		}
 		out.url = parsed
 	}
-	all := base
-	if len(out.header) > 0 {
-		all = base.Clone()
-		for name, v := range out.header {
-			all[name] = v
+	// The definition's secrets are red's already: only the rendered
+	// headers, and the URL when it was rendered, add any.
+	var rendered *url.URL
+	var secrets []string
+	if t.parts != nil {
+		rendered = out.url
+		if t.secretURLPath && strings.Trim(rendered.Path, "/") != "" {
+			secrets = []string{strings.Trim(rendered.Path, "/"), strings.Trim(rendered.EscapedPath(), "/")}
 		}
 	}
-	secrets := t.secrets
-	if out.url == nil { // an action's: its headers only
-		out.secrets = []redact.Option{redact.WithSecretsFrom(nil, all), redact.WithSecrets(secrets...)}
-		out.redactor = redact.New(out.secrets...)
-		return out, nil
+	out.redactor = red.Extend(redact.WithSecretsFrom(rendered, out.header), redact.WithSecrets(secrets...))
+	if out.url != nil {
+		out.redactedURL = out.redactor.URL(out.url).String()
 	}
-	if t.secretURLPath && strings.Trim(out.url.Path, "/") != "" {
-		secrets = append(slices.Clip(secrets), strings.Trim(out.url.Path, "/"), strings.Trim(out.url.EscapedPath(), "/"))
-	}
-	out.secrets = []redact.Option{redact.WithSecretsFrom(out.url, all), redact.WithSecrets(secrets...)}
-	out.redactor = redact.New(out.secrets...)
-	out.redactedURL = out.redactor.URL(out.url).String()
 	return out, nil
 }
 

@@ -34,7 +34,7 @@ func FuzzTemplatedURLKeepsItsStructure(f *testing.F) {
 		if err != nil {
 			t.Skip() // not an event
 		}
-		tg, err := h.target.render(e, h.headerOf(), h.parsedURL)
+		tg, err := h.target.render(e, h.redactorOf(), h.parsedURL())
 		if err != nil {
 			if id != "." && id != ".." {
 				t.Fatalf("refused %q: %v", id, err)

@@ -70,8 +70,8 @@ type config struct {
 }
 
 func run(ctx context.Context, cfg config) error {
-	if cfg.pgURL == "" || cfg.outpost == "" {
-		return errors.New("-pg and -outpost are required (eval \"$(bench/peer/outpost.sh env)\")")
+	if cfg.pgURL == "" {
+		return errors.New("-pg is required (eval \"$(bench/peer/outpost.sh env)\")")
 	}
 	if cfg.rounds < 1 || cfg.n < 1 || cfg.publishers < 1 || cfg.rate < 1 || cfg.duration < time.Second {
 		return errors.New("-rounds, -n, -publishers and -rate must be positive, -duration at least 1s")
@@ -101,6 +101,9 @@ func run(ctx context.Context, cfg config) error {
 	if cfg.only != "" {
 		names := strings.Split(cfg.only, ",")
 		systems = slices.DeleteFunc(systems, func(s system) bool { return !slices.Contains(names, s.Name()) })
+	}
+	if cfg.outpost == "" && slices.ContainsFunc(systems, func(s system) bool { return s.Name() == "outpost" }) {
+		return errors.New("-outpost is required unless -systems leaves Outpost out (eval \"$(bench/peer/outpost.sh env)\")")
 	}
 	b := &bench{cfg: cfg, ev: ev, rc: rc}
 	fmt.Printf("event %d bytes, %d publishers, %d rounds: %d events per throughput trial, %d/s for %s per latency trial\n",

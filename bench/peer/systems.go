@@ -29,11 +29,12 @@ type system interface {
 }
 
 // outhookSystem is a Dispatcher on riverengine set up as riverengine's
-// README shows it: pgxpool.New with the URL alone (pgxpool's default pool,
-// max(4, CPUs) connections), riverengine.New and webhook.New with their
-// defaults. The URL policy admits the loopback receiver, which the defaults
-// refuse. maxConns, if set, sizes the pool instead; concurrency, if set,
-// is the webhook's concurrency instead of webhook.DefaultConcurrency.
+// README shows it: pgxpool.New with the pool riverengine.PoolConns gives
+// its default workers (pool_max_conns=35), riverengine.New and webhook.New
+// with their defaults. The URL policy admits the loopback receiver, which
+// the defaults refuse. maxConns, if set, sizes the pool instead;
+// concurrency, if set, is the webhook's concurrency instead of
+// webhook.DefaultConcurrency.
 type outhookSystem struct {
 	pgURL       string
 	target      string
@@ -63,6 +64,7 @@ func (s *outhookSystem) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	cfg.MaxConns = riverengine.PoolConns(riverengine.DefaultWorkers)
 	if s.maxConns > 0 {
 		cfg.MaxConns = int32(s.maxConns)
 	}

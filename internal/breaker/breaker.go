@@ -158,14 +158,36 @@ type Breaker struct {
 
 	mu         sync.Mutex
 	state      State
+	probing    bool   // HalfOpen: a probe is under way
+	failures   int32  // consecutive failures while closed
 	generation uint64 // advances on every state change
-	failures   int    // consecutive failures while closed
-	cooldown   time.Duration
-	until      time.Time // Open: end of the cool-down; HalfOpen: when a silent probe is given up
-	probing    bool      // HalfOpen: a probe is under way
+	// trip is what a breaker needs once it has changed state, made then:
+	// a service holds a breaker per webhook, and most never open.
+	trip *trip
+}
+
+type trip struct {
+	cooldown time.Duration // the current one; 0 means base
+	until    time.Time     // Open: end of the cool-down; HalfOpen: when a silent probe is given up
 
 	notify  sync.Mutex // orders callbacks
 	pending []change   // changes to report, under mu
+}
+
+// tripped returns b.trip, made if need be. b.mu is held.
+func (b *Breaker) tripped() *trip {
+	if b.trip == nil {
+		b.trip = new(trip)
+	}
+	return b.trip
+}
+
+// cooldown returns the current cool-down. b.mu is held.
+func (b *Breaker) cooldown() time.Duration {
+	if b.trip == nil || b.trip.cooldown == 0 {
+		return b.base
+	}
+	return b.trip.cooldown
 }
 
 type change struct{ from, to State }
@@ -179,7 +201,6 @@ func New(opts ...Option) *Breaker {
 		}
 	}
 	b.max = max(b.max, b.base)
-	b.cooldown = b.base
 	return b
 }
 
@@ -189,7 +210,6 @@ func (b *Breaker) defaults() {
 		return
 	}
 	b.threshold, b.base, b.max, b.now = DefaultThreshold, DefaultCooldown, DefaultMaxCooldown, time.Now
-	b.cooldown = b.base
 }
 
 // Allow asks whether an attempt may be made now. When it may, Allow returns
@@ -208,13 +228,13 @@ func (b *Breaker) Allow() (Permit, error) {
 	case Disabled:
 		return Permit{}, ErrDisabled
 	case Open:
-		return Permit{}, &OpenError{Until: b.until}
+		return Permit{}, &OpenError{Until: b.trip.until}
 	case HalfOpen:
-		if b.probing && b.now().Before(b.until) {
-			return Permit{}, &OpenError{Until: b.until}
+		if b.probing && b.now().Before(b.trip.until) {
+			return Permit{}, &OpenError{Until: b.trip.until}
 		}
 		b.probing = true
-		b.until = b.now().Add(b.cooldown)
+		b.trip.until = b.now().Add(b.cooldown())
 	}
 	return Permit{b: b, gen: b.generation}, nil
 }
@@ -257,16 +277,16 @@ func (b *Breaker) report(gen uint64, success bool) {
 			return
 		}
 		b.failures++
-		if b.failures >= b.threshold {
+		if int(b.failures) >= b.threshold {
 			b.open(b.base)
 		}
 	case HalfOpen:
 		if success {
-			b.cooldown = b.base
+			b.trip.cooldown = 0
 			b.set(Closed)
 			return
 		}
-		b.open(min(2*b.cooldown, b.max))
+		b.open(min(2*b.cooldown(), b.max))
 	}
 }
 
@@ -286,7 +306,9 @@ func (b *Breaker) Reset() {
 	b.mu.Lock()
 	defer b.unlock()
 	b.defaults()
-	b.cooldown = b.base
+	if b.trip != nil {
+		b.trip.cooldown = 0
+	}
 	b.set(Closed)
 }
 
@@ -303,15 +325,16 @@ func (b *Breaker) State() State {
 // advance moves an open breaker to half-open once its cool-down has
 // elapsed. b.mu is held.
 func (b *Breaker) advance() {
-	if b.state == Open && !b.now().Before(b.until) {
+	if b.state == Open && !b.now().Before(b.trip.until) {
 		b.set(HalfOpen)
 	}
 }
 
 // open opens the breaker for cooldown. b.mu is held.
 func (b *Breaker) open(cooldown time.Duration) {
-	b.cooldown = cooldown
-	b.until = b.now().Add(cooldown)
+	t := b.tripped()
+	t.cooldown = cooldown
+	t.until = b.now().Add(cooldown)
 	b.set(Open)
 }
 
@@ -324,22 +347,24 @@ func (b *Breaker) set(to State) {
 	b.failures = 0
 	b.probing = false
 	if from != to && b.onChange != nil {
-		b.pending = append(b.pending, change{from, to})
+		t := b.tripped()
+		t.pending = append(t.pending, change{from, to})
 	}
 }
 
 // unlock releases b.mu and reports the queued changes. Taking notify before
 // releasing mu keeps the callbacks in the order of the changes.
 func (b *Breaker) unlock() {
-	if len(b.pending) == 0 {
+	t := b.trip
+	if t == nil || len(t.pending) == 0 {
 		b.mu.Unlock()
 		return
 	}
-	changes := b.pending
-	b.pending = nil
-	b.notify.Lock()
+	changes := t.pending
+	t.pending = nil
+	t.notify.Lock()
 	b.mu.Unlock()
-	defer b.notify.Unlock()
+	defer t.notify.Unlock()
 	for _, c := range changes {
 		b.onChange(c.from, c.to)
 	}

@@ -150,6 +150,82 @@ func New(opts ...Option) *Redactor {
 	return r
 }
 
+// Extend returns a Redactor that shows the headers r shows, unless opts
+// name others (WithSafeHeaders), and knows r's secrets and those opts add;
+// r is not modified. Only the added secrets' forms are worked out, so a
+// redactor per request over a shared one (a webhook's, extended with the
+// values its event rendered) costs what those few secrets cost. A nil r
+// extends the zero Redactor.
+func (r *Redactor) Extend(opts ...Option) *Redactor {
+	var c config
+	for _, o := range opts {
+		if o != nil {
+			o.apply(&c)
+		}
+	}
+	out := &Redactor{}
+	if r != nil {
+		out.safe, out.starts = r.safe, r.starts
+	}
+	if c.setSafe {
+		out.safe = set(c.safe)
+	}
+	secrets := c.secrets
+	for _, s := range c.sources {
+		secrets = append(secrets, out.secretsOf(s.u, s.h)...)
+	}
+	var base []string
+	if r != nil {
+		base = r.forms
+	}
+	added := forms(secrets)
+	out.forms = mergeForms(base, added)
+	for _, f := range added {
+		h := pairHash(f[0], f[1])
+		out.starts[h/32] |= 1 << (h % 32)
+	}
+	return out
+}
+
+// mergeForms merges added into base, both in the order forms lists them,
+// without the forms base has already.
+func mergeForms(base, added []string) []string {
+	if len(added) == 0 {
+		return base // shared: a Redactor never modifies its forms
+	}
+	out := make([]string, 0, len(base)+len(added))
+	i := 0
+	for _, f := range added {
+		for i < len(base) && formBefore(base[i], f) {
+			out = append(out, base[i])
+			i++
+		}
+		if !slices.Contains(sameKey(base[i:], f), f) {
+			out = append(out, f)
+		}
+	}
+	return append(out, base[i:]...)
+}
+
+// formBefore reports whether a comes before b in the order of forms: by
+// first byte, then longest first.
+func formBefore(a, b string) bool {
+	if a[0] != b[0] {
+		return a[0] < b[0]
+	}
+	return len(a) > len(b)
+}
+
+// sameKey returns the forms at the start of fs with f's first byte and
+// length.
+func sameKey(fs []string, f string) []string {
+	n := 0
+	for n < len(fs) && fs[n][0] == f[0] && len(fs[n]) == len(f) {
+		n++
+	}
+	return fs[:n]
+}
+
 func set(names []string) map[string]bool {
 	m := make(map[string]bool, len(names))
 	for _, n := range names {
