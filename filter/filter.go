@@ -61,12 +61,14 @@ type Filter struct {
 // New compiles c. Any error is a *ClauseError naming the clause.
 func New(c Clause, opts ...Option) (*Filter, error) {
 	cfg := newConfig(opts)
-	c = c.clone()
-	root, err := compile(&c, "", cfg)
+	// The leaves point into f.clause: no copy of it of their own.
+	f := &Filter{clause: c.clone()}
+	root, err := compile(&f.clause, "", cfg)
 	if err != nil {
 		return nil, err
 	}
-	return &Filter{root: root, clause: c}, nil
+	f.root = root
+	return f, nil
 }
 
 // Must returns f, and panics when err is not nil. It is meant for
@@ -378,7 +380,8 @@ func compileLeaf(c *Clause, loc string, cfg *config) (node, error) {
 	operand := c.Values
 	switch c.Op {
 	case OpEq, OpNeq, OpIn, OpNin:
-		l.test = newSetTest(operand)
+		l.set = makeSetTest(operand)
+		l.test = &l.set
 	case OpExist:
 		b, ok := operand[0].(bool)
 		if !ok {
@@ -502,6 +505,7 @@ type leaf struct {
 	every  bool
 	negate bool
 	test   test
+	set    setTest // test, when it is one: held in place rather than apart
 }
 
 func (l *leaf) match(doc any) bool {

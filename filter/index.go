@@ -33,19 +33,70 @@ import (
 type Index[T comparable] struct {
 	paths map[string]*indexPath[T] // by canonical path
 	rest  map[T]struct{}           // residual filters
-	items map[T][]indexRef         // where each value is, for Remove; empty for the residual ones
+	items map[T]itemRefs[T]        // where each value is, for Remove
 }
+
+// The sets are kept in place in their maps' slots, not each behind a
+// pointer of its own: an index of a million filters, most of them under a
+// value no other filter has (a requester, an integration id), then holds
+// a few large tables rather than millions of small objects, which the
+// collector would mark at every cycle.
 
 // indexPath is the filters indexed under equalities on one path.
 type indexPath[T comparable] struct {
+	key     string // in paths
 	steps   []step
-	byValue map[valueKey]map[T]struct{}
+	byValue map[valueKey]valueSet[T]
+}
+
+// valueSet is the values indexed under one (path, value): one alone in
+// one, or, from the second on, all of them in many. Never empty.
+type valueSet[T comparable] struct {
+	one  T
+	many map[T]struct{}
+}
+
+func (s valueSet[T]) len() int {
+	if s.many != nil {
+		return len(s.many)
+	}
+	return 1
+}
+
+// itemRefs is where one value is indexed: nowhere for a residual one, and
+// otherwise under n pairs, the first two in few (most filters need one or
+// two) and the others in more. A filter matching no event, an empty Or,
+// is indexed under none without being residual.
+type itemRefs[T comparable] struct {
+	residual bool
+	n        int
+	few      [2]indexRef[T]
+	more     []indexRef[T]
+}
+
+func (r *itemRefs[T]) add(ref indexRef[T]) {
+	if r.n < len(r.few) {
+		r.few[r.n] = ref
+	} else {
+		r.more = append(r.more, ref)
+	}
+	r.n++
+}
+
+// all calls f with each (path, value) pair.
+func (r *itemRefs[T]) all(f func(indexRef[T])) {
+	for _, ref := range r.few[:min(r.n, len(r.few))] {
+		f(ref)
+	}
+	for _, ref := range r.more {
+		f(ref)
+	}
 }
 
 // indexRef is one (path, value) a filter is indexed under.
-type indexRef struct {
-	path string
-	key  valueKey
+type indexRef[T comparable] struct {
+	p   *indexPath[T]
+	key valueKey
 }
 
 // valueKey is a JSON string, boolean or null, as an index key.
@@ -66,7 +117,7 @@ type need struct {
 func (ix *Index[T]) Add(v T, f *Filter) {
 	ix.Remove(v)
 	if ix.items == nil {
-		ix.paths, ix.rest, ix.items = map[string]*indexPath[T]{}, map[T]struct{}{}, map[T][]indexRef{}
+		ix.paths, ix.rest, ix.items = map[string]*indexPath[T]{}, map[T]struct{}{}, map[T]itemRefs[T]{}
 	}
 	var needs []need
 	ok := false
@@ -75,30 +126,36 @@ func (ix *Index[T]) Add(v T, f *Filter) {
 	}
 	if !ok {
 		ix.rest[v] = struct{}{}
-		ix.items[v] = nil
+		ix.items[v] = itemRefs[T]{residual: true}
 		return
 	}
-	refs := make([]indexRef, 0, len(needs))
+	var refs itemRefs[T]
 	for _, n := range needs {
 		p := ix.paths[n.path]
 		if p == nil {
-			p = &indexPath[T]{steps: n.steps, byValue: map[valueKey]map[T]struct{}{}}
+			p = &indexPath[T]{key: n.path, steps: n.steps, byValue: map[valueKey]valueSet[T]{}}
 			ix.paths[n.path] = p
 		}
 		for _, k := range n.keys {
-			set := p.byValue[k]
-			if set == nil {
-				set = map[T]struct{}{}
-				p.byValue[k] = set
+			set, found := p.byValue[k]
+			switch {
+			case !found:
+				set.one = v
+			case set.many == nil && set.one == v:
+				continue
+			case set.many == nil:
+				set.many = map[T]struct{}{set.one: {}, v: {}}
+				set.one = *new(T)
+			default:
+				if _, dup := set.many[v]; dup {
+					continue
+				}
+				set.many[v] = struct{}{}
 			}
-			if _, dup := set[v]; !dup {
-				set[v] = struct{}{}
-				refs = append(refs, indexRef{n.path, k})
-			}
+			p.byValue[k] = set
+			refs.add(indexRef[T]{p, k})
 		}
 	}
-	// Never nil, so that a filter matching no event (an empty Or) is
-	// held without being residual.
 	ix.items[v] = refs
 }
 
@@ -110,21 +167,24 @@ func (ix *Index[T]) Remove(v T) {
 		return
 	}
 	delete(ix.items, v)
-	if refs == nil {
+	if refs.residual {
 		delete(ix.rest, v)
 		return
 	}
-	for _, r := range refs {
-		p := ix.paths[r.path]
+	refs.all(func(r indexRef[T]) {
+		p := r.p
 		set := p.byValue[r.key]
-		delete(set, v)
-		if len(set) == 0 {
-			delete(p.byValue, r.key)
-			if len(p.byValue) == 0 {
-				delete(ix.paths, r.path)
+		if set.many != nil {
+			delete(set.many, v)
+			if len(set.many) > 0 {
+				return
 			}
 		}
-	}
+		delete(p.byValue, r.key)
+		if len(p.byValue) == 0 {
+			delete(ix.paths, p.key)
+		}
+	})
 }
 
 // Len returns the number of values held.
@@ -160,7 +220,10 @@ func (ix *Index[T]) Candidates(dst []T, event any) []T {
 		found = collect(event, p.steps, found[:0])
 		for _, x := range found {
 			k, ok := keyOf(x)
-			if !ok || len(p.byValue[k]) == 0 {
+			if !ok {
+				continue
+			}
+			if _, in := p.byValue[k]; !in {
 				continue
 			}
 			b := bucket{p, k}
@@ -182,32 +245,48 @@ func (ix *Index[T]) Candidates(dst []T, event any) []T {
 		}
 	}
 	if len(hit) == 1 {
-		for v := range hit[0].p.byValue[hit[0].k] {
-			dst = append(dst, v)
-		}
-		return dst
+		return hit[0].p.byValue[hit[0].k].appendTo(dst)
 	}
 	// A value indexed under several pairs may be in several sets: a
 	// few are told apart by a scan, many by a map.
 	start, total := len(dst), 0
 	for _, b := range hit {
-		total += len(b.p.byValue[b.k])
+		total += b.p.byValue[b.k].len()
 	}
 	var seen map[T]struct{}
 	if total > dedupScan {
 		seen = make(map[T]struct{}, total)
 	}
-	for _, b := range hit {
-		for v := range b.p.byValue[b.k] {
-			if seen == nil {
-				if !slices.Contains(dst[start:], v) {
-					dst = append(dst, v)
-				}
-			} else if _, dup := seen[v]; !dup {
-				seen[v] = struct{}{}
+	add := func(v T) {
+		if seen == nil {
+			if !slices.Contains(dst[start:], v) {
 				dst = append(dst, v)
 			}
+		} else if _, dup := seen[v]; !dup {
+			seen[v] = struct{}{}
+			dst = append(dst, v)
 		}
+	}
+	for _, b := range hit {
+		set := b.p.byValue[b.k]
+		if set.many == nil {
+			add(set.one)
+			continue
+		}
+		for v := range set.many {
+			add(v)
+		}
+	}
+	return dst
+}
+
+// appendTo appends the values of s to dst.
+func (s valueSet[T]) appendTo(dst []T) []T {
+	if s.many == nil {
+		return append(dst, s.one)
+	}
+	for v := range s.many {
+		dst = append(dst, v)
 	}
 	return dst
 }

@@ -29,8 +29,8 @@ type setTest struct {
 // setMapMin is the number of strings from which a map beats a linear scan.
 const setMapMin = 12
 
-func newSetTest(values []any) *setTest {
-	t := &setTest{}
+func makeSetTest(values []any) setTest {
+	var t setTest
 	for _, v := range values {
 		switch v := v.(type) {
 		case string:

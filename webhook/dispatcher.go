@@ -695,14 +695,18 @@ func (d *Dispatcher) publish(ctx context.Context, tenant string, tx engine.Tx, e
 	}
 
 	var pub Published
+	// One slot per match: its entry, its compiled definition (loaded once,
+	// so that the filter run and the delivery made are of one version),
+	// and its delivery. On the stack for up to 16 matches: each byte a
+	// Publish allocates costs marking of the live heap, which holds every
+	// definition registered.
 	type pending struct {
-		del *delivery
+		e   *entry
 		h   *hook
+		del *delivery
 	}
-	var few [8]pending // on the stack for the usual few matches
+	var few [16]pending
 	queued := few[:0]
-	var fewMatched [8]*entry
-	matched := fewMatched[:0]
 	now := d.cfg.now()
 	var txErr error // a record that tx did not take
 	pub.Inactive = cands.inactiveN
@@ -730,18 +734,17 @@ func (d *Dispatcher) publish(ctx context.Context, tenant string, tx engine.Tx, e
 			}
 			continue
 		}
-		matched = append(matched, c)
+		queued = append(queued, pending{e: c, h: h})
 	}
 	if !d.cfg.recordFiltered { // the index gave them in no order
-		slices.SortFunc(matched, byAdded)
+		slices.SortFunc(queued, func(a, b pending) int { return byAdded(a.e, b.e) })
 	}
-	batch := make([]*engine.Delivery, 0, len(matched))
-	for _, c := range matched {
-		h := c.hook.Load()
-		del := newDelivery(deliveryID(e, h.key), h, e, now)
-		d.tel.startDelivery(ctx, h, del)
-		queued = append(queued, pending{del, h})
-		batch = append(batch, del.Delivery)
+	batch := make([]*engine.Delivery, len(queued))
+	for i := range queued {
+		p := &queued[i]
+		p.del = newDelivery(deliveryID(e, p.h.key), p.h, e, now)
+		d.tel.startDelivery(ctx, p.h, p.del)
+		batch[i] = p.del.Delivery
 	}
 	if txErr != nil {
 		// The database may have aborted tx: queue nothing, and say why.

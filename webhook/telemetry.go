@@ -282,10 +282,10 @@ type tracedEngine struct {
 }
 
 func (e tracedEngine) Enqueue(ctx context.Context, tx engine.Tx, batch []*engine.Delivery) error {
-	spans := make([]trace.Span, len(batch))
 	if e.tel.idle(ctx) {
 		return e.Engine.Enqueue(ctx, tx, batch)
 	}
+	spans := make([]trace.Span, len(batch))
 	for i, del := range batch {
 		sctx, span := e.tel.tracer.Start(ctx, "webhook.enqueue", producerSpan...)
 		if span.SpanContext().IsValid() {
