@@ -145,7 +145,7 @@ func (d *Dispatcher) run(ctx context.Context, del *delivery) engine.Result {
 	if inv.Outcome.Final() {
 		d.tel.endDelivery(ctx, del, h.def.Name, inv.Outcome, inv.Reason)
 	}
-	d.keep(ctx, &inv.Invocation)
+	d.keep(ctx, inv.record())
 	d.log(ctx, &inv.Invocation) // reads it only
 	if retry {
 		return engine.Result{Outcome: engine.Retry, Delay: delay}
@@ -159,7 +159,7 @@ func (d *Dispatcher) interrupted(ctx context.Context, del *delivery, inv *attemp
 	del.Attempts--
 	inv.Outcome = Retrying
 	inv.Reason = fmt.Sprintf("attempt interrupted, the engine is stopping (%v); it counts for nothing: %s", cause, inv.Reason)
-	d.keep(d.life, &inv.Invocation)
+	d.keep(d.life, inv.record())
 	d.log(d.life, &inv.Invocation)
 	return engine.Result{Outcome: engine.Interrupted}
 }
@@ -372,6 +372,15 @@ type attempt struct {
 	retryAfter       time.Duration
 	validationFailed bool
 	permanent        bool
+}
+
+// record returns a's record, to hand over to keep. A MemoryStore keeps it
+// in place, and so the whole attempt: what the record does not show, the
+// error above all, whose text may quote a secret the record's reason has
+// redacted, is dropped first.
+func (a *attempt) record() *Invocation {
+	a.err = nil
+	return &a.Invocation
 }
 
 // send makes one HTTP attempt of del, whose body is rendered, and describes
