@@ -374,10 +374,11 @@ type attempt struct {
 	permanent        bool
 }
 
-// record returns a's record, to hand over to keep. A MemoryStore keeps it
-// in place, and so the whole attempt: what the record does not show, the
-// error above all, whose text may quote a secret the record's reason has
-// redacted, is dropped first.
+// record returns a's record, once its outcome is decided. The record's
+// Request and Response point into a, so whoever keeps the record (a
+// MemoryStore, a caller of Gate) keeps the whole attempt: what the record
+// does not show, the error above all, whose text may quote a secret the
+// record's reason has redacted, is dropped first.
 func (a *attempt) record() *Invocation {
 	a.err = nil
 	return &a.Invocation
@@ -810,5 +811,5 @@ func (d *Dispatcher) test(ctx context.Context, h *hook, e *event.Event) Invocati
 	if a.validationFailed {
 		a.Outcome = ValidationFailed
 	}
-	return a.Invocation
+	return *a.record()
 }

@@ -21,7 +21,8 @@ func (e *integrationError) Error() string { return e.text }
 
 // A record kept by a MemoryStore holds what it shows and nothing more:
 // the error an attempt failed with, which the record shows redacted, is
-// not kept whole in the store's memory for as long as the record is.
+// not kept whole in the store's memory for as long as the record is,
+// whether the attempt was a delivery's or a gate call's.
 func TestMemoryStoreKeepsNoAttemptError(t *testing.T) {
 	var made, collected atomic.Int64
 	store := webhook.NewMemoryStore(100, 10)
@@ -37,6 +38,10 @@ func TestMemoryStoreKeepsNoAttemptError(t *testing.T) {
 	_, err = d.Publish(context.Background(), mock(t, accessrequest.Created))
 	require.NoError(t, err)
 	waitFinal(t, invs, 1)
+	dec, err := d.Gate(context.Background(), w.ID, mock(t, accessrequest.Created))
+	require.NoError(t, err)
+	require.False(t, dec.Passed)
+	dec = webhook.Decision{} // the caller lets go of it; the store keeps its copy
 
 	kept, err := store.QueryInvocations(context.Background(), "", webhook.InvocationQuery{WebhookID: w.ID})
 	require.NoError(t, err)
