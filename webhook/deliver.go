@@ -150,7 +150,7 @@ func (d *Dispatcher) run(ctx context.Context, del *delivery) engine.Result {
 	if inv.Outcome.Final() {
 		d.tel.endDelivery(ctx, del, h.def.Name, inv.Outcome, inv.Reason)
 	}
-	d.keep(ctx, &inv.Invocation)
+	d.keep(ctx, inv.record())
 	d.log(ctx, &inv.Invocation) // reads it only
 	if retry {
 		return engine.Result{Outcome: engine.Retry, Delay: delay}
@@ -164,7 +164,7 @@ func (d *Dispatcher) interrupted(ctx context.Context, del *delivery, inv *attemp
 	del.Attempts--
 	inv.Outcome = Retrying
 	inv.Reason = fmt.Sprintf("attempt interrupted, the engine is stopping (%v); it counts for nothing: %s", cause, inv.Reason)
-	d.keep(d.life, &inv.Invocation)
+	d.keep(d.life, inv.record())
 	d.log(d.life, &inv.Invocation)
 	return engine.Result{Outcome: engine.Interrupted}
 }
@@ -377,6 +377,16 @@ type attempt struct {
 	retryAfter       time.Duration
 	validationFailed bool
 	permanent        bool
+}
+
+// record returns a's record, once its outcome is decided. The record's
+// Request and Response point into a, so whoever keeps the record (a
+// MemoryStore, a caller of Gate) keeps the whole attempt: what the record
+// does not show, the error above all, whose text may quote a secret the
+// record's reason has redacted, is dropped first.
+func (a *attempt) record() *Invocation {
+	a.err = nil
+	return &a.Invocation
 }
 
 // send makes one HTTP attempt of del, whose body is rendered, and describes
@@ -806,5 +816,5 @@ func (d *Dispatcher) test(ctx context.Context, h *hook, e *event.Event) Invocati
 	if a.validationFailed {
 		a.Outcome = ValidationFailed
 	}
-	return a.Invocation
+	return *a.record()
 }

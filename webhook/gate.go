@@ -156,9 +156,9 @@ func (d *Dispatcher) gate(ctx context.Context, h *hook, e *event.Event) Decision
 		a.Outcome = ValidationFailed
 	}
 	if a.Outcome == Delivered {
-		return Decision{Passed: true, Invocation: a.Invocation}
+		return Decision{Passed: true, Invocation: *a.record()}
 	}
-	return Decision{Message: a.Reason, Invocation: a.Invocation}
+	return Decision{Message: a.Reason, Invocation: *a.record()}
 }
 
 // gateSlot waits for a slot of h's rate limit that comes within h's

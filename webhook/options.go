@@ -447,8 +447,11 @@ func WithInvocationStore(s InvocationStore) Option {
 
 // WithInvocationHook calls fn with every invocation record once it is
 // stored. fn runs on the delivery's goroutine, so it must be quick and
-// safe for concurrent use. Given more than once, every fn is called, in the
-// order the options were given; a nil fn is ignored.
+// safe for concurrent use. What the record points to (Request, Response,
+// their headers, Validation) is the stored record's too, with a
+// MemoryStore read by others at the same time: fn must not modify it.
+// Given more than once, every fn is called, in the order the options were
+// given; a nil fn is ignored.
 func WithInvocationHook(fn func(Invocation)) Option {
 	return optionFunc(func(c *config) {
 		switch prev := c.onInvocation; {
