@@ -2,6 +2,7 @@ package defstore
 
 import (
 	"encoding/binary"
+	"math"
 	"slices"
 )
 
@@ -42,7 +43,7 @@ type base struct {
 type packed struct {
 	base *base  // nil: copies are all from the definition's own bytes
 	ops  []byte // nil for no bytes
-	size uint32 // the bytes' length
+	size int    // the bytes' length
 }
 
 // unpack returns p's bytes in a new slice.
@@ -110,6 +111,11 @@ func (pk *packer) pack(definition, secrets []byte) packed {
 	}
 	if len(data) == 0 {
 		return packed{}
+	}
+	if len(data) >= math.MaxInt32 {
+		// Positions are kept as int32: bytes this large are one literal.
+		ops := binary.AppendUvarint(nil, uint64(len(data))<<1)
+		return packed{ops: append(ops, data...), size: len(data)}
 	}
 	if len(definition) < minRun {
 		out, _ := encode(&indexed{base: &base{}, table: &noRuns}, data, 0)
@@ -199,7 +205,7 @@ func encode(x *indexed, data []byte, defLen int) (packed, int) {
 	if defOps < 0 {
 		defOps = len(ops)
 	}
-	p := packed{base: x.base, ops: slices.Clip(ops), size: uint32(len(data))}
+	p := packed{base: x.base, ops: slices.Clip(ops), size: len(data)}
 	if len(w) == 0 {
 		p.base = nil
 	}

@@ -28,7 +28,9 @@ const HistoryKept = 100
 // share with a recently stored definition, and about 300 bytes, its
 // revisions included; lists of triggers and actors are kept once each.
 // Definitions are shared whole, secrets never: a definition made from a
-// preset costs about the bytes in which it differs. List's cursors are
+// preset costs about the bytes in which it differs; the definition it
+// shares them with (never its secrets) stays in memory while any
+// definition, of any tenant, shares them. List's cursors are
 // ids in URL-safe base64. Memory keeps the HistoryKept newest revisions
 // of each definition, and the tombstones of deleted ones.
 type Memory struct {
