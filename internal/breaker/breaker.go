@@ -27,6 +27,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -156,6 +157,12 @@ type Breaker struct {
 	onChange  func(from, to State)
 	now       func() time.Time
 
+	// closed mirrors the state for the paths every attempt of a healthy
+	// webhook takes, so that they take no lock: generation<<2, with
+	// closedBit while Closed and cleanBit while Closed with no failure
+	// counted. Written under mu, in unlock.
+	closed atomic.Uint64
+
 	mu         sync.Mutex
 	state      State
 	probing    bool   // HalfOpen: a probe is under way
@@ -192,6 +199,25 @@ func (b *Breaker) cooldown() time.Duration {
 
 type change struct{ from, to State }
 
+// The bits of Breaker.closed.
+const (
+	closedBit = 1 << iota
+	cleanBit
+	genShift = iota
+)
+
+// publish stores the state in b.closed. b.mu is held.
+func (b *Breaker) publish() {
+	w := b.generation << genShift
+	if b.state == Closed {
+		w |= closedBit
+		if b.failures == 0 {
+			w |= cleanBit
+		}
+	}
+	b.closed.Store(w)
+}
+
 // New returns a closed Breaker configured by opts.
 func New(opts ...Option) *Breaker {
 	b := &Breaker{threshold: DefaultThreshold, base: DefaultCooldown, max: DefaultMaxCooldown, now: time.Now}
@@ -220,6 +246,10 @@ func (b *Breaker) defaults() {
 // Permit is the zero Permit and the error is an *OpenError (errors.Is
 // ErrOpen) or ErrDisabled.
 func (b *Breaker) Allow() (Permit, error) {
+	// A closed breaker allows every attempt: its permit is its generation.
+	if w := b.closed.Load(); w&closedBit != 0 {
+		return Permit{b: b, gen: w >> genShift}, nil
+	}
 	b.mu.Lock()
 	defer b.unlock()
 	b.defaults()
@@ -264,6 +294,11 @@ func (p *Permit) Allowed() bool { return p.b != nil }
 
 // report records the outcome of an attempt allowed in generation gen.
 func (b *Breaker) report(gen uint64, success bool) {
+	// A success changes nothing while the breaker is closed in gen with
+	// no failure counted; a failure counted since is reported after it.
+	if success && b.closed.Load() == gen<<genShift|closedBit|cleanBit {
+		return
+	}
 	b.mu.Lock()
 	defer b.unlock()
 	b.defaults()
@@ -315,6 +350,9 @@ func (b *Breaker) Reset() {
 // State returns the current state. An open breaker whose cool-down has
 // elapsed is half-open, and the change is reported.
 func (b *Breaker) State() State {
+	if b.closed.Load()&closedBit != 0 {
+		return Closed
+	}
 	b.mu.Lock()
 	defer b.unlock()
 	b.defaults()
@@ -355,6 +393,7 @@ func (b *Breaker) set(to State) {
 // unlock releases b.mu and reports the queued changes. Taking notify before
 // releasing mu keeps the callbacks in the order of the changes.
 func (b *Breaker) unlock() {
+	b.publish()
 	t := b.trip
 	if t == nil || len(t.pending) == 0 {
 		b.mu.Unlock()
