@@ -81,6 +81,8 @@ type key struct {
 	public  ed25519.PublicKey  // V1a
 }
 
+var dot = []byte{'.'}
+
 // mac appends the HMAC-SHA256 of id.ts.body to dst.
 func (k *key) mac(id string, ts, body, dst []byte) []byte {
 	m, _ := k.macs.Get().(hash.Hash)
@@ -88,10 +90,10 @@ func (k *key) mac(id string, ts, body, dst []byte) []byte {
 		m = hmac.New(sha256.New, k.hmac)
 	}
 	m.Reset()
-	m.Write([]byte(id))
-	m.Write([]byte{'.'})
+	io.WriteString(m, id)
+	m.Write(dot)
 	m.Write(ts)
-	m.Write([]byte{'.'})
+	m.Write(dot)
 	m.Write(body)
 	dst = m.Sum(dst)
 	k.macs.Put(m)

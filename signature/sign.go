@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+	"unsafe"
 )
 
 // The Standard Webhooks header names, as http.Header canonicalises them.
@@ -82,9 +83,21 @@ func (s *Signer) Sign(id string, timestamp time.Time, body []byte) string {
 // SetHeaders signs a message and sets webhook-id, webhook-timestamp and
 // webhook-signature on h, replacing any values they had.
 func (s *Signer) SetHeaders(h http.Header, id string, timestamp time.Time, body []byte) {
-	h.Set(HeaderID, id)
-	h.Set(HeaderTimestamp, strconv.FormatInt(timestamp.Unix(), 10))
-	h.Set(HeaderSignature, s.Sign(id, timestamp, body))
+	s.setHeaders(h, id, timestamp, body)
+}
+
+// SetHeadersString is SetHeaders for a body held as a string, which it
+// signs without copying it.
+func (s *Signer) SetHeadersString(h http.Header, id string, timestamp time.Time, body string) {
+	// Signing only reads the body (hash.Hash.Write, as any io.Writer, may
+	// neither modify nor retain it, and ed25519's message is a copy), so
+	// the string's bytes are lent, not copied.
+	s.setHeaders(h, id, timestamp, unsafe.Slice(unsafe.StringData(body), len(body)))
+}
+
+func (s *Signer) setHeaders(h http.Header, id string, timestamp time.Time, body []byte) {
+	values := []string{id, strconv.FormatInt(timestamp.Unix(), 10), s.Sign(id, timestamp, body)} // one allocation for the three
+	h[HeaderID], h[HeaderTimestamp], h[HeaderSignature] = values[:1:1], values[1:2:2], values[2:]
 }
 
 // content returns id.ts.body, the message an ed25519 signature covers.

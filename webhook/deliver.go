@@ -640,7 +640,7 @@ func (h *hook) attemptHeader(del *delivery, now time.Time) http.Header {
 		}
 	}
 	if signer := h.signerOf(); signer != nil {
-		signer.SetHeaders(header, del.ID, now, []byte(del.body))
+		signer.SetHeadersString(header, del.ID, now, del.body)
 		return header
 	}
 	values := []string{del.ID, unixText(now)} // one allocation for both

@@ -1,0 +1,70 @@
+package signature_test
+
+import (
+	"net/http"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/outhook/outhook/signature"
+)
+
+// SetHeadersString writes what SetHeaders writes for the same bytes, with
+// v1 and v1a secrets, and a receiver verifies it.
+func TestSetHeadersStringMatchesSetHeaders(t *testing.T) {
+	hmacText := signature.NewSecret()
+	privText, pubText := signature.NewKeyPair()
+	secrets, err := signature.ParseSecrets(hmacText, privText)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := signature.NewSigner(secrets...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	verifier, err := signature.ParseVerifier(time.Minute, hmacText, pubText)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Unix(1795435200, 0)
+	for _, body := range []string{"", `{"a":1}`, strings.Repeat("é", 5000)} {
+		want, got := http.Header{}, http.Header{"Webhook-Signature": {"stale"}}
+		signer.SetHeaders(want, "msg_1", at, []byte(body))
+		signer.SetHeadersString(got, "msg_1", at, body)
+		for _, name := range []string{signature.HeaderID, signature.HeaderTimestamp, signature.HeaderSignature} {
+			if len(got[name]) != 1 || got.Get(name) != want.Get(name) {
+				t.Errorf("body of %d bytes: %s = %q, SetHeaders wrote %q", len(body), name, got[name], want[name])
+			}
+		}
+		if err := verifier.Verify(got, []byte(body), at); err != nil {
+			t.Errorf("body of %d bytes: %v", len(body), err)
+		}
+	}
+}
+
+// Signing a large body held as a string does not copy it.
+func TestSetHeadersStringDoesNotCopyTheBody(t *testing.T) {
+	secrets, err := signature.ParseSecrets(signature.NewSecret())
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := signature.NewSigner(secrets...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := strings.Repeat("x", 1<<20)
+	at := time.Unix(1795435200, 0)
+	h := http.Header{}
+	signer.SetHeadersString(h, "msg_1", at, body) // warm the secret's pooled hash
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	const runs = 20
+	for range runs {
+		signer.SetHeadersString(h, "msg_1", at, body)
+	}
+	runtime.ReadMemStats(&after)
+	if perCall := (after.TotalAlloc - before.TotalAlloc) / runs; perCall > 4<<10 {
+		t.Errorf("SetHeadersString allocates %d bytes per call for a 1 MiB body: it copies the body", perCall)
+	}
+}
