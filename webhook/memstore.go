@@ -456,12 +456,50 @@ func (l *timeline[T]) insert(x T, p Position) (dropped T, ok bool) {
 		l.grow()
 	}
 	i := l.n
-	l.n++
-	for ; i > 0 && l.at(l.get(i-1)).Before(p); i-- {
-		*l.get(i) = *l.get(i - 1)
+	if i > 0 && l.at(l.get(i-1)).Before(p) { // late: newer items are kept
+		i = l.firstNewer(p)
 	}
+	l.n++
+	l.shift(i)
 	*l.get(i) = x
 	return dropped, ok
+}
+
+// firstNewer returns the index of the oldest of the items newer than p,
+// knowing that the newest is. It gallops back from the newest, then
+// halves: a record is late by about as many records as were in flight
+// with it, and this costs the log of that in comparisons, not that many.
+func (l *timeline[T]) firstNewer(p Position) int {
+	hi, step := l.n-1, 1 // hi is newer than p
+	lo := hi - step
+	for lo >= 0 && l.at(l.get(lo)).Before(p) {
+		hi, step = lo, 2*step
+		lo = hi - step
+	}
+	lo = max(lo, -1) // lo is not newer than p, or before the first
+	for hi-lo > 1 {
+		m := int(uint(lo+hi) >> 1)
+		if l.at(l.get(m)).Before(p) {
+			hi = m
+		} else {
+			lo = m
+		}
+	}
+	return hi
+}
+
+// shift moves the items from the i-th oldest on one place newer, into the
+// free place after the newest (l.n counts it already): with copy, in at
+// most three moves around the end of the circular buffer.
+func (l *timeline[T]) shift(i int) {
+	start, end := (l.head+i)%len(l.buf), (l.head+l.n-1)%len(l.buf)
+	if start <= end {
+		copy(l.buf[start+1:end+1], l.buf[start:end])
+		return
+	}
+	copy(l.buf[1:end+1], l.buf[:end])
+	l.buf[0] = l.buf[len(l.buf)-1]
+	copy(l.buf[start+1:], l.buf[start:len(l.buf)-1])
 }
 
 func (l *timeline[T]) grow() {
