@@ -69,3 +69,22 @@ func TestTimelineLateInsertIsLogarithmic(t *testing.T) {
 		t.Errorf("the late item is not the oldest of %d", l.n)
 	}
 }
+
+// BenchmarkTimelineLateInsert keeps records that finish out of the order
+// they started in, as 256 attempts in flight together do, in a full
+// timeline of DefaultRecordsPerWebhook.
+func BenchmarkTimelineLateInsert(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	base := time.Unix(1795435200, 0)
+	l := &timeline[*Invocation]{max: DefaultRecordsPerWebhook, at: invocationAt}
+	// Records are reused once the timeline has dropped them: 1024 inserts
+	// later, one is older than the DefaultRecordsPerWebhook kept.
+	invs := make([]Invocation, 1024)
+	n := 0
+	for b.Loop() {
+		inv := &invs[n%len(invs)]
+		inv.StartedAt = base.Add(time.Duration(n-rng.IntN(256)) * time.Microsecond)
+		l.insert(inv, invocationAt(&inv))
+		n++
+	}
+}
