@@ -437,10 +437,11 @@ func (e *Engine) Start(r engine.Runner) error {
 // insert would. The transaction is tx, the caller's own (a pgx.Tx on
 // PostgreSQL, a *sql.Tx on SQLite, as given to
 // webhook.Dispatcher.PublishTx), or else one of its own; on SQLite, the
-// batches of concurrent calls without a tx share one (group commit), and
-// once its group is being written a call waits for the commit whatever
-// its ctx, so that an error never hides jobs queued. It takes no lock
-// there: concurrent transactions publishing keys in any order neither
+// batches of concurrent calls without a tx share one (group commit): a
+// call waits for the connection as long as its ctx allows, and once its
+// group is being written, the connection in hand, for the commit (at most
+// 5 s) whatever its ctx, so that an error never hides jobs queued. It
+// takes no lock there: concurrent transactions publishing keys in any order neither
 // wait for nor deadlock each other (the key's order is decided when its
 // jobs are fetched; see Engine). Enqueue never blocks for room and never
 // refuses a delivery for want of it (see Engine on queue bounds). A
