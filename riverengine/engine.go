@@ -157,7 +157,10 @@ func WithPollInterval(d time.Duration) Option {
 }
 
 // WithPublishOnly makes an instance that queues deliveries and runs none:
-// a web front end, say, whose events other instances deliver.
+// a web front end, say, whose events other instances deliver. On
+// PostgreSQL it tells the working instances of the inserts River did not
+// notify, as a working instance does (see DefaultFetchCooldown), from a
+// goroutine that Start starts and Close stops.
 func WithPublishOnly() Option {
 	return optionFunc(func(c *config) { c.publishOnly = true })
 }
@@ -278,9 +281,10 @@ type Engine struct {
 	runner  engine.Runner
 	started bool
 	closed  bool
-	// stopSweep stops the sweep of ordering rows; swept is closed once it
-	// has stopped.
-	stopSweep context.CancelFunc
+	// stopLoops stops the engine's goroutines (the sweep of ordering rows,
+	// retention, the pool's watch, the waker); swept is closed once the
+	// sweep has stopped, nil on a publish-only instance.
+	stopLoops context.CancelFunc
 	swept     chan struct{}
 	// retained is closed once the retention loop has stopped; nil when
 	// there is none.
@@ -289,9 +293,10 @@ type Engine struct {
 	// is none (SQLite). poolCheck replaces poolCheckEvery in tests.
 	watched   chan struct{}
 	poolCheck time.Duration
-	// waker has the queue notified when deliveries snoozed here come due;
-	// nil on SQLite, which has no notifications. woken is closed once its
-	// loop has stopped.
+	// waker has the queue notified when deliveries snoozed here come due
+	// and after inserts River did not notify, on publish-only instances
+	// too; nil on SQLite, where River's listener polls its notifications.
+	// woken is closed once its loop has stopped.
 	waker *waker
 	woken chan struct{}
 }
@@ -318,9 +323,9 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Engine, erro
 		return nil, fmt.Errorf("riverengine: %w", err)
 	}
 	e.queue, e.worker = &pgQueue{riverClient: riverClient[pgx.Tx]{client}, pool: pool}, w
-	if !e.cfg.publishOnly {
-		e.waker = newPGWaker(pool, e.cfg.queue, e.cfg.fetchCooldown)
-	}
+	// A publish-only instance needs one too: its inserts' notifications are
+	// the only ones the working instances get of them.
+	e.waker = newPGWaker(pool, e.cfg.queue, e.cfg.fetchCooldown)
 	return e, nil
 }
 
@@ -402,12 +407,13 @@ func (e *Engine) Start(r engine.Runner) error {
 		return ErrStarted
 	}
 	e.runner = r
+	ctx, cancel := context.WithCancel(context.Background())
 	if !e.cfg.publishOnly {
 		if err := e.queue.start(context.Background()); err != nil {
+			cancel()
 			return fmt.Errorf("riverengine: starting River: %w", err)
 		}
-		ctx, cancel := context.WithCancel(context.Background())
-		e.stopSweep, e.swept = cancel, make(chan struct{})
+		e.swept = make(chan struct{})
 		go e.sweep(ctx)
 		if e.cfg.retention != nil {
 			e.retained = make(chan struct{})
@@ -417,14 +423,14 @@ func (e *Engine) Start(r engine.Runner) error {
 			e.watched = make(chan struct{})
 			go e.watchPool(ctx, pool)
 		}
-		if e.waker != nil {
-			e.woken = make(chan struct{})
-			go e.waker.run(ctx, e.woken, func(err error) {
-				e.cfg.logger.WarnContext(ctx, "riverengine: notifying the queue of snoozed deliveries come due", "error", err)
-			})
-		}
 	}
-	e.started = true
+	if e.waker != nil {
+		e.woken = make(chan struct{})
+		go e.waker.run(ctx, e.woken, func(err error) {
+			e.cfg.logger.WarnContext(ctx, "riverengine: notifying the queue of jobs to fetch", "error", err)
+		})
+	}
+	e.stopLoops, e.started = cancel, true
 	return nil
 }
 
@@ -595,12 +601,18 @@ func (e *Engine) Close(ctx context.Context) error {
 		return nil
 	}
 	e.closed = true
-	running := e.started && !e.cfg.publishOnly
+	started := e.started
 	e.mu.Unlock()
-	if !running {
+	if !started {
 		return nil
 	}
-	e.stopSweep()
+	e.stopLoops()
+	if e.cfg.publishOnly {
+		if e.woken != nil {
+			<-e.woken
+		}
+		return nil
+	}
 	<-e.swept
 	if e.retained != nil {
 		<-e.retained

@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/outhook/outhook/engine"
 	"github.com/outhook/outhook/riverengine"
 	"github.com/outhook/outhook/webhook"
 )
@@ -44,4 +45,55 @@ func TestSkippedInsertNotificationIsSentLater(t *testing.T) {
 	require.Less(t, time.Since(first), cooldown, "the second insert came within River's cooldown, which skips its notification")
 	eventually(t, 4*cooldown, "the second delivery", func() bool { n, _ := rc.pairs(); return n == 2 })
 	t.Logf("second delivery %s after its Publish", time.Since(second).Round(time.Millisecond))
+}
+
+// runRecorder is a Runner that reports the deliveries it runs, each done
+// at its first run.
+type runRecorder chan string
+
+func (r runRecorder) Run(_ context.Context, d *engine.Delivery) engine.Result {
+	r <- d.ID
+	return engine.Result{Outcome: engine.Done}
+}
+func (runRecorder) Abandon(*engine.Delivery, error) {}
+
+// A service's web servers publish on a publish-only instance and its
+// workers deliver: River on the publishing instance skips the
+// notification of an insert within its cooldown of the last one, and
+// the working instances, told of nothing, would wait for their poll (a
+// minute here). The publishing instance notifies two cooldowns after
+// River's last notification, as a working one does.
+func TestPublishOnlyInstanceSendsSkippedInsertNotificationLater(t *testing.T) {
+	const cooldown = 2 * time.Second
+	url := needPostgres(t)
+	ctx := context.Background()
+	_, worker := newPostgresEngine(t, url, riverengine.WithPollInterval(time.Minute))
+	runs := make(runRecorder, 10)
+	require.NoError(t, worker.Start(runs))
+	t.Cleanup(func() { require.NoError(t, worker.Close(ctx)) })
+	_, publisher := newPostgresEngine(t, url, riverengine.WithPublishOnly(), riverengine.WithFetchCooldown(cooldown), riverengine.WithPollInterval(time.Minute))
+	require.NoError(t, publisher.Start(idleRunner{}))
+	t.Cleanup(func() { require.NoError(t, publisher.Close(ctx)) })
+
+	enqueue := func(id string) {
+		require.NoError(t, publisher.Enqueue(ctx, nil, []*engine.Delivery{{ID: id, WebhookID: "h", Event: newEvent(t, 1), Created: time.Now()}}))
+	}
+	first := time.Now()
+	enqueue("first") // River notifies it
+	select {
+	case id := <-runs:
+		require.Equal(t, "first", id)
+	case <-time.After(cooldown):
+		t.Fatal("the first delivery was not fetched at its insert")
+	}
+	second := time.Now()
+	enqueue("second")
+	require.Less(t, time.Since(first), cooldown, "the second insert came within River's cooldown, which skips its notification")
+	select {
+	case id := <-runs:
+		require.Equal(t, "second", id)
+		t.Logf("second delivery run %s after its Enqueue", time.Since(second).Round(time.Millisecond))
+	case <-time.After(4 * cooldown):
+		t.Fatal("the second delivery waited for the poll: no one told the queue of its insert")
+	}
 }
