@@ -477,6 +477,7 @@ func (e *Engine) Enqueue(ctx context.Context, tx engine.Tx, batch []*engine.Deli
 		}
 	}
 	ev := sharedEvent(batch)
+	began := time.Now()
 	ref, err := e.queue.insert(ctx, tx, args, ev, &river.InsertOpts{Queue: e.cfg.queue, MaxAttempts: maxRiverAttempts})
 	if err != nil {
 		ee := &EnqueueError{Deliveries: len(batch), Err: err}
@@ -488,7 +489,7 @@ func (e *Engine) Enqueue(ctx context.Context, tx engine.Tx, batch []*engine.Deli
 	// In the caller's transaction River's limiter counts the insert as
 	// well; a job whose commit comes after the trailing notification
 	// waits for a later one or the poll.
-	e.waker.inserted()
+	e.waker.inserted(began, time.Now())
 	if ref != 0 && !e.cfg.publishOnly {
 		// This instance likely runs some of the batch: it need not read
 		// the event back. A rolled-back tx leaves an entry no job refers to.

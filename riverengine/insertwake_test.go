@@ -97,3 +97,51 @@ func TestPublishOnlyInstanceSendsSkippedInsertNotificationLater(t *testing.T) {
 		t.Fatal("the second delivery waited for the poll: no one told the queue of its insert")
 	}
 }
+
+// River decides whether to notify an insert inside its transaction,
+// before the commit; a commit that takes long (a synchronous standby, a
+// deferred trigger) returns a cooldown after the insert River notified,
+// though River skipped it. The engine must not take it for one River
+// notified: its job, committed after the fetch River's notification
+// caused, would wait for the poll (a minute here).
+func TestSlowCommitOfASkippedInsertIsNotified(t *testing.T) {
+	const cooldown = time.Second
+	url := needPostgres(t)
+	ctx := context.Background()
+	pool, eng := newPostgresEngine(t, url, riverengine.WithFetchCooldown(cooldown), riverengine.WithPollInterval(time.Minute))
+	_, err := pool.Exec(ctx, `CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN IF NEW.args->>'delivery_id' = 'slow' THEN PERFORM pg_sleep(1.5); END IF; RETURN NULL; END $$`)
+	require.NoError(t, err)
+	_, err = pool.Exec(ctx, `CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON river_job
+		DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION slow_commit()`)
+	require.NoError(t, err)
+	runs := make(runRecorder, 10)
+	require.NoError(t, eng.Start(runs))
+	t.Cleanup(func() { require.NoError(t, eng.Close(ctx)) })
+	// River fetches once at start, which holds its fetches to one per
+	// cooldown until then.
+	time.Sleep(cooldown)
+
+	enqueue := func(id string) {
+		require.NoError(t, eng.Enqueue(ctx, nil, []*engine.Delivery{{ID: id, WebhookID: "h", Event: newEvent(t, 1), Created: time.Now()}}))
+	}
+	first := time.Now()
+	enqueue("first") // River notifies it
+	select {
+	case id := <-runs:
+		require.Equal(t, "first", id)
+	case <-time.After(cooldown):
+		t.Fatal("the first delivery was not fetched at its insert")
+	}
+	require.Less(t, time.Since(first), cooldown/2)
+	enqueue("slow") // River skips it, within its cooldown; committed 1.5 s later
+	committed := time.Now()
+	require.Greater(t, committed.Sub(first), cooldown, "the commit came back within the cooldown")
+	select {
+	case id := <-runs:
+		require.Equal(t, "slow", id)
+		t.Logf("slow delivery run %s after its commit", time.Since(committed).Round(time.Millisecond))
+	case <-time.After(4 * cooldown):
+		t.Fatal("the slow delivery waited for the poll: no one told the queue of its insert")
+	}
+}
