@@ -147,7 +147,7 @@ func WithFetchCooldown(d time.Duration) Option {
 // WithPollInterval sets how often this instance looks for due jobs (retries
 // coming due, and on SQLite new jobs and deliveries snoozed over their
 // webhook's concurrency coming due). Default DefaultPollInterval, and
-// DefaultSQLitePollInterval on SQLite.
+// DefaultSQLitePollInterval on SQLite, or the fetch cooldown when longer.
 func WithPollInterval(d time.Duration) Option {
 	return optionFunc(func(c *config) {
 		if d > 0 {
@@ -362,7 +362,8 @@ func NewSQLite(ctx context.Context, db *sql.DB, opts ...Option) (*Engine, error)
 func newEngine(db any, store *Store, opts []Option) (*Engine, *worker, *river.Config) {
 	e := &Engine{cfg: newConfig(opts), db: db, store: store}
 	if e.cfg.pollInterval == 0 {
-		e.cfg.pollInterval = DefaultPollInterval
+		// River refuses a poll shorter than the cooldown.
+		e.cfg.pollInterval = max(DefaultPollInterval, e.cfg.fetchCooldown)
 		if _, ok := db.(*sql.DB); ok {
 			e.cfg.pollInterval = max(DefaultSQLitePollInterval, e.cfg.fetchCooldown)
 		}
