@@ -448,9 +448,9 @@ func (e *Engine) Start(r engine.Runner) error {
 // call waits for the connection as long as its ctx allows, and once its
 // group is being written, the connection in hand, for the commit (at most
 // 5 s) whatever its ctx, so that an error never hides jobs queued. It
-// takes no lock there: concurrent transactions publishing keys in any order neither
-// wait for nor deadlock each other (the key's order is decided when its
-// jobs are fetched; see Engine). Enqueue never blocks for room and never
+// takes no lock there: concurrent transactions publishing keys in any
+// order neither wait for nor deadlock each other (the key's order is
+// decided when its jobs are fetched; see Engine). Enqueue never blocks for room and never
 // refuses a delivery for want of it (see Engine on queue bounds). A
 // database error is an *EnqueueError, and none of the batch is queued; a
 // transaction of another database is refused with an error wrapping
