@@ -147,7 +147,7 @@ func WithFetchCooldown(d time.Duration) Option {
 // WithPollInterval sets how often this instance looks for due jobs (retries
 // coming due, and on SQLite new jobs and deliveries snoozed over their
 // webhook's concurrency coming due). Default DefaultPollInterval, and
-// DefaultSQLitePollInterval on SQLite.
+// DefaultSQLitePollInterval on SQLite, or the fetch cooldown when longer.
 func WithPollInterval(d time.Duration) Option {
 	return optionFunc(func(c *config) {
 		if d > 0 {
@@ -157,7 +157,10 @@ func WithPollInterval(d time.Duration) Option {
 }
 
 // WithPublishOnly makes an instance that queues deliveries and runs none:
-// a web front end, say, whose events other instances deliver.
+// a web front end, say, whose events other instances deliver. On
+// PostgreSQL it tells the working instances of the inserts River did not
+// notify, as a working instance does (see DefaultFetchCooldown), from a
+// goroutine that Start starts and Close stops.
 func WithPublishOnly() Option {
 	return optionFunc(func(c *config) { c.publishOnly = true })
 }
@@ -278,9 +281,10 @@ type Engine struct {
 	runner  engine.Runner
 	started bool
 	closed  bool
-	// stopSweep stops the sweep of ordering rows; swept is closed once it
-	// has stopped.
-	stopSweep context.CancelFunc
+	// stopLoops stops the engine's goroutines (the sweep of ordering rows,
+	// retention, the pool's watch, the waker); swept is closed once the
+	// sweep has stopped, nil on a publish-only instance.
+	stopLoops context.CancelFunc
 	swept     chan struct{}
 	// retained is closed once the retention loop has stopped; nil when
 	// there is none.
@@ -289,9 +293,10 @@ type Engine struct {
 	// is none (SQLite). poolCheck replaces poolCheckEvery in tests.
 	watched   chan struct{}
 	poolCheck time.Duration
-	// waker has the queue notified when deliveries snoozed here come due;
-	// nil on SQLite, which has no notifications. woken is closed once its
-	// loop has stopped.
+	// waker has the queue notified when deliveries snoozed here come due
+	// and after inserts River did not notify, on publish-only instances
+	// too; nil on SQLite, where River's listener polls its notifications.
+	// woken is closed once its loop has stopped.
 	waker *waker
 	woken chan struct{}
 }
@@ -318,9 +323,9 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Engine, erro
 		return nil, fmt.Errorf("riverengine: %w", err)
 	}
 	e.queue, e.worker = &pgQueue{riverClient: riverClient[pgx.Tx]{client}, pool: pool}, w
-	if !e.cfg.publishOnly {
-		e.waker = newPGWaker(pool, e.cfg.queue, e.cfg.fetchCooldown)
-	}
+	// A publish-only instance needs one too: its inserts' notifications are
+	// the only ones the working instances get of them.
+	e.waker = newPGWaker(pool, e.cfg.queue, e.cfg.fetchCooldown)
 	return e, nil
 }
 
@@ -357,7 +362,8 @@ func NewSQLite(ctx context.Context, db *sql.DB, opts ...Option) (*Engine, error)
 func newEngine(db any, store *Store, opts []Option) (*Engine, *worker, *river.Config) {
 	e := &Engine{cfg: newConfig(opts), db: db, store: store}
 	if e.cfg.pollInterval == 0 {
-		e.cfg.pollInterval = DefaultPollInterval
+		// River refuses a poll shorter than the cooldown.
+		e.cfg.pollInterval = max(DefaultPollInterval, e.cfg.fetchCooldown)
 		if _, ok := db.(*sql.DB); ok {
 			e.cfg.pollInterval = max(DefaultSQLitePollInterval, e.cfg.fetchCooldown)
 		}
@@ -402,12 +408,13 @@ func (e *Engine) Start(r engine.Runner) error {
 		return ErrStarted
 	}
 	e.runner = r
+	ctx, cancel := context.WithCancel(context.Background())
 	if !e.cfg.publishOnly {
 		if err := e.queue.start(context.Background()); err != nil {
+			cancel()
 			return fmt.Errorf("riverengine: starting River: %w", err)
 		}
-		ctx, cancel := context.WithCancel(context.Background())
-		e.stopSweep, e.swept = cancel, make(chan struct{})
+		e.swept = make(chan struct{})
 		go e.sweep(ctx)
 		if e.cfg.retention != nil {
 			e.retained = make(chan struct{})
@@ -417,14 +424,14 @@ func (e *Engine) Start(r engine.Runner) error {
 			e.watched = make(chan struct{})
 			go e.watchPool(ctx, pool)
 		}
-		if e.waker != nil {
-			e.woken = make(chan struct{})
-			go e.waker.run(ctx, e.woken, func(err error) {
-				e.cfg.logger.WarnContext(ctx, "riverengine: notifying the queue of snoozed deliveries come due", "error", err)
-			})
-		}
 	}
-	e.started = true
+	if e.waker != nil {
+		e.woken = make(chan struct{})
+		go e.waker.run(ctx, e.woken, func(err error) {
+			e.cfg.logger.WarnContext(ctx, "riverengine: notifying the queue of jobs to fetch", "error", err)
+		})
+	}
+	e.stopLoops, e.started = cancel, true
 	return nil
 }
 
@@ -437,12 +444,13 @@ func (e *Engine) Start(r engine.Runner) error {
 // insert would. The transaction is tx, the caller's own (a pgx.Tx on
 // PostgreSQL, a *sql.Tx on SQLite, as given to
 // webhook.Dispatcher.PublishTx), or else one of its own; on SQLite, the
-// batches of concurrent calls without a tx share one (group commit), and
-// once its group is being written a call waits for the commit whatever
-// its ctx, so that an error never hides jobs queued. It takes no lock
-// there: concurrent transactions publishing keys in any order neither
-// wait for nor deadlock each other (the key's order is decided when its
-// jobs are fetched; see Engine). Enqueue never blocks for room and never
+// batches of concurrent calls without a tx share one (group commit): a
+// call waits for the connection as long as its ctx allows, and once its
+// group is being written, the connection in hand, for the commit (at most
+// 5 s) whatever its ctx, so that an error never hides jobs queued. It
+// takes no lock there: concurrent transactions publishing keys in any
+// order neither wait for nor deadlock each other (the key's order is
+// decided when its jobs are fetched; see Engine). Enqueue never blocks for room and never
 // refuses a delivery for want of it (see Engine on queue bounds). A
 // database error is an *EnqueueError, and none of the batch is queued; a
 // transaction of another database is refused with an error wrapping
@@ -470,6 +478,7 @@ func (e *Engine) Enqueue(ctx context.Context, tx engine.Tx, batch []*engine.Deli
 		}
 	}
 	ev := sharedEvent(batch)
+	began := time.Now()
 	ref, err := e.queue.insert(ctx, tx, args, ev, &river.InsertOpts{Queue: e.cfg.queue, MaxAttempts: maxRiverAttempts})
 	if err != nil {
 		ee := &EnqueueError{Deliveries: len(batch), Err: err}
@@ -481,7 +490,7 @@ func (e *Engine) Enqueue(ctx context.Context, tx engine.Tx, batch []*engine.Deli
 	// In the caller's transaction River's limiter counts the insert as
 	// well; a job whose commit comes after the trailing notification
 	// waits for a later one or the poll.
-	e.waker.inserted()
+	e.waker.inserted(began, time.Now())
 	if ref != 0 && !e.cfg.publishOnly {
 		// This instance likely runs some of the batch: it need not read
 		// the event back. A rolled-back tx leaves an entry no job refers to.
@@ -594,12 +603,18 @@ func (e *Engine) Close(ctx context.Context) error {
 		return nil
 	}
 	e.closed = true
-	running := e.started && !e.cfg.publishOnly
+	started := e.started
 	e.mu.Unlock()
-	if !running {
+	if !started {
 		return nil
 	}
-	e.stopSweep()
+	e.stopLoops()
+	if e.cfg.publishOnly {
+		if e.woken != nil {
+			<-e.woken
+		}
+		return nil
+	}
 	<-e.swept
 	if e.retained != nil {
 		<-e.retained

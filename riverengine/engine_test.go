@@ -351,3 +351,18 @@ func TestCloseCutKeepsDelivery(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, dls)
 }
+
+// A fetch cooldown longer than the default poll makes the poll as long,
+// on both databases: River refuses a poll shorter than the cooldown.
+func TestLongFetchCooldownAlone(t *testing.T) {
+	ctx := context.Background()
+	opt := riverengine.WithFetchCooldown(2 * riverengine.DefaultPollInterval)
+	pool := newPool(t, needPostgres(t))
+	require.NoError(t, riverengine.Migrate(ctx, pool))
+	_, err := riverengine.New(ctx, pool, opt)
+	require.NoError(t, err, "PostgreSQL")
+	db := openSQLite(t, filepath.Join(t.TempDir(), "outhook.db"))
+	require.NoError(t, riverengine.MigrateSQLite(ctx, db))
+	_, err = riverengine.NewSQLite(ctx, db, opt)
+	require.NoError(t, err, "SQLite")
+}

@@ -404,16 +404,24 @@ const maxInsertGroup = 500
 // SQLite's single connection, publishers otherwise take it, and commit,
 // once per Publish. An idle instance writes each batch at once, adding
 // no wait. One group is written at a time, by a goroutine that lives as
-// long as batches are queued, each write bounded by detachedTimeout.
+// long as batches are queued. It waits for the connection before it
+// takes a group, for as long as callers wait: an adopter's transaction
+// may hold the connection for long, and until the group is taken each
+// caller can leave at its ctx's end. Once taken, a group's write is
+// bounded by detachedTimeout.
 type insertGroup struct {
 	mu      sync.Mutex
 	queue   []*pendingInsert
 	writing bool
+	// stopWaiting ends the writer's wait for the connection: set while it
+	// waits, called when the last caller queued leaves.
+	stopWaiting context.CancelFunc
 }
 
 // write inserts p with the next group and returns the result. When ctx
-// ends first, p is not inserted unless its group is being written: then
-// write waits for that write, so that an error never hides jobs written.
+// ends first, p is not inserted unless its group was taken, the
+// connection in hand: then write waits for that write, so that an error
+// never hides jobs written.
 func (g *insertGroup) write(ctx context.Context, q *sqliteQueue, p *pendingInsert) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -435,6 +443,9 @@ func (g *insertGroup) write(ctx context.Context, q *sqliteQueue, p *pendingInser
 	i := slices.Index(g.queue, p)
 	if i >= 0 {
 		g.queue = slices.Delete(g.queue, i, i+1)
+		if len(g.queue) == 0 && g.stopWaiting != nil {
+			g.stopWaiting() // no one left to write for
+		}
 	}
 	g.mu.Unlock()
 	if i >= 0 {
@@ -447,53 +458,84 @@ func (g *insertGroup) write(ctx context.Context, q *sqliteQueue, p *pendingInser
 // order queued, until none is queued. Before taking a group it yields, so
 // that the callers its last write released, whose goroutines are ready to
 // run, queue their next batches first: without it, a busy instance writes
-// groups of the one or two batches that came in meanwhile.
+// groups of the one or two batches that came in meanwhile. It then waits
+// for the connection, and takes the group once it has it.
 func (g *insertGroup) flush(q *sqliteQueue) {
 	for {
 		runtime.Gosched()
+		wait, stop := context.WithCancel(context.Background())
 		g.mu.Lock()
+		if len(g.queue) == 0 {
+			g.writing = false
+			g.mu.Unlock()
+			stop()
+			return
+		}
+		g.stopWaiting = stop
+		g.mu.Unlock()
+		conn, err := q.db.Conn(wait)
+		g.mu.Lock()
+		g.stopWaiting = nil
+		if err != nil && wait.Err() != nil {
+			// Every caller left; those queued since are served next round.
+			g.mu.Unlock()
+			stop()
+			continue
+		}
 		n, jobs := 0, 0
 		for n < len(g.queue) && (n == 0 || jobs+len(g.queue[n].batch) <= maxInsertGroup) {
 			jobs += len(g.queue[n].batch)
 			n++
 		}
-		if n == 0 {
-			g.writing = false
-			g.mu.Unlock()
-			return
-		}
 		group := slices.Clone(g.queue[:n])
 		g.queue = slices.Delete(g.queue, 0, n)
 		g.mu.Unlock()
-		ctx, cancel := context.WithTimeout(context.Background(), detachedTimeout)
-		q.writeGroup(ctx, group, q.notified.due(time.Now()))
-		cancel()
+		stop()
+		switch {
+		case err != nil: // the database is closed, say
+			for _, p := range group {
+				p.done <- err
+			}
+		case n > 0:
+			ctx, cancel := context.WithTimeout(context.Background(), detachedTimeout)
+			q.writeGroup(ctx, conn, group, q.notified.due(time.Now()))
+			cancel()
+		}
+		if conn != nil {
+			_ = conn.Close() // back to the pool, for River and the adopter between groups
+		}
 	}
 }
 
-// writeGroup inserts group in one transaction, with the queue's
+// writeGroup inserts group on conn in one transaction, with the queue's
 // notification when notify is set, and tells each caller how it went. A
 // group the database refuses is written again in halves, so that a bad
 // batch fails alone. After the deadline, all that is left fails with it.
-func (q *sqliteQueue) writeGroup(ctx context.Context, group []*pendingInsert, notify bool) {
+func (q *sqliteQueue) writeGroup(ctx context.Context, conn *sql.Conn, group []*pendingInsert, notify bool) {
 	var err error
 	if p := group[0]; len(group) == 1 && len(p.batch) == 1 && p.batch[0].OrderingKey == "" && !notify {
-		// One statement is its own transaction.
-		_, err = q.insertJob.ExecContext(ctx, p.jobs[0], JobKind, p.opts.MaxAttempts, p.opts.Queue)
+		// One statement is its own transaction. On conn, it is sent as
+		// text: a connection of ReuseStatements prepares it once.
+		_, err = conn.ExecContext(ctx, sqliteInsertJob, p.jobs[0], JobKind, p.opts.MaxAttempts, p.opts.Queue)
 	} else {
-		err = q.inTx(ctx, func(tx *sql.Tx) error {
+		err = func() error {
+			tx, err := conn.BeginTx(ctx, nil)
+			if err != nil {
+				return err
+			}
 			for i, p := range group {
 				if err := q.insertMany(ctx, tx, p, notify && i == len(group)-1); err != nil {
+					_ = tx.Rollback()
 					return err
 				}
 			}
-			return nil
-		})
+			return tx.Commit()
+		}()
 	}
 	if err != nil && len(group) > 1 && ctx.Err() == nil {
 		half := len(group) / 2
-		q.writeGroup(ctx, group[:half], notify)
-		q.writeGroup(ctx, group[half:], notify)
+		q.writeGroup(ctx, conn, group[:half], notify)
+		q.writeGroup(ctx, conn, group[half:], notify)
 		return
 	}
 	for _, p := range group {

@@ -290,3 +290,54 @@ func TestSQLiteEnqueueAfterCtxEnds(t *testing.T) {
 	require.NoError(t, db.QueryRowContext(ctx, "SELECT count(*) FROM river_job").Scan(&n))
 	require.Zero(t, n)
 }
+
+// A Publish on SQLite waits for the connection as long as its ctx allows,
+// however long an adopter's transaction holds it: the engine's write does
+// not give up on its own clock while its caller still waits.
+func TestSQLiteEnqueueOutwaitsALongTransaction(t *testing.T) {
+	ctx := context.Background()
+	db, eng := newSQLiteEngine(t, riverengine.WithPublishOnly())
+	require.NoError(t, eng.Start(idleRunner{}))
+	t.Cleanup(func() { require.NoError(t, eng.Close(ctx)) })
+	tx, err := db.BeginTx(ctx, nil)
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() {
+		done <- eng.Enqueue(ctx, nil, []*engine.Delivery{{ID: "d", WebhookID: "h", Event: newEvent(t, 1), Created: time.Now()}})
+	}()
+	// Longer than any bound the engine puts on a write of its own.
+	select {
+	case err := <-done:
+		t.Fatalf("Enqueue returned (%v) while the transaction held the connection", err)
+	case <-time.After(6 * time.Second):
+	}
+	require.NoError(t, tx.Commit())
+	require.NoError(t, <-done, "the caller's ctx never ended")
+	var n int
+	require.NoError(t, db.QueryRowContext(ctx, "SELECT count(*) FROM river_job").Scan(&n))
+	require.Equal(t, 1, n)
+}
+
+// A Publish on SQLite whose ctx ends while an adopter's transaction holds
+// the connection returns then, with its ctx's error and no job, rather
+// than waiting for the transaction.
+func TestSQLiteEnqueueLeavesAtItsDeadline(t *testing.T) {
+	ctx := context.Background()
+	db, eng := newSQLiteEngine(t, riverengine.WithPublishOnly())
+	require.NoError(t, eng.Start(idleRunner{}))
+	t.Cleanup(func() { require.NoError(t, eng.Close(ctx)) })
+	tx, err := db.BeginTx(ctx, nil)
+	require.NoError(t, err)
+	const deadline = 200 * time.Millisecond
+	cctx, cancel := context.WithTimeout(ctx, deadline)
+	defer cancel()
+	start := time.Now()
+	err = eng.Enqueue(cctx, nil, []*engine.Delivery{{ID: "d", WebhookID: "h", Event: newEvent(t, 1), Created: time.Now()}})
+	took := time.Since(start)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.Less(t, took, deadline+time.Second, "Enqueue outlived its ctx by far")
+	require.NoError(t, tx.Commit())
+	var n int
+	require.NoError(t, db.QueryRowContext(ctx, "SELECT count(*) FROM river_job").Scan(&n))
+	require.Zero(t, n, "an error, and a job queued")
+}

@@ -41,12 +41,16 @@ const (
 type waker struct {
 	notify func(ctx context.Context) error
 	// cooldown is River's fetch cooldown, which also spaces its insert
-	// notifications; sent is when River last notified an insert of this
-	// instance's, as its limiter decides.
+	// notifications. River's limiter decides inside an insert, between
+	// the call and its return: River last notified an insert of this
+	// instance's between sentFrom and sentTo, as far as the waker can
+	// tell; covered is when the last insert River surely notified began.
 	cooldown time.Duration
 	mu       sync.Mutex
-	sent     time.Time
-	skipped  time.Time   // when River last skipped one
+	sentFrom time.Time
+	sentTo   time.Time
+	covered  time.Time
+	skipped  time.Time   // when the last insert River may have skipped returned
 	inserts  time.Time   // when to look at skipped inserts; zero when none wait
 	due      []time.Time // when to notify, sorted, each a multiple of its grain
 	trail    time.Time   // when to notify after the last of due; zero when not
@@ -61,30 +65,37 @@ func newPGWaker(pool *pgxpool.Pool, queue string, cooldown time.Duration) *waker
 	}}
 }
 
-// inserted notes jobs this instance inserted just now. River notifies an
-// insert only when its last notification for the queue is a fetch
-// cooldown old, and sends none later for the inserts it skipped: a job committed after the fetch the last notification caused
-// waits for the next insert River notifies, and the last jobs of a burst
-// for the poll (a 1 s poll: the worst latencies at a steady rate). When
-// River skipped this insert, as its limiter would, the queue is notified
-// two cooldowns after River's last notification unless River notified an
-// insert after this one meanwhile, whose fetch finds it: the trailing
-// notification River does not send, and none while inserts keep coming,
-// when River's own follow each other. A nil waker does nothing.
-func (w *waker) inserted() {
+// inserted notes jobs this instance inserted by a call made at began
+// that returned at ended. River notifies an insert only when its last
+// notification for the queue is a fetch cooldown old, and sends none
+// later for the inserts it skipped: a job committed after the fetch the
+// last notification caused waits for the next insert River notifies, and
+// the last jobs of a burst for the poll (a 1 s poll: the worst latencies
+// at a steady rate). River decides between began and ended, and a
+// commit may take long after it: an insert River may have skipped has
+// the queue notified two cooldowns after River's last notification,
+// unless River surely notified an insert begun after it returned, whose
+// fetch finds it: the trailing notification River does not send, and
+// none while inserts keep coming, when River's own follow each other. A
+// nil waker does nothing.
+func (w *waker) inserted(began, ended time.Time) {
 	if w == nil {
 		return
 	}
-	now := time.Now()
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if now.Sub(w.sent) > w.cooldown {
-		w.sent = now // River notified this insert
+	switch {
+	case began.Sub(w.sentTo) > w.cooldown: // River surely notified it
+		w.sentFrom, w.sentTo, w.covered = began, ended, began
 		return
+	case ended.Sub(w.sentFrom) > w.cooldown: // River may have notified it
+		w.sentTo = ended
 	}
-	w.skipped = now
+	if ended.After(w.skipped) {
+		w.skipped = ended
+	}
 	if w.inserts.IsZero() {
-		w.inserts = w.sent.Add(2 * w.cooldown)
+		w.inserts = w.sentTo.Add(2 * w.cooldown)
 		select {
 		case w.kick <- struct{}{}:
 		default:
@@ -92,20 +103,20 @@ func (w *waker) inserted() {
 	}
 }
 
-// insertsDue reports, at now, whether inserts River skipped wait for a
-// notification, and sets when to look again; w.mu is held.
+// insertsDue reports, at now, whether inserts River may have skipped wait
+// for a notification, and sets when to look again; w.mu is held.
 func (w *waker) insertsDue(now time.Time) bool {
 	if w.inserts.IsZero() || w.inserts.After(now) {
 		return false
 	}
 	w.inserts = time.Time{}
 	switch {
-	case !w.skipped.After(w.sent): // River notified an insert after them
+	case !w.skipped.After(w.covered): // River notified an insert begun after them
 		return false
-	case now.Sub(w.sent) >= 2*w.cooldown:
+	case now.Sub(w.sentTo) >= 2*w.cooldown:
 		return true
 	}
-	w.inserts = w.sent.Add(2 * w.cooldown) // River notified one since, and skipped more
+	w.inserts = w.sentTo.Add(2 * w.cooldown) // River may have notified one since, and skipped more
 	return false
 }
 

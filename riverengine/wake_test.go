@@ -59,25 +59,52 @@ func TestWakerNotifiesInsertsRiverSkipped(t *testing.T) {
 	go w.run(ctx, done, func(err error) { t.Error(err) })
 	defer func() { cancel(); <-done }()
 
+	insert := func() { now := time.Now(); w.inserted(now, now) }
 	start := time.Now()
-	w.inserted() // River notifies it
+	insert() // River notifies it
 	w.mu.Lock()
 	require.True(t, w.inserts.IsZero())
 	w.mu.Unlock()
-	w.inserted() // skipped by River
-	w.inserted()
+	insert() // skipped by River
+	insert()
 	at := <-notified
 	require.GreaterOrEqual(t, at.Sub(start), 2*cooldown, "not before two of River's cooldowns have passed")
 
 	// Skipped, then covered by an insert River notifies: no notification.
-	w.inserted() // River notifies it: its cooldown has passed
-	w.inserted() // skipped
+	insert() // River notifies it: its cooldown has passed
+	insert() // skipped
 	w.mu.Lock()
-	w.sent = time.Now().Add(time.Millisecond) // as if River notified an insert after it
+	w.covered = time.Now().Add(time.Millisecond) // as if River notified an insert begun after it
 	w.mu.Unlock()
 	select {
 	case at := <-notified:
 		t.Fatalf("notified at %s, though River notified an insert after the one it skipped", at.Sub(start))
 	case <-time.After(4 * cooldown):
+	}
+}
+
+// River decides whether to notify an insert before its commit: one that
+// returns a cooldown after the last River notified, its call made within
+// it, may have been skipped, and has the queue notified.
+func TestWakerNotifiesSlowInsertsRiverMaySkip(t *testing.T) {
+	notified := make(chan time.Time, 10)
+	const cooldown = 40 * time.Millisecond
+	w := &waker{cooldown: cooldown, kick: make(chan struct{}, 1), notify: func(context.Context) error {
+		notified <- time.Now()
+		return nil
+	}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go w.run(ctx, done, func(err error) { t.Error(err) })
+	defer func() { cancel(); <-done }()
+
+	start := time.Now()
+	w.inserted(start, start)                                   // River notifies it
+	w.inserted(start.Add(cooldown/4), start.Add(cooldown*3/2)) // its commit took long
+	select {
+	case at := <-notified:
+		require.GreaterOrEqual(t, at.Sub(start), 2*cooldown, "not before two of River's cooldowns have passed")
+	case <-time.After(10 * cooldown):
+		t.Fatal("no notification for an insert River may have skipped")
 	}
 }
