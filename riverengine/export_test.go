@@ -44,3 +44,15 @@ func SetListenerTiming(s *DefinitionStore, ping, answer, retry time.Duration) {
 // SetPoolCheck makes e look at its pool every d rather than every 30 s;
 // before Start.
 func SetPoolCheck(e *Engine, d time.Duration) { e.poolCheck = d }
+
+// HandInsertSQLite says whether the SQLite engine writes River's job rows
+// itself in this build (see riverSchemaVersion).
+func HandInsertSQLite() bool { return handInsertSQLite }
+
+// InsertThroughRiver has SQLite engines made until the test ends insert
+// through River, as a build with another River does.
+func InsertThroughRiver(t interface{ Cleanup(func()) }) {
+	old := handInsertSQLite
+	handInsertSQLite = false
+	t.Cleanup(func() { handInsertSQLite = old })
+}

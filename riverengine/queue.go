@@ -18,6 +18,7 @@ import (
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/outhook/outhook/event"
@@ -546,6 +547,9 @@ func (q *sqliteQueue) writeGroup(ctx context.Context, conn *sql.Conn, group []*p
 // insertMany inserts in tx the jobs of p, each ordered one's row in its
 // line after it, and the queue's notification when notify is set.
 func (q *sqliteQueue) insertMany(ctx context.Context, tx *sql.Tx, p *pendingInsert, notify bool) error {
+	if !handInsertSQLite {
+		return q.insertWithRiver(ctx, tx, p.batch, p.opts)
+	}
 	insert := tx.StmtContext(ctx, q.insertJob)
 	batch := p.batch
 	for i := range batch {
@@ -569,6 +573,50 @@ func (q *sqliteQueue) insertMany(ctx context.Context, tx *sql.Tx, p *pendingInse
 		return nil
 	}
 	return q.driver.UnwrapExecutor(tx).NotifyMany(ctx, &riverdriver.NotifyManyParams{Topic: riverInsertTopic, Payload: []string{q.payload}})
+}
+
+// insertWithRiver inserts the batch through River's own insert, which
+// notifies the queue itself.
+func (q *sqliteQueue) insertWithRiver(ctx context.Context, tx *sql.Tx, batch []deliveryArgs, opts *river.InsertOpts) error {
+	res, err := q.client.InsertManyTx(ctx, tx, insertParams(batch, opts))
+	if err != nil || !ordered(batch) {
+		return err
+	}
+	ids, hooks, keys, err := orderingRows(res)
+	if err != nil {
+		return err
+	}
+	for i := range ids {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO outhook_ordering (job_id, webhook_id, ordering_key) VALUES (?, ?, ?)",
+			ids[i], hooks[i], keys[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// riverSchemaVersion is the version of River's last SQLite migration in
+// the River whose job rows sqliteInsertJob writes (TestSQLiteJobsAreRiversOwn
+// compares them with River's own). With a River whose migrations go
+// further, and whose rows may differ, the engine inserts through River.
+const riverSchemaVersion = 8
+
+// handInsertSQLite says whether the River built in migrates SQLite to
+// riverSchemaVersion and no further.
+var handInsertSQLite = riverSQLiteSchema() == riverSchemaVersion
+
+// riverSQLiteSchema returns the version of the last SQLite migration of
+// the River built in.
+func riverSQLiteSchema() int {
+	m, err := rivermigrate.New[*sql.Tx](riversqlite.New(nil), nil)
+	if err != nil {
+		return 0
+	}
+	all := m.AllVersions()
+	if len(all) == 0 {
+		return 0
+	}
+	return all[len(all)-1].Version
 }
 
 // insertNotes spaces the notifications of inserts as River's insert does:

@@ -18,6 +18,7 @@ import (
 	"modernc.org/sqlite"
 
 	"github.com/outhook/outhook/engine"
+	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/riverengine"
 	"github.com/outhook/outhook/webhook"
 )
@@ -340,4 +341,51 @@ func TestSQLiteEnqueueLeavesAtItsDeadline(t *testing.T) {
 	var n int
 	require.NoError(t, db.QueryRowContext(ctx, "SELECT count(*) FROM river_job").Scan(&n))
 	require.Zero(t, n, "an error, and a job queued")
+}
+
+// The SQLite engine writes River's job rows itself only with the River it
+// was checked against (TestSQLiteJobsAreRiversOwn). When River is
+// upgraded, check the rows again and update riverSchemaVersion.
+func TestSQLiteHandInsertIsForThisRiver(t *testing.T) {
+	require.True(t, riverengine.HandInsertSQLite(), "this build's River migrates SQLite past the schema the engine's insert was checked against")
+}
+
+// Built with another River, the SQLite engine inserts through River's own
+// insert: ordered and unordered deliveries, in and out of a transaction,
+// arrive once each.
+func TestSQLiteWithAnotherRiverInsertsThroughRiver(t *testing.T) {
+	riverengine.InsertThroughRiver(t)
+	ctx := context.Background()
+	db, eng := newSQLiteEngine(t)
+	rc := newReceiver(t, 0, nil)
+	var delivered atomic.Int64
+	d, err := webhook.New(dispatcherOptions(eng, webhook.WithInvocationHook(func(inv webhook.Invocation) {
+		if inv.Outcome == webhook.Delivered {
+			delivered.Add(1)
+		}
+	}))...)
+	require.NoError(t, err)
+	closeDispatcher(t, d)
+	_, err = d.Add(hook("plain", rc.URL))
+	require.NoError(t, err)
+	addOrdered(t, d, rc.URL)
+	const n = 20
+	for i := range n {
+		ev, err := event.Parse(fmt.Appendf(nil, `{"event_type":%q,"event_time":1773134100,"event_id":"e-%d","data":{"key":"k%d"}}`, testEvent, i, i%3))
+		require.NoError(t, err)
+		if i%2 == 0 {
+			_, err = d.Publish(ctx, ev)
+			require.NoError(t, err)
+			continue
+		}
+		tx, err := db.BeginTx(ctx, nil)
+		require.NoError(t, err)
+		_, err = d.PublishTx(ctx, tx, ev)
+		require.NoError(t, err)
+		require.NoError(t, tx.Commit())
+	}
+	require.Eventually(t, func() bool { return delivered.Load() >= 2*n }, 30*time.Second, 10*time.Millisecond)
+	distinct, total := rc.pairs()
+	require.Equal(t, 2*n, distinct)
+	require.Equal(t, 2*n, total, "no delivery twice")
 }
