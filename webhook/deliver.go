@@ -117,7 +117,13 @@ func (d *Dispatcher) run(ctx context.Context, del *delivery) engine.Result {
 	}
 	d.reportToBreaker(ctx, h, &permit, inv)
 	if ctx.Err() != nil {
-		return d.interrupted(ctx, del, inv, ctx.Err())
+		if inv.Outcome != Delivered {
+			return d.interrupted(ctx, del, inv, ctx.Err())
+		}
+		// The receiver took it before the engine stopped: sent again, it
+		// would arrive twice. It is recorded as delivered, as interrupted
+		// attempts are, in the Dispatcher's life.
+		ctx = d.life
 	}
 	retry, delay := false, time.Duration(0)
 	if inv.Outcome != Delivered {
