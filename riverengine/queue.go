@@ -514,7 +514,7 @@ func (g *insertGroup) flush(q *sqliteQueue) {
 // batch fails alone. After the deadline, all that is left fails with it.
 func (q *sqliteQueue) writeGroup(ctx context.Context, conn *sql.Conn, group []*pendingInsert, notify bool) {
 	var err error
-	if p := group[0]; len(group) == 1 && len(p.batch) == 1 && p.batch[0].OrderingKey == "" && !notify {
+	if p := group[0]; handInsertSQLite && len(group) == 1 && len(p.batch) == 1 && p.batch[0].OrderingKey == "" && !notify {
 		// One statement is its own transaction. On conn, it is sent as
 		// text: a connection of ReuseStatements prepares it once.
 		_, err = conn.ExecContext(ctx, sqliteInsertJob, p.jobs[0], JobKind, p.opts.MaxAttempts, p.opts.Queue)
