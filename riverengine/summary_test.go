@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -128,6 +129,42 @@ func BenchmarkRecord(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// BenchmarkRecordConcurrent is BenchmarkRecord with 8 callers per core
+// recording at once, as a busy engine's workers do: Store writes their
+// records a group per statement.
+//
+//	go test -run '^$' -bench RecordConcurrent -benchtime 20000x
+func BenchmarkRecordConcurrent(b *testing.B) {
+	for _, counted := range []bool{false, true} {
+		b.Run(fmt.Sprintf("postgres/counters=%v", counted), func(b *testing.B) {
+			pool := newPool(b, needPostgres(b))
+			ctx := context.Background()
+			require.NoError(b, riverengine.Migrate(ctx, pool))
+			if !counted {
+				_, err := pool.Exec(ctx, "DROP TRIGGER outhook_summary_records ON outhook_invocation")
+				require.NoError(b, err)
+			}
+			s := riverengine.NewStore(pool)
+			at := time.Date(2026, 3, 10, 9, 15, 0, 0, time.UTC)
+			var seq atomic.Int64
+			b.SetParallelism(8)
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					i := seq.Add(1)
+					id := fmt.Sprint(i)
+					if err := s.Record(ctx, webhook.Invocation{
+						ID: id, Tenant: "acme", DeliveryID: id, WebhookID: fmt.Sprint("h", i%10), Attempt: 1,
+						Outcome: webhook.Delivered, StartedAt: at.Add(time.Duration(i) * time.Millisecond), Duration: time.Duration(i%1000) * time.Millisecond,
+					}); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
 	}
 }
 
@@ -275,25 +312,38 @@ func inUTC(counts []webhook.SummaryCounts) []webhook.SummaryCounts {
 	return counts
 }
 
-// TestSummaryLastOfEqualTimes writes two records of one webhook started
-// at the same time in one statement, as a group is written: the last
-// outcome is the one written last, as when they are recorded one by one.
+// TestSummaryLastOfEqualTimes writes records of one webhook started at
+// the same time in one statement, as a group is written, small and large
+// (the trigger takes rows one by one below 16): the last outcome is the
+// one written last, as when they are recorded one by one.
 func TestSummaryLastOfEqualTimes(t *testing.T) {
 	url := needPostgres(t)
 	ctx := context.Background()
 	pool := newPool(t, url)
 	require.NoError(t, riverengine.Migrate(ctx, pool))
 	at := time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
-	for _, order := range [][]string{{"failed", "delivered"}, {"delivered", "failed"}} {
-		hook := "h-" + order[1]
-		_, err := pool.Exec(ctx, `INSERT INTO outhook_invocation (id, tenant, delivery_id, webhook_id, outcome, started_at, record)
-			SELECT o, 'acme', o, $2, o, $3, jsonb_build_object('reason', 'r-' || o, 'attempt', 1)
-			FROM unnest($1::text[]) AS o`, order, hook, at)
-		require.NoError(t, err)
-		got, err := riverengine.NewStore(pool).SummaryCounts(ctx, "acme", []string{hook}, time.Time{})
-		require.NoError(t, err)
-		require.Equal(t, webhook.Outcome(order[1]), got[0].LastOutcome)
-		require.Equal(t, "r-"+order[1], got[0].LastReason)
-		require.Equal(t, int64(1), got[0].Slots[0].Delivered)
+	for _, n := range []int{2, 40} {
+		for _, order := range [][]string{{"failed", "delivered"}, {"delivered", "failed"}} {
+			hook := fmt.Sprint("h-", n, "-", order[1])
+			outcomes := make([]string, n)
+			for i := range outcomes {
+				outcomes[i] = order[0]
+			}
+			outcomes[n-1] = order[1]
+			_, err := pool.Exec(ctx, `INSERT INTO outhook_invocation (id, tenant, delivery_id, webhook_id, outcome, started_at, record)
+				SELECT o || i, 'acme', o || i, $2, o, $3, jsonb_build_object('reason', 'r-' || o, 'attempt', 1)
+				FROM unnest($1::text[]) WITH ORDINALITY AS u (o, i)`, outcomes, hook, at)
+			require.NoError(t, err)
+			got, err := riverengine.NewStore(pool).SummaryCounts(ctx, "acme", []string{hook}, time.Time{})
+			require.NoError(t, err)
+			require.Equal(t, webhook.Outcome(order[1]), got[0].LastOutcome, "%d records", n)
+			require.Equal(t, "r-"+order[1], got[0].LastReason)
+			delivered := int64(1)
+			if order[0] == "delivered" {
+				delivered = int64(n - 1)
+			}
+			require.Equal(t, delivered, got[0].Slots[0].Delivered)
+			require.Equal(t, int64(n), got[0].Slots[0].Latency[0])
+		}
 	}
 }
