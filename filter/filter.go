@@ -60,9 +60,14 @@ type Filter struct {
 
 // New compiles c. Any error is a *ClauseError naming the clause.
 func New(c Clause, opts ...Option) (*Filter, error) {
-	cfg := newConfig(opts)
+	return newFilter(c.clone(), newConfig(opts))
+}
+
+// newFilter compiles c, which it keeps: the caller holds no other
+// reference to its slices.
+func newFilter(c Clause, cfg *config) (*Filter, error) {
 	// The leaves point into f.clause: no copy of it of their own.
-	f := &Filter{clause: c.clone()}
+	f := &Filter{clause: c}
 	root, err := compile(&f.clause, "", cfg)
 	if err != nil {
 		return nil, err
@@ -351,7 +356,10 @@ func compileLeaf(c *Clause, loc string, cfg *config) (node, error) {
 	if len(c.Clauses) > 0 {
 		return nil, fail(ErrOperator, "%s takes a path and values, not clauses", c.Op.Key())
 	}
-	steps, err := parsePath(c.Path)
+	// The leaf holds a path of a few steps, and its one string operand, in
+	// place: fewer objects for the collector to mark per filter.
+	l := &leaf{loc: loc, src: c, every: c.Every, negate: c.Op.negated()}
+	steps, err := parsePath(c.Path, l.inline[:0])
 	if err != nil {
 		return nil, fail(ErrPath, "%s", err.Error())
 	}
@@ -376,11 +384,11 @@ func compileLeaf(c *Clause, loc string, cfg *config) (node, error) {
 		// list, usually a variable left empty, was meant to say.
 		return nil, fail(ErrValue, "%s takes at least one value; to place no condition on %s, leave the clause out", c.Op.Key(), c.Path)
 	}
-	l := &leaf{loc: loc, src: c, steps: steps, fan: fanOut(steps), every: c.Every, negate: c.Op.negated()}
+	l.steps, l.fan = steps, fanOut(steps)
 	operand := c.Values
 	switch c.Op {
 	case OpEq, OpNeq, OpIn, OpNin:
-		l.set = makeSetTest(operand)
+		l.set.init(operand)
 		l.test = &l.set
 	case OpExist:
 		b, ok := operand[0].(bool)
@@ -506,6 +514,7 @@ type leaf struct {
 	negate bool
 	test   test
 	set    setTest // test, when it is one: held in place rather than apart
+	inline [5]step // steps, when they fit
 }
 
 func (l *leaf) match(doc any) bool {

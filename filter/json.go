@@ -447,7 +447,8 @@ func Parse(data []byte, opts ...Option) (*Filter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return New(c, opts...)
+	return newFilter(c, newConfig(opts)) // c is this call's own: no copy
+
 }
 
 // MarshalJSON writes the filter in the form it was built from: the filters

@@ -24,12 +24,13 @@ type step struct {
 // parsePath parses an event path: members separated by dots, [] for the
 // elements of an array, [n] for one element, ["key"] for a member whose name
 // holds a dot, a bracket or a quote. A leading "$." is allowed and ignored.
-func parsePath(path string) ([]step, error) {
+// The steps are appended to dst.
+func parsePath(path string, dst []step) ([]step, error) {
 	p := strings.TrimPrefix(path, "$.")
 	if p == "" {
 		return nil, errors.New("empty path")
 	}
-	var steps []step
+	steps := dst
 	for i := 0; i < len(p); {
 		switch c := p[i]; {
 		case c == '[':

@@ -20,6 +20,7 @@ type test interface {
 // type.
 type setTest struct {
 	strs    []string
+	one     [1]string // strs, when there is one: held in place rather than apart
 	strSet  map[string]struct{}
 	nums    []decimal
 	yes, no bool
@@ -29,8 +30,10 @@ type setTest struct {
 // setMapMin is the number of strings from which a map beats a linear scan.
 const setMapMin = 12
 
-func makeSetTest(values []any) setTest {
-	var t setTest
+// init sets t to the set of values. t must not be copied afterwards: its
+// strings may be held in place.
+func (t *setTest) init(values []any) {
+	t.strs = t.one[:0]
 	for _, v := range values {
 		switch v := v.(type) {
 		case string:
@@ -54,7 +57,6 @@ func makeSetTest(values []any) setTest {
 			t.strSet[s] = struct{}{}
 		}
 	}
-	return t
 }
 
 func (t *setTest) ok(v any) bool {
