@@ -68,3 +68,31 @@ func TestSetHeadersStringDoesNotCopyTheBody(t *testing.T) {
 		t.Errorf("SetHeadersString allocates %d bytes per call for a 1 MiB body: it copies the body", perCall)
 	}
 }
+
+// With several secrets, the v1 signature SetHeadersString writes for the
+// Standard Webhooks test vector is the published one, in its place in the
+// list, and the body string is left as it was.
+func TestSetHeadersStringSignsTheStandardVector(t *testing.T) {
+	privText, _ := signature.NewKeyPair()
+	secrets, err := signature.ParseSecrets(privText, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", signature.NewSecret())
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := signature.NewSigner(secrets...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := strings.Clone(`{"test": 2432232314}`)
+	h := http.Header{}
+	signer.SetHeadersString(h, "msg_p5jXN8AQM9LWM0D4loKWxJek", time.Unix(1614265330, 0), body)
+	sigs := strings.Split(h.Get(signature.HeaderSignature), " ")
+	if len(sigs) != 3 || !strings.HasPrefix(sigs[0], "v1a,") || sigs[1] != "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=" || !strings.HasPrefix(sigs[2], "v1,") {
+		t.Errorf("webhook-signature %q: want v1a, the vector's v1, another v1", sigs)
+	}
+	if h.Get(signature.HeaderTimestamp) != "1614265330" || h.Get(signature.HeaderID) != "msg_p5jXN8AQM9LWM0D4loKWxJek" {
+		t.Errorf("headers %v", h)
+	}
+	if body != `{"test": 2432232314}` {
+		t.Errorf("body became %q", body)
+	}
+}

@@ -112,18 +112,21 @@ func (d *Dispatcher) run(ctx context.Context, del *delivery) engine.Result {
 	leave(true)
 	leave = func(bool) {}
 	del.EndExchange()
-	if ctx.Err() == nil { // before the breaker, so that Failing comes before Disabled
+	// Whether the engine stopped is read once, so that the operational
+	// count, the breaker and the outcome agree on it.
+	stopped := ctx.Err()
+	if stopped != nil && inv.Outcome == Delivered {
+		// The receiver took it before the engine stopped: sent again, it
+		// would arrive twice. It counts as any delivered attempt, and is
+		// recorded, as interrupted attempts are, in the Dispatcher's life.
+		ctx, stopped = d.life, nil
+	}
+	if stopped == nil { // before the breaker, so that Failing comes before Disabled
 		d.ops.attempt(h, del, inv.Outcome == Delivered, inv.status, inv.Reason)
 	}
-	d.reportToBreaker(ctx, h, &permit, inv)
-	if ctx.Err() != nil {
-		if inv.Outcome != Delivered {
-			return d.interrupted(ctx, del, inv, ctx.Err())
-		}
-		// The receiver took it before the engine stopped: sent again, it
-		// would arrive twice. It is recorded as delivered, as interrupted
-		// attempts are, in the Dispatcher's life.
-		ctx = d.life
+	d.reportToBreaker(h, &permit, inv, stopped != nil)
+	if stopped != nil {
+		return d.interrupted(ctx, del, inv, stopped)
 	}
 	retry, delay := false, time.Duration(0)
 	if inv.Outcome != Delivered {
@@ -236,16 +239,17 @@ func (d *Dispatcher) admit(h *hook, del *delivery) (permit breaker.Permit, wait 
 // reportToBreaker tells the breaker how the endpoint did: 410 Gone disables
 // the webhook; network errors, timeouts, 429 and 5xx are failures; any other
 // answer shows the endpoint is up. Problems on this side (a blocked address,
-// an attempt cut short by Close) count as neither: the breaker hears
-// nothing, and a half-open one allows another probe after its cool-down.
-func (d *Dispatcher) reportToBreaker(ctx context.Context, h *hook, permit *breaker.Permit, a *attempt) {
+// an attempt stopped: cut short by its ctx) count as neither: the breaker
+// hears nothing, and a half-open one allows another probe after its
+// cool-down.
+func (d *Dispatcher) reportToBreaker(h *hook, permit *breaker.Permit, a *attempt, stopped bool) {
 	if !permit.Allowed() {
 		return
 	}
 	switch {
 	case a.status == http.StatusGone:
 		h.breaker.Disable()
-	case a.permanent || ctx.Err() != nil:
+	case a.permanent || stopped:
 	case a.err != nil || a.status == http.StatusTooManyRequests || a.status >= 500:
 		permit.Report(false)
 	default:

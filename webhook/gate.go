@@ -151,7 +151,7 @@ func (d *Dispatcher) gate(ctx context.Context, h *hook, e *event.Event) Decision
 	del := newDelivery(newID(), h, e, now)
 	del.Attempts, del.body, del.rendered, del.target = 1, body, true, tgt
 	a := d.send(ctx, h, del)
-	d.reportToBreaker(ctx, h, &permit, a)
+	d.reportToBreaker(h, &permit, a, ctx.Err() != nil)
 	if a.validationFailed {
 		a.Outcome = ValidationFailed
 	}

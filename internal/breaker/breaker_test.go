@@ -1,6 +1,8 @@
 package breaker_test
 
 import (
+	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -359,4 +361,96 @@ func TestZeroBreaker(t *testing.T) {
 	var oe *breaker.OpenError
 	require.ErrorAs(t, err, &oe)
 	require.WithinDuration(t, time.Now().Add(breaker.DefaultCooldown), oe.Until, time.Minute)
+}
+
+// However many attempts ask at once, a half-open breaker lets one probe
+// through; its success closes the breaker for all, and a success of the
+// generation before the probe's, reported late, changes nothing.
+func TestHalfOpenLetsOneProbeAmongMany(t *testing.T) {
+	for range 100 {
+		b, clock, _ := newBreaker(t, breaker.WithThreshold(1))
+		stale, err := b.Allow()
+		require.NoError(t, err)
+		attempt(t, b, false) // opens
+		clock.Advance(time.Hour)
+		var (
+			start   = make(chan struct{})
+			wg      sync.WaitGroup
+			mu      sync.Mutex
+			permits []breaker.Permit
+		)
+		for range 16 {
+			wg.Go(func() {
+				<-start
+				if p, err := b.Allow(); err == nil {
+					mu.Lock()
+					permits = append(permits, p)
+					mu.Unlock()
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		require.Len(t, permits, 1, "a half-open breaker let several probes through")
+		stale.Report(true)
+		require.Equal(t, breaker.HalfOpen, b.State(), "a stale success closed the breaker")
+		permits[0].Report(true)
+		require.Equal(t, breaker.Closed, b.State())
+		for range 4 {
+			_, err := b.Allow()
+			require.NoError(t, err)
+		}
+	}
+}
+
+// A breaker that never cools down follows a model of consecutive failures
+// through random Allow, Report (of fresh and stale permits) and Reset:
+// the lock-free closed path and the locked one agree with it.
+func TestClosedFollowsTheModel(t *testing.T) {
+	const threshold = 3
+	rng := rand.New(rand.NewPCG(1, 2))
+	b, _, _ := newBreaker(t, breaker.WithThreshold(threshold))
+	type held struct {
+		p   breaker.Permit
+		gen int
+	}
+	var (
+		open     bool
+		gen      int
+		failures int
+		permits  []held
+	)
+	for step := range 20000 {
+		switch op := rng.IntN(10); {
+		case op < 4:
+			p, err := b.Allow()
+			require.Equal(t, open, err != nil, "step %d: Allow", step)
+			if err == nil {
+				permits = append(permits, held{p, gen})
+			}
+		case op < 9 && len(permits) > 0:
+			i := rng.IntN(len(permits))
+			h := permits[i]
+			permits = slices.Delete(permits, i, i+1)
+			success := rng.IntN(3) > 0
+			h.p.Report(success)
+			if h.gen == gen && !open {
+				if success {
+					failures = 0
+				} else if failures++; failures == threshold {
+					open, failures = true, 0
+					gen++
+				}
+			}
+		case op == 9 && rng.IntN(20) == 0:
+			b.Reset()
+			open, failures = false, 0
+			gen++
+		}
+		want := breaker.Closed
+		if open {
+			want = breaker.Open
+		}
+		require.Equal(t, want, b.State(), "step %d", step)
+	}
 }
