@@ -102,25 +102,24 @@ func (s *slots) take(webhookID string, limit int, back bool, now time.Time) (lin
 // apart. The schedule of the others makes room for it: their next turn
 // comes a slot later.
 func (h *hookSlots) nearTurn(slot time.Duration, now time.Time) time.Duration {
-	turn := h.lastNear
-	if first := now.Add(slot * time.Duration(len(h.line))); turn.Before(first) {
-		turn = first
-	}
-	turn = turn.Add(slot)
-	if latest := now.Add(maxSlotWait); turn.After(latest) {
-		turn = latest
-	}
-	h.lastNear = turn
+	h.lastNear = h.turnAfter(h.lastNear, slot, now)
 	if h.lastTurn.After(now) {
 		h.lastTurn = h.lastTurn.Add(slot)
 	}
-	return max(turn.Sub(now), minSlotWait)
+	return max(h.lastNear.Sub(now), minSlotWait)
 }
 
 // snooze gives a delivery that does not wait in line its turn, a slot's
 // worth of time after the last one given and the line.
 func (h *hookSlots) snooze(slot time.Duration, now time.Time) time.Duration {
-	turn := h.lastTurn
+	h.lastTurn = h.turnAfter(h.lastTurn, slot, now)
+	return max(h.lastTurn.Sub(now), minSlotWait)
+}
+
+// turnAfter returns the turn a slot after last, and after the line, but
+// no later than maxSlotWait from now.
+func (h *hookSlots) turnAfter(last time.Time, slot time.Duration, now time.Time) time.Time {
+	turn := last
 	if first := now.Add(slot * time.Duration(len(h.line))); turn.Before(first) {
 		turn = first
 	}
@@ -128,8 +127,7 @@ func (h *hookSlots) snooze(slot time.Duration, now time.Time) time.Duration {
 	if latest := now.Add(maxSlotWait); turn.After(latest) {
 		turn = latest
 	}
-	h.lastTurn = turn
-	return max(turn.Sub(now), minSlotWait)
+	return turn
 }
 
 // wait waits in webhookID's line on line, which take returned, until a
