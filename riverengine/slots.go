@@ -11,6 +11,12 @@ const (
 	// attemptGuess is the attempt time assumed for a webhook none of whose
 	// attempts has ended on this instance yet.
 	attemptGuess = 100 * time.Millisecond
+	// slotsForget is how long a webhook with nothing in flight, in line
+	// or due keeps its attempt time: a webhook whose attempts end quickly
+	// is idle between most deliveries at a steady rate, and taken back to
+	// the guess each time it would snooze the next clump over its limit,
+	// which a slot freeing within a millisecond would have run.
+	slotsForget = 10 * time.Minute
 	// minSlotWait keeps a delivery from coming straight back when slots
 	// free quickly.
 	minSlotWait = 10 * time.Millisecond
@@ -32,7 +38,7 @@ const (
 //
 // A delivery over the limit waits in the webhook's line, holding its
 // worker, when a slot should free soon (within lineWait/2, going by the
-// webhook's recent attempt time and the line ahead of it) and fewer than
+// webhook's attempt time and the line ahead of it) and fewer than
 // limit deliveries wait already; a slot given back goes to the first in
 // line. A fetch that brings a burst of a fast webhook's deliveries thus
 // runs them as slots free, without a snooze and a fetch more for each. A
@@ -46,6 +52,12 @@ const (
 // slot on; not a turn behind the whole schedule, which under a backlog
 // would send it back there again and again.
 //
+// The attempt time is a moving average of the webhook's attempts on this
+// instance, attemptGuess until the first ends. It is kept while the
+// webhook is idle, for slotsForget: at a steady rate a fast webhook is
+// idle between most deliveries, and the guess would send much of the next
+// clump over its limit to wait a turn rather than a millisecond in line.
+//
 // A webhook thus holds at most twice its limit of workers, the second
 // half only while its attempts end within lineWait/2 per slot, and each
 // for at most lineWait: when its endpoint stalls, the age of its oldest
@@ -53,13 +65,17 @@ const (
 type slots struct {
 	mu    sync.Mutex
 	hooks map[string]*hookSlots
+	swept time.Time // when idle webhooks were last forgotten
 }
 
 type hookSlots struct {
-	started  []time.Time   // the attempts in flight, oldest first
-	attempt  time.Duration // moving average of an attempt's time
-	lastTurn time.Time     // when the delivery sent to wait last comes back
-	lastNear time.Time     // the same, of those given a near turn
+	started []time.Time // the attempts in flight, oldest first
+	// attempt is a moving average of an attempt's time; zero until one
+	// has ended, attemptGuess standing in for it meanwhile.
+	attempt  time.Duration
+	ended    time.Time // when the last attempt ended
+	lastTurn time.Time // when the delivery sent to wait last comes back
+	lastNear time.Time // the same, of those given a near turn
 	// line holds the deliveries waiting for a slot, first come first;
 	// give hands its slot to the first, sending the attempt's start.
 	line []chan time.Time
@@ -76,9 +92,10 @@ func newSlots() *slots { return &slots{hooks: map[string]*hookSlots{}} }
 func (s *slots) take(webhookID string, limit int, back bool, now time.Time) (line <-chan time.Time, snooze time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.forgetIdle(now)
 	h := s.hooks[webhookID]
 	if h == nil {
-		h = &hookSlots{attempt: attemptGuess}
+		h = &hookSlots{}
 		s.hooks[webhookID] = h
 	}
 	if limit <= 0 || len(h.started) < limit {
@@ -166,6 +183,9 @@ func (s *slots) wait(webhookID string, limit int, line <-chan time.Time, done <-
 // stalled endpoint shows before its first timeout.
 func (h *hookSlots) slot(limit int, now time.Time) time.Duration {
 	attempt := h.attempt
+	if attempt == 0 {
+		attempt = attemptGuess
+	}
 	if len(h.started) > 0 {
 		attempt = max(attempt, now.Sub(h.started[0]))
 	}
@@ -183,17 +203,33 @@ func (s *slots) give(webhookID string, started time.Time, took time.Duration, no
 	if i := slices.Index(h.started, started); i >= 0 {
 		h.started = slices.Delete(h.started, i, i+1)
 	}
-	if took > 0 {
+	switch {
+	case took <= 0:
+	case h.attempt == 0:
+		h.attempt = took
+	default:
 		h.attempt += (took - h.attempt) / 5
 	}
+	h.ended = now
 	if len(h.line) > 0 {
 		next := h.line[0]
 		h.line = slices.Delete(h.line, 0, 1)
 		h.started = append(h.started, now)
 		next <- now
+	}
+}
+
+// forgetIdle forgets, at most once per slotsForget, the webhooks that
+// have been idle that long (removed ones included), keeping the map to
+// the webhooks in use; s.mu is held.
+func (s *slots) forgetIdle(now time.Time) {
+	if now.Sub(s.swept) < slotsForget {
 		return
 	}
-	if len(h.started) == 0 && !h.lastTurn.After(now) && !h.lastNear.After(now) {
-		delete(s.hooks, webhookID) // idle: forget it, removed webhooks included
+	s.swept = now
+	for id, h := range s.hooks {
+		if len(h.started) == 0 && len(h.line) == 0 && !h.lastTurn.After(now) && !h.lastNear.After(now) && now.Sub(h.ended) >= slotsForget {
+			delete(s.hooks, id)
+		}
 	}
 }

@@ -1,6 +1,8 @@
 package riverengine
 
 import (
+	"maps"
+	"slices"
 	"testing"
 	"time"
 
@@ -11,7 +13,7 @@ import (
 // lineWait/2; the others are given turns one after another, a slot's
 // worth of time apart (the attempt time over the limit) behind the line,
 // never further off than maxSlotWait nor closer than minSlotWait; a
-// webhook with nothing in flight is forgotten.
+// webhook idle for slotsForget is forgotten.
 func TestSlots(t *testing.T) {
 	s := newSlots()
 	now := time.Unix(1773134100, 0)
@@ -47,7 +49,7 @@ func TestSlots(t *testing.T) {
 
 	// The slot given back goes to the one in line.
 	s.give("a", now, 2*time.Second, stalled)
-	require.Equal(t, attemptGuess+(2*time.Second-attemptGuess)/5, s.hooks["a"].attempt, "a moving average of the attempts' time")
+	require.Equal(t, 2*time.Second, s.hooks["a"].attempt, "the first attempt's time replaces the guess")
 	require.Empty(t, s.hooks["a"].line)
 	require.Len(t, s.hooks["a"].started, 2)
 
@@ -56,7 +58,11 @@ func TestSlots(t *testing.T) {
 	s.give("a", stalled, 0, later)
 	s.give("b", now, 0, later)
 	s.give("c", now, 0, later)
-	require.Empty(t, s.hooks, "idle webhooks are forgotten")
+	require.Equal(t, 2*time.Second, s.hooks["a"].attempt, "a slot given back without an attempt leaves the time")
+	require.Len(t, s.hooks, 3, "idle webhooks keep their attempt time")
+	later = later.Add(slotsForget)
+	_, _ = take("d", 1, later)
+	require.Equal(t, []string{"d"}, slices.Collect(maps.Keys(s.hooks)), "webhooks idle for slotsForget are forgotten")
 
 	// A fast endpoint: up to limit wait in line, the rest are snoozed, no
 	// shorter than minSlotWait.
@@ -111,10 +117,43 @@ func TestSlotLine(t *testing.T) {
 	require.Zero(t, snooze)
 	require.Empty(t, s.hooks["a"].line)
 
-	// Nothing in line: both slots back, the webhook is forgotten.
+	// Nothing in line: both slots back.
 	s.give("a", now, 0, time.Now())
 	s.give("a", handed, 0, time.Now().Add(maxSlotWait))
-	require.Empty(t, s.hooks)
+	require.Empty(t, s.hooks["a"].started)
+}
+
+// A fast webhook that goes idle between deliveries, as one does at a
+// steady rate, keeps its attempt time: the next clump over its limit
+// waits in line, a slot freeing every attempt time over the limit,
+// rather than being snoozed on the guess.
+func TestSlotsKeepAttemptTimeWhileIdle(t *testing.T) {
+	s := newSlots()
+	now := time.Unix(1773134100, 0)
+	const limit = 16
+	for range 20 {
+		line, snooze := s.take("fast", limit, false, now)
+		require.Nil(t, line)
+		require.Zero(t, snooze)
+		s.give("fast", now, time.Millisecond, now.Add(time.Millisecond))
+		now = now.Add(2 * time.Millisecond)
+	}
+	require.Contains(t, s.hooks, "fast", "kept while idle")
+	require.Equal(t, time.Millisecond, s.hooks["fast"].attempt)
+
+	now = now.Add(time.Second) // idle for a moment
+	for range limit {
+		line, snooze := s.take("fast", limit, false, now)
+		require.Nil(t, line)
+		require.Zero(t, snooze)
+	}
+	for i := range limit {
+		line, snooze := s.take("fast", limit, false, now)
+		require.NotNil(t, line, "delivery %d over the limit waits in line", i)
+		require.Zero(t, snooze)
+	}
+	_, snooze := s.take("fast", limit, false, now)
+	require.Equal(t, minSlotWait, snooze, "past the line, a turn")
 }
 
 // A delivery that comes back at its turn and finds no room is given a
