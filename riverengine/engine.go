@@ -218,14 +218,16 @@ func WithLogger(l *slog.Logger) Option {
 //     the receiver ends, before its invocation record is written. A delivery over the limit counts no attempt. It waits
 //     for a slot in the webhook's line, holding its worker, when one
 //     should free within 50 ms (going by the webhook's recent attempts on
-//     this instance and the line ahead of it) and fewer than the limit
-//     wait already, for at most 100 ms; otherwise, or then, it is
-//     snoozed, holding no worker, until about when a slot should free.
-//     So a webhook holds at most twice its limit of an instance's
-//     workers, the second half only in short waits (besides those writing
-//     the records of attempts that have ended), and a stalled
-//     endpoint, whose oldest attempt in flight soon shows it, holds its
-//     limit and the other webhooks keep the rest. On PostgreSQL the engine
+//     this instance, remembered for 10 minutes after its last, and the
+//     line ahead of it) and fewer than the limit wait already, or fewer
+//     than half the instance's workers (WithWorkers) wait in all lines,
+//     for at most 100 ms; otherwise, or then, it is snoozed, holding no
+//     worker, until about when a slot should free. So a webhook holds at
+//     most its limit of an instance's workers in attempts, and in short
+//     waits its limit more and the half that all lines share (besides
+//     those writing the records of attempts that have ended), and a
+//     stalled endpoint, whose oldest attempt in flight soon shows it,
+//     holds its limit and the other webhooks keep the rest. On PostgreSQL the engine
 //     notifies its queue when such a snooze (and one for the rate limit,
 //     a breaker or an ordering key) of under 5 s comes due, so that it is
 //     fetched then and not at the next poll; on SQLite it waits for the
@@ -234,8 +236,8 @@ func WithLogger(l *slog.Logger) Option {
 //     a bound across instances would take a lease in the database around
 //     every attempt, two more commits per delivery, and a crashed
 //     instance's leases would hold the webhook's slots until they expired.
-//     A delivery snoozed costs a fetch and a snooze: under a backlog of
-//     more than twice its limit, up to about one per delivery (on SQLite,
+//     A delivery snoozed costs a fetch and a snooze: under a backlog
+//     larger than the lines hold, up to about one per delivery (on SQLite,
 //     which writes them one at a time, that more than doubles a backlog's
 //     writes); a webhook that carries most of the traffic runs faster with
 //     a concurrency near WithWorkers.

@@ -38,8 +38,9 @@ const (
 //
 // A delivery over the limit waits in the webhook's line, holding its
 // worker, when a slot should free soon (within lineWait/2, going by the
-// webhook's attempt time and the line ahead of it) and fewer than
-// limit deliveries wait already; a slot given back goes to the first in
+// webhook's attempt time and the line ahead of it) and fewer than limit
+// deliveries wait there already, or fewer than half the instance's
+// workers wait in all lines; a slot given back goes to the first in
 // line. A fetch that brings a burst of a fast webhook's deliveries thus
 // runs them as slots free, without a snooze and a fetch more for each. A
 // delivery waits at most lineWait. The others are snoozed, holding no
@@ -58,14 +59,22 @@ const (
 // idle between most deliveries, and the guess would send much of the next
 // clump over its limit to wait a turn rather than a millisecond in line.
 //
-// A webhook thus holds at most twice its limit of workers, the second
-// half only while its attempts end within lineWait/2 per slot, and each
-// for at most lineWait: when its endpoint stalls, the age of its oldest
-// attempt in flight soon shows it, and no more join its line.
+// A webhook thus holds at most its limit of workers in attempts, and in
+// its line its limit more and the instance's spare, which all lines
+// share: those only while its attempts end within lineWait/2 per slot,
+// and each for at most lineWait. When its endpoint stalls, the age of its
+// oldest attempt in flight soon shows it, and no more join its line. The
+// spare lets a fast webhook's backlog wait a moment in line, rather than
+// go back to River's queue behind every delivery published meanwhile and
+// find, at its turn, the slots taken by those.
 type slots struct {
 	mu    sync.Mutex
 	hooks map[string]*hookSlots
 	swept time.Time // when idle webhooks were last forgotten
+	// spare is half the instance's workers: a delivery may join a line
+	// longer than its webhook's limit while fewer wait in all lines.
+	// waiting counts those in lines.
+	spare, waiting int
 }
 
 type hookSlots struct {
@@ -81,7 +90,11 @@ type hookSlots struct {
 	line []chan time.Time
 }
 
-func newSlots() *slots { return &slots{hooks: map[string]*hookSlots{}} }
+// newSlots returns the slots of an instance running workers deliveries
+// at once.
+func newSlots(workers int) *slots {
+	return &slots{hooks: map[string]*hookSlots{}, spare: workers / 2}
+}
 
 // take takes one of webhookID's slots for an attempt starting now. When
 // none is free it either puts the caller in the webhook's line, returning
@@ -103,9 +116,10 @@ func (s *slots) take(webhookID string, limit int, back bool, now time.Time) (lin
 		return nil, 0
 	}
 	slot := h.slot(limit, now)
-	if len(h.line) < limit && slot*time.Duration(len(h.line)+1) <= lineWait/2 {
+	if (len(h.line) < limit || s.waiting < s.spare) && slot*time.Duration(len(h.line)+1) <= lineWait/2 {
 		c := make(chan time.Time, 1)
 		h.line = append(h.line, c)
+		s.waiting++
 		return c, 0
 	}
 	if back {
@@ -167,6 +181,7 @@ func (s *slots) wait(webhookID string, limit int, line <-chan time.Time, done <-
 	h := s.hooks[webhookID]
 	if i := slices.IndexFunc(h.line, func(c chan time.Time) bool { return c == line }); i >= 0 {
 		h.line = slices.Delete(h.line, i, i+1)
+		s.waiting--
 	} else {
 		// give handed the slot over meanwhile.
 		return <-line, 0, true
@@ -214,6 +229,7 @@ func (s *slots) give(webhookID string, started time.Time, took time.Duration, no
 	if len(h.line) > 0 {
 		next := h.line[0]
 		h.line = slices.Delete(h.line, 0, 1)
+		s.waiting--
 		h.started = append(h.started, now)
 		next <- now
 	}

@@ -15,7 +15,7 @@ import (
 // never further off than maxSlotWait nor closer than minSlotWait; a
 // webhook idle for slotsForget is forgotten.
 func TestSlots(t *testing.T) {
-	s := newSlots()
+	s := newSlots(0)
 	now := time.Unix(1773134100, 0)
 	take := func(id string, limit int, at time.Time) (bool, time.Duration) {
 		line, snooze := s.take(id, limit, false, at)
@@ -83,7 +83,7 @@ func TestSlots(t *testing.T) {
 // give noted; one that waited lineWait leaves the line with a snooze; one
 // whose engine stops leaves it with none.
 func TestSlotLine(t *testing.T) {
-	s := newSlots()
+	s := newSlots(0)
 	now := time.Now()
 	const limit = 2
 	s.take("a", limit, false, now)
@@ -128,7 +128,7 @@ func TestSlotLine(t *testing.T) {
 // waits in line, a slot freeing every attempt time over the limit,
 // rather than being snoozed on the guess.
 func TestSlotsKeepAttemptTimeWhileIdle(t *testing.T) {
-	s := newSlots()
+	s := newSlots(0)
 	now := time.Unix(1773134100, 0)
 	const limit = 16
 	for range 20 {
@@ -160,7 +160,7 @@ func TestSlotsKeepAttemptTimeWhileIdle(t *testing.T) {
 // near turn, a slot after the line, ahead of the turns given to the
 // others, which stay where they were.
 func TestSlotsNearTurn(t *testing.T) {
-	s := newSlots()
+	s := newSlots(0)
 	now := time.Unix(1773134100, 0)
 	slot := attemptGuess / 2
 	for range 2 {
@@ -180,4 +180,50 @@ func TestSlotsNearTurn(t *testing.T) {
 	require.Equal(t, 3*slot, snooze, "after the near turns given")
 	_, snooze = s.take("a", 2, false, now)
 	require.Equal(t, 6*slot, snooze, "the schedule made room for the two near turns")
+}
+
+// Past its limit, a fast webhook's line grows while fewer than half the
+// instance's workers wait in all lines: a backlog waits a moment in line
+// rather than going back to River's queue; past that, each webhook's line
+// holds its limit.
+func TestSlotsSpareLine(t *testing.T) {
+	s := newSlots(8) // a spare of 4
+	now := time.Unix(1773134100, 0)
+	fast := func(id string, limit int) {
+		for range limit {
+			line, snooze := s.take(id, limit, false, now)
+			require.Nil(t, line)
+			require.Zero(t, snooze)
+		}
+		s.hooks[id].attempt = time.Millisecond
+	}
+	inLine := func(id string, limit int) <-chan time.Time {
+		t.Helper()
+		line, snooze := s.take(id, limit, false, now)
+		require.NotNil(t, line, "%s waits in line", id)
+		require.Zero(t, snooze)
+		return line
+	}
+	snoozed := func(id string, limit int) {
+		t.Helper()
+		line, snooze := s.take(id, limit, false, now)
+		require.Nil(t, line, "%s is snoozed", id)
+		require.Positive(t, snooze)
+	}
+	fast("a", 2)
+	fast("b", 1)
+	first := inLine("a", 2)
+	inLine("a", 2) // a's limit
+	inLine("a", 2) // past it: 3 of 4 wait in lines
+	inLine("a", 2)
+	snoozed("a", 2)
+	inLine("b", 1) // b's limit
+	snoozed("b", 1)
+
+	s.give("a", now, time.Millisecond, now)
+	require.Equal(t, now, <-first, "the first in line has the slot")
+	snoozed("b", 1) // 4 wait in lines still
+	s.give("a", now, time.Millisecond, now)
+	inLine("b", 1) // 3 do
+	snoozed("b", 1)
 }

@@ -107,7 +107,7 @@ type heldDelivery struct {
 }
 
 func newWorker(e *Engine) *worker {
-	return &worker{engine: e, slots: newSlots(), events: newEventCache(eventCacheSize), due: map[int64]time.Time{}, held: map[int64]heldDelivery{}}
+	return &worker{engine: e, slots: newSlots(e.cfg.workers), events: newEventCache(eventCacheSize), due: map[int64]time.Time{}, held: map[int64]heldDelivery{}}
 }
 
 // Timeout bounds a job by the rescue horizon: an attempt still running by
