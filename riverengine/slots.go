@@ -12,10 +12,7 @@ const (
 	// attempts has ended on this instance yet.
 	attemptGuess = 100 * time.Millisecond
 	// slotsForget is how long a webhook with nothing in flight, in line
-	// or due keeps its attempt time: a webhook whose attempts end quickly
-	// is idle between most deliveries at a steady rate, and taken back to
-	// the guess each time it would snooze the next clump over its limit,
-	// which a slot freeing within a millisecond would have run.
+	// or due keeps its attempt time (see slots).
 	slotsForget = 10 * time.Minute
 	// minSlotWait keeps a delivery from coming straight back when slots
 	// free quickly.
@@ -60,9 +57,9 @@ const (
 // clump over its limit to wait a turn rather than a millisecond in line.
 //
 // A webhook thus holds at most its limit of workers in attempts, and in
-// its line its limit more and the instance's spare, which all lines
-// share: those only while its attempts end within lineWait/2 per slot,
-// and each for at most lineWait. When its endpoint stalls, the age of its
+// its line its limit more, or more while fewer than the instance's spare
+// (half its workers) wait in all lines: those only while its attempts end
+// within lineWait/2 per slot, and each for at most lineWait. When its endpoint stalls, the age of its
 // oldest attempt in flight soon shows it, and no more join its line. The
 // spare lets a fast webhook's backlog wait a moment in line, rather than
 // go back to River's queue behind every delivery published meanwhile and
