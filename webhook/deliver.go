@@ -487,11 +487,15 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt 
 	if h.validators.Len() > 0 {
 		limit = max(limit, h.validators.MaxBodyBytes()) // validators may need more than is kept
 	}
-	r, readErr := validate.Read(resp, limit)
-	if r.Truncated { // the rest, for the connection to be reused
+	rr := responseReads.Get().(*responseRead)
+	defer rr.release()
+	body, truncated, readErr := rr.read(resp.Body, limit, resp.ContentLength)
+	if truncated { // the rest, for the connection to be reused
 		_, _ = io.CopyN(io.Discard, resp.Body, drainLimit)
 	}
-	resp.Body.Close()
+	if resp.Body != nil {
+		resp.Body.Close()
+	}
 
 	a.status = resp.StatusCode
 	if v := resp.Header.Get("Retry-After"); v != "" {
@@ -500,25 +504,27 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt 
 	ok := readErr == nil && resp.StatusCode >= 200 && resp.StatusCode <= 299
 	var report validate.Report
 	if ok && h.validators.Len() > 0 {
-		report = h.validators.Validate(r)
+		rr.resp = validate.Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: body, Truncated: truncated}
+		report = h.validators.Validate(&rr.resp)
 		a.Validation = recordResults(red, report.Results)
 	}
 	// Validators have read the headers: the record may now redact them, in
 	// place, since the response is ours alone. A receiver may echo the
 	// request back, so the body is redacted too, before it is cut, so that
 	// the cut cannot split a secret and keep its start; where the read
-	// stopped, the end of a body may be the start of a secret.
+	// stopped, the end of a body may be the start of a secret. The record
+	// keeps a copy: the buffer goes back to the pool.
 	redactBody := red.String
-	if r.Truncated {
+	if truncated {
 		redactBody = red.Truncated
 	}
-	kept := redactBody(string(r.Body))
+	kept := redactBody(string(body))
 	if int64(len(kept)) > d.cfg.maxResponseBytes {
 		kept = strings.Clone(kept[:d.cfg.maxResponseBytes]) // the record does not pin the rest
 	}
 	a.response = RecordedResponse{
 		StatusCode: resp.StatusCode, Header: red.RedactHeader(resp.Header),
-		Body: kept, BodyTruncated: r.Truncated || int64(len(r.Body)) > d.cfg.maxResponseBytes,
+		Body: kept, BodyTruncated: truncated || int64(len(body)) > d.cfg.maxResponseBytes,
 	}
 	a.Response = &a.response
 	switch {
@@ -527,7 +533,7 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt 
 		if expired() {
 			return fail(fmt.Sprintf("response body not read within the %s timeout", h.timeout))
 		}
-		return fail("reading the response: " + red.String(readErr.Error()))
+		return fail(red.String(readErr.Error()))
 	case !ok:
 		return fail(fmt.Sprintf("status %d %s", resp.StatusCode, http.StatusText(resp.StatusCode)))
 	case !report.Passed():
@@ -537,6 +543,69 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt 
 	a.Outcome = Delivered
 	a.Duration = d.cfg.now().Sub(a.StartedAt)
 	return a
+}
+
+// responseReads lends attempts the buffers they read responses into, and
+// the validate.Response the validators read: nothing keeps either once
+// the attempt is recorded, since the record holds a copy of the body and
+// the validators' results hold none of it (jsondoc copies what it parses).
+var responseReads = sync.Pool{New: func() any { return new(responseRead) }}
+
+// maxPooledRead is the largest buffer put back in responseReads: a large
+// response does not pin its buffer.
+const maxPooledRead = 64 << 10
+
+type responseRead struct {
+	buf  []byte
+	resp validate.Response
+}
+
+// read reads r until EOF or limit bytes, whichever comes first, into rr's
+// buffer, grown at most once to fit a body whose length is announced
+// (-1 when it is not), and reports whether the body is longer than limit.
+// On a read error it returns what it read along with the error. A nil r
+// is an empty body.
+func (rr *responseRead) read(r io.Reader, limit, announced int64) (body []byte, truncated bool, err error) {
+	if r == nil {
+		return nil, false, nil
+	}
+	n := limit + 1 // one more byte tells a longer body
+	size := int64(512)
+	if announced >= 0 {
+		size = announced + 1 // room to see EOF without growing
+	}
+	buf := rr.buf[:0]
+	if want := min(size, n); int64(cap(buf)) < want {
+		buf = make([]byte, 0, want)
+	}
+	for int64(len(buf)) < n {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)] // let append pick the growth
+		}
+		m, rerr := r.Read(buf[len(buf):min(int64(cap(buf)), n)])
+		buf = buf[:len(buf)+m]
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			err = fmt.Errorf("reading the response body: %w", rerr)
+			break
+		}
+	}
+	rr.buf = buf
+	if int64(len(buf)) > limit {
+		return buf[:limit], true, err
+	}
+	return buf, false, err
+}
+
+// release gives rr back to the pool, its buffer too unless it is large.
+func (rr *responseRead) release() {
+	rr.resp = validate.Response{}
+	if cap(rr.buf) > maxPooledRead {
+		rr.buf = nil
+	}
+	responseReads.Put(rr)
 }
 
 // newRequest returns the request of an attempt, without its body: what
