@@ -376,12 +376,14 @@ func (d *Dispatcher) log(ctx context.Context, inv *Invocation) {
 }
 
 // attempt is an invocation with what the retry decision needs. It holds
-// the recorded request and response itself, so that an attempt is one
-// allocation, not three.
+// the recorded request and response itself, the values of its own headers
+// and its body's reader, so that an attempt is one allocation, not five.
 type attempt struct {
 	Invocation
 	request          RecordedRequest
 	response         RecordedResponse
+	stamp            [2]string      // the values of the id and timestamp headers
+	body             strings.Reader // the request body's reader
 	status           int
 	err              error
 	retryAfter       time.Duration
@@ -413,7 +415,7 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt 
 		return a
 	}
 
-	header := h.attemptHeader(del, a.StartedAt)
+	header := h.attemptHeader(del, a.StartedAt, &a.stamp)
 	red, recordedURL := h.redactorOf(), h.endpointOf().redacted
 	if t := del.target; t != nil {
 		red = t.redactor
@@ -452,7 +454,7 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt 
 	if del.target != nil && del.target.url != nil {
 		req.URL = del.target.url
 	}
-	req.Body, req.GetBody, req.ContentLength = requestBody(del.body)
+	req.Body, req.GetBody, req.ContentLength = requestBody(del.body, &a.body)
 	resp, err := d.roundTrip(h, del, req)
 	if err == nil && resp.StatusCode == http.StatusUnauthorized && h.oauth != nil {
 		// The token may have been revoked before its time: one more, once.
@@ -463,7 +465,9 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt 
 		}
 		a.TokenRefetched = true
 		req = req.Clone(reqCtx)
-		req.Body, req.GetBody, req.ContentLength = requestBody(del.body)
+		// A fresh reader: the first request's may still be read, by a
+		// transport writing a body the receiver did not wait for.
+		req.Body, req.GetBody, req.ContentLength = requestBody(del.body, nil)
 		resp, err = d.roundTrip(h, del, req)
 	}
 	if err != nil {
@@ -710,8 +714,9 @@ func (h *hook) render(e *event.Event) (string, error) {
 // definition's, those del's target rendered, and the attempt's id,
 // timestamp and signature, which replace any of the others of their
 // names, so that an event cannot choose them. The value slices are
-// shared, not copied: nothing modifies them, Set replaces them.
-func (h *hook) attemptHeader(del *delivery, now time.Time) http.Header {
+// shared, not copied: nothing modifies them, Set replaces them. The id's
+// and timestamp's values are held in stamp, the attempt's own.
+func (h *hook) attemptHeader(del *delivery, now time.Time, stamp *[2]string) http.Header {
 	header := maps.Clone(h.headerOf()) // a small map is cloned in one copy
 	if t := del.target; t != nil {
 		for name, values := range t.header {
@@ -722,8 +727,8 @@ func (h *hook) attemptHeader(del *delivery, now time.Time) http.Header {
 		signer.SetHeadersString(header, del.ID, now, del.body)
 		return header
 	}
-	values := []string{del.ID, unixText(now)} // one allocation for both
-	header[signature.HeaderID], header[signature.HeaderTimestamp] = values[:1:1], values[1:]
+	stamp[0], stamp[1] = del.ID, unixText(now)
+	header[signature.HeaderID], header[signature.HeaderTimestamp] = stamp[:1:1], stamp[1:]
 	return header
 }
 
@@ -790,14 +795,22 @@ func (h *hook) signerOf() *signature.Signer {
 // when a kept-alive one turns out closed. The reader is
 // io.NopCloser(strings.NewReader(body)) because net/http knows that type is
 // in memory and writes the headers and the body in one write; a reader of
-// our own would cost a second write on both sides.
-func requestBody(body string) (io.ReadCloser, func() (io.ReadCloser, error), int64) {
+// our own would cost a second write on both sides. The reader is r, reset
+// to body, or a new one when r is nil; r must not be read by anything else
+// for as long as the transport may.
+func requestBody(body string, r *strings.Reader) (io.ReadCloser, func() (io.ReadCloser, error), int64) {
 	if body == "" {
-		return http.NoBody, func() (io.ReadCloser, error) { return http.NoBody, nil }, 0
+		return http.NoBody, noBody, 0
 	}
+	if r == nil {
+		r = new(strings.Reader)
+	}
+	r.Reset(body)
 	getBody := func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(body)), nil }
-	return io.NopCloser(strings.NewReader(body)), getBody, int64(len(body))
+	return io.NopCloser(r), getBody, int64(len(body))
 }
+
+func noBody() (io.ReadCloser, error) { return http.NoBody, nil }
 
 // recordedHeader is header as an invocation shows it: the definition's
 // headers come redacted from recordBase; the attempt's own, and any a

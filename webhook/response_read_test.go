@@ -7,7 +7,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -68,4 +70,57 @@ func TestConcurrentResponsesEachRecordTheirOwnBody(t *testing.T) {
 		require.Equal(t, len(body) > bound, inv.Response.BodyTruncated, body)
 		require.Equal(t, body[:min(len(body), bound)], inv.Response.Body)
 	}
+}
+
+// Each attempt sends a timestamp of its own, and a handler that edits the
+// id and timestamp of the first attempt's record changes neither the next
+// attempt's request nor its record. Run with -race.
+func TestAttemptHeadersAreEachAttemptsOwn(t *testing.T) {
+	rc := newReceiver(t, func(n int, w http.ResponseWriter, _ *http.Request) {
+		if n == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	})
+	var tick atomic.Int64 // a second a reading, so that attempts differ
+	now := func() time.Time { return time.Unix(1_800_000_000+tick.Add(1), 0) }
+	type seen struct {
+		outcome   webhook.Outcome
+		id, stamp string
+	}
+	records := make(chan seen, 10)
+	d, err := webhook.New(
+		webhook.WithURLPolicy(webhook.URLPolicy{AllowHTTP: true, AllowCustomPorts: true}),
+		webhook.WithAllowedTargets("127.0.0.1"),
+		webhook.WithRetryPolicy(fastRetries), webhook.WithClock(now),
+		webhook.WithInvocationHook(func(inv webhook.Invocation) {
+			h := inv.Request.Header
+			records <- seen{inv.Outcome, h.Get("Webhook-Id"), h.Get("Webhook-Timestamp")}
+			if inv.Outcome == webhook.Retrying {
+				h["Webhook-Id"][0], h["Webhook-Timestamp"][0] = "edited", "edited"
+			}
+		}),
+	)
+	require.NoError(t, err)
+	defer d.Close(context.Background())
+	added, err := d.Add(torqLike(rc.URL))
+	require.NoError(t, err)
+	_, err = d.Publish(context.Background(), mock(t, accessrequest.Created))
+	require.NoError(t, err)
+
+	first, second := <-records, <-records
+	require.Equal(t, webhook.Retrying, first.outcome)
+	require.Equal(t, webhook.Delivered, second.outcome)
+	require.NotEqual(t, first.stamp, second.stamp)
+	got := rc.got()
+	require.Len(t, got, 2)
+	for i, r := range []seen{first, second} {
+		require.Equal(t, r.id, got[i].header.Get("Webhook-Id"))
+		require.Equal(t, r.stamp, got[i].header.Get("Webhook-Timestamp"))
+		require.NotEqual(t, "edited", r.id)
+	}
+	held, err := d.Invocations(context.Background(), added.ID, 0)
+	require.NoError(t, err)
+	require.Len(t, held, 2)
+	require.Equal(t, "edited", held[1].Request.Header.Get("Webhook-Id")) // the edited record, older
+	require.Equal(t, got[1].header.Get("Webhook-Timestamp"), held[0].Request.Header.Get("Webhook-Timestamp"))
 }
