@@ -169,14 +169,21 @@ func (m cpuMeter) report(b *testing.B) {
 
 // postAll posts body b.N times with inFlight goroutines and reports req/s.
 func postAll(b *testing.B, client *http.Client, url string, receiver int, body []byte, inFlight int) {
+	cpu, start := startCPU(receiver), time.Now()
+	postN(b, client, url, body, inFlight, b.N)
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "req/s")
+	cpu.report(b)
+}
+
+// postN posts body n times with inFlight goroutines.
+func postN(b *testing.B, client *http.Client, url string, body []byte, inFlight, n int) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	cpu, start := startCPU(receiver), time.Now()
 	for range inFlight {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for next.Add(1) <= int64(b.N) {
+			for next.Add(1) <= int64(n) {
 				req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
 				// The headers Outhook sends, so that the receiver has the
 				// same work either way.
@@ -196,8 +203,6 @@ func postAll(b *testing.B, client *http.Client, url string, receiver int, body [
 		}()
 	}
 	wg.Wait()
-	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "req/s")
-	cpu.report(b)
 }
 
 // BenchmarkDelivery measures end-to-end deliveries per second to a receiver
@@ -225,9 +230,7 @@ func BenchmarkDelivery(b *testing.B) {
 	for _, inFlight := range []int{8, 64, 256} {
 		prefix := fmt.Sprintf("inflight=%d/", inFlight)
 		b.Run(prefix+"anchor=tuned-client", func(b *testing.B) {
-			client := &http.Client{Transport: &http.Transport{
-				MaxIdleConns: inFlight, MaxIdleConnsPerHost: inFlight, IdleConnTimeout: time.Minute,
-			}}
+			client := tunedClient(inFlight)
 			defer client.CloseIdleConnections()
 			postAll(b, client, url, receiver, body, inFlight)
 		})
@@ -244,48 +247,121 @@ func BenchmarkDelivery(b *testing.B) {
 			postAll(b, client, url, receiver, body, inFlight)
 		})
 		b.Run(prefix+"outhook", func(b *testing.B) {
-			var delivered atomic.Int64
-			done := make(chan struct{})
-			want := int64(b.N)
-			d, err := webhook.New(
-				webhook.WithURLPolicy(webhook.URLPolicy{AllowHTTP: true, AllowCustomPorts: true}),
-				webhook.WithAllowedTargets("127.0.0.1"),
-				webhook.WithWorkers(inFlight), webhook.WithConcurrency(inFlight),
-				// Publishing outruns delivering: the publisher waits for room.
-				webhook.WithQueue(webhook.DefaultQueueSize, webhook.QueueBlock),
-				webhook.WithInvocationHook(func(inv webhook.Invocation) {
-					if inv.Outcome != webhook.Delivered {
-						b.Errorf("%s: %s", inv.Outcome, inv.Reason)
-					}
-					if delivered.Add(1) == want {
-						close(done)
-					}
-				}),
-			)
-			if err != nil {
-				b.Fatal(err)
-			}
+			d, delivered := newDeliveryDispatcher(b, url, inFlight)
 			defer d.Close(context.Background())
-			_, err = d.Add(webhook.Webhook{
-				Name: "torq", Active: true, URL: url, BodyTemplate: torqOuthook,
-				Headers:            map[string]string{"Authorization": "Bearer token"},
-				Triggers:           []event.Trigger{accessrequest.Created},
-				ResponseValidators: []webhook.ResponseValidator{{JSONPath: "$.data.status", ExpectedValues: []string{"ok"}}},
-			})
-			if err != nil {
-				b.Fatal(err)
-			}
-			ctx := context.Background()
 			cpu, start := startCPU(receiver), time.Now()
-			for range b.N {
-				if _, err := d.Publish(ctx, ev); err != nil {
-					b.Fatal(err)
-				}
-			}
-			<-done
+			publishN(b, d, ev, delivered, b.N)
 			b.StopTimer() // Close is not part of the measure
 			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "req/s")
 			cpu.report(b)
+		})
+	}
+}
+
+// tunedClient is the anchor's client: its pool keeps a connection per
+// request in flight.
+func tunedClient(inFlight int) *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		MaxIdleConns: inFlight, MaxIdleConnsPerHost: inFlight, IdleConnTimeout: time.Minute,
+	}}
+}
+
+// deliveredCount counts a Dispatcher's deliveries, and signals done when
+// the count reaches want.
+type deliveredCount struct {
+	n, want atomic.Int64
+	done    chan struct{}
+}
+
+// newDeliveryDispatcher returns the Dispatcher of BenchmarkDelivery's
+// outhook, with the Torq webhook to url added, and its count of
+// deliveries.
+func newDeliveryDispatcher(b *testing.B, url string, inFlight int) (*webhook.Dispatcher, *deliveredCount) {
+	c := &deliveredCount{done: make(chan struct{}, 1)}
+	d, err := webhook.New(
+		webhook.WithURLPolicy(webhook.URLPolicy{AllowHTTP: true, AllowCustomPorts: true}),
+		webhook.WithAllowedTargets("127.0.0.1"),
+		webhook.WithWorkers(inFlight), webhook.WithConcurrency(inFlight),
+		// Publishing outruns delivering: the publisher waits for room.
+		webhook.WithQueue(webhook.DefaultQueueSize, webhook.QueueBlock),
+		webhook.WithInvocationHook(func(inv webhook.Invocation) {
+			if inv.Outcome != webhook.Delivered {
+				b.Errorf("%s: %s", inv.Outcome, inv.Reason)
+			}
+			if c.n.Add(1) == c.want.Load() {
+				c.done <- struct{}{}
+			}
+		}),
+	)
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, err = d.Add(webhook.Webhook{
+		Name: "torq", Active: true, URL: url, BodyTemplate: torqOuthook,
+		Headers:            map[string]string{"Authorization": "Bearer token"},
+		Triggers:           []event.Trigger{accessrequest.Created},
+		ResponseValidators: []webhook.ResponseValidator{{JSONPath: "$.data.status", ExpectedValues: []string{"ok"}}},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return d, c
+}
+
+// publishN publishes ev n times to d and waits for its n deliveries.
+func publishN(b *testing.B, d *webhook.Dispatcher, ev *event.Event, c *deliveredCount, n int) {
+	c.want.Store(c.n.Load() + int64(n))
+	ctx := context.Background()
+	for range n {
+		if _, err := d.Publish(ctx, ev); err != nil {
+			b.Fatal(err)
+		}
+	}
+	<-c.done
+}
+
+// BenchmarkDeliveryPaired measures what BenchmarkDelivery's anchor and
+// outhook do, at 8, 64 and 256 in flight, in rounds of 5,000 deliveries
+// taken in turn (each round changing which goes first), so that both see
+// the same load on a shared machine. b.N deliveries each. It reports
+// cpu-ratio, outhook's sender CPU over the anchor's summed over the
+// rounds, req/s-ratio, outhook's deliveries per second over the
+// anchor's, and each one's sender-cpu-µs/op. The goal of issue 21:
+// cpu-ratio <= 1.1 and req/s-ratio >= 0.9.
+func BenchmarkDeliveryPaired(b *testing.B) {
+	url, _ := startReceiver(b)
+	body := torqBody(b)
+	ev, err := event.Parse(eventJSON(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, inFlight := range []int{8, 64, 256} {
+		b.Run(fmt.Sprintf("inflight=%d", inFlight), func(b *testing.B) {
+			client := tunedClient(inFlight)
+			defer client.CloseIdleConnections()
+			d, delivered := newDeliveryDispatcher(b, url, inFlight)
+			defer d.Close(context.Background())
+			var cpu, took [2]time.Duration // the anchor's, outhook's
+			const round = 5000
+			for i, left := 0, b.N; left > 0; i, left = i+1, left-round {
+				n := min(round, left)
+				for j := range 2 {
+					side := (i + j) % 2
+					c, t := cpuTime(), time.Now()
+					if side == 0 {
+						postN(b, client, url, body, inFlight, n)
+					} else {
+						publishN(b, d, ev, delivered, n)
+					}
+					cpu[side] += cpuTime() - c
+					took[side] += time.Since(t)
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(cpu[1])/float64(cpu[0]), "cpu-ratio")
+			b.ReportMetric(float64(took[0])/float64(took[1]), "req/s-ratio")
+			b.ReportMetric(float64(cpu[0])/float64(b.N)/1e3, "anchor-cpu-µs/op")
+			b.ReportMetric(float64(cpu[1])/float64(b.N)/1e3, "outhook-cpu-µs/op")
 		})
 	}
 }

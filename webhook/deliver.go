@@ -376,12 +376,14 @@ func (d *Dispatcher) log(ctx context.Context, inv *Invocation) {
 }
 
 // attempt is an invocation with what the retry decision needs. It holds
-// the recorded request and response itself, so that an attempt is one
-// allocation, not three.
+// the recorded request and response itself, the values of its own headers
+// and its body's reader, so that an attempt is one allocation, not five.
 type attempt struct {
 	Invocation
 	request          RecordedRequest
 	response         RecordedResponse
+	stamp            [2]string      // the values of the id and timestamp headers
+	body             strings.Reader // the request body's reader
 	status           int
 	err              error
 	retryAfter       time.Duration
@@ -413,7 +415,7 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt 
 		return a
 	}
 
-	header := h.attemptHeader(del, a.StartedAt)
+	header := h.attemptHeader(del, a.StartedAt, &a.stamp)
 	red, recordedURL := h.redactorOf(), h.endpointOf().redacted
 	if t := del.target; t != nil {
 		red = t.redactor
@@ -452,7 +454,7 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt 
 	if del.target != nil && del.target.url != nil {
 		req.URL = del.target.url
 	}
-	req.Body, req.GetBody, req.ContentLength = requestBody(del.body)
+	req.Body, req.GetBody, req.ContentLength = requestBody(del.body, &a.body)
 	resp, err := d.roundTrip(h, del, req)
 	if err == nil && resp.StatusCode == http.StatusUnauthorized && h.oauth != nil {
 		// The token may have been revoked before its time: one more, once.
@@ -463,7 +465,9 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt 
 		}
 		a.TokenRefetched = true
 		req = req.Clone(reqCtx)
-		req.Body, req.GetBody, req.ContentLength = requestBody(del.body)
+		// A fresh reader: the first request's may still be read, by a
+		// transport writing a body the receiver did not wait for.
+		req.Body, req.GetBody, req.ContentLength = requestBody(del.body, nil)
 		resp, err = d.roundTrip(h, del, req)
 	}
 	if err != nil {
@@ -487,11 +491,15 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt 
 	if h.validators.Len() > 0 {
 		limit = max(limit, h.validators.MaxBodyBytes()) // validators may need more than is kept
 	}
-	r, readErr := validate.Read(resp, limit)
-	if r.Truncated { // the rest, for the connection to be reused
+	rr := responseReads.Get().(*responseRead)
+	defer rr.release()
+	body, truncated, readErr := rr.read(resp.Body, limit, resp.ContentLength)
+	if truncated { // the rest, for the connection to be reused
 		_, _ = io.CopyN(io.Discard, resp.Body, drainLimit)
 	}
-	resp.Body.Close()
+	if resp.Body != nil {
+		resp.Body.Close()
+	}
 
 	a.status = resp.StatusCode
 	if v := resp.Header.Get("Retry-After"); v != "" {
@@ -500,25 +508,27 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt 
 	ok := readErr == nil && resp.StatusCode >= 200 && resp.StatusCode <= 299
 	var report validate.Report
 	if ok && h.validators.Len() > 0 {
-		report = h.validators.Validate(r)
+		rr.resp = validate.Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: body, Truncated: truncated}
+		report = h.validators.Validate(&rr.resp)
 		a.Validation = recordResults(red, report.Results)
 	}
 	// Validators have read the headers: the record may now redact them, in
 	// place, since the response is ours alone. A receiver may echo the
 	// request back, so the body is redacted too, before it is cut, so that
 	// the cut cannot split a secret and keep its start; where the read
-	// stopped, the end of a body may be the start of a secret.
+	// stopped, the end of a body may be the start of a secret. The record
+	// keeps a copy: the buffer goes back to the pool.
 	redactBody := red.String
-	if r.Truncated {
+	if truncated {
 		redactBody = red.Truncated
 	}
-	kept := redactBody(string(r.Body))
+	kept := redactBody(string(body))
 	if int64(len(kept)) > d.cfg.maxResponseBytes {
 		kept = strings.Clone(kept[:d.cfg.maxResponseBytes]) // the record does not pin the rest
 	}
 	a.response = RecordedResponse{
 		StatusCode: resp.StatusCode, Header: red.RedactHeader(resp.Header),
-		Body: kept, BodyTruncated: r.Truncated || int64(len(r.Body)) > d.cfg.maxResponseBytes,
+		Body: kept, BodyTruncated: truncated || int64(len(body)) > d.cfg.maxResponseBytes,
 	}
 	a.Response = &a.response
 	switch {
@@ -527,7 +537,7 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt 
 		if expired() {
 			return fail(fmt.Sprintf("response body not read within the %s timeout", h.timeout))
 		}
-		return fail("reading the response: " + red.String(readErr.Error()))
+		return fail(red.String(readErr.Error()))
 	case !ok:
 		return fail(fmt.Sprintf("status %d %s", resp.StatusCode, http.StatusText(resp.StatusCode)))
 	case !report.Passed():
@@ -537,6 +547,69 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt 
 	a.Outcome = Delivered
 	a.Duration = d.cfg.now().Sub(a.StartedAt)
 	return a
+}
+
+// responseReads lends attempts the buffers they read responses into, and
+// the validate.Response the validators read: nothing keeps either once
+// the attempt is recorded, since the record holds a copy of the body and
+// the validators' results hold none of it (jsondoc copies what it parses).
+var responseReads = sync.Pool{New: func() any { return new(responseRead) }}
+
+// maxPooledRead is the largest buffer put back in responseReads: a large
+// response does not pin its buffer.
+const maxPooledRead = 64 << 10
+
+type responseRead struct {
+	buf  []byte
+	resp validate.Response
+}
+
+// read reads r until EOF or limit bytes, whichever comes first, into rr's
+// buffer, grown at most once to fit a body whose length is announced
+// (-1 when it is not), and reports whether the body is longer than limit.
+// On a read error it returns what it read along with the error. A nil r
+// is an empty body.
+func (rr *responseRead) read(r io.Reader, limit, announced int64) (body []byte, truncated bool, err error) {
+	if r == nil {
+		return nil, false, nil
+	}
+	n := limit + 1 // one more byte tells a longer body
+	size := int64(512)
+	if announced >= 0 {
+		size = announced + 1 // room to see EOF without growing
+	}
+	buf := rr.buf[:0]
+	if want := min(size, n); int64(cap(buf)) < want {
+		buf = make([]byte, 0, want)
+	}
+	for int64(len(buf)) < n {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)] // let append pick the growth
+		}
+		m, rerr := r.Read(buf[len(buf):min(int64(cap(buf)), n)])
+		buf = buf[:len(buf)+m]
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			err = fmt.Errorf("reading the response body: %w", rerr)
+			break
+		}
+	}
+	rr.buf = buf
+	if int64(len(buf)) > limit {
+		return buf[:limit], true, err
+	}
+	return buf, false, err
+}
+
+// release gives rr back to the pool, its buffer too unless it is large.
+func (rr *responseRead) release() {
+	rr.resp = validate.Response{}
+	if cap(rr.buf) > maxPooledRead {
+		rr.buf = nil
+	}
+	responseReads.Put(rr)
 }
 
 // newRequest returns the request of an attempt, without its body: what
@@ -641,8 +714,9 @@ func (h *hook) render(e *event.Event) (string, error) {
 // definition's, those del's target rendered, and the attempt's id,
 // timestamp and signature, which replace any of the others of their
 // names, so that an event cannot choose them. The value slices are
-// shared, not copied: nothing modifies them, Set replaces them.
-func (h *hook) attemptHeader(del *delivery, now time.Time) http.Header {
+// shared, not copied: nothing modifies them, Set replaces them. The id's
+// and timestamp's values are held in stamp, the attempt's own.
+func (h *hook) attemptHeader(del *delivery, now time.Time, stamp *[2]string) http.Header {
 	header := maps.Clone(h.headerOf()) // a small map is cloned in one copy
 	if t := del.target; t != nil {
 		for name, values := range t.header {
@@ -653,8 +727,8 @@ func (h *hook) attemptHeader(del *delivery, now time.Time) http.Header {
 		signer.SetHeadersString(header, del.ID, now, del.body)
 		return header
 	}
-	values := []string{del.ID, unixText(now)} // one allocation for both
-	header[signature.HeaderID], header[signature.HeaderTimestamp] = values[:1:1], values[1:]
+	stamp[0], stamp[1] = del.ID, unixText(now)
+	header[signature.HeaderID], header[signature.HeaderTimestamp] = stamp[:1:1], stamp[1:]
 	return header
 }
 
@@ -721,14 +795,22 @@ func (h *hook) signerOf() *signature.Signer {
 // when a kept-alive one turns out closed. The reader is
 // io.NopCloser(strings.NewReader(body)) because net/http knows that type is
 // in memory and writes the headers and the body in one write; a reader of
-// our own would cost a second write on both sides.
-func requestBody(body string) (io.ReadCloser, func() (io.ReadCloser, error), int64) {
+// our own would cost a second write on both sides. The reader is r, reset
+// to body, or a new one when r is nil; r must not be read by anything else
+// for as long as the transport may.
+func requestBody(body string, r *strings.Reader) (io.ReadCloser, func() (io.ReadCloser, error), int64) {
 	if body == "" {
-		return http.NoBody, func() (io.ReadCloser, error) { return http.NoBody, nil }, 0
+		return http.NoBody, noBody, 0
 	}
+	if r == nil {
+		r = new(strings.Reader)
+	}
+	r.Reset(body)
 	getBody := func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(body)), nil }
-	return io.NopCloser(strings.NewReader(body)), getBody, int64(len(body))
+	return io.NopCloser(r), getBody, int64(len(body))
 }
+
+func noBody() (io.ReadCloser, error) { return http.NoBody, nil }
 
 // recordedHeader is header as an invocation shows it: the definition's
 // headers come redacted from recordBase; the attempt's own, and any a

@@ -52,8 +52,6 @@ var defaultSafe = []string{
 	"Webhook-Timestamp",
 }
 
-var defaultSafeSet = set(defaultSafe)
-
 // DefaultSafeHeaders returns the headers whose values a Redactor shows
 // unless WithSafeHeaders says otherwise: Accept, Accept-Encoding,
 // Content-Encoding, Content-Length, Content-Type, Date, Retry-After,
@@ -67,7 +65,7 @@ func DefaultSafeHeaders() []string { return slices.Clone(defaultSafe) }
 // DefaultSafeHeaders and knows no secrets; it still redacts every URL
 // structurally.
 type Redactor struct {
-	safe map[string]bool // nil means defaultSafeSet
+	safe map[string]bool // nil means defaultSafe (see isDefaultSafe)
 	// forms are the known secrets' forms by first byte, longest first
 	// among those with one first byte: at any position only the forms
 	// starting with its byte are tried, a few even for the dozens of
@@ -240,11 +238,24 @@ func (r *Redactor) isSafe(name string) bool {
 		safe = r.safe
 	}
 	if safe == nil {
-		safe = defaultSafeSet
+		// Most redactors show the defaults; a switch answers sooner than
+		// the map, which every response's headers would ask.
+		return isDefaultSafe(name) || isDefaultSafe(http.CanonicalHeaderKey(name))
 	}
 	// Names come canonical from an http.Header: look them up as they are
 	// before paying for canonicalising them.
 	return safe[name] || safe[http.CanonicalHeaderKey(name)]
+}
+
+// isDefaultSafe reports whether name, in canonical form, is one of
+// defaultSafe.
+func isDefaultSafe(name string) bool {
+	switch name {
+	case "Accept", "Accept-Encoding", "Content-Encoding", "Content-Length", "Content-Type", "Date",
+		"Retry-After", "Traceparent", "User-Agent", "Webhook-Id", "Webhook-Timestamp":
+		return true
+	}
+	return false
 }
 
 // secretsOf lists the secret strings of a URL and headers.
