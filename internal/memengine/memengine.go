@@ -84,9 +84,10 @@ type webhookQueue struct {
 }
 
 var (
-	_ engine.Engine  = (*Engine)(nil)
-	_ engine.Resizer = (*Engine)(nil)
-	_ engine.Eraser  = (*Engine)(nil)
+	_ engine.Engine    = (*Engine)(nil)
+	_ engine.Resizer   = (*Engine)(nil)
+	_ engine.Eraser    = (*Engine)(nil)
+	_ engine.HeldWaker = (*Engine)(nil)
 )
 
 // New returns an engine, to be started by the Dispatcher.
@@ -474,6 +475,31 @@ func (e *Engine) resume(q *webhookQueue, d *engine.Delivery) {
 	q.parked--
 	q.due = append(q.due, d)
 	e.readyLocked(q)
+}
+
+// WakeHeld runs now, ahead of the deliveries waiting behind them, the
+// webhook's deliveries held back (engine.Held) and waiting for their
+// delay; those waiting for a retry keep theirs.
+func (e *Engine) WakeHeld(_ context.Context, webhookID string) (int, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	q := e.queues[webhookID]
+	if q == nil || q.parked == 0 {
+		return 0, nil
+	}
+	n := 0
+	for d := range e.parked {
+		if d.WebhookID != webhookID || !e.timers[d].Stop() {
+			continue // another webhook's, or firing: due soon
+		}
+		delete(e.timers, d)
+		delete(e.parked, d)
+		q.parked--
+		q.due = append(q.due, d)
+		n++
+	}
+	e.readyLocked(q)
+	return n, nil
 }
 
 // retry queues d again once its delay has passed.
