@@ -208,7 +208,7 @@ func WithLogger(l *slog.Logger) Option {
 // Retries follow the webhook's retry policy: an attempt that failed is a
 // River job error, scheduled when the policy says; a delivery held back by
 // its rate limit or an open circuit breaker is snoozed, which River counts
-// as no attempt, and woken by WakeHeld when the breaker is reset.
+// as no attempt.
 //
 // The webhook's delivery settings, as the job carries them from Publish:
 //
