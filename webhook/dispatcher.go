@@ -1129,11 +1129,15 @@ func (d *Dispatcher) putBack(ctx context.Context, dl DeadLetter, err error) erro
 // engine.HeldWaker); those waiting for a retry keep its delay. Update does
 // the same for a webhook whose breaker was not closed. It returns an error
 // wrapping ErrNotFound for an unknown id; the breaker is closed even when
-// it returns the engine's error about waking the held deliveries, which
-// then go when their wait is up.
+// it returns the engine's error about waking the held deliveries (it
+// waits at most 5 s for the engine), which then go when their wait is up.
 func (d *Dispatcher) ResetBreaker(id string) error {
 	return d.resetBreaker("", id)
 }
+
+// wakeTimeout bounds how long ResetBreaker waits for the engine to wake
+// the held deliveries (a durable engine's database).
+const wakeTimeout = 5 * time.Second
 
 func (d *Dispatcher) resetBreaker(tenant, id string) error {
 	h := d.hookOf(tenant, id)
@@ -1146,7 +1150,9 @@ func (d *Dispatcher) resetBreaker(tenant, id string) error {
 	h.breaker.Reset()
 	// Another instance's breaker may hold some of them still: the Runner
 	// holds those again there.
-	if err := d.wakeHeld(d.life, h.key); err != nil {
+	ctx, cancel := context.WithTimeout(d.life, wakeTimeout)
+	defer cancel()
+	if err := d.wakeHeld(ctx, h.key); err != nil {
 		return fmt.Errorf("webhook %q: breaker closed, but its held deliveries wait out their delay: %w", id, err)
 	}
 	return nil
