@@ -8,7 +8,8 @@
 // never delays the others. The limit counts a run until its exchange with
 // the receiver ends: recording the attempt holds the worker, not the
 // slot. A delivery held back (engine.Held) keeps its place among its
-// webhook's concurrency until it is due: what held it holds the webhook's
+// webhook's concurrency until it is due, or WakeHeld wakes it (after
+// ResetBreaker): what held it holds the webhook's
 // other deliveries too, so they stay queued rather than each being run
 // only to be held, which a backlog of thousands would turn into a loop of
 // runs and timers.
