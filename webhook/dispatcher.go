@@ -375,19 +375,20 @@ func (d *Dispatcher) load(recs []defstore.Record, hooks []*hook) error {
 // syncNow reads the store's changes now, as the follower does. It then
 // resets the breakers, not closed, of the hooks another version replaced
 // (outside the registry's lock: a reset tells the breaker hooks), and
-// wakes the deliveries they held.
+// wakes the deliveries they held, before another read of the store can
+// return: an Update whose change the follower read returns after them.
 func (d *Dispatcher) syncNow(ctx context.Context) error {
 	d.syncMu.Lock()
+	defer d.syncMu.Unlock()
 	err := d.syncLocked(ctx)
-	toReset := d.toReset
-	d.toReset = nil
-	d.syncMu.Unlock()
-	for _, h := range toReset {
+	for _, h := range d.toReset {
 		h.breaker.Reset()
 		if werr := d.wakeHeld(ctx, h.key); werr != nil {
 			d.cfg.logger.Warn("webhook: waking the deliveries held by a replaced breaker", "tenant", h.tenant, "webhook_id", h.def.ID, "error", werr)
 		}
 	}
+	clear(d.toReset)
+	d.toReset = d.toReset[:0]
 	return err
 }
 
