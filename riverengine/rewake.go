@@ -30,9 +30,10 @@ var _ engine.HeldWaker = (*Engine)(nil)
 // available later rather than retryable (a retry due within River's
 // scheduler interval) of a job snoozed before, which it cannot tell from
 // a snooze: that retry comes a few seconds early. A job whose snooze River has not written yet
-// (its Work returned a moment ago) is not woken. On PostgreSQL the
-// jobs are found through River's index of job arguments; on SQLite,
-// which has none, through its index of jobs by state and queue, among
+// (its Work returned a moment ago) is not woken. The jobs are found
+// through indexes River has: on PostgreSQL its index of job arguments
+// (webhook_id) or of jobs by state and queue, whichever the planner
+// takes; on SQLite, which has no index of arguments, the latter, among
 // the queue's jobs that wait. After Close it returns engine.ErrClosed.
 func (e *Engine) WakeHeld(ctx context.Context, webhookID string) (int, error) {
 	e.mu.Lock()
