@@ -69,6 +69,25 @@ type Resizer interface {
 	Resize(webhookID string, queueSize, concurrency int)
 }
 
+// HeldWaker is an Engine that can run at once the deliveries it holds for
+// a webhook after a Held result, rather than when their delay is up. The
+// Dispatcher calls WakeHeld when what held them may have gone: the
+// webhook's circuit breaker was reset (ResetBreaker), or an update gave
+// the webhook a new one while the old was not closed. An engine that is
+// no HeldWaker runs them when their delay is up, and nothing else changes.
+//
+// WakeHeld makes the deliveries to webhookID (the queue key, as in
+// Delivery.WebhookID) that wait after a Held result due now, on every
+// instance the engine serves, and returns how many it woke. It may wake
+// more of them than the breaker held (those the rate limit held, say):
+// the Runner holds again, until its own time, any that is still held back.
+// It leaves the deliveries that wait for a retry (Retry) to their delay,
+// which the retry policy set. The Dispatcher calls it without its locks
+// held; it may wait for a database, not past ctx.
+type HeldWaker interface {
+	WakeHeld(ctx context.Context, webhookID string) (int, error)
+}
+
 // Runner runs deliveries for an Engine. The Dispatcher provides it.
 type Runner interface {
 	// Run makes the next attempt of d, or decides that none is due yet,

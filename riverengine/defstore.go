@@ -31,8 +31,8 @@ import (
 // pace of people editing them.
 //
 // A deletion leaves a tombstone, the definition's id, version and name
-// (for History), without its content or secrets. Revisions are kept for
-// good.
+// (for History), without its content or secrets. The defstore.HistoryKept
+// newest revisions of each definition are kept (see History).
 //
 // Subscribe follows the writes of every process on PostgreSQL (LISTEN and
 // NOTIFY), and on SQLite only those made through this process on the same
@@ -370,7 +370,6 @@ const (
 	defaultListLimit    = 100
 	maxListLimit        = 1000
 	defaultChangesLimit = 1000
-	defaultHistoryLimit = 100
 )
 
 // List returns a page of the tenant's definitions in id order (byte
@@ -425,11 +424,14 @@ func (s *DefinitionStore) Changes(ctx context.Context, after uint64, limit int) 
 }
 
 // History returns the definition's revisions, newest first, at most limit
-// (zero or less: 100), those of earlier lives of its id included; none
-// when it never existed.
+// (zero or less, or more than defstore.HistoryKept: HistoryKept), those of
+// earlier lives of its id included; none when it never existed. The store
+// keeps the HistoryKept newest revisions of each definition, as
+// defstore.Memory does: each write deletes those past them, in its
+// transaction.
 func (s *DefinitionStore) History(ctx context.Context, tenant, id string, limit int) ([]defstore.Revision, error) {
-	if limit <= 0 {
-		limit = defaultHistoryLimit
+	if limit <= 0 || limit > defstore.HistoryKept {
+		limit = defstore.HistoryKept
 	}
 	revs, err := s.b.history(ctx, tenant, id, limit)
 	if err != nil {

@@ -8,10 +8,12 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/outhook/outhook/defstore"
 	"github.com/outhook/outhook/riverengine"
 )
 
-// BenchmarkDefinitionStore measures a write (Create) and a full page of
+// BenchmarkDefinitionStore measures a write (Create, and Update of a
+// definition with the revisions kept, which prunes one) and a full page of
 // Changes, the read of an instance that loads or catches up, on each
 // database (PostgreSQL with fsync and synchronous commit on; SQLite in WAL
 // mode, synchronous NORMAL):
@@ -41,6 +43,21 @@ func BenchmarkDefinitionStore(b *testing.B) {
 					b.Fatal(err)
 				}
 				i++
+			}
+		})
+		// Past the revisions kept, each update deletes the oldest one.
+		b.Run("op=update-past-history/"+name, func(b *testing.B) {
+			s, ctx := stores[name](b), context.Background()
+			_, err := s.Create(ctx, definition("tenant", "hook", "hook"), "bench", 0)
+			require.NoError(b, err)
+			for range defstore.HistoryKept {
+				_, err := s.Update(ctx, definition("tenant", "hook", "hook"), defstore.AnyVersion, "bench")
+				require.NoError(b, err)
+			}
+			for b.Loop() {
+				if _, err := s.Update(ctx, definition("tenant", "hook", "hook"), defstore.AnyVersion, "bench"); err != nil {
+					b.Fatal(err)
+				}
 			}
 		})
 		b.Run("op=changes-page-1000/"+name, func(b *testing.B) {

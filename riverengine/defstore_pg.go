@@ -195,10 +195,16 @@ func (w pgWriter) put(ctx context.Context, r *defRow) error {
 	return err
 }
 
+// revise writes rev and deletes the definition's revisions older than
+// the HistoryKept newest, in one statement: its parts see the table as it
+// was before it, so the delete keeps HistoryKept-1 of the earlier ones.
 func (w pgWriter) revise(ctx context.Context, seq uint64, rev *defstore.Revision) error {
-	_, err := w.tx.Exec(ctx, `INSERT INTO outhook_definition_revision (seq, tenant, id, version, action, actor, at, name)
+	_, err := w.tx.Exec(ctx, `WITH pruned AS (DELETE FROM outhook_definition_revision
+			WHERE tenant = $2 AND id = $3 AND seq <= (SELECT seq FROM outhook_definition_revision
+				WHERE tenant = $2 AND id = $3 ORDER BY seq DESC OFFSET $9 LIMIT 1))
+		INSERT INTO outhook_definition_revision (seq, tenant, id, version, action, actor, at, name)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		int64(seq), rev.Tenant, rev.ID, rev.Version, string(rev.Action), rev.Actor, rev.At, rev.Name)
+		int64(seq), rev.Tenant, rev.ID, rev.Version, string(rev.Action), rev.Actor, rev.At, rev.Name, defstore.HistoryKept-1)
 	return err
 }
 

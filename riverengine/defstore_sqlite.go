@@ -197,10 +197,18 @@ func (w sqliteWriter) put(ctx context.Context, r *defRow) error {
 	return err
 }
 
+// revise writes rev and deletes the definition's revisions older than
+// the HistoryKept newest.
 func (w sqliteWriter) revise(ctx context.Context, seq uint64, rev *defstore.Revision) error {
 	_, err := w.conn.ExecContext(ctx, `INSERT INTO outhook_definition_revision (seq, tenant, id, version, action, actor, at, name)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		int64(seq), rev.Tenant, rev.ID, rev.Version, string(rev.Action), rev.Actor, rev.At.UnixNano(), rev.Name)
+	if err != nil {
+		return err
+	}
+	_, err = w.conn.ExecContext(ctx, `DELETE FROM outhook_definition_revision WHERE tenant = ?1 AND id = ?2
+		AND seq <= (SELECT seq FROM outhook_definition_revision WHERE tenant = ?1 AND id = ?2 ORDER BY seq DESC LIMIT 1 OFFSET ?3)`,
+		rev.Tenant, rev.ID, defstore.HistoryKept)
 	return err
 }
 

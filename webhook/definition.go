@@ -29,7 +29,9 @@ import (
 // GoString, Format (every fmt verb, %v, %+v, %#v, %s, %q and %x among them)
 // and LogValue hide the values of headers that are not safe, the signing
 // secrets (whsec_REDACTED), and the URL's userinfo, query values and, with
-// SecretURLPath, its path. Its JSON is not redacted: JSON is the stored
+// SecretURLPath, its path; those secrets are scrubbed wherever else they
+// appear, but for the tags of a templated URL, which are no secret and
+// are shown as written. Its JSON is not redacted: JSON is the stored
 // form (see EncodeWebhooks), from which a definition must load whole.
 type Webhook struct {
 	// ID identifies the webhook to the Dispatcher. Add assigns a random one
@@ -291,7 +293,11 @@ func (w Webhook) redacted() Webhook {
 	if u != nil && w.SecretURLPath && strings.Trim(u.Path, "/") != "" {
 		secrets = append(secrets, strings.Trim(u.Path, "/"), strings.Trim(u.EscapedPath(), "/"))
 	}
-	r := redact.New(redact.WithSecretsFrom(u, header), redact.WithSecrets(secrets...))
+	secretsURL := u
+	if u != nil && templated(w.URL) {
+		secretsURL = withoutTags(w.URL, u) // a tag's text is no secret, and may stand in the path too
+	}
+	r := redact.New(redact.WithSecretsFrom(secretsURL, header), redact.WithSecrets(secrets...))
 	switch {
 	case u != nil && templated(w.URL):
 		w.URL = shownTemplateURL(w.URL, u, w.SecretURLPath, r)

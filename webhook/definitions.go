@@ -19,6 +19,7 @@ import (
 	"github.com/outhook/outhook/defstore"
 	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/filter"
+	"github.com/outhook/outhook/internal/breaker"
 )
 
 // entry is one definition as this instance holds it: the stored record,
@@ -447,6 +448,12 @@ func (d *Dispatcher) putLocked(rec defstore.Record) bool {
 		// Sealed again or not, e compiles a hook of its own, with a new
 		// transport when it has TLS settings.
 		closeIdle(old.hook.Load())
+		if h := old.hook.Load(); h != nil && h.breaker != nil && old.rec.Version != rec.Version && h.breaker.State() != breaker.Closed {
+			// Another version has a new breaker, closed. The deliveries the
+			// old one held keep the old definition: it is reset, and they
+			// go now (see syncNow).
+			d.toReset = append(d.toReset, h)
+		}
 	}
 	if old != nil && old.hook.Load() != nil {
 		// In use here: its queue takes the new settings now.

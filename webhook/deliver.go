@@ -199,10 +199,12 @@ func (d *Dispatcher) admit(h *hook, del *delivery) (permit breaker.Permit, wait 
 		}
 		// The slot is reserved: kept, and not asked for again, until the
 		// attempt is made, however long an open breaker holds it back.
-		del.admitted = true
-		if wait > 0 {
-			return breaker.Permit{}, wait, nil
-		}
+		del.admitted, del.slotAt = true, now.Add(wait)
+	}
+	if wait := del.slotAt.Sub(now); del.admitted && wait > earlySlot {
+		// Held until its slot, also when run again early (an engine that
+		// woke it after ResetBreaker).
+		return breaker.Permit{}, wait, nil
 	}
 	if h.breaker == nil {
 		del.admitted = false
@@ -235,6 +237,12 @@ func (d *Dispatcher) admit(h *hook, del *delivery) (permit breaker.Permit, wait 
 	}
 	return permit, 0, errors.New("circuit breaker open: the endpoint keeps failing")
 }
+
+// earlySlot is how early a delivery may run for its reserved rate-limit
+// slot and still take it: an engine's clock (a database's) may run a
+// little ahead of the Dispatcher's, and a delivery it runs on time must
+// not be held again for that.
+const earlySlot = 25 * time.Millisecond
 
 // reportToBreaker tells the breaker how the endpoint did: 410 Gone disables
 // the webhook; network errors, timeouts, 429 and 5xx are failures; any other

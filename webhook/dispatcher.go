@@ -44,6 +44,9 @@ type Dispatcher struct {
 	// resizer is the engine when it keeps a queue per webhook, read
 	// before tracing wraps the engine and hides it.
 	resizer engine.Resizer
+	// waker is the engine when it can run held deliveries at once, read
+	// as resizer is.
+	waker engine.HeldWaker
 	// txEngine is the engine when Redeliver can take a dead letter and
 	// queue it in one of its transactions.
 	txEngine TxEngine
@@ -73,9 +76,11 @@ type Dispatcher struct {
 	removed tombstones              // deleted, to tell them from webhooks not loaded yet
 
 	// syncMu serializes reads of the store's changes; cursor is the
-	// sequence number of the last change read.
+	// sequence number of the last change read; toReset are the hooks,
+	// replaced by a change read, whose breakers to reset.
 	syncMu     sync.Mutex
 	cursor     uint64
+	toReset    []*hook
 	synced     atomic.Int64  // when the store was last read, in Unix nanoseconds
 	poke       chan struct{} // asks the follower to read the store now
 	followDone chan struct{} // closed when the follower has stopped
@@ -150,6 +155,7 @@ func New(opts ...Option) (*Dispatcher, error) {
 	}
 	d.tel = tel
 	d.resizer, _ = d.engine.(engine.Resizer)
+	d.waker, _ = d.engine.(engine.HeldWaker)
 	if te, ok := d.engine.(TxEngine); ok && sameStore(d.store, te.InvocationStore()) {
 		if _, ok := d.store.(TxStore); ok {
 			d.txEngine = te
@@ -366,11 +372,34 @@ func (d *Dispatcher) load(recs []defstore.Record, hooks []*hook) error {
 	return nil
 }
 
-// syncNow reads the store's changes now, as the follower does.
+// syncNow reads the store's changes now, as the follower does. It then
+// resets the breakers, not closed, of the hooks another version replaced
+// (outside the registry's lock: a reset tells the breaker hooks), and
+// wakes the deliveries they held, before another read of the store can
+// return: an Update whose change the follower read returns after them.
 func (d *Dispatcher) syncNow(ctx context.Context) error {
 	d.syncMu.Lock()
 	defer d.syncMu.Unlock()
-	return d.syncLocked(ctx)
+	err := d.syncLocked(ctx)
+	for _, h := range d.toReset {
+		h.breaker.Reset()
+		if werr := d.wakeHeld(ctx, h.key); werr != nil {
+			d.cfg.logger.Warn("webhook: waking the deliveries held by a replaced breaker", "tenant", h.tenant, "webhook_id", h.def.ID, "error", werr)
+		}
+	}
+	clear(d.toReset)
+	d.toReset = d.toReset[:0]
+	return err
+}
+
+// wakeHeld has the engine run now the deliveries it holds back for the
+// webhook of key, when it can (engine.HeldWaker).
+func (d *Dispatcher) wakeHeld(ctx context.Context, key string) error {
+	if d.waker == nil {
+		return nil
+	}
+	_, err := d.waker.WakeHeld(ctx, key)
+	return err
 }
 
 // storeError turns a store's error about w into the Dispatcher's; a
@@ -440,8 +469,11 @@ func distinctTriggers(ts []event.Trigger) []event.Trigger {
 // starts none until those in flight are under it, a larger queue lets
 // waiting publishers in, and a smaller one drops none of the deliveries it
 // holds (those waiting for an ordering key's turn included) but takes no
-// more until they are under its new size. It returns an error wrapping ErrNotFound for an unknown
-// id.
+// more until they are under its new size. The new definition has a new
+// circuit breaker, closed; the old one, kept by the deliveries started
+// before, is reset when it was not closed, and the deliveries it held
+// back go now, as after ResetBreaker, on every instance that loads the
+// update. It returns an error wrapping ErrNotFound for an unknown id.
 func (d *Dispatcher) Update(w Webhook) (Webhook, error) {
 	w.Version = defstore.AnyVersion
 	return d.update(d.life, "", w, "")
@@ -1092,20 +1124,37 @@ func (d *Dispatcher) putBack(ctx context.Context, dl DeadLetter, err error) erro
 }
 
 // ResetBreaker closes the circuit breaker of the webhook with id, whatever
-// its state: after its endpoint answered 410 Gone and was fixed, say.
-// Update does the same. It returns an error wrapping ErrNotFound for an
-// unknown id.
+// its state: after its endpoint answered 410 Gone and was fixed, say. The
+// deliveries the open breaker held back go now rather than when their
+// wait is up, with the in-memory engine and riverengine (any
+// engine.HeldWaker); those waiting for a retry keep its delay. Update does
+// the same for a webhook whose breaker was not closed. It returns an error
+// wrapping ErrNotFound for an unknown id; the breaker is closed even when
+// it returns the engine's error about waking the held deliveries (it
+// waits at most 5 s for the engine), which then go when their wait is up.
 func (d *Dispatcher) ResetBreaker(id string) error {
 	return d.resetBreaker("", id)
 }
+
+// wakeTimeout bounds how long ResetBreaker waits for the engine to wake
+// the held deliveries (a durable engine's database).
+const wakeTimeout = 5 * time.Second
 
 func (d *Dispatcher) resetBreaker(tenant, id string) error {
 	h := d.hookOf(tenant, id)
 	if h == nil {
 		return fmt.Errorf("webhook %q: %w", id, ErrNotFound)
 	}
-	if h.breaker != nil {
-		h.breaker.Reset()
+	if h.breaker == nil {
+		return nil
+	}
+	h.breaker.Reset()
+	// Another instance's breaker may hold some of them still: the Runner
+	// holds those again there.
+	ctx, cancel := context.WithTimeout(d.life, wakeTimeout)
+	defer cancel()
+	if err := d.wakeHeld(ctx, h.key); err != nil {
+		return fmt.Errorf("webhook %q: breaker closed, but its held deliveries wait out their delay: %w", id, err)
 	}
 	return nil
 }

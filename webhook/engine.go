@@ -54,11 +54,16 @@ type delivery struct {
 	target   *target // the rendered URL and header values; nil when plain
 	rendered bool
 	schedule *schedule
-	admitted bool // a rate-limit slot is reserved for the next attempt
-	// tenantAdmitted: a slot of the tenant's rate is reserved;
-	// tenantTicket: its place in the line for room under the tenant's
-	// in-flight limit, 0 when it is in none.
+	// admitted: a rate-limit slot is reserved for the next attempt, at
+	// slotAt; a run before then (an engine that woke it early) is held
+	// again until then.
+	admitted bool
+	slotAt   time.Time
+	// tenantAdmitted: a slot of the tenant's rate is reserved, at
+	// tenantSlotAt; tenantTicket: its place in the line for room under
+	// the tenant's in-flight limit, 0 when it is in none.
 	tenantAdmitted bool
+	tenantSlotAt   time.Time
 	tenantTicket   uint64
 	span           trace.Span // from Publish, or for a queued delivery from the run's start, to the outcome; nil once ended
 }

@@ -60,7 +60,9 @@ type Decision struct {
 // yet is looked for in the definition store first), ErrClosed after Close, the
 // definition's error when it does not compile on this instance, or ctx's
 // error when ctx ended during the call (the Decision, not passed, then
-// holds what was recorded).
+// holds what was recorded). A call the webhook passed before ctx ended
+// returns no error, however soon after its answer ctx ended, and tells
+// the breaker of the success, as a delivery the receiver took does.
 func (t *Tenant) Gate(ctx context.Context, id string, e *event.Event) (Decision, error) {
 	if err := checkTenant(t.id); err != nil {
 		return Decision{}, err
@@ -97,7 +99,7 @@ func (t *Tenant) Gate(ctx context.Context, id string, e *event.Event) (Decision,
 	defer cancel()
 	d.record(wctx, dec.Invocation)
 	d.log(wctx, &dec.Invocation)
-	if err := ctx.Err(); err != nil {
+	if err := ctx.Err(); err != nil && !dec.Passed {
 		return dec, err
 	}
 	return dec, nil
@@ -151,7 +153,9 @@ func (d *Dispatcher) gate(ctx context.Context, h *hook, e *event.Event) Decision
 	del := newDelivery(newID(), h, e, now)
 	del.Attempts, del.body, del.rendered, del.target = 1, body, true, tgt
 	a := d.send(ctx, h, del)
-	d.reportToBreaker(h, &permit, a, ctx.Err() != nil)
+	// As for a delivery: an answer the receiver gave counts, however soon
+	// after it ctx ended; an attempt ctx cut short counts for nothing.
+	d.reportToBreaker(h, &permit, a, a.Outcome != Delivered && ctx.Err() != nil)
 	if a.validationFailed {
 		a.Outcome = ValidationFailed
 	}

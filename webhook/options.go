@@ -388,9 +388,11 @@ func (s BreakerSettings) validate() error {
 // single-tenant service (Tenant("")'s, added with Add) changes state, so
 // that the service can tell its admins that an endpoint is failing, or
 // gone. Other tenants' webhooks may share an id with those, so they are
-// told to WithTenantBreakerHook's fn only. fn runs on a delivery's
-// goroutine, one call at a time per webhook; it must not call back into
-// the Dispatcher synchronously. Given more than once, every fn is
+// told to WithTenantBreakerHook's fn only. fn runs on the goroutine that
+// changed the state (a delivery's; ResetBreaker's; or, for a breaker an
+// update replaced while it was not closed, reset to closed, the one that
+// read the update from the definition store), one call at a time per
+// webhook; it must not call back into the Dispatcher synchronously. Given more than once, every fn is
 // called, in the order the options were given; a nil fn is ignored.
 func WithBreakerHook(fn func(webhookID string, from, to BreakerState)) Option {
 	return optionFunc(func(c *config) {

@@ -625,11 +625,18 @@ func (d *Dispatcher) enterTenant(h *hook, del *delivery) (release func(attempted
 		// The slot is kept until the attempt is made (see run), whatever
 		// holds the delivery back meanwhile: the in-flight limit, the
 		// webhook's rate limit, its open breaker.
-		wait := f.reserve(*lim.Rate, d.cfg.now())
-		del.tenantAdmitted = true
+		now := d.cfg.now()
+		wait := f.reserve(*lim.Rate, now)
+		del.tenantAdmitted, del.tenantSlotAt = true, now.Add(wait)
 		if wait > 0 {
 			d.ops.tenantLimited(h.tenant, h, del, operational.LimitRate, lim.Rate.Requests,
 				fmt.Sprintf("the tenant's deliveries wait for its rate limit of %d per %s", lim.Rate.Requests, time.Duration(lim.Rate.Per)))
+			return nil, wait
+		}
+	} else if lim.Rate != nil {
+		// Run again before its slot (an engine that woke it early): held
+		// until then.
+		if wait := del.tenantSlotAt.Sub(d.cfg.now()); wait > earlySlot {
 			return nil, wait
 		}
 	}

@@ -312,6 +312,43 @@ func shownTemplateURL(raw string, u *url.URL, secretPath bool, r *redact.Redacto
 	return shown + "?" + strings.Join(parts, "&")
 }
 
+// withoutTags returns a copy of u, the templated URL raw parsed, whose
+// query values keep only their text outside tags, for the redactor to
+// know as secrets: "key=k-{{data.x}}" gives "k-", which may be a secret
+// written in the definition, while a tag only names where a value goes.
+// The query is read from raw, since a '#' inside a tag ({{#if x}}) makes
+// the rest of u a fragment, which is then dropped: a templated URL has
+// none of its own.
+func withoutTags(raw string, u *url.URL) *url.URL {
+	c := *u
+	c.Fragment, c.RawFragment = "", ""
+	_, query, _ := strings.Cut(raw, "?")
+	parts := strings.Split(query, "&")
+	for i, p := range parts {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok || !templated(v) {
+			continue
+		}
+		var text strings.Builder
+		for v != "" {
+			open := strings.Index(v, "{{")
+			if open < 0 {
+				text.WriteString(v)
+				break
+			}
+			text.WriteString(v[:open])
+			end := strings.Index(v[open+2:], "}}")
+			if end < 0 {
+				break // unterminated: compile refuses it
+			}
+			v = strings.TrimLeft(v[open+2+end+2:], "}") // {{{x}}}
+		}
+		parts[i] = k + "=" + text.String()
+	}
+	c.RawQuery = strings.Join(parts, "&")
+	return &c
+}
+
 // fieldTemplateError is a template error outside the body: it reads
 // "invalid template", and still matches ErrInvalidTemplate.
 type fieldTemplateError struct{ err error }

@@ -8,7 +8,8 @@
 // never delays the others. The limit counts a run until its exchange with
 // the receiver ends: recording the attempt holds the worker, not the
 // slot. A delivery held back (engine.Held) keeps its place among its
-// webhook's concurrency until it is due: what held it holds the webhook's
+// webhook's concurrency until it is due, or WakeHeld wakes it (after
+// ResetBreaker): what held it holds the webhook's
 // other deliveries too, so they stay queued rather than each being run
 // only to be held, which a backlog of thousands would turn into a loop of
 // runs and timers.
@@ -84,9 +85,10 @@ type webhookQueue struct {
 }
 
 var (
-	_ engine.Engine  = (*Engine)(nil)
-	_ engine.Resizer = (*Engine)(nil)
-	_ engine.Eraser  = (*Engine)(nil)
+	_ engine.Engine    = (*Engine)(nil)
+	_ engine.Resizer   = (*Engine)(nil)
+	_ engine.Eraser    = (*Engine)(nil)
+	_ engine.HeldWaker = (*Engine)(nil)
 )
 
 // New returns an engine, to be started by the Dispatcher.
@@ -474,6 +476,31 @@ func (e *Engine) resume(q *webhookQueue, d *engine.Delivery) {
 	q.parked--
 	q.due = append(q.due, d)
 	e.readyLocked(q)
+}
+
+// WakeHeld runs now, ahead of the deliveries waiting behind them, the
+// webhook's deliveries held back (engine.Held) and waiting for their
+// delay; those waiting for a retry keep theirs.
+func (e *Engine) WakeHeld(_ context.Context, webhookID string) (int, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	q := e.queues[webhookID]
+	if q == nil || q.parked == 0 {
+		return 0, nil
+	}
+	n := 0
+	for d := range e.parked {
+		if d.WebhookID != webhookID || !e.timers[d].Stop() {
+			continue // another webhook's, or firing: due soon
+		}
+		delete(e.timers, d)
+		delete(e.parked, d)
+		q.parked--
+		q.due = append(q.due, d)
+		n++
+	}
+	e.readyLocked(q)
+	return n, nil
 }
 
 // retry queues d again once its delay has passed.

@@ -1,0 +1,110 @@
+package riverengine_test
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/outhook/outhook/event"
+	"github.com/outhook/outhook/riverengine"
+	"github.com/outhook/outhook/webhook"
+)
+
+// An operator who resets the breaker of a tenant's fixed endpoint sees
+// the deliveries it held go now, not an hour later when the cool-down
+// ends, whichever instance holds them; another tenant's webhook with the
+// same id, whose breaker is open too, keeps its held delivery.
+func TestResetBreakerWakesHeldJobs(t *testing.T) {
+	for _, db := range []string{"postgres", "sqlite"} {
+		t.Run(db, func(t *testing.T) {
+			var eng *riverengine.Engine
+			var heldKeys func() []string // the webhooks with a job due in over ten minutes
+			switch db {
+			case "postgres":
+				p, e := newPostgresEngine(t, needPostgres(t))
+				eng = e
+				heldKeys = func() []string {
+					rows, err := p.Query(context.Background(), `SELECT args->>'webhook_id' FROM river_job
+						WHERE state NOT IN ('completed', 'cancelled', 'discarded') AND scheduled_at > now() + interval '10 minutes' ORDER BY 1`)
+					require.NoError(t, err)
+					defer rows.Close()
+					var keys []string
+					for rows.Next() {
+						var k string
+						require.NoError(t, rows.Scan(&k))
+						keys = append(keys, k)
+					}
+					require.NoError(t, rows.Err())
+					return keys
+				}
+			case "sqlite":
+				s, e := newSQLiteEngine(t)
+				eng = e
+				heldKeys = func() []string { return sqliteHeldKeys(t, s) }
+			}
+			r := newReceiver(t, 0, func(_, eventID string, _ int) int {
+				if eventID == "e-1" {
+					return 500
+				}
+				return 200
+			})
+			opened := make(chan string, 4)
+			d, err := webhook.New(dispatcherOptions(eng,
+				webhook.WithBreaker(webhook.BreakerSettings{Threshold: 1, Cooldown: time.Hour}),
+				webhook.WithRetryPolicy(webhook.RetryPolicy{MaxAttempts: 1, MaxElapsed: webhook.Duration(2 * time.Hour)}),
+				webhook.WithTenantBreakerHook(func(tenant, _ string, _, to webhook.BreakerState) {
+					if to == webhook.BreakerOpen {
+						opened <- tenant
+					}
+				}))...)
+			require.NoError(t, err)
+			closeDispatcher(t, d)
+			ctx := context.Background()
+			tenants := []string{"acme", "zeta"}
+			for _, ten := range tenants {
+				_, err := d.Tenant(ten).Create(ctx, webhook.Webhook{ID: "hook", Name: "hook", Active: true, URL: r.URL + "/" + ten, Triggers: []event.Trigger{testEvent}}, "")
+				require.NoError(t, err)
+				_, err = d.Tenant(ten).Publish(ctx, newEvent(t, 1))
+				require.NoError(t, err)
+			}
+			for range tenants {
+				select {
+				case <-opened:
+				case <-time.After(30 * time.Second):
+					t.Fatal("a breaker did not open")
+				}
+			}
+			for _, ten := range tenants {
+				_, err := d.Tenant(ten).Publish(ctx, newEvent(t, 2))
+				require.NoError(t, err)
+			}
+			eventually(t, 30*time.Second, "both deliveries held by their open breakers", func() bool { return len(heldKeys()) == 2 })
+
+			require.NoError(t, d.Tenant("acme").ResetBreaker("hook"))
+			eventually(t, 10*time.Second, "acme's held delivery sent after the reset", func() bool { return len(r.snapshot()["acme e-2"]) == 1 })
+			keys := heldKeys()
+			require.Len(t, keys, 1)
+			require.True(t, strings.Contains(keys[0], "zeta"), keys[0])
+			require.Empty(t, r.snapshot()["zeta e-2"])
+		})
+	}
+}
+
+func sqliteHeldKeys(t *testing.T, db *sql.DB) []string {
+	rows, err := db.Query(`SELECT json_extract(args, '$.webhook_id') FROM river_job
+		WHERE state NOT IN ('completed', 'cancelled', 'discarded') AND julianday(scheduled_at) > julianday('now', '+10 minutes') ORDER BY 1`)
+	require.NoError(t, err)
+	defer rows.Close()
+	var keys []string
+	for rows.Next() {
+		var k string
+		require.NoError(t, rows.Scan(&k))
+		keys = append(keys, k)
+	}
+	require.NoError(t, rows.Err())
+	return keys
+}

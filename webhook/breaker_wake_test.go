@@ -1,0 +1,153 @@
+package webhook_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/engine"
+	"github.com/outhook/outhook/event"
+	"github.com/outhook/outhook/webhook"
+	"github.com/outhook/outhook/webhooktest"
+)
+
+// wakingEngine is a scriptedEngine that can wake held deliveries: it
+// records the queue keys it was asked to wake, and fails with err.
+type wakingEngine struct {
+	*scriptedEngine
+	woken []string
+	err   error
+}
+
+func (e *wakingEngine) WakeHeld(_ context.Context, webhookID string) (int, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.woken = append(e.woken, webhookID)
+	return 1, e.err
+}
+
+// heldByOpenBreaker returns a Dispatcher on a wakingEngine with the
+// webhook "hook" in tenants "acme" and "zeta", each with a delivery that
+// acme's open breaker (threshold 1, cool-down an hour) holds back, or
+// zeta's, which the first delivery of each opened: each receiver has seen
+// one request.
+func heldByOpenBreaker(t *testing.T) (d *webhook.Dispatcher, eng *wakingEngine, held map[string]*engine.Delivery, r *webhooktest.Receiver) {
+	t.Helper()
+	r = webhooktest.NewReceiver(webhooktest.Respond(webhooktest.Response{Status: 500}, webhooktest.Response{Status: 500}, webhooktest.Response{}))
+	t.Cleanup(r.Close)
+	eng = &wakingEngine{scriptedEngine: &scriptedEngine{}}
+	d, _ = newDispatcher(t, webhook.WithEngine(eng),
+		webhook.WithRetryPolicy(webhook.RetryPolicy{MaxAttempts: 1, MaxElapsed: webhook.Duration(2 * time.Hour)}),
+		webhook.WithBreaker(webhook.BreakerSettings{Threshold: 1, Cooldown: time.Hour}))
+	held = map[string]*engine.Delivery{}
+	for _, tenant := range []string{"acme", "zeta"} {
+		ten := d.Tenant(tenant)
+		_, err := ten.Create(context.Background(), webhook.Webhook{ID: "hook", Name: "h", Active: true, URL: r.URL + "/" + tenant, Triggers: []event.Trigger{accessrequest.Created}}, "")
+		require.NoError(t, err)
+		for range 2 {
+			_, err = ten.Publish(context.Background(), mock(t, accessrequest.Created))
+			require.NoError(t, err)
+		}
+		n := len(eng.queued)
+		require.Equal(t, engine.Done, eng.runner.Run(context.Background(), eng.queued[n-2]).Outcome) // 500: opens
+		res := eng.runner.Run(context.Background(), eng.queued[n-1])
+		require.Equal(t, engine.Held, res.Outcome)
+		require.Greater(t, res.Delay, 50*time.Minute)
+		held[tenant] = eng.queued[n-1]
+	}
+	require.Empty(t, eng.woken)
+	return d, eng, held, r
+}
+
+// An operator who resets the breaker of a fixed endpoint has the engine
+// run now the deliveries that breaker held, not when the cool-down would
+// have ended; another tenant's webhook with the same id is left alone.
+func TestResetBreakerWakesHeldDeliveries(t *testing.T) {
+	d, eng, held, r := heldByOpenBreaker(t)
+	require.NoError(t, d.Tenant("acme").ResetBreaker("hook"))
+	require.Equal(t, []string{held["acme"].WebhookID}, eng.woken)
+	require.NotEqual(t, held["zeta"].WebhookID, held["acme"].WebhookID)
+	// Woken, it goes: the breaker is closed.
+	require.Equal(t, engine.Done, eng.runner.Run(context.Background(), held["acme"]).Outcome)
+	require.Len(t, r.Requests(), 3)
+	require.Equal(t, "/acme", r.Requests()[2].Path)
+}
+
+// The breaker is closed even when the engine cannot wake the held
+// deliveries; ResetBreaker says so, with the engine's error.
+func TestResetBreakerReportsAFailedWake(t *testing.T) {
+	d, eng, held, _ := heldByOpenBreaker(t)
+	down := errors.New("database unreachable")
+	eng.err = down
+	err := d.Tenant("zeta").ResetBreaker("hook")
+	require.ErrorIs(t, err, down)
+	require.Equal(t, engine.Done, eng.runner.Run(context.Background(), held["zeta"]).Outcome)
+}
+
+// Update gives the webhook a new breaker, closed: the old one's held
+// deliveries go now; an update of a webhook whose breaker is closed wakes
+// nothing.
+func TestUpdateWakesDeliveriesTheOldBreakerHeld(t *testing.T) {
+	d, eng, held, _ := heldByOpenBreaker(t)
+	ten := d.Tenant("acme")
+	w, err := ten.Get(context.Background(), "hook")
+	require.NoError(t, err)
+	w.Headers = map[string]string{"X-Fixed": "yes"}
+	w, err = ten.Update(context.Background(), w, "")
+	require.NoError(t, err)
+	require.Equal(t, []string{held["acme"].WebhookID}, eng.woken)
+
+	require.Equal(t, engine.Done, eng.runner.Run(context.Background(), held["acme"]).Outcome) // closed: sent
+	w.Headers = map[string]string{"X-Fixed": "again"}
+	_, err = ten.Update(context.Background(), w, "")
+	require.NoError(t, err)
+	require.Len(t, eng.woken, 1, "nothing held: nothing to wake")
+}
+
+// A delivery its rate limit holds back and that its engine runs again
+// early (woken by ResetBreaker, say) is held again until its slot: an
+// early run never sends past the rate limit, the webhook's or its
+// tenant's.
+func TestEarlyRunAfterRateLimitHoldIsHeldAgain(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts []webhook.Option
+		rate *webhook.RateLimit
+	}{
+		{name: "webhook", rate: &webhook.RateLimit{Requests: 1, Per: webhook.Duration(time.Hour)}},
+		{name: "tenant", opts: []webhook.Option{webhook.WithTenantLimits(func(string) webhook.TenantLimits {
+			return webhook.TenantLimits{Rate: &webhook.RateLimit{Requests: 1, Per: webhook.Duration(time.Hour)}}
+		})}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := webhooktest.NewReceiver()
+			t.Cleanup(r.Close)
+			eng := &scriptedEngine{}
+			d, _ := newDispatcher(t, append(tc.opts, webhook.WithEngine(eng),
+				webhook.WithRetryPolicy(webhook.RetryPolicy{MaxElapsed: webhook.Duration(3 * time.Hour)}))...)
+			_, err := d.Add(webhook.Webhook{Name: "h", Active: true, URL: r.URL + "/h", Triggers: []event.Trigger{accessrequest.Created}, Delivery: &webhook.DeliverySettings{RateLimit: tc.rate}})
+			require.NoError(t, err)
+			for range 2 {
+				_, err = d.Publish(context.Background(), mock(t, accessrequest.Created))
+				require.NoError(t, err)
+			}
+			require.Len(t, eng.queued, 2)
+			require.Equal(t, engine.Done, eng.runner.Run(context.Background(), eng.queued[0]).Outcome)
+			first := eng.runner.Run(context.Background(), eng.queued[1])
+			require.Equal(t, engine.Held, first.Outcome)
+			require.Greater(t, first.Delay, 50*time.Minute)
+
+			again := eng.runner.Run(context.Background(), eng.queued[1]) // woken early
+			require.Equal(t, engine.Held, again.Outcome, "sent before its slot")
+			require.Greater(t, again.Delay, 50*time.Minute)
+			require.LessOrEqual(t, again.Delay, first.Delay)
+			require.Len(t, r.Requests(), 1)
+			require.Equal(t, http.MethodPost, r.Requests()[0].Method)
+		})
+	}
+}
