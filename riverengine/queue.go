@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"sync"
 	"time"
 
@@ -204,10 +205,13 @@ func (q *pgQueue) insertMany(ctx context.Context, tx pgx.Tx, group []*pendingIns
 			return fmt.Errorf("keeping the event: %w", err)
 		}
 	}
-	params, anyOrdered := make([]river.InsertManyParams, 0, jobs), false
-	for _, p := range group {
-		params = append(params, insertParams(p.batch, p.opts)...)
-		anyOrdered = anyOrdered || ordered(p.batch)
+	params, anyOrdered := insertParams(group[0].batch, group[0].opts), ordered(group[0].batch)
+	if len(group) > 1 {
+		params = slices.Grow(params[:len(params):len(params)], jobs-len(params))
+		for _, p := range group[1:] {
+			params = append(params, insertParams(p.batch, p.opts)...)
+			anyOrdered = anyOrdered || ordered(p.batch)
+		}
 	}
 	res, err := q.client.InsertManyTx(ctx, tx, params)
 	if err != nil || !anyOrdered {
