@@ -600,13 +600,14 @@ func (e *Engine) Stats(ctx context.Context) (engine.Stats, error) {
 // and for the Enqueue calls in a caller's transaction in flight, so that
 // no job is written after it returns. Then it stops fetching jobs and
 // waits for the attempts in flight to end, until ctx is done. Then it
-// cancels those still running and returns ctx.Err(). A cancelled attempt is interrupted (engine.Interrupted): it
-// counts for nothing, neither as a River attempt nor against the webhook's
-// retry policy, its job stays in the database, available at once, and the
-// delivery is neither failed nor a dead letter; its invocation record says
-// it was interrupted. With the queued deliveries and pending retries, it
-// waits for the other instances, or for this one's next start: Close
-// abandons none. Later calls do nothing and return nil.
+// cancels those still running and returns ctx.Err(). A cancelled attempt
+// is interrupted (engine.Interrupted): it counts for nothing, neither as a
+// River attempt nor against the webhook's retry policy, its job stays in
+// the database, available at once, and the delivery is neither failed
+// nor a dead letter; its invocation record says it was interrupted. With
+// the queued deliveries and pending retries, it waits for the other
+// instances, or for this one's next start: Close abandons none. Later
+// calls do nothing and return nil.
 //
 // Past ctx, Close waits for River's hard stop, without a deadline of its
 // own: the cancelled attempts return at once; the Dispatcher has one
