@@ -178,32 +178,15 @@ const keepEvent = "INSERT INTO outhook_event (event_id, event) VALUES ($1, $2) R
 // row sees the jobs that refer to it. It sets each batch's ref, and may
 // be called again with the same group after a rollback.
 func (q *pgQueue) insertMany(ctx context.Context, tx pgx.Tx, group []*pendingInsert) error {
-	var rows pgx.Batch
-	jobs := 0
+	jobs, rows := 0, 0
 	for _, p := range group {
 		jobs += len(p.batch)
 		if p.row {
-			rows.Queue(keepEvent, p.eventID, p.event)
+			rows++
 		}
 	}
-	if rows.Len() > 0 {
-		// One round trip for the event rows of the whole group.
-		res := tx.SendBatch(ctx, &rows)
-		for _, p := range group {
-			if !p.row {
-				continue
-			}
-			if err := res.QueryRow().Scan(&p.ref); err != nil {
-				_ = res.Close()
-				return fmt.Errorf("keeping the event: %w", err)
-			}
-			for i := range p.batch {
-				p.batch[i].Event, p.batch[i].EventRef = "", p.ref
-			}
-		}
-		if err := res.Close(); err != nil {
-			return fmt.Errorf("keeping the event: %w", err)
-		}
+	if err := q.keepEvents(ctx, tx, group, rows); err != nil {
+		return fmt.Errorf("keeping the event: %w", err)
 	}
 	params, anyOrdered := insertParams(group[0].batch, group[0].opts), ordered(group[0].batch)
 	if len(group) > 1 {
@@ -224,6 +207,41 @@ func (q *pgQueue) insertMany(ctx context.Context, tx pgx.Tx, group []*pendingIns
 	_, err = tx.Exec(ctx, `INSERT INTO outhook_ordering (job_id, webhook_id, ordering_key)
 		SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[])`, ids, hooks, keys)
 	return err
+}
+
+// keepEvents inserts the event rows of the batches of group that keep
+// theirs once (rows of them), in one round trip, and points their jobs
+// at them.
+func (q *pgQueue) keepEvents(ctx context.Context, tx pgx.Tx, group []*pendingInsert, rows int) error {
+	var scan func(p *pendingInsert) error
+	switch rows {
+	case 0:
+		return nil
+	case 1: // a Publish's fan-out, most often: no batch to build
+		scan = func(p *pendingInsert) error { return tx.QueryRow(ctx, keepEvent, p.eventID, p.event).Scan(&p.ref) }
+	default:
+		var b pgx.Batch
+		for _, p := range group {
+			if p.row {
+				b.Queue(keepEvent, p.eventID, p.event)
+			}
+		}
+		res := tx.SendBatch(ctx, &b)
+		defer res.Close()
+		scan = func(p *pendingInsert) error { return res.QueryRow().Scan(&p.ref) }
+	}
+	for _, p := range group {
+		if !p.row {
+			continue
+		}
+		if err := scan(p); err != nil {
+			return err
+		}
+		for i := range p.batch {
+			p.batch[i].Event, p.batch[i].EventRef = "", p.ref
+		}
+	}
+	return nil
 }
 
 func (q *pgQueue) stopInserts(calls *sync.WaitGroup) {
