@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -283,6 +284,9 @@ type Engine struct {
 	runner  engine.Runner
 	started bool
 	closed  bool
+	// enqueuing counts the Enqueue calls past their check of closed, which
+	// Close waits for.
+	enqueuing sync.WaitGroup
 	// stopLoops stops the engine's goroutines (the sweep of ordering rows,
 	// retention, the pool's watch, the waker); swept is closed once the
 	// sweep has stopped, nil on a publish-only instance.
@@ -445,22 +449,31 @@ func (e *Engine) Start(r engine.Runner) error {
 // the engine's own statement, prepared once, writing the rows River's
 // insert would. The transaction is tx, the caller's own (a pgx.Tx on
 // PostgreSQL, a *sql.Tx on SQLite, as given to
-// webhook.Dispatcher.PublishTx), or else one of its own; on SQLite, the
-// batches of concurrent calls without a tx share one (group commit): a
-// call waits for the connection as long as its ctx allows, and once its
-// group is being written, the connection in hand, for the commit (at most
-// 5 s) whatever its ctx, so that an error never hides jobs queued. It
+// webhook.Dispatcher.PublishTx), or else one shared with the batches of
+// concurrent calls without a tx (group commit; on PostgreSQL their jobs
+// in one statement). Such a call returns once its own jobs are committed
+// or refused: a batch the database refuses fails alone, the others of its
+// group are queued. It waits for a connection (on SQLite the one an
+// adopter's transaction may hold; on PostgreSQL one of the pool, which
+// the workers share) as long as its ctx allows; once its group is being
+// written, the connection in hand, it waits for the commit (at most 5 s)
+// whatever its ctx, so that an error never hides jobs queued. It
 // takes no lock there: concurrent transactions publishing keys in any
 // order neither wait for nor deadlock each other (the key's order is
 // decided when its jobs are fetched; see Engine). Enqueue never blocks for room and never
 // refuses a delivery for want of it (see Engine on queue bounds). A
 // database error is an *EnqueueError, and none of the batch is queued; a
 // transaction of another database is refused with an error wrapping
-// engine.ErrTxUnsupported and ErrWrongDatabase. After Close it returns
-// engine.ErrClosed.
+// engine.ErrTxUnsupported and ErrWrongDatabase. After Close, and when
+// Close comes before its group is taken, it returns engine.ErrClosed, and
+// none of the batch is queued.
 func (e *Engine) Enqueue(ctx context.Context, tx engine.Tx, batch []*engine.Delivery) error {
 	e.mu.Lock()
 	closed, started := e.closed, e.started
+	if !closed && started {
+		e.enqueuing.Add(1)
+		defer e.enqueuing.Done()
+	}
 	e.mu.Unlock()
 	switch {
 	case closed:
@@ -482,6 +495,9 @@ func (e *Engine) Enqueue(ctx context.Context, tx engine.Tx, batch []*engine.Deli
 	ev := sharedEvent(batch)
 	began := time.Now()
 	ref, err := e.queue.insert(ctx, tx, args, ev, &river.InsertOpts{Queue: e.cfg.queue, MaxAttempts: maxRiverAttempts})
+	if errors.Is(err, engine.ErrClosed) {
+		return err
+	}
 	if err != nil {
 		ee := &EnqueueError{Deliveries: len(batch), Err: err}
 		if len(batch) > 0 {
@@ -580,15 +596,20 @@ func (e *Engine) Stats(ctx context.Context) (engine.Stats, error) {
 	return engine.Stats{Depth: n, Oldest: oldest}, nil
 }
 
-// Close stops fetching jobs and waits for the attempts in flight to end,
-// until ctx is done. Then it cancels those still running and returns
-// ctx.Err(). A cancelled attempt is interrupted (engine.Interrupted): it
-// counts for nothing, neither as a River attempt nor against the webhook's
-// retry policy, its job stays in the database, available at once, and the
-// delivery is neither failed nor a dead letter; its invocation record says
-// it was interrupted. With the queued deliveries and pending retries, it
-// waits for the other instances, or for this one's next start: Close
-// abandons none. Later calls do nothing and return nil.
+// Close first stops queuing deliveries: an Enqueue whose group (see
+// Enqueue) was not taken yet returns engine.ErrClosed, queuing nothing;
+// Close waits, whatever ctx, for the group being written (at most 5 s)
+// and for the Enqueue calls in a caller's transaction in flight, so that
+// no job is written after it returns. Then it stops fetching jobs and
+// waits for the attempts in flight to end, until ctx is done. Then it
+// cancels those still running and returns ctx.Err(). A cancelled attempt
+// is interrupted (engine.Interrupted): it counts for nothing, neither as a
+// River attempt nor against the webhook's retry policy, its job stays in
+// the database, available at once, and the delivery is neither failed
+// nor a dead letter; its invocation record says it was interrupted. With
+// the queued deliveries and pending retries, it waits for the other
+// instances, or for this one's next start: Close abandons none. Later
+// calls do nothing and return nil.
 //
 // Past ctx, Close waits for River's hard stop, without a deadline of its
 // own: the cancelled attempts return at once; the Dispatcher has one
@@ -607,6 +628,8 @@ func (e *Engine) Close(ctx context.Context) error {
 	e.closed = true
 	started := e.started
 	e.mu.Unlock()
+	// Intake first: no job is written after Close returns.
+	e.queue.stopInserts(&e.enqueuing)
 	if !started {
 		return nil
 	}

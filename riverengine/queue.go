@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -39,12 +38,18 @@ import (
 type queue interface {
 	// insert inserts the jobs of a batch of deliveries, each with its
 	// place in its line when it has an ordering key, all in tx when it is
-	// not nil (the caller's, of this queue's database), or in one
-	// transaction of its own. When ev is not nil it is the event of every
-	// delivery of the batch, which the queue may keep once (see
-	// pgQueue.insert); ref is then the id of its row, zero when it kept
-	// it in each job.
+	// not nil (the caller's, of this queue's database), or else in one
+	// transaction shared with the batches of concurrent calls (see
+	// insertGroup). When ev is not nil it is the event of every delivery
+	// of the batch, which the queue may keep once (see pgQueue.insert);
+	// ref is then the id of its row, zero when it kept it in each job.
+	// After stopInserts it fails with engine.ErrClosed.
 	insert(ctx context.Context, tx any, batch []deliveryArgs, ev *event.Event, opts *river.InsertOpts) (ref int64, err error)
+	// stopInserts fails with engine.ErrClosed the batches queued for a
+	// group and not taken yet, and all later ones; waits for the group
+	// being written, then for the calls in flight (calls), and releases
+	// what inserts hold (SQLite's prepared statement).
+	stopInserts(calls *sync.WaitGroup)
 	// event returns the event JSON of the row ref; an error wrapping
 	// errEventGone when there is none.
 	event(ctx context.Context, ref int64) (string, error)
@@ -96,6 +101,8 @@ func (c riverClient[TTx]) stopAndCancel(ctx context.Context) error {
 type pgQueue struct {
 	riverClient[pgx.Tx]
 	pool *pgxpool.Pool
+	// inserts groups the inserts of concurrent calls (see insert).
+	inserts insertGroup
 }
 
 // eventRowMin is the smallest batch whose event the PostgreSQL queue keeps
@@ -106,51 +113,140 @@ const eventRowMin = 2
 
 // insert keeps the event of a batch of eventRowMin deliveries or more once,
 // so that a Publish fanning out to many webhooks writes it once, and
-// inserts the jobs in one statement (River's InsertManyTx).
-func (q *pgQueue) insert(ctx context.Context, tx any, batch []deliveryArgs, ev *event.Event, opts *river.InsertOpts) (ref int64, err error) {
-	row := ev != nil && len(batch) >= eventRowMin
+// inserts the jobs in one statement (River's InsertManyTx). Outside the
+// caller's transaction, the batches of concurrent calls are written
+// together, their jobs in one statement (see insertGroup): a transaction
+// per Publish costs PostgreSQL a commit, and three round trips, each.
+func (q *pgQueue) insert(ctx context.Context, tx any, batch []deliveryArgs, ev *event.Event, opts *river.InsertOpts) (int64, error) {
+	p := &pendingInsert{batch: batch, opts: opts}
+	if ev != nil && len(batch) >= eventRowMin {
+		p.row, p.eventID, p.event = true, storedKey(ev.ID()), batch[0].Event
+	}
+	var err error
 	if t, _ := tx.(pgx.Tx); t != nil {
-		return q.insertMany(ctx, t, batch, ev, row, opts)
+		err = q.insertMany(ctx, t, []*pendingInsert{p})
+	} else {
+		err = q.inserts.write(ctx, q, p)
 	}
-	if !row && !ordered(batch) {
-		_, err := q.client.InsertMany(ctx, insertParams(batch, opts))
-		return 0, err
-	}
-	err = pgx.BeginFunc(ctx, q.pool, func(t pgx.Tx) error {
-		ref, err = q.insertMany(ctx, t, batch, ev, row, opts)
-		return err
-	})
-	return ref, err
-}
-
-// insertMany inserts jobs in tx, after their event's row when row is set,
-// and, when some are ordered, their rows in their lines, without a turn
-// and without a lock: whatever the order in which concurrent transactions
-// publish keys, none waits for another, and the caller's transaction
-// cannot deadlock on Outhook's account. The turn is given when a worker
-// fetches the job (see claim). The event's row and the jobs commit
-// together, so a sweep that sees the row sees the jobs that refer to it.
-func (q *pgQueue) insertMany(ctx context.Context, tx pgx.Tx, batch []deliveryArgs, ev *event.Event, row bool, opts *river.InsertOpts) (ref int64, err error) {
-	if row {
-		if err := tx.QueryRow(ctx, "INSERT INTO outhook_event (event_id, event) VALUES ($1, $2) RETURNING id",
-			storedKey(ev.ID()), batch[0].Event).Scan(&ref); err != nil {
-			return 0, fmt.Errorf("keeping the event: %w", err)
-		}
-		for i := range batch {
-			batch[i].Event, batch[i].EventRef = "", ref
-		}
-	}
-	res, err := q.client.InsertManyTx(ctx, tx, insertParams(batch, opts))
-	if err != nil || !ordered(batch) {
-		return ref, err
-	}
-	ids, hooks, keys, err := orderingRows(res)
 	if err != nil {
 		return 0, err
 	}
+	return p.ref, nil
+}
+
+// hold waits for a connection of the pool to write a group with.
+func (q *pgQueue) hold(wait context.Context) (func(context.Context, []*pendingInsert), error) {
+	conn, err := q.pool.Acquire(wait)
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context, group []*pendingInsert) {
+		if len(group) > 0 {
+			q.writeGroup(ctx, conn, group)
+		}
+		conn.Release()
+	}, nil
+}
+
+// writeGroup inserts group on conn in one transaction and tells each
+// caller how it went. A group the database refuses is written again in
+// halves, so that a bad batch fails alone; the halves keep the group's
+// order. After the deadline, all that is left fails with it.
+func (q *pgQueue) writeGroup(ctx context.Context, conn *pgxpool.Conn, group []*pendingInsert) {
+	err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error { return q.insertMany(ctx, tx, group) })
+	if err != nil && len(group) > 1 && ctx.Err() == nil {
+		half := len(group) / 2
+		q.writeGroup(ctx, conn, group[:half])
+		q.writeGroup(ctx, conn, group[half:])
+		return
+	}
+	for _, p := range group {
+		p.finish(err)
+	}
+}
+
+// keepEvent is the statement that keeps the event of a batch once.
+const keepEvent = "INSERT INTO outhook_event (event_id, event) VALUES ($1, $2) RETURNING id"
+
+// insertMany inserts in tx the jobs of group, in its order, after the
+// rows of the events they refer to, and, when some are ordered, their
+// rows in their lines, without a turn and without a lock: whatever the
+// order in which concurrent transactions publish keys, none waits for
+// another, and the caller's transaction cannot deadlock on Outhook's
+// account. The turn is given when a worker fetches the job (see claim).
+// The event rows and the jobs commit together, so a sweep that sees a
+// row sees the jobs that refer to it. It sets each batch's ref, and may
+// be called again with the same group after a rollback.
+func (q *pgQueue) insertMany(ctx context.Context, tx pgx.Tx, group []*pendingInsert) error {
+	jobs, rows := 0, 0
+	for _, p := range group {
+		jobs += len(p.batch)
+		if p.row {
+			rows++
+		}
+	}
+	if err := q.keepEvents(ctx, tx, group, rows); err != nil {
+		return fmt.Errorf("keeping the event: %w", err)
+	}
+	params, anyOrdered := insertParams(group[0].batch, group[0].opts), ordered(group[0].batch)
+	if len(group) > 1 {
+		params = slices.Grow(params[:len(params):len(params)], jobs-len(params))
+		for _, p := range group[1:] {
+			params = append(params, insertParams(p.batch, p.opts)...)
+			anyOrdered = anyOrdered || ordered(p.batch)
+		}
+	}
+	res, err := q.client.InsertManyTx(ctx, tx, params)
+	if err != nil || !anyOrdered {
+		return err
+	}
+	ids, hooks, keys, err := orderingRows(res)
+	if err != nil {
+		return err
+	}
 	_, err = tx.Exec(ctx, `INSERT INTO outhook_ordering (job_id, webhook_id, ordering_key)
 		SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[])`, ids, hooks, keys)
-	return ref, err
+	return err
+}
+
+// keepEvents inserts the event rows of the batches of group that keep
+// theirs once (rows of them), in one round trip, and points their jobs
+// at them.
+func (q *pgQueue) keepEvents(ctx context.Context, tx pgx.Tx, group []*pendingInsert, rows int) error {
+	var scan func(p *pendingInsert) error
+	switch rows {
+	case 0:
+		return nil
+	case 1: // a Publish's fan-out, most often: no batch to build
+		scan = func(p *pendingInsert) error { return tx.QueryRow(ctx, keepEvent, p.eventID, p.event).Scan(&p.ref) }
+	default:
+		var b pgx.Batch
+		for _, p := range group {
+			if p.row {
+				b.Queue(keepEvent, p.eventID, p.event)
+			}
+		}
+		res := tx.SendBatch(ctx, &b)
+		defer res.Close()
+		scan = func(p *pendingInsert) error { return res.QueryRow().Scan(&p.ref) }
+	}
+	for _, p := range group {
+		if !p.row {
+			continue
+		}
+		if err := scan(p); err != nil {
+			return err
+		}
+		for i := range p.batch {
+			p.batch[i].Event, p.batch[i].EventRef = "", p.ref
+		}
+	}
+	return nil
+}
+
+func (q *pgQueue) stopInserts(calls *sync.WaitGroup) {
+	q.inserts.stop()
+	calls.Wait()
 }
 
 func (q *pgQueue) event(ctx context.Context, ref int64) (string, error) {
@@ -372,7 +468,7 @@ const sqliteInsertJob = `INSERT INTO river_job (args, created_at, kind, max_atte
 // cooldown. The event stays in each job: SQLite's single writer makes the
 // statements of a batch cheap beside a commit.
 func (q *sqliteQueue) insert(ctx context.Context, tx any, batch []deliveryArgs, _ *event.Event, opts *river.InsertOpts) (int64, error) {
-	p := &pendingInsert{batch: batch, jobs: make([]string, len(batch)), opts: opts}
+	p := &pendingInsert{batch: batch, opts: opts, jobs: make([]string, len(batch))}
 	for i := range batch {
 		b, err := json.Marshal(&batch[i])
 		if err != nil {
@@ -386,126 +482,26 @@ func (q *sqliteQueue) insert(ctx context.Context, tx any, batch []deliveryArgs, 
 	return 0, q.inserts.write(ctx, q, p)
 }
 
-// pendingInsert is a batch of jobs to insert: their deliveries, the
-// JSON of their arguments, River's options.
-type pendingInsert struct {
-	batch []deliveryArgs
-	jobs  []string
-	opts  *river.InsertOpts
-	done  chan error // the write's result; buffered
-}
-
-// maxInsertGroup bounds the jobs one transaction of insertGroup writes,
-// but for a single batch larger than it.
-const maxInsertGroup = 500
-
-// insertGroup writes the batches of concurrent Enqueue calls outside a
-// transaction together, in one transaction and one commit for all that
-// arrived while the previous group was being written (group commit): on
-// SQLite's single connection, publishers otherwise take it, and commit,
-// once per Publish. An idle instance writes each batch at once, adding
-// no wait. One group is written at a time, by a goroutine that lives as
-// long as batches are queued. It waits for the connection before it
-// takes a group, for as long as callers wait: an adopter's transaction
-// may hold the connection for long, and until the group is taken each
-// caller can leave at its ctx's end. Once taken, a group's write is
-// bounded by detachedTimeout.
-type insertGroup struct {
-	mu      sync.Mutex
-	queue   []*pendingInsert
-	writing bool
-	// stopWaiting ends the writer's wait for the connection: set while it
-	// waits, called when the last caller queued leaves.
-	stopWaiting context.CancelFunc
-}
-
-// write inserts p with the next group and returns the result. When ctx
-// ends first, p is not inserted unless its group was taken, the
-// connection in hand: then write waits for that write, so that an error
-// never hides jobs written.
-func (g *insertGroup) write(ctx context.Context, q *sqliteQueue, p *pendingInsert) error {
-	if err := ctx.Err(); err != nil {
-		return err
+// hold waits for the database's one connection to write a group with,
+// with the queue's notification when one is due.
+func (q *sqliteQueue) hold(wait context.Context) (func(context.Context, []*pendingInsert), error) {
+	conn, err := q.db.Conn(wait)
+	if err != nil {
+		return nil, err
 	}
-	p.done = make(chan error, 1)
-	g.mu.Lock()
-	g.queue = append(g.queue, p)
-	if !g.writing {
-		g.writing = true
-		go g.flush(q)
-	}
-	g.mu.Unlock()
-	select {
-	case err := <-p.done:
-		return err
-	case <-ctx.Done():
-	}
-	g.mu.Lock()
-	i := slices.Index(g.queue, p)
-	if i >= 0 {
-		g.queue = slices.Delete(g.queue, i, i+1)
-		if len(g.queue) == 0 && g.stopWaiting != nil {
-			g.stopWaiting() // no one left to write for
-		}
-	}
-	g.mu.Unlock()
-	if i >= 0 {
-		return ctx.Err()
-	}
-	return <-p.done
-}
-
-// flush writes groups of batches, up to maxInsertGroup jobs each, in the
-// order queued, until none is queued. Before taking a group it yields, so
-// that the callers its last write released, whose goroutines are ready to
-// run, queue their next batches first: without it, a busy instance writes
-// groups of the one or two batches that came in meanwhile. It then waits
-// for the connection, and takes the group once it has it.
-func (g *insertGroup) flush(q *sqliteQueue) {
-	for {
-		runtime.Gosched()
-		wait, stop := context.WithCancel(context.Background())
-		g.mu.Lock()
-		if len(g.queue) == 0 {
-			g.writing = false
-			g.mu.Unlock()
-			stop()
-			return
-		}
-		g.stopWaiting = stop
-		g.mu.Unlock()
-		conn, err := q.db.Conn(wait)
-		g.mu.Lock()
-		g.stopWaiting = nil
-		if err != nil && wait.Err() != nil {
-			// Every caller left; those queued since are served next round.
-			g.mu.Unlock()
-			stop()
-			continue
-		}
-		n, jobs := 0, 0
-		for n < len(g.queue) && (n == 0 || jobs+len(g.queue[n].batch) <= maxInsertGroup) {
-			jobs += len(g.queue[n].batch)
-			n++
-		}
-		group := slices.Clone(g.queue[:n])
-		g.queue = slices.Delete(g.queue, 0, n)
-		g.mu.Unlock()
-		stop()
-		switch {
-		case err != nil: // the database is closed, say
-			for _, p := range group {
-				p.done <- err
-			}
-		case n > 0:
-			ctx, cancel := context.WithTimeout(context.Background(), detachedTimeout)
+	return func(ctx context.Context, group []*pendingInsert) {
+		if len(group) > 0 {
 			q.writeGroup(ctx, conn, group, q.notified.due(time.Now()))
-			cancel()
 		}
-		if conn != nil {
-			_ = conn.Close() // back to the pool, for River and the adopter between groups
-		}
-	}
+		_ = conn.Close() // back to the pool, for River and the adopter between groups
+	}, nil
+}
+
+// stopInserts also closes the prepared insert once no call uses it.
+func (q *sqliteQueue) stopInserts(calls *sync.WaitGroup) {
+	q.inserts.stop()
+	calls.Wait()
+	_ = q.insertJob.Close()
 }
 
 // writeGroup inserts group on conn in one transaction, with the queue's
@@ -540,7 +536,7 @@ func (q *sqliteQueue) writeGroup(ctx context.Context, conn *sql.Conn, group []*p
 		return
 	}
 	for _, p := range group {
-		p.done <- err
+		p.finish(err)
 	}
 }
 

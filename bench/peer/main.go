@@ -45,7 +45,7 @@ func main() {
 	flag.IntVar(&cfg.concurrency, "concurrency", 0, "with -pool, that run's webhook concurrency (0: webhook.DefaultConcurrency)")
 	flag.StringVar(&cfg.only, "systems", "", "comma-separated names of the systems to run (default all)")
 	flag.StringVar(&cfg.pprofAddr, "pprof", "", "serve net/http/pprof on this address (for goroutine and block profiles during a run)")
-	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of each Outhook throughput trial to PREFIX-SYSTEM-rN.pprof")
+	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of each throughput trial of Outhook and river-by-hand to PREFIX-SYSTEM-rN.pprof")
 	flag.Parse()
 	if cfg.pprofAddr != "" {
 		runtime.SetBlockProfileRate(int(time.Millisecond))
@@ -94,6 +94,7 @@ func run(ctx context.Context, cfg config) error {
 	systems := []system{
 		&outhookSystem{pgURL: cfg.pgURL, target: target},
 		newOutpost(cfg.outpost, cfg.outpostKey, target),
+		&riverHand{pgURL: cfg.pgURL, target: target},
 	}
 	if cfg.poolConns > 0 {
 		systems = append(systems, &outhookSystem{pgURL: cfg.pgURL, target: target, maxConns: cfg.poolConns, concurrency: cfg.concurrency})
@@ -121,7 +122,7 @@ func run(ctx context.Context, cfg config) error {
 		for _, kind := range []trialKind{trialThroughput, trialLatency} {
 			for _, s := range order {
 				prof := ""
-				if cfg.cpuProfile != "" && kind == trialThroughput && strings.HasPrefix(s.Name(), "outhook") {
+				if cfg.cpuProfile != "" && kind == trialThroughput && s.Name() != "outpost" {
 					prof = fmt.Sprintf("%s-%s-r%d.pprof", cfg.cpuProfile, s.Name(), r+1)
 				}
 				res, err := b.trial(ctx, s, kind, cfg.n, prof)

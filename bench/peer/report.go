@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"time"
 )
 
 // report prints, per system, the median and range over the rounds of each
-// figure, and each Outhook system's ratios to Outpost's medians.
+// figure; then each system's ratios to Outpost's medians, and each Outhook
+// system's to river-by-hand's (the same work by hand on River).
 func report(w io.Writer, systems []system, results []result) {
 	type figures struct{ perSec, p50, p99, worst []float64 }
 	by := map[string]*figures{}
@@ -40,19 +42,30 @@ func report(w io.Writer, systems []system, results []result) {
 		fmt.Fprintf(w, "| %s | %s | %s ms | %s ms | %s ms |\n", s.Name(),
 			spread(f.perSec, "%.0f"), spread(f.p50, "%.1f"), spread(f.p99, "%.1f"), spread(f.worst, "%.1f"))
 	}
-	peer := by["outpost"]
-	if peer == nil {
-		return
+	// Each system beside Outpost, and each Outhook system beside the same
+	// work by hand on River, measured in the same run.
+	ratios := func(name, anchor string, f, a *figures) {
+		fmt.Fprintf(w, "%s / %s: throughput %.2fx (rounds %s)", name, anchor,
+			median(f.perSec)/median(a.perSec), pairwise(f.perSec, a.perSec))
+		if len(f.p50) > 0 && len(a.p50) > 0 {
+			fmt.Fprintf(w, ", p50 %.2fx, p99 %.2fx, worst %.2fx",
+				median(f.p50)/median(a.p50), median(f.p99)/median(a.p99), median(f.worst)/median(a.worst))
+		}
+		fmt.Fprintln(w)
 	}
 	fmt.Fprintln(w)
-	for _, s := range systems {
-		f := by[s.Name()]
-		if f == peer {
+	for _, anchor := range []string{"outpost", "river-by-hand"} {
+		a := by[anchor]
+		if a == nil {
 			continue
 		}
-		fmt.Fprintf(w, "%s / outpost: throughput %.2fx (rounds %s), p50 %.2fx, p99 %.2fx, worst %.2fx\n", s.Name(),
-			median(f.perSec)/median(peer.perSec), pairwise(f.perSec, peer.perSec),
-			median(f.p50)/median(peer.p50), median(f.p99)/median(peer.p99), median(f.worst)/median(peer.worst))
+		for _, s := range systems {
+			f := by[s.Name()]
+			if f == nil || f == a || anchor == "river-by-hand" && !strings.HasPrefix(s.Name(), "outhook") {
+				continue
+			}
+			ratios(s.Name(), anchor, f, a)
+		}
 	}
 }
 
