@@ -52,15 +52,18 @@ type delivery struct {
 	hook     *hook
 	body     string
 	target   *target // the rendered URL and header values; nil when plain
-	rendered bool
 	schedule *schedule
-	admitted bool // a rate-limit slot is reserved for the next attempt
-	// tenantAdmitted: a slot of the tenant's rate is reserved;
 	// tenantTicket: its place in the line for room under the tenant's
 	// in-flight limit, 0 when it is in none.
+	tenantTicket uint64
+	span         trace.Span // from Publish, or for a queued delivery from the run's start, to the outcome; nil once ended
+	// The flags together, after the words: with the engine's part the
+	// delivery fits an allocation size 16 bytes smaller, which every
+	// delivery Publish makes pays.
+	rendered bool
+	admitted bool // a rate-limit slot is reserved for the next attempt
+	// tenantAdmitted: a slot of the tenant's rate is reserved.
 	tenantAdmitted bool
-	tenantTicket   uint64
-	span           trace.Span // from Publish, or for a queued delivery from the run's start, to the outcome; nil once ended
 }
 
 // newDelivery makes a delivery of e to h, created at now: the engine's
