@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"maps"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/defstore"
 	"github.com/outhook/outhook/webhook"
 )
 
@@ -56,6 +58,49 @@ func TestDefinitionHeapBound(t *testing.T) {
 			}
 		})
 	}
+}
+
+// presetBody stands for an integration's preset body: the size of a
+// real one, which a definition loaded from a store must not hold a copy
+// of.
+var presetBody = `{"body":{"event":"New Apono {{event_type}} request made by {{data.requester.name}}","details":"` +
+	strings.Repeat("Request {{data.id}} for {{data.requester.email}} by {{data.requester.name}}. ", 16) + `"}}`
+
+// Definitions another instance wrote cost what added ones do once this
+// instance loads and compiles them: those sharing a preset body hold one
+// copy of it, their one trigger's list and their names once, and each
+// stays within 2,048 bytes of heap, the store's records included.
+func TestLoadedDefinitionHeapBound(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads 2,000 definitions")
+	}
+	const defs = 2000
+	ctx := context.Background()
+	store := defstore.NewMemory()
+	writer, err := webhook.New(webhook.WithEngine(&countingEngine{}), webhook.WithDefinitionStore(store))
+	require.NoError(t, err)
+	for i := range defs {
+		rec, err := writer.Tenant("").Encode(realisticDefinition(t, i, presetBody))
+		require.NoError(t, err)
+		_, err = store.Create(ctx, rec, "seed", 0)
+		require.NoError(t, err)
+	}
+	require.NoError(t, writer.Close(ctx))
+	writer = nil
+
+	before := heapAlloc()
+	reader, err := webhook.New(webhook.WithEngine(&countingEngine{}), webhook.WithDefinitionStore(store))
+	require.NoError(t, err)
+	defer reader.Close(ctx)
+	// Compiles them all: the mock's integration type is not Postgresql or
+	// Mysql, so none matches.
+	pub, err := reader.Publish(ctx, mustMock(t, accessrequest.Created))
+	require.NoError(t, err)
+	require.Equal(t, defs, pub.Filtered+len(pub.Deliveries))
+	perDef := float64(heapAlloc()-before) / defs
+	runtime.KeepAlive(reader)
+	t.Logf("%.0f bytes of heap per definition loaded (body %d bytes)", perDef, len(presetBody))
+	require.LessOrEqual(t, perDef, 2048.0, "bytes of heap per definition loaded")
 }
 
 // A webhook compiled keeps its headers compactly, not as the map given:
