@@ -12,7 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/outhook/outhook/accessrequest"
-	"github.com/outhook/outhook/defstore"
 	"github.com/outhook/outhook/webhook"
 )
 
@@ -75,30 +74,7 @@ func TestLoadedDefinitionHeapBound(t *testing.T) {
 		t.Skip("loads 2,000 definitions")
 	}
 	const defs = 2000
-	ctx := context.Background()
-	store := defstore.NewMemory()
-	writer, err := webhook.New(webhook.WithEngine(&countingEngine{}), webhook.WithDefinitionStore(store))
-	require.NoError(t, err)
-	for i := range defs {
-		rec, err := writer.Tenant("").Encode(realisticDefinition(t, i, presetBody))
-		require.NoError(t, err)
-		_, err = store.Create(ctx, rec, "seed", 0)
-		require.NoError(t, err)
-	}
-	require.NoError(t, writer.Close(ctx))
-	writer = nil
-
-	before := heapAlloc()
-	reader, err := webhook.New(webhook.WithEngine(&countingEngine{}), webhook.WithDefinitionStore(store))
-	require.NoError(t, err)
-	defer reader.Close(ctx)
-	// Compiles them all: the mock's integration type is not Postgresql or
-	// Mysql, so none matches.
-	pub, err := reader.Publish(ctx, mustMock(t, accessrequest.Created))
-	require.NoError(t, err)
-	require.Equal(t, defs, pub.Filtered+len(pub.Deliveries))
-	perDef := float64(heapAlloc()-before) / defs
-	runtime.KeepAlive(reader)
+	perDef := loadedHeap(t, defs, presetBody)
 	t.Logf("%.0f bytes of heap per definition loaded (body %d bytes)", perDef, len(presetBody))
 	require.LessOrEqual(t, perDef, 2048.0, "bytes of heap per definition loaded")
 }
