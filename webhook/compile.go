@@ -306,10 +306,13 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 	for _, err := range triggerErrs {
 		fail("triggers", err)
 	}
+	if len(w.Triggers) == 1 && triggerErrs == nil {
+		h.def.Triggers = c.shared.oneTrigger(w.Triggers[0])
+	}
 
 	if strings.TrimSpace(w.BodyTemplate) != "" {
 		opts := append(slices.Clip(c.templateOptions), template.WithName("body_template"), template.WithMode(template.JSON))
-		t, err := c.shared.body(w.BodyTemplate, opts)
+		t, src, err := c.shared.body(w.BodyTemplate, opts)
 		if err != nil {
 			errs = append(errs, templateErrors(w.Name, err)...)
 		} else {
@@ -320,6 +323,9 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 				}
 			}
 			h.body = t
+			// The copy kept with the template: a definition decoded from
+			// a store would otherwise hold a copy of its own.
+			h.def.BodyTemplate = src
 		}
 	}
 

@@ -60,7 +60,7 @@ type entryRecord struct {
 	Version  int64
 	Seq      uint64
 	Active   bool
-	Triggers []string
+	Triggers []event.Trigger // canonical (see entryTriggers)
 }
 
 // tenantIndex is one tenant's definitions by id, name and trigger.
@@ -292,6 +292,9 @@ func (d *Dispatcher) compileRecord(e *entry) (*hook, error) {
 	if err != nil {
 		return nil, err
 	}
+	if w.Name == e.rec.Name {
+		w.Name = e.rec.Name // one copy for the entry and the hook
+	}
 	h, errs := d.compile(w)
 	if errs != nil {
 		return nil, fmt.Errorf("webhook %s (version %d) does not compile on this instance: %w", e.rec.ID, e.rec.Version, errs)
@@ -402,7 +405,7 @@ func (d *Dispatcher) putLocked(rec defstore.Record) bool {
 		return false // deleted after this version was written
 	}
 	e := &entry{tenant: rec.Tenant, key: key, rec: entryRecord{
-		ID: rec.ID, Name: rec.Name, Version: rec.Version, Seq: rec.Seq, Active: rec.Active, Triggers: rec.Triggers,
+		ID: rec.ID, Name: rec.Name, Version: rec.Version, Seq: rec.Seq, Active: rec.Active, Triggers: d.entryTriggers(rec.Triggers),
 	}}
 	if old != nil && old.rec.Version == rec.Version {
 		// Sealed again (Reseal): the same webhook, whose breaker and rate
@@ -434,8 +437,7 @@ func (d *Dispatcher) putLocked(rec defstore.Record) bool {
 	d.removed.forget(key)
 	ti.byID[rec.ID] = e
 	ti.byName[rec.Name] = e
-	for _, t := range rec.Triggers {
-		t := accessrequest.Canonical(event.Trigger(t))
+	for _, t := range e.rec.Triggers {
 		set := ti.byTrigger[t]
 		if set == nil {
 			set = &triggerSet{}
@@ -462,6 +464,23 @@ func (d *Dispatcher) putLocked(rec defstore.Record) bool {
 		}
 	}
 	return true
+}
+
+// entryTriggers returns the triggers of a stored record, canonical: for
+// a known trigger alone, which most definitions have, the list they all
+// share.
+func (d *Dispatcher) entryTriggers(stored []string) []event.Trigger {
+	if len(stored) == 1 {
+		t := accessrequest.Canonical(event.Trigger(stored[0]))
+		if _, known := d.cfg.schemas[t]; known {
+			return d.cfg.shared.oneTrigger(t)
+		}
+	}
+	out := make([]event.Trigger, len(stored))
+	for i, t := range stored {
+		out[i] = accessrequest.Canonical(event.Trigger(t))
+	}
+	return out
 }
 
 // closeIdle closes the idle connections of h's own transport, which
@@ -509,7 +528,6 @@ func (ti *tenantIndex) unindex(e *entry) {
 		delete(ti.byName, e.rec.Name)
 	}
 	for _, t := range e.rec.Triggers {
-		t := accessrequest.Canonical(event.Trigger(t))
 		if set := ti.byTrigger[t]; set != nil && set.remove(e) {
 			delete(ti.byTrigger, t)
 		}

@@ -199,9 +199,12 @@ func (d *Dispatcher) admit(h *hook, del *delivery) (permit breaker.Permit, wait 
 		}
 		// The slot is reserved: kept, and not asked for again, until the
 		// attempt is made, however long an open breaker holds it back.
-		del.admitted, del.slotAt = true, now.Add(wait)
+		del.admitted = true
+		if wait > 0 || del.held != nil {
+			del.hold().slotAt = now.Add(wait)
+		}
 	}
-	if wait := del.slotAt.Sub(now); del.admitted && wait > earlySlot {
+	if wait := del.heldFor(now); del.admitted && wait > earlySlot {
 		// Held until its slot, also when run again early (an engine that
 		// woke it after ResetBreaker).
 		return breaker.Permit{}, wait, nil

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/defstore"
 	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/filter"
 	"github.com/outhook/outhook/webhook"
@@ -81,6 +82,66 @@ func BenchmarkDefinitionHeap(b *testing.B) {
 			b.ReportMetric(perDef, "B/definition")
 		})
 	}
+}
+
+// BenchmarkLoadedDefinitionHeap is BenchmarkDefinitionHeap's preset
+// case for definitions another instance wrote, as every instance but the
+// writer holds them, and all after a restart: loaded from the store and
+// compiled by a Publish. torq/ has the 88-byte Torq body, preset-1kb/ a
+// body of 1,330 bytes.
+func BenchmarkLoadedDefinitionHeap(b *testing.B) {
+	for _, c := range []struct{ name, body string }{{"torq", torqBody}, {"preset-1kb", presetBody}} {
+		b.Run(c.name, func(b *testing.B) {
+			var perDef float64
+			for b.Loop() {
+				perDef = loadedHeap(b, 2000, c.body)
+			}
+			b.ReportMetric(perDef, "B/definition")
+		})
+	}
+}
+
+// loadedHeap returns the heap each of defs realistic definitions with
+// body holds in a Dispatcher that loaded them from its store, written
+// by another, and compiled them, the store's records included.
+func loadedHeap(tb testing.TB, defs int, body string) float64 {
+	ctx := context.Background()
+	store := defstore.NewMemory()
+	writer, err := webhook.New(webhook.WithEngine(&countingEngine{}), webhook.WithDefinitionStore(store))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for i := range defs {
+		rec, err := writer.Tenant("").Encode(realisticDefinition(tb, i, body))
+		if err == nil {
+			_, err = store.Create(ctx, rec, "seed", 0)
+		}
+		if err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if err := writer.Close(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	writer = nil
+	before := heapAlloc()
+	reader, err := webhook.New(webhook.WithEngine(&countingEngine{}), webhook.WithDefinitionStore(store))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer reader.Close(ctx)
+	// Compiles them all: the mock's integration type is not Postgresql or
+	// Mysql, so none matches.
+	pub, err := reader.Publish(ctx, mustMock(tb, accessrequest.Created))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if n := pub.Filtered + len(pub.Deliveries); n != defs {
+		tb.Fatalf("%d definitions looked at, want %d", n, defs)
+	}
+	perDef := float64(heapAlloc()-before) / float64(defs)
+	runtime.KeepAlive(reader)
+	return perDef
 }
 
 // heapAlloc returns the bytes of live heap objects after a collection.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -56,6 +57,26 @@ func TestDefinitionHeapBound(t *testing.T) {
 			}
 		})
 	}
+}
+
+// presetBody stands for an integration's preset body: the size of a
+// real one, which a definition loaded from a store must not hold a copy
+// of.
+var presetBody = `{"body":{"event":"New Apono {{event_type}} request made by {{data.requester.name}}","details":"` +
+	strings.Repeat("Request {{data.id}} for {{data.requester.email}} by {{data.requester.name}}. ", 16) + `"}}`
+
+// Definitions another instance wrote cost what added ones do once this
+// instance loads and compiles them: those sharing a preset body hold one
+// copy of it, their one trigger's list and their names once, and each
+// stays within 2,048 bytes of heap, the store's records included.
+func TestLoadedDefinitionHeapBound(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads 2,000 definitions")
+	}
+	const defs = 2000
+	perDef := loadedHeap(t, defs, presetBody)
+	t.Logf("%.0f bytes of heap per definition loaded (body %d bytes)", perDef, len(presetBody))
+	require.LessOrEqual(t, perDef, 2048.0, "bytes of heap per definition loaded")
 }
 
 // A webhook compiled keeps its headers compactly, not as the map given:

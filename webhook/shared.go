@@ -1,12 +1,14 @@
 package webhook
 
 import (
+	"cmp"
 	"encoding/binary"
 	"runtime"
 	"strings"
 	"sync"
 	"weak"
 
+	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/filter"
 	"github.com/outhook/outhook/template"
 	"github.com/outhook/outhook/validate"
@@ -23,6 +25,21 @@ type compiledValues struct {
 	filters   sharedValues[filter.Filter]              // by JSON form
 	jsonPaths sharedValues[validate.JSONPathValidator] // by path and expected values
 	checks    sharedValues[responseChecks]             // by response validators and message
+
+	// triggers holds the list of each known trigger alone, as spelled,
+	// which most definitions have: held strongly, since the Dispatcher's
+	// event types bound them.
+	triggers sync.Map // event.Trigger -> []event.Trigger
+}
+
+// oneTrigger returns a list of t alone, shared by every definition with
+// that list, which must not change it.
+func (c *compiledValues) oneTrigger(t event.Trigger) []event.Trigger {
+	if l, ok := c.triggers.Load(t); ok {
+		return l.([]event.Trigger)
+	}
+	l, _ := c.triggers.LoadOrStore(t, []event.Trigger{event.Trigger(strings.Clone(string(t)))})
+	return l.([]event.Trigger)
 }
 
 // responseChecks are a definition's response validators, as given and
@@ -66,9 +83,10 @@ func appendStrings(key []byte, list []string) []byte {
 }
 
 // body returns the template of src parsed with opts, which must be the
-// same at every call.
-func (c *compiledValues) body(src string, opts []template.Option) (*template.Template, error) {
-	return c.bodies.get(src, func() (*template.Template, error) { return template.Parse(src, opts...) })
+// same at every call, and the copy of src kept with it, for the
+// definitions that have it to hold rather than one each.
+func (c *compiledValues) body(src string, opts []template.Option) (*template.Template, string, error) {
+	return c.bodies.getKeyed(src, func() (*template.Template, error) { return template.Parse(src, opts...) })
 }
 
 // filter returns a filter that matches as f does: the one compiled from
@@ -102,36 +120,60 @@ func (c *compiledValues) jsonPath(path string, expected []string) (*validate.JSO
 type sharedValues[T any] struct {
 	mu    sync.Mutex
 	byKey map[string]weak.Pointer[T]
+	// keys holds the copy of the key kept for each value getKeyed made;
+	// nil until it makes one.
+	keys map[weak.Pointer[T]]string
 }
 
 // get returns the value of key: the one held, or else the one build makes.
 // An error of build is returned and nothing is kept.
 func (s *sharedValues[T]) get(key string, build func() (*T, error)) (*T, error) {
-	if v := s.find(key); v != nil {
-		return v, nil
+	v, _, err := s.getOrBuild(key, build, false)
+	return v, err
+}
+
+// getKeyed is get, and returns the copy of key kept with the value too,
+// for callers to hold rather than a copy of their own. The values of s
+// must all be got with it.
+func (s *sharedValues[T]) getKeyed(key string, build func() (*T, error)) (*T, string, error) {
+	return s.getOrBuild(key, build, true)
+}
+
+func (s *sharedValues[T]) getOrBuild(key string, build func() (*T, error), keep bool) (*T, string, error) {
+	if v, held := s.find(key); v != nil {
+		return v, cmp.Or(held, key), nil
 	}
 	v, err := build()
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if old := s.byKey[key].Value(); old != nil {
-		return old, nil // built meanwhile for another webhook
+	held := s.byKey[key]
+	if old := held.Value(); old != nil {
+		return old, cmp.Or(s.keys[held], key), nil // built meanwhile for another webhook
 	}
 	if s.byKey == nil {
 		s.byKey = map[string]weak.Pointer[T]{}
 	}
 	entry := sharedEntry[T]{key: strings.Clone(key), ptr: weak.Make(v)}
 	s.byKey[entry.key] = entry.ptr
+	if keep {
+		if s.keys == nil {
+			s.keys = map[weak.Pointer[T]]string{}
+		}
+		s.keys[entry.ptr] = entry.key
+	}
 	runtime.AddCleanup(v, s.forget, entry)
-	return v, nil
+	return v, entry.key, nil
 }
 
-func (s *sharedValues[T]) find(key string) *T {
+// find returns the value of key and the copy of key kept with it, if any.
+func (s *sharedValues[T]) find(key string) (*T, string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.byKey[key].Value()
+	ptr := s.byKey[key]
+	return ptr.Value(), s.keys[ptr]
 }
 
 type sharedEntry[T any] struct {
@@ -144,6 +186,7 @@ type sharedEntry[T any] struct {
 func (s *sharedValues[T]) forget(e sharedEntry[T]) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	delete(s.keys, e.ptr)
 	if s.byKey[e.key] == e.ptr {
 		delete(s.byKey, e.key)
 	}

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 
@@ -228,4 +229,60 @@ func TestResponseValidatorsSharedBySource(t *testing.T) {
 	}
 	require.Equal(t, []ResponseValidator{ok}, b.def.ResponseValidators)
 	require.Equal(t, 1, a.validators.Len())
+}
+
+// Definitions loaded from a store hold one copy of what they have in
+// common: their body template's source, the list of their one trigger
+// (the entry's and the compiled copy's), and each its name once; a
+// trigger spelled otherwise keeps its spelling, and Get gives each
+// definition back as written.
+func TestLoadedDefinitionsShareWhatTheyHaveInCommon(t *testing.T) {
+	ctx := context.Background()
+	store := defstore.NewMemory()
+	writer, err := New(WithDefinitionStore(store))
+	require.NoError(t, err)
+	defer writer.Close(ctx)
+	alias := event.Trigger("Access" + string(accessrequest.Created))
+	var written []Webhook
+	for i, trigger := range []event.Trigger{accessrequest.Created, accessrequest.Created, alias} {
+		w := bodyHook(fmt.Sprint("loaded-", i), torqBody)
+		w.Triggers = []event.Trigger{trigger}
+		w, err := writer.Add(w)
+		require.NoError(t, err)
+		written = append(written, w)
+	}
+
+	reader, err := New(WithDefinitionStore(store), WithEngine(&collectingEngine{}))
+	require.NoError(t, err)
+	defer reader.Close(ctx)
+	hooks := make([]*hook, len(written))
+	entries := make([]*entry, len(written))
+	for i, w := range written {
+		reader.mu.RLock()
+		entries[i] = reader.byKey[queueKey("", w.ID)]
+		reader.mu.RUnlock()
+		hooks[i], err = reader.compiled(entries[i])
+		require.NoError(t, err)
+		require.Same(t, unsafe.StringData(entries[i].rec.Name), unsafe.StringData(hooks[i].def.Name), "name of %s", w.Name)
+		got, ok := reader.Get(w.ID)
+		require.True(t, ok)
+		require.Equal(t, w, got)
+	}
+	require.Same(t, unsafe.StringData(hooks[0].def.BodyTemplate), unsafe.StringData(hooks[1].def.BodyTemplate))
+	require.Same(t, unsafe.StringData(hooks[0].def.BodyTemplate), unsafe.StringData(hooks[2].def.BodyTemplate))
+	require.Same(t, &hooks[0].def.Triggers[0], &hooks[1].def.Triggers[0])
+	require.Same(t, &entries[0].rec.Triggers[0], &entries[1].rec.Triggers[0])
+	require.Equal(t, []event.Trigger{alias}, hooks[2].def.Triggers)
+	require.Equal(t, []event.Trigger{accessrequest.Created}, entries[2].rec.Triggers, "indexed under the canonical trigger")
+
+	// The shared list is the definitions', not the caller's: changing a
+	// definition Get returned changes nothing held.
+	got, _ := reader.Get(written[0].ID)
+	got.Triggers[0] = accessrequest.Approved
+	require.Equal(t, []event.Trigger{accessrequest.Created}, hooks[1].def.Triggers)
+	e, ok := accessrequest.Mock(accessrequest.Created)
+	require.True(t, ok)
+	pub, err := reader.Publish(ctx, e)
+	require.NoError(t, err)
+	require.Len(t, pub.Deliveries, 3)
 }

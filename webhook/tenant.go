@@ -627,7 +627,10 @@ func (d *Dispatcher) enterTenant(h *hook, del *delivery) (release func(attempted
 		// webhook's rate limit, its open breaker.
 		now := d.cfg.now()
 		wait := f.reserve(*lim.Rate, now)
-		del.tenantAdmitted, del.tenantSlotAt = true, now.Add(wait)
+		del.tenantAdmitted = true
+		if wait > 0 || del.held != nil {
+			del.hold().tenantSlotAt = now.Add(wait)
+		}
 		if wait > 0 {
 			d.ops.tenantLimited(h.tenant, h, del, operational.LimitRate, lim.Rate.Requests,
 				fmt.Sprintf("the tenant's deliveries wait for its rate limit of %d per %s", lim.Rate.Requests, time.Duration(lim.Rate.Per)))
@@ -636,7 +639,7 @@ func (d *Dispatcher) enterTenant(h *hook, del *delivery) (release func(attempted
 	} else if lim.Rate != nil {
 		// Run again before its slot (an engine that woke it early): held
 		// until then.
-		if wait := del.tenantSlotAt.Sub(d.cfg.now()); wait > earlySlot {
+		if wait := del.heldForTenant(d.cfg.now()); wait > earlySlot {
 			return nil, wait
 		}
 	}
@@ -644,13 +647,13 @@ func (d *Dispatcher) enterTenant(h *hook, del *delivery) (release func(attempted
 		for {
 			n := f.inFlight.Load()
 			// A delivery new to the line does not overtake it.
-			if n >= int64(lim.MaxInFlight) || del.tenantTicket == 0 && f.tickets.Load() > f.head.Load() {
-				if del.tenantTicket == 0 {
-					del.tenantTicket = f.tickets.Add(1)
+			if n >= int64(lim.MaxInFlight) || del.ticket() == 0 && f.tickets.Load() > f.head.Load() {
+				if del.ticket() == 0 {
+					del.hold().tenantTicket = f.tickets.Add(1)
 					d.ops.tenantLimited(h.tenant, h, del, operational.LimitInFlight, lim.MaxInFlight,
 						fmt.Sprintf("the tenant has %d deliveries in flight, as many as its limits allow; the others wait", lim.MaxInFlight))
 				}
-				return nil, f.wait(del.tenantTicket, lim.MaxInFlight, d.cfg.now())
+				return nil, f.wait(del.held.tenantTicket, lim.MaxInFlight, d.cfg.now())
 			}
 			if f.inFlight.CompareAndSwap(n, n+1) {
 				break
@@ -659,9 +662,11 @@ func (d *Dispatcher) enterTenant(h *hook, del *delivery) (release func(attempted
 	} else {
 		f.inFlight.Add(1) // the limit was lifted, maybe with a line left
 	}
-	for t, head := del.tenantTicket, f.head.Load(); t > head && !f.head.CompareAndSwap(head, t); head = f.head.Load() {
+	for t, head := del.ticket(), f.head.Load(); t > head && !f.head.CompareAndSwap(head, t); head = f.head.Load() {
 	}
-	del.tenantTicket = 0
+	if del.held != nil {
+		del.held.tenantTicket = 0
+	}
 	start := d.cfg.now()
 	f.moved.Store(start.UnixNano())
 	return func(attempted bool) {
