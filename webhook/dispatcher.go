@@ -1134,8 +1134,12 @@ func (d *Dispatcher) putBack(ctx context.Context, dl DeadLetter, err error) erro
 // its state: after its endpoint answered 410 Gone and was fixed, say. The
 // deliveries the open breaker held back go now rather than when their
 // wait is up, with the in-memory engine and riverengine (any
-// engine.HeldWaker); those waiting for a retry keep its delay. Update does
-// the same for a webhook whose breaker was not closed. It returns an error
+// engine.HeldWaker); those waiting for a retry keep its delay. Each
+// instance keeps its own breaker and only this one's is closed: a held
+// delivery that another instance, whose breaker is open, runs is held
+// again there until that breaker's cool-down ends. Update does the same
+// for a webhook whose breaker was not closed, on every instance that
+// loads the update. It returns an error
 // wrapping ErrNotFound for an unknown id; the breaker is closed even when
 // it returns the engine's error about waking the held deliveries (it
 // waits at most 5 s for the engine), which then go when their wait is up.
