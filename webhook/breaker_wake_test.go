@@ -188,3 +188,27 @@ func TestUpdateBoundsAStalledWake(t *testing.T) {
 	_, err = ten.Create(context.Background(), webhook.Webhook{ID: "other", Name: "o", Active: true, URL: "http://127.0.0.1:1/o", Triggers: []event.Trigger{accessrequest.Created}}, "")
 	require.NoError(t, err)
 }
+
+// A rate limit of 100 a second, in bursts of one, sends one delivery at
+// an instant and holds the next until its slot 10 ms later: a slot a few
+// milliseconds off is not sent early for want of a hold.
+func TestRateLimitHoldsASlotMillisecondsAway(t *testing.T) {
+	r := webhooktest.NewReceiver()
+	t.Cleanup(r.Close)
+	eng := &scriptedEngine{}
+	now := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+	d, _ := newDispatcher(t, webhook.WithEngine(eng), webhook.WithClock(func() time.Time { return now }))
+	_, err := d.Add(webhook.Webhook{Name: "h", Active: true, URL: r.URL + "/h", Triggers: []event.Trigger{accessrequest.Created},
+		Delivery: &webhook.DeliverySettings{RateLimit: &webhook.RateLimit{Requests: 100, Per: webhook.Duration(time.Second), Burst: 1}}})
+	require.NoError(t, err)
+	for range 3 {
+		_, err = d.Publish(context.Background(), mock(t, accessrequest.Created))
+		require.NoError(t, err)
+	}
+	var outcomes []engine.Outcome
+	for _, del := range eng.queued {
+		outcomes = append(outcomes, eng.runner.Run(context.Background(), del).Outcome)
+	}
+	require.Equal(t, []engine.Outcome{engine.Done, engine.Held, engine.Held}, outcomes)
+	require.Len(t, r.Requests(), 1)
+}

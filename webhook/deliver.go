@@ -200,10 +200,12 @@ func (d *Dispatcher) admit(h *hook, del *delivery) (permit breaker.Permit, wait 
 		// The slot is reserved: kept, and not asked for again, until the
 		// attempt is made, however long an open breaker holds it back.
 		del.admitted, del.slotAt = true, now.Add(wait)
-	}
-	if wait := del.slotAt.Sub(now); del.admitted && wait > earlySlot {
-		// Held until its slot, also when run again early (an engine that
-		// woke it after ResetBreaker).
+		if wait > 0 {
+			return breaker.Permit{}, wait, nil
+		}
+	} else if wait := del.slotAt.Sub(now); del.admitted && wait > earlySlot {
+		// Held again until its slot when run early (an engine that woke
+		// it after ResetBreaker); on time, give or take earlySlot, it goes.
 		return breaker.Permit{}, wait, nil
 	}
 	if h.breaker == nil {
