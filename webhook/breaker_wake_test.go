@@ -22,13 +22,21 @@ type wakingEngine struct {
 	*scriptedEngine
 	woken []string
 	err   error
+	// stall makes WakeHeld wait for its ctx to end, as a database that
+	// stopped answering would.
+	stall bool
 }
 
-func (e *wakingEngine) WakeHeld(_ context.Context, webhookID string) (int, error) {
+func (e *wakingEngine) WakeHeld(ctx context.Context, webhookID string) (int, error) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	e.woken = append(e.woken, webhookID)
-	return 1, e.err
+	stall, err := e.stall, e.err
+	e.mu.Unlock()
+	if stall {
+		<-ctx.Done()
+		return 0, ctx.Err()
+	}
+	return 1, err
 }
 
 // heldByOpenBreaker returns a Dispatcher on a wakingEngine with the
@@ -150,4 +158,57 @@ func TestEarlyRunAfterRateLimitHoldIsHeldAgain(t *testing.T) {
 			require.Equal(t, http.MethodPost, r.Requests()[0].Method)
 		})
 	}
+}
+
+// An Update whose engine stalls waking the held deliveries (its database
+// not answering) returns within the bound ResetBreaker has, rather than
+// holding the instance's reads of the definition store (its follower,
+// other writes, a Gate looking for a webhook) until Close.
+func TestUpdateBoundsAStalledWake(t *testing.T) {
+	d, eng, _, _ := heldByOpenBreaker(t)
+	eng.mu.Lock()
+	eng.stall = true
+	eng.mu.Unlock()
+	ten := d.Tenant("acme")
+	w, err := ten.Get(context.Background(), "hook")
+	require.NoError(t, err)
+	w.Headers = map[string]string{"X-Fixed": "yes"}
+	done := make(chan error, 1)
+	go func() {
+		_, err := ten.Update(context.Background(), w, "")
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		require.NoError(t, err, "the update is stored and loaded; the held deliveries wait out their delay")
+	case <-time.After(30 * time.Second):
+		t.Fatal("Update still waits for the stalled engine")
+	}
+	// The next read of the store is not held up either.
+	_, err = ten.Create(context.Background(), webhook.Webhook{ID: "other", Name: "o", Active: true, URL: "http://127.0.0.1:1/o", Triggers: []event.Trigger{accessrequest.Created}}, "")
+	require.NoError(t, err)
+}
+
+// A rate limit of 100 a second, in bursts of one, sends one delivery at
+// an instant and holds the next until its slot 10 ms later: a slot a few
+// milliseconds off is not sent early for want of a hold.
+func TestRateLimitHoldsASlotMillisecondsAway(t *testing.T) {
+	r := webhooktest.NewReceiver()
+	t.Cleanup(r.Close)
+	eng := &scriptedEngine{}
+	now := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+	d, _ := newDispatcher(t, webhook.WithEngine(eng), webhook.WithClock(func() time.Time { return now }))
+	_, err := d.Add(webhook.Webhook{Name: "h", Active: true, URL: r.URL + "/h", Triggers: []event.Trigger{accessrequest.Created},
+		Delivery: &webhook.DeliverySettings{RateLimit: &webhook.RateLimit{Requests: 100, Per: webhook.Duration(time.Second), Burst: 1}}})
+	require.NoError(t, err)
+	for range 3 {
+		_, err = d.Publish(context.Background(), mock(t, accessrequest.Created))
+		require.NoError(t, err)
+	}
+	var outcomes []engine.Outcome
+	for _, del := range eng.queued {
+		outcomes = append(outcomes, eng.runner.Run(context.Background(), del).Outcome)
+	}
+	require.Equal(t, []engine.Outcome{engine.Done, engine.Held, engine.Held}, outcomes)
+	require.Len(t, r.Requests(), 1)
 }

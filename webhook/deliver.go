@@ -203,10 +203,12 @@ func (d *Dispatcher) admit(h *hook, del *delivery) (permit breaker.Permit, wait 
 		if wait > 0 || del.held != nil {
 			del.hold().slotAt = now.Add(wait)
 		}
-	}
-	if wait := del.heldFor(now); del.admitted && wait > earlySlot {
-		// Held until its slot, also when run again early (an engine that
-		// woke it after ResetBreaker).
+		if wait > 0 {
+			return breaker.Permit{}, wait, nil
+		}
+	} else if wait := del.heldFor(now); del.admitted && wait > earlySlot {
+		// Held again until its slot when run early (an engine that woke
+		// it after ResetBreaker); on time, give or take earlySlot, it goes.
 		return breaker.Permit{}, wait, nil
 	}
 	if h.breaker == nil {

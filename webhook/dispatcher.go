@@ -381,11 +381,17 @@ func (d *Dispatcher) syncNow(ctx context.Context) error {
 	d.syncMu.Lock()
 	defer d.syncMu.Unlock()
 	err := d.syncLocked(ctx)
-	for _, h := range d.toReset {
-		h.breaker.Reset()
-		if werr := d.wakeHeld(ctx, h.key); werr != nil {
-			d.cfg.logger.Warn("webhook: waking the deliveries held by a replaced breaker", "tenant", h.tenant, "webhook_id", h.def.ID, "error", werr)
+	if len(d.toReset) > 0 {
+		// One bound for them all, ResetBreaker's: every other read of the
+		// store on this instance waits for syncMu meanwhile.
+		wctx, cancel := context.WithTimeout(ctx, wakeTimeout)
+		for _, h := range d.toReset {
+			h.breaker.Reset()
+			if werr := d.wakeHeld(wctx, h.key); werr != nil {
+				d.cfg.logger.Warn("webhook: waking the deliveries held by a replaced breaker", "tenant", h.tenant, "webhook_id", h.def.ID, "error", werr)
+			}
 		}
+		cancel()
 	}
 	clear(d.toReset)
 	d.toReset = d.toReset[:0]
@@ -473,7 +479,8 @@ func distinctTriggers(ts []event.Trigger) []event.Trigger {
 // circuit breaker, closed; the old one, kept by the deliveries started
 // before, is reset when it was not closed, and the deliveries it held
 // back go now, as after ResetBreaker, on every instance that loads the
-// update. It returns an error wrapping ErrNotFound for an unknown id.
+// update (waiting at most 5 s for the engine, past which they go when
+// their wait is up). It returns an error wrapping ErrNotFound for an unknown id.
 func (d *Dispatcher) Update(w Webhook) (Webhook, error) {
 	w.Version = defstore.AnyVersion
 	return d.update(d.life, "", w, "")
@@ -1127,8 +1134,12 @@ func (d *Dispatcher) putBack(ctx context.Context, dl DeadLetter, err error) erro
 // its state: after its endpoint answered 410 Gone and was fixed, say. The
 // deliveries the open breaker held back go now rather than when their
 // wait is up, with the in-memory engine and riverengine (any
-// engine.HeldWaker); those waiting for a retry keep its delay. Update does
-// the same for a webhook whose breaker was not closed. It returns an error
+// engine.HeldWaker); those waiting for a retry keep its delay. Each
+// instance keeps its own breaker and only this one's is closed: a held
+// delivery that another instance, whose breaker is open, runs is held
+// again there until that breaker's cool-down ends. Update does the same
+// for a webhook whose breaker was not closed, on every instance that
+// loads the update. It returns an error
 // wrapping ErrNotFound for an unknown id; the breaker is closed even when
 // it returns the engine's error about waking the held deliveries (it
 // waits at most 5 s for the engine), which then go when their wait is up.

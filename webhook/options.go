@@ -392,8 +392,11 @@ func (s BreakerSettings) validate() error {
 // changed the state (a delivery's; ResetBreaker's; or, for a breaker an
 // update replaced while it was not closed, reset to closed, the one that
 // read the update from the definition store), one call at a time per
-// webhook; it must not call back into the Dispatcher synchronously. Given more than once, every fn is
-// called, in the order the options were given; a nil fn is ignored.
+// webhook; it must not call back into the Dispatcher synchronously, nor
+// block: for a replaced breaker it runs while this instance's reads of the
+// definition store (its follower, writes, a Gate looking a webhook up)
+// wait for it. Given more than once, every fn is called, in the order the
+// options were given; a nil fn is ignored.
 func WithBreakerHook(fn func(webhookID string, from, to BreakerState)) Option {
 	return optionFunc(func(c *config) {
 		switch prev := c.onBreaker; {
