@@ -212,3 +212,19 @@ func TestRateLimitHoldsASlotMillisecondsAway(t *testing.T) {
 	require.Equal(t, []engine.Outcome{engine.Done, engine.Held, engine.Held}, outcomes)
 	require.Len(t, r.Requests(), 1)
 }
+
+// A delivery an open breaker held before its first attempt goes to the
+// definition of its first attempt: an Update that fixes the URL while it
+// waits sends it to the fixed URL, not to the one that kept failing.
+func TestHeldBeforeItsFirstAttemptGoesToTheUpdatedDefinition(t *testing.T) {
+	d, eng, held, r := heldByOpenBreaker(t)
+	ten := d.Tenant("acme")
+	w, err := ten.Get(context.Background(), "hook")
+	require.NoError(t, err)
+	w.URL += "-fixed"
+	_, err = ten.Update(context.Background(), w, "")
+	require.NoError(t, err)
+	require.Equal(t, engine.Done, eng.runner.Run(context.Background(), held["acme"]).Outcome)
+	require.Len(t, r.Requests(), 3)
+	require.Equal(t, "/acme-fixed", r.Requests()[2].Path)
+}

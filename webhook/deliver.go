@@ -43,7 +43,8 @@ func (d *Dispatcher) run(ctx context.Context, del *delivery) engine.Result {
 	}
 	// The registry is read before every attempt, so that Remove stops a
 	// delivery's retries too. A webhook merely updated keeps the retries
-	// of a delivery on the definition, and the body, of its first attempt.
+	// of a delivery on the definition, and the body, of its first attempt;
+	// one held back before that attempt takes the update.
 	cur, loaded, deleted, cerr := d.lookup(del.WebhookID)
 	if res, ended := d.endIfDeletedSince(ctx, del, loaded); ended {
 		return res
@@ -55,6 +56,11 @@ func (d *Dispatcher) run(ctx context.Context, del *delivery) engine.Result {
 	switch {
 	case removed && del.hook == nil || cur == nil && cerr == nil && del.hook != nil:
 		return d.skipRemoved(ctx, del)
+	case del.hook != nil && del.Attempts == 0 && cur != nil && cerr == nil && cur.version != del.hook.version:
+		// Updated while held back before its first attempt (its URL
+		// fixed while an open breaker held it, say): it goes to the
+		// definition of its first attempt, rendered anew.
+		del.hook, del.body, del.target, del.rendered = cur, "", nil, false
 	case del.hook != nil:
 	case loaded < int64(del.DefinitionVersion) || loaded == 0:
 		// Queued by an instance that has a later version than this one has
