@@ -56,3 +56,11 @@ func InsertThroughRiver(t interface{ Cleanup(func()) }) {
 	handInsertSQLite = false
 	t.Cleanup(func() { handInsertSQLite = old })
 }
+
+// SetWakeBatch sets how many jobs one step of WakeHeld wakes, until the
+// test ends.
+func SetWakeBatch(t interface{ Cleanup(func()) }, n int) {
+	old := wakeBatch
+	wakeBatch = n
+	t.Cleanup(func() { wakeBatch = old })
+}

@@ -34,7 +34,11 @@ var _ engine.HeldWaker = (*Engine)(nil)
 // through indexes River has: on PostgreSQL its index of job arguments
 // (webhook_id) or of jobs by state and queue, whichever the planner
 // takes; on SQLite, which has no index of arguments, the latter, among
-// the queue's jobs that wait. After Close it returns engine.ErrClosed.
+// the queue's jobs that wait. They are woken in batches, each committed
+// on its own, so that a backlog of any size is woken in steps that end
+// well within a caller's deadline: when ctx ends midway, those woken stay
+// woken, and the count and the error say so. After Close it returns
+// engine.ErrClosed.
 func (e *Engine) WakeHeld(ctx context.Context, webhookID string) (int, error) {
 	e.mu.Lock()
 	closed := e.closed
@@ -43,46 +47,81 @@ func (e *Engine) WakeHeld(ctx context.Context, webhookID string) (int, error) {
 		return 0, engine.ErrClosed
 	}
 	var n int64
-	var err error
-	switch q := e.queue.(type) {
-	case *pgQueue:
-		if n, err = q.wakeHeld(ctx, e.cfg.queue, webhookID); err == nil && n > 0 && e.waker != nil {
-			err = e.waker.notify(ctx)
+	// Batch by batch in the order of job ids, each batch committed on
+	// its own, so that a backlog of any size is woken in steps that each
+	// end well within a caller's deadline, those woken going meanwhile;
+	// and so that jobs snoozed again while the rest are woken are not
+	// woken over and over.
+	for after := int64(0); ; {
+		var found int
+		var last, woken int64
+		var err error
+		switch q := e.queue.(type) {
+		case *pgQueue:
+			if found, last, err = q.heldBatch(ctx, e.cfg.queue, webhookID, after, wakeBatch); err == nil && found > 0 {
+				woken, err = q.wake(ctx, e.cfg.queue, webhookID, after, last)
+			}
+			if err == nil && woken > 0 && e.waker != nil {
+				err = e.waker.notify(ctx)
+			}
+		case *sqliteQueue:
+			found, last, woken, err = q.wakeHeld(ctx, e.cfg.queue, webhookID, after, wakeBatch)
 		}
-	case *sqliteQueue:
-		n, err = q.wakeHeld(ctx, e.cfg.queue, webhookID)
+		n += woken
+		if err != nil {
+			return int(n), fmt.Errorf("riverengine: waking the held deliveries of a webhook (%d woken): %w", n, err)
+		}
+		if found < wakeBatch {
+			return int(n), nil
+		}
+		after = last
 	}
-	if err != nil {
-		return int(n), fmt.Errorf("riverengine: waking the held deliveries of a webhook: %w", err)
-	}
-	return int(n), nil
 }
 
-// snoozedPG selects the snoozed jobs of a webhook: $1 the kind, $2 the
-// queue, $3 the webhook's queue key.
-const snoozedPG = `kind = $1 AND queue = $2 AND args @> jsonb_build_object('webhook_id', $3::text)
-	AND (state = 'scheduled' OR state = 'available' AND scheduled_at > now()) AND metadata ? 'snoozes'`
+// wakeBatch is how many jobs one step of WakeHeld wakes at most.
+var wakeBatch = 5000
 
-func (q *pgQueue) wakeHeld(ctx context.Context, queue, webhookID string) (int64, error) {
-	tag, err := q.pool.Exec(ctx, `UPDATE river_job SET state = 'available', scheduled_at = now() WHERE `+snoozedPG,
-		JobKind, queue, webhookID)
+// snoozedPG selects the snoozed jobs of a webhook: $1 the kind, $2 the
+// queue, $3 the webhook's queue key, and of ids past $4.
+const snoozedPG = `kind = $1 AND queue = $2 AND args @> jsonb_build_object('webhook_id', $3::text)
+	AND (state = 'scheduled' OR state = 'available' AND scheduled_at > now()) AND metadata ? 'snoozes' AND id > $4`
+
+// heldBatch finds the next batch of up to limit snoozed jobs of a webhook
+// past job id after: how many, and the last one's id.
+func (q *pgQueue) heldBatch(ctx context.Context, queue, webhookID string, after int64, limit int) (n int, last int64, err error) {
+	err = q.pool.QueryRow(ctx, `SELECT count(*), coalesce(max(id), 0) FROM (SELECT id FROM river_job WHERE `+snoozedPG+`
+		ORDER BY id LIMIT $5) AS held`, JobKind, queue, webhookID, after, limit).Scan(&n, &last)
+	return n, last, err
+}
+
+// wake makes the snoozed jobs of a webhook of ids in (after, last] due now.
+func (q *pgQueue) wake(ctx context.Context, queue, webhookID string, after, last int64) (int64, error) {
+	tag, err := q.pool.Exec(ctx, `UPDATE river_job SET state = 'available', scheduled_at = now() WHERE `+snoozedPG+` AND id <= $5`,
+		JobKind, queue, webhookID, after, last)
 	return tag.RowsAffected(), err
 }
 
-func (q *sqliteQueue) wakeHeld(ctx context.Context, queue, webhookID string) (int64, error) {
-	var n int64
-	err := q.inTx(ctx, func(tx *sql.Tx) error {
+// wakeHeld wakes the next batch of up to limit snoozed jobs of a webhook
+// past job id after, and has the queue's producers fetch them, in one
+// transaction: how many it found, the last one's id, and how many it woke.
+func (q *sqliteQueue) wakeHeld(ctx context.Context, queue, webhookID string, after int64, limit int) (found int, last, woken int64, err error) {
+	const snoozed = `kind = ? AND queue = ? AND state IN ('scheduled', 'available') AND julianday(scheduled_at) > julianday('now')
+		AND json_extract(metadata, '$.snoozes') IS NOT NULL AND json_extract(args, '$.webhook_id') = ? AND id > ?`
+	err = q.inTx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `SELECT count(*), coalesce(max(id), 0) FROM (SELECT id FROM river_job WHERE `+snoozed+`
+			ORDER BY id LIMIT ?)`, JobKind, queue, webhookID, after, limit).Scan(&found, &last)
+		if err != nil || found == 0 {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE river_job SET state = 'available', scheduled_at = datetime('now', 'subsec')
-			WHERE kind = ? AND queue = ? AND state IN ('scheduled', 'available') AND julianday(scheduled_at) > julianday('now')
-				AND json_extract(metadata, '$.snoozes') IS NOT NULL AND json_extract(args, '$.webhook_id') = ?`,
-			JobKind, queue, webhookID)
+			WHERE `+snoozed+` AND id <= ?`, JobKind, queue, webhookID, after, last)
 		if err != nil {
 			return err
 		}
-		if n, err = res.RowsAffected(); err != nil || n == 0 {
+		if woken, err = res.RowsAffected(); err != nil || woken == 0 {
 			return err
 		}
 		return q.driver.UnwrapExecutor(tx).NotifyMany(ctx, &riverdriver.NotifyManyParams{Topic: riverInsertTopic, Payload: []string{q.payload}})
 	})
-	return n, err
+	return found, last, woken, err
 }

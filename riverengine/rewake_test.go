@@ -3,6 +3,7 @@ package riverengine_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -78,17 +79,31 @@ func TestResetBreakerWakesHeldJobs(t *testing.T) {
 					t.Fatal("a breaker did not open")
 				}
 			}
+			// More held than a step of WakeHeld wakes: woken in steps.
+			riverengine.SetWakeBatch(t, 2)
 			for _, ten := range tenants {
-				_, err := d.Tenant(ten).Publish(ctx, newEvent(t, 2))
-				require.NoError(t, err)
+				for i := 2; i <= 6; i++ {
+					_, err := d.Tenant(ten).Publish(ctx, newEvent(t, i))
+					require.NoError(t, err)
+				}
 			}
-			eventually(t, 30*time.Second, "both deliveries held by their open breakers", func() bool { return len(heldKeys()) == 2 })
+			eventually(t, 30*time.Second, "every delivery held by the open breakers", func() bool { return len(heldKeys()) == 10 })
 
 			require.NoError(t, d.Tenant("acme").ResetBreaker("hook"))
-			eventually(t, 10*time.Second, "acme's held delivery sent after the reset", func() bool { return len(r.snapshot()["acme e-2"]) == 1 })
+			eventually(t, 10*time.Second, "acme's held deliveries sent after the reset", func() bool {
+				got := r.snapshot()
+				for i := 2; i <= 6; i++ {
+					if len(got[fmt.Sprintf("acme e-%d", i)]) != 1 {
+						return false
+					}
+				}
+				return true
+			})
 			keys := heldKeys()
-			require.Len(t, keys, 1)
-			require.True(t, strings.Contains(keys[0], "zeta"), keys[0])
+			require.Len(t, keys, 5)
+			for _, k := range keys {
+				require.True(t, strings.Contains(k, "zeta"), k)
+			}
 			require.Empty(t, r.snapshot()["zeta e-2"])
 		})
 	}
