@@ -453,7 +453,8 @@ func (e *Engine) Start(r engine.Runner) error {
 // concurrent calls without a tx (group commit; on PostgreSQL their jobs
 // in one statement). Such a call returns once its own jobs are committed
 // or refused: a batch the database refuses fails alone, the others of its
-// group are queued. It waits for a connection (on SQLite the one an
+// group are queued; on PostgreSQL a connection lost before the commit is
+// replaced once and the group written again. It waits for a connection (on SQLite the one an
 // adopter's transaction may hold; on PostgreSQL one of the pool, which
 // the workers share) as long as its ctx allows; once its group is being
 // written, the connection in hand, it waits for the commit (at most 5 s)

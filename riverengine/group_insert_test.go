@@ -169,3 +169,74 @@ func TestSQLiteCloseWritesNothingAfterIt(t *testing.T) {
 	require.Equal(t, queued, after, "a Publish returned nil without its job")
 	require.ErrorIs(t, eng.Enqueue(ctx, nil, []*engine.Delivery{{ID: "late", WebhookID: "h", Event: newEvent(t, 99), Created: time.Now()}}), engine.ErrClosed)
 }
+
+// A group's connection lost before its commit (here its backend
+// terminated while a batch's insert is under way) fails none of the
+// batches written together: the group is written again on another
+// connection, each job once.
+func TestPostgresGroupOutlivesItsConnection(t *testing.T) {
+	url := needPostgres(t)
+	ctx := context.Background()
+	pool, eng := newPostgresEngine(t, url, riverengine.WithPublishOnly())
+	// Jobs of webhook "first" take 0.3 s to insert, those of "slow" 1 s.
+	_, err := pool.Exec(ctx, `CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN CASE NEW.args->>'webhook_id' WHEN 'first' THEN PERFORM pg_sleep(0.3);
+			WHEN 'slow' THEN PERFORM pg_sleep(1); ELSE END CASE; RETURN NEW; END $$;
+		CREATE TRIGGER slow BEFORE INSERT ON river_job FOR EACH ROW EXECUTE FUNCTION slow()`)
+	require.NoError(t, err)
+	require.NoError(t, eng.Start(idleRunner{}))
+	t.Cleanup(func() { require.NoError(t, eng.Close(ctx)) })
+	sleeping := func() bool {
+		var n int
+		require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep'`).Scan(&n))
+		return n > 0
+	}
+	d := func(i int, hook string) *engine.Delivery {
+		return &engine.Delivery{ID: fmt.Sprintf("d-%d-%s", i, hook), WebhookID: hook, Event: newEvent(t, i), Created: time.Now()}
+	}
+
+	// While "first" is written, the others queue: they go in the next
+	// group together.
+	first := make(chan error, 1)
+	go func() { first <- eng.Enqueue(ctx, nil, []*engine.Delivery{d(0, "first")}) }()
+	eventually(t, 10*time.Second, "the first group's insert", sleeping)
+	const n = 40
+	batches := make([][]*engine.Delivery, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range batches {
+		switch {
+		case i == n/2:
+			batches[i] = []*engine.Delivery{d(i, "slow")}
+		case i%3 == 1:
+			batches[i] = []*engine.Delivery{d(i, "h1"), d(i, "h2")}
+		default:
+			batches[i] = []*engine.Delivery{d(i, "h")}
+		}
+		wg.Go(func() { errs[i] = eng.Enqueue(ctx, nil, batches[i]) })
+	}
+	require.NoError(t, <-first)
+	eventually(t, 10*time.Second, "the second group's insert", sleeping)
+	_, err = pool.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE wait_event = 'PgSleep'`)
+	require.NoError(t, err)
+	wg.Wait()
+
+	for i, err := range errs {
+		require.NoError(t, err, "batch %d", i)
+	}
+	rows, err := pool.Query(ctx, `SELECT args->>'delivery_id', count(*) FROM river_job GROUP BY 1`)
+	require.NoError(t, err)
+	got := map[string]int{}
+	for rows.Next() {
+		var id string
+		var c int
+		require.NoError(t, rows.Scan(&id, &c))
+		got[id] = c
+	}
+	require.NoError(t, rows.Err())
+	for _, b := range batches {
+		for _, d := range b {
+			require.Equal(t, 1, got[d.ID], "jobs of %s", d.ID)
+		}
+	}
+}

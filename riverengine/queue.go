@@ -141,25 +141,73 @@ func (q *pgQueue) hold(wait context.Context) (func(context.Context, []*pendingIn
 		return nil, err
 	}
 	return func(ctx context.Context, group []*pendingInsert) {
+		w := groupConn{pool: q.pool, conn: conn}
 		if len(group) > 0 {
-			q.writeGroup(ctx, conn, group)
+			q.writeGroup(ctx, &w, group)
 		}
-		conn.Release()
+		w.conn.Release()
 	}, nil
 }
 
-// writeGroup inserts group on conn in one transaction and tells each
-// caller how it went. A group the database refuses is written again in
-// halves, so that a bad batch fails alone; the halves keep the group's
-// order. After the deadline, all that is left fails with it.
-func (q *pgQueue) writeGroup(ctx context.Context, conn *pgxpool.Conn, group []*pendingInsert) {
-	err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error { return q.insertMany(ctx, tx, group) })
-	if err != nil && len(group) > 1 && ctx.Err() == nil {
-		half := len(group) / 2
-		q.writeGroup(ctx, conn, group[:half])
-		q.writeGroup(ctx, conn, group[half:])
+// groupConn is the connection a group is written on, which writeGroup
+// replaces once when it is lost.
+type groupConn struct {
+	pool     *pgxpool.Pool
+	conn     *pgxpool.Conn
+	replaced bool
+}
+
+// writeGroup inserts group on w's connection in one transaction and tells
+// each caller how it went. A group the database refuses is written again
+// in halves, so that a bad batch fails alone; the halves keep the group's
+// order. A connection lost (a backend terminated, a reset) before the
+// commit was sent is no batch's fault: what is left is written on another
+// connection, once per group. One lost during the commit may have
+// committed, so the group fails, as a lone call would, rather than be
+// written twice. After the deadline, all that is left fails with it.
+func (q *pgQueue) writeGroup(ctx context.Context, w *groupConn, group []*pendingInsert) {
+	committing, err := q.writeTx(ctx, w.conn, group)
+	if err != nil && ctx.Err() == nil && w.conn.Conn().IsClosed() {
+		if committing || w.replaced {
+			q.tell(group, err)
+			return
+		}
+		fresh, aerr := w.pool.Acquire(ctx)
+		if aerr != nil {
+			q.tell(group, err)
+			return
+		}
+		w.conn.Release()
+		w.conn, w.replaced = fresh, true
+		q.writeGroup(ctx, w, group)
 		return
 	}
+	if err != nil && len(group) > 1 && ctx.Err() == nil {
+		half := len(group) / 2
+		q.writeGroup(ctx, w, group[:half])
+		q.writeGroup(ctx, w, group[half:])
+		return
+	}
+	q.tell(group, err)
+}
+
+// writeTx writes group in one transaction on conn; committing says the
+// error, if any, came from the commit.
+func (q *pgQueue) writeTx(ctx context.Context, conn *pgxpool.Conn, group []*pendingInsert) (committing bool, err error) {
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		return false, err
+	}
+	if err := q.insertMany(ctx, tx, group); err != nil {
+		_ = tx.Rollback(ctx)
+		return false, err
+	}
+	return true, tx.Commit(ctx)
+}
+
+// tell tells each caller of group how its write went: err, nil once
+// committed.
+func (*pgQueue) tell(group []*pendingInsert, err error) {
 	for _, p := range group {
 		p.finish(err)
 	}
