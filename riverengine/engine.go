@@ -458,12 +458,14 @@ func (e *Engine) Start(r engine.Runner) error {
 // adopter's transaction may hold; on PostgreSQL one of the pool, which
 // the workers share) as long as its ctx allows; once its group is being
 // written, the connection in hand, it waits for the commit (at most 5 s)
-// whatever its ctx, so that an error never hides jobs queued. It
+// whatever its ctx, so that an error hides no jobs queued but for a
+// commit sent and never answered (ErrOutcomeUnknown). It
 // takes no lock there: concurrent transactions publishing keys in any
 // order neither wait for nor deadlock each other (the key's order is
 // decided when its jobs are fetched; see Engine). Enqueue never blocks for room and never
 // refuses a delivery for want of it (see Engine on queue bounds). A
-// database error is an *EnqueueError, and none of the batch is queued; a
+// database error is an *EnqueueError, and none of the batch is queued
+// unless it wraps ErrOutcomeUnknown; a
 // transaction of another database is refused with an error wrapping
 // engine.ErrTxUnsupported and ErrWrongDatabase. After Close, and when
 // Close comes before its group is taken, it returns engine.ErrClosed, and

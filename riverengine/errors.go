@@ -24,10 +24,19 @@ var (
 	// reached River's attempt limit while the retry policy still asked for
 	// more (River counts at most 32767 attempts).
 	ErrAttemptsExhausted = errors.New("attempt limit of River reached")
+	// ErrOutcomeUnknown: an Enqueue whose commit was sent but never
+	// answered (the connection was lost, or the commit stalled past the
+	// group's bound, waiting for a synchronous standby, say). Its batch
+	// may be queued and delivered: publishing the event again may deliver
+	// it twice, under the same webhook-id when the event has an id, which
+	// receivers deduplicate on.
+	ErrOutcomeUnknown = errors.New("the commit was not answered: the deliveries may be queued")
 )
 
 // EnqueueError reports a batch of deliveries that could not be queued:
-// the insert of their River jobs failed, and none was queued. DeliveryID
+// the insert of their River jobs failed, and none was queued, but when
+// Err wraps ErrOutcomeUnknown: then the commit went unanswered and the
+// batch may be queued. DeliveryID
 // and WebhookID name the first delivery of the batch, Deliveries counts
 // them, and Err is the database's error.
 type EnqueueError struct {

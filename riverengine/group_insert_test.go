@@ -240,3 +240,33 @@ func TestPostgresGroupOutlivesItsConnection(t *testing.T) {
 		}
 	}
 }
+
+// A commit that goes unanswered past the group's bound (a synchronous
+// standby gone, say; here a deferred trigger that runs at the commit and
+// sleeps) does not say "none queued": its error wraps ErrOutcomeUnknown,
+// since the commit may yet land.
+func TestPostgresUnansweredCommitIsOutcomeUnknown(t *testing.T) {
+	url := needPostgres(t)
+	ctx := context.Background()
+	pool, eng := newPostgresEngine(t, url, riverengine.WithPublishOnly())
+	_, err := pool.Exec(ctx, `CREATE FUNCTION stall() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN IF NEW.args->>'webhook_id' = 'stall' THEN PERFORM pg_sleep(8); END IF; RETURN NULL; END $$;
+		CREATE CONSTRAINT TRIGGER stall AFTER INSERT ON river_job DEFERRABLE INITIALLY DEFERRED
+			FOR EACH ROW EXECUTE FUNCTION stall()`)
+	require.NoError(t, err)
+	require.NoError(t, eng.Start(idleRunner{}))
+	t.Cleanup(func() { require.NoError(t, eng.Close(ctx)) })
+
+	err = eng.Enqueue(ctx, nil, []*engine.Delivery{{ID: "d-1", WebhookID: "stall", Event: newEvent(t, 1), Created: time.Now()}})
+	var ee *riverengine.EnqueueError
+	require.ErrorAs(t, err, &ee)
+	require.ErrorIs(t, err, riverengine.ErrOutcomeUnknown)
+	// A batch refused before its commit is still said not queued.
+	_, err = pool.Exec(ctx, `CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN IF NEW.args->>'webhook_id' = 'refused' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$;
+		CREATE TRIGGER refuse BEFORE INSERT ON river_job FOR EACH ROW EXECUTE FUNCTION refuse()`)
+	require.NoError(t, err)
+	err = eng.Enqueue(ctx, nil, []*engine.Delivery{{ID: "d-2", WebhookID: "refused", Event: newEvent(t, 2), Created: time.Now()}})
+	require.ErrorAs(t, err, &ee)
+	require.NotErrorIs(t, err, riverengine.ErrOutcomeUnknown)
+}

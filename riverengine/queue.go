@@ -167,8 +167,14 @@ type groupConn struct {
 // written twice. After the deadline, all that is left fails with it.
 func (q *pgQueue) writeGroup(ctx context.Context, w *groupConn, group []*pendingInsert) {
 	committing, err := q.writeTx(ctx, w.conn, group)
+	if err != nil && committing && (ctx.Err() != nil || w.conn.Conn().IsClosed()) {
+		// The commit was sent and its answer never came: the group may
+		// be queued, and is neither written again nor said not queued.
+		q.tell(group, fmt.Errorf("%w: %w", ErrOutcomeUnknown, err))
+		return
+	}
 	if err != nil && ctx.Err() == nil && w.conn.Conn().IsClosed() {
-		if committing || w.replaced {
+		if w.replaced {
 			q.tell(group, err)
 			return
 		}
