@@ -270,3 +270,49 @@ func TestPostgresUnansweredCommitIsOutcomeUnknown(t *testing.T) {
 	require.ErrorAs(t, err, &ee)
 	require.NotErrorIs(t, err, riverengine.ErrOutcomeUnknown)
 }
+
+// A group refused for a reason no batch of it has (here every insert
+// fails as on a read-only database) is not written again in halves, which
+// would take twice as many transactions as it has batches to fail them.
+func TestPostgresGroupRefusedWholeIsNotHalved(t *testing.T) {
+	url := needPostgres(t)
+	ctx := context.Background()
+	pool, eng := newPostgresEngine(t, url, riverengine.WithPublishOnly())
+	// tries counts the inserts tried: a sequence is not rolled back.
+	_, err := pool.Exec(ctx, `CREATE SEQUENCE tries;
+		CREATE FUNCTION read_only() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN IF NEW.args->>'webhook_id' = 'first' THEN PERFORM pg_sleep(0.3); RETURN NEW; END IF;
+			PERFORM nextval('tries');
+			RAISE EXCEPTION 'read only' USING ERRCODE = 'read_only_sql_transaction'; END $$;
+		CREATE TRIGGER read_only BEFORE INSERT ON river_job FOR EACH ROW EXECUTE FUNCTION read_only()`)
+	require.NoError(t, err)
+	require.NoError(t, eng.Start(idleRunner{}))
+	t.Cleanup(func() { require.NoError(t, eng.Close(ctx)) })
+
+	first := make(chan error, 1)
+	go func() {
+		first <- eng.Enqueue(ctx, nil, []*engine.Delivery{{ID: "d-first", WebhookID: "first", Event: newEvent(t, 0), Created: time.Now()}})
+	}()
+	eventually(t, 10*time.Second, "the first group's insert", func() bool {
+		var n int
+		require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep'`).Scan(&n))
+		return n > 0
+	})
+	const n = 40
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range errs {
+		wg.Go(func() {
+			errs[i] = eng.Enqueue(ctx, nil, []*engine.Delivery{{ID: fmt.Sprint("d-", i), WebhookID: "h", Event: newEvent(t, i), Created: time.Now()}})
+		})
+	}
+	wg.Wait()
+	require.NoError(t, <-first)
+	for _, err := range errs {
+		var ee *riverengine.EnqueueError
+		require.ErrorAs(t, err, &ee)
+	}
+	var tries int
+	require.NoError(t, pool.QueryRow(ctx, `SELECT last_value FROM tries`).Scan(&tries))
+	require.LessOrEqual(t, tries, 4, "inserts tried for 40 calls refused whole")
+}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
@@ -188,13 +189,30 @@ func (q *pgQueue) writeGroup(ctx context.Context, w *groupConn, group []*pending
 		q.writeGroup(ctx, w, group)
 		return
 	}
-	if err != nil && len(group) > 1 && ctx.Err() == nil {
+	if err != nil && len(group) > 1 && ctx.Err() == nil && batchRefused(err) {
 		half := len(group) / 2
 		q.writeGroup(ctx, w, group[:half])
 		q.writeGroup(ctx, w, group[half:])
 		return
 	}
 	q.tell(group, err)
+}
+
+// batchRefused says whether err is the database refusing what a batch
+// holds (its data, a constraint, a trigger's exception, a size limit),
+// which another batch of its group need not share; any other error (the
+// database read-only, out of room, shutting down) would fail every half
+// too.
+func batchRefused(err error) bool {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || len(pgErr.Code) < 2 {
+		return false
+	}
+	switch pgErr.Code[:2] {
+	case "22", "23", "54", "P0":
+		return true
+	}
+	return false
 }
 
 // writeTx writes group in one transaction on conn; committing says the
