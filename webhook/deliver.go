@@ -524,10 +524,11 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt 
 	// place, since the response is ours alone. A receiver may echo the
 	// request back, so the body is redacted too, before it is cut, so that
 	// the cut cannot split a secret and keep its start; where the read
-	// stopped, the end of a body may be the start of a secret. The record
+	// stopped, at the limit or at a read error (a dropped connection, the
+	// timeout), the end of a body may be the start of a secret. The record
 	// keeps a copy: the buffer goes back to the pool.
 	redactBody := red.String
-	if truncated {
+	if truncated || readErr != nil {
 		redactBody = red.Truncated
 	}
 	kept := redactBody(string(body))

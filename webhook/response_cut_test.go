@@ -1,0 +1,44 @@
+package webhook_test
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/webhook"
+)
+
+// A receiver that echoes the request's Authorization header and drops the
+// connection in the middle of the token: the record keeps what was read,
+// and not the token's start, which the end of a body cut short may be.
+func TestResponseCutMidSecretKeepsNoPartOfIt(t *testing.T) {
+	const token = "s3cr3t-token"
+	rc := newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		echo := `{"echo":"` + r.Header.Get("Authorization") + `"}`
+		cut := strings.Index(echo, token) + len(token) - 3 // "s3cr3t-to"
+		w.Header().Set("Content-Length", strconv.Itoa(len(echo)))
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte(echo[:cut]))
+		w.(http.Flusher).Flush()
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err == nil {
+			conn.Close()
+		}
+	})
+	d, invs := newDispatcher(t)
+	_, err := d.Add(torqLike(rc.URL))
+	require.NoError(t, err)
+	_, err = d.Publish(context.Background(), mock(t, accessrequest.Created))
+	require.NoError(t, err)
+	inv := waitFinal(t, invs, 1)[0]
+	require.Equal(t, webhook.Failed, inv.Outcome)
+	require.Contains(t, inv.Reason, "reading the response body")
+	require.NotNil(t, inv.Response)
+	require.Equal(t, `{"echo":"REDACTED`, inv.Response.Body)
+	require.NotContains(t, inv.Response.Body, token[:len(token)-3], "the record keeps the start of the token")
+}
