@@ -67,7 +67,9 @@ func Read(resp *http.Response, limit int64) (*Response, error) {
 func readAtMost(r io.Reader, n, announced int64) ([]byte, error) {
 	size := int64(512)
 	if announced >= 0 {
-		size = announced + 1 // room to see EOF without growing
+		// Room to see EOF without growing; a length past n sizes no more,
+		// and cannot overflow.
+		size = min(announced, n-1) + 1
 	}
 	buf := make([]byte, 0, min(size, n))
 	for int64(len(buf)) < n {

@@ -42,3 +42,25 @@ func TestResponseCutMidSecretKeepsNoPartOfIt(t *testing.T) {
 	require.Equal(t, `{"echo":"REDACTED`, inv.Response.Body)
 	require.NotContains(t, inv.Response.Body, token[:len(token)-3], "the record keeps the start of the token")
 }
+
+// A receiver announcing the largest Content-Length there is, and sending a
+// few bytes, fails the attempt with what it read: the announced length
+// sizes no buffer.
+func TestResponseAnnouncingTheLargestLength(t *testing.T) {
+	rc := newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "9223372036854775807")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte(`{"ok":true}`))
+	})
+	d, invs := newDispatcher(t)
+	h := torqLike(rc.URL)
+	h.ResponseValidators = []webhook.ResponseValidator{{JSONPath: "$.ok"}}
+	_, err := d.Add(h)
+	require.NoError(t, err)
+	_, err = d.Publish(context.Background(), mock(t, accessrequest.Created))
+	require.NoError(t, err)
+	inv := waitFinal(t, invs, 1)[0]
+	require.Equal(t, webhook.Failed, inv.Outcome)
+	require.Contains(t, inv.Reason, "reading the response body")
+	require.Equal(t, `{"ok":true}`, inv.Response.Body)
+}
