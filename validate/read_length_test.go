@@ -24,3 +24,13 @@ func TestReadAnnouncedLengths(t *testing.T) {
 		require.True(t, r.Truncated, "announced %d", announced)
 	}
 }
+
+// A limit of the largest length there is reads the body whole.
+func TestReadLargestLimit(t *testing.T) {
+	const body = `{"ok":true}`
+	resp := &http.Response{StatusCode: http.StatusOK, Header: http.Header{}, ContentLength: -1, Body: io.NopCloser(strings.NewReader(body))}
+	r, err := validate.Read(resp, math.MaxInt64)
+	require.NoError(t, err)
+	require.Equal(t, body, string(r.Body))
+	require.False(t, r.Truncated)
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 
 	"github.com/outhook/outhook/internal/jsondoc"
@@ -50,7 +51,11 @@ func Read(resp *http.Response, limit int64) (*Response, error) {
 	if resp.Body == nil {
 		return r, nil
 	}
-	body, err := readAtMost(resp.Body, limit+1, resp.ContentLength)
+	n := limit + 1 // one more byte tells a longer body
+	if n <= 0 {
+		n = math.MaxInt64 // no longer body than limit can be told
+	}
+	body, err := readAtMost(resp.Body, n, resp.ContentLength)
 	if int64(len(body)) > limit {
 		body, r.Truncated = body[:limit], true
 	}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -583,6 +584,9 @@ func (rr *responseRead) read(r io.Reader, limit, announced int64) (body []byte, 
 		return nil, false, nil
 	}
 	n := limit + 1 // one more byte tells a longer body
+	if n <= 0 {
+		n = math.MaxInt64 // no longer body than limit can be told
+	}
 	size := int64(512)
 	if announced >= 0 {
 		size = announced + 1 // room to see EOF without growing

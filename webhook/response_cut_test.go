@@ -2,6 +2,7 @@ package webhook_test
 
 import (
 	"context"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -63,4 +64,20 @@ func TestResponseAnnouncingTheLargestLength(t *testing.T) {
 	require.Equal(t, webhook.Failed, inv.Outcome)
 	require.Contains(t, inv.Reason, "reading the response body")
 	require.Equal(t, `{"ok":true}`, inv.Response.Body)
+}
+
+// A Dispatcher told to keep responses of any length keeps them whole.
+func TestMaxResponseBytesOfTheLargestLength(t *testing.T) {
+	rc := newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(`{"ok":true}`))
+	})
+	d, invs := newDispatcher(t, webhook.WithMaxResponseBytes(math.MaxInt64))
+	_, err := d.Add(torqLike(rc.URL))
+	require.NoError(t, err)
+	_, err = d.Publish(context.Background(), mock(t, accessrequest.Created))
+	require.NoError(t, err)
+	inv := waitFinal(t, invs, 1)[0]
+	require.Equal(t, webhook.Delivered, inv.Outcome, inv.Reason)
+	require.Equal(t, `{"ok":true}`, inv.Response.Body)
+	require.False(t, inv.Response.BodyTruncated)
 }
