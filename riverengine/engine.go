@@ -219,8 +219,8 @@ func WithLogger(l *slog.Logger) Option {
 //     the receiver ends, before its invocation record is written. A delivery over the limit counts no attempt. It waits
 //     for a slot in the webhook's line, holding its worker, when one
 //     should free within 50 ms (going by the webhook's recent attempts on
-//     this instance, remembered for 10 minutes after its last, and the
-//     line ahead of it) and fewer than the limit wait already, or fewer
+//     this instance, remembered for 10 minutes after its last while the
+//     instance knows at most 4,096 webhooks, and the line ahead of it) and fewer than the limit wait already, or fewer
 //     than half the instance's workers (WithWorkers) wait in all lines,
 //     for at most 100 ms; otherwise, or then, it is snoozed, holding no
 //     worker, until about when a slot should free. So a webhook holds at

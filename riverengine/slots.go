@@ -14,6 +14,8 @@ const (
 	// slotsForget is how long a webhook with nothing in flight, in line
 	// or due keeps its attempt time (see slots).
 	slotsForget = 10 * time.Minute
+	// slotsKept bounds the idle webhooks whose attempt time is kept.
+	slotsKept = 4096
 	// minSlotWait keeps a delivery from coming straight back when slots
 	// free quickly.
 	minSlotWait = 10 * time.Millisecond
@@ -55,6 +57,9 @@ const (
 // webhook is idle, for slotsForget: at a steady rate a fast webhook is
 // idle between most deliveries, and the guess would send much of the next
 // clump over its limit to wait a turn rather than a millisecond in line.
+// While more than slotsKept webhooks are known, one that goes idle is
+// forgotten at once, so that a fan-out to many webhooks does not keep an
+// entry for each.
 //
 // A webhook thus holds at most its limit of workers in attempts, and in
 // its line its limit more, or more while fewer than the instance's spare
@@ -229,7 +234,18 @@ func (s *slots) give(webhookID string, started time.Time, took time.Duration, no
 		s.waiting--
 		h.started = append(h.started, now)
 		next <- now
+		return
 	}
+	if len(s.hooks) > slotsKept && h.idle(now) {
+		// A fan-out to many webhooks would otherwise keep one entry each
+		// for slotsForget, and make the sweep hold s.mu that much longer.
+		delete(s.hooks, webhookID)
+	}
+}
+
+// idle reports whether h has nothing in flight, in line or due.
+func (h *hookSlots) idle(now time.Time) bool {
+	return len(h.started) == 0 && len(h.line) == 0 && !h.lastTurn.After(now) && !h.lastNear.After(now)
 }
 
 // forgetIdle forgets, at most once per slotsForget, the webhooks that
@@ -241,7 +257,7 @@ func (s *slots) forgetIdle(now time.Time) {
 	}
 	s.swept = now
 	for id, h := range s.hooks {
-		if len(h.started) == 0 && len(h.line) == 0 && !h.lastTurn.After(now) && !h.lastNear.After(now) && now.Sub(h.ended) >= slotsForget {
+		if h.idle(now) && now.Sub(h.ended) >= slotsForget {
 			delete(s.hooks, id)
 		}
 	}

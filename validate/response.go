@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 
 	"github.com/outhook/outhook/internal/jsondoc"
@@ -50,7 +51,11 @@ func Read(resp *http.Response, limit int64) (*Response, error) {
 	if resp.Body == nil {
 		return r, nil
 	}
-	body, err := readAtMost(resp.Body, limit+1, resp.ContentLength)
+	n := limit + 1 // one more byte tells a longer body
+	if n <= 0 {
+		n = math.MaxInt64 // no longer body than limit can be told
+	}
+	body, err := readAtMost(resp.Body, n, resp.ContentLength)
 	if int64(len(body)) > limit {
 		body, r.Truncated = body[:limit], true
 	}
@@ -67,7 +72,9 @@ func Read(resp *http.Response, limit int64) (*Response, error) {
 func readAtMost(r io.Reader, n, announced int64) ([]byte, error) {
 	size := int64(512)
 	if announced >= 0 {
-		size = announced + 1 // room to see EOF without growing
+		// Room to see EOF without growing; a length past n sizes no more,
+		// and cannot overflow.
+		size = min(announced, n-1) + 1
 	}
 	buf := make([]byte, 0, min(size, n))
 	for int64(len(buf)) < n {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -535,10 +536,11 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt 
 	// place, since the response is ours alone. A receiver may echo the
 	// request back, so the body is redacted too, before it is cut, so that
 	// the cut cannot split a secret and keep its start; where the read
-	// stopped, the end of a body may be the start of a secret. The record
+	// stopped, at the limit or at a read error (a dropped connection, the
+	// timeout), the end of a body may be the start of a secret. The record
 	// keeps a copy: the buffer goes back to the pool.
 	redactBody := red.String
-	if truncated {
+	if truncated || readErr != nil {
 		redactBody = red.Truncated
 	}
 	kept := redactBody(string(body))
@@ -593,6 +595,9 @@ func (rr *responseRead) read(r io.Reader, limit, announced int64) (body []byte, 
 		return nil, false, nil
 	}
 	n := limit + 1 // one more byte tells a longer body
+	if n <= 0 {
+		n = math.MaxInt64 // no longer body than limit can be told
+	}
 	size := int64(512)
 	if announced >= 0 {
 		size = announced + 1 // room to see EOF without growing

@@ -101,8 +101,8 @@ type RecordedRequest struct {
 // webhook's secrets are redacted from it as from the request: the values
 // of headers that are not safe, and, in the body and in the safe headers'
 // values, every known secret and every URL's credentials and query
-// values (a body cut through a secret ends in REDACTED instead of the
-// secret's start). The validators see the response before it is redacted; their
+// values (a body cut through a secret, at the limit or where reading it
+// failed, ends in REDACTED instead of the secret's start). The validators see the response before it is redacted; their
 // results (Invocation.Validation) are redacted the same way.
 type RecordedResponse struct {
 	StatusCode    int         `json:"status_code"`
