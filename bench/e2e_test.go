@@ -322,8 +322,8 @@ func publishN(b *testing.B, d *webhook.Dispatcher, ev *event.Event, c *delivered
 
 // BenchmarkDeliveryPaired measures what BenchmarkDelivery's anchor and
 // outhook do, at 8, 64 and 256 in flight, in rounds of 5,000 deliveries
-// taken in turn (each round changing which goes first), so that both see
-// the same load on a shared machine. b.N deliveries each. It reports
+// taken in turn (each round changing which goes first, each starting on
+// a collected heap), so that both see the same load on a shared machine. b.N deliveries each. It reports
 // cpu-ratio, outhook's sender CPU over the anchor's summed over the
 // rounds, req/s-ratio, outhook's deliveries per second over the
 // anchor's, and each one's sender-cpu-µs/op. The goal of issue 21:
@@ -347,6 +347,9 @@ func BenchmarkDeliveryPaired(b *testing.B) {
 				n := min(round, left)
 				for j := range 2 {
 					side := (i + j) % 2
+					// Each side starts on a collected heap, so that no
+					// garbage of the other side's round is charged to it.
+					runtime.GC()
 					c, t := cpuTime(), time.Now()
 					if side == 0 {
 						postN(b, client, url, body, inFlight, n)
