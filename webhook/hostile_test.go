@@ -267,9 +267,11 @@ func TestEndlessResponseBody(t *testing.T) {
 	client := &http.Client{Transport: transport, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
 	runtime.GC()
+	base := heappeak.Now() // what the package's other tests left live
 	stop := heappeak.Sample(10 * time.Millisecond)
 	inv, took, _ := hostileRun(t, srv.url(), webhook.WithHTTPClient(client))
 	peak := stop()
+	peak -= min(base, peak)
 
 	if inv.Response == nil {
 		t.Fatalf("no response recorded: %s %s", inv.Outcome, inv.Reason)
@@ -286,11 +288,11 @@ func TestEndlessResponseBody(t *testing.T) {
 	if took > 2*time.Second {
 		t.Errorf("the delivery took %s, want well under its 1 s timeout", took)
 	}
-	if peak > 64<<20 {
-		t.Errorf("peak heap %d MiB while reading the endless body, want it flat (under 64 MiB)", peak>>20)
+	if peak > 32<<20 {
+		t.Errorf("heap grew by %d MiB at its peak while reading the endless body, want it flat (under 32 MiB)", peak>>20)
 	}
 	srv.waitClientClosed(t, 2*time.Second)
-	t.Logf("outcome %s (%s) in %s; read %d KiB, the receiver wrote %d KiB; recorded %d bytes; peak heap %.1f MiB",
+	t.Logf("outcome %s (%s) in %s; read %d KiB, the receiver wrote %d KiB; recorded %d bytes; peak heap growth %.1f MiB",
 		inv.Outcome, inv.Reason, took.Round(time.Millisecond), read.Load()>>10, written.Load()>>10, len(inv.Response.Body), float64(peak)/(1<<20))
 }
 

@@ -34,3 +34,11 @@ func Sample(every time.Duration) (stop func() uint64) {
 		return peak
 	}
 }
+
+// Now returns the bytes of heap objects, live and not yet swept, at this
+// moment: after runtime.GC, the live heap, against which a peak is read.
+func Now() uint64 {
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(sample)
+	return sample[0].Value.Uint64()
+}
