@@ -299,7 +299,7 @@ func TestFilterSharedOnceSeenTwice(t *testing.T) {
 	d, err := New(WithEngine(&collectingEngine{}))
 	require.NoError(t, err)
 	defer d.Close(context.Background())
-	const n = 1000
+	const n = 100
 	for i := range n {
 		w := bodyHook(fmt.Sprint("own-", i), torqBody)
 		w.ID = fmt.Sprint("own-", i)
@@ -340,7 +340,11 @@ func TestFilterSharedOnceSeenTwice(t *testing.T) {
 // grows to keep what it records, up to its bound.
 func TestSightings(t *testing.T) {
 	var s sightings
-	key := func(i int) []byte { return fmt.Appendf(nil, `{"data.requester.id":"usr-%d"}`, i) }
+	var buf []byte
+	key := func(i int) []byte {
+		buf = fmt.Appendf(buf[:0], `{"data.requester.id":"usr-%d"}`, i)
+		return buf
+	}
 	const n = 10_000
 	for i := range n {
 		require.False(t, s.again(key(i)), i)
