@@ -181,7 +181,13 @@ func (m *Memory) Create(ctx context.Context, rec Record, actor string, maxPerTen
 		m.tenants[t.name] = t
 	}
 	if e == nil {
-		e = &entry{tenant: t, id: strings.Clone(rec.ID)}
+		// The id and the name in one allocation: the collector finds
+		// each object it keeps at every cycle.
+		both := rec.ID + rec.Name
+		if rec.ID == "" || rec.Name == "" {
+			both = strings.Clone(both) // the concatenation is the caller's string
+		}
+		e = &entry{tenant: t, id: both[:len(rec.ID)], name: both[len(rec.ID):]}
 		t.byID[e.id] = e
 	}
 	at := m.now()

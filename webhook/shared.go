@@ -3,6 +3,7 @@ package webhook
 import (
 	"cmp"
 	"encoding/binary"
+	"hash/maphash"
 	"runtime"
 	"strings"
 	"sync"
@@ -22,7 +23,7 @@ import (
 // value is ready to use.
 type compiledValues struct {
 	bodies    sharedValues[template.Template]          // by source; the options are the Dispatcher's
-	filters   sharedValues[filter.Filter]              // by JSON form
+	filters   sharedValues[filter.Filter]              // by JSON form, once seen twice (see filterSeen)
 	jsonPaths sharedValues[validate.JSONPathValidator] // by path and expected values
 	checks    sharedValues[responseChecks]             // by response validators and message
 
@@ -30,6 +31,13 @@ type compiledValues struct {
 	// which most definitions have: held strongly, since the Dispatcher's
 	// event types bound them.
 	triggers sync.Map // event.Trigger -> []event.Trigger
+
+	// filterSeen holds the JSON forms of filters compiled once: most
+	// filters are a webhook's own, and holding one weakly costs objects
+	// the collector follows at every cycle (a weak pointer, a cleanup and
+	// its arguments, a key), as many as its compiled form has, for
+	// nothing. Only a form seen before is shared.
+	filterSeen sightings
 }
 
 // oneTrigger returns a list of t alone, shared by every definition with
@@ -90,7 +98,8 @@ func (c *compiledValues) body(src string, opts []template.Option) (*template.Tem
 }
 
 // filter returns a filter that matches as f does: the one compiled from
-// f's JSON form, shared with every webhook whose filter has that form. The
+// f's JSON form, shared with every webhook whose filter has that form,
+// except the first webhook to have it, which gets one of its own. The
 // form is the one a definition store keeps: an error here is a definition
 // that could be stored but not read back, and never the caller's f, which
 // the caller may change.
@@ -98,6 +107,12 @@ func (c *compiledValues) filter(f *filter.Filter) (*filter.Filter, error) {
 	key, err := f.MarshalJSON()
 	if err != nil {
 		return nil, err
+	}
+	if v, _ := c.filters.find(string(key)); v != nil {
+		return v, nil
+	}
+	if !c.filterSeen.again(key) {
+		return filter.Parse(key)
 	}
 	return c.filters.get(string(key), func() (*filter.Filter, error) { return filter.Parse(key) })
 }
@@ -197,4 +212,77 @@ func (s *sharedValues[T]) size() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.byKey)
+}
+
+// sightings remembers keys by a 64-bit hash, in a table with no pointers
+// for the collector to follow, so that remembering costs it nothing. The
+// table has buckets of a few slots and doubles when half of them are
+// used, up to a bound; a key whose bucket was full when another came is
+// forgotten then, and seen as new; a key whose hash another has (one
+// chance in 2^64) is seen as recorded. Either costs the sharing of a
+// value, never correctness. It is safe for concurrent use; the zero value
+// is ready to use.
+type sightings struct {
+	mu    sync.Mutex
+	seed  maphash.Seed
+	slots []uint64 // buckets of sightingsWays hashes with their low bit set; 0: empty
+	used  int      // slots not empty
+}
+
+const (
+	sightingsWays = 4
+	maxSightings  = 1 << 20 // slots: 8 MB
+)
+
+// again records key and reports whether it was recorded before.
+func (s *sightings) again(key []byte) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.slots == nil {
+		s.seed = maphash.MakeSeed()
+		s.slots = make([]uint64, 1024)
+	}
+	h := maphash.Bytes(s.seed, key) | 1
+	b := s.bucket(s.slots, h)
+	for i, v := range b {
+		switch v {
+		case h:
+			return true
+		case 0:
+			b[i] = h
+			s.used++
+			if s.used > len(s.slots)/2 && len(s.slots) < maxSightings {
+				s.grow()
+			}
+			return false
+		}
+	}
+	b[h>>62] = h // full: one of them goes
+	return false
+}
+
+// bucket returns the bucket of slots for h, chosen by bits of h that no
+// other use takes (the low one is set, the top two pick a slot to replace).
+func (s *sightings) bucket(slots []uint64, h uint64) []uint64 {
+	i := (h >> 1) & uint64(len(slots)/sightingsWays-1) * sightingsWays
+	return slots[i : i+sightingsWays : i+sightingsWays]
+}
+
+// grow doubles the table, keeping every hash: a bucket's hashes go to
+// two buckets of the new one.
+func (s *sightings) grow() {
+	slots := make([]uint64, 2*len(s.slots))
+	for _, h := range s.slots {
+		if h == 0 {
+			continue
+		}
+		b := s.bucket(slots, h)
+		for i := range b {
+			if b[i] == 0 {
+				b[i] = h
+				break
+			}
+		}
+	}
+	s.slots = slots
 }

@@ -111,11 +111,12 @@ func filterHook(t *testing.T, name, raw string) Webhook {
 	return w
 }
 
-// Webhooks whose filters have one JSON form share one compiled filter,
-// and those with one path and expected values one JSON path validator;
-// the copy of the definition holds the shared filter, so
-// the one decoded for it is not kept. Another form, path or list gets its
-// own, and what was shared matches exactly as the original did.
+// Webhooks whose filters have one JSON form share one compiled filter
+// (all but the first to have it, which has its own), and those with one
+// path and expected values one JSON path validator; the copy of the
+// definition holds the shared filter, so the one decoded for it is not
+// kept. Another form, path or list gets its own, and what was shared
+// matches exactly as the original did.
 func TestFiltersAndValidatorsSharedByContent(t *testing.T) {
 	d, err := New()
 	require.NoError(t, err)
@@ -130,14 +131,13 @@ func TestFiltersAndValidatorsSharedByContent(t *testing.T) {
 		require.Same(t, w.Filters, h.def.Filters, "the caller's filter stays in its definition")
 		hooks = append(hooks, h)
 	}
-	for _, h := range hooks[1:] {
-		require.Same(t, hooks[0].filter, h.filter)
-	}
+	require.NotSame(t, hooks[0].filter, hooks[1].filter, "the first has its own")
+	require.Same(t, hooks[1].filter, hooks[2].filter)
 	other := filterHook(t, "dev", `{"data.access_groups[].integration.type":{"$in":["Postgresql"]}}`)
 	other.ResponseValidators[0].ExpectedValues = []string{"ok"}
 	h, errs := d.compile(other)
 	require.Nil(t, errs)
-	require.NotSame(t, hooks[0].filter, h.filter)
+	require.NotSame(t, hooks[1].filter, h.filter)
 	// Three webhooks, one JSON path validator; then another list.
 	require.Equal(t, 2, d.cfg.shared.jsonPaths.size())
 	rv := ResponseValidator{JSONPath: "$.data.status", ExpectedValues: []string{"ok", "done"}}
@@ -158,8 +158,9 @@ func TestFiltersAndValidatorsSharedByContent(t *testing.T) {
 	require.NoError(t, err)
 	for _, e := range accessrequest.Mocks() {
 		require.Equal(t, original.Match(e.Document()), hooks[0].filter.Match(e.Document()), e.Type())
+		require.Equal(t, original.Match(e.Document()), hooks[1].filter.Match(e.Document()), e.Type())
 	}
-	require.Equal(t, 2, d.cfg.shared.filters.size())
+	require.Equal(t, 1, d.cfg.shared.filters.size(), "only the form seen twice is held")
 
 	// Once no webhook holds them, they are collected and forgotten.
 	runtime.KeepAlive(hooks)
@@ -171,14 +172,15 @@ func TestFiltersAndValidatorsSharedByContent(t *testing.T) {
 }
 
 // A definition loaded from the store keeps the shared filter in its copy
-// of the definition, so that the one decoded for it is collected.
+// of the definition, so that the one decoded for it is collected. The
+// first compiled with that filter has its own.
 func TestStoredDefinitionsHoldTheSharedFilter(t *testing.T) {
 	store := defstore.NewMemory()
 	writer, err := New(WithDefinitionStore(store))
 	require.NoError(t, err)
 	defer writer.Close(context.Background())
 	const prod = `{"data.access_groups[].integration.type":{"$in":["Postgresql","Mysql"]}}`
-	for i, tenant := range []string{"acme", "globex"} {
+	for i, tenant := range []string{"acme", "globex", "initech"} {
 		_, err := writer.Tenant(tenant).Create(context.Background(), filterHook(t, fmt.Sprint("prod-", i), prod), "test")
 		require.NoError(t, err)
 	}
@@ -189,14 +191,15 @@ func TestStoredDefinitionsHoldTheSharedFilter(t *testing.T) {
 	reader.mu.RLock()
 	entries := slices.Collect(maps.Values(reader.byKey))
 	reader.mu.RUnlock()
-	require.Len(t, entries, 2)
+	require.Len(t, entries, 3)
 	for _, e := range entries {
 		h, err := reader.compiled(e)
 		require.NoError(t, err)
 		require.Same(t, h.filter, h.def.Filters)
 		filters = append(filters, h.filter)
 	}
-	require.Same(t, filters[0], filters[1], "two tenants, one filter")
+	require.NotSame(t, filters[0], filters[1], "the first has its own")
+	require.Same(t, filters[1], filters[2], "two tenants, one filter")
 }
 
 // Webhooks with the same response validators and message share one
@@ -285,4 +288,81 @@ func TestLoadedDefinitionsShareWhatTheyHaveInCommon(t *testing.T) {
 	pub, err := reader.Publish(ctx, e)
 	require.NoError(t, err)
 	require.Len(t, pub.Deliveries, 3)
+}
+
+// A filter only one webhook has is its own: the Dispatcher holds nothing
+// for it (a weak pointer and its cleanup would cost the collector as much
+// as the filter). A second webhook with the same filter shares it with
+// any later one, each matching as its filter says, and once they are
+// removed the filter is forgotten.
+func TestFilterSharedOnceSeenTwice(t *testing.T) {
+	d, err := New(WithEngine(&collectingEngine{}))
+	require.NoError(t, err)
+	defer d.Close(context.Background())
+	const n = 100
+	for i := range n {
+		w := bodyHook(fmt.Sprint("own-", i), torqBody)
+		w.ID = fmt.Sprint("own-", i)
+		w.Filters = filter.Must(filter.New(filter.Requester(fmt.Sprint("usr-", i))))
+		_, err := d.Add(w)
+		require.NoError(t, err)
+	}
+	require.Zero(t, d.cfg.shared.filters.size(), "no filter seen twice")
+
+	same := filter.Must(filter.New(filter.Exists("data.requester")))
+	for _, id := range []string{"same-0", "same-1", "same-2"} {
+		w := bodyHook(id, torqBody)
+		w.ID, w.Filters = id, same
+		_, err := d.Add(w)
+		require.NoError(t, err)
+	}
+	require.Equal(t, 1, d.cfg.shared.filters.size())
+	i := slices.IndexFunc(accessrequest.Mocks(), func(e *event.Event) bool { return e.Type() == accessrequest.Created })
+	pub, err := d.Publish(context.Background(), accessrequest.Mocks()[i])
+	require.NoError(t, err)
+	var ids []string
+	for _, q := range pub.Deliveries {
+		ids = append(ids, q.WebhookID)
+	}
+	require.Equal(t, []string{"same-0", "same-1", "same-2"}, ids)
+	require.Equal(t, n, pub.Filtered)
+
+	for _, id := range []string{"same-0", "same-1", "same-2"} {
+		require.NoError(t, d.Remove(id))
+	}
+	require.Eventually(t, func() bool {
+		runtime.GC()
+		return d.cfg.shared.filters.size() == 0
+	}, 5*time.Second, 10*time.Millisecond)
+}
+
+// sightings reports a key recorded before, never one that was not, and
+// grows to keep what it records, up to its bound.
+func TestSightings(t *testing.T) {
+	var s sightings
+	var buf []byte
+	key := func(i int) []byte {
+		buf = fmt.Appendf(buf[:0], `{"data.requester.id":"usr-%d"}`, i)
+		return buf
+	}
+	const n = 10_000
+	for i := range n {
+		require.False(t, s.again(key(i)), i)
+		require.True(t, s.again(key(i)), i)
+	}
+	kept := 0
+	for i := range n {
+		if s.again(key(i)) {
+			kept++
+		}
+	}
+	// A full bucket forgets a key for a later one.
+	require.Greater(t, kept, n*17/20)
+	for i := n; i < 2*n; i++ {
+		require.False(t, s.again(key(i)), i)
+	}
+	for i := 2 * n; i < 2*n+maxSightings; i++ {
+		s.again(key(i))
+	}
+	require.Len(t, s.slots, maxSightings)
 }
