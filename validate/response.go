@@ -3,10 +3,9 @@ package validate
 import (
 	"bytes"
 	"fmt"
-	"io"
-	"math"
 	"net/http"
 
+	"github.com/outhook/outhook/internal/bodyread"
 	"github.com/outhook/outhook/internal/jsondoc"
 )
 
@@ -51,11 +50,7 @@ func Read(resp *http.Response, limit int64) (*Response, error) {
 	if resp.Body == nil {
 		return r, nil
 	}
-	n := limit + 1 // one more byte tells a longer body
-	if n <= 0 {
-		n = math.MaxInt64 // no longer body than limit can be told
-	}
-	body, err := readAtMost(resp.Body, n, resp.ContentLength)
+	body, err := bodyread.Read(nil, resp.Body, limit, resp.ContentLength)
 	if int64(len(body)) > limit {
 		body, r.Truncated = body[:limit], true
 	}
@@ -64,33 +59,6 @@ func Read(resp *http.Response, limit int64) (*Response, error) {
 		return r, fmt.Errorf("validate: reading response body: %w", err)
 	}
 	return r, nil
-}
-
-// readAtMost reads r until EOF or n bytes, into a buffer sized for the
-// announced length when it is known (-1 when it is not), so that a body
-// costs one allocation.
-func readAtMost(r io.Reader, n, announced int64) ([]byte, error) {
-	size := int64(512)
-	if announced >= 0 {
-		// Room to see EOF without growing; a length past n sizes no more,
-		// and cannot overflow.
-		size = min(announced, n-1) + 1
-	}
-	buf := make([]byte, 0, min(size, n))
-	for int64(len(buf)) < n {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)] // let append pick the growth
-		}
-		m, err := r.Read(buf[len(buf):min(int64(cap(buf)), n)])
-		buf = buf[:len(buf)+m]
-		if err == io.EOF {
-			return buf, nil
-		}
-		if err != nil {
-			return buf, err
-		}
-	}
-	return buf, nil
 }
 
 // JSON returns the body decoded as JSON: map[string]any, []any, string,

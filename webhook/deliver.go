@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"maps"
-	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -23,6 +22,7 @@ import (
 	"github.com/outhook/outhook/accessrequest"
 	"github.com/outhook/outhook/engine"
 	"github.com/outhook/outhook/event"
+	"github.com/outhook/outhook/internal/bodyread"
 	"github.com/outhook/outhook/internal/breaker"
 	"github.com/outhook/outhook/internal/netguard"
 	"github.com/outhook/outhook/internal/redact"
@@ -586,39 +586,16 @@ type responseRead struct {
 }
 
 // read reads r until EOF or limit bytes, whichever comes first, into rr's
-// buffer, grown at most once to fit a body whose length is announced
-// (-1 when it is not), and reports whether the body is longer than limit.
-// On a read error it returns what it read along with the error. A nil r
-// is an empty body.
+// buffer (see bodyread.Read), and reports whether the body is longer than
+// limit. On a read error it returns what it read along with the error. A
+// nil r is an empty body.
 func (rr *responseRead) read(r io.Reader, limit, announced int64) (body []byte, truncated bool, err error) {
 	if r == nil {
 		return nil, false, nil
 	}
-	n := limit + 1 // one more byte tells a longer body
-	if n <= 0 {
-		n = math.MaxInt64 // no longer body than limit can be told
-	}
-	size := int64(512)
-	if announced >= 0 {
-		size = announced + 1 // room to see EOF without growing
-	}
-	buf := rr.buf[:0]
-	if want := min(size, n); int64(cap(buf)) < want {
-		buf = make([]byte, 0, want)
-	}
-	for int64(len(buf)) < n {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)] // let append pick the growth
-		}
-		m, rerr := r.Read(buf[len(buf):min(int64(cap(buf)), n)])
-		buf = buf[:len(buf)+m]
-		if rerr == io.EOF {
-			break
-		}
-		if rerr != nil {
-			err = fmt.Errorf("reading the response body: %w", rerr)
-			break
-		}
+	buf, rerr := bodyread.Read(rr.buf, r, limit, announced)
+	if rerr != nil {
+		err = fmt.Errorf("reading the response body: %w", rerr)
 	}
 	rr.buf = buf
 	if int64(len(buf)) > limit {
