@@ -452,8 +452,9 @@ func (d *Dispatcher) putLocked(rec defstore.Record) bool {
 		closeIdle(old.hook.Load())
 		if h := old.hook.Load(); h != nil && h.breaker != nil && old.rec.Version != rec.Version && h.breaker.State() != breaker.Closed {
 			// Another version has a new breaker, closed. The deliveries the
-			// old one held keep the old definition: it is reset, and they
-			// go now (see syncNow).
+			// old one held after an attempt keep the old definition (those
+			// held before their first take the new one): it is reset, and
+			// they go now (see syncNow).
 			d.toReset = append(d.toReset, h)
 		}
 	}
