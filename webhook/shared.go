@@ -214,75 +214,36 @@ func (s *sharedValues[T]) size() int {
 	return len(s.byKey)
 }
 
-// sightings remembers keys by a 64-bit hash, in a table with no pointers
-// for the collector to follow, so that remembering costs it nothing. The
-// table has buckets of a few slots and doubles when half of them are
-// used, up to a bound; a key whose bucket was full when another came is
-// forgotten then, and seen as new; a key whose hash another has (one
-// chance in 2^64) is seen as recorded. Either costs the sharing of a
-// value, never correctness. It is safe for concurrent use; the zero value
-// is ready to use.
+// sightings remembers keys by a 64-bit hash, in a map of integers, which
+// the collector does not scan, so that remembering costs it nothing. Past
+// maxSightings hashes it starts afresh: a key forgotten then is seen as
+// new, and a key whose hash another has (one chance in 2^64) as recorded;
+// either costs the sharing of a value, never correctness. It is safe for
+// concurrent use; the zero value is ready to use.
 type sightings struct {
-	mu    sync.Mutex
-	seed  maphash.Seed
-	slots []uint64 // buckets of sightingsWays hashes with their low bit set; 0: empty
-	used  int      // slots not empty
+	mu     sync.Mutex
+	seed   maphash.Seed
+	hashes map[uint64]struct{}
 }
 
-const (
-	sightingsWays = 4
-	maxSightings  = 1 << 20 // slots: 8 MB
-)
+// maxSightings bounds the hashes remembered: about 8 MB.
+const maxSightings = 1 << 19
 
 // again records key and reports whether it was recorded before.
 func (s *sightings) again(key []byte) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.slots == nil {
+	if s.hashes == nil {
 		s.seed = maphash.MakeSeed()
-		s.slots = make([]uint64, 1024)
+		s.hashes = map[uint64]struct{}{}
 	}
-	h := maphash.Bytes(s.seed, key) | 1
-	b := s.bucket(s.slots, h)
-	for i, v := range b {
-		switch v {
-		case h:
-			return true
-		case 0:
-			b[i] = h
-			s.used++
-			if s.used > len(s.slots)/2 && len(s.slots) < maxSightings {
-				s.grow()
-			}
-			return false
-		}
+	h := maphash.Bytes(s.seed, key)
+	if _, ok := s.hashes[h]; ok {
+		return true
 	}
-	b[h>>62] = h // full: one of them goes
+	if len(s.hashes) >= maxSightings {
+		clear(s.hashes)
+	}
+	s.hashes[h] = struct{}{}
 	return false
-}
-
-// bucket returns the bucket of slots for h, chosen by bits of h that no
-// other use takes (the low one is set, the top two pick a slot to replace).
-func (s *sightings) bucket(slots []uint64, h uint64) []uint64 {
-	i := (h >> 1) & uint64(len(slots)/sightingsWays-1) * sightingsWays
-	return slots[i : i+sightingsWays : i+sightingsWays]
-}
-
-// grow doubles the table, keeping every hash: a bucket's hashes go to
-// two buckets of the new one.
-func (s *sightings) grow() {
-	slots := make([]uint64, 2*len(s.slots))
-	for _, h := range s.slots {
-		if h == 0 {
-			continue
-		}
-		b := s.bucket(slots, h)
-		for i := range b {
-			if b[i] == 0 {
-				b[i] = h
-				break
-			}
-		}
-	}
-	s.slots = slots
 }
