@@ -86,8 +86,9 @@
 // REDACTED, and so are query values such as Okta's clientToken and
 // Logz.io's token. Slack and Teams put their secret in the URL's path:
 // their presets set SecretURLPath, so records, logs and errors show that
-// path redacted too. PagerDuty's routing key is the exception: Events API
-// v2 takes it in the body, which records keep as sent.
+// path redacted too. Events API v2 takes PagerDuty's routing key in the
+// body: the preset makes it a body secret (webhook.Webhook.Secrets), which
+// records, logs and errors show as REDACTED wherever it stands.
 //
 // Presets are plain constructors: there is no registry and nothing happens
 // at init.

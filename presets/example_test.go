@@ -130,9 +130,12 @@ func ExamplePagerDuty() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(w.Name, w.URL, strings.Contains(w.BodyTemplate, `"routing_key": "R0UT1NGKEY0123456789abcdefABCDEF"`))
+	fmt.Println(w.Name, w.URL, strings.Contains(w.BodyTemplate, `"routing_key": "{{secrets.routing_key}}"`))
+	// Printed or logged, the definition shows the key masked.
+	fmt.Println(strings.Contains(fmt.Sprint(w), "R0UT1NGKEY"), strings.Contains(fmt.Sprint(w), `"routing_key":"REDACTED"`))
 	// Output:
 	// pagerduty https://events.eu.pagerduty.com/v2/enqueue true
+	// false true
 }
 
 func ExampleJira() {

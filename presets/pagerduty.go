@@ -6,8 +6,8 @@ import (
 	"github.com/outhook/outhook/webhook"
 )
 
-// pagerDutyBody is PagerDuty's preset body, with routingKey standing for
-// the routing key: a trigger event of Events API v2 whose dedup_key is the
+// pagerDutyBody is PagerDuty's preset body, the routing key taken from
+// the definition's secrets: a trigger event of Events API v2 whose dedup_key is the
 // request's id and the event type (so that each event of a request is its
 // own alert, and a retried delivery does not open a second one), whose
 // severity is error for a failed request and info otherwise, and whose
@@ -18,7 +18,7 @@ import (
 // with a "…" to keep within them, counting UTF-8 bytes (never fewer than
 // characters), those of custom_details as escaped in JSON.
 const pagerDutyBody = `{
-  "routing_key": "routingKey",
+  "routing_key": "{{secrets.routing_key}}",
   "event_action": "trigger",
   "dedup_key": "apono-{{truncateBytes data.id 100 ""}}-{{truncateBytes event_type 40 ""}}",
   "payload": {
@@ -42,7 +42,7 @@ const pagerDutyBody = `{
 }`
 
 // pagerDutyOperationalBody is PagerDuty's body for ForOperationalEvents,
-// with routingKey standing for the routing key: an Events API v2 event
+// the routing key taken from the definition's secrets: an Events API v2 event
 // whose dedup_key names the tenant and the webhook
 // ("outhook/<tenant>/webhook/<webhook_id>", '%' and '/' percent-encoded
 // in each), so that WebhookFailing, WebhookStillFailing, WebhookDisabled
@@ -62,11 +62,11 @@ const pagerDutyBody = `{
 // webhook id of over 100 bytes is cut, so two that differ only past
 // there share an alert), custom_details as escaped in JSON.
 const pagerDutyOperationalBody = `{{#if (eq event_type "WebhookRecovered")}}{
-  "routing_key": "routingKey",
+  "routing_key": "{{secrets.routing_key}}",
   "event_action": "resolve",
   "dedup_key": "outhook/{{truncateBytes (replace data.tenant "%" "%25" "/" "%2F") 110 ""}}/webhook/{{truncateBytes (replace data.webhook_id "%" "%25" "/" "%2F") 110 ""}}"
 }{{else}}{
-  "routing_key": "routingKey",
+  "routing_key": "{{secrets.routing_key}}",
   "event_action": "trigger",
   "dedup_key": "outhook/{{truncateBytes (replace data.tenant "%" "%25" "/" "%2F") 110 ""}}/{{#if (eq event_type "TenantLimitReached")}}limit/{{truncateBytes data.limit.name 20 ""}}{{else}}webhook/{{truncateBytes (replace data.webhook_id "%" "%25" "/" "%2F") 110 ""}}{{/if}}",
   "payload": {
@@ -122,11 +122,15 @@ var pagerDuty = preset{
 // ForOperationalEvents it triggers and resolves an alert per webhook
 // instead (see ForOperationalEvents and the package documentation).
 //
-// Events API v2 takes the routing key in the body, not in a header: it is
-// written into the definition's BodyTemplate, so the key is in the stored
-// definition and in the request body that invocation records keep, which
-// are not redacted. A wrong URL gives a *URLError, an empty routingKey
-// ErrMissingCredential, one with other characters ErrInvalidOption.
+// Events API v2 takes the routing key in the body, not in a header: it
+// is the definition's secret routing_key (webhook.Webhook.Secrets), which
+// the body template refers to, so that the key is sent but shown
+// REDACTED in invocation records, errors, logs, spans and the
+// definition as read back, and sealed in the definition store. A wrong
+// URL gives a *URLError, an empty routingKey ErrMissingCredential, one
+// with other characters than letters and digits ErrInvalidOption; a
+// Dispatcher refuses a key shorter than 4 bytes (webhook.ErrInvalidSecret),
+// which could not be told from the body's other text.
 func PagerDuty(rawURL, routingKey string, opts ...Option) (webhook.Webhook, error) {
 	if routingKey == "" {
 		return webhook.Webhook{}, ErrMissingCredential
@@ -135,13 +139,13 @@ func PagerDuty(rawURL, routingKey string, opts ...Option) (webhook.Webhook, erro
 		return webhook.Webhook{}, invalidArg("PagerDuty's routing key must be letters and digits")
 	}
 	p := pagerDuty
-	p.body = strings.Replace(pagerDutyBody, `"routingKey"`, `"`+routingKey+`"`, 1)
-	p.opsBody = strings.ReplaceAll(pagerDutyOperationalBody, `"routingKey"`, `"`+routingKey+`"`)
+	p.body, p.opsBody = pagerDutyBody, pagerDutyOperationalBody
+	p.secrets = map[string]string{"routing_key": routingKey}
 	return p.build(rawURL, opts)
 }
 
 // alnum reports whether s is a non-empty run of ASCII letters and digits,
-// which stands in a template's JSON string as it is.
+// as PagerDuty's integration keys are.
 func alnum(s string) bool {
 	for _, c := range []byte(s) {
 		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {

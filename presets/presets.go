@@ -300,6 +300,8 @@ type preset struct {
 	// preset takes that option at all (EventJSON's body is "").
 	opsBody   string
 	opsServed bool
+	// secrets are the definition's body secrets (webhook.Webhook.Secrets).
+	secrets map[string]string
 }
 
 // build checks raw against p's shape, applies opts and returns the
@@ -337,7 +339,7 @@ func (p *preset) build(raw string, opts []Option) (webhook.Webhook, error) {
 	}
 	w := webhook.Webhook{
 		Name: name, Active: true, Method: http.MethodPost, URL: c.Target(u.String(), u),
-		BodyTemplate: body, Triggers: triggers, SecretURLPath: p.secretPath,
+		BodyTemplate: body, Triggers: triggers, SecretURLPath: p.secretPath, Secrets: maps.Clone(p.secrets),
 	}
 	if len(p.headers) > 0 || c.clientToken != "" {
 		w.Headers = maps.Clone(p.headers)

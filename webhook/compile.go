@@ -14,10 +14,12 @@ import (
 	"sync/atomic"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/outhook/outhook/accessrequest"
 	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/filter"
+	"github.com/outhook/outhook/internal/bodysecrets"
 	"github.com/outhook/outhook/internal/breaker"
 	"github.com/outhook/outhook/internal/jsondoc"
 	"github.com/outhook/outhook/internal/netguard"
@@ -48,6 +50,7 @@ type hook struct {
 	redactor     atomic.Pointer[redact.Redactor]  // knows this webhook's secrets; made at the first use (see redactorOf)
 	signer       atomic.Pointer[signature.Signer] // made at the first attempt (see signerOf)
 	body         *template.Template
+	secrets      bodysecrets.Values // what the body finds as secrets.<name>; nil when none
 	filter       *filter.Filter
 	validators   *validate.Set
 	timeout      time.Duration
@@ -199,7 +202,7 @@ func (h *hook) redactorOf() *redact.Redactor {
 }
 
 // redactOptions returns what h's redactor knows: the secrets of its URL
-// and of header (its headers), its signing secrets, its URL's path when
+// and of header (its headers), its body's secrets, its signing secrets, its URL's path when
 // secret_url_path is set, the proxy's credentials, the TLS secrets a
 // server may echo, and the OAuth client's secret.
 func (h *hook) redactOptions(header http.Header) []redact.Option {
@@ -208,6 +211,9 @@ func (h *hook) redactOptions(header http.Header) []redact.Option {
 	if u != nil && w.SecretURLPath && strings.Trim(u.Path, "/") != "" {
 		secrets = append(secrets, strings.Trim(u.Path, "/"), strings.Trim(u.EscapedPath(), "/"))
 	}
+	for _, value := range w.Secrets {
+		secrets = append(secrets, bodySecretForms(value)...)
+	}
 	secrets = append(secrets, h.cfg.proxySecrets()...)
 	secrets = append(secrets, echoSecrets(w.TLS)...)
 	opts := []redact.Option{redact.WithSecretsFrom(u, header), redact.WithSecrets(secrets...)}
@@ -215,6 +221,63 @@ func (h *hook) redactOptions(header http.Header) []redact.Option {
 		opts = append(opts, redact.WithSecrets(clientSecretForms(w.Authentication.OAuth)...))
 	}
 	return opts
+}
+
+// bodySecretForms returns a body secret and the form it takes inside a
+// JSON string of a rendered body, which the body template escapes with
+// jsondoc's rules rather than encoding/json's, for the redactor to know
+// both.
+func bodySecretForms(value string) []string {
+	return []string{value, string(jsondoc.AppendEscaped(nil, value))}
+}
+
+// bodyData returns what h's body renders over: e's document, with h's
+// secrets beside its fields when it has any.
+func (h *hook) bodyData(e *event.Event) any { return h.secrets.Data(e.Document()) }
+
+// recordedBody returns body as invocation records keep it: with every
+// secret h knows scrubbed when h's body holds secrets of its own, since
+// those are in it by design; as it is otherwise.
+func (h *hook) recordedBody(body string) string {
+	if h.secrets == nil {
+		return body
+	}
+	return h.redactorOf().Scrub(body)
+}
+
+// checkSecrets refuses body secrets whose names a template could not
+// refer to, and values that are empty, too short to be scrubbed from a
+// body's text, or not UTF-8 (which the body would not carry as given).
+func checkSecrets(secrets map[string]string, fail func(string, error)) {
+	for _, name := range slices.Sorted(maps.Keys(secrets)) {
+		value := secrets[name]
+		switch {
+		case !validSecretName(name):
+			fail("secrets", fmt.Errorf("%w: name %q is not 1 to 100 ASCII letters, digits and '_'", ErrInvalidSecret, name))
+		case value == "":
+			fail("secrets."+name, fmt.Errorf("%w: empty value", ErrInvalidSecret))
+		case len(value) < minSecretLen:
+			fail("secrets."+name, fmt.Errorf("%w: value shorter than %d bytes, too short to be redacted from the body", ErrInvalidSecret, minSecretLen))
+		case !utf8.ValidString(value):
+			fail("secrets."+name, fmt.Errorf("%w: value is not valid UTF-8", ErrInvalidSecret))
+		}
+	}
+}
+
+// minSecretLen is the shortest body secret: the redactor scrubs no
+// shorter secret from free text.
+const minSecretLen = 4
+
+func validSecretName(name string) bool {
+	if name == "" || len(name) > 100 {
+		return false
+	}
+	for _, c := range []byte(name) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 var methods = []string{http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodGet}
@@ -267,6 +330,8 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 		}
 		given[http.CanonicalHeaderKey(name)] = name
 	}
+	checkSecrets(w.Secrets, fail)
+	h.secrets = bodysecrets.New(w.Secrets)
 	h.cfg = c
 	header := h.buildHeader(w.Headers, u) // made again at the first attempt (see headerOf)
 	if len(w.SigningSecrets) > 0 {
@@ -316,7 +381,22 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 		if err != nil {
 			errs = append(errs, templateErrors(w.Name, err)...)
 		} else {
+			checked := make([]template.Schema, 0, len(schemas)+1)
 			for _, s := range schemas {
+				checked = append(checked, s)
+			}
+			if len(w.Secrets) > 0 {
+				// Each schema knows the secrets; without one, only the
+				// secrets' names are checked.
+				names := slices.Collect(maps.Keys(w.Secrets))
+				if len(checked) == 0 {
+					checked = append(checked, nil)
+				}
+				for i, s := range checked {
+					checked[i] = bodysecrets.Schema(s, names)
+				}
+			}
+			for _, s := range checked {
 				if err := t.Check(s); err != nil {
 					errs = append(errs, templateErrors(w.Name, err)...)
 					break
@@ -676,8 +756,11 @@ func templateErrors(name string, err error) DefinitionErrors {
 	}
 	out := make(DefinitionErrors, len(list))
 	for i, te := range list {
-		out[i] = &DefinitionError{Webhook: name, Field: "body_template", Line: te.Line, Column: te.Column,
-			Err: fmt.Errorf("%w: %w", ErrInvalidTemplate, stripPosition(te))}
+		err := fmt.Errorf("%w: %w", ErrInvalidTemplate, stripPosition(te))
+		if errors.Is(te, template.ErrUnknownField) && strings.HasPrefix(strings.TrimPrefix(te.Path, "@root."), bodysecrets.Root+".") {
+			err = fmt.Errorf("%w: %w: %w", ErrInvalidTemplate, ErrInvalidSecret, stripPosition(te))
+		}
+		out[i] = &DefinitionError{Webhook: name, Field: "body_template", Line: te.Line, Column: te.Column, Err: err}
 	}
 	return out
 }

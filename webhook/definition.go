@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
@@ -27,8 +28,8 @@ import (
 //
 // Printed, it shows its secrets redacted, as invocation records do: String,
 // GoString, Format (every fmt verb, %v, %+v, %#v, %s, %q and %x among them)
-// and LogValue hide the values of headers that are not safe, the signing
-// secrets (whsec_REDACTED), and the URL's userinfo, query values and, with
+// and LogValue hide the values of headers that are not safe, of Secrets,
+// the signing secrets (whsec_REDACTED), and the URL's userinfo, query values and, with
 // SecretURLPath, its path; those secrets are scrubbed wherever else they
 // appear, but for the tags of a templated URL, which are no secret and
 // are shown as written. Its JSON is not redacted: JSON is the stored
@@ -80,8 +81,25 @@ type Webhook struct {
 	Headers map[string]string `json:"headers,omitempty"`
 	// BodyTemplate is a Handlebars/mustache template over the event; the
 	// rendered body must be valid JSON (see package template). Empty means
-	// the whole event as JSON.
+	// the whole event as JSON. It finds Secrets as secrets.<name>, beside
+	// the event's fields (an event field named secrets is hidden when
+	// Secrets is set); a name that Secrets lacks is refused when the
+	// webhook is added.
 	BodyTemplate string `json:"body_template,omitempty"`
+	// Secrets are values the body template refers to by name, for a target
+	// that takes a credential in the body rather than in a header
+	// (PagerDuty's routing key): {"routing_key": "..."} with
+	// "routing_key": "{{secrets.routing_key}}" in the template. The body is
+	// sent with the values; as header values, they are redacted everywhere
+	// else: in invocation records (the request body and the response
+	// show REDACTED wherever a value, or its JSON-escaped form, stands,
+	// in ordinary text too), errors, logs, spans and printed definitions,
+	// and sealed in the definition store. Place a value in the template as
+	// it is: one a helper changes or cuts is no longer found to redact.
+	// Names are 1 to 100 ASCII letters, digits and '_'; values are valid
+	// UTF-8 of at least 4 bytes, since a shorter one could not be told from
+	// the body's other text.
+	Secrets map[string]string `json:"secrets,omitempty"`
 	// Triggers lists the event types the webhook receives; at least one.
 	Triggers []event.Trigger `json:"triggers"`
 	// Filters restrict which events of those types the webhook receives. In
@@ -242,6 +260,7 @@ func (w Webhook) clone() Webhook {
 		}
 		w.Headers = h
 	}
+	w.Secrets = maps.Clone(w.Secrets)
 	w.Triggers = append([]event.Trigger(nil), w.Triggers...)
 	w.SigningSecrets = append([]string(nil), w.SigningSecrets...)
 	if w.ResponseValidators != nil {
@@ -297,6 +316,9 @@ func (w Webhook) redacted() Webhook {
 	if u != nil && templated(w.URL) {
 		secretsURL = withoutTags(w.URL, u) // a tag's text is no secret, and may stand in the path too
 	}
+	for _, value := range w.Secrets {
+		secrets = append(secrets, bodySecretForms(value)...)
+	}
 	r := redact.New(redact.WithSecretsFrom(secretsURL, header), redact.WithSecrets(secrets...))
 	switch {
 	case u != nil && templated(w.URL):
@@ -308,6 +330,9 @@ func (w Webhook) redacted() Webhook {
 	}
 	for name, value := range w.Headers {
 		w.Headers[name] = r.Values(name, []string{value})[0]
+	}
+	for name := range w.Secrets {
+		w.Secrets[name] = redact.Redacted
 	}
 	for i, secret := range w.SigningSecrets {
 		kind := ""
@@ -354,7 +379,7 @@ func (w Webhook) Format(f fmt.State, verb rune) {
 
 // LogValue makes log/slog write the fields that say which webhook this is
 // and where it sends: id, name, active, url, the action, and the headers,
-// signing secrets and OAuth client when there are any, redacted.
+// secrets, signing secrets and OAuth client when there are any, redacted.
 func (w Webhook) LogValue() slog.Value {
 	r := w.redacted()
 	attrs := []slog.Attr{slog.String("id", r.ID), slog.String("name", r.Name), slog.Bool("active", r.Active), slog.String("url", r.URL)}
@@ -363,6 +388,9 @@ func (w Webhook) LogValue() slog.Value {
 	}
 	if len(r.Headers) > 0 {
 		attrs = append(attrs, slog.Any("headers", r.Headers))
+	}
+	if len(r.Secrets) > 0 {
+		attrs = append(attrs, slog.Any("secrets", r.Secrets))
 	}
 	if len(r.SigningSecrets) > 0 {
 		attrs = append(attrs, slog.Any("signing_secrets", r.SigningSecrets))

@@ -445,7 +445,7 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt 
 	}
 	ctx, span := d.tel.startAttempt(ctx, h, del, header)
 	defer func() { d.tel.endAttempt(ctx, span, a) }()
-	a.request = RecordedRequest{Method: h.method, URL: recordedURL, Header: h.recordedHeader(header, d.tel.propagator != nil), Body: del.body}
+	a.request = RecordedRequest{Method: h.method, URL: recordedURL, Header: h.recordedHeader(header, d.tel.propagator != nil), Body: h.recordedBody(del.body)}
 	if t := del.target; t != nil {
 		for name, values := range t.header {
 			if sameValues(header[name], values) { // not replaced by the attempt's own
@@ -701,7 +701,7 @@ func (h *hook) render(e *event.Event) (string, error) {
 	}
 	buf := renderBuffers.Get().(*[]byte)
 	defer renderBuffers.Put(buf)
-	out, err := h.body.Append((*buf)[:0], e.Document())
+	out, err := h.body.Append((*buf)[:0], h.bodyData(e))
 	if cap(out) <= 64<<10 { // an outsized body does not pin its buffer
 		*buf = out
 	}

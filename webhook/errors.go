@@ -37,6 +37,10 @@ var (
 	ErrInvalidValidator   = errors.New("invalid response validator")
 	ErrInvalidTimeout     = errors.New("timeout out of range")
 	ErrInvalidSettings    = errors.New("invalid delivery settings")
+	// ErrInvalidSecret: a body secret (Webhook.Secrets) whose name or
+	// value is refused, or one the body template names and Secrets lacks
+	// (then with template.ErrUnknownField, at its line and column).
+	ErrInvalidSecret = errors.New("invalid secret")
 	// ErrSecretRequired: a secret left masked or omitted by Tenant.Update
 	// or TestDefinition, for another URL than the stored one.
 	ErrSecretRequired = errors.New("secret required")

@@ -70,8 +70,10 @@ func (t *Tenant) Create(ctx context.Context, w Webhook, actor string) (Webhook, 
 // w.Version (zero: whatever version), and returns it as stored, secrets
 // masked. Secrets are write-only, so w may leave them as Get showed
 // them: a nil Headers keeps every header, a header whose value is the
-// masked one keeps its value, a nil SigningSecrets keeps them all, a
-// signing secret given masked keeps the one at its position, and a URL
+// masked one keeps its value, a nil Secrets keeps every body secret, a
+// body secret whose value is the masked one keeps its value (another name
+// is a new secret, and a name left out is dropped), a nil SigningSecrets
+// keeps them all, a signing secret given masked keeps the one at its position, and a URL
 // given masked keeps the URL (as secret as it was: SecretURLPath may not
 // be turned off for it), a nil Authentication keeps it, and an OAuth
 // client secret given masked keeps it while the token endpoint's URL
@@ -446,7 +448,7 @@ func sortedTriggers(m map[event.Trigger]*event.Schema) []event.Trigger {
 
 // keepSecrets gives w the secrets of old that w leaves masked or omits
 // (see Tenant.Update), as long as w's URL and action are old's. A secret is sent (a
-// header, the URL's credentials) or signs what is sent (a signing secret)
+// header, a body secret, the URL's credentials) or signs what is sent (a signing secret)
 // to the URL it was given for only: were it kept for another, whoever
 // may edit the webhook could point it at an endpoint of theirs and be
 // sent the stored Authorization header. Another path is no safer than
@@ -488,6 +490,19 @@ func keepSecrets(w, old Webhook) (Webhook, error) {
 						kept = append(kept, "headers."+name)
 					}
 				}
+			}
+		}
+	}
+	if w.Secrets == nil {
+		w.Secrets = maps.Clone(old.Secrets)
+		for name := range old.Secrets {
+			kept = append(kept, "secrets."+name)
+		}
+	} else {
+		for name, value := range w.Secrets {
+			if oldValue, ok := old.Secrets[name]; ok && value == shown.Secrets[name] {
+				w.Secrets[name] = oldValue
+				kept = append(kept, "secrets."+name)
 			}
 		}
 	}

@@ -459,6 +459,12 @@ func (r *Redactor) String(s string) string {
 	return r.scrub(s)
 }
 
+// Scrub returns s with every known secret scrubbed, as String does, but
+// its URLs left as they are: for text the secrets were put into on
+// purpose (a request body rendered from a template that holds them),
+// whose other URLs are no secret.
+func (r *Redactor) Scrub(s string) string { return r.scrub(s) }
+
 // Truncated returns s, the start of a longer text cut at any byte (a
 // response body read up to a limit), redacted as String does, and with its
 // end replaced by Redacted when that end is the beginning of a known

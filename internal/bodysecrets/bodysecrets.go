@@ -1,0 +1,89 @@
+// Package bodysecrets lets a body template refer to a webhook's named
+// secrets as secrets.<name>, beside the event's own fields: the data a
+// body renders over, and the schema it is checked against.
+package bodysecrets
+
+import (
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/outhook/outhook/internal/jsondoc"
+	"github.com/outhook/outhook/template"
+)
+
+// Root is the name under which a template finds the secrets.
+const Root = "secrets"
+
+// Values holds a webhook's secrets as a template reads them.
+type Values map[string]any
+
+// New returns the secrets as a template reads them; nil when there are
+// none.
+func New(secrets map[string]string) Values {
+	if len(secrets) == 0 {
+		return nil
+	}
+	v := make(Values, len(secrets))
+	for name, value := range secrets {
+		v[name] = value
+	}
+	return v
+}
+
+// Data returns what a body renders over: doc itself without secrets, or
+// else an object of doc's members and the secrets under Root, which hides
+// a member of doc so named.
+func (v Values) Data(doc any) any {
+	if v == nil {
+		return doc
+	}
+	root := make(map[string]any, jsondoc.Len(doc)+1)
+	for name, value := range jsondoc.Members(doc) {
+		root[name] = value
+	}
+	root[Root] = map[string]any(v)
+	return root
+}
+
+// Schema returns base with the secrets named: Root is an object and each
+// Root.<name> a string, and nothing else under Root is known. A nil base
+// knows any other path, for events without a schema.
+func Schema(base template.Schema, names []string) template.Schema {
+	return &schema{base: base, names: slices.Sorted(slices.Values(names))}
+}
+
+// Names returns the names of secrets in order.
+func Names(secrets map[string]string) []string { return slices.Sorted(maps.Keys(secrets)) }
+
+type schema struct {
+	base  template.Schema
+	names []string
+}
+
+func (s *schema) Lookup(path string) (string, bool) {
+	if path == Root {
+		return "object", true
+	}
+	if name, ok := strings.CutPrefix(path, Root+"."); ok {
+		if _, found := slices.BinarySearch(s.names, name); found {
+			return "string", true
+		}
+		return "", false
+	}
+	if s.base == nil {
+		return "any", true
+	}
+	return s.base.Lookup(path)
+}
+
+func (s *schema) Paths() []string {
+	var paths []string
+	if s.base != nil {
+		paths = s.base.Paths()
+	}
+	for _, name := range s.names {
+		paths = append(paths, Root+"."+name)
+	}
+	return paths
+}
