@@ -30,8 +30,8 @@
 // CrossOriginProtection), and every page is served with a content security
 // policy that admits the console's own script and style only.
 //
-// Secrets never reach a page: header values and signing secrets show
-// masked, as the Dispatcher's Tenant view returns them, and a form sent
+// Secrets never reach a page: header values, body secrets and signing
+// secrets show masked, as the Dispatcher's Tenant view returns them, and a form sent
 // back with a masked value keeps the stored one (for the same URL only, see
 // webhook.Tenant.Update). A secret typed into a form that is then refused
 // is not sent back either; the page asks for it again.

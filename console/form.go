@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"sort"
@@ -28,7 +29,10 @@ type form struct {
 	SecretURLPath bool
 	Headers       []headerRow
 	BodyTemplate  string
-	Triggers      []event.Trigger
+	// Secrets are the body's secrets, a name and a value each, masked
+	// once saved.
+	Secrets  []headerRow
+	Triggers []event.Trigger
 	// Filters and Conditions build a filter of the filters form.
 	Filters    []filterRow
 	Approval   string
@@ -214,6 +218,9 @@ func formOf(w webhook.Webhook) form {
 	for _, k := range names {
 		f.Headers = append(f.Headers, headerRow{Key: k, Value: w.Headers[k]})
 	}
+	for _, name := range slices.Sorted(maps.Keys(w.Secrets)) {
+		f.Secrets = append(f.Secrets, headerRow{Key: name, Value: w.Secrets[name]})
+	}
 	if w.Filters != nil {
 		if fs, ok := w.Filters.Filters(); ok {
 			for _, d := range dimensions {
@@ -348,6 +355,13 @@ func readForm(values url.Values) form {
 			f.Headers = append(f.Headers, row)
 		}
 	}
+	for _, i := range rowIndexes(values, "secrets") {
+		p := "secrets." + i + "."
+		row := headerRow{Key: strings.TrimSpace(values.Get(p + "key")), Value: values.Get(p + "value")}
+		if row.Key != "" || row.Value != "" {
+			f.Secrets = append(f.Secrets, row)
+		}
+	}
 	for _, i := range rowIndexes(values, "filters") {
 		p := "filters." + i + "."
 		row := filterRow{Dimension: values.Get(p + "dimension"), Values: nonEmpty(values[p+"values"])}
@@ -474,6 +488,18 @@ func (f form) webhook() (webhook.Webhook, []fieldError) {
 		}
 	} else {
 		w.Headers = map[string]string{}
+	}
+	w.Secrets = make(map[string]string, len(f.Secrets)) // none sent means none kept
+	for i, s := range f.Secrets {
+		field := fmt.Sprintf("secrets[%d]", i)
+		switch _, twice := w.Secrets[s.Key]; {
+		case s.Key == "":
+			errs = append(errs, fieldError{Field: field, Message: "give the secret a name"})
+		case twice:
+			errs = append(errs, fieldError{Field: field, Message: fmt.Sprintf("the secret %s is given twice", s.Key)})
+		default:
+			w.Secrets[s.Key] = s.Value
+		}
 	}
 	if f.TimeoutInSec != "" {
 		n, err := strconv.Atoi(f.TimeoutInSec)

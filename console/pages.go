@@ -391,6 +391,12 @@ func (h *Handler) withoutTypedSecrets(c *request, f *form) (bool, error) {
 			h.Value, blanked = "", true
 		}
 	}
+	for i := range f.Secrets {
+		s := &f.Secrets[i]
+		if shown, ok := stored.Secrets[s.Key]; s.Value != "" && (!ok || s.Value != shown) {
+			s.Value, blanked = "", true
+		}
+	}
 	if o := f.OAuth; o != nil && o.ClientSecret != "" {
 		a := stored.Authentication
 		if a == nil || a.OAuth == nil || a.OAuth.ClientSecret != o.ClientSecret {
