@@ -41,8 +41,9 @@
 //	POST   /erasures                          erase the tenant's history and queue ({"all":true}, a webhook's, an event id's)
 //	GET    /erasures                          the erasures made, newest first
 //
-// Secrets are write-only: answers mask header values, signing secrets and
-// a URL's credentials; an update that omits headers or signing secrets,
+// Secrets are write-only: answers mask header values, body secrets
+// (secrets), signing secrets and a URL's credentials; an update that omits
+// headers, body secrets or signing secrets,
 // or sends a value back masked, keeps the stored one, as long as the URL
 // stays the same. One that gives another URL must give the secrets
 // again, or none: otherwise it is refused (definition-invalid, each

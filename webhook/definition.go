@@ -519,8 +519,8 @@ func LoadWebhooks(path string) ([]Webhook, error) {
 }
 
 // EncodeWebhooks writes definitions as the {"webhooks": [...]} object that
-// DecodeWebhooks reads, indented for people. Header values are written in
-// clear: this is the stored form, not a log.
+// DecodeWebhooks reads, indented for people. Header values and body
+// secrets are written in clear: this is the stored form, not a log.
 func EncodeWebhooks(w io.Writer, hooks []Webhook) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

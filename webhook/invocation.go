@@ -88,7 +88,9 @@ type Invocation struct {
 // Succeeded reports whether the invocation delivered its event.
 func (inv *Invocation) Succeeded() bool { return inv.Outcome == Delivered }
 
-// RecordedRequest is a request as it was sent, with secrets redacted.
+// RecordedRequest is a request as it was sent, with secrets redacted. The
+// body is as sent unless the webhook has body secrets (Webhook.Secrets):
+// then every secret of the webhook is REDACTED wherever it stands in it.
 type RecordedRequest struct {
 	Method string      `json:"method"`
 	URL    string      `json:"url"`
