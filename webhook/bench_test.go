@@ -149,8 +149,9 @@ func BenchmarkDeliveryCost(b *testing.B) {
 		}
 	})
 	// inline/operational adds WithOperationalEvents: its detector sees
-	// every attempt.
-	for _, engine := range []string{"inline", "memory", "inline/operational"} {
+	// every attempt. inline/secret sends a body secret, which the record
+	// shows redacted.
+	for _, engine := range []string{"inline", "memory", "inline/operational", "inline/secret"} {
 		b.Run("outhook/engine="+engine, func(b *testing.B) {
 			var delivered, failed atomic.Int64
 			// Publishers wait for room: the benchmark measures deliveries,
@@ -172,6 +173,11 @@ func BenchmarkDeliveryCost(b *testing.B) {
 			d, err := webhook.New(opts...)
 			if err != nil {
 				b.Fatal(err)
+			}
+			w := w
+			if engine == "inline/secret" {
+				w.Secrets = map[string]string{"key": "R0UT1NGKEY0123456789abcdefABCDEF"}
+				w.BodyTemplate = `{"key":"{{secrets.key}}","body":{"event":"New Apono {{event_type}} request made by {{data.requester.name}}"}}`
 			}
 			if _, err := d.Add(w); err != nil {
 				b.Fatal(err)
