@@ -46,11 +46,12 @@ func TestHandlebarsProbe(t *testing.T) {
 	cases := probeCases(seed, n)
 	results := runHandlebars(t, script, cases)
 	hbRunDerived(t, script, cases)
-	var same, explained, failed int
+	var same, refused, explained, failed int
 	for i, c := range cases {
 		hb := results[i]
 		oh := hbRenderOuthook(c)
 		if hb.Out == nil && oh.parseErr != nil {
+			refused++
 			// Refused by both: Outhook's error must say where.
 			var e *template.Error
 			if !errors.As(oh.parseErr, &e) || e.Line == 0 || e.Column == 0 {
@@ -72,7 +73,8 @@ func TestHandlebarsProbe(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("seed %d: %d templates, %d same, %d explained, %d different", seed, len(cases), same, explained, failed)
+	t.Logf("seed %d: %d templates, %d same (%d refused by both), %d explained, %d different",
+		seed, len(cases), same, refused, explained, failed)
 }
 
 // probeData is what every generated template renders: values of every JSON
@@ -383,7 +385,7 @@ func (g *probeGen) block() string {
 
 // breakTemplate makes a template that is probably not valid Handlebars.
 func (g *probeGen) breakTemplate(src string) string {
-	switch g.r.IntN(8) {
+	switch g.r.IntN(9) {
 	case 0:
 		if i := strings.LastIndex(src, "}}"); i >= 0 {
 			return src[:i] + src[i+2:]
@@ -400,6 +402,10 @@ func (g *probeGen) breakTemplate(src string) string {
 		return src + "{{" + g.pick("a b c=", "(upper", "x.[y", "@", "../", "#if t}}{{/unless", "> ", "!--")
 	case 6:
 		return src + "{{{name}}"
+	case 7:
+		// A helper that does not exist: handlebars.js fails when it
+		// renders, Outhook at Parse.
+		return src + g.pick("{{shout name}}", "{{#shout name}}x{{/shout}}", "{{upper (shout name)}}", "{{#if (shout)}}x{{/if}}")
 	}
 	if g.json {
 		// Deliberately read as the tag then a } in JSON mode.
