@@ -217,7 +217,12 @@ func (g *probeGen) tilde(open, body, close string) string {
 		close = "~" + close
 	}
 	if g.r.IntN(3) == 0 {
-		body = " " + body + " "
+		// Spaces go inside the sigil: handlebars.js refuses {{ #if x}}.
+		sigil := ""
+		if strings.IndexByte("#/&^>", body[0]) >= 0 {
+			sigil, body = body[:1], body[1:]
+		}
+		body = sigil + " " + strings.TrimSpace(body) + " "
 	}
 	return open + body + close
 }
