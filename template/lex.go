@@ -325,12 +325,13 @@ func lex(src *source, left, right string, braces bool) ([]token, error) {
 				last.text = strings.TrimRight(last.text, " \t\r\n")
 			}
 		}
-		n := len(toks)
 		addText(pos, textEnd)
 		if endsFirst != nil {
+			// The text since the tag before, which escaped text may have
+			// split in two.
 			endsFirst.firstText = -1
-			if len(toks) > n {
-				endsFirst.firstText = n
+			if k := len(toks) - 1; k >= 0 && toks[k].kind == tokText && toks[k].pos >= lastEnd {
+				endsFirst.firstText = k
 			}
 		}
 		if kind == tokDelim {
