@@ -11,7 +11,8 @@
 // Two schemes are supported:
 //
 //   - v1, HMAC-SHA256 with a shared secret of 24 to 64 bytes, written
-//     whsec_ followed by the standard base64 of the bytes;
+//     whsec_ followed by the standard base64 of the bytes (ParseSecret also
+//     takes the base64 without whsec_, as the reference libraries do);
 //   - v1a, ed25519, with a private key written whsk_ followed by the
 //     standard base64 of the key (either the 32-byte seed or the 64-byte
 //     seed-and-public-key form of crypto/ed25519) and a public key written
@@ -28,7 +29,10 @@
 // requests: sign with the old and the new secret until every receiver has
 // the new one. A Verifier accepts a request when any signature in it matches
 // any of its secrets and the timestamp lies within a tolerance of the time
-// it is given.
+// it is given (five minutes by default, either way); a timestamp outside
+// it is ErrTimestampTooOld or ErrTimestampTooNew. As the reference
+// libraries compare the base64 text of a signature, an entry whose base64
+// is not the canonical text of its bytes matches nothing.
 //
 // Neither signing nor verification reads the clock: the time is always a
 // parameter, so tests need no fake clock. Secrets never appear in error

@@ -101,7 +101,9 @@ func (k *key) mac(id string, ts, body, dst []byte) []byte {
 }
 
 // ParseSecret parses a secret written whsec_<base64>, whsk_<base64> or
-// whpk_<base64>, in standard base64 with its '=' padding, as the reference
+// whpk_<base64>, or a v1 secret written as bare <base64> without its
+// whsec_ prefix, as the reference libraries also take it. The base64 is
+// standard base64 with its '=' padding, as the reference
 // Standard Webhooks verifiers decode it: text they would refuse (unpadded,
 // or with line breaks, which Go's decoder skips) is refused here too, so a
 // secret that signs here verifies at the receiver. A
@@ -121,10 +123,15 @@ func ParseSecret(text string) (Secret, error) {
 		}
 	}
 	if !ok {
-		return Secret{}, fmt.Errorf("%w: want the prefix %s, %s or %s", ErrInvalidSecret, prefixHMAC, prefixPrivate, prefixPublic)
+		// The reference libraries take a v1 secret without its prefix too.
+		// Base64 has no '_', so bare text is never one of the prefixes.
+		prefix, rest = prefixHMAC, text
 	}
 	raw, err := decodeKey(prefix, rest)
-	if err != nil {
+	if err != nil || !ok && len(raw) == 0 {
+		if !ok {
+			return Secret{}, fmt.Errorf("%w: want the prefix %s, %s or %s, or the standard base64 of a v1 secret", ErrInvalidSecret, prefixHMAC, prefixPrivate, prefixPublic)
+		}
 		return Secret{}, err
 	}
 	switch prefix {

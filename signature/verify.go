@@ -32,6 +32,14 @@ var (
 	// ErrTimestampOutOfRange means webhook-timestamp lies further than the
 	// tolerance from the time of verification.
 	ErrTimestampOutOfRange = errors.New("signature: timestamp outside the tolerance")
+	// ErrTimestampTooOld means webhook-timestamp lies more than the
+	// tolerance before the time of verification. It wraps
+	// ErrTimestampOutOfRange.
+	ErrTimestampTooOld = fmt.Errorf("signature: timestamp too old: %w", ErrTimestampOutOfRange)
+	// ErrTimestampTooNew means webhook-timestamp lies more than the
+	// tolerance after the time of verification. It wraps
+	// ErrTimestampOutOfRange.
+	ErrTimestampTooNew = fmt.Errorf("signature: timestamp too new: %w", ErrTimestampOutOfRange)
 	// ErrInvalidSignature means no signature in webhook-signature matches
 	// any of the Verifier's secrets.
 	ErrInvalidSignature = errors.New("signature: no matching signature")
@@ -71,9 +79,12 @@ func NewVerifier(tolerance time.Duration, secrets ...Secret) (*Verifier, error) 
 // now and at least one signature in webhook-signature (all its values,
 // space-separated entries, the first MaxSignatures of them) matches one of
 // the Verifier's secrets; entries of unknown versions or that do not parse
-// are skipped. Otherwise the error wraps ErrInvalidHeader,
-// ErrTimestampOutOfRange or ErrInvalidSignature. Signatures are compared in
-// constant time.
+// are skipped, and so are entries whose base64 is not the canonical text
+// of its bytes (other padding bits, line breaks), which the reference
+// libraries, comparing texts, would not match either. Otherwise the error
+// wraps ErrInvalidHeader, ErrTimestampTooOld or ErrTimestampTooNew (both
+// ErrTimestampOutOfRange), or ErrInvalidSignature. Signatures are compared
+// in constant time.
 func (v *Verifier) Verify(h http.Header, body []byte, now time.Time) error {
 	id := h.Get(HeaderID)
 	tsText := h.Get(HeaderTimestamp)
@@ -90,8 +101,11 @@ func (v *Verifier) Verify(h http.Header, body []byte, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	if skew := now.Sub(time.Unix(ts, 0)); skew > v.tolerance || skew < -v.tolerance {
-		return fmt.Errorf("%w: %s is %v from now; the tolerance is %v", ErrTimestampOutOfRange, HeaderTimestamp, skew.Truncate(time.Second), v.tolerance)
+	switch skew := now.Sub(time.Unix(ts, 0)); {
+	case skew > v.tolerance:
+		return fmt.Errorf("%w: %s is %v before now; the tolerance is %v", ErrTimestampTooOld, HeaderTimestamp, skew.Truncate(time.Second), v.tolerance)
+	case skew < -v.tolerance:
+		return fmt.Errorf("%w: %s is %v after now; the tolerance is %v", ErrTimestampTooNew, HeaderTimestamp, -skew.Truncate(time.Second), v.tolerance)
 	}
 
 	tsBytes := []byte(tsText)
@@ -116,7 +130,13 @@ func (v *Verifier) Verify(h http.Header, body []byte, now time.Time) error {
 			if !ok || base64.StdEncoding.DecodedLen(len(b64)) > len(dec) {
 				continue
 			}
-			n, err := base64.StdEncoding.Decode(dec[:], []byte(b64))
+			// One text per signature, as the reference libraries compare
+			// it: the strict decoder refuses other padding bits, and line
+			// breaks, which any decoder skips, are refused here.
+			if strings.ContainsAny(b64, "\r\n") {
+				continue
+			}
+			n, err := strictBase64.Decode(dec[:], []byte(b64))
 			if err != nil {
 				continue
 			}
@@ -149,6 +169,9 @@ func (v *Verifier) Verify(h http.Header, body []byte, now time.Time) error {
 	}
 	return ErrInvalidSignature
 }
+
+// strictBase64 decodes only the canonical text of each byte string.
+var strictBase64 = base64.StdEncoding.Strict()
 
 // parseTimestamp reads unix seconds written as decimal digits.
 func parseTimestamp(text string) (int64, error) {

@@ -142,7 +142,10 @@
 //     array, or a scalar of the same kind and value), as {{#with this}},
 //     adds no level for ../: handlebars.js compares them with ==;
 //   - x.length is the count of an array or the length of a string in
-//     UTF-16 units (an object's own length member otherwise);
+//     UTF-16 units (an object's own length member otherwise), and x.[i]
+//     of a string its UTF-16 unit i (U+FFFD for half of a surrogate
+//     pair); only the canonical text of an index names an element, so
+//     xs.[01] is the member "01", missing from an array;
 //   - true, false, null, undefined, string literals and numbers
 //     (-?[0-9]+(.[0-9]+)?, so 1e3 is a name) are literals as parameters,
 //     while a tag made of a single literal is the name it spells: {{"a b"}}
@@ -164,11 +167,28 @@
 //   - a block, comment, else or partial tag alone on its line takes the
 //     line even with a ~ on one side, which trims only that side (and, on
 //     the left of a partial, its indentation);
+//   - standalone tags follow handlebars.js where it judges a tag by the
+//     block as a whole: the close tag of an {{else if}} chain with a last
+//     {{else}} takes its line when the part after the first else ends a
+//     line, whatever stands before it on its own line, and leaves the
+//     indentation before it (a ~ before it trims the end of that first
+//     part too); in {{^x}}A{{else}}B{{/x}}, whose parts handlebars.js
+//     swaps, the open tag is judged by the start of B (whose first line
+//     it takes), the else by the end of B and the start of A, the close
+//     by the end of A; and a partial whose indentation the ~ of the tag
+//     before it removed (a value, partial, comment or close tag, not an
+//     open or else tag) indents nothing;
 //   - a partial tag alone on its line writes its indentation at the start
 //     of every line the partial outputs, those that values write included;
 //   - {{^if x}}, {{^each xs}} and the like swap the two parts of the block;
 //     {{#if x includeZero=true}} counts 0 as true; {{log …}} renders
 //     nothing;
+//   - a subexpression (x) whose x is no helper calls the value of x, as
+//     handlebars.js does: false, null, a missing field, 0 and "" give a
+//     missing value, and any other value fails Execute with the position
+//     (x not being a function), but for a lone block parameter, which is
+//     its value; a tag cannot begin with a subexpression, so {{(x)}} is a
+//     Parse error;
 //   - a helper's optional arguments may be given as hash arguments:
 //     {{join xs sep="-"}}, {{time x layout="DateOnly"}},
 //     {{truncate x 100 ellipsis="..."}}; one that skips optional
@@ -235,10 +255,14 @@
 //     refuses to parse.
 //   - A tag followed by a }, as in {"n": {{n}}}, is the tag then the };
 //     handlebars.js reads }}} as the end of a triple-stash (and }}}} as
-//     that of a raw block) and refuses the template.
+//     that of a raw block) and refuses the template. Only in JSON mode: in
+//     the HTML and Text modes of the Handlebars dialect, }} followed by }
+//     is a Parse error, as there (but after ~}}, a comment or a plain
+//     {{else}}).
 //   - In the Text mode, two numbers written by adjacent tags, as in
 //     {{@../index}}{{@index}}, are written one after the other; handlebars.js
-//     with noEscape adds them up.
+//     with noEscape adds them up, as it does in every mode for two
+//     {{{x}}} or {{& x}} tags with nothing written between them.
 //
 // And one that the corpus does not show: the members of a partial's hash
 // context come in no fixed order for {{#each this}}.
@@ -257,7 +281,10 @@
 //	{{eq a b}} {{ne a b}}  compare by JSON meaning (numbers by value)
 //	{{default x y}}        y when x is missing, null or ""
 //	{{join list [sep]}}    the elements' text, separated by sep (", ")
-//	{{lookup x key}}       the member or element key of x
+//	{{lookup x key}}       the member or element key of x (a string's
+//	                       length or UTF-16 unit too, as for paths), or x
+//	                       itself when it is false, null, missing, 0 or ""
+//	                       (handlebars.js gives it back)
 //	{{time x [layout]}}    epoch seconds (1773134100.482913204, kept to the
 //	                       nanosecond) formatted in UTC, RFC 3339 by default;
 //	                       layout is a Go layout or a name such as

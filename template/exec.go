@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"reflect"
+	"slices"
 	"strconv"
 
 	"github.com/outhook/outhook/internal/jsondoc"
@@ -327,10 +328,10 @@ func (s *state) lookup(e *expr) (any, bool) {
 				c = d.Get(e.segs[0].key)
 			}
 			if c != nil {
-				if c = walk(c, e.segs[1:]); c != nil {
-					return c, true
+				if w := walk(c, e.segs[1:]); w != nil {
+					return w, true
 				}
-				return nil, false
+				return walkChars(c, e.segs[1:])
 			}
 			if i == 0 || e.local {
 				return nil, false
@@ -370,7 +371,7 @@ func walkAny(v any, segs []seg) (any, bool) {
 			if d := walk(x, segs[i:]); d != nil {
 				return d, true
 			}
-			return nil, false
+			return walkChars(x, segs[i:])
 		default:
 			c, ok := member(v, segs[i])
 			if !ok {
@@ -380,6 +381,23 @@ func walkAny(v any, segs []seg) (any, bool) {
 		}
 	}
 	return jsondoc.Normalize(v), true
+}
+
+// walkChars follows segs down d where walk found nothing, for an index
+// into a string, which names one of its characters.
+func walkChars(d *jsondoc.Value, segs []seg) (any, bool) {
+	if !slices.ContainsFunc(segs, func(sg seg) bool { return sg.idx >= 0 }) {
+		return nil, false
+	}
+	var v any = d
+	for _, sg := range segs {
+		c, ok := member(v, sg)
+		if !ok {
+			return nil, false
+		}
+		v = c
+	}
+	return v, true
 }
 
 // walk follows segs down a parsed document.
@@ -436,10 +454,10 @@ func (s *state) lookupAny(e *expr) (any, bool) {
 		segs = segs[1:]
 	}
 	if d, ok := v.(*jsondoc.Value); ok && !e.length {
-		// A parsed document: its children are documents too.
-		for i := range segs {
-			sg := &segs[i]
-			if sg.idx >= 0 && d.Kind() == jsondoc.Array {
+		// A parsed document: its children are documents too, but for the
+		// characters of a string, which member finds.
+		for len(segs) > 0 && !(segs[0].idx >= 0 && d.Kind() == jsondoc.String) {
+			if sg := &segs[0]; sg.idx >= 0 && d.Kind() == jsondoc.Array {
 				d = d.Elem(sg.idx)
 			} else {
 				d = d.Get(sg.key)
@@ -447,8 +465,12 @@ func (s *state) lookupAny(e *expr) (any, bool) {
 			if d == nil {
 				return nil, false
 			}
+			segs = segs[1:]
 		}
-		return d, true
+		if len(segs) == 0 {
+			return d, true
+		}
+		v = d
 	}
 	for _, sg := range segs {
 		c, ok := member(v, sg)
@@ -461,14 +483,20 @@ func (s *state) lookupAny(e *expr) (any, bool) {
 }
 
 func member(v any, sg seg) (any, bool) {
-	if sg.length {
-		// As in JavaScript, which Handlebars templates rely on.
+	if sg.length || sg.idx >= 0 {
+		// As in JavaScript, which Handlebars templates rely on: a string
+		// has a length and its UTF-16 units as elements.
 		switch jsondoc.KindOf(v) {
 		case jsondoc.Array:
-			return jsondoc.Len(v), true
+			if sg.length {
+				return jsondoc.Len(v), true
+			}
 		case jsondoc.String:
 			str, _ := jsondoc.Str(v)
-			return utf16Len(str), true
+			if sg.length {
+				return utf16Len(str), true
+			}
+			return utf16At(str, sg.idx)
 		}
 	}
 	if d, ok := v.(*jsondoc.Value); ok {
@@ -557,6 +585,25 @@ func (s *state) param(e *expr) (any, bool) {
 		v = c
 	}
 	return v, true
+}
+
+// utf16At is s[i] in JavaScript: the UTF-16 unit at i as a string, U+FFFD
+// for half of a surrogate pair, which UTF-8 cannot hold alone.
+func utf16At(s string, i int) (string, bool) {
+	n := 0
+	for _, r := range s {
+		switch {
+		case r >= 0x10000 && (n == i || n+1 == i):
+			return "\uFFFD", true
+		case n == i:
+			return string(r), true
+		case r >= 0x10000:
+			n += 2
+		default:
+			n++
+		}
+	}
+	return "", false
 }
 
 // utf16Len is the length of s in UTF-16 code units, JavaScript's length.

@@ -73,14 +73,18 @@ var builtinHelpers = []*helper{
 	{name: "join", min: 1, max: 2, hash: map[string]int{"sep": 1}, fn: func(args []any) (any, error) {
 		return joinText(args, -1)
 	}, within: joinText},
-	{name: "lookup", min: 2, max: 2, fn: func(args []any) (any, error) {
-		key := text(args[1])
-		if i, err := strconv.Atoi(key); err == nil {
-			if v, ok := jsondoc.Elem(args[0], i); ok {
-				return v, nil
-			}
+	{name: "lookup", min: 2, max: 2, lenientFirst: true, fn: func(args []any) (any, error) {
+		if !jsTruthy(args[0]) {
+			// handlebars.js gives back a value JavaScript counts as false.
+			return args[0], nil
 		}
-		v, _ := jsondoc.Field(args[0], key)
+		key := text(args[1])
+		if jsondoc.KindOf(args[1]) == jsondoc.Number {
+			// JavaScript's text of the number: 1.0 is "1".
+			f, _ := jsondoc.Float(args[1])
+			key = strconv.FormatFloat(f+0, 'f', -1, 64)
+		}
+		v, _ := member(args[0], seg{key: key, idx: arrayIndex(key), length: key == "length"})
 		return v, nil
 	}},
 	{name: "upper", min: 1, max: 1, fn: func(args []any) (any, error) { return strings.ToUpper(text(args[0])), nil }},
@@ -646,4 +650,29 @@ func joinText(args []any, room int) (any, error) {
 		}
 	}
 	return string(b), nil
+}
+
+// valueCall is a subexpression (x) whose x is no helper. handlebars.js
+// calls x all the same: a value that JavaScript counts as false (false,
+// null, a missing field, 0, "") gives a missing value, and any other fails
+// as not a function, so Execute fails there too.
+func valueCall(e *expr) *expr {
+	name := e.text
+	h := &helper{name: name, min: 1, max: 1, lenientFirst: true, fn: func(args []any) (any, error) {
+		if jsTruthy(args[0]) {
+			return nil, errors.New("no helper has this name, and (" + name + ") calls its value, which is not false, null, 0 or \"\" (handlebars.js fails here too): write " + name + " without the parentheses")
+		}
+		return nil, nil
+	}}
+	return &expr{kind: eCall, pos: e.pos, text: "(" + e.text + ")", fn: h, args: []*expr{e}}
+}
+
+// jsTruthy tells whether JavaScript counts v as true: an array or object
+// does, even empty.
+func jsTruthy(v any) bool {
+	switch jsondoc.KindOf(v) {
+	case jsondoc.Array, jsondoc.Object:
+		return true
+	}
+	return truthy(v, true)
 }

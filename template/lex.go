@@ -1,6 +1,7 @@
 package template
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -54,13 +55,18 @@ func isSpace(c byte) bool {
 
 // lex splits src into text and tag tokens. It applies the mustache
 // standalone-line rule, Handlebars whitespace control (~) and delimiter
-// changes.
-func lex(src *source, left, right string) ([]token, error) {
+// changes. With braces set, a tag closed by }} and followed by } is an
+// error, as in handlebars.js, which reads }}} as the end of a
+// triple-stash (JSON mode reads {"n": {{n}}} as the tag then the }).
+func lex(src *source, left, right string, braces bool) ([]token, error) {
 	s := src.text
 	var toks []token
 	pos := 0      // start of the text not yet emitted
 	lastEnd := -1 // end of the previous tag
 	trimNext := false
+	escapedEnd := -1   // where the last escaped text emitted ends
+	trimOpens := false // trimNext comes from a tag that opens a part
+	var blocks []lexBlock
 	addText := func(start, end int) {
 		text := s[start:end]
 		if trimNext {
@@ -95,8 +101,17 @@ func lex(src *source, left, right string) ([]token, error) {
 						end--
 					}
 				}
-				addText(start, end)
-				pos, lastEnd = end, end
+				// The escaped text is text: a tag after it on a line of its
+				// own stands alone, as after any text, so the text of that
+				// line is left for the tag to take.
+				if nl := strings.LastIndexByte(s[start:end], '\n'); nl >= 0 {
+					addText(start, start+nl+1)
+					pos = start + nl + 1
+				} else {
+					addText(start, end)
+					pos = end
+				}
+				escapedEnd = pos
 				continue
 			}
 		}
@@ -213,18 +228,112 @@ func lex(src *source, left, right string) ([]token, error) {
 			text = strings.TrimSpace(text[len("else"):])
 		}
 		tok := token{kind: kind, text: text, pos: start}
+		if braces && left == "{{" && right == "}}" && !trimRight && end < len(s) && s[end] == '}' &&
+			kind != tokComment && !(kind == tokElse && text == "") {
+			return nil, src.errorf(end-2, `"}}" followed by "}": Handlebars reads "}}}" as the end of a triple-stash; put a space before the "}"`)
+		}
 
 		// Text before the tag, then the tag; a standalone tag takes its line.
 		textEnd, next := start, end
+		var endsFirst *lexBlock // the block whose first else part ends here
 		if kind.standalone() {
 			textEnd, next, tok.indent = standalone(s, start, end, pos, lastEnd)
+			if trimNext && !trimOpens && strings.TrimLeft(s[pos:start], " \t\r\n") == "" {
+				// The ~ of the tag before took the indentation already, so
+				// handlebars.js indents the partial's lines with nothing
+				// (but for the ~ of a block's open or else tag, which it
+				// applies after the part the tag opens).
+				tok.indent = ""
+			}
+		}
+		switch {
+		case kind == tokSection:
+			blocks = append(blocks, lexBlock{})
+		case kind == tokInverted:
+			b := lexBlock{}
+			if left == "{{" && right == "}}" {
+				b.swap = swappedBlock(src, start, end, pos, lastEnd)
+			}
+			if w := b.swap; w != nil {
+				textEnd, next = start, end
+				if w.openSA {
+					textEnd = start - len(s[pos:start]) + len(strings.TrimRight(s[pos:start], " \t"))
+				}
+				if w.elseSA {
+					next = omitRight(s, end)
+				}
+			}
+			blocks = append(blocks, b)
+		case kind == tokElse && len(blocks) > 0:
+			b := &blocks[len(blocks)-1]
+			b.elses++
+			switch {
+			case b.elses == 1 && b.swap != nil:
+				textEnd, next = start, end
+				if b.swap.closeSA {
+					textEnd = start - len(s[pos:start]) + len(strings.TrimRight(s[pos:start], " \t"))
+				}
+				if b.swap.openSA {
+					next = omitRight(s, end)
+				}
+			case b.elses == 1:
+				b.chained = text != ""
+			case b.elses == 2 && b.chained:
+				b.firstWS = endsLine(s[lastEnd:start])
+				endsFirst = b
+			}
+		case kind == tokClose && len(blocks) > 0:
+			b := blocks[len(blocks)-1]
+			blocks = blocks[:len(blocks)-1]
+			if w := b.swap; w != nil {
+				textEnd, next = start, end
+				if w.elseSA {
+					textEnd = start - len(s[pos:start]) + len(strings.TrimRight(s[pos:start], " \t"))
+				}
+				if w.closeSA {
+					next = omitRight(s, end)
+				}
+			}
+			if b.chained && b.elses >= 2 && left == "{{" {
+				// handlebars.js takes the close tag of an {{else if}} chain
+				// as standalone when the part after the first else ends a
+				// line, whatever stands before the tag on its own line, and
+				// then keeps the indentation before the tag.
+				textEnd, next = start, end
+				if b.firstWS {
+					next = blankLineEnd(s, end)
+				}
+				if trimLeft && b.firstText >= 0 {
+					// A ~ before the close trims that part's end too, as
+					// handlebars.js does when it looks for the chain's last
+					// part.
+					t := &toks[b.firstText]
+					if t.text = strings.TrimRight(t.text, " \t\r\n"); t.text == "" {
+						toks = slices.Delete(toks, b.firstText, b.firstText+1)
+					}
+				}
+			}
 		}
 		if trimLeft {
 			tok.indent = "" // the ~ took the indentation too
 			prev := s[pos:textEnd]
 			textEnd = pos + len(strings.TrimRight(prev, " \t\r\n"))
+			if textEnd == pos && escapedEnd == pos {
+				// The rest of the escaped text before it, which begins
+				// with {{ and so keeps that.
+				last := &toks[len(toks)-1]
+				last.text = strings.TrimRight(last.text, " \t\r\n")
+			}
 		}
 		addText(pos, textEnd)
+		if endsFirst != nil {
+			// The text since the tag before, which escaped text may have
+			// split in two.
+			endsFirst.firstText = -1
+			if k := len(toks) - 1; k >= 0 && toks[k].kind == tokText && toks[k].pos >= lastEnd {
+				endsFirst.firstText = k
+			}
+		}
 		if kind == tokDelim {
 			f := strings.Fields(text)
 			if len(f) != 2 || strings.Contains(text, "=") {
@@ -234,8 +343,170 @@ func lex(src *source, left, right string) ([]token, error) {
 		}
 		toks = append(toks, tok)
 		trimNext = trimRight
+		trimOpens = kind == tokSection || kind == tokInverted || kind == tokElse
 		pos, lastEnd = next, end
 	}
+}
+
+// lexBlock is a block open in lex, for the whitespace rules that
+// handlebars.js applies to the tags of a block as a whole.
+type lexBlock struct {
+	elses   int  // else tags so far
+	chained bool // the first is {{else if x}} (or another helper)
+	firstWS bool // the part after it ends with a line break and blanks
+	// firstText is the index in the tokens of the text that ends that
+	// part, or -1.
+	firstText int
+	swap      *swapped
+}
+
+// swapped tells which tags of an inverted block with an else part,
+// {{^x}}A{{else}}B{{/x}}, stand alone. handlebars.js swaps the two parts
+// of such a block before it applies the standalone rules, so each tag is
+// judged by the text of the other part: the open tag by the start of B
+// (and then strips that start, not A's), the else by the end of B and the
+// start of A, the close by the end of A.
+type swapped struct {
+	openSA, elseSA, closeSA bool
+}
+
+// swappedBlock reads ahead the inverted block whose open tag is
+// s[start:end] and, when it has an else part, returns which of its tags
+// stand alone; nil otherwise, or when the block is an {{else if}} chain or
+// is not closed, which the parser reports.
+func swappedBlock(src *source, start, end, pos, lastEnd int) *swapped {
+	s := src.text
+	depth := 0
+	prevEnd := end // the end of the last tag read
+	elseAt := -1   // the else part: where its tag ends
+	var aStart, aEnd, bStart string
+	first := true
+	for i := end; ; {
+		j := strings.Index(s[i:], "{{")
+		if j < 0 {
+			return nil
+		}
+		t := i + j
+		if t > 0 && s[t-1] == '\\' && (t < 2 || s[t-2] != '\\') {
+			i = t + 2 // escaped: text
+			continue
+		}
+		var tagEnd int
+		switch {
+		case strings.HasPrefix(s[t:], "{{{{"):
+			r, err := rawBlock(src, t)
+			if err != nil {
+				return nil
+			}
+			tagEnd = r.closeEnd
+		case strings.HasPrefix(s[t:], "{{!--"), strings.HasPrefix(s[t:], "{{~!--"):
+			k := strings.Index(s[t:], "--}}")
+			if k2 := strings.Index(s[t:], "--~}}"); k2 >= 0 && (k < 0 || k2 < k) {
+				k = k2 + 1
+			}
+			if k < 0 {
+				return nil
+			}
+			tagEnd = t + k + 4
+		case strings.HasPrefix(s[t:], "{{{"), strings.HasPrefix(s[t:], "{{~{"):
+			k := strings.Index(s[t:], "}}}")
+			if k < 0 {
+				return nil
+			}
+			tagEnd = t + k + 3
+		default:
+			k := strings.Index(s[t+2:], "}}")
+			if k < 0 {
+				return nil
+			}
+			tagEnd = t + 2 + k + 2
+		}
+		if first {
+			aStart, first = s[end:t], false
+		}
+		if elseAt >= 0 && bStart == "" && prevEnd == elseAt {
+			bStart = s[elseAt:t]
+		}
+		body := strings.TrimPrefix(s[t+2:tagEnd-2], "~")
+		word := strings.TrimSpace(strings.TrimSuffix(body, "~"))
+		switch {
+		case !strings.HasPrefix(s[t:], "{{{{") && (strings.HasPrefix(body, "#") || strings.HasPrefix(body, "^") && word != "^"):
+			depth++
+		case strings.HasPrefix(body, "/") && depth > 0:
+			depth--
+		case strings.HasPrefix(body, "/"):
+			if elseAt < 0 {
+				return nil
+			}
+			if bStart == "" && prevEnd == elseAt {
+				bStart = s[elseAt:t]
+			}
+			lineStart := strings.LastIndexByte(s[:start], '\n') + 1
+			prevBlank := lastEnd <= lineStart && lineStart >= pos && isBlank(s[lineStart:start])
+			after := blankLineEnd(s, tagEnd)
+			return &swapped{
+				openSA:  prevBlank && startsLine(bStart),
+				elseSA:  endsLine(s[prevEnd:t]) && startsLine(aStart),
+				closeSA: endsLine(aEnd) && (after != tagEnd || after == len(s)),
+			}
+		case depth == 0 && elseAt < 0 && (word == "^" || word == "else" || strings.HasPrefix(word, "else ")):
+			if word != "^" && word != "else" {
+				return nil // a chain: left to the rules of chains
+			}
+			aEnd, elseAt = s[prevEnd:t], tagEnd
+		}
+		prevEnd, i = tagEnd, tagEnd
+	}
+}
+
+// startsLine reports whether text, the whole text between two tags, starts
+// with blanks and a line break, as handlebars.js asks of the text after a
+// standalone tag.
+func startsLine(text string) bool {
+	rest := strings.TrimLeft(text, " \t\r\n\f\v")
+	return strings.Contains(text[:len(text)-len(rest)], "\n")
+}
+
+// omitRight returns where the text at s[from:] starts once the blanks and
+// the line break that a standalone tag takes are left out.
+func omitRight(s string, from int) int {
+	k := from
+	for k < len(s) && (s[k] == ' ' || s[k] == '\t') {
+		k++
+	}
+	if k < len(s) && s[k] == '\r' && k+1 < len(s) && s[k+1] == '\n' {
+		return k + 2
+	}
+	if k < len(s) && s[k] == '\n' {
+		return k + 1
+	}
+	return k
+}
+
+// endsLine reports whether text, the whole text between two tags, ends
+// with a line break followed by blanks only, as handlebars.js asks of the
+// text before a standalone tag.
+func endsLine(text string) bool {
+	rest := strings.TrimRight(text, " \t\r\n\f\v")
+	return strings.Contains(text[len(rest):], "\n")
+}
+
+// blankLineEnd returns the end of the line that s[end:] begins when only
+// blanks are left on it, past its line break, and end otherwise.
+func blankLineEnd(s string, end int) int {
+	k := end
+	for k < len(s) && (s[k] == ' ' || s[k] == '\t') {
+		k++
+	}
+	switch {
+	case k == len(s):
+		return k
+	case s[k] == '\n':
+		return k + 1
+	case s[k] == '\r' && k+1 < len(s) && s[k+1] == '\n':
+		return k + 2
+	}
+	return end
 }
 
 // standalone applies the mustache standalone-line rule to the tag at
@@ -246,19 +517,8 @@ func standalone(s string, start, end, pos, lastEnd int) (textEnd, next int, inde
 	textEnd, next = start, end
 	lineStart := strings.LastIndexByte(s[:start], '\n') + 1
 	if lastEnd <= lineStart && lineStart >= pos && isBlank(s[lineStart:start]) {
-		k := end
-		for k < len(s) && (s[k] == ' ' || s[k] == '\t') {
-			k++
-		}
-		switch {
-		case k == len(s):
+		if k := blankLineEnd(s, end); k != end || k == len(s) {
 			textEnd, next = lineStart, k
-		case s[k] == '\n':
-			textEnd, next = lineStart, k+1
-		case s[k] == '\r' && k+1 < len(s) && s[k+1] == '\n':
-			textEnd, next = lineStart, k+2
-		}
-		if textEnd == lineStart {
 			indent = s[lineStart:start]
 		}
 	}

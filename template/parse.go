@@ -109,6 +109,16 @@ type seg struct {
 	length bool // the key is "length": the count of an array or string
 }
 
+// arrayIndex returns the element key names, or -1: as in JavaScript, only
+// the canonical text of an index does ("1", not "01" or "+1").
+func arrayIndex(key string) int {
+	n, err := strconv.Atoi(key)
+	if err != nil || n < 0 || strconv.Itoa(n) != key {
+		return -1
+	}
+	return n
+}
+
 // expr is a value computed by a tag: a path, a literal or a helper call.
 // Its fields are ordered by size, to keep padding out.
 type expr struct {
@@ -237,7 +247,7 @@ type openFrame struct {
 
 // parseSource parses src into nodes.
 func (p *parser) parseSource(src *source, left, right string) ([]node, error) {
-	toks, err := lex(src, left, right)
+	toks, err := lex(src, left, right, p.cfg.mode != JSON && p.cfg.dialect == Handlebars)
 	if err != nil {
 		return nil, err
 	}
@@ -945,6 +955,10 @@ func (ep *exprParser) call(pos int, param, top bool) (*expr, error) {
 		if len(ep.hash) > nHash {
 			return nil, ep.errorf("hash arguments (key=value) must come last")
 		}
+		if len(items) == 0 && top && !param && ep.s[ep.i] == '(' {
+			// handlebars.js refuses {{(x)}}: a tag names its helper or value.
+			return nil, ep.errorf("a tag cannot begin with a subexpression")
+		}
 		it, err := ep.item(param || len(items) > 0)
 		if err != nil {
 			return nil, err
@@ -956,6 +970,9 @@ func (ep *exprParser) call(pos int, param, top bool) (*expr, error) {
 	}
 	first := items[0]
 	if first.kind == eLit && len(items) == 1 && !param {
+		if !top {
+			return valueCall(ep.litName(first)), nil
+		}
 		return ep.litName(first), nil
 	}
 	var h *helper
@@ -997,6 +1014,10 @@ func (ep *exprParser) call(pos int, param, top bool) (*expr, error) {
 			return nil, ep.src.errorf(first.pos, "a helper name must come first, not "+first.text)
 		}
 		return nil, ep.src.errorf(first.pos, "unknown helper "+strconv.Quote(first.text)+didYouMean(first.text, ep.p.helpers))
+	}
+	if !top && !(first.kind == eParam && len(first.segs) == 0) {
+		// handlebars.js reads a lone block parameter as its value.
+		return valueCall(first), nil
 	}
 	return first, nil
 }
@@ -1189,10 +1210,7 @@ func (ep *exprParser) litName(l *expr) *expr {
 	default:
 		key = l.text // null, undefined
 	}
-	idx := -1
-	if n, err := strconv.Atoi(key); err == nil && n >= 0 && key[0] != '+' && key[0] != '-' {
-		idx = n
-	}
+	idx := arrayIndex(key)
 	// An escaped literal keeps its mark, and its text for messages: the
 	// JSON analysis checks where it stands.
 	e := &expr{kind: ePath, pos: l.pos, text: l.text, segs: []seg{{key: key, idx: idx, length: key == "length"}}, byName: idx < 0,
@@ -1327,11 +1345,7 @@ func parsePath(t string) (*expr, string) {
 				return nil, "unexpected " + strconv.Quote(key[k:k+1]) + " in path " + strconv.Quote(e.text)
 			}
 		}
-		idx := -1
-		if n, err := strconv.Atoi(key); err == nil && n >= 0 && key[0] != '+' {
-			idx = n
-		}
-		e.segs = append(e.segs, seg{key: key, idx: idx, length: key == "length"})
+		e.segs = append(e.segs, seg{key: key, idx: arrayIndex(key), length: key == "length"})
 		e.length = e.length || key == "length"
 		e.byName = !e.local && e.segs[0].idx < 0
 		if len(t) > 0 {

@@ -1,0 +1,425 @@
+package template_test
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/outhook/outhook/template"
+)
+
+// TestHandlebarsProbe renders templates made by a seeded generator with
+// handlebars.js and with Outhook, and fails on every difference that no
+// deliberate difference of the differential suite explains. The generator
+// writes valid templates over the constructs the package doc claims (paths
+// with ../, this, @root, loop data and [segment literals], each, with, if,
+// unless and their else chains, block parameters, lookup and the other
+// helpers, subexpressions, hash arguments, literals, comments, whitespace
+// control, raw blocks, escaped tags, partials and inline partials) over
+// hostile data, and breaks some of them: a template handlebars.js refuses
+// must be refused (at Parse, or at Execute where handlebars.js fails only
+// when it renders) with a *template.Error that has a line and column.
+//
+// OUTHOOK_PROBE_SEED and OUTHOOK_PROBE_N change the seed and the count.
+func TestHandlebarsProbe(t *testing.T) {
+	script := requireHandlebars(t)
+	seed := uint64(23)
+	if s := os.Getenv("OUTHOOK_PROBE_SEED"); s != "" {
+		v, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			t.Fatalf("OUTHOOK_PROBE_SEED: %v", err)
+		}
+		seed = v
+	}
+	n := 600
+	if s := os.Getenv("OUTHOOK_PROBE_N"); s != "" {
+		v, err := strconv.Atoi(s)
+		if err != nil {
+			t.Fatalf("OUTHOOK_PROBE_N: %v", err)
+		}
+		n = v
+	}
+	cases := probeCases(seed, n)
+	results := runHandlebars(t, script, cases)
+	hbRunDerived(t, script, cases)
+	var same, refused, explained, failed int
+	for i, c := range cases {
+		hb := results[i]
+		oh := hbRenderOuthook(c)
+		if err := errors.Join(oh.parseErr, oh.execErr); hb.Out == nil && err != nil {
+			refused++
+			// Refused by both: Outhook's error must say where.
+			var e *template.Error
+			if !errors.As(err, &e) || e.Line == 0 || e.Column == 0 {
+				failed++
+				t.Errorf("%s: the error has no line and column: %v\ntemplate: %q", c.Name, err, c.Template)
+			}
+		}
+		kind := hbDifference(c.mode(), hb, oh)
+		switch {
+		case kind == "":
+			same++
+		case hbExplanationFor(c, hb, oh, "") != "":
+			explained++
+		default:
+			failed++
+			if failed <= 60 {
+				t.Errorf("%s: %s\ntemplate:      %q\ndata:          %s\nhandlebars.js: %s\nOuthook:       %s",
+					c.Name, kind, c.Template, c.Data, hbShow(hb), ohShow(oh))
+			}
+		}
+	}
+	t.Logf("seed %d: %d templates, %d same (%d refused by both), %d explained, %d different",
+		seed, len(cases), same, refused, explained, failed)
+}
+
+// probeData is what every generated template renders: values of every JSON
+// kind, text that HTML and JSON escaping change, and lists to loop over.
+// The null stands where no loop makes it the context: handlebars.js runs
+// if, unless and the else of each and with over an empty object in its
+// place, which Outhook does not follow.
+const probeData = `{
+  "name": "<b>Tom & \"Jerry\"</b>",
+  "quote": "it's ` + "`x`" + ` = y",
+  "n": 3, "zero": 0, "neg": -2.5, "t": true, "f": false, "empty": "",
+  "z": {"nul": null},
+  "items": ["a", "b<", "c"], "nums": [1, 0, 2], "none": [],
+  "obj": {"a": 1, "b": "two", "c": {"d": "deep"}, "length": 7},
+  "list": [{"name": "x", "id": 1, "tags": ["p", "q"]}, {"name": "y&", "id": 2, "tags": []}],
+  "a b": "spaced",
+  "doc": "{\"k\": [1, 2]}\n\t\\",
+  "uni": "é\u2028😀"
+}`
+
+var probePartials = map[string]string{
+	"p": "<{{name}}|{{@index}}|{{this}}>",
+	"q": "line {{n}}\n{{name}}\n",
+}
+
+func probeCases(seed uint64, n int) []hbCase {
+	g := &probeGen{r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+	cases := make([]hbCase, 0, n)
+	for i := range n {
+		mode := [...]string{"text", "html", "text", "html", "json"}[i%5]
+		g.json = mode == "json"
+		src := g.template()
+		if g.r.IntN(8) == 0 {
+			src = g.breakTemplate(src)
+		}
+		c := hbCase{
+			Name:     fmt.Sprintf("probe/%d/%s", i, mode),
+			Template: src,
+			Mode:     mode,
+			Data:     json.RawMessage(probeData),
+			Partials: probePartials,
+		}
+		if g.json {
+			c.Template = `{"v": "{{!plain}}` + src + `"}`
+			c.Partials = map[string]string{"p": probePartials["p"]}
+		}
+		cases = append(cases, c)
+	}
+	return cases
+}
+
+// probeGen writes random valid templates.
+type probeGen struct {
+	r      *rand.Rand
+	json   bool     // the template goes inside a JSON string
+	depth  int      // blocks open
+	loops  int      // each blocks open
+	params []string // block parameters in scope
+}
+
+func (g *probeGen) pick(xs ...string) string { return xs[g.r.IntN(len(xs))] }
+
+func (g *probeGen) template() string {
+	return g.nodes(1 + g.r.IntN(5))
+}
+
+// nodes writes n nodes. Two values written raw side by side are kept
+// apart: handlebars.js adds them up when both are numbers (a deliberate
+// difference, see the package doc).
+func (g *probeGen) nodes(n int) string {
+	var b strings.Builder
+	prevRaw := false
+	for range n {
+		s := g.node()
+		raw := strings.HasPrefix(s, "{{{") && !strings.HasPrefix(s, "{{{{") || strings.HasPrefix(s, "{{&") || strings.HasPrefix(s, "{{~&")
+		if raw && prevRaw {
+			b.WriteString("|")
+		}
+		b.WriteString(s)
+		if !strings.HasPrefix(s, "{{!") && strings.TrimSpace(s) != "" {
+			prevRaw = raw
+		}
+	}
+	return b.String()
+}
+
+func (g *probeGen) node() string {
+	if g.depth < 3 && g.r.IntN(3) == 0 {
+		return g.block()
+	}
+	switch g.r.IntN(12) {
+	case 0, 1, 2:
+		return g.text()
+	case 3:
+		return g.pick("{{! note }}", "{{!-- {{x}} --}}", "{{!}}")
+	case 4:
+		return "{{{" + g.path() + "}}}"
+	case 5:
+		return g.tilde("{{", "& "+g.path(), "}}")
+	case 6:
+		return g.tilde("{{", g.call(), "}}")
+	case 7:
+		if g.json {
+			return g.pick(`\{{name}}`, "{{{{raw}}}}{{name}} {{#if}}{{{{/raw}}}}")
+		}
+		return g.pick(`\{{name}}`, `\\{{n}}`, "{{{{raw}}}}{{name}} {{#if}}{{{{/raw}}}}")
+	case 8:
+		// Block parameters are not seen in an inline partial, where
+		// handlebars.js fails on them.
+		saved := g.params
+		g.params = nil
+		defer func() { g.params = saved }()
+		if g.json {
+			return g.pick("{{> p}}", "{{> p obj}}", "{{> p name='h'}}")
+		}
+		return g.pick("{{> p}}", "{{> p obj}}", "{{> p name='h'}}", "\n{{> q}}\n", "  {{> q}}\n")
+	case 9:
+		return g.pick("{{log name}}", "{{lookup obj 'b'}}", "{{lookup items 1}}", "{{lookup . 'a b'}}", "{{lookup list.[0] 'name'}}")
+	default:
+		return g.tilde("{{", g.path(), "}}")
+	}
+}
+
+// text is literal text, with what HTML and JSON escaping change.
+func (g *probeGen) text() string {
+	s := g.pick("a", " ", "x.y", "<", "&", "=", "`", "'", "-", "|", "\n", "  \n", "\"", "\\", "é")
+	if g.json {
+		// A backslash of the JSON text before a tag is refused on purpose
+		// (the tag would stand inside an escape sequence).
+		if s == "\\" {
+			s = "/"
+		}
+		q, _ := json.Marshal(s)
+		return string(q[1 : len(q)-1])
+	}
+	return s
+}
+
+func (g *probeGen) tilde(open, body, close string) string {
+	if g.r.IntN(4) == 0 {
+		open += "~"
+	}
+	if g.r.IntN(4) == 0 {
+		close = "~" + close
+	}
+	if g.r.IntN(3) == 0 {
+		// Spaces go inside the sigil: handlebars.js refuses {{ #if x}}.
+		sigil := ""
+		if strings.IndexByte("#/&^>", body[0]) >= 0 {
+			sigil, body = body[:1], body[1:]
+		}
+		body = sigil + " " + strings.TrimSpace(body) + " "
+	}
+	return open + body + close
+}
+
+// path is a field reference valid where it stands.
+func (g *probeGen) path() string {
+	ps := []string{"name", "quote", "n", "zero", "neg", "t", "f", "z.nul", "empty", "missing",
+		"items", "nums", "none", "obj", "obj.a", "obj.c.d", "obj.length", "items.length", "name.length",
+		"list.[0].name", "items.[1]", "[a b]", "this", ".", "@root.name", "@root.obj.b", "uni", "doc",
+		"obj/b", "./name", "this.name", "list.0.name"}
+	if g.depth > 0 {
+		ps = append(ps, "../name", "../n", "../../quote", "a", "b", "id", "tags", "@root.n")
+	}
+	if g.loops > 0 {
+		ps = append(ps, "@index", "@key", "@first", "@last", "tags.length")
+	}
+	if g.loops > 1 {
+		ps = append(ps, "@../index", "@../first")
+	}
+	ps = append(ps, g.params...)
+	return g.pick(ps...)
+}
+
+// literal is a parameter literal.
+func (g *probeGen) literal() string {
+	return g.pick("'s'", "'<&>'", "12", "-1.5", "0", "true", "false", "null", "undefined", "''")
+}
+
+func (g *probeGen) arg() string {
+	switch g.r.IntN(5) {
+	case 0:
+		return g.literal()
+	case 1:
+		return "(" + g.call() + ")"
+	default:
+		return g.path()
+	}
+}
+
+// call is a helper call, or a path.
+func (g *probeGen) call() string {
+	switch g.r.IntN(10) {
+	case 0:
+		return "upper " + g.arg()
+	case 1:
+		return "lower " + g.arg()
+	case 2:
+		return "default " + g.arg() + " " + g.arg()
+	case 3:
+		return "eq " + g.arg() + " " + g.arg()
+	case 4:
+		return "ne " + g.arg() + " " + g.arg()
+	case 5:
+		return "join " + g.pick("items", "nums", "none", "tags") + g.pick("", " '-'", " sep='+'")
+	case 6:
+		return "lookup " + g.pick("obj 'a'", "obj 'c'", "items 0", "items 2", "list 1", ". 'name'", "obj 'missing'", "z.nul 'x'")
+	case 7:
+		return "count " + g.path()
+	default:
+		return g.path()
+	}
+}
+
+func (g *probeGen) cond() string {
+	c := g.arg()
+	if g.r.IntN(6) == 0 {
+		c += " includeZero=true"
+	}
+	return c
+}
+
+func (g *probeGen) body() string {
+	g.depth++
+	defer func() { g.depth-- }()
+	return g.nodes(g.r.IntN(4))
+}
+
+// standalone puts a block tag alone on its line, sometimes.
+func (g *probeGen) standalone(tag string) string {
+	if !g.json && g.r.IntN(5) == 0 {
+		return "\n" + g.pick("", "  ") + tag + "\n"
+	}
+	return tag
+}
+
+func (g *probeGen) block() string {
+	switch g.r.IntN(10) {
+	case 0, 1:
+		name := g.pick("if", "unless")
+		open := g.standalone(g.tilde("{{", "#"+name+" "+g.cond(), "}}"))
+		s := open + g.body()
+		if g.r.IntN(2) == 0 {
+			if g.r.IntN(2) == 0 {
+				s += g.standalone(g.tilde("{{", "else "+g.pick("if", "unless")+" "+g.cond(), "}}")) + g.body()
+			}
+			s += g.standalone(g.pick("{{else}}", "{{^}}", "{{~else~}}")) + g.body()
+		}
+		return s + g.standalone(g.tilde("{{", "/"+name, "}}"))
+	case 2:
+		s := "{{^if " + g.cond() + "}}" + g.body()
+		if g.r.IntN(2) == 0 {
+			s += "{{else}}" + g.body()
+		}
+		return s + "{{/if}}"
+	case 3, 4:
+		list := g.pick("items", "nums", "none", "list", "obj", "missing", "n", "list.[1].tags", "@root.items", "name")
+		if g.depth > 0 {
+			list = g.pick(list, "tags", "../items", "this")
+		}
+		open := "#each " + list
+		var params []string
+		if g.r.IntN(3) == 0 {
+			params = []string{g.pick("v", "it"), g.pick("i", "k")}
+			open += " as |" + params[0] + " " + params[1] + "|"
+		}
+		saved := g.params
+		g.params = append(append([]string{}, g.params...), params...)
+		g.loops++
+		s := g.standalone(g.tilde("{{", open, "}}")) + g.body()
+		g.loops--
+		g.params = saved
+		if g.r.IntN(3) == 0 {
+			s += "{{else}}" + g.body()
+		}
+		return s + g.standalone(g.tilde("{{", "/each", "}}"))
+	case 5, 6:
+		target := g.pick("obj", "obj.c", "list.[0]", "missing", "zero", "name", "items", "z.nul", "empty", "t")
+		open := "#with " + target
+		var params []string
+		if g.r.IntN(3) == 0 {
+			params = []string{g.pick("w", "o")}
+			open += " as |" + params[0] + "|"
+		}
+		saved := g.params
+		g.params = append(append([]string{}, g.params...), params...)
+		s := g.standalone(g.tilde("{{", open, "}}")) + g.body()
+		g.params = saved
+		if g.r.IntN(3) == 0 {
+			s += "{{else}}" + g.body()
+		}
+		return s + g.standalone(g.tilde("{{", "/with", "}}"))
+	case 7:
+		name := g.pick("t", "f", "items", "obj", "missing", "zero", "empty", "list", "z.nul", "name")
+		if g.r.IntN(2) == 0 {
+			return "{{^" + name + "}}" + g.body() + "{{/" + name + "}}"
+		}
+		g.loops++ // a section over a list loops
+		s := "{{#" + name + "}}" + g.body() + "{{/" + name + "}}"
+		g.loops--
+		return s
+	case 8:
+		// Block parameters are not seen in an inline partial, where
+		// handlebars.js fails on them.
+		saved := g.params
+		g.params = nil
+		defer func() { g.params = saved }()
+		if g.json {
+			return "{{#*inline 'z'}}[" + g.path() + "]{{/inline}}{{> z}}"
+		}
+		return "{{#*inline \"z\"}}(" + g.body() + "){{/inline}}|" + g.body() + "{{> z}}"
+	default:
+		return "{{#> p}}" + g.body() + "{{/p}}"
+	}
+}
+
+// breakTemplate makes a template that is probably not valid Handlebars.
+func (g *probeGen) breakTemplate(src string) string {
+	switch g.r.IntN(9) {
+	case 0:
+		if i := strings.LastIndex(src, "}}"); i >= 0 {
+			return src[:i] + src[i+2:]
+		}
+	case 1:
+		return src + "{{/if}}"
+	case 2:
+		return "{{#if t}}" + src
+	case 3:
+		return src + "{{else}}"
+	case 4:
+		return src + "{{#each}}x{{/each}}"
+	case 5:
+		return src + "{{" + g.pick("a b c=", "(upper", "x.[y", "@", "../", "#if t}}{{/unless", "> ", "!--")
+	case 6:
+		return src + "{{{name}}"
+	case 7:
+		// A helper that does not exist: handlebars.js fails when it
+		// renders, Outhook at Parse.
+		return src + g.pick("{{shout name}}", "{{#shout name}}x{{/shout}}", "{{upper (shout name)}}", "{{#if (shout)}}x{{/if}}")
+	}
+	if g.json {
+		// Deliberately read as the tag then a } in JSON mode.
+		return src + "{{#if}}"
+	}
+	return src + "{{name}}}"
+}
