@@ -360,13 +360,14 @@ func (d *Dispatcher) record(ctx context.Context, inv Invocation) { d.keep(ctx, &
 
 // keep records inv and hands it over: a MemoryStore keeps it as it is,
 // without a copy, so the caller may read inv afterwards but never writes
-// to it, or to what it points to, again.
+// to it, or to what it points to, again. Any other store gets it with
+// headers of its own (see withOwnHeaders).
 func (d *Dispatcher) keep(ctx context.Context, inv *Invocation) {
 	var err error
 	if m, ok := d.store.(*MemoryStore); ok {
 		m.keep(inv)
 	} else {
-		err = d.store.Record(ctx, *inv)
+		err = d.store.Record(ctx, withOwnHeaders(*inv))
 	}
 	if err != nil {
 		d.cfg.logger.Error("webhook: storing an invocation", "delivery_id", inv.DeliveryID, "webhook_id", inv.WebhookID, "error", err)

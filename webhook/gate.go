@@ -25,7 +25,9 @@ type Decision struct {
 	// Invocation is the record of the call, as stored in the invocation
 	// store: Delivered, ValidationFailed or Failed with Attempt 1 when a
 	// request was sent (or the action run); Skipped (inactive), Filtered,
-	// or Failed with Attempt 0 when none was.
+	// or Failed with Attempt 0 when none was. Its Request and Response are
+	// copies, whose headers the caller may change without changing any
+	// record.
 	Invocation Invocation `json:"invocation"`
 }
 
@@ -99,6 +101,9 @@ func (t *Tenant) Gate(ctx context.Context, id string, e *event.Event) (Decision,
 	defer cancel()
 	d.record(wctx, dec.Invocation)
 	d.log(wctx, &dec.Invocation)
+	// The caller's copy has headers of its own: the record's share their
+	// values with the webhook's other records (see withOwnHeaders).
+	dec.Invocation = withOwnHeaders(dec.Invocation)
 	if err := ctx.Err(); err != nil && !dec.Passed {
 		return dec, err
 	}

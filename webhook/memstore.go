@@ -14,10 +14,11 @@ import (
 // the latest records of each webhook of each tenant and its dead letters
 // in memory, both bounded, so a webhook that fails forever cannot grow the
 // process. It is safe for concurrent use. A record is returned as a copy
-// of its struct; what it points to (Request, Response, their headers,
-// Validation) is shared with the store and every other reader, and the
-// store never writes to it once recorded: a reader's change would show
-// in theirs.
+// of its struct, with copies of its Request and Response whose headers,
+// values included, are the reader's own; its Validation is shared with
+// the store and every other reader of that record, and the store never
+// writes to it once recorded: a reader's change would show in theirs, and
+// in no other record.
 //
 // Each webhook's records, those of each outcome apart too, and its dead
 // letters are kept in the order of pages (Position), so a query finds
@@ -185,22 +186,46 @@ func (s *MemoryStore) deadLine(tenant, webhookID string) *timeline[DeadLetter] {
 // tenant, newest first; a limit of zero or less lists all that are kept.
 func (s *MemoryStore) Invocations(_ context.Context, webhookID string, limit int) ([]Invocation, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	h := s.records[""][webhookID]
 	if h == nil {
+		s.mu.Unlock()
 		return nil, nil
 	}
 	out, _ := page([]*timeline[*Invocation]{h.all}, span{}, limit)
+	s.mu.Unlock()
 	return values(out), nil
 }
 
-// values copies the records out of the store.
+// values copies the records out of the store, each with headers of its
+// own (see withOwnHeaders). The store never writes to a record once kept,
+// so the copies are made without holding its lock, which deliveries
+// recording their attempts wait for.
 func values(invs []*Invocation) []Invocation {
 	out := make([]Invocation, len(invs))
 	for i, inv := range invs {
-		out[i] = *inv
+		out[i] = withOwnHeaders(*inv)
 	}
 	return out
+}
+
+// withOwnHeaders returns inv with copies of its Request and Response whose
+// headers, values included, are its own. The Dispatcher's records share
+// header values, the definition's among all the records of a webhook and
+// the rendered ones among the attempts of a delivery, so that an attempt
+// costs no copy of them; a record leaves the Dispatcher's hands through
+// here, so that a reader who edits one record's headers changes no other.
+func withOwnHeaders(inv Invocation) Invocation {
+	if inv.Request != nil {
+		r := *inv.Request
+		r.Header = r.Header.Clone()
+		inv.Request = &r
+	}
+	if inv.Response != nil {
+		r := *inv.Response
+		r.Header = r.Header.Clone()
+		inv.Response = &r
+	}
+	return inv
 }
 
 // QueryInvocations returns a page of tenant's records; see MemoryStore for
@@ -211,7 +236,6 @@ func (s *MemoryStore) QueryInvocations(_ context.Context, tenant string, q Invoc
 		return InvocationPage{}, err
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	var ls []*timeline[*Invocation]
 	for _, h := range pick(s.records[tenant], q.WebhookID) {
 		if q.Outcome == "" {
@@ -221,6 +245,7 @@ func (s *MemoryStore) QueryInvocations(_ context.Context, tenant string, q Invoc
 		}
 	}
 	out, more := page(ls, span{q.Since, q.Until, after}, limit)
+	s.mu.Unlock()
 	p := InvocationPage{Invocations: values(out)}
 	if more {
 		p.Next = q.NextCursor(tenant, invocationAt(&out[len(out)-1]))

@@ -454,7 +454,8 @@ func WithInvocationStore(s InvocationStore) Option {
 // stored. fn runs on the delivery's goroutine, so it must be quick and
 // safe for concurrent use. What the record points to (Request, Response,
 // their headers, Validation) is the stored record's too, with a
-// MemoryStore read by others at the same time: fn must not modify it.
+// MemoryStore read by others at the same time, and its header values are
+// the webhook's other records' too: fn must not modify it.
 // Given more than once, every fn is called, in the order the options were
 // given; a nil fn is ignored.
 func WithInvocationHook(fn func(Invocation)) Option {

@@ -151,3 +151,35 @@ func TestSummaryPercentilesAgainstBruteForce(t *testing.T) {
 		require.Equal(t, webhook.WindowSummary{Window: win.Window}, win)
 	}
 }
+
+// TestSummarySlotsAtTheirBounds records attempts at the bounds of slots, in
+// order and late, and finds each counted in the slot it started in: the
+// slot of the newest record, which most records fall in, and the others.
+func TestSummarySlotsAtTheirBounds(t *testing.T) {
+	store := webhook.NewMemoryStore(1000, 0)
+	ctx := context.Background()
+	start := webhook.SlotStart(time.Date(2026, 3, 10, 9, 17, 0, 0, time.UTC))
+	at := []time.Duration{
+		0, 1, webhook.SummarySlot - 1, // the first slot
+		webhook.SummarySlot,                                // the next
+		webhook.SummarySlot - 1,                            // late: the first again
+		2*webhook.SummarySlot + 1, 2 * webhook.SummarySlot, // the third, the later first
+		-1, // late: the slot before the first
+		webhook.SummarySlot + webhook.SummarySlot/2,
+	}
+	want := map[time.Time]int64{}
+	for i, d := range at {
+		started := start.Add(d).In(time.FixedZone("east", 3600)) // the zone is no part of the slot
+		require.NoError(t, store.Record(ctx, webhook.Invocation{ID: fmt.Sprint(i), DeliveryID: fmt.Sprint(i), WebhookID: "w",
+			Attempt: 1, Outcome: webhook.Delivered, StartedAt: started}))
+		want[webhook.SlotStart(started)]++
+	}
+	counts, err := store.SummaryCounts(ctx, "", []string{"w"}, time.Time{})
+	require.NoError(t, err)
+	got := map[time.Time]int64{}
+	for _, sl := range counts[0].Slots {
+		got[sl.Start] += sl.Delivered
+	}
+	require.Equal(t, want, got)
+	require.Len(t, want, 4)
+}
