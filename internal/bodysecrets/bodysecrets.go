@@ -31,6 +31,19 @@ func New(secrets map[string]string) Values {
 	return v
 }
 
+// Masked returns v with mask for every value: what a body renders over
+// to be shown rather than sent.
+func (v Values) Masked(mask string) Values {
+	if v == nil {
+		return nil
+	}
+	m := make(Values, len(v))
+	for name := range v {
+		m[name] = mask
+	}
+	return m
+}
+
 // Data returns what a body renders over: doc itself without secrets, or
 // else an object of doc's members and the secrets under Root, which hides
 // a member of doc so named.

@@ -18,7 +18,12 @@ func TestDataPutsTheSecretsBesideTheEventsFields(t *testing.T) {
 	require.NoError(t, err)
 	require.JSONEq(t, `{"k": "t0k\"en", "t": "RequestCreated", "id": "r1"}`, string(out))
 
+	shown, err := tmpl.Append(nil, bodysecrets.New(map[string]string{"token": "t0k\"en"}).Masked("REDACTED").Data(doc))
+	require.NoError(t, err)
+	require.JSONEq(t, `{"k": "REDACTED", "t": "RequestCreated", "id": "r1"}`, string(shown))
+
 	var none bodysecrets.Values
+	require.Nil(t, none.Masked("REDACTED"))
 	require.Same(t, doc, none.Data(doc), "without secrets, the document itself")
 }
 

@@ -1,0 +1,56 @@
+package webhook_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/template"
+	"github.com/outhook/outhook/webhook"
+)
+
+// TestBodySecretThroughAHelperIsNotReadBack plays a tenant's editor who
+// may not read the stored routing key: keeping the URL, and so the
+// secret, they change the body to pass the key through helpers, a custom
+// one among them, and press Test. The receiver gets the key so changed;
+// the record the editor reads back must hold no piece of it.
+func TestBodySecretThroughAHelperIsNotReadBack(t *testing.T) {
+	const key = "R0UTINGkey0123456789abcdefABCDEF"
+	rc := newReceiver(t, nil)
+	d, _ := newDispatcher(t, webhook.WithTemplateOptions(template.WithHelpers(map[string]template.Helper{
+		"reverse": func(args []any) (any, error) {
+			s, _ := args[0].(string)
+			r := []rune(s)
+			for i, j := 0, len(r)-1; i < j; i, j = i+1, j-1 {
+				r[i], r[j] = r[j], r[i]
+			}
+			return string(r), nil
+		},
+	})))
+	ctx := context.Background()
+	tn := d.Tenant("acme")
+	w := torqLike(rc.URL)
+	w.Secrets = map[string]string{"routing_key": key}
+	w.BodyTemplate = `{"routing_key": "{{secrets.routing_key}}"}`
+	stored, err := tn.Create(ctx, w, "admin")
+	require.NoError(t, err)
+
+	stored.Secrets = nil // kept, as an editor who never saw it sends it
+	stored.BodyTemplate = `{"lower": "{{lower secrets.routing_key}}", "upper": "{{upper secrets.routing_key}}",
+	  "cut": "{{truncateBytes secrets.routing_key 31 ""}}", "swapped": "{{replace secrets.routing_key "R0" "r0"}}",
+	  "reversed": "{{reverse secrets.routing_key}}", "twice": "{{secrets.routing_key}}{{secrets.routing_key}}"}`
+	inv, err := tn.TestDefinition(ctx, stored, mock(t, accessrequest.Created))
+	require.NoError(t, err)
+	require.Equal(t, webhook.Delivered, inv.Outcome, inv.Reason)
+	require.Contains(t, rc.got()[0].body, strings.ToLower(key), "the receiver gets the body as rendered")
+
+	for _, piece := range []string{key[:16], key[16:], strings.ToLower(key[:16]), strings.ToUpper(key[16:]), "FEDCBAfedcba"} {
+		require.NotContains(t, inv.Request.Body, piece)
+	}
+	// The record is the body rendered with REDACTED for the secret.
+	require.JSONEq(t, `{"lower": "redacted", "upper": "REDACTED", "cut": "REDACTED", "swapped": "REDACTED",
+	  "reversed": "DETCADER", "twice": "REDACTEDREDACTED"}`, inv.Request.Body)
+}
