@@ -2,6 +2,9 @@ package webhook_test
 
 import (
 	"context"
+	"encoding/json"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -53,4 +56,36 @@ func TestBodySecretThroughAHelperIsNotReadBack(t *testing.T) {
 	// The record is the body rendered with REDACTED for the secret.
 	require.JSONEq(t, `{"lower": "redacted", "upper": "REDACTED", "cut": "REDACTED", "swapped": "REDACTED",
 	  "reversed": "DETCADER", "twice": "REDACTEDREDACTED"}`, inv.Request.Body)
+}
+
+// TestBodySecretEchoedInASCIIJSONIsRedacted has a receiver echo the body
+// as Python's json and PHP's json_encode write it by default, non-ASCII
+// as \u escapes (PHP's '/' as '\/' too): the recorded response must show
+// REDACTED there as well.
+func TestBodySecretEchoedInASCIIJSONIsRedacted(t *testing.T) {
+	const secret = "clé/secrète-🔑-42"
+	python := `cl\u00e9/secr\u00e8te-\ud83d\udd11-42`
+	php := `cl\u00e9\/secr\u00e8te-\ud83d\udd11-42`
+	upper := `cl\u00E9/secr\u00E8te-\uD83D\uDD11-42`
+	rc := newReceiver(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+		_, _ = io.WriteString(w, `{"python": "`+python+`", "php": "`+php+`", "upper": "`+upper+`"}`)
+	})
+	var dec struct{ Python, PHP, Upper string }
+	require.NoError(t, json.Unmarshal([]byte(`{"python": "`+python+`", "php": "`+php+`", "upper": "`+upper+`"}`), &dec))
+	require.Equal(t, secret, dec.Python, "the echo holds the secret")
+	require.Equal(t, secret, dec.PHP)
+	require.Equal(t, secret, dec.Upper)
+
+	d, invs := newDispatcher(t)
+	w := torqLike(rc.URL)
+	w.Secrets = map[string]string{"token": secret}
+	w.BodyTemplate = `{"token": "{{secrets.token}}"}`
+	_, err := d.Add(w)
+	require.NoError(t, err)
+	_, err = d.Publish(context.Background(), mock(t, accessrequest.Created))
+	require.NoError(t, err)
+	inv := waitFinal(t, invs, 1)[0]
+	require.Equal(t, webhook.Delivered, inv.Outcome, inv.Reason)
+	require.JSONEq(t, `{"token": "REDACTED"}`, inv.Request.Body)
+	require.JSONEq(t, `{"python": "REDACTED", "php": "REDACTED", "upper": "REDACTED"}`, inv.Response.Body)
 }
