@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/template"
 	"github.com/outhook/outhook/webhook"
 )
@@ -88,4 +89,29 @@ func TestBodySecretEchoedInASCIIJSONIsRedacted(t *testing.T) {
 	require.Equal(t, webhook.Delivered, inv.Outcome, inv.Reason)
 	require.JSONEq(t, `{"token": "REDACTED"}`, inv.Request.Body)
 	require.JSONEq(t, `{"python": "REDACTED", "php": "REDACTED", "upper": "REDACTED"}`, inv.Response.Body)
+}
+
+// TestPreviewShowsBodySecretsRedacted previews a template that names
+// body secrets, over an event of its own that has a secrets member: the
+// preview must render as a delivery does, with REDACTED where each
+// secret goes, and not the event's member, which a webhook with secrets
+// hides.
+func TestPreviewShowsBodySecretsRedacted(t *testing.T) {
+	d, _ := newDispatcher(t)
+	tn := d.Tenant("acme")
+	var doc map[string]any
+	require.NoError(t, json.Unmarshal(mock(t, accessrequest.Created).JSON(), &doc))
+	doc["secrets"] = map[string]any{"routing_key": "the event's own"}
+	raw, err := json.Marshal(doc)
+	require.NoError(t, err)
+	e, err := event.Parse(raw)
+	require.NoError(t, err)
+
+	body, err := tn.Preview(`{"routing_key": "{{secrets.routing_key}}", "both": "{{@root.secrets.token}}/{{upper secrets.token}}", "id": "{{data.id}}"}`, e)
+	require.NoError(t, err)
+	require.JSONEq(t, `{"routing_key": "REDACTED", "both": "REDACTED/REDACTED", "id": "`+doc["data"].(map[string]any)["id"].(string)+`"}`, body)
+
+	body, err = tn.Preview(`{"id": "{{data.id}}", "own": {{json secrets}}}`, e)
+	require.NoError(t, err)
+	require.Contains(t, body, "the event's own", "without a secret named, the event is as it is")
 }

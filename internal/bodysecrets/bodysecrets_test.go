@@ -38,3 +38,9 @@ func TestSchemaKnowsTheNamedSecretsOnly(t *testing.T) {
 	require.ErrorIs(t, err, template.ErrUnknownField)
 	require.Contains(t, err.Error(), "did you mean secrets.token?")
 }
+
+func TestShownNamesTheSecretsATemplateRefersTo(t *testing.T) {
+	tmpl := template.MustParse(`{"a": "{{secrets.a}}", "b": "{{#with secrets}}{{b}}{{/with}}", "c": "{{@root.secrets.c}}", "d": "{{data.d}}"}`)
+	require.Equal(t, bodysecrets.Values{"a": "X", "b": "X", "c": "X"}, bodysecrets.Shown(tmpl, "X"))
+	require.Nil(t, bodysecrets.Shown(template.MustParse(`{"d": "{{data.d}}"}`), "X"))
+}
