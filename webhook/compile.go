@@ -247,11 +247,16 @@ func (h *hook) recordedBody(body string, e *event.Event) string {
 		return body
 	}
 	if h.body != nil {
-		shown, err := h.body.Append(nil, h.shownSecrets.Data(e.Document()))
+		buf := renderBuffers.Get().(*[]byte)
+		defer renderBuffers.Put(buf)
+		shown, err := h.body.Append((*buf)[:0], h.shownSecrets.Data(e.Document()))
+		if cap(shown) <= 64<<10 {
+			*buf = shown
+		}
 		if err != nil {
 			return redact.Redacted // the body as sent, which a helper may have made of a secret
 		}
-		body = string(shown)
+		return h.redactorOf().Scrub(string(shown))
 	}
 	return h.redactorOf().Scrub(body)
 }
