@@ -2,6 +2,7 @@ package manage_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -62,4 +63,35 @@ func TestBodySecretsAreWriteOnly(t *testing.T) {
 	acme.ok(http.StatusOK, nil, http.MethodGet, "/invocations", nil)
 	_, bodies = s.rc.requests()
 	require.Contains(t, bodies[2], `"routing_key": "pd-NEWKEY-2b9d"`)
+}
+
+// TestBodySecretIsNotReadBackThroughAHelper plays an editor who keeps the
+// stored routing key but passes it through helpers in the template, then
+// tests the webhook and previews the template: no answer may show the
+// key, changed or not.
+func TestBodySecretIsNotReadBackThroughAHelper(t *testing.T) {
+	const key = "R0UTINGkey0123456789abcdefABCDEF"
+	s := newService(t, nil)
+	acme := s.as("acme")
+	acme.secrets = []string{key, strings.ToLower(key), strings.ToUpper(key), key[:31]}
+	def := s.hook("Paging")
+	def["id"] = "paging"
+	def["secrets"] = map[string]string{"routing_key": key}
+	def["body_template"] = `{"routing_key": "{{secrets.routing_key}}"}`
+	acme.ok(http.StatusCreated, nil, http.MethodPost, "/webhooks", def)
+
+	var read webhook.Webhook
+	acme.ok(http.StatusOK, &read, http.MethodGet, "/webhooks/paging", nil)
+	read.BodyTemplate = `{"a": "{{lower secrets.routing_key}}", "b": "{{upper secrets.routing_key}}", "c": "{{truncateBytes secrets.routing_key 31 ""}}"}`
+	acme.ok(http.StatusOK, nil, http.MethodPut, "/webhooks/paging", read, "If-Match", `"1"`)
+	var inv webhook.Invocation
+	acme.ok(http.StatusOK, &inv, http.MethodPost, "/webhooks/paging/test", map[string]any{})
+	require.JSONEq(t, `{"a": "redacted", "b": "REDACTED", "c": "REDACTED"}`, inv.Request.Body)
+	acme.ok(http.StatusOK, nil, http.MethodGet, "/invocations", nil)
+	_, bodies := s.rc.requests()
+	require.Contains(t, bodies[0], strings.ToLower(key), "the receiver gets the body as rendered")
+
+	var preview struct{ Body string }
+	acme.ok(http.StatusOK, &preview, http.MethodPost, "/preview", map[string]any{"trigger": "RequestCreated", "body_template": read.BodyTemplate})
+	require.JSONEq(t, `{"a": "redacted", "b": "REDACTED", "c": "REDACTED"}`, preview.Body)
 }

@@ -51,6 +51,7 @@ type hook struct {
 	signer       atomic.Pointer[signature.Signer] // made at the first attempt (see signerOf)
 	body         *template.Template
 	secrets      bodysecrets.Values // what the body finds as secrets.<name>; nil when none
+	shownSecrets bodysecrets.Values // secrets, each REDACTED: what a recorded body renders over
 	filter       *filter.Filter
 	validators   *validate.Set
 	timeout      time.Duration
@@ -235,12 +236,27 @@ func bodySecretForms(value string) []string {
 // secrets beside its fields when it has any.
 func (h *hook) bodyData(e *event.Event) any { return h.secrets.Data(e.Document()) }
 
-// recordedBody returns body as invocation records keep it: with every
-// secret h knows scrubbed when h's body holds secrets of its own, since
-// those are in it by design; as it is otherwise.
-func (h *hook) recordedBody(body string) string {
+// recordedBody returns body, rendered over e, as invocation records keep
+// it: as it is, unless h's body holds secrets of its own. Then it is
+// rendered again with REDACTED for each of them, since a helper may
+// change a secret past recognition (lower, truncateBytes) and a record is
+// shown to whoever may edit the template, and scrubbed of every secret h
+// knows, which the event's own text may hold.
+func (h *hook) recordedBody(body string, e *event.Event) string {
 	if h.secrets == nil {
 		return body
+	}
+	if h.body != nil {
+		buf := renderBuffers.Get().(*[]byte)
+		defer renderBuffers.Put(buf)
+		shown, err := h.body.Append((*buf)[:0], h.shownSecrets.Data(e.Document()))
+		if cap(shown) <= 64<<10 {
+			*buf = shown
+		}
+		if err != nil {
+			return redact.Redacted // the body as sent, which a helper may have made of a secret
+		}
+		return h.redactorOf().Scrub(string(shown))
 	}
 	return h.redactorOf().Scrub(body)
 }
@@ -332,6 +348,7 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 	}
 	checkSecrets(w.Secrets, fail)
 	h.secrets = bodysecrets.New(w.Secrets)
+	h.shownSecrets = h.secrets.Masked(redact.Redacted)
 	h.cfg = c
 	header := h.buildHeader(w.Headers, u) // made again at the first attempt (see headerOf)
 	if len(w.SigningSecrets) > 0 {

@@ -91,11 +91,12 @@ type Webhook struct {
 	// (PagerDuty's routing key): {"routing_key": "..."} with
 	// "routing_key": "{{secrets.routing_key}}" in the template. The body is
 	// sent with the values; as header values, they are redacted everywhere
-	// else: in invocation records (the request body and the response
+	// else: in invocation records (the request body is the template
+	// rendered with REDACTED for each secret, so that what a helper makes
+	// of one is REDACTED's, and then the request body and the response
 	// show REDACTED wherever a value, or its JSON-escaped form, stands,
 	// in ordinary text too), errors, logs, spans and printed definitions,
-	// and sealed in the definition store. Place a value in the template as
-	// it is: one a helper changes or cuts is no longer found to redact.
+	// and sealed in the definition store.
 	// Names are 1 to 100 ASCII letters, digits and '_'; values are valid
 	// UTF-8 of at least 4 bytes, since a shorter one could not be told from
 	// the body's other text.

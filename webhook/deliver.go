@@ -446,7 +446,7 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt 
 	}
 	ctx, span := d.tel.startAttempt(ctx, h, del, header)
 	defer func() { d.tel.endAttempt(ctx, span, a) }()
-	a.request = RecordedRequest{Method: h.method, URL: recordedURL, Header: h.recordedHeader(header, d.tel.propagator != nil), Body: h.recordedBody(del.body)}
+	a.request = RecordedRequest{Method: h.method, URL: recordedURL, Header: h.recordedHeader(header, d.tel.propagator != nil), Body: h.recordedBody(del.body, del.Event)}
 	if t := del.target; t != nil {
 		for name, values := range t.header {
 			if sameValues(header[name], values) { // not replaced by the attempt's own

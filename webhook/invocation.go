@@ -90,7 +90,9 @@ func (inv *Invocation) Succeeded() bool { return inv.Outcome == Delivered }
 
 // RecordedRequest is a request as it was sent, with secrets redacted. The
 // body is as sent unless the webhook has body secrets (Webhook.Secrets):
-// then every secret of the webhook is REDACTED wherever it stands in it.
+// then it is the body template rendered with REDACTED for each of them
+// (a helper over one gives what it makes of REDACTED), and every secret
+// of the webhook is REDACTED wherever else it stands in it.
 type RecordedRequest struct {
 	Method string      `json:"method"`
 	URL    string      `json:"url"`

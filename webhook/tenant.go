@@ -18,6 +18,7 @@ import (
 	"github.com/outhook/outhook/defstore"
 	"github.com/outhook/outhook/engine"
 	"github.com/outhook/outhook/event"
+	"github.com/outhook/outhook/internal/bodysecrets"
 	"github.com/outhook/outhook/internal/ratelimit"
 	"github.com/outhook/outhook/internal/redact"
 	"github.com/outhook/outhook/keyring"
@@ -250,7 +251,10 @@ func (t *Tenant) Validate(w Webhook) error {
 
 // Preview renders bodyTemplate over e as a delivery would render it, or
 // returns the template's error (a *template.Error with its line and
-// column); an empty template gives the event's own JSON.
+// column); an empty template gives the event's own JSON. Each body
+// secret the template names (secrets.<name>) shows as REDACTED, and then
+// a member of e named secrets is hidden, as a webhook with body secrets
+// hides it.
 func (t *Tenant) Preview(bodyTemplate string, e *event.Event) (string, error) {
 	if bodyTemplate == "" {
 		return string(e.JSON()), nil
@@ -261,7 +265,7 @@ func (t *Tenant) Preview(bodyTemplate string, e *event.Event) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	out, err := tmpl.Append(nil, e.Document())
+	out, err := tmpl.Append(nil, bodysecrets.Shown(tmpl, redact.Redacted).Data(e.Document()))
 	if err != nil {
 		return "", err
 	}

@@ -28,7 +28,8 @@ type's payload schema. Each problem is printed on stderr as
 TEMPLATE_FILE:LINE:COLUMN: message, and the exit code is 1.
 
 Without -mock or -event, the mock RequestCreated event is used. A blank
-template renders the whole event, as a webhook's does.
+template renders the whole event, as a webhook's does. A body secret the
+template names (secrets.NAME) renders as REDACTED.
 
 With -o json, stdout holds one object, also on failure:
   {"ok": true, "event_type": "RequestCreated", "body": "<rendered body>"}
@@ -141,8 +142,8 @@ func checkTemplate(tenant *webhook.Tenant, types []webhook.EventType, file, src 
 	}
 	var out []templateProblem
 	for _, de := range des {
-		if de.Field != "body_template" {
-			continue
+		if de.Field != "body_template" || errors.Is(de.Err, webhook.ErrInvalidSecret) {
+			continue // a body secret's name is checked against a definition's Secrets, which render has none of
 		}
 		// The Dispatcher moves the position from the template's error to
 		// its own.

@@ -193,3 +193,18 @@ func TestRenderUsageAndRuntimeErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestRenderBodySecrets renders a template naming body secrets, as
+// PagerDuty's does: it must render, each secret shown REDACTED, since the
+// command knows no definition's secrets to check the names against.
+func TestRenderBodySecrets(t *testing.T) {
+	t.Parallel()
+	tmpl := writeFile(t, t.TempDir(), "pd.hbs", `{"routing_key": "{{secrets.routing_key}}", "id": "{{data.id}}"}`)
+	r := outhook(t, runOpts{}, "render", tmpl)
+	require.Equal(t, 0, r.code, r.stderr)
+	var body struct {
+		RoutingKey string `json:"routing_key"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &body))
+	require.Equal(t, "REDACTED", body.RoutingKey)
+}

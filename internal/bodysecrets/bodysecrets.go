@@ -31,6 +31,19 @@ func New(secrets map[string]string) Values {
 	return v
 }
 
+// Masked returns v with mask for every value: what a body renders over
+// to be shown rather than sent.
+func (v Values) Masked(mask string) Values {
+	if v == nil {
+		return nil
+	}
+	m := make(Values, len(v))
+	for name := range v {
+		m[name] = mask
+	}
+	return m
+}
+
 // Data returns what a body renders over: doc itself without secrets, or
 // else an object of doc's members and the secrets under Root, which hides
 // a member of doc so named.
@@ -52,6 +65,38 @@ func (v Values) Data(doc any) any {
 func Schema(base template.Schema, names []string) template.Schema {
 	return &schema{base: base, names: slices.Sorted(slices.Values(names))}
 }
+
+// Shown returns Values holding mask under each name of a secret t
+// refers to as secrets.<name>: what a preview, which knows no webhook's
+// secrets, renders over. Nil when t names none.
+func Shown(t *template.Template, mask string) Values {
+	var r referenced
+	if t.Check(&r) != nil || len(r) == 0 {
+		return nil
+	}
+	v := make(Values, len(r))
+	for _, name := range r {
+		v[name] = mask
+	}
+	return v
+}
+
+// referenced is a schema that knows every path and keeps the names of
+// the secrets looked up.
+type referenced []string
+
+func (r *referenced) Lookup(path string) (string, bool) {
+	path = strings.TrimPrefix(path, "@root.")
+	if path == Root {
+		return "object", true // "any" would know what is under it without a look
+	}
+	if name, ok := strings.CutPrefix(path, Root+"."); ok {
+		*r = append(*r, name)
+	}
+	return "any", true
+}
+
+func (r *referenced) Paths() []string { return nil }
 
 // Names returns the names of secrets in order.
 func Names(secrets map[string]string) []string { return slices.Sorted(maps.Keys(secrets)) }

@@ -18,7 +18,12 @@ func TestDataPutsTheSecretsBesideTheEventsFields(t *testing.T) {
 	require.NoError(t, err)
 	require.JSONEq(t, `{"k": "t0k\"en", "t": "RequestCreated", "id": "r1"}`, string(out))
 
+	shown, err := tmpl.Append(nil, bodysecrets.New(map[string]string{"token": "t0k\"en"}).Masked("REDACTED").Data(doc))
+	require.NoError(t, err)
+	require.JSONEq(t, `{"k": "REDACTED", "t": "RequestCreated", "id": "r1"}`, string(shown))
+
 	var none bodysecrets.Values
+	require.Nil(t, none.Masked("REDACTED"))
 	require.Same(t, doc, none.Data(doc), "without secrets, the document itself")
 }
 
@@ -32,4 +37,10 @@ func TestSchemaKnowsTheNamedSecretsOnly(t *testing.T) {
 	err := template.MustParse(`{"k": "{{secrets.tokn}}"}`).Check(s)
 	require.ErrorIs(t, err, template.ErrUnknownField)
 	require.Contains(t, err.Error(), "did you mean secrets.token?")
+}
+
+func TestShownNamesTheSecretsATemplateRefersTo(t *testing.T) {
+	tmpl := template.MustParse(`{"a": "{{secrets.a}}", "b": "{{#with secrets}}{{b}}{{/with}}", "c": "{{@root.secrets.c}}", "d": "{{data.d}}"}`)
+	require.Equal(t, bodysecrets.Values{"a": "X", "b": "X", "c": "X"}, bodysecrets.Shown(tmpl, "X"))
+	require.Nil(t, bodysecrets.Shown(template.MustParse(`{"d": "{{data.d}}"}`), "X"))
 }

@@ -14,7 +14,8 @@
 // Secrets that can turn up elsewhere in free text, such as a token echoed in
 // an error, are scrubbed when the Redactor knows them (WithSecrets,
 // WithSecretsFrom): every occurrence, and every occurrence of their
-// URL-escaped and JSON-escaped forms, becomes REDACTED. Known secrets
+// URL-escaped and JSON-escaped forms (non-ASCII as \u escapes too),
+// becomes REDACTED. Known secrets
 // shorter than 4 bytes are not scrubbed from free text, where they would
 // garble every number and word that contains them; they are still hidden
 // where they stand in URLs and headers.
@@ -27,6 +28,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // Redacted is what replaces a secret.
@@ -295,8 +298,9 @@ func (r *Redactor) secretsOf(u *url.URL, h http.Header) []string {
 // forms lists the secrets and their escaped forms by first byte, and
 // longest first among those with one first byte, so that a secret
 // containing another is replaced whole. The JSON forms are those
-// of common encoders: with and without HTML escaping (\u003c), and with
-// '/' escaped as '\/' (PHP's default).
+// of common encoders: with and without HTML escaping (\u003c), with
+// non-ASCII written as \u escapes in either case of hex digits (Python's
+// and PHP's default), and with '/' escaped as '\/' (PHP's default).
 func forms(secrets []string) []string {
 	seen := map[string]bool{}
 	var out []string
@@ -321,8 +325,10 @@ func forms(secrets []string) []string {
 			if enc.Encode(s) == nil {
 				j := strings.TrimSuffix(b.String(), "\n")
 				j = j[1 : len(j)-1]
-				add(j)
-				add(strings.ReplaceAll(j, "/", `\/`))
+				for _, f := range []string{j, asciiEscaped(j, lowerHex), asciiEscaped(j, upperHex)} {
+					add(f)
+					add(strings.ReplaceAll(f, "/", `\/`))
+				}
 			}
 		}
 	}
@@ -333,6 +339,39 @@ func forms(secrets []string) []string {
 		return len(b) - len(a)
 	})
 	return out
+}
+
+const lowerHex, upperHex = "0123456789abcdef", "0123456789ABCDEF"
+
+// asciiEscaped returns j, a JSON string's text, with every non-ASCII
+// character as a \u escape in the given hex digits (a pair of them past
+// U+FFFF), as encoders that write ASCII only do by default (Python's json,
+// PHP's json_encode); j itself when it is ASCII.
+func asciiEscaped(j string, hex string) string {
+	first := strings.IndexFunc(j, func(c rune) bool { return c >= utf8.RuneSelf })
+	if first < 0 {
+		return j
+	}
+	var b strings.Builder
+	b.WriteString(j[:first])
+	u := func(c rune) {
+		b.WriteString(`\u`)
+		for shift := 12; shift >= 0; shift -= 4 {
+			b.WriteByte(hex[c>>shift&0xf])
+		}
+	}
+	for _, c := range j[first:] {
+		switch r1, r2 := utf16.EncodeRune(c); {
+		case c < utf8.RuneSelf:
+			b.WriteRune(c)
+		case r1 != utf8.RuneError:
+			u(r1)
+			u(r2)
+		default:
+			u(c)
+		}
+	}
+	return b.String()
 }
 
 // jsonPlain reports whether s is the same JSON-encoded, with or without

@@ -288,3 +288,12 @@ func BenchmarkNewWithManySecrets(b *testing.B) {
 		}
 	})
 }
+
+func TestASCIIEscapedForms(t *testing.T) {
+	r := redact.New(redact.WithSecrets("ç-🔑-x"))
+	for _, in := range []string{`\u00e7-\ud83d\udd11-x`, `\u00E7-\uD83D\uDD11-x`, "ç-🔑-x"} {
+		if got := r.Scrub("a " + in + " b"); got != "a REDACTED b" {
+			t.Errorf("Scrub(%q) = %q", in, got)
+		}
+	}
+}
