@@ -97,7 +97,13 @@ func TestOrderingKeyConcurrentPublishers(t *testing.T) {
 		}
 	}
 	eventually(t, 60*time.Second, "every committed delivery", func() bool { n, _ := rc.pairs(); return n == want })
-	time.Sleep(200 * time.Millisecond) // nothing more comes
+	// A job ends after its answer arrives, in a transaction that also
+	// drops its line: wait for all to end, then nothing more can come.
+	eventually(t, 60*time.Second, "every job ended", func() bool {
+		var unfinished int
+		require.NoError(t, pool.QueryRow(ctx, "SELECT count(*) FROM river_job WHERE state IN ('available', 'pending', 'retryable', 'running', 'scheduled')").Scan(&unfinished))
+		return unfinished == 0
+	})
 	distinct, _ := rc.pairs()
 	require.Equal(t, want, distinct, "no rolled-back event is delivered")
 

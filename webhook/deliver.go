@@ -114,11 +114,6 @@ func (d *Dispatcher) run(ctx context.Context, del *delivery) engine.Result {
 	attempted = true
 
 	inv := d.send(ctx, h, del)
-	// The exchange is over: the tenant's in-flight limit and the webhook's
-	// concurrency bound exchanges with receivers; the record below is ours.
-	leave(true)
-	leave = func(bool) {}
-	del.EndExchange()
 	// Whether the engine stopped is read once, so that the operational
 	// count, the breaker and the outcome agree on it.
 	stopped := ctx.Err()
@@ -132,6 +127,13 @@ func (d *Dispatcher) run(ctx context.Context, del *delivery) engine.Result {
 		d.ops.attempt(h, del, inv.Outcome == Delivered, inv.status, inv.Reason)
 	}
 	d.reportToBreaker(h, &permit, inv, stopped != nil)
+	// The exchange is over: the tenant's in-flight limit and the webhook's
+	// concurrency bound exchanges with receivers; the record below is ours.
+	// Released only once the breaker has heard, so that the next delivery
+	// is not let in by a breaker this attempt's failure opens.
+	leave(true)
+	leave = func(bool) {}
+	del.EndExchange()
 	if stopped != nil {
 		return d.interrupted(ctx, del, inv, stopped)
 	}

@@ -87,19 +87,23 @@ func newDispatcher(t *testing.T, opts ...webhook.Option) (*webhook.Dispatcher, c
 	return d, invs
 }
 
-// waitFinal waits for n final invocations and returns them.
+// waitFinal waits for n final invocations and returns them. It fails when
+// none comes for 10s: a stall, not a slow machine, whose thousands of
+// deliveries may take longer than that in all.
 func waitFinal(t *testing.T, invs chan webhook.Invocation, n int) []webhook.Invocation {
 	t.Helper()
 	var out []webhook.Invocation
-	timeout := time.After(10 * time.Second)
+	silence := time.NewTimer(10 * time.Second)
+	defer silence.Stop()
 	for len(out) < n {
 		select {
 		case inv := <-invs:
 			if inv.Outcome.Final() {
 				out = append(out, inv)
+				silence.Reset(10 * time.Second)
 			}
-		case <-timeout:
-			t.Fatalf("got %d of %d final invocations", len(out), n)
+		case <-silence.C:
+			t.Fatalf("got %d of %d final invocations, then none for 10s", len(out), n)
 		}
 	}
 	return out

@@ -111,7 +111,9 @@ func TestOperationalClockSetBack(t *testing.T) {
 
 // An event dropped because the queue was full is not taken as told:
 // Failing comes with the webhook's next failed attempt, and Recovered is
-// never told about a webhook whose Failing nobody heard.
+// never told about a webhook whose Failing nobody heard. The test waits
+// for the Hook to empty the queue before b's later attempts, since a
+// full queue drops any event, Recovered too.
 func TestOperationalDroppedFailingIsToldLater(t *testing.T) {
 	leakcheck.Check(t)
 	clock, got := newOpsClock(), &opsEvents{}
@@ -122,7 +124,7 @@ func TestOperationalDroppedFailingIsToldLater(t *testing.T) {
 		webhooktest.Respond(webhooktest.Response{Status: 500}))
 	t.Cleanup(r.Close)
 	d := webhooktest.NewDispatcher(t, oneAttempt, webhook.WithClock(clock.Now),
-		webhook.WithOperationalEvents(webhook.OperationalSettings{QueueSize: 1, FailureThreshold: 1, DeadLetterEvery: time.Nanosecond, Hook: func(ev operational.Event) {
+		webhook.WithOperationalEvents(webhook.OperationalSettings{QueueSize: 2, FailureThreshold: 1, DeadLetterEvery: time.Nanosecond, Hook: func(ev operational.Event) {
 			once.Do(func() { close(entered); <-release })
 			got.hook(ev)
 		}}))
@@ -146,7 +148,10 @@ func TestOperationalDroppedFailingIsToldLater(t *testing.T) {
 	}
 	publishTo() // b fails: its Failing is dropped
 	close(release)
-	publishTo() // b fails again
+	told := func(n int) { waitFor(t, func() bool { return len(got.all()) == n }) }
+	told(3)     // the event the Hook held and the two queued: the queue is empty
+	publishTo() // b fails again: Failing and DeadLettered, room for both
+	told(5)
 	publishTo() // b delivers
 	closeNow(t, d.Dispatcher)
 	var b []event.Trigger

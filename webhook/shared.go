@@ -133,6 +133,17 @@ func (c *compiledValues) jsonPath(path string, expected []string) (*validate.JSO
 // more is collected, and its key forgotten. It is safe for concurrent use;
 // the zero value is ready to use.
 type sharedValues[T any] struct {
+	once sync.Once
+	tab  *sharedTable[T]
+}
+
+// sharedTable is the state of a sharedValues, allocated apart: each
+// value's cleanup holds it, and a cleanup that reaches its value keeps
+// it forever. The sharedValues sits in the Dispatcher's config, which
+// reaches the Dispatcher, and so the values, through the funcs the host
+// passed and the operational events' detector; the table reaches nothing
+// but keys and weak pointers.
+type sharedTable[T any] struct {
 	mu    sync.Mutex
 	byKey map[string]weak.Pointer[T]
 	// keys holds the copy of the key kept for each value getKeyed made;
@@ -140,10 +151,15 @@ type sharedValues[T any] struct {
 	keys map[weak.Pointer[T]]string
 }
 
+func (s *sharedValues[T]) table() *sharedTable[T] {
+	s.once.Do(func() { s.tab = &sharedTable[T]{} })
+	return s.tab
+}
+
 // get returns the value of key: the one held, or else the one build makes.
 // An error of build is returned and nothing is kept.
 func (s *sharedValues[T]) get(key string, build func() (*T, error)) (*T, error) {
-	v, _, err := s.getOrBuild(key, build, false)
+	v, _, err := s.table().getOrBuild(key, build, false)
 	return v, err
 }
 
@@ -151,44 +167,56 @@ func (s *sharedValues[T]) get(key string, build func() (*T, error)) (*T, error) 
 // for callers to hold rather than a copy of their own. The values of s
 // must all be got with it.
 func (s *sharedValues[T]) getKeyed(key string, build func() (*T, error)) (*T, string, error) {
-	return s.getOrBuild(key, build, true)
+	return s.table().getOrBuild(key, build, true)
 }
 
-func (s *sharedValues[T]) getOrBuild(key string, build func() (*T, error), keep bool) (*T, string, error) {
-	if v, held := s.find(key); v != nil {
+// find returns the value of key and the copy of key kept with it, if any.
+func (s *sharedValues[T]) find(key string) (*T, string) {
+	return s.table().find(key)
+}
+
+// size returns how many keys have a value.
+func (s *sharedValues[T]) size() int {
+	t := s.table()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.byKey)
+}
+
+func (t *sharedTable[T]) getOrBuild(key string, build func() (*T, error), keep bool) (*T, string, error) {
+	if v, held := t.find(key); v != nil {
 		return v, cmp.Or(held, key), nil
 	}
 	v, err := build()
 	if err != nil {
 		return nil, "", err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	held := s.byKey[key]
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	held := t.byKey[key]
 	if old := held.Value(); old != nil {
-		return old, cmp.Or(s.keys[held], key), nil // built meanwhile for another webhook
+		return old, cmp.Or(t.keys[held], key), nil // built meanwhile for another webhook
 	}
-	if s.byKey == nil {
-		s.byKey = map[string]weak.Pointer[T]{}
+	if t.byKey == nil {
+		t.byKey = map[string]weak.Pointer[T]{}
 	}
 	entry := sharedEntry[T]{key: strings.Clone(key), ptr: weak.Make(v)}
-	s.byKey[entry.key] = entry.ptr
+	t.byKey[entry.key] = entry.ptr
 	if keep {
-		if s.keys == nil {
-			s.keys = map[weak.Pointer[T]]string{}
+		if t.keys == nil {
+			t.keys = map[weak.Pointer[T]]string{}
 		}
-		s.keys[entry.ptr] = entry.key
+		t.keys[entry.ptr] = entry.key
 	}
-	runtime.AddCleanup(v, s.forget, entry)
+	runtime.AddCleanup(v, t.forget, entry)
 	return v, entry.key, nil
 }
 
-// find returns the value of key and the copy of key kept with it, if any.
-func (s *sharedValues[T]) find(key string) (*T, string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ptr := s.byKey[key]
-	return ptr.Value(), s.keys[ptr]
+func (t *sharedTable[T]) find(key string) (*T, string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	ptr := t.byKey[key]
+	return ptr.Value(), t.keys[ptr]
 }
 
 type sharedEntry[T any] struct {
@@ -198,20 +226,13 @@ type sharedEntry[T any] struct {
 
 // forget drops the entry of a value collected, unless its key has another
 // value by now.
-func (s *sharedValues[T]) forget(e sharedEntry[T]) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.keys, e.ptr)
-	if s.byKey[e.key] == e.ptr {
-		delete(s.byKey, e.key)
+func (t *sharedTable[T]) forget(e sharedEntry[T]) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.keys, e.ptr)
+	if t.byKey[e.key] == e.ptr {
+		delete(t.byKey, e.key)
 	}
-}
-
-// size returns how many keys have a value.
-func (s *sharedValues[T]) size() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.byKey)
 }
 
 // sightings remembers keys by a 64-bit hash, in a map of integers, which
