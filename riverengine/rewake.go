@@ -46,6 +46,9 @@ func (e *Engine) WakeHeld(ctx context.Context, webhookID string) (int, error) {
 	if closed {
 		return 0, engine.ErrClosed
 	}
+	// Taken first: a snooze River writes after the batches looked is
+	// woken below, and a run ending held from now on runs again.
+	pending := e.flights.wake(webhookID)
 	var n int64
 	// Batch by batch in the order of job ids, each batch committed on
 	// its own, so that a backlog of any size is woken in steps that each
@@ -72,10 +75,16 @@ func (e *Engine) WakeHeld(ctx context.Context, webhookID string) (int, error) {
 			return int(n), fmt.Errorf("riverengine: waking the held deliveries of a webhook (%d woken): %w", n, err)
 		}
 		if found < wakeBatch {
-			return int(n), nil
+			break
 		}
 		after = last
 	}
+	woken, err := e.wakePending(ctx, pending)
+	n += woken
+	if err != nil {
+		return int(n), fmt.Errorf("riverengine: waking the held deliveries of a webhook (%d woken): %w", n, err)
+	}
+	return int(n), nil
 }
 
 // wakeBatch is how many jobs one step of WakeHeld wakes at most.
