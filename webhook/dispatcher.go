@@ -1131,18 +1131,30 @@ func (d *Dispatcher) putBack(ctx context.Context, dl DeadLetter, err error) erro
 }
 
 // ResetBreaker closes the circuit breaker of the webhook with id, whatever
-// its state: after its endpoint answered 410 Gone and was fixed, say. The
-// deliveries the open breaker held back go now rather than when their
-// wait is up, with the in-memory engine and riverengine (any
-// engine.HeldWaker); those waiting for a retry keep its delay. Each
-// instance keeps its own breaker and only this one's is closed: a held
-// delivery that another instance, whose breaker is open, runs is held
-// again there until that breaker's cool-down ends. Update does the same
-// for a webhook whose breaker was not closed, on every instance that
-// loads the update. It returns an error
-// wrapping ErrNotFound for an unknown id; the breaker is closed even when
-// it returns the engine's error about waking the held deliveries (it
-// waits at most 5 s for the engine), which then go when their wait is up.
+// its state: after its endpoint answered 410 Gone and was fixed, say, on
+// every instance following the definition store. The deliveries the open
+// breaker held back go now rather than when their wait is up, with the
+// in-memory engine and riverengine (any engine.HeldWaker); those waiting
+// for a retry keep their delay.
+//
+// With a store that records resets (a defstore.Resetter: defstore.Memory
+// and riverengine's DefinitionStore), the reset is a change of the
+// definition, keeping its content and version, with a revision
+// (defstore.BreakerReset): each instance closes its own breaker and wakes
+// what it held as it reads the change, as it reads an Update, so at once
+// when the store notifies it and within the sync interval otherwise. A
+// delivery that another instance ran and held again before it read the
+// change goes when that instance wakes its held ones. With another store
+// only this instance's breaker is closed, and another instance whose
+// breaker is open holds again what it runs until its cool-down ends.
+//
+// Update does the same for a webhook whose breaker was not closed, on
+// every instance that loads the update. It returns an error wrapping
+// ErrNotFound for an unknown id, and the store's error when it fails to
+// record the reset: this instance's breaker is closed all the same. The
+// breaker is closed even when it returns the engine's error about waking
+// the held deliveries (it waits at most 5 s for the store and the engine
+// together), which then go when their wait is up.
 func (d *Dispatcher) ResetBreaker(id string) error {
 	return d.resetBreaker("", id)
 }
@@ -1159,15 +1171,26 @@ func (d *Dispatcher) resetBreaker(tenant, id string) error {
 	if h.breaker == nil {
 		return nil
 	}
-	h.breaker.Reset()
-	// Another instance's breaker may hold some of them still: the Runner
-	// holds those again there.
 	ctx, cancel := context.WithTimeout(d.life, wakeTimeout)
 	defer cancel()
-	if err := d.wakeHeld(ctx, h.key); err != nil {
-		return fmt.Errorf("webhook %q: breaker closed, but its held deliveries wait out their delay: %w", id, err)
+	var serr error
+	if rs, ok := d.defs.(defstore.Resetter); ok {
+		// The change reaches the other instances, which close their
+		// breakers as they read it; this one reads it now.
+		if _, err := rs.ResetBreaker(ctx, tenant, id, ""); err != nil {
+			if errors.Is(err, defstore.ErrNotFound) {
+				return fmt.Errorf("webhook %q: %w", id, ErrNotFound)
+			}
+			serr = fmt.Errorf("webhook %q: breaker closed on this instance only, the store failed: %w", id, err)
+		} else if err := d.syncNow(ctx); err != nil {
+			d.cfg.logger.Warn("webhook: reading the breaker reset back", "tenant", tenant, "webhook_id", id, "error", err)
+		}
 	}
-	return nil
+	h.breaker.Reset()
+	if err := d.wakeHeld(ctx, h.key); err != nil {
+		return errors.Join(serr, fmt.Errorf("webhook %q: breaker closed, but its held deliveries wait out their delay: %w", id, err))
+	}
+	return serr
 }
 
 // Close stops intake (Publish, Add and Redeliver return ErrClosed from
