@@ -29,8 +29,13 @@ var _ engine.HeldWaker = (*Engine)(nil)
 // Jobs waiting for a retry keep their delay, but for one River made
 // available later rather than retryable (a retry due within River's
 // scheduler interval) of a job snoozed before, which it cannot tell from
-// a snooze: that retry comes a few seconds early. A job whose snooze River has not written yet
-// (its Work returned a moment ago) is not woken. The jobs are found
+// a snooze: that retry comes a few seconds early. A job of this
+// instance's whose run was under way when WakeHeld began and ends held
+// runs again at once, and one whose snooze River had not written yet
+// when WakeHeld began is woken once it is written (WakeHeld waits for
+// that, within ctx); another instance's such jobs are its own WakeHeld's,
+// which the Dispatcher calls as it reads the reset from the definition
+// store. The jobs are found
 // through indexes River has: on PostgreSQL its index of job arguments
 // (webhook_id) or of jobs by state and queue, whichever the planner
 // takes; on SQLite, which has no index of arguments, the latter, among
