@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/defstore"
 	"github.com/outhook/outhook/engine"
 	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/webhook"
@@ -227,4 +228,67 @@ func TestHeldBeforeItsFirstAttemptGoesToTheUpdatedDefinition(t *testing.T) {
 	require.Equal(t, engine.Done, eng.runner.Run(context.Background(), held["acme"]).Outcome)
 	require.Len(t, r.Requests(), 3)
 	require.Equal(t, "/acme-fixed", r.Requests()[2].Path)
+}
+
+// Two instances following one definition store, both with the breaker
+// of a fixed endpoint open: a reset through one closes the other's as it
+// reads the store, which wakes what it held, once; a store that fails
+// the reset leaves this instance's breaker closed all the same, and says
+// so.
+func TestResetBreakerReachesTheOtherInstance(t *testing.T) {
+	r := webhooktest.NewReceiver(webhooktest.Respond(webhooktest.Response{Status: 500}, webhooktest.Response{Status: 500}, webhooktest.Response{}))
+	t.Cleanup(r.Close)
+	store := defstore.NewMemory()
+	start := func() (*webhook.Dispatcher, *wakingEngine) {
+		eng := &wakingEngine{scriptedEngine: &scriptedEngine{}}
+		d, _ := newDispatcher(t, webhook.WithEngine(eng), webhook.WithDefinitionStore(store),
+			webhook.WithRetryPolicy(webhook.RetryPolicy{MaxAttempts: 1, MaxElapsed: webhook.Duration(2 * time.Hour)}),
+			webhook.WithBreaker(webhook.BreakerSettings{Threshold: 1, Cooldown: time.Hour}))
+		return d, eng
+	}
+	a, engA := start()
+	b, engB := start()
+	ctx := context.Background()
+	_, err := a.Tenant("acme").Create(ctx, webhook.Webhook{ID: "hook", Name: "h", Active: true, URL: r.URL + "/acme", Triggers: []event.Trigger{accessrequest.Created}}, "")
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { _, err := b.Tenant("acme").Breaker("hook"); return err == nil }, 10*time.Second, time.Millisecond)
+	for _, in := range []struct {
+		d   *webhook.Dispatcher
+		eng *wakingEngine
+	}{{a, engA}, {b, engB}} {
+		_, err := in.d.Tenant("acme").Publish(ctx, mock(t, accessrequest.Created))
+		require.NoError(t, err)
+		require.Equal(t, engine.Done, in.eng.runner.Run(ctx, in.eng.queued[len(in.eng.queued)-1]).Outcome) // 500: opens
+		state, err := in.d.Tenant("acme").Breaker("hook")
+		require.NoError(t, err)
+		require.Equal(t, webhook.BreakerOpen, state)
+	}
+	_, err = b.Tenant("acme").Publish(ctx, mock(t, accessrequest.Created))
+	require.NoError(t, err)
+	held := engB.queued[len(engB.queued)-1]
+	require.Equal(t, engine.Held, engB.runner.Run(ctx, held).Outcome)
+
+	require.NoError(t, a.Tenant("acme").ResetBreaker("hook"))
+	require.Eventually(t, func() bool {
+		state, err := b.Tenant("acme").Breaker("hook")
+		return err == nil && state == webhook.BreakerClosed
+	}, 10*time.Second, time.Millisecond, "b's breaker closed as it read the reset")
+	require.Eventually(t, func() bool {
+		engB.mu.Lock()
+		defer engB.mu.Unlock()
+		return len(engB.woken) == 1
+	}, 10*time.Second, time.Millisecond, "b woke what it held")
+	require.Equal(t, engine.Done, engB.runner.Run(ctx, held).Outcome)
+	engA.mu.Lock()
+	require.Len(t, engA.woken, 1, "a woke its held deliveries once")
+	engA.mu.Unlock()
+	revs, err := store.History(ctx, "acme", "hook", 1)
+	require.NoError(t, err)
+	require.Equal(t, defstore.BreakerReset, revs[0].Action)
+
+	// Reset for a webhook the store does not know (deleted meanwhile by
+	// another instance): not found.
+	require.NoError(t, store.Delete(ctx, "acme", "hook", defstore.AnyVersion, ""))
+	err = b.Tenant("acme").ResetBreaker("hook")
+	require.ErrorIs(t, err, webhook.ErrNotFound)
 }

@@ -415,11 +415,12 @@ func (d *Dispatcher) putLocked(rec defstore.Record) bool {
 			h = old.prev.Load()
 		}
 		e.prev.Store(h)
-		if h != nil && h.breaker != nil && rec.BreakerReset > old.rec.Seq {
-			// Reset on some instance since this one loaded old: closed
+		if h != nil && h.breaker != nil && rec.BreakerReset > old.rec.Seq && d.resetHere[key] < rec.BreakerReset {
+			// Reset on another instance since this one loaded old: closed
 			// here too, and what it held goes now (see syncNow).
 			d.toReset = append(d.toReset, h)
 		}
+		delete(d.resetHere, key)
 	}
 	// The sealed definition is copied out since a store may return it and
 	// the masked one in one allocation, which would keep the masked bytes
@@ -525,6 +526,7 @@ func (d *Dispatcher) deleteLocked(tenant, id string, version int64, seq uint64) 
 		closeIdle(old.hook.Load())
 		d.ops.forget(key)
 	}
+	delete(d.resetHere, key)
 	d.removed.add(key, version, seq)
 	d.gen.Add(1)
 }

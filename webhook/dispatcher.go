@@ -78,9 +78,13 @@ type Dispatcher struct {
 	// syncMu serializes reads of the store's changes; cursor is the
 	// sequence number of the last change read; toReset are the hooks,
 	// replaced by a change read, whose breakers to reset.
-	syncMu     sync.Mutex
-	cursor     uint64
-	toReset    []*hook
+	syncMu  sync.Mutex
+	cursor  uint64
+	toReset []*hook
+	// resetHere holds, by queue key, the BreakerReset of the resets made
+	// through this instance and not read back yet, which need no second
+	// wake when read.
+	resetHere  map[string]uint64
 	synced     atomic.Int64  // when the store was last read, in Unix nanoseconds
 	poke       chan struct{} // asks the follower to read the store now
 	followDone chan struct{} // closed when the follower has stopped
@@ -124,6 +128,7 @@ func New(opts ...Option) (*Dispatcher, error) {
 		byKey:      map[string]*entry{},
 		tenants:    map[string]*tenantIndex{},
 		poke:       make(chan struct{}, 1),
+		resetHere:  map[string]uint64{},
 		followDone: make(chan struct{}),
 		callEnded:  make(chan struct{}, 1),
 		closeDone:  make(chan struct{}),
@@ -1174,21 +1179,34 @@ func (d *Dispatcher) resetBreaker(tenant, id string) error {
 	ctx, cancel := context.WithTimeout(d.life, wakeTimeout)
 	defer cancel()
 	var serr error
+	recorded := false
 	if rs, ok := d.defs.(defstore.Resetter); ok {
 		// The change reaches the other instances, which close their
-		// breakers as they read it; this one reads it now.
-		if _, err := rs.ResetBreaker(ctx, tenant, id, ""); err != nil {
-			if errors.Is(err, defstore.ErrNotFound) {
-				return fmt.Errorf("webhook %q: %w", id, ErrNotFound)
-			}
+		// breakers as they read it. This one does now, and takes no
+		// second wake when it reads the change: the follower waits.
+		d.syncMu.Lock()
+		rec, err := rs.ResetBreaker(ctx, tenant, id, "")
+		if err == nil {
+			d.resetHere[h.key] = rec.BreakerReset
+		}
+		d.syncMu.Unlock()
+		switch {
+		case errors.Is(err, defstore.ErrNotFound):
+			return fmt.Errorf("webhook %q: %w", id, ErrNotFound)
+		case err != nil:
 			serr = fmt.Errorf("webhook %q: breaker closed on this instance only, the store failed: %w", id, err)
-		} else if err := d.syncNow(ctx); err != nil {
-			d.cfg.logger.Warn("webhook: reading the breaker reset back", "tenant", tenant, "webhook_id", id, "error", err)
+		default:
+			recorded = true
 		}
 	}
 	h.breaker.Reset()
 	if err := d.wakeHeld(ctx, h.key); err != nil {
-		return errors.Join(serr, fmt.Errorf("webhook %q: breaker closed, but its held deliveries wait out their delay: %w", id, err))
+		serr = errors.Join(serr, fmt.Errorf("webhook %q: breaker closed, but its held deliveries wait out their delay: %w", id, err))
+	}
+	if recorded {
+		if err := d.syncNow(ctx); err != nil {
+			d.cfg.logger.Warn("webhook: reading a breaker reset back", "tenant", tenant, "webhook_id", id, "error", err)
+		}
 	}
 	return serr
 }
