@@ -292,3 +292,45 @@ func TestResetBreakerReachesTheOtherInstance(t *testing.T) {
 	err = b.Tenant("acme").ResetBreaker("hook")
 	require.ErrorIs(t, err, webhook.ErrNotFound)
 }
+
+// Deleting a webhook whose endpoint is down ends its deliveries at once,
+// skipped, with the in-memory engine: the one waiting an hour for a
+// retry and the one its open breaker holds for an hour.
+func TestRemoveEndsHeldAndRetryingDeliveries(t *testing.T) {
+	r := webhooktest.NewReceiver(webhooktest.Respond(webhooktest.Response{Status: 503}))
+	t.Cleanup(r.Close)
+	d, invs := newDispatcher(t,
+		webhook.WithRetryPolicy(webhook.RetryPolicy{MaxAttempts: 5, InitialInterval: webhook.Duration(time.Hour),
+			MaxInterval: webhook.Duration(time.Hour), MaxElapsed: webhook.Duration(10 * time.Hour)}),
+		webhook.WithBreaker(webhook.BreakerSettings{Threshold: 1, Cooldown: time.Hour}))
+	w, err := d.Add(webhook.Webhook{Name: "h", Active: true, URL: r.URL, Triggers: []event.Trigger{accessrequest.Created}})
+	require.NoError(t, err)
+	ctx := context.Background()
+	first, err := d.Publish(ctx, mock(t, accessrequest.Created))
+	require.NoError(t, err)
+	inv := <-invs // the failed attempt, which opens the breaker
+	require.Equal(t, first.Deliveries[0].DeliveryID, inv.DeliveryID)
+	require.NotEqual(t, webhook.Skipped, inv.Outcome)
+	second, err := d.Publish(ctx, mock(t, accessrequest.Created))
+	require.NoError(t, err)
+	state, err := d.Tenant("").Breaker(w.ID)
+	require.NoError(t, err)
+	require.Equal(t, webhook.BreakerOpen, state) // holds the second
+
+	require.NoError(t, d.Remove(w.ID))
+	ended := map[string]webhook.Outcome{}
+	timeout := time.After(10 * time.Second)
+	for len(ended) < 2 {
+		select {
+		case inv := <-invs:
+			ended[inv.DeliveryID] = inv.Outcome
+		case <-timeout:
+			t.Fatalf("deliveries ended after the removal: %v", ended)
+		}
+	}
+	require.Equal(t, map[string]webhook.Outcome{
+		first.Deliveries[0].DeliveryID:  webhook.Skipped,
+		second.Deliveries[0].DeliveryID: webhook.Skipped,
+	}, ended)
+	require.Len(t, r.Requests(), 1)
+}

@@ -525,6 +525,7 @@ func (d *Dispatcher) deleteLocked(tenant, id string, version int64, seq uint64) 
 		delete(d.byKey, key)
 		closeIdle(old.hook.Load())
 		d.ops.forget(key)
+		d.toWake = append(d.toWake, key) // see syncNow
 	}
 	delete(d.resetHere, key)
 	d.removed.add(key, version, seq)

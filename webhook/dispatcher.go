@@ -47,6 +47,9 @@ type Dispatcher struct {
 	// waker is the engine when it can run held deliveries at once, read
 	// as resizer is.
 	waker engine.HeldWaker
+	// removedWaker is the engine when it can run at once all the waiting
+	// deliveries of a deleted webhook, read as resizer is.
+	removedWaker engine.RemovedWaker
 	// txEngine is the engine when Redeliver can take a dead letter and
 	// queue it in one of its transactions.
 	txEngine TxEngine
@@ -84,7 +87,10 @@ type Dispatcher struct {
 	// resetHere holds, by queue key, the BreakerReset of the resets made
 	// through this instance and not read back yet, which need no second
 	// wake when read.
-	resetHere  map[string]uint64
+	resetHere map[string]uint64
+	// toWake are the queue keys of the webhooks deleted by a change read,
+	// whose waiting deliveries to run now, to end.
+	toWake     []string
 	synced     atomic.Int64  // when the store was last read, in Unix nanoseconds
 	poke       chan struct{} // asks the follower to read the store now
 	followDone chan struct{} // closed when the follower has stopped
@@ -161,6 +167,7 @@ func New(opts ...Option) (*Dispatcher, error) {
 	d.tel = tel
 	d.resizer, _ = d.engine.(engine.Resizer)
 	d.waker, _ = d.engine.(engine.HeldWaker)
+	d.removedWaker, _ = d.engine.(engine.RemovedWaker)
 	if te, ok := d.engine.(TxEngine); ok && sameStore(d.store, te.InvocationStore()) {
 		if _, ok := d.store.(TxStore); ok {
 			d.txEngine = te
@@ -400,7 +407,29 @@ func (d *Dispatcher) syncNow(ctx context.Context) error {
 	}
 	clear(d.toReset)
 	d.toReset = d.toReset[:0]
+	if len(d.toWake) > 0 {
+		wctx, cancel := context.WithTimeout(ctx, wakeTimeout)
+		for _, key := range d.toWake {
+			if werr := d.wakeRemoved(wctx, key); werr != nil {
+				tenant, id := splitKey(key)
+				d.cfg.logger.Warn("webhook: waking the deliveries of a deleted webhook", "tenant", tenant, "webhook_id", id, "error", werr)
+			}
+		}
+		cancel()
+		d.toWake = d.toWake[:0]
+	}
 	return err
+}
+
+// wakeRemoved has the engine run now the deliveries it holds for the
+// deleted webhook of key, those waiting for a retry too when it can
+// (engine.RemovedWaker), so that they end.
+func (d *Dispatcher) wakeRemoved(ctx context.Context, key string) error {
+	if d.removedWaker != nil {
+		_, err := d.removedWaker.WakeRemoved(ctx, key)
+		return err
+	}
+	return d.wakeHeld(ctx, key)
 }
 
 // wakeHeld has the engine run now the deliveries it holds back for the
@@ -536,7 +565,13 @@ func (d *Dispatcher) resizeQueue(h *hook) {
 // those between retries, end as Skipped at their next attempt, on every
 // instance following the store once it has seen the deletion, with no
 // further request and no dead letter (Redeliver could not queue one to a
-// webhook that is gone); an attempt in flight finishes. A webhook added
+// webhook that is gone); an attempt in flight finishes. That next attempt
+// comes at once: each instance, as it reads the deletion, has the engine
+// run now the deliveries it holds back (an open breaker's, the rate
+// limit's) and, with an engine.RemovedWaker (the in-memory engine,
+// riverengine), those waiting for a retry, waiting at most 5 s for the
+// engine; with riverengine, an attempt in flight then that ends due for
+// a retry ends at that retry. A webhook added
 // again under the id is another webhook: the deliveries of the deleted
 // one end so all the same, on an instance that read only the new one too
 // (the definition store's history says when it was created). The
