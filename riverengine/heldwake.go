@@ -26,6 +26,7 @@ type flights struct {
 type flightState struct {
 	running int    // runs begun, not ended
 	woken   uint64 // flights.wakes when WakeHeld last began for the webhook
+	removed uint64 // and WakeRemoved
 	// snoozing are the jobs whose run ended held, by id, with the count
 	// of snoozes their metadata has once River has written this one.
 	snoozing map[int64]pendingSnooze
@@ -59,14 +60,17 @@ func (f *flights) begin(webhook string, id int64) uint64 {
 
 // end notes the end of a run begun at mark. For a run that ended held
 // (snoozes: the count its job's metadata had), it reports whether a
-// WakeHeld began for the webhook since mark, in which case the job is to
-// run again now; otherwise the job waits for River to write its snooze.
-func (f *flights) end(webhook string, id int64, mark uint64, held bool, snoozes int) (again bool) {
+// WakeHeld or WakeRemoved began for the webhook since mark, in which case
+// the job is to run again now; otherwise the job waits for River to
+// write its snooze. For one that ended due for a retry, it reports
+// whether a WakeRemoved began since mark.
+func (f *flights) end(webhook string, id int64, mark uint64, held, retry bool, snoozes int) (again bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	now := time.Now()
 	s := f.hooks[webhook]
 	s.running--
+	again = retry && s.removed > mark
 	if held {
 		if s.woken > mark {
 			again = true
@@ -100,9 +104,10 @@ func (f *flights) forget(webhook string, s *flightState, now time.Time) {
 	}
 }
 
-// wake notes a WakeHeld of webhook beginning, and takes the snoozes River
-// may not have written yet, which it is to wake once written.
-func (f *flights) wake(webhook string) map[int64]pendingSnooze {
+// wake notes a WakeHeld (a WakeRemoved when removed) of webhook
+// beginning, and takes the snoozes River may not have written yet, which
+// it is to wake once written.
+func (f *flights) wake(webhook string, removed bool) map[int64]pendingSnooze {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.wakes++
@@ -111,6 +116,9 @@ func (f *flights) wake(webhook string) map[int64]pendingSnooze {
 		return nil
 	}
 	s.woken = f.wakes
+	if removed {
+		s.removed = f.wakes
+	}
 	pending := s.snoozing
 	s.snoozing = nil
 	f.forget(webhook, s, time.Now())

@@ -53,8 +53,8 @@ var _ engine.RemovedWaker = (*Engine)(nil)
 // WakeRemoved is WakeHeld for a deleted webhook, waking its jobs that
 // wait for a retry too (retryable, or available later), so that the
 // Runner ends them now: the Dispatcher calls it when it reads the
-// deletion. A job whose attempt is under way, and ends with a retry,
-// waits for it.
+// deletion. A job of this instance's whose attempt was under way when
+// WakeRemoved began, and ends due for a retry, is retried at once.
 func (e *Engine) WakeRemoved(ctx context.Context, webhookID string) (int, error) {
 	return e.wakeWaiting(ctx, webhookID, true)
 }
@@ -70,7 +70,7 @@ func (e *Engine) wakeWaiting(ctx context.Context, webhookID string, all bool) (i
 	}
 	// Taken first: a snooze River writes after the batches looked is
 	// woken below, and a run ending held from now on runs again.
-	pending := e.flights.wake(webhookID)
+	pending := e.flights.wake(webhookID, all)
 	var n int64
 	// Batch by batch in the order of job ids, each batch committed on
 	// its own, so that a backlog of any size is woken in steps that each

@@ -20,6 +20,9 @@ type holdingRunner struct {
 	release chan struct{}
 	open    chan struct{} // closed: the breaker is closed, runs end
 	runs    atomic.Int32
+	// outcome is what a run returns until open is closed: Held, or
+	// Retry (an endpoint down).
+	outcome engine.Outcome
 }
 
 func (r *holdingRunner) Run(ctx context.Context, d *engine.Delivery) engine.Result {
@@ -30,7 +33,7 @@ func (r *holdingRunner) Run(ctx context.Context, d *engine.Delivery) engine.Resu
 	default:
 	}
 	<-r.release
-	return engine.Result{Outcome: engine.Held, Delay: time.Hour}
+	return engine.Result{Outcome: r.outcome, Delay: time.Hour}
 }
 
 func (*holdingRunner) Abandon(*engine.Delivery, error) {}
@@ -50,7 +53,7 @@ func TestWakeHeldCatchesARunEndingHeld(t *testing.T) {
 					} else {
 						_, eng = newSQLiteEngine(t)
 					}
-					r := &holdingRunner{started: make(chan int, 4), release: make(chan struct{}), open: make(chan struct{})}
+					r := &holdingRunner{started: make(chan int, 4), release: make(chan struct{}), open: make(chan struct{}), outcome: engine.Held}
 					require.NoError(t, eng.Start(r))
 					t.Cleanup(func() {
 						ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -84,5 +87,36 @@ func waitRun(t *testing.T, started <-chan int, want int) {
 		require.Equal(t, want, n)
 	case <-time.After(15 * time.Second):
 		t.Fatalf("run %d did not start", want)
+	}
+}
+
+// A webhook deleted while an attempt of one of its deliveries is under
+// way, which ends due for a retry in an hour, has that delivery run again
+// at once (the Dispatcher's Runner then ends it, skipped).
+func TestWakeRemovedCatchesAnAttemptEndingInRetry(t *testing.T) {
+	for _, db := range []string{"postgres", "sqlite"} {
+		t.Run(db, func(t *testing.T) {
+			var eng *riverengine.Engine
+			if db == "postgres" {
+				_, eng = newPostgresEngine(t, needPostgres(t))
+			} else {
+				_, eng = newSQLiteEngine(t)
+			}
+			r := &holdingRunner{started: make(chan int, 4), release: make(chan struct{}), open: make(chan struct{}), outcome: engine.Retry}
+			require.NoError(t, eng.Start(r))
+			t.Cleanup(func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				_ = eng.Close(ctx)
+			})
+			ctx := context.Background()
+			require.NoError(t, eng.Enqueue(ctx, nil, []*engine.Delivery{{ID: "d-1", WebhookID: "hook", Event: newEvent(t, 1), Created: time.Now()}}))
+			waitRun(t, r.started, 1)
+			close(r.open)
+			_, err := eng.WakeRemoved(ctx, "hook")
+			require.NoError(t, err)
+			r.release <- struct{}{}
+			waitRun(t, r.started, 2)
+		})
 	}
 }

@@ -569,9 +569,8 @@ func (d *Dispatcher) resizeQueue(h *hook) {
 // comes at once: each instance, as it reads the deletion, has the engine
 // run now the deliveries it holds back (an open breaker's, the rate
 // limit's) and, with an engine.RemovedWaker (the in-memory engine,
-// riverengine), those waiting for a retry, waiting at most 5 s for the
-// engine; with riverengine, an attempt in flight then that ends due for
-// a retry ends at that retry. A webhook added
+// riverengine), those waiting for a retry, and those whose attempt is in
+// flight then and ends due for one, waiting at most 5 s for the engine. A webhook added
 // again under the id is another webhook: the deliveries of the deleted
 // one end so all the same, on an instance that read only the new one too
 // (the definition store's history says when it was created). The
