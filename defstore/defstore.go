@@ -50,6 +50,12 @@ type Record struct {
 	// Seq is the store's sequence number of the last change of the
 	// definition. The store sets it.
 	Seq uint64
+	// BreakerReset is the sequence number of the definition's last
+	// breaker reset (see Resetter), 0 when it had none since it was
+	// created. The store sets it; it is ignored on input, and kept by
+	// Update and ReplaceSecrets. An instance that loaded the definition
+	// at a Seq before it closes its breaker when it reads the record.
+	BreakerReset uint64
 	// CreatedAt and UpdatedAt are set by the store; UpdatedBy is the actor
 	// of the last change, as given to the store.
 	CreatedAt, UpdatedAt time.Time
@@ -77,6 +83,9 @@ const (
 	Updated  Action = "updated"
 	Deleted  Action = "deleted"
 	Resealed Action = "resealed" // secrets sealed again under another key, content unchanged
+	// BreakerReset: the circuit breaker was reset (Resetter), content
+	// and version unchanged.
+	BreakerReset Action = "breaker_reset"
 )
 
 // Revision is one change of a definition, for showing who changed a
@@ -162,6 +171,19 @@ type Store interface {
 	// Changes": several changes may give one, and a durable store may
 	// miss some (a dropped connection), which is why followers also poll.
 	Subscribe(notify func()) (cancel func(), err error)
+}
+
+// Resetter is implemented by stores that record a reset of a
+// definition's circuit breaker as a change, so that every instance
+// following the store closes its own breaker when it reads it. Memory,
+// and riverengine's DefinitionStore, implement it.
+type Resetter interface {
+	// ResetBreaker records a breaker reset of the definition by actor: a
+	// change (a new Seq, which it also sets as BreakerReset) and a
+	// revision with action BreakerReset, keeping the definition's content
+	// and version. It returns the record as changed, and fails with
+	// ErrNotFound when there is no such definition.
+	ResetBreaker(ctx context.Context, tenant, id, actor string) (Record, error)
 }
 
 // AtRest is implemented by stores that write to disk or to a database;

@@ -48,8 +48,9 @@ type Memory struct {
 }
 
 var (
-	_ Store  = (*Memory)(nil)
-	_ AtRest = (*Memory)(nil)
+	_ Store    = (*Memory)(nil)
+	_ AtRest   = (*Memory)(nil)
+	_ Resetter = (*Memory)(nil)
 )
 
 // NewMemory returns an empty Memory.
@@ -121,7 +122,8 @@ type entry struct {
 	data    packed
 	version int64
 	seq     uint64
-	created int64 // Unix nanoseconds
+	reset   uint64 // the seq of the last breaker reset
+	created int64  // Unix nanoseconds
 	// history is a ring of the newest revisions; the oldest is at head
 	// once it is full.
 	history []revision
@@ -146,9 +148,10 @@ const (
 	updated
 	deleted
 	resealed
+	breakerReset
 )
 
-var actions = [...]Action{created: Created, updated: Updated, deleted: Deleted, resealed: Resealed}
+var actions = [...]Action{created: Created, updated: Updated, deleted: Deleted, resealed: Resealed, breakerReset: BreakerReset}
 
 type slot struct {
 	seq uint64
@@ -194,6 +197,7 @@ func (m *Memory) Create(ctx context.Context, rec Record, actor string, maxPerTen
 	e.version++
 	e.created = at
 	e.deleted = false
+	e.reset = 0
 	e.set(rec, &m.pk)
 	t.ids.insert(e)
 	t.rename(e, "", false)
@@ -264,6 +268,23 @@ func (m *Memory) ReplaceSecrets(ctx context.Context, tenant, id string, version 
 	e.record(resealed, actor, m.now())
 	m.commit(e)
 	return nil
+}
+
+// ResetBreaker records a breaker reset of the definition (see Resetter).
+func (m *Memory) ResetBreaker(ctx context.Context, tenant, id, actor string) (Record, error) {
+	if err := ctx.Err(); err != nil {
+		return Record{}, fmt.Errorf("defstore: reset the breaker of %q: %w", id, err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, err := m.current(tenant, id, AnyVersion)
+	if err != nil {
+		return Record{}, err
+	}
+	e.record(breakerReset, actor, m.now())
+	m.commit(e)
+	e.reset = e.seq
+	return e.output(), nil
 }
 
 func (m *Memory) Get(ctx context.Context, tenant, id string) (Record, error) {
@@ -521,7 +542,7 @@ func (e *entry) record(a action, actor string, at int64) {
 func (e *entry) output() Record {
 	last := e.history[(int(e.head)+len(e.history)-1)%len(e.history)]
 	r := Record{
-		Tenant: e.tenant.name, ID: e.id, Version: e.version, Name: e.name, Active: e.active, Seq: e.seq,
+		Tenant: e.tenant.name, ID: e.id, Version: e.version, Name: e.name, Active: e.active, Seq: e.seq, BreakerReset: e.reset,
 		CreatedAt: time.Unix(0, e.created).UTC(), UpdatedAt: time.Unix(0, last.at).UTC(), UpdatedBy: last.actor.Value(),
 	}
 	r.Triggers = e.triggerList()

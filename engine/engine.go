@@ -88,6 +88,18 @@ type HeldWaker interface {
 	WakeHeld(ctx context.Context, webhookID string) (int, error)
 }
 
+// RemovedWaker is an Engine that can run at once every delivery it holds
+// back for a webhook, those waiting for a retry included. The Dispatcher
+// calls WakeRemoved when it reads the webhook's deletion, so that its
+// deliveries end now (the Runner skips them) rather than when their wait
+// is up; with an engine that is no RemovedWaker it calls WakeHeld, and
+// the deliveries waiting for a retry end when their delay is up. Like
+// WakeHeld it acts on every instance the engine serves, returns how many
+// it woke, and may wait for a database, not past ctx.
+type RemovedWaker interface {
+	WakeRemoved(ctx context.Context, webhookID string) (int, error)
+}
+
 // Runner runs deliveries for an Engine. The Dispatcher provides it.
 type Runner interface {
 	// Run makes the next attempt of d, or decides that none is due yet,

@@ -45,8 +45,9 @@ type DefinitionStore struct {
 }
 
 var (
-	_ defstore.Store  = (*DefinitionStore)(nil)
-	_ defstore.AtRest = (*DefinitionStore)(nil)
+	_ defstore.Store    = (*DefinitionStore)(nil)
+	_ defstore.AtRest   = (*DefinitionStore)(nil)
+	_ defstore.Resetter = (*DefinitionStore)(nil)
 )
 
 // NewDefinitionStore returns the definition store on a PostgreSQL database
@@ -248,6 +249,7 @@ func (s *DefinitionStore) Create(ctx context.Context, rec defstore.Record, actor
 		at := now()
 		out = defRow{Record: normalized(rec)}
 		out.Version = cur.Version + 1 // 1, or the tombstone's next
+		out.BreakerReset = 0
 		out.Seq, out.CreatedAt, out.UpdatedAt, out.UpdatedBy = seq, at, at, actor
 		if err := w.put(ctx, &out); err != nil {
 			return err
@@ -279,7 +281,7 @@ func (s *DefinitionStore) Update(ctx context.Context, rec defstore.Record, versi
 		}
 		at := now()
 		out = defRow{Record: normalized(rec)}
-		out.Version, out.Seq = cur.Version+1, seq
+		out.Version, out.Seq, out.BreakerReset = cur.Version+1, seq, cur.BreakerReset
 		out.CreatedAt, out.UpdatedAt, out.UpdatedBy = cur.CreatedAt, at, actor
 		if err := w.put(ctx, &out); err != nil {
 			return err
@@ -350,6 +352,36 @@ func (s *DefinitionStore) ReplaceSecrets(ctx context.Context, tenant, id string,
 		return s.fail("ReplaceSecrets", tenant, id, err)
 	}
 	return nil
+}
+
+// ResetBreaker records a breaker reset of the definition by actor (see
+// defstore.Resetter): a change with a new sequence number, which is also
+// its BreakerReset, and a revision (BreakerReset), keeping its content and
+// version; like every change it sets UpdatedAt and UpdatedBy.
+func (s *DefinitionStore) ResetBreaker(ctx context.Context, tenant, id, actor string) (defstore.Record, error) {
+	var out defRow
+	err := s.write(ctx, tenant, id, func(w defWriter) error {
+		cur, err := current(ctx, w, tenant, id, defstore.AnyVersion)
+		if err != nil {
+			return err
+		}
+		seq, err := w.nextSeq(ctx)
+		if err != nil {
+			return err
+		}
+		at := now()
+		cur.Seq, cur.BreakerReset, cur.UpdatedAt, cur.UpdatedBy = seq, seq, at, actor
+		if err := w.put(ctx, &cur); err != nil {
+			return err
+		}
+		out = cur
+		return w.revise(ctx, seq, &defstore.Revision{Tenant: tenant, ID: id, Version: cur.Version,
+			Action: defstore.BreakerReset, Actor: actor, At: at, Name: cur.Name})
+	})
+	if err != nil {
+		return defstore.Record{}, s.fail("ResetBreaker", tenant, id, err)
+	}
+	return normalized(out.Record), nil
 }
 
 // Get returns the definition; ErrNotFound when there is none or it was

@@ -42,14 +42,14 @@ type pgDefs struct {
 	timing listenTiming
 }
 
-const defColumns = `tenant, id, version, name, active, triggers, definition, secrets, seq, deleted, created_at, updated_at, updated_by`
+const defColumns = `tenant, id, version, name, active, triggers, definition, secrets, seq, deleted, created_at, updated_at, updated_by, breaker_reset`
 
 func scanPGDef(row pgx.CollectableRow) (defRow, error) {
 	var r defRow
-	var seq int64
+	var seq, reset int64
 	err := row.Scan(&r.Tenant, &r.ID, &r.Version, &r.Name, &r.Active, &r.Triggers, &r.Definition, &r.Secrets,
-		&seq, &r.deleted, &r.CreatedAt, &r.UpdatedAt, &r.UpdatedBy)
-	r.Seq = uint64(seq)
+		&seq, &r.deleted, &r.CreatedAt, &r.UpdatedAt, &r.UpdatedBy, &reset)
+	r.Seq, r.BreakerReset = uint64(seq), uint64(reset)
 	r.CreatedAt, r.UpdatedAt = r.CreatedAt.UTC(), r.UpdatedAt.UTC()
 	r.Record = normalized(r.Record)
 	return r, err
@@ -185,13 +185,14 @@ func (w pgWriter) put(ctx context.Context, r *defRow) error {
 		definition = []byte{}
 	}
 	_, err := w.tx.Exec(ctx, `INSERT INTO outhook_definition (`+defColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
 		ON CONFLICT (tenant, id) DO UPDATE SET version = excluded.version, name = excluded.name,
 			active = excluded.active, triggers = excluded.triggers, definition = excluded.definition,
 			secrets = excluded.secrets, seq = excluded.seq, deleted = excluded.deleted,
-			created_at = excluded.created_at, updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
+			created_at = excluded.created_at, updated_at = excluded.updated_at, updated_by = excluded.updated_by,
+			breaker_reset = excluded.breaker_reset`,
 		r.Tenant, r.ID, r.Version, r.Name, r.Active, triggers, definition, r.Secrets,
-		int64(r.Seq), r.deleted, r.CreatedAt, r.UpdatedAt, r.UpdatedBy)
+		int64(r.Seq), r.deleted, r.CreatedAt, r.UpdatedAt, r.UpdatedBy, int64(r.BreakerReset))
 	return err
 }
 

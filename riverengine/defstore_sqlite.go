@@ -33,16 +33,16 @@ func scanSQLiteDefs(rows *sql.Rows, err error) ([]defRow, error) {
 	var out []defRow
 	for rows.Next() {
 		var r defRow
-		var seq, created, updated int64
+		var seq, created, updated, reset int64
 		var triggers string
 		if err := rows.Scan(&r.Tenant, &r.ID, &r.Version, &r.Name, &r.Active, &triggers, &r.Definition, &r.Secrets,
-			&seq, &r.deleted, &created, &updated, &r.UpdatedBy); err != nil {
+			&seq, &r.deleted, &created, &updated, &r.UpdatedBy, &reset); err != nil {
 			return nil, err
 		}
 		if err := json.Unmarshal([]byte(triggers), &r.Triggers); err != nil {
 			return nil, err
 		}
-		r.Seq = uint64(seq)
+		r.Seq, r.BreakerReset = uint64(seq), uint64(reset)
 		r.CreatedAt, r.UpdatedAt = time.Unix(0, created).UTC(), time.Unix(0, updated).UTC()
 		r.Record = normalized(r.Record)
 		out = append(out, r)
@@ -187,13 +187,14 @@ func (w sqliteWriter) put(ctx context.Context, r *defRow) error {
 		definition = []byte{}
 	}
 	_, err := w.conn.ExecContext(ctx, `INSERT INTO outhook_definition (`+defColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (tenant, id) DO UPDATE SET version = excluded.version, name = excluded.name,
 			active = excluded.active, triggers = excluded.triggers, definition = excluded.definition,
 			secrets = excluded.secrets, seq = excluded.seq, deleted = excluded.deleted,
-			created_at = excluded.created_at, updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
+			created_at = excluded.created_at, updated_at = excluded.updated_at, updated_by = excluded.updated_by,
+			breaker_reset = excluded.breaker_reset`,
 		r.Tenant, r.ID, r.Version, r.Name, r.Active, string(triggers), definition, r.Secrets,
-		int64(r.Seq), r.deleted, r.CreatedAt.UnixNano(), r.UpdatedAt.UnixNano(), r.UpdatedBy)
+		int64(r.Seq), r.deleted, r.CreatedAt.UnixNano(), r.UpdatedAt.UnixNano(), r.UpdatedBy, int64(r.BreakerReset))
 	return err
 }
 

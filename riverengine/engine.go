@@ -279,6 +279,9 @@ type Engine struct {
 	queue  queue
 	store  *Store
 	worker *worker
+	// flights tracks the runs and snoozes of this instance's jobs for
+	// WakeHeld.
+	flights *flights
 
 	mu      sync.Mutex
 	runner  engine.Runner
@@ -366,7 +369,7 @@ func NewSQLite(ctx context.Context, db *sql.DB, opts ...Option) (*Engine, error)
 }
 
 func newEngine(db any, store *Store, opts []Option) (*Engine, *worker, *river.Config) {
-	e := &Engine{cfg: newConfig(opts), db: db, store: store}
+	e := &Engine{cfg: newConfig(opts), db: db, store: store, flights: newFlights()}
 	if e.cfg.pollInterval == 0 {
 		// River refuses a poll shorter than the cooldown.
 		e.cfg.pollInterval = max(DefaultPollInterval, e.cfg.fetchCooldown)

@@ -29,8 +29,13 @@ var _ engine.HeldWaker = (*Engine)(nil)
 // Jobs waiting for a retry keep their delay, but for one River made
 // available later rather than retryable (a retry due within River's
 // scheduler interval) of a job snoozed before, which it cannot tell from
-// a snooze: that retry comes a few seconds early. A job whose snooze River has not written yet
-// (its Work returned a moment ago) is not woken. The jobs are found
+// a snooze: that retry comes a few seconds early. A job of this
+// instance's whose run was under way when WakeHeld began and ends held
+// runs again at once, and one whose snooze River had not written yet
+// when WakeHeld began is woken once it is written (WakeHeld waits for
+// that, within ctx); another instance's such jobs are its own WakeHeld's,
+// which the Dispatcher calls as it reads the reset from the definition
+// store. The jobs are found
 // through indexes River has: on PostgreSQL its index of job arguments
 // (webhook_id) or of jobs by state and queue, whichever the planner
 // takes; on SQLite, which has no index of arguments, the latter, among
@@ -40,12 +45,32 @@ var _ engine.HeldWaker = (*Engine)(nil)
 // woken, and the count and the error say so. After Close it returns
 // engine.ErrClosed.
 func (e *Engine) WakeHeld(ctx context.Context, webhookID string) (int, error) {
+	return e.wakeWaiting(ctx, webhookID, false)
+}
+
+var _ engine.RemovedWaker = (*Engine)(nil)
+
+// WakeRemoved is WakeHeld for a deleted webhook, waking its jobs that
+// wait for a retry too (retryable, or available later), so that the
+// Runner ends them now: the Dispatcher calls it when it reads the
+// deletion. A job of this instance's whose attempt was under way when
+// WakeRemoved began, and ends due for a retry, is retried at once.
+func (e *Engine) WakeRemoved(ctx context.Context, webhookID string) (int, error) {
+	return e.wakeWaiting(ctx, webhookID, true)
+}
+
+// wakeWaiting wakes the webhook's snoozed jobs, and with all those that
+// wait for a retry too.
+func (e *Engine) wakeWaiting(ctx context.Context, webhookID string, all bool) (int, error) {
 	e.mu.Lock()
 	closed := e.closed
 	e.mu.Unlock()
 	if closed {
 		return 0, engine.ErrClosed
 	}
+	// Taken first: a snooze River writes after the batches looked is
+	// woken below, and a run ending held from now on runs again.
+	pending := e.flights.wake(webhookID, all)
 	var n int64
 	// Batch by batch in the order of job ids, each batch committed on
 	// its own, so that a backlog of any size is woken in steps that each
@@ -58,24 +83,34 @@ func (e *Engine) WakeHeld(ctx context.Context, webhookID string) (int, error) {
 		var err error
 		switch q := e.queue.(type) {
 		case *pgQueue:
-			if found, last, err = q.heldBatch(ctx, e.cfg.queue, webhookID, after, wakeBatch); err == nil && found > 0 {
-				woken, err = q.wake(ctx, e.cfg.queue, webhookID, after, last)
+			cond := snoozedPG
+			if all {
+				cond = waitingPG
+			}
+			if found, last, err = q.heldBatch(ctx, cond, e.cfg.queue, webhookID, after, wakeBatch); err == nil && found > 0 {
+				woken, err = q.wake(ctx, cond, e.cfg.queue, webhookID, after, last)
 			}
 			if err == nil && woken > 0 && e.waker != nil {
 				err = e.waker.notify(ctx)
 			}
 		case *sqliteQueue:
-			found, last, woken, err = q.wakeHeld(ctx, e.cfg.queue, webhookID, after, wakeBatch)
+			found, last, woken, err = q.wakeHeld(ctx, all, e.cfg.queue, webhookID, after, wakeBatch)
 		}
 		n += woken
 		if err != nil {
 			return int(n), fmt.Errorf("riverengine: waking the held deliveries of a webhook (%d woken): %w", n, err)
 		}
 		if found < wakeBatch {
-			return int(n), nil
+			break
 		}
 		after = last
 	}
+	woken, err := e.wakePending(ctx, pending)
+	n += woken
+	if err != nil {
+		return int(n), fmt.Errorf("riverengine: waking the held deliveries of a webhook (%d woken): %w", n, err)
+	}
+	return int(n), nil
 }
 
 // wakeBatch is how many jobs one step of WakeHeld wakes at most.
@@ -86,17 +121,22 @@ var wakeBatch = 5000
 const snoozedPG = `kind = $1 AND queue = $2 AND args @> jsonb_build_object('webhook_id', $3::text)
 	AND (state = 'scheduled' OR state = 'available' AND scheduled_at > now()) AND metadata ? 'snoozes' AND id > $4`
 
+// waitingPG selects, as snoozedPG does, the jobs of a webhook that wait,
+// snoozed or for a retry.
+const waitingPG = `kind = $1 AND queue = $2 AND args @> jsonb_build_object('webhook_id', $3::text)
+	AND (state IN ('scheduled', 'retryable') OR state = 'available' AND scheduled_at > now()) AND id > $4`
+
 // heldBatch finds the next batch of up to limit snoozed jobs of a webhook
 // past job id after: how many, and the last one's id.
-func (q *pgQueue) heldBatch(ctx context.Context, queue, webhookID string, after int64, limit int) (n int, last int64, err error) {
-	err = q.pool.QueryRow(ctx, `SELECT count(*), coalesce(max(id), 0) FROM (SELECT id FROM river_job WHERE `+snoozedPG+`
+func (q *pgQueue) heldBatch(ctx context.Context, cond, queue, webhookID string, after int64, limit int) (n int, last int64, err error) {
+	err = q.pool.QueryRow(ctx, `SELECT count(*), coalesce(max(id), 0) FROM (SELECT id FROM river_job WHERE `+cond+`
 		ORDER BY id LIMIT $5) AS held`, JobKind, queue, webhookID, after, limit).Scan(&n, &last)
 	return n, last, err
 }
 
 // wake makes the snoozed jobs of a webhook of ids in (after, last] due now.
-func (q *pgQueue) wake(ctx context.Context, queue, webhookID string, after, last int64) (int64, error) {
-	tag, err := q.pool.Exec(ctx, `UPDATE river_job SET state = 'available', scheduled_at = now() WHERE `+snoozedPG+` AND id <= $5`,
+func (q *pgQueue) wake(ctx context.Context, cond, queue, webhookID string, after, last int64) (int64, error) {
+	tag, err := q.pool.Exec(ctx, `UPDATE river_job SET state = 'available', scheduled_at = now() WHERE `+cond+` AND id <= $5`,
 		JobKind, queue, webhookID, after, last)
 	return tag.RowsAffected(), err
 }
@@ -104,9 +144,13 @@ func (q *pgQueue) wake(ctx context.Context, queue, webhookID string, after, last
 // wakeHeld wakes the next batch of up to limit snoozed jobs of a webhook
 // past job id after, and has the queue's producers fetch them, in one
 // transaction: how many it found, the last one's id, and how many it woke.
-func (q *sqliteQueue) wakeHeld(ctx context.Context, queue, webhookID string, after int64, limit int) (found int, last, woken int64, err error) {
-	const snoozed = `kind = ? AND queue = ? AND state IN ('scheduled', 'available') AND julianday(scheduled_at) > julianday('now')
+func (q *sqliteQueue) wakeHeld(ctx context.Context, all bool, queue, webhookID string, after int64, limit int) (found int, last, woken int64, err error) {
+	snoozed := `kind = ? AND queue = ? AND state IN ('scheduled', 'available') AND julianday(scheduled_at) > julianday('now')
 		AND json_extract(metadata, '$.snoozes') IS NOT NULL AND json_extract(args, '$.webhook_id') = ? AND id > ?`
+	if all {
+		snoozed = `kind = ? AND queue = ? AND (state = 'retryable' OR state IN ('scheduled', 'available') AND julianday(scheduled_at) > julianday('now'))
+		AND json_extract(args, '$.webhook_id') = ? AND id > ?`
+	}
 	err = q.inTx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `SELECT count(*), coalesce(max(id), 0) FROM (SELECT id FROM river_job WHERE `+snoozed+`
 			ORDER BY id LIMIT ?)`, JobKind, queue, webhookID, after, limit).Scan(&found, &last)

@@ -192,8 +192,15 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliveryArgs]) error {
 	}
 	attempted := time.Now()
 	del.OnExchangeEnd(func() { give(time.Since(attempted)) })
+	mark := w.engine.flights.begin(args.WebhookID, job.ID)
 	res := w.engine.runner.Run(ctx, del)
 	del.OnExchangeEnd(nil)
+	if w.engine.flights.end(args.WebhookID, job.ID, mark, res.Outcome == engine.Held, res.Outcome == engine.Retry, snoozesOf(job.Metadata)) {
+		// Held by a breaker that a WakeHeld, begun during the run, may
+		// have reset since, or due for a retry of a webhook deleted
+		// since: run again now.
+		res.Delay = 0
+	}
 	if res.Outcome != engine.Held {
 		give(time.Since(attempted))
 	}

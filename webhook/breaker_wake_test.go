@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/defstore"
 	"github.com/outhook/outhook/engine"
 	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/webhook"
@@ -227,4 +228,109 @@ func TestHeldBeforeItsFirstAttemptGoesToTheUpdatedDefinition(t *testing.T) {
 	require.Equal(t, engine.Done, eng.runner.Run(context.Background(), held["acme"]).Outcome)
 	require.Len(t, r.Requests(), 3)
 	require.Equal(t, "/acme-fixed", r.Requests()[2].Path)
+}
+
+// Two instances following one definition store, both with the breaker
+// of a fixed endpoint open: a reset through one closes the other's as it
+// reads the store, which wakes what it held, once; a store that fails
+// the reset leaves this instance's breaker closed all the same, and says
+// so.
+func TestResetBreakerReachesTheOtherInstance(t *testing.T) {
+	r := webhooktest.NewReceiver(webhooktest.Respond(webhooktest.Response{Status: 500}, webhooktest.Response{Status: 500}, webhooktest.Response{}))
+	t.Cleanup(r.Close)
+	store := defstore.NewMemory()
+	start := func() (*webhook.Dispatcher, *wakingEngine) {
+		eng := &wakingEngine{scriptedEngine: &scriptedEngine{}}
+		d, _ := newDispatcher(t, webhook.WithEngine(eng), webhook.WithDefinitionStore(store),
+			webhook.WithRetryPolicy(webhook.RetryPolicy{MaxAttempts: 1, MaxElapsed: webhook.Duration(2 * time.Hour)}),
+			webhook.WithBreaker(webhook.BreakerSettings{Threshold: 1, Cooldown: time.Hour}))
+		return d, eng
+	}
+	a, engA := start()
+	b, engB := start()
+	ctx := context.Background()
+	_, err := a.Tenant("acme").Create(ctx, webhook.Webhook{ID: "hook", Name: "h", Active: true, URL: r.URL + "/acme", Triggers: []event.Trigger{accessrequest.Created}}, "")
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { _, err := b.Tenant("acme").Breaker("hook"); return err == nil }, 10*time.Second, time.Millisecond)
+	for _, in := range []struct {
+		d   *webhook.Dispatcher
+		eng *wakingEngine
+	}{{a, engA}, {b, engB}} {
+		_, err := in.d.Tenant("acme").Publish(ctx, mock(t, accessrequest.Created))
+		require.NoError(t, err)
+		require.Equal(t, engine.Done, in.eng.runner.Run(ctx, in.eng.queued[len(in.eng.queued)-1]).Outcome) // 500: opens
+		state, err := in.d.Tenant("acme").Breaker("hook")
+		require.NoError(t, err)
+		require.Equal(t, webhook.BreakerOpen, state)
+	}
+	_, err = b.Tenant("acme").Publish(ctx, mock(t, accessrequest.Created))
+	require.NoError(t, err)
+	held := engB.queued[len(engB.queued)-1]
+	require.Equal(t, engine.Held, engB.runner.Run(ctx, held).Outcome)
+
+	require.NoError(t, a.Tenant("acme").ResetBreaker("hook"))
+	require.Eventually(t, func() bool {
+		state, err := b.Tenant("acme").Breaker("hook")
+		return err == nil && state == webhook.BreakerClosed
+	}, 10*time.Second, time.Millisecond, "b's breaker closed as it read the reset")
+	require.Eventually(t, func() bool {
+		engB.mu.Lock()
+		defer engB.mu.Unlock()
+		return len(engB.woken) == 1
+	}, 10*time.Second, time.Millisecond, "b woke what it held")
+	require.Equal(t, engine.Done, engB.runner.Run(ctx, held).Outcome)
+	engA.mu.Lock()
+	require.Len(t, engA.woken, 1, "a woke its held deliveries once")
+	engA.mu.Unlock()
+	revs, err := store.History(ctx, "acme", "hook", 1)
+	require.NoError(t, err)
+	require.Equal(t, defstore.BreakerReset, revs[0].Action)
+
+	// Reset for a webhook the store does not know (deleted meanwhile by
+	// another instance): not found.
+	require.NoError(t, store.Delete(ctx, "acme", "hook", defstore.AnyVersion, ""))
+	err = b.Tenant("acme").ResetBreaker("hook")
+	require.ErrorIs(t, err, webhook.ErrNotFound)
+}
+
+// Deleting a webhook whose endpoint is down ends its deliveries at once,
+// skipped, with the in-memory engine: the one waiting an hour for a
+// retry and the one its open breaker holds for an hour.
+func TestRemoveEndsHeldAndRetryingDeliveries(t *testing.T) {
+	r := webhooktest.NewReceiver(webhooktest.Respond(webhooktest.Response{Status: 503}))
+	t.Cleanup(r.Close)
+	d, invs := newDispatcher(t,
+		webhook.WithRetryPolicy(webhook.RetryPolicy{MaxAttempts: 5, InitialInterval: webhook.Duration(time.Hour),
+			MaxInterval: webhook.Duration(time.Hour), MaxElapsed: webhook.Duration(10 * time.Hour)}),
+		webhook.WithBreaker(webhook.BreakerSettings{Threshold: 1, Cooldown: time.Hour}))
+	w, err := d.Add(webhook.Webhook{Name: "h", Active: true, URL: r.URL, Triggers: []event.Trigger{accessrequest.Created}})
+	require.NoError(t, err)
+	ctx := context.Background()
+	first, err := d.Publish(ctx, mock(t, accessrequest.Created))
+	require.NoError(t, err)
+	inv := <-invs // the failed attempt, which opens the breaker
+	require.Equal(t, first.Deliveries[0].DeliveryID, inv.DeliveryID)
+	require.NotEqual(t, webhook.Skipped, inv.Outcome)
+	second, err := d.Publish(ctx, mock(t, accessrequest.Created))
+	require.NoError(t, err)
+	state, err := d.Tenant("").Breaker(w.ID)
+	require.NoError(t, err)
+	require.Equal(t, webhook.BreakerOpen, state) // holds the second
+
+	require.NoError(t, d.Remove(w.ID))
+	ended := map[string]webhook.Outcome{}
+	timeout := time.After(10 * time.Second)
+	for len(ended) < 2 {
+		select {
+		case inv := <-invs:
+			ended[inv.DeliveryID] = inv.Outcome
+		case <-timeout:
+			t.Fatalf("deliveries ended after the removal: %v", ended)
+		}
+	}
+	require.Equal(t, map[string]webhook.Outcome{
+		first.Deliveries[0].DeliveryID:  webhook.Skipped,
+		second.Deliveries[0].DeliveryID: webhook.Skipped,
+	}, ended)
+	require.Len(t, r.Requests(), 1)
 }

@@ -408,13 +408,19 @@ func (d *Dispatcher) putLocked(rec defstore.Record) bool {
 		ID: rec.ID, Name: rec.Name, Version: rec.Version, Seq: rec.Seq, Active: rec.Active, Triggers: d.entryTriggers(rec.Triggers),
 	}}
 	if old != nil && old.rec.Version == rec.Version {
-		// Sealed again (Reseal): the same webhook, whose breaker and rate
-		// limiter go on, compiled or not yet.
-		if h := old.hook.Load(); h != nil {
-			e.prev.Store(h)
-		} else {
-			e.prev.Store(old.prev.Load())
+		// Sealed again (Reseal), or its breaker reset: the same webhook,
+		// whose breaker and rate limiter go on, compiled or not yet.
+		h := old.hook.Load()
+		if h == nil {
+			h = old.prev.Load()
 		}
+		e.prev.Store(h)
+		if h != nil && h.breaker != nil && rec.BreakerReset > old.rec.Seq && d.resetHere[key] < rec.BreakerReset {
+			// Reset on another instance since this one loaded old: closed
+			// here too, and what it held goes now (see syncNow).
+			d.toReset = append(d.toReset, h)
+		}
+		delete(d.resetHere, key)
 	}
 	// The sealed definition is copied out since a store may return it and
 	// the masked one in one allocation, which would keep the masked bytes
@@ -519,7 +525,9 @@ func (d *Dispatcher) deleteLocked(tenant, id string, version int64, seq uint64) 
 		delete(d.byKey, key)
 		closeIdle(old.hook.Load())
 		d.ops.forget(key)
+		d.toWake = append(d.toWake, key) // see syncNow
 	}
+	delete(d.resetHere, key)
 	d.removed.add(key, version, seq)
 	d.gen.Add(1)
 }

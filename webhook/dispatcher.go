@@ -47,6 +47,9 @@ type Dispatcher struct {
 	// waker is the engine when it can run held deliveries at once, read
 	// as resizer is.
 	waker engine.HeldWaker
+	// removedWaker is the engine when it can run at once all the waiting
+	// deliveries of a deleted webhook, read as resizer is.
+	removedWaker engine.RemovedWaker
 	// txEngine is the engine when Redeliver can take a dead letter and
 	// queue it in one of its transactions.
 	txEngine TxEngine
@@ -78,9 +81,16 @@ type Dispatcher struct {
 	// syncMu serializes reads of the store's changes; cursor is the
 	// sequence number of the last change read; toReset are the hooks,
 	// replaced by a change read, whose breakers to reset.
-	syncMu     sync.Mutex
-	cursor     uint64
-	toReset    []*hook
+	syncMu  sync.Mutex
+	cursor  uint64
+	toReset []*hook
+	// resetHere holds, by queue key, the BreakerReset of the resets made
+	// through this instance and not read back yet, which need no second
+	// wake when read.
+	resetHere map[string]uint64
+	// toWake are the queue keys of the webhooks deleted by a change read,
+	// whose waiting deliveries to run now, to end.
+	toWake     []string
 	synced     atomic.Int64  // when the store was last read, in Unix nanoseconds
 	poke       chan struct{} // asks the follower to read the store now
 	followDone chan struct{} // closed when the follower has stopped
@@ -124,6 +134,7 @@ func New(opts ...Option) (*Dispatcher, error) {
 		byKey:      map[string]*entry{},
 		tenants:    map[string]*tenantIndex{},
 		poke:       make(chan struct{}, 1),
+		resetHere:  map[string]uint64{},
 		followDone: make(chan struct{}),
 		callEnded:  make(chan struct{}, 1),
 		closeDone:  make(chan struct{}),
@@ -156,6 +167,7 @@ func New(opts ...Option) (*Dispatcher, error) {
 	d.tel = tel
 	d.resizer, _ = d.engine.(engine.Resizer)
 	d.waker, _ = d.engine.(engine.HeldWaker)
+	d.removedWaker, _ = d.engine.(engine.RemovedWaker)
 	if te, ok := d.engine.(TxEngine); ok && sameStore(d.store, te.InvocationStore()) {
 		if _, ok := d.store.(TxStore); ok {
 			d.txEngine = te
@@ -395,7 +407,29 @@ func (d *Dispatcher) syncNow(ctx context.Context) error {
 	}
 	clear(d.toReset)
 	d.toReset = d.toReset[:0]
+	if len(d.toWake) > 0 {
+		wctx, cancel := context.WithTimeout(ctx, wakeTimeout)
+		for _, key := range d.toWake {
+			if werr := d.wakeRemoved(wctx, key); werr != nil {
+				tenant, id := splitKey(key)
+				d.cfg.logger.Warn("webhook: waking the deliveries of a deleted webhook", "tenant", tenant, "webhook_id", id, "error", werr)
+			}
+		}
+		cancel()
+		d.toWake = d.toWake[:0]
+	}
 	return err
+}
+
+// wakeRemoved has the engine run now the deliveries it holds for the
+// deleted webhook of key, those waiting for a retry too when it can
+// (engine.RemovedWaker), so that they end.
+func (d *Dispatcher) wakeRemoved(ctx context.Context, key string) error {
+	if d.removedWaker != nil {
+		_, err := d.removedWaker.WakeRemoved(ctx, key)
+		return err
+	}
+	return d.wakeHeld(ctx, key)
 }
 
 // wakeHeld has the engine run now the deliveries it holds back for the
@@ -531,7 +565,12 @@ func (d *Dispatcher) resizeQueue(h *hook) {
 // those between retries, end as Skipped at their next attempt, on every
 // instance following the store once it has seen the deletion, with no
 // further request and no dead letter (Redeliver could not queue one to a
-// webhook that is gone); an attempt in flight finishes. A webhook added
+// webhook that is gone); an attempt in flight finishes. That next attempt
+// comes at once: each instance, as it reads the deletion, has the engine
+// run now the deliveries it holds back (an open breaker's, the rate
+// limit's) and, with an engine.RemovedWaker (the in-memory engine,
+// riverengine), those waiting for a retry, and those whose attempt is in
+// flight then and ends due for one, waiting at most 5 s for the engine. A webhook added
 // again under the id is another webhook: the deliveries of the deleted
 // one end so all the same, on an instance that read only the new one too
 // (the definition store's history says when it was created). The
@@ -1131,18 +1170,30 @@ func (d *Dispatcher) putBack(ctx context.Context, dl DeadLetter, err error) erro
 }
 
 // ResetBreaker closes the circuit breaker of the webhook with id, whatever
-// its state: after its endpoint answered 410 Gone and was fixed, say. The
-// deliveries the open breaker held back go now rather than when their
-// wait is up, with the in-memory engine and riverengine (any
-// engine.HeldWaker); those waiting for a retry keep its delay. Each
-// instance keeps its own breaker and only this one's is closed: a held
-// delivery that another instance, whose breaker is open, runs is held
-// again there until that breaker's cool-down ends. Update does the same
-// for a webhook whose breaker was not closed, on every instance that
-// loads the update. It returns an error
-// wrapping ErrNotFound for an unknown id; the breaker is closed even when
-// it returns the engine's error about waking the held deliveries (it
-// waits at most 5 s for the engine), which then go when their wait is up.
+// its state: after its endpoint answered 410 Gone and was fixed, say, on
+// every instance following the definition store. The deliveries the open
+// breaker held back go now rather than when their wait is up, with the
+// in-memory engine and riverengine (any engine.HeldWaker); those waiting
+// for a retry keep their delay.
+//
+// With a store that records resets (a defstore.Resetter: defstore.Memory
+// and riverengine's DefinitionStore), the reset is a change of the
+// definition, keeping its content and version, with a revision
+// (defstore.BreakerReset): each instance closes its own breaker and wakes
+// what it held as it reads the change, as it reads an Update, so at once
+// when the store notifies it and within the sync interval otherwise. A
+// delivery that another instance ran and held again before it read the
+// change goes when that instance wakes its held ones. With another store
+// only this instance's breaker is closed, and another instance whose
+// breaker is open holds again what it runs until its cool-down ends.
+//
+// Update does the same for a webhook whose breaker was not closed, on
+// every instance that loads the update. It returns an error wrapping
+// ErrNotFound for an unknown id, and the store's error when it fails to
+// record the reset: this instance's breaker is closed all the same. The
+// breaker is closed even when it returns the engine's error about waking
+// the held deliveries (it waits at most 5 s for the store and the engine
+// together), which then go when their wait is up.
 func (d *Dispatcher) ResetBreaker(id string) error {
 	return d.resetBreaker("", id)
 }
@@ -1159,15 +1210,39 @@ func (d *Dispatcher) resetBreaker(tenant, id string) error {
 	if h.breaker == nil {
 		return nil
 	}
-	h.breaker.Reset()
-	// Another instance's breaker may hold some of them still: the Runner
-	// holds those again there.
 	ctx, cancel := context.WithTimeout(d.life, wakeTimeout)
 	defer cancel()
-	if err := d.wakeHeld(ctx, h.key); err != nil {
-		return fmt.Errorf("webhook %q: breaker closed, but its held deliveries wait out their delay: %w", id, err)
+	var serr error
+	recorded := false
+	if rs, ok := d.defs.(defstore.Resetter); ok {
+		// The change reaches the other instances, which close their
+		// breakers as they read it. This one does now, and takes no
+		// second wake when it reads the change: the follower waits.
+		d.syncMu.Lock()
+		rec, err := rs.ResetBreaker(ctx, tenant, id, "")
+		if err == nil {
+			d.resetHere[h.key] = rec.BreakerReset
+		}
+		d.syncMu.Unlock()
+		switch {
+		case errors.Is(err, defstore.ErrNotFound):
+			return fmt.Errorf("webhook %q: %w", id, ErrNotFound)
+		case err != nil:
+			serr = fmt.Errorf("webhook %q: breaker closed on this instance only, the store failed: %w", id, err)
+		default:
+			recorded = true
+		}
 	}
-	return nil
+	h.breaker.Reset()
+	if err := d.wakeHeld(ctx, h.key); err != nil {
+		serr = errors.Join(serr, fmt.Errorf("webhook %q: breaker closed, but its held deliveries wait out their delay: %w", id, err))
+	}
+	if recorded {
+		if err := d.syncNow(ctx); err != nil {
+			d.cfg.logger.Warn("webhook: reading a breaker reset back", "tenant", tenant, "webhook_id", id, "error", err)
+		}
+	}
+	return serr
 }
 
 // Close stops intake (Publish, Add and Redeliver return ErrClosed from

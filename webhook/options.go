@@ -390,10 +390,11 @@ func (s BreakerSettings) validate() error {
 // gone. Other tenants' webhooks may share an id with those, so they are
 // told to WithTenantBreakerHook's fn only. fn runs on the goroutine that
 // changed the state (a delivery's; ResetBreaker's; or, for a breaker an
-// update replaced while it was not closed, reset to closed, the one that
-// read the update from the definition store), one call at a time per
-// webhook; it must not call back into the Dispatcher synchronously, nor
-// block: for a replaced breaker it runs while this instance's reads of the
+// update replaced while it was not closed, or one another instance's
+// ResetBreaker reset, the one that read the change from the definition
+// store), one call at a time per webhook; it must not call back into the
+// Dispatcher synchronously, nor block: for a breaker reset by a change
+// read from the store it runs while this instance's reads of the
 // definition store (its follower, writes, a Gate looking a webhook up)
 // wait for it. Given more than once, every fn is called, in the order the
 // options were given; a nil fn is ignored.

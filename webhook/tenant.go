@@ -549,10 +549,15 @@ func keepSecrets(w, old Webhook) (Webhook, error) {
 type TenantLimits struct {
 	// MaxWebhooks bounds how many webhooks the tenant may have.
 	MaxWebhooks int
-	// MaxInFlight bounds how many of the tenant's deliveries are attempted
-	// at once (until their request's answer is read), across its
-	// webhooks; a delivery over it waits, holding no worker and counting
-	// no attempt.
+	// MaxInFlight bounds how many of the tenant's deliveries each
+	// instance attempts at once (until their request's answer is read),
+	// across its webhooks; a delivery over it waits, holding no worker and
+	// counting no attempt, in the instance's line, in the order the
+	// deliveries first waited there. A delivery that a durable engine
+	// rebuilds from its job (riverengine, when another instance runs it,
+	// after a restart, or past the deliveries an instance keeps between
+	// runs) has no place in the line of the instance running it: it
+	// takes one at the end, as a new one does.
 	MaxInFlight int
 	// Rate caps how fast the tenant's deliveries are attempted, across
 	// its webhooks; nil means no cap.
@@ -605,7 +610,9 @@ type tenantFlow struct {
 	// take to be admitted at the pace the tenant's attempts end, so that
 	// held deliveries come back as slots free up, spread out, rather than
 	// all at once or long after. head is the latest ticket admitted;
-	// tickets of deliveries that never came back (their webhook removed)
+	// tickets of deliveries that never came back (their webhook removed,
+	// or run elsewhere or rebuilt by a durable engine, which keeps no
+	// ticket: numbers of this instance's line mean nothing to another)
 	// are passed over once a later one is admitted.
 	tickets atomic.Uint64
 	head    atomic.Uint64

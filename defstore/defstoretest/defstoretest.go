@@ -108,6 +108,7 @@ var clauses = []clause{
 	{"Delete/concurrent deletes from the same version: exactly one wins", deleteRace},
 	{"ReplaceSecrets/keeps content and version; a new Seq and a Resealed revision", resealKeeps},
 	{"ReplaceSecrets/fails as Update", resealFails},
+	{"ResetBreaker/a Resetter records a reset: a new Seq as BreakerReset, a revision, content kept", resetKeeps},
 	{"Get/ErrNotFound when there is none", getNotFound},
 	{"List/pages of the tenant's definitions in id order", listPages},
 	{"List/limit zero or less means 100", listDefaultLimit},
@@ -784,6 +785,47 @@ func resealFails(t *testing.T, s defstore.Store) {
 	require.NoError(t, s.Delete(ctx, "acme", "hook", 2, "bob"))
 	requireConflict(t, s.ReplaceSecrets(ctx, "acme", "hook", 2, []byte("x"), "rotator"), "acme", "hook", 2, 0)
 	require.ErrorIs(t, s.ReplaceSecrets(ctx, "acme", "hook", defstore.AnyVersion, []byte("x"), "rotator"), defstore.ErrNotFound)
+}
+
+func resetKeeps(t *testing.T, s defstore.Store) {
+	rs, ok := s.(defstore.Resetter)
+	if !ok {
+		t.Skipf("%T is no defstore.Resetter", s)
+	}
+	ctx := t.Context()
+	created := mustCreate(t, s, rec("acme", "hook"), "alice")
+	require.Zero(t, created.BreakerReset)
+	reset, err := rs.ResetBreaker(ctx, "acme", "hook", "ops")
+	require.NoError(t, err)
+	require.Greater(t, reset.Seq, created.Seq, "a reset is a change")
+	require.Equal(t, reset.Seq, reset.BreakerReset)
+	want := created
+	want.Seq, want.BreakerReset, want.UpdatedAt, want.UpdatedBy = reset.Seq, reset.Seq, reset.UpdatedAt, "ops"
+	requireSame(t, want, reset, "a reset changes nothing else")
+	requireSame(t, reset, mustGet(t, s, "acme", "hook"))
+	changes := allChanges(t, s)
+	require.Len(t, changes, 1)
+	requireSame(t, reset, *changes[0].Record)
+
+	h, err := s.History(ctx, "acme", "hook", 1)
+	require.NoError(t, err)
+	h[0].At = time.Time{}
+	require.Equal(t, defstore.Revision{Tenant: "acme", ID: "hook", Version: 1, Action: defstore.BreakerReset, Actor: "ops", Name: "name of hook"}, h[0])
+
+	// Kept by Update and ReplaceSecrets; input ignored; a new life starts
+	// with none.
+	in := rec("acme", "hook")
+	in.BreakerReset = 1 << 40
+	updated, err := s.Update(ctx, in, defstore.AnyVersion, "bob")
+	require.NoError(t, err)
+	require.Equal(t, reset.Seq, updated.BreakerReset)
+	require.NoError(t, s.ReplaceSecrets(ctx, "acme", "hook", defstore.AnyVersion, []byte("x"), "rotator"))
+	require.Equal(t, reset.Seq, mustGet(t, s, "acme", "hook").BreakerReset)
+	require.NoError(t, s.Delete(ctx, "acme", "hook", defstore.AnyVersion, "bob"))
+	_, err = rs.ResetBreaker(ctx, "acme", "hook", "ops")
+	require.ErrorIs(t, err, defstore.ErrNotFound)
+	again := mustCreate(t, s, in, "alice")
+	require.Zero(t, again.BreakerReset)
 }
 
 func getNotFound(t *testing.T, s defstore.Store) {

@@ -78,6 +78,10 @@ type webhookQueue struct {
 	parked   int // held, waiting for their delay; counted with inflight
 	limit    int
 	isReady  bool
+	// wakes and removals count the WakeHeld and WakeRemoved calls, so
+	// that a run under way during one, which ends held (or, after a
+	// removal, due for a retry), goes again at once.
+	wakes, removals uint64
 	// Ordering: a key is busy from the moment its delivery is pending until
 	// it ends; later deliveries with that key wait here, in order.
 	busy    map[string]bool
@@ -407,6 +411,7 @@ func (e *Engine) worker(slot int) {
 		e.ready = e.ready[1:]
 		q.isReady = false
 		d := q.next()
+		wakes, removals := q.wakes, q.removals
 		q.inflight++
 		e.running[slot] = d
 		e.readyLocked(q) // more work and room: back in turn, behind the others
@@ -426,7 +431,10 @@ func (e *Engine) worker(slot int) {
 			q.inflight--
 		}
 		gave = false
+		woken := res.Outcome == engine.Held && q.wakes != wakes || q.removals != removals
 		switch {
+		case woken && (res.Outcome == engine.Held || res.Outcome == engine.Retry) && !e.stopping:
+			q.due = append(q.due, d) // what held it may have gone
 		case res.Outcome == engine.Held && !e.stopping:
 			q.parked++
 			e.parked[d] = true
@@ -485,7 +493,11 @@ func (e *Engine) WakeHeld(_ context.Context, webhookID string) (int, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	q := e.queues[webhookID]
-	if q == nil || q.parked == 0 {
+	if q == nil {
+		return 0, nil
+	}
+	q.wakes++
+	if q.parked == 0 {
 		return 0, nil
 	}
 	n := 0
@@ -497,6 +509,29 @@ func (e *Engine) WakeHeld(_ context.Context, webhookID string) (int, error) {
 		delete(e.parked, d)
 		q.parked--
 		q.due = append(q.due, d)
+		n++
+	}
+	e.readyLocked(q)
+	return n, nil
+}
+
+// WakeRemoved runs now every delivery of the webhook that waits, held or
+// for a retry: the webhook was deleted, and the Runner ends them.
+func (e *Engine) WakeRemoved(ctx context.Context, webhookID string) (int, error) {
+	n, _ := e.WakeHeld(ctx, webhookID)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	q := e.queues[webhookID]
+	if q == nil {
+		return n, nil
+	}
+	q.removals++
+	for d, t := range e.timers {
+		if d.WebhookID != webhookID || e.parked[d] || !t.Stop() {
+			continue // another webhook's, held (firing), or firing: due soon
+		}
+		delete(e.timers, d)
+		q.pending = append(q.pending, d)
 		n++
 	}
 	e.readyLocked(q)

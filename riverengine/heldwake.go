@@ -1,0 +1,269 @@
+package riverengine
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"sync"
+	"time"
+
+	"github.com/riverqueue/river/riverdriver"
+)
+
+// flights tracks, per webhook, this instance's delivery jobs from the
+// start of their run until River has written the snooze of one held
+// back, so that WakeHeld misses none of them: a job whose run began
+// before a WakeHeld and ends held is snoozed for no time (its next run
+// finds the breaker closed); one whose snooze River may not have written
+// when WakeHeld looks is woken by WakeHeld once it is written.
+type flights struct {
+	mu    sync.Mutex
+	wakes uint64 // WakeHeld calls begun
+	hooks map[string]*flightState
+	swept time.Time
+}
+
+type flightState struct {
+	running int    // runs begun, not ended
+	woken   uint64 // flights.wakes when WakeHeld last began for the webhook
+	removed uint64 // and WakeRemoved
+	// snoozing are the jobs whose run ended held, by id, with the count
+	// of snoozes their metadata has once River has written this one.
+	snoozing map[int64]pendingSnooze
+}
+
+type pendingSnooze struct {
+	snoozes int
+	at      time.Time
+}
+
+// snoozeWritten bounds how long after a run ends River's completer takes
+// to write its snooze, for forgetting the snoozes no WakeHeld asked for.
+const snoozeWritten = 30 * time.Second
+
+func newFlights() *flights { return &flights{hooks: map[string]*flightState{}} }
+
+// begin notes the start of a run of job id for webhook, and returns the
+// mark its end gives back.
+func (f *flights) begin(webhook string, id int64) uint64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s := f.hooks[webhook]
+	if s == nil {
+		s = &flightState{}
+		f.hooks[webhook] = s
+	}
+	s.running++
+	delete(s.snoozing, id)
+	return f.wakes
+}
+
+// end notes the end of a run begun at mark. For a run that ended held
+// (snoozes: the count its job's metadata had), it reports whether a
+// WakeHeld or WakeRemoved began for the webhook since mark, in which case
+// the job is to run again now; otherwise the job waits for River to
+// write its snooze. For one that ended due for a retry, it reports
+// whether a WakeRemoved began since mark.
+func (f *flights) end(webhook string, id int64, mark uint64, held, retry bool, snoozes int) (again bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	now := time.Now()
+	s := f.hooks[webhook]
+	s.running--
+	again = retry && s.removed > mark
+	if held {
+		if s.woken > mark {
+			again = true
+		} else {
+			if s.snoozing == nil {
+				s.snoozing = map[int64]pendingSnooze{}
+			}
+			s.snoozing[id] = pendingSnooze{snoozes: snoozes + 1, at: now}
+		}
+	}
+	f.forget(webhook, s, now)
+	if now.Sub(f.swept) > snoozeWritten {
+		f.swept = now
+		for k, s := range f.hooks {
+			f.forget(k, s, now)
+		}
+	}
+	return again
+}
+
+// forget drops the snoozes written long ago, and the webhook once it
+// has nothing to track; f.mu is held.
+func (f *flights) forget(webhook string, s *flightState, now time.Time) {
+	for id, p := range s.snoozing {
+		if now.Sub(p.at) > snoozeWritten {
+			delete(s.snoozing, id)
+		}
+	}
+	if s.running == 0 && len(s.snoozing) == 0 {
+		delete(f.hooks, webhook)
+	}
+}
+
+// wake notes a WakeHeld (a WakeRemoved when removed) of webhook
+// beginning, and takes the snoozes River may not have written yet, which
+// it is to wake once written.
+func (f *flights) wake(webhook string, removed bool) map[int64]pendingSnooze {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.wakes++
+	s := f.hooks[webhook]
+	if s == nil {
+		return nil
+	}
+	s.woken = f.wakes
+	if removed {
+		s.removed = f.wakes
+	}
+	pending := s.snoozing
+	s.snoozing = nil
+	f.forget(webhook, s, time.Now())
+	return pending
+}
+
+// jobMetadata is what a delivery job's metadata tells the engine.
+type jobMetadata struct {
+	Snoozes int `json:"snoozes"`
+}
+
+func snoozesOf(metadata []byte) int {
+	var m jobMetadata
+	_ = json.Unmarshal(metadata, &m) // River's own JSON
+	return m.Snoozes
+}
+
+// pendingPoll is how often WakeHeld looks at snoozes not written yet.
+const pendingPoll = 10 * time.Millisecond
+
+// wakePending wakes each job of pending once River has written its
+// snooze, looking every pendingPoll until none is left or ctx ends; a
+// job no longer running without the snooze (rescued, say) is left as it
+// is. It returns how many it woke.
+func (e *Engine) wakePending(ctx context.Context, pending map[int64]pendingSnooze) (int64, error) {
+	var n int64
+	tick := time.NewTicker(pendingPoll)
+	defer tick.Stop()
+	for len(pending) > 0 {
+		ids := make([]int64, 0, len(pending))
+		for id := range pending {
+			ids = append(ids, id)
+		}
+		states, err := e.queue.snoozeStates(ctx, ids)
+		if err != nil {
+			return n, err
+		}
+		var due []int64
+		for _, id := range ids {
+			st, found := states[id]
+			switch {
+			case !found:
+				delete(pending, id)
+			case st.snoozes >= pending[id].snoozes:
+				due = append(due, id)
+				delete(pending, id)
+			case st.state != "running":
+				delete(pending, id)
+			}
+		}
+		if len(due) > 0 {
+			woken, err := e.queue.wakeIDs(ctx, e.waker, due)
+			n += woken
+			if err != nil {
+				return n, err
+			}
+		}
+		if len(pending) == 0 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return n, ctx.Err()
+		case <-tick.C:
+		}
+	}
+	return n, nil
+}
+
+// jobSnooze is a job's state and count of snoozes.
+type jobSnooze struct {
+	state   string
+	snoozes int
+}
+
+func (q *pgQueue) snoozeStates(ctx context.Context, ids []int64) (map[int64]jobSnooze, error) {
+	rows, err := q.pool.Query(ctx, `SELECT id, state::text, coalesce((metadata->>'snoozes')::int, 0) FROM river_job WHERE id = ANY($1)`, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make(map[int64]jobSnooze, len(ids))
+	for rows.Next() {
+		var id int64
+		var s jobSnooze
+		if err := rows.Scan(&id, &s.state, &s.snoozes); err != nil {
+			return nil, err
+		}
+		out[id] = s
+	}
+	return out, rows.Err()
+}
+
+// wakeIDs makes the jobs of ids that wait snoozed due now, and has the
+// queue's producers fetch them.
+func (q *pgQueue) wakeIDs(ctx context.Context, w *waker, ids []int64) (int64, error) {
+	tag, err := q.pool.Exec(ctx, `UPDATE river_job SET state = 'available', scheduled_at = now()
+		WHERE id = ANY($1) AND (state = 'scheduled' OR state = 'available' AND scheduled_at > now())`, ids)
+	if err != nil {
+		return 0, err
+	}
+	if tag.RowsAffected() > 0 && w != nil {
+		err = w.notify(ctx)
+	}
+	return tag.RowsAffected(), err
+}
+
+func (q *sqliteQueue) snoozeStates(ctx context.Context, ids []int64) (map[int64]jobSnooze, error) {
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := q.db.QueryContext(ctx, `SELECT id, state, coalesce(json_extract(metadata, '$.snoozes'), 0) FROM river_job
+		WHERE id IN (SELECT value FROM json_each(?))`, string(list))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make(map[int64]jobSnooze, len(ids))
+	for rows.Next() {
+		var id int64
+		var s jobSnooze
+		if err := rows.Scan(&id, &s.state, &s.snoozes); err != nil {
+			return nil, err
+		}
+		out[id] = s
+	}
+	return out, rows.Err()
+}
+
+func (q *sqliteQueue) wakeIDs(ctx context.Context, _ *waker, ids []int64) (woken int64, err error) {
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return 0, err
+	}
+	err = q.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE river_job SET state = 'available', scheduled_at = datetime('now', 'subsec')
+			WHERE id IN (SELECT value FROM json_each(?)) AND state IN ('scheduled', 'available') AND julianday(scheduled_at) > julianday('now')`, string(list))
+		if err != nil {
+			return err
+		}
+		if woken, err = res.RowsAffected(); err != nil || woken == 0 {
+			return err
+		}
+		return q.driver.UnwrapExecutor(tx).NotifyMany(ctx, &riverdriver.NotifyManyParams{Topic: riverInsertTopic, Payload: []string{q.payload}})
+	})
+	return woken, err
+}

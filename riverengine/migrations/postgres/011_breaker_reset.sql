@@ -1,0 +1,5 @@
+-- The sequence number of a definition's last breaker reset
+-- (defstore.Resetter), 0 when none: every instance that loaded the
+-- definition before it closes its own breaker when it reads the row.
+
+ALTER TABLE outhook_definition ADD COLUMN breaker_reset bigint NOT NULL DEFAULT 0;

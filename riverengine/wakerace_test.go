@@ -1,0 +1,122 @@
+package riverengine_test
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/outhook/outhook/engine"
+	"github.com/outhook/outhook/riverengine"
+)
+
+// holdingRunner holds every run of a delivery for an hour, as an open
+// breaker does, until open is closed; it tells each run's start on
+// started, and waits for release before it returns.
+type holdingRunner struct {
+	started chan int // the run's number, from 1
+	release chan struct{}
+	open    chan struct{} // closed: the breaker is closed, runs end
+	runs    atomic.Int32
+	// outcome is what a run returns until open is closed: Held, or
+	// Retry (an endpoint down).
+	outcome engine.Outcome
+}
+
+func (r *holdingRunner) Run(ctx context.Context, d *engine.Delivery) engine.Result {
+	r.started <- int(r.runs.Add(1))
+	select {
+	case <-r.open:
+		return engine.Result{Outcome: engine.Done}
+	default:
+	}
+	<-r.release
+	return engine.Result{Outcome: r.outcome, Delay: time.Hour}
+}
+
+func (*holdingRunner) Abandon(*engine.Delivery, error) {}
+
+// A breaker reset whose WakeHeld comes while a held delivery's run is
+// under way, or just after it ended held, before River has written its
+// snooze, still has that delivery run again at once rather than after
+// the hour it was held for.
+func TestWakeHeldCatchesARunEndingHeld(t *testing.T) {
+	for _, when := range []string{"during the run", "after the run"} {
+		t.Run(when, func(t *testing.T) {
+			for _, db := range []string{"postgres", "sqlite"} {
+				t.Run(db, func(t *testing.T) {
+					var eng *riverengine.Engine
+					if db == "postgres" {
+						_, eng = newPostgresEngine(t, needPostgres(t))
+					} else {
+						_, eng = newSQLiteEngine(t)
+					}
+					r := &holdingRunner{started: make(chan int, 4), release: make(chan struct{}), open: make(chan struct{}), outcome: engine.Held}
+					require.NoError(t, eng.Start(r))
+					t.Cleanup(func() {
+						ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+						defer cancel()
+						_ = eng.Close(ctx)
+					})
+					ctx := context.Background()
+					require.NoError(t, eng.Enqueue(ctx, nil, []*engine.Delivery{{ID: "d-1", WebhookID: "hook", Event: newEvent(t, 1), Created: time.Now()}}))
+					waitRun(t, r.started, 1)
+					close(r.open) // the breaker reset: later runs deliver
+					if when == "during the run" {
+						_, err := eng.WakeHeld(ctx, "hook")
+						require.NoError(t, err)
+						r.release <- struct{}{}
+					} else {
+						r.release <- struct{}{}
+						_, err := eng.WakeHeld(ctx, "hook")
+						require.NoError(t, err)
+					}
+					waitRun(t, r.started, 2)
+				})
+			}
+		})
+	}
+}
+
+func waitRun(t *testing.T, started <-chan int, want int) {
+	t.Helper()
+	select {
+	case n := <-started:
+		require.Equal(t, want, n)
+	case <-time.After(15 * time.Second):
+		t.Fatalf("run %d did not start", want)
+	}
+}
+
+// A webhook deleted while an attempt of one of its deliveries is under
+// way, which ends due for a retry in an hour, has that delivery run again
+// at once (the Dispatcher's Runner then ends it, skipped).
+func TestWakeRemovedCatchesAnAttemptEndingInRetry(t *testing.T) {
+	for _, db := range []string{"postgres", "sqlite"} {
+		t.Run(db, func(t *testing.T) {
+			var eng *riverengine.Engine
+			if db == "postgres" {
+				_, eng = newPostgresEngine(t, needPostgres(t))
+			} else {
+				_, eng = newSQLiteEngine(t)
+			}
+			r := &holdingRunner{started: make(chan int, 4), release: make(chan struct{}), open: make(chan struct{}), outcome: engine.Retry}
+			require.NoError(t, eng.Start(r))
+			t.Cleanup(func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				_ = eng.Close(ctx)
+			})
+			ctx := context.Background()
+			require.NoError(t, eng.Enqueue(ctx, nil, []*engine.Delivery{{ID: "d-1", WebhookID: "hook", Event: newEvent(t, 1), Created: time.Now()}}))
+			waitRun(t, r.started, 1)
+			close(r.open)
+			_, err := eng.WakeRemoved(ctx, "hook")
+			require.NoError(t, err)
+			r.release <- struct{}{}
+			waitRun(t, r.started, 2)
+		})
+	}
+}
