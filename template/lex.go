@@ -515,8 +515,21 @@ func blankLineEnd(s string, end int) int {
 // Otherwise textEnd is start and next is end.
 func standalone(s string, start, end, pos, lastEnd int) (textEnd, next int, indent string) {
 	textEnd, next = start, end
-	lineStart := strings.LastIndexByte(s[:start], '\n') + 1
-	if lastEnd <= lineStart && lineStart >= pos && isBlank(s[lineStart:start]) {
+	// The line must start at or after both pos and lastEnd, so the search
+	// for its start stops there: searching the whole source before every
+	// tag would make a line of n tags cost n² to lex.
+	floor := max(lastEnd, pos)
+	if floor > start {
+		return textEnd, next, ""
+	}
+	from := max(floor-1, 0)
+	lineStart := strings.LastIndexByte(s[from:start], '\n') + 1
+	if lineStart > 0 {
+		lineStart += from
+	} else if floor > 0 {
+		return textEnd, next, ""
+	}
+	if isBlank(s[lineStart:start]) {
 		if k := blankLineEnd(s, end); k != end || k == len(s) {
 			textEnd, next = lineStart, k
 			indent = s[lineStart:start]
