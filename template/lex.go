@@ -29,6 +29,10 @@ type token struct {
 	text   string
 	pos    int
 	indent string // the indentation of a standalone partial tag
+	// close and els are, for a section's opening tag, how many tokens on
+	// its closing tag and its first {{else}} are, or 0 when it has none
+	// (see link).
+	close, els int
 }
 
 // standaloneKinds are the tags that, alone on a line, remove the whole line.
@@ -82,6 +86,7 @@ func lex(src *source, left, right string, braces bool) ([]token, error) {
 		i := strings.Index(s[pos:], left)
 		if i < 0 {
 			addText(pos, len(s))
+			link(toks)
 			return toks, nil
 		}
 		start := pos + i
@@ -345,6 +350,31 @@ func lex(src *source, left, right string, braces bool) ([]token, error) {
 		trimNext = trimRight
 		trimOpens = kind == tokSection || kind == tokInverted || kind == tokElse
 		pos, lastEnd = next, end
+	}
+}
+
+// link sets the close and els of every opening tag in toks, so that the
+// parser finds the end of a block at once, not by reading through it:
+// blocks nested n deep would cost n². A closing tag closes
+// the innermost block open, whatever its name, and an {{else}} belongs to
+// it; the parser checks the names.
+func link(toks []token) {
+	var open []int
+	for k := range toks {
+		switch toks[k].kind {
+		case tokSection, tokInverted:
+			toks[k].close, toks[k].els = 0, 0
+			open = append(open, k)
+		case tokElse:
+			if n := len(open); n > 0 && toks[open[n-1]].els == 0 {
+				toks[open[n-1]].els = k - open[n-1]
+			}
+		case tokClose:
+			if n := len(open); n > 0 {
+				toks[open[n-1]].close = k - open[n-1]
+				open = open[:n-1]
+			}
+		}
 	}
 }
 

@@ -42,6 +42,20 @@ func TestParseIsLinearInTagsOnALine(t *testing.T) {
 	}
 }
 
+// TestParseIsLinearInNestedBlocks parses blocks nested a hundred thousand
+// deep: the parser finds where each block part ends, for the inline
+// partials in it, without reading through the blocks in it.
+func TestParseIsLinearInNestedBlocks(t *testing.T) {
+	nest := func(n int, open, close string) string {
+		return strings.Repeat(open, n) + strings.Repeat(close, n)
+	}
+	text := template.WithMode(template.Text)
+	require.NoError(t, parseWithin(t, nest(1<<18, "{{#a}}", "{{/a}}"), text))
+	require.NoError(t, parseWithin(t, nest(1<<17, `{{#*inline "p"}}`, "{{/inline}}"), text))
+	src := nest(1<<17, `{{#*inline "p"}}`, "{{/inline}}") + "{{#> p}}x{{/p}}"
+	require.NoError(t, parseWithin(t, src, text))
+}
+
 // TestParseIsLinearInElseIfChains checks a long {{else if}} chain as JSON:
 // the analysis finds the paths that later parts test again once for the
 // chain, not once for each part.

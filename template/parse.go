@@ -1393,26 +1393,16 @@ func (p *parser) checkUnused() error {
 }
 
 // matchClose returns the index of the tag that closes the block opened at
-// toks[i], and that of its {{else}}, or -1.
+// toks[i], and that of its {{else}}, or -1, as link found them.
 func matchClose(toks []token, i int) (closeAt, elseAt int) {
-	depth := 0
-	elseAt = -1
-	for k := i + 1; k < len(toks); k++ {
-		switch toks[k].kind {
-		case tokSection, tokInverted:
-			depth++
-		case tokElse:
-			if depth == 0 && elseAt < 0 {
-				elseAt = k
-			}
-		case tokClose:
-			if depth == 0 {
-				return k, elseAt
-			}
-			depth--
-		}
+	closeAt, elseAt = -1, -1
+	if c := toks[i].close; c > 0 {
+		closeAt = i + c
 	}
-	return -1, elseAt
+	if e := toks[i].els; e > 0 && (closeAt < 0 || i+e < closeAt) {
+		elseAt = i + e
+	}
+	return closeAt, elseAt
 }
 
 // scope reads the inline partials of the block part that starts at
@@ -1421,13 +1411,17 @@ func matchClose(toks []token, i int) (closeAt, elseAt int) {
 // last of a name wins.
 func (p *parser) scope(parent *partialEnv, src *source, toks []token, start int) (*partialEnv, error) {
 	var env *partialEnv
-	depth := 0
 	for k := start; k < len(toks); k++ {
 		t := toks[k]
 		switch t.kind {
 		case tokSection, tokInverted:
-			if depth > 0 || t.kind != tokSection || !strings.HasPrefix(t.text, "*") {
-				depth++
+			if t.kind != tokSection || !strings.HasPrefix(t.text, "*") {
+				// Skip the block: its inline partials are its own.
+				if j, _ := matchClose(toks, k); j >= 0 {
+					k = j
+				} else {
+					k = len(toks)
+				}
 				continue
 			}
 			name, err := inlineName(src, t)
@@ -1452,15 +1446,8 @@ func (p *parser) scope(parent *partialEnv, src *source, toks []token, start int)
 			env.inline[name] = &tokDef{id: p.nEnv, src: src, toks: toks[k+1 : j], env: env}
 			p.defs = append(p.defs, env.inline[name])
 			k = j
-		case tokElse:
-			if depth == 0 {
-				k = len(toks)
-			}
-		case tokClose:
-			if depth == 0 {
-				k = len(toks)
-			}
-			depth--
+		case tokElse, tokClose:
+			k = len(toks) // the end of the part
 		}
 	}
 	if env == nil {
@@ -1548,5 +1535,6 @@ func indentTokens(toks []token, ind string) []token {
 		}
 		out = append(out, t)
 	}
+	link(out)
 	return out
 }
