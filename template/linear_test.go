@@ -42,34 +42,68 @@ func TestParseIsLinearInTagsOnALine(t *testing.T) {
 	}
 }
 
-// TestParseIsLinearInNestedBlocks parses blocks nested a hundred thousand
-// deep: the parser finds where each block part ends, for the inline
-// partials in it, without reading through the blocks in it.
-func TestParseIsLinearInNestedBlocks(t *testing.T) {
-	nest := func(n int, open, close string) string {
-		return strings.Repeat(open, n) + strings.Repeat(close, n)
+// TestParseBoundsNesting parses blocks, {{else if}} chains and
+// subexpressions nested far deeper than anyone writes them. The passes
+// after parsing recurse into each level: a million levels overflowed the
+// stack, a fatal error that takes the process down. Past 1000 levels each
+// is now an error at the tag that opens the level too many.
+func TestParseBoundsNesting(t *testing.T) {
+	nest := func(n int, open, mid, close string) string {
+		return strings.Repeat(open, n) + mid + strings.Repeat(close, n)
 	}
-	text := template.WithMode(template.Text)
-	require.NoError(t, parseWithin(t, nest(1<<18, "{{#a}}", "{{/a}}"), text))
-	require.NoError(t, parseWithin(t, nest(1<<17, `{{#*inline "p"}}`, "{{/inline}}"), text))
-	src := nest(1<<17, `{{#*inline "p"}}`, "{{/inline}}") + "{{#> p}}x{{/p}}"
-	require.NoError(t, parseWithin(t, src, text))
+	chain := func(n int) string {
+		return `{"v": {{#if a}}0` + strings.Repeat("{{else if a}}1", n) + "{{else}}2{{/if}} }"
+	}
+	for _, c := range []struct {
+		src  string
+		col  int
+		deep string
+	}{
+		{nest(1<<20, "{{#a}}", "x", "{{/a}}"), 1000*len("{{#a}}") + 1, "blocks"},
+		{`"` + nest(1<<12, "{{#each a}}", "x", "{{/each}}") + `"`, 1 + 1000*len("{{#each a}}") + 1, "blocks"},
+		{chain(1 << 12), len(`{"v": {{#if a}}0`) + 999*len("{{else if a}}1") + 1, "blocks"},
+		{"{{lower " + nest(1<<20, "(lower ", "x", ")") + "}}", len("{{lower ") + 1000*len("(lower ") + 1, "subexpressions"},
+		{"{{lower (lower x) " + nest(1<<12, "a=(lower ", "x", ")") + "}}", len("{{lower (lower x) ") + 1000*len("a=(lower ") + 3, "subexpressions"},
+	} {
+		for _, mode := range []template.Mode{template.Text, template.JSON} {
+			err := parseWithin(t, c.src, template.WithMode(mode), template.WithName("body"))
+			var te *template.Error
+			require.ErrorAs(t, err, &te, "mode %v", mode)
+			require.Equal(t, "body", te.Name)
+			require.Equal(t, 1, te.Line)
+			require.Equal(t, c.col, te.Column, "%v", err)
+			require.Contains(t, te.Msg, c.deep+" nested more than 1000 deep")
+		}
+	}
+	// 1000 levels parse, and render.
+	tmpl, err := template.Parse(nest(1000, "{{#a}}", "x", "{{/a}}"), template.WithMode(template.Text))
+	require.NoError(t, err)
+	out, err := tmpl.Append(nil, map[string]any{"a": true})
+	require.NoError(t, err)
+	require.Equal(t, "x", string(out))
+	_, err = template.Parse(chain(999))
+	require.NoError(t, err)
+	_, err = template.Parse("{{lower " + nest(999, "(lower ", "x", ")") + "}}")
+	require.NoError(t, err)
 }
 
-// TestParseIsLinearInElseIfChains checks a long {{else if}} chain as JSON:
-// the analysis finds the paths that later parts test again once for the
-// chain, not once for each part.
-func TestParseIsLinearInElseIfChains(t *testing.T) {
-	for _, cond := range []func(i int) string{
-		func(int) string { return "a" },
-		func(i int) string { return "a" + strconv.Itoa(i) },
-	} {
-		var b strings.Builder
-		b.WriteString(`{"v": {{#if a}}0`)
-		for i := range 1 << 16 {
-			b.WriteString("{{else if " + cond(i) + "}}1")
+// TestParseIsFastAtTheNestingBound parses a megabyte of tags inside blocks
+// nested as deep as allowed, and {{else if}} chains as long: finding where
+// a block part ends, or which paths later parts test again, must not read
+// through every level below.
+func TestParseIsFastAtTheNestingBound(t *testing.T) {
+	inner := strings.Repeat(`{{#*inline "q"}}{{x}}{{/inline}}`, 1<<15)
+	src := strings.Repeat("{{#a}}", 999) + inner + strings.Repeat("{{/a}}", 999)
+	require.NoError(t, parseWithin(t, src, template.WithMode(template.Text)))
+	var b strings.Builder
+	b.WriteString("[0")
+	for i := range 64 {
+		b.WriteString(`, {{#if a}}0`)
+		for j := range 999 {
+			b.WriteString("{{else if a" + strconv.Itoa(i*1000+j) + "}}1")
 		}
-		b.WriteString("{{else}}2{{/if}}}")
-		require.NoError(t, parseWithin(t, b.String()))
+		b.WriteString("{{else}}2{{/if}}")
 	}
+	b.WriteString("]")
+	require.NoError(t, parseWithin(t, b.String()))
 }

@@ -182,6 +182,7 @@ type parser struct {
 	byValue  int
 	nEnv     int       // the partialEnvs and tokDefs so far, for their ids
 	depth    int       // HTML and Text modes: partials being compiled
+	blocks   int       // blocks open, in the partials being inlined too
 	defs     []*tokDef // the partials written in the template, in order
 	checking bool      // checkUnused: partial tags are skipped
 }
@@ -264,6 +265,15 @@ func (p *parser) parseTokens(src *source, toks []token) ([]node, error) {
 	}
 	var stack []*openFrame
 	top := &openFrame{}
+	base := p.blocks
+	defer func() { p.blocks = base }()
+	push := func(f *openFrame, pos int) error {
+		stack = append(stack, f)
+		if p.blocks = base + len(stack); p.blocks > maxBlockDepth {
+			return src.errorf(pos, "blocks nested more than "+strconv.Itoa(maxBlockDepth)+" deep (each {{else if}} of a chain counts as one)")
+		}
+		return nil
+	}
 	add := func(n node) {
 		f := top
 		if len(stack) > 0 {
@@ -284,6 +294,7 @@ func (p *parser) parseTokens(src *source, toks []token) ([]node, error) {
 	closeFrame := func() (node, bool) {
 		f := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
+		p.blocks = base + len(stack)
 		if f.params {
 			p.params = p.params[:len(p.params)-1]
 		}
@@ -336,7 +347,9 @@ func (p *parser) parseTokens(src *source, toks []token) ([]node, error) {
 			if err != nil {
 				return nil, err
 			}
-			stack = append(stack, &openFrame{n: n, inverse: t.kind == tokInverted && n.block != bInverted, params: n.params != 0, env: p.env})
+			if err := push(&openFrame{n: n, inverse: t.kind == tokInverted && n.block != bInverted, params: n.params != 0, env: p.env}, t.pos); err != nil {
+				return nil, err
+			}
 			if p.env, err = p.scope(p.env, src, toks, i+1); err != nil {
 				return nil, err
 			}
@@ -363,7 +376,9 @@ func (p *parser) parseTokens(src *source, toks []token) ([]node, error) {
 				if err != nil {
 					return nil, err
 				}
-				stack = append(stack, &openFrame{n: n, chained: true, env: p.env})
+				if err := push(&openFrame{n: n, chained: true, env: p.env}, t.pos); err != nil {
+					return nil, err
+				}
 			}
 		case tokClose:
 			if len(stack) == 0 {
@@ -503,6 +518,12 @@ func indent(s, ind string) string {
 // maxInlineDepth bounds the nesting of partials inlined in JSON mode, and
 // of partials being compiled otherwise.
 const maxInlineDepth = 32
+
+// maxBlockDepth bounds the nesting of blocks, and that of subexpressions:
+// the passes after parsing, rendering among them, recurse into each
+// level, and a template nested a million deep would overflow the stack,
+// which no recover catches.
+const maxBlockDepth = 1000
 
 // addPartial handles a {{> name}} tag, or with blk the opening tag of a
 // partial block. A partial called with a context or hash arguments,
@@ -874,6 +895,7 @@ type exprParser struct {
 	i    int
 	base int // offset of s in src
 	hash []hashArg
+	nest int // subexpressions open
 }
 
 // parseExpr parses the content of a tag: a path, or a helper call, and its
@@ -1070,6 +1092,10 @@ func (ep *exprParser) item(arg bool) (*expr, error) {
 	c := ep.s[ep.i]
 	switch {
 	case c == '(':
+		if ep.nest++; ep.nest > maxBlockDepth {
+			return nil, ep.errorf("subexpressions nested more than " + strconv.Itoa(maxBlockDepth) + " deep")
+		}
+		defer func() { ep.nest-- }()
 		ep.i++
 		e, err := ep.call(pos, false, false)
 		if err != nil {
