@@ -107,3 +107,30 @@ func TestParseIsFastAtTheNestingBound(t *testing.T) {
 	b.WriteString("]")
 	require.NoError(t, parseWithin(t, b.String()))
 }
+
+// TestParseBoundsPartialsInlinedForJSON parses, in JSON mode, partials
+// that each include the next twice: inlined for the check, thirty levels
+// made a billion copies of the last. The inlining now stops at a fixed
+// amount of work, with an error at a partial tag.
+func TestParseBoundsPartialsInlinedForJSON(t *testing.T) {
+	chain := func(levels int) string {
+		var b strings.Builder
+		for i := range levels {
+			b.WriteString(`{{#*inline "p` + strconv.Itoa(i) + `"}}{{> p` + strconv.Itoa(i+1) + `}}{{> p` + strconv.Itoa(i+1) + `}}{{/inline}}`)
+		}
+		b.WriteString(`{{#*inline "p` + strconv.Itoa(levels) + `"}}1,{{/inline}}[{{> p0}}0]`)
+		return b.String()
+	}
+	err := parseWithin(t, chain(30), template.WithName("body"))
+	var te *template.Error
+	require.ErrorAs(t, err, &te)
+	require.Contains(t, te.Msg, "inlining partials for the JSON check passed its limit")
+	require.Equal(t, "body", te.Name)
+	require.Equal(t, 1, te.Line)
+	require.Positive(t, te.Column)
+	tmpl, err := template.Parse(chain(8))
+	require.NoError(t, err, "partials that multiply a few times parse")
+	out, err := tmpl.Append(nil, nil)
+	require.NoError(t, err)
+	require.Equal(t, "["+strings.Repeat("1,", 256)+"0]", string(out))
+}

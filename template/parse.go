@@ -183,6 +183,7 @@ type parser struct {
 	nEnv     int       // the partialEnvs and tokDefs so far, for their ids
 	depth    int       // HTML and Text modes: partials being compiled
 	blocks   int       // blocks open, in the partials being inlined too
+	inlined  int       // JSON mode: tokens parsed and nodes copied for partials inlined
 	defs     []*tokDef // the partials written in the template, in order
 	checking bool      // checkUnused: partial tags are skipped
 }
@@ -259,6 +260,9 @@ func (p *parser) parseSource(src *source, left, right string) ([]node, error) {
 func (p *parser) parseTokens(src *source, toks []token) ([]node, error) {
 	savedEnv := p.env
 	defer func() { p.env = savedEnv }()
+	if len(p.inline) > 0 {
+		p.inlined += len(toks)
+	}
 	var err error
 	if p.env, err = p.scope(p.env, src, toks, 0); err != nil {
 		return nil, err
@@ -525,6 +529,12 @@ const maxInlineDepth = 32
 // which no recover catches.
 const maxBlockDepth = 1000
 
+// maxInlined bounds the work of inlining partials in JSON mode, the tags
+// parsed and the nodes copied into the including list: a partial that
+// includes another twice, which includes another twice, and so on,
+// doubles them at each level.
+const maxInlined = 1 << 18
+
 // addPartial handles a {{> name}} tag, or with blk the opening tag of a
 // partial block. A partial called with a context or hash arguments,
 // {{> name x k=v}}, is rendered inside a block that makes them its context.
@@ -695,6 +705,9 @@ func (p *parser) inlinePartial(src *source, t token, name, key string, parse fun
 	p.inline = p.inline[:len(p.inline)-1]
 	if err != nil {
 		return err
+	}
+	if p.inlined += len(nodes); p.inlined > maxInlined {
+		return src.errorf(t.pos, "inlining partials for the JSON check passed its limit of "+strconv.Itoa(maxInlined)+" tags: a partial that includes partials several times multiplies them; include fewer")
 	}
 	for _, n := range nodes {
 		add(n)
