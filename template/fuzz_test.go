@@ -121,7 +121,7 @@ func FuzzParse(f *testing.F) {
 	events := fuzzEvents(f)
 	f.Fuzz(func(t *testing.T, src string) {
 		for _, mode := range []template.Mode{template.HTML, template.Text} {
-			if tmpl, err := template.Parse(src, template.WithMode(mode), template.WithPartials(fuzzPartials)); err == nil {
+			if tmpl, err := template.Parse(src, template.WithMode(mode), template.WithPartials(fuzzPartials), fuzzLimit); err == nil {
 				_, _ = tmpl.Append(nil, events[0])
 			}
 		}
@@ -142,9 +142,14 @@ func FuzzParse(f *testing.F) {
 // the dialects differ in lookups and in what @first, @last and @index mean
 // inside a section over a value that is not a list.
 var fuzzDialects = [][]template.Option{
-	{template.WithPartials(fuzzPartials)},
-	{template.WithPartials(fuzzPartials), template.WithDialect(template.Mustache)},
+	{template.WithPartials(fuzzPartials), fuzzLimit},
+	{template.WithPartials(fuzzPartials), fuzzLimit, template.WithDialect(template.Mustache)},
 }
+
+// fuzzLimit bounds the renderings, as a service rendering templates that
+// others write must: without it a template of a few hundred bytes may ask
+// for gigabytes, and the fuzzer stalls on it.
+var fuzzLimit = template.WithRenderLimit(1 << 20)
 
 // FuzzExecute checks the JSON mode guarantee: for any data, a template that
 // parses renders valid JSON or returns an error.

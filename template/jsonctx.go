@@ -353,6 +353,8 @@ type analyzer struct {
 	// again: only their outcome is kept in the states, which would
 	// otherwise double with every block.
 	retest map[*node]bool
+	// retested holds the first node of the lists findRetests has read.
+	retested map[*node]bool
 	// work is what the analysis has done, against maxAnalysis.
 	work int
 }
@@ -674,6 +676,7 @@ func analyzeJSON(nodes []node) (*analyzer, error) {
 	numberTexts(nodes, &a.texts)
 	a.memo = make(map[memoKey][]jstate)
 	a.retest = make(map[*node]bool)
+	a.retested = make(map[*node]bool)
 	end, err := a.nodes(nodes, []jstate{{lv: []lvl{{pos: pValue}}, first: noLoop, last: noLoop}})
 	if err != nil {
 		return nil, err
@@ -760,12 +763,8 @@ func (a *analyzer) errorf(src *source, off int, msg string) error {
 
 // nodes follows every state of in through nodes.
 func (a *analyzer) nodes(nodes []node, in []jstate) ([]jstate, error) {
-	tested := make(map[string]bool)
-	for i := len(nodes) - 1; i >= 0; i-- {
-		if k := factKey(&nodes[i]); k != "" && tested[k] {
-			a.retest[&nodes[i]] = true
-		}
-		sameContextTests(&nodes[i], tested)
+	if len(nodes) > 0 && !a.retested[&nodes[0]] {
+		a.findRetests(nodes)
 	}
 	cur := in
 	for i := range nodes {
@@ -1022,23 +1021,54 @@ func (a *analyzer) escapedLiterals(n *node, states []jstate) error {
 	return nil
 }
 
-// sameContextTests adds to tested the paths that n, and the blocks in the
-// parts of n that keep its context, test.
-func sameContextTests(n *node, tested map[string]bool) {
-	if n.kind != nBlock {
-		return
+// findRetests sets retest for the blocks of nodes, and of the block parts
+// in them, whose tested path a later sibling tests again, itself or in
+// its parts that keep its context (the body of if, unless and an inverted
+// section; the {{else}} part of any block). It returns the paths that
+// nodes test so, for the block that holds them. Each list is read once,
+// and the sets of its parts merged smaller into larger, so that a chain of
+// n {{else if}} costs n log n, not n² as reading each part's parts again
+// would.
+func (a *analyzer) findRetests(nodes []node) map[string]bool {
+	if len(nodes) == 0 {
+		return nil
 	}
-	if k := factKey(n); k != "" {
-		tested[k] = true
-	}
-	if n.block == bIf || n.block == bUnless || n.block == bInverted {
-		for i := range n.body {
-			sameContextTests(&n.body[i], tested)
+	a.retested[&nodes[0]] = true
+	var tested map[string]bool
+	for i := len(nodes) - 1; i >= 0; i-- {
+		n := &nodes[i]
+		if n.kind != nBlock {
+			continue
 		}
+		k := factKey(n)
+		if k != "" && tested[k] {
+			a.retest[n] = true
+		}
+		var in map[string]bool
+		if body := a.findRetests(n.body); n.block == bIf || n.block == bUnless || n.block == bInverted {
+			in = body
+		}
+		in = union(in, a.findRetests(n.alt))
+		if k != "" {
+			in = union(in, map[string]bool{k: true})
+		}
+		tested = union(tested, in)
 	}
-	for i := range n.alt {
-		sameContextTests(&n.alt[i], tested)
+	return tested
+}
+
+// union adds the smaller of x and y to the larger and returns it.
+func union(x, y map[string]bool) map[string]bool {
+	if len(x) < len(y) {
+		x, y = y, x
 	}
+	if x == nil {
+		return y
+	}
+	for k := range y {
+		x[k] = true
+	}
+	return x
 }
 
 // known tells whether the value of e is known in state s, and if so whether

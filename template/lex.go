@@ -29,6 +29,10 @@ type token struct {
 	text   string
 	pos    int
 	indent string // the indentation of a standalone partial tag
+	// close and els are, for a section's opening tag, how many tokens on
+	// its closing tag and its first {{else}} are, or 0 when it has none
+	// (see link).
+	close, els int
 }
 
 // standaloneKinds are the tags that, alone on a line, remove the whole line.
@@ -82,6 +86,7 @@ func lex(src *source, left, right string, braces bool) ([]token, error) {
 		i := strings.Index(s[pos:], left)
 		if i < 0 {
 			addText(pos, len(s))
+			link(toks)
 			return toks, nil
 		}
 		start := pos + i
@@ -348,6 +353,31 @@ func lex(src *source, left, right string, braces bool) ([]token, error) {
 	}
 }
 
+// link sets the close and els of every opening tag in toks, so that the
+// parser finds the end of a block at once, not by reading through it:
+// blocks nested n deep would cost n². A closing tag closes
+// the innermost block open, whatever its name, and an {{else}} belongs to
+// it; the parser checks the names.
+func link(toks []token) {
+	var open []int
+	for k := range toks {
+		switch toks[k].kind {
+		case tokSection, tokInverted:
+			toks[k].close, toks[k].els = 0, 0
+			open = append(open, k)
+		case tokElse:
+			if n := len(open); n > 0 && toks[open[n-1]].els == 0 {
+				toks[open[n-1]].els = k - open[n-1]
+			}
+		case tokClose:
+			if n := len(open); n > 0 {
+				toks[open[n-1]].close = k - open[n-1]
+				open = open[:n-1]
+			}
+		}
+	}
+}
+
 // lexBlock is a block open in lex, for the whitespace rules that
 // handlebars.js applies to the tags of a block as a whole.
 type lexBlock struct {
@@ -515,8 +545,21 @@ func blankLineEnd(s string, end int) int {
 // Otherwise textEnd is start and next is end.
 func standalone(s string, start, end, pos, lastEnd int) (textEnd, next int, indent string) {
 	textEnd, next = start, end
-	lineStart := strings.LastIndexByte(s[:start], '\n') + 1
-	if lastEnd <= lineStart && lineStart >= pos && isBlank(s[lineStart:start]) {
+	// The line must start at or after both pos and lastEnd, so the search
+	// for its start stops there: searching the whole source before every
+	// tag would make a line of n tags cost n² to lex.
+	floor := max(lastEnd, pos)
+	if floor > start {
+		return textEnd, next, ""
+	}
+	from := max(floor-1, 0)
+	lineStart := strings.LastIndexByte(s[from:start], '\n') + 1
+	if lineStart > 0 {
+		lineStart += from
+	} else if floor > 0 {
+		return textEnd, next, ""
+	}
+	if isBlank(s[lineStart:start]) {
 		if k := blankLineEnd(s, end); k != end || k == len(s) {
 			textEnd, next = lineStart, k
 			indent = s[lineStart:start]

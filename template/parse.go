@@ -182,6 +182,8 @@ type parser struct {
 	byValue  int
 	nEnv     int       // the partialEnvs and tokDefs so far, for their ids
 	depth    int       // HTML and Text modes: partials being compiled
+	blocks   int       // blocks open, in the partials being inlined too
+	inlined  int       // JSON mode: tokens parsed and nodes copied for partials inlined
 	defs     []*tokDef // the partials written in the template, in order
 	checking bool      // checkUnused: partial tags are skipped
 }
@@ -258,12 +260,24 @@ func (p *parser) parseSource(src *source, left, right string) ([]node, error) {
 func (p *parser) parseTokens(src *source, toks []token) ([]node, error) {
 	savedEnv := p.env
 	defer func() { p.env = savedEnv }()
+	if len(p.inline) > 0 {
+		p.inlined += len(toks)
+	}
 	var err error
 	if p.env, err = p.scope(p.env, src, toks, 0); err != nil {
 		return nil, err
 	}
 	var stack []*openFrame
 	top := &openFrame{}
+	base := p.blocks
+	defer func() { p.blocks = base }()
+	push := func(f *openFrame, pos int) error {
+		stack = append(stack, f)
+		if p.blocks = base + len(stack); p.blocks > maxBlockDepth {
+			return src.errorf(pos, "blocks nested more than "+strconv.Itoa(maxBlockDepth)+" deep (each {{else if}} of a chain counts as one)")
+		}
+		return nil
+	}
 	add := func(n node) {
 		f := top
 		if len(stack) > 0 {
@@ -284,6 +298,7 @@ func (p *parser) parseTokens(src *source, toks []token) ([]node, error) {
 	closeFrame := func() (node, bool) {
 		f := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
+		p.blocks = base + len(stack)
 		if f.params {
 			p.params = p.params[:len(p.params)-1]
 		}
@@ -336,7 +351,9 @@ func (p *parser) parseTokens(src *source, toks []token) ([]node, error) {
 			if err != nil {
 				return nil, err
 			}
-			stack = append(stack, &openFrame{n: n, inverse: t.kind == tokInverted && n.block != bInverted, params: n.params != 0, env: p.env})
+			if err := push(&openFrame{n: n, inverse: t.kind == tokInverted && n.block != bInverted, params: n.params != 0, env: p.env}, t.pos); err != nil {
+				return nil, err
+			}
 			if p.env, err = p.scope(p.env, src, toks, i+1); err != nil {
 				return nil, err
 			}
@@ -363,7 +380,9 @@ func (p *parser) parseTokens(src *source, toks []token) ([]node, error) {
 				if err != nil {
 					return nil, err
 				}
-				stack = append(stack, &openFrame{n: n, chained: true, env: p.env})
+				if err := push(&openFrame{n: n, chained: true, env: p.env}, t.pos); err != nil {
+					return nil, err
+				}
 			}
 		case tokClose:
 			if len(stack) == 0 {
@@ -503,6 +522,18 @@ func indent(s, ind string) string {
 // maxInlineDepth bounds the nesting of partials inlined in JSON mode, and
 // of partials being compiled otherwise.
 const maxInlineDepth = 32
+
+// maxBlockDepth bounds the nesting of blocks, and that of subexpressions:
+// the passes after parsing, rendering among them, recurse into each
+// level, and a template nested a million deep would overflow the stack,
+// which no recover catches.
+const maxBlockDepth = 1000
+
+// maxInlined bounds the work of inlining partials in JSON mode, the tags
+// parsed and the nodes copied into the including list: a partial that
+// includes another twice, which includes another twice, and so on,
+// doubles them at each level.
+const maxInlined = 1 << 18
 
 // addPartial handles a {{> name}} tag, or with blk the opening tag of a
 // partial block. A partial called with a context or hash arguments,
@@ -674,6 +705,9 @@ func (p *parser) inlinePartial(src *source, t token, name, key string, parse fun
 	p.inline = p.inline[:len(p.inline)-1]
 	if err != nil {
 		return err
+	}
+	if p.inlined += len(nodes); p.inlined > maxInlined {
+		return src.errorf(t.pos, "inlining partials for the JSON check passed its limit of "+strconv.Itoa(maxInlined)+" tags: a partial that includes partials several times multiplies them; include fewer")
 	}
 	for _, n := range nodes {
 		add(n)
@@ -874,6 +908,7 @@ type exprParser struct {
 	i    int
 	base int // offset of s in src
 	hash []hashArg
+	nest int // subexpressions open
 }
 
 // parseExpr parses the content of a tag: a path, or a helper call, and its
@@ -1070,6 +1105,10 @@ func (ep *exprParser) item(arg bool) (*expr, error) {
 	c := ep.s[ep.i]
 	switch {
 	case c == '(':
+		if ep.nest++; ep.nest > maxBlockDepth {
+			return nil, ep.errorf("subexpressions nested more than " + strconv.Itoa(maxBlockDepth) + " deep")
+		}
+		defer func() { ep.nest-- }()
 		ep.i++
 		e, err := ep.call(pos, false, false)
 		if err != nil {
@@ -1393,26 +1432,16 @@ func (p *parser) checkUnused() error {
 }
 
 // matchClose returns the index of the tag that closes the block opened at
-// toks[i], and that of its {{else}}, or -1.
+// toks[i], and that of its {{else}}, or -1, as link found them.
 func matchClose(toks []token, i int) (closeAt, elseAt int) {
-	depth := 0
-	elseAt = -1
-	for k := i + 1; k < len(toks); k++ {
-		switch toks[k].kind {
-		case tokSection, tokInverted:
-			depth++
-		case tokElse:
-			if depth == 0 && elseAt < 0 {
-				elseAt = k
-			}
-		case tokClose:
-			if depth == 0 {
-				return k, elseAt
-			}
-			depth--
-		}
+	closeAt, elseAt = -1, -1
+	if c := toks[i].close; c > 0 {
+		closeAt = i + c
 	}
-	return -1, elseAt
+	if e := toks[i].els; e > 0 && (closeAt < 0 || i+e < closeAt) {
+		elseAt = i + e
+	}
+	return closeAt, elseAt
 }
 
 // scope reads the inline partials of the block part that starts at
@@ -1421,13 +1450,17 @@ func matchClose(toks []token, i int) (closeAt, elseAt int) {
 // last of a name wins.
 func (p *parser) scope(parent *partialEnv, src *source, toks []token, start int) (*partialEnv, error) {
 	var env *partialEnv
-	depth := 0
 	for k := start; k < len(toks); k++ {
 		t := toks[k]
 		switch t.kind {
 		case tokSection, tokInverted:
-			if depth > 0 || t.kind != tokSection || !strings.HasPrefix(t.text, "*") {
-				depth++
+			if t.kind != tokSection || !strings.HasPrefix(t.text, "*") {
+				// Skip the block: its inline partials are its own.
+				if j, _ := matchClose(toks, k); j >= 0 {
+					k = j
+				} else {
+					k = len(toks)
+				}
 				continue
 			}
 			name, err := inlineName(src, t)
@@ -1452,15 +1485,8 @@ func (p *parser) scope(parent *partialEnv, src *source, toks []token, start int)
 			env.inline[name] = &tokDef{id: p.nEnv, src: src, toks: toks[k+1 : j], env: env}
 			p.defs = append(p.defs, env.inline[name])
 			k = j
-		case tokElse:
-			if depth == 0 {
-				k = len(toks)
-			}
-		case tokClose:
-			if depth == 0 {
-				k = len(toks)
-			}
-			depth--
+		case tokElse, tokClose:
+			k = len(toks) // the end of the part
 		}
 	}
 	if env == nil {
@@ -1548,5 +1574,6 @@ func indentTokens(toks []token, ind string) []token {
 		}
 		out = append(out, t)
 	}
+	link(out)
 	return out
 }
