@@ -115,3 +115,46 @@ func TestVerifyTellsTooOldFromTooNew(t *testing.T) {
 	require.ErrorIs(t, err, signature.ErrTimestampOutOfRange)
 	require.NotErrorIs(t, err, signature.ErrTimestampTooOld)
 }
+
+// The reference libraries read webhook-timestamp as a decimal, '+' allowed, and
+// sign its value, not its text, and take the text between an entry's first
+// and second commas as its signature; extra spaces and entries of other
+// versions are passed over.
+func TestVerifyReadsHeadersAsTheReferenceDoes(t *testing.T) {
+	v := vector(t)
+	sec := mustSecret(t, v["secret"])
+	unix, err := strconv.ParseInt(v["webhook-timestamp"], 10, 64)
+	require.NoError(t, err)
+	now := time.Unix(unix, 0)
+	ver, err := signature.NewVerifier(0, sec)
+	require.NoError(t, err)
+	good := v["webhook-signature"]
+	b64 := strings.TrimPrefix(good, "v1,")
+	verify := func(ts, sig string) error {
+		h := http.Header{}
+		h.Set("webhook-id", v["webhook-id"])
+		h.Set("webhook-timestamp", ts)
+		h.Set("webhook-signature", sig)
+		return ver.Verify(h, []byte(v["body"]), now)
+	}
+	ts := v["webhook-timestamp"]
+	for _, sig := range []string{
+		good,
+		"  " + good + "  ",
+		"v1,AAAA v2," + b64 + "  " + good,
+		good + ",more",
+		good + ",",
+		"v1a," + b64 + " " + good,
+	} {
+		require.NoError(t, verify(ts, sig), "%q", sig)
+	}
+	for _, sig := range []string{"v2," + b64, "V1," + b64, "v1 " + b64, b64, "v1," + b64[1:], ",v1," + b64} {
+		require.ErrorIs(t, verify(ts, sig), signature.ErrInvalidSignature, "%q", sig)
+	}
+	for _, text := range []string{"+" + ts, "0" + ts, "000" + ts} {
+		require.NoError(t, verify(text, good), "%q", text)
+	}
+	for _, text := range []string{"-" + ts, "++" + ts, " " + ts, ts + " ", "1_614_265_330", "0x60391a72", "1.6e9", "+", "99999999999999999999"} {
+		require.ErrorIs(t, verify(text, good), signature.ErrInvalidHeader, "%q", text)
+	}
+}

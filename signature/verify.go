@@ -78,9 +78,12 @@ func NewVerifier(tolerance time.Duration, secrets ...Secret) (*Verifier, error) 
 // now. It returns nil when webhook-timestamp lies within the tolerance of
 // now and at least one signature in webhook-signature (all its values,
 // space-separated entries, the first MaxSignatures of them) matches one of
-// the Verifier's secrets; entries of unknown versions or that do not parse
-// are skipped, and so are entries whose base64 is not the canonical text
-// of its bytes (other padding bits, line breaks), which the reference
+// the Verifier's secrets. Like the reference libraries, it reads the
+// timestamp as decimal digits after an optional '+' and signs its value
+// (01614265330 is signed as 1614265330), and takes an entry's text between
+// its first and second commas as its signature; entries of unknown
+// versions or that do not parse are skipped, and so are entries whose
+// base64 is not the canonical text of its bytes (other padding bits, line breaks), which the reference
 // libraries, comparing texts, would not match either. Otherwise the error
 // wraps ErrInvalidHeader, ErrTimestampTooOld or ErrTimestampTooNew (both
 // ErrTimestampOutOfRange), or ErrInvalidSignature. Signatures are compared
@@ -108,7 +111,10 @@ func (v *Verifier) Verify(h http.Header, body []byte, now time.Time) error {
 		return fmt.Errorf("%w: %s is %v after now; the tolerance is %v", ErrTimestampTooNew, HeaderTimestamp, -skew.Truncate(time.Second), v.tolerance)
 	}
 
-	tsBytes := []byte(tsText)
+	// The reference libraries sign the timestamp's value, so a header
+	// written +1614265330 or 01614265330 is signed as 1614265330.
+	var tsBuf [20]byte
+	tsBytes := strconv.AppendInt(tsBuf[:0], ts, 10)
 	var (
 		macs [][]byte // per secret, computed on first use
 		msg  []byte   // id.ts.body, built on first v1a entry
@@ -127,6 +133,9 @@ func (v *Verifier) Verify(h http.Header, body []byte, now time.Time) error {
 			}
 			seen++
 			version, b64, ok := strings.Cut(entry, ",")
+			// Text after a second comma is not part of the signature,
+			// as the reference libraries split it.
+			b64, _, _ = strings.Cut(b64, ",")
 			if !ok || base64.StdEncoding.DecodedLen(len(b64)) > len(dec) {
 				continue
 			}
@@ -173,14 +182,20 @@ func (v *Verifier) Verify(h http.Header, body []byte, now time.Time) error {
 // strictBase64 decodes only the canonical text of each byte string.
 var strictBase64 = base64.StdEncoding.Strict()
 
-// parseTimestamp reads unix seconds written as decimal digits.
+// parseTimestamp reads unix seconds written as decimal digits, after an
+// optional '+' as the reference libraries take it. A '-' is refused: no
+// attempt is sent before 1970.
 func parseTimestamp(text string) (int64, error) {
-	for i := 0; i < len(text); i++ {
-		if text[i] < '0' || text[i] > '9' {
+	digits := strings.TrimPrefix(text, "+")
+	if digits == "" {
+		return 0, fmt.Errorf("%w: %s is not a number of unix seconds", ErrInvalidHeader, HeaderTimestamp)
+	}
+	for i := 0; i < len(digits); i++ {
+		if digits[i] < '0' || digits[i] > '9' {
 			return 0, fmt.Errorf("%w: %s is not a number of unix seconds", ErrInvalidHeader, HeaderTimestamp)
 		}
 	}
-	ts, err := strconv.ParseInt(text, 10, 64)
+	ts, err := strconv.ParseInt(digits, 10, 64)
 	if err != nil {
 		return 0, fmt.Errorf("%w: %s is out of range", ErrInvalidHeader, HeaderTimestamp)
 	}

@@ -168,19 +168,20 @@
 //     line even with a ~ on one side, which trims only that side (and, on
 //     the left of a partial, its indentation);
 //   - standalone tags follow handlebars.js where it judges a tag by the
-//     block as a whole: the close tag of an {{else if}} chain with a last
-//     {{else}} takes its line when the part after the first else ends a
-//     line, whatever stands before it on its own line, and leaves the
-//     indentation before it (a ~ before it trims the end of that first
-//     part too); in {{^x}}A{{else}}B{{/x}}, whose parts handlebars.js
-//     swaps, the open tag is judged by the start of B (whose first line
+//     block as a whole: the close tag of an {{else if}} chain, with or
+//     without a last {{else}}, takes its line when the part after the
+//     first else ends a line, whatever stands before it on its own line,
+//     and leaves the indentation before it to the last part (a ~ before
+//     it trims the end of that first part too); in {{^x}}A{{else}}B{{/x}},
+//     whose parts handlebars.js swaps, the open tag is judged by the start of B (whose first line
 //     it takes), the else by the end of B and the start of A, the close
 //     by the end of A; and a partial whose indentation the ~ of the tag
 //     before it removed (a value, partial, comment or close tag, not an
 //     open or else tag) indents nothing;
 //   - a partial tag alone on its line writes its indentation at the start
 //     of every line the partial outputs, those that values write included;
-//   - {{^if x}}, {{^each xs}} and the like swap the two parts of the block;
+//   - {{^if x}}, {{^each xs}} and the like swap the two parts of the
+//     block, and {{^x}}A{{else}}B{{/x}} is the section {{#x}}B{{else}}A{{/x}};
 //     {{#if x includeZero=true}} counts 0 as true; {{log …}} renders
 //     nothing;
 //   - a subexpression (x) whose x is no helper calls the value of x, as

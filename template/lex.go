@@ -299,7 +299,11 @@ func lex(src *source, left, right string, braces bool) ([]token, error) {
 					next = omitRight(s, end)
 				}
 			}
-			if b.chained && b.elses >= 2 && left == "{{" {
+			if b.chained && b.elses == 1 {
+				// The part after the first else is the last: it ends here.
+				b.firstWS, b.firstText = endsLine(s[lastEnd:start]), -1
+			}
+			if b.chained && left == "{{" {
 				// handlebars.js takes the close tag of an {{else if}} chain
 				// as standalone when the part after the first else ends a
 				// line, whatever stands before the tag on its own line, and

@@ -308,6 +308,12 @@ func (p *parser) parseTokens(src *source, toks []token) ([]node, error) {
 		if f.inverse {
 			n.body, n.alt = f.alt, f.body
 		}
+		if n.block == bInverted && f.inElse {
+			// {{^x}}a{{else}}b{{/x}} is {{#x}}b{{else}}a{{/x}} in
+			// handlebars.js: b runs for each element of a list, in it.
+			n.block = bSection
+			n.body, n.alt = f.alt, f.body
+		}
 		return n, f.chained
 	}
 	for i := 0; i < len(toks); i++ {
