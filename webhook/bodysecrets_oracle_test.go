@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/template"
 	"github.com/outhook/outhook/webhook"
 )
@@ -130,4 +131,43 @@ func TestBodySecretIsSentAsTheTemplateEscapesItsPlace(t *testing.T) {
 	require.Equal(t, map[string]string{"k": hostileSecret, "v": hostileSecret}, doc)
 	require.NotContains(t, inv.Request.Body, "e\\\\y", "no form of the secret is recorded")
 	require.Contains(t, inv.Request.Body, `"REDACTED": 1`)
+}
+
+// TestEventCannotStandForABodySecret learns a delivery's stand-in for the
+// key from its record, where a helper left it lower-cased, and publishes
+// it in the next event's text: that delivery must not put the key there.
+func TestEventCannotStandForABodySecret(t *testing.T) {
+	const key = "Qk7wPz3mXv9rTy2L"
+	rc := newReceiver(t, nil)
+	d, invs := newDispatcher(t)
+	w := torqLike(rc.URL)
+	w.Secrets = map[string]string{"key": key}
+	w.BodyTemplate = `{"stand_in": "{{lower secrets.key}}", "said": "{{data.justification}}"}`
+	_, err := d.Add(w)
+	require.NoError(t, err)
+	_, err = d.Publish(context.Background(), mock(t, accessrequest.Created))
+	require.NoError(t, err)
+	first := waitFinal(t, invs, 1)[0]
+	var recorded map[string]string
+	require.NoError(t, json.Unmarshal([]byte(first.Request.Body), &recorded))
+	lowered := recorded["stand_in"]
+	require.NotEmpty(t, lowered)
+	forged := strings.ToUpper(lowered[:1]) + lowered[1:] // the stand-in as the template saw it
+
+	var doc map[string]any
+	require.NoError(t, json.Unmarshal(mock(t, accessrequest.Created).JSON(), &doc))
+	doc["id"] = "ev-forged"
+	doc["data"].(map[string]any)["justification"] = forged
+	raw, err := json.Marshal(doc)
+	require.NoError(t, err)
+	e, err := event.Parse(raw)
+	require.NoError(t, err)
+	_, err = d.Publish(context.Background(), e)
+	require.NoError(t, err)
+	second := waitFinal(t, invs, 1)[0]
+	require.Equal(t, webhook.Delivered, second.Outcome, second.Reason)
+	var sent map[string]string
+	require.NoError(t, json.Unmarshal([]byte(rc.got()[1].body), &sent))
+	require.Equal(t, forged, sent["said"], "the event's text is sent as it is")
+	require.NotContains(t, rc.got()[1].body, key)
 }

@@ -97,12 +97,12 @@ type Webhook struct {
 	// as the template escapes a string there, once the body is rendered.
 	// No helper, block or comparison sees a value, so nothing the body
 	// holds beside the values, nor whether it is delivered, depends on
-	// them. A helper that changes a stand-in (upper, truncate, replace
-	// that matches) leaves text that holds nothing of the value and is
-	// sent as it is; one that leaves it whole (lower, a truncation past
-	// its end, {{json secrets}}, {{#each secrets}}) sends the value
-	// itself, to the webhook's own target, which holds it. An event's
-	// text cannot stand for a secret.
+	// them. A helper that changes a stand-in (lower, upper, truncate)
+	// leaves text that holds nothing of the value and is sent as it is;
+	// one that leaves it whole (trim, a truncation past its end, a replace
+	// that matches nothing, {{json this}}, {{json secrets}}) sends the
+	// value itself, to the webhook's own target, which holds it. An
+	// event's text cannot stand for a secret.
 	// The values are redacted everywhere but in the body sent, as header
 	// values are: in invocation records (the request body is the body as
 	// sent, REDACTED where a value stands, in any form the template or a
