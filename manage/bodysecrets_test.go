@@ -85,7 +85,7 @@ func TestBodySecretIsNotReadBackThroughAHelper(t *testing.T) {
 
 	var read webhook.Webhook
 	acme.ok(http.StatusOK, &read, http.MethodGet, "/webhooks/paging", nil)
-	read.BodyTemplate = `{"a": "{{lower secrets.routing_key}}", "b": "{{upper secrets.routing_key}}", "c": "{{truncateBytes secrets.routing_key 31 ""}}"}`
+	read.BodyTemplate = `{"a": "{{lower secrets.routing_key}}", "b": "{{upper secrets.routing_key}}", "c": "{{truncateBytes secrets.routing_key 1000 ""}}"}`
 	acme.ok(http.StatusOK, nil, http.MethodPut, "/webhooks/paging", read, "If-Match", `"1"`)
 	var inv webhook.Invocation
 	acme.ok(http.StatusOK, &inv, http.MethodPost, "/webhooks/paging/test", map[string]any{})

@@ -171,3 +171,20 @@ func TestEventCannotStandForABodySecret(t *testing.T) {
 	require.Equal(t, forged, sent["said"], "the event's text is sent as it is")
 	require.NotContains(t, rc.got()[1].body, key)
 }
+
+// TestRenderLimitBoundsTheBodyWithSecrets repeats a long body secret past
+// the render limit: the body must be refused unsent, as it is when the
+// template writes a value that long itself, not rendered short and then
+// sent long.
+func TestRenderLimitBoundsTheBodyWithSecrets(t *testing.T) {
+	rc := newReceiver(t, nil)
+	d, _ := newDispatcher(t, webhook.WithTemplateOptions(template.WithRenderLimit(10000)))
+	w := torqLike(rc.URL)
+	w.Secrets = map[string]string{"k": strings.Repeat("k3y-", 500)}
+	w.BodyTemplate = `{"a": "{{secrets.k}}{{secrets.k}}{{secrets.k}}", "b": "{{secrets.k}}{{secrets.k}}{{secrets.k}}"}`
+	inv, err := d.TestEvent(context.Background(), w, mock(t, accessrequest.Created))
+	require.NoError(t, err)
+	require.Equal(t, webhook.Failed, inv.Outcome)
+	require.Contains(t, inv.Reason, "rendering the body")
+	require.Empty(t, rc.got(), "nothing is sent")
+}

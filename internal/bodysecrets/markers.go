@@ -19,8 +19,8 @@ import (
 // mask, where a marker stands as the template wrote it.
 //
 // A marker is a token drawn for the render (an upper-case letter and 24
-// of a-z and 2-7, which no escaping alters), the secret's index, '\' and
-// '='. The token is random per render: an event's text, written before
+// of a-z and 2-7, which no escaping alters), the secret's index, as many
+// '_' as make it as long as the value escaped, '\' and '='. The token is random per render: an event's text, written before
 // the render, cannot hold it, and a token a helper shows (truncated, in
 // upper case) in one body stands for no secret in the next. The '\' and
 // '=' tell how the template escaped the marker where it stands: in JSON
@@ -31,6 +31,7 @@ import (
 type Secrets struct {
 	names  []string
 	values []string
+	pads   []int // the '_' of each marker (see Compile)
 }
 
 // Compile returns the secrets in name order; nil when there are none.
@@ -40,8 +41,14 @@ func Compile(secrets map[string]string) *Secrets {
 	}
 	s := &Secrets{names: Names(secrets)}
 	s.values = make([]string, len(s.names))
+	s.pads = make([]int, len(s.names))
 	for i, name := range s.names {
 		s.values[i] = secrets[name]
+		// A marker is as long as its value escaped once, so that a
+		// template's render limit, which counts markers, bounds the body
+		// sent too: within twice per further round, and six times in
+		// HTML mode.
+		s.pads[i] = max(0, len(jsondoc.AppendEscaped(nil, s.values[i]))-tokenLen)
 	}
 	return s
 }
@@ -82,11 +89,18 @@ func (s *Secrets) Markers() (Values, string) {
 	tokenEncoding.Encode(token[1:], raw[:])
 	// One string holds every marker, the token first.
 	var b strings.Builder
-	b.Grow(len(s.names) * (tokenLen + 8))
+	size := len(s.names) * (tokenLen + 8)
+	for _, pad := range s.pads {
+		size += pad
+	}
+	b.Grow(size)
 	ends := make([]int, 0, 8)
 	for i := range s.names {
 		b.Write(token[:])
 		b.WriteString(strconv.Itoa(i))
+		for range s.pads[i] {
+			b.WriteByte('_')
+		}
 		b.WriteString(`\=`)
 		ends = append(ends, b.Len())
 	}
@@ -160,6 +174,12 @@ func (s *Secrets) parse(b []byte, mode template.Mode) (i, rounds int, html bool,
 	i, _ = strconv.Atoi(string(b[:n]))
 	if i >= len(s.values) {
 		return 0, 0, false, 0, false
+	}
+	for range s.pads[i] {
+		if n == len(b) || b[n] != '_' {
+			return 0, 0, false, 0, false
+		}
+		n++
 	}
 	k := 0
 	for n < len(b) && b[n] == '\\' {
