@@ -102,7 +102,8 @@ type Webhook struct {
 	// one that leaves it whole (trim, a truncation past its end, a replace
 	// that matches nothing, {{json this}}, {{json secrets}}) sends the
 	// value itself, to the webhook's own target, which holds it. An
-	// event's text cannot stand for a secret.
+	// event's text cannot stand for a secret. The render limit counts a
+	// stand-in as long as its value JSON-escaped.
 	// The values are redacted everywhere but in the body sent, as header
 	// values are: in invocation records (the request body is the body as
 	// sent, REDACTED where a value stands, in any form the template or a
