@@ -50,8 +50,7 @@ type hook struct {
 	redactor     atomic.Pointer[redact.Redactor]  // knows this webhook's secrets; made at the first use (see redactorOf)
 	signer       atomic.Pointer[signature.Signer] // made at the first attempt (see signerOf)
 	body         *template.Template
-	secrets      bodysecrets.Values // what the body finds as secrets.<name>; nil when none
-	shownSecrets bodysecrets.Values // secrets, each REDACTED: what a recorded body renders over
+	secrets      *bodysecrets.Secrets // what the body finds as secrets.<name>; nil when none
 	filter       *filter.Filter
 	validators   *validate.Set
 	timeout      time.Duration
@@ -213,7 +212,7 @@ func (h *hook) redactOptions(header http.Header) []redact.Option {
 		secrets = append(secrets, strings.Trim(u.Path, "/"), strings.Trim(u.EscapedPath(), "/"))
 	}
 	for _, value := range w.Secrets {
-		secrets = append(secrets, bodySecretForms(value)...)
+		secrets = append(secrets, bodysecrets.Forms(value)...)
 	}
 	secrets = append(secrets, h.cfg.proxySecrets()...)
 	secrets = append(secrets, echoSecrets(w.TLS)...)
@@ -224,39 +223,39 @@ func (h *hook) redactOptions(header http.Header) []redact.Option {
 	return opts
 }
 
-// bodySecretForms returns a body secret and the form it takes inside a
-// JSON string of a rendered body, which the body template escapes with
-// jsondoc's rules rather than encoding/json's, for the redactor to know
-// both.
-func bodySecretForms(value string) []string {
-	return []string{value, string(jsondoc.AppendEscaped(nil, value))}
+// renderSecrets renders h's body, which has secrets, over e: the
+// template renders over a marker for each secret, so that no helper or
+// block sees a value, and the values then replace the markers (see
+// bodysecrets.Secrets).
+func (h *hook) renderSecrets(e *event.Event) (string, error) {
+	markers, token := h.secrets.Markers()
+	buf := renderBuffers.Get().(*[]byte)
+	defer renderBuffers.Put(buf)
+	out, err := h.body.Append((*buf)[:0], markers.Data(e.Document()))
+	if cap(out) <= 64<<10 { // an outsized body does not pin its buffer
+		*buf = out
+	}
+	if err != nil {
+		return "", err
+	}
+	sent := renderBuffers.Get().(*[]byte)
+	defer renderBuffers.Put(sent)
+	*sent = h.secrets.Substitute((*sent)[:0], out, token, h.body.Mode(), "")
+	body := string(*sent)
+	if cap(*sent) > 64<<10 {
+		*sent = nil
+	}
+	return body, nil
 }
 
-// bodyData returns what h's body renders over: e's document, with h's
-// secrets beside its fields when it has any.
-func (h *hook) bodyData(e *event.Event) any { return h.secrets.Data(e.Document()) }
-
-// recordedBody returns body, rendered over e, as invocation records keep
-// it: as it is, unless h's body holds secrets of its own. Then it is
-// rendered again with REDACTED for each of them, since a helper may
-// change a secret past recognition (lower, truncateBytes) and a record is
-// shown to whoever may edit the template, and scrubbed of every secret h
-// knows, which the event's own text may hold.
-func (h *hook) recordedBody(body string, e *event.Event) string {
+// recordedBody returns body, as sent, as invocation records keep it:
+// scrubbed of every secret h knows when h has body secrets. A body secret
+// stands in body only where its marker stood, in a form the redactor
+// knows (bodysecrets.Forms), since no helper saw it; the event's own text
+// may hold secrets too.
+func (h *hook) recordedBody(body string) string {
 	if h.secrets == nil {
 		return body
-	}
-	if h.body != nil {
-		buf := renderBuffers.Get().(*[]byte)
-		defer renderBuffers.Put(buf)
-		shown, err := h.body.Append((*buf)[:0], h.shownSecrets.Data(e.Document()))
-		if cap(shown) <= 64<<10 {
-			*buf = shown
-		}
-		if err != nil {
-			return redact.Redacted // the body as sent, which a helper may have made of a secret
-		}
-		return h.redactorOf().Scrub(string(shown))
 	}
 	return h.redactorOf().Scrub(body)
 }
@@ -347,8 +346,7 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 		given[http.CanonicalHeaderKey(name)] = name
 	}
 	checkSecrets(w.Secrets, fail)
-	h.secrets = bodysecrets.New(w.Secrets)
-	h.shownSecrets = h.secrets.Masked(redact.Redacted)
+	h.secrets = bodysecrets.Compile(w.Secrets)
 	h.cfg = c
 	header := h.buildHeader(w.Headers, u) // made again at the first attempt (see headerOf)
 	if len(w.SigningSecrets) > 0 {

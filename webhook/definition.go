@@ -17,6 +17,7 @@ import (
 
 	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/filter"
+	"github.com/outhook/outhook/internal/bodysecrets"
 	"github.com/outhook/outhook/internal/jsondoc"
 	"github.com/outhook/outhook/internal/redact"
 )
@@ -89,14 +90,26 @@ type Webhook struct {
 	// Secrets are values the body template refers to by name, for a target
 	// that takes a credential in the body rather than in a header
 	// (PagerDuty's routing key): {"routing_key": "..."} with
-	// "routing_key": "{{secrets.routing_key}}" in the template. The body is
-	// sent with the values; as header values, they are redacted everywhere
-	// else: in invocation records (the request body is the template
-	// rendered with REDACTED for each secret, so that what a helper makes
-	// of one is REDACTED's, and then the request body and the response
-	// show REDACTED wherever a value, or its JSON-escaped form, stands,
-	// in ordinary text too), errors, logs, spans and printed definitions,
-	// and sealed in the definition store.
+	// "routing_key": "{{secrets.routing_key}}" in the template. Place each
+	// as a plain tag, {{secrets.<name>}} or {{{secrets.<name>}}}: the
+	// template renders over a stand-in for each value, random for each
+	// delivery, and the value replaces the stand-in, escaped for its place
+	// as the template escapes a string there, once the body is rendered.
+	// No helper, block or comparison sees a value, so nothing the body
+	// holds beside the values, nor whether it is delivered, depends on
+	// them. A helper that changes a stand-in (lower, upper, truncate)
+	// leaves text that holds nothing of the value and is sent as it is;
+	// one that leaves it whole (trim, a truncation past its end, a replace
+	// that matches nothing, {{json this}}, {{json secrets}}) sends the
+	// value itself, to the webhook's own target, which holds it. An
+	// event's text cannot stand for a secret. The render limit counts a
+	// stand-in as long as its value JSON-escaped.
+	// The values are redacted everywhere but in the body sent, as header
+	// values are: in invocation records (the request body is the body as
+	// sent, REDACTED where a value stands, in any form the template or a
+	// JSON encoder writes it, in ordinary text too, and so is the
+	// response), errors, logs, spans and printed definitions, and sealed
+	// in the definition store.
 	// Names are 1 to 100 ASCII letters, digits and '_'; values are valid
 	// UTF-8 of at least 4 bytes, since a shorter one could not be told from
 	// the body's other text.
@@ -318,7 +331,7 @@ func (w Webhook) redacted() Webhook {
 		secretsURL = withoutTags(w.URL, u) // a tag's text is no secret, and may stand in the path too
 	}
 	for _, value := range w.Secrets {
-		secrets = append(secrets, bodySecretForms(value)...)
+		secrets = append(secrets, bodysecrets.Forms(value)...)
 	}
 	r := redact.New(redact.WithSecretsFrom(secretsURL, header), redact.WithSecrets(secrets...))
 	switch {

@@ -448,7 +448,7 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt 
 	}
 	ctx, span := d.tel.startAttempt(ctx, h, del, header)
 	defer func() { d.tel.endAttempt(ctx, span, a) }()
-	a.request = RecordedRequest{Method: h.method, URL: recordedURL, Header: h.recordedHeader(header, d.tel.propagator != nil), Body: h.recordedBody(del.body, del.Event)}
+	a.request = RecordedRequest{Method: h.method, URL: recordedURL, Header: h.recordedHeader(header, d.tel.propagator != nil), Body: h.recordedBody(del.body)}
 	if t := del.target; t != nil {
 		for name, values := range t.header {
 			if sameValues(header[name], values) { // not replaced by the attempt's own
@@ -702,9 +702,12 @@ func (h *hook) render(e *event.Event) (string, error) {
 	if h.body == nil {
 		return string(e.JSON()), nil
 	}
+	if h.secrets != nil {
+		return h.renderSecrets(e)
+	}
 	buf := renderBuffers.Get().(*[]byte)
 	defer renderBuffers.Put(buf)
-	out, err := h.body.Append((*buf)[:0], h.bodyData(e))
+	out, err := h.body.Append((*buf)[:0], e.Document())
 	if cap(out) <= 64<<10 { // an outsized body does not pin its buffer
 		*buf = out
 	}

@@ -89,10 +89,9 @@ type Invocation struct {
 func (inv *Invocation) Succeeded() bool { return inv.Outcome == Delivered }
 
 // RecordedRequest is a request as it was sent, with secrets redacted. The
-// body is as sent unless the webhook has body secrets (Webhook.Secrets):
-// then it is the body template rendered with REDACTED for each of them
-// (a helper over one gives what it makes of REDACTED), and every secret
-// of the webhook is REDACTED wherever else it stands in it.
+// body is as sent, with every secret of the webhook REDACTED wherever it
+// stands in it when the webhook has body secrets (Webhook.Secrets): where
+// the template put each, and in any other text.
 type RecordedRequest struct {
 	Method string      `json:"method"`
 	URL    string      `json:"url"`

@@ -252,9 +252,10 @@ func (t *Tenant) Validate(w Webhook) error {
 // Preview renders bodyTemplate over e as a delivery would render it, or
 // returns the template's error (a *template.Error with its line and
 // column); an empty template gives the event's own JSON. Each body
-// secret the template names (secrets.<name>) shows as REDACTED, and then
-// a member of e named secrets is hidden, as a webhook with body secrets
-// hides it.
+// secret the template names (secrets.<name>) shows as REDACTED where a
+// delivery would send it, and what a helper makes of its stand-in as a
+// delivery sends it (see Webhook.Secrets); then a member of e named
+// secrets is hidden, as a webhook with body secrets hides it.
 func (t *Tenant) Preview(bodyTemplate string, e *event.Event) (string, error) {
 	if bodyTemplate == "" {
 		return string(e.JSON()), nil
@@ -265,7 +266,7 @@ func (t *Tenant) Preview(bodyTemplate string, e *event.Event) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	out, err := tmpl.Append(nil, bodysecrets.Shown(tmpl, redact.Redacted).Data(e.Document()))
+	out, err := bodysecrets.Shown(tmpl, redact.Redacted).Render(tmpl, e.Document())
 	if err != nil {
 		return "", err
 	}

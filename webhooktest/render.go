@@ -52,7 +52,7 @@ type renderConfig struct {
 	schema    template.Schema
 	schemaSet bool
 	parse     []template.Option
-	secrets   bodysecrets.Values // the webhook's body secrets; nil when none
+	secrets   *bodysecrets.Secrets // the webhook's body secrets; nil when none
 }
 
 // Events renders over events instead of the built-in mock events.
@@ -103,8 +103,9 @@ type Rendered struct {
 
 // Render renders w's body over every mock event whose type is one of w's
 // triggers (or over the events of Events), as a Dispatcher does: the body
-// template over the event, with w's Secrets as secrets.<name> and in
-// clear, or the event's own JSON when w has no template.
+// template over the event, with w's Secrets as secrets.<name>, in clear
+// where the template places them (see webhook.Webhook.Secrets), or the
+// event's own JSON when w has no template.
 // It fails the test at once when the template does not parse or check, and
 // for each event whose body is not valid JSON, lacks a field under Strict, or
 // differs from its golden file under Golden. It returns the bodies, for
@@ -128,7 +129,7 @@ func Render(t testing.TB, w webhook.Webhook, opts ...RenderOption) []Rendered {
 	var tmpl *template.Template
 	if len(w.Secrets) > 0 {
 		// The body finds the webhook's secrets beside the event's fields.
-		c.secrets = bodysecrets.New(w.Secrets)
+		c.secrets = bodysecrets.Compile(w.Secrets)
 		c.schema = bodysecrets.Schema(c.schema, slices.Collect(maps.Keys(w.Secrets)))
 	}
 	if strings.TrimSpace(w.BodyTemplate) != "" {
@@ -191,7 +192,7 @@ func render(t testing.TB, name string, tmpl *template.Template, c *renderConfig)
 		if tmpl == nil {
 			r.Body = bytes.Clone(e.JSON())
 		} else {
-			body, err := tmpl.Append(nil, c.secrets.Data(e.Document()))
+			body, err := c.secrets.Render(tmpl, e.Document())
 			if err != nil {
 				t.Errorf("webhooktest: %s over the %s event: %v", name, e.Type(), err)
 				continue

@@ -1,6 +1,8 @@
 // Package bodysecrets lets a body template refer to a webhook's named
 // secrets as secrets.<name>, beside the event's own fields: the data a
-// body renders over, and the schema it is checked against.
+// body renders over, which holds a stand-in for each secret (see
+// Secrets), the substitution of the values for the stand-ins, and the
+// schema a body is checked against.
 package bodysecrets
 
 import (
@@ -15,34 +17,9 @@ import (
 // Root is the name under which a template finds the secrets.
 const Root = "secrets"
 
-// Values holds a webhook's secrets as a template reads them.
+// Values holds what a template reads as secrets.<name>: the markers of
+// a webhook's secrets (see Secrets.Markers).
 type Values map[string]any
-
-// New returns the secrets as a template reads them; nil when there are
-// none.
-func New(secrets map[string]string) Values {
-	if len(secrets) == 0 {
-		return nil
-	}
-	v := make(Values, len(secrets))
-	for name, value := range secrets {
-		v[name] = value
-	}
-	return v
-}
-
-// Masked returns v with mask for every value: what a body renders over
-// to be shown rather than sent.
-func (v Values) Masked(mask string) Values {
-	if v == nil {
-		return nil
-	}
-	m := make(Values, len(v))
-	for name := range v {
-		m[name] = mask
-	}
-	return m
-}
 
 // Data returns what a body renders over: doc itself without secrets, or
 // else an object of doc's members and the secrets under Root, which hides
@@ -66,19 +43,19 @@ func Schema(base template.Schema, names []string) template.Schema {
 	return &schema{base: base, names: slices.Sorted(slices.Values(names))}
 }
 
-// Shown returns Values holding mask under each name of a secret t
+// Shown returns Secrets holding mask as the value of each secret t
 // refers to as secrets.<name>: what a preview, which knows no webhook's
-// secrets, renders over. Nil when t names none.
-func Shown(t *template.Template, mask string) Values {
+// secrets, renders with. Nil when t names none.
+func Shown(t *template.Template, mask string) *Secrets {
 	var r referenced
 	if t.Check(&r) != nil || len(r) == 0 {
 		return nil
 	}
-	v := make(Values, len(r))
+	v := make(map[string]string, len(r))
 	for _, name := range r {
 		v[name] = mask
 	}
-	return v
+	return Compile(v)
 }
 
 // referenced is a schema that knows every path and keeps the names of

@@ -14,17 +14,16 @@ func TestDataPutsTheSecretsBesideTheEventsFields(t *testing.T) {
 	doc, err := jsondoc.Parse([]byte(`{"event_type":"RequestCreated","secrets":"the event's own","data":{"id":"r1"}}`))
 	require.NoError(t, err)
 	tmpl := template.MustParse(`{"k": "{{secrets.token}}", "t": "{{event_type}}", "id": "{{data.id}}"}`)
-	out, err := tmpl.Append(nil, bodysecrets.New(map[string]string{"token": "t0k\"en"}).Data(doc))
+	out, err := bodysecrets.Compile(map[string]string{"token": "t0k\"en"}).Render(tmpl, doc)
 	require.NoError(t, err)
 	require.JSONEq(t, `{"k": "t0k\"en", "t": "RequestCreated", "id": "r1"}`, string(out))
 
-	shown, err := tmpl.Append(nil, bodysecrets.New(map[string]string{"token": "t0k\"en"}).Masked("REDACTED").Data(doc))
-	require.NoError(t, err)
-	require.JSONEq(t, `{"k": "REDACTED", "t": "RequestCreated", "id": "r1"}`, string(shown))
-
 	var none bodysecrets.Values
-	require.Nil(t, none.Masked("REDACTED"))
 	require.Same(t, doc, none.Data(doc), "without secrets, the document itself")
+	var noSecrets *bodysecrets.Secrets
+	out, err = noSecrets.Render(template.MustParse(`{"secrets": {{json secrets}}}`), doc)
+	require.NoError(t, err)
+	require.JSONEq(t, `{"secrets": "the event's own"}`, string(out))
 }
 
 func TestSchemaKnowsTheNamedSecretsOnly(t *testing.T) {
@@ -41,6 +40,8 @@ func TestSchemaKnowsTheNamedSecretsOnly(t *testing.T) {
 
 func TestShownNamesTheSecretsATemplateRefersTo(t *testing.T) {
 	tmpl := template.MustParse(`{"a": "{{secrets.a}}", "b": "{{#with secrets}}{{b}}{{/with}}", "c": "{{@root.secrets.c}}", "d": "{{data.d}}"}`)
-	require.Equal(t, bodysecrets.Values{"a": "X", "b": "X", "c": "X"}, bodysecrets.Shown(tmpl, "X"))
+	out, err := bodysecrets.Shown(tmpl, "X").Render(tmpl, map[string]any{"data": map[string]any{"d": "D"}})
+	require.NoError(t, err)
+	require.JSONEq(t, `{"a": "X", "b": "X", "c": "X", "d": "D"}`, string(out))
 	require.Nil(t, bodysecrets.Shown(template.MustParse(`{"d": "{{data.d}}"}`), "X"))
 }

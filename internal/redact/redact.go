@@ -399,6 +399,9 @@ func (r *Redactor) scrub(s string) string {
 	for i := 0; i+1 < len(s); {
 		if h := pairHash(s[i], s[i+1]); r.starts[h/32]&(1<<(h%32)) != 0 {
 			if n := r.formAt(s[i:]); n > 0 {
+				if done == 0 {
+					b.Grow(len(s) + len(Redacted)) // one allocation, unless short secrets stand many times
+				}
 				b.WriteString(s[done:i])
 				b.WriteString(Redacted)
 				i += n
