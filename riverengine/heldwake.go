@@ -32,6 +32,7 @@ type flightState struct {
 	// snoozing are the jobs whose run ended held or due for a retry, by
 	// id, until River has written that.
 	snoozing map[int64]pendingSnooze
+	swept    time.Time // when snoozing was last looked through
 }
 
 // pendingSnooze is a job whose run ended held (the count of snoozes its
@@ -99,12 +100,17 @@ func (f *flights) end(webhook string, id int64, mark uint64, held, retry bool, s
 	return again
 }
 
-// forget drops the snoozes written long ago, and the webhook once it
-// has nothing to track; f.mu is held.
+// forget drops the snoozes written long ago, looking through them once
+// per snoozeWritten at most so that a run's end costs the same however
+// many wait (each is kept at most twice as long), and the webhook once
+// it has nothing to track; f.mu is held.
 func (f *flights) forget(webhook string, s *flightState, now time.Time) {
-	for id, p := range s.snoozing {
-		if now.Sub(p.at) > snoozeWritten {
-			delete(s.snoozing, id)
+	if len(s.snoozing) > 0 && now.Sub(s.swept) > snoozeWritten {
+		s.swept = now
+		for id, p := range s.snoozing {
+			if now.Sub(p.at) > snoozeWritten {
+				delete(s.snoozing, id)
+			}
 		}
 	}
 	if s.running == 0 && len(s.snoozing) == 0 {
