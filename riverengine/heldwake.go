@@ -12,10 +12,12 @@ import (
 
 // flights tracks, per webhook, this instance's delivery jobs from the
 // start of their run until River has written the snooze of one held
-// back, so that WakeHeld misses none of them: a job whose run began
-// before a WakeHeld and ends held is snoozed for no time (its next run
-// finds the breaker closed); one whose snooze River may not have written
-// when WakeHeld looks is woken by WakeHeld once it is written.
+// back, or the retry of one that failed, so that WakeHeld and WakeRemoved
+// miss none of them: a job whose run began before a WakeHeld and ends
+// held is snoozed for no time (its next run finds the breaker closed);
+// one whose snooze River may not have written when WakeHeld looks is
+// woken by WakeHeld once it is written; and likewise for WakeRemoved and
+// a job that ends due for a retry.
 type flights struct {
 	mu    sync.Mutex
 	wakes uint64 // WakeHeld calls begun
@@ -27,13 +29,19 @@ type flightState struct {
 	running int    // runs begun, not ended
 	woken   uint64 // flights.wakes when WakeHeld last began for the webhook
 	removed uint64 // and WakeRemoved
-	// snoozing are the jobs whose run ended held, by id, with the count
-	// of snoozes their metadata has once River has written this one.
+	// snoozing are the jobs whose run ended held or due for a retry, by
+	// id, until River has written that.
 	snoozing map[int64]pendingSnooze
+	swept    time.Time // when snoozing was last looked through
 }
 
+// pendingSnooze is a job whose run ended held (the count of snoozes its
+// metadata has once River has written this one) or, with retry, due for
+// a retry (its attempt, which River keeps until the job runs again).
 type pendingSnooze struct {
 	snoozes int
+	attempt int
+	retry   bool
 	at      time.Time
 }
 
@@ -58,28 +66,29 @@ func (f *flights) begin(webhook string, id int64) uint64 {
 	return f.wakes
 }
 
-// end notes the end of a run begun at mark. For a run that ended held
-// (snoozes: the count its job's metadata had), it reports whether a
-// WakeHeld or WakeRemoved began for the webhook since mark, in which case
-// the job is to run again now; otherwise the job waits for River to
-// write its snooze. For one that ended due for a retry, it reports
-// whether a WakeRemoved began since mark.
-func (f *flights) end(webhook string, id int64, mark uint64, held, retry bool, snoozes int) (again bool) {
+// end notes the end of a run of attempt attempt begun at mark. For a
+// run that ended held (snoozes: the count its job's metadata had), it
+// reports whether a WakeHeld or WakeRemoved began for the webhook since
+// mark, in which case the job is to run again now; otherwise the job
+// waits for River to write its snooze. For one that ended due for a
+// retry, it reports whether a WakeRemoved began since mark; otherwise
+// the job waits for River to write the retry.
+func (f *flights) end(webhook string, id int64, mark uint64, held, retry bool, snoozes, attempt int) (again bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	now := time.Now()
 	s := f.hooks[webhook]
 	s.running--
-	again = retry && s.removed > mark
-	if held {
-		if s.woken > mark {
-			again = true
-		} else {
-			if s.snoozing == nil {
-				s.snoozing = map[int64]pendingSnooze{}
-			}
-			s.snoozing[id] = pendingSnooze{snoozes: snoozes + 1, at: now}
+	again = held && s.woken > mark || retry && s.removed > mark
+	if !again && (held || retry) {
+		if s.snoozing == nil {
+			s.snoozing = map[int64]pendingSnooze{}
 		}
+		p := pendingSnooze{snoozes: snoozes, attempt: attempt, retry: retry, at: now}
+		if held {
+			p.snoozes++
+		}
+		s.snoozing[id] = p
 	}
 	f.forget(webhook, s, now)
 	if now.Sub(f.swept) > snoozeWritten {
@@ -91,12 +100,17 @@ func (f *flights) end(webhook string, id int64, mark uint64, held, retry bool, s
 	return again
 }
 
-// forget drops the snoozes written long ago, and the webhook once it
-// has nothing to track; f.mu is held.
+// forget drops the snoozes written long ago, looking through them once
+// per snoozeWritten at most so that a run's end costs the same however
+// many wait (each is kept at most twice as long), and the webhook once
+// it has nothing to track; f.mu is held.
 func (f *flights) forget(webhook string, s *flightState, now time.Time) {
-	for id, p := range s.snoozing {
-		if now.Sub(p.at) > snoozeWritten {
-			delete(s.snoozing, id)
+	if len(s.snoozing) > 0 && now.Sub(s.swept) > snoozeWritten {
+		s.swept = now
+		for id, p := range s.snoozing {
+			if now.Sub(p.at) > snoozeWritten {
+				delete(s.snoozing, id)
+			}
 		}
 	}
 	if s.running == 0 && len(s.snoozing) == 0 {
@@ -105,8 +119,8 @@ func (f *flights) forget(webhook string, s *flightState, now time.Time) {
 }
 
 // wake notes a WakeHeld (a WakeRemoved when removed) of webhook
-// beginning, and takes the snoozes River may not have written yet, which
-// it is to wake once written.
+// beginning, and takes the snoozes, and with removed the retries, River
+// may not have written yet, which it is to wake once written.
 func (f *flights) wake(webhook string, removed bool) map[int64]pendingSnooze {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -116,11 +130,23 @@ func (f *flights) wake(webhook string, removed bool) map[int64]pendingSnooze {
 		return nil
 	}
 	s.woken = f.wakes
+	var pending map[int64]pendingSnooze
 	if removed {
 		s.removed = f.wakes
+		pending, s.snoozing = s.snoozing, nil
+	} else {
+		// The retries keep their delay, and their place here for a
+		// WakeRemoved.
+		for id, p := range s.snoozing {
+			if !p.retry {
+				if pending == nil {
+					pending = map[int64]pendingSnooze{}
+				}
+				pending[id] = p
+				delete(s.snoozing, id)
+			}
+		}
 	}
-	pending := s.snoozing
-	s.snoozing = nil
 	f.forget(webhook, s, time.Now())
 	return pending
 }
@@ -140,9 +166,10 @@ func snoozesOf(metadata []byte) int {
 const pendingPoll = 10 * time.Millisecond
 
 // wakePending wakes each job of pending once River has written its
-// snooze, looking every pendingPoll until none is left or ctx ends; a
-// job no longer running without the snooze (rescued, say) is left as it
-// is. It returns how many it woke.
+// snooze or retry, looking every pendingPoll until none is left or ctx
+// ends; a job no longer running without the snooze (rescued, say), or
+// that ran again since its retry, is left as it is. It returns how many
+// it woke.
 func (e *Engine) wakePending(ctx context.Context, pending map[int64]pendingSnooze) (int64, error) {
 	var n int64
 	tick := time.NewTicker(pendingPoll)
@@ -156,21 +183,34 @@ func (e *Engine) wakePending(ctx context.Context, pending map[int64]pendingSnooz
 		if err != nil {
 			return n, err
 		}
-		var due []int64
+		var due, retries []int64
 		for _, id := range ids {
 			st, found := states[id]
+			p := pending[id]
 			switch {
 			case !found:
 				delete(pending, id)
-			case st.snoozes >= pending[id].snoozes:
+			case p.retry && st.attempt > p.attempt:
+				delete(pending, id) // it ran again
+			case p.retry && st.state != "running":
+				retries = append(retries, id)
+				delete(pending, id)
+			case p.retry:
+			case st.snoozes >= p.snoozes:
 				due = append(due, id)
 				delete(pending, id)
 			case st.state != "running":
 				delete(pending, id)
 			}
 		}
-		if len(due) > 0 {
-			woken, err := e.queue.wakeIDs(ctx, e.waker, due)
+		for _, w := range []struct {
+			ids   []int64
+			retry bool
+		}{{due, false}, {retries, true}} {
+			if len(w.ids) == 0 {
+				continue
+			}
+			woken, err := e.queue.wakeIDs(ctx, e.waker, w.ids, w.retry)
 			n += woken
 			if err != nil {
 				return n, err
@@ -188,14 +228,15 @@ func (e *Engine) wakePending(ctx context.Context, pending map[int64]pendingSnooz
 	return n, nil
 }
 
-// jobSnooze is a job's state and count of snoozes.
+// jobSnooze is a job's state, count of snoozes, and attempt.
 type jobSnooze struct {
 	state   string
 	snoozes int
+	attempt int
 }
 
 func (q *pgQueue) snoozeStates(ctx context.Context, ids []int64) (map[int64]jobSnooze, error) {
-	rows, err := q.pool.Query(ctx, `SELECT id, state::text, coalesce((metadata->>'snoozes')::int, 0) FROM river_job WHERE id = ANY($1)`, ids)
+	rows, err := q.pool.Query(ctx, `SELECT id, state::text, coalesce((metadata->>'snoozes')::int, 0), attempt FROM river_job WHERE id = ANY($1)`, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -204,7 +245,7 @@ func (q *pgQueue) snoozeStates(ctx context.Context, ids []int64) (map[int64]jobS
 	for rows.Next() {
 		var id int64
 		var s jobSnooze
-		if err := rows.Scan(&id, &s.state, &s.snoozes); err != nil {
+		if err := rows.Scan(&id, &s.state, &s.snoozes, &s.attempt); err != nil {
 			return nil, err
 		}
 		out[id] = s
@@ -212,11 +253,11 @@ func (q *pgQueue) snoozeStates(ctx context.Context, ids []int64) (map[int64]jobS
 	return out, rows.Err()
 }
 
-// wakeIDs makes the jobs of ids that wait snoozed due now, and has the
-// queue's producers fetch them.
-func (q *pgQueue) wakeIDs(ctx context.Context, w *waker, ids []int64) (int64, error) {
+// wakeIDs makes the jobs of ids that wait snoozed, or with retry for a
+// retry, due now, and has the queue's producers fetch them.
+func (q *pgQueue) wakeIDs(ctx context.Context, w *waker, ids []int64, retry bool) (int64, error) {
 	tag, err := q.pool.Exec(ctx, `UPDATE river_job SET state = 'available', scheduled_at = now()
-		WHERE id = ANY($1) AND (state = 'scheduled' OR state = 'available' AND scheduled_at > now())`, ids)
+		WHERE id = ANY($1) AND (state = 'scheduled' OR $2 AND state = 'retryable' OR state = 'available' AND scheduled_at > now())`, ids, retry)
 	if err != nil {
 		return 0, err
 	}
@@ -231,7 +272,7 @@ func (q *sqliteQueue) snoozeStates(ctx context.Context, ids []int64) (map[int64]
 	if err != nil {
 		return nil, err
 	}
-	rows, err := q.db.QueryContext(ctx, `SELECT id, state, coalesce(json_extract(metadata, '$.snoozes'), 0) FROM river_job
+	rows, err := q.db.QueryContext(ctx, `SELECT id, state, coalesce(json_extract(metadata, '$.snoozes'), 0), attempt FROM river_job
 		WHERE id IN (SELECT value FROM json_each(?))`, string(list))
 	if err != nil {
 		return nil, err
@@ -241,7 +282,7 @@ func (q *sqliteQueue) snoozeStates(ctx context.Context, ids []int64) (map[int64]
 	for rows.Next() {
 		var id int64
 		var s jobSnooze
-		if err := rows.Scan(&id, &s.state, &s.snoozes); err != nil {
+		if err := rows.Scan(&id, &s.state, &s.snoozes, &s.attempt); err != nil {
 			return nil, err
 		}
 		out[id] = s
@@ -249,14 +290,15 @@ func (q *sqliteQueue) snoozeStates(ctx context.Context, ids []int64) (map[int64]
 	return out, rows.Err()
 }
 
-func (q *sqliteQueue) wakeIDs(ctx context.Context, _ *waker, ids []int64) (woken int64, err error) {
+func (q *sqliteQueue) wakeIDs(ctx context.Context, _ *waker, ids []int64, retry bool) (woken int64, err error) {
 	list, err := json.Marshal(ids)
 	if err != nil {
 		return 0, err
 	}
 	err = q.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE river_job SET state = 'available', scheduled_at = datetime('now', 'subsec')
-			WHERE id IN (SELECT value FROM json_each(?)) AND state IN ('scheduled', 'available') AND julianday(scheduled_at) > julianday('now')`, string(list))
+			WHERE id IN (SELECT value FROM json_each(?))
+			AND (? AND state = 'retryable' OR state IN ('scheduled', 'available') AND julianday(scheduled_at) > julianday('now'))`, string(list), retry)
 		if err != nil {
 			return err
 		}

@@ -73,11 +73,12 @@ type queue interface {
 	// ids still waiting, and says how many.
 	queued(ctx context.Context, queue string, after int64, limit int) ([]queuedJob, error)
 	deleteQueued(ctx context.Context, ids []int64) (int64, error)
-	// snoozeStates returns the state and count of snoozes of the jobs of
-	// ids that exist; wakeIDs makes those of ids that wait snoozed due
-	// now, has the queue's producers fetch them, and says how many.
+	// snoozeStates returns the state, count of snoozes and attempt of the
+	// jobs of ids that exist; wakeIDs makes those of ids that wait snoozed
+	// (with retry, or for a retry) due now, has the queue's producers
+	// fetch them, and says how many.
 	snoozeStates(ctx context.Context, ids []int64) (map[int64]jobSnooze, error)
-	wakeIDs(ctx context.Context, w *waker, ids []int64) (int64, error)
+	wakeIDs(ctx context.Context, w *waker, ids []int64, retry bool) (int64, error)
 	start(ctx context.Context) error
 	stop(ctx context.Context) error
 	stopAndCancel(ctx context.Context) error

@@ -54,7 +54,9 @@ var _ engine.RemovedWaker = (*Engine)(nil)
 // wait for a retry too (retryable, or available later), so that the
 // Runner ends them now: the Dispatcher calls it when it reads the
 // deletion. A job of this instance's whose attempt was under way when
-// WakeRemoved began, and ends due for a retry, is retried at once.
+// WakeRemoved began, and ends due for a retry, is retried at once; one
+// whose attempt had ended so but whose retry River had not written yet
+// is woken once it is written (WakeRemoved waits for that, within ctx).
 func (e *Engine) WakeRemoved(ctx context.Context, webhookID string) (int, error) {
 	return e.wakeWaiting(ctx, webhookID, true)
 }

@@ -120,3 +120,50 @@ func TestWakeRemovedCatchesAnAttemptEndingInRetry(t *testing.T) {
 		})
 	}
 }
+
+// A webhook deleted just after an attempt of one of its deliveries ended
+// due for a retry in an hour, before River has written that retry (its
+// completer is held up), still has the delivery run again at once.
+func TestWakeRemovedCatchesARetryNotWrittenYet(t *testing.T) {
+	pool, eng := newPostgresEngine(t, needPostgres(t))
+	r := &holdingRunner{started: make(chan int, 4), release: make(chan struct{}), open: make(chan struct{}), outcome: engine.Retry}
+	require.NoError(t, eng.Start(r))
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = eng.Close(ctx)
+	})
+	ctx := context.Background()
+	require.NoError(t, eng.Enqueue(ctx, nil, []*engine.Delivery{{ID: "d-1", WebhookID: "hook", Event: newEvent(t, 1), Created: time.Now()}}))
+	waitRun(t, r.started, 1)
+	// The job's row locked: River's completer waits to write the retry.
+	tx, err := pool.Begin(ctx)
+	require.NoError(t, err)
+	defer func() { _ = tx.Rollback(ctx) }()
+	var id int64
+	require.NoError(t, tx.QueryRow(ctx, `SELECT id FROM river_job WHERE state = 'running' FOR UPDATE`).Scan(&id))
+	close(r.open)
+	r.release <- struct{}{}
+	eventually(t, 15*time.Second, "the completer waiting for the job's row", func() bool {
+		var waiting int
+		require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype IN ('tuple', 'transactionid')`).Scan(&waiting))
+		return waiting > 0
+	})
+
+	woke := make(chan error, 1)
+	go func() {
+		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		_, err := eng.WakeRemoved(wctx, "hook")
+		woke <- err
+	}()
+	// The completer held up for a while, or until WakeRemoved returns.
+	select {
+	case err := <-woke:
+		woke <- err
+	case <-time.After(time.Second):
+	}
+	require.NoError(t, tx.Commit(ctx))
+	require.NoError(t, <-woke)
+	waitRun(t, r.started, 2)
+}

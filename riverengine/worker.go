@@ -195,7 +195,7 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliveryArgs]) error {
 	mark := w.engine.flights.begin(args.WebhookID, job.ID)
 	res := w.engine.runner.Run(ctx, del)
 	del.OnExchangeEnd(nil)
-	if w.engine.flights.end(args.WebhookID, job.ID, mark, res.Outcome == engine.Held, res.Outcome == engine.Retry, snoozesOf(job.Metadata)) {
+	if w.engine.flights.end(args.WebhookID, job.ID, mark, res.Outcome == engine.Held, res.Outcome == engine.Retry, snoozesOf(job.Metadata), job.Attempt) {
 		// Held by a breaker that a WakeHeld, begun during the run, may
 		// have reset since, or due for a retry of a webhook deleted
 		// since: run again now.
