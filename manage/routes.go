@@ -469,7 +469,7 @@ func (h *Handler) summaries(c *call) error {
 
 func (h *Handler) resetBreaker(c *call) error {
 	id := c.r.PathValue("id")
-	if err := c.tenant.ResetBreaker(id); err != nil {
+	if err := c.tenant.ResetBreakerBy(c.r.Context(), id, c.actor); err != nil {
 		return err
 	}
 	return h.breaker(c)

@@ -424,6 +424,15 @@ func TestBreaker(t *testing.T) {
 	require.Equal(t, "closed", state.State)
 	acme.ok(http.StatusOK, &state, http.MethodPost, "/webhooks/"+w.ID+"/breaker/reset", nil)
 	require.Equal(t, "closed", state.State)
+	var history struct {
+		Revisions []struct {
+			Action string `json:"action"`
+			Actor  string `json:"actor"`
+		} `json:"revisions"`
+	}
+	acme.ok(http.StatusOK, &history, http.MethodGet, "/webhooks/"+w.ID+"/history", nil)
+	require.Equal(t, "breaker_reset", history.Revisions[0].Action, "newest first")
+	require.Equal(t, "admin@acme", history.Revisions[0].Actor, "the reset names who made it")
 	acme.problem(http.StatusNotFound, "not-found", http.MethodGet, "/webhooks/nope/breaker", nil)
 	acme.problem(http.StatusNotFound, "not-found", http.MethodPost, "/webhooks/nope/breaker/reset", nil)
 }

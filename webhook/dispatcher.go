@@ -1195,14 +1195,17 @@ func (d *Dispatcher) putBack(ctx context.Context, dl DeadLetter, err error) erro
 // the held deliveries (it waits at most 5 s for the store and the engine
 // together), which then go when their wait is up.
 func (d *Dispatcher) ResetBreaker(id string) error {
-	return d.resetBreaker("", id)
+	return d.resetBreaker(context.Background(), "", id, "")
 }
 
 // wakeTimeout bounds how long ResetBreaker waits for the engine to wake
 // the held deliveries (a durable engine's database).
 const wakeTimeout = 5 * time.Second
 
-func (d *Dispatcher) resetBreaker(tenant, id string) error {
+// resetBreaker closes the breaker of the tenant's webhook id; the store
+// records actor as the reset's author. ctx, bounded by wakeTimeout and the
+// Dispatcher's life, bounds the store and the engine.
+func (d *Dispatcher) resetBreaker(ctx context.Context, tenant, id, actor string) error {
 	h := d.hookOf(tenant, id)
 	if h == nil {
 		return fmt.Errorf("webhook %q: %w", id, ErrNotFound)
@@ -1210,8 +1213,9 @@ func (d *Dispatcher) resetBreaker(tenant, id string) error {
 	if h.breaker == nil {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(d.life, wakeTimeout)
+	ctx, cancel := context.WithTimeout(ctx, wakeTimeout)
 	defer cancel()
+	defer context.AfterFunc(d.life, cancel)()
 	var serr error
 	recorded := false
 	if rs, ok := d.defs.(defstore.Resetter); ok {
@@ -1219,7 +1223,7 @@ func (d *Dispatcher) resetBreaker(tenant, id string) error {
 		// breakers as they read it. This one does now, and takes no
 		// second wake when it reads the change: the follower waits.
 		d.syncMu.Lock()
-		rec, err := rs.ResetBreaker(ctx, tenant, id, "")
+		rec, err := rs.ResetBreaker(ctx, tenant, id, actor)
 		if err == nil {
 			d.resetHere[h.key] = rec.BreakerReset
 		}

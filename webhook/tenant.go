@@ -410,10 +410,17 @@ func (t *Tenant) Breaker(id string) (BreakerState, error) {
 
 // ResetBreaker is Dispatcher.ResetBreaker for the tenant's webhook id.
 func (t *Tenant) ResetBreaker(id string) error {
+	return t.ResetBreakerBy(context.Background(), id, "")
+}
+
+// ResetBreakerBy is ResetBreaker on behalf of actor, whom a store that
+// records resets (defstore.Resetter) names as the reset revision's author
+// and the definition's UpdatedBy, as Update does; ctx bounds it too.
+func (t *Tenant) ResetBreakerBy(ctx context.Context, id, actor string) error {
 	if err := checkTenant(t.id); err != nil {
 		return err
 	}
-	return t.d.resetBreaker(t.id, id)
+	return t.d.resetBreaker(ctx, t.id, id, actor)
 }
 
 // EventType is an event type a Dispatcher serves: its trigger, the schema
