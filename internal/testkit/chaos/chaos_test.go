@@ -53,7 +53,11 @@ func TestCheck(t *testing.T) {
 		{"sound", func(*Ledger, *Receiver) {}, ""},
 		{"lost", func(l *Ledger, _ *Receiver) { l.deliveries["d1"].Finals = 0 }, "never ended: lost"},
 		{"ended twice", func(l *Ledger, _ *Receiver) { l.deliveries["d1"].Finals = 2 }, "ended 2 times"},
-		{"delivered unanswered", func(_ *Ledger, rcv *Receiver) { rcv.pairs[pairKey{"chaos-a", "ev-0"}].Answers = 0 }, "never answered it in full"},
+		{"delivered unanswered", func(l *Ledger, rcv *Receiver) {
+			p := rcv.pairs[pairKey{"chaos-a", "ev-0"}]
+			p.Answers, p.Answered = 0, []Answer{{"500", false, 2 * time.Millisecond}}
+			l.deliveries["d1"].tried = []tried{{1, webhook.Delivered, 200, "", `{"ok":true}`, 3 * time.Millisecond}}
+		}, `never answered it in full: invocations [#1 delivered status 200 "" body "{\"ok\":true}" in 3ms]; receiver answers [500 (full false, 2ms)]`},
 		{"another webhook-id", func(_ *Ledger, rcv *Receiver) {
 			p := rcv.pairs[pairKey{"chaos-b", "ev-0"}]
 			p.IDs = append(p.IDs, "d9")
@@ -166,6 +170,15 @@ func TestReceiver(t *testing.T) {
 	}
 	if p.Answers != read || read == 0 {
 		t.Errorf("%d full answers counted, the client read %d (want equal, and some)", p.Answers, read)
+	}
+	full := 0
+	for _, a := range p.Answered {
+		if a.Full {
+			full++
+		}
+	}
+	if len(p.Answered) != n || full != p.Answers {
+		t.Errorf("%d answers listed, %d of them full; want %d, and %d full", len(p.Answered), full, n, p.Answers)
 	}
 	answers := 0
 	for _, k := range rcv.faults {

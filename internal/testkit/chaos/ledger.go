@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/outhook/outhook/defstore"
 	"github.com/outhook/outhook/event"
@@ -85,6 +86,23 @@ type Delivery struct {
 	Reason  string
 	// recordedFor lists the tenants its invocations were recorded for.
 	recordedFor []string
+	// tried lists its invocations, in the order recorded: what a failed
+	// check shows of the delivery.
+	tried []tried
+}
+
+// tried is what the Ledger keeps of one invocation.
+type tried struct {
+	attempt  int
+	outcome  webhook.Outcome
+	status   int // 0 without a response
+	reason   string
+	body     string // of the response, as recorded
+	duration time.Duration
+}
+
+func (t tried) String() string {
+	return fmt.Sprintf("#%d %s status %d %q body %q in %s", t.attempt, t.outcome, t.status, t.reason, t.body, t.duration.Round(time.Millisecond))
 }
 
 // NewLedger returns an empty Ledger.
@@ -116,6 +134,11 @@ func (l *Ledger) record(inv webhook.Invocation) {
 	defer l.mu.Unlock()
 	del := l.delivery(inv.DeliveryID)
 	del.Invocations++
+	tr := tried{attempt: inv.Attempt, outcome: inv.Outcome, reason: inv.Reason, duration: inv.Duration}
+	if inv.Response != nil {
+		tr.status, tr.body = inv.Response.StatusCode, inv.Response.Body
+	}
+	del.tried = append(del.tried, tr)
 	if !slices.Contains(del.recordedFor, inv.Tenant) {
 		del.recordedFor = append(del.recordedFor, inv.Tenant)
 	}
@@ -209,6 +232,7 @@ func (l *Ledger) Deliveries() map[string]Delivery {
 	for id, del := range l.deliveries {
 		cp := *del
 		cp.recordedFor = slices.Clone(del.recordedFor)
+		cp.tried = slices.Clone(del.tried)
 		out[id] = cp
 	}
 	return out
@@ -291,7 +315,11 @@ func Check(ctx context.Context, t testing.TB, d *webhook.Dispatcher, l *Ledger, 
 		case webhook.Delivered:
 			s.Delivered++
 			if rp == nil || rp.Answers == 0 {
-				t.Errorf("%s is Delivered but the receiver never answered it in full", what)
+				var answered []Answer
+				if rp != nil {
+					answered = rp.Answered
+				}
+				t.Errorf("%s is Delivered but the receiver never answered it in full: invocations %v; receiver answers %v", what, del.tried, answered)
 			}
 		case webhook.Failed:
 			s.DeadLettered++

@@ -14,6 +14,7 @@ package chaos
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -78,9 +79,9 @@ var mix = []fault{
 // that stalls after the headers, 5% 429 with Retry-After: 1, 10% a body
 // dripped slowly but in time, and 35% a plain 200), and keeps, for every
 // (webhook, event) pair, what Check needs: the webhook-id headers it came
-// under, its attempts, and how many of them got a full 200. It keeps a few
-// bytes per pair and nothing else, so that a test's memory is the
-// Dispatcher's.
+// under, its attempts, how many of them got a full 200, and what each
+// attempt was answered. It keeps a few bytes per attempt and nothing else,
+// so that a test's memory is the Dispatcher's.
 //
 // The webhook is the request path without its slash; the event is the
 // "event" field of the JSON body, as Webhooks' template renders it.
@@ -101,6 +102,20 @@ type Pair struct {
 	Attempts int
 	// Answers counts the requests answered 200 with the whole body.
 	Answers int
+	// Answered lists what each request was answered, in the order the
+	// answers ended: what a failed check shows of the pair.
+	Answered []Answer
+}
+
+// Answer is what the Receiver answered one request.
+type Answer struct {
+	Fault string        // the kind of answer drawn
+	Full  bool          // a 200 with its whole body
+	Took  time.Duration // from the request's read to the answer's end
+}
+
+func (a Answer) String() string {
+	return fmt.Sprintf("%s (full %t, %s)", a.Fault, a.Full, a.Took.Round(time.Millisecond))
 }
 
 // NewReceiver returns a Receiver whose faults follow seed.
@@ -141,10 +156,12 @@ func (c *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f := draw(c.rng.IntN(100))
 	c.mu.Unlock()
 
+	start := time.Now()
 	ok := f.answer(w, r)
 
 	c.mu.Lock()
 	c.faults[f.kind]++
+	p.Answered = append(p.Answered, Answer{f.kind, ok, time.Since(start)})
 	if ok {
 		p.Answers++
 	}
@@ -173,6 +190,7 @@ func (c *Receiver) Pair(webhookID, eventID string) (Pair, bool) {
 	}
 	cp := *p
 	cp.IDs = append([]string(nil), p.IDs...)
+	cp.Answered = append([]Answer(nil), p.Answered...)
 	return cp, true
 }
 
