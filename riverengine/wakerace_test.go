@@ -26,14 +26,29 @@ type holdingRunner struct {
 }
 
 func (r *holdingRunner) Run(ctx context.Context, d *engine.Delivery) engine.Result {
-	r.started <- int(r.runs.Add(1))
+	// The run decides before it tells its start, so that a run told
+	// started before open closed always waits for release.
+	n := int(r.runs.Add(1))
 	select {
 	case <-r.open:
+		r.started <- n
 		return engine.Result{Outcome: engine.Done}
 	default:
 	}
+	r.started <- n
 	<-r.release
 	return engine.Result{Outcome: r.outcome, Delay: time.Hour}
+}
+
+// releaseRun lets the run waiting for release return, or fails the test
+// when none waits.
+func releaseRun(t *testing.T, r *holdingRunner) {
+	t.Helper()
+	select {
+	case r.release <- struct{}{}:
+	case <-time.After(15 * time.Second):
+		t.Fatal("no run waits to be released")
+	}
 }
 
 func (*holdingRunner) Abandon(*engine.Delivery, error) {}
@@ -67,9 +82,9 @@ func TestWakeHeldCatchesARunEndingHeld(t *testing.T) {
 					if when == "during the run" {
 						_, err := eng.WakeHeld(ctx, "hook")
 						require.NoError(t, err)
-						r.release <- struct{}{}
+						releaseRun(t, r)
 					} else {
-						r.release <- struct{}{}
+						releaseRun(t, r)
 						_, err := eng.WakeHeld(ctx, "hook")
 						require.NoError(t, err)
 					}
@@ -115,7 +130,7 @@ func TestWakeRemovedCatchesAnAttemptEndingInRetry(t *testing.T) {
 			close(r.open)
 			_, err := eng.WakeRemoved(ctx, "hook")
 			require.NoError(t, err)
-			r.release <- struct{}{}
+			releaseRun(t, r)
 			waitRun(t, r.started, 2)
 		})
 	}
@@ -143,7 +158,7 @@ func TestWakeRemovedCatchesARetryNotWrittenYet(t *testing.T) {
 	var id int64
 	require.NoError(t, tx.QueryRow(ctx, `SELECT id FROM river_job WHERE state = 'running' FOR UPDATE`).Scan(&id))
 	close(r.open)
-	r.release <- struct{}{}
+	releaseRun(t, r)
 	eventually(t, 15*time.Second, "the completer waiting for the job's row", func() bool {
 		var waiting int
 		require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype IN ('tuple', 'transactionid')`).Scan(&waiting))
