@@ -235,13 +235,16 @@ type jobSnooze struct {
 	attempt int
 }
 
-func (q *pgQueue) snoozeStates(ctx context.Context, ids []int64) (map[int64]jobSnooze, error) {
-	rows, err := q.pool.Query(ctx, `SELECT id, state::text, coalesce((metadata->>'snoozes')::int, 0), attempt FROM river_job WHERE id = ANY($1)`, ids)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := make(map[int64]jobSnooze, len(ids))
+// snoozeRows are the rows of a snoozeStates query, of pgx or database/sql.
+type snoozeRows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// scanSnoozes reads rows of id, state, snoozes and attempt.
+func scanSnoozes(rows snoozeRows, n int) (map[int64]jobSnooze, error) {
+	out := make(map[int64]jobSnooze, n)
 	for rows.Next() {
 		var id int64
 		var s jobSnooze
@@ -251,6 +254,15 @@ func (q *pgQueue) snoozeStates(ctx context.Context, ids []int64) (map[int64]jobS
 		out[id] = s
 	}
 	return out, rows.Err()
+}
+
+func (q *pgQueue) snoozeStates(ctx context.Context, ids []int64) (map[int64]jobSnooze, error) {
+	rows, err := q.pool.Query(ctx, `SELECT id, state::text, coalesce((metadata->>'snoozes')::int, 0), attempt FROM river_job WHERE id = ANY($1)`, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	return scanSnoozes(rows, len(ids))
 }
 
 // wakeIDs makes the jobs of ids that wait snoozed, or with retry for a
@@ -278,16 +290,7 @@ func (q *sqliteQueue) snoozeStates(ctx context.Context, ids []int64) (map[int64]
 		return nil, err
 	}
 	defer rows.Close()
-	out := make(map[int64]jobSnooze, len(ids))
-	for rows.Next() {
-		var id int64
-		var s jobSnooze
-		if err := rows.Scan(&id, &s.state, &s.snoozes, &s.attempt); err != nil {
-			return nil, err
-		}
-		out[id] = s
-	}
-	return out, rows.Err()
+	return scanSnoozes(rows, len(ids))
 }
 
 func (q *sqliteQueue) wakeIDs(ctx context.Context, _ *waker, ids []int64, retry bool) (woken int64, err error) {
