@@ -229,19 +229,21 @@ func newGuard(entries []string) (*netguard.Guard, error) {
 // keep-alive pool as large as the number of workers (the default pool of
 // two idle connections per host makes a busy dispatcher redial all the
 // time), every address checked by the SSRF guard when it is dialled (or,
-// through a proxy, before each request), and no redirects followed.
+// through a proxy, before each request), answers' heads bounded by
+// MaxResponseHeaderBytes, and no redirects followed.
 func newHTTPClient(workers int, guard *netguard.Guard, proxy *url.URL, proxyTLS *tls.Config) *http.Client {
 	transport := guard.Transport
 	if proxy != nil {
 		transport = func(t *http.Transport) *http.Transport { return guard.ProxyTransport(t, proxy, proxyTLS) }
 	}
 	t := transport(&http.Transport{
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          0,
-		MaxIdleConnsPerHost:   workers,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ExpectContinueTimeout: time.Second,
+		ForceAttemptHTTP2:      true,
+		MaxIdleConns:           0,
+		MaxIdleConnsPerHost:    workers,
+		IdleConnTimeout:        90 * time.Second,
+		TLSHandshakeTimeout:    10 * time.Second,
+		ExpectContinueTimeout:  time.Second,
+		MaxResponseHeaderBytes: MaxResponseHeaderBytes,
 	})
 	// A 3xx is an answer, and a failure.
 	return &http.Client{Transport: t, CheckRedirect: netguard.CheckRedirect(0, nil)}

@@ -204,6 +204,23 @@ func TestHostileReceivers(t *testing.T) {
 			reason:   "reading the response",
 			response: true,
 		},
+		{
+			// A record keeps the response's headers: unbounded, a hundred
+			// records of such answers would hold gigabytes.
+			name: "answers two megabytes of headers",
+			serve: func(c net.Conn) {
+				w := bufio.NewWriter(c)
+				_, _ = w.WriteString("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
+				for range (2 << 20) / len("X: a\r\n") {
+					_, _ = w.WriteString("X: a\r\n")
+				}
+				_, _ = w.WriteString("Content-Length: 2\r\n\r\n{}")
+				_ = w.Flush()
+				untilClosed(c)
+			},
+			maxTook: slack,
+			reason:  "server response headers exceeded 65536 bytes",
+		},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

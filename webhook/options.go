@@ -130,6 +130,12 @@ const (
 	DefaultMaxResponseBytes = 64 << 10
 )
 
+// MaxResponseHeaderBytes bounds the head of an answer (its status line and
+// headers) that the Dispatcher's own client reads: a receiver that sends
+// more fails the attempt. Records keep an answer's headers, so without a
+// bound a receiver could make each record hold megabytes.
+const MaxResponseHeaderBytes = 64 << 10
+
 // DefaultRenderLimit bounds the rendering of every body template (see
 // template.WithRenderLimit, which WithTemplateOptions may give to raise
 // it): 4 MiB of body, or as much work. A template's loops nested over an
@@ -223,8 +229,10 @@ func newConfig(opts []Option) *config {
 // own, whose transport is tuned for many concurrent deliveries, dials
 // through the SSRF guard, and follows no redirects. A client given here is
 // used as it is: its transport is then responsible for what it may reach,
-// its CheckRedirect should refuse redirects, and it should keep at least as
-// many idle connections per host as there are workers. Never pass
+// its CheckRedirect should refuse redirects, it should keep at least as
+// many idle connections per host as there are workers, and its
+// MaxResponseHeaderBytes bounds what records keep of an answer's
+// headers (MaxResponseHeaderBytes is the Dispatcher's own). Never pass
 // http.DefaultClient: it follows redirects and reaches any address. A nil
 // client keeps the Dispatcher's own.
 func WithHTTPClient(client *http.Client) Option {
