@@ -18,6 +18,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/outhook/outhook/accessrequest"
 	"github.com/outhook/outhook/engine"
@@ -533,7 +534,7 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt 
 	if ok && h.validators.Len() > 0 {
 		rr.resp = validate.Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: body, Truncated: truncated}
 		report = h.validators.Validate(&rr.resp)
-		a.Validation = recordResults(red, report.Results)
+		a.Validation = recordResults(red, report.Results, d.cfg.maxResponseBytes)
 	}
 	// Validators have read the headers: the record may now redact them, in
 	// place, since the response is ours alone. A receiver may echo the
@@ -642,19 +643,36 @@ var requestOf = func() map[string]*http.Request {
 // recordResults makes results fit for a record, in place: what the
 // validators found in the response is redacted, as a receiver that echoes
 // the request puts the webhook's secrets there, and so are the failures'
-// errors, which still match their sentinels. Each result's expected values
+// errors, which still match their sentinels. What they found is cut at
+// limit bytes, as the record's body is, and then ends with "…": validators
+// read up to their own, larger limit, and a path to the whole body would
+// otherwise keep that much in every record. Each result's expected values
 // are copied out of its validator, which webhooks of every tenant may
 // share: the record's reader may change them.
-func recordResults(red *redact.Redactor, results []validate.Result) []validate.Result {
+func recordResults(red *redact.Redactor, results []validate.Result, limit int64) []validate.Result {
 	for i := range results {
 		res := &results[i]
 		res.Expected = slices.Clone(res.Expected)
-		res.Found = red.String(res.Found)
+		res.Found = cutFound(red.String(res.Found), limit)
 		if res.Err != nil && red.String(res.Err.Error()) != res.Err.Error() {
 			res.Err = red.Error(res.Err)
 		}
 	}
 	return results
+}
+
+// cutFound returns found cut at limit bytes, at a character's start, and
+// marked as cut; found itself when it is no longer. Redaction comes first,
+// so that the cut may split the redaction's mark but never a secret.
+func cutFound(found string, limit int64) string {
+	if int64(len(found)) <= limit {
+		return found
+	}
+	n := int(limit)
+	for n > 0 && !utf8.RuneStart(found[n]) {
+		n--
+	}
+	return found[:n] + "…"
 }
 
 // do sends req with the webhook's client. The Dispatcher's own client

@@ -74,6 +74,8 @@ type Invocation struct {
 	Response *RecordedResponse `json:"response,omitempty"`
 	// Validation holds each response validator's result. The record has
 	// its own copy of each result's Expected, which a reader may change.
+	// What a validator found is kept redacted, and, past the record's
+	// bound on the body (WithMaxResponseBytes), cut and ended with "…".
 	Validation []validate.Result `json:"validation,omitempty"`
 	StartedAt  time.Time         `json:"started_at"`
 	Duration   time.Duration     `json:"duration"`

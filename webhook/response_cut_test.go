@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 
@@ -80,4 +81,37 @@ func TestMaxResponseBytesOfTheLargestLength(t *testing.T) {
 	require.Equal(t, webhook.Delivered, inv.Outcome, inv.Reason)
 	require.Equal(t, `{"ok":true}`, inv.Response.Body)
 	require.False(t, inv.Response.BodyTruncated)
+}
+
+// What a validator found in a large answer is kept in the record no
+// further than the body is, WithMaxResponseBytes: the validators read up
+// to a megabyte, and a path to the whole of it would otherwise make every
+// record of a hostile receiver hold that much.
+func TestValidationFoundIsCutAsTheBodyIs(t *testing.T) {
+	const limit = 1000
+	big := `{"items":["` + strings.Repeat("é", 100_000) + `"]}`
+	rc := newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Big", strings.Repeat("y", 50_000))
+		_, _ = w.Write([]byte(big))
+	})
+	d, invs := newDispatcher(t, webhook.WithMaxResponseBytes(limit))
+	w := torqLike(rc.URL)
+	w.ResponseValidators = []webhook.ResponseValidator{
+		{JSONPath: "$.data.items", ExpectedValues: []string{"nope"}},
+		{Header: "X-Big", ExpectedValues: []string{"nope"}},
+		{JSONPath: "$.data.items[0]"},
+	}
+	_, err := d.Add(w)
+	require.NoError(t, err)
+	_, err = d.Publish(context.Background(), mock(t, accessrequest.Created))
+	require.NoError(t, err)
+	inv := waitFinal(t, invs, 1)[0]
+	require.Equal(t, webhook.ValidationFailed, inv.Outcome, inv.Reason)
+	require.Len(t, inv.Validation, 3)
+	for _, res := range inv.Validation {
+		require.LessOrEqual(t, len(res.Found), limit+len("…"), res.Validator)
+		require.True(t, strings.HasSuffix(res.Found, "…"), "%s: a cut value says it is cut: %q", res.Validator, res.Found[len(res.Found)-10:])
+		require.True(t, utf8.ValidString(res.Found), "%s: cut inside a character", res.Validator)
+	}
+	require.True(t, inv.Validation[2].Passed, "the cut is the record's: the validator compared the whole value")
 }
