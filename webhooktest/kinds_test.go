@@ -122,3 +122,12 @@ func TestDiffPointsAtACharacter(t *testing.T) {
 	d := webhooktest.Diff([]byte(`{"who":"Zoé"}`), []byte(`{"who":"Zoè"}`))
 	require.True(t, strings.HasPrefix(d, "line 1, column 11:"), d)
 }
+
+// Render parses a webhook's body in JSON mode, as the Dispatcher does
+// whatever WithTemplateOptions says: a justification holding '"', '\' and
+// a newline stays one string.
+func TestRenderParsesAWebhooksBodyAsTheDispatcherDoes(t *testing.T) {
+	w := webhook.Webhook{Name: "why", BodyTemplate: `{"why":"{{data.justification}}"}`, Triggers: accessrequest.Triggers()}
+	out := webhooktest.Render(t, w, webhooktest.TemplateOptions(template.WithMode(template.Text)))
+	require.Len(t, out, len(accessrequest.Mocks()))
+}
