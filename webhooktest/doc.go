@@ -32,7 +32,8 @@
 // every request it gets and answers from a script: a status sequence,
 // delays, Retry-After, connection resets and slow bodies (see Response).
 // With WithSecrets it verifies Standard Webhooks signatures and records the
-// result of each check.
+// result of each check; with WithClock it checks their timestamps against
+// the clock given to a Dispatcher with webhook.WithClock.
 //
 //	r := webhooktest.NewReceiver(webhooktest.Respond(
 //		webhooktest.Response{Status: 503, RetryAfter: time.Second},
