@@ -131,3 +131,14 @@ func TestRenderParsesAWebhooksBodyAsTheDispatcherDoes(t *testing.T) {
 	out := webhooktest.Render(t, w, webhooktest.TemplateOptions(template.WithMode(template.Text)))
 	require.Len(t, out, len(accessrequest.Mocks()))
 }
+
+// A nil event, such as the Mock of a trigger that has none, fails the
+// test with a message rather than a panic.
+func TestRenderRefusesANilEvent(t *testing.T) {
+	missing, _ := accessrequest.Mock("RequestPaused")
+	r := record(t, func(tb testing.TB) {
+		webhooktest.RenderTemplate(tb, "paused", `{"type":"{{event_type}}"}`, webhooktest.Events(missing))
+	})
+	require.True(t, r.fatal)
+	require.Contains(t, r.errors[0], "event 1 of 1 is nil")
+}

@@ -151,7 +151,7 @@ func Render(t testing.TB, w webhook.Webhook, opts ...RenderOption) []Rendered {
 	if c.events == nil {
 		for _, k := range kinds {
 			for _, e := range k.Mocks {
-				if hasTrigger(w.Triggers, e.Type()) {
+				if e == nil || hasTrigger(w.Triggers, e.Type()) { // render reports a nil one
 					c.events = append(c.events, e)
 				}
 			}
@@ -258,7 +258,10 @@ func render(t testing.TB, name string, tmpl *template.Template, c *renderConfig)
 	}
 	out := make([]Rendered, 0, len(c.events))
 	seen := map[string]int{}
-	for _, e := range c.events {
+	for i, e := range c.events {
+		if e == nil {
+			t.Fatalf("webhooktest: %s: event %d of %d is nil", name, i+1, len(c.events))
+		}
 		stem := slug(string(e.Type()))
 		if seen[stem]++; seen[stem] > 1 {
 			stem = fmt.Sprintf("%s-%d", stem, seen[stem])
