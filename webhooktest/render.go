@@ -394,12 +394,3 @@ func hasTrigger(triggers []event.Trigger, t event.Trigger) bool {
 	}
 	return false
 }
-
-func allAccessRequest(triggers []event.Trigger) bool {
-	for _, t := range triggers {
-		if !accessrequest.Is(t) {
-			return false
-		}
-	}
-	return len(triggers) > 0
-}
