@@ -95,3 +95,28 @@ func withMocks(events map[string][]byte) map[string][]byte {
 	}
 	return events
 }
+
+// An event's event_id survives the typed form: decoded into an Event and
+// encoded again, the event is the same, id included.
+func TestTypedEventKeepsItsID(t *testing.T) {
+	mock, _ := accessrequest.Mock(accessrequest.Granted)
+	var ev accessrequest.Event
+	require.NoError(t, mock.Decode(&ev))
+	e, err := event.New(ev.EventType, ev.Data, event.WithTime(ev.EventTime), event.WithID("evt_8f2c"))
+	require.NoError(t, err)
+
+	var typed accessrequest.Event
+	require.NoError(t, e.Decode(&typed))
+	require.Equal(t, "evt_8f2c", typed.EventID)
+	out, err := json.Marshal(typed)
+	require.NoError(t, err)
+	require.Equal(t, sharedtest.DecodeExact(t, e.JSON()), sharedtest.DecodeExact(t, out))
+	back, err := event.Parse(out)
+	require.NoError(t, err)
+	require.Equal(t, "evt_8f2c", back.ID())
+
+	// An event without an id encodes without one, as it came.
+	out, err = json.Marshal(ev)
+	require.NoError(t, err)
+	require.NotContains(t, string(out), "event_id")
+}

@@ -15,7 +15,10 @@ import (
 type Event struct {
 	EventType event.Trigger   `json:"event_type"`
 	EventTime event.Timestamp `json:"event_time"`
-	Data      Request         `json:"data"`
+	// EventID is the event's event_id, empty (and left out) when it has
+	// none, as Apono's events.
+	EventID string  `json:"event_id,omitempty"`
+	Data    Request `json:"data"`
 }
 
 // Request is the data of an access-request event.

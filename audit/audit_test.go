@@ -98,3 +98,17 @@ func TestSchemaMatchesMockEvents(t *testing.T) {
 	_, ok = audit.Schema().Lookup("data.actor.name")
 	require.False(t, ok)
 }
+
+// An event's event_id survives the typed form.
+func TestTypedEventKeepsItsID(t *testing.T) {
+	mock := audit.Mocks()[0]
+	var ev audit.Event
+	require.NoError(t, mock.Decode(&ev))
+	e, err := event.New(ev.EventType, ev.Data, event.WithTime(ev.EventTime), event.WithID("evt_audit_1"))
+	require.NoError(t, err)
+	var typed audit.Event
+	require.NoError(t, e.Decode(&typed))
+	out, err := json.Marshal(typed)
+	require.NoError(t, err)
+	require.Equal(t, sharedtest.DecodeExact(t, e.JSON()), sharedtest.DecodeExact(t, out))
+}

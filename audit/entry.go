@@ -16,7 +16,10 @@ import (
 type Event struct {
 	EventType event.Trigger   `json:"event_type"`
 	EventTime event.Timestamp `json:"event_time"`
-	Data      Entry           `json:"data"`
+	// EventID is the event's event_id, empty (and left out) when it has
+	// none.
+	EventID string `json:"event_id,omitempty"`
+	Data    Entry  `json:"data"`
 }
 
 // Entry is the data of an audit event: one entry of the audit log.

@@ -160,7 +160,8 @@ type Result struct {
 }
 
 // Delivery is one event on its way to one webhook, across its attempts.
-// Its exported fields are all an engine stores to rebuild it elsewhere.
+// Its exported fields but RunnerState are all an engine stores to rebuild
+// it elsewhere; encoding/json writes exactly those, the Event as its JSON.
 type Delivery struct {
 	// ID is stable across attempts and redeliveries: receivers see it as
 	// the webhook-id header and deduplicate on it. For an event with an
@@ -205,8 +206,9 @@ type Delivery struct {
 	// RunnerState is the Runner's, opaque to engines: what it keeps
 	// between attempts in this process (the body rendered at the first
 	// attempt, the retry schedule). An engine that holds the delivery in
-	// memory keeps it; one that rebuilds the delivery leaves it nil.
-	RunnerState any
+	// memory keeps it; one that rebuilds the delivery leaves it nil. It
+	// is no part of what an engine stores: encoding/json leaves it out.
+	RunnerState any `json:"-"`
 
 	exchangeEnd func() // set by OnExchangeEnd for the run in progress
 }

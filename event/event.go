@@ -223,12 +223,23 @@ func (e *Event) JSON() []byte { return e.raw }
 func (e *Event) Document() any { return e.doc }
 
 // MarshalJSON returns the event's JSON as received, which, as JSON's
-// result, must not be modified.
-func (e *Event) MarshalJSON() ([]byte, error) { return e.raw, nil }
+// result, must not be modified; null for the zero Event. Its receiver is
+// a value, so that an Event held by value in a struct encodes whether the
+// struct is passed by value or by pointer.
+func (e Event) MarshalJSON() ([]byte, error) {
+	if e.raw == nil {
+		return []byte("null"), nil
+	}
+	return e.raw, nil
+}
 
 // UnmarshalJSON decodes the event as Parse does, so an Event can sit in
-// a struct that is decoded with encoding/json.
+// a struct that is decoded with encoding/json. A JSON null leaves e as it
+// was, as encoding/json does for its own types.
 func (e *Event) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
 	parsed, err := Parse(b)
 	if err != nil {
 		return err

@@ -183,3 +183,35 @@ func withMocks(events map[string][]byte) map[string][]byte {
 	}
 	return events
 }
+
+// An Event or a Timestamp held in a struct of the caller's own behaves as
+// encoding/json's own types do: it encodes whether the struct is passed
+// by value or by pointer, and a JSON null leaves it as it was.
+func TestEventInAStructFollowsEncodingJSON(t *testing.T) {
+	type envelope struct {
+		Event event.Event     `json:"event"`
+		At    event.Timestamp `json:"at"`
+		Ref   *event.Event    `json:"ref"`
+	}
+	e, _ := accessrequest.Mock(accessrequest.Created)
+	raw := []byte(`{"event":` + string(e.JSON()) + `,"at":1773134100.482913204,"ref":null}`)
+	var in envelope
+	require.NoError(t, json.Unmarshal(raw, &in))
+	require.Equal(t, accessrequest.Created, in.Event.Type())
+
+	for name, v := range map[string]any{"by value": in, "by pointer": &in} {
+		out, err := json.Marshal(v)
+		require.NoError(t, err, name)
+		require.Equal(t, sharedtest.DecodeExact(t, raw), sharedtest.DecodeExact(t, out), name)
+	}
+
+	var kept envelope
+	require.NoError(t, json.Unmarshal(raw, &kept))
+	require.NoError(t, json.Unmarshal([]byte(`{"event":null,"at":null,"ref":null}`), &kept), "null is no event and no time")
+	require.Equal(t, in.Event.JSON(), kept.Event.JSON())
+	require.Equal(t, in.At, kept.At)
+
+	out, err := json.Marshal(envelope{})
+	require.NoError(t, err, "the zero Event encodes as null")
+	require.JSONEq(t, `{"event":null,"at":0,"ref":null}`, string(out))
+}

@@ -104,7 +104,12 @@ func (ts Timestamp) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON reads a JSON number of epoch seconds, keeping its digits.
+// A JSON null leaves ts as it was, as encoding/json does for its own
+// types; a nullable time is a *Timestamp, which null sets to nil.
 func (ts *Timestamp) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
 	parsed, err := ParseTimestamp(string(b))
 	if err != nil {
 		return err

@@ -15,7 +15,10 @@ import (
 type Event struct {
 	EventType event.Trigger   `json:"event_type"`
 	EventTime event.Timestamp `json:"event_time"`
-	Data      Integration     `json:"data"`
+	// EventID is the event's event_id, empty (and left out) when it has
+	// none.
+	EventID string      `json:"event_id,omitempty"`
+	Data    Integration `json:"data"`
 }
 
 // Integration is the data of an integration event: the integration and

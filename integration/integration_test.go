@@ -91,3 +91,17 @@ func TestSchemaMatchesMockEvents(t *testing.T) {
 		require.NotEmpty(t, f.Description, p)
 	}
 }
+
+// An event's event_id survives the typed form.
+func TestTypedEventKeepsItsID(t *testing.T) {
+	mock := integration.Mocks()[0]
+	var ev integration.Event
+	require.NoError(t, mock.Decode(&ev))
+	e, err := event.New(ev.EventType, ev.Data, event.WithTime(ev.EventTime), event.WithID("evt_int_1"))
+	require.NoError(t, err)
+	var typed integration.Event
+	require.NoError(t, e.Decode(&typed))
+	out, err := json.Marshal(typed)
+	require.NoError(t, err)
+	require.Equal(t, sharedtest.DecodeExact(t, e.JSON()), sharedtest.DecodeExact(t, out))
+}

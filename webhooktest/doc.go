@@ -3,11 +3,14 @@
 //
 // # Templates
 //
-// Render renders a webhook's body over every built-in mock event
-// (accessrequest.Mocks), or the events given with Events, the way the
-// Dispatcher does, and fails the test when a body is not valid JSON, when a
-// field is missing under Strict, or when a body differs from its golden
-// file under Golden. RenderTemplate does the same for a bare template.
+// Render renders a webhook's body over the built-in mock events of its
+// triggers (access requests, operational events, and the kinds given with
+// Kinds, such as integration.Kind), or the events given with Events, the
+// way the Dispatcher does: checked against each trigger's schema, and
+// bounded by the Dispatcher's render limit. It fails the test when a body
+// is not valid JSON, when a field is missing under Strict, or when a body
+// differs from its golden file under Golden. RenderTemplate does the same
+// for a bare template.
 //
 //	func TestSlackBody(t *testing.T) {
 //		webhooktest.Render(t, mySlackWebhook(), webhooktest.Strict(), webhooktest.Golden("testdata"))
@@ -29,7 +32,8 @@
 // every request it gets and answers from a script: a status sequence,
 // delays, Retry-After, connection resets and slow bodies (see Response).
 // With WithSecrets it verifies Standard Webhooks signatures and records the
-// result of each check.
+// result of each check; with WithClock it checks their timestamps against
+// the clock given to a Dispatcher with webhook.WithClock.
 //
 //	r := webhooktest.NewReceiver(webhooktest.Respond(
 //		webhooktest.Response{Status: 503, RetryAfter: time.Second},

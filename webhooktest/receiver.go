@@ -58,7 +58,8 @@ type Request struct {
 	// Answer is the scripted response the Receiver gave, or the 401 it
 	// gave for a bad signature.
 	Answer Response
-	// Received is when the request's body had been read.
+	// Received is when the request's body had been read, by the
+	// Receiver's clock (WithClock).
 	Received time.Time
 }
 
@@ -101,6 +102,19 @@ func WithSecrets(secrets ...string) ReceiverOption {
 	})
 }
 
+// WithClock makes the Receiver read the time from now instead of
+// time.Now: when each request was received, and the time its signature's
+// timestamp is checked against. Give it the clock given to the
+// Dispatcher with webhook.WithClock, whose signatures carry that clock's
+// time. A nil now keeps time.Now.
+func WithClock(now func() time.Time) ReceiverOption {
+	return receiverOptionFunc(func(r *Receiver) {
+		if now != nil {
+			r.now = now
+		}
+	})
+}
+
 type script struct {
 	responses []Response
 	next      int
@@ -126,6 +140,7 @@ type Receiver struct {
 
 	srv      *httptest.Server
 	verifier *signature.Verifier
+	now      func() time.Time
 	closing  chan struct{}
 	once     sync.Once
 
@@ -137,7 +152,7 @@ type Receiver struct {
 
 // NewReceiver starts a Receiver.
 func NewReceiver(opts ...ReceiverOption) *Receiver {
-	r := &Receiver{scripts: map[string]*script{}, closing: make(chan struct{}), changed: make(chan struct{})}
+	r := &Receiver{scripts: map[string]*script{}, closing: make(chan struct{}), changed: make(chan struct{}), now: time.Now}
 	for _, o := range opts {
 		if o != nil {
 			o.apply(r)
@@ -189,7 +204,7 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 	body, _ := io.ReadAll(req.Body)
 	rec := Request{
 		Method: req.Method, Path: req.URL.Path, Query: req.URL.RawQuery,
-		Header: req.Header.Clone(), Body: string(body), Received: time.Now(),
+		Header: req.Header.Clone(), Body: string(body), Received: r.now(),
 	}
 	if r.verifier != nil {
 		rec.SignatureErr = r.verifier.Verify(req.Header, body, rec.Received)

@@ -238,3 +238,26 @@ func TestReceiverIsSafeForConcurrentUse(t *testing.T) {
 	require.Len(t, got, 20)
 	require.False(t, errors.Is(err, context.Canceled))
 }
+
+// A Dispatcher whose clock is not the wall clock signs with its own time;
+// a Receiver given the same clock verifies those signatures.
+func TestReceiverVerifiesAtTheDispatchersClock(t *testing.T) {
+	secret := signature.NewSecret()
+	at := time.Date(2026, 3, 10, 9, 15, 0, 0, time.UTC)
+	clock := func() time.Time { return at }
+	r := webhooktest.NewReceiver(webhooktest.WithSecrets(secret), webhooktest.WithClock(clock))
+	defer r.Close()
+	d := webhooktest.NewDispatcher(t, webhook.WithClock(clock))
+	_, err := d.Add(webhook.Webhook{Name: "signed", Active: true, URL: r.URL, Triggers: accessrequest.Triggers(), SigningSecrets: []string{secret}})
+	require.NoError(t, err)
+	e, _ := accessrequest.Mock(accessrequest.Created)
+	_, err = d.Publish(context.Background(), e)
+	require.NoError(t, err)
+
+	inv := d.WaitFinal(1)[0]
+	require.Equal(t, webhook.Delivered, inv.Outcome, inv.Reason)
+	got := r.Requests()
+	require.Len(t, got, 1)
+	require.True(t, got[0].Verified, "%v", got[0].SignatureErr)
+	require.Equal(t, at, got[0].Received)
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/outhook/outhook/accessrequest"
 	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/internal/bodysecrets"
+	"github.com/outhook/outhook/operational"
 	"github.com/outhook/outhook/template"
 	"github.com/outhook/outhook/webhook"
 )
@@ -47,9 +48,10 @@ func (f renderOptionFunc) apply(c *renderConfig) { f(c) }
 
 type renderConfig struct {
 	events    []*event.Event
+	kinds     []event.Kind
 	golden    string
 	strict    bool
-	schema    template.Schema
+	schemas   []template.Schema // each checked, as the Dispatcher checks each trigger's
 	schemaSet bool
 	parse     []template.Option
 	secrets   *bodysecrets.Secrets // the webhook's body secrets; nil when none
@@ -60,11 +62,25 @@ func Events(events ...*event.Event) RenderOption {
 	return renderOptionFunc(func(c *renderConfig) { c.events = append(c.events, events...) })
 }
 
+// Kinds adds event kinds to those Render knows, as webhook.WithEventKind
+// serves them: a webhook's triggers of these kinds render over their mock
+// events and are checked against their schema. Render knows Apono's
+// access-request kind (accessrequest.Kind) and the operational kind
+// (operational.Kind) without it; pass integration.Kind, audit.Kind or a
+// service's own. RenderTemplate renders over the given kinds' mock events
+// instead of the access-request ones.
+func Kinds(kinds ...event.Kind) RenderOption {
+	return renderOptionFunc(func(c *renderConfig) { c.kinds = append(c.kinds, kinds...) })
+}
+
 // Golden compares every body with the golden file dir/<name>.<event>.json,
 // and under UpdateEnv writes it instead (creating dir). <name> is the
-// webhook's name or the template's; <event> is the event type in lower
-// case with '-' between words ("request-created"), with "-2", "-3" … added
-// when several events share a type. Without Golden nothing is compared.
+// webhook's name or the template's, which must then be a file name: an
+// empty one, or one holding '/' or '\' or made of dots only, fails the
+// test, so that no golden file is written outside dir. <event> is the
+// event type in lower case with '-' between words ("request-created"),
+// with "-2", "-3" … added when several events share a type. Without
+// Golden nothing is compared.
 func Golden(dir string) RenderOption {
 	return renderOptionFunc(func(c *renderConfig) { c.golden = dir })
 }
@@ -77,16 +93,24 @@ func Strict() RenderOption {
 }
 
 // Schema checks every field the template refers to against s before
-// rendering, as Dispatcher.Add does with the schema of the webhook's
-// triggers; nil checks nothing. By default Render checks a webhook whose
-// triggers are all access-request triggers against
-// accessrequest.Schema, and RenderTemplate checks nothing.
+// rendering, instead of the schemas Render takes from the webhook's
+// triggers; nil checks nothing. By default Render checks the template
+// against the schema of each of the webhook's triggers whose kind it knows
+// (see Kinds), as Dispatcher.Add does, and RenderTemplate checks nothing.
 func Schema(s template.Schema) RenderOption {
-	return renderOptionFunc(func(c *renderConfig) { c.schema, c.schemaSet = s, true })
+	return renderOptionFunc(func(c *renderConfig) {
+		c.schemas, c.schemaSet = nil, true
+		if s != nil {
+			c.schemas = []template.Schema{s}
+		}
+	})
 }
 
 // TemplateOptions adds options to the template's Parse, such as
-// template.WithHelpers for a service's own helpers.
+// template.WithHelpers for a service's own helpers, or
+// template.WithRenderLimit to raise the limit Render and RenderTemplate
+// keep by default, the Dispatcher's (webhook.DefaultRenderLimit): the
+// options webhook.WithTemplateOptions gives a Dispatcher.
 func TemplateOptions(opts ...template.Option) RenderOption {
 	return renderOptionFunc(func(c *renderConfig) { c.parse = append(c.parse, opts...) })
 }
@@ -103,50 +127,96 @@ type Rendered struct {
 
 // Render renders w's body over every mock event whose type is one of w's
 // triggers (or over the events of Events), as a Dispatcher does: the body
-// template over the event, with w's Secrets as secrets.<name>, in clear
-// where the template places them (see webhook.Webhook.Secrets), or the
-// event's own JSON when w has no template.
+// template, parsed in JSON mode and bounded by webhook.DefaultRenderLimit,
+// over the event, with w's Secrets as secrets.<name>, in clear where the
+// template places them (see webhook.Webhook.Secrets), or the event's own
+// JSON when w has no template. The mock events and schemas are those of
+// the kinds of w's triggers: access requests and operational events, and
+// those given with Kinds.
 // It fails the test at once when the template does not parse or check, and
-// for each event whose body is not valid JSON, lacks a field under Strict, or
-// differs from its golden file under Golden. It returns the bodies, for
-// further checks.
+// for each event whose body is not valid JSON, lacks a field under Strict,
+// passes the render limit, or differs from its golden file under Golden.
+// It returns the bodies, for further checks.
 func Render(t testing.TB, w webhook.Webhook, opts ...RenderOption) []Rendered {
 	t.Helper()
 	c := newRenderConfig(opts)
-	if !c.schemaSet && allAccessRequest(w.Triggers) {
-		c.schema = accessrequest.Schema()
+	kinds := triggerKinds(w.Triggers, c.kinds)
+	if !c.schemaSet {
+		for _, k := range kinds {
+			if k.Schema != nil {
+				c.schemas = append(c.schemas, k.Schema)
+			}
+		}
 	}
 	if c.events == nil {
-		for _, e := range accessrequest.Mocks() {
-			if hasTrigger(w.Triggers, e.Type()) {
-				c.events = append(c.events, e)
+		for _, k := range kinds {
+			for _, e := range k.Mocks {
+				if e == nil || hasTrigger(w.Triggers, e.Type()) { // render reports a nil one
+					c.events = append(c.events, e)
+				}
 			}
 		}
 		if len(c.events) == 0 {
-			t.Fatalf("webhooktest: webhook %q: no mock event has one of its triggers %v; pass the events to render with Events", w.Name, w.Triggers)
+			t.Fatalf("webhooktest: webhook %q: no mock event has one of its triggers %v; pass the events to render with Events, or their kind with Kinds", w.Name, w.Triggers)
 		}
 	}
 	var tmpl *template.Template
 	if len(w.Secrets) > 0 {
-		// The body finds the webhook's secrets beside the event's fields.
+		// The body finds the webhook's secrets beside the event's fields;
+		// without a schema, only their names are checked.
 		c.secrets = bodysecrets.Compile(w.Secrets)
-		c.schema = bodysecrets.Schema(c.schema, slices.Collect(maps.Keys(w.Secrets)))
+		names := slices.Collect(maps.Keys(w.Secrets))
+		if len(c.schemas) == 0 {
+			c.schemas = []template.Schema{nil}
+		}
+		for i, s := range c.schemas {
+			c.schemas[i] = bodysecrets.Schema(s, names)
+		}
 	}
 	if strings.TrimSpace(w.BodyTemplate) != "" {
+		c.parse = append(c.parse, template.WithMode(template.JSON)) // the Dispatcher's, whatever the options
 		tmpl = parse(t, w.Name, w.BodyTemplate, c)
 	}
 	return render(t, w.Name, tmpl, c)
 }
 
 // RenderTemplate is Render for a bare template named name: it renders src
-// over every mock event (or the events of Events).
+// over every access-request mock event, or those of the kinds given with
+// Kinds, or the events of Events.
 func RenderTemplate(t testing.TB, name, src string, opts ...RenderOption) []Rendered {
 	t.Helper()
 	c := newRenderConfig(opts)
 	if c.events == nil {
-		c.events = accessrequest.Mocks()
+		if len(c.kinds) == 0 {
+			c.events = accessrequest.Mocks()
+		}
+		for _, k := range c.kinds {
+			c.events = append(c.events, k.Mocks...)
+		}
 	}
 	return render(t, name, parse(t, name, src, c), c)
+}
+
+// triggerKinds returns the kinds of triggers, once each, in the order of
+// the first trigger of each: looked up among given, then the kinds a
+// Dispatcher serves without options and the operational kind.
+func triggerKinds(triggers []event.Trigger, given []event.Kind) []event.Kind {
+	known := append(slices.Clip(given), accessrequest.Kind(), operational.Kind())
+	var out []event.Kind
+	var seen []int
+	for _, t := range triggers {
+		for i, k := range known {
+			if !hasTrigger(k.Triggers, t) {
+				continue
+			}
+			if !slices.Contains(seen, i) {
+				seen = append(seen, i)
+				out = append(out, k)
+			}
+			break
+		}
+	}
+	return out
 }
 
 func newRenderConfig(opts []RenderOption) *renderConfig {
@@ -161,7 +231,9 @@ func newRenderConfig(opts []RenderOption) *renderConfig {
 
 func parse(t testing.TB, name, src string, c *renderConfig) *template.Template {
 	t.Helper()
-	opts := append([]template.Option{template.WithName(name)}, c.parse...)
+	// The Dispatcher's render limit comes first, so that TemplateOptions
+	// may change it as WithTemplateOptions does.
+	opts := append([]template.Option{template.WithRenderLimit(webhook.DefaultRenderLimit), template.WithName(name)}, c.parse...)
 	if c.strict {
 		opts = append(opts, template.WithStrict())
 	}
@@ -169,8 +241,8 @@ func parse(t testing.TB, name, src string, c *renderConfig) *template.Template {
 	if err != nil {
 		t.Fatalf("webhooktest: %v", err)
 	}
-	if c.schema != nil {
-		if err := tmpl.Check(c.schema); err != nil {
+	for _, s := range c.schemas {
+		if err := tmpl.Check(s); err != nil {
 			t.Fatalf("webhooktest: %v", err)
 		}
 	}
@@ -181,9 +253,15 @@ func parse(t testing.TB, name, src string, c *renderConfig) *template.Template {
 // each body.
 func render(t testing.TB, name string, tmpl *template.Template, c *renderConfig) []Rendered {
 	t.Helper()
+	if c.golden != "" && !fileName(name) {
+		t.Fatalf("webhooktest: golden files of %q: the name must be a file name, without '/' or '\\', and not only dots", name)
+	}
 	out := make([]Rendered, 0, len(c.events))
 	seen := map[string]int{}
-	for _, e := range c.events {
+	for i, e := range c.events {
+		if e == nil {
+			t.Fatalf("webhooktest: %s: event %d of %d is nil", name, i+1, len(c.events))
+		}
 		stem := slug(string(e.Type()))
 		if seen[stem]++; seen[stem] > 1 {
 			stem = fmt.Sprintf("%s-%d", stem, seen[stem])
@@ -234,8 +312,15 @@ func compareGolden(t testing.TB, path string, got []byte) {
 	}
 }
 
-// Diff describes where got first differs from want: the line and column,
-// and the text around it in each, cut to a readable width.
+// fileName reports whether name can stand before ".<event>.json" in a
+// golden file's name without naming another directory.
+func fileName(name string) bool {
+	return strings.Trim(name, ".") != "" && !strings.ContainsAny(name, "/\\\x00")
+}
+
+// Diff describes where got first differs from want: the line and column
+// (in bytes, as template errors count them) of the first character that
+// differs, and the text around it in each, cut to a readable width.
 func Diff(want, got []byte) string {
 	if bytes.Equal(want, got) {
 		return ""
@@ -243,6 +328,9 @@ func Diff(want, got []byte) string {
 	i := 0
 	for i < len(want) && i < len(got) && want[i] == got[i] {
 		i++
+	}
+	for i > 0 && i < len(got) && !utf8.RuneStart(got[i]) {
+		i-- // within a character both share the start of
 	}
 	line := 1 + bytes.Count(got[:i], []byte{'\n'})
 	col := i - bytes.LastIndexByte(got[:i], '\n')
@@ -305,13 +393,4 @@ func hasTrigger(triggers []event.Trigger, t event.Trigger) bool {
 		}
 	}
 	return false
-}
-
-func allAccessRequest(triggers []event.Trigger) bool {
-	for _, t := range triggers {
-		if !accessrequest.Is(t) {
-			return false
-		}
-	}
-	return len(triggers) > 0
 }

@@ -99,7 +99,7 @@ const financeBody = `{
 const chatBody = `{"text": "{{data.customer.name}} paid {{money data.amount_cents data.currency}} ({{data.id}})"}`
 
 // money formats an amount in cents with its currency: 1234550 and "eur"
-// give "12,345.50 EUR".
+// give "12,345.50 EUR", -5 and "eur" "-0.05 EUR".
 func money(args []any) (any, error) {
 	if len(args) != 2 {
 		return nil, fmt.Errorf("money takes an amount in cents and a currency, not %d arguments", len(args))
@@ -113,11 +113,17 @@ func money(args []any) (any, error) {
 		return nil, fmt.Errorf("money: %w", err)
 	}
 	currency, _ := args[1].(string)
-	units := strconv.FormatInt(cents/100, 10)
+	// The digits of the magnitude, so that a refund (a negative amount)
+	// keeps its sign in front; uint64 holds even the smallest int64's.
+	sign, magnitude := "", uint64(cents)
+	if cents < 0 {
+		sign, magnitude = "-", -uint64(cents)
+	}
+	units := strconv.FormatUint(magnitude/100, 10)
 	for i := len(units) - 3; i > 0; i -= 3 {
 		units = units[:i] + "," + units[i:]
 	}
-	return fmt.Sprintf("%s.%02d %s", units, cents%100, strings.ToUpper(currency)), nil
+	return fmt.Sprintf("%s%s.%02d %s", sign, units, magnitude%100, strings.ToUpper(currency)), nil
 }
 
 func main() {

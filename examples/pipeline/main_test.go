@@ -30,6 +30,7 @@ func TestMoney(t *testing.T) {
 		want  string
 	}{
 		{"0", "0.00 EUR"}, {"5", "0.05 EUR"}, {"100000", "1,000.00 EUR"}, {"123456789", "1,234,567.89 EUR"},
+		{"-5", "-0.05 EUR"}, {"-123456789", "-1,234,567.89 EUR"}, {"-9223372036854775808", "-92,233,720,368,547,758.08 EUR"},
 	} {
 		got, err := money([]any{jsonNumber(tt.cents), "eur"})
 		require.NoError(t, err)
