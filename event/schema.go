@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 )
@@ -50,14 +51,43 @@ var schemaTypes = map[string]bool{"string": true, "number": true, "boolean": tru
 // field's parent must come before it with type object (or array, for a
 // segment ending in []), paths must be unique, and types must be one of
 // those SchemaField lists. Every error is a *SchemaError.
+//
+// Any event may carry an event_id (see WithID), so a schema whose fields
+// do not list it gets IDField, beside event_type and event_time: templates
+// and filters may use it whatever the event type.
 func NewSchema(fields ...SchemaField) (*Schema, error) {
-	s := &Schema{fields: make([]SchemaField, 0, len(fields)), index: make(map[string]int, len(fields))}
+	s := &Schema{fields: make([]SchemaField, 0, len(fields)+1), index: make(map[string]int, len(fields)+1)}
 	for _, f := range fields {
 		if err := s.add(f); err != nil {
 			return nil, err
 		}
 	}
+	if _, listed := s.index[IDField.Path]; !listed {
+		s.insertID()
+	}
 	return s, nil
+}
+
+// insertID lists IDField beside the envelope's other fields: after
+// event_time, or event_type, or else first.
+func (s *Schema) insertID() {
+	at := 0
+	for _, name := range []string{"event_type", "event_time"} {
+		if i, ok := s.index[name]; ok {
+			at = max(at, i+1)
+		}
+	}
+	s.fields = slices.Insert(s.fields, at, IDField)
+	for i, f := range s.fields[at:] {
+		s.index[f.Path] = at + i
+	}
+}
+
+// IDField is the schema field of event_id, which every event may carry.
+// It is empty (missing) in an event published without one.
+var IDField = SchemaField{
+	Path: "event_id", Type: "string", Nullable: true,
+	Description: "The event's id, when its publisher gave one; its deliveries' webhook-id derives from it.",
 }
 
 func (s *Schema) add(f SchemaField) error {

@@ -34,7 +34,7 @@ func TestSchemaLookup(t *testing.T) {
 		{"data.custom_fields[]", "", false},
 		{"data.requestor.name", "", false},
 		{"data.requester.name.first", "", false},
-		{"event_id", "", false},
+		{"event_id", "string", true},
 		{"", "", false},
 	}
 	for _, tt := range tests {
@@ -129,6 +129,7 @@ func ExampleSchema_WriteText() {
 	// Output:
 	// PATH          TYPE            DESCRIPTION
 	// event_type    string          What happened.
+	// event_id      string or null  The event's id, when its publisher gave one; its deliveries' webhook-id derives from it.
 	// data          object          The invoice.
 	// data.amount   number          Total in cents.
 	// data.paid_at  number or null  When it was paid.

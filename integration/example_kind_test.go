@@ -25,7 +25,7 @@ func ExampleKind() {
 		}
 	}
 	// Output:
-	// IntegrationActive 11 fields, mock IntegrationActive
-	// IntegrationError 11 fields, mock IntegrationError
-	// IntegrationWarning 11 fields, mock IntegrationWarning
+	// IntegrationActive 12 fields, mock IntegrationActive
+	// IntegrationError 12 fields, mock IntegrationError
+	// IntegrationWarning 12 fields, mock IntegrationWarning
 }

@@ -18,7 +18,7 @@ func ExampleMock() {
 }
 
 func ExampleSchema() {
-	for _, f := range integration.Schema().Fields()[3:] {
+	for _, f := range integration.Schema().Fields()[4:] {
 		fmt.Printf("%-22s %-6s %s\n", f.Path, f.Type, f.Description)
 	}
 	// Output:
