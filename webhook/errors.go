@@ -3,7 +3,10 @@ package webhook
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/outhook/outhook/engine"
 )
@@ -68,7 +71,7 @@ func (e *DefinitionError) Error() string {
 	}
 	if e.Field != "" {
 		b.WriteString(": ")
-		b.WriteString(e.Field)
+		b.WriteString(printableField(e.Field))
 	}
 	if e.Line > 0 {
 		fmt.Fprintf(&b, ":%d:%d", e.Line, e.Column)
@@ -142,3 +145,16 @@ func (e *DeadLetterError) Error() string {
 }
 
 func (e *DeadLetterError) Unwrap() error { return e.Err }
+
+// printableField returns a field's path as an error's text shows it:
+// quoted when it holds a character that is not printable, as a header
+// name given may, so that the text, which goes to logs, writes no line
+// break or terminal control of a definition's choosing.
+func printableField(field string) string {
+	for _, r := range field {
+		if !unicode.IsPrint(r) || r == utf8.RuneError {
+			return strconv.Quote(field)
+		}
+	}
+	return field
+}
