@@ -1091,6 +1091,7 @@ func (d *Dispatcher) redeliver(ctx context.Context, tenant, deliveryID string) e
 	if err != nil {
 		return err
 	}
+	d.catchUp(ctx, dl.Tenant, dl.WebhookID)
 	h := d.hookOf(dl.Tenant, dl.WebhookID)
 	if h == nil {
 		return d.putBack(ctx, dl, fmt.Errorf("webhook %q of dead letter %q: %w", dl.WebhookID, deliveryID, ErrNotFound))
@@ -1125,6 +1126,7 @@ func (d *Dispatcher) redeliverTx(ctx context.Context, tenant, deliveryID string)
 		if dl.Tenant != tenant { // rolled back with tx
 			return fmt.Errorf("dead letter %q: %w", deliveryID, ErrNotFound)
 		}
+		d.catchUp(ctx, dl.Tenant, dl.WebhookID)
 		h := d.hookOf(dl.Tenant, dl.WebhookID)
 		if h == nil {
 			return fmt.Errorf("webhook %q of dead letter %q: %w", dl.WebhookID, deliveryID, ErrNotFound)
@@ -1206,6 +1208,7 @@ const wakeTimeout = 5 * time.Second
 // records actor as the reset's author. ctx, bounded by wakeTimeout and the
 // Dispatcher's life, bounds the store and the engine.
 func (d *Dispatcher) resetBreaker(ctx context.Context, tenant, id, actor string) error {
+	d.catchUp(ctx, tenant, id)
 	h := d.hookOf(tenant, id)
 	if h == nil {
 		return fmt.Errorf("webhook %q: %w", id, ErrNotFound)

@@ -1,0 +1,79 @@
+package manage_test
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/outhook/outhook/defstore"
+	"github.com/outhook/outhook/webhook"
+)
+
+// lostNotifications is a definition store whose notifications are lost,
+// as a durable store's may be: its followers learn of changes when they
+// read the store.
+type lostNotifications struct{ *defstore.Memory }
+
+func (lostNotifications) Subscribe(func()) (func(), error) { return func() {}, nil }
+
+// TestEveryOperationFindsAWebhookAnotherInstanceJustCreated: behind a load
+// balancer, the request after a create often reaches another instance,
+// one whose follower has not read the change yet. Every operation on the
+// webhook finds it there, as GET /webhooks/{id} does from the store,
+// rather than answer 404 (and lose a breaker reset or a recovery).
+func TestEveryOperationFindsAWebhookAnotherInstanceJustCreated(t *testing.T) {
+	mem := defstore.NewMemory()
+	a := newService(t, []webhook.Option{webhook.WithDefinitionStore(mem)})
+	b := newService(t, []webhook.Option{
+		webhook.WithDefinitionStore(lostNotifications{mem}), webhook.WithSyncInterval(time.Hour),
+		webhook.WithInvocationStore(a.store), // the records of both
+	})
+	since := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+
+	cases := []struct {
+		method, path string
+		body         any
+		status       int
+	}{
+		{http.MethodGet, "/webhooks/%s", nil, http.StatusOK},
+		{http.MethodGet, "/webhooks/%s/breaker", nil, http.StatusOK},
+		{http.MethodGet, "/webhooks/%s/summary", nil, http.StatusOK},
+		{http.MethodGet, "/summaries?id=%s", nil, http.StatusOK},
+		{http.MethodPost, "/webhooks/%s/breaker/reset", nil, http.StatusOK},
+		{http.MethodPost, "/webhooks/%s/recover", map[string]any{"since": since}, http.StatusAccepted},
+	}
+	for i, c := range cases {
+		id := "fresh-" + string(rune('a'+i))
+		def := a.hook(id)
+		def["id"] = id
+		a.as("acme").ok(http.StatusCreated, nil, http.MethodPost, "/webhooks", def)
+		b.as("acme").ok(c.status, nil, c.method, fmt.Sprintf(c.path, id), c.body)
+	}
+	// The reset was recorded with its author, on instance b.
+	var hist struct {
+		Revisions []struct {
+			Action, Actor string
+		} `json:"revisions"`
+	}
+	a.as("acme").ok(http.StatusOK, &hist, http.MethodGet, "/webhooks/fresh-e/history", nil)
+	require.Equal(t, "breaker_reset", hist.Revisions[0].Action)
+	require.Equal(t, "admin@acme", hist.Revisions[0].Actor)
+
+	// A dead letter of a webhook made since b last read the store is
+	// redelivered from b.
+	def := a.hook("late")
+	def["id"] = "late"
+	a.as("acme").ok(http.StatusCreated, nil, http.MethodPost, "/webhooks", def)
+	a.rc.status.Store(http.StatusInternalServerError)
+	dl := publishDeadLetter(t, a, "acme")
+	a.rc.status.Store(0)
+	b.as("acme").ok(http.StatusAccepted, nil, http.MethodPost, "/dead-letters/"+dl.DeliveryID+"/redeliver", nil)
+
+	// An id no instance has is still not found, on either.
+	b.as("acme").problem(http.StatusNotFound, "not-found", http.MethodGet, "/webhooks/none/breaker", nil)
+	// Nor is another tenant's.
+	b.as("globex").problem(http.StatusNotFound, "not-found", http.MethodGet, "/webhooks/fresh-a/breaker", nil)
+}
