@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"testing"
 	"time"
 
@@ -53,4 +54,21 @@ func TestEditPageOfAWebhookAnotherInstanceJustCreated(t *testing.T) {
 	require.NoError(t, err)
 	res.Body.Close()
 	require.Equal(t, http.StatusOK, res.StatusCode, "the page of a webhook the store has")
+}
+
+// TestBreakerResetIsRecordedWithItsAuthor: a reset from the console is a
+// change of the webhook like any other, whose history names who made it.
+func TestBreakerResetIsRecordedWithItsAuthor(t *testing.T) {
+	s := newSite(t)
+	w, err := s.d.Tenant("acme").Create(context.Background(), webhook.Webhook{
+		Name: "Reset me", Active: true, URL: s.receiver.URL + "/hook", Triggers: []event.Trigger{accessrequest.Created},
+	}, "alice")
+	require.NoError(t, err)
+
+	status, _, body := s.do(t, "acme", http.MethodPost, "/webhooks/"+w.ID+"/breaker/reset", url.Values{}, "Origin", s.srv.URL)
+	require.Equal(t, http.StatusSeeOther, status, body)
+	revs, err := s.d.Tenant("acme").History(context.Background(), w.ID, 1)
+	require.NoError(t, err)
+	require.Equal(t, defstore.BreakerReset, revs[0].Action)
+	require.Equal(t, "admin@acme", revs[0].Actor)
 }
