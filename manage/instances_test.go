@@ -1,6 +1,7 @@
 package manage_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"testing"
@@ -76,4 +77,31 @@ func TestEveryOperationFindsAWebhookAnotherInstanceJustCreated(t *testing.T) {
 	b.as("acme").problem(http.StatusNotFound, "not-found", http.MethodGet, "/webhooks/none/breaker", nil)
 	// Nor is another tenant's.
 	b.as("globex").problem(http.StatusNotFound, "not-found", http.MethodGet, "/webhooks/fresh-a/breaker", nil)
+}
+
+// TestSwitchingAWebhookThisInstanceCannotRunIsRefusedAsDocumented: during
+// a rolling deploy, an instance that no longer serves an action reads a
+// webhook that runs it. Switching it there is refused with the problem
+// the document declares for the operation, naming the field, and the
+// webhook stays as it was.
+func TestSwitchingAWebhookThisInstanceCannotRunIsRefusedAsDocumented(t *testing.T) {
+	mem := defstore.NewMemory()
+	notify := func(context.Context, *webhook.ActionRequest) (*webhook.ActionResponse, error) {
+		return &webhook.ActionResponse{}, nil
+	}
+	a := newService(t, []webhook.Option{webhook.WithDefinitionStore(mem), webhook.WithAction("notify", notify)})
+	b := newService(t, []webhook.Option{webhook.WithDefinitionStore(mem)})
+	def := a.hook("runs an action")
+	def["id"], def["url"], def["action"] = "act", "", "notify"
+	a.as("acme").ok(http.StatusCreated, nil, http.MethodPost, "/webhooks", def)
+
+	for _, op := range []string{"deactivate", "activate"} {
+		p := b.as("acme").problem(http.StatusUnprocessableEntity, "definition-invalid", http.MethodPost, "/webhooks/act/"+op, nil, "If-Match", `"1"`)
+		require.Len(t, p.Errors, 1)
+		require.Equal(t, "action", p.Errors[0].Field)
+	}
+	var got webhook.Webhook
+	a.as("acme").ok(http.StatusOK, &got, http.MethodGet, "/webhooks/act", nil)
+	require.Equal(t, int64(1), got.Version)
+	require.True(t, got.Active)
 }
