@@ -105,3 +105,24 @@ func TestSwitchingAWebhookThisInstanceCannotRunIsRefusedAsDocumented(t *testing.
 	require.Equal(t, int64(1), got.Version)
 	require.True(t, got.Active)
 }
+
+// TestACreateSentTwiceIsAConflictOnEveryInstance: a client that sends its
+// create again (its first answer lost) learns that the webhook exists
+// (409 id-taken), whichever instance answers: the one that made it, which
+// also finds the name taken, or one that has not loaded it yet, whose
+// store finds the id first.
+func TestACreateSentTwiceIsAConflictOnEveryInstance(t *testing.T) {
+	mem := defstore.NewMemory()
+	a := newService(t, []webhook.Option{webhook.WithDefinitionStore(mem)})
+	b := newService(t, []webhook.Option{
+		webhook.WithDefinitionStore(lostNotifications{mem}), webhook.WithSyncInterval(time.Hour),
+	})
+	def := a.hook("once")
+	def["id"] = "once"
+	a.as("acme").ok(http.StatusCreated, nil, http.MethodPost, "/webhooks", def)
+	for _, s := range []*service{b, a} {
+		p := s.as("acme").problem(http.StatusConflict, "id-taken", http.MethodPost, "/webhooks", def)
+		require.NotEmpty(t, p.Errors)
+		require.Equal(t, "id", p.Errors[0].Field)
+	}
+}
