@@ -359,9 +359,18 @@ func (d *Dispatcher) changed(tenant, id, name string, version int64, action defs
 
 // load brings the store's latest changes into this instance, with rec
 // compiled as h (for each pair) so that what was checked at a write is
-// not compiled again.
+// not compiled again. The write is made once the store holds it: should
+// the store fail to say what changed since, this instance takes the
+// records written as they are, and the follower reads the rest later.
 func (d *Dispatcher) load(recs []defstore.Record, hooks []*hook) error {
-	err := d.syncNow(d.life)
+	if err := d.syncNow(d.life); err != nil {
+		d.cfg.logger.Warn("webhook: reading the definition store after a write; the write alone is loaded until the follower reads the rest", "error", err)
+		changes := make([]defstore.Change, len(recs))
+		for i, rec := range recs {
+			changes[i] = defstore.Change{Seq: rec.Seq, Tenant: rec.Tenant, ID: rec.ID, Version: rec.Version, Record: &recs[i]}
+		}
+		d.applyWritten(changes)
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for i, rec := range recs {
@@ -378,10 +387,20 @@ func (d *Dispatcher) load(recs []defstore.Record, hooks []*hook) error {
 			d.resizeQueue(h)
 		}
 	}
-	if err != nil {
-		return fmt.Errorf("webhook: stored, but not loaded yet (the follower will load it): %w", err)
-	}
 	return nil
+}
+
+// applyWritten applies changes this instance wrote and could not read
+// back from the store, as the follower applies those it reads: a
+// change older than what this instance holds is passed over, and the
+// follower, reading the same change later, passes it over in turn.
+func (d *Dispatcher) applyWritten(changes []defstore.Change) {
+	d.syncMu.Lock()
+	defer d.syncMu.Unlock()
+	for _, c := range changes {
+		d.apply(c)
+	}
+	d.settleLocked(d.life)
 }
 
 // syncNow reads the store's changes now, as the follower does. It then
@@ -393,6 +412,13 @@ func (d *Dispatcher) syncNow(ctx context.Context) error {
 	d.syncMu.Lock()
 	defer d.syncMu.Unlock()
 	err := d.syncLocked(ctx)
+	d.settleLocked(ctx)
+	return err
+}
+
+// settleLocked resets and wakes what the changes just applied left to
+// reset and wake (see syncNow). syncMu is held.
+func (d *Dispatcher) settleLocked(ctx context.Context) {
 	if len(d.toReset) > 0 {
 		// One bound for them all, ResetBreaker's: every other read of the
 		// store on this instance waits for syncMu meanwhile.
@@ -418,7 +444,6 @@ func (d *Dispatcher) syncNow(ctx context.Context) error {
 		cancel()
 		d.toWake = d.toWake[:0]
 	}
-	return err
 }
 
 // wakeRemoved has the engine run now the deliveries it holds for the
@@ -597,16 +622,33 @@ func (d *Dispatcher) remove(ctx context.Context, tenant, id string, version int6
 	if err := d.defs.Delete(ctx, tenant, id, version, actor); err != nil {
 		return d.storeError(tenant, Webhook{ID: id}, 0, err)
 	}
+	// The store numbered the deletion: its revision says which.
+	deletion := func() (defstore.Revision, bool) {
+		revs, err := d.defs.History(ctx, tenant, id, 1)
+		if err != nil || len(revs) != 1 || revs[0].Action != defstore.Deleted {
+			return defstore.Revision{}, false
+		}
+		return revs[0], true
+	}
 	if d.cfg.onChange != nil {
-		// The store numbered the deletion: its revision says which.
-		if revs, err := d.defs.History(ctx, tenant, id, 1); err == nil && len(revs) == 1 && revs[0].Action == defstore.Deleted {
-			d.cfg.onChange(revs[0])
+		if rev, ok := deletion(); ok {
+			d.cfg.onChange(rev)
 		} else {
 			d.changed(tenant, id, "", 0, defstore.Deleted, actor)
 		}
 	}
 	if err := d.syncNow(d.life); err != nil {
-		return fmt.Errorf("webhook: deleted, but not unloaded yet (the follower will): %w", err)
+		// Deleted all the same: unloaded here now, as load does a write.
+		deleted := version + 1
+		if version == defstore.AnyVersion {
+			rev, ok := deletion()
+			if !ok {
+				return fmt.Errorf("webhook: deleted, but not unloaded yet (the follower will): %w", err)
+			}
+			deleted = rev.Version
+		}
+		d.cfg.logger.Warn("webhook: reading the definition store after a deletion; the deletion alone is applied until the follower reads the rest", "error", err)
+		d.applyWritten([]defstore.Change{{Tenant: tenant, ID: id, Version: deleted, Deleted: true}})
 	}
 	return nil
 }
