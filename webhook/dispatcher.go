@@ -1152,6 +1152,23 @@ func (d *Dispatcher) redeliver(ctx context.Context, tenant, deliveryID string) e
 // the dead letter and queues its delivery: should either fail, neither
 // happens, and the dead letter stays where it was.
 func (d *Dispatcher) redeliverTx(ctx context.Context, tenant, deliveryID string) error {
+	unloaded, err := d.redeliverInTx(ctx, tenant, deliveryID)
+	if unloaded != "" {
+		// Its webhook perhaps created on another instance a moment ago:
+		// the store is read outside the transaction, which a store of one
+		// connection could not serve meanwhile, and the dead letter,
+		// left where it was, taken again.
+		d.catchUp(ctx, tenant, unloaded)
+		if d.hookOf(tenant, unloaded) != nil {
+			_, err = d.redeliverInTx(ctx, tenant, deliveryID)
+		}
+	}
+	return err
+}
+
+// redeliverInTx is one try of redeliverTx; unloaded names the webhook of
+// the dead letter when this instance has not loaded it.
+func (d *Dispatcher) redeliverInTx(ctx context.Context, tenant, deliveryID string) (unloaded string, _ error) {
 	var del *delivery
 	var name string
 	err := d.txEngine.InTx(ctx, func(tx engine.Tx) error {
@@ -1168,9 +1185,9 @@ func (d *Dispatcher) redeliverTx(ctx context.Context, tenant, deliveryID string)
 		if dl.Tenant != tenant { // rolled back with tx
 			return fmt.Errorf("dead letter %q: %w", deliveryID, ErrNotFound)
 		}
-		d.catchUp(ctx, dl.Tenant, dl.WebhookID)
 		h := d.hookOf(dl.Tenant, dl.WebhookID)
 		if h == nil {
+			unloaded = dl.WebhookID
 			return fmt.Errorf("webhook %q of dead letter %q: %w", dl.WebhookID, deliveryID, ErrNotFound)
 		}
 		del, name = newDelivery(dl.DeliveryID, h, dl.Event, d.cfg.now()), h.def.Name
@@ -1180,7 +1197,7 @@ func (d *Dispatcher) redeliverTx(ctx context.Context, tenant, deliveryID string)
 	if err != nil && del != nil {
 		d.tel.endDelivery(ctx, del, name, Failed, err.Error())
 	}
-	return err
+	return unloaded, err
 }
 
 // tenantTxTaker is a TxStore that takes only a tenant's dead letter in tx
