@@ -72,3 +72,32 @@ func TestBreakerResetIsRecordedWithItsAuthor(t *testing.T) {
 	require.Equal(t, defstore.BreakerReset, revs[0].Action)
 	require.Equal(t, "admin@acme", revs[0].Actor)
 }
+
+// TestEditPageOfAWebhookThisInstanceCannotRun: during a rolling deploy,
+// an instance that no longer serves an action shows the page of a
+// webhook that runs it, so that an admin can mend or delete it there.
+func TestEditPageOfAWebhookThisInstanceCannotRun(t *testing.T) {
+	mem := defstore.NewMemory()
+	notify := func(context.Context, *webhook.ActionRequest) (*webhook.ActionResponse, error) {
+		return &webhook.ActionResponse{}, nil
+	}
+	a, err := webhook.New(webhook.WithDefinitionStore(mem), webhook.WithAction("notify", notify))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = a.Close(context.Background()) })
+	b, err := webhook.New(webhook.WithDefinitionStore(mem))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = b.Close(context.Background()) })
+	h, err := console.New(b, func(r *http.Request) (string, string, error) { return "acme", "admin@acme", nil })
+	require.NoError(t, err)
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	_, err = a.Tenant("acme").Create(context.Background(), webhook.Webhook{
+		ID: "act", Name: "Runs an action", Active: true, Action: "notify", Triggers: []event.Trigger{accessrequest.Created},
+	}, "alice")
+	require.NoError(t, err)
+
+	res, err := http.Get(srv.URL + "/webhooks/act")
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusOK, res.StatusCode)
+}

@@ -104,6 +104,12 @@ func TestSwitchingAWebhookThisInstanceCannotRunIsRefusedAsDocumented(t *testing.
 	a.as("acme").ok(http.StatusOK, &got, http.MethodGet, "/webhooks/act", nil)
 	require.Equal(t, int64(1), got.Version)
 	require.True(t, got.Active)
+
+	// It has no breaker there, as its summary says, rather than no
+	// existence.
+	var br struct{ State string }
+	b.as("acme").ok(http.StatusOK, &br, http.MethodGet, "/webhooks/act/breaker", nil)
+	require.Equal(t, string(webhook.BreakerDisabled), br.State)
 }
 
 // TestACreateSentTwiceIsAConflictOnEveryInstance: a client that sends its

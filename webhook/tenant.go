@@ -398,16 +398,23 @@ func (t *Tenant) Recover(ctx context.Context, webhookID string, since time.Time)
 // Breaker returns the state of the circuit breaker of the tenant's
 // webhook id, as this instance sees it: each instance keeps its own. A
 // webhook this instance has not loaded yet is looked for in the
-// definition store first, as Get finds it there.
+// definition store first, as Get finds it there. One whose stored
+// definition does not compile on this instance has no breaker here:
+// BreakerDisabled, as Summaries says.
 func (t *Tenant) Breaker(id string) (BreakerState, error) {
 	ctx, cancel := context.WithTimeout(t.d.life, wakeTimeout)
 	defer cancel()
 	t.d.catchUp(ctx, t.id, id)
-	h := t.d.hookOf(t.id, id)
-	if h == nil {
+	if !validID(id) || checkTenant(t.id) != nil {
 		return "", fmt.Errorf("webhook %q: %w", id, ErrNotFound)
 	}
-	if h.breaker == nil {
+	h, loaded, _, _ := t.d.lookup(queueKey(t.id, id))
+	switch {
+	case h == nil && loaded > 0:
+		return BreakerDisabled, nil // stored, and not compiled here
+	case h == nil:
+		return "", fmt.Errorf("webhook %q: %w", id, ErrNotFound)
+	case h.breaker == nil:
 		return BreakerDisabled, nil
 	}
 	return BreakerState(h.breaker.State().String()), nil
