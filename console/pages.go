@@ -498,7 +498,7 @@ func back(c *request, fallback string) string {
 
 func (h *Handler) resetBreaker(c *request) error {
 	id := c.r.PathValue("id")
-	if err := c.tenant.ResetBreaker(id); err != nil {
+	if err := c.tenant.ResetBreakerBy(c.ctx(), id, c.actor); err != nil {
 		return err
 	}
 	c.redirect("/webhooks/" + url.PathEscape(id) + "?done=reset")

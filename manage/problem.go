@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -156,13 +157,14 @@ func fieldErrors(defs webhook.DefinitionErrors) []FieldError {
 
 // definitionProblem is the problem of a definition the Dispatcher refused:
 // 409 when every problem is a name or an id that another webhook of the
-// tenant has, 422 otherwise.
+// tenant has (id-taken when the id is, as a create sent twice finds it),
+// 422 otherwise.
 func definitionProblem(defs webhook.DefinitionErrors) *problem {
 	k := kindDefinitionInvalid
 	switch {
 	case all(defs, webhook.ErrDuplicateName):
 		k = kindNameTaken
-	case all(defs, webhook.ErrDuplicateID):
+	case all(defs, webhook.ErrDuplicateID, webhook.ErrDuplicateName):
 		k = kindIDTaken
 	}
 	p := newProblem(k, "%s", defs[0].Error())
@@ -173,9 +175,10 @@ func definitionProblem(defs webhook.DefinitionErrors) *problem {
 	return p
 }
 
-func all(defs webhook.DefinitionErrors, target error) bool {
+// all reports whether each of defs is one of targets.
+func all(defs webhook.DefinitionErrors, targets ...error) bool {
 	for _, e := range defs {
-		if !errors.Is(e, target) {
+		if !slices.ContainsFunc(targets, func(t error) bool { return errors.Is(e, t) }) {
 			return false
 		}
 	}

@@ -282,7 +282,10 @@ func (ec eventChoice) event(t *webhook.Tenant) (*event.Event, error) {
 			fe := FieldError{Field: "event", Message: err.Error()}
 			var ee *event.Error
 			if errors.As(err, &ee) {
-				fe.Field, fe.Message = join("event", ee.Field), ee.Err.Error()
+				fe.Message = ee.Err.Error()
+				if ee.Field != "" { // "" is the event as a whole
+					fe.Field = join("event", ee.Field)
+				}
 			}
 			p := newProblem(kindEventInvalid, "%s", err.Error())
 			p.errors = []FieldError{fe}

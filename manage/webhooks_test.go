@@ -295,6 +295,10 @@ func TestPreviewRefusals(t *testing.T) {
 		"body_template": "{}", "event": map[string]any{"event_type": "X", "event_time": 1, "event_id": 7},
 	})
 	require.Equal(t, "event.event_id", p.Errors[0].Field)
+	// An event that is no object is at fault as a whole.
+	p = acme.problem(http.StatusUnprocessableEntity, "event-invalid", http.MethodPost, "/preview",
+		`{"body_template": "{}", "event": ["RequestCreated"]}`, manage.ExpectInvalid, "1")
+	require.Equal(t, "event", p.Errors[0].Field)
 	p = acme.problem(http.StatusUnprocessableEntity, "event-invalid", http.MethodPost, "/preview", map[string]any{
 		"body_template": "{}", "trigger": "SomethingElse",
 	})

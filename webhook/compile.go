@@ -489,8 +489,11 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 			r := d.Retry.withDefaults()
 			h.retry = &r
 		}
-		if d.Concurrency < 0 || d.QueueSize < 0 {
-			fail("delivery", fmt.Errorf("%w: concurrency and queue_size must not be negative", ErrInvalidSettings))
+		if d.Concurrency < 0 {
+			fail("delivery.concurrency", fmt.Errorf("%w: concurrency %d is negative", ErrInvalidSettings, d.Concurrency))
+		}
+		if d.QueueSize < 0 {
+			fail("delivery.queue_size", fmt.Errorf("%w: queue_size %d is negative", ErrInvalidSettings, d.QueueSize))
 		}
 		if d.Concurrency > 0 {
 			h.concurrency = d.Concurrency

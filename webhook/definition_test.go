@@ -64,6 +64,12 @@ func TestAddRejectsBadDefinitions(t *testing.T) {
 		{"retry", func(w *webhook.Webhook) {
 			w.Delivery = &webhook.DeliverySettings{Retry: &webhook.RetryPolicy{Multiplier: 0.5}}
 		}, "delivery.retry", webhook.ErrInvalidSettings, 0, 0, "multiplier"},
+		{"concurrency", func(w *webhook.Webhook) {
+			w.Delivery = &webhook.DeliverySettings{Concurrency: -1}
+		}, "delivery.concurrency", webhook.ErrInvalidSettings, 0, 0, "concurrency -1"},
+		{"queue size", func(w *webhook.Webhook) {
+			w.Delivery = &webhook.DeliverySettings{QueueSize: -2}
+		}, "delivery.queue_size", webhook.ErrInvalidSettings, 0, 0, "queue_size -2"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -528,7 +528,9 @@ func (d *Dispatcher) deleteLocked(tenant, id string, version int64, seq uint64) 
 		d.toWake = append(d.toWake, key) // see syncNow
 	}
 	delete(d.resetHere, key)
-	d.removed.add(key, version, seq)
+	if t, ok := d.removed.versions[key]; !ok || newer(version, seq, t.version, t.seq) {
+		d.removed.add(key, version, seq) // a deletion applied twice keeps the later one
+	}
 	d.gen.Add(1)
 }
 

@@ -361,9 +361,18 @@ func (d *Dispatcher) changed(tenant, id, name string, version int64, action defs
 
 // load brings the store's latest changes into this instance, with rec
 // compiled as h (for each pair) so that what was checked at a write is
-// not compiled again.
+// not compiled again. The write is made once the store holds it: should
+// the store fail to say what changed since, this instance takes the
+// records written as they are, and the follower reads the rest later.
 func (d *Dispatcher) load(recs []defstore.Record, hooks []*hook) error {
-	err := d.syncNow(d.life)
+	if err := d.syncNow(d.life); err != nil {
+		d.cfg.logger.Warn("webhook: reading the definition store after a write; the write alone is loaded until the follower reads the rest", "error", err)
+		changes := make([]defstore.Change, len(recs))
+		for i, rec := range recs {
+			changes[i] = defstore.Change{Seq: rec.Seq, Tenant: rec.Tenant, ID: rec.ID, Version: rec.Version, Record: &recs[i]}
+		}
+		d.applyWritten(changes)
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for i, rec := range recs {
@@ -380,10 +389,20 @@ func (d *Dispatcher) load(recs []defstore.Record, hooks []*hook) error {
 			d.resizeQueue(h)
 		}
 	}
-	if err != nil {
-		return fmt.Errorf("webhook: stored, but not loaded yet (the follower will load it): %w", err)
-	}
 	return nil
+}
+
+// applyWritten applies changes this instance wrote and could not read
+// back from the store, as the follower applies those it reads: a
+// change older than what this instance holds is passed over, and the
+// follower, reading the same change later, passes it over in turn.
+func (d *Dispatcher) applyWritten(changes []defstore.Change) {
+	d.syncMu.Lock()
+	defer d.syncMu.Unlock()
+	for _, c := range changes {
+		d.apply(c)
+	}
+	d.settleLocked(d.life)
 }
 
 // syncNow reads the store's changes now, as the follower does. It then
@@ -395,6 +414,13 @@ func (d *Dispatcher) syncNow(ctx context.Context) error {
 	d.syncMu.Lock()
 	defer d.syncMu.Unlock()
 	err := d.syncLocked(ctx)
+	d.settleLocked(ctx)
+	return err
+}
+
+// settleLocked resets and wakes what the changes just applied left to
+// reset and wake (see syncNow). syncMu is held.
+func (d *Dispatcher) settleLocked(ctx context.Context) {
 	if len(d.toReset) > 0 {
 		// One bound for them all, ResetBreaker's: every other read of the
 		// store on this instance waits for syncMu meanwhile.
@@ -420,7 +446,6 @@ func (d *Dispatcher) syncNow(ctx context.Context) error {
 		cancel()
 		d.toWake = d.toWake[:0]
 	}
-	return err
 }
 
 // wakeRemoved has the engine run now the deliveries it holds for the
@@ -599,16 +624,33 @@ func (d *Dispatcher) remove(ctx context.Context, tenant, id string, version int6
 	if err := d.defs.Delete(ctx, tenant, id, version, actor); err != nil {
 		return d.storeError(tenant, Webhook{ID: id}, 0, err)
 	}
+	// The store numbered the deletion: its revision says which.
+	deletion := func() (defstore.Revision, bool) {
+		revs, err := d.defs.History(ctx, tenant, id, 1)
+		if err != nil || len(revs) != 1 || revs[0].Action != defstore.Deleted {
+			return defstore.Revision{}, false
+		}
+		return revs[0], true
+	}
 	if d.cfg.onChange != nil {
-		// The store numbered the deletion: its revision says which.
-		if revs, err := d.defs.History(ctx, tenant, id, 1); err == nil && len(revs) == 1 && revs[0].Action == defstore.Deleted {
-			d.cfg.onChange(revs[0])
+		if rev, ok := deletion(); ok {
+			d.cfg.onChange(rev)
 		} else {
 			d.changed(tenant, id, "", 0, defstore.Deleted, actor)
 		}
 	}
 	if err := d.syncNow(d.life); err != nil {
-		return fmt.Errorf("webhook: deleted, but not unloaded yet (the follower will): %w", err)
+		// Deleted all the same: unloaded here now, as load does a write.
+		deleted := version + 1
+		if version == defstore.AnyVersion {
+			rev, ok := deletion()
+			if !ok {
+				return fmt.Errorf("webhook: deleted, but not unloaded yet (the follower will): %w", err)
+			}
+			deleted = rev.Version
+		}
+		d.cfg.logger.Warn("webhook: reading the definition store after a deletion; the deletion alone is applied until the follower reads the rest", "error", err)
+		d.applyWritten([]defstore.Change{{Tenant: tenant, ID: id, Version: deleted, Deleted: true}})
 	}
 	return nil
 }
@@ -1093,6 +1135,7 @@ func (d *Dispatcher) redeliver(ctx context.Context, tenant, deliveryID string) e
 	if err != nil {
 		return err
 	}
+	d.catchUp(ctx, dl.Tenant, dl.WebhookID)
 	h := d.hookOf(dl.Tenant, dl.WebhookID)
 	if h == nil {
 		return d.putBack(ctx, dl, fmt.Errorf("webhook %q of dead letter %q: %w", dl.WebhookID, deliveryID, ErrNotFound))
@@ -1111,6 +1154,23 @@ func (d *Dispatcher) redeliver(ctx context.Context, tenant, deliveryID string) e
 // the dead letter and queues its delivery: should either fail, neither
 // happens, and the dead letter stays where it was.
 func (d *Dispatcher) redeliverTx(ctx context.Context, tenant, deliveryID string) error {
+	unloaded, err := d.redeliverInTx(ctx, tenant, deliveryID)
+	if unloaded != "" {
+		// Its webhook perhaps created on another instance a moment ago:
+		// the store is read outside the transaction, which a store of one
+		// connection could not serve meanwhile, and the dead letter,
+		// left where it was, taken again.
+		d.catchUp(ctx, tenant, unloaded)
+		if d.hookOf(tenant, unloaded) != nil {
+			_, err = d.redeliverInTx(ctx, tenant, deliveryID)
+		}
+	}
+	return err
+}
+
+// redeliverInTx is one try of redeliverTx; unloaded names the webhook of
+// the dead letter when this instance has not loaded it.
+func (d *Dispatcher) redeliverInTx(ctx context.Context, tenant, deliveryID string) (unloaded string, _ error) {
 	var del *delivery
 	var name string
 	err := d.txEngine.InTx(ctx, func(tx engine.Tx) error {
@@ -1129,6 +1189,7 @@ func (d *Dispatcher) redeliverTx(ctx context.Context, tenant, deliveryID string)
 		}
 		h := d.hookOf(dl.Tenant, dl.WebhookID)
 		if h == nil {
+			unloaded = dl.WebhookID
 			return fmt.Errorf("webhook %q of dead letter %q: %w", dl.WebhookID, deliveryID, ErrNotFound)
 		}
 		del, name = newDelivery(dl.DeliveryID, h, dl.Event, d.cfg.now()), h.def.Name
@@ -1138,7 +1199,7 @@ func (d *Dispatcher) redeliverTx(ctx context.Context, tenant, deliveryID string)
 	if err != nil && del != nil {
 		d.tel.endDelivery(ctx, del, name, Failed, err.Error())
 	}
-	return err
+	return unloaded, err
 }
 
 // tenantTxTaker is a TxStore that takes only a tenant's dead letter in tx
@@ -1208,6 +1269,7 @@ const wakeTimeout = 5 * time.Second
 // records actor as the reset's author. ctx, bounded by wakeTimeout and the
 // Dispatcher's life, bounds the store and the engine.
 func (d *Dispatcher) resetBreaker(ctx context.Context, tenant, id, actor string) error {
+	d.catchUp(ctx, tenant, id)
 	h := d.hookOf(tenant, id)
 	if h == nil {
 		return fmt.Errorf("webhook %q: %w", id, ErrNotFound)

@@ -269,6 +269,7 @@ func (t *Tenant) redeliverRange(ctx context.Context, webhookID string, since, un
 	if err != nil {
 		return out, err
 	}
+	t.d.catchUp(ctx, t.id, webhookID)
 	if t.d.hookOf(t.id, webhookID) == nil {
 		return out, fmt.Errorf("webhook %q: %w", webhookID, ErrNotFound)
 	}

@@ -177,6 +177,10 @@ func (t *Tenant) Summaries(ctx context.Context, ids []string) ([]Summary, error)
 	for i, id := range ids {
 		var ok bool
 		if out[i], ok = t.d.summaryOf(t.id, id); !ok {
+			t.d.catchUp(ctx, t.id, id)
+			out[i], ok = t.d.summaryOf(t.id, id)
+		}
+		if !ok {
 			return nil, fmt.Errorf("webhook %q: %w", id, ErrNotFound)
 		}
 	}

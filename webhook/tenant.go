@@ -396,13 +396,25 @@ func (t *Tenant) Recover(ctx context.Context, webhookID string, since time.Time)
 }
 
 // Breaker returns the state of the circuit breaker of the tenant's
-// webhook id, as this instance sees it: each instance keeps its own.
+// webhook id, as this instance sees it: each instance keeps its own. A
+// webhook this instance has not loaded yet is looked for in the
+// definition store first, as Get finds it there. One whose stored
+// definition does not compile on this instance has no breaker here:
+// BreakerDisabled, as Summaries says.
 func (t *Tenant) Breaker(id string) (BreakerState, error) {
-	h := t.d.hookOf(t.id, id)
-	if h == nil {
+	ctx, cancel := context.WithTimeout(t.d.life, wakeTimeout)
+	defer cancel()
+	t.d.catchUp(ctx, t.id, id)
+	if !validID(id) || checkTenant(t.id) != nil {
 		return "", fmt.Errorf("webhook %q: %w", id, ErrNotFound)
 	}
-	if h.breaker == nil {
+	h, loaded, _, _ := t.d.lookup(queueKey(t.id, id))
+	switch {
+	case h == nil && loaded > 0:
+		return BreakerDisabled, nil // stored, and not compiled here
+	case h == nil:
+		return "", fmt.Errorf("webhook %q: %w", id, ErrNotFound)
+	case h.breaker == nil:
 		return BreakerDisabled, nil
 	}
 	return BreakerState(h.breaker.State().String()), nil
@@ -415,7 +427,9 @@ func (t *Tenant) ResetBreaker(id string) error {
 
 // ResetBreakerBy is ResetBreaker on behalf of actor, whom a store that
 // records resets (defstore.Resetter) names as the reset revision's author
-// and the definition's UpdatedBy, as Update does; ctx bounds it too.
+// and the definition's UpdatedBy, as Update does; ctx bounds it too. A
+// webhook this instance has not loaded yet is looked for in the
+// definition store first.
 func (t *Tenant) ResetBreakerBy(ctx context.Context, id, actor string) error {
 	if err := checkTenant(t.id); err != nil {
 		return err
@@ -447,6 +461,29 @@ func (t *Tenant) EventTypes() []EventType {
 		out = append(out, et)
 	}
 	return out
+}
+
+// catchUp has this instance read the definition store's changes now when
+// it has not loaded the tenant's webhook id and the store has it: one
+// created on another instance a moment ago, which the follower has not
+// read yet (its notification lost, or still on its way). Every operation
+// on a webhook that Get finds in the store then finds it too, on any
+// instance. A webhook this instance knows costs nothing, and one the
+// store does not have a read of it.
+func (d *Dispatcher) catchUp(ctx context.Context, tenant, id string) {
+	if !validID(id) || checkTenant(tenant) != nil {
+		return
+	}
+	d.mu.RLock()
+	_, known := d.byKey[queueKey(tenant, id)]
+	d.mu.RUnlock()
+	if known {
+		return
+	}
+	if _, err := d.defs.Get(ctx, tenant, id); err != nil {
+		return // not stored (or the store failed): not found, as before
+	}
+	_ = d.syncNow(ctx) // a failed read leaves it not found, as before
 }
 
 func sortedTriggers(m map[event.Trigger]*event.Schema) []event.Trigger {
