@@ -704,8 +704,20 @@ func (c *config) checkURLPolicy(u *url.URL, p *DefinitionURLPolicy) error {
 
 // checkRedirect returns the redirect policy of a webhook's own client: at
 // most maxHops hops, each to a URL the webhook's URL policy p accepts.
-func (c *config) checkRedirect(maxHops int, p *DefinitionURLPolicy) func(*http.Request, []*http.Request) error {
-	return netguard.CheckRedirect(maxHops, func(u *url.URL) error { return c.checkURLPolicy(u, p) })
+// With secretBody, a hop to another host that would send the body again
+// (after a 307 or 308) is not followed: the hop drops the headers'
+// credentials, and the body's secrets must not reach that host instead.
+func (c *config) checkRedirect(maxHops int, p *DefinitionURLPolicy, secretBody bool) func(*http.Request, []*http.Request) error {
+	follow := netguard.CheckRedirect(maxHops, func(u *url.URL) error { return c.checkURLPolicy(u, p) })
+	if !secretBody {
+		return follow
+	}
+	return func(req *http.Request, via []*http.Request) error {
+		if len(via) > 0 && req.Body != nil && req.Body != http.NoBody && !strings.EqualFold(req.URL.Host, via[0].URL.Host) {
+			return http.ErrUseLastResponse
+		}
+		return follow(req, via)
+	}
 }
 
 // checkDefinitionPolicy refuses a definition's URL policy that asks for

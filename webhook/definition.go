@@ -235,8 +235,10 @@ type DeliverySettings struct {
 	// definition name it; a hop refused so leaves its 3xx as the answer. A
 	// hop to another host (or port) is sent without the definition's
 	// headers and without the webhook-id, webhook-timestamp and
-	// webhook-signature headers. It applies to the Dispatcher's own HTTP
-	// client only (see WithHTTPClient).
+	// webhook-signature headers; a webhook whose body holds Secrets does
+	// not follow a hop to another host that would send the body again
+	// (307, 308). It applies to the Dispatcher's own HTTP client only (see
+	// WithHTTPClient).
 	MaxRedirects int `json:"max_redirects,omitempty"`
 }
 

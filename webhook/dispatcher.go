@@ -495,12 +495,12 @@ func (d *Dispatcher) storeError(tenant string, w Webhook, limit int, err error) 
 func (d *Dispatcher) compile(w Webhook) (*hook, DefinitionErrors) {
 	h, errs := d.cfg.compile(w)
 	if h != nil && h.maxRedirect > 0 && d.cfg.client == nil {
-		h.client = &http.Client{Transport: d.client.Transport, CheckRedirect: d.cfg.checkRedirect(h.maxRedirect, w.URLPolicy)}
+		h.client = &http.Client{Transport: d.client.Transport, CheckRedirect: d.cfg.checkRedirect(h.maxRedirect, w.URLPolicy, h.secrets != nil)}
 	}
 	if h != nil && h.tls != nil {
 		checkRedirect := d.client.CheckRedirect
 		if d.cfg.client == nil {
-			checkRedirect = d.cfg.checkRedirect(h.maxRedirect, w.URLPolicy)
+			checkRedirect = d.cfg.checkRedirect(h.maxRedirect, w.URLPolicy, h.secrets != nil)
 		}
 		c, err := tlsClient(d.client, h.tls, h.def.TLS.CACertificates, checkRedirect)
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -321,4 +322,51 @@ func TestBreakerHooksChain(t *testing.T) {
 		return len(heard) == 2
 	}, 5*time.Second, time.Millisecond)
 	require.Equal(t, []string{"pager:open", "audit:open"}, heard)
+}
+
+// A body that carries secrets does not follow a redirect to another host
+// that would send it again (307, 308): the headers' credentials are
+// dropped on such a hop, and the body's must not go in their place. A
+// redirect on the same host, or one that turns the request into a GET
+// without a body, is followed as the webhook allows.
+func TestRedirectsKeepBodySecretsOnTheirHost(t *testing.T) {
+	const key = "R0UT1NG-KEY-0123456789"
+	elsewhere := newReceiver(t, nil)
+	target := newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/away":
+			http.Redirect(w, r, elsewhere.URL+"/landed", http.StatusTemporaryRedirect)
+		case "/away-permanently":
+			http.Redirect(w, r, elsewhere.URL+"/landed", http.StatusPermanentRedirect)
+		case "/here":
+			http.Redirect(w, r, "/landed", http.StatusTemporaryRedirect)
+		case "/away-as-get":
+			http.Redirect(w, r, elsewhere.URL+"/got", http.StatusSeeOther)
+		}
+	})
+	d, invs := newDispatcher(t)
+	for _, path := range []string{"/away", "/away-permanently", "/here", "/away-as-get"} {
+		w := torqLike(target.URL + path)
+		w.Name = strings.TrimPrefix(path, "/")
+		w.BodyTemplate = `{"routing_key":"{{secrets.key}}"}`
+		w.Secrets = map[string]string{"key": key}
+		w.Delivery = &webhook.DeliverySettings{MaxRedirects: 2}
+		_, err := d.Add(w)
+		require.NoError(t, err)
+	}
+	_, err := d.Publish(context.Background(), mock(t, accessrequest.Created))
+	require.NoError(t, err)
+	byName := map[string]webhook.Invocation{}
+	for _, inv := range waitFinal(t, invs, 4) {
+		byName[inv.WebhookName] = inv
+	}
+	require.Equal(t, "status 307 Temporary Redirect", byName["away"].Reason)
+	require.Equal(t, "status 308 Permanent Redirect", byName["away-permanently"].Reason)
+	require.Equal(t, webhook.Delivered, byName["here"].Outcome, byName["here"].Reason)
+	require.Equal(t, webhook.Delivered, byName["away-as-get"].Outcome, byName["away-as-get"].Reason)
+	for _, r := range elsewhere.got() {
+		require.NotContains(t, r.body, key, "%s %s", r.method, r.path)
+		require.Equal(t, "/got", r.path)
+	}
+	require.Len(t, elsewhere.got(), 1)
 }
