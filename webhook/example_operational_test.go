@@ -23,7 +23,9 @@ func ExampleWithOperationalEvents() {
 		webhook.WithURLPolicy(webhook.URLPolicy{AllowHTTP: true, AllowCustomPorts: true}),
 		webhook.WithAllowedTargets("127.0.0.1"),
 		webhook.WithRetryPolicy(webhook.RetryPolicy{MaxAttempts: 1}),
-		webhook.WithConcurrency(1), // one attempt at a time, for the output's order
+		// One delivery at a time, recorded and dead-lettered before the
+		// next starts, for the output's order and counts.
+		webhook.WithWorkers(1),
 		webhook.WithOperationalEvents(webhook.OperationalSettings{
 			FailureThreshold: 3,
 			Hook:             func(ev operational.Event) { told = append(told, ev) },
