@@ -77,7 +77,8 @@ func latest(ms []migration) int {
 // the events of batches and webhook definitions. It
 // applies only what is missing, so running it again is harmless, and
 // concurrent calls from several processes wait for each other on an
-// advisory lock.
+// advisory lock. It works on one connection of pool, held until it
+// returns, so a pool of one connection is enough.
 //
 // Nothing applies migrations implicitly: call Migrate at deploy time, or
 // from the service before New, which fails with ErrNotMigrated on a
@@ -98,7 +99,10 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
 		_, _ = conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", int64(migrateLockKey))
 	}()
 
-	if err := migrateRiver(ctx, riverpgxv5.New(pool)); err != nil {
+	// River's steps go on the connection that holds the lock: one taken
+	// from the pool besides would wait for ever on a pool of one, or on
+	// one whose other connections wait for this lock.
+	if err := migrateRiverOn(ctx, conn.Conn()); err != nil {
 		return err
 	}
 	ms, err := migrations("postgres")
@@ -180,6 +184,32 @@ func migrateRiver[TTx any](ctx context.Context, driver riverdriver.Driver[TTx]) 
 		return fmt.Errorf("riverengine: migrate: River's migrations: %w", err)
 	}
 	return nil
+}
+
+// migrateRiverOn applies River's missing migrations on conn, each in a
+// transaction of its own, as River's Migrate does: a step may need the one
+// before committed (an enum value a function uses).
+func migrateRiverOn(ctx context.Context, conn *pgx.Conn) error {
+	migrator, err := rivermigrate.New(riverpgxv5.New(nil), nil)
+	if err != nil {
+		return fmt.Errorf("riverengine: migrate: %w", err)
+	}
+	for {
+		var applied int
+		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+			res, err := migrator.MigrateTx(ctx, tx, rivermigrate.DirectionUp, &rivermigrate.MigrateOpts{MaxSteps: 1})
+			if err == nil {
+				applied = len(res.Versions)
+			}
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("riverengine: migrate: River's migrations: %w", err)
+		}
+		if applied == 0 {
+			return nil
+		}
+	}
 }
 
 // checkRiver fails with ErrNotMigrated when River's migrations are not all
