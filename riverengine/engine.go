@@ -451,8 +451,9 @@ func (e *Engine) Start(r engine.Runner) error {
 // first that the jobs refer to, rather than in every job; on SQLite with
 // the engine's own statement, prepared once, writing the rows River's
 // insert would. The transaction is tx, the caller's own (a pgx.Tx on
-// PostgreSQL, a *sql.Tx on SQLite, as given to
-// webhook.Dispatcher.PublishTx), or else one shared with the batches of
+// PostgreSQL, a *sql.Tx on SQLite, of the engine's *sql.DB or of another
+// handle on the same file, as given to webhook.Dispatcher.PublishTx), or
+// else one shared with the batches of
 // concurrent calls without a tx (group commit; on PostgreSQL their jobs
 // in one statement). Such a call returns once its own jobs are committed
 // or refused: a batch the database refuses fails alone, the others of its
