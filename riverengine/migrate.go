@@ -134,34 +134,69 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
 
 // MigrateSQLite is Migrate for the embedded option: it brings a SQLite
 // database, opened with a pure-Go driver such as modernc.org/sqlite, up to
-// date with River's SQLite migrations and Outhook's tables. Run it from one
-// process at a time.
+// date with River's SQLite migrations and Outhook's tables. Each step is a
+// transaction that holds SQLite's write lock from its first statement and
+// only then reads whether the step is applied: concurrent calls, of one
+// process or of several (an old and a new process during a restart), take
+// turns (waiting up to the busy timeout the database was opened with) and
+// never apply a step twice. It needs one connection of db.
 func MigrateSQLite(ctx context.Context, db *sql.DB) error {
-	if err := migrateRiver(ctx, riversqlite.New(db)); err != nil {
-		return err
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS outhook_migration (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)`); err != nil {
+		return fmt.Errorf("riverengine: migrate: %w", err)
+	}
+	migrator, err := rivermigrate.New(riversqlite.New(db), nil)
+	if err != nil {
+		return fmt.Errorf("riverengine: migrate: %w", err)
+	}
+	for {
+		var applied int
+		err := sqliteStep(ctx, db, func(tx *sql.Tx) error {
+			//lint:ignore SA1019 one step per transaction, as River's Migrate takes them
+			res, err := migrator.MigrateTx(ctx, tx, rivermigrate.DirectionUp, &rivermigrate.MigrateOpts{MaxSteps: 1})
+			if err == nil {
+				applied = len(res.Versions)
+			}
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("riverengine: migrate: River's migrations: %w", err)
+		}
+		if applied == 0 {
+			break
+		}
 	}
 	ms, err := migrations("sqlite")
 	if err != nil {
 		return err
 	}
-	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS outhook_migration (
-		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)`); err != nil {
-		return fmt.Errorf("riverengine: migrate: %w", err)
-	}
 	for _, m := range ms {
-		if err := applySQLite(ctx, db, m); err != nil {
+		if err := sqliteStep(ctx, db, func(tx *sql.Tx) error { return applySQLite(ctx, tx, m) }); err != nil {
 			return fmt.Errorf("riverengine: migrate: %s: %w", m.name, err)
 		}
 	}
 	return nil
 }
 
-func applySQLite(ctx context.Context, db *sql.DB, m migration) error {
+// sqliteStep runs fn in a transaction that holds SQLite's write lock from
+// its start: its first statement writes (nothing), so that what fn reads
+// is not a snapshot from before another migration's commit.
+func sqliteStep(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = tx.Rollback() }()
+	if _, err := tx.ExecContext(ctx, "UPDATE outhook_migration SET version = version WHERE 0"); err != nil {
+		return fmt.Errorf("taking the write lock: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func applySQLite(ctx context.Context, tx *sql.Tx, m migration) error {
 	var n int
 	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM outhook_migration WHERE version = ?", m.version).Scan(&n); err != nil || n > 0 {
 		return err
@@ -169,21 +204,8 @@ func applySQLite(ctx context.Context, db *sql.DB, m migration) error {
 	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, "INSERT INTO outhook_migration (version, name) VALUES (?, ?)", m.version, m.name); err != nil {
-		return err
-	}
-	return tx.Commit()
-}
-
-func migrateRiver[TTx any](ctx context.Context, driver riverdriver.Driver[TTx]) error {
-	migrator, err := rivermigrate.New(driver, nil)
-	if err != nil {
-		return fmt.Errorf("riverengine: migrate: %w", err)
-	}
-	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-		return fmt.Errorf("riverengine: migrate: River's migrations: %w", err)
-	}
-	return nil
+	_, err := tx.ExecContext(ctx, "INSERT INTO outhook_migration (version, name) VALUES (?, ?)", m.version, m.name)
+	return err
 }
 
 // migrateRiverOn applies River's missing migrations on conn, each in a
@@ -197,6 +219,7 @@ func migrateRiverOn(ctx context.Context, conn *pgx.Conn) error {
 	for {
 		var applied int
 		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+			//lint:ignore SA1019 one step per transaction, as River's Migrate takes them
 			res, err := migrator.MigrateTx(ctx, tx, rivermigrate.DirectionUp, &rivermigrate.MigrateOpts{MaxSteps: 1})
 			if err == nil {
 				applied = len(res.Versions)

@@ -2,6 +2,8 @@ package riverengine_test
 
 import (
 	"context"
+	"database/sql"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -51,5 +53,36 @@ func TestMigrateOnASmallPool(t *testing.T) {
 			require.NoError(t, err, "the database is migrated")
 			require.NoError(t, eng.Close(context.Background()))
 		})
+	}
+}
+
+// Processes starting together on one SQLite file (an old and a new one
+// during a restart) migrate it at once: every call succeeds, no step is
+// applied twice, and the engine starts on the result.
+func TestMigrateSQLiteConcurrently(t *testing.T) {
+	for round := range 4 {
+		path := filepath.Join(t.TempDir(), "outhook.db")
+		// One handle per "process", two callers on one of them.
+		a, b := openSQLite(t, path), openSQLite(t, path)
+		callers := []*sql.DB{a, b, a}
+		errs := make([]error, len(callers))
+		var wg sync.WaitGroup
+		for i, db := range callers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = riverengine.MigrateSQLite(context.Background(), db)
+			}()
+		}
+		wg.Wait()
+		for i, err := range errs {
+			require.NoError(t, err, "round %d, caller %d", round, i)
+		}
+		var steps, distinct int
+		require.NoError(t, a.QueryRow("SELECT count(*), count(DISTINCT version) FROM outhook_migration").Scan(&steps, &distinct))
+		require.Equal(t, distinct, steps)
+		eng, err := riverengine.NewSQLite(context.Background(), b, riverengine.WithPublishOnly())
+		require.NoError(t, err, "the database is migrated")
+		require.NoError(t, eng.Close(context.Background()))
 	}
 }
