@@ -564,7 +564,7 @@ func (s *pgStore) takeDeadLetter(ctx context.Context, tx any, tenant *string, de
 }
 
 func (s *pgStore) prune(ctx context.Context, before time.Time) (int64, error) {
-	return s.exec(ctx, "DELETE FROM outhook_invocation WHERE started_at < $1", before)
+	return s.exec(ctx, "DELETE FROM outhook_invocation WHERE started_at < $1", pgBound(before))
 }
 
 // sqliteStore is the SQLite backend.
