@@ -262,6 +262,12 @@ func WithLogger(l *slog.Logger) Option {
 //     goes to the back of its key's line; on SQLite it goes at once. A
 //     dead letter redelivered goes to the back of its key's line, as one
 //     published then would.
+//   - RateLimit, like the circuit breaker, holds on each instance: each
+//     Dispatcher keeps its own limiter, so an endpoint may get the limit
+//     from every instance working. For an endpoint's published limit,
+//     give each instance its share. A delivery one instance's limiter
+//     holds is snoozed, and whichever instance fetches it next goes by
+//     its own limiter.
 //   - QueueSize does not apply, nor does the Dispatcher's queue policy:
 //     Enqueue neither blocks nor fails with a *webhook.QueueFullError. The
 //     in-memory bound keeps memory and a publisher's lead in check; here
