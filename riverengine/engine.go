@@ -204,7 +204,11 @@ func WithLogger(l *slog.Logger) Option {
 // only the removals made through it since it started, and takes the
 // webhook of an older one for one not loaded yet. The body, and a
 // templated URL and header values, are rendered on each instance that
-// attempts the delivery, from the definition it has.
+// attempts the delivery, from the definition it has. A retry keeps the
+// definition, and the body, of its delivery's first attempt (as with the
+// in-memory engine) only when the instance that made that attempt runs it
+// and still holds the delivery; a retry that another instance fetches, or
+// that runs after a restart, goes by the definition in effect then.
 //
 // Retries follow the webhook's retry policy: an attempt that failed is a
 // River job error, scheduled when the policy says; a delivery held back by
