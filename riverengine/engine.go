@@ -113,7 +113,14 @@ func WithWorkers(n int) Option {
 
 // WithQueue puts the engine's jobs in the River queue name, so that
 // services with different webhooks can share a database: an instance only
-// works its own queue. Default DefaultQueue.
+// works (and Erase and WakeHeld only touch) its own queue. Only the jobs
+// are apart: invocation records, dead letters, erasures, summaries and
+// the DefinitionStore's definitions live in tables every engine on the
+// database shares, whatever its queue, so a service sees another's of the
+// same tenant id, retention and erasure delete them, and a Dispatcher
+// following the DefinitionStore delivers the other's webhooks. Services
+// that must stay apart each take a schema (search_path) or a database of
+// their own. Default DefaultQueue.
 func WithQueue(name string) Option {
 	return optionFunc(func(c *config) {
 		if name != "" {
