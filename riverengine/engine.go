@@ -487,8 +487,11 @@ func (e *Engine) Start(r engine.Runner) error {
 // refuses a delivery for want of it (see Engine on queue bounds). A
 // database error is an *EnqueueError, and none of the batch is queued
 // unless it wraps ErrOutcomeUnknown; a
-// transaction of another database is refused with an error wrapping
-// engine.ErrTxUnsupported and ErrWrongDatabase. After Close, and when
+// transaction of another kind of database (a *sql.Tx on PostgreSQL, a
+// pgx.Tx on SQLite) is refused with an error wrapping
+// engine.ErrTxUnsupported and ErrWrongDatabase. Which database a
+// transaction of the right kind is on is not checked: one on another
+// database puts the jobs there, where this engine never runs them. After Close, and when
 // Close comes before its group is taken, it returns engine.ErrClosed, and
 // none of the batch is queued.
 func (e *Engine) Enqueue(ctx context.Context, tx engine.Tx, batch []*engine.Delivery) error {
