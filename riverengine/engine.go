@@ -133,7 +133,10 @@ func WithQueue(name string) Option {
 // takes its instance for dead and makes it available again, so that
 // another instance delivers it (the receiver may then get it twice, with
 // the same webhook-id); an attempt still running by then is cancelled. It
-// must exceed the longest webhook timeout. Default DefaultRescueAfter.
+// must exceed the longest webhook timeout: a cancelled attempt counts for
+// nothing and is made again at once, so a delivery whose attempts all run
+// past it never ends (the engine logs a warning through WithLogger's
+// logger at each). Default DefaultRescueAfter.
 func WithRescueAfter(d time.Duration) Option {
 	return optionFunc(func(c *config) {
 		if d > 0 {
