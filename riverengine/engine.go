@@ -113,7 +113,14 @@ func WithWorkers(n int) Option {
 
 // WithQueue puts the engine's jobs in the River queue name, so that
 // services with different webhooks can share a database: an instance only
-// works its own queue. Default DefaultQueue.
+// works (and Erase and WakeHeld only touch) its own queue. Only the jobs
+// are apart: invocation records, dead letters, erasures, summaries and
+// the DefinitionStore's definitions live in tables every engine on the
+// database shares, whatever its queue, so a service sees another's of the
+// same tenant id, retention and erasure delete them, and a Dispatcher
+// following the DefinitionStore delivers the other's webhooks. Services
+// that must stay apart each take a schema (search_path) or a database of
+// their own. Default DefaultQueue.
 func WithQueue(name string) Option {
 	return optionFunc(func(c *config) {
 		if name != "" {
@@ -126,7 +133,10 @@ func WithQueue(name string) Option {
 // takes its instance for dead and makes it available again, so that
 // another instance delivers it (the receiver may then get it twice, with
 // the same webhook-id); an attempt still running by then is cancelled. It
-// must exceed the longest webhook timeout. Default DefaultRescueAfter.
+// must exceed the longest webhook timeout: a cancelled attempt counts for
+// nothing and is made again at once, so a delivery whose attempts all run
+// past it never ends (the engine logs a warning through WithLogger's
+// logger at each). Default DefaultRescueAfter.
 func WithRescueAfter(d time.Duration) Option {
 	return optionFunc(func(c *config) {
 		if d > 0 {
@@ -204,7 +214,11 @@ func WithLogger(l *slog.Logger) Option {
 // only the removals made through it since it started, and takes the
 // webhook of an older one for one not loaded yet. The body, and a
 // templated URL and header values, are rendered on each instance that
-// attempts the delivery, from the definition it has.
+// attempts the delivery, from the definition it has. A retry keeps the
+// definition, and the body, of its delivery's first attempt (as with the
+// in-memory engine) only when the instance that made that attempt runs it
+// and still holds the delivery; a retry that another instance fetches, or
+// that runs after a restart, goes by the definition in effect then.
 //
 // Retries follow the webhook's retry policy: an attempt that failed is a
 // River job error, scheduled when the policy says; a delivery held back by
@@ -262,6 +276,12 @@ func WithLogger(l *slog.Logger) Option {
 //     goes to the back of its key's line; on SQLite it goes at once. A
 //     dead letter redelivered goes to the back of its key's line, as one
 //     published then would.
+//   - RateLimit, like the circuit breaker, holds on each instance: each
+//     Dispatcher keeps its own limiter, so an endpoint may get the limit
+//     from every instance working. For an endpoint's published limit,
+//     give each instance its share. A delivery one instance's limiter
+//     holds is snoozed, and whichever instance fetches it next goes by
+//     its own limiter.
 //   - QueueSize does not apply, nor does the Dispatcher's queue policy:
 //     Enqueue neither blocks nor fails with a *webhook.QueueFullError. The
 //     in-memory bound keeps memory and a publisher's lead in check; here
@@ -451,8 +471,9 @@ func (e *Engine) Start(r engine.Runner) error {
 // first that the jobs refer to, rather than in every job; on SQLite with
 // the engine's own statement, prepared once, writing the rows River's
 // insert would. The transaction is tx, the caller's own (a pgx.Tx on
-// PostgreSQL, a *sql.Tx on SQLite, as given to
-// webhook.Dispatcher.PublishTx), or else one shared with the batches of
+// PostgreSQL, a *sql.Tx on SQLite, of the engine's *sql.DB or of another
+// handle on the same file, as given to webhook.Dispatcher.PublishTx), or
+// else one shared with the batches of
 // concurrent calls without a tx (group commit; on PostgreSQL their jobs
 // in one statement). Such a call returns once its own jobs are committed
 // or refused: a batch the database refuses fails alone, the others of its
@@ -469,8 +490,11 @@ func (e *Engine) Start(r engine.Runner) error {
 // refuses a delivery for want of it (see Engine on queue bounds). A
 // database error is an *EnqueueError, and none of the batch is queued
 // unless it wraps ErrOutcomeUnknown; a
-// transaction of another database is refused with an error wrapping
-// engine.ErrTxUnsupported and ErrWrongDatabase. After Close, and when
+// transaction of another kind of database (a *sql.Tx on PostgreSQL, a
+// pgx.Tx on SQLite) is refused with an error wrapping
+// engine.ErrTxUnsupported and ErrWrongDatabase. Which database a
+// transaction of the right kind is on is not checked: one on another
+// database puts the jobs there, where this engine never runs them. After Close, and when
 // Close comes before its group is taken, it returns engine.ErrClosed, and
 // none of the batch is queued.
 func (e *Engine) Enqueue(ctx context.Context, tx engine.Tx, batch []*engine.Delivery) error {

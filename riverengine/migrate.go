@@ -77,7 +77,8 @@ func latest(ms []migration) int {
 // the events of batches and webhook definitions. It
 // applies only what is missing, so running it again is harmless, and
 // concurrent calls from several processes wait for each other on an
-// advisory lock.
+// advisory lock. It works on one connection of pool, held until it
+// returns, so a pool of one connection is enough.
 //
 // Nothing applies migrations implicitly: call Migrate at deploy time, or
 // from the service before New, which fails with ErrNotMigrated on a
@@ -98,7 +99,10 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
 		_, _ = conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", int64(migrateLockKey))
 	}()
 
-	if err := migrateRiver(ctx, riverpgxv5.New(pool)); err != nil {
+	// River's steps go on the connection that holds the lock: one taken
+	// from the pool besides would wait for ever on a pool of one, or on
+	// one whose other connections wait for this lock.
+	if err := migrateRiverOn(ctx, conn.Conn()); err != nil {
 		return err
 	}
 	ms, err := migrations("postgres")
@@ -130,34 +134,69 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
 
 // MigrateSQLite is Migrate for the embedded option: it brings a SQLite
 // database, opened with a pure-Go driver such as modernc.org/sqlite, up to
-// date with River's SQLite migrations and Outhook's tables. Run it from one
-// process at a time.
+// date with River's SQLite migrations and Outhook's tables. Each step is a
+// transaction that holds SQLite's write lock from its first statement and
+// only then reads whether the step is applied: concurrent calls, of one
+// process or of several (an old and a new process during a restart), take
+// turns (waiting up to the busy timeout the database was opened with) and
+// never apply a step twice. It needs one connection of db.
 func MigrateSQLite(ctx context.Context, db *sql.DB) error {
-	if err := migrateRiver(ctx, riversqlite.New(db)); err != nil {
-		return err
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS outhook_migration (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)`); err != nil {
+		return fmt.Errorf("riverengine: migrate: %w", err)
+	}
+	migrator, err := rivermigrate.New(riversqlite.New(db), nil)
+	if err != nil {
+		return fmt.Errorf("riverengine: migrate: %w", err)
+	}
+	for {
+		var applied int
+		err := sqliteStep(ctx, db, func(tx *sql.Tx) error {
+			//lint:ignore SA1019 one step per transaction, as River's Migrate takes them
+			res, err := migrator.MigrateTx(ctx, tx, rivermigrate.DirectionUp, &rivermigrate.MigrateOpts{MaxSteps: 1})
+			if err == nil {
+				applied = len(res.Versions)
+			}
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("riverengine: migrate: River's migrations: %w", err)
+		}
+		if applied == 0 {
+			break
+		}
 	}
 	ms, err := migrations("sqlite")
 	if err != nil {
 		return err
 	}
-	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS outhook_migration (
-		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)`); err != nil {
-		return fmt.Errorf("riverengine: migrate: %w", err)
-	}
 	for _, m := range ms {
-		if err := applySQLite(ctx, db, m); err != nil {
+		if err := sqliteStep(ctx, db, func(tx *sql.Tx) error { return applySQLite(ctx, tx, m) }); err != nil {
 			return fmt.Errorf("riverengine: migrate: %s: %w", m.name, err)
 		}
 	}
 	return nil
 }
 
-func applySQLite(ctx context.Context, db *sql.DB, m migration) error {
+// sqliteStep runs fn in a transaction that holds SQLite's write lock from
+// its start: its first statement writes (nothing), so that what fn reads
+// is not a snapshot from before another migration's commit.
+func sqliteStep(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = tx.Rollback() }()
+	if _, err := tx.ExecContext(ctx, "UPDATE outhook_migration SET version = version WHERE 0"); err != nil {
+		return fmt.Errorf("taking the write lock: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func applySQLite(ctx context.Context, tx *sql.Tx, m migration) error {
 	var n int
 	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM outhook_migration WHERE version = ?", m.version).Scan(&n); err != nil || n > 0 {
 		return err
@@ -165,21 +204,35 @@ func applySQLite(ctx context.Context, db *sql.DB, m migration) error {
 	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, "INSERT INTO outhook_migration (version, name) VALUES (?, ?)", m.version, m.name); err != nil {
-		return err
-	}
-	return tx.Commit()
+	_, err := tx.ExecContext(ctx, "INSERT INTO outhook_migration (version, name) VALUES (?, ?)", m.version, m.name)
+	return err
 }
 
-func migrateRiver[TTx any](ctx context.Context, driver riverdriver.Driver[TTx]) error {
-	migrator, err := rivermigrate.New(driver, nil)
+// migrateRiverOn applies River's missing migrations on conn, each in a
+// transaction of its own, as River's Migrate does: a step may need the one
+// before committed (an enum value a function uses).
+func migrateRiverOn(ctx context.Context, conn *pgx.Conn) error {
+	migrator, err := rivermigrate.New(riverpgxv5.New(nil), nil)
 	if err != nil {
 		return fmt.Errorf("riverengine: migrate: %w", err)
 	}
-	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-		return fmt.Errorf("riverengine: migrate: River's migrations: %w", err)
+	for {
+		var applied int
+		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+			//lint:ignore SA1019 one step per transaction, as River's Migrate takes them
+			res, err := migrator.MigrateTx(ctx, tx, rivermigrate.DirectionUp, &rivermigrate.MigrateOpts{MaxSteps: 1})
+			if err == nil {
+				applied = len(res.Versions)
+			}
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("riverengine: migrate: River's migrations: %w", err)
+		}
+		if applied == 0 {
+			return nil
+		}
 	}
-	return nil
 }
 
 // checkRiver fails with ErrNotMigrated when River's migrations are not all

@@ -16,7 +16,9 @@ import (
 // the larger of 4 and the number of CPUs, is far below it with the
 // default 100 workers (35); set pool_max_conns in the URL, or
 // pgxpool.Config.MaxConns. New logs a warning through WithLogger's logger
-// when the pool is smaller.
+// when the pool is smaller. A Dispatcher following the engine's
+// DefinitionStore holds one more for as long as it runs, to listen for
+// changes (DefinitionStore.Subscribe): add it.
 func PoolConns(workers int) int32 { return int32(10 + workers/4) }
 
 // poolCheckEvery is how often a working instance on PostgreSQL looks at

@@ -555,7 +555,10 @@ func (q *sqliteQueue) insert(ctx context.Context, tx any, batch []deliveryArgs, 
 		p.jobs[i] = string(b)
 	}
 	if t, _ := tx.(*sql.Tx); t != nil {
-		return 0, q.insertMany(ctx, t, p, q.notified.due(time.Now()))
+		// The caller's transaction may be of another *sql.DB on the same
+		// file (an application's own, with more connections), which a
+		// statement prepared on db cannot run in.
+		return 0, q.insertMany(ctx, t, p, q.notified.due(time.Now()), false)
 	}
 	return 0, q.inserts.write(ctx, q, p)
 }
@@ -599,7 +602,7 @@ func (q *sqliteQueue) writeGroup(ctx context.Context, conn *sql.Conn, group []*p
 				return err
 			}
 			for i, p := range group {
-				if err := q.insertMany(ctx, tx, p, notify && i == len(group)-1); err != nil {
+				if err := q.insertMany(ctx, tx, p, notify && i == len(group)-1, true); err != nil {
 					_ = tx.Rollback()
 					return err
 				}
@@ -619,15 +622,25 @@ func (q *sqliteQueue) writeGroup(ctx context.Context, conn *sql.Conn, group []*p
 }
 
 // insertMany inserts in tx the jobs of p, each ordered one's row in its
-// line after it, and the queue's notification when notify is set.
-func (q *sqliteQueue) insertMany(ctx context.Context, tx *sql.Tx, p *pendingInsert, notify bool) error {
+// line after it, and the queue's notification when notify is set. ours
+// says tx is of q's db, where the insert is prepared; otherwise it is
+// sent as text, which a connection of ReuseStatements prepares once.
+func (q *sqliteQueue) insertMany(ctx context.Context, tx *sql.Tx, p *pendingInsert, notify, ours bool) error {
 	if !handInsertSQLite {
 		return q.insertWithRiver(ctx, tx, p.batch, p.opts)
 	}
-	insert := tx.StmtContext(ctx, q.insertJob)
+	insert := func(job string) (sql.Result, error) {
+		return tx.ExecContext(ctx, sqliteInsertJob, job, JobKind, p.opts.MaxAttempts, p.opts.Queue)
+	}
+	if ours {
+		stmt := tx.StmtContext(ctx, q.insertJob)
+		insert = func(job string) (sql.Result, error) {
+			return stmt.ExecContext(ctx, job, JobKind, p.opts.MaxAttempts, p.opts.Queue)
+		}
+	}
 	batch := p.batch
 	for i := range batch {
-		res, err := insert.ExecContext(ctx, p.jobs[i], JobKind, p.opts.MaxAttempts, p.opts.Queue)
+		res, err := insert(p.jobs[i])
 		if err != nil {
 			return err
 		}

@@ -134,8 +134,8 @@ func (s *Store) Record(ctx context.Context, inv webhook.Invocation) error {
 // RecordTx keeps inv in tx, the caller's transaction on the store's
 // database (a pgx.Tx on PostgreSQL, a *sql.Tx on SQLite), so that it
 // commits or rolls back with it: during Dispatcher.PublishTx, the records
-// of the webhooks an event did not match. A transaction of another
-// database is refused with an error wrapping ErrWrongDatabase.
+// of the webhooks an event did not match. A transaction of another kind
+// of database is refused with an error wrapping ErrWrongDatabase.
 func (s *Store) RecordTx(ctx context.Context, tx engine.Tx, inv webhook.Invocation) error {
 	if !s.b.ownsTx(tx) {
 		return &StoreError{Op: "RecordTx", Err: fmt.Errorf("%w (%T)", ErrWrongDatabase, tx)}
@@ -291,8 +291,8 @@ func (s *Store) TakeDeadLetterFor(ctx context.Context, tenant, deliveryID string
 // TakeDeadLetterTx is TakeDeadLetter in tx, a transaction of the store's
 // database: Redeliver takes the dead letter and queues its delivery in
 // one (see Engine.InTx), so that a crash between the two loses neither. A
-// transaction of another database is refused with an error wrapping
-// ErrWrongDatabase.
+// transaction of another kind of database is refused with an error
+// wrapping ErrWrongDatabase.
 func (s *Store) TakeDeadLetterTx(ctx context.Context, tx engine.Tx, deliveryID string) (webhook.DeadLetter, error) {
 	if !s.b.ownsTx(tx) {
 		return webhook.DeadLetter{}, &StoreError{Op: "TakeDeadLetterTx", Err: fmt.Errorf("%w (%T)", ErrWrongDatabase, tx)}
@@ -564,7 +564,7 @@ func (s *pgStore) takeDeadLetter(ctx context.Context, tx any, tenant *string, de
 }
 
 func (s *pgStore) prune(ctx context.Context, before time.Time) (int64, error) {
-	return s.exec(ctx, "DELETE FROM outhook_invocation WHERE started_at < $1", before)
+	return s.exec(ctx, "DELETE FROM outhook_invocation WHERE started_at < $1", pgBound(before))
 }
 
 // sqliteStore is the SQLite backend.

@@ -210,6 +210,14 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliveryArgs]) error {
 		// attempt counts for nothing, neither as a River attempt (a
 		// snooze is none) nor against the retry policy, and the job stays
 		// queued for this instance's next start or another instance.
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			// River's job timeout, not a stop (which cancels): the
+			// webhook's timeout is not below it, and every attempt will
+			// be cut so, uncounted, for ever.
+			w.engine.cfg.logger.WarnContext(ctx, "riverengine: an attempt ran past WithRescueAfter and was cut, uncounted, to be made again: "+
+				"raise WithRescueAfter above the webhook's timeout, or the delivery never ends",
+				"job_id", job.ID, "webhook_id", args.WebhookID, "rescue_after", w.engine.cfg.rescueAfter)
+		}
 		return river.JobSnooze(0)
 	case engine.Held:
 		// Held back by the rate limit or an open breaker, without an
