@@ -840,10 +840,10 @@ func (d *Dispatcher) publish(ctx context.Context, tenant string, tx engine.Tx, e
 		// Written by an instance with other settings: say so on every
 		// event it misses, where its admins look.
 		pub.Inactive++
-		d.record(ctx, Invocation{
+		txErr = cmp.Or(txErr, d.recordIn(ctx, tx, Invocation{
 			ID: newID(), Tenant: c.tenant, WebhookID: c.rec.ID, WebhookName: c.rec.Name, EventType: e.Type(), EventID: e.ID(),
 			Outcome: Skipped, Reason: err.Error(), StartedAt: d.cfg.now(),
-		})
+		}))
 	}
 	// The index left out filters that cannot match: they count as filtered.
 	pub.Filtered = cands.indexed - len(cands.eval)
@@ -1059,17 +1059,25 @@ func (d *Dispatcher) PublishJSON(ctx context.Context, raw []byte) (Published, er
 	return d.Publish(ctx, e)
 }
 
-// recordNotSent records that e did not go to h, in tx when there is one
-// and the store can write in it. It returns the error of a write in tx,
-// which PublishTx returns; any other is logged, as records' are.
+// recordNotSent records, with WithRecordFiltered, that e did not go to
+// the webhook (see recordIn).
 func (d *Dispatcher) recordNotSent(ctx context.Context, tx engine.Tx, tenant, id, name string, e *event.Event, outcome Outcome, reason string) error {
 	if !d.cfg.recordFiltered {
 		return nil
 	}
-	inv := Invocation{
+	return d.recordIn(ctx, tx, Invocation{
 		ID: newID(), Tenant: tenant, WebhookID: id, WebhookName: name, EventType: e.Type(), EventID: e.ID(),
 		Outcome: outcome, Reason: reason, StartedAt: d.cfg.now(),
-	}
+	})
+}
+
+// recordIn records inv of a Publish in its transaction tx, when there is
+// one and the store can write in it: written outside it, the record would
+// wait for a connection the caller's transaction may hold (SQLite has
+// one), and would stand even if the caller rolled the transaction back.
+// It returns the error of a write in tx, which PublishTx returns; any
+// other is logged, as records' are.
+func (d *Dispatcher) recordIn(ctx context.Context, tx engine.Tx, inv Invocation) error {
 	ts, ok := d.store.(TxStore)
 	if tx == nil || !ok {
 		d.record(ctx, inv)
