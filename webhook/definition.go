@@ -226,6 +226,9 @@ type DeliverySettings struct {
 	// ordered. Empty means no ordering.
 	OrderingKey string `json:"ordering_key,omitempty"`
 	// RateLimit caps how fast this webhook is sent to; nil means no cap.
+	// Each Dispatcher keeps its own count: N instances sharing a durable
+	// engine may send up to N times the limit, as their breakers are each
+	// their own.
 	RateLimit *RateLimit `json:"rate_limit,omitempty"`
 	// MaxRedirects is how many redirects to follow, each hop checked by the
 	// SSRF guard; zero means none: a 3xx response is a failed attempt. A
