@@ -62,7 +62,7 @@ func (s *MemoryStore) Enforce(_ context.Context, r Retention) (Pruned, error) {
 	now := r.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, hooks := range s.records {
+	for tenant, hooks := range s.records {
 		for id, h := range hooks {
 			l := h.all
 			for l.n > 0 && (r.RecordsPerWebhook > 0 && l.n > r.RecordsPerWebhook ||
@@ -73,6 +73,9 @@ func (s *MemoryStore) Enforce(_ context.Context, r Retention) (Pruned, error) {
 			if l.n == 0 {
 				delete(hooks, id)
 			}
+		}
+		if len(hooks) == 0 {
+			delete(s.records, tenant)
 		}
 	}
 	// Slots of no window any more.
