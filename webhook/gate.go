@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/outhook/outhook/defstore"
 	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/internal/breaker"
 )
@@ -54,15 +55,21 @@ type Decision struct {
 //     call at once. The request then has its own full timeout.
 //   - The triggers do not: any event may be passed, as with Test.
 //
+// Every call reads the webhook's definition in the definition store, and
+// follows the store first when this instance has not loaded that version:
+// a gate created, switched off, changed or deleted on another instance
+// decides the next call on this one, before the notice of the change
+// arrives.
+//
 // Every call is recorded in the invocation store (and given to
 // WithInvocationHook), secrets redacted; none makes a dead letter.
 //
 // The error is non-nil only when no decision could be made or it was cut
-// short: ErrNotFound for an unknown id (one this instance has not loaded
-// yet is looked for in the definition store first), ErrClosed after Close, the
-// definition's error when it does not compile on this instance, or ctx's
-// error when ctx ended during the call (the Decision, not passed, then
-// holds what was recorded). A call the webhook passed before ctx ended
+// short: ErrNotFound for an unknown id, ErrClosed after Close, the
+// definition store's error when it cannot be read, the definition's error
+// when it does not compile on this instance, or ctx's error when ctx
+// ended during the call (the Decision, not passed, then holds what was
+// recorded). A call the webhook passed before ctx ended
 // returns no error, however soon after its answer ctx ended, and tells
 // the breaker of the success, as a delivery the receiver took does.
 func (t *Tenant) Gate(ctx context.Context, id string, e *event.Event) (Decision, error) {
@@ -81,13 +88,22 @@ func (t *Tenant) Gate(ctx context.Context, id string, e *event.Event) (Decision,
 		return Decision{}, errors.New("webhook: Gate: nil event")
 	}
 	key := queueKey(t.id, id)
-	h, _, _, err := d.lookup(key)
-	if h == nil && err == nil {
-		// Perhaps created on another instance a moment ago: a flow may
-		// call its gate at once. Follow the store before saying not found.
-		if serr := d.syncNow(ctx); serr == nil {
-			h, _, _, err = d.lookup(key)
+	h, loaded, _, err := d.lookup(key)
+	// A gate decides by the definition stored now, not by the one this
+	// instance read last: another instance may have created, switched
+	// off, changed or deleted it since, and the notice of that may still
+	// be on its way, or lost. A flow may call its gate at once.
+	rec, gerr := d.defs.Get(ctx, t.id, id)
+	switch {
+	case gerr != nil && !errors.Is(gerr, defstore.ErrNotFound):
+		return Decision{}, fmt.Errorf("webhook %q: reading its definition: %w", id, gerr)
+	case errors.Is(gerr, defstore.ErrNotFound) && h == nil && err == nil:
+		return Decision{}, fmt.Errorf("webhook %q: %w", id, ErrNotFound)
+	case errors.Is(gerr, defstore.ErrNotFound) || rec.Version != loaded:
+		if serr := d.syncNow(ctx); serr != nil {
+			return Decision{}, fmt.Errorf("webhook %q: reading the definitions: %w", id, serr)
 		}
+		h, _, _, err = d.lookup(key)
 	}
 	switch {
 	case err != nil:

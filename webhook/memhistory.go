@@ -62,7 +62,7 @@ func (s *MemoryStore) Enforce(_ context.Context, r Retention) (Pruned, error) {
 	now := r.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, hooks := range s.records {
+	for tenant, hooks := range s.records {
 		for id, h := range hooks {
 			l := h.all
 			for l.n > 0 && (r.RecordsPerWebhook > 0 && l.n > r.RecordsPerWebhook ||
@@ -73,6 +73,9 @@ func (s *MemoryStore) Enforce(_ context.Context, r Retention) (Pruned, error) {
 			if l.n == 0 {
 				delete(hooks, id)
 			}
+		}
+		if len(hooks) == 0 {
+			delete(s.records, tenant)
 		}
 	}
 	// Slots of no window any more.
@@ -123,7 +126,9 @@ func (h *hookRecords) dropOldest() {
 // Erase deletes the records and dead letters of er.Tenant that its
 // selector picks, counts them in er, and keeps er (up to the latest
 // thousand of each tenant). Erasing a tenant or a webhook drops its
-// summary's counters too; erasing by event id leaves them.
+// summary's counters too; erasing by event id leaves them, but a last
+// outcome that was the event's becomes that of the latest record kept
+// (none when no record is kept).
 func (s *MemoryStore) Erase(_ context.Context, er Erasure) (Erasure, error) {
 	er.At = er.At.Round(0)
 	s.mu.Lock()
@@ -174,6 +179,15 @@ func (s *MemoryStore) Erase(_ context.Context, er Erasure) (Erasure, error) {
 	}
 	if len(dead) == 0 {
 		delete(s.dead, er.Tenant)
+	}
+	if er.EventID != "" {
+		// The counters hold no event, but the last outcome is a copy of
+		// one record: erased with it, it falls back to the latest kept.
+		for id, h := range s.summaries[er.Tenant] {
+			if (er.WebhookID == "" || id == er.WebhookID) && h.last.outcome != "" && h.last.eventID == er.EventID {
+				h.last = s.lastKept(er.Tenant, id)
+			}
+		}
 	}
 	list := append(s.erasures[er.Tenant], er)
 	if len(list) > maxErasures {

@@ -20,6 +20,7 @@ type lastRecord struct {
 	outcome Outcome
 	at      time.Time
 	reason  string
+	eventID string // so that erasing the event erases what it left here
 }
 
 // count adds inv to its webhook's counters; s.mu is held.
@@ -38,7 +39,7 @@ func (s *MemoryStore) count(inv *Invocation) {
 		hooks[inv.WebhookID] = h
 	}
 	if h.last.outcome == "" || !inv.StartedAt.Before(h.last.at) {
-		h.last = lastRecord{outcome: inv.Outcome, at: inv.StartedAt, reason: inv.Reason}
+		h.last = lastRecord{outcome: inv.Outcome, at: inv.StartedAt, reason: inv.Reason, eventID: inv.EventID}
 	}
 	if !Counted(inv) {
 		return
@@ -58,6 +59,21 @@ func (s *MemoryStore) count(inv *Invocation) {
 	// bounded. Not before the newest, which may be a record far in the
 	// future that would drop every attempt counted after it.
 	h.dropSlots(start.Add(-SummaryKept))
+}
+
+// lastKept returns the last record of the tenant's webhook id among
+// those kept, zero when none may be; s.mu is held.
+func (s *MemoryStore) lastKept(tenant, id string) lastRecord {
+	h := s.records[tenant][id]
+	if h == nil {
+		return lastRecord{}
+	}
+	for i := h.all.n - 1; i >= 0; i-- {
+		if inv := *h.all.get(i); lastWorthy(inv.Outcome) {
+			return lastRecord{outcome: inv.Outcome, at: inv.StartedAt, reason: inv.Reason, eventID: inv.EventID}
+		}
+	}
+	return lastRecord{}
 }
 
 // dropSlots drops the slots that start before t.

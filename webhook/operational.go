@@ -48,7 +48,8 @@ type OperationalSettings struct {
 	// told: WebhookFailing and WebhookStillFailing come with a later
 	// failed attempt, the others count in the next one's suppressed, and
 	// WebhookRecovered never follows a WebhookFailing that was dropped.
-	// Default 1024.
+	// Default 1024, at most MaxOperationalQueue; the queue's room costs
+	// a pointer per event until an event takes it.
 	QueueSize int
 	// Hook is called with every operational event, on a goroutine of the
 	// Dispatcher's own: never on a delivery's, never twice at once, in
@@ -74,6 +75,9 @@ const (
 	DefaultRepeatEvery      = time.Hour
 	DefaultDeadLetterEvery  = 15 * time.Minute
 	DefaultOperationalQueue = 1024
+	// MaxOperationalQueue bounds QueueSize: its room, 8 MiB, is taken
+	// when the Dispatcher is made.
+	MaxOperationalQueue = 1 << 20
 )
 
 // OperationalPublishTimeout bounds each Publish of an operational event,
@@ -108,8 +112,9 @@ const OperationalPublishTimeout = 5 * time.Second
 // tells its own events. A webhook deleted is forgotten: created again
 // under its id, it starts afresh. Events still queued, or detected, once
 // Close has begun still reach Hook (Close waits for them as long as its
-// ctx allows) but are no longer published. New fails with a *ConfigError on a negative field, or a
-// FailureRate above 1 or not a number.
+// ctx allows) but are no longer published. New fails with a *ConfigError on a negative field, a
+// QueueSize above MaxOperationalQueue, or a FailureRate above 1 or not a
+// number.
 func WithOperationalEvents(s OperationalSettings) Option {
 	return optionFunc(func(c *config) {
 		if err := s.validate(); err != nil {
@@ -136,6 +141,9 @@ func (s OperationalSettings) validate() error {
 		if f.v < 0 {
 			errs = append(errs, fmt.Errorf("%s is negative", f.name))
 		}
+	}
+	if s.QueueSize > MaxOperationalQueue {
+		errs = append(errs, fmt.Errorf("QueueSize %d is above MaxOperationalQueue (%d)", s.QueueSize, MaxOperationalQueue))
 	}
 	if math.IsNaN(s.FailureRate) || s.FailureRate < 0 || s.FailureRate > 1 {
 		errs = append(errs, fmt.Errorf("FailureRate %v; want above 0 and at most 1", s.FailureRate))
@@ -165,8 +173,8 @@ type ops struct {
 	d      *Dispatcher
 	hooks  sync.Map // queue key -> *opsWebhook
 	limMu  sync.Mutex
-	limits map[string]*opsGate // tenant + limit name
-	queue  chan operational.Event
+	limits map[string]*opsGate     // tenant + limit name
+	queue  chan *operational.Event // pointers: room for QueueSize events costs 8 bytes each
 	// dropped counts the events the full queue refused; warned is when
 	// the last warning about them was logged, in Unix nanoseconds.
 	dropped atomic.Int64
@@ -178,7 +186,7 @@ type ops struct {
 func newOps(d *Dispatcher, s OperationalSettings) *ops {
 	return &ops{
 		s: s, d: d, limits: map[string]*opsGate{},
-		queue: make(chan operational.Event, s.QueueSize),
+		queue: make(chan *operational.Event, s.QueueSize),
 		stop:  make(chan struct{}), done: make(chan struct{}),
 	}
 }
@@ -556,7 +564,7 @@ func (o *ops) tell(h *hook, w *opsWebhook, now time.Time, trigger event.Trigger,
 // send queues an event for the goroutine of run and reports true, or
 // drops it when the queue is full: a delivery never waits for it.
 func (o *ops) send(trigger event.Trigger, now time.Time, data operational.Data) bool {
-	ev := operational.Event{EventType: trigger, EventTime: event.TimestampOf(now), EventID: "op-" + newID(), Data: data}
+	ev := &operational.Event{EventType: trigger, EventTime: event.TimestampOf(now), EventID: "op-" + newID(), Data: data}
 	select {
 	case o.queue <- ev:
 		return true
@@ -577,12 +585,12 @@ func (o *ops) run() {
 	for {
 		select {
 		case ev := <-o.queue:
-			o.emit(ev)
+			o.emit(*ev)
 		case <-o.stop:
 			for {
 				select {
 				case ev := <-o.queue:
-					o.emit(ev)
+					o.emit(*ev)
 				default:
 					return
 				}

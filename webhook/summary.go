@@ -122,8 +122,9 @@ type SummaryCounts struct {
 // records (retention, the per-webhook bounds) does not lower them;
 // retention drops the slots older than SummaryKept; erasing a tenant or a
 // webhook drops its counters, and erasing by event id leaves them (they
-// hold no event). The count of dead letters is always that of the dead
-// letters kept.
+// hold no event); MemoryStore also replaces a last outcome that was an
+// erased record's with that of the latest record it keeps. The count of
+// dead letters is always that of the dead letters kept.
 type SummaryStore interface {
 	InvocationStore
 	// SummaryCounts returns the counters of each of ids of tenant, in the
