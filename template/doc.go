@@ -184,6 +184,11 @@
 //     block, and {{^x}}A{{else}}B{{/x}} is the section {{#x}}B{{else}}A{{/x}};
 //     {{#if x includeZero=true}} counts 0 as true; {{log …}} renders
 //     nothing;
+//   - the parts of if, unless, and the {{else}} of each and with, have an
+//     empty object as their context where the context around is null or
+//     missing ({{this}} writes [object Object] there, and it is no level
+//     for ../), as handlebars.js calls its helpers with {} for this;
+//     sections keep the null;
 //   - a subexpression (x) whose x is no helper calls the value of x, as
 //     handlebars.js does: false, null, a missing field, 0 and "" give a
 //     missing value, and any other value fails Execute with the position

@@ -75,7 +75,8 @@ func (s *state) pop() { s.n-- }
 
 // upFrame returns the index of the frame up levels above the current one,
 // or a negative one. In the Handlebars dialect a context equal to the one
-// below it is no level, as in handlebars.js.
+// below it is no level, as in handlebars.js, nor is the empty object that
+// stands for a null context in a helper block (see helperPart).
 func (s *state) upFrame(up int) int {
 	i := s.n - 1
 	for range up {
@@ -83,6 +84,9 @@ func (s *state) upFrame(up int) int {
 			i--
 		}
 		i--
+		for i > 0 && s.frame(i).v == any(nullContext) {
+			i--
+		}
 	}
 	return i
 }
@@ -92,7 +96,7 @@ func (s *state) upFrame(up int) int {
 func sameContext(a, b any) bool {
 	ka, kb := jsondoc.KindOf(a), jsondoc.KindOf(b)
 	if ka != kb {
-		return false
+		return a == any(nullContext) && kb == jsondoc.Null || b == any(nullContext) && ka == jsondoc.Null
 	}
 	switch ka {
 	case jsondoc.Object, jsondoc.Array:
@@ -120,6 +124,29 @@ func sameContext(a, b any) bool {
 		return ba == bb
 	}
 	return true
+}
+
+// nullContext is the context of a helper block's parts where the context is
+// null or missing: handlebars.js calls its helpers with an empty object as
+// this there, and counts it as no level above the null for ../.
+var nullContext = func() *jsondoc.Value {
+	d, err := jsondoc.Parse([]byte("{}"))
+	if err != nil {
+		panic(err)
+	}
+	return d
+}()
+
+// helperPart renders a part of an if, unless, each or with block, which
+// handlebars.js renders with this as its context.
+func (s *state) helperPart(dst []byte, nodes []node) ([]byte, error) {
+	if len(nodes) == 0 || !s.t.sameLevels || jsondoc.KindOf(s.frame(s.n-1).v) != jsondoc.Null {
+		return s.run(dst, nodes)
+	}
+	s.push(ctxFrame{v: nullContext})
+	dst, err := s.run(dst, nodes)
+	s.pop()
+	return dst, err
 }
 
 // maxPartialDepth bounds partials that include themselves.
@@ -822,17 +849,22 @@ func (s *state) block(dst []byte, n *node) ([]byte, error) {
 	switch n.block {
 	case bIf:
 		if t {
-			return s.run(dst, n.body)
+			return s.helperPart(dst, n.body)
 		}
-		return s.run(dst, n.alt)
-	case bUnless, bInverted:
+		return s.helperPart(dst, n.alt)
+	case bUnless:
+		if !t {
+			return s.helperPart(dst, n.body)
+		}
+		return s.helperPart(dst, n.alt)
+	case bInverted:
 		if !t {
 			return s.run(dst, n.body)
 		}
 		return s.run(dst, n.alt)
 	case bWith:
 		if !t {
-			return s.run(dst, n.alt)
+			return s.helperPart(dst, n.alt)
 		}
 		s.push(ctxFrame{v: v, param: n.params})
 		dst, err = s.run(dst, n.body)
@@ -856,12 +888,13 @@ func (s *state) block(dst []byte, n *node) ([]byte, error) {
 			return dst, err
 		}
 	}
-	// each, or a section over a non-empty list.
+	// each, or a section over a non-empty list: only each reaches its
+	// {{else}} part.
 	switch jsondoc.KindOf(v) {
 	case jsondoc.Array:
 		count := jsondoc.Len(v)
 		if count == 0 {
-			return s.run(dst, n.alt)
+			return s.helperPart(dst, n.alt)
 		}
 		for i := 0; i < count; i++ {
 			el, _ := jsondoc.Elem(v, i)
@@ -876,7 +909,7 @@ func (s *state) block(dst []byte, n *node) ([]byte, error) {
 	case jsondoc.Object:
 		count := jsondoc.Len(v)
 		if count == 0 {
-			return s.run(dst, n.alt)
+			return s.helperPart(dst, n.alt)
 		}
 		if doc, ok := v.(*jsondoc.Value); ok {
 			for i := 0; i < count; i++ {
@@ -901,7 +934,7 @@ func (s *state) block(dst []byte, n *node) ([]byte, error) {
 		}
 		return dst, err
 	}
-	return s.run(dst, n.alt)
+	return s.helperPart(dst, n.alt)
 }
 
 // partialBlock renders a partial called with a context or hash arguments:
