@@ -71,6 +71,7 @@ func lex(src *source, left, right string, braces bool) ([]token, error) {
 	escapedEnd := -1   // where the last escaped text emitted ends
 	trimOpens := false // trimNext comes from a tag that opens a part
 	var blocks []lexBlock
+	var lits literals
 	addText := func(start, end int) {
 		text := s[start:end]
 		if trimNext {
@@ -185,12 +186,16 @@ func lex(src *source, left, right string, braces bool) ([]token, error) {
 				q = e + 1
 			}
 		default:
-			j := strings.Index(s[p:], right)
+			var l *literals
+			if braces && left == "{{" && right == "}}" && !strings.HasPrefix(s[p:], "!") {
+				l = &lits
+			}
+			j := tagEnd(s, p, right, l)
 			if j < 0 {
 				return nil, src.errorf(start, "unclosed tag: missing \""+right+"\"")
 			}
-			body = s[p : p+j]
-			end = p + j + len(right)
+			body = s[p:j]
+			end = j + len(right)
 		}
 		trimRight := false
 		if strings.HasSuffix(body, "--~") && kind == tokComment {
@@ -582,6 +587,87 @@ type rawSpan struct {
 
 // rawBlock reads the raw block that starts at s[start:]. Its content is
 // text, tags included, up to the first closing tag with its name.
+// tagEnd returns the offset of the right delimiter that ends the tag whose
+// body starts at p in s, or -1. With lits, a string literal or a [segment
+// literal] may hold the delimiter, as handlebars.js lexes them:
+// {{default x "}}"}}.
+func tagEnd(s string, p int, right string, lits *literals) int {
+	if lits == nil {
+		if j := strings.Index(s[p:], right); j >= 0 {
+			return p + j
+		}
+		return -1
+	}
+	for i := p; i < len(s); i++ {
+		if strings.HasPrefix(s[i:], right) {
+			return i
+		}
+		switch s[i] {
+		case '"', '\'':
+			if e := lits.end(s, i); e > 0 {
+				i = e
+			}
+		case '[':
+			if lits.noBracket == 0 || i < lits.noBracket {
+				if e := strings.IndexByte(s[i:], ']'); e > 0 {
+					i += e
+				} else {
+					lits.noBracket = i
+				}
+			}
+		}
+	}
+	return -1
+}
+
+// literals finds where string literals end in one source, remembering
+// where no quote ends one any more, so that many tags with unended
+// literals take linear time.
+type literals struct {
+	// none[k] is 1 + the offset from which s holds no quote of kind k
+	// (0 ", 1 ') that no backslash precedes, or 0 when unknown.
+	none [2]int
+	// noBracket, when not 0, is an offset from which s holds no ].
+	noBracket int
+}
+
+// end returns the offset of the quote that ends the string literal
+// opening at s[i], or -1: as handlebars.js lexes it, the first quote that
+// no backslash precedes or, lacking one, the last quote.
+func (l *literals) end(s string, i int) int {
+	k := 0
+	if s[i] == '\'' {
+		k = 1
+	}
+	if l == nil || l.none[k] == 0 || i+1 < l.none[k]-1 {
+		if j := literalEnd(s, i); j < 0 || s[j-1] != '\\' {
+			return j
+		}
+		if l != nil {
+			l.none[k] = i + 2
+		}
+	}
+	if j := strings.LastIndexByte(s, s[i]); j > i {
+		return j
+	}
+	return -1
+}
+
+// literalEnd returns the offset of the first quote after s[i] like it that
+// no backslash precedes, else of the last one, else -1.
+func literalEnd(s string, i int) int {
+	end := -1
+	for j := i + 1; j < len(s); j++ {
+		if s[j] == s[i] {
+			end = j
+			if s[j-1] != '\\' {
+				break
+			}
+		}
+	}
+	return end
+}
+
 func rawBlock(src *source, start int) (rawSpan, error) {
 	s := src.text
 	j := strings.Index(s[start+4:], "}}}}")

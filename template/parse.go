@@ -1129,20 +1129,17 @@ func (ep *exprParser) item(arg bool) (*expr, error) {
 		}
 		return e, nil
 	case c == '"' || c == '\'':
-		ep.i++
-		var b strings.Builder
-		for ep.i < len(ep.s) && ep.s[ep.i] != c {
-			if ep.s[ep.i] == '\\' && ep.i+1 < len(ep.s) {
-				ep.i++
-			}
-			b.WriteByte(ep.s[ep.i])
-			ep.i++
-		}
-		if ep.i >= len(ep.s) {
+		// As handlebars.js reads it: the literal ends at the first quote
+		// that no backslash precedes (or, lacking one, at the last quote),
+		// and only a backslash before its quote escapes: 'a\\b' is a\\b.
+		end := literalEnd(ep.s, ep.i)
+		if end < 0 {
 			return nil, ep.src.errorf(pos, "unterminated string literal")
 		}
-		ep.i++
-		return &expr{kind: eLit, pos: pos, text: ep.s[start:ep.i], lit: b.String()}, nil
+		q := string(c)
+		lit := strings.ReplaceAll(ep.s[ep.i+1:end], `\`+q, q)
+		ep.i = end + 1
+		return &expr{kind: eLit, pos: pos, text: ep.s[start:ep.i], lit: lit}, nil
 	case strings.HasPrefix(ep.s[ep.i:], `\"`):
 		return ep.escapedString()
 	}
