@@ -204,7 +204,11 @@
 //     arguments leaves them at their defaults, as
 //     {{truncate x 100 escaped=true}} keeps the "…";
 //   - @../index, @../key, @../first and @../last are those of the loop
-//     around the current one;
+//     around the current one; any other data variable, such as @foo, is
+//     missing (Handlebars' helpers could set it, Outhook's set none), and
+//     @this an empty object;
+//   - a path may begin with any run of .., . and this (this/../x is
+//     ../x), which after a name, as in a.this or a/../b, is a Parse error;
 //   - {{#each xs as |x i|}} and {{#with x as |y|}} name the item and its
 //     index or key (the value, for with) in the whole block, nested blocks
 //     included, before any field of the data;

@@ -1010,7 +1010,7 @@ func (ep *exprParser) call(pos int, param, top bool) (*expr, error) {
 		return nil, ep.src.errorf(pos, "empty tag")
 	}
 	first := items[0]
-	if first.kind == eLit && len(items) == 1 && !param {
+	if first.kind == eLit && len(items) == 1 && !param && !strings.HasPrefix(first.text, "@") {
 		if !top {
 			return valueCall(ep.litName(first)), nil
 		}
@@ -1316,64 +1316,68 @@ func escapedLiteral(e *expr) *expr {
 // '*', which the mustache dynamic-names module looks up as a name.
 const notInName = "!\"#%&'()+,;<=>@\\^`{|}~"
 
+// parseData parses a data variable other than @root: @../index is the
+// index of the loop around the current one. Handlebars looks any other
+// name up in the data its helpers pass, where Outhook's built-in ones put
+// nothing: it is missing, and @this (the data itself) an empty object.
+func parseData(t string) (*expr, string) {
+	d, msg := parsePath(t[1:])
+	if msg != "" || t == "@" || d.root || strings.HasPrefix(t, "@@") {
+		return nil, "bad data variable " + strconv.Quote(t)
+	}
+	if _, ok := hbNumber(t[1:]); ok {
+		return nil, "bad data variable " + strconv.Quote(t) + ": a name cannot be a number"
+	}
+	if len(d.segs) == 0 {
+		return &expr{kind: eLit, text: t, lit: nullContext}, ""
+	}
+	if len(d.segs) == 1 {
+		e := &expr{kind: eData, text: t, up: d.up}
+		switch d.segs[0].key {
+		case "index":
+			e.data = dIndex
+			return e, ""
+		case "key":
+			e.data = dKey
+			return e, ""
+		case "first":
+			e.data = dFirst
+			return e, ""
+		case "last":
+			e.data = dLast
+			return e, ""
+		}
+	}
+	return &expr{kind: eLit, text: t}, ""
+}
+
 // parsePath parses a Handlebars or mustache field reference.
 func parsePath(t string) (*expr, string) {
 	e := &expr{kind: ePath, text: t}
 	if strings.HasPrefix(t, "@") {
-		// @../index is the index of the loop around the current one.
-		name, up := t[1:], 0
-		for strings.HasPrefix(name, "../") {
-			name, up = name[3:], up+1
-		}
-		switch name {
-		case "index":
-			return &expr{kind: eData, text: t, data: dIndex, up: up}, ""
-		case "key":
-			return &expr{kind: eData, text: t, data: dKey, up: up}, ""
-		case "first":
-			return &expr{kind: eData, text: t, data: dFirst, up: up}, ""
-		case "last":
-			return &expr{kind: eData, text: t, data: dLast, up: up}, ""
-		}
 		if t != "@root" && !strings.HasPrefix(t, "@root.") && !strings.HasPrefix(t, "@root/") {
-			return nil, "unknown data variable " + strconv.Quote(t)
+			return parseData(t)
 		}
 		e.root, e.local = true, true
 		t = strings.TrimPrefix(t[len("@root"):], ".")
 		t = strings.TrimPrefix(t, "/")
 	}
-	for {
-		if strings.HasPrefix(t, "../") {
-			e.up++
-			e.local = true
-			t = t[3:]
-			continue
-		}
-		if t == ".." {
-			e.up++
-			e.local = true
-			t = ""
-		}
-		break
-	}
-	switch {
-	case t == "." || t == "this":
-		e.local = true
-		t = ""
-	case strings.HasPrefix(t, "./"):
-		e.local = true
-		t = t[2:]
-	case strings.HasPrefix(t, "this.") || strings.HasPrefix(t, "this/"):
-		e.local = true
-		t = t[5:]
-	}
+	// As in handlebars.js, the path may begin with any of .., . and this,
+	// each .. one context up; after a name they are an error.
 	for len(t) > 0 {
 		var key string
-		if t[0] == '[' {
+		literal := false
+		switch {
+		case t[0] == '[':
 			j := strings.IndexByte(t, ']')
 			key = t[1:j]
 			t = t[j+1:]
-		} else {
+			literal = true
+		case strings.HasPrefix(t, ".."):
+			key, t = "..", t[2:]
+		case t[0] == '.' && (len(t) == 1 || t[1] == '/' || t[1] == '.'):
+			key, t = ".", t[1:]
+		default:
 			j := strings.IndexAny(t, "./[")
 			if j < 0 {
 				j = len(t)
@@ -1387,9 +1391,19 @@ func parsePath(t string) (*expr, string) {
 				return nil, "unexpected " + strconv.Quote(key[k:k+1]) + " in path " + strconv.Quote(e.text)
 			}
 		}
-		e.segs = append(e.segs, seg{key: key, idx: arrayIndex(key), length: key == "length"})
-		e.length = e.length || key == "length"
-		e.byName = !e.local && e.segs[0].idx < 0
+		if !literal && (key == ".." || key == "." || key == "this") {
+			if len(e.segs) > 0 || e.root {
+				return nil, strconv.Quote(key) + " after a name in path " + strconv.Quote(e.text) + ": it may only begin a path"
+			}
+			e.local = true
+			if key == ".." {
+				e.up++
+			}
+		} else {
+			e.segs = append(e.segs, seg{key: key, idx: arrayIndex(key), length: key == "length"})
+			e.length = e.length || key == "length"
+			e.byName = !e.local && e.segs[0].idx < 0
+		}
 		if len(t) > 0 {
 			if t[0] != '.' && t[0] != '/' {
 				return nil, "unexpected " + strconv.Quote(t[:1]) + " in path " + strconv.Quote(e.text)
