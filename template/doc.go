@@ -213,10 +213,12 @@
 //     index or key (the value, for with) in the whole block, nested blocks
 //     included, before any field of the data;
 //   - {{> p x k=v}} renders p with x as its context (the current one when
-//     omitted) and the hash arguments as extra members; inside p, ../ does
-//     not reach the contexts around the tag, while @root and loop data such
-//     as @index do (not so for a partial block {{#> p}}, nor with
-//     WithDialect(Mustache), where ../ reaches them); a partial that
+//     omitted) and the hash arguments as extra members (a hash argument
+//     whose value is undefined is left out); inside p, an inline partial
+//     or a partial called as a block, ../ does not reach the contexts
+//     around the tag, while @root and loop data such as @index do (the
+//     content of a partial block reaches those around its block tag, and
+//     with WithDialect(Mustache) ../ reaches them all); a partial that
 //     WithPartials does not provide is a Parse error (see
 //     WithMissingPartialsEmpty); {{> (expr)}} includes the partial named
 //     by the value of expr, and Execute fails when there is none, or when

@@ -40,6 +40,9 @@ type state struct {
 	// (between nFloor marks), nFloors of them.
 	floors  [maxInlineDepth]int32
 	nFloors int
+	// blockFloors holds the floors around the partials called as blocks
+	// being rendered, innermost last: their content's own.
+	blockFloors []int32
 	// rootCache holds the members of the data looked up so far, by the
 	// slots of expr.rootSlot, when the data is a parsed document;
 	// rootDone has a bit for each slot filled.
@@ -213,13 +216,12 @@ func (s *state) run(dst []byte, nodes []node) ([]byte, error) {
 				s.placeLimit(err, n)
 			}
 		case nFloor:
-			if n.isolate {
-				s.floors[s.nFloors] = int32(s.floor)
+			if n.text == "" {
+				s.floors[s.nFloors] = int32(s.enterFloor(n))
 				s.nFloors++
-				s.floor = s.n - 1
 			} else {
 				s.nFloors--
-				s.floor = int(s.floors[s.nFloors])
+				s.leaveFloor(n, int(s.floors[s.nFloors]))
 			}
 		case nPartial:
 			part := n.part
@@ -246,13 +248,10 @@ func (s *state) run(dst []byte, nodes []node) ([]byte, error) {
 				return dst, s.errorf(n, n.pos, "partials nested more than "+strconv.Itoa(maxPartialDepth)+" deep", nil)
 			}
 			s.depth++
-			start, floor := len(dst), s.floor
-			if n.isolate {
-				s.floor = s.n - 1
-			}
+			start, floor := len(dst), s.enterFloor(n)
 			dst, err = s.run(dst, part.nodes)
 			s.depth--
-			s.floor = floor
+			s.leaveFloor(n, floor)
 			if n.indent != "" && err == nil {
 				dst = indentLines(dst, start, n.indent)
 			}
@@ -962,14 +961,44 @@ func (s *state) partialBlock(dst []byte, n *node) ([]byte, error) {
 		v = m
 	}
 	s.push(ctxFrame{v: v})
-	floor := s.floor
-	if n.isolate {
-		s.floor = s.n - 1
-	}
+	floor := s.enterFloor(n)
 	dst, err = s.run(dst, n.body)
-	s.floor = floor
+	s.leaveFloor(n, floor)
 	s.pop()
 	return dst, err
+}
+
+// enterFloor sets where ../ stops for the partial that n includes, and
+// returns the floor for leaveFloor to restore: the partial's context for
+// an isolated one, and for the content of a partial block the floor
+// around its block tag.
+func (s *state) enterFloor(n *node) int {
+	floor := s.floor
+	switch {
+	case n.unfloor:
+		if k := len(s.blockFloors); k > 0 {
+			s.floor = int(s.blockFloors[k-1])
+			s.blockFloors = s.blockFloors[:k-1]
+		}
+	case n.isolate:
+		if n.blockCall {
+			s.blockFloors = append(s.blockFloors, int32(floor))
+		}
+		s.floor = s.n - 1
+	}
+	return floor
+}
+
+// leaveFloor undoes enterFloor.
+func (s *state) leaveFloor(n *node, floor int) {
+	switch {
+	case n.unfloor:
+		// The content's own floor, which enterFloor set and took.
+		s.blockFloors = append(s.blockFloors, int32(s.floor))
+	case n.isolate && n.blockCall:
+		s.blockFloors = s.blockFloors[:len(s.blockFloors)-1]
+	}
+	s.floor = floor
 }
 
 // appendMembers appends a frame for each member of a Go map. It is apart

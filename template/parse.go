@@ -63,11 +63,17 @@ type node struct {
 	plainString bool
 	mustFind    bool // nPartial of {{> (expr)}}: a name that is no partial is an error
 	nameOutside bool // nPartial of {{> (expr) x}}: expr is read outside the block that makes x the context
-	// isolate marks the inclusion of a partial WithPartials provides, in
-	// the Handlebars dialect (nPartial, the nBlock of a partial with a
-	// context, or the nFloor before an inlined one): as in handlebars.js,
-	// ../ inside it does not reach the contexts around the tag.
+	// isolate marks the inclusion of a partial, in the Handlebars dialect
+	// (nPartial, the nBlock of a partial with a context, or the nFloor
+	// before an inlined one): as in handlebars.js, ../ inside it does not
+	// reach the contexts around the tag.
 	isolate bool
+	// blockCall marks, with isolate, a partial called as a block
+	// ({{#> p}}…{{/p}}): the floor of ../ around it is kept for its
+	// content, and unfloor marks the inclusion of that content
+	// ({{> @partial-block}}, or the nFloors around it), where ../ reaches
+	// the contexts around the block tag again.
+	blockCall, unfloor bool
 	// trueKeeps marks a section whose context stays the current one when
 	// its value is true, as in Handlebars.
 	trueKeeps bool
@@ -603,6 +609,7 @@ func (p *parser) addPartial(src *source, t token, add func(node), blk *tokDef) e
 			return err
 		}
 		n.isolate = p.isolates(name, blk)
+		n.blockCall = n.isolate && blk != nil
 		for i := range n.body {
 			// A name given by a value is that of the context around.
 			n.body[i].nameOutside = n.body[i].dyn != nil
@@ -646,7 +653,8 @@ func (p *parser) addPartial(src *source, t token, add func(node), blk *tokDef) e
 			// An inline partial called as a block.
 			denv = env
 		}
-		return p.addTokDef(src, t, name, def, denv, add)
+		isolate := !inContextBlock && p.isolates(name, blk)
+		return p.addTokDef(src, t, name, def, denv, add, node{isolate: isolate, blockCall: isolate && blk != nil, unfloor: name == "@partial-block" && p.cfg.dialect == Handlebars})
 	}
 	saved := p.env
 	p.env = env
@@ -663,33 +671,48 @@ func (p *parser) addPartial(src *source, t token, add func(node), blk *tokDef) e
 		if !isolate || inContextBlock {
 			return p.inlinePartial(src, t, name, name, parse, add)
 		}
-		// Inlined in place, since its text may open what another
-		// partial closes, between marks that make the current context
-		// the one where ../ stops.
-		add(node{kind: nFloor, isolate: true, pos: t.pos, src: src})
-		if err := p.inlinePartial(src, t, name, name, parse, add); err != nil {
-			return err
-		}
-		add(node{kind: nFloor, pos: t.pos, src: src})
-		return nil
+		return p.inlineBetweenFloors(src, t, node{isolate: true, blockCall: blk != nil}, func() error {
+			return p.inlinePartial(src, t, name, name, parse, add)
+		}, add)
 	}
 	srcInd, outInd := p.indents(t.indent)
 	part, err := p.compilePartial(name, srcInd)
 	if err != nil {
 		return err
 	}
-	add(node{kind: nPartial, part: part, pos: t.pos, src: src, indent: outInd, isolate: isolate})
+	add(node{kind: nPartial, part: part, pos: t.pos, src: src, indent: outInd, isolate: isolate, blockCall: isolate && blk != nil && !inContextBlock})
+	return nil
+}
+
+// inlineBetweenFloors adds, in JSON mode, the nodes of a partial that
+// inline adds in place, since its text may open what another partial
+// closes, between marks that set where ../ stops as floor says
+// (isolate, blockCall and unfloor).
+func (p *parser) inlineBetweenFloors(src *source, t token, floor node, inline func() error, add func(node)) error {
+	open, close := floor, floor
+	open.kind, open.pos, open.src = nFloor, t.pos, src
+	close.kind, close.pos, close.src = nFloor, t.pos, src
+	close.text = "end" // the mark that ends the partial
+	add(open)
+	if err := inline(); err != nil {
+		return err
+	}
+	add(close)
 	return nil
 }
 
 // isolates reports whether including name, with blk the opening tag of a
 // partial block or nil, starts from the partial's own context: in the
-// Handlebars dialect, for a partial WithPartials provides. The content of
-// a partial block and inline partials keep the contexts where they are
-// written, and so, for now, does a partial called as a block.
+// Handlebars dialect, for a partial WithPartials provides or an inline
+// partial, called as a block or not. The content of a partial block keeps
+// the contexts around its block tag, where it is written, and so does the
+// content that stands in for a missing partial.
 func (p *parser) isolates(name string, blk *tokDef) bool {
-	if p.cfg.dialect != Handlebars || blk != nil || p.env.lookup(name) != nil {
+	if p.cfg.dialect != Handlebars || name == "@partial-block" {
 		return false
+	}
+	if d := p.env.lookup(name); d != nil {
+		return d != blk
 	}
 	_, ok := p.cfg.partials[name]
 	return ok
@@ -776,7 +799,7 @@ func (p *parser) indents(ind string) (srcInd, outInd string) {
 // addTokDef includes a partial written in the template, parsed in scope
 // env: inlined in JSON mode, compiled once per indentation and scope
 // otherwise (so that it may include itself).
-func (p *parser) addTokDef(src *source, t token, name string, def *tokDef, env *partialEnv, add func(node)) error {
+func (p *parser) addTokDef(src *source, t token, name string, def *tokDef, env *partialEnv, add func(node), floor node) error {
 	srcInd, outInd := p.indents(t.indent)
 	parse := func() ([]node, error) {
 		saved, savedParams := p.env, p.params
@@ -786,7 +809,11 @@ func (p *parser) addTokDef(src *source, t token, name string, def *tokDef, env *
 		return p.parseTokens(def.src, indentTokens(def.toks, srcInd))
 	}
 	if p.cfg.mode == JSON {
-		return p.inlinePartial(src, t, name, name+"\x00"+strconv.Itoa(def.id), parse, add)
+		inline := func() error { return p.inlinePartial(src, t, name, name+"\x00"+strconv.Itoa(def.id), parse, add) }
+		if !floor.isolate && !floor.unfloor {
+			return inline()
+		}
+		return p.inlineBetweenFloors(src, t, floor, inline, add)
 	}
 	key := "\x00" + strconv.Itoa(def.id) + "\x00" + strconv.Itoa(env.ident()) + "\x00" + srcInd
 	part := p.partials[key]
@@ -804,7 +831,8 @@ func (p *parser) addTokDef(src *source, t token, name string, def *tokDef, env *
 		}
 		part.nodes = nodes
 	}
-	add(node{kind: nPartial, part: part, pos: t.pos, src: src, indent: outInd})
+	floor.kind, floor.part, floor.pos, floor.src, floor.indent = nPartial, part, t.pos, src, outInd
+	add(floor)
 	return nil
 }
 
@@ -947,9 +975,16 @@ func (ep *exprParser) hashArg(k int) error {
 		return ep.errorf("missing value of hash argument " + h.key)
 	}
 	var err error
-	h.val, err = ep.item(true)
+	if h.val, err = ep.item(true); err != nil {
+		return err
+	}
+	if h.val.kind == eLit && h.val.text == "undefined" {
+		// handlebars.js leaves a key whose value is undefined out of the
+		// hash: {{> p name=undefined}} keeps the context's name.
+		return nil
+	}
 	ep.hash = append(ep.hash, h)
-	return err
+	return nil
 }
 
 // hashKey returns the length of a "key=" prefix of s, or 0.
