@@ -157,7 +157,9 @@
 //     \\{{x}} a backslash then x;
 //   - a raw block {{{{raw}}}}…{{{{/raw}}}} writes its content as it is,
 //     tags included, as the raw helper such blocks conventionally call
-//     does; under another name, {{{{name}}}}…{{{{/name}}}} is a section
+//     does (as in handlebars.js, a {{{{x}}}} in it opens a raw block
+//     nested in it, which the next {{{{/name}}}} closes, and the close
+//     of the outer one must name it); under another name, {{{{name}}}}…{{{{/name}}}} is a section
 //     over name whose content is text (in JSON mode, the content is text
 //     read as JSON like any other);
 //   - a path cannot end with a number, which Handlebars reads as a literal

@@ -679,12 +679,44 @@ func rawBlock(src *source, start int) (rawSpan, error) {
 	if r.name == "" {
 		return rawSpan{}, src.errorf(start, "empty raw block name")
 	}
-	closeTag := "{{{{/" + r.name + "}}}}"
-	k := strings.Index(s[r.openEnd:], closeTag)
-	if k < 0 {
-		return rawSpan{}, src.errorf(start, "unclosed raw block {{{{"+r.name+"}}}}: missing "+closeTag)
+	// As handlebars.js lexes the content: {{{{x}}}} in it opens a raw
+	// block of its own, closed by the next {{{{/name}}}}, whatever the
+	// name; the first close outside them ends this block and must name it.
+	depth := 0
+	for i := r.openEnd; ; {
+		k := strings.Index(s[i:], "{{{{")
+		if k < 0 || i+k+4 >= len(s) {
+			return rawSpan{}, src.errorf(start, "unclosed raw block {{{{"+r.name+"}}}}: missing {{{{/"+r.name+"}}}}")
+		}
+		j := i + k
+		if s[j+4] != '/' {
+			depth++
+			i = j + 4
+			continue
+		}
+		n := j + 5
+		for n < len(s) && isIDByte(s[n]) {
+			n++
+		}
+		if n == j+5 || !strings.HasPrefix(s[n:], "}}}}") {
+			i = j + 1 // text, not a close tag
+			continue
+		}
+		if depth > 0 {
+			depth--
+			i = n + 4
+			continue
+		}
+		if name := s[j+5 : n]; name != r.name {
+			return rawSpan{}, src.errorf(j, "raw block {{{{"+r.name+"}}}} opened at "+posString(src, start)+" is closed by {{{{/"+name+"}}}}")
+		}
+		r.closeStart, r.closeEnd = j, n+4
+		return r, nil
 	}
-	r.closeStart = r.openEnd + k
-	r.closeEnd = r.closeStart + len(closeTag)
-	return r, nil
+}
+
+// isIDByte reports whether handlebars.js takes c in a name: not a space
+// nor any of !"#%&'()*+,./;<=>@[\]^`{|}~.
+func isIDByte(c byte) bool {
+	return !isSpace(c) && strings.IndexByte("!\"#%&'()*+,./;<=>@[\\]^`{|}~", c) < 0
 }
