@@ -188,7 +188,9 @@
 //   - {{^if x}}, {{^each xs}} and the like swap the two parts of the
 //     block, and {{^x}}A{{else}}B{{/x}} is the section {{#x}}B{{else}}A{{/x}};
 //     {{#if x includeZero=true}} counts 0 as true; {{log …}} renders
-//     nothing;
+//     nothing, and so does a {{#log …}} or {{^log …}} block; a
+//     {{#lookup x k}} or {{^lookup x k}} block writes the value as
+//     {{{lookup x k}}} does, whatever its parts;
 //   - the parts of if, unless, and the {{else}} of each and with, have an
 //     empty object as their context where the context around is null or
 //     missing ({{this}} writes [object Object] there, and it is no level
@@ -338,7 +340,11 @@
 //
 // Callers add their own with WithHelpers. A tag made of a single name is a
 // field reference unless a caller's helper has that name, so data fields
-// named like the built-in helpers stay reachable.
+// named like the built-in helpers stay reachable; but for Handlebars' own
+// helpers, which handlebars.js calls before any field: {{log}} writes
+// nothing, and {{if}}, {{unless}}, {{each}}, {{with}}, {{lookup}},
+// {{helperMissing}} and {{blockHelperMissing}} (in a subexpression too)
+// are Parse errors, as handlebars.js fails on them.
 //
 // # Data
 //

@@ -411,6 +411,17 @@ func (p *parser) parseTokens(src *source, toks []token) ([]node, error) {
 				return nil, src.errorf(t.pos, "closing tag {{/"+t.text+"}} does not match {{#"+n.name+"}} opened at "+posString(src, n.pos))
 			}
 			n.close = t.pos
+			if e := n.expr; e.kind == eCall && !e.fn.custom && (n.block == bSection || n.block == bInverted) {
+				// handlebars.js's log and lookup ignore the block they are
+				// called with: log writes nothing, lookup its value as it is.
+				switch {
+				case e.fn == logHelper:
+					continue
+				case e.fn.name == "lookup":
+					add(node{kind: nValue, raw: true, expr: e, pos: n.pos, src: n.src})
+					continue
+				}
+			}
 			add(n)
 		case tokPartial:
 			if err := p.addPartial(src, t, add, nil); err != nil {
@@ -1050,6 +1061,19 @@ func (ep *exprParser) call(pos int, param, top bool) (*expr, error) {
 			return valueCall(ep.litName(first)), nil
 		}
 		return ep.litName(first), nil
+	}
+	if len(items) == 1 && !param && ep.p.cfg.dialect == Handlebars && first.kind == ePath && !first.root && first.up == 0 && len(first.segs) == 1 {
+		// handlebars.js calls its own helpers by name even without
+		// arguments, before any field: log writes nothing, and the others
+		// fail.
+		switch name := first.segs[0].key; {
+		case first.text != name && first.text != "["+name+"]":
+		case name == "log":
+			return &expr{kind: eCall, pos: first.pos, text: first.text, fn: logHelper}, nil
+		case name == "if" || name == "unless" || name == "each" || name == "with" || name == "lookup" ||
+			name == "helperMissing" || name == "blockHelperMissing":
+			return nil, ep.src.errorf(first.pos, "{{"+first.text+"}} calls Handlebars' helper "+name+", which needs arguments")
+		}
 	}
 	var h *helper
 	if first.kind == ePath && !first.root && len(first.segs) == 1 && first.text == first.segs[0].key {
