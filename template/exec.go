@@ -592,7 +592,7 @@ func (s *state) appendCount(dst []byte, n *node, c int) ([]byte, error) {
 // param resolves a block parameter, and the path after it.
 func (s *state) param(e *expr) (any, bool) {
 	f := s.paramFrame(e.param)
-	if f == nil {
+	if f == nil || e.paramNone {
 		return nil, false
 	}
 	v := f.v
@@ -1021,7 +1021,7 @@ func (s *state) value(dst []byte, n *node) ([]byte, error) {
 	switch {
 	case e.kind == eData:
 		return s.data(dst, n, s.outerLoop(e.up), e.data)
-	case e.kind == eParam && e.paramIndex && len(e.segs) == 0:
+	case e.kind == eParam && e.paramIndex && !e.paramNone && len(e.segs) == 0:
 		// The index or key of a block parameter, without boxing.
 		return s.data(dst, n, s.paramFrame(e.param), dKey)
 	case e.lenOf != nil:

@@ -340,9 +340,9 @@ func TestBlockParameterErrors(t *testing.T) {
 	for src, msg := range map[string]string{
 		`{{#if x as |y|}}{{/if}}`:          "supported on {{#each}} and {{#with}} only",
 		`{{^each x as |y|}}{{/each}}`:      "supported on {{#each}} and {{#with}} only",
-		`{{#each x as |a b c|}}{{/each}}`:  "one or two block parameters",
+		`{{#each x as |a b c|}}{{/each}}`:  "",
 		`{{#each x as |a.b|}}{{/each}}`:    "bad block parameter name",
-		`{{#each x as ||}}{{/each}}`:       "one or two block parameters",
+		`{{#each x as ||}}{{/each}}`:       "names no block parameter",
 		`{{#with x as |y|}}{{y}}{{/with}}`: "",
 	} {
 		_, err := template.Parse(src, template.WithMode(template.Text))

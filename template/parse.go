@@ -144,8 +144,11 @@ type expr struct {
 	// which of its parameters it is: 0 the item, 1 its index or key.
 	param      int32
 	paramIndex bool
-	kind       exprKind
-	data       dataVar
+	// paramNone marks a block parameter that its block gives no value:
+	// each gives two, with one, and any more are missing.
+	paramNone bool
+	kind      exprKind
+	data      dataVar
 	// rootSlot, when not 0, is 1 + the slot of state.rootCache that holds
 	// the data's member named by the first segment.
 	rootSlot uint8
@@ -239,6 +242,7 @@ func (env *partialEnv) ident() int {
 type blockParams struct {
 	id    int32
 	names []string
+	given int // the parameters the block gives values to, the first ones
 }
 
 // openFrame is a section being parsed.
@@ -484,15 +488,19 @@ func (p *parser) openBlock(src *source, t token) (*node, error) {
 					return nil, src.errorf(t.pos, "bad block parameter name "+strconv.Quote(name))
 				}
 			}
-			if len(names) == 0 || len(names) > 2 {
-				return nil, src.errorf(t.pos, "{{#"+name+"}} takes one or two block parameters")
+			if len(names) == 0 {
+				return nil, src.errorf(t.pos, "{{#"+name+"}} as || names no block parameter")
 			}
 			rest = before
 			defer func() {
 				// In scope from the block's body on.
 				p.nParams++
 				n.params = p.nParams
-				p.params = append(p.params, blockParams{id: n.params, names: names})
+				given := 2
+				if n.block == bWith {
+					given = 1
+				}
+				p.params = append(p.params, blockParams{id: n.params, names: names, given: given})
 			}()
 		}
 	}
@@ -1263,7 +1271,7 @@ func (ep *exprParser) blockParam(e *expr) bool {
 		bp := ep.p.params[i]
 		for j, name := range bp.names {
 			if name == e.segs[0].key {
-				e.kind, e.param, e.paramIndex = eParam, bp.id, j == 1
+				e.kind, e.param, e.paramIndex, e.paramNone = eParam, bp.id, j == 1, j >= bp.given
 				e.segs, e.byName, e.lenOf = e.segs[1:], false, nil
 				return true
 			}

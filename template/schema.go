@@ -185,7 +185,7 @@ func (c *checker) expr(n *node, e *expr, scopes []scope) (scope, bool) {
 		return scope{typ: "any"}, true
 	case eParam:
 		base, ok := c.params[e.param]
-		if e.paramIndex || !ok {
+		if e.paramIndex || e.paramNone || !ok {
 			return scope{typ: "any"}, true
 		}
 		sc, ok := c.walk(base, e.segs)
