@@ -207,6 +207,10 @@
 //     {{truncate x 100 ellipsis="..."}}; one that skips optional
 //     arguments leaves them at their defaults, as
 //     {{truncate x 100 escaped=true}} keeps the "…";
+//   - {{#each}} goes through an object's members in the order JavaScript
+//     enumerates them: keys that are array indexes (0, 2, 10, not 01 or
+//     -1) first, in increasing order, then the others in document order
+//     (sorted, for a Go map); {{json x}} keeps the document's order;
 //   - @../index, @../key, @../first and @../last are those of the loop
 //     around the current one; any other data variable, such as @foo, is
 //     missing (Handlebars' helpers could set it, Outhook's set none), and

@@ -2,6 +2,7 @@ package template
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"reflect"
 	"slices"
@@ -911,8 +912,13 @@ func (s *state) block(dst []byte, n *node) ([]byte, error) {
 			return s.helperPart(dst, n.alt)
 		}
 		if doc, ok := v.(*jsondoc.Value); ok {
+			order := memberOrder(doc, count)
 			for i := 0; i < count; i++ {
-				k, el := doc.Member(i)
+				j := i
+				if order != nil {
+					j = int(order[i])
+				}
+				k, el := doc.Member(j)
 				s.push(ctxFrame{v: el, loop: true, index: int32(i), count: int32(count), key: k, member: true, param: n.params})
 				dst, err = s.run(dst, n.body)
 				s.pop()
@@ -1006,9 +1012,75 @@ func (s *state) leaveFloor(n *node, floor int) {
 // escape to the heap.
 func appendMembers(frames []ctxFrame, v any, count int) []ctxFrame {
 	for k, el := range jsondoc.Members(v) {
-		frames = append(frames, ctxFrame{v: el, loop: true, index: int32(len(frames)), count: int32(count), key: k, member: true})
+		frames = append(frames, ctxFrame{v: el, loop: true, count: int32(count), key: k, member: true})
+	}
+	slices.SortStableFunc(frames, func(a, b ctxFrame) int {
+		ia, oka := jsIndexKey(a.key)
+		ib, okb := jsIndexKey(b.key)
+		switch {
+		case oka && okb:
+			return cmp.Compare(ia, ib)
+		case oka:
+			return -1
+		case okb:
+			return 1
+		}
+		return 0
+	})
+	for i := range frames {
+		frames[i].index = int32(i)
 	}
 	return frames
+}
+
+// memberOrder returns the order in which JavaScript enumerates the members
+// of doc, as indexes into them, or nil for their own order: keys that are
+// array indexes come first, in increasing order, then the others.
+func memberOrder(doc *jsondoc.Value, count int) []int32 {
+	isIndex := func(i int) bool {
+		k, _ := doc.Member(i)
+		if k == "" || k[0] > '9' || k[0] < '0' {
+			return false
+		}
+		_, ok := jsIndexKey(k)
+		return ok
+	}
+	var order []int32
+	for i := 0; i < count; i++ {
+		if isIndex(i) {
+			order = append(order, int32(i))
+		}
+	}
+	if order == nil {
+		return nil
+	}
+	slices.SortStableFunc(order, func(a, b int32) int {
+		ka, _ := doc.Member(int(a))
+		kb, _ := doc.Member(int(b))
+		ia, _ := jsIndexKey(ka)
+		ib, _ := jsIndexKey(kb)
+		return cmp.Compare(ia, ib)
+	})
+	for i := 0; i < count; i++ {
+		if !isIndex(i) {
+			order = append(order, int32(i))
+		}
+	}
+	return order
+}
+
+// jsIndexKey reports whether JavaScript takes key as an array index, which
+// it enumerates before the other keys of an object: the canonical text of
+// an integer from 0 to 2^32-2.
+func jsIndexKey(key string) (uint64, bool) {
+	if key == "" || len(key) > 10 || key[0] == '0' && len(key) > 1 {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(key, 10, 64)
+	if err != nil || n > 1<<32-2 {
+		return 0, false
+	}
+	return n, true
 }
 
 // value renders an interpolation tag.

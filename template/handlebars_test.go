@@ -642,3 +642,23 @@ func TestLookupFollowsDialect(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, `["g1","","req-1"]`, string(out))
 }
+
+// {{#each}} over an object goes through its members in the order
+// JavaScript enumerates them, which handlebars.js follows: keys that are
+// array indexes first, in increasing order, then the others (in document
+// order, or sorted for a Go map, which has none).
+func TestEachEnumeratesObjectsAsJavaScript(t *testing.T) {
+	const src = `{{#each o}}{{@key}}{{#if @first}}^{{/if}}{{#if @last}}${{/if}}{{@index}} {{/each}}`
+	tm, err := template.Parse(src, template.WithMode(template.Text))
+	require.NoError(t, err)
+	doc, err := jsondoc.Parse([]byte(`{"o": {"b": 1, "10": 2, "2": 3, "01": 4, "a": 5, "4294967295": 6, "4294967294": 7}}`))
+	require.NoError(t, err)
+	out, err := tm.Append(nil, doc)
+	require.NoError(t, err)
+	require.Equal(t, "2^0 101 42949672942 b3 014 a5 4294967295$6 ", string(out))
+
+	m := map[string]any{"o": map[string]any{"b": 1, "10": 2, "2": 3, "01": 4, "a": 5}}
+	out, err = tm.Append(nil, m)
+	require.NoError(t, err)
+	require.Equal(t, "2^0 101 012 a3 b$4 ", string(out))
+}
