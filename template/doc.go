@@ -151,8 +151,8 @@
 //     while a tag made of a single literal is the name it spells: {{"a b"}}
 //     is the field "a b", {{1.50}} the field "1.5"; in a string literal
 //     only a backslash before its own quote escapes ('it\'s'; 'a\\b' is
-//     a, two backslashes and b), and in the HTML and Text modes it may hold
-//     }} ({{default x "}}"}});
+//     a, two backslashes and b), and it may hold }} ({{default x "}}"}};
+//     in JSON mode, a single-quoted one);
 //   - \{{x}} writes {{x}} and the text after it up to the next tag, and
 //     \\{{x}} a backslash then x;
 //   - a raw block {{{{raw}}}}…{{{{/raw}}}} writes its content as it is,

@@ -62,7 +62,7 @@ func isSpace(c byte) bool {
 // changes. With braces set, a tag closed by }} and followed by } is an
 // error, as in handlebars.js, which reads }}} as the end of a
 // triple-stash (JSON mode reads {"n": {{n}}} as the tag then the }).
-func lex(src *source, left, right string, braces bool) ([]token, error) {
+func lex(src *source, left, right string, braces bool, literal literalKinds) ([]token, error) {
 	s := src.text
 	var toks []token
 	pos := 0      // start of the text not yet emitted
@@ -187,7 +187,8 @@ func lex(src *source, left, right string, braces bool) ([]token, error) {
 			}
 		default:
 			var l *literals
-			if braces && left == "{{" && right == "}}" && !strings.HasPrefix(s[p:], "!") {
+			if literal != literalsNone && left == "{{" && right == "}}" && !strings.HasPrefix(s[p:], "!") {
+				lits.double = literal == literalsAll
 				l = &lits
 			}
 			j := tagEnd(s, p, right, l)
@@ -211,6 +212,10 @@ func lex(src *source, left, right string, braces bool) ([]token, error) {
 				kind, body = tokRaw, body[1:]
 			case '#':
 				kind, body = tokSection, body[1:]
+				if t := strings.TrimLeft(body, " \t\r\n"); len(t) < len(body) && t != "" && (t[0] == '>' || t[0] == '*') {
+					// handlebars.js reads {{#> and {{#* as one sigil.
+					return nil, src.errorf(start, "space inside the sigil {{#"+t[:1]+": write {{#"+t[:1])
+				}
 			case '^':
 				kind, body = tokInverted, body[1:]
 				if strings.TrimSpace(body) == "" {
@@ -604,6 +609,9 @@ func tagEnd(s string, p int, right string, lits *literals) int {
 		}
 		switch s[i] {
 		case '"', '\'':
+			if s[i] == '"' && !lits.double {
+				break
+			}
 			if e := lits.end(s, i); e > 0 {
 				i = e
 			}
@@ -620,6 +628,15 @@ func tagEnd(s string, p int, right string, lits *literals) int {
 	return -1
 }
 
+// literalKinds tells which literals may hold the end of a tag.
+type literalKinds uint8
+
+const (
+	literalsNone   literalKinds = iota // the mustache dialect
+	literalsSingle                     // 'x' and [x]: JSON mode, where a " is the string's
+	literalsAll                        // "x", 'x' and [x]
+)
+
 // literals finds where string literals end in one source, remembering
 // where no quote ends one any more, so that many tags with unended
 // literals take linear time.
@@ -629,6 +646,7 @@ type literals struct {
 	none [2]int
 	// noBracket, when not 0, is an offset from which s holds no ].
 	noBracket int
+	double    bool // a " opens a literal too
 }
 
 // end returns the offset of the quote that ends the string literal

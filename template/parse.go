@@ -259,7 +259,15 @@ type openFrame struct {
 
 // parseSource parses src into nodes.
 func (p *parser) parseSource(src *source, left, right string) ([]node, error) {
-	toks, err := lex(src, left, right, p.cfg.mode != JSON && p.cfg.dialect == Handlebars)
+	lits := literalsNone
+	if p.cfg.dialect == Handlebars {
+		// Inside a JSON string a " ends the string, or is escaped.
+		lits = literalsAll
+		if p.cfg.mode == JSON {
+			lits = literalsSingle
+		}
+	}
+	toks, err := lex(src, left, right, p.cfg.mode != JSON && p.cfg.dialect == Handlebars, lits)
 	if err != nil {
 		return nil, err
 	}
@@ -1581,7 +1589,7 @@ func (p *parser) scope(parent *partialEnv, src *source, toks []token, start int)
 
 // inlineName reads the name of {{#*inline "name"}}, the only decorator.
 func inlineName(src *source, t token) (string, error) {
-	dec, arg, _ := strings.Cut(t.text[1:], " ")
+	dec, arg, _ := strings.Cut(strings.TrimLeft(t.text[1:], " \t\r\n"), " ")
 	if dec != "inline" {
 		return "", src.errorf(t.pos, "unknown decorator "+strconv.Quote("*"+dec)+": only {{#*inline \"name\"}} is supported")
 	}
