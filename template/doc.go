@@ -223,11 +223,14 @@
 //     missing there;
 //   - {{> p x k=v}} renders p with x as its context (the current one when
 //     omitted) and the hash arguments as extra members (a hash argument
-//     whose value is undefined is left out); inside p, an inline partial
-//     or a partial called as a block, ../ does not reach the contexts
-//     around the tag, while @root and loop data such as @index do (the
-//     content of a partial block reaches those around its block tag, and
-//     with WithDialect(Mustache) ../ reaches them all); a partial that
+//     whose value is undefined is left out); inside p, a partial called
+//     as a block, or an inline partial written outside every block, ../
+//     does not reach the contexts around the tag, while @root and loop
+//     data such as @index do (an inline partial written in a block
+//     reaches the contexts around that block, from where it is included
+//     in it; the content of a partial block reaches those around its
+//     block tag; with WithDialect(Mustache) ../ reaches them all); a
+//     partial that
 //     WithPartials does not provide is a Parse error (see
 //     WithMissingPartialsEmpty); {{> (expr)}} includes the partial named
 //     by the value of expr, and Execute fails when there is none, or when

@@ -986,11 +986,13 @@ func (s *state) enterFloor(n *node) int {
 			s.floor = int(s.blockFloors[k-1])
 			s.blockFloors = s.blockFloors[:k-1]
 		}
-	case n.isolate:
+	default:
 		if n.blockCall {
 			s.blockFloors = append(s.blockFloors, int32(floor))
 		}
-		s.floor = s.n - 1
+		if n.isolate {
+			s.floor = s.n - 1
+		}
 	}
 	return floor
 }
@@ -1001,7 +1003,7 @@ func (s *state) leaveFloor(n *node, floor int) {
 	case n.unfloor:
 		// The content's own floor, which enterFloor set and took.
 		s.blockFloors = append(s.blockFloors, int32(s.floor))
-	case n.isolate && n.blockCall:
+	case n.blockCall:
 		s.blockFloors = s.blockFloors[:len(s.blockFloors)-1]
 	}
 	s.floor = floor

@@ -68,9 +68,9 @@ type node struct {
 	// before an inlined one): as in handlebars.js, ../ inside it does not
 	// reach the contexts around the tag.
 	isolate bool
-	// blockCall marks, with isolate, a partial called as a block
-	// ({{#> p}}…{{/p}}): the floor of ../ around it is kept for its
-	// content, and unfloor marks the inclusion of that content
+	// blockCall marks a partial called as a block ({{#> p}}…{{/p}}): the
+	// floor of ../ around it is kept for its content, and unfloor marks
+	// the inclusion of that content
 	// ({{> @partial-block}}, or the nFloors around it), where ../ reaches
 	// the contexts around the block tag again.
 	blockCall, unfloor bool
@@ -195,6 +195,7 @@ type parser struct {
 	inlined  int       // JSON mode: tokens parsed and nodes copied for partials inlined
 	defs     []*tokDef // the partials written in the template, in order
 	checking bool      // checkUnused: partial tags are skipped
+	rootPart bool      // parseTokens reads the text of a template or partial, not a block's
 }
 
 // partialEnv is a scope of partials written in the template: the inline
@@ -205,6 +206,7 @@ type partialEnv struct {
 	parent *partialEnv
 	inline map[string]*tokDef
 	block  *tokDef
+	root   bool // the scope of a template's or partial's text outside every block
 }
 
 // tokDef is a partial written in the template, as its tokens: the body of
@@ -271,6 +273,7 @@ func (p *parser) parseSource(src *source, left, right string) ([]node, error) {
 	if err != nil {
 		return nil, err
 	}
+	p.rootPart = true
 	return p.parseTokens(src, toks)
 }
 
@@ -282,8 +285,13 @@ func (p *parser) parseTokens(src *source, toks []token) ([]node, error) {
 		p.inlined += len(toks)
 	}
 	var err error
+	root := p.rootPart
+	p.rootPart = false
 	if p.env, err = p.scope(p.env, src, toks, 0); err != nil {
 		return nil, err
+	}
+	if root && p.env != savedEnv {
+		p.env.root = true
 	}
 	var stack []*openFrame
 	top := &openFrame{}
@@ -636,7 +644,7 @@ func (p *parser) addPartial(src *source, t token, add func(node), blk *tokDef) e
 			return err
 		}
 		n.isolate = p.isolates(name, blk)
-		n.blockCall = n.isolate && blk != nil
+		n.blockCall = blk != nil && p.cfg.dialect == Handlebars
 		for i := range n.body {
 			// A name given by a value is that of the context around.
 			n.body[i].nameOutside = n.body[i].dyn != nil
@@ -680,8 +688,9 @@ func (p *parser) addPartial(src *source, t token, add func(node), blk *tokDef) e
 			// An inline partial called as a block.
 			denv = env
 		}
-		isolate := !inContextBlock && p.isolates(name, blk)
-		return p.addTokDef(src, t, name, def, denv, add, node{isolate: isolate, blockCall: isolate && blk != nil, unfloor: name == "@partial-block" && p.cfg.dialect == Handlebars})
+		hb := p.cfg.dialect == Handlebars
+		floor := node{isolate: !inContextBlock && p.isolates(name, blk), blockCall: !inContextBlock && hb && blk != nil && def != blk, unfloor: hb && name == "@partial-block"}
+		return p.addTokDef(src, t, name, def, denv, add, floor)
 	}
 	saved := p.env
 	p.env = env
@@ -731,15 +740,18 @@ func (p *parser) inlineBetweenFloors(src *source, t token, floor node, inline fu
 // isolates reports whether including name, with blk the opening tag of a
 // partial block or nil, starts from the partial's own context: in the
 // Handlebars dialect, for a partial WithPartials provides or an inline
-// partial, called as a block or not. The content of a partial block keeps
-// the contexts around its block tag, where it is written, and so does the
-// content that stands in for a missing partial.
+// partial written outside every block, called as a block or not. The
+// content of a partial block keeps the contexts around its block tag,
+// where it is written, and so does the content that stands in for a
+// missing partial. handlebars.js gives an inline partial written in a
+// block the contexts around that block, which Outhook does where the
+// partial is included in the block itself.
 func (p *parser) isolates(name string, blk *tokDef) bool {
 	if p.cfg.dialect != Handlebars || name == "@partial-block" {
 		return false
 	}
 	if d := p.env.lookup(name); d != nil {
-		return d != blk
+		return d != blk && d.env.root
 	}
 	_, ok := p.cfg.partials[name]
 	return ok
@@ -837,7 +849,7 @@ func (p *parser) addTokDef(src *source, t token, name string, def *tokDef, env *
 	}
 	if p.cfg.mode == JSON {
 		inline := func() error { return p.inlinePartial(src, t, name, name+"\x00"+strconv.Itoa(def.id), parse, add) }
-		if !floor.isolate && !floor.unfloor {
+		if !floor.isolate && !floor.unfloor && !floor.blockCall {
 			return inline()
 		}
 		return p.inlineBetweenFloors(src, t, floor, inline, add)

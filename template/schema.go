@@ -141,11 +141,13 @@ func (c *checker) enterFloor(n *node, top int) int {
 			c.floor = c.blockFloors[k-1]
 			c.blockFloors = c.blockFloors[:k-1]
 		}
-	case n.isolate:
+	default:
 		if n.blockCall {
 			c.blockFloors = append(c.blockFloors, floor)
 		}
-		c.floor = top
+		if n.isolate {
+			c.floor = top
+		}
 	}
 	return floor
 }
@@ -155,7 +157,7 @@ func (c *checker) leaveFloor(n *node, floor int) {
 	switch {
 	case n.unfloor:
 		c.blockFloors = append(c.blockFloors, c.floor)
-	case n.isolate && n.blockCall:
+	case n.blockCall:
 		c.blockFloors = c.blockFloors[:len(c.blockFloors)-1]
 	}
 	c.floor = floor
