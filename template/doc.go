@@ -253,7 +253,8 @@
 // partial blocks named by a value are not supported and fail to parse; a
 // partial named by a value does not see inline partials. A partial that
 // includes itself is refused in JSON mode, an inline partial and a partial
-// block's content included.
+// block's content included (but a layout's content may call the layout
+// again, as in {{#> lay}}{{#> lay}}…{{/lay}}{{/lay}}).
 //
 // # Differences from Handlebars
 //

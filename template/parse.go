@@ -217,6 +217,10 @@ type tokDef struct {
 	toks []token
 	env  *partialEnv // the scope it is written in
 	used bool        // parsed at least once
+	// inlineAt is, for the content of a partial block, how many partials
+	// were being inlined at its block tag in JSON mode: the content is
+	// the caller's, so the layouts inlined since are no recursion in it.
+	inlineAt int
 }
 
 // lookup returns the partial written in the template that name means in
@@ -849,6 +853,17 @@ func (p *parser) addTokDef(src *source, t token, name string, def *tokDef, env *
 	}
 	if p.cfg.mode == JSON {
 		inline := func() error { return p.inlinePartial(src, t, name, name+"\x00"+strconv.Itoa(def.id), parse, add) }
+		if floor.unfloor && def.inlineAt < len(p.inline) {
+			// The content of a partial block, which may include its
+			// layout again ({{#> lay}}{{#> lay}}…{{/lay}}{{/lay}}).
+			outer := inline
+			inline = func() error {
+				saved := p.inline
+				p.inline = slices.Clip(saved[:def.inlineAt])
+				defer func() { p.inline = saved }()
+				return outer()
+			}
+		}
 		if !floor.isolate && !floor.unfloor && !floor.blockCall {
 			return inline()
 		}
@@ -1638,7 +1653,7 @@ func (p *parser) addPartialBlock(src *source, toks []token, i int, add func(node
 		return 0, err
 	}
 	p.nEnv++
-	blk := &tokDef{id: p.nEnv, src: src, toks: toks[i+1 : j], env: env}
+	blk := &tokDef{id: p.nEnv, src: src, toks: toks[i+1 : j], env: env, inlineAt: len(p.inline)}
 	p.defs = append(p.defs, blk)
 	// Not indented: Handlebars indents only partial tags alone on a line.
 	pt := token{kind: tokPartial, text: strings.TrimSpace(t.text[1:]), pos: t.pos}
