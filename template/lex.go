@@ -168,19 +168,21 @@ func lex(src *source, left, right string, braces bool, literal literalKinds) ([]
 			}
 		case strings.HasPrefix(s[p:], "!--"):
 			kind = tokComment
-			q := p + 3
+			// The -- that closes it may be the one that opens it, as
+			// handlebars.js lexes {{!--}} and {{!---}}.
+			q := p + 1
 			for {
 				j := strings.Index(s[q:], right)
 				if j < 0 {
 					return nil, src.errorf(start, "unclosed comment: missing \"--"+right+"\"")
 				}
 				e := q + j
-				if strings.HasSuffix(s[p+3:e], "--") {
-					body, end = s[p+3:e-2], e+len(right)
+				if strings.HasSuffix(s[p+1:e], "--") {
+					body, end = s[p+3:max(e-2, p+3)], e+len(right)
 					break
 				}
-				if strings.HasSuffix(s[p+3:e], "--~") {
-					body, end = s[p+3:e-3]+"--~", e+len(right)
+				if strings.HasSuffix(s[p+1:e], "--~") {
+					body, end = s[p+3:max(e-3, p+3)]+"--~", e+len(right)
 					break
 				}
 				q = e + 1
