@@ -219,8 +219,9 @@
 //     ../x), which after a name, as in a.this or a/../b, is a Parse error;
 //   - {{#each xs as |x i|}} and {{#with x as |y|}} name the item and its
 //     index or key (the value, for with) in the whole block, nested blocks
-//     included, before any field of the data; more names than these are
-//     missing there;
+//     included (and the content of a partial block there, but not an
+//     inline partial), before any field of the data; more names than
+//     these are missing there;
 //   - {{> p x k=v}} renders p with x as its context (the current one when
 //     omitted) and the hash arguments as extra members (a hash argument
 //     whose value is undefined is left out); inside p, a partial called

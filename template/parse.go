@@ -221,6 +221,9 @@ type tokDef struct {
 	// were being inlined at its block tag in JSON mode: the content is
 	// the caller's, so the layouts inlined since are no recursion in it.
 	inlineAt int
+	// params are, for the content of a partial block, the block
+	// parameters in scope at its block tag, which it sees.
+	params []blockParams
 }
 
 // lookup returns the partial written in the template that name means in
@@ -846,7 +849,7 @@ func (p *parser) addTokDef(src *source, t token, name string, def *tokDef, env *
 	srcInd, outInd := p.indents(t.indent)
 	parse := func() ([]node, error) {
 		saved, savedParams := p.env, p.params
-		p.env, p.params = env, nil
+		p.env, p.params = env, def.params
 		def.used = true
 		defer func() { p.env, p.params = saved, savedParams }()
 		return p.parseTokens(def.src, indentTokens(def.toks, srcInd))
@@ -1653,7 +1656,7 @@ func (p *parser) addPartialBlock(src *source, toks []token, i int, add func(node
 		return 0, err
 	}
 	p.nEnv++
-	blk := &tokDef{id: p.nEnv, src: src, toks: toks[i+1 : j], env: env, inlineAt: len(p.inline)}
+	blk := &tokDef{id: p.nEnv, src: src, toks: toks[i+1 : j], env: env, inlineAt: len(p.inline), params: slices.Clip(slices.Clone(p.params))}
 	p.defs = append(p.defs, blk)
 	// Not indented: Handlebars indents only partial tags alone on a line.
 	pt := token{kind: tokPartial, text: strings.TrimSpace(t.text[1:]), pos: t.pos}
