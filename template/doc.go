@@ -194,8 +194,9 @@
 //   - the parts of if, unless, and the {{else}} of each and with, have an
 //     empty object as their context where the context around is null or
 //     missing ({{this}} writes [object Object] there, and it is no level
-//     for ../), as handlebars.js calls its helpers with {} for this;
-//     sections keep the null;
+//     for ../ over null, but one over a missing partial context), as
+//     handlebars.js calls its helpers with {} for this; sections keep
+//     the null;
 //   - a subexpression (x) whose x is no helper calls the value of x, as
 //     handlebars.js does: false, null, a missing field, 0 and "" give a
 //     missing value, and any other value fails Execute with the position

@@ -22,7 +22,11 @@ type ctxFrame struct {
 	// member marks a frame of a loop over an object's members, whose key
 	// may be "".
 	member bool
-	param  int32 // the block whose parameters this frame holds, or 0
+	// undef marks a context that is missing, not null: handlebars.js
+	// tells undefined from null, and the empty object a helper block sees
+	// in place of undefined is a level for ../ (level).
+	undef, level bool
+	param        int32 // the block whose parameters this frame holds, or 0
 }
 
 // state is what one execution needs. It lives on the caller's stack, so
@@ -84,11 +88,11 @@ func (s *state) pop() { s.n-- }
 func (s *state) upFrame(up int) int {
 	i := s.n - 1
 	for range up {
-		for s.t.sameLevels && i > 0 && sameContext(s.frame(i).v, s.frame(i-1).v) {
+		for s.t.sameLevels && i > 0 && !s.frame(i).level && sameContext(s.frame(i).v, s.frame(i-1).v) {
 			i--
 		}
 		i--
-		for i > 0 && s.frame(i).v == any(nullContext) {
+		for i > 0 && s.frame(i).v == any(nullContext) && !s.frame(i).level {
 			i--
 		}
 	}
@@ -147,7 +151,7 @@ func (s *state) helperPart(dst []byte, nodes []node) ([]byte, error) {
 	if len(nodes) == 0 || !s.t.sameLevels || jsondoc.KindOf(s.frame(s.n-1).v) != jsondoc.Null {
 		return s.run(dst, nodes)
 	}
-	s.push(ctxFrame{v: nullContext})
+	s.push(ctxFrame{v: nullContext, level: s.frame(s.n - 1).undef})
 	dst, err := s.run(dst, nodes)
 	s.pop()
 	return dst, err
@@ -946,7 +950,7 @@ func (s *state) block(dst []byte, n *node) ([]byte, error) {
 // the hash arguments are added to the members of the context, as
 // Handlebars does.
 func (s *state) partialBlock(dst []byte, n *node) ([]byte, error) {
-	v, _, err := s.eval(n, n.expr, false)
+	v, found, err := s.eval(n, n.expr, false)
 	if err != nil {
 		return dst, err
 	}
@@ -966,7 +970,7 @@ func (s *state) partialBlock(dst []byte, n *node) ([]byte, error) {
 		}
 		v = m
 	}
-	s.push(ctxFrame{v: v})
+	s.push(ctxFrame{v: v, undef: !found && len(n.hash) == 0})
 	floor := s.enterFloor(n)
 	dst, err = s.run(dst, n.body)
 	s.leaveFloor(n, floor)
