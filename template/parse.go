@@ -404,6 +404,10 @@ func (p *parser) parseTokens(src *source, toks []token) ([]node, error) {
 			if f.inElse {
 				return nil, src.errorf(t.pos, "second {{else}} in {{#"+f.n.name+"}}")
 			}
+			if t.text != "" && (f.inverse || f.n.block == bInverted) {
+				// handlebars.js chains {{else x}} only after {{#…}}.
+				return nil, src.errorf(t.pos, "{{else "+t.text+"}} in {{^"+f.n.name+"}}: only a plain {{else}} may follow {{^…}}")
+			}
 			f.inElse = true
 			var err error
 			if p.env, err = p.scope(f.env, src, toks, i+1); err != nil {
