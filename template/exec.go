@@ -1008,7 +1008,11 @@ func (s *state) leaveFloor(n *node, floor int) {
 		// The content's own floor, which enterFloor set and took.
 		s.blockFloors = append(s.blockFloors, int32(s.floor))
 	case n.blockCall:
-		s.blockFloors = s.blockFloors[:len(s.blockFloors)-1]
+		// Empty only when an error ended the content's rendering before
+		// the mark after it gave its floor back.
+		if k := len(s.blockFloors); k > 0 {
+			s.blockFloors = s.blockFloors[:k-1]
+		}
 	}
 	s.floor = floor
 }

@@ -662,3 +662,20 @@ func TestEachEnumeratesObjectsAsJavaScript(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "2^0 101 012 a3 b$4 ", string(out))
 }
+
+// An Execute error inside a partial block's content, which JSON mode
+// inlines between marks, ends the rendering with that error.
+func TestErrorInsidePartialBlockContent(t *testing.T) {
+	partials := template.WithPartials(map[string]string{"lay": "({{a}}{{> @partial-block}})"})
+	for _, src := range []string{
+		`{"v": "{{#> lay a=1}}{{#unless (x)}}y{{/unless}}{{/lay}}"}`,
+		`{"v": "{{#> lay}}{{#> lay a=1}}{{#if (x)}}y{{/if}}{{/lay}}{{/lay}}"}`,
+	} {
+		tm, err := template.Parse(src, partials)
+		require.NoError(t, err, src)
+		_, err = tm.Append(nil, map[string]any{"x": "not a function"})
+		var e *template.Error
+		require.ErrorAs(t, err, &e, src)
+		require.Equal(t, 1, e.Line)
+	}
+}

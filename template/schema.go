@@ -158,7 +158,9 @@ func (c *checker) leaveFloor(n *node, floor int) {
 	case n.unfloor:
 		c.blockFloors = append(c.blockFloors, c.floor)
 	case n.blockCall:
-		c.blockFloors = c.blockFloors[:len(c.blockFloors)-1]
+		if k := len(c.blockFloors); k > 0 {
+			c.blockFloors = c.blockFloors[:k-1]
+		}
 	}
 	c.floor = floor
 }
