@@ -186,7 +186,8 @@
 //   - a partial tag alone on its line writes its indentation at the start
 //     of every line the partial outputs, those that values write included;
 //   - {{^if x}}, {{^each xs}} and the like swap the two parts of the
-//     block, and {{^x}}A{{else}}B{{/x}} is the section {{#x}}B{{else}}A{{/x}};
+//     block (only a plain {{else}} may follow them, no {{else if y}}),
+//     and {{^x}}A{{else}}B{{/x}} is the section {{#x}}B{{else}}A{{/x}};
 //     {{#if x includeZero=true}} counts 0 as true; {{log …}} renders
 //     nothing, and so does a {{#log …}} or {{^log …}} block; a
 //     {{#lookup x k}} or {{^lookup x k}} block writes the value as
@@ -294,8 +295,12 @@
 //     with noEscape adds them up, as it does in every mode for two
 //     {{{x}}} or {{& x}} tags with nothing written between them.
 //
-// And one that the corpus does not show: the members of a partial's hash
-// context come in no fixed order for {{#each this}}.
+// And one that the corpus does not show: {{#each this}} goes through the
+// members of a partial's hash context ({{> p x k=v}}) sorted by name
+// (array indexes first), where handlebars.js keeps the order of x's
+// members and then of the hash; and over a string x, that context holds
+// only the hash arguments, where JavaScript adds a member for each
+// character.
 //
 // Falsy values, which skip if and unless, are false, null, a missing
 // field, 0, "" and the empty array. As in Handlebars, {{#with x}} renders
