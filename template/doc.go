@@ -150,9 +150,9 @@
 //     (-?[0-9]+(.[0-9]+)?, so 1e3 is a name) are literals as parameters,
 //     while a tag made of a single literal is the name it spells: {{"a b"}}
 //     is the field "a b", {{1.50}} the field "1.5"; in a string literal
-//     only a backslash before its own quote escapes ('it\'s'; 'a\\b' is
-//     a, two backslashes and b), and it may hold }} ({{default x "}}"}};
-//     in JSON mode, a single-quoted one);
+//     of the HTML and Text modes only a backslash before its own quote
+//     escapes ('it\'s'; 'a\\b' is a, two backslashes and b), and it may
+//     hold }} ({{default x "}}"}}; in JSON mode, a single-quoted one);
 //   - \{{x}} writes {{x}} and the text after it up to the next tag, and
 //     \\{{x}} a backslash then x;
 //   - a raw block {{{{raw}}}}…{{{{/raw}}}} writes its content as it is,
@@ -283,7 +283,10 @@
 //     {{!plain}}, see above).
 //   - Inside a JSON string, a string literal of a tag may be written with
 //     its quotes escaped for that string, \"x\", which handlebars.js
-//     refuses to parse.
+//     refuses to parse; and in JSON mode a backslash in a string literal
+//     escapes the character after it ("\\" is one backslash, "\[" is [),
+//     where handlebars.js keeps every backslash but one before the
+//     literal's own quote.
 //   - A tag followed by a }, as in {"n": {{n}}}, is the tag then the };
 //     handlebars.js reads }}} as the end of a triple-stash (and }}}} as
 //     that of a raw block) and refuses the template. Only in JSON mode: in

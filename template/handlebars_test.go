@@ -679,3 +679,22 @@ func TestErrorInsidePartialBlockContent(t *testing.T) {
 		require.Equal(t, 1, e.Line)
 	}
 }
+
+// In JSON mode a backslash in a string literal escapes the character
+// after it, as the presets' replace pairs rely on ("\\" is one
+// backslash); the HTML and Text modes read literals as handlebars.js does,
+// where only a backslash before the literal's own quote escapes.
+func TestStringLiteralBackslashes(t *testing.T) {
+	data := map[string]any{"s": `a\b*`}
+	tm, err := template.Parse(`{"t": "{{replace s "\\" "\\\\" "*" "\\*"}}|{{default x 'it\'s'}}|{{default x '}}'}}"}`)
+	require.NoError(t, err)
+	out, err := tm.Append(nil, data)
+	require.NoError(t, err)
+	require.Equal(t, `{"t": "a\\\\b\\*|it's|}}"}`, string(out))
+
+	tm, err = template.Parse(`{{replace s "*" "\*"}}|{{default x 'a\\b'}}|{{default x "say \"hi\""}}|{{default x "}}"}}`, template.WithMode(template.Text))
+	require.NoError(t, err)
+	out, err = tm.Append(nil, data)
+	require.NoError(t, err)
+	require.Equal(t, `a\b\*|a\\b|say "hi"|}}`, string(out))
+}

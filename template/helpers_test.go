@@ -152,7 +152,7 @@ func TestReplaceAndEscapedTruncate(t *testing.T) {
 		{"replace escapes Slack's control characters once", `{"t": "{{replace s "&" "&amp;" "<" "&lt;" ">" "&gt;"}}"}`,
 			map[string]any{"s": "<!channel> & <@U1>"}, `{"t": "&lt;!channel&gt; &amp; &lt;@U1&gt;"}`},
 		{"replace a missing field", `{"t": "{{replace nope "a" "b"}}"}`, map[string]any{}, `{"t": ""}`},
-		{"replace with a backslash", `{"t": "{{replace s "[" "\["}}"}`, map[string]any{"s": "[x]"}, `{"t": "\\[x]"}`},
+		{"replace with a backslash", `{"t": "{{replace s "[" "\\["}}"}`, map[string]any{"s": "[x]"}, `{"t": "\\[x]"}`},
 		{"truncate escaped counts escapes", `{"t": "{{truncate s 7 ellipsis="…" escaped=true}}"}`, map[string]any{"s": `ab"cdef`}, `{"t": "ab\"cd…"}`},
 		{"truncate escaped alone keeps the ellipsis", `{"t": "{{truncate s 7 escaped=true}}"}`, map[string]any{"s": `ab"cdef`}, `{"t": "ab\"cd…"}`},
 		{"truncateBytes escaped alone", `{"t": "{{truncateBytes s 5 escaped=true}}"}`, map[string]any{"s": "\u00e9\u00e9\u00e9"}, `{"t": "é…"}`},

@@ -191,6 +191,7 @@ func lex(src *source, left, right string, braces bool, literal literalKinds) ([]
 			var l *literals
 			if literal != literalsNone && left == "{{" && right == "}}" && !strings.HasPrefix(s[p:], "!") {
 				lits.double = literal == literalsAll
+				lits.escapes = literal == literalsSingle
 				l = &lits
 			}
 			j := tagEnd(s, p, right, l)
@@ -649,6 +650,7 @@ type literals struct {
 	// noBracket, when not 0, is an offset from which s holds no ].
 	noBracket int
 	double    bool // a " opens a literal too
+	escapes   bool // JSON mode: a backslash escapes the character after it
 }
 
 // end returns the offset of the quote that ends the string literal
@@ -659,16 +661,39 @@ func (l *literals) end(s string, i int) int {
 	if s[i] == '\'' {
 		k = 1
 	}
-	if l == nil || l.none[k] == 0 || i+1 < l.none[k]-1 {
+	if l.escapes {
+		if l.none[k] != 0 && i+1 >= l.none[k]-1 {
+			return -1
+		}
+		j := jsonLiteralEnd(s, i)
+		if j < 0 {
+			l.none[k] = i + 2
+		}
+		return j
+	}
+	if l.none[k] == 0 || i+1 < l.none[k]-1 {
 		if j := literalEnd(s, i); j < 0 || s[j-1] != '\\' {
 			return j
 		}
-		if l != nil {
-			l.none[k] = i + 2
-		}
+		l.none[k] = i + 2
 	}
 	if j := strings.LastIndexByte(s, s[i]); j > i {
 		return j
+	}
+	return -1
+}
+
+// jsonLiteralEnd returns the offset of the quote that ends the string
+// literal opening at s[i] in JSON mode, where a backslash escapes the
+// character after it, or -1.
+func jsonLiteralEnd(s string, i int) int {
+	for j := i + 1; j < len(s); j++ {
+		switch s[j] {
+		case '\\':
+			j++
+		case s[i]:
+			return j
+		}
 	}
 	return -1
 }

@@ -1237,6 +1237,23 @@ func (ep *exprParser) item(arg bool) (*expr, error) {
 			e.text = ep.s[start:ep.i]
 		}
 		return e, nil
+	case (c == '"' || c == '\'') && ep.p.cfg.mode == JSON:
+		// In JSON mode, where a tag stands in a JSON string, a backslash
+		// escapes the character after it ("\\" is one backslash), as
+		// templates written for Outhook rely on.
+		end := jsonLiteralEnd(ep.s, ep.i)
+		if end < 0 {
+			return nil, ep.src.errorf(pos, "unterminated string literal")
+		}
+		var b strings.Builder
+		for i := ep.i + 1; i < end; i++ {
+			if ep.s[i] == '\\' {
+				i++
+			}
+			b.WriteByte(ep.s[i])
+		}
+		ep.i = end + 1
+		return &expr{kind: eLit, pos: pos, text: ep.s[start:ep.i], lit: b.String()}, nil
 	case c == '"' || c == '\'':
 		// As handlebars.js reads it: the literal ends at the first quote
 		// that no backslash precedes (or, lacking one, at the last quote),
