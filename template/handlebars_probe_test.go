@@ -20,8 +20,9 @@ import (
 // with ../, this, @root, loop data and [segment literals], each, with, if,
 // unless and their else chains, block parameters, lookup and the other
 // helpers, subexpressions, hash arguments, literals, comments, whitespace
-// control, raw blocks, escaped tags, partials and inline partials) over
-// hostile data, and breaks some of them: a template handlebars.js refuses
+// control, raw blocks, escaped tags, partials, layouts with
+// @partial-block and inline partials) over hostile data, and breaks some
+// of them: a template handlebars.js refuses
 // must be refused (at Parse, or at Execute where handlebars.js fails only
 // when it renders) with a *template.Error that has a line and column.
 //
