@@ -215,8 +215,8 @@
 //     (sorted, for a Go map); {{json x}} keeps the document's order;
 //   - @../index, @../key, @../first and @../last are those of the loop
 //     around the current one; any other data variable, such as @foo, is
-//     missing (Handlebars' helpers could set it, Outhook's set none), and
-//     @this an empty object;
+//     missing (Handlebars' helpers could set it, Outhook's set none; with
+//     WithStrict it is a Parse error), and @this an empty object;
 //   - a path may begin with any run of .., . and this (this/../x is
 //     ../x), which after a name, as in a.this or a/../b, is a Parse error;
 //   - {{#each xs as |x i|}} and {{#with x as |y|}} name the item and its

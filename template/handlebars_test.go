@@ -698,3 +698,20 @@ func TestStringLiteralBackslashes(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, `a\b\*|a\\b|say "hi"|}}`, string(out))
 }
+
+// A data variable that no helper sets is missing, as in handlebars.js,
+// and a Parse error with WithStrict, where it is most likely a typo.
+func TestUnknownDataVariable(t *testing.T) {
+	tm, err := template.Parse(`{{@indx}}|{{#if @foo}}y{{else}}n{{/if}}`, template.WithMode(template.Text))
+	require.NoError(t, err)
+	out, err := tm.Append(nil, map[string]any{})
+	require.NoError(t, err)
+	require.Equal(t, "|n", string(out))
+
+	_, err = template.Parse(`{"a": "{{#each xs}}{{@indx}}{{/each}}"}`, template.WithStrict())
+	var e *template.Error
+	require.ErrorAs(t, err, &e)
+	require.Equal(t, 1, e.Line)
+	require.Equal(t, 22, e.Column) // the @
+	require.ErrorContains(t, err, `unknown data variable "@indx"`)
+}

@@ -1300,6 +1300,10 @@ func (ep *exprParser) item(arg bool) (*expr, error) {
 	if msg != "" {
 		return nil, ep.src.errorf(pos, msg)
 	}
+	if e.kind == eLit && e.lit == nil && ep.p.cfg.strict {
+		// A data variable that no helper of Outhook's sets.
+		return nil, ep.src.errorf(pos, "unknown data variable "+strconv.Quote(text)+": WithStrict refuses it")
+	}
 	if ep.p.cfg.dialect == Handlebars {
 		if j := strings.LastIndexAny(text, "./"); j >= 0 && j+1 < len(text) && text[len(text)-1] != ']' {
 			if _, isNum := hbNumber(text[j+1:]); isNum {
