@@ -139,6 +139,8 @@ type probeGen struct {
 	depth  int      // blocks open
 	loops  int      // each blocks open
 	params []string // block parameters in scope
+	// lastBlock is set when node wrote a block.
+	lastBlock bool
 }
 
 func (g *probeGen) pick(xs ...string) string { return xs[g.r.IntN(len(xs))] }
@@ -148,19 +150,21 @@ func (g *probeGen) template() string {
 }
 
 // nodes writes n nodes. Two values written raw side by side are kept
-// apart: handlebars.js adds them up when both are numbers (a deliberate
-// difference, see the package doc).
+// apart: handlebars.js adds them up when both are numbers or booleans (a
+// deliberate difference, see the package doc); a block, which may begin
+// or end with one, counts as one.
 func (g *probeGen) nodes(n int) string {
 	var b strings.Builder
 	prevRaw := false
 	for range n {
+		g.lastBlock = false
 		s := g.node()
-		raw := strings.HasPrefix(s, "{{{") && !strings.HasPrefix(s, "{{{{") || strings.HasPrefix(s, "{{&") || strings.HasPrefix(s, "{{~&")
+		raw := strings.HasPrefix(s, "{{{") && !strings.HasPrefix(s, "{{{{") || strings.HasPrefix(s, "{{&") || strings.HasPrefix(s, "{{~&") || g.lastBlock
 		if raw && prevRaw {
 			b.WriteString("|")
 		}
 		b.WriteString(s)
-		if !strings.HasPrefix(s, "{{!") && strings.TrimSpace(s) != "" {
+		if !strings.HasPrefix(s, "{{!") && !strings.HasPrefix(s, "{{~!") && strings.TrimSpace(s) != "" {
 			prevRaw = raw
 		}
 	}
@@ -169,7 +173,9 @@ func (g *probeGen) nodes(n int) string {
 
 func (g *probeGen) node() string {
 	if g.depth < 3 && g.r.IntN(3) == 0 {
-		return g.block()
+		s := g.block()
+		g.lastBlock = true
+		return s
 	}
 	switch g.r.IntN(14) {
 	case 0, 1, 2:
