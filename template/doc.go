@@ -298,12 +298,11 @@
 //     with noEscape adds them up, as it does in every mode for two
 //     {{{x}}} or {{& x}} tags with nothing written between them.
 //
-// And one that the corpus does not show: {{#each this}} goes through the
-// members of a partial's hash context ({{> p x k=v}}) sorted by name
-// (array indexes first), where handlebars.js keeps the order of x's
-// members and then of the hash; and over a string x, that context holds
-// only the hash arguments, where JavaScript adds a member for each
-// character.
+// And one that the corpus does not show: the hash context of a partial
+// over a string, {{> p "abc" k=v}}, holds only the hash arguments, where
+// JavaScript adds a member for each character. (A hash context keeps the
+// order of x's members, then the hash's new ones, for {{#each this}}, as
+// in handlebars.js; over a Go map x, its keys are sorted.)
 //
 // Falsy values, which skip if and unless, are false, null, a missing
 // field, 0, "" and the empty array. As in Handlebars, {{#with x}} renders

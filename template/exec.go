@@ -48,6 +48,9 @@ type state struct {
 	// blockFloors holds the floors around the partials called as blocks
 	// being rendered, innermost last: their content's own.
 	blockFloors []int32
+	// hashKeys holds, for the hash contexts of the partials being
+	// rendered ({{> p x k=v}}), the order of their members.
+	hashKeys []hashKeys
 	// rootCache holds the members of the data looked up so far, by the
 	// slots of expr.rootSlot, when the data is a parsed document;
 	// rootDone has a bit for each slot filled.
@@ -932,7 +935,11 @@ func (s *state) block(dst []byte, n *node) ([]byte, error) {
 			}
 			return dst, nil
 		}
-		for _, f := range appendMembers(nil, v, count) {
+		frames := appendMembers(nil, v, count)
+		if keys := s.keysOf(v); keys != nil {
+			frames = orderMembers(frames, keys)
+		}
+		for _, f := range frames {
 			f.param = n.params
 			s.push(f)
 			dst, err = s.run(dst, n.body)
@@ -961,14 +968,37 @@ func (s *state) partialBlock(dst []byte, n *node) ([]byte, error) {
 				m[k] = el
 			}
 		}
+		keys := make([]string, 0, len(m)+len(n.hash))
+		if doc, ok := v.(*jsondoc.Value); ok && doc.Kind() == jsondoc.Object {
+			order := memberOrder(doc, doc.Len())
+			for i := range doc.Len() {
+				j := i
+				if order != nil {
+					j = int(order[i])
+				}
+				k, _ := doc.Member(j)
+				keys = append(keys, k)
+			}
+		} else {
+			for _, f := range appendMembers(nil, v, jsondoc.Len(v)) {
+				keys = append(keys, f.key)
+			}
+		}
 		for _, h := range n.hash {
 			hv, _, err := s.eval(n, h.val, false)
 			if err != nil {
 				return dst, err
 			}
+			if _, ok := m[h.key]; !ok {
+				keys = append(keys, h.key)
+			}
 			m[h.key] = hv
 		}
 		v = m
+		// As JavaScript's Object.assign: the context's members in their
+		// order, then the hash's new ones.
+		s.hashKeys = append(s.hashKeys, hashKeys{m: m, keys: keys})
+		defer func() { s.hashKeys = s.hashKeys[:len(s.hashKeys)-1] }()
 	}
 	s.push(ctxFrame{v: v, undef: !found && len(n.hash) == 0})
 	floor := s.enterFloor(n)
@@ -1015,6 +1045,54 @@ func (s *state) leaveFloor(n *node, floor int) {
 		}
 	}
 	s.floor = floor
+}
+
+// hashKeys is the order of the members of a partial's hash context.
+type hashKeys struct {
+	m    map[string]any
+	keys []string
+}
+
+// keysOf returns the order of the members of v when it is the hash
+// context of a partial being rendered, or nil.
+func (s *state) keysOf(v any) []string {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil
+	}
+	p := reflect.ValueOf(m).UnsafePointer()
+	for i := len(s.hashKeys) - 1; i >= 0; i-- {
+		if reflect.ValueOf(s.hashKeys[i].m).UnsafePointer() == p {
+			return s.hashKeys[i].keys
+		}
+	}
+	return nil
+}
+
+// orderMembers puts frames, one for each member, in the order of keys
+// (array-index keys first, as JavaScript enumerates them).
+func orderMembers(frames []ctxFrame, keys []string) []ctxFrame {
+	rank := make(map[string]int, len(keys))
+	for i, k := range keys {
+		rank[k] = i
+	}
+	slices.SortStableFunc(frames, func(a, b ctxFrame) int {
+		ia, oka := jsIndexKey(a.key)
+		ib, okb := jsIndexKey(b.key)
+		switch {
+		case oka && okb:
+			return cmp.Compare(ia, ib)
+		case oka:
+			return -1
+		case okb:
+			return 1
+		}
+		return cmp.Compare(rank[a.key], rank[b.key])
+	})
+	for i := range frames {
+		frames[i].index = int32(i)
+	}
+	return frames
 }
 
 // appendMembers appends a frame for each member of a Go map. It is apart
