@@ -149,12 +149,17 @@
 //   - true, false, null, undefined, string literals and numbers
 //     (-?[0-9]+(.[0-9]+)?, so 1e3 is a name) are literals as parameters,
 //     while a tag made of a single literal is the name it spells: {{"a b"}}
-//     is the field "a b", {{1.50}} the field "1.5";
+//     is the field "a b", {{1.50}} the field "1.5"; in a string literal
+//     of the HTML and Text modes only a backslash before its own quote
+//     escapes ('it\'s'; 'a\\b' is a, two backslashes and b), and it may
+//     hold }} ({{default x "}}"}}; in JSON mode, a single-quoted one);
 //   - \{{x}} writes {{x}} and the text after it up to the next tag, and
 //     \\{{x}} a backslash then x;
 //   - a raw block {{{{raw}}}}…{{{{/raw}}}} writes its content as it is,
 //     tags included, as the raw helper such blocks conventionally call
-//     does; under another name, {{{{name}}}}…{{{{/name}}}} is a section
+//     does (as in handlebars.js, a {{{{x}}}} in it opens a raw block
+//     nested in it, which the next {{{{/name}}}} closes, and the close
+//     of the outer one must name it); under another name, {{{{name}}}}…{{{{/name}}}} is a section
 //     over name whose content is text (in JSON mode, the content is text
 //     read as JSON like any other);
 //   - a path cannot end with a number, which Handlebars reads as a literal
@@ -181,9 +186,18 @@
 //   - a partial tag alone on its line writes its indentation at the start
 //     of every line the partial outputs, those that values write included;
 //   - {{^if x}}, {{^each xs}} and the like swap the two parts of the
-//     block, and {{^x}}A{{else}}B{{/x}} is the section {{#x}}B{{else}}A{{/x}};
+//     block (only a plain {{else}} may follow them, no {{else if y}}),
+//     and {{^x}}A{{else}}B{{/x}} is the section {{#x}}B{{else}}A{{/x}};
 //     {{#if x includeZero=true}} counts 0 as true; {{log …}} renders
-//     nothing;
+//     nothing, and so does a {{#log …}} or {{^log …}} block; a
+//     {{#lookup x k}} or {{^lookup x k}} block writes the value as
+//     {{{lookup x k}}} does, whatever its parts;
+//   - the parts of if, unless, and the {{else}} of each and with, have an
+//     empty object as their context where the context around is null or
+//     missing ({{this}} writes [object Object] there, and it is no level
+//     for ../ over null, but one over a missing partial context), as
+//     handlebars.js calls its helpers with {} for this; sections keep
+//     the null;
 //   - a subexpression (x) whose x is no helper calls the value of x, as
 //     handlebars.js does: false, null, a missing field, 0 and "" give a
 //     missing value, and any other value fails Execute with the position
@@ -195,16 +209,31 @@
 //     {{truncate x 100 ellipsis="..."}}; one that skips optional
 //     arguments leaves them at their defaults, as
 //     {{truncate x 100 escaped=true}} keeps the "…";
+//   - {{#each}} goes through an object's members in the order JavaScript
+//     enumerates them: keys that are array indexes (0, 2, 10, not 01 or
+//     -1) first, in increasing order, then the others in document order
+//     (sorted, for a Go map); {{json x}} keeps the document's order;
 //   - @../index, @../key, @../first and @../last are those of the loop
-//     around the current one;
+//     around the current one; any other data variable, such as @foo, is
+//     missing (Handlebars' helpers could set it, Outhook's set none; with
+//     WithStrict it is a Parse error), and @this an empty object;
+//   - a path may begin with any run of .., . and this (this/../x is
+//     ../x), which after a name, as in a.this or a/../b, is a Parse error;
 //   - {{#each xs as |x i|}} and {{#with x as |y|}} name the item and its
 //     index or key (the value, for with) in the whole block, nested blocks
-//     included, before any field of the data;
+//     included (and the content of a partial block there, but not an
+//     inline partial), before any field of the data; more names than
+//     these are missing there;
 //   - {{> p x k=v}} renders p with x as its context (the current one when
-//     omitted) and the hash arguments as extra members; inside p, ../ does
-//     not reach the contexts around the tag, while @root and loop data such
-//     as @index do (not so for a partial block {{#> p}}, nor with
-//     WithDialect(Mustache), where ../ reaches them); a partial that
+//     omitted) and the hash arguments as extra members (a hash argument
+//     whose value is undefined is left out); inside p, a partial called
+//     as a block, or an inline partial written outside every block, ../
+//     does not reach the contexts around the tag, while @root and loop
+//     data such as @index do (an inline partial written in a block
+//     reaches the contexts around that block, from where it is included
+//     in it; the content of a partial block reaches those around its
+//     block tag; with WithDialect(Mustache) ../ reaches them all); a
+//     partial that
 //     WithPartials does not provide is a Parse error (see
 //     WithMissingPartialsEmpty); {{> (expr)}} includes the partial named
 //     by the value of expr, and Execute fails when there is none, or when
@@ -227,7 +256,8 @@
 // partial blocks named by a value are not supported and fail to parse; a
 // partial named by a value does not see inline partials. A partial that
 // includes itself is refused in JSON mode, an inline partial and a partial
-// block's content included.
+// block's content included (but a layout's content may call the layout
+// again, as in {{#> lay}}{{#> lay}}…{{/lay}}{{/lay}}).
 //
 // # Differences from Handlebars
 //
@@ -253,7 +283,10 @@
 //     {{!plain}}, see above).
 //   - Inside a JSON string, a string literal of a tag may be written with
 //     its quotes escaped for that string, \"x\", which handlebars.js
-//     refuses to parse.
+//     refuses to parse; and in JSON mode a backslash in a string literal
+//     escapes the character after it ("\\" is one backslash, "\[" is [),
+//     where handlebars.js keeps every backslash but one before the
+//     literal's own quote.
 //   - A tag followed by a }, as in {"n": {{n}}}, is the tag then the };
 //     handlebars.js reads }}} as the end of a triple-stash (and }}}} as
 //     that of a raw block) and refuses the template. Only in JSON mode: in
@@ -265,8 +298,11 @@
 //     with noEscape adds them up, as it does in every mode for two
 //     {{{x}}} or {{& x}} tags with nothing written between them.
 //
-// And one that the corpus does not show: the members of a partial's hash
-// context come in no fixed order for {{#each this}}.
+// And one that the corpus does not show: the hash context of a partial
+// over a string, {{> p "abc" k=v}}, holds only the hash arguments, where
+// JavaScript adds a member for each character. (A hash context keeps the
+// order of x's members, then the hash's new ones, for {{#each this}}, as
+// in handlebars.js; over a Go map x, its keys are sorted.)
 //
 // Falsy values, which skip if and unless, are false, null, a missing
 // field, 0, "" and the empty array. As in Handlebars, {{#with x}} renders
@@ -322,7 +358,11 @@
 //
 // Callers add their own with WithHelpers. A tag made of a single name is a
 // field reference unless a caller's helper has that name, so data fields
-// named like the built-in helpers stay reachable.
+// named like the built-in helpers stay reachable; but for Handlebars' own
+// helpers, which handlebars.js calls before any field: {{log}} writes
+// nothing, and {{if}}, {{unless}}, {{each}}, {{with}}, {{lookup}},
+// {{helperMissing}} and {{blockHelperMissing}} (in a subexpression too)
+// are Parse errors, as handlebars.js fails on them.
 //
 // # Data
 //

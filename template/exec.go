@@ -2,6 +2,7 @@ package template
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"reflect"
 	"slices"
@@ -21,7 +22,11 @@ type ctxFrame struct {
 	// member marks a frame of a loop over an object's members, whose key
 	// may be "".
 	member bool
-	param  int32 // the block whose parameters this frame holds, or 0
+	// undef marks a context that is missing, not null: handlebars.js
+	// tells undefined from null, and the empty object a helper block sees
+	// in place of undefined is a level for ../ (level).
+	undef, level bool
+	param        int32 // the block whose parameters this frame holds, or 0
 }
 
 // state is what one execution needs. It lives on the caller's stack, so
@@ -40,6 +45,12 @@ type state struct {
 	// (between nFloor marks), nFloors of them.
 	floors  [maxInlineDepth]int32
 	nFloors int
+	// blockFloors holds the floors around the partials called as blocks
+	// being rendered, innermost last: their content's own.
+	blockFloors []int32
+	// hashKeys holds, for the hash contexts of the partials being
+	// rendered ({{> p x k=v}}), the order of their members.
+	hashKeys []hashKeys
 	// rootCache holds the members of the data looked up so far, by the
 	// slots of expr.rootSlot, when the data is a parsed document;
 	// rootDone has a bit for each slot filled.
@@ -75,14 +86,18 @@ func (s *state) pop() { s.n-- }
 
 // upFrame returns the index of the frame up levels above the current one,
 // or a negative one. In the Handlebars dialect a context equal to the one
-// below it is no level, as in handlebars.js.
+// below it is no level, as in handlebars.js, nor is the empty object that
+// stands for a null context in a helper block (see helperPart).
 func (s *state) upFrame(up int) int {
 	i := s.n - 1
 	for range up {
-		for s.t.sameLevels && i > 0 && sameContext(s.frame(i).v, s.frame(i-1).v) {
+		for s.t.sameLevels && i > 0 && !s.frame(i).level && sameContext(s.frame(i).v, s.frame(i-1).v) {
 			i--
 		}
 		i--
+		for i > 0 && s.frame(i).v == any(nullContext) && !s.frame(i).level {
+			i--
+		}
 	}
 	return i
 }
@@ -92,7 +107,7 @@ func (s *state) upFrame(up int) int {
 func sameContext(a, b any) bool {
 	ka, kb := jsondoc.KindOf(a), jsondoc.KindOf(b)
 	if ka != kb {
-		return false
+		return a == any(nullContext) && kb == jsondoc.Null || b == any(nullContext) && ka == jsondoc.Null
 	}
 	switch ka {
 	case jsondoc.Object, jsondoc.Array:
@@ -120,6 +135,29 @@ func sameContext(a, b any) bool {
 		return ba == bb
 	}
 	return true
+}
+
+// nullContext is the context of a helper block's parts where the context is
+// null or missing: handlebars.js calls its helpers with an empty object as
+// this there, and counts it as no level above the null for ../.
+var nullContext = func() *jsondoc.Value {
+	d, err := jsondoc.Parse([]byte("{}"))
+	if err != nil {
+		panic(err)
+	}
+	return d
+}()
+
+// helperPart renders a part of an if, unless, each or with block, which
+// handlebars.js renders with this as its context.
+func (s *state) helperPart(dst []byte, nodes []node) ([]byte, error) {
+	if len(nodes) == 0 || !s.t.sameLevels || jsondoc.KindOf(s.frame(s.n-1).v) != jsondoc.Null {
+		return s.run(dst, nodes)
+	}
+	s.push(ctxFrame{v: nullContext, level: s.frame(s.n - 1).undef})
+	dst, err := s.run(dst, nodes)
+	s.pop()
+	return dst, err
 }
 
 // maxPartialDepth bounds partials that include themselves.
@@ -186,13 +224,12 @@ func (s *state) run(dst []byte, nodes []node) ([]byte, error) {
 				s.placeLimit(err, n)
 			}
 		case nFloor:
-			if n.isolate {
-				s.floors[s.nFloors] = int32(s.floor)
+			if n.text == "" {
+				s.floors[s.nFloors] = int32(s.enterFloor(n))
 				s.nFloors++
-				s.floor = s.n - 1
 			} else {
 				s.nFloors--
-				s.floor = int(s.floors[s.nFloors])
+				s.leaveFloor(n, int(s.floors[s.nFloors]))
 			}
 		case nPartial:
 			part := n.part
@@ -219,13 +256,10 @@ func (s *state) run(dst []byte, nodes []node) ([]byte, error) {
 				return dst, s.errorf(n, n.pos, "partials nested more than "+strconv.Itoa(maxPartialDepth)+" deep", nil)
 			}
 			s.depth++
-			start, floor := len(dst), s.floor
-			if n.isolate {
-				s.floor = s.n - 1
-			}
+			start, floor := len(dst), s.enterFloor(n)
 			dst, err = s.run(dst, part.nodes)
 			s.depth--
-			s.floor = floor
+			s.leaveFloor(n, floor)
 			if n.indent != "" && err == nil {
 				dst = indentLines(dst, start, n.indent)
 			}
@@ -566,7 +600,7 @@ func (s *state) appendCount(dst []byte, n *node, c int) ([]byte, error) {
 // param resolves a block parameter, and the path after it.
 func (s *state) param(e *expr) (any, bool) {
 	f := s.paramFrame(e.param)
-	if f == nil {
+	if f == nil || e.paramNone {
 		return nil, false
 	}
 	v := f.v
@@ -822,17 +856,22 @@ func (s *state) block(dst []byte, n *node) ([]byte, error) {
 	switch n.block {
 	case bIf:
 		if t {
-			return s.run(dst, n.body)
+			return s.helperPart(dst, n.body)
 		}
-		return s.run(dst, n.alt)
-	case bUnless, bInverted:
+		return s.helperPart(dst, n.alt)
+	case bUnless:
+		if !t {
+			return s.helperPart(dst, n.body)
+		}
+		return s.helperPart(dst, n.alt)
+	case bInverted:
 		if !t {
 			return s.run(dst, n.body)
 		}
 		return s.run(dst, n.alt)
 	case bWith:
 		if !t {
-			return s.run(dst, n.alt)
+			return s.helperPart(dst, n.alt)
 		}
 		s.push(ctxFrame{v: v, param: n.params})
 		dst, err = s.run(dst, n.body)
@@ -856,12 +895,13 @@ func (s *state) block(dst []byte, n *node) ([]byte, error) {
 			return dst, err
 		}
 	}
-	// each, or a section over a non-empty list.
+	// each, or a section over a non-empty list: only each reaches its
+	// {{else}} part.
 	switch jsondoc.KindOf(v) {
 	case jsondoc.Array:
 		count := jsondoc.Len(v)
 		if count == 0 {
-			return s.run(dst, n.alt)
+			return s.helperPart(dst, n.alt)
 		}
 		for i := 0; i < count; i++ {
 			el, _ := jsondoc.Elem(v, i)
@@ -876,11 +916,16 @@ func (s *state) block(dst []byte, n *node) ([]byte, error) {
 	case jsondoc.Object:
 		count := jsondoc.Len(v)
 		if count == 0 {
-			return s.run(dst, n.alt)
+			return s.helperPart(dst, n.alt)
 		}
 		if doc, ok := v.(*jsondoc.Value); ok {
+			order := memberOrder(doc, count)
 			for i := 0; i < count; i++ {
-				k, el := doc.Member(i)
+				j := i
+				if order != nil {
+					j = int(order[i])
+				}
+				k, el := doc.Member(j)
 				s.push(ctxFrame{v: el, loop: true, index: int32(i), count: int32(count), key: k, member: true, param: n.params})
 				dst, err = s.run(dst, n.body)
 				s.pop()
@@ -890,7 +935,11 @@ func (s *state) block(dst []byte, n *node) ([]byte, error) {
 			}
 			return dst, nil
 		}
-		for _, f := range appendMembers(nil, v, count) {
+		frames := appendMembers(nil, v, count)
+		if keys := s.keysOf(v); keys != nil {
+			frames = orderMembers(frames, keys)
+		}
+		for _, f := range frames {
 			f.param = n.params
 			s.push(f)
 			dst, err = s.run(dst, n.body)
@@ -901,14 +950,14 @@ func (s *state) block(dst []byte, n *node) ([]byte, error) {
 		}
 		return dst, err
 	}
-	return s.run(dst, n.alt)
+	return s.helperPart(dst, n.alt)
 }
 
 // partialBlock renders a partial called with a context or hash arguments:
 // the hash arguments are added to the members of the context, as
 // Handlebars does.
 func (s *state) partialBlock(dst []byte, n *node) ([]byte, error) {
-	v, _, err := s.eval(n, n.expr, false)
+	v, found, err := s.eval(n, n.expr, false)
 	if err != nil {
 		return dst, err
 	}
@@ -919,24 +968,131 @@ func (s *state) partialBlock(dst []byte, n *node) ([]byte, error) {
 				m[k] = el
 			}
 		}
+		keys := make([]string, 0, len(m)+len(n.hash))
+		if doc, ok := v.(*jsondoc.Value); ok && doc.Kind() == jsondoc.Object {
+			order := memberOrder(doc, doc.Len())
+			for i := range doc.Len() {
+				j := i
+				if order != nil {
+					j = int(order[i])
+				}
+				k, _ := doc.Member(j)
+				keys = append(keys, k)
+			}
+		} else {
+			for _, f := range appendMembers(nil, v, jsondoc.Len(v)) {
+				keys = append(keys, f.key)
+			}
+		}
 		for _, h := range n.hash {
 			hv, _, err := s.eval(n, h.val, false)
 			if err != nil {
 				return dst, err
 			}
+			if _, ok := m[h.key]; !ok {
+				keys = append(keys, h.key)
+			}
 			m[h.key] = hv
 		}
 		v = m
+		// As JavaScript's Object.assign: the context's members in their
+		// order, then the hash's new ones.
+		s.hashKeys = append(s.hashKeys, hashKeys{m: m, keys: keys})
+		defer func() { s.hashKeys = s.hashKeys[:len(s.hashKeys)-1] }()
 	}
-	s.push(ctxFrame{v: v})
-	floor := s.floor
-	if n.isolate {
-		s.floor = s.n - 1
-	}
+	s.push(ctxFrame{v: v, undef: !found && len(n.hash) == 0})
+	floor := s.enterFloor(n)
 	dst, err = s.run(dst, n.body)
-	s.floor = floor
+	s.leaveFloor(n, floor)
 	s.pop()
 	return dst, err
+}
+
+// enterFloor sets where ../ stops for the partial that n includes, and
+// returns the floor for leaveFloor to restore: the partial's context for
+// an isolated one, and for the content of a partial block the floor
+// around its block tag.
+func (s *state) enterFloor(n *node) int {
+	floor := s.floor
+	switch {
+	case n.unfloor:
+		if k := len(s.blockFloors); k > 0 {
+			s.floor = int(s.blockFloors[k-1])
+			s.blockFloors = s.blockFloors[:k-1]
+		}
+	default:
+		if n.blockCall {
+			s.blockFloors = append(s.blockFloors, int32(floor))
+		}
+		if n.isolate {
+			s.floor = s.n - 1
+		}
+	}
+	return floor
+}
+
+// leaveFloor undoes enterFloor.
+func (s *state) leaveFloor(n *node, floor int) {
+	switch {
+	case n.unfloor:
+		// The content's own floor, which enterFloor set and took.
+		s.blockFloors = append(s.blockFloors, int32(s.floor))
+	case n.blockCall:
+		// Empty only when an error ended the content's rendering before
+		// the mark after it gave its floor back.
+		if k := len(s.blockFloors); k > 0 {
+			s.blockFloors = s.blockFloors[:k-1]
+		}
+	}
+	s.floor = floor
+}
+
+// hashKeys is the order of the members of a partial's hash context.
+type hashKeys struct {
+	m    map[string]any
+	keys []string
+}
+
+// keysOf returns the order of the members of v when it is the hash
+// context of a partial being rendered, or nil.
+func (s *state) keysOf(v any) []string {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil
+	}
+	p := reflect.ValueOf(m).UnsafePointer()
+	for i := len(s.hashKeys) - 1; i >= 0; i-- {
+		if reflect.ValueOf(s.hashKeys[i].m).UnsafePointer() == p {
+			return s.hashKeys[i].keys
+		}
+	}
+	return nil
+}
+
+// orderMembers puts frames, one for each member, in the order of keys
+// (array-index keys first, as JavaScript enumerates them).
+func orderMembers(frames []ctxFrame, keys []string) []ctxFrame {
+	rank := make(map[string]int, len(keys))
+	for i, k := range keys {
+		rank[k] = i
+	}
+	slices.SortStableFunc(frames, func(a, b ctxFrame) int {
+		ia, oka := jsIndexKey(a.key)
+		ib, okb := jsIndexKey(b.key)
+		switch {
+		case oka && okb:
+			return cmp.Compare(ia, ib)
+		case oka:
+			return -1
+		case okb:
+			return 1
+		}
+		return cmp.Compare(rank[a.key], rank[b.key])
+	})
+	for i := range frames {
+		frames[i].index = int32(i)
+	}
+	return frames
 }
 
 // appendMembers appends a frame for each member of a Go map. It is apart
@@ -944,9 +1100,75 @@ func (s *state) partialBlock(dst []byte, n *node) ([]byte, error) {
 // escape to the heap.
 func appendMembers(frames []ctxFrame, v any, count int) []ctxFrame {
 	for k, el := range jsondoc.Members(v) {
-		frames = append(frames, ctxFrame{v: el, loop: true, index: int32(len(frames)), count: int32(count), key: k, member: true})
+		frames = append(frames, ctxFrame{v: el, loop: true, count: int32(count), key: k, member: true})
+	}
+	slices.SortStableFunc(frames, func(a, b ctxFrame) int {
+		ia, oka := jsIndexKey(a.key)
+		ib, okb := jsIndexKey(b.key)
+		switch {
+		case oka && okb:
+			return cmp.Compare(ia, ib)
+		case oka:
+			return -1
+		case okb:
+			return 1
+		}
+		return 0
+	})
+	for i := range frames {
+		frames[i].index = int32(i)
 	}
 	return frames
+}
+
+// memberOrder returns the order in which JavaScript enumerates the members
+// of doc, as indexes into them, or nil for their own order: keys that are
+// array indexes come first, in increasing order, then the others.
+func memberOrder(doc *jsondoc.Value, count int) []int32 {
+	isIndex := func(i int) bool {
+		k, _ := doc.Member(i)
+		if k == "" || k[0] > '9' || k[0] < '0' {
+			return false
+		}
+		_, ok := jsIndexKey(k)
+		return ok
+	}
+	var order []int32
+	for i := 0; i < count; i++ {
+		if isIndex(i) {
+			order = append(order, int32(i))
+		}
+	}
+	if order == nil {
+		return nil
+	}
+	slices.SortStableFunc(order, func(a, b int32) int {
+		ka, _ := doc.Member(int(a))
+		kb, _ := doc.Member(int(b))
+		ia, _ := jsIndexKey(ka)
+		ib, _ := jsIndexKey(kb)
+		return cmp.Compare(ia, ib)
+	})
+	for i := 0; i < count; i++ {
+		if !isIndex(i) {
+			order = append(order, int32(i))
+		}
+	}
+	return order
+}
+
+// jsIndexKey reports whether JavaScript takes key as an array index, which
+// it enumerates before the other keys of an object: the canonical text of
+// an integer from 0 to 2^32-2.
+func jsIndexKey(key string) (uint64, bool) {
+	if key == "" || len(key) > 10 || key[0] == '0' && len(key) > 1 {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(key, 10, 64)
+	if err != nil || n > 1<<32-2 {
+		return 0, false
+	}
+	return n, true
 }
 
 // value renders an interpolation tag.
@@ -959,7 +1181,7 @@ func (s *state) value(dst []byte, n *node) ([]byte, error) {
 	switch {
 	case e.kind == eData:
 		return s.data(dst, n, s.outerLoop(e.up), e.data)
-	case e.kind == eParam && e.paramIndex && len(e.segs) == 0:
+	case e.kind == eParam && e.paramIndex && !e.paramNone && len(e.segs) == 0:
 		// The index or key of a block parameter, without boxing.
 		return s.data(dst, n, s.paramFrame(e.param), dKey)
 	case e.lenOf != nil:

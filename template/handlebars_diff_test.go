@@ -642,7 +642,7 @@ func hbRoundNumbers(s string) string {
 		if err != nil {
 			return n
 		}
-		return strconv.FormatFloat(f, 'g', -1, 64)
+		return strconv.FormatFloat(f+0, 'g', -1, 64) // JavaScript writes -0 as 0
 	})
 }
 

@@ -20,8 +20,9 @@ import (
 // with ../, this, @root, loop data and [segment literals], each, with, if,
 // unless and their else chains, block parameters, lookup and the other
 // helpers, subexpressions, hash arguments, literals, comments, whitespace
-// control, raw blocks, escaped tags, partials and inline partials) over
-// hostile data, and breaks some of them: a template handlebars.js refuses
+// control, raw blocks, escaped tags, partials, layouts with
+// @partial-block and inline partials) over hostile data, and breaks some
+// of them: a template handlebars.js refuses
 // must be refused (at Parse, or at Execute where handlebars.js fails only
 // when it renders) with a *template.Error that has a line and column.
 //
@@ -79,26 +80,30 @@ func TestHandlebarsProbe(t *testing.T) {
 }
 
 // probeData is what every generated template renders: values of every JSON
-// kind, text that HTML and JSON escaping change, and lists to loop over.
-// The null stands where no loop makes it the context: handlebars.js runs
-// if, unless and the else of each and with over an empty object in its
-// place, which Outhook does not follow.
+// kind, text that HTML and JSON escaping change, lists to loop over (with
+// null elements, which a helper block inside sees as an empty object), and
+// objects whose keys JavaScript enumerates in another order than written
+// (array indexes first).
 const probeData = `{
   "name": "<b>Tom & \"Jerry\"</b>",
   "quote": "it's ` + "`x`" + ` = y",
   "n": 3, "zero": 0, "neg": -2.5, "t": true, "f": false, "empty": "",
   "z": {"nul": null},
-  "items": ["a", "b<", "c"], "nums": [1, 0, 2], "none": [],
+  "items": ["a", "b<", "c"], "nums": [1, 0, 2], "none": [], "eo": {},
   "obj": {"a": 1, "b": "two", "c": {"d": "deep"}, "length": 7},
   "list": [{"name": "x", "id": 1, "tags": ["p", "q"]}, {"name": "y&", "id": 2, "tags": []}],
+  "mixed": [1, null, {"a": "m", "tags": ["r"]}, [4, 5], "s", true],
+  "numk": {"b": "bee", "10": "ten", "2": "two", "01": "z", "a": {"a": "in"}},
   "a b": "spaced",
   "doc": "{\"k\": [1, 2]}\n\t\\",
   "uni": "é\u2028😀"
 }`
 
 var probePartials = map[string]string{
-	"p": "<{{name}}|{{@index}}|{{this}}>",
-	"q": "line {{n}}\n{{name}}\n",
+	"p":   "<{{name}}|{{@index}}|{{this}}>",
+	"q":   "line {{n}}\n{{name}}\n",
+	"up":  "[{{../n}}|{{a}}|{{#if true}}{{this}}{{/if}}]",
+	"lay": "({{../n}}|{{a}}{{> @partial-block}})",
 }
 
 func probeCases(seed uint64, n int) []hbCase {
@@ -120,7 +125,7 @@ func probeCases(seed uint64, n int) []hbCase {
 		}
 		if g.json {
 			c.Template = `{"v": "{{!plain}}` + src + `"}`
-			c.Partials = map[string]string{"p": probePartials["p"]}
+			c.Partials = map[string]string{"p": probePartials["p"], "up": probePartials["up"], "lay": probePartials["lay"]}
 		}
 		cases = append(cases, c)
 	}
@@ -134,6 +139,8 @@ type probeGen struct {
 	depth  int      // blocks open
 	loops  int      // each blocks open
 	params []string // block parameters in scope
+	// lastBlock is set when node wrote a block.
+	lastBlock bool
 }
 
 func (g *probeGen) pick(xs ...string) string { return xs[g.r.IntN(len(xs))] }
@@ -143,19 +150,21 @@ func (g *probeGen) template() string {
 }
 
 // nodes writes n nodes. Two values written raw side by side are kept
-// apart: handlebars.js adds them up when both are numbers (a deliberate
-// difference, see the package doc).
+// apart: handlebars.js adds them up when both are numbers or booleans (a
+// deliberate difference, see the package doc); a block, which may begin
+// or end with one, counts as one.
 func (g *probeGen) nodes(n int) string {
 	var b strings.Builder
 	prevRaw := false
 	for range n {
+		g.lastBlock = false
 		s := g.node()
-		raw := strings.HasPrefix(s, "{{{") && !strings.HasPrefix(s, "{{{{") || strings.HasPrefix(s, "{{&") || strings.HasPrefix(s, "{{~&")
+		raw := strings.HasPrefix(s, "{{{") && !strings.HasPrefix(s, "{{{{") || strings.HasPrefix(s, "{{&") || strings.HasPrefix(s, "{{~&") || g.lastBlock
 		if raw && prevRaw {
 			b.WriteString("|")
 		}
 		b.WriteString(s)
-		if !strings.HasPrefix(s, "{{!") && strings.TrimSpace(s) != "" {
+		if !strings.HasPrefix(s, "{{!") && !strings.HasPrefix(s, "{{~!") && strings.TrimSpace(s) != "" {
 			prevRaw = raw
 		}
 	}
@@ -164,13 +173,28 @@ func (g *probeGen) nodes(n int) string {
 
 func (g *probeGen) node() string {
 	if g.depth < 3 && g.r.IntN(3) == 0 {
-		return g.block()
+		s := g.block()
+		g.lastBlock = true
+		return s
 	}
-	switch g.r.IntN(12) {
+	switch g.r.IntN(14) {
 	case 0, 1, 2:
 		return g.text()
 	case 3:
-		return g.pick("{{! note }}", "{{!-- {{x}} --}}", "{{!}}")
+		// A comment, with ~ on either side (spaces inside its sigil are
+		// not Handlebars).
+		open, close := "{{", "}}"
+		if g.r.IntN(4) == 0 {
+			open += "~"
+		}
+		if g.r.IntN(4) == 0 {
+			close = "~" + close
+		}
+		return open + g.pick("! note ", "!", "!-- {{x}} }} --", "!--}}--") + close
+	case 12:
+		return g.tilde("{{", g.pick("default missing "+g.stringLit(), "eq "+g.stringLit()+" "+g.stringLit(), "lookup . "+g.stringLit(), "upper "+g.stringLit()), "}}")
+	case 13:
+		return g.pick("{{#lookup obj 'b'}}x{{/lookup}}", "{{^log}}x{{/log}}", "{{#log 'm'}}x{{else}}y{{/log}}", "{{@foo}}", "{{@../foo}}", "{{#if @foo}}a{{else}}b{{/if}}")
 	case 4:
 		return "{{{" + g.path() + "}}}"
 	case 5:
@@ -189,11 +213,12 @@ func (g *probeGen) node() string {
 		g.params = nil
 		defer func() { g.params = saved }()
 		if g.json {
-			return g.pick("{{> p}}", "{{> p obj}}", "{{> p name='h'}}")
+			return g.pick("{{> p}}", "{{> p obj}}", "{{> p name='h'}}", "{{> up}}", "{{> up obj a=undefined}}")
 		}
-		return g.pick("{{> p}}", "{{> p obj}}", "{{> p name='h'}}", "\n{{> q}}\n", "  {{> q}}\n")
+		return g.pick("{{> p}}", "{{> p obj}}", "{{> p name='h'}}", "\n{{> q}}\n", "  {{> q}}\n", "  {{> q}}\r\n", "{{> up}}", "{{> up obj a=undefined}}", "{{> p mixed}}")
 	case 9:
-		return g.pick("{{log name}}", "{{lookup obj 'b'}}", "{{lookup items 1}}", "{{lookup . 'a b'}}", "{{lookup list.[0] 'name'}}")
+		return g.pick("{{log name}}", "{{lookup obj 'b'}}", "{{lookup items 1}}", "{{lookup . 'a b'}}", "{{lookup list.[0] 'name'}}",
+			"{{lookup numk 2}}", "{{lookup mixed 1}}", "{{lookup @root 'n'}}", "{{lookup obj.c 'd'}}")
 	default:
 		return g.tilde("{{", g.path(), "}}")
 	}
@@ -224,7 +249,10 @@ func (g *probeGen) tilde(open, body, close string) string {
 	if g.r.IntN(3) == 0 {
 		// Spaces go inside the sigil: handlebars.js refuses {{ #if x}}.
 		sigil := ""
-		if strings.IndexByte("#/&^>", body[0]) >= 0 {
+		switch {
+		case strings.HasPrefix(body, "#>") || strings.HasPrefix(body, "#*"):
+			sigil, body = body[:2], body[2:]
+		case strings.IndexByte("#/&^>", body[0]) >= 0:
 			sigil, body = body[:1], body[1:]
 		}
 		body = sigil + " " + strings.TrimSpace(body) + " "
@@ -237,9 +265,9 @@ func (g *probeGen) path() string {
 	ps := []string{"name", "quote", "n", "zero", "neg", "t", "f", "z.nul", "empty", "missing",
 		"items", "nums", "none", "obj", "obj.a", "obj.c.d", "obj.length", "items.length", "name.length",
 		"list.[0].name", "items.[1]", "[a b]", "this", ".", "@root.name", "@root.obj.b", "uni", "doc",
-		"obj/b", "./name", "this.name", "list.0.name"}
+		"obj/b", "./name", "this.name", "list.0.name", "this/n", "numk.[2]", "mixed.[2].a", "@root/obj/a"}
 	if g.depth > 0 {
-		ps = append(ps, "../name", "../n", "../../quote", "a", "b", "id", "tags", "@root.n")
+		ps = append(ps, "../name", "../n", "../../quote", "a", "b", "id", "tags", "@root.n", "this/../n", "./../name", "../this/n", "..")
 	}
 	if g.loops > 0 {
 		ps = append(ps, "@index", "@key", "@first", "@last", "tags.length")
@@ -249,6 +277,16 @@ func (g *probeGen) path() string {
 	}
 	ps = append(ps, g.params...)
 	return g.pick(ps...)
+}
+
+// stringLit is a string literal, with the escapes handlebars.js reads:
+// only a backslash before the literal's own quote escapes.
+func (g *probeGen) stringLit() string {
+	if g.json {
+		// Inside a JSON string a quote or backslash would end or escape it.
+		return g.pick("'s'", "'}}'", "'a b'", "''")
+	}
+	return g.pick(`'it\'s'`, `"say \"hi\""`, `'a\\b'`, `'}}'`, `"a'b"`, `'x\ny'`, `'a b'`, `''`)
 }
 
 // literal is a parameter literal.
@@ -308,7 +346,8 @@ func (g *probeGen) body() string {
 // standalone puts a block tag alone on its line, sometimes.
 func (g *probeGen) standalone(tag string) string {
 	if !g.json && g.r.IntN(5) == 0 {
-		return "\n" + g.pick("", "  ") + tag + "\n"
+		nl := g.pick("\n", "\n", "\r\n")
+		return nl + g.pick("", "  ", "\t") + tag + nl
 	}
 	return tag
 }
@@ -333,7 +372,7 @@ func (g *probeGen) block() string {
 		}
 		return s + "{{/if}}"
 	case 3, 4:
-		list := g.pick("items", "nums", "none", "list", "obj", "missing", "n", "list.[1].tags", "@root.items", "name")
+		list := g.pick("items", "nums", "none", "list", "obj", "missing", "n", "list.[1].tags", "@root.items", "name", "mixed", "numk", "eo", "z")
 		if g.depth > 0 {
 			list = g.pick(list, "tags", "../items", "this")
 		}
@@ -341,7 +380,10 @@ func (g *probeGen) block() string {
 		var params []string
 		if g.r.IntN(3) == 0 {
 			params = []string{g.pick("v", "it"), g.pick("i", "k")}
-			open += " as |" + params[0] + " " + params[1] + "|"
+			if g.r.IntN(4) == 0 {
+				params = append(params, "x3")
+			}
+			open += " as |" + strings.Join(params, " ") + "|"
 		}
 		saved := g.params
 		g.params = append(append([]string{}, g.params...), params...)
@@ -354,7 +396,7 @@ func (g *probeGen) block() string {
 		}
 		return s + g.standalone(g.tilde("{{", "/each", "}}"))
 	case 5, 6:
-		target := g.pick("obj", "obj.c", "list.[0]", "missing", "zero", "name", "items", "z.nul", "empty", "t")
+		target := g.pick("obj", "obj.c", "list.[0]", "missing", "zero", "name", "items", "z.nul", "empty", "t", "eo", "numk")
 		open := "#with " + target
 		var params []string
 		if g.r.IntN(3) == 0 {
@@ -389,7 +431,15 @@ func (g *probeGen) block() string {
 		}
 		return "{{#*inline \"z\"}}(" + g.body() + "){{/inline}}|" + g.body() + "{{> z}}"
 	default:
-		return "{{#> p}}" + g.body() + "{{/p}}"
+		switch g.r.IntN(3) {
+		case 0:
+			return "{{#> p}}" + g.body() + "{{/p}}"
+		case 1:
+			// The content of a partial block sees the contexts around
+			// its block tag, and the layout its own.
+			return g.standalone(g.tilde("{{", "#> lay"+g.pick("", " obj", " obj.c", " a=1", " mixed"), "}}")) + g.body() + g.standalone(g.tilde("{{", "/lay", "}}"))
+		}
+		return "{{#*inline 'w'}}<" + g.path() + "{{> @partial-block}}>{{/inline}}{{#> w}}" + g.body() + "{{/w}}"
 	}
 }
 

@@ -340,9 +340,9 @@ func TestBlockParameterErrors(t *testing.T) {
 	for src, msg := range map[string]string{
 		`{{#if x as |y|}}{{/if}}`:          "supported on {{#each}} and {{#with}} only",
 		`{{^each x as |y|}}{{/each}}`:      "supported on {{#each}} and {{#with}} only",
-		`{{#each x as |a b c|}}{{/each}}`:  "one or two block parameters",
+		`{{#each x as |a b c|}}{{/each}}`:  "",
 		`{{#each x as |a.b|}}{{/each}}`:    "bad block parameter name",
-		`{{#each x as ||}}{{/each}}`:       "one or two block parameters",
+		`{{#each x as ||}}{{/each}}`:       "names no block parameter",
 		`{{#with x as |y|}}{{y}}{{/with}}`: "",
 	} {
 		_, err := template.Parse(src, template.WithMode(template.Text))
@@ -641,4 +641,77 @@ func TestLookupFollowsDialect(t *testing.T) {
 	out, err := tmpl.Append(nil, doc)
 	require.NoError(t, err)
 	require.Equal(t, `["g1","","req-1"]`, string(out))
+}
+
+// {{#each}} over an object goes through its members in the order
+// JavaScript enumerates them, which handlebars.js follows: keys that are
+// array indexes first, in increasing order, then the others (in document
+// order, or sorted for a Go map, which has none).
+func TestEachEnumeratesObjectsAsJavaScript(t *testing.T) {
+	const src = `{{#each o}}{{@key}}{{#if @first}}^{{/if}}{{#if @last}}${{/if}}{{@index}} {{/each}}`
+	tm, err := template.Parse(src, template.WithMode(template.Text))
+	require.NoError(t, err)
+	doc, err := jsondoc.Parse([]byte(`{"o": {"b": 1, "10": 2, "2": 3, "01": 4, "a": 5, "4294967295": 6, "4294967294": 7}}`))
+	require.NoError(t, err)
+	out, err := tm.Append(nil, doc)
+	require.NoError(t, err)
+	require.Equal(t, "2^0 101 42949672942 b3 014 a5 4294967295$6 ", string(out))
+
+	m := map[string]any{"o": map[string]any{"b": 1, "10": 2, "2": 3, "01": 4, "a": 5}}
+	out, err = tm.Append(nil, m)
+	require.NoError(t, err)
+	require.Equal(t, "2^0 101 012 a3 b$4 ", string(out))
+}
+
+// An Execute error inside a partial block's content, which JSON mode
+// inlines between marks, ends the rendering with that error.
+func TestErrorInsidePartialBlockContent(t *testing.T) {
+	partials := template.WithPartials(map[string]string{"lay": "({{a}}{{> @partial-block}})"})
+	for _, src := range []string{
+		`{"v": "{{#> lay a=1}}{{#unless (x)}}y{{/unless}}{{/lay}}"}`,
+		`{"v": "{{#> lay}}{{#> lay a=1}}{{#if (x)}}y{{/if}}{{/lay}}{{/lay}}"}`,
+	} {
+		tm, err := template.Parse(src, partials)
+		require.NoError(t, err, src)
+		_, err = tm.Append(nil, map[string]any{"x": "not a function"})
+		var e *template.Error
+		require.ErrorAs(t, err, &e, src)
+		require.Equal(t, 1, e.Line)
+	}
+}
+
+// In JSON mode a backslash in a string literal escapes the character
+// after it, as the presets' replace pairs rely on ("\\" is one
+// backslash); the HTML and Text modes read literals as handlebars.js does,
+// where only a backslash before the literal's own quote escapes.
+func TestStringLiteralBackslashes(t *testing.T) {
+	data := map[string]any{"s": `a\b*`}
+	tm, err := template.Parse(`{"t": "{{replace s "\\" "\\\\" "*" "\\*"}}|{{default x 'it\'s'}}|{{default x '}}'}}"}`)
+	require.NoError(t, err)
+	out, err := tm.Append(nil, data)
+	require.NoError(t, err)
+	require.Equal(t, `{"t": "a\\\\b\\*|it's|}}"}`, string(out))
+
+	tm, err = template.Parse(`{{replace s "*" "\*"}}|{{default x 'a\\b'}}|{{default x "say \"hi\""}}|{{default x "}}"}}`, template.WithMode(template.Text))
+	require.NoError(t, err)
+	out, err = tm.Append(nil, data)
+	require.NoError(t, err)
+	require.Equal(t, `a\b\*|a\\b|say "hi"|}}`, string(out))
+}
+
+// A data variable that no helper sets is missing, as in handlebars.js,
+// and a Parse error with WithStrict, where it is most likely a typo.
+func TestUnknownDataVariable(t *testing.T) {
+	tm, err := template.Parse(`{{@indx}}|{{#if @foo}}y{{else}}n{{/if}}`, template.WithMode(template.Text))
+	require.NoError(t, err)
+	out, err := tm.Append(nil, map[string]any{})
+	require.NoError(t, err)
+	require.Equal(t, "|n", string(out))
+
+	_, err = template.Parse(`{"a": "{{#each xs}}{{@indx}}{{/each}}"}`, template.WithStrict())
+	var e *template.Error
+	require.ErrorAs(t, err, &e)
+	require.Equal(t, 1, e.Line)
+	require.Equal(t, 22, e.Column) // the @
+	require.ErrorContains(t, err, `unknown data variable "@indx"`)
 }

@@ -62,7 +62,7 @@ func isSpace(c byte) bool {
 // changes. With braces set, a tag closed by }} and followed by } is an
 // error, as in handlebars.js, which reads }}} as the end of a
 // triple-stash (JSON mode reads {"n": {{n}}} as the tag then the }).
-func lex(src *source, left, right string, braces bool) ([]token, error) {
+func lex(src *source, left, right string, braces bool, literal literalKinds) ([]token, error) {
 	s := src.text
 	var toks []token
 	pos := 0      // start of the text not yet emitted
@@ -71,6 +71,7 @@ func lex(src *source, left, right string, braces bool) ([]token, error) {
 	escapedEnd := -1   // where the last escaped text emitted ends
 	trimOpens := false // trimNext comes from a tag that opens a part
 	var blocks []lexBlock
+	var lits literals
 	addText := func(start, end int) {
 		text := s[start:end]
 		if trimNext {
@@ -167,30 +168,38 @@ func lex(src *source, left, right string, braces bool) ([]token, error) {
 			}
 		case strings.HasPrefix(s[p:], "!--"):
 			kind = tokComment
-			q := p + 3
+			// The -- that closes it may be the one that opens it, as
+			// handlebars.js lexes {{!--}} and {{!---}}.
+			q := p + 1
 			for {
 				j := strings.Index(s[q:], right)
 				if j < 0 {
 					return nil, src.errorf(start, "unclosed comment: missing \"--"+right+"\"")
 				}
 				e := q + j
-				if strings.HasSuffix(s[p+3:e], "--") {
-					body, end = s[p+3:e-2], e+len(right)
+				if strings.HasSuffix(s[p+1:e], "--") {
+					body, end = s[p+3:max(e-2, p+3)], e+len(right)
 					break
 				}
-				if strings.HasSuffix(s[p+3:e], "--~") {
-					body, end = s[p+3:e-3]+"--~", e+len(right)
+				if strings.HasSuffix(s[p+1:e], "--~") {
+					body, end = s[p+3:max(e-3, p+3)]+"--~", e+len(right)
 					break
 				}
 				q = e + 1
 			}
 		default:
-			j := strings.Index(s[p:], right)
+			var l *literals
+			if literal != literalsNone && left == "{{" && right == "}}" && !strings.HasPrefix(s[p:], "!") {
+				lits.double = literal == literalsAll
+				lits.escapes = literal == literalsSingle
+				l = &lits
+			}
+			j := tagEnd(s, p, right, l)
 			if j < 0 {
 				return nil, src.errorf(start, "unclosed tag: missing \""+right+"\"")
 			}
-			body = s[p : p+j]
-			end = p + j + len(right)
+			body = s[p:j]
+			end = j + len(right)
 		}
 		trimRight := false
 		if strings.HasSuffix(body, "--~") && kind == tokComment {
@@ -206,6 +215,10 @@ func lex(src *source, left, right string, braces bool) ([]token, error) {
 				kind, body = tokRaw, body[1:]
 			case '#':
 				kind, body = tokSection, body[1:]
+				if t := strings.TrimLeft(body, " \t\r\n"); len(t) < len(body) && t != "" && (t[0] == '>' || t[0] == '*') {
+					// handlebars.js reads {{#> and {{#* as one sigil.
+					return nil, src.errorf(start, "space inside the sigil {{#"+t[:1]+": write {{#"+t[:1])
+				}
 			case '^':
 				kind, body = tokInverted, body[1:]
 				if strings.TrimSpace(body) == "" {
@@ -582,6 +595,124 @@ type rawSpan struct {
 
 // rawBlock reads the raw block that starts at s[start:]. Its content is
 // text, tags included, up to the first closing tag with its name.
+// tagEnd returns the offset of the right delimiter that ends the tag whose
+// body starts at p in s, or -1. With lits, a string literal or a [segment
+// literal] may hold the delimiter, as handlebars.js lexes them:
+// {{default x "}}"}}.
+func tagEnd(s string, p int, right string, lits *literals) int {
+	if lits == nil {
+		if j := strings.Index(s[p:], right); j >= 0 {
+			return p + j
+		}
+		return -1
+	}
+	for i := p; i < len(s); i++ {
+		if strings.HasPrefix(s[i:], right) {
+			return i
+		}
+		switch s[i] {
+		case '"', '\'':
+			if s[i] == '"' && !lits.double {
+				break
+			}
+			if e := lits.end(s, i); e > 0 {
+				i = e
+			}
+		case '[':
+			if lits.noBracket == 0 || i < lits.noBracket {
+				if e := strings.IndexByte(s[i:], ']'); e > 0 {
+					i += e
+				} else {
+					lits.noBracket = i
+				}
+			}
+		}
+	}
+	return -1
+}
+
+// literalKinds tells which literals may hold the end of a tag.
+type literalKinds uint8
+
+const (
+	literalsNone   literalKinds = iota // the mustache dialect
+	literalsSingle                     // 'x' and [x]: JSON mode, where a " is the string's
+	literalsAll                        // "x", 'x' and [x]
+)
+
+// literals finds where string literals end in one source, remembering
+// where no quote ends one any more, so that many tags with unended
+// literals take linear time.
+type literals struct {
+	// none[k] is 1 + the offset from which s holds no quote of kind k
+	// (0 ", 1 ') that no backslash precedes, or 0 when unknown.
+	none [2]int
+	// noBracket, when not 0, is an offset from which s holds no ].
+	noBracket int
+	double    bool // a " opens a literal too
+	escapes   bool // JSON mode: a backslash escapes the character after it
+}
+
+// end returns the offset of the quote that ends the string literal
+// opening at s[i], or -1: as handlebars.js lexes it, the first quote that
+// no backslash precedes or, lacking one, the last quote.
+func (l *literals) end(s string, i int) int {
+	k := 0
+	if s[i] == '\'' {
+		k = 1
+	}
+	if l.escapes {
+		if l.none[k] != 0 && i+1 >= l.none[k]-1 {
+			return -1
+		}
+		j := jsonLiteralEnd(s, i)
+		if j < 0 {
+			l.none[k] = i + 2
+		}
+		return j
+	}
+	if l.none[k] == 0 || i+1 < l.none[k]-1 {
+		if j := literalEnd(s, i); j < 0 || s[j-1] != '\\' {
+			return j
+		}
+		l.none[k] = i + 2
+	}
+	if j := strings.LastIndexByte(s, s[i]); j > i {
+		return j
+	}
+	return -1
+}
+
+// jsonLiteralEnd returns the offset of the quote that ends the string
+// literal opening at s[i] in JSON mode, where a backslash escapes the
+// character after it, or -1.
+func jsonLiteralEnd(s string, i int) int {
+	for j := i + 1; j < len(s); j++ {
+		switch s[j] {
+		case '\\':
+			j++
+		case s[i]:
+			return j
+		}
+	}
+	return -1
+}
+
+// literalEnd returns the offset of the first quote after s[i] like it that
+// no backslash precedes, else of the last one, else -1.
+func literalEnd(s string, i int) int {
+	end := -1
+	for j := i + 1; j < len(s); j++ {
+		if s[j] == s[i] {
+			end = j
+			if s[j-1] != '\\' {
+				break
+			}
+		}
+	}
+	return end
+}
+
 func rawBlock(src *source, start int) (rawSpan, error) {
 	s := src.text
 	j := strings.Index(s[start+4:], "}}}}")
@@ -593,12 +724,44 @@ func rawBlock(src *source, start int) (rawSpan, error) {
 	if r.name == "" {
 		return rawSpan{}, src.errorf(start, "empty raw block name")
 	}
-	closeTag := "{{{{/" + r.name + "}}}}"
-	k := strings.Index(s[r.openEnd:], closeTag)
-	if k < 0 {
-		return rawSpan{}, src.errorf(start, "unclosed raw block {{{{"+r.name+"}}}}: missing "+closeTag)
+	// As handlebars.js lexes the content: {{{{x}}}} in it opens a raw
+	// block of its own, closed by the next {{{{/name}}}}, whatever the
+	// name; the first close outside them ends this block and must name it.
+	depth := 0
+	for i := r.openEnd; ; {
+		k := strings.Index(s[i:], "{{{{")
+		if k < 0 || i+k+4 >= len(s) {
+			return rawSpan{}, src.errorf(start, "unclosed raw block {{{{"+r.name+"}}}}: missing {{{{/"+r.name+"}}}}")
+		}
+		j := i + k
+		if s[j+4] != '/' {
+			depth++
+			i = j + 4
+			continue
+		}
+		n := j + 5
+		for n < len(s) && isIDByte(s[n]) {
+			n++
+		}
+		if n == j+5 || !strings.HasPrefix(s[n:], "}}}}") {
+			i = j + 1 // text, not a close tag
+			continue
+		}
+		if depth > 0 {
+			depth--
+			i = n + 4
+			continue
+		}
+		if name := s[j+5 : n]; name != r.name {
+			return rawSpan{}, src.errorf(j, "raw block {{{{"+r.name+"}}}} opened at "+posString(src, start)+" is closed by {{{{/"+name+"}}}}")
+		}
+		r.closeStart, r.closeEnd = j, n+4
+		return r, nil
 	}
-	r.closeStart = r.openEnd + k
-	r.closeEnd = r.closeStart + len(closeTag)
-	return r, nil
+}
+
+// isIDByte reports whether handlebars.js takes c in a name: not a space
+// nor any of !"#%&'()*+,./;<=>@[\]^`{|}~.
+func isIDByte(c byte) bool {
+	return !isSpace(c) && strings.IndexByte("!\"#%&'()*+,./;<=>@[\\]^`{|}~", c) < 0
 }

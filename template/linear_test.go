@@ -40,6 +40,13 @@ func TestParseIsLinearInTagsOnALine(t *testing.T) {
 		src := strings.Repeat(tag, 1<<20/len(tag))
 		require.NoError(t, parseWithin(t, src, template.WithMode(template.Text), template.WithPartials(map[string]string{"x": "y"})))
 	}
+	// A string or segment literal may hold }}, so the end of a tag is
+	// found past them; one left open must not send each tag to the end
+	// of the template.
+	for _, tag := range []string{`{{a \'}}`, `{{a "x\"}}`, `{{a [}}`} {
+		src := strings.Repeat(tag, 1<<20/len(tag))
+		require.Error(t, parseWithin(t, src, template.WithMode(template.Text)))
+	}
 }
 
 // TestParseBoundsNesting parses blocks, {{else if}} chains and

@@ -117,7 +117,8 @@ func WithDialect(d Dialect) Option {
 // value position). Conditions of if, unless and inverted sections and the
 // first argument of default may still be absent. Strict mode also makes a
 // reference to an unknown partial a Parse error, even with
-// WithMissingPartialsEmpty. The default is not strict.
+// WithMissingPartialsEmpty, and so is a data variable that no helper sets
+// (such as @indx for @index). The default is not strict.
 func WithStrict() Option {
 	return optionFunc(func(c *config) { c.strict = true })
 }

@@ -63,11 +63,17 @@ type node struct {
 	plainString bool
 	mustFind    bool // nPartial of {{> (expr)}}: a name that is no partial is an error
 	nameOutside bool // nPartial of {{> (expr) x}}: expr is read outside the block that makes x the context
-	// isolate marks the inclusion of a partial WithPartials provides, in
-	// the Handlebars dialect (nPartial, the nBlock of a partial with a
-	// context, or the nFloor before an inlined one): as in handlebars.js,
-	// ../ inside it does not reach the contexts around the tag.
+	// isolate marks the inclusion of a partial, in the Handlebars dialect
+	// (nPartial, the nBlock of a partial with a context, or the nFloor
+	// before an inlined one): as in handlebars.js, ../ inside it does not
+	// reach the contexts around the tag.
 	isolate bool
+	// blockCall marks a partial called as a block ({{#> p}}…{{/p}}): the
+	// floor of ../ around it is kept for its content, and unfloor marks
+	// the inclusion of that content
+	// ({{> @partial-block}}, or the nFloors around it), where ../ reaches
+	// the contexts around the block tag again.
+	blockCall, unfloor bool
 	// trueKeeps marks a section whose context stays the current one when
 	// its value is true, as in Handlebars.
 	trueKeeps bool
@@ -138,8 +144,11 @@ type expr struct {
 	// which of its parameters it is: 0 the item, 1 its index or key.
 	param      int32
 	paramIndex bool
-	kind       exprKind
-	data       dataVar
+	// paramNone marks a block parameter that its block gives no value:
+	// each gives two, with one, and any more are missing.
+	paramNone bool
+	kind      exprKind
+	data      dataVar
 	// rootSlot, when not 0, is 1 + the slot of state.rootCache that holds
 	// the data's member named by the first segment.
 	rootSlot uint8
@@ -186,6 +195,7 @@ type parser struct {
 	inlined  int       // JSON mode: tokens parsed and nodes copied for partials inlined
 	defs     []*tokDef // the partials written in the template, in order
 	checking bool      // checkUnused: partial tags are skipped
+	rootPart bool      // parseTokens reads the text of a template or partial, not a block's
 }
 
 // partialEnv is a scope of partials written in the template: the inline
@@ -196,6 +206,7 @@ type partialEnv struct {
 	parent *partialEnv
 	inline map[string]*tokDef
 	block  *tokDef
+	root   bool // the scope of a template's or partial's text outside every block
 }
 
 // tokDef is a partial written in the template, as its tokens: the body of
@@ -206,6 +217,13 @@ type tokDef struct {
 	toks []token
 	env  *partialEnv // the scope it is written in
 	used bool        // parsed at least once
+	// inlineAt is, for the content of a partial block, how many partials
+	// were being inlined at its block tag in JSON mode: the content is
+	// the caller's, so the layouts inlined since are no recursion in it.
+	inlineAt int
+	// params are, for the content of a partial block, the block
+	// parameters in scope at its block tag, which it sees.
+	params []blockParams
 }
 
 // lookup returns the partial written in the template that name means in
@@ -233,6 +251,7 @@ func (env *partialEnv) ident() int {
 type blockParams struct {
 	id    int32
 	names []string
+	given int // the parameters the block gives values to, the first ones
 }
 
 // openFrame is a section being parsed.
@@ -249,10 +268,19 @@ type openFrame struct {
 
 // parseSource parses src into nodes.
 func (p *parser) parseSource(src *source, left, right string) ([]node, error) {
-	toks, err := lex(src, left, right, p.cfg.mode != JSON && p.cfg.dialect == Handlebars)
+	lits := literalsNone
+	if p.cfg.dialect == Handlebars {
+		// Inside a JSON string a " ends the string, or is escaped.
+		lits = literalsAll
+		if p.cfg.mode == JSON {
+			lits = literalsSingle
+		}
+	}
+	toks, err := lex(src, left, right, p.cfg.mode != JSON && p.cfg.dialect == Handlebars, lits)
 	if err != nil {
 		return nil, err
 	}
+	p.rootPart = true
 	return p.parseTokens(src, toks)
 }
 
@@ -264,8 +292,13 @@ func (p *parser) parseTokens(src *source, toks []token) ([]node, error) {
 		p.inlined += len(toks)
 	}
 	var err error
+	root := p.rootPart
+	p.rootPart = false
 	if p.env, err = p.scope(p.env, src, toks, 0); err != nil {
 		return nil, err
+	}
+	if root && p.env != savedEnv {
+		p.env.root = true
 	}
 	var stack []*openFrame
 	top := &openFrame{}
@@ -371,6 +404,10 @@ func (p *parser) parseTokens(src *source, toks []token) ([]node, error) {
 			if f.inElse {
 				return nil, src.errorf(t.pos, "second {{else}} in {{#"+f.n.name+"}}")
 			}
+			if t.text != "" && (f.inverse || f.n.block == bInverted) {
+				// handlebars.js chains {{else x}} only after {{#…}}.
+				return nil, src.errorf(t.pos, "{{else "+t.text+"}} in {{^"+f.n.name+"}}: only a plain {{else}} may follow {{^…}}")
+			}
 			f.inElse = true
 			var err error
 			if p.env, err = p.scope(f.env, src, toks, i+1); err != nil {
@@ -405,6 +442,17 @@ func (p *parser) parseTokens(src *source, toks []token) ([]node, error) {
 				return nil, src.errorf(t.pos, "closing tag {{/"+t.text+"}} does not match {{#"+n.name+"}} opened at "+posString(src, n.pos))
 			}
 			n.close = t.pos
+			if e := n.expr; e.kind == eCall && !e.fn.custom && (n.block == bSection || n.block == bInverted) {
+				// handlebars.js's log and lookup ignore the block they are
+				// called with: log writes nothing, lookup its value as it is.
+				switch {
+				case e.fn == logHelper:
+					continue
+				case e.fn.name == "lookup":
+					add(node{kind: nValue, raw: true, expr: e, pos: n.pos, src: n.src})
+					continue
+				}
+			}
 			add(n)
 		case tokPartial:
 			if err := p.addPartial(src, t, add, nil); err != nil {
@@ -467,15 +515,19 @@ func (p *parser) openBlock(src *source, t token) (*node, error) {
 					return nil, src.errorf(t.pos, "bad block parameter name "+strconv.Quote(name))
 				}
 			}
-			if len(names) == 0 || len(names) > 2 {
-				return nil, src.errorf(t.pos, "{{#"+name+"}} takes one or two block parameters")
+			if len(names) == 0 {
+				return nil, src.errorf(t.pos, "{{#"+name+"}} as || names no block parameter")
 			}
 			rest = before
 			defer func() {
 				// In scope from the block's body on.
 				p.nParams++
 				n.params = p.nParams
-				p.params = append(p.params, blockParams{id: n.params, names: names})
+				given := 2
+				if n.block == bWith {
+					given = 1
+				}
+				p.params = append(p.params, blockParams{id: n.params, names: names, given: given})
 			}()
 		}
 	}
@@ -603,6 +655,7 @@ func (p *parser) addPartial(src *source, t token, add func(node), blk *tokDef) e
 			return err
 		}
 		n.isolate = p.isolates(name, blk)
+		n.blockCall = blk != nil && p.cfg.dialect == Handlebars
 		for i := range n.body {
 			// A name given by a value is that of the context around.
 			n.body[i].nameOutside = n.body[i].dyn != nil
@@ -646,7 +699,9 @@ func (p *parser) addPartial(src *source, t token, add func(node), blk *tokDef) e
 			// An inline partial called as a block.
 			denv = env
 		}
-		return p.addTokDef(src, t, name, def, denv, add)
+		hb := p.cfg.dialect == Handlebars
+		floor := node{isolate: !inContextBlock && p.isolates(name, blk), blockCall: !inContextBlock && hb && blk != nil && def != blk, unfloor: hb && name == "@partial-block"}
+		return p.addTokDef(src, t, name, def, denv, add, floor)
 	}
 	saved := p.env
 	p.env = env
@@ -663,33 +718,51 @@ func (p *parser) addPartial(src *source, t token, add func(node), blk *tokDef) e
 		if !isolate || inContextBlock {
 			return p.inlinePartial(src, t, name, name, parse, add)
 		}
-		// Inlined in place, since its text may open what another
-		// partial closes, between marks that make the current context
-		// the one where ../ stops.
-		add(node{kind: nFloor, isolate: true, pos: t.pos, src: src})
-		if err := p.inlinePartial(src, t, name, name, parse, add); err != nil {
-			return err
-		}
-		add(node{kind: nFloor, pos: t.pos, src: src})
-		return nil
+		return p.inlineBetweenFloors(src, t, node{isolate: true, blockCall: blk != nil}, func() error {
+			return p.inlinePartial(src, t, name, name, parse, add)
+		}, add)
 	}
 	srcInd, outInd := p.indents(t.indent)
 	part, err := p.compilePartial(name, srcInd)
 	if err != nil {
 		return err
 	}
-	add(node{kind: nPartial, part: part, pos: t.pos, src: src, indent: outInd, isolate: isolate})
+	add(node{kind: nPartial, part: part, pos: t.pos, src: src, indent: outInd, isolate: isolate, blockCall: isolate && blk != nil && !inContextBlock})
+	return nil
+}
+
+// inlineBetweenFloors adds, in JSON mode, the nodes of a partial that
+// inline adds in place, since its text may open what another partial
+// closes, between marks that set where ../ stops as floor says
+// (isolate, blockCall and unfloor).
+func (p *parser) inlineBetweenFloors(src *source, t token, floor node, inline func() error, add func(node)) error {
+	open, close := floor, floor
+	open.kind, open.pos, open.src = nFloor, t.pos, src
+	close.kind, close.pos, close.src = nFloor, t.pos, src
+	close.text = "end" // the mark that ends the partial
+	add(open)
+	if err := inline(); err != nil {
+		return err
+	}
+	add(close)
 	return nil
 }
 
 // isolates reports whether including name, with blk the opening tag of a
 // partial block or nil, starts from the partial's own context: in the
-// Handlebars dialect, for a partial WithPartials provides. The content of
-// a partial block and inline partials keep the contexts where they are
-// written, and so, for now, does a partial called as a block.
+// Handlebars dialect, for a partial WithPartials provides or an inline
+// partial written outside every block, called as a block or not. The
+// content of a partial block keeps the contexts around its block tag,
+// where it is written, and so does the content that stands in for a
+// missing partial. handlebars.js gives an inline partial written in a
+// block the contexts around that block, which Outhook does where the
+// partial is included in the block itself.
 func (p *parser) isolates(name string, blk *tokDef) bool {
-	if p.cfg.dialect != Handlebars || blk != nil || p.env.lookup(name) != nil {
+	if p.cfg.dialect != Handlebars || name == "@partial-block" {
 		return false
+	}
+	if d := p.env.lookup(name); d != nil {
+		return d != blk && d.env.root
 	}
 	_, ok := p.cfg.partials[name]
 	return ok
@@ -776,17 +849,32 @@ func (p *parser) indents(ind string) (srcInd, outInd string) {
 // addTokDef includes a partial written in the template, parsed in scope
 // env: inlined in JSON mode, compiled once per indentation and scope
 // otherwise (so that it may include itself).
-func (p *parser) addTokDef(src *source, t token, name string, def *tokDef, env *partialEnv, add func(node)) error {
+func (p *parser) addTokDef(src *source, t token, name string, def *tokDef, env *partialEnv, add func(node), floor node) error {
 	srcInd, outInd := p.indents(t.indent)
 	parse := func() ([]node, error) {
 		saved, savedParams := p.env, p.params
-		p.env, p.params = env, nil
+		p.env, p.params = env, def.params
 		def.used = true
 		defer func() { p.env, p.params = saved, savedParams }()
 		return p.parseTokens(def.src, indentTokens(def.toks, srcInd))
 	}
 	if p.cfg.mode == JSON {
-		return p.inlinePartial(src, t, name, name+"\x00"+strconv.Itoa(def.id), parse, add)
+		inline := func() error { return p.inlinePartial(src, t, name, name+"\x00"+strconv.Itoa(def.id), parse, add) }
+		if floor.unfloor && def.inlineAt < len(p.inline) {
+			// The content of a partial block, which may include its
+			// layout again ({{#> lay}}{{#> lay}}…{{/lay}}{{/lay}}).
+			outer := inline
+			inline = func() error {
+				saved := p.inline
+				p.inline = slices.Clip(saved[:def.inlineAt])
+				defer func() { p.inline = saved }()
+				return outer()
+			}
+		}
+		if !floor.isolate && !floor.unfloor && !floor.blockCall {
+			return inline()
+		}
+		return p.inlineBetweenFloors(src, t, floor, inline, add)
 	}
 	key := "\x00" + strconv.Itoa(def.id) + "\x00" + strconv.Itoa(env.ident()) + "\x00" + srcInd
 	part := p.partials[key]
@@ -804,7 +892,8 @@ func (p *parser) addTokDef(src *source, t token, name string, def *tokDef, env *
 		}
 		part.nodes = nodes
 	}
-	add(node{kind: nPartial, part: part, pos: t.pos, src: src, indent: outInd})
+	floor.kind, floor.part, floor.pos, floor.src, floor.indent = nPartial, part, t.pos, src, outInd
+	add(floor)
 	return nil
 }
 
@@ -947,9 +1036,16 @@ func (ep *exprParser) hashArg(k int) error {
 		return ep.errorf("missing value of hash argument " + h.key)
 	}
 	var err error
-	h.val, err = ep.item(true)
+	if h.val, err = ep.item(true); err != nil {
+		return err
+	}
+	if h.val.kind == eLit && h.val.text == "undefined" {
+		// handlebars.js leaves a key whose value is undefined out of the
+		// hash: {{> p name=undefined}} keeps the context's name.
+		return nil
+	}
 	ep.hash = append(ep.hash, h)
-	return err
+	return nil
 }
 
 // hashKey returns the length of a "key=" prefix of s, or 0.
@@ -1010,11 +1106,24 @@ func (ep *exprParser) call(pos int, param, top bool) (*expr, error) {
 		return nil, ep.src.errorf(pos, "empty tag")
 	}
 	first := items[0]
-	if first.kind == eLit && len(items) == 1 && !param {
+	if first.kind == eLit && len(items) == 1 && !param && !strings.HasPrefix(first.text, "@") {
 		if !top {
 			return valueCall(ep.litName(first)), nil
 		}
 		return ep.litName(first), nil
+	}
+	if len(items) == 1 && !param && ep.p.cfg.dialect == Handlebars && first.kind == ePath && !first.root && first.up == 0 && len(first.segs) == 1 {
+		// handlebars.js calls its own helpers by name even without
+		// arguments, before any field: log writes nothing, and the others
+		// fail.
+		switch name := first.segs[0].key; {
+		case first.text != name && first.text != "["+name+"]":
+		case name == "log":
+			return &expr{kind: eCall, pos: first.pos, text: first.text, fn: logHelper}, nil
+		case name == "if" || name == "unless" || name == "each" || name == "with" || name == "lookup" ||
+			name == "helperMissing" || name == "blockHelperMissing":
+			return nil, ep.src.errorf(first.pos, "{{"+first.text+"}} calls Handlebars' helper "+name+", which needs arguments")
+		}
 	}
 	var h *helper
 	if first.kind == ePath && !first.root && len(first.segs) == 1 && first.text == first.segs[0].key {
@@ -1128,21 +1237,35 @@ func (ep *exprParser) item(arg bool) (*expr, error) {
 			e.text = ep.s[start:ep.i]
 		}
 		return e, nil
-	case c == '"' || c == '\'':
-		ep.i++
-		var b strings.Builder
-		for ep.i < len(ep.s) && ep.s[ep.i] != c {
-			if ep.s[ep.i] == '\\' && ep.i+1 < len(ep.s) {
-				ep.i++
-			}
-			b.WriteByte(ep.s[ep.i])
-			ep.i++
-		}
-		if ep.i >= len(ep.s) {
+	case (c == '"' || c == '\'') && ep.p.cfg.mode == JSON:
+		// In JSON mode, where a tag stands in a JSON string, a backslash
+		// escapes the character after it ("\\" is one backslash), as
+		// templates written for Outhook rely on.
+		end := jsonLiteralEnd(ep.s, ep.i)
+		if end < 0 {
 			return nil, ep.src.errorf(pos, "unterminated string literal")
 		}
-		ep.i++
+		var b strings.Builder
+		for i := ep.i + 1; i < end; i++ {
+			if ep.s[i] == '\\' {
+				i++
+			}
+			b.WriteByte(ep.s[i])
+		}
+		ep.i = end + 1
 		return &expr{kind: eLit, pos: pos, text: ep.s[start:ep.i], lit: b.String()}, nil
+	case c == '"' || c == '\'':
+		// As handlebars.js reads it: the literal ends at the first quote
+		// that no backslash precedes (or, lacking one, at the last quote),
+		// and only a backslash before its quote escapes: 'a\\b' is a\\b.
+		end := literalEnd(ep.s, ep.i)
+		if end < 0 {
+			return nil, ep.src.errorf(pos, "unterminated string literal")
+		}
+		q := string(c)
+		lit := strings.ReplaceAll(ep.s[ep.i+1:end], `\`+q, q)
+		ep.i = end + 1
+		return &expr{kind: eLit, pos: pos, text: ep.s[start:ep.i], lit: lit}, nil
 	case strings.HasPrefix(ep.s[ep.i:], `\"`):
 		return ep.escapedString()
 	}
@@ -1177,6 +1300,10 @@ func (ep *exprParser) item(arg bool) (*expr, error) {
 	if msg != "" {
 		return nil, ep.src.errorf(pos, msg)
 	}
+	if e.kind == eLit && e.lit == nil && ep.p.cfg.strict {
+		// A data variable that no helper of Outhook's sets.
+		return nil, ep.src.errorf(pos, "unknown data variable "+strconv.Quote(text)+": WithStrict refuses it")
+	}
 	if ep.p.cfg.dialect == Handlebars {
 		if j := strings.LastIndexAny(text, "./"); j >= 0 && j+1 < len(text) && text[len(text)-1] != ']' {
 			if _, isNum := hbNumber(text[j+1:]); isNum {
@@ -1207,7 +1334,7 @@ func (ep *exprParser) blockParam(e *expr) bool {
 		bp := ep.p.params[i]
 		for j, name := range bp.names {
 			if name == e.segs[0].key {
-				e.kind, e.param, e.paramIndex = eParam, bp.id, j == 1
+				e.kind, e.param, e.paramIndex, e.paramNone = eParam, bp.id, j == 1, j >= bp.given
 				e.segs, e.byName, e.lenOf = e.segs[1:], false, nil
 				return true
 			}
@@ -1319,64 +1446,68 @@ func escapedLiteral(e *expr) *expr {
 // '*', which the mustache dynamic-names module looks up as a name.
 const notInName = "!\"#%&'()+,;<=>@\\^`{|}~"
 
+// parseData parses a data variable other than @root: @../index is the
+// index of the loop around the current one. Handlebars looks any other
+// name up in the data its helpers pass, where Outhook's built-in ones put
+// nothing: it is missing, and @this (the data itself) an empty object.
+func parseData(t string) (*expr, string) {
+	d, msg := parsePath(t[1:])
+	if msg != "" || t == "@" || d.root || strings.HasPrefix(t, "@@") {
+		return nil, "bad data variable " + strconv.Quote(t)
+	}
+	if _, ok := hbNumber(t[1:]); ok {
+		return nil, "bad data variable " + strconv.Quote(t) + ": a name cannot be a number"
+	}
+	if len(d.segs) == 0 {
+		return &expr{kind: eLit, text: t, lit: nullContext}, ""
+	}
+	if len(d.segs) == 1 {
+		e := &expr{kind: eData, text: t, up: d.up}
+		switch d.segs[0].key {
+		case "index":
+			e.data = dIndex
+			return e, ""
+		case "key":
+			e.data = dKey
+			return e, ""
+		case "first":
+			e.data = dFirst
+			return e, ""
+		case "last":
+			e.data = dLast
+			return e, ""
+		}
+	}
+	return &expr{kind: eLit, text: t}, ""
+}
+
 // parsePath parses a Handlebars or mustache field reference.
 func parsePath(t string) (*expr, string) {
 	e := &expr{kind: ePath, text: t}
 	if strings.HasPrefix(t, "@") {
-		// @../index is the index of the loop around the current one.
-		name, up := t[1:], 0
-		for strings.HasPrefix(name, "../") {
-			name, up = name[3:], up+1
-		}
-		switch name {
-		case "index":
-			return &expr{kind: eData, text: t, data: dIndex, up: up}, ""
-		case "key":
-			return &expr{kind: eData, text: t, data: dKey, up: up}, ""
-		case "first":
-			return &expr{kind: eData, text: t, data: dFirst, up: up}, ""
-		case "last":
-			return &expr{kind: eData, text: t, data: dLast, up: up}, ""
-		}
 		if t != "@root" && !strings.HasPrefix(t, "@root.") && !strings.HasPrefix(t, "@root/") {
-			return nil, "unknown data variable " + strconv.Quote(t)
+			return parseData(t)
 		}
 		e.root, e.local = true, true
 		t = strings.TrimPrefix(t[len("@root"):], ".")
 		t = strings.TrimPrefix(t, "/")
 	}
-	for {
-		if strings.HasPrefix(t, "../") {
-			e.up++
-			e.local = true
-			t = t[3:]
-			continue
-		}
-		if t == ".." {
-			e.up++
-			e.local = true
-			t = ""
-		}
-		break
-	}
-	switch {
-	case t == "." || t == "this":
-		e.local = true
-		t = ""
-	case strings.HasPrefix(t, "./"):
-		e.local = true
-		t = t[2:]
-	case strings.HasPrefix(t, "this.") || strings.HasPrefix(t, "this/"):
-		e.local = true
-		t = t[5:]
-	}
+	// As in handlebars.js, the path may begin with any of .., . and this,
+	// each .. one context up; after a name they are an error.
 	for len(t) > 0 {
 		var key string
-		if t[0] == '[' {
+		literal := false
+		switch {
+		case t[0] == '[':
 			j := strings.IndexByte(t, ']')
 			key = t[1:j]
 			t = t[j+1:]
-		} else {
+			literal = true
+		case strings.HasPrefix(t, ".."):
+			key, t = "..", t[2:]
+		case t[0] == '.' && (len(t) == 1 || t[1] == '/' || t[1] == '.'):
+			key, t = ".", t[1:]
+		default:
 			j := strings.IndexAny(t, "./[")
 			if j < 0 {
 				j = len(t)
@@ -1390,9 +1521,19 @@ func parsePath(t string) (*expr, string) {
 				return nil, "unexpected " + strconv.Quote(key[k:k+1]) + " in path " + strconv.Quote(e.text)
 			}
 		}
-		e.segs = append(e.segs, seg{key: key, idx: arrayIndex(key), length: key == "length"})
-		e.length = e.length || key == "length"
-		e.byName = !e.local && e.segs[0].idx < 0
+		if !literal && (key == ".." || key == "." || key == "this") {
+			if len(e.segs) > 0 || e.root {
+				return nil, strconv.Quote(key) + " after a name in path " + strconv.Quote(e.text) + ": it may only begin a path"
+			}
+			e.local = true
+			if key == ".." {
+				e.up++
+			}
+		} else {
+			e.segs = append(e.segs, seg{key: key, idx: arrayIndex(key), length: key == "length"})
+			e.length = e.length || key == "length"
+			e.byName = !e.local && e.segs[0].idx < 0
+		}
 		if len(t) > 0 {
 			if t[0] != '.' && t[0] != '/' {
 				return nil, "unexpected " + strconv.Quote(t[:1]) + " in path " + strconv.Quote(e.text)
@@ -1503,7 +1644,7 @@ func (p *parser) scope(parent *partialEnv, src *source, toks []token, start int)
 
 // inlineName reads the name of {{#*inline "name"}}, the only decorator.
 func inlineName(src *source, t token) (string, error) {
-	dec, arg, _ := strings.Cut(t.text[1:], " ")
+	dec, arg, _ := strings.Cut(strings.TrimLeft(t.text[1:], " \t\r\n"), " ")
 	if dec != "inline" {
 		return "", src.errorf(t.pos, "unknown decorator "+strconv.Quote("*"+dec)+": only {{#*inline \"name\"}} is supported")
 	}
@@ -1540,7 +1681,7 @@ func (p *parser) addPartialBlock(src *source, toks []token, i int, add func(node
 		return 0, err
 	}
 	p.nEnv++
-	blk := &tokDef{id: p.nEnv, src: src, toks: toks[i+1 : j], env: env}
+	blk := &tokDef{id: p.nEnv, src: src, toks: toks[i+1 : j], env: env, inlineAt: len(p.inline), params: slices.Clip(slices.Clone(p.params))}
 	p.defs = append(p.defs, blk)
 	// Not indented: Handlebars indents only partial tags alone on a line.
 	pt := token{kind: tokPartial, text: strings.TrimSpace(t.text[1:]), pos: t.pos}

@@ -51,6 +51,9 @@ type checker struct {
 	// checked; floors holds those around it.
 	floor  int
 	floors []int
+	// blockFloors are the floors around the partials called as blocks
+	// being checked, as in Execute.
+	blockFloors []int
 	// params holds the scope of the item of each block with block
 	// parameters, by the block's id.
 	params map[int32]scope
@@ -75,23 +78,19 @@ func (c *checker) nodes(nodes []node, scopes []scope) {
 					parts = append(parts, p)
 				}
 			}
-			floor := c.floor
-			if n.isolate {
-				c.floor = len(scopes) - 1
-			}
+			floor := c.enterFloor(n, len(scopes)-1)
 			for _, p := range parts {
 				if p != nil && !c.seen[p] {
 					c.seen[p] = true
 					c.nodes(p.nodes, scopes)
 				}
 			}
-			c.floor = floor
+			c.leaveFloor(n, floor)
 		case nFloor:
-			if n.isolate {
-				c.floors = append(c.floors, c.floor)
-				c.floor = len(scopes) - 1
+			if n.text == "" {
+				c.floors = append(c.floors, c.enterFloor(n, len(scopes)-1))
 			} else {
-				c.floor = c.floors[len(c.floors)-1]
+				c.leaveFloor(n, c.floors[len(c.floors)-1])
 				c.floors = c.floors[:len(c.floors)-1]
 			}
 		case nBlock:
@@ -118,17 +117,54 @@ func (c *checker) nodes(nodes []node, scopes []scope) {
 				}
 			}
 			floor := c.floor
-			if n.isolate {
-				c.floor = len(inner) - 1
+			if n.block == bPartial {
+				floor = c.enterFloor(n, len(inner)-1)
 			}
 			c.nodes(n.body, inner)
-			c.floor = floor
+			if n.block == bPartial {
+				c.leaveFloor(n, floor)
+			}
 			c.nodes(n.alt, scopes)
 		}
 	}
 }
 
 // element returns the scope of the elements of an array scope.
+// enterFloor sets where ../ stops for the partial that n includes, top
+// being the scope of its context, as state.enterFloor does, and returns
+// the floor for leaveFloor to restore.
+func (c *checker) enterFloor(n *node, top int) int {
+	floor := c.floor
+	switch {
+	case n.unfloor:
+		if k := len(c.blockFloors); k > 0 {
+			c.floor = c.blockFloors[k-1]
+			c.blockFloors = c.blockFloors[:k-1]
+		}
+	default:
+		if n.blockCall {
+			c.blockFloors = append(c.blockFloors, floor)
+		}
+		if n.isolate {
+			c.floor = top
+		}
+	}
+	return floor
+}
+
+// leaveFloor undoes enterFloor.
+func (c *checker) leaveFloor(n *node, floor int) {
+	switch {
+	case n.unfloor:
+		c.blockFloors = append(c.blockFloors, c.floor)
+	case n.blockCall:
+		if k := len(c.blockFloors); k > 0 {
+			c.blockFloors = c.blockFloors[:k-1]
+		}
+	}
+	c.floor = floor
+}
+
 func (c *checker) element(sc scope) scope {
 	p := sc.path + "[]"
 	if sc.typ == "any" {
@@ -153,7 +189,7 @@ func (c *checker) expr(n *node, e *expr, scopes []scope) (scope, bool) {
 		return scope{typ: "any"}, true
 	case eParam:
 		base, ok := c.params[e.param]
-		if e.paramIndex || !ok {
+		if e.paramIndex || e.paramNone || !ok {
 			return scope{typ: "any"}, true
 		}
 		sc, ok := c.walk(base, e.segs)
