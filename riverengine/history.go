@@ -5,10 +5,12 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/outhook/outhook/engine"
 	"github.com/outhook/outhook/event"
@@ -98,7 +100,8 @@ func (s *Store) pruneCount(ctx context.Context, dead bool, keep int) (int64, err
 // event id reads every row of the tenant (or of the webhook) once.
 // Erasing a tenant or a webhook deletes its summary's counters in the
 // same transaction; erasing by event id leaves them, as they hold no
-// event.
+// event, and replaces a webhook's last outcome, time and reason that were
+// an erased record's with those of its latest record kept (or none).
 func (s *Store) Erase(ctx context.Context, er webhook.Erasure) (webhook.Erasure, error) {
 	er.At = er.At.Truncate(s.b.precision())
 	if err := s.b.erase(ctx, &er); err != nil {
@@ -210,24 +213,52 @@ func (s *pgStore) erase(ctx context.Context, er *webhook.Erasure) error {
 	safe.EventID = strings.ReplaceAll(er.EventID, "\x00", "\uFFFD")
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		where, args := eraseWhere(pgDialect, &safe, "record->>'event_id'")
-		tag, err := tx.Exec(ctx, "DELETE FROM outhook_invocation WHERE tenant = $1"+where, args...)
-		if err != nil {
-			return err
-		}
-		er.Invocations = tag.RowsAffected()
+		del := "DELETE FROM outhook_invocation WHERE tenant = $1" + where
+		var erased []erasedLast // by event id: what the summary may keep of them
 		if er.EventID == "" {
+			tag, err := tx.Exec(ctx, del, args...)
+			if err != nil {
+				return err
+			}
+			er.Invocations = tag.RowsAffected()
+		} else {
+			rows, err := tx.Query(ctx, del+" RETURNING "+erasedLastColumns("coalesce(record->>'reason', '')"), args...)
+			if err != nil {
+				return err
+			}
+			erased, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (erasedLast, error) {
+				var e erasedLast
+				err := row.Scan(&e.webhookID, &e.outcome, &e.at, &e.reason)
+				return e, err
+			})
+			if err != nil {
+				return err
+			}
+			er.Invocations = int64(len(erased))
+		}
+		if er.EventID == "" {
+			var tag pgconn.CommandTag
+			var err error
 			where, args = eraseWhere(pgDialect, &safe, "")
 			if tag, err = tx.Exec(ctx, "DELETE FROM outhook_dead_letter WHERE tenant = $1"+where, args...); err != nil {
 				return err
 			}
 			er.DeadLetters = tag.RowsAffected()
-		} else if er.DeadLetters, err = s.eraseDeadByEvent(ctx, tx, er, &safe); err != nil {
-			return err
+		} else {
+			var err error
+			if er.DeadLetters, err = s.eraseDeadByEvent(ctx, tx, er, &safe); err != nil {
+				return err
+			}
 		}
-		if er.EventID == "" {
+		if er.EventID == "" || len(erased) > 0 {
 			// No fold runs meanwhile: it would wait on the rows this deletes
 			// while this waits on the rows it folds.
 			if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(foldLockKey)); err != nil {
+				return err
+			}
+		}
+		if er.EventID != "" && len(erased) > 0 {
+			if err := s.replaceErasedLast(ctx, tx, safe.Tenant, erased); err != nil {
 				return err
 			}
 		}
@@ -237,7 +268,7 @@ func (s *pgStore) erase(ctx context.Context, er *webhook.Erasure) error {
 		}); err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO outhook_erasure (id, tenant, webhook_id, event_id, actor, at, invocations, dead_letters, deliveries)
+		_, err := tx.Exec(ctx, `INSERT INTO outhook_erasure (id, tenant, webhook_id, event_id, actor, at, invocations, dead_letters, deliveries)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 			er.ID, er.Tenant, safe.WebhookID, safe.EventID, strings.ReplaceAll(er.Actor, "\x00", "\uFFFD"), er.At, er.Invocations, er.DeadLetters, er.Deliveries)
 		return err
@@ -369,8 +400,22 @@ func (s *sqliteStore) erase(ctx context.Context, er *webhook.Erasure) error {
 		return res.RowsAffected()
 	}
 	where, args := eraseWhere(sqliteDialect, er, "json_extract(record, '$.event_id')")
-	if er.Invocations, err = count("DELETE FROM outhook_invocation WHERE tenant = ?1"+where, args); err != nil {
-		return err
+	del := "DELETE FROM outhook_invocation WHERE tenant = ?1" + where
+	if er.EventID == "" {
+		if er.Invocations, err = count(del, args); err != nil {
+			return err
+		}
+	} else {
+		erased, err := sqliteEraseRecordsByEvent(ctx, tx, del, args)
+		if err != nil {
+			return err
+		}
+		er.Invocations = int64(len(erased))
+		for _, e := range erased {
+			if _, err := tx.ExecContext(ctx, sqliteReplaceErasedLast, er.Tenant, e.webhookID, unixNano(e.at), string(e.outcome), e.reason); err != nil {
+				return err
+			}
+		}
 	}
 	where, args = eraseWhere(sqliteDialect, er, "json_extract(event, '$.event_id')")
 	if er.DeadLetters, err = count("DELETE FROM outhook_dead_letter WHERE tenant = ?1"+where, args); err != nil {
@@ -592,4 +637,83 @@ func (e *Engine) retain(ctx context.Context, r webhook.Retention) {
 			e.cfg.logger.WarnContext(ctx, "riverengine: enforcing the retention of records and dead letters", "error", err)
 		}
 	}
+}
+
+// erasedLast is what the summary may have kept of an erased record: its
+// webhook's last outcome, time and reason.
+type erasedLast struct {
+	webhookID string
+	outcome   webhook.Outcome
+	at        time.Time
+	reason    string
+}
+
+// erasedLastColumns are the columns of an erased record's erasedLast, the
+// reason read by the dialect's expression.
+func erasedLastColumns(reason string) string {
+	return "webhook_id, outcome, started_at, " + reason
+}
+
+// An erasure by event id leaves the summary's counters, which hold no
+// event, but not a last outcome, time and reason that were an erased
+// record's, which may name the data subject: they become those of the
+// webhook's latest record kept, or none. The summary's triggers count
+// the outcomes below as a last outcome.
+const (
+	pgReplaceErasedLast = `UPDATE outhook_summary s SET (last_outcome, last_at, last_reason) = (
+		SELECT coalesce(k.outcome, ''), k.started_at, coalesce(k.reason, '') FROM (SELECT 1) one LEFT JOIN LATERAL (
+			SELECT outcome, started_at, coalesce(record->>'reason', '') AS reason FROM outhook_invocation
+			WHERE tenant = s.tenant AND webhook_id = s.webhook_id AND outcome IN ('delivered', 'retrying', 'failed', 'validation_failed')
+			ORDER BY started_at DESC, seq DESC LIMIT 1) k ON true)
+		WHERE s.tenant = $1 AND s.webhook_id = $2 AND s.tx = 0 AND s.last_at = $3 AND s.last_outcome = $4 AND s.last_reason = $5`
+	sqliteReplaceErasedLast = `UPDATE outhook_summary SET (last_outcome, last_at, last_reason) = (
+		SELECT coalesce(k.outcome, ''), k.started_at, coalesce(k.reason, '') FROM (SELECT 1) one LEFT JOIN (
+			SELECT outcome, started_at, coalesce(json_extract(record, '$.reason'), '') AS reason FROM outhook_invocation
+			WHERE tenant = ?1 AND webhook_id = ?2 AND outcome IN ('delivered', 'retrying', 'failed', 'validation_failed')
+			ORDER BY started_at DESC, rowid DESC LIMIT 1) k ON true)
+		WHERE tenant = ?1 AND webhook_id = ?2 AND last_at = ?3 AND last_outcome = ?4 AND last_reason = ?5`
+)
+
+// replaceErasedLast applies pgReplaceErasedLast to the webhooks of the
+// erased records, once their rows of other transactions are folded into
+// the row it updates; the caller holds foldLockKey.
+func (s *pgStore) replaceErasedLast(ctx context.Context, tx pgx.Tx, tenant string, erased []erasedLast) error {
+	var ids []string
+	for _, e := range erased {
+		if !slices.Contains(ids, e.webhookID) {
+			ids = append(ids, e.webhookID)
+		}
+	}
+	for _, q := range pgFoldIDs[:1] {
+		if _, err := tx.Exec(ctx, q, tenant, ids); err != nil {
+			return err
+		}
+	}
+	for _, e := range erased {
+		if _, err := tx.Exec(ctx, pgReplaceErasedLast, tenant, e.webhookID, e.at, string(e.outcome), e.reason); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sqliteEraseRecordsByEvent runs del, the deletion of an event's records,
+// and returns what the summary may keep of them.
+func sqliteEraseRecordsByEvent(ctx context.Context, tx *sql.Tx, del string, args []any) ([]erasedLast, error) {
+	rows, err := tx.QueryContext(ctx, del+" RETURNING "+erasedLastColumns("coalesce(json_extract(record, '$.reason'), '')"), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var erased []erasedLast
+	for rows.Next() {
+		var e erasedLast
+		var at int64
+		if err := rows.Scan(&e.webhookID, &e.outcome, &at, &e.reason); err != nil {
+			return nil, err
+		}
+		e.at = time.Unix(0, at)
+		erased = append(erased, e)
+	}
+	return erased, rows.Err()
 }

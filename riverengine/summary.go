@@ -270,7 +270,7 @@ func (s *sqliteStore) pruneSlots(ctx context.Context, before time.Time) (int64, 
 
 // eraseSummary deletes the counters of er's tenant, or of its webhook,
 // with exec, in the erasure's transaction; an erasure by event id leaves
-// them, as they hold no event.
+// them, as they hold no event (its erase replaces the last outcome).
 func eraseSummary(d dialect, er *webhook.Erasure, exec func(q string, args ...any) error) error {
 	if er.EventID != "" {
 		return nil

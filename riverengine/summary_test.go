@@ -196,7 +196,10 @@ func TestRetentionByAgeUsesIndexes(t *testing.T) {
 		require.NoError(t, err)
 		plan := strings.Join(lines, "\n")
 		require.Contains(t, plan, "Bitmap Index Scan on "+tc.index, plan)
-		require.Contains(t, plan, "Index Scan using "+tc.key, "deleted by key:\n%s", plan)
+		// By the primary key, as an index scan or, as the planner may
+		// choose for a batch of keys, a bitmap scan of it.
+		byKey := strings.Contains(plan, "Index Scan using "+tc.key) || strings.Contains(plan, "Bitmap Index Scan on "+tc.key)
+		require.True(t, byKey, "deleted by key:\n%s", plan)
 		require.NotContains(t, plan, "Seq Scan on "+tc.table, plan)
 	}
 }

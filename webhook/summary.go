@@ -122,8 +122,8 @@ type SummaryCounts struct {
 // records (retention, the per-webhook bounds) does not lower them;
 // retention drops the slots older than SummaryKept; erasing a tenant or a
 // webhook drops its counters, and erasing by event id leaves them (they
-// hold no event); MemoryStore also replaces a last outcome that was an
-// erased record's with that of the latest record it keeps. The count of
+// hold no event), but a last outcome that was an erased record's becomes
+// that of the latest record kept (none when none is). The count of
 // dead letters is always that of the dead letters kept.
 type SummaryStore interface {
 	InvocationStore
