@@ -223,7 +223,8 @@ type DeliverySettings struct {
 	// Granted for one request arrive in that order. A delivery waits while
 	// the one before it is retried, and goes once that one has ended,
 	// delivered or dead-lettered. Events without a value there are not
-	// ordered. Empty means no ordering.
+	// ordered; a path that is no field of a trigger's schema is refused
+	// when the webhook is added. Empty means no ordering.
 	OrderingKey string `json:"ordering_key,omitempty"`
 	// RateLimit caps how fast this webhook is sent to; nil means no cap.
 	RateLimit *RateLimit `json:"rate_limit,omitempty"`
