@@ -57,3 +57,28 @@ func TestBareQueryTokenIsRedacted(t *testing.T) {
 	final := d.WaitFinal(1)[0]
 	require.Equal(t, webhook.Delivered, final.Outcome, final.Reason)
 }
+
+func TestBareQueryTokenIsRedactedInATemplatedURL(t *testing.T) {
+	const token = "tk51d0a9e3c7b24f18"
+	got := make(chan string, 4)
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got <- r.URL.RawQuery }))
+	defer rcv.Close()
+	d := webhooktest.NewDispatcher(t)
+	w := webhook.Webhook{Name: "bare", Active: true, URL: rcv.URL + "/{{data.friendly_id}}?" + token + "&{{data.id}}", Triggers: []event.Trigger{accessrequest.Created}}
+	require.NotContains(t, fmt.Sprint(w), token)
+	require.Contains(t, fmt.Sprint(w), "{{data.friendly_id}}?REDACTED\\u0026{{data.id}}")
+
+	acme := d.Tenant("acme")
+	created, err := acme.Create(context.Background(), w, "alice")
+	require.NoError(t, err)
+	require.NotContains(t, created.URL, token)
+	created.TimeoutInSec = 5
+	_, err = acme.Update(context.Background(), created, "alice")
+	require.NoError(t, err)
+	e, _ := accessrequest.Mock(accessrequest.Created)
+	_, err = acme.Publish(context.Background(), e)
+	require.NoError(t, err)
+	require.Equal(t, token+"&3b7e9d14-6c2a-4f81-a0d5-7e19c4b2f863", <-got, "the update kept the token")
+	final := d.WaitFinal(1)[0]
+	require.Equal(t, webhook.Delivered, final.Outcome, final.Reason)
+}
