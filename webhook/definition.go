@@ -509,12 +509,77 @@ func jsonDefinitionError(raw []byte, err error) error {
 			if i := bytes.Index(raw, []byte(key)); i >= 0 {
 				offset = int64(i)
 			}
+		} else if field, at, ok := failingMember(raw); ok {
+			// Nor for an error of a type's own UnmarshalJSON (a filter's,
+			// a duration's): find the member that fails alone.
+			offset, de.Field = at, field
 		}
 	}
 	if offset >= 0 {
 		de.Line, de.Column = lineColumn(raw, int(offset))
 	}
 	return de
+}
+
+// failingMember finds, in definitions as DecodeWebhooks reads them, the
+// first member of a definition whose value fails to decode on its own,
+// and returns its name and the offset of its value.
+func failingMember(raw []byte) (name string, offset int64, ok bool) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	tok, err := dec.Token()
+	if err != nil {
+		return "", 0, false
+	}
+	if tok == json.Delim('{') { // {"webhooks": [...]}
+		for tok = nil; tok == nil && dec.More(); {
+			key, err := dec.Token()
+			if err != nil {
+				return "", 0, false
+			}
+			if key == "webhooks" {
+				if tok, err = dec.Token(); err != nil {
+					return "", 0, false
+				}
+				continue
+			}
+			var skip json.RawMessage
+			if dec.Decode(&skip) != nil {
+				return "", 0, false
+			}
+		}
+	}
+	if tok != json.Delim('[') {
+		return "", 0, false
+	}
+	for dec.More() {
+		if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+			return "", 0, false
+		}
+		for dec.More() {
+			t, err := dec.Token()
+			key, isKey := t.(string)
+			if err != nil || !isKey {
+				return "", 0, false
+			}
+			at := dec.InputOffset()
+			var value json.RawMessage
+			if dec.Decode(&value) != nil {
+				return "", 0, false
+			}
+			member, err := json.Marshal(map[string]json.RawMessage{key: value})
+			var w Webhook
+			if err == nil && json.Unmarshal(member, &w) != nil {
+				for at < int64(len(raw)) && strings.IndexByte(" \t\r\n:", raw[at]) >= 0 {
+					at++
+				}
+				return key, at, true
+			}
+		}
+		if _, err := dec.Token(); err != nil {
+			return "", 0, false
+		}
+	}
+	return "", 0, false
 }
 
 // lineColumn converts a byte offset into a 1-based line and byte column.
