@@ -350,14 +350,15 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 	h.secrets = bodysecrets.Compile(w.Secrets)
 	h.cfg = c
 	header := h.buildHeader(w.Headers, u) // made again at the first attempt (see headerOf)
-	if len(w.SigningSecrets) > 0 {
-		// Checked here; the signer is made when first needed.
-		secrets, err := signature.ParseSecrets(w.SigningSecrets...)
+	// Checked here, each on its own field; the signer is made when first
+	// needed.
+	for i, text := range w.SigningSecrets {
+		sec, err := signature.ParseSecret(text)
 		if err == nil {
-			_, err = signature.NewSigner(secrets...)
+			_, err = signature.NewSigner(sec)
 		}
 		if err != nil {
-			fail("signing_secrets", err)
+			fail(fmt.Sprintf("signing_secrets[%d]", i), err)
 		}
 	}
 	if h.oauth = c.compileOAuth(w, fail); h.oauth != nil && u != nil && u.User != nil {
