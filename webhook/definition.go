@@ -469,11 +469,72 @@ func decodeStrict(raw []byte, v any) error {
 		// Where the trailing data starts, not where its first token ends.
 		return &trailingDataError{offset: end + int64(len(raw[end:])-len(bytes.TrimLeft(raw[end:], " \t\r\n")))}
 	}
+	if err := duplicateKey(raw); err != nil {
+		return err
+	}
 	doc, err := jsondoc.Parse(raw)
 	if err != nil {
 		return err // not reached: encoding/json has just read raw
 	}
 	return checkKeyCase(doc, reflect.TypeOf(v))
+}
+
+// duplicateKeyError is a member given twice in one object, which
+// encoding/json takes in silence, the last one winning.
+type duplicateKeyError struct {
+	key    string
+	offset int64
+}
+
+func (e *duplicateKeyError) Error() string { return fmt.Sprintf("member %q given twice", e.key) }
+
+// duplicateKey returns a *duplicateKeyError for the first member of raw,
+// a JSON document that decodes, given twice in one object.
+func duplicateKey(raw []byte) error {
+	type frame struct {
+		object, wantKey bool
+		seen            map[string]bool
+	}
+	var stack []*frame
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	for {
+		at := dec.InputOffset()
+		tok, err := dec.Token()
+		if err != nil {
+			return nil // io.EOF: the end of the document
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		switch tok {
+		case json.Delim('{'), json.Delim('['):
+			if top != nil && top.object {
+				top.wantKey = true
+			}
+			stack = append(stack, &frame{object: tok == json.Delim('{'), wantKey: true, seen: map[string]bool{}})
+			continue
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+			continue
+		}
+		if top == nil || !top.object {
+			continue
+		}
+		if !top.wantKey {
+			top.wantKey = true // the value read, a key comes next
+			continue
+		}
+		top.wantKey = false
+		key, _ := tok.(string)
+		if top.seen[key] {
+			for at < int64(len(raw)) && raw[at] != '"' {
+				at++ // past the comma and the space before the key
+			}
+			return &duplicateKeyError{key: key, offset: at}
+		}
+		top.seen[key] = true
+	}
 }
 
 type trailingDataError struct{ offset int64 }
@@ -489,7 +550,10 @@ func jsonDefinitionError(raw []byte, err error) error {
 	var te *json.UnmarshalTypeError
 	var tde *trailingDataError
 	var kce *keyCaseError
+	var dke *duplicateKeyError
 	switch {
+	case errors.As(err, &dke):
+		offset = dke.offset
 	case errors.As(err, &kce):
 		if i := bytes.Index(raw, []byte(`"`+kce.key+`"`)); i >= 0 {
 			offset = int64(i)
