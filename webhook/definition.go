@@ -431,8 +431,10 @@ const MaxDefinitionsBytes = 64 << 20
 
 // DecodeWebhooks reads definitions from JSON: either an array of webhooks or
 // an object {"webhooks": [...]}. Unknown fields are errors, so that a
-// misspelt field is not silently ignored; so is anything after the JSON.
-// Errors are *DefinitionError with the line and column of the problem. It
+// misspelt field is not silently ignored; so are a member given twice in
+// one object and anything after the JSON. Errors are *DefinitionError with
+// the line and column of the problem (and the member, where one is at
+// fault). It
 // only decodes: Dispatcher.AddAll checks and registers the definitions.
 func DecodeWebhooks(r io.Reader) ([]Webhook, error) {
 	raw, err := io.ReadAll(io.LimitReader(r, MaxDefinitionsBytes+1))
