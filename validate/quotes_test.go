@@ -52,3 +52,14 @@ func TestJSONPathUnclosedSingleQuote(t *testing.T) {
 		})
 	}
 }
+
+// A status code is three digits: other spellings that strconv would read
+// (+200, 0200) are refused, not taken for the code.
+func TestParseStatusTakesThreeDigits(t *testing.T) {
+	for _, spec := range []string{"+200", "0200", "200-+204", "200-0204", "+20", "2_00"} {
+		t.Run(spec, func(t *testing.T) {
+			_, err := validate.ParseStatus(spec)
+			require.ErrorIs(t, err, validate.ErrInvalidStatus)
+		})
+	}
+}
