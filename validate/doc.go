@@ -19,7 +19,9 @@
 // body that is an array. A path that does not start with $.data addresses the
 // body directly, so $.status and status mean the same as $.data.status. To
 // reach a top-level member that is itself called data, write
-// $.data.data.
+// $.data.data. Strings, in brackets or in filter expressions, take single
+// or double quotes: $['status'] and $.items[?(@.state=='done')] read as
+// $["status"] and $.items[?(@.state=="done")].
 //
 // # Comparison rules
 //

@@ -252,7 +252,7 @@ func tooDeep(v any, limit int) bool {
 
 // bodyPath rewrites a validator path into a JSONPath over the body itself:
 // $.data, $["data"] and $['data'] become $, a path without a leading $ gets
-// one.
+// one, and single-quoted strings become double-quoted ones.
 func bodyPath(path string) (string, error) {
 	p := strings.TrimSpace(path)
 	switch {
@@ -263,7 +263,11 @@ func bodyPath(path string) (string, error) {
 	case p[0] != '$':
 		p = "$." + p
 	}
-	for _, prefix := range []string{"$.data", `$["data"]`, `$['data']`} {
+	p, err := doubleQuoted(p)
+	if err != nil {
+		return "", err
+	}
+	for _, prefix := range []string{"$.data", `$["data"]`} {
 		rest, ok := strings.CutPrefix(p, prefix)
 		if ok && (rest == "" || rest[0] == '.' || rest[0] == '[') {
 			return "$" + rest, nil
@@ -273,6 +277,66 @@ func bodyPath(path string) (string, error) {
 		return "", errors.New("a path starts with $")
 	}
 	return p, nil
+}
+
+// doubleQuoted rewrites the single-quoted strings of a path ($['status'],
+// [?(@.state=='active')]), which JSONPath allows as RFC 9535 does, as the
+// double-quoted strings PaesslerAG/jsonpath reads: its parser takes a
+// single-quoted text as a Go rune literal, refusing any of more than one
+// character. Inside one, \' is a quote and a double quote is escaped.
+func doubleQuoted(path string) (string, error) {
+	if !strings.Contains(path, "'") {
+		return path, nil
+	}
+	var b strings.Builder
+	var quote byte
+	start := 0
+	for i := 0; i < len(path); i++ {
+		c := path[i]
+		switch {
+		case quote == '"':
+			if c == '\\' {
+				b.WriteByte(c)
+				i++
+				if i < len(path) {
+					b.WriteByte(path[i])
+				}
+				continue
+			}
+			if c == '"' {
+				quote = 0
+			}
+			b.WriteByte(c)
+		case quote == '\'':
+			switch {
+			case c == '\\' && i+1 < len(path) && path[i+1] == '\'':
+				b.WriteByte('\'')
+				i++
+			case c == '\\' && i+1 < len(path):
+				b.WriteString(path[i : i+2])
+				i++
+			case c == '"':
+				b.WriteString(`\"`)
+			case c == '\'':
+				b.WriteByte('"')
+				quote = 0
+			default:
+				b.WriteByte(c)
+			}
+		case c == '"':
+			quote = c
+			b.WriteByte(c)
+		case c == '\'':
+			quote, start = c, i
+			b.WriteByte('"')
+		default:
+			b.WriteByte(c)
+		}
+	}
+	if quote == '\'' {
+		return "", fmt.Errorf("the string %s has no closing quote", path[start:])
+	}
+	return b.String(), nil
 }
 
 // ambiguous reports whether eval is a path that can match several values.

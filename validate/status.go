@@ -95,9 +95,12 @@ func parseRange(s string) (StatusRange, error) {
 	return StatusRange{Min: min, Max: max}, nil
 }
 
+// parseCode reads a status code: three digits (RFC 9110), so that no
+// other spelling (+200, 0200) passes for one.
 func parseCode(s string) (int, error) {
-	n, err := strconv.Atoi(strings.TrimSpace(s))
-	if err != nil || n < 100 || n > 599 {
+	t := strings.TrimSpace(s)
+	n, err := strconv.Atoi(t)
+	if err != nil || len(t) != 3 || t[0] < '0' || t[0] > '9' || n < 100 || n > 599 {
 		return 0, fmt.Errorf("%q is not a status code (100 to 599)", s)
 	}
 	return n, nil

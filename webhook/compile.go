@@ -25,6 +25,7 @@ import (
 	"github.com/outhook/outhook/internal/netguard"
 	"github.com/outhook/outhook/internal/ratelimit"
 	"github.com/outhook/outhook/internal/redact"
+	"github.com/outhook/outhook/internal/suggest"
 	"github.com/outhook/outhook/signature"
 	"github.com/outhook/outhook/template"
 	"github.com/outhook/outhook/validate"
@@ -349,14 +350,15 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 	h.secrets = bodysecrets.Compile(w.Secrets)
 	h.cfg = c
 	header := h.buildHeader(w.Headers, u) // made again at the first attempt (see headerOf)
-	if len(w.SigningSecrets) > 0 {
-		// Checked here; the signer is made when first needed.
-		secrets, err := signature.ParseSecrets(w.SigningSecrets...)
+	// Checked here, each on its own field; the signer is made when first
+	// needed.
+	for i, text := range w.SigningSecrets {
+		sec, err := signature.ParseSecret(text)
 		if err == nil {
-			_, err = signature.NewSigner(secrets...)
+			_, err = signature.NewSigner(sec)
 		}
 		if err != nil {
-			fail("signing_secrets", err)
+			fail(fmt.Sprintf("signing_secrets[%d]", i), err)
 		}
 	}
 	if h.oauth = c.compileOAuth(w, fail); h.oauth != nil && u != nil && u.User != nil {
@@ -504,6 +506,8 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 		if d.OrderingKey != "" {
 			if slices.Contains(strings.Split(d.OrderingKey, "."), "") {
 				fail("delivery.ordering_key", fmt.Errorf("%w: ordering_key %q is not a dotted path", ErrInvalidSettings, d.OrderingKey))
+			} else if err := checkOrderingKey(d.OrderingKey, schemas); err != nil {
+				fail("delivery.ordering_key", err)
 			}
 		}
 		if rl := d.RateLimit; rl != nil {
@@ -586,6 +590,23 @@ func (c *config) compileValidator(rv ResponseValidator) (validate.Validator, str
 		ranges = append(ranges, v.Ranges()...)
 	}
 	return validate.Status(ranges...), "", nil
+}
+
+// checkOrderingKey refuses an ordering key that names no field of the
+// events of some trigger: every event would lack a value there, and so
+// go unordered, which a misspelt key would otherwise do in silence.
+func checkOrderingKey(key string, schemas []*event.Schema) error {
+	for _, s := range schemas {
+		if _, ok := s.Lookup(key); ok {
+			continue
+		}
+		hint := ""
+		if near := suggest.Closest(key, s.Paths()); near != "" {
+			hint = fmt.Sprintf("; did you mean %s?", near)
+		}
+		return fmt.Errorf("%w: ordering_key %q is not a field of the event%s", ErrInvalidSettings, key, hint)
+	}
+	return nil
 }
 
 // orderingKeyOf returns the value at h's ordering-key path in e, as

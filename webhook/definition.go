@@ -223,7 +223,8 @@ type DeliverySettings struct {
 	// Granted for one request arrive in that order. A delivery waits while
 	// the one before it is retried, and goes once that one has ended,
 	// delivered or dead-lettered. Events without a value there are not
-	// ordered. Empty means no ordering.
+	// ordered; a path that is no field of a trigger's schema is refused
+	// when the webhook is added. Empty means no ordering.
 	OrderingKey string `json:"ordering_key,omitempty"`
 	// RateLimit caps how fast this webhook is sent to; nil means no cap.
 	// Each Dispatcher keeps its own count: N instances sharing a durable
@@ -433,8 +434,10 @@ const MaxDefinitionsBytes = 64 << 20
 
 // DecodeWebhooks reads definitions from JSON: either an array of webhooks or
 // an object {"webhooks": [...]}. Unknown fields are errors, so that a
-// misspelt field is not silently ignored; so is anything after the JSON.
-// Errors are *DefinitionError with the line and column of the problem. It
+// misspelt field is not silently ignored; so are a member given twice in
+// one object and anything after the JSON. Errors are *DefinitionError with
+// the line and column of the problem (and the member, where one is at
+// fault). It
 // only decodes: Dispatcher.AddAll checks and registers the definitions.
 func DecodeWebhooks(r io.Reader) ([]Webhook, error) {
 	raw, err := io.ReadAll(io.LimitReader(r, MaxDefinitionsBytes+1))
@@ -471,11 +474,72 @@ func decodeStrict(raw []byte, v any) error {
 		// Where the trailing data starts, not where its first token ends.
 		return &trailingDataError{offset: end + int64(len(raw[end:])-len(bytes.TrimLeft(raw[end:], " \t\r\n")))}
 	}
+	if err := duplicateKey(raw); err != nil {
+		return err
+	}
 	doc, err := jsondoc.Parse(raw)
 	if err != nil {
 		return err // not reached: encoding/json has just read raw
 	}
 	return checkKeyCase(doc, reflect.TypeOf(v))
+}
+
+// duplicateKeyError is a member given twice in one object, which
+// encoding/json takes in silence, the last one winning.
+type duplicateKeyError struct {
+	key    string
+	offset int64
+}
+
+func (e *duplicateKeyError) Error() string { return fmt.Sprintf("member %q given twice", e.key) }
+
+// duplicateKey returns a *duplicateKeyError for the first member of raw,
+// a JSON document that decodes, given twice in one object.
+func duplicateKey(raw []byte) error {
+	type frame struct {
+		object, wantKey bool
+		seen            map[string]bool
+	}
+	var stack []*frame
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	for {
+		at := dec.InputOffset()
+		tok, err := dec.Token()
+		if err != nil {
+			return nil // io.EOF: the end of the document
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		switch tok {
+		case json.Delim('{'), json.Delim('['):
+			if top != nil && top.object {
+				top.wantKey = true
+			}
+			stack = append(stack, &frame{object: tok == json.Delim('{'), wantKey: true, seen: map[string]bool{}})
+			continue
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+			continue
+		}
+		if top == nil || !top.object {
+			continue
+		}
+		if !top.wantKey {
+			top.wantKey = true // the value read, a key comes next
+			continue
+		}
+		top.wantKey = false
+		key, _ := tok.(string)
+		if top.seen[key] {
+			for at < int64(len(raw)) && raw[at] != '"' {
+				at++ // past the comma and the space before the key
+			}
+			return &duplicateKeyError{key: key, offset: at}
+		}
+		top.seen[key] = true
+	}
 }
 
 type trailingDataError struct{ offset int64 }
@@ -491,7 +555,10 @@ func jsonDefinitionError(raw []byte, err error) error {
 	var te *json.UnmarshalTypeError
 	var tde *trailingDataError
 	var kce *keyCaseError
+	var dke *duplicateKeyError
 	switch {
+	case errors.As(err, &dke):
+		offset = dke.offset
 	case errors.As(err, &kce):
 		if i := bytes.Index(raw, []byte(`"`+kce.key+`"`)); i >= 0 {
 			offset = int64(i)
@@ -511,12 +578,77 @@ func jsonDefinitionError(raw []byte, err error) error {
 			if i := bytes.Index(raw, []byte(key)); i >= 0 {
 				offset = int64(i)
 			}
+		} else if field, at, ok := failingMember(raw); ok {
+			// Nor for an error of a type's own UnmarshalJSON (a filter's,
+			// a duration's): find the member that fails alone.
+			offset, de.Field = at, field
 		}
 	}
 	if offset >= 0 {
 		de.Line, de.Column = lineColumn(raw, int(offset))
 	}
 	return de
+}
+
+// failingMember finds, in definitions as DecodeWebhooks reads them, the
+// first member of a definition whose value fails to decode on its own,
+// and returns its name and the offset of its value.
+func failingMember(raw []byte) (name string, offset int64, ok bool) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	tok, err := dec.Token()
+	if err != nil {
+		return "", 0, false
+	}
+	if tok == json.Delim('{') { // {"webhooks": [...]}
+		for tok = nil; tok == nil && dec.More(); {
+			key, err := dec.Token()
+			if err != nil {
+				return "", 0, false
+			}
+			if key == "webhooks" {
+				if tok, err = dec.Token(); err != nil {
+					return "", 0, false
+				}
+				continue
+			}
+			var skip json.RawMessage
+			if dec.Decode(&skip) != nil {
+				return "", 0, false
+			}
+		}
+	}
+	if tok != json.Delim('[') {
+		return "", 0, false
+	}
+	for dec.More() {
+		if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+			return "", 0, false
+		}
+		for dec.More() {
+			t, err := dec.Token()
+			key, isKey := t.(string)
+			if err != nil || !isKey {
+				return "", 0, false
+			}
+			at := dec.InputOffset()
+			var value json.RawMessage
+			if dec.Decode(&value) != nil {
+				return "", 0, false
+			}
+			member, err := json.Marshal(map[string]json.RawMessage{key: value})
+			var w Webhook
+			if err == nil && json.Unmarshal(member, &w) != nil {
+				for at < int64(len(raw)) && strings.IndexByte(" \t\r\n:", raw[at]) >= 0 {
+					at++
+				}
+				return key, at, true
+			}
+		}
+		if _, err := dec.Token(); err != nil {
+			return "", 0, false
+		}
+	}
+	return "", 0, false
 }
 
 // lineColumn converts a byte offset into a 1-based line and byte column.

@@ -237,7 +237,7 @@ func TestDecodeDefinitionsErrors(t *testing.T) {
 		{"wrong type", "[\n {\"name\": \"a\", \"timeout_in_sec\": \"ten\"}]", 2, 0, "timeout_in_sec", "timeout_in_sec"},
 		{"syntax", "[\n {\"name\": \"a\",,}]", 2, 0, "", "invalid character"},
 		{"trailing", `[] []`, 1, 0, "", "unexpected data"},
-		{"bad filter", `[{"name":"a","filters":{"$nope":1}}]`, 0, 0, "", "filter"},
+		{"bad filter", `[{"name":"a","filters":{"$nope":1}}]`, 1, 0, "filters", "filter"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -38,9 +38,14 @@
 // of webhooks) and whose filters match it, and queues a Delivery for each.
 // The default engine runs in memory: a bounded queue and a concurrency
 // limit per webhook and a shared pool of workers, so that a slow or dead
-// endpoint never delays the others; when a webhook's queue is full, Publish
-// by default keeps its delivery as a dead letter rather than wait
-// (QueuePolicy). Each delivery's body is rendered once, at its first
+// endpoint holds at most its concurrency limit of workers and leaves the
+// rest to the others. Several endpoints stalled at once can hold every
+// worker (at the defaults, four: 4 × DefaultConcurrency is DefaultWorkers)
+// until their attempts time out and their breakers open, which then hold
+// their deliveries without a worker; WithWorkers, WithConcurrency and
+// TenantLimits.MaxInFlight size that margin. When a webhook's queue is
+// full, Publish by default keeps its delivery as a dead letter rather than
+// wait (QueuePolicy). Each delivery's body is rendered once, at its first
 // attempt; retries send the same bytes with the same webhook-id header,
 // following a RetryPolicy (exponential backoff with full jitter, a number
 // of attempts, a time budget counted from when the delivery was queued,

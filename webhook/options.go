@@ -496,7 +496,9 @@ func WithWorkers(n int) Option {
 // at once (from the start of a run until its request's answer is read:
 // writing the invocation record holds no slot), unless the webhook's
 // Delivery settings say otherwise; a slow endpoint holds at most this many
-// workers. At least 1; default DefaultConcurrency.
+// workers, so WithWorkers over this is how many endpoints may stall at once
+// (until their breakers open) before the others wait for a worker. At
+// least 1; default DefaultConcurrency.
 func WithConcurrency(n int) Option {
 	return optionFunc(func(c *config) {
 		if n < 1 {

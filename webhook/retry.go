@@ -243,6 +243,12 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &secs); err != nil {
 		return fmt.Errorf("webhook: duration must be a string such as \"30s\" or a number of seconds, not %s", b)
 	}
-	*d = Duration(secs * float64(time.Second))
+	// Converting a float beyond int64 gives whatever the machine gives,
+	// such as a negative duration for 1e300.
+	ns := secs * float64(time.Second)
+	if ns >= math.MaxInt64 || ns <= math.MinInt64 {
+		return fmt.Errorf("webhook: duration of %s seconds is out of range", b)
+	}
+	*d = Duration(ns)
 	return nil
 }

@@ -74,7 +74,7 @@ func TestSignedDeliveriesVerifyAcrossRotationAndRetries(t *testing.T) {
 	_, err = d.Add(bad)
 	var de *webhook.DefinitionError
 	require.ErrorAs(t, err, &de)
-	require.Equal(t, "signing_secrets", de.Field)
+	require.Equal(t, "signing_secrets[0]", de.Field)
 	require.ErrorIs(t, err, signature.ErrInvalidSecret)
 	require.ErrorContains(t, err, "padding")
 	require.NotContains(t, err.Error(), strings.TrimPrefix(unpadded, "whsec_"))

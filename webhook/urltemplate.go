@@ -305,8 +305,11 @@ func shownTemplateURL(raw string, u *url.URL, secretPath bool, r *redact.Redacto
 	}
 	parts := strings.Split(query, "&")
 	for i, p := range parts {
-		if k, v, ok := strings.Cut(p, "="); ok && v != "" {
+		switch k, v, ok := strings.Cut(p, "="); {
+		case ok && v != "":
 			parts[i] = k + "=" + redact.Redacted
+		case !ok && p != "" && !templated(p):
+			parts[i] = redact.Redacted // a bare token, as redact.URL shows it
 		}
 	}
 	return shown + "?" + strings.Join(parts, "&")
@@ -326,7 +329,10 @@ func withoutTags(raw string, u *url.URL) *url.URL {
 	parts := strings.Split(query, "&")
 	for i, p := range parts {
 		k, v, ok := strings.Cut(p, "=")
-		if !ok || !templated(v) {
+		if !ok {
+			k, v = "", p // a bare element: its text outside tags may be a token
+		}
+		if !templated(v) {
 			continue
 		}
 		var text strings.Builder
@@ -343,7 +349,9 @@ func withoutTags(raw string, u *url.URL) *url.URL {
 			}
 			v = strings.TrimLeft(v[open+2+end+2:], "}") // {{{x}}}
 		}
-		parts[i] = k + "=" + text.String()
+		if parts[i] = text.String(); ok {
+			parts[i] = k + "=" + parts[i]
+		}
 	}
 	c.RawQuery = strings.Join(parts, "&")
 	return &c

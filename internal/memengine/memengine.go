@@ -5,7 +5,8 @@
 // Each webhook has its own bounded queue and concurrency limit, and a
 // fixed pool of workers serves the webhooks that have work in turn, so a
 // slow or dead endpoint holds at most its concurrency limit of workers and
-// never delays the others. The limit counts a run until its exchange with
+// leaves the rest to the others; endpoints stalled together can hold them
+// all, until their runs end. The limit counts a run until its exchange with
 // the receiver ends: recording the attempt holds the worker, not the
 // slot. A delivery held back (engine.Held) keeps its place among its
 // webhook's concurrency until it is due, or WakeHeld wakes it (after

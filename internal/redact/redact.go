@@ -272,7 +272,11 @@ func (r *Redactor) secretsOf(u *url.URL, h http.Header) []string {
 			}
 		}
 		for part := range strings.SplitSeq(u.RawQuery, "&") {
-			if _, v, ok := strings.Cut(part, "="); ok && v != "" {
+			_, v, ok := strings.Cut(part, "=")
+			if !ok {
+				v = part // a bare token: ?a1b2c3
+			}
+			if v != "" {
 				out = append(out, v)
 				if dec, err := url.QueryUnescape(v); err == nil {
 					out = append(out, dec)
@@ -447,8 +451,9 @@ func (r *Redactor) formAt(s string) int {
 }
 
 // URL returns a copy of u with its secrets replaced by Redacted: the
-// username and password, each query value (keys, and keys without values,
-// are kept, in their order), the fragment, the opaque part of a URL such as
+// username and password, each query value (keys are kept, in their order),
+// each element of the query without a value (?a1b2c3, where a target
+// takes its token bare), the fragment, the opaque part of a URL such as
 // mailto:x, and known secrets in the path. u is not modified. A nil u gives
 // nil.
 func (r *Redactor) URL(u *url.URL) *url.URL {
@@ -469,8 +474,11 @@ func (r *Redactor) URL(u *url.URL) *url.URL {
 	if c.RawQuery != "" {
 		parts := strings.Split(c.RawQuery, "&")
 		for i, p := range parts {
-			if k, v, ok := strings.Cut(p, "="); ok && v != "" {
+			switch k, v, ok := strings.Cut(p, "="); {
+			case ok && v != "":
 				parts[i] = k + "=" + Redacted
+			case !ok && p != "":
+				parts[i] = Redacted
 			}
 		}
 		c.RawQuery = strings.Join(parts, "&")
