@@ -689,11 +689,23 @@ func (c *config) checkURL(raw string, p *DefinitionURLPolicy) (*url.URL, error) 
 		return nil, fmt.Errorf("%w: no host", ErrInvalidURL)
 	case u.Fragment != "":
 		return nil, fmt.Errorf("%w: a fragment (#...) is never sent", ErrInvalidURL)
+	case !validPort(u.Port()):
+		return nil, fmt.Errorf("%w: port %s is not between 1 and 65535", ErrInvalidURL, u.Port())
 	}
 	if err := c.checkURLPolicy(u, p); err != nil {
 		return nil, err
 	}
 	return u, nil
+}
+
+// validPort reports whether port, as url.URL.Port gives it (digits, or
+// empty for the scheme's own), is one a connection can have.
+func validPort(port string) bool {
+	if port == "" {
+		return true
+	}
+	n, err := strconv.Atoi(port)
+	return err == nil && n >= 1 && n <= 65535
 }
 
 // checkURLPolicy checks u's scheme and port against the URL policy, as
