@@ -1069,6 +1069,23 @@ func (s *state) keysOf(v any) []string {
 	return nil
 }
 
+// byJSIndex orders array-index keys before the others, in increasing
+// order, as JavaScript enumerates an object's keys; two other keys (or the
+// same index) compare equal.
+func byJSIndex(a, b string) int {
+	ia, oka := jsIndexKey(a)
+	ib, okb := jsIndexKey(b)
+	switch {
+	case oka && okb:
+		return cmp.Compare(ia, ib)
+	case oka:
+		return -1
+	case okb:
+		return 1
+	}
+	return 0
+}
+
 // orderMembers puts frames, one for each member, in the order of keys
 // (array-index keys first, as JavaScript enumerates them).
 func orderMembers(frames []ctxFrame, keys []string) []ctxFrame {
@@ -1077,17 +1094,7 @@ func orderMembers(frames []ctxFrame, keys []string) []ctxFrame {
 		rank[k] = i
 	}
 	slices.SortStableFunc(frames, func(a, b ctxFrame) int {
-		ia, oka := jsIndexKey(a.key)
-		ib, okb := jsIndexKey(b.key)
-		switch {
-		case oka && okb:
-			return cmp.Compare(ia, ib)
-		case oka:
-			return -1
-		case okb:
-			return 1
-		}
-		return cmp.Compare(rank[a.key], rank[b.key])
+		return cmp.Or(byJSIndex(a.key, b.key), cmp.Compare(rank[a.key], rank[b.key]))
 	})
 	for i := range frames {
 		frames[i].index = int32(i)
@@ -1102,19 +1109,7 @@ func appendMembers(frames []ctxFrame, v any, count int) []ctxFrame {
 	for k, el := range jsondoc.Members(v) {
 		frames = append(frames, ctxFrame{v: el, loop: true, count: int32(count), key: k, member: true})
 	}
-	slices.SortStableFunc(frames, func(a, b ctxFrame) int {
-		ia, oka := jsIndexKey(a.key)
-		ib, okb := jsIndexKey(b.key)
-		switch {
-		case oka && okb:
-			return cmp.Compare(ia, ib)
-		case oka:
-			return -1
-		case okb:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(frames, func(a, b ctxFrame) int { return byJSIndex(a.key, b.key) })
 	for i := range frames {
 		frames[i].index = int32(i)
 	}
