@@ -684,10 +684,8 @@ func (s *pgStore) replaceErasedLast(ctx context.Context, tx pgx.Tx, tenant strin
 			ids = append(ids, e.webhookID)
 		}
 	}
-	for _, q := range pgFoldIDs[:1] {
-		if _, err := tx.Exec(ctx, q, tenant, ids); err != nil {
-			return err
-		}
+	if _, err := tx.Exec(ctx, pgFoldIDs[0], tenant, ids); err != nil { // the summary's rows, not its slots'
+		return err
 	}
 	for _, e := range erased {
 		if _, err := tx.Exec(ctx, pgReplaceErasedLast, tenant, e.webhookID, e.at, string(e.outcome), e.reason); err != nil {
