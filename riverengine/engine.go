@@ -365,7 +365,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Engine, erro
 // ReuseStatements, without which SQLite parses every statement at each
 // call:
 //
-//	c, err := sqlite.NewConnector("file:outhook.db?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)")
+//	c, err := sqlite.NewConnector("file:outhook.db?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)")
 //	db := sql.OpenDB(riverengine.ReuseStatements(c))
 //
 // NewSQLite limits db to one open connection, as River's SQLite driver

@@ -191,7 +191,7 @@ func openSQLiteDB(path string) (*sql.DB, error) {
 }
 
 func sqliteDSN(path string) string {
-	return "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)"
+	return "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
 }
 
 // newSQLiteEngine returns a migrated SQLite database in a temporary

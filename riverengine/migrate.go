@@ -4,12 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -141,8 +143,11 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
 // turns (waiting up to the busy timeout the database was opened with) and
 // never apply a step twice. It needs one connection of db.
 func MigrateSQLite(ctx context.Context, db *sql.DB) error {
-	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS outhook_migration (
-		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)`); err != nil {
+	if err := whileSQLiteBusy(ctx, func() error {
+		_, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS outhook_migration (
+			version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)`)
+		return err
+	}); err != nil {
 		return fmt.Errorf("riverengine: migrate: %w", err)
 	}
 	migrator, err := rivermigrate.New(riversqlite.New(db), nil)
@@ -177,6 +182,34 @@ func MigrateSQLite(ctx context.Context, db *sql.DB) error {
 	}
 	return nil
 }
+
+// whileSQLiteBusy runs fn until it does not fail with SQLITE_BUSY, for at
+// most freshFileWait or until ctx ends. Processes opening a new file at
+// once get SQLITE_BUSY at once, whatever their busy timeout, while one of
+// them sets the file up (its WAL files, its first schema); a moment later
+// the same statement goes through.
+func whileSQLiteBusy(ctx context.Context, fn func() error) error {
+	deadline := time.Now().Add(freshFileWait)
+	for {
+		err := fn()
+		var coded interface{ Code() int }
+		if err == nil || !errors.As(err, &coded) || coded.Code()&0xff != sqliteBusy || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// freshFileWait bounds whileSQLiteBusy; sqliteBusy is SQLite's primary
+// result code SQLITE_BUSY.
+const (
+	freshFileWait = 10 * time.Second
+	sqliteBusy    = 5
+)
 
 // sqliteStep runs fn in a transaction that holds SQLite's write lock from
 // its start: its first statement writes (nothing), so that what fn reads

@@ -106,7 +106,7 @@ func serve(ctx context.Context, c *cli, cfg serveConfig) error {
 		return err
 	}
 
-	db, err := sql.Open("sqlite", "file:"+cfg.db+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)")
+	db, err := sql.Open("sqlite", "file:"+cfg.db+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)")
 	if err != nil {
 		return err
 	}
