@@ -158,7 +158,10 @@ func New(opts ...Option) (*Dispatcher, error) {
 	}
 	inMemory := d.engine == nil
 	if inMemory {
-		d.engine = memengine.New(memengine.Config{Workers: cfg.workers, Reject: cfg.queuePolicy == QueueReject})
+		d.engine = memengine.New(memengine.Config{
+			Workers: cfg.workers, Reject: cfg.queuePolicy == QueueReject,
+			StallAfter: cfg.stallThreshold, MaxStalled: cfg.maxStalled,
+		})
 	}
 	tel, err := newTelemetry(cfg, d.engine, inMemory)
 	if err != nil {

@@ -130,6 +130,21 @@ const (
 	DefaultMaxResponseBytes = 64 << 10
 )
 
+// DefaultStallThreshold is how long an attempt of the in-memory engine
+// may be in flight before it stalls and stops counting against the
+// workers (see WithStallThreshold). Receivers are asked to answer webhooks
+// within seconds, and most answer in well under one, so an attempt
+// still in flight after 2 s is most likely stalled; at 2 s a dead
+// endpoint holds a worker for a fifteenth of the default attempt timeout
+// (DefaultTimeout), and a healthy but slow one is seldom counted out of
+// the pool.
+const DefaultStallThreshold = 2 * time.Second
+
+// DefaultStalledPerWorker is how many stalled attempts per worker may go
+// on beside the pool unless WithStalledAttempts says otherwise: four
+// times as many as the workers.
+const DefaultStalledPerWorker = 4
+
 // MaxResponseHeaderBytes bounds the head of an answer (its status line and
 // headers) that the Dispatcher's own client reads: a receiver that sends
 // more fails the attempt. Records keep an answer's headers, so without a
@@ -149,6 +164,8 @@ type config struct {
 	store            InvocationStore
 	onInvocation     func(Invocation)
 	workers          int
+	stallThreshold   time.Duration
+	maxStalled       int // -1: DefaultStalledPerWorker per worker
 	concurrency      int
 	queueSize        int
 	queuePolicy      QueuePolicy
@@ -191,6 +208,8 @@ type config struct {
 func newConfig(opts []Option) *config {
 	c := &config{
 		workers:          DefaultWorkers,
+		stallThreshold:   DefaultStallThreshold,
+		maxStalled:       -1,
 		concurrency:      DefaultConcurrency,
 		queueSize:        DefaultQueueSize,
 		queuePolicy:      QueueReject,
@@ -215,6 +234,9 @@ func newConfig(opts []Option) *config {
 	}
 	if ar, ok := c.defs.(defstore.AtRest); ok && ar.AtRest() && c.keyring == nil {
 		c.reject("WithDefinitionStore", errors.New("the store keeps definitions at rest, and their secrets need WithKeyring to be sealed there"))
+	}
+	if c.maxStalled < 0 {
+		c.maxStalled = DefaultStalledPerWorker * c.workers
 	}
 	if c.proxy != nil && c.client != nil {
 		c.reject("WithProxy", errors.New("WithHTTPClient's client is used as it is, with no proxy added"))
@@ -492,13 +514,49 @@ func WithWorkers(n int) Option {
 	})
 }
 
+// WithStallThreshold sets how long an attempt of the in-memory engine may
+// be in flight (from the start of its run until its answer is read)
+// before it stalls: it goes on until its own timeout, still counted
+// against its webhook's concurrency and its tenant's MaxInFlight, but no
+// longer against WithWorkers, and another worker takes up the queues in
+// its place, so that endpoints that stall together hold the workers for d
+// rather than for their attempt timeout. WithStalledAttempts bounds how
+// many attempts stall at once. A d at or above a webhook's attempt timeout
+// leaves its attempts to that timeout, which frees their workers as soon.
+// Positive; default DefaultStallThreshold. A Dispatcher WithEngine
+// ignores it: the engine runs the attempts.
+func WithStallThreshold(d time.Duration) Option {
+	return optionFunc(func(c *config) {
+		if d <= 0 {
+			c.reject("WithStallThreshold", fmt.Errorf("%s; want a positive duration", d))
+			return
+		}
+		c.stallThreshold = d
+	})
+}
+
+// WithStalledAttempts bounds how many stalled attempts (see
+// WithStallThreshold) may go on beside the workers, and so the goroutines
+// and connections they hold: past n, an attempt that stalls holds its
+// worker until it ends, as every attempt does with n = 0. At least 0;
+// default DefaultStalledPerWorker times WithWorkers. A Dispatcher
+// WithEngine ignores it.
+func WithStalledAttempts(n int) Option {
+	return optionFunc(func(c *config) {
+		if n < 0 {
+			c.reject("WithStalledAttempts", fmt.Errorf("%d stalled attempts; want at least 0", n))
+			return
+		}
+		c.maxStalled = n
+	})
+}
+
 // WithConcurrency sets how many deliveries to one webhook may be in flight
 // at once (from the start of a run until its request's answer is read:
 // writing the invocation record holds no slot), unless the webhook's
 // Delivery settings say otherwise; a slow endpoint holds at most this many
-// workers, so WithWorkers over this is how many endpoints may stall at once
-// (until their breakers open) before the others wait for a worker. At
-// least 1; default DefaultConcurrency.
+// workers, and a stalled one this many attempts, in or beside the pool
+// (see WithStallThreshold). At least 1; default DefaultConcurrency.
 func WithConcurrency(n int) Option {
 	return optionFunc(func(c *config) {
 		if n < 1 {

@@ -5,8 +5,13 @@
 // Each webhook has its own bounded queue and concurrency limit, and a
 // fixed pool of workers serves the webhooks that have work in turn, so a
 // slow or dead endpoint holds at most its concurrency limit of workers and
-// leaves the rest to the others; endpoints stalled together can hold them
-// all, until their runs end. The limit counts a run until its exchange with
+// leaves the rest to the others. A run still in its exchange after
+// Config.StallAfter stalls: it stops counting against the pool and a new
+// worker takes its place, so that endpoints stalled together hold the
+// workers for that long rather than until their attempts time out. Up to
+// Config.MaxStalled stalled runs go on beside the pool, each on the
+// goroutine that began it, which ends with the run; past that, a stalled
+// run holds its worker as any other. The limit counts a run until its exchange with
 // the receiver ends: recording the attempt holds the worker, not the
 // slot. A delivery held back (engine.Held) keeps its place among its
 // webhook's concurrency until it is due, or WakeHeld wakes it (after
@@ -34,12 +39,22 @@ type Config struct {
 	// Reject makes Enqueue refuse a delivery whose webhook's queue is
 	// full at once, rather than wait for room.
 	Reject bool
+	// StallAfter is how long a run may be in its exchange with the
+	// receiver before it stalls: it stops counting against Workers, and
+	// a new worker takes its place. Zero: runs never stall.
+	StallAfter time.Duration
+	// MaxStalled bounds the stalled runs going on beside the Workers, and
+	// so the goroutines and connections they hold. Zero: runs never
+	// stall.
+	MaxStalled int
 }
 
 // Engine is the in-memory engine.
 type Engine struct {
-	workers int
-	reject  bool
+	workers    int
+	reject     bool
+	stallAfter time.Duration
+	maxStalled int
 
 	runner    engine.Runner
 	ctx       context.Context // runs use it; cancelled when the engine stops
@@ -47,18 +62,36 @@ type Engine struct {
 	deadlines *engine.Deadlines // of the workers' attempts
 	wg        sync.WaitGroup    // workers
 
-	mu       sync.Mutex
-	work     *sync.Cond // signalled when ready gains a queue or the engine stops
-	queues   map[string]*webhookQueue
-	ready    []*webhookQueue // queues with work and room to run it, in turn
-	timers   map[*engine.Delivery]*time.Timer
-	parked   map[*engine.Delivery]bool // those of timers that were held, not retrying
-	running  []*engine.Delivery        // by worker, the delivery it runs; for Stats
-	live     int                       // deliveries enqueued and not yet ended
-	drained  chan struct{}             // closed when closing and live reaches 0
-	closing  chan struct{}             // closed by Close: no more intake
-	stopping bool                      // workers must exit
-	closed   bool
+	mu      sync.Mutex
+	work    *sync.Cond // signalled when ready gains a queue or the engine stops
+	queues  map[string]*webhookQueue
+	ready   []*webhookQueue // queues with work and room to run it, in turn
+	timers  map[*engine.Delivery]*time.Timer
+	parked  map[*engine.Delivery]bool // those of timers that were held, not retrying
+	runs    map[*workerRun]struct{}   // of every worker, stalled ones included
+	stalled int                       // stalled runs beside the pool
+	// stallTimer fires when the earliest run in its exchange would
+	// stall; stallArmed says it is set. overCap says a run stalled while
+	// MaxStalled others did, and waits for one of them to end.
+	stallTimer *time.Timer
+	stallArmed bool
+	overCap    bool
+	live       int           // deliveries enqueued and not yet ended
+	drained    chan struct{} // closed when closing and live reaches 0
+	closing    chan struct{} // closed by Close: no more intake
+	stopping   bool          // workers must exit
+	closed     bool
+}
+
+// workerRun is what a worker runs, read under the engine's lock.
+type workerRun struct {
+	d *engine.Delivery // nil between runs
+	// since is when the run began, while it is in its exchange with the
+	// receiver; zero otherwise.
+	since time.Time
+	// stalled: the run counts no longer against the pool, and the
+	// goroutine ends with it.
+	stalled bool
 }
 
 // webhookQueue is one webhook's share of the engine.
@@ -102,15 +135,18 @@ func New(c Config) *Engine {
 	e := &Engine{
 		workers:   max(c.Workers, 1),
 		reject:    c.Reject,
+		runs:      map[*workerRun]struct{}{},
 		ctx:       ctx,
 		cancel:    cancel,
 		deadlines: engine.NewDeadlines(),
 		queues:    map[string]*webhookQueue{},
 		timers:    map[*engine.Delivery]*time.Timer{},
 		parked:    map[*engine.Delivery]bool{},
-		running:   make([]*engine.Delivery, max(c.Workers, 1)),
 		drained:   make(chan struct{}),
 		closing:   make(chan struct{}),
+	}
+	if c.StallAfter > 0 && c.MaxStalled > 0 {
+		e.stallAfter, e.maxStalled = c.StallAfter, c.MaxStalled
 	}
 	e.work = sync.NewCond(&e.mu)
 	return e
@@ -120,8 +156,8 @@ func New(c Config) *Engine {
 func (e *Engine) Start(r engine.Runner) error {
 	e.runner = r
 	e.wg.Add(e.workers)
-	for i := range e.workers {
-		go e.worker(i)
+	for range e.workers {
+		go e.worker()
 	}
 	return nil
 }
@@ -374,7 +410,7 @@ func (e *Engine) forgetIdleLocked(q *webhookQueue, webhookID string) {
 	}
 }
 
-func (e *Engine) worker(slot int) {
+func (e *Engine) worker() {
 	defer e.wg.Done()
 	// Each run's context registers with its parent: a context per worker
 	// keeps the workers from contending for the engine's. Runs get the
@@ -384,6 +420,7 @@ func (e *Engine) worker(slot int) {
 	defer cancel()
 	wc := e.deadlines.Worker(ctx)
 	defer func() { e.deadlines.Release(wc) }()
+	r := &workerRun{}
 	// The run's slot of its webhook's concurrency is given back when its
 	// exchange with the receiver ends (engine.Delivery.OnExchangeEnd),
 	// while it records the attempt, or else when Run returns. One func per
@@ -393,16 +430,19 @@ func (e *Engine) worker(slot int) {
 	endExchange := func() {
 		e.mu.Lock()
 		gave = true
+		r.since = time.Time{}
 		running.inflight--
 		e.readyLocked(running) // this worker is busy recording: wake another
 		e.mu.Unlock()
 	}
 	e.mu.Lock()
+	e.runs[r] = struct{}{}
 	for {
 		for len(e.ready) == 0 && !e.stopping {
 			e.work.Wait()
 		}
 		if e.stopping {
+			delete(e.runs, r)
 			e.mu.Unlock()
 			return
 		}
@@ -414,7 +454,11 @@ func (e *Engine) worker(slot int) {
 		d := q.next()
 		wakes, removals := q.wakes, q.removals
 		q.inflight++
-		e.running[slot] = d
+		r.d = d
+		if e.maxStalled > 0 {
+			r.since = time.Now()
+			e.watchStallLocked()
+		}
 		e.readyLocked(q) // more work and room: back in turn, behind the others
 		e.mu.Unlock()
 
@@ -427,7 +471,7 @@ func (e *Engine) worker(slot int) {
 		}
 
 		e.mu.Lock()
-		e.running[slot] = nil
+		r.d, r.since = nil, time.Time{}
 		if !gave {
 			q.inflight--
 		}
@@ -453,10 +497,86 @@ func (e *Engine) worker(slot int) {
 			e.releaseKeyLocked(q, d)
 			e.endLocked(q, d.WebhookID)
 		}
+		if r.stalled {
+			// Its place in the pool was taken when it stalled: the pool
+			// is at size without it.
+			e.stalled--
+			delete(e.runs, r)
+			if e.overCap && !e.stopping {
+				e.sweepStalledLocked(time.Now())
+			}
+			e.readyLocked(q)
+			e.mu.Unlock()
+			return
+		}
 		// No other worker is woken: this one goes round and takes the
 		// next delivery itself.
 		e.queueReadyLocked(q)
 	}
+}
+
+// watchStallLocked sets the stall timer for a run that has just begun,
+// unless it is set for an earlier one.
+func (e *Engine) watchStallLocked() {
+	if e.stallArmed || e.stopping {
+		return
+	}
+	e.stallArmed = true
+	if e.stallTimer == nil {
+		e.stallTimer = time.AfterFunc(e.stallAfter, e.stallCheck)
+		return
+	}
+	e.stallTimer.Reset(e.stallAfter)
+}
+
+// stallCheck is the stall timer's: it counts out of the pool the runs in
+// their exchange for StallAfter, and sets itself for the next.
+func (e *Engine) stallCheck() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.stallArmed = false
+	if !e.stopping {
+		e.sweepStalledLocked(time.Now())
+	}
+}
+
+// sweepStalledLocked counts out of the pool each run in its exchange for
+// StallAfter at now, while fewer than MaxStalled others are, and starts a
+// worker in its place; it sets the stall timer for the earliest run that
+// will stall later.
+func (e *Engine) sweepStalledLocked(now time.Time) {
+	e.overCap = false
+	var next time.Time
+	for r := range e.runs {
+		if r.stalled || r.since.IsZero() {
+			continue
+		}
+		due := r.since.Add(e.stallAfter)
+		switch {
+		case due.After(now):
+			if next.IsZero() || due.Before(next) {
+				next = due
+			}
+		case e.stalled < e.maxStalled:
+			r.stalled = true
+			e.stalled++
+			e.wg.Add(1)
+			go e.worker()
+		default:
+			// Counted against the pool as before, until a stalled run
+			// ends and makes room (see worker).
+			e.overCap = true
+		}
+	}
+	if next.IsZero() || e.stallArmed {
+		return
+	}
+	e.stallArmed = true
+	if e.stallTimer == nil {
+		e.stallTimer = time.AfterFunc(next.Sub(now), e.stallCheck)
+		return
+	}
+	e.stallTimer.Reset(next.Sub(now))
 }
 
 // next takes the delivery to run: a held one due again first, then the
@@ -655,9 +775,9 @@ func (e *Engine) Stats(context.Context) (engine.Stats, error) {
 	for d := range e.timers {
 		consider(d)
 	}
-	for _, d := range e.running {
-		if d != nil {
-			consider(d)
+	for r := range e.runs {
+		if r.d != nil {
+			consider(r.d)
 		}
 	}
 	return engine.Stats{Depth: e.live, Oldest: oldest}, nil
@@ -689,6 +809,9 @@ func (e *Engine) Close(ctx context.Context) error {
 	// go, then account for every delivery left behind.
 	e.mu.Lock()
 	e.stopping = true
+	if e.stallTimer != nil {
+		e.stallTimer.Stop()
+	}
 	e.cancel()
 	var left []*engine.Delivery
 	for d, t := range e.timers {
