@@ -39,11 +39,14 @@
 // The default engine runs in memory: a bounded queue and a concurrency
 // limit per webhook and a shared pool of workers, so that a slow or dead
 // endpoint holds at most its concurrency limit of workers and leaves the
-// rest to the others. Several endpoints stalled at once can hold every
-// worker (at the defaults, four: 4 × DefaultConcurrency is DefaultWorkers)
-// until their attempts time out and their breakers open, which then hold
-// their deliveries without a worker; WithWorkers, WithConcurrency and
-// TenantLimits.MaxInFlight size that margin. When a webhook's queue is
+// rest to the others. An attempt in flight longer than the stall threshold
+// (WithStallThreshold) stops counting against the pool and a new worker
+// takes its place, so that several endpoints stalled at once (at the
+// defaults four take every worker: 4 × DefaultConcurrency is
+// DefaultWorkers) hold the workers for that threshold rather than until
+// their attempts time out; WithStalledAttempts bounds the stalled attempts
+// beside the pool, and past it they hold their workers until their breakers
+// open, which then hold their deliveries without a worker. When a webhook's queue is
 // full, Publish by default keeps its delivery as a dead letter rather than
 // wait (QueuePolicy). Each delivery's body is rendered once, at its first
 // attempt; retries send the same bytes with the same webhook-id header,
