@@ -502,7 +502,8 @@ func WithInvocationHook(fn func(Invocation)) Option {
 }
 
 // WithWorkers sets how many deliveries the in-memory engine runs at once,
-// across all webhooks, and the size of the Dispatcher's connection pool per
+// across all webhooks, besides the stalled attempts (WithStalledAttempts
+// bounds those), and the size of the Dispatcher's connection pool per
 // host: at least 1. Default DefaultWorkers.
 func WithWorkers(n int) Option {
 	return optionFunc(func(c *config) {
