@@ -37,7 +37,8 @@ Usage: outhook serve -db FILE [-addr 127.0.0.1:8080] [-key ID:BASE64]
 Serves the Webhooks console (package console) and the management API
 (package manage) for local use, on the SQLite database FILE, created and
 migrated when needed. Webhooks may take the access-request, integration
-and audit triggers (see outhook schema). Webhooks are delivered
+and audit triggers (outhook schema lists them), not the operational ones,
+which nothing here publishes. Webhooks are delivered
 by riverengine's durable engine, and their definitions, invocation records,
 dead letters and queued deliveries are kept in FILE, so they outlive the
 process.
