@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -36,21 +37,22 @@ func TestTheGateButtonCallsTheSavedWebhook(t *testing.T) {
 
 	status, _, edit := s.do(t, "acme", http.MethodGet, "/webhooks/"+id, nil)
 	require.Equal(t, http.StatusOK, status)
-	require.Contains(t, edit, `id="gate-button"`)
-	require.Contains(t, edit, `formaction="/console/webhooks/`+id+`/gate"`)
+	requireIn(t, edit, `id="gate-button"`)
+	requireIn(t, edit, `formaction="/console/webhooks/`+id+`/gate"`)
 	_, _, fresh := s.do(t, "acme", http.MethodGet, "/webhooks/new?kind=request", nil)
-	require.NotContains(t, fresh, `id="gate-button"`, "a webhook not saved yet has no gate to call")
+	requireNotIn(t, fresh, `id="gate-button"`, "a webhook not saved yet has no gate to call")
 
 	// Without the page's script: the whole page again, with the decision.
 	form := formOfPage(t, edit)
 	form.Set("mock_trigger", "RequestApproved")
 	status, _, page := s.do(t, "acme", http.MethodPost, "/webhooks/"+id+"/gate", form)
 	require.Equal(t, http.StatusOK, status, page)
-	require.Contains(t, page, "Gate passed")
-	require.Contains(t, page, "View Invocation Data")
-	require.Contains(t, page, `id="gate-button"`)
-	require.NotContains(t, page, "gate-h3ader-token")
-	require.NotContains(t, page, "gate-b0dy-secret")
+	requireIn(t, page, "Gate passed")
+	requireIn(t, page, "View Invocation Data")
+	requireIn(t, page, `id="gate-button"`)
+	requireIn(t, page, `<option value="RequestApproved" selected>`, "the mock chosen stays chosen")
+	requireNotIn(t, page, "gate-h3ader-token")
+	requireNotIn(t, page, "gate-b0dy-secret")
 
 	reqs := s.receiver.Requests()
 	require.Len(t, reqs, 1)
@@ -110,4 +112,15 @@ func TestTheGateButtonIsGuardedAsTheOtherForms(t *testing.T) {
 	require.Equal(t, http.StatusOK, status)
 	require.Contains(t, body, `event type &#34;NoSuchTrigger&#34; has no mock event`)
 	require.Empty(t, s.receiver.Requests(), "no call was made for any of them")
+}
+
+// requireIn and requireNotIn check a whole page without printing it.
+func requireIn(t *testing.T, page, want string, why ...string) {
+	t.Helper()
+	require.True(t, strings.Contains(page, want), "the page lacks %q %s", want, strings.Join(why, ""))
+}
+
+func requireNotIn(t *testing.T, page, unwanted string, why ...string) {
+	t.Helper()
+	require.False(t, strings.Contains(page, unwanted), "the page holds %q %s", unwanted, strings.Join(why, ""))
 }

@@ -91,6 +91,8 @@ func (h *Handler) runTest(c *request, f form) *testResult {
 
 // gateResult is what the Gate button shows: the decision of a gate call.
 type gateResult struct {
+	// Trigger is the event type whose mock the gate was called with.
+	Trigger event.Trigger
 	// Called reports that the webhook was asked to decide.
 	Called bool
 	Passed bool
@@ -106,10 +108,12 @@ type gateResult struct {
 // again without it. It calls the definition as saved, not the form.
 func (h *Handler) gate(c *request) error {
 	id := c.r.PathValue("id")
-	res, err := h.runGate(c, id, event.Trigger(c.r.PostForm.Get("mock_trigger")))
+	trigger := event.Trigger(c.r.PostForm.Get("mock_trigger"))
+	res, err := h.runGate(c, id, trigger)
 	if err != nil {
 		return err
 	}
+	res.Trigger = trigger
 	if fragment(c.r) {
 		c.w.Header().Set("X-Console-Fragment", "1")
 		h.render(c, http.StatusOK, "gate-result", res)

@@ -282,7 +282,11 @@ func (h *Handler) editSaved(c *request, id string, gate *gateResult) error {
 	if err != nil {
 		return err
 	}
-	p := h.editPage(c, formOf(w), false)
+	f := formOf(w)
+	if gate != nil {
+		f.MockTrigger = gate.Trigger // the page shows the mock the gate was called with
+	}
+	p := h.editPage(c, f, false)
 	p.Title = w.Name
 	p.Gate = gate
 	p.Breaker, err = c.tenant.Breaker(w.ID)
