@@ -6,15 +6,18 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/outhook/outhook/console"
 )
 
 // gateSite saves a webhook that sends a header secret and a body secret,
 // and returns its id and the site.
-func gateSite(t *testing.T) (*site, string) {
+func gateSite(t *testing.T, opts ...console.Option) (*site, string) {
 	t.Helper()
-	s := newSite(t)
+	s := newSite(t, opts...)
 	form := s.torqForm("pagerduty-gate", "gate-h3ader-token")
 	form.Set("body_template", `{"event": "{{event_type}}", "key": "{{secrets.routing_key}}"}`)
 	form.Set("secrets.0.key", "routing_key")
@@ -112,6 +115,18 @@ func TestTheGateButtonIsGuardedAsTheOtherForms(t *testing.T) {
 	require.Equal(t, http.StatusOK, status)
 	require.Contains(t, body, `event type &#34;NoSuchTrigger&#34; has no mock event`)
 	require.Empty(t, s.receiver.Requests(), "no call was made for any of them")
+}
+
+func TestGateAndTestShareTheTestRate(t *testing.T) {
+	s, id := gateSite(t, console.WithTestRate(1, time.Hour))
+	form := s.torqForm("pagerduty-gate", "")
+	_, _, frag := s.do(t, "acme", http.MethodPost, "/webhooks/"+id+"/gate", form, "X-Console-Fragment", "1")
+	require.Contains(t, frag, "Gate passed")
+	_, _, frag = s.do(t, "acme", http.MethodPost, "/webhooks/"+id+"/gate", form, "X-Console-Fragment", "1")
+	require.Contains(t, frag, "Too many tests; try again in")
+	_, _, frag = s.do(t, "acme", http.MethodPost, "/test", form, "X-Console-Fragment", "1")
+	require.Contains(t, frag, "Too many tests; try again in")
+	require.Len(t, s.receiver.Requests(), 1)
 }
 
 // requireIn and requireNotIn check a whole page without printing it.
