@@ -949,3 +949,36 @@ func TestTheEditorByKeyboard(t *testing.T) {
 	require.JSONEq(t, `{"event": "RequestApproved by Zoë Ångström-Okafor"}`, got[0].Body)
 	u.b.Screenshot("keyboard-test")
 }
+
+func TestTheGateButtonShowsTheDecision(t *testing.T) {
+	const secret = "g4te-s3cr3t-token"
+	u := newUI(t)
+	u.torq.expect(secret)
+	w := u.createTorq("acme", "torq-gate", secret)
+	u.login("acme")
+	u.open("/webhooks/" + w.ID)
+	u.b.WaitVisible("#webhook-form")
+
+	// The stand-in says ok: the gate passes, on the page itself.
+	u.click("#gate-button")
+	u.b.WaitText("#gate-result", "Gate passed")
+	require.Empty(t, u.b.Text("#test-result"), "Test's result is not Gate's")
+	require.True(t, strings.HasSuffix(eval[string](u, `location.pathname`), "/webhooks/"+w.ID), "the page stays")
+	got := u.torq.wait(t, 1)
+	require.Equal(t, "Bearer "+secret, got[0].Authorization)
+	u.click("#gate-invocation-data > summary")
+	shown := invocationShown(u, "#gate-invocation-data")
+	require.Equal(t, "REDACTED", shown.RequestHeaders["Authorization"])
+	require.Contains(t, shown.Facts["Outcome"], "delivered")
+	require.NotContains(t, u.html(), secret)
+	u.b.Screenshot("gate-passed")
+
+	// It fails: the gate refuses, and says why.
+	u.torq.answer(http.StatusInternalServerError, `{"status":"down"}`)
+	u.click("#gate-button")
+	u.b.WaitText("#gate-result", "Gate refused")
+	require.Contains(t, u.b.Text("#gate-result .reason"), "500")
+	require.NotContains(t, u.html(), secret)
+	require.Len(t, u.torq.requests(), 2)
+	u.b.Axe() // the editor with a gate's decision
+}

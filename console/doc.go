@@ -8,7 +8,9 @@
 // and so on; each kind's form offers its triggers, payload schema, mock
 // events and filters. The editor holds every field of a definition,
 // OAuth client credentials and the service's actions (webhook.WithAction)
-// among them.
+// among them. A saved webhook's page also has Gate, which calls it once
+// as an access flow calls its gate (webhook.Tenant.Gate) with the chosen
+// mock event and shows the decision and the invocation data.
 //
 // Pages are rendered on the server with html/template, which escapes
 // everything a definition, an event or a response holds; the style sheet

@@ -147,6 +147,7 @@ func (h *Handler) routes() {
 	page("GET /dead-letters", (*Handler).deadLetters)
 	page("POST /dead-letters/redeliver", (*Handler).redeliver)
 	page("POST /test", (*Handler).test)
+	page("POST /webhooks/{id}/gate", (*Handler).gate)
 	page("POST /live/preview", (*Handler).livePreview)
 	page("POST /live/explain", (*Handler).liveExplain)
 	page("POST /live/validate", (*Handler).liveValidate)

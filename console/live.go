@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/outhook/outhook/defstore"
+	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/internal/tenantrate"
 	"github.com/outhook/outhook/template"
 	"github.com/outhook/outhook/webhook"
@@ -86,6 +87,63 @@ func (h *Handler) runTest(c *request, f form) *testResult {
 		return &testResult{Reason: "the test could not be run; the error was logged"}
 	}
 	return &testResult{Sent: true, Successful: inv.Outcome == webhook.Delivered, Reason: inv.Reason, Invocation: &inv}
+}
+
+// gateResult is what the Gate button shows: the decision of a gate call.
+type gateResult struct {
+	// Trigger is the event type whose mock the gate was called with.
+	Trigger event.Trigger
+	// Called reports that the webhook was asked to decide.
+	Called bool
+	Passed bool
+	// Reason is why no call was made, or what the flow would show when
+	// the gate did not pass.
+	Reason     string
+	Invocation *webhook.Invocation
+}
+
+// gate calls the saved webhook as an access flow calls its gate
+// (Tenant.Gate), with the mock event of the form's chosen trigger, and
+// shows the decision: as a fragment for the page's script, or the page
+// again without it. It calls the definition as saved, not the form.
+func (h *Handler) gate(c *request) error {
+	id := c.r.PathValue("id")
+	trigger := event.Trigger(c.r.PostForm.Get("mock_trigger"))
+	res, err := h.runGate(c, id, trigger)
+	if err != nil {
+		return err
+	}
+	res.Trigger = trigger
+	if fragment(c.r) {
+		c.w.Header().Set("X-Console-Fragment", "1")
+		h.render(c, http.StatusOK, "gate-result", res)
+		return nil
+	}
+	return h.editSaved(c, id, res)
+}
+
+func (h *Handler) runGate(c *request, id string, trigger event.Trigger) (*gateResult, error) {
+	// Known first, so that another tenant's id, or none, is a 404 whether
+	// or not the rate or the trigger would refuse the call.
+	if _, err := c.tenant.Get(c.ctx(), id); err != nil {
+		return nil, err
+	}
+	if msg, limited := h.limited(c, h.tests, "tests"); limited {
+		return &gateResult{Reason: msg}, nil
+	}
+	e, err := h.mock(c, trigger)
+	if err != nil {
+		return &gateResult{Reason: err.Error()}, nil
+	}
+	d, err := c.tenant.Gate(c.ctx(), id, e)
+	if err != nil {
+		if errors.Is(err, webhook.ErrNotFound) {
+			return nil, err
+		}
+		h.log(c.ctx(), "console: a gate call failed", "tenant", c.tenant.ID(), "error", err)
+		return &gateResult{Reason: "the gate could not be called; the error was logged"}, nil
+	}
+	return &gateResult{Called: true, Passed: d.Passed, Reason: d.Message, Invocation: &d.Invocation}, nil
 }
 
 // liveAnswer is what the editor's script reads: a preview or an

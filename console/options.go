@@ -22,7 +22,8 @@ func (f optionFunc) apply(c *config) { f(c) }
 const (
 	// DefaultMaxFormBytes bounds a form sent to the console.
 	DefaultMaxFormBytes = 1 << 20
-	// DefaultTestRate is how many tests a tenant may send per minute, all
+	// DefaultTestRate is how many tests (Test and Gate together) a tenant
+	// may send per minute, all
 	// at once at most; DefaultPreviewRate how many live checks (preview,
 	// filter explanation, validation) the editor may ask for per minute,
 	// which it does as its user types.
@@ -70,8 +71,9 @@ func WithMaxFormBytes(n int64) Option {
 	})
 }
 
-// WithTestRate lets each tenant test webhooks n times per period, n at
-// once at most; more is refused with the time to wait. A test sends a
+// WithTestRate lets each tenant test webhooks (Test and Gate together)
+// n times per period, n at once at most; more is refused with the time to
+// wait. A test sends a
 // request to an endpoint the tenant chose, so it is limited whatever the
 // user's rights. Each Handler counts on its own.
 func WithTestRate(n int, per time.Duration) Option {

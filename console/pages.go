@@ -146,6 +146,7 @@ type editPage struct {
 	// Summary is the webhook's, nil when the store keeps none.
 	Summary *webhook.Summary
 	Test    *testResult
+	Gate    *gateResult
 	// SecretsAgain says secrets typed into the form were not sent back,
 	// and must be typed again.
 	SecretsAgain bool
@@ -271,12 +272,23 @@ func (h *Handler) newWebhook(c *request) error {
 }
 
 func (h *Handler) edit(c *request) error {
-	w, err := c.tenant.Get(c.ctx(), c.r.PathValue("id"))
+	return h.editSaved(c, c.r.PathValue("id"), nil)
+}
+
+// editSaved shows the saved webhook id, with a gate call's decision when
+// there is one.
+func (h *Handler) editSaved(c *request, id string, gate *gateResult) error {
+	w, err := c.tenant.Get(c.ctx(), id)
 	if err != nil {
 		return err
 	}
-	p := h.editPage(c, formOf(w), false)
+	f := formOf(w)
+	if gate != nil {
+		f.MockTrigger = gate.Trigger // the page shows the mock the gate was called with
+	}
+	p := h.editPage(c, f, false)
 	p.Title = w.Name
+	p.Gate = gate
 	p.Breaker, err = c.tenant.Breaker(w.ID)
 	if err != nil {
 		return err

@@ -11,7 +11,10 @@ import (
 	"strings"
 
 	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/audit"
 	"github.com/outhook/outhook/event"
+	"github.com/outhook/outhook/integration"
+	"github.com/outhook/outhook/operational"
 	"github.com/outhook/outhook/webhook"
 )
 
@@ -48,10 +51,22 @@ func displayName(name string) string {
 	return name
 }
 
-// newDispatcher returns a Dispatcher for one command's checks or test, and
-// the function that closes it.
+// shippedKinds serves the event kinds the library ships besides the
+// access-request kind, which every Dispatcher serves: templates and
+// definitions of any of them render, lint and test against their own
+// schema and mock events.
+func shippedKinds() []webhook.Option {
+	return []webhook.Option{
+		webhook.WithEventKind(integration.Kind()),
+		webhook.WithEventKind(audit.Kind()),
+		webhook.WithEventKind(operational.Kind()),
+	}
+}
+
+// newDispatcher returns a Dispatcher for one command's checks or test,
+// serving every shipped kind, and the function that closes it.
 func newDispatcher(opts ...webhook.Option) (*webhook.Dispatcher, func(), error) {
-	d, err := webhook.New(opts...)
+	d, err := webhook.New(append(shippedKinds(), opts...)...)
 	if err != nil {
 		return nil, nil, err
 	}

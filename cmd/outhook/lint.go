@@ -32,6 +32,8 @@ there is any problem.
 The file holds an array of definitions, an object {"webhooks": [...]} (as
 webhook.EncodeWebhooks writes it), or a single definition. URLs are held
 to Apono's rules (HTTPS on the default port) unless relaxed by the flags.
+Triggers of every kind the library ships are accepted (outhook schema lists
+them); a service takes only those of the kinds it serves.
 
 With -o json, stdout holds one object:
   {"ok": false, "file": "hooks.json", "webhooks": 2, "problems": [

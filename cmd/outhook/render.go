@@ -23,11 +23,13 @@ Renders the body template in TEMPLATE_FILE (- for stdin) over an event, as a
 delivery renders it: the result is valid JSON whatever the event holds.
 The template is first checked as registering a webhook checks it: its
 syntax, where each tag stands in the JSON and, when the event's type is
-known (the access-request triggers), every field it names against that
-type's payload schema. Each problem is printed on stderr as
+known (see outhook schema: the access-request, integration, audit and
+operational triggers), every field it names against that type's payload
+schema. Each problem is printed on stderr as
 TEMPLATE_FILE:LINE:COLUMN: message, and the exit code is 1.
 
-Without -mock or -event, the mock RequestCreated event is used. A blank
+Without -mock or -event, the mock RequestCreated event is used; -mock
+takes any trigger outhook schema lists, such as IntegrationError. A blank
 template renders the whole event, as a webhook's does. A body secret the
 template names (secrets.NAME) renders as REDACTED.
 

@@ -15,14 +15,17 @@ var schemaCommand = &command{
 	usage: `
 Usage: outhook schema [-o text|json] [TRIGGER]
 
-With TRIGGER (either spelling of an access-request trigger, such as
-RequestCreated or AccessRequestCreated), prints the payload schema of its
-events ("View payload schema"): every field's path, as templates and
-filters name it, its JSON type and its description. Without it, lists the
-event types and whether each has a built-in mock event.
+With TRIGGER (any event type's, such as IntegrationError or AuditRecorded;
+an access-request trigger in either spelling, RequestCreated or
+AccessRequestCreated), prints the payload schema of its events ("View
+payload schema"): every field's path, as templates and filters name it,
+its JSON type and its description. Without it, lists the event types,
+each with its kind (access request, integration, audit, operational) and
+whether it has a built-in mock event.
 
 With -o json, stdout holds
-  {"event_types": [{"trigger": "RequestCreated", "mock": true}, ...]}
+  {"event_types": [{"trigger": "RequestCreated", "kind": "access request",
+   "mock": true}, ...]}
 without TRIGGER, and with it
   {"trigger": "RequestCreated", "fields": [{"path": "data.id",
    "type": "string", "description": "..."}, ...]}
@@ -54,24 +57,25 @@ func schema(c *cli, trigger event.Trigger, format outputFormat) error {
 	if trigger == "" {
 		type entry struct {
 			Trigger event.Trigger `json:"trigger"`
+			Kind    string        `json:"kind"`
 			Mock    bool          `json:"mock"`
 		}
 		list := make([]entry, len(types))
 		for i, t := range types {
-			list[i] = entry{t.Trigger, t.Mock != nil}
+			list[i] = entry{t.Trigger, t.Kind, t.Mock != nil}
 		}
 		if format == formatJSON {
 			return writeJSON(c.stdout, struct {
 				EventTypes []entry `json:"event_types"`
 			}{list})
 		}
-		fmt.Fprintln(c.stdout, c.style.bold("TRIGGER            MOCK EVENT"))
+		fmt.Fprintln(c.stdout, c.style.bold(fmt.Sprintf("%-20s %-15s %s", "TRIGGER", "KIND", "MOCK EVENT")))
 		for _, e := range list {
 			mock := "no"
 			if e.Mock {
 				mock = "yes"
 			}
-			fmt.Fprintf(c.stdout, "%-18s %s\n", e.Trigger, mock)
+			fmt.Fprintf(c.stdout, "%-20s %-15s %s\n", e.Trigger, e.Kind, mock)
 		}
 		return nil
 	}

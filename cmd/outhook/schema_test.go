@@ -10,35 +10,6 @@ import (
 	"github.com/outhook/outhook/event"
 )
 
-func TestSchemaListsEventTypes(t *testing.T) {
-	t.Parallel()
-	r := outhook(t, runOpts{}, "schema", "-o", "json")
-	require.Equal(t, 0, r.code, r.stderr)
-	var out struct {
-		EventTypes []struct {
-			Trigger string `json:"trigger"`
-			Mock    bool   `json:"mock"`
-		} `json:"event_types"`
-	}
-	decodeStrictly(t, r.stdout, &out)
-	var triggers []string
-	for _, et := range out.EventTypes {
-		triggers = append(triggers, et.Trigger)
-		require.True(t, et.Mock, et.Trigger)
-	}
-	var want []string
-	for _, tr := range accessrequest.Triggers() {
-		want = append(want, string(tr))
-	}
-	require.ElementsMatch(t, want, triggers)
-
-	r = outhook(t, runOpts{}, "schema")
-	require.Equal(t, 0, r.code)
-	for _, tr := range want {
-		require.Regexp(t, `(?m)^`+tr+` +yes$`, r.stdout)
-	}
-}
-
 func TestSchemaOfATrigger(t *testing.T) {
 	t.Parallel()
 	for _, trigger := range []string{"RequestApproved", "AccessRequestApproved"} {

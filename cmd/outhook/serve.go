@@ -18,7 +18,9 @@ import (
 
 	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
 
+	"github.com/outhook/outhook/audit"
 	"github.com/outhook/outhook/console"
+	"github.com/outhook/outhook/integration"
 	"github.com/outhook/outhook/keyring"
 	"github.com/outhook/outhook/manage"
 	"github.com/outhook/outhook/riverengine"
@@ -34,7 +36,9 @@ Usage: outhook serve -db FILE [-addr 127.0.0.1:8080] [-key ID:BASE64]
 
 Serves the Webhooks console (package console) and the management API
 (package manage) for local use, on the SQLite database FILE, created and
-migrated when needed. Webhooks are delivered
+migrated when needed. Webhooks may take the access-request, integration
+and audit triggers (outhook schema lists them), not the operational ones,
+which nothing here publishes. Webhooks are delivered
 by riverengine's durable engine, and their definitions, invocation records,
 dead letters and queued deliveries are kept in FILE, so they outlive the
 process.
@@ -123,6 +127,11 @@ func serve(ctx context.Context, c *cli, cfg serveConfig) error {
 		webhook.WithDefinitionStore(eng.DefinitionStore()),
 		webhook.WithKeyring(ring),
 		webhook.WithLogger(logger),
+		// Apono's other kinds, whose mock events the console's Test
+		// sends; the operational kind is left to a service that turns
+		// on WithOperationalEvents, as nothing here would publish it.
+		webhook.WithEventKind(integration.Kind()),
+		webhook.WithEventKind(audit.Kind()),
 	}, cfg.options...)...)
 	if err != nil {
 		var ce *webhook.ConfigError

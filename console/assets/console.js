@@ -228,6 +228,31 @@
     }
   });
 
+  // Gate calls the saved webhook as a flow's condition, with the mock.
+  const gateButton = document.getElementById("gate-button");
+  const gateResult = document.getElementById("gate-result");
+  if (gateButton && gateResult) {
+    gateButton.addEventListener("click", async function (ev) {
+      ev.preventDefault();
+      gateButton.disabled = true;
+      gateResult.textContent = "Calling the gate…";
+      try {
+        const res = await post(gateButton.dataset.path);
+        if (!res.ok || res.redirected || res.headers.get("X-Console-Fragment") !== "1") {
+          // Only the console's own fragment is inserted as HTML.
+          gateResult.textContent = "Gate call failed: the console answered " + res.status +
+            (res.redirected ? " from another page (has the session ended?)" : "") + ".";
+          return;
+        }
+        gateResult.innerHTML = await res.text(); // rendered and escaped by the console's templates
+      } catch (err) {
+        gateResult.textContent = "Gate call failed: the console could not be reached.";
+      } finally {
+        gateButton.disabled = false;
+      }
+    });
+  }
+
   // The target: a URL or one of the service's actions.
   const targets = form.querySelectorAll('input[name="target"]');
   function showTarget() {
