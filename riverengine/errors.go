@@ -24,6 +24,11 @@ var (
 	// reached River's attempt limit while the retry policy still asked for
 	// more (River counts at most 32767 attempts).
 	ErrAttemptsExhausted = errors.New("attempt limit of River reached")
+	// ErrRunsUnfinished is the reason of a dead letter whose runs ended
+	// without a result maxUnfinishedRuns times: its instance stopped
+	// during each (River rescued the job), a run panicked, or a run
+	// outlasted WithRescueAfter past its attempt.
+	ErrRunsUnfinished = errors.New("the delivery's runs kept ending without a result (instances stopped during them, or WithRescueAfter cut them)")
 	// ErrOutcomeUnknown: an Enqueue whose commit was sent but never
 	// answered (the connection was lost, or the commit stalled past the
 	// group's bound, waiting for a synchronous standby, say). Its batch
