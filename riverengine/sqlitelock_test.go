@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"modernc.org/sqlite"
 
+	"github.com/outhook/outhook/engine"
 	"github.com/outhook/outhook/riverengine"
 	"github.com/outhook/outhook/webhook"
 )
@@ -91,4 +92,77 @@ func TestSQLiteRecordsOutwaitAWriteLock(t *testing.T) {
 	require.ErrorIs(t, err, riverengine.ErrDatabaseLocked)
 	<-released
 	require.NoError(t, store.Record(ctx, testInvocation(n+1)))
+}
+
+// Publishes while another process holds SQLite's write lock longer than
+// the busy timeout wait for it (within the group's bound) and are all
+// queued, each group tried again whole rather than in halves, which would
+// not take the lock any sooner.
+func TestSQLitePublishesOutwaitAWriteLock(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "outhook.db")
+	db := openShortBusy(t, path)
+	require.NoError(t, riverengine.MigrateSQLite(ctx, db))
+	eng, err := riverengine.NewSQLite(ctx, db, riverengine.WithPublishOnly())
+	require.NoError(t, err)
+	require.NoError(t, eng.Start(idleRunner{}))
+	t.Cleanup(func() { require.NoError(t, eng.Close(ctx)) })
+
+	holdWriteLock(t, path, time.Second)
+	const n = 40
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			errs[i] = eng.Enqueue(ctx, nil, []*engine.Delivery{{ID: fmt.Sprint("d-", i), WebhookID: "h", Event: newEvent(t, i), Created: time.Now()}})
+		})
+		time.Sleep(5 * time.Millisecond)
+	}
+	wg.Wait()
+	for i, err := range errs {
+		require.NoError(t, err, "delivery %d", i)
+	}
+	var jobs int
+	require.NoError(t, db.QueryRowContext(ctx, "SELECT count(*) FROM river_job WHERE kind = ?", riverengine.JobKind).Scan(&jobs))
+	require.Equal(t, n, jobs)
+}
+
+// A group SQLite refuses for a reason none of its batches has (here the
+// database is read-only) fails whole, at one try per group, rather than
+// being written again in halves down to single batches (about two tries
+// per batch).
+func TestSQLiteGroupRefusedWholeIsNotHalved(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "outhook.db")
+	require.NoError(t, riverengine.MigrateSQLite(ctx, openSQLite(t, path)))
+	base, err := sqlite.NewConnector("file:" + path + "?mode=ro&_pragma=busy_timeout(1000)")
+	require.NoError(t, err)
+	count := &writeCounter{Connector: base}
+	db := sql.OpenDB(riverengine.ReuseStatements(count))
+	t.Cleanup(func() { _ = db.Close() })
+	eng, err := riverengine.NewSQLite(ctx, db, riverengine.WithPublishOnly())
+	require.NoError(t, err)
+	require.NoError(t, eng.Start(idleRunner{}))
+	t.Cleanup(func() { require.NoError(t, eng.Close(ctx)) })
+	begun, alone := count.begun.Load(), count.alone.Load()
+
+	const n = 64
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			errs[i] = eng.Enqueue(ctx, nil, []*engine.Delivery{{ID: fmt.Sprint("d-", i), WebhookID: "h", Event: newEvent(t, i), Created: time.Now()}})
+		})
+	}
+	close(start)
+	wg.Wait()
+	for _, err := range errs {
+		var ee *riverengine.EnqueueError
+		require.ErrorAs(t, err, &ee)
+	}
+	tries := count.begun.Load() - begun + count.alone.Load() - alone
+	t.Logf("%d publishes refused in %d tries", n, tries)
+	require.Less(t, tries, int64(n), "a group refused whole was written again in halves")
 }
