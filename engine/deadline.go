@@ -170,12 +170,31 @@ type AttemptTimeout struct {
 // timeout: the worker's attempt context, armed, when ctx is a
 // WorkerContext's own (Context), and a context.WithTimeout otherwise.
 // Call End once the attempt is over.
+//
+// An attempt under a context of WithAttemptDeadline ends by that deadline
+// too, when it comes first, and then expires as its timeout would.
 func StartAttempt(ctx context.Context, timeout time.Duration) AttemptTimeout {
-	if ac, ok := ctx.Value(workerContextKey{}).(*WorkerContext); ok && ac.worker == ctx && ac.arm(time.Now().Add(timeout)) {
+	deadline := time.Now().Add(timeout)
+	if d, ok := ctx.Value(attemptDeadlineKey{}).(time.Time); ok && d.Before(deadline) {
+		deadline = d
+	}
+	if ac, ok := ctx.Value(workerContextKey{}).(*WorkerContext); ok && ac.worker == ctx && ac.arm(deadline) {
 		return AttemptTimeout{ctx: ac.attempt, ac: ac}
 	}
-	actx, cancel := context.WithTimeout(ctx, timeout)
+	actx, cancel := context.WithDeadline(ctx, deadline)
 	return AttemptTimeout{ctx: actx, cancel: cancel}
+}
+
+type attemptDeadlineKey struct{}
+
+// WithAttemptDeadline returns ctx bounding the attempts made under it
+// (StartAttempt) by deadline as well as by their own timeout, without
+// ending ctx: an attempt still running then has timed out, and counts as
+// such, where one cut by the end of ctx counts for nothing. An engine that
+// must have each run over by a time (a lease on the job, say) passes it to
+// Runner.Run with that time less what recording the attempt takes.
+func WithAttemptDeadline(ctx context.Context, deadline time.Time) context.Context {
+	return context.WithValue(ctx, attemptDeadlineKey{}, deadline)
 }
 
 // Context is the attempt's context.

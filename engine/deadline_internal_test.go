@@ -138,3 +138,29 @@ func TestDeadlinesConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// An attempt under WithAttemptDeadline ends by that deadline when it
+// comes before the attempt's timeout, and expires as a timeout does: the
+// context it was made under lives on. A later deadline changes nothing.
+func TestAttemptDeadlineBeforeTheTimeout(t *testing.T) {
+	parent, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	start := time.Now()
+	ctx := WithAttemptDeadline(parent, start.Add(30*time.Millisecond))
+	timeout := StartAttempt(ctx, time.Minute)
+	defer timeout.End()
+	select {
+	case <-timeout.Context().Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the attempt outlived its deadline")
+	}
+	require.Less(t, time.Since(start), 30*time.Second)
+	require.True(t, timeout.Expired())
+	require.NoError(t, ctx.Err())
+
+	later := StartAttempt(WithAttemptDeadline(parent, time.Now().Add(time.Hour)), 20*time.Millisecond)
+	defer later.End()
+	dl, ok := later.Context().Deadline()
+	require.True(t, ok)
+	require.Less(t, time.Until(dl), time.Second, "the attempt's own timeout comes first")
+}

@@ -132,11 +132,14 @@ func WithQueue(name string) Option {
 // WithRescueAfter sets how long a delivery may be running before River
 // takes its instance for dead and makes it available again, so that
 // another instance delivers it (the receiver may then get it twice, with
-// the same webhook-id); an attempt still running by then is cancelled. It
-// must exceed the longest webhook timeout: a cancelled attempt counts for
-// nothing and is made again at once, so a delivery whose attempts all run
-// past it never ends (the engine logs a warning through WithLogger's
-// logger at each). Default DefaultRescueAfter.
+// the same webhook-id). It should exceed the longest webhook timeout: an
+// attempt still running a quarter of it (at most 5 s) before it ends there
+// and counts as timed out, recorded and retried by the retry policy, its
+// breaker told, as one past its own timeout would (the engine logs a
+// warning through WithLogger's logger at each). A delivery whose runs end
+// without a result five times (River rescued it from an instance that
+// stopped, or a run outlasted even that margin) becomes a dead letter
+// (ErrRunsUnfinished). Default DefaultRescueAfter.
 func WithRescueAfter(d time.Duration) Option {
 	return optionFunc(func(c *config) {
 		if d > 0 {

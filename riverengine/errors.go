@@ -24,6 +24,17 @@ var (
 	// reached River's attempt limit while the retry policy still asked for
 	// more (River counts at most 32767 attempts).
 	ErrAttemptsExhausted = errors.New("attempt limit of River reached")
+	// ErrRunsUnfinished is the reason of a dead letter whose runs ended
+	// without a result maxUnfinishedRuns times: its instance stopped
+	// during each (River rescued the job), a run panicked, or a run
+	// outlasted WithRescueAfter past its attempt.
+	ErrRunsUnfinished = errors.New("the delivery's runs kept ending without a result (instances stopped during them, or WithRescueAfter cut them)")
+	// ErrDatabaseLocked: on SQLite, another connection (another
+	// process's, or the application's own) held the database's write lock
+	// for longer than the engine waits for it, trying again with backoff:
+	// a minute for an invocation record, the group's bound (5 s) for a
+	// Publish. Nothing was written.
+	ErrDatabaseLocked = errors.New("the SQLite database stayed locked by another connection")
 	// ErrOutcomeUnknown: an Enqueue whose commit was sent but never
 	// answered (the connection was lost, or the commit stalled past the
 	// group's bound, waiting for a synchronous standby, say). Its batch

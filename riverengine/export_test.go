@@ -64,3 +64,11 @@ func SetWakeBatch(t interface{ Cleanup(func()) }, n int) {
 	wakeBatch = n
 	t.Cleanup(func() { wakeBatch = old })
 }
+
+// SetLockWait sets how long a SQLite store waits for a write lock held
+// by another connection before it fails a record, until the test ends.
+func SetLockWait(t interface{ Cleanup(func()) }, d time.Duration) {
+	old := lockWait
+	lockWait = d
+	t.Cleanup(func() { lockWait = old })
+}

@@ -301,7 +301,7 @@ func (q *sqliteQueue) wakeIDs(ctx context.Context, _ *waker, ids []int64, retry 
 	err = q.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE river_job SET state = 'available', scheduled_at = datetime('now', 'subsec')
 			WHERE id IN (SELECT value FROM json_each(?))
-			AND (? AND state = 'retryable' OR state IN ('scheduled', 'available') AND julianday(scheduled_at) > julianday('now'))`, string(list), retry)
+			AND (state = 'scheduled' OR ? AND state = 'retryable' OR state = 'available' AND julianday(scheduled_at) > julianday('now'))`, string(list), retry)
 		if err != nil {
 			return err
 		}

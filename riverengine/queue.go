@@ -586,39 +586,82 @@ func (q *sqliteQueue) stopInserts(calls *sync.WaitGroup) {
 }
 
 // writeGroup inserts group on conn in one transaction, with the queue's
-// notification when notify is set, and tells each caller how it went. A
-// group the database refuses is written again in halves, so that a bad
-// batch fails alone. After the deadline, all that is left fails with it.
+// notification when notify is set, and tells each caller how it went.
+// Each batch of a group of several goes in a savepoint of its own: one
+// SQLite refuses for what it holds (a constraint, a trigger's RAISE) is
+// rolled back to it and fails alone, and the others commit. A group kept
+// out by another connection's write lock is tried again whole, with
+// backoff (see whileLocked): halves would not take the lock sooner. Any
+// other error fails the group. After the deadline, all that is left fails
+// with it.
 func (q *sqliteQueue) writeGroup(ctx context.Context, conn *sql.Conn, group []*pendingInsert, notify bool) {
-	var err error
+	var refused []error
+	err := whileLocked(ctx, func() error {
+		refused = make([]error, len(group))
+		return q.writeOnce(ctx, conn, group, notify, refused)
+	})
+	for i, p := range group {
+		if err != nil {
+			p.finish(err)
+		} else {
+			p.finish(refused[i])
+		}
+	}
+}
+
+// writeOnce is one try of writeGroup: refused gets the error of each
+// batch refused alone.
+func (q *sqliteQueue) writeOnce(ctx context.Context, conn *sql.Conn, group []*pendingInsert, notify bool, refused []error) error {
 	if p := group[0]; handInsertSQLite && len(group) == 1 && len(p.batch) == 1 && p.batch[0].OrderingKey == "" && !notify {
 		// One statement is its own transaction. On conn, it is sent as
 		// text: a connection of ReuseStatements prepares it once.
-		_, err = conn.ExecContext(ctx, sqliteInsertJob, p.jobs[0], JobKind, p.opts.MaxAttempts, p.opts.Queue)
-	} else {
-		err = func() error {
-			tx, err := conn.BeginTx(ctx, nil)
-			if err != nil {
+		_, err := conn.ExecContext(ctx, sqliteInsertJob, p.jobs[0], JobKind, p.opts.MaxAttempts, p.opts.Queue)
+		return err
+	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }() // after Commit, a no-op
+	alone := len(group) == 1
+	written := false
+	for i, p := range group {
+		if !alone {
+			if _, err := tx.ExecContext(ctx, "SAVEPOINT batch"); err != nil {
 				return err
 			}
-			for i, p := range group {
-				if err := q.insertMany(ctx, tx, p, notify && i == len(group)-1, true); err != nil {
-					_ = tx.Rollback()
-					return err
-				}
+		}
+		err := q.insertMany(ctx, tx, p, false, true)
+		if err != nil && !alone && sqliteRefused(err) {
+			// ROLLBACK TO fails too when the refusal ended the whole
+			// transaction (a RAISE(ROLLBACK)): then nothing is written.
+			if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO batch"); rerr != nil {
+				return err
 			}
-			return tx.Commit()
-		}()
+			refused[i] = err
+		} else if err != nil {
+			return err
+		} else {
+			written = true
+		}
+		if !alone {
+			if _, err := tx.ExecContext(ctx, "RELEASE batch"); err != nil {
+				return err
+			}
+		}
 	}
-	if err != nil && len(group) > 1 && ctx.Err() == nil {
-		half := len(group) / 2
-		q.writeGroup(ctx, conn, group[:half], notify)
-		q.writeGroup(ctx, conn, group[half:], notify)
-		return
+	if notify && written {
+		if err := q.notifyInserts(ctx, tx); err != nil {
+			return err
+		}
 	}
-	for _, p := range group {
-		p.finish(err)
-	}
+	return tx.Commit()
+}
+
+// notifyInserts tells the queue's producers, in tx, that jobs were
+// inserted.
+func (q *sqliteQueue) notifyInserts(ctx context.Context, tx *sql.Tx) error {
+	return q.driver.UnwrapExecutor(tx).NotifyMany(ctx, &riverdriver.NotifyManyParams{Topic: riverInsertTopic, Payload: []string{q.payload}})
 }
 
 // insertMany inserts in tx the jobs of p, each ordered one's row in its
@@ -659,7 +702,7 @@ func (q *sqliteQueue) insertMany(ctx context.Context, tx *sql.Tx, p *pendingInse
 	if !notify {
 		return nil
 	}
-	return q.driver.UnwrapExecutor(tx).NotifyMany(ctx, &riverdriver.NotifyManyParams{Topic: riverInsertTopic, Payload: []string{q.payload}})
+	return q.notifyInserts(ctx, tx)
 }
 
 // insertWithRiver inserts the batch through River's own insert, which

@@ -73,19 +73,28 @@ func (g *recordGroup) flush(b storeBackend) {
 		group := slices.Clone(g.queue[:n])
 		g.queue = slices.Delete(g.queue, 0, n)
 		g.mu.Unlock()
-		ctx, cancel := context.WithTimeout(context.Background(), detachedTimeout)
+		// On SQLite a group waits for another connection's write lock
+		// (see writeGroup) up to lockWait: a record lost is history lost.
+		bound := detachedTimeout
+		if _, ok := b.(*sqliteStore); ok {
+			bound = lockWait
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), bound)
 		writeGroup(ctx, b, group)
 		cancel()
 	}
 }
 
 // writeGroup writes group and tells each caller how it went. A group the
-// database refuses is written again in halves, so that a bad record fails
-// alone and costs about two statements per halving, not one per record.
+// database refuses for what it holds is written again in halves, so that
+// a bad record fails alone and costs about two statements per halving,
+// not one per record; any other error fails the group whole, halves
+// faring no better. A group SQLite keeps out with another connection's
+// write lock is tried again whole, with backoff, until the lock goes.
 // After the deadline, all that is left fails with it.
 func writeGroup(ctx context.Context, b storeBackend, group []*pendingRecord) {
-	err := b.recordMany(ctx, group)
-	if err != nil && len(group) > 1 && ctx.Err() == nil {
+	err := whileLocked(ctx, func() error { return b.recordMany(ctx, group) })
+	if err != nil && len(group) > 1 && ctx.Err() == nil && (batchRefused(err) || sqliteRefused(err)) {
 		half := len(group) / 2
 		writeGroup(ctx, b, group[:half])
 		writeGroup(ctx, b, group[half:])

@@ -2,37 +2,130 @@ package riverengine_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/outhook/outhook/engine"
 	"github.com/outhook/outhook/riverengine"
 	"github.com/outhook/outhook/webhook"
 )
 
 // A webhook whose timeout is not below WithRescueAfter has its attempts
-// cut by River's job timeout, uncounted, and made again at once: the
-// delivery never ends. The engine says so in its log, naming the job and
-// the rescue time, rather than resending in silence.
-func TestAttemptCutByTheRescueTimeIsLogged(t *testing.T) {
-	var logs syncBuffer
-	_, eng := newSQLiteEngine(t, riverengine.WithPollInterval(20*time.Millisecond), riverengine.WithRescueAfter(300*time.Millisecond),
-		riverengine.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))))
-	rc := newReceiver(t, time.Minute, nil) // answers no attempt in time
+// cut at the rescue horizon. Each cut is an attempt that timed out: it is
+// recorded so, the breaker hears it, the retry policy retries it, and the
+// delivery ends as a dead letter when the policy gives up, rather than
+// being made again, uncounted, for ever. The engine says in its log why
+// the attempts end early, naming the rescue time.
+func TestAttemptCutByTheRescueTimeCountsAsTimedOut(t *testing.T) {
+	for _, db := range []string{"postgres", "sqlite"} {
+		t.Run(db, func(t *testing.T) {
+			var logs syncBuffer
+			opts := []riverengine.Option{riverengine.WithPollInterval(20 * time.Millisecond), riverengine.WithRescueAfter(400 * time.Millisecond),
+				riverengine.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})))}
+			var eng *riverengine.Engine
+			if db == "postgres" {
+				_, eng = newPostgresEngine(t, needPostgres(t), opts...)
+			} else {
+				_, eng = newSQLiteEngine(t, opts...)
+			}
+			rc := newReceiver(t, time.Minute, nil) // answers no attempt in time
+			opened := make(chan struct{}, 1)
+			d, err := webhook.New(dispatcherOptions(eng,
+				webhook.WithRetryPolicy(webhook.RetryPolicy{MaxAttempts: 3, InitialInterval: webhook.Duration(10 * time.Millisecond)}),
+				webhook.WithBreaker(webhook.BreakerSettings{Threshold: 3, Cooldown: time.Millisecond}),
+				webhook.WithBreakerHook(func(_ string, _, to webhook.BreakerState) {
+					if to == webhook.BreakerOpen {
+						select {
+						case opened <- struct{}{}:
+						default:
+						}
+					}
+				}))...)
+			require.NoError(t, err)
+			closeDispatcher(t, d)
+			slow := hook("slow", rc.URL)
+			slow.TimeoutInSec = 5
+			_, err = d.Add(slow)
+			require.NoError(t, err)
+			ctx := context.Background()
+			_, err = d.Publish(ctx, newEvent(t, 1))
+			require.NoError(t, err)
+
+			// The dead letter is kept before the last attempt's record.
+			eventually(t, 30*time.Second, "the delivery dead-lettered once its attempts are spent, and recorded", func() bool {
+				dls, err := eng.Store().DeadLetters(ctx, "slow", 0)
+				require.NoError(t, err)
+				invs, err := eng.Store().Invocations(ctx, "slow", 0)
+				require.NoError(t, err)
+				return len(dls) == 1 && len(invs) == 3
+			})
+			select {
+			case <-opened:
+			default:
+				t.Fatal("the breaker did not hear the timed-out attempts")
+			}
+			invs, err := eng.Store().Invocations(ctx, "slow", 0)
+			require.NoError(t, err)
+			attempts := map[int]webhook.Outcome{}
+			for _, inv := range invs {
+				require.NotContains(t, inv.Reason, "counts for nothing", "attempt %d", inv.Attempt)
+				require.Contains(t, inv.Reason, "no response within", "attempt %d", inv.Attempt)
+				attempts[inv.Attempt] = inv.Outcome
+			}
+			require.Equal(t, map[int]webhook.Outcome{1: webhook.Retrying, 2: webhook.Retrying, 3: webhook.Failed}, attempts)
+			require.Contains(t, logs.String(), "rescue_after=400ms")
+		})
+	}
+}
+
+// A delivery whose runs keep ending without a result (here River's
+// rescuer ended five, as when the instance running it stops each time,
+// on a payload that crashes it, say) is not run for ever: it becomes a
+// dead letter saying why, with no request sent. One rescued fewer times
+// is delivered.
+func TestRunsRescuedTooOftenEndAsDeadLetter(t *testing.T) {
+	ctx := context.Background()
+	db := openSQLite(t, filepath.Join(t.TempDir(), "outhook.db"))
+	require.NoError(t, riverengine.MigrateSQLite(ctx, db))
+	pub, err := riverengine.NewSQLite(ctx, db, riverengine.WithPublishOnly())
+	require.NoError(t, err)
+	require.NoError(t, pub.Start(idleRunner{}))
+	for i, rescues := range []int{5, 4} {
+		id := fmt.Sprint("d-", i)
+		require.NoError(t, pub.Enqueue(ctx, nil, []*engine.Delivery{{ID: id, WebhookID: "hook", Event: newEvent(t, i), Created: time.Now()}}))
+		var errs []string
+		for n := range rescues {
+			errs = append(errs, fmt.Sprintf(`{"at":"2026-01-01T00:00:00Z","attempt":%d,"error":"Stuck job rescued by JobRescuer","trace":""}`, n+1))
+		}
+		_, err = db.ExecContext(ctx, `UPDATE river_job SET attempt = ?, errors = jsonb(?), state = 'retryable'
+			WHERE json_extract(args, '$.delivery_id') = ?`, rescues, "["+strings.Join(errs, ",")+"]", id)
+		require.NoError(t, err)
+	}
+	require.NoError(t, pub.Close(ctx))
+
+	eng, err := riverengine.NewSQLite(ctx, db, riverengine.WithPollInterval(20*time.Millisecond))
+	require.NoError(t, err)
+	rc := newReceiver(t, 0, nil)
 	d, err := webhook.New(dispatcherOptions(eng)...)
 	require.NoError(t, err)
 	closeDispatcher(t, d)
-	slow := hook("slow", rc.URL)
-	slow.TimeoutInSec = 5
-	_, err = d.Add(slow)
+	_, err = d.Add(hook("hook", rc.URL))
 	require.NoError(t, err)
-	_, err = d.Publish(context.Background(), newEvent(t, 1))
-	require.NoError(t, err)
-	eventually(t, 10*time.Second, "the warning", func() bool {
-		return strings.Contains(logs.String(), "WithRescueAfter")
+
+	eventually(t, 20*time.Second, "one dead letter and one delivery", func() bool {
+		dls, err := eng.Store().DeadLetters(ctx, "hook", 0)
+		require.NoError(t, err)
+		return len(dls) == 1 && len(rc.snapshot()["hook e-1"]) == 1
 	})
-	require.Contains(t, logs.String(), "rescue_after=300ms")
+	dls, err := eng.Store().DeadLetters(ctx, "hook", 0)
+	require.NoError(t, err)
+	require.Equal(t, "d-0", dls[0].DeliveryID)
+	require.Contains(t, dls[0].Reason, riverengine.ErrRunsUnfinished.Error())
+	require.Empty(t, rc.snapshot()["hook e-0"], "no request for the dead-lettered delivery")
 }

@@ -147,10 +147,12 @@ func (q *pgQueue) wake(ctx context.Context, cond, queue, webhookID string, after
 // past job id after, and has the queue's producers fetch them, in one
 // transaction: how many it found, the last one's id, and how many it woke.
 func (q *sqliteQueue) wakeHeld(ctx context.Context, all bool, queue, webhookID string, after int64, limit int) (found int, last, woken int64, err error) {
-	snoozed := `kind = ? AND queue = ? AND state IN ('scheduled', 'available') AND julianday(scheduled_at) > julianday('now')
+	// A scheduled job is held whatever its time: one already due waits
+	// for River's scheduler, every few seconds, to make it available.
+	snoozed := `kind = ? AND queue = ? AND (state = 'scheduled' OR state = 'available' AND julianday(scheduled_at) > julianday('now'))
 		AND json_extract(metadata, '$.snoozes') IS NOT NULL AND json_extract(args, '$.webhook_id') = ? AND id > ?`
 	if all {
-		snoozed = `kind = ? AND queue = ? AND (state = 'retryable' OR state IN ('scheduled', 'available') AND julianday(scheduled_at) > julianday('now'))
+		snoozed = `kind = ? AND queue = ? AND (state IN ('scheduled', 'retryable') OR state = 'available' AND julianday(scheduled_at) > julianday('now'))
 		AND json_extract(args, '$.webhook_id') = ? AND id > ?`
 	}
 	err = q.inTx(ctx, func(tx *sql.Tx) error {

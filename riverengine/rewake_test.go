@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/outhook/outhook/engine"
 	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/riverengine"
 	"github.com/outhook/outhook/webhook"
@@ -122,4 +123,55 @@ func sqliteHeldKeys(t *testing.T, db *sql.DB) []string {
 	}
 	require.NoError(t, rows.Err())
 	return keys
+}
+
+// A held delivery whose snooze has run out, but which River's scheduler
+// has not made available yet (it looks every few seconds), is woken by
+// WakeHeld as one still waiting is: due now, and counted.
+func TestWakeHeldWakesASnoozePastDue(t *testing.T) {
+	for _, db := range []string{"postgres", "sqlite"} {
+		t.Run(db, func(t *testing.T) {
+			ctx := context.Background()
+			var eng *riverengine.Engine
+			var exec func(q string, args ...any)
+			var state func() string
+			switch db {
+			case "postgres":
+				p, e := newPostgresEngine(t, needPostgres(t), riverengine.WithPublishOnly())
+				eng = e
+				exec = func(q string, args ...any) {
+					_, err := p.Exec(ctx, strings.NewReplacer("PAST", "now() - interval '1 minute'", "FUTURE", "now() + interval '1 hour'", "?", "$1").Replace(q), args...)
+					require.NoError(t, err)
+				}
+				state = func() string {
+					var s string
+					require.NoError(t, p.QueryRow(ctx, `SELECT state::text || CASE WHEN scheduled_at <= now() THEN ' due' ELSE '' END FROM river_job`).Scan(&s))
+					return s
+				}
+			case "sqlite":
+				s, e := newSQLiteEngine(t, riverengine.WithPublishOnly())
+				eng = e
+				exec = func(q string, args ...any) {
+					_, err := s.ExecContext(ctx, strings.NewReplacer("PAST", "datetime('now', '-1 minute')", "FUTURE", "datetime('now', '+1 hour')").Replace(q), args...)
+					require.NoError(t, err)
+				}
+				state = func() string {
+					var st string
+					require.NoError(t, s.QueryRowContext(ctx, `SELECT state || CASE WHEN julianday(scheduled_at) <= julianday('now') THEN ' due' ELSE '' END FROM river_job`).Scan(&st))
+					return st
+				}
+			}
+			require.NoError(t, eng.Start(idleRunner{}))
+			t.Cleanup(func() { require.NoError(t, eng.Close(ctx)) })
+			require.NoError(t, eng.Enqueue(ctx, nil, []*engine.Delivery{{ID: "d-1", WebhookID: "hook", Event: newEvent(t, 1), Created: time.Now()}}))
+			for _, when := range []string{"PAST", "FUTURE"} {
+				// As River leaves a snoozed job: scheduled, its snoozes counted.
+				exec(`UPDATE river_job SET state = 'scheduled', scheduled_at = ` + when + `, metadata = '{"snoozes": 1}'`)
+				n, err := eng.WakeHeld(ctx, "hook")
+				require.NoError(t, err)
+				require.Equal(t, 1, n, "snooze due %s", when)
+				require.Equal(t, "available due", state())
+			}
+		})
+	}
 }

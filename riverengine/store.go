@@ -122,11 +122,14 @@ var _ webhook.QueryStore = (*Store)(nil)
 // Record keeps inv. The records of concurrent calls are written together,
 // one statement and one commit for those that arrive while the previous
 // group is written; each call returns once its record is written, or
-// failed (a group that fails is written again in halves, so that one bad
-// record fails alone). When ctx ends first, Record returns ctx.Err(), and
-// the record is not written unless its group was being written already;
-// a group's write, which holds other callers' records too, is bounded by
-// 5 s instead.
+// failed (a group the database refuses for what it holds is written again
+// in halves, so that one bad record fails alone). When ctx ends first,
+// Record returns ctx.Err(), and the record is not written unless its group
+// was being written already; a group's write, which holds other callers'
+// records too, is bounded by 5 s instead. On SQLite a group kept out by
+// another connection's write lock is tried again, with backoff, for up to
+// a minute, after which Record fails with a *StoreError wrapping
+// ErrDatabaseLocked.
 func (s *Store) Record(ctx context.Context, inv webhook.Invocation) error {
 	return s.recordIn(ctx, "Record", nil, inv)
 }

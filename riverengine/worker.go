@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -110,10 +111,10 @@ func newWorker(e *Engine) *worker {
 	return &worker{engine: e, slots: newSlots(e.cfg.workers), events: newEventCache(eventCacheSize), due: map[int64]time.Time{}, held: map[int64]heldDelivery{}}
 }
 
-// Timeout bounds a job by the rescue horizon: an attempt still running by
-// then is taken for lost and made again (River's rescuer leaves jobs
-// without a timeout alone). Each attempt is bounded by its webhook's
-// timeout well before.
+// Timeout bounds a job by the rescue horizon, past which River's rescuer
+// takes it for lost (it leaves jobs without a timeout alone). Each
+// attempt is bounded by its webhook's timeout, and by recordMargin before
+// the horizon (see Work).
 func (w *worker) Timeout(*river.Job[deliveryArgs]) time.Duration { return w.engine.cfg.rescueAfter }
 
 // NextRetry returns when the Runner asked for the next attempt. A time
@@ -190,10 +191,28 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliveryArgs]) error {
 		w.engine.cfg.logger.WarnContext(ctx, "riverengine: reading a delivery's event", "job_id", job.ID, "error", err)
 		return river.JobSnooze(eventRetry)
 	}
+	if unfinishedRuns(job) >= maxUnfinishedRuns {
+		w.engine.runner.Abandon(del, ErrRunsUnfinished)
+		return w.end(ctx, job)
+	}
+	// The attempt must be over, and recorded, before River's job timeout
+	// ends the run: a cut run counts for nothing, and an attempt that
+	// always outlasts it would be made again for ever. Ended earlier, it
+	// has timed out, and counts as any attempt that timed out.
+	runCtx, attemptBy := ctx, time.Time{}
+	if runBy, ok := ctx.Deadline(); ok {
+		attemptBy = runBy.Add(-recordMargin(w.engine.cfg.rescueAfter))
+		runCtx = engine.WithAttemptDeadline(ctx, attemptBy)
+	}
 	attempted := time.Now()
 	del.OnExchangeEnd(func() { give(time.Since(attempted)) })
 	mark := w.engine.flights.begin(args.WebhookID, job.ID)
-	res := w.engine.runner.Run(ctx, del)
+	res := w.engine.runner.Run(runCtx, del)
+	if !attemptBy.IsZero() && res.Outcome != engine.Held && res.Outcome != engine.Interrupted && !time.Now().Before(attemptBy) {
+		w.engine.cfg.logger.WarnContext(ctx, "riverengine: an attempt ran until WithRescueAfter's bound and timed out there: "+
+			"raise WithRescueAfter above the webhook's timeout",
+			"job_id", job.ID, "webhook_id", args.WebhookID, "rescue_after", w.engine.cfg.rescueAfter)
+	}
 	del.OnExchangeEnd(nil)
 	if w.engine.flights.end(args.WebhookID, job.ID, mark, res.Outcome == engine.Held, res.Outcome == engine.Retry, snoozesOf(job.Metadata), job.Attempt) {
 		// Held by a breaker that a WakeHeld, begun during the run, may
@@ -211,12 +230,13 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliveryArgs]) error {
 		// snooze is none) nor against the retry policy, and the job stays
 		// queued for this instance's next start or another instance.
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			// River's job timeout, not a stop (which cancels): the
-			// webhook's timeout is not below it, and every attempt will
-			// be cut so, uncounted, for ever.
-			w.engine.cfg.logger.WarnContext(ctx, "riverengine: an attempt ran past WithRescueAfter and was cut, uncounted, to be made again: "+
-				"raise WithRescueAfter above the webhook's timeout, or the delivery never ends",
+			// River's job timeout, not a stop (which cancels): the run
+			// outlasted even its margin for recording. It stays
+			// uncounted by the Runner, but River keeps it among the
+			// job's errors, which bound such runs (unfinishedRuns).
+			w.engine.cfg.logger.WarnContext(ctx, "riverengine: a run outlasted WithRescueAfter and was cut, uncounted, to be made again",
 				"job_id", job.ID, "webhook_id", args.WebhookID, "rescue_after", w.engine.cfg.rescueAfter)
+			return errRunCut
 		}
 		return river.JobSnooze(0)
 	case engine.Held:
@@ -337,6 +357,36 @@ func (w *worker) forgetAll() {
 	clear(w.due)
 }
 
+// maxUnfinishedRuns bounds the runs of a delivery that end without a
+// result (see unfinishedRuns): past it, the delivery becomes a dead
+// letter, whose redelivery starts the count again.
+const maxUnfinishedRuns = 5
+
+// unfinishedRuns counts the earlier runs of job that ended without a
+// result, as River keeps them among its errors: those River's rescuer
+// ended (the instance stopped during the run), those that panicked, and
+// those cut by the job timeout (errRunCut). A failed attempt's error is
+// a retryError, which has its own bound, the retry policy.
+func unfinishedRuns(job *river.Job[deliveryArgs]) int {
+	n := 0
+	for _, e := range job.Errors {
+		if !strings.HasPrefix(e.Error, retryErrorPrefix) {
+			n++
+		}
+	}
+	return n
+}
+
+// errRunCut is the error of a run that River's job timeout cut after its
+// attempt's margin: River counts it and runs the job again at once.
+var errRunCut = errors.New("riverengine: the run outlasted WithRescueAfter and was cut before its attempt was recorded")
+
+// recordMargin is how long before River's job timeout (rescueAfter) an
+// attempt is ended, so that its record is written within the run.
+func recordMargin(rescueAfter time.Duration) time.Duration {
+	return min(rescueAfter/4, detachedTimeout)
+}
+
 // retryError is the error a delivery job returns after a failed attempt
 // that the retry policy retries; River records it among the job's errors.
 // The invocation record holds the reason.
@@ -345,6 +395,9 @@ type retryError struct {
 	delay   time.Duration
 }
 
+// retryErrorPrefix begins every retryError's text, as River keeps it.
+const retryErrorPrefix = "riverengine: attempt "
+
 func (e *retryError) Error() string {
-	return fmt.Sprintf("riverengine: attempt %d failed; the next one is due in %s (see the invocation record)", e.attempt, e.delay)
+	return fmt.Sprintf(retryErrorPrefix+"%d failed; the next one is due in %s (see the invocation record)", e.attempt, e.delay)
 }

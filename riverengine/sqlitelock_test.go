@@ -1,0 +1,168 @@
+package riverengine_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"modernc.org/sqlite"
+
+	"github.com/outhook/outhook/engine"
+	"github.com/outhook/outhook/riverengine"
+	"github.com/outhook/outhook/webhook"
+)
+
+// openShortBusy opens the SQLite file at path as the README says, but
+// with a busy timeout of 100 ms, so that a write lock held longer than
+// that fails statements with SQLITE_BUSY.
+func openShortBusy(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	c, err := sqlite.NewConnector("file:" + path + "?_pragma=busy_timeout(100)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)")
+	require.NoError(t, err)
+	db := sql.OpenDB(riverengine.ReuseStatements(c))
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+// holdWriteLock has another *sql.DB on the file take SQLite's write lock
+// (BEGIN IMMEDIATE) and keep it for d; the returned channel is closed
+// once it let it go.
+func holdWriteLock(t *testing.T, path string, d time.Duration) <-chan struct{} {
+	t.Helper()
+	other := openSQLite(t, path)
+	conn, err := other.Conn(context.Background())
+	require.NoError(t, err)
+	_, err = conn.ExecContext(context.Background(), "BEGIN IMMEDIATE")
+	require.NoError(t, err)
+	released := make(chan struct{})
+	go func() {
+		defer close(released)
+		time.Sleep(d)
+		_, _ = conn.ExecContext(context.Background(), "ROLLBACK")
+		_ = conn.Close()
+	}()
+	t.Cleanup(func() { <-released })
+	return released
+}
+
+func testInvocation(i int) webhook.Invocation {
+	return webhook.Invocation{ID: fmt.Sprint("inv-", i), DeliveryID: fmt.Sprint("d-", i), WebhookID: "hook", Outcome: webhook.Delivered,
+		Attempt: 1, StartedAt: time.Now()}
+}
+
+// Records written while another process holds SQLite's write lock longer
+// than the busy timeout wait for it, and none is lost; with the lock held
+// past the store's bound, Record fails with ErrDatabaseLocked, which the
+// caller can report, and writes again once the lock is let go.
+func TestSQLiteRecordsOutwaitAWriteLock(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "outhook.db")
+	db := openShortBusy(t, path)
+	require.NoError(t, riverengine.MigrateSQLite(ctx, db))
+	eng, err := riverengine.NewSQLite(ctx, db, riverengine.WithPublishOnly())
+	require.NoError(t, err)
+	store := eng.Store()
+
+	holdWriteLock(t, path, 1500*time.Millisecond)
+	const n = 20
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { errs[i] = store.Record(ctx, testInvocation(i)) })
+		time.Sleep(10 * time.Millisecond) // several groups
+	}
+	wg.Wait()
+	for i, err := range errs {
+		require.NoError(t, err, "record %d", i)
+	}
+	var rows int
+	require.NoError(t, db.QueryRowContext(ctx, "SELECT count(*) FROM outhook_invocation").Scan(&rows))
+	require.Equal(t, n, rows)
+
+	riverengine.SetLockWait(t, 400*time.Millisecond)
+	released := holdWriteLock(t, path, 1500*time.Millisecond)
+	err = store.Record(ctx, testInvocation(n))
+	var se *riverengine.StoreError
+	require.ErrorAs(t, err, &se)
+	require.ErrorIs(t, err, riverengine.ErrDatabaseLocked)
+	<-released
+	require.NoError(t, store.Record(ctx, testInvocation(n+1)))
+}
+
+// Publishes while another process holds SQLite's write lock longer than
+// the busy timeout wait for it (within the group's bound) and are all
+// queued, each group tried again whole rather than in halves, which would
+// not take the lock any sooner.
+func TestSQLitePublishesOutwaitAWriteLock(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "outhook.db")
+	db := openShortBusy(t, path)
+	require.NoError(t, riverengine.MigrateSQLite(ctx, db))
+	eng, err := riverengine.NewSQLite(ctx, db, riverengine.WithPublishOnly())
+	require.NoError(t, err)
+	require.NoError(t, eng.Start(idleRunner{}))
+	t.Cleanup(func() { require.NoError(t, eng.Close(ctx)) })
+
+	holdWriteLock(t, path, time.Second)
+	const n = 40
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			errs[i] = eng.Enqueue(ctx, nil, []*engine.Delivery{{ID: fmt.Sprint("d-", i), WebhookID: "h", Event: newEvent(t, i), Created: time.Now()}})
+		})
+		time.Sleep(5 * time.Millisecond)
+	}
+	wg.Wait()
+	for i, err := range errs {
+		require.NoError(t, err, "delivery %d", i)
+	}
+	var jobs int
+	require.NoError(t, db.QueryRowContext(ctx, "SELECT count(*) FROM river_job WHERE kind = ?", riverengine.JobKind).Scan(&jobs))
+	require.Equal(t, n, jobs)
+}
+
+// A group SQLite refuses for a reason none of its batches has (here the
+// database is read-only) fails whole, at one try per group, rather than
+// being written again in halves down to single batches (about two tries
+// per batch).
+func TestSQLiteGroupRefusedWholeIsNotHalved(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "outhook.db")
+	require.NoError(t, riverengine.MigrateSQLite(ctx, openSQLite(t, path)))
+	base, err := sqlite.NewConnector("file:" + path + "?mode=ro&_pragma=busy_timeout(1000)")
+	require.NoError(t, err)
+	count := &writeCounter{Connector: base}
+	db := sql.OpenDB(riverengine.ReuseStatements(count))
+	t.Cleanup(func() { _ = db.Close() })
+	eng, err := riverengine.NewSQLite(ctx, db, riverengine.WithPublishOnly())
+	require.NoError(t, err)
+	require.NoError(t, eng.Start(idleRunner{}))
+	t.Cleanup(func() { require.NoError(t, eng.Close(ctx)) })
+	begun, alone := count.begun.Load(), count.alone.Load()
+
+	const n = 64
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			errs[i] = eng.Enqueue(ctx, nil, []*engine.Delivery{{ID: fmt.Sprint("d-", i), WebhookID: "h", Event: newEvent(t, i), Created: time.Now()}})
+		})
+	}
+	close(start)
+	wg.Wait()
+	for _, err := range errs {
+		var ee *riverengine.EnqueueError
+		require.ErrorAs(t, err, &ee)
+	}
+	tries := count.begun.Load() - begun + count.alone.Load() - alone
+	t.Logf("%d publishes refused in %d tries", n, tries)
+	require.Less(t, tries, int64(n), "a group refused whole was written again in halves")
+}
