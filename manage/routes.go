@@ -407,7 +407,9 @@ func (h *Handler) gate(c *call) error {
 		p.errors = []FieldError{{Field: "event", Message: p.detail}}
 		return p
 	}
-	d, err := c.tenant.Gate(c.r.Context(), c.r.PathValue("id"), e)
+	// The event is the caller's: it may not route the webhook's stored
+	// secrets to a path of its choosing (see webhook.CallerEvent).
+	d, err := c.tenant.Gate(c.r.Context(), c.r.PathValue("id"), e, webhook.CallerEvent())
 	if err != nil {
 		return err
 	}
