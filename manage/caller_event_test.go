@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-
 )
 
 // TestCallerEventCannotSteerStoredSecrets sends, through the test and gate
