@@ -241,10 +241,7 @@ func (h *Handler) history(c *call) error {
 	id := c.r.PathValue("id")
 	revs, err := c.tenant.History(c.r.Context(), id, limit)
 	if err != nil {
-		return err
-	}
-	if len(revs) == 0 {
-		return notFound("webhook", id)
+		return err // an id the tenant never had is not found
 	}
 	out := struct {
 		Revisions []revisionJSON `json:"revisions"`

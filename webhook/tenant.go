@@ -219,14 +219,24 @@ func (t *Tenant) List(ctx context.Context, opts defstore.ListOptions) (WebhookPa
 }
 
 // History returns the changes of the tenant's webhook id, newest first,
-// at most limit (zero: 100): who made each and when.
+// at most limit (zero: 100): who made each and when; a deleted webhook's
+// too, while the store keeps them. An id the tenant never had (another
+// tenant's included) wraps ErrNotFound, as Get's does.
 func (t *Tenant) History(ctx context.Context, id string, limit int) ([]defstore.Revision, error) {
 	if err := checkTenant(t.id); err != nil {
 		return nil, err
 	}
+	if !validID(id) {
+		return nil, fmt.Errorf("webhook %q: %w", id, ErrNotFound)
+	}
 	revs, err := t.d.defs.History(ctx, t.id, id, limit)
 	if err != nil {
 		return nil, fmt.Errorf("webhook: reading the history of %q: %w", id, err)
+	}
+	if len(revs) == 0 {
+		// Every webhook stored has a revision at least: an empty list
+		// would set an id of another tenant's apart from none.
+		return nil, fmt.Errorf("webhook %q: %w", id, ErrNotFound)
 	}
 	return revs, nil
 }
