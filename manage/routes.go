@@ -391,6 +391,9 @@ func (h *Handler) testDefinition(c *call) error {
 // gate calls the webhook as a condition of a flow and answers its
 // decision. The event is required: a gate decides about a real one.
 func (h *Handler) gate(c *call) error {
+	if err := h.rateLimit(c, h.gates, "gate calls"); err != nil {
+		return err
+	}
 	var ec eventChoice
 	if err := decodeBody(c.r, c.w, h.cfg.maxBody, &ec); err != nil {
 		return err
