@@ -510,6 +510,14 @@ func (d *Dispatcher) compile(w Webhook) (*hook, DefinitionErrors) {
 	}
 	if h != nil && h.oauth != nil {
 		h.oauth.client = d.client // the SSRF guard's, no redirects
+		if h.tls != nil {
+			// The token endpoint is reached as the target is: a private
+			// CA's, or asking for the client certificate. The transport
+			// is a clone of the guard's, dialled by it.
+			c := *d.client
+			c.Transport = h.client.Transport
+			h.oauth.client = &c
+		}
 		if d.life != nil {
 			h.oauth.life = d.life
 		}
