@@ -174,7 +174,7 @@ func (d *Dispatcher) gate(ctx context.Context, h *hook, e *event.Event) Decision
 	refuse := func(outcome Outcome, reason string) Decision {
 		inv := Invocation{
 			ID: newID(), DeliveryID: newID(), Tenant: h.tenant, WebhookID: h.def.ID, WebhookName: h.def.Name,
-			EventType: e.Type(), EventID: e.ID(), Outcome: outcome, Reason: h.redactorOf().String(reason), StartedAt: now,
+			EventType: e.Type(), EventID: e.ID(), SubjectEventID: subjectOf(e), Outcome: outcome, Reason: h.redactorOf().String(reason), StartedAt: now,
 		}
 		return Decision{Message: inv.Reason, Invocation: inv}
 	}
