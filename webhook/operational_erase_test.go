@@ -75,3 +75,37 @@ func TestEraseByEventReachesOperationalRecords(t *testing.T) {
 	require.Equal(t, 2, records, "another event's are kept")
 	require.Equal(t, 2, letters)
 }
+
+// TestEraseByEventDropsQueuedOperationalDeliveries: the operational event
+// about an erased event, waiting in the queue for its next attempt, is
+// dropped with it, and never sent again.
+func TestEraseByEventDropsQueuedOperationalDeliveries(t *testing.T) {
+	rc := newReceiver(t, func(_ int, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusInternalServerError) })
+	d, _ := newDispatcher(t, webhook.WithInvocationStore(webhook.NewMemoryStore(100, 100)), oneAttempt,
+		webhook.WithOperationalEvents(webhook.OperationalSettings{Publish: true}))
+	ctx := context.Background()
+	ten := d.Tenant("acme")
+	createHook(t, d, "acme", "dead", rc.URL+"/dead", "RequestCreated")
+	_, err := ten.Create(ctx, webhook.Webhook{ID: "admin", Name: "admin", Active: true, URL: rc.URL + "/admin",
+		Triggers: []event.Trigger{operational.DeadLettered},
+		Delivery: &webhook.DeliverySettings{Retry: &webhook.RetryPolicy{
+			MaxAttempts: 3, InitialInterval: webhook.Duration(time.Hour), MaxInterval: webhook.Duration(time.Hour), MaxElapsed: webhook.Duration(3 * time.Hour),
+		}},
+	}, "ops-test")
+	require.NoError(t, err)
+
+	subject, err := event.New("RequestCreated", map[string]any{"request_id": "r-1"}, event.WithID("evt-erase-me"))
+	require.NoError(t, err)
+	_, err = ten.Publish(ctx, subject)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		invs, err := ten.Invocations(ctx, webhook.InvocationQuery{WebhookID: "admin", Limit: 10})
+		require.NoError(t, err)
+		return len(invs.Invocations) == 1 // its first attempt; the next an hour away
+	}, 5*time.Second, 10*time.Millisecond)
+
+	er, err := ten.Erase(ctx, webhook.EraseSelector{EventID: "evt-erase-me"}, "dpo")
+	require.NoError(t, err)
+	require.EqualValues(t, 1, er.Deliveries, "the operational event's delivery waiting for its retry")
+	require.EqualValues(t, 2, er.Invocations)
+}
