@@ -70,6 +70,17 @@ func TestCallerEventCannotSteerStoredSecrets(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, dec.Passed, dec.Message)
 
+	// Another template, or the same path made plain, is another URL: the
+	// stored header is not kept for it.
+	for _, to := range []string{rc.URL + "/v1/webhooks/{{data.requester.email}}", rc.URL + "/v1/webhooks/mallorys-own-hook"} {
+		moved := created
+		moved.URL = to
+		_, err = ten.Update(ctx, moved, "mallory")
+		requireSecretsRequired(t, err, "headers.X-Torq-Token")
+		_, err = ten.TestDefinition(ctx, moved, hostile)
+		requireSecretsRequired(t, err, "headers.X-Torq-Token")
+	}
+
 	got := rc.got()
 	require.Len(t, got, 4)
 	for i, want := range []string{"Bearer s3cr3t-token", "Bearer s3cr3t-token", "Bearer mallorys-token", "Bearer s3cr3t-token"} {
