@@ -1,6 +1,10 @@
 package engine
 
-import "context"
+import (
+	"context"
+
+	"github.com/outhook/outhook/event"
+)
 
 // Eraser is an Engine that drops queued deliveries on request, for
 // data-protection erasures (webhook's Tenant.Erase needs it). Both of
@@ -20,11 +24,18 @@ type EraseFilter struct {
 	// key (Delivery.WebhookID) are picked; nil picks every webhook's.
 	Webhook func(key string) bool
 	// EventID, when not empty, picks only the deliveries of events with
-	// this id.
+	// this id, and of the events Subject says are about it.
 	EventID string
+	// Subject, when not nil, returns the id of the event an event is
+	// about ("" for none): an operational event that names another
+	// event's id in its data is erased with it.
+	Subject func(*event.Event) string
 }
 
 // Match reports whether f picks d.
 func (f EraseFilter) Match(d *Delivery) bool {
-	return (f.Webhook == nil || f.Webhook(d.WebhookID)) && (f.EventID == "" || d.Event.ID() == f.EventID)
+	if f.Webhook != nil && !f.Webhook(d.WebhookID) {
+		return false
+	}
+	return f.EventID == "" || d.Event.ID() == f.EventID || f.Subject != nil && f.Subject(d.Event) == f.EventID
 }

@@ -58,7 +58,9 @@
 // It is safe by default: cross-origin requests that change anything are
 // refused (net/http's CrossOriginProtection; WithTrustedOrigins admits a
 // console on another origin), bodies are limited (WithMaxBodyBytes),
-// tests and previews are rate-limited per tenant (WithTestRate,
-// WithPreviewRate), and tests go through the Dispatcher, so its SSRF
-// guard applies to them.
+// tests, gate calls and previews are rate-limited per tenant
+// (WithTestRate, WithGateRate, WithPreviewRate), and tests and gates go
+// through the Dispatcher, so its SSRF guard applies to them. An event a
+// caller gives a test or a gate may not take a webhook's stored secrets
+// to another URL than its mock event does (see webhook.CallerEvent).
 package manage

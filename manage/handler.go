@@ -61,6 +61,7 @@ type Handler struct {
 	mux      *http.ServeMux
 	root     http.Handler
 	tests    *tenantrate.Rates
+	gates    *tenantrate.Rates
 	previews *tenantrate.Rates
 }
 
@@ -94,6 +95,7 @@ func New(d *webhook.Dispatcher, tenantOf TenantFunc, opts ...Option) (*Handler, 
 	h := &Handler{
 		d: d, tenantOf: tenantOf, cfg: cfg, mux: http.NewServeMux(),
 		tests:    tenantrate.New(cfg.testRate),
+		gates:    tenantrate.New(cfg.gateRate),
 		previews: tenantrate.New(cfg.previewRate),
 	}
 	for _, rt := range routes {

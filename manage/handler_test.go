@@ -76,6 +76,7 @@ func TestNewRefusesWhatItCannotUse(t *testing.T) {
 		"bad origin":       {d, anyone, []manage.Option{manage.WithTrustedOrigins("https://admin.example.com/path")}},
 		"zero body limit":  {d, anyone, []manage.Option{manage.WithMaxBodyBytes(0)}},
 		"zero test rate":   {d, anyone, []manage.Option{manage.WithTestRate(0, time.Minute)}},
+		"zero gate rate":   {d, anyone, []manage.Option{manage.WithGateRate(0, time.Minute)}},
 		"zero period":      {d, anyone, []manage.Option{manage.WithPreviewRate(5, 0)}},
 		"negative preview": {d, anyone, []manage.Option{manage.WithPreviewRate(-1, time.Second)}},
 	} {

@@ -26,15 +26,18 @@ func (f optionFunc) apply(c *config) { f(c) }
 const (
 	// DefaultMaxBodyBytes bounds a request body.
 	DefaultMaxBodyBytes = 1 << 20
-	// DefaultTestRate and DefaultPreviewRate are how many tests and
-	// previews a tenant may ask for per minute, all at once at most.
+	// DefaultTestRate, DefaultGateRate and DefaultPreviewRate are how
+	// many tests, gate calls and previews a tenant may ask for per
+	// minute, all at once at most.
 	DefaultTestRate    = 10
+	DefaultGateRate    = 60
 	DefaultPreviewRate = 60
 )
 
 type config struct {
 	maxBody        int64
 	testRate       tenantrate.Rate
+	gateRate       tenantrate.Rate
 	previewRate    tenantrate.Rate
 	trustedOrigins []string
 	logger         *slog.Logger
@@ -47,6 +50,7 @@ func defaultConfig() config {
 	return config{
 		maxBody:     DefaultMaxBodyBytes,
 		testRate:    tenantrate.Rate{N: DefaultTestRate, Per: time.Minute},
+		gateRate:    tenantrate.Rate{N: DefaultGateRate, Per: time.Minute},
 		previewRate: tenantrate.Rate{N: DefaultPreviewRate, Per: time.Minute},
 		now:         time.Now,
 	}
@@ -82,6 +86,24 @@ func WithTestRate(n int, per time.Duration) Option {
 			return
 		}
 		c.testRate = r
+	})
+}
+
+// WithGateRate lets each tenant call its gates (POST
+// /webhooks/{id}/gate) n times per period, n at once at most; more is
+// refused with 429 and a Retry-After, and sends nothing. Default
+// DefaultGateRate per minute, counted apart from tests and per Handler
+// as WithTestRate's. A gate call sends a request to the webhook's
+// endpoint, as a test does; a gate is called by flows, more often than a
+// test button is pressed, hence its higher default.
+func WithGateRate(n int, per time.Duration) Option {
+	return optionFunc(func(c *config) {
+		r := tenantrate.Rate{N: n, Per: per}
+		if err := r.Check(); err != nil {
+			c.reject("WithGateRate", "%v", err)
+			return
+		}
+		c.gateRate = r
 	})
 }
 

@@ -241,10 +241,7 @@ func (h *Handler) history(c *call) error {
 	id := c.r.PathValue("id")
 	revs, err := c.tenant.History(c.r.Context(), id, limit)
 	if err != nil {
-		return err
-	}
-	if len(revs) == 0 {
-		return notFound("webhook", id)
+		return err // an id the tenant never had is not found
 	}
 	out := struct {
 		Revisions []revisionJSON `json:"revisions"`
@@ -394,6 +391,9 @@ func (h *Handler) testDefinition(c *call) error {
 // gate calls the webhook as a condition of a flow and answers its
 // decision. The event is required: a gate decides about a real one.
 func (h *Handler) gate(c *call) error {
+	if err := h.rateLimit(c, h.gates, "gate calls"); err != nil {
+		return err
+	}
 	var ec eventChoice
 	if err := decodeBody(c.r, c.w, h.cfg.maxBody, &ec); err != nil {
 		return err
@@ -407,7 +407,9 @@ func (h *Handler) gate(c *call) error {
 		p.errors = []FieldError{{Field: "event", Message: p.detail}}
 		return p
 	}
-	d, err := c.tenant.Gate(c.r.Context(), c.r.PathValue("id"), e)
+	// The event is the caller's: it may not route the webhook's stored
+	// secrets to a path of its choosing (see webhook.CallerEvent).
+	d, err := c.tenant.Gate(c.r.Context(), c.r.PathValue("id"), e, webhook.CallerEvent())
 	if err != nil {
 		return err
 	}

@@ -300,7 +300,7 @@ func TestHeader(t *testing.T) {
 	}{
 		{"present", validate.Header("content-type"), true, "application/json", nil},
 		{"expected", validate.Header("Content-Type", "text/plain", "application/json"), true, "application/json", nil},
-		{"value is case sensitive", validate.Header("Content-Type", "Application/JSON"), false, "application/json", validate.ErrMismatch},
+		{"value is case sensitive", validate.Header("X-Torq-Execution", "A"), false, `["a","b"]`, validate.ErrMismatch},
 		{"missing", validate.Header("X-Nope"), false, "", validate.ErrNotFound},
 		{"repeated, any value", validate.Header("X-Torq-Execution", "b"), true, "b", nil},
 		{"repeated, none", validate.Header("X-Torq-Execution", "c"), false, `["a","b"]`, validate.ErrMismatch},
@@ -318,6 +318,40 @@ func TestHeader(t *testing.T) {
 	}
 	r := validate.Header("X-Any").Validate(&validate.Response{})
 	require.ErrorIs(t, r.Err, validate.ErrNotFound)
+}
+
+// TestHeaderComparesContentTypeAsMediaType checks Content-Type against
+// an expected media type as RFC 9110 compares them: type and subtype
+// case-insensitively, parameters only those the expected value names
+// (charset's value case-insensitively).
+func TestHeaderComparesContentTypeAsMediaType(t *testing.T) {
+	tests := []struct {
+		got, expected string
+		passed        bool
+	}{
+		{"application/json; charset=utf-8", "application/json", true},
+		{"Application/JSON", "application/json", true},
+		{"application/json;charset=UTF-8", "application/json; charset=utf-8", true},
+		{`application/json; charset="utf-8"; v=2`, "application/json; charset=utf-8", true},
+		{"application/json", "application/json; charset=utf-8", false},
+		{"application/json; charset=latin1", "application/json; charset=utf-8", false},
+		{"application/json; v=2", "application/json; v=3", false},
+		{"application/jsonx", "application/json", false},
+		{"text/json", "application/json", false},
+		{"application/problem+json", "application/json", false},
+		{"not a media type;;", "application/json", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.got+" vs "+tt.expected, func(t *testing.T) {
+			h := http.Header{"Content-Type": {tt.got}}
+			r := validate.Header("content-type", tt.expected).Validate(&validate.Response{Header: h})
+			require.Equal(t, tt.passed, r.Passed, "%+v", r)
+			require.Equal(t, tt.got, r.Found)
+			if !tt.passed {
+				require.ErrorIs(t, r.Err, validate.ErrMismatch)
+			}
+		})
+	}
 }
 
 func TestSetRunsEveryValidator(t *testing.T) {

@@ -113,7 +113,7 @@ func TestTemplatedURLSurvivesGetAndUpdate(t *testing.T) {
 	created.Name = "renamed"
 	updated, err := ten.Update(ctx, created, "alice")
 	require.NoError(t, err)
-	_, err = ten.Test(ctx, updated.ID, ticketEvent(t, "T-1", "acme"))
+	_, err = ten.Gate(ctx, updated.ID, ticketEvent(t, "T-1", "acme")) // the host's event, as a delivery's
 	require.NoError(t, err)
 	uris, hdrs := rr.got()
 	require.Equal(t, []string{"/tickets/T-1/close"}, uris)
@@ -130,7 +130,7 @@ func TestTemplatedURLSurvivesGetAndUpdate(t *testing.T) {
 	require.Equal(t, srv+"/t/{{data.ticket.id}}?key=REDACTED", created.URL)
 	updated, err = ten.Update(ctx, created, "alice")
 	require.NoError(t, err)
-	_, err = ten.Test(ctx, updated.ID, ticketEvent(t, "T-2", "acme"))
+	_, err = ten.Gate(ctx, updated.ID, ticketEvent(t, "T-2", "acme")) // the host's event, as a delivery's
 	require.NoError(t, err)
 	uris, _ = rr.got()
 	require.Equal(t, "/t/T-2?key=s3cr3t-acme", uris[1])
@@ -334,7 +334,9 @@ func TestTemplatedOAuthWebhookKeepsSecretsForItsTemplateOnly(t *testing.T) {
 	created.URLPolicy = &webhook.DefinitionURLPolicy{AllowHTTP: true}
 	updated, err := tn.Update(ctx, created, "alice")
 	require.NoError(t, err)
-	_, err = tn.Test(ctx, updated.ID, ticketEvent(t, "T-3", "acme"))
+	// The host's own event (a caller's would have to render the mock
+	// event's URL: see TestCallerEventCannotSteerStoredSecrets).
+	_, err = tn.Gate(ctx, updated.ID, ticketEvent(t, "T-3", "acme"))
 	require.NoError(t, err)
 	got := rc.got()
 	require.Len(t, got, 1)

@@ -199,8 +199,10 @@ type ResponseValidator struct {
 	// validators. It takes no ExpectedValues.
 	Status []string `json:"status,omitempty"`
 	// Header names a response header (in any case) that must be present
-	// and, with ExpectedValues, hold one of them exactly; a header sent
-	// several times passes when any of its values does.
+	// and, with ExpectedValues, hold one of them exactly (Content-Type as
+	// a media type: "application/json; charset=utf-8" is an expected
+	// "application/json"; see validate.Header); a header sent several
+	// times passes when any of its values does.
 	Header string `json:"header,omitempty"`
 	// ExpectedValues are the values JSONPath or Header accept.
 	ExpectedValues []string `json:"expected_values,omitempty"`

@@ -513,6 +513,14 @@ func (d *Dispatcher) compile(w Webhook) (*hook, DefinitionErrors) {
 	}
 	if h != nil && h.oauth != nil {
 		h.oauth.client = d.client // the SSRF guard's, no redirects
+		if h.tls != nil {
+			// The token endpoint is reached as the target is: a private
+			// CA's, or asking for the client certificate. The transport
+			// is a clone of the guard's, dialled by it.
+			c := *d.client
+			c.Transport = h.client.Transport
+			h.oauth.client = &c
+		}
 		if d.life != nil {
 			h.oauth.life = d.life
 		}
@@ -844,7 +852,7 @@ func (d *Dispatcher) publish(ctx context.Context, tenant string, tx engine.Tx, e
 		// event it misses, where its admins look.
 		pub.Inactive++
 		txErr = cmp.Or(txErr, d.recordIn(ctx, tx, Invocation{
-			ID: newID(), Tenant: c.tenant, WebhookID: c.rec.ID, WebhookName: c.rec.Name, EventType: e.Type(), EventID: e.ID(),
+			ID: newID(), Tenant: c.tenant, WebhookID: c.rec.ID, WebhookName: c.rec.Name, EventType: e.Type(), EventID: e.ID(), SubjectEventID: subjectOf(e),
 			Outcome: Skipped, Reason: err.Error(), StartedAt: d.cfg.now(),
 		}))
 	}
@@ -934,7 +942,7 @@ func (d *Dispatcher) publish(ctx context.Context, tenant string, tx engine.Tx, e
 		d.tel.endDelivery(ctx, del, h.def.Name, Failed, reason)
 		d.record(wctx, Invocation{
 			ID: newID(), DeliveryID: del.ID, Tenant: h.tenant, WebhookID: h.def.ID, WebhookName: h.def.Name, EventType: e.Type(),
-			EventID: e.ID(), Outcome: Failed, Reason: reason, StartedAt: d.cfg.now(),
+			EventID: e.ID(), SubjectEventID: subjectOf(e), Outcome: Failed, Reason: reason, StartedAt: d.cfg.now(),
 		})
 	}
 	if stop != nil {
@@ -1069,7 +1077,7 @@ func (d *Dispatcher) recordNotSent(ctx context.Context, tx engine.Tx, tenant, id
 		return nil
 	}
 	return d.recordIn(ctx, tx, Invocation{
-		ID: newID(), Tenant: tenant, WebhookID: id, WebhookName: name, EventType: e.Type(), EventID: e.ID(),
+		ID: newID(), Tenant: tenant, WebhookID: id, WebhookName: name, EventType: e.Type(), EventID: e.ID(), SubjectEventID: subjectOf(e),
 		Outcome: outcome, Reason: reason, StartedAt: d.cfg.now(),
 	})
 }

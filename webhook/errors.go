@@ -45,7 +45,9 @@ var (
 	// (then with template.ErrUnknownField, at its line and column).
 	ErrInvalidSecret = errors.New("invalid secret")
 	// ErrSecretRequired: a secret left masked or omitted by Tenant.Update
-	// or TestDefinition, for another URL than the stored one.
+	// or TestDefinition, for another URL than the stored one; or a
+	// caller's event that would take the stored secrets to another URL
+	// than a mock event renders (see Tenant.Test and CallerEvent).
 	ErrSecretRequired = errors.New("secret required")
 )
 

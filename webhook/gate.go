@@ -64,15 +64,28 @@ type Decision struct {
 // Every call is recorded in the invocation store (and given to
 // WithInvocationHook), secrets redacted; none makes a dead letter.
 //
+// The event's fields route the webhook's secrets as a delivery's do when
+// its URL is templated over the event: e is the host's own, built from
+// its data as a published event is. An event a caller chose (the manage
+// API's gate route) is passed with CallerEvent, and then obeys Test's
+// rule.
+//
 // The error is non-nil only when no decision could be made or it was cut
 // short: ErrNotFound for an unknown id, ErrClosed after Close, the
 // definition store's error when it cannot be read, the definition's error
-// when it does not compile on this instance, or ctx's error when ctx
+// when it does not compile on this instance, the DefinitionErrors of
+// CallerEvent's rule, or ctx's error when ctx
 // ended during the call (the Decision, not passed, then holds what was
 // recorded). A call the webhook passed before ctx ended
 // returns no error, however soon after its answer ctx ended, and tells
 // the breaker of the success, as a delivery the receiver took does.
-func (t *Tenant) Gate(ctx context.Context, id string, e *event.Event) (Decision, error) {
+func (t *Tenant) Gate(ctx context.Context, id string, e *event.Event, opts ...GateOption) (Decision, error) {
+	var cfg gateConfig
+	for _, o := range opts {
+		if o != nil {
+			o.applyGate(&cfg)
+		}
+	}
 	if err := checkTenant(t.id); err != nil {
 		return Decision{}, err
 	}
@@ -111,6 +124,11 @@ func (t *Tenant) Gate(ctx context.Context, id string, e *event.Event) (Decision,
 	case h == nil:
 		return Decision{}, fmt.Errorf("webhook %q: %w", id, ErrNotFound)
 	}
+	if cfg.callerEvent && h.target != nil && h.target.parts != nil {
+		if err := d.checkCallerEvent(h, e, storedSecretFields(h.webhook()), h.def.Triggers); err != nil {
+			return Decision{}, err
+		}
+	}
 	dec := d.gate(ctx, h, e)
 	// Recorded even when ctx has ended: the call was made, and cut short.
 	wctx, cancel := d.storeContext(ctx)
@@ -127,8 +145,27 @@ func (t *Tenant) Gate(ctx context.Context, id string, e *event.Event) (Decision,
 }
 
 // Gate is Tenant("").Gate: the gate call of a service without tenants.
-func (d *Dispatcher) Gate(ctx context.Context, id string, e *event.Event) (Decision, error) {
-	return d.Tenant("").Gate(ctx, id, e)
+func (d *Dispatcher) Gate(ctx context.Context, id string, e *event.Event, opts ...GateOption) (Decision, error) {
+	return d.Tenant("").Gate(ctx, id, e, opts...)
+}
+
+// GateOption changes one call of Gate. A nil one is ignored.
+type GateOption interface{ applyGate(*gateConfig) }
+
+type gateConfig struct{ callerEvent bool }
+
+type gateOptionFunc func(*gateConfig)
+
+func (f gateOptionFunc) applyGate(c *gateConfig) { f(c) }
+
+// CallerEvent says the gate's event is the caller's choice, not the
+// host's own: as for Test, when the webhook's URL is templated over the
+// event and holds secrets, the event must render the URL the mock event
+// of one of its triggers renders, or no request is sent and Gate returns
+// a *DefinitionError for the field "url", in a DefinitionErrors,
+// wrapping ErrSecretRequired. By default the event is the host's.
+func CallerEvent() GateOption {
+	return gateOptionFunc(func(c *gateConfig) { c.callerEvent = true })
 }
 
 // gate makes the call of Tenant.Gate to h and decides.
@@ -137,7 +174,7 @@ func (d *Dispatcher) gate(ctx context.Context, h *hook, e *event.Event) Decision
 	refuse := func(outcome Outcome, reason string) Decision {
 		inv := Invocation{
 			ID: newID(), DeliveryID: newID(), Tenant: h.tenant, WebhookID: h.def.ID, WebhookName: h.def.Name,
-			EventType: e.Type(), EventID: e.ID(), Outcome: outcome, Reason: h.redactorOf().String(reason), StartedAt: now,
+			EventType: e.Type(), EventID: e.ID(), SubjectEventID: subjectOf(e), Outcome: outcome, Reason: h.redactorOf().String(reason), StartedAt: now,
 		}
 		return Decision{Message: inv.Reason, Invocation: inv}
 	}

@@ -117,7 +117,9 @@ type Erasure struct {
 type EraseStore interface {
 	QueryStore
 	// Erase deletes the records and dead letters of er.Tenant that
-	// er.EraseSelector picks, sets er's Invocations and DeadLetters to
+	// er.EraseSelector picks (by EventID: those of the event, the records
+	// whose SubjectEventID it is, and the dead letters of operational
+	// events about it), sets er's Invocations and DeadLetters to
 	// the counts deleted, keeps er, and returns it.
 	Erase(ctx context.Context, er Erasure) (Erasure, error)
 	// Erasures lists up to limit erasures of tenant, newest first (all
@@ -137,7 +139,10 @@ var ErrEraseUnsupported = errors.New("webhook: the store or engine cannot erase 
 
 // Erase erases, for a data-protection request, every invocation record,
 // dead letter and queued delivery of the tenant that sel picks (a
-// selector that picks nothing is an *EraseSelectorError), and keeps
+// selector that picks nothing is an *EraseSelectorError); an event id
+// picks those of the operational events about the event too (published
+// with OperationalSettings.Publish: a WebhookDeadLettered names it; see
+// Invocation.SubjectEventID), which the store must match. It keeps
 // a record of it (Erasures) naming actor. Queued deliveries are dropped
 // first, so none of them records anything after; a delivery being
 // attempted as Erase runs is not stopped, and its record may land after
@@ -173,6 +178,7 @@ func (t *Tenant) Erase(ctx context.Context, sel EraseSelector, actor string) (Er
 			return kt == tenant && (hookID == "" || id == hookID)
 		},
 		EventID: sel.EventID,
+		Subject: subjectOf,
 	}
 	n, err := er.Erase(ctx, filter)
 	if err != nil {

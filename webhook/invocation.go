@@ -63,6 +63,10 @@ type Invocation struct {
 	WebhookName string        `json:"webhook_name"`
 	EventType   event.Trigger `json:"event_type"`
 	EventID     string        `json:"event_id,omitempty"`
+	// SubjectEventID is, on a record of an operational event about
+	// another event (a WebhookDeadLettered's dead_letter.event_id), that
+	// event's id: erasing it (Tenant.Erase) erases this record too.
+	SubjectEventID string `json:"subject_event_id,omitempty"`
 	// Attempt counts from 1; it is 0 for Filtered and Skipped.
 	Attempt int     `json:"attempt"`
 	Outcome Outcome `json:"outcome"`

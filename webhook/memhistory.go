@@ -147,7 +147,9 @@ func (s *MemoryStore) Erase(_ context.Context, er Erasure) (Erasure, error) {
 		if er.WebhookID != "" && id != er.WebhookID {
 			continue
 		}
-		picked := func(inv **Invocation) bool { return er.EventID == "" || (*inv).EventID == er.EventID }
+		picked := func(inv **Invocation) bool {
+			return er.EventID == "" || (*inv).EventID == er.EventID || (*inv).SubjectEventID == er.EventID
+		}
 		er.Invocations += int64(h.all.removeIf(picked))
 		for o, l := range h.byOutcome {
 			if l.removeIf(picked); l.n == 0 {
@@ -167,7 +169,7 @@ func (s *MemoryStore) Erase(_ context.Context, er Erasure) (Erasure, error) {
 			continue
 		}
 		er.DeadLetters += int64(l.removeIf(func(dl *DeadLetter) bool {
-			if er.EventID != "" && (dl.Event == nil || dl.Event.ID() != er.EventID) {
+			if er.EventID != "" && (dl.Event == nil || dl.Event.ID() != er.EventID && subjectOf(dl.Event) != er.EventID) {
 				return false
 			}
 			delete(s.deadAt, dl.DeliveryID)
@@ -184,7 +186,7 @@ func (s *MemoryStore) Erase(_ context.Context, er Erasure) (Erasure, error) {
 		// The counters hold no event, but the last outcome is a copy of
 		// one record: erased with it, it falls back to the latest kept.
 		for id, h := range s.summaries[er.Tenant] {
-			if (er.WebhookID == "" || id == er.WebhookID) && h.last.outcome != "" && h.last.eventID == er.EventID {
+			if (er.WebhookID == "" || id == er.WebhookID) && h.last.outcome != "" && (h.last.eventID == er.EventID || h.last.subjectEventID == er.EventID) {
 				h.last = s.lastKept(er.Tenant, id)
 			}
 		}

@@ -21,6 +21,8 @@ type lastRecord struct {
 	at      time.Time
 	reason  string
 	eventID string // so that erasing the event erases what it left here
+	// subjectEventID is the record's SubjectEventID, erased with it too.
+	subjectEventID string
 }
 
 // count adds inv to its webhook's counters; s.mu is held.
@@ -39,7 +41,7 @@ func (s *MemoryStore) count(inv *Invocation) {
 		hooks[inv.WebhookID] = h
 	}
 	if h.last.outcome == "" || !inv.StartedAt.Before(h.last.at) {
-		h.last = lastRecord{outcome: inv.Outcome, at: inv.StartedAt, reason: inv.Reason, eventID: inv.EventID}
+		h.last = lastRecord{outcome: inv.Outcome, at: inv.StartedAt, reason: inv.Reason, eventID: inv.EventID, subjectEventID: inv.SubjectEventID}
 	}
 	if !Counted(inv) {
 		return
@@ -70,7 +72,7 @@ func (s *MemoryStore) lastKept(tenant, id string) lastRecord {
 	}
 	for i := h.all.n - 1; i >= 0; i-- {
 		if inv := *h.all.get(i); lastWorthy(inv.Outcome) {
-			return lastRecord{outcome: inv.Outcome, at: inv.StartedAt, reason: inv.Reason, eventID: inv.EventID}
+			return lastRecord{outcome: inv.Outcome, at: inv.StartedAt, reason: inv.Reason, eventID: inv.EventID, subjectEventID: inv.SubjectEventID}
 		}
 	}
 	return lastRecord{}

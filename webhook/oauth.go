@@ -37,7 +37,9 @@ type Authentication struct {
 // TokenEarlyExpiry before it expires (a token without expires_in, until
 // the target refuses it). The token request goes through the
 // Dispatcher's HTTP client, so the SSRF guard checks it as it checks
-// deliveries, and it is bounded by the webhook's timeout; many deliveries
+// deliveries, with the webhook's TLS settings (Webhook.TLS: its roots,
+// its client certificate, its minimum version) when it has some, and it
+// follows no redirect; it is bounded by the webhook's timeout; many deliveries
 // waiting for a token share one request. A target that answers 401 has
 // its token fetched again and the request sent again, once, within the
 // same attempt (Invocation.TokenRefetched). A token that cannot be

@@ -15,6 +15,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/outhook/outhook/accessrequest"
 	"github.com/outhook/outhook/defstore"
 	"github.com/outhook/outhook/engine"
 	"github.com/outhook/outhook/event"
@@ -218,14 +219,24 @@ func (t *Tenant) List(ctx context.Context, opts defstore.ListOptions) (WebhookPa
 }
 
 // History returns the changes of the tenant's webhook id, newest first,
-// at most limit (zero: 100): who made each and when.
+// at most limit (zero: 100): who made each and when; a deleted webhook's
+// too, while the store keeps them. An id the tenant never had (another
+// tenant's included) wraps ErrNotFound, as Get's does.
 func (t *Tenant) History(ctx context.Context, id string, limit int) ([]defstore.Revision, error) {
 	if err := checkTenant(t.id); err != nil {
 		return nil, err
 	}
+	if !validID(id) {
+		return nil, fmt.Errorf("webhook %q: %w", id, ErrNotFound)
+	}
 	revs, err := t.d.defs.History(ctx, t.id, id, limit)
 	if err != nil {
 		return nil, fmt.Errorf("webhook: reading the history of %q: %w", id, err)
+	}
+	if len(revs) == 0 {
+		// Every webhook stored has a revision at least: an empty list
+		// would set an id of another tenant's apart from none.
+		return nil, fmt.Errorf("webhook %q: %w", id, ErrNotFound)
 	}
 	return revs, nil
 }
@@ -277,34 +288,51 @@ func (t *Tenant) Preview(bodyTemplate string, e *event.Event) (string, error) {
 // and returns the invocation, as Dispatcher.TestEvent does. The mock
 // event of a trigger (EventType.Mock) is what Apono's Test button
 // sends.
+//
+// e is the caller's: when the webhook's URL is templated over the event
+// and holds secrets, e must render the URL that the mock event of one of
+// the webhook's triggers renders, the one its secrets were stored for;
+// else nothing is sent and the error is a *DefinitionError for the field
+// "url", in a DefinitionErrors, wrapping ErrSecretRequired (see
+// CallerEvent). To test another path, test the definition with its
+// secrets given (TestDefinition).
 func (t *Tenant) Test(ctx context.Context, id string, e *event.Event) (Invocation, error) {
 	w, err := t.full(ctx, id)
 	if err != nil {
 		return Invocation{}, err
 	}
-	return t.test(ctx, w, e)
+	return t.test(ctx, w, e, storedSecretFields(w), w.Triggers)
 }
 
 // TestDefinition sends e once to w, stored or not: the Test button of a
 // form not saved yet. When w.ID is a webhook of the tenant's, secrets
 // left masked are taken from it, as Update takes them, and for its URL
-// only.
+// only; and then, as for Test, e must render the URL the stored
+// webhook's mock events render. Secrets given in w go wherever e takes
+// w's URL.
 func (t *Tenant) TestDefinition(ctx context.Context, w Webhook, e *event.Event) (Invocation, error) {
+	var stored []string
+	var triggers []event.Trigger
 	if w.ID != "" {
 		old, err := t.full(ctx, w.ID)
 		switch {
 		case err == nil:
-			if w, err = keepSecrets(w, old); err != nil {
+			if w, stored, err = keptSecrets(w, old); err != nil {
 				return Invocation{}, err
 			}
+			// The stored webhook's triggers: the caller does not choose
+			// the mock event that decides where its secrets may go.
+			triggers = old.Triggers
 		case !errors.Is(err, ErrNotFound):
 			return Invocation{}, err
 		}
 	}
-	return t.test(ctx, w, e)
+	return t.test(ctx, w, e, stored, triggers)
 }
 
-func (t *Tenant) test(ctx context.Context, w Webhook, e *event.Event) (Invocation, error) {
+// test sends e to w, whose stored secrets are those of the fields stored,
+// which go only where the mock events of triggers take them.
+func (t *Tenant) test(ctx context.Context, w Webhook, e *event.Event, stored []string, triggers []event.Trigger) (Invocation, error) {
 	if w.ID == "" {
 		w.ID = "test"
 	}
@@ -313,7 +341,58 @@ func (t *Tenant) test(ctx context.Context, w Webhook, e *event.Event) (Invocatio
 		return Invocation{}, errs
 	}
 	h.tenant = t.id
+	if err := t.d.checkCallerEvent(h, e, stored, triggers); err != nil {
+		return Invocation{}, err
+	}
 	return t.d.test(ctx, h, e), nil
+}
+
+// storedSecretFields lists the fields of w, as stored, that hold secrets.
+func storedSecretFields(w Webhook) []string {
+	_, stored, err := keptSecrets(w.redacted(), w)
+	if err != nil {
+		// Cannot be, w being the webhook shown; counted as secret, to be safe.
+		return []string{"url"}
+	}
+	return stored
+}
+
+// checkCallerEvent refuses to send h's stored secrets (those of the
+// fields stored) with a caller's event e whose URL is not the one the
+// mock event of one of triggers renders. A secret is stored for a URL
+// (see keepSecrets); a URL templated over the event is many, and a
+// caller who chooses the event would choose among them: another
+// customer's path on a host that serves every customer, such as another
+// webhook id on hooks.torq.io, and be sent the stored header there. The
+// mock events are the host's, so the URL they render is the one the
+// secrets' author saw tested.
+func (d *Dispatcher) checkCallerEvent(h *hook, e *event.Event, stored []string, triggers []event.Trigger) error {
+	if len(stored) == 0 || h.target == nil || h.target.parts == nil || e == nil {
+		return nil
+	}
+	for _, mock := range d.cfg.mocks {
+		if e == mock {
+			return nil // the host's own event, not the caller's
+		}
+	}
+	red, u := h.redactorOf(), h.parsedURL()
+	got, err := h.target.render(e, red, u)
+	if err != nil {
+		return nil // nothing is sent, and the invocation says why
+	}
+	for _, tr := range triggers {
+		mock := d.cfg.mocks[accessrequest.Canonical(tr)]
+		if mock == nil {
+			continue
+		}
+		if want, err := h.target.render(mock, red, u); err == nil && want.url.String() == got.url.String() {
+			return nil
+		}
+	}
+	slices.Sort(stored)
+	return DefinitionErrors{{Webhook: h.def.Name, Field: "url", Err: fmt.Errorf(
+		"%w: the URL rendered over this event is not the one the mock event of the webhook's triggers renders, and its stored secrets (%s) are sent to that one only; use the mock event, or give the secrets in the definition",
+		ErrSecretRequired, strings.Join(stored, ", "))}}
 }
 
 // Publish is Dispatcher.Publish for the tenant: e reaches the tenant's
@@ -508,6 +587,13 @@ func sortedTriggers(m map[event.Trigger]*event.Schema) []event.Trigger {
 // masked with SecretURLPath turned off, which would show the stored path
 // from then on.
 func keepSecrets(w, old Webhook) (Webhook, error) {
+	w, _, err := keptSecrets(w, old)
+	return w, err
+}
+
+// keptSecrets is keepSecrets, and also lists the fields given old's
+// secrets.
+func keptSecrets(w, old Webhook) (Webhook, []string, error) {
 	omitted := w.SigningSecrets == nil // before clone, which makes [] nil
 	w = w.clone()
 	shown := old.redacted()
@@ -517,9 +603,10 @@ func keepSecrets(w, old Webhook) (Webhook, error) {
 	sameURL := (w.URL == old.URL || w.URL == shown.URL) && w.Action == old.Action // an action is a destination too
 	if w.URL == shown.URL && strings.Contains(shown.URL, redact.Redacted) {
 		w.URL = old.URL
+		kept = append(kept, "url") // its path, or its credentials
 		if old.SecretURLPath && !w.SecretURLPath {
 			// Shown whole from now on, the path would be read back.
-			return Webhook{}, DefinitionErrors{{Webhook: w.Name, Field: "secret_url_path", Err: fmt.Errorf("%w: the URL was sent back masked; give it whole to make its path no secret", ErrSecretRequired)}}
+			return Webhook{}, nil, DefinitionErrors{{Webhook: w.Name, Field: "secret_url_path", Err: fmt.Errorf("%w: the URL was sent back masked; give it whole to make its path no secret", ErrSecretRequired)}}
 		}
 	}
 	if w.Headers == nil {
@@ -570,22 +657,22 @@ func keepSecrets(w, old Webhook) (Webhook, error) {
 	}
 	kept = append(kept, keepTLSSecrets(&w, old)...)
 	if keptOAuth, err := keepOAuthSecret(&w, old); err != nil {
-		return Webhook{}, DefinitionErrors{err}
+		return Webhook{}, nil, DefinitionErrors{err}
 	} else if keptOAuth {
 		kept = append(kept, "authentication_config.oauth.client_secret")
 	}
 	if len(kept) == 0 || sameURL {
-		return w, nil
+		return w, kept, nil
 	}
 	if _, err := url.Parse(w.URL); err != nil {
-		return w, nil // compile refuses it, and nothing is sent
+		return w, kept, nil // compile refuses it, and nothing is sent
 	}
 	slices.Sort(kept)
 	errs := make(DefinitionErrors, len(kept))
 	for i, field := range kept {
 		errs[i] = &DefinitionError{Webhook: w.Name, Field: field, Err: fmt.Errorf("%w: the URL changed, and a secret is kept for the URL it was given for only; give it again", ErrSecretRequired)}
 	}
-	return Webhook{}, errs
+	return Webhook{}, nil, errs
 }
 
 // TenantLimits bound what one tenant may use, so that one tenant's dead

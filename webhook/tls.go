@@ -26,7 +26,9 @@ var ErrInvalidTLS = errors.New("invalid TLS settings")
 // SSRF guard and WithProxy's proxy kept; with WithHTTPClient, a copy of
 // that client's, which must then be an *http.Transport, or the definition
 // is refused). They apply to the webhook's
-// requests, not to its OAuth token requests. The certificates and the key
+// requests and to its OAuth token requests, whose endpoint is often
+// behind the same private CA or asks for the same client certificate
+// (RFC 8705). The certificates and the key
 // are secrets: redacted wherever the definition is shown or printed,
 // sealed with the definition where WithKeyring seals it; the client
 // certificate is also scrubbed from the responses, validator results and

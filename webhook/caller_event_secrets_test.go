@@ -1,0 +1,91 @@
+package webhook_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/event"
+	"github.com/outhook/outhook/webhook"
+)
+
+// TestCallerEventCannotSteerStoredSecrets checks a webhook whose URL is
+// templated over the event (Torq's hooks.torq.io/v1/webhooks/{{id}}):
+// a caller's event rendering another path must not take the stored
+// secrets there, or whoever may press Test would receive the stored
+// Authorization header on a path of theirs on the same host. The mock
+// event's path, and secrets given anew in the definition, still work.
+func TestCallerEventCannotSteerStoredSecrets(t *testing.T) {
+	rc := newReceiver(t, nil)
+	d, _ := newDispatcher(t)
+	ctx := context.Background()
+	ten := d.Tenant("acme")
+	w := webhook.Webhook{
+		Name: "torq", Active: true, URL: rc.URL + "/v1/webhooks/{{data.friendly_id}}",
+		Headers:  map[string]string{"X-Torq-Token": "Bearer s3cr3t-token"},
+		Triggers: []event.Trigger{accessrequest.Created},
+	}
+	created, err := ten.Create(ctx, w, "alice")
+	require.NoError(t, err)
+
+	hostile, err := event.Parse([]byte(`{"event_type": "RequestCreated", "event_time": 1, "data": {"friendly_id": "mallorys-own-hook"}}`))
+	require.NoError(t, err)
+
+	requireURLRefused := func(err error) {
+		t.Helper()
+		var defs webhook.DefinitionErrors
+		require.ErrorAs(t, err, &defs)
+		require.Len(t, defs, 1)
+		require.Equal(t, "url", defs[0].Field)
+		require.ErrorIs(t, err, webhook.ErrSecretRequired)
+	}
+	_, err = ten.Test(ctx, created.ID, hostile)
+	requireURLRefused(err)
+	_, err = ten.TestDefinition(ctx, created, hostile)
+	requireURLRefused(err)
+	_, err = ten.Gate(ctx, created.ID, hostile, webhook.CallerEvent())
+	requireURLRefused(err)
+	require.Empty(t, rc.got(), "nothing was sent")
+
+	// The mock event renders the path the secrets were stored for.
+	inv, err := ten.Test(ctx, created.ID, mustMock(t, accessrequest.Created))
+	require.NoError(t, err)
+	require.Equal(t, webhook.Delivered, inv.Outcome, inv.Reason)
+	dec, err := ten.Gate(ctx, created.ID, mustMock(t, accessrequest.Created), webhook.CallerEvent())
+	require.NoError(t, err)
+	require.True(t, dec.Passed, dec.Message)
+
+	// Secrets given in the definition are the caller's to send anywhere
+	// the URL goes.
+	own := created
+	own.Headers = map[string]string{"X-Torq-Token": "Bearer mallorys-token"}
+	inv, err = ten.TestDefinition(ctx, own, hostile)
+	require.NoError(t, err)
+	require.Equal(t, webhook.Delivered, inv.Outcome, inv.Reason)
+
+	// The host's own events (Gate without CallerEvent) route as deliveries do.
+	dec, err = ten.Gate(ctx, created.ID, hostile)
+	require.NoError(t, err)
+	require.True(t, dec.Passed, dec.Message)
+
+	// Another template, or the same path made plain, is another URL: the
+	// stored header is not kept for it.
+	for _, to := range []string{rc.URL + "/v1/webhooks/{{data.requester.email}}", rc.URL + "/v1/webhooks/mallorys-own-hook"} {
+		moved := created
+		moved.URL = to
+		_, err = ten.Update(ctx, moved, "mallory")
+		requireSecretsRequired(t, err, "headers.X-Torq-Token")
+		_, err = ten.TestDefinition(ctx, moved, hostile)
+		requireSecretsRequired(t, err, "headers.X-Torq-Token")
+	}
+
+	got := rc.got()
+	require.Len(t, got, 4)
+	for i, want := range []string{"Bearer s3cr3t-token", "Bearer s3cr3t-token", "Bearer mallorys-token", "Bearer s3cr3t-token"} {
+		require.Equal(t, want, got[i].header.Get("X-Torq-Token"), i)
+	}
+	require.Equal(t, "/v1/webhooks/mallorys-own-hook", got[2].path)
+	require.Equal(t, "/v1/webhooks/mallorys-own-hook", got[3].path)
+}
