@@ -503,8 +503,9 @@ func WithInvocationHook(fn func(Invocation)) Option {
 
 // WithWorkers sets how many deliveries the in-memory engine runs at once,
 // across all webhooks, besides the stalled attempts (WithStalledAttempts
-// bounds those), and the size of the Dispatcher's connection pool per
-// host: at least 1. Default DefaultWorkers.
+// bounds those); the Dispatcher's own client keeps as many idle
+// connections per host as the two together. At least 1; default
+// DefaultWorkers.
 func WithWorkers(n int) Option {
 	return optionFunc(func(c *config) {
 		if n < 1 {
