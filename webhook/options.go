@@ -252,7 +252,8 @@ func newConfig(opts []Option) *config {
 // through the SSRF guard, and follows no redirects. A client given here is
 // used as it is: its transport is then responsible for what it may reach,
 // its CheckRedirect should refuse redirects, it should keep at least as
-// many idle connections per host as there are workers, and its
+// many idle connections per host as there are workers and stalled
+// attempts (WithStalledAttempts), and its
 // MaxResponseHeaderBytes bounds what records keep of an answer's
 // headers (MaxResponseHeaderBytes is the Dispatcher's own). Never pass
 // http.DefaultClient: it follows redirects and reaches any address. A nil
@@ -504,8 +505,8 @@ func WithInvocationHook(fn func(Invocation)) Option {
 // WithWorkers sets how many deliveries the in-memory engine runs at once,
 // across all webhooks, besides the stalled attempts (WithStalledAttempts
 // bounds those); the Dispatcher's own client keeps as many idle
-// connections per host as the two together. At least 1; default
-// DefaultWorkers.
+// connections per host as the two together (with WithEngine, as the
+// workers). At least 1; default DefaultWorkers.
 func WithWorkers(n int) Option {
 	return optionFunc(func(c *config) {
 		if n < 1 {
