@@ -541,7 +541,8 @@ func WithStallThreshold(d time.Duration) Option {
 // WithStalledAttempts bounds how many stalled attempts (see
 // WithStallThreshold) may go on beside the workers, and so the goroutines
 // and connections they hold: past n, an attempt that stalls holds its
-// worker until it ends, as every attempt does with n = 0. At least 0;
+// worker until it ends or one of the n ends and makes room for it; with
+// n = 0, every attempt holds its worker until it ends. At least 0;
 // default DefaultStalledPerWorker times WithWorkers. A Dispatcher
 // WithEngine ignores it.
 func WithStalledAttempts(n int) Option {
