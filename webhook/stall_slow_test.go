@@ -284,3 +284,50 @@ func TestCloseKeepsEveryDeliveryOnceWithStalledAttempts(t *testing.T) {
 		require.Equal(t, 1, n, "delivery %s kept %d times", id, n)
 	}
 }
+
+// A breaker that opens while attempts are stalled beside the pool: the
+// stalled attempts run on to their timeout, the deliveries behind them are
+// held without a worker, and ResetBreaker sends them again, no more at
+// once than the webhook's concurrency.
+func TestBreakerOpensWhileAttemptsStall(t *testing.T) {
+	leakcheck.Check(t)
+	const concurrency = 3
+	dead := newDeadReceiver(t)
+	healthy, delivered := healthyReceiver(t)
+	d, err := webhook.New(
+		webhook.WithAllowedTargets("127.0.0.1/32"),
+		webhook.WithURLPolicy(webhook.URLPolicy{AllowHTTP: true, AllowCustomPorts: true}),
+		webhook.WithWorkers(1), webhook.WithConcurrency(concurrency),
+		webhook.WithStallThreshold(10*time.Millisecond), webhook.WithStalledAttempts(8),
+		// Opened, it holds the deliveries well within their time budget.
+		webhook.WithBreaker(webhook.BreakerSettings{Threshold: 2, Cooldown: 10 * time.Minute}),
+	)
+	require.NoError(t, err)
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = d.Close(ctx)
+	}()
+	h, err := d.Add(webhook.Webhook{Name: "dead", Active: true, URL: dead.URL, TimeoutInSec: 1, Triggers: []event.Trigger{accessrequest.Created}})
+	require.NoError(t, err)
+	_, err = d.Add(webhook.Webhook{Name: "healthy", Active: true, URL: healthy.URL, Triggers: []event.Trigger{accessrequest.Granted}})
+	require.NoError(t, err)
+	publishStalled(t, d, accessrequest.Created, 10)
+	require.Eventually(t, func() bool { return dead.holding.Load() == concurrency }, 5*time.Second, time.Millisecond)
+	require.Less(t, healthyWait(t, d, delivered), 500*time.Millisecond)
+	require.Eventually(t, func() bool {
+		st, err := d.Tenant("").Breaker(h.ID)
+		return err == nil && st == webhook.BreakerOpen
+	}, 10*time.Second, 10*time.Millisecond)
+	// Attempts begun before it opened end within their timeout, 1 s.
+	time.Sleep(1500 * time.Millisecond)
+	require.Zero(t, dead.holding.Load())
+	arrived := dead.arrived.Load()
+	time.Sleep(300 * time.Millisecond)
+	require.Equal(t, arrived, dead.arrived.Load(), "attempts went on with the breaker open")
+	require.Less(t, healthyWait(t, d, delivered), 500*time.Millisecond)
+
+	require.NoError(t, d.ResetBreaker(h.ID))
+	require.Eventually(t, func() bool { return dead.arrived.Load() > arrived }, 5*time.Second, time.Millisecond, "nothing sent after ResetBreaker")
+	require.LessOrEqual(t, dead.mostHeld.Load(), int64(concurrency))
+}
