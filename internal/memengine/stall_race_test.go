@@ -135,3 +135,32 @@ func TestStatsCountStalledRuns(t *testing.T) {
 	require.Equal(t, 3, st.Depth)
 	require.True(t, st.Oldest.Equal(created), "oldest %s, want %s", st.Oldest, created)
 }
+
+// Close at any moment of runs stalling: no run stalls or starts a worker
+// once the engine stops, and every delivery ends once, run or abandoned.
+func TestCloseWhileRunsStall(t *testing.T) {
+	for i := range 40 {
+		stallAfter := time.Millisecond
+		e := New(Config{Workers: 2, StallAfter: stallAfter, MaxStalled: 3})
+		r := &edgeRunner{around: stallAfter, runs: map[string]int{}, ended: map[string]int{}}
+		require.NoError(t, e.Start(r))
+		const n = 30
+		for j := range n {
+			d := &engine.Delivery{ID: "d" + strconv.Itoa(j), WebhookID: "w" + strconv.Itoa(j%3), Event: &event.Event{}, QueueSize: n, Concurrency: 4}
+			require.NoError(t, enqueue(context.Background(), e, d))
+		}
+		time.Sleep(time.Duration(i%8) * stallAfter / 2)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(i%4)*stallAfter)
+		_ = e.Close(ctx)
+		cancel()
+		w, s := goroutines(e)
+		require.Zero(t, w)
+		require.Zero(t, s)
+		r.mu.Lock()
+		require.Len(t, r.ended, n)
+		for id, k := range r.ended {
+			require.Equal(t, 1, k, id)
+		}
+		r.mu.Unlock()
+	}
+}
