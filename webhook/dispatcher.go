@@ -148,7 +148,13 @@ func New(opts ...Option) (*Dispatcher, error) {
 		cfg.detector = d.ops
 	}
 	if d.client == nil {
-		d.client = newHTTPClient(cfg.workers, guard, cfg.proxy, cfg.proxyTLS)
+		// The in-memory engine's stalled attempts go on beside its
+		// workers: their connections, answered together, are kept too.
+		atOnce := cfg.workers
+		if d.engine == nil {
+			atOnce += cfg.maxStalled
+		}
+		d.client = newHTTPClient(atOnce, guard, cfg.proxy, cfg.proxyTLS)
 	}
 	if se, ok := d.engine.(StoreEngine); ok && d.store == nil {
 		d.store = se.InvocationStore()
@@ -229,12 +235,12 @@ func newGuard(entries []string) (*netguard.Guard, error) {
 }
 
 // newHTTPClient returns a client tuned for many concurrent deliveries: a
-// keep-alive pool as large as the number of workers (the default pool of
-// two idle connections per host makes a busy dispatcher redial all the
-// time), every address checked by the SSRF guard when it is dialled (or,
+// keep-alive pool per host as large as the attempts that may be in flight
+// at once, atOnce (the default pool of two idle connections per host makes
+// a busy dispatcher redial all the time), every address checked by the SSRF guard when it is dialled (or,
 // through a proxy, before each request), answers' heads bounded by
 // MaxResponseHeaderBytes, and no redirects followed.
-func newHTTPClient(workers int, guard *netguard.Guard, proxy *url.URL, proxyTLS *tls.Config) *http.Client {
+func newHTTPClient(atOnce int, guard *netguard.Guard, proxy *url.URL, proxyTLS *tls.Config) *http.Client {
 	transport := guard.Transport
 	if proxy != nil {
 		transport = func(t *http.Transport) *http.Transport { return guard.ProxyTransport(t, proxy, proxyTLS) }
@@ -242,7 +248,7 @@ func newHTTPClient(workers int, guard *netguard.Guard, proxy *url.URL, proxyTLS 
 	t := transport(&http.Transport{
 		ForceAttemptHTTP2:      true,
 		MaxIdleConns:           0,
-		MaxIdleConnsPerHost:    workers,
+		MaxIdleConnsPerHost:    atOnce,
 		IdleConnTimeout:        90 * time.Second,
 		TLSHandshakeTimeout:    10 * time.Second,
 		ExpectContinueTimeout:  time.Second,

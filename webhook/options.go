@@ -252,7 +252,8 @@ func newConfig(opts []Option) *config {
 // through the SSRF guard, and follows no redirects. A client given here is
 // used as it is: its transport is then responsible for what it may reach,
 // its CheckRedirect should refuse redirects, it should keep at least as
-// many idle connections per host as there are workers, and its
+// many idle connections per host as there are workers and stalled
+// attempts (WithStalledAttempts), and its
 // MaxResponseHeaderBytes bounds what records keep of an answer's
 // headers (MaxResponseHeaderBytes is the Dispatcher's own). Never pass
 // http.DefaultClient: it follows redirects and reaches any address. A nil
@@ -503,8 +504,9 @@ func WithInvocationHook(fn func(Invocation)) Option {
 
 // WithWorkers sets how many deliveries the in-memory engine runs at once,
 // across all webhooks, besides the stalled attempts (WithStalledAttempts
-// bounds those), and the size of the Dispatcher's connection pool per
-// host: at least 1. Default DefaultWorkers.
+// bounds those); the Dispatcher's own client keeps as many idle
+// connections per host as the two together (with WithEngine, as the
+// workers). At least 1; default DefaultWorkers.
 func WithWorkers(n int) Option {
 	return optionFunc(func(c *config) {
 		if n < 1 {
@@ -539,7 +541,8 @@ func WithStallThreshold(d time.Duration) Option {
 // WithStalledAttempts bounds how many stalled attempts (see
 // WithStallThreshold) may go on beside the workers, and so the goroutines
 // and connections they hold: past n, an attempt that stalls holds its
-// worker until it ends, as every attempt does with n = 0. At least 0;
+// worker until it ends or one of the n ends and makes room for it; with
+// n = 0, every attempt holds its worker until it ends. At least 0;
 // default DefaultStalledPerWorker times WithWorkers. A Dispatcher
 // WithEngine ignores it.
 func WithStalledAttempts(n int) Option {

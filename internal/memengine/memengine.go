@@ -11,14 +11,14 @@
 // workers for that long rather than until their attempts time out. Up to
 // Config.MaxStalled stalled runs go on beside the pool, each on the
 // goroutine that began it, which ends with the run; past that, a stalled
-// run holds its worker as any other. The limit counts a run until its exchange with
-// the receiver ends: recording the attempt holds the worker, not the
-// slot. A delivery held back (engine.Held) keeps its place among its
-// webhook's concurrency until it is due, or WakeHeld wakes it (after
-// ResetBreaker): what held it holds the webhook's
-// other deliveries too, so they stay queued rather than each being run
-// only to be held, which a backlog of thousands would turn into a loop of
-// runs and timers.
+// run holds its worker until it ends or a stalled one ends and makes room
+// for it. The limit counts a run until its exchange with the receiver
+// ends: recording the attempt holds the worker, not the slot. A delivery
+// held back (engine.Held) keeps its place among its webhook's concurrency
+// until it is due, or WakeHeld wakes it (after ResetBreaker): what held
+// it holds the webhook's other deliveries too, so they stay queued rather
+// than each being run only to be held, which a backlog of thousands would
+// turn into a loop of runs and timers.
 package memengine
 
 import (
