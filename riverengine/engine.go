@@ -661,6 +661,14 @@ func (e *Engine) Close(ctx context.Context) error {
 	e.closed = true
 	started := e.started
 	e.mu.Unlock()
+	// Last, once the attempts have recorded what they could: no record
+	// write outlives Close.
+	defer func() {
+		if n := e.store.records.drain(ctx); n > 0 {
+			e.cfg.logger.WarnContext(ctx, "riverengine: invocation records given up at Close, the database keeping them out",
+				"records", n)
+		}
+	}()
 	// Intake first: no job is written after Close returns.
 	e.queue.stopInserts(&e.enqueuing)
 	if !started {
