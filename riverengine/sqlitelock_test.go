@@ -218,3 +218,52 @@ func recordWriters() []string {
 	}
 	return out
 }
+
+// A batch refused by a trigger that ends the whole transaction
+// (RAISE(ROLLBACK)), so that its savepoint is gone too, fails alone,
+// with an *EnqueueError naming it: the other batches of its group are
+// written again without it, each once, and their publishers told so.
+func TestSQLiteBatchRefusedWithItsTransactionFailsAlone(t *testing.T) {
+	ctx := context.Background()
+	db := openSQLite(t, filepath.Join(t.TempDir(), "outhook.db"))
+	require.NoError(t, riverengine.MigrateSQLite(ctx, db))
+	_, err := db.ExecContext(ctx, `CREATE TRIGGER refuse_bad BEFORE INSERT ON river_job
+		WHEN json_extract(json(NEW.args), '$.webhook_id') = 'bad' BEGIN SELECT RAISE(ROLLBACK, 'refused'); END`)
+	require.NoError(t, err)
+	eng, err := riverengine.NewSQLite(ctx, db, riverengine.WithPublishOnly())
+	require.NoError(t, err)
+	require.NoError(t, eng.Start(idleRunner{}))
+	t.Cleanup(func() { require.NoError(t, eng.Close(ctx)) })
+
+	const n = 200
+	start := make(chan struct{})
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			hook := "h"
+			if i%50 == 25 {
+				hook = "bad"
+			}
+			d := &engine.Delivery{ID: fmt.Sprintf("d-%d", i), WebhookID: hook, Event: newEvent(t, i), Created: time.Now()}
+			errs[i] = eng.Enqueue(ctx, nil, []*engine.Delivery{d})
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i, err := range errs {
+		if i%50 == 25 {
+			var ee *riverengine.EnqueueError
+			require.ErrorAs(t, err, &ee, "the refused delivery fails")
+			require.Equal(t, fmt.Sprintf("d-%d", i), ee.DeliveryID)
+			continue
+		}
+		require.NoError(t, err, "delivery %d", i)
+	}
+	var jobs, distinct int
+	require.NoError(t, db.QueryRowContext(ctx, `SELECT count(*), count(DISTINCT json_extract(args, '$.delivery_id'))
+		FROM river_job WHERE kind = ?`, riverengine.JobKind).Scan(&jobs, &distinct))
+	require.Equal(t, n-4, jobs)
+	require.Equal(t, n-4, distinct)
+}
