@@ -651,7 +651,10 @@ func (e *Engine) Stats(ctx context.Context) (engine.Stats, error) {
 // database does not answer: about 45 s in all. Giving up earlier would
 // leave River's goroutines running past Close and a job whose state was
 // not written "running" until River rescues it (WithRescueAfter), to be
-// delivered again.
+// delivered again. Last, invocation records still being written (on
+// SQLite, waiting for another connection's write lock) have until ctx
+// ends, and at least 5 s; those left are given up, and the log says how
+// many, so that no write outlives Close.
 func (e *Engine) Close(ctx context.Context) error {
 	e.mu.Lock()
 	if e.closed {
