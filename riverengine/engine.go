@@ -137,9 +137,10 @@ func WithQueue(name string) Option {
 // and counts as timed out, recorded and retried by the retry policy, its
 // breaker told, as one past its own timeout would (the engine logs a
 // warning through WithLogger's logger at each). A delivery whose runs end
-// without a result five times (River rescued it from an instance that
-// stopped, or a run outlasted even that margin) becomes a dead letter
-// (ErrRunsUnfinished). Default DefaultRescueAfter.
+// without a result five times in a row, no attempt made between (River
+// rescued it from an instance that stopped, or a run outlasted even that
+// margin) becomes a dead letter (ErrRunsUnfinished). Default
+// DefaultRescueAfter.
 func WithRescueAfter(d time.Duration) Option {
 	return optionFunc(func(c *config) {
 		if d > 0 {
