@@ -2,10 +2,16 @@ package riverengine_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -138,4 +144,63 @@ func TestRunsRescuedTooOftenEndAsDeadLetter(t *testing.T) {
 	require.Equal(t, "d-0", dls[0].DeliveryID)
 	require.Contains(t, dls[0].Reason, riverengine.ErrRunsUnfinished.Error())
 	require.Empty(t, rc.snapshot()["hook e-0"], "no request for the dead-lettered delivery")
+}
+
+// Closes that cut a delivery's attempt in flight (deploys, say) leave
+// no trace among its job's errors, which River keeps for runs that ended
+// without a result: however many there are, the delivery is not taken
+// for one that keeps stopping its instance, and it is delivered once an
+// instance lets its attempt finish.
+func TestClosesCuttingAnAttemptDoNotMakeADeadLetter(t *testing.T) {
+	ctx := context.Background()
+	db := openSQLite(t, filepath.Join(t.TempDir(), "outhook.db"))
+	require.NoError(t, riverengine.MigrateSQLite(ctx, db))
+	var arrived atomic.Int32
+	var answer atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		arrived.Add(1)
+		if !answer.Load() {
+			<-r.Context().Done() // until the attempt is cut
+		}
+	}))
+	t.Cleanup(srv.Close)
+
+	const cuts = 6
+	for round := range cuts + 1 {
+		eng, err := riverengine.NewSQLite(ctx, db, riverengine.WithPollInterval(20*time.Millisecond))
+		require.NoError(t, err)
+		d, err := webhook.New(dispatcherOptions(eng)...)
+		require.NoError(t, err)
+		_, err = d.Add(hook("hook", srv.URL))
+		require.NoError(t, err)
+		if round == 0 {
+			_, err = d.Publish(ctx, newEvent(t, 1))
+			require.NoError(t, err)
+		}
+		if round == cuts {
+			answer.Store(true)
+			eventually(t, 10*time.Second, "the delivery", func() bool {
+				invs, err := eng.Store().Invocations(ctx, "hook", 0)
+				require.NoError(t, err)
+				return slices.ContainsFunc(invs, func(inv webhook.Invocation) bool { return inv.Outcome == webhook.Delivered })
+			})
+			require.NoError(t, d.Close(ctx))
+			break
+		}
+		want := int32(round + 1)
+		eventually(t, 10*time.Second, "the attempt in flight", func() bool { return arrived.Load() == want })
+		cctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+		_ = d.Close(cctx) // past cctx, a hard stop: the attempt is cut
+		cancel()
+	}
+	require.Equal(t, int32(cuts+1), arrived.Load())
+	var errs sql.NullString
+	require.NoError(t, db.QueryRowContext(ctx, "SELECT json(errors) FROM river_job").Scan(&errs))
+	require.True(t, !errs.Valid || errs.String == "[]", "job errors: %s", errs.String)
+	eng, err := riverengine.NewSQLite(ctx, db)
+	require.NoError(t, err)
+	dls, err := eng.Store().DeadLetters(ctx, "hook", 0)
+	require.NoError(t, err)
+	require.Empty(t, dls)
 }
