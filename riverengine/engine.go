@@ -137,9 +137,10 @@ func WithQueue(name string) Option {
 // and counts as timed out, recorded and retried by the retry policy, its
 // breaker told, as one past its own timeout would (the engine logs a
 // warning through WithLogger's logger at each). A delivery whose runs end
-// without a result five times (River rescued it from an instance that
-// stopped, or a run outlasted even that margin) becomes a dead letter
-// (ErrRunsUnfinished). Default DefaultRescueAfter.
+// without a result five times in a row, no attempt made between (River
+// rescued it from an instance that stopped, or a run outlasted even that
+// margin) becomes a dead letter (ErrRunsUnfinished). Default
+// DefaultRescueAfter.
 func WithRescueAfter(d time.Duration) Option {
 	return optionFunc(func(c *config) {
 		if d > 0 {
@@ -651,7 +652,10 @@ func (e *Engine) Stats(ctx context.Context) (engine.Stats, error) {
 // database does not answer: about 45 s in all. Giving up earlier would
 // leave River's goroutines running past Close and a job whose state was
 // not written "running" until River rescues it (WithRescueAfter), to be
-// delivered again.
+// delivered again. Last, invocation records still being written (on
+// SQLite, waiting for another connection's write lock) have until ctx
+// ends, and at least 5 s; those left are given up, and the log says how
+// many, so that no write outlives Close.
 func (e *Engine) Close(ctx context.Context) error {
 	e.mu.Lock()
 	if e.closed {
@@ -661,6 +665,14 @@ func (e *Engine) Close(ctx context.Context) error {
 	e.closed = true
 	started := e.started
 	e.mu.Unlock()
+	// Last, once the attempts have recorded what they could: no record
+	// write outlives Close.
+	defer func() {
+		if n := e.store.records.drain(ctx); n > 0 {
+			e.cfg.logger.WarnContext(ctx, "riverengine: invocation records given up at Close, the database keeping them out",
+				"records", n)
+		}
+	}()
 	// Intake first: no job is written after Close returns.
 	e.queue.stopInserts(&e.enqueuing)
 	if !started {

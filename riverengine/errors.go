@@ -25,9 +25,9 @@ var (
 	// more (River counts at most 32767 attempts).
 	ErrAttemptsExhausted = errors.New("attempt limit of River reached")
 	// ErrRunsUnfinished is the reason of a dead letter whose runs ended
-	// without a result maxUnfinishedRuns times: its instance stopped
-	// during each (River rescued the job), a run panicked, or a run
-	// outlasted WithRescueAfter past its attempt.
+	// without a result maxUnfinishedRuns times in a row: its instance
+	// stopped during each (River rescued the job), a run panicked, or a
+	// run outlasted WithRescueAfter past its attempt.
 	ErrRunsUnfinished = errors.New("the delivery's runs kept ending without a result (instances stopped during them, or WithRescueAfter cut them)")
 	// ErrDatabaseLocked: on SQLite, another connection (another
 	// process's, or the application's own) held the database's write lock

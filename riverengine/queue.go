@@ -591,26 +591,37 @@ func (q *sqliteQueue) stopInserts(calls *sync.WaitGroup) {
 // SQLite refuses for what it holds (a constraint, a trigger's RAISE) is
 // rolled back to it and fails alone, and the others commit. A group kept
 // out by another connection's write lock is tried again whole, with
-// backoff (see whileLocked): halves would not take the lock sooner. Any
-// other error fails the group. After the deadline, all that is left fails
-// with it.
+// backoff (see whileLocked): halves would not take the lock sooner. A
+// refusal that ends the whole transaction (a trigger's RAISE(ROLLBACK))
+// has the group written again without the batch refused. Any other error
+// fails the group. After the deadline, all that is left fails with it.
 func (q *sqliteQueue) writeGroup(ctx context.Context, conn *sql.Conn, group []*pendingInsert, notify bool) {
-	var refused []error
+	// A batch refused stays so in the later tries, which leave it out.
+	refused := make([]error, len(group))
 	err := whileLocked(ctx, func() error {
-		refused = make([]error, len(group))
-		return q.writeOnce(ctx, conn, group, notify, refused)
+		for {
+			err := q.writeOnce(ctx, conn, group, notify, refused)
+			if !errors.Is(err, errBatchEndedTx) {
+				return err
+			}
+		}
 	})
 	for i, p := range group {
-		if err != nil {
-			p.finish(err)
-		} else {
+		if refused[i] != nil {
 			p.finish(refused[i])
+		} else {
+			p.finish(err)
 		}
 	}
 }
 
-// writeOnce is one try of writeGroup: refused gets the error of each
-// batch refused alone.
+// errBatchEndedTx is writeOnce's answer when a batch's refusal ended the
+// transaction, savepoints and all: nothing was written, and the batch is
+// among those refused.
+var errBatchEndedTx = errors.New("a refused batch ended the transaction")
+
+// writeOnce is one try of writeGroup, leaving out the batches refused
+// already: refused gets the error of each batch refused alone.
 func (q *sqliteQueue) writeOnce(ctx context.Context, conn *sql.Conn, group []*pendingInsert, notify bool, refused []error) error {
 	if p := group[0]; handInsertSQLite && len(group) == 1 && len(p.batch) == 1 && p.batch[0].OrderingKey == "" && !notify {
 		// One statement is its own transaction. On conn, it is sent as
@@ -626,6 +637,9 @@ func (q *sqliteQueue) writeOnce(ctx context.Context, conn *sql.Conn, group []*pe
 	alone := len(group) == 1
 	written := false
 	for i, p := range group {
+		if refused[i] != nil {
+			continue
+		}
 		if !alone {
 			if _, err := tx.ExecContext(ctx, "SAVEPOINT batch"); err != nil {
 				return err
@@ -633,12 +647,12 @@ func (q *sqliteQueue) writeOnce(ctx context.Context, conn *sql.Conn, group []*pe
 		}
 		err := q.insertMany(ctx, tx, p, false, true)
 		if err != nil && !alone && sqliteRefused(err) {
+			refused[i] = err
 			// ROLLBACK TO fails too when the refusal ended the whole
 			// transaction (a RAISE(ROLLBACK)): then nothing is written.
 			if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO batch"); rerr != nil {
-				return err
+				return errBatchEndedTx
 			}
-			refused[i] = err
 		} else if err != nil {
 			return err
 		} else {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
 
@@ -19,11 +20,17 @@ const maxRecordGroup = 500
 // group of attempts rather than a commit per attempt, and an idle one
 // writes each at once, adding no wait. One group is written at a time, by
 // a goroutine that lives as long as records are queued, each write
-// bounded by detachedTimeout.
+// bounded by detachedTimeout (on SQLite, lockWait). The engine's Close
+// ends that goroutine (see drain).
 type recordGroup struct {
 	mu      sync.Mutex
 	queue   []*pendingRecord
 	writing bool
+	// flushed is closed when the goroutine writing groups returns, and
+	// cut ends its writes; lost counts the records that failed once cut.
+	flushed chan struct{}
+	cut     context.CancelFunc
+	lost    int
 }
 
 type pendingRecord struct {
@@ -44,7 +51,9 @@ func (g *recordGroup) write(ctx context.Context, b storeBackend, inv *webhook.In
 	g.queue = append(g.queue, p)
 	if !g.writing {
 		g.writing = true
-		go g.flush(b)
+		life, cut := context.WithCancel(context.Background())
+		g.flushed, g.cut = make(chan struct{}), cut
+		go g.flush(life, b, g.flushed)
 	}
 	g.mu.Unlock()
 	select {
@@ -60,13 +69,16 @@ func (g *recordGroup) write(ctx context.Context, b storeBackend, inv *webhook.In
 	}
 }
 
-// flush writes groups of up to maxRecordGroup until none is queued.
-func (g *recordGroup) flush(b storeBackend) {
+// flush writes groups of up to maxRecordGroup until none is queued, or
+// fails them at once after life ends.
+func (g *recordGroup) flush(life context.Context, b storeBackend, flushed chan struct{}) {
+	defer close(flushed)
 	for {
 		g.mu.Lock()
 		n := min(len(g.queue), maxRecordGroup)
 		if n == 0 {
 			g.writing = false
+			g.cut() // frees life's resources
 			g.mu.Unlock()
 			return
 		}
@@ -79,10 +91,49 @@ func (g *recordGroup) flush(b storeBackend) {
 		if _, ok := b.(*sqliteStore); ok {
 			bound = lockWait
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), bound)
-		writeGroup(ctx, b, group)
+		ctx, cancel := context.WithTimeout(life, bound)
+		failed := writeGroup(ctx, b, group)
 		cancel()
+		if failed > 0 && life.Err() != nil {
+			g.mu.Lock()
+			g.lost += failed
+			g.mu.Unlock()
+		}
 	}
+}
+
+// drain waits for the records being written, or queued, until ctx ends
+// and for at least detachedTimeout (the bound a group had before SQLite's
+// lock wait), then cuts their writes short, so that none outlives the
+// engine: a write waiting for a SQLite lock would go on for lockWait,
+// into a database its owner may have closed. It returns how many records
+// were given up; their callers, when still waiting, get the error.
+func (g *recordGroup) drain(ctx context.Context) int {
+	g.mu.Lock()
+	writing, flushed, cut := g.writing, g.flushed, g.cut
+	g.mu.Unlock()
+	if !writing {
+		return 0
+	}
+	floor := time.NewTimer(detachedTimeout)
+	defer floor.Stop()
+	select {
+	case <-flushed:
+		return 0
+	case <-ctx.Done():
+	}
+	select {
+	case <-flushed:
+		return 0
+	case <-floor.C:
+	}
+	cut()
+	<-flushed
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	lost := g.lost
+	g.lost = 0
+	return lost
 }
 
 // writeGroup writes group and tells each caller how it went. A group the
@@ -91,18 +142,21 @@ func (g *recordGroup) flush(b storeBackend) {
 // not one per record; any other error fails the group whole, halves
 // faring no better. A group SQLite keeps out with another connection's
 // write lock is tried again whole, with backoff, until the lock goes.
-// After the deadline, all that is left fails with it.
-func writeGroup(ctx context.Context, b storeBackend, group []*pendingRecord) {
+// After the deadline, all that is left fails with it. It returns how
+// many records failed.
+func writeGroup(ctx context.Context, b storeBackend, group []*pendingRecord) int {
 	err := whileLocked(ctx, func() error { return b.recordMany(ctx, group) })
 	if err != nil && len(group) > 1 && ctx.Err() == nil && (batchRefused(err) || sqliteRefused(err)) {
 		half := len(group) / 2
-		writeGroup(ctx, b, group[:half])
-		writeGroup(ctx, b, group[half:])
-		return
+		return writeGroup(ctx, b, group[:half]) + writeGroup(ctx, b, group[half:])
 	}
 	for _, p := range group {
 		p.done <- err
 	}
+	if err != nil {
+		return len(group)
+	}
+	return 0
 }
 
 func (s *pgStore) recordMany(ctx context.Context, group []*pendingRecord) error {

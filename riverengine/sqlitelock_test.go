@@ -4,7 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -165,4 +168,102 @@ func TestSQLiteGroupRefusedWholeIsNotHalved(t *testing.T) {
 	tries := count.begun.Load() - begun + count.alone.Load() - alone
 	t.Logf("%d publishes refused in %d tries", n, tries)
 	require.Less(t, tries, int64(n), "a group refused whole was written again in halves")
+}
+
+// A record still waiting for another connection's write lock when the
+// engine closes does not outlive Close, writing to a database its owner
+// may close next: Close waits for it until its ctx ends (and for at least
+// 5 s), then gives it up, and the engine's log says how many records were
+// lost. (A working
+// engine's Close waits for the lock anyway, River writing the jobs'
+// states; a publish-only one, recording the events that matched no
+// webhook, does not.)
+func TestSQLiteRecordWaitEndsWithClose(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "outhook.db")
+	db := openShortBusy(t, path)
+	require.NoError(t, riverengine.MigrateSQLite(ctx, db))
+	var logs syncBuffer
+	eng, err := riverengine.NewSQLite(ctx, db, riverengine.WithPublishOnly(),
+		riverengine.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))))
+	require.NoError(t, err)
+	require.NoError(t, eng.Start(idleRunner{}))
+
+	holdWriteLock(t, path, 12*time.Second)
+	rctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	require.ErrorIs(t, eng.Store().Record(rctx, testInvocation(1)), context.DeadlineExceeded)
+
+	cctx, cancelClose := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancelClose()
+	start := time.Now()
+	_ = eng.Close(cctx)
+	require.Less(t, time.Since(start), 9*time.Second, "Close waited out the lock")
+	// The writer is gone at once (it returns as Close learns it ended),
+	// while the lock is still held.
+	require.Eventually(t, func() bool { return len(recordWriters()) == 0 }, time.Second, 10*time.Millisecond,
+		"a record write outlived Close")
+	require.Contains(t, logs.String(), "records=1")
+}
+
+// recordWriters returns the stacks of the goroutines writing records.
+func recordWriters() []string {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	var out []string
+	for _, s := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(s, "recordGroup).flush") {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// A batch refused by a trigger that ends the whole transaction
+// (RAISE(ROLLBACK)), so that its savepoint is gone too, fails alone,
+// with an *EnqueueError naming it: the other batches of its group are
+// written again without it, each once, and their publishers told so.
+func TestSQLiteBatchRefusedWithItsTransactionFailsAlone(t *testing.T) {
+	ctx := context.Background()
+	db := openSQLite(t, filepath.Join(t.TempDir(), "outhook.db"))
+	require.NoError(t, riverengine.MigrateSQLite(ctx, db))
+	_, err := db.ExecContext(ctx, `CREATE TRIGGER refuse_bad BEFORE INSERT ON river_job
+		WHEN json_extract(json(NEW.args), '$.webhook_id') = 'bad' BEGIN SELECT RAISE(ROLLBACK, 'refused'); END`)
+	require.NoError(t, err)
+	eng, err := riverengine.NewSQLite(ctx, db, riverengine.WithPublishOnly())
+	require.NoError(t, err)
+	require.NoError(t, eng.Start(idleRunner{}))
+	t.Cleanup(func() { require.NoError(t, eng.Close(ctx)) })
+
+	const n = 200
+	start := make(chan struct{})
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			hook := "h"
+			if i%50 == 25 {
+				hook = "bad"
+			}
+			d := &engine.Delivery{ID: fmt.Sprintf("d-%d", i), WebhookID: hook, Event: newEvent(t, i), Created: time.Now()}
+			errs[i] = eng.Enqueue(ctx, nil, []*engine.Delivery{d})
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i, err := range errs {
+		if i%50 == 25 {
+			var ee *riverengine.EnqueueError
+			require.ErrorAs(t, err, &ee, "the refused delivery fails")
+			require.Equal(t, fmt.Sprintf("d-%d", i), ee.DeliveryID)
+			continue
+		}
+		require.NoError(t, err, "delivery %d", i)
+	}
+	var jobs, distinct int
+	require.NoError(t, db.QueryRowContext(ctx, `SELECT count(*), count(DISTINCT json_extract(args, '$.delivery_id'))
+		FROM river_job WHERE kind = ?`, riverengine.JobKind).Scan(&jobs, &distinct))
+	require.Equal(t, n-4, jobs)
+	require.Equal(t, n-4, distinct)
 }

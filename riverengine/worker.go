@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -357,22 +358,25 @@ func (w *worker) forgetAll() {
 	clear(w.due)
 }
 
-// maxUnfinishedRuns bounds the runs of a delivery that end without a
-// result (see unfinishedRuns): past it, the delivery becomes a dead
-// letter, whose redelivery starts the count again.
+// maxUnfinishedRuns bounds the runs in a row of a delivery that end
+// without a result (see unfinishedRuns): past it, the delivery becomes a
+// dead letter, whose redelivery starts the count again.
 const maxUnfinishedRuns = 5
 
-// unfinishedRuns counts the earlier runs of job that ended without a
-// result, as River keeps them among its errors: those River's rescuer
-// ended (the instance stopped during the run), those that panicked, and
-// those cut by the job timeout (errRunCut). A failed attempt's error is
-// a retryError, which has its own bound, the retry policy.
+// unfinishedRuns counts the last runs of job that ended without a result,
+// as River keeps them among its errors, since its last attempt that
+// failed: those River's rescuer ended (the instance stopped during the
+// run), those that panicked, and those cut by the job timeout
+// (errRunCut). A failed attempt's error is a retryError, which has its
+// own bound, the retry policy, and shows the delivery is not stuck: a
+// delivery retried for days outlives instances that stop during it.
 func unfinishedRuns(job *river.Job[deliveryArgs]) int {
 	n := 0
-	for _, e := range job.Errors {
-		if !strings.HasPrefix(e.Error, retryErrorPrefix) {
-			n++
+	for _, e := range slices.Backward(job.Errors) {
+		if strings.HasPrefix(e.Error, retryErrorPrefix) {
+			break
 		}
+		n++
 	}
 	return n
 }
