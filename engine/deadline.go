@@ -164,6 +164,10 @@ type AttemptTimeout struct {
 	ctx    context.Context // the attempt's
 	ac     *WorkerContext  // nil when ctx came from context.WithTimeout
 	cancel context.CancelFunc
+	// bound is how long the attempt could last, when WithAttemptDeadline
+	// made it shorter than its timeout (shortened).
+	bound     time.Duration
+	shortened bool
 }
 
 // StartAttempt returns the bound of an attempt under ctx that may last
@@ -174,15 +178,25 @@ type AttemptTimeout struct {
 // An attempt under a context of WithAttemptDeadline ends by that deadline
 // too, when it comes first, and then expires as its timeout would.
 func StartAttempt(ctx context.Context, timeout time.Duration) AttemptTimeout {
-	deadline := time.Now().Add(timeout)
+	now := time.Now()
+	deadline := now.Add(timeout)
+	t := AttemptTimeout{}
 	if d, ok := ctx.Value(attemptDeadlineKey{}).(time.Time); ok && d.Before(deadline) {
-		deadline = d
+		deadline, t.bound, t.shortened = d, max(d.Sub(now), 0), true
 	}
 	if ac, ok := ctx.Value(workerContextKey{}).(*WorkerContext); ok && ac.worker == ctx && ac.arm(deadline) {
-		return AttemptTimeout{ctx: ac.attempt, ac: ac}
+		t.ctx, t.ac = ac.attempt, ac
+		return t
 	}
-	actx, cancel := context.WithDeadline(ctx, deadline)
-	return AttemptTimeout{ctx: actx, cancel: cancel}
+	t.ctx, t.cancel = context.WithDeadline(ctx, deadline)
+	return t
+}
+
+// Shortened reports how long the attempt could last when a deadline of
+// WithAttemptDeadline came before its own timeout, so that a record of
+// its expiry can say which bound it met.
+func (t *AttemptTimeout) Shortened() (time.Duration, bool) {
+	return t.bound, t.shortened
 }
 
 type attemptDeadlineKey struct{}

@@ -157,10 +157,15 @@ func TestAttemptDeadlineBeforeTheTimeout(t *testing.T) {
 	require.Less(t, time.Since(start), 30*time.Second)
 	require.True(t, timeout.Expired())
 	require.NoError(t, ctx.Err())
+	bound, shortened := timeout.Shortened()
+	require.True(t, shortened, "the deadline came before the timeout")
+	require.LessOrEqual(t, bound, 30*time.Millisecond)
 
 	later := StartAttempt(WithAttemptDeadline(parent, time.Now().Add(time.Hour)), 20*time.Millisecond)
 	defer later.End()
 	dl, ok := later.Context().Deadline()
 	require.True(t, ok)
 	require.Less(t, time.Until(dl), time.Second, "the attempt's own timeout comes first")
+	_, shortened = later.Shortened()
+	require.False(t, shortened)
 }

@@ -505,7 +505,7 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt 
 				reason = "blocked by the SSRF guard: " + red.String(be.Error())
 			}
 		case expired():
-			reason = fmt.Sprintf("no response within the %s timeout", h.timeout)
+			reason = timedOut(&timeout, h.timeout, "no response")
 		case certAsked != nil && certAsked.Load() && h.tls.Certificates == nil:
 			reason = "the server asked for a client certificate, and the webhook has none (tls.client_certificate): " + reason
 		}
@@ -560,7 +560,7 @@ func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt 
 	case readErr != nil:
 		a.err = readErr
 		if expired() {
-			return fail(fmt.Sprintf("response body not read within the %s timeout", h.timeout))
+			return fail(timedOut(&timeout, h.timeout, "response body not read"))
 		}
 		return fail(red.String(readErr.Error()))
 	case !ok:
@@ -702,6 +702,16 @@ func (d *Dispatcher) do(h *hook, req *http.Request) (*http.Response, error) {
 		return nil, clientError(resp.Request, fmt.Errorf("the proxy answered %s", resp.Status))
 	}
 	return resp, nil
+}
+
+// timedOut is the reason of an attempt that expired (what did not happen
+// in time): its own timeout, or the engine's bound on a run
+// (riverengine's WithRescueAfter) when that came first.
+func timedOut(t *engine.AttemptTimeout, timeout time.Duration, what string) string {
+	if bound, ok := t.Shortened(); ok {
+		return fmt.Sprintf("%s within %s: the engine's bound on a run came before the %s timeout", what, bound.Round(time.Millisecond), timeout)
+	}
+	return fmt.Sprintf("%s within the %s timeout", what, timeout)
 }
 
 // clientError is the error http.Client would return for req and err.
