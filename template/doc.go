@@ -189,9 +189,11 @@
 //     block (only a plain {{else}} may follow them, no {{else if y}}),
 //     and {{^x}}A{{else}}B{{/x}} is the section {{#x}}B{{else}}A{{/x}};
 //     {{#if x includeZero=true}} counts 0 as true; {{log …}} renders
-//     nothing, and so does a {{#log …}} or {{^log …}} block; a
-//     {{#lookup x k}} or {{^lookup x k}} block writes the value as
-//     {{{lookup x k}}} does, whatever its parts;
+//     nothing, and so does a {{#log …}} or {{^log …}} block; a built-in
+//     helper called as a block, as {{#eq a b}}…{{/eq}} or
+//     {{^lookup x k}}…{{/lookup}}, writes its value as {{{eq a b}}}
+//     does, whatever its parts, as handlebars.js calls a helper that
+//     takes no block (for a condition, write {{#if (eq a b)}});
 //   - the parts of if, unless, and the {{else}} of each and with, have an
 //     empty object as their context where the context around is null or
 //     missing ({{this}} writes [object Object] there, and it is no level

@@ -443,15 +443,13 @@ func (p *parser) parseTokens(src *source, toks []token) ([]node, error) {
 			}
 			n.close = t.pos
 			if e := n.expr; e.kind == eCall && !e.fn.custom && (n.block == bSection || n.block == bInverted) {
-				// handlebars.js's log and lookup ignore the block they are
-				// called with: log writes nothing, lookup its value as it is.
-				switch {
-				case e.fn == logHelper:
-					continue
-				case e.fn.name == "lookup":
+				// handlebars.js's helpers ignore the block they are called
+				// with: log writes nothing, the others their value as it
+				// is, as {{{eq a b}}} does.
+				if e.fn != logHelper {
 					add(node{kind: nValue, raw: true, expr: e, pos: n.pos, src: n.src})
-					continue
 				}
+				continue
 			}
 			add(n)
 		case tokPartial:
