@@ -218,7 +218,12 @@
 //   - @../index, @../key, @../first and @../last are those of the loop
 //     around the current one; any other data variable, such as @foo, is
 //     missing (Handlebars' helpers could set it, Outhook's set none; with
-//     WithStrict it is a Parse error), and @this an empty object;
+//     WithStrict it is a Parse error), and @this an empty object; a path
+//     from @root or a loop variable stops at a value JavaScript counts as
+//     false, which is its value, as handlebars.js joins its steps with &&
+//     (@root.zero.x is 0 where zero is 0, @index.x is 0 in the first
+//     round and missing in the others), while other paths stop at null
+//     or a missing member only;
 //   - a path may begin with any run of .., . and this (this/../x is
 //     ../x), which after a name, as in a.this or a/../b, is a Parse error;
 //   - {{#each xs as |x i|}} and {{#with x as |y|}} name the item and its

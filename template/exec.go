@@ -455,7 +455,13 @@ func (s *state) lookupAny(e *expr) (any, bool) {
 	segs := e.segs
 	switch {
 	case e.root:
-		v = s.frames[0].v
+		return walkData(s.frames[0].v, segs)
+	case e.loopVar != nil:
+		f := s.outerLoop(e.loopVar.up)
+		if f == nil {
+			return nil, false
+		}
+		return walkData(loopValue(f, e.loopVar.data), segs)
 	case e.local:
 		i := s.n - 1
 		if e.up > 0 {
@@ -507,6 +513,38 @@ func (s *state) lookupAny(e *expr) (any, bool) {
 		v = d
 	}
 	for _, sg := range segs {
+		c, ok := member(v, sg)
+		if !ok {
+			return nil, false
+		}
+		v = c
+	}
+	return v, true
+}
+
+// loopValue is the value of the data variable d of the loop frame f.
+func loopValue(f *ctxFrame, d dataVar) any {
+	switch d {
+	case dKey:
+		if f.member {
+			return f.key
+		}
+	case dFirst:
+		return f.index == 0
+	case dLast:
+		return f.index == f.count-1
+	}
+	return int(f.index)
+}
+
+// walkData follows segs down v for a data path (@root.x.y, @index.x):
+// handlebars.js joins its steps with &&, so a value JavaScript counts as
+// false ends the path and is its value (@root.zero.x is 0).
+func walkData(v any, segs []seg) (any, bool) {
+	for _, sg := range segs {
+		if !jsTruthy(v) {
+			return v, true
+		}
 		c, ok := member(v, sg)
 		if !ok {
 			return nil, false
@@ -576,6 +614,10 @@ func (s *state) count(e *expr) (int, bool) {
 		return jsondoc.Len(v), true
 	case jsondoc.String:
 		str, _ := jsondoc.Str(v)
+		if str == "" && e.lenOf.root {
+			// A data path ends at "": it is the value (walkData).
+			return 0, false
+		}
 		return utf16Len(str), true
 	}
 	return 0, false
@@ -696,19 +738,7 @@ func (s *state) eval(n *node, e *expr, lenient bool) (v any, found bool, err err
 		if f == nil {
 			return nil, false, nil
 		}
-		switch e.data {
-		case dIndex:
-			return int(f.index), true, nil
-		case dKey:
-			if !f.member {
-				return int(f.index), true, nil
-			}
-			return f.key, true, nil
-		case dFirst:
-			return f.index == 0, true, nil
-		case dLast:
-			return f.index == f.count-1, true, nil
-		}
+		return loopValue(f, e.data), true, nil
 	case eCall:
 		base := len(s.args)
 		for i, a := range e.args {

@@ -133,6 +133,9 @@ type expr struct {
 	lit  any
 	fn   *helper
 	args []*expr
+	// loopVar is, for a path from a loop variable (@index.x), that
+	// variable.
+	loopVar *expr
 	// lenOf is the path before a final .length, so that Execute can
 	// render the count without boxing it.
 	lenOf *expr
@@ -1458,6 +1461,16 @@ func parseData(t string) (*expr, string) {
 	}
 	if len(d.segs) == 0 {
 		return &expr{kind: eLit, text: t, lit: nullContext}, ""
+	}
+	if len(d.segs) > 1 {
+		// Members of a loop variable, as in @key.length: a path from it.
+		if base, _ := parseData("@" + strings.Repeat("../", d.up) + d.segs[0].key); base.kind == eData {
+			e := &expr{kind: ePath, text: t, local: true, loopVar: base, segs: d.segs[1:]}
+			for _, sg := range e.segs {
+				e.length = e.length || sg.length
+			}
+			return e, ""
+		}
 	}
 	if len(d.segs) == 1 {
 		e := &expr{kind: eData, text: t, up: d.up}
