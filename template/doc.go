@@ -233,7 +233,9 @@
 //     these are missing there;
 //   - {{> p x k=v}} renders p with x as its context (the current one when
 //     omitted) and the hash arguments as extra members (a hash argument
-//     whose value is undefined is left out); inside p, a partial called
+//     whose value is undefined is left out; over an array or a string,
+//     its elements or UTF-16 units are members under their indexes, as
+//     handlebars.js copies them); inside p, a partial called
 //     as a block, or an inline partial written outside every block, ../
 //     does not reach the contexts around the tag, while @root and loop
 //     data such as @index do (an inline partial written in a block

@@ -993,12 +993,31 @@ func (s *state) partialBlock(dst []byte, n *node) ([]byte, error) {
 	}
 	if len(n.hash) > 0 {
 		m := make(map[string]any, len(n.hash)+jsondoc.Len(v))
-		if jsondoc.KindOf(v) == jsondoc.Object {
+		keys := make([]string, 0, len(m)+len(n.hash))
+		switch jsondoc.KindOf(v) {
+		case jsondoc.Object:
 			for k, el := range jsondoc.Members(v) {
 				m[k] = el
 			}
+		case jsondoc.Array, jsondoc.String:
+			// handlebars.js copies the context's own members into the
+			// hash context: an array's elements and a string's UTF-16
+			// units, under their indexes.
+			str, isStr := jsondoc.Str(v)
+			count := jsondoc.Len(v)
+			if isStr {
+				count = utf16Len(str)
+			}
+			for i := range count {
+				k := strconv.Itoa(i)
+				if isStr {
+					m[k], _ = utf16At(str, i)
+				} else {
+					m[k], _ = jsondoc.Elem(v, i)
+				}
+				keys = append(keys, k)
+			}
 		}
-		keys := make([]string, 0, len(m)+len(n.hash))
 		if doc, ok := v.(*jsondoc.Value); ok && doc.Kind() == jsondoc.Object {
 			order := memberOrder(doc, doc.Len())
 			for i := range doc.Len() {
@@ -1009,7 +1028,7 @@ func (s *state) partialBlock(dst []byte, n *node) ([]byte, error) {
 				k, _ := doc.Member(j)
 				keys = append(keys, k)
 			}
-		} else {
+		} else if jsondoc.KindOf(v) == jsondoc.Object {
 			for _, f := range appendMembers(nil, v, jsondoc.Len(v)) {
 				keys = append(keys, f.key)
 			}
@@ -1081,6 +1100,29 @@ func (s *state) leaveFloor(n *node, floor int) {
 type hashKeys struct {
 	m    map[string]any
 	keys []string
+}
+
+// orderedDoc returns the hash context m as a document whose members are in
+// the order keys gives, so that {{json this}} writes them as
+// JSON.stringify does.
+func orderedDoc(m map[string]any, keys []string) any {
+	b := []byte{'{'}
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = jsondoc.AppendQuoted(b, k)
+		b = append(b, ':')
+		var err error
+		if b, err = jsondoc.AppendJSON(b, m[k]); err != nil {
+			return m
+		}
+	}
+	doc, err := jsondoc.Parse(append(b, '}'))
+	if err != nil {
+		return m
+	}
+	return doc
 }
 
 // keysOf returns the order of the members of v when it is the hash
@@ -1220,6 +1262,11 @@ func (s *state) value(dst []byte, n *node) ([]byte, error) {
 	}
 	if !found {
 		v = nil
+	}
+	if asJSON {
+		if keys := s.keysOf(v); keys != nil {
+			v = orderedDoc(v.(map[string]any), keys)
+		}
 	}
 	start := len(dst)
 	switch s.t.mode {
