@@ -239,8 +239,8 @@
 //     as a block, or an inline partial written outside every block, ../
 //     does not reach the contexts around the tag, while @root and loop
 //     data such as @index do (an inline partial written in a block
-//     reaches the contexts around that block, from where it is included
-//     in it; the content of a partial block reaches those around its
+//     reaches the contexts around that block's tag from its own context,
+//     wherever it is included, nested blocks and partials too; the content of a partial block reaches those around its
 //     block tag; with WithDialect(Mustache) ../ reaches them all); a
 //     partial that
 //     WithPartials does not provide is a Parse error (see

@@ -27,6 +27,16 @@ type ctxFrame struct {
 	// in place of undefined is a level for ../ (level).
 	undef, level bool
 	param        int32 // the block whose parameters this frame holds, or 0
+	// below is, when not 0, 1 + the frame ../ goes to from this one
+	// (see defMark); otherwise it is the frame before.
+	below int32
+}
+
+// defMark is a block part being rendered that defines inline partials:
+// the id of its scope, and the frame and floor at its block's tag, where
+// ../ inside those partials goes from their context.
+type defMark struct {
+	env, frame, floor int32
 }
 
 // state is what one execution needs. It lives on the caller's stack, so
@@ -51,6 +61,9 @@ type state struct {
 	// hashKeys holds, for the hash contexts of the partials being
 	// rendered ({{> p x k=v}}), the order of their members.
 	hashKeys []hashKeys
+	// defMarks are the block parts being rendered that define inline
+	// partials, innermost last.
+	defMarks []defMark
 	// rootCache holds the members of the data looked up so far, by the
 	// slots of expr.rootSlot, when the data is a parsed document;
 	// rootDone has a bit for each slot filled.
@@ -91,15 +104,25 @@ func (s *state) pop() { s.n-- }
 func (s *state) upFrame(up int) int {
 	i := s.n - 1
 	for range up {
-		for s.t.sameLevels && i > 0 && !s.frame(i).level && sameContext(s.frame(i).v, s.frame(i-1).v) {
-			i--
+		for s.t.sameLevels && i > 0 && !s.frame(i).level && sameContext(s.frame(i).v, s.frame(s.below(i)).v) {
+			i = s.below(i)
 		}
-		i--
+		i = s.below(i)
 		for i > 0 && s.frame(i).v == any(nullContext) && !s.frame(i).level {
-			i--
+			i = s.below(i)
 		}
 	}
 	return i
+}
+
+// below returns the index of the frame ../ goes to from frame i.
+func (s *state) below(i int) int {
+	if i > 0 {
+		if b := s.frame(i).below; b != 0 {
+			return int(b) - 1
+		}
+	}
+	return i - 1
 }
 
 // sameContext reports whether handlebars.js finds contexts a and b equal
@@ -835,6 +858,25 @@ func selects(b blockKind, v any, found bool) bool {
 
 // block renders a section or block helper.
 func (s *state) block(dst []byte, n *node) ([]byte, error) {
+	if n.bodyEnv == 0 && n.altEnv == 0 {
+		return s.blockParts(dst, n)
+	}
+	// Its parts define inline partials: where ../ goes inside them.
+	at := defMark{frame: int32(s.n - 1), floor: int32(s.floor)}
+	k := len(s.defMarks)
+	for _, env := range [2]int32{n.bodyEnv, n.altEnv} {
+		if env != 0 {
+			at.env = env
+			s.defMarks = append(s.defMarks, at)
+		}
+	}
+	dst, err := s.blockParts(dst, n)
+	s.defMarks = s.defMarks[:k]
+	return dst, err
+}
+
+// blockParts renders a block.
+func (s *state) blockParts(dst []byte, n *node) ([]byte, error) {
 	if n.block == bPartial {
 		return s.partialBlock(dst, n)
 	}
@@ -1063,6 +1105,10 @@ func (s *state) partialBlock(dst []byte, n *node) ([]byte, error) {
 // around its block tag.
 func (s *state) enterFloor(n *node) int {
 	floor := s.floor
+	if n.defEnv != 0 {
+		s.enterDef(n.defEnv)
+		return floor
+	}
 	switch {
 	case n.unfloor:
 		if k := len(s.blockFloors); k > 0 {
@@ -1080,8 +1126,31 @@ func (s *state) enterFloor(n *node) int {
 	return floor
 }
 
+// enterDef starts an inline partial written in the block part whose scope
+// is env: its context, the current one, is pushed again with ../ going to
+// the context of that block's tag, and the floor there is restored, as
+// handlebars.js gives the partial the contexts around that block wherever
+// it is included.
+func (s *state) enterDef(env int32) {
+	cur := s.frame(s.n - 1)
+	f := ctxFrame{v: cur.v, undef: cur.undef, level: cur.level}
+	for i := len(s.defMarks) - 1; i >= 0; i-- {
+		if m := s.defMarks[i]; m.env == env {
+			f.below = m.frame + 1
+			s.floor = int(m.floor)
+			break
+		}
+	}
+	s.push(f)
+}
+
 // leaveFloor undoes enterFloor.
 func (s *state) leaveFloor(n *node, floor int) {
+	if n.defEnv != 0 {
+		s.pop()
+		s.floor = floor
+		return
+	}
 	switch {
 	case n.unfloor:
 		// The content's own floor, which enterFloor set and took.

@@ -74,6 +74,14 @@ type node struct {
 	// ({{> @partial-block}}, or the nFloors around it), where ../ reaches
 	// the contexts around the block tag again.
 	blockCall, unfloor bool
+	// defEnv is, on the inclusion of an inline partial written in a
+	// block part (nPartial, the nBlock of a partial with a context, or
+	// the nFloors around an inlined one), the id of that part's scope:
+	// ../ inside it goes from its context to the context of that block's
+	// tag, as in handlebars.js, wherever it is included. bodyEnv and
+	// altEnv are, on an nBlock, the scopes of its parts that define
+	// inline partials.
+	defEnv, bodyEnv, altEnv int32
 	// trueKeeps marks a section whose context stays the current one when
 	// its value is true, as in Handlebars.
 	trueKeeps bool
@@ -396,8 +404,12 @@ func (p *parser) parseTokens(src *source, toks []token) ([]node, error) {
 			if err := push(&openFrame{n: n, inverse: t.kind == tokInverted && n.block != bInverted, params: n.params != 0, env: p.env}, t.pos); err != nil {
 				return nil, err
 			}
+			outer := p.env
 			if p.env, err = p.scope(p.env, src, toks, i+1); err != nil {
 				return nil, err
+			}
+			if p.env != outer {
+				n.bodyEnv = int32(p.env.id)
 			}
 		case tokElse:
 			if len(stack) == 0 {
@@ -421,11 +433,18 @@ func (p *parser) parseTokens(src *source, toks []token) ([]node, error) {
 				p.params = p.params[:len(p.params)-1]
 				f.params = false
 			}
-			if t.text != "" {
+			partEnv := int32(0)
+			if p.env != f.env {
+				partEnv = int32(p.env.id)
+			}
+			if t.text == "" {
+				f.n.altEnv = partEnv
+			} else {
 				n, err := p.openBlock(src, token{kind: tokSection, text: t.text, pos: t.pos})
 				if err != nil {
 					return nil, err
 				}
+				n.bodyEnv = partEnv
 				if err := push(&openFrame{n: n, chained: true, env: p.env}, t.pos); err != nil {
 					return nil, err
 				}
@@ -657,6 +676,9 @@ func (p *parser) addPartial(src *source, t token, add func(node), blk *tokDef) e
 		}
 		n.isolate = p.isolates(name, blk)
 		n.blockCall = blk != nil && p.cfg.dialect == Handlebars
+		if d := p.env.lookup(name); d != nil && blk == nil && p.cfg.dialect == Handlebars && !d.env.root && d.env.block == nil {
+			n.defEnv = int32(d.env.id)
+		}
 		for i := range n.body {
 			// A name given by a value is that of the context around.
 			n.body[i].nameOutside = n.body[i].dyn != nil
@@ -702,6 +724,9 @@ func (p *parser) addPartial(src *source, t token, add func(node), blk *tokDef) e
 		}
 		hb := p.cfg.dialect == Handlebars
 		floor := node{isolate: !inContextBlock && p.isolates(name, blk), blockCall: !inContextBlock && hb && blk != nil && def != blk, unfloor: hb && name == "@partial-block"}
+		if hb && blk == nil && !inContextBlock && name != "@partial-block" && !def.env.root && def.env.block == nil {
+			floor.defEnv = int32(def.env.id)
+		}
 		return p.addTokDef(src, t, name, def, denv, add, floor)
 	}
 	saved := p.env
@@ -756,8 +781,7 @@ func (p *parser) inlineBetweenFloors(src *source, t token, floor node, inline fu
 // content of a partial block keeps the contexts around its block tag,
 // where it is written, and so does the content that stands in for a
 // missing partial. handlebars.js gives an inline partial written in a
-// block the contexts around that block, which Outhook does where the
-// partial is included in the block itself.
+// block the contexts around that block's tag (see node.defEnv).
 func (p *parser) isolates(name string, blk *tokDef) bool {
 	if p.cfg.dialect != Handlebars || name == "@partial-block" {
 		return false
@@ -872,7 +896,7 @@ func (p *parser) addTokDef(src *source, t token, name string, def *tokDef, env *
 				return outer()
 			}
 		}
-		if !floor.isolate && !floor.unfloor && !floor.blockCall {
+		if !floor.isolate && !floor.unfloor && !floor.blockCall && floor.defEnv == 0 {
 			return inline()
 		}
 		return p.inlineBetweenFloors(src, t, floor, inline, add)
