@@ -1407,6 +1407,13 @@ func (ep *exprParser) litName(l *expr) *expr {
 	default:
 		key = l.text // null, undefined
 	}
+	if key == "" {
+		// The empty name is the context itself, as for {{[]}}.
+		e, _ := parsePath(".")
+		e.pos, e.text, e.escaped, e.lit = l.pos, l.text, l.escaped, l.lit
+		ep.p.currentOnly(e)
+		return e
+	}
 	idx := arrayIndex(key)
 	// An escaped literal keeps its mark, and its text for messages: the
 	// JSON analysis checks where it stands.
@@ -1578,6 +1585,11 @@ func parsePath(t string) (*expr, string) {
 				return nil, "path " + strconv.Quote(e.text) + " ends with a separator"
 			}
 		}
+	}
+	if !e.root && len(e.segs) > 0 && e.segs[0].key == "" {
+		// handlebars.js reads a path whose first name is empty ({{[]}},
+		// {{../[].x}}) as the context itself, the names after it unread.
+		e.segs, e.local, e.byName, e.length = nil, true, false, false
 	}
 	if cap(e.segs) > len(e.segs) {
 		e.segs = slices.Clone(e.segs) // the appends' spare room, held as long as the template
