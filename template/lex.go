@@ -273,6 +273,7 @@ func lex(src *source, left, right string, braces bool, literal literalKinds) ([]
 				b.swap = swappedBlock(src, start, end, pos, lastEnd)
 			}
 			if w := b.swap; w != nil {
+				trimRight = w.trims[0]
 				textEnd, next = start, end
 				if w.openSA {
 					textEnd = start - len(s[pos:start]) + len(strings.TrimRight(s[pos:start], " \t"))
@@ -287,6 +288,7 @@ func lex(src *source, left, right string, braces bool, literal literalKinds) ([]
 			b.elses++
 			switch {
 			case b.elses == 1 && b.swap != nil:
+				trimLeft, trimRight = b.swap.trims[1], b.swap.trims[2]
 				textEnd, next = start, end
 				if b.swap.closeSA {
 					textEnd = start - len(s[pos:start]) + len(strings.TrimRight(s[pos:start], " \t"))
@@ -304,6 +306,7 @@ func lex(src *source, left, right string, braces bool, literal literalKinds) ([]
 			b := blocks[len(blocks)-1]
 			blocks = blocks[:len(blocks)-1]
 			if w := b.swap; w != nil {
+				trimLeft = w.trims[3]
 				textEnd, next = start, end
 				if w.elseSA {
 					textEnd = start - len(s[pos:start]) + len(strings.TrimRight(s[pos:start], " \t"))
@@ -413,8 +416,16 @@ type lexBlock struct {
 // judged by the text of the other part: the open tag by the start of B
 // (and then strips that start, not A's), the else by the end of B and the
 // start of A, the close by the end of A.
+//
+// The ~ of those tags are swapped as well: handlebars.js strips for the
+// open tag's right ~ the start of B, for the else's left one the end of
+// B, for its right one the start of A, and for the close's left one the
+// end of A. trims holds, for each tag, the ~ that act on the text next to
+// it once the parts are in place: the open tag's right, the else tag's
+// left and right, and the close tag's left.
 type swapped struct {
 	openSA, elseSA, closeSA bool
+	trims                   [4]bool
 }
 
 // swappedBlock reads ahead the inverted block whose open tag is
@@ -428,6 +439,8 @@ func swappedBlock(src *source, start, end, pos, lastEnd int) *swapped {
 	elseAt := -1   // the else part: where its tag ends
 	var aStart, aEnd, bStart string
 	first := true
+	openRight := s[end-3] == '~'
+	var elseLeft, elseRight bool
 	for i := end; ; {
 		j := strings.Index(s[i:], "{{")
 		if j < 0 {
@@ -491,16 +504,21 @@ func swappedBlock(src *source, start, end, pos, lastEnd int) *swapped {
 			lineStart := strings.LastIndexByte(s[:start], '\n') + 1
 			prevBlank := lastEnd <= lineStart && lineStart >= pos && isBlank(s[lineStart:start])
 			after := blankLineEnd(s, tagEnd)
+			closeLeft := s[t+2] == '~'
 			return &swapped{
 				openSA:  prevBlank && startsLine(bStart),
 				elseSA:  endsLine(s[prevEnd:t]) && startsLine(aStart),
 				closeSA: endsLine(aEnd) && (after != tagEnd || after == len(s)),
+				// Each tag's ~ on its side of A or B, from the tag that
+				// handlebars.js applies there.
+				trims: [4]bool{elseRight, closeLeft, openRight, elseLeft},
 			}
 		case depth == 0 && elseAt < 0 && (word == "^" || word == "else" || strings.HasPrefix(word, "else ")):
 			if word != "^" && word != "else" {
 				return nil // a chain: left to the rules of chains
 			}
 			aEnd, elseAt = s[prevEnd:t], tagEnd
+			elseLeft, elseRight = s[t+2] == '~', s[tagEnd-3] == '~'
 		}
 		prevEnd, i = tagEnd, tagEnd
 	}
