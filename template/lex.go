@@ -254,6 +254,7 @@ func lex(src *source, left, right string, braces bool, literal literalKinds) ([]
 		// Text before the tag, then the tag; a standalone tag takes its line.
 		textEnd, next := start, end
 		var endsFirst *lexBlock // the block whose first else part ends here
+		var endsPart *lexBlock  // the chain whose part ends here
 		if kind.standalone() {
 			textEnd, next, tok.indent = standalone(s, start, end, pos, lastEnd)
 			if trimNext && !trimOpens && strings.TrimLeft(s[pos:start], " \t\r\n") == "" {
@@ -302,8 +303,14 @@ func lex(src *source, left, right string, braces bool, literal literalKinds) ([]
 				b.firstWS = endsLine(s[lastEnd:start])
 				endsFirst = b
 			}
+			if b.chained {
+				endsPart = b
+				if b.elses >= 2 && text != "" && trimLeft {
+					b.chainTrims = append(b.chainTrims, b.elses)
+				}
+			}
 		case kind == tokClose && len(blocks) > 0:
-			b := blocks[len(blocks)-1]
+			b := &blocks[len(blocks)-1] // valid until the next block opens
 			blocks = blocks[:len(blocks)-1]
 			if w := b.swap; w != nil {
 				trimLeft = w.trims[3]
@@ -319,6 +326,17 @@ func lex(src *source, left, right string, braces bool, literal literalKinds) ([]
 				// The part after the first else is the last: it ends here.
 				b.firstWS, b.firstText = endsLine(s[lastEnd:start]), -1
 			}
+			if b.chained {
+				endsPart = b
+				if trimLeft && b.elses >= 3 {
+					// The last part is not the one the ~ strips (see
+					// chainTrimmed).
+					trimLeft = false
+					b.closeTrims = true
+				} else if trimLeft {
+					b.closeTrims = true
+				}
+			}
 			if b.chained && left == "{{" {
 				// handlebars.js takes the close tag of an {{else if}} chain
 				// as standalone when the part after the first else ends a
@@ -327,15 +345,6 @@ func lex(src *source, left, right string, braces bool, literal literalKinds) ([]
 				textEnd, next = start, end
 				if b.firstWS {
 					next = blankLineEnd(s, end)
-				}
-				if trimLeft && b.firstText >= 0 {
-					// A ~ before the close trims that part's end too, as
-					// handlebars.js does when it looks for the chain's last
-					// part.
-					t := &toks[b.firstText]
-					if t.text = strings.TrimRight(t.text, " \t\r\n"); t.text == "" {
-						toks = slices.Delete(toks, b.firstText, b.firstText+1)
-					}
 				}
 			}
 		}
@@ -351,6 +360,16 @@ func lex(src *source, left, right string, braces bool, literal literalKinds) ([]
 			}
 		}
 		addText(pos, textEnd)
+		if endsPart != nil {
+			k := len(toks) - 1
+			if k < 0 || toks[k].kind != tokText || toks[k].pos < lastEnd {
+				k = -1
+			}
+			endsPart.parts = append(endsPart.parts, k)
+			if kind == tokClose {
+				toks = endsPart.chainTrimmed(toks)
+			}
+		}
 		if endsFirst != nil {
 			// The text since the tag before, which escaped text may have
 			// split in two.
@@ -407,7 +426,48 @@ type lexBlock struct {
 	// firstText is the index in the tokens of the text that ends that
 	// part, or -1.
 	firstText int
-	swap      *swapped
+	// parts holds, in a chain, the index in the tokens of the text that
+	// ends each part (the one before the first else tag first), or -1;
+	// chainTrims the else tags (by number, from 1) of an {{else x}} with
+	// a ~ on its left past the first, and closeTrims a ~ on the left of
+	// the close.
+	parts      []int
+	chainTrims []int
+	closeTrims bool
+	swap       *swapped
+}
+
+// chainTrimmed strips, once a chain {{#x}}P0{{else if a}}P1…{{/x}} is
+// closed, the ends of the parts that handlebars.js strips for a ~ on the
+// left of its close tag or of an {{else y}} past the first: it looks for
+// the last part of each block of the chain through the program of the
+// block after it, so the close's ~ strips the ends of P1 and P2 (of the
+// last part only when it is one of them), and the ~ of the i-th else tag
+// (i ≥ 2) the end of the part after the next else tag, or of its own
+// when there is none.
+func (b *lexBlock) chainTrimmed(toks []token) []token {
+	m := len(b.parts) - 1 // the last part
+	var strip []int
+	if b.closeTrims {
+		for i := 1; i <= min(2, m); i++ {
+			strip = append(strip, b.parts[i])
+		}
+	}
+	for _, i := range b.chainTrims {
+		strip = append(strip, b.parts[min(i+1, m)])
+	}
+	slices.Sort(strip)
+	strip = slices.Compact(strip)
+	for k := len(strip) - 1; k >= 0; k-- {
+		j := strip[k]
+		if j < 0 {
+			continue
+		}
+		if toks[j].text = strings.TrimRight(toks[j].text, " \t\r\n"); toks[j].text == "" {
+			toks = slices.Delete(toks, j, j+1)
+		}
+	}
+	return toks
 }
 
 // swapped tells which tags of an inverted block with an else part,
