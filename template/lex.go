@@ -305,9 +305,6 @@ func lex(src *source, left, right string, braces bool, literal literalKinds) ([]
 			}
 			if b.chained {
 				endsPart = b
-				if b.elses >= 2 && text != "" && trimLeft {
-					b.chainTrims = append(b.chainTrims, b.elses)
-				}
 			}
 		case kind == tokClose && len(blocks) > 0:
 			b := &blocks[len(blocks)-1] // valid until the next block opens
@@ -328,13 +325,11 @@ func lex(src *source, left, right string, braces bool, literal literalKinds) ([]
 			}
 			if b.chained {
 				endsPart = b
-				if trimLeft && b.elses >= 3 {
-					// The last part is not the one the ~ strips (see
-					// chainTrimmed).
+				b.closeTrims = trimLeft
+				if b.elses >= 3 {
+					// The last part is not one the ~ strips (see
+					// chainPartEnds).
 					trimLeft = false
-					b.closeTrims = true
-				} else if trimLeft {
-					b.closeTrims = true
 				}
 			}
 			if b.chained && left == "{{" {
@@ -361,21 +356,14 @@ func lex(src *source, left, right string, braces bool, literal literalKinds) ([]
 		}
 		addText(pos, textEnd)
 		if endsPart != nil {
-			k := len(toks) - 1
-			if k < 0 || toks[k].kind != tokText || toks[k].pos < lastEnd {
-				k = -1
-			}
-			endsPart.parts = append(endsPart.parts, k)
-			if kind == tokClose {
-				toks = endsPart.chainTrimmed(toks)
-			}
+			toks = endsPart.chainPartEnds(toks, lastEnd, kind == tokClose, kind == tokElse && text != "" && trimLeft)
 		}
 		if endsFirst != nil {
 			// The text since the tag before, which escaped text may have
 			// split in two.
 			endsFirst.firstText = -1
 			if k := len(toks) - 1; k >= 0 && toks[k].kind == tokText && toks[k].pos >= lastEnd {
-				endsFirst.firstText = k
+				endsFirst.firstText = int32(k)
 			}
 		}
 		if kind == tokDelim {
@@ -420,52 +408,62 @@ func link(toks []token) {
 // lexBlock is a block open in lex, for the whitespace rules that
 // handlebars.js applies to the tags of a block as a whole.
 type lexBlock struct {
-	elses   int  // else tags so far
-	chained bool // the first is {{else if x}} (or another helper)
-	firstWS bool // the part after it ends with a line break and blanks
-	// firstText is the index in the tokens of the text that ends that
-	// part, or -1.
-	firstText int
-	// parts holds, in a chain, the index in the tokens of the text that
-	// ends each part (the one before the first else tag first), or -1;
-	// chainTrims the else tags (by number, from 1) of an {{else x}} with
-	// a ~ on its left past the first, and closeTrims a ~ on the left of
-	// the close.
-	parts      []int
-	chainTrims []int
+	elses int32 // else tags so far
+	// firstText is the index in the tokens of the text that ends the part
+	// after the first else tag, or -1.
+	firstText int32
+	// In a chain, secondText is 1 + the index in the tokens of the text
+	// that ends the part after the second else tag, or 0.
+	secondText int32
+	chained    bool // the first is {{else if x}} (or another helper)
+	firstWS    bool // the part after it ends with a line break and blanks
+	// closeTrims is set by a ~ on the left of a chain's close; stripNext
+	// has bit i set when the end of the part that ends at the block's
+	// i-th next tag (or at its close) is to be stripped, for the ~ on the
+	// left of an {{else x}} past the first.
 	closeTrims bool
+	stripNext  uint8
 	swap       *swapped
 }
 
-// chainTrimmed strips, once a chain {{#x}}P0{{else if a}}P1…{{/x}} is
-// closed, the ends of the parts that handlebars.js strips for a ~ on the
-// left of its close tag or of an {{else y}} past the first: it looks for
-// the last part of each block of the chain through the program of the
-// block after it, so the close's ~ strips the ends of P1 and P2 (of the
-// last part only when it is one of them), and the ~ of the i-th else tag
-// (i ≥ 2) the end of the part after the next else tag, or of its own
-// when there is none.
-func (b *lexBlock) chainTrimmed(toks []token) []token {
-	m := len(b.parts) - 1 // the last part
-	var strip []int
-	if b.closeTrims {
-		for i := 1; i <= min(2, m); i++ {
-			strip = append(strip, b.parts[i])
-		}
+// chainPartEnds is called at each else and close tag of a chain
+// {{#x}}P0{{else if a}}P1{{else if b}}P2…{{/x}} once the text before the
+// tag, which ends a part, is added to toks. It strips the ends of the
+// parts that handlebars.js strips, which looks for the last part of each
+// block of the chain through the program of the block after it: for a ~
+// on the left of the close, the ends of P1 and P2 (of the last part only
+// when it is one of them, which the ~ strips anyway); for one on the left
+// of an {{else y}} past the first (elseTrim), the end of the part after
+// it, or of its own when no else tag follows. closing marks the close tag.
+func (b *lexBlock) chainPartEnds(toks []token, lastEnd int, closing, elseTrim bool) []token {
+	k := len(toks) - 1 // the text that ends the part, if any
+	if k < 0 || toks[k].kind != tokText || toks[k].pos < lastEnd {
+		k = -1
 	}
-	for _, i := range b.chainTrims {
-		strip = append(strip, b.parts[min(i+1, m)])
+	if !closing && b.elses == 3 {
+		b.secondText = int32(k + 1)
 	}
-	slices.Sort(strip)
-	strip = slices.Compact(strip)
-	for k := len(strip) - 1; k >= 0; k-- {
-		j := strip[k]
+	strip := func(j int) {
 		if j < 0 {
-			continue
+			return
 		}
 		if toks[j].text = strings.TrimRight(toks[j].text, " \t\r\n"); toks[j].text == "" {
 			toks = slices.Delete(toks, j, j+1)
 		}
+	}
+	if b.stripNext&1 != 0 || closing && b.stripNext != 0 {
+		strip(k)
+	}
+	b.stripNext >>= 1
+	if closing && b.closeTrims {
+		// P2 before P1, which comes first.
+		strip(int(b.secondText) - 1)
+		if b.elses >= 2 {
+			strip(int(b.firstText))
+		}
+	}
+	if b.elses >= 2 && elseTrim {
+		b.stripNext |= 2
 	}
 	return toks
 }
