@@ -445,7 +445,7 @@ func (p *parser) parseTokens(src *source, toks []token) ([]node, error) {
 					return nil, err
 				}
 				n.bodyEnv = partEnv
-				if err := push(&openFrame{n: n, chained: true, env: p.env}, t.pos); err != nil {
+				if err := push(&openFrame{n: n, chained: true, env: f.env}, t.pos); err != nil {
 					return nil, err
 				}
 			}
