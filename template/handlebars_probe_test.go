@@ -581,7 +581,7 @@ func (g *probeGen) escapesAndTildes() string {
 		"{{~#if t~}} x {{~else~}} y {{~/if~}}", "{{~#each items~}} {{this}} {{~/each~}}", "{{~{name}~}}", "{{~&name~}}",
 		"{{~! c ~}}", "{{~!-- c --~}}", " {{~> p~}} ", "\n {{~> q}}\n", "{{~#> p~}} c {{~/p~}}",
 		"{{~#*inline \"i\"~}} I {{~/inline~}} {{~> i~}}", "{{~#with obj~}} {{~b~}} {{~^~}} {{~/with~}}", "{{~^t~}} a {{~/t~}}",
-		" {{~{{raw}}~}} x {{{{/raw}}}} ", "a {{~else~}} b")
+		" {{~{{raw}}~}} x {{{{/raw}}}} ", "{{#if f}}a {{~else~}} b{{/if}}")
 }
 
 // breakTemplate makes a template that is probably not valid Handlebars.
