@@ -183,6 +183,14 @@
 //     by the end of A; and a partial whose indentation the ~ of the tag
 //     before it removed (a value, partial, comment or close tag, not an
 //     open or else tag) indents nothing;
+//   - so does ~ where handlebars.js strips by the block as a whole: in
+//     {{^x}}A{{else}}B{{/x}} the open tag's right ~ strips the start of
+//     B, the else's left ~ the end of B and its right ~ the start of A,
+//     and the close's left ~ the end of A; a ~ on the left of the close
+//     of an {{else if}} chain strips the ends of the parts after its
+//     first and second else tags, not of a later last part, and one on
+//     the left of a later {{else y}} also strips the end of the part
+//     after the next else tag (or of its own, the last);
 //   - a partial tag alone on its line writes its indentation at the start
 //     of every line the partial outputs, those that values write included;
 //   - {{^if x}}, {{^each xs}} and the like swap the two parts of the
