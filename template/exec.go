@@ -32,11 +32,11 @@ type ctxFrame struct {
 	below int32
 }
 
-// defMark is a block part being rendered that defines inline partials:
-// the id of its scope, and the frame and floor at its block's tag, where
-// ../ inside those partials goes from their context.
+// defMark is a block being rendered whose parts define inline partials:
+// the mark of their scopes (node.scope), and the frame and floor at its
+// tag, where ../ inside those partials goes from their context.
 type defMark struct {
-	env, frame, floor int32
+	scope, frame, floor int32
 }
 
 // state is what one execution needs. It lives on the caller's stack, so
@@ -858,20 +858,13 @@ func selects(b blockKind, v any, found bool) bool {
 
 // block renders a section or block helper.
 func (s *state) block(dst []byte, n *node) ([]byte, error) {
-	if n.bodyEnv == 0 && n.altEnv == 0 {
+	if n.scope == 0 || n.block == bPartial {
 		return s.blockParts(dst, n)
 	}
 	// Its parts define inline partials: where ../ goes inside them.
-	at := defMark{frame: int32(s.n - 1), floor: int32(s.floor)}
-	k := len(s.defMarks)
-	for _, env := range [2]int32{n.bodyEnv, n.altEnv} {
-		if env != 0 {
-			at.env = env
-			s.defMarks = append(s.defMarks, at)
-		}
-	}
+	s.defMarks = append(s.defMarks, defMark{scope: n.scope, frame: int32(s.n - 1), floor: int32(s.floor)})
 	dst, err := s.blockParts(dst, n)
-	s.defMarks = s.defMarks[:k]
+	s.defMarks = s.defMarks[:len(s.defMarks)-1]
 	return dst, err
 }
 
@@ -1105,8 +1098,8 @@ func (s *state) partialBlock(dst []byte, n *node) ([]byte, error) {
 // around its block tag.
 func (s *state) enterFloor(n *node) int {
 	floor := s.floor
-	if n.defEnv != 0 {
-		s.enterDef(n.defEnv)
+	if n.scope != 0 {
+		s.enterDef(n.scope)
 		return floor
 	}
 	switch {
@@ -1126,16 +1119,16 @@ func (s *state) enterFloor(n *node) int {
 	return floor
 }
 
-// enterDef starts an inline partial written in the block part whose scope
-// is env: its context, the current one, is pushed again with ../ going to
+// enterDef starts an inline partial written in a part of the block marked
+// scope: its context, the current one, is pushed again with ../ going to
 // the context of that block's tag, and the floor there is restored, as
 // handlebars.js gives the partial the contexts around that block wherever
 // it is included.
-func (s *state) enterDef(env int32) {
+func (s *state) enterDef(scope int32) {
 	cur := s.frame(s.n - 1)
 	f := ctxFrame{v: cur.v, undef: cur.undef, level: cur.level}
 	for i := len(s.defMarks) - 1; i >= 0; i-- {
-		if m := s.defMarks[i]; m.env == env {
+		if m := s.defMarks[i]; m.scope == scope {
 			f.below = m.frame + 1
 			s.floor = int(m.floor)
 			break
@@ -1146,7 +1139,7 @@ func (s *state) enterDef(env int32) {
 
 // leaveFloor undoes enterFloor.
 func (s *state) leaveFloor(n *node, floor int) {
-	if n.defEnv != 0 {
+	if n.scope != 0 {
 		s.pop()
 		s.floor = floor
 		return

@@ -74,14 +74,14 @@ type node struct {
 	// ({{> @partial-block}}, or the nFloors around it), where ../ reaches
 	// the contexts around the block tag again.
 	blockCall, unfloor bool
-	// defEnv is, on the inclusion of an inline partial written in a
-	// block part (nPartial, the nBlock of a partial with a context, or
-	// the nFloors around an inlined one), the id of that part's scope:
-	// ../ inside it goes from its context to the context of that block's
-	// tag, as in handlebars.js, wherever it is included. bodyEnv and
-	// altEnv are, on an nBlock, the scopes of its parts that define
-	// inline partials.
-	defEnv, bodyEnv, altEnv int32
+	// scope is, on a block other than a partial's, the mark of the
+	// scopes of its parts that define inline partials; on the inclusion
+	// of an inline partial written in a block part (nPartial, the nBlock
+	// of a partial with a context, or the nFloors around an inlined one),
+	// the mark of that part's scope: ../ inside it goes from its context
+	// to the context of that block's tag, as in handlebars.js, wherever
+	// it is included (see partialEnv.mark). 0 is none.
+	scope int32
 	// trueKeeps marks a section whose context stays the current one when
 	// its value is true, as in Handlebars.
 	trueKeeps bool
@@ -218,6 +218,9 @@ type partialEnv struct {
 	inline map[string]*tokDef
 	block  *tokDef
 	root   bool // the scope of a template's or partial's text outside every block
+	// mark identifies, for the scope of a block's part, the block while it
+	// is rendered (node.scope), or is 0.
+	mark int32
 }
 
 // tokDef is a partial written in the template, as its tokens: the body of
@@ -409,7 +412,8 @@ func (p *parser) parseTokens(src *source, toks []token) ([]node, error) {
 				return nil, err
 			}
 			if p.env != outer {
-				n.bodyEnv = int32(p.env.id)
+				p.env.mark = int32(p.env.id)
+				n.scope = p.env.mark
 			}
 		case tokElse:
 			if len(stack) == 0 {
@@ -433,18 +437,24 @@ func (p *parser) parseTokens(src *source, toks []token) ([]node, error) {
 				p.params = p.params[:len(p.params)-1]
 				f.params = false
 			}
-			partEnv := int32(0)
-			if p.env != f.env {
-				partEnv = int32(p.env.id)
-			}
+			newScope := p.env != f.env
 			if t.text == "" {
-				f.n.altEnv = partEnv
+				if newScope {
+					// One mark for both parts, which never run at once.
+					if f.n.scope == 0 {
+						f.n.scope = int32(p.env.id)
+					}
+					p.env.mark = f.n.scope
+				}
 			} else {
 				n, err := p.openBlock(src, token{kind: tokSection, text: t.text, pos: t.pos})
 				if err != nil {
 					return nil, err
 				}
-				n.bodyEnv = partEnv
+				if newScope {
+					p.env.mark = int32(p.env.id)
+					n.scope = p.env.mark
+				}
 				if err := push(&openFrame{n: n, chained: true, env: f.env}, t.pos); err != nil {
 					return nil, err
 				}
@@ -676,8 +686,8 @@ func (p *parser) addPartial(src *source, t token, add func(node), blk *tokDef) e
 		}
 		n.isolate = p.isolates(name, blk)
 		n.blockCall = blk != nil && p.cfg.dialect == Handlebars
-		if d := p.env.lookup(name); d != nil && blk == nil && p.cfg.dialect == Handlebars && !d.env.root && d.env.block == nil {
-			n.defEnv = int32(d.env.id)
+		if d := p.env.lookup(name); d != nil && blk == nil && p.cfg.dialect == Handlebars {
+			n.scope = d.env.mark
 		}
 		for i := range n.body {
 			// A name given by a value is that of the context around.
@@ -724,8 +734,8 @@ func (p *parser) addPartial(src *source, t token, add func(node), blk *tokDef) e
 		}
 		hb := p.cfg.dialect == Handlebars
 		floor := node{isolate: !inContextBlock && p.isolates(name, blk), blockCall: !inContextBlock && hb && blk != nil && def != blk, unfloor: hb && name == "@partial-block"}
-		if hb && blk == nil && !inContextBlock && name != "@partial-block" && !def.env.root && def.env.block == nil {
-			floor.defEnv = int32(def.env.id)
+		if hb && blk == nil && !inContextBlock && name != "@partial-block" {
+			floor.scope = def.env.mark
 		}
 		return p.addTokDef(src, t, name, def, denv, add, floor)
 	}
@@ -781,7 +791,7 @@ func (p *parser) inlineBetweenFloors(src *source, t token, floor node, inline fu
 // content of a partial block keeps the contexts around its block tag,
 // where it is written, and so does the content that stands in for a
 // missing partial. handlebars.js gives an inline partial written in a
-// block the contexts around that block's tag (see node.defEnv).
+// block the contexts around that block's tag (see node.scope).
 func (p *parser) isolates(name string, blk *tokDef) bool {
 	if p.cfg.dialect != Handlebars || name == "@partial-block" {
 		return false
@@ -896,7 +906,7 @@ func (p *parser) addTokDef(src *source, t token, name string, def *tokDef, env *
 				return outer()
 			}
 		}
-		if !floor.isolate && !floor.unfloor && !floor.blockCall && floor.defEnv == 0 {
+		if !floor.isolate && !floor.unfloor && !floor.blockCall && floor.scope == 0 {
 			return inline()
 		}
 		return p.inlineBetweenFloors(src, t, floor, inline, add)
