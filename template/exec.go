@@ -61,7 +61,7 @@ type state struct {
 	// hashKeys holds, for the hash contexts of the partials being
 	// rendered ({{> p x k=v}}), the order of their members.
 	hashKeys []hashKeys
-	// defMarks are the block parts being rendered that define inline
+	// defMarks are the blocks being rendered whose parts define inline
 	// partials, innermost last.
 	defMarks []defMark
 	// rootCache holds the members of the data looked up so far, by the
