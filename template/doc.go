@@ -243,7 +243,9 @@
 //     omitted) and the hash arguments as extra members (a hash argument
 //     whose value is undefined is left out; over an array or a string,
 //     its elements or UTF-16 units are members under their indexes, as
-//     handlebars.js copies them); inside p, a partial called
+//     handlebars.js copies them; the hash's new members come last, from
+//     the last written to the first, as handlebars.js builds the hash);
+//     inside p, a partial called
 //     as a block, or an inline partial written outside every block, ../
 //     does not reach the contexts around the tag, while @root and loop
 //     data such as @index do (an inline partial written in a block

@@ -1063,12 +1063,19 @@ func (s *state) partialBlock(dst []byte, n *node) ([]byte, error) {
 				k, _ := doc.Member(j)
 				keys = append(keys, k)
 			}
+		} else if hk := s.keysOf(v); hk != nil {
+			// The hash context of a partial around: in its own order.
+			keys = append(keys, hk...)
 		} else if jsondoc.KindOf(v) == jsondoc.Object {
 			for _, f := range appendMembers(nil, v, jsondoc.Len(v)) {
 				keys = append(keys, f.key)
 			}
 		}
-		for _, h := range n.hash {
+		// handlebars.js builds the hash from its last argument to its
+		// first, which sets the order of the new members (and makes the
+		// first of a name given twice win).
+		for i := len(n.hash) - 1; i >= 0; i-- {
+			h := &n.hash[i]
 			hv, _, err := s.eval(n, h.val, false)
 			if err != nil {
 				return dst, err

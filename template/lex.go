@@ -527,11 +527,14 @@ func swappedBlock(src *source, start, end, pos, lastEnd int) *swapped {
 			}
 			tagEnd = t + k + 4
 		case strings.HasPrefix(s[t:], "{{{"), strings.HasPrefix(s[t:], "{{~{"):
-			k := strings.Index(s[t:], "}}}")
+			k, n := strings.Index(s[t:], "}}}"), 3
+			if k2 := strings.Index(s[t:], "}~}}"); k2 >= 0 && (k < 0 || k2 < k) {
+				k, n = k2, 4 // a ~ before the close
+			}
 			if k < 0 {
 				return nil
 			}
-			tagEnd = t + k + 3
+			tagEnd = t + k + n
 		default:
 			k := strings.Index(s[t+2:], "}}")
 			if k < 0 {
