@@ -127,6 +127,7 @@ var probePartials = map[string]string{
 	"q":   "line {{n}}\n{{name}}\n",
 	"up":  "[{{../n}}|{{a}}|{{#if true}}{{this}}{{/if}}]",
 	"lay": "({{../n}}|{{a}}{{> @partial-block}})",
+	"hk":  "{{#each this}}{{@key}};{{/each}}",
 }
 
 func probeCases(seed uint64, n int) []hbCase {
@@ -148,7 +149,7 @@ func probeCases(seed uint64, n int) []hbCase {
 		}
 		if g.json {
 			c.Template = `{"v": "{{!plain}}` + src + `"}`
-			c.Partials = map[string]string{"p": probePartials["p"], "up": probePartials["up"], "lay": probePartials["lay"]}
+			c.Partials = map[string]string{"p": probePartials["p"], "up": probePartials["up"], "lay": probePartials["lay"], "hk": probePartials["hk"]}
 		}
 		cases = append(cases, c)
 	}
@@ -245,6 +246,10 @@ func (g *probeGen) node() string {
 		saved := g.params
 		g.params = nil
 		defer func() { g.params = saved }()
+		if g.r.IntN(4) == 0 {
+			// A hash context, whose members handlebars.js orders.
+			return "{{> hk " + g.pick("obj", "items", "name", "numk", "n", "") + g.pick(" z=1 y=2", " b=1 a=2 c=3", " a=0", " q=1 q=2") + "}}"
+		}
 		if g.json {
 			return g.pick("{{> p}}", "{{> p obj}}", "{{> p name='h'}}", "{{> up}}", "{{> up obj a=undefined}}")
 		}
