@@ -224,7 +224,10 @@
 //     -1) first, in increasing order, then the others in document order
 //     (sorted, for a Go map); {{json x}} keeps the document's order;
 //   - @../index, @../key, @../first and @../last are those of the loop
-//     around the current one; any other data variable, such as @foo, is
+//     around the current one (a partial called as a block, and the
+//     content it includes with {{> @partial-block}} or in place of a
+//     missing partial, each count as one more level that holds the loop
+//     data of its place, as handlebars.js copies the data for them); any other data variable, such as @foo, is
 //     missing (Handlebars' helpers could set it, Outhook's set none; with
 //     WithStrict it is a Parse error), and @this an empty object; a path
 //     from @root or a loop variable stops at a value JavaScript counts as

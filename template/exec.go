@@ -64,6 +64,9 @@ type state struct {
 	// defMarks are the blocks being rendered whose parts define inline
 	// partials, innermost last.
 	defMarks []defMark
+	// dataCopies holds, for each level of loop data a partial block added
+	// (see outerData), how many frames there were then, innermost last.
+	dataCopies []int32
 	// rootCache holds the members of the data looked up so far, by the
 	// slots of expr.rootSlot, when the data is a parsed document;
 	// rootDone has a bit for each slot filled.
@@ -723,7 +726,38 @@ func (s *state) loopFrame() *ctxFrame { return s.outerLoop(0) }
 // outerLoop returns the frame of the loop up levels around the innermost
 // one, for @../index and the like.
 func (s *state) outerLoop(up int) *ctxFrame {
+	if len(s.dataCopies) > 0 {
+		return s.outerData(up)
+	}
 	for i := s.n - 1; i >= 0; i-- {
+		if f := s.frame(i); f.loop {
+			if up == 0 {
+				return f
+			}
+			up--
+		}
+	}
+	return nil
+}
+
+// outerData is outerLoop where partial blocks added levels of loop data:
+// handlebars.js gives a partial called as a block, and the content it
+// includes with {{> @partial-block}}, a copy of the data around, so each
+// is one more level for @../index, holding the loop data of its place.
+func (s *state) outerData(up int) *ctxFrame {
+	d := len(s.dataCopies) - 1
+	for i := s.n - 1; i >= 0; i-- {
+		for ; d >= 0 && int(s.dataCopies[d]) > i; d-- {
+			if up == 0 {
+				for j := i; j >= 0; j-- {
+					if f := s.frame(j); f.loop {
+						return f
+					}
+				}
+				return nil
+			}
+			up--
+		}
 		if f := s.frame(i); f.loop {
 			if up == 0 {
 				return f
@@ -1109,6 +1143,12 @@ func (s *state) enterFloor(n *node) int {
 		s.enterDef(n.scope)
 		return floor
 	}
+	if n.unfloor || n.blockCall || n.standIn {
+		s.dataCopies = append(s.dataCopies, int32(s.n))
+	}
+	if n.standIn {
+		s.dataCopies = append(s.dataCopies, int32(s.n))
+	}
 	switch {
 	case n.unfloor:
 		if k := len(s.blockFloors); k > 0 {
@@ -1150,6 +1190,12 @@ func (s *state) leaveFloor(n *node, floor int) {
 		s.pop()
 		s.floor = floor
 		return
+	}
+	if n.unfloor || n.blockCall || n.standIn {
+		s.dataCopies = s.dataCopies[:len(s.dataCopies)-1]
+	}
+	if n.standIn {
+		s.dataCopies = s.dataCopies[:len(s.dataCopies)-1]
 	}
 	switch {
 	case n.unfloor:

@@ -74,6 +74,11 @@ type node struct {
 	// ({{> @partial-block}}, or the nFloors around it), where ../ reaches
 	// the contexts around the block tag again.
 	blockCall, unfloor bool
+	// standIn marks the inclusion of a partial block's content in place
+	// of its missing partial, which handlebars.js renders as a layout
+	// would include it, with two more levels of loop data (see
+	// state.outerData).
+	standIn bool
 	// scope is, on a block other than a partial's, the mark of the
 	// scopes of its parts that define inline partials; on the inclusion
 	// of an inline partial written in a block part (nPartial, the nBlock
@@ -737,6 +742,7 @@ func (p *parser) addPartial(src *source, t token, add func(node), blk *tokDef) e
 		if hb && blk == nil && !inContextBlock && name != "@partial-block" {
 			floor.scope = def.env.mark
 		}
+		floor.standIn = hb && blk != nil && def == blk
 		return p.addTokDef(src, t, name, def, denv, add, floor)
 	}
 	saved := p.env
@@ -906,7 +912,7 @@ func (p *parser) addTokDef(src *source, t token, name string, def *tokDef, env *
 				return outer()
 			}
 		}
-		if !floor.isolate && !floor.unfloor && !floor.blockCall && floor.scope == 0 {
+		if !floor.isolate && !floor.unfloor && !floor.blockCall && floor.scope == 0 && !floor.standIn {
 			return inline()
 		}
 		return p.inlineBetweenFloors(src, t, floor, inline, add)
