@@ -444,11 +444,17 @@ func (b *lexBlock) chainPartEnds(toks []token, lastEnd int, closing, elseTrim bo
 		b.secondText = int32(k + 1)
 	}
 	strip := func(j int) {
-		if j < 0 {
-			return
-		}
-		if toks[j].text = strings.TrimRight(toks[j].text, " \t\r\n"); toks[j].text == "" {
+		for j >= 0 {
+			if toks[j].text = strings.TrimRight(toks[j].text, " \t\r\n"); toks[j].text != "" {
+				return
+			}
+			at := toks[j].pos
 			toks = slices.Delete(toks, j, j+1)
+			// The text before it, when lex split one text in two (as
+			// after escaped text), ends the part too.
+			if j--; j < 0 || toks[j].kind != tokText || toks[j].pos+len(toks[j].text) != at {
+				return
+			}
 		}
 	}
 	if b.stripNext&1 != 0 || closing && b.stripNext != 0 {
