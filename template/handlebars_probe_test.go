@@ -183,7 +183,8 @@ func (g *probeGen) nodes(n int) string {
 	for range n {
 		g.lastBlock = false
 		s := g.node()
-		raw := strings.HasPrefix(s, "{{{") && !strings.HasPrefix(s, "{{{{") || strings.HasPrefix(s, "{{&") || strings.HasPrefix(s, "{{~&") || g.lastBlock
+		raw := strings.HasPrefix(s, "{{{") && !strings.HasPrefix(s, "{{{{") || strings.HasPrefix(s, "{{~{") ||
+			strings.HasPrefix(s, "{{&") || strings.HasPrefix(s, "{{~&") || g.lastBlock
 		if raw && prevRaw {
 			b.WriteString("|")
 		}
