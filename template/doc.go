@@ -183,15 +183,25 @@
 //     by the end of A; and a partial whose indentation the ~ of the tag
 //     before it removed (a value, partial, comment or close tag, not an
 //     open or else tag) indents nothing;
+//   - so does ~ where handlebars.js strips by the block as a whole: in
+//     {{^x}}A{{else}}B{{/x}} the open tag's right ~ strips the start of
+//     B, the else's left ~ the end of B and its right ~ the start of A,
+//     and the close's left ~ the end of A; a ~ on the left of the close
+//     of an {{else if}} chain strips the ends of the parts after its
+//     first and second else tags, not of a later last part, and one on
+//     the left of a later {{else y}} also strips the end of the part
+//     after the next else tag (or of its own, the last);
 //   - a partial tag alone on its line writes its indentation at the start
 //     of every line the partial outputs, those that values write included;
 //   - {{^if x}}, {{^each xs}} and the like swap the two parts of the
 //     block (only a plain {{else}} may follow them, no {{else if y}}),
 //     and {{^x}}A{{else}}B{{/x}} is the section {{#x}}B{{else}}A{{/x}};
 //     {{#if x includeZero=true}} counts 0 as true; {{log …}} renders
-//     nothing, and so does a {{#log …}} or {{^log …}} block; a
-//     {{#lookup x k}} or {{^lookup x k}} block writes the value as
-//     {{{lookup x k}}} does, whatever its parts;
+//     nothing, and so does a {{#log …}} or {{^log …}} block; a built-in
+//     helper called as a block, as {{#eq a b}}…{{/eq}} or
+//     {{^lookup x k}}…{{/lookup}}, writes its value as {{{eq a b}}}
+//     does, whatever its parts, as handlebars.js calls a helper that
+//     takes no block (for a condition, write {{#if (eq a b)}});
 //   - the parts of if, unless, and the {{else}} of each and with, have an
 //     empty object as their context where the context around is null or
 //     missing ({{this}} writes [object Object] there, and it is no level
@@ -214,9 +224,17 @@
 //     -1) first, in increasing order, then the others in document order
 //     (sorted, for a Go map); {{json x}} keeps the document's order;
 //   - @../index, @../key, @../first and @../last are those of the loop
-//     around the current one; any other data variable, such as @foo, is
+//     around the current one (a partial called as a block, and the
+//     content it includes with {{> @partial-block}} or in place of a
+//     missing partial, each count as one more level that holds the loop
+//     data of its place, as handlebars.js copies the data for them); any other data variable, such as @foo, is
 //     missing (Handlebars' helpers could set it, Outhook's set none; with
-//     WithStrict it is a Parse error), and @this an empty object;
+//     WithStrict it is a Parse error), and @this an empty object; a path
+//     from @root or a loop variable stops at a value JavaScript counts as
+//     false, which is its value, as handlebars.js joins its steps with &&
+//     (@root.zero.x is 0 where zero is 0, @index.x is 0 in the first
+//     round and missing in the others), while other paths stop at null
+//     or a missing member only;
 //   - a path may begin with any run of .., . and this (this/../x is
 //     ../x), which after a name, as in a.this or a/../b, is a Parse error;
 //   - {{#each xs as |x i|}} and {{#with x as |y|}} name the item and its
@@ -226,12 +244,16 @@
 //     these are missing there;
 //   - {{> p x k=v}} renders p with x as its context (the current one when
 //     omitted) and the hash arguments as extra members (a hash argument
-//     whose value is undefined is left out); inside p, a partial called
+//     whose value is undefined is left out; over an array or a string,
+//     its elements or UTF-16 units are members under their indexes, as
+//     handlebars.js copies them; the hash's new members come last, from
+//     the last written to the first, as handlebars.js builds the hash);
+//     inside p, a partial called
 //     as a block, or an inline partial written outside every block, ../
 //     does not reach the contexts around the tag, while @root and loop
 //     data such as @index do (an inline partial written in a block
-//     reaches the contexts around that block, from where it is included
-//     in it; the content of a partial block reaches those around its
+//     reaches the contexts around that block's tag from its own context,
+//     wherever it is included, nested blocks and partials too; the content of a partial block reaches those around its
 //     block tag; with WithDialect(Mustache) ../ reaches them all); a
 //     partial that
 //     WithPartials does not provide is a Parse error (see

@@ -27,6 +27,16 @@ type ctxFrame struct {
 	// in place of undefined is a level for ../ (level).
 	undef, level bool
 	param        int32 // the block whose parameters this frame holds, or 0
+	// below is, when not 0, 1 + the frame ../ goes to from this one
+	// (see defMark); otherwise it is the frame before.
+	below int32
+}
+
+// defMark is a block being rendered whose parts define inline partials:
+// the mark of their scopes (node.scope), and the frame and floor at its
+// tag, where ../ inside those partials goes from their context.
+type defMark struct {
+	scope, frame, floor int32
 }
 
 // state is what one execution needs. It lives on the caller's stack, so
@@ -51,6 +61,12 @@ type state struct {
 	// hashKeys holds, for the hash contexts of the partials being
 	// rendered ({{> p x k=v}}), the order of their members.
 	hashKeys []hashKeys
+	// defMarks are the blocks being rendered whose parts define inline
+	// partials, innermost last.
+	defMarks []defMark
+	// dataCopies holds, for each level of loop data a partial block added
+	// (see outerData), how many frames there were then, innermost last.
+	dataCopies []int32
 	// rootCache holds the members of the data looked up so far, by the
 	// slots of expr.rootSlot, when the data is a parsed document;
 	// rootDone has a bit for each slot filled.
@@ -91,15 +107,25 @@ func (s *state) pop() { s.n-- }
 func (s *state) upFrame(up int) int {
 	i := s.n - 1
 	for range up {
-		for s.t.sameLevels && i > 0 && !s.frame(i).level && sameContext(s.frame(i).v, s.frame(i-1).v) {
-			i--
+		for s.t.sameLevels && i > 0 && !s.frame(i).level && sameContext(s.frame(i).v, s.frame(s.below(i)).v) {
+			i = s.below(i)
 		}
-		i--
+		i = s.below(i)
 		for i > 0 && s.frame(i).v == any(nullContext) && !s.frame(i).level {
-			i--
+			i = s.below(i)
 		}
 	}
 	return i
+}
+
+// below returns the index of the frame ../ goes to from frame i.
+func (s *state) below(i int) int {
+	if i > 0 {
+		if b := s.frame(i).below; b != 0 {
+			return int(b) - 1
+		}
+	}
+	return i - 1
 }
 
 // sameContext reports whether handlebars.js finds contexts a and b equal
@@ -455,7 +481,13 @@ func (s *state) lookupAny(e *expr) (any, bool) {
 	segs := e.segs
 	switch {
 	case e.root:
-		v = s.frames[0].v
+		return walkData(s.frames[0].v, segs)
+	case e.loopVar != nil:
+		f := s.outerLoop(e.loopVar.up)
+		if f == nil {
+			return nil, false
+		}
+		return walkData(loopValue(f, e.loopVar.data), segs)
 	case e.local:
 		i := s.n - 1
 		if e.up > 0 {
@@ -507,6 +539,38 @@ func (s *state) lookupAny(e *expr) (any, bool) {
 		v = d
 	}
 	for _, sg := range segs {
+		c, ok := member(v, sg)
+		if !ok {
+			return nil, false
+		}
+		v = c
+	}
+	return v, true
+}
+
+// loopValue is the value of the data variable d of the loop frame f.
+func loopValue(f *ctxFrame, d dataVar) any {
+	switch d {
+	case dKey:
+		if f.member {
+			return f.key
+		}
+	case dFirst:
+		return f.index == 0
+	case dLast:
+		return f.index == f.count-1
+	}
+	return int(f.index)
+}
+
+// walkData follows segs down v for a data path (@root.x.y, @index.x):
+// handlebars.js joins its steps with &&, so a value JavaScript counts as
+// false ends the path and is its value (@root.zero.x is 0).
+func walkData(v any, segs []seg) (any, bool) {
+	for _, sg := range segs {
+		if !jsTruthy(v) {
+			return v, true
+		}
 		c, ok := member(v, sg)
 		if !ok {
 			return nil, false
@@ -576,6 +640,10 @@ func (s *state) count(e *expr) (int, bool) {
 		return jsondoc.Len(v), true
 	case jsondoc.String:
 		str, _ := jsondoc.Str(v)
+		if str == "" && e.lenOf.root {
+			// A data path ends at "": it is the value (walkData).
+			return 0, false
+		}
 		return utf16Len(str), true
 	}
 	return 0, false
@@ -658,7 +726,38 @@ func (s *state) loopFrame() *ctxFrame { return s.outerLoop(0) }
 // outerLoop returns the frame of the loop up levels around the innermost
 // one, for @../index and the like.
 func (s *state) outerLoop(up int) *ctxFrame {
+	if len(s.dataCopies) > 0 {
+		return s.outerData(up)
+	}
 	for i := s.n - 1; i >= 0; i-- {
+		if f := s.frame(i); f.loop {
+			if up == 0 {
+				return f
+			}
+			up--
+		}
+	}
+	return nil
+}
+
+// outerData is outerLoop where partial blocks added levels of loop data:
+// handlebars.js gives a partial called as a block, and the content it
+// includes with {{> @partial-block}}, a copy of the data around, so each
+// is one more level for @../index, holding the loop data of its place.
+func (s *state) outerData(up int) *ctxFrame {
+	d := len(s.dataCopies) - 1
+	for i := s.n - 1; i >= 0; i-- {
+		for ; d >= 0 && int(s.dataCopies[d]) > i; d-- {
+			if up == 0 {
+				for j := i; j >= 0; j-- {
+					if f := s.frame(j); f.loop {
+						return f
+					}
+				}
+				return nil
+			}
+			up--
+		}
 		if f := s.frame(i); f.loop {
 			if up == 0 {
 				return f
@@ -696,19 +795,7 @@ func (s *state) eval(n *node, e *expr, lenient bool) (v any, found bool, err err
 		if f == nil {
 			return nil, false, nil
 		}
-		switch e.data {
-		case dIndex:
-			return int(f.index), true, nil
-		case dKey:
-			if !f.member {
-				return int(f.index), true, nil
-			}
-			return f.key, true, nil
-		case dFirst:
-			return f.index == 0, true, nil
-		case dLast:
-			return f.index == f.count-1, true, nil
-		}
+		return loopValue(f, e.data), true, nil
 	case eCall:
 		base := len(s.args)
 		for i, a := range e.args {
@@ -805,6 +892,18 @@ func selects(b blockKind, v any, found bool) bool {
 
 // block renders a section or block helper.
 func (s *state) block(dst []byte, n *node) ([]byte, error) {
+	if n.scope == 0 || n.block == bPartial {
+		return s.blockParts(dst, n)
+	}
+	// Its parts define inline partials: where ../ goes inside them.
+	s.defMarks = append(s.defMarks, defMark{scope: n.scope, frame: int32(s.n - 1), floor: int32(s.floor)})
+	dst, err := s.blockParts(dst, n)
+	s.defMarks = s.defMarks[:len(s.defMarks)-1]
+	return dst, err
+}
+
+// blockParts renders a block.
+func (s *state) blockParts(dst []byte, n *node) ([]byte, error) {
 	if n.block == bPartial {
 		return s.partialBlock(dst, n)
 	}
@@ -963,12 +1062,31 @@ func (s *state) partialBlock(dst []byte, n *node) ([]byte, error) {
 	}
 	if len(n.hash) > 0 {
 		m := make(map[string]any, len(n.hash)+jsondoc.Len(v))
-		if jsondoc.KindOf(v) == jsondoc.Object {
+		keys := make([]string, 0, len(m)+len(n.hash))
+		switch jsondoc.KindOf(v) {
+		case jsondoc.Object:
 			for k, el := range jsondoc.Members(v) {
 				m[k] = el
 			}
+		case jsondoc.Array, jsondoc.String:
+			// handlebars.js copies the context's own members into the
+			// hash context: an array's elements and a string's UTF-16
+			// units, under their indexes.
+			str, isStr := jsondoc.Str(v)
+			count := jsondoc.Len(v)
+			if isStr {
+				count = utf16Len(str)
+			}
+			for i := range count {
+				k := strconv.Itoa(i)
+				if isStr {
+					m[k], _ = utf16At(str, i)
+				} else {
+					m[k], _ = jsondoc.Elem(v, i)
+				}
+				keys = append(keys, k)
+			}
 		}
-		keys := make([]string, 0, len(m)+len(n.hash))
 		if doc, ok := v.(*jsondoc.Value); ok && doc.Kind() == jsondoc.Object {
 			order := memberOrder(doc, doc.Len())
 			for i := range doc.Len() {
@@ -979,12 +1097,19 @@ func (s *state) partialBlock(dst []byte, n *node) ([]byte, error) {
 				k, _ := doc.Member(j)
 				keys = append(keys, k)
 			}
-		} else {
+		} else if hk := s.keysOf(v); hk != nil {
+			// The hash context of a partial around: in its own order.
+			keys = append(keys, hk...)
+		} else if jsondoc.KindOf(v) == jsondoc.Object {
 			for _, f := range appendMembers(nil, v, jsondoc.Len(v)) {
 				keys = append(keys, f.key)
 			}
 		}
-		for _, h := range n.hash {
+		// handlebars.js builds the hash from its last argument to its
+		// first, which sets the order of the new members (and makes the
+		// first of a name given twice win).
+		for i := len(n.hash) - 1; i >= 0; i-- {
+			h := &n.hash[i]
 			hv, _, err := s.eval(n, h.val, false)
 			if err != nil {
 				return dst, err
@@ -1014,6 +1139,16 @@ func (s *state) partialBlock(dst []byte, n *node) ([]byte, error) {
 // around its block tag.
 func (s *state) enterFloor(n *node) int {
 	floor := s.floor
+	if n.scope != 0 {
+		s.enterDef(n.scope)
+		return floor
+	}
+	if n.unfloor || n.blockCall || n.standIn {
+		s.dataCopies = append(s.dataCopies, int32(s.n))
+	}
+	if n.standIn {
+		s.dataCopies = append(s.dataCopies, int32(s.n))
+	}
 	switch {
 	case n.unfloor:
 		if k := len(s.blockFloors); k > 0 {
@@ -1031,8 +1166,37 @@ func (s *state) enterFloor(n *node) int {
 	return floor
 }
 
+// enterDef starts an inline partial written in a part of the block marked
+// scope: its context, the current one, is pushed again with ../ going to
+// the context of that block's tag, and the floor there is restored, as
+// handlebars.js gives the partial the contexts around that block wherever
+// it is included.
+func (s *state) enterDef(scope int32) {
+	cur := s.frame(s.n - 1)
+	f := ctxFrame{v: cur.v, undef: cur.undef, level: cur.level}
+	for i := len(s.defMarks) - 1; i >= 0; i-- {
+		if m := s.defMarks[i]; m.scope == scope {
+			f.below = m.frame + 1
+			s.floor = int(m.floor)
+			break
+		}
+	}
+	s.push(f)
+}
+
 // leaveFloor undoes enterFloor.
 func (s *state) leaveFloor(n *node, floor int) {
+	if n.scope != 0 {
+		s.pop()
+		s.floor = floor
+		return
+	}
+	if n.unfloor || n.blockCall || n.standIn {
+		s.dataCopies = s.dataCopies[:len(s.dataCopies)-1]
+	}
+	if n.standIn {
+		s.dataCopies = s.dataCopies[:len(s.dataCopies)-1]
+	}
 	switch {
 	case n.unfloor:
 		// The content's own floor, which enterFloor set and took.
@@ -1051,6 +1215,29 @@ func (s *state) leaveFloor(n *node, floor int) {
 type hashKeys struct {
 	m    map[string]any
 	keys []string
+}
+
+// orderedDoc returns the hash context m as a document whose members are in
+// the order keys gives, so that {{json this}} writes them as
+// JSON.stringify does.
+func orderedDoc(m map[string]any, keys []string) any {
+	b := []byte{'{'}
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = jsondoc.AppendQuoted(b, k)
+		b = append(b, ':')
+		var err error
+		if b, err = jsondoc.AppendJSON(b, m[k]); err != nil {
+			return m
+		}
+	}
+	doc, err := jsondoc.Parse(append(b, '}'))
+	if err != nil {
+		return m
+	}
+	return doc
 }
 
 // keysOf returns the order of the members of v when it is the hash
@@ -1190,6 +1377,11 @@ func (s *state) value(dst []byte, n *node) ([]byte, error) {
 	}
 	if !found {
 		v = nil
+	}
+	if asJSON {
+		if keys := s.keysOf(v); keys != nil {
+			v = orderedDoc(v.(map[string]any), keys)
+		}
 	}
 	start := len(dst)
 	switch s.t.mode {

@@ -254,6 +254,7 @@ func lex(src *source, left, right string, braces bool, literal literalKinds) ([]
 		// Text before the tag, then the tag; a standalone tag takes its line.
 		textEnd, next := start, end
 		var endsFirst *lexBlock // the block whose first else part ends here
+		var endsPart *lexBlock  // the chain whose part ends here
 		if kind.standalone() {
 			textEnd, next, tok.indent = standalone(s, start, end, pos, lastEnd)
 			if trimNext && !trimOpens && strings.TrimLeft(s[pos:start], " \t\r\n") == "" {
@@ -273,6 +274,7 @@ func lex(src *source, left, right string, braces bool, literal literalKinds) ([]
 				b.swap = swappedBlock(src, start, end, pos, lastEnd)
 			}
 			if w := b.swap; w != nil {
+				trimRight = w.trims[0]
 				textEnd, next = start, end
 				if w.openSA {
 					textEnd = start - len(s[pos:start]) + len(strings.TrimRight(s[pos:start], " \t"))
@@ -287,6 +289,7 @@ func lex(src *source, left, right string, braces bool, literal literalKinds) ([]
 			b.elses++
 			switch {
 			case b.elses == 1 && b.swap != nil:
+				trimLeft, trimRight = b.swap.trims[1], b.swap.trims[2]
 				textEnd, next = start, end
 				if b.swap.closeSA {
 					textEnd = start - len(s[pos:start]) + len(strings.TrimRight(s[pos:start], " \t"))
@@ -300,10 +303,14 @@ func lex(src *source, left, right string, braces bool, literal literalKinds) ([]
 				b.firstWS = endsLine(s[lastEnd:start])
 				endsFirst = b
 			}
+			if b.chained {
+				endsPart = b
+			}
 		case kind == tokClose && len(blocks) > 0:
-			b := blocks[len(blocks)-1]
+			b := &blocks[len(blocks)-1] // valid until the next block opens
 			blocks = blocks[:len(blocks)-1]
 			if w := b.swap; w != nil {
+				trimLeft = w.trims[3]
 				textEnd, next = start, end
 				if w.elseSA {
 					textEnd = start - len(s[pos:start]) + len(strings.TrimRight(s[pos:start], " \t"))
@@ -316,6 +323,15 @@ func lex(src *source, left, right string, braces bool, literal literalKinds) ([]
 				// The part after the first else is the last: it ends here.
 				b.firstWS, b.firstText = endsLine(s[lastEnd:start]), -1
 			}
+			if b.chained {
+				endsPart = b
+				b.closeTrims = trimLeft
+				if b.elses >= 3 {
+					// The last part is not one the ~ strips (see
+					// chainPartEnds).
+					trimLeft = false
+				}
+			}
 			if b.chained && left == "{{" {
 				// handlebars.js takes the close tag of an {{else if}} chain
 				// as standalone when the part after the first else ends a
@@ -324,15 +340,6 @@ func lex(src *source, left, right string, braces bool, literal literalKinds) ([]
 				textEnd, next = start, end
 				if b.firstWS {
 					next = blankLineEnd(s, end)
-				}
-				if trimLeft && b.firstText >= 0 {
-					// A ~ before the close trims that part's end too, as
-					// handlebars.js does when it looks for the chain's last
-					// part.
-					t := &toks[b.firstText]
-					if t.text = strings.TrimRight(t.text, " \t\r\n"); t.text == "" {
-						toks = slices.Delete(toks, b.firstText, b.firstText+1)
-					}
 				}
 			}
 		}
@@ -348,12 +355,15 @@ func lex(src *source, left, right string, braces bool, literal literalKinds) ([]
 			}
 		}
 		addText(pos, textEnd)
+		if endsPart != nil {
+			toks = endsPart.chainPartEnds(toks, lastEnd, kind == tokClose, kind == tokElse && text != "" && trimLeft)
+		}
 		if endsFirst != nil {
 			// The text since the tag before, which escaped text may have
 			// split in two.
 			endsFirst.firstText = -1
 			if k := len(toks) - 1; k >= 0 && toks[k].kind == tokText && toks[k].pos >= lastEnd {
-				endsFirst.firstText = k
+				endsFirst.firstText = int32(k)
 			}
 		}
 		if kind == tokDelim {
@@ -398,13 +408,70 @@ func link(toks []token) {
 // lexBlock is a block open in lex, for the whitespace rules that
 // handlebars.js applies to the tags of a block as a whole.
 type lexBlock struct {
-	elses   int  // else tags so far
-	chained bool // the first is {{else if x}} (or another helper)
-	firstWS bool // the part after it ends with a line break and blanks
-	// firstText is the index in the tokens of the text that ends that
-	// part, or -1.
-	firstText int
-	swap      *swapped
+	elses int32 // else tags so far
+	// firstText is the index in the tokens of the text that ends the part
+	// after the first else tag, or -1.
+	firstText int32
+	// In a chain, secondText is 1 + the index in the tokens of the text
+	// that ends the part after the second else tag, or 0.
+	secondText int32
+	chained    bool // the first is {{else if x}} (or another helper)
+	firstWS    bool // the part after it ends with a line break and blanks
+	// closeTrims is set by a ~ on the left of a chain's close; stripNext
+	// has bit i set when the end of the part that ends at the block's
+	// i-th next tag (or at its close) is to be stripped, for the ~ on the
+	// left of an {{else x}} past the first.
+	closeTrims bool
+	stripNext  uint8
+	swap       *swapped
+}
+
+// chainPartEnds is called at each else and close tag of a chain
+// {{#x}}P0{{else if a}}P1{{else if b}}P2…{{/x}} once the text before the
+// tag, which ends a part, is added to toks. It strips the ends of the
+// parts that handlebars.js strips, which looks for the last part of each
+// block of the chain through the program of the block after it: for a ~
+// on the left of the close, the ends of P1 and P2 (of the last part only
+// when it is one of them, which the ~ strips anyway); for one on the left
+// of an {{else y}} past the first (elseTrim), the end of the part after
+// it, or of its own when no else tag follows. closing marks the close tag.
+func (b *lexBlock) chainPartEnds(toks []token, lastEnd int, closing, elseTrim bool) []token {
+	k := len(toks) - 1 // the text that ends the part, if any
+	if k < 0 || toks[k].kind != tokText || toks[k].pos < lastEnd {
+		k = -1
+	}
+	if !closing && b.elses == 3 {
+		b.secondText = int32(k + 1)
+	}
+	strip := func(j int) {
+		for j >= 0 {
+			if toks[j].text = strings.TrimRight(toks[j].text, " \t\r\n"); toks[j].text != "" {
+				return
+			}
+			at := toks[j].pos
+			toks = slices.Delete(toks, j, j+1)
+			// The text before it, when lex split one text in two (as
+			// after escaped text), ends the part too.
+			if j--; j < 0 || toks[j].kind != tokText || toks[j].pos+len(toks[j].text) != at {
+				return
+			}
+		}
+	}
+	if b.stripNext&1 != 0 || closing && b.stripNext != 0 {
+		strip(k)
+	}
+	b.stripNext >>= 1
+	if closing && b.closeTrims {
+		// P2 before P1, which comes first.
+		strip(int(b.secondText) - 1)
+		if b.elses >= 2 {
+			strip(int(b.firstText))
+		}
+	}
+	if b.elses >= 2 && elseTrim {
+		b.stripNext |= 2
+	}
+	return toks
 }
 
 // swapped tells which tags of an inverted block with an else part,
@@ -413,8 +480,16 @@ type lexBlock struct {
 // judged by the text of the other part: the open tag by the start of B
 // (and then strips that start, not A's), the else by the end of B and the
 // start of A, the close by the end of A.
+//
+// The ~ of those tags are swapped as well: handlebars.js strips for the
+// open tag's right ~ the start of B, for the else's left one the end of
+// B, for its right one the start of A, and for the close's left one the
+// end of A. trims holds, for each tag, the ~ that act on the text next to
+// it once the parts are in place: the open tag's right, the else tag's
+// left and right, and the close tag's left.
 type swapped struct {
 	openSA, elseSA, closeSA bool
+	trims                   [4]bool
 }
 
 // swappedBlock reads ahead the inverted block whose open tag is
@@ -428,6 +503,8 @@ func swappedBlock(src *source, start, end, pos, lastEnd int) *swapped {
 	elseAt := -1   // the else part: where its tag ends
 	var aStart, aEnd, bStart string
 	first := true
+	openRight := s[end-3] == '~'
+	var elseLeft, elseRight bool
 	for i := end; ; {
 		j := strings.Index(s[i:], "{{")
 		if j < 0 {
@@ -456,11 +533,14 @@ func swappedBlock(src *source, start, end, pos, lastEnd int) *swapped {
 			}
 			tagEnd = t + k + 4
 		case strings.HasPrefix(s[t:], "{{{"), strings.HasPrefix(s[t:], "{{~{"):
-			k := strings.Index(s[t:], "}}}")
+			k, n := strings.Index(s[t:], "}}}"), 3
+			if k2 := strings.Index(s[t:], "}~}}"); k2 >= 0 && (k < 0 || k2 < k) {
+				k, n = k2, 4 // a ~ before the close
+			}
 			if k < 0 {
 				return nil
 			}
-			tagEnd = t + k + 3
+			tagEnd = t + k + n
 		default:
 			k := strings.Index(s[t+2:], "}}")
 			if k < 0 {
@@ -491,16 +571,21 @@ func swappedBlock(src *source, start, end, pos, lastEnd int) *swapped {
 			lineStart := strings.LastIndexByte(s[:start], '\n') + 1
 			prevBlank := lastEnd <= lineStart && lineStart >= pos && isBlank(s[lineStart:start])
 			after := blankLineEnd(s, tagEnd)
+			closeLeft := s[t+2] == '~'
 			return &swapped{
 				openSA:  prevBlank && startsLine(bStart),
 				elseSA:  endsLine(s[prevEnd:t]) && startsLine(aStart),
 				closeSA: endsLine(aEnd) && (after != tagEnd || after == len(s)),
+				// Each tag's ~ on its side of A or B, from the tag that
+				// handlebars.js applies there.
+				trims: [4]bool{elseRight, closeLeft, openRight, elseLeft},
 			}
 		case depth == 0 && elseAt < 0 && (word == "^" || word == "else" || strings.HasPrefix(word, "else ")):
 			if word != "^" && word != "else" {
 				return nil // a chain: left to the rules of chains
 			}
 			aEnd, elseAt = s[prevEnd:t], tagEnd
+			elseLeft, elseRight = s[t+2] == '~', s[tagEnd-3] == '~'
 		}
 		prevEnd, i = tagEnd, tagEnd
 	}

@@ -74,6 +74,19 @@ type node struct {
 	// ({{> @partial-block}}, or the nFloors around it), where ../ reaches
 	// the contexts around the block tag again.
 	blockCall, unfloor bool
+	// standIn marks the inclusion of a partial block's content in place
+	// of its missing partial, which handlebars.js renders as a layout
+	// would include it, with two more levels of loop data (see
+	// state.outerData).
+	standIn bool
+	// scope is, on a block other than a partial's, the mark of the
+	// scopes of its parts that define inline partials; on the inclusion
+	// of an inline partial written in a block part (nPartial, the nBlock
+	// of a partial with a context, or the nFloors around an inlined one),
+	// the mark of that part's scope: ../ inside it goes from its context
+	// to the context of that block's tag, as in handlebars.js, wherever
+	// it is included (see partialEnv.mark). 0 is none.
+	scope int32
 	// trueKeeps marks a section whose context stays the current one when
 	// its value is true, as in Handlebars.
 	trueKeeps bool
@@ -133,6 +146,9 @@ type expr struct {
 	lit  any
 	fn   *helper
 	args []*expr
+	// loopVar is, for a path from a loop variable (@index.x), that
+	// variable.
+	loopVar *expr
 	// lenOf is the path before a final .length, so that Execute can
 	// render the count without boxing it.
 	lenOf *expr
@@ -207,6 +223,9 @@ type partialEnv struct {
 	inline map[string]*tokDef
 	block  *tokDef
 	root   bool // the scope of a template's or partial's text outside every block
+	// mark identifies, for the scope of a block's part, the block while it
+	// is rendered (node.scope), or is 0.
+	mark int32
 }
 
 // tokDef is a partial written in the template, as its tokens: the body of
@@ -393,8 +412,13 @@ func (p *parser) parseTokens(src *source, toks []token) ([]node, error) {
 			if err := push(&openFrame{n: n, inverse: t.kind == tokInverted && n.block != bInverted, params: n.params != 0, env: p.env}, t.pos); err != nil {
 				return nil, err
 			}
+			outer := p.env
 			if p.env, err = p.scope(p.env, src, toks, i+1); err != nil {
 				return nil, err
+			}
+			if p.env != outer {
+				p.env.mark = int32(p.env.id)
+				n.scope = p.env.mark
 			}
 		case tokElse:
 			if len(stack) == 0 {
@@ -418,12 +442,25 @@ func (p *parser) parseTokens(src *source, toks []token) ([]node, error) {
 				p.params = p.params[:len(p.params)-1]
 				f.params = false
 			}
-			if t.text != "" {
+			newScope := p.env != f.env
+			if t.text == "" {
+				if newScope {
+					// One mark for both parts, which never run at once.
+					if f.n.scope == 0 {
+						f.n.scope = int32(p.env.id)
+					}
+					p.env.mark = f.n.scope
+				}
+			} else {
 				n, err := p.openBlock(src, token{kind: tokSection, text: t.text, pos: t.pos})
 				if err != nil {
 					return nil, err
 				}
-				if err := push(&openFrame{n: n, chained: true, env: p.env}, t.pos); err != nil {
+				if newScope {
+					p.env.mark = int32(p.env.id)
+					n.scope = p.env.mark
+				}
+				if err := push(&openFrame{n: n, chained: true, env: f.env}, t.pos); err != nil {
 					return nil, err
 				}
 			}
@@ -443,15 +480,13 @@ func (p *parser) parseTokens(src *source, toks []token) ([]node, error) {
 			}
 			n.close = t.pos
 			if e := n.expr; e.kind == eCall && !e.fn.custom && (n.block == bSection || n.block == bInverted) {
-				// handlebars.js's log and lookup ignore the block they are
-				// called with: log writes nothing, lookup its value as it is.
-				switch {
-				case e.fn == logHelper:
-					continue
-				case e.fn.name == "lookup":
+				// handlebars.js's helpers ignore the block they are called
+				// with: log writes nothing, the others their value as it
+				// is, as {{{eq a b}}} does.
+				if e.fn != logHelper {
 					add(node{kind: nValue, raw: true, expr: e, pos: n.pos, src: n.src})
-					continue
 				}
+				continue
 			}
 			add(n)
 		case tokPartial:
@@ -656,6 +691,9 @@ func (p *parser) addPartial(src *source, t token, add func(node), blk *tokDef) e
 		}
 		n.isolate = p.isolates(name, blk)
 		n.blockCall = blk != nil && p.cfg.dialect == Handlebars
+		if d := p.env.lookup(name); d != nil && blk == nil && p.cfg.dialect == Handlebars {
+			n.scope = d.env.mark
+		}
 		for i := range n.body {
 			// A name given by a value is that of the context around.
 			n.body[i].nameOutside = n.body[i].dyn != nil
@@ -701,6 +739,10 @@ func (p *parser) addPartial(src *source, t token, add func(node), blk *tokDef) e
 		}
 		hb := p.cfg.dialect == Handlebars
 		floor := node{isolate: !inContextBlock && p.isolates(name, blk), blockCall: !inContextBlock && hb && blk != nil && def != blk, unfloor: hb && name == "@partial-block"}
+		if hb && blk == nil && !inContextBlock && name != "@partial-block" {
+			floor.scope = def.env.mark
+		}
+		floor.standIn = hb && blk != nil && def == blk
 		return p.addTokDef(src, t, name, def, denv, add, floor)
 	}
 	saved := p.env
@@ -755,8 +797,7 @@ func (p *parser) inlineBetweenFloors(src *source, t token, floor node, inline fu
 // content of a partial block keeps the contexts around its block tag,
 // where it is written, and so does the content that stands in for a
 // missing partial. handlebars.js gives an inline partial written in a
-// block the contexts around that block, which Outhook does where the
-// partial is included in the block itself.
+// block the contexts around that block's tag (see node.scope).
 func (p *parser) isolates(name string, blk *tokDef) bool {
 	if p.cfg.dialect != Handlebars || name == "@partial-block" {
 		return false
@@ -871,7 +912,7 @@ func (p *parser) addTokDef(src *source, t token, name string, def *tokDef, env *
 				return outer()
 			}
 		}
-		if !floor.isolate && !floor.unfloor && !floor.blockCall {
+		if !floor.isolate && !floor.unfloor && !floor.blockCall && floor.scope == 0 && !floor.standIn {
 			return inline()
 		}
 		return p.inlineBetweenFloors(src, t, floor, inline, add)
@@ -1382,6 +1423,13 @@ func (ep *exprParser) litName(l *expr) *expr {
 	default:
 		key = l.text // null, undefined
 	}
+	if key == "" {
+		// The empty name is the context itself, as for {{[]}}.
+		e, _ := parsePath(".")
+		e.pos, e.text, e.escaped, e.lit = l.pos, l.text, l.escaped, l.lit
+		ep.p.currentOnly(e)
+		return e
+	}
 	idx := arrayIndex(key)
 	// An escaped literal keeps its mark, and its text for messages: the
 	// JSON analysis checks where it stands.
@@ -1460,6 +1508,16 @@ func parseData(t string) (*expr, string) {
 	}
 	if len(d.segs) == 0 {
 		return &expr{kind: eLit, text: t, lit: nullContext}, ""
+	}
+	if len(d.segs) > 1 {
+		// Members of a loop variable, as in @key.length: a path from it.
+		if base, _ := parseData("@" + strings.Repeat("../", d.up) + d.segs[0].key); base.kind == eData {
+			e := &expr{kind: ePath, text: t, local: true, loopVar: base, segs: d.segs[1:]}
+			for _, sg := range e.segs {
+				e.length = e.length || sg.length
+			}
+			return e, ""
+		}
 	}
 	if len(d.segs) == 1 {
 		e := &expr{kind: eData, text: t, up: d.up}
@@ -1543,6 +1601,11 @@ func parsePath(t string) (*expr, string) {
 				return nil, "path " + strconv.Quote(e.text) + " ends with a separator"
 			}
 		}
+	}
+	if !e.root && len(e.segs) > 0 && e.segs[0].key == "" {
+		// handlebars.js reads a path whose first name is empty ({{[]}},
+		// {{../[].x}}) as the context itself, the names after it unread.
+		e.segs, e.local, e.byName, e.length = nil, true, false, false
 	}
 	if cap(e.segs) > len(e.segs) {
 		e.segs = slices.Clone(e.segs) // the appends' spare room, held as long as the template

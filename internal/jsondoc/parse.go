@@ -85,7 +85,9 @@ const MsgInvalidUTF8 = "invalid UTF-8 in string"
 // typical 3 KB event costs two allocations: the copy and the arena. Invalid
 // UTF-8 in strings is replaced by U+FFFD, as encoding/json does. When
 // commas and brackets inside strings made the arena's bound loose, a third
-// allocation trims it. Any error is a *SyntaxError.
+// allocation trims it. A key given twice in an object is one member, at its
+// first place with its last value, as JavaScript's JSON.parse reads it. Any
+// error is a *SyntaxError.
 func Parse(data []byte) (*Value, error) { return parse(string(data), false) }
 
 // ParseStrict is Parse for JSON that must be valid UTF-8, as RFC 8259 asks
@@ -272,6 +274,7 @@ func (p *parser) object(depth int) (Value, *SyntaxError) {
 		p.pos++
 		return p.finish(Object, mark), nil
 	}
+	var seen map[string]int // the members' places by key, in a big object
 	for {
 		p.skipSpace()
 		if p.pos >= len(p.src) || p.src[p.pos] != '"' {
@@ -295,6 +298,13 @@ func (p *parser) object(depth int) (Value, *SyntaxError) {
 		}
 		child.setKey(key)
 		p.stack[i] = child
+		// A key given again keeps its first place with the last value,
+		// as JavaScript's JSON.parse gives it.
+		if j := p.memberAt(mark, i, key, &seen); j >= 0 {
+			p.stack[j] = child
+			p.stack[i] = Value{}
+			p.stack = p.stack[:i]
+		}
 		p.skipSpace()
 		if p.pos >= len(p.src) {
 			return Value{}, p.errorf("unexpected end of input, expected ',' or '}'")
@@ -309,6 +319,33 @@ func (p *parser) object(depth int) (Value, *SyntaxError) {
 			return Value{}, p.errorf("unexpected %s after object member, expected ',' or '}'", p.quoteAt())
 		}
 	}
+}
+
+// memberAt returns the place on the stack of the member named key among
+// those of the object open at mark, before the one at i, or -1. A big
+// object's keys go into seen, which it makes, so that a long object costs
+// no square of its length.
+func (p *parser) memberAt(mark, i int, key string, seen *map[string]int) int {
+	const scanned = 16 // members compared one by one
+	if i-mark <= scanned {
+		for j := mark; j < i; j++ {
+			if m := &p.stack[j]; (m.klen == uint32(len(key)) || m.klen&big != 0) && m.keyText() == key {
+				return j
+			}
+		}
+		return -1
+	}
+	if *seen == nil {
+		*seen = make(map[string]int, 2*scanned)
+		for j := mark; j < i; j++ {
+			(*seen)[p.stack[j].keyText()] = j
+		}
+	}
+	if j, ok := (*seen)[key]; ok {
+		return j
+	}
+	(*seen)[key] = i
+	return -1
 }
 
 func (p *parser) array(depth int) (Value, *SyntaxError) {

@@ -196,8 +196,8 @@ func (v *Value) Elem(i int) *Value {
 }
 
 // Get returns the member named key of an object, or nil when v is not an
-// object or has no such member. When a key repeats, the last one wins, as with
-// encoding/json.
+// object or has no such member. Parse keeps one member per key, with the
+// last value given, as encoding/json and JavaScript do.
 func (v *Value) Get(key string) *Value {
 	if v == nil || v.kind() != Object {
 		return nil
@@ -209,8 +209,7 @@ func (v *Value) Get(key string) *Value {
 	if count == 0 {
 		return nil
 	}
-	// Objects in events are small; a backwards linear scan beats hashing and
-	// gives last-wins for repeated keys. A key this short is inline in any
+	// Objects in events are small; a backwards linear scan beats hashing. A key this short is inline in any
 	// member that has it; the length and first byte tell most keys apart
 	// before a full comparison. The scan walks a pointer: indexing by a
 	// 24-byte stride would cost a multiplication per member.
@@ -283,8 +282,7 @@ func (v *Value) AppendJSON(dst []byte) []byte {
 
 // Any returns v as the plain Go values encoding/json decodes into with
 // UseNumber: map[string]any, []any, string, json.Number (the literal as
-// written), bool, or nil for null and Absent. A repeated key keeps its last
-// value, as with encoding/json.
+// written), bool, or nil for null and Absent.
 func (v *Value) Any() any {
 	switch v.Kind() {
 	case String:
