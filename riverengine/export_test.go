@@ -72,3 +72,13 @@ func SetLockWait(t interface{ Cleanup(func()) }, d time.Duration) {
 	lockWait = d
 	t.Cleanup(func() { lockWait = old })
 }
+
+// PGEraseByEventSQL returns the DELETEs of an erasure of tenant's records
+// and dead letters by event id on PostgreSQL, and their arguments, for
+// the test of their plans.
+func PGEraseByEventSQL(tenant, eventID string) (records, deadLetters string, args []any) {
+	er := &webhook.Erasure{Tenant: tenant, EraseSelector: webhook.EraseSelector{EventID: eventID}}
+	where, args := pgEraseRecordsWhere(er)
+	dead, _ := pgEraseDeadWhere(er)
+	return "DELETE FROM outhook_invocation WHERE tenant = $1" + where, "DELETE FROM outhook_dead_letter WHERE tenant = $1" + dead, args
+}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/outhook/outhook/engine"
 	"github.com/outhook/outhook/event"
+	"github.com/outhook/outhook/operational"
 	"github.com/outhook/outhook/webhook"
 )
 
@@ -96,8 +97,11 @@ func (s *Store) pruneCount(ctx context.Context, dead bool, keep int) (int64, err
 }
 
 // Erase deletes the records and dead letters of er.Tenant that its
-// selector picks and keeps er, counts set, in one transaction. Picking by
-// event id reads every row of the tenant (or of the webhook) once.
+// selector picks and keeps er, counts set, in one transaction. An event id
+// picks the event's, the records whose SubjectEventID it is, and the dead
+// letters of the WebhookDeadLettered events about it (as
+// webhook.EraseStore says). Picking by event id reads every row of the
+// tenant (or of the webhook) once.
 // Erasing a tenant or a webhook deletes its summary's counters in the
 // same transaction; erasing by event id leaves them, as they hold no
 // event, and replaces a webhook's last outcome, time and reason that were
@@ -134,8 +138,10 @@ func (s *Store) DiscardDeadLetters(ctx context.Context, tenant, webhookID string
 
 // eraseWhere returns the conditions, after "WHERE tenant = <first arg>",
 // that pick er's rows, and their arguments after the tenant; eventID is
-// the SQL of a row's event id.
-func eraseWhere(d dialect, er *webhook.Erasure, eventID string) (string, []any) {
+// the SQL of a row's event id, and about that of the id of the event the
+// row's is about (see webhook.Invocation.SubjectEventID), if any: a row
+// is picked by either.
+func eraseWhere(d dialect, er *webhook.Erasure, eventID string, about ...string) (string, []any) {
 	args := []any{er.Tenant}
 	var q strings.Builder
 	if er.WebhookID != "" {
@@ -144,7 +150,12 @@ func eraseWhere(d dialect, er *webhook.Erasure, eventID string) (string, []any) 
 	}
 	if er.EventID != "" {
 		args = append(args, er.EventID)
-		fmt.Fprintf(&q, " AND %s = %s", eventID, d.param(len(args)))
+		p := d.param(len(args))
+		fmt.Fprintf(&q, " AND (%s = %s", eventID, p)
+		for _, a := range about {
+			fmt.Fprintf(&q, " OR %s = %s", a, p)
+		}
+		q.WriteString(")")
 	}
 	return q.String(), args
 }
@@ -212,7 +223,7 @@ func (s *pgStore) erase(ctx context.Context, er *webhook.Erasure) error {
 	safe.WebhookID = strings.ReplaceAll(er.WebhookID, "\x00", "\uFFFD")
 	safe.EventID = strings.ReplaceAll(er.EventID, "\x00", "\uFFFD")
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		where, args := eraseWhere(pgDialect, &safe, "record->>'event_id'")
+		where, args := pgEraseRecordsWhere(&safe)
 		del := "DELETE FROM outhook_invocation WHERE tenant = $1" + where
 		var erased []erasedLast // by event id: what the summary may keep of them
 		if er.EventID == "" {
@@ -275,12 +286,12 @@ func (s *pgStore) erase(ctx context.Context, er *webhook.Erasure) error {
 	})
 }
 
-// eraseDeadByEvent deletes er's dead letters by event id. An event is
+// eraseDeadByEvent deletes er's dead letters by event id, and those of the
+// operational events about the event (deadLetteredAbout). An event is
 // kept as published, as text: one with a \u0000 escape cannot be read as
 // JSON by PostgreSQL without failing, so those few are read here instead.
 func (s *pgStore) eraseDeadByEvent(ctx context.Context, tx pgx.Tx, er, safe *webhook.Erasure) (int64, error) {
-	const nul = `strpos(event, '\u0000') > 0`
-	where, args := eraseWhere(pgDialect, safe, "(CASE WHEN "+nul+" THEN NULL ELSE event::json->>'event_id' END)")
+	where, args := pgEraseDeadWhere(safe)
 	tag, err := tx.Exec(ctx, "DELETE FROM outhook_dead_letter WHERE tenant = $1"+where, args...)
 	if err != nil {
 		return 0, err
@@ -289,7 +300,7 @@ func (s *pgStore) eraseDeadByEvent(ctx context.Context, tx pgx.Tx, er, safe *web
 	noEvent := *safe
 	noEvent.EventID = ""
 	where, args = eraseWhere(pgDialect, &noEvent, "")
-	rows, err := tx.Query(ctx, "SELECT delivery_id, event FROM outhook_dead_letter WHERE tenant = $1"+where+" AND "+nul, args...)
+	rows, err := tx.Query(ctx, "SELECT delivery_id, event FROM outhook_dead_letter WHERE tenant = $1"+where+" AND "+pgEventHasNUL, args...)
 	if err != nil {
 		return n, err
 	}
@@ -300,7 +311,7 @@ func (s *pgStore) eraseDeadByEvent(ctx context.Context, tx pgx.Tx, er, safe *web
 			rows.Close()
 			return n, err
 		}
-		if e, err := event.Parse([]byte(ev)); err == nil && e.ID() == er.EventID {
+		if e, err := event.Parse([]byte(ev)); err == nil && (e.ID() == er.EventID || deadLetteredAbout(e) == er.EventID) {
 			ids = append(ids, id)
 		}
 	}
@@ -310,6 +321,25 @@ func (s *pgStore) eraseDeadByEvent(ctx context.Context, tx pgx.Tx, er, safe *web
 	}
 	tag, err = tx.Exec(ctx, "DELETE FROM outhook_dead_letter WHERE delivery_id = ANY($1)", ids)
 	return n + tag.RowsAffected(), err
+}
+
+// pgEraseRecordsWhere returns eraseWhere's conditions on safe's records,
+// those of its event and those about it, and their arguments.
+func pgEraseRecordsWhere(safe *webhook.Erasure) (string, []any) {
+	return eraseWhere(pgDialect, safe, "record->>'event_id'", "record->>'subject_event_id'")
+}
+
+// pgEventHasNUL is true of an event text PostgreSQL cannot read as JSON.
+const pgEventHasNUL = `strpos(event, '\u0000') > 0`
+
+// pgEraseDeadWhere returns eraseWhere's conditions on the dead letters of
+// safe's event, and of the WebhookDeadLettered events about it, but for
+// those whose event holds a \u0000 escape; and their arguments.
+func pgEraseDeadWhere(safe *webhook.Erasure) (string, []any) {
+	// The type's name in the text first: most events are not parsed again.
+	about := "(CASE WHEN " + pgEventHasNUL + " OR strpos(event, '\"" + string(operational.DeadLettered) + "\"') = 0 THEN NULL" +
+		" WHEN event::json->>'event_type' = '" + string(operational.DeadLettered) + "' THEN event::json#>>'{data,dead_letter,event_id}' END)"
+	return eraseWhere(pgDialect, safe, "(CASE WHEN "+pgEventHasNUL+" THEN NULL ELSE event::json->>'event_id' END)", about)
 }
 
 const erasureColumns = "id, tenant, webhook_id, event_id, actor, at, invocations, dead_letters, deliveries"
@@ -399,7 +429,7 @@ func (s *sqliteStore) erase(ctx context.Context, er *webhook.Erasure) error {
 		}
 		return res.RowsAffected()
 	}
-	where, args := eraseWhere(sqliteDialect, er, "json_extract(record, '$.event_id')")
+	where, args := eraseWhere(sqliteDialect, er, "json_extract(record, '$.event_id')", "json_extract(record, '$.subject_event_id')")
 	del := "DELETE FROM outhook_invocation WHERE tenant = ?1" + where
 	if er.EventID == "" {
 		if er.Invocations, err = count(del, args); err != nil {
@@ -417,7 +447,9 @@ func (s *sqliteStore) erase(ctx context.Context, er *webhook.Erasure) error {
 			}
 		}
 	}
-	where, args = eraseWhere(sqliteDialect, er, "json_extract(event, '$.event_id')")
+	where, args = eraseWhere(sqliteDialect, er, "json_extract(event, '$.event_id')",
+		"(CASE WHEN instr(event, '\""+string(operational.DeadLettered)+"\"') = 0 THEN NULL WHEN json_extract(event, '$.event_type') = '"+
+			string(operational.DeadLettered)+"' THEN json_extract(event, '$.data.dead_letter.event_id') END)")
 	if er.DeadLetters, err = count("DELETE FROM outhook_dead_letter WHERE tenant = ?1"+where, args); err != nil {
 		return err
 	}
@@ -472,17 +504,18 @@ func (s *sqliteStore) discard(ctx context.Context, tenant string, f filter, limi
 // erasableStates are the states of a job that waits to run (again).
 const erasableStates = `('available', 'pending', 'retryable', 'scheduled')`
 
-// queuedJob is what Erase reads of a job: its event's JSON when it
-// carries it, or else the event id its event row keeps (as storedKey
-// gives it).
+// queuedJob is what Erase reads of a job: its event's JSON, carried or
+// kept in its event row, and the event id that row keeps (as storedKey
+// gives it), if any.
 type queuedJob struct {
 	id                int64
 	webhookID, evJSON string
 	rowEventID        *string
 }
 
-// picks reports whether f picks the job.
-func (j queuedJob) picks(f engine.EraseFilter) bool {
+// picks reports whether f picks the job; quotedID is f.EventID as JSON
+// writes it, which an event about it holds in its text.
+func (j queuedJob) picks(f engine.EraseFilter, quotedID string) bool {
 	if f.Webhook != nil && !f.Webhook(j.webhookID) {
 		return false
 	}
@@ -490,22 +523,39 @@ func (j queuedJob) picks(f engine.EraseFilter) bool {
 		return true
 	}
 	if j.rowEventID != nil {
-		return *j.rowEventID == storedKey(f.EventID)
+		if *j.rowEventID == storedKey(f.EventID) {
+			return true
+		}
+	} else {
+		var e struct {
+			ID string `json:"event_id"`
+		}
+		if json.Unmarshal([]byte(j.evJSON), &e) == nil && e.ID == f.EventID {
+			return true
+		}
 	}
-	var e struct {
-		ID string `json:"event_id"`
+	// An event about f's (an operational event) names its id: the few
+	// events whose text holds it are parsed.
+	if f.Subject == nil || !strings.Contains(j.evJSON, quotedID) {
+		return false
 	}
-	return json.Unmarshal([]byte(j.evJSON), &e) == nil && e.ID == f.EventID
+	e, err := event.Parse([]byte(j.evJSON))
+	return err == nil && f.Subject(e) == f.EventID
 }
 
 // Erase deletes the engine's queued jobs that f picks, across instances:
 // those waiting to run, snoozed or between retries; a job being run is
 // left to end. It reads every queued job of the engine's queue, a batch
-// at a time. A deleted job's row in its ordering key's line goes with it,
+// at a time, with its event's text; an event holding f.EventID's JSON
+// string is parsed for f.Subject. A deleted job's row in its ordering key's line goes with it,
 // so the next in line goes on.
 func (e *Engine) Erase(ctx context.Context, f engine.EraseFilter) (int, error) {
 	n := 0
 	var after int64
+	quoted, err := json.Marshal(f.EventID)
+	if err != nil {
+		return 0, fmt.Errorf("riverengine: erasing queued deliveries: %w", err)
+	}
 	for {
 		jobs, err := e.queue.queued(ctx, e.cfg.queue, after, pruneBatch)
 		if err != nil {
@@ -513,7 +563,7 @@ func (e *Engine) Erase(ctx context.Context, f engine.EraseFilter) (int, error) {
 		}
 		var ids []int64
 		for _, j := range jobs {
-			if j.picks(f) {
+			if j.picks(f, string(quoted)) {
 				ids = append(ids, j.id)
 			}
 		}
@@ -534,7 +584,7 @@ func (e *Engine) Erase(ctx context.Context, f engine.EraseFilter) (int, error) {
 var _ engine.Eraser = (*Engine)(nil)
 
 func (q *pgQueue) queued(ctx context.Context, queue string, after int64, limit int) ([]queuedJob, error) {
-	rows, err := q.pool.Query(ctx, `SELECT j.id, j.args->>'webhook_id', coalesce(j.args->>'event', ''), e.event_id
+	rows, err := q.pool.Query(ctx, `SELECT j.id, j.args->>'webhook_id', coalesce(j.args->>'event', e.event, ''), e.event_id
 		FROM river_job j LEFT JOIN outhook_event e ON e.id = (j.args->>'event_ref')::bigint
 		WHERE j.kind = $1 AND j.queue = $2 AND j.id > $3 AND j.state IN `+erasableStates+` ORDER BY j.id LIMIT $4`, JobKind, queue, after, limit)
 	if err != nil {
@@ -714,4 +764,25 @@ func sqliteEraseRecordsByEvent(ctx context.Context, tx *sql.Tx, del string, args
 		erased = append(erased, e)
 	}
 	return erased, rows.Err()
+}
+
+// deadLetteredAbout returns the id of the event e is about when e is a
+// WebhookDeadLettered (its data.dead_letter.event_id), or "": as
+// webhook's erasure reads it, which the SQL of eraseDeadByEvent and the
+// SQLite erase follows.
+func deadLetteredAbout(e *event.Event) string {
+	if e.Type() != operational.DeadLettered {
+		return ""
+	}
+	var v struct {
+		Data struct {
+			DeadLetter *struct {
+				EventID string `json:"event_id"`
+			} `json:"dead_letter"`
+		} `json:"data"`
+	}
+	if e.Decode(&v) != nil || v.Data.DeadLetter == nil {
+		return ""
+	}
+	return v.Data.DeadLetter.EventID
 }
