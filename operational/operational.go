@@ -73,3 +73,25 @@ type Limit struct {
 	Name string `json:"name"`
 	Max  int    `json:"max"`
 }
+
+// SubjectEventID returns the id of the event e is about when e is an
+// operational event about another one (a DeadLettered event's
+// dead_letter.event_id), or "": what the records, dead letters and
+// queued deliveries of e hold of that event, and an erasure of it must
+// reach.
+func SubjectEventID(e *event.Event) string {
+	if e == nil || e.Type() != DeadLettered {
+		return ""
+	}
+	var v struct {
+		Data struct {
+			DeadLetter *struct {
+				EventID string `json:"event_id"`
+			} `json:"dead_letter"`
+		} `json:"data"`
+	}
+	if e.Decode(&v) != nil || v.Data.DeadLetter == nil {
+		return ""
+	}
+	return v.Data.DeadLetter.EventID
+}

@@ -79,3 +79,19 @@ func TestSchemaMatchesMockEvents(t *testing.T) {
 		schematest.Covers(t, operational.Schema(), e, operational.Mocks()[4], operational.Mocks()[5])
 	}
 }
+
+func TestSubjectEventID(t *testing.T) {
+	for _, e := range operational.Mocks() {
+		var ev operational.Event
+		require.NoError(t, e.Decode(&ev))
+		want := ""
+		if ev.Data.DeadLetter != nil {
+			want = ev.Data.DeadLetter.EventID
+		}
+		require.Equal(t, want, operational.SubjectEventID(e), "%s", e.Type())
+		if e.Type() == operational.DeadLettered {
+			require.NotEmpty(t, want, "the mock dead letter names its event")
+		}
+	}
+	require.Empty(t, operational.SubjectEventID(nil))
+}

@@ -287,7 +287,7 @@ func (s *pgStore) erase(ctx context.Context, er *webhook.Erasure) error {
 }
 
 // eraseDeadByEvent deletes er's dead letters by event id, and those of the
-// operational events about the event (deadLetteredAbout). An event is
+// operational events about the event (operational.SubjectEventID). An event is
 // kept as published, as text: one with a \u0000 escape cannot be read as
 // JSON by PostgreSQL without failing, so those few are read here instead.
 func (s *pgStore) eraseDeadByEvent(ctx context.Context, tx pgx.Tx, er, safe *webhook.Erasure) (int64, error) {
@@ -311,7 +311,7 @@ func (s *pgStore) eraseDeadByEvent(ctx context.Context, tx pgx.Tx, er, safe *web
 			rows.Close()
 			return n, err
 		}
-		if e, err := event.Parse([]byte(ev)); err == nil && (e.ID() == er.EventID || deadLetteredAbout(e) == er.EventID) {
+		if e, err := event.Parse([]byte(ev)); err == nil && (e.ID() == er.EventID || operational.SubjectEventID(e) == er.EventID) {
 			ids = append(ids, id)
 		}
 	}
@@ -764,25 +764,4 @@ func sqliteEraseRecordsByEvent(ctx context.Context, tx *sql.Tx, del string, args
 		erased = append(erased, e)
 	}
 	return erased, rows.Err()
-}
-
-// deadLetteredAbout returns the id of the event e is about when e is a
-// WebhookDeadLettered (its data.dead_letter.event_id), or "": as
-// webhook's erasure reads it, which the SQL of eraseDeadByEvent and the
-// SQLite erase follows.
-func deadLetteredAbout(e *event.Event) string {
-	if e.Type() != operational.DeadLettered {
-		return ""
-	}
-	var v struct {
-		Data struct {
-			DeadLetter *struct {
-				EventID string `json:"event_id"`
-			} `json:"dead_letter"`
-		} `json:"data"`
-	}
-	if e.Decode(&v) != nil || v.Data.DeadLetter == nil {
-		return ""
-	}
-	return v.Data.DeadLetter.EventID
 }

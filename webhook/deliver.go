@@ -27,6 +27,7 @@ import (
 	"github.com/outhook/outhook/internal/breaker"
 	"github.com/outhook/outhook/internal/netguard"
 	"github.com/outhook/outhook/internal/redact"
+	"github.com/outhook/outhook/operational"
 	"github.com/outhook/outhook/signature"
 	"github.com/outhook/outhook/validate"
 )
@@ -286,7 +287,7 @@ func (d *Dispatcher) refuse(ctx context.Context, del *delivery, reason string) e
 	h := del.hook
 	inv := Invocation{
 		ID: recordID(), DeliveryID: del.ID, Tenant: h.tenant, WebhookID: h.def.ID, WebhookName: h.def.Name, EventType: del.Event.Type(),
-		EventID: del.Event.ID(), SubjectEventID: subjectOf(del.Event), Attempt: del.Attempts, Outcome: Failed, Reason: h.redactorOf().String(reason), StartedAt: d.cfg.now(),
+		EventID: del.Event.ID(), SubjectEventID: operational.SubjectEventID(del.Event), Attempt: del.Attempts, Outcome: Failed, Reason: h.redactorOf().String(reason), StartedAt: d.cfg.now(),
 	}
 	d.deadLetter(del, Failed, inv.Reason)
 	d.tel.endDelivery(ctx, del, h.def.Name, Failed, inv.Reason)
@@ -312,7 +313,7 @@ func (d *Dispatcher) abandon(del *delivery, err error) {
 	reason := "abandoned: " + err.Error()
 	tenant, id := splitKey(del.WebhookID)
 	inv := Invocation{
-		ID: recordID(), DeliveryID: del.ID, Tenant: tenant, WebhookID: id, EventType: del.Event.Type(), EventID: del.Event.ID(), SubjectEventID: subjectOf(del.Event),
+		ID: recordID(), DeliveryID: del.ID, Tenant: tenant, WebhookID: id, EventType: del.Event.Type(), EventID: del.Event.ID(), SubjectEventID: operational.SubjectEventID(del.Event),
 		Attempt: del.Attempts, Outcome: Failed, Reason: reason, StartedAt: d.cfg.now(),
 	}
 	if del.hook != nil {
@@ -431,7 +432,7 @@ func (a *attempt) record() *Invocation {
 func (d *Dispatcher) send(ctx context.Context, h *hook, del *delivery) *attempt {
 	a := &attempt{Invocation: Invocation{
 		ID: recordID(), DeliveryID: del.ID, Tenant: h.tenant, WebhookID: h.def.ID, WebhookName: h.def.Name,
-		EventType: del.Event.Type(), EventID: del.Event.ID(), SubjectEventID: subjectOf(del.Event), Attempt: del.Attempts, StartedAt: d.cfg.now(),
+		EventType: del.Event.Type(), EventID: del.Event.ID(), SubjectEventID: operational.SubjectEventID(del.Event), Attempt: del.Attempts, StartedAt: d.cfg.now(),
 	}}
 	fail := func(reason string) *attempt {
 		a.Outcome, a.Reason = Failed, reason
@@ -925,7 +926,7 @@ func (d *Dispatcher) test(ctx context.Context, h *hook, e *event.Event) Invocati
 	body, err := h.render(e)
 	if err != nil {
 		return Invocation{
-			ID: recordID(), Tenant: h.tenant, WebhookID: h.def.ID, WebhookName: h.def.Name, EventType: e.Type(), EventID: e.ID(), SubjectEventID: subjectOf(e),
+			ID: recordID(), Tenant: h.tenant, WebhookID: h.def.ID, WebhookName: h.def.Name, EventType: e.Type(), EventID: e.ID(), SubjectEventID: operational.SubjectEventID(e),
 			Outcome: Failed, Reason: h.redactorOf().String(fmt.Sprintf("rendering the body: %v", err)), StartedAt: d.cfg.now(),
 		}
 	}
@@ -933,7 +934,7 @@ func (d *Dispatcher) test(ctx context.Context, h *hook, e *event.Event) Invocati
 	if h.target != nil {
 		if del.target, err = h.target.render(e, h.redactorOf(), h.parsedURL()); err != nil {
 			return Invocation{
-				ID: recordID(), Tenant: h.tenant, WebhookID: h.def.ID, WebhookName: h.def.Name, EventType: e.Type(), EventID: e.ID(), SubjectEventID: subjectOf(e),
+				ID: recordID(), Tenant: h.tenant, WebhookID: h.def.ID, WebhookName: h.def.Name, EventType: e.Type(), EventID: e.ID(), SubjectEventID: operational.SubjectEventID(e),
 				Outcome: Failed, Reason: h.redactorOf().String(err.Error()), StartedAt: d.cfg.now(),
 			}
 		}

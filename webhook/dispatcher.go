@@ -858,7 +858,7 @@ func (d *Dispatcher) publish(ctx context.Context, tenant string, tx engine.Tx, e
 		// event it misses, where its admins look.
 		pub.Inactive++
 		txErr = cmp.Or(txErr, d.recordIn(ctx, tx, Invocation{
-			ID: newID(), Tenant: c.tenant, WebhookID: c.rec.ID, WebhookName: c.rec.Name, EventType: e.Type(), EventID: e.ID(), SubjectEventID: subjectOf(e),
+			ID: newID(), Tenant: c.tenant, WebhookID: c.rec.ID, WebhookName: c.rec.Name, EventType: e.Type(), EventID: e.ID(), SubjectEventID: operational.SubjectEventID(e),
 			Outcome: Skipped, Reason: err.Error(), StartedAt: d.cfg.now(),
 		}))
 	}
@@ -948,7 +948,7 @@ func (d *Dispatcher) publish(ctx context.Context, tenant string, tx engine.Tx, e
 		d.tel.endDelivery(ctx, del, h.def.Name, Failed, reason)
 		d.record(wctx, Invocation{
 			ID: newID(), DeliveryID: del.ID, Tenant: h.tenant, WebhookID: h.def.ID, WebhookName: h.def.Name, EventType: e.Type(),
-			EventID: e.ID(), SubjectEventID: subjectOf(e), Outcome: Failed, Reason: reason, StartedAt: d.cfg.now(),
+			EventID: e.ID(), SubjectEventID: operational.SubjectEventID(e), Outcome: Failed, Reason: reason, StartedAt: d.cfg.now(),
 		})
 	}
 	if stop != nil {
@@ -1083,7 +1083,7 @@ func (d *Dispatcher) recordNotSent(ctx context.Context, tx engine.Tx, tenant, id
 		return nil
 	}
 	return d.recordIn(ctx, tx, Invocation{
-		ID: newID(), Tenant: tenant, WebhookID: id, WebhookName: name, EventType: e.Type(), EventID: e.ID(), SubjectEventID: subjectOf(e),
+		ID: newID(), Tenant: tenant, WebhookID: id, WebhookName: name, EventType: e.Type(), EventID: e.ID(), SubjectEventID: operational.SubjectEventID(e),
 		Outcome: outcome, Reason: reason, StartedAt: d.cfg.now(),
 	})
 }

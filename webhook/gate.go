@@ -9,6 +9,7 @@ import (
 	"github.com/outhook/outhook/defstore"
 	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/internal/breaker"
+	"github.com/outhook/outhook/operational"
 )
 
 // Decision is what a gate call decided: whether the webhook passed the
@@ -174,7 +175,7 @@ func (d *Dispatcher) gate(ctx context.Context, h *hook, e *event.Event) Decision
 	refuse := func(outcome Outcome, reason string) Decision {
 		inv := Invocation{
 			ID: newID(), DeliveryID: newID(), Tenant: h.tenant, WebhookID: h.def.ID, WebhookName: h.def.Name,
-			EventType: e.Type(), EventID: e.ID(), SubjectEventID: subjectOf(e), Outcome: outcome, Reason: h.redactorOf().String(reason), StartedAt: now,
+			EventType: e.Type(), EventID: e.ID(), SubjectEventID: operational.SubjectEventID(e), Outcome: outcome, Reason: h.redactorOf().String(reason), StartedAt: now,
 		}
 		return Decision{Message: inv.Reason, Invocation: inv}
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/outhook/outhook/engine"
+	"github.com/outhook/outhook/operational"
 )
 
 // Retention bounds the history a store keeps: invocation records and dead
@@ -178,7 +179,7 @@ func (t *Tenant) Erase(ctx context.Context, sel EraseSelector, actor string) (Er
 			return kt == tenant && (hookID == "" || id == hookID)
 		},
 		EventID: sel.EventID,
-		Subject: subjectOf,
+		Subject: operational.SubjectEventID,
 	}
 	n, err := er.Erase(ctx, filter)
 	if err != nil {

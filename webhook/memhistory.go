@@ -3,6 +3,8 @@ package webhook
 import (
 	"context"
 	"time"
+
+	"github.com/outhook/outhook/operational"
 )
 
 // MemoryStoreOption configures a MemoryStore.
@@ -169,7 +171,7 @@ func (s *MemoryStore) Erase(_ context.Context, er Erasure) (Erasure, error) {
 			continue
 		}
 		er.DeadLetters += int64(l.removeIf(func(dl *DeadLetter) bool {
-			if er.EventID != "" && (dl.Event == nil || dl.Event.ID() != er.EventID && subjectOf(dl.Event) != er.EventID) {
+			if er.EventID != "" && (dl.Event == nil || dl.Event.ID() != er.EventID && operational.SubjectEventID(dl.Event) != er.EventID) {
 				return false
 			}
 			delete(s.deadAt, dl.DeliveryID)

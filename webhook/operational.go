@@ -646,24 +646,3 @@ func (o *ops) close(ctx context.Context) error {
 		return fmt.Errorf("webhook: operational events not all handed over: %w", ctx.Err())
 	}
 }
-
-// subjectOf returns the id of the event e is about when e is an
-// operational event about one (a WebhookDeadLettered's
-// dead_letter.event_id), or "": what e's records, dead letters and queued
-// deliveries hold of that event, which its erasure must reach.
-func subjectOf(e *event.Event) string {
-	if e == nil || e.Type() != operational.DeadLettered {
-		return ""
-	}
-	var v struct {
-		Data struct {
-			DeadLetter *struct {
-				EventID string `json:"event_id"`
-			} `json:"dead_letter"`
-		} `json:"data"`
-	}
-	if e.Decode(&v) != nil || v.Data.DeadLetter == nil {
-		return ""
-	}
-	return v.Data.DeadLetter.EventID
-}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/outhook/outhook/defstore"
 	"github.com/outhook/outhook/engine"
+	"github.com/outhook/outhook/operational"
 )
 
 // maxTombstones bounds how many deleted webhooks a Dispatcher
@@ -99,7 +100,7 @@ func (d *Dispatcher) skipRemoved(ctx context.Context, del *delivery) engine.Resu
 	tenant, id := splitKey(del.WebhookID)
 	d.record(ctx, Invocation{
 		ID: newID(), DeliveryID: del.ID, Tenant: tenant, WebhookID: id, WebhookName: name, EventType: del.Event.Type(),
-		EventID: del.Event.ID(), SubjectEventID: subjectOf(del.Event), Attempt: del.Attempts, Outcome: Skipped, Reason: reason, StartedAt: d.cfg.now(),
+		EventID: del.Event.ID(), SubjectEventID: operational.SubjectEventID(del.Event), Attempt: del.Attempts, Outcome: Skipped, Reason: reason, StartedAt: d.cfg.now(),
 	})
 	return engine.Result{Outcome: engine.Done}
 }
@@ -225,7 +226,7 @@ func (d *Dispatcher) unrunnable(ctx context.Context, del *delivery, cause error)
 	d.tel.startRun(ctx, del)
 	d.tel.endDelivery(ctx, del, "", Failed, reason)
 	inv := Invocation{
-		ID: newID(), DeliveryID: del.ID, Tenant: tenant, WebhookID: id, EventType: del.Event.Type(), EventID: del.Event.ID(), SubjectEventID: subjectOf(del.Event),
+		ID: newID(), DeliveryID: del.ID, Tenant: tenant, WebhookID: id, EventType: del.Event.Type(), EventID: del.Event.ID(), SubjectEventID: operational.SubjectEventID(del.Event),
 		Attempt: del.Attempts, Outcome: Failed, Reason: reason, StartedAt: d.cfg.now(),
 	}
 	d.record(ctx, inv)
