@@ -2,6 +2,7 @@ package webhook_test
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -88,4 +89,57 @@ func TestCallerEventCannotSteerStoredSecrets(t *testing.T) {
 	}
 	require.Equal(t, "/v1/webhooks/mallorys-own-hook", got[2].path)
 	require.Equal(t, "/v1/webhooks/mallorys-own-hook", got[3].path)
+}
+
+// TestAnotherTriggersMockCannotSteerStoredSecrets calls a webhook of
+// RequestCreated, whose URL is templated over the event, with the mock
+// event of RequestExpired, another request and so another path: the
+// caller chose that mock, not the webhook's triggers, so the stored
+// header may not go there, whether the mock is the Dispatcher's own
+// (as EventTypes gives it, and the console and the manage API pass it)
+// or a copy, and whatever triggers a TestDefinition names.
+func TestAnotherTriggersMockCannotSteerStoredSecrets(t *testing.T) {
+	rc := newReceiver(t, nil)
+	d, _ := newDispatcher(t)
+	ctx := context.Background()
+	ten := d.Tenant("acme")
+	created, err := ten.Create(ctx, webhook.Webhook{
+		Name: "torq", Active: true, URL: rc.URL + "/v1/webhooks/{{data.friendly_id}}",
+		Headers:  map[string]string{"X-Torq-Token": "Bearer s3cr3t-token"},
+		Triggers: []event.Trigger{accessrequest.Created},
+	}, "alice")
+	require.NoError(t, err)
+	var expired *event.Event
+	for _, et := range ten.EventTypes() {
+		if et.Trigger == accessrequest.Expired {
+			expired = et.Mock
+		}
+	}
+	require.NotNil(t, expired)
+	raw, err := json.Marshal(expired)
+	require.NoError(t, err)
+	copied, err := event.Parse(raw)
+	require.NoError(t, err)
+
+	requireURLRefused := func(err error, what string) {
+		t.Helper()
+		var defs webhook.DefinitionErrors
+		require.ErrorAs(t, err, &defs, what)
+		require.Len(t, defs, 1, what)
+		require.Equal(t, "url", defs[0].Field, what)
+		require.ErrorIs(t, err, webhook.ErrSecretRequired, what)
+	}
+	retriggered := created
+	retriggered.Triggers = []event.Trigger{accessrequest.Expired}
+	for _, e := range []*event.Event{expired, copied} {
+		_, err = ten.Test(ctx, created.ID, e)
+		requireURLRefused(err, "Test")
+		_, err = ten.TestDefinition(ctx, created, e)
+		requireURLRefused(err, "TestDefinition")
+		_, err = ten.TestDefinition(ctx, retriggered, e)
+		requireURLRefused(err, "TestDefinition with other triggers")
+		_, err = ten.Gate(ctx, created.ID, e, webhook.CallerEvent())
+		requireURLRefused(err, "Gate")
+	}
+	require.Empty(t, rc.got(), "nothing was sent")
 }
