@@ -340,6 +340,7 @@ func (t *Tenant) test(ctx context.Context, w Webhook, e *event.Event, stored []s
 	if errs != nil {
 		return Invocation{}, errs
 	}
+	defer closeIdle(h) // its own transport, if any, serves this attempt only
 	h.tenant = t.id
 	if err := t.d.checkCallerEvent(h, e, stored, triggers); err != nil {
 		return Invocation{}, err
