@@ -143,3 +143,25 @@ func TestAnotherTriggersMockCannotSteerStoredSecrets(t *testing.T) {
 	}
 	require.Empty(t, rc.got(), "nothing was sent")
 }
+
+// TestTestsRefuseANilEvent: a test of a nil event is an error, as a gate
+// call of one is, not a panic, and sends nothing.
+func TestTestsRefuseANilEvent(t *testing.T) {
+	rc := newReceiver(t, nil)
+	d, _ := newDispatcher(t)
+	ctx := context.Background()
+	ten := d.Tenant("acme")
+	w, err := ten.Create(ctx, webhook.Webhook{
+		Name: "nil", Active: true, URL: rc.URL + "/v1/webhooks/{{data.friendly_id}}",
+		Headers:  map[string]string{"X-Torq-Token": "Bearer s3cr3t-token"},
+		Triggers: []event.Trigger{accessrequest.Created},
+	}, "alice")
+	require.NoError(t, err)
+	_, err = ten.Test(ctx, w.ID, nil)
+	require.Error(t, err)
+	_, err = ten.TestDefinition(ctx, w, nil)
+	require.Error(t, err)
+	_, err = d.TestEvent(ctx, w, nil)
+	require.Error(t, err)
+	require.Empty(t, rc.got())
+}
