@@ -3,6 +3,7 @@ package webhook_test
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -164,4 +165,52 @@ func TestTestsRefuseANilEvent(t *testing.T) {
 	_, err = d.TestEvent(ctx, w, nil)
 	require.Error(t, err)
 	require.Empty(t, rc.got())
+}
+
+// TestEveryKindOfStoredSecretKeepsItsPath calls, with an event of the
+// caller's that renders another path, a webhook holding each kind of
+// stored secret alone: each is refused by Test, TestDefinition of the
+// webhook as shown and Gate with CallerEvent, and nothing is sent.
+func TestEveryKindOfStoredSecretKeepsItsPath(t *testing.T) {
+	te := newTokenEndpoint(t, 3600)
+	rc := newReceiver(t, nil)
+	d, _ := newDispatcher(t)
+	ctx := context.Background()
+	ten := d.Tenant("acme")
+	hostile, err := event.Parse([]byte(`{"event_type": "RequestCreated", "event_time": 1, "data": {"friendly_id": "mallorys-own-hook"}}`))
+	require.NoError(t, err)
+	hook := func(path string, set func(*webhook.Webhook)) webhook.Webhook {
+		w := webhook.Webhook{Active: true, URL: rc.URL + path, Triggers: []event.Trigger{accessrequest.Created}}
+		set(&w)
+		return w
+	}
+	for name, w := range map[string]webhook.Webhook{
+		"signing secret": hook("/v1/{{data.friendly_id}}", func(w *webhook.Webhook) {
+			w.SigningSecrets = []string{"whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0"}
+		}),
+		"body secret": hook("/v1/{{data.friendly_id}}", func(w *webhook.Webhook) {
+			w.BodyTemplate, w.Secrets = `{"k": "{{secrets.key}}"}`, map[string]string{"key": "b0dy-secret"}
+		}),
+		"query secret": hook("/v1/{{data.friendly_id}}?token=qu3ry-secret", func(*webhook.Webhook) {}),
+		"templated query": hook("/v1/hook?id={{data.friendly_id}}", func(w *webhook.Webhook) {
+			w.Headers = map[string]string{"Authorization": "Bearer h3ader-secret"}
+		}),
+		"oauth client secret": hook("/v1/{{data.friendly_id}}", func(w *webhook.Webhook) {
+			w.Authentication = &webhook.Authentication{OAuth: &webhook.OAuth{ClientID: "c", ClientSecret: oauthSecret, TokenEndpointURL: te.URL + "/token"}}
+		}),
+		"secret path": hook("/v1/{{data.friendly_id}}", func(w *webhook.Webhook) { w.SecretURLPath = true }),
+	} {
+		w.Name = strings.ReplaceAll(name, " ", "-")
+		created, err := ten.Create(ctx, w, "alice")
+		require.NoError(t, err, name)
+		shown, err := ten.Get(ctx, created.ID)
+		require.NoError(t, err, name)
+		_, err = ten.Test(ctx, created.ID, hostile)
+		require.ErrorIs(t, err, webhook.ErrSecretRequired, "%s: Test", name)
+		_, err = ten.TestDefinition(ctx, shown, hostile)
+		require.ErrorIs(t, err, webhook.ErrSecretRequired, "%s: TestDefinition", name)
+		_, err = ten.Gate(ctx, created.ID, hostile, webhook.CallerEvent())
+		require.ErrorIs(t, err, webhook.ErrSecretRequired, "%s: Gate", name)
+	}
+	require.Empty(t, rc.got(), "nothing was sent")
 }
