@@ -10,7 +10,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/outhook/outhook/accessrequest"
 	"github.com/outhook/outhook/console"
+	"github.com/outhook/outhook/event"
+	"github.com/outhook/outhook/webhook"
 )
 
 // gateSite saves a webhook that sends a header secret and a body secret,
@@ -138,4 +141,36 @@ func requireIn(t *testing.T, page, want string, why ...string) {
 func requireNotIn(t *testing.T, page, unwanted string, why ...string) {
 	t.Helper()
 	require.False(t, strings.Contains(page, unwanted), "the page holds %q %s", unwanted, strings.Join(why, ""))
+}
+
+// TestTheGateButtonKeepsStoredSecretsOnTheirPath calls, with the mock of
+// a trigger the webhook does not have, a webhook whose URL is templated
+// over the event: that mock is another request, with another path, and
+// the form's user chose it, so the stored header is not sent there.
+func TestTheGateButtonKeepsStoredSecretsOnTheirPath(t *testing.T) {
+	s := newSite(t)
+	w, err := s.d.Tenant("acme").Create(context.Background(), webhook.Webhook{
+		Name: "torq-gate", Active: true, URL: s.receiver.URL + "/v1/webhooks/{{data.friendly_id}}",
+		Headers:  map[string]string{"Authorization": "Bearer gate-h3ader-token"},
+		Triggers: []event.Trigger{accessrequest.Created},
+	}, "admin@acme")
+	require.NoError(t, err)
+
+	_, _, edit := s.do(t, "acme", http.MethodGet, "/webhooks/"+w.ID, nil)
+	form := formOfPage(t, edit)
+	form.Set("mock_trigger", string(accessrequest.Expired))
+	status, _, frag := s.do(t, "acme", http.MethodPost, "/webhooks/"+w.ID+"/gate", form, "X-Console-Fragment", "1")
+	require.Equal(t, http.StatusOK, status)
+	requireIn(t, frag, "Gate refused")
+	requireIn(t, frag, "mock event of the webhook")
+	requireNotIn(t, frag, "gate-h3ader-token")
+	require.Empty(t, s.receiver.Requests(), "the stored header went nowhere")
+
+	// The mock of its own trigger renders the path it was stored for.
+	form.Set("mock_trigger", string(accessrequest.Created))
+	_, _, frag = s.do(t, "acme", http.MethodPost, "/webhooks/"+w.ID+"/gate", form, "X-Console-Fragment", "1")
+	requireIn(t, frag, "Gate passed")
+	reqs := s.receiver.Requests()
+	require.Len(t, reqs, 1)
+	require.Equal(t, "Bearer gate-h3ader-token", reqs[0].Header.Get("Authorization"))
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/outhook/outhook/defstore"
@@ -135,10 +136,20 @@ func (h *Handler) runGate(c *request, id string, trigger event.Trigger) (*gateRe
 	if err != nil {
 		return &gateResult{Reason: err.Error()}, nil
 	}
-	d, err := c.tenant.Gate(c.ctx(), id, e)
+	// The mock is the form's choice, of any trigger: it may not route the
+	// webhook's stored secrets to another path (see webhook.CallerEvent).
+	d, err := c.tenant.Gate(c.ctx(), id, e, webhook.CallerEvent())
 	if err != nil {
 		if errors.Is(err, webhook.ErrNotFound) {
 			return nil, err
+		}
+		if errs, ok := definitionErrors(err); ok {
+			// Field names and rules only, never a secret's value.
+			msgs := make([]string, len(errs))
+			for i, fe := range errs {
+				msgs[i] = fe.Field + ": " + fe.Message
+			}
+			return &gateResult{Reason: strings.Join(msgs, "; ")}, nil
 		}
 		h.log(c.ctx(), "console: a gate call failed", "tenant", c.tenant.ID(), "error", err)
 		return &gateResult{Reason: "the gate could not be called; the error was logged"}, nil

@@ -40,3 +40,26 @@ func TestCallerEventCannotSteerStoredSecrets(t *testing.T) {
 	require.Len(t, got, 1)
 	require.Equal(t, "Bearer s3cr3t-token", got[0].Header.Get("X-Torq-Token"))
 }
+
+// TestAnotherTriggersMockCannotSteerStoredSecrets asks the test and gate
+// routes for the mock of a trigger the webhook lacks: RequestExpired's is
+// another request, whose path the stored header was not given for.
+func TestAnotherTriggersMockCannotSteerStoredSecrets(t *testing.T) {
+	s := newService(t, nil)
+	acme := s.as("acme")
+	w := s.hook("torq")
+	w["id"] = "torq"
+	w["url"] = s.rc.URL + "/v1/webhooks/{{data.friendly_id}}"
+	w["headers"] = map[string]string{"X-Torq-Token": "Bearer s3cr3t-token"}
+	acme.ok(http.StatusCreated, nil, http.MethodPost, "/webhooks", w)
+
+	other := map[string]any{"trigger": "RequestExpired"}
+	for _, path := range []string{"/webhooks/torq/test", "/webhooks/torq/gate"} {
+		p := acme.problem(http.StatusUnprocessableEntity, "definition-invalid", http.MethodPost, path, other)
+		require.Len(t, p.Errors, 1, path)
+		require.Equal(t, "url", p.Errors[0].Field, path)
+		require.NotContains(t, p.Errors[0].Message, "s3cr3t-token", path)
+	}
+	got, _ := s.rc.requests()
+	require.Empty(t, got, "nothing was sent")
+}

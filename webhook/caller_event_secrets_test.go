@@ -2,6 +2,8 @@ package webhook_test
 
 import (
 	"context"
+	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -88,4 +90,127 @@ func TestCallerEventCannotSteerStoredSecrets(t *testing.T) {
 	}
 	require.Equal(t, "/v1/webhooks/mallorys-own-hook", got[2].path)
 	require.Equal(t, "/v1/webhooks/mallorys-own-hook", got[3].path)
+}
+
+// TestAnotherTriggersMockCannotSteerStoredSecrets calls a webhook of
+// RequestCreated, whose URL is templated over the event, with the mock
+// event of RequestExpired, another request and so another path: the
+// caller chose that mock, not the webhook's triggers, so the stored
+// header may not go there, whether the mock is the Dispatcher's own
+// (as EventTypes gives it, and the console and the manage API pass it)
+// or a copy, and whatever triggers a TestDefinition names.
+func TestAnotherTriggersMockCannotSteerStoredSecrets(t *testing.T) {
+	rc := newReceiver(t, nil)
+	d, _ := newDispatcher(t)
+	ctx := context.Background()
+	ten := d.Tenant("acme")
+	created, err := ten.Create(ctx, webhook.Webhook{
+		Name: "torq", Active: true, URL: rc.URL + "/v1/webhooks/{{data.friendly_id}}",
+		Headers:  map[string]string{"X-Torq-Token": "Bearer s3cr3t-token"},
+		Triggers: []event.Trigger{accessrequest.Created},
+	}, "alice")
+	require.NoError(t, err)
+	var expired *event.Event
+	for _, et := range ten.EventTypes() {
+		if et.Trigger == accessrequest.Expired {
+			expired = et.Mock
+		}
+	}
+	require.NotNil(t, expired)
+	raw, err := json.Marshal(expired)
+	require.NoError(t, err)
+	copied, err := event.Parse(raw)
+	require.NoError(t, err)
+
+	requireURLRefused := func(err error, what string) {
+		t.Helper()
+		var defs webhook.DefinitionErrors
+		require.ErrorAs(t, err, &defs, what)
+		require.Len(t, defs, 1, what)
+		require.Equal(t, "url", defs[0].Field, what)
+		require.ErrorIs(t, err, webhook.ErrSecretRequired, what)
+	}
+	retriggered := created
+	retriggered.Triggers = []event.Trigger{accessrequest.Expired}
+	for _, e := range []*event.Event{expired, copied} {
+		_, err = ten.Test(ctx, created.ID, e)
+		requireURLRefused(err, "Test")
+		_, err = ten.TestDefinition(ctx, created, e)
+		requireURLRefused(err, "TestDefinition")
+		_, err = ten.TestDefinition(ctx, retriggered, e)
+		requireURLRefused(err, "TestDefinition with other triggers")
+		_, err = ten.Gate(ctx, created.ID, e, webhook.CallerEvent())
+		requireURLRefused(err, "Gate")
+	}
+	require.Empty(t, rc.got(), "nothing was sent")
+}
+
+// TestTestsRefuseANilEvent: a test of a nil event is an error, as a gate
+// call of one is, not a panic, and sends nothing.
+func TestTestsRefuseANilEvent(t *testing.T) {
+	rc := newReceiver(t, nil)
+	d, _ := newDispatcher(t)
+	ctx := context.Background()
+	ten := d.Tenant("acme")
+	w, err := ten.Create(ctx, webhook.Webhook{
+		Name: "nil", Active: true, URL: rc.URL + "/v1/webhooks/{{data.friendly_id}}",
+		Headers:  map[string]string{"X-Torq-Token": "Bearer s3cr3t-token"},
+		Triggers: []event.Trigger{accessrequest.Created},
+	}, "alice")
+	require.NoError(t, err)
+	_, err = ten.Test(ctx, w.ID, nil)
+	require.Error(t, err)
+	_, err = ten.TestDefinition(ctx, w, nil)
+	require.Error(t, err)
+	_, err = d.TestEvent(ctx, w, nil)
+	require.Error(t, err)
+	require.Empty(t, rc.got())
+}
+
+// TestEveryKindOfStoredSecretKeepsItsPath calls, with an event of the
+// caller's that renders another path, a webhook holding each kind of
+// stored secret alone: each is refused by Test, TestDefinition of the
+// webhook as shown and Gate with CallerEvent, and nothing is sent.
+func TestEveryKindOfStoredSecretKeepsItsPath(t *testing.T) {
+	te := newTokenEndpoint(t, 3600)
+	rc := newReceiver(t, nil)
+	d, _ := newDispatcher(t)
+	ctx := context.Background()
+	ten := d.Tenant("acme")
+	hostile, err := event.Parse([]byte(`{"event_type": "RequestCreated", "event_time": 1, "data": {"friendly_id": "mallorys-own-hook"}}`))
+	require.NoError(t, err)
+	hook := func(path string, set func(*webhook.Webhook)) webhook.Webhook {
+		w := webhook.Webhook{Active: true, URL: rc.URL + path, Triggers: []event.Trigger{accessrequest.Created}}
+		set(&w)
+		return w
+	}
+	for name, w := range map[string]webhook.Webhook{
+		"signing secret": hook("/v1/{{data.friendly_id}}", func(w *webhook.Webhook) {
+			w.SigningSecrets = []string{"whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0"}
+		}),
+		"body secret": hook("/v1/{{data.friendly_id}}", func(w *webhook.Webhook) {
+			w.BodyTemplate, w.Secrets = `{"k": "{{secrets.key}}"}`, map[string]string{"key": "b0dy-secret"}
+		}),
+		"query secret": hook("/v1/{{data.friendly_id}}?token=qu3ry-secret", func(*webhook.Webhook) {}),
+		"templated query": hook("/v1/hook?id={{data.friendly_id}}", func(w *webhook.Webhook) {
+			w.Headers = map[string]string{"Authorization": "Bearer h3ader-secret"}
+		}),
+		"oauth client secret": hook("/v1/{{data.friendly_id}}", func(w *webhook.Webhook) {
+			w.Authentication = &webhook.Authentication{OAuth: &webhook.OAuth{ClientID: "c", ClientSecret: oauthSecret, TokenEndpointURL: te.URL + "/token"}}
+		}),
+		"secret path": hook("/v1/{{data.friendly_id}}", func(w *webhook.Webhook) { w.SecretURLPath = true }),
+	} {
+		w.Name = strings.ReplaceAll(name, " ", "-")
+		created, err := ten.Create(ctx, w, "alice")
+		require.NoError(t, err, name)
+		shown, err := ten.Get(ctx, created.ID)
+		require.NoError(t, err, name)
+		_, err = ten.Test(ctx, created.ID, hostile)
+		require.ErrorIs(t, err, webhook.ErrSecretRequired, "%s: Test", name)
+		_, err = ten.TestDefinition(ctx, shown, hostile)
+		require.ErrorIs(t, err, webhook.ErrSecretRequired, "%s: TestDefinition", name)
+		_, err = ten.Gate(ctx, created.ID, hostile, webhook.CallerEvent())
+		require.ErrorIs(t, err, webhook.ErrSecretRequired, "%s: Gate", name)
+	}
+	require.Empty(t, rc.got(), "nothing was sent")
 }

@@ -908,8 +908,11 @@ func (d *Dispatcher) Test(ctx context.Context, w Webhook, trigger event.Trigger)
 }
 
 // TestEvent is Test with an event of the caller's choosing, for event types
-// of the service's own.
+// of the service's own. A nil event is an error.
 func (d *Dispatcher) TestEvent(ctx context.Context, w Webhook, e *event.Event) (Invocation, error) {
+	if e == nil {
+		return Invocation{}, errors.New("webhook: TestEvent: nil event")
+	}
 	if w.ID == "" {
 		w.ID = "test"
 	}

@@ -610,3 +610,24 @@ func TestProxyOptionsThatWouldGoUnused(t *testing.T) {
 	_, err = webhook.New(webhook.WithProxy("https://proxy.internal:3128"), webhook.WithProxyTLS(&tls.Config{}))
 	require.NoError(t, err)
 }
+
+// TestTLSTransportOfATenantsTestIsClosed: a tenant's Test and
+// TestDefinition, as the console and the manage API call them, close the
+// connection of a TLS webhook's own transport when done, as Test does.
+func TestTLSTransportOfATenantsTestIsClosed(t *testing.T) {
+	srv := newConnTracker(t, false)
+	d, _ := egressDispatcher(t, "", new(lockedBuffer), "127.0.0.1")
+	ten := d.Tenant("acme")
+	ctx := context.Background()
+	w, err := ten.Create(ctx, webhook.Webhook{Name: "tested", Active: true, URL: srv.URL, Triggers: accessrequest.Triggers(),
+		TLS: &webhook.TLSSettings{CACertificates: certPEM(srv.Certificate())}}, "alice")
+	require.NoError(t, err)
+	inv, err := ten.Test(ctx, w.ID, mustMock(t, accessrequest.Created))
+	require.NoError(t, err)
+	require.Equal(t, webhook.Delivered, inv.Outcome, inv.Reason)
+	srv.requireClosed(t)
+	inv, err = ten.TestDefinition(ctx, w, mustMock(t, accessrequest.Created))
+	require.NoError(t, err)
+	require.Equal(t, webhook.Delivered, inv.Outcome, inv.Reason)
+	srv.requireClosed(t)
+}
