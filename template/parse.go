@@ -1511,7 +1511,9 @@ func parseData(t string) (*expr, string) {
 	}
 	if len(d.segs) > 1 {
 		// Members of a loop variable, as in @key.length: a path from it.
-		if base, _ := parseData("@" + strings.Repeat("../", d.up) + d.segs[0].key); base.kind == eData {
+		// A first step that is no variable alone (@0.x) starts a path
+		// from nothing: missing, as in handlebars.js.
+		if base, msg := parseData("@" + strings.Repeat("../", d.up) + d.segs[0].key); msg == "" && base.kind == eData {
 			e := &expr{kind: ePath, text: t, local: true, loopVar: base, segs: d.segs[1:]}
 			for _, sg := range e.segs {
 				e.length = e.length || sg.length
