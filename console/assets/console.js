@@ -205,52 +205,40 @@
     });
   });
 
-  // Test without leaving the page: the form, saved or not, with the mock.
-  const testButton = document.getElementById("test-button");
-  const testResult = document.getElementById("test-result");
-  testButton.addEventListener("click", async function (ev) {
-    ev.preventDefault();
-    testButton.disabled = true;
-    testResult.textContent = "Testing…";
-    try {
-      const res = await post("/test");
-      if (!res.ok || res.redirected || res.headers.get("X-Console-Fragment") !== "1") {
-        // Only the console's own fragment is inserted as HTML.
-        testResult.textContent = "Test failed: the console answered " + res.status +
-          (res.redirected ? " from another page (has the session ended?)" : "") + ".";
-        return;
+  // A button that posts the form to path and shows the console's answer
+  // in place: busy while it waits, failed (with why) when no fragment of
+  // the console's came back.
+  function answerInPlace(button, result, path, busy, failed) {
+    button.addEventListener("click", async function (ev) {
+      ev.preventDefault();
+      button.disabled = true;
+      result.textContent = busy;
+      try {
+        const res = await post(path());
+        if (!res.ok || res.redirected || res.headers.get("X-Console-Fragment") !== "1") {
+          // Only the console's own fragment is inserted as HTML.
+          result.textContent = failed + ": the console answered " + res.status +
+            (res.redirected ? " from another page (has the session ended?)" : "") + ".";
+          return;
+        }
+        result.innerHTML = await res.text(); // rendered and escaped by the console's templates
+      } catch (err) {
+        result.textContent = failed + ": the console could not be reached.";
+      } finally {
+        button.disabled = false;
       }
-      testResult.innerHTML = await res.text(); // rendered and escaped by the console's templates
-    } catch (err) {
-      testResult.textContent = "Test failed: the console could not be reached.";
-    } finally {
-      testButton.disabled = false;
-    }
-  });
+    });
+  }
+
+  // Test without leaving the page: the form, saved or not, with the mock.
+  answerInPlace(document.getElementById("test-button"), document.getElementById("test-result"),
+    () => "/test", "Testing…", "Test failed");
 
   // Gate calls the saved webhook as a flow's condition, with the mock.
   const gateButton = document.getElementById("gate-button");
   const gateResult = document.getElementById("gate-result");
   if (gateButton && gateResult) {
-    gateButton.addEventListener("click", async function (ev) {
-      ev.preventDefault();
-      gateButton.disabled = true;
-      gateResult.textContent = "Calling the gate…";
-      try {
-        const res = await post(gateButton.dataset.path);
-        if (!res.ok || res.redirected || res.headers.get("X-Console-Fragment") !== "1") {
-          // Only the console's own fragment is inserted as HTML.
-          gateResult.textContent = "Gate call failed: the console answered " + res.status +
-            (res.redirected ? " from another page (has the session ended?)" : "") + ".";
-          return;
-        }
-        gateResult.innerHTML = await res.text(); // rendered and escaped by the console's templates
-      } catch (err) {
-        gateResult.textContent = "Gate call failed: the console could not be reached.";
-      } finally {
-        gateButton.disabled = false;
-      }
-    });
+    answerInPlace(gateButton, gateResult, () => gateButton.dataset.path, "Calling the gate…", "Gate call failed");
   }
 
   // The target: a URL or one of the service's actions.
