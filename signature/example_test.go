@@ -3,7 +3,10 @@ package signature_test
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"time"
 
 	"github.com/outhook/outhook/signature"
@@ -41,4 +44,45 @@ func Example() {
 	// <nil>
 	// true
 	// whsec_REDACTED
+}
+
+// A receiver verifies the raw body, before decoding it, against the
+// headers of the request, at the time it arrives.
+func ExampleParseVerifier() {
+	secret := signature.NewSecret() // from the receiver's configuration
+	verifier, err := signature.ParseVerifier(0, secret)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		if err != nil {
+			http.Error(w, "unreadable body", http.StatusBadRequest)
+			return
+		}
+		msg, err := verifier.VerifyMessage(r.Header, body, time.Now())
+		if err != nil {
+			http.Error(w, "bad signature", http.StatusUnauthorized)
+			return
+		}
+		// Deduplicate on msg.ID, the id verified, then decode body.
+		_ = msg.ID
+		w.WriteHeader(http.StatusNoContent)
+	})
+
+	// What a sender holding the same secret sends, and a forgery.
+	sec, _ := signature.ParseSecret(secret)
+	signer, _ := signature.NewSigner(sec)
+	body := `{"type":"contact.created"}`
+	for _, sent := range []string{body, `{"type":"contact.deleted"}`} {
+		req := httptest.NewRequest(http.MethodPost, "/hooks", strings.NewReader(sent))
+		signer.SetHeaders(req.Header, "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W", time.Now(), []byte(body))
+		rec := httptest.NewRecorder()
+		handler.ServeHTTP(rec, req)
+		fmt.Println(rec.Code)
+	}
+	// Output:
+	// 204
+	// 401
 }

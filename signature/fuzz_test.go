@@ -11,7 +11,8 @@ import (
 
 // Any header values either verify or fail with one of Verify's sentinels,
 // without panicking; the genuine signature keeps verifying whatever junk is
-// sent beside it.
+// sent beside it, and an id or timestamp sent beside the signed ones is
+// refused unless it is the same.
 func FuzzVerify(f *testing.F) {
 	sec, err := signature.ParseSecret(hmacA)
 	if err != nil {
@@ -51,6 +52,17 @@ func FuzzVerify(f *testing.F) {
 		h = http.Header{"Webhook-Id": {"msg_1"}, "Webhook-Timestamp": {"1773134100"}, "Webhook-Signature": {sig, good}}
 		if err := verifier.Verify(h, []byte("{}"), now); err != nil && !errors.Is(err, signature.ErrInvalidSignature) {
 			t.Fatalf("Verify with the genuine signature beside %q: %v", sig, err)
+		}
+		// An id or timestamp given beside the signed ones, in another
+		// spelling: accepted only when it is the same, so that every way
+		// of reading the headers finds the id verified.
+		h = http.Header{"Webhook-Id": {"msg_1"}, "webhook-id": {id}, "Webhook-Timestamp": {"1773134100"}, "WEBHOOK-TIMESTAMP": {ts}, "Webhook-Signature": {good}}
+		if msg, err := verifier.VerifyMessage(h, []byte("{}"), now); err == nil {
+			if id != "msg_1" || ts != "1773134100" || msg.ID != "msg_1" || !msg.Timestamp.Equal(now) {
+				t.Fatalf("verified id %q at %v with %q and %q beside", msg.ID, msg.Timestamp, id, ts)
+			}
+		} else if !errors.Is(err, signature.ErrInvalidHeader) {
+			t.Fatalf("an id or timestamp beside the signed ones: %v", err)
 		}
 	})
 }

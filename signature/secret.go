@@ -103,11 +103,12 @@ func (k *key) mac(id string, ts, body, dst []byte) []byte {
 // ParseSecret parses a secret written whsec_<base64>, whsk_<base64> or
 // whpk_<base64>, or a v1 secret written as bare <base64> without its
 // whsec_ prefix, as the reference libraries also take it. The base64 is
-// standard base64 with its '=' padding, as the reference
-// Standard Webhooks verifiers decode it: text they would refuse (unpadded,
-// or with line breaks, which Go's decoder skips) is refused here too, so a
-// secret that signs here verifies at the receiver. A
-// v1 secret must be 24 to 64 bytes long; a v1a private key is the 32-byte
+// standard base64 with its '=' padding and nothing else: text that one of
+// the reference verifiers refuses is refused here too, so that a secret
+// that signs here verifies at any receiver (the Go one refuses base64
+// without its padding, which the JavaScript and Python ones take; the
+// JavaScript one refuses line breaks, which Go's decoder skips). A v1
+// secret must be 24 to 64 bytes long; a v1a private key is the 32-byte
 // seed or the 64-byte form of crypto/ed25519 (whose public half must match
 // the seed); a v1a public key is 32 bytes. Errors wrap ErrInvalidSecret.
 func ParseSecret(text string) (Secret, error) {
@@ -174,7 +175,7 @@ func decodeKey(prefix, text string) ([]byte, error) {
 	}
 	if pad := (4 - len(text)%4) % 4; pad > 0 {
 		if _, rawErr := base64.RawStdEncoding.DecodeString(text); rawErr == nil {
-			return nil, fmt.Errorf("%w: the base64 after %s lacks its padding (add %s at the end): the Standard Webhooks verifiers refuse it unpadded",
+			return nil, fmt.Errorf("%w: the base64 after %s lacks its padding (add %s at the end): Standard Webhooks verifiers may refuse it unpadded",
 				ErrInvalidSecret, prefix, strings.Repeat("=", pad))
 		}
 	}

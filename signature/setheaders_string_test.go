@@ -96,3 +96,38 @@ func TestSetHeadersStringSignsTheStandardVector(t *testing.T) {
 		t.Errorf("body became %q", body)
 	}
 }
+
+// SetHeaders replaces the three headers under any spelling of their names:
+// a map holding a lowercase one would otherwise send both, and a receiver
+// would get two ids (the JavaScript reference joins them into one that
+// matches nothing) or a stale signature beside the new one.
+func TestSetHeadersReplacesEverySpelling(t *testing.T) {
+	secrets, err := signature.ParseSecrets(signature.NewSecret())
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := signature.NewSigner(secrets...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Unix(1795435200, 0)
+	lookalike := "webhook-idx" // not one of the three: kept as it is
+	for _, set := range []func(h http.Header){
+		func(h http.Header) { signer.SetHeaders(h, "msg_1", at, []byte("{}")) },
+		func(h http.Header) { signer.SetHeadersString(h, "msg_1", at, "{}") },
+	} {
+		h := http.Header{
+			"webhook-id": {"stale"}, "WEBHOOK-TIMESTAMP": {"1"}, "webhook-Signature": {"v1,stale"},
+			"X-Other": {"kept"}, lookalike: {"kept"},
+		}
+		set(h)
+		if len(h) != 5 || h.Get("X-Other") != "kept" || h[lookalike][0] != "kept" {
+			t.Errorf("headers %v: want the three canonical names and the two others", h)
+		}
+		for _, name := range []string{signature.HeaderID, signature.HeaderTimestamp, signature.HeaderSignature} {
+			if len(h[name]) != 1 {
+				t.Errorf("%s = %q", name, h[name])
+			}
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 	"unsafe"
 )
@@ -30,11 +31,15 @@ type Signer struct {
 }
 
 // NewSigner returns a Signer that writes one signature per secret, in the
-// order given. It needs at least one secret, and each must be able to sign
-// (a whsec_ secret or a whsk_ private key); errors wrap ErrInvalidSecret.
+// order given. It needs one to MaxSignatures secrets (a Verifier reads no
+// more signatures than that), and each must be able to sign (a whsec_
+// secret or a whsk_ private key); errors wrap ErrInvalidSecret.
 func NewSigner(secrets ...Secret) (*Signer, error) {
-	if len(secrets) == 0 {
+	switch {
+	case len(secrets) == 0:
 		return nil, fmt.Errorf("%w: a signer needs at least one secret", ErrInvalidSecret)
+	case len(secrets) > MaxSignatures:
+		return nil, fmt.Errorf("%w: %d secrets; a signer holds at most %d, as many signatures as a verifier reads", ErrInvalidSecret, len(secrets), MaxSignatures)
 	}
 	s := &Signer{secrets: make([]Secret, len(secrets))}
 	for i, sec := range secrets {
@@ -81,7 +86,8 @@ func (s *Signer) Sign(id string, timestamp time.Time, body []byte) string {
 }
 
 // SetHeaders signs a message and sets webhook-id, webhook-timestamp and
-// webhook-signature on h, replacing any values they had.
+// webhook-signature on h, replacing any values they had under any spelling
+// of their names.
 func (s *Signer) SetHeaders(h http.Header, id string, timestamp time.Time, body []byte) {
 	s.setHeaders(h, id, timestamp, body)
 }
@@ -96,8 +102,23 @@ func (s *Signer) SetHeadersString(h http.Header, id string, timestamp time.Time,
 }
 
 func (s *Signer) setHeaders(h http.Header, id string, timestamp time.Time, body []byte) {
+	// Another spelling of a name would be sent beside the canonical one.
+	for name := range h {
+		if isStandardHeader(name) && name != HeaderID && name != HeaderTimestamp && name != HeaderSignature {
+			delete(h, name)
+		}
+	}
 	values := []string{id, strconv.FormatInt(timestamp.Unix(), 10), s.Sign(id, timestamp, body)} // one allocation for the three
 	h[HeaderID], h[HeaderTimestamp], h[HeaderSignature] = values[:1:1], values[1:2:2], values[2:]
+}
+
+// isStandardHeader reports whether name is one of the three names in any
+// case.
+func isStandardHeader(name string) bool {
+	if len(name) != len(HeaderID) && len(name) != len(HeaderTimestamp) && len(name) != len(HeaderSignature) {
+		return false // most names, at the cost of a comparison
+	}
+	return strings.EqualFold(name, HeaderID) || strings.EqualFold(name, HeaderTimestamp) || strings.EqualFold(name, HeaderSignature)
 }
 
 // content returns id.ts.body, the message an ed25519 signature covers.

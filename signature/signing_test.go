@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -99,8 +100,9 @@ func TestParseSecret(t *testing.T) {
 	}{
 		{"v1 24 bytes", "whsec_" + b64(24), signature.V1, ""},
 		{"v1 64 bytes", "whsec_" + b64(64), signature.V1, ""},
-		// The reference verifiers (Go, JavaScript, Python) decode padded
-		// base64 only: a secret they refuse must not sign here.
+		// The Go reference verifier decodes padded base64 only (the
+		// JavaScript and Python ones take both): a secret it refuses must
+		// not sign here.
 		{"v1 unpadded", "whsec_" + base64.RawStdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32)), "", "lacks its padding (add = at the end)"},
 		{"v1a unpadded", "whsk_" + base64.RawStdEncoding.EncodeToString(edKey), "", "lacks its padding (add == at the end)"},
 		{"v1 line break", "whsec_" + b64(16) + "\n" + b64(16), "", "line break"},
@@ -353,5 +355,48 @@ func BenchmarkVerify(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// A Verifier looks at MaxSignatures entries, so a Signer holds at most as
+// many secrets: with more, a receiver holding only the last would refuse
+// every request.
+func TestSignerHoldsNoMoreSecretsThanAVerifierReads(t *testing.T) {
+	secrets := make([]signature.Secret, signature.MaxSignatures+1)
+	for i := range secrets {
+		secrets[i] = mustSecret(t, signature.NewSecret())
+	}
+	_, err := signature.NewSigner(secrets...)
+	require.ErrorIs(t, err, signature.ErrInvalidSecret)
+	require.ErrorContains(t, err, "at most 32")
+
+	s, err := signature.NewSigner(secrets[:signature.MaxSignatures]...)
+	require.NoError(t, err)
+	at := time.Unix(1_773_134_100, 0)
+	h := http.Header{}
+	s.SetHeaders(h, "msg_1", at, []byte("{}"))
+	v, err := signature.NewVerifier(0, secrets[signature.MaxSignatures-1])
+	require.NoError(t, err)
+	require.NoError(t, v.Verify(h, []byte("{}"), at), "the last secret's signature is read")
+}
+
+// The Python reference library splits webhook-signature on single spaces
+// and unpacks each entry into exactly a version and a signature, failing
+// on an empty entry or a second comma; a Signer writes only that strict
+// form, whatever its secrets.
+func TestSignatureHeaderIsStrictForm(t *testing.T) {
+	strict := regexp.MustCompile(`^v1a?,[A-Za-z0-9+/]+={0,2}( v1a?,[A-Za-z0-9+/]+={0,2})*$`)
+	edPriv, _ := signature.NewKeyPair()
+	for _, texts := range [][]string{{hmacA}, {edPriv}, {hmacA, hmacB, edPriv}, {edPriv, hmacA}} {
+		secrets, err := signature.ParseSecrets(texts...)
+		require.NoError(t, err)
+		s, err := signature.NewSigner(secrets...)
+		require.NoError(t, err)
+		for _, body := range []string{"", "{}", strings.Repeat("\u00e9", 1000)} {
+			h := http.Header{}
+			s.SetHeaders(h, "msg_1", time.Unix(1_773_134_100, 0), []byte(body))
+			require.Regexp(t, strict, h.Get(signature.HeaderSignature))
+			require.Len(t, strings.Split(h.Get(signature.HeaderSignature), " "), len(texts))
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -78,37 +79,73 @@ func NewVerifier(tolerance time.Duration, secrets ...Secret) (*Verifier, error) 
 // now. It returns nil when webhook-timestamp lies within the tolerance of
 // now and at least one signature in webhook-signature (all its values,
 // space-separated entries, the first MaxSignatures of them) matches one of
-// the Verifier's secrets. Like the reference libraries, it reads the
-// timestamp as decimal digits after an optional '+' and signs its value
-// (01614265330 is signed as 1614265330), and takes an entry's text between
-// its first and second commas as its signature; entries of unknown
+// the Verifier's secrets. It finds each header under any spelling of its
+// name, as the JavaScript reference library does, so a map with lowercase
+// names verifies too; the entries under the canonical name are read first,
+// then those under other spellings in sorted order. A request that gives
+// webhook-id or webhook-timestamp more than once with different values, as
+// several values or under several spellings, is refused (ErrInvalidHeader),
+// so that the id a receiver reads is the one verified however it reads it.
+// Like the Go reference library, it reads the timestamp as decimal digits
+// after an optional '+' and signs its value (01614265330 is signed as
+// 1614265330). Like the reference libraries, it takes an entry's text
+// between its first and second commas as its signature; entries of unknown
 // versions or that do not parse are skipped, and so are entries whose
-// base64 is not the canonical text of its bytes (other padding bits, line breaks), which the reference
-// libraries, comparing texts, would not match either. Otherwise the error
-// wraps ErrInvalidHeader, ErrTimestampTooOld or ErrTimestampTooNew (both
-// ErrTimestampOutOfRange), or ErrInvalidSignature. Signatures are compared
-// in constant time.
+// base64 is not the canonical text of its bytes (other padding bits, line
+// breaks), which the reference libraries, comparing texts, would not match
+// either. An empty or missing header is ErrInvalidHeader. Otherwise the
+// error wraps ErrInvalidHeader, ErrTimestampTooOld or ErrTimestampTooNew
+// (both ErrTimestampOutOfRange), or ErrInvalidSignature. Signatures are
+// compared in constant time.
 func (v *Verifier) Verify(h http.Header, body []byte, now time.Time) error {
-	id := h.Get(HeaderID)
-	tsText := h.Get(HeaderTimestamp)
-	sigs := h.Values(HeaderSignature)
-	switch {
-	case id == "":
-		return fmt.Errorf("%w: no %s", ErrInvalidHeader, HeaderID)
-	case tsText == "":
-		return fmt.Errorf("%w: no %s", ErrInvalidHeader, HeaderTimestamp)
-	case len(sigs) == 0:
-		return fmt.Errorf("%w: no %s", ErrInvalidHeader, HeaderSignature)
-	}
-	ts, err := parseTimestamp(tsText)
+	_, _, err := v.verify(h, body, now)
+	return err
+}
+
+// Message is what VerifyMessage verified of a request.
+type Message struct {
+	// ID is webhook-id, the receiver's idempotency key.
+	ID string
+	// Timestamp is the time webhook-timestamp gives, in whole seconds.
+	Timestamp time.Time
+}
+
+// VerifyMessage verifies as Verify does, and returns the webhook-id and
+// webhook-timestamp it verified, or the zero Message with the error. A
+// receiver deduplicates on its ID: http.Header.Get finds the canonical name
+// only, so in a map built with other spellings (a serverless event's
+// lowercase names, which Verify takes) it would find no id.
+func (v *Verifier) VerifyMessage(h http.Header, body []byte, now time.Time) (Message, error) {
+	id, ts, err := v.verify(h, body, now)
 	if err != nil {
-		return err
+		return Message{}, err
+	}
+	return Message{ID: id, Timestamp: time.Unix(ts, 0)}, nil
+}
+
+// verify is Verify, giving the id and the unix seconds it verified.
+func (v *Verifier) verify(h http.Header, body []byte, now time.Time) (id string, ts int64, err error) {
+	id, err = headerValue(h, HeaderID)
+	if err != nil {
+		return "", 0, err
+	}
+	tsText, err := headerValue(h, HeaderTimestamp)
+	if err != nil {
+		return "", 0, err
+	}
+	sigs := headerValues(h, HeaderSignature)
+	if !slices.ContainsFunc(sigs, func(v string) bool { return strings.Trim(v, " ") != "" }) {
+		return "", 0, fmt.Errorf("%w: no %s", ErrInvalidHeader, HeaderSignature)
+	}
+	ts, err = parseTimestamp(tsText)
+	if err != nil {
+		return "", 0, err
 	}
 	switch skew := now.Sub(time.Unix(ts, 0)); {
 	case skew > v.tolerance:
-		return fmt.Errorf("%w: %s is %v before now; the tolerance is %v", ErrTimestampTooOld, HeaderTimestamp, skew.Truncate(time.Second), v.tolerance)
+		return "", 0, fmt.Errorf("%w: %s is %v before now; the tolerance is %v", ErrTimestampTooOld, HeaderTimestamp, skew.Truncate(time.Second), v.tolerance)
 	case skew < -v.tolerance:
-		return fmt.Errorf("%w: %s is %v after now; the tolerance is %v", ErrTimestampTooNew, HeaderTimestamp, -skew.Truncate(time.Second), v.tolerance)
+		return "", 0, fmt.Errorf("%w: %s is %v after now; the tolerance is %v", ErrTimestampTooNew, HeaderTimestamp, -skew.Truncate(time.Second), v.tolerance)
 	}
 
 	// The reference libraries sign the timestamp's value, so a header
@@ -129,7 +166,7 @@ func (v *Verifier) Verify(h http.Header, body []byte, now time.Time) error {
 				continue
 			}
 			if seen == MaxSignatures {
-				return ErrInvalidSignature
+				return "", 0, ErrInvalidSignature
 			}
 			seen++
 			version, b64, ok := strings.Cut(entry, ",")
@@ -163,7 +200,7 @@ func (v *Verifier) Verify(h http.Header, body []byte, now time.Time) error {
 						macs[i] = k.mac(id, tsBytes, body, make([]byte, 0, sha256.Size))
 					}
 					if hmac.Equal(sig, macs[i]) {
-						return nil
+						return id, ts, nil
 					}
 					continue
 				}
@@ -171,12 +208,65 @@ func (v *Verifier) Verify(h http.Header, body []byte, now time.Time) error {
 					msg = content(id, tsBytes, body)
 				}
 				if len(sig) == ed25519.SignatureSize && ed25519.Verify(k.public, msg, sig) {
-					return nil
+					return id, ts, nil
 				}
 			}
 		}
 	}
-	return ErrInvalidSignature
+	return "", 0, ErrInvalidSignature
+}
+
+// headerValues returns the values of the header name in h under every
+// spelling: the canonical one's first, then the others' in sorted order,
+// so that map order does not decide which are among the first
+// MaxSignatures entries. Header names are case-insensitive, and a
+// receiver's map need not come from net/http (a serverless event's names
+// are lowercase).
+func headerValues(h http.Header, name string) []string {
+	values := h[name]
+	var others []string // rare: made only when there are other spellings
+	for key := range h {
+		if len(key) == len(name) && key != name && strings.EqualFold(key, name) {
+			others = append(others, key)
+		}
+	}
+	slices.Sort(others)
+	for _, key := range others {
+		values = append(values[:len(values):len(values)], h[key]...)
+	}
+	return values
+}
+
+// headerValue returns the value of the header name in h, found under any
+// spelling of the name. Every value under every spelling must be the same:
+// a request that gives two is refused, whatever the order of h's names, so
+// that no way of reading h (Get, the last value, a lookup of another
+// spelling) finds an id or a timestamp other than the one verified.
+func headerValue(h http.Header, name string) (string, error) {
+	var value string
+	found, differ := false, false
+	take := func(values []string) {
+		for _, v := range values {
+			if !found {
+				value, found = v, true
+			} else if v != value {
+				differ = true
+			}
+		}
+	}
+	take(h[name])
+	for key, vs := range h {
+		if len(key) == len(name) && key != name && strings.EqualFold(key, name) {
+			take(vs)
+		}
+	}
+	if differ {
+		return "", fmt.Errorf("%w: %s is given more than once, with different values", ErrInvalidHeader, name)
+	}
+	if value == "" {
+		return "", fmt.Errorf("%w: no %s", ErrInvalidHeader, name)
+	}
+	return value, nil
 }
 
 // strictBase64 decodes only the canonical text of each byte string.
