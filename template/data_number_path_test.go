@@ -20,3 +20,15 @@ func TestDataPathFromANumberIsMissing(t *testing.T) {
 	// index, a number: 0 is written, 1 has no length).
 	require.Equal(t, "[|0][|]", out.String())
 }
+
+// A dynamic partial whose name has an unclosed bracket is refused with
+// its position, not a crash of Parse (found by FuzzParse: {{>*[}}).
+func TestDynamicPartialWithAnUnclosedBracket(t *testing.T) {
+	for _, src := range []string{"{{>*[}}0", "{{>*a.[b}}", "{{>*[x}}"} {
+		_, err := template.Parse(src, template.WithMode(template.Text))
+		var te *template.Error
+		require.ErrorAs(t, err, &te, src)
+		require.Contains(t, err.Error(), "unclosed [", src)
+		require.Equal(t, 1, te.Line, src)
+	}
+}

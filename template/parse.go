@@ -1560,6 +1560,11 @@ func parsePath(t string) (*expr, string) {
 		switch {
 		case t[0] == '[':
 			j := strings.IndexByte(t, ']')
+			if j < 0 {
+				// The lexer closes the brackets of a tag's paths; a
+				// dynamic partial's name comes here as written.
+				return nil, "unclosed [ in path " + strconv.Quote(e.text)
+			}
 			key = t[1:j]
 			t = t[j+1:]
 			literal = true

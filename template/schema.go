@@ -27,8 +27,22 @@ type Schema interface {
 // sections are resolved as Execute resolves them: in the current context
 // (the enclosing ones too in the Mustache dialect). Check returns nil when
 // every reference is known.
+//
+// Check is a static reading, so it has limits: a partial (each indentation
+// of it apart), an inline partial and a partial block's content are
+// checked once, in the context of their first inclusion; a partial named
+// by an expression is checked as each partial it may name; and nothing
+// below a value of no known type (a helper's result, the members of an
+// object an each walks, a field of type "any") is checked. An index of a
+// string is its character, and a path from a loop variable names members
+// of that variable (@key.length), not of the data.
 func (t *Template) Check(s Schema) error {
-	c := &checker{s: s, seen: make(map[*partial]bool)}
+	return t.check(&checker{s: s})
+}
+
+func (t *Template) check(c *checker) error {
+	c.seen = make(map[*partial]bool)
+	c.sameLevels = t.sameLevels
 	c.nodes(t.nodes, []scope{{typ: "object"}})
 	if len(c.errs) == 0 {
 		return nil
@@ -36,10 +50,23 @@ func (t *Template) Check(s Schema) error {
 	return c.errs
 }
 
-// scope is the schema path of a context, and its JSON type.
+// scope is the schema path of a context, and its JSON type; hash holds
+// the scopes of the hash arguments of a partial's context ({{> p x k=v}}),
+// members of that context.
 type scope struct {
 	path string
 	typ  string
+	hash map[string]scope
+}
+
+// checkMark is a block being checked whose parts define inline partials:
+// the mark of their scopes (node.scope), and the scopes and floor at its
+// tag, where ../ inside those partials goes from their context, as
+// state.enterDef has it.
+type checkMark struct {
+	scope  int32
+	scopes []scope
+	floor  int
 }
 
 type checker struct {
@@ -57,6 +84,19 @@ type checker struct {
 	// params holds the scope of the item of each block with block
 	// parameters, by the block's id.
 	params map[int32]scope
+	// defMarks are the blocks being checked whose parts define inline
+	// partials, innermost last.
+	defMarks []checkMark
+	// saved holds, for each partial inlined in JSON mode (between nFloor
+	// marks), the scopes around it that enterDef replaced, or nil,
+	// innermost last.
+	saved [][]scope
+	// sameLevels is the template's: in the Handlebars dialect a context
+	// equal to the one below it is no level for ../.
+	sameLevels bool
+	// resolved, when set (by tests), is told the type each path
+	// reference resolves to, "" when it is unknown.
+	resolved func(src *source, pos int, typ string)
 }
 
 func (c *checker) nodes(nodes []node, scopes []scope) {
@@ -78,18 +118,37 @@ func (c *checker) nodes(nodes []node, scopes []scope) {
 					parts = append(parts, p)
 				}
 			}
-			floor := c.enterFloor(n, len(scopes)-1)
+			floor := c.floor
+			inner := c.enterDef(n, scopes)
+			if inner == nil {
+				floor = c.enterFloor(n, len(scopes)-1)
+				inner = scopes
+			}
 			for _, p := range parts {
 				if p != nil && !c.seen[p] {
 					c.seen[p] = true
-					c.nodes(p.nodes, scopes)
+					c.nodes(p.nodes, inner)
 				}
 			}
 			c.leaveFloor(n, floor)
 		case nFloor:
 			if n.text == "" {
-				c.floors = append(c.floors, c.enterFloor(n, len(scopes)-1))
+				floor := c.floor
+				if inner := c.enterDef(n, scopes); inner != nil {
+					c.saved = append(c.saved, scopes)
+					scopes = inner
+				} else {
+					c.saved = append(c.saved, nil)
+					floor = c.enterFloor(n, len(scopes)-1)
+				}
+				c.floors = append(c.floors, floor)
 			} else {
+				if k := len(c.saved); k > 0 {
+					if c.saved[k-1] != nil {
+						scopes = c.saved[k-1]
+					}
+					c.saved = c.saved[:k-1]
+				}
 				c.leaveFloor(n, c.floors[len(c.floors)-1])
 				c.floors = c.floors[:len(c.floors)-1]
 			}
@@ -100,9 +159,14 @@ func (c *checker) nodes(nodes []node, scopes []scope) {
 			case n.block == bWith || n.block == bSection || n.block == bEach || n.block == bPartial:
 				if !ok {
 					sc = scope{path: sc.path, typ: "any"}
-				} else if n.trueKeeps && sc.typ == "boolean" {
-					// Rendered only for true, in the same context.
+				} else if n.trueKeeps && n.block == bSection && sc.typ == "boolean" {
+					// Rendered only for true, in the same context; with
+					// makes true the context.
 					sc = scopes[len(scopes)-1]
+				} else if n.block == bPartial {
+					// A partial's context is the value itself, arrays
+					// too, with the hash arguments as members.
+					sc = c.hashScope(n, sc, scopes)
 				} else if sc.typ == "array" || n.block == bEach && sc.typ != "object" {
 					sc = c.element(sc)
 				} else if n.block == bEach {
@@ -118,15 +182,62 @@ func (c *checker) nodes(nodes []node, scopes []scope) {
 			}
 			floor := c.floor
 			if n.block == bPartial {
-				floor = c.enterFloor(n, len(inner)-1)
+				if def := c.enterDef(n, inner); def != nil {
+					inner = def
+				} else {
+					floor = c.enterFloor(n, len(inner)-1)
+				}
+			} else if n.scope != 0 {
+				c.defMarks = append(c.defMarks, checkMark{scope: n.scope, scopes: scopes, floor: c.floor})
 			}
 			c.nodes(n.body, inner)
 			if n.block == bPartial {
 				c.leaveFloor(n, floor)
 			}
 			c.nodes(n.alt, scopes)
+			if n.block != bPartial && n.scope != 0 {
+				c.defMarks = c.defMarks[:len(c.defMarks)-1]
+			}
 		}
 	}
+}
+
+// enterDef returns the scopes an inline partial written in a part of the
+// block marked n.scope is checked in, included by n in the context at the
+// top of scopes: that context, above the scopes at the block's tag, where
+// ../ goes, with the floor there restored; leaveFloor undoes it. It
+// returns nil when n does not include such a partial.
+func (c *checker) enterDef(n *node, scopes []scope) []scope {
+	if n.scope == 0 {
+		return nil
+	}
+	for i := len(c.defMarks) - 1; i >= 0; i-- {
+		if m := c.defMarks[i]; m.scope == n.scope {
+			c.floor = m.floor
+			return append(m.scopes[:len(m.scopes):len(m.scopes)], scopes[len(scopes)-1])
+		}
+	}
+	return nil
+}
+
+// hashScope returns sc, the scope of a partial's context, with the hash
+// arguments of n as members, and checks their values in scopes.
+func (c *checker) hashScope(n *node, sc scope, scopes []scope) scope {
+	if len(n.hash) == 0 {
+		return sc
+	}
+	out := scope{path: sc.path, typ: sc.typ, hash: make(map[string]scope, len(n.hash)+len(sc.hash))}
+	for k, v := range sc.hash {
+		out.hash[k] = v
+	}
+	for _, h := range n.hash {
+		v, ok := c.expr(n, h.val, scopes)
+		if !ok {
+			v = scope{path: v.path, typ: "any"}
+		}
+		out.hash[h.key] = v
+	}
+	return out
 }
 
 // element returns the scope of the elements of an array scope.
@@ -196,8 +307,12 @@ func (c *checker) expr(n *node, e *expr, scopes []scope) (scope, bool) {
 		if !ok {
 			c.report(n, e, "unknown field "+sc.path, sc.path)
 		}
+		c.trace(n, e, sc, ok)
 		return sc, ok
 	case ePath:
+		if e.loopVar != nil {
+			return c.loopMember(n, e)
+		}
 	default:
 		return scope{typ: "any"}, true
 	}
@@ -206,7 +321,7 @@ func (c *checker) expr(n *node, e *expr, scopes []scope) (scope, bool) {
 	case e.root:
 		bases = scopes[:1]
 	case e.local:
-		i := len(scopes) - 1 - e.up
+		i, alt := c.up(scopes, e.up)
 		if i < 0 {
 			c.report(n, e, "path "+e.text+" goes above the top of the data", "")
 			return scope{typ: "any"}, false
@@ -216,6 +331,9 @@ func (c *checker) expr(n *node, e *expr, scopes []scope) (scope, bool) {
 			return scope{typ: "any"}, false
 		}
 		bases = scopes[i : i+1]
+		if alt >= c.floor && alt != i {
+			bases = append(bases[:1:1], scopes[alt])
+		}
 	default:
 		bases = make([]scope, 0, len(scopes))
 		for i := len(scopes) - 1; i >= 0; i-- {
@@ -226,19 +344,90 @@ func (c *checker) expr(n *node, e *expr, scopes []scope) (scope, bool) {
 	for i, b := range bases {
 		sc, ok := c.walk(b, e.segs)
 		if ok {
+			c.trace(n, e, sc, true)
 			return sc, true
 		}
 		if i == 0 {
 			first = sc.path
 		}
 	}
+	c.trace(n, e, scope{}, false)
 	c.report(n, e, "unknown field "+first, first)
 	return scope{path: first, typ: "any"}, false
 }
 
+// up returns the index of the scope that up levels of ../ go to from the
+// top of scopes. In the Handlebars dialect a scope that is the same value
+// as the one below it (the same path, with no array element on it) is no
+// level, as in Execute; where it may be the same value or not (an element
+// of an array), alt is the index when it is the same, for the reference
+// to be known in either, and otherwise alt is -1.
+func (c *checker) up(scopes []scope, up int) (i, alt int) {
+	i, alt = len(scopes)-1-up, -1
+	if !c.sameLevels || up == 0 {
+		return i, alt
+	}
+	j, maybe := len(scopes)-1, false
+	for range up {
+		for j > 0 && scopes[j].hash == nil && scopes[j-1].hash == nil && scopes[j].path == scopes[j-1].path && scopes[j].typ != "any" {
+			if strings.Contains(scopes[j].path, "[]") {
+				maybe = true
+			}
+			j--
+		}
+		j--
+	}
+	if maybe {
+		return i, j
+	}
+	return j, alt
+}
+
+// loopMember checks a path from a loop variable (@key.length): members
+// of that value, which is no field of the data. A key is taken to be a
+// string, the key of an object's member.
+func (c *checker) loopMember(n *node, e *expr) (scope, bool) {
+	typ := "number"
+	switch e.loopVar.data {
+	case dKey:
+		typ = "string"
+	case dFirst, dLast:
+		typ = "boolean"
+	}
+	for _, sg := range e.segs {
+		switch {
+		case typ == "string" && sg.length:
+			typ = "number"
+		case typ == "string" && sg.idx >= 0:
+		default:
+			c.trace(n, e, scope{}, false)
+			c.report(n, e, "unknown field "+e.text+": a loop variable has no such member", "")
+			return scope{typ: "any"}, false
+		}
+	}
+	sc := scope{typ: typ}
+	c.trace(n, e, sc, true)
+	return sc, true
+}
+
+func (c *checker) trace(n *node, e *expr, sc scope, ok bool) {
+	if c.resolved == nil {
+		return
+	}
+	if !ok {
+		sc.typ = ""
+	}
+	c.resolved(n.src, e.pos, sc.typ)
+}
+
 // walk follows segs from base in the schema.
 func (c *checker) walk(base scope, segs []seg) (scope, bool) {
-	cur := base
+	if len(segs) > 0 {
+		if h, ok := base.hash[segs[0].key]; ok {
+			return c.walk(h, segs[1:])
+		}
+	}
+	cur := scope{path: base.path, typ: base.typ}
 	for i, sg := range segs {
 		if cur.typ == "any" {
 			return scope{path: join(cur.path, segs[i:]), typ: "any"}, true
@@ -249,6 +438,11 @@ func (c *checker) walk(base scope, segs []seg) (scope, bool) {
 					t = "object"
 				}
 				cur = scope{path: cur.path + "[]", typ: t}
+				continue
+			}
+			if cur.typ == "string" {
+				// A character of the string, as in JavaScript.
+				cur = scope{path: join(cur.path, []seg{sg}), typ: "string"}
 				continue
 			}
 		}

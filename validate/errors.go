@@ -36,16 +36,23 @@ var (
 type PathError struct {
 	// Path is the path as given.
 	Path string
+	// Line and Column are where in Path the fault is, from 1, the column
+	// in bytes as a template's; both are 0 when the fault has no one place.
+	Line, Column int
 	// Err is the parser's error, or nil.
 	Err error
 }
 
 // Error implements error.
 func (e *PathError) Error() string {
-	if e.Err == nil {
-		return "validate: invalid JSON path " + strconv.Quote(e.Path)
+	msg := "validate: invalid JSON path " + strconv.Quote(e.Path)
+	if e.Column > 0 {
+		msg += " at " + strconv.Itoa(e.Line) + ":" + strconv.Itoa(e.Column)
 	}
-	return "validate: invalid JSON path " + strconv.Quote(e.Path) + ": " + e.Err.Error()
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
 }
 
 // Unwrap returns ErrInvalidPath and the parser's error.

@@ -31,6 +31,22 @@ func FuzzJSONPath(f *testing.F) {
 			if !errors.Is(err, validate.ErrInvalidPath) {
 				t.Fatalf("error %v does not wrap ErrInvalidPath", err)
 			}
+			var pe *validate.PathError
+			if !errors.As(err, &pe) {
+				t.Fatalf("error %v is not a PathError", err)
+			}
+			// The message speaks of the path as written, never of the
+			// form the parser reads.
+			if strings.Contains(err.Error(), "parsing error") {
+				t.Fatalf("%v: the message shows the parser's form of the path", err)
+			}
+			// A place, when there is one, is in the path or just past it.
+			if pe.Column > 0 {
+				lines := strings.Split(path, "\n")
+				if pe.Line < 1 || pe.Line > len(lines) || pe.Column > len(lines[pe.Line-1])+1 {
+					t.Fatalf("%v: %d:%d is not in the path", err, pe.Line, pe.Column)
+				}
+			}
 			return
 		}
 		for _, all := range []bool{false, true} {

@@ -1,9 +1,12 @@
 package validate
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/PaesslerAG/gval"
@@ -174,10 +177,11 @@ func compilePath(path string) (eval gval.Evaluable, multi, recursive bool, err e
 			eval, multi, recursive, err = nil, false, false, &PathError{Path: path, Err: fmt.Errorf("%v", p)}
 		}
 	}()
-	expr, err := bodyPath(path)
+	r, err := rewrite(path)
 	if err != nil {
-		return nil, false, false, &PathError{Path: path, Err: err}
+		return nil, false, false, pathError(path, nil, err)
 	}
+	expr := string(r.text)
 	switch descents(expr) {
 	case 0:
 	case 1:
@@ -187,7 +191,7 @@ func compilePath(path string) (eval gval.Evaluable, multi, recursive bool, err e
 	}
 	eval, err = jsonpath.New(expr)
 	if err != nil {
-		return nil, false, false, &PathError{Path: path, Err: err}
+		return nil, false, false, pathError(path, r, err)
 	}
 	multi, err = ambiguous(eval)
 	if err != nil {
@@ -250,93 +254,243 @@ func tooDeep(v any, limit int) bool {
 	return false
 }
 
+// rewritten is a path as PaesslerAG/jsonpath reads it, with, for each of
+// its bytes, the offset in the path as written that it comes from, so that
+// a parse error can say where the writer went wrong.
+type rewritten struct {
+	text []byte
+	from []int
+	// end is the offset just past the path as written, trailing spaces
+	// left out: where the parser's end of input is.
+	end int
+}
+
+func (r *rewritten) add(text string, from int) {
+	for i := range len(text) {
+		r.text = append(r.text, text[i])
+		r.from = append(r.from, from+i)
+	}
+}
+
+// insert appends text that has no counterpart in the path as written; its
+// bytes point at from.
+func (r *rewritten) insert(text string, from int) {
+	for i := range len(text) {
+		r.text = append(r.text, text[i])
+		r.from = append(r.from, from)
+	}
+}
+
+// origin returns the offset in the path as written of the rewritten
+// path's byte at off; the end maps to end.
+func (r *rewritten) origin(off, end int) int {
+	if off >= len(r.from) {
+		return end
+	}
+	return r.from[off]
+}
+
 // bodyPath rewrites a validator path into a JSONPath over the body itself:
 // $.data, $["data"] and $['data'] become $, a path without a leading $ gets
 // one, and single-quoted strings become double-quoted ones.
 func bodyPath(path string) (string, error) {
-	p := strings.TrimSpace(path)
-	switch {
-	case p == "":
-		return "", errors.New("empty path")
-	case p[0] == '[':
-		p = "$" + p
-	case p[0] != '$':
-		p = "$." + p
-	}
-	p, err := doubleQuoted(p)
+	r, err := rewrite(path)
 	if err != nil {
 		return "", err
 	}
-	for _, prefix := range []string{"$.data", `$["data"]`} {
-		rest, ok := strings.CutPrefix(p, prefix)
-		if ok && (rest == "" || rest[0] == '.' || rest[0] == '[') {
-			return "$" + rest, nil
-		}
-	}
-	if !strings.HasPrefix(p, "$") {
-		return "", errors.New("a path starts with $")
-	}
-	return p, nil
+	return string(r.text), nil
 }
 
-// doubleQuoted rewrites the single-quoted strings of a path ($['status'],
-// [?(@.state=='active')]), which JSONPath allows as RFC 9535 does, as the
-// double-quoted strings PaesslerAG/jsonpath reads: its parser takes a
+func rewrite(path string) (*rewritten, error) {
+	p := strings.TrimSpace(path)
+	lead := strings.Index(path, p)
+	r := &rewritten{end: lead + len(p)}
+	switch {
+	case p == "":
+		return nil, errors.New("empty path")
+	case p[0] == '[':
+		r.insert("$", lead)
+	case p[0] != '$':
+		r.insert("$.", lead)
+	}
+	if err := doubleQuoted(r, p, lead); err != nil {
+		return nil, err
+	}
+	for _, prefix := range dataPrefixes {
+		if n, ok := tokensPrefix(r.text, prefix); ok {
+			r.text = append(r.text[:1], r.text[n:]...)
+			r.from = append(r.from[:1], r.from[n:]...)
+			return r, nil
+		}
+	}
+	if r.text[0] != '$' {
+		return nil, errors.New("a path starts with $")
+	}
+	return r, nil
+}
+
+// dataPrefixes are the tokens of $.data and $["data"], which name the body.
+var dataPrefixes = [][]string{{"$", ".", "data"}, {"$", "[", `"data"`, "]"}}
+
+// tokensPrefix reports whether text starts with tokens, and where they
+// end, with the spaces and line breaks between tokens that the parser
+// skips (text/scanner's GoWhitespace), and followed by the end, a . or a
+// [, so that $.data .a is $.data.a and $.database is not $.data.
+func tokensPrefix(text []byte, tokens []string) (int, bool) {
+	skip := func(i int) int {
+		for i < len(text) && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r') {
+			i++
+		}
+		return i
+	}
+	i := 0
+	for _, tok := range tokens {
+		i = skip(i)
+		if !bytes.HasPrefix(text[i:], []byte(tok)) {
+			return 0, false
+		}
+		i += len(tok)
+	}
+	if j := skip(i); j < len(text) && text[j] != '.' && text[j] != '[' {
+		return 0, false
+	}
+	return i, true
+}
+
+// quoteError is a single-quoted string of a path without its closing
+// quote; at is the offset of its opening quote in the path as written.
+type quoteError struct {
+	text string
+	at   int
+}
+
+func (e *quoteError) Error() string { return "the string " + e.text + " has no closing quote" }
+
+// doubleQuoted appends path, which starts at offset base of the path as
+// written, to r with its single-quoted strings ($['status'],
+// [?(@.state=='active')]), which JSONPath allows as RFC 9535 does, made
+// the double-quoted strings PaesslerAG/jsonpath reads: its parser takes a
 // single-quoted text as a Go rune literal, refusing any of more than one
 // character. Inside one, \' is a quote and a double quote is escaped.
-func doubleQuoted(path string) (string, error) {
-	if !strings.Contains(path, "'") {
-		return path, nil
-	}
-	var b strings.Builder
+func doubleQuoted(r *rewritten, path string, base int) error {
 	var quote byte
 	start := 0
 	for i := 0; i < len(path); i++ {
 		c := path[i]
 		switch {
 		case quote == '"':
-			if c == '\\' {
-				b.WriteByte(c)
+			if c == '\\' && i+1 < len(path) {
+				r.add(path[i:i+2], base+i)
 				i++
-				if i < len(path) {
-					b.WriteByte(path[i])
-				}
 				continue
 			}
 			if c == '"' {
 				quote = 0
 			}
-			b.WriteByte(c)
+			r.add(path[i:i+1], base+i)
 		case quote == '\'':
 			switch {
 			case c == '\\' && i+1 < len(path) && path[i+1] == '\'':
-				b.WriteByte('\'')
+				r.add("'", base+i)
 				i++
 			case c == '\\' && i+1 < len(path):
-				b.WriteString(path[i : i+2])
+				r.add(path[i:i+2], base+i)
 				i++
 			case c == '"':
-				b.WriteString(`\"`)
+				r.insert(`\"`, base+i)
 			case c == '\'':
-				b.WriteByte('"')
+				r.add(`"`, base+i)
 				quote = 0
 			default:
-				b.WriteByte(c)
+				r.add(path[i:i+1], base+i)
 			}
 		case c == '"':
 			quote = c
-			b.WriteByte(c)
+			r.add(path[i:i+1], base+i)
 		case c == '\'':
 			quote, start = c, i
-			b.WriteByte('"')
+			r.add(`"`, base+i)
 		default:
-			b.WriteByte(c)
+			r.add(path[i:i+1], base+i)
 		}
 	}
 	if quote == '\'' {
-		return "", fmt.Errorf("the string %s has no closing quote", path[start:])
+		return &quoteError{text: path[start:], at: base + start}
 	}
-	return b.String(), nil
+	return nil
+}
+
+// parseFault is the form of PaesslerAG/gval's parse errors after
+// "parsing error: " and the expression: the start of the token at fault
+// (text/scanner's Position, whose column counts characters), the
+// scanner's position, and the message. parsePast is the form without the
+// start of a token, as for an operator it does not know: the position is
+// the scanner's, just past what it read.
+var (
+	parseFault = regexp.MustCompile(`(?s)^[^:]*:(\d+):(\d+) - \d+:\d+ (.*)$`)
+	parsePast  = regexp.MustCompile(`(?s)^\s* - (\d+):(\d+) (.*)$`)
+)
+
+// pathError returns the PathError of path for err, an error of compiling
+// r, its rewritten form: where the parser's error has a position, it is
+// moved to the path as written and taken out of the message, which would
+// otherwise show the rewritten path.
+func pathError(path string, r *rewritten, err error) *PathError {
+	pe := &PathError{Path: path, Err: err}
+	var qe *quoteError
+	switch {
+	case errors.As(err, &qe):
+		pe.Line, pe.Column = lineColumn(path, qe.at)
+	case r != nil:
+		rest, ok := strings.CutPrefix(err.Error(), "parsing error: "+string(r.text))
+		if !ok {
+			break
+		}
+		m := parseFault.FindStringSubmatch(rest)
+		past := m == nil
+		if past {
+			m = parsePast.FindStringSubmatch(rest)
+		}
+		if m == nil {
+			break
+		}
+		line, _ := strconv.Atoi(m[1])
+		col, _ := strconv.Atoi(m[2])
+		off, ok := offsetOf(string(r.text), line, col)
+		if !ok {
+			break
+		}
+		if op, ok := strings.CutPrefix(m[3], "unknown operator "); past && ok && strings.HasSuffix(string(r.text[:off]), op) {
+			off -= len(op)
+		}
+		pe.Line, pe.Column = lineColumn(path, r.origin(off, r.end))
+		pe.Err = errors.New(m[3])
+	}
+	return pe
+}
+
+// offsetOf returns the byte offset of a line and a column counted in
+// characters, both from 1, in text.
+func offsetOf(text string, line, col int) (int, bool) {
+	l, c := 1, 1
+	for off, ch := range text {
+		if l == line && c == col {
+			return off, true
+		}
+		if ch == '\n' {
+			l, c = l+1, 1
+		} else {
+			c++
+		}
+	}
+	return len(text), l == line && c == col
+}
+
+// lineColumn returns the line, from 1, and the byte column, from 1, of
+// byte offset off of text.
+func lineColumn(text string, off int) (line, col int) {
+	start := strings.LastIndexByte(text[:off], '\n') + 1
+	return strings.Count(text[:start], "\n") + 1, off - start + 1
 }
 
 // ambiguous reports whether eval is a path that can match several values.
