@@ -25,6 +25,8 @@ func BenchmarkRender(b *testing.B) {
 		{"okta-workflows", presets.OktaWorkflowsBodyTemplate},
 		{"datadog-logs", presets.DatadogLogsBodyTemplate},
 		{"servicenow", presets.ServiceNowBodyTemplate},
+		{"logzio", presets.LogzioBodyTemplate},
+		{"coralogix", presets.CoralogixBodyTemplate},
 	} {
 		benchRender(b, tt.name, tt.body, e)
 	}

@@ -12,8 +12,11 @@ import (
 // milliseconds (so a delivery retried later is logged at the time of the
 // event), whose severity is 5 (error) for a failed request and 3 (info)
 // otherwise, and whose text is the whole event as JSON, which Coralogix
-// parses. Coralogix's /singles reference limits a request to 2 MB; the
-// event is sent whole.
+// parses. Coralogix's /singles reference limits a request to 2 MB, and a
+// larger one is refused: an event whose JSON passes 1,300,000 bytes is
+// sent as the start of its JSON text, 500,000 bytes cut with a "…", as a
+// text string instead, so that the request keeps within the limit whatever
+// the event holds.
 const CoralogixBodyTemplate = `[
   {
     "timestamp": {{millis event_time}},
@@ -22,16 +25,28 @@ const CoralogixBodyTemplate = `[
     "computerName": "apono",
     "severity": {{#if (eq event_type "RequestFailed")}}5{{else}}3{{/if}},
     "category": "{{truncateBytes event_type 100}}",
-    "text": {{json this}}
+    "text": ` + coralogixText + `
   }
 ]`
+
+// coralogixText is a log's text: the whole event as JSON when its JSON,
+// made once as j, keeps within 1,300,000 bytes, or else the start of its
+// JSON text, 500,000 bytes counted as escaped, cut with a "…". Each copy of
+// the JSON counts against the Dispatcher's render limit (4 MB by default):
+// with these sizes an event of up to 1.3 MB is sent whole, and one of up to
+// about 2.8 MB is sent cut rather than failing to render; an event of over
+// 1,300,000 UTF-16 units skips the copy that measures its bytes. (The
+// {{else}} of the with, which JSON mode asks for, is never taken: an
+// event's JSON is never empty.)
+const coralogixText = `{{#with (json this) as |j|}}{{#if (lookup j 1300000)}}"{{truncateBytes j 500000 " …" true}}"{{else if (eq (truncateBytes j 1300000 "") j)}}{{json @root}}{{else}}"{{truncateBytes j 500000 " …" true}}"{{/if}}{{else}}{{json @root}}{{/with}}`
 
 // CoralogixOperationalBodyTemplate is Coralogix's body for
 // ForOperationalEvents: one log with application outhook and subsystem
 // webhook-operations, dated at the event's time, whose severity is 6
 // (critical) for WebhookDisabled, 4 (warning) for TenantLimitReached, 3
 // (info) for WebhookRecovered and 5 (error) otherwise, and whose text is
-// the whole operational event as JSON.
+// the whole operational event as JSON (past 1,300,000 bytes, the start of
+// its JSON text cut with a "…", as in CoralogixBodyTemplate).
 const CoralogixOperationalBodyTemplate = `[
   {
     "timestamp": {{millis event_time}},
@@ -40,7 +55,7 @@ const CoralogixOperationalBodyTemplate = `[
     "computerName": "outhook",
     "severity": {{#if (eq event_type "WebhookDisabled")}}6{{else if (eq event_type "TenantLimitReached")}}4{{else if (eq event_type "WebhookRecovered")}}3{{else}}5{{/if}},
     "category": "{{truncateBytes event_type 100}}",
-    "text": {{json this}}
+    "text": ` + coralogixText + `
   }
 ]`
 

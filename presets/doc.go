@@ -74,12 +74,18 @@
 // escaped=true, the bytes JSON escaping adds, so the body keeps within the
 // limit whatever the event holds; a list of resources is joined and then
 // cut, so it costs the Dispatcher's render limit (4 MB by default) as
-// much as its whole text. Each constructor's documentation names the
-// target's reference its limits come from.
+// much as its whole text. Logz.io and Coralogix, which refuse a log line
+// over 500,000 bytes and a request over 2 MB, get the whole event as JSON
+// while it fits, and the start of its JSON text, cut with a "…", past that
+// (LogzioBodyTemplate, CoralogixBodyTemplate). Each constructor's
+// documentation names the target's reference its limits come from.
 //
 // Splunk HEC (port 8088) and Logz.io (port 8071) listen on ports that
-// Apono's other guides do not allow: a Dispatcher takes their definitions
-// only with webhook.URLPolicy{AllowCustomPorts: true}.
+// Apono's other guides do not allow: their definitions ask for their port
+// (URLPolicy.AllowCustomPort), which a Dispatcher grants when its
+// webhook.URLPolicy lists the port in DefinitionPorts
+// (webhook.URLPolicy{DefinitionPorts: []int{8088, 8071}}) or allows custom
+// ports to all (AllowCustomPorts).
 //
 // Credentials are header values (DD-API-KEY, Authorization,
 // x-api-client-token), which invocation records and logs show as

@@ -388,7 +388,10 @@ func TestOperationalLogLimits(t *testing.T) {
 				require.Less(t, len(r.Body), tt.limit, "event %d", i)
 				if tt.name == "logzio" {
 					require.NotContains(t, string(r.Body), "\n")
-					require.LessOrEqual(t, len(decode(t, r.Body).(map[string]any)["message"].(string)), 800)
+					message := decode(t, r.Body).(map[string]any)["message"].(string)
+					require.LessOrEqual(t, len(message), 800)
+					require.NotContains(t, message, "\n", "event %d: line breaks are spaces", i)
+					require.NotContains(t, message, "\r", "event %d: line breaks are spaces", i)
 				}
 			}
 		})
