@@ -52,7 +52,14 @@ type Engine interface {
 	// ctx is done, then stops, and returns ctx.Err() when it had to cut
 	// the drain short. A delivery it gives up is reported to the Runner's
 	// Abandon, so that none is lost silently; a durable engine may keep
-	// it instead, to run after a restart.
+	// it instead, to run after a restart. An engine may give up at once a
+	// delivery due to run again only after ctx's deadline, rather than
+	// wait for the deadline, and then return an error wrapping
+	// context.DeadlineExceeded; it then gives up with it, unrun, the
+	// deliveries waiting behind its OrderingKey, which must not overtake
+	// it. An engine that had nothing left to drain should return nil,
+	// even with ctx done; one whose own stop (a durable engine's client,
+	// say) outlasts a done ctx returns ctx.Err() as for a cut drain.
 	Close(ctx context.Context) error
 }
 
@@ -134,7 +141,9 @@ const (
 	Held
 	// Interrupted: ctx ended before or during the attempt, which counts
 	// for nothing and left no dead letter. The engine keeps the delivery
-	// to run later, or gives it to Abandon.
+	// to run later, or gives it to Abandon. The attempt's record says why
+	// ctx ended: the engine is stopping when it was cancelled, and its
+	// cause (context.WithDeadlineCause) when a deadline ended it.
 	Interrupted
 )
 
@@ -242,6 +251,18 @@ type Stats struct {
 	// Oldest is when the oldest of them was created; zero when there are
 	// none.
 	Oldest time.Time
+	// Stalled counts the attempts in their exchange with the receiver for
+	// longer than the engine's stall threshold: those going on beside
+	// its workers, and those holding a worker because StalledLimit others
+	// already go on beside them. One beside the workers counts until its
+	// run ends, its record included, as it holds its place beside them
+	// until then. Zero for an engine that stalls none.
+	Stalled int
+	// StalledLimit is how many stalled attempts may go on beside the
+	// workers: Stalled at it means the next to stall holds its worker,
+	// and above it, that Stalled - StalledLimit workers are held. Zero
+	// for an engine that stalls none.
+	StalledLimit int
 }
 
 // Errors an engine returns. Test with errors.Is.

@@ -394,6 +394,7 @@ func NewSQLite(ctx context.Context, db *sql.DB, opts ...Option) (*Engine, error)
 
 func newEngine(db any, store *Store, opts []Option) (*Engine, *worker, *river.Config) {
 	e := &Engine{cfg: newConfig(opts), db: db, store: store, flights: newFlights()}
+	store.records.logger = e.cfg.logger
 	if e.cfg.pollInterval == 0 {
 		// River refuses a poll shorter than the cooldown.
 		e.cfg.pollInterval = max(DefaultPollInterval, e.cfg.fetchCooldown)

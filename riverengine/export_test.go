@@ -82,3 +82,13 @@ func PGEraseByEventSQL(tenant, eventID string) (records, deadLetters string, arg
 	dead, _ := pgEraseDeadWhere(er)
 	return "DELETE FROM outhook_invocation WHERE tenant = $1" + where, "DELETE FROM outhook_dead_letter WHERE tenant = $1" + dead, args
 }
+
+// LatestSQL is the SELECT of LatestInvocations, for the tests of its
+// plans.
+func LatestSQL(postgres bool, tenant string, ids []string) (string, []any) {
+	args, _ := latestArgs(postgres, tenant, ids)
+	if postgres {
+		return pgLatest, args
+	}
+	return sqliteLatest, args
+}

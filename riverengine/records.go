@@ -2,8 +2,10 @@ package riverengine
 
 import (
 	"context"
+	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
@@ -31,12 +33,36 @@ type recordGroup struct {
 	flushed chan struct{}
 	cut     context.CancelFunc
 	lost    int
+	// logger tells of the records left to the writer by a run (see
+	// recordBy) that failed after it; nil is silent.
+	logger *slog.Logger
 }
 
 type pendingRecord struct {
 	inv  *webhook.Invocation
 	rec  []byte
 	done chan error // the write's result; buffered, as its caller may be gone
+	// left is set once the caller stopped waiting at its recordBy, the
+	// record staying queued.
+	left atomic.Bool
+}
+
+// recordByKey keys a *recordBy in a job run's ctx.
+type recordByKey struct{}
+
+// recordBy bounds how long a record made during a job's run holds the
+// run: past at, the record stays queued and is written after the run
+// returns, so that a write lock held by another connection on SQLite
+// does not keep the run going up to River's rescue horizon, where the job
+// would be taken for lost and its delivery sent again. left says that a
+// record of the run was left so.
+type recordBy struct {
+	at   time.Time
+	left atomic.Bool
+}
+
+func withRecordBy(ctx context.Context, by *recordBy) context.Context {
+	return context.WithValue(ctx, recordByKey{}, by)
 }
 
 // write writes inv, whose JSON is rec, with the next group, and returns
@@ -56,9 +82,22 @@ func (g *recordGroup) write(ctx context.Context, b storeBackend, inv *webhook.In
 		go g.flush(life, b, g.flushed)
 	}
 	g.mu.Unlock()
+	var late <-chan time.Time
+	by, _ := ctx.Value(recordByKey{}).(*recordBy)
+	if by != nil {
+		t := time.NewTimer(time.Until(by.at))
+		defer t.Stop()
+		late = t.C
+	}
 	select {
 	case err := <-p.done:
 		return err
+	case <-late:
+		// Written with its group once the lock goes (within lockWait),
+		// or given up at Close; a failure is logged then.
+		p.left.Store(true)
+		by.left.Store(true)
+		return nil
 	case <-ctx.Done():
 		g.mu.Lock()
 		if i := slices.Index(g.queue, p); i >= 0 {
@@ -94,10 +133,30 @@ func (g *recordGroup) flush(life context.Context, b storeBackend, flushed chan s
 		ctx, cancel := context.WithTimeout(life, bound)
 		failed := writeGroup(ctx, b, group)
 		cancel()
+		if failed > 0 {
+			g.logLeft(group)
+		}
 		if failed > 0 && life.Err() != nil {
 			g.mu.Lock()
 			g.lost += failed
 			g.mu.Unlock()
+		}
+	}
+}
+
+// logLeft logs the records of group that failed after their run left
+// them to the writer, whose caller heard nothing of it.
+func (g *recordGroup) logLeft(group []*pendingRecord) {
+	for _, p := range group {
+		if p.left.Load() && g.logger != nil {
+			select {
+			case err := <-p.done:
+				if err != nil {
+					g.logger.Error("riverengine: an invocation record left to be written after its run failed",
+						"delivery_id", p.inv.DeliveryID, "webhook_id", p.inv.WebhookID, "outcome", string(p.inv.Outcome), "error", err)
+				}
+			default:
+			}
 		}
 	}
 }

@@ -76,6 +76,9 @@ type storeBackend interface {
 	erase(ctx context.Context, er *webhook.Erasure) error
 	erasures(ctx context.Context, tenant string, limit int) ([]webhook.Erasure, error)
 	discard(ctx context.Context, tenant string, f filter, limit int) (int64, error)
+	// latest returns the newest record of each of ids of tenant that has
+	// one, by webhook id, in one statement.
+	latest(ctx context.Context, tenant string, ids []string) (map[string]string, error)
 	// summaryCounts fills at[id] for each id with its counters, and its
 	// slots since since in order.
 	summaryCounts(ctx context.Context, tenant string, ids []string, since time.Time, at map[string]*webhook.SummaryCounts) error
@@ -129,7 +132,9 @@ var _ webhook.QueryStore = (*Store)(nil)
 // records too, is bounded by 5 s instead. On SQLite a group kept out by
 // another connection's write lock is tried again, with backoff, for up to
 // a minute, after which Record fails with a *StoreError wrapping
-// ErrDatabaseLocked.
+// ErrDatabaseLocked. A record of a delivery job's run holds the run only
+// until shortly before River's rescue horizon: then Record returns nil,
+// and the record is written after the run, its failure logged.
 func (s *Store) Record(ctx context.Context, inv webhook.Invocation) error {
 	return s.recordIn(ctx, "Record", nil, inv)
 }

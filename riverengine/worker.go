@@ -101,6 +101,20 @@ type worker struct {
 	// runs is rebuilt from its args there.
 	held  map[int64]heldDelivery
 	swept time.Time // when held was last swept of stale deliveries
+	// ended keeps, by job id, the runs that ended their delivery while its
+	// record was left to be written after them (see recordBy): SQLite's
+	// write lock held them up, and may keep River's completion of the job
+	// out past the rescue horizon, so that River's rescuer runs the job
+	// again (see rescuedAfterEnd).
+	ended map[int64]endedRun
+	// runCut is the cause of a run's end at River's job timeout, wrapping
+	// errRunCut.
+	runCut error
+}
+
+type endedRun struct {
+	attempt int // River's attempt of the run
+	at      time.Time
 }
 
 type heldDelivery struct {
@@ -109,7 +123,8 @@ type heldDelivery struct {
 }
 
 func newWorker(e *Engine) *worker {
-	return &worker{engine: e, slots: newSlots(e.cfg.workers), events: newEventCache(eventCacheSize), due: map[int64]time.Time{}, held: map[int64]heldDelivery{}}
+	return &worker{engine: e, slots: newSlots(e.cfg.workers), events: newEventCache(eventCacheSize), due: map[int64]time.Time{}, held: map[int64]heldDelivery{}, ended: map[int64]endedRun{},
+		runCut: fmt.Errorf("riverengine: %w, WithRescueAfter (%s), and was cut", errRunCut, e.cfg.rescueAfter)}
 }
 
 // Timeout bounds a job by the rescue horizon, past which River's rescuer
@@ -139,6 +154,11 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliveryArgs]) error {
 		// The engine is stopping: River makes the job available again,
 		// counting no attempt, for another instance.
 		return err
+	}
+	if w.rescuedAfterEnd(job) {
+		w.engine.cfg.logger.WarnContext(ctx, "riverengine: River ran again a job whose run had ended its delivery before its completion was written; "+
+			"it ends without another attempt", "job_id", job.ID, "webhook_id", job.Args.WebhookID, "delivery_id", job.Args.DeliveryID)
+		return w.end(ctx, job)
 	}
 	// Flow control, like the rate limit, counts no attempt and holds no
 	// worker for long: a delivery over its webhook's concurrency waits in
@@ -200,10 +220,29 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliveryArgs]) error {
 	// ends the run: a cut run counts for nothing, and an attempt that
 	// always outlasts it would be made again for ever. Ended earlier, it
 	// has timed out, and counts as any attempt that timed out.
-	runCtx, attemptBy := ctx, time.Time{}
+	// The record, in turn, holds the run until half the margin is left at
+	// most, the other half being for River's completion of the job.
+	runCtx, attemptBy, records := ctx, time.Time{}, (*recordBy)(nil)
 	if runBy, ok := ctx.Deadline(); ok {
-		attemptBy = runBy.Add(-recordMargin(w.engine.cfg.rescueAfter))
-		runCtx = engine.WithAttemptDeadline(ctx, attemptBy)
+		// River's rescuer measures from the job's fetch, which may come
+		// well before the run on a busy instance.
+		if at := job.AttemptedAt; at != nil {
+			runBy = minTime(runBy, at.Add(w.engine.cfg.rescueAfter))
+		}
+		margin := recordMargin(w.engine.cfg.rescueAfter)
+		attemptBy = runBy.Add(-margin)
+		records = &recordBy{at: runBy.Add(-margin / 2)}
+		// The run ends with a cause, before River's timeout would end it
+		// without one, so that a cut attempt's record says what ended it
+		// rather than that the engine is stopping; and with a quarter of
+		// the margin left, so that River's completion of the job is
+		// written before its rescuer may take the job for lost (the
+		// horizon is the timeout, give or take the fetch) and the run's
+		// timer does not race River's.
+		var cancel context.CancelFunc
+		runCtx, cancel = context.WithDeadlineCause(ctx, runBy.Add(-margin/4), w.runCut)
+		defer cancel()
+		runCtx = withRecordBy(engine.WithAttemptDeadline(runCtx, attemptBy), records)
 	}
 	attempted := time.Now()
 	del.OnExchangeEnd(func() { give(time.Since(attempted)) })
@@ -224,20 +263,25 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliveryArgs]) error {
 	if res.Outcome != engine.Held {
 		give(time.Since(attempted))
 	}
+	if res.Outcome == engine.Done && records != nil && records.left.Load() {
+		w.remember(job)
+	}
 	switch res.Outcome {
 	case engine.Interrupted:
 		// The engine is stopping (or River's job timeout struck): the
 		// attempt counts for nothing, neither as a River attempt (a
 		// snooze is none) nor against the retry policy, and the job stays
 		// queued for this instance's next start or another instance.
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		if errors.Is(context.Cause(runCtx), errRunCut) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			// River's job timeout, not a stop (which cancels): the run
-			// outlasted even its margin for recording. It stays
+			// outlasted even its margin for recording. River's own timer
+			// may still end the run first (a run starved of the CPU):
+			// a cut all the same. It stays
 			// uncounted by the Runner, but River keeps it among the
 			// job's errors, which bound such runs (unfinishedRuns).
 			w.engine.cfg.logger.WarnContext(ctx, "riverengine: a run outlasted WithRescueAfter and was cut, uncounted, to be made again",
 				"job_id", job.ID, "webhook_id", args.WebhookID, "rescue_after", w.engine.cfg.rescueAfter)
-			return errRunCut
+			return w.runCut
 		}
 		return river.JobSnooze(0)
 	case engine.Held:
@@ -284,8 +328,9 @@ func (w *worker) end(ctx context.Context, job *river.Job[deliveryArgs]) error {
 // to its event's row, the event read from it (or from the events this
 // instance read or inserted lately).
 func (w *worker) delivery(ctx context.Context, job *river.Job[deliveryArgs]) (*engine.Delivery, error) {
-	// River counts this run among the job's attempts already.
-	attempts := job.Args.Attempts + job.Attempt - 1
+	// River counts this run among the job's attempts already, and the
+	// runs its job timeout cut, whose attempts counted for nothing.
+	attempts := job.Args.Attempts + job.Attempt - 1 - cutRuns(job)
 	w.mu.Lock()
 	h, ok := w.held[job.ID]
 	delete(w.held, job.ID)
@@ -351,11 +396,64 @@ func (w *worker) hold(id int64, del *engine.Delivery, due time.Time, retry bool)
 	w.held[id] = heldDelivery{del: del, due: due}
 }
 
+// endedKept is how long after a run that ended its delivery, its record
+// left to be written after it, the worker remembers it: past River's
+// rescue horizon (rescueAfter) by two looks of its rescuer, every 30 s.
+const endedKept = time.Minute
+
+// remember keeps job's run among those that ended their delivery with
+// its record left to be written after the run.
+func (w *worker) remember(job *river.Job[deliveryArgs]) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	now := time.Now()
+	if len(w.ended) >= heldMax {
+		stale := now.Add(-w.engine.cfg.rescueAfter - endedKept)
+		for id, e := range w.ended {
+			if e.at.Before(stale) {
+				delete(w.ended, id)
+			}
+		}
+		if len(w.ended) >= heldMax {
+			return
+		}
+	}
+	w.ended[job.ID] = endedRun{attempt: job.Attempt, at: now}
+}
+
+// rescuedAfterEnd says whether job is run again after River's rescuer took
+// it from a run of this instance that had ended its delivery (remember):
+// its completion had not been written by the rescue horizon. Run again,
+// the delivery would be sent twice under the same webhook-id. River's
+// rescuer keeps the job's attempt and adds an error at it; this run is
+// the next attempt.
+func (w *worker) rescuedAfterEnd(job *river.Job[deliveryArgs]) bool {
+	if len(job.Errors) == 0 {
+		return false
+	}
+	last := job.Errors[len(job.Errors)-1]
+	if last.Attempt != job.Attempt-1 || last.Error != riverRescued {
+		return false
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	e, ok := w.ended[job.ID]
+	if ok {
+		delete(w.ended, job.ID)
+	}
+	return ok && e.attempt == last.Attempt
+}
+
+// riverRescued is the error River's rescuer keeps for the run of a job it
+// took for lost.
+const riverRescued = "Stuck job rescued by JobRescuer"
+
 func (w *worker) forgetAll() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	clear(w.held)
 	clear(w.due)
+	clear(w.ended)
 }
 
 // maxUnfinishedRuns bounds the runs in a row of a delivery that end
@@ -381,9 +479,32 @@ func unfinishedRuns(job *river.Job[deliveryArgs]) int {
 	return n
 }
 
+// cutRuns counts the runs of job that River's job timeout cut (errRunCut).
+func cutRuns(job *river.Job[deliveryArgs]) int {
+	n := 0
+	for _, e := range job.Errors {
+		if strings.HasPrefix(e.Error, runCutPrefix) {
+			n++
+		}
+	}
+	return n
+}
+
+// runCutPrefix begins the text of every worker's runCut, as River keeps
+// it among a job's errors.
+const runCutPrefix = "riverengine: the run reached River's job timeout"
+
 // errRunCut is the error of a run that River's job timeout cut after its
-// attempt's margin: River counts it and runs the job again at once.
-var errRunCut = errors.New("riverengine: the run outlasted WithRescueAfter and was cut before its attempt was recorded")
+// attempt's margin (worker.runCut): River counts it and runs the job
+// again at once.
+var errRunCut = errors.New("the run reached River's job timeout")
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
 
 // recordMargin is how long before River's job timeout (rescueAfter) an
 // attempt is ended, so that its record is written within the run.

@@ -92,7 +92,9 @@ func TestBodySecretIsRedactedInEveryForm(t *testing.T) {
 		require.NotContains(t, logs.String(), form)
 		require.NotContains(t, printed, form)
 	}
-	require.NotContains(t, string(record), "9f3a", "no piece of the secret is left")
+	// The record's ids are random hex, which may hold the piece by chance.
+	withoutIDs := strings.NewReplacer(inv.ID, "", inv.DeliveryID, "", inv.WebhookID, "").Replace(string(record))
+	require.NotContains(t, withoutIDs, "9f3a", "no piece of the secret is left")
 }
 
 // TestBodySecretsAreChecked refuses body secrets that could not be sent

@@ -352,6 +352,9 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 	header := h.buildHeader(w.Headers, u) // made again at the first attempt (see headerOf)
 	// Checked here, each on its own field; the signer is made when first
 	// needed.
+	if n := len(w.SigningSecrets); n > signature.MaxSignatures {
+		fail("signing_secrets", fmt.Errorf("%w: %d secrets; at most %d, as many signatures as a receiver's verifier reads", signature.ErrInvalidSecret, n, signature.MaxSignatures))
+	}
 	for i, text := range w.SigningSecrets {
 		sec, err := signature.ParseSecret(text)
 		if err == nil {
@@ -385,8 +388,8 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 	}
 
 	schemas, triggerErrs := c.triggerSchemas(w.Triggers)
-	for _, err := range triggerErrs {
-		fail("triggers", err)
+	for _, e := range triggerErrs {
+		fail(e.field, e.err)
 	}
 	if len(w.Triggers) == 1 && triggerErrs == nil {
 		h.def.Triggers = c.shared.oneTrigger(w.Triggers[0])
@@ -470,7 +473,11 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 	for i, rv := range w.ResponseValidators {
 		v, field, err := c.compileValidator(rv)
 		if err != nil {
-			fail(fmt.Sprintf("response_validators[%d]%s", i, field), fmt.Errorf("%w: %w", ErrInvalidValidator, err))
+			de := &DefinitionError{Webhook: w.Name, Field: fmt.Sprintf("response_validators[%d]%s", i, field), Err: fmt.Errorf("%w: %w", ErrInvalidValidator, err)}
+			if pe := (*validate.PathError)(nil); errors.As(err, &pe) {
+				de.Line, de.Column = pe.Line, pe.Column
+			}
+			errs = append(errs, de)
 			continue
 		}
 		validators = append(validators, v)
@@ -783,20 +790,39 @@ func checkHeader(name, value string) error {
 	return nil
 }
 
+type fieldErr struct {
+	field string
+	err   error
+}
+
 // triggerSchemas checks the triggers and returns the distinct schemas their
-// events follow.
-func (c *config) triggerSchemas(triggers []event.Trigger) ([]*event.Schema, []error) {
+// events follow. A trigger given twice (in any of its spellings) is
+// refused, not folded: it says nothing the first did not, and a
+// definition of one trigger copied 60,000 times is a megabyte stored and
+// matched on every load. So no valid list is longer than the event types
+// served, and a longer one is one problem, not one per trigger.
+func (c *config) triggerSchemas(triggers []event.Trigger) ([]*event.Schema, []fieldErr) {
 	if len(triggers) == 0 {
-		return nil, []error{ErrNoTriggers}
+		return nil, []fieldErr{{"triggers", ErrNoTriggers}}
+	}
+	if len(triggers) > len(c.schemas) {
+		return nil, []fieldErr{{"triggers", fmt.Errorf("%w: %d triggers, and the service has %d event types", ErrTooManyTriggers, len(triggers), len(c.schemas))}}
 	}
 	var schemas []*event.Schema
-	var errs []error
-	for _, t := range triggers {
-		s, known := c.schemas[accessrequest.Canonical(t)]
+	var errs []fieldErr
+	first := make(map[event.Trigger]int, len(triggers))
+	for i, t := range triggers {
+		canonical := accessrequest.Canonical(t)
+		s, known := c.schemas[canonical]
 		if !known {
-			errs = append(errs, fmt.Errorf("%w %q: use an access-request trigger, or serve it with WithEventKind or WithEventType", ErrUnknownTrigger, t))
+			errs = append(errs, fieldErr{"triggers", fmt.Errorf("%w %q: use an access-request trigger, or serve it with WithEventKind or WithEventType", ErrUnknownTrigger, t)})
 			continue
 		}
+		if at, seen := first[canonical]; seen {
+			errs = append(errs, fieldErr{fmt.Sprintf("triggers[%d]", i), fmt.Errorf("%w: %q is triggers[%d] already", ErrDuplicateTrigger, t, at)})
+			continue
+		}
+		first[canonical] = i
 		if s != nil && !slices.Contains(schemas, s) {
 			schemas = append(schemas, s)
 		}

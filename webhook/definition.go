@@ -114,7 +114,9 @@ type Webhook struct {
 	// UTF-8 of at least 4 bytes, since a shorter one could not be told from
 	// the body's other text.
 	Secrets map[string]string `json:"secrets,omitempty"`
-	// Triggers lists the event types the webhook receives; at least one.
+	// Triggers lists the event types the webhook receives; at least one,
+	// each once (ErrDuplicateTrigger, in either spelling of an
+	// access-request trigger).
 	Triggers []event.Trigger `json:"triggers"`
 	// Filters restrict which events of those types the webhook receives. In
 	// JSON it takes either form of package filter. Nil means every event.
@@ -130,9 +132,10 @@ type Webhook struct {
 	CustomValidationErrorMessage string `json:"custom_validation_error_message,omitempty"`
 	// SigningSecrets sign every request the Standard Webhooks way: whsec_
 	// secrets (HMAC-SHA256, "v1") and whsk_ private keys (ed25519, "v1a"),
-	// in padded standard base64 as the reference verifiers require (a
-	// secret without its '=' padding is refused). With several, every signature is sent, so a secret can be rotated
-	// without a gap. Empty means unsigned. Like headers, they are secrets:
+	// in padded standard base64 as the Go reference verifier requires (a
+	// secret without its '=' padding is refused). With several
+	// (at most signature.MaxSignatures), every signature is sent, so a
+	// secret can be rotated without a gap. Empty means unsigned. Like headers, they are secrets:
 	// redacted everywhere but in the stored definition.
 	SigningSecrets []string `json:"signing_secrets,omitempty"`
 	// Delivery overrides the Dispatcher's delivery settings for this
@@ -224,9 +227,11 @@ type DeliverySettings struct {
 	// time, in the order they were published, so that Created, Approved and
 	// Granted for one request arrive in that order. A delivery waits while
 	// the one before it is retried, and goes once that one has ended,
-	// delivered or dead-lettered. Events without a value there are not
-	// ordered; a path that is no field of a trigger's schema is refused
-	// when the webhook is added. Empty means no ordering.
+	// delivered or dead-lettered; when Close gives that one up for its
+	// deadline, those behind it are dead letters with it, unsent, so that
+	// none reaches the receiver before it. Events without a value there
+	// are not ordered; a path that is no field of a trigger's schema is
+	// refused when the webhook is added. Empty means no ordering.
 	OrderingKey string `json:"ordering_key,omitempty"`
 	// RateLimit caps how fast this webhook is sent to; nil means no cap.
 	// Each Dispatcher keeps its own count: N instances sharing a durable
@@ -437,7 +442,10 @@ const MaxDefinitionsBytes = 64 << 20
 // DecodeWebhooks reads definitions from JSON: either an array of webhooks or
 // an object {"webhooks": [...]}. Unknown fields are errors, so that a
 // misspelt field is not silently ignored; so are a member given twice in
-// one object and anything after the JSON. Errors are *DefinitionError with
+// one object, anything after the JSON, and null where the member is not
+// a pointer (a header of null is no empty header: only filters,
+// delivery, url_policy, authentication_config and tls read null as left
+// out, as the management API reads them). Errors are *DefinitionError with
 // the line and column of the problem (and the member, where one is at
 // fault). It
 // only decodes: Dispatcher.AddAll checks and registers the definitions.
@@ -460,7 +468,12 @@ func DecodeWebhooks(r io.Reader) ([]Webhook, error) {
 		err = decodeStrict(raw, &list)
 	}
 	if err != nil {
-		return nil, jsonDefinitionError(raw, err)
+		de := jsonDefinitionError(raw, err)
+		var ne *nullError
+		if errors.As(err, &ne) && ne.definition >= 0 && ne.definition < len(list) {
+			de.Webhook = list[ne.definition].Name // decoded, but for the null
+		}
+		return nil, de
 	}
 	return list, nil
 }
@@ -483,7 +496,10 @@ func decodeStrict(raw []byte, v any) error {
 	if err != nil {
 		return err // not reached: encoding/json has just read raw
 	}
-	return checkKeyCase(doc, reflect.TypeOf(v))
+	if err := checkKeyCase(doc, reflect.TypeOf(v)); err != nil {
+		return err
+	}
+	return nullMember(raw, reflect.TypeOf(v))
 }
 
 // duplicateKeyError is a member given twice in one object, which
@@ -550,7 +566,7 @@ func (e *trailingDataError) Error() string { return "unexpected data after the d
 
 // jsonDefinitionError turns encoding/json's errors, which carry byte
 // offsets, into a *DefinitionError with a line and column.
-func jsonDefinitionError(raw []byte, err error) error {
+func jsonDefinitionError(raw []byte, err error) *DefinitionError {
 	de := &DefinitionError{Err: fmt.Errorf("%w: %w", ErrInvalidDefinitions, err)}
 	var offset int64 = -1
 	var se *json.SyntaxError
@@ -558,9 +574,12 @@ func jsonDefinitionError(raw []byte, err error) error {
 	var tde *trailingDataError
 	var kce *keyCaseError
 	var dke *duplicateKeyError
+	var ne *nullError
 	switch {
 	case errors.As(err, &dke):
 		offset = dke.offset
+	case errors.As(err, &ne):
+		offset, de.Field = ne.offset, ne.field
 	case errors.As(err, &kce):
 		if i := bytes.Index(raw, []byte(`"`+kce.key+`"`)); i >= 0 {
 			offset = int64(i)

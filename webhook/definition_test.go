@@ -59,7 +59,7 @@ func TestAddRejectsBadDefinitions(t *testing.T) {
 		}, "filters", webhook.ErrInvalidFilter, 0, 0, "data.access_flow.name"},
 		{"validator path", func(w *webhook.Webhook) {
 			w.ResponseValidators = []webhook.ResponseValidator{{JSONPath: "$.data.[", ExpectedValues: []string{"x"}}}
-		}, "response_validators[0].json_path", webhook.ErrInvalidValidator, 0, 0, ""},
+		}, "response_validators[0].json_path", webhook.ErrInvalidValidator, 1, 8, `unexpected "["`},
 		{"timeout", func(w *webhook.Webhook) { w.TimeoutInSec = 100000 }, "timeout_in_sec", webhook.ErrInvalidTimeout, 0, 0, ""},
 		{"retry", func(w *webhook.Webhook) {
 			w.Delivery = &webhook.DeliverySettings{Retry: &webhook.RetryPolicy{Multiplier: 0.5}}

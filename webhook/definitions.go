@@ -322,6 +322,7 @@ func (d *Dispatcher) openDefinition(rec defstore.Record) (Webhook, error) {
 		return Webhook{}, fmt.Errorf("webhook %s: decoding its stored definition: %w", rec.ID, err)
 	}
 	w.ID, w.Version = rec.ID, rec.Version
+	w.Triggers = foldTriggers(w.Triggers)
 	return w, nil
 }
 
@@ -390,7 +391,23 @@ func masked(rec defstore.Record) (Webhook, error) {
 		return Webhook{}, fmt.Errorf("webhook %s: decoding its stored definition: %w", rec.ID, err)
 	}
 	w.ID, w.Version = rec.ID, rec.Version
+	w.Triggers = foldTriggers(w.Triggers)
 	return w, nil
+}
+
+// foldTriggers returns triggers with each event type once, in the
+// spelling it first has. A definition stored before a trigger given twice
+// was refused still loads, and reads back as it can be written again.
+func foldTriggers(triggers []event.Trigger) []event.Trigger {
+	seen := make(map[event.Trigger]bool, len(triggers))
+	return slices.DeleteFunc(triggers, func(t event.Trigger) bool {
+		c := accessrequest.Canonical(t)
+		if seen[c] {
+			return true
+		}
+		seen[c] = true
+		return false
+	})
 }
 
 // putLocked makes rec this instance's definition (rec.Tenant, rec.ID),

@@ -123,7 +123,7 @@ func (d *Dispatcher) run(ctx context.Context, del *delivery) engine.Result {
 		// The receiver took it before the engine stopped: sent again, it
 		// would arrive twice. It counts as any delivered attempt, and is
 		// recorded, as interrupted attempts are, in the Dispatcher's life.
-		ctx, stopped = d.life, nil
+		ctx, stopped = d.inLife(ctx), nil
 	}
 	if stopped == nil { // before the breaker, so that Failing comes before Disabled
 		d.ops.attempt(h, del, inv.Outcome == Delivered, inv.status, inv.Reason)
@@ -170,8 +170,12 @@ func (d *Dispatcher) run(ctx context.Context, del *delivery) engine.Result {
 	if inv.Outcome.Final() {
 		d.tel.endDelivery(ctx, del, h.def.Name, inv.Outcome, inv.Reason)
 	}
-	d.keep(ctx, inv.record())
-	d.log(ctx, &inv.Invocation) // reads it only
+	// The attempt counts whatever happens to ctx from here: a dead
+	// letter's write may outlast the engine's bound on the run, and the
+	// record must be written all the same.
+	lctx := d.inLife(ctx)
+	d.keep(lctx, inv.record())
+	d.log(lctx, &inv.Invocation) // reads it only
 	if retry {
 		return engine.Result{Outcome: engine.Retry, Delay: delay}
 	}
@@ -183,10 +187,54 @@ func (d *Dispatcher) run(ctx context.Context, del *delivery) engine.Result {
 func (d *Dispatcher) interrupted(ctx context.Context, del *delivery, inv *attempt, cause error) engine.Result {
 	del.Attempts--
 	inv.Outcome = Retrying
-	inv.Reason = fmt.Sprintf("attempt interrupted, the engine is stopping (%v); it counts for nothing: %s", cause, inv.Reason)
-	d.keep(d.life, inv.record())
-	d.log(d.life, &inv.Invocation)
+	inv.Reason = fmt.Sprintf("attempt interrupted, %s; it counts for nothing: %s", interruption(ctx, cause), inv.Reason)
+	lctx := d.inLife(ctx)
+	d.keep(lctx, inv.record())
+	d.log(lctx, &inv.Invocation)
 	return engine.Result{Outcome: engine.Interrupted}
+}
+
+// inLife returns a context for what an attempt does after the engine's
+// ctx ended: it ends with the Dispatcher's life, and keeps ctx's values,
+// among them the engine's bound on how long the record may hold the run
+// (a run cut by its deadline has no time left to wait for the store). It
+// is made for every attempt, so it costs one small allocation and takes
+// no lock: no cancel function, no callback on the Dispatcher's life.
+func (d *Dispatcher) inLife(ctx context.Context) context.Context {
+	return lifeCtx{life: d.life, values: ctx}
+}
+
+// lifeCtx is done when life is, and has the values of values. life (the
+// Dispatcher's, made from context.Background) has none of its own but the
+// context package's link to its cancellation, which Value gives first, so
+// that a context derived from a lifeCtx is cancelled with life directly,
+// without a goroutine watching it.
+type lifeCtx struct {
+	life, values context.Context
+}
+
+func (c lifeCtx) Deadline() (time.Time, bool) { return c.life.Deadline() }
+func (c lifeCtx) Done() <-chan struct{}       { return c.life.Done() }
+func (c lifeCtx) Err() error                  { return c.life.Err() }
+
+func (c lifeCtx) Value(key any) any {
+	if v := c.life.Value(key); v != nil {
+		return v
+	}
+	return c.values.Value(key)
+}
+
+// interruption says why ctx, which ended with stopped, cut an attempt: a
+// cancelled one is the engine stopping; a deadline is the engine's bound
+// on the run, which its cause names when the engine gave one.
+func interruption(ctx context.Context, stopped error) string {
+	if !errors.Is(stopped, context.DeadlineExceeded) {
+		return fmt.Sprintf("the engine is stopping (%v)", stopped)
+	}
+	if cause := context.Cause(ctx); cause != nil && cause != stopped {
+		return fmt.Sprintf("the engine's deadline for the run passed: %v", cause)
+	}
+	return fmt.Sprintf("the engine's deadline for the run passed (%v)", stopped)
 }
 
 // admit applies the retry budget, the webhook's rate limit and its circuit

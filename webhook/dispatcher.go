@@ -1140,6 +1140,10 @@ func (d *Dispatcher) Redeliver(ctx context.Context, deliveryID string) error {
 // redeliver is Redeliver of a dead letter of tenant's: one of another
 // tenant's is not found.
 func (d *Dispatcher) redeliver(ctx context.Context, tenant, deliveryID string) error {
+	if !validID(deliveryID) {
+		// No delivery has it; a database may refuse it as text.
+		return fmt.Errorf("dead letter %q: %w", deliveryID, ErrNotFound)
+	}
 	if !d.enter() {
 		return ErrClosed
 	}
@@ -1345,6 +1349,17 @@ func (d *Dispatcher) resetBreaker(ctx context.Context, tenant, id, actor string)
 // in-memory engine makes them dead letters, so none is lost silently; a
 // durable engine keeps them to deliver after a restart. Close then returns
 // ctx.Err().
+//
+// A retry is drained like the rest when it is due before ctx's deadline.
+// The in-memory engine does not wait for a delivery whose retry, or the
+// end of whose hold (an open breaker, a rate limit), is due after that
+// deadline: it could not run before Close gives up, so it is a dead letter
+// at once (its reason says "after Close's deadline"), and so are the
+// deliveries waiting behind its ordering key, unsent, which would
+// otherwise reach the receiver before it; Close returns an error wrapping
+// context.DeadlineExceeded as soon as the rest has drained, without
+// waiting for the deadline. With a ctx that has no
+// deadline, Close waits for every retry until ctx is done: give it one.
 //
 // Once ctx has ended, the InvocationStore has closeGrace (one second, for
 // all its writes together) to keep those dead letters and the last

@@ -118,7 +118,10 @@
 // yields a handful of events, not one per attempt.
 //
 // Close stops intake, drains the queues until its context ends, turns
-// whatever is left into dead letters and stops every goroutine.
+// whatever is left into dead letters and stops every goroutine. A
+// delivery whose retry, or the end of whose hold, is due after the
+// context's deadline is a dead letter at once, with those waiting behind
+// its ordering key: Close does not wait for a run that cannot come.
 //
 // # Gates and integration actions
 //

@@ -35,11 +35,17 @@ var (
 	ErrInvalidHeader      = errors.New("invalid header")
 	ErrNoTriggers         = errors.New("at least one trigger is required")
 	ErrUnknownTrigger     = errors.New("unknown trigger")
-	ErrInvalidTemplate    = errors.New("invalid body template") // also wrapped for a template in the url or a header value
-	ErrInvalidFilter      = errors.New("invalid filter")
-	ErrInvalidValidator   = errors.New("invalid response validator")
-	ErrInvalidTimeout     = errors.New("timeout out of range")
-	ErrInvalidSettings    = errors.New("invalid delivery settings")
+	// ErrDuplicateTrigger: a trigger given twice in one definition, in
+	// the same spelling or another of the same event type.
+	ErrDuplicateTrigger = errors.New("trigger given twice")
+	// ErrTooManyTriggers: more triggers than the service has event
+	// types, which no list without a duplicate can be.
+	ErrTooManyTriggers  = errors.New("more triggers than event types")
+	ErrInvalidTemplate  = errors.New("invalid body template") // also wrapped for a template in the url or a header value
+	ErrInvalidFilter    = errors.New("invalid filter")
+	ErrInvalidValidator = errors.New("invalid response validator")
+	ErrInvalidTimeout   = errors.New("timeout out of range")
+	ErrInvalidSettings  = errors.New("invalid delivery settings")
 	// ErrInvalidSecret: a body secret (Webhook.Secrets) whose name or
 	// value is refused, or one the body template names and Secrets lacks
 	// (then with template.ErrUnknownField, at its line and column).
@@ -47,7 +53,9 @@ var (
 	// ErrSecretRequired: a secret left masked or omitted by Tenant.Update
 	// or TestDefinition, for another URL than the stored one; or a
 	// caller's event that would take the stored secrets to another URL
-	// than a mock event renders (see Tenant.Test and CallerEvent).
+	// than a mock event renders (see Tenant.Test and CallerEvent); or a
+	// secret given as the mask to Tenant.Create or Update with no stored
+	// secret behind it.
 	ErrSecretRequired = errors.New("secret required")
 )
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/outhook/outhook/engine"
 	"github.com/outhook/outhook/operational"
@@ -80,13 +81,18 @@ func (sel EraseSelector) check() error {
 		return &EraseSelectorError{Field: "webhook_id", Reason: "all selects everything of the tenant: it cannot go with webhook_id"}
 	case sel.All && sel.EventID != "":
 		return &EraseSelectorError{Field: "event_id", Reason: "all selects everything of the tenant: it cannot go with event_id"}
+	case sel.WebhookID != "" && !validID(sel.WebhookID):
+		return &EraseSelectorError{Field: "webhook_id", Reason: fmt.Sprintf("no webhook has the id %q: %v", sel.WebhookID, ErrInvalidID)}
+	case !utf8.ValidString(sel.EventID):
+		return &EraseSelectorError{Field: "event_id", Reason: fmt.Sprintf("no event has the id %q, which is not UTF-8", sel.EventID)}
 	}
 	return nil
 }
 
 // EraseSelectorError is Tenant.Erase's refusal of a selector that picks
-// nothing, or everything and something narrower at once; Field is the
-// selector's field (by its JSON name) at fault.
+// nothing, everything and something narrower at once, or an id no webhook
+// or event can have; Field is the selector's field (by its JSON name) at
+// fault.
 type EraseSelectorError struct {
 	Field  string
 	Reason string
@@ -258,6 +264,9 @@ func (t *Tenant) DiscardDeadLetters(ctx context.Context, webhookID string, since
 	es, ok := t.d.store.(EraseStore)
 	if !ok {
 		return 0, ErrEraseUnsupported
+	}
+	if webhookID != "" && !validID(webhookID) {
+		return 0, nil // no webhook has it, nor a dead letter; a database may refuse it as text
 	}
 	total := 0
 	for {

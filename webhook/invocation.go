@@ -191,6 +191,19 @@ type QueryStore interface {
 	TakeDeadLetterFor(ctx context.Context, tenant, deliveryID string) (DeadLetter, error)
 }
 
+// LatestStore is a QueryStore that reads the newest record of many
+// webhooks at once: a list of webhooks shows each one's, and a query per
+// webhook would be a round trip per row. MemoryStore is one; Tenant's
+// LatestInvocations queries a QueryStore that is not one webhook by
+// webhook.
+type LatestStore interface {
+	QueryStore
+	// LatestInvocations returns, for each of ids of tenant in the order
+	// of ids, the record QueryInvocations would list first for that
+	// webhook alone, or the zero Invocation (empty ID) when it has none.
+	LatestInvocations(ctx context.Context, tenant string, ids []string) ([]Invocation, error)
+}
+
 // The sizes of a page: Limit zero or less means DefaultPageLimit, and a
 // Limit above MaxPageLimit means MaxPageLimit.
 const (
@@ -273,8 +286,8 @@ var (
 )
 
 // QueryError reports a query a QueryStore refuses: Field names the field
-// of the query (cursor, outcome), and Err wraps ErrInvalidCursor or
-// ErrUnknownOutcome.
+// of the query (cursor, outcome, webhook_id), and Err wraps
+// ErrInvalidCursor, ErrUnknownOutcome or ErrInvalidID.
 type QueryError struct {
 	Field string
 	Err   error
@@ -293,8 +306,20 @@ func (q InvocationQuery) Page(tenant string) (limit int, after *Position, err er
 	default:
 		return 0, nil, &QueryError{Field: "outcome", Err: fmt.Errorf("%w %q", ErrUnknownOutcome, q.Outcome)}
 	}
+	if err := checkWebhookFilter(q.WebhookID); err != nil {
+		return 0, nil, err
+	}
 	after, err = decodeCursor(q.Cursor, q.hash(tenant))
 	return pageLimit(q.Limit), after, err
+}
+
+// checkWebhookFilter refuses a WebhookID no webhook can have (a NUL,
+// bytes that are not UTF-8), which a database may refuse as text.
+func checkWebhookFilter(id string) error {
+	if id != "" && !validID(id) {
+		return &QueryError{Field: "webhook_id", Err: fmt.Errorf("%w: %q", ErrInvalidID, id)}
+	}
+	return nil
 }
 
 // NextCursor returns the cursor of the page after the one whose last
@@ -305,6 +330,9 @@ func (q InvocationQuery) NextCursor(tenant string, last Position) string {
 
 // Page is InvocationQuery.Page for QueryDeadLetters.
 func (q DeadLetterQuery) Page(tenant string) (limit int, after *Position, err error) {
+	if err := checkWebhookFilter(q.WebhookID); err != nil {
+		return 0, nil, err
+	}
 	after, err = decodeCursor(q.Cursor, q.hash(tenant))
 	return pageLimit(q.Limit), after, err
 }

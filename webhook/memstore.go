@@ -106,7 +106,10 @@ func NewMemoryStore(perWebhook, deadPerWebhook int, opts ...MemoryStoreOption) *
 	return s
 }
 
-var _ QueryStore = (*MemoryStore)(nil)
+var (
+	_ QueryStore  = (*MemoryStore)(nil)
+	_ LatestStore = (*MemoryStore)(nil)
+)
 
 func invocationAt(inv **Invocation) Position { return Position{(*inv).StartedAt, (*inv).ID} }
 func deadLetterAt(dl *DeadLetter) Position   { return Position{dl.FailedAt, dl.DeliveryID} }
@@ -251,6 +254,28 @@ func (s *MemoryStore) QueryInvocations(_ context.Context, tenant string, q Invoc
 		p.Next = q.NextCursor(tenant, invocationAt(&out[len(out)-1]))
 	}
 	return p, nil
+}
+
+// LatestInvocations returns the newest record of each of ids of tenant,
+// under one hold of the lock.
+func (s *MemoryStore) LatestInvocations(_ context.Context, tenant string, ids []string) ([]Invocation, error) {
+	newest := make([]*Invocation, len(ids))
+	s.mu.Lock()
+	for i, id := range ids {
+		if h := s.records[tenant][id]; h != nil {
+			if out, _ := page([]*timeline[*Invocation]{h.all}, span{}, 1); len(out) == 1 {
+				newest[i] = out[0]
+			}
+		}
+	}
+	s.mu.Unlock()
+	out := make([]Invocation, len(ids))
+	for i, inv := range newest {
+		if inv != nil {
+			out[i] = withOwnHeaders(*inv)
+		}
+	}
+	return out, nil
 }
 
 // pick returns the lists of one webhook, or of all when webhookID is

@@ -179,8 +179,11 @@ type ops struct {
 	// the last warning about them was logged, in Unix nanoseconds.
 	dropped atomic.Int64
 	warned  atomic.Int64
-	stop    chan struct{}
-	done    chan struct{}
+	// unsent counts the events queued and not yet handed over, so that
+	// close tells a ctx that ended with none left from one that cut them.
+	unsent atomic.Int64
+	stop   chan struct{}
+	done   chan struct{}
 }
 
 func newOps(d *Dispatcher, s OperationalSettings) *ops {
@@ -565,11 +568,13 @@ func (o *ops) tell(h *hook, w *opsWebhook, now time.Time, trigger event.Trigger,
 // drops it when the queue is full: a delivery never waits for it.
 func (o *ops) send(trigger event.Trigger, now time.Time, data operational.Data) bool {
 	ev := &operational.Event{EventType: trigger, EventTime: event.TimestampOf(now), EventID: "op-" + newID(), Data: data}
+	o.unsent.Add(1)
 	select {
 	case o.queue <- ev:
 		return true
 	default:
 	}
+	o.unsent.Add(-1)
 	n := o.dropped.Add(1)
 	last := o.warned.Load()
 	if wall := time.Now().UnixNano(); wall-last >= int64(time.Minute) && o.warned.CompareAndSwap(last, wall) {
@@ -600,6 +605,7 @@ func (o *ops) run() {
 }
 
 func (o *ops) emit(ev operational.Event) {
+	defer o.unsent.Add(-1)
 	o.callHook(ev)
 	if !o.s.Publish || o.d.closed.Load() {
 		return
@@ -643,6 +649,10 @@ func (o *ops) close(ctx context.Context) error {
 	case <-o.done:
 		return nil
 	case <-ctx.Done():
+		if o.unsent.Load() == 0 {
+			<-o.done // none to hand over: it is returning
+			return nil
+		}
 		return fmt.Errorf("webhook: operational events not all handed over: %w", ctx.Err())
 	}
 }

@@ -140,6 +140,13 @@ const (
 // the pool.
 const DefaultStallThreshold = 2 * time.Second
 
+// MinStallThreshold is the shortest stall threshold WithStallThreshold
+// takes. A receiver on the same network answers within a few
+// milliseconds; below 10 ms, the scheduler's own delays would count
+// healthy attempts as stalled, and a value that small is most likely a
+// unit mistake (WithStallThreshold(2) is 2 ns).
+const MinStallThreshold = 10 * time.Millisecond
+
 // DefaultStalledPerWorker is how many stalled attempts per worker may go
 // on beside the pool unless WithStalledAttempts says otherwise: four
 // times as many as the workers.
@@ -526,12 +533,22 @@ func WithWorkers(n int) Option {
 // rather than for their attempt timeout. WithStalledAttempts bounds how
 // many attempts stall at once. A d at or above a webhook's attempt timeout
 // leaves its attempts to that timeout, which frees their workers as soon.
-// Positive; default DefaultStallThreshold. A Dispatcher WithEngine
-// ignores it: the engine runs the attempts.
+// From MinStallThreshold to MaxTimeout, the longest attempt timeout a
+// webhook may set, past which no attempt could stall; default
+// DefaultStallThreshold. To have no attempt stall, use
+// WithStalledAttempts(0). A Dispatcher WithEngine ignores it: the engine
+// runs the attempts.
 func WithStallThreshold(d time.Duration) Option {
 	return optionFunc(func(c *config) {
-		if d <= 0 {
-			c.reject("WithStallThreshold", fmt.Errorf("%s; want a positive duration", d))
+		switch {
+		case d <= 0:
+			c.reject("WithStallThreshold", fmt.Errorf("%s; want a duration from %s to %s (WithStalledAttempts(0) stalls none)", d, MinStallThreshold, MaxTimeout))
+			return
+		case d < MinStallThreshold:
+			c.reject("WithStallThreshold", fmt.Errorf("%s is below %s, where healthy attempts would count as stalled", d, MinStallThreshold))
+			return
+		case d > MaxTimeout:
+			c.reject("WithStallThreshold", fmt.Errorf("%s is above MaxTimeout %s, the longest an attempt may take", d, MaxTimeout))
 			return
 		}
 		c.stallThreshold = d

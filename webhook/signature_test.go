@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +18,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/internal/testkit/leakcheck"
 	"github.com/outhook/outhook/signature"
 	"github.com/outhook/outhook/webhook"
 )
@@ -68,7 +71,7 @@ func TestSignedDeliveriesVerifyAcrossRotationAndRetries(t *testing.T) {
 	require.ErrorIs(t, err, signature.ErrInvalidSecret)
 	require.NotContains(t, err.Error(), "not-a-secret-value")
 
-	// Hand-made, without the padding the reference verifiers need.
+	// Hand-made, without the padding the Go reference verifier needs.
 	unpadded := strings.TrimRight(signature.NewSecret(), "=")
 	bad.SigningSecrets = []string{unpadded}
 	_, err = d.Add(bad)
@@ -80,6 +83,75 @@ func TestSignedDeliveriesVerifyAcrossRotationAndRetries(t *testing.T) {
 	require.NotContains(t, err.Error(), strings.TrimPrefix(unpadded, "whsec_"))
 	_, err = signature.ParseVerifier(0, unpadded)
 	require.ErrorIs(t, err, signature.ErrInvalidSecret)
+}
+
+// Each attempt is signed anew: a retry keeps the webhook-id and the bytes,
+// and carries the time of its own attempt, as the specification asks, so a
+// receiver verifies it however late it comes, while the first attempt's
+// headers replayed at that time are refused as too old.
+func TestRetriesAreSignedAtTheirOwnTime(t *testing.T) {
+	leakcheck.Check(t)
+	secret := signature.NewSecret()
+	var skew atomic.Int64 // how far the Dispatcher's clock runs ahead
+	rc := newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		if n == 1 {
+			skew.Store(int64(10 * time.Minute)) // the retry comes ten minutes on
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+	clock := func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+	d, invs := newDispatcher(t, webhook.WithClock(clock))
+	w := torqLike(rc.URL)
+	w.SigningSecrets = []string{secret}
+	_, err := d.Add(w)
+	require.NoError(t, err)
+	_, err = d.Publish(context.Background(), mock(t, accessrequest.Granted))
+	require.NoError(t, err)
+	require.Equal(t, webhook.Delivered, waitFinal(t, invs, 1)[0].Outcome)
+
+	got := rc.got()
+	require.Len(t, got, 2)
+	first, retry := got[0], got[1]
+	require.Equal(t, first.header.Get("Webhook-Id"), retry.header.Get("Webhook-Id"))
+	require.Equal(t, first.body, retry.body)
+	at := func(r received) time.Time {
+		unix, err := strconv.ParseInt(r.header.Get("Webhook-Timestamp"), 10, 64)
+		require.NoError(t, err)
+		return time.Unix(unix, 0)
+	}
+	require.GreaterOrEqual(t, at(retry).Sub(at(first)), 10*time.Minute)
+	require.NotEqual(t, first.header.Get("Webhook-Signature"), retry.header.Get("Webhook-Signature"))
+
+	v, err := signature.ParseVerifier(0, secret)
+	require.NoError(t, err)
+	require.NoError(t, v.Verify(first.header, []byte(first.body), at(first)))
+	require.NoError(t, v.Verify(retry.header, []byte(retry.body), at(retry)))
+	require.ErrorIs(t, v.Verify(first.header, []byte(first.body), at(retry)), signature.ErrTimestampTooOld)
+}
+
+// A webhook signs with at most signature.MaxSignatures secrets, as many as
+// a receiver's Verifier reads; more are refused when it is added, on the
+// field, rather than sent to receivers that would refuse them.
+func TestTooManySigningSecrets(t *testing.T) {
+	d, _ := newDispatcher(t)
+	w := torqLike("https://hooks.example.com/in")
+	for range signature.MaxSignatures + 1 {
+		w.SigningSecrets = append(w.SigningSecrets, signature.NewSecret())
+	}
+	_, err := d.Add(w)
+	var de *webhook.DefinitionError
+	require.ErrorAs(t, err, &de)
+	require.Equal(t, "signing_secrets", de.Field)
+	require.ErrorIs(t, err, signature.ErrInvalidSecret)
+	for _, s := range w.SigningSecrets {
+		require.NotContains(t, err.Error(), strings.TrimPrefix(s, "whsec_"))
+	}
+
+	w.SigningSecrets = w.SigningSecrets[:signature.MaxSignatures]
+	_, err = d.Add(w)
+	require.NoError(t, err)
 }
 
 // TestSecretsNeverShow delivers to failing and succeeding receivers with

@@ -45,7 +45,15 @@ func WithTracerProvider(tp trace.TracerProvider) Option {
 }
 
 // WithMeterProvider records metrics with mp instead of the global provider
-// (otel.GetMeterProvider at New).
+// (otel.GetMeterProvider at New). The instruments: the counters
+// outhook.deliveries, outhook.attempts and outhook.dead_letters.failed,
+// the histogram outhook.attempt.duration, and the gauges
+// outhook.queue.depth, outhook.queue.oldest_age, outhook.attempts.stalled
+// (attempts in flight past the stall threshold, see WithStallThreshold)
+// and outhook.attempts.stalled.limit (how many of them may go on beside
+// the workers, see WithStalledAttempts: each one above it holds a
+// worker). The stalled gauges are zero where no attempt stalls: under
+// WithEngine's engine, and with WithStalledAttempts(0).
 func WithMeterProvider(mp metric.MeterProvider) Option {
 	return optionFunc(func(c *config) {
 		if mp != nil {
@@ -77,12 +85,19 @@ func WithTracePropagation(p propagation.TextMapPropagator) Option {
 // a span is known to record, so a sampler decides on the span's name, kind
 // and parent. Metrics:
 //
-//	outhook.deliveries         counter    deliveries ended, by outcome and webhook name
-//	outhook.attempts           counter    attempts, by outcome and status code
-//	outhook.attempt.duration   histogram  seconds from request to response read
-//	outhook.queue.depth        gauge      deliveries queued, in flight or waiting to retry
-//	outhook.queue.oldest_age   gauge      seconds since the oldest of them was queued
-//	outhook.dead_letters.failed counter   dead letters the store failed to keep, by webhook id
+//	outhook.deliveries             counter    deliveries ended, by outcome and webhook name
+//	outhook.attempts               counter    attempts, by outcome and status code
+//	outhook.attempt.duration       histogram  seconds from request to response read
+//	outhook.queue.depth            gauge      deliveries queued, in flight or waiting to retry
+//	outhook.queue.oldest_age       gauge      seconds since the oldest of them was queued
+//	outhook.attempts.stalled       gauge      attempts in flight past the stall threshold
+//	outhook.attempts.stalled.limit gauge      how many of them may go on beside the workers
+//	outhook.dead_letters.failed    counter    dead letters the store failed to keep, by webhook id
+//
+// The stalled gauges are the in-memory engine's (WithStallThreshold,
+// WithStalledAttempts), zero where no attempt stalls.
+// Stalled at the limit means the next attempt to stall holds its worker;
+// each stalled above it holds one now.
 type telemetry struct {
 	tracer trace.Tracer
 	// idleGlobal is the otel global's default provider when tracer is its,
@@ -143,6 +158,14 @@ func newTelemetry(c *config, eng engine.Engine, inMemory bool) (*telemetry, erro
 	if err != nil {
 		return nil, err
 	}
+	stalled, err := meter.Int64ObservableGauge("outhook.attempts.stalled", metric.WithDescription("Attempts in flight for longer than the stall threshold."), metric.WithUnit("{attempt}"))
+	if err != nil {
+		return nil, err
+	}
+	stalledLimit, err := meter.Int64ObservableGauge("outhook.attempts.stalled.limit", metric.WithDescription("Stalled attempts that may go on beside the workers; those above it hold a worker each."), metric.WithUnit("{attempt}"))
+	if err != nil {
+		return nil, err
+	}
 	t.queueReg, err = meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
 		st, err := eng.Stats(ctx)
 		if err != nil {
@@ -154,8 +177,10 @@ func newTelemetry(c *config, eng engine.Engine, inMemory bool) (*telemetry, erro
 		} else {
 			o.ObserveFloat64(age, 0)
 		}
+		o.ObserveInt64(stalled, int64(st.Stalled))
+		o.ObserveInt64(stalledLimit, int64(st.StalledLimit))
 		return nil
-	}, depth, age)
+	}, depth, age, stalled, stalledLimit)
 	return t, err
 }
 

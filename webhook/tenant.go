@@ -59,8 +59,15 @@ var ErrConflict = defstore.ErrConflict
 // Create checks w, stores it as the tenant's with actor as its author,
 // and returns it as stored (ID and Version set, secrets masked). Errors
 // are as Add's, and a *TenantLimitError when the tenant has as many
-// webhooks as its limits allow.
+// webhooks as its limits allow. A secret given as the mask the tenant's
+// reads show (a header, a body secret, a segment or query value of the
+// URL, the OAuth client secret, that is exactly "REDACTED")
+// has nothing to keep: it is a *DefinitionError, in a DefinitionErrors,
+// wrapping ErrSecretRequired, rather than the mask stored as the secret.
 func (t *Tenant) Create(ctx context.Context, w Webhook, actor string) (Webhook, error) {
+	if errs := maskedLeft(w, Webhook{}); errs != nil {
+		return Webhook{}, errs
+	}
 	added, err := t.d.create(ctx, t.id, []Webhook{w}, actor)
 	if err != nil {
 		return Webhook{}, err
@@ -84,14 +91,23 @@ func (t *Tenant) Create(ctx context.Context, w Webhook, actor string) (Webhook, 
 // none, and each it is not given is a *DefinitionError, in a
 // DefinitionErrors, wrapping ErrSecretRequired. A conflict is a
 // *defstore.ConflictError (errors.Is(err, ErrConflict)); an unknown id
-// wraps ErrNotFound.
+// wraps ErrNotFound. A mask that keeps nothing (a header or a body
+// secret of another name, a URL that is not the one shown) is refused as
+// Create refuses it.
 // What is kept is what the webhook holds when the update is written,
 // never a secret another writer replaced meanwhile: at whatever version,
 // an update overtaken by another reads the webhook again, up to five
 // times.
 func (t *Tenant) Update(ctx context.Context, w Webhook, actor string) (Webhook, error) {
 	return t.rewrite(ctx, w.ID, w.Version, actor, func(old Webhook) (Webhook, error) {
-		return keepSecrets(w, old)
+		kept, err := keepSecrets(w, old)
+		if err != nil {
+			return Webhook{}, err
+		}
+		if errs := maskedLeft(kept, old); errs != nil {
+			return Webhook{}, errs
+		}
+		return kept, nil
 	})
 }
 
@@ -243,18 +259,29 @@ func (t *Tenant) History(ctx context.Context, id string, limit int) ([]defstore.
 
 // Validate checks w as Create would, without storing it: nil, or a
 // DefinitionErrors listing every problem with its field (and line and
-// column for the body template).
+// column for the body template). A secret given as the mask is refused
+// as Create refuses it, wrapping ErrSecretRequired, unless w.ID is a
+// webhook of the tenant's this Dispatcher holds: then w is an edit,
+// whose masks Update keeps and checks against the stored secrets.
 func (t *Tenant) Validate(w Webhook) error {
 	if err := checkTenant(t.id); err != nil {
 		return err
 	}
+	edit := w.ID != "" && t.d.holds(t.id, w.ID)
 	if w.ID == "" {
 		w.ID = "validate"
 	}
 	if !validID(w.ID) {
 		return DefinitionErrors{{Webhook: w.Name, Field: "id", Err: fmt.Errorf("%w: %q", ErrInvalidID, w.ID)}}
 	}
-	if _, errs := t.d.compile(w); errs != nil {
+	var errs DefinitionErrors
+	if !edit {
+		errs = maskedLeft(w, Webhook{})
+	}
+	if _, bad := t.d.compile(w); bad != nil {
+		errs = append(errs, bad...)
+	}
+	if errs != nil {
 		return errs
 	}
 	return nil
@@ -309,12 +336,17 @@ func (t *Tenant) Test(ctx context.Context, id string, e *event.Event) (Invocatio
 // left masked are taken from it, as Update takes them, and for its URL
 // only; and then, as for Test, e must render the URL the stored
 // webhook's mock events render. Secrets given in w go wherever e takes
-// w's URL.
+// w's URL. A mask with no stored secret behind it (no stored webhook of
+// w.ID, or a header or body secret it does not have) is refused as
+// Create and Update refuse it, and nothing is sent: a test never sends
+// the mask as the secret.
 func (t *Tenant) TestDefinition(ctx context.Context, w Webhook, e *event.Event) (Invocation, error) {
 	var stored []string
 	var triggers []event.Trigger
+	var old Webhook
 	if w.ID != "" {
-		old, err := t.full(ctx, w.ID)
+		var err error
+		old, err = t.full(ctx, w.ID)
 		switch {
 		case err == nil:
 			if w, stored, err = keptSecrets(w, old); err != nil {
@@ -323,9 +355,14 @@ func (t *Tenant) TestDefinition(ctx context.Context, w Webhook, e *event.Event) 
 			// The stored webhook's triggers: the caller does not choose
 			// the mock event that decides where its secrets may go.
 			triggers = old.Triggers
-		case !errors.Is(err, ErrNotFound):
+		case errors.Is(err, ErrNotFound):
+			old = Webhook{}
+		default:
 			return Invocation{}, err
 		}
+	}
+	if errs := maskedLeft(w, old); errs != nil {
+		return Invocation{}, errs
 	}
 	return t.test(ctx, w, e, stored, triggers)
 }
@@ -446,6 +483,39 @@ func (t *Tenant) DeadLetters(ctx context.Context, q DeadLetterQuery) (DeadLetter
 	return qs.QueryDeadLetters(ctx, t.id, q)
 }
 
+// LatestInvocations returns the newest record of each of the tenant's
+// webhooks ids, in the order of ids: the zero Invocation (empty ID) for
+// one with none. A LatestStore reads them in one query; another
+// QueryStore, webhook by webhook. A store that cannot query gives
+// ErrQueryUnsupported.
+func (t *Tenant) LatestInvocations(ctx context.Context, ids []string) ([]Invocation, error) {
+	qs, err := t.queries()
+	if err != nil {
+		return nil, err
+	}
+	if ls, ok := qs.(LatestStore); ok {
+		out, err := ls.LatestInvocations(ctx, t.id, ids)
+		if err == nil && len(out) != len(ids) {
+			err = fmt.Errorf("webhook: the store returned %d newest records for %d webhooks", len(out), len(ids))
+		}
+		if err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
+	out := make([]Invocation, len(ids))
+	for i, id := range ids {
+		p, err := qs.QueryInvocations(ctx, t.id, InvocationQuery{WebhookID: id, Limit: 1})
+		if err != nil {
+			return nil, err
+		}
+		if len(p.Invocations) > 0 {
+			out[i] = p.Invocations[0]
+		}
+	}
+	return out, nil
+}
+
 func (t *Tenant) queries() (QueryStore, error) {
 	if err := checkTenant(t.id); err != nil {
 		return nil, err
@@ -541,6 +611,17 @@ func (t *Tenant) EventTypes() []EventType {
 		out = append(out, et)
 	}
 	return out
+}
+
+// holds reports whether this instance has loaded the tenant's webhook id.
+func (d *Dispatcher) holds(tenant, id string) bool {
+	if !validID(id) {
+		return false
+	}
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	_, known := d.byKey[queueKey(tenant, id)]
+	return known
 }
 
 // catchUp has this instance read the definition store's changes now when
@@ -674,6 +755,61 @@ func keptSecrets(w, old Webhook) (Webhook, []string, error) {
 		errs[i] = &DefinitionError{Webhook: w.Name, Field: field, Err: fmt.Errorf("%w: the URL changed, and a secret is kept for the URL it was given for only; give it again", ErrSecretRequired)}
 	}
 	return Webhook{}, nil, errs
+}
+
+// maskedLeft lists the secrets of w that are still the mask once old's
+// secrets are kept (old is the zero Webhook for a new one): none of old
+// stood behind them, and storing the mask as the secret would send it
+// with every delivery. A value old holds as it is, mask or not, is old's
+// to keep.
+func maskedLeft(w, old Webhook) DefinitionErrors {
+	var errs DefinitionErrors
+	fail := func(field string) {
+		errs = append(errs, &DefinitionError{Webhook: w.Name, Field: field, Err: fmt.Errorf(
+			"%w: %s is how a stored secret is shown, and no stored secret stands behind it here; give its value", ErrSecretRequired, redact.Redacted)})
+	}
+	for _, name := range slices.Sorted(maps.Keys(w.Headers)) {
+		if w.Headers[name] == redact.Redacted && old.Headers[name] != redact.Redacted {
+			fail("headers." + name)
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(w.Secrets)) {
+		if w.Secrets[name] == redact.Redacted && old.Secrets[name] != redact.Redacted {
+			fail("secrets." + name)
+		}
+	}
+	if w.URL != old.URL && maskedURL(w.URL) {
+		fail("url")
+	}
+	if a := w.Authentication; a != nil && a.OAuth != nil && a.OAuth.ClientSecret == redact.Redacted {
+		if was := old.Authentication; was == nil || was.OAuth == nil || was.OAuth.ClientSecret != redact.Redacted {
+			fail("authentication_config.oauth.client_secret")
+		}
+	}
+	// A TLS field or a signing secret left as the mask is no PEM or key:
+	// compile refuses it.
+	return errs
+}
+
+// maskedURL reports whether a part of raw that reads may mask (its
+// password, a path segment, a query value) is the mask.
+func maskedURL(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return false // compile refuses it
+	}
+	if p, ok := u.User.Password(); ok && p == redact.Redacted || u.User != nil && u.User.Username() == redact.Redacted {
+		return true
+	}
+	if slices.Contains(strings.Split(u.Path, "/"), redact.Redacted) {
+		return true
+	}
+	for _, values := range u.Query() {
+		if slices.Contains(values, redact.Redacted) {
+			return true
+		}
+	}
+	return false
 }
 
 // TenantLimits bound what one tenant may use, so that one tenant's dead

@@ -50,7 +50,10 @@ func TestTenantIsolationProperty(t *testing.T) {
 				// Ids and names repeat across tenants on purpose.
 				id := fmt.Sprintf("hook-%d", rng.IntN(6))
 				name := fmt.Sprintf("hook %d", i)
-				trs := []event.Trigger{triggers[rng.IntN(len(triggers))], triggers[rng.IntN(len(triggers))]}
+				// Two triggers, never the same twice, which is refused.
+				first := rng.IntN(len(triggers))
+				second := (first + 1 + rng.IntN(len(triggers)-1)) % len(triggers)
+				trs := []event.Trigger{triggers[first], triggers[second]}
 				w := tenantHook(rc, name, trs...)
 				w.ID = id
 				w.URL = fmt.Sprintf("%s/%d/%s", rc.URL, i, id)

@@ -1,7 +1,8 @@
 // Package jsonfield tells which field of a struct a JSON object key
 // decodes into, as encoding/json matches keys: an exact name first, else
 // one equal under case folding. Decoders that refuse keys encoding/json
-// would take in another case use it to name the field meant.
+// would take in another case use it to name the field meant, and
+// TypeName to say what JSON the field takes.
 package jsonfield
 
 import (
@@ -47,4 +48,31 @@ func Name(f reflect.StructField) string {
 		return f.Name
 	}
 	return name
+}
+
+// TypeName says what JSON a Go type takes, for a decoder's message ("must
+// be an integer"): a pointer takes what it points to.
+func TypeName(t reflect.Type) string {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil {
+		return "a value"
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	}
+	return "another type"
 }

@@ -298,7 +298,7 @@ func TestHeldDeliveriesKeepTheirPlace(t *testing.T) {
 
 // Deliveries held for longer than Close waits, with the webhook's
 // concurrency lowered meanwhile, are abandoned with ErrClosed when
-// Close's ctx ends, each once, with those queued behind them; a publisher
+// Close's ctx, which has no deadline, ends, each once, with those queued behind them; a publisher
 // waiting for room is told the engine closed; no timer or goroutine is
 // left.
 func TestCloseAbandonsHeldDeliveries(t *testing.T) {
@@ -326,9 +326,11 @@ func TestCloseAbandonsHeldDeliveries(t *testing.T) {
 	go func() {
 		publisher <- e.Enqueue(context.Background(), nil, []*engine.Delivery{{ID: "late", WebhookID: "w", Event: &event.Event{}, QueueSize: n, Concurrency: concurrency}})
 	}()
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	// A ctx with no deadline: Close cannot know the holds outlast it.
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	require.ErrorIs(t, e.Close(ctx), context.DeadlineExceeded)
+	time.AfterFunc(50*time.Millisecond, cancel)
+	require.ErrorIs(t, e.Close(ctx), context.Canceled)
 	require.ErrorIs(t, <-publisher, engine.ErrClosed)
 	require.Empty(t, held, "no more than the concurrency were run")
 	mu.Lock()
@@ -354,3 +356,200 @@ func (r *holdRunner) Run(_ context.Context, d *engine.Delivery) engine.Result {
 }
 
 func (r *holdRunner) Abandon(d *engine.Delivery, err error) { r.abandon(d, err) }
+
+// With a deadline, Close knows that deliveries held past it cannot run
+// before then: it abandons them at once, with those queued behind them,
+// unrun, and those waiting behind their ordering keys, which would
+// otherwise overtake them; it returns, saying the drain was cut short,
+// without waiting for the deadline.
+func TestCloseAbandonsAtOnceWhatIsDueAfterItsDeadline(t *testing.T) {
+	leakcheck.Check(t)
+	const n, concurrency = 20, 4
+	var mu sync.Mutex
+	abandoned := map[string]int{}
+	held := make(chan string, n)
+	r := &holdRunner{held: held, abandon: func(d *engine.Delivery, err error) {
+		require.ErrorIs(t, err, engine.ErrClosed)
+		require.ErrorContains(t, err, "after Close's deadline")
+		mu.Lock()
+		defer mu.Unlock()
+		abandoned[d.ID]++
+	}}
+	e := memengine.New(memengine.Config{Workers: 2})
+	require.NoError(t, e.Start(r))
+	for i := range n {
+		require.NoError(t, e.Enqueue(context.Background(), nil, []*engine.Delivery{{ID: fmt.Sprint(i), WebhookID: "w", Event: &event.Event{}, QueueSize: n, Concurrency: concurrency, OrderingKey: fmt.Sprint(i % 3)}}))
+	}
+	for range 3 { // one per ordering key
+		<-held
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	start := time.Now()
+	require.ErrorIs(t, e.Close(ctx), context.DeadlineExceeded)
+	// Well short of the minute Close would wait for them, whatever the load.
+	require.Less(t, time.Since(start), 30*time.Second)
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, abandoned, n)
+	for id, k := range abandoned {
+		require.Equal(t, 1, k, id)
+	}
+	require.Empty(t, held, "none behind a given-up key ran")
+	st, err := e.Stats(context.Background())
+	require.NoError(t, err)
+	require.Zero(t, st.Depth)
+}
+
+// orderLedger is a Runner that checks, for one ordering key, that no
+// delivery runs after an earlier one was abandoned, nor once it ended,
+// nor while Abandon is told of it; it retries and holds for delays on
+// both sides of Close's deadline.
+type orderLedger struct {
+	mu        sync.Mutex
+	ended     map[*engine.Delivery]int
+	running   map[*engine.Delivery]bool
+	abandoned int // the highest index abandoned so far, -1 for none
+	faults    []string
+}
+
+func (l *orderLedger) Run(ctx context.Context, d *engine.Delivery) engine.Result {
+	i := indexOf(d)
+	l.mu.Lock()
+	if l.abandoned >= 0 && i > l.abandoned {
+		l.faults = append(l.faults, fmt.Sprintf("%s ran after %d, before it, was abandoned", d.ID, l.abandoned))
+	}
+	if l.ended[d] > 0 || l.running[d] {
+		l.faults = append(l.faults, fmt.Sprintf("%s ran again", d.ID))
+	}
+	l.running[d] = true
+	l.mu.Unlock()
+	defer func() {
+		l.mu.Lock()
+		delete(l.running, d)
+		l.mu.Unlock()
+	}()
+	if ctx.Err() != nil {
+		return engine.Result{Outcome: engine.Interrupted}
+	}
+	delay := time.Duration(rand.IntN(40)) * time.Millisecond
+	switch rand.IntN(3) {
+	case 0:
+		return engine.Result{Outcome: engine.Retry, Delay: delay}
+	case 1:
+		return engine.Result{Outcome: engine.Held, Delay: delay}
+	}
+	l.mu.Lock()
+	l.ended[d]++
+	l.mu.Unlock()
+	return engine.Result{Outcome: engine.Done}
+}
+
+func (l *orderLedger) Abandon(d *engine.Delivery, err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !errors.Is(err, engine.ErrClosed) {
+		l.faults = append(l.faults, fmt.Sprintf("%s abandoned for %v", d.ID, err))
+	}
+	if l.running[d] {
+		l.faults = append(l.faults, fmt.Sprintf("%s abandoned while it ran", d.ID))
+	}
+	l.ended[d]++
+	l.abandoned = max(l.abandoned, indexOf(d))
+}
+
+func indexOf(d *engine.Delivery) int {
+	var i int
+	_, _ = fmt.Sscanf(d.ID, "k-%d", &i)
+	return i
+}
+
+// Close's deadline falls among the retries and holds of deliveries of one
+// ordering key: each ends once, and none reaches the receiver after one
+// before it was given up, whether Close gave that one up while it waited
+// or as its run ended.
+func TestCloseKeepsAKeysOrderWhenItGivesUpEarly(t *testing.T) {
+	leakcheck.Check(t)
+	for round := range 20 {
+		l := &orderLedger{ended: map[*engine.Delivery]int{}, running: map[*engine.Delivery]bool{}, abandoned: -1}
+		e := memengine.New(memengine.Config{Workers: 2})
+		require.NoError(t, e.Start(l))
+		var queued []*engine.Delivery
+		for i := range 30 {
+			d := &engine.Delivery{ID: fmt.Sprintf("k-%d", i), WebhookID: "w", Event: &event.Event{}, QueueSize: 30, Concurrency: 2, OrderingKey: "k"}
+			require.NoError(t, e.Enqueue(context.Background(), nil, []*engine.Delivery{d}))
+			queued = append(queued, d)
+		}
+		time.Sleep(time.Duration(rand.IntN(30)) * time.Millisecond)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+		err := e.Close(ctx)
+		cancel()
+		if err != nil {
+			require.ErrorIs(t, err, context.DeadlineExceeded)
+		}
+		l.mu.Lock()
+		require.Empty(t, l.faults, "round %d", round)
+		for _, d := range queued {
+			require.Equal(t, 1, l.ended[d], "round %d: %s", round, d.ID)
+		}
+		l.mu.Unlock()
+		st, err := e.Stats(context.Background())
+		require.NoError(t, err)
+		require.Zero(t, st.Depth)
+	}
+}
+
+// Close with a ctx already done cuts nothing short when nothing is left
+// to drain: it returns nil, every time, not ctx.Err() at the toss of the
+// select.
+func TestCloseWithNothingLeftIgnoresADoneCtx(t *testing.T) {
+	leakcheck.Check(t)
+	expired, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancel()
+	for i := range 50 {
+		e := memengine.New(memengine.Config{Workers: 1})
+		require.NoError(t, e.Start(runnerFunc(func(context.Context, *engine.Delivery) engine.Result {
+			return engine.Result{Outcome: engine.Done}
+		})))
+		if i%2 == 1 { // one that ran and ended, or none at all
+			require.NoError(t, e.Enqueue(context.Background(), nil, []*engine.Delivery{{ID: "d", WebhookID: "w", Event: &event.Event{}}}))
+			require.Eventually(t, func() bool {
+				st, err := e.Stats(context.Background())
+				return err == nil && st.Depth == 0
+			}, 5*time.Second, time.Millisecond)
+		}
+		require.NoError(t, e.Close(expired), "close %d", i)
+	}
+}
+
+// retryOnce retries each delivery once, after Delay, and passes on why
+// it was abandoned.
+type retryOnce struct {
+	delay time.Duration
+	ran   chan struct{}
+	why   chan error
+}
+
+func (r *retryOnce) Run(context.Context, *engine.Delivery) engine.Result {
+	r.ran <- struct{}{}
+	return engine.Result{Outcome: engine.Retry, Delay: r.delay}
+}
+
+func (r *retryOnce) Abandon(_ *engine.Delivery, err error) { r.why <- err }
+
+// A retry due less than a second after Close's deadline is said to be due
+// that many milliseconds after it, not "0s after".
+func TestCloseSaysHowLateInMilliseconds(t *testing.T) {
+	leakcheck.Check(t)
+	r := &retryOnce{delay: 600 * time.Millisecond, ran: make(chan struct{}, 1), why: make(chan error, 1)}
+	e := memengine.New(memengine.Config{Workers: 1})
+	require.NoError(t, e.Start(r))
+	require.NoError(t, e.Enqueue(context.Background(), nil, []*engine.Delivery{{ID: "d", WebhookID: "w", Event: &event.Event{}}}))
+	<-r.ran
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	require.ErrorIs(t, e.Close(ctx), context.DeadlineExceeded)
+	err := <-r.why
+	require.ErrorContains(t, err, "ms after Close's deadline")
+	require.NotContains(t, err.Error(), " 0s after")
+}

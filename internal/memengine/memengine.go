@@ -12,8 +12,10 @@
 // Config.MaxStalled stalled runs go on beside the pool, each on the
 // goroutine that began it, which ends with the run; past that, a stalled
 // run holds its worker until it ends or a stalled one ends and makes room
-// for it. The limit counts a run until its exchange with the receiver
-// ends: recording the attempt holds the worker, not the slot. A delivery
+// for it. A webhook's concurrency counts a run until its exchange with
+// the receiver ends: recording the attempt holds the worker, not the
+// slot. MaxStalled counts a stalled run until it ends, its record
+// included, since its goroutine goes on until then. A delivery
 // held back (engine.Held) keeps its place among its webhook's concurrency
 // until it is due, or WakeHeld wakes it (after ResetBreaker): what held
 // it holds the webhook's other deliveries too, so they stay queued rather
@@ -66,7 +68,7 @@ type Engine struct {
 	work    *sync.Cond // signalled when ready gains a queue or the engine stops
 	queues  map[string]*webhookQueue
 	ready   []*webhookQueue // queues with work and room to run it, in turn
-	timers  map[*engine.Delivery]*time.Timer
+	timers  map[*engine.Delivery]waitTimer
 	parked  map[*engine.Delivery]bool // those of timers that were held, not retrying
 	runs    map[*workerRun]struct{}   // of every worker, stalled ones included
 	stalled int                       // stalled runs beside the pool
@@ -81,6 +83,18 @@ type Engine struct {
 	closing    chan struct{} // closed by Close: no more intake
 	stopping   bool          // workers must exit
 	closed     bool
+	// drainBy is the deadline of Close's ctx, zero when it has none: a
+	// delivery due to run again after it is abandoned at once rather
+	// than waited for; cut counts those.
+	drainBy time.Time
+	cut     int
+}
+
+// waitTimer runs a delivery again at due: after a retry's delay, or at the
+// end of a hold.
+type waitTimer struct {
+	*time.Timer
+	due time.Time
 }
 
 // workerRun is what a worker runs, read under the engine's lock.
@@ -140,7 +154,7 @@ func New(c Config) *Engine {
 		cancel:    cancel,
 		deadlines: engine.NewDeadlines(),
 		queues:    map[string]*webhookQueue{},
-		timers:    map[*engine.Delivery]*time.Timer{},
+		timers:    map[*engine.Delivery]waitTimer{},
 		parked:    map[*engine.Delivery]bool{},
 		drained:   make(chan struct{}),
 		closing:   make(chan struct{}),
@@ -477,24 +491,37 @@ func (e *Engine) worker() {
 		}
 		gave = false
 		woken := res.Outcome == engine.Held && q.wakes != wakes || q.removals != removals
+		due := time.Now().Add(res.Delay)
+		late := (res.Outcome == engine.Held || res.Outcome == engine.Retry) && e.lateLocked(due)
 		switch {
 		case woken && (res.Outcome == engine.Held || res.Outcome == engine.Retry) && !e.stopping:
 			q.due = append(q.due, d) // what held it may have gone
-		case res.Outcome == engine.Held && !e.stopping:
+		case res.Outcome == engine.Held && !e.stopping && !late:
 			q.parked++
 			e.parked[d] = true
-			e.timers[d] = time.AfterFunc(res.Delay, func() { e.resume(q, d) })
-		case res.Outcome == engine.Retry && !e.stopping:
-			e.timers[d] = time.AfterFunc(res.Delay, func() { e.retry(q, d) })
+			e.timers[d] = waitTimer{time.AfterFunc(res.Delay, func() { e.resume(q, d) }), due}
+		case res.Outcome == engine.Retry && !e.stopping && !late:
+			e.timers[d] = waitTimer{time.AfterFunc(res.Delay, func() { e.retry(q, d) }), due}
 		default:
+			var behind []*engine.Delivery
+			keyFreed := false
 			if res.Outcome != engine.Done {
 				// Closing: a delivery due again, or cut short, has nowhere
 				// to wait.
+				why := engine.ErrClosed
+				if late && !e.stopping {
+					why = e.lateErrLocked(due)
+					behind, keyFreed = e.takeBehindLocked(q, d), true
+				}
 				e.mu.Unlock()
-				e.runner.Abandon(d, engine.ErrClosed)
+				e.runner.Abandon(d, why)
+				e.abandonBehind(d, behind)
 				e.mu.Lock()
+				e.endBehindLocked(q, behind)
 			}
-			e.releaseKeyLocked(q, d)
+			if !keyFreed {
+				e.releaseKeyLocked(q, d)
+			}
 			e.endLocked(q, d.WebhookID)
 		}
 		if r.stalled {
@@ -512,6 +539,55 @@ func (e *Engine) worker() {
 		// No other worker is woken: this one goes round and takes the
 		// next delivery itself.
 		e.queueReadyLocked(q)
+	}
+}
+
+// lateLocked reports whether a run due at due comes too late for Close,
+// whose deadline it is after.
+func (e *Engine) lateLocked(due time.Time) bool {
+	return e.closed && !e.drainBy.IsZero() && !due.Before(e.drainBy)
+}
+
+// lateErrLocked counts a delivery abandoned because its next run, due at
+// due, comes after Close's deadline, and says so.
+func (e *Engine) lateErrLocked(due time.Time) error {
+	e.cut++
+	after := due.Sub(e.drainBy)
+	if after >= time.Second {
+		after = after.Round(time.Second)
+	} else {
+		after = after.Round(time.Millisecond) // not "0s" for a close call
+	}
+	return fmt.Errorf("%w: its next run was due %s after Close's deadline", engine.ErrClosed, after)
+}
+
+// takeBehindLocked takes out the deliveries waiting behind the ordering
+// key of d, which Close gives up for its deadline: run, they would reach
+// the receiver before d, which can only be redelivered later. It frees
+// the key; each taken still counts as live until endBehindLocked.
+func (e *Engine) takeBehindLocked(q *webhookQueue, d *engine.Delivery) []*engine.Delivery {
+	key := d.OrderingKey
+	if key == "" {
+		return nil
+	}
+	behind := q.waiting[key]
+	delete(q.waiting, key)
+	delete(q.busy, key)
+	e.cut += len(behind)
+	return behind
+}
+
+// abandonBehind gives up the deliveries taken from behind d's key.
+func (e *Engine) abandonBehind(d *engine.Delivery, behind []*engine.Delivery) {
+	for _, b := range behind {
+		e.runner.Abandon(b, fmt.Errorf("%w: it waited behind delivery %s, given up as due after Close's deadline", engine.ErrClosed, d.ID))
+	}
+}
+
+// endBehindLocked accounts for the deliveries abandonBehind gave up.
+func (e *Engine) endBehindLocked(q *webhookQueue, behind []*engine.Delivery) {
+	for _, b := range behind {
+		e.endLocked(q, b.WebhookID)
 	}
 }
 
@@ -748,8 +824,8 @@ func (e *Engine) Erase(_ context.Context, f engine.EraseFilter) (int, error) {
 	return n, nil
 }
 
-// Stats reports the deliveries not yet ended and when the oldest of them
-// was created.
+// Stats reports the deliveries not yet ended, when the oldest of them
+// was created, and the stalled runs.
 func (e *Engine) Stats(context.Context) (engine.Stats, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -775,16 +851,26 @@ func (e *Engine) Stats(context.Context) (engine.Stats, error) {
 	for d := range e.timers {
 		consider(d)
 	}
+	stalled, now := e.stalled, time.Now()
 	for r := range e.runs {
 		if r.d != nil {
 			consider(r.d)
 		}
+		// Past its threshold but not beside the pool: over the limit, or
+		// not yet swept.
+		if !r.stalled && !r.since.IsZero() && now.Sub(r.since) >= e.stallAfter {
+			stalled++
+		}
 	}
-	return engine.Stats{Depth: e.live, Oldest: oldest}, nil
+	return engine.Stats{Depth: e.live, Oldest: oldest, Stalled: stalled, StalledLimit: e.maxStalled}, nil
 }
 
 // Close drains the queues until ctx ends, then cancels the runs in
-// progress and abandons every delivery left.
+// progress and abandons every delivery left. A delivery waiting for a
+// retry or the end of a hold that is due after ctx's deadline could not
+// run before then: Close abandons it at once rather than wait for it, and
+// returns an error wrapping context.DeadlineExceeded once the rest has
+// drained, as it would have at the deadline.
 func (e *Engine) Close(ctx context.Context) error {
 	e.mu.Lock()
 	if e.closed {
@@ -793,17 +879,59 @@ func (e *Engine) Close(ctx context.Context) error {
 	}
 	e.closed = true
 	close(e.closing)
+	if deadline, ok := ctx.Deadline(); ok {
+		e.drainBy = deadline
+	}
+	type given struct {
+		d      *engine.Delivery
+		why    error
+		behind []*engine.Delivery
+	}
+	var late []given
+	for d, t := range e.timers {
+		if !e.lateLocked(t.due) || !t.Stop() {
+			continue // due in time, or firing: it runs
+		}
+		delete(e.timers, d)
+		q := e.queues[d.WebhookID]
+		if e.parked[d] {
+			delete(e.parked, d)
+			q.parked--
+		}
+		late = append(late, given{d, e.lateErrLocked(t.due), e.takeBehindLocked(q, d)})
+	}
 	if e.live == 0 {
 		close(e.drained)
 	}
 	e.mu.Unlock()
+	for _, g := range late {
+		e.runner.Abandon(g.d, g.why)
+		e.abandonBehind(g.d, g.behind)
+		e.mu.Lock()
+		q := e.queues[g.d.WebhookID]
+		e.endBehindLocked(q, g.behind)
+		e.endLocked(q, g.d.WebhookID)
+		e.readyLocked(q)
+		e.mu.Unlock()
+	}
 
 	var err error
 	select {
 	case <-e.drained:
 	case <-ctx.Done():
-		err = ctx.Err()
+		// Both may be ready (a ctx done before Close): drained wins, as
+		// nothing was cut short.
+		select {
+		case <-e.drained:
+		default:
+			err = ctx.Err()
+		}
 	}
+	e.mu.Lock()
+	if err == nil && e.cut > 0 {
+		err = fmt.Errorf("memengine: abandoned %d deliveries that could not run before Close's deadline: %w", e.cut, context.DeadlineExceeded)
+	}
+	e.mu.Unlock()
 
 	// Stop: cancel runs in progress, stop waiting retries, let the workers
 	// go, then account for every delivery left behind.

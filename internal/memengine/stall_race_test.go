@@ -81,6 +81,13 @@ func TestRunsEndingAtTheStallThreshold(t *testing.T) {
 				t.Errorf("%d workers, %d stalled", w, s)
 				return
 			}
+			// What the gauges read: every stalled run, beside the pool or
+			// holding a worker, and never one that is not.
+			st, err := e.Stats(context.Background())
+			if err != nil || st.Stalled < 0 || st.Stalled > workers+maxStalled || st.StalledLimit != maxStalled {
+				t.Errorf("Stats: %+v, %v", st, err)
+				return
+			}
 			select {
 			case <-time.After(100 * time.Microsecond):
 			case <-e.closing:
@@ -156,6 +163,10 @@ func TestCloseWhileRunsStall(t *testing.T) {
 		w, s := goroutines(e)
 		require.Zero(t, w)
 		require.Zero(t, s)
+		st, err := e.Stats(context.Background())
+		require.NoError(t, err)
+		require.Zero(t, st.Stalled, "after Close")
+		require.Zero(t, st.Depth)
 		r.mu.Lock()
 		require.Len(t, r.ended, n)
 		for id, k := range r.ended {

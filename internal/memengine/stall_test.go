@@ -11,6 +11,7 @@ import (
 
 	"github.com/outhook/outhook/engine"
 	"github.com/outhook/outhook/event"
+	"github.com/outhook/outhook/internal/testkit/leakcheck"
 )
 
 // stallRunner holds the runs to webhook "dead" until the test lets one
@@ -99,6 +100,10 @@ func TestStalledRunsAreCapped(t *testing.T) {
 	workers, stalled := goroutines(e)
 	require.Equal(t, 3, workers)
 	require.Equal(t, 2, stalled)
+	st, err := e.Stats(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, 3, st.Stalled, "the two beside the pool and the one over the cap, holding its worker")
+	require.Equal(t, 2, st.StalledLimit)
 
 	// One ends: the run over the cap stalls in its place, and a new worker
 	// takes the next delivery.
@@ -149,4 +154,43 @@ func TestNoStallWithoutThreshold(t *testing.T) {
 		t.Fatalf("%s ran beside a run holding the only worker", id)
 	case <-time.After(100 * time.Millisecond):
 	}
+	st, err := e.Stats(context.Background())
+	require.NoError(t, err)
+	require.Zero(t, st.Stalled, "nothing stalls, however long it runs")
+	require.Zero(t, st.StalledLimit)
 }
+
+// A stalled run whose exchange has ended still counts in Stats.Stalled
+// while it records its attempt: it keeps its place beside the workers,
+// and its goroutine, until the run ends.
+func TestStalledRunCountsUntilItEnds(t *testing.T) {
+	leakcheck.Check(t)
+	exchange, record := make(chan struct{}), make(chan struct{})
+	recording := make(chan struct{})
+	e := New(Config{Workers: 1, StallAfter: 10 * time.Millisecond, MaxStalled: 1})
+	require.NoError(t, e.Start(runnerFunc(func(ctx context.Context, d *engine.Delivery) engine.Result {
+		<-exchange
+		d.EndExchange()
+		close(recording)
+		<-record
+		return engine.Result{Outcome: engine.Done}
+	})))
+	require.NoError(t, e.Enqueue(context.Background(), nil, []*engine.Delivery{stallDelivery("w", 0, 1)}))
+	require.Eventually(t, func() bool { _, stalled := goroutines(e); return stalled == 1 }, 5*time.Second, time.Millisecond)
+	close(exchange)
+	<-recording
+	st, err := e.Stats(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, 1, st.Stalled, "recording, it holds its place beside the workers")
+	close(record)
+	require.Eventually(t, func() bool {
+		st, err := e.Stats(context.Background())
+		return err == nil && st.Stalled == 0 && st.Depth == 0
+	}, 5*time.Second, time.Millisecond)
+	require.NoError(t, e.Close(context.Background()))
+}
+
+type runnerFunc func(ctx context.Context, d *engine.Delivery) engine.Result
+
+func (f runnerFunc) Run(ctx context.Context, d *engine.Delivery) engine.Result { return f(ctx, d) }
+func (runnerFunc) Abandon(*engine.Delivery, error)                             {}

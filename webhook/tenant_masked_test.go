@@ -1,0 +1,36 @@
+package webhook_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/outhook/outhook/accessrequest"
+)
+
+// TestTenantRefusesAMaskWithNothingBehindIt: Create and Update store no
+// secret that is the mask a read shows, where no stored secret stands
+// behind it, as a body secret copied from another webhook's read, or a
+// header added with the mask.
+func TestTenantRefusesAMaskWithNothingBehindIt(t *testing.T) {
+	home := newReceiver(t, nil)
+	d, _ := newDispatcher(t)
+	ctx := context.Background()
+	ten := d.Tenant("acme")
+
+	w := tenantHook(home, "copied", accessrequest.Created)
+	w.Secrets = map[string]string{"routing_key": "REDACTED"}
+	_, err := ten.Create(ctx, w, "alice")
+	requireSecretsRequired(t, err, "secrets.routing_key")
+
+	w = tenantHook(home, "plain", accessrequest.Created)
+	created, err := ten.Create(ctx, w, "alice")
+	require.NoError(t, err)
+	created.Headers = map[string]string{"X-Api-Key": "REDACTED"}
+	_, err = ten.Update(ctx, created, "alice")
+	requireSecretsRequired(t, err, "headers.X-Api-Key")
+	got, err := ten.Get(ctx, created.ID)
+	require.NoError(t, err)
+	require.Equal(t, created.Version, got.Version, "nothing was stored")
+}
