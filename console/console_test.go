@@ -281,14 +281,18 @@ func TestATenantSeesNothingOfAnother(t *testing.T) {
 	require.Equal(t, http.StatusNotFound, status)
 	_, _, inv := s.do(t, "globex", http.MethodGet, "/invocations?webhook="+w.ID, nil)
 	require.NotContains(t, inv, "torq-acme")
-	// A test of another tenant's webhook id does not borrow its secrets.
+	// A test of another tenant's webhook id does not borrow its secrets:
+	// the id is no webhook of globex's, so no stored secret stands behind
+	// the mask, and the test is refused naming the header rather than
+	// sending the mask itself as the token.
 	form := s.torqForm("torq-globex", "")
 	form.Set("id", w.ID)
 	form.Set("headers.0.value", page.Webhooks[0].Headers["Authorization"])
+	before := len(s.receiver.Requests())
 	_, _, frag := s.do(t, "globex", http.MethodPost, "/test", form, "X-Console-Fragment", "1")
-	require.Contains(t, frag, "Test successful")
-	reqs := s.receiver.Requests()
-	require.NotEqual(t, "Bearer tok", reqs[len(reqs)-1].Header.Get("Authorization"), "acme's stored token was not borrowed")
+	require.Contains(t, frag, "Test failed")
+	require.Contains(t, frag, "headers.Authorization")
+	require.Len(t, s.receiver.Requests(), before, "nothing is sent")
 
 	got, err := s.d.Tenant("acme").Get(context.Background(), w.ID)
 	require.NoError(t, err)

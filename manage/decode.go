@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"mime"
 	"net/http"
 	"reflect"
+	"strconv"
 	"strings"
 
 	"github.com/outhook/outhook/internal/jsondoc"
@@ -18,10 +20,13 @@ import (
 // decodeBody reads r's JSON body into v, strictly: the body must be
 // application/json, at most max bytes, one well-formed JSON value of valid
 // UTF-8, every object key must name a field of v's type exactly, once,
-// and no object anywhere may have a key twice.
-// encoding/json alone would accept "URL" for url, ignore unknown keys and
-// take the last of two equal keys, and a client would never learn that
-// part of what it sent was not read. Every error is a *problem.
+// no object anywhere may have a key twice, and null is only where v's
+// type has a pointer. An integer may be written as any number without a
+// fractional part (30.0, 2e0), as JSON Schema reads it.
+// encoding/json alone would accept "URL" for url, ignore unknown keys,
+// take the last of two equal keys and read null as nothing given, and a
+// client would never learn that part of what it sent was not read. Every
+// error is a *problem.
 func decodeBody(r *http.Request, w http.ResponseWriter, max int64, v any) error {
 	if err := checkJSONContent(r); err != nil {
 		return err
@@ -74,13 +79,13 @@ func decodeStrict(raw []byte, v any) error {
 	}
 	if len(c.errs) > 0 {
 		p := newProblem(kindInvalidRequest, "%s", c.errs[0].Message)
-		if len(c.errs) > 1 {
-			p.detail = fmt.Sprintf("%d problems with the request body, the first: %s", len(c.errs), c.errs[0].Message)
+		if c.found > 1 {
+			p.detail = fmt.Sprintf("%d problems with the request body, the first: %s", c.found, c.errs[0].Message)
 		}
 		p.errors = c.errs
 		return p
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec := json.NewDecoder(bytes.NewReader(c.rewritten()))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		fe := FieldError{Message: err.Error()}
@@ -92,7 +97,7 @@ func decodeStrict(raw []byte, v any) error {
 				at = int(te.Offset)
 			}
 			fe.Line, fe.Column = lineColumn(raw, at)
-			fe.Message = fmt.Sprintf("%s must be %s, not a JSON %s", orBody(te.Field), typeName(te.Type), te.Value)
+			fe.Message = fmt.Sprintf("%s must be %s, not a JSON %s", orBody(te.Field), jsonfield.TypeName(te.Type), te.Value)
 		}
 		p := newProblem(kindInvalidRequest, "%s", fe.Message)
 		p.errors = []FieldError{fe}
@@ -108,27 +113,13 @@ func orBody(field string) string {
 	return field
 }
 
-// typeName says what JSON a Go type takes.
-func typeName(t reflect.Type) string {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	switch t.Kind() {
-	case reflect.String:
-		return "a string"
-	case reflect.Bool:
-		return "a boolean"
+func isInteger(k reflect.Kind) bool {
+	switch k {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return "an integer"
-	case reflect.Float32, reflect.Float64:
-		return "a number"
-	case reflect.Slice, reflect.Array:
-		return "an array"
-	case reflect.Map, reflect.Struct:
-		return "an object"
+		return true
 	}
-	return "another type"
+	return false
 }
 
 // fieldOfPath turns a jsondoc path ($.a.b[2]) into a field (a.b[2]).
@@ -146,15 +137,83 @@ type keyCheck struct {
 	raw  []byte
 	dec  *json.Decoder
 	errs []FieldError
+	// found counts the problems, errs holding the first maxFieldErrors.
+	found int
 	// starts holds where the value at each path begins, for the errors
 	// of encoding/json, which say where a value ends.
 	starts map[string]int
+	// integers are the integral numbers written with a fraction or an
+	// exponent (30.0, 2e0) where an integer goes, each with the digits
+	// encoding/json reads.
+	integers []rewrite
 }
 
-// maxFieldErrors bounds how many problems one request reports.
+type rewrite struct {
+	begin, end int
+	with       string
+}
+
+// rewritten returns raw with c.integers written as encoding/json reads
+// them. The lengths of the JSON may change, not its lines.
+func (c *keyCheck) rewritten() []byte {
+	if len(c.integers) == 0 {
+		return c.raw
+	}
+	out := make([]byte, 0, len(c.raw))
+	at := 0
+	for _, r := range c.integers {
+		out = append(append(out, c.raw[at:r.begin]...), r.with...)
+		at = r.end
+	}
+	return append(out, c.raw[at:]...)
+}
+
+// maxExponent and maxIntegral bound the numbers read as integers, whose
+// exact value costs time and memory that grow with them (1e1000000000
+// would take a gigabyte to write): an int64 has 19 digits.
+const (
+	maxExponent = 40
+	maxIntegral = 64
+)
+
+// integral notes n, at raw[begin:end], where an integer goes: JSON
+// Schema's integer is any number without a fractional part, so the
+// document takes 30.0 and 2e0, which encoding/json refuses for an int.
+// A number that is not integral is left to encoding/json to refuse.
+func (c *keyCheck) integral(n json.Number, begin, end int) {
+	if digits, ok := integerDigits(string(n)); ok && digits != string(n) {
+		c.integers = append(c.integers, rewrite{begin, end, digits})
+	}
+}
+
+// integerDigits returns the number s as an integer's digits, when s, a
+// JSON number, has no fractional part.
+func integerDigits(s string) (string, bool) {
+	switch {
+	case !strings.ContainsAny(s, ".eE"):
+		return s, true
+	case len(s) > maxIntegral:
+		return "", false
+	}
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		exp, err := strconv.Atoi(strings.TrimPrefix(s[i+1:], "+"))
+		if err != nil || exp > maxExponent || exp < -maxExponent {
+			return "", false
+		}
+	}
+	r, ok := new(big.Rat).SetString(s)
+	if !ok || !r.IsInt() {
+		return "", false
+	}
+	return r.Num().String(), true
+}
+
+// maxFieldErrors bounds how many problems one answer lists; its detail
+// counts them all.
 const maxFieldErrors = 100
 
 func (c *keyCheck) add(field string, offset int, format string, args ...any) {
+	c.found++
 	if len(c.errs) >= maxFieldErrors {
 		return
 	}
@@ -174,6 +233,10 @@ func (c *keyCheck) start() int {
 
 // value consumes one value of type t at path.
 func (c *keyCheck) value(t reflect.Type, path string) error {
+	// Only a pointer is left nil by null, as the member left out: the
+	// document's nullable members are the pointers. Elsewhere
+	// encoding/json would keep the zero value, as if given.
+	nullable := path != "" && (t == nil || t.Kind() == reflect.Pointer || t.Kind() == reflect.Interface)
 	for t != nil && t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
@@ -185,10 +248,18 @@ func (c *keyCheck) value(t reflect.Type, path string) error {
 	if err != nil {
 		return err
 	}
+	decodesItself := t != nil && reflect.PointerTo(t).Implements(unmarshalerType)
 	if tok == nil {
-		return nil // null leaves the field as it is, with or without a decoder of its own
+		switch {
+		case nullable:
+		case decodesItself:
+			c.add(path, begin, "%s may not be null", path)
+		default:
+			c.add(path, begin, "%s must be %s, not null", orBody(path), jsonfield.TypeName(t))
+		}
+		return nil
 	}
-	if t != nil && reflect.PointerTo(t).Implements(unmarshalerType) {
+	if decodesItself {
 		found := len(c.errs)
 		if err := c.skip(tok, path); err != nil {
 			return err
@@ -205,6 +276,9 @@ func (c *keyCheck) value(t reflect.Type, path string) error {
 	d, isDelim := tok.(json.Delim)
 	switch {
 	case !isDelim:
+		if n, isNumber := tok.(json.Number); isNumber && t != nil && isInteger(t.Kind()) {
+			c.integral(n, begin, int(c.dec.InputOffset()))
+		}
 		return nil // a scalar: its type is encoding/json's to check
 	case t == nil || t.Kind() == reflect.Interface:
 		return c.skip(tok, path)

@@ -2,6 +2,7 @@ package manage
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,4 +63,19 @@ func TestDecodeStrictKeepsWhatItReads(t *testing.T) {
 	require.NotNil(t, empty.Headers, "an empty object is not an omitted one")
 	require.NotNil(t, empty.SigningSecrets)
 	require.Nil(t, empty.Filters)
+}
+
+// TestIntegerDigitsIsBounded: the exact value of a long number costs time
+// that grows faster than its length, so only short ones are read as
+// integers; a long one is refused as encoding/json refuses it.
+func TestIntegerDigitsIsBounded(t *testing.T) {
+	for in, want := range map[string]string{"30.0": "30", "2e0": "2", "1.5e1": "15", "-0.0": "0", "7": "7"} {
+		got, ok := integerDigits(in)
+		require.True(t, ok, in)
+		require.Equal(t, want, got, in)
+	}
+	for _, in := range []string{"1.5", "1e-5", "1e400", "1" + strings.Repeat("0", 100000) + ".0", "1." + strings.Repeat("0", 100000)} {
+		_, ok := integerDigits(in)
+		require.False(t, ok, in[:min(len(in), 10)])
+	}
 }

@@ -36,7 +36,10 @@ func TestATenantSeesNothingOfAnother(t *testing.T) {
 	mine := s.hook("Shared name") // globex may use the same name
 	mine["id"] = "g-hook"
 	// A draft with acme's id and its secret sent back masked borrows
-	// nothing: the id is no webhook of globex's.
+	// nothing: the id is no webhook of globex's, so no stored secret
+	// stands behind the mask, and the test is refused as a create would
+	// be (422 naming the header) rather than sending the mask itself as
+	// the Authorization header.
 	borrow := s.hook("Shared name")
 	borrow["id"] = "a-hook"
 	borrow["headers"] = map[string]string{"Authorization": "REDACTED"}
@@ -63,7 +66,7 @@ func TestATenantSeesNothingOfAnother(t *testing.T) {
 		{"GET /summaries", "/summaries?id=a-hook", nil, nil, http.StatusNotFound},
 		{"POST /webhooks/{id}/recover", "/webhooks/a-hook/recover", map[string]any{"since": since}, nil, http.StatusNotFound},
 		{"POST /validate", "/validate", def, nil, http.StatusOK},
-		{"POST /test", "/test", map[string]any{"webhook": borrow}, nil, http.StatusOK},
+		{"POST /test", "/test", map[string]any{"webhook": borrow}, nil, http.StatusUnprocessableEntity},
 		{"POST /preview", "/preview", map[string]any{"body_template": "{}", "trigger": "RequestCreated"}, nil, http.StatusOK},
 		{"GET /event-types", "/event-types", nil, nil, http.StatusOK},
 		{"GET /event-types/{trigger}", "/event-types/RequestCreated", nil, nil, http.StatusOK},
@@ -105,4 +108,10 @@ func TestATenantSeesNothingOfAnother(t *testing.T) {
 	}
 	globex.ok(http.StatusOK, &list, http.MethodGet, "/webhooks", nil)
 	require.Len(t, list.Webhooks, 1)
+	reqs, _ := s.rc.requests()
+	for _, r := range reqs {
+		if r.Header.Get("Authorization") != "" {
+			require.Equal(t, "/acme-endpoint", r.URL.Path, "a header went to a draft of globex's")
+		}
+	}
 }

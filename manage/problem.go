@@ -146,10 +146,13 @@ func notFound(what, id string) *problem {
 	return newProblem(kindNotFound, "the tenant has no %s %q", what, id)
 }
 
-// fieldErrors lists a definition's problems as FieldErrors.
+// fieldErrors lists a definition's problems as FieldErrors, the first
+// maxFieldErrors of them: a definition may have one per element of a long
+// list, and the answer would be many times the request.
 func fieldErrors(defs webhook.DefinitionErrors) []FieldError {
-	out := make([]FieldError, len(defs))
-	for i, e := range defs {
+	out := make([]FieldError, min(len(defs), maxFieldErrors))
+	for i := range out {
+		e := defs[i]
 		out[i] = FieldError{Field: e.Field, Line: e.Line, Column: e.Column, Message: e.Err.Error()}
 	}
 	return out
@@ -198,7 +201,10 @@ func templateProblem(err error) error {
 		return err
 	}
 	p := newProblem(kindTemplateInvalid, "%s", list[0].Error())
-	for _, te := range list {
+	if len(list) > 1 {
+		p.detail = fmt.Sprintf("%d problems with the template, the first: %s", len(list), list[0].Error())
+	}
+	for _, te := range list[:min(len(list), maxFieldErrors)] {
 		p.errors = append(p.errors, FieldError{Field: "body_template", Line: te.Line, Column: te.Column, Message: te.Msg})
 	}
 	return p

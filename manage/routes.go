@@ -91,16 +91,21 @@ func (h *Handler) listWebhooks(c *call) error {
 		Webhooks []webhookItem `json:"webhooks"`
 		Next     string        `json:"next_cursor,omitempty"`
 	}{Webhooks: make([]webhookItem, 0, len(page.Webhooks)), Next: page.Next}
-	for _, w := range page.Webhooks {
+	ids := make([]string, len(page.Webhooks))
+	for i, w := range page.Webhooks {
+		ids[i] = w.ID
+	}
+	// One query for the page's newest records where the store can (a
+	// page holds up to 1000 webhooks); a store that cannot query: the
+	// list goes without.
+	latest, err := c.tenant.LatestInvocations(c.r.Context(), ids)
+	if err != nil && !errors.Is(err, webhook.ErrQueryUnsupported) {
+		return err
+	}
+	for i, w := range page.Webhooks {
 		item := webhookItem{Webhook: w}
-		last, err := c.tenant.Invocations(c.r.Context(), webhook.InvocationQuery{WebhookID: w.ID, Limit: 1})
-		switch {
-		case errors.Is(err, webhook.ErrQueryUnsupported):
-			// A store that cannot query: the list goes without.
-		case err != nil:
-			return err
-		case len(last.Invocations) > 0:
-			inv := last.Invocations[0]
+		if i < len(latest) && latest[i].ID != "" {
+			inv := latest[i]
 			item.LastInvocation = &lastInvocation{ID: inv.ID, DeliveryID: inv.DeliveryID, Outcome: inv.Outcome, Reason: inv.Reason, StartedAt: inv.StartedAt}
 		}
 		out.Webhooks = append(out.Webhooks, item)
@@ -755,8 +760,9 @@ func limitParam(q url.Values, def, max int) (int, error) {
 	if s == "" {
 		return def, nil
 	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 || n > max {
+	digits, ok := integerDigits(s) // 1e2 and 100.0 are integers, as the document's schema reads them
+	n, err := strconv.Atoi(digits)
+	if !ok || err != nil || n < 1 || n > max {
 		return 0, fieldProblem("limit", fmt.Sprintf("limit must be 1 to %d, not %q", max, s))
 	}
 	return n, nil
