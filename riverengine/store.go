@@ -666,7 +666,30 @@ func (s *sqliteStore) invocations(ctx context.Context, tenant string, f filter, 
 }
 
 // addDeadLetter replaces as pgStore's does.
+// addDeadLetter waits for another connection's write lock, up to
+// lockWait, as a record does (see writeGroup): a dead letter is the last
+// copy of a delivery whose job is gone once its run ends. Written during
+// a job's run, it waits no longer than the run's records may (see
+// recordBy), so that the run ends before River's rescuer would take the
+// job for lost and send its delivery again.
 func (s *sqliteStore) addDeadLetter(ctx context.Context, dl *webhook.DeadLetter) error {
+	err := s.addDeadLetterOnce(ctx, dl)
+	if !lockHeld(err) {
+		return err
+	}
+	by := time.Now().Add(lockWait)
+	if run, ok := ctx.Value(recordByKey{}).(*recordBy); ok && run.at.Before(by) {
+		by = run.at
+	}
+	wctx, cancel := context.WithDeadline(ctx, by)
+	defer cancel()
+	if wctx.Err() != nil {
+		return fmt.Errorf("%w: %w", ErrDatabaseLocked, err)
+	}
+	return whileLocked(wctx, func() error { return s.addDeadLetterOnce(wctx, dl) })
+}
+
+func (s *sqliteStore) addDeadLetterOnce(ctx context.Context, dl *webhook.DeadLetter) error {
 	res, err := s.db.ExecContext(ctx, `INSERT INTO outhook_dead_letter (delivery_id, tenant, webhook_id, outcome, reason, attempts, failed_at, event)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (delivery_id) DO UPDATE SET webhook_id = excluded.webhook_id, outcome = excluded.outcome,

@@ -163,9 +163,11 @@ func (d *Dispatcher) run(ctx context.Context, del *delivery) engine.Result {
 		}
 	}
 	// The dead letter and the span first, so that whoever sees the record
-	// finds them.
+	// finds them. The dead letter, like the record, is written in the
+	// Dispatcher's life with the run's values: an engine may bound by them
+	// how long the write holds the run.
 	if inv.Outcome == Failed || inv.Outcome == ValidationFailed {
-		d.deadLetter(del, inv.Outcome, inv.Reason)
+		d.deadLetterIn(d.inLife(ctx), del, inv.Outcome, inv.Reason)
 	}
 	if inv.Outcome.Final() {
 		d.tel.endDelivery(ctx, del, h.def.Name, inv.Outcome, inv.Reason)
@@ -337,7 +339,7 @@ func (d *Dispatcher) refuse(ctx context.Context, del *delivery, reason string) e
 		ID: recordID(), DeliveryID: del.ID, Tenant: h.tenant, WebhookID: h.def.ID, WebhookName: h.def.Name, EventType: del.Event.Type(),
 		EventID: del.Event.ID(), SubjectEventID: operational.SubjectEventID(del.Event), Attempt: del.Attempts, Outcome: Failed, Reason: h.redactorOf().String(reason), StartedAt: d.cfg.now(),
 	}
-	d.deadLetter(del, Failed, inv.Reason)
+	d.deadLetterIn(d.inLife(ctx), del, Failed, inv.Reason)
 	d.tel.endDelivery(ctx, del, h.def.Name, Failed, inv.Reason)
 	d.record(ctx, inv)
 	d.log(ctx, &inv)
