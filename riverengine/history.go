@@ -545,33 +545,49 @@ func (j queuedJob) picks(f engine.EraseFilter, quotedID string) bool {
 
 // Erase deletes the engine's queued jobs that f picks, across instances:
 // those waiting to run, snoozed or between retries; a job being run is
-// left to end. It reads every queued job of the engine's queue, a batch
-// at a time, with its event's text; an event holding f.EventID's JSON
-// string is parsed for f.Subject. A deleted job's row in its ordering key's line goes with it,
-// so the next in line goes on.
+// left to end. Then it deletes the finished jobs (completed, cancelled,
+// discarded) that f picks, which River's cleaner would keep, event
+// included, for a day or more, and which it does not count. It reads
+// every queued, then finished, job of the engine's queue, a batch at a
+// time, with its event's text; an event holding f.EventID's JSON string
+// is parsed for f.Subject. A deleted job's row in its ordering key's line
+// goes with it, so the next in line goes on.
 func (e *Engine) Erase(ctx context.Context, f engine.EraseFilter) (int, error) {
-	n := 0
-	var after int64
 	quoted, err := json.Marshal(f.EventID)
 	if err != nil {
 		return 0, fmt.Errorf("riverengine: erasing queued deliveries: %w", err)
 	}
+	n, err := e.eraseJobs(ctx, f, string(quoted), erasableStates)
+	if err != nil {
+		return n, fmt.Errorf("riverengine: erasing queued deliveries: %w", err)
+	}
+	if _, err := e.eraseJobs(ctx, f, string(quoted), finishedStates); err != nil {
+		return n, fmt.Errorf("riverengine: erasing finished deliveries' jobs: %w", err)
+	}
+	return n, nil
+}
+
+// eraseJobs deletes the jobs in one of states that f picks, and says how
+// many.
+func (e *Engine) eraseJobs(ctx context.Context, f engine.EraseFilter, quoted, states string) (int, error) {
+	n := 0
+	var after int64
 	for {
-		jobs, err := e.queue.queued(ctx, e.cfg.queue, after, pruneBatch)
+		jobs, err := e.queue.queued(ctx, e.cfg.queue, states, after, pruneBatch)
 		if err != nil {
-			return n, fmt.Errorf("riverengine: erasing queued deliveries: %w", err)
+			return n, err
 		}
 		var ids []int64
 		for _, j := range jobs {
-			if j.picks(f, string(quoted)) {
+			if j.picks(f, quoted) {
 				ids = append(ids, j.id)
 			}
 		}
 		if len(ids) > 0 {
-			m, err := e.queue.deleteQueued(ctx, ids)
+			m, err := e.queue.deleteQueued(ctx, ids, states)
 			n += int(m)
 			if err != nil {
-				return n, fmt.Errorf("riverengine: erasing queued deliveries: %w", err)
+				return n, err
 			}
 		}
 		if len(jobs) < pruneBatch {
@@ -583,10 +599,10 @@ func (e *Engine) Erase(ctx context.Context, f engine.EraseFilter) (int, error) {
 
 var _ engine.Eraser = (*Engine)(nil)
 
-func (q *pgQueue) queued(ctx context.Context, queue string, after int64, limit int) ([]queuedJob, error) {
+func (q *pgQueue) queued(ctx context.Context, queue, states string, after int64, limit int) ([]queuedJob, error) {
 	rows, err := q.pool.Query(ctx, `SELECT j.id, j.args->>'webhook_id', coalesce(j.args->>'event', e.event, ''), e.event_id
 		FROM river_job j LEFT JOIN outhook_event e ON e.id = (j.args->>'event_ref')::bigint
-		WHERE j.kind = $1 AND j.queue = $2 AND j.id > $3 AND j.state IN `+erasableStates+` ORDER BY j.id LIMIT $4`, JobKind, queue, after, limit)
+		WHERE j.kind = $1 AND j.queue = $2 AND j.id > $3 AND j.state IN `+states+` ORDER BY j.id LIMIT $4`, JobKind, queue, after, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -604,9 +620,9 @@ func (q *pgQueue) queued(ctx context.Context, queue string, after int64, limit i
 // event leaves no copy but those of jobs that need it, whereas a finished
 // job that refers to it loses it. (The statement's parts see the jobs as
 // they were before it, hence the deleted ones are excluded by id.)
-func (q *pgQueue) deleteQueued(ctx context.Context, ids []int64) (int64, error) {
+func (q *pgQueue) deleteQueued(ctx context.Context, ids []int64, states string) (int64, error) {
 	var n int64
-	err := q.pool.QueryRow(ctx, `WITH gone AS (DELETE FROM river_job WHERE id = ANY($1) AND state IN `+erasableStates+`
+	err := q.pool.QueryRow(ctx, `WITH gone AS (DELETE FROM river_job WHERE id = ANY($1) AND state IN `+states+`
 			RETURNING id, (args->>'event_ref')::bigint AS ref),
 		lines AS (DELETE FROM outhook_ordering WHERE job_id IN (SELECT id FROM gone)),
 		events AS (DELETE FROM outhook_event e WHERE e.id IN (SELECT ref FROM gone) AND NOT EXISTS (
@@ -616,9 +632,9 @@ func (q *pgQueue) deleteQueued(ctx context.Context, ids []int64) (int64, error) 
 	return n, err
 }
 
-func (q *sqliteQueue) queued(ctx context.Context, queue string, after int64, limit int) ([]queuedJob, error) {
+func (q *sqliteQueue) queued(ctx context.Context, queue, states string, after int64, limit int) ([]queuedJob, error) {
 	rows, err := q.db.QueryContext(ctx, `SELECT id, json_extract(args, '$.webhook_id'), json_extract(args, '$.event') FROM river_job
-		WHERE kind = ? AND queue = ? AND id > ? AND state IN `+erasableStates+` ORDER BY id LIMIT ?`, JobKind, queue, after, limit)
+		WHERE kind = ? AND queue = ? AND id > ? AND state IN `+states+` ORDER BY id LIMIT ?`, JobKind, queue, after, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -636,11 +652,11 @@ func (q *sqliteQueue) queued(ctx context.Context, queue string, after int64, lim
 	return out, rows.Err()
 }
 
-func (q *sqliteQueue) deleteQueued(ctx context.Context, ids []int64) (int64, error) {
+func (q *sqliteQueue) deleteQueued(ctx context.Context, ids []int64, states string) (int64, error) {
 	var n int64
 	err := q.inTx(ctx, func(tx *sql.Tx) error {
 		for _, id := range ids {
-			res, err := tx.ExecContext(ctx, "DELETE FROM river_job WHERE id = ? AND state IN "+erasableStates, id)
+			res, err := tx.ExecContext(ctx, "DELETE FROM river_job WHERE id = ? AND state IN "+states, id)
 			if err != nil {
 				return err
 			}
@@ -649,7 +665,7 @@ func (q *sqliteQueue) deleteQueued(ctx context.Context, ids []int64) (int64, err
 				return err
 			}
 			if m == 0 {
-				continue // running by now
+				continue // running by now, or gone
 			}
 			n += m
 			if _, err := tx.ExecContext(ctx, "DELETE FROM outhook_ordering WHERE job_id = ?", id); err != nil {

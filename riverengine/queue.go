@@ -68,11 +68,12 @@ type queue interface {
 	// or deleted with River's tools, say), which nothing else deletes, and
 	// the event rows no job refers to any more.
 	sweep(ctx context.Context) error
-	// queued returns up to limit of a River queue's jobs waiting to run,
-	// by job id, after the job id after; deleteQueued deletes those of
-	// ids still waiting, and says how many.
-	queued(ctx context.Context, queue string, after int64, limit int) ([]queuedJob, error)
-	deleteQueued(ctx context.Context, ids []int64) (int64, error)
+	// queued returns up to limit of a River queue's jobs in one of states
+	// (erasableStates or finishedStates), by job id, after the job id
+	// after; deleteQueued deletes those of ids still in one of states,
+	// and says how many.
+	queued(ctx context.Context, queue, states string, after int64, limit int) ([]queuedJob, error)
+	deleteQueued(ctx context.Context, ids []int64, states string) (int64, error)
 	// snoozeStates returns the state, count of snoozes and attempt of the
 	// jobs of ids that exist; wakeIDs makes those of ids that wait snoozed
 	// (with retry, or for a retry) due now, has the queue's producers
