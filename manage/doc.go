@@ -41,6 +41,10 @@
 //	POST   /erasures                          erase the tenant's history and queue ({"all":true}, a webhook's, an event id's)
 //	GET    /erasures                          the erasures made, newest first
 //
+// Writes take If-Match: the ETag of the version read, or * for whatever
+// version the webhook has now (RFC 9110), under which a version in a
+// PUT's body, as read, is not compared.
+//
 // Query parameters are read where an operation lists them only: one it
 // does not take (GET /webhooks has no ?active= or ?trigger= filter), one
 // given empty (?limit= is not the default; an empty cursor is the first

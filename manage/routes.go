@@ -163,7 +163,9 @@ func (h *Handler) updateWebhook(c *call) error {
 	switch {
 	case w.ID != "" && w.ID != id:
 		return fieldProblem("id", fmt.Sprintf("the body's id %q is not the path's %q", w.ID, id))
-	case w.Version != 0 && w.Version != version:
+	case w.Version != 0 && w.Version != version && version != defstore.AnyVersion:
+		// * matches any current version (RFC 9110): the body's is what
+		// was read, not a second precondition.
 		return fieldProblem("version", fmt.Sprintf("the body's version %d is not If-Match's %s", w.Version, c.r.Header.Get("If-Match")))
 	}
 	w.ID, w.Version = id, version
