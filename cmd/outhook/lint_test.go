@@ -232,3 +232,33 @@ func TestLintUsage(t *testing.T) {
 	require.Equal(t, 3, r.code)
 	require.Contains(t, r.stderr, "no such file")
 }
+
+// A secret given as the mask that reads show (REDACTED) is a problem at
+// its value, as Tenant.Validate and Create find it, though AddAll would
+// take the word as the secret and send it: a file copied from a read of
+// the API or the console has lost its secrets, and the usage says so.
+func TestLintRefusesMaskedSecrets(t *testing.T) {
+	t.Parallel()
+	content := "[{\"name\": \"a\", \"url\": \"https://a.example/h\", \"triggers\": [\"RequestCreated\"],\n" +
+		" \"headers\": {\"Authorization\": \"REDACTED\"},\n" +
+		" \"secrets\": {\"key\": \"REDACTED\"}, \"body_template\": \"{\\\"k\\\": \\\"{{secrets.key}}\\\"}\"}]"
+	r := outhook(t, runOpts{stdin: content}, "lint", "-o", "json", "-")
+	require.Equal(t, 1, r.code, r.stdout+r.stderr)
+	var out lintOutput
+	decodeStrictly(t, r.stdout, &out)
+	require.Len(t, out.Problems, 2, r.stdout)
+	hl, hc := positionOf(t, content, `"REDACTED"},`+"\n"+` "secrets"`)
+	sl, sc := positionOf(t, content, `"REDACTED"}, "body_template"`)
+	require.Equal(t, []where{
+		{Line: hl, Column: hc, Index: 0, Webhook: "a", Field: "headers.Authorization"},
+		{Line: sl, Column: sc, Index: 0, Webhook: "a", Field: "secrets.key"},
+	}, wheres(out.Problems))
+	for _, p := range out.Problems {
+		require.Contains(t, p.Message, "REDACTED")
+	}
+
+	help := outhook(t, runOpts{}, "lint", "-h")
+	require.Equal(t, 0, help.code)
+	require.Contains(t, help.stdout, `"REDACTED"`, "the usage says what lint does with a masked secret")
+	require.NotContains(t, help.stdout, "as Dispatcher.AddAll\ndoes,", "lint is stricter than AddAll")
+}
