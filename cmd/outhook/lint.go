@@ -31,8 +31,9 @@ AddAll would send the word as the secret: such a file, copied from a
 read, has lost its secrets. Each problem is printed as
   FILE:LINE:COLUMN: webhook "NAME": FIELD: message
 at the value concerned, inside a body template at the tag itself; a field
-the definition lacks is shown at its definition. The exit code is 1 when
-there is any problem.
+the definition lacks is shown at its definition; a NAME or FIELD over
+120 bytes is cut there with "…" (-o json gives them whole). The exit
+code is 1 when there is any problem.
 
 The file holds an array of definitions, an object {"webhooks": [...]} (as
 webhook.EncodeWebhooks writes it), or a single definition. URLs are held

@@ -262,3 +262,22 @@ func TestLintRefusesMaskedSecrets(t *testing.T) {
 	require.Contains(t, help.stdout, `"REDACTED"`, "the usage says what lint does with a masked secret")
 	require.NotContains(t, help.stdout, "as Dispatcher.AddAll\ndoes,", "lint is stricter than AddAll")
 }
+
+// A name or header name far past the limits is shown cut in the text
+// output, which a person reads: each problem stays a line, not the
+// 100 KB the file holds. The JSON output keeps them whole.
+func TestLintCutsLongNamesInText(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("n", 100_000)
+	content := `[{"name": "` + long + `", "url": "https://a.example/h", "triggers": ["RequestCreated"], "headers": {"` + long + `": "v"}}]`
+	r := outhook(t, runOpts{stdin: content}, "lint", "-")
+	require.Equal(t, 1, r.code, r.stderr)
+	for _, line := range strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n") {
+		require.Less(t, len(line), 1000, "%.300s", line)
+		require.Contains(t, line, "…")
+	}
+	r = outhook(t, runOpts{stdin: content}, "lint", "-o", "json", "-")
+	var out lintOutput
+	decodeStrictly(t, r.stdout, &out)
+	require.Equal(t, long, out.Problems[0].Webhook)
+}
