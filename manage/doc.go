@@ -41,6 +41,18 @@
 //	POST   /erasures                          erase the tenant's history and queue ({"all":true}, a webhook's, an event id's)
 //	GET    /erasures                          the erasures made, newest first
 //
+// Writes take If-Match: the ETag of the version read, or * for whatever
+// version the webhook has now (RFC 9110), under which a version in a
+// PUT's body, as read, is not compared.
+//
+// Query parameters are read where an operation lists them only: one it
+// does not take (GET /webhooks has no ?active= or ?trigger= filter), one
+// given empty (?limit= is not the default; an empty cursor is the first
+// page's), one given twice (but the ids
+// of /summaries) or one badly percent-encoded is refused with a 400
+// invalid-request problem whose field names it, rather than read as
+// absent and answered as if unfiltered.
+//
 // Secrets are write-only: answers mask header values, body secrets
 // (secrets), signing secrets and a URL's credentials; an update that omits
 // headers, body secrets or signing secrets,

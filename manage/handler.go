@@ -144,7 +144,12 @@ type route struct {
 	method, path string
 	// public routes are served without asking the TenantFunc.
 	public bool
-	serve  func(h *Handler, c *call) error
+	// query lists the query parameters the operation takes; any other
+	// is refused (see checkQuery).
+	query []string
+	// repeated names the one parameter that may be given more than once.
+	repeated string
+	serve    func(h *Handler, c *call) error
 }
 
 // call is one request being served.
@@ -166,6 +171,12 @@ func (h *Handler) handle(rt route) http.Handler {
 				return
 			}
 			c.tenantID, c.actor, c.tenant = tenant, actor, h.d.Tenant(tenant)
+		}
+		if !rt.public {
+			if err := checkQuery(r.URL.RawQuery, rt); err != nil {
+				h.fail(c, err)
+				return
+			}
 		}
 		if err := rt.serve(h, c); err != nil {
 			h.fail(c, err)

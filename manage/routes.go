@@ -20,20 +20,20 @@ import (
 // routes are the operations of the document, in its order.
 var routes = []route{
 	{method: http.MethodGet, path: "/openapi.json", public: true, serve: (*Handler).openAPI},
-	{method: http.MethodGet, path: "/webhooks", serve: (*Handler).listWebhooks},
+	{method: http.MethodGet, path: "/webhooks", query: []string{"cursor", "limit"}, serve: (*Handler).listWebhooks},
 	{method: http.MethodPost, path: "/webhooks", serve: (*Handler).createWebhook},
 	{method: http.MethodGet, path: "/webhooks/{id}", serve: (*Handler).getWebhook},
 	{method: http.MethodPut, path: "/webhooks/{id}", serve: (*Handler).updateWebhook},
 	{method: http.MethodDelete, path: "/webhooks/{id}", serve: (*Handler).deleteWebhook},
 	{method: http.MethodPost, path: "/webhooks/{id}/activate", serve: (*Handler).activate},
 	{method: http.MethodPost, path: "/webhooks/{id}/deactivate", serve: (*Handler).deactivate},
-	{method: http.MethodGet, path: "/webhooks/{id}/history", serve: (*Handler).history},
+	{method: http.MethodGet, path: "/webhooks/{id}/history", query: []string{"limit"}, serve: (*Handler).history},
 	{method: http.MethodPost, path: "/webhooks/{id}/test", serve: (*Handler).test},
 	{method: http.MethodPost, path: "/webhooks/{id}/gate", serve: (*Handler).gate},
 	{method: http.MethodGet, path: "/webhooks/{id}/breaker", serve: (*Handler).breaker},
 	{method: http.MethodPost, path: "/webhooks/{id}/breaker/reset", serve: (*Handler).resetBreaker},
 	{method: http.MethodGet, path: "/webhooks/{id}/summary", serve: (*Handler).summary},
-	{method: http.MethodGet, path: "/summaries", serve: (*Handler).summaries},
+	{method: http.MethodGet, path: "/summaries", query: []string{"id"}, repeated: "id", serve: (*Handler).summaries},
 	{method: http.MethodPost, path: "/webhooks/{id}/recover", serve: (*Handler).recoverDeadLetters},
 	{method: http.MethodPost, path: "/webhooks/{id}/dead-letters/discard", serve: (*Handler).discardDeadLetters},
 	{method: http.MethodPost, path: "/validate", serve: (*Handler).validate},
@@ -41,11 +41,11 @@ var routes = []route{
 	{method: http.MethodPost, path: "/preview", serve: (*Handler).preview},
 	{method: http.MethodGet, path: "/event-types", serve: (*Handler).eventTypes},
 	{method: http.MethodGet, path: "/event-types/{trigger}", serve: (*Handler).eventType},
-	{method: http.MethodGet, path: "/invocations", serve: (*Handler).invocations},
-	{method: http.MethodGet, path: "/dead-letters", serve: (*Handler).deadLetters},
+	{method: http.MethodGet, path: "/invocations", query: []string{"webhook_id", "outcome", "since", "until", "cursor", "limit"}, serve: (*Handler).invocations},
+	{method: http.MethodGet, path: "/dead-letters", query: []string{"webhook_id", "since", "until", "cursor", "limit"}, serve: (*Handler).deadLetters},
 	{method: http.MethodPost, path: "/dead-letters/{delivery_id}/redeliver", serve: (*Handler).redeliver},
 	{method: http.MethodPost, path: "/erasures", serve: (*Handler).erase},
-	{method: http.MethodGet, path: "/erasures", serve: (*Handler).erasures},
+	{method: http.MethodGet, path: "/erasures", query: []string{"limit"}, serve: (*Handler).erasures},
 }
 
 func (h *Handler) openAPI(c *call) error {
@@ -163,7 +163,9 @@ func (h *Handler) updateWebhook(c *call) error {
 	switch {
 	case w.ID != "" && w.ID != id:
 		return fieldProblem("id", fmt.Sprintf("the body's id %q is not the path's %q", w.ID, id))
-	case w.Version != 0 && w.Version != version:
+	case w.Version != 0 && w.Version != version && version != defstore.AnyVersion:
+		// * matches any current version (RFC 9110): the body's is what
+		// was read, not a second precondition.
 		return fieldProblem("version", fmt.Sprintf("the body's version %d is not If-Match's %s", w.Version, c.r.Header.Get("If-Match")))
 	}
 	w.ID, w.Version = id, version

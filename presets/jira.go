@@ -113,5 +113,8 @@ func issueTypeName(s string) bool {
 			return false
 		}
 	}
-	return strings.TrimSpace(s) != "" && len(s) <= 255
+	return strings.TrimSpace(s) != "" && len(s) <= maxIssueType
 }
+
+// maxIssueType bounds the name WithIssueType takes.
+const maxIssueType = 255

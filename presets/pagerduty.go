@@ -9,8 +9,13 @@ import (
 // pagerDutyBody is PagerDuty's preset body, the routing key taken from
 // the definition's secrets: a trigger event of Events API v2 whose dedup_key is the
 // request's id and the event type (so that each event of a request is its
-// own alert, and a retried delivery does not open a second one), whose
-// severity is error for a failed request and info otherwise, and whose
+// own alert, and a retried delivery does not open a second one). An event
+// without data.id is keyed by its event_id ("apono-event-<event_id>"),
+// and one with neither by its event_time, digit for digit, and type
+// ("apono-at-<event_time>-<event_type>"): a key shared by every such
+// event of a type would drop all their alerts but the first while it is
+// open, and a key is still there to acknowledge or resolve it by. Its
+// severity is error for a failed request and info otherwise, and its
 // custom_details hold the request's main fields.
 //
 // The Events API v2 reference limits payload.summary to 1,024 characters
@@ -19,8 +24,10 @@ import (
 // characters), those of custom_details as escaped in JSON.
 const pagerDutyBody = `{
   "routing_key": "{{secrets.routing_key}}",
-  "event_action": "trigger",
-  "dedup_key": "apono-{{truncateBytes data.id 100 ""}}-{{truncateBytes event_type 40 ""}}",
+  "event_action": "trigger",{{#if data.id}}
+  "dedup_key": "apono-{{truncateBytes data.id 100 ""}}-{{truncateBytes event_type 40 ""}}",{{else if event_id}}
+  "dedup_key": "apono-event-{{truncateBytes event_id 200 ""}}",{{else}}
+  "dedup_key": "apono-at-{{truncateBytes event_time 40 ""}}-{{truncateBytes event_type 40 ""}}",{{/if}}
   "payload": {
     "summary": "Apono {{truncateBytes event_type 40}} {{truncateBytes data.friendly_id 100}} by {{truncateBytes data.requester.name 200}}: {{truncateBytes data.justification 600}}",
     "source": "apono",

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/outhook/outhook/accessrequest"
 	"github.com/outhook/outhook/internal/presetopt"
@@ -88,7 +89,8 @@ func WithBaseURL(base string) Option {
 // WithClientToken sends an Okta Workflows client token in the
 // x-api-client-token header, which Okta accepts instead of the clientToken
 // query parameter of the invoke URL. It applies to OktaWorkflows only; any
-// other constructor fails with ErrInvalidOption.
+// other constructor fails with ErrInvalidOption, as does an empty token or
+// one with a control character (a line break) or space at either end.
 func WithClientToken(token string) Option {
 	return optionFunc(func(c *config) {
 		switch {
@@ -96,6 +98,10 @@ func WithClientToken(token string) Option {
 			c.Fail("WithClientToken applies to OktaWorkflows, not %s", c.preset)
 		case token == "":
 			c.Fail("WithClientToken needs a token")
+		case strings.TrimSpace(token) != token || strings.ContainsFunc(token, unicode.IsControl):
+			// A header value cannot hold a line break, and HTTP trims
+			// its ends: a token read from a file with its newline.
+			c.Fail("WithClientToken needs a token without control characters or space at its ends")
 		default:
 			c.clientToken = token
 		}
@@ -111,6 +117,8 @@ func WithIssueType(name string) Option {
 		switch {
 		case c.preset != "Jira":
 			c.Fail("WithIssueType applies to Jira, not %s", c.preset)
+		case len(name) > maxIssueType:
+			c.Fail("WithIssueType needs a name of at most %d bytes, not %d bytes", maxIssueType, len(name))
 		case !issueTypeName(name):
 			c.Fail("WithIssueType needs a name of letters, digits, spaces, '-' and '_', not %q", name)
 		default:

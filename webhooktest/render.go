@@ -16,6 +16,7 @@ import (
 	"github.com/outhook/outhook/accessrequest"
 	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/internal/bodysecrets"
+	"github.com/outhook/outhook/internal/suggest"
 	"github.com/outhook/outhook/operational"
 	"github.com/outhook/outhook/template"
 	"github.com/outhook/outhook/webhook"
@@ -133,13 +134,18 @@ type Rendered struct {
 // JSON when w has no template. The mock events and schemas are those of
 // the kinds of w's triggers: access requests and operational events, and
 // those given with Kinds.
-// It fails the test at once when the template does not parse or check, and
-// for each event whose body is not valid JSON, lacks a field under Strict,
-// passes the render limit, or differs from its golden file under Golden.
+// It fails the test at once when the template does not parse or check, or
+// (without Events) when a trigger is of no kind it knows, as Add refuses
+// it; and for each event whose body is not valid JSON, lacks a field under
+// Strict, passes the render limit, or differs from its golden file under
+// Golden.
 // It returns the bodies, for further checks.
 func Render(t testing.TB, w webhook.Webhook, opts ...RenderOption) []Rendered {
 	t.Helper()
 	c := newRenderConfig(opts)
+	if c.events == nil {
+		unknownTrigger(t, w, c.kinds)
+	}
 	kinds := triggerKinds(w.Triggers, c.kinds)
 	if !c.schemaSet {
 		for _, k := range kinds {
@@ -217,6 +223,30 @@ func triggerKinds(triggers []event.Trigger, given []event.Kind) []event.Kind {
 		}
 	}
 	return out
+}
+
+// unknownTrigger fails the test at a trigger of w of no kind Render
+// knows, as Dispatcher.Add refuses it: rendering only the others' mock
+// events would pass a webhook with a misspelt trigger.
+func unknownTrigger(t testing.TB, w webhook.Webhook, given []event.Kind) {
+	t.Helper()
+	known := append(slices.Clip(given), accessrequest.Kind(), operational.Kind())
+	for _, tr := range w.Triggers {
+		if slices.ContainsFunc(known, func(k event.Kind) bool { return hasTrigger(k.Triggers, tr) }) {
+			continue
+		}
+		var names []string
+		for _, k := range known {
+			for _, kt := range k.Triggers {
+				names = append(names, string(kt))
+			}
+		}
+		hint := ""
+		if near := suggest.Closest(string(tr), names); near != "" {
+			hint = fmt.Sprintf(" (did you mean %q?)", near)
+		}
+		t.Fatalf("webhooktest: webhook %q: trigger %q is of no kind Render knows%s; pass the events to render with Events, or their kind with Kinds", w.Name, tr, hint)
+	}
 }
 
 func newRenderConfig(opts []RenderOption) *renderConfig {

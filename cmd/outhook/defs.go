@@ -281,15 +281,30 @@ func lineColumn(raw []byte, offset int) (line, col int) {
 	return line, col
 }
 
+// cutText cuts a name the file chose (a webhook's, a header's) to what a
+// line of text output can show, at a character's start: a name far past
+// its limit would make one problem a page long.
+func cutText(s string) string {
+	const most = 120
+	if len(s) <= most {
+		return s
+	}
+	cut := most
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
 func (p definitionProblem) String() string {
 	var b strings.Builder
 	if p.Webhook != "" {
-		fmt.Fprintf(&b, "webhook %q: ", p.Webhook)
+		fmt.Fprintf(&b, "webhook %q: ", cutText(p.Webhook))
 	} else if p.Index >= 0 {
 		fmt.Fprintf(&b, "webhook #%d: ", p.Index+1)
 	}
 	if p.Field != "" {
-		b.WriteString(p.Field)
+		b.WriteString(cutText(p.Field))
 		if p.TemplateLine > 0 {
 			fmt.Fprintf(&b, " (template %d:%d)", p.TemplateLine, p.TemplateColumn)
 		}

@@ -17,17 +17,23 @@ var lintCommand = &command{
 	usage: `
 Usage: outhook lint [-allow-http] [-allow-custom-ports] [-o text|json] DEFINITIONS.json
 
-Checks a file of webhook definitions (- for stdin) as Dispatcher.AddAll
-does, sending and storing nothing: the JSON first (a syntax error, or an
-unknown or misspelt field, ends the check there), then every definition
-(name, method, URL, headers, signing secrets, triggers, the body template
-against the triggers' payload schemas, filters, timeout, response
-validators, delivery settings), then the file as a whole (a name or an id
-used twice). Each problem is printed as
+Checks a file of webhook definitions (- for stdin) as Tenant.Validate
+and Dispatcher.AddAll do, sending and storing nothing: the JSON first (a
+syntax error, or an unknown or misspelt field, ends the check there),
+then every definition (name, method, URL, headers, body secrets, signing
+secrets, triggers, the body template against the triggers' payload
+schemas, filters, timeout, response validators, delivery settings), then
+the file as a whole (a name or an id used twice). A secret given as the
+mask that reads of the API and the console show ("REDACTED" as a header
+value, a body secret, a URL's query value or segment, the OAuth client
+secret) is a problem, as Tenant.Validate and Create find it, though
+AddAll would send the word as the secret: such a file, copied from a
+read, has lost its secrets. Each problem is printed as
   FILE:LINE:COLUMN: webhook "NAME": FIELD: message
 at the value concerned, inside a body template at the tag itself; a field
-the definition lacks is shown at its definition. The exit code is 1 when
-there is any problem.
+the definition lacks is shown at its definition; a NAME or FIELD over
+120 bytes is cut there with "…" (-o json gives them whole). The exit
+code is 1 when there is any problem.
 
 The file holds an array of definitions, an object {"webhooks": [...]} (as
 webhook.EncodeWebhooks writes it), or a single definition. URLs are held

@@ -232,3 +232,52 @@ func TestLintUsage(t *testing.T) {
 	require.Equal(t, 3, r.code)
 	require.Contains(t, r.stderr, "no such file")
 }
+
+// A secret given as the mask that reads show (REDACTED) is a problem at
+// its value, as Tenant.Validate and Create find it, though AddAll would
+// take the word as the secret and send it: a file copied from a read of
+// the API or the console has lost its secrets, and the usage says so.
+func TestLintRefusesMaskedSecrets(t *testing.T) {
+	t.Parallel()
+	content := "[{\"name\": \"a\", \"url\": \"https://a.example/h\", \"triggers\": [\"RequestCreated\"],\n" +
+		" \"headers\": {\"Authorization\": \"REDACTED\"},\n" +
+		" \"secrets\": {\"key\": \"REDACTED\"}, \"body_template\": \"{\\\"k\\\": \\\"{{secrets.key}}\\\"}\"}]"
+	r := outhook(t, runOpts{stdin: content}, "lint", "-o", "json", "-")
+	require.Equal(t, 1, r.code, r.stdout+r.stderr)
+	var out lintOutput
+	decodeStrictly(t, r.stdout, &out)
+	require.Len(t, out.Problems, 2, r.stdout)
+	hl, hc := positionOf(t, content, `"REDACTED"},`+"\n"+` "secrets"`)
+	sl, sc := positionOf(t, content, `"REDACTED"}, "body_template"`)
+	require.Equal(t, []where{
+		{Line: hl, Column: hc, Index: 0, Webhook: "a", Field: "headers.Authorization"},
+		{Line: sl, Column: sc, Index: 0, Webhook: "a", Field: "secrets.key"},
+	}, wheres(out.Problems))
+	for _, p := range out.Problems {
+		require.Contains(t, p.Message, "REDACTED")
+	}
+
+	help := outhook(t, runOpts{}, "lint", "-h")
+	require.Equal(t, 0, help.code)
+	require.Contains(t, help.stdout, `"REDACTED"`, "the usage says what lint does with a masked secret")
+	require.NotContains(t, help.stdout, "as Dispatcher.AddAll\ndoes,", "lint is stricter than AddAll")
+}
+
+// A name or header name far past the limits is shown cut in the text
+// output, which a person reads: each problem stays a line, not the
+// 100 KB the file holds. The JSON output keeps them whole.
+func TestLintCutsLongNamesInText(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("n", 100_000)
+	content := `[{"name": "` + long + `", "url": "https://a.example/h", "triggers": ["RequestCreated"], "headers": {"` + long + `": "v"}}]`
+	r := outhook(t, runOpts{stdin: content}, "lint", "-")
+	require.Equal(t, 1, r.code, r.stderr)
+	for _, line := range strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n") {
+		require.Less(t, len(line), 1000, "%.300s", line)
+		require.Contains(t, line, "…")
+	}
+	r = outhook(t, runOpts{stdin: content}, "lint", "-o", "json", "-")
+	var out lintOutput
+	decodeStrictly(t, r.stdout, &out)
+	require.Equal(t, long, out.Problems[0].Webhook)
+}
