@@ -312,6 +312,12 @@ func (d *Dispatcher) create(ctx context.Context, tenant string, hooks []Webhook,
 			errs = append(errs, &DefinitionError{Webhook: w.Name, Field: "id", Err: fmt.Errorf("%w: %q", ErrInvalidID, w.ID)})
 			continue
 		}
+		// A secret given as the mask reads show was copied from a read,
+		// not written: sent, it would be the word itself.
+		if merrs := maskedLeft(w, Webhook{}); merrs != nil {
+			errs = append(errs, merrs...)
+			continue
+		}
 		h, herrs := d.compile(w)
 		errs = append(errs, herrs...)
 		if h != nil {

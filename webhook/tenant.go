@@ -65,9 +65,6 @@ var ErrConflict = defstore.ErrConflict
 // has nothing to keep: it is a *DefinitionError, in a DefinitionErrors,
 // wrapping ErrSecretRequired, rather than the mask stored as the secret.
 func (t *Tenant) Create(ctx context.Context, w Webhook, actor string) (Webhook, error) {
-	if errs := maskedLeft(w, Webhook{}); errs != nil {
-		return Webhook{}, errs
-	}
 	added, err := t.d.create(ctx, t.id, []Webhook{w}, actor)
 	if err != nil {
 		return Webhook{}, err

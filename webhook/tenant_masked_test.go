@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/webhook"
 )
 
 // TestTenantRefusesAMaskWithNothingBehindIt: Create and Update store no
@@ -33,4 +34,23 @@ func TestTenantRefusesAMaskWithNothingBehindIt(t *testing.T) {
 	got, err := ten.Get(ctx, created.ID)
 	require.NoError(t, err)
 	require.Equal(t, created.Version, got.Version, "nothing was stored")
+}
+
+// TestAddRefusesAMask: Add, AddAll and a file of definitions loaded refuse
+// a secret given as the mask, as Create does (Add is Create for the empty
+// tenant): a definition copied from a read has lost its secrets, and the
+// mask would go out as the token.
+func TestAddRefusesAMask(t *testing.T) {
+	home := newReceiver(t, nil)
+	d, _ := newDispatcher(t)
+
+	w := tenantHook(home, "copied", accessrequest.Created)
+	w.Headers = map[string]string{"Authorization": "REDACTED"}
+	_, err := d.Add(w)
+	requireSecretsRequired(t, err, "headers.Authorization")
+
+	ok := tenantHook(home, "fine", accessrequest.Created)
+	_, err = d.AddAll([]webhook.Webhook{ok, w})
+	requireSecretsRequired(t, err, "headers.Authorization")
+	require.Empty(t, d.List(), "nothing was registered")
 }
