@@ -212,8 +212,14 @@
 //     handlebars.js does: false, null, a missing field, 0 and "" give a
 //     missing value, and any other value fails Execute with the position
 //     (x not being a function), but for a lone block parameter, which is
-//     its value; a tag cannot begin with a subexpression, so {{(x)}} is a
-//     Parse error;
+//     its value; so do {{x k=v}}, (x k=v) and {{#x k=v}}…{{/x}} (hash
+//     arguments make x a helper call), the block's parts aside; a tag
+//     cannot begin with a subexpression, so {{(x)}} is a Parse error;
+//   - if, unless, each, with and lookup ignore hash arguments they do not
+//     read (all but includeZero of if and unless), as handlebars.js does;
+//     their values are not computed;
+//   - a built-in helper in an else chain, {{else lookup x k}}, writes its
+//     value as it does as a block;
 //   - a helper's optional arguments may be given as hash arguments:
 //     {{join xs sep="-"}}, {{time x layout="DateOnly"}},
 //     {{truncate x 100 ellipsis="..."}}; one that skips optional
@@ -272,8 +278,9 @@
 //     content is rendered in its place.
 //
 // Block parameters on blocks other than each and with, hash arguments (k=v)
-// other than includeZero, those of log and of partials and the named optional
-// arguments of the built-in helpers, block helpers other than the built-in
+// other than those above, of partials and the named optional arguments of
+// the built-in helpers (WithDialect(Mustache) takes none), block helpers
+// other than the built-in
 // ones, decorators other than inline, {{else}} in a partial block and
 // partial blocks named by a value are not supported and fail to parse; a
 // partial named by a value does not see inline partials. A partial that

@@ -468,27 +468,31 @@ func (p *parser) parseTokens(src *source, toks []token) ([]node, error) {
 			if len(stack) == 0 {
 				return nil, src.errorf(t.pos, "closing tag {{/"+t.text+"}} without an opening tag")
 			}
+			addBlock := func(n node) {
+				if e := n.expr; e.kind == eCall && !e.fn.custom && (n.block == bSection || n.block == bInverted) {
+					// handlebars.js's helpers ignore the block they are
+					// called with, {{else lookup x k}} too: log writes
+					// nothing, the others their value as it is, as
+					// {{{eq a b}}} does.
+					if e.fn != logHelper {
+						add(node{kind: nValue, raw: true, expr: e, pos: n.pos, src: n.src})
+					}
+					return
+				}
+				add(n)
+			}
 			n, chained := closeFrame()
 			// Blocks opened by {{else if x}} close along with their parent.
 			for chained {
 				n.close = t.pos
-				add(n)
+				addBlock(n)
 				n, chained = closeFrame()
 			}
 			if t.text != n.name {
 				return nil, src.errorf(t.pos, "closing tag {{/"+t.text+"}} does not match {{#"+n.name+"}} opened at "+posString(src, n.pos))
 			}
 			n.close = t.pos
-			if e := n.expr; e.kind == eCall && !e.fn.custom && (n.block == bSection || n.block == bInverted) {
-				// handlebars.js's helpers ignore the block they are called
-				// with: log writes nothing, the others their value as it
-				// is, as {{{eq a b}}} does.
-				if e.fn != logHelper {
-					add(node{kind: nValue, raw: true, expr: e, pos: n.pos, src: n.src})
-				}
-				continue
-			}
-			add(n)
+			addBlock(n)
 		case tokPartial:
 			if err := p.addPartial(src, t, add, nil); err != nil {
 				return nil, err
@@ -571,10 +575,14 @@ func (p *parser) openBlock(src *source, t token) (*node, error) {
 		return nil, err
 	}
 	for _, h := range hash {
-		if h.key != "includeZero" || n.block != bIf && n.block != bUnless {
-			return nil, src.errorf(h.pos, "hash argument "+h.key+" is not supported here; if and unless take includeZero")
+		switch {
+		case n.block == bSection || n.block == bInverted:
+			return nil, src.errorf(h.pos, "hash argument "+h.key+" is not supported here")
+		case h.key == "includeZero" && (n.block == bIf || n.block == bUnless):
+			e.includeZero = h.val
 		}
-		e.includeZero = h.val
+		// handlebars.js's if, unless, each and with ignore any other
+		// hash argument.
 	}
 	n.expr = e
 	return n, nil
@@ -1185,8 +1193,9 @@ func (ep *exprParser) call(pos int, param, top bool) (*expr, error) {
 			}
 			return nil, ep.src.errorf(first.pos, "helper "+h.name+" takes "+want+" argument(s), got "+strconv.Itoa(len(args)))
 		}
-		if h == logHelper {
-			// level=…, which only tells handlebars.js where to log.
+		if h == logHelper || h.name == "lookup" && !h.custom {
+			// log's level=… only tells handlebars.js where to log, and
+			// lookup ignores its hash.
 			ep.hash = ep.hash[:nHash]
 		}
 		args, err := ep.hashToArgs(h, args, nHash)
@@ -1196,6 +1205,13 @@ func (ep *exprParser) call(pos int, param, top bool) (*expr, error) {
 		// As written, for messages.
 		text := strings.TrimSpace(ep.s[start:ep.i])
 		return &expr{kind: eCall, pos: first.pos, text: text, fn: h, args: args}, nil
+	}
+	if len(items) == 1 && !param && len(ep.hash) > nHash && ep.p.cfg.dialect == Handlebars &&
+		(first.kind == ePath || first.kind == eData || first.kind == eLit && strings.HasPrefix(first.text, "@")) {
+		// With hash arguments, x is a helper call in handlebars.js, which
+		// calls the value of x as it does for (x): the hash is ignored.
+		ep.hash = ep.hash[:nHash]
+		return hashValueCall(first), nil
 	}
 	if !top && len(ep.hash) > nHash {
 		return nil, ep.src.errorf(ep.hash[nHash].pos, "hash arguments (key=value) in a subexpression need a helper that takes them")
