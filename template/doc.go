@@ -139,8 +139,10 @@
 //     block parameters are found by name); a section over true keeps the
 //     context around it;
 //   - a block whose context equals the one around it (the same object or
-//     array, or a scalar of the same kind and value), as {{#with this}},
-//     adds no level for ../: handlebars.js compares them with ==;
+//     array, a scalar of the same kind and value, or values JavaScript's
+//     == converts to equal ones, as 3 and "3", [3] and 3, true and 1),
+//     as {{#with this}}, adds no level for ../: handlebars.js compares
+//     them with ==;
 //   - x.length is the count of an array or the length of a string in
 //     UTF-16 units (an object's own length member otherwise), and x.[i]
 //     of a string its UTF-16 unit i (U+FFFD for half of a surrogate
