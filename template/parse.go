@@ -1753,14 +1753,16 @@ func (p *parser) addPartialBlock(src *source, toks []token, i int, add func(node
 	if strings.HasPrefix(name, "*") || strings.HasPrefix(name, "(") {
 		return 0, src.errorf(t.pos, "a partial block needs the partial's name, not a dynamic one")
 	}
+	if elseAt >= 0 {
+		// Before a missing or wrong close, which come later in the text,
+		// as handlebars.js finds them.
+		return 0, src.errorf(toks[elseAt].pos, "{{else}} in a partial block")
+	}
 	if j < 0 {
 		return 0, src.errorf(t.pos, "unclosed partial block {{#>"+name+"}}: missing {{/"+name+"}}")
 	}
 	if toks[j].text != name {
 		return 0, src.errorf(toks[j].pos, "closing tag {{/"+toks[j].text+"}} does not match {{#> "+name+"}} opened at "+posString(src, t.pos))
-	}
-	if elseAt >= 0 {
-		return 0, src.errorf(toks[elseAt].pos, "{{else}} in a partial block")
 	}
 	env, err := p.scope(p.env, src, toks, i+1)
 	if err != nil {

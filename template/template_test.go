@@ -103,6 +103,7 @@ func TestParseErrors(t *testing.T) {
 		{"hash argument given twice", `{{join xs ", " sep="-"}}`, 1, 16, "is given as argument 2 too"},
 		{"hash argument after a gap", `{{truncate x ellipsis="-"}}`, 1, 3, "takes 2 to 4 argument(s), got 1"},
 		{"hash argument of a helper that takes none", `{{upper x k=1}}`, 1, 11, "takes no hash argument k"},
+		{"else in a partial block closed by another tag", "{{#if a}}{{#> p}}x\n{{else}}y\n{{/if}}", 2, 1, "{{else}} in a partial block"},
 		{"raw block close without an open", "\"a\"\n{{{{/raw}}}}\n{{{{raw}}}}x{{{{/raw}}}}", 2, 1, "{{{{/raw}}}} closes no raw block"},
 		{"number ending a path", `{{list.1}}`, 1, 8, "write list.[1]"},
 		{"number ending a parent path", `{{../0}}`, 1, 6, "write ../[0]"},
