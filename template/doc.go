@@ -279,11 +279,13 @@
 //     inline partials name sees too); when there is no partial name, the
 //     content is rendered in its place.
 //
-// Block parameters on blocks other than each and with, hash arguments (k=v)
-// other than those above, of partials and the named optional arguments of
-// the built-in helpers (WithDialect(Mustache) takes none), block helpers
-// other than the built-in
-// ones, decorators other than inline, {{else}} in a partial block and
+// Block parameters on blocks other than {{#each}} and {{#with}} name no
+// value, and a use of one in the block's first part is a Parse error, as
+// handlebars.js fails there (it gives them in a section over a list, which
+// Outhook does not). Hash arguments (k=v) other than those above, of
+// partials and the named optional arguments of the built-in helpers
+// (WithDialect(Mustache) takes none), block helpers other than the
+// built-in ones, decorators other than inline, {{else}} in a partial block and
 // partial blocks named by a value are not supported and fail to parse; a
 // partial named by a value does not see inline partials. A partial that
 // includes itself is refused in JSON mode, an inline partial and a partial

@@ -271,6 +271,9 @@ type blockParams struct {
 	id    int32
 	names []string
 	given int // the parameters the block gives values to, the first ones
+	// block names an if, unless or section whose parameters handlebars.js
+	// reads but gives no values, failing where one is used.
+	block string
 }
 
 // openFrame is a section being parsed.
@@ -545,30 +548,35 @@ func (p *parser) openBlock(src *source, t token) (*node, error) {
 		if n.block != bSection && rest == "" {
 			return nil, src.errorf(t.pos, "{{#"+name+"}} needs an argument")
 		}
-		if names, before, ok := cutBlockParams(rest); ok {
-			if n.block != bEach && n.block != bWith || t.kind == tokInverted {
-				return nil, src.errorf(t.pos, "block parameters (as |x|) are supported on {{#each}} and {{#with}} only")
+	}
+	if names, before, ok := cutBlockParams(rest); ok {
+		valueless := ""
+		if n.block != bEach && n.block != bWith || t.kind == tokInverted {
+			// handlebars.js reads them, and fails where one is used.
+			valueless = "{{#" + name + "}}"
+			if t.kind == tokInverted {
+				valueless = "{{^" + name + "}}"
 			}
-			for _, name := range names {
-				if name == "" || strings.ContainsAny(name, notInName+"./[]") || name == "this" {
-					return nil, src.errorf(t.pos, "bad block parameter name "+strconv.Quote(name))
-				}
-			}
-			if len(names) == 0 {
-				return nil, src.errorf(t.pos, "{{#"+name+"}} as || names no block parameter")
-			}
-			rest = before
-			defer func() {
-				// In scope from the block's body on.
-				p.nParams++
-				n.params = p.nParams
-				given := 2
-				if n.block == bWith {
-					given = 1
-				}
-				p.params = append(p.params, blockParams{id: n.params, names: names, given: given})
-			}()
 		}
+		for _, name := range names {
+			if name == "" || strings.ContainsAny(name, notInName+"./[]") || name == "this" {
+				return nil, src.errorf(t.pos, "bad block parameter name "+strconv.Quote(name))
+			}
+		}
+		if len(names) == 0 {
+			return nil, src.errorf(t.pos, "{{#"+name+"}} as || names no block parameter")
+		}
+		rest = before
+		defer func() {
+			// In scope from the block's body on.
+			p.nParams++
+			n.params = p.nParams
+			given := 2
+			if n.block == bWith {
+				given = 1
+			}
+			p.params = append(p.params, blockParams{id: n.params, names: names, given: given, block: valueless})
+		}()
 	}
 	e, hash, err := p.parseExpr(src, t.pos, rest, helperBlock)
 	if err != nil {
@@ -1370,7 +1378,9 @@ func (ep *exprParser) item(arg bool) (*expr, error) {
 		}
 	}
 	if e.byName {
-		if ep.blockParam(e) {
+		if ok, err := ep.blockParam(e, pos); err != nil {
+			return nil, err
+		} else if ok {
 			e.pos = pos
 			return e, nil
 		}
@@ -1386,18 +1396,21 @@ func (ep *exprParser) item(arg bool) (*expr, error) {
 
 // blockParam makes e a reference to a block parameter when its first name
 // is one in scope; those come before the data's fields, as in Handlebars.
-func (ep *exprParser) blockParam(e *expr) bool {
+func (ep *exprParser) blockParam(e *expr, pos int) (bool, error) {
 	for i := len(ep.p.params) - 1; i >= 0; i-- {
 		bp := ep.p.params[i]
 		for j, name := range bp.names {
 			if name == e.segs[0].key {
+				if bp.block != "" {
+					return false, ep.src.errorf(pos, "block parameter "+name+" of "+bp.block+" has no value: only each and with give them, and handlebars.js fails here")
+				}
 				e.kind, e.param, e.paramIndex, e.paramNone = eParam, bp.id, j == 1, j >= bp.given
 				e.segs, e.byName, e.lenOf = e.segs[1:], false, nil
-				return true
+				return true, nil
 			}
 		}
 	}
-	return false
+	return false, nil
 }
 
 // hbNumber reports whether text is a number literal for the Handlebars
@@ -1757,6 +1770,9 @@ func (p *parser) addPartialBlock(src *source, toks []token, i int, add func(node
 		// Before a missing or wrong close, which come later in the text,
 		// as handlebars.js finds them.
 		return 0, src.errorf(toks[elseAt].pos, "{{else}} in a partial block")
+	}
+	if name == "" {
+		return 0, src.errorf(t.pos, "a partial block needs the partial's name")
 	}
 	if j < 0 {
 		return 0, src.errorf(t.pos, "unclosed partial block {{#>"+name+"}}: missing {{/"+name+"}}")
