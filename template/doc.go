@@ -248,8 +248,9 @@
 //   - {{#each xs as |x i|}} and {{#with x as |y|}} name the item and its
 //     index or key (the value, for with) in the whole block, nested blocks
 //     included (and the content of a partial block there, but not an
-//     inline partial), before any field of the data; more names than
-//     these are missing there;
+//     inline partial, where a use of one is a Parse error, as
+//     handlebars.js fails there), before any field of the data; more
+//     names than these are missing there;
 //   - {{> p x k=v}} renders p with x as its context (the current one when
 //     omitted) and the hash arguments as extra members (a hash argument
 //     whose value is undefined is left out; over an array or a string,

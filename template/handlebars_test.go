@@ -367,17 +367,21 @@ func TestBlockParameterErrors(t *testing.T) {
 	for src, msg := range map[string]string{
 		// handlebars.js reads block parameters on any block, and fails
 		// where one that each or with does not give is used.
-		`{{#if x as |y|}}{{/if}}`:                            "",
-		`{{#if x as |y|}}a{{else}}{{y}}{{/if}}`:              "",
-		`{{#x as |y|}}a{{/x}}`:                               "",
-		`{{^each x as |y|}}{{/each}}`:                        "",
-		`{{#if x as |y|}}{{y}}{{/if}}`:                       "block parameter y of {{#if}} has no value",
-		`{{^each x as |y|}}{{#if t}}{{y.z}}{{/if}}{{/each}}`: "block parameter y of {{^each}} has no value",
-		`{{#> }}x{{/}}`:                                      "a partial block needs the partial's name",
-		`{{#each x as |a b c|}}{{/each}}`:                    "",
-		`{{#each x as |a.b|}}{{/each}}`:                      "bad block parameter name",
-		`{{#each x as ||}}{{/each}}`:                         "names no block parameter",
-		`{{#with x as |y|}}{{y}}{{/with}}`:                   "",
+		`{{#if x as |y|}}{{/if}}`:                                            "",
+		`{{#if x as |y|}}a{{else}}{{y}}{{/if}}`:                              "",
+		`{{#x as |y|}}a{{/x}}`:                                               "",
+		`{{^each x as |y|}}{{/each}}`:                                        "",
+		`{{#if x as |y|}}{{y}}{{/if}}`:                                       "block parameter y of {{#if}} has no value",
+		`{{^each x as |y|}}{{#if t}}{{y.z}}{{/if}}{{/each}}`:                 "block parameter y of {{^each}} has no value",
+		`{{#> }}x{{/}}`:                                                      "a partial block needs the partial's name",
+		`{{#each x as |v|}}{{#*inline "i"}}{{v}}{{/inline}}{{> i}}{{/each}}`: "not seen in an inline partial",
+		`{{#each x as |v|}}{{#*inline "i"}}{{#each v as |v|}}{{v}}{{/each}}{{/inline}}{{> i}}{{/each}}`: "not seen in an inline partial",
+		`{{#each x as |v|}}{{#*inline "i"}}{{#each y as |v|}}{{v}}{{/each}}{{/inline}}{{/each}}`:        "",
+		`{{#each x as |v|}}{{else}}{{#*inline "i"}}{{v}}{{/inline}}{{> i}}{{/each}}`:                    "",
+		`{{#each x as |a b c|}}{{/each}}`:  "",
+		`{{#each x as |a.b|}}{{/each}}`:    "bad block parameter name",
+		`{{#each x as ||}}{{/each}}`:       "names no block parameter",
+		`{{#with x as |y|}}{{y}}{{/with}}`: "",
 	} {
 		_, err := template.Parse(src, template.WithMode(template.Text))
 		if msg == "" {

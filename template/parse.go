@@ -241,7 +241,8 @@ type tokDef struct {
 	// the caller's, so the layouts inlined since are no recursion in it.
 	inlineAt int
 	// params are, for the content of a partial block, the block
-	// parameters in scope at its block tag, which it sees.
+	// parameters in scope at its block tag, which it sees; for an inline
+	// partial, those around it, which it does not.
 	params []blockParams
 }
 
@@ -274,6 +275,9 @@ type blockParams struct {
 	// block names an if, unless or section whose parameters handlebars.js
 	// reads but gives no values, failing where one is used.
 	block string
+	// inline marks the parameters of the blocks around an inline partial,
+	// which handlebars.js fails on inside it.
+	inline bool
 }
 
 // openFrame is a section being parsed.
@@ -436,14 +440,14 @@ func (p *parser) parseTokens(src *source, toks []token) ([]node, error) {
 				return nil, src.errorf(t.pos, "{{else "+t.text+"}} in {{^"+f.n.name+"}}: only a plain {{else}} may follow {{^…}}")
 			}
 			f.inElse = true
-			var err error
-			if p.env, err = p.scope(f.env, src, toks, i+1); err != nil {
-				return nil, err
-			}
 			if f.params {
 				// The {{else}} part runs without the block's parameters.
 				p.params = p.params[:len(p.params)-1]
 				f.params = false
+			}
+			var err error
+			if p.env, err = p.scope(f.env, src, toks, i+1); err != nil {
+				return nil, err
 			}
 			newScope := p.env != f.env
 			if t.text == "" {
@@ -1401,6 +1405,9 @@ func (ep *exprParser) blockParam(e *expr, pos int) (bool, error) {
 		bp := ep.p.params[i]
 		for j, name := range bp.names {
 			if name == e.segs[0].key {
+				if bp.inline {
+					return false, ep.src.errorf(pos, "block parameter "+name+" is not seen in an inline partial, where handlebars.js fails on it: define the partial outside the block and pass the value as a hash argument")
+				}
 				if bp.block != "" {
 					return false, ep.src.errorf(pos, "block parameter "+name+" of "+bp.block+" has no value: only each and with give them, and handlebars.js fails here")
 				}
@@ -1728,7 +1735,12 @@ func (p *parser) scope(parent *partialEnv, src *source, toks []token, start int)
 				env = &partialEnv{id: p.nEnv, parent: parent, inline: make(map[string]*tokDef)}
 			}
 			p.nEnv++
-			env.inline[name] = &tokDef{id: p.nEnv, src: src, toks: toks[k+1 : j], env: env}
+			outer := make([]blockParams, len(p.params))
+			for i, bp := range p.params {
+				bp.inline = true
+				outer[i] = bp
+			}
+			env.inline[name] = &tokDef{id: p.nEnv, src: src, toks: toks[k+1 : j], env: env, params: outer}
 			p.defs = append(p.defs, env.inline[name])
 			k = j
 		case tokElse, tokClose:
