@@ -139,8 +139,10 @@
 //     block parameters are found by name); a section over true keeps the
 //     context around it;
 //   - a block whose context equals the one around it (the same object or
-//     array, or a scalar of the same kind and value), as {{#with this}},
-//     adds no level for ../: handlebars.js compares them with ==;
+//     array, a scalar of the same kind and value, or values JavaScript's
+//     == converts to equal ones, as 3 and "3", [3] and 3, true and 1),
+//     as {{#with this}}, adds no level for ../: handlebars.js compares
+//     them with ==;
 //   - x.length is the count of an array or the length of a string in
 //     UTF-16 units (an object's own length member otherwise), and x.[i]
 //     of a string its UTF-16 unit i (U+FFFD for half of a surrogate
@@ -212,8 +214,14 @@
 //     handlebars.js does: false, null, a missing field, 0 and "" give a
 //     missing value, and any other value fails Execute with the position
 //     (x not being a function), but for a lone block parameter, which is
-//     its value; a tag cannot begin with a subexpression, so {{(x)}} is a
-//     Parse error;
+//     its value; so do {{x k=v}}, (x k=v) and {{#x k=v}}…{{/x}} (hash
+//     arguments make x a helper call), the block's parts aside; a tag
+//     cannot begin with a subexpression, so {{(x)}} is a Parse error;
+//   - if, unless, each, with and lookup ignore hash arguments they do not
+//     read (all but includeZero of if and unless), as handlebars.js does;
+//     their values are not computed;
+//   - a built-in helper in an else chain, {{else lookup x k}}, writes its
+//     value as it does as a block;
 //   - a helper's optional arguments may be given as hash arguments:
 //     {{join xs sep="-"}}, {{time x layout="DateOnly"}},
 //     {{truncate x 100 ellipsis="..."}}; one that skips optional
@@ -240,8 +248,9 @@
 //   - {{#each xs as |x i|}} and {{#with x as |y|}} name the item and its
 //     index or key (the value, for with) in the whole block, nested blocks
 //     included (and the content of a partial block there, but not an
-//     inline partial), before any field of the data; more names than
-//     these are missing there;
+//     inline partial, where a use of one is a Parse error, as
+//     handlebars.js fails there), before any field of the data; more
+//     names than these are missing there;
 //   - {{> p x k=v}} renders p with x as its context (the current one when
 //     omitted) and the hash arguments as extra members (a hash argument
 //     whose value is undefined is left out; over an array or a string,
@@ -271,10 +280,13 @@
 //     inline partials name sees too); when there is no partial name, the
 //     content is rendered in its place.
 //
-// Block parameters on blocks other than each and with, hash arguments (k=v)
-// other than includeZero, those of log and of partials and the named optional
-// arguments of the built-in helpers, block helpers other than the built-in
-// ones, decorators other than inline, {{else}} in a partial block and
+// Block parameters on blocks other than {{#each}} and {{#with}} name no
+// value, and a use of one in the block's first part is a Parse error, as
+// handlebars.js fails there (it gives them in a section over a list, which
+// Outhook does not). Hash arguments (k=v) other than those above, of
+// partials and the named optional arguments of the built-in helpers
+// (WithDialect(Mustache) takes none), block helpers other than the
+// built-in ones, decorators other than inline, {{else}} in a partial block and
 // partial blocks named by a value are not supported and fail to parse; a
 // partial named by a value does not see inline partials. A partial that
 // includes itself is refused in JSON mode, an inline partial and a partial

@@ -4,9 +4,14 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/json"
+	"errors"
+	"math"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
+	"strings"
+	"unicode"
 
 	"github.com/outhook/outhook/internal/jsondoc"
 )
@@ -129,11 +134,16 @@ func (s *state) below(i int) int {
 }
 
 // sameContext reports whether handlebars.js finds contexts a and b equal
-// with ==: the same object or array, or scalars of one kind and value.
+// with ==: the same object or array, scalars of one kind and value, or
+// values of different kinds that JavaScript converts to equal ones (3 and
+// "3", [3] and 3, true and 1, "" and 0, an object and "[object Object]").
 func sameContext(a, b any) bool {
 	ka, kb := jsondoc.KindOf(a), jsondoc.KindOf(b)
 	if ka != kb {
-		return a == any(nullContext) && kb == jsondoc.Null || b == any(nullContext) && ka == jsondoc.Null
+		if a == any(nullContext) && kb == jsondoc.Null || b == any(nullContext) && ka == jsondoc.Null {
+			return true
+		}
+		return looseEqual(a, ka, b, kb)
 	}
 	switch ka {
 	case jsondoc.Object, jsondoc.Array:
@@ -161,6 +171,92 @@ func sameContext(a, b any) bool {
 		return ba == bb
 	}
 	return true
+}
+
+// looseEqual is JavaScript's == over values of different kinds: null
+// equals none of them, an object or array is compared as its text, and
+// the rest as numbers.
+func looseEqual(a any, ka jsondoc.Kind, b any, kb jsondoc.Kind) bool {
+	if ka == jsondoc.Null || kb == jsondoc.Null {
+		return false
+	}
+	composite := func(k jsondoc.Kind) bool { return k == jsondoc.Object || k == jsondoc.Array }
+	if composite(ka) && composite(kb) {
+		return false
+	}
+	var sa, sb string
+	if composite(ka) {
+		sa, ka = string(appendText(nil, a)), jsondoc.String
+	} else if ka == jsondoc.String {
+		sa, _ = jsondoc.Str(a)
+	}
+	if composite(kb) {
+		sb, kb = string(appendText(nil, b)), jsondoc.String
+	} else if kb == jsondoc.String {
+		sb, _ = jsondoc.Str(b)
+	}
+	if ka == jsondoc.String && kb == jsondoc.String {
+		return sa == sb
+	}
+	fa, fb := jsNumber(a, ka, sa), jsNumber(b, kb, sb)
+	return fa == fb // NaN equals nothing
+}
+
+// jsNumber is JavaScript's Number(v) of a string, number or boolean.
+func jsNumber(v any, k jsondoc.Kind, s string) float64 {
+	switch k {
+	case jsondoc.Bool:
+		if b, _ := jsondoc.Boolean(v); b {
+			return 1
+		}
+		return 0
+	case jsondoc.Number:
+		f, _ := jsondoc.Float(v)
+		return f
+	}
+	return jsStringNumber(s)
+}
+
+// jsDecimal is the decimal form Number() reads from a string.
+var jsDecimal = regexp.MustCompile(`^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$`)
+
+// jsStringNumber is Number(s): the text without JavaScript's white space,
+// empty (0), a decimal, Infinity, or 0x, 0o or 0b digits; NaN otherwise.
+func jsStringNumber(s string) float64 {
+	s = strings.TrimFunc(s, func(r rune) bool {
+		return unicode.Is(unicode.Zs, r) || strings.ContainsRune("\t\n\v\f\r\u2028\u2029\ufeff", r)
+	})
+	switch s {
+	case "":
+		return 0
+	case "Infinity", "+Infinity":
+		return math.Inf(1)
+	case "-Infinity":
+		return math.Inf(-1)
+	}
+	if jsDecimal.MatchString(s) {
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil && !errors.Is(err, strconv.ErrRange) {
+			return math.NaN()
+		}
+		return f
+	}
+	if len(s) > 2 && s[0] == '0' {
+		base := map[byte]int{'x': 16, 'X': 16, 'o': 8, 'O': 8, 'b': 2, 'B': 2}[s[1]]
+		if base == 0 {
+			return math.NaN()
+		}
+		f := 0.0
+		for _, c := range s[2:] {
+			d, err := strconv.ParseUint(string(c), base, 8)
+			if err != nil {
+				return math.NaN()
+			}
+			f = f*float64(base) + float64(d)
+		}
+		return f
+	}
+	return math.NaN()
 }
 
 // nullContext is the context of a helper block's parts where the context is

@@ -101,13 +101,15 @@ var hbParseLine = regexp.MustCompile(`^Parse error on line (\d+)`)
 // kind, text that HTML and JSON escaping change, lists to loop over (with
 // null elements, which a helper block inside sees as an empty object), and
 // objects whose keys JavaScript enumerates in another order than written
-// (array indexes first).
+// (array indexes first), and lists of one element, which JavaScript's ==
+// finds equal to that element (no level for ../ in a loop over them).
 const probeData = `{
   "name": "<b>Tom & \"Jerry\"</b>",
   "quote": "it's ` + "`x`" + ` = y",
   "n": 3, "zero": 0, "neg": -2.5, "t": true, "f": false, "empty": "",
   "z": {"nul": null},
   "items": ["a", "b<", "c"], "nums": [1, 0, 2], "none": [], "eo": {},
+  "sgl": [[3], ["x"], [true], [[1]], [null], ""],
   "obj": {"a": 1, "b": "two", "c": {"d": "deep"}, "length": 7},
   "list": [{"name": "x", "id": 1, "tags": ["p", "q"]}, {"name": "y&", "id": 2, "tags": []}],
   "mixed": [1, null, {"a": "m", "tags": ["r"]}, [4, 5], "s", true],
@@ -229,7 +231,11 @@ func (g *probeGen) node() string {
 	case 12:
 		return g.tilde("{{", g.pick("default missing "+g.stringLit(), "eq "+g.stringLit()+" "+g.stringLit(), "lookup . "+g.stringLit(), "upper "+g.stringLit()), "}}")
 	case 13:
-		return g.pick("{{#lookup obj 'b'}}x{{/lookup}}", "{{^log}}x{{/log}}", "{{#log 'm'}}x{{else}}y{{/log}}", "{{@foo}}", "{{@../foo}}", "{{#if @foo}}a{{else}}b{{/if}}")
+		return g.pick("{{#lookup obj 'b'}}x{{/lookup}}", "{{^log}}x{{/log}}", "{{#log 'm'}}x{{else}}y{{/log}}", "{{@foo}}", "{{@../foo}}", "{{#if @foo}}a{{else}}b{{/if}}",
+			// With hash arguments a name is a helper call, which calls its
+			// value; only a false one renders (nothing).
+			"{{missing k=1}}", "{{#f k=1}}x{{else}}y{{/f}}", "{{^z.nul k=1}}x{{/z.nul}}", "{{default (empty k=1) 'd'}}",
+			"{{#if f}}a{{else lookup obj 'c'}}{{d}}{{/if}}", "{{#if f}}a{{else log 'x'}}b{{else}}c{{/if}}")
 	case 4:
 		return "{{{" + g.path() + "}}}"
 	case 5:
@@ -363,7 +369,7 @@ func (g *probeGen) call() string {
 	case 5:
 		return "join " + g.pick("items", "nums", "none", "tags") + g.pick("", " '-'", " sep='+'")
 	case 6:
-		return "lookup " + g.pick("obj 'a'", "obj 'c'", "items 0", "items 2", "list 1", ". 'name'", "obj 'missing'", "z.nul 'x'")
+		return "lookup " + g.pick("obj 'a'", "obj 'c'", "items 0", "items 2", "list 1", ". 'name'", "obj 'missing'", "z.nul 'x'") + g.ignoredHash()
 	case 7:
 		return "count " + g.path()
 	default:
@@ -376,7 +382,16 @@ func (g *probeGen) cond() string {
 	if g.r.IntN(6) == 0 {
 		c += " includeZero=true"
 	}
-	return c
+	return c + g.ignoredHash()
+}
+
+// ignoredHash is a hash argument that Handlebars' own helpers ignore,
+// sometimes.
+func (g *probeGen) ignoredHash() string {
+	if g.r.IntN(10) == 0 {
+		return g.pick(" k=1", " k=(upper name)", " k=missing j=''")
+	}
+	return ""
 }
 
 func (g *probeGen) body() string {
@@ -414,11 +429,11 @@ func (g *probeGen) block() string {
 		}
 		return s + "{{/if}}"
 	case 3, 4:
-		list := g.pick("items", "nums", "none", "list", "obj", "missing", "n", "list.[1].tags", "@root.items", "name", "mixed", "numk", "eo", "z")
+		list := g.pick("items", "nums", "none", "list", "obj", "missing", "n", "list.[1].tags", "@root.items", "name", "mixed", "numk", "eo", "z", "sgl")
 		if g.depth > 0 {
 			list = g.pick(list, "tags", "../items", "this")
 		}
-		open := "#each " + list
+		open := "#each " + list + g.ignoredHash()
 		var params []string
 		if g.r.IntN(3) == 0 {
 			params = []string{g.pick("v", "it"), g.pick("i", "k")}
@@ -437,7 +452,7 @@ func (g *probeGen) block() string {
 		return s + g.standalone(g.tilde("{{", "/each", "}}"))
 	case 5, 6:
 		target := g.pick("obj", "obj.c", "list.[0]", "missing", "zero", "name", "items", "z.nul", "empty", "t", "eo", "numk")
-		open := "#with " + target
+		open := "#with " + target + g.ignoredHash()
 		var params []string
 		if g.r.IntN(3) == 0 {
 			params = []string{g.pick("w", "o")}

@@ -125,6 +125,33 @@ var pastedHandlebarsCases = []struct {
 	// them as the optional arguments they name.
 	{"hash arguments of helpers", `{{join l sep="-"}} {{time t layout="DateOnly"}} {{truncate s 4 ellipsis="~"}} {{upper (join l sep="+")}}`,
 		`{"l":["a","b"],"t":1773134100,"s":"abcdef"}`, `a-b 2026-03-10 abc~ A+B`},
+	// Handlebars' own helpers ignore hash arguments they do not read.
+	{"hash arguments of Handlebars' helpers", `{{lookup o "a" k=1}}|{{#if z k=(upper s) includeZero=true}}y{{/if}}|{{#each l k=1}}{{this}}{{/each}}|{{#with o k=1 as |w|}}{{w.a}}{{/with}}|{{#unless f k=1}}u{{/unless}}|{{#if f}}{{else if z includeZero=true k=1}}z{{/if}}`,
+		`{"o":{"a":1},"z":0,"l":["a","b"],"f":false,"s":"x"}`, `1|y|ab|1|u|z`},
+	// With hash arguments a name is a helper call; with no helper of that
+	// name, handlebars.js calls its value, which renders nothing when false.
+	{"hash arguments on a name that is no helper", `a{{m k=1}}b{{#m k=1}}x{{else}}y{{/m}}c{{^f k=1}}x{{/f}}d{{default (m k=1) "e"}}`,
+		`{"f":false}`, `abcde`},
+	{"a helper called in an else chain", `{{#if f}}a{{else lookup o "c"}}{{d}}{{/if}}|{{#if f}}a{{else log "x"}}b{{else}}c{{/if}}`,
+		`{"f":false,"o":{"c":{"d":"deep"}}}`, `[object Object]|`},
+}
+
+func TestHashArgumentsOnAValueFailExecute(t *testing.T) {
+	for _, src := range []string{"\n {{n k=1}}", "\n {{#n k=1}}x{{/n}}", "\n {{default (n k=1) 1}}"} {
+		tmpl, err := template.Parse(src, template.WithMode(template.Text))
+		require.NoError(t, err)
+		_, err = tmpl.Append(nil, map[string]any{"n": 3})
+		var te *template.Error
+		require.ErrorAs(t, err, &te, src)
+		require.Equal(t, 2, te.Line, err.Error())
+		require.Contains(t, te.Msg, "write n without the hash arguments")
+	}
+	// The mustache dialect has no hash arguments.
+	_, err := template.Parse("{{n k=1}}", template.WithMode(template.Text), template.WithDialect(template.Mustache))
+	var te *template.Error
+	require.ErrorAs(t, err, &te)
+	require.Equal(t, 1, te.Line)
+	require.Equal(t, 5, te.Column)
 }
 
 func TestRendersAsHandlebars(t *testing.T) {
@@ -338,8 +365,19 @@ func TestPartialNamedByAValueInJSONMode(t *testing.T) {
 
 func TestBlockParameterErrors(t *testing.T) {
 	for src, msg := range map[string]string{
-		`{{#if x as |y|}}{{/if}}`:          "supported on {{#each}} and {{#with}} only",
-		`{{^each x as |y|}}{{/each}}`:      "supported on {{#each}} and {{#with}} only",
+		// handlebars.js reads block parameters on any block, and fails
+		// where one that each or with does not give is used.
+		`{{#if x as |y|}}{{/if}}`:                                            "",
+		`{{#if x as |y|}}a{{else}}{{y}}{{/if}}`:                              "",
+		`{{#x as |y|}}a{{/x}}`:                                               "",
+		`{{^each x as |y|}}{{/each}}`:                                        "",
+		`{{#if x as |y|}}{{y}}{{/if}}`:                                       "block parameter y of {{#if}} has no value",
+		`{{^each x as |y|}}{{#if t}}{{y.z}}{{/if}}{{/each}}`:                 "block parameter y of {{^each}} has no value",
+		`{{#> }}x{{/}}`:                                                      "a partial block needs the partial's name",
+		`{{#each x as |v|}}{{#*inline "i"}}{{v}}{{/inline}}{{> i}}{{/each}}`: "not seen in an inline partial",
+		`{{#each x as |v|}}{{#*inline "i"}}{{#each v as |v|}}{{v}}{{/each}}{{/inline}}{{> i}}{{/each}}`: "not seen in an inline partial",
+		`{{#each x as |v|}}{{#*inline "i"}}{{#each y as |v|}}{{v}}{{/each}}{{/inline}}{{/each}}`:        "",
+		`{{#each x as |v|}}{{else}}{{#*inline "i"}}{{v}}{{/inline}}{{> i}}{{/each}}`:                    "",
 		`{{#each x as |a b c|}}{{/each}}`:  "",
 		`{{#each x as |a.b|}}{{/each}}`:    "bad block parameter name",
 		`{{#each x as ||}}{{/each}}`:       "names no block parameter",

@@ -657,14 +657,24 @@ func joinText(args []any, room int) (any, error) {
 // null, a missing field, 0, "") gives a missing value, and any other fails
 // as not a function, so Execute fails there too.
 func valueCall(e *expr) *expr {
+	return callValue(e, "("+e.text+")", "the parentheses")
+}
+
+// hashValueCall is x k=v whose x is no helper, which handlebars.js calls
+// as it calls (x).
+func hashValueCall(e *expr) *expr {
+	return callValue(e, e.text+" with hash arguments", "the hash arguments")
+}
+
+func callValue(e *expr, text, drop string) *expr {
 	name := e.text
 	h := &helper{name: name, min: 1, max: 1, lenientFirst: true, fn: func(args []any) (any, error) {
 		if jsTruthy(args[0]) {
-			return nil, errors.New("no helper has this name, and (" + name + ") calls its value, which is not false, null, 0 or \"\" (handlebars.js fails here too): write " + name + " without the parentheses")
+			return nil, errors.New("no helper has this name, and " + text + " calls its value, which is not false, null, 0 or \"\" (handlebars.js fails here too): write " + name + " without " + drop)
 		}
 		return nil, nil
 	}}
-	return &expr{kind: eCall, pos: e.pos, text: "(" + e.text + ")", fn: h, args: []*expr{e}}
+	return &expr{kind: eCall, pos: e.pos, text: text, fn: h, args: []*expr{e}}
 }
 
 // jsTruthy tells whether JavaScript counts v as true: an array or object

@@ -809,6 +809,10 @@ func rawBlock(src *source, start int) (rawSpan, error) {
 	if r.name == "" {
 		return rawSpan{}, src.errorf(start, "empty raw block name")
 	}
+	if strings.HasPrefix(r.name, "/") {
+		// handlebars.js fails here too, not at a later {{{{/x}}}}.
+		return rawSpan{}, src.errorf(start, "{{{{"+r.name+"}}}} closes no raw block")
+	}
 	// As handlebars.js lexes the content: {{{{x}}}} in it opens a raw
 	// block of its own, closed by the next {{{{/name}}}}, whatever the
 	// name; the first close outside them ends this block and must name it.

@@ -241,7 +241,8 @@ type tokDef struct {
 	// the caller's, so the layouts inlined since are no recursion in it.
 	inlineAt int
 	// params are, for the content of a partial block, the block
-	// parameters in scope at its block tag, which it sees.
+	// parameters in scope at its block tag, which it sees; for an inline
+	// partial, those around it, which it does not.
 	params []blockParams
 }
 
@@ -271,6 +272,12 @@ type blockParams struct {
 	id    int32
 	names []string
 	given int // the parameters the block gives values to, the first ones
+	// block names an if, unless or section whose parameters handlebars.js
+	// reads but gives no values, failing where one is used.
+	block string
+	// inline marks the parameters of the blocks around an inline partial,
+	// which handlebars.js fails on inside it.
+	inline bool
 }
 
 // openFrame is a section being parsed.
@@ -433,14 +440,14 @@ func (p *parser) parseTokens(src *source, toks []token) ([]node, error) {
 				return nil, src.errorf(t.pos, "{{else "+t.text+"}} in {{^"+f.n.name+"}}: only a plain {{else}} may follow {{^…}}")
 			}
 			f.inElse = true
-			var err error
-			if p.env, err = p.scope(f.env, src, toks, i+1); err != nil {
-				return nil, err
-			}
 			if f.params {
 				// The {{else}} part runs without the block's parameters.
 				p.params = p.params[:len(p.params)-1]
 				f.params = false
+			}
+			var err error
+			if p.env, err = p.scope(f.env, src, toks, i+1); err != nil {
+				return nil, err
 			}
 			newScope := p.env != f.env
 			if t.text == "" {
@@ -468,27 +475,31 @@ func (p *parser) parseTokens(src *source, toks []token) ([]node, error) {
 			if len(stack) == 0 {
 				return nil, src.errorf(t.pos, "closing tag {{/"+t.text+"}} without an opening tag")
 			}
+			addBlock := func(n node) {
+				if e := n.expr; e.kind == eCall && !e.fn.custom && (n.block == bSection || n.block == bInverted) {
+					// handlebars.js's helpers ignore the block they are
+					// called with, {{else lookup x k}} too: log writes
+					// nothing, the others their value as it is, as
+					// {{{eq a b}}} does.
+					if e.fn != logHelper {
+						add(node{kind: nValue, raw: true, expr: e, pos: n.pos, src: n.src})
+					}
+					return
+				}
+				add(n)
+			}
 			n, chained := closeFrame()
 			// Blocks opened by {{else if x}} close along with their parent.
 			for chained {
 				n.close = t.pos
-				add(n)
+				addBlock(n)
 				n, chained = closeFrame()
 			}
 			if t.text != n.name {
 				return nil, src.errorf(t.pos, "closing tag {{/"+t.text+"}} does not match {{#"+n.name+"}} opened at "+posString(src, n.pos))
 			}
 			n.close = t.pos
-			if e := n.expr; e.kind == eCall && !e.fn.custom && (n.block == bSection || n.block == bInverted) {
-				// handlebars.js's helpers ignore the block they are called
-				// with: log writes nothing, the others their value as it
-				// is, as {{{eq a b}}} does.
-				if e.fn != logHelper {
-					add(node{kind: nValue, raw: true, expr: e, pos: n.pos, src: n.src})
-				}
-				continue
-			}
-			add(n)
+			addBlock(n)
 		case tokPartial:
 			if err := p.addPartial(src, t, add, nil); err != nil {
 				return nil, err
@@ -541,40 +552,49 @@ func (p *parser) openBlock(src *source, t token) (*node, error) {
 		if n.block != bSection && rest == "" {
 			return nil, src.errorf(t.pos, "{{#"+name+"}} needs an argument")
 		}
-		if names, before, ok := cutBlockParams(rest); ok {
-			if n.block != bEach && n.block != bWith || t.kind == tokInverted {
-				return nil, src.errorf(t.pos, "block parameters (as |x|) are supported on {{#each}} and {{#with}} only")
+	}
+	if names, before, ok := cutBlockParams(rest); ok {
+		valueless := ""
+		if n.block != bEach && n.block != bWith || t.kind == tokInverted {
+			// handlebars.js reads them, and fails where one is used.
+			valueless = "{{#" + name + "}}"
+			if t.kind == tokInverted {
+				valueless = "{{^" + name + "}}"
 			}
-			for _, name := range names {
-				if name == "" || strings.ContainsAny(name, notInName+"./[]") || name == "this" {
-					return nil, src.errorf(t.pos, "bad block parameter name "+strconv.Quote(name))
-				}
-			}
-			if len(names) == 0 {
-				return nil, src.errorf(t.pos, "{{#"+name+"}} as || names no block parameter")
-			}
-			rest = before
-			defer func() {
-				// In scope from the block's body on.
-				p.nParams++
-				n.params = p.nParams
-				given := 2
-				if n.block == bWith {
-					given = 1
-				}
-				p.params = append(p.params, blockParams{id: n.params, names: names, given: given})
-			}()
 		}
+		for _, name := range names {
+			if name == "" || strings.ContainsAny(name, notInName+"./[]") || name == "this" {
+				return nil, src.errorf(t.pos, "bad block parameter name "+strconv.Quote(name))
+			}
+		}
+		if len(names) == 0 {
+			return nil, src.errorf(t.pos, "{{#"+name+"}} as || names no block parameter")
+		}
+		rest = before
+		defer func() {
+			// In scope from the block's body on.
+			p.nParams++
+			n.params = p.nParams
+			given := 2
+			if n.block == bWith {
+				given = 1
+			}
+			p.params = append(p.params, blockParams{id: n.params, names: names, given: given, block: valueless})
+		}()
 	}
 	e, hash, err := p.parseExpr(src, t.pos, rest, helperBlock)
 	if err != nil {
 		return nil, err
 	}
 	for _, h := range hash {
-		if h.key != "includeZero" || n.block != bIf && n.block != bUnless {
-			return nil, src.errorf(h.pos, "hash argument "+h.key+" is not supported here; if and unless take includeZero")
+		switch {
+		case n.block == bSection || n.block == bInverted:
+			return nil, src.errorf(h.pos, "hash argument "+h.key+" is not supported here")
+		case h.key == "includeZero" && (n.block == bIf || n.block == bUnless):
+			e.includeZero = h.val
 		}
-		e.includeZero = h.val
+		// handlebars.js's if, unless, each and with ignore any other
+		// hash argument.
 	}
 	n.expr = e
 	return n, nil
@@ -1185,8 +1205,9 @@ func (ep *exprParser) call(pos int, param, top bool) (*expr, error) {
 			}
 			return nil, ep.src.errorf(first.pos, "helper "+h.name+" takes "+want+" argument(s), got "+strconv.Itoa(len(args)))
 		}
-		if h == logHelper {
-			// level=…, which only tells handlebars.js where to log.
+		if h == logHelper || h.name == "lookup" && !h.custom {
+			// log's level=… only tells handlebars.js where to log, and
+			// lookup ignores its hash.
 			ep.hash = ep.hash[:nHash]
 		}
 		args, err := ep.hashToArgs(h, args, nHash)
@@ -1196,6 +1217,13 @@ func (ep *exprParser) call(pos int, param, top bool) (*expr, error) {
 		// As written, for messages.
 		text := strings.TrimSpace(ep.s[start:ep.i])
 		return &expr{kind: eCall, pos: first.pos, text: text, fn: h, args: args}, nil
+	}
+	if len(items) == 1 && !param && len(ep.hash) > nHash && ep.p.cfg.dialect == Handlebars &&
+		(first.kind == ePath || first.kind == eData || first.kind == eLit && strings.HasPrefix(first.text, "@")) {
+		// With hash arguments, x is a helper call in handlebars.js, which
+		// calls the value of x as it does for (x): the hash is ignored.
+		ep.hash = ep.hash[:nHash]
+		return hashValueCall(first), nil
 	}
 	if !top && len(ep.hash) > nHash {
 		return nil, ep.src.errorf(ep.hash[nHash].pos, "hash arguments (key=value) in a subexpression need a helper that takes them")
@@ -1354,7 +1382,9 @@ func (ep *exprParser) item(arg bool) (*expr, error) {
 		}
 	}
 	if e.byName {
-		if ep.blockParam(e) {
+		if ok, err := ep.blockParam(e, pos); err != nil {
+			return nil, err
+		} else if ok {
 			e.pos = pos
 			return e, nil
 		}
@@ -1370,18 +1400,24 @@ func (ep *exprParser) item(arg bool) (*expr, error) {
 
 // blockParam makes e a reference to a block parameter when its first name
 // is one in scope; those come before the data's fields, as in Handlebars.
-func (ep *exprParser) blockParam(e *expr) bool {
+func (ep *exprParser) blockParam(e *expr, pos int) (bool, error) {
 	for i := len(ep.p.params) - 1; i >= 0; i-- {
 		bp := ep.p.params[i]
 		for j, name := range bp.names {
 			if name == e.segs[0].key {
+				if bp.inline {
+					return false, ep.src.errorf(pos, "block parameter "+name+" is not seen in an inline partial, where handlebars.js fails on it: define the partial outside the block and pass the value as a hash argument")
+				}
+				if bp.block != "" {
+					return false, ep.src.errorf(pos, "block parameter "+name+" of "+bp.block+" has no value: only each and with give them, and handlebars.js fails here")
+				}
 				e.kind, e.param, e.paramIndex, e.paramNone = eParam, bp.id, j == 1, j >= bp.given
 				e.segs, e.byName, e.lenOf = e.segs[1:], false, nil
-				return true
+				return true, nil
 			}
 		}
 	}
-	return false
+	return false, nil
 }
 
 // hbNumber reports whether text is a number literal for the Handlebars
@@ -1699,7 +1735,12 @@ func (p *parser) scope(parent *partialEnv, src *source, toks []token, start int)
 				env = &partialEnv{id: p.nEnv, parent: parent, inline: make(map[string]*tokDef)}
 			}
 			p.nEnv++
-			env.inline[name] = &tokDef{id: p.nEnv, src: src, toks: toks[k+1 : j], env: env}
+			outer := make([]blockParams, len(p.params))
+			for i, bp := range p.params {
+				bp.inline = true
+				outer[i] = bp
+			}
+			env.inline[name] = &tokDef{id: p.nEnv, src: src, toks: toks[k+1 : j], env: env, params: outer}
 			p.defs = append(p.defs, env.inline[name])
 			k = j
 		case tokElse, tokClose:
@@ -1737,14 +1778,19 @@ func (p *parser) addPartialBlock(src *source, toks []token, i int, add func(node
 	if strings.HasPrefix(name, "*") || strings.HasPrefix(name, "(") {
 		return 0, src.errorf(t.pos, "a partial block needs the partial's name, not a dynamic one")
 	}
+	if elseAt >= 0 {
+		// Before a missing or wrong close, which come later in the text,
+		// as handlebars.js finds them.
+		return 0, src.errorf(toks[elseAt].pos, "{{else}} in a partial block")
+	}
+	if name == "" {
+		return 0, src.errorf(t.pos, "a partial block needs the partial's name")
+	}
 	if j < 0 {
 		return 0, src.errorf(t.pos, "unclosed partial block {{#>"+name+"}}: missing {{/"+name+"}}")
 	}
 	if toks[j].text != name {
 		return 0, src.errorf(toks[j].pos, "closing tag {{/"+toks[j].text+"}} does not match {{#> "+name+"}} opened at "+posString(src, t.pos))
-	}
-	if elseAt >= 0 {
-		return 0, src.errorf(toks[elseAt].pos, "{{else}} in a partial block")
 	}
 	env, err := p.scope(p.env, src, toks, i+1)
 	if err != nil {

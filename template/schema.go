@@ -1,6 +1,7 @@
 package template
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/outhook/outhook/internal/suggest"
@@ -321,18 +322,19 @@ func (c *checker) expr(n *node, e *expr, scopes []scope) (scope, bool) {
 	case e.root:
 		bases = scopes[:1]
 	case e.local:
-		i, alt := c.up(scopes, e.up)
-		if i < 0 {
+		at := c.up(scopes, e.up)
+		if at[0] < 0 {
 			c.report(n, e, "path "+e.text+" goes above the top of the data", "")
 			return scope{typ: "any"}, false
 		}
-		if i < c.floor {
+		if at[0] < c.floor {
 			c.report(n, e, "path "+e.text+" goes above the context of its partial, where ../ stops", "")
 			return scope{typ: "any"}, false
 		}
-		bases = scopes[i : i+1]
-		if alt >= c.floor && alt != i {
-			bases = append(bases[:1:1], scopes[alt])
+		for _, i := range at {
+			if i >= c.floor {
+				bases = append(bases, scopes[i])
+			}
 		}
 	default:
 		bases = make([]scope, 0, len(scopes))
@@ -356,31 +358,49 @@ func (c *checker) expr(n *node, e *expr, scopes []scope) (scope, bool) {
 	return scope{path: first, typ: "any"}, false
 }
 
-// up returns the index of the scope that up levels of ../ go to from the
-// top of scopes. In the Handlebars dialect a scope that is the same value
-// as the one below it (the same path, with no array element on it) is no
-// level, as in Execute; where it may be the same value or not (an element
-// of an array), alt is the index when it is the same, for the reference
-// to be known in either, and otherwise alt is -1.
-func (c *checker) up(scopes []scope, up int) (i, alt int) {
-	i, alt = len(scopes)-1-up, -1
+// up returns the indexes of the scopes that up levels of ../ may go to
+// from the top of scopes, nearest first (negative above the top). In the
+// Handlebars dialect a scope that is the same value as the one below it
+// (the same path, with no array element on it) is no level, as in Execute;
+// one that may be the same value or not (an element of an array, or a
+// scalar element of the array below it, which == finds equal to a
+// one-element array) gives both ways, for the reference to be known in
+// any.
+func (c *checker) up(scopes []scope, up int) []int {
 	if !c.sameLevels || up == 0 {
-		return i, alt
+		return []int{len(scopes) - 1 - up}
 	}
-	j, maybe := len(scopes)-1, false
-	for range up {
-		for j > 0 && scopes[j].hash == nil && scopes[j-1].hash == nil && scopes[j].path == scopes[j-1].path && scopes[j].typ != "any" {
-			if strings.Contains(scopes[j].path, "[]") {
-				maybe = true
-			}
-			j--
+	var out []int
+	seen := map[[2]int]bool{}
+	var walk func(j, left int)
+	walk = func(j, left int) {
+		if seen[[2]int{j, left}] {
+			return
 		}
-		j--
+		seen[[2]int{j, left}] = true
+		if left == 0 || j <= 0 {
+			if !slices.Contains(out, j-left) {
+				out = append(out, j-left)
+			}
+			return
+		}
+		if scopes[j].hash == nil && scopes[j-1].hash == nil {
+			same := scopes[j].path == scopes[j-1].path && scopes[j].typ != "any"
+			element := scopes[j].path == scopes[j-1].path+"[]" && scopes[j].typ != "object" && scopes[j].typ != "array"
+			if same && !strings.Contains(scopes[j].path, "[]") {
+				walk(j-1, left)
+				return
+			}
+			if same || element {
+				walk(j-1, left)
+			}
+		}
+		walk(j-1, left-1)
 	}
-	if maybe {
-		return i, j
-	}
-	return j, alt
+	walk(len(scopes)-1, up)
+	slices.Sort(out)
+	slices.Reverse(out)
+	return out
 }
 
 // loopMember checks a path from a loop variable (@key.length): members
