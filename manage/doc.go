@@ -48,8 +48,8 @@
 // Query parameters are read where an operation lists them only: one it
 // does not take (GET /webhooks has no ?active= or ?trigger= filter), one
 // given empty (?limit= is not the default; an empty cursor is the first
-// page's), one given twice (but the ids
-// of /summaries) or one badly percent-encoded is refused with a 400
+// page's), one given twice (but the ids of /summaries), or one badly
+// percent-encoded or holding an unescaped ';' is refused with a 400
 // invalid-request problem whose field names it, rather than read as
 // absent and answered as if unfiltered.
 //

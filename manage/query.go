@@ -13,8 +13,8 @@ import (
 // meant it: a parameter it does not take (?active=true would otherwise
 // list every webhook, unfiltered), one given empty (?limit= is not the
 // default limit; an empty cursor is, as the first page's), one given
-// twice (which would count?), or a pair badly escaped, which net/url
-// drops without a word. Each is a 400 naming the parameter.
+// twice (which would count?), or a pair badly escaped or holding a ';',
+// which net/url drops without a word. Each is a 400 naming the parameter.
 func checkQuery(raw string, rt route) error {
 	seen := map[string]bool{}
 	for raw != "" {
@@ -33,6 +33,9 @@ func checkQuery(raw string, rt route) error {
 			return fieldProblem(shown(name), fmt.Sprintf("query parameter %s: its value is not percent-encoded correctly", shown(name)))
 		}
 		switch {
+		case strings.Contains(pair, ";"):
+			// net/url drops such a pair whole, as an old separator.
+			return fieldProblem(shown(name), fmt.Sprintf("query parameter %s holds a ';', which is no separator: separate parameters with &, and escape a ';' in a value as %%3B", shown(name)))
 		case !slices.Contains(rt.query, name):
 			return fieldProblem(shown(name), unknownParameter(name, rt))
 		case value == "" && name != "cursor":
