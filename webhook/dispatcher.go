@@ -551,7 +551,9 @@ func distinctTriggers(ts []event.Trigger) []event.Trigger {
 }
 
 // Update replaces the webhook with w.ID by w, checked as Add checks it,
-// whatever its version (Tenant("").Update checks w.Version).
+// whatever its version (Tenant("").Update checks w.Version). It keeps no
+// stored secret: one given as the mask reads show is refused, wrapping
+// ErrSecretRequired, unless the webhook already held the mask there.
 // Deliveries already started finish with the old definition; later ones
 // use the new. With the in-memory engine (or another engine.Resizer) a
 // new queue size and concurrency apply at once to the webhook's queue,
@@ -566,6 +568,14 @@ func distinctTriggers(ts []event.Trigger) []event.Trigger {
 // update (waiting at most 5 s for the engine, past which they go when
 // their wait is up). It returns an error wrapping ErrNotFound for an unknown id.
 func (d *Dispatcher) Update(w Webhook) (Webhook, error) {
+	// As Add: a mask copied from a read would be sent as the secret, since
+	// Update keeps no stored one. A mask the definition already held (one
+	// stored before Add refused it) may stay, so that Get's copy goes back.
+	if old, ok := d.Get(w.ID); ok {
+		if errs := maskedLeft(w, old); errs != nil {
+			return Webhook{}, errs
+		}
+	}
 	w.Version = defstore.AnyVersion
 	return d.update(d.life, "", w, "")
 }

@@ -54,3 +54,23 @@ func TestAddRefusesAMask(t *testing.T) {
 	requireSecretsRequired(t, err, "headers.Authorization")
 	require.Empty(t, d.List(), "nothing was registered")
 }
+
+// TestUpdateRefusesAMask: Dispatcher.Update checks w "as Add checks it",
+// and keeps no stored secret behind a mask (it replaces the definition
+// whole): a mask copied from a read would go out as the token.
+func TestUpdateRefusesAMask(t *testing.T) {
+	home := newReceiver(t, nil)
+	d, _ := newDispatcher(t)
+
+	w := tenantHook(home, "copied", accessrequest.Created)
+	w.Headers = map[string]string{"Authorization": "Bearer real"}
+	added, err := d.Add(w)
+	require.NoError(t, err)
+
+	added.Headers = map[string]string{"Authorization": "REDACTED"}
+	_, err = d.Update(added)
+	requireSecretsRequired(t, err, "headers.Authorization")
+	got, ok := d.Get(added.ID)
+	require.True(t, ok)
+	require.Equal(t, "Bearer real", got.Headers["Authorization"], "nothing was stored")
+}
