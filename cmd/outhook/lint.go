@@ -26,9 +26,8 @@ schemas, filters, timeout, response validators, delivery settings), then
 the file as a whole (a name or an id used twice). A secret given as the
 mask that reads of the API and the console show ("REDACTED" as a header
 value, a body secret, a URL's query value or segment, the OAuth client
-secret) is a problem, as Tenant.Validate and Create find it, though
-AddAll would send the word as the secret: such a file, copied from a
-read, has lost its secrets. Each problem is printed as
+secret) is a problem, as Tenant.Validate, Create, Add and AddAll find
+it: such a file, copied from a read, has lost its secrets. Each problem is printed as
   FILE:LINE:COLUMN: webhook "NAME": FIELD: message
 at the value concerned, inside a body template at the tag itself; a field
 the definition lacks is shown at its definition; a NAME or FIELD over
