@@ -665,9 +665,8 @@ func (s *sqliteStore) invocations(ctx context.Context, tenant string, f filter, 
 	return out, rows.Err()
 }
 
-// addDeadLetter replaces as pgStore's does.
-// addDeadLetter waits for another connection's write lock, up to
-// lockWait, as a record does (see writeGroup): a dead letter is the last
+// addDeadLetter replaces as pgStore's does, and waits for another
+// connection's write lock, up to lockWait, as a record does (see writeGroup): a dead letter is the last
 // copy of a delivery whose job is gone once its run ends. Written during
 // a job's run, it waits no longer than the run's records may (see
 // recordBy), so that the run ends before River's rescuer would take the
