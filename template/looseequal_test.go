@@ -1,6 +1,7 @@
 package template_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -37,6 +38,43 @@ func TestLooseEqualLevels(t *testing.T) {
 			out, err := tm.Append(nil, doc)
 			require.NoError(t, err)
 			require.Equal(t, c.want, string(out))
+		})
+	}
+}
+
+// TestCheckLooseEqualLevels holds Check to Execute where ../ goes from a
+// context that == may find equal to the one below it although they are
+// different fields: Execute then skips that level, so a reference known
+// only there is no unknown field; one known nowhere is still reported.
+// The wants are what handlebars.js 4.7.10 renders.
+func TestCheckLooseEqualLevels(t *testing.T) {
+	schema := mapSchema{
+		"strs": "array", "strs[]": "string", "nums": "array", "nums[]": "number",
+		"n": "number", "m": "number", "b": "boolean", "a": "string",
+		"o": "object", "o.s": "string", "list": "array", "list[]": "array", "list[][]": "number",
+	}
+	data := `{"strs":["3"],"nums":[3],"n":3,"m":3,"b":true,"a":"root-a","o":{"s":"[object Object]"},"list":[[1]]}`
+	cases := []struct{ name, src, want string }{
+		{"string element and number", `{{#each strs}}{{#with ../n}}{{../a}}{{/with}}{{/each}}`, "root-a"},
+		{"number element and number", `{{#each nums}}{{#with ../n}}{{../a}}{{/with}}{{/each}}`, "root-a"},
+		{"two number fields", `{{#with n}}{{#with ../m}}{{../a}}{{/with}}{{/with}}`, "root-a"},
+		{"object and its text", `{{#with o}}{{#with s}}{{../a}}{{/with}}{{/with}}`, "root-a"},
+		{"array of one and true", `{{#each list}}{{#with ../b}}{{../a}}{{/with}}{{/each}}`, "root-a"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			tm, err := template.Parse(c.src, template.WithMode(template.Text))
+			require.NoError(t, err)
+			doc, err := jsondoc.Parse([]byte(data))
+			require.NoError(t, err)
+			out, err := tm.Append(nil, doc)
+			require.NoError(t, err)
+			require.Equal(t, c.want, string(out), "Execute")
+			require.NoError(t, tm.Check(schema))
+			// The same reference to a field no context has is reported.
+			absent, err := template.Parse(strings.Replace(c.src, "a}}", "zz}}", 1), template.WithMode(template.Text))
+			require.NoError(t, err)
+			require.ErrorIs(t, absent.Check(schema), template.ErrUnknownField)
 		})
 	}
 }

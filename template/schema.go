@@ -358,14 +358,31 @@ func (c *checker) expr(n *node, e *expr, scopes []scope) (scope, bool) {
 	return scope{path: first, typ: "any"}, false
 }
 
+// looseMaybe reports whether two values of different fields, of types a
+// and b, may be equal by JavaScript's == (two scalars, an array and a
+// scalar, an object and a string), so that ../ may skip a level between
+// them as Execute does. Arrays and objects of different fields never are.
+func looseMaybe(a, b string) bool {
+	scalar := func(t string) bool { return t == "string" || t == "number" || t == "boolean" }
+	switch {
+	case a == "null" || b == "null":
+		return a == b
+	case scalar(a) && scalar(b):
+		return true
+	case a == "array" || b == "array":
+		return scalar(a) || scalar(b)
+	}
+	return a == "object" && b == "string" || a == "string" && b == "object"
+}
+
 // up returns the indexes of the scopes that up levels of ../ may go to
 // from the top of scopes, nearest first (negative above the top). In the
 // Handlebars dialect a scope that is the same value as the one below it
 // (the same path, with no array element on it) is no level, as in Execute;
-// one that may be the same value or not (an element of an array, or a
-// scalar element of the array below it, which == finds equal to a
-// one-element array) gives both ways, for the reference to be known in
-// any.
+// one that may be the same value or not (an element of an array, a scalar
+// element of the array below it, which == finds equal to a one-element
+// array, or a field that == may find equal to the one below, see
+// looseMaybe) gives both ways, for the reference to be known in any.
 func (c *checker) up(scopes []scope, up int) []int {
 	if !c.sameLevels || up == 0 {
 		return []int{len(scopes) - 1 - up}
@@ -391,7 +408,7 @@ func (c *checker) up(scopes []scope, up int) []int {
 				walk(j-1, left)
 				return
 			}
-			if same || element {
+			if same || element || scopes[j].path != scopes[j-1].path && looseMaybe(scopes[j].typ, scopes[j-1].typ) {
 				walk(j-1, left)
 			}
 		}
