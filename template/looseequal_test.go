@@ -3,6 +3,7 @@ package template_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -76,5 +77,40 @@ func TestCheckLooseEqualLevels(t *testing.T) {
 			require.NoError(t, err)
 			require.ErrorIs(t, absent.Check(schema), template.ErrUnknownField)
 		})
+	}
+}
+
+// TestCheckUpIsLinear checks a template of a few megabytes whose ../ paths
+// climb nearly a thousand contexts that == may find equal each to the one
+// below: each level may count or not, and following both ways for every
+// reference took minutes. The bound is as wide as parseWithin's.
+func TestCheckUpIsLinear(t *testing.T) {
+	const depth = 990
+	schema := mapSchema{"n": "number", "m": "number", "s": "string", "l": "array", "l[]": "number", "a": "string"}
+	fields := []string{"n", "m", "s", "l"}
+	var b strings.Builder
+	b.WriteString("{{#with n}}")
+	for i := 1; i < depth; i++ {
+		b.WriteString("{{#with @root." + fields[i%4] + "}}")
+	}
+	for range 1000 {
+		b.WriteString("{{" + strings.Repeat("../", depth-1) + "a}}")
+	}
+	b.WriteString(strings.Repeat("{{/with}}", depth))
+	// The same climb over an array's elements, each the same value or not.
+	b.WriteString(strings.Repeat("{{#each @root.l}}", depth))
+	for range 1000 {
+		b.WriteString("{{" + strings.Repeat("../", depth-1) + "a}}")
+	}
+	b.WriteString(strings.Repeat("{{/each}}", depth))
+	tm, err := template.Parse(b.String(), template.WithMode(template.Text))
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() { done <- tm.Check(schema) }()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(30 * time.Second):
+		t.Fatalf("Check of %d bytes takes over 30s", b.Len())
 	}
 }
