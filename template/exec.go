@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"math/big"
 	"reflect"
 	"regexp"
 	"slices"
@@ -186,12 +187,12 @@ func looseEqual(a any, ka jsondoc.Kind, b any, kb jsondoc.Kind) bool {
 	}
 	var sa, sb string
 	if composite(ka) {
-		sa, ka = string(appendText(nil, a)), jsondoc.String
+		sa, ka = string(appendJSText(nil, a)), jsondoc.String
 	} else if ka == jsondoc.String {
 		sa, _ = jsondoc.Str(a)
 	}
 	if composite(kb) {
-		sb, kb = string(appendText(nil, b)), jsondoc.String
+		sb, kb = string(appendJSText(nil, b)), jsondoc.String
 	} else if kb == jsondoc.String {
 		sb, _ = jsondoc.Str(b)
 	}
@@ -246,17 +247,93 @@ func jsStringNumber(s string) float64 {
 		if base == 0 {
 			return math.NaN()
 		}
-		f := 0.0
 		for _, c := range s[2:] {
-			d, err := strconv.ParseUint(string(c), base, 8)
-			if err != nil {
+			if _, err := strconv.ParseUint(string(c), base, 8); err != nil {
 				return math.NaN()
 			}
-			f = f*float64(base) + float64(d)
 		}
+		// Rounded once from the exact value, as JavaScript does: adding
+		// digit by digit in float64 rounds at each step past 2^53.
+		n, _ := new(big.Int).SetString(s[2:], base)
+		f, _ := new(big.Float).SetInt(n).Float64()
 		return f
 	}
 	return math.NaN()
+}
+
+// appendJSText appends String(v) as JavaScript writes it, for ==: an
+// array's elements joined by commas (null as nothing, numbers with the
+// digits JavaScript gives the float64, not those of the JSON literal),
+// an object as [object Object].
+func appendJSText(dst []byte, v any) []byte {
+	switch jsondoc.KindOf(v) {
+	case jsondoc.Object:
+		return append(dst, "[object Object]"...)
+	case jsondoc.Number:
+		f, _ := jsondoc.Float(v)
+		return appendJSNumber(dst, f)
+	case jsondoc.Array:
+		for i, n := 0, jsondoc.Len(v); i < n; i++ {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			el, _ := jsondoc.Elem(v, i)
+			dst = appendJSText(dst, el)
+		}
+		return dst
+	}
+	return jsondoc.AppendText(dst, v)
+}
+
+// appendJSNumber appends JavaScript's Number::toString(f): the shortest
+// digits that read back as f, in plain notation for exponents from -7 to
+// 20 and as d.ddde±n beyond; -0 is 0.
+func appendJSNumber(dst []byte, f float64) []byte {
+	switch {
+	case math.IsNaN(f):
+		return append(dst, "NaN"...)
+	case math.IsInf(f, 1):
+		return append(dst, "Infinity"...)
+	case math.IsInf(f, -1):
+		return append(dst, "-Infinity"...)
+	case f == 0:
+		return append(dst, '0')
+	}
+	if f < 0 {
+		dst = append(dst, '-')
+		f = -f
+	}
+	e := strconv.FormatFloat(f, 'e', -1, 64) // d.ddde±xx
+	mant, exp, _ := strings.Cut(e, "e")
+	digits := strings.Replace(mant, ".", "", 1)
+	x, _ := strconv.Atoi(exp)
+	n, k := x+1, len(digits) // f is 0.digits × 10^n
+	switch {
+	case k <= n && n <= 21:
+		dst = append(dst, digits...)
+		for range n - k {
+			dst = append(dst, '0')
+		}
+	case 0 < n && n <= 21:
+		dst = append(append(append(dst, digits[:n]...), '.'), digits[n:]...)
+	case -6 < n && n <= 0:
+		dst = append(dst, "0."...)
+		for range -n {
+			dst = append(dst, '0')
+		}
+		dst = append(dst, digits...)
+	default:
+		dst = append(dst, digits[0])
+		if k > 1 {
+			dst = append(append(dst, '.'), digits[1:]...)
+		}
+		dst = append(dst, 'e')
+		if n-1 >= 0 {
+			dst = append(dst, '+')
+		}
+		dst = strconv.AppendInt(dst, int64(n-1), 10)
+	}
+	return dst
 }
 
 // nullContext is the context of a helper block's parts where the context is

@@ -1,7 +1,6 @@
 package template
 
 import (
-	"slices"
 	"strings"
 
 	"github.com/outhook/outhook/internal/suggest"
@@ -358,48 +357,67 @@ func (c *checker) expr(n *node, e *expr, scopes []scope) (scope, bool) {
 	return scope{path: first, typ: "any"}, false
 }
 
+// looseMaybe reports whether two values of different fields, of types a
+// and b, may be equal by JavaScript's == (two scalars, an array and a
+// scalar, an object and a string), so that ../ may skip a level between
+// them as Execute does. Arrays and objects of different fields never are.
+func looseMaybe(a, b string) bool {
+	scalar := func(t string) bool { return t == "string" || t == "number" || t == "boolean" }
+	switch {
+	case a == "null" || b == "null":
+		return a == b
+	case scalar(a) && scalar(b):
+		return true
+	case a == "array" || b == "array":
+		return scalar(a) || scalar(b)
+	}
+	return a == "object" && b == "string" || a == "string" && b == "object"
+}
+
 // up returns the indexes of the scopes that up levels of ../ may go to
 // from the top of scopes, nearest first (negative above the top). In the
 // Handlebars dialect a scope that is the same value as the one below it
 // (the same path, with no array element on it) is no level, as in Execute;
-// one that may be the same value or not (an element of an array, or a
-// scalar element of the array below it, which == finds equal to a
-// one-element array) gives both ways, for the reference to be known in
-// any.
+// one that may be the same value or not (an element of an array, a scalar
+// element of the array below it, which == finds equal to a one-element
+// array, or a field that == may find equal to the one below, see
+// looseMaybe) gives both ways, for the reference to be known in any.
 func (c *checker) up(scopes []scope, up int) []int {
 	if !c.sameLevels || up == 0 {
 		return []int{len(scopes) - 1 - up}
 	}
+	// Going down from the top, each scope counts as a level (1), as none
+	// (0) or as either; the ../ already counted may be any number from lo
+	// to hi, as a level that may count either way adds 0 or 1. Following
+	// each way apart instead costs the depth times up for every path.
 	var out []int
-	seen := map[[2]int]bool{}
-	var walk func(j, left int)
-	walk = func(j, left int) {
-		if seen[[2]int{j, left}] {
-			return
-		}
-		seen[[2]int{j, left}] = true
-		if left == 0 || j <= 0 {
-			if !slices.Contains(out, j-left) {
-				out = append(out, j-left)
-			}
-			return
-		}
+	lo, hi := 0, 0
+	for j := len(scopes) - 1; j > 0 && lo < up; j-- {
+		least, most := 1, 1
 		if scopes[j].hash == nil && scopes[j-1].hash == nil {
 			same := scopes[j].path == scopes[j-1].path && scopes[j].typ != "any"
 			element := scopes[j].path == scopes[j-1].path+"[]" && scopes[j].typ != "object" && scopes[j].typ != "array"
-			if same && !strings.Contains(scopes[j].path, "[]") {
-				walk(j-1, left)
-				return
-			}
-			if same || element {
-				walk(j-1, left)
+			switch {
+			case same && !strings.Contains(scopes[j].path, "[]"):
+				least, most = 0, 0
+			case same || element || scopes[j].path != scopes[j-1].path && looseMaybe(scopes[j].typ, scopes[j-1].typ):
+				least = 0
 			}
 		}
-		walk(j-1, left-1)
+		lo, hi = lo+least, min(hi+most, up)
+		if most == 1 && hi == up {
+			// Some way counts its last level here and stops at j-1.
+			out = append(out, j-1)
+			if lo == up {
+				return out
+			}
+			hi = up - 1
+		}
 	}
-	walk(len(scopes)-1, up)
-	slices.Sort(out)
-	slices.Reverse(out)
+	// Ways that run out of scopes stop above the top, one per level left.
+	for n := hi; n >= lo; n-- {
+		out = append(out, n-up)
+	}
 	return out
 }
 
