@@ -3,6 +3,7 @@ package webhook_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -294,13 +295,24 @@ func (s *redeliveringStore) Erase(ctx context.Context, er webhook.Erasure) (webh
 }
 
 func TestTenantEraseCatchesADeadLetterRedeliveredMeanwhile(t *testing.T) {
-	rc := newReceiver(t, nil)
+	// The first delivery's request is answered at the end only: with a
+	// concurrency of one, the redelivery stays queued behind it, where
+	// no worker holds it while Erase reads the queue. (Held by a rate
+	// limit instead, it would pass through a worker each time it is
+	// tried, and a read of the queue at that moment would miss it.)
+	answer := make(chan struct{})
+	rc := newReceiver(t, func(_ int, w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-answer:
+		case <-r.Context().Done():
+		}
+	})
 	store := &redeliveringStore{MemoryStore: webhook.NewMemoryStore(0, 0)}
 	d, _ := newDispatcher(t, webhook.WithInvocationStore(store))
+	t.Cleanup(func() { close(answer) }) // before the Dispatcher's Close
 	ctx := context.Background()
 	w := tenantHook(rc, "held", accessrequest.Created)
-	// One request an hour, already spent: the redelivery stays queued.
-	w.Delivery = &webhook.DeliverySettings{RateLimit: &webhook.RateLimit{Requests: 1, Per: webhook.Duration(time.Hour)}}
+	w.Delivery = &webhook.DeliverySettings{Concurrency: 1}
 	w, err := d.Tenant("acme").Create(ctx, w, "alice")
 	require.NoError(t, err)
 	_, err = d.Tenant("acme").Publish(ctx, eventWithID(t, "first"))
