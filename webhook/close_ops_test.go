@@ -115,6 +115,8 @@ func TestEraseAndResetBreakerRaceClose(t *testing.T) {
 		require.ErrorIs(t, err, webhook.ErrClosed)
 		require.ErrorIs(t, ten.ResetBreakerBy(context.Background(), "hook", "op"), webhook.ErrClosed)
 		require.ErrorIs(t, d.Tenant("").ResetBreaker("hook"), webhook.ErrClosed)
+		_, err = ten.DiscardDeadLetters(context.Background(), "hook", time.Time{}, time.Time{})
+		require.ErrorIs(t, err, webhook.ErrClosed)
 		require.Zero(t, watch.late.Load(), "round %d: store writes after Close", round)
 	}
 }

@@ -274,6 +274,8 @@ func (t *Tenant) RedeliverDeadLetters(ctx context.Context, webhookID string, sin
 // that failed within [since, until) (a zero bound is none), a batch at a
 // time, and reports how many this call deleted; several instances may
 // discard at once, each dead letter counted by the one that deleted it.
+// After Close it returns ErrClosed; Close waits for one in progress, as
+// for Erase.
 func (t *Tenant) DiscardDeadLetters(ctx context.Context, webhookID string, since, until time.Time) (int, error) {
 	if err := checkTenant(t.id); err != nil {
 		return 0, err
@@ -285,10 +287,20 @@ func (t *Tenant) DiscardDeadLetters(ctx context.Context, webhookID string, since
 	if webhookID != "" && !validID(webhookID) {
 		return 0, nil // no webhook has it, nor a dead letter; a database may refuse it as text
 	}
+	if !t.d.enter() {
+		return 0, ErrClosed
+	}
+	defer t.d.leave()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(t.d.life, cancel)()
 	total := 0
 	for {
 		n, err := es.DiscardDeadLetters(ctx, t.id, webhookID, since, until, bulkBatch)
 		total += n
+		if err != nil && t.d.life.Err() != nil && errors.Is(err, context.Canceled) {
+			err = errors.Join(err, ErrClosed)
+		}
 		if err != nil || n == 0 {
 			return total, err
 		}
