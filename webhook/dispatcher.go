@@ -1321,6 +1321,9 @@ func (d *Dispatcher) resetBreaker(ctx context.Context, tenant, id, actor string)
 		return ErrClosed
 	}
 	defer d.leave()
+	ctx, cancel := context.WithTimeout(ctx, wakeTimeout)
+	defer cancel()
+	defer context.AfterFunc(d.life, cancel)()
 	d.catchUp(ctx, tenant, id)
 	h := d.hookOf(tenant, id)
 	if h == nil {
@@ -1329,9 +1332,6 @@ func (d *Dispatcher) resetBreaker(ctx context.Context, tenant, id, actor string)
 	if h.breaker == nil {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, wakeTimeout)
-	defer cancel()
-	defer context.AfterFunc(d.life, cancel)()
 	var serr error
 	recorded := false
 	if rs, ok := d.defs.(defstore.Resetter); ok {
