@@ -394,7 +394,7 @@ func NewSQLite(ctx context.Context, db *sql.DB, opts ...Option) (*Engine, error)
 
 func newEngine(db any, store *Store, opts []Option) (*Engine, *worker, *river.Config) {
 	e := &Engine{cfg: newConfig(opts), db: db, store: store, flights: newFlights()}
-	store.records.logger = e.cfg.logger
+	store.records.logger, store.deadLetters.logger = e.cfg.logger, e.cfg.logger
 	if e.cfg.pollInterval == 0 {
 		// River refuses a poll shorter than the cooldown.
 		e.cfg.pollInterval = max(DefaultPollInterval, e.cfg.fetchCooldown)
@@ -653,10 +653,10 @@ func (e *Engine) Stats(ctx context.Context) (engine.Stats, error) {
 // database does not answer: about 45 s in all. Giving up earlier would
 // leave River's goroutines running past Close and a job whose state was
 // not written "running" until River rescues it (WithRescueAfter), to be
-// delivered again. Last, invocation records still being written (on
-// SQLite, waiting for another connection's write lock) have until ctx
-// ends, and at least 5 s; those left are given up, and the log says how
-// many, so that no write outlives Close.
+// delivered again. Last, invocation records and dead letters still being
+// written (on SQLite, waiting for another connection's write lock) have
+// until ctx ends, and at least 5 s; those left are given up, and the log
+// says how many, so that no write outlives Close.
 func (e *Engine) Close(ctx context.Context) error {
 	e.mu.Lock()
 	if e.closed {
@@ -669,9 +669,16 @@ func (e *Engine) Close(ctx context.Context) error {
 	// Last, once the attempts have recorded what they could: no record
 	// write outlives Close.
 	defer func() {
+		// Together: each waits until ctx ends, and 5 s at least.
+		dead := make(chan int, 1)
+		go func() { dead <- e.store.deadLetters.drain(ctx) }()
 		if n := e.store.records.drain(ctx); n > 0 {
 			e.cfg.logger.WarnContext(ctx, "riverengine: invocation records given up at Close, the database keeping them out",
 				"records", n)
+		}
+		if n := <-dead; n > 0 {
+			e.cfg.logger.ErrorContext(ctx, "riverengine: dead letters given up at Close, the database keeping them out: their deliveries are lost",
+				"dead_letters", n)
 		}
 	}()
 	// Intake first: no job is written after Close returns.

@@ -80,12 +80,19 @@ func latestArgs(postgres bool, tenant string, ids []string) ([]any, bool) {
 		}
 		return []any{tenant, keep}, len(keep) > 0
 	}
+	return []any{tenant, sqliteHexList(ids)}, true
+}
+
+// sqliteHexList is a JSON array of ids' bytes in hex, for a statement on
+// SQLite to unpack with json_each and CAST(unhex(value) AS TEXT): an id
+// that is not UTF-8 arrives unchanged, where JSON would replace its bytes.
+func sqliteHexList(ids []string) string {
 	encoded := make([]string, len(ids))
 	for i, id := range ids {
 		encoded[i] = hex.EncodeToString([]byte(id))
 	}
 	list, _ := json.Marshal(encoded) // hex strings always marshal
-	return []any{tenant, string(list)}, true
+	return string(list)
 }
 
 func (s *pgStore) latest(ctx context.Context, tenant string, ids []string) (map[string]string, error) {

@@ -2,6 +2,7 @@ package riverengine
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"slices"
 	"sync"
@@ -256,4 +257,82 @@ func (s *sqliteStore) recordMany(ctx context.Context, group []*pendingRecord) er
 		}
 	}
 	return tx.Commit()
+}
+
+// errPastRun marks a dead letter that SQLite's write lock kept out until
+// its run's bound for records (see recordBy): Store.AddDeadLetter leaves
+// it to leftDeadLetters rather than lose it.
+var errPastRun = errors.New("riverengine: the write lock outlasted the run's bound")
+
+// leftDeadLetters writes the dead letters a run left behind (see
+// errPastRun), each waiting for the lock up to lockWait, as a record left
+// by its run does. The engine's Close waits for them (see drain): a dead
+// letter is the last copy of its delivery, whose job is gone.
+type leftDeadLetters struct {
+	mu      sync.Mutex
+	pending int
+	idle    chan struct{} // closed when pending returns to zero
+	life    context.Context
+	cut     context.CancelFunc
+	lost    int // given up once cut
+	logger  *slog.Logger
+}
+
+// leave writes dl in the background.
+func (l *leftDeadLetters) leave(b storeBackend, dl webhook.DeadLetter) {
+	l.mu.Lock()
+	if l.pending == 0 {
+		l.idle = make(chan struct{})
+		l.life, l.cut = context.WithCancel(context.Background())
+	}
+	l.pending++
+	life := l.life
+	l.mu.Unlock()
+	go func() {
+		err := b.addDeadLetter(life, &dl) // no run's bound: up to lockWait
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if err != nil {
+			if life.Err() != nil {
+				l.lost++
+			}
+			if l.logger != nil {
+				l.logger.Error("riverengine: a dead letter left to be written after its run failed: the delivery is lost",
+					"delivery_id", dl.DeliveryID, "tenant", dl.Tenant, "webhook_id", dl.WebhookID, "error", err)
+			}
+		}
+		if l.pending--; l.pending == 0 {
+			l.cut() // frees life's resources
+			close(l.idle)
+		}
+	}()
+}
+
+// drain waits for the dead letters being written until ctx ends, and for
+// at least detachedTimeout, as recordGroup.drain does, then cuts their
+// writes short. It returns how many were given up.
+func (l *leftDeadLetters) drain(ctx context.Context) int {
+	l.mu.Lock()
+	pending, idle, cut := l.pending, l.idle, l.cut
+	l.mu.Unlock()
+	if pending == 0 {
+		return 0
+	}
+	floor := time.NewTimer(detachedTimeout)
+	defer floor.Stop()
+	select {
+	case <-idle:
+	case <-ctx.Done():
+		select {
+		case <-idle:
+		case <-floor.C:
+			cut()
+			<-idle
+		}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	lost := l.lost
+	l.lost = 0
+	return lost
 }

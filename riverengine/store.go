@@ -41,6 +41,8 @@ type Store struct {
 	b storeBackend
 	// records groups the writes of Record (see recordGroup).
 	records recordGroup
+	// deadLetters writes those a run left behind on SQLite.
+	deadLetters leftDeadLetters
 }
 
 var _ webhook.TxStore = (*Store)(nil)
@@ -222,11 +224,22 @@ func (s *Store) QueryInvocations(ctx context.Context, tenant string, q webhook.I
 // AddDeadLetter keeps dl. A dead letter of the same delivery replaces the
 // one kept before: a delivery has at most one. One kept for another
 // tenant is left alone, and the error wraps webhook.ErrTenantMismatch.
+// On SQLite one that another connection's write lock keeps out past its
+// delivery run's bound returns nil and is written after the run, within
+// the engine's Close at the latest (see Engine.Close).
 func (s *Store) AddDeadLetter(ctx context.Context, dl webhook.DeadLetter) error {
 	if dl.Event == nil {
 		return &StoreError{Op: "AddDeadLetter", Err: errors.New("dead letter has no event")}
 	}
-	if err := s.b.addDeadLetter(ctx, &dl); err != nil {
+	err := s.b.addDeadLetter(ctx, &dl)
+	if errors.Is(err, errPastRun) {
+		// SQLite's write lock outlasted the run's bound: written after
+		// the run, as its records are, the run told so (see recordBy).
+		ctx.Value(recordByKey{}).(*recordBy).left.Store(true)
+		s.deadLetters.leave(s.b, dl)
+		return nil
+	}
+	if err != nil {
 		return &StoreError{Op: "AddDeadLetter", Err: err}
 	}
 	return nil
@@ -666,26 +679,33 @@ func (s *sqliteStore) invocations(ctx context.Context, tenant string, f filter, 
 }
 
 // addDeadLetter replaces as pgStore's does, and waits for another
-// connection's write lock, up to lockWait, as a record does (see writeGroup): a dead letter is the last
-// copy of a delivery whose job is gone once its run ends. Written during
-// a job's run, it waits no longer than the run's records may (see
-// recordBy), so that the run ends before River's rescuer would take the
-// job for lost and send its delivery again.
+// connection's write lock, up to lockWait, as a record does (see
+// writeGroup): a dead letter is the last copy of a delivery whose job is
+// gone once its run ends. Written during a job's run, it waits no longer
+// than the run's records may (see recordBy), so that the run ends before
+// River's rescuer would take the job for lost and send its delivery
+// again; kept out until then, it fails wrapping errPastRun, and
+// Store.AddDeadLetter leaves it to be written after the run.
 func (s *sqliteStore) addDeadLetter(ctx context.Context, dl *webhook.DeadLetter) error {
 	err := s.addDeadLetterOnce(ctx, dl)
 	if !lockHeld(err) {
 		return err
 	}
-	by := time.Now().Add(lockWait)
+	by, pastRun := time.Now().Add(lockWait), error(nil)
 	if run, ok := ctx.Value(recordByKey{}).(*recordBy); ok && run.at.Before(by) {
-		by = run.at
+		by, pastRun = run.at, errPastRun
 	}
 	wctx, cancel := context.WithDeadline(ctx, by)
 	defer cancel()
-	if wctx.Err() != nil {
-		return fmt.Errorf("%w: %w", ErrDatabaseLocked, err)
+	if wctx.Err() == nil {
+		err = whileLocked(wctx, func() error { return s.addDeadLetterOnce(wctx, dl) })
+	} else {
+		err = fmt.Errorf("%w: %w", ErrDatabaseLocked, err)
 	}
-	return whileLocked(wctx, func() error { return s.addDeadLetterOnce(wctx, dl) })
+	if pastRun != nil && errors.Is(err, ErrDatabaseLocked) && ctx.Err() == nil {
+		return fmt.Errorf("%w: %w", pastRun, err)
+	}
+	return err
 }
 
 func (s *sqliteStore) addDeadLetterOnce(ctx context.Context, dl *webhook.DeadLetter) error {

@@ -2,7 +2,6 @@ package riverengine
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -217,13 +216,14 @@ func (s *pgStore) pruneSlots(ctx context.Context, before time.Time) (int64, erro
 	return n, err
 }
 
+// summaryCounts passes the ids as sqliteLatest does, in hex: SQLite's
+// text holds any bytes, and a JSON list of the ids themselves would write
+// a byte that is not UTF-8 as U+FFFD, asking for another webhook's
+// counters.
 func (s *sqliteStore) summaryCounts(ctx context.Context, tenant string, ids []string, since time.Time, at map[string]*webhook.SummaryCounts) error {
-	list, err := json.Marshal(ids)
-	if err != nil {
-		return err
-	}
+	list := sqliteHexList(ids)
 	rows, err := s.db.QueryContext(ctx, `SELECT webhook_id, last_outcome, last_at, last_reason, dead_letters FROM outhook_summary
-		WHERE tenant = ?1 AND webhook_id IN (SELECT value FROM json_each(?2))`, tenant, string(list))
+		WHERE tenant = ?1 AND webhook_id IN (SELECT CAST(unhex(value) AS TEXT) FROM json_each(?2))`, tenant, list)
 	if err != nil {
 		return err
 	}
@@ -245,8 +245,8 @@ func (s *sqliteStore) summaryCounts(ctx context.Context, tenant string, ids []st
 		return err
 	}
 	slots, err := s.db.QueryContext(ctx, `SELECT webhook_id, slot, `+slotColumns+` FROM outhook_summary_slot
-		WHERE tenant = ?1 AND webhook_id IN (SELECT value FROM json_each(?2)) AND slot >= ?3 ORDER BY webhook_id, slot`,
-		tenant, string(list), unixNano(since))
+		WHERE tenant = ?1 AND webhook_id IN (SELECT CAST(unhex(value) AS TEXT) FROM json_each(?2)) AND slot >= ?3 ORDER BY webhook_id, slot`,
+		tenant, list, unixNano(since))
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package webhook_test
 import (
 	"context"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -65,6 +66,8 @@ func TestCloseDoesNotWaitForARunDueAfterItsDeadline(t *testing.T) {
 	require.Less(t, time.Since(start), 30*time.Second, "Close waited for runs due an hour later")
 	require.ErrorIs(t, err, context.DeadlineExceeded, "the drain was cut short")
 	require.NoError(t, ctx.Err())
+	require.NotContains(t, err.Error(), "memengine", "an internal package is no name users know")
+	require.True(t, strings.HasPrefix(err.Error(), "webhook: "), "%q names the package users call", err)
 
 	dead, err := store.DeadLetters(context.Background(), w.ID, 0)
 	require.NoError(t, err)

@@ -1301,7 +1301,8 @@ func (d *Dispatcher) putBack(ctx context.Context, dl DeadLetter, err error) erro
 // record the reset: this instance's breaker is closed all the same. The
 // breaker is closed even when it returns the engine's error about waking
 // the held deliveries (it waits at most 5 s for the store and the engine
-// together), which then go when their wait is up.
+// together), which then go when their wait is up. After Close it returns
+// ErrClosed, as a call that Close's end cut short does.
 func (d *Dispatcher) ResetBreaker(id string) error {
 	return d.resetBreaker(context.Background(), "", id, "")
 }
@@ -1314,6 +1315,15 @@ const wakeTimeout = 5 * time.Second
 // records actor as the reset's author. ctx, bounded by wakeTimeout and the
 // Dispatcher's life, bounds the store and the engine.
 func (d *Dispatcher) resetBreaker(ctx context.Context, tenant, id, actor string) error {
+	// Counted in as a Publish is, so that Close waits for the store's
+	// write rather than return before it lands.
+	if !d.enter() {
+		return ErrClosed
+	}
+	defer d.leave()
+	ctx, cancel := context.WithTimeout(ctx, wakeTimeout)
+	defer cancel()
+	defer context.AfterFunc(d.life, cancel)()
 	d.catchUp(ctx, tenant, id)
 	h := d.hookOf(tenant, id)
 	if h == nil {
@@ -1322,9 +1332,6 @@ func (d *Dispatcher) resetBreaker(ctx context.Context, tenant, id, actor string)
 	if h.breaker == nil {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, wakeTimeout)
-	defer cancel()
-	defer context.AfterFunc(d.life, cancel)()
 	var serr error
 	recorded := false
 	if rs, ok := d.defs.(defstore.Resetter); ok {
@@ -1340,6 +1347,8 @@ func (d *Dispatcher) resetBreaker(ctx context.Context, tenant, id, actor string)
 		switch {
 		case errors.Is(err, defstore.ErrNotFound):
 			return fmt.Errorf("webhook %q: %w", id, ErrNotFound)
+		case errors.Is(err, context.Canceled) && d.life.Err() != nil:
+			return ErrClosed // Close's time for the store ran out during the write
 		case err != nil:
 			serr = fmt.Errorf("webhook %q: breaker closed on this instance only, the store failed: %w", id, err)
 		default:
@@ -1384,8 +1393,10 @@ func (d *Dispatcher) resetBreaker(ctx context.Context, tenant, id, actor string)
 // *DeadLetterError for each dead letter the store failed to keep while
 // Close ran, holding it.
 //
-// Publish and Redeliver calls in progress finish before Close returns, or
-// until the store's time is up: a Publish waiting for room under
+// Publish, Redeliver, Gate, Tenant.Erase and ResetBreaker calls in
+// progress finish before Close returns (or fail with an error wrapping
+// ErrClosed), until the store's time is up, and those made after it
+// return ErrClosed: a Publish waiting for room under
 // QueueBlock is woken, and the copies it could not queue are dead letters
 // by then (it returns a *QueueFullError wrapping ErrClosed).
 //

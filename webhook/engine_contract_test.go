@@ -204,6 +204,7 @@ func TestPublishTxPassesTheTransaction(t *testing.T) {
 	addHooks(t, mem, 1)
 	pub, err = mem.PublishTx(context.Background(), tx, mock(t, accessrequest.Created))
 	require.ErrorIs(t, err, engine.ErrTxUnsupported)
+	require.NotContains(t, err.Error(), "memengine", "an internal package is no name users know")
 	require.Empty(t, pub.Deliveries)
 	dls, err := mem.DeadLetters(context.Background(), "", 0)
 	require.NoError(t, err)

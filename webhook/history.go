@@ -158,6 +158,9 @@ var ErrEraseUnsupported = errors.New("webhook: the store or engine cannot erase 
 // meanwhile; what that pass erases is kept as an erasure of its own. The
 // returned Erasure counts everything erased. Should the store fail once the queue is erased, the error
 // says how many deliveries went, and no erasure is recorded: call again.
+// After Close it returns ErrClosed; Close waits for one in progress until
+// the store's time is up, and one cut short then returns an error
+// wrapping ErrClosed.
 func (t *Tenant) Erase(ctx context.Context, sel EraseSelector, actor string) (Erasure, error) {
 	if err := checkTenant(t.id); err != nil {
 		return Erasure{}, err
@@ -178,6 +181,20 @@ func (t *Tenant) Erase(ctx context.Context, sel EraseSelector, actor string) (Er
 		return Erasure{}, ErrClosed
 	}
 	defer t.d.leave()
+	// Close waits for the erasure until the store's time is up, then
+	// cuts it short: no step starts after Close returned.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(t.d.life, cancel)()
+	out, err := t.erase(ctx, sel, actor, er, es)
+	if err != nil && t.d.life.Err() != nil && errors.Is(err, context.Canceled) {
+		err = errors.Join(err, ErrClosed)
+	}
+	return out, err
+}
+
+// erase is Erase's two passes over the queue and the store.
+func (t *Tenant) erase(ctx context.Context, sel EraseSelector, actor string, er engine.Eraser, es EraseStore) (Erasure, error) {
 	tenant, hookID := t.id, sel.WebhookID
 	filter := engine.EraseFilter{
 		Webhook: func(key string) bool {
@@ -257,6 +274,8 @@ func (t *Tenant) RedeliverDeadLetters(ctx context.Context, webhookID string, sin
 // that failed within [since, until) (a zero bound is none), a batch at a
 // time, and reports how many this call deleted; several instances may
 // discard at once, each dead letter counted by the one that deleted it.
+// After Close it returns ErrClosed; Close waits for one in progress, as
+// for Erase.
 func (t *Tenant) DiscardDeadLetters(ctx context.Context, webhookID string, since, until time.Time) (int, error) {
 	if err := checkTenant(t.id); err != nil {
 		return 0, err
@@ -268,10 +287,20 @@ func (t *Tenant) DiscardDeadLetters(ctx context.Context, webhookID string, since
 	if webhookID != "" && !validID(webhookID) {
 		return 0, nil // no webhook has it, nor a dead letter; a database may refuse it as text
 	}
+	if !t.d.enter() {
+		return 0, ErrClosed
+	}
+	defer t.d.leave()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(t.d.life, cancel)()
 	total := 0
 	for {
 		n, err := es.DiscardDeadLetters(ctx, t.id, webhookID, since, until, bulkBatch)
 		total += n
+		if err != nil && t.d.life.Err() != nil && errors.Is(err, context.Canceled) {
+			err = errors.Join(err, ErrClosed)
+		}
 		if err != nil || n == 0 {
 			return total, err
 		}

@@ -1,6 +1,7 @@
 // Package memengine is the default delivery engine: everything in this
 // process, nothing to operate. It implements the public engine contract
-// and uses nothing else of the Dispatcher's.
+// and uses nothing else of the Dispatcher's. Its errors say "webhook:", the
+// package its users call, never this one's name.
 //
 // Each webhook has its own bounded queue and concurrency limit, and a
 // fixed pool of workers serves the webhooks that have work in turn, so a
@@ -196,7 +197,7 @@ func (e *Engine) queueFor(d *engine.Delivery) *webhookQueue {
 // or the engine closes; the rest are then refused with that reason.
 func (e *Engine) Enqueue(ctx context.Context, tx engine.Tx, batch []*engine.Delivery) error {
 	if tx != nil {
-		return fmt.Errorf("memengine: %w: it keeps deliveries in memory", engine.ErrTxUnsupported)
+		return fmt.Errorf("webhook: %w: the in-memory engine keeps deliveries in memory", engine.ErrTxUnsupported)
 	}
 	var errs []error
 	fail := func(i int, err error) {
@@ -929,7 +930,7 @@ func (e *Engine) Close(ctx context.Context) error {
 	}
 	e.mu.Lock()
 	if err == nil && e.cut > 0 {
-		err = fmt.Errorf("memengine: abandoned %d deliveries that could not run before Close's deadline: %w", e.cut, context.DeadlineExceeded)
+		err = fmt.Errorf("webhook: the in-memory engine abandoned %d deliveries that could not run before Close's deadline: %w", e.cut, context.DeadlineExceeded)
 	}
 	e.mu.Unlock()
 
