@@ -151,7 +151,8 @@
 //   - true, false, null, undefined, string literals and numbers
 //     (-?[0-9]+(.[0-9]+)?, so 1e3 is a name) are literals as parameters,
 //     while a tag made of a single literal is the name it spells: {{"a b"}}
-//     is the field "a b", {{1.50}} the field "1.5"; in a string literal
+//     is the field "a b", {{1.50}} the field "1.5" (and, with hash
+//     arguments, {{"a b" k=v}} is {{x k=v}} for that name, below); in a string literal
 //     of the HTML and Text modes only a backslash before its own quote
 //     escapes ('it\'s'; 'a\\b' is a, two backslashes and b), and it may
 //     hold }} ({{default x "}}"}}; in JSON mode, a single-quoted one);
@@ -246,11 +247,15 @@
 //   - a path may begin with any run of .., . and this (this/../x is
 //     ../x), which after a name, as in a.this or a/../b, is a Parse error;
 //   - {{#each xs as |x i|}} and {{#with x as |y|}} name the item and its
-//     index or key (the value, for with) in the whole block, nested blocks
+//     index or key (the value, for with), and so does a section over a
+//     list, {{#xs as |x i|}}, as each, in the whole block, nested blocks
 //     included (and the content of a partial block there, but not an
 //     inline partial, where a use of one is a Parse error, as
 //     handlebars.js fails there), before any field of the data; more
-//     names than these are missing there;
+//     names than these are missing there; a tag {{x k=v}} or {{"x"}}
+//     that names a parameter x gives its value; a name with a word that
+//     ends in this, as |this|, |athis| or |a-this|, is never found, as
+//     handlebars.js reads any such path as one that begins with this;
 //   - {{> p x k=v}} renders p with x as its context (the current one when
 //     omitted) and the hash arguments as extra members (a hash argument
 //     whose value is undefined is left out; over an array or a string,
@@ -280,10 +285,13 @@
 //     inline partials name sees too); when there is no partial name, the
 //     content is rendered in its place.
 //
-// Block parameters on blocks other than {{#each}} and {{#with}} name no
-// value, and a use of one in the block's first part is a Parse error, as
-// handlebars.js fails there (it gives them in a section over a list, which
-// Outhook does not). Hash arguments (k=v) other than those above, of
+// Block parameters on blocks other than {{#each}}, {{#with}} and sections
+// name no value, and a use of one in the block's first part is a Parse
+// error, as handlebars.js fails there. A section over a value that is not
+// a list gives its block parameters no value: outside every block they are
+// missing, as in handlebars.js; over true, and inside another block (where
+// handlebars.js gives the parameters of the blocks around as lists), a use
+// of one fails Execute with its position. Hash arguments (k=v) other than those above, of
 // partials and the named optional arguments of the built-in helpers
 // (WithDialect(Mustache) takes none), block helpers other than the
 // built-in ones, decorators other than inline, {{else}} in a partial block and

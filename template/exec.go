@@ -33,6 +33,9 @@ type ctxFrame struct {
 	// in place of undefined is a level for ../ (level).
 	undef, level bool
 	param        int32 // the block whose parameters this frame holds, or 0
+	// unlisted, for a section with block parameters over a value that is
+	// not a list, says what they are there (see sectionParams).
+	unlisted paramsUnlisted
 	// below is, when not 0, 1 + the frame ../ goes to from this one
 	// (see defMark); otherwise it is the frame before.
 	below int32
@@ -838,11 +841,53 @@ func (s *state) appendCount(dst []byte, n *node, c int) ([]byte, error) {
 	return dst, nil
 }
 
+// paramsUnlisted is what handlebars.js gives as the block parameters of a
+// section over a value that is not a list: its blockHelperMissing calls the
+// block without them.
+type paramsUnlisted uint8
+
+const (
+	paramsListed paramsUnlisted = iota
+	// paramsMissing: outside every block of its text, over a value other
+	// than true, they index an empty list and are missing.
+	paramsMissing
+	// paramsTrue: over true, the block gets no list to index and
+	// handlebars.js fails where one is used.
+	paramsTrue
+	// paramsNested: inside another block, handlebars.js gives the block
+	// parameters of the blocks around, as lists, which Outhook does not.
+	paramsNested
+)
+
+// sectionParams says what the block parameters of section n are over v, a
+// value that is not a list.
+func sectionParams(n *node, v any) paramsUnlisted {
+	switch {
+	case n.params == 0:
+		return paramsListed
+	case jsondoc.KindOf(v) == jsondoc.Bool:
+		return paramsTrue
+	case n.outside:
+		return paramsMissing
+	}
+	return paramsNested
+}
+
 // param resolves a block parameter, and the path after it.
-func (s *state) param(e *expr) (any, bool) {
+func (s *state) param(n *node, e *expr) (any, bool, error) {
 	f := s.paramFrame(e.param)
+	if f != nil {
+		switch f.unlisted {
+		case paramsTrue:
+			return nil, false, s.errorf(n, e.pos, "block parameter "+e.text+" has no value where its section's value is true: handlebars.js fails here", nil)
+		case paramsNested:
+			return nil, false, s.errorf(n, e.pos, "block parameter "+e.text+" has no value where its section's value is not a list: write {{#each}} or {{#with}} for it", nil)
+		case paramsMissing:
+			return nil, false, nil
+		}
+	}
 	if f == nil || e.paramNone {
-		return nil, false
+		return nil, false, nil
 	}
 	v := f.v
 	if e.paramIndex {
@@ -855,11 +900,16 @@ func (s *state) param(e *expr) (any, bool) {
 	for _, sg := range e.segs {
 		c, ok := member(v, sg)
 		if !ok {
-			return nil, false
+			return nil, false, nil
 		}
 		v = c
 	}
-	return v, true
+	return v, true, nil
+}
+
+// listed reports whether f holds block parameters with their values.
+func (f *ctxFrame) listed() bool {
+	return f != nil && f.unlisted == paramsListed
 }
 
 // utf16At is s[i] in JavaScript: the UTF-16 unit at i as a string, U+FFFD
@@ -956,7 +1006,10 @@ func (s *state) eval(n *node, e *expr, lenient bool) (v any, found bool, err err
 	case eLit:
 		return e.lit, true, nil
 	case eParam:
-		v, found = s.param(e)
+		v, found, err = s.param(n, e)
+		if err != nil {
+			return nil, false, err
+		}
 		if !found && s.t.strict && !lenient {
 			err := s.errorf(n, e.pos, "missing field "+e.text, ErrMissingField)
 			err.Path = e.text
@@ -1157,11 +1210,12 @@ func (s *state) blockParts(dst []byte, n *node) ([]byte, error) {
 			// In the mustache dialect, the only item of a list: @first and
 			// @last hold. In Handlebars, and for a section over @first and
 			// the like, the loop around stays current.
+			unlisted := sectionParams(n, v)
 			if n.trueKeeps && jsondoc.KindOf(v) == jsondoc.Bool {
 				// Handlebars renders {{#flag}} in the context around it.
 				v = s.frame(s.n - 1).v
 			}
-			s.push(ctxFrame{v: v, loop: n.expr.kind != eData && !n.keepsLoop, count: 1})
+			s.push(ctxFrame{v: v, loop: n.expr.kind != eData && !n.keepsLoop, count: 1, param: n.params, unlisted: unlisted})
 			dst, err = s.run(dst, n.body)
 			s.pop()
 			return dst, err
@@ -1536,7 +1590,7 @@ func (s *state) value(dst []byte, n *node) ([]byte, error) {
 	switch {
 	case e.kind == eData:
 		return s.data(dst, n, s.outerLoop(e.up), e.data)
-	case e.kind == eParam && e.paramIndex && !e.paramNone && len(e.segs) == 0:
+	case e.kind == eParam && e.paramIndex && !e.paramNone && len(e.segs) == 0 && s.paramFrame(e.param).listed():
 		// The index or key of a block parameter, without boxing.
 		return s.data(dst, n, s.paramFrame(e.param), dKey)
 	case e.lenOf != nil:

@@ -753,3 +753,30 @@ func TestUnknownDataVariable(t *testing.T) {
 	require.Equal(t, 22, e.Column) // the @
 	require.ErrorContains(t, err, `unknown data variable "@indx"`)
 }
+
+// A section gives block parameters as each does over a list. Over another
+// value handlebars.js calls the block without them: outside every block
+// they are missing, over true it fails where one is used, and inside
+// another block it gives that block's parameters, which Outhook refuses at
+// Execute, with the position, rather than write something else.
+func TestSectionBlockParameters(t *testing.T) {
+	data := map[string]any{"xs": []any{"a", "b"}, "o": map[string]any{"k": 1}, "t": true, "ys": []any{map[string]any{"k": 2}}}
+	for _, tc := range []struct{ src, want, err string }{
+		{`{{#xs as |v i|}}{{i}}={{v}};{{/xs}}`, "0=a;1=b;", ""},
+		{`{{#o as |v i|}}[{{v}}{{i}}{{k}}]{{/o}}`, "[1]", ""},
+		{`{{#t as |v|}}[{{v}}]{{/t}}`, "", "1:17: block parameter v has no value where its section's value is true"},
+		{`{{#t as |v i|}}[{{i}}]{{/t}}`, "", "1:19: block parameter i has no value where its section's value is true"},
+		{`{{#ys as |y|}}{{#y as |z|}}{{z}}{{/y}}{{/ys}}`, "", "1:30: block parameter z has no value where its section's value is not a list"},
+		{`{{#t as |v|}}[{{k}}]{{/t}}`, "[]", ""},
+	} {
+		tm, err := template.Parse(tc.src, template.WithMode(template.Text))
+		require.NoError(t, err, tc.src)
+		out, err := tm.Append(nil, data)
+		if tc.err != "" {
+			require.ErrorContains(t, err, tc.err, tc.src)
+			continue
+		}
+		require.NoError(t, err, tc.src)
+		require.Equal(t, tc.want, string(out), tc.src)
+	}
+}

@@ -53,7 +53,7 @@ type node struct {
 	close   int                 // nBlock: offset of the closing tag
 	pass    int32               // the analysis pass that set esc
 	id      int32               // nText: identifies the text for the JSON analysis
-	params  int32               // nBlock of each or with with block parameters: their id
+	params  int32               // nBlock of each, with or a section with block parameters: their id
 	kind    nodeKind
 	block   blockKind
 	esc     esc  // how a value is escaped in JSON mode, set by the JSON analysis
@@ -68,6 +68,10 @@ type node struct {
 	// before an inlined one): as in handlebars.js, ../ inside it does not
 	// reach the contexts around the tag.
 	isolate bool
+	// outside marks a section written outside every block of a template's
+	// or partial's text, where handlebars.js gives its block parameters
+	// no value over a value that is not a list (see sectionFrame).
+	outside bool
 	// blockCall marks a partial called as a block ({{#> p}}…{{/p}}): the
 	// floor of ../ around it is kept for its content, and unfloor marks
 	// the inclusion of that content
@@ -416,6 +420,7 @@ func (p *parser) parseTokens(src *source, toks []token) ([]node, error) {
 			if err != nil {
 				return nil, err
 			}
+			n.outside = root && len(stack) == 0
 			if err := push(&openFrame{n: n, inverse: t.kind == tokInverted && n.block != bInverted, params: n.params != 0, env: p.env}, t.pos); err != nil {
 				return nil, err
 			}
@@ -555,7 +560,7 @@ func (p *parser) openBlock(src *source, t token) (*node, error) {
 	}
 	if names, before, ok := cutBlockParams(rest); ok {
 		valueless := ""
-		if n.block != bEach && n.block != bWith || t.kind == tokInverted {
+		if n.block != bEach && n.block != bWith && n.block != bSection || t.kind == tokInverted {
 			// handlebars.js reads them, and fails where one is used.
 			valueless = "{{#" + name + "}}"
 			if t.kind == tokInverted {
@@ -563,7 +568,7 @@ func (p *parser) openBlock(src *source, t token) (*node, error) {
 			}
 		}
 		for _, name := range names {
-			if name == "" || strings.ContainsAny(name, notInName+"./[]") || name == "this" {
+			if name == "" || strings.ContainsAny(name, notInName+"./[]") {
 				return nil, src.errorf(t.pos, "bad block parameter name "+strconv.Quote(name))
 			}
 		}
@@ -1167,18 +1172,30 @@ func (ep *exprParser) call(pos int, param, top bool) (*expr, error) {
 		return nil, ep.src.errorf(pos, "empty tag")
 	}
 	first := items[0]
+	// A tag made of a literal names what the literal spells, a helper too
+	// in the Handlebars dialect, as handlebars.js turns it into a path.
+	named := false
 	if first.kind == eLit && len(items) == 1 && !param && !strings.HasPrefix(first.text, "@") {
-		if !top {
-			return valueCall(ep.litName(first)), nil
+		name, err := ep.litName(first)
+		switch {
+		case err != nil:
+			return nil, err
+		case name.kind == eParam:
+			first = name
+		case !top:
+			return valueCall(name), nil
+		case ep.p.cfg.dialect != Handlebars:
+			return name, nil
+		default:
+			first, named = name, true
 		}
-		return ep.litName(first), nil
 	}
 	if len(items) == 1 && !param && ep.p.cfg.dialect == Handlebars && first.kind == ePath && !first.root && first.up == 0 && len(first.segs) == 1 {
 		// handlebars.js calls its own helpers by name even without
 		// arguments, before any field: log writes nothing, and the others
 		// fail.
 		switch name := first.segs[0].key; {
-		case first.text != name && first.text != "["+name+"]":
+		case first.text != name && first.text != "["+name+"]" && !named:
 		case name == "log":
 			return &expr{kind: eCall, pos: first.pos, text: first.text, fn: logHelper}, nil
 		case name == "if" || name == "unless" || name == "each" || name == "with" || name == "lookup" ||
@@ -1187,8 +1204,8 @@ func (ep *exprParser) call(pos int, param, top bool) (*expr, error) {
 		}
 	}
 	var h *helper
-	if first.kind == ePath && !first.root && len(first.segs) == 1 && first.text == first.segs[0].key {
-		h = ep.p.helpers[first.text]
+	if first.kind == ePath && !first.root && len(first.segs) == 1 && (first.text == first.segs[0].key || named) {
+		h = ep.p.helpers[first.segs[0].key]
 	}
 	if h != nil && (len(items) > 1 || h.custom) {
 		args := items[1:]
@@ -1218,8 +1235,14 @@ func (ep *exprParser) call(pos int, param, top bool) (*expr, error) {
 		text := strings.TrimSpace(ep.s[start:ep.i])
 		return &expr{kind: eCall, pos: first.pos, text: text, fn: h, args: args}, nil
 	}
+	if len(items) == 1 && !param && len(ep.hash) > nHash && first.kind == eParam && len(first.segs) == 0 {
+		// A lone block parameter is no helper: handlebars.js gives its
+		// value and leaves the hash unread.
+		ep.hash = ep.hash[:nHash]
+		return first, nil
+	}
 	if len(items) == 1 && !param && len(ep.hash) > nHash && ep.p.cfg.dialect == Handlebars &&
-		(first.kind == ePath || first.kind == eData || first.kind == eLit && strings.HasPrefix(first.text, "@")) {
+		(first.kind == ePath || first.kind == eParam || first.kind == eData || first.kind == eLit && strings.HasPrefix(first.text, "@")) {
 		// With hash arguments, x is a helper call in handlebars.js, which
 		// calls the value of x as it does for (x): the hash is ignored.
 		ep.hash = ep.hash[:nHash]
@@ -1401,6 +1424,15 @@ func (ep *exprParser) item(arg bool) (*expr, error) {
 // blockParam makes e a reference to a block parameter when its first name
 // is one in scope; those come before the data's fields, as in Handlebars.
 func (ep *exprParser) blockParam(e *expr, pos int) (bool, error) {
+	for _, sg := range e.segs {
+		if endsThisWord(sg.key) {
+			// handlebars.js takes a path whose text has a word ending in
+			// this, as a|this| or athis, for one that begins with this,
+			// and looks it up in the context only: such a parameter, as
+			// |this|, is never found.
+			return false, nil
+		}
+	}
 	for i := len(ep.p.params) - 1; i >= 0; i-- {
 		bp := ep.p.params[i]
 		for j, name := range bp.names {
@@ -1418,6 +1450,28 @@ func (ep *exprParser) blockParam(e *expr, pos int) (bool, error) {
 		}
 	}
 	return false, nil
+}
+
+// endsThisWord reports whether s holds "this" at the end of a word, as
+// the regular expression /this\b/ of handlebars.js finds.
+func endsThisWord(s string) bool {
+	for i := strings.Index(s, "this"); i >= 0; {
+		end := i + len("this")
+		if end == len(s) || !isWordByte(s[end]) {
+			return true
+		}
+		j := strings.Index(s[end:], "this")
+		if j < 0 {
+			return false
+		}
+		i = end + j
+	}
+	return false
+}
+
+// isWordByte reports whether c is a character of \w.
+func isWordByte(c byte) bool {
+	return c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 }
 
 // hbNumber reports whether text is a number literal for the Handlebars
@@ -1445,7 +1499,7 @@ func hbNumber(text string) (string, bool) {
 
 // litName turns a tag made of a single literal into the name its text
 // spells, which is how Handlebars reads {{"a b"}}, {{10}} or {{true}}.
-func (ep *exprParser) litName(l *expr) *expr {
+func (ep *exprParser) litName(l *expr) (*expr, error) {
 	var key string
 	switch v := l.lit.(type) {
 	case string:
@@ -1464,7 +1518,7 @@ func (ep *exprParser) litName(l *expr) *expr {
 		e, _ := parsePath(".")
 		e.pos, e.text, e.escaped, e.lit = l.pos, l.text, l.escaped, l.lit
 		ep.p.currentOnly(e)
-		return e
+		return e, nil
 	}
 	idx := arrayIndex(key)
 	// An escaped literal keeps its mark, and its text for messages: the
@@ -1472,10 +1526,14 @@ func (ep *exprParser) litName(l *expr) *expr {
 	e := &expr{kind: ePath, pos: l.pos, text: l.text, segs: []seg{{key: key, idx: idx, length: key == "length"}}, byName: idx < 0,
 		length: key == "length", escaped: l.escaped, lit: l.lit}
 	if e.byName {
+		// It may name a block parameter, as a path does.
+		if ok, err := ep.blockParam(e, l.pos); ok || err != nil {
+			return e, err
+		}
 		e.rootSlot = ep.p.rootSlot(key)
 	}
 	ep.p.currentOnly(e)
-	return e
+	return e, nil
 }
 
 // currentOnly makes path e look its first name up in the current context

@@ -157,6 +157,8 @@ func (c *checker) nodes(nodes []node, scopes []scope) {
 			inner := scopes
 			switch {
 			case n.block == bWith || n.block == bSection || n.block == bEach || n.block == bPartial:
+				// A section gives its block parameters over a list only.
+				listed := n.block != bSection || ok && sc.typ == "array"
 				if !ok {
 					sc = scope{path: sc.path, typ: "any"}
 				} else if n.trueKeeps && n.block == bSection && sc.typ == "boolean" {
@@ -173,7 +175,7 @@ func (c *checker) nodes(nodes []node, scopes []scope) {
 					sc = scope{path: sc.path, typ: "any"}
 				}
 				inner = append(scopes[:len(scopes):len(scopes)], sc)
-				if n.params != 0 {
+				if n.params != 0 && listed {
 					if c.params == nil {
 						c.params = make(map[int32]scope)
 					}
