@@ -2,6 +2,7 @@ package template
 
 import (
 	"encoding/json"
+	"errors"
 	"maps"
 	"slices"
 	"strconv"
@@ -216,6 +217,9 @@ type parser struct {
 	defs     []*tokDef // the partials written in the template, in order
 	checking bool      // checkUnused: partial tags are skipped
 	rootPart bool      // parseTokens reads the text of a template or partial, not a block's
+	// truncated is set while parseTokens reads the tokens before a lexer
+	// error: a block left open there is errTruncated.
+	truncated bool
 }
 
 // partialEnv is a scope of partials written in the template: the inline
@@ -308,11 +312,23 @@ func (p *parser) parseSource(src *source, left, right string) ([]node, error) {
 	}
 	toks, err := lex(src, left, right, p.cfg.mode != JSON && p.cfg.dialect == Handlebars, lits)
 	if err != nil {
+		// An error in the tags before the one the lexer fails on comes
+		// first in the text, and a reader going down it expects that one.
+		p.truncated, p.rootPart = true, true
+		_, first := p.parseTokens(src, toks)
+		p.truncated = false
+		if first != nil && !errors.Is(first, errTruncated) {
+			return nil, first
+		}
 		return nil, err
 	}
 	p.rootPart = true
 	return p.parseTokens(src, toks)
 }
+
+// errTruncated is what parsing the tokens before a lexer error gives for a
+// block those tokens leave open, which is no error of the template.
+var errTruncated = errors.New("template: tokens end before the block does")
 
 // parseTokens parses the tokens of src into nodes.
 func (p *parser) parseTokens(src *source, toks []token) ([]node, error) {
@@ -510,6 +526,9 @@ func (p *parser) parseTokens(src *source, toks []token) ([]node, error) {
 				return nil, err
 			}
 		}
+	}
+	if len(stack) > 0 && p.truncated {
+		return nil, errTruncated
 	}
 	if len(stack) > 0 {
 		f := stack[len(stack)-1]
@@ -1780,6 +1799,9 @@ func (p *parser) scope(parent *partialEnv, src *source, toks []token, start int)
 			}
 			j, elseAt := matchClose(toks, k)
 			if j < 0 {
+				if p.truncated {
+					return nil, errTruncated
+				}
 				return nil, src.errorf(t.pos, "unclosed inline partial: missing {{/inline}}")
 			}
 			if toks[j].text != "inline" {
@@ -1845,6 +1867,9 @@ func (p *parser) addPartialBlock(src *source, toks []token, i int, add func(node
 		return 0, src.errorf(t.pos, "a partial block needs the partial's name")
 	}
 	if j < 0 {
+		if p.truncated {
+			return 0, errTruncated
+		}
 		return 0, src.errorf(t.pos, "unclosed partial block {{#>"+name+"}}: missing {{/"+name+"}}")
 	}
 	if toks[j].text != name {

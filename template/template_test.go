@@ -108,6 +108,12 @@ func TestParseErrors(t *testing.T) {
 		{"number ending a path", `{{list.1}}`, 1, 8, "write list.[1]"},
 		{"number ending a parent path", `{{../0}}`, 1, 6, "write ../[0]"},
 		{"recursive partial", `[{{>p}}]`, 1, 1, "includes itself"},
+		// The first error in the text, though the lexer fails on a later tag.
+		{"mismatched close before an unclosed tag", "[{{#if a}}{{/each}}\n{{x]", 1, 11, "does not match {{#if}}"},
+		{"number ending a path before an unclosed tag", `{"a": "{{a.1}} {{x"}`, 1, 12, "write a.[1]"},
+		{"bad name before an unclosed comment", "[{{a!b}}, {{!-- x]", 1, 4, "a!b"},
+		{"unclosed section before an unclosed tag", "[{{#each x}}\n{{x]", 2, 1, "unclosed tag"},
+		{"unclosed partial block before an unclosed tag", "[{{#> p}}\n{{x]", 2, 1, "unclosed tag"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
