@@ -219,8 +219,11 @@
 //     arguments make x a helper call), the block's parts aside; a tag
 //     cannot begin with a subexpression, so {{(x)}} is a Parse error;
 //   - if, unless, each, with and lookup ignore hash arguments they do not
-//     read (all but includeZero of if and unless), as handlebars.js does;
-//     their values are not computed;
+//     read (all but includeZero of if and unless), as handlebars.js does,
+//     and so do {{x k=v}} and (x k=v) above; a subexpression among them
+//     is computed all the same, as there, and fails Execute where it
+//     fails ({{#if a k=(b)}} where b is "s"); a lone block parameter
+//     with hash arguments computes none;
 //   - a built-in helper in an else chain, {{else lookup x k}}, writes its
 //     value as it does as a block;
 //   - a helper's optional arguments may be given as hash arguments:

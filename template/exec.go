@@ -379,6 +379,13 @@ func (s *state) run(dst []byte, nodes []node) ([]byte, error) {
 		if n.lead != "" {
 			dst = append(dst, n.lead...)
 		}
+		if n.expr != nil && n.expr.pre != nil {
+			for _, e := range n.expr.pre {
+				if _, _, err := s.eval(n, e, true); err != nil {
+					return dst, err
+				}
+			}
+		}
 		switch n.kind {
 		case nText:
 			dst = append(dst, n.text...)

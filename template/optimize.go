@@ -24,7 +24,7 @@ func optimize(nodes []node, cfg *config, seen map[*partial]bool) []node {
 		case nBlock:
 			n.body = optimize(n.body, cfg, seen)
 			n.alt = optimize(n.alt, cfg, seen)
-			if text, alt, ok := condText(&n); ok {
+			if text, alt, ok := condText(&n); ok && n.expr.pre == nil {
 				n.kind, n.text, n.altText, n.body, n.alt = nCond, text, alt, nil, nil
 			}
 		case nPartial:

@@ -151,6 +151,10 @@ type expr struct {
 	lit  any
 	fn   *helper
 	args []*expr
+	// pre are the subexpressions among the hash arguments of the tag
+	// that nothing reads, which handlebars.js computes all the same:
+	// Execute computes them first, for their errors.
+	pre []*expr
 	// loopVar is, for a path from a loop variable (@index.x), that
 	// variable.
 	loopVar *expr
@@ -616,6 +620,8 @@ func (p *parser) openBlock(src *source, t token) (*node, error) {
 			return nil, src.errorf(h.pos, "hash argument "+h.key+" is not supported here")
 		case h.key == "includeZero" && (n.block == bIf || n.block == bUnless):
 			e.includeZero = h.val
+		default:
+			e.pre = appendUnread(e.pre, []hashArg{h})
 		}
 		// handlebars.js's if, unless, each and with ignore any other
 		// hash argument.
@@ -1089,6 +1095,25 @@ type exprParser struct {
 	base int // offset of s in src
 	hash []hashArg
 	nest int // subexpressions open
+	// unread are the subexpressions among the hash arguments dropped.
+	unread []*expr
+}
+
+// drop removes the hash arguments from i on, whose values nothing reads,
+// keeping the subexpressions among them for Execute to compute.
+func (ep *exprParser) drop(i int) {
+	ep.unread = appendUnread(ep.unread, ep.hash[i:])
+	ep.hash = ep.hash[:i]
+}
+
+// appendUnread appends the values of hash that are subexpressions.
+func appendUnread(pre []*expr, hash []hashArg) []*expr {
+	for _, h := range hash {
+		if h.val.kind == eCall {
+			pre = append(pre, h.val)
+		}
+	}
+	return pre
 }
 
 // parseExpr parses the content of a tag: a path, or a helper call, and its
@@ -1110,6 +1135,7 @@ func (p *parser) parseExpr(src *source, pos int, text string, param bool) (*expr
 	if ep.i < len(ep.s) {
 		return nil, nil, src.errorf(base+ep.i, "unexpected "+strconv.Quote(ep.s[ep.i:ep.i+1])+" in tag")
 	}
+	e.pre = append(e.pre, ep.unread...)
 	return e, ep.hash, nil
 }
 
@@ -1244,7 +1270,7 @@ func (ep *exprParser) call(pos int, param, top bool) (*expr, error) {
 		if h == logHelper || h.name == "lookup" && !h.custom {
 			// log's level=… only tells handlebars.js where to log, and
 			// lookup ignores its hash.
-			ep.hash = ep.hash[:nHash]
+			ep.drop(nHash)
 		}
 		args, err := ep.hashToArgs(h, args, nHash)
 		if err != nil {
@@ -1264,7 +1290,7 @@ func (ep *exprParser) call(pos int, param, top bool) (*expr, error) {
 		(first.kind == ePath || first.kind == eParam || first.kind == eData || first.kind == eLit && strings.HasPrefix(first.text, "@")) {
 		// With hash arguments, x is a helper call in handlebars.js, which
 		// calls the value of x as it does for (x): the hash is ignored.
-		ep.hash = ep.hash[:nHash]
+		ep.drop(nHash)
 		return hashValueCall(first), nil
 	}
 	if !top && len(ep.hash) > nHash {
