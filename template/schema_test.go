@@ -68,6 +68,9 @@ func TestCheck(t *testing.T) {
 		{"unknown section", `[{{#each data.groups}}{{name}},{{/each}}0]`, []string{"1:10: unknown field data.groups"}},
 		{"length of an array or a string", `[{{data.access_groups.length}}, "{{data.requester.name.length}}", {{#if data.access_groups.length}}1{{else}}0{{/if}}]`, nil},
 		{"length of an object is a member", `"{{data.requester.length}}"`, []string{"1:4: unknown field data.requester.length; did you mean data.requester.email?"}},
+		{"block parameters of a section", `[{{#data.access_groups as |g i|}}"{{i}}{{g.integration.name}}{{g.integration.nam}}",{{/data.access_groups}}{{#data.requester as |r|}}"{{r.nam}}",{{/data.requester}}0]`, []string{
+			"1:64: unknown field data.access_groups[].integration.nam; did you mean data.access_groups[].integration.name?",
+		}},
 		{"block parameters", `[{{#each data.access_groups as |g i|}}"{{i}}{{g.integration.name}}{{g.integration.nam}}",{{/each}}{{#with data.requester as |r|}}"{{r.name}}"{{else}}0{{/with}}]`, []string{
 			"1:69: unknown field data.access_groups[].integration.nam; did you mean data.access_groups[].integration.name?",
 		}},
