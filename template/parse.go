@@ -330,6 +330,23 @@ func (p *parser) parseSource(src *source, left, right string) ([]node, error) {
 	return p.parseTokens(src, toks)
 }
 
+// firstIn returns the first error of toks[from:to], read as a template's
+// text is, or err, an error of toks[to] found before them: a wrong close or
+// else of a block is seen before the block's content is read, and a reader
+// going down the text expects an error in that content first.
+func (p *parser) firstIn(src *source, toks []token, from, to int, err error) error {
+	part := slices.Clone(toks[from:to])
+	link(part)
+	saved := p.truncated
+	p.truncated = true
+	_, first := p.parseTokens(src, part)
+	p.truncated = saved
+	if first != nil && !errors.Is(first, errTruncated) {
+		return first
+	}
+	return err
+}
+
 // errTruncated is what parsing the tokens before a lexer error gives for a
 // block those tokens leave open, which is no error of the template.
 var errTruncated = errors.New("template: tokens end before the block does")
@@ -425,7 +442,9 @@ func (p *parser) parseTokens(src *source, toks []token) ([]node, error) {
 		case tokSection, tokInverted:
 			if t.kind == tokSection && strings.HasPrefix(t.text, "*") {
 				// An inline partial, which scope has read.
-				i, _ = matchClose(toks, i)
+				if i, _ = matchClose(toks, i); i < 0 {
+					return nil, errTruncated // the tokens end in it
+				}
 				continue
 			}
 			if t.kind == tokSection && strings.HasPrefix(t.text, ">") {
@@ -1826,15 +1845,18 @@ func (p *parser) scope(parent *partialEnv, src *source, toks []token, start int)
 			j, elseAt := matchClose(toks, k)
 			if j < 0 {
 				if p.truncated {
-					return nil, errTruncated
+					// The tokens end in it: those before it are read.
+					return env, nil
 				}
 				return nil, src.errorf(t.pos, "unclosed inline partial: missing {{/inline}}")
 			}
 			if toks[j].text != "inline" {
-				return nil, src.errorf(toks[j].pos, "closing tag {{/"+toks[j].text+"}} does not match {{#*inline}} opened at "+posString(src, t.pos))
+				err := src.errorf(toks[j].pos, "closing tag {{/"+toks[j].text+"}} does not match {{#*inline}} opened at "+posString(src, t.pos))
+				return nil, p.firstIn(src, toks, start, k, p.firstIn(src, toks, k+1, j, err))
 			}
 			if elseAt >= 0 {
-				return nil, src.errorf(toks[elseAt].pos, "{{else}} in an inline partial")
+				err := src.errorf(toks[elseAt].pos, "{{else}} in an inline partial")
+				return nil, p.firstIn(src, toks, start, k, p.firstIn(src, toks, k+1, elseAt, err))
 			}
 			if env == nil {
 				p.nEnv++
@@ -1887,7 +1909,7 @@ func (p *parser) addPartialBlock(src *source, toks []token, i int, add func(node
 	if elseAt >= 0 {
 		// Before a missing or wrong close, which come later in the text,
 		// as handlebars.js finds them.
-		return 0, src.errorf(toks[elseAt].pos, "{{else}} in a partial block")
+		return 0, p.firstIn(src, toks, i+1, elseAt, src.errorf(toks[elseAt].pos, "{{else}} in a partial block"))
 	}
 	if name == "" {
 		return 0, src.errorf(t.pos, "a partial block needs the partial's name")
@@ -1899,7 +1921,7 @@ func (p *parser) addPartialBlock(src *source, toks []token, i int, add func(node
 		return 0, src.errorf(t.pos, "unclosed partial block {{#>"+name+"}}: missing {{/"+name+"}}")
 	}
 	if toks[j].text != name {
-		return 0, src.errorf(toks[j].pos, "closing tag {{/"+toks[j].text+"}} does not match {{#> "+name+"}} opened at "+posString(src, t.pos))
+		return 0, p.firstIn(src, toks, i+1, j, src.errorf(toks[j].pos, "closing tag {{/"+toks[j].text+"}} does not match {{#> "+name+"}} opened at "+posString(src, t.pos)))
 	}
 	env, err := p.scope(p.env, src, toks, i+1)
 	if err != nil {
