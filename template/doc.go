@@ -200,7 +200,9 @@
 //     block (only a plain {{else}} may follow them, no {{else if y}}),
 //     and {{^x}}A{{else}}B{{/x}} is the section {{#x}}B{{else}}A{{/x}};
 //     {{#if x includeZero=true}} counts 0 as true; {{log …}} renders
-//     nothing, and so does a {{#log …}} or {{^log …}} block; a built-in
+//     nothing, and so does a {{#log …}} or {{^log …}} block (a
+//     subexpression among its arguments is computed, and fails Execute
+//     where it fails, as in handlebars.js); a built-in
 //     helper called as a block, as {{#eq a b}}…{{/eq}} or
 //     {{^lookup x k}}…{{/lookup}}, writes its value as {{{eq a b}}}
 //     does, whatever its parts, as handlebars.js calls a helper that

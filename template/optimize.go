@@ -13,8 +13,11 @@ func optimize(nodes []node, cfg *config, seen map[*partial]bool) []node {
 		n := nodes[i]
 		switch n.kind {
 		case nText:
-			lead += n.text
-			continue
+			if n.expr == nil {
+				lead += n.text
+				continue
+			}
+			// It computes subexpressions for their errors (see addLog).
 		case nPlain:
 			continue
 		case nValue:

@@ -42,7 +42,7 @@ type node struct {
 	text    string              // nText: the text; nCond: the text when the condition holds
 	altText string              // nCond: the text otherwise
 	lead    string              // text written before the node (see optimize)
-	expr    *expr               // nValue, nBlock: what is rendered or tested
+	expr    *expr               // nValue, nBlock: what is rendered or tested; nText: nil, or what addLog computes
 	body    []node              // nBlock
 	alt     []node              // nBlock: the {{else}} part
 	part    *partial            // nPartial
@@ -387,13 +387,27 @@ func (p *parser) parseTokens(src *source, toks []token) ([]node, error) {
 		if f.inElse {
 			list = &f.alt
 		}
-		if n.kind == nText && len(*list) > 0 {
-			if last := &(*list)[len(*list)-1]; last.kind == nText && last.src == n.src && last.pos+len(last.text) == n.pos {
+		if n.kind == nText && n.expr == nil && len(*list) > 0 {
+			if last := &(*list)[len(*list)-1]; last.kind == nText && last.expr == nil && last.src == n.src && last.pos+len(last.text) == n.pos {
 				last.text += n.text
 				return
 			}
 		}
 		*list = append(*list, n)
+	}
+	// addLog adds, for a call of log whose arguments hold subexpressions,
+	// a node that writes nothing and computes them, as handlebars.js
+	// does, for their errors.
+	addLog := func(e *expr, pos int) {
+		var pre []*expr
+		for _, a := range e.args {
+			if a.kind == eCall {
+				pre = append(pre, a)
+			}
+		}
+		if pre = append(pre, e.pre...); len(pre) > 0 {
+			add(node{kind: nText, pos: pos, src: src, expr: &expr{pre: pre}})
+		}
 	}
 	closeFrame := func() (node, bool) {
 		f := stack[len(stack)-1]
@@ -433,6 +447,7 @@ func (p *parser) parseTokens(src *source, toks []token) ([]node, error) {
 			}
 			if e.kind == eCall && e.fn == logHelper {
 				// Handlebars' log writes to the console; here it is a no-op.
+				addLog(e, t.pos)
 				continue
 			}
 			if len(hash) > 0 {
@@ -527,6 +542,8 @@ func (p *parser) parseTokens(src *source, toks []token) ([]node, error) {
 					// {{{eq a b}}} does.
 					if e.fn != logHelper {
 						add(node{kind: nValue, raw: true, expr: e, pos: n.pos, src: n.src})
+					} else {
+						addLog(e, n.pos)
 					}
 					return
 				}
