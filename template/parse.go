@@ -1263,7 +1263,7 @@ func (ep *exprParser) call(pos int, param, top bool) (*expr, error) {
 			return nil, err
 		case name.kind == eParam:
 			first = name
-		case !top:
+		case !top && (len(ep.hash) == nHash || ep.p.cfg.dialect != Handlebars):
 			return valueCall(name), nil
 		case ep.p.cfg.dialect != Handlebars:
 			return name, nil
