@@ -293,10 +293,14 @@
 // Block parameters on blocks other than {{#each}}, {{#with}} and sections
 // name no value, and a use of one in the block's first part is a Parse
 // error, as handlebars.js fails there. A section over a value that is not
-// a list gives its block parameters no value: outside every block they are
-// missing, as in handlebars.js; over true, and inside another block (where
-// handlebars.js gives the parameters of the blocks around as lists), a use
-// of one fails Execute with its position. Hash arguments (k=v) other than those above, of
+// a list gives, as handlebars.js does, the block parameters of the parts
+// around its tag as its own, one list for each part from the innermost
+// out: [item, index or key] for a part each renders (or a section over a
+// list), [value] for with, the list of its own for a section over another
+// value, and nothing for the parts of if and unless, else parts and past
+// the text of the template or partial (so outside every block they are
+// missing); over true, and past a partial block's content or an inline
+// partial, a use of one fails Execute with its position. Hash arguments (k=v) other than those above, of
 // partials and the named optional arguments of the built-in helpers
 // (WithDialect(Mustache) takes none), block helpers other than the
 // built-in ones, decorators other than inline, {{else}} in a partial block and

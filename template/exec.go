@@ -34,8 +34,10 @@ type ctxFrame struct {
 	undef, level bool
 	param        int32 // the block whose parameters this frame holds, or 0
 	// unlisted, for a section with block parameters over a value that is
-	// not a list, says what they are there (see sectionParams).
+	// not a list, says what they are there (see sectionParams), and chain
+	// where they come from.
 	unlisted paramsUnlisted
+	chain    *sectionChain
 	// below is, when not 0, 1 + the frame ../ goes to from this one
 	// (see defMark); otherwise it is the frame before.
 	below int32
@@ -855,15 +857,12 @@ type paramsUnlisted uint8
 
 const (
 	paramsListed paramsUnlisted = iota
-	// paramsMissing: outside every block of its text, over a value other
-	// than true, they index an empty list and are missing.
-	paramsMissing
 	// paramsTrue: over true, the block gets no list to index and
 	// handlebars.js fails where one is used.
 	paramsTrue
-	// paramsNested: inside another block, handlebars.js gives the block
-	// parameters of the blocks around, as lists, which Outhook does not.
-	paramsNested
+	// paramsChain: over another value, they are those of the parts
+	// around the tag (see sectionChain).
+	paramsChain
 )
 
 // sectionParams says what the block parameters of section n are over v, a
@@ -874,30 +873,67 @@ func sectionParams(n *node, v any) paramsUnlisted {
 		return paramsListed
 	case jsondoc.KindOf(v) == jsondoc.Bool:
 		return paramsTrue
-	case n.outside:
-		return paramsMissing
 	}
-	return paramsNested
+	return paramsChain
+}
+
+// chainParam returns block parameter j of a section whose chain is c: the
+// parameters of the part j levels around its tag, as one list.
+func (s *state) chainParam(n *node, e *expr, c *sectionChain, j int) (any, bool, error) {
+	if c == nil || j >= len(c.ids) {
+		if c != nil && c.end {
+			// Past the template's text: missing.
+			return nil, false, nil
+		}
+		return nil, false, s.errorf(n, e.pos, "block parameter "+e.text+" has no value where its section's value is not a list, inside a partial block's content or an inline partial: write {{#each}} or {{#with}} for it", nil)
+	}
+	if c.ids[j] == 0 {
+		return nil, false, nil
+	}
+	f := s.paramFrame(c.ids[j])
+	switch {
+	case f == nil || f.unlisted == paramsTrue:
+		return nil, false, nil
+	case f.unlisted == paramsChain:
+		if f.chain == nil || !f.chain.end {
+			return nil, false, s.errorf(n, e.pos, "block parameter "+e.text+" has no value where its section's value is not a list, inside a partial block's content or an inline partial: write {{#each}} or {{#with}} for it", nil)
+		}
+		list := make([]any, 0, len(f.chain.ids))
+		for k := range f.chain.ids {
+			v, _, err := s.chainParam(n, e, f.chain, k)
+			if err != nil {
+				return nil, false, err
+			}
+			list = append(list, v)
+		}
+		return list, true, nil
+	case f.loop && f.member:
+		return []any{f.v, f.key}, true, nil
+	case f.loop:
+		return []any{f.v, int(f.index)}, true, nil
+	}
+	return []any{f.v}, true, nil
 }
 
 // param resolves a block parameter, and the path after it.
 func (s *state) param(n *node, e *expr) (any, bool, error) {
 	f := s.paramFrame(e.param)
-	if f != nil {
-		switch f.unlisted {
-		case paramsTrue:
-			return nil, false, s.errorf(n, e.pos, "block parameter "+e.text+" has no value where its section's value is true: handlebars.js fails here", nil)
-		case paramsNested:
-			return nil, false, s.errorf(n, e.pos, "block parameter "+e.text+" has no value where its section's value is not a list: write {{#each}} or {{#with}} for it", nil)
-		case paramsMissing:
-			return nil, false, nil
+	var v any
+	switch {
+	case f != nil && f.unlisted == paramsTrue:
+		return nil, false, s.errorf(n, e.pos, "block parameter "+e.text+" has no value where its section's value is true: handlebars.js fails here", nil)
+	case f != nil && f.unlisted == paramsChain:
+		var ok bool
+		var err error
+		if v, ok, err = s.chainParam(n, e, f.chain, e.paramAt); !ok || err != nil {
+			return nil, false, err
 		}
-	}
-	if f == nil || e.paramNone {
+	case f == nil || e.paramNone:
 		return nil, false, nil
+	default:
+		v = f.v
 	}
-	v := f.v
-	if e.paramIndex {
+	if f.unlisted == paramsListed && e.paramIndex {
 		if f.member {
 			v = f.key
 		} else {
@@ -1222,7 +1258,7 @@ func (s *state) blockParts(dst []byte, n *node) ([]byte, error) {
 				// Handlebars renders {{#flag}} in the context around it.
 				v = s.frame(s.n - 1).v
 			}
-			s.push(ctxFrame{v: v, loop: n.expr.kind != eData && !n.keepsLoop, count: 1, param: n.params, unlisted: unlisted})
+			s.push(ctxFrame{v: v, loop: n.expr.kind != eData && !n.keepsLoop, count: 1, param: n.params, unlisted: unlisted, chain: n.chain})
 			dst, err = s.run(dst, n.body)
 			s.pop()
 			return dst, err

@@ -471,8 +471,9 @@ func (g *probeGen) block() string {
 		}
 		open := "#" + name
 		var params []string
-		if (name == "items" || name == "list") && g.r.IntN(2) == 0 {
-			// Over a list, a section gives block parameters as each does.
+		if g.r.IntN(3) == 0 {
+			// Over a list, a section gives block parameters as each does;
+			// over another value, those of the parts around its tag.
 			params = []string{g.pick("v", "it"), g.pick("i", "k")}
 			open += " as |" + strings.Join(params, " ") + "|"
 		}

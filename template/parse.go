@@ -69,10 +69,10 @@ type node struct {
 	// before an inlined one): as in handlebars.js, ../ inside it does not
 	// reach the contexts around the tag.
 	isolate bool
-	// outside marks a section written outside every block of a template's
-	// or partial's text, where handlebars.js gives its block parameters
-	// no value over a value that is not a list (see sectionFrame).
-	outside bool
+	// chain is, for a section with block parameters, the blocks around it
+	// whose parameters handlebars.js gives as its own over a value that
+	// is not a list (see sectionChain).
+	chain *sectionChain
 	// blockCall marks a partial called as a block ({{#> p}}…{{/p}}): the
 	// floor of ../ around it is kept for its content, and unfloor marks
 	// the inclusion of that content
@@ -169,6 +169,7 @@ type expr struct {
 	// which of its parameters it is: 0 the item, 1 its index or key.
 	param      int32
 	paramIndex bool
+	paramAt    int // which of its parameters, from 0
 	// paramNone marks a block parameter that its block gives no value:
 	// each gives two, with one, and any more are missing.
 	paramNone bool
@@ -474,7 +475,9 @@ func (p *parser) parseTokens(src *source, toks []token) ([]node, error) {
 			if err != nil {
 				return nil, err
 			}
-			n.outside = root && len(stack) == 0
+			if n.block == bSection && n.params != 0 {
+				n.chain = p.sectionChain(stack, root)
+			}
 			if err := push(&openFrame{n: n, inverse: t.kind == tokInverted && n.block != bInverted, params: n.params != 0, env: p.env}, t.pos); err != nil {
 				return nil, err
 			}
@@ -521,6 +524,10 @@ func (p *parser) parseTokens(src *source, toks []token) ([]node, error) {
 				n, err := p.openBlock(src, token{kind: tokSection, text: t.text, pos: t.pos})
 				if err != nil {
 					return nil, err
+				}
+				if n.block == bSection && n.params != 0 {
+					// In the else part of the block around.
+					n.chain = p.sectionChain(stack, root)
 				}
 				if newScope {
 					p.env.mark = int32(p.env.id)
@@ -664,6 +671,58 @@ func (p *parser) openBlock(src *source, t token) (*node, error) {
 	}
 	n.expr = e
 	return n, nil
+}
+
+// sectionChain is what the block parameters of a section over a value that
+// is not a list are: handlebars.js's blockHelperMissing calls the block
+// with the block parameters of the part around the tag as its own, one
+// list for each part, from the innermost out to the template's text. A
+// part an each or with renders, or a section over a list, gives its item
+// and index or key ([item, i]) or its value ([x]); a section over another
+// value gives its own chain as one list; the parts of other blocks, and
+// else parts, give none (undefined).
+type sectionChain struct {
+	// ids are the blocks of the parts around the tag, innermost first,
+	// by their parameters' id (node.params), or 0 for a part that gives
+	// none.
+	ids []int32
+	// end is set when ids reach the template's or partial's text;
+	// otherwise the tag stands in a partial block's content or an inline
+	// partial, whose parts around Outhook does not follow.
+	end bool
+}
+
+// sectionChain returns the chain of a section opened inside the blocks of
+// stack, in the text of a template or partial when root is set. A block
+// whose part gives parameters gets an id for them if it has none.
+func (p *parser) sectionChain(stack []*openFrame, root bool) *sectionChain {
+	c := &sectionChain{ids: make([]int32, 0, len(stack)), end: root}
+	for k := len(stack) - 1; k >= 0; k-- {
+		f := stack[k]
+		gives := false
+		switch f.n.block {
+		case bEach, bWith, bSection:
+			// In {{^each xs}}A{{else}}B{{/each}}, B is the body.
+			gives = f.inElse == f.inverse
+		case bInverted:
+			// {{^x}}A{{else}}B{{/x}} is the section {{#x}}B{{/x}}.
+			gives = f.inElse
+		}
+		var id int32
+		if gives {
+			if f.n.params == 0 {
+				p.nParams++
+				f.n.params = p.nParams
+			}
+			if (f.n.block == bSection || f.n.block == bInverted) && f.n.chain == nil {
+				// Over a value that is not a list, its own.
+				f.n.chain = p.sectionChain(stack[:k], root)
+			}
+			id = f.n.params
+		}
+		c.ids = append(c.ids, id)
+	}
+	return c
 }
 
 // cutBlockParams splits "xs as |x i|" into the names and "xs".
@@ -1524,7 +1583,7 @@ func (ep *exprParser) blockParam(e *expr, pos int) (bool, error) {
 				if bp.block != "" {
 					return false, ep.src.errorf(pos, "block parameter "+name+" of "+bp.block+" has no value: only each and with give them, and handlebars.js fails here")
 				}
-				e.kind, e.param, e.paramIndex, e.paramNone = eParam, bp.id, j == 1, j >= bp.given
+				e.kind, e.param, e.paramIndex, e.paramNone, e.paramAt = eParam, bp.id, j == 1, j >= bp.given, j
 				e.segs, e.byName, e.lenOf = e.segs[1:], false, nil
 				return true, nil
 			}
@@ -1863,7 +1922,8 @@ func (p *parser) scope(parent *partialEnv, src *source, toks []token, start int)
 			if j < 0 {
 				if p.truncated {
 					// The tokens end in it: those before it are read.
-					return env, nil
+					k = len(toks)
+					continue
 				}
 				return nil, src.errorf(t.pos, "unclosed inline partial: missing {{/inline}}")
 			}

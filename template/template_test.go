@@ -114,6 +114,7 @@ func TestParseErrors(t *testing.T) {
 		{"bad name before an unclosed comment", "[{{a!b}}, {{!-- x]", 1, 4, "a!b"},
 		{"unclosed section before an unclosed tag", "[{{#each x}}\n{{x]", 2, 1, "unclosed tag"},
 		{"unclosed partial block before an unclosed tag", "[{{#> p}}\n{{x]", 2, 1, "unclosed tag"},
+		{"unclosed inline partial in an else chain before an unclosed tag", "{{#*inline \"q\"}}{{/inline}}[{{#if a}}{{else if b}}{{#*inline \"z\"}}x{{y]", 1, 68, "unclosed tag"},
 		// The first error in the text, though a block's wrong close or
 		// else comes to light before its content is read.
 		{"error in a partial block before its wrong close", "[{{#> p}}{{#if a}}x{{else}}y{{else}}z{{/each}}{{/if}}]", 1, 29, "second {{else}}"},
