@@ -54,7 +54,7 @@ type node struct {
 	close   int                 // nBlock: offset of the closing tag
 	pass    int32               // the analysis pass that set esc
 	id      int32               // nText: identifies the text for the JSON analysis
-	params  int32               // nBlock of each, with or a section with block parameters: their id
+	params  int32               // nBlock of each, with or a section with block parameters, or whose parameters a section inside takes (sectionChain): their id
 	kind    nodeKind
 	block   blockKind
 	esc     esc  // how a value is escaped in JSON mode, set by the JSON analysis
