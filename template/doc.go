@@ -151,7 +151,8 @@
 //   - true, false, null, undefined, string literals and numbers
 //     (-?[0-9]+(.[0-9]+)?, so 1e3 is a name) are literals as parameters,
 //     while a tag made of a single literal is the name it spells: {{"a b"}}
-//     is the field "a b", {{1.50}} the field "1.5"; in a string literal
+//     is the field "a b", {{1.50}} the field "1.5" (and, with hash
+//     arguments, {{"a b" k=v}} is {{x k=v}} for that name, below); in a string literal
 //     of the HTML and Text modes only a backslash before its own quote
 //     escapes ('it\'s'; 'a\\b' is a, two backslashes and b), and it may
 //     hold }} ({{default x "}}"}}; in JSON mode, a single-quoted one);
@@ -199,7 +200,9 @@
 //     block (only a plain {{else}} may follow them, no {{else if y}}),
 //     and {{^x}}A{{else}}B{{/x}} is the section {{#x}}B{{else}}A{{/x}};
 //     {{#if x includeZero=true}} counts 0 as true; {{log …}} renders
-//     nothing, and so does a {{#log …}} or {{^log …}} block; a built-in
+//     nothing, and so does a {{#log …}} or {{^log …}} block (a
+//     subexpression among its arguments is computed, and fails Execute
+//     where it fails, as in handlebars.js); a built-in
 //     helper called as a block, as {{#eq a b}}…{{/eq}} or
 //     {{^lookup x k}}…{{/lookup}}, writes its value as {{{eq a b}}}
 //     does, whatever its parts, as handlebars.js calls a helper that
@@ -218,8 +221,11 @@
 //     arguments make x a helper call), the block's parts aside; a tag
 //     cannot begin with a subexpression, so {{(x)}} is a Parse error;
 //   - if, unless, each, with and lookup ignore hash arguments they do not
-//     read (all but includeZero of if and unless), as handlebars.js does;
-//     their values are not computed;
+//     read (all but includeZero of if and unless), as handlebars.js does,
+//     and so do {{x k=v}} and (x k=v) above; a subexpression among them
+//     is computed all the same, as there, and fails Execute where it
+//     fails ({{#if a k=(b)}} where b is "s"); a lone block parameter
+//     with hash arguments computes none;
 //   - a built-in helper in an else chain, {{else lookup x k}}, writes its
 //     value as it does as a block;
 //   - a helper's optional arguments may be given as hash arguments:
@@ -246,11 +252,15 @@
 //   - a path may begin with any run of .., . and this (this/../x is
 //     ../x), which after a name, as in a.this or a/../b, is a Parse error;
 //   - {{#each xs as |x i|}} and {{#with x as |y|}} name the item and its
-//     index or key (the value, for with) in the whole block, nested blocks
+//     index or key (the value, for with), and so does a section over a
+//     list, {{#xs as |x i|}}, as each, in the whole block, nested blocks
 //     included (and the content of a partial block there, but not an
 //     inline partial, where a use of one is a Parse error, as
 //     handlebars.js fails there), before any field of the data; more
-//     names than these are missing there;
+//     names than these are missing there; a tag {{x k=v}} or {{"x"}}
+//     that names a parameter x gives its value; a name with a word that
+//     ends in this, as |this|, |athis| or |a-this|, is never found, as
+//     handlebars.js reads any such path as one that begins with this;
 //   - {{> p x k=v}} renders p with x as its context (the current one when
 //     omitted) and the hash arguments as extra members (a hash argument
 //     whose value is undefined is left out; over an array or a string,
@@ -280,10 +290,17 @@
 //     inline partials name sees too); when there is no partial name, the
 //     content is rendered in its place.
 //
-// Block parameters on blocks other than {{#each}} and {{#with}} name no
-// value, and a use of one in the block's first part is a Parse error, as
-// handlebars.js fails there (it gives them in a section over a list, which
-// Outhook does not). Hash arguments (k=v) other than those above, of
+// Block parameters on blocks other than {{#each}}, {{#with}} and sections
+// name no value, and a use of one in the block's first part is a Parse
+// error, as handlebars.js fails there. A section over a value that is not
+// a list gives, as handlebars.js does, the block parameters of the parts
+// around its tag as its own, one list for each part from the innermost
+// out: [item, index or key] for a part each renders (or a section over a
+// list), [value] for with, the list of its own for a section over another
+// value, and nothing for the parts of if and unless, else parts and past
+// the text of the template or partial (so outside every block they are
+// missing); over true, and past a partial block's content or an inline
+// partial, a use of one fails Execute with its position. Hash arguments (k=v) other than those above, of
 // partials and the named optional arguments of the built-in helpers
 // (WithDialect(Mustache) takes none), block helpers other than the
 // built-in ones, decorators other than inline, {{else}} in a partial block and

@@ -33,6 +33,11 @@ type ctxFrame struct {
 	// in place of undefined is a level for ../ (level).
 	undef, level bool
 	param        int32 // the block whose parameters this frame holds, or 0
+	// unlisted, for a section with block parameters over a value that is
+	// not a list, says what they are there (see sectionParams), and chain
+	// where they come from.
+	unlisted paramsUnlisted
+	chain    *sectionChain
 	// below is, when not 0, 1 + the frame ../ goes to from this one
 	// (see defMark); otherwise it is the frame before.
 	below int32
@@ -375,6 +380,13 @@ func (s *state) run(dst []byte, nodes []node) ([]byte, error) {
 		n := &nodes[i]
 		if n.lead != "" {
 			dst = append(dst, n.lead...)
+		}
+		if n.expr != nil && n.expr.pre != nil {
+			for _, e := range n.expr.pre {
+				if _, _, err := s.eval(n, e, true); err != nil {
+					return dst, err
+				}
+			}
 		}
 		switch n.kind {
 		case nText:
@@ -838,14 +850,90 @@ func (s *state) appendCount(dst []byte, n *node, c int) ([]byte, error) {
 	return dst, nil
 }
 
-// param resolves a block parameter, and the path after it.
-func (s *state) param(e *expr) (any, bool) {
-	f := s.paramFrame(e.param)
-	if f == nil || e.paramNone {
-		return nil, false
+// paramsUnlisted is what handlebars.js gives as the block parameters of a
+// section over a value that is not a list: its blockHelperMissing calls the
+// block without them.
+type paramsUnlisted uint8
+
+const (
+	paramsListed paramsUnlisted = iota
+	// paramsTrue: over true, the block gets no list to index and
+	// handlebars.js fails where one is used.
+	paramsTrue
+	// paramsChain: over another value, they are those of the parts
+	// around the tag (see sectionChain).
+	paramsChain
+)
+
+// sectionParams says what the block parameters of section n are over v, a
+// value that is not a list.
+func sectionParams(n *node, v any) paramsUnlisted {
+	switch {
+	case n.params == 0:
+		return paramsListed
+	case jsondoc.KindOf(v) == jsondoc.Bool:
+		return paramsTrue
 	}
-	v := f.v
-	if e.paramIndex {
+	return paramsChain
+}
+
+// chainParam returns block parameter j of a section whose chain is c: the
+// parameters of the part j levels around its tag, as one list.
+func (s *state) chainParam(n *node, e *expr, c *sectionChain, j int) (any, bool, error) {
+	if c == nil || j >= len(c.ids) {
+		if c != nil && c.end {
+			// Past the template's text: missing.
+			return nil, false, nil
+		}
+		return nil, false, s.errorf(n, e.pos, "block parameter "+e.text+" has no value where its section's value is not a list, inside a partial block's content or an inline partial: write {{#each}} or {{#with}} for it", nil)
+	}
+	if c.ids[j] == 0 {
+		return nil, false, nil
+	}
+	f := s.paramFrame(c.ids[j])
+	switch {
+	case f == nil || f.unlisted == paramsTrue:
+		return nil, false, nil
+	case f.unlisted == paramsChain:
+		if f.chain == nil || !f.chain.end {
+			return nil, false, s.errorf(n, e.pos, "block parameter "+e.text+" has no value where its section's value is not a list, inside a partial block's content or an inline partial: write {{#each}} or {{#with}} for it", nil)
+		}
+		list := make([]any, 0, len(f.chain.ids))
+		for k := range f.chain.ids {
+			v, _, err := s.chainParam(n, e, f.chain, k)
+			if err != nil {
+				return nil, false, err
+			}
+			list = append(list, v)
+		}
+		return list, true, nil
+	case f.loop && f.member:
+		return []any{f.v, f.key}, true, nil
+	case f.loop:
+		return []any{f.v, int(f.index)}, true, nil
+	}
+	return []any{f.v}, true, nil
+}
+
+// param resolves a block parameter, and the path after it.
+func (s *state) param(n *node, e *expr) (any, bool, error) {
+	f := s.paramFrame(e.param)
+	var v any
+	switch {
+	case f != nil && f.unlisted == paramsTrue:
+		return nil, false, s.errorf(n, e.pos, "block parameter "+e.text+" has no value where its section's value is true: handlebars.js fails here", nil)
+	case f != nil && f.unlisted == paramsChain:
+		var ok bool
+		var err error
+		if v, ok, err = s.chainParam(n, e, f.chain, e.paramAt); !ok || err != nil {
+			return nil, false, err
+		}
+	case f == nil || e.paramNone:
+		return nil, false, nil
+	default:
+		v = f.v
+	}
+	if f.unlisted == paramsListed && e.paramIndex {
 		if f.member {
 			v = f.key
 		} else {
@@ -855,11 +943,16 @@ func (s *state) param(e *expr) (any, bool) {
 	for _, sg := range e.segs {
 		c, ok := member(v, sg)
 		if !ok {
-			return nil, false
+			return nil, false, nil
 		}
 		v = c
 	}
-	return v, true
+	return v, true, nil
+}
+
+// listed reports whether f holds block parameters with their values.
+func (f *ctxFrame) listed() bool {
+	return f != nil && f.unlisted == paramsListed
 }
 
 // utf16At is s[i] in JavaScript: the UTF-16 unit at i as a string, U+FFFD
@@ -956,7 +1049,10 @@ func (s *state) eval(n *node, e *expr, lenient bool) (v any, found bool, err err
 	case eLit:
 		return e.lit, true, nil
 	case eParam:
-		v, found = s.param(e)
+		v, found, err = s.param(n, e)
+		if err != nil {
+			return nil, false, err
+		}
 		if !found && s.t.strict && !lenient {
 			err := s.errorf(n, e.pos, "missing field "+e.text, ErrMissingField)
 			err.Path = e.text
@@ -1157,11 +1253,12 @@ func (s *state) blockParts(dst []byte, n *node) ([]byte, error) {
 			// In the mustache dialect, the only item of a list: @first and
 			// @last hold. In Handlebars, and for a section over @first and
 			// the like, the loop around stays current.
+			unlisted := sectionParams(n, v)
 			if n.trueKeeps && jsondoc.KindOf(v) == jsondoc.Bool {
 				// Handlebars renders {{#flag}} in the context around it.
 				v = s.frame(s.n - 1).v
 			}
-			s.push(ctxFrame{v: v, loop: n.expr.kind != eData && !n.keepsLoop, count: 1})
+			s.push(ctxFrame{v: v, loop: n.expr.kind != eData && !n.keepsLoop, count: 1, param: n.params, unlisted: unlisted, chain: n.chain})
 			dst, err = s.run(dst, n.body)
 			s.pop()
 			return dst, err
@@ -1536,7 +1633,7 @@ func (s *state) value(dst []byte, n *node) ([]byte, error) {
 	switch {
 	case e.kind == eData:
 		return s.data(dst, n, s.outerLoop(e.up), e.data)
-	case e.kind == eParam && e.paramIndex && !e.paramNone && len(e.segs) == 0:
+	case e.kind == eParam && e.paramIndex && !e.paramNone && len(e.segs) == 0 && s.paramFrame(e.param).listed():
 		// The index or key of a block parameter, without boxing.
 		return s.data(dst, n, s.paramFrame(e.param), dKey)
 	case e.lenOf != nil:

@@ -469,9 +469,20 @@ func (g *probeGen) block() string {
 		if g.r.IntN(2) == 0 {
 			return "{{^" + name + "}}" + g.body() + "{{/" + name + "}}"
 		}
+		open := "#" + name
+		var params []string
+		if g.r.IntN(3) == 0 {
+			// Over a list, a section gives block parameters as each does;
+			// over another value, those of the parts around its tag.
+			params = []string{g.pick("v", "it"), g.pick("i", "k")}
+			open += " as |" + strings.Join(params, " ") + "|"
+		}
+		saved := g.params
+		g.params = append(append([]string{}, g.params...), params...)
 		g.loops++ // a section over a list loops
-		s := "{{#" + name + "}}" + g.body() + "{{/" + name + "}}"
+		s := "{{" + open + "}}" + g.body() + "{{/" + name + "}}"
 		g.loops--
+		g.params = saved
 		return s
 	case 8:
 		// Block parameters are not seen in an inline partial, where

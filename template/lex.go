@@ -61,7 +61,8 @@ func isSpace(c byte) bool {
 // standalone-line rule, Handlebars whitespace control (~) and delimiter
 // changes. With braces set, a tag closed by }} and followed by } is an
 // error, as in handlebars.js, which reads }}} as the end of a
-// triple-stash (JSON mode reads {"n": {{n}}} as the tag then the }).
+// triple-stash (JSON mode reads {"n": {{n}}} as the tag then the }). With
+// an error, it returns the tokens before the tag the error is about.
 func lex(src *source, left, right string, braces bool, literal literalKinds) ([]token, error) {
 	s := src.text
 	var toks []token
@@ -72,6 +73,12 @@ func lex(src *source, left, right string, braces bool, literal literalKinds) ([]
 	trimOpens := false // trimNext comes from a tag that opens a part
 	var blocks []lexBlock
 	var lits literals
+	// failed returns the tokens before the tag that err is about, for the
+	// parser to find any error that comes before it in the text.
+	failed := func(err error) ([]token, error) {
+		link(toks)
+		return toks, err
+	}
 	addText := func(start, end int) {
 		text := s[start:end]
 		if trimNext {
@@ -124,7 +131,7 @@ func lex(src *source, left, right string, braces bool, literal literalKinds) ([]
 		if left == "{{" && strings.HasPrefix(s[start:], "{{{{") {
 			r, err := rawBlock(src, start)
 			if err != nil {
-				return nil, err
+				return failed(err)
 			}
 			// {{{{raw}}}} calls the helper that conventionally returns the
 			// content as it is; under any other name the block is a section
@@ -164,7 +171,7 @@ func lex(src *source, left, right string, braces bool, literal literalKinds) ([]
 			} else if j >= 0 {
 				body, end = s[p:p+j], p+j+1+len(right)
 			} else {
-				return nil, src.errorf(start, "unclosed tag: missing \"}"+right+"\"")
+				return failed(src.errorf(start, "unclosed tag: missing \"}"+right+"\""))
 			}
 		case strings.HasPrefix(s[p:], "!--"):
 			kind = tokComment
@@ -174,7 +181,7 @@ func lex(src *source, left, right string, braces bool, literal literalKinds) ([]
 			for {
 				j := strings.Index(s[q:], right)
 				if j < 0 {
-					return nil, src.errorf(start, "unclosed comment: missing \"--"+right+"\"")
+					return failed(src.errorf(start, "unclosed comment: missing \"--"+right+"\""))
 				}
 				e := q + j
 				if strings.HasSuffix(s[p+1:e], "--") {
@@ -196,7 +203,7 @@ func lex(src *source, left, right string, braces bool, literal literalKinds) ([]
 			}
 			j := tagEnd(s, p, right, l)
 			if j < 0 {
-				return nil, src.errorf(start, "unclosed tag: missing \""+right+"\"")
+				return failed(src.errorf(start, "unclosed tag: missing \""+right+"\""))
 			}
 			body = s[p:j]
 			end = j + len(right)
@@ -217,7 +224,7 @@ func lex(src *source, left, right string, braces bool, literal literalKinds) ([]
 				kind, body = tokSection, body[1:]
 				if t := strings.TrimLeft(body, " \t\r\n"); len(t) < len(body) && t != "" && (t[0] == '>' || t[0] == '*') {
 					// handlebars.js reads {{#> and {{#* as one sigil.
-					return nil, src.errorf(start, "space inside the sigil {{#"+t[:1]+": write {{#"+t[:1])
+					return failed(src.errorf(start, "space inside the sigil {{#"+t[:1]+": write {{#"+t[:1]))
 				}
 			case '^':
 				kind, body = tokInverted, body[1:]
@@ -232,7 +239,7 @@ func lex(src *source, left, right string, braces bool, literal literalKinds) ([]
 				kind, body = tokPartial, body[1:]
 			case '=':
 				if len(body) < 2 || body[len(body)-1] != '=' {
-					return nil, src.errorf(start, "bad delimiter tag: want {{=left right=}}")
+					return failed(src.errorf(start, "bad delimiter tag: want {{=left right=}}"))
 				}
 				kind, body = tokDelim, body[1:len(body)-1]
 			}
@@ -248,7 +255,7 @@ func lex(src *source, left, right string, braces bool, literal literalKinds) ([]
 		tok := token{kind: kind, text: text, pos: start}
 		if braces && left == "{{" && right == "}}" && !trimRight && end < len(s) && s[end] == '}' &&
 			kind != tokComment && !(kind == tokElse && text == "") {
-			return nil, src.errorf(end-2, `"}}" followed by "}": Handlebars reads "}}}" as the end of a triple-stash; put a space before the "}"`)
+			return failed(src.errorf(end-2, `"}}" followed by "}": Handlebars reads "}}}" as the end of a triple-stash; put a space before the "}"`))
 		}
 
 		// Text before the tag, then the tag; a standalone tag takes its line.
@@ -369,7 +376,7 @@ func lex(src *source, left, right string, braces bool, literal literalKinds) ([]
 		if kind == tokDelim {
 			f := strings.Fields(text)
 			if len(f) != 2 || strings.Contains(text, "=") {
-				return nil, src.errorf(start, "bad delimiter tag: want two delimiters separated by a space, without '='")
+				return failed(src.errorf(start, "bad delimiter tag: want two delimiters separated by a space, without '='"))
 			}
 			left, right = f[0], f[1]
 		}

@@ -13,8 +13,11 @@ func optimize(nodes []node, cfg *config, seen map[*partial]bool) []node {
 		n := nodes[i]
 		switch n.kind {
 		case nText:
-			lead += n.text
-			continue
+			if n.expr == nil {
+				lead += n.text
+				continue
+			}
+			// It computes subexpressions for their errors (see addLog).
 		case nPlain:
 			continue
 		case nValue:
@@ -24,7 +27,7 @@ func optimize(nodes []node, cfg *config, seen map[*partial]bool) []node {
 		case nBlock:
 			n.body = optimize(n.body, cfg, seen)
 			n.alt = optimize(n.alt, cfg, seen)
-			if text, alt, ok := condText(&n); ok {
+			if text, alt, ok := condText(&n); ok && n.expr.pre == nil {
 				n.kind, n.text, n.altText, n.body, n.alt = nCond, text, alt, nil, nil
 			}
 		case nPartial:

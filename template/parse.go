@@ -2,6 +2,7 @@ package template
 
 import (
 	"encoding/json"
+	"errors"
 	"maps"
 	"slices"
 	"strconv"
@@ -41,7 +42,7 @@ type node struct {
 	text    string              // nText: the text; nCond: the text when the condition holds
 	altText string              // nCond: the text otherwise
 	lead    string              // text written before the node (see optimize)
-	expr    *expr               // nValue, nBlock: what is rendered or tested
+	expr    *expr               // nValue, nBlock: what is rendered or tested; nText: nil, or what addLog computes
 	body    []node              // nBlock
 	alt     []node              // nBlock: the {{else}} part
 	part    *partial            // nPartial
@@ -53,7 +54,7 @@ type node struct {
 	close   int                 // nBlock: offset of the closing tag
 	pass    int32               // the analysis pass that set esc
 	id      int32               // nText: identifies the text for the JSON analysis
-	params  int32               // nBlock of each or with with block parameters: their id
+	params  int32               // nBlock of each, with or a section with block parameters, or whose parameters a section inside takes (sectionChain): their id
 	kind    nodeKind
 	block   blockKind
 	esc     esc  // how a value is escaped in JSON mode, set by the JSON analysis
@@ -68,6 +69,10 @@ type node struct {
 	// before an inlined one): as in handlebars.js, ../ inside it does not
 	// reach the contexts around the tag.
 	isolate bool
+	// chain is, for a section with block parameters, the blocks around it
+	// whose parameters handlebars.js gives as its own over a value that
+	// is not a list (see sectionChain).
+	chain *sectionChain
 	// blockCall marks a partial called as a block ({{#> p}}…{{/p}}): the
 	// floor of ../ around it is kept for its content, and unfloor marks
 	// the inclusion of that content
@@ -146,6 +151,10 @@ type expr struct {
 	lit  any
 	fn   *helper
 	args []*expr
+	// pre are the subexpressions among the hash arguments of the tag
+	// that nothing reads, which handlebars.js computes all the same:
+	// Execute computes them first, for their errors.
+	pre []*expr
 	// loopVar is, for a path from a loop variable (@index.x), that
 	// variable.
 	loopVar *expr
@@ -160,6 +169,7 @@ type expr struct {
 	// which of its parameters it is: 0 the item, 1 its index or key.
 	param      int32
 	paramIndex bool
+	paramAt    int // which of its parameters, from 0
 	// paramNone marks a block parameter that its block gives no value:
 	// each gives two, with one, and any more are missing.
 	paramNone bool
@@ -212,6 +222,9 @@ type parser struct {
 	defs     []*tokDef // the partials written in the template, in order
 	checking bool      // checkUnused: partial tags are skipped
 	rootPart bool      // parseTokens reads the text of a template or partial, not a block's
+	// truncated is set while parseTokens reads the tokens before a lexer
+	// error: a block left open there is errTruncated.
+	truncated bool
 }
 
 // partialEnv is a scope of partials written in the template: the inline
@@ -304,11 +317,40 @@ func (p *parser) parseSource(src *source, left, right string) ([]node, error) {
 	}
 	toks, err := lex(src, left, right, p.cfg.mode != JSON && p.cfg.dialect == Handlebars, lits)
 	if err != nil {
+		// An error in the tags before the one the lexer fails on comes
+		// first in the text, and a reader going down it expects that one.
+		p.truncated, p.rootPart = true, true
+		_, first := p.parseTokens(src, toks)
+		p.truncated = false
+		if first != nil && !errors.Is(first, errTruncated) {
+			return nil, first
+		}
 		return nil, err
 	}
 	p.rootPart = true
 	return p.parseTokens(src, toks)
 }
+
+// firstIn returns the first error of toks[from:to], read as a template's
+// text is, or err, an error of toks[to] found before them: a wrong close or
+// else of a block is seen before the block's content is read, and a reader
+// going down the text expects an error in that content first.
+func (p *parser) firstIn(src *source, toks []token, from, to int, err error) error {
+	part := slices.Clone(toks[from:to])
+	link(part)
+	saved := p.truncated
+	p.truncated = true
+	_, first := p.parseTokens(src, part)
+	p.truncated = saved
+	if first != nil && !errors.Is(first, errTruncated) {
+		return first
+	}
+	return err
+}
+
+// errTruncated is what parsing the tokens before a lexer error gives for a
+// block those tokens leave open, which is no error of the template.
+var errTruncated = errors.New("template: tokens end before the block does")
 
 // parseTokens parses the tokens of src into nodes.
 func (p *parser) parseTokens(src *source, toks []token) ([]node, error) {
@@ -346,13 +388,27 @@ func (p *parser) parseTokens(src *source, toks []token) ([]node, error) {
 		if f.inElse {
 			list = &f.alt
 		}
-		if n.kind == nText && len(*list) > 0 {
-			if last := &(*list)[len(*list)-1]; last.kind == nText && last.src == n.src && last.pos+len(last.text) == n.pos {
+		if n.kind == nText && n.expr == nil && len(*list) > 0 {
+			if last := &(*list)[len(*list)-1]; last.kind == nText && last.expr == nil && last.src == n.src && last.pos+len(last.text) == n.pos {
 				last.text += n.text
 				return
 			}
 		}
 		*list = append(*list, n)
+	}
+	// addLog adds, for a call of log whose arguments hold subexpressions,
+	// a node that writes nothing and computes them, as handlebars.js
+	// does, for their errors.
+	addLog := func(e *expr, pos int) {
+		var pre []*expr
+		for _, a := range e.args {
+			if a.kind == eCall {
+				pre = append(pre, a)
+			}
+		}
+		if pre = append(pre, e.pre...); len(pre) > 0 {
+			add(node{kind: nText, pos: pos, src: src, expr: &expr{pre: pre}})
+		}
 	}
 	closeFrame := func() (node, bool) {
 		f := stack[len(stack)-1]
@@ -392,6 +448,7 @@ func (p *parser) parseTokens(src *source, toks []token) ([]node, error) {
 			}
 			if e.kind == eCall && e.fn == logHelper {
 				// Handlebars' log writes to the console; here it is a no-op.
+				addLog(e, t.pos)
 				continue
 			}
 			if len(hash) > 0 {
@@ -401,7 +458,9 @@ func (p *parser) parseTokens(src *source, toks []token) ([]node, error) {
 		case tokSection, tokInverted:
 			if t.kind == tokSection && strings.HasPrefix(t.text, "*") {
 				// An inline partial, which scope has read.
-				i, _ = matchClose(toks, i)
+				if i, _ = matchClose(toks, i); i < 0 {
+					return nil, errTruncated // the tokens end in it
+				}
 				continue
 			}
 			if t.kind == tokSection && strings.HasPrefix(t.text, ">") {
@@ -415,6 +474,9 @@ func (p *parser) parseTokens(src *source, toks []token) ([]node, error) {
 			n, err := p.openBlock(src, t)
 			if err != nil {
 				return nil, err
+			}
+			if n.block == bSection && n.params != 0 {
+				n.chain = p.sectionChain(stack, root)
 			}
 			if err := push(&openFrame{n: n, inverse: t.kind == tokInverted && n.block != bInverted, params: n.params != 0, env: p.env}, t.pos); err != nil {
 				return nil, err
@@ -463,6 +525,10 @@ func (p *parser) parseTokens(src *source, toks []token) ([]node, error) {
 				if err != nil {
 					return nil, err
 				}
+				if n.block == bSection && n.params != 0 {
+					// In the else part of the block around.
+					n.chain = p.sectionChain(stack, root)
+				}
 				if newScope {
 					p.env.mark = int32(p.env.id)
 					n.scope = p.env.mark
@@ -483,6 +549,8 @@ func (p *parser) parseTokens(src *source, toks []token) ([]node, error) {
 					// {{{eq a b}}} does.
 					if e.fn != logHelper {
 						add(node{kind: nValue, raw: true, expr: e, pos: n.pos, src: n.src})
+					} else {
+						addLog(e, n.pos)
 					}
 					return
 				}
@@ -505,6 +573,9 @@ func (p *parser) parseTokens(src *source, toks []token) ([]node, error) {
 				return nil, err
 			}
 		}
+	}
+	if len(stack) > 0 && p.truncated {
+		return nil, errTruncated
 	}
 	if len(stack) > 0 {
 		f := stack[len(stack)-1]
@@ -555,7 +626,7 @@ func (p *parser) openBlock(src *source, t token) (*node, error) {
 	}
 	if names, before, ok := cutBlockParams(rest); ok {
 		valueless := ""
-		if n.block != bEach && n.block != bWith || t.kind == tokInverted {
+		if n.block != bEach && n.block != bWith && n.block != bSection || t.kind == tokInverted {
 			// handlebars.js reads them, and fails where one is used.
 			valueless = "{{#" + name + "}}"
 			if t.kind == tokInverted {
@@ -563,7 +634,7 @@ func (p *parser) openBlock(src *source, t token) (*node, error) {
 			}
 		}
 		for _, name := range names {
-			if name == "" || strings.ContainsAny(name, notInName+"./[]") || name == "this" {
+			if name == "" || strings.ContainsAny(name, notInName+"./[]") {
 				return nil, src.errorf(t.pos, "bad block parameter name "+strconv.Quote(name))
 			}
 		}
@@ -592,12 +663,66 @@ func (p *parser) openBlock(src *source, t token) (*node, error) {
 			return nil, src.errorf(h.pos, "hash argument "+h.key+" is not supported here")
 		case h.key == "includeZero" && (n.block == bIf || n.block == bUnless):
 			e.includeZero = h.val
+		default:
+			e.pre = appendUnread(e.pre, []hashArg{h})
 		}
 		// handlebars.js's if, unless, each and with ignore any other
 		// hash argument.
 	}
 	n.expr = e
 	return n, nil
+}
+
+// sectionChain is what the block parameters of a section over a value that
+// is not a list are: handlebars.js's blockHelperMissing calls the block
+// with the block parameters of the part around the tag as its own, one
+// list for each part, from the innermost out to the template's text. A
+// part an each or with renders, or a section over a list, gives its item
+// and index or key ([item, i]) or its value ([x]); a section over another
+// value gives its own chain as one list; the parts of other blocks, and
+// else parts, give none (undefined).
+type sectionChain struct {
+	// ids are the blocks of the parts around the tag, innermost first,
+	// by their parameters' id (node.params), or 0 for a part that gives
+	// none.
+	ids []int32
+	// end is set when ids reach the template's or partial's text;
+	// otherwise the tag stands in a partial block's content or an inline
+	// partial, whose parts around Outhook does not follow.
+	end bool
+}
+
+// sectionChain returns the chain of a section opened inside the blocks of
+// stack, in the text of a template or partial when root is set. A block
+// whose part gives parameters gets an id for them if it has none.
+func (p *parser) sectionChain(stack []*openFrame, root bool) *sectionChain {
+	c := &sectionChain{ids: make([]int32, 0, len(stack)), end: root}
+	for k := len(stack) - 1; k >= 0; k-- {
+		f := stack[k]
+		gives := false
+		switch f.n.block {
+		case bEach, bWith, bSection:
+			// In {{^each xs}}A{{else}}B{{/each}}, B is the body.
+			gives = f.inElse == f.inverse
+		case bInverted:
+			// {{^x}}A{{else}}B{{/x}} is the section {{#x}}B{{/x}}.
+			gives = f.inElse
+		}
+		var id int32
+		if gives {
+			if f.n.params == 0 {
+				p.nParams++
+				f.n.params = p.nParams
+			}
+			if (f.n.block == bSection || f.n.block == bInverted) && f.n.chain == nil {
+				// Over a value that is not a list, its own.
+				f.n.chain = p.sectionChain(stack[:k], root)
+			}
+			id = f.n.params
+		}
+		c.ids = append(c.ids, id)
+	}
+	return c
 }
 
 // cutBlockParams splits "xs as |x i|" into the names and "xs".
@@ -1065,6 +1190,25 @@ type exprParser struct {
 	base int // offset of s in src
 	hash []hashArg
 	nest int // subexpressions open
+	// unread are the subexpressions among the hash arguments dropped.
+	unread []*expr
+}
+
+// drop removes the hash arguments from i on, whose values nothing reads,
+// keeping the subexpressions among them for Execute to compute.
+func (ep *exprParser) drop(i int) {
+	ep.unread = appendUnread(ep.unread, ep.hash[i:])
+	ep.hash = ep.hash[:i]
+}
+
+// appendUnread appends the values of hash that are subexpressions.
+func appendUnread(pre []*expr, hash []hashArg) []*expr {
+	for _, h := range hash {
+		if h.val.kind == eCall {
+			pre = append(pre, h.val)
+		}
+	}
+	return pre
 }
 
 // parseExpr parses the content of a tag: a path, or a helper call, and its
@@ -1086,6 +1230,7 @@ func (p *parser) parseExpr(src *source, pos int, text string, param bool) (*expr
 	if ep.i < len(ep.s) {
 		return nil, nil, src.errorf(base+ep.i, "unexpected "+strconv.Quote(ep.s[ep.i:ep.i+1])+" in tag")
 	}
+	e.pre = append(e.pre, ep.unread...)
 	return e, ep.hash, nil
 }
 
@@ -1167,18 +1312,30 @@ func (ep *exprParser) call(pos int, param, top bool) (*expr, error) {
 		return nil, ep.src.errorf(pos, "empty tag")
 	}
 	first := items[0]
+	// A tag made of a literal names what the literal spells, a helper too
+	// in the Handlebars dialect, as handlebars.js turns it into a path.
+	named := false
 	if first.kind == eLit && len(items) == 1 && !param && !strings.HasPrefix(first.text, "@") {
-		if !top {
-			return valueCall(ep.litName(first)), nil
+		name, err := ep.litName(first)
+		switch {
+		case err != nil:
+			return nil, err
+		case name.kind == eParam:
+			first = name
+		case !top && (len(ep.hash) == nHash || ep.p.cfg.dialect != Handlebars):
+			return valueCall(name), nil
+		case ep.p.cfg.dialect != Handlebars:
+			return name, nil
+		default:
+			first, named = name, true
 		}
-		return ep.litName(first), nil
 	}
 	if len(items) == 1 && !param && ep.p.cfg.dialect == Handlebars && first.kind == ePath && !first.root && first.up == 0 && len(first.segs) == 1 {
 		// handlebars.js calls its own helpers by name even without
 		// arguments, before any field: log writes nothing, and the others
 		// fail.
 		switch name := first.segs[0].key; {
-		case first.text != name && first.text != "["+name+"]":
+		case first.text != name && first.text != "["+name+"]" && !named:
 		case name == "log":
 			return &expr{kind: eCall, pos: first.pos, text: first.text, fn: logHelper}, nil
 		case name == "if" || name == "unless" || name == "each" || name == "with" || name == "lookup" ||
@@ -1187,8 +1344,8 @@ func (ep *exprParser) call(pos int, param, top bool) (*expr, error) {
 		}
 	}
 	var h *helper
-	if first.kind == ePath && !first.root && len(first.segs) == 1 && first.text == first.segs[0].key {
-		h = ep.p.helpers[first.text]
+	if first.kind == ePath && !first.root && len(first.segs) == 1 && (first.text == first.segs[0].key || named) {
+		h = ep.p.helpers[first.segs[0].key]
 	}
 	if h != nil && (len(items) > 1 || h.custom) {
 		args := items[1:]
@@ -1208,7 +1365,7 @@ func (ep *exprParser) call(pos int, param, top bool) (*expr, error) {
 		if h == logHelper || h.name == "lookup" && !h.custom {
 			// log's level=… only tells handlebars.js where to log, and
 			// lookup ignores its hash.
-			ep.hash = ep.hash[:nHash]
+			ep.drop(nHash)
 		}
 		args, err := ep.hashToArgs(h, args, nHash)
 		if err != nil {
@@ -1218,11 +1375,17 @@ func (ep *exprParser) call(pos int, param, top bool) (*expr, error) {
 		text := strings.TrimSpace(ep.s[start:ep.i])
 		return &expr{kind: eCall, pos: first.pos, text: text, fn: h, args: args}, nil
 	}
+	if len(items) == 1 && !param && len(ep.hash) > nHash && first.kind == eParam && len(first.segs) == 0 {
+		// A lone block parameter is no helper: handlebars.js gives its
+		// value and leaves the hash unread.
+		ep.hash = ep.hash[:nHash]
+		return first, nil
+	}
 	if len(items) == 1 && !param && len(ep.hash) > nHash && ep.p.cfg.dialect == Handlebars &&
-		(first.kind == ePath || first.kind == eData || first.kind == eLit && strings.HasPrefix(first.text, "@")) {
+		(first.kind == ePath || first.kind == eParam || first.kind == eData || first.kind == eLit && strings.HasPrefix(first.text, "@")) {
 		// With hash arguments, x is a helper call in handlebars.js, which
 		// calls the value of x as it does for (x): the hash is ignored.
-		ep.hash = ep.hash[:nHash]
+		ep.drop(nHash)
 		return hashValueCall(first), nil
 	}
 	if !top && len(ep.hash) > nHash {
@@ -1401,6 +1564,15 @@ func (ep *exprParser) item(arg bool) (*expr, error) {
 // blockParam makes e a reference to a block parameter when its first name
 // is one in scope; those come before the data's fields, as in Handlebars.
 func (ep *exprParser) blockParam(e *expr, pos int) (bool, error) {
+	for _, sg := range e.segs {
+		if endsThisWord(sg.key) {
+			// handlebars.js takes a path whose text has a word ending in
+			// this, as a|this| or athis, for one that begins with this,
+			// and looks it up in the context only: such a parameter, as
+			// |this|, is never found.
+			return false, nil
+		}
+	}
 	for i := len(ep.p.params) - 1; i >= 0; i-- {
 		bp := ep.p.params[i]
 		for j, name := range bp.names {
@@ -1411,13 +1583,35 @@ func (ep *exprParser) blockParam(e *expr, pos int) (bool, error) {
 				if bp.block != "" {
 					return false, ep.src.errorf(pos, "block parameter "+name+" of "+bp.block+" has no value: only each and with give them, and handlebars.js fails here")
 				}
-				e.kind, e.param, e.paramIndex, e.paramNone = eParam, bp.id, j == 1, j >= bp.given
+				e.kind, e.param, e.paramIndex, e.paramNone, e.paramAt = eParam, bp.id, j == 1, j >= bp.given, j
 				e.segs, e.byName, e.lenOf = e.segs[1:], false, nil
 				return true, nil
 			}
 		}
 	}
 	return false, nil
+}
+
+// endsThisWord reports whether s holds "this" at the end of a word, as
+// the regular expression /this\b/ of handlebars.js finds.
+func endsThisWord(s string) bool {
+	for i := strings.Index(s, "this"); i >= 0; {
+		end := i + len("this")
+		if end == len(s) || !isWordByte(s[end]) {
+			return true
+		}
+		j := strings.Index(s[end:], "this")
+		if j < 0 {
+			return false
+		}
+		i = end + j
+	}
+	return false
+}
+
+// isWordByte reports whether c is a character of \w.
+func isWordByte(c byte) bool {
+	return c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 }
 
 // hbNumber reports whether text is a number literal for the Handlebars
@@ -1445,7 +1639,7 @@ func hbNumber(text string) (string, bool) {
 
 // litName turns a tag made of a single literal into the name its text
 // spells, which is how Handlebars reads {{"a b"}}, {{10}} or {{true}}.
-func (ep *exprParser) litName(l *expr) *expr {
+func (ep *exprParser) litName(l *expr) (*expr, error) {
 	var key string
 	switch v := l.lit.(type) {
 	case string:
@@ -1464,7 +1658,7 @@ func (ep *exprParser) litName(l *expr) *expr {
 		e, _ := parsePath(".")
 		e.pos, e.text, e.escaped, e.lit = l.pos, l.text, l.escaped, l.lit
 		ep.p.currentOnly(e)
-		return e
+		return e, nil
 	}
 	idx := arrayIndex(key)
 	// An escaped literal keeps its mark, and its text for messages: the
@@ -1472,10 +1666,14 @@ func (ep *exprParser) litName(l *expr) *expr {
 	e := &expr{kind: ePath, pos: l.pos, text: l.text, segs: []seg{{key: key, idx: idx, length: key == "length"}}, byName: idx < 0,
 		length: key == "length", escaped: l.escaped, lit: l.lit}
 	if e.byName {
+		// It may name a block parameter, as a path does.
+		if ok, err := ep.blockParam(e, l.pos); ok || err != nil {
+			return e, err
+		}
 		e.rootSlot = ep.p.rootSlot(key)
 	}
 	ep.p.currentOnly(e)
-	return e
+	return e, nil
 }
 
 // currentOnly makes path e look its first name up in the current context
@@ -1722,13 +1920,20 @@ func (p *parser) scope(parent *partialEnv, src *source, toks []token, start int)
 			}
 			j, elseAt := matchClose(toks, k)
 			if j < 0 {
+				if p.truncated {
+					// The tokens end in it: those before it are read.
+					k = len(toks)
+					continue
+				}
 				return nil, src.errorf(t.pos, "unclosed inline partial: missing {{/inline}}")
 			}
 			if toks[j].text != "inline" {
-				return nil, src.errorf(toks[j].pos, "closing tag {{/"+toks[j].text+"}} does not match {{#*inline}} opened at "+posString(src, t.pos))
+				err := src.errorf(toks[j].pos, "closing tag {{/"+toks[j].text+"}} does not match {{#*inline}} opened at "+posString(src, t.pos))
+				return nil, p.firstIn(src, toks, start, k, p.firstIn(src, toks, k+1, j, err))
 			}
 			if elseAt >= 0 {
-				return nil, src.errorf(toks[elseAt].pos, "{{else}} in an inline partial")
+				err := src.errorf(toks[elseAt].pos, "{{else}} in an inline partial")
+				return nil, p.firstIn(src, toks, start, k, p.firstIn(src, toks, k+1, elseAt, err))
 			}
 			if env == nil {
 				p.nEnv++
@@ -1781,16 +1986,19 @@ func (p *parser) addPartialBlock(src *source, toks []token, i int, add func(node
 	if elseAt >= 0 {
 		// Before a missing or wrong close, which come later in the text,
 		// as handlebars.js finds them.
-		return 0, src.errorf(toks[elseAt].pos, "{{else}} in a partial block")
+		return 0, p.firstIn(src, toks, i+1, elseAt, src.errorf(toks[elseAt].pos, "{{else}} in a partial block"))
 	}
 	if name == "" {
 		return 0, src.errorf(t.pos, "a partial block needs the partial's name")
 	}
 	if j < 0 {
+		if p.truncated {
+			return 0, errTruncated
+		}
 		return 0, src.errorf(t.pos, "unclosed partial block {{#>"+name+"}}: missing {{/"+name+"}}")
 	}
 	if toks[j].text != name {
-		return 0, src.errorf(toks[j].pos, "closing tag {{/"+toks[j].text+"}} does not match {{#> "+name+"}} opened at "+posString(src, t.pos))
+		return 0, p.firstIn(src, toks, i+1, j, src.errorf(toks[j].pos, "closing tag {{/"+toks[j].text+"}} does not match {{#> "+name+"}} opened at "+posString(src, t.pos)))
 	}
 	env, err := p.scope(p.env, src, toks, i+1)
 	if err != nil {

@@ -157,6 +157,8 @@ func (c *checker) nodes(nodes []node, scopes []scope) {
 			inner := scopes
 			switch {
 			case n.block == bWith || n.block == bSection || n.block == bEach || n.block == bPartial:
+				// A section gives its block parameters over a list only.
+				listed := n.block != bSection || ok && sc.typ == "array"
 				if !ok {
 					sc = scope{path: sc.path, typ: "any"}
 				} else if n.trueKeeps && n.block == bSection && sc.typ == "boolean" {
@@ -173,7 +175,7 @@ func (c *checker) nodes(nodes []node, scopes []scope) {
 					sc = scope{path: sc.path, typ: "any"}
 				}
 				inner = append(scopes[:len(scopes):len(scopes)], sc)
-				if n.params != 0 {
+				if n.params != 0 && listed {
 					if c.params == nil {
 						c.params = make(map[int32]scope)
 					}
@@ -359,11 +361,14 @@ func (c *checker) expr(n *node, e *expr, scopes []scope) (scope, bool) {
 
 // looseMaybe reports whether two values of different fields, of types a
 // and b, may be equal by JavaScript's == (two scalars, an array and a
-// scalar, an object and a string), so that ../ may skip a level between
-// them as Execute does. Arrays and objects of different fields never are.
+// scalar, an object and a string, a value of type "any" and any other),
+// so that ../ may skip a level between them as Execute does. Arrays and
+// objects of different fields never are.
 func looseMaybe(a, b string) bool {
 	scalar := func(t string) bool { return t == "string" || t == "number" || t == "boolean" }
 	switch {
+	case a == "any" || b == "any":
+		return true
 	case a == "null" || b == "null":
 		return a == b
 	case scalar(a) && scalar(b):
@@ -395,12 +400,13 @@ func (c *checker) up(scopes []scope, up int) []int {
 	for j := len(scopes) - 1; j > 0 && lo < up; j-- {
 		least, most := 1, 1
 		if scopes[j].hash == nil && scopes[j-1].hash == nil {
-			same := scopes[j].path == scopes[j-1].path && scopes[j].typ != "any"
+			// A value of no known path (a helper's result) is no field.
+			same := scopes[j].path == scopes[j-1].path && (scopes[j].typ != "any" || scopes[j].path != "")
 			element := scopes[j].path == scopes[j-1].path+"[]" && scopes[j].typ != "object" && scopes[j].typ != "array"
 			switch {
 			case same && !strings.Contains(scopes[j].path, "[]"):
 				least, most = 0, 0
-			case same || element || scopes[j].path != scopes[j-1].path && looseMaybe(scopes[j].typ, scopes[j-1].typ):
+			case same || element || !same && looseMaybe(scopes[j].typ, scopes[j-1].typ):
 				least = 0
 			}
 		}

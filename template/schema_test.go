@@ -68,6 +68,9 @@ func TestCheck(t *testing.T) {
 		{"unknown section", `[{{#each data.groups}}{{name}},{{/each}}0]`, []string{"1:10: unknown field data.groups"}},
 		{"length of an array or a string", `[{{data.access_groups.length}}, "{{data.requester.name.length}}", {{#if data.access_groups.length}}1{{else}}0{{/if}}]`, nil},
 		{"length of an object is a member", `"{{data.requester.length}}"`, []string{"1:4: unknown field data.requester.length; did you mean data.requester.email?"}},
+		{"block parameters of a section", `[{{#data.access_groups as |g i|}}"{{i}}{{g.integration.name}}{{g.integration.nam}}",{{/data.access_groups}}{{#data.requester as |r|}}"{{r.nam}}",{{/data.requester}}0]`, []string{
+			"1:64: unknown field data.access_groups[].integration.nam; did you mean data.access_groups[].integration.name?",
+		}},
 		{"block parameters", `[{{#each data.access_groups as |g i|}}"{{i}}{{g.integration.name}}{{g.integration.nam}}",{{/each}}{{#with data.requester as |r|}}"{{r.name}}"{{else}}0{{/with}}]`, []string{
 			"1:69: unknown field data.access_groups[].integration.nam; did you mean data.access_groups[].integration.name?",
 		}},
@@ -143,4 +146,40 @@ func TestCheckMustacheWalksContexts(t *testing.T) {
 	tmpl, err = template.Parse(src)
 	require.NoError(t, err)
 	require.ErrorIs(t, tmpl.Check(testSchema), template.ErrUnknownField)
+}
+
+// A context of type "any" may be equal (by JavaScript's ==) to the one
+// below it, and then it is no level for ../, as in Execute: Check takes
+// both ways, and reports a path that neither finds.
+func TestCheckAnyContextMayBeNoLevel(t *testing.T) {
+	schema := mapSchema{"n": "number", "a": "any", "m": "object", "m.x": "string"}
+	src := `{{#with n}}{{#with ../a}}{{../m.x}}{{../m.y}}{{/with}}{{/with}}`
+	tmpl, err := template.Parse(src, template.WithMode(template.Text))
+	require.NoError(t, err)
+	out, err := tmpl.Append(nil, map[string]any{"n": 3, "a": "3", "m": map[string]any{"x": "X"}})
+	require.NoError(t, err)
+	require.Equal(t, "X", string(out), "Execute finds m.x one level up, a being no level")
+	err = tmpl.Check(schema)
+	var list template.ErrorList
+	require.ErrorAs(t, err, &list)
+	require.Len(t, list, 1)
+	require.Equal(t, "1:38: unknown field n.m.y", list[0].Error())
+}
+
+// A with over the same field of type "any" as the context below is no
+// level, as Execute has it (the same value is == to itself): ../../ from
+// there goes above the top.
+func TestCheckSameAnyContextIsNoLevel(t *testing.T) {
+	schema := mapSchema{"a": "any", "x": "string"}
+	src := `{{#with a}}{{#with ../a}}{{../x}}{{../../x}}{{/with}}{{/with}}`
+	tmpl, err := template.Parse(src, template.WithMode(template.Text))
+	require.NoError(t, err)
+	out, err := tmpl.Append(nil, map[string]any{"a": 1, "x": "X"})
+	require.NoError(t, err)
+	require.Equal(t, "X", string(out), "../x is the root's, ../../x above it")
+	err = tmpl.Check(schema)
+	var list template.ErrorList
+	require.ErrorAs(t, err, &list)
+	require.Len(t, list, 1)
+	require.Equal(t, "1:36: path ../../x goes above the top of the data", list[0].Error())
 }

@@ -28,7 +28,8 @@ type Template struct {
 }
 
 // Parse parses src. Any returned error is an *Error with the position of the
-// problem, or an ErrorList when WithSchema finds unknown fields.
+// problem, or an ErrorList when WithSchema finds unknown fields. Of several
+// errors in the tags, the first in the text is the one returned.
 func Parse(src string, opts ...Option) (*Template, error) {
 	return parse(src, "", opts)
 }

@@ -108,6 +108,20 @@ func TestParseErrors(t *testing.T) {
 		{"number ending a path", `{{list.1}}`, 1, 8, "write list.[1]"},
 		{"number ending a parent path", `{{../0}}`, 1, 6, "write ../[0]"},
 		{"recursive partial", `[{{>p}}]`, 1, 1, "includes itself"},
+		// The first error in the text, though the lexer fails on a later tag.
+		{"mismatched close before an unclosed tag", "[{{#if a}}{{/each}}\n{{x]", 1, 11, "does not match {{#if}}"},
+		{"number ending a path before an unclosed tag", `{"a": "{{a.1}} {{x"}`, 1, 12, "write a.[1]"},
+		{"bad name before an unclosed comment", "[{{a!b}}, {{!-- x]", 1, 4, "a!b"},
+		{"unclosed section before an unclosed tag", "[{{#each x}}\n{{x]", 2, 1, "unclosed tag"},
+		{"unclosed partial block before an unclosed tag", "[{{#> p}}\n{{x]", 2, 1, "unclosed tag"},
+		{"unclosed inline partial in an else chain before an unclosed tag", "{{#*inline \"q\"}}{{/inline}}[{{#if a}}{{else if b}}{{#*inline \"z\"}}x{{y]", 1, 68, "unclosed tag"},
+		// The first error in the text, though a block's wrong close or
+		// else comes to light before its content is read.
+		{"error in a partial block before its wrong close", "[{{#> p}}{{#if a}}x{{else}}y{{else}}z{{/each}}{{/if}}]", 1, 29, "second {{else}}"},
+		{"error in a partial block before its else", "[{{#> p}}{{a.1}}{{else}}{{/p}}]", 1, 14, "write a.[1]"},
+		{"error before an inline partial's wrong close", "[{{a.1}}{{#*inline \"z\"}}x{{/y}}]", 1, 6, "write a.[1]"},
+		{"error in an inline partial before its wrong close", "[{{#*inline \"z\"}}{{a.1}}{{/y}}]", 1, 22, "write a.[1]"},
+		{"error in an inline partial before its else", "[{{#if x}}{{a.1}}{{#*inline \"z\"}}x{{else}}{{/inline}}{{/if}}]", 1, 15, "write a.[1]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
