@@ -789,7 +789,7 @@ type Queued struct {
 // returns ErrClosed. When the engine fails otherwise (a durable engine's
 // database error), Publish returns that error: the deliveries it did not
 // queue get no dead letter, and Published says which were queued, so that
-// the caller can publish the event again.
+// the caller can publish the event again. A nil event is an error.
 func (d *Dispatcher) Publish(ctx context.Context, e *event.Event) (Published, error) {
 	return d.publish(ctx, "", nil, e)
 }
@@ -831,6 +831,9 @@ func isNil(tx engine.Tx) bool {
 }
 
 func (d *Dispatcher) publish(ctx context.Context, tenant string, tx engine.Tx, e *event.Event) (Published, error) {
+	if e == nil {
+		return Published{}, errors.New("webhook: Publish: nil event")
+	}
 	if !d.enter() {
 		return Published{}, ErrClosed
 	}

@@ -290,8 +290,12 @@ func (t *Tenant) Validate(w Webhook) error {
 // secret the template names (secrets.<name>) shows as REDACTED where a
 // delivery would send it, and what a helper makes of its stand-in as a
 // delivery sends it (see Webhook.Secrets); then a member of e named
-// secrets is hidden, as a webhook with body secrets hides it.
+// secrets is hidden, as a webhook with body secrets hides it. A nil
+// event is an error.
 func (t *Tenant) Preview(bodyTemplate string, e *event.Event) (string, error) {
+	if e == nil {
+		return "", errors.New("webhook: Preview: nil event")
+	}
 	if bodyTemplate == "" {
 		return string(e.JSON()), nil
 	}
