@@ -209,9 +209,13 @@ func (h *hook) runAction(req *http.Request, del *delivery) (*http.Response, erro
 	if status < 100 || status > 599 {
 		return nil, &ActionError{Action: name, Err: fmt.Errorf("status %d is not an HTTP status", r.resp.StatusCode)}
 	}
-	header := r.resp.Header.Clone()
-	if header == nil {
-		header = http.Header{}
+	// An answer is a Go value, whose names may be in any case: written
+	// canonical, as net/http writes a response's, Retry-After and the
+	// validators find them.
+	header := make(http.Header, len(r.resp.Header))
+	for name, values := range r.resp.Header {
+		key := http.CanonicalHeaderKey(name)
+		header[key] = append(header[key], values...)
 	}
 	return &http.Response{
 		Status: strconv.Itoa(status) + " " + http.StatusText(status), StatusCode: status,
