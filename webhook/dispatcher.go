@@ -1050,7 +1050,8 @@ func afterGrace(ctx context.Context, f func()) (stop func()) {
 	}
 }
 
-// enter counts a Publish or Redeliver call in, unless Close has begun.
+// enter counts a Publish, Redeliver, Gate or Test call in, unless Close
+// has begun.
 // Close sets closed before it reads calls and a call adds itself before
 // it reads closed, so that one of them sees the other.
 func (d *Dispatcher) enter() bool {
@@ -1072,7 +1073,7 @@ func (d *Dispatcher) leave() {
 	}
 }
 
-// waitCalls waits for the Publish and Redeliver calls in progress, until
+// waitCalls waits for the calls counted in by enter, until
 // the store's time is up.
 func (d *Dispatcher) waitCalls() {
 	for d.calls.Load() > 0 {
@@ -1361,8 +1362,8 @@ func (d *Dispatcher) resetBreaker(ctx context.Context, tenant, id, actor string)
 	return serr
 }
 
-// Close stops intake (Publish, Add and Redeliver return ErrClosed from
-// then on), lets queued and in-flight deliveries finish until ctx is done,
+// Close stops intake (Publish, Add, Redeliver, Gate and Test return
+// ErrClosed from then on), lets queued and in-flight deliveries finish until ctx is done,
 // and stops every goroutine the Dispatcher started. What becomes of
 // deliveries still unfinished when ctx ends is the engine's to say: the
 // in-memory engine makes them dead letters, so none is lost silently; a
@@ -1387,8 +1388,8 @@ func (d *Dispatcher) resetBreaker(ctx context.Context, tenant, id, actor string)
 // *DeadLetterError for each dead letter the store failed to keep while
 // Close ran, holding it.
 //
-// Publish and Redeliver calls in progress finish before Close returns, or
-// until the store's time is up: a Publish waiting for room under
+// Publish, Redeliver, Gate and Test calls in progress finish before
+// Close returns, or until the store's time is up: a Publish waiting for room under
 // QueueBlock is woken, and the copies it could not queue are dead letters
 // by then (it returns a *QueueFullError wrapping ErrClosed).
 //

@@ -374,6 +374,10 @@ func (t *Tenant) test(ctx context.Context, w Webhook, e *event.Event, stored []s
 	if e == nil {
 		return Invocation{}, errors.New("webhook: Test: nil event")
 	}
+	if !t.d.enter() {
+		return Invocation{}, ErrClosed
+	}
+	defer t.d.leave()
 	if w.ID == "" {
 		w.ID = "test"
 	}
