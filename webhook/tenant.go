@@ -286,7 +286,7 @@ func (t *Tenant) Validate(w Webhook) error {
 
 // Preview renders bodyTemplate over e as a delivery would render it, or
 // returns the template's error (a *template.Error with its line and
-// column); an empty template gives the event's own JSON. Each body
+// column); an empty or blank template gives the event's own JSON. Each body
 // secret the template names (secrets.<name>) shows as REDACTED where a
 // delivery would send it, and what a helper makes of its stand-in as a
 // delivery sends it (see Webhook.Secrets); then a member of e named
@@ -296,7 +296,7 @@ func (t *Tenant) Preview(bodyTemplate string, e *event.Event) (string, error) {
 	if e == nil {
 		return "", errors.New("webhook: Preview: nil event")
 	}
-	if bodyTemplate == "" {
+	if strings.TrimSpace(bodyTemplate) == "" { // as a definition's is read
 		return string(e.JSON()), nil
 	}
 	opts := append(t.d.cfg.templateOptions[:len(t.d.cfg.templateOptions):len(t.d.cfg.templateOptions)],
