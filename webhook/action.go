@@ -50,8 +50,10 @@ type ActionRequest struct {
 type ActionResponse struct {
 	// StatusCode is an HTTP status, 100 to 599; zero means 200.
 	StatusCode int
-	Header     http.Header
-	Body       []byte
+	// Header's names may be written in any case: they are made
+	// canonical, as net/http makes a response's.
+	Header http.Header
+	Body   []byte
 }
 
 // ErrUnknownAction is wrapped by the *DefinitionError of a definition
