@@ -958,10 +958,11 @@ func (d *Dispatcher) Test(ctx context.Context, w Webhook, trigger event.Trigger)
 }
 
 // TestEvent is Test with an event of the caller's choosing, for event types
-// of the service's own. A nil event is an error.
+// of the service's own. A nil event, or the zero Event, is an error
+// wrapping ErrNoEvent.
 func (d *Dispatcher) TestEvent(ctx context.Context, w Webhook, e *event.Event) (Invocation, error) {
-	if e == nil {
-		return Invocation{}, errors.New("webhook: TestEvent: nil event")
+	if err := checkEvent("TestEvent", e); err != nil {
+		return Invocation{}, err
 	}
 	if !d.enter() {
 		return Invocation{}, ErrClosed

@@ -789,7 +789,8 @@ type Queued struct {
 // returns ErrClosed. When the engine fails otherwise (a durable engine's
 // database error), Publish returns that error: the deliveries it did not
 // queue get no dead letter, and Published says which were queued, so that
-// the caller can publish the event again. A nil event is an error.
+// the caller can publish the event again. A nil event, or the zero
+// Event, is an error wrapping ErrNoEvent.
 func (d *Dispatcher) Publish(ctx context.Context, e *event.Event) (Published, error) {
 	return d.publish(ctx, "", nil, e)
 }
@@ -831,8 +832,8 @@ func isNil(tx engine.Tx) bool {
 }
 
 func (d *Dispatcher) publish(ctx context.Context, tenant string, tx engine.Tx, e *event.Event) (Published, error) {
-	if e == nil {
-		return Published{}, errors.New("webhook: Publish: nil event")
+	if err := checkEvent("Publish", e); err != nil {
+		return Published{}, err
 	}
 	if !d.enter() {
 		return Published{}, ErrClosed

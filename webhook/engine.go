@@ -162,7 +162,7 @@ func deliveryID(e *event.Event, key string) string {
 type runner struct{ d *Dispatcher }
 
 func (r runner) Run(ctx context.Context, ed *engine.Delivery) engine.Result {
-	if ed.Event == nil {
+	if checkEvent("Run", ed.Event) != nil {
 		r.d.eventless(ed, "")
 		return engine.Result{Outcome: engine.Done}
 	}
@@ -173,7 +173,7 @@ func (r runner) Abandon(ed *engine.Delivery, err error) {
 	if err == nil {
 		err = errors.New("the engine gave no reason")
 	}
-	if ed.Event == nil {
+	if checkEvent("Abandon", ed.Event) != nil {
 		r.d.eventless(ed, "abandoned: "+err.Error()+"; ")
 		return
 	}

@@ -77,7 +77,7 @@ func TestRunnerTakesADeliveryWithoutItsEvent(t *testing.T) {
 	require.Empty(t, r.Requests(), "nothing to send")
 
 	abandoned := eng.row(t, 1)
-	abandoned.Event = nil
+	abandoned.Event = &event.Event{} // as bad as none
 	require.NotPanics(t, func() { eng.runner.Abandon(abandoned, context.Canceled) })
 
 	noReason := eng.row(t, 2)

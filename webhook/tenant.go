@@ -291,10 +291,10 @@ func (t *Tenant) Validate(w Webhook) error {
 // delivery would send it, and what a helper makes of its stand-in as a
 // delivery sends it (see Webhook.Secrets); then a member of e named
 // secrets is hidden, as a webhook with body secrets hides it. A nil
-// event is an error.
+// event, or the zero Event, is an error wrapping ErrNoEvent.
 func (t *Tenant) Preview(bodyTemplate string, e *event.Event) (string, error) {
-	if e == nil {
-		return "", errors.New("webhook: Preview: nil event")
+	if err := checkEvent("Preview", e); err != nil {
+		return "", err
 	}
 	if strings.TrimSpace(bodyTemplate) == "" { // as a definition's is read
 		return string(e.JSON()), nil
@@ -323,7 +323,8 @@ func (t *Tenant) Preview(bodyTemplate string, e *event.Event) (string, error) {
 // else nothing is sent and the error is a *DefinitionError for the field
 // "url", in a DefinitionErrors, wrapping ErrSecretRequired (see
 // CallerEvent). To test another path, test the definition with its
-// secrets given (TestDefinition). A nil event is an error.
+// secrets given (TestDefinition). A nil event, or the zero Event, is an
+// error wrapping ErrNoEvent.
 func (t *Tenant) Test(ctx context.Context, id string, e *event.Event) (Invocation, error) {
 	w, err := t.full(ctx, id)
 	if err != nil {
@@ -371,8 +372,8 @@ func (t *Tenant) TestDefinition(ctx context.Context, w Webhook, e *event.Event) 
 // test sends e to w, whose stored secrets are those of the fields stored,
 // which go only where the mock events of triggers take them.
 func (t *Tenant) test(ctx context.Context, w Webhook, e *event.Event, stored []string, triggers []event.Trigger) (Invocation, error) {
-	if e == nil {
-		return Invocation{}, errors.New("webhook: Test: nil event")
+	if err := checkEvent("Test", e); err != nil {
+		return Invocation{}, err
 	}
 	if !t.d.enter() {
 		return Invocation{}, ErrClosed
