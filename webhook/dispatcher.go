@@ -269,7 +269,9 @@ func newID() string {
 
 // Add checks and registers w, and returns it as stored, with its ID and
 // Version set. Any error is a DefinitionErrors listing every problem
-// found; nothing is registered then. Added again under the id of a
+// found; nothing is registered then. A string that is not valid UTF-8,
+// which the stored form (JSON) cannot hold, is ErrInvalidUTF8 at its
+// field, and the other checks wait for it to be fixed. Added again under the id of a
 // removed webhook whose deliveries are still queued, w gives their queue
 // its queue size and concurrency at once, as Update does. Add is
 // Tenant("").Create with no actor and no ctx: the definition goes to the

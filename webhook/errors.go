@@ -74,6 +74,9 @@ var (
 	// secret given as the mask to Tenant.Create or Update with no stored
 	// secret behind it.
 	ErrSecretRequired = errors.New("secret required")
+	// ErrInvalidUTF8: a string of the definition that is not valid
+	// UTF-8, which its stored form, JSON, cannot hold.
+	ErrInvalidUTF8 = errors.New("not valid UTF-8")
 )
 
 // DefinitionError reports one problem with a webhook definition. Field
