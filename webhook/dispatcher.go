@@ -1053,8 +1053,8 @@ func afterGrace(ctx context.Context, f func()) (stop func()) {
 	}
 }
 
-// enter counts a Publish, Redeliver, Gate or Test call in, unless Close
-// has begun.
+// enter counts a Publish, Redeliver, Gate, Test or ResetBreaker call in,
+// unless Close has begun.
 // Close sets closed before it reads calls and a call adds itself before
 // it reads closed, so that one of them sees the other.
 func (d *Dispatcher) enter() bool {
@@ -1308,7 +1308,8 @@ func (d *Dispatcher) putBack(ctx context.Context, dl DeadLetter, err error) erro
 // record the reset: this instance's breaker is closed all the same. The
 // breaker is closed even when it returns the engine's error about waking
 // the held deliveries (it waits at most 5 s for the store and the engine
-// together), which then go when their wait is up.
+// together), which then go when their wait is up. After Close it returns
+// ErrClosed.
 func (d *Dispatcher) ResetBreaker(id string) error {
 	return d.resetBreaker(context.Background(), "", id, "")
 }
@@ -1321,6 +1322,10 @@ const wakeTimeout = 5 * time.Second
 // records actor as the reset's author. ctx, bounded by wakeTimeout and the
 // Dispatcher's life, bounds the store and the engine.
 func (d *Dispatcher) resetBreaker(ctx context.Context, tenant, id, actor string) error {
+	if !d.enter() {
+		return ErrClosed
+	}
+	defer d.leave()
 	d.catchUp(ctx, tenant, id)
 	h := d.hookOf(tenant, id)
 	if h == nil {
@@ -1365,8 +1370,8 @@ func (d *Dispatcher) resetBreaker(ctx context.Context, tenant, id, actor string)
 	return serr
 }
 
-// Close stops intake (Publish, Add, Redeliver, Gate and Test return
-// ErrClosed from then on), lets queued and in-flight deliveries finish until ctx is done,
+// Close stops intake (Publish, Add, Redeliver, Gate, Test and
+// ResetBreaker return ErrClosed from then on), lets queued and in-flight deliveries finish until ctx is done,
 // and stops every goroutine the Dispatcher started. What becomes of
 // deliveries still unfinished when ctx ends is the engine's to say: the
 // in-memory engine makes them dead letters, so none is lost silently; a

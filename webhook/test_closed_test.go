@@ -44,3 +44,17 @@ func TestTestAfterCloseIsErrClosed(t *testing.T) {
 	}
 	require.Empty(t, r.Requests())
 }
+
+// After Close, ResetBreaker returns ErrClosed, as Update does, rather
+// than write a reset to the store and wake a stopped engine.
+func TestResetBreakerAfterCloseIsErrClosed(t *testing.T) {
+	r := webhooktest.NewReceiver()
+	defer r.Close()
+	d, err := webhook.New(webhook.WithAllowedTargets("127.0.0.1"), webhook.WithURLPolicy(webhook.URLPolicy{AllowHTTP: true, AllowCustomPorts: true}))
+	require.NoError(t, err)
+	w, err := d.Add(webhook.Webhook{Name: "a", Active: true, URL: r.URL, Triggers: []event.Trigger{accessrequest.Created}})
+	require.NoError(t, err)
+	require.NoError(t, d.Close(context.Background()))
+	require.ErrorIs(t, d.ResetBreaker(w.ID), webhook.ErrClosed)
+	require.ErrorIs(t, d.Tenant("").ResetBreakerBy(context.Background(), w.ID, "alice"), webhook.ErrClosed)
+}
