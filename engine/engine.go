@@ -115,10 +115,12 @@ type Runner interface {
 	// keeps deliveries outside memory must store. When it made an
 	// attempt, it called d.EndExchange once the exchange with the
 	// receiver was over, before recording it (see Delivery.OnExchangeEnd).
+	// A d without its Event (a stored delivery whose event did not
+	// decode) is recorded as failed and ends, Done, with no dead letter.
 	Run(ctx context.Context, d *Delivery) Result
 	// Abandon ends d, which the engine gives up (it is closing, or its
 	// own attempt limit is reached): d becomes a dead letter whose reason
-	// is err.
+	// is err, or, without its Event, a failed record only.
 	Abandon(d *Delivery, err error)
 }
 

@@ -26,10 +26,10 @@ type Kind struct {
 }
 
 // Mock returns the first of k.Mocks whose type is t, and false when none
-// is.
+// is; a nil among them is passed over.
 func (k Kind) Mock(t Trigger) (*Event, bool) {
 	for _, e := range k.Mocks {
-		if e.Type() == t {
+		if e != nil && e.Type() == t {
 			return e, true
 		}
 	}

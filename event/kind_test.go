@@ -22,6 +22,19 @@ func TestKindMock(t *testing.T) {
 	require.False(t, ok)
 }
 
+// A Kind is plain data a service builds: a nil among its mock events
+// is passed over, not a panic.
+func TestKindMockPassesOverANil(t *testing.T) {
+	e, err := event.New("invoice.paid", map[string]any{})
+	require.NoError(t, err)
+	k := event.Kind{Name: "billing", Triggers: []event.Trigger{"invoice.paid"}, Mocks: []*event.Event{nil, e}}
+	var got *event.Event
+	var ok bool
+	require.NotPanics(t, func() { got, ok = k.Mock("invoice.paid") })
+	require.True(t, ok)
+	require.Same(t, e, got)
+}
+
 func TestParseFilesNamesTheFileAtFault(t *testing.T) {
 	fsys := fstest.MapFS{
 		"a.json": {Data: []byte(`{"event_type": "A", "event_time": 1}`)},

@@ -3,6 +3,7 @@ package validate
 import (
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -25,7 +26,8 @@ type mediaType struct {
 var _ Validator = (*HeaderValidator)(nil)
 
 // Header returns a validator that passes when the response has the header
-// name (matched case-insensitively) with one of the expected values (matched
+// name (matched case-insensitively, under any spelling in the map, the
+// canonical one's values first) with one of the expected values (matched
 // exactly), or, with no expected values, when the header is present. A
 // header sent several times passes when any of its values is expected.
 //
@@ -98,7 +100,7 @@ func (v *HeaderValidator) Validate(resp *Response) Result {
 // Check checks a header map.
 func (v *HeaderValidator) Check(h http.Header) Result {
 	r := Result{Validator: v.label, Expected: v.expected}
-	values := h.Values(v.name)
+	values := headerValues(h, v.name)
 	if len(values) == 0 {
 		r.Err = errNoHeader
 		return r
@@ -119,4 +121,23 @@ func (v *HeaderValidator) Check(h http.Header) Result {
 	}
 	r.Err = ErrMismatch
 	return r
+}
+
+// headerValues returns the values of the header name (canonical) in h
+// under every spelling: the canonical one's first, then the others' in
+// sorted order. A map need not come from net/http: a Go action's answer
+// may write its names in lower case.
+func headerValues(h http.Header, name string) []string {
+	values := h[name]
+	var others []string // rare: made only when there are other spellings
+	for key := range h {
+		if len(key) == len(name) && key != name && strings.EqualFold(key, name) {
+			others = append(others, key)
+		}
+	}
+	slices.Sort(others)
+	for _, key := range others {
+		values = append(values[:len(values):len(values)], h[key]...)
+	}
+	return values
 }

@@ -50,8 +50,10 @@ type ActionRequest struct {
 type ActionResponse struct {
 	// StatusCode is an HTTP status, 100 to 599; zero means 200.
 	StatusCode int
-	Header     http.Header
-	Body       []byte
+	// Header's names may be written in any case: they are made
+	// canonical, as net/http makes a response's.
+	Header http.Header
+	Body   []byte
 }
 
 // ErrUnknownAction is wrapped by the *DefinitionError of a definition
@@ -209,9 +211,13 @@ func (h *hook) runAction(req *http.Request, del *delivery) (*http.Response, erro
 	if status < 100 || status > 599 {
 		return nil, &ActionError{Action: name, Err: fmt.Errorf("status %d is not an HTTP status", r.resp.StatusCode)}
 	}
-	header := r.resp.Header.Clone()
-	if header == nil {
-		header = http.Header{}
+	// An answer is a Go value, whose names may be in any case: written
+	// canonical, as net/http writes a response's, Retry-After and the
+	// validators find them.
+	header := make(http.Header, len(r.resp.Header))
+	for name, values := range r.resp.Header {
+		key := http.CanonicalHeaderKey(name)
+		header[key] = append(header[key], values...)
 	}
 	return &http.Response{
 		Status: strconv.Itoa(status) + " " + http.StatusText(status), StatusCode: status,

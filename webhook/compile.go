@@ -308,6 +308,13 @@ func (c *config) compile(w Webhook) (*hook, DefinitionErrors) {
 	}
 	h := &hook{def: w, method: strings.ToUpper(w.Method)}
 
+	if bad := invalidUTF8Fields(w); bad != nil {
+		// Checked first and alone: every other check reads these strings.
+		for _, field := range bad {
+			fail(field, ErrInvalidUTF8)
+		}
+		return nil, errs
+	}
 	if !validName(w.Name) {
 		fail("name", ErrInvalidName)
 	}

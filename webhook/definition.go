@@ -442,7 +442,8 @@ const MaxDefinitionsBytes = 64 << 20
 // DecodeWebhooks reads definitions from JSON: either an array of webhooks or
 // an object {"webhooks": [...]}. Unknown fields are errors, so that a
 // misspelt field is not silently ignored; so are a member given twice in
-// one object, anything after the JSON, and null where the member is not
+// one object, anything after the JSON, a string that is not valid UTF-8
+// (escapes of lone surrogates included), and null where the member is not
 // a pointer (a header of null is no empty header: only filters,
 // delivery, url_policy, authentication_config and tls read null as left
 // out, as the management API reads them). Errors are *DefinitionError with
@@ -492,14 +493,31 @@ func decodeStrict(raw []byte, v any) error {
 	if err := duplicateKey(raw); err != nil {
 		return err
 	}
-	doc, err := jsondoc.Parse(raw)
+	// Strict, since encoding/json puts U+FFFD for a string's bad bytes,
+	// and a credential changed so would be sent as if it were the one.
+	doc, err := jsondoc.ParseStrict(raw)
 	if err != nil {
+		var se *jsondoc.SyntaxError
+		if errors.As(err, &se) && se.Msg == jsondoc.MsgInvalidUTF8 {
+			return &invalidUTF8Error{offset: int64(se.Offset), path: se.Path}
+		}
 		return err // not reached: encoding/json has just read raw
 	}
 	if err := checkKeyCase(doc, reflect.TypeOf(v)); err != nil {
 		return err
 	}
 	return nullMember(raw, reflect.TypeOf(v))
+}
+
+// invalidUTF8Error is a string or key that is not valid UTF-8, which
+// encoding/json decodes with U+FFFD in place of each bad byte.
+type invalidUTF8Error struct {
+	offset int64
+	path   string // of the string, or of a key's object
+}
+
+func (e *invalidUTF8Error) Error() string {
+	return fmt.Sprintf("invalid UTF-8 in a string (at %s)", e.path)
 }
 
 // duplicateKeyError is a member given twice in one object, which
@@ -575,9 +593,12 @@ func jsonDefinitionError(raw []byte, err error) *DefinitionError {
 	var kce *keyCaseError
 	var dke *duplicateKeyError
 	var ne *nullError
+	var ue *invalidUTF8Error
 	switch {
 	case errors.As(err, &dke):
 		offset = dke.offset
+	case errors.As(err, &ue):
+		offset = ue.offset
 	case errors.As(err, &ne):
 		offset, de.Field = ne.offset, ne.field
 	case errors.As(err, &kce):

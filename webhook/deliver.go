@@ -948,7 +948,7 @@ func sameValues(a, b []string) bool {
 // validator results, and the outcome with its reason. It is Apono's "Test"
 // button. The invocation is returned, not recorded. An error means w is not
 // a valid definition (a DefinitionErrors) or there is no mock event for
-// trigger.
+// trigger; after Close it is ErrClosed, and nothing is sent.
 func (d *Dispatcher) Test(ctx context.Context, w Webhook, trigger event.Trigger) (Invocation, error) {
 	e, ok := d.cfg.mocks[accessrequest.Canonical(trigger)]
 	if !ok {
@@ -958,11 +958,16 @@ func (d *Dispatcher) Test(ctx context.Context, w Webhook, trigger event.Trigger)
 }
 
 // TestEvent is Test with an event of the caller's choosing, for event types
-// of the service's own. A nil event is an error.
+// of the service's own. A nil event, or the zero Event, is an error
+// wrapping ErrNoEvent.
 func (d *Dispatcher) TestEvent(ctx context.Context, w Webhook, e *event.Event) (Invocation, error) {
-	if e == nil {
-		return Invocation{}, errors.New("webhook: TestEvent: nil event")
+	if err := checkEvent("TestEvent", e); err != nil {
+		return Invocation{}, err
 	}
+	if !d.enter() {
+		return Invocation{}, ErrClosed
+	}
+	defer d.leave()
 	if w.ID == "" {
 		w.ID = "test"
 	}

@@ -269,7 +269,10 @@ func newID() string {
 
 // Add checks and registers w, and returns it as stored, with its ID and
 // Version set. Any error is a DefinitionErrors listing every problem
-// found; nothing is registered then. Added again under the id of a
+// found; nothing is registered then. A string that is not valid UTF-8,
+// which the stored form (JSON) cannot hold, is ErrInvalidUTF8 at its
+// field, and the other checks wait for it to be fixed. Added again under
+// the id of a
 // removed webhook whose deliveries are still queued, w gives their queue
 // its queue size and concurrency at once, as Update does. Add is
 // Tenant("").Create with no actor and no ctx: the definition goes to the
@@ -789,7 +792,8 @@ type Queued struct {
 // returns ErrClosed. When the engine fails otherwise (a durable engine's
 // database error), Publish returns that error: the deliveries it did not
 // queue get no dead letter, and Published says which were queued, so that
-// the caller can publish the event again.
+// the caller can publish the event again. A nil event, or the zero
+// Event, is an error wrapping ErrNoEvent.
 func (d *Dispatcher) Publish(ctx context.Context, e *event.Event) (Published, error) {
 	return d.publish(ctx, "", nil, e)
 }
@@ -831,6 +835,9 @@ func isNil(tx engine.Tx) bool {
 }
 
 func (d *Dispatcher) publish(ctx context.Context, tenant string, tx engine.Tx, e *event.Event) (Published, error) {
+	if err := checkEvent("Publish", e); err != nil {
+		return Published{}, err
+	}
 	if !d.enter() {
 		return Published{}, ErrClosed
 	}
@@ -1047,7 +1054,9 @@ func afterGrace(ctx context.Context, f func()) (stop func()) {
 	}
 }
 
-// enter counts a Publish or Redeliver call in, unless Close has begun.
+// enter counts a call that uses the store or the engine in (Publish,
+// Redeliver, Gate, Test, ResetBreaker, Tenant.Erase,
+// DiscardDeadLetters), unless Close has begun.
 // Close sets closed before it reads calls and a call adds itself before
 // it reads closed, so that one of them sees the other.
 func (d *Dispatcher) enter() bool {
@@ -1069,7 +1078,7 @@ func (d *Dispatcher) leave() {
 	}
 }
 
-// waitCalls waits for the Publish and Redeliver calls in progress, until
+// waitCalls waits for the calls counted in by enter, until
 // the store's time is up.
 func (d *Dispatcher) waitCalls() {
 	for d.calls.Load() > 0 {
@@ -1367,8 +1376,9 @@ func (d *Dispatcher) resetBreaker(ctx context.Context, tenant, id, actor string)
 	return serr
 }
 
-// Close stops intake (Publish, Add and Redeliver return ErrClosed from
-// then on), lets queued and in-flight deliveries finish until ctx is done,
+// Close stops intake (Publish, Add, Redeliver, Gate, Test and
+// ResetBreaker return ErrClosed from then on), lets queued and in-flight
+// deliveries finish until ctx is done,
 // and stops every goroutine the Dispatcher started. What becomes of
 // deliveries still unfinished when ctx ends is the engine's to say: the
 // in-memory engine makes them dead letters, so none is lost silently; a
@@ -1393,7 +1403,7 @@ func (d *Dispatcher) resetBreaker(ctx context.Context, tenant, id, actor string)
 // *DeadLetterError for each dead letter the store failed to keep while
 // Close ran, holding it.
 //
-// Publish, Redeliver, Gate, Tenant.Erase and ResetBreaker calls in
+// Publish, Redeliver, Gate, Test, Tenant.Erase and ResetBreaker calls in
 // progress finish before Close returns (or fail with an error wrapping
 // ErrClosed), until the store's time is up, and those made after it
 // return ErrClosed: a Publish waiting for room under

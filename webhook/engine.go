@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -161,9 +162,37 @@ func deliveryID(e *event.Event, key string) string {
 type runner struct{ d *Dispatcher }
 
 func (r runner) Run(ctx context.Context, ed *engine.Delivery) engine.Result {
+	if checkEvent("Run", ed.Event) != nil {
+		r.d.eventless(ed, "")
+		return engine.Result{Outcome: engine.Done}
+	}
 	return r.d.run(ctx, deliveryOf(ed))
 }
 
 func (r runner) Abandon(ed *engine.Delivery, err error) {
+	if err == nil {
+		err = errors.New("the engine gave no reason")
+	}
+	if checkEvent("Abandon", ed.Event) != nil {
+		r.d.eventless(ed, "abandoned: "+err.Error()+"; ")
+		return
+	}
 	r.d.abandon(deliveryOf(ed), err)
+}
+
+// eventless ends a delivery that an engine handed back without its event
+// (a stored row whose event did not decode, say). It can be neither sent
+// nor kept as a dead letter, which Redeliver would send: it is recorded
+// as failed, logged and counted as a lost dead letter, so that one bad
+// row does not panic in the engine's worker at every restart.
+func (d *Dispatcher) eventless(ed *engine.Delivery, prefix string) {
+	tenant, id := splitKey(ed.WebhookID)
+	reason := prefix + "the engine handed the delivery back without its event: it can be neither sent nor kept as a dead letter"
+	d.cfg.logger.Error("webhook: a delivery without its event", "delivery_id", ed.ID, "tenant", tenant, "webhook_id", id, "reason", reason)
+	d.tel.deadLetterFailed(id)
+	inv := Invocation{
+		ID: recordID(), DeliveryID: ed.ID, Tenant: tenant, WebhookID: id,
+		Attempt: ed.Attempts, Outcome: Failed, Reason: reason, StartedAt: d.cfg.now(),
+	}
+	d.record(d.life, inv)
 }

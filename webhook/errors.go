@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/outhook/outhook/engine"
+	"github.com/outhook/outhook/event"
 )
 
 // Errors a Dispatcher returns for static conditions. Test with errors.Is.
@@ -19,7 +20,23 @@ var (
 	ErrNotFound = errors.New("webhook: not found")
 	// ErrQueueFull is wrapped by *QueueFullError.
 	ErrQueueFull = engine.ErrQueueFull
+	// ErrNoEvent is wrapped by the error of a call given a nil event, or
+	// the zero event.Event, which event.Parse and event.New never make:
+	// it has no event_type and no JSON to send (a struct field decoded
+	// from null holds one). Nothing is queued, sent or recorded.
+	ErrNoEvent = errors.New("webhook: no event")
 )
+
+// checkEvent refuses, for the call op, a nil event and the zero Event.
+func checkEvent(op string, e *event.Event) error {
+	switch {
+	case e == nil:
+		return fmt.Errorf("%w: %s was given a nil *event.Event", ErrNoEvent, op)
+	case e.Type() == "":
+		return fmt.Errorf("%w: %s was given the zero event.Event, which has no event_type; make events with event.Parse or event.New", ErrNoEvent, op)
+	}
+	return nil
+}
 
 // The problems a *DefinitionError can wrap, with signature.ErrInvalidSecret for a
 // bad signing secret. Test with errors.Is.
@@ -57,6 +74,9 @@ var (
 	// secret given as the mask to Tenant.Create or Update with no stored
 	// secret behind it.
 	ErrSecretRequired = errors.New("secret required")
+	// ErrInvalidUTF8: a string of the definition that is not valid
+	// UTF-8, which its stored form, JSON, cannot hold.
+	ErrInvalidUTF8 = errors.New("not valid UTF-8")
 )
 
 // DefinitionError reports one problem with a webhook definition. Field

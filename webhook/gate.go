@@ -72,7 +72,8 @@ type Decision struct {
 // rule.
 //
 // The error is non-nil only when no decision could be made or it was cut
-// short: ErrNotFound for an unknown id, ErrClosed after Close, the
+// short: ErrNotFound for an unknown id, ErrClosed after Close,
+// ErrNoEvent for a nil or zero event, the
 // definition store's error when it cannot be read, the definition's error
 // when it does not compile on this instance, the DefinitionErrors of
 // CallerEvent's rule, or ctx's error when ctx
@@ -98,8 +99,8 @@ func (t *Tenant) Gate(ctx context.Context, id string, e *event.Event, opts ...Ga
 	if !validID(id) {
 		return Decision{}, fmt.Errorf("webhook %q: %w", id, ErrNotFound)
 	}
-	if e == nil {
-		return Decision{}, errors.New("webhook: Gate: nil event")
+	if err := checkEvent("Gate", e); err != nil {
+		return Decision{}, err
 	}
 	key := queueKey(t.id, id)
 	h, loaded, _, err := d.lookup(key)

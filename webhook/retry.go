@@ -202,7 +202,12 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	if v == "" {
 		return 0
 	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+	secs, err := strconv.ParseInt(v, 10, 64)
+	if errors.Is(err, strconv.ErrRange) && v[0] != '-' {
+		// More digits than an int64 holds: the longest wait, not none.
+		secs, err = math.MaxInt64, nil
+	}
+	if err == nil {
 		if secs <= 0 {
 			return 0
 		}

@@ -98,6 +98,8 @@ func TestParseRetryAfter(t *testing.T) {
 		"Mon, 23 Nov 2026 08:00:30 GMT": 30 * time.Second,
 		"Mon, 23 Nov 2026 07:00:00 GMT": 0,
 		"99999999999999":                24 * time.Hour,
+		// Past int64, still a wait longer than any cap, not none.
+		"99999999999999999999": 24 * time.Hour,
 	}
 	for in, want := range tests {
 		require.Equal(t, want, parseRetryAfter(in, now), in)

@@ -286,13 +286,17 @@ func (t *Tenant) Validate(w Webhook) error {
 
 // Preview renders bodyTemplate over e as a delivery would render it, or
 // returns the template's error (a *template.Error with its line and
-// column); an empty template gives the event's own JSON. Each body
+// column); an empty or blank template gives the event's own JSON. Each body
 // secret the template names (secrets.<name>) shows as REDACTED where a
 // delivery would send it, and what a helper makes of its stand-in as a
 // delivery sends it (see Webhook.Secrets); then a member of e named
-// secrets is hidden, as a webhook with body secrets hides it.
+// secrets is hidden, as a webhook with body secrets hides it. A nil
+// event, or the zero Event, is an error wrapping ErrNoEvent.
 func (t *Tenant) Preview(bodyTemplate string, e *event.Event) (string, error) {
-	if bodyTemplate == "" {
+	if err := checkEvent("Preview", e); err != nil {
+		return "", err
+	}
+	if strings.TrimSpace(bodyTemplate) == "" { // as a definition's is read
 		return string(e.JSON()), nil
 	}
 	opts := append(t.d.cfg.templateOptions[:len(t.d.cfg.templateOptions):len(t.d.cfg.templateOptions)],
@@ -319,7 +323,8 @@ func (t *Tenant) Preview(bodyTemplate string, e *event.Event) (string, error) {
 // else nothing is sent and the error is a *DefinitionError for the field
 // "url", in a DefinitionErrors, wrapping ErrSecretRequired (see
 // CallerEvent). To test another path, test the definition with its
-// secrets given (TestDefinition). A nil event is an error.
+// secrets given (TestDefinition). A nil event, or the zero Event, is an
+// error wrapping ErrNoEvent.
 func (t *Tenant) Test(ctx context.Context, id string, e *event.Event) (Invocation, error) {
 	w, err := t.full(ctx, id)
 	if err != nil {
@@ -367,9 +372,13 @@ func (t *Tenant) TestDefinition(ctx context.Context, w Webhook, e *event.Event) 
 // test sends e to w, whose stored secrets are those of the fields stored,
 // which go only where the mock events of triggers take them.
 func (t *Tenant) test(ctx context.Context, w Webhook, e *event.Event, stored []string, triggers []event.Trigger) (Invocation, error) {
-	if e == nil {
-		return Invocation{}, errors.New("webhook: Test: nil event")
+	if err := checkEvent("Test", e); err != nil {
+		return Invocation{}, err
 	}
+	if !t.d.enter() {
+		return Invocation{}, ErrClosed
+	}
+	defer t.d.leave()
 	if w.ID == "" {
 		w.ID = "test"
 	}

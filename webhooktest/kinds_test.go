@@ -142,3 +142,14 @@ func TestRenderRefusesANilEvent(t *testing.T) {
 	require.True(t, r.fatal)
 	require.Contains(t, r.errors[0], "event 1 of 1 is nil")
 }
+
+// The zero Event, which event.Parse and event.New never make (a struct
+// field decoded from null holds one), fails the test as a nil one does,
+// rather than render over nothing into a golden file with no type.
+func TestRenderRefusesTheZeroEvent(t *testing.T) {
+	r := record(t, func(tb testing.TB) {
+		webhooktest.RenderTemplate(tb, "zero", `{"type":"{{event_type}}"}`, webhooktest.Events(&event.Event{}))
+	})
+	require.True(t, r.fatal)
+	require.Contains(t, r.errors[0], "event 1 of 1 is the zero Event")
+}

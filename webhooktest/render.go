@@ -292,6 +292,9 @@ func render(t testing.TB, name string, tmpl *template.Template, c *renderConfig)
 		if e == nil {
 			t.Fatalf("webhooktest: %s: event %d of %d is nil", name, i+1, len(c.events))
 		}
+		if e.Type() == "" {
+			t.Fatalf("webhooktest: %s: event %d of %d is the zero Event, with no event_type; make events with event.Parse or event.New", name, i+1, len(c.events))
+		}
 		stem := slug(string(e.Type()))
 		if seen[stem]++; seen[stem] > 1 {
 			stem = fmt.Sprintf("%s-%d", stem, seen[stem])

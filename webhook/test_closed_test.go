@@ -1,0 +1,60 @@
+package webhook_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/event"
+	"github.com/outhook/outhook/webhook"
+	"github.com/outhook/outhook/webhooktest"
+)
+
+// After Close a test send returns ErrClosed, as Publish and Gate do, and
+// sends nothing: a request then would start connections, and their
+// goroutines, after Close stopped every goroutine.
+func TestTestAfterCloseIsErrClosed(t *testing.T) {
+	r := webhooktest.NewReceiver()
+	defer r.Close()
+	d, err := webhook.New(webhook.WithAllowedTargets("127.0.0.1"), webhook.WithURLPolicy(webhook.URLPolicy{AllowHTTP: true, AllowCustomPorts: true}))
+	require.NoError(t, err)
+	w, err := d.Add(webhook.Webhook{Name: "a", Active: true, URL: r.URL, Triggers: []event.Trigger{accessrequest.Created}})
+	require.NoError(t, err)
+	require.NoError(t, d.Close(context.Background()))
+
+	ctx := context.Background()
+	e, err := event.New(accessrequest.Created, map[string]any{})
+	require.NoError(t, err)
+	tn := d.Tenant("")
+	calls := []struct {
+		name string
+		call func() error
+	}{
+		{"Dispatcher.Test", func() error { _, err := d.Test(ctx, w, accessrequest.Created); return err }},
+		{"Dispatcher.TestEvent", func() error { _, err := d.TestEvent(ctx, w, e); return err }},
+		{"Tenant.Test", func() error { _, err := tn.Test(ctx, w.ID, e); return err }},
+		{"Tenant.TestDefinition", func() error { _, err := tn.TestDefinition(ctx, w, e); return err }},
+	}
+	for _, c := range calls {
+		t.Run(c.name, func(t *testing.T) {
+			require.ErrorIs(t, c.call(), webhook.ErrClosed)
+		})
+	}
+	require.Empty(t, r.Requests())
+}
+
+// After Close, ResetBreaker returns ErrClosed, as Update does, rather
+// than write a reset to the store and wake a stopped engine.
+func TestResetBreakerAfterCloseIsErrClosed(t *testing.T) {
+	r := webhooktest.NewReceiver()
+	defer r.Close()
+	d, err := webhook.New(webhook.WithAllowedTargets("127.0.0.1"), webhook.WithURLPolicy(webhook.URLPolicy{AllowHTTP: true, AllowCustomPorts: true}))
+	require.NoError(t, err)
+	w, err := d.Add(webhook.Webhook{Name: "a", Active: true, URL: r.URL, Triggers: []event.Trigger{accessrequest.Created}})
+	require.NoError(t, err)
+	require.NoError(t, d.Close(context.Background()))
+	require.ErrorIs(t, d.ResetBreaker(w.ID), webhook.ErrClosed)
+	require.ErrorIs(t, d.Tenant("").ResetBreakerBy(context.Background(), w.ID, "alice"), webhook.ErrClosed)
+}
