@@ -30,6 +30,10 @@ var (
 var (
 	// ErrMissingCredential: a required key or token is empty.
 	ErrMissingCredential = errors.New("presets: a required credential is empty")
+	// ErrInvalidCredential: a key or token holds "{{", which a header
+	// value reads as the start of a template over the event, so that what
+	// went out would not be the credential.
+	ErrInvalidCredential = errors.New("presets: a credential holds \"{{\"")
 	// ErrInvalidOption: an option or an argument other than a URL or
 	// credential was given a value it cannot use, or an option was given
 	// to a preset it does not apply to; the error says which.
@@ -102,6 +106,9 @@ func WithClientToken(token string) Option {
 			// A header value cannot hold a line break, and HTTP trims
 			// its ends: a token read from a file with its newline.
 			c.Fail("WithClientToken needs a token without control characters or space at its ends")
+		case strings.Contains(token, "{{"):
+			// A header value holding it is a template over the event.
+			c.Fail("WithClientToken needs a token without \"{{\", which a header reads as a template")
 		default:
 			c.clientToken = token
 		}
@@ -318,6 +325,11 @@ func (p *preset) build(raw string, opts []Option) (webhook.Webhook, error) {
 	u, err := p.shape.check(raw)
 	if err != nil {
 		return webhook.Webhook{}, err
+	}
+	for _, name := range slices.Sorted(maps.Keys(p.headers)) {
+		if strings.Contains(p.headers[name], "{{") {
+			return webhook.Webhook{}, fmt.Errorf("%w: the value of header %s would be read as a template", ErrInvalidCredential, name)
+		}
 	}
 	c := config{Config: presetopt.New(ErrInvalidOption), preset: p.shape.preset}
 	for _, o := range opts {
