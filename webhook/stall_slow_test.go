@@ -329,5 +329,8 @@ func TestBreakerOpensWhileAttemptsStall(t *testing.T) {
 
 	require.NoError(t, d.ResetBreaker(h.ID))
 	require.Eventually(t, func() bool { return dead.arrived.Load() > arrived }, 5*time.Second, time.Millisecond, "nothing sent after ResetBreaker")
-	require.LessOrEqual(t, dead.mostHeld.Load(), int64(concurrency))
+	// The receiver sees an attempt that timed out end only once it notices
+	// the sender hung up, a moment after the sender's next attempt may
+	// have arrived: it may count one more than the sender holds.
+	require.LessOrEqual(t, dead.mostHeld.Load(), int64(concurrency+1))
 }
