@@ -158,9 +158,9 @@ var ErrEraseUnsupported = errors.New("webhook: the store or engine cannot erase 
 // meanwhile; what that pass erases is kept as an erasure of its own. The
 // returned Erasure counts everything erased. Should the store fail once the queue is erased, the error
 // says how many deliveries went, and no erasure is recorded: call again.
-// After Close it returns ErrClosed; Close waits for one in progress until
-// the store's time is up, and one cut short then returns an error
-// wrapping ErrClosed.
+// After Close it returns ErrClosed; Close waits for one in progress,
+// before it closes the engine, until the store's time is up, and one cut
+// short then returns an error wrapping ErrClosed.
 func (t *Tenant) Erase(ctx context.Context, sel EraseSelector, actor string) (Erasure, error) {
 	if err := checkTenant(t.id); err != nil {
 		return Erasure{}, err
@@ -177,10 +177,10 @@ func (t *Tenant) Erase(ctx context.Context, sel EraseSelector, actor string) (Er
 	if !ok || !ok2 {
 		return Erasure{}, ErrEraseUnsupported
 	}
-	if !t.d.enter() {
+	if !t.d.enterAdmin() {
 		return Erasure{}, ErrClosed
 	}
-	defer t.d.leave()
+	defer t.d.leaveAdmin(true)
 	// Close waits for the erasure until the store's time is up, then
 	// cuts it short: no step starts after Close returned.
 	ctx, cancel := context.WithCancel(ctx)
