@@ -132,3 +132,39 @@ func TestResetBreakerCutByCloseIsClosedNotNotFound(t *testing.T) {
 	require.ErrorIs(t, err, webhook.ErrClosed)
 	require.NotErrorIs(t, err, webhook.ErrNotFound)
 }
+
+// slowEraseStore is the memory store whose Erase takes a while and does
+// not heed its ctx.
+type slowEraseStore struct {
+	*webhook.MemoryStore
+	entered chan struct{}
+}
+
+func (s slowEraseStore) Erase(ctx context.Context, er webhook.Erasure) (webhook.Erasure, error) {
+	close(s.entered)
+	time.Sleep(1500 * time.Millisecond) // past Close's grace of a second
+	return s.MemoryStore.Erase(ctx, er)
+}
+
+// An erasure that Close's end cut short starts no step after it, even
+// when a step in progress then returns without heeding its ctx: it
+// returns an error wrapping ErrClosed, and the engine hears nothing more.
+func TestEraseCutByCloseStartsNoStepAfter(t *testing.T) {
+	leakcheck.Check(t)
+	eng := &closingEngine{scriptedEngine: &scriptedEngine{}, erasing: make(chan struct{}), release: make(chan struct{})}
+	close(eng.release)
+	store := slowEraseStore{webhook.NewMemoryStore(10, 10), make(chan struct{})}
+	d, err := webhook.New(webhook.WithEngine(eng), webhook.WithInvocationStore(store))
+	require.NoError(t, err)
+	erased := make(chan error, 1)
+	go func() {
+		_, err := d.Tenant("acme").Erase(context.Background(), webhook.EraseSelector{All: true}, "op")
+		erased <- err
+	}()
+	<-store.entered
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_ = d.Close(ctx)
+	require.ErrorIs(t, <-erased, webhook.ErrClosed)
+	require.Zero(t, eng.late.Load(), "engine calls after its Close began")
+}

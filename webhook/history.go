@@ -208,6 +208,11 @@ func (t *Tenant) erase(ctx context.Context, sel EraseSelector, actor string, er 
 	if err != nil {
 		return Erasure{}, fmt.Errorf("webhook: erasing queued deliveries: %w", err)
 	}
+	// A step that returns without heeding ctx (ended by Close's end) is
+	// the last: none starts after Close returned.
+	if err := ctx.Err(); err != nil {
+		return Erasure{}, fmt.Errorf("webhook: erasing records, after %d queued deliveries: %w", n, err)
+	}
 	out, err := es.Erase(ctx, Erasure{
 		ID: newID(), Tenant: t.id, EraseSelector: sel, Actor: actor,
 		At: t.d.cfg.now(), Deliveries: int64(n),
@@ -219,6 +224,9 @@ func (t *Tenant) erase(ctx context.Context, sel EraseSelector, actor string, er 
 	// left the store as a queued delivery the first step did not see: the
 	// queue is read again, and what it erases is recorded as an erasure
 	// of its own, so that every record says what its step erased.
+	if err := ctx.Err(); err != nil {
+		return out, fmt.Errorf("webhook: erasing queued deliveries again, after the records: %w", err)
+	}
 	n, err = er.Erase(ctx, filter)
 	if err != nil {
 		return out, fmt.Errorf("webhook: erasing queued deliveries again, after the records: %w", err)
