@@ -168,3 +168,47 @@ func TestEraseCutByCloseStartsNoStepAfter(t *testing.T) {
 	require.ErrorIs(t, <-erased, webhook.ErrClosed)
 	require.Zero(t, eng.late.Load(), "engine calls after its Close began")
 }
+
+// slowDiscardStore is the memory store whose DiscardDeadLetters takes a
+// while, does not heed its ctx, and says it discarded a full batch; it
+// counts the calls made after closed is set.
+type slowDiscardStore struct {
+	*webhook.MemoryStore
+	entered chan struct{}
+	once    *sync.Once
+	closed  *atomic.Bool
+	late    *atomic.Int64
+}
+
+func (s slowDiscardStore) DiscardDeadLetters(context.Context, string, string, time.Time, time.Time, int) (int, error) {
+	if s.closed.Load() {
+		s.late.Add(1)
+	}
+	s.once.Do(func() {
+		close(s.entered)
+		time.Sleep(1500 * time.Millisecond) // past Close's grace of a second
+	})
+	return 100, nil
+}
+
+// A bulk discard that Close's end cut short starts no batch after it,
+// even when the batch in progress returns without heeding its ctx, and
+// returns an error wrapping ErrClosed.
+func TestDiscardCutByCloseStartsNoBatchAfter(t *testing.T) {
+	leakcheck.Check(t)
+	store := slowDiscardStore{webhook.NewMemoryStore(10, 10), make(chan struct{}), &sync.Once{}, &atomic.Bool{}, &atomic.Int64{}}
+	d, err := webhook.New(webhook.WithInvocationStore(store))
+	require.NoError(t, err)
+	discarded := make(chan error, 1)
+	go func() {
+		_, err := d.Tenant("acme").DiscardDeadLetters(context.Background(), "hook", time.Time{}, time.Time{})
+		discarded <- err
+	}()
+	<-store.entered
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_ = d.Close(ctx)
+	store.closed.Store(true)
+	require.ErrorIs(t, <-discarded, webhook.ErrClosed)
+	require.Zero(t, store.late.Load(), "batches after Close returned")
+}

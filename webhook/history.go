@@ -306,6 +306,11 @@ func (t *Tenant) DiscardDeadLetters(ctx context.Context, webhookID string, since
 	for {
 		n, err := es.DiscardDeadLetters(ctx, t.id, webhookID, since, until, bulkBatch)
 		total += n
+		if err == nil && n > 0 {
+			// A batch that returned without heeding ctx (ended by
+			// Close's end) is the last: none starts after Close returned.
+			err = ctx.Err()
+		}
 		if err != nil && t.d.life.Err() != nil && errors.Is(err, context.Canceled) {
 			err = errors.Join(err, ErrClosed)
 		}
