@@ -107,7 +107,14 @@ type Dispatcher struct {
 	// callEnded is signalled when one ends after Close began.
 	calls     atomic.Int64
 	callEnded chan struct{}
-	closeDone chan struct{} // closed when the first Close returns
+	// admin counts those of the calls that Close lets end before it
+	// closes the engine, which they call (Tenant.Erase, ResetBreaker):
+	// an engine need not take calls after its Close, and the deliveries
+	// Close gives up then land after an erasure, not during it.
+	// adminEnded is signalled as callEnded is.
+	admin      atomic.Int64
+	adminEnded chan struct{}
+	closeDone  chan struct{} // closed when the first Close returns
 }
 
 // New returns a Dispatcher, started and ready for Add and Publish. Stop it
@@ -137,6 +144,7 @@ func New(opts ...Option) (*Dispatcher, error) {
 		resetHere:  map[string]uint64{},
 		followDone: make(chan struct{}),
 		callEnded:  make(chan struct{}, 1),
+		adminEnded: make(chan struct{}, 1),
 		closeDone:  make(chan struct{}),
 	}
 	if d.defs == nil {
@@ -1078,12 +1086,43 @@ func (d *Dispatcher) leave() {
 	}
 }
 
+// enterAdmin is enter for a call that Close lets end before it closes
+// the engine. The count goes up before enter reads closed, so that Close,
+// which reads it after setting closed, sees the call or the call sees
+// Close.
+func (d *Dispatcher) enterAdmin() bool {
+	d.admin.Add(1)
+	if !d.enter() {
+		d.leaveAdmin(false)
+		return false
+	}
+	return true
+}
+
+// leaveAdmin counts out a call that enterAdmin counted in, and leaves
+// (see leave) one that it let in.
+func (d *Dispatcher) leaveAdmin(entered bool) {
+	if d.admin.Add(-1) == 0 && d.closed.Load() {
+		select {
+		case d.adminEnded <- struct{}{}:
+		default:
+		}
+	}
+	if entered {
+		d.leave()
+	}
+}
+
 // waitCalls waits for the calls counted in by enter, until
 // the store's time is up.
-func (d *Dispatcher) waitCalls() {
-	for d.calls.Load() > 0 {
+func (d *Dispatcher) waitCalls() { d.waitFor(&d.calls, d.callEnded) }
+
+// waitFor waits until count is zero, signalled on ended, or the store's
+// time is up.
+func (d *Dispatcher) waitFor(count *atomic.Int64, ended chan struct{}) {
+	for count.Load() > 0 {
 		select {
-		case <-d.callEnded:
+		case <-ended:
 		case <-d.life.Done():
 			return
 		}
@@ -1306,8 +1345,10 @@ func (d *Dispatcher) putBack(ctx context.Context, dl DeadLetter, err error) erro
 //
 // Update does the same for a webhook whose breaker was not closed, on
 // every instance that loads the update. It returns an error wrapping
-// ErrNotFound for an unknown id, and the store's error when it fails to
-// record the reset: this instance's breaker is closed all the same. The
+// ErrNotFound for an unknown id (one wrapping the context's error when
+// the definition store did not say within the 5 s), and the store's
+// error when it fails to record the reset: this instance's breaker is
+// closed all the same. The
 // breaker is closed even when it returns the engine's error about waking
 // the held deliveries (it waits at most 5 s for the store and the engine
 // together), which then go when their wait is up. After Close it returns
@@ -1324,21 +1365,27 @@ const wakeTimeout = 5 * time.Second
 // records actor as the reset's author. ctx, bounded by wakeTimeout and the
 // Dispatcher's life, bounds the store and the engine.
 func (d *Dispatcher) resetBreaker(ctx context.Context, tenant, id, actor string) error {
-	// Counted in as a Publish is, so that Close waits for the store's
-	// write rather than return before it lands.
-	if !d.enter() {
+	// Counted in, so that Close waits for the store's write rather than
+	// return before it lands, and for the engine's wake before it closes
+	// the engine.
+	if !d.enterAdmin() {
 		return ErrClosed
 	}
-	defer d.leave()
+	defer d.leaveAdmin(true)
 	ctx, cancel := context.WithTimeout(ctx, wakeTimeout)
 	defer cancel()
 	defer context.AfterFunc(d.life, cancel)()
 	d.catchUp(ctx, tenant, id)
 	h := d.hookOf(tenant, id)
-	if h == nil {
+	switch {
+	case h == nil && d.life.Err() != nil:
+		return ErrClosed // Close's end cut the look into the store short
+	case h == nil && ctx.Err() != nil:
+		// Not known to be missing: the store did not answer in time.
+		return fmt.Errorf("webhook %q: reading its definition: %w", id, ctx.Err())
+	case h == nil:
 		return fmt.Errorf("webhook %q: %w", id, ErrNotFound)
-	}
-	if h.breaker == nil {
+	case h.breaker == nil:
 		return nil
 	}
 	var serr error
@@ -1406,7 +1453,8 @@ func (d *Dispatcher) resetBreaker(ctx context.Context, tenant, id, actor string)
 // Publish, Redeliver, Gate, Test, Tenant.Erase and ResetBreaker calls in
 // progress finish before Close returns (or fail with an error wrapping
 // ErrClosed), until the store's time is up, and those made after it
-// return ErrClosed: a Publish waiting for room under
+// return ErrClosed; Tenant.Erase and ResetBreaker end before Close
+// closes the engine, which they call: a Publish waiting for room under
 // QueueBlock is woken, and the copies it could not queue are dead letters
 // by then (it returns a *QueueFullError wrapping ErrClosed).
 //
@@ -1433,6 +1481,7 @@ func (d *Dispatcher) Close(ctx context.Context) error {
 	}
 	defer close(d.closeDone)
 	stop := afterGrace(ctx, d.endLife)
+	d.waitFor(&d.admin, d.adminEnded)
 	err := d.engine.Close(ctx)
 	d.waitCalls()
 	stop()

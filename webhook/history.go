@@ -158,9 +158,9 @@ var ErrEraseUnsupported = errors.New("webhook: the store or engine cannot erase 
 // meanwhile; what that pass erases is kept as an erasure of its own. The
 // returned Erasure counts everything erased. Should the store fail once the queue is erased, the error
 // says how many deliveries went, and no erasure is recorded: call again.
-// After Close it returns ErrClosed; Close waits for one in progress until
-// the store's time is up, and one cut short then returns an error
-// wrapping ErrClosed.
+// After Close it returns ErrClosed; Close waits for one in progress,
+// before it closes the engine, until the store's time is up, and one cut
+// short then returns an error wrapping ErrClosed.
 func (t *Tenant) Erase(ctx context.Context, sel EraseSelector, actor string) (Erasure, error) {
 	if err := checkTenant(t.id); err != nil {
 		return Erasure{}, err
@@ -177,10 +177,10 @@ func (t *Tenant) Erase(ctx context.Context, sel EraseSelector, actor string) (Er
 	if !ok || !ok2 {
 		return Erasure{}, ErrEraseUnsupported
 	}
-	if !t.d.enter() {
+	if !t.d.enterAdmin() {
 		return Erasure{}, ErrClosed
 	}
-	defer t.d.leave()
+	defer t.d.leaveAdmin(true)
 	// Close waits for the erasure until the store's time is up, then
 	// cuts it short: no step starts after Close returned.
 	ctx, cancel := context.WithCancel(ctx)
@@ -208,6 +208,11 @@ func (t *Tenant) erase(ctx context.Context, sel EraseSelector, actor string, er 
 	if err != nil {
 		return Erasure{}, fmt.Errorf("webhook: erasing queued deliveries: %w", err)
 	}
+	// A step that returns without heeding ctx (ended by Close's end) is
+	// the last: none starts after Close returned.
+	if err := ctx.Err(); err != nil {
+		return Erasure{}, fmt.Errorf("webhook: erasing records, after %d queued deliveries: %w", n, err)
+	}
 	out, err := es.Erase(ctx, Erasure{
 		ID: newID(), Tenant: t.id, EraseSelector: sel, Actor: actor,
 		At: t.d.cfg.now(), Deliveries: int64(n),
@@ -219,6 +224,9 @@ func (t *Tenant) erase(ctx context.Context, sel EraseSelector, actor string, er 
 	// left the store as a queued delivery the first step did not see: the
 	// queue is read again, and what it erases is recorded as an erasure
 	// of its own, so that every record says what its step erased.
+	if err := ctx.Err(); err != nil {
+		return out, fmt.Errorf("webhook: erasing queued deliveries again, after the records: %w", err)
+	}
 	n, err = er.Erase(ctx, filter)
 	if err != nil {
 		return out, fmt.Errorf("webhook: erasing queued deliveries again, after the records: %w", err)
@@ -298,6 +306,11 @@ func (t *Tenant) DiscardDeadLetters(ctx context.Context, webhookID string, since
 	for {
 		n, err := es.DiscardDeadLetters(ctx, t.id, webhookID, since, until, bulkBatch)
 		total += n
+		if err == nil && n > 0 {
+			// A batch that returned without heeding ctx (ended by
+			// Close's end) is the last: none starts after Close returned.
+			err = ctx.Err()
+		}
 		if err != nil && t.d.life.Err() != nil && errors.Is(err, context.Canceled) {
 			err = errors.Join(err, ErrClosed)
 		}
