@@ -141,3 +141,22 @@ func TestParseBoundsPartialsInlinedForJSON(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "["+strings.Repeat("1,", 256)+"0]", string(out))
 }
+
+// TestParseIsLinearInNestedInlinePartials parses inline partials and
+// partial blocks nested in each other, none of them used. Each level was
+// found twice, by the partial block's scope and by its content's, and
+// checked once for each: forty levels took hours.
+func TestParseIsLinearInNestedInlinePartials(t *testing.T) {
+	nest := func(mid string) string {
+		return strings.Repeat(`{{#*inline "a"}}{{#> p}}`, 40) + mid + strings.Repeat("{{/p}}{{/inline}}", 40)
+	}
+	for _, mode := range []template.Mode{template.Text, template.HTML} {
+		require.NoError(t, parseWithin(t, nest("x"), template.WithMode(mode)))
+		// An error at the deepest level is found as fast, and named.
+		err := parseWithin(t, nest("{{else}}"), template.WithMode(mode))
+		var te *template.Error
+		require.ErrorAs(t, err, &te)
+		require.Equal(t, 40*len(`{{#*inline "a"}}{{#> p}}`)+1, te.Column, "%v", err)
+		require.Contains(t, te.Msg, "{{else}} in a partial block")
+	}
+}

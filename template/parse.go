@@ -1867,12 +1867,29 @@ func parsePath(t string) (*expr, string) {
 func (p *parser) checkUnused() error {
 	p.checking = true
 	defer func() { p.checking = false }()
+	// A partial block's scope and its content's both find the inline
+	// partials written in it, each giving a def of the same tokens: one
+	// check of them is enough, where checking each doubled the work at
+	// every level of inline partials and partial blocks nested in turn.
+	type span struct {
+		first *token
+		n     int
+	}
+	checked := make(map[span]bool)
 	for i := 0; i < len(p.defs); i++ {
 		d := p.defs[i]
 		if d.used {
 			continue
 		}
 		d.used = true
+		if len(d.toks) == 0 {
+			continue
+		}
+		k := span{&d.toks[0], len(d.toks)}
+		if checked[k] {
+			continue
+		}
+		checked[k] = true
 		p.env, p.params = d.env, nil
 		if _, err := p.parseTokens(d.src, d.toks); err != nil {
 			return err
