@@ -160,3 +160,26 @@ func TestParseIsLinearInNestedInlinePartials(t *testing.T) {
 		require.Contains(t, te.Msg, "{{else}} in a partial block")
 	}
 }
+
+// TestParseIsLinearInBlocksLeftOpen parses a megabyte of partial blocks
+// and inline partials left open, or closed by the wrong tag, one in
+// another. The errors in a block's content come before its own, so each
+// level reads the levels inside it: reading a copy of them at each level
+// took gigabytes, and reading them on one stack with no bound overflowed
+// it. Past the nesting bound the deeper levels are not read.
+func TestParseIsLinearInBlocksLeftOpen(t *testing.T) {
+	for _, c := range []struct {
+		src, msg string
+	}{
+		{strings.Repeat(`{{#> p}}`, 1<<20/8), "unclosed partial block"},
+		{strings.Repeat(`{{#> p}}`, 1<<20/8) + "{{", "unclosed tag"},
+		{strings.Repeat(`{{#*inline "a"}}{{#> p}}`, 1<<20/24) + "{{", "unclosed tag"},
+		{strings.Repeat(`{{#*inline "a"}}`, 1<<20/16), "unclosed inline partial"},
+		{strings.Repeat(`{{#*inline "a"}}`, 1<<20/32) + strings.Repeat(`{{/x}}`, 1<<20/32), "does not match {{#*inline}}"},
+	} {
+		err := parseWithin(t, c.src, template.WithMode(template.Text))
+		var te *template.Error
+		require.ErrorAs(t, err, &te)
+		require.Contains(t, te.Msg, c.msg)
+	}
+}
