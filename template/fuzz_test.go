@@ -58,6 +58,13 @@ var fuzzSeeds = []string{
 	`{"r": "{{!plain}}{{{{raw}}}}{{x}} {{/x}} \"{{{{/raw}}}}", "m": "{\"a\": \"<{{{{raw}}}}{{x}}{{{{/raw}}}}>\"}", "l": [{{eq x true}}, {{ne null undefined}}, {{json "s"}}, {{json -1.50}}]}`,
 	`{"p": {{> (lower k)}}, "q": [{{>*x}}], "h": {{> v obj n=1}}}`,
 	`{"s": {{#if (eq (count xs) 4)}}"{{lookup xs 1}}"{{else}}{{json (flatten xs)}}{{/if}}, "n": {{xs.length}}, "d": "{{obj.[p]}}"}`,
+	// Block parameters on sections, over lists and over other values (the
+	// parameters of the blocks around), literal tags with hash arguments,
+	// subexpressions in hash arguments nothing reads.
+	`[{{#xs as |v i|}}{"i": {{i}}, "v": {{json v}}, "s": "{{v}}"}{{#unless @last}},{{/unless}}{{/xs}}]`,
+	`{"m": "{\"a\": \"{{#each xs as |v i|}}{{#obj as |o p|}}{{#x as |w|}}{{w}}{{o}}{{p}}{{v}}{{../k}}{{/x}}{{/obj}}{{/each}}\"}"}`,
+	`{"s": "{{"x" n=1}} {{1 n=(lower k)}} {{"k" n=1}}{{log (lower x)}}{{"log"}}", "t": "{{#each xs as |this|}}{{this}}{{/each}}", "h": "{{#if x n=(lookup xs 0)}}{{(upper "k" n=1)}}{{/if}}"}`,
+	`{"p": "{{#> x}}{{#k as |a|}}{{a}}{{/k}}{{/x}}{{#*inline "q"}}{{#obj as |b|}}{{b}}{{/obj}}{{/inline}}{{> q}}", "e": "{{^xs as |c|}}0{{else}}{{c}}{{/xs}}"}`,
 }
 
 // fuzzPartials are the partials the fuzzed templates may include, fixed
@@ -120,6 +127,15 @@ func FuzzParse(f *testing.F) {
 	}
 	events := fuzzEvents(f)
 	f.Fuzz(func(t *testing.T, src string) {
+		done := make(chan struct{})
+		defer close(done)
+		go func() {
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				panic(fmt.Sprintf("stuck on %q", src))
+			}
+		}()
 		for _, mode := range []template.Mode{template.HTML, template.Text} {
 			if tmpl, err := template.Parse(src, template.WithMode(mode), template.WithPartials(fuzzPartials), fuzzLimit); err == nil {
 				_, _ = tmpl.Append(nil, events[0])

@@ -147,6 +147,14 @@ var hbExplanations = map[string]struct {
 			return c.mode() == "text" && hb.Plain != nil && oh.parseErr == nil && oh.execErr == nil && *hb.Plain == oh.out
 		},
 	},
+	"block-params-unfollowed": {
+		doc:    "past a partial block's content or an inline partial, a use of one fails Execute",
+		reason: "a section over a value that is not a list takes the block parameters of the parts around its tag; past a partial block's content or an inline partial those depend on where handlebars.js calls it, which Outhook does not follow, and a use of one fails Execute with its position",
+		holds: func(c hbCase, hb hbResult, oh hbOutcome) bool {
+			return hb.Out != nil && oh.parseErr == nil && oh.execErr != nil &&
+				strings.Contains(oh.execErr.Error(), "inside a partial block's content or an inline partial")
+		},
+	},
 	"json-escaping": {
 		doc:    "a value is escaped for where it stands",
 		reason: "handlebars.js gives a body that is not JSON; Outhook escapes the value for where it stands and gives valid JSON",

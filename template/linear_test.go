@@ -141,3 +141,45 @@ func TestParseBoundsPartialsInlinedForJSON(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "["+strings.Repeat("1,", 256)+"0]", string(out))
 }
+
+// TestParseIsLinearInNestedInlinePartials parses inline partials and
+// partial blocks nested in each other, none of them used. Each level was
+// found twice, by the partial block's scope and by its content's, and
+// checked once for each: forty levels took hours.
+func TestParseIsLinearInNestedInlinePartials(t *testing.T) {
+	nest := func(mid string) string {
+		return strings.Repeat(`{{#*inline "a"}}{{#> p}}`, 40) + mid + strings.Repeat("{{/p}}{{/inline}}", 40)
+	}
+	for _, mode := range []template.Mode{template.Text, template.HTML} {
+		require.NoError(t, parseWithin(t, nest("x"), template.WithMode(mode)))
+		// An error at the deepest level is found as fast, and named.
+		err := parseWithin(t, nest("{{else}}"), template.WithMode(mode))
+		var te *template.Error
+		require.ErrorAs(t, err, &te)
+		require.Equal(t, 40*len(`{{#*inline "a"}}{{#> p}}`)+1, te.Column, "%v", err)
+		require.Contains(t, te.Msg, "{{else}} in a partial block")
+	}
+}
+
+// TestParseIsLinearInBlocksLeftOpen parses a megabyte of partial blocks
+// and inline partials left open, or closed by the wrong tag, one in
+// another. The errors in a block's content come before its own, so each
+// level reads the levels inside it: reading a copy of them at each level
+// took gigabytes, and reading them on one stack with no bound overflowed
+// it. Past the nesting bound the deeper levels are not read.
+func TestParseIsLinearInBlocksLeftOpen(t *testing.T) {
+	for _, c := range []struct {
+		src, msg string
+	}{
+		{strings.Repeat(`{{#> p}}`, 1<<20/8), "unclosed partial block"},
+		{strings.Repeat(`{{#> p}}`, 1<<20/8) + "{{", "unclosed tag"},
+		{strings.Repeat(`{{#*inline "a"}}{{#> p}}`, 1<<20/24) + "{{", "unclosed tag"},
+		{strings.Repeat(`{{#*inline "a"}}`, 1<<20/16), "unclosed inline partial"},
+		{strings.Repeat(`{{#*inline "a"}}`, 1<<20/32) + strings.Repeat(`{{/x}}`, 1<<20/32), "does not match {{#*inline}}"},
+	} {
+		err := parseWithin(t, c.src, template.WithMode(template.Text))
+		var te *template.Error
+		require.ErrorAs(t, err, &te)
+		require.Contains(t, te.Msg, c.msg)
+	}
+}

@@ -225,6 +225,8 @@ type parser struct {
 	// truncated is set while parseTokens reads the tokens before a lexer
 	// error: a block left open there is errTruncated.
 	truncated bool
+	// reading is how many firstIn calls are under way, one in another.
+	reading int
 }
 
 // partialEnv is a scope of partials written in the template: the inline
@@ -336,11 +338,21 @@ func (p *parser) parseSource(src *source, left, right string) ([]node, error) {
 // else of a block is seen before the block's content is read, and a reader
 // going down the text expects an error in that content first.
 func (p *parser) firstIn(src *source, toks []token, from, to int, err error) error {
-	part := slices.Clone(toks[from:to])
-	link(part)
+	if p.reading >= maxBlockDepth {
+		// So deep in blocks read for an earlier error, the stack must
+		// not grow further: err stands.
+		return err
+	}
+	p.reading++
+	defer func() { p.reading-- }()
 	saved := p.truncated
 	p.truncated = true
-	_, first := p.parseTokens(src, part)
+	// The tags of toks[from:to] close and else each other as linked for
+	// the whole: a block's content, before its close or else, or the
+	// rest of the text after a block left open, or the tags of a part
+	// before an inline partial, each holds the blocks it opens whole.
+	// Read as they are, blocks nested in turn cost no copy each.
+	_, first := p.parseTokens(src, toks[from:to])
 	p.truncated = saved
 	if first != nil && !errors.Is(first, errTruncated) {
 		return first
@@ -1867,12 +1879,29 @@ func parsePath(t string) (*expr, string) {
 func (p *parser) checkUnused() error {
 	p.checking = true
 	defer func() { p.checking = false }()
+	// A partial block's scope and its content's both find the inline
+	// partials written in it, each giving a def of the same tokens: one
+	// check of them is enough, where checking each doubled the work at
+	// every level of inline partials and partial blocks nested in turn.
+	type span struct {
+		first *token
+		n     int
+	}
+	checked := make(map[span]bool)
 	for i := 0; i < len(p.defs); i++ {
 		d := p.defs[i]
 		if d.used {
 			continue
 		}
 		d.used = true
+		if len(d.toks) == 0 {
+			continue
+		}
+		k := span{&d.toks[0], len(d.toks)}
+		if checked[k] {
+			continue
+		}
+		checked[k] = true
 		p.env, p.params = d.env, nil
 		if _, err := p.parseTokens(d.src, d.toks); err != nil {
 			return err
@@ -1919,15 +1948,16 @@ func (p *parser) scope(parent *partialEnv, src *source, toks []token, start int)
 				return nil, err
 			}
 			j, elseAt := matchClose(toks, k)
-			if j < 0 {
-				if p.truncated {
-					// The tokens end in it: those before it are read.
-					k = len(toks)
-					continue
+			if j < 0 && elseAt < 0 {
+				// Its content comes first in the text, and before a lexer
+				// error the tokens end in it, which is no error.
+				err := errTruncated
+				if !p.truncated {
+					err = src.errorf(t.pos, "unclosed inline partial: missing {{/inline}}")
 				}
-				return nil, src.errorf(t.pos, "unclosed inline partial: missing {{/inline}}")
+				return nil, p.firstIn(src, toks, start, k, p.firstIn(src, toks, k+1, len(toks), err))
 			}
-			if toks[j].text != "inline" {
+			if j >= 0 && toks[j].text != "inline" {
 				err := src.errorf(toks[j].pos, "closing tag {{/"+toks[j].text+"}} does not match {{#*inline}} opened at "+posString(src, t.pos))
 				return nil, p.firstIn(src, toks, start, k, p.firstIn(src, toks, k+1, j, err))
 			}
@@ -1992,10 +2022,13 @@ func (p *parser) addPartialBlock(src *source, toks []token, i int, add func(node
 		return 0, src.errorf(t.pos, "a partial block needs the partial's name")
 	}
 	if j < 0 {
-		if p.truncated {
-			return 0, errTruncated
+		// Its content comes first in the text, and before a lexer error
+		// the tokens end in it, which is no error.
+		err := errTruncated
+		if !p.truncated {
+			err = src.errorf(t.pos, "unclosed partial block {{#>"+name+"}}: missing {{/"+name+"}}")
 		}
-		return 0, src.errorf(t.pos, "unclosed partial block {{#>"+name+"}}: missing {{/"+name+"}}")
+		return 0, p.firstIn(src, toks, i+1, len(toks), err)
 	}
 	if toks[j].text != name {
 		return 0, p.firstIn(src, toks, i+1, j, src.errorf(toks[j].pos, "closing tag {{/"+toks[j].text+"}} does not match {{#> "+name+"}} opened at "+posString(src, t.pos)))

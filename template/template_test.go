@@ -122,6 +122,16 @@ func TestParseErrors(t *testing.T) {
 		{"error before an inline partial's wrong close", "[{{a.1}}{{#*inline \"z\"}}x{{/y}}]", 1, 6, "write a.[1]"},
 		{"error in an inline partial before its wrong close", "[{{#*inline \"z\"}}{{a.1}}{{/y}}]", 1, 22, "write a.[1]"},
 		{"error in an inline partial before its else", "[{{#if x}}{{a.1}}{{#*inline \"z\"}}x{{else}}{{/inline}}{{/if}}]", 1, 15, "write a.[1]"},
+		// The content of an unclosed inline partial or partial block is
+		// read before its close is found missing, as a section's is, and
+		// as far as the tokens go before a lexer error.
+		{"error in an unclosed inline partial", "[{{#*inline \"z\"}}{{a.1}}]", 1, 22, "write a.[1]"},
+		{"error in an unclosed partial block", "[{{#> p}}{{a.1}}]", 1, 14, "write a.[1]"},
+		{"error in an unclosed inline partial before an unclosed tag", "[{{#*inline \"z\"}}{{a.1}}\n{{x]", 1, 22, "write a.[1]"},
+		{"error in an unclosed partial block before an unclosed tag", "[{{#> p}}{{#if a}}{{/x}}\n{{x]", 1, 19, "does not match {{#if}}"},
+		{"else in an unclosed inline partial", "[{{#*inline \"z\"}}{{a.1}}{{else}}]", 1, 22, "write a.[1]"},
+		{"else in an unclosed inline partial after its content", "[{{#*inline \"z\"}}x\n{{else}}]", 2, 1, "{{else}} in an inline partial"},
+		{"error in an unclosed partial block in an inline partial before an unclosed tag", "[{{#*inline \"z\"}}{{#> p}}{{a.1}}\n{{x]", 1, 30, "write a.[1]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
