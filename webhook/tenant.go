@@ -391,7 +391,7 @@ func (t *Tenant) test(ctx context.Context, w Webhook, e *event.Event, stored []s
 	if err := t.d.checkCallerEvent(h, e, stored, triggers); err != nil {
 		return Invocation{}, err
 	}
-	return t.d.test(ctx, h, e), nil
+	return t.d.test(ctx, h, e)
 }
 
 // storedSecretFields lists the fields of w, as stored, that hold secrets.

@@ -2,7 +2,11 @@ package webhook_test
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -57,4 +61,54 @@ func TestResetBreakerAfterCloseIsErrClosed(t *testing.T) {
 	require.NoError(t, d.Close(context.Background()))
 	require.ErrorIs(t, d.ResetBreaker(w.ID), webhook.ErrClosed)
 	require.ErrorIs(t, d.Tenant("").ResetBreakerBy(context.Background(), w.ID, "alice"), webhook.ErrClosed)
+}
+
+// A test send in progress when Close's time runs out is cut short, as an
+// erasure is, rather than hold its request open past Close for the rest
+// of the webhook's timeout: Close stops every goroutine it started, and
+// the connection's among them. The call returns ErrClosed.
+func TestTestCutShortByClose(t *testing.T) {
+	arrived := make(chan struct{}, 4)
+	hungUp := make(chan struct{}, 4)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body) // so that the server notices the hang-up
+		arrived <- struct{}{}
+		<-r.Context().Done()
+		hungUp <- struct{}{}
+	}))
+	defer srv.Close()
+	d, err := webhook.New(webhook.WithAllowedTargets("127.0.0.1"), webhook.WithURLPolicy(webhook.URLPolicy{AllowHTTP: true, AllowCustomPorts: true}))
+	require.NoError(t, err)
+	w := webhook.Webhook{Name: "a", Active: true, URL: srv.URL, Triggers: []event.Trigger{accessrequest.Created}, TimeoutInSec: 30}
+	e, err := event.New(accessrequest.Created, map[string]any{})
+	require.NoError(t, err)
+	tn := d.Tenant("")
+	stored, err := tn.Create(context.Background(), w, "")
+	require.NoError(t, err)
+
+	calls := []func() error{
+		func() error { _, err := d.TestEvent(context.Background(), w, e); return err },
+		func() error { _, err := d.Test(context.Background(), w, accessrequest.Created); return err },
+		func() error { _, err := tn.Test(context.Background(), stored.ID, e); return err },
+		func() error { _, err := tn.TestDefinition(context.Background(), w, e); return err },
+	}
+	done := make(chan error, len(calls))
+	for _, call := range calls {
+		go func() { done <- call() }()
+	}
+	for range calls {
+		<-arrived
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	require.NoError(t, d.Close(ctx))
+	for range calls {
+		select {
+		case err := <-done:
+			require.ErrorIs(t, err, webhook.ErrClosed)
+		case <-time.After(5 * time.Second):
+			t.Fatal("a test send went on past Close")
+		}
+		<-hungUp
+	}
 }
