@@ -2,15 +2,18 @@ package webhook_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/outhook/outhook/accessrequest"
+	"github.com/outhook/outhook/defstore"
 	"github.com/outhook/outhook/event"
 	"github.com/outhook/outhook/webhook"
 	"github.com/outhook/outhook/webhooktest"
@@ -111,4 +114,43 @@ func TestTestCutShortByClose(t *testing.T) {
 		}
 		<-hungUp
 	}
+}
+
+// closedPoolDefs is the memory definition store, as a database's whose
+// pool the service closes once the Dispatcher's Close returned.
+type closedPoolDefs struct {
+	*defstore.Memory
+	closed *atomic.Bool
+}
+
+func (s closedPoolDefs) Get(ctx context.Context, tenant, id string) (defstore.Record, error) {
+	if s.closed.Load() {
+		return defstore.Record{}, errors.New("sql: database is closed")
+	}
+	return s.Memory.Get(ctx, tenant, id)
+}
+
+// Tenant.Test and TestDefinition of a stored webhook return ErrClosed
+// after Close, as the other tests do, rather than read the store first
+// and return its error about a pool closed after the Dispatcher.
+func TestTestOfStoredWebhookAfterCloseIsErrClosed(t *testing.T) {
+	r := webhooktest.NewReceiver()
+	defer r.Close()
+	var closed atomic.Bool
+	d, err := webhook.New(webhook.WithAllowedTargets("127.0.0.1"), webhook.WithURLPolicy(webhook.URLPolicy{AllowHTTP: true, AllowCustomPorts: true}),
+		webhook.WithDefinitionStore(closedPoolDefs{defstore.NewMemory(), &closed}))
+	require.NoError(t, err)
+	tn := d.Tenant("acme")
+	w, err := tn.Create(context.Background(), webhook.Webhook{Name: "a", Active: true, URL: r.URL, Triggers: []event.Trigger{accessrequest.Created}}, "")
+	require.NoError(t, err)
+	require.NoError(t, d.Close(context.Background()))
+	closed.Store(true)
+
+	e, err := event.New(accessrequest.Created, map[string]any{})
+	require.NoError(t, err)
+	_, err = tn.Test(context.Background(), w.ID, e)
+	require.ErrorIs(t, err, webhook.ErrClosed)
+	_, err = tn.TestDefinition(context.Background(), w, e)
+	require.ErrorIs(t, err, webhook.ErrClosed)
+	require.Empty(t, r.Requests())
 }
