@@ -557,6 +557,7 @@ type Recovered struct {
 // does each. Several instances may recover at once: each dead letter is
 // taken once, and one another took first is passed over. It stops at the
 // first error of the store, or when ctx ends, returning what it did.
+// After Close it returns ErrClosed, as RedeliverDeadLetters does.
 func (t *Tenant) Recover(ctx context.Context, webhookID string, since time.Time) (Recovered, error) {
 	return t.redeliverRange(ctx, webhookID, since, time.Time{})
 }

@@ -154,3 +154,38 @@ func TestTestOfStoredWebhookAfterCloseIsErrClosed(t *testing.T) {
 	require.ErrorIs(t, err, webhook.ErrClosed)
 	require.Empty(t, r.Requests())
 }
+
+// closedPoolStore is the memory invocation store, as a database's whose
+// pool the service closes once the Dispatcher's Close returned.
+type closedPoolStore struct {
+	*webhook.MemoryStore
+	closed *atomic.Bool
+}
+
+func (s closedPoolStore) QueryDeadLetters(ctx context.Context, tenant string, q webhook.DeadLetterQuery) (webhook.DeadLetterPage, error) {
+	if s.closed.Load() {
+		return webhook.DeadLetterPage{}, errors.New("sql: database is closed")
+	}
+	return s.MemoryStore.QueryDeadLetters(ctx, tenant, q)
+}
+
+// Recover and RedeliverDeadLetters return ErrClosed after Close, as
+// Redeliver does, rather than read the store for dead letters first.
+func TestRecoverAfterCloseIsErrClosed(t *testing.T) {
+	r := webhooktest.NewReceiver()
+	defer r.Close()
+	var closed atomic.Bool
+	d, err := webhook.New(webhook.WithAllowedTargets("127.0.0.1"), webhook.WithURLPolicy(webhook.URLPolicy{AllowHTTP: true, AllowCustomPorts: true}),
+		webhook.WithInvocationStore(closedPoolStore{webhook.NewMemoryStore(100, 100), &closed}))
+	require.NoError(t, err)
+	tn := d.Tenant("acme")
+	w, err := tn.Create(context.Background(), webhook.Webhook{Name: "a", Active: true, URL: r.URL, Triggers: []event.Trigger{accessrequest.Created}}, "")
+	require.NoError(t, err)
+	require.NoError(t, d.Close(context.Background()))
+	closed.Store(true)
+
+	_, err = tn.Recover(context.Background(), w.ID, time.Time{})
+	require.ErrorIs(t, err, webhook.ErrClosed)
+	_, err = tn.RedeliverDeadLetters(context.Background(), w.ID, time.Time{}, time.Time{})
+	require.ErrorIs(t, err, webhook.ErrClosed)
+}
