@@ -7,6 +7,7 @@ import (
 
 	"github.com/outhook/outhook/accessrequest"
 	"github.com/outhook/outhook/event"
+	"github.com/outhook/outhook/filter"
 	"github.com/outhook/outhook/webhook"
 	"github.com/outhook/outhook/webhooktest"
 )
@@ -29,6 +30,14 @@ func TestAddRefusesInvalidUTF8(t *testing.T) {
 		{"response_validators[1].expected_values[0]", func(w *webhook.Webhook) {
 			w.ResponseValidators = []webhook.ResponseValidator{{Status: []string{"2xx"}}, {JSONPath: "$.a", ExpectedValues: []string{"\xff"}}}
 		}},
+		// A filter built in Go holds its operands as given: stored, its
+		// JSON would compare with U+FFFD.
+		{"filters", func(w *webhook.Webhook) {
+			w.Filters = mustFilter(filter.New(filter.Eq("data.access_groups[].integration.type", "x\xff")))
+		}},
+		{"filters", func(w *webhook.Webhook) {
+			w.Filters = mustFilter(filter.FromFilters(filter.Filters{Integrations: []string{"s3cr\xff"}}))
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.field, func(t *testing.T) {
@@ -43,4 +52,11 @@ func TestAddRefusesInvalidUTF8(t *testing.T) {
 		})
 	}
 	require.Empty(t, d.List())
+}
+
+func mustFilter(f *filter.Filter, err error) *filter.Filter {
+	if err != nil {
+		panic(err)
+	}
+	return f
 }

@@ -948,7 +948,9 @@ func sameValues(a, b []string) bool {
 // validator results, and the outcome with its reason. It is Apono's "Test"
 // button. The invocation is returned, not recorded. An error means w is not
 // a valid definition (a DefinitionErrors) or there is no mock event for
-// trigger; after Close it is ErrClosed, and nothing is sent.
+// trigger; after Close it is ErrClosed, and nothing is sent. A send in
+// progress when Close's time runs out is cut short: it returns its
+// invocation and an error wrapping ErrClosed.
 func (d *Dispatcher) Test(ctx context.Context, w Webhook, trigger event.Trigger) (Invocation, error) {
 	e, ok := d.cfg.mocks[accessrequest.Canonical(trigger)]
 	if !ok {
@@ -976,11 +978,26 @@ func (d *Dispatcher) TestEvent(ctx context.Context, w Webhook, e *event.Event) (
 		return Invocation{}, errs
 	}
 	defer closeIdle(h) // its own transport, if any, serves this attempt only
-	return d.test(ctx, h, e), nil
+	return d.test(ctx, h, e)
 }
 
-// test sends e to h once, and describes the attempt.
-func (d *Dispatcher) test(ctx context.Context, h *hook, e *event.Event) Invocation {
+// test sends e to h once, and describes the attempt. Close's end cuts the
+// attempt short, which then returns ErrClosed with what it recorded: the
+// request would otherwise stay open past Close for the rest of its
+// timeout.
+func (d *Dispatcher) test(ctx context.Context, h *hook, e *event.Event) (Invocation, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(d.life, cancel)()
+	inv := d.attemptTest(ctx, h, e)
+	if d.life.Err() != nil && ctx.Err() != nil {
+		return inv, fmt.Errorf("webhook: the test send was cut short: %w", ErrClosed)
+	}
+	return inv, nil
+}
+
+// attemptTest is test's one attempt.
+func (d *Dispatcher) attemptTest(ctx context.Context, h *hook, e *event.Event) Invocation {
 	body, err := h.render(e)
 	if err != nil {
 		return Invocation{

@@ -1423,10 +1423,10 @@ func (d *Dispatcher) resetBreaker(ctx context.Context, tenant, id, actor string)
 	return serr
 }
 
-// Close stops intake (Publish, Add, Redeliver, Gate, Test and
-// ResetBreaker return ErrClosed from then on), lets queued and in-flight
-// deliveries finish until ctx is done,
-// and stops every goroutine the Dispatcher started. What becomes of
+// Close stops intake (Publish, Add, Redeliver, Gate, Test, ResetBreaker,
+// Tenant.Erase and DiscardDeadLetters return ErrClosed from then on),
+// lets queued and in-flight deliveries finish until ctx is done, and
+// stops every goroutine the Dispatcher started. What becomes of
 // deliveries still unfinished when ctx ends is the engine's to say: the
 // in-memory engine makes them dead letters, so none is lost silently; a
 // durable engine keeps them to deliver after a restart. Close then returns
@@ -1450,10 +1450,10 @@ func (d *Dispatcher) resetBreaker(ctx context.Context, tenant, id, actor string)
 // *DeadLetterError for each dead letter the store failed to keep while
 // Close ran, holding it.
 //
-// Publish, Redeliver, Gate, Test, Tenant.Erase and ResetBreaker calls in
-// progress finish before Close returns (or fail with an error wrapping
-// ErrClosed), until the store's time is up, and those made after it
-// return ErrClosed; Tenant.Erase and ResetBreaker end before Close
+// Publish, Redeliver, Gate, Test, Tenant.Erase, DiscardDeadLetters and
+// ResetBreaker calls in progress finish before Close returns (or, cut
+// short when the store's time is up, fail with an error wrapping
+// ErrClosed), and those made after it return ErrClosed; Tenant.Erase and ResetBreaker end before Close
 // closes the engine, which they call: a Publish waiting for room under
 // QueueBlock is woken, and the copies it could not queue are dead letters
 // by then (it returns a *QueueFullError wrapping ErrClosed).

@@ -273,7 +273,8 @@ const bulkBatch = 100
 // its delivery queued together (in one transaction on an engine with its
 // own store), so several instances may run it at once and each dead letter
 // is redelivered once. It stops at the first error of the store, or when
-// ctx ends, returning what it did.
+// ctx ends, returning what it did. After Close it returns ErrClosed;
+// Close waits for one in progress, as for DiscardDeadLetters.
 func (t *Tenant) RedeliverDeadLetters(ctx context.Context, webhookID string, since, until time.Time) (Recovered, error) {
 	return t.redeliverRange(ctx, webhookID, since, until)
 }
@@ -327,6 +328,26 @@ func (t *Tenant) redeliverRange(ctx context.Context, webhookID string, since, un
 	if err != nil {
 		return out, err
 	}
+	// Counted in for its reads of the store between the redeliveries, as
+	// DiscardDeadLetters is: after Close it returns ErrClosed, and one
+	// Close's end cut short reads no page after Close returned.
+	if !t.d.enter() {
+		return out, ErrClosed
+	}
+	defer t.d.leave()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(t.d.life, cancel)()
+	out, err = t.redeliverPages(ctx, qs, webhookID, since, until)
+	if err != nil && t.d.life.Err() != nil && errors.Is(err, context.Canceled) {
+		err = errors.Join(err, ErrClosed)
+	}
+	return out, err
+}
+
+// redeliverPages is redeliverRange's walk through the dead letters.
+func (t *Tenant) redeliverPages(ctx context.Context, qs QueryStore, webhookID string, since, until time.Time) (Recovered, error) {
+	var out Recovered
 	t.d.catchUp(ctx, t.id, webhookID)
 	if t.d.hookOf(t.id, webhookID) == nil {
 		return out, fmt.Errorf("webhook %q: %w", webhookID, ErrNotFound)

@@ -326,6 +326,12 @@ func (t *Tenant) Preview(bodyTemplate string, e *event.Event) (string, error) {
 // secrets given (TestDefinition). A nil event, or the zero Event, is an
 // error wrapping ErrNoEvent.
 func (t *Tenant) Test(ctx context.Context, id string, e *event.Event) (Invocation, error) {
+	// Counted in before the store is read, which after Close may be
+	// closed too (test counts the send in again).
+	if !t.d.enter() {
+		return Invocation{}, ErrClosed
+	}
+	defer t.d.leave()
 	w, err := t.full(ctx, id)
 	if err != nil {
 		return Invocation{}, err
@@ -343,6 +349,10 @@ func (t *Tenant) Test(ctx context.Context, id string, e *event.Event) (Invocatio
 // Create and Update refuse it, and nothing is sent: a test never sends
 // the mask as the secret.
 func (t *Tenant) TestDefinition(ctx context.Context, w Webhook, e *event.Event) (Invocation, error) {
+	if !t.d.enter() { // as Test does, before the store is read
+		return Invocation{}, ErrClosed
+	}
+	defer t.d.leave()
 	var stored []string
 	var triggers []event.Trigger
 	var old Webhook
@@ -391,7 +401,7 @@ func (t *Tenant) test(ctx context.Context, w Webhook, e *event.Event, stored []s
 	if err := t.d.checkCallerEvent(h, e, stored, triggers); err != nil {
 		return Invocation{}, err
 	}
-	return t.d.test(ctx, h, e), nil
+	return t.d.test(ctx, h, e)
 }
 
 // storedSecretFields lists the fields of w, as stored, that hold secrets.
@@ -547,6 +557,7 @@ type Recovered struct {
 // does each. Several instances may recover at once: each dead letter is
 // taken once, and one another took first is passed over. It stops at the
 // first error of the store, or when ctx ends, returning what it did.
+// After Close it returns ErrClosed, as RedeliverDeadLetters does.
 func (t *Tenant) Recover(ctx context.Context, webhookID string, since time.Time) (Recovered, error) {
 	return t.redeliverRange(ctx, webhookID, since, time.Time{})
 }
