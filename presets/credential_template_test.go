@@ -40,6 +40,11 @@ func TestCredentialHoldingATemplateIsRefused(t *testing.T) {
 	require.ErrorIs(t, err, presets.ErrInvalidOption)
 	require.NotContains(t, err.Error(), "s3cr3t")
 
+	// Nor in the client token of Okta's URL, which is a template too.
+	_, err = presets.OktaWorkflows("https://acme.workflows.okta.com/api/flo/f1/invoke?clientToken=" + token)
+	require.ErrorIs(t, err, presets.ErrQuery)
+	require.NotContains(t, err.Error(), "s3cr3t")
+
 	// One brace is no template: such a token is sent as it is.
 	w, err := presets.SplunkHEC("https://hec.acme.example:8088/services/collector/event", "a{b}c")
 	require.NoError(t, err)

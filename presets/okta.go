@@ -2,6 +2,7 @@ package presets
 
 import (
 	"net/url"
+	"strings"
 
 	"github.com/outhook/outhook/webhook"
 )
@@ -39,9 +40,11 @@ var okta = preset{
 		},
 		pathDesc: "/api/flo/<flow>/invoke",
 		// One clientToken, not empty: Okta refuses the call otherwise.
+		// Nor holding "{{": the URL would read it as a template over the
+		// event, and send the event's field in the token's place.
 		query: func(q url.Values) bool {
 			t, ok := q["clientToken"]
-			return ok && len(q) == 1 && len(t) == 1 && t[0] != ""
+			return ok && len(q) == 1 && len(t) == 1 && t[0] != "" && !strings.Contains(t[0], "{{")
 		},
 	},
 	name: "okta-workflows",
