@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/outhook/outhook/internal/headerfold"
 )
 
 // DefaultTolerance is how far webhook-timestamp may lie from the time of
@@ -133,7 +135,7 @@ func (v *Verifier) verify(h http.Header, body []byte, now time.Time) (id string,
 	if err != nil {
 		return "", 0, err
 	}
-	sigs := headerValues(h, HeaderSignature)
+	sigs := headerfold.Values(h, HeaderSignature)
 	if !slices.ContainsFunc(sigs, func(v string) bool { return strings.Trim(v, " ") != "" }) {
 		return "", 0, fmt.Errorf("%w: no %s", ErrInvalidHeader, HeaderSignature)
 	}
@@ -216,57 +218,22 @@ func (v *Verifier) verify(h http.Header, body []byte, now time.Time) (id string,
 	return "", 0, ErrInvalidSignature
 }
 
-// headerValues returns the values of the header name in h under every
-// spelling: the canonical one's first, then the others' in sorted order,
-// so that map order does not decide which are among the first
-// MaxSignatures entries. Header names are case-insensitive, and a
-// receiver's map need not come from net/http (a serverless event's names
-// are lowercase).
-func headerValues(h http.Header, name string) []string {
-	values := h[name]
-	var others []string // rare: made only when there are other spellings
-	for key := range h {
-		if len(key) == len(name) && key != name && strings.EqualFold(key, name) {
-			others = append(others, key)
-		}
-	}
-	slices.Sort(others)
-	for _, key := range others {
-		values = append(values[:len(values):len(values)], h[key]...)
-	}
-	return values
-}
-
 // headerValue returns the value of the header name in h, found under any
 // spelling of the name. Every value under every spelling must be the same:
 // a request that gives two is refused, whatever the order of h's names, so
 // that no way of reading h (Get, the last value, a lookup of another
 // spelling) finds an id or a timestamp other than the one verified.
 func headerValue(h http.Header, name string) (string, error) {
-	var value string
-	found, differ := false, false
-	take := func(values []string) {
-		for _, v := range values {
-			if !found {
-				value, found = v, true
-			} else if v != value {
-				differ = true
-			}
+	values := headerfold.Values(h, name)
+	for _, v := range values {
+		if v != values[0] {
+			return "", fmt.Errorf("%w: %s is given more than once, with different values", ErrInvalidHeader, name)
 		}
 	}
-	take(h[name])
-	for key, vs := range h {
-		if len(key) == len(name) && key != name && strings.EqualFold(key, name) {
-			take(vs)
-		}
-	}
-	if differ {
-		return "", fmt.Errorf("%w: %s is given more than once, with different values", ErrInvalidHeader, name)
-	}
-	if value == "" {
+	if len(values) == 0 || values[0] == "" {
 		return "", fmt.Errorf("%w: no %s", ErrInvalidHeader, name)
 	}
-	return value, nil
+	return values[0], nil
 }
 
 // strictBase64 decodes only the canonical text of each byte string.

@@ -3,8 +3,9 @@ package validate
 import (
 	"mime"
 	"net/http"
-	"slices"
 	"strings"
+
+	"github.com/outhook/outhook/internal/headerfold"
 )
 
 // HeaderValidator checks a response header.
@@ -100,7 +101,7 @@ func (v *HeaderValidator) Validate(resp *Response) Result {
 // Check checks a header map.
 func (v *HeaderValidator) Check(h http.Header) Result {
 	r := Result{Validator: v.label, Expected: v.expected}
-	values := headerValues(h, v.name)
+	values := headerfold.Values(h, v.name)
 	if len(values) == 0 {
 		r.Err = errNoHeader
 		return r
@@ -121,23 +122,4 @@ func (v *HeaderValidator) Check(h http.Header) Result {
 	}
 	r.Err = ErrMismatch
 	return r
-}
-
-// headerValues returns the values of the header name (canonical) in h
-// under every spelling: the canonical one's first, then the others' in
-// sorted order. A map need not come from net/http: a Go action's answer
-// may write its names in lower case.
-func headerValues(h http.Header, name string) []string {
-	values := h[name]
-	var others []string // rare: made only when there are other spellings
-	for key := range h {
-		if len(key) == len(name) && key != name && strings.EqualFold(key, name) {
-			others = append(others, key)
-		}
-	}
-	slices.Sort(others)
-	for _, key := range others {
-		values = append(values[:len(values):len(values)], h[key]...)
-	}
-	return values
 }
